@@ -1,0 +1,43 @@
+# Attendify services: the whole stack, the tests, the benchmarks.
+# Every target works on a fresh machine with Go, Postgres and Redis (see README).
+
+SHELL := /bin/bash
+# Every Go module of the workspace, in dependency order.
+MODULES := platform $(wildcard services/*) dev bench
+MODULES := $(foreach m,$(MODULES),$(if $(wildcard $(m)/go.mod),$(m)))
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOTEST_FLAGS ?= -count=1 -timeout 15m
+
+.PHONY: help services run test lint bench fmt tidy
+
+help:
+	@echo "make run      start the stores, migrate, start every service, load the demo app"
+	@echo "make test     start the stores, then unit + integration tests of every module"
+	@echo "make lint     gofmt, go vet, staticcheck, and a GOWORK=off build of every module"
+	@echo "make bench    side-by-side benchmarks (results go in bench/RESULTS.md)"
+
+# services makes sure Postgres, Redis and the CouchDB-compatible server run on
+# loopback; idempotent.
+services:
+	@bash dev/services.sh
+
+test: services
+	@set -e; for m in $(MODULES); do \
+		echo "== go test $$m"; \
+		(cd $$m && go test $(GOTEST_FLAGS) ./...); \
+	done
+
+lint:
+	@set -e; out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(MODULES); do \
+		echo "== vet + staticcheck $$m"; \
+		(cd $$m && go vet ./... && go run $(STATICCHECK) ./...); \
+		echo "== GOWORK=off build+vet $$m"; \
+		(cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); \
+	done
+
+fmt:
+	gofmt -w $(MODULES)
+
+tidy:
+	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off go mod tidy); done
