@@ -32,17 +32,17 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer, h ht
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil)).With("server", name)
-	return Serve(ctx, log, *addr, h)
-}
-
-// Serve listens on addr and serves h until ctx is done, then stops accepting
-// connections and waits up to shutdownTimeout for in-flight requests.
-func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	log := slog.New(slog.NewTextHandler(stderr, nil)).With("server", name)
+	return Serve(ctx, log, ln, h)
+}
+
+// Serve serves h on ln until ctx is done, then stops accepting connections
+// and waits up to shutdownTimeout for in-flight requests. It closes ln.
+func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
