@@ -36,6 +36,14 @@ lint:
 		(cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); \
 	done
 
+# bench runs every runner script under bench/ (bench/*/run.sh; the RPC one
+# builds the echo servers and loads them with wrk), then the Go benchmarks of
+# the bench module (allocs/op of each stack's server path).
+bench:
+	@set -e; for r in bench/*/run.sh; do echo "== $$r"; bash $$r; done
+	@echo "== go test -bench bench"
+	@cd bench && go test -run='^$$' -bench=. -benchmem ./...
+
 fmt:
 	gofmt -w $(MODULES)
 
