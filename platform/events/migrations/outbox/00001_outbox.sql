@@ -1,0 +1,36 @@
+-- The transactional outbox of the events package: a service inserts its
+-- events here in the same transaction as its data (events.AddToOutbox), and
+-- events.Relay publishes them to Redis Streams, then deletes them. The table
+-- holds only the backlog; the streams are the history.
+
+-- +goose Up
+CREATE TABLE outbox (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- publish order
+    id          text        NOT NULL,                            -- event id (flake)
+    type        text        NOT NULL,
+    app         text        NOT NULL DEFAULT '',
+    subject     text        NOT NULL DEFAULT '',
+    occurred_at timestamptz NOT NULL,
+    data        jsonb,
+    request_id  text        NOT NULL DEFAULT '',
+    traceparent text        NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Wake the relays at commit: one notification per inserting transaction
+-- (Postgres folds identical ones), on the channel "outbox.<schema>".
+-- +goose StatementBegin
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('outbox.' || TG_TABLE_SCHEMA, '');
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+
+-- +goose Down
+DROP TABLE outbox;
+DROP FUNCTION outbox_notify();
