@@ -1,0 +1,103 @@
+package rpc
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/attendify/platform/errs"
+)
+
+// protocolError is a JSON-RPC protocol error (-32700 .. -32603).
+type protocolError struct {
+	code   int
+	msg    string
+	fields []errs.FieldError
+}
+
+func (e *protocolError) Error() string { return e.msg }
+
+func invalidParams(msg string, fields ...errs.FieldError) error {
+	return &protocolError{code: CodeInvalidParams, msg: msg, fields: fields}
+}
+
+// wireError is the "error" member of a response.
+type wireError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// errorData is the "data" member of application errors: stable, documented
+// fields a client can act on.
+type errorData struct {
+	Kind         string            `json:"kind,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Retryable    bool              `json:"retryable,omitempty"`
+	RetryAfterMS int64             `json:"retry_after_ms,omitempty"`
+	Fields       []errs.FieldError `json:"fields,omitempty"`
+	RequestID    string            `json:"request_id,omitempty"`
+}
+
+// toWire maps any error to what the client sees. Internal errors become
+// -32603 with only the request id: their text goes to the log, never to the
+// client.
+func toWire(err error, requestID string) (wireError, time.Duration) {
+	if pe, ok := err.(*protocolError); ok {
+		w := wireError{Code: pe.code, Message: pe.msg}
+		if len(pe.fields) > 0 {
+			w.Data, _ = json.Marshal(errorData{Fields: pe.fields, RequestID: requestID})
+		}
+		return w, 0
+	}
+	code := errs.CodeOf(err)
+	if code.Kind() == errs.Internal || !code.Known() {
+		w := wireError{Code: CodeInternalError, Message: "internal error"}
+		w.Data, _ = json.Marshal(errorData{Kind: errs.Internal.String(), RequestID: requestID})
+		return w, 0
+	}
+	d := errorData{
+		Kind:      code.Kind().String(),
+		Reason:    code.Name(),
+		Retryable: code.Retryable(),
+		RequestID: requestID,
+	}
+	msg := code.Doc()
+	var retryAfter time.Duration
+	if e, ok := errs.As(err); ok {
+		if e.Msg != "" {
+			msg = e.Msg
+		}
+		d.Fields = e.Fields
+		retryAfter = e.RetryAfter
+		d.RetryAfterMS = e.RetryAfter.Milliseconds()
+	}
+	w := wireError{Code: int(code), Message: msg}
+	w.Data, _ = json.Marshal(d)
+	return w, retryAfter
+}
+
+// appendError appends a complete error response.
+func appendError(buf, id []byte, w wireError) []byte {
+	buf = append(buf, `{"jsonrpc":"2.0","error":{"code":`...)
+	buf = strconv.AppendInt(buf, int64(w.Code), 10)
+	buf = append(buf, `,"message":`...)
+	msg, _ := json.Marshal(w.Message)
+	buf = append(buf, msg...)
+	if len(w.Data) > 0 {
+		buf = append(buf, `,"data":`...)
+		buf = append(buf, w.Data...)
+	}
+	buf = append(buf, `},"id":`...)
+	buf = append(buf, id...)
+	return append(buf, '}')
+}
+
+// appendResult appends a complete success response.
+func appendResult(buf, id, result []byte) []byte {
+	buf = append(buf, `{"jsonrpc":"2.0","result":`...)
+	buf = append(buf, result...)
+	buf = append(buf, `,"id":`...)
+	buf = append(buf, id...)
+	return append(buf, '}')
+}

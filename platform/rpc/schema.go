@@ -1,0 +1,188 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	invopop "github.com/invopop/jsonschema"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/attendify/platform/errs"
+)
+
+// reflector generates JSON Schemas from Go types: struct fields are required
+// unless tagged omitempty, unknown properties are refused, constraints come
+// from `jsonschema:"minLength=1,maxLength=80,format=email,enum=a,enum=b"`
+// tags (see github.com/invopop/jsonschema).
+var reflector = &invopop.Reflector{
+	ExpandedStruct: true,
+	DoNotReference: true,
+	Anonymous:      true,
+}
+
+func schemaOf(t reflect.Type) *invopop.Schema {
+	return reflector.ReflectFromType(t)
+}
+
+func schemaJSON(t reflect.Type) (json.RawMessage, error) {
+	s := schemaOf(t)
+	s.Version = ""
+	return json.Marshal(s)
+}
+
+// paramsSchema validates and decodes the params of one method.
+type paramsSchema struct {
+	doc      json.RawMessage    // the schema, for discovery
+	fields   []paramField       // in declaration order, for positional params
+	compiled *jsonschema.Schema // the validator
+}
+
+type paramField struct {
+	name     string
+	required bool
+	schema   json.RawMessage
+}
+
+func newParamsSchema(t reflect.Type) (*paramsSchema, error) {
+	s := schemaOf(t)
+	required := map[string]bool{}
+	for _, r := range s.Required {
+		required[r] = true
+	}
+	ps := &paramsSchema{}
+	if s.Properties != nil {
+		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
+			b, err := json.Marshal(p.Value)
+			if err != nil {
+				return nil, err
+			}
+			ps.fields = append(ps.fields, paramField{name: p.Key, required: required[p.Key], schema: b})
+		}
+	}
+	full, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(full))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	const url = "urn:attendify:params"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, err
+	}
+	if ps.compiled, err = c.Compile(url); err != nil {
+		return nil, err
+	}
+	s.Version = ""
+	if ps.doc, err = json.Marshal(s); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// decode validates raw params (an object, an array, or nil for none) and
+// decodes them into p. Every schema violation is reported as a field error.
+func (ps *paramsSchema) decode(raw []byte, p any) error {
+	switch {
+	case raw == nil:
+		raw = []byte("{}")
+	case raw[0] == '[':
+		obj, err := ps.byPosition(raw)
+		if err != nil {
+			return err
+		}
+		raw = obj
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return invalidParams("params are not valid JSON")
+	}
+	if err := ps.compiled.Validate(inst); err != nil {
+		return invalidParams("invalid params", fieldErrors(err)...)
+	}
+	if err := json.Unmarshal(raw, p); err != nil {
+		// The schema accepted what Go cannot hold (an integer out of range,
+		// say): still the caller's mistake.
+		return invalidParams("invalid params", errs.FieldError{Field: "/", Message: err.Error()})
+	}
+	return nil
+}
+
+// byPosition turns positional params into the equivalent object, matching
+// elements to fields in declaration order.
+func (ps *paramsSchema) byPosition(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	n := 0
+	elements(raw, func(el []byte) {
+		if n < len(ps.fields) {
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			b, _ := json.Marshal(ps.fields[n].name)
+			buf.Write(b)
+			buf.WriteByte(':')
+			buf.Write(el)
+		}
+		n++
+	})
+	if n > len(ps.fields) {
+		return nil, invalidParams(fmt.Sprintf("too many positional params: %d given, the method takes %d", n, len(ps.fields)))
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// fieldErrors flattens a validation error into one entry per failing leaf,
+// located by JSON pointer into the params.
+func fieldErrors(err error) []errs.FieldError {
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []errs.FieldError{{Field: "/", Message: err.Error()}}
+	}
+	var out []errs.FieldError
+	var walk func(u []jsonschema.OutputUnit)
+	walk = func(units []jsonschema.OutputUnit) {
+		for _, u := range units {
+			if len(u.Errors) > 0 {
+				walk(u.Errors)
+				continue
+			}
+			if u.Error == nil {
+				continue
+			}
+			at := u.InstanceLocation
+			switch k := u.Error.Kind.(type) {
+			case *kind.Required:
+				for _, name := range k.Missing {
+					out = append(out, errs.FieldError{Field: at + "/" + pointerEscape(name), Message: "required"})
+				}
+			case *kind.AdditionalProperties:
+				for _, name := range k.Properties {
+					out = append(out, errs.FieldError{Field: at + "/" + pointerEscape(name), Message: "unknown field"})
+				}
+			default:
+				if at == "" {
+					at = "/"
+				}
+				out = append(out, errs.FieldError{Field: at, Message: u.Error.String()})
+			}
+		}
+	}
+	walk(ve.BasicOutput().Errors)
+	if len(out) == 0 {
+		out = append(out, errs.FieldError{Field: "/", Message: strings.TrimSpace(ve.Error())})
+	}
+	return out
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+func pointerEscape(name string) string { return pointerEscaper.Replace(name) }

@@ -1,0 +1,540 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/obs"
+)
+
+// HTTP headers of the protocol.
+const (
+	// HeaderRequestID carries the request id both ways: an incoming id is
+	// kept, otherwise the server makes one; responses always carry it.
+	HeaderRequestID = "X-Request-Id"
+	// HeaderBudget carries the caller's remaining deadline in milliseconds.
+	// The handler's context ends at min(the method's timeout, the budget).
+	HeaderBudget = "X-Budget-Ms"
+)
+
+// Authenticator establishes who is calling from an HTTP request and its
+// body: a user token, a signed service call, or nobody. It returns an
+// anonymous caller and a nil error when no credentials are presented, and an
+// error (token_expired, signature_invalid, ...) when they are presented but
+// do not verify. platform/auth implements it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request, body []byte) (auth.Caller, error)
+}
+
+// Shedder admits or refuses work under load. platform/shed implements it.
+type Shedder interface {
+	Allow() (done func(success bool), err error)
+}
+
+// Options configure a Server. The zero value of every field has a sensible
+// default.
+type Options struct {
+	Name    string // service name, for discovery and logs
+	Version string
+
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics are kept but not exported
+	Auth       Authenticator         // nil: every caller is anonymous
+	Shedder    Shedder               // nil: no load shedding
+
+	MaxBodyBytes     int64         // default 1 MiB
+	MaxBatch         int           // default 100 requests
+	MaxDepth         int           // default 32 levels of nesting
+	BatchConcurrency int           // default 8 members at once
+	DefaultTimeout   time.Duration // default 10 s
+}
+
+// Server serves JSON-RPC 2.0 over HTTP: POST /rpc for calls, GET
+// /openrpc.json for the discovery document.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	tracer  trace.Tracer
+	prop    propagation.TextMapPropagator
+	ids     *flake.Generator
+
+	mu      sync.Mutex                        // serialises registration
+	methods atomic.Pointer[map[string]*entry] // copy-on-write, read on every call
+	openrpc atomic.Pointer[json.RawMessage]   // cached discovery document
+}
+
+// NewServer returns a server with the built-in rpc.discover method.
+func NewServer(opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 100
+	}
+	if opts.MaxDepth <= 0 {
+		opts.MaxDepth = 32
+	}
+	if opts.BatchConcurrency <= 0 {
+		opts.BatchConcurrency = 8
+	}
+	if opts.DefaultTimeout <= 0 {
+		opts.DefaultTimeout = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		metrics: newMetrics(opts.Registerer),
+		tracer:  otel.Tracer("github.com/attendify/platform/rpc"),
+		prop:    propagation.TraceContext{},
+		ids:     flake.New(0),
+	}
+	empty := map[string]*entry{}
+	s.methods.Store(&empty)
+	s.registerDiscover()
+	return s
+}
+
+func (s *Server) register(e *entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := *s.methods.Load()
+	if _, dup := old[e.name]; dup {
+		panic(fmt.Sprintf("rpc: method %s registered twice", e.name))
+	}
+	next := make(map[string]*entry, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	e.m = s.metrics.forMethod(e.name)
+	next[e.name] = e
+	s.methods.Store(&next)
+	s.openrpc.Store(nil)
+}
+
+// Routes registers POST /rpc and GET /openrpc.json on mux.
+func (s *Server) Routes(mux *http.ServeMux) {
+	mux.Handle("POST /rpc", s)
+	mux.HandleFunc("GET /openrpc.json", s.serveOpenRPC)
+}
+
+// call is what every request of one HTTP exchange shares.
+type call struct {
+	requestID string
+	caller    auth.Caller
+	authErr   error
+	deadline  time.Time // the caller's deadline; zero when none was sent
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// ServeHTTP serves one JSON-RPC exchange: a single request or a batch.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c := call{requestID: r.Header.Get(HeaderRequestID)}
+	if !validRequestID(c.requestID) {
+		c.requestID = s.ids.Next().String()
+	}
+	h := w.Header()
+	h.Set(HeaderRequestID, c.requestID)
+	h.Set("Content-Type", "application/json")
+	ctx := obs.WithRequestID(r.Context(), c.requestID)
+	ctx = s.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+
+	if s.opts.Shedder != nil {
+		done, err := s.opts.Shedder.Allow()
+		if err != nil {
+			s.metrics.shed.Inc()
+			s.writeWholeError(w, http.StatusServiceUnavailable, err, c.requestID)
+			return
+		}
+		ok := true
+		defer func() { done(ok) }()
+	}
+	if v := r.Header.Get(HeaderBudget); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 {
+			s.writeWholeError(w, http.StatusBadRequest, &protocolError{code: CodeInvalidRequest,
+				msg: HeaderBudget + " must be a non-negative integer of milliseconds"}, c.requestID)
+			return
+		}
+		c.deadline = start.Add(time.Duration(ms) * time.Millisecond)
+	}
+
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	body, err := readBody(r.Body, (*bp)[:0], s.opts.MaxBodyBytes)
+	*bp = body[:0]
+	if err != nil {
+		if err == errTooLarge {
+			s.writeWholeError(w, http.StatusRequestEntityTooLarge, &protocolError{code: CodeInvalidRequest,
+				msg: fmt.Sprintf("request body exceeds %d bytes", s.opts.MaxBodyBytes)}, c.requestID)
+		}
+		return // the client went away mid-body: nobody to answer
+	}
+	if s.opts.Auth != nil {
+		c.caller, c.authErr = s.opts.Auth.Authenticate(ctx, r, body)
+	}
+	ctx = auth.WithCaller(ctx, c.caller)
+
+	out := s.exchange(ctx, &c, body, bufPool.Get().(*[]byte))
+	defer bufPool.Put(out.buf)
+	switch {
+	case len(*out.buf) == 0:
+		h.Del("Content-Type")
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		status := http.StatusOK
+		if out.single != nil {
+			status = httpStatus(out.single, out.retryAfter, h)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(*out.buf)
+	}
+}
+
+// exchangeResult is the encoded answer of one HTTP exchange.
+type exchangeResult struct {
+	buf        *[]byte
+	single     error // the error of a lone (non-batch) request, for the HTTP status
+	retryAfter time.Duration
+}
+
+func (s *Server) exchange(ctx context.Context, c *call, body []byte, buf *[]byte) exchangeResult {
+	out := exchangeResult{buf: buf}
+	b := (*buf)[:0]
+	defer func() { *out.buf = b }()
+
+	if err := validate(body, s.opts.MaxDepth); err != nil {
+		pe := &protocolError{code: CodeParseError, msg: "parse error: the body is not valid JSON"}
+		if err == errDepth {
+			pe = &protocolError{code: CodeInvalidRequest, msg: fmt.Sprintf("nesting deeper than %d levels", s.opts.MaxDepth)}
+		}
+		w, _ := toWire(pe, c.requestID)
+		b = appendError(b, nullID, w)
+		return out
+	}
+	first := firstByte(body)
+	if first != '[' {
+		req := parseRequest(trimWS(body))
+		if first != '{' {
+			req = request{bad: "a request must be a JSON object or a batch array"}
+		}
+		var err error
+		b, err = s.serve(ctx, c, &req, b)
+		out.single = err
+		if e, ok := errs.As(err); ok {
+			out.retryAfter = e.RetryAfter
+		}
+		return out
+	}
+
+	var reqs []request
+	elements(body, func(raw []byte) { reqs = append(reqs, parseRequest(raw)) })
+	switch {
+	case len(reqs) == 0:
+		w, _ := toWire(&protocolError{code: CodeInvalidRequest, msg: "invalid request: empty batch"}, c.requestID)
+		b = appendError(b, nullID, w)
+		return out
+	case len(reqs) > s.opts.MaxBatch:
+		w, _ := toWire(&protocolError{code: CodeInvalidRequest,
+			msg: fmt.Sprintf("batch of %d requests exceeds the limit of %d", len(reqs), s.opts.MaxBatch)}, c.requestID)
+		b = appendError(b, nullID, w)
+		return out
+	}
+
+	answers := make([][]byte, len(reqs))
+	sem := make(chan struct{}, s.opts.BatchConcurrency)
+	var wg sync.WaitGroup
+	for i := range reqs {
+		if reqs[i].bad != "" {
+			answers[i], _ = s.serve(ctx, c, &reqs[i], nil)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			answers[i], _ = s.serve(ctx, c, &reqs[i], nil)
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, a := range answers {
+		if a == nil {
+			continue
+		}
+		if n == 0 {
+			b = append(b, '[')
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, a...)
+		n++
+	}
+	if n > 0 {
+		b = append(b, ']')
+	}
+	return out
+}
+
+// serve runs one request and appends its response (nothing for a
+// notification) to buf. It returns the error the request ended with.
+func (s *Server) serve(ctx context.Context, c *call, req *request, buf []byte) ([]byte, error) {
+	start := time.Now()
+	var e *entry
+	var err error
+	var result []byte
+	switch {
+	case req.bad != "":
+		err = &protocolError{code: CodeInvalidRequest, msg: "invalid request: " + req.bad}
+	default:
+		e = (*s.methods.Load())[string(req.method[1:len(req.method)-1])]
+		if e == nil {
+			if name, ok := unquote(req.method); ok {
+				e = (*s.methods.Load())[name] // escaped method names are rare
+			}
+		}
+		if e == nil {
+			err = &protocolError{code: CodeMethodNotFound, msg: "method not found"}
+			break
+		}
+		result, err = s.run(ctx, c, e, req.params)
+	}
+	s.observe(ctx, c, e, req, err, time.Since(start))
+	if req.notification() {
+		return buf, err
+	}
+	if err != nil {
+		w, _ := toWire(err, c.requestID)
+		return appendError(buf, req.responseID(), w), err
+	}
+	return appendResult(buf, req.responseID(), result), nil
+}
+
+// run checks access and the deadline, then invokes the method with panic
+// recovery.
+func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (result []byte, err error) {
+	e.m.inflight.Inc()
+	defer e.m.inflight.Dec()
+	if e.level != auth.Public {
+		switch {
+		case c.authErr != nil:
+			return nil, c.authErr
+		case e.scoped && c.caller.Anonymous():
+			return nil, errs.WithCode(errs.CodeUnauthenticated, "this method needs a token")
+		case !e.scoped:
+			if err := c.caller.Allows(e.level, ""); err != nil {
+				return nil, err
+			}
+		}
+	}
+	timeout := e.timeout
+	if timeout <= 0 {
+		timeout = s.opts.DefaultTimeout
+	}
+	if !c.deadline.IsZero() {
+		need := e.minBudget
+		if need <= 0 {
+			need = time.Millisecond
+		}
+		left := time.Until(c.deadline)
+		if left < need {
+			return nil, &errs.Error{Code: errs.CodeInsufficientBudget,
+				Msg: fmt.Sprintf("%s needs at least %v; the caller has %v left", e.name, need, left.Round(time.Millisecond))}
+		}
+		timeout = min(timeout, left)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ctx, span := s.tracer.Start(ctx, e.name, trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("rpc.system", "jsonrpc"), attribute.String("rpc.method", e.name),
+			attribute.String("request.id", c.requestID))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(ctx, "panic in handler", slog.String("method", e.name),
+				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			result, err = nil, errs.New(errs.Internal, "panic: %v", p)
+		}
+		if err != nil && span.IsRecording() {
+			span.SetStatus(codes.Error, errs.CodeOf(err).Name())
+		}
+	}()
+	result, err = e.invoke(ctx, c, params)
+	if err != nil && ctx.Err() != nil && errs.KindOf(err) == errs.Internal {
+		err = errs.Wrap(errs.KindOf(ctx.Err()), err, "%s: %v", e.name, ctx.Err())
+	}
+	return result, err
+}
+
+// observe logs and counts one request.
+func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, err error, d time.Duration) {
+	name := "unknown"
+	m := s.metrics.unknown
+	if e != nil {
+		name, m = e.name, e.m
+	}
+	code := 0
+	if err != nil {
+		if pe, ok := err.(*protocolError); ok {
+			code = pe.code
+		} else {
+			w, _ := toWire(err, "")
+			code = w.Code
+		}
+	}
+	m.observe(code, d)
+	level := slog.LevelInfo
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs,
+		slog.String("method", name),
+		slog.Any("caller", c.caller),
+		slog.Int64("duration_us", d.Microseconds()),
+		slog.Int("code", code),
+	)
+	if req.notification() {
+		attrs = append(attrs, slog.Bool("notification", true))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("outcome", outcome(err)))
+		if code == CodeInternalError {
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+	} else {
+		attrs = append(attrs, slog.String("outcome", "ok"))
+	}
+	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+}
+
+func outcome(err error) string {
+	if pe, ok := err.(*protocolError); ok {
+		switch pe.code {
+		case CodeParseError:
+			return "parse_error"
+		case CodeInvalidRequest:
+			return "invalid_request"
+		case CodeMethodNotFound:
+			return "method_not_found"
+		case CodeInvalidParams:
+			return "invalid_params"
+		}
+		return "internal"
+	}
+	return errs.CodeOf(err).Name()
+}
+
+// writeWholeError answers an exchange that failed before any request was
+// read.
+func (s *Server) writeWholeError(w http.ResponseWriter, status int, err error, requestID string) {
+	we, retryAfter := toWire(err, requestID)
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(appendError(nil, nullID, we))
+}
+
+// httpStatus picks the HTTP status of a lone request's answer: 503 and 429
+// with Retry-After for shedding and rate limits, so that proxies and load
+// balancers see them; 200 for everything else, as JSON-RPC over HTTP
+// carries its errors in the body.
+func httpStatus(err error, retryAfter time.Duration, h http.Header) int {
+	status := http.StatusOK
+	switch errs.CodeOf(err) {
+	case errs.CodeOverloaded, errs.CodeUnavailable:
+		status = http.StatusServiceUnavailable
+	case errs.CodeRateLimited:
+		status = http.StatusTooManyRequests
+	default:
+		return status
+	}
+	if _, ok := err.(*protocolError); ok {
+		return http.StatusOK
+	}
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	h.Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+	return status
+}
+
+var errTooLarge = fmt.Errorf("request body too large")
+
+// readBody reads at most limit bytes into buf.
+func readBody(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	for {
+		if int64(len(buf)) > limit {
+			return buf, errTooLarge
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)) > limit {
+				return buf, errTooLarge
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func firstByte(b []byte) byte {
+	b = trimWS(b)
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+func trimWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
