@@ -1,0 +1,102 @@
+package pgkv_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/kv"
+	"github.com/attendify/platform/kv/kvtest"
+	"github.com/attendify/platform/kv/pgkv"
+	"github.com/attendify/platform/testkit"
+	"github.com/jackc/pgx/v5"
+)
+
+// schema is where the tests apply the migrations, as a service would in its own.
+const schema = "kvtest"
+
+// TestContract runs the kv contract suite on one database: every subtest
+// works in buckets of its own, as services sharing a schema would.
+func TestContract(t *testing.T) {
+	store := pgkv.New(testkit.Postgres(t, schema, pgkv.Migrations))
+	kvtest.Run(t, func(*testing.T) kv.Store { return store })
+}
+
+// The store also runs inside a service's transaction: what it wrote is
+// rolled back with the transaction.
+func TestInsideTransaction(t *testing.T) {
+	pool := testkit.Postgres(t, schema, pgkv.Migrations)
+	ctx := testkit.Context(t)
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := pgkv.New(tx)
+	if _, err := s.Incr(ctx, "b", "c", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MapUpdate(ctx, "b", "m", nil, kv.MapOps{SetRegisters: map[string]string{"a": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = pgkv.New(pool)
+	if n, err := s.Counter(ctx, "b", "c"); err != nil || n != 0 {
+		t.Errorf("Counter after rollback = %d, %v; want 0, nil", n, err)
+	}
+	if m, _, err := s.MapGet(ctx, "b", "m"); err != nil || len(m.Registers) != 0 {
+		t.Errorf("MapGet after rollback = %+v, %v; want an empty map", m, err)
+	}
+}
+
+// Contexts are typed: one issued for a set is refused by an object or a map
+// call, and a truncated one is refused everywhere.
+func TestMalformedContext(t *testing.T) {
+	ctx := testkit.Context(t)
+	s := pgkv.New(testkit.Postgres(t, schema, pgkv.Migrations))
+	if err := s.SetAdd(ctx, "b", "s", "x"); err != nil {
+		t.Fatal(err)
+	}
+	_, setCC, err := s.SetMembers(ctx, "b", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objCC, err := s.Put(ctx, "b", "o", []byte("v"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"Put with a set context", func() error { _, err := s.Put(ctx, "b", "o", []byte("w"), setCC); return err }},
+		{"Delete with a set context", func() error { return s.Delete(ctx, "b", "o", setCC) }},
+		{"SetRemove with an object context", func() error { return s.SetRemove(ctx, "b", "s", objCC, "x") }},
+		{"MapUpdate with a set context", func() error {
+			return s.MapUpdate(ctx, "b", "m", setCC, kv.MapOps{RemoveFields: []string{"f"}})
+		}},
+		{"SetRemove with a truncated context", func() error { return s.SetRemove(ctx, "b", "s", setCC[:5], "x") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); !errors.Is(err, errs.Invalid) {
+				t.Errorf("got %v, want kind invalid", err)
+			}
+		})
+	}
+	if ok, err := s.SetContains(ctx, "b", "s", "x"); err != nil || !ok {
+		t.Errorf("SetContains after refused removals = %v, %v; want true", ok, err)
+	}
+}
+
+func TestCounterOverflowIsInvalid(t *testing.T) {
+	ctx := testkit.Context(t)
+	s := pgkv.New(testkit.Postgres(t, schema, pgkv.Migrations))
+	if _, err := s.Incr(ctx, "b", "c", 1<<62); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Incr(ctx, "b", "c", 1<<62)
+	if !errors.Is(err, errs.Invalid) {
+		t.Errorf("overflowing Incr: got %v, want kind invalid", err)
+	}
+}
