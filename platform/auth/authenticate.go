@@ -1,0 +1,66 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/attendify/platform/errs"
+)
+
+// Authenticator turns an HTTP request's credentials into a Caller.
+type Authenticator struct {
+	Tokens   *Verifier        // user tokens; nil refuses them
+	Services *ServiceVerifier // service calls; nil refuses them
+}
+
+// Authenticate returns the caller of r, whose body has been read into body.
+// A request with a service signature is a service call (and may carry the
+// user token of the user it acts for, in Authorization: Bearer); a request
+// with only a bearer token is a user; a request with neither is anonymous.
+// Bad credentials are an error, never silently anonymous.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (Caller, error) {
+	token, hasToken := BearerToken(r)
+	var c Caller
+	if IsServiceCall(r) {
+		if a.Services == nil {
+			return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "service calls are not accepted here")
+		}
+		var err error
+		if c, err = a.Services.Verify(ctx, r, body); err != nil {
+			return Caller{}, err
+		}
+	}
+	if !hasToken {
+		return c, nil
+	}
+	if a.Tokens == nil {
+		return Caller{}, errs.WithCode(errs.CodeTokenInvalid, "user tokens are not accepted here")
+	}
+	claims, err := a.Tokens.Verify(token)
+	if err != nil {
+		return Caller{}, err
+	}
+	u := claims.Caller(token)
+	if c.Kind == CallerService {
+		c.User, c.App, c.Role, c.Token = u.User, u.App, u.Role, u.Token
+		return c, nil
+	}
+	return u, nil
+}
+
+// BearerToken returns the token of an "Authorization: Bearer <token>"
+// header; ok is false when there is none.
+func BearerToken(r *http.Request) (token string, ok bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	token = strings.TrimSpace(h[7:])
+	return token, token != ""
+}
+
+// SetBearerToken sets r's Authorization header to carry token.
+func SetBearerToken(r *http.Request, token string) {
+	r.Header.Set("Authorization", "Bearer "+token)
+}

@@ -1,0 +1,240 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/redisx"
+	"github.com/attendify/platform/testkit"
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	testSecret  = []byte("0123456789abcdef0123456789abcdef")
+	otherSecret = []byte("fedcba9876543210fedcba9876543210")
+	testBody    = []byte(`{"jsonrpc":"2.0","method":"hub.getApp","params":{"app":"a1"},"id":1}`)
+)
+
+func signedRequest(t *testing.T, s Signer, at time.Time, nonce string, body []byte) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "http://hub.internal/rpc", bytes.NewReader(body))
+	s.sign(r, body, at, nonce)
+	return r
+}
+
+func redisVerifier(t *testing.T, now time.Time) (*ServiceVerifier, func(nonce string) bool) {
+	t.Helper()
+	rdb, ns := testkit.Redis(t)
+	v := &ServiceVerifier{
+		Keys:   map[string][]byte{"s1": testSecret, "s2": otherSecret},
+		Nonces: NewRedisNonces(rdb, ns),
+		Now:    func() time.Time { return now },
+	}
+	stored := func(nonce string) bool {
+		n, err := rdb.Exists(context.Background(), redisx.NewKeys(ns, "auth").Key("nonce", nonce)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	return v, stored
+}
+
+func TestServiceSignVerify(t *testing.T) {
+	v, stored := redisVerifier(t, t0)
+	s := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	r := signedRequest(t, s, t0, "nonce-0000000000000001", testBody)
+
+	got, err := v.Verify(context.Background(), r, testBody)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if diff := cmp.Diff(Caller{Kind: CallerService, Service: "social", KeyID: "s1"}, got); diff != "" {
+		t.Errorf("caller (-want +got):\n%s", diff)
+	}
+	if !stored("nonce-0000000000000001") {
+		t.Error("the nonce of an accepted call is not in Redis")
+	}
+
+	// The same request again is a replay.
+	_, err = v.Verify(context.Background(), r, testBody)
+	wantCode(t, err, errs.CodeNonceReplayed)
+}
+
+func TestServiceSignRealClock(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewRedisNonces(rdb, ns)}
+	s := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	for range 3 { // a fresh nonce each time
+		r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+		s.Sign(r, testBody)
+		if _, err := v.Verify(context.Background(), r, testBody); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+	}
+}
+
+func TestServiceVerifyRejects(t *testing.T) {
+	s := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	tests := []struct {
+		name   string
+		at     time.Time // when the call was signed; the verifier's clock is t0
+		signer Signer
+		change func(r *http.Request) []byte // returns the body the server sees
+		want   errs.Code
+		stored bool // whether the nonce ends up recorded
+	}{
+		{"body changed", t0, s, func(r *http.Request) []byte {
+			return []byte(`{"jsonrpc":"2.0","method":"hub.deleteApp","params":{"app":"a1"},"id":1}`)
+		}, errs.CodeSignatureInvalid, false},
+		{"path changed", t0, s, func(r *http.Request) []byte { r.URL.Path = "/admin/rpc"; return testBody }, errs.CodeSignatureInvalid, false},
+		{"query added", t0, s, func(r *http.Request) []byte { r.URL.RawQuery = "debug=1"; return testBody }, errs.CodeSignatureInvalid, false},
+		{"method changed", t0, s, func(r *http.Request) []byte { r.Method = http.MethodPut; return testBody }, errs.CodeSignatureInvalid, false},
+		{"service header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderService, "hub"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"key id header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderKeyID, "s2"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"unknown key id", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderKeyID, "s9"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"timestamp header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderTimestamp, "1772366401"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"nonce header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderNonce, "nonce-9999999999999999"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"signature header changed", t0, s, func(r *http.Request) []byte {
+			sig := []byte(r.Header.Get(HeaderSignature))
+			sig[3] ^= 1
+			r.Header.Set(HeaderSignature, string(sig))
+			return testBody
+		}, errs.CodeSignatureInvalid, false},
+		{"signature missing", t0, s, func(r *http.Request) []byte { r.Header.Del(HeaderSignature); return testBody }, errs.CodeSignatureInvalid, false},
+		{"nonce too short", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderNonce, "abc"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"signed with another secret", t0, Signer{KeyID: "s1", Secret: otherSecret, Service: "social"}, nil, errs.CodeSignatureInvalid, false},
+		{"old timestamp", t0.Add(-DefaultWindow - time.Second), s, nil, errs.CodeSignatureExpired, false},
+		{"future timestamp", t0.Add(DefaultWindow + time.Second), s, nil, errs.CodeSignatureExpired, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, stored := redisVerifier(t, t0)
+			nonce := "nonce-00000000000000" + string(rune('a'+i))
+			r := signedRequest(t, tt.signer, tt.at, nonce, testBody)
+			body := testBody
+			if tt.change != nil {
+				body = tt.change(r)
+			}
+			_, err := v.Verify(context.Background(), r, body)
+			wantCode(t, err, tt.want)
+			if got := stored(nonce); got != tt.stored {
+				t.Errorf("nonce recorded = %v, want %v", got, tt.stored)
+			}
+		})
+	}
+}
+
+func TestServiceVerifyWindowEdges(t *testing.T) {
+	v, _ := redisVerifier(t, t0)
+	s := Signer{KeyID: "s2", Secret: otherSecret, Service: "analytics"}
+	for i, at := range []time.Time{t0.Add(-DefaultWindow), t0.Add(DefaultWindow)} {
+		r := signedRequest(t, s, at, "edge-nonce-000000000"+string(rune('a'+i)), testBody)
+		if _, err := v.Verify(context.Background(), r, testBody); err != nil {
+			t.Errorf("signed %s from now: %v, want accepted", at.Sub(t0), err)
+		}
+	}
+}
+
+func TestServiceVerifyStoreDown(t *testing.T) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: failingNonces{}, Now: func() time.Time { return t0 }}
+	r := signedRequest(t, Signer{KeyID: "s1", Secret: testSecret, Service: "social"}, t0, "nonce-0000000000000001", testBody)
+	_, err := v.Verify(context.Background(), r, testBody)
+	if errs.KindOf(err) != errs.Unavailable {
+		t.Errorf("err = %v, want kind unavailable (refused, retryable)", err)
+	}
+}
+
+type failingNonces struct{}
+
+func (failingNonces) Remember(context.Context, string, time.Duration) (bool, error) {
+	return false, errs.New(errs.Unavailable, "redis down")
+}
+
+func TestMemoryNonces(t *testing.T) {
+	s := NewMemoryNonces()
+	now := t0
+	s.nowFor = func() time.Time { return now }
+	ctx := context.Background()
+	for i, want := range []bool{true, false} {
+		if got, _ := s.Remember(ctx, "n1", time.Minute); got != want {
+			t.Errorf("call %d: fresh = %v, want %v", i, got, want)
+		}
+	}
+	now = now.Add(2 * time.Minute)
+	if got, _ := s.Remember(ctx, "n1", time.Minute); !got {
+		t.Error("a nonce is still remembered after its ttl")
+	}
+}
+
+// TestSignatureComparedInConstantTime guards the one line that must not
+// regress: the signature is compared with hmac.Equal, never with == (which
+// returns at the first differing byte and leaks how much of a guess is
+// right). Timing itself is too noisy to test.
+func TestSignatureComparedInConstantTime(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "service.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verify *ast.FuncDecl
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "Verify" {
+			verify = fd
+		}
+	}
+	if verify == nil {
+		t.Fatal("no Verify in service.go")
+	}
+	usesHMACEqual := false
+	ast.Inspect(verify, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Equal" {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "hmac" {
+					usesHMACEqual = true
+				}
+			}
+		case *ast.BinaryExpr:
+			if n.Op != token.EQL && n.Op != token.NEQ {
+				break
+			}
+			for _, side := range []ast.Expr{n.X, n.Y} {
+				if id, ok := side.(*ast.Ident); ok && (id.Name == "sig" || id.Name == "want") {
+					other := n.Y
+					if side == n.Y {
+						other = n.X
+					}
+					if lit, ok := other.(*ast.BasicLit); !ok || lit.Value != `""` {
+						t.Errorf("%s: signature compared with %s", fset.Position(n.Pos()), n.Op)
+					}
+				}
+			}
+		}
+		return true
+	})
+	if !usesHMACEqual {
+		t.Error("Verify does not call hmac.Equal")
+	}
+}
+
+func BenchmarkServiceVerify(b *testing.B) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces()}
+	s := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+		s.Sign(r, testBody)
+		if _, err := v.Verify(context.Background(), r, testBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
