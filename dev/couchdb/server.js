@@ -278,22 +278,29 @@ function proxy(backPort, req, res, p) {
     if (etag && /^W\//.test(etag)) delete headers.etag;
 
     const type = (headers['content-type'] || '').split(';')[0].trim();
-    if (needsRevETag(req.method, p.docPath, backRes.statusCode) && type === JSON_TYPE) {
+    const revETag = needsRevETag(req.method, p.docPath, backRes.statusCode);
+    if ((revETag || backRes.statusCode === 500) && type === JSON_TYPE) {
       const chunks = [];
       backRes.on('data', (c) => chunks.push(c));
       backRes.on('end', () => {
         const buf = Buffer.concat(chunks);
-        let rev;
+        let body;
         try {
-          const doc = JSON.parse(buf.toString('utf8'));
-          rev = doc._rev || doc.rev;
+          body = JSON.parse(buf.toString('utf8'));
         } catch (e) {
-          rev = undefined;
+          body = undefined;
         }
-        if (typeof rev === 'string' && rev !== '') headers.etag = JSON.stringify(rev);
+        let status = backRes.statusCode;
+        const rev = body && (body._rev || body.rev);
+        if (revETag && typeof rev === 'string' && rev !== '') headers.etag = JSON.stringify(rev);
+        // PouchDB reports a bad document (a reserved _member, a malformed
+        // _id) as 500; CouchDB answers 400.
+        if (status === 500 && body && (body.error === 'doc_validation' || body.error === 'bad_request')) {
+          status = 400;
+        }
         headers['content-length'] = String(buf.length);
         delete headers['transfer-encoding'];
-        res.writeHead(backRes.statusCode, headers);
+        res.writeHead(status, headers);
         res.end(req.method === 'HEAD' ? undefined : buf);
       });
       backRes.on('error', () => res.destroy());

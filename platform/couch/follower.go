@@ -1,0 +1,383 @@
+package couch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/attendify/platform/errs"
+	kivik "github.com/go-kivik/kivik/v4"
+)
+
+// Change is one entry of a database's _changes feed.
+type Change struct {
+	ID      string
+	Seq     string // opaque; only ever passed back to the server as "since"
+	Deleted bool
+	// Revs are the document's changed leaf revisions ("changes" in the feed);
+	// the winning one first unless Follower.Params asks for style=all_docs.
+	Revs []string
+	// Doc is the document (its latest revision) when Follower.IncludeDocs is
+	// set, else nil.
+	Doc json.RawMessage
+}
+
+// Follower delivers every change of a database to Handle, in feed order, at
+// least once, across restarts and lost connections.
+//
+// It follows feed=continuous from the sequence saved in the checkpoint
+// document _local/<ID> of the same database. After Handle has returned nil
+// for a batch of changes (BatchSize changes, or what was handled in the last
+// FlushInterval), the sequence of the last one is saved there. A process that stops between Handle and that save sees those
+// changes again when it restarts, so Handle must be idempotent (keyed by
+// document id and revision, for instance).
+//
+// When Handle fails, the changes handled before it are checkpointed and the
+// failed change is delivered again after a backoff, for as long as it keeps
+// failing: return nil for a change that must be skipped. Lost connections
+// and server errors are retried with jittered exponential backoff between
+// MinBackoff and MaxBackoff.
+//
+// Run one Follower per ID at a time: two runs with the same ID both receive
+// every change.
+type Follower struct {
+	// DB is the database to follow.
+	DB *kivik.DB
+	// ID names the checkpoint (_local/<ID>); it should name the consumer,
+	// such as "eventwall-moderation".
+	ID string
+	// Handle processes one change. It gets the context of Run.
+	Handle func(ctx context.Context, c Change) error
+
+	// IncludeDocs asks the feed for the documents (Change.Doc).
+	IncludeDocs bool
+	// Params are more _changes query parameters, such as "filter" or
+	// "style"; they may not override feed, since or include_docs.
+	Params map[string]any
+	// Heartbeat is how often an idle server sends a newline to keep the
+	// connection open (default 10s).
+	Heartbeat time.Duration
+	// BatchSize is the number of handled changes after which the checkpoint
+	// is saved (default 100).
+	BatchSize int
+	// FlushInterval is how often handled changes are checkpointed when
+	// fewer than BatchSize arrive (default 1s).
+	FlushInterval time.Duration
+	// MinBackoff and MaxBackoff bound the delay before reconnecting or
+	// redelivering (defaults 100ms and 30s).
+	MinBackoff, MaxBackoff time.Duration
+	// Logger receives reconnects and handler failures (default: none).
+	Logger *slog.Logger
+}
+
+// checkpoint is the body of the _local checkpoint document.
+type checkpoint struct {
+	Rev     string    `json:"_rev,omitempty"`
+	Seq     string    `json:"seq"`
+	Updated time.Time `json:"updated"`
+}
+
+// errFeedEnded reports that the server closed the feed without an error.
+var errFeedEnded = errors.New("couch: the server ended the changes feed")
+
+// handlerError marks a failure of Handle, as opposed to one of the feed.
+type handlerError struct {
+	id  string
+	err error
+}
+
+func (e *handlerError) Error() string { return "handle change of " + e.id + ": " + e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
+
+// Run follows the feed until ctx is done, and then returns nil after saving
+// the checkpoint of what was handled. It returns an error only for a
+// configuration that cannot work (errs.Invalid: a missing field, a database
+// handle in error, parameters the server rejects).
+func (f *Follower) Run(ctx context.Context) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	log := f.logger()
+	var (
+		cp      checkpoint
+		loaded  bool
+		attempt int
+	)
+	for {
+		var err error
+		start := time.Now()
+		progressed := false
+		if !loaded {
+			cp, err = f.load(ctx)
+			loaded = err == nil
+		}
+		if loaded {
+			progressed, err = f.follow(ctx, &cp)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var he *handlerError
+		if !errors.As(err, &he) && errs.KindOf(err) == errs.Invalid {
+			return err
+		}
+		if progressed || time.Since(start) > f.maxBackoff() {
+			attempt = 0
+		}
+		delay := f.backoff(attempt)
+		attempt++
+		switch {
+		case he != nil:
+			log.Error("couch: change handler failed; redelivering", "follower", f.ID, "db", f.DB.Name(),
+				"doc", he.id, "err", he.err, "retry_in", delay)
+		case errors.Is(err, errFeedEnded):
+			log.Info("couch: changes feed ended; reconnecting", "follower", f.ID, "db", f.DB.Name(), "retry_in", delay)
+		default:
+			log.Warn("couch: changes feed failed; reconnecting", "follower", f.ID, "db", f.DB.Name(),
+				"err", err, "retry_in", delay)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Checkpoint returns the sequence saved for this follower, or "" when it has
+// not saved one yet.
+func (f *Follower) Checkpoint(ctx context.Context) (string, error) {
+	if err := f.validate(); err != nil {
+		return "", err
+	}
+	cp, err := f.load(ctx)
+	return cp.Seq, err
+}
+
+func (f *Follower) validate() error {
+	switch {
+	case f.DB == nil:
+		return errs.New(errs.Invalid, "couch: Follower.DB is nil")
+	case f.DB.Err() != nil:
+		return errs.Wrap(errs.Invalid, f.DB.Err(), "couch: Follower.DB")
+	case f.ID == "" || strings.Contains(f.ID, "/"):
+		return errs.New(errs.Invalid, "couch: Follower.ID %q must be non-empty and without '/'", f.ID)
+	case f.Handle == nil:
+		return errs.New(errs.Invalid, "couch: Follower.Handle is nil")
+	}
+	for _, k := range []string{"feed", "since", "include_docs", "heartbeat"} {
+		if _, ok := f.Params[k]; ok {
+			return errs.New(errs.Invalid, "couch: Follower.Params may not set %q", k)
+		}
+	}
+	return nil
+}
+
+func (f *Follower) docID() string { return "_local/" + f.ID }
+
+func (f *Follower) load(ctx context.Context) (checkpoint, error) {
+	var cp checkpoint
+	err := f.DB.Get(ctx, f.docID()).ScanDoc(&cp)
+	if kivik.HTTPStatus(err) == http.StatusNotFound {
+		return checkpoint{}, nil
+	}
+	if err != nil {
+		return checkpoint{}, Err(err)
+	}
+	return cp, nil
+}
+
+// save stores seq as the checkpoint. It runs even when ctx is done (a
+// graceful stop saves what was handled), for at most 5 seconds.
+func (f *Follower) save(ctx context.Context, cp *checkpoint, seq string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	next := checkpoint{Rev: cp.Rev, Seq: seq, Updated: time.Now().UTC()}
+	rev, err := f.DB.Put(ctx, f.docID(), next)
+	if kivik.HTTPStatus(err) == http.StatusConflict {
+		// Written by someone else since we read it (another run with this ID,
+		// or an operator resetting it): ours is the position we reached.
+		var cur checkpoint
+		if gerr := f.DB.Get(ctx, f.docID()).ScanDoc(&cur); gerr == nil {
+			next.Rev = cur.Rev
+			rev, err = f.DB.Put(ctx, f.docID(), next)
+		}
+	}
+	if err != nil {
+		return Err(err)
+	}
+	cp.Rev, cp.Seq = rev, seq
+	return nil
+}
+
+// follow reads one continuous feed from cp.Seq until it fails, ends, a
+// handler fails, or ctx is done. It reports whether any change was handled.
+func (f *Follower) follow(ctx context.Context, cp *checkpoint) (progressed bool, err error) {
+	params := map[string]any{
+		"feed":      "continuous",
+		"heartbeat": f.heartbeat().Milliseconds(),
+	}
+	for k, v := range f.Params {
+		params[k] = v
+	}
+	if cp.Seq != "" {
+		params["since"] = cp.Seq
+	}
+	if f.IncludeDocs {
+		params["include_docs"] = true
+	}
+
+	feedCtx, cancel := context.WithCancel(ctx)
+	changes := f.DB.Changes(feedCtx, kivik.Params(params))
+	if err := changes.Err(); err != nil {
+		cancel()
+		return false, Err(err)
+	}
+	incoming := make(chan Change)
+	readErr := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		readErr <- f.read(feedCtx, changes, incoming)
+	}()
+	defer func() {
+		cancel()
+		<-exited
+		_ = changes.Close()
+	}()
+
+	var (
+		handled string // sequence of the last change handled, not yet saved
+		pending int
+	)
+	flush := func() error {
+		if pending == 0 {
+			return nil
+		}
+		if err := f.save(ctx, cp, handled); err != nil {
+			return err
+		}
+		pending = 0
+		return nil
+	}
+	// Handled changes wait at most about FlushInterval for their checkpoint.
+	tick := time.NewTicker(f.flushInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case c := <-incoming:
+			if herr := f.Handle(ctx, c); herr != nil {
+				if ferr := flush(); ferr != nil {
+					f.logger().Warn("couch: saving checkpoint failed", "follower", f.ID, "err", ferr)
+				}
+				return progressed, &handlerError{id: c.ID, err: herr}
+			}
+			progressed = true
+			handled = c.Seq
+			pending++
+			if pending >= f.batchSize() {
+				if err := flush(); err != nil {
+					return progressed, err
+				}
+			}
+		case <-tick.C:
+			if err := flush(); err != nil {
+				return progressed, err
+			}
+		case err := <-readErr:
+			if ferr := flush(); ferr != nil {
+				return progressed, ferr
+			}
+			if err == nil {
+				err = errFeedEnded
+			}
+			return progressed, err
+		case <-ctx.Done():
+			return progressed, flush()
+		}
+	}
+}
+
+// read moves the feed's changes to out until the feed ends or ctx is done.
+func (f *Follower) read(ctx context.Context, changes *kivik.Changes, out chan<- Change) error {
+	for changes.Next() {
+		if changes.ID() == "" {
+			continue // the {"last_seq": ...} line that ends a feed
+		}
+		c := Change{ID: changes.ID(), Seq: changes.Seq(), Deleted: changes.Deleted(), Revs: changes.Changes()}
+		if f.IncludeDocs {
+			var doc json.RawMessage
+			if err := changes.ScanDoc(&doc); err == nil && len(doc) > 0 && string(doc) != "null" {
+				c.Doc = doc
+			}
+		}
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return Err(changes.Err())
+}
+
+func (f *Follower) logger() *slog.Logger {
+	if f.Logger != nil {
+		return f.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (f *Follower) heartbeat() time.Duration {
+	if f.Heartbeat > 0 {
+		return f.Heartbeat
+	}
+	return 10 * time.Second
+}
+
+func (f *Follower) batchSize() int {
+	if f.BatchSize > 0 {
+		return f.BatchSize
+	}
+	return 100
+}
+
+func (f *Follower) flushInterval() time.Duration {
+	if f.FlushInterval > 0 {
+		return f.FlushInterval
+	}
+	return time.Second
+}
+
+func (f *Follower) minBackoff() time.Duration {
+	if f.MinBackoff > 0 {
+		return f.MinBackoff
+	}
+	return 100 * time.Millisecond
+}
+
+func (f *Follower) maxBackoff() time.Duration {
+	if f.MaxBackoff > 0 {
+		return max(f.MaxBackoff, f.minBackoff())
+	}
+	return max(30*time.Second, f.minBackoff())
+}
+
+// backoff is the delay before retry attempt n (0-based): MinBackoff doubled
+// n times, capped at MaxBackoff, with "equal jitter" (between half and all of
+// it) so that many followers do not reconnect in step.
+func (f *Follower) backoff(n int) time.Duration {
+	d := f.minBackoff()
+	for i := 0; i < n && d < f.maxBackoff(); i++ {
+		d *= 2
+	}
+	d = min(d, f.maxBackoff())
+	half := d / 2
+	return half + rand.N(half+1)
+}
