@@ -97,7 +97,117 @@ function buildBack() {
   // sets the ones kivik reads.
   app.set('etag', false);
   app.set('x-powered-by', false);
+  replaceChangesRoute(app);
   return { app, ready: app.setPouchDB(PouchDB) };
+}
+
+// replaceChangesRoute swaps express-pouchdb's handler of feed=continuous and
+// feed=longpoll _changes (routes/changes.js) for one that behaves like
+// CouchDB's:
+//   - response headers go out as soon as the reader is known to be allowed
+//     in; express-pouchdb sends nothing until the first change or heartbeat,
+//     so kivik's Changes() call itself blocked until then;
+//   - a reader that disconnects stops the live PouchDB feed and the heartbeat
+//     timer (express-pouchdb kept both running forever for continuous feeds);
+//   - the feed ends (with a last_seq line) when its database is deleted,
+//     instead of sending heartbeats forever.
+// Normal feeds still go to express-pouchdb.
+function replaceChangesRoute(app) {
+  const utils = require('express-pouchdb/lib/utils');
+  let replaced = 0;
+  for (const layer of app._router.stack) {
+    if (!layer.route || layer.route.path !== '/:db/_changes') continue;
+    for (const h of layer.route.stack) {
+      if (h.name !== 'changes') continue;
+      const orig = h.handle;
+      h.handle = function (req, res, next) {
+        const feed = req.query.feed;
+        if (feed !== 'continuous' && feed !== 'longpoll') return orig(req, res, next);
+        return liveChanges(utils, req, res);
+      };
+      replaced++;
+    }
+  }
+  if (replaced !== 2) {
+    throw new Error(`expected the GET and POST /:db/_changes routes of express-pouchdb, found ${replaced}`);
+  }
+}
+
+function liveChanges(utils, req, res) {
+  utils.setJsonOrPlaintext(res);
+  if (req.query.limit < 1) req.query.limit = 1;
+  const heartbeat = typeof req.query.heartbeat === 'number' ? req.query.heartbeat
+    : req.query.heartbeat === true ? 60000 : 6000;
+  const continuous = req.query.feed === 'continuous';
+  // as express-pouchdb does: PouchDB wants query_params, and the session
+  // for its security checks
+  req.query.query_params = JSON.parse(JSON.stringify(req.query));
+  const query = utils.makeOpts(req, req.query);
+  if (req.body && req.body.doc_ids) query.doc_ids = req.body.doc_ids;
+
+  let closed = false;
+  let live = null;
+  let timer = null;
+  const stop = () => {
+    closed = true;
+    if (timer) clearInterval(timer);
+    timer = null;
+    if (live) live.cancel();
+    live = null;
+  };
+  res.on('close', stop);
+  const finish = (lastSeq) => {
+    if (closed) return;
+    if (continuous && lastSeq !== undefined) utils.writeJSON(res, { last_seq: lastSeq, pending: 0 });
+    stop();
+    res.end();
+  };
+
+  // The same member check PouchDB's security plugin applies to changes().
+  req.db.info(utils.makeOpts(req)).then(() => {
+    if (closed) return;
+    res.status(200);
+    res.flushHeaders();
+    timer = setInterval(() => res.write('\n'), heartbeat);
+    if (continuous) {
+      let lastSeq = query.since;
+      query.live = query.continuous = true;
+      live = req.db.changes(query)
+        .on('change', (change) => {
+          lastSeq = change.seq;
+          utils.writeJSON(res, change);
+        })
+        .on('complete', () => finish(lastSeq))
+        .on('error', () => finish(lastSeq));
+      return;
+    }
+    // longpoll: what is there already, else wait for the first change
+    query.live = query.continuous = false;
+    return req.db.changes(query).then((done) => {
+      if (closed) return;
+      if (done.results.length) {
+        utils.writeJSON(res, done);
+        return finish();
+      }
+      query.live = query.continuous = true;
+      query.since = done.last_seq;
+      live = req.db.changes(query)
+        .on('change', (change) => {
+          if (closed) return;
+          utils.writeJSON(res, { results: [change], last_seq: change.seq });
+          finish();
+        })
+        .on('complete', () => {
+          if (!closed) utils.writeJSON(res, { results: [], last_seq: done.last_seq });
+          finish();
+        })
+        .on('error', () => finish());
+    });
+  }).catch((err) => {
+    if (closed) return;
+    if (!res.headersSent) return utils.sendError(res, err);
+    finish();
+  });
 }
 
 function ensureAdmin(app) {
@@ -308,6 +418,9 @@ function proxy(backPort, req, res, p) {
     }
 
     res.writeHead(backRes.statusCode, headers);
+    // Send the headers now: a live _changes feed may write nothing for a
+    // while, and the client waits for them.
+    res.flushHeaders();
     backRes.pipe(res);
   });
 
