@@ -19,7 +19,6 @@ const OpenRPCVersion = "1.3.2"
 type openrpcDoc struct {
 	OpenRPC string          `json:"openrpc"`
 	Info    openrpcInfo     `json:"info"`
-	Servers []openrpcServer `json:"servers"`
 	Methods []openrpcMethod `json:"methods"`
 }
 
@@ -27,11 +26,6 @@ type openrpcInfo struct {
 	Title       string `json:"title"`
 	Version     string `json:"version"`
 	Description string `json:"description,omitempty"`
-}
-
-type openrpcServer struct {
-	Name string `json:"name"`
-	URL  string `json:"url"`
 }
 
 type openrpcMethod struct {
@@ -84,7 +78,6 @@ func (s *Server) Discover() json.RawMessage {
 	doc := openrpcDoc{
 		OpenRPC: OpenRPCVersion,
 		Info:    openrpcInfo{Title: s.opts.Name, Version: s.opts.Version},
-		Servers: []openrpcServer{{Name: s.opts.Name, URL: "/rpc"}},
 	}
 	if doc.Info.Title == "" {
 		doc.Info.Title = "attendify"
