@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/attendify/platform/testkit"
-	"github.com/google/go-cmp/cmp"
 	kivik "github.com/go-kivik/kivik/v4"
+	"github.com/google/go-cmp/cmp"
 )
 
 // rawClient is a plain kivik client for the test server, with no /_up check.

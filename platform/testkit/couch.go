@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,15 @@ import (
 	envconfig "github.com/caarlos0/env/v11"
 	kivik "github.com/go-kivik/kivik/v4"
 )
+
+// couchPrefix starts the name of every CouchDB database testkit hands out:
+// test_<unix seconds>_<test name>_<random>. The time lets a later test binary
+// recognise and delete the leftovers of one that was killed.
+const couchPrefix = "test_"
+
+// couchStaleAfter is the age after which a test database is taken for the
+// leftover of a killed test binary.
+const couchStaleAfter = 6 * time.Hour
 
 // couchConfig is the server tests use: COUCHDB_URL (and COUCHDB_USER,
 // COUCHDB_PASSWORD) when set, else the dev server of `make services`.
@@ -25,6 +35,12 @@ func couchConfig(t testing.TB) couch.Config {
 	return cfg
 }
 
+func openCouch(cfg couch.Config) (*kivik.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return couch.Open(ctx, cfg)
+}
+
 // CouchDB returns a client for the CouchDB server of the tests (the
 // CouchDB-compatible dev server that `make services` starts, or COUCHDB_URL),
 // closed when the test ends. When the server cannot be reached, the test fails
@@ -32,9 +48,7 @@ func couchConfig(t testing.TB) couch.Config {
 func CouchDB(t testing.TB) *kivik.Client {
 	t.Helper()
 	cfg := couchConfig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client, err := couch.Open(ctx, cfg)
+	client, err := openCouch(cfg)
 	if err != nil {
 		t.Fatalf("testkit: CouchDB at %s is not usable (run make services): %v", cfg.Redacted(), err)
 	}
@@ -43,40 +57,65 @@ func CouchDB(t testing.TB) *kivik.Client {
 }
 
 var (
-	couchCleanupOnce   sync.Once
-	couchCleanupClient *kivik.Client
-	couchCleanupErr    error
+	couchAdminOnce sync.Once
+	couchAdmin     *kivik.Client
+	couchAdminErr  error
 )
 
-// cleanupClient is one client per test binary for deleting test databases,
-// so that cleanups work after the test's own client is closed.
-func cleanupClient(t testing.TB) (*kivik.Client, error) {
-	couchCleanupOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		couchCleanupClient, couchCleanupErr = couch.Open(ctx, couchConfig(t))
+// couchAdminClient is one client per test binary for deleting test
+// databases, so that cleanups still work once the test's own client is
+// closed. The first call also deletes test databases left over by killed
+// test binaries.
+func couchAdminClient(t testing.TB) (*kivik.Client, error) {
+	couchAdminOnce.Do(func() {
+		couchAdmin, couchAdminErr = openCouch(couchConfig(t))
+		if couchAdminErr == nil {
+			sweepStaleCouchDBs(couchAdmin)
+		}
 	})
-	return couchCleanupClient, couchCleanupErr
+	return couchAdmin, couchAdminErr
+}
+
+// sweepStaleCouchDBs deletes test databases older than couchStaleAfter: no test
+// runs that long, so their test binary died before its cleanup ran.
+func sweepStaleCouchDBs(client *kivik.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	names, err := client.AllDBs(ctx)
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		stamp, _, ok := strings.Cut(strings.TrimPrefix(name, couchPrefix), "_")
+		if !strings.HasPrefix(name, couchPrefix) || !ok {
+			continue
+		}
+		secs, err := strconv.ParseInt(stamp, 10, 64)
+		if err != nil || time.Since(time.Unix(secs, 0)) < couchStaleAfter {
+			continue
+		}
+		_ = client.DestroyDB(ctx, name)
+	}
 }
 
 var nonNameChars = regexp.MustCompile(`[^a-z0-9_]+`)
 
 // CouchDBName returns a database name no other test uses, valid for CouchDB
-// ("test_<test name>_<random>"). The test creates the database itself (for
-// instance with couch.EnsureDB); it is deleted when the test ends, if it
-// exists.
+// ("test_<unix seconds>_<test name>_<random>"). The test creates the database
+// itself (couch.EnsureDB, or CreateDB); it is deleted when the test ends, if
+// it exists.
 func CouchDBName(t testing.TB) string {
 	t.Helper()
 	base := strings.Trim(nonNameChars.ReplaceAllString(strings.ToLower(t.Name()), "_"), "_")
 	if len(base) > 40 {
 		base = base[:40]
 	}
-	name := "test_" + base + "_" + randomHex(6)
+	name := couchPrefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + base + "_" + randomHex(6)
 	if !couch.ValidDBName(name) {
 		t.Fatalf("testkit: made an invalid CouchDB name %q", name)
 	}
 	t.Cleanup(func() {
-		client, err := cleanupClient(t)
+		client, err := couchAdminClient(t)
 		if err != nil {
 			t.Errorf("testkit: cannot delete CouchDB database %s (run make services): %v", name, err)
 			return
