@@ -32,7 +32,8 @@ const DefaultTimeout = 2 * time.Minute
 // Context returns a context that is canceled when the test ends, with a
 // deadline a little before the test binary's own (-timeout), or
 // DefaultTimeout when there is none, so that a hung store call fails the
-// test with a useful error instead of a panic dump.
+// test with a useful error instead of a panic dump. It is canceled before
+// t.Cleanup functions run: cleanups use a context of their own.
 func Context(t testing.TB) context.Context {
 	t.Helper()
 	ctx := t.Context()
