@@ -169,3 +169,31 @@ func TestMigrateValidatesNames(t *testing.T) {
 		})
 	}
 }
+
+// During a rolling deploy an old replica starts after a new one migrated:
+// it must not fail on versions it does not know.
+func TestMigrateOlderBinaryAfterNewerMigrated(t *testing.T) {
+	ctx := testkit.Context(t)
+	pool := testkit.Postgres(t, "")
+	if err := pg.Migrate(ctx, pool, "svc", service); err != nil {
+		t.Fatal(err)
+	}
+	older := pg.Source{Name: "svc", FS: sqlFS(map[string]string{
+		"00001_posts.sql": "-- +goose Up\nCREATE TABLE posts (id bigint PRIMARY KEY, body text NOT NULL);\n",
+	})}
+	if err := pg.Migrate(ctx, pool, "svc", older); err != nil {
+		t.Errorf("older migration set after a newer one: %v", err)
+	}
+}
+
+func TestMigrateSkipsEmptySource(t *testing.T) {
+	ctx := testkit.Context(t)
+	pool := testkit.Postgres(t, "")
+	empty := pg.Source{Name: "empty", FS: sqlFS(map[string]string{"README.md": "nothing yet"})}
+	if err := pg.Migrate(ctx, pool, "svc", empty, service); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"goose_svc", "likes", "posts"}, tablesIn(t, pool, "svc")); diff != "" {
+		t.Errorf("tables (-want +got):\n%s", diff)
+	}
+}
