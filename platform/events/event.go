@@ -26,7 +26,8 @@ type Event struct {
 	App string `json:"app,omitempty"`
 	// Subject is the id of the object the event is about.
 	Subject string `json:"subject,omitempty"`
-	// Time is when the fact happened; filled with the current time when zero.
+	// Time is when the fact happened; filled with the current time when
+	// zero. It is kept to the microsecond (Postgres' precision), in UTC.
 	Time time.Time `json:"time"`
 	// Data is the event's payload, a JSON value (null when empty).
 	Data json.RawMessage `json:"data,omitempty"`
@@ -63,6 +64,7 @@ func prepare(ctx context.Context, ev *Event, now time.Time) error {
 	if ev.Time.IsZero() {
 		ev.Time = now
 	}
+	ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
 		return fmt.Errorf("events: event %s (%s): data is not valid JSON", ev.ID, ev.Type)
 	}

@@ -2,6 +2,11 @@
 -- events here in the same transaction as its data (events.AddToOutbox), and
 -- events.Relay publishes them to Redis Streams, then deletes them. The table
 -- holds only the backlog; the streams are the history.
+--
+-- data is json, not jsonb: a row is written once and read once, and json
+-- keeps the producer's bytes exactly (jsonb would reformat and reorder the
+-- payload, so that the same event would differ published directly and
+-- through the outbox) and skips the conversion both ways.
 
 -- +goose Up
 CREATE TABLE outbox (
@@ -11,7 +16,7 @@ CREATE TABLE outbox (
     app         text        NOT NULL DEFAULT '',
     subject     text        NOT NULL DEFAULT '',
     occurred_at timestamptz NOT NULL,
-    data        jsonb,
+    data        json,                                            -- kept byte for byte
     request_id  text        NOT NULL DEFAULT '',
     traceparent text        NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL DEFAULT now()
