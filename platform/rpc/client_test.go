@@ -1,0 +1,273 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/obs"
+	"github.com/attendify/platform/testkit"
+)
+
+type echoParams struct {
+	Text string `json:"text" jsonschema:"maxLength=100"`
+}
+
+var (
+	echoMethod     = Method[echoParams, echoParams]{Name: "echo", Auth: auth.Public, Idempotent: true}
+	createMethod   = Method[echoParams, echoParams]{Name: "create", Auth: auth.Public}
+	missingMethod  = Method[echoParams, echoParams]{Name: "missing", Auth: auth.Public, Idempotent: true}
+	internalMethod = Method[echoParams, echoParams]{Name: "internal", Auth: auth.Service}
+)
+
+func newClient(t *testing.T, urls ...string) *Client {
+	t.Helper()
+	c, err := NewClient(ClientOptions{Endpoints: urls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestClientTypedCallAndRemoteErrors(t *testing.T) {
+	s := NewServer(Options{})
+	Handle(s, echoMethod, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+	Handle(s, missingMethod, func(context.Context, echoParams) (echoParams, error) {
+		return echoParams{}, errs.New(errs.NotFound, "no such thing")
+	})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c := newClient(t, ts.URL)
+
+	got, err := echoMethod.Call(context.Background(), c, echoParams{Text: "hi"})
+	if err != nil || got.Text != "hi" {
+		t.Fatalf("echo = %+v, %v", got, err)
+	}
+	_, err = missingMethod.Call(context.Background(), c, echoParams{})
+	if !errors.Is(err, errs.NotFound) || !strings.Contains(err.Error(), "no such thing") {
+		t.Errorf("remote not-found came back as %v", err)
+	}
+	_, err = echoMethod.Call(context.Background(), c, echoParams{Text: strings.Repeat("x", 101)})
+	if e, ok := errs.As(err); !ok || !errors.Is(err, errs.Invalid) || len(e.Fields) != 1 || e.Fields[0].Field != "/text" {
+		t.Errorf("invalid params came back as %#v", err)
+	}
+}
+
+func TestClientBatch(t *testing.T) {
+	s := NewServer(Options{})
+	Handle(s, echoMethod, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+	Handle(s, missingMethod, func(context.Context, echoParams) (echoParams, error) {
+		return echoParams{}, errs.New(errs.NotFound, "gone")
+	})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c := newClient(t, ts.URL)
+	var a, b, m echoParams
+	calls := []*BatchCall{
+		NewBatchCall(echoMethod, echoParams{Text: "a"}, &a),
+		NewBatchCall(missingMethod, echoParams{}, &m),
+		NewBatchCall(echoMethod, echoParams{Text: "b"}, &b),
+	}
+	if err := c.Batch(context.Background(), calls...); err != nil {
+		t.Fatal(err)
+	}
+	if a.Text != "a" || b.Text != "b" || calls[0].Err != nil || calls[2].Err != nil {
+		t.Errorf("a=%q b=%q errs=%v %v", a.Text, b.Text, calls[0].Err, calls[2].Err)
+	}
+	if !errors.Is(calls[1].Err, errs.NotFound) {
+		t.Errorf("second call err = %v", calls[1].Err)
+	}
+}
+
+// TestClientForwardsContext checks the request id, user token, remaining
+// deadline and trace context reach the callee, and service calls are signed
+// and verified (with nonces in Redis).
+func TestClientForwardsContext(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	cfg, err := auth.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ServiceName = "tester"
+	issuer, err := cfg.Issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn := &auth.Authenticator{Tokens: cfg.Verifier(), Services: cfg.ServiceVerifier(auth.NewRedisNonces(rdb, ns))}
+	s := NewServer(Options{Auth: authn})
+	type seen struct {
+		requestID string
+		caller    auth.Caller
+		budget    time.Duration
+		traceID   trace.TraceID
+	}
+	got := make(chan seen, 1)
+	Handle(s, internalMethod, func(ctx context.Context, p echoParams) (echoParams, error) {
+		dl, _ := ctx.Deadline()
+		got <- seen{obs.RequestID(ctx), auth.CallerFrom(ctx), time.Until(dl), trace.SpanContextFromContext(ctx).TraceID()}
+		return p, nil
+	})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+
+	signer, err := cfg.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(ClientOptions{Endpoints: []string{ts.URL}, Signer: &signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := issuer.Issue(auth.Claims{User: "u1", App: "app1", Role: auth.RoleAttendee}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := obs.WithRequestID(context.Background(), "rid-123")
+	ctx = auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: "u1", App: "app1", Token: token})
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	traceID := trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: traceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}, TraceFlags: trace.FlagsSampled}))
+
+	if _, err := internalMethod.Call(ctx, c, echoParams{Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	s1 := <-got
+	if s1.requestID != "rid-123" {
+		t.Errorf("request id = %q", s1.requestID)
+	}
+	if s1.caller.Kind != auth.CallerService || s1.caller.Service != "tester" || s1.caller.User != "u1" || s1.caller.App != "app1" {
+		t.Errorf("caller = %+v", s1.caller)
+	}
+	if s1.budget <= 0 || s1.budget > 3*time.Second {
+		t.Errorf("callee deadline %v, want within the caller's 3s", s1.budget)
+	}
+	if s1.traceID != traceID {
+		t.Errorf("trace id = %v, want %v", s1.traceID, traceID)
+	}
+
+	// Unsigned, the same service-level method is refused.
+	plain := newClient(t, ts.URL)
+	if _, err := internalMethod.Call(context.Background(), plain, echoParams{}); !errors.Is(err, errs.Unauthenticated) {
+		t.Errorf("unsigned call: %v", err)
+	}
+}
+
+// flaky answers 503 to the first n requests, then serves s.
+func flaky(s http.Handler, n int32, hits *atomic.Int32) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) <= n {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		s.ServeHTTP(w, r)
+	})
+}
+
+func TestClientRetriesOnlyWhatIsSafe(t *testing.T) {
+	s := NewServer(Options{})
+	Handle(s, echoMethod, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+	Handle(s, createMethod, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+
+	t.Run("idempotent is retried", func(t *testing.T) {
+		var hits atomic.Int32
+		ts := httptest.NewServer(flaky(s, 1, &hits))
+		defer ts.Close()
+		if _, err := echoMethod.Call(context.Background(), newClient(t, ts.URL), echoParams{Text: "x"}); err != nil {
+			t.Fatalf("not retried: %v", err)
+		}
+		if hits.Load() != 2 {
+			t.Errorf("hits = %d, want 2", hits.Load())
+		}
+	})
+	t.Run("non-idempotent is not retried after an ambiguous failure", func(t *testing.T) {
+		var hits atomic.Int32
+		ts := httptest.NewServer(flaky(s, 1, &hits))
+		defer ts.Close()
+		if _, err := createMethod.Call(context.Background(), newClient(t, ts.URL), echoParams{Text: "x"}); err == nil {
+			t.Fatal("a non-idempotent call was retried after a 503 without a retryable code")
+		}
+		if hits.Load() != 1 {
+			t.Errorf("hits = %d, want 1", hits.Load())
+		}
+	})
+	t.Run("retryable code is retried for any method", func(t *testing.T) {
+		var hits atomic.Int32
+		shedOnce := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hits.Add(1) == 1 {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte(`{"jsonrpc":"2.0","error":{"code":1529,"message":"overloaded","data":{"retryable":true,"retry_after_ms":5}},"id":null}`))
+				return
+			}
+			s.ServeHTTP(w, r)
+		})
+		ts := httptest.NewServer(shedOnce)
+		defer ts.Close()
+		if _, err := createMethod.Call(context.Background(), newClient(t, ts.URL), echoParams{Text: "x"}); err != nil {
+			t.Fatalf("overloaded answer not retried: %v", err)
+		}
+	})
+	t.Run("retry budget caps retries", func(t *testing.T) {
+		var hits atomic.Int32
+		ts := httptest.NewServer(flaky(s, 1<<30, &hits))
+		defer ts.Close()
+		c, _ := NewClient(ClientOptions{Endpoints: []string{ts.URL}, MinRetriesPerSecond: 1, RetryRatio: 0.1, ConsecutiveFailures: 1 << 20})
+		const calls = 100
+		for range calls {
+			_, _ = echoMethod.Call(context.Background(), c, echoParams{})
+		}
+		// Without a budget 3 attempts each would make 300 hits.
+		if h := hits.Load(); h > calls+calls/10+10 {
+			t.Errorf("%d hits for %d calls: the retry budget did not hold", h, calls)
+		}
+	})
+}
+
+func TestClientBreakerAndBalancing(t *testing.T) {
+	s := NewServer(Options{})
+	Handle(s, echoMethod, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+	var goodHits, slowHits atomic.Int32
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		goodHits.Add(1)
+		s.ServeHTTP(w, r)
+	}))
+	defer good.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slowHits.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		s.ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	// A port nobody listens on: every attempt fails to connect.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + l.Addr().String()
+	l.Close()
+
+	c, err := NewClient(ClientOptions{Endpoints: []string{dead, good.URL, slow.URL}, OpenFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if _, err := echoMethod.Call(context.Background(), c, echoParams{Text: "x"}); err != nil {
+			t.Fatalf("call failed although two endpoints are up: %v", err)
+		}
+	}
+	if st := c.endpoints[0].breaker.State().String(); st != "open" {
+		t.Errorf("dead endpoint's breaker is %s, want open", st)
+	}
+	if g, sl := goodHits.Load(), slowHits.Load(); g < 4*sl {
+		t.Errorf("fast endpoint got %d calls, slow one %d: want most on the fast one", g, sl)
+	}
+}
