@@ -9,6 +9,7 @@ import (
 	"github.com/attendify/platform/kv/kvtest"
 	"github.com/attendify/platform/kv/pgkv"
 	"github.com/attendify/platform/testkit"
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -98,5 +99,53 @@ func TestCounterOverflowIsInvalid(t *testing.T) {
 	_, err := s.Incr(ctx, "b", "c", 1<<62)
 	if !errors.Is(err, errs.Invalid) {
 		t.Errorf("overflowing Incr: got %v, want kind invalid", err)
+	}
+}
+
+// An add that was in flight when the context was read (committed after the
+// read, whatever its transaction id) is not observed: a removal with that
+// context keeps it.
+func TestRemoveKeepsAnAddInFlightAtTheRead(t *testing.T) {
+	ctx := testkit.Context(t)
+	pool := testkit.Postgres(t, schema, pgkv.Migrations)
+	s := pgkv.New(pool)
+	if err := s.SetAdd(ctx, "b", "s", "old"); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := pgkv.New(tx).SetAdd(ctx, "b", "s", "inflight", "old"); err != nil {
+		t.Fatal(err)
+	}
+	// A later transaction commits an add before the in-flight one does.
+	if err := s.SetAdd(ctx, "b", "s", "committed"); err != nil {
+		t.Fatal(err)
+	}
+	members, cc, err := s.SetMembers(ctx, "b", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"committed", "old"}, members); diff != "" {
+		t.Errorf("members while an add is in flight (-want +got):\n%s", diff)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.SetRemove(ctx, "b", "s", cc, "inflight", "old", "committed"); err != nil {
+		t.Fatal(err)
+	}
+	// "old" was re-added by the in-flight transaction: that add was not
+	// observed either.
+	members, _, err = s.SetMembers(ctx, "b", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"inflight", "old"}, members); diff != "" {
+		t.Errorf("members after the removal (-want +got):\n%s", diff)
 	}
 }

@@ -23,28 +23,24 @@ CREATE TABLE kv_counters (
     PRIMARY KEY (bucket, key)
 );
 
--- Sets: the head row's version is the set's clock, bumped by every add under
--- the head's row lock, so versions follow commit order within a set. Each
--- member carries the version of its latest add (its dot). A context is a
--- version: a removal deletes the members whose dot it covers. Heads are never
--- deleted, so versions never go back.
-CREATE TABLE kv_sets (
-    bucket  text COLLATE "C" NOT NULL,
-    key     text COLLATE "C" NOT NULL,
-    version bigint NOT NULL,
-    PRIMARY KEY (bucket, key)
-);
-
+-- Sets: each member carries the id of the transaction that last added it
+-- (its dot, pg_current_xact_id()). A causal context is the snapshot a read
+-- ran under (pg_current_snapshot()): a removal deletes a member only if its
+-- dot is visible in that snapshot, i.e. only the adds the reader observed.
+-- Adds take no lock but their own rows'.
 CREATE TABLE kv_set_members (
     bucket text COLLATE "C" NOT NULL,
     key    text COLLATE "C" NOT NULL,
     member text COLLATE "C" NOT NULL,
-    dot    bigint NOT NULL,
+    dot    xid8 NOT NULL,
     PRIMARY KEY (bucket, key, member)
 );
 
--- Maps: the same clock scheme; every field remembers the version of its
--- latest update, every member of a set field the version of its latest add.
+-- Maps: the head row's version is the map's clock, bumped by every update
+-- under the head's row lock (so versions follow commit order within a map,
+-- and updates of one map never deadlock). Every field remembers the version
+-- of its latest update, every member of a set field the version of its
+-- latest add; a context is a version. Heads are never deleted.
 CREATE TABLE kv_maps (
     bucket  text COLLATE "C" NOT NULL,
     key     text COLLATE "C" NOT NULL,
@@ -85,7 +81,6 @@ DROP TABLE kv_map_counters;
 DROP TABLE kv_map_registers;
 DROP TABLE kv_maps;
 DROP TABLE kv_set_members;
-DROP TABLE kv_sets;
 DROP TABLE kv_counters;
 DROP TABLE kv_objects;
 DROP SEQUENCE kv_object_versions;
