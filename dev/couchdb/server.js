@@ -274,7 +274,7 @@ function rewritePath(rawPath) {
 
 const backAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-function frontHandler(backPort) {
+function frontHandler(backPort, sessionTimeout) {
   return function (req, res) {
     const qi = req.url.indexOf('?');
     const rawPath = qi < 0 ? req.url : req.url.slice(0, qi);
@@ -325,6 +325,7 @@ function frontHandler(backPort) {
       headers,
       body,
       docPath,
+      sessionTimeout,
     });
 
     if (isDBAdminOp(req.method, segs)) {
@@ -374,6 +375,21 @@ function needsRevETag(method, docPath, status) {
   return method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'COPY';
 }
 
+// persistentSessionCookie gives express-pouchdb's AuthSession cookie the
+// lifetime of the session, as CouchDB 3 does (allow_persistent_cookies is
+// true there). kivik renews its session a minute before the cookie expires;
+// a cookie without an expiry it keeps until a request fails with 401, and
+// the server forgets the session after `timeout` seconds without requests.
+function persistentSessionCookie(setCookie, timeoutSecs) {
+  if (!setCookie) return setCookie;
+  const list = Array.isArray(setCookie) ? setCookie : [setCookie];
+  return list.map((c) => {
+    if (!/^AuthSession=[^;]+/.test(c) || /;\s*(max-age|expires)=/i.test(c)) return c;
+    const expires = new Date(Date.now() + timeoutSecs * 1000).toUTCString();
+    return `${c}; Max-Age=${timeoutSecs}; Expires=${expires}`;
+  });
+}
+
 function proxy(backPort, req, res, p) {
   const backReq = http.request({
     host: '127.0.0.1',
@@ -384,6 +400,8 @@ function proxy(backPort, req, res, p) {
     headers: p.headers,
   }, (backRes) => {
     const headers = Object.assign({}, backRes.headers);
+    headers['set-cookie'] = persistentSessionCookie(headers['set-cookie'], p.sessionTimeout());
+    if (!headers['set-cookie']) delete headers['set-cookie'];
     const etag = headers.etag;
     if (etag && /^W\//.test(etag)) delete headers.etag;
 
@@ -453,7 +471,8 @@ function main() {
       back.listen(0, '127.0.0.1', resolve);
     }))
     .then(() => new Promise((resolve, reject) => {
-      const front = http.createServer(frontHandler(back.address().port));
+      const sessionTimeout = () => Number(app.couchConfig.get('couch_httpd_auth', 'timeout')) || 600;
+      const front = http.createServer(frontHandler(back.address().port, sessionTimeout));
       front.keepAliveTimeout = 60000;
       front.once('error', reject);
       front.listen(opts.port, opts.host, () => resolve(front));

@@ -11,8 +11,10 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -268,4 +270,41 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestCompatSessionCookieExpires: the session cookie carries its expiry, so
+// that kivik's cookie auth renews the session before the server forgets it
+// (else the first request after an idle period fails with 401).
+func TestCompatSessionCookieExpires(t *testing.T) {
+	u, err := url.Parse(testConfig(t).URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass, _ := u.User.Password()
+	body, _ := json.Marshal(map[string]string{"name": u.User.Username(), "password": pass})
+	u.User = nil
+	u.Path = "/_session"
+	req, err := http.NewRequestWithContext(testkit.Context(t), http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /_session: %s", resp.Status)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name != "AuthSession" {
+			continue
+		}
+		if c.MaxAge <= 0 && c.Expires.IsZero() {
+			t.Errorf("AuthSession cookie without expiry: %s", c)
+		}
+		return
+	}
+	t.Errorf("no AuthSession cookie in %q", resp.Header.Values("Set-Cookie"))
 }
