@@ -153,6 +153,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // ServeHTTP serves one JSON-RPC exchange: a single request or a batch.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	success := true // for the shedder: false when the exchange says nothing about capacity
 	c := call{requestID: r.Header.Get(HeaderRequestID)}
 	if !validRequestID(c.requestID) {
 		c.requestID = s.ids.Next().String()
@@ -170,8 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeWholeError(w, http.StatusServiceUnavailable, err, c.requestID)
 			return
 		}
-		ok := true
-		defer func() { done(ok) }()
+		defer func() { done(success) }()
 	}
 	if v := r.Header.Get(HeaderBudget); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
@@ -188,6 +188,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r.Body, (*bp)[:0], s.opts.MaxBodyBytes)
 	*bp = body[:0]
 	if err != nil {
+		success = false
 		if err == errTooLarge {
 			s.writeWholeError(w, http.StatusRequestEntityTooLarge, &protocolError{code: CodeInvalidRequest,
 				msg: fmt.Sprintf("request body exceeds %d bytes", s.opts.MaxBodyBytes)}, c.requestID)
@@ -201,6 +202,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	out := s.exchange(ctx, &c, body, bufPool.Get().(*[]byte))
 	defer bufPool.Put(out.buf)
+	if out.single != nil {
+		_, protocol := out.single.(*protocolError)
+		k := errs.KindOf(out.single)
+		success = !protocol && k != errs.Canceled && k != errs.Unauthenticated && k != errs.Invalid
+	}
 	switch {
 	case len(*out.buf) == 0:
 		h.Del("Content-Type")

@@ -1,0 +1,376 @@
+// Package service runs a service process: configuration from the
+// environment, the HTTP server with the JSON-RPC endpoint, metrics, health
+// and readiness, background workers, and a graceful shutdown that drains
+// in-flight requests before closing the stores.
+//
+// A service's main stays thin:
+//
+//	func main() { service.Main(run) }
+//
+//	func run(ctx context.Context) error {
+//		cfg, err := service.LoadConfig[Config]()
+//		...
+//		svc, err := service.New(ctx, "hub", cfg.Service)
+//		...
+//		rpc.Handle(svc.RPC, hub.GetApp, h.GetApp)
+//		return svc.Run(ctx)
+//	}
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/obs"
+	"github.com/attendify/platform/redisx"
+	"github.com/attendify/platform/rpc"
+	"github.com/attendify/platform/shed"
+)
+
+// Config is the part of every service's configuration the runner needs.
+// Embed it in the service's own config struct.
+type Config struct {
+	// Addr is where the HTTP server listens.
+	Addr            string        `env:"ADDR"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	ReadTimeout     time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"60s"`
+	IdleTimeout     time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"120s"`
+	// Shedding: off with SHED_DISABLED=true (benchmarks of the bare path).
+	ShedDisabled     bool    `env:"SHED_DISABLED"`
+	ShedCPUThreshold float64 `env:"SHED_CPU_THRESHOLD" envDefault:"0.9"`
+	// MaxBodyBytes bounds a JSON-RPC request body.
+	MaxBodyBytes int64 `env:"RPC_MAX_BODY_BYTES" envDefault:"1048576"`
+	// AccessLog logs a line per call (on by default).
+	AccessLog bool `env:"RPC_ACCESS_LOG" envDefault:"true"`
+
+	Log   obs.LogConfig
+	Trace obs.TraceConfig
+	Auth  auth.Config
+	Redis redisx.Config
+}
+
+// LoadConfig reads a configuration struct from the environment.
+func LoadConfig[T any]() (T, error) {
+	var c T
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Service is a running service's shared equipment.
+type Service struct {
+	Name    string
+	Log     *slog.Logger
+	RPC     *rpc.Server
+	Mux     *http.ServeMux // extra HTTP routes (uploads, pages, streams)
+	Redis   redis.UniversalClient
+	Metrics *prometheus.Registry
+	Auth    auth.Config
+
+	cfg      Config
+	logger   *obs.Logger
+	listener net.Listener
+
+	mu      sync.Mutex
+	checks  map[string]func(context.Context) error
+	stops   []stopHook
+	workers []worker
+	ready   bool
+}
+
+type stopHook struct {
+	name string
+	fn   func(context.Context) error
+}
+
+type worker struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// New prepares a service: logger, tracing, Redis (for service-call nonces
+// and most services' data), auth, metrics, the RPC server and its routes.
+// It listens on cfg.Addr at once so that the address is known (port 0
+// picks a free one) before Run.
+func New(ctx context.Context, name string, cfg Config) (*Service, error) {
+	logger := obs.NewLogger(os.Stdout, name, cfg.Log)
+	s := &Service{
+		Name:    name,
+		Log:     logger.Logger,
+		Mux:     http.NewServeMux(),
+		Metrics: prometheus.NewRegistry(),
+		Auth:    cfg.Auth,
+		cfg:     cfg,
+		logger:  logger,
+		checks:  map[string]func(context.Context) error{},
+	}
+	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	stopTracing, err := obs.SetupTracing(ctx, name, cfg.Trace)
+	if err != nil {
+		return nil, err
+	}
+	s.OnStop("tracing", stopTracing)
+
+	rdb, err := redisx.Open(ctx, cfg.Redis)
+	if err != nil {
+		return nil, err
+	}
+	s.Redis = rdb
+	s.OnStop("redis", func(context.Context) error { return rdb.Close() })
+	s.AddCheck("redis", redisx.Ready(rdb))
+
+	if cfg.Auth.ServiceName == "" {
+		cfg.Auth.ServiceName = name
+		s.Auth.ServiceName = name
+	}
+	if cfg.Auth.Dev() {
+		s.Log.Warn("development keys in use: set AUTH_TOKEN_PUBLIC_KEYS and AUTH_SERVICE_KEYS outside a laptop")
+	}
+	authn := &auth.Authenticator{
+		Tokens:   cfg.Auth.Verifier(),
+		Services: cfg.Auth.ServiceVerifier(auth.NewRedisNonces(rdb, "")),
+	}
+	opts := rpc.Options{
+		Name:         name,
+		Version:      version(),
+		Registerer:   s.Metrics,
+		Auth:         authn,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	}
+	if cfg.AccessLog {
+		opts.Logger = s.Log
+	}
+	if !cfg.ShedDisabled {
+		sh := shed.New(shed.Options{CPUThreshold: cfg.ShedCPUThreshold})
+		opts.Shedder = sh
+	}
+	s.RPC = rpc.NewServer(opts)
+	s.RPC.Routes(s.Mux)
+	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	s.Mux.HandleFunc("GET /readyz", s.serveReady)
+
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	s.listener, err = net.Listen("tcp", addr)
+	if err != nil {
+		_ = s.stop(context.Background())
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s, nil
+}
+
+// Addr is the address the service listens on.
+func (s *Service) Addr() string { return s.listener.Addr().String() }
+
+// URL is the service's base URL.
+func (s *Service) URL() string { return "http://" + s.Addr() }
+
+// Signer signs this service's outgoing service calls.
+func (s *Service) Signer() (*auth.Signer, error) {
+	sg, err := s.Auth.Signer()
+	if err != nil {
+		return nil, err
+	}
+	return &sg, nil
+}
+
+// Client returns a client of another service's replicas, signing calls as
+// this service.
+func (s *Service) Client(cfg rpc.ClientConfig) (*rpc.Client, error) {
+	sg, err := s.Signer()
+	if err != nil {
+		return nil, err
+	}
+	return rpc.NewClient(rpc.ClientOptions{Endpoints: cfg.URLs, Signer: sg})
+}
+
+// AddCheck registers a readiness check (a store ping, typically).
+func (s *Service) AddCheck(name string, check func(context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks[name] = check
+}
+
+// OnStop registers a hook run at shutdown after the server has drained, in
+// reverse order of registration (close what was opened last first).
+func (s *Service) OnStop(name string, fn func(context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stops = append(s.stops, stopHook{name, fn})
+}
+
+// Go registers a background worker (an outbox relay, an event consumer, a
+// changes follower). Workers start with Run; their context ends at shutdown,
+// after the HTTP server has drained. A worker returning an error other than
+// the context's stops the service.
+func (s *Service) Go(name string, fn func(ctx context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.workers = append(s.workers, worker{name, fn})
+}
+
+// Run serves until ctx ends, then shuts down gracefully: readiness turns
+// false, the listener closes, in-flight requests finish (up to
+// ShutdownTimeout), workers stop, stop hooks run, logs are flushed.
+func (s *Service) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           s.Mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	errc := make(chan error, 1+len(s.workers))
+	var wg sync.WaitGroup
+	for _, w := range s.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.fn(workCtx); err != nil && workCtx.Err() == nil {
+				errc <- fmt.Errorf("worker %s: %w", w.name, err)
+			}
+		}()
+	}
+	go func() {
+		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	s.setReady(true)
+	s.Log.Info("listening", slog.String("addr", s.Addr()), slog.String("version", version()))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		s.Log.Info("shutting down", slog.Duration("drain_timeout", s.cfg.ShutdownTimeout))
+	case runErr = <-errc:
+		s.Log.Error("stopping on error", slog.Any("error", runErr))
+	}
+	s.setReady(false)
+	drainCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		s.Log.Warn("drain incomplete", slog.Any("error", err))
+		_ = srv.Close()
+	}
+	stopWork()
+	wg.Wait()
+	if err := s.stop(drainCtx); err != nil && runErr == nil {
+		runErr = err
+	}
+	s.Log.Info("stopped")
+	_ = s.logger.Close()
+	return runErr
+}
+
+func (s *Service) stop(ctx context.Context) error {
+	s.mu.Lock()
+	hooks := slices.Clone(s.stops)
+	s.mu.Unlock()
+	var errs []error
+	for i := len(hooks) - 1; i >= 0; i-- {
+		if err := hooks[i].fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", hooks[i].name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) setReady(v bool) {
+	s.mu.Lock()
+	s.ready = v
+	s.mu.Unlock()
+}
+
+// serveReady runs every readiness check (concurrently, 2 s each) and
+// answers 200 when all pass, 503 otherwise, naming each check's outcome.
+func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ready := s.ready
+	checks := make(map[string]func(context.Context) error, len(s.checks))
+	for k, v := range s.checks {
+		checks[k] = v
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	results := make(map[string]string, len(checks))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, check := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := "ok"
+			if err := check(ctx); err != nil {
+				res = err.Error()
+			}
+			mu.Lock()
+			results[name] = res
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	status := "ok"
+	code := http.StatusOK
+	if !ready {
+		status, code = "shutting down", http.StatusServiceUnavailable
+	}
+	for _, res := range results {
+		if res != "ok" {
+			status, code = "unavailable", http.StatusServiceUnavailable
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "checks": results})
+}
+
+// Main runs run with a context that ends on SIGINT or SIGTERM; a second
+// signal exits at once. It exits 1 when run fails.
+func Main(run func(ctx context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // restore default handling: a second signal kills the process
+	}()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func version() string {
+	if v := os.Getenv("SERVICE_VERSION"); v != "" {
+		return v
+	}
+	return "dev"
+}

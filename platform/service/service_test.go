@@ -1,0 +1,224 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
+	"github.com/attendify/platform/testkit"
+)
+
+type sleepParams struct {
+	MS int `json:"ms" jsonschema:"minimum=0,maximum=10000"`
+}
+
+var sleepMethod = rpc.Method[sleepParams, string]{Name: "sleep", Auth: auth.Public, Timeout: 20 * time.Second}
+
+// runChild is the service the shutdown test runs in a child process: it
+// prints its address, then serves until a signal.
+func runChild(ctx context.Context) error {
+	cfg, err := LoadConfig[Config]()
+	if err != nil {
+		return err
+	}
+	cfg.Addr = "127.0.0.1:0"
+	svc, err := New(ctx, "child", cfg)
+	if err != nil {
+		return err
+	}
+	rpc.Handle(svc.RPC, sleepMethod, func(ctx context.Context, p sleepParams) (string, error) {
+		fmt.Println("handler started")
+		select {
+		case <-time.After(time.Duration(p.MS) * time.Millisecond):
+			return "slept", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	})
+	stopped := false
+	svc.OnStop("marker", func(context.Context) error { stopped = true; return nil })
+	fmt.Println("addr", svc.Addr())
+	err = svc.Run(ctx)
+	fmt.Println("stop hooks ran:", stopped)
+	return err
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("SERVICE_CHILD") == "1" {
+		Main(runChild)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestSIGTERMDrainsInFlightCall starts a real service process, sends it
+// SIGTERM while a slow call is in flight, and checks the call completes,
+// new connections are refused, and the process exits cleanly.
+func TestSIGTERMDrainsInFlightCall(t *testing.T) {
+	testkit.Redis(t) // the service needs Redis; fail clearly when it is missing
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SERVICE_CHILD=1", "LOG_LEVEL=ERROR")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var addr string
+	for l := range lines {
+		if a, ok := strings.CutPrefix(l, "addr "); ok {
+			addr = a
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("child did not start")
+	}
+
+	type result struct {
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/rpc", "application/json",
+			strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":1500},"id":1}`))
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- result{string(b), err}
+	}()
+	if l := <-lines; l != "handler started" {
+		t.Fatalf("unexpected child output %q", l)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Once draining, the listener is closed: new connections are refused.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c := http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		_, err := c.Get("http://" + addr + "/healthz")
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting new connections after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("in-flight call failed during shutdown: %v", r.err)
+	}
+	if r.body != `{"jsonrpc":"2.0","result":"slept","id":1}` {
+		t.Fatalf("in-flight call answered %s", r.body)
+	}
+	var rest []string
+	for l := range lines {
+		rest = append(rest, l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child exited with %v", err)
+	}
+	if !strings.Contains(strings.Join(rest, "\n"), "stop hooks ran: true") {
+		t.Errorf("stop hooks did not run: %q", rest)
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	testkit.Redis(t)
+	cfg, err := LoadConfig[Config]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Log.Level = 8 // errors only
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := New(ctx, "probe", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := errors.New("store down")
+	var checkErr error
+	svc.AddCheck("store", func(context.Context) error { return checkErr })
+	rpc.Handle(svc.RPC, sleepMethod, func(context.Context, sleepParams) (string, error) { return "ok", nil })
+	errc := make(chan error, 1)
+	go func() { errc <- svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		for range 100 {
+			resp, err := http.Get(svc.URL() + path)
+			if err != nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(b)
+		}
+		t.Fatalf("GET %s never answered", path)
+		return 0, ""
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz = %d", code)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"redis":"ok"`) {
+		t.Errorf("readyz = %d %s", code, body)
+	}
+	checkErr = failing
+	code, body := get("/readyz")
+	var rz struct {
+		Status string
+		Checks map[string]string
+	}
+	_ = json.Unmarshal([]byte(body), &rz)
+	if code != 503 || rz.Checks["store"] != "store down" {
+		t.Errorf("readyz with a failing check = %d %s", code, body)
+	}
+	checkErr = nil
+
+	resp, err := http.Post(svc.URL()+"/rpc", "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":0},"id":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, body := get("/metrics"); !strings.Contains(body, `rpc_requests_total{code="0",method="sleep"} 1`) || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("metrics lack the call or runtime metrics:\n%.2000s", body)
+	}
+	if code, body := get("/openrpc.json"); code != 200 || !strings.Contains(body, `"name":"sleep"`) {
+		t.Errorf("openrpc.json = %d %.200s", code, body)
+	}
+}
