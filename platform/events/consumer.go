@@ -69,8 +69,9 @@ type ConsumerConfig struct {
 	// ClaimIdle is how long a delivered event may stay unacknowledged before
 	// any consumer of the group claims and retries it: the retry delay after
 	// a failure, and how soon the events of a crashed consumer move on. It
-	// must exceed the longest time a handler runs, or a slow event is handled
-	// twice at once. Default 1 minute.
+	// must exceed the time a consumer takes to handle one batch (BatchSize
+	// events over Concurrency workers), or other replicas claim events still
+	// waiting in it and they are handled twice. Default 1 minute.
 	ClaimIdle time.Duration
 	// HandlerTimeout bounds the context of one handler call. Default
 	// ClaimIdle/2; negative means no timeout.
@@ -246,9 +247,10 @@ func (c *Consumer) consume(ctx context.Context, topic string) {
 			if len(ds) > 0 {
 				c.process(ctx, topic, stream, ds)
 			}
-			if cursor == "0-0" && len(ds) < c.cfg.BatchSize {
-				// A full pass over the pending entries: rest until the
-				// next ones can have become idle enough.
+			if len(ds) < c.cfg.BatchSize {
+				// No backlog of idle entries (or a pass over the pending
+				// list is done, at "0-0"): read new events until the next
+				// claim, resuming the pass where it stopped.
 				nextClaim = time.Now().Add(c.claimInterval())
 			}
 			continue
@@ -419,16 +421,16 @@ func (c *Consumer) handle(ctx context.Context, topic, stream string, d delivery)
 		c.deadLetter(ctx, topic, stream, d, err)
 		return false
 	}
-	c.log.Warn("events: handler failed, will retry",
+	c.log.WarnContext(handlerContext(ctx, ev), "events: handler failed, will retry",
 		"stream", stream, "entry", d.msg.ID, "event", ev.ID, "type", ev.Type,
-		"attempt", d.attempts, "max_attempts", c.cfg.MaxAttempts, "request_id", ev.RequestID, "err", err)
+		"attempt", d.attempts, "max_attempts", c.cfg.MaxAttempts, "err", err)
 	return false
 }
 
 // call runs the handler with the event's trace context and the handler
 // timeout, turning a panic into an error.
 func (c *Consumer) call(ctx context.Context, ev Event) (err error) {
-	ctx = traceContext(ctx, ev)
+	ctx = handlerContext(ctx, ev)
 	if c.cfg.HandlerTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.HandlerTimeout)

@@ -7,15 +7,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/obs"
 	"github.com/attendify/platform/testkit"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestPublishConsumeInOrder(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	var rec recorder
@@ -54,6 +58,7 @@ func TestPublishConsumeInOrder(t *testing.T) {
 }
 
 func TestPublishFillsDefaultsAndRejectsBadEvents(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	pub := events.NewPublisher(rdb, s, events.PublisherConfig{})
@@ -86,6 +91,7 @@ func TestPublishFillsDefaultsAndRejectsBadEvents(t *testing.T) {
 }
 
 func TestGroupCreatedIdempotently(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	ctx := context.Background()
@@ -146,6 +152,7 @@ func deadLetters(t *testing.T, rdb redis.Cmdable, s events.Streams, topic string
 }
 
 func TestDeadLetterAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	var calls atomic.Int32
@@ -181,6 +188,7 @@ func TestDeadLetterAfterMaxAttempts(t *testing.T) {
 }
 
 func TestPoisonAndPermanentFailuresGoToDeadLettersAtOnce(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	ctx := context.Background()
@@ -217,6 +225,7 @@ func TestPoisonAndPermanentFailuresGoToDeadLettersAtOnce(t *testing.T) {
 }
 
 func TestReclaimDeadConsumersPending(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	ctx := context.Background()
@@ -245,6 +254,7 @@ func TestReclaimDeadConsumersPending(t *testing.T) {
 }
 
 func TestAtLeastOnceAfterHandlerCrash(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	var (
@@ -281,6 +291,7 @@ func TestAtLeastOnceAfterHandlerCrash(t *testing.T) {
 }
 
 func TestConcurrencyKeepsSubjectOrder(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	var (
@@ -323,6 +334,7 @@ func TestConcurrencyKeepsSubjectOrder(t *testing.T) {
 }
 
 func TestGracefulStopFinishesInFlight(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewStreams(ns)
 	started, release := make(chan struct{}), make(chan struct{})
@@ -360,5 +372,34 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 	}
 	if len(consumers) != 0 {
 		t.Errorf("consumers after a clean stop: %+v, want none (it leaves the group)", consumers)
+	}
+}
+
+func TestHandlerContextCarriesRequestIDAndTrace(t *testing.T) {
+	t.Parallel()
+	rdb, ns := testkit.Redis(t)
+	s := events.NewStreams(ns)
+	type seen struct{ requestID, traceID string }
+	got := make(chan seen, 1)
+	start(t, newConsumer(t, rdb, s, fastConfig(t, "social", "member"), func(ctx context.Context, ev events.Event) error {
+		got <- seen{obs.RequestID(ctx), trace.SpanContextFromContext(ctx).TraceID().String()}
+		return nil
+	}))
+
+	traceID, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	spanID, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(obs.WithRequestID(context.Background(), "req-42"),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: spanID, TraceFlags: trace.FlagsSampled}))
+	if err := events.NewPublisher(rdb, s, events.PublisherConfig{}).Publish(ctx, events.Event{Type: "member.created"}); err != nil {
+		t.Fatal(err)
+	}
+	var g seen
+	select {
+	case g = <-got:
+	case <-time.After(waitLimit):
+		t.Fatal("no event")
+	}
+	if diff := cmp.Diff(seen{"req-42", traceID.String()}, g, cmp.AllowUnexported(seen{})); diff != "" {
+		t.Errorf("handler context (-want +got):\n%s", diff)
 	}
 }

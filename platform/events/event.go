@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/obs"
 	"go.opentelemetry.io/otel/propagation"
 )
 
@@ -32,7 +33,9 @@ type Event struct {
 	// Data is the event's payload, a JSON value (null when empty).
 	Data json.RawMessage `json:"data,omitempty"`
 	// RequestID is the id of the request that caused the event, so that the
-	// logs of every service that handles it can be joined.
+	// logs of every service that handles it can be joined. Publish and
+	// AddToOutbox take it from ctx (obs.RequestID) when empty; the handler's
+	// context carries it (obs.WithRequestID).
 	RequestID string `json:"request_id,omitempty"`
 	// TraceParent is the W3C traceparent of the span that published the
 	// event; the consumer's handler runs in a context carrying it, so its
@@ -67,6 +70,9 @@ func prepare(ctx context.Context, ev *Event, now time.Time) error {
 	ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
 		return fmt.Errorf("events: event %s (%s): data is not valid JSON", ev.ID, ev.Type)
+	}
+	if ev.RequestID == "" {
+		ev.RequestID = obs.RequestID(ctx)
 	}
 	if ev.TraceParent == "" {
 		c := propagation.MapCarrier{}
@@ -167,11 +173,15 @@ func decode(m map[string]any) (Event, error) {
 	return ev, nil
 }
 
-// traceContext returns ctx carrying ev's traceparent as the remote parent
-// span, so that spans the handler starts join the producer's trace.
-func traceContext(ctx context.Context, ev Event) context.Context {
-	if ev.TraceParent == "" {
-		return ctx
+// handlerContext returns ctx carrying ev's request id and its traceparent
+// as the remote parent span, so that the handler's logs and spans join the
+// producer's.
+func handlerContext(ctx context.Context, ev Event) context.Context {
+	if ev.RequestID != "" {
+		ctx = obs.WithRequestID(ctx, ev.RequestID)
 	}
-	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": ev.TraceParent})
+	if ev.TraceParent != "" {
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": ev.TraceParent})
+	}
+	return ctx
 }

@@ -44,6 +44,7 @@ func (c *counting) get(id string) int {
 }
 
 func TestRedisStore(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewRedisStore(rdb, redisx.NewKeys(ns, "social"), "feed", events.RedisStoreConfig{})
 	ctx := context.Background()
@@ -82,6 +83,7 @@ func TestRedisStore(t *testing.T) {
 }
 
 func TestRedisStoreLeaseExpires(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	s := events.NewRedisStore(rdb, redisx.NewKeys(ns, "social"), "feed", events.RedisStoreConfig{Lease: 50 * time.Millisecond})
 	ctx := context.Background()
@@ -97,6 +99,7 @@ func TestRedisStoreLeaseExpires(t *testing.T) {
 }
 
 func TestIdempotentSkipsRedeliveries(t *testing.T) {
+	t.Parallel()
 	rdb, ns := testkit.Redis(t)
 	st := events.NewStreams(ns)
 	dup := makeEvents(2, "post.created", "p1")
@@ -132,6 +135,7 @@ DROP TABLE likes;
 }}
 
 func TestIdempotentTxTakesEffectOnce(t *testing.T) {
+	t.Parallel()
 	pool := testkit.Postgres(t, "social", events.ProcessedMigrations, likesMigrations)
 	rdb, ns := testkit.Redis(t)
 	st := events.NewStreams(ns)

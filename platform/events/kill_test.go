@@ -27,6 +27,7 @@ import (
 // must arrive, and arrive once at each idempotent consumer (one in Redis,
 // one in Postgres), even where the stream holds duplicates.
 func TestRelayKilled(t *testing.T) {
+	t.Parallel()
 	const (
 		total = 50
 		batch = 20

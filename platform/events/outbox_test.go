@@ -50,6 +50,7 @@ func outboxLen(t *testing.T, pool *pgxpool.Pool) int {
 }
 
 func TestOutboxPublishesCommittedEventsOnly(t *testing.T) {
+	t.Parallel()
 	pool := testkit.Postgres(t, "hub", events.OutboxMigrations)
 	rdb, ns := testkit.Redis(t)
 	st := events.NewStreams(ns)
@@ -88,6 +89,7 @@ func TestOutboxPublishesCommittedEventsOnly(t *testing.T) {
 }
 
 func TestAddToOutboxRejectsBadEvents(t *testing.T) {
+	t.Parallel()
 	pool := testkit.Postgres(t, "hub", events.OutboxMigrations)
 	for _, bad := range []events.Event{{Type: "nodot"}, {Type: "member.x", Data: []byte("{")}} {
 		err := pg.InTx(context.Background(), pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
@@ -100,6 +102,7 @@ func TestAddToOutboxRejectsBadEvents(t *testing.T) {
 }
 
 func TestRelayReplicas(t *testing.T) {
+	t.Parallel()
 	for _, parallel := range []bool{false, true} {
 		name := map[bool]string{false: "ordered", true: "parallel"}[parallel]
 		t.Run(name, func(t *testing.T) {

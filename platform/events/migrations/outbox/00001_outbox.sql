@@ -12,7 +12,7 @@
 CREATE TABLE outbox (
     seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- publish order
     id          text        NOT NULL,                            -- event id (flake)
-    type        text        NOT NULL,
+    type        text        NOT NULL CHECK (type ~ '^[a-z0-9_-]{1,64}\..'),
     app         text        NOT NULL DEFAULT '',
     subject     text        NOT NULL DEFAULT '',
     occurred_at timestamptz NOT NULL,
