@@ -271,8 +271,7 @@ func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...strin
 		INSERT INTO kv_set_members (bucket, key, member, dot)
 		SELECT $1, $2, u.m, pg_current_xact_id() FROM unnest($3::text[]) AS u(m)
 		ON CONFLICT (bucket, key, member) DO UPDATE SET dot = EXCLUDED.dot`
-	_, err := s.db.Exec(ctx, q, bucket, key, sortedUnique(members))
-	return pg.Err(err)
+	return s.execRetryDeadlock(ctx, q, bucket, key, sortedUnique(members))
 }
 
 // SetRemove implements kv.Sets.
@@ -305,20 +304,20 @@ func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, me
 	if snapshot != "" {
 		q, args = observed, append(args, snapshot)
 	}
-	return retryDeadlock(ctx, func() error {
-		_, err := s.db.Exec(ctx, q, args...)
-		return err
-	})
+	return s.execRetryDeadlock(ctx, q, args...)
 }
 
-// retryDeadlock runs a statement that Postgres may abort as a deadlock
-// victim (a multi-row DELETE may lock rows in another order than the
-// concurrent upserts) a few times.
-func retryDeadlock(ctx context.Context, stmt func() error) error {
+// execRetryDeadlock runs a set statement, again when Postgres aborted it as
+// a deadlock victim: a multi-row DELETE may lock rows in another order than
+// a concurrent upsert. Inside a caller's transaction the deadlock is
+// returned instead (as errs.Conflict): the transaction is aborted, and
+// pg.InTx retries it whole.
+func (s *Store) execRetryDeadlock(ctx context.Context, q string, args ...any) error {
+	_, inTx := s.db.(pgx.Tx)
 	for attempt := 1; ; attempt++ {
-		err := stmt()
+		_, err := s.db.Exec(ctx, q, args...)
 		var pgErr *pgconn.PgError
-		if attempt == 3 || !errors.As(err, &pgErr) || pgErr.Code != "40P01" || ctx.Err() != nil {
+		if inTx || attempt == 3 || !errors.As(err, &pgErr) || pgErr.Code != "40P01" || ctx.Err() != nil {
 			return pg.Err(err)
 		}
 	}
