@@ -1,0 +1,17 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package shed
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPUTime is the user and system CPU time the process has used.
+func processCPUTime() (time.Duration, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+}
