@@ -264,9 +264,9 @@ func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...strin
 	if len(members) == 0 {
 		return nil
 	}
-	// Members are written in byte order, the order every statement on a
-	// set locks them in. A re-add rewrites the dot: the new add is one no
-	// earlier context has seen.
+	// Members are written in byte order, so concurrent adds lock them in one
+	// order. A re-add rewrites the dot: the new add is one no earlier
+	// context has seen.
 	const q = `
 		INSERT INTO kv_set_members (bucket, key, member, dot)
 		SELECT $1, $2, u.m, pg_current_xact_id() FROM unnest($3::text[]) AS u(m)
