@@ -98,6 +98,7 @@ function buildBack() {
   app.set('etag', false);
   app.set('x-powered-by', false);
   replaceChangesRoute(app);
+  replaceCopyRoute(app);
   return { app, ready: app.setPouchDB(PouchDB) };
 }
 
@@ -131,6 +132,40 @@ function replaceChangesRoute(app) {
   if (replaced !== 2) {
     throw new Error(`expected the GET and POST /:db/_changes routes of express-pouchdb, found ${replaced}`);
   }
+}
+
+// replaceCopyRoute swaps express-pouchdb's COPY /{db}/{id} handler, which
+// answers {"ok":true} without the new document's id and revision (so kivik's
+// Copy cannot tell the revision), for one that answers like CouchDB:
+// {"ok":true,"id":...,"rev":...} with ETag "<rev>".
+function replaceCopyRoute(app) {
+  const utils = require('express-pouchdb/lib/utils');
+  const layer = app._router.stack.find((l) => l.route && l.route.path === '/:db/:id' && l.route.methods.copy);
+  if (!layer) throw new Error('expected the COPY /:db/:id route of express-pouchdb');
+  const h = layer.route.stack[layer.route.stack.length - 1];
+  h.handle = function (req, res) {
+    let dest = req.get('Destination');
+    if (!dest) {
+      return utils.sendJSON(res, 400, { error: 'bad_request', reason: 'Destination header is mandatory for COPY.' });
+    }
+    if (/^https?:\/\//.test(dest)) {
+      return utils.sendJSON(res, 400, { error: 'bad_request', reason: 'Destination URL must be relative.' });
+    }
+    let rev;
+    const m = /(.+?)\?rev=(.+)/.exec(dest);
+    if (m) {
+      dest = m[1];
+      rev = m[2];
+    }
+    req.db.get(req.params.id, utils.makeOpts(req, req.query)).then((doc) => {
+      doc._id = dest;
+      doc._rev = rev;
+      return req.db.put(doc, utils.makeOpts(req, req.query)).then((r) => {
+        res.set('ETag', JSON.stringify(r.rev));
+        utils.sendJSON(res, 201, { ok: true, id: r.id, rev: r.rev });
+      }, (err) => utils.sendError(res, err, 409));
+    }, (err) => utils.sendError(res, err));
+  };
 }
 
 function liveChanges(utils, req, res) {

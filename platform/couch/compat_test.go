@@ -53,8 +53,8 @@ func TestCompatUp(t *testing.T) {
 	}
 }
 
-// TestCompatRevisions: the revision kivik reports after Get, GetRev and
-// Delete is the document's real revision. kivik reads it from the ETag
+// TestCompatRevisions: the revision kivik reports after Get, GetRev, Copy
+// and Delete is the document's real revision. kivik reads it from the ETag
 // header, which must be CouchDB's strong "<rev>", not a weak W/"..." one.
 func TestCompatRevisions(t *testing.T) {
 	ctx := testkit.Context(t)
@@ -80,6 +80,14 @@ func TestCompatRevisions(t *testing.T) {
 	}
 	if got, err := db.GetRev(ctx, "doc"); err != nil || got != rev1 {
 		t.Errorf("GetRev() = %q, %v; want %q", got, err, rev1)
+	}
+
+	crev, err := db.Copy(ctx, "copy", "doc")
+	if err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if got, err := db.GetRev(ctx, "copy"); err != nil || got != crev {
+		t.Errorf("Copy returned rev %q; the copy has %q (%v)", crev, got, err)
 	}
 
 	rev2, err := db.Put(ctx, "doc", map[string]any{"_rev": rev1, "n": 2})
