@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,6 +151,7 @@ func (p PublicKeys) String() string {
 	for id := range p {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	return strings.Join(ids, ",")
 }
 

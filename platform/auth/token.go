@@ -106,11 +106,12 @@ func (is *Issuer) Issue(c Claims, ttl time.Duration) (string, error) {
 type Verifier struct {
 	keys   map[string]ed25519.PublicKey
 	parser *jwt.Parser
-	now    func() time.Time
+	now    func() time.Time // wall clock, for exp/nbf/iat
+	mono   func() int64     // monotonic nanoseconds, for the cache: cheaper than now
 	cache  *tokenCache
 }
 
-// Cache defaults; see VerifierOptions.
+// Cache defaults of NewVerifier; NewVerifierCache and Config choose others.
 const (
 	DefaultCacheSize = 16384
 	DefaultCacheTTL  = time.Minute
@@ -119,17 +120,25 @@ const (
 // NewVerifier returns a Verifier that accepts tokens signed by any of keys
 // (kid -> public key), with a cache of DefaultCacheSize entries.
 func NewVerifier(keys map[string]ed25519.PublicKey) *Verifier {
-	return newVerifier(keys, DefaultCacheSize, DefaultCacheTTL, time.Now)
+	return newVerifier(keys, DefaultCacheSize, DefaultCacheTTL, nil)
 }
 
 // NewVerifierCache is NewVerifier with a cache of size entries kept for at
 // most ttl each (size 0 disables the cache).
 func NewVerifierCache(keys map[string]ed25519.PublicKey, size int, ttl time.Duration) *Verifier {
-	return newVerifier(keys, size, ttl, time.Now)
+	return newVerifier(keys, size, ttl, nil)
 }
 
 func newVerifier(keys map[string]ed25519.PublicKey, size int, ttl time.Duration, now func() time.Time) *Verifier {
 	v := &Verifier{keys: maps.Clone(keys), now: now}
+	if now == nil { // the real clock
+		base := time.Now()
+		v.now = time.Now
+		v.mono = func() int64 { return int64(time.Since(base)) }
+	} else { // a test's clock
+		base := now()
+		v.mono = func() int64 { return int64(now().Sub(base)) }
+	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithLeeway(Leeway),
@@ -147,13 +156,12 @@ func newVerifier(keys map[string]ed25519.PublicKey, size int, ttl time.Duration,
 // and returns its claims. Errors: CodeTokenExpired for an expired token
 // (beyond Leeway), CodeTokenInvalid for anything else.
 func (v *Verifier) Verify(token string) (Claims, error) {
-	now := v.now()
 	var sum [sha256.Size]byte
 	if v.cache != nil {
 		// Hash the string's bytes in place: Sum256 neither keeps nor
 		// changes them, and a copy would cost an allocation per request.
 		sum = sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
-		if c, ok := v.cache.get(sum, now); ok {
+		if c, ok := v.cache.get(sum, v.mono()); ok {
 			return c, nil
 		}
 	}
@@ -181,7 +189,7 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	}
 	c.KeyID, _ = t.Header["kid"].(string)
 	if v.cache != nil {
-		v.cache.put(sum, c, now)
+		v.cache.put(sum, c, v.now(), v.mono())
 	}
 	return c, nil
 }
@@ -217,7 +225,7 @@ type cacheShard struct {
 
 type cacheEntry struct {
 	claims Claims
-	until  time.Time // min(exp + Leeway, verified + ttl)
+	until  int64 // monotonic: min(exp + Leeway, verified + ttl)
 }
 
 func newTokenCache(size int, ttl time.Duration) *tokenCache {
@@ -228,28 +236,26 @@ func newTokenCache(size int, ttl time.Duration) *tokenCache {
 	return c
 }
 
-func (c *tokenCache) get(k [sha256.Size]byte, now time.Time) (Claims, bool) {
+func (c *tokenCache) get(k [sha256.Size]byte, now int64) (Claims, bool) {
 	s := &c.shards[k[0]&15]
 	s.mu.RLock()
 	e, ok := s.m[k]
 	s.mu.RUnlock()
-	if !ok || !now.Before(e.until) {
+	if !ok || now >= e.until {
 		return Claims{}, false
 	}
 	return e.claims, true
 }
 
-func (c *tokenCache) put(k [sha256.Size]byte, claims Claims, now time.Time) {
-	until := now.Add(c.ttl)
-	if exp := claims.ExpiresAt.Add(Leeway); exp.Before(until) {
-		until = exp
-	}
+// put remembers claims verified at wall time now, monotonic time mono.
+func (c *tokenCache) put(k [sha256.Size]byte, claims Claims, now time.Time, mono int64) {
+	until := mono + int64(min(c.ttl, claims.ExpiresAt.Add(Leeway).Sub(now)))
 	s := &c.shards[k[0]&15]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.m) >= c.perShard {
 		for key, e := range s.m {
-			if !now.Before(e.until) {
+			if mono >= e.until {
 				delete(s.m, key)
 			}
 		}
