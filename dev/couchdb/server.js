@@ -364,41 +364,59 @@ function frontHandler(backPort, sessionTimeout) {
     });
 
     if (isDBAdminOp(req.method, segs)) {
-      return requireServerAdmin(backPort, headers, res, forward);
+      const next = req.method === 'DELETE' ? () => requireDB(backPort, rawPath, headers, res, forward) : forward;
+      return requireServerAdmin(backPort, headers, res, next);
     }
     return forward();
   };
+}
+
+// backGet makes a GET to the back with the caller's credentials and calls
+// done(status, parsed JSON body or undefined); it answers 503 itself when the
+// back cannot be reached.
+function backGet(backPort, path, headers, res, done) {
+  const h = { accept: JSON_TYPE, host: headers.host || '127.0.0.1' };
+  if (headers.authorization) h.authorization = headers.authorization;
+  if (headers.cookie) h.cookie = headers.cookie;
+  const req = http.request({
+    host: '127.0.0.1', port: backPort, agent: backAgent, method: 'GET', path, headers: h,
+  }, (r) => {
+    const chunks = [];
+    r.on('data', (c) => chunks.push(c));
+    r.on('end', () => {
+      let body;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString());
+      } catch (e) {
+        body = undefined;
+      }
+      done(r.statusCode, body);
+    });
+  });
+  req.on('error', (err) => sendJSON(res, 503, { error: 'service_unavailable', reason: String(err.message) }));
+  req.end();
 }
 
 // requireServerAdmin asks the back who the caller is (as CouchDB does before
 // creating or deleting a database) and answers 401 unless it is a server
 // admin (or no admin exists yet: "admin party").
 function requireServerAdmin(backPort, headers, res, next) {
-  const h = { accept: JSON_TYPE, host: headers.host || '127.0.0.1' };
-  if (headers.authorization) h.authorization = headers.authorization;
-  if (headers.cookie) h.cookie = headers.cookie;
-  const req = http.request({
-    host: '127.0.0.1', port: backPort, agent: backAgent, method: 'GET', path: '/_session', headers: h,
-  }, (r) => {
-    const chunks = [];
-    r.on('data', (c) => chunks.push(c));
-    r.on('end', () => {
-      let roles = [];
-      try {
-        roles = JSON.parse(Buffer.concat(chunks).toString()).userCtx.roles || [];
-      } catch (e) {
-        roles = [];
-      }
-      if (r.statusCode === 200 && roles.indexOf('_admin') !== -1) return next();
-      if (r.statusCode === 401) {
-        // bad credentials: let the back give its own 401 answer
-        return next();
-      }
-      sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
-    });
+  backGet(backPort, '/_session', headers, res, (status, body) => {
+    const roles = (body && body.userCtx && body.userCtx.roles) || [];
+    if (status === 200 && roles.indexOf('_admin') !== -1) return next();
+    // bad credentials: the back gives its own 401 before reaching the route
+    if (status === 401) return next();
+    sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
   });
-  req.on('error', (err) => sendJSON(res, 503, { error: 'service_unavailable', reason: String(err.message) }));
-  req.end();
+}
+
+// requireDB answers 404 for a database that does not exist: express-pouchdb
+// "deletes" a missing database with {"ok":true}, CouchDB answers 404.
+function requireDB(backPort, rawPath, headers, res, next) {
+  backGet(backPort, rawPath, headers, res, (status) => {
+    if (status === 404) return sendJSON(res, 404, { error: 'not_found', reason: 'Database does not exist.' });
+    next();
+  });
 }
 
 // needsRevETag says whether the front must compute the response's ETag from

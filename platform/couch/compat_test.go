@@ -239,6 +239,7 @@ func TestCompatConfig(t *testing.T) {
 
 // TestCompatAdminOnly: once an admin exists, creating or deleting a database
 // without credentials is refused with 401, and the server keeps serving.
+// Deleting a database that does not exist is 404.
 func TestCompatAdminOnly(t *testing.T) {
 	ctx := testkit.Context(t)
 	admin := rawClient(t)
@@ -265,6 +266,9 @@ func TestCompatAdminOnly(t *testing.T) {
 	}
 	if !contains(all, name) {
 		t.Errorf("AllDBs() lacks %s after a refused anonymous delete", name)
+	}
+	if err := admin.DestroyDB(ctx, name+"_missing"); kivik.HTTPStatus(err) != http.StatusNotFound {
+		t.Errorf("DestroyDB of a missing database: %v (status %d); want 404", err, kivik.HTTPStatus(err))
 	}
 	if diff := cmp.Diff(true, contains(all, "_users")); diff != "" {
 		t.Errorf("_users database (-want +got):\n%s", diff)

@@ -141,6 +141,7 @@ func TestErr(t *testing.T) {
 		{"missing database", func() error { return client.DB(name+"_nope").Get(ctx, "doc").Err() }, errs.NotFound},
 		{"stale revision", func() error { _, err := db.Put(ctx, "doc", map[string]any{"_rev": rev}); return err }, errs.Conflict},
 		{"database exists", func() error { return client.CreateDB(ctx, name) }, errs.Conflict},
+		{"delete missing database", func() error { return client.DestroyDB(ctx, name+"_nope") }, errs.NotFound},
 		{"not an admin", func() error { return anon.CreateDB(ctx, name+"_anon") }, errs.Unauthenticated},
 		{"reserved member", func() error { _, err := db.Put(ctx, "other", map[string]any{"_bogus": 1}); return err }, errs.Invalid},
 	}
