@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -60,6 +59,10 @@ type Options struct {
 	Registerer prometheus.Registerer // nil: metrics are kept but not exported
 	Auth       Authenticator         // nil: every caller is anonymous
 	Shedder    Shedder               // nil: no load shedding
+	// Tracer records a server span per call when set (the service runner
+	// sets it when an exporter is configured). Without it W3C trace context
+	// still flows from incoming to outgoing calls.
+	Tracer trace.Tracer
 
 	MaxBodyBytes     int64         // default 1 MiB
 	MaxBatch         int           // default 100 requests
@@ -107,7 +110,7 @@ func NewServer(opts Options) *Server {
 		opts:    opts,
 		log:     opts.Logger,
 		metrics: newMetrics(opts.Registerer),
-		tracer:  otel.Tracer("github.com/attendify/platform/rpc"),
+		tracer:  opts.Tracer,
 		prop:    propagation.TraceContext{},
 		ids:     flake.New(0),
 	}
@@ -375,20 +378,23 @@ func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (res
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx, span := s.tracer.Start(ctx, e.name, trace.WithSpanKind(trace.SpanKindServer))
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(attribute.String("rpc.system", "jsonrpc"), attribute.String("rpc.method", e.name),
-			attribute.String("request.id", c.requestID))
+	if s.tracer != nil {
+		var span trace.Span
+		ctx, span = s.tracer.Start(ctx, e.name, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("rpc.system", "jsonrpc"), attribute.String("rpc.method", e.name),
+				attribute.String("request.id", c.requestID)))
+		defer func() {
+			if err != nil {
+				span.SetStatus(codes.Error, errs.CodeOf(err).Name())
+			}
+			span.End()
+		}()
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.ErrorContext(ctx, "panic in handler", slog.String("method", e.name),
 				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			result, err = nil, errs.New(errs.Internal, "panic: %v", p)
-		}
-		if err != nil && span.IsRecording() {
-			span.SetStatus(codes.Error, errs.CodeOf(err).Name())
 		}
 	}()
 	result, err = e.invoke(ctx, c, params)
@@ -419,7 +425,7 @@ func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, e
 	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs,
 		slog.String("method", name),
-		slog.Any("caller", c.caller),
+		slog.String("caller", callerName(c.caller)),
 		slog.Int64("duration_us", d.Microseconds()),
 		slog.Int("code", code),
 	)
@@ -436,6 +442,20 @@ func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, e
 		attrs = append(attrs, slog.String("outcome", "ok"))
 	}
 	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+}
+
+// callerName is the caller for the access log: "anonymous", "user:<id>",
+// "service:<name>" (acting for "user:<id>" when it carries a user token).
+func callerName(c auth.Caller) string {
+	switch {
+	case c.Kind == auth.CallerService && c.User != "":
+		return "service:" + c.Service + "/user:" + c.User
+	case c.Kind == auth.CallerService:
+		return "service:" + c.Service
+	case c.Kind == auth.CallerUser:
+		return "user:" + c.User
+	}
+	return "anonymous"
 }
 
 func outcome(err error) string {
