@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/redisx"
 	"github.com/redis/go-redis/v9"
 )
@@ -88,10 +89,10 @@ type ConsumerConfig struct {
 
 func (c *ConsumerConfig) setDefaults() error {
 	if c.Group == "" {
-		return errors.New("events: consumer needs a Group")
+		return errs.New(errs.Invalid, "events: consumer needs a Group")
 	}
 	if len(c.Topics) == 0 {
-		return errors.New("events: consumer needs at least one topic")
+		return errs.New(errs.Invalid, "events: consumer needs at least one topic")
 	}
 	for _, t := range c.Topics {
 		if err := checkTopic(t); err != nil {
@@ -158,7 +159,7 @@ func NewConsumer(rdb redis.Cmdable, streams Streams, cfg ConsumerConfig, h Handl
 		return nil, err
 	}
 	if h == nil {
-		return nil, errors.New("events: consumer needs a handler")
+		return nil, errs.New(errs.Invalid, "events: consumer needs a handler")
 	}
 	return &Consumer{
 		rdb:     rdb,

@@ -2,13 +2,13 @@ package events
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/pg"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -67,7 +67,7 @@ type Relay struct {
 // retried with backoff; Run returns an error only for a bad configuration.
 func (r *Relay) Run(ctx context.Context) error {
 	if r.Pool == nil || r.Publisher == nil {
-		return errors.New("events: relay needs a Pool and a Publisher")
+		return errs.New(errs.Invalid, "events: relay needs a Pool and a Publisher")
 	}
 	batch, poll, log := r.BatchSize, r.PollInterval, r.Logger
 	if batch <= 0 {
@@ -129,7 +129,7 @@ func (r *Relay) schema(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("events: relay: find the outbox schema: %w", pg.Err(err))
 	}
 	if s == nil {
-		return "", errors.New("events: relay: the pool has no current schema; set Relay.Schema")
+		return "", errs.New(errs.Invalid, "events: relay: the pool has no current schema; set Relay.Schema")
 	}
 	return *s, nil
 }

@@ -1,8 +1,7 @@
 package events
 
 import (
-	"fmt"
-
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/redisx"
 )
 
@@ -38,7 +37,7 @@ func (s Streams) Dead(topic string) string { return s.keys.Tagged(topic, "dead")
 
 func checkTopic(topic string) error {
 	if !validTopic(topic) {
-		return fmt.Errorf("events: bad topic %q (want lower-case letters, digits, '_' or '-')", topic)
+		return errs.New(errs.Invalid, "events: bad topic %q (want lower-case letters, digits, '_' or '-')", topic)
 	}
 	return nil
 }
