@@ -110,8 +110,8 @@ function buildBack() {
 //     so kivik's Changes() call itself blocked until then;
 //   - a reader that disconnects stops the live PouchDB feed and the heartbeat
 //     timer (express-pouchdb kept both running forever for continuous feeds);
-//   - the feed ends (with a last_seq line) when its database is deleted,
-//     instead of sending heartbeats forever.
+//   - the response is cut off when its database is deleted, instead of
+//     sending heartbeats forever.
 // Normal feeds still go to express-pouchdb.
 function replaceChangesRoute(app) {
   const utils = require('express-pouchdb/lib/utils');
@@ -191,9 +191,16 @@ function liveChanges(utils, req, res) {
     live = null;
   };
   res.on('close', stop);
-  const finish = (lastSeq) => {
+  // A live feed completes by itself only when its database is deleted: cut
+  // the response off, so that the reader sees an error and reconnects (a
+  // clean end would tell it nothing, and the database may come back new).
+  const abort = () => {
     if (closed) return;
-    if (continuous && lastSeq !== undefined) utils.writeJSON(res, { last_seq: lastSeq, pending: 0 });
+    stop();
+    res.destroy();
+  };
+  const finish = () => {
+    if (closed) return;
     stop();
     res.end();
   };
@@ -205,15 +212,11 @@ function liveChanges(utils, req, res) {
     res.flushHeaders();
     timer = setInterval(() => res.write('\n'), heartbeat);
     if (continuous) {
-      let lastSeq = query.since;
       query.live = query.continuous = true;
       live = req.db.changes(query)
-        .on('change', (change) => {
-          lastSeq = change.seq;
-          utils.writeJSON(res, change);
-        })
-        .on('complete', () => finish(lastSeq))
-        .on('error', () => finish(lastSeq));
+        .on('change', (change) => utils.writeJSON(res, change))
+        .on('complete', abort)
+        .on('error', abort);
       return;
     }
     // longpoll: what is there already, else wait for the first change
@@ -232,16 +235,13 @@ function liveChanges(utils, req, res) {
           utils.writeJSON(res, { results: [change], last_seq: change.seq });
           finish();
         })
-        .on('complete', () => {
-          if (!closed) utils.writeJSON(res, { results: [], last_seq: done.last_seq });
-          finish();
-        })
-        .on('error', () => finish());
+        .on('complete', abort)
+        .on('error', abort);
     });
   }).catch((err) => {
     if (closed) return;
     if (!res.headersSent) return utils.sendError(res, err);
-    finish();
+    abort();
   });
 }
 
@@ -493,6 +493,11 @@ function proxy(backPort, req, res, p) {
     // while, and the client waits for them.
     res.flushHeaders();
     backRes.pipe(res);
+    // A response the back cuts off is cut off for the client too.
+    backRes.on('error', () => res.destroy());
+    backRes.on('close', () => {
+      if (!backRes.complete) res.destroy();
+    });
   });
 
   // A client that goes away (a follower closing its continuous feed) takes

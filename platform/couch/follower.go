@@ -30,12 +30,16 @@ type Change struct {
 // Follower delivers every change of a database to Handle, in feed order, at
 // least once, across restarts and lost connections.
 //
-// It follows feed=continuous from the sequence saved in the checkpoint
-// document _local/<ID> of the same database. After Handle has returned nil
-// for a batch of changes (BatchSize changes, or what was handled in the last
-// FlushInterval), the sequence of the last one is saved there. A process that stops between Handle and that save sees those
-// changes again when it restarts, so Handle must be idempotent (keyed by
-// document id and revision, for instance).
+// It reads the _changes feed (feed=longpoll with a heartbeat: each answer
+// brings what is there, or the next change as soon as it happens) from the
+// sequence saved in the checkpoint document _local/<ID> of the same
+// database. After Handle has returned nil for a batch of changes (BatchSize
+// changes, or what was handled in the last FlushInterval), the sequence of
+// the last one is saved there. A process that stops between Handle and that
+// save sees those changes again when it restarts, so Handle must be
+// idempotent (keyed by document id and revision, for instance). The
+// checkpoint is read again whenever the feed is reopened, so a database
+// deleted and created anew is followed from its beginning.
 //
 // When Handle fails, the changes handled before it are checkpointed and the
 // failed change is delivered again after a backoff, for as long as it keeps
@@ -57,13 +61,14 @@ type Follower struct {
 	// IncludeDocs asks the feed for the documents (Change.Doc).
 	IncludeDocs bool
 	// Params are more _changes query parameters, such as "filter" or
-	// "style"; they may not override feed, since or include_docs.
+	// "style"; they may not override feed, since, limit, heartbeat or
+	// include_docs.
 	Params map[string]any
-	// Heartbeat is how often an idle server sends a newline to keep the
-	// connection open (default 10s).
+	// Heartbeat is how often a server waiting for changes sends a newline
+	// to keep the connection open (default 10s).
 	Heartbeat time.Duration
 	// BatchSize is the number of handled changes after which the checkpoint
-	// is saved (default 100).
+	// is saved, and the most changes asked for at once (default 100).
 	BatchSize int
 	// FlushInterval is how often handled changes are checkpointed when
 	// fewer than BatchSize arrive (default 1s).
@@ -81,9 +86,6 @@ type checkpoint struct {
 	Seq     string    `json:"seq"`
 	Updated time.Time `json:"updated"`
 }
-
-// errFeedEnded reports that the server closed the feed without an error.
-var errFeedEnded = errors.New("couch: the server ended the changes feed")
 
 // handlerError marks a failure of Handle, as opposed to one of the feed.
 type handlerError struct {
@@ -103,20 +105,14 @@ func (f *Follower) Run(ctx context.Context) error {
 		return err
 	}
 	log := f.logger()
-	var (
-		cp      checkpoint
-		loaded  bool
-		attempt int
-	)
+	attempt := 0
 	for {
-		var err error
 		start := time.Now()
 		progressed := false
-		if !loaded {
-			cp, err = f.load(ctx)
-			loaded = err == nil
-		}
-		if loaded {
+		// The checkpoint is read again on every (re)connection: it may have
+		// been reset, or the database deleted and created anew.
+		cp, err := f.load(ctx)
+		if err == nil {
 			progressed, err = f.follow(ctx, &cp)
 		}
 		if ctx.Err() != nil {
@@ -135,8 +131,6 @@ func (f *Follower) Run(ctx context.Context) error {
 		case he != nil:
 			log.Error("couch: change handler failed; redelivering", "follower", f.ID, "db", f.DB.Name(),
 				"doc", he.id, "err", he.err, "retry_in", delay)
-		case errors.Is(err, errFeedEnded):
-			log.Info("couch: changes feed ended; reconnecting", "follower", f.ID, "db", f.DB.Name(), "retry_in", delay)
 		default:
 			log.Warn("couch: changes feed failed; reconnecting", "follower", f.ID, "db", f.DB.Name(),
 				"err", err, "retry_in", delay)
@@ -172,7 +166,7 @@ func (f *Follower) validate() error {
 	case f.Handle == nil:
 		return errs.New(errs.Invalid, "couch: Follower.Handle is nil")
 	}
-	for _, k := range []string{"feed", "since", "include_docs", "heartbeat"} {
+	for _, k := range []string{"feed", "since", "include_docs", "heartbeat", "limit"} {
 		if _, ok := f.Params[k]; ok {
 			return errs.New(errs.Invalid, "couch: Follower.Params may not set %q", k)
 		}
@@ -217,40 +211,21 @@ func (f *Follower) save(ctx context.Context, cp *checkpoint, seq string) error {
 	return nil
 }
 
-// follow reads one continuous feed from cp.Seq until it fails, ends, a
-// handler fails, or ctx is done. It reports whether any change was handled.
+// follow reads the feed from cp.Seq until a request fails, a handler fails,
+// or ctx is done, saving checkpoints as it goes. It reports whether any
+// change was handled.
 func (f *Follower) follow(ctx context.Context, cp *checkpoint) (progressed bool, err error) {
-	params := map[string]any{
-		"feed":      "continuous",
-		"heartbeat": f.heartbeat().Milliseconds(),
-	}
-	for k, v := range f.Params {
-		params[k] = v
-	}
-	if cp.Seq != "" {
-		params["since"] = cp.Seq
-	}
-	if f.IncludeDocs {
-		params["include_docs"] = true
-	}
-
 	feedCtx, cancel := context.WithCancel(ctx)
-	changes := f.DB.Changes(feedCtx, kivik.Params(params))
-	if err := changes.Err(); err != nil {
-		cancel()
-		return false, Err(err)
-	}
 	incoming := make(chan Change)
 	readErr := make(chan error, 1)
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
-		readErr <- f.read(feedCtx, changes, incoming)
+		readErr <- f.read(feedCtx, cp.Seq, incoming)
 	}()
 	defer func() {
 		cancel()
 		<-exited
-		_ = changes.Close()
 	}()
 
 	var (
@@ -295,9 +270,6 @@ func (f *Follower) follow(ctx context.Context, cp *checkpoint) (progressed bool,
 			if ferr := flush(); ferr != nil {
 				return progressed, ferr
 			}
-			if err == nil {
-				err = errFeedEnded
-			}
 			return progressed, err
 		case <-ctx.Done():
 			return progressed, flush()
@@ -305,26 +277,74 @@ func (f *Follower) follow(ctx context.Context, cp *checkpoint) (progressed bool,
 	}
 }
 
-// read moves the feed's changes to out until the feed ends or ctx is done.
-func (f *Follower) read(ctx context.Context, changes *kivik.Changes, out chan<- Change) error {
-	for changes.Next() {
-		if changes.ID() == "" {
-			continue // the {"last_seq": ...} line that ends a feed
+// read polls the feed from since with feed=longpoll (each answer holds the
+// changes there are, up to BatchSize, or waits for the next one) and moves
+// the changes to out, in order, until a request fails or ctx is done.
+//
+// Not feed=continuous: kivik v4.5.2 dereferences a nil pointer when a
+// continuous feed ends cleanly (the server closes it when the database is
+// deleted), a panic in this goroutine that would end the process.
+func (f *Follower) read(ctx context.Context, since string, out chan<- Change) error {
+	for {
+		params := map[string]any{
+			"feed":      "longpoll",
+			"heartbeat": f.heartbeat().Milliseconds(),
+			"limit":     f.batchSize(),
 		}
-		c := Change{ID: changes.ID(), Seq: changes.Seq(), Deleted: changes.Deleted(), Revs: changes.Changes()}
+		for k, v := range f.Params {
+			params[k] = v
+		}
+		if since != "" {
+			params["since"] = since
+		}
 		if f.IncludeDocs {
-			var doc json.RawMessage
-			if err := changes.ScanDoc(&doc); err == nil && len(doc) > 0 && string(doc) != "null" {
-				c.Doc = doc
+			params["include_docs"] = true
+		}
+		changes := f.DB.Changes(ctx, kivik.Params(params))
+		n := 0
+		for changes.Next() {
+			c := Change{ID: changes.ID(), Seq: changes.Seq(), Deleted: changes.Deleted(), Revs: changes.Changes()}
+			if f.IncludeDocs {
+				var doc json.RawMessage
+				if err := changes.ScanDoc(&doc); err == nil && len(doc) > 0 && string(doc) != "null" {
+					c.Doc = doc
+				}
+			}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				_ = changes.Close()
+				return nil
+			}
+			n++
+			since = c.Seq
+		}
+		err := changes.Err()
+		if err == nil {
+			var meta *kivik.ChangesMetadata
+			if meta, err = changes.Metadata(); err == nil && meta.LastSeq != "" {
+				since = meta.LastSeq
 			}
 		}
-		select {
-		case out <- c:
-		case <-ctx.Done():
+		_ = changes.Close()
+		if ctx.Err() != nil {
 			return nil
 		}
+		if err != nil {
+			return Err(err)
+		}
+		if n == 0 {
+			// An empty answer (a server-side timeout, or everything filtered
+			// out): do not poll in a tight loop.
+			t := time.NewTimer(f.minBackoff())
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
 	}
-	return Err(changes.Err())
 }
 
 func (f *Follower) logger() *slog.Logger {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -360,4 +361,28 @@ func TestFollowerWaitsForDatabase(t *testing.T) {
 	}
 	putDocs(t, client.DB(name), "d1")
 	waitFor(t, "d1", func() bool { return len(r.got()) >= 1 })
+}
+
+// TestFollowerDatabaseRecreated: when its database is deleted and created
+// anew, the follower starts the new one from the beginning.
+func TestFollowerDatabaseRecreated(t *testing.T) {
+	ctx := testkit.Context(t)
+	client := testkit.CouchDB(t)
+	db := newDB(t, client)
+	putDocs(t, db, "old1", "old2")
+	r := &recorder{}
+	start(t, follower(db, "recreated", r))
+	waitFor(t, "2 changes", func() bool { return len(r.got()) >= 2 })
+
+	if err := client.DestroyDB(ctx, db.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.CreateDB(ctx, db.Name()); err != nil {
+		t.Fatal(err)
+	}
+	putDocs(t, db, "new1")
+	waitFor(t, "new1", func() bool { return slices.Contains(r.got(), "new1") })
+	if diff := cmp.Diff([]string{"old1", "old2", "new1"}, dedupe(r.got())); diff != "" {
+		t.Errorf("deliveries (-want +got):\n%s", diff)
+	}
 }
