@@ -12,7 +12,7 @@
 # Environment:
 #   COUCHDB_URL             a CouchDB elsewhere (not 127.0.0.1/localhost): only
 #                           checked, the dev server is not started
-#   COUCHDB_DEV_PORT        dev server port (5984)
+#   COUCHDB_DEV_PORT        dev server port (the port of a loopback COUCHDB_URL, else 5984)
 #   COUCHDB_DEV_ADMIN       dev server admin as user:password (admin:admin)
 #   COUCHDB_DEV_DIR         dev server data directory (.run/couchdb/data)
 #   COUCHDB_DEV_IN_MEMORY=1 keep the dev server's databases in memory
@@ -25,7 +25,13 @@ COUCH_DIR="$ROOT/dev/couchdb"
 COUCH_PID="$RUN/couchdb.pid"
 COUCH_LOG="$RUN/couchdb.log"
 COUCH_STAMP="$RUN/couchdb.started"
-COUCH_PORT="${COUCHDB_DEV_PORT:-5984}"
+# The dev server's port: COUCHDB_DEV_PORT, else the port of a loopback
+# COUCHDB_URL, else 5984.
+COUCH_PORT=5984
+if [[ "${COUCHDB_URL:-}" =~ ^http://([^@/]*@)?(127\.0\.0\.1|localhost):([0-9]+)(/|$) ]]; then
+	COUCH_PORT=${BASH_REMATCH[3]}
+fi
+COUCH_PORT="${COUCHDB_DEV_PORT:-$COUCH_PORT}"
 COUCH_ADMIN="${COUCHDB_DEV_ADMIN-admin:admin}"
 PG_DB=attendify
 
@@ -85,19 +91,20 @@ ensure_postgres() {
 			installed=1
 		fi
 	fi
-	if have pg_isready && ! pg_ready; then
-		local ver
-		ver=$(ls /etc/postgresql | sort -V | tail -n1)
-		[ -n "$ver" ] || die "no cluster under /etc/postgresql; create one: pg_createcluster <version> main"
-		if [ -n "$installed" ]; then
-			# A fresh Debian cluster asks for passwords over TCP; the stack's
-			# default DATABASE_URL connects as postgres without one, on loopback.
-			local hba="/etc/postgresql/$ver/main/pg_hba.conf"
-			if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
-				say "allowing trust auth on loopback in $hba (local development)"
-				as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
-			fi
+	local ver
+	ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
+	if [ -n "$installed" ] && [ -n "$ver" ]; then
+		# A fresh Debian cluster asks for passwords over TCP; the stack's
+		# default DATABASE_URL connects as postgres without one, on loopback.
+		local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+		if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
+			say "allowing trust auth on loopback in $hba (local development)"
+			as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+			if pg_ready; then as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main reload || true; fi
 		fi
+	fi
+	if have pg_isready && ! pg_ready; then
+		[ -n "$ver" ] || die "no cluster under /etc/postgresql; create one: pg_createcluster <version> main"
 		say "starting Postgres $ver"
 		as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start ||
 			die "Postgres $ver did not start; see /var/log/postgresql/postgresql-$ver-main.log"
@@ -144,9 +151,11 @@ couch_pid() {
 	printf '%s' "$pid"
 }
 
-# couch_fingerprint changes when the server code or its dependencies change;
-# a running server with another fingerprint is restarted.
-couch_fingerprint() { cat "$COUCH_DIR/package-lock.json" "$COUCH_DIR/server.js" | sha256sum | cut -d' ' -f1; }
+# couch_fingerprint changes when the server code, its dependencies or its
+# port change; a running server with another fingerprint is restarted.
+couch_fingerprint() {
+	printf '%s port %s\n' "$(cat "$COUCH_DIR/package-lock.json" "$COUCH_DIR/server.js" | sha256sum | cut -d' ' -f1)" "$COUCH_PORT"
+}
 
 ensure_node_modules() {
 	if ! have node || ! have npm; then apt_install nodejs npm; fi
@@ -186,7 +195,7 @@ couch_start() {
 	local pid
 	if pid=$(couch_pid); then
 		if [ "$(cat "$COUCH_STAMP" 2>/dev/null)" != "$(couch_fingerprint)" ]; then
-			say "dev/couchdb changed since the server started: restarting it"
+			say "dev/couchdb or its port changed since the server started: restarting it"
 			couch_stop
 		elif couch_up; then
 			return 0
@@ -238,6 +247,7 @@ ensure_couch() {
 		safe=$(printf '%s' "$COUCHDB_URL" | sed -E 's#//[^@/]*@#//***@#')
 		if curl -fsS -m 5 "${COUCHDB_URL%/}/_up" >/dev/null 2>&1; then
 			say "using the CouchDB at $safe (COUCHDB_URL)"
+			COUCH_DESC=$safe
 			return 0
 		fi
 		die "the CouchDB at $safe (COUCHDB_URL) does not answer /_up"
@@ -265,7 +275,7 @@ start)
 	ensure_postgres
 	ensure_redis
 	ensure_couch
-	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB $(couch_url)"
+	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}"
 	;;
 stop) couch_stop ;;
 restart)
