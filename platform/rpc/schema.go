@@ -39,6 +39,7 @@ type paramsSchema struct {
 	doc      json.RawMessage    // the schema, for discovery
 	fields   []paramField       // in declaration order, for positional params
 	compiled *jsonschema.Schema // the validator
+	fast     *fastCheck         // a quick accept test; nil when the schema is beyond it
 }
 
 type paramField struct {
@@ -84,6 +85,7 @@ func newParamsSchema(t reflect.Type) (*paramsSchema, error) {
 	if ps.doc, err = json.Marshal(s); err != nil {
 		return nil, err
 	}
+	ps.fast = newFastCheck(ps.doc)
 	return ps, nil
 }
 
@@ -100,12 +102,14 @@ func (ps *paramsSchema) decode(raw []byte, p any) error {
 		}
 		raw = obj
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return invalidParams("params are not valid JSON")
-	}
-	if err := ps.compiled.Validate(inst); err != nil {
-		return invalidParams("invalid params", fieldErrors(err)...)
+	if ps.fast == nil || !ps.fast.accepts(raw) {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return invalidParams("params are not valid JSON")
+		}
+		if err := ps.compiled.Validate(inst); err != nil {
+			return invalidParams("invalid params", fieldErrors(err)...)
+		}
 	}
 	if err := json.Unmarshal(raw, p); err != nil {
 		// The schema accepted what Go cannot hold (an integer out of range,

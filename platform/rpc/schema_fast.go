@@ -1,0 +1,276 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// fastCheck is a quick accept test for the params of a method, run on the
+// raw JSON before the general validator. Its one rule: it accepts only what
+// the general validator accepts. Whenever it is not sure (an unusual keyword,
+// a duplicate member, a number written 1.0) or finds a problem, the general
+// validator runs and writes the error report. A differential fuzz test
+// (FuzzFastCheck) holds it to that rule.
+//
+// It understands what the reflector emits for a struct: an object with
+// properties, required names and additionalProperties false, whose
+// properties are strings (length, enum), integers, numbers (bounds) and
+// booleans. A property with any other keyword (format, pattern, nested
+// objects, arrays) is checked by its own compiled subschema, on that value
+// alone.
+type fastCheck struct {
+	props    map[string]*fastProp
+	required []string
+}
+
+type fastProp struct {
+	index int // in required order, or -1
+	typ   string
+	// string constraints
+	minLen, maxLen int // -1 when absent
+	enum           map[string]bool
+	// numeric bounds; nil when absent
+	min, max, exMin, exMax *float64
+	// sub validates the value with the general validator instead, for
+	// keywords this check does not implement.
+	sub *jsonschema.Schema
+}
+
+// ignorable keywords do not affect validation.
+var ignorable = map[string]bool{"title": true, "description": true, "default": true, "examples": true,
+	"$comment": true, "deprecated": true, "readOnly": true, "writeOnly": true}
+
+// newFastCheck builds the check from the params schema; nil when the schema
+// is not of the shape it understands.
+func newFastCheck(doc []byte) *fastCheck {
+	var s map[string]json.RawMessage
+	if json.Unmarshal(doc, &s) != nil {
+		return nil
+	}
+	fc := &fastCheck{props: map[string]*fastProp{}}
+	for k, v := range s {
+		switch k {
+		case "type":
+			if string(v) != `"object"` {
+				return nil
+			}
+		case "additionalProperties":
+			if string(v) != "false" {
+				return nil
+			}
+		case "required":
+			if json.Unmarshal(v, &fc.required) != nil {
+				return nil
+			}
+		case "properties":
+			var props map[string]json.RawMessage
+			if json.Unmarshal(v, &props) != nil {
+				return nil
+			}
+			for name, ps := range props {
+				p := newFastProp(ps)
+				if p == nil {
+					return nil
+				}
+				fc.props[name] = p
+			}
+		default:
+			if !ignorable[k] && k != "$schema" && k != "$id" {
+				return nil
+			}
+		}
+	}
+	if _, ok := s["additionalProperties"]; !ok {
+		return nil
+	}
+	for _, p := range fc.props {
+		p.index = -1
+	}
+	for i, r := range fc.required {
+		p, ok := fc.props[r]
+		if !ok {
+			return nil // required but undeclared: leave it to the validator
+		}
+		p.index = i
+	}
+	return fc
+}
+
+func newFastProp(raw []byte) *fastProp {
+	var s map[string]json.RawMessage
+	if json.Unmarshal(raw, &s) != nil {
+		return nil
+	}
+	p := &fastProp{minLen: -1, maxLen: -1}
+	general := false
+	num := func(v json.RawMessage) *float64 {
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			general = true
+			return nil
+		}
+		return &f
+	}
+	count := func(v json.RawMessage) int {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 0 {
+			general = true
+		}
+		return n
+	}
+	for k, v := range s {
+		switch k {
+		case "type":
+			if json.Unmarshal(v, &p.typ) != nil {
+				general = true
+			}
+		case "minLength":
+			p.minLen = count(v)
+		case "maxLength":
+			p.maxLen = count(v)
+		case "minimum":
+			p.min = num(v)
+		case "maximum":
+			p.max = num(v)
+		case "exclusiveMinimum":
+			p.exMin = num(v)
+		case "exclusiveMaximum":
+			p.exMax = num(v)
+		case "enum":
+			var vals []string
+			if json.Unmarshal(v, &vals) != nil {
+				general = true
+				break
+			}
+			p.enum = map[string]bool{}
+			for _, e := range vals {
+				p.enum[e] = true
+			}
+		default:
+			if !ignorable[k] {
+				general = true
+			}
+		}
+	}
+	switch p.typ {
+	case "string", "integer", "number", "boolean":
+	default:
+		general = true
+	}
+	if general {
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return nil
+		}
+		if c.AddResource("urn:attendify:param", doc) != nil {
+			return nil
+		}
+		if p.sub, err = c.Compile("urn:attendify:param"); err != nil {
+			return nil
+		}
+	}
+	return p
+}
+
+// accepts reports whether raw (a JSON object, already validated as JSON) is
+// surely valid.
+func (fc *fastCheck) accepts(raw []byte) bool {
+	var seenReq uint64
+	var seen map[string]bool // only for params with more than 64 required fields
+	ok := true
+	n := 0
+	members(raw, func(name, value []byte) bool {
+		key, good := unquote(name)
+		if !good {
+			ok = false
+			return false
+		}
+		p, known := fc.props[key]
+		if !known || !p.accepts(value) {
+			ok = false
+			return false
+		}
+		n++
+		if p.index >= 0 {
+			if p.index < 64 {
+				bit := uint64(1) << p.index
+				if seenReq&bit != 0 {
+					ok = false // a duplicate member: not sure which one counts
+					return false
+				}
+				seenReq |= bit
+			} else {
+				if seen == nil {
+					seen = map[string]bool{}
+				}
+				if seen[key] {
+					ok = false
+					return false
+				}
+				seen[key] = true
+			}
+		}
+		return true
+	})
+	if !ok {
+		return false
+	}
+	req := len(fc.required)
+	if req <= 64 {
+		return seenReq == (uint64(1)<<req)-1 || (req == 64 && seenReq == math.MaxUint64)
+	}
+	return len(seen)+64 == req && seenReq == math.MaxUint64
+}
+
+func (p *fastProp) accepts(v []byte) bool {
+	if p.sub != nil {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(v))
+		return err == nil && p.sub.Validate(inst) == nil
+	}
+	switch p.typ {
+	case "boolean":
+		return string(v) == "true" || string(v) == "false"
+	case "string":
+		if v[0] != '"' {
+			return false
+		}
+		s, ok := unquote(v)
+		if !ok {
+			return false
+		}
+		if p.minLen >= 0 || p.maxLen >= 0 {
+			n := utf8.RuneCountInString(s)
+			if (p.minLen >= 0 && n < p.minLen) || (p.maxLen >= 0 && n > p.maxLen) {
+				return false
+			}
+		}
+		return p.enum == nil || p.enum[s]
+	case "integer", "number":
+		if p.enum != nil {
+			return false
+		}
+		var f float64
+		if p.typ == "integer" {
+			i, err := strconv.ParseInt(string(v), 10, 64) // only plain digits: 1.0 and 1e3 go the long way
+			if err != nil || i > 1<<53 || i < -(1<<53) {
+				return false
+			}
+			f = float64(i)
+		} else {
+			var err error
+			if f, err = strconv.ParseFloat(string(v), 64); err != nil || math.IsInf(f, 0) {
+				return false
+			}
+		}
+		return (p.min == nil || f >= *p.min) && (p.max == nil || f <= *p.max) &&
+			(p.exMin == nil || f > *p.exMin) && (p.exMax == nil || f < *p.exMax)
+	}
+	return false
+}

@@ -1,0 +1,108 @@
+package rpc
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+type fastFlat struct {
+	Text  string  `json:"text" jsonschema:"minLength=2,maxLength=5"`
+	N     int     `json:"n" jsonschema:"minimum=-3,maximum=7"`
+	F     float64 `json:"f,omitempty" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
+	Role  string  `json:"role,omitempty" jsonschema:"enum=a,enum=b"`
+	On    bool    `json:"on,omitempty"`
+	Email string  `json:"email,omitempty" jsonschema:"format=email"`
+}
+
+type fastNested struct {
+	Tags  []string          `json:"tags,omitempty" jsonschema:"maxItems=2"`
+	Inner struct{ A int }   `json:"inner"`
+	Map   map[string]string `json:"map,omitempty"`
+}
+
+// fastSchemas are the params shapes the differential tests use.
+func fastSchemas(t testing.TB) []*paramsSchema {
+	var out []*paramsSchema
+	for _, typ := range []reflect.Type{reflect.TypeFor[fastFlat](), reflect.TypeFor[fastNested](), reflect.TypeFor[validated]()} {
+		ps, err := newParamsSchema(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps.fast == nil {
+			t.Fatalf("no fast check for %v", typ)
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+func generalAccepts(ps *paramsSchema, raw []byte) bool {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	return err == nil && ps.compiled.Validate(inst) == nil
+}
+
+func TestFastCheckAgreesOnExamples(t *testing.T) {
+	flat := fastSchemas(t)[0]
+	tests := []struct {
+		raw  string
+		want bool // what the general validator says
+	}{
+		{`{"text":"ab","n":1}`, true},
+		{`{"text":"héllo","n":7,"f":0.5,"role":"b","on":true,"email":"a@b.co"}`, true},
+		{`{"text":"a","n":1}`, false},
+		{`{"text":"abcdef","n":1}`, false},
+		{`{"text":"ab","n":8}`, false},
+		{`{"text":"ab","n":-4}`, false},
+		{`{"text":"ab","n":1.0}`, true}, // an integer in JSON Schema's sense: the fast check defers
+		{`{"text":"ab","n":1.5}`, false},
+		{`{"text":"ab","n":1,"f":1}`, false},
+		{`{"text":"ab","n":1,"f":0}`, false},
+		{`{"text":"ab","n":1,"role":"c"}`, false},
+		{`{"text":"ab","n":1,"email":"nope"}`, false},
+		{`{"text":"ab"}`, false},
+		{`{"text":"ab","n":1,"x":1}`, false},
+		{`{"text":null,"n":1}`, false},
+		{`{"text":"ab","n":"1"}`, false},
+		{`{"text":"ab","n":1,"text":"abcdefgh"}`, false},
+		{`{"text":"a\u00e9","n":1}`, true},
+	}
+	for _, tt := range tests {
+		if got := generalAccepts(flat, []byte(tt.raw)); got != tt.want {
+			t.Fatalf("general validator on %s = %v; the example is wrong", tt.raw, got)
+		}
+		if flat.fast.accepts([]byte(tt.raw)) && !tt.want {
+			t.Errorf("fast check accepts %s, which is invalid", tt.raw)
+		}
+	}
+	// The common case must take the fast path, or it is pointless.
+	if !flat.fast.accepts([]byte(`{"text":"ab","n":1}`)) {
+		t.Error("fast check refuses plain valid params")
+	}
+}
+
+// FuzzFastCheck holds the fast check to its rule: it never accepts params
+// the general validator refuses.
+func FuzzFastCheck(f *testing.F) {
+	for _, seed := range []string{
+		`{"text":"ab","n":1}`, `{"text":"héllo","n":7,"f":0.5,"role":"b","on":true,"email":"a@b.co"}`,
+		`{"inner":{"A":1},"tags":["x","y"]}`, `{"inner":{"A":1},"tags":["x","y","z"],"map":{"k":"v"}}`,
+		`{"email":"ann@example.com","name":"Ann","age":30,"role":"speaker","id":"0b9e2f5c-7c52-4a52-9a4d-2b9f0c1c0e11","at":"2026-11-29T10:00:00Z","code":"ABC"}`,
+		`{"text":"ab","n":1,"text":"abcdefgh"}`, `{"text":"ab","n":9007199254740993}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	schemas := fastSchemas(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if validate(raw, 32) != nil || trimWS(raw)[0] != '{' {
+			return
+		}
+		for _, ps := range schemas {
+			if ps.fast.accepts(trimWS(raw)) && !generalAccepts(ps, raw) {
+				t.Fatalf("fast check accepts %s, the general validator refuses it", raw)
+			}
+		}
+	})
+}
