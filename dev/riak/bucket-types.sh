@@ -1,5 +1,6 @@
-# Riak KV bucket types for the data-type port (platform/kv): counters, sets
-# and maps. docker-compose.yml mounts this file into the basho/riak-kv image's
+# Riak KV bucket types for the key-value and data-type port (platform/kv):
+# objects (plain KV with allow_mult, so concurrent writes become siblings the
+# adapter resolves), counters, sets and maps. docker-compose.yml mounts this file into the basho/riak-kv image's
 # /etc/riak/poststart.d/, whose start script sources it (with bash) once
 # riak_kv is up, on every start. Idempotent. Sourced, not run: no `exit`,
 # no `set -e`.
@@ -11,16 +12,18 @@ attendify_bucket_types() {
 		if command -v riak-admin >/dev/null 2>&1; then admin=riak-admin; else admin="riak admin"; fi
 	fi
 	local spec name datatype status
-	for spec in counters:counter sets:set maps:map; do
+	for spec in objects:- counters:counter sets:set maps:map; do
 		name=${spec%%:*}
 		datatype=${spec#*:}
+		local props="{\"props\":{\"datatype\":\"$datatype\"}}"
+		[ "$datatype" = - ] && props='{"props":{"allow_mult":true}}'
 		status=$($admin bucket-type status "$name" 2>&1 || true)
 		if printf '%s' "$status" | grep -q "$name is active"; then
 			continue
 		fi
 		if ! printf '%s' "$status" | grep -q "$name is not active"; then
-			echo "attendify: creating Riak bucket type $name ($datatype)"
-			$admin bucket-type create "$name" "{\"props\":{\"datatype\":\"$datatype\"}}" ||
+			echo "attendify: creating Riak bucket type $name ($props)"
+			$admin bucket-type create "$name" "$props" ||
 				echo "attendify: creating bucket type $name failed" >&2
 		fi
 		# a new type is activatable once the cluster has agreed on it
