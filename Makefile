@@ -21,6 +21,11 @@ help:
 services:
 	@bash dev/services.sh
 
+# run builds, migrates and starts every service, loads the demo data and
+# prints the URLs; Ctrl-C stops it all (dev/cmd/stack).
+run: services
+	@go run ./dev/cmd/stack
+
 test: services
 	@set -e; for m in $(MODULES); do \
 		echo "== go test $$m"; \
