@@ -1,10 +1,12 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,12 +24,13 @@ type EventPublisher interface {
 // Relay publishes a service's outbox (AddToOutbox) to the streams. Run one
 // in every replica of the producing service: they share the work safely.
 //
-// Each round is one transaction: claim up to BatchSize of the oldest rows
-// (ORDER BY seq ... FOR UPDATE SKIP LOCKED), publish them in order in one
-// pipeline, delete them, commit. A relay that dies before the commit leaves
-// the rows for the next round, so nothing committed is lost; one that dies
-// after publishing and before the commit publishes those events again later,
-// which is why consumers are idempotent (Idempotent, IdempotentTx).
+// Each round is one transaction: take up to BatchSize of the oldest rows out
+// of the outbox (DELETE ... RETURNING of rows selected ORDER BY seq ... FOR
+// UPDATE SKIP LOCKED), publish them in order in one pipeline, commit. A
+// relay that dies before the commit leaves the rows for the next round, so
+// nothing committed is lost; one that dies after publishing and before the
+// commit gets those events published again later, which is why consumers
+// are idempotent (Idempotent, IdempotentTx).
 //
 // By default one relay at a time publishes a schema's outbox (each round
 // takes a transaction-level advisory lock, and a relay that finds it taken
@@ -57,8 +60,8 @@ type Relay struct {
 	Logger *slog.Logger
 
 	// hook, when set (by tests), is called at the named points of a round:
-	// "claimed" (rows locked, nothing published) and "published" (events
-	// in the streams, rows not yet deleted).
+	// "claimed" (rows taken in the open transaction, nothing published) and
+	// "published" (events in the streams, transaction not committed).
 	hook func(point string)
 }
 
@@ -97,6 +100,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	timer := time.NewTimer(poll)
 	defer timer.Stop()
 	for failures := 0; ctx.Err() == nil; {
+		began := time.Now()
 		n, err := r.round(ctx, table, lock, batch)
 		if err != nil {
 			failures++
@@ -113,11 +117,20 @@ func (r *Relay) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-wake:
+			// Under a stream of commits every one of them wakes the relay:
+			// gather what arrives within coalesce of the last round into
+			// the next one, instead of a round per commit.
+			sleep(ctx, coalesce-time.Since(began))
 		case <-timer.C:
 		}
 	}
 	return nil
 }
+
+// coalesce is the shortest time between the starts of two rounds woken by
+// notifications: at most this much latency, and only when events keep
+// coming, for rounds that carry many events instead of one.
+const coalesce = 5 * time.Millisecond
 
 // schema is r.Schema, or the pool's current schema.
 func (r *Relay) schema(ctx context.Context) (string, error) {
@@ -148,60 +161,68 @@ func relayLockKey(schema string) int64 {
 func (r *Relay) round(ctx context.Context, table string, lock int64, batch int) (int, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	// One statement takes the round's rows out of the outbox (the DELETE
+	// is undone if the transaction does not commit), after
+	//   - taking the advisory lock, unless Parallel: no rows without it;
+	//   - turning off synchronous_commit for this transaction: if a crash
+	//     loses the commit, the rows come back and are published again,
+	//     which consumers tolerate, and the relay saves a WAL flush per
+	//     round for the writers.
+	q := `
+		WITH round AS (
+			SELECT set_config('synchronous_commit', 'off', true) AS sc,
+			       CASE WHEN $1 THEN true ELSE pg_try_advisory_xact_lock($2) END AS ours
+		), claimed AS (
+			SELECT seq FROM ` + table + `
+			WHERE (SELECT ours FROM round)
+			ORDER BY seq
+			LIMIT $3
+			FOR UPDATE SKIP LOCKED
+		)
+		DELETE FROM ` + table + ` o USING claimed c
+		WHERE o.seq = c.seq
+		RETURNING o.seq, o.id, o.type, o.app, o.subject, o.occurred_at, o.data, o.request_id, o.traceparent`
 	var n int
 	err := pg.InTx(ctx, r.Pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		n = 0
-		if !r.Parallel {
-			var got bool
-			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lock).Scan(&got); err != nil {
-				return pg.Err(err)
-			}
-			if !got {
-				return nil // another relay is at it
-			}
-		}
-		q := `
-			SELECT seq, id, type, app, subject, occurred_at, data, request_id, traceparent
-			FROM ` + table + `
-			ORDER BY seq
-			LIMIT $1
-			FOR UPDATE SKIP LOCKED`
-		rows, err := tx.Query(ctx, q, batch)
+		rows, err := tx.Query(ctx, q, r.Parallel, lock, batch)
 		if err != nil {
 			return pg.Err(err)
 		}
-		var (
-			seqs []int64
-			evs  []Event
-		)
+		type row struct {
+			seq int64
+			ev  Event
+		}
+		var claimed []row
 		for rows.Next() {
 			var (
-				seq  int64
-				ev   Event
+				x    row
 				data []byte
 			)
-			if err := rows.Scan(&seq, &ev.ID, &ev.Type, &ev.App, &ev.Subject, &ev.Time, &data, &ev.RequestID, &ev.TraceParent); err != nil {
+			if err := rows.Scan(&x.seq, &x.ev.ID, &x.ev.Type, &x.ev.App, &x.ev.Subject, &x.ev.Time, &data, &x.ev.RequestID, &x.ev.TraceParent); err != nil {
 				rows.Close()
 				return pg.Err(err)
 			}
-			ev.Data = data
-			seqs = append(seqs, seq)
-			evs = append(evs, ev)
+			x.ev.Data = data
+			claimed = append(claimed, x)
 		}
 		if err := rows.Err(); err != nil {
 			return pg.Err(err)
 		}
-		if len(evs) == 0 {
+		if len(claimed) == 0 {
 			return nil
+		}
+		// RETURNING has no order: restore the outbox's.
+		slices.SortFunc(claimed, func(a, b row) int { return cmp.Compare(a.seq, b.seq) })
+		evs := make([]Event, len(claimed))
+		for i, x := range claimed {
+			evs[i] = x.ev
 		}
 		r.at("claimed")
 		if err := r.Publisher.Publish(ctx, evs...); err != nil {
 			return err
 		}
 		r.at("published")
-		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE seq = ANY($1)`, seqs); err != nil {
-			return pg.Err(err)
-		}
 		n = len(evs)
 		return nil
 	})
