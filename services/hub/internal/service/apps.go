@@ -1,0 +1,400 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/errs"
+)
+
+func appPayload(a App) hub.AppPayload {
+	return hub.AppPayload{ID: a.ID, Slug: a.Slug, Name: a.Name, Status: a.Status, Access: a.Access,
+		Branding: hub.Branding{PrimaryColor: a.Branding.PrimaryColor, AccentColor: a.Branding.AccentColor, IconURL: a.Branding.IconURL}}
+}
+
+func slugTaken(err error) error {
+	if errors.Is(err, errs.Conflict) {
+		return errs.WithCode(errs.CodeConflict, "this slug is taken")
+	}
+	return err
+}
+
+// CreateApp creates an unpublished, open app owned by the calling organizer.
+func (s *Service) CreateApp(ctx context.Context, name, slug string) (App, error) {
+	owner, err := organizerAccount(ctx)
+	if err != nil {
+		return App{}, err
+	}
+	a := App{ID: s.newID(), Slug: slug, Name: strings.TrimSpace(name), Status: hub.StatusUnpublished, Access: hub.AccessOpen}
+	var col Collaborator
+	var evs eventList
+	err = s.store.InTx(ctx, func(q Queries) error {
+		var err error
+		if _, err := q.OrganizerByID(ctx, owner); err != nil {
+			return errs.WithCode(errs.CodeTokenInvalid, "the account no longer exists")
+		}
+		if a, err = q.CreateApp(ctx, a); err != nil {
+			return slugTaken(err)
+		}
+		if col, err = q.AddCollaborator(ctx, Collaborator{AppID: a.ID, OrganizerID: owner, Role: hub.RoleOwner}); err != nil {
+			return err
+		}
+		if evs, err = touchEvents(ctx, q, a.ID); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventAppCreated, a.ID, a.ID, appPayload(a)),
+			event(hub.EventCollaboratorAdded, a.ID, owner, hub.CollaboratorPayload{AppID: a.ID, OrganizerID: owner, Role: hub.RoleOwner}))
+	})
+	if err != nil {
+		return App{}, err
+	}
+	s.rmFailed(ctx, a.ID, s.rm.PutApp(ctx, a))
+	s.rmFailed(ctx, a.ID, s.rm.PutCollaborator(ctx, col))
+	s.putEvents(ctx, evs)
+	return a, nil
+}
+
+// ListApps lists the calling organizer's apps with their role.
+func (s *Service) ListApps(ctx context.Context) ([]AppWithRole, error) {
+	id, err := organizerAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.AppsOf(ctx, id)
+}
+
+// PublicApp finds a published or expired app by id or slug.
+func (s *Service) PublicApp(ctx context.Context, id, slug string) (App, error) {
+	var a App
+	var err error
+	switch {
+	case (id == "") == (slug == ""):
+		return App{}, errs.New(errs.Invalid, "give app_id or slug")
+	case id != "":
+		a, err = s.store.App(ctx, id, false)
+	default:
+		a, err = s.store.AppBySlug(ctx, slug)
+	}
+	if err != nil {
+		return App{}, err
+	}
+	if a.Status != hub.StatusPublished && a.Status != hub.StatusExpired {
+		return App{}, errs.New(errs.NotFound, "not found")
+	}
+	return a, nil
+}
+
+// GetApp returns an app's configuration to its organizers and members.
+func (s *Service) GetApp(ctx context.Context, app string) (App, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return App{}, err
+	}
+	return a.App, nil
+}
+
+// AppChanges are the optional changes of UpdateApp.
+type AppChanges struct {
+	Name, Slug, PrimaryColor, AccentColor, IconURL *string
+}
+
+// changeApp runs a read-modify-write of an app under its row lock, with
+// the matrix check, the event and the read-model write.
+func (s *Service) changeApp(ctx context.Context, app string, action Action, typ string, change func(a *App) error) (App, error) {
+	var a App
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, action); err != nil {
+			return err
+		}
+		var err error
+		if a, err = q.App(ctx, app, true); err != nil {
+			return err
+		}
+		if err := change(&a); err != nil {
+			return err
+		}
+		if a, err = q.UpdateApp(ctx, a); err != nil {
+			return slugTaken(err)
+		}
+		return q.Announce(ctx, event(typ, a.ID, a.ID, appPayload(a)))
+	})
+	if err != nil {
+		return App{}, err
+	}
+	s.rmFailed(ctx, a.ID, s.rm.PutApp(ctx, a))
+	return a, nil
+}
+
+// UpdateApp renames, re-slugs or re-brands an app.
+func (s *Service) UpdateApp(ctx context.Context, app string, c AppChanges) (App, error) {
+	return s.changeApp(ctx, app, ActEditApp, hub.EventAppUpdated, func(a *App) error {
+		set(&a.Name, c.Name)
+		set(&a.Slug, c.Slug)
+		set(&a.Branding.PrimaryColor, c.PrimaryColor)
+		set(&a.Branding.AccentColor, c.AccentColor)
+		set(&a.Branding.IconURL, c.IconURL)
+		return nil
+	})
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// SetAccess sets the app's access mode (and passcode).
+func (s *Service) SetAccess(ctx context.Context, app, access, passcode string) (App, error) {
+	var hash string
+	if access == hub.AccessPasscode {
+		if len(passcode) < 4 {
+			return App{}, errs.InvalidFields("passcode mode needs a passcode", errs.FieldError{Field: "/passcode", Message: "at least 4 characters"})
+		}
+		var err error
+		if hash, err = argon2id.CreateHash(passcode, s.params); err != nil {
+			return App{}, err
+		}
+	}
+	return s.changeApp(ctx, app, ActEditApp, hub.EventAppUpdated, func(a *App) error {
+		a.Access, a.PasscodeHash = access, hash
+		return nil
+	})
+}
+
+// SetStatus publishes, unpublishes or expires an app.
+func (s *Service) SetStatus(ctx context.Context, app, status string) (App, error) {
+	typ := map[string]string{
+		hub.StatusPublished:   hub.EventAppPublished,
+		hub.StatusUnpublished: hub.EventAppUnpublished,
+		hub.StatusExpired:     hub.EventAppExpired,
+	}[status]
+	return s.changeApp(ctx, app, ActPublishApp, typ, func(a *App) error {
+		a.Status = status
+		return nil
+	})
+}
+
+// DeleteApp deletes an app and everything in it.
+func (s *Service) DeleteApp(ctx context.Context, app string) error {
+	var users []string
+	var version int64
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActDeleteApp); err != nil {
+			return err
+		}
+		if _, err := q.App(ctx, app, true); err != nil {
+			return err
+		}
+		var err error
+		if users, err = q.DeleteApp(ctx, app); err != nil {
+			return err
+		}
+		if version, err = q.NextVersion(ctx); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventAppDeleted, app, app, hub.IDsPayload{AppID: app, ID: app}))
+	})
+	if err != nil {
+		return err
+	}
+	s.rmFailed(ctx, app, s.rm.DeleteApp(ctx, app, version, users))
+	return nil
+}
+
+// TransferOwnership makes another collaborator the owner; the old owner
+// becomes an admin.
+func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, error) {
+	var changed []Collaborator
+	var a App
+	err := s.store.InTx(ctx, func(q Queries) error {
+		actor, err := s.authorize(ctx, q, app, ActTransferOwnership)
+		if err != nil {
+			return err
+		}
+		if a, err = q.App(ctx, app, true); err != nil {
+			return err
+		}
+		if to == actor.ID {
+			return errs.New(errs.Invalid, "you own this app already")
+		}
+		if _, err := q.Collaborator(ctx, app, to); err != nil {
+			if errors.Is(err, errs.NotFound) {
+				return errs.New(errs.NotFound, "the new owner must be a collaborator of the app")
+			}
+			return err
+		}
+		old, err := q.SetCollaboratorRole(ctx, app, actor.ID, hub.RoleAdmin)
+		if err != nil {
+			return err
+		}
+		nu, err := q.SetCollaboratorRole(ctx, app, to, hub.RoleOwner)
+		if err != nil {
+			return err
+		}
+		changed = []Collaborator{old, nu}
+		for _, c := range changed {
+			if err := q.Announce(ctx, event(hub.EventCollaboratorChanged, app, c.OrganizerID,
+				hub.CollaboratorPayload{AppID: app, OrganizerID: c.OrganizerID, Role: c.Role})); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return App{}, err
+	}
+	for _, c := range changed {
+		s.rmFailed(ctx, app, s.rm.PutCollaborator(ctx, c))
+	}
+	return a, nil
+}
+
+// ---------------------------------------------------------------------------
+// Collaborators.
+
+// Collaborators lists an app's collaborators and pending invitations.
+func (s *Service) Collaborators(ctx context.Context, app string) ([]Collaborator, []Invitation, error) {
+	if _, err := s.authorize(ctx, s.store, app, ActView); err != nil {
+		return nil, nil, err
+	}
+	cs, err := s.store.Collaborators(ctx, app)
+	if err != nil {
+		return nil, nil, err
+	}
+	invs, err := s.store.Invitations(ctx, app)
+	return cs, invs, err
+}
+
+// Invite adds the organizer with email as a collaborator, or leaves an
+// invitation for their sign-up; an invitation email is requested either way.
+func (s *Service) Invite(ctx context.Context, app, email, role string) (*Collaborator, *Invitation, error) {
+	email = NormalizeEmail(email)
+	var col *Collaborator
+	var inv *Invitation
+	err := s.store.InTx(ctx, func(q Queries) error {
+		col, inv = nil, nil
+		actor, err := s.authorize(ctx, q, app, ActManageCollaborators)
+		if err != nil {
+			return err
+		}
+		a, err := q.App(ctx, app, true) // serialises invitations: the count below holds
+		if err != nil {
+			return err
+		}
+		n, err := q.CountCollaborators(ctx, app)
+		if err != nil {
+			return err
+		}
+		if n >= hub.MaxCollaborators {
+			return errs.WithCode(errs.CodeConflict, "an app has at most %d collaborators and invitations", hub.MaxCollaborators)
+		}
+		mail := event(hub.EventMailRequested, app, email, hub.MailPayload{To: email, Template: "collaborator_invitation", AppID: app,
+			Data: map[string]string{"app_name": a.Name, "role": role, "invited_by": actor.ID}})
+		o, err := q.OrganizerByEmail(ctx, email, false)
+		switch {
+		case errors.Is(err, errs.NotFound):
+			i := Invitation{AppID: app, Email: email, Role: role, InvitedBy: actor.ID}
+			if err := q.AddInvitation(ctx, i); err != nil {
+				if errors.Is(err, errs.Conflict) {
+					return errs.WithCode(errs.CodeConflict, "this email is invited already")
+				}
+				return err
+			}
+			inv = &i
+			return q.Announce(ctx, mail)
+		case err != nil:
+			return err
+		}
+		c, err := q.AddCollaborator(ctx, Collaborator{AppID: app, OrganizerID: o.ID, Role: role})
+		if errors.Is(err, errs.Conflict) {
+			return errs.WithCode(errs.CodeConflict, "this organizer collaborates on the app already")
+		}
+		if err != nil {
+			return err
+		}
+		c.Email, c.Name = o.Email, o.Name
+		col = &c
+		return q.Announce(ctx, mail, event(hub.EventCollaboratorAdded, app, o.ID,
+			hub.CollaboratorPayload{AppID: app, OrganizerID: o.ID, Role: role}))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if col != nil {
+		s.rmFailed(ctx, app, s.rm.PutCollaborator(ctx, *col))
+	}
+	return col, inv, nil
+}
+
+// SetRole changes a collaborator's role (never to or from owner).
+func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Collaborator, error) {
+	var c Collaborator
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActManageCollaborators); err != nil {
+			return err
+		}
+		cur, err := q.Collaborator(ctx, app, organizer)
+		if err != nil {
+			return err
+		}
+		if cur.Role == hub.RoleOwner {
+			return errs.WithCode(errs.CodeForbidden, "the owner's role changes only by transferring ownership")
+		}
+		if c, err = q.SetCollaboratorRole(ctx, app, organizer, role); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventCollaboratorChanged, app, organizer,
+			hub.CollaboratorPayload{AppID: app, OrganizerID: organizer, Role: role}))
+	})
+	if err != nil {
+		return Collaborator{}, err
+	}
+	s.rmFailed(ctx, app, s.rm.PutCollaborator(ctx, c))
+	return c, nil
+}
+
+// RemoveCollaborator removes a collaborator (organizer) or cancels an
+// invitation (email). Anyone but the owner may remove themself.
+func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email string) error {
+	if (organizer == "") == (email == "") {
+		return errs.New(errs.Invalid, "give organizer_id or email")
+	}
+	var version int64
+	err := s.store.InTx(ctx, func(q Queries) error {
+		actor, err := s.actor(ctx, q, app)
+		if err != nil {
+			return err
+		}
+		self := actor.Kind == ActorOrganizer && organizer == actor.ID
+		if !self && !Allowed(actor.matrixRole(), ActManageCollaborators) {
+			return errs.WithCode(errs.CodeForbidden, "your role may not %s", ActionNames[ActManageCollaborators])
+		}
+		if email != "" {
+			return q.RemoveInvitation(ctx, app, NormalizeEmail(email))
+		}
+		cur, err := q.Collaborator(ctx, app, organizer)
+		if err != nil {
+			return err
+		}
+		if cur.Role == hub.RoleOwner {
+			return errs.WithCode(errs.CodeForbidden, "the owner cannot be removed: transfer ownership first")
+		}
+		if err := q.RemoveCollaborator(ctx, app, organizer); err != nil {
+			return err
+		}
+		if version, err = q.NextVersion(ctx); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventCollaboratorRemoved, app, organizer,
+			hub.CollaboratorPayload{AppID: app, OrganizerID: organizer}))
+	})
+	if err != nil || organizer == "" {
+		return err
+	}
+	s.rmFailed(ctx, app, s.rm.DeleteMembership(ctx, app, organizer, version))
+	return nil
+}

@@ -1,0 +1,317 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/errs"
+)
+
+// ParseLocal reads a wall-clock time ("2025-06-12T09:30") in loc.
+func ParseLocal(s string, loc *time.Location, field string) (time.Time, error) {
+	t, err := time.ParseInLocation(hub.LocalTimeLayout, s, loc)
+	if err != nil {
+		return time.Time{}, errs.InvalidFields("bad time", errs.FieldError{Field: field, Message: "want a time like 2025-06-12T09:30"})
+	}
+	return t, nil
+}
+
+// LoadZone reads an IANA time zone name.
+func LoadZone(name, field string) (*time.Location, error) {
+	if name == "" || strings.EqualFold(name, "local") {
+		return nil, errs.InvalidFields("bad time zone", errs.FieldError{Field: field, Message: "want an IANA time zone such as Europe/Paris"})
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, errs.InvalidFields("bad time zone", errs.FieldError{Field: field, Message: "unknown time zone " + name})
+	}
+	return loc, nil
+}
+
+func eventPayload(e Event) hub.EventPayload {
+	return hub.EventPayload{ID: e.ID, AppID: e.AppID, Name: e.Name, TimeZone: e.TimeZone, StartUTC: e.Start.UTC(), EndUTC: e.End.UTC(),
+		Venue: e.Venue, Visibility: e.Visibility, Access: e.Access}
+}
+
+// EventInput is an event as organizers write it (times on the wall clock
+// of TimeZone); nil fields of an update stay as they are.
+type EventInput struct {
+	Name, TimeZone, Start, End, Venue, Visibility, Access, Code *string
+}
+
+func (s *Service) applyEvent(e *Event, in EventInput) error {
+	set(&e.Name, in.Name)
+	set(&e.Venue, in.Venue)
+	set(&e.Visibility, in.Visibility)
+	set(&e.Access, in.Access)
+	set(&e.Code, in.Code)
+	oldLoc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		oldLoc = time.UTC
+	}
+	start, end := e.Start.In(oldLoc).Format(hub.LocalTimeLayout), e.End.In(oldLoc).Format(hub.LocalTimeLayout)
+	set(&e.TimeZone, in.TimeZone)
+	set(&start, in.Start)
+	set(&end, in.End)
+	loc, err := LoadZone(e.TimeZone, "/time_zone")
+	if err != nil {
+		return err
+	}
+	if e.Start, err = ParseLocal(start, loc, "/start"); err != nil {
+		return err
+	}
+	if e.End, err = ParseLocal(end, loc, "/end"); err != nil {
+		return err
+	}
+	if e.End.Before(e.Start) {
+		return errs.InvalidFields("the event ends before it starts", errs.FieldError{Field: "/end", Message: "before start"})
+	}
+	if e.Access == hub.EventAccessCode && len(e.Code) < 4 {
+		return errs.InvalidFields("code access needs an event code", errs.FieldError{Field: "/code", Message: "at least 4 characters"})
+	}
+	return nil
+}
+
+// CreateEvent creates an event.
+func (s *Service) CreateEvent(ctx context.Context, app string, in EventInput) (Event, error) {
+	e := Event{ID: s.newID(), AppID: app, TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen}
+	if in.Visibility != nil && *in.Visibility == "" {
+		in.Visibility = nil
+	}
+	if in.Access != nil && *in.Access == "" {
+		in.Access = nil
+	}
+	if err := s.applyEvent(&e, in); err != nil {
+		return Event{}, err
+	}
+	var l eventList
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+			return err
+		}
+		if err := q.CreateEvent(ctx, e); err != nil {
+			return err
+		}
+		var err error
+		if l, err = touchEvents(ctx, q, app); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventEventCreated, app, e.ID, eventPayload(e)))
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	s.putEvents(ctx, l)
+	return e, nil
+}
+
+// UpdateEvent changes an event; a new time zone keeps the wall-clock
+// times of the event and its sessions.
+func (s *Service) UpdateEvent(ctx context.Context, app, id string, in EventInput) (Event, error) {
+	var e Event
+	var l eventList
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+			return err
+		}
+		var err error
+		if e, err = q.Event(ctx, app, id, true); err != nil {
+			return err
+		}
+		oldTZ := e.TimeZone
+		if err := s.applyEvent(&e, in); err != nil {
+			return err
+		}
+		if err := q.UpdateEvent(ctx, e, oldTZ); err != nil {
+			return err
+		}
+		if l, err = touchEvents(ctx, q, app); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventEventUpdated, app, e.ID, eventPayload(e)))
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	s.putEvents(ctx, l)
+	return e, nil
+}
+
+// DeleteEvent deletes an event with its agenda and registrations.
+func (s *Service) DeleteEvent(ctx context.Context, app, id string) error {
+	var l eventList
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActDeleteEvents); err != nil {
+			return err
+		}
+		if err := q.DeleteEvent(ctx, app, id); err != nil {
+			return err
+		}
+		var err error
+		if l, err = touchEvents(ctx, q, app); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventEventDeleted, app, id, hub.IDsPayload{AppID: app, ID: id}))
+	})
+	if err != nil {
+		return err
+	}
+	s.putEvents(ctx, l)
+	return nil
+}
+
+// EventView is an event as one caller sees it.
+type EventView struct {
+	Event
+	Registered bool
+	ShowCode   bool
+}
+
+// ListEvents lists the events the caller may see: every one for organizers;
+// public ones and those they registered to for members.
+func (s *Service) ListEvents(ctx context.Context, app string) ([]EventView, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.store.Events(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	reg := map[string]bool{}
+	if a.Kind == ActorMember {
+		if reg, err = s.store.RegisteredEvents(ctx, app, a.ID); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]EventView, 0, len(evs))
+	for _, e := range evs {
+		if a.Kind == ActorMember && e.Visibility == hub.VisibilityHidden && !reg[e.ID] {
+			continue
+		}
+		out = append(out, EventView{Event: e, Registered: reg[e.ID], ShowCode: a.Organizer()})
+	}
+	return out, nil
+}
+
+// visibleEvent returns an event the actor may see.
+func (s *Service) visibleEvent(ctx context.Context, a Actor, app, id string) (EventView, error) {
+	e, err := s.store.Event(ctx, app, id, false)
+	if err != nil {
+		return EventView{}, err
+	}
+	v := EventView{Event: e, ShowCode: a.Organizer()}
+	if a.Kind == ActorMember {
+		reg, err := s.store.RegisteredEvents(ctx, app, a.ID)
+		if err != nil {
+			return EventView{}, err
+		}
+		v.Registered = reg[e.ID]
+		if e.Visibility == hub.VisibilityHidden && !v.Registered {
+			return EventView{}, errs.New(errs.NotFound, "not found")
+		}
+	}
+	return v, nil
+}
+
+// GetEvent returns one event the caller may see.
+func (s *Service) GetEvent(ctx context.Context, app, id string) (EventView, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return EventView{}, err
+	}
+	return s.visibleEvent(ctx, a, app, id)
+}
+
+// Register registers the calling member to an event.
+func (s *Service) Register(ctx context.Context, app, id, code string) (EventView, error) {
+	var v EventView
+	err := s.store.InTx(ctx, func(q Queries) error {
+		a, err := s.actor(ctx, q, app)
+		if err != nil {
+			return err
+		}
+		if a.Kind != ActorMember {
+			return errs.WithCode(errs.CodeForbidden, "only members register themselves; organizers use event.addAttendees")
+		}
+		if a.App.Status == hub.StatusExpired {
+			return errs.WithCode(errs.CodeForbidden, "this app has expired: it is read-only")
+		}
+		e, err := q.Event(ctx, app, id, false)
+		if err != nil {
+			return err
+		}
+		switch e.Access {
+		case hub.EventAccessListed:
+			return errs.WithCode(errs.CodeForbidden, "the organizers register the attendees of this event")
+		case hub.EventAccessCode:
+			if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(e.Code)) != 1 {
+				return errs.InvalidFields("wrong event code", errs.FieldError{Field: "/code", Message: "wrong code"})
+			}
+		}
+		added, err := q.Register(ctx, app, id, []string{a.ID})
+		if err != nil {
+			return err
+		}
+		v = EventView{Event: e, Registered: true}
+		return announceRegistrations(ctx, q, hub.EventMemberRegistered, app, id, added)
+	})
+	return v, err
+}
+
+func announceRegistrations(ctx context.Context, q Queries, typ, app, eventID string, members []string) error {
+	for _, m := range members {
+		if err := q.Announce(ctx, event(typ, app, m, hub.RegistrationPayload{AppID: app, EventID: eventID, MemberID: m})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddAttendees registers members to an event; it returns how many were
+// not registered yet.
+func (s *Service) AddAttendees(ctx context.Context, app, id string, members []string) (int, error) {
+	var n int
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+			return err
+		}
+		if _, err := q.Event(ctx, app, id, false); err != nil {
+			return err
+		}
+		added, err := q.Register(ctx, app, id, members)
+		if errors.Is(err, errs.Invalid) {
+			return errs.New(errs.NotFound, "some of the members do not exist")
+		}
+		if err != nil {
+			return err
+		}
+		n = len(added)
+		return announceRegistrations(ctx, q, hub.EventMemberRegistered, app, id, added)
+	})
+	return n, err
+}
+
+// RemoveAttendees unregisters members from an event.
+func (s *Service) RemoveAttendees(ctx context.Context, app, id string, members []string) (int, error) {
+	var n int
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+			return err
+		}
+		if _, err := q.Event(ctx, app, id, false); err != nil {
+			return err
+		}
+		removed, err := q.Unregister(ctx, app, id, members)
+		if err != nil {
+			return err
+		}
+		n = len(removed)
+		return announceRegistrations(ctx, q, hub.EventMemberUnregistered, app, id, removed)
+	})
+	return n, err
+}

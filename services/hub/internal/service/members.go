@@ -1,0 +1,300 @@
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/errs"
+)
+
+func memberPayload(m Member) hub.MemberPayload {
+	return hub.MemberPayload{ID: m.ID, AppID: m.AppID, ExternalID: m.ExternalID, Name: m.Name, Company: m.Company,
+		Title: m.Title, PhotoURL: m.PhotoURL, Role: m.Role, Blocked: m.Blocked}
+}
+
+func emailTaken(err error) error {
+	if errors.Is(err, errs.Conflict) {
+		return errs.InvalidFields("a member of this app has this email or external id already",
+			errs.FieldError{Field: "/email", Message: "already a member"})
+	}
+	return err
+}
+
+// MemberView is a member as one caller sees it: Private is set for
+// organizers and for the member themself (email, external id).
+type MemberView struct {
+	Member
+	Private bool
+}
+
+// CreateMember adds a member.
+func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error) {
+	m.ID = s.newID()
+	m.Email = NormalizeEmail(m.Email)
+	if m.Role == "" {
+		m.Role = hub.MemberAttendee
+	}
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := s.authorize(ctx, q, m.AppID, ActEditMembers); err != nil {
+			return err
+		}
+		var err error
+		if m, err = q.CreateMember(ctx, m); err != nil {
+			return emailTaken(err)
+		}
+		return q.Announce(ctx, event(hub.EventMemberCreated, m.AppID, m.ID, memberPayload(m)))
+	})
+	if err != nil {
+		return MemberView{}, err
+	}
+	s.rmFailed(ctx, m.AppID, s.rm.PutMembers(ctx, m.AppID, []MemberState{memberState(m)}))
+	return MemberView{Member: m, Private: true}, nil
+}
+
+// ProfileChanges are the optional changes of a profile.
+type ProfileChanges struct {
+	Name, Company, Title, PhotoURL, Bio *string
+	Links                               []Link // nil: unchanged
+}
+
+func (c ProfileChanges) apply(m *Member) {
+	set(&m.Name, c.Name)
+	set(&m.Company, c.Company)
+	set(&m.Title, c.Title)
+	set(&m.PhotoURL, c.PhotoURL)
+	set(&m.Bio, c.Bio)
+	if c.Links != nil {
+		m.Links = c.Links
+	}
+}
+
+// changeMember runs a read-modify-write of a member under its row lock.
+// check decides, given the actor, whether the change is allowed.
+func (s *Service) changeMember(ctx context.Context, app, id string, check func(a Actor) error, typ string, change func(m *Member) error) (MemberView, error) {
+	var m Member
+	var private bool
+	err := s.store.InTx(ctx, func(q Queries) error {
+		a, err := s.actor(ctx, q, app)
+		if err != nil {
+			return err
+		}
+		if err := check(a); err != nil {
+			return err
+		}
+		private = true
+		if m, err = q.Member(ctx, app, id, true); err != nil {
+			return err
+		}
+		if err := change(&m); err != nil {
+			return err
+		}
+		if m, err = q.UpdateMember(ctx, m); err != nil {
+			return emailTaken(err)
+		}
+		return q.Announce(ctx, event(typ, app, m.ID, memberPayload(m)))
+	})
+	if err != nil {
+		return MemberView{}, err
+	}
+	s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m)}))
+	return MemberView{Member: m, Private: private}, nil
+}
+
+func can(action Action) func(a Actor) error {
+	return func(a Actor) error {
+		if !Allowed(a.matrixRole(), action) {
+			return errs.WithCode(errs.CodeForbidden, "your role may not %s", ActionNames[action])
+		}
+		return nil
+	}
+}
+
+// UpdateMember changes a member's profile, email or role.
+func (s *Service) UpdateMember(ctx context.Context, app, id string, email, role *string, c ProfileChanges) (MemberView, error) {
+	return s.changeMember(ctx, app, id, can(ActEditMembers), hub.EventMemberUpdated, func(m *Member) error {
+		if email != nil {
+			m.Email = NormalizeEmail(*email)
+		}
+		set(&m.Role, role)
+		c.apply(m)
+		return nil
+	})
+}
+
+// SetBlocked blocks or unblocks a member.
+func (s *Service) SetBlocked(ctx context.Context, app, id string, blocked bool) (MemberView, error) {
+	typ := hub.EventMemberUnblocked
+	if blocked {
+		typ = hub.EventMemberBlocked
+	}
+	return s.changeMember(ctx, app, id, can(ActModerateMembers), typ, func(m *Member) error {
+		m.Blocked = blocked
+		return nil
+	})
+}
+
+// UpdateMe changes the calling member's own profile.
+func (s *Service) UpdateMe(ctx context.Context, app string, c ProfileChanges) (MemberView, error) {
+	id := ""
+	check := func(a Actor) error {
+		if a.Kind != ActorMember {
+			return errs.WithCode(errs.CodeForbidden, "only members have a profile of their own")
+		}
+		if a.App.Status == hub.StatusExpired {
+			return errs.WithCode(errs.CodeForbidden, "this app has expired: it is read-only")
+		}
+		return nil
+	}
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if err := check(a); err != nil {
+		return MemberView{}, err
+	}
+	id = a.ID
+	return s.changeMember(ctx, app, id, check, hub.EventMemberUpdated, func(m *Member) error {
+		c.apply(m)
+		return nil
+	})
+}
+
+// GetMember returns a member's profile; the email only to organizers and
+// the member themself.
+func (s *Service) GetMember(ctx context.Context, app, id string) (MemberView, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return MemberView{}, err
+	}
+	m, err := s.store.Member(ctx, app, id, false)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if a.Kind == ActorMember && m.Blocked && m.ID != a.ID {
+		return MemberView{}, errs.New(errs.NotFound, "not found")
+	}
+	return MemberView{Member: m, Private: a.Organizer() || a.ID == m.ID}, nil
+}
+
+// Me returns the calling member's profile.
+func (s *Service) MemberMe(ctx context.Context, app string) (MemberView, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if a.Kind != ActorMember {
+		return MemberView{}, errs.WithCode(errs.CodeForbidden, "only members have a profile of their own")
+	}
+	return MemberView{Member: a.Member, Private: true}, nil
+}
+
+// DeleteMember erases a member (organizers).
+func (s *Service) DeleteMember(ctx context.Context, app, id string) error {
+	return s.deleteMember(ctx, app, func(a Actor) (string, error) {
+		if err := can(ActDeleteMembers)(a); err != nil {
+			return "", err
+		}
+		return id, nil
+	})
+}
+
+// DeleteMe erases the calling member.
+func (s *Service) DeleteMe(ctx context.Context, app string) error {
+	return s.deleteMember(ctx, app, func(a Actor) (string, error) {
+		if a.Kind != ActorMember {
+			return "", errs.WithCode(errs.CodeForbidden, "only members delete their own account")
+		}
+		return a.ID, nil
+	})
+}
+
+func (s *Service) deleteMember(ctx context.Context, app string, who func(a Actor) (string, error)) error {
+	var id string
+	var version int64
+	err := s.store.InTx(ctx, func(q Queries) error {
+		a, err := s.actor(ctx, q, app)
+		if err != nil {
+			return err
+		}
+		if id, err = who(a); err != nil {
+			return err
+		}
+		if err := q.DeleteMember(ctx, app, id); err != nil {
+			return err
+		}
+		if version, err = q.NextVersion(ctx); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventMemberDeleted, app, id, hub.IDsPayload{AppID: app, ID: id}))
+	})
+	if err != nil {
+		return err
+	}
+	s.rmFailed(ctx, app, s.rm.DeleteMembership(ctx, app, id, version))
+	return nil
+}
+
+// Search is a directory query.
+type Search struct {
+	Query, Role, EventID, Cursor string
+	Limit                        int
+}
+
+type cursor struct {
+	Name string `json:"n"`
+	ID   string `json:"i"`
+}
+
+// SearchWords splits a directory query into the words that must each start
+// a word of a member's name or company (at most 5; Postgres folds case and
+// accents the same way on both sides).
+func SearchWords(q string) []string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) })
+	if len(words) > 5 {
+		words = words[:5]
+	}
+	return words
+}
+
+// SearchMembers returns a page of the member directory and the cursor of
+// the next page ("" on the last).
+func (s *Service) SearchMembers(ctx context.Context, app string, in Search) ([]MemberView, string, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return nil, "", err
+	}
+	f := MemberFilter{AppID: app, Words: SearchWords(in.Query), Role: in.Role, EventID: in.EventID,
+		IncludeBlocked: a.Organizer(), Limit: in.Limit}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if in.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(in.Cursor)
+		var c cursor
+		if err != nil || json.Unmarshal(b, &c) != nil || c.ID == "" {
+			return nil, "", errs.InvalidFields("bad cursor", errs.FieldError{Field: "/cursor", Message: "not a cursor of this listing"})
+		}
+		f.AfterName, f.AfterID = c.Name, c.ID
+	}
+	hits, err := s.store.SearchMembers(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(hits) > f.Limit {
+		hits = hits[:f.Limit]
+		last := hits[len(hits)-1]
+		b, _ := json.Marshal(cursor{Name: last.SortName, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	out := make([]MemberView, len(hits))
+	for i, h := range hits {
+		out[i] = MemberView{Member: h.Member, Private: a.Organizer() || h.ID == a.ID}
+	}
+	return out, next, nil
+}

@@ -1,0 +1,176 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/events"
+)
+
+// Store is hub's relational store: queries on their own (Queries) and
+// transactions in which several run together with the outbox.
+type Store interface {
+	Queries
+	// InTx runs fn in one transaction (retried on serialization failures,
+	// so fn must have no other effects) and commits it.
+	InTx(ctx context.Context, fn func(q Queries) error) error
+}
+
+// Queries are the store's operations. Every one that touches app data
+// takes the app id and never reads or writes another app's rows.
+// Not-found is errs.NotFound, a uniqueness violation errs.Conflict.
+type Queries interface {
+	// Announce adds events to the outbox (inside InTx).
+	Announce(ctx context.Context, evs ...events.Event) error
+	// NextVersion takes a read-model version from the sequence.
+	NextVersion(ctx context.Context) (int64, error)
+
+	CreateOrganizer(ctx context.Context, o Organizer) (Organizer, error)
+	OrganizerByEmail(ctx context.Context, email string, lock bool) (Organizer, error)
+	OrganizerByID(ctx context.Context, id string) (Organizer, error)
+	SaveLoginState(ctx context.Context, id string, failed int, lockedUntil time.Time) error
+	SetPassword(ctx context.Context, id, hash string) error
+	ClaimInvitations(ctx context.Context, email, organizerID string) ([]Collaborator, error)
+
+	CreateApp(ctx context.Context, a App) (App, error)
+	App(ctx context.Context, id string, lock bool) (App, error)
+	AppBySlug(ctx context.Context, slug string) (App, error)
+	UpdateApp(ctx context.Context, a App) (App, error)
+	// DeleteApp deletes the app with everything in it and returns the ids
+	// of its members and collaborators (for read-model tombstones).
+	DeleteApp(ctx context.Context, id string) ([]string, error)
+	AppsOf(ctx context.Context, organizerID string) ([]AppWithRole, error)
+
+	AddCollaborator(ctx context.Context, c Collaborator) (Collaborator, error)
+	Collaborator(ctx context.Context, app, organizerID string) (Collaborator, error)
+	Collaborators(ctx context.Context, app string) ([]Collaborator, error)
+	SetCollaboratorRole(ctx context.Context, app, organizerID, role string) (Collaborator, error)
+	RemoveCollaborator(ctx context.Context, app, organizerID string) error
+	CountCollaborators(ctx context.Context, app string) (int, error)
+	Invitations(ctx context.Context, app string) ([]Invitation, error)
+	AddInvitation(ctx context.Context, inv Invitation) error
+	RemoveInvitation(ctx context.Context, app, email string) error
+
+	CreateEvent(ctx context.Context, e Event) error
+	Event(ctx context.Context, app, id string, lock bool) (Event, error)
+	UpdateEvent(ctx context.Context, e Event, oldTimeZone string) error
+	DeleteEvent(ctx context.Context, app, id string) error
+	Events(ctx context.Context, app string) ([]Event, error)
+	// TouchEvents bumps the app's event-list version (after an event
+	// change, in the same transaction) and returns it.
+	TouchEvents(ctx context.Context, app string) (int64, error)
+	Register(ctx context.Context, app, event string, members []string) ([]string, error)
+	Unregister(ctx context.Context, app, event string, members []string) ([]string, error)
+	RegisteredEvents(ctx context.Context, app, member string) (map[string]bool, error)
+
+	CreateMember(ctx context.Context, m Member) (Member, error)
+	Member(ctx context.Context, app, id string, lock bool) (Member, error)
+	MemberByEmail(ctx context.Context, app, email string) (Member, error)
+	UpdateMember(ctx context.Context, m Member) (Member, error)
+	// DeleteMember erases a member: the row, registrations, sign-in codes;
+	// speakers linked to them are unlinked.
+	DeleteMember(ctx context.Context, app, id string) error
+	SearchMembers(ctx context.Context, f MemberFilter) ([]MemberHit, error)
+	UpsertMembers(ctx context.Context, app string, rows []Member) (BulkCounts, []RowError, []Upserted[Member], error)
+
+	AddCode(ctx context.Context, c SignInCode) error
+	// CodesSince counts the codes sent to email since t and returns the
+	// time of the latest.
+	CodesSince(ctx context.Context, app, email string, t time.Time) (int, time.Time, error)
+	// LiveCode locks the latest unused, unexpired code of email.
+	LiveCode(ctx context.Context, app, email string, now time.Time) (SignInCode, error)
+	SaveCodeAttempt(ctx context.Context, id string, attempts int, used bool) error
+
+	SaveRoom(ctx context.Context, r Room, create bool) error
+	Room(ctx context.Context, app, id string) (Room, error)
+	DeleteRoom(ctx context.Context, app, id string) error
+	Rooms(ctx context.Context, app, event string) ([]Room, error)
+	SaveTrack(ctx context.Context, t Track, create bool) error
+	Track(ctx context.Context, app, id string) (Track, error)
+	DeleteTrack(ctx context.Context, app, id string) error
+	Tracks(ctx context.Context, app, event string) ([]Track, error)
+	SaveSpeaker(ctx context.Context, s Speaker, create bool) (Speaker, error)
+	Speaker(ctx context.Context, app, id string) (Speaker, error)
+	DeleteSpeaker(ctx context.Context, app, id string) error
+	Speakers(ctx context.Context, app string, ids []string) ([]Speaker, error)
+	UpsertSpeakers(ctx context.Context, app string, rows []Speaker) (BulkCounts, []RowError, error)
+	SaveSession(ctx context.Context, s Session, create bool) error
+	Session(ctx context.Context, app, id string) (Session, error)
+	DeleteSession(ctx context.Context, app, id string) error
+	// Sessions lists an event's sessions by start, optionally of one track
+	// and starting in [from, to).
+	Sessions(ctx context.Context, app, event, track string, from, to time.Time) ([]Session, error)
+	UpsertSessions(ctx context.Context, app, event string, rows []BulkSession) (BulkCounts, []RowError, []Upserted[Session], error)
+
+	// ReadModelSnapshot reads everything of an app the read model holds,
+	// consistently (inside InTx with repeatable read).
+	ReadModelSnapshot(ctx context.Context, app string) (Snapshot, error)
+	// AppIDs pages through every app id, after the given one.
+	AppIDs(ctx context.Context, after string, limit int) ([]string, error)
+	MarkRepair(ctx context.Context, app string) error
+	RepairQueue(ctx context.Context, limit int) ([]string, error)
+	ClearRepair(ctx context.Context, app string) error
+}
+
+// Upserted is a row a bulk upsert created or changed.
+type Upserted[T any] struct {
+	Row     T // the row as stored
+	Created bool
+}
+
+// MemberHit is a member in a directory page with its sort key.
+type MemberHit struct {
+	Member
+	SortName string
+}
+
+// BulkSession is a session row of a bulk upsert: room and track by name,
+// speakers by external id or email.
+type BulkSession struct {
+	Session
+	RoomName  string
+	TrackName string
+	Speakers  []string
+}
+
+// Snapshot is an app's part of the read model as Postgres has it.
+type Snapshot struct {
+	// Floor is a version taken inside the snapshot: membership keys with
+	// an older version that the snapshot does not list are stale.
+	Floor         int64
+	App           App
+	Found         bool // false when the app does not exist (any more)
+	Collaborators []Collaborator
+	Members       []MemberState
+	Events        []Event
+	EventsVersion int64
+}
+
+// MemberState is what the read model keeps of a member.
+type MemberState struct {
+	ID      string
+	Role    string
+	Blocked bool
+	Version int64
+}
+
+// ReadModel writes hub's Redis read model. Every write carries the version
+// of the row it mirrors and is ignored when Redis holds a newer one.
+type ReadModel interface {
+	PutApp(ctx context.Context, a App) error
+	// DeleteApp leaves tombstones for the app and the given users.
+	DeleteApp(ctx context.Context, app string, version int64, users []string) error
+	PutMembers(ctx context.Context, app string, ms []MemberState) error
+	PutCollaborator(ctx context.Context, c Collaborator) error
+	DeleteMembership(ctx context.Context, app, user string, version int64) error
+	PutEvents(ctx context.Context, app string, version int64, evs []Event) error
+	// Sync writes an app's snapshot and tombstones membership keys the
+	// snapshot does not list (older than its Floor).
+	Sync(ctx context.Context, s Snapshot) error
+}
+
+// TokenIssuer signs tokens: *auth.Issuer.
+type TokenIssuer interface {
+	Issue(c auth.Claims, ttl time.Duration) (string, error)
+}

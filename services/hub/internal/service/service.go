@@ -1,0 +1,294 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+)
+
+// Options configure a Service.
+type Options struct {
+	Store     Store
+	ReadModel ReadModel
+	Issuer    TokenIssuer
+	Log       *slog.Logger
+	// DevMode logs sign-in codes and lets dev.lastCode return them.
+	DevMode bool
+	// PasswordParams tune argon2id; nil means argon2id.DefaultParams.
+	PasswordParams *argon2id.Params
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service is hub's domain logic.
+type Service struct {
+	store  Store
+	rm     ReadModel
+	issuer TokenIssuer
+	log    *slog.Logger
+	dev    bool
+	params *argon2id.Params
+	now    func() time.Time
+	ids    *flake.Generator
+
+	mu        sync.Mutex
+	lastCodes map[string]string // app|email -> code, in dev mode only
+
+	dummyHash string // compared against on unknown emails, to even out timing
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	s := &Service{
+		store: o.Store, rm: o.ReadModel, issuer: o.Issuer, log: o.Log, dev: o.DevMode,
+		params: o.PasswordParams, now: o.Now, ids: flake.New(0), lastCodes: map[string]string{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.params == nil {
+		s.params = argon2id.DefaultParams
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.dummyHash, _ = argon2id.CreateHash("not a real password", s.params)
+	return s
+}
+
+func (s *Service) newID() string { return s.ids.Next().String() }
+
+// ---------------------------------------------------------------------------
+// Who is calling, and the permission matrix.
+
+// ActorKind says what kind of caller an Actor is.
+type ActorKind uint8
+
+// The actor kinds.
+const (
+	ActorService ActorKind = iota + 1
+	ActorOrganizer
+	ActorMember
+)
+
+// Actor is the caller of an app-scoped method as hub knows them now (the
+// role from Postgres, not from the token, so that a revoked role takes
+// effect at once).
+type Actor struct {
+	Kind ActorKind
+	ID   string // organizer or member id
+	Role string // collaborator role, for organizers
+	// Member is the calling member's profile, for members.
+	Member Member
+	App    App
+}
+
+// Organizer reports whether the actor is an organizer or a service:
+// someone who sees the organizer's view of the app.
+func (a Actor) Organizer() bool { return a.Kind == ActorService || a.Kind == ActorOrganizer }
+
+// Action is something the permission matrix rules on.
+type Action uint8
+
+// The actions of the permission matrix (README.md documents it).
+const (
+	ActView              Action = iota + 1 // the organizer's view: app.get, collaborators, emails
+	ActEditApp                             // rename, brand, slug, access mode
+	ActPublishApp                          // publish, unpublish, expire
+	ActDeleteApp                           // delete the app
+	ActTransferOwnership                   // make someone else the owner
+	ActManageCollaborators                 // invite, change roles, remove others
+	ActEditEvents                          // create and change events, register attendees
+	ActDeleteEvents                        // delete events
+	ActEditAgenda                          // rooms, tracks, speakers, sessions
+	ActEditMembers                         // create and change members
+	ActModerateMembers                     // block and unblock members
+	ActDeleteMembers                       // delete members
+)
+
+// ActionNames name the actions in the README's matrix, in order.
+var ActionNames = map[Action]string{
+	ActView:                "view the app as an organizer (config, collaborators, member emails)",
+	ActEditApp:             "rename, re-slug, brand, set the access mode",
+	ActPublishApp:          "publish, unpublish, expire",
+	ActDeleteApp:           "delete the app",
+	ActTransferOwnership:   "transfer ownership",
+	ActManageCollaborators: "invite collaborators, change their roles, remove them",
+	ActEditEvents:          "create and edit events, register attendees",
+	ActDeleteEvents:        "delete events",
+	ActEditAgenda:          "edit the agenda (rooms, tracks, speakers, sessions)",
+	ActEditMembers:         "create and edit members",
+	ActModerateMembers:     "block and unblock members",
+	ActDeleteMembers:       "delete members",
+}
+
+// MatrixRoles are the columns of the permission matrix.
+var MatrixRoles = []string{hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, hub.RoleMember, "service"}
+
+// Matrix says which roles may take each action. Attendees take none of
+// them: they read published content and manage their own profile.
+var Matrix = map[Action][]string{
+	ActView:                {hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, hub.RoleMember, "service"},
+	ActEditApp:             {hub.RoleOwner, hub.RoleAdmin, "service"},
+	ActPublishApp:          {hub.RoleOwner, hub.RoleAdmin, "service"},
+	ActDeleteApp:           {hub.RoleOwner},
+	ActTransferOwnership:   {hub.RoleOwner},
+	ActManageCollaborators: {hub.RoleOwner, hub.RoleAdmin},
+	ActEditEvents:          {hub.RoleOwner, hub.RoleAdmin, hub.RoleMember, "service"},
+	ActDeleteEvents:        {hub.RoleOwner, hub.RoleAdmin, "service"},
+	ActEditAgenda:          {hub.RoleOwner, hub.RoleAdmin, hub.RoleMember, "service"},
+	ActEditMembers:         {hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, hub.RoleMember, "service"},
+	ActModerateMembers:     {hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, "service"},
+	ActDeleteMembers:       {hub.RoleOwner, hub.RoleAdmin, "service"},
+}
+
+// Allowed reports whether role may take action.
+func Allowed(role string, a Action) bool {
+	for _, r := range Matrix[a] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// matrixRole is the actor's column in the matrix ("" for members).
+func (a Actor) matrixRole() string {
+	switch a.Kind {
+	case ActorService:
+		return "service"
+	case ActorOrganizer:
+		return a.Role
+	}
+	return ""
+}
+
+// actor finds who is calling about app. The rpc layer has checked the
+// coarse level (a token of this app, or a service); here the caller's
+// current standing is read from Postgres.
+func (s *Service) actor(ctx context.Context, q Queries, app string) (Actor, error) {
+	c := auth.CallerFrom(ctx)
+	a, err := q.App(ctx, app, false)
+	if errors.Is(err, errs.NotFound) {
+		return Actor{}, errs.New(errs.NotFound, "no such app")
+	}
+	if err != nil {
+		return Actor{}, err
+	}
+	switch {
+	case c.Kind == auth.CallerService:
+		return Actor{Kind: ActorService, App: a}, nil
+	case c.User == "" || c.App != app:
+		return Actor{}, errs.WithCode(errs.CodeForbidden, "this method needs a token of the app")
+	case auth.IsOrganizerRole(c.Role):
+		col, err := q.Collaborator(ctx, app, c.User)
+		if errors.Is(err, errs.NotFound) {
+			return Actor{}, errs.WithCode(errs.CodeForbidden, "you are no longer a collaborator of this app")
+		}
+		if err != nil {
+			return Actor{}, err
+		}
+		return Actor{Kind: ActorOrganizer, ID: c.User, Role: col.Role, App: a}, nil
+	case c.Role == auth.RoleAttendee:
+		m, err := q.Member(ctx, app, c.User, false)
+		if errors.Is(err, errs.NotFound) {
+			return Actor{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
+		}
+		if err != nil {
+			return Actor{}, err
+		}
+		if m.Blocked {
+			return Actor{}, errs.WithCode(errs.CodeForbidden, "this member is blocked")
+		}
+		if a.Status != hub.StatusPublished && a.Status != hub.StatusExpired {
+			return Actor{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
+		}
+		return Actor{Kind: ActorMember, ID: m.ID, Member: m, App: a}, nil
+	}
+	return Actor{}, errs.WithCode(errs.CodeForbidden, "unknown role")
+}
+
+// authorize finds the actor and checks the matrix for action.
+func (s *Service) authorize(ctx context.Context, q Queries, app string, action Action) (Actor, error) {
+	a, err := s.actor(ctx, q, app)
+	if err != nil {
+		return Actor{}, err
+	}
+	if !Allowed(a.matrixRole(), action) {
+		return Actor{}, errs.WithCode(errs.CodeForbidden, "your role may not %s", ActionNames[action])
+	}
+	return a, nil
+}
+
+// organizerAccount is the organizer calling with an account token.
+func organizerAccount(ctx context.Context) (string, error) {
+	c := auth.CallerFrom(ctx)
+	if c.Kind != auth.CallerUser || c.Role != auth.RoleOrganizer || c.App != "" || c.User == "" {
+		return "", errs.WithCode(errs.CodeForbidden, "this method needs an organizer's account token")
+	}
+	return c.User, nil
+}
+
+// ---------------------------------------------------------------------------
+// Events and the read model.
+
+// event builds an outbox event with a JSON payload.
+func event(typ, app, subject string, payload any) events.Event {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		panic("hub: event payload: " + err.Error()) // plain structs only
+	}
+	return events.Event{Type: typ, App: app, Subject: subject, Data: b}
+}
+
+// rmFailed handles a read-model write that failed after the commit: the
+// app is queued for repair (the worker rewrites it from Postgres).
+func (s *Service) rmFailed(ctx context.Context, app string, err error) {
+	if err == nil {
+		return
+	}
+	s.log.WarnContext(ctx, "read model write failed; app queued for repair", "app", app, "err", err)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.store.MarkRepair(ctx, app); err != nil {
+		s.log.ErrorContext(ctx, "cannot queue the app for read-model repair", "app", app, "err", err)
+	}
+}
+
+// eventList is an app's event list as of a transaction, for the read model.
+type eventList struct {
+	app     string
+	version int64
+	events  []Event
+}
+
+// touchEvents bumps the app's event-list version and reads the list, in
+// the transaction that changed an event.
+func touchEvents(ctx context.Context, q Queries, app string) (eventList, error) {
+	v, err := q.TouchEvents(ctx, app)
+	if err != nil {
+		return eventList{}, err
+	}
+	evs, err := q.Events(ctx, app)
+	return eventList{app: app, version: v, events: evs}, err
+}
+
+// putEvents writes an event list after its transaction committed.
+func (s *Service) putEvents(ctx context.Context, l eventList) {
+	s.rmFailed(ctx, l.app, s.rm.PutEvents(ctx, l.app, l.version, l.events))
+}
+
+func memberState(m Member) MemberState {
+	return MemberState{ID: m.ID, Role: m.Role, Blocked: m.Blocked, Version: m.Version}
+}

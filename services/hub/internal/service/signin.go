@@ -1,0 +1,189 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+)
+
+// Sign-in code rules.
+const (
+	CodeTTL         = 10 * time.Minute
+	CodeInterval    = time.Minute // at most one code a minute per email
+	CodesPerHour    = 5
+	MaxCodeAttempts = 5
+)
+
+func codeHash(app, email, code string) string {
+	h := sha256.Sum256([]byte(app + "\x00" + email + "\x00" + code))
+	return hex.EncodeToString(h[:])
+}
+
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// signInApp loads an app members may sign in to.
+func signInApp(ctx context.Context, q Queries, app string) (App, error) {
+	a, err := q.App(ctx, app, false)
+	if errors.Is(err, errs.NotFound) || (err == nil && a.Status == hub.StatusUnpublished) {
+		return App{}, errs.New(errs.NotFound, "no such app")
+	}
+	return a, err
+}
+
+// RequestCode emails a one-time sign-in code (through the outbox event
+// mail.requested) and returns when it expires.
+func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) (time.Time, error) {
+	email = NormalizeEmail(email)
+	code := newCode()
+	now := s.now()
+	c := SignInCode{ID: s.newID(), AppID: app, Email: email, CodeHash: codeHash(app, email, code), ExpiresAt: now.Add(CodeTTL)}
+	err := s.store.InTx(ctx, func(q Queries) error {
+		a, err := signInApp(ctx, q, app)
+		if err != nil {
+			return err
+		}
+		m, err := q.MemberByEmail(ctx, app, email)
+		listed := err == nil
+		if err != nil && !errors.Is(err, errs.NotFound) {
+			return err
+		}
+		switch {
+		case listed && m.Blocked:
+			return errs.WithCode(errs.CodeForbidden, "this member is blocked")
+		case a.Access == hub.AccessInvite && !listed:
+			return errs.WithCode(errs.CodeForbidden, "this app is invite-only and the email is not on its list")
+		case a.Status == hub.StatusExpired && !listed:
+			return errs.WithCode(errs.CodeForbidden, "this app has expired and takes no new members")
+		case a.Access == hub.AccessPasscode:
+			ok, err := argon2id.ComparePasswordAndHash(passcode, a.PasscodeHash)
+			if err != nil || !ok {
+				return errs.InvalidFields("wrong passcode", errs.FieldError{Field: "/passcode", Message: "wrong passcode"})
+			}
+		}
+		n, last, err := q.CodesSince(ctx, app, email, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if wait := last.Add(CodeInterval).Sub(now); n > 0 && wait > 0 {
+			return &errs.Error{Code: errs.CodeRateLimited, Msg: "a code was sent less than a minute ago", RetryAfter: wait}
+		}
+		if n >= CodesPerHour {
+			return &errs.Error{Code: errs.CodeRateLimited, Msg: "too many codes for this email: try again later", RetryAfter: 15 * time.Minute}
+		}
+		if err := q.AddCode(ctx, c); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventMailRequested, app, email, hub.MailPayload{
+			To: email, Template: "sign_in_code", AppID: app,
+			Data: map[string]string{"app_name": a.Name, "code": code, "expires_at": c.ExpiresAt.UTC().Format(time.RFC3339)},
+		}))
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if s.dev {
+		s.mu.Lock()
+		s.lastCodes[app+"|"+email] = code
+		s.mu.Unlock()
+		s.log.InfoContext(ctx, "sign-in code (HUB_DEV_MODE)", "app", app, "email", email, "code", code)
+	} else {
+		s.log.InfoContext(ctx, "sign-in code sent", "app", app)
+	}
+	return c.ExpiresAt, nil
+}
+
+// VerifyCode exchanges a one-time code for a member token, creating the
+// member in open and passcode apps.
+func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Member, Token, error) {
+	email = NormalizeEmail(email)
+	bad := errs.WithCode(errs.CodeUnauthenticated, "wrong or expired code: ask for a new one")
+	var m Member
+	var created bool
+	var outcome error
+	err := s.store.InTx(ctx, func(q Queries) error {
+		created, outcome = false, nil
+		a, err := signInApp(ctx, q, app)
+		if err != nil {
+			return err
+		}
+		c, err := q.LiveCode(ctx, app, email, s.now())
+		if errors.Is(err, errs.NotFound) {
+			outcome = bad
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare([]byte(codeHash(app, email, strings.TrimSpace(code))), []byte(c.CodeHash)) != 1 {
+			outcome = bad
+			return q.SaveCodeAttempt(ctx, c.ID, c.Attempts+1, c.Attempts+1 >= MaxCodeAttempts)
+		}
+		if err := q.SaveCodeAttempt(ctx, c.ID, c.Attempts+1, true); err != nil {
+			return err
+		}
+		m, err = q.MemberByEmail(ctx, app, email)
+		switch {
+		case err == nil && m.Blocked:
+			outcome = errs.WithCode(errs.CodeForbidden, "this member is blocked")
+			return nil
+		case err == nil:
+			return nil
+		case !errors.Is(err, errs.NotFound):
+			return err
+		case a.Access == hub.AccessInvite || a.Status == hub.StatusExpired:
+			outcome = errs.WithCode(errs.CodeForbidden, "this app takes no new members")
+			return nil
+		}
+		name, _, _ := strings.Cut(email, "@")
+		m = Member{ID: s.newID(), AppID: app, Email: email, Name: name, Role: hub.MemberAttendee}
+		if m, err = q.CreateMember(ctx, m); err != nil {
+			return err
+		}
+		created = true
+		return q.Announce(ctx, event(hub.EventMemberCreated, app, m.ID, memberPayload(m)))
+	})
+	if err != nil {
+		return Member{}, Token{}, err
+	}
+	if outcome != nil {
+		return Member{}, Token{}, outcome
+	}
+	if created {
+		s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m)}))
+	}
+	t, err := s.issue(auth.Claims{User: m.ID, App: app, Role: auth.RoleAttendee}, hub.MemberTokenTTL)
+	return m, t, err
+}
+
+// DevLastCode returns the last code sent to email, in dev mode only.
+func (s *Service) DevLastCode(app, email string) (string, error) {
+	if !s.dev {
+		return "", errs.WithCode(errs.CodeForbidden, "dev.lastCode works only with HUB_DEV_MODE=true")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.lastCodes[app+"|"+NormalizeEmail(email)]
+	if !ok {
+		return "", errs.New(errs.NotFound, "no code was sent to this email")
+	}
+	return c, nil
+}

@@ -1,0 +1,271 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/redisx"
+)
+
+// The read model: what other services check on every request, kept in
+// Redis by hub (its only writer) and read with ReadModel.
+//
+// Keys (redisx.Keys of service "hub"; every key of an app shares the hash
+// tag {app:<id>}):
+//
+//	hub:{app:<id>}:config        hash: the app's configuration (AppConfig)
+//	hub:{app:<id>}:m:<user>      hash: a user's membership (Membership)
+//	hub:{app:<id>}:events        hash: the app's events (field "list", JSON)
+//	hub:readmodel:ready          string: present once the read model is complete
+//
+// Each hash has a field "v", the version of the Postgres row it mirrors:
+// hub writes a hash only when its version is newer than the stored one, so
+// late or replayed writes never roll it back. A deleted object leaves a
+// tombstone ("gone" = "1") for a day so that an older write cannot bring
+// it back.
+//
+// After Redis is flushed, hub notices the missing ready key within seconds
+// and rebuilds everything from Postgres. Until then a reader cannot tell "not
+// a member" from "not rebuilt yet": a miss without the ready key is
+// errs.Unavailable (retryable), not errs.NotFound.
+type ReadModelKeys struct {
+	k redisx.Keys
+}
+
+// NewReadModelKeys returns the read model's key names under namespace (empty
+// in production, a test's namespace in tests).
+func NewReadModelKeys(namespace string) ReadModelKeys {
+	return ReadModelKeys{k: redisx.NewKeys(namespace, "hub")}
+}
+
+func appTag(app string) string { return "app:" + app }
+
+// Config is the key of an app's configuration hash.
+func (k ReadModelKeys) Config(app string) string { return k.k.Tagged(appTag(app), "config") }
+
+// Membership is the key of a user's membership hash in an app.
+func (k ReadModelKeys) Membership(app, user string) string {
+	return k.k.Tagged(appTag(app), "m", user)
+}
+
+// Events is the key of an app's event list hash.
+func (k ReadModelKeys) Events(app string) string { return k.k.Tagged(appTag(app), "events") }
+
+// Ready is the key whose presence says the read model is complete.
+func (k ReadModelKeys) Ready() string { return k.k.Key("readmodel", "ready") }
+
+// RebuildLock is the key a rebuilding replica holds.
+func (k ReadModelKeys) RebuildLock() string { return k.k.Key("readmodel", "rebuilding") }
+
+// Field names of the read-model hashes.
+const (
+	FieldVersion = "v"
+	FieldGone    = "gone"
+
+	FieldRole       = "role"
+	FieldMemberRole = "member_role"
+	FieldBlocked    = "blocked"
+
+	FieldID           = "id"
+	FieldSlug         = "slug"
+	FieldName         = "name"
+	FieldStatus       = "status"
+	FieldAccess       = "access"
+	FieldPrimaryColor = "primary_color"
+	FieldAccentColor  = "accent_color"
+	FieldIconURL      = "icon_url"
+
+	FieldList = "list"
+)
+
+// Membership is a user's standing in an app: an attendee (a member) or an
+// organizer (a collaborator).
+type Membership struct {
+	App  string `json:"app_id"`
+	User string `json:"user_id"`
+	// Role is the auth role the user's token carries in the app:
+	// auth.RoleAttendee for members, an organizer role for collaborators.
+	Role string `json:"role"`
+	// MemberRole is what a member is at the conference (attendee, speaker,
+	// sponsor, staff); empty for organizers.
+	MemberRole string `json:"member_role,omitempty"`
+	Blocked    bool   `json:"blocked"`
+}
+
+// Organizer reports whether the membership is an organizer's.
+func (m Membership) Organizer() bool { return auth.IsOrganizerRole(m.Role) }
+
+// AppConfig is an app's configuration in the read model.
+type AppConfig struct {
+	ID       string   `json:"id"`
+	Slug     string   `json:"slug"`
+	Name     string   `json:"name"`
+	Status   string   `json:"status"`
+	Access   string   `json:"access"`
+	Branding Branding `json:"branding"`
+}
+
+// Readable reports whether members may read the app: published or expired.
+func (a AppConfig) Readable() bool { return a.Status == StatusPublished || a.Status == StatusExpired }
+
+// EventInfo is an event in the read model's event list.
+type EventInfo struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	TimeZone   string    `json:"time_zone"`
+	StartUTC   time.Time `json:"start_utc"`
+	EndUTC     time.Time `json:"end_utc"`
+	Visibility string    `json:"visibility"`
+	Access     string    `json:"access"`
+}
+
+// ReadModel reads hub's read model. It is safe for concurrent use.
+type ReadModel struct {
+	rdb  redis.UniversalClient
+	keys ReadModelKeys
+}
+
+// NewReadModel returns a reader of the read model under namespace (the
+// deployment's Redis namespace; empty in production).
+func NewReadModel(rdb redis.UniversalClient, namespace string) *ReadModel {
+	return &ReadModel{rdb: rdb, keys: NewReadModelKeys(namespace)}
+}
+
+// get reads a hash and whether the read model is complete, in one round trip.
+func (r *ReadModel) get(ctx context.Context, key string) (map[string]string, error) {
+	var h *redis.MapStringStringCmd
+	var ready *redis.IntCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		h = p.HGetAll(ctx, key)
+		ready = p.Exists(ctx, r.keys.Ready())
+		return nil
+	})
+	if err != nil {
+		return nil, errs.Wrap(errs.Unavailable, redisx.Err(err), "hub read model unavailable")
+	}
+	m := h.Val()
+	if len(m) == 0 || m[FieldGone] == "1" {
+		if len(m) == 0 && ready.Val() == 0 {
+			return nil, errs.New(errs.Unavailable, "hub read model is being rebuilt; retry")
+		}
+		return nil, errs.New(errs.NotFound, "not found")
+	}
+	return m, nil
+}
+
+// Membership returns user's membership in app. Errors: errs.NotFound when
+// the user is not a member (or the app does not exist), errs.Unavailable
+// (retryable) while the read model is being rebuilt or Redis is down.
+func (r *ReadModel) Membership(ctx context.Context, app, user string) (Membership, error) {
+	m, err := r.get(ctx, r.keys.Membership(app, user))
+	if err != nil {
+		return Membership{}, err
+	}
+	return Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1"}, nil
+}
+
+// App returns an app's configuration; errs.NotFound when it does not exist.
+func (r *ReadModel) App(ctx context.Context, app string) (AppConfig, error) {
+	m, err := r.get(ctx, r.keys.Config(app))
+	if err != nil {
+		return AppConfig{}, err
+	}
+	return AppConfig{
+		ID: m[FieldID], Slug: m[FieldSlug], Name: m[FieldName], Status: m[FieldStatus], Access: m[FieldAccess],
+		Branding: Branding{PrimaryColor: m[FieldPrimaryColor], AccentColor: m[FieldAccentColor], IconURL: m[FieldIconURL]},
+	}, nil
+}
+
+// Events returns an app's events by start (hidden ones included: check
+// Visibility); errs.NotFound when the app does not exist.
+func (r *ReadModel) Events(ctx context.Context, app string) ([]EventInfo, error) {
+	m, err := r.get(ctx, r.keys.Events(app))
+	if err != nil {
+		return nil, err
+	}
+	var evs []EventInfo
+	if err := json.Unmarshal([]byte(m[FieldList]), &evs); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "decode hub event list")
+	}
+	return evs, nil
+}
+
+// Authorize is the per-request check of a user caller in app: the token's
+// user must be a member or collaborator of app, not blocked, and the app
+// readable by members (published or expired) unless the caller is an
+// organizer. Service callers without a user pass. It returns the membership
+// (zero for services) or errs.Forbidden / errs.NotFound / errs.Unavailable.
+func (r *ReadModel) Authorize(ctx context.Context, c auth.Caller, app string) (Membership, error) {
+	if c.Kind == auth.CallerService && c.User == "" {
+		return Membership{}, nil
+	}
+	if c.User == "" {
+		return Membership{}, errs.WithCode(errs.CodeUnauthenticated, "sign in to call this method")
+	}
+	if c.App != app {
+		return Membership{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
+	}
+	m, err := r.Membership(ctx, app, c.User)
+	if errors.Is(err, errs.NotFound) {
+		return Membership{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
+	}
+	if err != nil {
+		return Membership{}, err
+	}
+	if m.Blocked {
+		return Membership{}, errs.WithCode(errs.CodeForbidden, "this member is blocked")
+	}
+	if !m.Organizer() {
+		a, err := r.App(ctx, app)
+		if err != nil {
+			return Membership{}, err
+		}
+		if !a.Readable() {
+			return Membership{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
+		}
+	}
+	return m, nil
+}
+
+// EncodeMembership is the field list of a membership hash (without the
+// version), for hub's writer.
+func EncodeMembership(m Membership) []string {
+	b := "0"
+	if m.Blocked {
+		b = "1"
+	}
+	return []string{FieldRole, m.Role, FieldMemberRole, m.MemberRole, FieldBlocked, b}
+}
+
+// EncodeAppConfig is the field list of a config hash (without the version).
+func EncodeAppConfig(a AppConfig) []string {
+	return []string{FieldID, a.ID, FieldSlug, a.Slug, FieldName, a.Name, FieldStatus, a.Status, FieldAccess, a.Access,
+		FieldPrimaryColor, a.Branding.PrimaryColor, FieldAccentColor, a.Branding.AccentColor, FieldIconURL, a.Branding.IconURL}
+}
+
+// EncodeEvents is the field list of an events hash (without the version).
+func EncodeEvents(evs []EventInfo) ([]string, error) {
+	evs = slices.Clone(evs)
+	if evs == nil {
+		evs = []EventInfo{}
+	}
+	b, err := json.Marshal(evs)
+	if err != nil {
+		return nil, err
+	}
+	return []string{FieldList, string(b)}, nil
+}
+
+// Version parses a hash's version field (0 when absent).
+func Version(m map[string]string) int64 {
+	v, _ := strconv.ParseInt(m[FieldVersion], 10, 64)
+	return v
+}
