@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # RPC side-by-side benchmark (make bench): the same echo call served by each
 # stack, loaded by wrk at 64 keep-alive connections from a separate process.
-# Prints the machine, the setup and one Markdown table row per target:
-# target, req/s, p50, p99, errors.
+# Targets run one after another, in rounds; each round restarts each server,
+# warms it up and measures it. Prints the machine, the setup and one Markdown
+# table row per target: its median round by req/s (with that round's p50 and
+# p99), the errors of all rounds and the req/s of each round, so that noise
+# from other work on the machine shows.
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CONNS (64),
-# BENCH_PORT (18480), BENCH_TARGETS (all: "bare kit kit-hmac connect jrpc2").
+# BENCH_ROUNDS (3), BENCH_PORT (18480),
+# BENCH_TARGETS (all: "bare kit kit-hmac connect jrpc2").
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,6 +17,7 @@ bench=$(dirname "$here")
 duration=${BENCH_DURATION:-10s}
 warmup=${BENCH_WARMUP:-3s}
 conns=${BENCH_CONNS:-64}
+rounds=${BENCH_ROUNDS:-3}
 addr=127.0.0.1:${BENCH_PORT:-18480}
 targets=${BENCH_TARGETS:-bare kit kit-hmac connect jrpc2}
 
@@ -66,22 +71,24 @@ if $have_kit; then pkgs+=(./rpc/kit); fi
 # kit_hmac_setup prepares the kit-hmac target: it writes the service HMAC
 # headers a caller sends, one "Name: value" per line, to the file $1, and may
 # set hmac_body (the request file; default the plain echo request) and
-# server_env (an array of NAME=value for the kit server). It fails while that is
+# hmac_env (an array of NAME=value for the kit server). It fails while that is
 # not wired, and the kit-hmac target is skipped. Note that wrk sends the same
 # headers on every request: a signature with a one-time nonce needs per-request
 # signing (a request() hook in wrk.lua, or a Go load generator).
 # TODO(lead): wire the kit's service HMAC headers (and the key the server checks).
-server_env=()
+hmac_env=()
 hmac_body=$here/testdata/jsonrpc-request.json
 kit_hmac_setup() {
 	return 1
 }
 
-# run_target NAME BINARY PATH BODY_FILE [HEADERS_FILE]: start the server, wait
-# until it answers the request, warm up, measure, stop it, add a table row.
-rows=()
+# run_target NAME BINARY PATH BODY_FILE [HEADERS_FILE [NAME=value...]]: start
+# the server (with those environment variables), wait until it answers the
+# request, warm up, measure, stop it, and append wrk's RESULT line to
+# $tmp/results as "NAME key=value...".
 run_target() {
 	local name=$1 bin=$2 path=$3 body=$4 headers=${5:-}
+	local server_env=("${@:6}")
 	local url="http://$addr$path" log="$tmp/$name.log" out="$tmp/$name.wrk"
 	local curl_args=(-sS -o "$tmp/$name.resp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary "@$body")
 	[ -n "$headers" ] && curl_args+=(-H "@$headers")
@@ -112,40 +119,59 @@ run_target() {
 
 	local line kv
 	line=$(grep '^RESULT ' "$out") || { cat "$out" >&2; die "$name: no RESULT line from wrk"; }
+	echo "$name ${line#RESULT }" >>"$tmp/results"
 	local -A r
 	for kv in ${line#RESULT }; do r[${kv%%=*}]=${kv#*=}; done
-	say "   ${r[requests]} requests in ${duration}, server GOMAXPROCS=${procs:-?}"
-	rows+=("$(awk -v n="$name" -v rps="${r[rps]}" -v p50="${r[p50_us]}" -v p99="${r[p99_us]}" \
-		-v c="${r[connect]}" -v rd="${r[read]}" -v w="${r[write]}" -v to="${r[timeout]}" -v st="${r[status]}" 'BEGIN {
-		e = c + rd + w + to + st
-		d = e > 0 ? sprintf(" (connect %d, read %d, write %d, timeout %d, non-2xx %d)", c, rd, w, to, st) : ""
-		printf "| %s | %.0f | %.2f ms | %.2f ms | %d%s |", n, rps, p50 / 1000, p99 / 1000, e, d
-	}')")
+	say "   ${r[requests]} requests in ${duration} (${r[rps]} req/s), server GOMAXPROCS=${procs:-?}"
 }
 
-for t in $targets; do
-	case $t in
-	bare) run_target bare bare /rpc "$here/testdata/jsonrpc-request.json" ;;
-	connect) run_target connect connect /bench.Echo/Echo "$here/testdata/connect-request.json" ;;
-	jrpc2) run_target jrpc2 jrpc2 /rpc "$here/testdata/jsonrpc-request.json" ;;
-	kit)
-		if $have_kit; then run_target kit kit /rpc "$here/testdata/jsonrpc-request.json"
-		else say "== kit: skipped: kit server not built yet"; fi ;;
-	kit-hmac)
-		if ! $have_kit; then say "== kit-hmac: skipped: kit server not built yet"
-		elif kit_hmac_setup "$tmp/hmac-headers"; then
-			run_target kit-hmac kit /rpc "$hmac_body" "$tmp/hmac-headers"
-			server_env=()
-		else say "== kit-hmac: skipped: HMAC headers not wired yet (TODO in run.sh)"; fi ;;
-	*) die "unknown target $t" ;;
-	esac
+run_kit_hmac=false
+if $have_kit && [[ " $targets " == *" kit-hmac "* ]] && kit_hmac_setup "$tmp/hmac-headers"; then
+	run_kit_hmac=true
+fi
+
+: >"$tmp/results"
+for round in $(seq "$rounds"); do
+	say "== round $round of $rounds"
+	for t in $targets; do
+		case $t in
+		bare) run_target bare bare /rpc "$here/testdata/jsonrpc-request.json" ;;
+		connect) run_target connect connect /bench.Echo/Echo "$here/testdata/connect-request.json" ;;
+		jrpc2) run_target jrpc2 jrpc2 /rpc "$here/testdata/jsonrpc-request.json" ;;
+		kit)
+			if $have_kit; then run_target kit kit /rpc "$here/testdata/jsonrpc-request.json"
+			else say "== kit: skipped: kit server not built yet"; fi ;;
+		kit-hmac)
+			if ! $have_kit; then say "== kit-hmac: skipped: kit server not built yet"
+			elif $run_kit_hmac; then run_target kit-hmac kit /rpc "$hmac_body" "$tmp/hmac-headers" "${hmac_env[@]}"
+			else say "== kit-hmac: skipped: HMAC headers not wired yet (TODO in run.sh)"; fi ;;
+		esac
+	done
 done
 
 echo "### RPC echo"
 echo
 echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3-); load average before the run: $load_before (other work on the machine skews the numbers)."
-echo "Load: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), 1 thread, $conns connections, warm-up $warmup then $duration per target; $pinning."
+echo "Load: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), 1 thread, $conns connections; per target and round a fresh server, warm-up $warmup, then $duration measured; $rounds rounds, median round by req/s shown; $pinning."
 echo
-echo "| target | req/s | p50 | p99 | errors |"
-echo "| --- | ---: | ---: | ---: | ---: |"
-printf '%s\n' "${rows[@]}"
+echo "| target | req/s | p50 | p99 | errors | req/s of each round |"
+echo "| --- | ---: | ---: | ---: | ---: | --- |"
+for t in $targets; do
+	grep -q "^$t " "$tmp/results" || continue
+	grep "^$t " "$tmp/results" | awk '
+	{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] }
+		rps[NR] = v[NR, "rps"]
+		each = each (NR > 1 ? " / " : "") sprintf("%.0f", rps[NR])
+		c += v[NR, "connect"]; rd += v[NR, "read"]; w += v[NR, "write"]; to += v[NR, "timeout"]; st += v[NR, "status"]
+	}
+	END {
+		# the median round by req/s
+		for (i = 1; i <= NR; i++) order[i] = i
+		for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (rps[order[j]] < rps[order[i]]) { x = order[i]; order[i] = order[j]; order[j] = x }
+		m = order[int((NR + 1) / 2)]
+		e = c + rd + w + to + st
+		d = e > 0 ? sprintf(" (connect %d, read %d, write %d, timeout %d, non-2xx %d)", c, rd, w, to, st) : ""
+		printf "| %s | %.0f | %.2f ms | %.2f ms | %d%s | %s |\n", $1, rps[m], v[m, "p50_us"] / 1000, v[m, "p99_us"] / 1000, e, d, each
+	}'
+done
