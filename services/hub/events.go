@@ -51,9 +51,9 @@ type AppPayload struct {
 
 // IDsPayload is the data of *.deleted events: ids only.
 type IDsPayload struct {
-	AppID     string `json:"app_id"`
-	ID        string `json:"id"`
-	EventID   string `json:"event_id,omitempty"`
+	AppID      string `json:"app_id"`
+	ID         string `json:"id"`
+	EventID    string `json:"event_id,omitempty"`
 	ExternalID string `json:"external_id,omitempty"`
 }
 

@@ -119,8 +119,8 @@ func (s *Service) ListSpeakers(ctx context.Context, app string) ([]Speaker, bool
 // the event's zone).
 type SessionInput struct {
 	ID, AppID, EventID, ExternalID, Title, Description, Start, End, RoomID, TrackID string
-	Capacity                                                                      int
-	SpeakerIDs                                                                    []string
+	Capacity                                                                        int
+	SpeakerIDs                                                                      []string
 }
 
 func sessionPayload(x Session) hub.SessionPayload {
@@ -220,11 +220,11 @@ func (s *Service) DeleteSession(ctx context.Context, app, id string) error {
 // event's zone.
 type SessionView struct {
 	Session
-	Location     *time.Location
-	Room         *Room
-	Track        *Track
-	Speakers     []Speaker
-	ShowPrivate  bool
+	Location    *time.Location
+	Room        *Room
+	Track       *Track
+	Speakers    []Speaker
+	ShowPrivate bool
 }
 
 // agendaAccess checks that the actor may read the event's agenda and

@@ -272,4 +272,3 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 	out.Applied = true
 	return out, nil
 }
-

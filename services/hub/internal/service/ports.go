@@ -106,6 +106,8 @@ type Queries interface {
 	// ReadModelSnapshot reads everything of an app the read model holds,
 	// consistently (inside InTx with repeatable read).
 	ReadModelSnapshot(ctx context.Context, app string) (Snapshot, error)
+	// Users returns which of ids are members or collaborators of app now.
+	Users(ctx context.Context, app string, ids []string) ([]string, error)
 	// AppIDs pages through every app id, after the given one.
 	AppIDs(ctx context.Context, after string, limit int) ([]string, error)
 	MarkRepair(ctx context.Context, app string) error
@@ -136,9 +138,6 @@ type BulkSession struct {
 
 // Snapshot is an app's part of the read model as Postgres has it.
 type Snapshot struct {
-	// Floor is a version taken inside the snapshot: membership keys with
-	// an older version that the snapshot does not list are stale.
-	Floor         int64
 	App           App
 	Found         bool // false when the app does not exist (any more)
 	Collaborators []Collaborator
@@ -165,9 +164,18 @@ type ReadModel interface {
 	PutCollaborator(ctx context.Context, c Collaborator) error
 	DeleteMembership(ctx context.Context, app, user string, version int64) error
 	PutEvents(ctx context.Context, app string, version int64, evs []Event) error
-	// Sync writes an app's snapshot and tombstones membership keys the
-	// snapshot does not list (older than its Floor).
+	// Sync writes an app's snapshot (versioned).
 	Sync(ctx context.Context, s Snapshot) error
+	// Users lists the users that have a membership key in app (tombstones
+	// excluded).
+	Users(ctx context.Context, app string) ([]string, error)
+	// MarkReady records that the read model is complete; Ready reports it.
+	MarkReady(ctx context.Context) error
+	Ready(ctx context.Context) (bool, error)
+	// LockRebuild takes the rebuild lock for ttl; false when another
+	// replica holds it. UnlockRebuild releases it.
+	LockRebuild(ctx context.Context, ttl time.Duration) (bool, error)
+	UnlockRebuild(ctx context.Context) error
 }
 
 // TokenIssuer signs tokens: *auth.Issuer.

@@ -103,18 +103,18 @@ type Action uint8
 
 // The actions of the permission matrix (README.md documents it).
 const (
-	ActView              Action = iota + 1 // the organizer's view: app.get, collaborators, emails
-	ActEditApp                             // rename, brand, slug, access mode
-	ActPublishApp                          // publish, unpublish, expire
-	ActDeleteApp                           // delete the app
-	ActTransferOwnership                   // make someone else the owner
-	ActManageCollaborators                 // invite, change roles, remove others
-	ActEditEvents                          // create and change events, register attendees
-	ActDeleteEvents                        // delete events
-	ActEditAgenda                          // rooms, tracks, speakers, sessions
-	ActEditMembers                         // create and change members
-	ActModerateMembers                     // block and unblock members
-	ActDeleteMembers                       // delete members
+	ActView                Action = iota + 1 // the organizer's view: app.get, collaborators, emails
+	ActEditApp                               // rename, brand, slug, access mode
+	ActPublishApp                            // publish, unpublish, expire
+	ActDeleteApp                             // delete the app
+	ActTransferOwnership                     // make someone else the owner
+	ActManageCollaborators                   // invite, change roles, remove others
+	ActEditEvents                            // create and change events, register attendees
+	ActDeleteEvents                          // delete events
+	ActEditAgenda                            // rooms, tracks, speakers, sessions
+	ActEditMembers                           // create and change members
+	ActModerateMembers                       // block and unblock members
+	ActDeleteMembers                         // delete members
 )
 
 // ActionNames name the actions in the README's matrix, in order.

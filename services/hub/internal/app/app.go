@@ -1,0 +1,126 @@
+// Package app wires hub together: configuration, Postgres with migrations,
+// the domain service, its JSON-RPC methods, the outbox relay and the
+// read-model worker, on the platform's service runner.
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/attendify/hub/internal/readmodel"
+	"github.com/attendify/hub/internal/rpcapi"
+	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/hub/internal/store/postgres"
+	"github.com/attendify/hub/migrations"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/pg"
+	platform "github.com/attendify/platform/service"
+)
+
+// Config is hub's configuration, from the environment.
+type Config struct {
+	Service platform.Config
+	PG      pg.Config
+	Events  events.PublisherConfig
+	// Addr is where hub listens (ADDR).
+	Addr string `env:"ADDR" envDefault:"127.0.0.1:8081"`
+	// Namespace prefixes every Redis key and stream (empty in production).
+	Namespace string `env:"REDIS_NAMESPACE"`
+	// DevMode logs sign-in codes and enables dev.lastCode.
+	DevMode bool `env:"HUB_DEV_MODE"`
+	// MaxBodyBytes bounds a request (bulk upserts of 10000 rows are a few MB).
+	MaxBodyBytes int64 `env:"HUB_MAX_BODY_BYTES" envDefault:"16777216"`
+	// ReadModelInterval is how often the read-model worker checks the ready
+	// key and the repair queue.
+	ReadModelInterval time.Duration `env:"HUB_READMODEL_INTERVAL" envDefault:"2s"`
+	// PasswordMemoryKiB is argon2id's memory cost (64 MiB by default).
+	PasswordMemoryKiB uint32 `env:"HUB_PASSWORD_MEMORY_KIB" envDefault:"65536"`
+	// EnsureDatabase creates the database when missing (local runs).
+	EnsureDatabase bool `env:"HUB_ENSURE_DATABASE" envDefault:"true"`
+}
+
+// LoadConfig reads Config from the environment.
+func LoadConfig() (Config, error) {
+	cfg, err := platform.LoadConfig[Config]()
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Service.Addr == "" {
+		cfg.Service.Addr = cfg.Addr
+	}
+	if cfg.Service.MaxBodyBytes < cfg.MaxBodyBytes {
+		cfg.Service.MaxBodyBytes = cfg.MaxBodyBytes
+	}
+	return cfg, nil
+}
+
+// Migrate brings hub's schema up to date.
+func Migrate(ctx context.Context, cfg Config) error {
+	if cfg.EnsureDatabase {
+		if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
+			return err
+		}
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return pg.Migrate(ctx, pool, migrations.Schema, migrations.All...)
+}
+
+// Hub is a wired, not yet running hub.
+type Hub struct {
+	*platform.Service
+	Domain *service.Service
+}
+
+// New wires hub: it opens and migrates Postgres, registers the methods and
+// the background workers. Run it with Run.
+func New(ctx context.Context, cfg Config) (*Hub, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	svc, err := platform.New(ctx, "hub", cfg.Service)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return nil, err
+	}
+	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
+	svc.AddCheck("postgres", pg.Ready(pool))
+
+	issuer, err := cfg.Service.Auth.Issuer()
+	if err != nil {
+		return nil, err
+	}
+	params := *argon2id.DefaultParams
+	params.Memory = cfg.PasswordMemoryKiB
+	if cfg.DevMode {
+		svc.Log.Warn("HUB_DEV_MODE is on: sign-in codes are logged and dev.lastCode answers")
+	}
+	domain := service.New(service.Options{
+		Store:          postgres.New(pool),
+		ReadModel:      readmodel.NewWriter(svc.Redis, cfg.Namespace),
+		Issuer:         issuer,
+		Log:            svc.Log,
+		DevMode:        cfg.DevMode,
+		PasswordParams: &params,
+	})
+	rpcapi.Register(svc.RPC, domain)
+
+	relay := &events.Relay{
+		Pool:      pool,
+		Publisher: events.NewPublisher(svc.Redis, events.NewStreams(cfg.Namespace), cfg.Events),
+		Schema:    migrations.Schema,
+		Logger:    svc.Log,
+	}
+	svc.Go("outbox-relay", relay.Run)
+	svc.Go("read-model", func(ctx context.Context) error { return domain.ReadModelWorker(ctx, cfg.ReadModelInterval) })
+	return &Hub{Service: svc, Domain: domain}, nil
+}

@@ -1,0 +1,152 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// SyncApp rewrites an app's read model from Postgres: configuration, event
+// list, every membership (versioned, so newer writes win), and tombstones
+// for memberships Redis still holds but Postgres no longer has.
+func (s *Service) SyncApp(ctx context.Context, app string, scan bool) error {
+	snap, err := s.store.ReadModelSnapshot(ctx, app)
+	if err != nil {
+		return err
+	}
+	if !snap.Found {
+		v, err := s.store.NextVersion(ctx)
+		if err != nil {
+			return err
+		}
+		users, err := s.rm.Users(ctx, app)
+		if err != nil {
+			return err
+		}
+		return s.rm.DeleteApp(ctx, app, v, users)
+	}
+	if err := s.rm.Sync(ctx, snap); err != nil {
+		return err
+	}
+	if !scan {
+		return nil
+	}
+	held, err := s.rm.Users(ctx, app)
+	if err != nil {
+		return err
+	}
+	listed := make(map[string]bool, len(snap.Members)+len(snap.Collaborators))
+	for _, m := range snap.Members {
+		listed[m.ID] = true
+	}
+	for _, c := range snap.Collaborators {
+		listed[c.OrganizerID] = true
+	}
+	var stale []string
+	for _, u := range held {
+		if !listed[u] {
+			stale = append(stale, u)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	// Check again, now: a user created after the snapshot is not stale.
+	alive, err := s.store.Users(ctx, app, stale)
+	if err != nil {
+		return err
+	}
+	for _, u := range stale {
+		if slices.Contains(alive, u) {
+			continue
+		}
+		v, err := s.store.NextVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.rm.DeleteMembership(ctx, app, u, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RebuildAll rewrites the read model of every app, then marks it ready.
+func (s *Service) RebuildAll(ctx context.Context) error {
+	start := s.now()
+	n := 0
+	for after := ""; ; {
+		ids, err := s.store.AppIDs(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.SyncApp(ctx, id, false); err != nil {
+				return err
+			}
+			n++
+		}
+		if len(ids) < 500 {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	if err := s.rm.MarkReady(ctx); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "read model rebuilt", "apps", n, "took", s.now().Sub(start).Round(time.Millisecond))
+	return nil
+}
+
+// ReadModelWorker keeps the read model whole: every interval it rebuilds
+// everything when the ready key is missing (Redis was flushed or is new),
+// and repairs the apps whose writes failed. It returns when ctx ends.
+func (s *Service) ReadModelWorker(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.readModelRound(ctx); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "read model round failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) readModelRound(ctx context.Context) error {
+	ready, err := s.rm.Ready(ctx)
+	if err != nil {
+		return err
+	}
+	if !ready {
+		ok, err := s.rm.LockRebuild(ctx, 10*time.Minute)
+		if err != nil || !ok {
+			return err // another replica rebuilds
+		}
+		s.log.InfoContext(ctx, "read model missing: rebuilding from Postgres")
+		err = s.RebuildAll(ctx)
+		if uerr := s.rm.UnlockRebuild(context.WithoutCancel(ctx)); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	apps, err := s.store.RepairQueue(ctx, 100)
+	if err != nil {
+		return err
+	}
+	for _, app := range apps {
+		if err := s.SyncApp(ctx, app, true); err != nil {
+			return err
+		}
+		if err := s.store.ClearRepair(ctx, app); err != nil {
+			return err
+		}
+		s.log.InfoContext(ctx, "read model repaired", "app", app)
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/pg"
+)
+
+// CreateOrganizer implements service.Queries.
+func (s *Store) CreateOrganizer(ctx context.Context, o service.Organizer) (service.Organizer, error) {
+	const q = `
+		INSERT INTO organizers (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
+		RETURNING created_at`
+	err := s.db.QueryRow(ctx, q, o.ID, o.Email, o.Name, o.PasswordHash).Scan(&o.CreatedAt)
+	return o, pg.Err(err)
+}
+
+const organizerCols = `id, email, name, password_hash, failed_logins, coalesce(locked_until, 'epoch'), created_at`
+
+func scanOrganizer(row pgx.Row) (service.Organizer, error) {
+	var o service.Organizer
+	err := row.Scan(&o.ID, &o.Email, &o.Name, &o.PasswordHash, &o.FailedLogins, &o.LockedUntil, &o.CreatedAt)
+	if o.LockedUntil.Equal(time.Unix(0, 0)) {
+		o.LockedUntil = time.Time{}
+	}
+	return o, pg.Err(err)
+}
+
+// OrganizerByEmail implements service.Queries.
+func (s *Store) OrganizerByEmail(ctx context.Context, email string, lock bool) (service.Organizer, error) {
+	q := `SELECT ` + organizerCols + ` FROM organizers WHERE email = $1` + s.forUpdate(lock)
+	return scanOrganizer(s.db.QueryRow(ctx, q, email))
+}
+
+// OrganizerByID implements service.Queries.
+func (s *Store) OrganizerByID(ctx context.Context, id string) (service.Organizer, error) {
+	const q = `SELECT ` + organizerCols + ` FROM organizers WHERE id = $1`
+	return scanOrganizer(s.db.QueryRow(ctx, q, id))
+}
+
+// SaveLoginState implements service.Queries.
+func (s *Store) SaveLoginState(ctx context.Context, id string, failed int, lockedUntil time.Time) error {
+	const q = `UPDATE organizers SET failed_logins = $2, locked_until = $3 WHERE id = $1`
+	var until *time.Time
+	if !lockedUntil.IsZero() {
+		until = &lockedUntil
+	}
+	tag, err := s.db.Exec(ctx, q, id, failed, until)
+	return notFound(tag, err, "organizer")
+}
+
+// SetPassword implements service.Queries.
+func (s *Store) SetPassword(ctx context.Context, id, hash string) error {
+	const q = `UPDATE organizers SET password_hash = $2, updated_at = now() WHERE id = $1`
+	tag, err := s.db.Exec(ctx, q, id, hash)
+	return notFound(tag, err, "organizer")
+}
+
+// ClaimInvitations implements service.Queries.
+func (s *Store) ClaimInvitations(ctx context.Context, email, organizerID string) ([]service.Collaborator, error) {
+	const q = `
+		WITH claimed AS (
+			DELETE FROM invitations WHERE email = $1 RETURNING app_id, role
+		)
+		INSERT INTO collaborators (app_id, organizer_id, role)
+		SELECT app_id, $2, role FROM claimed
+		ON CONFLICT DO NOTHING
+		RETURNING app_id, organizer_id, role, version`
+	rows, err := s.db.Query(ctx, q, email, organizerID)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Collaborator, error) {
+		var c service.Collaborator
+		err := r.Scan(&c.AppID, &c.OrganizerID, &c.Role, &c.Version)
+		return c, err
+	})
+	return out, pg.Err(err)
+}
+
+const appCols = `id, slug, name, status, access, passcode_hash, primary_color, accent_color, icon_url, version, created_at, updated_at`
+
+func scanApp(row pgx.Row) (service.App, error) {
+	var a service.App
+	err := row.Scan(&a.ID, &a.Slug, &a.Name, &a.Status, &a.Access, &a.PasscodeHash,
+		&a.Branding.PrimaryColor, &a.Branding.AccentColor, &a.Branding.IconURL, &a.Version, &a.CreatedAt, &a.UpdatedAt)
+	return a, pg.Err(err)
+}
+
+// CreateApp implements service.Queries.
+func (s *Store) CreateApp(ctx context.Context, a service.App) (service.App, error) {
+	const q = `
+		INSERT INTO apps (id, slug, name, status, access) VALUES ($1, $2, $3, $4, $5)
+		RETURNING ` + appCols
+	return scanApp(s.db.QueryRow(ctx, q, a.ID, a.Slug, a.Name, a.Status, a.Access))
+}
+
+// App implements service.Queries.
+func (s *Store) App(ctx context.Context, id string, lock bool) (service.App, error) {
+	q := `SELECT ` + appCols + ` FROM apps WHERE id = $1` + s.forUpdate(lock)
+	return scanApp(s.db.QueryRow(ctx, q, id))
+}
+
+// AppBySlug implements service.Queries.
+func (s *Store) AppBySlug(ctx context.Context, slug string) (service.App, error) {
+	const q = `SELECT ` + appCols + ` FROM apps WHERE slug = $1`
+	return scanApp(s.db.QueryRow(ctx, q, slug))
+}
+
+// UpdateApp implements service.Queries.
+func (s *Store) UpdateApp(ctx context.Context, a service.App) (service.App, error) {
+	const q = `
+		UPDATE apps SET slug = $2, name = $3, status = $4, access = $5, passcode_hash = $6,
+			primary_color = $7, accent_color = $8, icon_url = $9,
+			version = nextval('rm_version'), updated_at = now()
+		WHERE id = $1
+		RETURNING ` + appCols
+	return scanApp(s.db.QueryRow(ctx, q, a.ID, a.Slug, a.Name, a.Status, a.Access, a.PasscodeHash,
+		a.Branding.PrimaryColor, a.Branding.AccentColor, a.Branding.IconURL))
+}
+
+// DeleteApp implements service.Queries.
+func (s *Store) DeleteApp(ctx context.Context, id string) ([]string, error) {
+	const users = `
+		SELECT id FROM members WHERE app_id = $1
+		UNION ALL
+		SELECT organizer_id FROM collaborators WHERE app_id = $1`
+	rows, err := s.db.Query(ctx, users, id)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	tag, err := s.db.Exec(ctx, `DELETE FROM apps WHERE id = $1`, id) // cascades to everything of the app
+	return ids, notFound(tag, err, "app")
+}
+
+// AppsOf implements service.Queries.
+func (s *Store) AppsOf(ctx context.Context, organizerID string) ([]service.AppWithRole, error) {
+	const q = `
+		SELECT a.id, a.slug, a.name, a.status, a.access, a.passcode_hash, a.primary_color, a.accent_color,
+			a.icon_url, a.version, a.created_at, a.updated_at, c.role
+		FROM collaborators c JOIN apps a ON a.id = c.app_id
+		WHERE c.organizer_id = $1
+		ORDER BY a.name, a.id`
+	rows, err := s.db.Query(ctx, q, organizerID)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.AppWithRole, error) {
+		var a service.AppWithRole
+		err := r.Scan(&a.ID, &a.Slug, &a.Name, &a.Status, &a.Access, &a.PasscodeHash,
+			&a.Branding.PrimaryColor, &a.Branding.AccentColor, &a.Branding.IconURL, &a.Version, &a.CreatedAt, &a.UpdatedAt, &a.Role)
+		return a, err
+	})
+	return out, pg.Err(err)
+}
+
+// AddCollaborator implements service.Queries.
+func (s *Store) AddCollaborator(ctx context.Context, c service.Collaborator) (service.Collaborator, error) {
+	const q = `
+		INSERT INTO collaborators (app_id, organizer_id, role) VALUES ($1, $2, $3)
+		RETURNING version`
+	err := s.db.QueryRow(ctx, q, c.AppID, c.OrganizerID, c.Role).Scan(&c.Version)
+	return c, pg.Err(err)
+}
+
+const collaboratorQuery = `
+	SELECT c.app_id, c.organizer_id, o.email, o.name, c.role, c.version
+	FROM collaborators c JOIN organizers o ON o.id = c.organizer_id`
+
+func scanCollaborator(row pgx.Row) (service.Collaborator, error) {
+	var c service.Collaborator
+	err := row.Scan(&c.AppID, &c.OrganizerID, &c.Email, &c.Name, &c.Role, &c.Version)
+	return c, pg.Err(err)
+}
+
+// Collaborator implements service.Queries.
+func (s *Store) Collaborator(ctx context.Context, app, organizerID string) (service.Collaborator, error) {
+	const q = collaboratorQuery + ` WHERE c.app_id = $1 AND c.organizer_id = $2`
+	return scanCollaborator(s.db.QueryRow(ctx, q, app, organizerID))
+}
+
+// Collaborators implements service.Queries.
+func (s *Store) Collaborators(ctx context.Context, app string) ([]service.Collaborator, error) {
+	const q = collaboratorQuery + ` WHERE c.app_id = $1 ORDER BY c.created_at, c.organizer_id`
+	rows, err := s.db.Query(ctx, q, app)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Collaborator, error) { return scanCollaborator(r) })
+	return out, pg.Err(err)
+}
+
+// SetCollaboratorRole implements service.Queries.
+func (s *Store) SetCollaboratorRole(ctx context.Context, app, organizerID, role string) (service.Collaborator, error) {
+	const q = `
+		UPDATE collaborators c SET role = $3, version = nextval('rm_version')
+		FROM organizers o
+		WHERE c.app_id = $1 AND c.organizer_id = $2 AND o.id = c.organizer_id
+		RETURNING c.app_id, c.organizer_id, o.email, o.name, c.role, c.version`
+	return scanCollaborator(s.db.QueryRow(ctx, q, app, organizerID, role))
+}
+
+// RemoveCollaborator implements service.Queries.
+func (s *Store) RemoveCollaborator(ctx context.Context, app, organizerID string) error {
+	const q = `DELETE FROM collaborators WHERE app_id = $1 AND organizer_id = $2`
+	tag, err := s.db.Exec(ctx, q, app, organizerID)
+	return notFound(tag, err, "collaborator")
+}
+
+// CountCollaborators implements service.Queries.
+func (s *Store) CountCollaborators(ctx context.Context, app string) (int, error) {
+	const q = `
+		SELECT (SELECT count(*) FROM collaborators WHERE app_id = $1)
+		     + (SELECT count(*) FROM invitations WHERE app_id = $1)`
+	var n int
+	err := s.db.QueryRow(ctx, q, app).Scan(&n)
+	return n, pg.Err(err)
+}
+
+// Invitations implements service.Queries.
+func (s *Store) Invitations(ctx context.Context, app string) ([]service.Invitation, error) {
+	const q = `SELECT app_id, email, role, invited_by FROM invitations WHERE app_id = $1 ORDER BY created_at, email`
+	rows, err := s.db.Query(ctx, q, app)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Invitation, error) {
+		var i service.Invitation
+		err := r.Scan(&i.AppID, &i.Email, &i.Role, &i.InvitedBy)
+		return i, err
+	})
+	return out, pg.Err(err)
+}
+
+// AddInvitation implements service.Queries.
+func (s *Store) AddInvitation(ctx context.Context, inv service.Invitation) error {
+	const q = `INSERT INTO invitations (app_id, email, role, invited_by) VALUES ($1, $2, $3, $4)`
+	_, err := s.db.Exec(ctx, q, inv.AppID, inv.Email, inv.Role, inv.InvitedBy)
+	return pg.Err(err)
+}
+
+// RemoveInvitation implements service.Queries.
+func (s *Store) RemoveInvitation(ctx context.Context, app, email string) error {
+	const q = `DELETE FROM invitations WHERE app_id = $1 AND email = $2`
+	tag, err := s.db.Exec(ctx, q, app, email)
+	return notFound(tag, err, "invitation")
+}

@@ -1,0 +1,291 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/pg"
+)
+
+const eventCols = `id, app_id, name, time_zone, starts_at, ends_at, venue, visibility, access, code`
+
+func scanEvent(row pgx.Row) (service.Event, error) {
+	var e service.Event
+	err := row.Scan(&e.ID, &e.AppID, &e.Name, &e.TimeZone, &e.Start, &e.End, &e.Venue, &e.Visibility, &e.Access, &e.Code)
+	return e, pg.Err(err)
+}
+
+// CreateEvent implements service.Queries.
+func (s *Store) CreateEvent(ctx context.Context, e service.Event) error {
+	const q = `
+		INSERT INTO events (id, app_id, name, time_zone, starts_at, ends_at, venue, visibility, access, code)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	_, err := s.db.Exec(ctx, q, e.ID, e.AppID, e.Name, e.TimeZone, e.Start, e.End, e.Venue, e.Visibility, e.Access, e.Code)
+	return pg.Err(err)
+}
+
+// Event implements service.Queries.
+func (s *Store) Event(ctx context.Context, app, id string, lock bool) (service.Event, error) {
+	q := `SELECT ` + eventCols + ` FROM events WHERE app_id = $1 AND id = $2` + s.forUpdate(lock)
+	return scanEvent(s.db.QueryRow(ctx, q, app, id))
+}
+
+// UpdateEvent implements service.Queries. When the time zone changes, the
+// sessions keep their wall-clock times.
+func (s *Store) UpdateEvent(ctx context.Context, e service.Event, oldTimeZone string) error {
+	const q = `
+		UPDATE events SET name = $3, time_zone = $4, starts_at = $5, ends_at = $6, venue = $7,
+			visibility = $8, access = $9, code = $10, updated_at = now()
+		WHERE app_id = $1 AND id = $2`
+	tag, err := s.db.Exec(ctx, q, e.AppID, e.ID, e.Name, e.TimeZone, e.Start, e.End, e.Venue, e.Visibility, e.Access, e.Code)
+	if err := notFound(tag, err, "event"); err != nil || oldTimeZone == e.TimeZone {
+		return err
+	}
+	const shift = `
+		UPDATE sessions SET starts_at = (starts_at AT TIME ZONE $3) AT TIME ZONE $4,
+			ends_at = (ends_at AT TIME ZONE $3) AT TIME ZONE $4, updated_at = now()
+		WHERE app_id = $1 AND event_id = $2`
+	_, err = s.db.Exec(ctx, shift, e.AppID, e.ID, oldTimeZone, e.TimeZone)
+	return pg.Err(err)
+}
+
+// DeleteEvent implements service.Queries.
+func (s *Store) DeleteEvent(ctx context.Context, app, id string) error {
+	const q = `DELETE FROM events WHERE app_id = $1 AND id = $2`
+	tag, err := s.db.Exec(ctx, q, app, id)
+	return notFound(tag, err, "event")
+}
+
+// Events implements service.Queries.
+func (s *Store) Events(ctx context.Context, app string) ([]service.Event, error) {
+	const q = `SELECT ` + eventCols + ` FROM events WHERE app_id = $1 ORDER BY starts_at, id`
+	rows, err := s.db.Query(ctx, q, app)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Event, error) { return scanEvent(r) })
+	return out, pg.Err(err)
+}
+
+// TouchEvents implements service.Queries.
+func (s *Store) TouchEvents(ctx context.Context, app string) (int64, error) {
+	const q = `UPDATE apps SET events_version = nextval('rm_version') WHERE id = $1 RETURNING events_version`
+	var v int64
+	err := s.db.QueryRow(ctx, q, app).Scan(&v)
+	return v, pg.Err(err)
+}
+
+// Register implements service.Queries; it returns the members that were
+// not registered yet.
+func (s *Store) Register(ctx context.Context, app, event string, members []string) ([]string, error) {
+	const q = `
+		INSERT INTO registrations (app_id, event_id, member_id)
+		SELECT $1, $2, unnest($3::text[])
+		ON CONFLICT DO NOTHING
+		RETURNING member_id`
+	rows, err := s.db.Query(ctx, q, app, event, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}
+
+// Unregister implements service.Queries.
+func (s *Store) Unregister(ctx context.Context, app, event string, members []string) ([]string, error) {
+	const q = `
+		DELETE FROM registrations WHERE app_id = $1 AND event_id = $2 AND member_id = ANY($3)
+		RETURNING member_id`
+	rows, err := s.db.Query(ctx, q, app, event, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}
+
+// RegisteredEvents implements service.Queries.
+func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (map[string]bool, error) {
+	const q = `SELECT event_id FROM registrations WHERE app_id = $1 AND member_id = $2`
+	rows, err := s.db.Query(ctx, q, app, member)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, pg.Err(err)
+}
+
+const memberCols = `id, app_id, email, coalesce(external_id, ''), name, company, title, photo_url, bio, links, role, blocked, version, created_at`
+
+func scanMember(row pgx.Row, extra ...any) (service.Member, error) {
+	var m service.Member
+	dst := append([]any{&m.ID, &m.AppID, &m.Email, &m.ExternalID, &m.Name, &m.Company, &m.Title, &m.PhotoURL, &m.Bio,
+		&m.Links, &m.Role, &m.Blocked, &m.Version, &m.CreatedAt}, extra...)
+	err := row.Scan(dst...)
+	if m.Links == nil {
+		m.Links = []service.Link{}
+	}
+	return m, pg.Err(err)
+}
+
+func memberConflict(err error) error {
+	switch constraint(err) {
+	case "members_app_id_email_key":
+		return errs.Wrap(errs.Conflict, err, "a member of this app has this email already")
+	case "members_external":
+		return errs.Wrap(errs.Conflict, err, "a member of this app has this external id already")
+	}
+	return pg.Err(err)
+}
+
+func links(l []service.Link) []service.Link {
+	if l == nil {
+		return []service.Link{}
+	}
+	return l
+}
+
+// CreateMember implements service.Queries.
+func (s *Store) CreateMember(ctx context.Context, m service.Member) (service.Member, error) {
+	const q = `
+		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role, blocked)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		RETURNING ` + memberCols
+	m, err := scanMember(s.db.QueryRow(ctx, q, m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
+		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked))
+	if err != nil {
+		return m, memberConflict(err)
+	}
+	return m, nil
+}
+
+// Member implements service.Queries.
+func (s *Store) Member(ctx context.Context, app, id string, lock bool) (service.Member, error) {
+	q := `SELECT ` + memberCols + ` FROM members WHERE app_id = $1 AND id = $2` + s.forUpdate(lock)
+	return scanMember(s.db.QueryRow(ctx, q, app, id))
+}
+
+// MemberByEmail implements service.Queries.
+func (s *Store) MemberByEmail(ctx context.Context, app, email string) (service.Member, error) {
+	const q = `SELECT ` + memberCols + ` FROM members WHERE app_id = $1 AND email = $2`
+	return scanMember(s.db.QueryRow(ctx, q, app, email))
+}
+
+// UpdateMember implements service.Queries.
+func (s *Store) UpdateMember(ctx context.Context, m service.Member) (service.Member, error) {
+	const q = `
+		UPDATE members SET email = $3, external_id = $4, name = $5, company = $6, title = $7, photo_url = $8,
+			bio = $9, links = $10, role = $11, blocked = $12, version = nextval('rm_version'), updated_at = now()
+		WHERE app_id = $1 AND id = $2
+		RETURNING ` + memberCols
+	out, err := scanMember(s.db.QueryRow(ctx, q, m.AppID, m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
+		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked))
+	if err != nil {
+		return out, memberConflict(err)
+	}
+	return out, nil
+}
+
+// DeleteMember implements service.Queries.
+func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
+	const q = `DELETE FROM members WHERE app_id = $1 AND id = $2 RETURNING email`
+	var email string
+	if err := s.db.QueryRow(ctx, q, app, id).Scan(&email); err != nil {
+		return pg.Err(err)
+	}
+	const codes = `DELETE FROM sign_in_codes WHERE app_id = $1 AND email = $2`
+	if _, err := s.db.Exec(ctx, codes, app, email); err != nil {
+		return pg.Err(err)
+	}
+	const unlink = `UPDATE speakers SET email = NULL, updated_at = now() WHERE app_id = $1 AND email = $2`
+	_, err := s.db.Exec(ctx, unlink, app, email)
+	return pg.Err(err)
+}
+
+// SearchMembers implements service.Queries: word-prefix matches on the
+// folded name and company (trigram index), keyset-paginated by folded name
+// and id; it returns up to Limit+1 rows so that the caller knows whether
+// there is a next page.
+func (s *Store) SearchMembers(ctx context.Context, f service.MemberFilter) ([]service.MemberHit, error) {
+	var b strings.Builder
+	args := []any{f.AppID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	b.WriteString(`SELECT ` + memberCols + `, sort_name FROM members m WHERE app_id = $1`)
+	if !f.IncludeBlocked {
+		b.WriteString(` AND NOT blocked`)
+	}
+	if f.Role != "" {
+		b.WriteString(` AND role = ` + arg(f.Role))
+	}
+	if f.EventID != "" {
+		b.WriteString(` AND EXISTS (SELECT 1 FROM registrations r WHERE r.app_id = $1 AND r.event_id = ` + arg(f.EventID) +
+			` AND r.member_id = m.id)`)
+	}
+	for _, w := range f.Words {
+		b.WriteString(` AND search LIKE '% ' || replace(fold(` + arg(w) + `), ' ', '') || '%'`)
+	}
+	if f.AfterID != "" {
+		b.WriteString(` AND (sort_name, id) > (` + arg(f.AfterName) + `, ` + arg(f.AfterID) + `)`)
+	}
+	b.WriteString(` ORDER BY sort_name, id LIMIT ` + arg(f.Limit+1))
+	rows, err := s.db.Query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.MemberHit, error) {
+		var h service.MemberHit
+		m, err := scanMember(r, &h.SortName)
+		h.Member = m
+		return h, err
+	})
+	return out, pg.Err(err)
+}
+
+// AddCode implements service.Queries.
+func (s *Store) AddCode(ctx context.Context, c service.SignInCode) error {
+	const q = `INSERT INTO sign_in_codes (id, app_id, email, code_hash, expires_at) VALUES ($1, $2, $3, $4, $5)`
+	_, err := s.db.Exec(ctx, q, c.ID, c.AppID, c.Email, c.CodeHash, c.ExpiresAt)
+	return pg.Err(err)
+}
+
+// CodesSince implements service.Queries.
+func (s *Store) CodesSince(ctx context.Context, app, email string, t time.Time) (int, time.Time, error) {
+	const q = `
+		SELECT count(*), coalesce(max(created_at), 'epoch') FROM sign_in_codes
+		WHERE app_id = $1 AND email = $2 AND created_at >= $3`
+	var n int
+	var last time.Time
+	err := s.db.QueryRow(ctx, q, app, email, t).Scan(&n, &last)
+	return n, last, pg.Err(err)
+}
+
+// LiveCode implements service.Queries.
+func (s *Store) LiveCode(ctx context.Context, app, email string, now time.Time) (service.SignInCode, error) {
+	q := `
+		SELECT id, app_id, email, code_hash, attempts, expires_at, created_at FROM sign_in_codes
+		WHERE app_id = $1 AND email = $2 AND used_at IS NULL AND expires_at > $3
+		ORDER BY created_at DESC LIMIT 1` + s.forUpdate(true)
+	var c service.SignInCode
+	err := s.db.QueryRow(ctx, q, app, email, now).Scan(&c.ID, &c.AppID, &c.Email, &c.CodeHash, &c.Attempts, &c.ExpiresAt, &c.CreatedAt)
+	return c, pg.Err(err)
+}
+
+// SaveCodeAttempt implements service.Queries.
+func (s *Store) SaveCodeAttempt(ctx context.Context, id string, attempts int, used bool) error {
+	const q = `UPDATE sign_in_codes SET attempts = $2, used_at = CASE WHEN $3 THEN now() END WHERE id = $1`
+	_, err := s.db.Exec(ctx, q, id, attempts, used)
+	return pg.Err(err)
+}

@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/pg"
+)
+
+// ReadModelSnapshot implements service.Queries. Outside a transaction it
+// opens a repeatable-read one, so that every part is of one moment.
+func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (service.Snapshot, error) {
+	if s.tx == nil {
+		var snap service.Snapshot
+		err := pg.InTx(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			var err error
+			snap, err = (&Store{pool: s.pool, db: tx, tx: tx}).ReadModelSnapshot(ctx, app)
+			return err
+		})
+		return snap, err
+	}
+	var snap service.Snapshot
+	a, err := s.App(ctx, app, false)
+	if errors.Is(err, errs.NotFound) {
+		return snap, nil
+	}
+	if err != nil {
+		return snap, err
+	}
+	snap.App, snap.Found = a, true
+	if err := s.db.QueryRow(ctx, `SELECT events_version FROM apps WHERE id = $1`, app).Scan(&snap.EventsVersion); err != nil {
+		return snap, pg.Err(err)
+	}
+	if snap.Events, err = s.Events(ctx, app); err != nil {
+		return snap, err
+	}
+	if snap.Collaborators, err = s.Collaborators(ctx, app); err != nil {
+		return snap, err
+	}
+	const q = `SELECT id, role, blocked, version FROM members WHERE app_id = $1`
+	rows, err := s.db.Query(ctx, q, app)
+	if err != nil {
+		return snap, pg.Err(err)
+	}
+	snap.Members, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.MemberState, error) {
+		var m service.MemberState
+		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.Version)
+		return m, err
+	})
+	return snap, pg.Err(err)
+}
+
+// AppIDs implements service.Queries.
+func (s *Store) AppIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	const q = `SELECT id FROM apps WHERE id > $1 ORDER BY id LIMIT $2`
+	rows, err := s.db.Query(ctx, q, after, limit)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}
+
+// MarkRepair implements service.Queries.
+func (s *Store) MarkRepair(ctx context.Context, app string) error {
+	const q = `INSERT INTO rm_repair (app_id) VALUES ($1) ON CONFLICT (app_id) DO UPDATE SET marked_at = now()`
+	_, err := s.db.Exec(ctx, q, app)
+	return pg.Err(err)
+}
+
+// RepairQueue implements service.Queries.
+func (s *Store) RepairQueue(ctx context.Context, limit int) ([]string, error) {
+	const q = `SELECT app_id FROM rm_repair ORDER BY marked_at LIMIT $1`
+	rows, err := s.db.Query(ctx, q, limit)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}
+
+// ClearRepair implements service.Queries.
+func (s *Store) ClearRepair(ctx context.Context, app string) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM rm_repair WHERE app_id = $1`, app)
+	return pg.Err(err)
+}
+
+// Users implements service.Queries.
+func (s *Store) Users(ctx context.Context, app string, ids []string) ([]string, error) {
+	const q = `
+		SELECT id FROM members WHERE app_id = $1 AND id = ANY($2)
+		UNION
+		SELECT organizer_id FROM collaborators WHERE app_id = $1 AND organizer_id = ANY($2)`
+	rows, err := s.db.Query(ctx, q, app, ids)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}

@@ -1,0 +1,118 @@
+// Package postgres is hub's relational store: the service.Store port on
+// Postgres (pgx), with the events outbox in the same transactions.
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/pg"
+)
+
+// db is what a pool and a transaction have in common.
+type db interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Store implements service.Store. Outside InTx its queries run on the
+// pool; inside, on the transaction.
+type Store struct {
+	pool *pgxpool.Pool
+	db   db
+	tx   pgx.Tx // nil outside a transaction
+}
+
+var _ service.Store = (*Store)(nil)
+
+// New returns a store on pool, whose connections have hub's schema first in
+// search_path (pg.Open does that).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, db: pool} }
+
+// InTx implements service.Store.
+func (s *Store) InTx(ctx context.Context, fn func(q service.Queries) error) error {
+	if s.tx != nil {
+		return fn(s) // already inside one
+	}
+	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, db: tx, tx: tx})
+	})
+}
+
+// Snapshot runs fn in a repeatable-read, read-only transaction: one
+// consistent view of several queries.
+func (s *Store) Snapshot(ctx context.Context, fn func(q service.Queries) error) error {
+	return pg.InTx(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, db: tx, tx: tx})
+	})
+}
+
+// Announce implements service.Queries.
+func (s *Store) Announce(ctx context.Context, evs ...events.Event) error {
+	if s.tx == nil {
+		return errors.New("hub store: Announce outside a transaction")
+	}
+	return events.AddToOutbox(ctx, s.tx, evs...)
+}
+
+// NextVersion implements service.Queries.
+func (s *Store) NextVersion(ctx context.Context) (int64, error) {
+	const q = `SELECT nextval('rm_version')`
+	var v int64
+	err := s.db.QueryRow(ctx, q).Scan(&v)
+	return v, pg.Err(err)
+}
+
+// forUpdate is the locking clause of a read that will be followed by a
+// write in the same transaction.
+func (s *Store) forUpdate(lock bool) string {
+	if lock && s.tx != nil {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// constraint is the name of the constraint a Postgres error violated.
+func constraint(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
+// notFound turns zero affected rows into errs.NotFound.
+func notFound(tag pgconn.CommandTag, err error, what string) error {
+	if err != nil {
+		return pg.Err(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.New(errs.NotFound, "no such %s", what)
+	}
+	return nil
+}
+
+// nullable maps "" to SQL NULL.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
