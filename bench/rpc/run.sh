@@ -4,8 +4,10 @@
 # Targets run one after another, in rounds; each round restarts each server,
 # warms it up and measures it. Prints the machine, the setup and one Markdown
 # table row per target: its median round by req/s (with that round's p50 and
-# p99), the errors of all rounds and the req/s of each round, so that noise
-# from other work on the machine shows.
+# p99), the errors of all rounds, the server's CPU time (user+system) per
+# request over all measured windows, and the req/s of each round, so that noise
+# from other work on the machine shows. CPU per request is the figure least
+# moved by that noise.
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CONNS (64),
 # BENCH_ROUNDS (3), BENCH_PORT (18480),
@@ -82,6 +84,10 @@ kit_hmac_setup() {
 	return 1
 }
 
+# cpu_ticks PID prints the user+system CPU time of process PID in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
 # run_target NAME BINARY PATH BODY_FILE [HEADERS_FILE [NAME=value...]]: start
 # the server (with those environment variables), wait until it answers the
 # request, warm up, measure, stop it, and append wrk's RESULT line to
@@ -111,7 +117,10 @@ run_target() {
 
 	local wrk_env=(BODY_FILE="$body" HEADERS_FILE="$headers")
 	env "${wrk_env[@]}" "${load_cpu[@]}" wrk -t1 -c"$conns" -d"$warmup" -s "$here/wrk.lua" "$url" >/dev/null
+	local cpu0 cpu1
+	cpu0=$(cpu_ticks "$server_pid")
 	env "${wrk_env[@]}" "${load_cpu[@]}" wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/wrk.lua" "$url" >"$out"
+	cpu1=$(cpu_ticks "$server_pid")
 
 	kill -TERM "$server_pid"
 	wait "$server_pid" || { tail -n 20 "$log" "$tmp/$name.stdout" >&2; die "$name: server did not shut down cleanly"; }
@@ -119,6 +128,7 @@ run_target() {
 
 	local line kv
 	line=$(grep '^RESULT ' "$out") || { cat "$out" >&2; die "$name: no RESULT line from wrk"; }
+	line="$line cpu_ticks=$((cpu1 - cpu0))"
 	echo "$name ${line#RESULT }" >>"$tmp/results"
 	local -A r
 	for kv in ${line#RESULT }; do r[${kv%%=*}]=${kv#*=}; done
@@ -154,15 +164,16 @@ echo
 echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3-); load average before the run: $load_before (other work on the machine skews the numbers)."
 echo "Load: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), 1 thread, $conns connections; per target and round a fresh server, warm-up $warmup, then $duration measured; $rounds rounds, median round by req/s shown; $pinning."
 echo
-echo "| target | req/s | p50 | p99 | errors | req/s of each round |"
-echo "| --- | ---: | ---: | ---: | ---: | --- |"
+echo "| target | req/s | p50 | p99 | errors | server CPU per request | req/s of each round |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 for t in $targets; do
 	grep -q "^$t " "$tmp/results" || continue
-	grep "^$t " "$tmp/results" | awk '
+	grep "^$t " "$tmp/results" | awk -v hz="$hz" '
 	{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] }
 		rps[NR] = v[NR, "rps"]
 		each = each (NR > 1 ? " / " : "") sprintf("%.0f", rps[NR])
+		ticks += v[NR, "cpu_ticks"]; reqs += v[NR, "requests"]
 		c += v[NR, "connect"]; rd += v[NR, "read"]; w += v[NR, "write"]; to += v[NR, "timeout"]; st += v[NR, "status"]
 	}
 	END {
@@ -172,6 +183,6 @@ for t in $targets; do
 		m = order[int((NR + 1) / 2)]
 		e = c + rd + w + to + st
 		d = e > 0 ? sprintf(" (connect %d, read %d, write %d, timeout %d, non-2xx %d)", c, rd, w, to, st) : ""
-		printf "| %s | %.0f | %.2f ms | %.2f ms | %d%s | %s |\n", $1, rps[m], v[m, "p50_us"] / 1000, v[m, "p99_us"] / 1000, e, d, each
+		printf "| %s | %.0f | %.2f ms | %.2f ms | %d%s | %.1f µs | %s |\n", $1, rps[m], v[m, "p50_us"] / 1000, v[m, "p99_us"] / 1000, e, d, ticks / hz * 1e6 / reqs, each
 	}'
 done
