@@ -1,0 +1,242 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/social"
+)
+
+// CommentItem is a comment with its author's profile.
+type CommentItem struct {
+	Doc    *social.CommentDoc
+	Author Profile
+}
+
+// CommentDocID is the CouchDB id of a comment.
+func CommentDocID(post, id string) string { return "comment:" + post + ":" + id }
+
+// CommentIDOf is the comment id of a comment document id.
+func CommentIDOf(docID string) string { return docID[strings.LastIndexByte(docID, ':')+1:] }
+
+// visiblePost returns a post the actor may comment on or react to.
+func (s *Service) visiblePost(ctx context.Context, a Actor, id string) (*social.PostDoc, error) {
+	doc, err := s.docs.Post(ctx, a.App, id)
+	if err != nil {
+		return nil, err
+	}
+	if !doc.Visible() {
+		return nil, notFound("post")
+	}
+	return doc, nil
+}
+
+// CreateComment comments on a post.
+func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (CommentItem, error) {
+	a, err := s.writer(ctx, app, "comment", s.limits.Comment)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	text, err := ParseText(raw, false)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	p, err := s.visiblePost(ctx, a, post)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	mentions, err := s.validMentions(ctx, app, text.Mentions)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	now := s.clock()
+	id := s.newID()
+	doc := &social.CommentDoc{
+		ID: CommentDocID(post, id), Type: social.DocComment, App: app, Post: post, Event: p.Event, Session: p.Session,
+		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions, CreatedAt: now,
+	}
+	if err := s.docs.CreateComment(ctx, doc); err != nil {
+		return CommentItem{}, err
+	}
+	eff := Effects{
+		Events:   []events.Event{event(social.EventCommentCreated, app, id, commentPayload(doc, a.Member))},
+		Comments: map[string]int64{post: 1},
+	}
+	if p.Author != "" && p.Author != a.Member {
+		eff.Notifications = append(eff.Notifications, Notification{
+			App: app, Member: p.Author, Kind: social.NotifyCommented, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
+		})
+	}
+	for _, m := range mentions {
+		if m.Member != a.Member {
+			eff.Notifications = append(eff.Notifications, Notification{
+				App: app, Member: m.Member, Kind: social.NotifyMentioned, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
+			})
+		}
+	}
+	if err := s.ledger.Record(ctx, eff); err != nil {
+		return CommentItem{}, err
+	}
+	if err := s.index.ApplyComments(ctx, app, post, 1); err != nil {
+		s.log.Warn("count comment", "app", app, "post", post, "error", err)
+	}
+	ps, _ := s.profiles(ctx, app, []string{a.Member})
+	return CommentItem{Doc: doc, Author: ps[a.Member]}, nil
+}
+
+// UpdateComment replaces a comment's text; the author only.
+func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) (CommentItem, error) {
+	a, err := s.writer(ctx, app, "comment", s.limits.Comment)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	text, err := ParseText(raw, false)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	mentions, err := s.validMentions(ctx, app, text.Mentions)
+	if err != nil {
+		return CommentItem{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		doc, err := s.docs.Comment(ctx, app, post, id)
+		if err != nil {
+			return CommentItem{}, err
+		}
+		if !doc.Visible() {
+			return CommentItem{}, notFound("comment")
+		}
+		if doc.Author != a.Member {
+			return CommentItem{}, errs.WithCode(errs.CodeForbidden, "only the author edits a comment")
+		}
+		now := s.clock()
+		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
+		err = s.docs.UpdateComment(ctx, doc)
+		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return CommentItem{}, err
+		}
+		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))}}); err != nil {
+			return CommentItem{}, err
+		}
+		ps, _ := s.profiles(ctx, app, []string{a.Member})
+		return CommentItem{Doc: doc, Author: ps[a.Member]}, nil
+	}
+}
+
+// DeleteComment deletes a comment: its author, the post's author or a
+// moderator.
+func (s *Service) DeleteComment(ctx context.Context, app, post, id string) error {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		doc, err := s.docs.Comment(ctx, app, post, id)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if doc.Deleted {
+			return nil
+		}
+		if doc.Author != a.Member && !a.Moderator {
+			p, err := s.docs.Post(ctx, app, post)
+			if err != nil {
+				return err
+			}
+			if p.Author != a.Member {
+				return errs.WithCode(errs.CodeForbidden, "only the author, the post's author or a moderator deletes a comment")
+			}
+		}
+		now := s.clock()
+		doc.Deleted, doc.DeletedBy, doc.DeletedAt = true, a.Member, &now
+		doc.Text, doc.Hashtags, doc.Mentions = "", []string{}, []social.MentionRef{}
+		err = s.docs.UpdateComment(ctx, doc)
+		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		eff := Effects{
+			Events:   []events.Event{event(social.EventCommentDeleted, app, id, commentPayload(doc, a.Member))},
+			Comments: map[string]int64{post: -1},
+		}
+		if err := s.ledger.Record(ctx, eff); err != nil {
+			return err
+		}
+		if err := s.index.ApplyComments(ctx, app, post, -1); err != nil {
+			s.log.Warn("uncount comment", "app", app, "post", post, "error", err)
+		}
+		return nil
+	}
+}
+
+// Comments returns a page of a post's visible comments, oldest first.
+func (s *Service) Comments(ctx context.Context, app, post, cursor string, limit int) ([]CommentItem, string, error) {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.visiblePost(ctx, a, post); err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		limit = social.DefaultPageSize
+	}
+	var out []CommentItem
+	var authors []string
+	next := ""
+	for round := 0; round < 5 && len(out) < limit; round++ {
+		want := limit - len(out)
+		docs, err := s.docs.Comments(ctx, app, post, after, want)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, d := range docs {
+			if d.Visible() {
+				out = append(out, CommentItem{Doc: d})
+				authors = append(authors, d.Author)
+			}
+		}
+		if len(docs) < want {
+			next = ""
+			break
+		}
+		after = CommentIDOf(docs[len(docs)-1].ID)
+		next = encodeCursor(after)
+	}
+	ps, err := s.profiles(ctx, app, dedupe(authors))
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range out {
+		out[i].Author = ps[out[i].Doc.Author]
+	}
+	return out, next, nil
+}
+
+func commentPayload(doc *social.CommentDoc, by string) social.CommentPayload {
+	p := social.CommentPayload{
+		ID: CommentIDOf(doc.ID), AppID: doc.App, PostID: doc.Post, EventID: doc.Event, SessionID: doc.Session,
+		AuthorID: doc.Author, CreatedAt: doc.CreatedAt, By: by,
+	}
+	if !doc.Deleted {
+		p.Text = doc.Text
+	}
+	for _, m := range doc.Mentions {
+		p.Mentions = append(p.Mentions, m.Member)
+	}
+	return p
+}

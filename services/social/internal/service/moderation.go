@@ -1,0 +1,250 @@
+package service
+
+import (
+	"context"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/social"
+)
+
+// ReportItem is an open report with the post as it is now.
+type ReportItem struct {
+	Report
+	Post *Item
+}
+
+// Report records a member's report of a post (once per member and post).
+func (s *Service) Report(ctx context.Context, app, post, reason, note string) error {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return err
+	}
+	if a.Member == "" {
+		return errs.WithCode(errs.CodeForbidden, "members only")
+	}
+	if err := s.allow(ctx, a, "report", s.limits.Report); err != nil {
+		return err
+	}
+	if _, err := s.visiblePost(ctx, a, post); err != nil {
+		return err
+	}
+	return s.ledger.AddReport(ctx, Report{
+		ID: s.newID(), App: app, Post: post, Reporter: a.Member, Reason: reason, Note: note, CreatedAt: s.clock(),
+	})
+}
+
+// Queue returns a page of open reports, oldest first (moderators).
+func (s *Service) Queue(ctx context.Context, app, cursor string, limit int) ([]ReportItem, string, error) {
+	a, err := s.moderator(ctx, app)
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		limit = social.DefaultPageSize
+	}
+	rs, err := s.ledger.OpenReports(ctx, app, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]string, 0, len(rs))
+	for _, r := range rs {
+		ids = append(ids, r.Post)
+	}
+	items, err := s.items(ctx, a, dedupe(ids), true)
+	if err != nil {
+		return nil, "", err
+	}
+	byID := map[string]*Item{}
+	for i := range items {
+		byID[PostIDOf(items[i].Doc.ID)] = &items[i]
+	}
+	out := make([]ReportItem, len(rs))
+	for i, r := range rs {
+		out[i] = ReportItem{Report: r, Post: byID[r.Post]}
+	}
+	next := ""
+	if len(rs) == limit {
+		next = encodeCursor(rs[len(rs)-1].ID)
+	}
+	return out, next, nil
+}
+
+// Hide hides posts from every feed (moderators) and resolves their reports.
+func (s *Service) Hide(ctx context.Context, app string, ids []string, reason string) (done, notFound []string, err error) {
+	a, err := s.moderator(ctx, app)
+	if err != nil {
+		return nil, nil, err
+	}
+	done, notFound, err = s.bulk(ctx, a, ids, func(doc *social.PostDoc) (string, bool, error) {
+		if doc.Deleted || doc.Hidden {
+			return "", false, nil
+		}
+		now := s.clock()
+		doc.Hidden, doc.HiddenBy, doc.HiddenReason, doc.HiddenAt = true, a.Member, reason, &now
+		return social.EventPostHidden, false, nil
+	})
+	if err != nil {
+		return done, notFound, err
+	}
+	return done, notFound, s.ledger.ResolveReports(ctx, app, done, a.Member)
+}
+
+// Unhide shows hidden posts again (moderators).
+func (s *Service) Unhide(ctx context.Context, app string, ids []string) (done, notFound []string, err error) {
+	a, err := s.moderator(ctx, app)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.bulk(ctx, a, ids, func(doc *social.PostDoc) (string, bool, error) {
+		if doc.Deleted || !doc.Hidden {
+			return "", false, nil
+		}
+		doc.Hidden, doc.HiddenBy, doc.HiddenReason, doc.HiddenAt = false, "", "", nil
+		return social.EventPostShown, false, nil
+	})
+}
+
+// DeletePosts deletes posts in bulk (moderators) and resolves their reports.
+func (s *Service) DeletePosts(ctx context.Context, app string, ids []string) (done, notFound []string, err error) {
+	a, err := s.moderator(ctx, app)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range dedupe(ids) {
+		found, err := s.deletePost(ctx, a, id)
+		if err != nil {
+			return done, notFound, err
+		}
+		if found {
+			done = append(done, id)
+		} else {
+			notFound = append(notFound, id)
+		}
+	}
+	return done, notFound, s.ledger.ResolveReports(ctx, app, done, a.Member)
+}
+
+func (s *Service) bulk(ctx context.Context, a Actor, ids []string, change func(*social.PostDoc) (string, bool, error)) (done, notFound []string, err error) {
+	done, notFound = []string{}, []string{}
+	if len(ids) > social.MaxBulk {
+		return nil, nil, errs.InvalidFields("too many posts", errs.FieldError{Field: "/post_ids", Message: "at most 100"})
+	}
+	for _, id := range dedupe(ids) {
+		found, err := s.changePost(ctx, a, id, change)
+		if err != nil {
+			return done, notFound, err
+		}
+		if found {
+			done = append(done, id)
+		} else {
+			notFound = append(notFound, id)
+		}
+	}
+	return done, notFound, nil
+}
+
+// BlockResult is what a block did.
+type BlockResult struct {
+	BlockRecord
+	PostsHidden int
+}
+
+// Block blocks a member from the app's social network (moderators): their
+// posts and comments are hidden and new ones refused.
+func (s *Service) Block(ctx context.Context, app, member, reason string) (BlockResult, error) {
+	a, err := s.moderator(ctx, app)
+	if err != nil {
+		return BlockResult{}, err
+	}
+	if member == a.Member {
+		return BlockResult{}, errs.New(errs.Invalid, "you cannot block yourself")
+	}
+	if m, ok, err := s.membershipOK(ctx, app, member); err != nil {
+		return BlockResult{}, err
+	} else if ok && m.Organizer() {
+		return BlockResult{}, errs.New(errs.Invalid, "organizers cannot be blocked here")
+	}
+	b := BlockRecord{App: app, Member: member, Source: "social", By: a.Member, Reason: reason, At: s.clock()}
+	if _, err := s.ledger.SetBlock(ctx, b, true); err != nil {
+		return BlockResult{}, err
+	}
+	n, err := s.setAuthorBlocked(ctx, app, member, true, a.Member)
+	return BlockResult{BlockRecord: b, PostsHidden: n}, err
+}
+
+// Unblock lifts a moderator's block (moderators).
+func (s *Service) Unblock(ctx context.Context, app, member string) error {
+	a, err := s.moderator(ctx, app)
+	if err != nil {
+		return err
+	}
+	still, err := s.ledger.SetBlock(ctx, BlockRecord{App: app, Member: member, Source: "social", By: a.Member, At: s.clock()}, false)
+	if err != nil || still {
+		return err
+	}
+	_, err = s.setAuthorBlocked(ctx, app, member, false, a.Member)
+	return err
+}
+
+// setAuthorBlocked sets AuthorBlocked on every post and comment of member
+// and updates the feeds; it returns how many posts changed.
+func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, blocked bool, by string) (int, error) {
+	var posts []string
+	var comments []*social.CommentDoc
+	err := s.docs.EachDoc(ctx, app, func(d *social.PostDoc) error {
+		if d.Author == member && d.AuthorBlocked != blocked {
+			posts = append(posts, PostIDOf(d.ID))
+		}
+		return nil
+	}, func(d *social.CommentDoc) error {
+		if d.Author == member && d.AuthorBlocked != blocked {
+			comments = append(comments, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	a := Actor{App: app, Member: by, Moderator: true}
+	n := 0
+	for _, id := range posts {
+		changed := false
+		_, err := s.changePost(ctx, a, id, func(doc *social.PostDoc) (string, bool, error) {
+			if doc.AuthorBlocked == blocked {
+				return "", false, nil
+			}
+			was := doc.Visible()
+			doc.AuthorBlocked = blocked
+			changed = true
+			switch {
+			case was && !doc.Visible():
+				return social.EventPostHidden, false, nil
+			case !was && doc.Visible():
+				return social.EventPostShown, false, nil
+			}
+			return social.EventPostUpdated, false, nil
+		})
+		if err != nil {
+			return n, err
+		}
+		if changed {
+			n++
+		}
+	}
+	for _, c := range comments {
+		c.AuthorBlocked = blocked
+		if err := s.docs.UpdateComment(ctx, c); err != nil && errs.KindOf(err) != errs.Conflict {
+			return n, err
+		}
+		typ := social.EventCommentUpdated
+		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(typ, app, CommentIDOf(c.ID), commentPayload(c, by))}}); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,266 @@
+package service
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/social"
+)
+
+// Access checks callers against hub's read model (hub.ReadModel).
+type Access interface {
+	Authorize(ctx context.Context, c auth.Caller, app string) (hub.Membership, error)
+	Membership(ctx context.Context, app, user string) (hub.Membership, error)
+	Events(ctx context.Context, app string) ([]hub.EventInfo, error)
+}
+
+// Docs stores posts, comments and uploads: CouchDB, a database per app.
+type Docs interface {
+	// CreatePost stores a new post with its photos as attachments and sets
+	// doc.Rev.
+	CreatePost(ctx context.Context, doc *social.PostDoc, photos []Photo) error
+	// Post returns a post; errs.NotFound when there is none.
+	Post(ctx context.Context, app, id string) (*social.PostDoc, error)
+	// Posts returns the posts found among ids.
+	Posts(ctx context.Context, app string, ids []string) (map[string]*social.PostDoc, error)
+	// UpdatePost writes a new revision of doc (doc.Rev is the one read) and
+	// sets doc.Rev; errs.Conflict when it changed since. dropPhotos removes
+	// the attachments.
+	UpdatePost(ctx context.Context, doc *social.PostDoc, dropPhotos bool) error
+	// EachDoc calls fn for every post and comment of the app, oldest first.
+	EachDoc(ctx context.Context, app string, post func(*social.PostDoc) error, comment func(*social.CommentDoc) error) error
+
+	CreateComment(ctx context.Context, doc *social.CommentDoc) error
+	Comment(ctx context.Context, app, post, id string) (*social.CommentDoc, error)
+	UpdateComment(ctx context.Context, doc *social.CommentDoc) error
+	// Comments returns up to limit comments of post after the comment id
+	// after (oldest first), hidden and deleted ones included.
+	Comments(ctx context.Context, app, post, after string, limit int) ([]*social.CommentDoc, error)
+
+	PutUpload(ctx context.Context, app string, up Upload, p Photo) error
+	// Upload returns an upload with its bytes; errs.NotFound when gone.
+	Upload(ctx context.Context, app, id string) (Upload, Photo, error)
+	DeleteUpload(ctx context.Context, app, id string) error
+	// Attachment opens one attachment of a post.
+	Attachment(ctx context.Context, app, post, name string) (contentType string, body io.ReadCloser, err error)
+}
+
+// Ledger is social's Postgres state and the key-value port: reactions and
+// counters, notifications, reports, blocks, profiles, and the outbox.
+type Ledger interface {
+	// React sets member's reaction on post to kind ("" removes it). Only when
+	// it changes are the counters and the member's index updated and the
+	// effects of then(prev) recorded, atomically with the change where the
+	// store allows (Postgres). It returns the previous reaction.
+	React(ctx context.Context, app, post, member, kind string, then func(prev string) Effects) (prev string, changed bool, err error)
+	// Counts returns a post's counters.
+	Counts(ctx context.Context, app, post string) (Counts, error)
+	// MemberReactions returns member's reactions by post.
+	MemberReactions(ctx context.Context, app, member string) (map[string]string, error)
+	// Record records effects: events, notifications, comment count deltas.
+	Record(ctx context.Context, eff Effects) error
+
+	Notifications(ctx context.Context, app, member string, unreadOnly bool, before string, limit int) ([]Notification, error)
+	Unread(ctx context.Context, app, member string) (int64, error)
+	MarkRead(ctx context.Context, app, member string, ids []string, all bool) error
+
+	// AddReport records a report (once per reporter and post).
+	AddReport(ctx context.Context, r Report) error
+	OpenReports(ctx context.Context, app, after string, limit int) ([]Report, error)
+	ResolveReports(ctx context.Context, app string, posts []string, by string) error
+
+	// SetBlock records (on) or lifts a block of member by source ("social"
+	// for moderators, "hub" for hub's block), and reports whether any block
+	// remains.
+	SetBlock(ctx context.Context, b BlockRecord, on bool) (blocked bool, err error)
+	Blocked(ctx context.Context, app, member string) (bool, error)
+
+	// Profiles returns the stored profiles among members.
+	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
+	// SaveProfile stores a profile as of at, unless a later one is stored.
+	SaveProfile(ctx context.Context, p Profile, at time.Time) error
+	// ForgetMember deletes what the ledger holds of a deleted member:
+	// their notifications and reports.
+	ForgetMember(ctx context.Context, app, member string) error
+}
+
+// Index is the Redis feed index and cache. Everything in it is rebuilt from
+// Docs and Ledger when missing.
+type Index interface {
+	// Built reports whether the app's feed index is complete.
+	Built(ctx context.Context, app string) (bool, error)
+	// Rebuild replaces the app's feed index by entries (under a lock: one
+	// rebuild at a time; others wait for it) and marks it built.
+	Rebuild(ctx context.Context, app string, load func(add func(IndexEntry)) error) error
+	// Add puts a visible post into its feeds and caches it.
+	Add(ctx context.Context, e IndexEntry, cached *CachedPost) error
+	// Remove takes a post out of its feeds and drops its cache.
+	Remove(ctx context.Context, e IndexEntry) error
+	// Page returns up to n post ids of a feed older than after (newest
+	// first), and whether the app's index is built.
+	Page(ctx context.Context, app string, f Feed, after string, n int) ([]string, bool, error)
+	// Items reads the cached posts (nil when missing) and the member's
+	// reactions among ids (loaded false when the member's reactions are not
+	// cached).
+	Items(ctx context.Context, app, member string, ids []string) (posts []*CachedPost, mine map[string]string, loaded bool, err error)
+	// CachePost stores a post's cache entry unless one exists.
+	CachePost(ctx context.Context, app string, p *CachedPost) error
+	// DropPost drops a post's cache entry (to be reloaded).
+	DropPost(ctx context.Context, app, post string) error
+	// CacheMemberReactions stores a member's reactions unless cached.
+	CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error
+	// ApplyReaction updates the cached counters and the member's cached
+	// reaction after a change (only what is cached).
+	ApplyReaction(ctx context.Context, app, post, member, prev, kind string) error
+	// ApplyComments adds delta to a cached post's comment count.
+	ApplyComments(ctx context.Context, app, post string, delta int64) error
+	// Profiles reads cached profiles; missing ones are absent.
+	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
+	CacheProfiles(ctx context.Context, app string, ps []Profile) error
+	DropProfile(ctx context.Context, app, member string) error
+	// Allow takes one token of member's bucket for action, or returns how
+	// long to wait.
+	Allow(ctx context.Context, app, member, action string, l Limit) (wait time.Duration, err error)
+}
+
+// Effects are what a change records for others, atomically where possible.
+type Effects struct {
+	Events        []events.Event
+	Notifications []Notification
+	// Comments adds to the comment counters of posts.
+	Comments map[string]int64
+}
+
+// Counts are a post's counters.
+type Counts struct {
+	Reactions map[string]int64
+	Comments  int64
+}
+
+// Likes is the sum of the reactions.
+func (c Counts) Likes() int64 {
+	var n int64
+	for _, v := range c.Reactions {
+		n += v
+	}
+	return n
+}
+
+// Photo is a validated photo and its thumbnail, ready to store.
+type Photo struct {
+	ContentType string
+	Data        []byte
+	Width       int
+	Height      int
+	ThumbType   string
+	Thumb       []byte
+	ThumbWidth  int
+	ThumbHeight int
+}
+
+// Upload is a photo waiting for its post.
+type Upload struct {
+	ID        string
+	App       string
+	Author    string
+	CreatedAt time.Time
+}
+
+// Feed names one feed of an app.
+type Feed struct {
+	Kind string // social.Feed*
+	ID   string // event, session, member id or hashtag
+}
+
+// IndexEntry is what the feed index needs of a post.
+type IndexEntry struct {
+	App      string
+	ID       string
+	Event    string
+	Session  string
+	Author   string
+	Hashtags []string
+}
+
+// Feeds lists the feeds a post belongs to.
+func (e IndexEntry) Feeds() []Feed {
+	var fs []Feed
+	switch {
+	case e.Session != "":
+		fs = append(fs, Feed{social.FeedSession, e.Session})
+	case e.Event != "":
+		fs = append(fs, Feed{social.FeedApp, ""}, Feed{social.FeedEvent, e.Event})
+	default:
+		fs = append(fs, Feed{social.FeedApp, ""})
+	}
+	if e.Author != "" {
+		fs = append(fs, Feed{social.FeedMember, e.Author})
+	}
+	for _, t := range e.Hashtags {
+		fs = append(fs, Feed{social.FeedHashtag, t})
+	}
+	return fs
+}
+
+// CachedPost is a post as the index caches it: the document (without
+// attachments) and its counters.
+type CachedPost struct {
+	Doc    *social.PostDoc
+	Counts Counts
+}
+
+// Notification is one notification of a member.
+type Notification struct {
+	ID        string
+	App       string
+	Member    string // who is notified
+	Kind      string
+	Actor     string
+	Post      string
+	Comment   string
+	Reaction  string
+	CreatedAt time.Time
+	ReadAt    *time.Time
+}
+
+// Report is a member's report of a post.
+type Report struct {
+	ID        string
+	App       string
+	Post      string
+	Reporter  string
+	Reason    string
+	Note      string
+	CreatedAt time.Time
+}
+
+// BlockRecord is a block of a member.
+type BlockRecord struct {
+	App    string
+	Member string
+	Source string // "social" or "hub"
+	By     string
+	Reason string
+	At     time.Time
+}
+
+// Profile is a member's public profile, from hub's member events.
+type Profile struct {
+	App      string
+	Member   string
+	Name     string
+	Company  string
+	Title    string
+	PhotoURL string
+	Deleted  bool
+}
+
+// Limit is a rate limit: Burst actions at once, refilled at Per each.
+type Limit struct {
+	Burst int
+	Per   time.Duration
+}

@@ -1,0 +1,355 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/social"
+)
+
+// Item is a post as a reader sees it: the document, its counters, the
+// reader's reaction and the author's profile.
+type Item struct {
+	Doc        *social.PostDoc
+	Counts     Counts
+	MyReaction string
+	Author     Profile
+}
+
+// UploadPhoto validates a photo and keeps it for the caller's next post.
+func (s *Service) UploadPhoto(ctx context.Context, app string, r io.Reader) (Upload, Photo, error) {
+	a, err := s.writer(ctx, app, "upload", s.limits.Post)
+	if err != nil {
+		return Upload{}, Photo{}, err
+	}
+	p, err := ProcessPhoto(r)
+	if err != nil {
+		return Upload{}, Photo{}, err
+	}
+	up := Upload{ID: s.newID(), App: app, Author: a.Member, CreatedAt: s.clock()}
+	if err := s.docs.PutUpload(ctx, app, up, p); err != nil {
+		return Upload{}, Photo{}, err
+	}
+	return up, p, nil
+}
+
+// CreatePostInput is what a member posts.
+type CreatePostInput struct {
+	App, Event, Session, Text string
+	PhotoIDs                  []string
+}
+
+// CreatePost creates a post.
+func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, error) {
+	a, err := s.writer(ctx, in.App, "post", s.limits.Post)
+	if err != nil {
+		return Item{}, err
+	}
+	text, err := ParseText(in.Text, len(in.PhotoIDs) > 0)
+	if err != nil {
+		return Item{}, err
+	}
+	if in.Session != "" && in.Event == "" {
+		return Item{}, errs.InvalidFields("a session thread needs its event", errs.FieldError{Field: "/event_id", Message: "is required with session_id"})
+	}
+	if in.Event != "" {
+		if err := s.checkEvent(ctx, in.App, in.Event); err != nil {
+			return Item{}, err
+		}
+	}
+	ids := dedupe(in.PhotoIDs)
+	if len(ids) > social.MaxPhotos {
+		return Item{}, errs.InvalidFields("too many photos", errs.FieldError{Field: "/photo_ids", Message: "at most 4"})
+	}
+	photos := make([]Photo, 0, len(ids))
+	for _, id := range ids {
+		up, p, err := s.docs.Upload(ctx, in.App, id)
+		if isNotFound(err) || (err == nil && (up.Author != a.Member || s.uploadExpired(up))) {
+			return Item{}, errs.InvalidFields("unknown photo", errs.FieldError{Field: "/photo_ids", Message: "photo " + id + " was not uploaded by you, or has expired"})
+		}
+		if err != nil {
+			return Item{}, err
+		}
+		photos = append(photos, p)
+	}
+	mentions, err := s.validMentions(ctx, in.App, text.Mentions)
+	if err != nil {
+		return Item{}, err
+	}
+	now := s.clock()
+	id := s.newID()
+	doc := &social.PostDoc{
+		ID: PostDocID(id), Type: social.DocPost, App: in.App, Event: in.Event, Session: in.Session,
+		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions,
+		Photos: []social.PhotoRef{}, CreatedAt: now,
+	}
+	for i, p := range photos {
+		doc.Photos = append(doc.Photos, social.PhotoRef{
+			Name: fmt.Sprintf("photo-%d", i), Thumb: fmt.Sprintf("photo-%d-thumb", i),
+			ContentType: p.ContentType, Width: p.Width, Height: p.Height, Bytes: len(p.Data),
+		})
+	}
+	if err := s.docs.CreatePost(ctx, doc, photos); err != nil {
+		return Item{}, err
+	}
+	eff := Effects{Events: []events.Event{event(social.EventPostCreated, in.App, id, postPayload(doc, a.Member))}}
+	for _, m := range mentions {
+		if m.Member != a.Member {
+			eff.Notifications = append(eff.Notifications, Notification{
+				App: in.App, Member: m.Member, Kind: social.NotifyMentioned, Actor: a.Member, Post: id, CreatedAt: now,
+			})
+		}
+	}
+	if err := s.ledger.Record(ctx, eff); err != nil {
+		return Item{}, err
+	}
+	for _, pid := range ids {
+		if err := s.docs.DeleteUpload(ctx, in.App, pid); err != nil {
+			s.log.Warn("delete used upload", "app", in.App, "upload", pid, "error", err)
+		}
+	}
+	item := Item{Doc: doc, Counts: Counts{Reactions: map[string]int64{}}}
+	if err := s.index.Add(ctx, entryOf(doc), &CachedPost{Doc: doc, Counts: item.Counts}); err != nil {
+		// The post is stored; the index catches up when rebuilt.
+		s.log.Warn("index new post", "app", in.App, "post", id, "error", err)
+	}
+	profiles, _ := s.profiles(ctx, in.App, []string{a.Member})
+	item.Author = profiles[a.Member]
+	return item, nil
+}
+
+// checkEvent checks that event is one of the app's events.
+func (s *Service) checkEvent(ctx context.Context, app, event string) error {
+	evs, err := s.access.Events(ctx, app)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	for _, e := range evs {
+		if e.ID == event {
+			return nil
+		}
+	}
+	return errs.InvalidFields("unknown event", errs.FieldError{Field: "/event_id", Message: "is not an event of this app"})
+}
+
+// validMentions keeps the mentions of members of the app.
+func (s *Service) validMentions(ctx context.Context, app string, ms []social.MentionRef) ([]social.MentionRef, error) {
+	out := make([]social.MentionRef, 0, len(ms))
+	for _, m := range ms {
+		_, ok, err := s.membershipOK(ctx, app, m.Member)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// GetPost returns one visible post (any post for moderators).
+func (s *Service) GetPost(ctx context.Context, app, id string) (Item, error) {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return Item{}, err
+	}
+	items, err := s.items(ctx, a, []string{id}, a.Moderator)
+	if err != nil {
+		return Item{}, err
+	}
+	if len(items) == 0 {
+		return Item{}, notFound("post")
+	}
+	return items[0], nil
+}
+
+// UpdatePost replaces a post's text; the author only.
+func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, error) {
+	a, err := s.writer(ctx, app, "post", s.limits.Post)
+	if err != nil {
+		return Item{}, err
+	}
+	var doc *social.PostDoc
+	for attempt := 0; ; attempt++ {
+		doc, err = s.docs.Post(ctx, app, id)
+		if err != nil {
+			return Item{}, err
+		}
+		if doc.Deleted || doc.Author != a.Member {
+			if doc.Deleted || !doc.Visible() {
+				return Item{}, notFound("post")
+			}
+			return Item{}, errs.WithCode(errs.CodeForbidden, "only the author edits a post")
+		}
+		text, err := ParseText(raw, len(doc.Photos) > 0)
+		if err != nil {
+			return Item{}, err
+		}
+		mentions, err := s.validMentions(ctx, app, text.Mentions)
+		if err != nil {
+			return Item{}, err
+		}
+		old := entryOf(doc)
+		now := s.clock()
+		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
+		err = s.docs.UpdatePost(ctx, doc, false)
+		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return Item{}, err
+		}
+		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))}}); err != nil {
+			return Item{}, err
+		}
+		s.reindex(ctx, old, doc)
+		break
+	}
+	items, err := s.items(ctx, a, []string{id}, true)
+	if err != nil || len(items) == 0 {
+		return Item{}, err
+	}
+	return items[0], nil
+}
+
+// reindex moves a post from its old feeds to its new ones after a change.
+func (s *Service) reindex(ctx context.Context, old IndexEntry, doc *social.PostDoc) {
+	if err := s.index.Remove(ctx, old); err != nil {
+		s.log.Warn("unindex post", "app", doc.App, "post", old.ID, "error", err)
+	}
+	if doc.Visible() {
+		if err := s.index.Add(ctx, entryOf(doc), nil); err != nil {
+			s.log.Warn("index post", "app", doc.App, "post", old.ID, "error", err)
+		}
+	}
+}
+
+// DeletePost deletes a post: its author or a moderator.
+func (s *Service) DeletePost(ctx context.Context, app, id string) error {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return err
+	}
+	_, err = s.deletePost(ctx, a, id)
+	return err
+}
+
+// deletePost deletes one post; found is false when there was none.
+func (s *Service) deletePost(ctx context.Context, a Actor, id string) (found bool, err error) {
+	return s.changePost(ctx, a, id, func(doc *social.PostDoc) (string, bool, error) {
+		if doc.Deleted {
+			return "", false, nil
+		}
+		if doc.Author != a.Member && !a.Moderator {
+			if !doc.Visible() {
+				return "", false, notFound("post")
+			}
+			return "", false, errs.WithCode(errs.CodeForbidden, "only the author or a moderator deletes a post")
+		}
+		now := s.clock()
+		doc.Deleted, doc.DeletedBy, doc.DeletedAt = true, a.Member, &now
+		doc.Text, doc.Hashtags, doc.Mentions, doc.Photos = "", []string{}, []social.MentionRef{}, []social.PhotoRef{}
+		return social.EventPostDeleted, true, nil
+	})
+}
+
+// changePost applies change to a post document (retrying conflicts), then
+// records the event change names and updates the index. change returns ""
+// when there is nothing to do; dropPhotos removes the attachments.
+func (s *Service) changePost(ctx context.Context, a Actor, id string, change func(*social.PostDoc) (evType string, dropPhotos bool, err error)) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		doc, err := s.docs.Post(ctx, a.App, id)
+		if isNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		old := entryOf(doc)
+		typ, drop, err := change(doc)
+		if err != nil || typ == "" {
+			return err == nil, err
+		}
+		err = s.docs.UpdatePost(ctx, doc, drop)
+		if errs.KindOf(err) == errs.Conflict && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(typ, a.App, id, postPayload(doc, a.Member))}}); err != nil {
+			return true, err
+		}
+		s.reindex(ctx, old, doc)
+		if err := s.index.DropPost(ctx, a.App, id); err != nil {
+			s.log.Warn("drop cached post", "app", a.App, "post", id, "error", err)
+		}
+		return true, nil
+	}
+}
+
+// PostDocID is the CouchDB id of a post.
+func PostDocID(id string) string { return "post:" + id }
+
+// PostIDOf is the post id of a post document id.
+func PostIDOf(docID string) string { return strings.TrimPrefix(docID, "post:") }
+
+func entryOf(doc *social.PostDoc) IndexEntry {
+	return IndexEntry{
+		App: doc.App, ID: PostIDOf(doc.ID), Event: doc.Event, Session: doc.Session,
+		Author: doc.Author, Hashtags: slices.Clone(doc.Hashtags),
+	}
+}
+
+func postPayload(doc *social.PostDoc, by string) social.PostPayload {
+	p := social.PostPayload{
+		ID: PostIDOf(doc.ID), AppID: doc.App, EventID: doc.Event, SessionID: doc.Session,
+		AuthorID: doc.Author, Hashtags: doc.Hashtags, Photos: len(doc.Photos),
+		Visible: doc.Visible(), CreatedAt: doc.CreatedAt, By: by,
+	}
+	if !doc.Deleted {
+		p.Text = doc.Text
+	}
+	for _, m := range doc.Mentions {
+		p.Mentions = append(p.Mentions, m.Member)
+	}
+	return p
+}
+
+// Photo opens a photo (or thumbnail) of a visible post; name is "<i>" or
+// "<i>t".
+func (s *Service) Photo(ctx context.Context, app, post, name string) (string, io.ReadCloser, error) {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return "", nil, err
+	}
+	doc, err := s.docs.Post(ctx, app, post)
+	if err != nil {
+		return "", nil, err
+	}
+	if !doc.Visible() && !a.Moderator && doc.Author != a.Member {
+		return "", nil, notFound("photo")
+	}
+	thumb := strings.HasSuffix(name, "t")
+	idx := strings.TrimSuffix(name, "t")
+	for i, p := range doc.Photos {
+		if fmt.Sprint(i) == idx {
+			att := p.Name
+			if thumb {
+				att = p.Thumb
+			}
+			return s.docs.Attachment(ctx, app, post, att)
+		}
+	}
+	return "", nil, notFound("photo")
+}
+
+// uploadExpired reports whether an upload is past social.UploadTTL.
+func (s *Service) uploadExpired(up Upload) bool {
+	return s.now().Sub(up.CreatedAt) > social.UploadTTL
+}

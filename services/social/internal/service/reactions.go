@@ -1,0 +1,70 @@
+package service
+
+import (
+	"context"
+	"slices"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/social"
+)
+
+// ReactionState is a post's reactions as the caller sees them after a change.
+type ReactionState struct {
+	Post       string
+	MyReaction string
+	Counts     Counts
+}
+
+// React sets the caller's reaction on a post ("" removes it). Repeating a
+// call changes nothing: only an actual change moves the counters, records
+// the like.* event and notifies the post's author (for a new reaction).
+func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionState, error) {
+	if kind != "" && !slices.Contains(social.Reactions, kind) {
+		return ReactionState{}, errs.InvalidFields("unknown reaction", errs.FieldError{Field: "/reaction", Message: "is not a reaction"})
+	}
+	a, err := s.writer(ctx, app, "reaction", s.limits.React)
+	if err != nil {
+		return ReactionState{}, err
+	}
+	doc, err := s.visiblePost(ctx, a, post)
+	if err != nil {
+		return ReactionState{}, err
+	}
+	now := s.clock()
+	prev, changed, err := s.ledger.React(ctx, app, post, a.Member, kind, func(prev string) Effects {
+		typ := social.EventLikeChanged
+		switch {
+		case prev == "":
+			typ = social.EventLikeCreated
+		case kind == "":
+			typ = social.EventLikeDeleted
+		}
+		eff := Effects{Events: []events.Event{event(typ, app, post, social.LikePayload{
+			AppID: app, PostID: post, EventID: doc.Event, MemberID: a.Member, Reaction: kind, Previous: prev,
+		})}}
+		if prev == "" && doc.Author != "" && doc.Author != a.Member {
+			eff.Notifications = []Notification{{
+				App: app, Member: doc.Author, Kind: social.NotifyLiked, Actor: a.Member, Post: post, Reaction: kind, CreatedAt: now,
+			}}
+		}
+		return eff
+	})
+	if err != nil {
+		return ReactionState{}, err
+	}
+	if changed {
+		if err := s.index.ApplyReaction(ctx, app, post, a.Member, prev, kind); err != nil {
+			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
+		}
+	}
+	items, err := s.items(ctx, a, []string{post}, false)
+	if err != nil {
+		return ReactionState{}, err
+	}
+	st := ReactionState{Post: post, MyReaction: kind, Counts: Counts{Reactions: map[string]int64{}}}
+	if len(items) > 0 {
+		st.Counts = items[0].Counts
+	}
+	return st, nil
+}

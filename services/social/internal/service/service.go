@@ -1,0 +1,192 @@
+// Package service is social's domain logic: posts, comments, reactions,
+// feeds, notifications and moderation, on plain Go types, over the small
+// store interfaces it declares in ports.go (CouchDB documents, the Postgres
+// ledger with the key-value port, the Redis index).
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+)
+
+// Limits are the per-member rate limits.
+type Limits struct {
+	Post    Limit
+	Comment Limit
+	React   Limit
+	Report  Limit
+}
+
+// DefaultLimits are generous for people and tight for scripts.
+var DefaultLimits = Limits{
+	Post:    Limit{Burst: 5, Per: 30 * time.Second},
+	Comment: Limit{Burst: 10, Per: 5 * time.Second},
+	React:   Limit{Burst: 60, Per: 500 * time.Millisecond},
+	Report:  Limit{Burst: 10, Per: time.Minute},
+}
+
+// Options configure a Service.
+type Options struct {
+	Access Access
+	Docs   Docs
+	Ledger Ledger
+	Index  Index
+	Limits Limits
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Service is social's domain logic.
+type Service struct {
+	access Access
+	docs   Docs
+	ledger Ledger
+	index  Index
+	limits Limits
+	log    *slog.Logger
+	now    func() time.Time
+	ids    *flake.Generator
+
+	rebuilding sync.Map // app -> *sync.Mutex: one rebuild per app in this process
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Limits == (Limits{}) {
+		o.Limits = DefaultLimits
+	}
+	return &Service{
+		access: o.Access, docs: o.Docs, ledger: o.Ledger, index: o.Index,
+		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0),
+	}
+}
+
+func (s *Service) newID() string { return s.ids.Next().String() }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// Actor is an authorized caller in an app.
+type Actor struct {
+	App       string
+	Member    string
+	Moderator bool // moderator, admin or owner
+	Service   bool // a service call without a user
+}
+
+// actor authorizes the caller of ctx in app against hub's read model.
+func (s *Service) actor(ctx context.Context, app string) (Actor, error) {
+	c := auth.CallerFrom(ctx)
+	m, err := s.access.Authorize(ctx, c, app)
+	if err != nil {
+		return Actor{}, err
+	}
+	if c.Kind == auth.CallerService && c.User == "" {
+		return Actor{App: app, Service: true, Moderator: true}, nil
+	}
+	return Actor{App: app, Member: c.User, Moderator: isModerator(m.Role)}, nil
+}
+
+func isModerator(role string) bool {
+	return role == auth.RoleModerator || role == auth.RoleAdmin || role == auth.RoleOwner
+}
+
+// moderator authorizes a moderator (or a service) in app.
+func (s *Service) moderator(ctx context.Context, app string) (Actor, error) {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return Actor{}, err
+	}
+	if !a.Moderator {
+		return Actor{}, errs.WithCode(errs.CodeForbidden, "moderators only")
+	}
+	return a, nil
+}
+
+// writer authorizes a member who may write: not blocked in social, within
+// the rate limit of action.
+func (s *Service) writer(ctx context.Context, app, action string, l Limit) (Actor, error) {
+	a, err := s.actor(ctx, app)
+	if err != nil {
+		return Actor{}, err
+	}
+	if a.Member == "" {
+		return Actor{}, errs.WithCode(errs.CodeForbidden, "only members write")
+	}
+	blocked, err := s.ledger.Blocked(ctx, app, a.Member)
+	if err != nil {
+		return Actor{}, err
+	}
+	if blocked {
+		return Actor{}, errs.WithCode(errs.CodeForbidden, "you are blocked from posting in this app")
+	}
+	if err := s.allow(ctx, a, action, l); err != nil {
+		return Actor{}, err
+	}
+	return a, nil
+}
+
+func (s *Service) allow(ctx context.Context, a Actor, action string, l Limit) error {
+	if l.Burst <= 0 {
+		return nil
+	}
+	wait, err := s.index.Allow(ctx, a.App, a.Member, action, l)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &errs.Error{Code: errs.CodeRateLimited, Msg: "too many " + action + "s; retry later", RetryAfter: wait}
+	}
+	return nil
+}
+
+// event builds an event with a JSON payload.
+func event(typ, app, subject string, payload any) events.Event {
+	b, _ := json.Marshal(payload) // payloads are plain structs: cannot fail
+	return events.Event{Type: typ, App: app, Subject: subject, Data: b}
+}
+
+func notFound(what string) error { return errs.New(errs.NotFound, "%s not found", what) }
+
+// isNotFound reports whether err is errs.NotFound.
+func isNotFound(err error) bool { return errors.Is(err, errs.NotFound) }
+
+// dedupe returns ss without duplicates or empty strings, in first order.
+func dedupe(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// membershipOK reports whether user is a member of app (any role, not
+// blocked in hub).
+func (s *Service) membershipOK(ctx context.Context, app, user string) (hub.Membership, bool, error) {
+	m, err := s.access.Membership(ctx, app, user)
+	if isNotFound(err) {
+		return hub.Membership{}, false, nil
+	}
+	if err != nil {
+		return hub.Membership{}, false, err
+	}
+	return m, !m.Blocked, nil
+}

@@ -1,0 +1,127 @@
+package service
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/social"
+)
+
+// Text is a validated post or comment text with what it references.
+type Text struct {
+	Body     string
+	Hashtags []string // lower-case, without '#', in first-seen order
+	Mentions []social.MentionRef
+}
+
+// mentionRE is the mention markup clients insert: @[Display Name](member id).
+var mentionRE = regexp.MustCompile(`@\[([^\]\n]{1,80})\]\(([A-Za-z0-9_-]{1,64})\)`)
+
+// maxHashtagRunes bounds one hashtag.
+const maxHashtagRunes = 50
+
+// ParseText validates a text (trimmed, at most social.MaxTextRunes
+// characters, no control characters but newlines and tabs) and extracts its
+// hashtags (#word: letters, digits and '_', with at least one letter) and
+// mentions. empty says whether an empty text is acceptable.
+func ParseText(raw string, empty bool) (Text, error) {
+	body := strings.TrimSpace(raw)
+	if !utf8.ValidString(body) {
+		return Text{}, errs.InvalidFields("bad text", errs.FieldError{Field: "/text", Message: "is not valid UTF-8"})
+	}
+	if body == "" && !empty {
+		return Text{}, errs.InvalidFields("empty text", errs.FieldError{Field: "/text", Message: "must not be empty"})
+	}
+	if n := utf8.RuneCountInString(body); n > social.MaxTextRunes {
+		return Text{}, errs.InvalidFields("text too long", errs.FieldError{Field: "/text", Message: "is longer than 2000 characters"})
+	}
+	for _, r := range body {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return Text{}, errs.InvalidFields("bad text", errs.FieldError{Field: "/text", Message: "contains control characters"})
+		}
+	}
+	t := Text{Body: body, Hashtags: []string{}, Mentions: []social.MentionRef{}}
+	for _, m := range mentionRE.FindAllStringSubmatch(body, -1) {
+		if len(t.Mentions) >= social.MaxMentions {
+			break
+		}
+		if !hasMention(t.Mentions, m[2]) {
+			t.Mentions = append(t.Mentions, social.MentionRef{Member: m[2], Name: strings.TrimSpace(m[1])})
+		}
+	}
+	// Hashtags outside the mention markup.
+	plain := mentionRE.ReplaceAllString(body, " ")
+	t.Hashtags = Hashtags(plain)
+	return t, nil
+}
+
+func hasMention(ms []social.MentionRef, member string) bool {
+	for _, m := range ms {
+		if m.Member == member {
+			return true
+		}
+	}
+	return false
+}
+
+// Hashtags returns the hashtags of s: '#' at the start or after a character
+// that is not part of a word, then letters, digits and '_' (at least one
+// letter), lower-cased, deduplicated, at most social.MaxHashtags.
+func Hashtags(s string) []string {
+	tags := []string{}
+	prev := ' '
+	for i, r := range s {
+		if r == '#' && !isWord(prev) {
+			tag, n := scanTag(s[i+1:])
+			if n > 0 {
+				t := strings.ToLower(tag)
+				if !contains(tags, t) {
+					tags = append(tags, t)
+					if len(tags) == social.MaxHashtags {
+						break
+					}
+				}
+			}
+		}
+		prev = r
+	}
+	return tags
+}
+
+func scanTag(s string) (string, int) {
+	end, runes, letter := 0, 0, false
+	for i, r := range s {
+		if !isWord(r) {
+			break
+		}
+		if unicode.IsLetter(r) {
+			letter = true
+		}
+		runes++
+		end = i + utf8.RuneLen(r)
+		if runes == maxHashtagRunes {
+			break
+		}
+	}
+	if !letter {
+		return "", 0
+	}
+	return s[:end], runes
+}
+
+func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeTag is how a hashtag is looked up: lower-case, without '#'.
+func NormalizeTag(s string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#")) }
