@@ -43,15 +43,15 @@ const (
 
 // PostDoc is a post document. Field names are the JSON members in CouchDB.
 type PostDoc struct {
-	ID  string `json:"_id"`  // "post:<post id>"
+	ID  string `json:"_id"` // "post:<post id>"
 	Rev string `json:"_rev,omitempty"`
 
-	Type      string `json:"type"` // "post"
-	App       string `json:"app"`
-	Event     string `json:"event,omitempty"`   // empty for app-wide posts
-	Session   string `json:"session,omitempty"` // an agenda session's thread
-	Author    string `json:"author"`            // member id; empty once anonymised
-	Text      string `json:"text"`
+	Type      string       `json:"type"` // "post"
+	App       string       `json:"app"`
+	Event     string       `json:"event,omitempty"`   // empty for app-wide posts
+	Session   string       `json:"session,omitempty"` // an agenda session's thread
+	Author    string       `json:"author"`            // member id; empty once anonymised
+	Text      string       `json:"text"`
 	Hashtags  []string     `json:"hashtags"` // lower-case, without '#'
 	Mentions  []MentionRef `json:"mentions"`
 	Photos    []PhotoRef   `json:"photos"`

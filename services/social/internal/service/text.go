@@ -124,4 +124,6 @@ func contains(ss []string, s string) bool {
 }
 
 // NormalizeTag is how a hashtag is looked up: lower-case, without '#'.
-func NormalizeTag(s string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#")) }
+func NormalizeTag(s string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+}
