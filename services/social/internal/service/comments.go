@@ -61,6 +61,7 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 		return CommentItem{}, err
 	}
 	eff := Effects{
+		App:      app,
 		Events:   []events.Event{event(social.EventCommentCreated, app, id, commentPayload(doc, a.Member))},
 		Comments: map[string]int64{post: 1},
 	}
@@ -166,6 +167,7 @@ func (s *Service) DeleteComment(ctx context.Context, app, post, id string) error
 			return err
 		}
 		eff := Effects{
+			App:      app,
 			Events:   []events.Event{event(social.EventCommentDeleted, app, id, commentPayload(doc, a.Member))},
 			Comments: map[string]int64{post: -1},
 		}

@@ -129,6 +129,8 @@ type Index interface {
 
 // Effects are what a change records for others, atomically where possible.
 type Effects struct {
+	// App is the app of every effect.
+	App           string
 	Events        []events.Event
 	Notifications []Notification
 	// Comments adds to the comment counters of posts.

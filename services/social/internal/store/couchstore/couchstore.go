@@ -1,0 +1,450 @@
+// Package couchstore keeps social's documents in CouchDB: one database per
+// app (couch.DBName("social", app)) holding posts, comments and photo
+// uploads, in the shape documented in the social package (docs.go).
+//
+// Photos are inline attachments written with the document in one request,
+// so the _changes feed never shows a post without its photos. Reads never
+// use kivik's AttachmentsIterator (v4.5.2 crashes on a double close): an
+// attachment is read with GetAttachment, one at a time. Listings use the
+// _all_docs index over id ranges (ids sort by creation time); no views,
+// Mango bookmarks or _purge, which the dev server lacks.
+package couchstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	kivik "github.com/go-kivik/kivik/v4"
+
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/social"
+	"github.com/attendify/social/internal/service"
+)
+
+// Store implements service.Docs.
+type Store struct {
+	client *kivik.Client
+	// service is the database name prefix: "social" (tests use their own).
+	service string
+	known   sync.Map // database name -> struct{}: created
+}
+
+var _ service.Docs = (*Store)(nil)
+
+// New returns a store on client; dbService is the service part of the
+// database names ("social" in production).
+func New(client *kivik.Client, dbService string) *Store {
+	return &Store{client: client, service: dbService}
+}
+
+// DBName is the database of app.
+func (s *Store) DBName(app string) (string, error) { return couch.DBName(s.service, app) }
+
+// db returns the app's database, creating it on first use.
+func (s *Store) db(ctx context.Context, app string) (*kivik.DB, error) {
+	name, err := couch.DBName(s.service, app)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.known.Load(name); !ok {
+		if err := couch.EnsureDB(ctx, s.client, name); err != nil {
+			return nil, fmt.Errorf("ensure database %s: %w", name, err)
+		}
+		s.known.Store(name, struct{}{})
+	}
+	return s.client.DB(name), nil
+}
+
+// DropDB deletes the app's database (tests).
+func (s *Store) DropDB(ctx context.Context, app string) error {
+	name, err := couch.DBName(s.service, app)
+	if err != nil {
+		return err
+	}
+	s.known.Delete(name)
+	return couch.Err(s.client.DestroyDB(ctx, name))
+}
+
+// inline is an inline attachment in a document written with Put.
+type inline struct {
+	ContentType string `json:"content_type"`
+	Data        string `json:"data"` // base64
+}
+
+func inlineJSON(ct string, data []byte) json.RawMessage {
+	b, _ := json.Marshal(inline{ContentType: ct, Data: base64.StdEncoding.EncodeToString(data)})
+	return b
+}
+
+// CreatePost implements service.Docs.
+func (s *Store) CreatePost(ctx context.Context, doc *social.PostDoc, photos []service.Photo) error {
+	db, err := s.db(ctx, doc.App)
+	if err != nil {
+		return err
+	}
+	if len(photos) > 0 {
+		doc.Attachments = map[string]json.RawMessage{}
+		for i, p := range photos {
+			ref := doc.Photos[i]
+			doc.Attachments[ref.Name] = inlineJSON(p.ContentType, p.Data)
+			doc.Attachments[ref.Thumb] = inlineJSON(p.ThumbType, p.Thumb)
+		}
+	}
+	rev, err := db.Put(ctx, doc.ID, doc)
+	doc.Attachments = nil
+	if err != nil {
+		return fmt.Errorf("create post %s: %w", doc.ID, couch.Err(err))
+	}
+	doc.Rev = rev
+	return nil
+}
+
+// Post implements service.Docs.
+func (s *Store) Post(ctx context.Context, app, id string) (*social.PostDoc, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	var doc social.PostDoc
+	if err := db.Get(ctx, service.PostDocID(id)).ScanDoc(&doc); err != nil {
+		return nil, couch.Err(err)
+	}
+	if doc.Type != social.DocPost {
+		return nil, errs.New(errs.NotFound, "not a post")
+	}
+	return &doc, nil
+}
+
+// Posts implements service.Docs.
+func (s *Store) Posts(ctx context.Context, app string, ids []string) (map[string]*social.PostDoc, error) {
+	out := make(map[string]*social.PostDoc, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = service.PostDocID(id)
+	}
+	rows := db.AllDocs(ctx, kivik.Params(map[string]any{"keys": keys, "include_docs": true}))
+	defer rows.Close()
+	for rows.Next() {
+		var doc social.PostDoc
+		if err := rows.ScanDoc(&doc); err != nil || doc.Type != social.DocPost {
+			continue // missing or deleted: no document
+		}
+		d := doc
+		out[service.PostIDOf(d.ID)] = &d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, couch.Err(err)
+	}
+	return out, nil
+}
+
+// UpdatePost implements service.Docs.
+func (s *Store) UpdatePost(ctx context.Context, doc *social.PostDoc, dropPhotos bool) error {
+	db, err := s.db(ctx, doc.App)
+	if err != nil {
+		return err
+	}
+	if dropPhotos {
+		doc.Attachments = nil
+	}
+	rev, err := db.Put(ctx, doc.ID, doc)
+	if err != nil {
+		return couch.Err(err)
+	}
+	doc.Rev = rev
+	return nil
+}
+
+// EachDoc implements service.Docs.
+func (s *Store) EachDoc(ctx context.Context, app string, post func(*social.PostDoc) error, comment func(*social.CommentDoc) error) error {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return err
+	}
+	if post != nil {
+		if err := scanRange(ctx, db, "post:", func(raw json.RawMessage) error {
+			var d social.PostDoc
+			if err := json.Unmarshal(raw, &d); err != nil || d.Type != social.DocPost {
+				return nil
+			}
+			return post(&d)
+		}); err != nil {
+			return err
+		}
+	}
+	if comment != nil {
+		return scanRange(ctx, db, "comment:", func(raw json.RawMessage) error {
+			var d social.CommentDoc
+			if err := json.Unmarshal(raw, &d); err != nil || d.Type != social.DocComment {
+				return nil
+			}
+			return comment(&d)
+		})
+	}
+	return nil
+}
+
+// scanPage is how many documents one _all_docs request of a scan reads.
+const scanPage = 1000
+
+// scanRange calls fn with every document whose id starts with prefix, in id
+// order.
+func scanRange(ctx context.Context, db *kivik.DB, prefix string, fn func(json.RawMessage) error) error {
+	start := prefix
+	skip := 0
+	for {
+		rows := db.AllDocs(ctx, kivik.Params(map[string]any{
+			"startkey": start, "endkey": prefix + "\uffff", "include_docs": true, "limit": scanPage, "skip": skip,
+		}))
+		n := 0
+		last := ""
+		var ferr error
+		for rows.Next() {
+			n++
+			id, _ := rows.ID()
+			last = id
+			var raw json.RawMessage
+			if err := rows.ScanDoc(&raw); err != nil {
+				continue
+			}
+			if err := fn(raw); err != nil {
+				ferr = err
+				break
+			}
+		}
+		err := rows.Err()
+		_ = rows.Close()
+		if ferr != nil {
+			return ferr
+		}
+		if err != nil {
+			return couch.Err(err)
+		}
+		if n < scanPage {
+			return nil
+		}
+		start, skip = last, 1
+	}
+}
+
+// CreateComment implements service.Docs.
+func (s *Store) CreateComment(ctx context.Context, doc *social.CommentDoc) error {
+	db, err := s.db(ctx, doc.App)
+	if err != nil {
+		return err
+	}
+	rev, err := db.Put(ctx, doc.ID, doc)
+	if err != nil {
+		return couch.Err(err)
+	}
+	doc.Rev = rev
+	return nil
+}
+
+// Comment implements service.Docs.
+func (s *Store) Comment(ctx context.Context, app, post, id string) (*social.CommentDoc, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	var doc social.CommentDoc
+	if err := db.Get(ctx, service.CommentDocID(post, id)).ScanDoc(&doc); err != nil {
+		return nil, couch.Err(err)
+	}
+	return &doc, nil
+}
+
+// UpdateComment implements service.Docs.
+func (s *Store) UpdateComment(ctx context.Context, doc *social.CommentDoc) error {
+	return s.CreateComment(ctx, doc) // a Put with the revision read
+}
+
+// Comments implements service.Docs.
+func (s *Store) Comments(ctx context.Context, app, post, after string, limit int) ([]*social.CommentDoc, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	prefix := service.CommentDocID(post, "")
+	start, extra := prefix, 0
+	if after != "" {
+		start, extra = prefix+after, 1
+	}
+	rows := db.AllDocs(ctx, kivik.Params(map[string]any{
+		"startkey": start, "endkey": prefix + "\uffff", "include_docs": true, "limit": limit + extra,
+	}))
+	defer rows.Close()
+	var out []*social.CommentDoc
+	for rows.Next() {
+		var d social.CommentDoc
+		if err := rows.ScanDoc(&d); err != nil || d.Type != social.DocComment {
+			continue
+		}
+		if after != "" && d.ID == start {
+			continue
+		}
+		out = append(out, &d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, couch.Err(err)
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// uploadDoc is a photo waiting for its post.
+type uploadDoc struct {
+	ID          string                     `json:"_id"`
+	Rev         string                     `json:"_rev,omitempty"`
+	Type        string                     `json:"type"`
+	App         string                     `json:"app"`
+	Author      string                     `json:"author"`
+	ContentType string                     `json:"content_type"`
+	Width       int                        `json:"width"`
+	Height      int                        `json:"height"`
+	ThumbType   string                     `json:"thumb_type"`
+	ThumbWidth  int                        `json:"thumb_width"`
+	ThumbHeight int                        `json:"thumb_height"`
+	CreatedAt   time.Time                  `json:"created_at"`
+	Attachments map[string]json.RawMessage `json:"_attachments,omitempty"`
+}
+
+func uploadID(id string) string { return "upload:" + id }
+
+// PutUpload implements service.Docs.
+func (s *Store) PutUpload(ctx context.Context, app string, up service.Upload, p service.Photo) error {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return err
+	}
+	doc := uploadDoc{
+		ID: uploadID(up.ID), Type: social.DocUpload, App: app, Author: up.Author,
+		ContentType: p.ContentType, Width: p.Width, Height: p.Height,
+		ThumbType: p.ThumbType, ThumbWidth: p.ThumbWidth, ThumbHeight: p.ThumbHeight, CreatedAt: up.CreatedAt,
+		Attachments: map[string]json.RawMessage{
+			"photo": inlineJSON(p.ContentType, p.Data),
+			"thumb": inlineJSON(p.ThumbType, p.Thumb),
+		},
+	}
+	if _, err := db.Put(ctx, doc.ID, doc); err != nil {
+		return couch.Err(err)
+	}
+	return nil
+}
+
+// Upload implements service.Docs.
+func (s *Store) Upload(ctx context.Context, app, id string) (service.Upload, service.Photo, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return service.Upload{}, service.Photo{}, err
+	}
+	var doc uploadDoc
+	if err := db.Get(ctx, uploadID(id)).ScanDoc(&doc); err != nil {
+		return service.Upload{}, service.Photo{}, couch.Err(err)
+	}
+	if doc.Type != social.DocUpload {
+		return service.Upload{}, service.Photo{}, errs.New(errs.NotFound, "not an upload")
+	}
+	photo, err := readAttachment(ctx, db, doc.ID, "photo")
+	if err != nil {
+		return service.Upload{}, service.Photo{}, err
+	}
+	thumb, err := readAttachment(ctx, db, doc.ID, "thumb")
+	if err != nil {
+		return service.Upload{}, service.Photo{}, err
+	}
+	up := service.Upload{ID: id, App: doc.App, Author: doc.Author, CreatedAt: doc.CreatedAt}
+	p := service.Photo{
+		ContentType: doc.ContentType, Data: photo, Width: doc.Width, Height: doc.Height,
+		ThumbType: doc.ThumbType, Thumb: thumb, ThumbWidth: doc.ThumbWidth, ThumbHeight: doc.ThumbHeight,
+	}
+	return up, p, nil
+}
+
+func readAttachment(ctx context.Context, db *kivik.DB, docID, name string) ([]byte, error) {
+	att, err := db.GetAttachment(ctx, docID, name)
+	if err != nil {
+		return nil, couch.Err(err)
+	}
+	defer att.Content.Close()
+	b, err := io.ReadAll(io.LimitReader(att.Content, social.MaxPhotoBytes+1))
+	if err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "read attachment")
+	}
+	return b, nil
+}
+
+// DeleteUpload implements service.Docs.
+func (s *Store) DeleteUpload(ctx context.Context, app, id string) error {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return err
+	}
+	rev, err := db.GetRev(ctx, uploadID(id))
+	if kivik.HTTPStatus(err) == 404 {
+		return nil
+	}
+	if err != nil {
+		return couch.Err(err)
+	}
+	_, err = db.Delete(ctx, uploadID(id), rev)
+	if kivik.HTTPStatus(err) == 404 || kivik.HTTPStatus(err) == 409 {
+		return nil
+	}
+	return couch.Err(err)
+}
+
+// SweepUploads deletes the uploads of app created before cutoff (never
+// used in a post); it returns how many.
+func (s *Store) SweepUploads(ctx context.Context, app string, cutoff time.Time) (int, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return 0, err
+	}
+	var old []string
+	err = scanRange(ctx, db, "upload:", func(raw json.RawMessage) error {
+		var d uploadDoc
+		if json.Unmarshal(raw, &d) == nil && d.CreatedAt.Before(cutoff) {
+			old = append(old, strings.TrimPrefix(d.ID, "upload:"))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range old {
+		if err := s.DeleteUpload(ctx, app, id); err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
+}
+
+// Attachment implements service.Docs.
+func (s *Store) Attachment(ctx context.Context, app, post, name string) (string, io.ReadCloser, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return "", nil, err
+	}
+	att, err := db.GetAttachment(ctx, service.PostDocID(post), name)
+	if err != nil {
+		return "", nil, couch.Err(err)
+	}
+	return att.ContentType, att.Content, nil
+}

@@ -1,0 +1,422 @@
+// Package pgstore is social's ledger: notifications, reports, blocks and
+// profiles in Postgres (schema "social"), the events outbox, and reactions
+// with their counters in the key-value port (platform/kv).
+//
+// # Reactions
+//
+// A member's reaction to a post is a register of its own, a kv object keyed
+// by (app, post, member) whose value is the reaction kind. Changing it is a
+// compare-and-set on the object's causal context (create-if-absent for a
+// first reaction), so a repeated or concurrent request from the same member
+// changes it at most once, and only an actual change moves the counters:
+// the post's counters (a kv map per post: a counter per reaction kind and
+// "comments") and the member's index (a kv map per member: post ->
+// reaction, read in one call to rebuild "my reaction" after Redis is
+// flushed). Counting a set of likers would be idempotent too, but reading
+// its size costs O(likers) on Riak; a counter costs O(1) to read, and the
+// per-(post, member) register is what keeps it exact. The Redis copy of the
+// counters is a cache, rebuilt from these maps.
+//
+// With the Postgres adapter (the default) the kv statements run in the same
+// transaction as the outbox and the notifications: a reaction, its counters,
+// its event and its notification commit together or not at all. The hot
+// post's counter row is written last, so its row lock is held only for the
+// commit. With Riak (RIAK_HOSTS) the kv writes happen first and the
+// transaction after; a crash between them loses the event of that change.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/kv"
+	"github.com/attendify/platform/kv/pgkv"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/social/internal/service"
+)
+
+// The kv buckets.
+const (
+	bucketReactions = "social.reactions" // objects: app/post/member -> kind
+	bucketPosts     = "social.posts"     // maps: app/post -> counters per kind, "comments"
+	bucketMembers   = "social.member_rx" // maps: app/member -> registers post -> kind
+	fieldComments   = "comments"
+)
+
+// KV is the part of the key-value port the ledger uses.
+type KV interface {
+	kv.Objects
+	kv.Maps
+}
+
+// Store implements service.Ledger.
+type Store struct {
+	pool *pgxpool.Pool
+	// remote is the kv store when it is not Postgres (Riak); nil means pgkv
+	// inside the ledger's transactions.
+	remote KV
+	ids    *flake.Generator
+}
+
+var _ service.Ledger = (*Store)(nil)
+
+// New returns a ledger on pool (search_path reaching social's schema). With
+// remote nil, the kv port is pgkv on the same pool, in the same
+// transactions; otherwise remote (Riak).
+func New(pool *pgxpool.Pool, remote KV) *Store {
+	return &Store{pool: pool, remote: remote, ids: flake.New(0)}
+}
+
+func (s *Store) kvOf(tx pgx.Tx) KV {
+	if s.remote != nil {
+		return s.remote
+	}
+	return pgkv.New(tx)
+}
+
+func (s *Store) kvRead() KV {
+	if s.remote != nil {
+		return s.remote
+	}
+	return pgkv.New(s.pool)
+}
+
+func reactionKey(app, post, member string) string { return app + "/" + post + "/" + member }
+func postKey(app, post string) string             { return app + "/" + post }
+func memberKey(app, member string) string         { return app + "/" + member }
+
+// React implements service.Ledger.
+func (s *Store) React(ctx context.Context, app, post, member, kind string, then func(prev string) service.Effects) (prev string, changed bool, err error) {
+	if s.remote != nil {
+		prev, changed, err = swap(ctx, s.remote, app, post, member, kind)
+		if err != nil || !changed {
+			return prev, changed, err
+		}
+		if err := countReaction(ctx, s.remote, app, post, member, prev, kind); err != nil {
+			return prev, changed, err
+		}
+		return prev, changed, pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+			return s.record(ctx, tx, then(prev))
+		})
+	}
+	err = pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		k := pgkv.New(tx)
+		var err error
+		prev, changed, err = swap(ctx, k, app, post, member, kind)
+		if err != nil || !changed {
+			return err
+		}
+		if err := s.record(ctx, tx, then(prev)); err != nil {
+			return err
+		}
+		// Last: the post's counters are the hot row.
+		return countReaction(ctx, k, app, post, member, prev, kind)
+	})
+	return prev, changed, err
+}
+
+// swap sets the reaction register by compare-and-set and reports the
+// previous value and whether it changed.
+func swap(ctx context.Context, k KV, app, post, member, kind string) (string, bool, error) {
+	key := reactionKey(app, post, member)
+	for attempt := 0; attempt < 10; attempt++ {
+		obj, err := k.Get(ctx, bucketReactions, key)
+		var sib *kv.Siblings
+		switch {
+		case errors.As(err, &sib):
+			obj = kv.Object{Value: sib.Values[0], Context: sib.Context} // concurrent writes on Riak: keep one
+		case errors.Is(err, errs.NotFound):
+			if kind == "" {
+				return "", false, nil
+			}
+			if _, err := k.Put(ctx, bucketReactions, key, []byte(kind), nil); errors.Is(err, errs.Conflict) {
+				continue // created concurrently: read it
+			} else if err != nil {
+				return "", false, err
+			}
+			return "", true, nil
+		case err != nil:
+			return "", false, err
+		}
+		prev := string(obj.Value)
+		if prev == kind {
+			return prev, false, nil
+		}
+		if kind == "" {
+			err = k.Delete(ctx, bucketReactions, key, obj.Context)
+		} else {
+			_, err = k.Put(ctx, bucketReactions, key, []byte(kind), obj.Context)
+		}
+		if errors.Is(err, errs.Conflict) || errors.Is(err, errs.NotFound) {
+			continue // changed concurrently: read again
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return prev, true, nil
+	}
+	return "", false, errs.New(errs.Conflict, "the reaction changed concurrently; retry")
+}
+
+// countReaction moves the counters and the member's index after a change.
+func countReaction(ctx context.Context, k KV, app, post, member, prev, kind string) error {
+	var ops kv.MapOps
+	if kind == "" {
+		ops.RemoveFields = []string{post}
+	} else {
+		ops.SetRegisters = map[string]string{post: kind}
+	}
+	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, ops); err != nil {
+		return err
+	}
+	incr := map[string]int64{}
+	if prev != "" {
+		incr[prev]--
+	}
+	if kind != "" {
+		incr[kind]++
+	}
+	return k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, kv.MapOps{IncrCounters: incr})
+}
+
+// Counts implements service.Ledger.
+func (s *Store) Counts(ctx context.Context, app, post string) (service.Counts, error) {
+	m, _, err := s.kvRead().MapGet(ctx, bucketPosts, postKey(app, post))
+	if err != nil {
+		return service.Counts{}, err
+	}
+	c := service.Counts{Reactions: map[string]int64{}}
+	for f, n := range m.Counters {
+		if f == fieldComments {
+			c.Comments = n
+		} else if n != 0 {
+			c.Reactions[f] = n
+		}
+	}
+	return c, nil
+}
+
+// MemberReactions implements service.Ledger.
+func (s *Store) MemberReactions(ctx context.Context, app, member string) (map[string]string, error) {
+	m, _, err := s.kvRead().MapGet(ctx, bucketMembers, memberKey(app, member))
+	if err != nil {
+		return nil, err
+	}
+	if m.Registers == nil {
+		return map[string]string{}, nil
+	}
+	return m.Registers, nil
+}
+
+// Record implements service.Ledger.
+func (s *Store) Record(ctx context.Context, eff service.Effects) error {
+	if s.remote != nil {
+		for post, d := range eff.Comments {
+			if err := s.remote.MapUpdate(ctx, bucketPosts, postKey(eff.App, post), nil, kv.MapOps{IncrCounters: map[string]int64{fieldComments: d}}); err != nil {
+				return err
+			}
+		}
+		eff.Comments = nil
+	}
+	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error { return s.record(ctx, tx, eff) })
+}
+
+func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects) error {
+	if err := events.AddToOutbox(ctx, tx, eff.Events...); err != nil {
+		return err
+	}
+	for _, n := range eff.Notifications {
+		const q = `
+			INSERT INTO notifications (id, app, member, kind, actor, post, comment, reaction, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT DO NOTHING`
+		id := n.ID
+		if id == "" {
+			id = s.ids.Next().String()
+		}
+		if _, err := tx.Exec(ctx, q, id, n.App, n.Member, n.Kind, n.Actor, n.Post, n.Comment, n.Reaction, n.CreatedAt); err != nil {
+			return pg.Err(err)
+		}
+	}
+	if len(eff.Comments) > 0 {
+		k := s.kvOf(tx)
+		for post, d := range eff.Comments {
+			if err := k.MapUpdate(ctx, bucketPosts, postKey(eff.App, post), nil, kv.MapOps{IncrCounters: map[string]int64{fieldComments: d}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Notifications implements service.Ledger.
+func (s *Store) Notifications(ctx context.Context, app, member string, unreadOnly bool, before string, limit int) ([]service.Notification, error) {
+	const q = `
+		SELECT id, kind, actor, post, comment, reaction, created_at, read_at
+		FROM notifications
+		WHERE app = $1 AND member = $2 AND ($3 = '' OR id < $3) AND (NOT $4 OR read_at IS NULL)
+		ORDER BY id DESC
+		LIMIT $5`
+	rows, err := s.pool.Query(ctx, q, app, member, before, unreadOnly, limit)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	var out []service.Notification
+	for rows.Next() {
+		n := service.Notification{App: app, Member: member}
+		if err := rows.Scan(&n.ID, &n.Kind, &n.Actor, &n.Post, &n.Comment, &n.Reaction, &n.CreatedAt, &n.ReadAt); err != nil {
+			return nil, pg.Err(err)
+		}
+		out = append(out, n)
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// Unread implements service.Ledger.
+func (s *Store) Unread(ctx context.Context, app, member string) (int64, error) {
+	const q = `SELECT count(*) FROM notifications WHERE app = $1 AND member = $2 AND read_at IS NULL`
+	var n int64
+	err := s.pool.QueryRow(ctx, q, app, member).Scan(&n)
+	return n, pg.Err(err)
+}
+
+// MarkRead implements service.Ledger.
+func (s *Store) MarkRead(ctx context.Context, app, member string, ids []string, all bool) error {
+	const q = `
+		UPDATE notifications SET read_at = now()
+		WHERE app = $1 AND member = $2 AND read_at IS NULL AND ($3 OR id = ANY($4))`
+	if ids == nil {
+		ids = []string{}
+	}
+	_, err := s.pool.Exec(ctx, q, app, member, all, ids)
+	return pg.Err(err)
+}
+
+// AddReport implements service.Ledger.
+func (s *Store) AddReport(ctx context.Context, r service.Report) error {
+	const q = `
+		INSERT INTO reports (id, app, post, reporter, reason, note, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (app, post, reporter) DO NOTHING`
+	_, err := s.pool.Exec(ctx, q, r.ID, r.App, r.Post, r.Reporter, r.Reason, r.Note, r.CreatedAt)
+	return pg.Err(err)
+}
+
+// OpenReports implements service.Ledger.
+func (s *Store) OpenReports(ctx context.Context, app, after string, limit int) ([]service.Report, error) {
+	const q = `
+		SELECT id, post, reporter, reason, note, created_at FROM reports
+		WHERE app = $1 AND resolved_at IS NULL AND id > $2
+		ORDER BY id LIMIT $3`
+	rows, err := s.pool.Query(ctx, q, app, after, limit)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	var out []service.Report
+	for rows.Next() {
+		r := service.Report{App: app}
+		if err := rows.Scan(&r.ID, &r.Post, &r.Reporter, &r.Reason, &r.Note, &r.CreatedAt); err != nil {
+			return nil, pg.Err(err)
+		}
+		out = append(out, r)
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// ResolveReports implements service.Ledger.
+func (s *Store) ResolveReports(ctx context.Context, app string, posts []string, by string) error {
+	if len(posts) == 0 {
+		return nil
+	}
+	const q = `
+		UPDATE reports SET resolved_at = now(), resolved_by = $3
+		WHERE app = $1 AND post = ANY($2) AND resolved_at IS NULL`
+	_, err := s.pool.Exec(ctx, q, app, posts, by)
+	return pg.Err(err)
+}
+
+// SetBlock implements service.Ledger.
+func (s *Store) SetBlock(ctx context.Context, b service.BlockRecord, on bool) (bool, error) {
+	var blocked bool
+	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if on {
+			const q = `
+				INSERT INTO blocks (app, member, source, blocked_by, reason, blocked_at)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (app, member, source) DO NOTHING`
+			if _, err := tx.Exec(ctx, q, b.App, b.Member, b.Source, b.By, b.Reason, b.At); err != nil {
+				return pg.Err(err)
+			}
+		} else {
+			const q = `DELETE FROM blocks WHERE app = $1 AND member = $2 AND source = $3`
+			if _, err := tx.Exec(ctx, q, b.App, b.Member, b.Source); err != nil {
+				return pg.Err(err)
+			}
+		}
+		const q = `SELECT EXISTS (SELECT 1 FROM blocks WHERE app = $1 AND member = $2)`
+		return pg.Err(tx.QueryRow(ctx, q, b.App, b.Member).Scan(&blocked))
+	})
+	return blocked, err
+}
+
+// Blocked implements service.Ledger.
+func (s *Store) Blocked(ctx context.Context, app, member string) (bool, error) {
+	const q = `SELECT EXISTS (SELECT 1 FROM blocks WHERE app = $1 AND member = $2)`
+	var b bool
+	err := s.pool.QueryRow(ctx, q, app, member).Scan(&b)
+	return b, pg.Err(err)
+}
+
+// Profiles implements service.Ledger.
+func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
+	const q = `
+		SELECT member, name, company, title, photo_url, deleted FROM profiles
+		WHERE app = $1 AND member = ANY($2)`
+	rows, err := s.pool.Query(ctx, q, app, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	out := map[string]service.Profile{}
+	for rows.Next() {
+		p := service.Profile{App: app}
+		if err := rows.Scan(&p.Member, &p.Name, &p.Company, &p.Title, &p.PhotoURL, &p.Deleted); err != nil {
+			return nil, pg.Err(err)
+		}
+		out[p.Member] = p
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// SaveProfile implements service.Ledger.
+func (s *Store) SaveProfile(ctx context.Context, p service.Profile, at time.Time) error {
+	const q = `
+		INSERT INTO profiles (app, member, name, company, title, photo_url, deleted, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (app, member) DO UPDATE SET
+			name = excluded.name, company = excluded.company, title = excluded.title,
+			photo_url = excluded.photo_url, deleted = excluded.deleted, updated_at = excluded.updated_at
+		WHERE profiles.updated_at <= excluded.updated_at AND NOT profiles.deleted`
+	_, err := s.pool.Exec(ctx, q, p.App, p.Member, p.Name, p.Company, p.Title, p.PhotoURL, p.Deleted, at)
+	return pg.Err(err)
+}
+
+// ForgetMember implements service.Ledger.
+func (s *Store) ForgetMember(ctx context.Context, app, member string) error {
+	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM notifications WHERE app = $1 AND (member = $2 OR actor = $2)`, app, member); err != nil {
+			return pg.Err(err)
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM reports WHERE app = $1 AND reporter = $2`, app, member)
+		return pg.Err(err)
+	})
+}

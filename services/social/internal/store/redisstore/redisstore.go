@@ -1,0 +1,426 @@
+// Package redisstore is social's Redis index: the feeds (sorted sets), the
+// cache of posts with their counters, of members' reactions and of authors'
+// profiles, and the per-member rate limiters. Everything in it is a cache:
+// when keys are missing (after FLUSHALL, an eviction) the service rebuilds
+// them from CouchDB and the ledger (see service.Index).
+//
+// Cache entries are written "if absent" by readers and changed in place by
+// writers only while present (Lua scripts), and a writer that invalidates an
+// entry leaves a short-lived tombstone, so that a reader who loaded the old
+// version before the write cannot put it back.
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/redisx"
+	"github.com/attendify/social"
+	"github.com/attendify/social/internal/service"
+)
+
+// Store implements service.Index.
+type Store struct {
+	rdb  redis.UniversalClient
+	keys Keys
+	// WaitRebuild bounds how long a reader waits for another's rebuild.
+	WaitRebuild time.Duration
+}
+
+var _ service.Index = (*Store)(nil)
+
+// New returns an index under namespace.
+func New(rdb redis.UniversalClient, namespace string) *Store {
+	return &Store{rdb: rdb, keys: NewKeys(namespace), WaitRebuild: 20 * time.Second}
+}
+
+// Keys returns the store's keys.
+func (s *Store) Keys() Keys { return s.keys }
+
+// tombstoneTTL is how long an invalidated entry refuses to be re-cached.
+const tombstoneTTL = 30 * time.Second
+
+// Post cache entry fields: the document as JSON, a counter per reaction,
+// the comment count. An entry without fieldDoc is a tombstone (or counters
+// incremented during one) and reads as missing.
+const (
+	fieldDoc      = "d"
+	fieldComments = "cm"
+	counterPrefix = "c:"
+	mineLoaded    = "_"
+)
+
+func redisErr(err error) error {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if k := errs.KindOf(redisx.Err(err)); k == errs.Unavailable {
+		return redisx.Err(err)
+	}
+	return errs.Wrap(errs.Unavailable, err, "redis")
+}
+
+// Built implements service.Index.
+func (s *Store) Built(ctx context.Context, app string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.keys.Built(app)).Result()
+	return n == 1, redisErr(err)
+}
+
+// Rebuild implements service.Index.
+func (s *Store) Rebuild(ctx context.Context, app string, load func(add func(service.IndexEntry)) error) error {
+	lock := s.keys.Rebuilding(app)
+	token := strconv.FormatInt(time.Now().UnixNano(), 36)
+	ok, err := s.rdb.SetNX(ctx, lock, token, 2*time.Minute).Result()
+	if err != nil {
+		return redisErr(err)
+	}
+	if !ok {
+		return s.waitBuilt(ctx, app)
+	}
+	defer func() {
+		ctx := context.WithoutCancel(ctx)
+		_ = releaseScript.Run(ctx, s.rdb, []string{lock}, token).Err()
+	}()
+	if built, err := s.Built(ctx, app); err != nil || built {
+		return err
+	}
+	var entries []service.IndexEntry
+	if err := load(func(e service.IndexEntry) { entries = append(entries, e) }); err != nil {
+		return err
+	}
+	for len(entries) > 0 {
+		n := min(len(entries), 500)
+		batch := entries[:n]
+		entries = entries[n:]
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, e := range batch {
+				for _, f := range e.Feeds() {
+					p.ZAdd(ctx, s.keys.Feed(app, f), redis.Z{Member: e.ID})
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return redisErr(err)
+		}
+	}
+	return redisErr(s.rdb.Set(ctx, s.keys.Built(app), "1", 0).Err())
+}
+
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+func (s *Store) waitBuilt(ctx context.Context, app string) error {
+	deadline := time.Now().Add(s.WaitRebuild)
+	for time.Now().Before(deadline) {
+		built, err := s.Built(ctx, app)
+		if err != nil || built {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errs.New(errs.Unavailable, "the feed index is being rebuilt; retry")
+}
+
+// Add implements service.Index.
+func (s *Store) Add(ctx context.Context, e service.IndexEntry, cached *service.CachedPost) error {
+	var fields []any
+	if cached != nil {
+		var err error
+		if fields, err = postFields(cached); err != nil {
+			return err
+		}
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range e.Feeds() {
+			p.ZAdd(ctx, s.keys.Feed(e.App, f), redis.Z{Member: e.ID})
+		}
+		if cached != nil {
+			key := s.keys.Post(e.App, e.ID)
+			p.Del(ctx, key)
+			p.HSet(ctx, key, fields...)
+		}
+		return nil
+	})
+	return redisErr(err)
+}
+
+// Remove implements service.Index.
+func (s *Store) Remove(ctx context.Context, e service.IndexEntry) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range e.Feeds() {
+			p.ZRem(ctx, s.keys.Feed(e.App, f), e.ID)
+		}
+		s.tombstone(ctx, p, e.App, e.ID)
+		return nil
+	})
+	return redisErr(err)
+}
+
+func (s *Store) tombstone(ctx context.Context, p redis.Pipeliner, app, post string) {
+	key := s.keys.Post(app, post)
+	p.Del(ctx, key)
+	p.HSet(ctx, key, "x", "1")
+	p.Expire(ctx, key, tombstoneTTL)
+}
+
+// DropPost implements service.Index.
+func (s *Store) DropPost(ctx context.Context, app, post string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		s.tombstone(ctx, p, app, post)
+		return nil
+	})
+	return redisErr(err)
+}
+
+// Page implements service.Index.
+func (s *Store) Page(ctx context.Context, app string, f service.Feed, after string, n int) ([]string, bool, error) {
+	start := "+"
+	if after != "" {
+		start = "(" + after
+	}
+	var ids *redis.StringSliceCmd
+	var built *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		built = p.Exists(ctx, s.keys.Built(app))
+		ids = p.ZRangeArgs(ctx, redis.ZRangeArgs{
+			Key: s.keys.Feed(app, f), Start: start, Stop: "-", ByLex: true, Rev: true, Count: int64(n),
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, false, redisErr(err)
+	}
+	return ids.Val(), built.Val() == 1, nil
+}
+
+// Items implements service.Index.
+func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]*service.CachedPost, map[string]string, bool, error) {
+	posts := make([]*redis.MapStringStringCmd, len(ids))
+	var mine *redis.SliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			posts[i] = p.HGetAll(ctx, s.keys.Post(app, id))
+		}
+		if member != "" {
+			fields := make([]string, 0, len(ids)+1)
+			fields = append(fields, mineLoaded)
+			fields = append(fields, ids...)
+			mine = p.HMGet(ctx, s.keys.Mine(app, member), fields...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, false, redisErr(err)
+	}
+	out := make([]*service.CachedPost, len(ids))
+	for i, c := range posts {
+		cp, err := parsePost(c.Val())
+		if err != nil {
+			return nil, nil, false, err
+		}
+		out[i] = cp
+	}
+	reactions := map[string]string{}
+	loaded := member == ""
+	if mine != nil {
+		vals := mine.Val()
+		loaded = vals[0] != nil
+		for i, id := range ids {
+			if v, ok := vals[i+1].(string); ok && v != "" {
+				reactions[id] = v
+			}
+		}
+	}
+	return out, reactions, loaded, nil
+}
+
+func postFields(cp *service.CachedPost) ([]any, error) {
+	doc := *cp.Doc
+	doc.Attachments = nil
+	b, err := json.Marshal(&doc)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "encode cached post")
+	}
+	fields := []any{fieldDoc, b, fieldComments, cp.Counts.Comments}
+	for k, v := range cp.Counts.Reactions {
+		if v != 0 {
+			fields = append(fields, counterPrefix+k, v)
+		}
+	}
+	return fields, nil
+}
+
+func parsePost(h map[string]string) (*service.CachedPost, error) {
+	d, ok := h[fieldDoc]
+	if !ok {
+		return nil, nil
+	}
+	var doc social.PostDoc
+	if err := json.Unmarshal([]byte(d), &doc); err != nil {
+		return nil, nil // a bad entry reads as missing and is replaced
+	}
+	cp := &service.CachedPost{Doc: &doc, Counts: service.Counts{Reactions: map[string]int64{}}}
+	for k, v := range h {
+		switch {
+		case k == fieldComments:
+			cp.Counts.Comments, _ = strconv.ParseInt(v, 10, 64)
+		case len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix:
+			if n, _ := strconv.ParseInt(v, 10, 64); n != 0 {
+				cp.Counts.Reactions[k[len(counterPrefix):]] = n
+			}
+		}
+	}
+	return cp, nil
+}
+
+// cacheIfAbsent writes a hash only when the key does not exist.
+var cacheIfAbsent = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`)
+
+// CachePost implements service.Index.
+func (s *Store) CachePost(ctx context.Context, app string, cp *service.CachedPost) error {
+	fields, err := postFields(cp)
+	if err != nil {
+		return err
+	}
+	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Post(app, service.PostIDOf(cp.Doc.ID))}, fields...).Err())
+}
+
+// CacheMemberReactions implements service.Index.
+func (s *Store) CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error {
+	args := make([]any, 0, 2+2*len(r))
+	args = append(args, mineLoaded, "1")
+	for post, kind := range r {
+		args = append(args, post, kind)
+	}
+	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Mine(app, member)}, args...).Err())
+}
+
+// applyReaction moves the cached counters of a post (only if its entry is
+// complete) and the member's cached reaction (only if loaded).
+var applyReaction = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'd') == 1 then
+  if ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[1], -1) end
+  if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[2], 1) end
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[3]) else redis.call('HSET', KEYS[2], ARGV[3], ARGV[2]) end
+end
+return 1`)
+
+// ApplyReaction implements service.Index.
+func (s *Store) ApplyReaction(ctx context.Context, app, post, member, prev, kind string) error {
+	keys := []string{s.keys.Post(app, post), s.keys.Mine(app, member)}
+	return redisErr(applyReaction.Run(ctx, s.rdb, keys, prev, kind, post).Err())
+}
+
+var incrIfComplete = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'd') == 1 then return redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2]) end
+return 0`)
+
+// ApplyComments implements service.Index.
+func (s *Store) ApplyComments(ctx context.Context, app, post string, delta int64) error {
+	return redisErr(incrIfComplete.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, fieldComments, delta).Err())
+}
+
+// Profile hash fields.
+const (
+	profName    = "n"
+	profCompany = "c"
+	profTitle   = "t"
+	profPhoto   = "ph"
+	profDeleted = "del"
+)
+
+// Profiles implements service.Index.
+func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(members))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range members {
+			cmds[i] = p.HGetAll(ctx, s.keys.Profile(app, m))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, redisErr(err)
+	}
+	out := make(map[string]service.Profile, len(members))
+	for i, c := range cmds {
+		h := c.Val()
+		if _, ok := h[profName]; !ok {
+			continue
+		}
+		out[members[i]] = service.Profile{
+			App: app, Member: members[i], Name: h[profName], Company: h[profCompany], Title: h[profTitle],
+			PhotoURL: h[profPhoto], Deleted: h[profDeleted] == "1",
+		}
+	}
+	return out, nil
+}
+
+// CacheProfiles implements service.Index.
+func (s *Store) CacheProfiles(ctx context.Context, app string, ps []service.Profile) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, pr := range ps {
+			del := "0"
+			if pr.Deleted {
+				del = "1"
+			}
+			cacheIfAbsent.Eval(ctx, p, []string{s.keys.Profile(app, pr.Member)},
+				profName, pr.Name, profCompany, pr.Company, profTitle, pr.Title, profPhoto, pr.PhotoURL, profDeleted, del)
+		}
+		return nil
+	})
+	return redisErr(err)
+}
+
+// DropProfile implements service.Index.
+func (s *Store) DropProfile(ctx context.Context, app, member string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		key := s.keys.Profile(app, member)
+		p.Del(ctx, key)
+		p.HSet(ctx, key, "x", "1")
+		p.Expire(ctx, key, tombstoneTTL)
+		return nil
+	})
+	return redisErr(err)
+}
+
+// gcra is a generic cell rate limiter: ARGV[1] is the emission interval
+// (ms), ARGV[2] the burst. It answers 0 when the action is allowed (and
+// counts it), or the milliseconds to wait.
+var gcra = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat + interval - burst * interval
+if now < allow_at then return allow_at - now end
+local new = tat + interval
+redis.call('SET', KEYS[1], new, 'PX', new - now + 1000)
+return 0`)
+
+// Allow implements service.Index.
+func (s *Store) Allow(ctx context.Context, app, member, action string, l service.Limit) (time.Duration, error) {
+	ms, err := gcra.Run(ctx, s.rdb, []string{s.keys.Rate(app, action, member)}, l.Per.Milliseconds(), l.Burst).Int64()
+	if err != nil {
+		return 0, redisErr(err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
