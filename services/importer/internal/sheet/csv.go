@@ -1,0 +1,237 @@
+package sheet
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Encoding is a text encoding of a CSV file.
+type Encoding string
+
+// The encodings told apart.
+const (
+	UTF8        Encoding = "utf-8"
+	UTF16LE     Encoding = "utf-16le"
+	UTF16BE     Encoding = "utf-16be"
+	Windows1252 Encoding = "windows-1252"
+)
+
+// CSVDialect is what was detected about a CSV file.
+type CSVDialect struct {
+	Encoding  Encoding
+	BOM       bool
+	Separator rune
+}
+
+// DetectCSV tells the encoding and separator of a CSV file from its first
+// bytes: a byte order mark decides UTF-8 or UTF-16; otherwise valid UTF-8
+// is UTF-8 and anything else Windows-1252 (what Excel writes on Western
+// Windows). The separator is the most frequent of comma, semicolon and tab
+// outside quotes in the first lines.
+func DetectCSV(head []byte) CSVDialect {
+	var d CSVDialect
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		d = CSVDialect{Encoding: UTF8, BOM: true}
+		head = head[3:]
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		d = CSVDialect{Encoding: UTF16LE, BOM: true}
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		d = CSVDialect{Encoding: UTF16BE, BOM: true}
+	case validUTF8Prefix(head):
+		d = CSVDialect{Encoding: UTF8}
+	default:
+		d = CSVDialect{Encoding: Windows1252}
+	}
+	if d.Encoding == UTF16LE || d.Encoding == UTF16BE {
+		dec, _ := d.decoder()
+		if txt, _, err := transform.Bytes(dec, head[:len(head)&^1]); err == nil {
+			head = txt
+		}
+	}
+	d.Separator = guessSeparator(head)
+	return d
+}
+
+// validUTF8Prefix is utf8.Valid allowing a rune cut at the end of head.
+func validUTF8Prefix(b []byte) bool {
+	for i := 0; i < 3 && len(b) > 0; i++ {
+		if utf8.Valid(b) {
+			return true
+		}
+		if r, _ := utf8.DecodeLastRune(b); r != utf8.RuneError {
+			return false
+		}
+		b = b[:len(b)-1]
+	}
+	return utf8.Valid(b)
+}
+
+func guessSeparator(b []byte) rune {
+	counts := map[rune]int{}
+	inQuotes := false
+	lines := 0
+	for _, c := range b {
+		switch c {
+		case '"':
+			inQuotes = !inQuotes
+		case ',', ';', '\t':
+			if !inQuotes {
+				counts[rune(c)]++
+			}
+		case '\n':
+			if !inQuotes {
+				lines++
+			}
+		}
+		if lines >= 20 {
+			break
+		}
+	}
+	best := ','
+	for _, r := range []rune{';', '\t'} {
+		if counts[r] > counts[best] {
+			best = r
+		}
+	}
+	return best
+}
+
+func (d CSVDialect) decoder() (transform.Transformer, bool) {
+	switch d.Encoding {
+	case UTF16LE:
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder(), true
+	case UTF16BE:
+		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder(), true
+	case Windows1252:
+		return charmap.Windows1252.NewDecoder(), true
+	}
+	return nil, false
+}
+
+// NewCSVReader returns a reader of the decoded text of r in dialect d
+// (without the byte order mark).
+func NewCSVReader(r io.Reader, d CSVDialect) *csv.Reader {
+	if t, ok := d.decoder(); ok {
+		r = transform.NewReader(r, t)
+	} else if d.BOM {
+		br := bufio.NewReaderSize(r, 64<<10)
+		if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+			_, _ = br.Discard(3)
+		}
+		r = br
+	}
+	cr := csv.NewReader(r)
+	cr.Comma = d.Separator
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+	return cr
+}
+
+type csvBook struct {
+	f       *os.File
+	lim     Limits
+	dialect CSVDialect
+}
+
+func openCSV(f *os.File, _ int64, lim Limits) (Book, error) {
+	head := make([]byte, 64<<10)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return &csvBook{f: f, lim: lim, dialect: DetectCSV(head[:n])}, nil
+}
+
+func (b *csvBook) Format() Format     { return CSV }
+func (b *csvBook) Sheets() []string   { return []string{"Sheet1"} }
+func (b *csvBook) Date1904() bool     { return false }
+func (b *csvBook) Close() error       { return nil }
+func (b *csvBook) Dialect() CSVDialect { return b.dialect }
+
+func (b *csvBook) Rows(string) (Rows, error) {
+	if _, err := b.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return &csvRows{r: NewCSVReader(bufio.NewReaderSize(b.f, 256<<10), b.dialect), lim: b.lim}, nil
+}
+
+type csvRows struct {
+	r   *csv.Reader
+	lim Limits
+	row Row
+	err error
+}
+
+func (r *csvRows) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	rec, err := r.r.Read()
+	if err == io.EOF {
+		return false
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			r.err = fileErr(CodeCorrupt, err, "the CSV file cannot be read at line %d: %v", pe.StartLine, pe.Err)
+		} else {
+			r.err = fileErr(CodeCorrupt, err, "the CSV file cannot be decoded: %v", err)
+		}
+		return false
+	}
+	r.row.Num++
+	if r.row.Num > r.lim.MaxRows {
+		r.err = fileErr(CodeTooManyRows, nil, "the file has more than %d rows, the limit of one import", r.lim.MaxRows)
+		return false
+	}
+	for i, c := range rec {
+		if len(c) > r.lim.MaxCellChars && utf8.RuneCountInString(c) > r.lim.MaxCellChars {
+			r.err = fileErr(CodeCellTooLong, nil, "cell %s is %d characters long; the limit is %d", CellName(i, r.row.Num), utf8.RuneCountInString(c), r.lim.MaxCellChars)
+			return false
+		}
+	}
+	r.row.Cells = rec
+	return true
+}
+
+func (r *csvRows) Row() Row     { return r.row }
+func (r *csvRows) Err() error   { return r.err }
+func (r *csvRows) Close() error { return nil }
+
+// CellName is the A1 name of a 0-based column and a 1-based row.
+func CellName(col, row int) string {
+	return ColumnName(col) + itoa(row)
+}
+
+// ColumnName is the letter name of a 0-based column: 0 is A, 26 is AA.
+func ColumnName(col int) string {
+	var b []byte
+	for col++; col > 0; col = (col - 1) / 26 {
+		b = append([]byte{byte('A' + (col-1)%26)}, b...)
+	}
+	return string(b)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Regenerates the test workbooks from the specs in src/ with LibreOffice
+# (apt-get install libreoffice-calc-nogui python3-uno), so that the tests
+# read files written by another program than ours. The outputs are
+# committed: tests and CI do not need LibreOffice.
+set -euo pipefail
+cd "$(dirname "$0")"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+profile="-env:UserInstallation=file://$work/profile"
+
+python3 src/make_fods.py "$work"
+for f in problems demo; do
+	soffice --headless "$profile" --convert-to xlsx:"Calc MS Excel 2007 XML" --outdir "$work" "$work/$f.fods" >/dev/null
+	soffice --headless "$profile" --convert-to xls:"MS Excel 97" --outdir "$work" "$work/$f.fods" >/dev/null
+	cp "$work/$f.xlsx" "$work/$f.xls" .
+done
+
+cp demo.xlsx ../demo/agenda.xlsx
+
+# CSV exports of the attendees as spreadsheet programs write them.
+python3 - <<'PY'
+rows = [
+    ["Email", "Prénom", "Nom", "Société", "Téléphone"],
+    ["zoe@example.com", "Zoé", "Durand", "Société Générale", "+33 6 12 34 56 78"],
+    ["jose@example.com", "José", "Núñez", "Café, Bar & Co", "+34 600 000 000"],
+    ["francois@example.com", "François", "Lemaître", "Crème brûlée SARL", ""],
+]
+def line(r, sep):
+    return sep.join('"%s"' % c if (sep in c or '"' in c) else c for c in r)
+text = lambda sep: "\r\n".join(line(r, sep) for r in rows) + "\r\n"
+open("csv/utf8-bom-comma.csv", "wb").write(b"\xef\xbb\xbf" + text(",").encode("utf-8"))
+open("csv/utf8-semicolon.csv", "wb").write(text(";").encode("utf-8"))
+open("csv/utf16le-tab.csv", "wb").write(b"\xff\xfe" + text("\t").encode("utf-16-le"))   # Excel "Unicode text"
+open("csv/windows1252-semicolon.csv", "wb").write(text(";").encode("cp1252"))           # Excel FR "CSV (;)"
+PY
+
+# Hostile files.
+head -c 3000 problems.xlsx > hostile/truncated.xlsx
+head -c 2000 problems.xls > hostile/truncated.xls
+printf '%%PDF-1.4\n%% not a spreadsheet\n' > hostile/report.xlsx      # a PDF named .xlsx
+cp demo.xlsx hostile/really-xlsx.csv                                    # an .xlsx named .csv: imports fine
+# Password-protected workbooks: an .xls saved with a password by
+# LibreOffice itself (through UNO); LibreOffice 7.4 cannot write an
+# encrypted .xlsx, so that one is encrypted (ECMA-376 agile encryption, in
+# an OLE2 container, as Excel does) by the npm package officecrypto-tool.
+/usr/bin/python3 src/encrypt.py demo.xlsx hostile/password.xls secret "MS Excel 97"
+rm -f .~lock*
+(mkdir -p "$work/npm" && cd "$work/npm" && npm install --silent officecrypto-tool@0.0.19 >/dev/null &&
+	node -e 'const oc=require("officecrypto-tool"),fs=require("fs");fs.writeFileSync(process.argv[2],oc.encrypt(fs.readFileSync(process.argv[1]),{password:"secret"}))' \
+		"$OLDPWD/demo.xlsx" "$OLDPWD/hostile/password.xlsx")
+python3 - <<'PY'
+import zipfile
+# A zip bomb: a valid workbook whose sheet unpacks to 2 GiB of spaces
+# (about 2 MB compressed).
+src = zipfile.ZipFile("demo.xlsx")
+with zipfile.ZipFile("hostile/bomb.xlsx", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    for item in src.infolist():
+        if item.filename == "xl/worksheets/sheet1.xml":
+            zi = zipfile.ZipInfo(item.filename)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            with z.open(zi, "w", force_zip64=True) as w:
+                head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                w.write(head)
+                chunk = b" " * (1 << 20)
+                for _ in range(2048):
+                    w.write(chunk)
+                w.write(b"</sheetData></worksheet>")
+        else:
+            z.writestr(item, src.read(item.filename))
+# A cell of 100,000 characters.
+open("hostile/long-cell.csv", "w").write("Email,Name,Bio\nlong@example.com,Long," + "x" * 100000 + "\n")
+PY
+echo "generated: $(ls *.xlsx *.xls csv hostile | tr '\n' ' ')"
