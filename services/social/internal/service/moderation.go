@@ -11,7 +11,7 @@ import (
 // ReportItem is an open report with the post as it is now.
 type ReportItem struct {
 	Report
-	Post *Item
+	Item *Item // nil when the post is gone
 }
 
 // Report records a member's report of a post (once per member and post).
@@ -65,7 +65,7 @@ func (s *Service) Queue(ctx context.Context, app, cursor string, limit int) ([]R
 	}
 	out := make([]ReportItem, len(rs))
 	for i, r := range rs {
-		out[i] = ReportItem{Report: r, Post: byID[r.Post]}
+		out[i] = ReportItem{Report: r, Item: byID[r.Post]}
 	}
 	next := ""
 	if len(rs) == limit {

@@ -36,6 +36,9 @@ var DefaultLimits = Limits{
 	Report:  Limit{Burst: 10, Per: time.Minute},
 }
 
+// NoLimits turns rate limiting off (load tests).
+var NoLimits = Limits{Post: Limit{Burst: -1}, Comment: Limit{Burst: -1}, React: Limit{Burst: -1}, Report: Limit{Burst: -1}}
+
 // Options configure a Service.
 type Options struct {
 	Access Access

@@ -1,0 +1,158 @@
+// Package app wires social together: configuration, the stores (CouchDB,
+// Postgres with migrations, Redis, the key-value port), the domain service,
+// its JSON-RPC methods and photo routes, the outbox relay and the consumer
+// of hub's member events, on the platform's service runner.
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/kv/riakkv"
+	"github.com/attendify/platform/pg"
+	platform "github.com/attendify/platform/service"
+	"github.com/attendify/social/internal/rpcapi"
+	"github.com/attendify/social/internal/service"
+	"github.com/attendify/social/internal/store/couchstore"
+	"github.com/attendify/social/internal/store/pgstore"
+	"github.com/attendify/social/internal/store/redisstore"
+	"github.com/attendify/social/migrations"
+)
+
+// Config is social's configuration, from the environment.
+type Config struct {
+	Service platform.Config
+	PG      pg.Config
+	Couch   couch.Config
+	Riak    riakkv.Config
+	Events  events.PublisherConfig
+	// Addr is where social listens (ADDR).
+	Addr string `env:"ADDR" envDefault:"127.0.0.1:8083"`
+	// Namespace prefixes every Redis key and stream (empty in production).
+	Namespace string `env:"REDIS_NAMESPACE"`
+	// CouchPrefix is the service part of the app databases' names
+	// ("social$<app>"); tests use their own.
+	CouchPrefix string `env:"SOCIAL_COUCH_PREFIX" envDefault:"social"`
+	// RateLimits turns the per-member rate limits on (off for load tests).
+	RateLimits bool `env:"SOCIAL_RATE_LIMITS" envDefault:"true"`
+	// EnsureDatabase creates the Postgres database when missing (local runs).
+	EnsureDatabase bool `env:"SOCIAL_ENSURE_DATABASE" envDefault:"true"`
+	// UploadSweepInterval is how often unused photo uploads are deleted.
+	UploadSweepInterval time.Duration `env:"SOCIAL_UPLOAD_SWEEP_INTERVAL" envDefault:"1h"`
+}
+
+// LoadConfig reads Config from the environment.
+func LoadConfig() (Config, error) {
+	cfg, err := platform.LoadConfig[Config]()
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Service.Addr == "" {
+		cfg.Service.Addr = cfg.Addr
+	}
+	return cfg, nil
+}
+
+// Migrate brings social's Postgres schema up to date.
+func Migrate(ctx context.Context, cfg Config) error {
+	if cfg.EnsureDatabase {
+		if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
+			return err
+		}
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return pg.Migrate(ctx, pool, migrations.Schema, migrations.All...)
+}
+
+// Social is a wired, not yet running social service.
+type Social struct {
+	*platform.Service
+	Domain *service.Service
+	Docs   *couchstore.Store
+	Index  *redisstore.Store
+	Ledger *pgstore.Store
+}
+
+// New wires social: it migrates and opens the stores, registers the
+// methods, routes and background workers. Run it with Run.
+func New(ctx context.Context, cfg Config) (*Social, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	svc, err := platform.New(ctx, "social", cfg.Service)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return nil, err
+	}
+	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
+	svc.AddCheck("postgres", pg.Ready(pool))
+
+	cc, err := couch.Open(ctx, cfg.Couch)
+	if err != nil {
+		return nil, err
+	}
+	svc.OnStop("couchdb", func(context.Context) error { return cc.Close() })
+	svc.AddCheck("couchdb", couch.Ready(cc))
+
+	// The key-value port: Riak when RIAK_HOSTS is set, else pgkv in the
+	// ledger's own transactions.
+	var remote pgstore.KV
+	if cfg.Riak.Enabled() {
+		rs, err := riakkv.Open(cfg.Riak)
+		if err != nil {
+			return nil, err
+		}
+		svc.OnStop("riak", func(context.Context) error { return rs.Close() })
+		svc.AddCheck("riak", rs.Ping)
+		remote = rs
+		svc.Log.Info("key-value port on Riak", "hosts", strings.Join(cfg.Riak.Hosts, ","))
+	}
+
+	docs := couchstore.New(cc, cfg.CouchPrefix)
+	index := redisstore.New(svc.Redis, cfg.Namespace)
+	ledger := pgstore.New(pool, remote)
+	limits := service.DefaultLimits
+	if !cfg.RateLimits {
+		limits = service.NoLimits
+		svc.Log.Warn("SOCIAL_RATE_LIMITS is off: members are not rate limited")
+	}
+	domain := service.New(service.Options{
+		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
+		Docs:   docs, Ledger: ledger, Index: index, Limits: limits, Log: svc.Log,
+	})
+	rpcapi.Register(svc.RPC, domain)
+	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), svc.Log)
+
+	streams := events.NewStreams(cfg.Namespace)
+	relay := &events.Relay{
+		Pool:      pool,
+		Publisher: events.NewPublisher(svc.Redis, streams, cfg.Events),
+		Schema:    migrations.Schema,
+		Logger:    svc.Log,
+	}
+	svc.Go("outbox-relay", relay.Run)
+	consumer, err := events.NewConsumer(svc.Redis, streams, events.ConsumerConfig{
+		Group: "social", Topics: []string{"member"}, FromStart: true, Logger: svc.Log,
+		Concurrency: 4, ClaimIdle: 2 * time.Minute,
+	}, domain.HandleMemberEvent)
+	if err != nil {
+		return nil, err
+	}
+	svc.Go("member-events", consumer.Run)
+	svc.Go("upload-sweeper", func(ctx context.Context) error {
+		return sweepUploads(ctx, cc, docs, cfg.CouchPrefix, cfg.UploadSweepInterval, svc)
+	})
+	return &Social{Service: svc, Domain: domain, Docs: docs, Index: index, Ledger: ledger}, nil
+}
