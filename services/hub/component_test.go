@@ -20,6 +20,9 @@ func must[T any](v T, err error) func(t testing.TB) T {
 	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
+			if e, ok := errs.As(err); ok && len(e.Fields) > 0 {
+				t.Fatalf("%v %+v", err, e.Fields)
+			}
 			t.Fatal(err)
 		}
 		return v
