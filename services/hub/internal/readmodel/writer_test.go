@@ -1,0 +1,76 @@
+package readmodel_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/hub/internal/readmodel"
+	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
+)
+
+func TestVersionedWrites(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	ctx := testkit.Context(t)
+	w := readmodel.NewWriter(rdb, ns)
+	r := hub.NewReadModel(rdb, ns)
+	if err := w.MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	put := func(v int64, blocked bool) {
+		t.Helper()
+		if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberSpeaker, Blocked: blocked, Version: v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func() (hub.Membership, error) { return r.Membership(ctx, "a1", "u1") }
+
+	put(5, true)
+	put(3, false) // late: ignored
+	m, err := get()
+	want := hub.Membership{App: "a1", User: "u1", Role: auth.RoleAttendee, MemberRole: hub.MemberSpeaker, Blocked: true}
+	if diff := cmp.Diff(want, m); err != nil || diff != "" {
+		t.Fatalf("after v5 then v3 (-want +got):\n%s %v", diff, err)
+	}
+	put(7, false)
+	if m, _ := get(); m.Blocked {
+		t.Error("v7 not applied")
+	}
+	if err := w.DeleteMembership(ctx, "a1", "u1", 8); err != nil {
+		t.Fatal(err)
+	}
+	put(7, false) // a replay of the older write cannot resurrect it
+	if _, err := get(); !errors.Is(err, errs.NotFound) {
+		t.Errorf("after the tombstone: %v", err)
+	}
+	if ttl := rdb.TTL(ctx, hub.NewReadModelKeys(ns).Membership("a1", "u1")).Val(); ttl <= 0 {
+		t.Errorf("tombstone without a TTL: %v", ttl)
+	}
+}
+
+func TestReaderUnavailableWithoutReadyKey(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	ctx := testkit.Context(t)
+	w := readmodel.NewWriter(rdb, ns)
+	r := hub.NewReadModel(rdb, ns)
+	if _, err := r.Membership(ctx, "a1", "u1"); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("miss before the ready key: %v", err)
+	}
+	if err := w.PutCollaborator(ctx, service.Collaborator{AppID: "a1", OrganizerID: "o1", Role: hub.RoleMember, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := r.Membership(ctx, "a1", "o1"); err != nil || m.Role != auth.RoleCollaborator || !m.Organizer() {
+		t.Errorf("a hit is served before the ready key: %+v %v", m, err)
+	}
+	if err := w.MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Membership(ctx, "a1", "u1"); !errors.Is(err, errs.NotFound) {
+		t.Errorf("miss after the ready key: %v", err)
+	}
+}
