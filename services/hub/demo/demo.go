@@ -1,0 +1,238 @@
+// Package demo loads a demo app into a running hub through its own RPC
+// methods, the way an organizer and a mobile app would: an organizer
+// account, a published app with two events, an agenda (rooms, tracks,
+// speakers, sessions) and a few members, then a member signed in with an
+// emailed code. Seed is idempotent: run it again and it finds what is there.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
+)
+
+// Options tune Seed; the zero value is usable.
+type Options struct {
+	// Organizer's email and password (defaults demo@attendify.dev and
+	// "attendify-demo-password").
+	Email, Password string
+	// Slug of the demo app (default "demo-conf").
+	Slug string
+	// Service is a client that signs calls as a service: with it Seed also
+	// signs a member in (dev.lastCode, which needs HUB_DEV_MODE=true).
+	Service *rpc.Client
+	// BaseURL is hub's URL, for the printed links.
+	BaseURL string
+}
+
+// Info is what the demo created, for `make run` to print.
+type Info struct {
+	OrganizerEmail    string
+	OrganizerPassword string
+	AccountToken      string // the organizer's account token (12 h)
+	AppToken          string // the owner's token of the app (1 h)
+	AppID             string
+	Slug              string
+	EventIDs          []string
+	MemberEmail       string
+	MemberToken       string // empty without Options.Service, or when seeded again within a minute
+	URLs              map[string]string
+}
+
+func as(ctx context.Context, token string) context.Context {
+	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
+}
+
+// Seed creates (or finds) the demo organizer, app, events, agenda and
+// members through client.
+func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
+	if o.Email == "" {
+		o.Email, o.Password = "demo@attendify.dev", "attendify-demo-password"
+	}
+	if o.Slug == "" {
+		o.Slug = "demo-conf"
+	}
+	info := Info{OrganizerEmail: o.Email, OrganizerPassword: o.Password, Slug: o.Slug, MemberEmail: "attendee@attendify.dev"}
+
+	acct, err := hub.SignUp.Call(ctx, client, hub.SignUpParams{Email: o.Email, Password: o.Password, Name: "Demo Organizer"})
+	if errors.Is(err, errs.Invalid) {
+		acct, err = hub.LogIn.Call(ctx, client, hub.LogInParams{Email: o.Email, Password: o.Password})
+	}
+	if err != nil {
+		return info, fmt.Errorf("demo organizer: %w", err)
+	}
+	info.AccountToken = acct.Token
+	actx := as(ctx, acct.Token)
+
+	apps, err := hub.ListApps.Call(actx, client, hub.NoParams{})
+	if err != nil {
+		return info, fmt.Errorf("list apps: %w", err)
+	}
+	for _, a := range apps.Apps {
+		if a.Slug == o.Slug {
+			info.AppID = a.ID
+		}
+	}
+	fresh := info.AppID == ""
+	if fresh {
+		a, err := hub.CreateApp.Call(actx, client, hub.CreateAppParams{Name: "Attendify Demo Conf", Slug: o.Slug})
+		if err != nil {
+			return info, fmt.Errorf("create app: %w", err)
+		}
+		info.AppID = a.ID
+	}
+	at, err := hub.AppTokenFor.Call(actx, client, hub.AppParams{App: info.AppID})
+	if err != nil {
+		return info, fmt.Errorf("app token: %w", err)
+	}
+	info.AppToken = at.Token
+	if fresh {
+		if err := build(as(ctx, at.Token), client, info.AppID); err != nil {
+			return info, err
+		}
+	}
+	evs, err := hub.ListEvents.Call(as(ctx, at.Token), client, hub.AppParams{App: info.AppID})
+	if err != nil {
+		return info, err
+	}
+	for _, e := range evs.Events {
+		info.EventIDs = append(info.EventIDs, e.ID)
+	}
+	if o.Service != nil {
+		info.MemberToken, err = signIn(ctx, client, o.Service, info.AppID, info.MemberEmail)
+		if err != nil {
+			return info, fmt.Errorf("member sign-in: %w", err)
+		}
+	}
+	if o.BaseURL != "" {
+		info.URLs = map[string]string{
+			"rpc":       o.BaseURL + "/rpc",
+			"discovery": o.BaseURL + "/openrpc.json",
+			"health":    o.BaseURL + "/healthz",
+			"metrics":   o.BaseURL + "/metrics",
+		}
+	}
+	return info, nil
+}
+
+// build fills a new app: branding, two events with their agendas, members,
+// then publishes it.
+func build(ctx context.Context, c *rpc.Client, app string) error {
+	color, accent := "#0B5FFF", "#FFB400"
+	if _, err := hub.UpdateApp.Call(ctx, c, hub.UpdateAppParams{App: app, PrimaryColor: &color, AccentColor: &accent}); err != nil {
+		return fmt.Errorf("brand: %w", err)
+	}
+	main, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{App: app, Name: "Demo Conf 2026", TimeZone: "Europe/Paris",
+		Start: "2026-06-11T09:00", End: "2026-06-12T18:00", Venue: "Palais des Congrès, Paris"})
+	if err != nil {
+		return fmt.Errorf("event: %w", err)
+	}
+	ws, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{App: app, Name: "Hands-on Workshops", TimeZone: "Europe/Paris",
+		Start: "2026-06-13T09:30", End: "2026-06-13T17:00", Venue: "Station F", Access: hub.EventAccessCode, Code: "WORKSHOP26"})
+	if err != nil {
+		return fmt.Errorf("event: %w", err)
+	}
+	members := []hub.MemberInput{
+		{Email: "grace@attendify.dev", Name: "Grace Hopper", Company: "US Navy", Title: "Rear Admiral", Role: hub.MemberSpeaker},
+		{Email: "ada@attendify.dev", Name: "Ada Lovelace", Company: "Analytical Engines", Title: "Programmer", Role: hub.MemberSpeaker},
+		{Email: "eloise@attendify.dev", Name: "Éloïse Dupont", Company: "Société Générale", Title: "CTO"},
+		{Email: "jon@attendify.dev", Name: "Jon Snow", Company: "Night's Watch", Title: "Lord Commander"},
+		{Email: "sponsor@attendify.dev", Name: "Sam Sponsor", Company: "Acme Cloud", Role: hub.MemberSponsor},
+		{Email: "attendee@attendify.dev", Name: "Demo Attendee", Company: "Attendify"},
+	}
+	for _, m := range members {
+		if _, err := hub.CreateMember.Call(ctx, c, hub.CreateMemberParams{App: app, MemberInput: m}); err != nil {
+			return fmt.Errorf("member %s: %w", m.Email, err)
+		}
+	}
+	for _, e := range []hub.Event{main, ws} {
+		if err := agenda(ctx, c, app, e); err != nil {
+			return err
+		}
+	}
+	if _, err := hub.PublishApp.Call(ctx, c, hub.AppParams{App: app}); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
+}
+
+func agenda(ctx context.Context, c *rpc.Client, app string, e hub.Event) error {
+	day := e.Start[:10]
+	hall, err := hub.SaveRoom.Call(ctx, c, hub.RoomParams{App: app, Event: e.ID, Name: "Grand Hall", Capacity: 800})
+	if err != nil {
+		return fmt.Errorf("room: %w", err)
+	}
+	lab, err := hub.SaveRoom.Call(ctx, c, hub.RoomParams{App: app, Event: e.ID, Name: "Lab", Capacity: 60})
+	if err != nil {
+		return fmt.Errorf("room: %w", err)
+	}
+	tech, err := hub.SaveTrack.Call(ctx, c, hub.TrackParams{App: app, Event: e.ID, Name: "Engineering", Color: "#0B5FFF"})
+	if err != nil {
+		return fmt.Errorf("track: %w", err)
+	}
+	biz, err := hub.SaveTrack.Call(ctx, c, hub.TrackParams{App: app, Event: e.ID, Name: "Business", Color: "#FFB400"})
+	if err != nil {
+		return fmt.Errorf("track: %w", err)
+	}
+	speakers, err := hub.ListSpeakers.Call(ctx, c, hub.AppParams{App: app})
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{}
+	for _, s := range speakers.Speakers {
+		ids[s.Name] = s.ID
+	}
+	for _, sp := range []hub.SpeakerInput{
+		{Name: "Grace Hopper", Email: "grace@attendify.dev", Company: "US Navy", Bio: "Invented the first compiler."},
+		{Name: "Ada Lovelace", Email: "ada@attendify.dev", Company: "Analytical Engines", Bio: "Wrote the first program."},
+	} {
+		if ids[sp.Name] != "" {
+			continue
+		}
+		s, err := hub.SaveSpeaker.Call(ctx, c, hub.SpeakerParams{App: app, SpeakerInput: sp})
+		if err != nil {
+			return fmt.Errorf("speaker: %w", err)
+		}
+		ids[sp.Name] = s.ID
+	}
+	sessions := []hub.SessionInput{
+		{Title: "Opening keynote", Start: day + "T09:30", End: day + "T10:30", Room: hall.ID, Track: tech.ID, Speakers: []string{ids["Grace Hopper"]}},
+		{Title: "Programs before computers", Start: day + "T11:00", End: day + "T11:45", Room: hall.ID, Track: tech.ID, Speakers: []string{ids["Ada Lovelace"]}},
+		{Title: "Selling to conferences", Start: day + "T11:00", End: day + "T11:45", Room: lab.ID, Track: biz.ID},
+		{Title: "Lunch", Start: day + "T12:00", End: day + "T13:30", Room: hall.ID},
+		{Title: "Panel: the next 10 years", Start: day + "T14:00", End: day + "T15:00", Room: hall.ID, Track: biz.ID,
+			Speakers: []string{ids["Grace Hopper"], ids["Ada Lovelace"]}},
+	}
+	for _, s := range sessions {
+		if _, err := hub.SaveSession.Call(ctx, c, hub.SessionParams{App: app, Event: e.ID, SessionInput: s}); err != nil {
+			return fmt.Errorf("session %q: %w", s.Title, err)
+		}
+	}
+	return nil
+}
+
+// signIn signs the demo attendee in with an emailed code, read back with
+// dev.lastCode.
+func signIn(ctx context.Context, c, service *rpc.Client, app, email string) (string, error) {
+	_, err := hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app, Email: email})
+	if errs.CodeOf(err) == errs.CodeRateLimited {
+		return "", nil // seeded less than a minute ago: no new code yet
+	}
+	if err != nil {
+		return "", err
+	}
+	code, err := hub.DevLastCode.Call(ctx, service, hub.DevCodeParams{App: app, Email: email})
+	if err != nil {
+		return "", err
+	}
+	s, err := hub.VerifyCode.Call(ctx, c, hub.VerifyCodeParams{App: app, Email: email, Code: code.Code})
+	if err != nil {
+		return "", err
+	}
+	return s.Token, nil
+}

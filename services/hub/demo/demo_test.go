@@ -1,0 +1,37 @@
+package demo_test
+
+import (
+	"testing"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/hub/demo"
+	"github.com/attendify/hub/internal/hubtest"
+	"github.com/attendify/platform/testkit"
+)
+
+func TestSeed(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	info, err := demo.Seed(ctx, env.Client, demo.Options{Service: env.Service, BaseURL: env.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.AppID == "" || len(info.EventIDs) != 2 || info.MemberToken == "" || info.URLs["rpc"] != env.URL+"/rpc" {
+		t.Fatalf("info: %+v", info)
+	}
+	ag, err := hub.GetAgenda.Call(hubtest.As(ctx, info.MemberToken), env.Client, hub.AgendaParams{App: info.AppID, Event: info.EventIDs[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ag.Days[0].Sessions); n != 5 {
+		t.Errorf("%d sessions on the first day, want 5", n)
+	}
+	// Seeding again finds the same app and changes nothing.
+	again, err := demo.Seed(ctx, env.Client, demo.Options{Service: env.Service})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.AppID != info.AppID || len(again.EventIDs) != 2 {
+		t.Errorf("second seed: %+v", again)
+	}
+}
