@@ -1,0 +1,183 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/importer/internal/mapping"
+	"github.com/attendify/platform/errs"
+)
+
+// RunCommit is the body of the commit job. It sends the staged rows to hub
+// in batches, in seq order (attendees, speakers, sessions), each batch
+// through hub's all-or-nothing, idempotent bulk upsert, and records each
+// committed batch's cursor before the next. A worker killed between hub's
+// commit and that record leaves the cursor before the batch: the next
+// worker sends it again, and hub finds it unchanged, so nothing is written
+// twice and nothing is lost.
+func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) error {
+	imp, ok, err := s.store.Claim(ctx, id, gen, Committing, job, s.cfg.LeaseTTL)
+	if err != nil || !ok {
+		return err
+	}
+	ctx, stop := s.keepLease(ctx, id, job)
+	defer stop()
+	if imp.Status == Canceling {
+		return s.store.FinishCommit(ctx, id, job, Canceled)
+	}
+	for {
+		rows, err := s.store.Rows(ctx, id, imp.CursorSeq, s.cfg.BatchRows, ActCreate, ActUpdate)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return s.store.FinishCommit(ctx, id, job, Done)
+		}
+		kind := rows[0].Kind
+		for i, r := range rows {
+			if r.Kind != kind {
+				rows = rows[:i]
+				break
+			}
+		}
+		b, err := s.send(ctx, imp, kind, rows)
+		if err != nil {
+			var fatal *fatalError
+			if errors.As(err, &fatal) {
+				s.log.Error("import refused by hub", "import", id, "error", fatal.err)
+				return s.store.FailCommit(ctx, id, job, "hub_refused", fatal.msg)
+			}
+			return err
+		}
+		b.LastSeq, b.Rows = rows[len(rows)-1].Seq, len(rows)
+		st, err := s.store.CommitBatch(ctx, id, job, b)
+		if err != nil {
+			return err
+		}
+		imp.CursorSeq = b.LastSeq
+		if st == Canceling {
+			return s.store.FinishCommit(ctx, id, job, Canceled)
+		}
+	}
+}
+
+// fatalError is a refusal of hub that retrying cannot change.
+type fatalError struct {
+	msg string
+	err error
+}
+
+func (e *fatalError) Error() string { return e.msg }
+
+// send upserts one batch of one kind. Rows hub refuses (its own checks
+// found something ours did not) are taken out and the rest sent again, so
+// that one bad row does not hold back its batch.
+func (s *Service) send(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow) (Batch, error) {
+	b := Batch{Result: Result{kind: &KindResult{}}}
+	for attempt := 0; len(rows) > 0; attempt++ {
+		res, err := s.upsert(ctx, imp, kind, rows)
+		if err != nil {
+			switch errs.KindOf(err) {
+			case errs.Invalid:
+				// The whole batch failed hub's schema: reject it, keep going.
+				for _, r := range rows {
+					r.Action, r.Reason = ActReject, "hub refused the row: "+publicMessage(err)
+					b.Rejected = append(b.Rejected, r)
+				}
+				b.Result[kind].Rejected += len(rows)
+				return b, nil
+			case errs.NotFound, errs.Forbidden, errs.Unauthenticated:
+				return b, &fatalError{msg: "hub refused the import: " + publicMessage(err), err: err}
+			}
+			return b, err
+		}
+		if res.Applied {
+			kr := b.Result[kind]
+			kr.Created += res.Created
+			kr.Updated += res.Updated
+			kr.Unchanged += res.Unchanged
+			if kind == mapping.Attendees && imp.EventID != "" && len(res.IDs) > 0 {
+				if err := s.register(ctx, imp, res.IDs); err != nil {
+					return b, err
+				}
+			}
+			return b, nil
+		}
+		if len(res.Errors) == 0 || attempt > 3 {
+			return b, fmt.Errorf("hub applied no row of the batch and named no error")
+		}
+		bad := map[int]string{}
+		for _, e := range res.Errors {
+			if e.Row >= 0 && e.Row < len(rows) && bad[e.Row] == "" {
+				bad[e.Row] = e.Field + ": " + e.Message
+			}
+		}
+		keep := rows[:0:0]
+		for i, r := range rows {
+			if msg, ok := bad[i]; ok {
+				r.Action, r.Reason = ActReject, "hub refused the row: "+msg
+				b.Rejected = append(b.Rejected, r)
+				b.Result[kind].Rejected++
+				continue
+			}
+			keep = append(keep, r)
+		}
+		rows = keep
+	}
+	return b, nil
+}
+
+func publicMessage(err error) string {
+	if e, ok := errs.As(err); ok && e.Kind() != errs.Internal {
+		msg := e.Msg
+		for _, f := range e.Fields {
+			msg += "; " + f.Field + ": " + f.Message
+		}
+		return msg
+	}
+	return "internal error"
+}
+
+// register adds the imported attendees to the import's event.
+func (s *Service) register(ctx context.Context, imp *Import, ids []string) error {
+	for start := 0; start < len(ids); start += 1000 {
+		part := ids[start:min(start+1000, len(ids))]
+		if err := s.hub.AddAttendees(ctx, hub.AttendeesParams{App: imp.AppID, Event: imp.EventID, Members: part}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow) (hub.BulkResult, error) {
+	switch kind {
+	case mapping.Attendees:
+		p := hub.BulkMembersParams{App: imp.AppID, Members: make([]hub.MemberInput, len(rows))}
+		for i, r := range rows {
+			if err := json.Unmarshal(r.Input, &p.Members[i]); err != nil {
+				return hub.BulkResult{}, err
+			}
+		}
+		return s.hub.BulkMembers(ctx, p)
+	case mapping.Speakers:
+		p := hub.BulkSpeakersParams{App: imp.AppID, Speakers: make([]hub.SpeakerInput, len(rows))}
+		for i, r := range rows {
+			if err := json.Unmarshal(r.Input, &p.Speakers[i]); err != nil {
+				return hub.BulkResult{}, err
+			}
+		}
+		return s.hub.BulkSpeakers(ctx, p)
+	case mapping.Sessions:
+		p := hub.BulkSessionsParams{App: imp.AppID, Event: imp.EventID, Sessions: make([]hub.BulkSessionInput, len(rows))}
+		for i, r := range rows {
+			if err := json.Unmarshal(r.Input, &p.Sessions[i]); err != nil {
+				return hub.BulkResult{}, err
+			}
+		}
+		return s.hub.BulkSessions(ctx, p)
+	}
+	return hub.BulkResult{}, fmt.Errorf("unknown kind %q", kind)
+}

@@ -1,0 +1,255 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/attendify/importer/internal/sheet"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/flake"
+)
+
+// Config tunes the service.
+type Config struct {
+	MaxFileBytes int64
+	Limits       sheet.Limits
+	// BatchRows is the rows of one bulk upsert sent to hub.
+	BatchRows int
+	// LeaseTTL is how long a job's lease lasts without a heartbeat: a
+	// killed worker's import resumes elsewhere after it.
+	LeaseTTL time.Duration
+	// TempDir receives the spooled copies of files being read.
+	TempDir string
+	// ChunkBytes is the size of the stored file's chunks.
+	ChunkBytes int
+}
+
+// Service runs imports.
+type Service struct {
+	store Store
+	hub   Hub
+	cfg   Config
+	log   *slog.Logger
+	ids   *flake.Generator
+}
+
+// New returns a service.
+func New(store Store, h Hub, cfg Config, log *slog.Logger) *Service {
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 200 << 20
+	}
+	if cfg.BatchRows <= 0 {
+		cfg.BatchRows = 1000
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 30 * time.Second
+	}
+	if cfg.ChunkBytes <= 0 {
+		cfg.ChunkBytes = 1 << 20
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, hub: h, cfg: cfg, log: log, ids: flake.New(0)}
+}
+
+// UploadInput describes an upload.
+type UploadInput struct {
+	AppID     string
+	EventID   string
+	CreatedBy string
+	FileName  string
+	Options   Options
+}
+
+func (o *Options) normalize() error {
+	switch o.Mode {
+	case "":
+		o.Mode = Upsert
+	case Create, Update, Upsert:
+	default:
+		return errs.InvalidFields("bad mode", errs.FieldError{Field: "/mode", Message: "want create, update or upsert"})
+	}
+	switch o.DateOrder {
+	case "":
+		o.DateOrder = "DMY"
+	case "DMY", "MDY":
+	default:
+		return errs.InvalidFields("bad date order", errs.FieldError{Field: "/date_order", Message: "want DMY or MDY"})
+	}
+	switch o.Kind {
+	case "", "attendees", "speakers", "sessions":
+	default:
+		return errs.InvalidFields("bad kind", errs.FieldError{Field: "/kind", Message: "want attendees, speakers or sessions"})
+	}
+	return nil
+}
+
+// Upload stores a file in chunks, streaming (the file never sits whole in
+// memory), then starts its analysis. A file over the size limit is refused
+// and nothing is kept.
+func (s *Service) Upload(ctx context.Context, in UploadInput, body io.Reader) (*Import, error) {
+	if err := in.Options.normalize(); err != nil {
+		return nil, err
+	}
+	imp := &Import{ID: s.ids.Next().String(), AppID: in.AppID, EventID: in.EventID, CreatedBy: in.CreatedBy,
+		FileName: in.FileName, Status: Uploading, Options: in.Options}
+	if err := s.store.CreateImport(ctx, imp); err != nil {
+		return nil, err
+	}
+	size, sum, err := s.storeFile(ctx, imp.ID, body)
+	if err != nil {
+		_ = s.store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
+		return nil, err
+	}
+	if size == 0 {
+		_ = s.store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
+		return nil, errs.InvalidFields("empty file", errs.FieldError{Field: "/file", Message: "the file is empty"})
+	}
+	imp.FileSize, imp.FileSHA256 = size, sum
+	return s.store.Transition(ctx, in.AppID, imp.ID, Transition{From: []Status{Uploading}, To: Analyzing, Start: JobAnalyze, fileSize: size, fileSHA: sum})
+}
+
+func (s *Service) storeFile(ctx context.Context, id string, body io.Reader) (int64, string, error) {
+	h := sha256.New()
+	buf := make([]byte, s.cfg.ChunkBytes)
+	var size int64
+	for seq := 0; ; seq++ {
+		n, err := io.ReadFull(body, buf)
+		if n > 0 {
+			size += int64(n)
+			if size > s.cfg.MaxFileBytes {
+				return 0, "", errs.InvalidFields("file too large", errs.FieldError{Field: "/file",
+					Message: "the file is larger than the limit of " + itoa(int(s.cfg.MaxFileBytes>>20)) + " MB"})
+			}
+			h.Write(buf[:n])
+			if err := s.store.AppendChunk(ctx, id, seq, buf[:n]); err != nil {
+				return 0, "", err
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return 0, "", errs.Wrap(errs.Invalid, err, "the upload was interrupted")
+		}
+	}
+	return size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Get returns an import.
+func (s *Service) Get(ctx context.Context, app, id string) (*Import, error) {
+	return s.store.Get(ctx, app, id)
+}
+
+// List returns an app's import history, newest first.
+func (s *Service) List(ctx context.Context, app string, limit int, before string) ([]*Import, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	return s.store.List(ctx, app, limit, before)
+}
+
+// Configure changes an import's options (mode, mapping overrides, date
+// order, event) and analyzes it again.
+func (s *Service) Configure(ctx context.Context, app, id string, opts Options, eventID *string) (*Import, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	return s.store.Transition(ctx, app, id, Transition{From: []Status{Ready, Failed, Analyzing}, To: Analyzing, Start: JobAnalyze,
+		Reset: true, Options: &opts, EventID: eventID})
+}
+
+// Commit starts writing an analyzed import's rows to hub.
+func (s *Service) Commit(ctx context.Context, app, id string) (*Import, error) {
+	imp, err := s.store.Get(ctx, app, id)
+	if err != nil {
+		return nil, err
+	}
+	if imp.Status == Committing || imp.Status == Done {
+		return imp, nil // committing twice is committing once
+	}
+	if imp.Status != Ready {
+		return nil, errs.New(errs.Conflict, "the import is %s: only an analyzed import can be committed", imp.Status)
+	}
+	return s.store.Transition(ctx, app, id, Transition{From: []Status{Ready}, To: Committing, Start: JobCommit})
+}
+
+// Cancel stops an import: before the commit nothing is written; during
+// the commit, the batches already in hub stay and the rest is not sent.
+func (s *Service) Cancel(ctx context.Context, app, id string) (*Import, error) {
+	imp, err := s.store.Get(ctx, app, id)
+	if err != nil {
+		return nil, err
+	}
+	switch imp.Status {
+	case Canceled, Canceling:
+		return imp, nil
+	case Committing:
+		return s.store.Transition(ctx, app, id, Transition{From: []Status{Committing}, To: Canceling})
+	case Uploading, Analyzing, Ready, Failed:
+		return s.store.Transition(ctx, app, id, Transition{From: []Status{Uploading, Analyzing, Ready, Failed}, To: Canceled})
+	}
+	return nil, errs.New(errs.Conflict, "the import is %s and can no longer be canceled", imp.Status)
+}
+
+// Preview is what a commit would do.
+type Preview struct {
+	Import *Import
+	// First are the first rows of each kind and action.
+	First []StagedRow
+}
+
+// Preview returns the counts and first rows of an analyzed import.
+func (s *Service) Preview(ctx context.Context, app, id string, n int) (*Preview, error) {
+	imp, err := s.store.Get(ctx, app, id)
+	if err != nil {
+		return nil, err
+	}
+	if imp.Status == Analyzing || imp.Status == Uploading {
+		return nil, errs.New(errs.Conflict, "the import is still being analyzed; retry when its status is ready")
+	}
+	if n <= 0 || n > 50 {
+		n = 5
+	}
+	rows, err := s.store.FirstRows(ctx, id, n)
+	if err != nil {
+		return nil, err
+	}
+	return &Preview{Import: imp, First: rows}, nil
+}
+
+// ReadFile writes an import's stored file to w.
+func (s *Service) ReadFile(ctx context.Context, app, id string, w io.Writer) (*Import, error) {
+	imp, err := s.store.Get(ctx, app, id)
+	if err != nil {
+		return nil, err
+	}
+	return imp, s.store.ReadFile(ctx, id, w)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

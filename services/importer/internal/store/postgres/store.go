@@ -1,0 +1,444 @@
+// Package postgres keeps the importer's imports, uploaded files (in 1 MiB
+// chunks) and staged rows in Postgres, and starts their River jobs in the
+// same transactions as the status changes that call for them.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/attendify/importer/internal/service"
+	"github.com/attendify/importer/internal/validate"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/pg"
+)
+
+// Enqueuer inserts a job in a transaction (River).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, tx pgx.Tx, kind service.JobKind, id string, gen int) (int64, error)
+}
+
+// Store implements service.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	jobs Enqueuer
+	// PickupGrace is how long a newly enqueued job may wait in the queue
+	// before the reaper enqueues another.
+	PickupGrace time.Duration
+}
+
+var _ service.Store = (*Store)(nil)
+
+// New returns a store on pool (search_path on the importer's schema).
+func New(pool *pgxpool.Pool, jobs Enqueuer) *Store {
+	return &Store{pool: pool, jobs: jobs, PickupGrace: time.Minute}
+}
+
+const importCols = `id, app_id, event_id, created_by, file_name, file_size, file_sha256, format, status, gen, options, mapping,
+	problems, error_code, error_message, counts, result, rows_total, rows_done, batches_done, cursor_seq, created_at, updated_at, finished_at`
+
+func scanImport(row pgx.Row) (*service.Import, error) {
+	var imp service.Import
+	var opts, mp, probs, counts, result []byte
+	err := row.Scan(&imp.ID, &imp.AppID, &imp.EventID, &imp.CreatedBy, &imp.FileName, &imp.FileSize, &imp.FileSHA256, &imp.Format,
+		&imp.Status, &imp.Gen, &opts, &mp, &probs, &imp.ErrorCode, &imp.ErrorMessage, &counts, &result, &imp.RowsTotal,
+		&imp.RowsDone, &imp.BatchesDone, &imp.CursorSeq, &imp.CreatedAt, &imp.UpdatedAt, &imp.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "no such import")
+	}
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	for _, x := range []struct {
+		b []byte
+		v any
+	}{{opts, &imp.Options}, {mp, &imp.Mapping}, {probs, &imp.Problems}, {counts, &imp.Counts}, {result, &imp.Result}} {
+		if err := json.Unmarshal(x.b, x.v); err != nil {
+			return nil, fmt.Errorf("decode import %s: %w", imp.ID, err)
+		}
+	}
+	return &imp, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// CreateImport inserts a new import.
+func (s *Store) CreateImport(ctx context.Context, imp *service.Import) error {
+	const q = `INSERT INTO imports (id, app_id, event_id, created_by, file_name, status, options) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	_, err := s.pool.Exec(ctx, q, imp.ID, imp.AppID, imp.EventID, imp.CreatedBy, imp.FileName, imp.Status, mustJSON(imp.Options))
+	return pg.Err(err)
+}
+
+// AppendChunk stores one chunk of an uploaded file.
+func (s *Store) AppendChunk(ctx context.Context, id string, seq int, data []byte) error {
+	const q = `INSERT INTO import_file_chunks (import_id, seq, data) VALUES ($1, $2, $3)`
+	_, err := s.pool.Exec(ctx, q, id, seq, data)
+	return pg.Err(err)
+}
+
+// DeleteImport deletes an import with its file and rows.
+func (s *Store) DeleteImport(ctx context.Context, id string) error {
+	const q = `DELETE FROM imports WHERE id = $1`
+	_, err := s.pool.Exec(ctx, q, id)
+	return pg.Err(err)
+}
+
+// ReadFile writes the stored file to w, chunk by chunk.
+func (s *Store) ReadFile(ctx context.Context, id string, w io.Writer) error {
+	const q = `SELECT data FROM import_file_chunks WHERE import_id = $1 AND seq = $2`
+	for seq := 0; ; seq++ {
+		var data []byte
+		err := s.pool.QueryRow(ctx, q, id, seq).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return pg.Err(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+}
+
+// Get returns an import of app.
+func (s *Store) Get(ctx context.Context, app, id string) (*service.Import, error) {
+	const q = `SELECT ` + importCols + ` FROM imports WHERE id = $1 AND app_id = $2`
+	return scanImport(s.pool.QueryRow(ctx, q, id, app))
+}
+
+// List returns an app's imports, newest first, before the import id
+// before (when not empty).
+func (s *Store) List(ctx context.Context, app string, limit int, before string) ([]*service.Import, error) {
+	const q = `SELECT ` + importCols + ` FROM imports WHERE app_id = $1 AND status <> 'uploading' AND ($3 = '' OR id < $3)
+		ORDER BY id DESC LIMIT $2`
+	rows, err := s.pool.Query(ctx, q, app, limit, before)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	var out []*service.Import
+	for rows.Next() {
+		imp, err := scanImport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, imp)
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// Transition changes an import's status, and starts a job, atomically.
+func (s *Store) Transition(ctx context.Context, app, id string, t service.Transition) (*service.Import, error) {
+	var out *service.Import
+	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		const lock = `SELECT ` + importCols + ` FROM imports WHERE id = $1 AND app_id = $2 FOR UPDATE`
+		imp, err := scanImport(tx.QueryRow(ctx, lock, id, app))
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, f := range t.From {
+			ok = ok || imp.Status == f
+		}
+		if !ok {
+			return errs.New(errs.Conflict, "the import is %s", imp.Status)
+		}
+		if size, sum := t.File(); size > 0 {
+			const q = `UPDATE imports SET file_size = $2, file_sha256 = $3 WHERE id = $1`
+			if _, err := tx.Exec(ctx, q, id, size, sum); err != nil {
+				return pg.Err(err)
+			}
+		}
+		if t.Options != nil {
+			const q = `UPDATE imports SET options = $2 WHERE id = $1`
+			if _, err := tx.Exec(ctx, q, id, mustJSON(t.Options)); err != nil {
+				return pg.Err(err)
+			}
+		}
+		if t.EventID != nil {
+			const q = `UPDATE imports SET event_id = $2 WHERE id = $1`
+			if _, err := tx.Exec(ctx, q, id, *t.EventID); err != nil {
+				return pg.Err(err)
+			}
+		}
+		if t.Reset {
+			const q = `UPDATE imports SET mapping = '[]', problems = '[]', counts = '{}', result = '{}', error_code = '',
+				error_message = '', rows_total = 0, rows_done = 0, batches_done = 0, cursor_seq = 0 WHERE id = $1`
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return pg.Err(err)
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, id); err != nil {
+				return pg.Err(err)
+			}
+		}
+		const q = `UPDATE imports SET status = $2, updated_at = now(),
+			finished_at = CASE WHEN $2 IN ('canceled', 'done', 'failed') THEN now() END WHERE id = $1`
+		if _, err := tx.Exec(ctx, q, id, t.To); err != nil {
+			return pg.Err(err)
+		}
+		if t.Start != "" {
+			gen := imp.Gen + 1
+			job, err := s.jobs.Enqueue(ctx, tx, t.Start, id, gen)
+			if err != nil {
+				return err
+			}
+			const q = `UPDATE imports SET gen = $2, lease_job = $3, lease_until = now() + $4::interval WHERE id = $1`
+			if _, err := tx.Exec(ctx, q, id, gen, job, s.PickupGrace.String()); err != nil {
+				return pg.Err(err)
+			}
+		}
+		out, err = scanImport(tx.QueryRow(ctx, `SELECT `+importCols+` FROM imports WHERE id = $1`, id))
+		return err
+	})
+	return out, err
+}
+
+// Claim takes an import's lease for job.
+func (s *Store) Claim(ctx context.Context, id string, gen int, status service.Status, job int64, ttl time.Duration) (*service.Import, bool, error) {
+	statuses := []string{string(status)}
+	if status == service.Committing {
+		statuses = append(statuses, string(service.Canceling))
+	}
+	const q = `UPDATE imports SET lease_job = $4, lease_until = now() + $5::interval
+		WHERE id = $1 AND gen = $2 AND status = ANY($3)
+		  AND (lease_job IS NULL OR lease_job = $4 OR lease_until < now())
+		RETURNING ` + importCols
+	imp, err := scanImport(s.pool.QueryRow(ctx, q, id, gen, statuses, job, ttl.String()))
+	if errors.Is(err, errs.NotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return imp, true, nil
+}
+
+// Heartbeat extends job's lease.
+func (s *Store) Heartbeat(ctx context.Context, id string, job int64, ttl time.Duration) (bool, error) {
+	const q = `UPDATE imports SET lease_until = now() + $3::interval WHERE id = $1 AND lease_job = $2`
+	tag, err := s.pool.Exec(ctx, q, id, job, ttl.String())
+	if err != nil {
+		return false, pg.Err(err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Reap re-enqueues the job of every import whose lease ran out (its
+// worker died), each in its own transaction with the new lease, so that
+// replicas reaping at once enqueue one job per import.
+func (s *Store) Reap(ctx context.Context, grace time.Duration) (int, error) {
+	const q = `SELECT id FROM imports WHERE status IN ('analyzing', 'committing', 'canceling') AND lease_until < now() LIMIT 100`
+	rows, err := s.pool.Query(ctx, q)
+	if err != nil {
+		return 0, pg.Err(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, pg.Err(err)
+	}
+	n := 0
+	for _, id := range ids {
+		err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+			const lock = `SELECT status, gen FROM imports WHERE id = $1 AND lease_until < now() FOR UPDATE SKIP LOCKED`
+			var st service.Status
+			var gen int
+			if err := tx.QueryRow(ctx, lock, id).Scan(&st, &gen); err != nil {
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				return pg.Err(err)
+			}
+			kind := service.JobCommit
+			if st == service.Analyzing {
+				kind = service.JobAnalyze
+			}
+			job, err := s.jobs.Enqueue(ctx, tx, kind, id, gen)
+			if err != nil {
+				return err
+			}
+			const q = `UPDATE imports SET lease_job = $2, lease_until = now() + $3::interval WHERE id = $1`
+			if _, err := tx.Exec(ctx, q, id, job, grace.String()); err != nil {
+				return pg.Err(err)
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// ReplaceRows deletes the staged rows of an import.
+func (s *Store) ReplaceRows(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, id)
+	return pg.Err(err)
+}
+
+// InsertRows stages rows with COPY.
+func (s *Store) InsertRows(ctx context.Context, id string, rows []service.StagedRow) error {
+	src := make([][]any, len(rows))
+	for i, r := range rows {
+		rec, err := json.Marshal(r.Row)
+		if err != nil {
+			return err
+		}
+		var input any
+		if r.Input != nil {
+			input = string(r.Input)
+		}
+		src[i] = []any{id, r.Seq, string(r.Kind), r.Sheet, r.Num, r.Key, string(r.Action), r.Reason, string(rec), input}
+	}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_rows"},
+		[]string{"import_id", "seq", "kind", "sheet", "row_num", "key", "action", "reason", "record", "input"}, pgx.CopyFromRows(src))
+	return pg.Err(err)
+}
+
+// FinishAnalysis stores the outcome of an analysis if job still holds the
+// lease, and releases it.
+func (s *Store) FinishAnalysis(ctx context.Context, imp *service.Import, job int64) error {
+	const q = `UPDATE imports SET status = $3, format = $4, mapping = $5, problems = $6, error_code = $7, error_message = $8,
+		counts = $9, rows_total = $10, event_id = $11, lease_job = NULL, lease_until = NULL, updated_at = now(),
+		finished_at = CASE WHEN $3 = 'failed' THEN now() END
+		WHERE id = $1 AND lease_job = $2 AND status = 'analyzing'`
+	if imp.Counts == nil {
+		imp.Counts = service.Counts{}
+	}
+	tag, err := s.pool.Exec(ctx, q, imp.ID, job, imp.Status, imp.Format, mustJSON(nonNil(imp.Mapping)), mustJSON(nonNilP(imp.Problems)),
+		imp.ErrorCode, imp.ErrorMessage, mustJSON(imp.Counts), imp.RowsTotal, imp.EventID)
+	if err != nil {
+		return pg.Err(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.New(errs.Conflict, "import %s changed during its analysis", imp.ID)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilP(p []validate.Problem) []validate.Problem { return nonNil(p) }
+
+const rowCols = `seq, kind, sheet, row_num, key, action, reason, record, input`
+
+func scanRows(rows pgx.Rows) ([]service.StagedRow, error) {
+	defer rows.Close()
+	var out []service.StagedRow
+	for rows.Next() {
+		var r service.StagedRow
+		var rec []byte
+		var input []byte
+		if err := rows.Scan(&r.Seq, &r.Kind, &r.Sheet, &r.Num, &r.Key, &r.Action, &r.Reason, &rec, &input); err != nil {
+			return nil, pg.Err(err)
+		}
+		r.Row = &validate.Row{}
+		if err := json.Unmarshal(rec, r.Row); err != nil {
+			return nil, err
+		}
+		r.Input = input
+		out = append(out, r)
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// Rows returns staged rows after seq, in order.
+func (s *Store) Rows(ctx context.Context, id string, after, limit int, actions ...service.Action) ([]service.StagedRow, error) {
+	acts := make([]string, len(actions))
+	for i, a := range actions {
+		acts[i] = string(a)
+	}
+	const q = `SELECT ` + rowCols + ` FROM import_rows WHERE import_id = $1 AND seq > $2 AND (cardinality($4::text[]) = 0 OR action = ANY($4))
+		ORDER BY seq LIMIT $3`
+	rows, err := s.pool.Query(ctx, q, id, after, limit, acts)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	return scanRows(rows)
+}
+
+// FirstRows returns the first n rows of each kind and action.
+func (s *Store) FirstRows(ctx context.Context, id string, n int) ([]service.StagedRow, error) {
+	const q = `SELECT ` + rowCols + ` FROM (
+			SELECT *, row_number() OVER (PARTITION BY kind, action ORDER BY seq) AS rn FROM import_rows WHERE import_id = $1
+		) r WHERE rn <= $2 ORDER BY seq`
+	rows, err := s.pool.Query(ctx, q, id, n)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	return scanRows(rows)
+}
+
+// CommitBatch records a committed batch, for the lease holder only.
+func (s *Store) CommitBatch(ctx context.Context, id string, job int64, b service.Batch) (service.Status, error) {
+	var st service.Status
+	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		const lock = `SELECT status, result FROM imports WHERE id = $1 AND lease_job = $2 FOR UPDATE`
+		var raw []byte
+		if err := tx.QueryRow(ctx, lock, id, job).Scan(&st, &raw); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errs.New(errs.Conflict, "import %s: lease lost", id)
+			}
+			return pg.Err(err)
+		}
+		res := service.Result{}
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return err
+		}
+		for k, r := range b.Result {
+			if res[k] == nil {
+				res[k] = &service.KindResult{}
+			}
+			res[k].Created += r.Created
+			res[k].Updated += r.Updated
+			res[k].Unchanged += r.Unchanged
+			res[k].Rejected += r.Rejected
+		}
+		for _, r := range b.Rejected {
+			const q = `UPDATE import_rows SET action = 'reject', reason = $3 WHERE import_id = $1 AND seq = $2`
+			if _, err := tx.Exec(ctx, q, id, r.Seq, r.Reason); err != nil {
+				return pg.Err(err)
+			}
+		}
+		const q = `UPDATE imports SET cursor_seq = $2, rows_done = rows_done + $3, batches_done = batches_done + 1, result = $4,
+			lease_until = greatest(lease_until, now()), updated_at = now() WHERE id = $1`
+		_, err := tx.Exec(ctx, q, id, b.LastSeq, b.Rows, mustJSON(res))
+		return pg.Err(err)
+	})
+	return st, err
+}
+
+// FinishCommit ends a commit for the lease holder.
+func (s *Store) FinishCommit(ctx context.Context, id string, job int64, status service.Status) error {
+	const q = `UPDATE imports SET status = $3, lease_job = NULL, lease_until = NULL, updated_at = now(), finished_at = now()
+		WHERE id = $1 AND lease_job = $2 AND status IN ('committing', 'canceling')`
+	_, err := s.pool.Exec(ctx, q, id, job, status)
+	return pg.Err(err)
+}
+
+// FailCommit ends a commit that hub refused.
+func (s *Store) FailCommit(ctx context.Context, id string, job int64, code, message string) error {
+	const q = `UPDATE imports SET status = 'failed', error_code = $3, error_message = $4, lease_job = NULL, lease_until = NULL,
+		updated_at = now(), finished_at = now() WHERE id = $1 AND lease_job = $2`
+	_, err := s.pool.Exec(ctx, q, id, job, code, message)
+	return pg.Err(err)
+}
