@@ -3,11 +3,11 @@
 # stack, loaded by wrk at 64 keep-alive connections from a separate process.
 # Targets run one after another, in rounds; each round restarts each server,
 # warms it up and measures it. Prints the machine, the setup and one Markdown
-# table row per target: its median round by req/s (with that round's p50 and
-# p99), the errors of all rounds, the server's CPU time (user+system) per
-# request over all measured windows, and the req/s of each round, so that noise
-# from other work on the machine shows. CPU per request is the figure least
-# moved by that noise.
+# table row per target: its median round by req/s (answers with a status below
+# 400 only; that round's p50 and p99), the errors of all rounds, the server's
+# CPU time (user+system) per request over all measured windows, and the req/s
+# of each round, so that noise from other work on the machine shows. CPU per
+# request is the figure least moved by that noise.
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CONNS (64),
 # BENCH_ROUNDS (3), BENCH_PORT (18480),
