@@ -36,9 +36,12 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 		if len(rows) == 0 {
 			return s.store.FinishCommit(ctx, id, job, Done)
 		}
+		// One kind per batch, and under hub's request size limit.
 		kind := rows[0].Kind
+		size := 0
 		for i, r := range rows {
-			if r.Kind != kind {
+			size += len(r.Input) + 1
+			if r.Kind != kind || (i > 0 && size > maxBatchBytes) {
 				rows = rows[:i]
 				break
 			}
@@ -63,6 +66,9 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 		}
 	}
 }
+
+// maxBatchBytes keeps a batch's JSON under hub's default 1 MiB body limit.
+const maxBatchBytes = 768 << 10
 
 // fatalError is a refusal of hub that retrying cannot change.
 type fatalError struct {

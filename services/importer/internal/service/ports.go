@@ -67,6 +67,9 @@ type Store interface {
 	// Rows returns staged rows with seq > after, in order, optionally only
 	// those of some actions.
 	Rows(ctx context.Context, id string, after, limit int, actions ...Action) ([]StagedRow, error)
+	// NotedRows returns the rows with something to say in the error
+	// report: rejected, skipped (but not unchanged), or with warnings.
+	NotedRows(ctx context.Context, id string) ([]StagedRow, error)
 	// FirstRows returns the first n rows of each kind and action.
 	FirstRows(ctx context.Context, id string, n int) ([]StagedRow, error)
 	// CommitBatch records a committed batch: the cursor, progress, the

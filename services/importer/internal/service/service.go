@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/attendify/importer/internal/report"
 	"github.com/attendify/importer/internal/sheet"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/flake"
@@ -252,4 +253,38 @@ func itoa(n int) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
+}
+
+// Report writes an import's error report: the uploaded rows with what
+// happened to each and the problems highlighted.
+func (s *Service) Report(ctx context.Context, app, id string, w io.Writer) error {
+	imp, err := s.store.Get(ctx, app, id)
+	if err != nil {
+		return err
+	}
+	if imp.Status == Uploading || imp.Status == Analyzing {
+		return errs.New(errs.Conflict, "the import is still being analyzed")
+	}
+	if imp.Status == Failed && imp.ErrorCode != "" && imp.ErrorCode != "hub_refused" {
+		return errs.New(errs.Conflict, "the file could not be read: %s", imp.ErrorMessage)
+	}
+	rows, err := s.store.NotedRows(ctx, id)
+	if err != nil {
+		return err
+	}
+	notes := report.Notes{}
+	for _, r := range rows {
+		notes.Add(r.Sheet, r.Num, report.RowNote{Action: string(r.Action), Reason: r.Reason, Problems: r.Row.Problems})
+	}
+	f, err := s.spool(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	book, err := sheet.Open(f, imp.FileSize, s.cfg.Limits)
+	if err != nil {
+		return err
+	}
+	defer book.Close()
+	return report.Errors(w, book, imp.Mapping, notes)
 }

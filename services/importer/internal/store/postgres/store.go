@@ -376,6 +376,17 @@ func (s *Store) Rows(ctx context.Context, id string, after, limit int, actions .
 	return scanRows(rows)
 }
 
+// NotedRows returns the rows the error report annotates.
+func (s *Store) NotedRows(ctx context.Context, id string) ([]service.StagedRow, error) {
+	const q = `SELECT ` + rowCols + ` FROM import_rows WHERE import_id = $1
+		AND (action = 'reject' OR (action = 'skip' AND reason <> 'unchanged') OR record ? 'problems') ORDER BY seq`
+	rows, err := s.pool.Query(ctx, q, id)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	return scanRows(rows)
+}
+
 // FirstRows returns the first n rows of each kind and action.
 func (s *Store) FirstRows(ctx context.Context, id string, n int) ([]service.StagedRow, error) {
 	const q = `SELECT ` + rowCols + ` FROM (

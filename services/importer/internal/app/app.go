@@ -1,0 +1,143 @@
+// Package app wires the importer together from its configuration: the
+// platform runner, Postgres and its migrations, River, the hub client and
+// the API; and the demo loader.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/importer/internal/hubclient"
+	"github.com/attendify/importer/internal/jobs"
+	"github.com/attendify/importer/internal/rpcapi"
+	"github.com/attendify/importer/internal/service"
+	"github.com/attendify/importer/internal/sheet"
+	"github.com/attendify/importer/internal/store/postgres"
+	"github.com/attendify/importer/migrations"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/rpc"
+	kit "github.com/attendify/platform/service"
+)
+
+// Schema is the importer's Postgres schema (River's tables too).
+const Schema = "importer"
+
+// Config is the importer's configuration, from the environment.
+type Config struct {
+	Service kit.Config
+	PG      pg.Config
+	// Hub is hub's replicas (HUB_URL, default http://127.0.0.1:8081).
+	Hub rpc.ClientConfig `envPrefix:"HUB_"`
+
+	MaxFileMB    int64         `env:"IMPORTER_MAX_FILE_MB" envDefault:"200"`
+	MaxRows      int           `env:"IMPORTER_MAX_ROWS" envDefault:"1048576"`
+	MaxCellChars int           `env:"IMPORTER_MAX_CELL_CHARS" envDefault:"32767"`
+	MaxUnzipMB   int64         `env:"IMPORTER_MAX_UNZIP_MB" envDefault:"1024"`
+	BatchRows    int           `env:"IMPORTER_BATCH_ROWS" envDefault:"1000"`
+	Workers      int           `env:"IMPORTER_WORKERS" envDefault:"2"`
+	LeaseTTL     time.Duration `env:"IMPORTER_LEASE_TTL" envDefault:"30s"`
+	TempDir      string        `env:"IMPORTER_TMPDIR"`
+	// CheckMembership checks on every call, in hub's Redis read model, that
+	// an organizer's token still belongs to a collaborator of the app.
+	CheckMembership bool   `env:"IMPORTER_CHECK_MEMBERSHIP" envDefault:"true"`
+	RedisNamespace  string `env:"REDIS_NAMESPACE"`
+
+	// Demo: where `hub demo` left hub.json, and the importer to call.
+	DemoDir string `env:"DEMO_DIR" envDefault:".run/demo"`
+	URL     string `env:"IMPORTER_URL" envDefault:"http://127.0.0.1:8082"`
+}
+
+// LoadConfig reads the configuration, with the defaults of this machine.
+func LoadConfig() (Config, error) {
+	cfg, err := kit.LoadConfig[Config]()
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Service.Addr == "" {
+		cfg.Service.Addr = "127.0.0.1:8082"
+	}
+	if len(cfg.Hub.URLs) == 0 {
+		cfg.Hub.URLs = []string{"http://127.0.0.1:8081"}
+	}
+	return cfg, nil
+}
+
+func (c Config) limits() sheet.Limits {
+	return sheet.Limits{MaxRows: c.MaxRows, MaxCellChars: c.MaxCellChars, MaxUnzipBytes: c.MaxUnzipMB << 20}
+}
+
+func open(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
+		return nil, err
+	}
+	return pg.Open(ctx, cfg.PG, Schema)
+}
+
+// Migrate applies the importer's migrations and River's.
+func Migrate(ctx context.Context, cfg Config) error {
+	pool, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return migrate(ctx, pool)
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := pg.Migrate(ctx, pool, Schema, migrations.Source); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, pool, Schema, slog.New(slog.DiscardHandler))
+}
+
+// Serve runs the service until ctx ends.
+func Serve(ctx context.Context, cfg Config) error {
+	svc, err := kit.New(ctx, "importer", cfg.Service)
+	if err != nil {
+		return err
+	}
+	pool, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
+	svc.AddCheck("postgres", pg.Ready(pool))
+	if err := migrate(ctx, pool); err != nil {
+		return err
+	}
+	hc, err := svc.Client(cfg.Hub)
+	if err != nil {
+		return err
+	}
+	q, err := jobs.New(pool, jobs.Config{Schema: Schema, Workers: cfg.Workers}, svc.Log)
+	if err != nil {
+		return err
+	}
+	store := postgres.New(pool, q)
+	store.PickupGrace = max(2*cfg.LeaseTTL, 5*time.Second)
+	s := service.New(store, hubclient.New(hc), service.Config{
+		MaxFileBytes: cfg.MaxFileMB << 20, Limits: cfg.limits(), BatchRows: cfg.BatchRows, LeaseTTL: cfg.LeaseTTL, TempDir: cfg.TempDir,
+	}, svc.Log)
+	q.SetRunner(s)
+
+	var authz rpcapi.Authorizer
+	if cfg.CheckMembership {
+		authz = hub.NewReadModel(svc.Redis, cfg.RedisNamespace)
+	}
+	api := rpcapi.New(s, svc.Auth.Verifier(), authz, cfg.MaxFileMB<<20+1<<20)
+	api.Register(svc.RPC)
+	api.Routes(svc.Mux)
+
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	svc.OnStop("river", q.Stop)
+	svc.Go("reaper", jobs.Reaper(store, max(cfg.LeaseTTL/2, 500*time.Millisecond), store.PickupGrace, svc.Log))
+	svc.Log.Info("importer ready", "hub", cfg.Hub.URLs, "lease_ttl", cfg.LeaseTTL, "pid", os.Getpid())
+	return svc.Run(ctx)
+}

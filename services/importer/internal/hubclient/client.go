@@ -1,0 +1,77 @@
+// Package hubclient calls hub for the importer, signed as the importer
+// service: listings to compare a file with (members, speakers, agenda,
+// events) and the bulk upserts that commit it.
+package hubclient
+
+import (
+	"context"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/importer/internal/service"
+	"github.com/attendify/platform/rpc"
+)
+
+// Client implements service.Hub.
+type Client struct {
+	c *rpc.Client
+}
+
+var _ service.Hub = (*Client)(nil)
+
+// New wraps an rpc client of hub.
+func New(c *rpc.Client) *Client { return &Client{c: c} }
+
+// Events lists an app's events.
+func (h *Client) Events(ctx context.Context, app string) ([]hub.Event, error) {
+	l, err := hub.ListEvents.Call(ctx, h.c, hub.AppParams{App: app})
+	return l.Events, err
+}
+
+// Members pages through an app's whole member directory.
+func (h *Client) Members(ctx context.Context, app string) ([]hub.Member, error) {
+	var out []hub.Member
+	cursor := ""
+	for {
+		p, err := hub.SearchMembers.Call(ctx, h.c, hub.SearchMembersParams{App: app, Limit: hub.MaxPageSize, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Members...)
+		if p.NextCursor == "" {
+			return out, nil
+		}
+		cursor = p.NextCursor
+	}
+}
+
+// Speakers lists an app's speakers.
+func (h *Client) Speakers(ctx context.Context, app string) ([]hub.Speaker, error) {
+	l, err := hub.ListSpeakers.Call(ctx, h.c, hub.AppParams{App: app})
+	return l.Speakers, err
+}
+
+// Agenda reads an event's agenda.
+func (h *Client) Agenda(ctx context.Context, app, event string) (hub.Agenda, error) {
+	return hub.GetAgenda.Call(ctx, h.c, hub.AgendaParams{App: app, Event: event})
+}
+
+// BulkMembers upserts members.
+func (h *Client) BulkMembers(ctx context.Context, p hub.BulkMembersParams) (hub.BulkResult, error) {
+	return hub.BulkMembers.Call(ctx, h.c, p)
+}
+
+// BulkSpeakers upserts speakers.
+func (h *Client) BulkSpeakers(ctx context.Context, p hub.BulkSpeakersParams) (hub.BulkResult, error) {
+	return hub.BulkSpeakers.Call(ctx, h.c, p)
+}
+
+// BulkSessions upserts sessions.
+func (h *Client) BulkSessions(ctx context.Context, p hub.BulkSessionsParams) (hub.BulkResult, error) {
+	return hub.BulkSessions.Call(ctx, h.c, p)
+}
+
+// AddAttendees registers members to an event.
+func (h *Client) AddAttendees(ctx context.Context, p hub.AttendeesParams) error {
+	_, err := hub.AddAttendees.Call(ctx, h.c, p)
+	return err
+}

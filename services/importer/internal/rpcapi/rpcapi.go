@@ -1,0 +1,331 @@
+// Package rpcapi exposes the importer: the JSON-RPC methods of the
+// contract and the HTTP routes for files (the streaming upload, the error
+// report, the template).
+package rpcapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/importer"
+	"github.com/attendify/importer/internal/mapping"
+	"github.com/attendify/importer/internal/report"
+	"github.com/attendify/importer/internal/service"
+	"github.com/attendify/importer/internal/validate"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
+)
+
+// Authorizer checks that a caller is still an organizer of an app (hub's
+// read model); nil trusts the token's claims alone.
+type Authorizer interface {
+	Authorize(ctx context.Context, c auth.Caller, app string) (hub.Membership, error)
+}
+
+// API binds the service to the transport.
+type API struct {
+	svc    *service.Service
+	authz  Authorizer
+	tokens *auth.Verifier
+	// MaxUploadBytes bounds an upload's body (the file plus multipart
+	// framing).
+	MaxUploadBytes int64
+}
+
+// New returns the API.
+func New(svc *service.Service, tokens *auth.Verifier, authz Authorizer, maxUpload int64) *API {
+	return &API{svc: svc, tokens: tokens, authz: authz, MaxUploadBytes: maxUpload}
+}
+
+// Register registers the JSON-RPC methods.
+func (a *API) Register(s *rpc.Server) {
+	rpc.Handle(s, importer.GetImport, a.get)
+	rpc.Handle(s, importer.ListImports, a.list)
+	rpc.Handle(s, importer.ConfigureImport, a.configure)
+	rpc.Handle(s, importer.PreviewImport, a.preview)
+	rpc.Handle(s, importer.CommitImport, a.commit)
+	rpc.Handle(s, importer.CancelImport, a.cancel)
+}
+
+// check is the finer check after the rpc layer's: an organizer's token
+// must still belong to a collaborator of the app.
+func (a *API) check(ctx context.Context, app string) error {
+	if a.authz == nil {
+		return nil
+	}
+	c := auth.CallerFrom(ctx)
+	m, err := a.authz.Authorize(ctx, c, app)
+	if err != nil {
+		return err
+	}
+	if c.User != "" && !m.Organizer() {
+		return errs.WithCode(errs.CodeForbidden, "imports are for the app's organizers")
+	}
+	return nil
+}
+
+func (a *API) get(ctx context.Context, p importer.ImportParams) (importer.Import, error) {
+	if err := a.check(ctx, p.App); err != nil {
+		return importer.Import{}, err
+	}
+	imp, err := a.svc.Get(ctx, p.App, p.Import)
+	if err != nil {
+		return importer.Import{}, err
+	}
+	return toImport(imp), nil
+}
+
+func (a *API) list(ctx context.Context, p importer.ListParams) (importer.ImportList, error) {
+	if err := a.check(ctx, p.App); err != nil {
+		return importer.ImportList{}, err
+	}
+	imps, err := a.svc.List(ctx, p.App, p.Limit, p.Before)
+	if err != nil {
+		return importer.ImportList{}, err
+	}
+	out := importer.ImportList{Imports: make([]importer.Import, len(imps))}
+	for i, imp := range imps {
+		out.Imports[i] = toImport(imp)
+	}
+	return out, nil
+}
+
+func (a *API) configure(ctx context.Context, p importer.ConfigureParams) (importer.Import, error) {
+	if err := a.check(ctx, p.App); err != nil {
+		return importer.Import{}, err
+	}
+	imp, err := a.svc.Configure(ctx, p.App, p.Import, fromOptions(p.Options), p.EventID)
+	if err != nil {
+		return importer.Import{}, err
+	}
+	return toImport(imp), nil
+}
+
+func (a *API) preview(ctx context.Context, p importer.PreviewParams) (importer.Preview, error) {
+	if err := a.check(ctx, p.App); err != nil {
+		return importer.Preview{}, err
+	}
+	pv, err := a.svc.Preview(ctx, p.App, p.Import, p.Rows)
+	if err != nil {
+		return importer.Preview{}, err
+	}
+	out := importer.Preview{Import: toImport(pv.Import), Rows: make([]importer.PreviewRow, len(pv.First))}
+	for i, r := range pv.First {
+		out.Rows[i] = toPreviewRow(r)
+	}
+	return out, nil
+}
+
+func (a *API) commit(ctx context.Context, p importer.ImportParams) (importer.Import, error) {
+	if err := a.check(ctx, p.App); err != nil {
+		return importer.Import{}, err
+	}
+	imp, err := a.svc.Commit(ctx, p.App, p.Import)
+	if err != nil {
+		return importer.Import{}, err
+	}
+	return toImport(imp), nil
+}
+
+func (a *API) cancel(ctx context.Context, p importer.ImportParams) (importer.Import, error) {
+	if err := a.check(ctx, p.App); err != nil {
+		return importer.Import{}, err
+	}
+	imp, err := a.svc.Cancel(ctx, p.App, p.Import)
+	if err != nil {
+		return importer.Import{}, err
+	}
+	return toImport(imp), nil
+}
+
+// Routes registers the HTTP routes.
+func (a *API) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /imports", a.upload)
+	mux.HandleFunc("GET /imports/template.xlsx", a.template)
+	mux.HandleFunc("GET /imports/{id}/report.xlsx", a.report)
+}
+
+// authenticate checks an HTTP request's organizer token for app.
+func (a *API) authenticate(r *http.Request, app string) (auth.Caller, error) {
+	token, ok := auth.BearerToken(r)
+	if !ok {
+		return auth.Caller{}, errs.WithCode(errs.CodeUnauthenticated, "sign in: send an organizer's app token as Authorization: Bearer")
+	}
+	claims, err := a.tokens.Verify(token)
+	if err != nil {
+		return auth.Caller{}, err
+	}
+	c := claims.Caller(token)
+	if app == "" {
+		return auth.Caller{}, errs.InvalidFields("app_id is required", errs.FieldError{Field: "/app_id", Message: "required"})
+	}
+	if err := c.Allows(auth.Admin, app); err != nil {
+		return auth.Caller{}, err
+	}
+	ctx := auth.WithCaller(r.Context(), c)
+	if err := a.check(ctx, app); err != nil {
+		return auth.Caller{}, err
+	}
+	return c, nil
+}
+
+func (a *API) upload(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	app := q.Get("app_id")
+	c, err := a.authenticate(r, app)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	keep, _ := strconv.ParseBool(q.Get("keep_unknown"))
+	in := service.UploadInput{AppID: app, EventID: q.Get("event_id"), CreatedBy: c.User, FileName: q.Get("name"),
+		Options: service.Options{Mode: service.Mode(q.Get("mode")), DateOrder: validate.DateOrder(strings.ToUpper(q.Get("date_order"))),
+			Kind: mapping.Kind(q.Get("kind")), KeepUnknown: keep}}
+	if in.FileName == "" {
+		in.FileName = r.Header.Get("X-File-Name")
+	}
+	body := http.MaxBytesReader(w, r.Body, a.MaxUploadBytes)
+	var file io.Reader = body
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		mr, err := multipartReader(body, params["boundary"])
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		part, name, err := filePart(mr)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		file = part
+		if name != "" {
+			in.FileName = name
+		}
+	}
+	in.FileName = path.Base(strings.ReplaceAll(in.FileName, "\\", "/"))
+	if in.FileName == "" || in.FileName == "." || in.FileName == "/" {
+		in.FileName = "upload"
+	}
+	imp, err := a.svc.Upload(r.Context(), in, file)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = errs.InvalidFields("file too large", errs.FieldError{Field: "/file", Message: "the file is larger than the upload limit"})
+		}
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, toImport(imp))
+}
+
+func (a *API) report(w http.ResponseWriter, r *http.Request) {
+	app := r.URL.Query().Get("app_id")
+	if _, err := a.authenticate(r, app); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	// Build the report in a buffer-free way: straight to the response,
+	// after the checks that can fail cleanly.
+	imp, err := a.svc.Get(r.Context(), app, id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+reportName(imp.FileName)+`"`)
+	cw := &countingWriter{w: w}
+	if err := a.svc.Report(r.Context(), app, id, cw); err != nil {
+		if cw.n == 0 {
+			w.Header().Del("Content-Disposition")
+			writeError(w, err)
+		}
+		return
+	}
+}
+
+func reportName(file string) string {
+	base := strings.TrimSuffix(file, path.Ext(file))
+	base = strings.Map(func(r rune) rune {
+		if r == '"' || r < 0x20 || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, base)
+	return base + "-report.xlsx"
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (a *API) template(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="attendify-import-template.xlsx"`)
+	_ = report.Template(w)
+}
+
+// errorBody is the JSON error of the HTTP routes, shaped like a JSON-RPC
+// error object.
+type errorBody struct {
+	Error struct {
+		Code    int               `json:"code"`
+		Name    string            `json:"name"`
+		Message string            `json:"message"`
+		Fields  []errs.FieldError `json:"fields,omitempty"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var b errorBody
+	code := errs.CodeOf(err)
+	b.Error.Code, b.Error.Name = int(code), code.Name()
+	b.Error.Message = "internal error"
+	if e, ok := errs.As(err); ok && e.Kind() != errs.Internal {
+		b.Error.Message, b.Error.Fields = e.Msg, e.Fields
+		if b.Error.Message == "" {
+			b.Error.Message = code.Name()
+		}
+	}
+	status := http.StatusInternalServerError
+	switch errs.KindOf(err) {
+	case errs.Invalid:
+		status = http.StatusBadRequest
+		if len(b.Error.Fields) > 0 && b.Error.Fields[0].Message != "" && strings.Contains(b.Error.Fields[0].Message, "larger") {
+			status = http.StatusRequestEntityTooLarge
+		}
+	case errs.NotFound:
+		status = http.StatusNotFound
+	case errs.Conflict:
+		status = http.StatusConflict
+	case errs.Unauthenticated:
+		status = http.StatusUnauthorized
+	case errs.Forbidden:
+		status = http.StatusForbidden
+	case errs.Unavailable, errs.Overloaded, errs.RateLimited:
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
