@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
@@ -60,6 +61,9 @@ type Config struct {
 	MaxBodyBytes int64 `env:"RPC_MAX_BODY_BYTES" envDefault:"1048576"`
 	// AccessLog logs a line per call (on by default).
 	AccessLog bool `env:"RPC_ACCESS_LOG" envDefault:"true"`
+	// Pprof serves net/http/pprof under /debug/pprof/ (off by default: it
+	// exposes internals, so only on a trusted network).
+	Pprof bool `env:"DEBUG_PPROF"`
 
 	Log   obs.LogConfig
 	Trace obs.TraceConfig
@@ -172,6 +176,12 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	s.Mux.HandleFunc("GET /readyz", s.serveReady)
+	if cfg.Pprof {
+		s.Mux.HandleFunc("/debug/pprof/", pprof.Index)
+		s.Mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		s.Mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		s.Mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 
 	addr := cfg.Addr
 	if addr == "" {
