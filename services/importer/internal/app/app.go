@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -46,6 +47,9 @@ type Config struct {
 	// an organizer's token still belongs to a collaborator of the app.
 	CheckMembership bool   `env:"IMPORTER_CHECK_MEMBERSHIP" envDefault:"true"`
 	RedisNamespace  string `env:"REDIS_NAMESPACE"`
+	// ExitAfterBatches makes the process exit right after hub applied that
+	// many batches, before recording the last: for the kill test only.
+	ExitAfterBatches int `env:"IMPORTER_TEST_EXIT_AFTER_BATCHES"`
 
 	// Demo: where `hub demo` left hub.json, and the importer to call.
 	DemoDir string `env:"DEMO_DIR" envDefault:".run/demo"`
@@ -122,6 +126,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	store.PickupGrace = max(2*cfg.LeaseTTL, 5*time.Second)
 	s := service.New(store, hubclient.New(hc), service.Config{
 		MaxFileBytes: cfg.MaxFileMB << 20, Limits: cfg.limits(), BatchRows: cfg.BatchRows, LeaseTTL: cfg.LeaseTTL, TempDir: cfg.TempDir,
+		AfterHubBatch: exitAfter(cfg.ExitAfterBatches),
 	}, svc.Log)
 	q.SetRunner(s)
 
@@ -140,4 +145,18 @@ func Serve(ctx context.Context, cfg Config) error {
 	svc.Go("reaper", jobs.Reaper(store, max(cfg.LeaseTTL/2, 500*time.Millisecond), store.PickupGrace, svc.Log))
 	svc.Log.Info("importer ready", "hub", cfg.Hub.URLs, "lease_ttl", cfg.LeaseTTL, "pid", os.Getpid())
 	return svc.Run(ctx)
+}
+
+// exitAfter is the kill test's failpoint: the process dies after hub
+// applied n batches, before the importer records the last one.
+func exitAfter(n int) func(int) {
+	if n <= 0 {
+		return nil
+	}
+	return func(sent int) {
+		if sent == n {
+			fmt.Fprintf(os.Stderr, "dying at failpoint: hub applied batch %d, not recorded\n", sent)
+			os.Exit(1)
+		}
+	}
 }

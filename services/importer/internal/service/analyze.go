@@ -320,6 +320,8 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 				x := &d.Sessions[i]
 				if x.ExternalID != "" {
 					a.ex.sessions["x:"+x.ExternalID] = x
+				} else {
+					a.ex.sessions["id:"+x.ID] = x // never matched by a row; in the overlap check
 				}
 			}
 		}
@@ -362,6 +364,11 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 			opts.Event.TimeZone = a.event.TimeZone
 			opts.Event.Start, _ = time.Parse(hub.LocalTimeLayout, a.event.Start)
 			opts.Event.End, _ = time.Parse(hub.LocalTimeLayout, a.event.End)
+		}
+		for k, x := range a.ex.sessions {
+			if x.Room != nil {
+				opts.ExistingSessions = append(opts.ExistingSessions, validate.Slot{Key: k, Room: x.Room.Name, Start: x.Start, End: x.End})
+			}
 		}
 		opts.ExistingSpeakers = map[string]bool{}
 		for k := range a.ex.speakers {

@@ -28,6 +28,7 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 	if imp.Status == Canceling {
 		return s.store.FinishCommit(ctx, id, job, Canceled)
 	}
+	sent := 0
 	for {
 		rows, err := s.store.Rows(ctx, id, imp.CursorSeq, s.cfg.BatchRows, ActCreate, ActUpdate)
 		if err != nil {
@@ -54,6 +55,10 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 				return s.store.FailCommit(ctx, id, job, "hub_refused", fatal.msg)
 			}
 			return err
+		}
+		sent++
+		if s.cfg.AfterHubBatch != nil {
+			s.cfg.AfterHubBatch(sent)
 		}
 		b.LastSeq, b.Rows = rows[len(rows)-1].Seq, len(rows)
 		st, err := s.store.CommitBatch(ctx, id, job, b)

@@ -28,6 +28,10 @@ type Config struct {
 	TempDir string
 	// ChunkBytes is the size of the stored file's chunks.
 	ChunkBytes int
+	// AfterHubBatch, when set, runs after hub applied a batch and before
+	// the importer records it, with the number of batches this process has
+	// sent: the kill test dies there, the worst moment.
+	AfterHubBatch func(sent int)
 }
 
 // Service runs imports.

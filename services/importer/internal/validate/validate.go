@@ -134,6 +134,15 @@ type Options struct {
 	// ExistingSpeakers are the keys ("x:id", "e:email") of the speakers
 	// hub already has, which sessions may name.
 	ExistingSpeakers map[string]bool
+	// ExistingSessions are the event's sessions in hub; those the file
+	// does not replace take part in the room overlap check.
+	ExistingSessions []Slot
+}
+
+// Slot is a session already in hub: its key ("x:<external id>"), room
+// and wall-clock times.
+type Slot struct {
+	Key, Room, Start, End string
 }
 
 // Limits of hub's fields.
@@ -584,8 +593,9 @@ func (v *Validator) Finish() []*Row {
 	}
 	// Overlaps: per room, sorted by start.
 	type slot struct {
-		r          *Row
+		r          *Row // nil for a session already in hub
 		start, end string
+		key        string
 	}
 	rooms := map[string][]slot{}
 	for _, r := range v.sessions {
@@ -594,21 +604,51 @@ func (v *Validator) Finish() []*Row {
 			continue
 		}
 		room := mapping.Fold(s.Room)
-		rooms[room] = append(rooms[room], slot{r, s.Start, s.End})
+		rooms[room] = append(rooms[room], slot{r: r, start: s.Start, end: s.End, key: r.Key})
+	}
+	inFile := map[string]bool{}
+	for _, r := range v.sessions {
+		inFile[r.Key] = true
+	}
+	for _, x := range v.opts.ExistingSessions {
+		if x.Room == "" || inFile[x.Key] {
+			continue
+		}
+		room := mapping.Fold(x.Room)
+		if len(rooms[room]) > 0 {
+			rooms[room] = append(rooms[room], slot{r: nil, start: x.Start, end: x.End, key: x.Key})
+		}
 	}
 	for _, slots := range rooms {
 		sort.Slice(slots, func(i, j int) bool {
 			if slots[i].start != slots[j].start {
 				return slots[i].start < slots[j].start
 			}
-			return slots[i].r.Num < slots[j].r.Num
+			return slots[i].r == nil // hub's first
+
 		})
 		for i := 1; i < len(slots); i++ {
-			prev, cur := slots[i-1], slots[i]
-			if cur.start < prev.end {
+			// Compare with every earlier slot that is still running.
+			cur := slots[i]
+			for j := i - 1; j >= 0; j-- {
+				prev := slots[j]
+				if cur.start >= prev.end {
+					continue
+				}
+				if cur.r == nil { // hub's session overlaps one of the file's
+					if prev.r != nil {
+						prev.r.Problems = append(prev.r.Problems, Problem{Sheet: prev.r.Sheet, Row: prev.r.Num, Column: v.colOf(prev.r.Sheet, mapping.Room),
+							Field: string(mapping.Room), Message: fmt.Sprintf("overlaps session %s already in the app (%s to %s) in %s", strings.SplitN(cur.key, ":", 2)[1], cur.start[11:], cur.end[11:], prev.r.Session.Room)})
+					}
+					continue
+				}
+				what := fmt.Sprintf("session %s already in the app", strings.SplitN(prev.key, ":", 2)[1])
+				if prev.r != nil {
+					what = fmt.Sprintf("session %s (row %d)", prev.r.Session.ExternalID, prev.r.Num)
+				}
 				cur.r.Problems = append(cur.r.Problems, Problem{Sheet: cur.r.Sheet, Row: cur.r.Num, Column: v.colOf(cur.r.Sheet, mapping.Room), Field: string(mapping.Room),
-					Message: fmt.Sprintf("overlaps session %s (row %d, %s to %s) in %s", prev.r.Session.ExternalID, prev.r.Num,
-						prev.start[11:], prev.end[11:], cur.r.Session.Room)})
+					Message: fmt.Sprintf("overlaps %s, %s to %s, in %s", what, prev.start[11:], prev.end[11:], cur.r.Session.Room)})
+				break
 			}
 		}
 	}

@@ -132,11 +132,11 @@ DEMO = [
     ]),
     ("Sessions", [
         ["Session ID", "Title", "Date", "Start", "End", "Room", "Track", "Speakers", "Description"],
-        ["open", "Opening keynote", {"date": "2025-06-12"}, {"time": "09:00"}, {"time": "10:00"}, "Main hall", "Keynotes", "curie", "Welcome."],
-        ["atoms", "Inside the atom", {"date": "2025-06-12"}, {"time": "10:30"}, {"time": "11:15"}, "Main hall", "Physics", "bohr", ""],
-        ["parity", "Parity is not conserved", {"date": "2025-06-12"}, {"time": "10:30"}, {"time": "11:15"}, "Room B", "Physics", "wu", ""],
-        ["panel", "Panel: the future of physics", {"date": "2025-06-12"}, {"time": "14:00"}, {"time": "15:00"}, "Main hall", "Keynotes", "curie; bohr; wu", ""],
-        ["close", "Closing", {"date": "2025-06-12"}, {"time": "17:00"}, {"time": "17:30"}, "Main hall", "Keynotes", "", ""],
+        ["open", "Opening keynote", {"date": "2026-06-12"}, {"time": "09:00"}, {"time": "10:00"}, "Main hall", "Keynotes", "curie", "Welcome."],
+        ["atoms", "Inside the atom", {"date": "2026-06-12"}, {"time": "10:30"}, {"time": "11:15"}, "Main hall", "Physics", "bohr", ""],
+        ["parity", "Parity is not conserved", {"date": "2026-06-12"}, {"time": "10:30"}, {"time": "11:15"}, "Room B", "Physics", "wu", ""],
+        ["panel", "Panel: the future of physics", {"date": "2026-06-12"}, {"time": "14:00"}, {"time": "15:00"}, "Main hall", "Keynotes", "curie; bohr; wu", ""],
+        ["close", "Closing", {"date": "2026-06-12"}, {"time": "17:00"}, {"time": "17:30"}, "Main hall", "Keynotes", "", ""],
     ]),
 ]
 
