@@ -1,0 +1,118 @@
+package validate_test
+
+import (
+	"testing"
+
+	"github.com/attendify/importer/internal/mapping"
+	"github.com/attendify/importer/internal/sheet"
+	"github.com/attendify/importer/internal/validate"
+)
+
+func TestValues(t *testing.T) {
+	emails := map[string]bool{"ada@example.com": true, "Ada@Example.COM": true, "alan@example": false, "a b@example.com": false, "": false, "x@.com": false}
+	for in, ok := range emails {
+		if _, err := validate.Email(in); (err == nil) != ok {
+			t.Errorf("Email(%q): %v", in, err)
+		}
+	}
+	phones := map[string]string{"+33 6 12 34 56 78": "+33612345678", "(202) 555-0143": "2025550143", "12": "", "call me": ""}
+	for in, want := range phones {
+		got, err := validate.Phone(in)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("Phone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]bool{"oui": true, "Yes": true, "x": true, "non": false, "0": false} {
+		if got, err := validate.Bool(in); err != nil || got != want {
+			t.Errorf("Bool(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := validate.Bool("maybe"); err == nil {
+		t.Error("maybe is a boolean")
+	}
+	if r, err := validate.Role("Intervenant"); err != nil || r != "speaker" {
+		t.Errorf("Role(Intervenant) = %q, %v", r, err)
+	}
+	if u, err := validate.URL("example.com/ada"); err != nil || u != "https://example.com/ada" {
+		t.Errorf("URL = %q, %v", u, err)
+	}
+}
+
+func TestDates(t *testing.T) {
+	dmy := validate.Dates{Order: validate.DMY}
+	mdy := validate.Dates{Order: validate.MDY}
+	tests := []struct {
+		d    validate.Dates
+		in   string
+		want string
+	}{
+		{dmy, "45820", "2025-06-12"},
+		{dmy, "12/06/2025", "2025-06-12"},
+		{mdy, "06/12/2025", "2025-06-12"},
+		{mdy, "13/06/2025", "2025-06-13"}, // a part over 12 decides
+		{dmy, "2025-06-12", "2025-06-12"},
+		{dmy, "12 June 2025", "2025-06-12"},
+		{dmy, "June 12, 2025", "2025-06-12"},
+		{dmy, "12.06.25", "2025-06-12"},
+	}
+	for _, tt := range tests {
+		got, err := tt.d.Date(tt.in)
+		if err != nil || got.Format("2006-01-02") != tt.want {
+			t.Errorf("%s Date(%q) = %v, %v; want %s", tt.d.Order, tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := dmy.Date("31/02/2025"); err == nil {
+		t.Error("31 February is a date")
+	}
+	for in, want := range map[string]int{"0.375": 540, "09:30": 570, "9:30 PM": 1290, "14h15": 855} {
+		if got, err := dmy.Clock(in); err != nil || got != want {
+			t.Errorf("Clock(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+}
+
+func TestSessionsAcrossRows(t *testing.T) {
+	v, err := validate.New(validate.Options{Dates: validate.Dates{Order: validate.DMY}, Event: validate.Event{TimeZone: "Europe/Paris"},
+		ExistingSpeakers: map[string]bool{"x:known": true},
+		ExistingSessions: []validate.Slot{{Key: "x:old", Room: "Room B", Start: "2025-06-12T14:00", End: "2025-06-12T15:00"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mapping.Detect("Sessions", "", [][]string{{"Session ID", "Title", "Date", "Start", "End", "Room", "Speakers"}}, []int{1})
+	rows := [][]string{
+		{"s1", "One", "12/06/2025", "09:00", "10:00", "Main", "known"},
+		{"s2", "Two", "12/06/2025", "09:30", "10:30", "main", ""},         // overlaps s1 (room names fold)
+		{"s3", "Three", "12/06/2025", "14:30", "15:30", "Room B", ""},     // overlaps hub's
+		{"s5", "Five", "12/06/2025", "16:00", "17:00", "Room C", "ghost"}, // unknown speaker
+		{"s4", "Four", "30/03/2025", "02:30", "03:00", "Other", ""},       // 02:30 does not exist in Paris that day
+	}
+	for i, r := range rows {
+		v.Row(&s, sheet.Row{Num: i + 2, Cells: r})
+	}
+	got := map[int][]string{}
+	for _, r := range v.Finish() {
+		for _, p := range r.Problems {
+			got[r.Num] = append(got[r.Num], p.Column+" "+p.Message)
+		}
+	}
+	want := map[int]int{2: 0, 3: 1, 4: 1, 5: 1, 6: 1}
+	for row, n := range want {
+		if len(got[row]) != n {
+			t.Errorf("row %d problems %q, want %d", row, got[row], n)
+		}
+	}
+}
+
+func TestAttendeeRow(t *testing.T) {
+	s := mapping.Detect("Attendees", "", [][]string{{"Email", "First name", "Last name", "VIP", "LinkedIn"}}, []int{1})
+	v, _ := validate.New(validate.Options{})
+	r := v.Row(&s, sheet.Row{Num: 2, Cells: []string{" Ada@Example.com ", "Ada", "Lovelace", "oui", "linkedin.com/in/ada"}})
+	if r.Rejected() || r.Member.Email != "ada@example.com" || r.Member.Name != "Ada Lovelace" || r.Key != "e:ada@example.com" ||
+		r.Member.VIP == nil || !*r.Member.VIP || len(r.Member.Links) != 1 {
+		t.Errorf("row %+v member %+v", r, r.Member)
+	}
+	dup := v.Row(&s, sheet.Row{Num: 3, Cells: []string{"ada@example.com", "Ada", "Again"}})
+	if !dup.Rejected() || dup.Problems[0].Column != "A" {
+		t.Errorf("duplicate: %+v", dup.Problems)
+	}
+}
