@@ -1,0 +1,485 @@
+package social_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social"
+	"github.com/attendify/social/internal/socialtest"
+)
+
+// TestSmallEvent plays a small event end to end through the JSON-RPC API and
+// the photo routes: members post with photos, comment, react and mention;
+// a moderator hides and blocks; feeds, counts and notifications read right
+// throughout, and the same after social's Redis keys are dropped.
+func TestSmallEvent(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	ev := hub.EventInfo{ID: env.NewID(), Name: "GopherCon", TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen}
+	app := env.CreateApp(ev)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	cy := env.AddMember(app, "Cy", auth.RoleAttendee)
+	mod := env.AddMember(app, "Mo", auth.RoleModerator)
+	c := env.Client
+
+	// Profiles arrive through hub's member events.
+	eventually(t, "profiles consumed", func() bool {
+		p, err := social.UnreadNotifications.Call(ada.Ctx(ctx), c, social.AppRef{App: app})
+		_ = p
+		var n int
+		_ = env.Redis.Exists(ctx).Err()
+		n = countProfiles(t, env, app, ada, bob, cy)
+		return err == nil && n == 3
+	})
+
+	// Ada uploads two photos and posts them in the event, mentioning Bob.
+	photo1 := upload(t, env, ada, app, "image/png", pngImage(800, 600))
+	photo2 := upload(t, env, ada, app, "image/jpeg", jpegImage(300, 900))
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{
+		AppRef: social.AppRef{App: app}, EventID: ev.ID,
+		Text:     "Hello #GopherCon! Meet @[Bob](" + bob.ID + ") at the #gophercon booth #go_2025",
+		PhotoIDs: []string{photo1.PhotoID, photo2.PhotoID},
+	})
+	if err != nil {
+		t.Fatalf("post.create: %v", err)
+	}
+	if diff := cmp.Diff([]string{"gophercon", "go_2025"}, post.Hashtags); diff != "" {
+		t.Errorf("hashtags (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]social.Mention{{MemberID: bob.ID, Name: "Bob"}}, post.Mentions); diff != "" {
+		t.Errorf("mentions (-want +got):\n%s", diff)
+	}
+	if len(post.Photos) != 2 || post.Photos[0].Width != 800 || post.Photos[1].ContentType != "image/jpeg" {
+		t.Fatalf("photos = %+v", post.Photos)
+	}
+	if post.Author.Name != "Ada" || post.Author.Company != "Acme" {
+		t.Errorf("author = %+v", post.Author)
+	}
+	// The photo and its thumbnail are served to members.
+	thumb := get(t, env, bob, post.Photos[0].ThumbURL)
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(thumb)); err != nil || cfg.Width != social.ThumbSize || cfg.Height != 240 {
+		t.Errorf("thumbnail: %v %+v", err, cfg)
+	}
+	if full := get(t, env, bob, post.Photos[1].URL); !bytes.Equal(full, jpegImage(300, 900)) {
+		t.Errorf("the photo served differs from the one uploaded (%d bytes)", len(full))
+	}
+
+	// Reactions: idempotent, changeable, counted.
+	react := func(m socialtest.Member, kind string) social.ReactionState {
+		t.Helper()
+		st, err := social.React.Call(m.Ctx(ctx), c, social.ReactParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Reaction: kind})
+		if err != nil {
+			t.Fatalf("%s reacts %s: %v", m.Name, kind, err)
+		}
+		return st
+	}
+	react(bob, social.ReactionLike)
+	if st := react(bob, social.ReactionLike); st.LikeCount != 1 || st.MyReaction != "like" {
+		t.Errorf("after a repeated like: %+v", st)
+	}
+	react(cy, social.ReactionLove)
+	st := react(bob, social.ReactionClap)
+	if diff := cmp.Diff(map[string]int64{"clap": 1, "love": 1}, st.Reactions); diff != "" || st.LikeCount != 2 {
+		t.Errorf("reactions (-want +got):\n%s (likes %d)", diff, st.LikeCount)
+	}
+
+	// Bob comments, mentioning Cy.
+	cm, err := social.CreateComment.Call(bob.Ctx(ctx), c, social.CreateCommentParams{
+		AppRef: social.AppRef{App: app}, PostID: post.ID, Text: "Great talk, @[Cy](" + cy.ID + ")",
+	})
+	if err != nil {
+		t.Fatalf("comment.create: %v", err)
+	}
+	if cm.Author.Name != "Bob" || len(cm.Mentions) != 1 {
+		t.Errorf("comment = %+v", cm)
+	}
+
+	// A session thread stays out of the app and event feeds.
+	session := env.NewID()
+	thread, err := social.CreatePost.Call(cy.Ctx(ctx), c, social.CreatePostParams{
+		AppRef: social.AppRef{App: app}, EventID: ev.ID, SessionID: session, Text: "Slides, anyone?",
+	})
+	if err != nil {
+		t.Fatalf("session post: %v", err)
+	}
+
+	feed := func(m socialtest.Member, kind, id string) []string {
+		t.Helper()
+		return feedSummary(t, ctx, env, m, app, kind, id)
+	}
+	adaPost := fmt.Sprintf("%s by Ada likes=2 comments=1", post.ID)
+	wantFeeds := map[string][]string{
+		"app":              {adaPost + " mine=clap"},
+		"event":            {adaPost + " mine=clap"},
+		"hashtag":          {adaPost + " mine=clap"},
+		"member":           {adaPost + " mine=clap"},
+		"session":          {fmt.Sprintf("%s by Cy likes=0 comments=0 mine=", thread.ID)},
+		"hashtag(cy sees)": {adaPost + " mine=love"},
+	}
+	readFeeds := func() map[string][]string {
+		return map[string][]string{
+			"app":              feed(bob, social.FeedApp, ""),
+			"event":            feed(bob, social.FeedEvent, ev.ID),
+			"hashtag":          feed(bob, social.FeedHashtag, "#GopherCon"),
+			"member":           feed(bob, social.FeedMember, ada.ID),
+			"session":          feed(bob, social.FeedSession, session),
+			"hashtag(cy sees)": feed(cy, social.FeedHashtag, "gophercon"),
+		}
+	}
+	if diff := cmp.Diff(wantFeeds, readFeeds()); diff != "" {
+		t.Errorf("feeds (-want +got):\n%s", diff)
+	}
+
+	// Notifications: Ada was reacted to twice and commented on; Bob and Cy
+	// were mentioned.
+	notes := func(m socialtest.Member) (int64, []string) {
+		t.Helper()
+		p, err := social.ListNotifications.Call(m.Ctx(ctx), c, social.ListNotificationsParams{AppRef: social.AppRef{App: app}})
+		if err != nil {
+			t.Fatalf("notification.list: %v", err)
+		}
+		var kinds []string
+		for _, n := range p.Items {
+			kinds = append(kinds, n.Kind+" by "+n.Actor.Name)
+		}
+		slices.Sort(kinds)
+		return p.Unread, kinds
+	}
+	wantNotes := map[string][]string{
+		"Ada": {"commented by Bob", "liked by Bob", "liked by Cy"},
+		"Bob": {"mentioned by Ada"},
+		"Cy":  {"mentioned by Bob"},
+	}
+	for _, m := range []socialtest.Member{ada, bob, cy} {
+		unread, kinds := notes(m)
+		if diff := cmp.Diff(wantNotes[m.Name], kinds); diff != "" || unread != int64(len(kinds)) {
+			t.Errorf("%s's notifications (-want +got):\n%s (unread %d)", m.Name, diff, unread)
+		}
+	}
+	if u, err := social.MarkNotificationsRead.Call(ada.Ctx(ctx), c, social.MarkReadParams{AppRef: social.AppRef{App: app}, All: true}); err != nil || u.Unread != 0 {
+		t.Errorf("mark read: %+v %v", u, err)
+	}
+
+	// Redis is a cache: after social's keys are gone, everything reads the
+	// same, rebuilt from CouchDB and the ledger.
+	env.DropSocialKeys()
+	if diff := cmp.Diff(wantFeeds, readFeeds()); diff != "" {
+		t.Errorf("feeds after the Redis index was dropped (-want +got):\n%s", diff)
+	}
+	if unread, kinds := notes(bob); unread != 1 || len(kinds) != 1 {
+		t.Errorf("Bob's notifications after the drop: %d %v", unread, kinds)
+	}
+	// Counters keep counting after the rebuild.
+	if st := react(ada, social.ReactionWow); st.LikeCount != 3 {
+		t.Errorf("after the rebuild, likes = %d, want 3", st.LikeCount)
+	}
+	if st, err := social.Unreact.Call(ada.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID}); err != nil || st.LikeCount != 2 || st.MyReaction != "" {
+		t.Errorf("reaction.remove: %+v %v", st, err)
+	}
+
+	// Moderation: a report, the queue, hiding.
+	if _, err := social.ReportPost.Call(cy.Ctx(ctx), c, social.ReportParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Reason: social.ReasonSpam}); err != nil {
+		t.Fatalf("post.report: %v", err)
+	}
+	if _, err := social.ReportQueueGet.Call(bob.Ctx(ctx), c, social.QueueParams{AppRef: social.AppRef{App: app}}); errs.CodeOf(err) != errs.CodeForbidden {
+		t.Errorf("a member reads the queue: %v, want forbidden", err)
+	}
+	q, err := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: social.AppRef{App: app}})
+	if err != nil || len(q.Items) != 1 || q.Items[0].PostID != post.ID || q.Items[0].Post == nil || q.Items[0].Reason != "spam" {
+		t.Fatalf("moderation.queue: %+v %v", q, err)
+	}
+	if r, err := social.HidePosts.Call(mod.Ctx(ctx), c, social.ModeratePostsParams{AppRef: social.AppRef{App: app}, PostIDs: []string{post.ID}, Reason: "spam"}); err != nil || len(r.Done) != 1 {
+		t.Fatalf("moderation.hide: %+v %v", r, err)
+	}
+	for _, kind := range []struct{ kind, id string }{{social.FeedApp, ""}, {social.FeedEvent, ev.ID}, {social.FeedHashtag, "gophercon"}, {social.FeedMember, ada.ID}} {
+		if got := feed(bob, kind.kind, kind.id); len(got) != 0 {
+			t.Errorf("%s feed still shows the hidden post: %v", kind.kind, got)
+		}
+	}
+	if _, err := social.React.Call(bob.Ctx(ctx), c, social.ReactParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Reaction: "like"}); errs.CodeOf(err) != errs.CodeNotFound {
+		t.Errorf("reacting to a hidden post: %v, want not found", err)
+	}
+	if q, _ := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: social.AppRef{App: app}}); len(q.Items) != 0 {
+		t.Errorf("queue after hiding: %+v", q.Items)
+	}
+	if _, err := social.UnhidePosts.Call(mod.Ctx(ctx), c, social.ModeratePostsParams{AppRef: social.AppRef{App: app}, PostIDs: []string{post.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := feed(bob, social.FeedApp, ""); len(got) != 1 {
+		t.Errorf("after unhide, app feed = %v", got)
+	}
+
+	// Blocking Ada hides her posts and refuses new ones; unblocking brings
+	// them back.
+	if b, err := social.BlockMember.Call(mod.Ctx(ctx), c, social.BlockParams{AppRef: social.AppRef{App: app}, MemberID: ada.ID, Reason: "spam"}); err != nil || b.PostsHidden != 1 {
+		t.Fatalf("moderation.block: %+v %v", b, err)
+	}
+	if got := feed(bob, social.FeedApp, ""); len(got) != 0 {
+		t.Errorf("after the block, app feed = %v", got)
+	}
+	if _, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "I'm back"}); errs.CodeOf(err) != errs.CodeForbidden {
+		t.Errorf("a blocked member posts: %v, want forbidden", err)
+	}
+	if _, err := social.UnblockMember.Call(mod.Ctx(ctx), c, social.BlockParams{AppRef: social.AppRef{App: app}, MemberID: ada.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := feed(bob, social.FeedApp, ""); len(got) != 1 {
+		t.Errorf("after unblocking, app feed = %v", got)
+	}
+
+	// Another app sees nothing of this one.
+	other := env.CreateApp()
+	stranger := env.AddMember(other, "Stranger", auth.RoleAttendee)
+	if got := feedSummary(t, ctx, env, stranger, other, social.FeedApp, ""); len(got) != 0 {
+		t.Errorf("another app's feed shows %v", got)
+	}
+	if _, err := social.GetFeed.Call(stranger.Ctx(ctx), c, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp}); errs.CodeOf(err) != errs.CodeTokenWrongApp {
+		t.Errorf("a token of another app: %v, want token_wrong_app", err)
+	}
+	if _, err := social.GetPost.Call(stranger.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: other}, PostID: post.ID}); errs.CodeOf(err) != errs.CodeNotFound {
+		t.Errorf("another app's post by id: %v, want not found", err)
+	}
+
+	// Hub deletes Cy: her thread is anonymised.
+	env.Publish(hub.EventMemberDeleted, cy, false)
+	eventually(t, "anonymised", func() bool {
+		p, err := social.GetPost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: thread.ID})
+		return err == nil && p.Author.Deleted && p.Author.ID == ""
+	})
+
+	// Others learn of it all through events.
+	eventually(t, "events published", func() bool {
+		got := streamTypes(t, env, "post")
+		return slices.Contains(got, social.EventPostCreated) && slices.Contains(got, social.EventPostHidden) &&
+			slices.Contains(streamTypes(t, env, "like"), social.EventLikeChanged) &&
+			slices.Contains(streamTypes(t, env, "comment"), social.EventCommentCreated)
+	})
+}
+
+// TestFeedCursorStableWhilePostsArrive pages through a feed while new posts
+// are added: no post is repeated or skipped.
+func TestFeedCursorStableWhilePostsArrive(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	app := env.CreateApp()
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	var want []string
+	for i := range 25 {
+		p, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: fmt.Sprintf("post %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{p.ID}, want...)
+	}
+	var got []string
+	cursor := ""
+	for page := 0; ; page++ {
+		fp, err := social.GetFeed.Call(ada.Ctx(ctx), env.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Cursor: cursor, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range fp.Items {
+			got = append(got, it.ID)
+		}
+		if page == 0 {
+			if _, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "late"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fp.NextCursor == "" {
+			break
+		}
+		cursor = fp.NextCursor
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pages (-want +got):\n%s", diff)
+	}
+}
+
+// TestRateLimits: posting too fast answers a retryable rate_limited error
+// with a retry delay.
+func TestRateLimits(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{RateLimits: true})
+	ctx := testkit.Context(t)
+	app := env.CreateApp()
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		_, err = social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "spam"})
+	}
+	e, ok := errs.As(err)
+	if !ok || e.Code != errs.CodeRateLimited || !e.Code.Retryable() || e.RetryAfter <= 0 {
+		t.Fatalf("posting 20 times: %v (%+v), want rate_limited with a retry delay", err, e)
+	}
+}
+
+// TestPhotoUploadRefusals: what is not a photo, or too big, is refused.
+func TestPhotoUploadRefusals(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	app := env.CreateApp()
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	tests := []struct {
+		name   string
+		m      socialtest.Member
+		body   []byte
+		status int
+	}{
+		{"text", ada, []byte("hello, not a photo"), http.StatusBadRequest},
+		{"truncated png", ada, pngImage(100, 100)[:200], http.StatusBadRequest},
+		{"too large", ada, bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, social.MaxPhotoBytes/4+1), http.StatusBadRequest},
+		{"no token", socialtest.Member{}, pngImage(10, 10), http.StatusUnauthorized},
+		{"ok", ada, pngImage(10, 10), http.StatusCreated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := env.HTTP(tt.m, http.MethodPost, "/apps/"+app+"/photos", "image/png", tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d (%s), want %d", resp.StatusCode, b, tt.status)
+			}
+		})
+	}
+}
+
+func feedSummary(t *testing.T, ctx context.Context, env *socialtest.Env, m socialtest.Member, app, kind, id string) []string {
+	t.Helper()
+	p, err := social.GetFeed.Call(m.Ctx(ctx), env.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: kind, ID: id})
+	if err != nil {
+		t.Fatalf("feed.get %s %s: %v", kind, id, err)
+	}
+	out := []string{}
+	for _, it := range p.Items {
+		out = append(out, fmt.Sprintf("%s by %s likes=%d comments=%d mine=%s", it.ID, it.Author.Name, it.LikeCount, it.CommentCount, it.MyReaction))
+	}
+	return out
+}
+
+func countProfiles(t *testing.T, env *socialtest.Env, app string, ms ...socialtest.Member) int {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	ps, err := env.Social.Ledger.Profiles(context.Background(), app, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ps)
+}
+
+func streamTypes(t *testing.T, env *socialtest.Env, topic string) []string {
+	msgs, err := env.Redis.XRange(context.Background(), events.NewStreams(env.Namespace).Stream(topic), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		if s, ok := m.Values["type"].(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func upload(t *testing.T, env *socialtest.Env, m socialtest.Member, app, ct string, body []byte) social.PhotoUpload {
+	t.Helper()
+	resp, err := env.HTTP(m, http.MethodPost, "/apps/"+app+"/photos", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var up social.PhotoUpload
+	if err := json.Unmarshal(b, &up); err != nil {
+		t.Fatal(err)
+	}
+	return up
+}
+
+func get(t *testing.T, env *socialtest.Env, m socialtest.Member, path string) []byte {
+	t.Helper()
+	resp, err := env.HTTP(m, http.MethodGet, path, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return b
+}
+
+func pngImage(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}
+
+var jpegCache = map[string][]byte{}
+
+func jpegImage(w, h int) []byte {
+	k := fmt.Sprint(w, h)
+	if b, ok := jpegCache[k]; ok {
+		return b
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 3), 64, uint8(y), 255})
+		}
+	}
+	var b bytes.Buffer
+	_ = jpeg.Encode(&b, img, nil)
+	jpegCache[k] = b.Bytes()
+	return b.Bytes()
+}
+
+// eventually waits for cond, which depends on background work (event
+// consumers, the outbox relay); it fails after a generous deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var _ = errors.New
+var _ = strings.TrimSpace
