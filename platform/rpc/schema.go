@@ -85,7 +85,7 @@ func newParamsSchema(t reflect.Type) (*paramsSchema, error) {
 	if ps.doc, err = json.Marshal(s); err != nil {
 		return nil, err
 	}
-	ps.fast = newFastCheck(ps.doc)
+	ps.fast = newFastCheck(ps.doc, t)
 	return ps, nil
 }
 
@@ -102,19 +102,34 @@ func (ps *paramsSchema) decode(raw []byte, p any) error {
 		}
 		raw = obj
 	}
-	if ps.fast == nil || !ps.fast.accepts(raw) {
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			return invalidParams("params are not valid JSON")
-		}
-		if err := ps.compiled.Validate(inst); err != nil {
-			return invalidParams("invalid params", fieldErrors(err)...)
+	var ok, decoded bool
+	if ps.fast != nil {
+		ok, decoded = ps.fast.accepts(raw, reflect.ValueOf(p).Elem())
+	}
+	if decoded {
+		return nil
+	}
+	if !ok {
+		if err := ps.validate(raw); err != nil {
+			return err
 		}
 	}
 	if err := json.Unmarshal(raw, p); err != nil {
 		// The schema accepted what Go cannot hold (an integer out of range,
 		// say): still the caller's mistake.
 		return invalidParams("invalid params", errs.FieldError{Field: "/", Message: err.Error()})
+	}
+	return nil
+}
+
+// validate runs the general validator and reports every violation.
+func (ps *paramsSchema) validate(raw []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return invalidParams("params are not valid JSON")
+	}
+	if err := ps.compiled.Validate(inst); err != nil {
+		return invalidParams("invalid params", fieldErrors(err)...)
 	}
 	return nil
 }

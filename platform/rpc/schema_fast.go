@@ -2,9 +2,12 @@ package rpc
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -23,13 +26,21 @@ import (
 // booleans. A property with any other keyword (format, pattern, nested
 // objects, arrays) is checked by its own compiled subschema, on that value
 // alone.
+//
+// For params structs of plain fields (strings, booleans, numbers) it also
+// decodes while it checks, as encoding/json would (the fuzz test compares
+// the two), which saves the reflection-heavy second pass.
 type fastCheck struct {
 	props    map[string]*fastProp
 	required []string
+	// decodable reports whether every property maps to a plain field of
+	// the params struct (field set), so that accepts can also decode.
+	decodable bool
 }
 
 type fastProp struct {
 	index int // in required order, or -1
+	field int // index of the struct field it decodes into, or -1
 	typ   string
 	// string constraints
 	minLen, maxLen int // -1 when absent
@@ -45,9 +56,9 @@ type fastProp struct {
 var ignorable = map[string]bool{"title": true, "description": true, "default": true, "examples": true,
 	"$comment": true, "deprecated": true, "readOnly": true, "writeOnly": true}
 
-// newFastCheck builds the check from the params schema; nil when the schema
-// is not of the shape it understands.
-func newFastCheck(doc []byte) *fastCheck {
+// newFastCheck builds the check from the params schema of type t; nil when
+// the schema is not of the shape it understands.
+func newFastCheck(doc []byte, t reflect.Type) *fastCheck {
 	var s map[string]json.RawMessage
 	if json.Unmarshal(doc, &s) != nil {
 		return nil
@@ -98,7 +109,62 @@ func newFastCheck(doc []byte) *fastCheck {
 		}
 		p.index = i
 	}
+	fc.decodable = fc.mapFields(t)
 	return fc
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// mapFields matches each property to a plain struct field that
+// encoding/json would fill the same way (a string, bool, integer or float
+// kind, without custom unmarshalers or the ",string" option). It reports
+// whether every property found one.
+func (fc *fastCheck) mapFields(t reflect.Type) bool {
+	for _, p := range fc.props {
+		p.field = -1
+	}
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		p, ok := fc.props[name]
+		if !ok {
+			continue
+		}
+		if strings.Contains(opts, "string") ||
+			reflect.PointerTo(f.Type).Implements(jsonUnmarshaler) || reflect.PointerTo(f.Type).Implements(textUnmarshaler) {
+			return false
+		}
+		switch k := f.Type.Kind(); {
+		case k == reflect.String && p.typ == "string":
+		case k == reflect.Bool && p.typ == "boolean":
+		case k >= reflect.Int && k <= reflect.Uint64 && p.typ == "integer":
+		case (k == reflect.Float32 || k == reflect.Float64) && (p.typ == "number" || p.typ == "integer"):
+		default:
+			return false
+		}
+		p.field = i
+	}
+	for _, p := range fc.props {
+		if p.field < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func newFastProp(raw []byte) *fastProp {
@@ -180,8 +246,19 @@ func newFastProp(raw []byte) *fastProp {
 }
 
 // accepts reports whether raw (a JSON object, already validated as JSON) is
-// surely valid.
-func (fc *fastCheck) accepts(raw []byte) bool {
+// surely valid. When dst is a settable struct value and the check is
+// decodable, it also decodes raw into dst and reports decoded; on a false
+// answer dst is left zero.
+func (fc *fastCheck) accepts(raw []byte, dst reflect.Value) (ok, decoded bool) {
+	decode := fc.decodable && dst.IsValid()
+	ok = fc.scan(raw, dst, decode)
+	if !ok && decode {
+		dst.SetZero()
+	}
+	return ok, ok && decode
+}
+
+func (fc *fastCheck) scan(raw []byte, dst reflect.Value, decode bool) bool {
 	var seenReq uint64
 	var seen map[string]bool // only for params with more than 64 required fields
 	ok := true
@@ -193,7 +270,7 @@ func (fc *fastCheck) accepts(raw []byte) bool {
 			return false
 		}
 		p, known := fc.props[key]
-		if !known || !p.accepts(value) {
+		if !known || !p.accepts(value) || (decode && !p.set(dst.Field(p.field), value)) {
 			ok = false
 			return false
 		}
@@ -271,6 +348,42 @@ func (p *fastProp) accepts(v []byte) bool {
 		}
 		return (p.min == nil || f >= *p.min) && (p.max == nil || f <= *p.max) &&
 			(p.exMin == nil || f > *p.exMin) && (p.exMax == nil || f < *p.exMax)
+	}
+	return false
+}
+
+// set decodes the accepted value v into field f, as encoding/json would;
+// false when it cannot (an integer that overflows the field).
+func (p *fastProp) set(f reflect.Value, v []byte) bool {
+	switch f.Kind() {
+	case reflect.String:
+		str, ok := unquote(v)
+		f.SetString(str)
+		return ok
+	case reflect.Bool:
+		f.SetBool(v[0] == 't')
+		return true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || f.OverflowInt(i) {
+			return false
+		}
+		f.SetInt(i)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u, err := strconv.ParseUint(string(v), 10, 64)
+		if err != nil || f.OverflowUint(u) {
+			return false
+		}
+		f.SetUint(u)
+		return true
+	case reflect.Float32, reflect.Float64:
+		x, err := strconv.ParseFloat(string(v), f.Type().Bits())
+		if err != nil || f.OverflowFloat(x) {
+			return false
+		}
+		f.SetFloat(x)
+		return true
 	}
 	return false
 }

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -23,10 +24,12 @@ type fastNested struct {
 	Map   map[string]string `json:"map,omitempty"`
 }
 
+var fastTypes = []reflect.Type{reflect.TypeFor[fastFlat](), reflect.TypeFor[fastNested](), reflect.TypeFor[validated]()}
+
 // fastSchemas are the params shapes the differential tests use.
 func fastSchemas(t testing.TB) []*paramsSchema {
 	var out []*paramsSchema
-	for _, typ := range []reflect.Type{reflect.TypeFor[fastFlat](), reflect.TypeFor[fastNested](), reflect.TypeFor[validated]()} {
+	for _, typ := range fastTypes {
 		ps, err := newParamsSchema(typ)
 		if err != nil {
 			t.Fatal(err)
@@ -73,13 +76,21 @@ func TestFastCheckAgreesOnExamples(t *testing.T) {
 		if got := generalAccepts(flat, []byte(tt.raw)); got != tt.want {
 			t.Fatalf("general validator on %s = %v; the example is wrong", tt.raw, got)
 		}
-		if flat.fast.accepts([]byte(tt.raw)) && !tt.want {
+		if ok, _ := flat.fast.accepts([]byte(tt.raw), reflect.Value{}); ok && !tt.want {
 			t.Errorf("fast check accepts %s, which is invalid", tt.raw)
 		}
 	}
-	// The common case must take the fast path, or it is pointless.
-	if !flat.fast.accepts([]byte(`{"text":"ab","n":1}`)) {
-		t.Error("fast check refuses plain valid params")
+	// The common case must take the fast path, and decode, or it is pointless.
+	var got fastFlat
+	ok, decoded := flat.fast.accepts([]byte(`{"text":"a\u00e9","n":-3,"f":0.25,"on":true,"role":"a"}`), reflect.ValueOf(&got).Elem())
+	if !ok || !decoded {
+		t.Fatalf("fast check refuses plain valid params (ok=%v decoded=%v)", ok, decoded)
+	}
+	if want := (fastFlat{Text: "aé", N: -3, F: 0.25, On: true, Role: "a"}); got != want {
+		t.Errorf("decoded %+v, want %+v", got, want)
+	}
+	if fastSchemas(t)[2].fast.decodable {
+		t.Error("a struct with a time.Time field must not be decoded by the fast path")
 	}
 }
 
@@ -99,9 +110,27 @@ func FuzzFastCheck(f *testing.F) {
 		if validate(raw, 32) != nil || trimWS(raw)[0] != '{' {
 			return
 		}
-		for _, ps := range schemas {
-			if ps.fast.accepts(trimWS(raw)) && !generalAccepts(ps, raw) {
+		for i, ps := range schemas {
+			typ := fastTypes[i]
+			fast := reflect.New(typ)
+			ok, decoded := ps.fast.accepts(trimWS(raw), fast.Elem())
+			if !ok {
+				if !fast.Elem().IsZero() {
+					t.Fatalf("refused %s but left the params half-decoded", raw)
+				}
+				continue
+			}
+			if !generalAccepts(ps, raw) {
 				t.Fatalf("fast check accepts %s, the general validator refuses it", raw)
+			}
+			if decoded {
+				std := reflect.New(typ)
+				if err := json.Unmarshal(raw, std.Interface()); err != nil {
+					t.Fatalf("fast path decoded %s, encoding/json refuses it: %v", raw, err)
+				}
+				if !reflect.DeepEqual(fast.Interface(), std.Interface()) {
+					t.Fatalf("decoded %s as %+v, encoding/json as %+v", raw, fast.Elem(), std.Elem())
+				}
 			}
 		}
 	})

@@ -376,8 +376,8 @@ func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (res
 		}
 		timeout = min(timeout, left)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	ctx, release := withCallDeadline(ctx, time.Now().Add(timeout))
+	defer release()
 	if s.tracer != nil {
 		var span trace.Span
 		ctx, span = s.tracer.Start(ctx, e.name, trace.WithSpanKind(trace.SpanKindServer),
