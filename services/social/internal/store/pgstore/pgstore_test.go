@@ -1,0 +1,126 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social/internal/service"
+	"github.com/attendify/social/internal/store/pgstore"
+	"github.com/attendify/social/migrations"
+)
+
+func newStore(t *testing.T) *pgstore.Store {
+	t.Helper()
+	return pgstore.New(testkit.Postgres(t, migrations.Schema, migrations.All...), nil)
+}
+
+func noEffects(string) service.Effects { return service.Effects{} }
+
+// TestReactionsConcurrent: 64 members react to one post at once, each twice
+// (a double tap) and some change their mind: the counters are exact, each
+// change is reported once, and every member's index is right.
+func TestReactionsConcurrent(t *testing.T) {
+	s := newStore(t)
+	ctx := testkit.Context(t)
+	const members = 64
+	var mu sync.Mutex
+	changes := 0
+	var wg sync.WaitGroup
+	for i := range members {
+		wg.Go(func() {
+			m := fmt.Sprintf("m%02d", i)
+			kinds := []string{"like", "like"}
+			if i%4 == 0 {
+				kinds = append(kinds, "love", "love")
+			}
+			if i%8 == 0 {
+				kinds = append(kinds, "", "")
+			}
+			for _, k := range kinds {
+				_, changed, err := s.React(ctx, "app1", "p1", m, k, noEffects)
+				if err != nil {
+					t.Errorf("%s reacts %q: %v", m, k, err)
+					return
+				}
+				if changed {
+					mu.Lock()
+					changes++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.Counts(ctx, "app1", "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 64 members: 8 ended with nothing, 8 with love, 48 with like.
+	want := service.Counts{Reactions: map[string]int64{"like": 48, "love": 8}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if changes != 64+16+8 {
+		t.Errorf("%d changes reported, want %d", changes, 64+16+8)
+	}
+	for i, want := range map[int]string{1: "like", 4: "love", 8: ""} {
+		r, err := s.MemberReactions(ctx, "app1", fmt.Sprintf("m%02d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r["p1"] != want {
+			t.Errorf("member %d's reaction = %q, want %q", i, r["p1"], want)
+		}
+	}
+	// Another app's post of the same id is another post.
+	if c, _ := s.Counts(ctx, "app2", "p1"); len(c.Reactions) != 0 {
+		t.Errorf("app2's counts = %v", c)
+	}
+}
+
+// TestNotificationsAndBlocks covers the ledger's Postgres tables.
+func TestNotificationsAndBlocks(t *testing.T) {
+	s := newStore(t)
+	ctx := testkit.Context(t)
+	n := service.Notification{App: "a", Member: "ada", Kind: "liked", Actor: "bob", Post: "p1"}
+	for range 3 { // a like notifies once
+		if err := s.Record(ctx, service.Effects{App: "a", Notifications: []service.Notification{n}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n.Kind = "commented"
+	if err := s.Record(ctx, service.Effects{App: "a", Notifications: []service.Notification{n}, Comments: map[string]int64{"p1": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.Unread(ctx, "a", "ada"); u != 2 {
+		t.Errorf("unread = %d, want 2", u)
+	}
+	if c, _ := s.Counts(ctx, "a", "p1"); c.Comments != 1 {
+		t.Errorf("comments = %d, want 1", c.Comments)
+	}
+	if err := s.MarkRead(ctx, "a", "ada", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.Unread(ctx, "a", "ada"); u != 0 {
+		t.Errorf("unread after mark read = %d", u)
+	}
+	b := service.BlockRecord{App: "a", Member: "bob", Source: "social"}
+	if on, _ := s.SetBlock(ctx, b, true); !on {
+		t.Error("not blocked after a block")
+	}
+	hb := b
+	hb.Source = "hub"
+	_, _ = s.SetBlock(ctx, hb, true)
+	if on, _ := s.SetBlock(ctx, b, false); !on {
+		t.Error("hub's block should remain after lifting social's")
+	}
+	if on, _ := s.SetBlock(ctx, hb, false); on {
+		t.Error("still blocked after lifting both")
+	}
+	_ = context.Background
+}
