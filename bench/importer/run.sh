@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The importer's benchmark (results in bench/RESULTS.md). The benchmark
+# program lives in services/importer/cmd/importbench (it uses the
+# importer's internal packages); this script builds it with the importer
+# and hub, generates the files (never committed), and runs:
+#   1. parse: the importer's reader + mapping + validation vs a bare
+#      excelize Rows() loop (.xlsx) and a bare encoding/csv loop (.csv);
+#   2. end to end: upload + analysis (rows validated and staged in the
+#      importer's Postgres tables), then the commit through hub's bulk
+#      upsert into hub's tables; the importer's peak RSS (VmHWM);
+#   3. the baseline: psql \copy of the same CSV into an equivalent table.
+# ROWS (default 1000000) sets the size; COMMIT=false skips the commit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${ROWS:-1000000}
+COMMIT=${COMMIT:-true}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+NS="bench-importer-$$"
+work=$(mktemp -d /tmp/importer-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	redis-cli --scan --pattern "$NS:*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
+	psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS importer_bench WITH (FORCE)" -c "DROP DATABASE IF EXISTS importer_bench_hub WITH (FORCE)" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== build"
+go build -o "$work/importer" ./services/importer/cmd/importer
+go build -o "$work/hub" ./services/hub/cmd/hub
+go build -o "$work/importbench" ./services/importer/cmd/importbench
+for db in importer_bench importer_bench_hub; do
+	psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+done
+
+echo "== generate $ROWS rows (8 columns)"
+"$work/importbench" gen -rows "$ROWS" -dir "$work"
+ls -l "$work"/attendees.*
+
+echo "== parse"
+"$work/importbench" parse -file "$work/attendees.xlsx"
+"$work/importbench" parse -file "$work/attendees.csv"
+
+echo "== end to end"
+env DATABASE_URL="$PG/importer_bench_hub" ADDR=127.0.0.1:18181 REDIS_NAMESPACE="$NS" SERVICE_NAME=hub RPC_ACCESS_LOG=false \
+	HUB_PASSWORD_MEMORY_KIB=8192 "$work/hub" serve >"$work/hub.log" 2>&1 &
+pids+=($!)
+env DATABASE_URL="$PG/importer_bench" ADDR=127.0.0.1:18182 HUB_URL=http://127.0.0.1:18181 REDIS_NAMESPACE="$NS" SERVICE_NAME=importer \
+	RPC_ACCESS_LOG=false IMPORTER_MAX_FILE_MB=1024 "$work/importer" serve >"$work/importer.log" 2>&1 &
+imp=$!
+pids+=($imp)
+for url in http://127.0.0.1:18181 http://127.0.0.1:18182; do
+	for _ in $(seq 600); do curl -fs "$url/readyz" >/dev/null && break; sleep 0.1; done
+done
+"$work/importbench" e2e -file "$work/attendees.csv" -pid "$imp" -commit="$COMMIT" || { tail -20 "$work/importer.log" "$work/hub.log"; exit 1; }
+
+echo "== baseline: psql \\copy of the CSV"
+psql "$PG/importer_bench" -qc "CREATE TABLE copy_baseline (email text, first_name text, last_name text, company text, title text, phone text, role text, external_id text)"
+start=$(date +%s.%N)
+psql "$PG/importer_bench" -qc "\\copy copy_baseline FROM '$work/attendees.csv' CSV HEADER"
+end=$(date +%s.%N)
+awk -v r="$ROWS" -v s="$start" -v e="$end" 'BEGIN { printf "{\"name\":\"psql \\\\copy\",\"rows\":%d,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n", r, e-s, r/(e-s) }'
