@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Social benchmark (make bench): starts the social service (its own Postgres
+# database, Redis namespace and CouchDB database prefix, all deleted first),
+# then loads it from a separate process, services/social/cmd/socialbench:
+# seed 1 app, 1 event, 1,000 members, 10,000 posts and 100,000 likes through
+# the API, then at 64 concurrent clients: feed pages, likes on one hot post,
+# and the same work made directly against the stores (the baselines).
+# Prints one line per phase on stderr and the JSON results on stdout.
+#
+# Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64),
+# BENCH_MEMBERS (1000), BENCH_POSTS (10000), BENCH_LIKES (100000),
+# BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+say() { echo "$*" >&2; }
+
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/attendify_bench_social?sslmode=disable}
+export REDIS_NAMESPACE=bench-social
+export SOCIAL_COUCH_PREFIX=benchsocial
+export SOCIAL_RATE_LIMITS=false
+# The adaptive shedder answers "overloaded" when the CPU is hot; off here so
+# that the figures are the capacity of the request path, not the shed rate.
+export SHED_DISABLED=${BENCH_SHED_DISABLED:-true}
+export RPC_ACCESS_LOG=${BENCH_ACCESS_LOG:-true}
+export ADDR=127.0.0.1:${BENCH_PORT:-18083}
+couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}
+
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+	if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+say "building social and socialbench"
+(cd "$root" && go build -o "$tmp/" ./services/social/cmd/social ./services/social/cmd/socialbench)
+
+say "deleting the previous run's data (database attendify_bench_social, keys bench-social:*, databases benchsocial\$*)"
+psql "postgres://postgres@127.0.0.1:5432/postgres" -qc "DROP DATABASE IF EXISTS attendify_bench_social WITH (FORCE)" >/dev/null
+redis-cli --scan --pattern 'bench-social:*' | xargs -r -n 500 redis-cli unlink >/dev/null
+for db in $(curl -fsS "$couch/_all_dbs" | tr -d '[]"' | tr ',' '\n' | grep '^benchsocial\$' || true); do
+	curl -fsS -X DELETE "$couch/$(printf '%s' "$db" | sed 's/\$/%24/g')" >/dev/null
+done
+
+"$tmp/social" serve >"$tmp/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+	curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+curl -fsS "http://$ADDR/readyz" >/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
+
+say "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "server: social serve on $ADDR (access log $RPC_ACCESS_LOG, rate limits off); load: socialbench, separate process"
+"$tmp/socialbench" -url "http://$ADDR" -c "${BENCH_CONNS:-64}" -duration "${BENCH_DURATION:-15s}" \
+	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}"
+say "server CPU time (user+system): $(ps -o times= -p "$server_pid" | tr -d ' ') s"

@@ -1,0 +1,351 @@
+// Command socialbench loads a running social service from a separate
+// process, the way mobile apps would, and measures the same operations made
+// directly against the stores (the baseline). bench/social/run.sh starts the
+// server and runs it; the figures go to bench/RESULTS.md.
+//
+// It seeds one app in hub's read model (1 event, -members members with
+// tokens, profiles through hub's member events), creates -posts posts and
+// -likes likes through the API (measuring post creations/s and likes/s),
+// then, at -c concurrent clients for -duration each: feed pages (-page
+// items), likes on one hot post, and the baselines.
+//
+// Configuration of the stores comes from the same environment as social's
+// (DATABASE_URL, REDIS_URL, COUCHDB_URL, REDIS_NAMESPACE, SOCIAL_COUCH_PREFIX).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/redisx"
+	"github.com/attendify/platform/rpc"
+	platform "github.com/attendify/platform/service"
+	"github.com/attendify/social"
+	"github.com/attendify/social/internal/app"
+	"github.com/attendify/social/internal/service"
+	"github.com/attendify/social/internal/store/couchstore"
+	"github.com/attendify/social/internal/store/pgstore"
+	"github.com/attendify/social/internal/store/redisstore"
+	"github.com/attendify/social/migrations"
+)
+
+type flags struct {
+	url      string
+	clients  int
+	duration time.Duration
+	members  int
+	posts    int
+	likes    int
+	page     int
+}
+
+func main() {
+	var f flags
+	flag.StringVar(&f.url, "url", "http://127.0.0.1:8083", "social's URL")
+	flag.IntVar(&f.clients, "c", 64, "concurrent clients")
+	flag.DurationVar(&f.duration, "duration", 15*time.Second, "duration of each timed phase")
+	flag.IntVar(&f.members, "members", 1000, "members to seed")
+	flag.IntVar(&f.posts, "posts", 10000, "posts to create")
+	flag.IntVar(&f.likes, "likes", 100000, "likes to create")
+	flag.IntVar(&f.page, "page", 20, "feed page size")
+	flag.Parse()
+	platform.Main(func(ctx context.Context) error { return run(ctx, f) })
+}
+
+// result is one measured phase.
+type result struct {
+	Name     string  `json:"name"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	PerSec   float64 `json:"per_sec"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+	FirstErr string  `json:"first_error,omitempty"`
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%-34s %8d req %5d err %9.0f/s  p50 %7.2f ms  p99 %7.2f ms %s", r.Name, r.Requests, r.Errors, r.PerSec, r.P50ms, r.P99ms, r.FirstErr)
+}
+
+// load runs op on c workers until n operations are done (n > 0) or d has
+// passed, and measures them. op gets the worker and a sequence number.
+func load(ctx context.Context, name string, c, n int, d time.Duration, op func(ctx context.Context, worker, i int) error) result {
+	var next atomic.Int64
+	var errCount atomic.Int64
+	var firstErr atomic.Value
+	lat := make([][]time.Duration, c)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if n <= 0 {
+		time.AfterFunc(d, cancel)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range c {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if n > 0 && i >= n {
+					return
+				}
+				t0 := time.Now()
+				err := op(ctx, w, i)
+				if ctx.Err() != nil && n <= 0 {
+					return // cut by the end of the phase
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				if err != nil {
+					errCount.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	r := result{Name: name, Requests: len(all), Errors: int(errCount.Load()), Seconds: el.Seconds(), PerSec: float64(len(all)) / el.Seconds()}
+	if len(all) > 0 {
+		r.P50ms = ms(all[len(all)/2])
+		r.P99ms = ms(all[len(all)*99/100])
+	}
+	if e, ok := firstErr.Load().(string); ok {
+		r.FirstErr = "first error: " + e
+	}
+	fmt.Fprintln(os.Stderr, r)
+	return r
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func run(ctx context.Context, f flags) error {
+	cfg, err := app.LoadConfig()
+	if err != nil {
+		return err
+	}
+	rdb, err := redisx.Open(ctx, cfg.Service.Redis)
+	if err != nil {
+		return err
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return err
+	}
+	cc, err := couch.Open(ctx, cfg.Couch)
+	if err != nil {
+		return err
+	}
+	issuer, err := cfg.Service.Auth.Issuer()
+	if err != nil {
+		return err
+	}
+	// No retries and no circuit breaking: every call is measured as it is.
+	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{f.url}, MaxAttempts: 1, ConsecutiveFailures: 1 << 30})
+	if err != nil {
+		return err
+	}
+	ns := cfg.Namespace
+	ids := flake.New(0)
+	hk := hub.NewReadModelKeys(ns)
+
+	// Seed hub's part: the app, its event, the members, their profiles.
+	appID := ids.Next().String()
+	event := hub.EventInfo{ID: ids.Next().String(), Name: "Bench Conf", TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen}
+	evs, _ := hub.EncodeEvents([]hub.EventInfo{event})
+	pub := events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{})
+	members := make([]string, f.members)
+	tokens := make([]string, f.members)
+	_, err = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, hk.Ready(), "1", 0)
+		p.HSet(ctx, hk.Config(appID), anys(hub.EncodeAppConfig(hub.AppConfig{ID: appID, Slug: "bench", Name: "Bench", Status: hub.StatusPublished, Access: hub.AccessOpen}), hub.FieldVersion, "1")...)
+		p.HSet(ctx, hk.Events(appID), anys(evs, hub.FieldVersion, "1")...)
+		for i := range members {
+			members[i] = ids.Next().String()
+			p.HSet(ctx, hk.Membership(appID, members[i]), anys(hub.EncodeMembership(hub.Membership{App: appID, User: members[i], Role: auth.RoleAttendee}), hub.FieldVersion, "1")...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, m := range members {
+		data, _ := json.Marshal(hub.MemberPayload{ID: m, AppID: appID, Name: fmt.Sprintf("Member %d", i), Company: "Acme", Title: "Attendee"})
+		if err := pub.Publish(ctx, events.Event{Type: hub.EventMemberCreated, App: appID, Subject: m, Data: data}); err != nil {
+			return err
+		}
+		if tokens[i], err = issuer.Issue(auth.Claims{User: m, App: appID, Role: auth.RoleAttendee}, 2*time.Hour); err != nil {
+			return err
+		}
+	}
+	as := func(ctx context.Context, i int) context.Context {
+		i %= len(members)
+		return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: members[i], App: appID, Role: auth.RoleAttendee, Token: tokens[i]})
+	}
+	fmt.Fprintf(os.Stderr, "seeded app %s: %d members\n", appID, f.members)
+
+	var results []result
+	// Posts through the API.
+	posts := make([]string, f.posts)
+	tags := []string{"#keynote", "#gophers", "#coffee", "#networking", ""}
+	results = append(results, load(ctx, "post.create (API)", f.clients, f.posts, 0, func(ctx context.Context, w, i int) error {
+		p := social.CreatePostParams{AppRef: social.AppRef{App: appID}, Text: fmt.Sprintf("Post %d from the floor %s", i, tags[i%len(tags)])}
+		if i%2 == 0 {
+			p.EventID = event.ID
+		}
+		r, err := social.CreatePost.Call(as(ctx, i), client, p)
+		posts[i] = r.ID
+		return err
+	}))
+	// Likes spread over the posts: distinct (member, post) pairs.
+	results = append(results, load(ctx, "reaction.set spread (API)", f.clients, f.likes, 0, func(ctx context.Context, w, i int) error {
+		m, k := i%f.members, i/f.members
+		post := posts[(k*101+m*7)%len(posts)]
+		_, err := social.React.Call(as(ctx, m), client, social.ReactParams{AppRef: social.AppRef{App: appID}, PostID: post, Reaction: social.ReactionLike})
+		return err
+	}))
+	// Feed pages: the first page, and the next two by cursor.
+	results = append(results, load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as)))
+	// One hot post: every request is a change (like, unlike) by a member of
+	// the worker's own.
+	hot := posts[len(posts)-1]
+	state := make([]bool, f.members)
+	results = append(results, load(ctx, "reaction.set hot post (API)", f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
+		m := w + f.clients*((i/f.clients)%(f.members/f.clients))
+		m %= f.members
+		var err error
+		if !state[m] {
+			_, err = social.React.Call(as(ctx, m), client, social.ReactParams{AppRef: social.AppRef{App: appID}, PostID: hot, Reaction: social.ReactionLike})
+		} else {
+			_, err = social.Unreact.Call(as(ctx, m), client, social.PostParams{AppRef: social.AppRef{App: appID}, PostID: hot})
+		}
+		if err == nil {
+			state[m] = !state[m]
+		}
+		return err
+	}))
+
+	// Baselines: the same work as direct store calls from this process.
+	docs := couchstore.New(cc, cfg.CouchPrefix)
+	index := redisstore.New(rdb, ns)
+	ledger := pgstore.New(pool, nil)
+	rm := hub.NewReadModel(rdb, ns)
+	results = append(results, load(ctx, fmt.Sprintf("baseline feed %d items (Redis)", f.page), f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
+		m := rand.IntN(len(members))
+		if _, err := rm.Authorize(ctx, auth.Caller{Kind: auth.CallerUser, User: members[m], App: appID, Role: auth.RoleAttendee}, appID); err != nil {
+			return err
+		}
+		ids, _, err := index.Page(ctx, appID, service.Feed{Kind: social.FeedApp}, "", f.page)
+		if err != nil {
+			return err
+		}
+		cached, _, _, err := index.Items(ctx, appID, members[m], ids)
+		if err != nil {
+			return err
+		}
+		var authors []string
+		for _, c := range cached {
+			if c != nil && !slices.Contains(authors, c.Doc.Author) {
+				authors = append(authors, c.Doc.Author)
+			}
+		}
+		_, err = index.Profiles(ctx, appID, authors)
+		return err
+	}))
+	hot2 := posts[len(posts)-2]
+	state2 := make([]bool, f.members)
+	results = append(results, load(ctx, "baseline hot post like (Postgres tx + Redis)", f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
+		m := (w + f.clients*((i/f.clients)%(f.members/f.clients))) % f.members
+		kind := social.ReactionLike
+		if state2[m] {
+			kind = ""
+		}
+		prev, changed, err := ledger.React(ctx, appID, hot2, members[m], kind, func(prev string) service.Effects {
+			return service.Effects{App: appID, Events: []events.Event{{Type: social.EventLikeCreated, App: appID, Subject: hot2, Data: json.RawMessage(`{}`)}}}
+		})
+		if err != nil {
+			return err
+		}
+		if changed {
+			state2[m] = !state2[m]
+			return index.ApplyReaction(ctx, appID, hot2, members[m], prev, kind)
+		}
+		return nil
+	}))
+	results = append(results, load(ctx, "baseline post create (CouchDB + Postgres + Redis)", f.clients, 2000, 0, func(ctx context.Context, w, i int) error {
+		id := ids.Next().String()
+		doc := &social.PostDoc{ID: service.PostDocID(id), Type: social.DocPost, App: appID, Author: members[i%len(members)],
+			Text: "baseline", Hashtags: []string{}, Mentions: []social.MentionRef{}, Photos: []social.PhotoRef{}, CreatedAt: time.Now().UTC()}
+		if err := docs.CreatePost(ctx, doc, nil); err != nil {
+			return err
+		}
+		if err := ledger.Record(ctx, service.Effects{App: appID, Events: []events.Event{{Type: social.EventPostCreated, App: appID, Subject: id, Data: json.RawMessage(`{}`)}}}); err != nil {
+			return err
+		}
+		return index.Add(ctx, service.IndexEntry{App: appID, ID: id, Author: doc.Author}, &service.CachedPost{Doc: doc})
+	}))
+	// The hot post's count is exact.
+	c, err := ledger.Counts(ctx, appID, hot)
+	if err != nil {
+		return err
+	}
+	want := 0
+	for _, s := range state {
+		if s {
+			want++
+		}
+	}
+	fmt.Fprintf(os.Stderr, "hot post: %d likes counted, %d expected\n", c.Likes(), want)
+	out := map[string]any{"app": appID, "results": results, "hot_post_likes": c.Likes(), "hot_post_expected": want}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+func feedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context) func(ctx context.Context, w, i int) error {
+	cursors := make([]string, 1024)
+	return func(ctx context.Context, w, i int) error {
+		p := social.FeedParams{AppRef: social.AppRef{App: appID}, Kind: social.FeedApp, Limit: page, Cursor: cursors[w]}
+		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, p)
+		if err != nil {
+			return err
+		}
+		cursors[w] = r.NextCursor
+		if i%3 == 2 {
+			cursors[w] = "" // back to the top every third page
+		}
+		if len(r.Items) == 0 {
+			return fmt.Errorf("empty feed page")
+		}
+		return nil
+	}
+}
+
+func anys(ss []string, more ...string) []any {
+	out := make([]any, 0, len(ss)+len(more))
+	for _, s := range ss {
+		out = append(out, s)
+	}
+	for _, s := range more {
+		out = append(out, s)
+	}
+	return out
+}
