@@ -23,7 +23,7 @@ type Item struct {
 
 // UploadPhoto validates a photo and keeps it for the caller's next post.
 func (s *Service) UploadPhoto(ctx context.Context, app string, r io.Reader) (Upload, Photo, error) {
-	a, err := s.writer(ctx, app, "upload", s.limits.Post)
+	a, err := s.writer(ctx, app, "upload", s.limits.Upload)
 	if err != nil {
 		return Upload{}, Photo{}, err
 	}

@@ -23,6 +23,7 @@ import (
 // Limits are the per-member rate limits.
 type Limits struct {
 	Post    Limit
+	Upload  Limit
 	Comment Limit
 	React   Limit
 	Report  Limit
@@ -31,13 +32,14 @@ type Limits struct {
 // DefaultLimits are generous for people and tight for scripts.
 var DefaultLimits = Limits{
 	Post:    Limit{Burst: 5, Per: 30 * time.Second},
+	Upload:  Limit{Burst: 12, Per: 10 * time.Second},
 	Comment: Limit{Burst: 10, Per: 5 * time.Second},
 	React:   Limit{Burst: 60, Per: 500 * time.Millisecond},
 	Report:  Limit{Burst: 10, Per: time.Minute},
 }
 
 // NoLimits turns rate limiting off (load tests).
-var NoLimits = Limits{Post: Limit{Burst: -1}, Comment: Limit{Burst: -1}, React: Limit{Burst: -1}, Report: Limit{Burst: -1}}
+var NoLimits = Limits{Post: Limit{Burst: -1}, Upload: Limit{Burst: -1}, Comment: Limit{Burst: -1}, React: Limit{Burst: -1}, Report: Limit{Burst: -1}}
 
 // Options configure a Service.
 type Options struct {
