@@ -9,7 +9,9 @@
 #      importer's Postgres tables), then the commit through hub's bulk
 #      upsert into hub's tables; the importer's peak RSS (VmHWM);
 #   3. the baseline: psql \copy of the same CSV into an equivalent table.
-# ROWS (default 1000000) sets the size; COMMIT=false skips the commit.
+# ROWS (default 1000000) sets the size; COMMIT=false skips the commit;
+# COMMIT_FOR (default 90s) bounds the commit measurement (0: to the end;
+# a million rows through hub takes about half an hour here).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${ROWS:-1000000}
@@ -54,7 +56,7 @@ pids+=($imp)
 for url in http://127.0.0.1:18181 http://127.0.0.1:18182; do
 	for _ in $(seq 600); do curl -fs "$url/readyz" >/dev/null && break; sleep 0.1; done
 done
-"$work/importbench" e2e -file "$work/attendees.csv" -pid "$imp" -commit="$COMMIT" || { tail -20 "$work/importer.log" "$work/hub.log"; exit 1; }
+"$work/importbench" e2e -file "$work/attendees.csv" -pid "$imp" -commit="$COMMIT" -commit-for="${COMMIT_FOR:-90s}" || { tail -n 20 "$work/importer.log" "$work/hub.log"; exit 1; }
 
 echo "== baseline: psql \\copy of the CSV"
 psql "$PG/importer_bench" -qc "CREATE TABLE copy_baseline (email text, first_name text, last_name text, company text, title text, phone text, role text, external_id text)"
