@@ -27,10 +27,15 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if err != nil {
 		return ReactionState{}, err
 	}
-	doc, err := s.visiblePost(ctx, a, post)
+	// The post as cached for the feeds (CouchDB only on a cache miss).
+	items, err := s.items(ctx, a, []string{post}, false)
 	if err != nil {
 		return ReactionState{}, err
 	}
+	if len(items) == 0 {
+		return ReactionState{}, notFound("post")
+	}
+	doc := items[0].Doc
 	now := s.clock()
 	prev, changed, err := s.ledger.React(ctx, app, post, a.Member, kind, func(prev string) Effects {
 		typ := social.EventLikeChanged
@@ -53,18 +58,25 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if err != nil {
 		return ReactionState{}, err
 	}
+	counts := Counts{Reactions: map[string]int64{}, Comments: items[0].Counts.Comments}
+	for k, v := range items[0].Counts.Reactions {
+		counts.Reactions[k] = v
+	}
 	if changed {
 		if err := s.index.ApplyReaction(ctx, app, post, a.Member, prev, kind); err != nil {
 			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
 		}
+		if prev != "" && items[0].MyReaction == prev {
+			counts.Reactions[prev]--
+		}
+		if kind != "" {
+			counts.Reactions[kind]++
+		}
+		for k, v := range counts.Reactions {
+			if v <= 0 {
+				delete(counts.Reactions, k)
+			}
+		}
 	}
-	items, err := s.items(ctx, a, []string{post}, false)
-	if err != nil {
-		return ReactionState{}, err
-	}
-	st := ReactionState{Post: post, MyReaction: kind, Counts: Counts{Reactions: map[string]int64{}}}
-	if len(items) > 0 {
-		st.Counts = items[0].Counts
-	}
-	return st, nil
+	return ReactionState{Post: post, MyReaction: kind, Counts: counts}, nil
 }
