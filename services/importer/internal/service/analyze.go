@@ -155,7 +155,6 @@ type analysis struct {
 	buf      []StagedRow
 	total    int
 	imported int // sheets imported
-	sheets   []*mapping.Sheet
 }
 
 func (a *analysis) problem(sheetName string, warn bool, format string, args ...any) {

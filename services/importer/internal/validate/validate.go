@@ -461,9 +461,6 @@ func (v *Validator) speaker(c *rowCtx) *Speaker {
 	return s
 }
 
-// sessionTimes are a session's parsed start and end, for Finish.
-type sessionTimes struct{ start, end time.Time }
-
 func (v *Validator) session(c *rowCtx) *Session {
 	s := &Session{
 		ExternalID:  c.text(mapping.ExternalID, maxExtID),
