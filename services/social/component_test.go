@@ -483,3 +483,52 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 var _ = errors.New
 var _ = strings.TrimSpace
+
+// TestInterruptedCreationIsAnnounced: the event of a document whose creation
+// was interrupted before its event reached the outbox is published once the
+// document is found, and dropped when the document was never written.
+func TestInterruptedCreationIsAnnounced(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	app := env.CreateApp()
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := events.Event{ID: events.NewID(), Type: "post.created", App: app, Subject: post.ID, Data: json.RawMessage(`{"test":"found"}`)}
+	lost := events.Event{ID: events.NewID(), Type: "post.created", App: app, Subject: "never", Data: json.RawMessage(`{"test":"lost"}`)}
+	if err := env.Social.Ledger.Intend(ctx, app, "post:"+post.ID, found); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Social.Ledger.Intend(ctx, app, "post:never-written", lost); err != nil {
+		t.Fatal(err)
+	}
+	n, err := env.Social.Domain.SettlePending(ctx, 0)
+	if err != nil || n != 2 {
+		t.Fatalf("settled %d, %v; want 2", n, err)
+	}
+	eventually(t, "the found document's event published", func() bool {
+		return slices.Contains(streamIDs(t, env, "post"), found.ID)
+	})
+	if slices.Contains(streamIDs(t, env, "post"), lost.ID) {
+		t.Error("the event of a document never written was published")
+	}
+	if n, _ := env.Social.Domain.SettlePending(ctx, 0); n != 0 {
+		t.Errorf("%d events still pending", n)
+	}
+}
+
+func streamIDs(t *testing.T, env *socialtest.Env, topic string) []string {
+	msgs, err := env.Redis.XRange(context.Background(), events.NewStreams(env.Namespace).Stream(topic), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		if s, ok := m.Values["id"].(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

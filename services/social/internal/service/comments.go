@@ -57,12 +57,16 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 		ID: CommentDocID(post, id), Type: social.DocComment, App: app, Post: post, Event: p.Event, Session: p.Session,
 		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions, CreatedAt: now,
 	}
+	created := event(social.EventCommentCreated, app, id, commentPayload(doc, a.Member))
+	if err := s.ledger.Intend(ctx, app, doc.ID, created); err != nil {
+		return CommentItem{}, err
+	}
 	if err := s.docs.CreateComment(ctx, doc); err != nil {
 		return CommentItem{}, err
 	}
 	eff := Effects{
 		App:      app,
-		Events:   []events.Event{event(social.EventCommentCreated, app, id, commentPayload(doc, a.Member))},
+		Events:   []events.Event{created},
 		Comments: map[string]int64{post: 1},
 	}
 	if p.Author != "" && p.Author != a.Member {

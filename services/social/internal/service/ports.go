@@ -42,6 +42,8 @@ type Docs interface {
 	Comments(ctx context.Context, app, post, after string, limit int) ([]*social.CommentDoc, error)
 
 	PutUpload(ctx context.Context, app string, up Upload, p Photo) error
+	// Exists reports whether a document exists.
+	Exists(ctx context.Context, app, docID string) (bool, error)
 	// Upload returns an upload with its bytes; errs.NotFound when gone.
 	Upload(ctx context.Context, app, id string) (Upload, Photo, error)
 	DeleteUpload(ctx context.Context, app, id string) error
@@ -62,7 +64,15 @@ type Ledger interface {
 	// MemberReactions returns member's reactions by post.
 	MemberReactions(ctx context.Context, app, member string) (map[string]string, error)
 	// Record records effects: events, notifications, comment count deltas.
+	// It also clears the pending copies of its events (Intend).
 	Record(ctx context.Context, eff Effects) error
+	// Intend keeps a pending copy of the event announcing a document about
+	// to be created, until Record records it.
+	Intend(ctx context.Context, app, docID string, ev events.Event) error
+	// Pending returns pending events older than age.
+	Pending(ctx context.Context, age time.Duration, limit int) ([]PendingEvent, error)
+	// Settle records a pending event in the outbox (publish) or drops it.
+	Settle(ctx context.Context, p PendingEvent, publish bool) error
 
 	Notifications(ctx context.Context, app, member string, unreadOnly bool, before string, limit int) ([]Notification, error)
 	Unread(ctx context.Context, app, member string) (int64, error)
@@ -135,6 +145,13 @@ type Effects struct {
 	Notifications []Notification
 	// Comments adds to the comment counters of posts.
 	Comments map[string]int64
+}
+
+// PendingEvent is an event waiting for its document.
+type PendingEvent struct {
+	App   string
+	DocID string
+	Event events.Event
 }
 
 // Counts are a post's counters.

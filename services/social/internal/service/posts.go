@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
@@ -94,10 +95,14 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 			ContentType: p.ContentType, Width: p.Width, Height: p.Height, Bytes: len(p.Data),
 		})
 	}
+	created := event(social.EventPostCreated, in.App, id, postPayload(doc, a.Member))
+	if err := s.ledger.Intend(ctx, in.App, doc.ID, created); err != nil {
+		return Item{}, err
+	}
 	if err := s.docs.CreatePost(ctx, doc, photos); err != nil {
 		return Item{}, err
 	}
-	eff := Effects{Events: []events.Event{event(social.EventPostCreated, in.App, id, postPayload(doc, a.Member))}}
+	eff := Effects{App: in.App, Events: []events.Event{created}}
 	for _, m := range mentions {
 		if m.Member != a.Member {
 			eff.Notifications = append(eff.Notifications, Notification{
@@ -291,6 +296,26 @@ func (s *Service) changePost(ctx context.Context, a Actor, id string, change fun
 		}
 		return true, nil
 	}
+}
+
+// SettlePending publishes the pending events of documents created by a
+// process that died before recording them, and drops those whose document
+// was never written. It returns how many it settled.
+func (s *Service) SettlePending(ctx context.Context, age time.Duration) (int, error) {
+	ps, err := s.ledger.Pending(ctx, age, 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range ps {
+		ok, err := s.docs.Exists(ctx, p.App, p.DocID)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.ledger.Settle(ctx, p, ok); err != nil {
+			return 0, err
+		}
+	}
+	return len(ps), nil
 }
 
 // PostDocID is the CouchDB id of a post.

@@ -164,7 +164,7 @@ func (s *Service) allow(ctx context.Context, a Actor, action string, l Limit) er
 // event builds an event with a JSON payload.
 func event(typ, app, subject string, payload any) events.Event {
 	b, _ := json.Marshal(payload) // payloads are plain structs: cannot fail
-	return events.Event{Type: typ, App: app, Subject: subject, Data: b}
+	return events.Event{ID: events.NewID(), Type: typ, App: app, Subject: subject, Time: time.Now(), Data: b}
 }
 
 func notFound(what string) error { return errs.New(errs.NotFound, "%s not found", what) }

@@ -308,6 +308,19 @@ func (s *Store) Comments(ctx context.Context, app, post, after string, limit int
 	return out, nil
 }
 
+// Exists implements service.Docs.
+func (s *Store) Exists(ctx context.Context, app, docID string) (bool, error) {
+	db, err := s.db(ctx, app)
+	if err != nil {
+		return false, err
+	}
+	_, err = db.GetRev(ctx, docID)
+	if kivik.HTTPStatus(err) == 404 {
+		return false, nil
+	}
+	return err == nil, couch.Err(err)
+}
+
 // uploadDoc is a photo waiting for its post.
 type uploadDoc struct {
 	ID          string                     `json:"_id"`

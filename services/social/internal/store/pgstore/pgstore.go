@@ -27,6 +27,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -232,6 +233,18 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects) erro
 	if err := events.AddToOutbox(ctx, tx, eff.Events...); err != nil {
 		return err
 	}
+	var ids []string
+	for _, ev := range eff.Events {
+		if ev.ID != "" {
+			ids = append(ids, ev.ID)
+		}
+	}
+	if len(ids) > 0 {
+		const q = `DELETE FROM pending_events WHERE id = ANY($1)`
+		if _, err := tx.Exec(ctx, q, ids); err != nil {
+			return pg.Err(err)
+		}
+	}
 	for _, n := range eff.Notifications {
 		const q = `
 			INSERT INTO notifications (id, app, member, kind, actor, post, comment, reaction, created_at)
@@ -254,6 +267,58 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects) erro
 		}
 	}
 	return nil
+}
+
+// Intend implements service.Ledger.
+func (s *Store) Intend(ctx context.Context, app, docID string, ev events.Event) error {
+	const q = `INSERT INTO pending_events (id, app, doc_id, event) VALUES ($1, $2, $3, $4)`
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "encode pending event")
+	}
+	_, err = s.pool.Exec(ctx, q, ev.ID, app, docID, b)
+	return pg.Err(err)
+}
+
+// Pending implements service.Ledger.
+func (s *Store) Pending(ctx context.Context, age time.Duration, limit int) ([]service.PendingEvent, error) {
+	const q = `
+		SELECT app, doc_id, event FROM pending_events
+		WHERE created_at < now() - make_interval(secs => $1)
+		ORDER BY created_at LIMIT $2`
+	rows, err := s.pool.Query(ctx, q, age.Seconds(), limit)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	var out []service.PendingEvent
+	for rows.Next() {
+		var p service.PendingEvent
+		var b []byte
+		if err := rows.Scan(&p.App, &p.DocID, &b); err != nil {
+			return nil, pg.Err(err)
+		}
+		if err := json.Unmarshal(b, &p.Event); err != nil {
+			return nil, errs.Wrap(errs.Internal, err, "decode pending event")
+		}
+		out = append(out, p)
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// Settle implements service.Ledger.
+func (s *Store) Settle(ctx context.Context, p service.PendingEvent, publish bool) error {
+	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		const q = `DELETE FROM pending_events WHERE id = $1`
+		tag, err := tx.Exec(ctx, q, p.Event.ID)
+		if err != nil {
+			return pg.Err(err)
+		}
+		if tag.RowsAffected() == 0 || !publish {
+			return nil // settled by another replica, or dropped
+		}
+		return events.AddToOutbox(ctx, tx, p.Event)
+	})
 }
 
 // Notifications implements service.Ledger.
