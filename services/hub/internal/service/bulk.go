@@ -120,6 +120,9 @@ func (s *Service) UpsertMembers(ctx context.Context, app string, rows []Member) 
 		states[i] = memberState(m.Row)
 	}
 	s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, states))
+	if out.Created+out.Updated >= AnalyzeAfter {
+		s.analyzeSoon(ctx)
+	}
 	return out, nil
 }
 

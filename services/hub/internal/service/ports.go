@@ -110,6 +110,9 @@ type Queries interface {
 	Users(ctx context.Context, app string, ids []string) ([]string, error)
 	// AppIDs pages through every app id, after the given one.
 	AppIDs(ctx context.Context, after string, limit int) ([]string, error)
+	// Analyze refreshes the planner's statistics of the member tables
+	// (after bulk loads, before autovacuum gets to it).
+	Analyze(ctx context.Context) error
 	MarkRepair(ctx context.Context, app string) error
 	RepairQueue(ctx context.Context, limit int) ([]string, error)
 	ClearRepair(ctx context.Context, app string) error

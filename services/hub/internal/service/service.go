@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -44,6 +45,8 @@ type Service struct {
 
 	mu        sync.Mutex
 	lastCodes map[string]string // app|email -> code, in dev mode only
+
+	analyzing atomic.Bool // an ANALYZE after a bulk load is running
 
 	dummyHash string // compared against on unknown emails, to even out timing
 }
@@ -291,4 +294,26 @@ func (s *Service) putEvents(ctx context.Context, l eventList) {
 
 func memberState(m Member) MemberState {
 	return MemberState{ID: m.ID, Role: m.Role, Blocked: m.Blocked, Version: m.Version}
+}
+
+// AnalyzeAfter is the number of rows a bulk upsert must write for hub to
+// refresh the planner's statistics at once: the directory's queries plan
+// badly on tables that grew by much since the last ANALYZE, and autovacuum
+// may take a minute or more to notice.
+const AnalyzeAfter = 1000
+
+// analyzeSoon refreshes the member tables' statistics in the background,
+// once at a time.
+func (s *Service) analyzeSoon(ctx context.Context) {
+	if !s.analyzing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.analyzing.Store(false)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.store.Analyze(ctx); err != nil {
+			s.log.WarnContext(ctx, "analyze after a bulk load failed", "err", err)
+		}
+	}()
 }

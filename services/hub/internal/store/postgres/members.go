@@ -127,6 +127,10 @@ func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (map[s
 
 const memberCols = `id, app_id, email, coalesce(external_id, ''), name, company, title, photo_url, bio, links, role, blocked, version, created_at`
 
+// memberColsM is memberCols of the table aliased m.
+const memberColsM = `m.id, m.app_id, m.email, coalesce(m.external_id, ''), m.name, m.company, m.title, m.photo_url, m.bio, m.links,
+	m.role, m.blocked, m.version, m.created_at`
+
 func scanMember(row pgx.Row, extra ...any) (service.Member, error) {
 	var m service.Member
 	dst := append([]any{&m.ID, &m.AppID, &m.Email, &m.ExternalID, &m.Name, &m.Company, &m.Title, &m.PhotoURL, &m.Bio,
@@ -213,35 +217,82 @@ func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
 }
 
 // SearchMembers implements service.Queries: word-prefix matches on the
-// folded name and company (trigram index), keyset-paginated by folded name
-// and id; it returns up to Limit+1 rows so that the caller knows whether
-// there is a next page.
+// folded name and company, keyset-paginated by folded name and id; it
+// returns up to Limit+1 rows so that the caller knows whether there is a
+// next page.
+//
+// With words, the first word's prefix is a range scan of member_words
+// (app_id, word), which carries each member's sort key, blocked flag and
+// role: the page is picked from the index alone, then its members are read.
+// Further words are checked per candidate through member_words too.
 func (s *Store) SearchMembers(ctx context.Context, f service.MemberFilter) ([]service.MemberHit, error) {
-	var b strings.Builder
+	var where strings.Builder
 	args := []any{f.AppID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	b.WriteString(`SELECT ` + memberCols + `, sort_name FROM members m WHERE app_id = $1`)
-	if !f.IncludeBlocked {
-		b.WriteString(` AND NOT blocked`)
-	}
-	if f.Role != "" {
-		b.WriteString(` AND role = ` + arg(f.Role))
-	}
-	if f.EventID != "" {
-		b.WriteString(` AND EXISTS (SELECT 1 FROM registrations r WHERE r.app_id = $1 AND r.event_id = ` + arg(f.EventID) +
-			` AND r.member_id = m.id)`)
-	}
-	for _, w := range f.Words {
-		b.WriteString(` AND search LIKE '% ' || replace(fold(` + arg(w) + `), ' ', '') || '%'`)
+	// x is the table the filters read: member_words with words, members without.
+	x := "m"
+	if len(f.Words) > 0 {
+		x = "w"
 	}
 	if f.AfterID != "" {
-		b.WriteString(` AND (sort_name, id) > (` + arg(f.AfterName) + `, ` + arg(f.AfterID) + `)`)
+		key := "id"
+		if x == "w" {
+			key = "member_id"
+		}
+		where.WriteString(` AND (` + x + `.sort_name, ` + x + `.` + key + `) > (` + arg(f.AfterName) + `, ` + arg(f.AfterID) + `)`)
 	}
-	b.WriteString(` ORDER BY sort_name, id LIMIT ` + arg(f.Limit+1))
-	rows, err := s.db.Query(ctx, b.String(), args...)
+	if !f.IncludeBlocked {
+		where.WriteString(` AND NOT ` + x + `.blocked`)
+	}
+	if f.Role != "" {
+		where.WriteString(` AND ` + x + `.role = ` + arg(f.Role))
+	}
+	id := x + ".id"
+	if x == "w" {
+		id = "w.member_id"
+	}
+	if f.EventID != "" {
+		where.WriteString(` AND EXISTS (SELECT 1 FROM registrations r WHERE r.app_id = $1 AND r.event_id = ` + arg(f.EventID) +
+			` AND r.member_id = ` + id + `)`)
+	}
+	// prefix is the range of words that start with a folded query word.
+	// The bounds are uncorrelated subqueries: computed once (an InitPlan),
+	// whatever plan is chosen; a generic plan might otherwise fold the word
+	// again for every row it filters.
+	prefix := func(col, word string) string {
+		p := arg(word)
+		return col + ` >= (SELECT replace(fold(` + p + `), ' ', '')) AND ` +
+			col + ` < (SELECT replace(fold(` + p + `), ' ', '') || chr(1114111))`
+	}
+	var q string
+	if len(f.Words) == 0 {
+		q = `SELECT ` + memberCols + `, sort_name FROM members m WHERE app_id = $1` + where.String() +
+			` ORDER BY sort_name, id LIMIT ` + arg(f.Limit+1)
+	} else {
+		// Each further word is a set of its own, joined by hash: checking
+		// it per candidate costs an index probe per candidate instead.
+		var more, semi strings.Builder
+		for i, w := range f.Words[1:] {
+			name := "w" + strconv.Itoa(i+2)
+			more.WriteString(`, ` + name + ` AS MATERIALIZED (SELECT member_id FROM member_words WHERE app_id = $1 AND ` +
+				prefix("word", w) + `)`)
+			semi.WriteString(` AND member_id IN (SELECT member_id FROM ` + name + `)`)
+		}
+		q = `WITH w1 AS MATERIALIZED (
+				SELECT w.sort_name, w.member_id FROM member_words w
+				WHERE w.app_id = $1 AND ` + prefix("w.word", f.Words[0]) + where.String() + `
+			)` + more.String() + `, page AS (
+				SELECT sort_name, member_id FROM w1 WHERE true` + semi.String() + `
+				GROUP BY sort_name, member_id
+				ORDER BY sort_name, member_id LIMIT ` + arg(f.Limit+1) + `
+			)
+			SELECT ` + memberColsM + `, p.sort_name FROM page p JOIN members m ON m.id = p.member_id AND m.app_id = $1
+			ORDER BY p.sort_name, p.member_id`
+	}
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, pg.Err(err)
 	}

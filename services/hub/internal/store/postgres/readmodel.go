@@ -102,3 +102,9 @@ func (s *Store) Users(ctx context.Context, app string, ids []string) ([]string, 
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return out, pg.Err(err)
 }
+
+// Analyze implements service.Queries.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.db.Exec(ctx, `ANALYZE members, member_words`)
+	return pg.Err(err)
+}
