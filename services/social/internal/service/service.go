@@ -10,7 +10,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/attendify/hub"
@@ -62,8 +61,6 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	ids    *flake.Generator
-
-	rebuilding sync.Map // app -> *sync.Mutex: one rebuild per app in this process
 }
 
 // New returns a Service.
