@@ -9,7 +9,8 @@
 #
 # Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64),
 # BENCH_MEMBERS (1000), BENCH_POSTS (10000), BENCH_LIKES (100000),
-# BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack).
+# BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack),
+# BENCH_PROFILE (a file: the server's CPU profile of the feed phase).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +26,8 @@ export SOCIAL_RATE_LIMITS=false
 export SHED_DISABLED=${BENCH_SHED_DISABLED:-true}
 export RPC_ACCESS_LOG=${BENCH_ACCESS_LOG:-true}
 export ADDR=127.0.0.1:${BENCH_PORT:-18083}
+profile=()
+if [ -n "${BENCH_PROFILE:-}" ]; then export SOCIAL_PPROF=true; profile=(-profile "$BENCH_PROFILE"); fi
 couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}
 
 tmp=$(mktemp -d)
@@ -56,5 +59,5 @@ curl -fsS "http://$ADDR/readyz" >/dev/null || { cat "$tmp/server.log" >&2; exit 
 say "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 say "server: social serve on $ADDR (access log $RPC_ACCESS_LOG, rate limits off); load: socialbench, separate process"
 "$tmp/socialbench" -url "http://$ADDR" -c "${BENCH_CONNS:-64}" -duration "${BENCH_DURATION:-15s}" \
-	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}"
+	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}" -skip "${BENCH_SKIP:-}" "${profile[@]}"
 say "server CPU time (user+system): $(ps -o times= -p "$server_pid" | tr -d ' ') s"
