@@ -37,6 +37,11 @@ func (s *Store) UpsertMembers(ctx context.Context, app string, rows []service.Me
 	if err != nil {
 		return service.BulkCounts{}, nil, nil, pg.Err(err)
 	}
+	// Temporary tables have no statistics until analyzed (autovacuum never
+	// sees them): without, the joins below are planned for a handful of rows.
+	if _, err := s.db.Exec(ctx, `ANALYZE bulk_members`); err != nil {
+		return service.BulkCounts{}, nil, nil, pg.Err(err)
+	}
 	const match = `
 		UPDATE bulk_members b SET by_ext = m.id FROM members m
 		WHERE m.app_id = $1 AND b.external_id IS NOT NULL AND m.external_id = b.external_id`
@@ -64,8 +69,8 @@ func (s *Store) UpsertMembers(ctx context.Context, app string, rows []service.Me
 		FROM bulk_members b JOIN members m ON m.id = b.by_email
 		WHERE b.by_ext IS NULL AND b.external_id IS NOT NULL AND m.external_id IS NOT NULL
 		UNION ALL
-		SELECT b.row, 'external_id', 'matches the same member as another row'
-		FROM bulk_members b WHERE EXISTS (SELECT 1 FROM bulk_members o WHERE o.target = b.target AND o.row < b.row)
+		SELECT row, 'external_id', 'matches the same member as another row'
+		FROM (SELECT row, row_number() OVER (PARTITION BY target ORDER BY row) AS n FROM bulk_members) d WHERE n > 1
 		ORDER BY 1`
 	rowErrs, err := s.rowErrors(ctx, check)
 	if err != nil || len(rowErrs) > 0 {
@@ -161,6 +166,9 @@ func (s *Store) UpsertSpeakers(ctx context.Context, app string, rows []service.S
 	if err != nil {
 		return service.BulkCounts{}, nil, pg.Err(err)
 	}
+	if _, err := s.db.Exec(ctx, `ANALYZE bulk_speakers`); err != nil {
+		return service.BulkCounts{}, nil, pg.Err(err)
+	}
 	const match = `
 		UPDATE bulk_speakers b SET by_ext = x.id FROM speakers x
 		WHERE x.app_id = $1 AND b.external_id IS NOT NULL AND x.external_id = b.external_id`
@@ -181,8 +189,8 @@ func (s *Store) UpsertSpeakers(ctx context.Context, app string, rows []service.S
 		SELECT b.row, 'email', 'belongs to another speaker than the external id'
 		FROM bulk_speakers b WHERE b.by_ext IS NOT NULL AND b.by_email IS NOT NULL AND b.by_ext <> b.by_email
 		UNION ALL
-		SELECT b.row, 'external_id', 'matches the same speaker as another row'
-		FROM bulk_speakers b WHERE EXISTS (SELECT 1 FROM bulk_speakers o WHERE o.target = b.target AND o.row < b.row)
+		SELECT row, 'external_id', 'matches the same speaker as another row'
+		FROM (SELECT row, row_number() OVER (PARTITION BY target ORDER BY row) AS n FROM bulk_speakers) d WHERE n > 1
 		ORDER BY 1`
 	rowErrs, err := s.rowErrors(ctx, check)
 	if err != nil || len(rowErrs) > 0 {
@@ -295,6 +303,9 @@ func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []se
 			nullInt(x.Capacity), x.SpeakerIDs}, nil
 	}))
 	if err != nil {
+		return fail(pg.Err(err))
+	}
+	if _, err := s.db.Exec(ctx, `ANALYZE bulk_sessions`); err != nil {
 		return fail(pg.Err(err))
 	}
 	const resolve = `

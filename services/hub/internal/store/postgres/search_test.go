@@ -84,4 +84,10 @@ func TestSearchWords(t *testing.T) {
 	if diff := cmp.Diff([]string{"Zed Common"}, names("zed", "com")); diff != "" {
 		t.Errorf("two words after the rename (-want +got):\n%s", diff)
 	}
+	if err := s.DeleteMember(ctx, "a", "id0999"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names("zed", "com"); len(got) != 0 {
+		t.Errorf("deleted member still found: %v", got)
+	}
 }
