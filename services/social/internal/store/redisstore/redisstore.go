@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,13 +32,14 @@ type Store struct {
 	keys Keys
 	// WaitRebuild bounds how long a reader waits for another's rebuild.
 	WaitRebuild time.Duration
+	docs        *docCache
 }
 
 var _ service.Index = (*Store)(nil)
 
 // New returns an index under namespace.
 func New(rdb redis.UniversalClient, namespace string) *Store {
-	return &Store{rdb: rdb, keys: NewKeys(namespace), WaitRebuild: 20 * time.Second}
+	return &Store{rdb: rdb, keys: NewKeys(namespace), WaitRebuild: 20 * time.Second, docs: &docCache{m: map[string]revDoc{}, max: 50_000}}
 }
 
 // Keys returns the store's keys.
@@ -51,6 +53,7 @@ const tombstoneTTL = 30 * time.Second
 // incremented during one) and reads as missing.
 const (
 	fieldDoc      = "d"
+	fieldRev      = "r"
 	fieldComments = "cm"
 	counterPrefix = "c:"
 	mineLoaded    = "_"
@@ -205,13 +208,17 @@ func (s *Store) Page(ctx context.Context, app string, f service.Feed, after stri
 	return ids.Val(), built.Val() == 1, nil
 }
 
-// Items implements service.Index.
+// Items implements service.Index. It reads each post's revision and
+// counters (HMGET), takes the decoded document from the process's cache when
+// it holds that revision, and fetches and decodes only the other documents
+// in a second round trip: documents are immutable per revision, and decoding
+// them was most of a feed page's CPU.
 func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]*service.CachedPost, map[string]string, bool, error) {
-	posts := make([]*redis.MapStringStringCmd, len(ids))
+	posts := make([]*redis.SliceCmd, len(ids))
 	var mine *redis.SliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			posts[i] = p.HGetAll(ctx, s.keys.Post(app, id))
+			posts[i] = p.HMGet(ctx, s.keys.Post(app, id), countFields...)
 		}
 		if member != "" {
 			fields := make([]string, 0, len(ids)+1)
@@ -225,12 +232,50 @@ func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]
 		return nil, nil, false, redisErr(err)
 	}
 	out := make([]*service.CachedPost, len(ids))
+	var fetch []int
 	for i, c := range posts {
-		cp, err := parsePost(c.Val())
-		if err != nil {
-			return nil, nil, false, err
+		vals := c.Val()
+		rev, ok := vals[0].(string)
+		if !ok {
+			continue // missing, or a tombstone
+		}
+		cp := &service.CachedPost{Counts: service.Counts{Reactions: map[string]int64{}}}
+		cp.Counts.Comments = atoi(vals[1])
+		for k, kind := range social.Reactions {
+			if n := atoi(vals[2+k]); n != 0 {
+				cp.Counts.Reactions[kind] = n
+			}
+		}
+		if doc := s.docs.get(app, ids[i], rev); doc != nil {
+			cp.Doc = doc
+		} else {
+			fetch = append(fetch, i)
 		}
 		out[i] = cp
+	}
+	if len(fetch) > 0 {
+		docs := make([]*redis.StringCmd, len(fetch))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for j, i := range fetch {
+				docs[j] = p.HGet(ctx, s.keys.Post(app, ids[i]), fieldDoc)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, nil, false, redisErr(err)
+		}
+		for j, i := range fetch {
+			var doc social.PostDoc
+			if json.Unmarshal([]byte(docs[j].Val()), &doc) != nil {
+				out[i] = nil // gone meanwhile, or unreadable: reload
+				continue
+			}
+			s.docs.put(app, ids[i], doc.Rev, &doc)
+			out[i].Doc = s.docs.get(app, ids[i], doc.Rev)
+			if out[i].Doc == nil {
+				out[i].Doc = &doc
+			}
+		}
 	}
 	reactions := map[string]string{}
 	loaded := member == ""
@@ -246,6 +291,61 @@ func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]
 	return out, reactions, loaded, nil
 }
 
+// countFields are what Items reads of a cache entry: the revision, the
+// comment count and a counter per reaction, in social.Reactions order.
+var countFields = func() []string {
+	f := []string{fieldRev, fieldComments}
+	for _, k := range social.Reactions {
+		f = append(f, counterPrefix+k)
+	}
+	return f
+}()
+
+func atoi(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// docCache keeps decoded post documents by app, post and revision.
+type docCache struct {
+	mu  sync.Mutex
+	m   map[string]revDoc
+	max int
+}
+
+type revDoc struct {
+	rev string
+	doc *social.PostDoc
+}
+
+// get returns a copy of the cached document of post at rev, or nil.
+func (c *docCache) get(app, post, rev string) *social.PostDoc {
+	if rev == "" {
+		return nil
+	}
+	c.mu.Lock()
+	e, ok := c.m[app+"/"+post]
+	c.mu.Unlock()
+	if !ok || e.rev != rev {
+		return nil
+	}
+	d := *e.doc // callers may change the copy's fields, never the cached one
+	return &d
+}
+
+func (c *docCache) put(app, post, rev string, doc *social.PostDoc) {
+	if rev == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m) // rare: the cache holds the hot posts again within a page or two
+	}
+	c.m[app+"/"+post] = revDoc{rev: rev, doc: doc}
+}
+
 func postFields(cp *service.CachedPost) ([]any, error) {
 	doc := *cp.Doc
 	doc.Attachments = nil
@@ -253,36 +353,13 @@ func postFields(cp *service.CachedPost) ([]any, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode cached post")
 	}
-	fields := []any{fieldDoc, b, fieldComments, cp.Counts.Comments}
+	fields := []any{fieldDoc, b, fieldRev, doc.Rev, fieldComments, cp.Counts.Comments}
 	for k, v := range cp.Counts.Reactions {
 		if v != 0 {
 			fields = append(fields, counterPrefix+k, v)
 		}
 	}
 	return fields, nil
-}
-
-func parsePost(h map[string]string) (*service.CachedPost, error) {
-	d, ok := h[fieldDoc]
-	if !ok {
-		return nil, nil
-	}
-	var doc social.PostDoc
-	if err := json.Unmarshal([]byte(d), &doc); err != nil {
-		return nil, nil // a bad entry reads as missing and is replaced
-	}
-	cp := &service.CachedPost{Doc: &doc, Counts: service.Counts{Reactions: map[string]int64{}}}
-	for k, v := range h {
-		switch {
-		case k == fieldComments:
-			cp.Counts.Comments, _ = strconv.ParseInt(v, 10, 64)
-		case len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix:
-			if n, _ := strconv.ParseInt(v, 10, 64); n != 0 {
-				cp.Counts.Reactions[k[len(counterPrefix):]] = n
-			}
-		}
-	}
-	return cp, nil
 }
 
 // cacheIfAbsent writes a hash only when the key does not exist.
