@@ -216,33 +216,51 @@ func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
 	return pg.Err(err)
 }
 
+// searchScan bounds the first phase of a search with words: how many
+// members, in name order from the cursor, it looks at.
+const searchScan = 1000
+
 // SearchMembers implements service.Queries: word-prefix matches on the
 // folded name and company, keyset-paginated by folded name and id; it
 // returns up to Limit+1 rows so that the caller knows whether there is a
 // next page.
 //
-// With words, the first word's prefix is a range scan of member_words
-// (app_id, word), which carries each member's sort key, blocked flag and
-// role: the page is picked from the index alone, then its members are read.
-// Further words are checked per candidate through member_words too.
+// A search with words runs in up to two phases. The first scans the next
+// searchScan members in name order (an index-only scan of
+// members_directory_cover, which holds the folded words) and keeps the
+// matches: a full page whenever the words match more than a few percent of
+// the members, as short prefixes do. Otherwise the words are selective and
+// the second phase takes every match from member_words (a range scan of
+// (app_id, word) per word, intersected by hash), sorts them and reads the
+// page's members.
 func (s *Store) SearchMembers(ctx context.Context, f service.MemberFilter) ([]service.MemberHit, error) {
+	if len(f.Words) == 0 {
+		return s.searchMembers(ctx, f, false)
+	}
+	hits, err := s.searchMembers(ctx, f, false)
+	if err != nil || len(hits) > f.Limit {
+		return hits, err
+	}
+	return s.searchMembers(ctx, f, true)
+}
+
+// searchMembers runs one phase of a search: the bounded name-order scan
+// (byWord false) or the word index (byWord true).
+func (s *Store) searchMembers(ctx context.Context, f service.MemberFilter, byWord bool) ([]service.MemberHit, error) {
 	var where strings.Builder
 	args := []any{f.AppID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	// x is the table the filters read: member_words with words, members without.
-	x := "m"
-	if len(f.Words) > 0 {
-		x = "w"
+	// x is the relation the filters read and id its member id column.
+	x, id := "d", "d.id"
+	if byWord {
+		x, id = "w", "w.member_id"
 	}
+	cursor := ""
 	if f.AfterID != "" {
-		key := "id"
-		if x == "w" {
-			key = "member_id"
-		}
-		where.WriteString(` AND (` + x + `.sort_name, ` + x + `.` + key + `) > (` + arg(f.AfterName) + `, ` + arg(f.AfterID) + `)`)
+		cursor = ` AND (` + x + `.sort_name, ` + id + `) > (` + arg(f.AfterName) + `, ` + arg(f.AfterID) + `)`
 	}
 	if !f.IncludeBlocked {
 		where.WriteString(` AND NOT ` + x + `.blocked`)
@@ -250,40 +268,45 @@ func (s *Store) SearchMembers(ctx context.Context, f service.MemberFilter) ([]se
 	if f.Role != "" {
 		where.WriteString(` AND ` + x + `.role = ` + arg(f.Role))
 	}
-	id := x + ".id"
-	if x == "w" {
-		id = "w.member_id"
-	}
 	if f.EventID != "" {
 		where.WriteString(` AND EXISTS (SELECT 1 FROM registrations r WHERE r.app_id = $1 AND r.event_id = ` + arg(f.EventID) +
 			` AND r.member_id = ` + id + `)`)
 	}
-	// prefix is the range of words that start with a folded query word.
-	// The bounds are uncorrelated subqueries: computed once (an InitPlan),
-	// whatever plan is chosen; a generic plan might otherwise fold the word
-	// again for every row it filters.
-	prefix := func(col, word string) string {
-		p := arg(word)
-		return col + ` >= (SELECT replace(fold(` + p + `), ' ', '')) AND ` +
-			col + ` < (SELECT replace(fold(` + p + `), ' ', '') || chr(1114111))`
-	}
+	// folded is a query word as the index holds words: an uncorrelated
+	// subquery, computed once (an InitPlan) whatever plan is chosen; a
+	// generic plan might otherwise fold it again for every row it filters.
+	folded := func(word string) string { return `(SELECT replace(fold(` + arg(word) + `), ' ', ''))` }
 	var q string
-	if len(f.Words) == 0 {
-		q = `SELECT ` + memberCols + `, sort_name FROM members m WHERE app_id = $1` + where.String() +
-			` ORDER BY sort_name, id LIMIT ` + arg(f.Limit+1)
-	} else {
+	switch {
+	case !byWord:
+		for _, w := range f.Words {
+			where.WriteString(` AND d.search LIKE '% ' || ` + folded(w) + ` || '%'`)
+		}
+		limit := `LIMIT ` + arg(f.Limit+1)
+		scan := ``
+		if len(f.Words) > 0 {
+			scan = ` LIMIT ` + arg(searchScan)
+		}
+		q = `SELECT ` + memberColsM + `, d.sort_name FROM (
+				SELECT d.id, d.sort_name, d.search, d.blocked, d.role FROM members d
+				WHERE d.app_id = $1` + cursor + ` ORDER BY d.sort_name, d.id` + scan + `
+			) d JOIN members m ON m.id = d.id
+			WHERE true` + where.String() + ` ORDER BY d.sort_name, d.id ` + limit
+	default:
 		// Each further word is a set of its own, joined by hash: checking
 		// it per candidate costs an index probe per candidate instead.
 		var more, semi strings.Builder
 		for i, w := range f.Words[1:] {
+			p := folded(w)
 			name := "w" + strconv.Itoa(i+2)
-			more.WriteString(`, ` + name + ` AS MATERIALIZED (SELECT member_id FROM member_words WHERE app_id = $1 AND ` +
-				prefix("word", w) + `)`)
+			more.WriteString(`, ` + name + ` AS MATERIALIZED (SELECT member_id FROM member_words WHERE app_id = $1 AND word >= ` + p +
+				` AND word < ` + p + ` || chr(1114111))`)
 			semi.WriteString(` AND member_id IN (SELECT member_id FROM ` + name + `)`)
 		}
+		p := folded(f.Words[0])
 		q = `WITH w1 AS MATERIALIZED (
 				SELECT w.sort_name, w.member_id FROM member_words w
-				WHERE w.app_id = $1 AND ` + prefix("w.word", f.Words[0]) + where.String() + `
+				WHERE w.app_id = $1 AND w.word >= ` + p + ` AND w.word < ` + p + ` || chr(1114111)` + cursor + where.String() + `
 			)` + more.String() + `, page AS (
 				SELECT sort_name, member_id FROM w1 WHERE true` + semi.String() + `
 				GROUP BY sort_name, member_id

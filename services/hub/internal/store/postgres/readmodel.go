@@ -103,8 +103,13 @@ func (s *Store) Users(ctx context.Context, app string, ids []string) ([]string, 
 	return out, pg.Err(err)
 }
 
-// Analyze implements service.Queries.
+// Analyze implements service.Queries. It vacuums as well, which sets the
+// visibility map that the directory's index-only scans need.
 func (s *Store) Analyze(ctx context.Context) error {
-	_, err := s.db.Exec(ctx, `ANALYZE members, member_words`)
+	if s.tx != nil {
+		_, err := s.db.Exec(ctx, `ANALYZE members, member_words`)
+		return pg.Err(err)
+	}
+	_, err := s.db.Exec(ctx, `VACUUM (ANALYZE) members, member_words`)
 	return pg.Err(err)
 }

@@ -38,6 +38,9 @@ func TestSearchWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Analyze(ctx); err != nil { // VACUUM (ANALYZE), outside a transaction
+		t.Fatal(err)
+	}
 	names := func(words ...string) []string {
 		hits, err := s.SearchMembers(ctx, service.MemberFilter{AppID: "a", Words: words, Limit: 3})
 		if err != nil {
