@@ -27,7 +27,7 @@ export SHED_DISABLED=${BENCH_SHED_DISABLED:-true}
 export RPC_ACCESS_LOG=${BENCH_ACCESS_LOG:-true}
 export ADDR=127.0.0.1:${BENCH_PORT:-18083}
 profile=()
-if [ -n "${BENCH_PROFILE:-}" ]; then export SOCIAL_PPROF=true; profile=(-profile "$BENCH_PROFILE"); fi
+if [ -n "${BENCH_PROFILE:-}" ]; then export DEBUG_PPROF=true; profile=(-profile "$BENCH_PROFILE"); fi
 couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}
 
 tmp=$(mktemp -d)

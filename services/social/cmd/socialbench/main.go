@@ -69,7 +69,7 @@ func main() {
 	flag.IntVar(&f.posts, "posts", 10000, "posts to create")
 	flag.IntVar(&f.likes, "likes", 100000, "likes to create")
 	flag.IntVar(&f.page, "page", 20, "feed page size")
-	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here (server started with SOCIAL_PPROF=true)")
+	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here (server started with DEBUG_PPROF=true)")
 	flag.StringVar(&f.skip, "skip", "", "timed phases to skip, comma-separated: feed,hot,baselines")
 	flag.Parse()
 	platform.Main(func(ctx context.Context) error { return run(ctx, f) })

@@ -7,7 +7,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -43,9 +42,6 @@ type Config struct {
 	RateLimits bool `env:"SOCIAL_RATE_LIMITS" envDefault:"true"`
 	// EnsureDatabase creates the Postgres database when missing (local runs).
 	EnsureDatabase bool `env:"SOCIAL_ENSURE_DATABASE" envDefault:"true"`
-	// Pprof serves net/http/pprof under /debug/pprof/ (profiling a load
-	// test; never in production: it is unauthenticated).
-	Pprof bool `env:"SOCIAL_PPROF"`
 	// UploadSweepInterval is how often unused photo uploads are deleted.
 	UploadSweepInterval time.Duration `env:"SOCIAL_UPLOAD_SWEEP_INTERVAL" envDefault:"1h"`
 }
@@ -139,11 +135,6 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 	rpcapi.Register(svc.RPC, domain)
 	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), svc.Log)
 
-	if cfg.Pprof {
-		svc.Mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		svc.Mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		svc.Log.Warn("SOCIAL_PPROF is on: /debug/pprof/ is served without authentication")
-	}
 	streams := events.NewStreams(cfg.Namespace)
 	relay := &events.Relay{
 		Pool:      pool,
