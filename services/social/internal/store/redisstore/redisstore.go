@@ -425,10 +425,10 @@ const (
 
 // Profiles implements service.Index.
 func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
-	cmds := make([]*redis.MapStringStringCmd, len(members))
+	cmds := make([]*redis.SliceCmd, len(members))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, m := range members {
-			cmds[i] = p.HGetAll(ctx, s.keys.Profile(app, m))
+			cmds[i] = p.HMGet(ctx, s.keys.Profile(app, m), profName, profCompany, profTitle, profPhoto, profDeleted)
 		}
 		return nil
 	})
@@ -437,13 +437,15 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 	}
 	out := make(map[string]service.Profile, len(members))
 	for i, c := range cmds {
-		h := c.Val()
-		if _, ok := h[profName]; !ok {
-			continue
+		v := c.Val()
+		name, ok := v[0].(string)
+		if !ok {
+			continue // not cached, or a tombstone
 		}
+		str := func(x any) string { s, _ := x.(string); return s }
 		out[members[i]] = service.Profile{
-			App: app, Member: members[i], Name: h[profName], Company: h[profCompany], Title: h[profTitle],
-			PhotoURL: h[profPhoto], Deleted: h[profDeleted] == "1",
+			App: app, Member: members[i], Name: name, Company: str(v[1]), Title: str(v[2]),
+			PhotoURL: str(v[3]), Deleted: str(v[4]) == "1",
 		}
 	}
 	return out, nil
