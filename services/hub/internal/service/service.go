@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -46,7 +45,7 @@ type Service struct {
 	mu        sync.Mutex
 	lastCodes map[string]string // app|email -> code, in dev mode only
 
-	analyzing atomic.Bool // an ANALYZE after a bulk load is running
+	analyzeTimer *time.Timer // the vacuum after bulk loads; guarded by mu
 
 	dummyHash string // compared against on unknown emails, to even out timing
 }
@@ -297,23 +296,30 @@ func memberState(m Member) MemberState {
 }
 
 // AnalyzeAfter is the number of rows a bulk upsert must write for hub to
-// refresh the planner's statistics at once: the directory's queries plan
-// badly on tables that grew by much since the last ANALYZE, and autovacuum
-// may take a minute or more to notice.
+// refresh the member tables' statistics and visibility map soon: the
+// directory's queries plan badly on tables that grew by much since the last
+// ANALYZE, and autovacuum may take minutes to notice.
 const AnalyzeAfter = 1000
 
-// analyzeSoon refreshes the member tables' statistics in the background,
-// once at a time.
+// AnalyzeQuiet is how long after the last large bulk upsert the member
+// tables are vacuumed: an import sends many batches in a row, and a vacuum
+// after each would slow the next.
+const AnalyzeQuiet = 3 * time.Second
+
+// analyzeSoon vacuums and analyzes the member tables AnalyzeQuiet after the
+// last call.
 func (s *Service) analyzeSoon(ctx context.Context) {
-	if !s.analyzing.CompareAndSwap(false, true) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.analyzeTimer != nil {
+		s.analyzeTimer.Reset(AnalyzeQuiet)
 		return
 	}
-	go func() {
-		defer s.analyzing.Store(false)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	s.analyzeTimer = time.AfterFunc(AnalyzeQuiet, func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancel()
 		if err := s.store.Analyze(ctx); err != nil {
-			s.log.WarnContext(ctx, "analyze after a bulk load failed", "err", err)
+			s.log.WarnContext(ctx, "vacuum after a bulk load failed", "err", err)
 		}
-	}()
+	})
 }
