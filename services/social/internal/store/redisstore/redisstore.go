@@ -33,13 +33,16 @@ type Store struct {
 	// WaitRebuild bounds how long a reader waits for another's rebuild.
 	WaitRebuild time.Duration
 	docs        *docCache
+
+	profMu sync.Mutex
+	profs  map[string]timedProfile
 }
 
 var _ service.Index = (*Store)(nil)
 
 // New returns an index under namespace.
 func New(rdb redis.UniversalClient, namespace string) *Store {
-	return &Store{rdb: rdb, keys: NewKeys(namespace), WaitRebuild: 20 * time.Second, docs: &docCache{m: map[string]revDoc{}, max: 50_000}}
+	return &Store{rdb: rdb, keys: NewKeys(namespace), WaitRebuild: 20 * time.Second, docs: &docCache{m: map[string]revDoc{}, max: 50_000}, profs: map[string]timedProfile{}}
 }
 
 // Keys returns the store's keys.
@@ -423,8 +426,29 @@ const (
 	profDeleted = "del"
 )
 
+// profileTTL is how long a process keeps a profile it read from Redis: a
+// changed name shows within this delay, and a feed page usually needs no
+// round trip for its authors.
+const profileTTL = 2 * time.Second
+
 // Profiles implements service.Index.
 func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
+	out := make(map[string]service.Profile, len(members))
+	now := time.Now()
+	var ask []string
+	s.profMu.Lock()
+	for _, m := range members {
+		if e, ok := s.profs[app+"/"+m]; ok && now.Before(e.until) {
+			out[m] = e.p
+		} else {
+			ask = append(ask, m)
+		}
+	}
+	s.profMu.Unlock()
+	if len(ask) == 0 {
+		return out, nil
+	}
+	members = ask
 	cmds := make([]*redis.SliceCmd, len(members))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, m := range members {
@@ -435,7 +459,11 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 	if err != nil {
 		return nil, redisErr(err)
 	}
-	out := make(map[string]service.Profile, len(members))
+	s.profMu.Lock()
+	defer s.profMu.Unlock()
+	if len(s.profs) > 50_000 {
+		clear(s.profs)
+	}
 	for i, c := range cmds {
 		v := c.Val()
 		name, ok := v[0].(string)
@@ -443,12 +471,19 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 			continue // not cached, or a tombstone
 		}
 		str := func(x any) string { s, _ := x.(string); return s }
-		out[members[i]] = service.Profile{
+		p := service.Profile{
 			App: app, Member: members[i], Name: name, Company: str(v[1]), Title: str(v[2]),
 			PhotoURL: str(v[3]), Deleted: str(v[4]) == "1",
 		}
+		out[members[i]] = p
+		s.profs[app+"/"+members[i]] = timedProfile{p: p, until: now.Add(profileTTL)}
 	}
 	return out, nil
+}
+
+type timedProfile struct {
+	p     service.Profile
+	until time.Time
 }
 
 // CacheProfiles implements service.Index.
@@ -467,8 +502,12 @@ func (s *Store) CacheProfiles(ctx context.Context, app string, ps []service.Prof
 	return redisErr(err)
 }
 
-// DropProfile implements service.Index.
+// DropProfile implements service.Index. Other processes keep their copy for
+// up to profileTTL.
 func (s *Store) DropProfile(ctx context.Context, app, member string) error {
+	s.profMu.Lock()
+	delete(s.profs, app+"/"+member)
+	s.profMu.Unlock()
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		key := s.keys.Profile(app, member)
 		p.Del(ctx, key)
