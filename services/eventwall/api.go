@@ -1,0 +1,384 @@
+// Package eventwall is the contract of the eventwall service, the live wall
+// projected on screens at the venue: its JSON-RPC methods for organizers
+// (walls, moderation), their params and results, and the screen protocol
+// (the HTTP routes a projector page or any screen uses, and the JSON it
+// receives).
+//
+// The wall follows social's CouchDB _changes feed (social.PostDoc is the
+// contract it reads); it never calls social. Every JSON-RPC method is
+// admin-level: the caller's token must be an organizer's token of the app
+// addressed, and eventwall checks the caller's current role in hub's read
+// model on every call (README.md has the table of who may do what).
+package eventwall
+
+import (
+	"time"
+
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
+)
+
+// Layouts of a wall.
+const (
+	LayoutGrid      = "grid"      // a grid of equal cards, newest first
+	LayoutMasonry   = "masonry"   // columns of cards of their natural height
+	LayoutSpotlight = "spotlight" // one post at a time, full screen
+)
+
+// Moderation modes.
+const (
+	// ModerationAuto shows posts at once, except those containing a phrase
+	// of the blocklist, which wait in the queue for a moderator.
+	ModerationAuto = "auto"
+	// ModerationManual holds every post in the queue until a moderator
+	// approves it (allow-listed authors pass).
+	ModerationManual = "manual"
+	// ModerationOff shows every post that passes the filters.
+	ModerationOff = "off"
+)
+
+// Scopes of a wall's filter.
+const (
+	ScopeEvent = "event" // posts of the wall's event (its session threads too)
+	ScopeApp   = "app"   // every post of the app
+)
+
+// Marks a moderator puts on a post shown on a wall.
+const (
+	MarkPin       = "pin"       // stays on screen, first
+	MarkHighlight = "highlight" // shown larger, in the accent colour
+	MarkNone      = "none"      // (MarkParams only) clears the mark
+)
+
+// Limits.
+const (
+	MaxHashtags       = 20
+	MaxBlocklist      = 200
+	MaxAllowList      = 500
+	MaxBlockedAuthors = 1000
+	MinDisplaySeconds = 3
+	MaxDisplaySeconds = 120
+	// MaxScreenItems bounds the items a screen receives in a full state.
+	MaxScreenItems = 300
+	// MaxWait bounds a long poll.
+	MaxWait = 55 * time.Second
+)
+
+// ---------------------------------------------------------------------------
+// Wire types.
+
+// Empty is the result of methods with nothing to return.
+type Empty struct{}
+
+// Theme is how a wall looks.
+type Theme struct {
+	Background string `json:"background,omitempty" jsonschema:"pattern=^#[0-9a-fA-F]{6}$"`
+	Text       string `json:"text,omitempty" jsonschema:"pattern=^#[0-9a-fA-F]{6}$"`
+	Accent     string `json:"accent,omitempty" jsonschema:"pattern=^#[0-9a-fA-F]{6}$"`
+	// LogoURL is an https:// (or http://) URL, a path on the venue's
+	// network, or a data:image/... URL of at most 64 KiB; empty for none.
+	LogoURL string `json:"logo_url,omitempty" jsonschema:"maxLength=65536"`
+}
+
+// Filters choose which posts of the app a wall considers.
+type Filters struct {
+	// Scope is "event" (the wall's event) or "app" (the whole app).
+	Scope string `json:"scope,omitempty" jsonschema:"enum=event,enum=app"`
+	// Hashtags, when not empty, keep the posts carrying at least one of them
+	// (lower-case, without '#').
+	Hashtags []string `json:"hashtags,omitempty" jsonschema:"maxItems=20"`
+	// PhotosOnly keeps the posts with at least one photo.
+	PhotosOnly bool `json:"photos_only,omitempty"`
+}
+
+// Moderation is a wall's moderation policy.
+type Moderation struct {
+	Mode string `json:"mode,omitempty" jsonschema:"enum=auto,enum=manual,enum=off"`
+	// Blocklist holds phrases (case-insensitive, matched on word
+	// boundaries) that send a post to the queue in auto mode.
+	Blocklist []string `json:"blocklist,omitempty" jsonschema:"maxItems=200"`
+	// AllowList holds member ids whose posts pass without moderation
+	// (staff, speakers).
+	AllowList []string `json:"allow_list,omitempty" jsonschema:"maxItems=500"`
+}
+
+// Wall is a wall as organizers see it.
+type Wall struct {
+	ID             string     `json:"id"`
+	AppID          string     `json:"app_id"`
+	EventID        string     `json:"event_id"`
+	Title          string     `json:"title"`
+	Layout         string     `json:"layout"`
+	Theme          Theme      `json:"theme"`
+	Filters        Filters    `json:"filters"`
+	Moderation     Moderation `json:"moderation"`
+	BlockedAuthors []string   `json:"blocked_authors"`
+	DisplaySeconds int        `json:"display_seconds"`
+	Paused         bool       `json:"paused"`
+	Public         bool       `json:"public"`
+	// ScreenKey is the secret a screen presents (query key= or header
+	// X-Wall-Key) to show a wall that is not public; empty for public walls.
+	ScreenKey string `json:"screen_key,omitempty"`
+	// Version grows with every change of the wall's settings.
+	Version int64 `json:"version"`
+	// Path is the projector page's path on eventwall's server, with the
+	// screen key when there is one.
+	Path      string    `json:"path"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WallList is the walls of an app (or of one event).
+type WallList struct {
+	Walls []Wall `json:"walls"`
+}
+
+// QueueItem is a post waiting for a moderator.
+type QueueItem struct {
+	Item     Item   `json:"item"`
+	AuthorID string `json:"author_id,omitempty"`
+	// Reason says why it waits: "manual" or "blocklist: <phrase>".
+	Reason string `json:"reason"`
+}
+
+// Queue is a page of a wall's moderation queue, oldest first.
+type Queue struct {
+	Items []QueueItem `json:"items"`
+	Total int64       `json:"total"`
+}
+
+// BulkResult says what a moderation call did with each post.
+type BulkResult struct {
+	Done     []string `json:"done"`
+	NotFound []string `json:"not_found"`
+}
+
+// ---------------------------------------------------------------------------
+// Params.
+
+// AppRef addresses an app; embedded in every params type.
+type AppRef struct {
+	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+}
+
+// AppID implements rpc.AppScoped.
+func (p AppRef) AppID() string { return p.App }
+
+// WallRef addresses a wall.
+type WallRef struct {
+	AppRef
+	WallID string `json:"wall_id" jsonschema:"minLength=1,maxLength=64"`
+}
+
+// CreateWallParams create a wall for an event. Zero values take the
+// defaults: layout grid, dark theme, scope event, moderation auto, 8 s per
+// post, public.
+type CreateWallParams struct {
+	AppRef
+	EventID        string      `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
+	Title          string      `json:"title" jsonschema:"minLength=1,maxLength=120"`
+	Layout         string      `json:"layout,omitempty" jsonschema:"enum=grid,enum=masonry,enum=spotlight"`
+	Theme          *Theme      `json:"theme,omitempty"`
+	Filters        *Filters    `json:"filters,omitempty"`
+	Moderation     *Moderation `json:"moderation,omitempty"`
+	DisplaySeconds int         `json:"display_seconds,omitempty" jsonschema:"minimum=0,maximum=120"`
+	// Private walls need the screen key; Public defaults to true.
+	Public *bool `json:"public,omitempty"`
+}
+
+// UpdateWallParams change a wall's settings: absent fields stay as they
+// are. With Version set, the update is refused (conflict) when the wall
+// changed since that version.
+type UpdateWallParams struct {
+	WallRef
+	Version        int64       `json:"version,omitempty" jsonschema:"minimum=0"`
+	Title          *string     `json:"title,omitempty" jsonschema:"minLength=1,maxLength=120"`
+	Layout         *string     `json:"layout,omitempty" jsonschema:"enum=grid,enum=masonry,enum=spotlight"`
+	Theme          *Theme      `json:"theme,omitempty"`
+	Filters        *Filters    `json:"filters,omitempty"`
+	Moderation     *Moderation `json:"moderation,omitempty"`
+	DisplaySeconds *int        `json:"display_seconds,omitempty" jsonschema:"minimum=3,maximum=120"`
+	Public         *bool       `json:"public,omitempty"`
+}
+
+// ListWallsParams list an app's walls, or one event's.
+type ListWallsParams struct {
+	AppRef
+	EventID string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
+}
+
+// QueueParams ask for a page of a wall's moderation queue.
+type QueueParams struct {
+	WallRef
+	Offset int `json:"offset,omitempty" jsonschema:"minimum=0"`
+	Limit  int `json:"limit,omitempty" jsonschema:"minimum=0,maximum=200"`
+}
+
+// PostsParams name posts of a wall (ids of social's posts).
+type PostsParams struct {
+	WallRef
+	PostIDs []string `json:"post_ids" jsonschema:"minItems=1,maxItems=100"`
+}
+
+// MarkParams pin or highlight a post shown on a wall; Mark "none" clears
+// its mark.
+type MarkParams struct {
+	WallRef
+	PostID string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
+	Mark   string `json:"mark" jsonschema:"enum=pin,enum=highlight,enum=none"`
+}
+
+// AuthorParams name an author (a member id of the app).
+type AuthorParams struct {
+	WallRef
+	MemberID string `json:"member_id" jsonschema:"minLength=1,maxLength=64"`
+}
+
+// ---------------------------------------------------------------------------
+// Methods.
+
+var wallErrors = []errs.Code{errs.CodeInvalid, errs.CodeNotFound, errs.CodeForbidden, errs.CodeUnavailable}
+var writeErrors = append([]errs.Code{errs.CodeConflict}, wallErrors...)
+
+// Walls (owner and admin create, change and delete them; moderators read
+// them and pause or resume them).
+var (
+	CreateWall = rpc.Method[CreateWallParams, Wall]{
+		Name: "wall.create", Auth: auth.Admin, Errors: writeErrors,
+		Summary: "Create a wall for an event (owner, admin).",
+	}
+	UpdateWall = rpc.Method[UpdateWallParams, Wall]{
+		Name: "wall.update", Auth: auth.Admin, Errors: writeErrors,
+		Summary:     "Change a wall's settings (owner, admin); screens follow within a second.",
+		Description: "Changing filters or moderation re-applies them to every post of the app.",
+	}
+	GetWall = rpc.Method[WallRef, Wall]{
+		Name: "wall.get", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Read a wall's settings (moderators and up).",
+	}
+	ListWalls = rpc.Method[ListWallsParams, WallList]{
+		Name: "wall.list", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "List an app's walls, or one event's (moderators and up).",
+	}
+	DeleteWall = rpc.Method[WallRef, Empty]{
+		Name: "wall.delete", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Delete a wall (owner, admin); its screens show that it is gone.",
+	}
+	PauseWall = rpc.Method[WallRef, Wall]{
+		Name: "wall.pause", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Freeze the screens: no new post, no cycling, until resumed (moderators and up).",
+	}
+	ResumeWall = rpc.Method[WallRef, Wall]{
+		Name: "wall.resume", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Let the screens move again (moderators and up).",
+	}
+	RotateKey = rpc.Method[WallRef, Wall]{
+		Name: "wall.rotateKey", Auth: auth.Admin, Errors: wallErrors,
+		Summary: "Give a private wall a new screen key; screens with the old one stop (owner, admin).",
+	}
+)
+
+// Moderation (moderators and up).
+var (
+	GetQueue = rpc.Method[QueueParams, Queue]{
+		Name: "wall.queue", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Posts waiting for a moderator, oldest first.",
+	}
+	Approve = rpc.Method[PostsParams, BulkResult]{
+		Name: "wall.approve", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary:     "Show waiting posts on the wall.",
+		Description: "An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode.",
+	}
+	Reject = rpc.Method[PostsParams, BulkResult]{
+		Name: "wall.reject", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Keep posts off the wall (waiting or shown), also after edits.",
+	}
+	MarkPost = rpc.Method[MarkParams, Empty]{
+		Name: "wall.mark", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Pin or highlight a post shown on the wall, or clear its mark.",
+	}
+	BlockAuthor = rpc.Method[AuthorParams, Wall]{
+		Name: "wall.blockAuthor", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Take an author's posts off the wall, past and future.",
+	}
+	UnblockAuthor = rpc.Method[AuthorParams, Wall]{
+		Name: "wall.unblockAuthor", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Summary: "Let an author's posts on the wall again (subject to moderation).",
+	}
+)
+
+// ---------------------------------------------------------------------------
+// The screen protocol: HTTP routes on eventwall's server. A wall that is not
+// public needs its screen key on every route, as the query parameter key=
+// or the header X-Wall-Key; without it they answer 404 (the wall's
+// existence is not revealed).
+const (
+	// RoutePage is the projector page (HTML, CSS and JS served by eventwall).
+	RoutePage = "GET /walls/{id}"
+	// RoutePoll answers what changed since cursor= (absent: the full state)
+	// as a Changes document, with an ETag. When nothing changed it answers
+	// 304 Not Modified (also to If-None-Match with the current ETag); with
+	// wait=<duration> (at most MaxWait; "25s" or seconds) it holds the
+	// request until something changes or the wait is over (then 304).
+	RoutePoll = "GET /walls/{id}/poll"
+	// RouteStream is the same as Server-Sent Events: an event "changes"
+	// (data: Changes, id: its cursor) now and after every change, a comment
+	// line every 15 s. It resumes from cursor= or Last-Event-ID.
+	RouteStream = "GET /walls/{id}/stream"
+	// RoutePhoto serves a photo ({name} "0".."3") or its thumbnail ("0t")
+	// of a post shown on the wall, with caching headers.
+	RoutePhoto = "GET /walls/{id}/photos/{post}/{name}"
+	// HeaderScreenKey carries the screen key of a private wall.
+	HeaderScreenKey = "X-Wall-Key"
+)
+
+// Changes is the answer of a poll and the data of a stream event.
+type Changes struct {
+	// Cursor names the state this answer brings the screen to; send it back
+	// as cursor= (it is also the ETag, quoted).
+	Cursor string `json:"cursor"`
+	// Reset says the answer is the full state: drop what you show and use
+	// Items (newest first, at most MaxScreenItems). Otherwise Items are the
+	// posts added or changed since the cursor sent, and Removed the posts to
+	// take off the screen.
+	Reset   bool     `json:"reset"`
+	Config  *Screen  `json:"config,omitempty"` // present on a reset and when the settings changed
+	Items   []Item   `json:"items"`
+	Removed []string `json:"removed"`
+}
+
+// Screen is what a screen needs of a wall's settings.
+type Screen struct {
+	ID             string `json:"id"`
+	Title          string `json:"title"`
+	Layout         string `json:"layout"`
+	Theme          Theme  `json:"theme"`
+	DisplaySeconds int    `json:"display_seconds"`
+	Paused         bool   `json:"paused"`
+	Version        int64  `json:"version"`
+	// Gone is set when the wall was deleted.
+	Gone bool `json:"gone,omitempty"`
+}
+
+// Item is a post as a screen shows it.
+type Item struct {
+	ID          string      `json:"id"`
+	Author      string      `json:"author"` // the author's name; "a former member" once deleted
+	AuthorPhoto string      `json:"author_photo,omitempty"`
+	Text        string      `json:"text"`
+	Hashtags    []string    `json:"hashtags"`
+	Photos      []ItemPhoto `json:"photos"`
+	CreatedAt   time.Time   `json:"created_at"`
+	EditedAt    *time.Time  `json:"edited_at,omitempty"`
+	// Mark is "pin", "highlight" or absent.
+	Mark string `json:"mark,omitempty"`
+}
+
+// ItemPhoto is a photo of an item: paths on eventwall's server (RoutePhoto).
+type ItemPhoto struct {
+	URL      string `json:"url"`
+	ThumbURL string `json:"thumb_url"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+}

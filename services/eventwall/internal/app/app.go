@@ -1,0 +1,140 @@
+// Package app wires eventwall together: configuration, the stores
+// (Postgres with migrations, Redis, social's CouchDB databases), the domain
+// service and its JSON-RPC methods, the screens' routes and cache, the
+// ingesters and the consumer of hub's member events, on the platform's
+// service runner.
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/attendify/eventwall/internal/rpcapi"
+	"github.com/attendify/eventwall/internal/screen"
+	"github.com/attendify/eventwall/internal/service"
+	"github.com/attendify/eventwall/internal/store/couchstore"
+	"github.com/attendify/eventwall/internal/store/pgstore"
+	"github.com/attendify/eventwall/internal/store/redisstore"
+	"github.com/attendify/eventwall/migrations"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/pg"
+	platform "github.com/attendify/platform/service"
+)
+
+// Config is eventwall's configuration, from the environment.
+type Config struct {
+	Service platform.Config
+	PG      pg.Config
+	Couch   couch.Config
+	// Addr is where eventwall listens (ADDR).
+	Addr string `env:"ADDR" envDefault:"127.0.0.1:8086"`
+	// Namespace prefixes every Redis key, channel and stream (empty in
+	// production; hub's and social's must match).
+	Namespace string `env:"REDIS_NAMESPACE"`
+	// SocialCouchPrefix is the service part of social's database names
+	// ("social$<app>"); it must match social's SOCIAL_COUCH_PREFIX.
+	SocialCouchPrefix string `env:"SOCIAL_COUCH_PREFIX" envDefault:"social"`
+	// IngestInterval is how often each replica checks the walls and its
+	// leases on apps' feeds.
+	IngestInterval time.Duration `env:"EVENTWALL_INGEST_INTERVAL" envDefault:"2s"`
+	// LeaseTTL is how long a replica's lease on an app's feed outlives it.
+	LeaseTTL time.Duration `env:"EVENTWALL_LEASE_TTL" envDefault:"15s"`
+	// ScreenCheck is how often the walls in memory are compared with Redis
+	// (besides the notifications).
+	ScreenCheck time.Duration `env:"EVENTWALL_SCREEN_CHECK" envDefault:"1s"`
+	// PhotoCacheBytes bounds the photos kept in memory.
+	PhotoCacheBytes int64 `env:"EVENTWALL_PHOTO_CACHE_BYTES" envDefault:"67108864"`
+	// EnsureDatabase creates the Postgres database when missing (local runs).
+	EnsureDatabase bool `env:"EVENTWALL_ENSURE_DATABASE" envDefault:"true"`
+}
+
+// LoadConfig reads Config from the environment.
+func LoadConfig() (Config, error) {
+	cfg, err := platform.LoadConfig[Config]()
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Service.Addr == "" {
+		cfg.Service.Addr = cfg.Addr
+	}
+	return cfg, nil
+}
+
+// Migrate brings eventwall's Postgres schema up to date.
+func Migrate(ctx context.Context, cfg Config) error {
+	if cfg.EnsureDatabase {
+		if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
+			return err
+		}
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return pg.Migrate(ctx, pool, migrations.Schema, migrations.All...)
+}
+
+// Eventwall is a wired, not yet running eventwall service.
+type Eventwall struct {
+	*platform.Service
+	Domain *service.Service
+	Board  *redisstore.Store
+	Cache  *screen.Cache
+	Screen *screen.Handler
+}
+
+// New wires eventwall: it migrates and opens the stores, registers the
+// methods, routes and background workers. Run it with Run.
+func New(ctx context.Context, cfg Config) (*Eventwall, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	svc, err := platform.New(ctx, "eventwall", cfg.Service)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return nil, err
+	}
+	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
+	svc.AddCheck("postgres", pg.Ready(pool))
+
+	cc, err := couch.Open(ctx, cfg.Couch)
+	if err != nil {
+		return nil, err
+	}
+	svc.OnStop("couchdb", func(context.Context) error { return cc.Close() })
+	svc.AddCheck("couchdb", couch.Ready(cc))
+
+	walls := pgstore.New(pool)
+	board := redisstore.New(svc.Redis, cfg.Namespace)
+	feed := couchstore.New(cc, cfg.SocialCouchPrefix, svc.Log)
+	domain := service.New(service.Options{
+		Walls: walls, Board: board, Profiles: board,
+		Access: hub.NewReadModel(svc.Redis, cfg.Namespace), Log: svc.Log,
+	})
+	rpcapi.Register(svc.RPC, domain)
+
+	cache := screen.NewCache(board, domain, screen.CacheOptions{Check: cfg.ScreenCheck, Log: svc.Log})
+	scr := screen.NewHandler(cache, feed, cfg.PhotoCacheBytes, svc.Log)
+	scr.Routes(svc.Mux)
+	svc.Go("screen-cache", cache.Run)
+
+	ingester := domain.NewIngester(service.IngesterOptions{Feed: feed, Leases: board, Interval: cfg.IngestInterval, LeaseTTL: cfg.LeaseTTL})
+	svc.Go("ingester", ingester.Run)
+
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), events.ConsumerConfig{
+		Group: "eventwall", Topics: []string{"member"}, FromStart: true, Logger: svc.Log,
+		Concurrency: 4, ClaimIdle: time.Minute,
+	}, domain.HandleMemberEvent)
+	if err != nil {
+		return nil, err
+	}
+	svc.Go("member-events", consumer.Run)
+	return &Eventwall{Service: svc, Domain: domain, Board: board, Cache: cache, Screen: scr}, nil
+}

@@ -1,0 +1,304 @@
+package screen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/attendify/platform/errs"
+)
+
+// Cache keeps the walls screens ask for in memory.
+type Cache struct {
+	src   Source
+	pub   Publisher
+	log   *slog.Logger
+	check time.Duration
+	idle  time.Duration
+
+	walls   sync.Map // wall id -> *entry
+	missing sync.Map // wall id -> unix seconds until which it is known not to exist
+	nMiss   atomic.Int64
+	now     atomic.Int64 // unix seconds, updated by Run: a clock without a syscall
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+// CacheOptions configure a Cache.
+type CacheOptions struct {
+	// Check is how often the walls in memory are compared with Redis, in
+	// case a notification was lost (default 1s).
+	Check time.Duration
+	// Idle is how long a wall nobody asks for stays in memory (default 10m).
+	Idle time.Duration
+	Log  *slog.Logger
+}
+
+// entry is one wall in memory; its goroutine refreshes it when woken.
+type entry struct {
+	id     string
+	snap   atomic.Pointer[snapshot]
+	used   atomic.Int64
+	wake   chan struct{}
+	stop   chan struct{}
+	loadMu sync.Mutex
+}
+
+// NewCache returns a cache on src. Run must be running for walls to be
+// refreshed.
+func NewCache(src Source, pub Publisher, o CacheOptions) *Cache {
+	if o.Check <= 0 {
+		o.Check = time.Second
+	}
+	if o.Idle <= 0 {
+		o.Idle = 10 * time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Cache{src: src, pub: pub, log: o.Log, check: o.Check, idle: o.Idle, ctx: ctx, cancel: cancel}
+	c.now.Store(time.Now().Unix())
+	return c
+}
+
+// maxMissing bounds the negative cache (ids that do not exist).
+const maxMissing = 10000
+
+// validID reports whether id may be a wall id: walls have flake ids, and
+// anything else is refused before it costs a store call.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Get returns the current snapshot of a wall, loading it on first use.
+// Errors: errs.NotFound for a wall that does not exist (or whose settings
+// the store lost and the truth does not have), errs.Unavailable.
+func (c *Cache) Get(ctx context.Context, id string) (*snapshot, error) {
+	if v, ok := c.walls.Load(id); ok {
+		e := v.(*entry)
+		if s := e.snap.Load(); s != nil {
+			e.used.Store(c.now.Load())
+			return s, nil
+		}
+	}
+	return c.load(ctx, id)
+}
+
+func (c *Cache) load(ctx context.Context, id string) (*snapshot, error) {
+	if !validID(id) {
+		return nil, errs.New(errs.NotFound, "no such wall")
+	}
+	if until, ok := c.missing.Load(id); ok {
+		if c.now.Load() < until.(int64) {
+			return nil, errs.New(errs.NotFound, "no such wall")
+		}
+		c.missing.Delete(id)
+		c.nMiss.Add(-1)
+	}
+	v, _ := c.walls.LoadOrStore(id, &entry{id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})})
+	e := v.(*entry)
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	if s := e.snap.Load(); s != nil {
+		return s, nil
+	}
+	s, err := c.fetch(ctx, id)
+	if err != nil {
+		c.walls.CompareAndDelete(id, e)
+		if errors.Is(err, errs.NotFound) && c.nMiss.Load() < maxMissing {
+			if _, dup := c.missing.LoadOrStore(id, c.now.Load()+5); !dup {
+				c.nMiss.Add(1)
+			}
+		}
+		return nil, err
+	}
+	e.used.Store(c.now.Load())
+	e.snap.Store(s)
+	go c.follow(e) // the first snapshot of this entry: its refresher starts
+	return s, nil
+}
+
+// fetch reads a wall's whole state, asking for its settings to be
+// published again when the store lost them.
+func (c *Cache) fetch(ctx context.Context, id string) (*snapshot, error) {
+	for attempt := 0; ; attempt++ {
+		st, err := c.src.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if st.Config != nil {
+			var rec record
+			if err := json.Unmarshal(st.Config, &rec); err != nil {
+				return nil, fmt.Errorf("decode settings of wall %s: %w", id, err)
+			}
+			return newSnapshot(id, st, rec), nil
+		}
+		if attempt > 0 || c.pub == nil {
+			return nil, errs.New(errs.NotFound, "no such wall")
+		}
+		if err := c.pub.Republish(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// follow refreshes a wall whenever it is woken, until it is evicted.
+func (c *Cache) follow(e *entry) {
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-e.wake:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		if err := c.refresh(ctx, e); err != nil && c.ctx.Err() == nil {
+			c.log.Warn("refresh wall", "wall", e.id, "error", err)
+		}
+		cancel()
+	}
+}
+
+func (e *entry) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// refresh brings a wall's snapshot up to the store's state.
+func (c *Cache) refresh(ctx context.Context, e *entry) error {
+	old := e.snap.Load()
+	d, err := c.src.Since(ctx, e.id, old.head)
+	if err != nil {
+		return err
+	}
+	var next *snapshot
+	switch {
+	case d.Epoch != old.epoch || d.Head < old.head || d.Floor > old.head:
+		// Another incarnation of the log (Redis lost it), or trimmed past
+		// us: read it all.
+		s, err := c.fetch(ctx, e.id)
+		if err != nil {
+			return err
+		}
+		next = s
+	case d.Head == old.head:
+		return nil
+	default:
+		rec := old.rec
+		if d.Config != nil {
+			if err := json.Unmarshal(d.Config, &rec); err != nil {
+				return fmt.Errorf("decode settings of wall %s: %w", e.id, err)
+			}
+		}
+		next = old.next(d, rec)
+	}
+	e.snap.Store(next)
+	close(old.changed)
+	return nil
+}
+
+// Run keeps the walls in memory fresh until ctx ends: it follows the
+// change notifications and, every Check, compares each wall's head with
+// the store's and evicts the walls nobody asked for in Idle.
+func (c *Cache) Run(ctx context.Context) error {
+	defer c.cancel()
+	go func() {
+		for ctx.Err() == nil {
+			err := c.src.SubscribeChanges(ctx, func(wall string, seq uint64) {
+				if v, ok := c.walls.Load(wall); ok {
+					e := v.(*entry)
+					if s := e.snap.Load(); s != nil && seq != s.head {
+						e.poke()
+					}
+				}
+			})
+			if ctx.Err() == nil {
+				c.log.Warn("change notifications lost; resubscribing (walls are checked every second meanwhile)", "error", err)
+				t := time.NewTimer(time.Second)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+			}
+		}
+	}()
+	t := time.NewTicker(c.check)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.walls.Range(func(k, v any) bool {
+				close(v.(*entry).stop)
+				c.walls.Delete(k)
+				return true
+			})
+			return nil
+		case now := <-t.C:
+			c.now.Store(now.Unix())
+			c.sweep(ctx)
+		}
+	}
+}
+
+// sweep evicts idle walls and wakes those behind the store.
+func (c *Cache) sweep(ctx context.Context) {
+	now := c.now.Load()
+	idle := int64(c.idle / time.Second)
+	var ids []string
+	entries := map[string]*entry{}
+	c.walls.Range(func(k, v any) bool {
+		e := v.(*entry)
+		if e.snap.Load() == nil {
+			return true
+		}
+		if now-e.used.Load() > idle {
+			c.walls.Delete(k)
+			close(e.stop)
+			return true
+		}
+		ids = append(ids, e.id)
+		entries[e.id] = e
+		return true
+	})
+	c.missing.Range(func(k, v any) bool {
+		if v.(int64) <= now {
+			c.missing.Delete(k)
+			c.nMiss.Add(-1)
+		}
+		return true
+	})
+	if len(ids) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.check)
+	defer cancel()
+	heads, err := c.src.Heads(cctx, ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("check walls' heads", "error", err)
+		}
+		return
+	}
+	for id, h := range heads {
+		e := entries[id]
+		if s := e.snap.Load(); s != nil && (h.Seq != s.head || h.Epoch != s.epoch) {
+			e.poke()
+		}
+	}
+}

@@ -1,0 +1,365 @@
+package screen
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/platform/errs"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// Handler serves the screens' routes.
+type Handler struct {
+	cache  *Cache
+	photos Photos
+	images *photoCache
+	log    *slog.Logger
+	page   []byte
+	assets http.Handler
+	// Heartbeat is how often a stream sends a comment line (default 15s).
+	Heartbeat time.Duration
+}
+
+// NewHandler returns the screens' HTTP handler. photoBytes bounds the
+// photos kept in memory.
+func NewHandler(cache *Cache, photos Photos, photoBytes int64, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	web, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		panic(err) // embedded
+	}
+	page, err := fs.ReadFile(web, "wall.html")
+	if err != nil {
+		panic(err) // embedded
+	}
+	return &Handler{
+		cache: cache, photos: photos, images: newPhotoCache(photoBytes), log: log, page: page,
+		assets: http.StripPrefix("/wall-assets/", http.FileServerFS(web)), Heartbeat: 15 * time.Second,
+	}
+}
+
+// Routes registers the screens' routes on mux.
+func (h *Handler) Routes(mux *http.ServeMux) {
+	mux.HandleFunc(eventwall.RoutePage, h.servePage)
+	mux.HandleFunc(eventwall.RoutePoll, h.servePoll)
+	mux.HandleFunc(eventwall.RouteStream, h.serveStream)
+	mux.HandleFunc(eventwall.RoutePhoto, h.servePhoto)
+	mux.HandleFunc("GET /wall-assets/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		h.assets.ServeHTTP(w, r)
+	})
+}
+
+// Preassigned header values: assigning them does not allocate.
+var (
+	hdrJSON        = []string{"application/json"}
+	hdrNoCache     = []string{"no-cache"}
+	hdrEventStream = []string{"text/event-stream"}
+	hdrNoSniff     = []string{"nosniff"}
+)
+
+// queryParam returns the first value of name in a raw query without
+// building the url.Values map (no allocation unless it must unescape).
+func queryParam(raw, name string) string {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if k != name {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			return u
+		}
+		return v
+	}
+	return ""
+}
+
+func screenKey(r *http.Request) string {
+	if k := queryParam(r.URL.RawQuery, "key"); k != "" {
+		return k
+	}
+	if v := r.Header[eventwall.HeaderScreenKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// open returns the wall's snapshot if it exists and the screen may see it;
+// otherwise it answers the request itself and returns nil.
+func (h *Handler) open(w http.ResponseWriter, r *http.Request) *snapshot {
+	s, err := h.cache.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		switch {
+		case errors.Is(err, errs.NotFound):
+			http.Error(w, "no such wall", http.StatusNotFound)
+		default:
+			if r.Context().Err() == nil {
+				h.log.Warn("load wall", "wall", r.PathValue("id"), "error", err)
+			}
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, "the wall is unavailable; retry", http.StatusServiceUnavailable)
+		}
+		return nil
+	}
+	if !s.keyOK(screenKey(r)) {
+		// The same answer as a wall that does not exist.
+		http.Error(w, "no such wall", http.StatusNotFound)
+		return nil
+	}
+	return s
+}
+
+// servePoll answers GET /walls/{id}/poll. The up-to-date case (the cursor
+// or If-None-Match is the current state) is a 304 with no store call and no
+// allocation of its own.
+func (h *Handler) servePoll(w http.ResponseWriter, r *http.Request) {
+	s := h.open(w, r)
+	if s == nil {
+		return
+	}
+	cursor := queryParam(r.URL.RawQuery, "cursor")
+	if h.current(s, r, cursor) {
+		if wait := parseWait(queryParam(r.URL.RawQuery, "wait")); wait > 0 {
+			if s = h.longPoll(w, r, s, wait); s == nil {
+				return
+			}
+		}
+	}
+	hdr := w.Header()
+	hdr["Etag"] = s.etag
+	hdr["Cache-Control"] = hdrNoCache
+	if h.current(s, r, cursor) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := s.answer(cursor)
+	hdr["Content-Type"] = hdrJSON
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	_, _ = w.Write(body)
+}
+
+// current reports whether the screen is up to date with s.
+func (h *Handler) current(s *snapshot, r *http.Request, cursor string) bool {
+	if cursor != "" {
+		return cursor == s.cursor
+	}
+	inm := r.Header["If-None-Match"]
+	return len(inm) > 0 && inm[0] == s.etag[0]
+}
+
+// longPoll waits until the wall moves past s, the wait is over or the
+// screen goes away; it returns the snapshot to answer from (nil when the
+// request has been answered).
+func (h *Handler) longPoll(w http.ResponseWriter, r *http.Request, s *snapshot, wait time.Duration) *snapshot {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-s.changed:
+	case <-t.C:
+		return s
+	case <-r.Context().Done():
+		return nil
+	}
+	return h.open(w, r)
+}
+
+// parseWait reads wait= as a duration ("25s") or seconds ("25"), capped at
+// eventwall.MaxWait.
+func parseWait(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.ParseFloat(v, 64)
+		if nerr != nil {
+			return 0
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	return min(max(d, 0), eventwall.MaxWait)
+}
+
+// serveStream answers GET /walls/{id}/stream with Server-Sent Events.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
+	s := h.open(w, r)
+	if s == nil {
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	cursor := queryParam(r.URL.RawQuery, "cursor")
+	if cursor == "" {
+		cursor = r.Header.Get("Last-Event-ID")
+	}
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrEventStream
+	hdr["Cache-Control"] = hdrNoCache
+	hdr["X-Accel-Buffering"] = []string{"no"}
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, "retry: 2000\n\n"); err != nil {
+		return
+	}
+	beat := time.NewTicker(h.Heartbeat)
+	defer beat.Stop()
+	for {
+		if cursor != s.cursor {
+			body := s.answer(cursor)
+			if err := writeEvent(w, s.cursor, body); err != nil {
+				return
+			}
+			cursor = s.cursor
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-beat.C:
+			if _, err := io.WriteString(w, ": ping\n\n"); err != nil {
+				return
+			}
+			continue
+		case <-s.changed:
+		}
+		next, err := h.cache.Get(r.Context(), s.wall)
+		if err != nil || !next.keyOK(screenKey(r)) {
+			return // deleted, or the key was rotated: the screen reconnects and is told
+		}
+		s = next
+	}
+}
+
+func writeEvent(w io.Writer, id string, data []byte) error {
+	buf := make([]byte, 0, len(data)+len(id)+32)
+	buf = append(buf, "id: "...)
+	buf = append(buf, id...)
+	buf = append(buf, "\nevent: changes\ndata: "...)
+	buf = append(buf, data...)
+	buf = append(buf, "\n\n"...)
+	_, err := w.Write(buf)
+	return err
+}
+
+// servePage serves the projector page.
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	if s := h.open(w, r); s == nil {
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https: http:; style-src 'self'; script-src 'self'; connect-src 'self'")
+	hdr["X-Content-Type-Options"] = hdrNoSniff
+	_, _ = w.Write(h.page)
+}
+
+// servePhoto serves a photo of a post shown on the wall, from social's
+// attachments, kept in memory.
+func (h *Handler) servePhoto(w http.ResponseWriter, r *http.Request) {
+	s := h.open(w, r)
+	if s == nil {
+		return
+	}
+	post := r.PathValue("post")
+	att, ok := attachmentName(r.PathValue("name"))
+	if _, shown := s.items[post]; !ok || !shown {
+		http.Error(w, "no such photo on this wall", http.StatusNotFound)
+		return
+	}
+	img, err := h.images.get(r.Context(), s.rec.App+"/"+post+"/"+att, func(ctx context.Context) (cachedPhoto, error) {
+		return readPhoto(ctx, h.photos, s.rec.App, post, att)
+	})
+	if err != nil {
+		if errors.Is(err, errs.NotFound) {
+			http.Error(w, "no such photo", http.StatusNotFound)
+			return
+		}
+		if r.Context().Err() == nil {
+			h.log.Warn("read photo", "wall", s.wall, "post", post, "error", err)
+		}
+		http.Error(w, "the photo is unavailable; retry", http.StatusServiceUnavailable)
+		return
+	}
+	hdr := w.Header()
+	hdr["X-Content-Type-Options"] = hdrNoSniff
+	if s.rec.Public {
+		hdr.Set("Cache-Control", "public, max-age=86400")
+	} else {
+		hdr.Set("Cache-Control", "private, max-age=3600")
+	}
+	hdr.Set("ETag", img.etag)
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 && inm[0] == img.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Content-Type", img.contentType)
+	hdr.Set("Content-Length", strconv.Itoa(len(img.body)))
+	_, _ = w.Write(img.body)
+}
+
+// attachmentName maps a photo name of the route ("0", "2t") to the
+// attachment of social's post document ("photo-0", "photo-2-thumb").
+func attachmentName(name string) (string, bool) {
+	thumb := strings.HasSuffix(name, "t")
+	n := strings.TrimSuffix(name, "t")
+	if len(n) != 1 || n[0] < '0' || n[0] > '9' {
+		return "", false
+	}
+	att := "photo-" + n
+	if thumb {
+		att += "-thumb"
+	}
+	return att, true
+}
+
+// maxPhotoBytes bounds a photo read from CouchDB.
+const maxPhotoBytes = 9 << 20
+
+func readPhoto(ctx context.Context, photos Photos, app, post, att string) (cachedPhoto, error) {
+	p, err := photos.Photo(ctx, app, post, att)
+	if err != nil {
+		return cachedPhoto{}, err
+	}
+	defer p.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(p.Body, maxPhotoBytes+1))
+	if err != nil {
+		return cachedPhoto{}, errs.Wrap(errs.Unavailable, err, "read photo")
+	}
+	if len(body) > maxPhotoBytes {
+		return cachedPhoto{}, errs.New(errs.Invalid, "photo too large")
+	}
+	ct := p.ContentType
+	if !strings.HasPrefix(ct, "image/") {
+		ct = "application/octet-stream"
+	}
+	etag := `"` + strings.Trim(p.Digest, `"`) + `"`
+	if p.Digest == "" {
+		etag = `"` + strconv.Itoa(len(body)) + `"`
+	}
+	return cachedPhoto{contentType: ct, etag: etag, body: body}, nil
+}

@@ -1,0 +1,167 @@
+package service
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/social"
+)
+
+// FormerMember is the name shown for a post whose author hub deleted.
+const FormerMember = "a former member"
+
+// PostID is the post id of a social post document id ("post:<id>"), or ""
+// for any other document.
+func PostID(docID string) string {
+	id, ok := strings.CutPrefix(docID, "post:")
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// Decide applies a wall's rules to one revision of a post: whether it is
+// shown, held for a moderator (with the reason) or dropped. It sees the
+// document only; the board adds the moderators' decisions.
+func Decide(r Rules, doc *social.PostDoc) (outcome, reason string) {
+	switch {
+	case r.Scope != eventwall.ScopeApp && doc.Event != r.Event:
+		return Drop, ""
+	case !doc.Visible() || doc.AuthorDeleted:
+		// Hidden, deleted or blocked in social; a deleted member's posts
+		// leave the wall too (they asked to be erased).
+		return Drop, ""
+	case r.PhotosOnly && len(doc.Photos) == 0:
+		return Drop, ""
+	case len(r.Hashtags) > 0 && !anyHashtag(r.Hashtags, doc.Hashtags):
+		return Drop, ""
+	case slices.Contains(r.BlockedAuthors, doc.Author):
+		return Drop, ""
+	case r.Mode == eventwall.ModerationOff, slices.Contains(r.AllowList, doc.Author):
+		return Show, ""
+	case r.Mode == eventwall.ModerationManual:
+		return Hold, "manual"
+	}
+	if p := MatchPhrase(r.Blocklist, doc.Text); p != "" {
+		return Hold, "blocklist: " + p
+	}
+	return Show, ""
+}
+
+func anyHashtag(want, have []string) bool {
+	for _, h := range have {
+		if slices.Contains(want, strings.ToLower(h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchPhrase returns the first phrase of list found in text, ignoring
+// case, as whole words: "ass" matches "what an ass!" but not "class".
+// Runs of spaces in a phrase match any run of white space.
+func MatchPhrase(list []string, text string) string {
+	if len(list) == 0 || text == "" {
+		return ""
+	}
+	hay := strings.Join(strings.Fields(strings.ToLower(text)), " ")
+	for _, phrase := range list {
+		p := strings.Join(strings.Fields(strings.ToLower(phrase)), " ")
+		if p == "" {
+			continue
+		}
+		for from := 0; from < len(hay); {
+			i := strings.Index(hay[from:], p)
+			if i < 0 {
+				break
+			}
+			start, end := from+i, from+i+len(p)
+			if boundaryBefore(hay, start) && boundaryAfter(hay, end) {
+				return phrase
+			}
+			_, size := utf8.DecodeRuneInString(hay[start:])
+			from = start + size
+		}
+	}
+	return ""
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
+
+func boundaryBefore(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return !isWordRune(r)
+}
+
+func boundaryAfter(s string, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return !isWordRune(r)
+}
+
+// PhotoPath is the wall-scoped path of a post's photo (thumb: its
+// thumbnail), served by eventwall from social's attachments.
+func PhotoPath(wall, post string, i int, thumb bool) string {
+	p := "/walls/" + wall + "/photos/" + post + "/" + strconv.Itoa(i)
+	if thumb {
+		p += "t"
+	}
+	return p
+}
+
+// Render makes the screen item of a post on a wall (without its mark,
+// which the board adds).
+func Render(wall string, doc *social.PostDoc, author Profile) eventwall.Item {
+	post := PostID(doc.ID)
+	it := eventwall.Item{
+		ID:          post,
+		Author:      author.Name,
+		AuthorPhoto: author.PhotoURL,
+		Text:        doc.Text,
+		Hashtags:    doc.Hashtags,
+		Photos:      make([]eventwall.ItemPhoto, 0, len(doc.Photos)),
+		CreatedAt:   doc.CreatedAt.UTC(),
+		EditedAt:    doc.EditedAt,
+	}
+	if it.Hashtags == nil {
+		it.Hashtags = []string{}
+	}
+	if doc.AuthorDeleted || doc.Author == "" {
+		it.Author, it.AuthorPhoto = FormerMember, ""
+	}
+	for i, p := range doc.Photos {
+		it.Photos = append(it.Photos, eventwall.ItemPhoto{
+			URL: PhotoPath(wall, post, i, false), ThumbURL: PhotoPath(wall, post, i, true),
+			Width: p.Width, Height: p.Height,
+		})
+	}
+	return it
+}
+
+// NewDecision decides about one revision of a post on a wall and renders
+// what the board keeps.
+func NewDecision(w Wall, doc *social.PostDoc, author Profile) (Decision, error) {
+	outcome, reason := Decide(w.Rules, doc)
+	d := Decision{Post: PostID(doc.ID), Rev: RevNumber(doc.Rev), Outcome: outcome}
+	d.Entry = Entry{Post: d.Post, Author: doc.Author, Rev: d.Rev, Created: doc.CreatedAt.UnixMilli(), Reason: reason}
+	if outcome == Drop {
+		return d, nil
+	}
+	d.Entry.Hash = TextHash(doc.Text)
+	item, err := json.Marshal(Render(w.ID, doc, author))
+	if err != nil {
+		return d, err
+	}
+	d.Entry.Item = item
+	return d, nil
+}

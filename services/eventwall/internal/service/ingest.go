@@ -1,0 +1,384 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/social"
+)
+
+// Ingester follows social's feed of every app that has walls and decides
+// about each post revision on each of the app's walls.
+//
+// Every replica runs one. For each app, one replica at a time follows the
+// feed: the one holding the app's lease (a Redis key with a TTL, renewed
+// every Interval). Why a lease rather than every replica following and
+// deduplicating: the board's writes are idempotent (a decision about a
+// revision older than the one applied is ignored, an unchanged item does
+// not move the screens' cursor), so duplicates would be harmless, but N
+// replicas would read every change N times from CouchDB and write it N
+// times to Redis for nothing. When the holder dies its lease expires after
+// LeaseTTL and another replica takes over from the feed's checkpoint.
+//
+// The holder also keeps the app's walls in step: when a wall's rules
+// change (or Redis lost its posts) it decides about every post of the app
+// again ("refill"), and it publishes settings Redis does not have yet.
+type Ingester struct {
+	svc      *Service
+	feed     Feed
+	leases   Leases
+	log      *slog.Logger
+	interval time.Duration
+	leaseTTL time.Duration
+
+	mu      sync.Mutex
+	workers map[string]*appWorker
+	kick    chan struct{}
+}
+
+// IngesterOptions configure an Ingester.
+type IngesterOptions struct {
+	Feed   Feed
+	Leases Leases
+	// Interval is how often the walls and leases are checked (default 2s).
+	Interval time.Duration
+	// LeaseTTL is how long a lease outlives its holder (default 15s).
+	LeaseTTL time.Duration
+}
+
+// NewIngester returns an ingester of s's walls.
+func (s *Service) NewIngester(o IngesterOptions) *Ingester {
+	if o.Interval <= 0 {
+		o.Interval = 2 * time.Second
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 15 * time.Second
+	}
+	if o.LeaseTTL < 2*o.Interval {
+		o.LeaseTTL = 2 * o.Interval
+	}
+	return &Ingester{
+		svc: s, feed: o.Feed, leases: o.Leases, log: s.log,
+		interval: o.Interval, leaseTTL: o.LeaseTTL,
+		workers: map[string]*appWorker{}, kick: make(chan struct{}, 1),
+	}
+}
+
+func leaseName(app string) string { return "ingest:" + app }
+
+// Run ingests until ctx ends, then stops the followers and gives the
+// leases up.
+func (in *Ingester) Run(ctx context.Context) error {
+	subDone := make(chan struct{})
+	go func() {
+		defer close(subDone)
+		for ctx.Err() == nil {
+			err := in.svc.board.SubscribeWalls(ctx, func(app, member string) {
+				if member != "" {
+					in.profileChanged(ctx, app, member)
+					return
+				}
+				select {
+				case in.kick <- struct{}{}:
+				default:
+				}
+			})
+			if ctx.Err() == nil {
+				in.log.Warn("wall notifications lost; resubscribing", "error", err)
+				sleep(ctx, time.Second)
+			}
+		}
+	}()
+	t := time.NewTicker(in.interval)
+	defer t.Stop()
+	for {
+		in.tick(ctx)
+		select {
+		case <-ctx.Done():
+			in.stopAll()
+			<-subDone
+			return nil
+		case <-t.C:
+		case <-in.kick:
+		}
+	}
+}
+
+// tick matches the running followers to the walls and leases.
+func (in *Ingester) tick(ctx context.Context) {
+	all, err := in.svc.walls.AllWalls(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			in.log.Warn("list walls", "error", err)
+		}
+		return
+	}
+	byApp := map[string][]Wall{}
+	for _, w := range all {
+		byApp[w.App] = append(byApp[w.App], w)
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for app, walls := range byApp {
+		held, err := in.leases.Acquire(ctx, leaseName(app), in.leaseTTL)
+		if err != nil {
+			in.log.Warn("lease", "app", app, "error", err)
+			// Keep following: the lease outlives a blip of Redis.
+			held = in.workers[app] != nil
+		}
+		w := in.workers[app]
+		switch {
+		case !held && w != nil:
+			in.log.Info("another replica follows the app now", "app", app)
+			w.stop()
+			delete(in.workers, app)
+		case held && w == nil:
+			w = in.start(ctx, app)
+			in.workers[app] = w
+		}
+		if held {
+			w.setWalls(walls)
+		}
+	}
+	for app, w := range in.workers {
+		if _, ok := byApp[app]; !ok {
+			w.stop()
+			delete(in.workers, app)
+			_ = in.leases.Release(context.WithoutCancel(ctx), leaseName(app))
+		}
+	}
+}
+
+func (in *Ingester) stopAll() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for app, w := range in.workers {
+		w.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = in.leases.Release(ctx, leaseName(app))
+		cancel()
+		delete(in.workers, app)
+	}
+}
+
+func (in *Ingester) profileChanged(ctx context.Context, app, member string) {
+	in.mu.Lock()
+	w := in.workers[app]
+	in.mu.Unlock()
+	if w != nil {
+		w.rerender(ctx, member)
+	}
+}
+
+// appWorker follows one app's feed. Its mutex serialises every decision
+// about the app's posts: the follower's, the refills', the re-renders'.
+type appWorker struct {
+	in     *Ingester
+	app    string
+	cancel context.CancelFunc
+	done   chan struct{}
+	update chan []Wall
+
+	mu      sync.Mutex
+	walls   map[string]Wall
+	synced  bool
+	started bool
+}
+
+func (in *Ingester) start(ctx context.Context, app string) *appWorker {
+	wctx, cancel := context.WithCancel(ctx)
+	w := &appWorker{in: in, app: app, cancel: cancel, done: make(chan struct{}), update: make(chan []Wall, 1), walls: map[string]Wall{}}
+	in.log.Info("following the app's social feed", "app", app)
+	go w.run(wctx)
+	return w
+}
+
+func (w *appWorker) stop() {
+	w.cancel()
+	<-w.done
+}
+
+// setWalls hands the worker the app's current walls (the latest wins).
+func (w *appWorker) setWalls(walls []Wall) {
+	select {
+	case <-w.update:
+	default:
+	}
+	w.update <- walls
+}
+
+func (w *appWorker) run(ctx context.Context) {
+	defer close(w.done)
+	var follow sync.WaitGroup
+	defer follow.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case walls := <-w.update:
+			w.sync(ctx, walls)
+			if !w.started {
+				// The walls are known before the first change is handled:
+				// a change handled with no walls would be checkpointed
+				// and lost to them.
+				w.started = true
+				follow.Add(1)
+				go func() {
+					defer follow.Done()
+					if err := w.in.feed.Follow(ctx, w.app, w.handle); err != nil && ctx.Err() == nil {
+						w.in.log.Error("follow the social feed", "app", w.app, "error", err)
+					}
+				}()
+			}
+		}
+	}
+}
+
+// sync publishes settings Redis lacks and re-decides the walls whose rules
+// changed.
+func (w *appWorker) sync(ctx context.Context, walls []Wall) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	next := make(map[string]Wall, len(walls))
+	for _, wall := range walls {
+		next[wall.ID] = wall
+	}
+	w.walls = next
+	board := w.in.svc.board
+	for _, wall := range walls {
+		fp, version, err := board.Filled(ctx, wall.ID)
+		if err != nil {
+			w.in.log.Warn("read wall state", "wall", wall.ID, "error", err)
+			continue
+		}
+		if version < wall.Version {
+			if err := w.in.svc.Publish(ctx, wall); err != nil {
+				w.in.log.Warn("publish wall settings", "wall", wall.ID, "error", err)
+			}
+		}
+		want := wall.Rules.Fingerprint()
+		if fp == want {
+			continue
+		}
+		start := time.Now()
+		n, err := w.refill(ctx, wall)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.in.log.Warn("refill wall", "wall", wall.ID, "error", err)
+			}
+			continue
+		}
+		if err := board.SetFilled(ctx, wall.ID, want); err != nil {
+			w.in.log.Warn("mark wall filled", "wall", wall.ID, "error", err)
+			continue
+		}
+		w.in.log.Info("decided every post of the app for a wall", "wall", wall.ID, "posts", n, "took", time.Since(start))
+	}
+}
+
+// refill decides about every post of the app on one wall. w.mu is held.
+func (w *appWorker) refill(ctx context.Context, wall Wall) (int, error) {
+	n := 0
+	err := w.in.feed.EachPost(ctx, w.app, func(doc *social.PostDoc) error {
+		n++
+		return w.decide(ctx, []Wall{wall}, doc)
+	})
+	return n, err
+}
+
+// handle is the follower's handler: one change of the app's database.
+func (w *appWorker) handle(ctx context.Context, doc *social.PostDoc) error {
+	if doc == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	walls := make([]Wall, 0, len(w.walls))
+	for _, wall := range w.walls {
+		walls = append(walls, wall)
+	}
+	return w.decide(ctx, walls, doc)
+}
+
+func (w *appWorker) decide(ctx context.Context, walls []Wall, doc *social.PostDoc) error {
+	if len(walls) == 0 || doc.Type != social.DocPost || PostID(doc.ID) == "" {
+		return nil
+	}
+	var author Profile
+	if doc.Author != "" {
+		ps, err := w.in.svc.profiles.Profiles(ctx, w.app, []string{doc.Author})
+		if err != nil {
+			return err
+		}
+		author = ps[doc.Author]
+	}
+	for _, wall := range walls {
+		d, err := NewDecision(wall, doc, author)
+		if err != nil {
+			return fmt.Errorf("decide about %s on wall %s: %w", doc.ID, wall.ID, err)
+		}
+		if _, err := w.in.svc.board.Apply(ctx, wall.ID, d); err != nil {
+			return fmt.Errorf("apply decision about %s on wall %s: %w", doc.ID, wall.ID, err)
+		}
+	}
+	return nil
+}
+
+// rerender refreshes the author's posts on the app's walls after their
+// profile changed (a post that arrived before its author's profile shows
+// the name from then on).
+func (w *appWorker) rerender(ctx context.Context, member string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ps, err := w.in.svc.profiles.Profiles(ctx, w.app, []string{member})
+	if err != nil {
+		w.in.log.Warn("read profile", "member", member, "error", err)
+		return
+	}
+	p := ps[member]
+	for _, wall := range w.walls {
+		entries, err := w.in.svc.board.AllEntries(ctx, wall.ID)
+		if err != nil {
+			w.in.log.Warn("read wall entries", "wall", wall.ID, "error", err)
+			continue
+		}
+		for _, e := range entries {
+			if e.Author != member {
+				continue
+			}
+			var it eventwall.Item
+			if err := json.Unmarshal(e.Item, &it); err != nil {
+				continue
+			}
+			if it.Author == p.Name && it.AuthorPhoto == p.PhotoURL {
+				continue
+			}
+			it.Author, it.AuthorPhoto = p.Name, p.PhotoURL
+			if p.Name == "" {
+				it.AuthorPhoto = ""
+			}
+			b, err := json.Marshal(it)
+			if err != nil {
+				continue
+			}
+			e.Item = b
+			if _, err := w.in.svc.board.Apply(ctx, wall.ID, Decision{Post: e.Post, Rev: e.Rev, Outcome: Refresh, Entry: e}); err != nil {
+				w.in.log.Warn("re-render post", "wall", wall.ID, "post", e.Post, "error", err)
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

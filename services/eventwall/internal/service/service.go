@@ -1,0 +1,622 @@
+// Package service is eventwall's domain logic on plain Go types: walls and
+// their settings, who may manage and moderate them, the decision about each
+// post of social's feed (filters, moderation modes, blocklists, allow
+// lists, blocked authors), the moderators' actions, and the ingesters that
+// follow each app's feed. It declares the stores it needs (ports.go).
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+)
+
+// Defaults of a new wall.
+var DefaultTheme = Theme{Background: "#0f1724", Text: "#f4f6fb", Accent: "#ff6a3d"}
+
+const (
+	defaultDisplaySeconds = 8
+)
+
+// Service is eventwall's domain.
+type Service struct {
+	walls    WallStore
+	board    Board
+	profiles Profiles
+	access   Access
+	log      *slog.Logger
+	ids      *flake.Generator
+}
+
+// Options wire a Service.
+type Options struct {
+	Walls    WallStore
+	Board    Board
+	Profiles Profiles
+	Access   Access
+	Log      *slog.Logger
+}
+
+// New returns the domain service.
+func New(o Options) *Service {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{walls: o.Walls, board: o.Board, profiles: o.Profiles, access: o.Access, log: o.Log, ids: flake.New(0)}
+}
+
+// Permission levels within an app's organizers.
+type permission int
+
+const (
+	moderate permission = iota // moderator, admin, owner
+	manage                     // admin, owner
+)
+
+// authorize checks the caller's current standing in hub's read model.
+func (s *Service) authorize(ctx context.Context, app string, p permission) error {
+	c := auth.CallerFrom(ctx)
+	m, err := s.access.Authorize(ctx, c, app)
+	if err != nil {
+		return err
+	}
+	if c.Kind == auth.CallerService && c.User == "" {
+		return nil
+	}
+	switch m.Role {
+	case auth.RoleOwner, auth.RoleAdmin:
+		return nil
+	case auth.RoleModerator:
+		if p == moderate {
+			return nil
+		}
+		return errs.WithCode(errs.CodeForbidden, "only the app's owner and admins manage walls")
+	}
+	return errs.WithCode(errs.CodeForbidden, "only the app's moderators, admins and owner use walls")
+}
+
+// WallSettings is a complete set of a wall's editable settings.
+type WallSettings struct {
+	Title          string
+	Layout         string
+	Theme          Theme
+	Scope          string
+	Hashtags       []string
+	PhotosOnly     bool
+	Mode           string
+	Blocklist      []string
+	AllowList      []string
+	DisplaySeconds int
+	Public         bool
+}
+
+// CreateWall creates a wall for an event of app.
+func (s *Service) CreateWall(ctx context.Context, app, event string, set WallSettings) (Wall, error) {
+	if err := s.authorize(ctx, app, manage); err != nil {
+		return Wall{}, err
+	}
+	if err := s.checkEvent(ctx, app, event); err != nil {
+		return Wall{}, err
+	}
+	w := Wall{ID: s.ids.Next().String(), App: app, Event: event, Version: 1}
+	if err := applySettings(&w, set); err != nil {
+		return Wall{}, err
+	}
+	if !w.Public {
+		w.ScreenKey = newScreenKey()
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	w.CreatedAt, w.UpdatedAt = now, now
+	if err := s.walls.CreateWall(ctx, w); err != nil {
+		return Wall{}, err
+	}
+	s.publish(ctx, w)
+	return w, nil
+}
+
+// Settings returns a wall's editable settings.
+func (w Wall) Settings() WallSettings {
+	return WallSettings{
+		Title: w.Title, Layout: w.Layout, Theme: w.Theme, Scope: w.Rules.Scope,
+		Hashtags: w.Rules.Hashtags, PhotosOnly: w.Rules.PhotosOnly, Mode: w.Rules.Mode,
+		Blocklist: w.Rules.Blocklist, AllowList: w.Rules.AllowList,
+		DisplaySeconds: w.DisplaySeconds, Public: w.Public,
+	}
+}
+
+// UpdateWall replaces a wall's settings with what change makes of them.
+// With version > 0 it fails (errs.Conflict) when the wall is at another
+// version.
+func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64, change func(*WallSettings)) (Wall, error) {
+	if err := s.authorize(ctx, app, manage); err != nil {
+		return Wall{}, err
+	}
+	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+		if version > 0 && w.Version != version {
+			return errs.New(errs.Conflict, "the wall changed since version %d (now %d): read it again", version, w.Version)
+		}
+		set := w.Settings()
+		change(&set)
+		wasPublic := w.Public
+		if err := applySettings(w, set); err != nil {
+			return err
+		}
+		switch {
+		case w.Public:
+			w.ScreenKey = ""
+		case wasPublic || w.ScreenKey == "":
+			w.ScreenKey = newScreenKey()
+		}
+		return nil
+	})
+	if err != nil {
+		return Wall{}, err
+	}
+	s.publish(ctx, w)
+	return w, nil
+}
+
+// GetWall reads a wall.
+func (s *Service) GetWall(ctx context.Context, app, id string) (Wall, error) {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return Wall{}, err
+	}
+	return s.walls.Wall(ctx, app, id)
+}
+
+// ListWalls lists an app's walls, or an event's.
+func (s *Service) ListWalls(ctx context.Context, app, event string) ([]Wall, error) {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return nil, err
+	}
+	return s.walls.Walls(ctx, app, event)
+}
+
+// DeleteWall deletes a wall; its screens learn that it is gone.
+func (s *Service) DeleteWall(ctx context.Context, app, id string) error {
+	if err := s.authorize(ctx, app, manage); err != nil {
+		return err
+	}
+	w, err := s.walls.Wall(ctx, app, id)
+	if err != nil {
+		return err
+	}
+	if err := s.walls.DeleteWall(ctx, app, id); err != nil {
+		return err
+	}
+	w.Version++
+	rec, err := screenRecord(w)
+	if err != nil {
+		return err
+	}
+	rec.Gone = true
+	if err := s.board.RemoveWall(ctx, rec); err != nil {
+		return err
+	}
+	s.notify(ctx, app, "")
+	return nil
+}
+
+// SetPaused pauses or resumes a wall's screens.
+func (s *Service) SetPaused(ctx context.Context, app, id string, paused bool) (Wall, error) {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return Wall{}, err
+	}
+	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+		w.Paused = paused
+		return nil
+	})
+	if err != nil {
+		return Wall{}, err
+	}
+	s.publish(ctx, w)
+	return w, nil
+}
+
+// RotateKey gives a private wall a new screen key.
+func (s *Service) RotateKey(ctx context.Context, app, id string) (Wall, error) {
+	if err := s.authorize(ctx, app, manage); err != nil {
+		return Wall{}, err
+	}
+	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+		if w.Public {
+			return errs.New(errs.Invalid, "a public wall has no screen key")
+		}
+		w.ScreenKey = newScreenKey()
+		return nil
+	})
+	if err != nil {
+		return Wall{}, err
+	}
+	s.publish(ctx, w)
+	return w, nil
+}
+
+// publish tells the screens and the ingesters about a wall's new settings,
+// after its commit. A failure is logged only: the ingesters compare versions
+// and publish again.
+func (s *Service) publish(ctx context.Context, w Wall) {
+	if err := s.Publish(ctx, w); err != nil {
+		s.log.Warn("publish wall settings (the ingester will retry)", "wall", w.ID, "error", err)
+	}
+	s.notify(ctx, w.App, "")
+}
+
+// Publish stores a wall's screen settings and blocked authors in the board.
+func (s *Service) Publish(ctx context.Context, w Wall) error {
+	rec, err := screenRecord(w)
+	if err != nil {
+		return err
+	}
+	if err := s.board.SetBlocked(ctx, w.ID, w.Rules.BlockedAuthors); err != nil {
+		return err
+	}
+	return s.board.PublishConfig(ctx, rec)
+}
+
+// Republish publishes a wall's settings from the store again (the screens'
+// side calls it when Redis has lost them); errs.NotFound when the wall
+// does not exist.
+func (s *Service) Republish(ctx context.Context, id string) error {
+	w, err := s.walls.WallByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.Publish(ctx, w)
+}
+
+func (s *Service) notify(ctx context.Context, app, member string) {
+	if err := s.board.NotifyWalls(ctx, app, member); err != nil {
+		s.log.Warn("notify ingesters (they poll too)", "app", app, "error", err)
+	}
+}
+
+func screenRecord(w Wall) (ScreenRecord, error) {
+	scr, err := json.Marshal(ToScreen(w))
+	if err != nil {
+		return ScreenRecord{}, err
+	}
+	return ScreenRecord{Wall: w.ID, App: w.App, Version: w.Version, Public: w.Public, Key: w.ScreenKey, Screen: scr}, nil
+}
+
+// ToScreen is what screens see of a wall's settings.
+func ToScreen(w Wall) eventwall.Screen {
+	return eventwall.Screen{
+		ID: w.ID, Title: w.Title, Layout: w.Layout,
+		Theme:          eventwall.Theme{Background: w.Theme.Background, Text: w.Theme.Text, Accent: w.Theme.Accent, LogoURL: w.Theme.Logo},
+		DisplaySeconds: w.DisplaySeconds, Paused: w.Paused, Version: w.Version,
+	}
+}
+
+func (s *Service) checkEvent(ctx context.Context, app, event string) error {
+	evs, err := s.access.Events(ctx, app)
+	if err != nil {
+		return err
+	}
+	for _, e := range evs {
+		if e.ID == event {
+			return nil
+		}
+	}
+	return errs.InvalidFields("no such event in this app", errs.FieldError{Field: "/event_id", Message: "not an event of the app"})
+}
+
+var hashtagRE = regexp.MustCompile(`^[\p{L}\p{N}_]{1,64}$`)
+
+// applySettings validates set and writes it into w.
+func applySettings(w *Wall, set WallSettings) error {
+	var bad []errs.FieldError
+	fail := func(field, msg string) { bad = append(bad, errs.FieldError{Field: field, Message: msg}) }
+
+	set.Title = strings.TrimSpace(set.Title)
+	if set.Title == "" || len([]rune(set.Title)) > 120 {
+		fail("/title", "between 1 and 120 characters")
+	}
+	if set.Layout == "" {
+		set.Layout = eventwall.LayoutGrid
+	}
+	if !slices.Contains([]string{eventwall.LayoutGrid, eventwall.LayoutMasonry, eventwall.LayoutSpotlight}, set.Layout) {
+		fail("/layout", "grid, masonry or spotlight")
+	}
+	if set.Theme.Background == "" {
+		set.Theme.Background = DefaultTheme.Background
+	}
+	if set.Theme.Text == "" {
+		set.Theme.Text = DefaultTheme.Text
+	}
+	if set.Theme.Accent == "" {
+		set.Theme.Accent = DefaultTheme.Accent
+	}
+	for field, c := range map[string]string{"/theme/background": set.Theme.Background, "/theme/text": set.Theme.Text, "/theme/accent": set.Theme.Accent} {
+		if !validColor(c) {
+			fail(field, "a colour #rrggbb")
+		}
+	}
+	if set.Theme.Logo != "" && !validLogo(set.Theme.Logo) {
+		fail("/theme/logo_url", "an http(s) URL, a path, or a data:image URL of at most 64 KiB")
+	}
+	if set.Scope == "" {
+		set.Scope = eventwall.ScopeEvent
+	}
+	if set.Scope != eventwall.ScopeEvent && set.Scope != eventwall.ScopeApp {
+		fail("/filters/scope", "event or app")
+	}
+	tags := make([]string, 0, len(set.Hashtags))
+	for _, h := range set.Hashtags {
+		h = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "#"))
+		if !hashtagRE.MatchString(h) {
+			fail("/filters/hashtags", fmt.Sprintf("%q is not a hashtag (letters, digits, _)", h))
+			continue
+		}
+		if !slices.Contains(tags, h) {
+			tags = append(tags, h)
+		}
+	}
+	if len(tags) > eventwall.MaxHashtags {
+		fail("/filters/hashtags", fmt.Sprintf("at most %d", eventwall.MaxHashtags))
+	}
+	if set.Mode == "" {
+		set.Mode = eventwall.ModerationAuto
+	}
+	if !slices.Contains([]string{eventwall.ModerationAuto, eventwall.ModerationManual, eventwall.ModerationOff}, set.Mode) {
+		fail("/moderation/mode", "auto, manual or off")
+	}
+	phrases := make([]string, 0, len(set.Blocklist))
+	for _, p := range set.Blocklist {
+		p = strings.Join(strings.Fields(p), " ")
+		if p == "" || len([]rune(p)) > 100 {
+			fail("/moderation/blocklist", "phrases of 1 to 100 characters")
+			continue
+		}
+		if !slices.Contains(phrases, p) {
+			phrases = append(phrases, p)
+		}
+	}
+	if len(phrases) > eventwall.MaxBlocklist {
+		fail("/moderation/blocklist", fmt.Sprintf("at most %d phrases", eventwall.MaxBlocklist))
+	}
+	allow := dedupe(set.AllowList)
+	if len(allow) > eventwall.MaxAllowList {
+		fail("/moderation/allow_list", fmt.Sprintf("at most %d members", eventwall.MaxAllowList))
+	}
+	if set.DisplaySeconds == 0 {
+		set.DisplaySeconds = defaultDisplaySeconds
+	}
+	if set.DisplaySeconds < eventwall.MinDisplaySeconds || set.DisplaySeconds > eventwall.MaxDisplaySeconds {
+		fail("/display_seconds", fmt.Sprintf("between %d and %d", eventwall.MinDisplaySeconds, eventwall.MaxDisplaySeconds))
+	}
+	if len(bad) > 0 {
+		return errs.InvalidFields("invalid wall settings", bad...)
+	}
+	w.Title, w.Layout, w.Theme, w.DisplaySeconds, w.Public = set.Title, set.Layout, set.Theme, set.DisplaySeconds, set.Public
+	w.Rules.Event = w.Event
+	w.Rules.Scope, w.Rules.Hashtags, w.Rules.PhotosOnly = set.Scope, tags, set.PhotosOnly
+	w.Rules.Mode, w.Rules.Blocklist, w.Rules.AllowList = set.Mode, phrases, allow
+	if w.Rules.BlockedAuthors == nil {
+		w.Rules.BlockedAuthors = []string{}
+	}
+	return nil
+}
+
+func dedupe(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func validColor(c string) bool {
+	if len(c) != 7 || c[0] != '#' {
+		return false
+	}
+	for _, r := range c[1:] {
+		if !unicode.Is(unicode.ASCII_Hex_Digit, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func validLogo(u string) bool {
+	switch {
+	case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
+		return len(u) <= 2048 && !strings.ContainsAny(u, "\"'<> \n")
+	case strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//"):
+		return len(u) <= 2048 && !strings.ContainsAny(u, "\"'<> \n")
+	case strings.HasPrefix(u, "data:image/"):
+		return len(u) <= 64<<10 && !strings.ContainsAny(u, "\"'<> \n")
+	}
+	return false
+}
+
+func newScreenKey() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ---------------------------------------------------------------------------
+// Moderation.
+
+// Queue returns a page of a wall's moderation queue.
+func (s *Service) Queue(ctx context.Context, app, wall string, offset, limit int) ([]Entry, int64, error) {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return nil, 0, err
+	}
+	if _, err := s.walls.Wall(ctx, app, wall); err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	return s.board.Queue(ctx, wall, offset, limit)
+}
+
+// Approve shows waiting posts (the approval holds for their current text).
+func (s *Service) Approve(ctx context.Context, app, wall string, posts []string) (done, notFound []string, err error) {
+	return s.judge(ctx, app, wall, posts, func(e Entry) (string, string) { return "a:" + e.Hash, Hold })
+}
+
+// Reject keeps posts off the wall, also after their authors edit them.
+func (s *Service) Reject(ctx context.Context, app, wall string, posts []string) (done, notFound []string, err error) {
+	return s.judge(ctx, app, wall, posts, func(Entry) (string, string) { return "r", Drop })
+}
+
+// judge records a verdict for each post kept by the wall and applies it.
+func (s *Service) judge(ctx context.Context, app, wall string, posts []string, verdict func(Entry) (v, outcome string)) (done, notFound []string, err error) {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.walls.Wall(ctx, app, wall); err != nil {
+		return nil, nil, err
+	}
+	entries, err := s.board.Entries(ctx, wall, posts)
+	if err != nil {
+		return nil, nil, err
+	}
+	done, notFound = []string{}, []string{}
+	for _, p := range dedupe(posts) {
+		e, ok := entries[p]
+		if !ok {
+			notFound = append(notFound, p)
+			continue
+		}
+		v, outcome := verdict(e)
+		if err := s.board.SetVerdict(ctx, wall, p, v); err != nil {
+			return nil, nil, err
+		}
+		// Hold is turned into Show by the approval just recorded, Drop
+		// takes it off; a newer revision meanwhile wins (and meets the
+		// verdict in turn).
+		if _, err := s.board.Apply(ctx, wall, Decision{Post: p, Rev: e.Rev, Outcome: outcome, Entry: e}); err != nil {
+			return nil, nil, err
+		}
+		done = append(done, p)
+	}
+	return done, notFound, nil
+}
+
+// Mark pins or highlights a post shown on a wall ("" clears it).
+func (s *Service) Mark(ctx context.Context, app, wall, post, mark string) error {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return err
+	}
+	if _, err := s.walls.Wall(ctx, app, wall); err != nil {
+		return err
+	}
+	entries, err := s.board.Entries(ctx, wall, []string{post})
+	if err != nil {
+		return err
+	}
+	e, ok := entries[post]
+	shown := false
+	if ok {
+		if shown, err = s.board.Shown(ctx, wall, post); err != nil {
+			return err
+		}
+	}
+	if !shown {
+		return errs.New(errs.NotFound, "the post is not on the wall")
+	}
+	if err := s.board.SetMark(ctx, wall, post, mark); err != nil {
+		return err
+	}
+	_, err = s.board.Apply(ctx, wall, Decision{Post: post, Rev: e.Rev, Outcome: Refresh, Entry: e})
+	return err
+}
+
+// BlockAuthor takes an author's posts off a wall, past and future.
+func (s *Service) BlockAuthor(ctx context.Context, app, wall, member string, block bool) (Wall, error) {
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return Wall{}, err
+	}
+	w, err := s.walls.UpdateWall(ctx, app, wall, func(w *Wall) error {
+		has := slices.Contains(w.Rules.BlockedAuthors, member)
+		switch {
+		case block && !has:
+			if len(w.Rules.BlockedAuthors) >= eventwall.MaxBlockedAuthors {
+				return errs.New(errs.Invalid, "at most %d blocked authors", eventwall.MaxBlockedAuthors)
+			}
+			w.Rules.BlockedAuthors = append(w.Rules.BlockedAuthors, member)
+		case !block && has:
+			w.Rules.BlockedAuthors = slices.DeleteFunc(w.Rules.BlockedAuthors, func(m string) bool { return m == member })
+		}
+		return nil
+	})
+	if err != nil {
+		return Wall{}, err
+	}
+	if err := s.Publish(ctx, w); err != nil {
+		return Wall{}, err
+	}
+	if block {
+		// Past posts now; the ingester re-decides everything with the new
+		// rules too (an unblock brings the posts back that way).
+		entries, err := s.board.AllEntries(ctx, wall)
+		if err != nil {
+			return Wall{}, err
+		}
+		for _, e := range entries {
+			if e.Author != member {
+				continue
+			}
+			if _, err := s.board.Apply(ctx, wall, Decision{Post: e.Post, Rev: e.Rev, Outcome: Drop, Entry: e}); err != nil {
+				return Wall{}, err
+			}
+		}
+	}
+	s.notify(ctx, app, "")
+	return w, nil
+}
+
+// ---------------------------------------------------------------------------
+// Profiles from hub's member events.
+
+// HandleMemberEvent keeps the authors' profiles (consumer of hub's
+// "member" topic). Idempotent: a replay writes the same profile.
+func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error {
+	switch ev.Type {
+	case hub.EventMemberCreated, hub.EventMemberUpdated, hub.EventMemberBlocked, hub.EventMemberUnblocked:
+		var p hub.MemberPayload
+		if err := json.Unmarshal(ev.Data, &p); err != nil {
+			return events.Permanent(fmt.Errorf("decode %s: %w", ev.Type, err))
+		}
+		if p.ID == "" || p.AppID == "" {
+			return events.Permanent(errors.New("member event without ids"))
+		}
+		if err := s.profiles.SetProfile(ctx, p.AppID, p.ID, Profile{Name: p.Name, PhotoURL: p.PhotoURL}); err != nil {
+			return err
+		}
+		s.notify(ctx, p.AppID, p.ID)
+	case hub.EventMemberDeleted:
+		var p hub.IDsPayload
+		if err := json.Unmarshal(ev.Data, &p); err != nil {
+			return events.Permanent(fmt.Errorf("decode %s: %w", ev.Type, err))
+		}
+		if err := s.profiles.DeleteProfile(ctx, p.AppID, p.ID); err != nil {
+			return err
+		}
+		s.notify(ctx, p.AppID, p.ID)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package service
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Wall is a wall's settings, as stored.
+type Wall struct {
+	ID, App, Event string
+	Title          string
+	Layout         string
+	Theme          Theme
+	Rules          Rules
+	DisplaySeconds int
+	Paused         bool
+	Public         bool
+	ScreenKey      string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Theme is a wall's look.
+type Theme struct {
+	Background, Text, Accent, Logo string
+}
+
+// Rules decide which posts a wall shows: everything the ingester needs.
+type Rules struct {
+	Event          string // the wall's event
+	Scope          string // eventwall.ScopeEvent or ScopeApp
+	Hashtags       []string
+	PhotosOnly     bool
+	Mode           string // eventwall.ModerationAuto, Manual, Off
+	Blocklist      []string
+	AllowList      []string
+	BlockedAuthors []string
+}
+
+// Fingerprint identifies the rules: the ingester re-applies a wall's rules
+// to every post when it changes.
+func (r Rules) Fingerprint() string {
+	norm := func(ss []string) []string {
+		out := slices.Clone(ss)
+		slices.Sort(out)
+		return out
+	}
+	b, _ := json.Marshal([]any{r.Event, r.Scope, norm(r.Hashtags), r.PhotosOnly, r.Mode, norm(r.Blocklist), norm(r.AllowList), norm(r.BlockedAuthors)})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Outcomes of a decision about a post on a wall.
+const (
+	// Show puts the post on the screens (or updates it there).
+	Show = "show"
+	// Hold takes it off the screens and puts it in the moderation queue.
+	Hold = "hold"
+	// Drop takes it off the screens and out of the queue.
+	Drop = "drop"
+	// Refresh re-renders the post only if it is on the screens (a mark
+	// changed); otherwise nothing happens.
+	Refresh = "refresh"
+)
+
+// Decision is what to do with one revision of a post on one wall. The
+// board applies it atomically, after two checks of its own: a revision
+// older than one applied already is ignored, and a moderator's decision
+// overrides Show and Hold (an approval of the same text shows a held post,
+// a rejection drops it; an author blocked on the wall is dropped).
+type Decision struct {
+	Post    string
+	Rev     int64 // the CouchDB revision number ("3-..." is 3)
+	Outcome string
+	Entry   Entry
+}
+
+// Entry is a post as a wall keeps it (shown or waiting): what a moderator's
+// later decision needs without reading CouchDB again.
+type Entry struct {
+	Post    string          `json:"post"`
+	Author  string          `json:"author,omitempty"` // member id
+	Rev     int64           `json:"rev"`
+	Hash    string          `json:"hash"` // of the text: an approval holds for this text
+	Created int64           `json:"created"`
+	Reason  string          `json:"reason,omitempty"` // why it waits
+	Item    json.RawMessage `json:"item"`             // the screen item (eventwall.Item) without its mark
+}
+
+// Applied is the result of a decision.
+type Applied struct {
+	Outcome string // what was done, after the board's checks ("" when the revision was stale)
+	Changed bool   // the screens' state changed (a new cursor)
+}
+
+// Profile is an author's public profile, from hub's member events.
+type Profile struct {
+	Name     string `json:"name"`
+	PhotoURL string `json:"photo_url,omitempty"`
+}
+
+// ScreenRecord is what the screens' side keeps of a wall's settings in
+// Redis: the public part (Screen, JSON of eventwall.Screen) and what the
+// server checks (app, key).
+type ScreenRecord struct {
+	Wall    string          `json:"wall"`
+	App     string          `json:"app"`
+	Version int64           `json:"version"`
+	Public  bool            `json:"public"`
+	Key     string          `json:"key,omitempty"`
+	Gone    bool            `json:"gone,omitempty"`
+	Screen  json.RawMessage `json:"screen"`
+}
+
+// TextHash is the hash an approval is bound to.
+func TextHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:8])
+}
+
+// RevNumber is the number before the dash of a CouchDB revision ("3-abc"
+// is 3), 0 when there is none.
+func RevNumber(rev string) int64 {
+	n, _, _ := strings.Cut(rev, "-")
+	var v int64
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v
+}

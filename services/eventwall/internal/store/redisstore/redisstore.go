@@ -1,0 +1,587 @@
+// Package redisstore keeps eventwall's live state in Redis: each wall's
+// posts (shown and waiting), the moderators' verdicts and marks, the change
+// log the screens follow, the screens' settings, the authors' profiles, the
+// ingesters' leases, and the pub/sub notifications that keep every replica
+// in step. keys.go lists the keys.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/eventwall/internal/screen"
+	"github.com/attendify/eventwall/internal/service"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/redisx"
+)
+
+// DefaultMaxChanges is how many entries a wall's change log keeps; a screen
+// further behind gets the full state.
+const DefaultMaxChanges = 2000
+
+// Store is the Redis adapter.
+type Store struct {
+	rdb        redis.UniversalClient
+	keys       Keys
+	holder     string // this process, as a lease holder
+	maxChanges int
+}
+
+var (
+	_ service.Board    = (*Store)(nil)
+	_ service.Profiles = (*Store)(nil)
+	_ service.Leases   = (*Store)(nil)
+	_ screen.Source    = (*Store)(nil)
+)
+
+// New returns a store on rdb under namespace.
+func New(rdb redis.UniversalClient, namespace string) *Store {
+	return &Store{rdb: rdb, keys: NewKeys(namespace), holder: randomID(), maxChanges: DefaultMaxChanges}
+}
+
+// SetMaxChanges changes the change log's length (tests).
+func (s *Store) SetMaxChanges(n int) { s.maxChanges = n }
+
+// Keys returns the store's key names.
+func (s *Store) Keys() Keys { return s.keys }
+
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// bumpLua is shared by the writing scripts: it appends member to the change
+// log (KEYS[seq], KEYS[changes], KEYS[floor]), trims it, and announces it.
+const bumpLua = `
+local function bump(kseq, kchanges, kfloor, member, max, channel, wall)
+  local seq = redis.call('INCR', kseq)
+  redis.call('ZADD', kchanges, seq, member)
+  local n = redis.call('ZCARD', kchanges)
+  if n > max then
+    local cut = redis.call('ZRANGE', kchanges, n - max - 1, n - max - 1, 'WITHSCORES')
+    redis.call('SET', kfloor, cut[2])
+    redis.call('ZREMRANGEBYRANK', kchanges, 0, n - max - 1)
+  end
+  redis.call('PUBLISH', channel, wall .. ' ' .. seq)
+  return seq
+end
+`
+
+// applyScript applies a decision (service.Decision).
+//
+// KEYS: revs verdicts marks items entries queue changes seq blocked floor epoch
+// ARGV: post rev outcome item entry hash score author channel wall max epoch
+var applyScript = redis.NewScript(bumpLua + `
+local post, rev, outcome = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local cur = tonumber(redis.call('HGET', KEYS[1], post) or '-1')
+if rev < cur then return {'', 0} end
+redis.call('SET', KEYS[11], ARGV[12], 'NX')
+redis.call('HSET', KEYS[1], post, rev)
+if outcome ~= 'drop' and ARGV[8] ~= '' and redis.call('SISMEMBER', KEYS[9], ARGV[8]) == 1 then
+  outcome = 'drop'
+end
+local verdict = redis.call('HGET', KEYS[2], post)
+if outcome == 'hold' and verdict == 'a:' .. ARGV[6] then outcome = 'show' end
+if outcome ~= 'drop' and verdict == 'r' then outcome = 'drop' end
+local shown = redis.call('HGET', KEYS[4], post)
+if outcome == 'refresh' then
+  if shown then
+    outcome = 'show'
+  elseif redis.call('ZSCORE', KEYS[6], post) then
+    outcome = 'hold'
+  else
+    return {'', 0}
+  end
+end
+local max = tonumber(ARGV[11])
+local changed = 0
+if outcome == 'show' then
+  local item = ARGV[4]
+  local mark = redis.call('HGET', KEYS[3], post)
+  if mark then item = string.sub(item, 1, -2) .. ',"mark":"' .. mark .. '"}' end
+  redis.call('HSET', KEYS[5], post, ARGV[5])
+  redis.call('ZREM', KEYS[6], post)
+  if shown ~= item then
+    redis.call('HSET', KEYS[4], post, item)
+    changed = bump(KEYS[8], KEYS[7], KEYS[10], post, max, ARGV[9], ARGV[10])
+  end
+elseif outcome == 'hold' then
+  redis.call('HSET', KEYS[5], post, ARGV[5])
+  redis.call('ZADD', KEYS[6], ARGV[7], post)
+  if shown then
+    redis.call('HDEL', KEYS[4], post)
+    changed = bump(KEYS[8], KEYS[7], KEYS[10], post, max, ARGV[9], ARGV[10])
+  end
+else
+  redis.call('HDEL', KEYS[5], post)
+  redis.call('ZREM', KEYS[6], post)
+  if shown then
+    redis.call('HDEL', KEYS[4], post)
+    changed = bump(KEYS[8], KEYS[7], KEYS[10], post, max, ARGV[9], ARGV[10])
+  end
+end
+return {outcome, changed}
+`)
+
+var applyKeys = []string{"revs", "verdicts", "marks", "items", "entries", "queue", "changes", "seq", "blocked", "floor", "epoch"}
+
+// Apply implements service.Board.
+func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (service.Applied, error) {
+	entry, err := json.Marshal(d.Entry)
+	if err != nil {
+		return service.Applied{}, err
+	}
+	item := string(d.Entry.Item)
+	if d.Outcome != service.Drop && (len(item) < 2 || item[len(item)-1] != '}') {
+		return service.Applied{}, errs.New(errs.Internal, "apply %s: the item is not a JSON object", d.Post)
+	}
+	res, err := applyScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, applyKeys...),
+		d.Post, d.Rev, d.Outcome, item, entry, d.Entry.Hash, d.Entry.Created, d.Entry.Author,
+		s.keys.ChangedChannel(), wall, s.maxChanges, randomID()).Slice()
+	if err != nil {
+		return service.Applied{}, redisx.Err(err)
+	}
+	out, _ := res[0].(string)
+	seq, _ := res[1].(int64)
+	return service.Applied{Outcome: out, Changed: seq > 0}, nil
+}
+
+// Entries implements service.Board.
+func (s *Store) Entries(ctx context.Context, wall string, posts []string) (map[string]service.Entry, error) {
+	out := make(map[string]service.Entry, len(posts))
+	if len(posts) == 0 {
+		return out, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.keys.Wall(wall, "entries"), posts...).Result()
+	if err != nil {
+		return nil, redisx.Err(err)
+	}
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var e service.Entry
+		if err := json.Unmarshal([]byte(str), &e); err != nil {
+			return nil, fmt.Errorf("decode entry %s of wall %s: %w", posts[i], wall, err)
+		}
+		out[posts[i]] = e
+	}
+	return out, nil
+}
+
+// AllEntries implements service.Board.
+func (s *Store) AllEntries(ctx context.Context, wall string) ([]service.Entry, error) {
+	m, err := s.rdb.HGetAll(ctx, s.keys.Wall(wall, "entries")).Result()
+	if err != nil {
+		return nil, redisx.Err(err)
+	}
+	out := make([]service.Entry, 0, len(m))
+	for post, v := range m {
+		var e service.Entry
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			return nil, fmt.Errorf("decode entry %s of wall %s: %w", post, wall, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Queue implements service.Board.
+func (s *Store) Queue(ctx context.Context, wall string, offset, limit int) ([]service.Entry, int64, error) {
+	var ids *redis.StringSliceCmd
+	var total *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ids = p.ZRange(ctx, s.keys.Wall(wall, "queue"), int64(offset), int64(offset+limit-1))
+		total = p.ZCard(ctx, s.keys.Wall(wall, "queue"))
+		return nil
+	})
+	if err != nil {
+		return nil, 0, redisx.Err(err)
+	}
+	entries, err := s.Entries(ctx, wall, ids.Val())
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]service.Entry, 0, len(ids.Val()))
+	for _, id := range ids.Val() {
+		if e, ok := entries[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, total.Val(), nil
+}
+
+// Shown implements service.Board.
+func (s *Store) Shown(ctx context.Context, wall, post string) (bool, error) {
+	n, err := s.rdb.HExists(ctx, s.keys.Wall(wall, "items"), post).Result()
+	return n, redisx.Err(err)
+}
+
+// SetVerdict implements service.Board.
+func (s *Store) SetVerdict(ctx context.Context, wall, post, verdict string) error {
+	return redisx.Err(s.rdb.HSet(ctx, s.keys.Wall(wall, "verdicts"), post, verdict).Err())
+}
+
+// SetMark implements service.Board.
+func (s *Store) SetMark(ctx context.Context, wall, post, mark string) error {
+	key := s.keys.Wall(wall, "marks")
+	if mark == "" {
+		return redisx.Err(s.rdb.HDel(ctx, key, post).Err())
+	}
+	return redisx.Err(s.rdb.HSet(ctx, key, post, mark).Err())
+}
+
+// SetBlocked implements service.Board.
+func (s *Store) SetBlocked(ctx context.Context, wall string, authors []string) error {
+	key := s.keys.Wall(wall, "blocked")
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		if len(authors) > 0 {
+			members := make([]any, len(authors))
+			for i, a := range authors {
+				members[i] = a
+			}
+			p.SAdd(ctx, key, members...)
+		}
+		return nil
+	})
+	return redisx.Err(err)
+}
+
+// publishScript stores a wall's screen settings unless a newer version is
+// there.
+//
+// KEYS: config cfgver seq changes floor epoch
+// ARGV: record version channel wall max epoch
+var publishScript = redis.NewScript(bumpLua + `
+local v = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tonumber(ARGV[2]) <= v then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[6], ARGV[6], 'NX')
+return bump(KEYS[3], KEYS[4], KEYS[5], '~cfg', tonumber(ARGV[5]), ARGV[3], ARGV[4])
+`)
+
+var publishKeys = []string{"config", "cfgver", "seq", "changes", "floor", "epoch"}
+
+// PublishConfig implements service.Board.
+func (s *Store) PublishConfig(ctx context.Context, rec service.ScreenRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	err = publishScript.Run(ctx, s.rdb, s.keys.wallKeys(rec.Wall, publishKeys...),
+		b, rec.Version, s.keys.ChangedChannel(), rec.Wall, s.maxChanges, randomID()).Err()
+	return redisx.Err(err)
+}
+
+// removeScript publishes a deleted wall's last settings, logs the removal
+// of every post shown, and deletes the rest of its state; the log and the
+// settings expire after a day.
+//
+// KEYS: config cfgver seq changes floor epoch items entries queue verdicts marks revs blocked filled
+// ARGV: record version channel wall max epoch ttl
+var removeScript = redis.NewScript(bumpLua + `
+local max = tonumber(ARGV[5])
+for _, post in ipairs(redis.call('HKEYS', KEYS[7])) do
+  bump(KEYS[3], KEYS[4], KEYS[5], post, max, ARGV[3], ARGV[4])
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[6], ARGV[6], 'NX')
+bump(KEYS[3], KEYS[4], KEYS[5], '~cfg', max, ARGV[3], ARGV[4])
+redis.call('DEL', KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14])
+for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
+return 1
+`)
+
+// RemoveWall implements service.Board.
+func (s *Store) RemoveWall(ctx context.Context, rec service.ScreenRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	keys := s.keys.wallKeys(rec.Wall, append(publishKeys, "items", "entries", "queue", "verdicts", "marks", "revs", "blocked", "filled")...)
+	err = removeScript.Run(ctx, s.rdb, keys, b, rec.Version, s.keys.ChangedChannel(), rec.Wall, s.maxChanges, randomID(), int((24 * time.Hour).Seconds())).Err()
+	return redisx.Err(err)
+}
+
+// Filled implements service.Board.
+func (s *Store) Filled(ctx context.Context, wall string) (string, int64, error) {
+	vals, err := s.rdb.MGet(ctx, s.keys.Wall(wall, "filled"), s.keys.Wall(wall, "cfgver")).Result()
+	if err != nil {
+		return "", 0, redisx.Err(err)
+	}
+	fp, _ := vals[0].(string)
+	vs, _ := vals[1].(string)
+	v, _ := strconv.ParseInt(vs, 10, 64)
+	return fp, v, nil
+}
+
+// SetFilled implements service.Board.
+func (s *Store) SetFilled(ctx context.Context, wall, fingerprint string) error {
+	return redisx.Err(s.rdb.Set(ctx, s.keys.Wall(wall, "filled"), fingerprint, 0).Err())
+}
+
+// NotifyWalls implements service.Board.
+func (s *Store) NotifyWalls(ctx context.Context, app, member string) error {
+	msg := app
+	if member != "" {
+		msg += " " + member
+	}
+	return redisx.Err(s.rdb.Publish(ctx, s.keys.WallsChannel(), msg).Err())
+}
+
+// SubscribeWalls implements service.Board.
+func (s *Store) SubscribeWalls(ctx context.Context, fn func(app, member string)) error {
+	return s.subscribe(ctx, s.keys.WallsChannel(), func(payload string) {
+		app, member, _ := strings.Cut(payload, " ")
+		fn(app, member)
+	})
+}
+
+// subscribe calls fn with each message of channel until ctx ends or the
+// subscription fails (go-redis resubscribes after a lost connection by
+// itself; messages sent meanwhile are lost, so callers also poll).
+func (s *Store) subscribe(ctx context.Context, channel string, fn func(payload string)) error {
+	ps := s.rdb.Subscribe(ctx, channel)
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		return redisx.Err(err)
+	}
+	ch := ps.Channel()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-ch:
+			if !ok {
+				return errs.New(errs.Unavailable, "subscription to %s closed", channel)
+			}
+			fn(m.Payload)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Profiles.
+
+// Profiles implements service.Profiles.
+func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
+	out := make(map[string]service.Profile, len(members))
+	if len(members) == 0 {
+		return out, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.keys.Profiles(app), members...).Result()
+	if err != nil {
+		return nil, redisx.Err(err)
+	}
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			var p service.Profile
+			if json.Unmarshal([]byte(str), &p) == nil {
+				out[members[i]] = p
+			}
+		}
+	}
+	return out, nil
+}
+
+// SetProfile implements service.Profiles.
+func (s *Store) SetProfile(ctx context.Context, app, member string, p service.Profile) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return redisx.Err(s.rdb.HSet(ctx, s.keys.Profiles(app), member, b).Err())
+}
+
+// DeleteProfile implements service.Profiles.
+func (s *Store) DeleteProfile(ctx context.Context, app, member string) error {
+	return redisx.Err(s.rdb.HDel(ctx, s.keys.Profiles(app), member).Err())
+}
+
+// ---------------------------------------------------------------------------
+// Leases.
+
+var acquireScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif v == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`)
+
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// Acquire implements service.Leases.
+func (s *Store) Acquire(ctx context.Context, name string, ttl time.Duration) (bool, error) {
+	n, err := acquireScript.Run(ctx, s.rdb, []string{s.keys.Lease(name)}, s.holder, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, redisx.Err(err)
+	}
+	return n == 1, nil
+}
+
+// Release implements service.Leases.
+func (s *Store) Release(ctx context.Context, name string) error {
+	return redisx.Err(releaseScript.Run(ctx, s.rdb, []string{s.keys.Lease(name)}, s.holder).Err())
+}
+
+// ---------------------------------------------------------------------------
+// The screens' side (screen.Source).
+
+// loadScript reads a wall's whole state.
+//
+// KEYS: epoch seq floor config items changes
+var loadScript = redis.NewScript(`
+return {
+  redis.call('GET', KEYS[1]) or '',
+  redis.call('GET', KEYS[2]) or '0',
+  redis.call('GET', KEYS[3]) or '0',
+  redis.call('GET', KEYS[4]) or '',
+  redis.call('HGETALL', KEYS[5]),
+  redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES'),
+}
+`)
+
+// sinceScript reads what changed in a wall's log after ARGV[1].
+//
+// KEYS: epoch seq floor config items changes
+var sinceScript = redis.NewScript(`
+local changes = redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+local posts, cfg = {}, ''
+for i = 1, #changes, 2 do
+  if changes[i] == '~cfg' then
+    cfg = redis.call('GET', KEYS[4]) or ''
+  else
+    posts[#posts + 1] = changes[i]
+  end
+end
+local items = {}
+if #posts > 0 then items = redis.call('HMGET', KEYS[5], unpack(posts)) end
+return {
+  redis.call('GET', KEYS[1]) or '',
+  redis.call('GET', KEYS[2]) or '0',
+  redis.call('GET', KEYS[3]) or '0',
+  cfg, changes, items,
+}
+`)
+
+var screenKeys = []string{"epoch", "seq", "floor", "config", "items", "changes"}
+
+// Load implements screen.Source.
+func (s *Store) Load(ctx context.Context, wall string) (screen.State, error) {
+	res, err := loadScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, screenKeys...)).Slice()
+	if err != nil {
+		return screen.State{}, redisx.Err(err)
+	}
+	st := screen.State{
+		Epoch: str(res[0]), Head: num(res[1]), Floor: num(res[2]),
+		Items: map[string][]byte{}, Seqs: map[string]uint64{},
+	}
+	if c := str(res[3]); c != "" {
+		st.Config = []byte(c)
+	}
+	kv, _ := res[4].([]any)
+	for i := 0; i+1 < len(kv); i += 2 {
+		st.Items[str(kv[i])] = []byte(str(kv[i+1]))
+	}
+	ch, _ := res[5].([]any)
+	for i := 0; i+1 < len(ch); i += 2 {
+		st.Seqs[str(ch[i])] = num(ch[i+1])
+	}
+	return st, nil
+}
+
+// Since implements screen.Source.
+func (s *Store) Since(ctx context.Context, wall string, seq uint64) (screen.Delta, error) {
+	res, err := sinceScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, screenKeys...), seq).Slice()
+	if err != nil {
+		return screen.Delta{}, redisx.Err(err)
+	}
+	d := screen.Delta{Epoch: str(res[0]), Head: num(res[1]), Floor: num(res[2])}
+	if c := str(res[3]); c != "" {
+		d.Config = []byte(c)
+	}
+	ch, _ := res[4].([]any)
+	items, _ := res[5].([]any)
+	k := 0
+	for i := 0; i+1 < len(ch); i += 2 {
+		c := screen.Change{Post: str(ch[i]), Seq: num(ch[i+1])}
+		if c.Post == screen.ConfigMember {
+			d.ConfigSeq = c.Seq
+			continue
+		}
+		if k < len(items) {
+			if v, ok := items[k].(string); ok {
+				c.Item = []byte(v)
+			}
+		}
+		k++
+		d.Changes = append(d.Changes, c)
+	}
+	return d, nil
+}
+
+// Heads implements screen.Source.
+func (s *Store) Heads(ctx context.Context, walls []string) (map[string]screen.Head, error) {
+	cmds := make([]*redis.SliceCmd, len(walls))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, w := range walls {
+			cmds[i] = p.MGet(ctx, s.keys.Wall(w, "epoch"), s.keys.Wall(w, "seq"))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, redisx.Err(err)
+	}
+	out := make(map[string]screen.Head, len(walls))
+	for i, w := range walls {
+		v := cmds[i].Val()
+		out[w] = screen.Head{Epoch: str(v[0]), Seq: num(v[1])}
+	}
+	return out, nil
+}
+
+// SubscribeChanges implements screen.Source.
+func (s *Store) SubscribeChanges(ctx context.Context, fn func(wall string, seq uint64)) error {
+	return s.subscribe(ctx, s.keys.ChangedChannel(), func(payload string) {
+		wall, seq, _ := strings.Cut(payload, " ")
+		n, _ := strconv.ParseUint(seq, 10, 64)
+		fn(wall, n)
+	})
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func num(v any) uint64 {
+	switch x := v.(type) {
+	case string:
+		n, _ := strconv.ParseFloat(x, 64)
+		return uint64(n)
+	case int64:
+		return uint64(x)
+	}
+	return 0
+}
