@@ -211,9 +211,11 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	cursor := queryParam(r.URL.RawQuery, "cursor")
+	// A browser reconnecting by itself sends the last event's id, newer
+	// than the cursor in the URL it opened first.
+	cursor := r.Header.Get("Last-Event-ID")
 	if cursor == "" {
-		cursor = r.Header.Get("Last-Event-ID")
+		cursor = queryParam(r.URL.RawQuery, "cursor")
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrEventStream

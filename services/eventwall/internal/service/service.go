@@ -205,6 +205,11 @@ func (s *Service) DeleteWall(ctx context.Context, app, id string) error {
 	if err != nil {
 		return err
 	}
+	scr := ToScreen(w)
+	scr.Gone = true
+	if rec.Screen, err = json.Marshal(scr); err != nil {
+		return err
+	}
 	rec.Gone = true
 	if err := s.board.RemoveWall(ctx, rec); err != nil {
 		return err

@@ -1,0 +1,505 @@
+package eventwall_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/internal/walltest"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social"
+)
+
+const wait = 10 * time.Second // how long a change may take to reach a screen in these tests
+
+// screen follows a wall the way a projector does, by polling.
+type screen struct {
+	t      *testing.T
+	url    string // eventwall's base URL
+	wall   string
+	key    string
+	cursor string
+	items  map[string]eventwall.Item
+	config *eventwall.Screen
+}
+
+func newScreen(t *testing.T, env *walltest.Env, w eventwall.Wall) *screen {
+	return &screen{t: t, url: env.URL, wall: w.ID, key: w.ScreenKey, items: map[string]eventwall.Item{}}
+}
+
+func (s *screen) pollURL(cursor, extra string) string {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if s.key != "" {
+		q.Set("key", s.key)
+	}
+	u := s.url + "/walls/" + s.wall + "/poll?" + q.Encode()
+	if extra != "" {
+		u += "&" + extra
+	}
+	return u
+}
+
+// poll asks once and applies the answer; it returns the HTTP status.
+func (s *screen) poll(extra string) int {
+	s.t.Helper()
+	resp, err := http.Get(s.pollURL(s.cursor, extra))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		var ch eventwall.Changes
+		if err := json.NewDecoder(resp.Body).Decode(&ch); err != nil {
+			s.t.Fatal(err)
+		}
+		if got, want := resp.Header.Get("ETag"), `"`+ch.Cursor+`"`; got != want {
+			s.t.Errorf("ETag %s, want %s", got, want)
+		}
+		s.apply(ch)
+	}
+	return resp.StatusCode
+}
+
+func (s *screen) apply(ch eventwall.Changes) {
+	if ch.Reset {
+		clear(s.items)
+	}
+	for _, id := range ch.Removed {
+		delete(s.items, id)
+	}
+	for _, it := range ch.Items {
+		s.items[it.ID] = it
+	}
+	if ch.Config != nil {
+		s.config = ch.Config
+	}
+	s.cursor = ch.Cursor
+}
+
+// until polls until cond holds.
+func (s *screen) until(what string, cond func() bool) {
+	s.t.Helper()
+	walltest.Eventually(s.t, wait, what, func() bool {
+		if st := s.poll(""); st != http.StatusOK && st != http.StatusNotModified {
+			s.t.Fatalf("poll: HTTP %d", st)
+		}
+		return cond()
+	})
+}
+
+func (s *screen) ids() []string {
+	out := make([]string, 0, len(s.items))
+	for id := range s.items {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func postID(doc social.PostDoc) string { return strings.TrimPrefix(doc.ID, "post:") }
+
+// TestWallOverHTTP plays an event's wall end to end: organizers create and
+// change walls with the typed client, posts arrive in social's CouchDB
+// database, and screens follow by polling, long polling and streaming —
+// edits, hides, deletes, blocks, moderation, marks, pause, private walls
+// and deletion included.
+func TestWallOverHTTP(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	ev, other := env.NewEvent("GopherCon"), env.NewEvent("Other")
+	app := env.CreateApp(ev, other)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	mod := env.AddMember(app, "Mo", auth.RoleModerator)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	c := env.Client
+
+	// Access: attendees may not use walls; moderators may not create them.
+	_, err := eventwall.CreateWall.Call(ada.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "x"})
+	if !errors.Is(err, errs.Forbidden) {
+		t.Errorf("attendee creates a wall: %v, want forbidden", err)
+	}
+	_, err = eventwall.CreateWall.Call(mod.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "x"})
+	if !errors.Is(err, errs.Forbidden) {
+		t.Errorf("moderator creates a wall: %v, want forbidden", err)
+	}
+	_, err = eventwall.CreateWall.Call(owner.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: "nope", Title: "x"})
+	if !errors.Is(err, errs.Invalid) {
+		t.Errorf("wall of an unknown event: %v, want invalid", err)
+	}
+
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), c, eventwall.CreateWallParams{
+		AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "GopherCon live",
+		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationAuto, Blocklist: []string{"spoiler alert"}},
+	})
+	if err != nil {
+		t.Fatalf("wall.create: %v", err)
+	}
+	if w.Layout != eventwall.LayoutGrid || !w.Public || w.ScreenKey != "" || w.Path != "/walls/"+w.ID || w.Version != 1 || w.Filters.Scope != eventwall.ScopeEvent {
+		t.Errorf("created wall = %+v", w)
+	}
+	got, err := eventwall.GetWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID})
+	if err != nil || got.ID != w.ID {
+		t.Errorf("wall.get by a moderator: %v %+v", err, got)
+	}
+
+	// A screen starts empty, then is up to date: 304 by cursor and by ETag.
+	scr := newScreen(t, env, w)
+	if st := scr.poll(""); st != http.StatusOK || len(scr.items) != 0 || scr.config == nil || scr.config.Title != "GopherCon live" {
+		t.Fatalf("first poll: HTTP %d, %d items, config %+v", st, len(scr.items), scr.config)
+	}
+	if st := scr.poll(""); st != http.StatusNotModified {
+		t.Errorf("poll up to date: HTTP %d, want 304", st)
+	}
+	req, _ := http.NewRequest("GET", scr.pollURL("", ""), nil)
+	req.Header.Set("If-None-Match", `"`+scr.cursor+`"`)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+
+	// Posts arrive: Ada's with a photo, Bob's; one in another event stays off.
+	photo := []byte("\x89PNG\r\n\x1a\n fake png bytes")
+	p1 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "Hello #GopherCon", Hashtags: []string{"gophercon"}}, PhotoData: [][]byte{photo}})
+	p2 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: bob.ID, Text: "Coffee is great"}})
+	env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: other.ID, Author: bob.ID, Text: "elsewhere"}})
+	scr.until("two posts on the screen", func() bool { return len(scr.items) == 2 })
+	if diff := cmp.Diff([]string{postID(p1), postID(p2)}, scr.ids()); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+	it := scr.items[postID(p1)]
+	scr.until("Ada's name on her post", func() bool { return scr.items[postID(p1)].Author == "Ada" })
+	if it.Text != "Hello #GopherCon" || len(it.Photos) != 1 || it.Photos[0].URL != "/walls/"+w.ID+"/photos/"+postID(p1)+"/0" {
+		t.Errorf("item = %+v", it)
+	}
+	// The photo is served by the wall itself, with caching headers.
+	resp, err := http.Get(env.URL + it.Photos[0].ThumbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != string(photo) || resp.Header.Get("Content-Type") != "image/png" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age") {
+		t.Errorf("photo: HTTP %d, %d bytes, headers %v", resp.StatusCode, len(body), resp.Header)
+	}
+
+	// A blocklisted phrase waits for a moderator; approval shows it.
+	p3 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: bob.ID, Text: "SPOILER   alert: the keynote"}})
+	var q eventwall.Queue
+	walltest.Eventually(t, wait, "the post in the queue", func() bool {
+		q, err = eventwall.GetQueue.Call(mod.Ctx(ctx), c, eventwall.QueueParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}})
+		return err == nil && q.Total == 1
+	})
+	if q.Items[0].Item.ID != postID(p3) || q.Items[0].Reason != "blocklist: spoiler alert" || q.Items[0].AuthorID != bob.ID {
+		t.Errorf("queue = %+v", q)
+	}
+	res, err := eventwall.Approve.Call(mod.Ctx(ctx), c, eventwall.PostsParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostIDs: []string{postID(p3), "nope"}})
+	if err != nil || !slices.Equal(res.Done, []string{postID(p3)}) || !slices.Equal(res.NotFound, []string{"nope"}) {
+		t.Errorf("approve: %v %+v", err, res)
+	}
+	scr.until("the approved post on the screen", func() bool { _, ok := scr.items[postID(p3)]; return ok })
+
+	// A long poll returns as soon as something changes.
+	long := make(chan eventwall.Changes, 1)
+	go func() {
+		resp, err := http.Get(scr.pollURL(scr.cursor, "wait=20s"))
+		if err != nil {
+			long <- eventwall.Changes{}
+			return
+		}
+		defer resp.Body.Close()
+		var ch eventwall.Changes
+		_ = json.NewDecoder(resp.Body).Decode(&ch)
+		long <- ch
+	}()
+	time.Sleep(200 * time.Millisecond) // let the long poll start waiting
+	p1 = env.ChangePost(app, p1, func(d *social.PostDoc) { d.Text = "Hello again #GopherCon"; now := time.Now().UTC(); d.EditedAt = &now })
+	select {
+	case ch := <-long:
+		if len(ch.Items) != 1 || ch.Items[0].Text != "Hello again #GopherCon" || ch.Reset {
+			t.Errorf("long poll answered %+v", ch)
+		}
+	case <-time.After(wait):
+		t.Fatal("the long poll did not return after an edit")
+	}
+	scr.until("the edit on the screen", func() bool { return scr.items[postID(p1)].Text == "Hello again #GopherCon" })
+
+	// The stream tells the same: a reset first, then each change.
+	stream := openStream(t, env.URL+"/walls/"+w.ID+"/stream")
+	first := stream.next()
+	if !first.Reset || len(first.Items) != 3 || first.Config == nil {
+		t.Errorf("first stream event: reset %v, %d items", first.Reset, len(first.Items))
+	}
+
+	// Hidden in social: it leaves every screen.
+	env.ChangePost(app, p2, func(d *social.PostDoc) { d.Hidden = true })
+	scr.until("the hidden post gone", func() bool { _, ok := scr.items[postID(p2)]; return !ok })
+	if ev := stream.next(); !slices.Equal(ev.Removed, []string{postID(p2)}) {
+		t.Errorf("stream after a hide: %+v", ev)
+	}
+
+	// Pin, and the mark reaches the screens.
+	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostID: postID(p1), Mark: eventwall.MarkPin}); err != nil {
+		t.Fatalf("wall.mark: %v", err)
+	}
+	scr.until("the pin on the screen", func() bool { return scr.items[postID(p1)].Mark == eventwall.MarkPin })
+	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostID: postID(p2), Mark: eventwall.MarkPin}); !errors.Is(err, errs.NotFound) {
+		t.Errorf("pinning a post off the wall: %v, want not found", err)
+	}
+
+	// Blocking Bob takes his posts off, past and future; unblocking brings them back.
+	ref := eventwall.AuthorParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, MemberID: bob.ID}
+	if _, err := eventwall.BlockAuthor.Call(mod.Ctx(ctx), c, ref); err != nil {
+		t.Fatalf("wall.blockAuthor: %v", err)
+	}
+	scr.until("Bob's post gone", func() bool { _, ok := scr.items[postID(p3)]; return !ok })
+	p4 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: bob.ID, Text: "still here"}})
+	p5 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "after the block"}})
+	scr.until("Ada's new post", func() bool { _, ok := scr.items[postID(p5)]; return ok })
+	if _, ok := scr.items[postID(p4)]; ok {
+		t.Error("a blocked author's new post is on the screen")
+	}
+	if _, err := eventwall.UnblockAuthor.Call(mod.Ctx(ctx), c, ref); err != nil {
+		t.Fatalf("wall.unblockAuthor: %v", err)
+	}
+	scr.until("Bob's posts back", func() bool {
+		_, a := scr.items[postID(p3)]
+		_, b := scr.items[postID(p4)]
+		return a && b
+	})
+
+	// Pause and resume from a phone: the screens see the flag.
+	if _, err := eventwall.PauseWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
+		t.Fatal(err)
+	}
+	scr.until("paused", func() bool { return scr.config.Paused })
+
+	// Settings: a new layout reaches the screens; a stale version conflicts.
+	layout := eventwall.LayoutSpotlight
+	w2, err := eventwall.UpdateWall.Call(owner.Ctx(ctx), c, eventwall.UpdateWallParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, Layout: &layout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr.until("the new layout", func() bool { return scr.config.Layout == eventwall.LayoutSpotlight && scr.config.Version == w2.Version })
+	if _, err := eventwall.UpdateWall.Call(owner.Ctx(ctx), c, eventwall.UpdateWallParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, Version: 1, Layout: &layout}); !errors.Is(err, errs.Conflict) {
+		t.Errorf("update at a stale version: %v, want conflict", err)
+	}
+
+	// Deleted in social: gone from the screens.
+	env.ChangePost(app, p5, func(d *social.PostDoc) { d.Deleted, d.Text, d.Photos = true, "", nil })
+	scr.until("the deleted post gone", func() bool { _, ok := scr.items[postID(p5)]; return !ok })
+
+	// Another app's organizer sees nothing of this wall.
+	app2 := env.CreateApp(env.NewEvent("elsewhere"))
+	stranger := env.AddMember(app2, "Sam", auth.RoleOwner)
+	if _, err := eventwall.GetWall.Call(stranger.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err == nil {
+		t.Error("an organizer of another app reads the wall")
+	}
+	if _, err := eventwall.GetWall.Call(stranger.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app2}, WallID: w.ID}); !errors.Is(err, errs.NotFound) {
+		t.Errorf("wall through another app: %v, want not found", err)
+	}
+
+	// Deleting the wall tells the screens it is gone.
+	if _, err := eventwall.DeleteWall.Call(owner.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
+		t.Fatal(err)
+	}
+	scr.until("the wall gone", func() bool { return scr.config.Gone && len(scr.items) == 0 })
+}
+
+// TestPrivateWall checks the screen key on every route, and its rotation.
+func TestPrivateWall(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	ev := env.NewEvent("Closed")
+	app := env.CreateApp(ev)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	private := false
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Staff only", Public: &private})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.ScreenKey == "" || !strings.Contains(w.Path, "?key=") {
+		t.Fatalf("private wall = %+v", w)
+	}
+	p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "psst"}, PhotoData: [][]byte{[]byte("img")}})
+	scr := newScreen(t, env, w)
+	scr.until("the post", func() bool { return len(scr.items) == 1 })
+
+	status := func(path string, header string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", env.URL+path, nil)
+		if header != "" {
+			req.Header.Set(eventwall.HeaderScreenKey, header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	photo := "/walls/" + w.ID + "/photos/" + postID(p) + "/0t"
+	for _, path := range []string{"/walls/" + w.ID, "/walls/" + w.ID + "/poll", photo} {
+		if st := status(path, ""); st != http.StatusNotFound {
+			t.Errorf("%s without the key: HTTP %d, want 404", path, st)
+		}
+		if st := status(path+"?key=wrong", ""); st != http.StatusNotFound {
+			t.Errorf("%s with a wrong key: HTTP %d, want 404", path, st)
+		}
+		if st := status(path, w.ScreenKey); st != http.StatusOK {
+			t.Errorf("%s with the key in the header: HTTP %d, want 200", path, st)
+		}
+	}
+	w2, err := eventwall.RotateKey.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID})
+	if err != nil || w2.ScreenKey == w.ScreenKey {
+		t.Fatalf("rotate: %v %+v", err, w2)
+	}
+	walltest.Eventually(t, wait, "the old key refused", func() bool { return status("/walls/"+w.ID+"/poll", w.ScreenKey) == http.StatusNotFound })
+	if st := status("/walls/"+w.ID+"/poll", w2.ScreenKey); st != http.StatusOK {
+		t.Errorf("the new key: HTTP %d", st)
+	}
+	if st := status("/walls/0000000000000000000000000/poll", ""); st != http.StatusNotFound {
+		t.Errorf("unknown wall: HTTP %d", st)
+	}
+}
+
+// TestManualModeAndFilters checks manual approval (bound to the text
+// approved), allow-listed authors, rejection, and that changing a wall's
+// filters re-decides every post.
+func TestManualModeAndFilters(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	ev := env.NewEvent("Summit")
+	app := env.CreateApp(ev)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	speaker := env.AddMember(app, "Grace", auth.RoleAttendee)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: ""}
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
+		AppRef: ref.AppRef, EventID: ev.ID, Title: "Moderated",
+		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationManual, AllowList: []string{speaker.ID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.WallID = w.ID
+	scr := newScreen(t, env, w)
+
+	fromSpeaker := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: speaker.ID, Text: "Slides are up", Hashtags: []string{"slides"}}})
+	a1 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "Nice talk", Hashtags: []string{"talk"}}, PhotoData: [][]byte{[]byte("x")}})
+	a2 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "meh"}})
+	scr.until("the speaker's post", func() bool { return len(scr.items) == 1 })
+	if _, ok := scr.items[postID(fromSpeaker)]; !ok {
+		t.Fatalf("screen shows %v, want the allow-listed speaker's post", scr.ids())
+	}
+	var q eventwall.Queue
+	walltest.Eventually(t, wait, "two posts waiting", func() bool {
+		q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
+		return err == nil && q.Total == 2
+	})
+	if q.Items[0].Reason != "manual" {
+		t.Errorf("queue = %+v", q)
+	}
+	if _, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(a1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eventwall.Reject.Call(owner.Ctx(ctx), env.Client, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(a2)}}); err != nil {
+		t.Fatal(err)
+	}
+	scr.until("the approved post", func() bool { _, ok := scr.items[postID(a1)]; return ok })
+
+	// An edit of an approved post goes back to the queue; a rejected post
+	// stays off whatever its author does.
+	env.ChangePost(app, a1, func(d *social.PostDoc) { d.Text = "Nice talk (edited to something else)" })
+	env.ChangePost(app, a2, func(d *social.PostDoc) { d.Text = "much better now" })
+	scr.until("the edited post back in the queue", func() bool { _, ok := scr.items[postID(a1)]; return !ok })
+	walltest.Eventually(t, wait, "the edited post waiting", func() bool {
+		q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
+		return err == nil && q.Total == 1 && q.Items[0].Item.ID == postID(a1)
+	})
+
+	// Filters: switch moderation off and keep #talk only; every post is
+	// decided again.
+	_, err = eventwall.UpdateWall.Call(owner.Ctx(ctx), env.Client, eventwall.UpdateWallParams{
+		WallRef: ref, Filters: &eventwall.Filters{Scope: eventwall.ScopeEvent, Hashtags: []string{"#Talk"}},
+		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationOff},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr.until("only #talk posts", func() bool { return slices.Equal(scr.ids(), []string{postID(a1)}) })
+	_, err = eventwall.UpdateWall.Call(owner.Ctx(ctx), env.Client, eventwall.UpdateWallParams{
+		WallRef: ref, Filters: &eventwall.Filters{Scope: eventwall.ScopeEvent, PhotosOnly: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr.until("only posts with photos", func() bool { return slices.Equal(scr.ids(), []string{postID(a1)}) && len(scr.items[postID(a1)].Photos) == 1 })
+	list, err := eventwall.ListWalls.Call(owner.Ctx(ctx), env.Client, eventwall.ListWallsParams{AppRef: ref.AppRef, EventID: ev.ID})
+	if err != nil || len(list.Walls) != 1 || list.Walls[0].Version != 3 {
+		t.Errorf("wall.list: %v %+v", err, list)
+	}
+}
+
+// stream reads Server-Sent Events.
+type stream struct {
+	t      *testing.T
+	events chan eventwall.Changes
+}
+
+func openStream(t *testing.T, u string) *stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	s := &stream{t: t, events: make(chan eventwall.Changes, 16)}
+	t.Cleanup(func() { cancel(); resp.Body.Close() })
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var ch eventwall.Changes
+				if json.Unmarshal([]byte(data), &ch) == nil {
+					s.events <- ch
+				}
+			}
+		}
+	}()
+	return s
+}
+
+func (s *stream) next() eventwall.Changes {
+	s.t.Helper()
+	select {
+	case ch := <-s.events:
+		return ch
+	case <-time.After(wait):
+		s.t.Fatal("no stream event")
+	}
+	return eventwall.Changes{}
+}

@@ -1,0 +1,413 @@
+// Package walltest runs a real eventwall service against the real stores
+// for tests, with its own Postgres database, Redis namespace and CouchDB
+// database prefix for social's databases, and plays hub's part: it writes
+// hub's read model (with hub's exported encoders), publishes hub's member
+// events and issues tokens. Posts come either from a real social process
+// (StartSocial) or are written straight into CouchDB in social's document
+// shape (PutPost), the contract eventwall follows.
+package walltest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	kivik "github.com/go-kivik/kivik/v4"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/eventwall/internal/app"
+	"github.com/attendify/eventwall/migrations"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/rpc"
+	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social"
+	socialmigrations "github.com/attendify/social/migrations"
+)
+
+// Env is a running eventwall and the hub state it sees.
+type Env struct {
+	T           testing.TB
+	Wall        *app.Eventwall
+	URL         string
+	Client      *rpc.Client
+	Redis       redis.UniversalClient
+	Namespace   string
+	Config      app.Config
+	Couch       *kivik.Client
+	CouchPrefix string // the service part of social's database names in this test
+
+	issuer  *auth.Issuer
+	hubKeys hub.ReadModelKeys
+	pub     *events.Publisher
+	ids     *flake.Generator
+
+	mu   sync.Mutex
+	apps []string
+}
+
+// Options adjust the service.
+type Options struct {
+	// Configure changes the configuration before the service starts.
+	Configure func(*app.Config)
+}
+
+// Start starts eventwall for t and stops it when t ends.
+func Start(t testing.TB, o Options) *Env {
+	t.Helper()
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	cc := testkit.CouchDB(t) // fails with "run make services" when missing
+	cfg, err := platform.LoadConfig[app.Config]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
+	cfg.EnsureDatabase = false
+	cfg.Namespace = ns
+	cfg.Service.Addr = "127.0.0.1:0"
+	cfg.Service.AccessLog = false
+	cfg.Service.ShedDisabled = true
+	cfg.Service.Log.Level = slog.LevelWarn
+	cfg.SocialCouchPrefix = "t" + strings.ToLower(flake.New(0).Next().String()[14:])
+	cfg.IngestInterval = 300 * time.Millisecond
+	cfg.ScreenCheck = 300 * time.Millisecond
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	ew, err := app.New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start eventwall: %v", err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ew.Run(runCtx) }()
+	issuer, err := cfg.Service.Auth.Issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{ew.URL()}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{
+		T: t, Wall: ew, URL: ew.URL(), Client: client, Redis: rdb, Namespace: ns, Config: cfg,
+		Couch: cc, CouchPrefix: cfg.SocialCouchPrefix,
+		issuer: issuer, hubKeys: hub.NewReadModelKeys(ns),
+		pub: events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{}),
+		ids: flake.New(0),
+	}
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("eventwall stopped with: %v", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for _, a := range e.apps {
+			name, _ := couch.DBName(cfg.SocialCouchPrefix, a)
+			_ = cc.DestroyDB(ctx, name)
+		}
+	})
+	if err := rdb.Set(ctx, e.hubKeys.Ready(), "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// NewID returns a fresh id.
+func (e *Env) NewID() string { return e.ids.Next().String() }
+
+// CreateApp writes a published app with events into hub's read model.
+func (e *Env) CreateApp(evs ...hub.EventInfo) string {
+	e.T.Helper()
+	ctx := context.Background()
+	id := e.NewID()
+	e.mu.Lock()
+	e.apps = append(e.apps, id)
+	e.mu.Unlock()
+	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: id, Slug: "app-" + strings.ToLower(id[20:]), Name: "Test app", Status: hub.StatusPublished, Access: hub.AccessOpen})
+	list, err := hub.EncodeEvents(evs)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	_, err = e.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, e.hubKeys.Config(id), append(toAny(cfg), hub.FieldVersion, 1)...)
+		p.HSet(ctx, e.hubKeys.Events(id), append(toAny(list), hub.FieldVersion, 1)...)
+		return nil
+	})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return id
+}
+
+// NewEvent returns an event of the read model's shape.
+func (e *Env) NewEvent(name string) hub.EventInfo {
+	return hub.EventInfo{ID: e.NewID(), Name: name, TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen,
+		StartUTC: time.Now().UTC().Truncate(time.Hour), EndUTC: time.Now().UTC().Truncate(time.Hour).Add(48 * time.Hour)}
+}
+
+// Member is a member or organizer of a test app.
+type Member struct {
+	ID    string
+	App   string
+	Role  string
+	Name  string
+	Token string
+}
+
+// Ctx returns ctx carrying the member's token for outgoing calls.
+func (m Member) Ctx(ctx context.Context) context.Context {
+	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: m.ID, App: m.App, Role: m.Role, Token: m.Token})
+}
+
+// AddMember writes a membership into hub's read model, publishes hub's
+// member.created event (the profile) and issues the token. role is
+// auth.RoleAttendee or an organizer role.
+func (e *Env) AddMember(appID, name, role string) Member {
+	e.T.Helper()
+	m := Member{ID: e.NewID(), App: appID, Role: role, Name: name}
+	f := hub.EncodeMembership(hub.Membership{App: appID, User: m.ID, Role: role})
+	if err := e.Redis.HSet(context.Background(), e.hubKeys.Membership(appID, m.ID), append(toAny(f), hub.FieldVersion, 1)...).Err(); err != nil {
+		e.T.Fatal(err)
+	}
+	e.PublishProfile(m)
+	tok, err := e.issuer.Issue(auth.Claims{User: m.ID, App: appID, Role: role}, time.Hour)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	m.Token = tok
+	return m
+}
+
+// PublishProfile publishes hub's member.updated event with m's name.
+func (e *Env) PublishProfile(m Member) {
+	e.T.Helper()
+	data, _ := json.Marshal(hub.MemberPayload{ID: m.ID, AppID: m.App, Name: m.Name, Company: "Acme", Role: hub.MemberAttendee})
+	if err := e.pub.Publish(context.Background(), events.Event{Type: hub.EventMemberCreated, App: m.App, Subject: m.ID, Data: data}); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// DB returns social's database of app in this test, creating it.
+func (e *Env) DB(appID string) *kivik.DB {
+	e.T.Helper()
+	name, err := couch.DBName(e.CouchPrefix, appID)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if err := couch.EnsureDB(context.Background(), e.Couch, name); err != nil {
+		e.T.Fatal(err)
+	}
+	return e.Couch.DB(name)
+}
+
+// Post is a post written straight into CouchDB in social's shape.
+type Post struct {
+	social.PostDoc
+	PhotoData [][]byte // full photos; thumbnails get the same bytes
+}
+
+// PutPost writes (or rewrites) a post document and returns it with its
+// new revision.
+func (e *Env) PutPost(appID string, p Post) social.PostDoc {
+	e.T.Helper()
+	doc := p.PostDoc
+	if doc.ID == "" {
+		doc.ID = "post:" + e.NewID()
+	}
+	doc.Type, doc.App = social.DocPost, appID
+	if doc.CreatedAt.IsZero() {
+		doc.CreatedAt = time.Now().UTC()
+	}
+	if doc.Hashtags == nil {
+		doc.Hashtags = []string{}
+	}
+	if doc.Mentions == nil {
+		doc.Mentions = []social.MentionRef{}
+	}
+	if len(p.PhotoData) > 0 {
+		doc.Photos = nil
+		doc.Attachments = map[string]json.RawMessage{}
+		for i, b := range p.PhotoData {
+			ref := social.PhotoRef{Name: fmt.Sprintf("photo-%d", i), Thumb: fmt.Sprintf("photo-%d-thumb", i), ContentType: "image/png", Width: 8, Height: 8, Bytes: len(b)}
+			doc.Photos = append(doc.Photos, ref)
+			att, _ := json.Marshal(map[string]any{"content_type": "image/png", "data": b})
+			doc.Attachments[ref.Name] = att
+			doc.Attachments[ref.Thumb] = att
+		}
+	}
+	if doc.Photos == nil {
+		doc.Photos = []social.PhotoRef{}
+	}
+	rev, err := e.DB(appID).Put(context.Background(), doc.ID, doc)
+	if err != nil {
+		e.T.Fatalf("put %s: %v", doc.ID, err)
+	}
+	doc.Rev = rev
+	doc.Attachments = nil
+	return doc
+}
+
+// ChangePost reads a post document, changes it with fn and writes it back
+// (keeping its attachments).
+func (e *Env) ChangePost(appID string, doc social.PostDoc, fn func(*social.PostDoc)) social.PostDoc {
+	e.T.Helper()
+	db := e.DB(appID)
+	var cur map[string]json.RawMessage
+	if err := db.Get(context.Background(), doc.ID).ScanDoc(&cur); err != nil {
+		e.T.Fatal(err)
+	}
+	var d social.PostDoc
+	raw, _ := json.Marshal(cur)
+	if err := json.Unmarshal(raw, &d); err != nil {
+		e.T.Fatal(err)
+	}
+	fn(&d)
+	rev, err := db.Put(context.Background(), d.ID, d)
+	if err != nil {
+		e.T.Fatalf("update %s: %v", d.ID, err)
+	}
+	d.Rev = rev
+	return d
+}
+
+// Social is a running social process (the real binary).
+type Social struct {
+	URL    string
+	Client *rpc.Client
+	cmd    *exec.Cmd
+}
+
+// StartSocial builds social's binary and runs it against this test's
+// stores (Postgres database of its own, the same Redis namespace and
+// CouchDB prefix), stopping it when the test ends.
+func (e *Env) StartSocial() *Social {
+	t := e.T
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "social")
+	build := exec.Command("go", "build", "-o", bin, "github.com/attendify/social/cmd/social")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build social: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"ADDR="+addr,
+		"DATABASE_URL="+testkit.PostgresURL(t, socialmigrations.Schema, socialmigrations.All...),
+		"SOCIAL_ENSURE_DATABASE=false",
+		"REDIS_NAMESPACE="+e.Namespace,
+		"SOCIAL_COUCH_PREFIX="+e.CouchPrefix,
+		"SOCIAL_RATE_LIMITS=false",
+		"RPC_ACCESS_LOG=false",
+		"SHED_DISABLED=true",
+		"LOG_LEVEL=WARN",
+	)
+	logf, err := os.Create(filepath.Join(dir, "social.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start social: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logf.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(logf.Name()); err == nil {
+				t.Logf("social's log:\n%s", tail(string(b), 40))
+			}
+		}
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("social exited during start (%v):\n%s", err, tail(string(b), 40))
+		default:
+		}
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("social not ready after a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{url}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Social{URL: url, Client: client, cmd: cmd}
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// Eventually polls cond every 20 ms until it holds or timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
