@@ -40,7 +40,6 @@ const password = "correct horse battery"
 type world struct {
 	env                       *hubtest.Env
 	owner, admin, mod, collab service.Organizer
-	ownerEmail                string
 	appB                      service.App
 	memberB                   service.MemberView
 	seq                       atomic.Int64

@@ -109,10 +109,3 @@ func nullable(s string) *string {
 	}
 	return &s
 }
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
