@@ -67,8 +67,12 @@ func TestInTxRetriesSerializationFailure(t *testing.T) {
 	if got := counter(t, pool, 1); got != 2 {
 		t.Errorf("counter = %d, want 2 (an increment was lost)", got)
 	}
-	if got := attempts.Load(); got != 3 {
-		t.Errorf("closures ran %d times, want 3 (one retry)", got)
+	// At least one transaction was the deadlock's victim and ran again. On a
+	// loaded machine Postgres may abort both (their detectors run in each
+	// waiting backend), so more retries are allowed; the counters above show
+	// that every retry still applied exactly once.
+	if got := attempts.Load(); got < 3 {
+		t.Errorf("closures ran %d times, want at least 3 (a retry)", got)
 	}
 }
 
@@ -109,8 +113,12 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 	if a, b := counter(t, pool, 1), counter(t, pool, 2); a != 2 || b != 2 {
 		t.Errorf("counters = %d, %d, want 2, 2", a, b)
 	}
-	if got := attempts.Load(); got != 3 {
-		t.Errorf("closures ran %d times, want 3 (one retry)", got)
+	// At least one transaction was the deadlock's victim and ran again. On a
+	// loaded machine Postgres may abort both (their detectors run in each
+	// waiting backend), so more retries are allowed; the counters above show
+	// that every retry still applied exactly once.
+	if got := attempts.Load(); got < 3 {
+		t.Errorf("closures ran %d times, want at least 3 (a retry)", got)
 	}
 }
 
