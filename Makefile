@@ -27,10 +27,11 @@ run: services
 	@go run ./dev/cmd/stack
 
 test: services
-	@set -e; for m in $(MODULES); do \
+	@failed=""; for m in $(MODULES); do \
 		echo "== go test $$m"; \
-		(cd $$m && go test $(GOTEST_FLAGS) ./...); \
-	done
+		(cd $$m && go test $(GOTEST_FLAGS) ./...) || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 lint:
 	@set -e; out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
