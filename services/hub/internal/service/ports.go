@@ -114,14 +114,22 @@ type Queries interface {
 	// (after bulk loads, before autovacuum gets to it).
 	Analyze(ctx context.Context) error
 	MarkRepair(ctx context.Context, app string) error
-	RepairQueue(ctx context.Context, limit int) ([]string, error)
-	ClearRepair(ctx context.Context, app string) error
+	// RepairQueue lists queued apps with when they were (last) queued.
+	RepairQueue(ctx context.Context, limit int) ([]Repair, error)
+	// ClearRepair dequeues app unless it was queued again after markedAt.
+	ClearRepair(ctx context.Context, app string, markedAt time.Time) error
 }
 
 // Upserted is a row a bulk upsert created or changed.
 type Upserted[T any] struct {
 	Row     T // the row as stored
 	Created bool
+}
+
+// Repair is an app queued for a read-model repair.
+type Repair struct {
+	App      string
+	MarkedAt time.Time
 }
 
 // MemberHit is a member in a directory page with its sort key.

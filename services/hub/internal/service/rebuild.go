@@ -139,14 +139,14 @@ func (s *Service) readModelRound(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, app := range apps {
-		if err := s.SyncApp(ctx, app, true); err != nil {
+	for _, r := range apps {
+		if err := s.SyncApp(ctx, r.App, true); err != nil {
 			return err
 		}
-		if err := s.store.ClearRepair(ctx, app); err != nil {
+		if err := s.store.ClearRepair(ctx, r.App, r.MarkedAt); err != nil {
 			return err
 		}
-		s.log.InfoContext(ctx, "read model repaired", "app", app)
+		s.log.InfoContext(ctx, "read model repaired", "app", r.App)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -73,19 +74,34 @@ func (s *Store) MarkRepair(ctx context.Context, app string) error {
 }
 
 // RepairQueue implements service.Queries.
-func (s *Store) RepairQueue(ctx context.Context, limit int) ([]string, error) {
-	const q = `SELECT app_id FROM rm_repair ORDER BY marked_at LIMIT $1`
+func (s *Store) RepairQueue(ctx context.Context, limit int) ([]service.Repair, error) {
+	const q = `SELECT app_id, marked_at FROM rm_repair ORDER BY marked_at LIMIT $1`
 	rows, err := s.db.Query(ctx, q, limit)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Repair, error) {
+		var x service.Repair
+		err := r.Scan(&x.App, &x.MarkedAt)
+		return x, err
+	})
 	return out, pg.Err(err)
 }
 
 // ClearRepair implements service.Queries.
-func (s *Store) ClearRepair(ctx context.Context, app string) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM rm_repair WHERE app_id = $1`, app)
+func (s *Store) ClearRepair(ctx context.Context, app string, markedAt time.Time) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM rm_repair WHERE app_id = $1 AND marked_at <= $2`, app, markedAt)
+	return pg.Err(err)
+}
+
+// Analyze implements service.Queries. It vacuums as well, which sets the
+// visibility map that the directory's index-only scans need.
+func (s *Store) Analyze(ctx context.Context) error {
+	if s.tx != nil {
+		_, err := s.db.Exec(ctx, `ANALYZE members, member_words`)
+		return pg.Err(err)
+	}
+	_, err := s.db.Exec(ctx, `VACUUM (ANALYZE) members, member_words`)
 	return pg.Err(err)
 }
 
@@ -101,15 +117,4 @@ func (s *Store) Users(ctx context.Context, app string, ids []string) ([]string, 
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return out, pg.Err(err)
-}
-
-// Analyze implements service.Queries. It vacuums as well, which sets the
-// visibility map that the directory's index-only scans need.
-func (s *Store) Analyze(ctx context.Context) error {
-	if s.tx != nil {
-		_, err := s.db.Exec(ctx, `ANALYZE members, member_words`)
-		return pg.Err(err)
-	}
-	_, err := s.db.Exec(ctx, `VACUUM (ANALYZE) members, member_words`)
-	return pg.Err(err)
 }
