@@ -199,7 +199,7 @@ func (s *Store) EachDoc(ctx context.Context, app string, post func(*social.PostD
 }
 
 // scanPage is how many documents one _all_docs request of a scan reads.
-const scanPage = 1000
+var scanPage = 1000
 
 // scanRange calls fn with every document whose id starts with prefix, in id
 // order.
