@@ -124,6 +124,17 @@ func TestSmallEvent(t *testing.T) {
 		t.Fatalf("session post: %v", err)
 	}
 
+	// Ada edits her post to mention Cy too: only Cy is notified of it.
+	edited, err := social.UpdatePost.Call(ada.Ctx(ctx), c, social.UpdatePostParams{
+		AppRef: social.AppRef{App: app}, PostID: post.ID, Text: post.Text + " with @[Cy](" + cy.ID + ")",
+	})
+	if err != nil || edited.EditedAt == nil || len(edited.Mentions) != 2 || len(edited.Photos) != 2 {
+		t.Fatalf("post.update: %+v %v", edited, err)
+	}
+	if _, err := social.UpdatePost.Call(bob.Ctx(ctx), c, social.UpdatePostParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Text: "mine now"}); errs.CodeOf(err) != errs.CodeForbidden {
+		t.Errorf("editing another's post: %v, want forbidden", err)
+	}
+
 	feed := func(m socialtest.Member, kind, id string) []string {
 		t.Helper()
 		return feedSummary(t, ctx, env, m, app, kind, id)
@@ -169,7 +180,7 @@ func TestSmallEvent(t *testing.T) {
 	wantNotes := map[string][]string{
 		"Ada": {"commented by Bob", "liked by Bob", "liked by Cy"},
 		"Bob": {"mentioned by Ada"},
-		"Cy":  {"mentioned by Bob"},
+		"Cy":  {"mentioned by Ada", "mentioned by Bob"},
 	}
 	for _, m := range []socialtest.Member{ada, bob, cy} {
 		unread, kinds := notes(m)

@@ -74,13 +74,7 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 			App: app, Member: p.Author, Kind: social.NotifyCommented, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
 		})
 	}
-	for _, m := range mentions {
-		if m.Member != a.Member {
-			eff.Notifications = append(eff.Notifications, Notification{
-				App: app, Member: m.Member, Kind: social.NotifyMentioned, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
-			})
-		}
-	}
+	eff.Notifications = append(eff.Notifications, newMentions(app, a.Member, post, id, nil, mentions, now)...)
 	if err := s.ledger.Record(ctx, eff); err != nil {
 		return CommentItem{}, err
 	}
@@ -117,6 +111,7 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 			return CommentItem{}, errs.WithCode(errs.CodeForbidden, "only the author edits a comment")
 		}
 		now := s.clock()
+		before := doc.Mentions
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
 		err = s.docs.UpdateComment(ctx, doc)
 		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
@@ -125,7 +120,9 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 		if err != nil {
 			return CommentItem{}, err
 		}
-		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))}}); err != nil {
+		eff := Effects{App: app, Events: []events.Event{event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))}}
+		eff.Notifications = newMentions(app, a.Member, post, id, before, mentions, now)
+		if err := s.ledger.Record(ctx, eff); err != nil {
 			return CommentItem{}, err
 		}
 		ps, _ := s.profiles(ctx, app, []string{a.Member})

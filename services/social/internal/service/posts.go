@@ -103,13 +103,7 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 		return Item{}, err
 	}
 	eff := Effects{App: in.App, Events: []events.Event{created}}
-	for _, m := range mentions {
-		if m.Member != a.Member {
-			eff.Notifications = append(eff.Notifications, Notification{
-				App: in.App, Member: m.Member, Kind: social.NotifyMentioned, Actor: a.Member, Post: id, CreatedAt: now,
-			})
-		}
-	}
+	eff.Notifications = newMentions(in.App, a.Member, id, "", nil, mentions, now)
 	if err := s.ledger.Record(ctx, eff); err != nil {
 		return Item{}, err
 	}
@@ -126,6 +120,19 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	profiles, _ := s.profiles(ctx, in.App, []string{a.Member})
 	item.Author = profiles[a.Member]
 	return item, nil
+}
+
+// newMentions notifies the members mentioned in after and not in before
+// (an edit notifies only the members it adds).
+func newMentions(app, actor, post, comment string, before, after []social.MentionRef, now time.Time) []Notification {
+	var ns []Notification
+	for _, m := range after {
+		if m.Member == actor || hasMention(before, m.Member) {
+			continue
+		}
+		ns = append(ns, Notification{App: app, Member: m.Member, Kind: social.NotifyMentioned, Actor: actor, Post: post, Comment: comment, CreatedAt: now})
+	}
+	return ns
 }
 
 // checkEvent checks that event is one of the app's events.
@@ -200,6 +207,7 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 			return Item{}, err
 		}
 		old := entryOf(doc)
+		before := doc.Mentions
 		now := s.clock()
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
 		err = s.docs.UpdatePost(ctx, doc, false)
@@ -209,7 +217,9 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 		if err != nil {
 			return Item{}, err
 		}
-		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))}}); err != nil {
+		eff := Effects{App: app, Events: []events.Event{event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))}}
+		eff.Notifications = newMentions(app, a.Member, id, "", before, mentions, now)
+		if err := s.ledger.Record(ctx, eff); err != nil {
 			return Item{}, err
 		}
 		s.reindex(ctx, old, doc)
