@@ -10,7 +10,7 @@
   const wallID = decodeURIComponent(location.pathname.split("/")[2] || "");
   const key = new URLSearchParams(location.search).get("key") || "";
   const base = "/walls/" + encodeURIComponent(wallID);
-  const CAPACITY = { grid: 12, masonry: 16, spotlight: 1 };
+  const CAPACITY = { grid: 8, masonry: 16, spotlight: 1 };
 
   const els = {
     body: document.body,
