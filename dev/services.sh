@@ -4,7 +4,9 @@
 #
 #   dev/services.sh [start]   make sure Postgres (127.0.0.1:5432), Redis
 #                             (127.0.0.1:6379) and the CouchDB-compatible dev
-#                             server (127.0.0.1:5984) run; install what is missing
+#                             server (127.0.0.1:5984) run, and that Chromium is
+#                             installed (eventwall's browser test); install what
+#                             is missing
 #   dev/services.sh stop      stop the CouchDB dev server (Postgres and Redis stay)
 #   dev/services.sh restart   stop, then start
 #   dev/services.sh status    say what runs
@@ -16,6 +18,7 @@
 #   COUCHDB_DEV_ADMIN       dev server admin as user:password (admin:admin)
 #   COUCHDB_DEV_DIR         dev server data directory (.run/couchdb/data)
 #   COUCHDB_DEV_IN_MEMORY=1 keep the dev server's databases in memory
+#   CHROMIUM_PATH           a Chromium elsewhere: only checked, nothing installed
 # State (git-ignored): .run/couchdb.pid, .run/couchdb.log, .run/couchdb/.
 set -euo pipefail
 
@@ -257,6 +260,20 @@ ensure_couch() {
 	ensure_couch_admin
 }
 
+# ------------------------------------------------------------------ Chromium
+
+# ensure_chromium installs Debian's chromium for the headless browser tests
+# (services/eventwall). Quick when it is there.
+ensure_chromium() {
+	if [ -n "${CHROMIUM_PATH:-}" ]; then
+		[ -x "$CHROMIUM_PATH" ] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable"
+		return 0
+	fi
+	[ -x /usr/bin/chromium ] && return 0
+	apt_install chromium
+	[ -x /usr/bin/chromium ] || die "chromium installed but /usr/bin/chromium is missing"
+}
+
 status() {
 	if have pg_isready && pg_ready; then say "Postgres: up on 127.0.0.1:5432"; else say "Postgres: down"; fi
 	if have redis-cli && redis_ready; then say "Redis: up on 127.0.0.1:6379"; else say "Redis: down"; fi
@@ -268,6 +285,7 @@ status() {
 	else
 		say "CouchDB dev server: down"
 	fi
+	if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then say "Chromium: ${CHROMIUM_PATH:-/usr/bin/chromium}"; else say "Chromium: not installed"; fi
 }
 
 case "${1:-start}" in
@@ -275,7 +293,8 @@ start)
 	ensure_postgres
 	ensure_redis
 	ensure_couch
-	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}"
+	ensure_chromium
+	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}, Chromium"
 	;;
 stop) couch_stop ;;
 restart)
