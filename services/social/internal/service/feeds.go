@@ -136,15 +136,11 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 		if c == nil {
 			continue
 		}
-		if !c.Doc.Visible() {
-			if !c.Doc.Deleted && includeHidden {
-				// shown to moderators
-			} else {
-				if err := s.index.Remove(ctx, entryOf(c.Doc)); err != nil {
-					s.log.Warn("unindex invisible post", "post", ids[i], "error", err)
-				}
-				continue
+		if !c.Doc.Visible() && (c.Doc.Deleted || !includeHidden) {
+			if err := s.index.Remove(ctx, entryOf(c.Doc)); err != nil {
+				s.log.Warn("unindex invisible post", "post", ids[i], "error", err)
 			}
+			continue
 		}
 		items = append(items, Item{Doc: c.Doc, Counts: c.Counts, MyReaction: mine[ids[i]]})
 		authors = append(authors, c.Doc.Author)

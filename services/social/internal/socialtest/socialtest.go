@@ -61,7 +61,6 @@ func Start(t testing.TB, o Options) *Env {
 	ctx := testkit.Context(t)
 	rdb, ns := testkit.Redis(t)
 	cc := testkit.CouchDB(t) // fails with "run make services" when missing
-	var cfg app.Config
 	cfg, err := platform.LoadConfig[app.Config]()
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +163,6 @@ func (m Member) Ctx(ctx context.Context) context.Context {
 // is auth.RoleAttendee or an organizer role.
 func (e *Env) AddMember(appID, name, role string) Member {
 	e.T.Helper()
-	ctx := context.Background()
 	m := Member{ID: e.NewID(), App: appID, Role: role, Name: name}
 	e.SetMembership(m, false)
 	e.Publish(hub.EventMemberCreated, m, false)
@@ -173,7 +171,6 @@ func (e *Env) AddMember(appID, name, role string) Member {
 		e.T.Fatal(err)
 	}
 	m.Token = tok
-	_ = ctx
 	return m
 }
 
