@@ -1,0 +1,272 @@
+package screen
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/platform/errs"
+)
+
+// fakeSource is a wall store in memory.
+type fakeSource struct {
+	mu    sync.Mutex
+	state map[string]State
+	loads int
+}
+
+func (f *fakeSource) Load(_ context.Context, wall string) (State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.loads++
+	st, ok := f.state[wall]
+	if !ok {
+		return State{}, nil
+	}
+	return st, nil
+}
+
+func (f *fakeSource) Since(ctx context.Context, wall string, seq uint64) (Delta, error) {
+	st, _ := f.Load(ctx, wall)
+	d := Delta{Epoch: st.Epoch, Head: st.Head, Floor: st.Floor}
+	for m, s := range st.Seqs {
+		if s <= seq {
+			continue
+		}
+		if m == ConfigMember {
+			d.Config, d.ConfigSeq = st.Config, s
+			continue
+		}
+		d.Changes = append(d.Changes, Change{Post: m, Seq: s, Item: st.Items[m]})
+	}
+	return d, nil
+}
+
+func (f *fakeSource) Heads(ctx context.Context, walls []string) (map[string]Head, error) {
+	out := map[string]Head{}
+	for _, w := range walls {
+		st, _ := f.Load(ctx, w)
+		out[w] = Head{Epoch: st.Epoch, Seq: st.Head}
+	}
+	return out, nil
+}
+
+func (f *fakeSource) SubscribeChanges(ctx context.Context, fn func(string, uint64)) error {
+	<-ctx.Done()
+	return nil
+}
+
+type noPublisher struct{}
+
+func (noPublisher) Republish(context.Context, string) error { return errs.New(errs.NotFound, "no such wall") }
+
+func rec(t testing.TB, public bool, key string) []byte {
+	scr, _ := json.Marshal(eventwall.Screen{ID: "W1", Title: "Wall", Layout: "grid", Version: 1})
+	b, err := json.Marshal(record{Wall: "W1", App: "A", Version: 1, Public: public, Key: key, Screen: scr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func itemJSON(id, text string) []byte {
+	b, _ := json.Marshal(eventwall.Item{ID: id, Text: text, Hashtags: []string{}, Photos: []eventwall.ItemPhoto{}})
+	return b
+}
+
+func newTestServer(t testing.TB, src *fakeSource) (*httptest.Server, *Cache) {
+	cache := NewCache(src, noPublisher{}, CacheOptions{Check: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = cache.Run(ctx); close(done) }()
+	mux := http.NewServeMux()
+	NewHandler(cache, nil, 1<<20, nil).Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return srv, cache
+}
+
+func get(t *testing.T, url string, header ...string) (int, http.Header, eventwall.Changes) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ch eventwall.Changes
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 && resp.Header.Get("Content-Type") == "application/json" {
+		if err := json.Unmarshal(body, &ch); err != nil {
+			t.Fatalf("decode %s: %v", body, err)
+		}
+	}
+	return resp.StatusCode, resp.Header, ch
+}
+
+func TestPollProtocol(t *testing.T) {
+	src := &fakeSource{state: map[string]State{"W1": {
+		Epoch: "e1", Head: 3, Config: rec(t, true, ""),
+		Items: map[string][]byte{"p1": itemJSON("p1", "one"), "p2": itemJSON("p2", "two")},
+		Seqs:  map[string]uint64{ConfigMember: 1, "p1": 2, "p2": 3, "p0": 2},
+	}}}
+	srv, _ := newTestServer(t, src)
+	poll := srv.URL + "/walls/W1/poll"
+
+	st, hdr, ch := get(t, poll)
+	if st != 200 || !ch.Reset || ch.Cursor != "e1.3" || hdr.Get("ETag") != `"e1.3"` || ch.Config == nil || ch.Config.Title != "Wall" {
+		t.Fatalf("first poll: %d %+v %v", st, ch, hdr)
+	}
+	if diff := cmp.Diff([]string{"p2", "p1"}, ids(ch.Items)); diff != "" {
+		t.Errorf("full state, newest first (-want +got):\n%s", diff)
+	}
+	if st, _, _ := get(t, poll+"?cursor=e1.3"); st != 304 {
+		t.Errorf("up to date: %d, want 304", st)
+	}
+	if st, _, _ := get(t, poll, "If-None-Match", `"e1.3"`); st != 304 {
+		t.Errorf("If-None-Match: %d, want 304", st)
+	}
+	st, _, ch = get(t, poll+"?cursor=e1.2")
+	if st != 200 || ch.Reset || ch.Config != nil || !cmp.Equal(ids(ch.Items), []string{"p2"}) || len(ch.Removed) != 0 {
+		t.Errorf("delta from 2: %d %+v", st, ch)
+	}
+	st, _, ch = get(t, poll+"?cursor=e1.1")
+	if st != 200 || ch.Reset || !cmp.Equal(ids(ch.Items), []string{"p1", "p2"}) || !cmp.Equal(ch.Removed, []string{"p0"}) {
+		t.Errorf("delta from 1: %d %+v", st, ch)
+	}
+	for _, c := range []string{"other.1", "e1.9", "garbage"} {
+		if _, _, ch := get(t, poll+"?cursor="+c); !ch.Reset {
+			t.Errorf("cursor %s: want a reset", c)
+		}
+	}
+	if st, _, _ := get(t, srv.URL+"/walls/nope/poll"); st != 404 {
+		t.Errorf("unknown wall: %d", st)
+	}
+	if st, _, _ := get(t, srv.URL+"/walls/a%2Fb/poll"); st != 404 {
+		t.Errorf("bad id: %d", st)
+	}
+
+	// A long poll returns when the wall moves.
+	done := make(chan eventwall.Changes, 1)
+	go func() {
+		_, _, ch := get(t, poll+"?cursor=e1.3&wait=10s")
+		done <- ch
+	}()
+	time.Sleep(100 * time.Millisecond)
+	src.mu.Lock()
+	s := src.state["W1"]
+	s.Head = 4
+	delete(s.Items, "p1")
+	s.Seqs["p1"] = 4
+	src.state["W1"] = s
+	src.mu.Unlock()
+	select {
+	case ch := <-done:
+		if !cmp.Equal(ch.Removed, []string{"p1"}) || ch.Cursor != "e1.4" {
+			t.Errorf("long poll: %+v", ch)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long poll did not return")
+	}
+	if st, _, _ := get(t, poll+"?cursor=e1.4&wait=0.1"); st != 304 {
+		t.Errorf("long poll with nothing new: %d, want 304", st)
+	}
+}
+
+func TestScreenKey(t *testing.T) {
+	src := &fakeSource{state: map[string]State{"W1": {Epoch: "e", Head: 1, Config: rec(t, false, "s3cret"), Items: map[string][]byte{}, Seqs: map[string]uint64{}}}}
+	srv, _ := newTestServer(t, src)
+	for _, tt := range []struct {
+		name   string
+		url    string
+		header []string
+		want   int
+	}{
+		{"no key", "/walls/W1/poll", nil, 404},
+		{"wrong key", "/walls/W1/poll?key=nope", nil, 404},
+		{"query key", "/walls/W1/poll?key=s3cret", nil, 200},
+		{"header key", "/walls/W1/poll", []string{eventwall.HeaderScreenKey, "s3cret"}, 200},
+		{"page without key", "/walls/W1", nil, 404},
+		{"page with key", "/walls/W1?key=s3cret", nil, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if st, _, _ := get(t, srv.URL+tt.url, tt.header...); st != tt.want {
+				t.Errorf("HTTP %d, want %d", st, tt.want)
+			}
+		})
+	}
+}
+
+func TestQueryParam(t *testing.T) {
+	for _, tt := range []struct{ raw, name, want string }{
+		{"cursor=a.1&key=k", "cursor", "a.1"},
+		{"cursor=a.1&key=k", "key", "k"},
+		{"key=a%2Bb", "key", "a+b"},
+		{"keyx=1&key=2", "key", "2"},
+		{"", "key", ""},
+		{"key", "key", ""},
+	} {
+		if got := queryParam(tt.raw, tt.name); got != tt.want {
+			t.Errorf("queryParam(%q, %q) = %q, want %q", tt.raw, tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestParseWait(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 0, "25s": 25 * time.Second, "10": 10 * time.Second, "2h": eventwall.MaxWait, "-1s": 0, "x": 0} {
+		if got := parseWait(in); got != want {
+			t.Errorf("parseWait(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func ids(items []eventwall.Item) []string {
+	out := []string{}
+	for _, it := range items {
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+// BenchmarkPoll304 is the up-to-date poll served from memory: it should
+// allocate next to nothing and make no store call.
+func BenchmarkPoll304(b *testing.B) {
+	src := &fakeSource{state: map[string]State{"W1": {Epoch: "e1", Head: 3, Config: rec(b, true, ""), Items: map[string][]byte{"p1": itemJSON("p1", "x")}, Seqs: map[string]uint64{"p1": 3}}}}
+	cache := NewCache(src, noPublisher{}, CacheOptions{})
+	mux := http.NewServeMux()
+	NewHandler(cache, nil, 1<<20, nil).Routes(mux)
+	req := httptest.NewRequest("GET", "/walls/W1/poll?cursor=e1.3", nil)
+	w := &discard{h: http.Header{}}
+	mux.ServeHTTP(w, req)
+	loads := src.loads
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		clear(w.h)
+		mux.ServeHTTP(w, req)
+	}
+	b.StopTimer()
+	if w.code != 304 || src.loads != loads {
+		b.Fatalf("status %d, %d loads", w.code, src.loads-loads)
+	}
+}
+
+type discard struct {
+	h    http.Header
+	code int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(c int)           { d.code = c }

@@ -1,0 +1,130 @@
+package service
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/social"
+)
+
+func TestDecide(t *testing.T) {
+	base := Rules{Event: "ev1", Scope: eventwall.ScopeEvent, Mode: eventwall.ModerationAuto, Blocklist: []string{"buy now"}}
+	post := func(change func(*social.PostDoc)) *social.PostDoc {
+		d := &social.PostDoc{ID: "post:p1", Rev: "2-abc", Type: social.DocPost, Event: "ev1", Author: "m1", Text: "Hello #Go", Hashtags: []string{"go"}}
+		if change != nil {
+			change(d)
+		}
+		return d
+	}
+	with := func(change func(*Rules)) Rules {
+		r := base
+		change(&r)
+		return r
+	}
+	tests := []struct {
+		name      string
+		rules     Rules
+		doc       *social.PostDoc
+		want, why string
+	}{
+		{"auto shows", base, post(nil), Show, ""},
+		{"other event", base, post(func(d *social.PostDoc) { d.Event = "ev2" }), Drop, ""},
+		{"app-wide post off an event wall", base, post(func(d *social.PostDoc) { d.Event = "" }), Drop, ""},
+		{"app scope takes any event", with(func(r *Rules) { r.Scope = eventwall.ScopeApp }), post(func(d *social.PostDoc) { d.Event = "ev2" }), Show, ""},
+		{"hidden in social", base, post(func(d *social.PostDoc) { d.Hidden = true }), Drop, ""},
+		{"deleted in social", base, post(func(d *social.PostDoc) { d.Deleted = true }), Drop, ""},
+		{"author blocked in social", base, post(func(d *social.PostDoc) { d.AuthorBlocked = true }), Drop, ""},
+		{"author erased", base, post(func(d *social.PostDoc) { d.AuthorDeleted, d.Author = true, "" }), Drop, ""},
+		{"photos only, none", with(func(r *Rules) { r.PhotosOnly = true }), post(nil), Drop, ""},
+		{"photos only, one", with(func(r *Rules) { r.PhotosOnly = true }), post(func(d *social.PostDoc) { d.Photos = []social.PhotoRef{{Name: "photo-0"}} }), Show, ""},
+		{"hashtag filter misses", with(func(r *Rules) { r.Hashtags = []string{"rust"} }), post(nil), Drop, ""},
+		{"hashtag filter hits", with(func(r *Rules) { r.Hashtags = []string{"rust", "go"} }), post(nil), Show, ""},
+		{"blocked on the wall", with(func(r *Rules) { r.BlockedAuthors = []string{"m1"} }), post(nil), Drop, ""},
+		{"blocklist holds", base, post(func(d *social.PostDoc) { d.Text = "BUY\tNOW, cheap" }), Hold, "blocklist: buy now"},
+		{"blocklist needs whole words", base, post(func(d *social.PostDoc) { d.Text = "buy nowhere" }), Show, ""},
+		{"manual holds", with(func(r *Rules) { r.Mode = eventwall.ModerationManual }), post(nil), Hold, "manual"},
+		{"allow list passes manual", with(func(r *Rules) { r.Mode = eventwall.ModerationManual; r.AllowList = []string{"m1"} }), post(nil), Show, ""},
+		{"allow list passes the blocklist", with(func(r *Rules) { r.AllowList = []string{"m1"} }), post(func(d *social.PostDoc) { d.Text = "buy now" }), Show, ""},
+		{"off shows the blocklist", with(func(r *Rules) { r.Mode = eventwall.ModerationOff }), post(func(d *social.PostDoc) { d.Text = "buy now" }), Show, ""},
+		{"off still drops hidden", with(func(r *Rules) { r.Mode = eventwall.ModerationOff }), post(func(d *social.PostDoc) { d.Hidden = true }), Drop, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, why := Decide(tt.rules, tt.doc)
+			if got != tt.want || why != tt.why {
+				t.Errorf("Decide = %q %q, want %q %q", got, why, tt.want, tt.why)
+			}
+		})
+	}
+}
+
+func TestMatchPhrase(t *testing.T) {
+	tests := []struct {
+		list []string
+		text string
+		want string
+	}{
+		{[]string{"ass"}, "what a class act", ""},
+		{[]string{"ass"}, "what an ass!", "ass"},
+		{[]string{"Spoiler Alert"}, "spoiler\n  alert: he dies", "Spoiler Alert"},
+		{[]string{"été"}, "un bel été", "été"},
+		{[]string{"été"}, "étéx", ""},
+		{[]string{"go"}, "gogo go", "go"},
+		{[]string{"  "}, "anything", ""},
+		{nil, "anything", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if got := MatchPhrase(tt.list, tt.text); got != tt.want {
+				t.Errorf("MatchPhrase(%q, %q) = %q, want %q", tt.list, tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRevNumber(t *testing.T) {
+	for rev, want := range map[string]int64{"3-abc": 3, "12-x": 12, "": 0, "x-1": 0} {
+		if got := RevNumber(rev); got != want {
+			t.Errorf("RevNumber(%q) = %d, want %d", rev, got, want)
+		}
+	}
+}
+
+func TestFingerprintIgnoresOrder(t *testing.T) {
+	a := Rules{Event: "e", Scope: "event", Mode: "auto", Hashtags: []string{"a", "b"}, BlockedAuthors: []string{"x", "y"}}
+	b := Rules{Event: "e", Scope: "event", Mode: "auto", Hashtags: []string{"b", "a"}, BlockedAuthors: []string{"y", "x"}}
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Error("the same rules in another order have another fingerprint")
+	}
+	b.PhotosOnly = true
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Error("different rules share a fingerprint")
+	}
+}
+
+func TestNewDecisionRendersTheItem(t *testing.T) {
+	created := time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
+	doc := &social.PostDoc{ID: "post:p1", Rev: "4-x", Type: social.DocPost, Event: "ev", Author: "m1", Text: "Hi", Hashtags: []string{"go"},
+		Photos: []social.PhotoRef{{Name: "photo-0", Thumb: "photo-0-thumb", Width: 640, Height: 480}}, CreatedAt: created}
+	w := Wall{ID: "w1", Rules: Rules{Event: "ev", Scope: eventwall.ScopeEvent, Mode: eventwall.ModerationOff}}
+	d, err := NewDecision(w, doc, Profile{Name: "Ada", PhotoURL: "https://x/a.jpg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Post != "p1" || d.Rev != 4 || d.Outcome != Show || d.Entry.Hash != TextHash("Hi") || d.Entry.Author != "m1" {
+		t.Errorf("decision = %+v", d)
+	}
+	var it eventwall.Item
+	if err := json.Unmarshal(d.Entry.Item, &it); err != nil {
+		t.Fatal(err)
+	}
+	want := eventwall.Item{ID: "p1", Author: "Ada", AuthorPhoto: "https://x/a.jpg", Text: "Hi", Hashtags: []string{"go"}, CreatedAt: created,
+		Photos: []eventwall.ItemPhoto{{URL: "/walls/w1/photos/p1/0", ThumbURL: "/walls/w1/photos/p1/0t", Width: 640, Height: 480}}}
+	if diff := cmp.Diff(want, it); diff != "" {
+		t.Errorf("item (-want +got):\n%s", diff)
+	}
+}
