@@ -452,7 +452,9 @@ func TestManualModeAndFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scr.until("only posts with photos", func() bool { return slices.Equal(scr.ids(), []string{postID(a1)}) && len(scr.items[postID(a1)].Photos) == 1 })
+	scr.until("only posts with photos", func() bool {
+		return slices.Equal(scr.ids(), []string{postID(a1)}) && len(scr.items[postID(a1)].Photos) == 1
+	})
 	list, err := eventwall.ListWalls.Call(owner.Ctx(ctx), env.Client, eventwall.ListWallsParams{AppRef: ref.AppRef, EventID: ev.ID})
 	if err != nil || len(list.Walls) != 1 || list.Walls[0].Version != 3 {
 		t.Errorf("wall.list: %v %+v", err, list)

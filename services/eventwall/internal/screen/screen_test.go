@@ -66,7 +66,9 @@ func (f *fakeSource) SubscribeChanges(ctx context.Context, fn func(string, uint6
 
 type noPublisher struct{}
 
-func (noPublisher) Republish(context.Context, string) error { return errs.New(errs.NotFound, "no such wall") }
+func (noPublisher) Republish(context.Context, string) error {
+	return errs.New(errs.NotFound, "no such wall")
+}
 
 func rec(t testing.TB, public bool, key string) []byte {
 	scr, _ := json.Marshal(eventwall.Screen{ID: "W1", Title: "Wall", Layout: "grid", Version: 1})

@@ -186,7 +186,6 @@ type appWorker struct {
 
 	mu      sync.Mutex
 	walls   map[string]Wall
-	synced  bool
 	started bool
 }
 

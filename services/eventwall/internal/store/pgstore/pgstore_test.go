@@ -18,8 +18,8 @@ func wall(id, app, event string) service.Wall {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	return service.Wall{
 		ID: id, App: app, Event: event, Title: "Wall " + id, Layout: "grid",
-		Theme: service.Theme{Background: "#000000", Text: "#ffffff", Accent: "#ff0000"},
-		Rules: service.Rules{Event: event, Scope: "event", Hashtags: []string{"go"}, Mode: "auto", Blocklist: []string{"x"}, AllowList: []string{}, BlockedAuthors: []string{}},
+		Theme:          service.Theme{Background: "#000000", Text: "#ffffff", Accent: "#ff0000"},
+		Rules:          service.Rules{Event: event, Scope: "event", Hashtags: []string{"go"}, Mode: "auto", Blocklist: []string{"x"}, AllowList: []string{}, BlockedAuthors: []string{}},
 		DisplaySeconds: 8, Public: true, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 }

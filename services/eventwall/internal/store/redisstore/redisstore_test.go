@@ -191,7 +191,9 @@ func TestNotifications(t *testing.T) {
 	ctx, cancel := context.WithCancel(testkit.Context(t))
 	defer cancel()
 	got := make(chan string, 4)
-	go func() { _ = s.SubscribeChanges(ctx, func(w string, seq uint64) { got <- fmt.Sprintf("%s %d", w, seq) }) }()
+	go func() {
+		_ = s.SubscribeChanges(ctx, func(w string, seq uint64) { got <- fmt.Sprintf("%s %d", w, seq) })
+	}()
 	go func() { _ = s.SubscribeWalls(ctx, func(app, m string) { got <- app + "/" + m }) }()
 	deadline := time.Now().Add(5 * time.Second)
 	var seen []string
