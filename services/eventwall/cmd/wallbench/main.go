@@ -58,7 +58,7 @@ type State struct {
 }
 
 type config struct {
-	Namespace string      `env:"REDIS_NAMESPACE"`
+	Namespace string `env:"REDIS_NAMESPACE"`
 	Redis     redisx.Config
 	Auth      auth.Config
 }
