@@ -9,6 +9,7 @@ package demo
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,7 +51,8 @@ type Summary struct {
 const Title = "Live from the demo conference"
 
 // logo is a small inline SVG: the page never loads anything from outside.
-const logo = `data:image/svg+xml;utf8,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'%3E%3Ccircle cx='32' cy='32' r='30' fill='%23ff6a3d'/%3E%3Cpath d='M18 40 L32 16 L46 40 Z' fill='%23fff'/%3E%3C/svg%3E`
+var logo = "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(
+	`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="30" fill="#ff6a3d"/><path d="M18 40 L32 16 L46 40 Z" fill="#fff"/></svg>`))
 
 // Run creates (or finds) the demo wall and writes the summary to out.
 func Run(ctx context.Context, out io.Writer) error {
