@@ -159,7 +159,9 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 		return nil
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	if err != nil && sqlState(err) != "42P04" { // duplicate_database: created meanwhile
+	// Created meanwhile by another process: duplicate_database, or, when the
+	// two CREATE DATABASE statements race, a unique violation on the catalog.
+	if st := sqlState(err); err != nil && st != "42P04" && st != "23505" {
 		return fmt.Errorf("pg: create database %q: %w", name, Err(err))
 	}
 	return nil

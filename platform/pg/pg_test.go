@@ -103,10 +103,18 @@ func TestEnsureDatabase(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pg.QuoteIdent(name)+" WITH (FORCE)")
 	})
-	for range 2 { // idempotent
-		if err := pg.EnsureDatabase(ctx, url); err != nil {
+	// Several processes starting at once on a fresh server all ensure it.
+	errc := make(chan error, 4)
+	for range 4 {
+		go func() { errc <- pg.EnsureDatabase(ctx, url) }()
+	}
+	for range 4 {
+		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := pg.EnsureDatabase(ctx, url); err != nil { // and again: idempotent
+		t.Fatal(err)
 	}
 	pool, err := pg.Open(ctx, pg.Config{URL: url}, "")
 	if err != nil {
