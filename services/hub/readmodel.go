@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -139,26 +138,46 @@ func NewReadModel(rdb redis.UniversalClient, namespace string) *ReadModel {
 	return &ReadModel{rdb: rdb, keys: NewReadModelKeys(namespace)}
 }
 
-// get reads a hash and whether the read model is complete, in one round trip.
+// get reads one hash: errs.NotFound when it is absent or a tombstone.
 func (r *ReadModel) get(ctx context.Context, key string) (map[string]string, error) {
-	var h *redis.MapStringStringCmd
+	hs, err := r.read(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if hs[0] == nil {
+		return nil, errs.New(errs.NotFound, "not found")
+	}
+	return hs[0], nil
+}
+
+// read reads hashes, and whether the read model is complete, in one round
+// trip. A hash that is absent or a tombstone comes back nil; an absent one
+// while the read model is being rebuilt is errs.Unavailable (retryable), not
+// an answer.
+func (r *ReadModel) read(ctx context.Context, keys ...string) ([]map[string]string, error) {
+	hs := make([]*redis.MapStringStringCmd, len(keys))
 	var ready *redis.IntCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		h = p.HGetAll(ctx, key)
+		for i, k := range keys {
+			hs[i] = p.HGetAll(ctx, k)
+		}
 		ready = p.Exists(ctx, r.keys.Ready())
 		return nil
 	})
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, redisx.Err(err), "hub read model unavailable")
 	}
-	m := h.Val()
-	if len(m) == 0 || m[FieldGone] == "1" {
-		if len(m) == 0 && ready.Val() == 0 {
+	out := make([]map[string]string, len(keys))
+	for i, h := range hs {
+		m := h.Val()
+		switch {
+		case len(m) == 0 && ready.Val() == 0:
 			return nil, errs.New(errs.Unavailable, "hub read model is being rebuilt; retry")
+		case len(m) > 0 && m[FieldGone] != "1":
+			out[i] = m
 		}
-		return nil, errs.New(errs.NotFound, "not found")
 	}
-	return m, nil
+	return out, nil
 }
 
 // Membership returns user's membership in app. Errors: errs.NotFound when
@@ -169,7 +188,11 @@ func (r *ReadModel) Membership(ctx context.Context, app, user string) (Membershi
 	if err != nil {
 		return Membership{}, err
 	}
-	return Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1"}, nil
+	return decodeMembership(app, user, m), nil
+}
+
+func decodeMembership(app, user string, m map[string]string) Membership {
+	return Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1"}
 }
 
 // App returns an app's configuration; errs.NotFound when it does not exist.
@@ -178,10 +201,14 @@ func (r *ReadModel) App(ctx context.Context, app string) (AppConfig, error) {
 	if err != nil {
 		return AppConfig{}, err
 	}
+	return decodeAppConfig(m), nil
+}
+
+func decodeAppConfig(m map[string]string) AppConfig {
 	return AppConfig{
 		ID: m[FieldID], Slug: m[FieldSlug], Name: m[FieldName], Status: m[FieldStatus], Access: m[FieldAccess],
 		Branding: Branding{PrimaryColor: m[FieldPrimaryColor], AccentColor: m[FieldAccentColor], IconURL: m[FieldIconURL]},
-	}, nil
+	}
 }
 
 // Events returns an app's events by start (hidden ones included: check
@@ -213,26 +240,28 @@ func (r *ReadModel) Authorize(ctx context.Context, c auth.Caller, app string) (M
 	if c.App != app {
 		return Membership{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
 	}
-	m, err := r.Membership(ctx, app, c.User)
-	if errors.Is(err, errs.NotFound) {
-		return Membership{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
-	}
+	// The membership and the app's status in one round trip: this runs on
+	// every request of every service.
+	hs, err := r.read(ctx, r.keys.Membership(app, c.User), r.keys.Config(app))
 	if err != nil {
 		return Membership{}, err
 	}
-	if m.Blocked {
+	if hs[0] == nil {
+		return Membership{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
+	}
+	mem := decodeMembership(app, c.User, hs[0])
+	if mem.Blocked {
 		return Membership{}, errs.WithCode(errs.CodeForbidden, "this member is blocked")
 	}
-	if !m.Organizer() {
-		a, err := r.App(ctx, app)
-		if err != nil {
-			return Membership{}, err
+	if !mem.Organizer() {
+		if hs[1] == nil {
+			return Membership{}, errs.New(errs.NotFound, "app not found")
 		}
-		if !a.Readable() {
+		if !decodeAppConfig(hs[1]).Readable() {
 			return Membership{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
 		}
 	}
-	return m, nil
+	return mem, nil
 }
 
 // EncodeMembership is the field list of a membership hash (without the
