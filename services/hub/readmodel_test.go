@@ -5,83 +5,69 @@ import (
 	"testing"
 
 	"github.com/attendify/hub"
-	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
 )
 
-// TestReadModelRebuildsAfterFlush deletes every key of the test's Redis
-// namespace (what FLUSHALL does to a real deployment) and checks that hub
-// rebuilds the read model from Postgres, and that readers meanwhile see
-// "unavailable", never "not a member".
-func TestReadModelRebuildsAfterFlush(t *testing.T) {
-	env := hubtest.Start(t)
+// TestAuthorizeReader checks the per-request access check other services
+// run against the read model, case by case.
+func TestAuthorizeReader(t *testing.T) {
 	ctx := testkit.Context(t)
-	app, tok := newApp(t, env, "flush")
-	octx := hubtest.As(ctx, tok)
-	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{
-		Email: "m@x.io", Name: "Mo", Role: hub.MemberSponsor}}))(t)
-	must(hub.BlockMember.Call(octx, env.Client, hub.MemberParams{App: app.ID, Member: m.ID}))(t)
-	must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: "E", TimeZone: "UTC",
-		Start: "2026-01-01T10:00", End: "2026-01-01T11:00"}))(t)
-	rm := hub.NewReadModel(env.Redis, env.Namespace)
-	waitFor(t, func() error { _, err := rm.Membership(ctx, app.ID, m.ID); return err })
+	rdb, ns := testkit.Redis(t)
+	keys := hub.NewReadModelKeys(ns)
+	rm := hub.NewReadModel(rdb, ns)
+	user := func(id, app string) auth.Caller {
+		return auth.Caller{Kind: auth.CallerUser, User: id, App: app, Role: auth.RoleAttendee}
+	}
 
-	if err := testkit.DeleteKeys(ctx, env.Redis, env.Namespace+":hub:"); err != nil {
-		t.Fatal(err)
+	// Before the read model is built, an unknown user is "retry", not "no".
+	if _, err := rm.Authorize(ctx, user("m1", "a1"), "a1"); !errors.Is(err, errs.Unavailable) {
+		t.Fatalf("while rebuilding: %v, want unavailable", err)
 	}
-	// Until the rebuild, a miss is "unavailable"; after it, the data is back.
-	waitFor(t, func() error {
-		got, err := rm.Membership(ctx, app.ID, m.ID)
-		if errors.Is(err, errs.NotFound) {
-			t.Fatalf("a reader saw 'not a member' during the rebuild")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err == nil && (got.Role != auth.RoleAttendee || got.MemberRole != hub.MemberSponsor || !got.Blocked) {
-			t.Fatalf("rebuilt membership %+v", got)
+	}
+	must(rdb.Set(ctx, keys.Ready(), "1", 0).Err())
+	set := func(key string, fields []string) {
+		t.Helper()
+		args := make([]any, len(fields))
+		for i, f := range fields {
+			args[i] = f
 		}
-		return err
-	})
-	cfg := must(rm.App(ctx, app.ID))(t)
-	evs := must(rm.Events(ctx, app.ID))(t)
-	if cfg.Status != hub.StatusPublished || len(evs) != 1 || evs[0].Name != "E" {
-		t.Errorf("rebuilt app %+v, events %+v", cfg, evs)
+		must(rdb.HSet(ctx, key, args...).Err())
 	}
-	if _, err := rm.Membership(ctx, app.ID, "nobody"); !errors.Is(err, errs.NotFound) {
-		t.Errorf("non-member after the rebuild: %v", err)
-	}
-}
+	set(keys.Config("a1"), hub.EncodeAppConfig(hub.AppConfig{ID: "a1", Status: hub.StatusPublished}))
+	set(keys.Config("a2"), hub.EncodeAppConfig(hub.AppConfig{ID: "a2", Status: hub.StatusUnpublished}))
+	set(keys.Membership("a1", "m1"), hub.EncodeMembership(hub.Membership{App: "a1", User: "m1", Role: auth.RoleAttendee}))
+	set(keys.Membership("a1", "bad"), hub.EncodeMembership(hub.Membership{App: "a1", User: "bad", Role: auth.RoleAttendee, Blocked: true}))
+	set(keys.Membership("a2", "m2"), hub.EncodeMembership(hub.Membership{App: "a2", User: "m2", Role: auth.RoleAttendee}))
+	set(keys.Membership("a2", "o2"), hub.EncodeMembership(hub.Membership{App: "a2", User: "o2", Role: auth.RoleModerator}))
 
-// TestReadModelRepair: a membership that Redis kept after its deletion
-// (the tombstone write was lost) goes away when the app is repaired, and
-// a member whose write was lost comes back.
-func TestReadModelRepair(t *testing.T) {
-	env := hubtest.Start(t)
-	ctx := testkit.Context(t)
-	app, tok := newApp(t, env, "repair")
-	octx := hubtest.As(ctx, tok)
-	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{
-		Email: "m@x.io", Name: "Mo"}}))(t)
-	keys := hub.NewReadModelKeys(env.Namespace)
-	rm := hub.NewReadModel(env.Redis, env.Namespace)
-	waitFor(t, func() error { _, err := rm.Membership(ctx, app.ID, m.ID); return err })
-
-	// A stale membership, and a lost one.
-	ghost := append(hub.EncodeMembership(hub.Membership{Role: auth.RoleAttendee}), hub.FieldVersion, "1")
-	if err := env.Redis.HSet(ctx, keys.Membership(app.ID, "ghost"), ghost).Err(); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		caller auth.Caller
+		app    string
+		want   error // nil, or the kind
+	}{
+		{"member of a published app", user("m1", "a1"), "a1", nil},
+		{"not a member", user("x", "a1"), "a1", errs.Forbidden},
+		{"blocked member", user("bad", "a1"), "a1", errs.Forbidden},
+		{"token of another app", user("m1", "a1"), "a2", errs.Forbidden},
+		{"member of an unpublished app", user("m2", "a2"), "a2", errs.Forbidden},
+		{"organizer of an unpublished app", auth.Caller{Kind: auth.CallerUser, User: "o2", App: "a2", Role: auth.RoleModerator}, "a2", nil},
+		{"anonymous", auth.Caller{}, "a1", errs.Unauthenticated},
+		{"service without a user", auth.Caller{Kind: auth.CallerService, Service: "social"}, "a1", nil},
 	}
-	if err := env.Redis.Del(ctx, keys.Membership(app.ID, m.ID)).Err(); err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rm.Authorize(ctx, tt.caller, tt.app)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("Authorize = %v, want %v", err, tt.want)
+			}
+		})
 	}
-	if _, err := env.Pool.Exec(ctx, `INSERT INTO rm_repair (app_id) VALUES ($1)`, app.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() error {
-		if _, err := rm.Membership(ctx, app.ID, "ghost"); !errors.Is(err, errs.NotFound) {
-			return errors.New("ghost still a member")
-		}
-		_, err := rm.Membership(ctx, app.ID, m.ID)
-		return err
-	})
 }
