@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/internal/app"
 	"github.com/attendify/eventwall/internal/walltest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -504,4 +505,36 @@ func (s *stream) next() eventwall.Changes {
 		s.t.Fatal("no stream event")
 	}
 	return eventwall.Changes{}
+}
+
+// TestReplicas runs two replicas on the same stores: one follows the app's
+// feed (the lease), both serve the screens the same state, and when the
+// follower goes away the other takes over.
+func TestReplicas(t *testing.T) {
+	fast := func(c *app.Config) { c.LeaseTTL = time.Second }
+	a := walltest.Start(t, walltest.Options{Configure: fast})
+	b := walltest.Start(t, walltest.Options{Configure: fast, Replica: a})
+	ctx := testkit.Context(t)
+	ev := a.NewEvent("Replicated")
+	appID := a.CreateApp(ev)
+	owner := a.AddMember(appID, "Olive", auth.RoleOwner)
+	ada := a.AddMember(appID, "Ada", auth.RoleAttendee)
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), a.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: appID}, EventID: ev.ID, Title: "Two replicas"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, onB := newScreen(t, a, w), newScreen(t, b, w)
+	p1 := a.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "first"}})
+	onA.until("the post on replica a", func() bool { return len(onA.items) == 1 })
+	onB.until("the post on replica b", func() bool { return len(onB.items) == 1 })
+	if onA.cursor != onB.cursor {
+		t.Errorf("replicas disagree: cursor %s and %s", onA.cursor, onB.cursor)
+	}
+	// Stop both in turn: whichever held the lease, the other follows.
+	a.Stop()
+	p2 := a.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "second"}})
+	onB.until("a post after replica a stopped", func() bool { _, ok := onB.items[postID(p2)]; return ok })
+	if _, ok := onB.items[postID(p1)]; !ok {
+		t.Error("the first post is gone")
+	}
 }

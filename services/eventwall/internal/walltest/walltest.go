@@ -57,14 +57,22 @@ type Env struct {
 	pub     *events.Publisher
 	ids     *flake.Generator
 
+	stop func()
+
 	mu   sync.Mutex
 	apps []string
 }
+
+// Stop stops the service now (a replica going away).
+func (e *Env) Stop() { e.stop() }
 
 // Options adjust the service.
 type Options struct {
 	// Configure changes the configuration before the service starts.
 	Configure func(*app.Config)
+	// Replica starts another replica of that env's service: the same
+	// Postgres database, Redis namespace and CouchDB prefix.
+	Replica *Env
 }
 
 // Start starts eventwall for t and stops it when t ends.
@@ -77,7 +85,12 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
+	if o.Replica != nil {
+		rdb, ns = o.Replica.Redis, o.Replica.Namespace
+		cfg.PG = o.Replica.Config.PG
+	} else {
+		cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
+	}
 	cfg.EnsureDatabase = false
 	cfg.Namespace = ns
 	cfg.Service.Addr = "127.0.0.1:0"
@@ -85,6 +98,9 @@ func Start(t testing.TB, o Options) *Env {
 	cfg.Service.ShedDisabled = true
 	cfg.Service.Log.Level = slog.LevelWarn
 	cfg.SocialCouchPrefix = "t" + strings.ToLower(flake.New(0).Next().String()[14:])
+	if o.Replica != nil {
+		cfg.SocialCouchPrefix = o.Replica.CouchPrefix
+	}
 	cfg.IngestInterval = 300 * time.Millisecond
 	cfg.ScreenCheck = 300 * time.Millisecond
 	if o.Configure != nil {
@@ -101,7 +117,7 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{ew.URL()}, MaxAttempts: 1})
+	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{ew.URL()}, MaxAttempts: 1}) // errors as they are
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +128,17 @@ func Start(t testing.TB, o Options) *Env {
 		pub: events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{}),
 		ids: flake.New(0),
 	}
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("eventwall stopped with: %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("eventwall stopped with: %v", err)
-		}
+		e.stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		e.mu.Lock()
