@@ -19,6 +19,31 @@ if hf and hf ~= "" then
   end
 end
 
+-- With $SIGNED_FILE set (kit-hmac), every request carries its own pre-signed
+-- service headers, one line of the file per request (see bench/rpc/signreqs):
+-- a nonce is good once, so running past the end of the file replays the last
+-- one and the server answers 401, which the errors column shows.
+-- The requests are built in init, once wrk has set the Host header.
+local signed = os.getenv("SIGNED_FILE")
+if signed and signed ~= "" then
+  local reqs, i = {}, 0
+  function init(args)
+    for line in io.lines(signed) do
+      local h = {}
+      for k, v in pairs(wrk.headers) do h[k] = v end
+      for pair in line:gmatch("[^\t]+") do
+        local k, v = pair:match("^([^:]+):%s*(.-)%s*$")
+        if k then h[k] = v end
+      end
+      reqs[#reqs + 1] = wrk.format("POST", nil, h, wrk.body)
+    end
+  end
+  function request()
+    if i < #reqs then i = i + 1 end
+    return reqs[i]
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -12,10 +12,11 @@
 //
 //	capacity = max completed per bucket × min mean rt / bucket length
 //
-// A request is dropped when CPU usage (sampled in the background, smoothed)
-// is at or above the threshold, or a drop happened within the cool-off
-// period, and both the current and the average in-flight counts exceed the
-// capacity. The cool-off keeps the shedder from flapping when CPU dips for a
+// A request is over capacity when CPU usage (sampled in the background,
+// smoothed) is at or above the threshold, or a drop happened within the
+// cool-off period, and both the current and the average in-flight counts
+// exceed the capacity. It then waits a short bounded time for a slot (a
+// completion), and is dropped if none comes. The cool-off keeps the shedder from flapping when CPU dips for a
 // moment under a flood; the average keeps one burst from tripping it.
 //
 // Allow is lock-free (atomics only) and allocates only the done func.
@@ -42,6 +43,12 @@ type Options struct {
 	// in-flight exceeds capacity, whatever the CPU; also the RetryAfter
 	// hint. Default 1s.
 	CoolOff time.Duration
+	// MaxWait is how long a request over capacity may wait for a slot to
+	// free before it is refused. A short bounded queue keeps clients that
+	// retry at once (or hold a fixed number of connections) from turning
+	// refusals into the server's main work, while latency stays bounded by
+	// service time + MaxWait. Default 50ms; negative refuses at once.
+	MaxWait time.Duration
 	// CPU reports the process's CPU usage. Default: ProcessCPU().
 	CPU CPU
 	// Now is the clock. Default time.Now.
@@ -61,6 +68,7 @@ type Shedder struct {
 	threshold float64
 	bucketDur int64 // nanoseconds
 	coolOff   int64 // nanoseconds
+	maxWait   time.Duration
 	cpu       CPU
 	elapsed   func() int64 // nanoseconds since New, monotonic
 
@@ -75,6 +83,9 @@ type Shedder struct {
 	capVal  atomic.Int64
 
 	buckets []bucket
+
+	waiting atomic.Int64  // requests waiting for a slot
+	freed   chan struct{} // a completion, for a waiting request to re-check
 }
 
 // bucket holds the requests that finished successfully in one bucket
@@ -108,6 +119,9 @@ func New(o Options) *Shedder {
 	if o.CoolOff <= 0 {
 		o.CoolOff = time.Second
 	}
+	if o.MaxWait == 0 {
+		o.MaxWait = 50 * time.Millisecond
+	}
 	if o.CPU == nil {
 		o.CPU = ProcessCPU()
 	}
@@ -115,8 +129,10 @@ func New(o Options) *Shedder {
 		threshold: o.CPUThreshold,
 		bucketDur: max(1, int64(o.Window)/int64(o.Buckets)),
 		coolOff:   int64(o.CoolOff),
+		maxWait:   max(0, o.MaxWait),
 		cpu:       o.CPU,
 		buckets:   make([]bucket, o.Buckets),
+		freed:     make(chan struct{}, 64),
 	}
 	if o.Now == nil {
 		// time.Since reads only the monotonic clock: several times cheaper
@@ -141,7 +157,8 @@ func New(o Options) *Shedder {
 // RetryAfter hint; answer it at once (HTTP 503 with Retry-After).
 func (s *Shedder) Allow() (done func(success bool), err error) {
 	now := s.elapsed()
-	if s.shouldDrop(now) {
+	if s.shouldDrop(now) && !s.waitForSlot(now) {
+		now = s.elapsed()
 		s.dropped.Add(1)
 		s.lastDrop.Store(now + 1)
 		return nil, &errs.Error{
@@ -166,11 +183,40 @@ func (s *Shedder) shouldDrop(now int64) bool {
 	return s.inFlight.Load() > c && s.avgInFlight() > float64(c)
 }
 
+// waitForSlot waits up to maxWait for completions to bring in-flight back
+// under capacity; it reports whether the request may go ahead. Its time
+// counts in the request's response time: queueing is part of the latency.
+func (s *Shedder) waitForSlot(start int64) bool {
+	if s.maxWait <= 0 {
+		return false
+	}
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
+	t := time.NewTimer(s.maxWait)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.freed:
+			if !s.shouldDrop(s.elapsed()) {
+				return true
+			}
+		case <-t.C:
+			return false
+		}
+	}
+}
+
 func (s *Shedder) finish(started int64, success bool) {
 	now := s.elapsed()
 	s.observe(s.inFlight.Add(-1))
 	if success {
 		s.record(now, max(0, now-started))
+	}
+	if s.waiting.Load() > 0 {
+		select {
+		case s.freed <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -33,7 +33,10 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, cpu: &fakeCPU{}, clock: &fakeClock{time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
-	h.s = New(Options{CPU: h.cpu, Now: h.clock.Now}) // defaults: 0.9, 50 × 100ms, cool-off 1s
+	// Defaults (0.9, 50 × 100ms, cool-off 1s) but no waiting for a slot:
+	// the decisions here are about when to refuse; TestWaitForSlot covers
+	// the wait.
+	h.s = New(Options{CPU: h.cpu, Now: h.clock.Now, MaxWait: -1})
 	return h
 }
 
@@ -169,6 +172,52 @@ func TestDropsWhenHotAndOverCapacity(t *testing.T) {
 	h.clock.Advance(50 * time.Millisecond)
 	h.finishAll(true)
 	h.admit()
+}
+
+// TestWaitForSlot checks the bounded queue: a request over capacity is
+// admitted when a completion brings in-flight back under capacity within
+// MaxWait, and refused when none comes.
+func TestWaitForSlot(t *testing.T) {
+	h := newHarness(t)
+	h.s.maxWait = time.Second
+	h.warm(10, 10, 50*time.Millisecond) // capacity 5
+	h.cpu.Set(0.95)
+	for len(h.open) < 20 { // past the capacity, as long as the average in-flight lags
+		if ok, _ := h.try(); !ok {
+			break
+		}
+	}
+	over := len(h.open)
+
+	got := make(chan error, 1)
+	go func() {
+		_, err := h.s.Allow()
+		got <- err
+	}()
+	for h.s.waiting.Load() == 0 { // the request is now waiting for a slot
+		time.Sleep(time.Millisecond)
+	}
+	for _, done := range h.open { // the load drains
+		done(true)
+	}
+	h.open = nil
+	if err := <-got; err != nil {
+		t.Fatalf("a waiting request was refused although %d requests finished: %v", over, err)
+	}
+
+	h.s.maxWait = 20 * time.Millisecond
+	for len(h.open) < 20 {
+		if ok, _ := h.try(); !ok {
+			break
+		}
+	}
+	start := time.Now()
+	if _, err := h.s.Allow(); !errors.Is(err, errs.Overloaded) {
+		t.Fatalf("no slot freed, yet Allow = %v", err)
+	}
+	if waited := time.Since(start); waited < 20*time.Millisecond {
+		t.Errorf("refused after %v, before MaxWait", waited)
+	}
 }
 
 func TestCoolOff(t *testing.T) {
