@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/bench/rpc/echo"
+	"github.com/attendify/platform/service"
 )
 
 // target is one RPC stack under test: its handler, the request it answers
@@ -38,9 +40,39 @@ func targets(tb testing.TB) []target {
 	})
 	return []target{
 		{"bare", echo.Bare(), echo.RPCPath, jsonRPC, jsonRPCResult},
+		{"kit", kitHandler(tb), echo.RPCPath, jsonRPC, jsonRPCResult},
 		{"connect", echo.Connect(), echo.ConnectProcedure, plain, plainResult},
 		{"jrpc2", jrpc2, echo.RPCPath, jsonRPC, jsonRPCResult},
 	}
+}
+
+// kitHandler is the kit's echo service with its default stack, the access
+// log line per call included: the service logs to stdout, which points at
+// /dev/null while it is built, so the lines are formatted and written as in
+// production without flooding the test output. It needs Redis, like every
+// service.
+func kitHandler(tb testing.TB) http.Handler {
+	cfg, err := service.LoadConfig[service.Config]()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Addr = "127.0.0.1:0"
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { devNull.Close() })
+	stdout := os.Stdout
+	os.Stdout = devNull
+	svc, err := echo.Kit(context.Background(), cfg)
+	os.Stdout = stdout
+	if err != nil {
+		tb.Fatalf("kit service (Redis at REDIS_URL is needed; run make services): %v", err)
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	tb.Cleanup(func() { _ = svc.Run(stopped) }) // Run with an ended context shuts straight down: closes Redis and the listener
+	return svc.Mux
 }
 
 func readFile(tb testing.TB, name string) []byte {
