@@ -212,6 +212,9 @@ type Member struct {
 	Role       string    `json:"role"`
 	Blocked    bool      `json:"blocked,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Phone and Custom are shown to organizers and the member themself.
+	Phone  string            `json:"phone,omitempty"`
+	Custom map[string]string `json:"custom,omitempty"`
 }
 
 // Room is a place sessions happen in, per event.
@@ -642,7 +645,18 @@ type MemberInput struct {
 	Bio        string `json:"bio,omitempty" jsonschema:"maxLength=4000"`
 	Links      []Link `json:"links,omitempty" jsonschema:"maxItems=10"`
 	Role       string `json:"role,omitempty" jsonschema:"enum=attendee,enum=speaker,enum=sponsor,enum=staff"`
+	Phone      string `json:"phone,omitempty" jsonschema:"maxLength=40"`
+	// Custom are the app's own profile fields, by name (see
+	// MaxCustomFields); not searched.
+	Custom map[string]string `json:"custom,omitempty"`
 }
+
+// Bounds of a member's custom profile fields.
+const (
+	MaxCustomFields   = 50   // fields per member
+	MaxCustomNameLen  = 60   // characters of a field's name
+	MaxCustomValueLen = 1000 // characters of a field's value
+)
 
 // CreateMemberParams add a member to an app.
 type CreateMemberParams struct {
@@ -661,6 +675,7 @@ type ProfileChanges struct {
 	PhotoURL *string `json:"photo_url,omitempty" jsonschema:"maxLength=500"`
 	Bio      *string `json:"bio,omitempty" jsonschema:"maxLength=4000"`
 	Links    []Link  `json:"links,omitempty" jsonschema:"maxItems=10"`
+	Phone    *string `json:"phone,omitempty" jsonschema:"maxLength=40"`
 }
 
 // UpdateMemberParams change a member (organizers).
@@ -669,6 +684,8 @@ type UpdateMemberParams struct {
 	Member string  `json:"member_id" jsonschema:"minLength=1,maxLength=64"`
 	Email  *string `json:"email,omitempty" jsonschema:"format=email,maxLength=254"`
 	Role   *string `json:"role,omitempty" jsonschema:"enum=attendee,enum=speaker,enum=sponsor,enum=staff"`
+	// Custom replaces the member's custom profile fields (absent: kept).
+	Custom map[string]string `json:"custom,omitempty"`
 	ProfileChanges
 }
 
@@ -1006,7 +1023,19 @@ var (
 
 // BulkMembersParams upsert members keyed by external id, else email.
 type BulkMembersParams struct {
-	App     string        `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	// Event, when set, registers the member of every row to this event of
+	// the app, in the same transaction (member.registered for each new
+	// registration).
+	Event string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
+	// DryRun checks the rows and says what each would do (BulkResult.Rows)
+	// without writing anything.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Merge makes an update keep the stored value of every field the row
+	// leaves empty, the stored links whose label the row does not give,
+	// and the stored custom fields it does not name (a spreadsheet's blank
+	// cells and missing columns change nothing).
+	Merge   bool          `json:"merge,omitempty"`
 	Members []MemberInput `json:"members" jsonschema:"minItems=1,maxItems=10000"`
 }
 
@@ -1015,7 +1044,9 @@ func (p BulkMembersParams) AppID() string { return p.App }
 
 // BulkSpeakersParams upsert speakers keyed by external id, else email.
 type BulkSpeakersParams struct {
-	App      string         `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	// DryRun checks the rows and says what each would do without writing.
+	DryRun   bool           `json:"dry_run,omitempty"`
 	Speakers []SpeakerInput `json:"speakers" jsonschema:"minItems=1,maxItems=10000"`
 }
 
@@ -1038,8 +1069,10 @@ type BulkSessionInput struct {
 
 // BulkSessionsParams upsert the sessions of one event keyed by external id.
 type BulkSessionsParams struct {
-	App      string             `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-	Event    string             `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
+	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	Event string `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
+	// DryRun checks the rows and says what each would do without writing.
+	DryRun   bool               `json:"dry_run,omitempty"`
 	Sessions []BulkSessionInput `json:"sessions" jsonschema:"minItems=1,maxItems=10000"`
 }
 
@@ -1054,31 +1087,53 @@ type RowError struct {
 	Message string `json:"message"`
 }
 
+// Outcomes of one row of a bulk upsert (BulkResult.Rows).
+const (
+	RowCreated   = "created"
+	RowUpdated   = "updated"
+	RowUnchanged = "unchanged"
+	RowRejected  = "rejected"
+)
+
 // BulkResult is the outcome of a bulk upsert. A batch is all or nothing:
-// when Errors is not empty, Applied is false and nothing was written.
+// when Errors is not empty, Applied is false and nothing was written. The
+// counts and Rows say what was done or, in a dry run or a batch with
+// errors, what would be done (a batch with errors: with the bad rows left
+// out).
 type BulkResult struct {
-	Applied   bool       `json:"applied"`
-	Created   int        `json:"created"`
-	Updated   int        `json:"updated"`
-	Unchanged int        `json:"unchanged"`
-	IDs       []string   `json:"ids,omitempty"` // the id of each row, in order, when applied
-	Errors    []RowError `json:"errors,omitempty"`
+	Applied   bool `json:"applied"`
+	Created   int  `json:"created"`
+	Updated   int  `json:"updated"`
+	Unchanged int  `json:"unchanged"`
+	// Registered counts the new registrations to the event of a
+	// bulk.members call with event_id.
+	Registered int      `json:"registered,omitempty"`
+	IDs        []string `json:"ids,omitempty"` // the id of each row, in order, when applied
+	// Rows is the outcome of each row, in order: created, updated,
+	// unchanged or rejected.
+	Rows   []string   `json:"rows,omitempty"`
+	Errors []RowError `json:"errors,omitempty"`
 }
 
 // Methods of the bulk upsert.
 var (
 	BulkMembers = rpc.Method[BulkMembersParams, BulkResult]{
 		Name: "bulk.members", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
-		Summary:     "Upsert up to 10000 members keyed by external id, else email; all or nothing.",
-		Description: "Rows equal to what is stored count as unchanged and emit no event.",
+		Summary: "Upsert up to 10000 members keyed by external id, else email; all or nothing.",
+		Description: "Rows equal to what is stored count as unchanged and emit no event. With event_id the members are " +
+			"registered to that event in the same transaction; dry_run says what each row would do and writes nothing; " +
+			"merge keeps the stored value of the fields a row leaves empty.",
+		Errors: []errs.Code{errs.CodeNotFound},
 	}
 	BulkSpeakers = rpc.Method[BulkSpeakersParams, BulkResult]{
 		Name: "bulk.speakers", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
-		Summary: "Upsert up to 10000 speakers keyed by external id, else email; all or nothing.",
+		Summary:     "Upsert up to 10000 speakers keyed by external id, else email; all or nothing.",
+		Description: "dry_run says what each row would do and writes nothing.",
 	}
 	BulkSessions = rpc.Method[BulkSessionsParams, BulkResult]{
 		Name: "bulk.sessions", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
-		Summary: "Upsert up to 10000 sessions of an event keyed by external id; all or nothing.",
-		Errors:  []errs.Code{errs.CodeNotFound},
+		Summary:     "Upsert up to 10000 sessions of an event keyed by external id; all or nothing.",
+		Description: "dry_run says what each row would do and writes nothing.",
+		Errors:      []errs.Code{errs.CodeNotFound},
 	}
 )

@@ -77,19 +77,23 @@ func toMember(v service.MemberView) hub.Member {
 	out := hub.Member{ID: m.ID, AppID: m.AppID, Name: m.Name, Company: m.Company, Title: m.Title, PhotoURL: m.PhotoURL,
 		Bio: m.Bio, Links: toLinks(m.Links), Role: m.Role, Blocked: m.Blocked, CreatedAt: m.CreatedAt}
 	if v.Private {
-		out.Email, out.ExternalID = m.Email, m.ExternalID
+		out.Email, out.ExternalID, out.Phone = m.Email, m.ExternalID, m.Phone
+		if len(m.Custom) > 0 {
+			out.Custom = m.Custom
+		}
 	}
 	return out
 }
 
 func fromMemberInput(app string, in hub.MemberInput) service.Member {
 	return service.Member{AppID: app, Email: in.Email, ExternalID: in.ExternalID, Name: in.Name, Company: in.Company,
-		Title: in.Title, PhotoURL: in.PhotoURL, Bio: in.Bio, Links: fromLinks(in.Links), Role: in.Role}
+		Title: in.Title, PhotoURL: in.PhotoURL, Bio: in.Bio, Links: fromLinks(in.Links), Role: in.Role, Phone: in.Phone,
+		Custom: in.Custom}
 }
 
 func fromProfileChanges(c hub.ProfileChanges) service.ProfileChanges {
 	return service.ProfileChanges{Name: c.Name, Company: c.Company, Title: c.Title, PhotoURL: c.PhotoURL, Bio: c.Bio,
-		Links: fromLinks(c.Links)}
+		Links: fromLinks(c.Links), Phone: c.Phone}
 }
 
 func toRoom(r service.Room) hub.Room {
@@ -136,7 +140,8 @@ func toSession(v service.SessionView) hub.Session {
 }
 
 func toBulkResult(o service.BulkOutcome) hub.BulkResult {
-	r := hub.BulkResult{Applied: o.Applied, Created: o.Created, Updated: o.Updated, Unchanged: o.Unchanged, IDs: o.IDs}
+	r := hub.BulkResult{Applied: o.Applied, Created: o.Created, Updated: o.Updated, Unchanged: o.Unchanged, IDs: o.IDs,
+		Registered: o.Registered, Rows: o.Rows}
 	for _, e := range o.Errors {
 		r.Errors = append(r.Errors, hub.RowError{Row: e.Row, Field: e.Field, Message: e.Message})
 	}

@@ -2,9 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
@@ -12,12 +15,16 @@ import (
 	"github.com/attendify/platform/events"
 )
 
-// BulkOutcome is the outcome of a bulk upsert: counts when applied, row
-// errors (and nothing written) otherwise.
+// BulkOutcome is the outcome of a bulk upsert: counts and the outcome of
+// each row when applied or in a dry run; row errors (and nothing written)
+// otherwise.
 type BulkOutcome struct {
 	Applied bool
 	BulkCounts
-	Errors []RowError
+	// Registered counts the new registrations of a bulk upsert with an
+	// event.
+	Registered int
+	Errors     []RowError
 }
 
 func bulkCaller(ctx context.Context) error {
@@ -30,6 +37,22 @@ func bulkCaller(ctx context.Context) error {
 func validEmail(e string) bool {
 	a, err := mail.ParseAddress(e)
 	return err == nil && a.Address == e
+}
+
+// customProblem says what is wrong with a member's custom fields, or "".
+func customProblem(c map[string]string) string {
+	if len(c) > hub.MaxCustomFields {
+		return fmt.Sprintf("more than %d custom fields", hub.MaxCustomFields)
+	}
+	for k, v := range c {
+		if n := utf8.RuneCountInString(k); n == 0 || n > hub.MaxCustomNameLen {
+			return fmt.Sprintf("a custom field's name has 1 to %d characters", hub.MaxCustomNameLen)
+		}
+		if utf8.RuneCountInString(v) > hub.MaxCustomValueLen {
+			return fmt.Sprintf("custom field %q is longer than %d characters", k, hub.MaxCustomValueLen)
+		}
+	}
+	return ""
 }
 
 // keyed checks the batch for rows that repeat a key of an earlier row.
@@ -56,102 +79,269 @@ func (k keyed) check(row int, ext, email string, errsOut *[]RowError) {
 	}
 }
 
+// BulkMembers is a bulk upsert of members.
+type BulkMembers struct {
+	App string
+	// Event, when set, is an event of the app every row's member is
+	// registered to.
+	Event string
+	// DryRun says what each row would do and writes nothing.
+	DryRun bool
+	// Merge keeps, on update, what is stored for the fields a row leaves
+	// empty, the links whose label it does not give and the custom fields
+	// it does not name.
+	Merge bool
+	Rows  []Member
+}
+
 // UpsertMembers creates or updates members keyed by external id, else
-// email: all or nothing.
-func (s *Service) UpsertMembers(ctx context.Context, app string, rows []Member) (BulkOutcome, error) {
+// email, all or nothing: the rows are checked, matched to the stored
+// members (by external id, then email), then the new ones are copied into
+// the table, the matched ones updated with one statement (those equal to
+// what is stored are left alone), the members registered to the event,
+// and one event per change added to the outbox, in one transaction. The
+// read model is written after the commit.
+func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcome, error) {
 	if err := bulkCaller(ctx); err != nil {
 		return BulkOutcome{}, err
 	}
+	rows := in.Rows
+	bad := make([]bool, len(rows))
 	var rowErrs []RowError
 	k := newKeyed()
+	exts := make([]string, 0, len(rows))
+	emails := make([]string, 0, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		r.AppID = app
+		r.AppID = in.App
 		r.Email = NormalizeEmail(r.Email)
-		if r.Role == "" {
-			r.Role = hub.MemberAttendee
-		}
 		if r.Links == nil {
 			r.Links = []Link{}
 		}
+		if r.Custom == nil {
+			r.Custom = map[string]string{}
+		}
+		if r.Role == "" && !in.Merge {
+			r.Role = hub.MemberAttendee
+		}
+		n := len(rowErrs)
 		if !validEmail(r.Email) {
 			rowErrs = append(rowErrs, RowError{Row: i, Field: "email", Message: "not an email address"})
 		}
+		if p := customProblem(r.Custom); p != "" {
+			rowErrs = append(rowErrs, RowError{Row: i, Field: "custom", Message: p})
+		}
 		k.check(i, r.ExternalID, r.Email, &rowErrs)
-		r.ID = s.newID() // used when the row is new
-	}
-	if len(rowErrs) > 0 {
-		return BulkOutcome{Errors: rowErrs}, nil
+		bad[i] = len(rowErrs) > n
+		if r.ExternalID != "" {
+			exts = append(exts, r.ExternalID)
+		}
+		emails = append(emails, r.Email)
 	}
 	var out BulkOutcome
-	var changed []Upserted[Member]
+	var created, changed []Member
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.App(ctx, app, false); err != nil {
+		if _, err := q.App(ctx, in.App, false); err != nil {
 			return err
 		}
-		counts, rowErrs, ch, err := q.UpsertMembers(ctx, app, rows)
+		if in.Event != "" {
+			if _, err := q.Event(ctx, in.App, in.Event, false); err != nil {
+				return err
+			}
+		}
+		targets, err := matchMembers(ctx, q, in.App, rows, bad, exts, emails, &rowErrs)
 		if err != nil {
 			return err
 		}
-		out = BulkOutcome{BulkCounts: counts, Errors: rowErrs}
-		if len(rowErrs) > 0 {
+		// The matched rows: updated, or seen to be unchanged.
+		dry := in.DryRun || len(rowErrs) > 0
+		var matched []Member
+		rowOf := map[string]int{}
+		for i := range rows {
+			if !bad[i] && targets[i] != "" {
+				m := rows[i]
+				m.ID = targets[i]
+				matched = append(matched, m)
+				rowOf[m.ID] = i
+			}
+		}
+		out.Rows = make([]string, len(rows))
+		if len(matched) > 0 {
+			if changed, err = q.UpdateMembers(ctx, in.App, matched, in.Merge, dry); err != nil {
+				return err
+			}
+			for _, m := range changed {
+				out.Rows[rowOf[m.ID]] = hub.RowUpdated
+			}
+		}
+		for i := range rows {
+			switch {
+			case bad[i]:
+				out.Rows[i] = hub.RowRejected
+			case targets[i] == "":
+				out.Rows[i] = hub.RowCreated
+				out.Created++
+			case out.Rows[i] == "":
+				out.Rows[i] = hub.RowUnchanged
+				out.Unchanged++
+			default:
+				out.Updated++
+			}
+		}
+		if dry {
 			return errRollback
 		}
-		changed = ch
-		evs := make([]eventOf, len(ch))
-		for i, m := range ch {
-			typ := hub.EventMemberUpdated
-			if m.Created {
-				typ = hub.EventMemberCreated
+		// The new rows.
+		created = make([]Member, 0, out.Created)
+		for i := range rows {
+			if targets[i] == "" {
+				created = append(created, rows[i])
 			}
-			evs[i] = eventOf{typ, m.Row.ID, memberPayload(m.Row)}
 		}
-		return announceAll(ctx, q, app, evs)
+		if len(created) > 0 {
+			versions, err := q.NextVersions(ctx, len(created))
+			if err != nil {
+				return err
+			}
+			j := 0
+			for i := range rows {
+				if targets[i] != "" {
+					continue
+				}
+				m := &created[j]
+				m.ID, m.Version = s.newID(), versions[j]
+				if m.Role == "" {
+					m.Role = hub.MemberAttendee
+				}
+				targets[i] = m.ID
+				j++
+			}
+			if err := q.InsertMembers(ctx, created); err != nil {
+				return err
+			}
+		}
+		out.IDs = targets
+		evs := make([]events.Event, 0, len(created)+len(changed))
+		for _, m := range created {
+			evs = append(evs, event(hub.EventMemberCreated, in.App, m.ID, memberPayload(m)))
+		}
+		for _, m := range changed {
+			evs = append(evs, event(hub.EventMemberUpdated, in.App, m.ID, memberPayload(m)))
+		}
+		if in.Event != "" {
+			fresh := make([]string, len(created))
+			for i, m := range created {
+				fresh[i] = m.ID
+			}
+			others := make([]string, 0, len(matched))
+			for _, m := range matched {
+				others = append(others, m.ID)
+			}
+			added, err := q.RegisterMembers(ctx, in.App, in.Event, fresh, others)
+			if err != nil {
+				return err
+			}
+			out.Registered = len(added)
+			evs = append(evs, registrationEvents(hub.EventMemberRegistered, in.App, in.Event, added)...)
+		}
+		return q.Announce(ctx, evs...)
 	})
 	if err == errRollback {
-		return BulkOutcome{Errors: out.Errors}, nil
+		slices.SortStableFunc(rowErrs, func(a, b RowError) int { return a.Row - b.Row })
+		out.Errors = rowErrs
+		return out, nil
 	}
 	if err != nil {
 		return BulkOutcome{}, err
 	}
 	out.Applied = true
-	states := make([]MemberState, len(changed))
-	for i, m := range changed {
-		states[i] = memberState(m.Row)
+	states := make([]MemberState, 0, len(created)+len(changed))
+	for _, m := range created {
+		states = append(states, memberState(m))
 	}
-	s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, states))
+	for _, m := range changed {
+		states = append(states, memberState(m))
+	}
+	s.rmFailed(ctx, in.App, s.rm.PutMembers(ctx, in.App, states))
 	if out.Created+out.Updated >= AnalyzeAfter {
 		s.analyzeSoon(ctx)
 	}
 	return out, nil
 }
 
+// matchMembers finds the stored member of each good row (by external id,
+// else email; "" for a new member) and reports as row errors the rows
+// that point at two members, adopt by email a member known under another
+// external id, or hit a member another row hits.
+func matchMembers(ctx context.Context, q Queries, app string, rows []Member, bad []bool, exts, emails []string, rowErrs *[]RowError) ([]string, error) {
+	targets := make([]string, len(rows))
+	keys, err := q.MemberKeys(ctx, app, exts, emails)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return targets, nil // all new
+	}
+	byExt := make(map[string]*MemberKey, len(keys))
+	byEmail := make(map[string]*MemberKey, len(keys))
+	for i := range keys {
+		x := &keys[i]
+		if x.ExternalID != "" {
+			byExt[x.ExternalID] = x
+		}
+		byEmail[x.Email] = x
+	}
+	fail := func(i int, field, msg string) {
+		*rowErrs = append(*rowErrs, RowError{Row: i, Field: field, Message: msg})
+		bad[i] = true
+	}
+	taken := map[string]bool{}
+	for i := range rows {
+		if bad[i] {
+			continue
+		}
+		r := &rows[i]
+		var xe *MemberKey
+		if r.ExternalID != "" {
+			xe = byExt[r.ExternalID]
+		}
+		xm := byEmail[r.Email]
+		switch {
+		case xe != nil && xm != nil && xe.ID != xm.ID:
+			fail(i, "email", "belongs to another member than the external id")
+			continue
+		case xe == nil && r.ExternalID != "" && xm != nil && xm.ExternalID != "":
+			fail(i, "email", "belongs to a member with another external id")
+			continue
+		}
+		t := ""
+		if xe != nil {
+			t = xe.ID
+		} else if xm != nil {
+			t = xm.ID
+		}
+		if t == "" {
+			continue
+		}
+		if taken[t] {
+			fail(i, "external_id", "matches the same member as another row")
+			continue
+		}
+		taken[t] = true
+		targets[i] = t
+	}
+	return targets, nil
+}
+
 // errRollback ends a transaction that found row errors.
 var errRollback = errs.New(errs.Invalid, "rolled back: row errors")
 
-type eventOf struct {
-	typ, subject string
-	payload      any
-}
-
-func announceAll(ctx context.Context, q Queries, app string, evs []eventOf) error {
-	const chunk = 1000
-	for start := 0; start < len(evs); start += chunk {
-		part := evs[start:min(start+chunk, len(evs))]
-		batch := make([]events.Event, len(part))
-		for i, e := range part {
-			batch[i] = event(e.typ, app, e.subject, e.payload)
-		}
-		if err := q.Announce(ctx, batch...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// errDryRun ends the transaction of a dry run.
+var errDryRun = errs.New(errs.Invalid, "rolled back: dry run")
 
 // UpsertSpeakers creates or updates speakers keyed by external id, else
-// email: all or nothing.
-func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker) (BulkOutcome, error) {
+// email: all or nothing. A dry run does it all and rolls back.
+func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker, dryRun bool) (BulkOutcome, error) {
 	if err := bulkCaller(ctx); err != nil {
 		return BulkOutcome{}, err
 	}
@@ -186,12 +376,18 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 		if len(rowErrs) > 0 {
 			return errRollback
 		}
+		if dryRun {
+			return errDryRun
+		}
 		return nil
 	})
-	if err == errRollback {
+	switch {
+	case err == errRollback:
 		return BulkOutcome{Errors: out.Errors}, nil
-	}
-	if err != nil {
+	case err == errDryRun:
+		out.IDs = nil
+		return out, nil
+	case err != nil:
 		return BulkOutcome{}, err
 	}
 	out.Applied = true
@@ -206,8 +402,9 @@ type BulkSessionInput struct {
 }
 
 // UpsertSessions creates or updates an event's sessions keyed by external
-// id, creating missing rooms and tracks: all or nothing.
-func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []BulkSessionInput) (BulkOutcome, error) {
+// id, creating missing rooms and tracks: all or nothing. A dry run does it
+// all and rolls back.
+func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []BulkSessionInput, dryRun bool) (BulkOutcome, error) {
 	if err := bulkCaller(ctx); err != nil {
 		return BulkOutcome{}, err
 	}
@@ -256,20 +453,26 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 		if len(rowErrs) > 0 {
 			return errRollback
 		}
-		evs := make([]eventOf, len(changed))
+		if dryRun {
+			return errDryRun
+		}
+		evs := make([]events.Event, len(changed))
 		for i, x := range changed {
 			typ := hub.EventSessionUpdated
 			if x.Created {
 				typ = hub.EventSessionCreated
 			}
-			evs[i] = eventOf{typ, x.Row.ID, sessionPayload(x.Row)}
+			evs[i] = event(typ, app, x.Row.ID, sessionPayload(x.Row))
 		}
-		return announceAll(ctx, q, app, evs)
+		return q.Announce(ctx, evs...)
 	})
-	if err == errRollback {
+	switch {
+	case err == errRollback:
 		return BulkOutcome{Errors: out.Errors}, nil
-	}
-	if err != nil {
+	case err == errDryRun:
+		out.IDs = nil
+		return out, nil
+	case err != nil:
 		return BulkOutcome{}, err
 	}
 	out.Applied = true

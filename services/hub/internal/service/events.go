@@ -9,6 +9,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
 )
 
 // ParseLocal reads a wall-clock time ("2025-06-12T09:30") in loc.
@@ -264,12 +265,17 @@ func (s *Service) Register(ctx context.Context, app, id, code string) (EventView
 }
 
 func announceRegistrations(ctx context.Context, q Queries, typ, app, eventID string, members []string) error {
-	for _, m := range members {
-		if err := q.Announce(ctx, event(typ, app, m, hub.RegistrationPayload{AppID: app, EventID: eventID, MemberID: m})); err != nil {
-			return err
-		}
+	return q.Announce(ctx, registrationEvents(typ, app, eventID, members)...)
+}
+
+// registrationEvents are the events (member.registered or unregistered)
+// of members registered to or unregistered from an event.
+func registrationEvents(typ, app, eventID string, members []string) []events.Event {
+	out := make([]events.Event, len(members))
+	for i, m := range members {
+		out[i] = event(typ, app, m, hub.RegistrationPayload{AppID: app, EventID: eventID, MemberID: m})
 	}
-	return nil
+	return out
 }
 
 // AddAttendees registers members to an event; it returns how many were

@@ -39,6 +39,9 @@ func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error
 	if m.Role == "" {
 		m.Role = hub.MemberAttendee
 	}
+	if p := customProblem(m.Custom); p != "" {
+		return MemberView{}, errs.InvalidFields("bad custom fields", errs.FieldError{Field: "/custom", Message: p})
+	}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := s.authorize(ctx, q, m.AppID, ActEditMembers); err != nil {
 			return err
@@ -58,19 +61,28 @@ func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error
 
 // ProfileChanges are the optional changes of a profile.
 type ProfileChanges struct {
-	Name, Company, Title, PhotoURL, Bio *string
-	Links                               []Link // nil: unchanged
+	Name, Company, Title, PhotoURL, Bio, Phone *string
+	Links                                      []Link            // nil: unchanged
+	Custom                                     map[string]string // nil: unchanged (organizers only)
 }
 
-func (c ProfileChanges) apply(m *Member) {
+func (c ProfileChanges) apply(m *Member) error {
 	set(&m.Name, c.Name)
 	set(&m.Company, c.Company)
 	set(&m.Title, c.Title)
 	set(&m.PhotoURL, c.PhotoURL)
 	set(&m.Bio, c.Bio)
+	set(&m.Phone, c.Phone)
 	if c.Links != nil {
 		m.Links = c.Links
 	}
+	if c.Custom != nil {
+		if p := customProblem(c.Custom); p != "" {
+			return errs.InvalidFields("bad custom fields", errs.FieldError{Field: "/custom", Message: p})
+		}
+		m.Custom = c.Custom
+	}
+	return nil
 }
 
 // changeMember runs a read-modify-write of a member under its row lock.
@@ -121,8 +133,7 @@ func (s *Service) UpdateMember(ctx context.Context, app, id string, email, role 
 			m.Email = NormalizeEmail(*email)
 		}
 		set(&m.Role, role)
-		c.apply(m)
-		return nil
+		return c.apply(m)
 	})
 }
 
@@ -159,8 +170,7 @@ func (s *Service) UpdateMe(ctx context.Context, app string, c ProfileChanges) (M
 	}
 	id = a.ID
 	return s.changeMember(ctx, app, id, check, hub.EventMemberUpdated, func(m *Member) error {
-		c.apply(m)
-		return nil
+		return c.apply(m)
 	})
 }
 

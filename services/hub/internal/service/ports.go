@@ -72,7 +72,22 @@ type Queries interface {
 	// speakers linked to them are unlinked.
 	DeleteMember(ctx context.Context, app, id string) error
 	SearchMembers(ctx context.Context, f MemberFilter) ([]MemberHit, error)
-	UpsertMembers(ctx context.Context, app string, rows []Member) (BulkCounts, []RowError, []Upserted[Member], error)
+	// MemberKeys returns the members of app that have one of the external
+	// ids or emails.
+	MemberKeys(ctx context.Context, app string, externalIDs, emails []string) ([]MemberKey, error)
+	// NextVersions takes n read-model versions from the sequence.
+	NextVersions(ctx context.Context, n int) ([]int64, error)
+	// InsertMembers adds new members, with their ids and versions set.
+	InsertMembers(ctx context.Context, ms []Member) error
+	// UpdateMembers sets the members named by the rows' IDs to the rows'
+	// values (merged with the stored ones when merge is set: empty fields
+	// keep theirs) and returns the members that changed, as stored; with
+	// dryRun it writes nothing and returns what they would become.
+	UpdateMembers(ctx context.Context, app string, rows []Member, merge, dryRun bool) ([]Member, error)
+	// RegisterMembers registers members to an event: created were created
+	// in this transaction (no registration can exist), others may be
+	// registered already. It returns the members newly registered.
+	RegisterMembers(ctx context.Context, app, event string, created, others []string) ([]string, error)
 
 	AddCode(ctx context.Context, c SignInCode) error
 	// CodesSince counts the codes sent to email since t and returns the
@@ -124,6 +139,11 @@ type Queries interface {
 type Upserted[T any] struct {
 	Row     T // the row as stored
 	Created bool
+}
+
+// MemberKey is what identifies a stored member in a bulk upsert.
+type MemberKey struct {
+	ID, Email, ExternalID string
 }
 
 // Repair is an app queued for a read-model repair.

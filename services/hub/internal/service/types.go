@@ -97,6 +97,8 @@ type Member struct {
 	Links      []Link
 	Role       string
 	Blocked    bool
+	Phone      string
+	Custom     map[string]string // never nil when read from the store
 	Version    int64
 	CreatedAt  time.Time
 }
@@ -181,6 +183,9 @@ type BulkCounts struct {
 	Updated   int
 	Unchanged int
 	IDs       []string
+	// Rows is the outcome of each row: hub.RowCreated, RowUpdated,
+	// RowUnchanged or RowRejected.
+	Rows []string
 }
 
 // RowError is a problem with one row of a bulk upsert.

@@ -7,111 +7,156 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/pg"
 )
 
-// Bulk upserts: the rows are copied (COPY) into a temporary table that
-// lives until the transaction ends, matched to existing rows by external
-// id, else email, checked for conflicts (row errors), then inserted and
-// updated with two set-based statements. A row equal to what is stored is
-// not touched (unchanged). The caller rolls back when there are row errors.
+// Bulk upserts of speakers and sessions: the rows are copied (COPY) into
+// a temporary table that lives until the transaction ends, matched to
+// existing rows by external id, else email, checked for conflicts (row
+// errors), then inserted and updated with two set-based statements. A row
+// equal to what is stored is not touched (unchanged). The caller rolls
+// back when there are row errors. Members, far more numerous, are matched
+// by the service (MemberKeys) and written with InsertMembers and
+// UpdateMembers.
 
-// UpsertMembers implements service.Queries.
-func (s *Store) UpsertMembers(ctx context.Context, app string, rows []service.Member) (service.BulkCounts, []service.RowError, []service.Upserted[service.Member], error) {
+// MemberKeys implements service.Queries.
+func (s *Store) MemberKeys(ctx context.Context, app string, externalIDs, emails []string) ([]service.MemberKey, error) {
+	const q = `
+		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND external_id = ANY($2)
+		UNION
+		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND email = ANY($3)`
+	rows, err := s.db.Query(ctx, q, app, externalIDs, emails)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.MemberKey, error) {
+		var k service.MemberKey
+		err := r.Scan(&k.ID, &k.Email, &k.ExternalID)
+		return k, err
+	})
+	return out, pg.Err(err)
+}
+
+// NextVersions implements service.Queries.
+func (s *Store) NextVersions(ctx context.Context, n int) ([]int64, error) {
+	const q = `SELECT nextval('rm_version') FROM generate_series(1, $1)`
+	rows, err := s.db.Query(ctx, q, n)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return out, pg.Err(err)
+}
+
+// InsertMembers implements service.Queries: one COPY straight into the
+// members table (its statement trigger indexes the words of all the rows
+// at once).
+func (s *Store) InsertMembers(ctx context.Context, ms []service.Member) error {
+	cols := []string{"id", "app_id", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links",
+		"custom", "role", "blocked", "version"}
+	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
+		m := &ms[i]
+		return []any{m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.Phone, m.PhotoURL, m.Bio,
+			links(m.Links), custom(m.Custom), m.Role, m.Blocked, m.Version}, nil
+	}))
+	return memberConflict(err)
+}
+
+// mergedMembers is, for each row of bulk_member_rows, the stored member
+// (o_ columns) and what it becomes (n_ columns). $1 is the app, $2 true
+// for a merge: a row's empty field, missing link label or custom field
+// keeps the stored one.
+const mergedMembers = `
+	SELECT m.id,
+		m.email AS o_email, m.external_id AS o_external_id, m.name AS o_name, m.company AS o_company, m.title AS o_title,
+		m.phone AS o_phone, m.photo_url AS o_photo_url, m.bio AS o_bio, m.links AS o_links, m.custom AS o_custom, m.role AS o_role,
+		b.email AS n_email, coalesce(b.external_id, m.external_id) AS n_external_id, b.name AS n_name,
+		CASE WHEN $2 AND b.company = '' THEN m.company ELSE b.company END AS n_company,
+		CASE WHEN $2 AND b.title = '' THEN m.title ELSE b.title END AS n_title,
+		CASE WHEN $2 AND b.phone = '' THEN m.phone ELSE b.phone END AS n_phone,
+		CASE WHEN $2 AND b.photo_url = '' THEN m.photo_url ELSE b.photo_url END AS n_photo_url,
+		CASE WHEN $2 AND b.bio = '' THEN m.bio ELSE b.bio END AS n_bio,
+		CASE WHEN NOT $2 THEN b.links
+		     WHEN b.links = '[]' THEN m.links
+		     ELSE (SELECT coalesce(jsonb_agg(x.l ORDER BY x.o), '[]') FROM jsonb_array_elements(m.links) WITH ORDINALITY AS x(l, o)
+		           WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(b.links) g WHERE lower(g->>'label') = lower(x.l->>'label'))) || b.links
+		END AS n_links,
+		CASE WHEN $2 THEN m.custom || b.custom ELSE b.custom END AS n_custom,
+		CASE WHEN b.role = '' THEN m.role ELSE b.role END AS n_role
+	FROM bulk_member_rows b JOIN members m ON m.app_id = $1 AND m.id = b.target`
+
+// changedMember says that a merged row differs from the stored member.
+const changedMember = `
+	(o_email, o_external_id, o_name, o_company, o_title, o_phone, o_photo_url, o_bio, o_links, o_custom, o_role)
+	IS DISTINCT FROM (n_email, n_external_id, n_name, n_company, n_title, n_phone, n_photo_url, n_bio, n_links, n_custom, n_role)`
+
+// UpdateMembers implements service.Queries: the rows (ID naming the
+// stored member) go into a temporary table, then one UPDATE changes the
+// members that differ and returns them; a dry run returns what they would
+// become (Version 0) and writes nothing.
+func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Member, merge, dryRun bool) ([]service.Member, error) {
 	const create = `
-		CREATE TEMP TABLE bulk_members (
-			row int, id text, email text, external_id text, name text, company text, title text,
-			photo_url text, bio text, links jsonb, role text,
-			by_ext text, by_email text, target text
+		CREATE TEMP TABLE bulk_member_rows (
+			target text, email text, external_id text, name text, company text, title text, phone text, photo_url text,
+			bio text, links jsonb, custom jsonb, role text
 		) ON COMMIT DROP`
 	if _, err := s.db.Exec(ctx, create); err != nil {
-		return service.BulkCounts{}, nil, nil, pg.Err(err)
+		return nil, pg.Err(err)
 	}
-	cols := []string{"row", "id", "email", "external_id", "name", "company", "title", "photo_url", "bio", "links", "role"}
-	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"bulk_members"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-		m := rows[i]
-		return []any{i, m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.PhotoURL, m.Bio, links(m.Links), m.Role}, nil
+	cols := []string{"target", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links", "custom", "role"}
+	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"bulk_member_rows"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+		m := &rows[i]
+		return []any{m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.Phone, m.PhotoURL, m.Bio, links(m.Links),
+			custom(m.Custom), m.Role}, nil
 	}))
 	if err != nil {
-		return service.BulkCounts{}, nil, nil, pg.Err(err)
+		return nil, pg.Err(err)
 	}
-	// Temporary tables have no statistics until analyzed (autovacuum never
-	// sees them): without, the joins below are planned for a handful of rows.
-	if _, err := s.db.Exec(ctx, `ANALYZE bulk_members`); err != nil {
-		return service.BulkCounts{}, nil, nil, pg.Err(err)
+	// Without statistics the temporary table is planned as a handful of
+	// rows.
+	if _, err := s.db.Exec(ctx, `ANALYZE bulk_member_rows`); err != nil {
+		return nil, pg.Err(err)
 	}
-	const match = `
-		UPDATE bulk_members b SET by_ext = m.id FROM members m
-		WHERE m.app_id = $1 AND b.external_id IS NOT NULL AND m.external_id = b.external_id`
-	if _, err := s.db.Exec(ctx, match, app); err != nil {
-		return service.BulkCounts{}, nil, nil, pg.Err(err)
+	if dryRun {
+		const q = `
+			SELECT id, $1, n_email, coalesce(n_external_id, ''), n_name, n_company, n_title, n_photo_url, n_bio, n_links, n_role,
+				false, n_phone, n_custom, 0::bigint, now()
+			FROM (` + mergedMembers + `) x WHERE ` + changedMember
+		return s.collectMembers(ctx, q, app, merge)
 	}
-	const matchEmail = `
-		UPDATE bulk_members b SET by_email = m.id FROM members m
-		WHERE m.app_id = $1 AND m.email = b.email`
-	if _, err := s.db.Exec(ctx, matchEmail, app); err != nil {
-		return service.BulkCounts{}, nil, nil, pg.Err(err)
+	const q = `
+		UPDATE members m SET email = x.n_email, external_id = x.n_external_id, name = x.n_name, company = x.n_company,
+			title = x.n_title, phone = x.n_phone, photo_url = x.n_photo_url, bio = x.n_bio, links = x.n_links, custom = x.n_custom,
+			role = x.n_role, version = nextval('rm_version'), updated_at = now()
+		FROM (` + mergedMembers + `) x
+		WHERE m.app_id = $1 AND m.id = x.id AND ` + changedMember + `
+		RETURNING ` + memberColsM
+	return s.collectMembers(ctx, q, app, merge)
+}
+
+// RegisterMembers implements service.Queries. The members created in the
+// transaction cannot be registered yet: their rows are copied; the others
+// are inserted unless there.
+func (s *Store) RegisterMembers(ctx context.Context, app, event string, created, others []string) ([]string, error) {
+	if len(created) > 0 {
+		_, err := s.db.CopyFrom(ctx, pgx.Identifier{"registrations"}, []string{"app_id", "event_id", "member_id"},
+			pgx.CopyFromSlice(len(created), func(i int) ([]any, error) { return []any{app, event, created[i]}, nil }))
+		if err != nil {
+			return nil, pg.Err(err)
+		}
 	}
-	const target = `UPDATE bulk_members SET target = coalesce(by_ext, by_email, id)`
-	if _, err := s.db.Exec(ctx, target); err != nil {
-		return service.BulkCounts{}, nil, nil, pg.Err(err)
+	added := created
+	if len(others) > 0 {
+		more, err := s.Register(ctx, app, event, others)
+		if err != nil {
+			return nil, err
+		}
+		added = append(append([]string{}, created...), more...)
 	}
-	// A row must not point at two different members, nor adopt by email a
-	// member known under another external id, nor hit a member another row
-	// hits.
-	const check = `
-		SELECT b.row, 'email', 'belongs to another member than the external id'
-		FROM bulk_members b WHERE b.by_ext IS NOT NULL AND b.by_email IS NOT NULL AND b.by_ext <> b.by_email
-		UNION ALL
-		SELECT b.row, 'email', 'belongs to a member with another external id'
-		FROM bulk_members b JOIN members m ON m.id = b.by_email
-		WHERE b.by_ext IS NULL AND b.external_id IS NOT NULL AND m.external_id IS NOT NULL
-		UNION ALL
-		SELECT row, 'external_id', 'matches the same member as another row'
-		FROM (SELECT row, row_number() OVER (PARTITION BY target ORDER BY row) AS n FROM bulk_members) d WHERE n > 1
-		ORDER BY 1`
-	rowErrs, err := s.rowErrors(ctx, check)
-	if err != nil || len(rowErrs) > 0 {
-		return service.BulkCounts{}, rowErrs, nil, err
-	}
-	const insert = `
-		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role)
-		SELECT id, $1, email, external_id, name, company, title, photo_url, bio, links, role
-		FROM bulk_members WHERE target = id ORDER BY row
-		RETURNING ` + memberCols
-	created, err := s.collectMembers(ctx, insert, app)
-	if err != nil {
-		return service.BulkCounts{}, nil, nil, err
-	}
-	const update = `
-		UPDATE members m SET email = b.email, external_id = coalesce(b.external_id, m.external_id), name = b.name,
-			company = b.company, title = b.title, photo_url = b.photo_url, bio = b.bio, links = b.links, role = b.role,
-			version = nextval('rm_version'), updated_at = now()
-		FROM bulk_members b
-		WHERE m.app_id = $1 AND m.id = b.target AND b.target <> b.id
-		  AND (m.email, m.external_id, m.name, m.company, m.title, m.photo_url, m.bio, m.links, m.role)
-		      IS DISTINCT FROM (b.email, coalesce(b.external_id, m.external_id), b.name, b.company, b.title, b.photo_url, b.bio, b.links, b.role)
-		RETURNING m.id, m.app_id, m.email, coalesce(m.external_id, ''), m.name, m.company, m.title, m.photo_url, m.bio,
-			m.links, m.role, m.blocked, m.version, m.created_at`
-	updated, err := s.collectMembers(ctx, update, app)
-	if err != nil {
-		return service.BulkCounts{}, nil, nil, err
-	}
-	ids, err := s.bulkIDs(ctx, `SELECT target FROM bulk_members ORDER BY row`)
-	if err != nil {
-		return service.BulkCounts{}, nil, nil, err
-	}
-	counts := service.BulkCounts{Created: len(created), Updated: len(updated), Unchanged: len(rows) - len(created) - len(updated), IDs: ids}
-	changed := make([]service.Upserted[service.Member], 0, len(created)+len(updated))
-	for _, m := range created {
-		changed = append(changed, service.Upserted[service.Member]{Row: m, Created: true})
-	}
-	for _, m := range updated {
-		changed = append(changed, service.Upserted[service.Member]{Row: m})
-	}
-	return counts, nil, changed, nil
+	return added, nil
 }
 
 func (s *Store) collectMembers(ctx context.Context, q string, args ...any) ([]service.Member, error) {
@@ -209,17 +254,48 @@ func (s *Store) UpsertSpeakers(ctx context.Context, app string, rows []service.S
 		FROM bulk_speakers b
 		WHERE x.app_id = $1 AND x.id = b.target AND b.target <> b.id
 		  AND (x.external_id, x.email, x.name, x.company, x.title, x.bio, x.photo_url)
-		      IS DISTINCT FROM (coalesce(b.external_id, x.external_id), coalesce(b.email, x.email), b.name, b.company, b.title, b.bio, b.photo_url)`
-	upd, err := s.db.Exec(ctx, update, app)
+		      IS DISTINCT FROM (coalesce(b.external_id, x.external_id), coalesce(b.email, x.email), b.name, b.company, b.title, b.bio, b.photo_url)
+		RETURNING x.id`
+	updated, err := s.bulkIDs(ctx, update, app)
 	if err != nil {
 		return service.BulkCounts{}, nil, speakerConflict(err)
 	}
-	ids, err := s.bulkIDs(ctx, `SELECT target FROM bulk_speakers ORDER BY row`)
+	const outcomes = `
+		SELECT target, CASE WHEN target = id THEN 'created' WHEN target = ANY($1) THEN 'updated' ELSE 'unchanged' END
+		FROM bulk_speakers ORDER BY row`
+	counts, err := s.bulkOutcomes(ctx, outcomes, updated)
 	if err != nil {
 		return service.BulkCounts{}, nil, err
 	}
-	c, u := int(ins.RowsAffected()), int(upd.RowsAffected())
-	return service.BulkCounts{Created: c, Updated: u, Unchanged: len(rows) - c - u, IDs: ids}, nil, nil
+	if c := int(ins.RowsAffected()); c != counts.Created {
+		return service.BulkCounts{}, nil, fmt.Errorf("hub store: %d speakers inserted, %d counted", c, counts.Created)
+	}
+	return counts, nil, nil
+}
+
+// bulkOutcomes reads the target id and the outcome (created, updated,
+// unchanged) of each row and counts them.
+func (s *Store) bulkOutcomes(ctx context.Context, q string, args ...any) (service.BulkCounts, error) {
+	rs, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return service.BulkCounts{}, pg.Err(err)
+	}
+	var c service.BulkCounts
+	var id, outcome string
+	_, err = pgx.ForEachRow(rs, []any{&id, &outcome}, func() error {
+		c.IDs = append(c.IDs, id)
+		c.Rows = append(c.Rows, outcome)
+		switch outcome {
+		case hub.RowCreated:
+			c.Created++
+		case hub.RowUpdated:
+			c.Updated++
+		default:
+			c.Unchanged++
+		}
+		return nil
+	})
+	return c, pg.Err(err)
 }
 
 var roomIDs = flake.New(0)
@@ -375,7 +451,10 @@ func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []se
 	if _, err := s.db.Exec(ctx, speakersQ, changedIDs); err != nil {
 		return fail(pg.Err(err))
 	}
-	ids, err := s.bulkIDs(ctx, `SELECT target FROM bulk_sessions ORDER BY row`)
+	const outcomes = `
+		SELECT target, CASE WHEN existing IS NULL THEN 'created' WHEN target = ANY($1) THEN 'updated' ELSE 'unchanged' END
+		FROM bulk_sessions ORDER BY row`
+	counts, err := s.bulkOutcomes(ctx, outcomes, updated)
 	if err != nil {
 		return fail(err)
 	}
@@ -398,6 +477,5 @@ func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []se
 			changed = append(changed, service.Upserted[service.Session]{Row: x, Created: isNew[x.ID]})
 		}
 	}
-	return service.BulkCounts{Created: len(created), Updated: len(updated), Unchanged: len(rows) - len(created) - len(updated), IDs: ids},
-		nil, changed, nil
+	return counts, nil, changed, nil
 }

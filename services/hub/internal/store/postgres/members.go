@@ -125,21 +125,33 @@ func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (map[s
 	return out, pg.Err(err)
 }
 
-const memberCols = `id, app_id, email, coalesce(external_id, ''), name, company, title, photo_url, bio, links, role, blocked, version, created_at`
+const memberCols = `id, app_id, email, coalesce(external_id, ''), name, company, title, photo_url, bio, links, role, blocked,
+	phone, custom, version, created_at`
 
 // memberColsM is memberCols of the table aliased m.
 const memberColsM = `m.id, m.app_id, m.email, coalesce(m.external_id, ''), m.name, m.company, m.title, m.photo_url, m.bio, m.links,
-	m.role, m.blocked, m.version, m.created_at`
+	m.role, m.blocked, m.phone, m.custom, m.version, m.created_at`
 
 func scanMember(row pgx.Row, extra ...any) (service.Member, error) {
 	var m service.Member
 	dst := append([]any{&m.ID, &m.AppID, &m.Email, &m.ExternalID, &m.Name, &m.Company, &m.Title, &m.PhotoURL, &m.Bio,
-		&m.Links, &m.Role, &m.Blocked, &m.Version, &m.CreatedAt}, extra...)
+		&m.Links, &m.Role, &m.Blocked, &m.Phone, &m.Custom, &m.Version, &m.CreatedAt}, extra...)
 	err := row.Scan(dst...)
 	if m.Links == nil {
 		m.Links = []service.Link{}
 	}
+	if m.Custom == nil {
+		m.Custom = map[string]string{}
+	}
 	return m, pg.Err(err)
+}
+
+// custom is a member's custom fields as stored (never SQL NULL).
+func custom(c map[string]string) map[string]string {
+	if c == nil {
+		return map[string]string{}
+	}
+	return c
 }
 
 func memberConflict(err error) error {
@@ -162,11 +174,11 @@ func links(l []service.Link) []service.Link {
 // CreateMember implements service.Queries.
 func (s *Store) CreateMember(ctx context.Context, m service.Member) (service.Member, error) {
 	const q = `
-		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role, blocked)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role, blocked, phone, custom)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		RETURNING ` + memberCols
 	m, err := scanMember(s.db.QueryRow(ctx, q, m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
-		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked))
+		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom)))
 	if err != nil {
 		return m, memberConflict(err)
 	}
@@ -189,11 +201,12 @@ func (s *Store) MemberByEmail(ctx context.Context, app, email string) (service.M
 func (s *Store) UpdateMember(ctx context.Context, m service.Member) (service.Member, error) {
 	const q = `
 		UPDATE members SET email = $3, external_id = $4, name = $5, company = $6, title = $7, photo_url = $8,
-			bio = $9, links = $10, role = $11, blocked = $12, version = nextval('rm_version'), updated_at = now()
+			bio = $9, links = $10, role = $11, blocked = $12, phone = $13, custom = $14, version = nextval('rm_version'),
+			updated_at = now()
 		WHERE app_id = $1 AND id = $2
 		RETURNING ` + memberCols
 	out, err := scanMember(s.db.QueryRow(ctx, q, m.AppID, m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
-		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked))
+		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom)))
 	if err != nil {
 		return out, memberConflict(err)
 	}

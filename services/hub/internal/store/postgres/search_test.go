@@ -17,7 +17,8 @@ import (
 // a member moves them in the index.
 func TestSearchWords(t *testing.T) {
 	ctx := testkit.Context(t)
-	s := postgres.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
+	pool := testkit.Postgres(t, migrations.Schema, migrations.All...)
+	s := postgres.New(pool)
 	seed(t, ctx, s, "a")
 	var rows []service.Member
 	for i := range 3000 {
@@ -28,13 +29,7 @@ func TestSearchWords(t *testing.T) {
 		rows = append(rows, service.Member{ID: fmt.Sprintf("id%04d", i), AppID: "a", Email: fmt.Sprintf("p%d@x.io", i), Name: name,
 			Role: "attendee", Links: []service.Link{}})
 	}
-	err := s.InTx(ctx, func(q service.Queries) error {
-		_, rowErrs, _, err := q.UpsertMembers(ctx, "a", rows)
-		if len(rowErrs) > 0 {
-			t.Fatal(rowErrs)
-		}
-		return err
-	})
+	err := s.InTx(ctx, func(q service.Queries) error { return q.InsertMembers(ctx, rows) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +82,41 @@ func TestSearchWords(t *testing.T) {
 	if diff := cmp.Diff([]string{"Zed Common"}, names("zed", "com")); diff != "" {
 		t.Errorf("two words after the rename (-want +got):\n%s", diff)
 	}
+	// A bulk update renames two members and leaves a third as it is.
+	err = s.InTx(ctx, func(q service.Queries) error {
+		rows := []service.Member{
+			{ID: "id0001", Email: "p1@x.io", Name: "Quentin Bulk", Role: "attendee"},
+			{ID: "id0002", Email: "p2@x.io", Name: "Quincy Bulk", Role: "attendee"},
+			{ID: "id0003", Email: "p3@x.io", Name: "Anna 0003", Role: "attendee"},
+		}
+		changed, err := q.UpdateMembers(ctx, "a", rows, false, false)
+		if len(changed) != 2 {
+			t.Errorf("bulk update changed %d members, want 2", len(changed))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Quentin Bulk", "Quincy Bulk"}, names("bulk")); diff != "" {
+		t.Errorf("after a bulk rename (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Anna 0000", "Anna 0003", "Anna 0004", "Anna 0005"}, names("ann")); diff != "" {
+		t.Errorf("the old names after a bulk rename (-want +got):\n%s", diff)
+	}
 	if err := s.DeleteMember(ctx, "a", "id0999"); err != nil {
 		t.Fatal(err)
 	}
 	if got := names("zed", "com"); len(got) != 0 {
 		t.Errorf("deleted member still found: %v", got)
+	}
+	// Every word row belongs to a member and says what the member says.
+	var stray int
+	err = pool.QueryRow(ctx, `
+		SELECT count(*) FROM member_words w
+		WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = w.member_id AND m.sort_name = w.sort_name
+			AND m.blocked = w.blocked AND m.role = w.role AND m.search LIKE '% ' || w.word || '%')`).Scan(&stray)
+	if err != nil || stray != 0 {
+		t.Errorf("%d word rows out of step with their member (%v)", stray, err)
 	}
 }

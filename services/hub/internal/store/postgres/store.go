@@ -4,15 +4,20 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/obs"
 	"github.com/attendify/platform/pg"
 )
 
@@ -57,12 +62,61 @@ func (s *Store) Snapshot(ctx context.Context, fn func(q service.Queries) error) 
 	})
 }
 
+// copyAbove is the number of events above which Announce writes the
+// outbox with COPY instead of events.AddToOutbox's pipelined INSERTs (an
+// eighth of the time per event for the thousands a bulk upsert makes).
+const copyAbove = 32
+
 // Announce implements service.Queries.
 func (s *Store) Announce(ctx context.Context, evs ...events.Event) error {
 	if s.tx == nil {
 		return errors.New("hub store: Announce outside a transaction")
 	}
-	return events.AddToOutbox(ctx, s.tx, evs...)
+	if len(evs) <= copyAbove {
+		return events.AddToOutbox(ctx, s.tx, evs...)
+	}
+	return s.copyOutbox(ctx, evs)
+}
+
+// copyOutbox writes the rows events.AddToOutbox writes, in the same order,
+// with one COPY: the defaults it fills (id, time, request id, trace
+// parent) are filled the same way.
+func (s *Store) copyOutbox(ctx context.Context, evs []events.Event) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	rid := obs.RequestID(ctx)
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	tp := carrier["traceparent"]
+	cols := []string{"id", "type", "app", "subject", "occurred_at", "data", "request_id", "traceparent"}
+	_, err := s.tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
+		ev := &evs[i]
+		if ev.ID == "" {
+			ev.ID = events.NewID()
+		}
+		t := now
+		if !ev.Time.IsZero() {
+			t = ev.Time.UTC().Truncate(time.Microsecond)
+		}
+		r, p := ev.RequestID, ev.TraceParent
+		if r == "" {
+			r = rid
+		}
+		if p == "" {
+			p = tp
+		}
+		var data any // NULL when empty; json, kept byte for byte
+		if len(ev.Data) > 0 {
+			if !json.Valid(ev.Data) {
+				return nil, errs.New(errs.Invalid, "events: event %s (%s): data is not valid JSON", ev.ID, ev.Type)
+			}
+			data = []byte(ev.Data)
+		}
+		return []any{ev.ID, ev.Type, ev.App, ev.Subject, t, data, r, p}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("hub store: copy %d events to the outbox: %w", len(evs), pg.Err(err))
+	}
+	return nil
 }
 
 // NextVersion implements service.Queries.
