@@ -27,10 +27,8 @@ import (
 
 	"github.com/attendify/eventwall/internal/app"
 	"github.com/attendify/eventwall/migrations"
-	"github.com/attendify/hub"
-	"github.com/attendify/platform/auth"
+	"github.com/attendify/hub/readmodeltest"
 	"github.com/attendify/platform/couch"
-	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
@@ -52,15 +50,10 @@ type Env struct {
 	Couch       *kivik.Client
 	CouchPrefix string // the service part of social's database names in this test
 
-	issuer  *auth.Issuer
-	hubKeys hub.ReadModelKeys
-	pub     *events.Publisher
-	ids     *flake.Generator
+	// Hub plays hub's part: apps, members, tokens, member events.
+	*readmodeltest.Hub
 
 	stop func()
-
-	mu   sync.Mutex
-	apps []string
 }
 
 // Stop stops the service now (a replica going away).
@@ -124,9 +117,7 @@ func Start(t testing.TB, o Options) *Env {
 	e := &Env{
 		T: t, Wall: ew, URL: ew.URL(), Client: client, Redis: rdb, Namespace: ns, Config: cfg,
 		Couch: cc, CouchPrefix: cfg.SocialCouchPrefix,
-		issuer: issuer, hubKeys: hub.NewReadModelKeys(ns),
-		pub: events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{}),
-		ids: flake.New(0),
+		Hub: readmodeltest.New(t, rdb, ns, issuer),
 	}
 	var once sync.Once
 	e.stop = func() {
@@ -141,93 +132,16 @@ func Start(t testing.TB, o Options) *Env {
 		e.stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for _, a := range e.apps {
+		for _, a := range e.Apps() {
 			name, _ := couch.DBName(cfg.SocialCouchPrefix, a)
 			_ = cc.DestroyDB(ctx, name)
 		}
 	})
-	if err := rdb.Set(ctx, e.hubKeys.Ready(), "1", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 
-// NewID returns a fresh id.
-func (e *Env) NewID() string { return e.ids.Next().String() }
-
-// CreateApp writes a published app with events into hub's read model.
-func (e *Env) CreateApp(evs ...hub.EventInfo) string {
-	e.T.Helper()
-	ctx := context.Background()
-	id := e.NewID()
-	e.mu.Lock()
-	e.apps = append(e.apps, id)
-	e.mu.Unlock()
-	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: id, Slug: "app-" + strings.ToLower(id[20:]), Name: "Test app", Status: hub.StatusPublished, Access: hub.AccessOpen})
-	list, err := hub.EncodeEvents(evs)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	_, err = e.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, e.hubKeys.Config(id), append(toAny(cfg), hub.FieldVersion, 1)...)
-		p.HSet(ctx, e.hubKeys.Events(id), append(toAny(list), hub.FieldVersion, 1)...)
-		return nil
-	})
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	return id
-}
-
-// NewEvent returns an event of the read model's shape.
-func (e *Env) NewEvent(name string) hub.EventInfo {
-	return hub.EventInfo{ID: e.NewID(), Name: name, TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen,
-		StartUTC: time.Now().UTC().Truncate(time.Hour), EndUTC: time.Now().UTC().Truncate(time.Hour).Add(48 * time.Hour)}
-}
-
 // Member is a member or organizer of a test app.
-type Member struct {
-	ID    string
-	App   string
-	Role  string
-	Name  string
-	Token string
-}
-
-// Ctx returns ctx carrying the member's token for outgoing calls.
-func (m Member) Ctx(ctx context.Context) context.Context {
-	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: m.ID, App: m.App, Role: m.Role, Token: m.Token})
-}
-
-// AddMember writes a membership into hub's read model, publishes hub's
-// member.created event (the profile) and issues the token. role is
-// auth.RoleAttendee or an organizer role.
-func (e *Env) AddMember(appID, name, role string) Member {
-	e.T.Helper()
-	m := Member{ID: e.NewID(), App: appID, Role: role, Name: name}
-	f := hub.EncodeMembership(hub.Membership{App: appID, User: m.ID, Role: role})
-	if err := e.Redis.HSet(context.Background(), e.hubKeys.Membership(appID, m.ID), append(toAny(f), hub.FieldVersion, 1)...).Err(); err != nil {
-		e.T.Fatal(err)
-	}
-	e.PublishProfile(m)
-	tok, err := e.issuer.Issue(auth.Claims{User: m.ID, App: appID, Role: role}, time.Hour)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	m.Token = tok
-	return m
-}
-
-// PublishProfile publishes hub's member.updated event with m's name.
-func (e *Env) PublishProfile(m Member) {
-	e.T.Helper()
-	data, _ := json.Marshal(hub.MemberPayload{ID: m.ID, AppID: m.App, Name: m.Name, Company: "Acme", Role: hub.MemberAttendee})
-	if err := e.pub.Publish(context.Background(), events.Event{Type: hub.EventMemberCreated, App: m.App, Subject: m.ID, Data: data}); err != nil {
-		e.T.Fatal(err)
-	}
-}
+type Member = readmodeltest.Member
 
 // DB returns social's database of app in this test, creating it.
 func (e *Env) DB(appID string) *kivik.DB {
@@ -412,14 +326,6 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // Eventually polls cond every 20 ms until it holds or timeout passes.

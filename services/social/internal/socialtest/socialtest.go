@@ -7,21 +7,18 @@ package socialtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/attendify/hub"
+	"github.com/attendify/hub/readmodeltest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/couch"
-	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
@@ -41,13 +38,8 @@ type Env struct {
 	Namespace string
 	Config    app.Config
 
-	issuer  *auth.Issuer
-	hubKeys hub.ReadModelKeys
-	pub     *events.Publisher
-	ids     *flake.Generator
-
-	mu   sync.Mutex
-	apps []string
+	// Hub plays hub's part: apps, members, tokens, member events.
+	*readmodeltest.Hub
 }
 
 // Options adjust the service.
@@ -93,9 +85,7 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	e := &Env{
 		T: t, Social: s, URL: s.URL(), Client: client, Redis: rdb, Namespace: ns, Config: cfg,
-		issuer: issuer, hubKeys: hub.NewReadModelKeys(ns),
-		pub: events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{}),
-		ids: flake.New(0),
+		Hub: readmodeltest.New(t, rdb, ns, issuer),
 	}
 	t.Cleanup(func() {
 		stop()
@@ -104,102 +94,16 @@ func Start(t testing.TB, o Options) *Env {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for _, a := range e.apps {
+		for _, a := range e.Apps() {
 			name, _ := couch.DBName(cfg.CouchPrefix, a)
 			_ = cc.DestroyDB(ctx, name)
 		}
 	})
-	if err := rdb.Set(ctx, e.hubKeys.Ready(), "1", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 
-// NewID returns a fresh id.
-func (e *Env) NewID() string { return e.ids.Next().String() }
-
-// CreateApp writes a published app with events into hub's read model.
-func (e *Env) CreateApp(events ...hub.EventInfo) string {
-	e.T.Helper()
-	ctx := context.Background()
-	id := e.NewID()
-	e.mu.Lock()
-	e.apps = append(e.apps, id)
-	e.mu.Unlock()
-	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: id, Slug: "app-" + strings.ToLower(id[20:]), Name: "Test app", Status: hub.StatusPublished, Access: hub.AccessOpen})
-	evs, err := hub.EncodeEvents(events)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	_, err = e.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, e.hubKeys.Config(id), append(toAny(cfg), hub.FieldVersion, 1)...)
-		p.HSet(ctx, e.hubKeys.Events(id), append(toAny(evs), hub.FieldVersion, 1)...)
-		return nil
-	})
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	return id
-}
-
-// Member is a member of a test app.
-type Member struct {
-	ID    string
-	App   string
-	Role  string
-	Name  string
-	Token string
-}
-
-// Ctx returns ctx carrying the member's token for outgoing calls.
-func (m Member) Ctx(ctx context.Context) context.Context {
-	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: m.ID, App: m.App, Role: m.Role, Token: m.Token})
-}
-
-// AddMember writes a membership into hub's read model, publishes hub's
-// member.created event (the profile), and issues the member's token. role
-// is auth.RoleAttendee or an organizer role.
-func (e *Env) AddMember(appID, name, role string) Member {
-	e.T.Helper()
-	m := Member{ID: e.NewID(), App: appID, Role: role, Name: name}
-	e.SetMembership(m, false)
-	e.Publish(hub.EventMemberCreated, m, false)
-	tok, err := e.issuer.Issue(auth.Claims{User: m.ID, App: appID, Role: role}, time.Hour)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	m.Token = tok
-	return m
-}
-
-// SetMembership writes m's membership hash (blocked or not).
-func (e *Env) SetMembership(m Member, blocked bool) {
-	e.T.Helper()
-	ctx := context.Background()
-	f := hub.EncodeMembership(hub.Membership{App: m.App, User: m.ID, Role: m.Role, Blocked: blocked})
-	if err := e.Redis.HSet(ctx, e.hubKeys.Membership(m.App, m.ID), append(toAny(f), hub.FieldVersion, time.Now().UnixNano())...).Err(); err != nil {
-		e.T.Fatal(err)
-	}
-}
-
-// Publish publishes a hub member event about m.
-func (e *Env) Publish(typ string, m Member, blocked bool) {
-	e.T.Helper()
-	var data []byte
-	if typ == hub.EventMemberDeleted {
-		data, _ = json.Marshal(hub.IDsPayload{AppID: m.App, ID: m.ID})
-	} else {
-		data, _ = json.Marshal(hub.MemberPayload{
-			ID: m.ID, AppID: m.App, Name: m.Name, Company: "Acme", Title: "Engineer",
-			PhotoURL: "https://example.test/" + m.ID + ".jpg", Role: hub.MemberAttendee, Blocked: blocked,
-		})
-	}
-	if err := e.pub.Publish(context.Background(), events.Event{Type: typ, App: m.App, Subject: m.ID, Data: data}); err != nil {
-		e.T.Fatal(err)
-	}
-}
+// Member is a member or organizer of a test app.
+type Member = readmodeltest.Member
 
 // DropSocialKeys deletes every Redis key of social in the test's namespace:
 // what FLUSHALL does to social's index, without touching anything else.
@@ -224,12 +128,4 @@ func (e *Env) HTTP(m Member, method, path, contentType string, body []byte) (*ht
 		req.Header.Set("Content-Type", contentType)
 	}
 	return http.DefaultClient.Do(req)
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

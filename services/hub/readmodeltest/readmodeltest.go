@@ -1,0 +1,164 @@
+// Package readmodeltest plays hub's part in other services' tests: it
+// writes hub's read model with hub's own encoders, publishes hub's member
+// events and issues tokens with the platform's issuer. Social, eventwall
+// and the others thus test against exactly what hub publishes, without
+// running hub (its own component tests cover that it does publish it).
+package readmodeltest
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
+)
+
+// Hub writes hub's read model and events under one Redis namespace.
+type Hub struct {
+	T         testing.TB
+	Redis     redis.UniversalClient
+	Namespace string
+
+	keys   hub.ReadModelKeys
+	issuer *auth.Issuer
+	pub    *events.Publisher
+	ids    *flake.Generator
+
+	mu   sync.Mutex
+	apps []string
+}
+
+// New returns a Hub writing under namespace, with the read model marked
+// complete (as after hub's first build), tokens signed by issuer.
+func New(t testing.TB, rdb redis.UniversalClient, namespace string, issuer *auth.Issuer) *Hub {
+	t.Helper()
+	h := &Hub{
+		T: t, Redis: rdb, Namespace: namespace,
+		keys:   hub.NewReadModelKeys(namespace),
+		issuer: issuer,
+		pub:    events.NewPublisher(rdb, events.NewStreams(namespace), events.PublisherConfig{}),
+		ids:    flake.New(0),
+	}
+	if err := rdb.Set(context.Background(), h.keys.Ready(), "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// NewID returns a fresh id.
+func (h *Hub) NewID() string { return h.ids.Next().String() }
+
+// Apps lists the apps CreateApp made, for cleaning up what a test made for
+// them.
+func (h *Hub) Apps() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.apps...)
+}
+
+// CreateApp writes a published, open app with events into the read model.
+func (h *Hub) CreateApp(evs ...hub.EventInfo) string {
+	h.T.Helper()
+	ctx := context.Background()
+	id := h.NewID()
+	h.mu.Lock()
+	h.apps = append(h.apps, id)
+	h.mu.Unlock()
+	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: id, Slug: "app-" + strings.ToLower(id[20:]), Name: "Test app", Status: hub.StatusPublished, Access: hub.AccessOpen})
+	list, err := hub.EncodeEvents(evs)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	_, err = h.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, h.keys.Config(id), append(toAny(cfg), hub.FieldVersion, 1)...)
+		p.HSet(ctx, h.keys.Events(id), append(toAny(list), hub.FieldVersion, 1)...)
+		return nil
+	})
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return id
+}
+
+// NewEvent returns an open, public event of the read model's shape that
+// runs from this hour for two days.
+func (h *Hub) NewEvent(name string) hub.EventInfo {
+	start := time.Now().UTC().Truncate(time.Hour)
+	return hub.EventInfo{ID: h.NewID(), Name: name, TimeZone: "UTC", Visibility: hub.VisibilityPublic,
+		Access: hub.EventAccessOpen, StartUTC: start, EndUTC: start.Add(48 * time.Hour)}
+}
+
+// Member is a member or organizer of a test app, with a token.
+type Member struct {
+	ID    string
+	App   string
+	Role  string
+	Name  string
+	Token string
+}
+
+// Ctx returns ctx carrying the member's token for outgoing calls.
+func (m Member) Ctx(ctx context.Context) context.Context {
+	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: m.ID, App: m.App, Role: m.Role, Token: m.Token})
+}
+
+// AddMember writes a membership, publishes member.created (the profile)
+// and issues the member's token. role is auth.RoleAttendee or an organizer
+// role.
+func (h *Hub) AddMember(app, name, role string) Member {
+	h.T.Helper()
+	m := Member{ID: h.NewID(), App: app, Role: role, Name: name}
+	h.SetMembership(m, false)
+	h.Publish(hub.EventMemberCreated, m, false)
+	tok, err := h.issuer.Issue(auth.Claims{User: m.ID, App: app, Role: role}, time.Hour)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	m.Token = tok
+	return m
+}
+
+// SetMembership writes m's membership (blocked or not), newer than any
+// before it.
+func (h *Hub) SetMembership(m Member, blocked bool) {
+	h.T.Helper()
+	f := hub.EncodeMembership(hub.Membership{App: m.App, User: m.ID, Role: m.Role, Blocked: blocked})
+	key := h.keys.Membership(m.App, m.ID)
+	if err := h.Redis.HSet(context.Background(), key, append(toAny(f), hub.FieldVersion, time.Now().UnixNano())...).Err(); err != nil {
+		h.T.Fatal(err)
+	}
+}
+
+// Publish publishes hub's member event typ about m: the profile, or ids
+// only for member.deleted.
+func (h *Hub) Publish(typ string, m Member, blocked bool) {
+	h.T.Helper()
+	var data []byte
+	if typ == hub.EventMemberDeleted {
+		data, _ = json.Marshal(hub.IDsPayload{AppID: m.App, ID: m.ID})
+	} else {
+		data, _ = json.Marshal(hub.MemberPayload{
+			ID: m.ID, AppID: m.App, Name: m.Name, Company: "Acme", Title: "Engineer",
+			PhotoURL: "https://example.test/" + m.ID + ".jpg", Role: hub.MemberAttendee, Blocked: blocked,
+		})
+	}
+	if err := h.pub.Publish(context.Background(), events.Event{Type: typ, App: m.App, Subject: m.ID, Data: data}); err != nil {
+		h.T.Fatal(err)
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
