@@ -120,3 +120,20 @@ func migrateLockKey(schema string) int64 {
 	h.Write([]byte("attendify/pg.Migrate\x00" + schema))
 	return int64(h.Sum64())
 }
+
+// MigrateSchema is a service's migrate step: it creates the database when
+// cfg.Create is set and it is missing, then brings schema up to date with
+// sources on a pool of its own.
+func MigrateSchema(ctx context.Context, cfg Config, schema string, sources ...Source) error {
+	if cfg.Create {
+		if err := EnsureDatabase(ctx, cfg.URL); err != nil {
+			return err
+		}
+	}
+	pool, err := Open(ctx, cfg, schema)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return Migrate(ctx, pool, schema, sources...)
+}

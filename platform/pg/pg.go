@@ -37,6 +37,10 @@ type Config struct {
 	URL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/attendify?sslmode=disable"`
 	// MaxConns caps the pool size; 0 keeps pgx's default (max(4, CPUs)).
 	MaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"0"`
+	// Create lets the migrate step create the database when it is missing,
+	// as on a developer's machine; turn it off where the services' role may
+	// not create databases.
+	Create bool `env:"DATABASE_CREATE" envDefault:"true"`
 }
 
 // Redacted is the URL with its password masked, for logs and errors.

@@ -47,8 +47,6 @@ type Config struct {
 	ScreenCheck time.Duration `env:"EVENTWALL_SCREEN_CHECK" envDefault:"1s"`
 	// PhotoCacheBytes bounds the photos kept in memory.
 	PhotoCacheBytes int64 `env:"EVENTWALL_PHOTO_CACHE_BYTES" envDefault:"67108864"`
-	// EnsureDatabase creates the Postgres database when missing (local runs).
-	EnsureDatabase bool `env:"EVENTWALL_ENSURE_DATABASE" envDefault:"true"`
 }
 
 // LoadConfig reads Config from the environment.
@@ -65,17 +63,7 @@ func LoadConfig() (Config, error) {
 
 // Migrate brings eventwall's Postgres schema up to date.
 func Migrate(ctx context.Context, cfg Config) error {
-	if cfg.EnsureDatabase {
-		if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
-			return err
-		}
-	}
-	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return pg.Migrate(ctx, pool, migrations.Schema, migrations.All...)
+	return pg.MigrateSchema(ctx, cfg.PG, migrations.Schema, migrations.All...)
 }
 
 // Eventwall is a wired, not yet running eventwall service.
@@ -97,19 +85,15 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	pool, err := svc.OpenPostgres(ctx, cfg.PG, migrations.Schema)
 	if err != nil {
 		return nil, err
 	}
-	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
-	svc.AddCheck("postgres", pg.Ready(pool))
 
-	cc, err := couch.Open(ctx, cfg.Couch)
+	cc, err := svc.OpenCouchDB(ctx, cfg.Couch)
 	if err != nil {
 		return nil, err
 	}
-	svc.OnStop("couchdb", func(context.Context) error { return cc.Close() })
-	svc.AddCheck("couchdb", couch.Ready(cc))
 
 	walls := pgstore.New(pool)
 	board := redisstore.New(svc.Redis, cfg.Namespace)

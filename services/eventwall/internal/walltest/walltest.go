@@ -84,7 +84,7 @@ func Start(t testing.TB, o Options) *Env {
 	} else {
 		cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
 	}
-	cfg.EnsureDatabase = false
+	cfg.PG.Create = false
 	cfg.Namespace = ns
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
@@ -250,7 +250,7 @@ func (e *Env) StartSocial() *Social {
 	cmd.Env = append(os.Environ(),
 		"ADDR="+addr,
 		"DATABASE_URL="+testkit.PostgresURL(t, socialmigrations.Schema, socialmigrations.All...),
-		"SOCIAL_ENSURE_DATABASE=false",
+		"DATABASE_CREATE=false",
 		"REDIS_NAMESPACE="+e.Namespace,
 		"SOCIAL_COUCH_PREFIX="+e.CouchPrefix,
 		"SOCIAL_RATE_LIMITS=false",

@@ -38,8 +38,6 @@ type Config struct {
 	ReadModelInterval time.Duration `env:"HUB_READMODEL_INTERVAL" envDefault:"2s"`
 	// PasswordMemoryKiB is argon2id's memory cost (64 MiB by default).
 	PasswordMemoryKiB uint32 `env:"HUB_PASSWORD_MEMORY_KIB" envDefault:"65536"`
-	// EnsureDatabase creates the database when missing (local runs).
-	EnsureDatabase bool `env:"HUB_ENSURE_DATABASE" envDefault:"true"`
 }
 
 // LoadConfig reads Config from the environment.
@@ -59,17 +57,7 @@ func LoadConfig() (Config, error) {
 
 // Migrate brings hub's schema up to date.
 func Migrate(ctx context.Context, cfg Config) error {
-	if cfg.EnsureDatabase {
-		if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
-			return err
-		}
-	}
-	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return pg.Migrate(ctx, pool, migrations.Schema, migrations.All...)
+	return pg.MigrateSchema(ctx, cfg.PG, migrations.Schema, migrations.All...)
 }
 
 // Hub is a wired, not yet running hub.
@@ -88,12 +76,10 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	pool, err := svc.OpenPostgres(ctx, cfg.PG, migrations.Schema)
 	if err != nil {
 		return nil, err
 	}
-	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
-	svc.AddCheck("postgres", pg.Ready(pool))
 
 	issuer, err := cfg.Service.Auth.Issuer()
 	if err != nil {

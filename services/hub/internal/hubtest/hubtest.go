@@ -50,7 +50,7 @@ func Start(t testing.TB) *Env {
 	cfg.Service.ShedDisabled = true
 	cfg.Service.Log.Level = slog.LevelWarn
 	cfg.DevMode = true
-	cfg.EnsureDatabase = false
+	cfg.PG.Create = false
 	cfg.PasswordMemoryKiB = 1024 // fast hashes in tests
 	cfg.ReadModelInterval = 100 * time.Millisecond
 

@@ -167,7 +167,7 @@ func startStack(t *testing.T) *stack {
 	st.hubURL = "http://" + hubAddr
 	hubDB := testkit.PostgresURL(t, "")
 	hubCmd := process(t, hubBinary(t), []string{"DATABASE_URL=" + hubDB, "ADDR=" + hubAddr, "REDIS_NAMESPACE=" + ns,
-		"HUB_ENSURE_DATABASE=false", "HUB_PASSWORD_MEMORY_KIB=1024", "SERVICE_NAME=hub", "RPC_ACCESS_LOG=false", "LOG_LEVEL=warn"}, "serve")
+		"DATABASE_CREATE=false", "HUB_PASSWORD_MEMORY_KIB=1024", "SERVICE_NAME=hub", "RPC_ACCESS_LOG=false", "LOG_LEVEL=warn"}, "serve")
 	waitReady(t, st.hubURL, hubCmd)
 	st.importerDB = testkit.PostgresURL(t, "")
 

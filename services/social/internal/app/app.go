@@ -40,8 +40,6 @@ type Config struct {
 	CouchPrefix string `env:"SOCIAL_COUCH_PREFIX" envDefault:"social"`
 	// RateLimits turns the per-member rate limits on (off for load tests).
 	RateLimits bool `env:"SOCIAL_RATE_LIMITS" envDefault:"true"`
-	// EnsureDatabase creates the Postgres database when missing (local runs).
-	EnsureDatabase bool `env:"SOCIAL_ENSURE_DATABASE" envDefault:"true"`
 	// UploadSweepInterval is how often unused photo uploads are deleted.
 	UploadSweepInterval time.Duration `env:"SOCIAL_UPLOAD_SWEEP_INTERVAL" envDefault:"1h"`
 }
@@ -60,17 +58,7 @@ func LoadConfig() (Config, error) {
 
 // Migrate brings social's Postgres schema up to date.
 func Migrate(ctx context.Context, cfg Config) error {
-	if cfg.EnsureDatabase {
-		if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
-			return err
-		}
-	}
-	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return pg.Migrate(ctx, pool, migrations.Schema, migrations.All...)
+	return pg.MigrateSchema(ctx, cfg.PG, migrations.Schema, migrations.All...)
 }
 
 // Social is a wired, not yet running social service.
@@ -92,19 +80,15 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pg.Open(ctx, cfg.PG, migrations.Schema)
+	pool, err := svc.OpenPostgres(ctx, cfg.PG, migrations.Schema)
 	if err != nil {
 		return nil, err
 	}
-	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
-	svc.AddCheck("postgres", pg.Ready(pool))
 
-	cc, err := couch.Open(ctx, cfg.Couch)
+	cc, err := svc.OpenCouchDB(ctx, cfg.Couch)
 	if err != nil {
 		return nil, err
 	}
-	svc.OnStop("couchdb", func(context.Context) error { return cc.Close() })
-	svc.AddCheck("couchdb", couch.Ready(cc))
 
 	// The key-value port: Riak when RIAK_HOSTS is set, else pgkv in the
 	// ledger's own transactions.

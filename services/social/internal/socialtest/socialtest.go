@@ -58,7 +58,7 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
-	cfg.EnsureDatabase = false
+	cfg.PG.Create = false
 	cfg.Namespace = ns
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
