@@ -167,6 +167,22 @@ func run(ctx context.Context) error {
 		fmt.Printf("  %s: %s\n", n, pretty.String())
 	}
 	fmt.Println()
+	fmt.Println("Open:")
+	for _, n := range names {
+		var top map[string]any
+		_ = json.Unmarshal(demo[n], &top)
+		keys := make([]string, 0, len(top))
+		for k := range top {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if u, ok := top[k].(string); ok && strings.HasSuffix(k, "_url") && strings.HasPrefix(u, "http") {
+				fmt.Printf("  %-10s %-12s %s\n", n, strings.TrimSuffix(k, "_url"), u)
+			}
+		}
+	}
+	fmt.Println()
 	fmt.Println("Ctrl-C stops everything.")
 
 	select {
