@@ -59,5 +59,23 @@ curl -fsS "http://$ADDR/readyz" >/dev/null || { cat "$tmp/server.log" >&2; exit 
 say "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 say "server: social serve on $ADDR (access log $RPC_ACCESS_LOG, rate limits off); load: socialbench, separate process"
 "$tmp/socialbench" -url "http://$ADDR" -c "${BENCH_CONNS:-64}" -duration "${BENCH_DURATION:-15s}" \
-	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}" -skip "${BENCH_SKIP:-}" "${profile[@]}"
+	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}" -skip "${BENCH_SKIP:-}" \
+	-wrk-script "$tmp/feed.lua" "${profile[@]}"
 say "server CPU time (user+system): $(ps -o times= -p "$server_pid" | tr -d ' ') s"
+
+# The feed again with wrk, the lightest load generator at hand (socialbench
+# decodes every page, which costs this 2-CPU machine as much as serving it):
+# first 64 connections flat out (the peak), then 64 connections paced to
+# about 1,500 requests a second (the goal's rate: p99 at that load).
+if command -v wrk >/dev/null; then
+	for mode in peak paced; do
+		pace=()
+		[ "$mode" = paced ] && pace=(WRK_DELAY_MS="${BENCH_PACE_MS:-40}")
+		out=$(env "${pace[@]}" wrk -t1 -c"${BENCH_CONNS:-64}" -d"${BENCH_DURATION:-15s}" --latency -s "$tmp/feed.lua" "http://$ADDR/rpc")
+		printf 'feed.get (wrk, %s, %s connections): %s req/s, p50 %s, p99 %s, non-2xx %s\n' "$mode" "${BENCH_CONNS:-64}" \
+			"$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+			"$(awk '$1 == "99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out" | grep . || echo 0)" >&2
+	done
+else
+	say "wrk not installed (apt-get install wrk): feed measured with socialbench only"
+fi

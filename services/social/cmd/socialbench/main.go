@@ -49,15 +49,16 @@ import (
 )
 
 type flags struct {
-	url      string
-	clients  int
-	duration time.Duration
-	members  int
-	posts    int
-	likes    int
-	page     int
-	skip     string
-	profile  string
+	url       string
+	clients   int
+	duration  time.Duration
+	members   int
+	posts     int
+	likes     int
+	page      int
+	skip      string
+	profile   string
+	wrkScript string
 }
 
 func main() {
@@ -71,6 +72,7 @@ func main() {
 	flag.IntVar(&f.page, "page", 20, "feed page size")
 	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here (server started with DEBUG_PPROF=true)")
 	flag.StringVar(&f.skip, "skip", "", "timed phases to skip, comma-separated: feed,hot,baselines")
+	flag.StringVar(&f.wrkScript, "wrk-script", "", "after seeding, write here a wrk Lua script of the feed call, a different member's token on each request")
 	flag.Parse()
 	platform.Main(func(ctx context.Context) error { return run(ctx, f) })
 }
@@ -210,6 +212,11 @@ func run(ctx context.Context, f flags) error {
 		return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: members[i], App: appID, Role: auth.RoleAttendee, Token: tokens[i]})
 	}
 	fmt.Fprintf(os.Stderr, "seeded app %s: %d members\n", appID, f.members)
+	if f.wrkScript != "" {
+		if err := writeWrkScript(f.wrkScript, appID, f.page, tokens); err != nil {
+			return err
+		}
+	}
 
 	var results []result
 	// Posts through the API.
@@ -401,4 +408,42 @@ func anys(ss []string, more ...string) []any {
 		out = append(out, s)
 	}
 	return out
+}
+
+// writeWrkScript writes a wrk script that sends the first feed page call,
+// in turn as each seeded member (wrk itself is the lightest load generator
+// at hand: the Go client decoding every page costs as much CPU as the
+// server on these 2 cores). WRK_DELAY_MS, when set, paces each connection.
+func writeWrkScript(path, appID string, page int, tokens []string) error {
+	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": social.GetFeed.Name,
+		"params": map[string]any{"app_id": appID, "kind": "app", "limit": page}})
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
+	b.WriteString("local tokens = {\n")
+	for _, t := range tokens {
+		fmt.Fprintf(&b, "  %q,\n", t)
+	}
+	b.WriteString(`}
+local reqs, i = {}, 0
+function init(args)
+  for _, t in ipairs(tokens) do
+    local h = {}
+    for k, v in pairs(wrk.headers) do h[k] = v end
+    h["Authorization"] = "Bearer " .. t
+    reqs[#reqs + 1] = wrk.format(nil, nil, h, nil)
+  end
+end
+function request()
+  i = i % #reqs + 1
+  return reqs[i]
+end
+local pace = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if pace then
+  function delay() return pace end
+end
+`)
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
