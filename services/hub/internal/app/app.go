@@ -38,6 +38,9 @@ type Config struct {
 	ReadModelInterval time.Duration `env:"HUB_READMODEL_INTERVAL" envDefault:"2s"`
 	// PasswordMemoryKiB is argon2id's memory cost (64 MiB by default).
 	PasswordMemoryKiB uint32 `env:"HUB_PASSWORD_MEMORY_KIB" envDefault:"65536"`
+	// OutboxBatch is the events the relay moves from the outbox to the
+	// streams per round (a bulk upsert adds one per member).
+	OutboxBatch int `env:"HUB_OUTBOX_BATCH" envDefault:"1000"`
 }
 
 // LoadConfig reads Config from the environment.
@@ -105,6 +108,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		Publisher: events.NewPublisher(svc.Redis, events.NewStreams(cfg.Namespace), cfg.Events),
 		Schema:    migrations.Schema,
 		Logger:    svc.Log,
+		BatchSize: cfg.OutboxBatch,
 	}
 	svc.Go("outbox-relay", relay.Run)
 	svc.Go("read-model", func(ctx context.Context) error { return domain.ReadModelWorker(ctx, cfg.ReadModelInterval) })

@@ -105,6 +105,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 	if err := bulkCaller(ctx); err != nil {
 		return BulkOutcome{}, err
 	}
+	defer s.bulkBegin()()
 	rows := in.Rows
 	bad := make([]bool, len(rows))
 	var rowErrs []RowError
@@ -265,6 +266,9 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 	s.rmFailed(ctx, in.App, s.rm.PutMembers(ctx, in.App, states))
 	if out.Created+out.Updated >= AnalyzeAfter {
 		s.analyzeSoon(ctx)
+	}
+	if out.Created+out.Updated+out.Registered >= OutboxStatsAfter {
+		s.outboxStatsSoon(ctx)
 	}
 	return out, nil
 }

@@ -46,6 +46,8 @@ type Service struct {
 	lastCodes map[string]string // app|email -> code, in dev mode only
 
 	analyzeTimer *time.Timer // the vacuum after bulk loads; guarded by mu
+	outboxStats  time.Time   // when the outbox was last analyzed; guarded by mu
+	bulkActive   int         // bulk upserts in progress; guarded by mu
 
 	dummyHash string // compared against on unknown emails, to even out timing
 }
@@ -301,13 +303,27 @@ func memberState(m Member) MemberState {
 // ANALYZE, and autovacuum may take minutes to notice.
 const AnalyzeAfter = 1000
 
-// AnalyzeQuiet is how long after the last large bulk upsert the member
-// tables are vacuumed: an import sends many batches in a row, and a vacuum
-// after each would slow the next.
+// AnalyzeQuiet is how long after the last large bulk upsert, with none in
+// progress, the member tables are vacuumed: an import sends many batches
+// in a row (the importer keeps two at hub at once), and a vacuum of the
+// whole tables beside each would slow the next.
 const AnalyzeQuiet = 3 * time.Second
 
-// analyzeSoon vacuums and analyzes the member tables AnalyzeQuiet after the
-// last call.
+// bulkBegin counts a bulk upsert in progress until the returned function
+// is called.
+func (s *Service) bulkBegin() func() {
+	s.mu.Lock()
+	s.bulkActive++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.bulkActive--
+		s.mu.Unlock()
+	}
+}
+
+// analyzeSoon vacuums and analyzes the member tables once AnalyzeQuiet
+// passed since the last call with no bulk upsert in progress.
 func (s *Service) analyzeSoon(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -316,10 +332,50 @@ func (s *Service) analyzeSoon(ctx context.Context) {
 		return
 	}
 	s.analyzeTimer = time.AfterFunc(AnalyzeQuiet, func() {
+		s.mu.Lock()
+		busy := s.bulkActive > 0
+		if busy {
+			s.analyzeTimer.Reset(AnalyzeQuiet)
+		}
+		s.mu.Unlock()
+		if busy {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancel()
 		if err := s.store.Analyze(ctx); err != nil {
 			s.log.WarnContext(ctx, "vacuum after a bulk load failed", "err", err)
 		}
 	})
+}
+
+// OutboxStatsAfter is the number of events a bulk upsert must add for hub
+// to refresh the outbox's statistics (at most every OutboxStatsEvery),
+// while the relay has a backlog to work through.
+const (
+	OutboxStatsAfter = 1000
+	OutboxStatsEvery = 10 * time.Second
+)
+
+// outboxStatsSoon analyzes the outbox in the background, unless that was
+// done less than OutboxStatsEvery ago. The relay's statement is prepared
+// once and its plan cached: planned while the outbox was nearly empty, it
+// reads the whole table on every round, which over a backlog of a million
+// events cost the database more than writing the members did. A fresh
+// ANALYZE makes Postgres plan it again for the table as it is.
+func (s *Service) outboxStatsSoon(ctx context.Context) {
+	s.mu.Lock()
+	if time.Since(s.outboxStats) < OutboxStatsEvery {
+		s.mu.Unlock()
+		return
+	}
+	s.outboxStats = time.Now()
+	s.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.store.AnalyzeOutbox(ctx); err != nil {
+			s.log.WarnContext(ctx, "analyze of the outbox failed", "err", err)
+		}
+	}()
 }

@@ -22,13 +22,21 @@ import (
 // by the service (MemberKeys) and written with InsertMembers and
 // UpdateMembers.
 
+// planEachTime runs a statement of a bulk upsert with a plan made for its
+// arguments and the tables as they are, instead of pgx's prepared
+// statement, whose plan Postgres caches: planned while an import's first
+// batches went in, it would still treat a table of a million members as
+// the few thousand rows it had then (a sequential scan per batch where an
+// index lookup per row is right).
+const planEachTime = pgx.QueryExecModeCacheDescribe
+
 // MemberKeys implements service.Queries.
 func (s *Store) MemberKeys(ctx context.Context, app string, externalIDs, emails []string) ([]service.MemberKey, error) {
 	const q = `
 		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND external_id = ANY($2)
 		UNION
 		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND email = ANY($3)`
-	rows, err := s.db.Query(ctx, q, app, externalIDs, emails)
+	rows, err := s.db.Query(ctx, q, planEachTime, app, externalIDs, emails)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
@@ -125,7 +133,7 @@ func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Me
 			SELECT id, $1, n_email, coalesce(n_external_id, ''), n_name, n_company, n_title, n_photo_url, n_bio, n_links, n_role,
 				false, n_phone, n_custom, 0::bigint, now()
 			FROM (` + mergedMembers + `) x WHERE ` + changedMember
-		return s.collectMembers(ctx, q, app, merge)
+		return s.collectMembers(ctx, q, planEachTime, app, merge)
 	}
 	const q = `
 		UPDATE members m SET email = x.n_email, external_id = x.n_external_id, name = x.n_name, company = x.n_company,
@@ -134,7 +142,7 @@ func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Me
 		FROM (` + mergedMembers + `) x
 		WHERE m.app_id = $1 AND m.id = x.id AND ` + changedMember + `
 		RETURNING ` + memberColsM
-	return s.collectMembers(ctx, q, app, merge)
+	return s.collectMembers(ctx, q, planEachTime, app, merge)
 }
 
 // RegisterMembers implements service.Queries. The members created in the

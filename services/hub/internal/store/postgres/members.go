@@ -89,7 +89,7 @@ func (s *Store) Register(ctx context.Context, app, event string, members []strin
 		SELECT $1, $2, unnest($3::text[])
 		ON CONFLICT DO NOTHING
 		RETURNING member_id`
-	rows, err := s.db.Query(ctx, q, app, event, members)
+	rows, err := s.db.Query(ctx, q, planEachTime, app, event, members)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
