@@ -369,9 +369,11 @@ func TestKilledImporterResumes(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("importer A: %v, want it to die at the failpoint", err)
 	}
-	// A died: hub holds 7 batches, the importer recorded 6.
-	if n := len(st.members(t)); n != 7*50 {
-		t.Fatalf("hub has %d members after the kill, want %d", n, 7*50)
+	// A died: hub holds 7 batches (8 when the batch in flight beside the
+	// 7th got there first), the importer recorded 6.
+	applied := len(st.members(t))
+	if applied != 7*50 && applied != 8*50 {
+		t.Fatalf("hub has %d members after the kill, want %d or %d", applied, 7*50, 8*50)
 	}
 
 	st.startImporter(t, common...)
@@ -380,8 +382,9 @@ func TestKilledImporterResumes(t *testing.T) {
 		t.Fatalf("status %s %+v", done.Status, done.Error)
 	}
 	r := done.Result["attendees"]
-	if r.Created+r.Unchanged != rows || r.Created != rows-50 || r.Unchanged != 50 {
-		t.Errorf("result %+v: want %d created by the importers' recorded batches and the 50 of the unrecorded batch unchanged", r, rows-50)
+	if unrecorded := applied - 6*50; r.Created+r.Unchanged != rows || r.Unchanged != unrecorded {
+		t.Errorf("result %+v: want %d created by the importers' recorded batches and the %d of the unrecorded batches unchanged",
+			r, rows-unrecorded, unrecorded)
 	}
 	if done.Progress.RowsDone != rows {
 		t.Errorf("progress %+v, want %d done", done.Progress, rows)

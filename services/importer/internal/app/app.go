@@ -39,7 +39,8 @@ type Config struct {
 	MaxRows      int           `env:"IMPORTER_MAX_ROWS" envDefault:"1048576"`
 	MaxCellChars int           `env:"IMPORTER_MAX_CELL_CHARS" envDefault:"32767"`
 	MaxUnzipMB   int64         `env:"IMPORTER_MAX_UNZIP_MB" envDefault:"1024"`
-	BatchRows    int           `env:"IMPORTER_BATCH_ROWS" envDefault:"1000"`
+	BatchRows    int           `env:"IMPORTER_BATCH_ROWS" envDefault:"5000"`
+	BatchBytes   int           `env:"IMPORTER_BATCH_BYTES" envDefault:"8388608"`
 	Workers      int           `env:"IMPORTER_WORKERS" envDefault:"2"`
 	LeaseTTL     time.Duration `env:"IMPORTER_LEASE_TTL" envDefault:"30s"`
 	TempDir      string        `env:"IMPORTER_TMPDIR"`
@@ -125,7 +126,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	store := postgres.New(pool, q)
 	store.PickupGrace = max(2*cfg.LeaseTTL, 5*time.Second)
 	s := service.New(store, hubclient.New(hc), service.Config{
-		MaxFileBytes: cfg.MaxFileMB << 20, Limits: cfg.limits(), BatchRows: cfg.BatchRows, LeaseTTL: cfg.LeaseTTL, TempDir: cfg.TempDir,
+		MaxFileBytes: cfg.MaxFileMB << 20, Limits: cfg.limits(), BatchRows: cfg.BatchRows, BatchBytes: cfg.BatchBytes, LeaseTTL: cfg.LeaseTTL, TempDir: cfg.TempDir,
 		AfterHubBatch: exitAfter(cfg.ExitAfterBatches),
 	}, svc.Log)
 	q.SetRunner(s)

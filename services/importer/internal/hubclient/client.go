@@ -1,6 +1,6 @@
 // Package hubclient calls hub for the importer, signed as the importer
-// service: listings to compare a file with (members, speakers, agenda,
-// events) and the bulk upserts that commit it.
+// service: listings to compare a file with (speakers, agenda, events) and
+// the bulk upserts that check (dry run) and commit it.
 package hubclient
 
 import (
@@ -27,23 +27,6 @@ func (h *Client) Events(ctx context.Context, app string) ([]hub.Event, error) {
 	return l.Events, err
 }
 
-// Members pages through an app's whole member directory.
-func (h *Client) Members(ctx context.Context, app string) ([]hub.Member, error) {
-	var out []hub.Member
-	cursor := ""
-	for {
-		p, err := hub.SearchMembers.Call(ctx, h.c, hub.SearchMembersParams{App: app, Limit: hub.MaxPageSize, Cursor: cursor})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Members...)
-		if p.NextCursor == "" {
-			return out, nil
-		}
-		cursor = p.NextCursor
-	}
-}
-
 // Speakers lists an app's speakers.
 func (h *Client) Speakers(ctx context.Context, app string) ([]hub.Speaker, error) {
 	l, err := hub.ListSpeakers.Call(ctx, h.c, hub.AppParams{App: app})
@@ -68,10 +51,4 @@ func (h *Client) BulkSpeakers(ctx context.Context, p hub.BulkSpeakersParams) (hu
 // BulkSessions upserts sessions.
 func (h *Client) BulkSessions(ctx context.Context, p hub.BulkSessionsParams) (hub.BulkResult, error) {
 	return hub.BulkSessions.Call(ctx, h.c, p)
-}
-
-// AddAttendees registers members to an event.
-func (h *Client) AddAttendees(ctx context.Context, p hub.AttendeesParams) error {
-	_, err := hub.AddAttendees.Call(ctx, h.c, p)
-	return err
 }

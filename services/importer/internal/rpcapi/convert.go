@@ -70,8 +70,8 @@ func toImport(imp *service.Import) importer.Import {
 
 func toPreviewRow(r service.StagedRow) importer.PreviewRow {
 	out := importer.PreviewRow{Kind: string(r.Kind), Sheet: r.Sheet, Row: r.Num, Action: string(r.Action), Reason: r.Reason, Key: r.Key}
-	if r.Row != nil {
-		out.Problems = toProblems(r.Row.Problems)
+	if len(r.Problems) > 0 {
+		out.Problems = toProblems(r.Problems)
 	}
 	if r.Input != nil {
 		_ = json.Unmarshal(r.Input, &out.Values)

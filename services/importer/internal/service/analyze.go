@@ -95,9 +95,9 @@ func (s *Service) spool(ctx context.Context, id string) (*os.File, error) {
 	return f, nil
 }
 
-// existing is what hub holds of one kind, by key.
+// existing is what hub holds of speakers and sessions, by key (attendees
+// are compared by hub itself, in a dry run of the upsert).
 type existing struct {
-	members  map[string]*hub.Member
 	speakers map[string]*hub.Speaker
 	sessions map[string]*hub.Session
 }
@@ -118,31 +118,46 @@ func (s *Service) analyze(ctx context.Context, imp *Import) error {
 		return err
 	}
 
-	a := &analysis{s: s, imp: imp, book: book, counts: Counts{}, seq: map[mapping.Kind]int{}}
+	a := &analysis{s: s, imp: imp, book: book, seq: map[mapping.Kind]int{}}
+	a.st = startStager(ctx, a)
 	imp.Problems, imp.Mapping = nil, nil
-	for _, name := range book.Sheets() {
-		if err := a.sheet(ctx, name); err != nil {
-			return err
-		}
+	err = a.sheets(ctx)
+	counts, stErr := a.st.stop()
+	if err == nil {
+		err = stErr
 	}
-	if a.v != nil {
-		for _, r := range a.v.Finish() {
-			if err := a.stage(ctx, r); err != nil {
-				return err
-			}
-		}
-	}
-	if err := a.flush(ctx); err != nil {
+	if err != nil {
 		return err
 	}
-	imp.Counts, imp.RowsTotal = a.counts, a.total
+	imp.Counts, imp.RowsTotal = counts, a.total
 	if len(imp.Mapping) == 0 || a.imported == 0 {
 		return &sheet.FileError{Code: sheet.CodeEmpty, Message: "no sheet of the file has a header row we recognize (attendees need an email and a name; speakers a name and an id or email; sessions an id, a title, a start and an end)"}
 	}
 	return nil
 }
 
-// analysis is the state of one analysis run.
+// sheets reads every sheet, then stages the sessions the validator held
+// back for its checks across rows.
+func (a *analysis) sheets(ctx context.Context) error {
+	for _, name := range a.book.Sheets() {
+		if err := a.sheet(ctx, name); err != nil {
+			return err
+		}
+	}
+	if a.v != nil {
+		for _, r := range a.v.Finish() {
+			if err := a.stage(ctx, r, a.sessionsSheet); err != nil {
+				return err
+			}
+		}
+	}
+	return a.flush(ctx)
+}
+
+// analysis is the state of one analysis run. Its goroutine reads and
+// validates the rows; the stager (another goroutine) decides what the
+// commit does with them, asking hub about attendees, and writes them,
+// one batch behind.
 type analysis struct {
 	s        *Service
 	imp      *Import
@@ -150,11 +165,23 @@ type analysis struct {
 	v        *validate.Validator
 	ex       existing
 	event    *hub.Event
-	counts   Counts
 	seq      map[mapping.Kind]int
-	buf      []StagedRow
+	buf      []pending
+	st       *stager
 	total    int
 	imported int // sheets imported
+	// sessionsSheet is the mapping of the sheet whose sessions Finish
+	// returns.
+	sessionsSheet *mapping.Sheet
+}
+
+// pending is a row read and validated, waiting for the stager: Row is
+// complete for rows decided already (hidden rows), V the validated row
+// otherwise.
+type pending struct {
+	Row   StagedRow
+	V     *validate.Row
+	Sheet *mapping.Sheet
 }
 
 func (a *analysis) problem(sheetName string, warn bool, format string, args ...any) {
@@ -228,8 +255,19 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 	if len(m.Unknown) > 0 {
 		a.problem(name, true, "columns not imported: %s (keep them as custom fields with keep_unknown, or map them)", strings.Join(m.Unknown, ", "))
 	}
+	// What prepare loads (hub's objects, the event) is read by the stager:
+	// let it finish the rows of the sheets before.
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	if err := a.st.sync(ctx); err != nil {
+		return err
+	}
 	if err := a.prepare(ctx, mp); err != nil {
 		return err
+	}
+	if mp.Kind == mapping.Sessions {
+		a.sessionsSheet = mp
 	}
 	if mp.Kind == "" {
 		return nil
@@ -241,15 +279,13 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 			return nil
 		}
 		if r.Hidden {
-			a.counts.Add(mp.Kind, ActSkip, 1)
-			return a.add(ctx, StagedRow{Kind: mp.Kind, Sheet: name, Num: r.Num, Action: ActSkip, Reason: "hidden row",
-				Row: &validate.Row{Sheet: name, Num: r.Num, Kind: mp.Kind}})
+			return a.add(ctx, pending{Row: StagedRow{Kind: mp.Kind, Sheet: name, Num: r.Num, Action: ActSkip, Reason: "hidden row"}})
 		}
 		vr := a.v.Row(mp, r)
 		if mp.Kind == mapping.Sessions {
 			return nil // staged by Finish
 		}
-		return a.stage(ctx, vr)
+		return a.stage(ctx, vr, mp)
 	}
 	for _, r := range buffered {
 		if err := process(r); err != nil {
@@ -267,11 +303,13 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 	return rows.Err()
 }
 
-// notStored warns about columns hub has no field for.
+// notStored warns about columns hub has no field for: speakers have no
+// custom fields, attendees no VIP flag (custom columns of attendees are
+// kept as the member's custom profile fields).
 func (a *analysis) notStored(m *mapping.Sheet) {
 	var cols []string
 	for _, c := range m.Columns {
-		if c.Custom != "" || (m.Kind == mapping.Attendees && (c.Field == mapping.Phone || c.Field == mapping.VIP)) {
+		if (c.Custom != "" && m.Kind != mapping.Attendees) || (m.Kind == mapping.Attendees && c.Field == mapping.VIP) {
 			cols = append(cols, c.Header)
 		}
 	}
@@ -341,22 +379,6 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 			}
 		}
 	}
-	if m.Kind == mapping.Attendees && a.ex.members == nil {
-		ms, err := s.hub.Members(ctx, imp.AppID)
-		if err != nil {
-			return err
-		}
-		a.ex.members = make(map[string]*hub.Member, len(ms))
-		for i := range ms {
-			x := &ms[i]
-			if x.ExternalID != "" {
-				a.ex.members["x:"+x.ExternalID] = x
-			}
-			if x.Email != "" {
-				a.ex.members["e:"+strings.ToLower(x.Email)] = x
-			}
-		}
-	}
 	if a.v == nil || m.Kind == mapping.Sessions {
 		opts := validate.Options{Dates: validate.Dates{Order: imp.Options.DateOrder, Date1904: a.book.Date1904()}}
 		if a.event != nil {
@@ -386,10 +408,11 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 	return nil
 }
 
-func (a *analysis) add(ctx context.Context, r StagedRow) error {
-	a.seq[r.Kind]++
-	r.Seq = seqBase(r.Kind) + a.seq[r.Kind]
-	a.buf = append(a.buf, r)
+// add numbers a row and queues it for the stager, a batch at a time.
+func (a *analysis) add(ctx context.Context, p pending) error {
+	a.seq[p.Row.Kind]++
+	p.Row.Seq = seqBase(p.Row.Kind) + a.seq[p.Row.Kind]
+	a.buf = append(a.buf, p)
 	a.total++
 	if len(a.buf) >= flushRows {
 		return a.flush(ctx)
@@ -397,53 +420,210 @@ func (a *analysis) add(ctx context.Context, r StagedRow) error {
 	return nil
 }
 
+// flush hands the queued rows to the stager.
 func (a *analysis) flush(ctx context.Context) error {
 	if len(a.buf) == 0 {
 		return nil
 	}
-	err := a.s.store.InsertRows(ctx, a.imp.ID, a.buf)
-	a.buf = a.buf[:0]
+	err := a.st.send(ctx, stagerMsg{rows: a.buf})
+	a.buf = make([]pending, 0, flushRows)
 	return err
 }
 
-// stage decides what the commit does with a validated row and stages it.
-func (a *analysis) stage(ctx context.Context, vr *validate.Row) error {
-	act, reason, input := a.decide(vr)
-	a.counts.Add(vr.Kind, act, 1)
-	var raw []byte
-	if input != nil {
-		b, err := json.Marshal(input)
-		if err != nil {
-			return err
-		}
-		raw = b
-	}
-	return a.add(ctx, StagedRow{Kind: vr.Kind, Sheet: vr.Sheet, Num: vr.Num, Key: vr.Key, Action: act, Reason: reason, Row: vr, Input: raw})
+// stage queues a validated row.
+func (a *analysis) stage(ctx context.Context, vr *validate.Row, m *mapping.Sheet) error {
+	return a.add(ctx, pending{Row: StagedRow{Kind: vr.Kind, Sheet: vr.Sheet, Num: vr.Num, Key: vr.Key, Problems: vr.Problems}, V: vr, Sheet: m})
 }
 
-func (a *analysis) decide(vr *validate.Row) (Action, string, any) {
-	if vr.Rejected() {
-		for _, p := range vr.Problems {
-			if !p.Warning {
-				return ActReject, p.Message, nil
+// stager decides and writes the staged rows of an analysis while the
+// analysis reads the next batch: one goroutine decides (asking hub about
+// attendees), another writes what the first decided, so that reading,
+// hub's dry run and the COPY of three batches overlap.
+type stager struct {
+	a      *analysis
+	in     chan stagerMsg
+	out    chan stagerMsg
+	done   chan struct{}
+	err    error // of the writer; read after done
+	counts Counts
+}
+
+// stagerMsg is a batch of rows (pending in, decided out), or a request to
+// report when every batch before it is written (ack set).
+type stagerMsg struct {
+	rows    []pending
+	decided []StagedRow
+	err     error
+	ack     chan error
+}
+
+func startStager(ctx context.Context, a *analysis) *stager {
+	st := &stager{a: a, in: make(chan stagerMsg, 1), out: make(chan stagerMsg, 1), done: make(chan struct{}), counts: Counts{}}
+	go func() { // decide
+		defer close(st.out)
+		var err error
+		for m := range st.in {
+			if m.ack == nil && err == nil {
+				m.decided, err = st.batch(ctx, m.rows)
+				m.rows = nil
+			}
+			m.err = err
+			st.out <- m
+		}
+	}()
+	go func() { // write
+		defer close(st.done)
+		for m := range st.out {
+			if st.err == nil {
+				st.err = m.err
+			}
+			if m.ack != nil {
+				m.ack <- st.err
+				continue
+			}
+			if st.err != nil {
+				continue
+			}
+			for _, r := range m.decided {
+				st.counts.Add(r.Kind, r.Action, 1)
+			}
+			st.err = a.s.store.InsertRows(ctx, a.imp.ID, m.decided)
+		}
+	}()
+	return st
+}
+
+func (st *stager) send(ctx context.Context, m stagerMsg) error {
+	select {
+	case st.in <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sync waits until every batch sent is written.
+func (st *stager) sync(ctx context.Context) error {
+	ack := make(chan error, 1)
+	if err := st.send(ctx, stagerMsg{ack: ack}); err != nil {
+		return err
+	}
+	select {
+	case err := <-ack:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stop waits for the stager to finish and returns the counts.
+func (st *stager) stop() (Counts, error) {
+	close(st.in)
+	<-st.done
+	return st.counts, st.err
+}
+
+// batch decides what the commit does with each row and stages them. The
+// attendees go to hub in a dry run of the upsert that the commit will make
+// (merge: blank cells and missing columns keep what hub has), which says
+// whether each would be created, updated or left unchanged, or refused.
+func (st *stager) batch(ctx context.Context, rows []pending) ([]StagedRow, error) {
+	a := st.a
+	out := make([]StagedRow, len(rows))
+	var members []hub.MemberInput
+	var memberRows []int
+	for i, p := range rows {
+		r := p.Row
+		if p.V != nil {
+			if act, reason := rejected(p.V); act != "" {
+				r.Action, r.Reason = act, reason
+			} else if p.V.Kind == mapping.Attendees {
+				members = append(members, memberInput(p.V, nil))
+				memberRows = append(memberRows, i)
+				out[i] = r
+				continue
+			} else {
+				act, reason, input := a.decide(p.V)
+				r.Action, r.Reason = act, reason
+				if err := setInput(&r, input); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out[i] = r
+	}
+	if len(members) > 0 {
+		res, err := a.s.hub.BulkMembers(ctx, hub.BulkMembersParams{App: a.imp.AppID, DryRun: true, Merge: true, Members: members})
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Rows) != len(members) {
+			return nil, fmt.Errorf("hub's dry run answered %d rows for %d", len(res.Rows), len(members))
+		}
+		refused := map[int]hub.RowError{}
+		for _, e := range res.Errors {
+			if _, dup := refused[e.Row]; !dup {
+				refused[e.Row] = e
+			}
+		}
+		mode := a.imp.Options.Mode
+		for j, i := range memberRows {
+			r := &out[i]
+			switch outcome := res.Rows[j]; {
+			case outcome == hub.RowRejected:
+				e := refused[j]
+				r.Action, r.Reason = ActReject, "hub refused the row: "+e.Field+": "+e.Message
+				col := ""
+				if c := rows[i].Sheet.Col(mapping.Field(e.Field)); c >= 0 {
+					col = sheet.ColumnName(c)
+				}
+				r.Problems = append(r.Problems, validate.Problem{Sheet: r.Sheet, Row: r.Num, Column: col, Field: e.Field, Message: e.Message})
+			case outcome != hub.RowCreated && mode == Create:
+				r.Action, r.Reason = ActSkip, "already in the app (create mode)"
+			case outcome == hub.RowCreated && mode == Update:
+				r.Action, r.Reason = ActSkip, "not in the app (update mode)"
+			case outcome == hub.RowUnchanged:
+				r.Action, r.Reason = ActSkip, "unchanged"
+			case outcome == hub.RowUpdated:
+				r.Action = ActUpdate
+			default:
+				r.Action = ActCreate
+			}
+			if r.Action == ActCreate || r.Action == ActUpdate {
+				if err := setInput(r, members[j]); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
+	return out, nil
+}
+
+// rejected is the reject action of a row with an error, or "".
+func rejected(vr *validate.Row) (Action, string) {
+	for _, p := range vr.Problems {
+		if !p.Warning {
+			return ActReject, p.Message
+		}
+	}
+	return "", ""
+}
+
+func setInput(r *StagedRow, input any) error {
+	if input == nil {
+		return nil
+	}
+	b, err := json.Marshal(input)
+	r.Input = b
+	return err
+}
+
+// decide says what the commit does with a valid speaker or session row.
+func (a *analysis) decide(vr *validate.Row) (Action, string, any) {
 	mode := a.imp.Options.Mode
 	var found bool
 	var in, old any
 	switch vr.Kind {
-	case mapping.Attendees:
-		cur := a.ex.members[vr.Key]
-		if cur == nil && vr.Member.ExternalID == "" {
-			cur = a.ex.members["e:"+vr.Member.Email]
-		}
-		found = cur != nil
-		n := memberInput(vr, cur)
-		in = n
-		if cur != nil {
-			old = memberInput(&validate.Row{Member: &validate.Member{}}, cur)
-		}
 	case mapping.Speakers:
 		cur := a.ex.speakers[vr.Key]
 		found = cur != nil

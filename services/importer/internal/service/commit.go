@@ -14,10 +14,12 @@ import (
 // RunCommit is the body of the commit job. It sends the staged rows to hub
 // in batches, in seq order (attendees, speakers, sessions), each batch
 // through hub's all-or-nothing, idempotent bulk upsert, and records each
-// committed batch's cursor before the next. A worker killed between hub's
-// commit and that record leaves the cursor before the batch: the next
-// worker sends it again, and hub finds it unchanged, so nothing is written
-// twice and nothing is lost.
+// committed batch's cursor in order. Two batches are in flight at once
+// (inFlight): hub writes one while the next is read and encoded, and on
+// two cores both are busy. A worker killed between hub's commit and that
+// record leaves the cursor before the batch: the next worker sends it (and
+// any later batch hub applied) again, and hub finds it unchanged, so
+// nothing is written twice and nothing is lost.
 func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) error {
 	imp, ok, err := s.store.Claim(ctx, id, gen, Committing, job, s.cfg.LeaseTTL)
 	if err != nil || !ok {
@@ -28,52 +30,97 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 	if imp.Status == Canceling {
 		return s.store.FinishCommit(ctx, id, job, Canceled)
 	}
+	type flight struct {
+		rows []StagedRow
+		done chan struct{}
+		b    Batch
+		err  error
+	}
+	var queue []*flight
+	// record waits for the oldest batch in flight and records it; it
+	// reports whether the commit must stop (canceled).
 	sent := 0
-	for {
-		rows, err := s.store.Rows(ctx, id, imp.CursorSeq, s.cfg.BatchRows, ActCreate, ActUpdate)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return s.store.FinishCommit(ctx, id, job, Done)
-		}
-		// One kind per batch, and under hub's request size limit.
-		kind := rows[0].Kind
-		size := 0
-		for i, r := range rows {
-			size += len(r.Input) + 1
-			if r.Kind != kind || (i > 0 && size > maxBatchBytes) {
-				rows = rows[:i]
-				break
-			}
-		}
-		b, err := s.send(ctx, imp, kind, rows)
-		if err != nil {
-			var fatal *fatalError
-			if errors.As(err, &fatal) {
-				s.log.Error("import refused by hub", "import", id, "error", fatal.err)
-				return s.store.FailCommit(ctx, id, job, "hub_refused", fatal.msg)
-			}
-			return err
+	record := func() (bool, error) {
+		f := queue[0]
+		queue = queue[1:]
+		<-f.done
+		if f.err != nil {
+			return false, f.err
 		}
 		sent++
 		if s.cfg.AfterHubBatch != nil {
 			s.cfg.AfterHubBatch(sent)
 		}
-		b.LastSeq, b.Rows = rows[len(rows)-1].Seq, len(rows)
-		st, err := s.store.CommitBatch(ctx, id, job, b)
+		f.b.LastSeq, f.b.Rows = f.rows[len(f.rows)-1].Seq, len(f.rows)
+		st, err := s.store.CommitBatch(ctx, id, job, f.b)
 		if err != nil {
+			return false, err
+		}
+		return st == Canceling, nil
+	}
+	// wait lets the batches in flight end (hub may apply them) before the
+	// commit stops.
+	wait := func() {
+		for _, f := range queue {
+			<-f.done
+		}
+		queue = nil
+	}
+	cursor := imp.CursorSeq
+	for {
+		rows, err := s.store.Rows(ctx, id, cursor, s.cfg.BatchRows, ActCreate, ActUpdate)
+		if err != nil {
+			wait()
 			return err
 		}
-		imp.CursorSeq = b.LastSeq
-		if st == Canceling {
-			return s.store.FinishCommit(ctx, id, job, Canceled)
+		if len(rows) > 0 {
+			// One kind per batch, and under hub's request size limit.
+			kind := rows[0].Kind
+			size := 0
+			for i, r := range rows {
+				size += len(r.Input) + 1
+				if r.Kind != kind || (i > 0 && size > s.cfg.BatchBytes) {
+					rows = rows[:i]
+					break
+				}
+			}
+			f := &flight{rows: rows, done: make(chan struct{})}
+			go func() {
+				defer close(f.done)
+				f.b, f.err = s.send(ctx, imp, kind, rows)
+			}()
+			queue = append(queue, f)
+			cursor = rows[len(rows)-1].Seq
+		}
+		for len(queue) > 0 && (len(queue) >= inFlight || len(rows) == 0) {
+			canceled, err := record()
+			if err != nil {
+				wait()
+				var fatal *fatalError
+				if errors.As(err, &fatal) {
+					s.log.Error("import refused by hub", "import", id, "error", fatal.err)
+					return s.store.FailCommit(ctx, id, job, "hub_refused", fatal.msg)
+				}
+				return err
+			}
+			if canceled {
+				for len(queue) > 0 {
+					if _, err := record(); err != nil {
+						wait()
+						break
+					}
+				}
+				return s.store.FinishCommit(ctx, id, job, Canceled)
+			}
+		}
+		if len(rows) == 0 {
+			return s.store.FinishCommit(ctx, id, job, Done)
 		}
 	}
 }
 
-// maxBatchBytes keeps a batch's JSON under hub's default 1 MiB body limit.
-const maxBatchBytes = 768 << 10
+// inFlight is how many batches the commit has at hub at once.
+const inFlight = 2
 
 // fatalError is a refusal of hub that retrying cannot change.
 type fatalError struct {
@@ -110,11 +157,6 @@ func (s *Service) send(ctx context.Context, imp *Import, kind mapping.Kind, rows
 			kr.Created += res.Created
 			kr.Updated += res.Updated
 			kr.Unchanged += res.Unchanged
-			if kind == mapping.Attendees && imp.EventID != "" && len(res.IDs) > 0 {
-				if err := s.register(ctx, imp, res.IDs); err != nil {
-					return b, err
-				}
-			}
 			return b, nil
 		}
 		if len(res.Errors) == 0 || attempt > 3 {
@@ -152,21 +194,13 @@ func publicMessage(err error) string {
 	return "internal error"
 }
 
-// register adds the imported attendees to the import's event.
-func (s *Service) register(ctx context.Context, imp *Import, ids []string) error {
-	for start := 0; start < len(ids); start += 1000 {
-		part := ids[start:min(start+1000, len(ids))]
-		if err := s.hub.AddAttendees(ctx, hub.AttendeesParams{App: imp.AppID, Event: imp.EventID, Members: part}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow) (hub.BulkResult, error) {
 	switch kind {
 	case mapping.Attendees:
-		p := hub.BulkMembersParams{App: imp.AppID, Members: make([]hub.MemberInput, len(rows))}
+		// The staged input has the file's values only: hub merges them
+		// with what it holds, and registers the members to the import's
+		// event in the same transaction.
+		p := hub.BulkMembersParams{App: imp.AppID, Event: imp.EventID, Merge: true, Members: make([]hub.MemberInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Members[i]); err != nil {
 				return hub.BulkResult{}, err

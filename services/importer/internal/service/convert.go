@@ -10,12 +10,13 @@ import (
 
 // memberInput is what hub receives for an attendee row: the stored
 // member (when there is one) with the fields the row gives replaced, so
-// that a column the file lacks, or a blank cell, keeps what hub has.
+// that a column the file lacks, or a blank cell, keeps what hub has. The
+// analysis passes no stored member: hub merges (bulk.members with merge).
 func memberInput(r *validate.Row, cur *hub.Member) hub.MemberInput {
 	var in hub.MemberInput
 	if cur != nil {
 		in = hub.MemberInput{Email: strings.ToLower(cur.Email), ExternalID: cur.ExternalID, Name: cur.Name, Company: cur.Company,
-			Title: cur.Title, PhotoURL: cur.PhotoURL, Bio: cur.Bio, Links: cur.Links, Role: cur.Role}
+			Title: cur.Title, PhotoURL: cur.PhotoURL, Bio: cur.Bio, Links: cur.Links, Role: cur.Role, Phone: cur.Phone, Custom: cur.Custom}
 	}
 	m := r.Member
 	set := func(f mapping.Field, dst *string, v string) {
@@ -33,6 +34,17 @@ func memberInput(r *validate.Row, cur *hub.Member) hub.MemberInput {
 	set(mapping.PhotoURL, &in.PhotoURL, m.PhotoURL)
 	set(mapping.Bio, &in.Bio, m.Bio)
 	set(mapping.Role, &in.Role, m.Role)
+	set(mapping.Phone, &in.Phone, m.Phone)
+	if len(m.Custom) > 0 {
+		c := make(map[string]string, len(in.Custom)+len(m.Custom))
+		for k, v := range in.Custom {
+			c[k] = v
+		}
+		for k, v := range m.Custom {
+			c[k] = v
+		}
+		in.Custom = c
+	}
 	if len(m.Links) > 0 {
 		links := make([]hub.Link, 0, len(m.Links))
 		for _, l := range m.Links {
@@ -43,10 +55,7 @@ func memberInput(r *validate.Row, cur *hub.Member) hub.MemberInput {
 	if len(in.Links) == 0 {
 		in.Links = nil
 	}
-	if in.Role == "" {
-		in.Role = hub.MemberAttendee
-	}
-	return in
+	return in // an empty role: hub's default for a new member, the stored one for an update
 }
 
 // mergeLinks replaces the stored links whose label the file gives.

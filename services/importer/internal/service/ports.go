@@ -64,8 +64,8 @@ type Store interface {
 	InsertRows(ctx context.Context, id string, rows []StagedRow) error
 	FinishAnalysis(ctx context.Context, imp *Import, job int64) error
 
-	// Rows returns staged rows with seq > after, in order, optionally only
-	// those of some actions.
+	// Rows returns up to limit staged rows of the given actions with seq >
+	// after, in order.
 	Rows(ctx context.Context, id string, after, limit int, actions ...Action) ([]StagedRow, error)
 	// NotedRows returns the rows with something to say in the error
 	// report: rejected, skipped (but not unchanged), or with warnings.
@@ -90,14 +90,14 @@ type Batch struct {
 	Rejected []StagedRow // rows hub refused, with Reason
 }
 
-// Hub is what the importer asks of hub (signed as the importer service).
+// Hub is what the importer asks of hub (signed as the importer service):
+// the speakers and agenda to compare a file with, and the bulk upserts
+// (in a dry run, attendees are compared by hub itself).
 type Hub interface {
 	Events(ctx context.Context, app string) ([]hub.Event, error)
-	Members(ctx context.Context, app string) ([]hub.Member, error)
 	Speakers(ctx context.Context, app string) ([]hub.Speaker, error)
 	Agenda(ctx context.Context, app, event string) (hub.Agenda, error)
 	BulkMembers(ctx context.Context, p hub.BulkMembersParams) (hub.BulkResult, error)
 	BulkSpeakers(ctx context.Context, p hub.BulkSpeakersParams) (hub.BulkResult, error)
 	BulkSessions(ctx context.Context, p hub.BulkSessionsParams) (hub.BulkResult, error)
-	AddAttendees(ctx context.Context, p hub.AttendeesParams) error
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/attendify/hub"
 	"github.com/attendify/importer/internal/report"
 	"github.com/attendify/importer/internal/sheet"
 	"github.com/attendify/platform/errs"
@@ -19,8 +20,11 @@ import (
 type Config struct {
 	MaxFileBytes int64
 	Limits       sheet.Limits
-	// BatchRows is the rows of one bulk upsert sent to hub.
-	BatchRows int
+	// BatchRows is the rows of one bulk upsert sent to hub (at most
+	// hub.MaxBulkRows), BatchBytes a bound of their JSON under hub's
+	// request size limit.
+	BatchRows  int
+	BatchBytes int
 	// LeaseTTL is how long a job's lease lasts without a heartbeat: a
 	// killed worker's import resumes elsewhere after it.
 	LeaseTTL time.Duration
@@ -48,8 +52,11 @@ func New(store Store, h Hub, cfg Config, log *slog.Logger) *Service {
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 200 << 20
 	}
-	if cfg.BatchRows <= 0 {
-		cfg.BatchRows = 1000
+	if cfg.BatchRows <= 0 || cfg.BatchRows > hub.MaxBulkRows {
+		cfg.BatchRows = hub.MaxBulkRows
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 8 << 20
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 30 * time.Second
@@ -278,7 +285,7 @@ func (s *Service) Report(ctx context.Context, app, id string, w io.Writer) error
 	}
 	notes := report.Notes{}
 	for _, r := range rows {
-		notes.Add(r.Sheet, r.Num, report.RowNote{Action: string(r.Action), Reason: r.Reason, Problems: r.Row.Problems})
+		notes.Add(r.Sheet, r.Num, report.RowNote{Action: string(r.Action), Reason: r.Reason, Problems: r.Problems})
 	}
 	f, err := s.spool(ctx, id)
 	if err != nil {

@@ -129,7 +129,9 @@ type StagedRow struct {
 	Key    string
 	Action Action
 	Reason string
-	Row    *validate.Row
+	// Problems are the row's problems (warnings included), for the
+	// preview and the error report.
+	Problems []validate.Problem
 	// Input is what is sent to hub (a hub.MemberInput, SpeakerInput or
 	// BulkSessionInput as JSON); nil unless created or updated.
 	Input []byte

@@ -292,20 +292,22 @@ func (s *Store) ReplaceRows(ctx context.Context, id string) error {
 
 // InsertRows stages rows with COPY.
 func (s *Store) InsertRows(ctx context.Context, id string, rows []service.StagedRow) error {
-	src := make([][]any, len(rows))
-	for i, r := range rows {
-		rec, err := json.Marshal(r.Row)
-		if err != nil {
-			return err
+	cols := []string{"import_id", "seq", "kind", "sheet", "row_num", "key", "action", "reason", "problems", "input"}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_rows"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+		r := &rows[i]
+		var problems, input any // NULL when none
+		if len(r.Problems) > 0 {
+			b, err := json.Marshal(r.Problems)
+			if err != nil {
+				return nil, err
+			}
+			problems = b
 		}
-		var input any
 		if r.Input != nil {
-			input = string(r.Input)
+			input = []byte(r.Input)
 		}
-		src[i] = []any{id, r.Seq, string(r.Kind), r.Sheet, r.Num, r.Key, string(r.Action), r.Reason, string(rec), input}
-	}
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_rows"},
-		[]string{"import_id", "seq", "kind", "sheet", "row_num", "key", "action", "reason", "record", "input"}, pgx.CopyFromRows(src))
+		return []any{id, r.Seq, string(r.Kind), r.Sheet, r.Num, r.Key, string(r.Action), r.Reason, problems, input}, nil
+	}))
 	return pg.Err(err)
 }
 
@@ -339,21 +341,21 @@ func nonNil[T any](s []T) []T {
 
 func nonNilP(p []validate.Problem) []validate.Problem { return nonNil(p) }
 
-const rowCols = `seq, kind, sheet, row_num, key, action, reason, record, input`
+const rowCols = `seq, kind, sheet, row_num, key, action, reason, problems, input`
 
 func scanRows(rows pgx.Rows) ([]service.StagedRow, error) {
 	defer rows.Close()
 	var out []service.StagedRow
 	for rows.Next() {
 		var r service.StagedRow
-		var rec []byte
-		var input []byte
-		if err := rows.Scan(&r.Seq, &r.Kind, &r.Sheet, &r.Num, &r.Key, &r.Action, &r.Reason, &rec, &input); err != nil {
+		var problems, input []byte
+		if err := rows.Scan(&r.Seq, &r.Kind, &r.Sheet, &r.Num, &r.Key, &r.Action, &r.Reason, &problems, &input); err != nil {
 			return nil, pg.Err(err)
 		}
-		r.Row = &validate.Row{}
-		if err := json.Unmarshal(rec, r.Row); err != nil {
-			return nil, err
+		if problems != nil {
+			if err := json.Unmarshal(problems, &r.Problems); err != nil {
+				return nil, err
+			}
 		}
 		r.Input = input
 		out = append(out, r)
@@ -361,25 +363,45 @@ func scanRows(rows pgx.Rows) ([]service.StagedRow, error) {
 	return out, pg.Err(rows.Err())
 }
 
-// Rows returns staged rows after seq, in order.
+// Rows returns up to limit staged rows of the given actions with seq >
+// after, in order. It reads the import's rows a window of limit seqs at a
+// time, through the primary key: the planner's estimates of a table that
+// just took a million rows are off, and a query it could plan as "every
+// remaining row, sorted" (as it once did, for each batch of a commit)
+// must not exist.
 func (s *Store) Rows(ctx context.Context, id string, after, limit int, actions ...service.Action) ([]service.StagedRow, error) {
 	acts := make([]string, len(actions))
 	for i, a := range actions {
 		acts[i] = string(a)
 	}
-	const q = `SELECT ` + rowCols + ` FROM import_rows WHERE import_id = $1 AND seq > $2 AND (cardinality($4::text[]) = 0 OR action = ANY($4))
-		ORDER BY seq LIMIT $3`
-	rows, err := s.pool.Query(ctx, q, id, after, limit, acts)
-	if err != nil {
-		return nil, pg.Err(err)
+	const q = `SELECT ` + rowCols + ` FROM import_rows WHERE import_id = $1 AND seq > $2 AND seq <= $3 AND action = ANY($4)
+		ORDER BY seq`
+	const next = `SELECT min(seq) FROM import_rows WHERE import_id = $1 AND seq > $2`
+	for {
+		rows, err := s.pool.Query(ctx, q, id, after, after+limit, acts)
+		if err != nil {
+			return nil, pg.Err(err)
+		}
+		out, err := scanRows(rows)
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+		// Nothing to send in the window: go on from the next staged row.
+		var n *int
+		if err := s.pool.QueryRow(ctx, next, id, after+limit).Scan(&n); err != nil {
+			return nil, pg.Err(err)
+		}
+		if n == nil {
+			return nil, nil
+		}
+		after = *n - 1
 	}
-	return scanRows(rows)
 }
 
 // NotedRows returns the rows the error report annotates.
 func (s *Store) NotedRows(ctx context.Context, id string) ([]service.StagedRow, error) {
 	const q = `SELECT ` + rowCols + ` FROM import_rows WHERE import_id = $1
-		AND (action = 'reject' OR (action = 'skip' AND reason <> 'unchanged') OR record ? 'problems') ORDER BY seq`
+		AND (action = 'reject' OR (action = 'skip' AND reason <> 'unchanged') OR problems IS NOT NULL) ORDER BY seq`
 	rows, err := s.pool.Query(ctx, q, id)
 	if err != nil {
 		return nil, pg.Err(err)
