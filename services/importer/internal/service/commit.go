@@ -16,7 +16,8 @@ import (
 // through hub's all-or-nothing, idempotent bulk upsert, and records each
 // committed batch's cursor in order. Two batches are in flight at once
 // (inFlight): hub writes one while the next is read and encoded, and on
-// two cores both are busy. A worker killed between hub's commit and that
+// two cores both are busy; but a batch of another kind waits for those in
+// flight to end, since sessions name speakers that hub must hold first. A worker killed between hub's commit and that
 // record leaves the cursor before the batch: the next worker sends it (and
 // any later batch hub applied) again, and hub finds it unchanged, so
 // nothing is written twice and nothing is lost.
@@ -31,6 +32,7 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 		return s.store.FinishCommit(ctx, id, job, Canceled)
 	}
 	type flight struct {
+		kind mapping.Kind
 		rows []StagedRow
 		done chan struct{}
 		b    Batch
@@ -73,9 +75,10 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 			wait()
 			return err
 		}
+		var kind mapping.Kind
 		if len(rows) > 0 {
 			// One kind per batch, and under hub's request size limit.
-			kind := rows[0].Kind
+			kind = rows[0].Kind
 			size := 0
 			for i, r := range rows {
 				size += len(r.Input) + 1
@@ -84,15 +87,10 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 					break
 				}
 			}
-			f := &flight{rows: rows, done: make(chan struct{})}
-			go func() {
-				defer close(f.done)
-				f.b, f.err = s.send(ctx, imp, kind, rows)
-			}()
-			queue = append(queue, f)
-			cursor = rows[len(rows)-1].Seq
 		}
-		for len(queue) > 0 && (len(queue) >= inFlight || len(rows) == 0) {
+		// Record the oldest batches until this one may go: at most
+		// inFlight at hub, all of its kind; at the end, all of them.
+		for len(queue) > 0 && (len(queue) >= inFlight || len(rows) == 0 || queue[len(queue)-1].kind != kind) {
 			canceled, err := record()
 			if err != nil {
 				wait()
@@ -116,6 +114,13 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 		if len(rows) == 0 {
 			return s.store.FinishCommit(ctx, id, job, Done)
 		}
+		f := &flight{kind: kind, rows: rows, done: make(chan struct{})}
+		go func() {
+			defer close(f.done)
+			f.b, f.err = s.send(ctx, imp, kind, rows)
+		}()
+		queue = append(queue, f)
+		cursor = rows[len(rows)-1].Seq
 	}
 }
 
