@@ -7,6 +7,8 @@
 #                             server (127.0.0.1:5984) run, and that Chromium is
 #                             installed (eventwall's browser test); install what
 #                             is missing
+#   dev/services.sh tools     make sure the benchmarks' load generator (wrk) is
+#                             installed
 #   dev/services.sh stop      stop the CouchDB dev server (Postgres and Redis stay)
 #   dev/services.sh restart   stop, then start
 #   dev/services.sh status    say what runs
@@ -274,6 +276,12 @@ ensure_chromium() {
 	[ -x /usr/bin/chromium ] || die "chromium installed but /usr/bin/chromium is missing"
 }
 
+# ensure_tools installs what the benchmarks under bench/ load with (wrk).
+ensure_tools() {
+	have wrk || apt_install wrk
+	have curl || apt_install curl
+}
+
 status() {
 	if have pg_isready && pg_ready; then say "Postgres: up on 127.0.0.1:5432"; else say "Postgres: down"; fi
 	if have redis-cli && redis_ready; then say "Redis: up on 127.0.0.1:6379"; else say "Redis: down"; fi
@@ -296,11 +304,12 @@ start)
 	ensure_chromium
 	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}, Chromium"
 	;;
+tools) ensure_tools ;;
 stop) couch_stop ;;
 restart)
 	couch_stop
 	ensure_couch
 	;;
 status) status ;;
-*) die "usage: dev/services.sh [start|stop|restart|status]" ;;
+*) die "usage: dev/services.sh [start|tools|stop|restart|status]" ;;
 esac

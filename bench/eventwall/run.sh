@@ -29,8 +29,7 @@ export LOG_LEVEL=WARN
 wall=http://127.0.0.1:18186
 social=http://127.0.0.1:18183
 couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}
-have() { command -v "$1" >/dev/null 2>&1; }
-have wrk || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+bash "$root/dev/services.sh" tools # wrk
 
 tmp=$(mktemp -d)
 pids=()

@@ -26,18 +26,7 @@ targets=${BENCH_TARGETS:-bare kit kit-hmac connect jrpc2}
 say() { echo "$*" >&2; }
 die() { say "run.sh: $*"; exit 1; }
 
-# need installs Debian packages that are missing (this machine and CI run as root).
-need() {
-	local missing=()
-	for cmd in "$@"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
-	say "installing ${missing[*]}"
-	apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
-		die "could not install ${missing[*]}"
-}
-need wrk curl
+bash "$here/../../dev/services.sh" tools # wrk, curl
 
 # Pin the server and the load generator to different CPUs so that they do not
 # compete: on a 2-core machine the server gets CPU 0 (its Go runtime then runs

@@ -29,6 +29,7 @@ export ADDR=127.0.0.1:${BENCH_PORT:-18083}
 profile=()
 if [ -n "${BENCH_PROFILE:-}" ]; then export DEBUG_PPROF=true; profile=(-profile "$BENCH_PROFILE"); fi
 couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}
+bash "$root/dev/services.sh" tools # wrk
 
 tmp=$(mktemp -d)
 server_pid=
@@ -67,15 +68,11 @@ say "server CPU time (user+system): $(ps -o times= -p "$server_pid" | tr -d ' ')
 # decodes every page, which costs this 2-CPU machine as much as serving it):
 # first 64 connections flat out (the peak), then 64 connections paced to
 # about 1,500 requests a second (the goal's rate: p99 at that load).
-if command -v wrk >/dev/null; then
-	for mode in peak paced; do
-		pace=()
-		[ "$mode" = paced ] && pace=(WRK_DELAY_MS="${BENCH_PACE_MS:-40}")
-		out=$(env "${pace[@]}" wrk -t1 -c"${BENCH_CONNS:-64}" -d"${BENCH_DURATION:-15s}" --latency -s "$tmp/feed.lua" "http://$ADDR/rpc")
-		printf 'feed.get (wrk, %s, %s connections): %s req/s, p50 %s, p99 %s, non-2xx %s\n' "$mode" "${BENCH_CONNS:-64}" \
-			"$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
-			"$(awk '$1 == "99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out" | grep . || echo 0)" >&2
-	done
-else
-	say "wrk not installed (apt-get install wrk): feed measured with socialbench only"
-fi
+for mode in peak paced; do
+	pace=()
+	[ "$mode" = paced ] && pace=(WRK_DELAY_MS="${BENCH_PACE_MS:-40}")
+	out=$(env "${pace[@]}" wrk -t1 -c"${BENCH_CONNS:-64}" -d"${BENCH_DURATION:-15s}" --latency -s "$tmp/feed.lua" "http://$ADDR/rpc")
+	printf 'feed.get (wrk, %s, %s connections): %s req/s, p50 %s, p99 %s, non-2xx %s\n' "$mode" "${BENCH_CONNS:-64}" \
+		"$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+		"$(awk '$1 == "99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out" | grep . || echo 0)" >&2
+done
