@@ -305,7 +305,7 @@ func run(ctx context.Context, p params) error {
 			_, err := rm.Membership(ctx, app.ID, ids[r.IntN(len(ids))])
 			return err
 		}},
-		{"token verify (cached) + Authorize (membership, blocked, app status: 2 round trips)", p.clients, func(r *mrand.Rand) error {
+		{"token verify (cached) + Authorize (membership, blocked, app status: 1 pipelined round trip)", p.clients, func(r *mrand.Rand) error {
 			c, err := verifier.Verify(tokens[r.IntN(len(tokens))])
 			if err != nil {
 				return err

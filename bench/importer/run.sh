@@ -8,7 +8,10 @@
 #   2. end to end: upload + analysis (rows validated and staged in the
 #      importer's Postgres tables), then the commit through hub's bulk
 #      upsert into hub's tables; the importer's peak RSS (VmHWM);
-#   3. the baseline: psql \copy of the same CSV into an equivalent table.
+#   3. the baselines: psql \copy of the same CSV into a plain table of 8 text
+#      columns (the issue's yardstick), and psql \copy of the very rows hub
+#      wrote into hub's members table itself (same app, indexes, triggers of
+#      the directory's word index, foreign keys): the cost of the write alone.
 # ROWS (default 1000000) sets the size; COMMIT=false skips the commit;
 # COMMIT_FOR (default 90s) bounds the commit measurement (0: to the end;
 # a million rows through hub takes about half an hour here).
@@ -58,9 +61,29 @@ for url in http://127.0.0.1:18181 http://127.0.0.1:18182; do
 done
 "$work/importbench" e2e -file "$work/attendees.csv" -pid "$imp" -commit="$COMMIT" -commit-for="${COMMIT_FOR:-90s}" || { tail -n 20 "$work/importer.log" "$work/hub.log"; exit 1; }
 
-echo "== baseline: psql \\copy of the CSV"
+echo "== baseline: psql \\copy of the CSV into a plain table"
 psql "$PG/importer_bench" -qc "CREATE TABLE copy_baseline (email text, first_name text, last_name text, company text, title text, phone text, role text, external_id text)"
-start=$(date +%s.%N)
-psql "$PG/importer_bench" -qc "\\copy copy_baseline FROM '$work/attendees.csv' CSV HEADER"
-end=$(date +%s.%N)
-awk -v r="$ROWS" -v s="$start" -v e="$end" 'BEGIN { printf "{\"name\":\"psql \\\\copy\",\"rows\":%d,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n", r, e-s, r/(e-s) }'
+timed_copy() { # name rows db command...
+	local name=$1 rows=$2 db=$3 start end
+	shift 3
+	start=$(date +%s.%N)
+	psql "$PG/$db" -v ON_ERROR_STOP=1 -q "$@"
+	end=$(date +%s.%N)
+	NAME=$name awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { n = ENVIRON["NAME"]; gsub(/\\/, "\\\\", n)
+		printf "{\"name\":\"%s\",\"rows\":%d,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n", n, r, e-s, r/(e-s) }'
+}
+timed_copy 'psql \copy into a plain table' "$ROWS" importer_bench -c "\\copy copy_baseline FROM '$work/attendees.csv' CSV HEADER"
+
+if [ "$COMMIT" = true ] && [ "${COMMIT_FOR:-90s}" = 0 ]; then
+	echo "== baseline: psql \\copy of the rows hub wrote, into hub's members table"
+	# The rows as hub stored them, deleted, then copied back in: the same
+	# table, indexes, word-index triggers and foreign keys, into the same app.
+	hubq() { psql "$PG/importer_bench_hub" -v ON_ERROR_STOP=1 -qAt -c "SET search_path = hub, public" "$@"; }
+	cols=$(hubq -c "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'hub' AND table_name = 'members' AND is_generated = 'NEVER'")
+	app=$(hubq -c "SELECT app_id FROM members GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+	hubq -c "\\copy (SELECT $cols FROM members WHERE app_id = '$app') TO '$work/members.csv' CSV"
+	n=$(wc -l <"$work/members.csv")
+	hubq -c "DELETE FROM registrations WHERE app_id = '$app'" -c "DELETE FROM members WHERE app_id = '$app'"
+	psql "$PG/importer_bench_hub" -qc "VACUUM ANALYZE hub.members, hub.member_words, hub.registrations"
+	timed_copy "psql \\copy into hub's members table" "$n" importer_bench_hub -c "SET search_path = hub, public" -c "\\copy members ($cols) FROM '$work/members.csv' CSV"
+fi
