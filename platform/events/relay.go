@@ -185,7 +185,12 @@ func (r *Relay) round(ctx context.Context, table string, lock int64, batch int) 
 	var n int
 	err := pg.InTx(ctx, r.Pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		n = 0
-		rows, err := tx.Query(ctx, q, r.Parallel, lock, batch)
+		// Planned on each round (not a cached prepared statement): a plan
+		// made while the outbox was nearly empty reads the whole table,
+		// and under a backlog of a million events (a bulk import) that
+		// cost the database more than the writers' own work. The planner
+		// sees the table's current size; no ANALYZE needed.
+		rows, err := tx.Query(ctx, q, pgx.QueryExecModeExec, r.Parallel, lock, batch)
 		if err != nil {
 			return pg.Err(err)
 		}
