@@ -23,6 +23,7 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
+	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/socialtest"
 )
 
@@ -499,10 +500,10 @@ func TestInterruptedCreationIsAnnounced(t *testing.T) {
 	}
 	found := events.Event{ID: events.NewID(), Type: "post.created", App: app, Subject: post.ID, Data: json.RawMessage(`{"test":"found"}`)}
 	lost := events.Event{ID: events.NewID(), Type: "post.created", App: app, Subject: "never", Data: json.RawMessage(`{"test":"lost"}`)}
-	if err := env.Social.Ledger.Intend(ctx, app, "post:"+post.ID, found); err != nil {
+	if _, err := env.Social.Ledger.Intend(ctx, service.PendingEvent{App: app, DocID: "post:" + post.ID, Event: found}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Social.Ledger.Intend(ctx, app, "post:never-written", lost); err != nil {
+	if _, err := env.Social.Ledger.Intend(ctx, service.PendingEvent{App: app, DocID: "post:never-written", Event: lost}, ""); err != nil {
 		t.Fatal(err)
 	}
 	n, err := env.Social.Domain.SettlePending(ctx, 0)

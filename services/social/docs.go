@@ -35,6 +35,13 @@ import (
 //
 // An author's edit is a new revision of the same document (EditedAt set);
 // the text of earlier revisions is what CouchDB keeps of them.
+//
+// Revisions and events: a revision that makes a change others are told of
+// (creation, edit, hide, show, block, delete) names the event announcing it
+// in LastEvent; a revision without an event of its own (anonymisation of a
+// comment) keeps the previous one. Social uses it to publish, after a
+// crash, the events of changes it wrote but had not yet recorded; a
+// follower may use it to match a revision with its event.
 const (
 	DocPost    = "post"
 	DocComment = "comment"
@@ -57,6 +64,9 @@ type PostDoc struct {
 	Photos    []PhotoRef   `json:"photos"`
 	CreatedAt time.Time    `json:"created_at"`
 	EditedAt  *time.Time   `json:"edited_at,omitempty"`
+	// LastEvent is the id of the event (post.*) announcing the latest
+	// change of the document; see "Revisions and events" above.
+	LastEvent string `json:"last_event,omitempty"`
 
 	Moderation
 
@@ -80,6 +90,9 @@ type CommentDoc struct {
 	Mentions  []MentionRef `json:"mentions"`
 	CreatedAt time.Time    `json:"created_at"`
 	EditedAt  *time.Time   `json:"edited_at,omitempty"`
+	// LastEvent is the id of the event (comment.*) announcing the latest
+	// change of the document.
+	LastEvent string `json:"last_event,omitempty"`
 
 	Moderation
 }

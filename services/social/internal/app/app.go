@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 			if n, err := domain.SettlePending(ctx, time.Minute); err != nil {
 				svc.Log.Warn("settle pending events", "error", err)
 			} else if n > 0 {
-				svc.Log.Info("settled pending events of interrupted creations", "count", n)
+				svc.Log.Info("settled pending changes of interrupted writes", "count", n)
 			}
 		}
 	})

@@ -58,17 +58,12 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions, CreatedAt: now,
 	}
 	created := event(social.EventCommentCreated, app, id, commentPayload(doc, a.Member))
-	if err := s.ledger.Intend(ctx, app, doc.ID, created); err != nil {
+	doc.LastEvent = created.ID
+	count := map[string]int64{post: 1}
+	if err := s.write(ctx, app, doc.ID, "", created, count, func() error { return s.docs.CreateComment(ctx, doc) }); err != nil {
 		return CommentItem{}, err
 	}
-	if err := s.docs.CreateComment(ctx, doc); err != nil {
-		return CommentItem{}, err
-	}
-	eff := Effects{
-		App:      app,
-		Events:   []events.Event{created},
-		Comments: map[string]int64{post: 1},
-	}
+	eff := Effects{App: app, Events: []events.Event{created}}
 	if p.Author != "" && p.Author != a.Member {
 		eff.Notifications = append(eff.Notifications, Notification{
 			App: app, Member: p.Author, Kind: social.NotifyCommented, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
@@ -78,9 +73,7 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 	if err := s.ledger.Record(ctx, eff); err != nil {
 		return CommentItem{}, err
 	}
-	if err := s.index.ApplyComments(ctx, app, post, 1); err != nil {
-		s.log.Warn("count comment", "app", app, "post", post, "error", err)
-	}
+	s.countComments(ctx, app, post, 1)
 	ps, _ := s.profiles(ctx, app, []string{a.Member})
 	return CommentItem{Doc: doc, Author: ps[a.Member]}, nil
 }
@@ -111,16 +104,18 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 			return CommentItem{}, errs.WithCode(errs.CodeForbidden, "only the author edits a comment")
 		}
 		now := s.clock()
-		before := doc.Mentions
+		before, prev := doc.Mentions, doc.LastEvent
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
-		err = s.docs.UpdateComment(ctx, doc)
+		updated := event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))
+		doc.LastEvent = updated.ID
+		err = s.write(ctx, app, doc.ID, prev, updated, nil, func() error { return s.docs.UpdateComment(ctx, doc) })
 		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
 			continue
 		}
 		if err != nil {
 			return CommentItem{}, err
 		}
-		eff := Effects{App: app, Events: []events.Event{event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))}}
+		eff := Effects{App: app, Events: []events.Event{updated}}
 		eff.Notifications = newMentions(app, a.Member, post, id, before, mentions, now)
 		if err := s.ledger.Record(ctx, eff); err != nil {
 			return CommentItem{}, err
@@ -157,27 +152,78 @@ func (s *Service) DeleteComment(ctx context.Context, app, post, id string) error
 				return errs.WithCode(errs.CodeForbidden, "only the author, the post's author or a moderator deletes a comment")
 			}
 		}
-		now := s.clock()
+		// A comment hidden by a block of its author is no longer counted.
+		var delta int64
+		if doc.Visible() {
+			delta = -1
+		}
+		now, prev := s.clock(), doc.LastEvent
 		doc.Deleted, doc.DeletedBy, doc.DeletedAt = true, a.Member, &now
 		doc.Text, doc.Hashtags, doc.Mentions = "", []string{}, []social.MentionRef{}
-		err = s.docs.UpdateComment(ctx, doc)
+		deleted := event(social.EventCommentDeleted, app, id, commentPayload(doc, a.Member))
+		doc.LastEvent = deleted.ID
+		err = s.write(ctx, app, doc.ID, prev, deleted, map[string]int64{post: delta}, func() error { return s.docs.UpdateComment(ctx, doc) })
 		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		eff := Effects{
-			App:      app,
-			Events:   []events.Event{event(social.EventCommentDeleted, app, id, commentPayload(doc, a.Member))},
-			Comments: map[string]int64{post: -1},
-		}
-		if err := s.ledger.Record(ctx, eff); err != nil {
+		if err := s.ledger.Record(ctx, Effects{App: app, Events: []events.Event{deleted}}); err != nil {
 			return err
 		}
-		if err := s.index.ApplyComments(ctx, app, post, -1); err != nil {
-			s.log.Warn("uncount comment", "app", app, "post", post, "error", err)
+		s.countComments(ctx, app, post, delta)
+		return nil
+	}
+}
+
+// countComments moves a post's cached comment count (the ledger's moved
+// with the change).
+func (s *Service) countComments(ctx context.Context, app, post string, delta int64) {
+	if delta == 0 {
+		return
+	}
+	if err := s.index.ApplyComments(ctx, app, post, delta); err != nil {
+		s.log.Warn("count comments", "app", app, "post", post, "delta", delta, "error", err)
+	}
+}
+
+// setCommentAuthorBlocked sets AuthorBlocked on a comment (retrying
+// conflicts) and moves its post's comment count when its visibility
+// changes.
+func (s *Service) setCommentAuthorBlocked(ctx context.Context, app string, doc *social.CommentDoc, blocked bool, by string) error {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			var err error
+			if doc, err = s.docs.Comment(ctx, app, doc.Post, CommentIDOf(doc.ID)); err != nil {
+				return err
+			}
 		}
+		if doc.AuthorBlocked == blocked {
+			return nil
+		}
+		was, prev := doc.Visible(), doc.LastEvent
+		doc.AuthorBlocked = blocked
+		var delta int64
+		switch {
+		case was && !doc.Visible():
+			delta = -1
+		case !was && doc.Visible():
+			delta = 1
+		}
+		ev := event(social.EventCommentUpdated, app, CommentIDOf(doc.ID), commentPayload(doc, by))
+		doc.LastEvent = ev.ID
+		err := s.write(ctx, app, doc.ID, prev, ev, map[string]int64{doc.Post: delta}, func() error { return s.docs.UpdateComment(ctx, doc) })
+		if errs.KindOf(err) == errs.Conflict && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.ledger.Record(ctx, Effects{App: app, Events: []events.Event{ev}}); err != nil {
+			return err
+		}
+		s.countComments(ctx, app, doc.Post, delta)
 		return nil
 	}
 }

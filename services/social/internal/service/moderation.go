@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/attendify/platform/errs"
-	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
 )
 
@@ -237,12 +236,7 @@ func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, bloc
 		}
 	}
 	for _, c := range comments {
-		c.AuthorBlocked = blocked
-		if err := s.docs.UpdateComment(ctx, c); err != nil && errs.KindOf(err) != errs.Conflict {
-			return n, err
-		}
-		typ := social.EventCommentUpdated
-		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(typ, app, CommentIDOf(c.ID), commentPayload(c, by))}}); err != nil {
+		if err := s.setCommentAuthorBlocked(ctx, app, c, blocked, by); err != nil {
 			return n, err
 		}
 	}

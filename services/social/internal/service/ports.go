@@ -42,8 +42,9 @@ type Docs interface {
 	Comments(ctx context.Context, app, post, after string, limit int) ([]*social.CommentDoc, error)
 
 	PutUpload(ctx context.Context, app string, up Upload, p Photo) error
-	// Exists reports whether a document exists.
-	Exists(ctx context.Context, app, docID string) (bool, error)
+	// LastEvent returns a post's or comment's LastEvent, and whether the
+	// document exists.
+	LastEvent(ctx context.Context, app, docID string) (event string, exists bool, err error)
 	// Upload returns an upload with its bytes; errs.NotFound when gone.
 	Upload(ctx context.Context, app, id string) (Upload, Photo, error)
 	DeleteUpload(ctx context.Context, app, id string) error
@@ -64,14 +65,21 @@ type Ledger interface {
 	// MemberReactions returns member's reactions by post.
 	MemberReactions(ctx context.Context, app, member string) (map[string]string, error)
 	// Record records effects: events, notifications, comment count deltas.
-	// It also clears the pending copies of its events (Intend).
+	// It also settles the pending changes of its events (Intend): their
+	// comment count deltas are applied by whichever of Record, Settle or
+	// Intend takes the pending row, so exactly once.
 	Record(ctx context.Context, eff Effects) error
-	// Intend keeps a pending copy of the event announcing a document about
-	// to be created, until Record records it.
-	Intend(ctx context.Context, app, docID string, ev events.Event) error
-	// Pending returns pending events older than age.
+	// Intend keeps a change about to be written to a document pending (its
+	// event and comment count deltas) until Record records it. prev is the
+	// LastEvent of the revision the change replaces: that revision is
+	// visible, so if its change is still pending (its writer died before
+	// Record) it is recorded now, before the new one, and recorded is true.
+	Intend(ctx context.Context, p PendingEvent, prev string) (recorded bool, err error)
+	// Pending returns pending changes older than age.
 	Pending(ctx context.Context, age time.Duration, limit int) ([]PendingEvent, error)
-	// Settle records a pending event in the outbox (publish) or drops it.
+	// Settle records a pending change (publish: its event in the outbox,
+	// its count deltas applied) or drops it; a no-op when it is no longer
+	// pending.
 	Settle(ctx context.Context, p PendingEvent, publish bool) error
 
 	Notifications(ctx context.Context, app, member string, unreadOnly bool, before string, limit int) ([]Notification, error)
@@ -147,11 +155,14 @@ type Effects struct {
 	Comments map[string]int64
 }
 
-// PendingEvent is an event waiting for its document.
+// PendingEvent is a change of a document whose event is waiting to be
+// recorded: written before the document, recorded after it.
 type PendingEvent struct {
 	App   string
 	DocID string
 	Event events.Event
+	// Comments are the comment count deltas of the change, by post.
+	Comments map[string]int64
 }
 
 // Counts are a post's counters.

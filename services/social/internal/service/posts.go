@@ -96,10 +96,8 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 		})
 	}
 	created := event(social.EventPostCreated, in.App, id, postPayload(doc, a.Member))
-	if err := s.ledger.Intend(ctx, in.App, doc.ID, created); err != nil {
-		return Item{}, err
-	}
-	if err := s.docs.CreatePost(ctx, doc, photos); err != nil {
+	doc.LastEvent = created.ID
+	if err := s.write(ctx, in.App, doc.ID, "", created, nil, func() error { return s.docs.CreatePost(ctx, doc, photos) }); err != nil {
 		return Item{}, err
 	}
 	eff := Effects{App: in.App, Events: []events.Event{created}}
@@ -206,18 +204,20 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 		if err != nil {
 			return Item{}, err
 		}
-		old := entryOf(doc)
+		old, prev := entryOf(doc), doc.LastEvent
 		before := doc.Mentions
 		now := s.clock()
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
-		err = s.docs.UpdatePost(ctx, doc, false)
+		updated := event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))
+		doc.LastEvent = updated.ID
+		err = s.write(ctx, app, doc.ID, prev, updated, nil, func() error { return s.docs.UpdatePost(ctx, doc, false) })
 		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
 			continue
 		}
 		if err != nil {
 			return Item{}, err
 		}
-		eff := Effects{App: app, Events: []events.Event{event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))}}
+		eff := Effects{App: app, Events: []events.Event{updated}}
 		eff.Notifications = newMentions(app, a.Member, id, "", before, mentions, now)
 		if err := s.ledger.Record(ctx, eff); err != nil {
 			return Item{}, err
@@ -285,19 +285,21 @@ func (s *Service) changePost(ctx context.Context, a Actor, id string, change fun
 		if err != nil {
 			return false, err
 		}
-		old := entryOf(doc)
+		old, prev := entryOf(doc), doc.LastEvent
 		typ, drop, err := change(doc)
 		if err != nil || typ == "" {
 			return err == nil, err
 		}
-		err = s.docs.UpdatePost(ctx, doc, drop)
+		ev := event(typ, a.App, id, postPayload(doc, a.Member))
+		doc.LastEvent = ev.ID
+		err = s.write(ctx, a.App, doc.ID, prev, ev, nil, func() error { return s.docs.UpdatePost(ctx, doc, drop) })
 		if errs.KindOf(err) == errs.Conflict && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return false, err
 		}
-		if err := s.ledger.Record(ctx, Effects{Events: []events.Event{event(typ, a.App, id, postPayload(doc, a.Member))}}); err != nil {
+		if err := s.ledger.Record(ctx, Effects{App: a.App, Events: []events.Event{ev}}); err != nil {
 			return true, err
 		}
 		s.reindex(ctx, old, doc)
@@ -308,24 +310,49 @@ func (s *Service) changePost(ctx context.Context, a Actor, id string, change fun
 	}
 }
 
-// SettlePending publishes the pending events of documents created by a
-// process that died before recording them, and drops those whose document
-// was never written. It returns how many it settled.
+// SettlePending records the pending changes (older than age) of processes
+// that died between a document's write and the record of its event: a
+// change is recorded when the document names its event (LastEvent) or,
+// for a creation, when the document exists; otherwise it was never
+// written, and is dropped. (A change written and then replaced by another
+// was recorded by the other's Ledger.Intend.) It returns how many it
+// settled.
 func (s *Service) SettlePending(ctx context.Context, age time.Duration) (int, error) {
 	ps, err := s.ledger.Pending(ctx, age, 100)
 	if err != nil {
 		return 0, err
 	}
 	for _, p := range ps {
-		ok, err := s.docs.Exists(ctx, p.App, p.DocID)
+		last, exists, err := s.docs.LastEvent(ctx, p.App, p.DocID)
 		if err != nil {
 			return 0, err
 		}
-		if err := s.ledger.Settle(ctx, p, ok); err != nil {
+		creation := p.Event.Type == social.EventPostCreated || p.Event.Type == social.EventCommentCreated
+		publish := exists && (last == p.Event.ID || creation)
+		if err := s.ledger.Settle(ctx, p, publish); err != nil {
 			return 0, err
+		}
+		if publish {
+			s.catchUp(ctx, p.App, p.DocID)
 		}
 	}
 	return len(ps), nil
+}
+
+// catchUp brings the index up to a document after a change recorded by
+// the sweeper: a post goes into or out of its feeds as it is now, and the
+// cached post is reloaded. (A post's edit that dropped hashtags leaves it in
+// those hashtags' feeds until the index is rebuilt.)
+func (s *Service) catchUp(ctx context.Context, app, docID string) {
+	if strings.HasPrefix(docID, "post:") {
+		doc, err := s.docs.Post(ctx, app, PostIDOf(docID))
+		if err == nil {
+			s.reindex(ctx, entryOf(doc), doc)
+		} else {
+			s.log.Warn("reindex post", "app", app, "doc", docID, "error", err)
+		}
+	}
+	s.dropCached(ctx, app, docID)
 }
 
 // PostDocID is the CouchDB id of a post.

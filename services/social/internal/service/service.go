@@ -10,6 +10,8 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/attendify/hub"
@@ -61,6 +63,10 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	ids    *flake.Generator
+
+	// failpoint, when set (tests), is called at the named points of a
+	// change; see SetFailpoint.
+	failpoint atomic.Pointer[func(point string) error]
 }
 
 // New returns a Service.
@@ -81,6 +87,67 @@ func New(o Options) *Service {
 }
 
 func (s *Service) newID() string { return s.ids.Next().String() }
+
+// SetFailpoint makes f run at the named points of every change of a post
+// or comment; when it returns an error, the call stops there with it, as if
+// the process had died. The one point is "written": the change is in
+// CouchDB, its event not yet recorded. For tests; nil removes it.
+func (s *Service) SetFailpoint(f func(point string) error) {
+	if f == nil {
+		s.failpoint.Store(nil)
+		return
+	}
+	s.failpoint.Store(&f)
+}
+
+// dropCached drops the cached post of a post or comment document, to be
+// reloaded from the stores after a change recorded late (its cached text
+// or counters were not moved).
+func (s *Service) dropCached(ctx context.Context, app, docID string) {
+	post := PostIDOf(docID)
+	if rest, ok := strings.CutPrefix(docID, "comment:"); ok {
+		post, _, _ = strings.Cut(rest, ":")
+	}
+	if err := s.index.DropPost(ctx, app, post); err != nil {
+		s.log.Warn("drop cached post", "app", app, "post", post, "error", err)
+	}
+}
+
+func (s *Service) at(point string) error {
+	if f := s.failpoint.Load(); f != nil {
+		return (*f)(point)
+	}
+	return nil
+}
+
+// write writes a change of a document without losing its event ev: the
+// change (ev and its comment count deltas) is kept pending (Ledger.Intend)
+// before write runs, and the caller records it (Ledger.Record) after. If
+// the process dies in between, SettlePending finds the document naming ev
+// (LastEvent, which the caller sets to ev.ID) and records it then. prev is
+// the LastEvent of the revision the change replaces. A conflict means
+// nothing was written: the pending change is dropped at once.
+func (s *Service) write(ctx context.Context, app, docID, prev string, ev events.Event, comments map[string]int64, write func() error) error {
+	p := PendingEvent{App: app, DocID: docID, Event: ev, Comments: comments}
+	recorded, err := s.ledger.Intend(ctx, p, prev)
+	if err != nil {
+		return err
+	}
+	if recorded {
+		s.dropCached(ctx, app, docID) // the previous change's counts moved
+	}
+	if err := write(); err != nil {
+		// Any other error may hide a write that happened: the sweeper
+		// decides from the document.
+		if errs.KindOf(err) == errs.Conflict {
+			if err := s.ledger.Settle(ctx, p, false); err != nil {
+				s.log.Warn("drop pending change", "app", app, "doc", docID, "error", err)
+			}
+		}
+		return err
+	}
+	return s.at("written")
+}
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 

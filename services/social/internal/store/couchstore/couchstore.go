@@ -308,17 +308,23 @@ func (s *Store) Comments(ctx context.Context, app, post, after string, limit int
 	return out, nil
 }
 
-// Exists implements service.Docs.
-func (s *Store) Exists(ctx context.Context, app, docID string) (bool, error) {
+// LastEvent implements service.Docs.
+func (s *Store) LastEvent(ctx context.Context, app, docID string) (string, bool, error) {
 	db, err := s.db(ctx, app)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
-	_, err = db.GetRev(ctx, docID)
+	var doc struct {
+		LastEvent string `json:"last_event"`
+	}
+	err = db.Get(ctx, docID).ScanDoc(&doc)
 	if kivik.HTTPStatus(err) == 404 {
-		return false, nil
+		return "", false, nil
 	}
-	return err == nil, couch.Err(err)
+	if err != nil {
+		return "", false, couch.Err(err)
+	}
+	return doc.LastEvent, true, nil
 }
 
 // uploadDoc is a photo waiting for its post.

@@ -27,7 +27,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -103,18 +102,18 @@ func (s *Store) React(ctx context.Context, app, post, member, kind string, then 
 		if err := countReaction(ctx, s.remote, app, post, member, prev, kind); err != nil {
 			return prev, changed, err
 		}
-		return prev, changed, pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-			return s.record(ctx, tx, then(prev))
+		return prev, changed, s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
+			return s.record(ctx, tx, then(prev), counts)
 		})
 	}
-	err = pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
 		k := pgkv.New(tx)
 		var err error
 		prev, changed, err = swap(ctx, k, app, post, member, kind)
 		if err != nil || !changed {
 			return err
 		}
-		if err := s.record(ctx, tx, then(prev)); err != nil {
+		if err := s.record(ctx, tx, then(prev), counts); err != nil {
 			return err
 		}
 		// Last: the post's counters are the hot row.
@@ -216,20 +215,63 @@ func (s *Store) MemberReactions(ctx context.Context, app, member string) (map[st
 	return m.Registers, nil
 }
 
-// Record implements service.Ledger.
-func (s *Store) Record(ctx context.Context, eff service.Effects) error {
-	if s.remote != nil {
-		for post, d := range eff.Comments {
-			if err := s.remote.MapUpdate(ctx, bucketPosts, postKey(eff.App, post), nil, kv.MapOps{IncrCounters: map[string]int64{fieldComments: d}}); err != nil {
+// commentCounts are comment count deltas by app and post, gathered in a
+// transaction.
+type commentCounts map[string]map[string]int64
+
+func (c commentCounts) add(app string, deltas map[string]int64) {
+	for post, d := range deltas {
+		if c[app] == nil {
+			c[app] = map[string]int64{}
+		}
+		c[app][post] += d
+	}
+}
+
+// inTx runs fn in a transaction and applies the comment count deltas fn
+// gathers: in the same transaction with pgkv, after the commit with a
+// remote kv store (Riak: not atomic with the transaction).
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx, counts commentCounts) error) error {
+	var counts commentCounts
+	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		counts = commentCounts{} // afresh at each attempt
+		if err := fn(tx, counts); err != nil {
+			return err
+		}
+		if s.remote != nil {
+			return nil
+		}
+		return applyCounts(ctx, pgkv.New(tx), counts)
+	})
+	if err != nil || s.remote == nil {
+		return err
+	}
+	return applyCounts(ctx, s.remote, counts)
+}
+
+func applyCounts(ctx context.Context, k KV, counts commentCounts) error {
+	for app, posts := range counts {
+		for post, d := range posts {
+			if d == 0 {
+				continue
+			}
+			if err := k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, kv.MapOps{IncrCounters: map[string]int64{fieldComments: d}}); err != nil {
 				return err
 			}
 		}
-		eff.Comments = nil
 	}
-	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error { return s.record(ctx, tx, eff) })
+	return nil
 }
 
-func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects) error {
+// Record implements service.Ledger.
+func (s *Store) Record(ctx context.Context, eff service.Effects) error {
+	return s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error { return s.record(ctx, tx, eff, counts) })
+}
+
+// record adds eff's events to the outbox, settles their pending changes
+// (a change another transaction settled already is in the outbox twice:
+// consumers are idempotent) and records the notifications.
+func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects, counts commentCounts) error {
 	if err := events.AddToOutbox(ctx, tx, eff.Events...); err != nil {
 		return err
 	}
@@ -239,11 +281,8 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects) erro
 			ids = append(ids, ev.ID)
 		}
 	}
-	if len(ids) > 0 {
-		const q = `DELETE FROM pending_events WHERE id = ANY($1)`
-		if _, err := tx.Exec(ctx, q, ids); err != nil {
-			return pg.Err(err)
-		}
+	if _, err := settle(ctx, tx, ids, counts); err != nil {
+		return err
 	}
 	for _, n := range eff.Notifications {
 		const q = `
@@ -258,32 +297,68 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, eff service.Effects) erro
 			return pg.Err(err)
 		}
 	}
-	if len(eff.Comments) > 0 {
-		k := s.kvOf(tx)
-		for post, d := range eff.Comments {
-			if err := k.MapUpdate(ctx, bucketPosts, postKey(eff.App, post), nil, kv.MapOps{IncrCounters: map[string]int64{fieldComments: d}}); err != nil {
-				return err
-			}
-		}
-	}
+	counts.add(eff.App, eff.Comments)
 	return nil
 }
 
-// Intend implements service.Ledger.
-func (s *Store) Intend(ctx context.Context, app, docID string, ev events.Event) error {
-	const q = `INSERT INTO pending_events (id, app, doc_id, event) VALUES ($1, $2, $3, $4)`
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return errs.Wrap(errs.Internal, err, "encode pending event")
+// settle deletes the pending changes of the events ids, adds their comment
+// count deltas to counts and returns their events. Only the transaction
+// that deletes a row gets it: each pending change is applied once.
+func settle(ctx context.Context, tx pgx.Tx, ids []string, counts commentCounts) ([]events.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	_, err = s.pool.Exec(ctx, q, ev.ID, app, docID, b)
-	return pg.Err(err)
+	const q = `DELETE FROM pending_events WHERE id = ANY($1) RETURNING app, event, comments`
+	rows, err := tx.Query(ctx, q, ids)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	var evs []events.Event
+	for rows.Next() {
+		var (
+			app    string
+			ev     events.Event
+			deltas map[string]int64
+		)
+		if err := rows.Scan(&app, &ev, &deltas); err != nil {
+			return nil, pg.Err(err)
+		}
+		counts.add(app, deltas)
+		evs = append(evs, ev)
+	}
+	return evs, pg.Err(rows.Err())
+}
+
+// Intend implements service.Ledger.
+func (s *Store) Intend(ctx context.Context, p service.PendingEvent, prev string) (recorded bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
+		recorded = false
+		if prev != "" {
+			evs, err := settle(ctx, tx, []string{prev}, counts)
+			if err != nil {
+				return err
+			}
+			if err := events.AddToOutbox(ctx, tx, evs...); err != nil {
+				return err
+			}
+			recorded = len(evs) > 0
+		}
+		comments := p.Comments
+		if comments == nil {
+			comments = map[string]int64{}
+		}
+		const q = `INSERT INTO pending_events (id, app, doc_id, event, comments) VALUES ($1, $2, $3, $4, $5)`
+		_, err := tx.Exec(ctx, q, p.Event.ID, p.App, p.DocID, p.Event, comments)
+		return pg.Err(err)
+	})
+	return recorded, err
 }
 
 // Pending implements service.Ledger.
 func (s *Store) Pending(ctx context.Context, age time.Duration, limit int) ([]service.PendingEvent, error) {
 	const q = `
-		SELECT app, doc_id, event FROM pending_events
+		SELECT app, doc_id, event, comments FROM pending_events
 		WHERE created_at < now() - make_interval(secs => $1)
 		ORDER BY created_at LIMIT $2`
 	rows, err := s.pool.Query(ctx, q, age.Seconds(), limit)
@@ -294,12 +369,8 @@ func (s *Store) Pending(ctx context.Context, age time.Duration, limit int) ([]se
 	var out []service.PendingEvent
 	for rows.Next() {
 		var p service.PendingEvent
-		var b []byte
-		if err := rows.Scan(&p.App, &p.DocID, &b); err != nil {
+		if err := rows.Scan(&p.App, &p.DocID, &p.Event, &p.Comments); err != nil {
 			return nil, pg.Err(err)
-		}
-		if err := json.Unmarshal(b, &p.Event); err != nil {
-			return nil, errs.Wrap(errs.Internal, err, "decode pending event")
 		}
 		out = append(out, p)
 	}
@@ -308,16 +379,16 @@ func (s *Store) Pending(ctx context.Context, age time.Duration, limit int) ([]se
 
 // Settle implements service.Ledger.
 func (s *Store) Settle(ctx context.Context, p service.PendingEvent, publish bool) error {
-	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		const q = `DELETE FROM pending_events WHERE id = $1`
-		tag, err := tx.Exec(ctx, q, p.Event.ID)
-		if err != nil {
-			return pg.Err(err)
+	return s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
+		dropped := commentCounts{}
+		if !publish {
+			counts = dropped // a change never written counts nothing
 		}
-		if tag.RowsAffected() == 0 || !publish {
-			return nil // settled by another replica, or dropped
+		evs, err := settle(ctx, tx, []string{p.Event.ID}, counts)
+		if err != nil || !publish {
+			return err
 		}
-		return events.AddToOutbox(ctx, tx, p.Event)
+		return events.AddToOutbox(ctx, tx, evs...) // none when settled already
 	})
 }
 
