@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/store/pgstore"
@@ -123,4 +124,81 @@ func TestNotificationsAndBlocks(t *testing.T) {
 		t.Error("still blocked after lifting both")
 	}
 	_ = context.Background
+}
+
+// TestPendingCommentCounts: a pending change's comment count delta applies
+// once, whoever settles it (Record, the next change's Intend, or Settle),
+// and not at all when the change is dropped.
+func TestPendingCommentCounts(t *testing.T) {
+	s := newStore(t)
+	ctx := testkit.Context(t)
+	pending := func(delta int64) service.PendingEvent {
+		return service.PendingEvent{
+			App: "a", DocID: "comment:p1:c1", Comments: map[string]int64{"p1": delta},
+			Event: events.Event{ID: events.NewID(), Type: "comment.updated", App: "a", Subject: "c1"},
+		}
+	}
+	comments := func() int64 {
+		t.Helper()
+		c, err := s.Counts(ctx, "a", "p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Comments
+	}
+	intend := func(p service.PendingEvent, prev string, wantRecorded bool) {
+		t.Helper()
+		if recorded, err := s.Intend(ctx, p, prev); err != nil || recorded != wantRecorded {
+			t.Fatalf("intend: recorded %v, %v; want %v", recorded, err, wantRecorded)
+		}
+	}
+
+	// Recorded by its writer.
+	created := pending(1)
+	intend(created, "", false)
+	if err := s.Record(ctx, service.Effects{App: "a", Events: []events.Event{created.Event}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := comments(); got != 1 {
+		t.Fatalf("after the record: %d comments, want 1", got)
+	}
+	// Its writer died: the next change records it first; the late Record
+	// of the first (a writer that was only slow) counts nothing more.
+	hidden := pending(-1)
+	intend(hidden, created.Event.ID, false) // recorded already
+	shown := pending(1)
+	intend(shown, hidden.Event.ID, true)
+	if got := comments(); got != 0 {
+		t.Fatalf("after the next change's intent: %d comments, want 0", got)
+	}
+	if err := s.Record(ctx, service.Effects{App: "a", Events: []events.Event{hidden.Event}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := comments(); got != 0 {
+		t.Fatalf("after a late record: %d comments, want 0", got)
+	}
+	// Settled by the sweeper, twice (two replicas): once.
+	for range 2 {
+		if err := s.Settle(ctx, shown, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := comments(); got != 1 {
+		t.Fatalf("after the sweep: %d comments, want 1", got)
+	}
+	// A change never written is dropped with its delta.
+	lost := pending(-1)
+	intend(lost, "", false)
+	if err := s.Settle(ctx, lost, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Settle(ctx, lost, true); err != nil { // too late: gone
+		t.Fatal(err)
+	}
+	if got := comments(); got != 1 {
+		t.Fatalf("after a dropped change: %d comments, want 1", got)
+	}
+	if ps, err := s.Pending(ctx, 0, 10); err != nil || len(ps) != 0 {
+		t.Errorf("pending after all: %v %v", ps, err)
+	}
 }
