@@ -267,9 +267,6 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 	if out.Created+out.Updated >= AnalyzeAfter {
 		s.analyzeSoon(ctx)
 	}
-	if out.Created+out.Updated+out.Registered >= OutboxStatsAfter {
-		s.outboxStatsSoon(ctx)
-	}
 	return out, nil
 }
 

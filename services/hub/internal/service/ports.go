@@ -128,8 +128,6 @@ type Queries interface {
 	// Analyze refreshes the planner's statistics of the member tables
 	// (after bulk loads, before autovacuum gets to it).
 	Analyze(ctx context.Context) error
-	// AnalyzeOutbox refreshes the planner's statistics of the outbox.
-	AnalyzeOutbox(ctx context.Context) error
 	MarkRepair(ctx context.Context, app string) error
 	// RepairQueue lists queued apps with when they were (last) queued.
 	RepairQueue(ctx context.Context, limit int) ([]Repair, error)

@@ -46,7 +46,6 @@ type Service struct {
 	lastCodes map[string]string // app|email -> code, in dev mode only
 
 	analyzeTimer *time.Timer // the vacuum after bulk loads; guarded by mu
-	outboxStats  time.Time   // when the outbox was last analyzed; guarded by mu
 	bulkActive   int         // bulk upserts in progress; guarded by mu
 
 	dummyHash string // compared against on unknown emails, to even out timing
@@ -347,35 +346,4 @@ func (s *Service) analyzeSoon(ctx context.Context) {
 			s.log.WarnContext(ctx, "vacuum after a bulk load failed", "err", err)
 		}
 	})
-}
-
-// OutboxStatsAfter is the number of events a bulk upsert must add for hub
-// to refresh the outbox's statistics (at most every OutboxStatsEvery),
-// while the relay has a backlog to work through.
-const (
-	OutboxStatsAfter = 1000
-	OutboxStatsEvery = 10 * time.Second
-)
-
-// outboxStatsSoon analyzes the outbox in the background, unless that was
-// done less than OutboxStatsEvery ago. The relay's statement is prepared
-// once and its plan cached: planned while the outbox was nearly empty, it
-// reads the whole table on every round, which over a backlog of a million
-// events cost the database more than writing the members did. A fresh
-// ANALYZE makes Postgres plan it again for the table as it is.
-func (s *Service) outboxStatsSoon(ctx context.Context) {
-	s.mu.Lock()
-	if time.Since(s.outboxStats) < OutboxStatsEvery {
-		s.mu.Unlock()
-		return
-	}
-	s.outboxStats = time.Now()
-	s.mu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := s.store.AnalyzeOutbox(ctx); err != nil {
-			s.log.WarnContext(ctx, "analyze of the outbox failed", "err", err)
-		}
-	}()
 }

@@ -105,12 +105,6 @@ func (s *Store) Analyze(ctx context.Context) error {
 	return pg.Err(err)
 }
 
-// AnalyzeOutbox implements service.Queries.
-func (s *Store) AnalyzeOutbox(ctx context.Context) error {
-	_, err := s.db.Exec(ctx, `ANALYZE outbox`)
-	return pg.Err(err)
-}
-
 // Users implements service.Queries.
 func (s *Store) Users(ctx context.Context, app string, ids []string) ([]string, error) {
 	const q = `
