@@ -74,13 +74,6 @@ func New(pool *pgxpool.Pool, remote KV) *Store {
 	return &Store{pool: pool, remote: remote, ids: flake.New(0)}
 }
 
-func (s *Store) kvOf(tx pgx.Tx) KV {
-	if s.remote != nil {
-		return s.remote
-	}
-	return pgkv.New(tx)
-}
-
 func (s *Store) kvRead() KV {
 	if s.remote != nil {
 		return s.remote
