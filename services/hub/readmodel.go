@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,7 +22,9 @@ import (
 // tag {app:<id>}):
 //
 //	hub:{app:<id>}:config        hash: the app's configuration (AppConfig)
-//	hub:{app:<id>}:m:<user>      hash: a user's membership (Membership)
+//	hub:{app:<id>}:m:<user>      hash: a user's membership (Membership),
+//	                             with a field "r:<event>" per event a member
+//	                             is registered to
 //	hub:{app:<id>}:events        hash: the app's events (field "list", JSON)
 //	hub:readmodel:ready          string: present once the read model is complete
 //
@@ -83,6 +86,10 @@ const (
 	FieldIconURL      = "icon_url"
 
 	FieldList = "list"
+
+	// FieldRegisteredPrefix starts the name of a membership field per event
+	// the member is registered to ("r:<event id>" = "1").
+	FieldRegisteredPrefix = "r:"
 )
 
 // Membership is a user's standing in an app: an attendee (a member) or an
@@ -97,6 +104,9 @@ type Membership struct {
 	// sponsor, staff); empty for organizers.
 	MemberRole string `json:"member_role,omitempty"`
 	Blocked    bool   `json:"blocked"`
+	// Registered lists the events a member is registered to, sorted (nil
+	// for none and for organizers).
+	Registered []string `json:"registered,omitempty"`
 }
 
 // Organizer reports whether the membership is an organizer's.
@@ -192,7 +202,14 @@ func (r *ReadModel) Membership(ctx context.Context, app, user string) (Membershi
 }
 
 func decodeMembership(app, user string, m map[string]string) Membership {
-	return Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1"}
+	mem := Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1"}
+	for f := range m {
+		if ev, ok := strings.CutPrefix(f, FieldRegisteredPrefix); ok {
+			mem.Registered = append(mem.Registered, ev)
+		}
+	}
+	slices.Sort(mem.Registered)
+	return mem
 }
 
 // App returns an app's configuration; errs.NotFound when it does not exist.
@@ -218,6 +235,10 @@ func (r *ReadModel) Events(ctx context.Context, app string) ([]EventInfo, error)
 	if err != nil {
 		return nil, err
 	}
+	return decodeEvents(m)
+}
+
+func decodeEvents(m map[string]string) ([]EventInfo, error) {
 	var evs []EventInfo
 	if err := json.Unmarshal([]byte(m[FieldList]), &evs); err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "decode hub event list")
@@ -231,38 +252,135 @@ func (r *ReadModel) Events(ctx context.Context, app string) ([]EventInfo, error)
 // organizer. Service callers without a user pass. It returns the membership
 // (zero for services) or errs.Forbidden / errs.NotFound / errs.Unavailable.
 func (r *ReadModel) Authorize(ctx context.Context, c auth.Caller, app string) (Membership, error) {
-	if c.Kind == auth.CallerService && c.User == "" {
-		return Membership{}, nil
-	}
-	if c.User == "" {
-		return Membership{}, errs.WithCode(errs.CodeUnauthenticated, "sign in to call this method")
-	}
-	if c.App != app {
-		return Membership{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
-	}
-	// The membership and the app's status in one round trip: this runs on
-	// every request of every service.
-	hs, err := r.read(ctx, r.keys.Membership(app, c.User), r.keys.Config(app))
+	a, err := r.authorize(ctx, c, app, false)
+	return a.Membership, err
+}
+
+// AuthorizeEvents is Authorize that also returns what the caller may see of
+// the app's events (EventAccess.Event), in the same single round trip:
+// for requests that involve events, or show posts of several events.
+func (r *ReadModel) AuthorizeEvents(ctx context.Context, c auth.Caller, app string) (EventAccess, error) {
+	return r.authorize(ctx, c, app, true)
+}
+
+// AuthorizeEvent is Authorize plus EventAccess.Event(event): the caller
+// may read event (its agenda, its feed). One round trip.
+func (r *ReadModel) AuthorizeEvent(ctx context.Context, c auth.Caller, app, event string) (Membership, error) {
+	a, err := r.authorize(ctx, c, app, true)
 	if err != nil {
 		return Membership{}, err
 	}
+	return a.Membership, a.Event(event)
+}
+
+func (r *ReadModel) authorize(ctx context.Context, c auth.Caller, app string, withEvents bool) (EventAccess, error) {
+	if c.Kind == auth.CallerService && c.User == "" {
+		if !withEvents {
+			return EventAccess{all: true}, nil
+		}
+		hs, err := r.read(ctx, r.keys.Events(app))
+		if err != nil {
+			return EventAccess{}, err
+		}
+		return newEventAccess(Membership{}, true, hs[0])
+	}
+	if c.User == "" {
+		return EventAccess{}, errs.WithCode(errs.CodeUnauthenticated, "sign in to call this method")
+	}
+	if c.App != app {
+		return EventAccess{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
+	}
+	// The membership (with the member's registrations), the app's status
+	// and, when asked, its events in one round trip: this runs on every
+	// request of every service.
+	keys := []string{r.keys.Membership(app, c.User), r.keys.Config(app)}
+	if withEvents {
+		keys = append(keys, r.keys.Events(app))
+	}
+	hs, err := r.read(ctx, keys...)
+	if err != nil {
+		return EventAccess{}, err
+	}
 	if hs[0] == nil {
-		return Membership{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
+		return EventAccess{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
 	}
 	mem := decodeMembership(app, c.User, hs[0])
 	if mem.Blocked {
-		return Membership{}, errs.WithCode(errs.CodeForbidden, "this member is blocked")
+		return EventAccess{}, errs.WithCode(errs.CodeForbidden, "this member is blocked")
 	}
 	if !mem.Organizer() {
 		if hs[1] == nil {
-			return Membership{}, errs.New(errs.NotFound, "app not found")
+			return EventAccess{}, errs.New(errs.NotFound, "app not found")
 		}
 		if !decodeAppConfig(hs[1]).Readable() {
-			return Membership{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
+			return EventAccess{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
 		}
 	}
-	return mem, nil
+	if !withEvents {
+		return EventAccess{Membership: mem}, nil
+	}
+	return newEventAccess(mem, mem.Organizer(), hs[2])
 }
+
+// EventAccess is what an authorized caller may see of an app's events. It
+// applies hub's own rule for reading an event's agenda: organizers
+// (collaborators of every role) and services see every event; a member
+// sees a hidden event only when registered to it, and reads an event whose
+// access is "code" or "listed" only when registered to it. A member's
+// conference role (staff, speaker...) changes nothing.
+type EventAccess struct {
+	Membership
+	all    bool                 // organizers and services
+	events map[string]EventInfo // by id; nil when not read
+}
+
+func newEventAccess(m Membership, all bool, h map[string]string) (EventAccess, error) {
+	a := EventAccess{Membership: m, all: all, events: map[string]EventInfo{}}
+	if h == nil {
+		return a, nil // no event list: the app has no events
+	}
+	evs, err := decodeEvents(h)
+	if err != nil {
+		return EventAccess{}, err
+	}
+	for _, e := range evs {
+		a.events[e.ID] = e
+	}
+	return a, nil
+}
+
+// RegisteredTo reports whether the caller is registered to event.
+func (a EventAccess) RegisteredTo(event string) bool {
+	_, ok := slices.BinarySearch(a.Membership.Registered, event)
+	return ok
+}
+
+// Event checks that the caller may read event: nil when they may,
+// errs.NotFound when the event does not exist or is hidden from them,
+// errs.Forbidden ("register to this event to see it") when it needs a
+// registration they lack.
+func (a EventAccess) Event(event string) error {
+	if a.events == nil {
+		return errs.New(errs.Internal, "hub: EventAccess without events (use AuthorizeEvents)")
+	}
+	e, ok := a.events[event]
+	if !ok {
+		return errs.New(errs.NotFound, "event not found")
+	}
+	if a.all || a.RegisteredTo(event) {
+		return nil
+	}
+	if e.Visibility == VisibilityHidden {
+		return errs.New(errs.NotFound, "event not found")
+	}
+	if e.Access != EventAccessOpen {
+		return errs.WithCode(errs.CodeForbidden, "register to this event to see it")
+	}
+	return nil
+}
+
+// MaySee reports whether the caller may read event (Event is nil).
+func (a EventAccess) MaySee(event string) bool { return a.Event(event) == nil }
 
 // EncodeMembership is the field list of a membership hash (without the
 // version), for hub's writer.
@@ -271,7 +389,11 @@ func EncodeMembership(m Membership) []string {
 	if m.Blocked {
 		b = "1"
 	}
-	return []string{FieldRole, m.Role, FieldMemberRole, m.MemberRole, FieldBlocked, b}
+	f := []string{FieldRole, m.Role, FieldMemberRole, m.MemberRole, FieldBlocked, b}
+	for _, ev := range m.Registered {
+		f = append(f, FieldRegisteredPrefix+ev, "1")
+	}
+	return f
 }
 
 // EncodeAppConfig is the field list of a config hash (without the version).

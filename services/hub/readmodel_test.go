@@ -71,3 +71,81 @@ func TestAuthorizeReader(t *testing.T) {
 		})
 	}
 }
+
+// TestEventAccessReader checks the event rule the read model applies
+// (hub's rule for an event's agenda), case by case.
+func TestEventAccessReader(t *testing.T) {
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	keys := hub.NewReadModelKeys(ns)
+	rm := hub.NewReadModel(rdb, ns)
+	set := func(key string, fields []string) {
+		t.Helper()
+		args := make([]any, len(fields))
+		for i, f := range fields {
+			args[i] = f
+		}
+		if err := rdb.HSet(ctx, key, args...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.Set(ctx, keys.Ready(), "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id, access, visibility string) hub.EventInfo {
+		return hub.EventInfo{ID: id, Name: id, TimeZone: "UTC", Access: access, Visibility: visibility}
+	}
+	list, err := hub.EncodeEvents([]hub.EventInfo{
+		ev("open", hub.EventAccessOpen, hub.VisibilityPublic),
+		ev("code", hub.EventAccessCode, hub.VisibilityPublic),
+		ev("listed", hub.EventAccessListed, hub.VisibilityPublic),
+		ev("hidden", hub.EventAccessOpen, hub.VisibilityHidden),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(keys.Config("a1"), hub.EncodeAppConfig(hub.AppConfig{ID: "a1", Status: hub.StatusPublished}))
+	set(keys.Events("a1"), list)
+	member := func(id, memberRole string, registered ...string) auth.Caller {
+		set(keys.Membership("a1", id), hub.EncodeMembership(hub.Membership{Role: auth.RoleAttendee, MemberRole: memberRole, Registered: registered}))
+		return auth.Caller{Kind: auth.CallerUser, User: id, App: "a1", Role: auth.RoleAttendee}
+	}
+	plain := member("m1", hub.MemberAttendee)
+	staff := member("m2", hub.MemberStaff)
+	reg := member("m3", hub.MemberAttendee, "code", "hidden", "listed")
+	set(keys.Membership("a1", "o1"), hub.EncodeMembership(hub.Membership{Role: auth.RoleCollaborator}))
+	org := auth.Caller{Kind: auth.CallerUser, User: "o1", App: "a1", Role: auth.RoleCollaborator}
+	svc := auth.Caller{Kind: auth.CallerService, Service: "social"}
+
+	tests := []struct {
+		name   string
+		caller auth.Caller
+		event  string
+		want   error
+	}{
+		{"member, open event", plain, "open", nil},
+		{"member, code event", plain, "code", errs.Forbidden},
+		{"member, listed event", plain, "listed", errs.Forbidden},
+		{"member, hidden event", plain, "hidden", errs.NotFound},
+		{"staff, listed event", staff, "listed", errs.Forbidden},
+		{"registered, code event", reg, "code", nil},
+		{"registered, listed event", reg, "listed", nil},
+		{"registered, hidden event", reg, "hidden", nil},
+		{"organizer, listed event", org, "listed", nil},
+		{"organizer, hidden event", org, "hidden", nil},
+		{"service, listed event", svc, "listed", nil},
+		{"unknown event", org, "nope", errs.NotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rm.AuthorizeEvent(ctx, tt.caller, "a1", tt.event)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("AuthorizeEvent = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	a, err := rm.AuthorizeEvents(ctx, reg, "a1")
+	if err != nil || !a.RegisteredTo("listed") || a.RegisteredTo("open") || !a.MaySee("code") {
+		t.Errorf("AuthorizeEvents for a registered member: %+v %v", a, err)
+	}
+}

@@ -8,6 +8,7 @@ package readmodeltest
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,10 @@ type Hub struct {
 
 	mu   sync.Mutex
 	apps []string
+	// What the memberships written hold, by membership key, so that each
+	// write replaces the hash whole, as hub does.
+	blocked    map[string]bool
+	registered map[string][]string
 }
 
 // New returns a Hub writing under namespace, with the read model marked
@@ -46,6 +51,9 @@ func New(t testing.TB, rdb redis.UniversalClient, namespace string, issuer *auth
 		issuer: issuer,
 		pub:    events.NewPublisher(rdb, events.NewStreams(namespace), events.PublisherConfig{}),
 		ids:    flake.New(0),
+
+		blocked:    map[string]bool{},
+		registered: map[string][]string{},
 	}
 	if err := rdb.Set(context.Background(), h.keys.Ready(), "1", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -88,6 +96,17 @@ func (h *Hub) CreateApp(evs ...hub.EventInfo) string {
 	return id
 }
 
+// SetEvents replaces app's event list, as hub does when an event is
+// created, changed (its access, its visibility) or deleted.
+func (h *Hub) SetEvents(app string, evs ...hub.EventInfo) {
+	h.T.Helper()
+	list, err := hub.EncodeEvents(evs)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	h.replace(h.keys.Events(app), list)
+}
+
 // NewEvent returns an open, public event of the read model's shape that
 // runs from this hour for two days.
 func (h *Hub) NewEvent(name string) hub.EventInfo {
@@ -126,13 +145,63 @@ func (h *Hub) AddMember(app, name, role string) Member {
 	return m
 }
 
-// SetMembership writes m's membership (blocked or not), newer than any
-// before it.
+// SetMembership writes m's membership (blocked or not, with the events m
+// is registered to), newer than any before it.
 func (h *Hub) SetMembership(m Member, blocked bool) {
 	h.T.Helper()
-	f := hub.EncodeMembership(hub.Membership{App: m.App, User: m.ID, Role: m.Role, Blocked: blocked})
 	key := h.keys.Membership(m.App, m.ID)
-	if err := h.Redis.HSet(context.Background(), key, append(toAny(f), hub.FieldVersion, time.Now().UnixNano())...).Err(); err != nil {
+	h.mu.Lock()
+	h.blocked[key] = blocked
+	regs := slices.Clone(h.registered[key])
+	h.mu.Unlock()
+	h.replace(key, hub.EncodeMembership(hub.Membership{App: m.App, User: m.ID, Role: m.Role, Blocked: blocked, Registered: regs}))
+}
+
+// Register registers member m to events, as hub does after event.register
+// (with the event code), event.addAttendees or bulk.members with an event.
+func (h *Hub) Register(m Member, events ...string) {
+	h.T.Helper()
+	h.setRegistered(m, func(regs []string) []string {
+		for _, e := range events {
+			if !slices.Contains(regs, e) {
+				regs = append(regs, e)
+			}
+		}
+		return regs
+	})
+}
+
+// Unregister unregisters member m from events (event.removeAttendees).
+func (h *Hub) Unregister(m Member, events ...string) {
+	h.T.Helper()
+	h.setRegistered(m, func(regs []string) []string {
+		return slices.DeleteFunc(regs, func(e string) bool { return slices.Contains(events, e) })
+	})
+}
+
+func (h *Hub) setRegistered(m Member, change func([]string) []string) {
+	h.T.Helper()
+	key := h.keys.Membership(m.App, m.ID)
+	h.mu.Lock()
+	regs := change(slices.Clone(h.registered[key]))
+	slices.Sort(regs)
+	h.registered[key] = regs
+	blocked := h.blocked[key]
+	h.mu.Unlock()
+	h.SetMembership(m, blocked)
+}
+
+// replace replaces the hash key with fields and a version newer than any
+// before it.
+func (h *Hub) replace(key string, fields []string) {
+	h.T.Helper()
+	ctx := context.Background()
+	_, err := h.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		p.HSet(ctx, key, append(toAny(fields), hub.FieldVersion, time.Now().UnixNano())...)
+		return nil
+	})
+	if err != nil {
 		h.T.Fatal(err)
 	}
 }

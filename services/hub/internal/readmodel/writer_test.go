@@ -74,3 +74,42 @@ func TestReaderUnavailableWithoutReadyKey(t *testing.T) {
 		t.Errorf("miss after the ready key: %v", err)
 	}
 }
+
+// TestRegistrationsNotRolledBack checks that a member's registrations go
+// with the membership's version: a late write of an older set is ignored.
+func TestRegistrationsNotRolledBack(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	ctx := testkit.Context(t)
+	w := readmodel.NewWriter(rdb, ns)
+	r := hub.NewReadModel(rdb, ns)
+	if err := w.MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	put := func(v int64, events ...string) {
+		t.Helper()
+		if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberAttendee, Version: v, Registered: events}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	registered := func() []string {
+		t.Helper()
+		m, err := r.Membership(ctx, "a1", "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Registered
+	}
+	put(5, "e1", "e2")
+	put(4, "e1") // the unregistration from e2 arrives late: ignored
+	if diff := cmp.Diff([]string{"e1", "e2"}, registered()); diff != "" {
+		t.Errorf("after v5 then v4 (-want +got):\n%s", diff)
+	}
+	put(6, "e2")
+	if diff := cmp.Diff([]string{"e2"}, registered()); diff != "" {
+		t.Errorf("after v6 (-want +got):\n%s", diff)
+	}
+	put(7)
+	if got := registered(); got != nil {
+		t.Errorf("after v7 (no registrations): %v", got)
+	}
+}

@@ -141,6 +141,8 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 	}
 	var out BulkOutcome
 	var created, changed []Member
+	var changedRegs map[string][]string // registrations of the changed members
+	var touched []MemberState           // other members newly registered
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.App(ctx, in.App, false); err != nil {
 			return err
@@ -244,6 +246,34 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 			}
 			out.Registered = len(added)
 			evs = append(evs, registrationEvents(hub.EventMemberRegistered, in.App, in.Event, added)...)
+			// The read model holds a member's registrations in their
+			// membership: the members registered now that this batch did
+			// not otherwise change get a new version (created ones are
+			// written below, with the event).
+			isChanged := make(map[string]bool, len(changed))
+			for _, m := range changed {
+				isChanged[m.ID] = true
+			}
+			var touch []string
+			for _, id := range added[len(fresh):] {
+				if !isChanged[id] {
+					touch = append(touch, id)
+				}
+			}
+			if touched, err = q.TouchMembers(ctx, in.App, touch); err != nil {
+				return err
+			}
+		}
+		if len(changed) > 0 {
+			// Their membership is rewritten whole: with their registrations,
+			// read under the row locks UpdateMembers took.
+			ids := make([]string, len(changed))
+			for i, m := range changed {
+				ids[i] = m.ID
+			}
+			if changedRegs, err = q.Registrations(ctx, in.App, ids); err != nil {
+				return err
+			}
 		}
 		return q.Announce(ctx, evs...)
 	})
@@ -256,13 +286,18 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		return BulkOutcome{}, err
 	}
 	out.Applied = true
-	states := make([]MemberState, 0, len(created)+len(changed))
+	states := make([]MemberState, 0, len(created)+len(changed)+len(touched))
+	var toEvent []string // what the created members are registered to
+	if in.Event != "" {
+		toEvent = []string{in.Event}
+	}
 	for _, m := range created {
-		states = append(states, memberState(m))
+		states = append(states, memberState(m, toEvent))
 	}
 	for _, m := range changed {
-		states = append(states, memberState(m))
+		states = append(states, memberState(m, changedRegs[m.ID]))
 	}
+	states = append(states, touched...)
 	s.rmFailed(ctx, in.App, s.rm.PutMembers(ctx, in.App, states))
 	if out.Created+out.Updated >= AnalyzeAfter {
 		s.analyzeSoon(ctx)

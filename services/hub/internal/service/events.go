@@ -142,7 +142,10 @@ func (s *Service) UpdateEvent(ctx context.Context, app, id string, in EventInput
 	return e, nil
 }
 
-// DeleteEvent deletes an event with its agenda and registrations.
+// DeleteEvent deletes an event with its agenda and registrations. The read
+// model's memberships keep the event's registration field until they are
+// next written: the event is gone from the event list written here, which
+// is what every access check looks up first (event ids are never reused).
 func (s *Service) DeleteEvent(ctx context.Context, app, id string) error {
 	var l eventList
 	err := s.store.InTx(ctx, func(q Queries) error {
@@ -231,6 +234,7 @@ func (s *Service) GetEvent(ctx context.Context, app, id string) (EventView, erro
 // Register registers the calling member to an event.
 func (s *Service) Register(ctx context.Context, app, id, code string) (EventView, error) {
 	var v EventView
+	var states []MemberState
 	err := s.store.InTx(ctx, func(q Queries) error {
 		a, err := s.actor(ctx, q, app)
 		if err != nil {
@@ -258,10 +262,17 @@ func (s *Service) Register(ctx context.Context, app, id, code string) (EventView
 		if err != nil {
 			return err
 		}
+		if states, err = q.TouchMembers(ctx, app, added); err != nil {
+			return err
+		}
 		v = EventView{Event: e, Registered: true}
 		return announceRegistrations(ctx, q, hub.EventMemberRegistered, app, id, added)
 	})
-	return v, err
+	if err != nil {
+		return EventView{}, err
+	}
+	s.putMembers(ctx, app, states)
+	return v, nil
 }
 
 func announceRegistrations(ctx context.Context, q Queries, typ, app, eventID string, members []string) error {
@@ -282,6 +293,7 @@ func registrationEvents(typ, app, eventID string, members []string) []events.Eve
 // not registered yet.
 func (s *Service) AddAttendees(ctx context.Context, app, id string, members []string) (int, error) {
 	var n int
+	var states []MemberState
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
 			return err
@@ -297,14 +309,22 @@ func (s *Service) AddAttendees(ctx context.Context, app, id string, members []st
 			return err
 		}
 		n = len(added)
+		if states, err = q.TouchMembers(ctx, app, added); err != nil {
+			return err
+		}
 		return announceRegistrations(ctx, q, hub.EventMemberRegistered, app, id, added)
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.putMembers(ctx, app, states)
+	return n, nil
 }
 
 // RemoveAttendees unregisters members from an event.
 func (s *Service) RemoveAttendees(ctx context.Context, app, id string, members []string) (int, error) {
 	var n int
+	var states []MemberState
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
 			return err
@@ -317,7 +337,14 @@ func (s *Service) RemoveAttendees(ctx context.Context, app, id string, members [
 			return err
 		}
 		n = len(removed)
+		if states, err = q.TouchMembers(ctx, app, removed); err != nil {
+			return err
+		}
 		return announceRegistrations(ctx, q, hub.EventMemberUnregistered, app, id, removed)
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.putMembers(ctx, app, states)
+	return n, nil
 }

@@ -55,7 +55,7 @@ func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error
 	if err != nil {
 		return MemberView{}, err
 	}
-	s.rmFailed(ctx, m.AppID, s.rm.PutMembers(ctx, m.AppID, []MemberState{memberState(m)}))
+	s.rmFailed(ctx, m.AppID, s.rm.PutMembers(ctx, m.AppID, []MemberState{memberState(m, nil)}))
 	return MemberView{Member: m, Private: true}, nil
 }
 
@@ -89,6 +89,7 @@ func (c ProfileChanges) apply(m *Member) error {
 // check decides, given the actor, whether the change is allowed.
 func (s *Service) changeMember(ctx context.Context, app, id string, check func(a Actor) error, typ string, change func(m *Member) error) (MemberView, error) {
 	var m Member
+	var regs []string
 	var private bool
 	err := s.store.InTx(ctx, func(q Queries) error {
 		a, err := s.actor(ctx, q, app)
@@ -108,12 +109,19 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 		if m, err = q.UpdateMember(ctx, m); err != nil {
 			return emailTaken(err)
 		}
+		// The read model's hash is replaced whole: with the registrations
+		// as of this version (read under the row lock).
+		r, err := q.Registrations(ctx, app, []string{m.ID})
+		if err != nil {
+			return err
+		}
+		regs = r[m.ID]
 		return q.Announce(ctx, event(typ, app, m.ID, memberPayload(m)))
 	})
 	if err != nil {
 		return MemberView{}, err
 	}
-	s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m)}))
+	s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m, regs)}))
 	return MemberView{Member: m, Private: private}, nil
 }
 

@@ -63,6 +63,13 @@ type Queries interface {
 	Register(ctx context.Context, app, event string, members []string) ([]string, error)
 	Unregister(ctx context.Context, app, event string, members []string) ([]string, error)
 	RegisteredEvents(ctx context.Context, app, member string) (map[string]bool, error)
+	// Registrations returns the events each of members is registered to
+	// (members without any are absent).
+	Registrations(ctx context.Context, app string, members []string) (map[string][]string, error)
+	// TouchMembers gives members a new read-model version (taking their
+	// row locks) after their registrations changed, and returns their
+	// states with their registrations as they are now.
+	TouchMembers(ctx context.Context, app string, members []string) ([]MemberState, error)
 
 	CreateMember(ctx context.Context, m Member) (Member, error)
 	Member(ctx context.Context, app, id string, lock bool) (Member, error)
@@ -177,12 +184,16 @@ type Snapshot struct {
 	EventsVersion int64
 }
 
-// MemberState is what the read model keeps of a member.
+// MemberState is what the read model keeps of a member. Its registrations
+// go with the member's version: every change of them bumps the member's
+// version (under the member's row lock) and reads them all again, so the
+// newest write carries the newest set.
 type MemberState struct {
-	ID      string
-	Role    string
-	Blocked bool
-	Version int64
+	ID         string
+	Role       string
+	Blocked    bool
+	Version    int64
+	Registered []string // event ids
 }
 
 // ReadModel writes hub's Redis read model. Every write carries the version

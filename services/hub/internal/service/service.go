@@ -292,8 +292,16 @@ func (s *Service) putEvents(ctx context.Context, l eventList) {
 	s.rmFailed(ctx, l.app, s.rm.PutEvents(ctx, l.app, l.version, l.events))
 }
 
-func memberState(m Member) MemberState {
-	return MemberState{ID: m.ID, Role: m.Role, Blocked: m.Blocked, Version: m.Version}
+// putMembers writes member states after their transaction committed.
+func (s *Service) putMembers(ctx context.Context, app string, ms []MemberState) {
+	if len(ms) > 0 {
+		s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, ms))
+	}
+}
+
+// memberState is what the read model keeps of m, registered to events.
+func memberState(m Member, events []string) MemberState {
+	return MemberState{ID: m.ID, Role: m.Role, Blocked: m.Blocked, Version: m.Version, Registered: events}
 }
 
 // AnalyzeAfter is the number of rows a bulk upsert must write for hub to

@@ -168,7 +168,7 @@ func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Memb
 		return Member{}, Token{}, outcome
 	}
 	if created {
-		s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m)}))
+		s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m, nil)}))
 	}
 	t, err := s.issue(auth.Claims{User: m.ID, App: app, Role: auth.RoleAttendee}, hub.MemberTokenTTL)
 	return m, t, err

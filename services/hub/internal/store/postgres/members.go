@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +124,63 @@ func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (map[s
 		out[id] = true
 	}
 	return out, pg.Err(err)
+}
+
+// Registrations implements service.Queries.
+func (s *Store) Registrations(ctx context.Context, app string, members []string) (map[string][]string, error) {
+	const q = `
+		SELECT member_id, array_agg(event_id ORDER BY event_id) FROM registrations
+		WHERE app_id = $1 AND member_id = ANY($2) GROUP BY member_id`
+	out := map[string][]string{}
+	if len(members) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.Query(ctx, q, app, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	var member string
+	var events []string
+	_, err = pgx.ForEachRow(rows, []any{&member, &events}, func() error {
+		out[member] = slices.Clone(events) // not the scan buffer
+		return nil
+	})
+	return out, pg.Err(err)
+}
+
+// TouchMembers implements service.Queries. The rows are locked in id order
+// before their versions move, so that two such calls cannot deadlock on
+// each other; the registrations
+// are read after the locks, so they include every committed change.
+func (s *Store) TouchMembers(ctx context.Context, app string, members []string) ([]service.MemberState, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	const q = `
+		UPDATE members m SET version = nextval('rm_version')
+		FROM (SELECT id FROM members WHERE app_id = $1 AND id = ANY($2) ORDER BY id FOR NO KEY UPDATE) l
+		WHERE m.app_id = $1 AND m.id = l.id
+		RETURNING m.id, m.role, m.blocked, m.version`
+	rows, err := s.db.Query(ctx, q, app, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.MemberState, error) {
+		var m service.MemberState
+		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.Version)
+		return m, err
+	})
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	regs, err := s.Registrations(ctx, app, members)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Registered = regs[out[i].ID]
+	}
+	return out, nil
 }
 
 const memberCols = `id, app_id, email, coalesce(external_id, ''), name, company, title, photo_url, bio, links, role, blocked,

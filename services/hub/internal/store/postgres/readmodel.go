@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,7 +53,27 @@ func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (service.Snap
 		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.Version)
 		return m, err
 	})
-	return snap, pg.Err(err)
+	if err != nil {
+		return snap, pg.Err(err)
+	}
+	const regs = `SELECT member_id, array_agg(event_id ORDER BY event_id) FROM registrations WHERE app_id = $1 GROUP BY member_id`
+	rows, err = s.db.Query(ctx, regs, app)
+	if err != nil {
+		return snap, pg.Err(err)
+	}
+	byMember := map[string][]string{}
+	var member string
+	var events []string
+	if _, err := pgx.ForEachRow(rows, []any{&member, &events}, func() error {
+		byMember[member] = slices.Clone(events) // not the scan buffer
+		return nil
+	}); err != nil {
+		return snap, pg.Err(err)
+	}
+	for i := range snap.Members {
+		snap.Members[i].Registered = byMember[snap.Members[i].ID]
+	}
+	return snap, nil
 }
 
 // AppIDs implements service.Queries.
