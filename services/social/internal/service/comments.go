@@ -30,6 +30,9 @@ func (s *Service) visiblePost(ctx context.Context, a Actor, id string) (*social.
 	if !doc.Visible() {
 		return nil, notFound("post")
 	}
+	if err := a.mayReadPost(doc); err != nil {
+		return nil, err
+	}
 	return doc, nil
 }
 
@@ -102,6 +105,9 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 		}
 		if doc.Author != a.Member {
 			return CommentItem{}, errs.WithCode(errs.CodeForbidden, "only the author edits a comment")
+		}
+		if err := a.mayRead(doc.Event); err != nil {
+			return CommentItem{}, err
 		}
 		now := s.clock()
 		before, prev := doc.Mentions, doc.LastEvent

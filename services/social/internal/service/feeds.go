@@ -22,6 +22,15 @@ func (s *Service) Feed(ctx context.Context, app string, f Feed, cursor string, l
 	if err != nil {
 		return nil, "", err
 	}
+	if f.Kind == social.FeedEvent {
+		if err := a.mayRead(f.ID); err != nil {
+			return nil, "", err
+		}
+	}
+	// Other feeds (the app's, a session thread, a member's, a hashtag's)
+	// show only the posts of events the caller may read: items drops the
+	// others. A session's event is not in hub's read model, so a thread is
+	// filtered post by post (each carries its event).
 	after, err := decodeCursor(cursor)
 	if err != nil {
 		return nil, "", err
@@ -49,7 +58,7 @@ func (s *Service) Feed(ctx context.Context, app string, f Feed, cursor string, l
 			round--
 			continue
 		}
-		items, err := s.items(ctx, a, ids, false)
+		items, _, err := s.items(ctx, a, ids, false)
 		if err != nil {
 			return nil, "", err
 		}
@@ -81,14 +90,15 @@ func (s *Service) Rebuild(ctx context.Context, app string) error {
 // counters, the actor's reactions and the authors' profiles; what is missing
 // from the cache is loaded from the stores and cached. Posts that are no
 // longer visible are dropped from the feeds on the way, unless
-// includeHidden (moderators reading one post).
-func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidden bool) ([]Item, error) {
+// includeHidden (moderators reading one post). Posts of events the actor
+// may not read are left out; denied is the access error of the first one.
+func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidden bool) (_ []Item, denied, _ error) {
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	cached, mine, loaded, err := s.index.Items(ctx, a.App, a.Member, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var missing []string
 	for i, c := range cached {
@@ -99,7 +109,7 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 	if len(missing) > 0 {
 		docs, err := s.docs.Posts(ctx, a.App, missing)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, c := range cached {
 			if c != nil {
@@ -111,7 +121,7 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 			}
 			counts, err := s.ledger.Counts(ctx, a.App, ids[i])
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cp := &CachedPost{Doc: doc, Counts: counts}
 			if err := s.index.CachePost(ctx, a.App, cp); err != nil {
@@ -123,7 +133,7 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 	if !loaded && a.Member != "" {
 		r, err := s.ledger.MemberReactions(ctx, a.App, a.Member)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := s.index.CacheMemberReactions(ctx, a.App, a.Member, r); err != nil {
 			s.log.Warn("cache reactions", "app", a.App, "member", a.Member, "error", err)
@@ -142,17 +152,23 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 			}
 			continue
 		}
+		if err := a.mayReadPost(c.Doc); err != nil {
+			if denied == nil {
+				denied = err
+			}
+			continue
+		}
 		items = append(items, Item{Doc: c.Doc, Counts: c.Counts, MyReaction: mine[ids[i]]})
 		authors = append(authors, c.Doc.Author)
 	}
 	profiles, err := s.profiles(ctx, a.App, dedupe(authors))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range items {
 		items[i].Author = profiles[items[i].Doc.Author]
 	}
-	return items, nil
+	return items, denied, nil
 }
 
 // profiles returns the profiles of members, from the cache or the ledger.

@@ -54,7 +54,7 @@ func (s *Service) Queue(ctx context.Context, app, cursor string, limit int) ([]R
 	for _, r := range rs {
 		ids = append(ids, r.Post)
 	}
-	items, err := s.items(ctx, a, dedupe(ids), true)
+	items, _, err := s.items(ctx, a, dedupe(ids), true)
 	if err != nil {
 		return nil, "", err
 	}

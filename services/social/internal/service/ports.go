@@ -13,9 +13,10 @@ import (
 
 // Access checks callers against hub's read model (hub.ReadModel).
 type Access interface {
-	Authorize(ctx context.Context, c auth.Caller, app string) (hub.Membership, error)
+	// AuthorizeEvents authorizes the caller in app and tells which of the
+	// app's events they may read (hub's rule), in one Redis round trip.
+	AuthorizeEvents(ctx context.Context, c auth.Caller, app string) (hub.EventAccess, error)
 	Membership(ctx context.Context, app, user string) (hub.Membership, error)
-	Events(ctx context.Context, app string) ([]hub.EventInfo, error)
 }
 
 // Docs stores posts, comments and uploads: CouchDB, a database per app.

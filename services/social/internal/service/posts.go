@@ -58,10 +58,11 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	if in.Session != "" && in.Event == "" {
 		return Item{}, errs.InvalidFields("a session thread needs its event", errs.FieldError{Field: "/event_id", Message: "is required with session_id"})
 	}
-	if in.Event != "" {
-		if err := s.checkEvent(ctx, in.App, in.Event); err != nil {
-			return Item{}, err
+	if err := a.mayRead(in.Event); err != nil {
+		if isNotFound(err) {
+			return Item{}, errs.InvalidFields("unknown event", errs.FieldError{Field: "/event_id", Message: "is not an event of this app"})
 		}
+		return Item{}, err
 	}
 	ids := dedupe(in.PhotoIDs)
 	if len(ids) > social.MaxPhotos {
@@ -133,20 +134,6 @@ func newMentions(app, actor, post, comment string, before, after []social.Mentio
 	return ns
 }
 
-// checkEvent checks that event is one of the app's events.
-func (s *Service) checkEvent(ctx context.Context, app, event string) error {
-	evs, err := s.access.Events(ctx, app)
-	if err != nil && !isNotFound(err) {
-		return err
-	}
-	for _, e := range evs {
-		if e.ID == event {
-			return nil
-		}
-	}
-	return errs.InvalidFields("unknown event", errs.FieldError{Field: "/event_id", Message: "is not an event of this app"})
-}
-
 // validMentions keeps the mentions of members of the app.
 func (s *Service) validMentions(ctx context.Context, app string, ms []social.MentionRef) ([]social.MentionRef, error) {
 	out := make([]social.MentionRef, 0, len(ms))
@@ -168,9 +155,12 @@ func (s *Service) GetPost(ctx context.Context, app, id string) (Item, error) {
 	if err != nil {
 		return Item{}, err
 	}
-	items, err := s.items(ctx, a, []string{id}, a.Moderator)
+	items, denied, err := s.items(ctx, a, []string{id}, a.Moderator)
 	if err != nil {
 		return Item{}, err
+	}
+	if denied != nil {
+		return Item{}, denied
 	}
 	if len(items) == 0 {
 		return Item{}, notFound("post")
@@ -195,6 +185,11 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 				return Item{}, notFound("post")
 			}
 			return Item{}, errs.WithCode(errs.CodeForbidden, "only the author edits a post")
+		}
+		// An author no longer registered to the post's event may delete
+		// the post, not write in the event.
+		if err := a.mayReadPost(doc); err != nil {
+			return Item{}, err
 		}
 		text, err := ParseText(raw, len(doc.Photos) > 0)
 		if err != nil {
@@ -225,7 +220,7 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 		s.reindex(ctx, old, doc)
 		break
 	}
-	items, err := s.items(ctx, a, []string{id}, true)
+	items, _, err := s.items(ctx, a, []string{id}, true)
 	if err != nil || len(items) == 0 {
 		return Item{}, err
 	}
@@ -396,6 +391,9 @@ func (s *Service) Photo(ctx context.Context, app, post, name string) (string, io
 	}
 	if !doc.Visible() && !a.Moderator && doc.Author != a.Member {
 		return "", nil, notFound("photo")
+	}
+	if err := a.mayReadPost(doc); err != nil {
+		return "", nil, err
 	}
 	thumb := strings.HasSuffix(name, "t")
 	idx := strings.TrimSuffix(name, "t")

@@ -28,9 +28,12 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		return ReactionState{}, err
 	}
 	// The post as cached for the feeds (CouchDB only on a cache miss).
-	items, err := s.items(ctx, a, []string{post}, false)
+	items, denied, err := s.items(ctx, a, []string{post}, false)
 	if err != nil {
 		return ReactionState{}, err
+	}
+	if denied != nil {
+		return ReactionState{}, denied
 	}
 	if len(items) == 0 {
 		return ReactionState{}, notFound("post")

@@ -19,6 +19,7 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
+	"github.com/attendify/social"
 )
 
 // Limits are the per-member rate limits.
@@ -157,19 +158,35 @@ type Actor struct {
 	Member    string
 	Moderator bool // moderator, admin or owner
 	Service   bool // a service call without a user
+	// events says which of the app's events the caller may read.
+	events hub.EventAccess
 }
+
+// mayRead checks that the actor may read (and so write in) event, by
+// hub's rule (hub.EventAccess.Event): registered members of a "code" or
+// "listed" event, organizers and services. Posts without an event are
+// the whole app's.
+func (a Actor) mayRead(event string) error {
+	if event == "" {
+		return nil
+	}
+	return a.events.Event(event)
+}
+
+// mayReadPost checks that the actor may read a post: that of its event.
+func (a Actor) mayReadPost(doc *social.PostDoc) error { return a.mayRead(doc.Event) }
 
 // actor authorizes the caller of ctx in app against hub's read model.
 func (s *Service) actor(ctx context.Context, app string) (Actor, error) {
 	c := auth.CallerFrom(ctx)
-	m, err := s.access.Authorize(ctx, c, app)
+	ea, err := s.access.AuthorizeEvents(ctx, c, app)
 	if err != nil {
 		return Actor{}, err
 	}
 	if c.Kind == auth.CallerService && c.User == "" {
-		return Actor{App: app, Service: true, Moderator: true}, nil
+		return Actor{App: app, Service: true, Moderator: true, events: ea}, nil
 	}
-	return Actor{App: app, Member: c.User, Moderator: isModerator(m.Role)}, nil
+	return Actor{App: app, Member: c.User, Moderator: isModerator(ea.Role), events: ea}, nil
 }
 
 func isModerator(role string) bool {

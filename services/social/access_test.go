@@ -1,0 +1,146 @@
+package social_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social"
+	"github.com/attendify/social/internal/socialtest"
+)
+
+// TestRestrictedEventAccess: a "listed" event's feed, posts, comments,
+// reactions and photos are for its registered members and the organizers
+// (hub's rule, read from hub's read model); the app, hashtag, member and
+// session feeds leave its posts out for everyone else.
+func TestRestrictedEventAccess(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	c := env.Client
+	open := env.NewEvent("Main conference")
+	vip := env.NewEvent("VIP day")
+	vip.Access = hub.EventAccessListed
+	app := env.CreateApp(open, vip)
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee) // registered to the VIP day
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee) // not registered
+	org := env.AddMember(app, "Olga", auth.RoleCollaborator)
+	env.Register(ada, vip.ID)
+
+	// Ada posts in the VIP day, with a photo, a hashtag and in a session
+	// thread; Bob posts in the main conference.
+	photo := upload(t, env, ada, app, "image/png", pngImage(64, 64))
+	secret, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, EventID: vip.ID,
+		Text: "Dinner at eight #insider", PhotoIDs: []string{photo.PhotoID}})
+	if err != nil {
+		t.Fatalf("a registered member posts in the listed event: %v", err)
+	}
+	session := env.NewID()
+	thread, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, EventID: vip.ID, SessionID: session, Text: "Slides #insider"})
+	if err != nil {
+		t.Fatalf("session thread of the listed event: %v", err)
+	}
+	public, err := social.CreatePost.Call(bob.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, EventID: open.ID, Text: "Hello #insider"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Bob is refused the event's feed and writing in it, with a clear error.
+	forbidden := func(what string, err error) {
+		t.Helper()
+		e, ok := errs.As(err)
+		if !ok || e.Code != errs.CodeForbidden || e.Msg != "register to this event to see it" {
+			t.Errorf("%s: %v, want forbidden (register to this event)", what, err)
+		}
+	}
+	_, err = social.GetFeed.Call(bob.Ctx(ctx), c, social.FeedParams{AppRef: ref, Kind: social.FeedEvent, ID: vip.ID})
+	forbidden("event feed", err)
+	_, err = social.CreatePost.Call(bob.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, EventID: vip.ID, Text: "let me in"})
+	forbidden("post in the event", err)
+	_, err = social.GetPost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: secret.ID})
+	forbidden("read a post by id", err)
+	_, err = social.CreateComment.Call(bob.Ctx(ctx), c, social.CreateCommentParams{AppRef: ref, PostID: secret.ID, Text: "hi"})
+	forbidden("comment", err)
+	_, err = social.ListComments.Call(bob.Ctx(ctx), c, social.ListCommentsParams{AppRef: ref, PostID: secret.ID})
+	forbidden("read comments", err)
+	_, err = social.React.Call(bob.Ctx(ctx), c, social.ReactParams{AppRef: ref, PostID: secret.ID, Reaction: social.ReactionLike})
+	forbidden("react", err)
+	resp, err := env.HTTP(bob, http.MethodGet, secret.Photos[0].URL, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("photo of a listed event's post: %s, want 403", resp.Status)
+	}
+
+	// The feeds that mix events leave the listed event's posts out for Bob.
+	summary := func(m socialtest.Member, kind, id string) []string {
+		t.Helper()
+		return feedSummary(t, ctx, env, m, app, kind, id)
+	}
+	item := func(p social.Post, by string) string { return p.ID + " by " + by + " likes=0 comments=0 mine=" }
+	bobSees := map[string][]string{
+		"app":     {item(public, "Bob")},
+		"hashtag": {item(public, "Bob")},
+		"member":  {},
+		"session": {},
+	}
+	allSee := map[string][]string{
+		"app":     {item(public, "Bob"), item(secret, "Ada")},
+		"hashtag": {item(public, "Bob"), item(thread, "Ada"), item(secret, "Ada")},
+		"member":  {item(thread, "Ada"), item(secret, "Ada")},
+		"session": {item(thread, "Ada")},
+	}
+	feeds := func(m socialtest.Member) map[string][]string {
+		return map[string][]string{
+			"app":     summary(m, social.FeedApp, ""),
+			"hashtag": summary(m, social.FeedHashtag, "insider"),
+			"member":  summary(m, social.FeedMember, ada.ID),
+			"session": summary(m, social.FeedSession, session),
+		}
+	}
+	if diff := cmp.Diff(bobSees, feeds(bob)); diff != "" {
+		t.Errorf("Bob's feeds (-want +got):\n%s", diff)
+	}
+	// Ada (registered) and the organizer see everything.
+	for _, m := range []socialtest.Member{ada, org} {
+		if diff := cmp.Diff(allSee, feeds(m)); diff != "" {
+			t.Errorf("%s's feeds (-want +got):\n%s", m.Name, diff)
+		}
+		if got := summary(m, social.FeedEvent, vip.ID); !cmp.Equal(got, []string{item(secret, "Ada")}) {
+			t.Errorf("%s's event feed: %v", m.Name, got)
+		}
+		if _, err := social.GetPost.Call(m.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: secret.ID}); err != nil {
+			t.Errorf("%s reads the post: %v", m.Name, err)
+		}
+	}
+	if _, err := social.CreateComment.Call(ada.Ctx(ctx), c, social.CreateCommentParams{AppRef: ref, PostID: secret.ID, Text: "See you"}); err != nil {
+		t.Errorf("a registered member comments: %v", err)
+	}
+
+	// Registered by an organizer now (hub rewrites its read model), Bob
+	// reads the event; unregistered again, he no longer does.
+	env.Register(bob, vip.ID)
+	if got := summary(bob, social.FeedEvent, vip.ID); len(got) != 1 {
+		t.Errorf("Bob registered, event feed: %v", got)
+	}
+	if _, err := social.React.Call(bob.Ctx(ctx), c, social.ReactParams{AppRef: ref, PostID: secret.ID, Reaction: social.ReactionLike}); err != nil {
+		t.Errorf("Bob registered, reacts: %v", err)
+	}
+	env.Unregister(bob, vip.ID)
+	_, err = social.GetFeed.Call(bob.Ctx(ctx), c, social.FeedParams{AppRef: ref, Kind: social.FeedEvent, ID: vip.ID})
+	forbidden("event feed after unregistration", err)
+
+	// When the organizers open the event to all, Bob reads it.
+	vip.Access = hub.EventAccessOpen
+	env.SetEvents(app, open, vip)
+	if got := summary(bob, social.FeedApp, ""); len(got) != 2 {
+		t.Errorf("app feed once the event is open: %v", got)
+	}
+}
