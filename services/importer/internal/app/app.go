@@ -39,7 +39,7 @@ type Config struct {
 	MaxRows      int           `env:"IMPORTER_MAX_ROWS" envDefault:"1048576"`
 	MaxCellChars int           `env:"IMPORTER_MAX_CELL_CHARS" envDefault:"32767"`
 	MaxUnzipMB   int64         `env:"IMPORTER_MAX_UNZIP_MB" envDefault:"1024"`
-	BatchRows    int           `env:"IMPORTER_BATCH_ROWS" envDefault:"5000"`
+	BatchRows    int           `env:"IMPORTER_BATCH_ROWS" envDefault:"10000"`
 	BatchBytes   int           `env:"IMPORTER_BATCH_BYTES" envDefault:"8388608"`
 	Workers      int           `env:"IMPORTER_WORKERS" envDefault:"2"`
 	LeaseTTL     time.Duration `env:"IMPORTER_LEASE_TTL" envDefault:"30s"`
