@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/hub"
+	"github.com/attendify/hub/readmodeltest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
@@ -143,4 +144,75 @@ func TestRestrictedEventAccess(t *testing.T) {
 	if got := summary(bob, social.FeedApp, ""); len(got) != 2 {
 		t.Errorf("app feed once the event is open: %v", got)
 	}
+}
+
+// TestRestrictedEventNotifications: nobody is notified about a post of an
+// event they may not read (mentions, comments and likes on their post), and
+// a notification whose post the reader can no longer read leaves their list.
+func TestRestrictedEventNotifications(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	c := env.Client
+	vip := env.NewEvent("VIP day")
+	vip.Access = hub.EventAccessListed
+	app := env.CreateApp(vip)
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee) // registered
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee) // not registered
+	cy := env.AddMember(app, "Cy", auth.RoleAttendee)   // registered
+	env.Register(ada, vip.ID)
+	env.Register(cy, vip.ID)
+
+	type note struct{ Kind, Actor string }
+	notes := func(m readmodeltest.Member) ([]note, int64) {
+		t.Helper()
+		p, err := social.ListNotifications.Call(m.Ctx(ctx), c, social.ListNotificationsParams{AppRef: ref})
+		if err != nil {
+			t.Fatalf("%s's notifications: %v", m.Name, err)
+		}
+		var got []note
+		for _, n := range p.Items {
+			got = append(got, note{n.Kind, n.Actor.ID})
+		}
+		return got, p.Unread
+	}
+	check := func(m readmodeltest.Member, want []note, unread int64) {
+		t.Helper()
+		got, n := notes(m)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s's notifications (-want +got):\n%s", m.Name, diff)
+		}
+		if n != unread {
+			t.Errorf("%s's unread count: %d, want %d", m.Name, n, unread)
+		}
+	}
+
+	// Ada mentions Bob and Cy in a post of the VIP day, Cy mentions Bob in
+	// a comment: only Cy, and Ada for the comment, are told.
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, EventID: vip.ID,
+		Text: "Dinner with @[Bob](" + bob.ID + ") and @[Cy](" + cy.ID + ")"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := social.CreateComment.Call(cy.Ctx(ctx), c, social.CreateCommentParams{AppRef: ref, PostID: post.ID,
+		Text: "Bring @[Bob](" + bob.ID + ")"}); err != nil {
+		t.Fatal(err)
+	}
+	check(bob, nil, 0)
+	check(cy, []note{{social.NotifyMentioned, ada.ID}}, 1)
+	check(ada, []note{{social.NotifyCommented, cy.ID}}, 1)
+
+	// Cy, unregistered, no longer sees the notification of a post he
+	// cannot open; Ada's post, once she is unregistered, gets no "liked".
+	env.Unregister(cy, vip.ID)
+	if got, _ := notes(cy); len(got) != 0 {
+		t.Errorf("Cy unregistered still lists %v", got)
+	}
+	env.Register(bob, vip.ID)
+	env.Unregister(ada, vip.ID)
+	if _, err := social.React.Call(bob.Ctx(ctx), c, social.ReactParams{AppRef: ref, PostID: post.ID, Reaction: social.ReactionLike}); err != nil {
+		t.Fatal(err)
+	}
+	env.Register(ada, vip.ID)
+	check(ada, []note{{social.NotifyCommented, cy.ID}}, 1)
 }

@@ -56,6 +56,16 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 	}
 	now := s.clock()
 	id := s.newID()
+	var notes []Notification
+	if p.Author != "" && p.Author != a.Member {
+		notes = append(notes, Notification{
+			App: app, Member: p.Author, Kind: social.NotifyCommented, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
+		})
+	}
+	notes, err = s.notifiable(ctx, app, p.Event, append(notes, newMentions(app, a.Member, post, id, nil, mentions, now)...))
+	if err != nil {
+		return CommentItem{}, err
+	}
 	doc := &social.CommentDoc{
 		ID: CommentDocID(post, id), Type: social.DocComment, App: app, Post: post, Event: p.Event, Session: p.Session,
 		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions, CreatedAt: now,
@@ -66,13 +76,7 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 	if err := s.write(ctx, app, doc.ID, "", created, count, func() error { return s.docs.CreateComment(ctx, doc) }); err != nil {
 		return CommentItem{}, err
 	}
-	eff := Effects{App: app, Events: []events.Event{created}}
-	if p.Author != "" && p.Author != a.Member {
-		eff.Notifications = append(eff.Notifications, Notification{
-			App: app, Member: p.Author, Kind: social.NotifyCommented, Actor: a.Member, Post: post, Comment: id, CreatedAt: now,
-		})
-	}
-	eff.Notifications = append(eff.Notifications, newMentions(app, a.Member, post, id, nil, mentions, now)...)
+	eff := Effects{App: app, Events: []events.Event{created}, Notifications: notes}
 	if err := s.ledger.Record(ctx, eff); err != nil {
 		return CommentItem{}, err
 	}
@@ -111,6 +115,10 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 		}
 		now := s.clock()
 		before, prev := doc.Mentions, doc.LastEvent
+		notes, err := s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, post, id, before, mentions, now))
+		if err != nil {
+			return CommentItem{}, err
+		}
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
 		updated := event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))
 		doc.LastEvent = updated.ID
@@ -122,7 +130,7 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 			return CommentItem{}, err
 		}
 		eff := Effects{App: app, Events: []events.Event{updated}}
-		eff.Notifications = newMentions(app, a.Member, post, id, before, mentions, now)
+		eff.Notifications = notes
 		if err := s.ledger.Record(ctx, eff); err != nil {
 			return CommentItem{}, err
 		}

@@ -2,7 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
 )
@@ -38,6 +43,15 @@ func (s *Service) Notifications(ctx context.Context, app string, unreadOnly bool
 	if err != nil {
 		return nil, 0, "", err
 	}
+	next := ""
+	if len(ns) == limit {
+		next = encodeCursor(ns[len(ns)-1].ID)
+	}
+	// Access changes after a notification is made: leave out those whose
+	// post the caller may no longer read.
+	if ns, err = s.readable(ctx, a, ns); err != nil {
+		return nil, 0, "", err
+	}
 	actors := make([]string, 0, len(ns))
 	for _, n := range ns {
 		actors = append(actors, n.Actor)
@@ -49,10 +63,6 @@ func (s *Service) Notifications(ctx context.Context, app string, unreadOnly bool
 	out := make([]NotificationItem, len(ns))
 	for i, n := range ns {
 		out[i] = NotificationItem{Notification: n, Actor: ps[n.Actor]}
-	}
-	next := ""
-	if len(ns) == limit {
-		next = encodeCursor(ns[len(ns)-1].ID)
 	}
 	return out, unread, next, nil
 }
@@ -86,4 +96,106 @@ func (s *Service) MarkRead(ctx context.Context, app string, ids []string, all bo
 		return 0, err
 	}
 	return s.ledger.Unread(ctx, app, a.Member)
+}
+
+// readers returns which of members may read event, by hub's rule as if
+// each of them called: a member or organizer of the app, not blocked in
+// hub, the app readable, and the event readable to them
+// (hub.EventAccess.Event). A post without an event is the whole app's:
+// every member reads it.
+//
+// Hub exports its rule only through AuthorizeEvents, for one caller at a
+// time, so each member costs one read-model round trip (a pipeline of their
+// membership, the app and its events); they run at once, and a post
+// notifies at most 21 members (20 mentions and its author).
+func (s *Service) readers(ctx context.Context, app, event string, members []string) (map[string]bool, error) {
+	members = dedupe(members)
+	ok := make(map[string]bool, len(members))
+	if event == "" {
+		for _, m := range members {
+			ok[m] = true
+		}
+		return ok, nil
+	}
+	may := make([]bool, len(members))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, m := range members {
+		g.Go(func() error {
+			c := auth.Caller{Kind: auth.CallerUser, User: m, App: app}
+			ea, err := s.access.AuthorizeEvents(gctx, c, app)
+			if err == nil {
+				err = ea.Event(event)
+			}
+			switch errs.KindOf(err) {
+			case errs.Forbidden, errs.NotFound:
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			may[i] = true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("check readers of event %s: %w", event, err)
+	}
+	for i, m := range members {
+		ok[m] = may[i]
+	}
+	return ok, nil
+}
+
+// notifiable keeps the notifications whose member may read event (that of
+// their post): nobody is told about a post they cannot open.
+func (s *Service) notifiable(ctx context.Context, app, event string, ns []Notification) ([]Notification, error) {
+	if len(ns) == 0 || event == "" {
+		return ns, nil
+	}
+	members := make([]string, len(ns))
+	for i, n := range ns {
+		members[i] = n.Member
+	}
+	ok, err := s.readers(ctx, app, event, members)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ns, func(n Notification) bool { return !ok[n.Member] }), nil
+}
+
+// readable keeps the notifications whose post the actor may read, by the
+// post's event: the cached posts in one Redis round trip, CouchDB for the
+// posts not cached. A post that is gone keeps its notifications.
+func (s *Service) readable(ctx context.Context, a Actor, ns []Notification) ([]Notification, error) {
+	ids := make([]string, 0, len(ns))
+	for _, n := range ns {
+		ids = append(ids, n.Post)
+	}
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return ns, nil
+	}
+	cached, _, _, err := s.index.Items(ctx, a.App, a.Member, ids)
+	if err != nil {
+		return nil, err
+	}
+	event := make(map[string]string, len(ids))
+	var missing []string
+	for i, c := range cached {
+		if c == nil {
+			missing = append(missing, ids[i])
+			continue
+		}
+		event[ids[i]] = c.Doc.Event
+	}
+	if len(missing) > 0 {
+		docs, err := s.docs.Posts(ctx, a.App, missing)
+		if err != nil {
+			return nil, err
+		}
+		for id, doc := range docs {
+			event[id] = doc.Event
+		}
+	}
+	return slices.DeleteFunc(ns, func(n Notification) bool { return a.mayRead(event[n.Post]) != nil }), nil
 }

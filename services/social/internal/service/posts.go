@@ -85,6 +85,10 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	}
 	now := s.clock()
 	id := s.newID()
+	notes, err := s.notifiable(ctx, in.App, in.Event, newMentions(in.App, a.Member, id, "", nil, mentions, now))
+	if err != nil {
+		return Item{}, err
+	}
 	doc := &social.PostDoc{
 		ID: PostDocID(id), Type: social.DocPost, App: in.App, Event: in.Event, Session: in.Session,
 		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions,
@@ -102,7 +106,7 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 		return Item{}, err
 	}
 	eff := Effects{App: in.App, Events: []events.Event{created}}
-	eff.Notifications = newMentions(in.App, a.Member, id, "", nil, mentions, now)
+	eff.Notifications = notes
 	if err := s.ledger.Record(ctx, eff); err != nil {
 		return Item{}, err
 	}
@@ -202,6 +206,10 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 		old, prev := entryOf(doc), doc.LastEvent
 		before := doc.Mentions
 		now := s.clock()
+		notes, err := s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, id, "", before, mentions, now))
+		if err != nil {
+			return Item{}, err
+		}
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
 		updated := event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))
 		doc.LastEvent = updated.ID
@@ -213,7 +221,7 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 			return Item{}, err
 		}
 		eff := Effects{App: app, Events: []events.Event{updated}}
-		eff.Notifications = newMentions(app, a.Member, id, "", before, mentions, now)
+		eff.Notifications = notes
 		if err := s.ledger.Record(ctx, eff); err != nil {
 			return Item{}, err
 		}

@@ -40,6 +40,16 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	}
 	doc := items[0].Doc
 	now := s.clock()
+	// A first reaction notifies the post's author, if they may still read
+	// the post.
+	authorReads := false
+	if kind != "" && doc.Author != "" && doc.Author != a.Member {
+		ok, err := s.readers(ctx, app, doc.Event, []string{doc.Author})
+		if err != nil {
+			return ReactionState{}, err
+		}
+		authorReads = ok[doc.Author]
+	}
 	prev, changed, err := s.ledger.React(ctx, app, post, a.Member, kind, func(prev string) Effects {
 		typ := social.EventLikeChanged
 		switch {
@@ -51,7 +61,7 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		eff := Effects{Events: []events.Event{event(typ, app, post, social.LikePayload{
 			AppID: app, PostID: post, EventID: doc.Event, MemberID: a.Member, Reaction: kind, Previous: prev,
 		})}}
-		if prev == "" && doc.Author != "" && doc.Author != a.Member {
+		if prev == "" && authorReads {
 			eff.Notifications = []Notification{{
 				App: app, Member: doc.Author, Kind: social.NotifyLiked, Actor: a.Member, Post: post, Reaction: kind, CreatedAt: now,
 			}}
