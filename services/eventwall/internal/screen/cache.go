@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/errs"
 )
 
@@ -142,7 +143,7 @@ func (c *Cache) fetch(ctx context.Context, id string) (*snapshot, error) {
 			return nil, err
 		}
 		if st.Config != nil {
-			var rec record
+			var rec service.ScreenRecord
 			if err := json.Unmarshal(st.Config, &rec); err != nil {
 				return nil, fmt.Errorf("decode settings of wall %s: %w", id, err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/errs"
 )
 
@@ -72,7 +73,7 @@ func (noPublisher) Republish(context.Context, string) error {
 
 func rec(t testing.TB, public bool, key string) []byte {
 	scr, _ := json.Marshal(eventwall.Screen{ID: "W1", Title: "Wall", Layout: "grid", Version: 1})
-	b, err := json.Marshal(record{Wall: "W1", App: "A", Version: 1, Public: public, Key: key, Screen: scr})
+	b, err := json.Marshal(service.ScreenRecord{Wall: "W1", App: "A", Version: 1, Public: public, Key: key, Screen: scr})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,18 +11,8 @@ import (
 	"sync"
 
 	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/internal/service"
 )
-
-// record is the settings record the service publishes (service.ScreenRecord).
-type record struct {
-	Wall    string          `json:"wall"`
-	App     string          `json:"app"`
-	Version int64           `json:"version"`
-	Public  bool            `json:"public"`
-	Key     string          `json:"key,omitempty"`
-	Gone    bool            `json:"gone,omitempty"`
-	Screen  json.RawMessage `json:"screen"`
-}
 
 type item struct {
 	seq  uint64
@@ -38,7 +28,7 @@ type snapshot struct {
 	head, floor uint64
 	cursor      string   // epoch.head: what a screen up to date sends
 	etag        []string // the ETag header value, `"<cursor>"`, ready to assign
-	rec         record
+	rec         service.ScreenRecord
 	key         []byte
 	cfgSeq      uint64
 	items       map[string]item
@@ -56,7 +46,7 @@ type snapshot struct {
 // at one of a few cursors, so a handful is plenty.
 const maxAnswers = 64
 
-func newSnapshot(wall string, st State, rec record) *snapshot {
+func newSnapshot(wall string, st State, rec service.ScreenRecord) *snapshot {
 	s := &snapshot{
 		wall: wall, epoch: st.Epoch, head: st.Head, floor: st.Floor, rec: rec,
 		items: make(map[string]item, len(st.Items)), removed: map[string]uint64{},
@@ -79,7 +69,7 @@ func newSnapshot(wall string, st State, rec record) *snapshot {
 }
 
 // next returns the snapshot after d.
-func (s *snapshot) next(d Delta, rec record) *snapshot {
+func (s *snapshot) next(d Delta, rec service.ScreenRecord) *snapshot {
 	n := &snapshot{
 		wall: s.wall, epoch: s.epoch, head: d.Head, floor: d.Floor, rec: rec, cfgSeq: s.cfgSeq,
 		items: maps.Clone(s.items), removed: maps.Clone(s.removed),
