@@ -301,25 +301,67 @@ func (r *ReadModel) authorize(ctx context.Context, c auth.Caller, app string, wi
 	if err != nil {
 		return EventAccess{}, err
 	}
-	if hs[0] == nil {
+	var events map[string]string
+	if withEvents {
+		events = hs[2]
+	}
+	return decideAccess(app, c.User, hs[0], hs[1], events, withEvents)
+}
+
+// decideAccess applies the rule of authorize to the hashes it read: the
+// user's membership, the app's config and, withEvents, its event list.
+func decideAccess(app, user string, membership, config, events map[string]string, withEvents bool) (EventAccess, error) {
+	if membership == nil {
 		return EventAccess{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
 	}
-	mem := decodeMembership(app, c.User, hs[0])
+	mem := decodeMembership(app, user, membership)
 	if mem.Blocked {
 		return EventAccess{}, errs.WithCode(errs.CodeForbidden, "this member is blocked")
 	}
 	if !mem.Organizer() {
-		if hs[1] == nil {
+		if config == nil {
 			return EventAccess{}, errs.New(errs.NotFound, "app not found")
 		}
-		if !decodeAppConfig(hs[1]).Readable() {
+		if !decodeAppConfig(config).Readable() {
 			return EventAccess{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
 		}
 	}
 	if !withEvents {
 		return EventAccess{Membership: mem}, nil
 	}
-	return newEventAccess(mem, mem.Organizer(), hs[2])
+	return newEventAccess(mem, mem.Organizer(), events)
+}
+
+// EventReaders reports, for each of users, whether AuthorizeEvent would let
+// them read event of app (a member, not blocked, the app readable, the
+// event readable to them): for services that tell members about an
+// event's content. One round trip for all of them.
+func (r *ReadModel) EventReaders(ctx context.Context, app, event string, users []string) ([]bool, error) {
+	keys := make([]string, 0, 2+len(users))
+	keys = append(keys, r.keys.Config(app), r.keys.Events(app))
+	for _, u := range users {
+		keys = append(keys, r.keys.Membership(app, u))
+	}
+	hs, err := r.read(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	may := make([]bool, len(users))
+	for i, u := range users {
+		a, err := decideAccess(app, u, hs[2+i], hs[0], hs[1], true)
+		if err == nil {
+			err = a.Event(event)
+		}
+		switch errs.KindOf(err) {
+		case errs.Forbidden, errs.NotFound:
+		default:
+			if err != nil {
+				return nil, err
+			}
+			may[i] = true
+		}
+	}
+	return may, nil
 }
 
 // EventAccess is what an authorized caller may see of an app's events. It

@@ -90,6 +90,15 @@ func TestReadModelEventAccess(t *testing.T) {
 			if kind(herr) != kind(rerr) {
 				t.Errorf("%s: event %s: hub's agenda says %s, the read model %s", step, ev, kind(herr), kind(rerr))
 			}
+			// The batch check for services answers the same, for this user
+			// beside one who is not a member.
+			may, err := rm.EventReaders(ctx, app.ID, ev, []string{user, "not-a-member"})
+			if err != nil {
+				t.Fatalf("%s: EventReaders: %v", step, err)
+			}
+			if want := rerr == nil; may[0] != want || may[1] {
+				t.Errorf("%s: event %s: EventReaders says %v, want [%v false]", step, ev, may, want)
+			}
 		}
 	}
 	unregistered := map[string]string{listed: "forbidden", coded: "forbidden", hidden: "not found"}

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
 )
@@ -101,13 +98,8 @@ func (s *Service) MarkRead(ctx context.Context, app string, ids []string, all bo
 // readers returns which of members may read event, by hub's rule as if
 // each of them called: a member or organizer of the app, not blocked in
 // hub, the app readable, and the event readable to them
-// (hub.EventAccess.Event). A post without an event is the whole app's:
-// every member reads it.
-//
-// Hub exports its rule only through AuthorizeEvents, for one caller at a
-// time, so each member costs one read-model round trip (a pipeline of their
-// membership, the app and its events); they run at once, and a post
-// notifies at most 21 members (20 mentions and its author).
+// (hub.ReadModel.EventReaders, one round trip for all of them). A post
+// without an event is the whole app's: every member reads it.
 func (s *Service) readers(ctx context.Context, app, event string, members []string) (map[string]bool, error) {
 	members = dedupe(members)
 	ok := make(map[string]bool, len(members))
@@ -117,27 +109,8 @@ func (s *Service) readers(ctx context.Context, app, event string, members []stri
 		}
 		return ok, nil
 	}
-	may := make([]bool, len(members))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, m := range members {
-		g.Go(func() error {
-			c := auth.Caller{Kind: auth.CallerUser, User: m, App: app}
-			ea, err := s.access.AuthorizeEvents(gctx, c, app)
-			if err == nil {
-				err = ea.Event(event)
-			}
-			switch errs.KindOf(err) {
-			case errs.Forbidden, errs.NotFound:
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			may[i] = true
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	may, err := s.access.EventReaders(ctx, app, event, members)
+	if err != nil {
 		return nil, fmt.Errorf("check readers of event %s: %w", event, err)
 	}
 	for i, m := range members {

@@ -16,6 +16,9 @@ type Access interface {
 	// AuthorizeEvents authorizes the caller in app and tells which of the
 	// app's events they may read (hub's rule), in one Redis round trip.
 	AuthorizeEvents(ctx context.Context, c auth.Caller, app string) (hub.EventAccess, error)
+	// EventReaders tells which of users may read event of app (hub's
+	// rule, as AuthorizeEvents applies it to a caller), in one round trip.
+	EventReaders(ctx context.Context, app, event string, users []string) ([]bool, error)
 	Membership(ctx context.Context, app, user string) (hub.Membership, error)
 }
 
