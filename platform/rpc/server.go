@@ -60,8 +60,8 @@ type Options struct {
 	Auth       Authenticator         // nil: every caller is anonymous
 	Shedder    Shedder               // nil: no load shedding
 	// Tracer records a server span per call when set (the service runner
-	// sets it when an exporter is configured). Without it W3C trace context
-	// still flows from incoming to outgoing calls.
+	// sets it when OTEL_EXPORTER_OTLP_ENDPOINT is). Without it W3C trace
+	// context still flows from incoming to outgoing calls.
 	Tracer trace.Tracer
 
 	MaxBodyBytes     int64         // default 1 MiB

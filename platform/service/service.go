@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,6 +39,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/obs"
@@ -71,10 +73,23 @@ type Config struct {
 	Redis redisx.Config
 }
 
-// LoadConfig reads a configuration struct from the environment.
-func LoadConfig[T any]() (T, error) {
+// LoadConfig reads a configuration struct from the environment. Defaults,
+// as "NAME=value", stand in for variables that are not set: they say what a
+// struct tag cannot, such as the address one service listens on by default
+// (ADDR), when its Config embeds this package's.
+func LoadConfig[T any](defaults ...string) (T, error) {
 	var c T
-	if err := env.Parse(&c); err != nil {
+	environ := env.ToMap(os.Environ())
+	for _, d := range defaults {
+		name, value, ok := strings.Cut(d, "=")
+		if !ok || name == "" {
+			return c, fmt.Errorf("configuration: default %q is not NAME=value", d)
+		}
+		if _, set := environ[name]; !set {
+			environ[name] = value
+		}
+	}
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
@@ -163,6 +178,9 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 	}
 	if cfg.AccessLog {
 		opts.Logger = s.Log
+	}
+	if cfg.Trace.Enabled() {
+		opts.Tracer = otel.Tracer("github.com/attendify/platform/rpc")
 	}
 	if !cfg.ShedDisabled {
 		sh := shed.New(shed.Options{CPUThreshold: cfg.ShedCPUThreshold})
@@ -376,6 +394,33 @@ func Main(run func(ctx context.Context) error) {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+}
+
+// Commands are a program's subcommands by name. Run runs the one its first
+// argument names, "serve" when there is none:
+//
+//	func main() {
+//		service.Main(func(ctx context.Context) error {
+//			return service.Commands{"serve": serve, "migrate": migrate}.Run(ctx)
+//		})
+//	}
+type Commands map[string]func(ctx context.Context) error
+
+// Run runs the command os.Args[1] names ("serve" by default).
+func (c Commands) Run(ctx context.Context) error {
+	name := "serve"
+	if len(os.Args) > 1 {
+		name = os.Args[1]
+	}
+	if run, ok := c[name]; ok {
+		return run(ctx)
+	}
+	names := make([]string, 0, len(c))
+	for n := range c {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return fmt.Errorf("unknown command %q: want one of %s", name, strings.Join(names, ", "))
 }
 
 func version() string {

@@ -2,15 +2,20 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -165,8 +170,13 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	failing := errors.New("store down")
-	var checkErr error
-	svc.AddCheck("store", func(context.Context) error { return checkErr })
+	var checkErr atomic.Pointer[error]
+	svc.AddCheck("store", func(context.Context) error {
+		if e := checkErr.Load(); e != nil {
+			return *e
+		}
+		return nil
+	})
 	rpc.Handle(svc.RPC, sleepMethod, func(context.Context, sleepParams) (string, error) { return "ok", nil })
 	errc := make(chan error, 1)
 	go func() { errc <- svc.Run(ctx) }()
@@ -198,7 +208,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"redis":"ok"`) {
 		t.Errorf("readyz = %d %s", code, body)
 	}
-	checkErr = failing
+	checkErr.Store(&failing)
 	code, body := get("/readyz")
 	var rz struct {
 		Status string
@@ -208,7 +218,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if code != 503 || rz.Checks["store"] != "store down" {
 		t.Errorf("readyz with a failing check = %d %s", code, body)
 	}
-	checkErr = nil
+	checkErr.Store(nil)
 
 	resp, err := http.Post(svc.URL()+"/rpc", "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":0},"id":1}`))
 	if err != nil {
@@ -220,5 +230,60 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	if code, body := get("/openrpc.json"); code != 200 || !strings.Contains(body, `"name":"sleep"`) {
 		t.Errorf("openrpc.json = %d %.200s", code, body)
+	}
+}
+
+// TestSpansReachTheCollector runs a service with an OTLP endpoint (a fake
+// collector that keeps what it is sent): a call's server span, with the
+// caller's trace id, is exported by the time the service has stopped.
+func TestSpansReachTheCollector(t *testing.T) {
+	testkit.Redis(t)
+	var mu sync.Mutex
+	var exported []byte
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/v1/traces" {
+			mu.Lock()
+			exported = append(exported, b...)
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	t.Cleanup(collector.Close)
+
+	cfg, err := LoadConfig[Config]("ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Trace.Endpoint = collector.URL
+	cfg.Trace.SampleRatio = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := New(ctx, "traced", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc.Handle(svc.RPC, sleepMethod, func(context.Context, sleepParams) (string, error) { return "ok", nil })
+	errc := make(chan error, 1)
+	go func() { errc <- svc.Run(ctx) }()
+
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest(http.MethodPost, svc.URL()+"/rpc", strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":0},"id":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel() // the stop hooks flush the exporter
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	id, _ := hex.DecodeString(traceID)
+	if !bytes.Contains(exported, []byte("sleep")) || !bytes.Contains(exported, id) {
+		t.Errorf("the collector did not receive the call's span (trace %s); got %d bytes", traceID, len(exported))
 	}
 }

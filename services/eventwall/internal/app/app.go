@@ -29,8 +29,6 @@ type Config struct {
 	Service platform.Config
 	PG      pg.Config
 	Couch   couch.Config
-	// Addr is where eventwall listens (ADDR).
-	Addr string `env:"ADDR" envDefault:"127.0.0.1:8086"`
 	// Namespace prefixes every Redis key, channel and stream (empty in
 	// production; hub's and social's must match).
 	Namespace string `env:"REDIS_NAMESPACE"`
@@ -49,16 +47,10 @@ type Config struct {
 	PhotoCacheBytes int64 `env:"EVENTWALL_PHOTO_CACHE_BYTES" envDefault:"67108864"`
 }
 
-// LoadConfig reads Config from the environment.
+// LoadConfig reads Config from the environment; eventwall listens on
+// 127.0.0.1:8086 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	cfg, err := platform.LoadConfig[Config]()
-	if err != nil {
-		return cfg, err
-	}
-	if cfg.Service.Addr == "" {
-		cfg.Service.Addr = cfg.Addr
-	}
-	return cfg, nil
+	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8086")
 }
 
 // Migrate brings eventwall's Postgres schema up to date.

@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 
 	"github.com/attendify/hub/demo"
@@ -19,27 +18,21 @@ import (
 func main() { service.Main(run) }
 
 func run(ctx context.Context) error {
-	cmd := "serve"
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
-	}
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	switch cmd {
-	case "migrate":
-		return app.Migrate(ctx, cfg)
-	case "serve":
-		h, err := app.New(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		return h.Run(ctx)
-	case "demo":
-		return seed(ctx, cfg)
-	}
-	return fmt.Errorf("unknown command %q: want serve, migrate or demo", cmd)
+	return service.Commands{
+		"serve": func(ctx context.Context) error {
+			h, err := app.New(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			return h.Run(ctx)
+		},
+		"migrate": func(ctx context.Context) error { return app.Migrate(ctx, cfg) },
+		"demo":    func(ctx context.Context) error { return seed(ctx, cfg) },
+	}.Run(ctx)
 }
 
 // demoConfig locates the hub to seed.
@@ -53,7 +46,7 @@ func seed(ctx context.Context, cfg app.Config) error {
 		return err
 	}
 	if len(dc.Hub.URLs) == 0 {
-		dc.Hub.URLs = []string{"http://" + cfg.Addr}
+		dc.Hub.URLs = []string{"http://" + cfg.Service.Addr}
 	}
 	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: dc.Hub.URLs})
 	if err != nil {

@@ -25,8 +25,6 @@ type Config struct {
 	Service platform.Config
 	PG      pg.Config
 	Events  events.PublisherConfig
-	// Addr is where hub listens (ADDR).
-	Addr string `env:"ADDR" envDefault:"127.0.0.1:8081"`
 	// Namespace prefixes every Redis key and stream (empty in production).
 	Namespace string `env:"REDIS_NAMESPACE"`
 	// DevMode logs sign-in codes and enables dev.lastCode.
@@ -43,14 +41,12 @@ type Config struct {
 	OutboxBatch int `env:"HUB_OUTBOX_BATCH" envDefault:"1000"`
 }
 
-// LoadConfig reads Config from the environment.
+// LoadConfig reads Config from the environment; hub listens on
+// 127.0.0.1:8081 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	cfg, err := platform.LoadConfig[Config]()
+	cfg, err := platform.LoadConfig[Config]("ADDR=127.0.0.1:8081")
 	if err != nil {
 		return cfg, err
-	}
-	if cfg.Service.Addr == "" {
-		cfg.Service.Addr = cfg.Addr
 	}
 	if cfg.Service.MaxBodyBytes < cfg.MaxBodyBytes {
 		cfg.Service.MaxBodyBytes = cfg.MaxBodyBytes

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/attendify/importer/internal/app"
@@ -17,21 +16,13 @@ import (
 func main() { service.Main(run) }
 
 func run(ctx context.Context) error {
-	cmd := "serve"
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
-	}
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	switch cmd {
-	case "serve":
-		return app.Serve(ctx, cfg)
-	case "migrate":
-		return app.Migrate(ctx, cfg)
-	case "demo":
-		return app.Demo(ctx, cfg, os.Stdout)
-	}
-	return fmt.Errorf("unknown command %q: want serve, migrate or demo", cmd)
+	return service.Commands{
+		"serve":   func(ctx context.Context) error { return app.Serve(ctx, cfg) },
+		"migrate": func(ctx context.Context) error { return app.Migrate(ctx, cfg) },
+		"demo":    func(ctx context.Context) error { return app.Demo(ctx, cfg, os.Stdout) },
+	}.Run(ctx)
 }

@@ -57,19 +57,10 @@ type Config struct {
 	URL     string `env:"IMPORTER_URL" envDefault:"http://127.0.0.1:8082"`
 }
 
-// LoadConfig reads the configuration, with the defaults of this machine.
+// LoadConfig reads the configuration, with the defaults of this machine:
+// the importer listens on 127.0.0.1:8082 and calls hub at 127.0.0.1:8081.
 func LoadConfig() (Config, error) {
-	cfg, err := kit.LoadConfig[Config]()
-	if err != nil {
-		return cfg, err
-	}
-	if cfg.Service.Addr == "" {
-		cfg.Service.Addr = "127.0.0.1:8082"
-	}
-	if len(cfg.Hub.URLs) == 0 {
-		cfg.Hub.URLs = []string{"http://127.0.0.1:8081"}
-	}
-	return cfg, nil
+	return kit.LoadConfig[Config]("ADDR=127.0.0.1:8082", "HUB_URL=http://127.0.0.1:8081")
 }
 
 func (c Config) limits() sheet.Limits {

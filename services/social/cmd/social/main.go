@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	platform "github.com/attendify/platform/service"
@@ -17,29 +16,19 @@ import (
 func main() { platform.Main(run) }
 
 func run(ctx context.Context) error {
-	cmd := "serve"
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
+	cfg, err := app.LoadConfig()
+	if err != nil {
+		return err
 	}
-	switch cmd {
-	case "serve":
-		cfg, err := app.LoadConfig()
-		if err != nil {
-			return err
-		}
-		s, err := app.New(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	case "migrate":
-		cfg, err := app.LoadConfig()
-		if err != nil {
-			return err
-		}
-		return app.Migrate(ctx, cfg)
-	case "demo":
-		return demo.Run(ctx, os.Stdout)
-	}
-	return fmt.Errorf("unknown command %q: want serve, migrate or demo", cmd)
+	return platform.Commands{
+		"serve": func(ctx context.Context) error {
+			s, err := app.New(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			return s.Run(ctx)
+		},
+		"migrate": func(ctx context.Context) error { return app.Migrate(ctx, cfg) },
+		"demo":    func(ctx context.Context) error { return demo.Run(ctx, os.Stdout) },
+	}.Run(ctx)
 }

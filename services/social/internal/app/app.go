@@ -31,8 +31,6 @@ type Config struct {
 	Couch   couch.Config
 	Riak    riakkv.Config
 	Events  events.PublisherConfig
-	// Addr is where social listens (ADDR).
-	Addr string `env:"ADDR" envDefault:"127.0.0.1:8083"`
 	// Namespace prefixes every Redis key and stream (empty in production).
 	Namespace string `env:"REDIS_NAMESPACE"`
 	// CouchPrefix is the service part of the app databases' names
@@ -44,16 +42,10 @@ type Config struct {
 	UploadSweepInterval time.Duration `env:"SOCIAL_UPLOAD_SWEEP_INTERVAL" envDefault:"1h"`
 }
 
-// LoadConfig reads Config from the environment.
+// LoadConfig reads Config from the environment; social listens on
+// 127.0.0.1:8083 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	cfg, err := platform.LoadConfig[Config]()
-	if err != nil {
-		return cfg, err
-	}
-	if cfg.Service.Addr == "" {
-		cfg.Service.Addr = cfg.Addr
-	}
-	return cfg, nil
+	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8083")
 }
 
 // Migrate brings social's Postgres schema up to date.
