@@ -13,7 +13,6 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/rpcapi"
-	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/platform/rpc"
 )
 
@@ -101,20 +100,20 @@ func TestMethodsDoc(t *testing.T) {
 }
 
 // TestReadmeMatrix keeps the permission matrix in README.md equal to the
-// one hub enforces (service.Matrix).
+// one hub enforces (hub.Matrix).
 func TestReadmeMatrix(t *testing.T) {
 	var b bytes.Buffer
-	b.WriteString("| action | " + strings.Join(service.MatrixRoles, " | ") + " | attendee |\n")
-	b.WriteString("|---|" + strings.Repeat("---|", len(service.MatrixRoles)+1) + "\n")
-	actions := make([]service.Action, 0, len(service.ActionNames))
-	for a := range service.ActionNames {
+	b.WriteString("| action | " + strings.Join(hub.MatrixRoles, " | ") + " | attendee |\n")
+	b.WriteString("|---|" + strings.Repeat("---|", len(hub.MatrixRoles)+1) + "\n")
+	actions := make([]hub.Action, 0, len(hub.ActionNames))
+	for a := range hub.ActionNames {
 		actions = append(actions, a)
 	}
 	slices.Sort(actions)
 	for _, a := range actions {
-		b.WriteString("| " + service.ActionNames[a] + " |")
-		for _, r := range service.MatrixRoles {
-			b.WriteString(" " + map[bool]string{true: "✓", false: "–"}[service.Allowed(r, a)] + " |")
+		b.WriteString("| " + hub.ActionNames[a] + " |")
+		for _, r := range hub.MatrixRoles {
+			b.WriteString(" " + map[bool]string{true: "✓", false: "–"}[hub.Allowed(r, a)] + " |")
 		}
 		b.WriteString(" – |\n")
 	}

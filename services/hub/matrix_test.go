@@ -394,33 +394,33 @@ func TestAuthMatrix(t *testing.T) {
 // action allowed exactly to its roles, through a method that needs it.
 func TestMatrixTable(t *testing.T) {
 	// One method per action: the matrix rows are enforced where they are used.
-	byAction := map[service.Action]string{
-		service.ActView:                "collaborator.list",
-		service.ActEditApp:             "app.update",
-		service.ActPublishApp:          "app.publish",
-		service.ActDeleteApp:           "app.delete",
-		service.ActTransferOwnership:   "app.transferOwnership",
-		service.ActManageCollaborators: "collaborator.invite",
-		service.ActEditEvents:          "event.create",
-		service.ActDeleteEvents:        "event.delete",
-		service.ActEditAgenda:          "session.save",
-		service.ActEditMembers:         "member.update",
-		service.ActModerateMembers:     "member.block",
-		service.ActDeleteMembers:       "member.delete",
+	byAction := map[hub.Action]string{
+		hub.ActView:                "collaborator.list",
+		hub.ActEditApp:             "app.update",
+		hub.ActPublishApp:          "app.publish",
+		hub.ActDeleteApp:           "app.delete",
+		hub.ActTransferOwnership:   "app.transferOwnership",
+		hub.ActManageCollaborators: "collaborator.invite",
+		hub.ActEditEvents:          "event.create",
+		hub.ActDeleteEvents:        "event.delete",
+		hub.ActEditAgenda:          "session.save",
+		hub.ActEditMembers:         "member.update",
+		hub.ActModerateMembers:     "member.block",
+		hub.ActDeleteMembers:       "member.delete",
 	}
-	roleCaller := map[string]string{hub.RoleOwner: owner, hub.RoleAdmin: admin, hub.RoleModerator: mod, hub.RoleMember: collab, "service": svc}
+	roleCaller := map[string]string{hub.RoleOwner: owner, hub.RoleAdmin: admin, hub.RoleModerator: mod, hub.RoleMember: collab, hub.RoleService: svc}
 	cases := matrixCases()
 	for action, method := range byAction {
 		i := slices.IndexFunc(cases, func(c matrixCase) bool { return c.method == method })
-		for _, role := range service.MatrixRoles {
-			if service.Allowed(role, action) != slices.Contains(cases[i].allowed, roleCaller[role]) {
+		for _, role := range hub.MatrixRoles {
+			if hub.Allowed(role, action) != slices.Contains(cases[i].allowed, roleCaller[role]) {
 				t.Errorf("%s: matrix says %s allowed=%v, the auth matrix test of %s disagrees",
-					service.ActionNames[action], role, service.Allowed(role, action), method)
+					hub.ActionNames[action], role, hub.Allowed(role, action), method)
 			}
 		}
 	}
-	if len(byAction) != len(service.ActionNames) {
-		t.Errorf("%d actions checked, %d in the matrix", len(byAction), len(service.ActionNames))
+	if len(byAction) != len(hub.ActionNames) {
+		t.Errorf("%d actions checked, %d in the matrix", len(byAction), len(hub.ActionNames))
 	}
 }
 

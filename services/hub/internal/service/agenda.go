@@ -14,7 +14,7 @@ import (
 // edits.
 func (s *Service) editAgenda(ctx context.Context, app string, fn func(q Queries) error) error {
 	return s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActEditAgenda); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActEditAgenda); err != nil {
 			return err
 		}
 		return fn(q)

@@ -104,7 +104,7 @@ type AppChanges struct {
 
 // changeApp runs a read-modify-write of an app under its row lock, with
 // the matrix check, the event and the read-model write.
-func (s *Service) changeApp(ctx context.Context, app string, action Action, typ string, change func(a *App) error) (App, error) {
+func (s *Service) changeApp(ctx context.Context, app string, action hub.Action, typ string, change func(a *App) error) (App, error) {
 	var a App
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := s.authorize(ctx, q, app, action); err != nil {
@@ -131,7 +131,7 @@ func (s *Service) changeApp(ctx context.Context, app string, action Action, typ 
 
 // UpdateApp renames, re-slugs or re-brands an app.
 func (s *Service) UpdateApp(ctx context.Context, app string, c AppChanges) (App, error) {
-	return s.changeApp(ctx, app, ActEditApp, hub.EventAppUpdated, func(a *App) error {
+	return s.changeApp(ctx, app, hub.ActEditApp, hub.EventAppUpdated, func(a *App) error {
 		set(&a.Name, c.Name)
 		set(&a.Slug, c.Slug)
 		set(&a.Branding.PrimaryColor, c.PrimaryColor)
@@ -159,7 +159,7 @@ func (s *Service) SetAccess(ctx context.Context, app, access, passcode string) (
 			return App{}, err
 		}
 	}
-	return s.changeApp(ctx, app, ActEditApp, hub.EventAppUpdated, func(a *App) error {
+	return s.changeApp(ctx, app, hub.ActEditApp, hub.EventAppUpdated, func(a *App) error {
 		a.Access, a.PasscodeHash = access, hash
 		return nil
 	})
@@ -172,7 +172,7 @@ func (s *Service) SetStatus(ctx context.Context, app, status string) (App, error
 		hub.StatusUnpublished: hub.EventAppUnpublished,
 		hub.StatusExpired:     hub.EventAppExpired,
 	}[status]
-	return s.changeApp(ctx, app, ActPublishApp, typ, func(a *App) error {
+	return s.changeApp(ctx, app, hub.ActPublishApp, typ, func(a *App) error {
 		a.Status = status
 		return nil
 	})
@@ -183,7 +183,7 @@ func (s *Service) DeleteApp(ctx context.Context, app string) error {
 	var users []string
 	var version int64
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActDeleteApp); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActDeleteApp); err != nil {
 			return err
 		}
 		if _, err := q.App(ctx, app, true); err != nil {
@@ -211,7 +211,7 @@ func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, e
 	var changed []Collaborator
 	var a App
 	err := s.store.InTx(ctx, func(q Queries) error {
-		actor, err := s.authorize(ctx, q, app, ActTransferOwnership)
+		actor, err := s.authorize(ctx, q, app, hub.ActTransferOwnership)
 		if err != nil {
 			return err
 		}
@@ -258,7 +258,7 @@ func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, e
 
 // Collaborators lists an app's collaborators and pending invitations.
 func (s *Service) Collaborators(ctx context.Context, app string) ([]Collaborator, []Invitation, error) {
-	if _, err := s.authorize(ctx, s.store, app, ActView); err != nil {
+	if _, err := s.authorize(ctx, s.store, app, hub.ActView); err != nil {
 		return nil, nil, err
 	}
 	cs, err := s.store.Collaborators(ctx, app)
@@ -277,7 +277,7 @@ func (s *Service) Invite(ctx context.Context, app, email, role string) (*Collabo
 	var inv *Invitation
 	err := s.store.InTx(ctx, func(q Queries) error {
 		col, inv = nil, nil
-		actor, err := s.authorize(ctx, q, app, ActManageCollaborators)
+		actor, err := s.authorize(ctx, q, app, hub.ActManageCollaborators)
 		if err != nil {
 			return err
 		}
@@ -334,7 +334,7 @@ func (s *Service) Invite(ctx context.Context, app, email, role string) (*Collabo
 func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Collaborator, error) {
 	var c Collaborator
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActManageCollaborators); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActManageCollaborators); err != nil {
 			return err
 		}
 		cur, err := q.Collaborator(ctx, app, organizer)
@@ -370,8 +370,8 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email 
 			return err
 		}
 		self := actor.Kind == ActorOrganizer && organizer == actor.ID
-		if !self && !Allowed(actor.matrixRole(), ActManageCollaborators) {
-			return errs.WithCode(errs.CodeForbidden, "your role may not %s", ActionNames[ActManageCollaborators])
+		if !self && !hub.Allowed(actor.matrixRole(), hub.ActManageCollaborators) {
+			return errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[hub.ActManageCollaborators])
 		}
 		if email != "" {
 			return q.RemoveInvitation(ctx, app, NormalizeEmail(email))

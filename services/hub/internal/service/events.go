@@ -91,7 +91,7 @@ func (s *Service) CreateEvent(ctx context.Context, app string, in EventInput) (E
 	}
 	var l eventList
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActEditEvents); err != nil {
 			return err
 		}
 		if err := q.CreateEvent(ctx, e); err != nil {
@@ -116,7 +116,7 @@ func (s *Service) UpdateEvent(ctx context.Context, app, id string, in EventInput
 	var e Event
 	var l eventList
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActEditEvents); err != nil {
 			return err
 		}
 		var err error
@@ -149,7 +149,7 @@ func (s *Service) UpdateEvent(ctx context.Context, app, id string, in EventInput
 func (s *Service) DeleteEvent(ctx context.Context, app, id string) error {
 	var l eventList
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActDeleteEvents); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActDeleteEvents); err != nil {
 			return err
 		}
 		if err := q.DeleteEvent(ctx, app, id); err != nil {
@@ -295,7 +295,7 @@ func (s *Service) AddAttendees(ctx context.Context, app, id string, members []st
 	var n int
 	var states []MemberState
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActEditEvents); err != nil {
 			return err
 		}
 		if _, err := q.Event(ctx, app, id, false); err != nil {
@@ -326,7 +326,7 @@ func (s *Service) RemoveAttendees(ctx context.Context, app, id string, members [
 	var n int
 	var states []MemberState
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, ActEditEvents); err != nil {
+		if _, err := s.authorize(ctx, q, app, hub.ActEditEvents); err != nil {
 			return err
 		}
 		if _, err := q.Event(ctx, app, id, false); err != nil {

@@ -43,7 +43,7 @@ func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error
 		return MemberView{}, errs.InvalidFields("bad custom fields", errs.FieldError{Field: "/custom", Message: p})
 	}
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, m.AppID, ActEditMembers); err != nil {
+		if _, err := s.authorize(ctx, q, m.AppID, hub.ActEditMembers); err != nil {
 			return err
 		}
 		var err error
@@ -125,10 +125,10 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 	return MemberView{Member: m, Private: private}, nil
 }
 
-func can(action Action) func(a Actor) error {
+func can(action hub.Action) func(a Actor) error {
 	return func(a Actor) error {
-		if !Allowed(a.matrixRole(), action) {
-			return errs.WithCode(errs.CodeForbidden, "your role may not %s", ActionNames[action])
+		if !hub.Allowed(a.matrixRole(), action) {
+			return errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[action])
 		}
 		return nil
 	}
@@ -136,7 +136,7 @@ func can(action Action) func(a Actor) error {
 
 // UpdateMember changes a member's profile, email or role.
 func (s *Service) UpdateMember(ctx context.Context, app, id string, email, role *string, c ProfileChanges) (MemberView, error) {
-	return s.changeMember(ctx, app, id, can(ActEditMembers), hub.EventMemberUpdated, func(m *Member) error {
+	return s.changeMember(ctx, app, id, can(hub.ActEditMembers), hub.EventMemberUpdated, func(m *Member) error {
 		if email != nil {
 			m.Email = NormalizeEmail(*email)
 		}
@@ -151,7 +151,7 @@ func (s *Service) SetBlocked(ctx context.Context, app, id string, blocked bool) 
 	if blocked {
 		typ = hub.EventMemberBlocked
 	}
-	return s.changeMember(ctx, app, id, can(ActModerateMembers), typ, func(m *Member) error {
+	return s.changeMember(ctx, app, id, can(hub.ActModerateMembers), typ, func(m *Member) error {
 		m.Blocked = blocked
 		return nil
 	})
@@ -214,7 +214,7 @@ func (s *Service) MemberMe(ctx context.Context, app string) (MemberView, error) 
 // DeleteMember erases a member (organizers).
 func (s *Service) DeleteMember(ctx context.Context, app, id string) error {
 	return s.deleteMember(ctx, app, func(a Actor) (string, error) {
-		if err := can(ActDeleteMembers)(a); err != nil {
+		if err := can(hub.ActDeleteMembers)(a); err != nil {
 			return "", err
 		}
 		return id, nil

@@ -101,76 +101,11 @@ type Actor struct {
 // someone who sees the organizer's view of the app.
 func (a Actor) Organizer() bool { return a.Kind == ActorService || a.Kind == ActorOrganizer }
 
-// Action is something the permission matrix rules on.
-type Action uint8
-
-// The actions of the permission matrix (README.md documents it).
-const (
-	ActView                Action = iota + 1 // the organizer's view: app.get, collaborators, emails
-	ActEditApp                               // rename, brand, slug, access mode
-	ActPublishApp                            // publish, unpublish, expire
-	ActDeleteApp                             // delete the app
-	ActTransferOwnership                     // make someone else the owner
-	ActManageCollaborators                   // invite, change roles, remove others
-	ActEditEvents                            // create and change events, register attendees
-	ActDeleteEvents                          // delete events
-	ActEditAgenda                            // rooms, tracks, speakers, sessions
-	ActEditMembers                           // create and change members
-	ActModerateMembers                       // block and unblock members
-	ActDeleteMembers                         // delete members
-)
-
-// ActionNames name the actions in the README's matrix, in order.
-var ActionNames = map[Action]string{
-	ActView:                "view the app as an organizer (config, collaborators, member emails)",
-	ActEditApp:             "rename, re-slug, brand, set the access mode",
-	ActPublishApp:          "publish, unpublish, expire",
-	ActDeleteApp:           "delete the app",
-	ActTransferOwnership:   "transfer ownership",
-	ActManageCollaborators: "invite collaborators, change their roles, remove them",
-	ActEditEvents:          "create and edit events, register attendees",
-	ActDeleteEvents:        "delete events",
-	ActEditAgenda:          "edit the agenda (rooms, tracks, speakers, sessions)",
-	ActEditMembers:         "create and edit members",
-	ActModerateMembers:     "block and unblock members",
-	ActDeleteMembers:       "delete members",
-}
-
-// MatrixRoles are the columns of the permission matrix.
-var MatrixRoles = []string{hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, hub.RoleMember, "service"}
-
-// Matrix says which roles may take each action. Attendees take none of
-// them: they read published content and manage their own profile.
-var Matrix = map[Action][]string{
-	ActView:                {hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, hub.RoleMember, "service"},
-	ActEditApp:             {hub.RoleOwner, hub.RoleAdmin, "service"},
-	ActPublishApp:          {hub.RoleOwner, hub.RoleAdmin, "service"},
-	ActDeleteApp:           {hub.RoleOwner},
-	ActTransferOwnership:   {hub.RoleOwner},
-	ActManageCollaborators: {hub.RoleOwner, hub.RoleAdmin},
-	ActEditEvents:          {hub.RoleOwner, hub.RoleAdmin, hub.RoleMember, "service"},
-	ActDeleteEvents:        {hub.RoleOwner, hub.RoleAdmin, "service"},
-	ActEditAgenda:          {hub.RoleOwner, hub.RoleAdmin, hub.RoleMember, "service"},
-	ActEditMembers:         {hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, hub.RoleMember, "service"},
-	ActModerateMembers:     {hub.RoleOwner, hub.RoleAdmin, hub.RoleModerator, "service"},
-	ActDeleteMembers:       {hub.RoleOwner, hub.RoleAdmin, "service"},
-}
-
-// Allowed reports whether role may take action.
-func Allowed(role string, a Action) bool {
-	for _, r := range Matrix[a] {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
-
 // matrixRole is the actor's column in the matrix ("" for members).
 func (a Actor) matrixRole() string {
 	switch a.Kind {
 	case ActorService:
-		return "service"
+		return hub.RoleService
 	case ActorOrganizer:
 		return a.Role
 	}
@@ -223,13 +158,13 @@ func (s *Service) actor(ctx context.Context, q Queries, app string) (Actor, erro
 }
 
 // authorize finds the actor and checks the matrix for action.
-func (s *Service) authorize(ctx context.Context, q Queries, app string, action Action) (Actor, error) {
+func (s *Service) authorize(ctx context.Context, q Queries, app string, action hub.Action) (Actor, error) {
 	a, err := s.actor(ctx, q, app)
 	if err != nil {
 		return Actor{}, err
 	}
-	if !Allowed(a.matrixRole(), action) {
-		return Actor{}, errs.WithCode(errs.CodeForbidden, "your role may not %s", ActionNames[action])
+	if !hub.Allowed(a.matrixRole(), action) {
+		return Actor{}, errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[action])
 	}
 	return a, nil
 }
