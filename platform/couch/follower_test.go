@@ -56,19 +56,6 @@ func (r *recorder) got() []string {
 	return append([]string(nil), r.ids...)
 }
 
-// waitFor polls cond until it holds; the limit is far above what the test
-// needs and only turns a hang into a failure.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // start runs f until the returned stop is called; stop returns Run's error.
 func start(t *testing.T, f *couch.Follower) (stop func() error) {
 	t.Helper()
@@ -115,7 +102,7 @@ func TestFollowerResumesFromCheckpoint(t *testing.T) {
 	f := follower(db, "resume", first)
 	f.IncludeDocs = true
 	stop := start(t, f)
-	waitFor(t, "5 changes", func() bool { return len(first.got()) >= 5 })
+	testkit.Eventually(t, "5 changes", func() bool { return len(first.got()) >= 5 })
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -146,9 +133,9 @@ func TestFollowerResumesFromCheckpoint(t *testing.T) {
 		return nil
 	}}
 	start(t, follower(db, "resume", second))
-	waitFor(t, "3 changes", func() bool { return len(second.got()) >= 3 })
+	testkit.Eventually(t, "3 changes", func() bool { return len(second.got()) >= 3 })
 	putDocs(t, db, "d08") // and one while it runs
-	waitFor(t, "4 changes", func() bool { return len(second.got()) >= 4 })
+	testkit.Eventually(t, "4 changes", func() bool { return len(second.got()) >= 4 })
 	if diff := cmp.Diff([]string{"d06", "d07", "d01", "d08"}, second.got()); diff != "" {
 		t.Errorf("second run: nothing before the checkpoint again, nothing missed (-want +got):\n%s", diff)
 	}
@@ -159,7 +146,7 @@ func TestFollowerResumesFromCheckpoint(t *testing.T) {
 	// Another follower ID has its own checkpoint and starts from the beginning.
 	other := &recorder{}
 	start(t, follower(db, "other", other))
-	waitFor(t, "8 changes", func() bool { return len(other.got()) >= 8 })
+	testkit.Eventually(t, "8 changes", func() bool { return len(other.got()) >= 8 })
 }
 
 // hasField reports whether the JSON object doc has key set to the string want.
@@ -180,7 +167,7 @@ func TestFollowerRedeliversOnHandlerError(t *testing.T) {
 	}}
 	f := follower(db, "redeliver", r)
 	stop := start(t, f)
-	waitFor(t, "d5", func() bool { g := r.got(); return len(g) > 0 && g[len(g)-1] == "d5" })
+	testkit.Eventually(t, "d5", func() bool { g := r.got(); return len(g) > 0 && g[len(g)-1] == "d5" })
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -262,7 +249,7 @@ func TestFollowerRedeliversAfterCrash(t *testing.T) {
 	f.BatchSize = 2             // checkpoint after d2...
 	f.FlushInterval = time.Hour // ...and not again until the "crash"
 	stop := start(t, f)
-	waitFor(t, "3 changes", func() bool { return len(first.got()) >= 3 })
+	testkit.Eventually(t, "3 changes", func() bool { return len(first.got()) >= 3 })
 	// The process dies: nothing it does reaches the server any more.
 	nw.cut.Store(true)
 	nw.drop()
@@ -275,9 +262,9 @@ func TestFollowerRedeliversAfterCrash(t *testing.T) {
 
 	second := &recorder{}
 	start(t, follower(db, "crash", second))
-	waitFor(t, "d3 again", func() bool { return len(second.got()) >= 1 })
+	testkit.Eventually(t, "d3 again", func() bool { return len(second.got()) >= 1 })
 	putDocs(t, db, "d4")
-	waitFor(t, "d4", func() bool { return len(second.got()) >= 2 })
+	testkit.Eventually(t, "d4", func() bool { return len(second.got()) >= 2 })
 	if diff := cmp.Diff([]string{"d3", "d4"}, second.got()); diff != "" {
 		t.Errorf("after the crash (-want +got):\n%s", diff)
 	}
@@ -292,11 +279,11 @@ func TestFollowerReconnects(t *testing.T) {
 	nw := newDropper()
 	r := &recorder{}
 	start(t, follower(dropperClient(t, nw).DB(db.Name()), "reconnect", r))
-	waitFor(t, "2 changes", func() bool { return len(r.got()) >= 2 })
+	testkit.Eventually(t, "2 changes", func() bool { return len(r.got()) >= 2 })
 	dials := nw.dials.Load()
 	nw.drop()
 	putDocs(t, db, "d3", "d4")
-	waitFor(t, "4 changes", func() bool { return len(dedupe(r.got())) >= 4 })
+	testkit.Eventually(t, "4 changes", func() bool { return len(dedupe(r.got())) >= 4 })
 	if diff := cmp.Diff([]string{"d1", "d2", "d3", "d4"}, dedupe(r.got())); diff != "" {
 		t.Errorf("deliveries across the reconnect (-want +got):\n%s", diff)
 	}
@@ -307,7 +294,7 @@ func TestFollowerReconnects(t *testing.T) {
 	// And again.
 	nw.drop()
 	putDocs(t, db, "d5")
-	waitFor(t, "5 changes", func() bool { return len(dedupe(r.got())) >= 5 })
+	testkit.Eventually(t, "5 changes", func() bool { return len(dedupe(r.got())) >= 5 })
 }
 
 func dedupe(ids []string) []string {
@@ -360,7 +347,7 @@ func TestFollowerWaitsForDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	putDocs(t, client.DB(name), "d1")
-	waitFor(t, "d1", func() bool { return len(r.got()) >= 1 })
+	testkit.Eventually(t, "d1", func() bool { return len(r.got()) >= 1 })
 }
 
 // TestFollowerDatabaseRecreated: when its database is deleted and created
@@ -372,7 +359,7 @@ func TestFollowerDatabaseRecreated(t *testing.T) {
 	putDocs(t, db, "old1", "old2")
 	r := &recorder{}
 	start(t, follower(db, "recreated", r))
-	waitFor(t, "2 changes", func() bool { return len(r.got()) >= 2 })
+	testkit.Eventually(t, "2 changes", func() bool { return len(r.got()) >= 2 })
 
 	if err := client.DestroyDB(ctx, db.Name()); err != nil {
 		t.Fatal(err)
@@ -381,7 +368,7 @@ func TestFollowerDatabaseRecreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	putDocs(t, db, "new1")
-	waitFor(t, "new1", func() bool { return slices.Contains(r.got(), "new1") })
+	testkit.Eventually(t, "new1", func() bool { return slices.Contains(r.got(), "new1") })
 	if diff := cmp.Diff([]string{"old1", "old2", "new1"}, dedupe(r.got())); diff != "" {
 		t.Errorf("deliveries (-want +got):\n%s", diff)
 	}

@@ -38,7 +38,7 @@ func TestPublishConsumeInOrder(t *testing.T) {
 	if err := pub.Publish(context.Background(), posts[1:]...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "25 events", func() bool { return rec.len() == 25 })
+	testkit.Eventually(t, "25 events", func() bool { return rec.len() == 25 })
 
 	var gotMembers, gotPosts []events.Event
 	for _, ev := range rec.events() {
@@ -54,7 +54,7 @@ func TestPublishConsumeInOrder(t *testing.T) {
 	if diff := cmp.Diff(posts, gotPosts); diff != "" {
 		t.Errorf("post events (-want +got):\n%s", diff)
 	}
-	waitFor(t, "acks", func() bool { return settled(t, rdb, s.Stream("member"), "social") })
+	testkit.Eventually(t, "acks", func() bool { return settled(t, rdb, s.Stream("member"), "social") })
 }
 
 func TestPublishFillsDefaultsAndRejectsBadEvents(t *testing.T) {
@@ -130,7 +130,7 @@ func TestGroupCreatedIdempotently(t *testing.T) {
 	if err := pub.Publish(ctx, after...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "events", func() bool { return recNew.len() == 4 && recAll.len() == 7 })
+	testkit.Eventually(t, "events", func() bool { return recNew.len() == 4 && recAll.len() == 7 })
 	// Two replicas share the group's events: compare as sets.
 	sorted := cmpopts.SortSlices(func(a, b string) bool { return a < b })
 	if diff := cmp.Diff(ids(after), ids(recNew.events()), sorted); diff != "" {
@@ -167,8 +167,8 @@ func TestDeadLetterAfterMaxAttempts(t *testing.T) {
 	if err := events.NewPublisher(rdb, s, events.PublisherConfig{}).Publish(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a dead letter", func() bool { return len(deadLetters(t, rdb, s, "post")) == 1 })
-	waitFor(t, "the ack", func() bool { return settled(t, rdb, s.Stream("post"), "social") })
+	testkit.Eventually(t, "a dead letter", func() bool { return len(deadLetters(t, rdb, s, "post")) == 1 })
+	testkit.Eventually(t, "the ack", func() bool { return settled(t, rdb, s.Stream("post"), "social") })
 
 	if got := calls.Load(); got != 3 {
 		t.Errorf("handler called %d times, want 3 (MaxAttempts)", got)
@@ -211,8 +211,8 @@ func TestPoisonAndPermanentFailuresGoToDeadLettersAtOnce(t *testing.T) {
 	if err := events.NewPublisher(rdb, s, events.PublisherConfig{}).Publish(ctx, events.Event{Type: "post.created"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "three dead letters", func() bool { return len(deadLetters(t, rdb, s, "post")) == 3 })
-	waitFor(t, "acks", func() bool { return settled(t, rdb, s.Stream("post"), "social") })
+	testkit.Eventually(t, "three dead letters", func() bool { return len(deadLetters(t, rdb, s, "post")) == 3 })
+	testkit.Eventually(t, "acks", func() bool { return settled(t, rdb, s.Stream("post"), "social") })
 
 	for i, m := range deadLetters(t, rdb, s, "post") {
 		if got := m.Values["dead_attempts"]; got != "1" {
@@ -246,8 +246,8 @@ func TestReclaimDeadConsumersPending(t *testing.T) {
 
 	var rec recorder
 	start(t, newConsumer(t, rdb, s, fastConfig(t, "hub", "member"), rec.handle))
-	waitFor(t, "the dead replica's events", func() bool { return rec.len() == 5 })
-	waitFor(t, "acks", func() bool { return settled(t, rdb, stream, "hub") })
+	testkit.Eventually(t, "the dead replica's events", func() bool { return rec.len() == 5 })
+	testkit.Eventually(t, "acks", func() bool { return settled(t, rdb, stream, "hub") })
 	if diff := cmp.Diff(ids(evs), ids(rec.events())); diff != "" {
 		t.Errorf("reclaimed events (-want +got):\n%s", diff)
 	}
@@ -283,8 +283,8 @@ func TestAtLeastOnceAfterHandlerCrash(t *testing.T) {
 	if err := events.NewPublisher(rdb, s, events.PublisherConfig{}).Publish(context.Background(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every event handled", func() bool { return rec.distinct() == 30 })
-	waitFor(t, "acks", func() bool { return settled(t, rdb, s.Stream("member"), "social") })
+	testkit.Eventually(t, "every event handled", func() bool { return rec.distinct() == 30 })
+	testkit.Eventually(t, "acks", func() bool { return settled(t, rdb, s.Stream("member"), "social") })
 	if dl := deadLetters(t, rdb, s, "member"); len(dl) != 0 {
 		t.Errorf("%d dead letters, want none", len(dl))
 	}
@@ -315,7 +315,7 @@ func TestConcurrencyKeepsSubjectOrder(t *testing.T) {
 	if err := events.NewPublisher(rdb, s, events.PublisherConfig{}).Publish(context.Background(), all...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "200 events", func() bool { return rec.len() == 200 })
+	testkit.Eventually(t, "200 events", func() bool { return rec.len() == 200 })
 
 	want := map[string][]string{}
 	for _, ev := range all {
@@ -396,7 +396,7 @@ func TestHandlerContextCarriesRequestIDAndTrace(t *testing.T) {
 	var g seen
 	select {
 	case g = <-got:
-	case <-time.After(waitLimit):
+	case <-time.After(testkit.WaitLimit):
 		t.Fatal("no event")
 	}
 	if diff := cmp.Diff(seen{"req-42", traceID.String()}, g, cmp.AllowUnexported(seen{})); diff != "" {

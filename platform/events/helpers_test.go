@@ -13,22 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// waitLimit bounds every wait for something asynchronous. It is a safety net
-// against hanging, not a performance assertion.
-const waitLimit = 20 * time.Second
-
-// waitFor polls cond until it holds, failing the test after waitLimit.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting (%v) for %s", waitLimit, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -92,7 +92,7 @@ func TestRedisStoreLeaseExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The consumer that reserved it crashed; the reservation expires.
-	waitFor(t, "the lease to expire", func() bool {
+	testkit.Eventually(t, "the lease to expire", func() bool {
 		done, err := s.Begin(ctx, id)
 		return err == nil && !done
 	})
@@ -114,7 +114,7 @@ func TestIdempotentSkipsRedeliveries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "all six entries handled", func() bool { return settled(t, rdb, st.Stream("post"), "social") })
+	testkit.Eventually(t, "all six entries handled", func() bool { return settled(t, rdb, st.Stream("post"), "social") })
 	if got := h.get(dup[0].ID); got != 1 {
 		t.Errorf("event 0: handler called %d times, want 1", got)
 	}
@@ -165,7 +165,7 @@ func TestIdempotentTxTakesEffectOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "all entries handled", func() bool { return settled(t, rdb, st.Stream("like"), "social") })
+	testkit.Eventually(t, "all entries handled", func() bool { return settled(t, rdb, st.Stream("like"), "social") })
 
 	for _, post := range []string{"p1", "p2"} {
 		var n int

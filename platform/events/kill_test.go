@@ -98,10 +98,10 @@ func TestRelayKilled(t *testing.T) {
 
 			// A new relay takes over and drains the outbox.
 			child = relayProcess(t, dsn, ns, batch, "")
-			waitFor(t, "every event at both consumers", func() bool {
+			testkit.Eventually(t, "every event at both consumers", func() bool {
 				return viaRedis.distinct() == total && len(seen(t, pool)) == total
 			})
-			waitFor(t, "the outbox to drain", func() bool { return outboxLen(t, pool) == 0 })
+			testkit.Eventually(t, "the outbox to drain", func() bool { return outboxLen(t, pool) == 0 })
 			if err := child.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
@@ -110,9 +110,9 @@ func TestRelayKilled(t *testing.T) {
 			}
 
 			// Both groups have seen the whole stream, duplicates included.
-			waitFor(t, "social to settle", func() bool { return settled(t, rdb, stream, "social") })
-			waitFor(t, "analytics to settle", func() bool { return settled(t, rdb, stream, "analytics") })
-			waitFor(t, "raw to settle", func() bool { return settled(t, rdb, stream, "raw") })
+			testkit.Eventually(t, "social to settle", func() bool { return settled(t, rdb, stream, "social") })
+			testkit.Eventually(t, "analytics to settle", func() bool { return settled(t, rdb, stream, "analytics") })
+			testkit.Eventually(t, "raw to settle", func() bool { return settled(t, rdb, stream, "raw") })
 			entries := rdb.XLen(ctx, stream).Val()
 			if want := int64(total + tt.published); entries != want {
 				t.Errorf("stream holds %d entries, want %d (%d events + %d republished)", entries, want, total, tt.published)

@@ -64,7 +64,7 @@ func TestOutboxPublishesCommittedEventsOnly(t *testing.T) {
 
 	first := makeEvents(3, "member.created", "m1")
 	addInTx(t, pool, first...)
-	waitFor(t, "the relay to wake on NOTIFY and publish", func() bool { return rec.len() == 3 })
+	testkit.Eventually(t, "the relay to wake on NOTIFY and publish", func() bool { return rec.len() == 3 })
 
 	rolledBack := makeEvents(2, "member.deleted", "m1")
 	err := pg.InTx(context.Background(), pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
@@ -78,14 +78,14 @@ func TestOutboxPublishesCommittedEventsOnly(t *testing.T) {
 	}
 	last := makeEvents(1, "member.updated", "m1")
 	addInTx(t, pool, last...)
-	waitFor(t, "the last event", func() bool { return rec.len() >= 4 })
+	testkit.Eventually(t, "the last event", func() bool { return rec.len() >= 4 })
 
 	want := append(first, last...)
 	if diff := cmp.Diff(want, rec.events()); diff != "" {
 		t.Errorf("published events (-want +got):\n%s", diff)
 	}
 	// The relay deletes the rows just after publishing them.
-	waitFor(t, "the outbox to drain", func() bool { return outboxLen(t, pool) == 0 })
+	testkit.Eventually(t, "the outbox to drain", func() bool { return outboxLen(t, pool) == 0 })
 }
 
 func TestAddToOutboxRejectsBadEvents(t *testing.T) {
@@ -123,8 +123,8 @@ func TestRelayReplicas(t *testing.T) {
 				addInTx(t, pool, evs...)
 				want = append(want, evs...)
 			}
-			waitFor(t, "200 events", func() bool { return rec.len() >= 200 })
-			waitFor(t, "the acks", func() bool { return settled(t, rdb, st.Stream("member"), "social") })
+			testkit.Eventually(t, "200 events", func() bool { return rec.len() >= 200 })
+			testkit.Eventually(t, "the acks", func() bool { return settled(t, rdb, st.Stream("member"), "social") })
 
 			opts := []cmp.Option{}
 			if parallel {

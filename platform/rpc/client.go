@@ -393,20 +393,22 @@ func (c *Client) send(ctx context.Context, ep *endpoint, body []byte, idempotent
 		healthy = true
 		return nil, false, nil
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		err, saidRetryable := remoteStatusError(resp, raw)
-		return nil, saidRetryable || idempotent, err
+		err, fromServer := remoteStatusError(resp, raw)
+		if !fromServer { // a proxy's bare 5xx: the call may or may not have run
+			return nil, idempotent, err
+		}
+		return nil, resendable(errs.CodeOf(err), idempotent), err
 	case resp.StatusCode != http.StatusOK:
 		healthy = true
 		err, _ := remoteStatusError(resp, raw)
 		return nil, false, err
 	}
 	healthy = true
-	// A lone call that failed with a retryable code (insufficient budget,
-	// say) may be retried whatever its idempotency.
+	// A lone call that failed with a code worth another try.
 	if len(raw) > 0 && raw[0] == '{' {
 		var r response
 		if json.Unmarshal(raw, &r) == nil && r.Error != nil {
-			if e := r.into(nil); errs.CodeOf(e).Retryable() || (idempotent && errs.KindOf(e) == errs.Unavailable) {
+			if e := r.into(nil); resendable(errs.CodeOf(e), idempotent) {
 				return nil, true, e
 			}
 		}
@@ -414,12 +416,28 @@ func (c *Client) send(ctx context.Context, ep *endpoint, body []byte, idempotent
 	return raw, false, nil
 }
 
+// resendable reports whether a call that failed with code may be sent
+// again. Any call the server refused before running it (shedding, rate
+// limits) may; an idempotent call may on any retryable code; a call that
+// may have run (a dependency failed mid-way: unavailable) is not sent twice
+// unless it is idempotent. Insufficient budget is never retried here: a
+// second try has even less time.
+func resendable(code errs.Code, idempotent bool) bool {
+	switch code {
+	case errs.CodeOverloaded, errs.CodeRateLimited:
+		return true
+	case errs.CodeInsufficientBudget:
+		return false
+	}
+	return idempotent && code.Retryable()
+}
+
 var errUnhealthy = errors.New("endpoint failed")
 
-// remoteStatusError turns a non-200 answer into an error. retryable is true
-// only when the server itself said so with a retryable JSON-RPC code: a bare
-// 5xx from a proxy says nothing about whether the call took effect.
-func remoteStatusError(resp *http.Response, raw []byte) (err error, retryable bool) {
+// remoteStatusError turns a non-200 answer into an error. fromServer is
+// true when the answer is the server's JSON-RPC error: a bare 5xx from a
+// proxy says nothing about whether the call took effect.
+func remoteStatusError(resp *http.Response, raw []byte) (err error, fromServer bool) {
 	var r response
 	if json.Unmarshal(raw, &r) == nil && r.Error != nil {
 		err := r.into(nil)
@@ -428,7 +446,7 @@ func remoteStatusError(resp *http.Response, raw []byte) (err error, retryable bo
 				e.RetryAfter = time.Duration(s) * time.Second
 			}
 		}
-		return err, errs.CodeOf(err).Retryable()
+		return err, true
 	}
 	return errs.New(errs.Unavailable, "HTTP %d from %s", resp.StatusCode, resp.Request.URL), false
 }

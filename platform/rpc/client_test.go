@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -202,23 +203,46 @@ func TestClientRetriesOnlyWhatIsSafe(t *testing.T) {
 			t.Errorf("hits = %d, want 1", hits.Load())
 		}
 	})
-	t.Run("retryable code is retried for any method", func(t *testing.T) {
-		var hits atomic.Int32
-		shedOnce := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// failOnce answers the first request with the JSON-RPC error code
+	// (HTTP status), then serves s.
+	failOnce := func(status int, code errs.Code, hits *atomic.Int32) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if hits.Add(1) == 1 {
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				w.Write([]byte(`{"jsonrpc":"2.0","error":{"code":1529,"message":"overloaded","data":{"retryable":true,"retry_after_ms":5}},"id":null}`))
+				w.WriteHeader(status)
+				fmt.Fprintf(w, `{"jsonrpc":"2.0","error":{"code":%d,"message":"%s","data":{"retryable":true,"retry_after_ms":5}},"id":null}`, code, code.Name())
 				return
 			}
 			s.ServeHTTP(w, r)
 		})
-		ts := httptest.NewServer(shedOnce)
-		defer ts.Close()
-		if _, err := createMethod.Call(context.Background(), newClient(t, ts.URL), echoParams{Text: "x"}); err != nil {
-			t.Fatalf("overloaded answer not retried: %v", err)
-		}
-	})
+	}
+	for _, tc := range []struct {
+		status     int
+		code       errs.Code
+		method     Method[echoParams, echoParams]
+		wantresent bool
+	}{
+		// Refused before running: safe to send again for any method.
+		{http.StatusServiceUnavailable, errs.CodeOverloaded, createMethod, true},
+		{http.StatusOK, errs.CodeRateLimited, createMethod, true},
+		// A dependency failed: the call may have run; only an idempotent
+		// one is sent again.
+		{http.StatusOK, errs.CodeUnavailable, createMethod, false},
+		{http.StatusServiceUnavailable, errs.CodeUnavailable, createMethod, false},
+		{http.StatusOK, errs.CodeUnavailable, echoMethod, true},
+		// A second try would have even less budget.
+		{http.StatusOK, errs.CodeInsufficientBudget, echoMethod, false},
+	} {
+		t.Run(fmt.Sprintf("%s of %s (HTTP %d)", tc.code.Name(), tc.method.Name, tc.status), func(t *testing.T) {
+			var hits atomic.Int32
+			ts := httptest.NewServer(failOnce(tc.status, tc.code, &hits))
+			defer ts.Close()
+			_, err := tc.method.Call(context.Background(), newClient(t, ts.URL), echoParams{Text: "x"})
+			if resent := hits.Load() == 2; resent != tc.wantresent || (err == nil) != tc.wantresent {
+				t.Errorf("hits = %d, err = %v; want sent again: %v", hits.Load(), err, tc.wantresent)
+			}
+		})
+	}
 	t.Run("retry budget caps retries", func(t *testing.T) {
 		var hits atomic.Int32
 		ts := httptest.NewServer(flaky(s, 1<<30, &hits))

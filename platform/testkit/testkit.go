@@ -48,6 +48,24 @@ func Context(t testing.TB) context.Context {
 	return ctx
 }
 
+// WaitLimit bounds Eventually. It is a safety net that turns a hang into a
+// failure, far above what any wait needs, not a performance assertion.
+const WaitLimit = 30 * time.Second
+
+// Eventually polls cond until it holds: for what background work (event
+// consumers, relays, followers, another process) makes true. It fails the
+// test, naming what it waited for, after WaitLimit.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for %s", WaitLimit, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // env returns the environment variable key, or def when it is unset or empty.
 func env(key, def string) string {
 	if v := os.Getenv(key); v != "" {
