@@ -480,7 +480,7 @@ func outcome(err error) string {
 func (s *Server) writeWholeError(w http.ResponseWriter, status int, err error, requestID string) {
 	we, retryAfter := toWire(err, requestID)
 	if retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+		setRetryAfter(w.Header(), retryAfter)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(appendError(nil, nullID, we))
@@ -506,8 +506,14 @@ func httpStatus(err error, retryAfter time.Duration, h http.Header) int {
 	if retryAfter <= 0 {
 		retryAfter = time.Second
 	}
-	h.Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+	setRetryAfter(h, retryAfter)
 	return status
+}
+
+// setRetryAfter sets the Retry-After header to d in whole seconds, rounded
+// up: a client must not come back before d.
+func setRetryAfter(h http.Header, d time.Duration) {
+	h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 }
 
 var errTooLarge = fmt.Errorf("request body too large")
