@@ -21,9 +21,9 @@ package couch
 import (
 	"context"
 	"net/url"
-	"strings"
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/obs"
 	kivik "github.com/go-kivik/kivik/v4"
 	_ "github.com/go-kivik/kivik/v4/couchdb" // the "couch" driver
 )
@@ -43,9 +43,9 @@ type Config struct {
 func (c Config) Redacted() string {
 	u, err := c.url()
 	if err != nil {
-		return Redact(c.URL)
+		return obs.RedactURL(c.URL)
 	}
-	return Redact(u.String())
+	return obs.RedactURL(u.String())
 }
 
 // String is Redacted, so that a Config printed by mistake leaks nothing.
@@ -65,23 +65,6 @@ func (c Config) url() (*url.URL, error) {
 	return u, nil
 }
 
-// Redact masks the password of a URL so that it can be logged. A string that
-// does not parse as a URL is masked whole after its scheme, since it may
-// still hold a password.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.Index(raw, "://"); i >= 0 {
-			return raw[:i+3] + "xxxxx"
-		}
-		return "xxxxx"
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
-
 // Open returns a client for cfg after checking that the server is up
 // (GET /_up) and accepts the credentials. Credentials go to CouchDB's cookie
 // authentication, kivik's default. When the server cannot be reached the
@@ -90,7 +73,7 @@ func Redact(raw string) string {
 func Open(ctx context.Context, cfg Config) (*kivik.Client, error) {
 	u, err := cfg.url()
 	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "couch: bad COUCHDB_URL %s", Redact(cfg.URL))
+		return nil, errs.Wrap(errs.Invalid, err, "couch: bad COUCHDB_URL %s", obs.RedactURL(cfg.URL))
 	}
 	client, err := kivik.New("couch", u.String())
 	if err != nil {

@@ -24,18 +24,7 @@ func testConfig(t *testing.T) couch.Config {
 	return cfg
 }
 
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"http://admin:s3cret@127.0.0.1:5984":      "http://admin:xxxxx@127.0.0.1:5984",
-		"https://u:p%40ss@couch.example/prefix/":  "https://u:xxxxx@couch.example/prefix/",
-		"http://127.0.0.1:5984":                   "http://127.0.0.1:5984",
-		"http://admin@127.0.0.1:5984":             "http://admin@127.0.0.1:5984",
-		"http://admin:s3cret@bad host\x7f:5984/x": "http://xxxxx",
-	} {
-		if got := couch.Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
-	}
+func TestConfigRedacted(t *testing.T) {
 	cfg := couch.Config{URL: "http://admin:admin@127.0.0.1:5984", User: "svc", Password: "topsecret"}
 	if got, want := cfg.Redacted(), "http://svc:xxxxx@127.0.0.1:5984"; got != want {
 		t.Errorf("Redacted() with COUCHDB_USER = %q, want %q", got, want)

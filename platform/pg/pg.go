@@ -22,10 +22,11 @@ package pg
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/obs"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -107,16 +108,8 @@ func where(c *pgx.ConnConfig) string {
 // Redact masks the password of a postgres:// URL (or a key=value DSN) so
 // that the result can be logged.
 func Redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
+	if strings.Contains(dsn, "://") {
+		return obs.RedactURL(dsn)
 	}
 	return dsnPasswordRE.ReplaceAllString(dsn, "${1}xxxxx")
 }

@@ -35,6 +35,7 @@ import (
 	"strings"
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/obs"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -49,7 +50,7 @@ type Config struct {
 }
 
 // Redacted is the URL with its password masked, for logs and errors.
-func (c Config) Redacted() string { return Redact(c.URL) }
+func (c Config) Redacted() string { return obs.RedactURL(c.URL) }
 
 // Open returns a client for cfg (a cluster client when cfg.ClusterAddrs is
 // set) after checking that Redis answers. When it does not, the error is of
@@ -77,15 +78,6 @@ func Open(ctx context.Context, cfg Config) (redis.UniversalClient, error) {
 		return nil, errs.Wrap(errs.Unavailable, err, "redisx: redis at %s is not reachable", where)
 	}
 	return c, nil
-}
-
-// Redact masks the password of a redis:// URL so that it can be logged.
-func Redact(u string) string {
-	opt, err := redis.ParseURL(u)
-	if err != nil || opt.Password == "" {
-		return u
-	}
-	return strings.Replace(u, ":"+opt.Password+"@", ":xxxxx@", 1)
 }
 
 // Ready returns a readiness check for the service runner: it fails while

@@ -224,16 +224,3 @@ func TestErr(t *testing.T) {
 		t.Error("Err(nil) != nil")
 	}
 }
-
-func TestRedact(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"redis://:s3cret@cache:6379/0", "redis://:xxxxx@cache:6379/0"},
-		{"redis://app:s3cret@cache:6379/0", "redis://app:xxxxx@cache:6379/0"},
-		{"redis://cache:6379/0", "redis://cache:6379/0"},
-	}
-	for _, tt := range tests {
-		if got := redisx.Redact(tt.in); got != tt.want {
-			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
