@@ -156,10 +156,13 @@ couch_pid() {
 	printf '%s' "$pid"
 }
 
-# couch_fingerprint changes when the server code, its dependencies or its
-# port change; a running server with another fingerprint is restarted.
+# couch_fingerprint changes when the server code, its dependencies, its port
+# or its settings (storage mode, data directory, admin) change; a running
+# server with another fingerprint is restarted.
 couch_fingerprint() {
-	printf '%s port %s\n' "$(cat "$COUCH_DIR/package-lock.json" "$COUCH_DIR/server.js" | sha256sum | cut -d' ' -f1)" "$COUCH_PORT"
+	printf '%s port %s memory %s dir %s admin %s\n' \
+		"$(cat "$COUCH_DIR/package-lock.json" "$COUCH_DIR/server.js" | sha256sum | cut -d' ' -f1)" "$COUCH_PORT" \
+		"${COUCHDB_DEV_IN_MEMORY:-}" "${COUCHDB_DEV_DIR:-}" "$(printf '%s' "$COUCH_ADMIN" | sha256sum | cut -d' ' -f1)"
 }
 
 ensure_node_modules() {
@@ -200,7 +203,7 @@ couch_start() {
 	local pid
 	if pid=$(couch_pid); then
 		if [ "$(cat "$COUCH_STAMP" 2>/dev/null)" != "$(couch_fingerprint)" ]; then
-			say "dev/couchdb or its port changed since the server started: restarting it"
+			say "dev/couchdb, its port or its settings changed since the server started: restarting it"
 			couch_stop
 		elif couch_up; then
 			return 0

@@ -1,7 +1,8 @@
 // Package flake generates k-sortable 128-bit ids: 48 bits of Unix
 // milliseconds, a 16-bit sequence and a 64-bit worker id. Ids from one
 // Generator are strictly increasing; ids from different processes differ in
-// the worker id, which is random per process unless WORKER_ID pins it.
+// the worker id, which is random per process unless the caller pins it
+// (New with a non-zero worker).
 //
 // The string form is 26 characters of Crockford base32, so that ids sort as
 // strings in the same order as they sort as numbers (and roughly by time).

@@ -67,10 +67,9 @@ func TestInTxRetriesSerializationFailure(t *testing.T) {
 	if got := counter(t, pool, 1); got != 2 {
 		t.Errorf("counter = %d, want 2 (an increment was lost)", got)
 	}
-	// At least one transaction was the deadlock's victim and ran again. On a
-	// loaded machine Postgres may abort both (their detectors run in each
-	// waiting backend), so more retries are allowed; the counters above show
-	// that every retry still applied exactly once.
+	// At least one transaction failed to serialize and ran again. On a
+	// loaded machine Postgres may abort both, so more retries are allowed;
+	// the counter above shows that every retry still applied exactly once.
 	if got := attempts.Load(); got < 3 {
 		t.Errorf("closures ran %d times, want at least 3 (a retry)", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"testing"
 	"time"
 
@@ -38,7 +39,11 @@ func currentDatabase(t testing.TB, pool *pgxpool.Pool) string {
 func databaseExists(t testing.TB, name string) bool {
 	t.Helper()
 	ctx := testkit.Context(t)
-	conn, err := pgxpool.New(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = testkit.DefaultTestDatabaseURL
+	}
+	conn, err := pgxpool.New(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}

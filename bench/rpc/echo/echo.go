@@ -1,6 +1,8 @@
 // Package echo is the one call every stack in the RPC benchmark serves: echo,
 // which returns its params unchanged. It builds the handler of each stack and
-// serves it with the same HTTP server settings, so that only the stack differs.
+// serves the bare, connect and jrpc2 stacks with the same HTTP server
+// settings (Serve); the kit runs on the service runner's own server, as a
+// service does.
 package echo
 
 // Params is the echo call's params, and its result.

@@ -4,7 +4,7 @@ package pgkv_test
 // the same tables written with bare pgx statements, no validation, no
 // causal dots. For bench/RESULTS.md:
 //
-//	go test -run '^$' -bench . -benchtime 5s ./kv/pgkv
+//	go test -run '^$' -bench . -benchtime 3s ./kv/pgkv
 //
 // "hot" writes one key from every goroutine (likes on one popular post),
 // "spread" writes 1,000 keys (likes across an event).
