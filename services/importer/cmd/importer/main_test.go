@@ -202,7 +202,12 @@ func startStack(t *testing.T) *stack {
 
 // as is ctx carrying the organizer's token.
 func (st *stack) as(ctx context.Context) context.Context {
-	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: st.token})
+	return asUser(ctx, st.token)
+}
+
+// asUser is ctx carrying a user's token.
+func asUser(ctx context.Context, token string) context.Context {
+	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
 }
 
 // importerEnv is the environment of an importer of this stack.
@@ -228,6 +233,16 @@ func (st *stack) startImporter(t *testing.T, extra ...string) *exec.Cmd {
 
 func (st *stack) upload(t *testing.T, path string, p importer.UploadParams) importer.Import {
 	t.Helper()
+	imp, err := st.uploadAs(t, st.token, path, p)
+	if err != nil {
+		t.Fatalf("upload %s: %v", path, err)
+	}
+	return imp
+}
+
+// uploadAs uploads a file to the stack's app with a user's token.
+func (st *stack) uploadAs(t *testing.T, token, path string, p importer.UploadParams) (importer.Import, error) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -237,11 +252,7 @@ func (st *stack) upload(t *testing.T, path string, p importer.UploadParams) impo
 	if p.FileName == "" {
 		p.FileName = filepath.Base(path)
 	}
-	imp, err := importer.Upload(testkit.Context(t), nil, st.importerURL, st.token, p, f)
-	if err != nil {
-		t.Fatalf("upload %s: %v", path, err)
-	}
-	return imp
+	return importer.Upload(testkit.Context(t), nil, st.importerURL, token, p, f)
 }
 
 func (st *stack) wait(t *testing.T, id string, while ...string) importer.Import {
@@ -255,8 +266,36 @@ func (st *stack) wait(t *testing.T, id string, while ...string) importer.Import 
 
 func (st *stack) analyze(t *testing.T, path string, p importer.UploadParams) importer.Import {
 	t.Helper()
-	imp := st.upload(t, path, p)
+	return st.analyzeAs(t, st.token, path, p)
+}
+
+// analyzeAs uploads a file with a user's token and waits for its analysis.
+func (st *stack) analyzeAs(t *testing.T, token, path string, p importer.UploadParams) importer.Import {
+	t.Helper()
+	imp, err := st.uploadAs(t, token, path, p)
+	if err != nil {
+		t.Fatalf("upload %s: %v", path, err)
+	}
 	return st.wait(t, imp.ID, importer.StatusAnalyzing)
+}
+
+// organizer signs an organizer up, makes them a collaborator of the
+// stack's app with role, and returns their id and app token.
+func (st *stack) organizer(t *testing.T, email, role string) (string, string) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	acct, err := hub.SignUp.Call(ctx, st.hubClient, hub.SignUpParams{Email: email, Password: "correct horse battery", Name: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.Invite.Call(st.as(ctx), st.hubClient, hub.InviteParams{App: st.app, Email: email, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{App: st.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acct.Organizer.ID, tok.Token
 }
 
 func (st *stack) commit(t *testing.T, id string) importer.Import {

@@ -25,8 +25,8 @@ import (
 	"github.com/attendify/platform/rpc"
 )
 
-// Authorizer checks that a caller is still an organizer of an app (hub's
-// read model); nil trusts the token's claims alone.
+// Authorizer finds a caller's current standing in an app (hub's read
+// model); nil trusts the token's claims alone.
 type Authorizer interface {
 	Authorize(ctx context.Context, c auth.Caller, app string) (hub.Membership, error)
 }
@@ -56,21 +56,45 @@ func (a *API) Register(s *rpc.Server) {
 	rpc.Handle(s, importer.CancelImport, a.cancel)
 }
 
-// check is the finer check after the rpc layer's: an organizer's token
-// must still belong to a collaborator of the app.
-func (a *API) check(ctx context.Context, app string) error {
-	if a.authz == nil {
-		return nil
-	}
+// role is the finer check after the rpc layer's: the caller's column in
+// hub's permission matrix. It is hub.RoleService for a service, else the
+// collaborator role the user holds in the app now, as hub's read model has
+// it (the token's claims without one); users who are not organizers of the
+// app are refused.
+func (a *API) role(ctx context.Context, app string) (string, error) {
 	c := auth.CallerFrom(ctx)
-	m, err := a.authz.Authorize(ctx, c, app)
-	if err != nil {
-		return err
+	if c.Kind == auth.CallerService && c.User == "" {
+		return hub.RoleService, nil
 	}
-	if c.User != "" && !m.Organizer() {
-		return errs.WithCode(errs.CodeForbidden, "imports are for the app's organizers")
+	tokenRole := c.Role
+	if a.authz != nil {
+		m, err := a.authz.Authorize(ctx, c, app)
+		if err != nil {
+			return "", err
+		}
+		tokenRole = m.Role
 	}
-	return nil
+	if r := collaboratorRole(tokenRole); r != "" {
+		return r, nil
+	}
+	return "", errs.WithCode(errs.CodeForbidden, "imports are for the app's organizers")
+}
+
+// collaboratorRole is the collaborator role whose app tokens carry
+// tokenRole (the inverse of hub.TokenRole), or "".
+func collaboratorRole(tokenRole string) string {
+	for _, r := range hub.MatrixRoles {
+		if t := hub.TokenRole(r); t != "" && t == tokenRole {
+			return r
+		}
+	}
+	return ""
+}
+
+// check is role for the methods that read or cancel: any organizer.
+func (a *API) check(ctx context.Context, app string) error {
+	_, err := a.role(ctx, app)
+	return err
 }
 
 func (a *API) get(ctx context.Context, p importer.ImportParams) (importer.Import, error) {
@@ -100,10 +124,11 @@ func (a *API) list(ctx context.Context, p importer.ListParams) (importer.ImportL
 }
 
 func (a *API) configure(ctx context.Context, p importer.ConfigureParams) (importer.Import, error) {
-	if err := a.check(ctx, p.App); err != nil {
+	role, err := a.role(ctx, p.App)
+	if err != nil {
 		return importer.Import{}, err
 	}
-	imp, err := a.svc.Configure(ctx, p.App, p.Import, fromOptions(p.Options), p.EventID)
+	imp, err := a.svc.Configure(ctx, p.App, p.Import, role, fromOptions(p.Options), p.EventID)
 	if err != nil {
 		return importer.Import{}, err
 	}
@@ -126,10 +151,11 @@ func (a *API) preview(ctx context.Context, p importer.PreviewParams) (importer.P
 }
 
 func (a *API) commit(ctx context.Context, p importer.ImportParams) (importer.Import, error) {
-	if err := a.check(ctx, p.App); err != nil {
+	role, err := a.role(ctx, p.App)
+	if err != nil {
 		return importer.Import{}, err
 	}
-	imp, err := a.svc.Commit(ctx, p.App, p.Import)
+	imp, err := a.svc.Commit(ctx, p.App, p.Import, role)
 	if err != nil {
 		return importer.Import{}, err
 	}
@@ -154,40 +180,41 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /imports/{id}/report.xlsx", a.report)
 }
 
-// authenticate checks an HTTP request's organizer token for app.
-func (a *API) authenticate(r *http.Request, app string) (auth.Caller, error) {
+// authenticate checks an HTTP request's organizer token for app and
+// returns the caller with their role (see role).
+func (a *API) authenticate(r *http.Request, app string) (auth.Caller, string, error) {
 	token, ok := auth.BearerToken(r)
 	if !ok {
-		return auth.Caller{}, errs.WithCode(errs.CodeUnauthenticated, "sign in: send an organizer's app token as Authorization: Bearer")
+		return auth.Caller{}, "", errs.WithCode(errs.CodeUnauthenticated, "sign in: send an organizer's app token as Authorization: Bearer")
 	}
 	claims, err := a.tokens.Verify(token)
 	if err != nil {
-		return auth.Caller{}, err
+		return auth.Caller{}, "", err
 	}
 	c := claims.Caller(token)
 	if app == "" {
-		return auth.Caller{}, errs.InvalidFields("app_id is required", errs.FieldError{Field: "/app_id", Message: "required"})
+		return auth.Caller{}, "", errs.InvalidFields("app_id is required", errs.FieldError{Field: "/app_id", Message: "required"})
 	}
 	if err := c.Allows(auth.Admin, app); err != nil {
-		return auth.Caller{}, err
+		return auth.Caller{}, "", err
 	}
-	ctx := auth.WithCaller(r.Context(), c)
-	if err := a.check(ctx, app); err != nil {
-		return auth.Caller{}, err
+	role, err := a.role(auth.WithCaller(r.Context(), c), app)
+	if err != nil {
+		return auth.Caller{}, "", err
 	}
-	return c, nil
+	return c, role, nil
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	app := q.Get("app_id")
-	c, err := a.authenticate(r, app)
+	c, role, err := a.authenticate(r, app)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	keep, _ := strconv.ParseBool(q.Get("keep_unknown"))
-	in := service.UploadInput{AppID: app, EventID: q.Get("event_id"), CreatedBy: c.User, FileName: q.Get("name"),
+	in := service.UploadInput{AppID: app, EventID: q.Get("event_id"), CreatedBy: c.User, Role: role, FileName: q.Get("name"),
 		Options: service.Options{Mode: service.Mode(q.Get("mode")), DateOrder: validate.DateOrder(strings.ToUpper(q.Get("date_order"))),
 			Kind: mapping.Kind(q.Get("kind")), KeepUnknown: keep}}
 	if in.FileName == "" {
@@ -229,7 +256,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	app := r.URL.Query().Get("app_id")
-	if _, err := a.authenticate(r, app); err != nil {
+	if _, _, err := a.authenticate(r, app); err != nil {
 		writeError(w, err)
 		return
 	}

@@ -57,9 +57,10 @@ type Store interface {
 	// Reap re-enqueues the job of every import whose lease ran out.
 	Reap(ctx context.Context, grace time.Duration) (int, error)
 
-	// SaveAnalysis replaces the staged rows and stores the analysis
-	// outcome, leaving status analyzing -> ready (or failed), for the
-	// holder of the lease.
+	// ReplaceRows deletes an import's staged rows (before an analysis
+	// stages them again), InsertRows stages rows, and FinishAnalysis
+	// stores the analysis outcome, leaving status analyzing -> ready (or
+	// failed): all for the holder of the lease.
 	ReplaceRows(ctx context.Context, id string) error
 	InsertRows(ctx context.Context, id string, rows []StagedRow) error
 	FinishAnalysis(ctx context.Context, imp *Import, job int64) error

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/attendify/hub"
@@ -75,8 +76,11 @@ type UploadInput struct {
 	AppID     string
 	EventID   string
 	CreatedBy string
-	FileName  string
-	Options   Options
+	// Role is the uploader's column in hub's permission matrix (a
+	// collaborator role, or hub.RoleService).
+	Role     string
+	FileName string
+	Options  Options
 }
 
 func (o *Options) normalize() error {
@@ -104,9 +108,13 @@ func (o *Options) normalize() error {
 
 // Upload stores a file in chunks, streaming (the file never sits whole in
 // memory), then starts its analysis. A file over the size limit is refused
-// and nothing is kept.
+// and nothing is kept, as is an upload of rows the uploader's role may not
+// write.
 func (s *Service) Upload(ctx context.Context, in UploadInput, body io.Reader) (*Import, error) {
 	if err := in.Options.normalize(); err != nil {
+		return nil, err
+	}
+	if err := mayStart(in.Role, in.Options, in.EventID); err != nil {
 		return nil, err
 	}
 	imp := &Import{ID: s.ids.Next().String(), AppID: in.AppID, EventID: in.EventID, CreatedBy: in.CreatedBy,
@@ -137,7 +145,7 @@ func (s *Service) storeFile(ctx context.Context, id string, body io.Reader) (int
 			size += int64(n)
 			if size > s.cfg.MaxFileBytes {
 				return 0, "", errs.InvalidFields("file too large", errs.FieldError{Field: "/file",
-					Message: "the file is larger than the limit of " + itoa(int(s.cfg.MaxFileBytes>>20)) + " MB"})
+					Message: "the file is larger than the limit of " + strconv.Itoa(int(s.cfg.MaxFileBytes>>20)) + " MB"})
 			}
 			h.Write(buf[:n])
 			if err := s.store.AppendChunk(ctx, id, seq, buf[:n]); err != nil {
@@ -168,19 +176,35 @@ func (s *Service) List(ctx context.Context, app string, limit int, before string
 }
 
 // Configure changes an import's options (mode, mapping overrides, date
-// order, event) and analyzes it again.
-func (s *Service) Configure(ctx context.Context, app, id string, opts Options, eventID *string) (*Import, error) {
+// order, event) and analyzes it again, if role may write what the import
+// would then hold.
+func (s *Service) Configure(ctx context.Context, app, id, role string, opts Options, eventID *string) (*Import, error) {
 	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	imp, err := s.store.Get(ctx, app, id)
+	if err != nil {
+		return nil, err
+	}
+	event := imp.EventID
+	if eventID != nil {
+		event = *eventID
+	}
+	if err := mayStart(role, opts, event); err != nil {
 		return nil, err
 	}
 	return s.store.Transition(ctx, app, id, Transition{From: []Status{Ready, Failed, Analyzing}, To: Analyzing, Start: JobAnalyze,
 		Reset: true, Options: &opts, EventID: eventID})
 }
 
-// Commit starts writing an analyzed import's rows to hub.
-func (s *Service) Commit(ctx context.Context, app, id string) (*Import, error) {
+// Commit starts writing an analyzed import's rows to hub, if role may
+// write every kind of them.
+func (s *Service) Commit(ctx context.Context, app, id, role string) (*Import, error) {
 	imp, err := s.store.Get(ctx, app, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := mayCommit(role, imp); err != nil {
 		return nil, err
 	}
 	if imp.Status == Committing || imp.Status == Done {
@@ -243,27 +267,6 @@ func (s *Service) ReadFile(ctx context.Context, app, id string, w io.Writer) (*I
 		return nil, err
 	}
 	return imp, s.store.ReadFile(ctx, id, w)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for ; n > 0; n /= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // Report writes an import's error report: the uploaded rows with what
