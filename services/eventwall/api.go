@@ -366,7 +366,8 @@ type Item struct {
 	ID          string      `json:"id"`
 	Author      string      `json:"author"` // the author's name; "a former member" once deleted
 	AuthorPhoto string      `json:"author_photo,omitempty"`
-	Text        string      `json:"text"`
+	Text        string      `json:"text"`               // as shown: social's mention markup @[Name](member id) reads @Name
+	Mentions    []string    `json:"mentions,omitempty"` // the names mentioned in Text (as @Name there), for screens to style
 	Hashtags    []string    `json:"hashtags"`
 	Photos      []ItemPhoto `json:"photos"`
 	CreatedAt   time.Time   `json:"created_at"`

@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,9 @@ func Decide(r Rules, doc *social.PostDoc) (outcome, reason string) {
 	case r.Mode == eventwall.ModerationManual:
 		return Hold, "manual"
 	}
-	if p := MatchPhrase(r.Blocklist, doc.Text); p != "" {
+	// The blocklist sees what the screens would show (mentions as @Name).
+	text, _ := ScreenText(doc.Text)
+	if p := MatchPhrase(r.Blocklist, text); p != "" {
 		return Hold, "blocklist: " + p
 	}
 	return Show, ""
@@ -109,6 +112,47 @@ func boundaryAfter(s string, i int) bool {
 	return !isWordRune(r)
 }
 
+// mentionMarkup is how a mention is written in a post's text, @[Display
+// Name](member id): the pattern social parses mentions with
+// (social/internal/service/text.go). The name has no ']' or newline, so a
+// name with brackets ("@[Ada [staff]](m1)") is not a mention, in social
+// either, and stays as typed.
+var mentionMarkup = regexp.MustCompile(`@\[([^\]\n]{1,80})\]\(([A-Za-z0-9_-]{1,64})\)`)
+
+// ScreenText is a post's text as screens show it: each mention's markup
+// @[Name](member id) becomes @Name, as in the app, so that a public
+// projector shows no member ids. It also returns the names mentioned
+// (without '@', once each, in order of appearance) for the page to style.
+// Every markup is rendered, also a mention social did not keep (not a
+// member, or past social.MaxMentions). A name of white space only leaves
+// nothing.
+func ScreenText(text string) (string, []string) {
+	if !strings.Contains(text, "@[") {
+		return text, nil
+	}
+	var b strings.Builder
+	var names []string
+	last := 0
+	for _, m := range mentionMarkup.FindAllStringSubmatchIndex(text, -1) {
+		b.WriteString(text[last:m[0]])
+		last = m[1]
+		name := strings.TrimSpace(text[m[2]:m[3]]) // social trims it too
+		if name == "" {
+			continue
+		}
+		b.WriteString("@")
+		b.WriteString(name)
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if last == 0 {
+		return text, nil
+	}
+	b.WriteString(text[last:])
+	return b.String(), names
+}
+
 // PhotoPath is the wall-scoped path of a post's photo (thumb: its
 // thumbnail), served by eventwall from social's attachments.
 func PhotoPath(wall, post string, i int, thumb bool) string {
@@ -119,15 +163,22 @@ func PhotoPath(wall, post string, i int, thumb bool) string {
 	return p
 }
 
+// renderVersion is part of every wall's rules fingerprint: changing what
+// Render makes (2: mentions read @Name) re-decides, so re-renders, the posts
+// of every wall once.
+const renderVersion = 2
+
 // Render makes the screen item of a post on a wall (without its mark,
 // which the board adds).
 func Render(wall string, doc *social.PostDoc, author Profile) eventwall.Item {
 	post := PostID(doc.ID)
+	text, mentions := ScreenText(doc.Text)
 	it := eventwall.Item{
 		ID:          post,
 		Author:      author.Name,
 		AuthorPhoto: author.PhotoURL,
-		Text:        doc.Text,
+		Text:        text,
+		Mentions:    mentions,
 		Hashtags:    doc.Hashtags,
 		Photos:      make([]eventwall.ItemPhoto, 0, len(doc.Photos)),
 		CreatedAt:   doc.CreatedAt.UTC(),

@@ -46,6 +46,8 @@ func TestDecide(t *testing.T) {
 		{"blocked on the wall", with(func(r *Rules) { r.BlockedAuthors = []string{"m1"} }), post(nil), Drop, ""},
 		{"blocklist holds", base, post(func(d *social.PostDoc) { d.Text = "BUY\tNOW, cheap" }), Hold, "blocklist: buy now"},
 		{"blocklist needs whole words", base, post(func(d *social.PostDoc) { d.Text = "buy nowhere" }), Show, ""},
+		{"blocklist sees a mention's name", base, post(func(d *social.PostDoc) { d.Text = "ask @[Buy Now](m2)" }), Hold, "blocklist: buy now"},
+		{"blocklist ignores a mention's member id", with(func(r *Rules) { r.Blocklist = []string{"m2"} }), post(func(d *social.PostDoc) { d.Text = "ask @[Ada](m2)" }), Show, ""},
 		{"manual holds", with(func(r *Rules) { r.Mode = eventwall.ModerationManual }), post(nil), Hold, "manual"},
 		{"allow list passes manual", with(func(r *Rules) { r.Mode = eventwall.ModerationManual; r.AllowList = []string{"m1"} }), post(nil), Show, ""},
 		{"allow list passes the blocklist", with(func(r *Rules) { r.AllowList = []string{"m1"} }), post(func(d *social.PostDoc) { d.Text = "buy now" }), Show, ""},
@@ -86,6 +88,37 @@ func TestMatchPhrase(t *testing.T) {
 	}
 }
 
+func TestScreenText(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+		mentions         []string
+	}{
+		{"no mention", "Hello #Go", "Hello #Go", nil},
+		{"one", "Great chat with @[Éloïse Dupont](01M8KEQ3Z2) about compilers", "Great chat with @Éloïse Dupont about compilers", []string{"Éloïse Dupont"}},
+		{"several, once each", "@[Ada](m1) and @[Bob B](m-2_x), thanks @[Ada](m1)!", "@Ada and @Bob B, thanks @Ada!", []string{"Ada", "Bob B"}},
+		{"name trimmed", "hi @[ Ada ](m1)", "hi @Ada", []string{"Ada"}},
+		{"name of spaces", "hi @[  ](m1).", "hi .", nil},
+		{"parentheses and an opening bracket in a name", "@[Ada (staff)](m1) @[x[y](m2)", "@Ada (staff) @x[y", []string{"Ada (staff)", "x[y"}},
+		{"a closing bracket in a name is no mention", "@[Ada [staff]](m1)", "@[Ada [staff]](m1)", nil},
+		{"a newline in a name is no mention", "@[Ada\nB](m1)", "@[Ada\nB](m1)", nil},
+		{"not a member id", "@[Ada](m 1) @[Ada](m1", "@[Ada](m 1) @[Ada](m1", nil},
+		{"no name", "@[](m1)", "@[](m1)", nil},
+		{"a hashtag in a name stays in the name", "@[#go fan](m1) #go", "@#go fan #go", []string{"#go fan"}},
+		{"markup-like text around", "email me [at] x @ y @[Ada](m1)", "email me [at] x @ y @Ada", []string{"Ada"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, mentions := ScreenText(tt.text)
+			if got != tt.want {
+				t.Errorf("ScreenText(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+			if diff := cmp.Diff(tt.mentions, mentions); diff != "" {
+				t.Errorf("mentions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestRevNumber(t *testing.T) {
 	for rev, want := range map[string]int64{"3-abc": 3, "12-x": 12, "": 0, "x-1": 0} {
 		if got := RevNumber(rev); got != want {
@@ -108,21 +141,22 @@ func TestFingerprintIgnoresOrder(t *testing.T) {
 
 func TestNewDecisionRendersTheItem(t *testing.T) {
 	created := time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
-	doc := &social.PostDoc{ID: "post:p1", Rev: "4-x", Type: social.DocPost, Event: "ev", Author: "m1", Text: "Hi", Hashtags: []string{"go"},
+	doc := &social.PostDoc{ID: "post:p1", Rev: "4-x", Type: social.DocPost, Event: "ev", Author: "m1", Text: "Hi @[Éloïse Dupont](01M8KEQ3Z2)", Hashtags: []string{"go"},
 		Photos: []social.PhotoRef{{Name: "photo-0", Thumb: "photo-0-thumb", Width: 640, Height: 480}}, CreatedAt: created}
 	w := Wall{ID: "w1", Rules: Rules{Event: "ev", Scope: eventwall.ScopeEvent, Mode: eventwall.ModerationOff}}
 	d, err := NewDecision(w, doc, Profile{Name: "Ada", PhotoURL: "https://x/a.jpg"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Post != "p1" || d.Rev != 4 || d.Outcome != Show || d.Entry.Hash != TextHash("Hi") || d.Entry.Author != "m1" {
+	if d.Post != "p1" || d.Rev != 4 || d.Outcome != Show || d.Entry.Hash != TextHash(doc.Text) || d.Entry.Author != "m1" {
 		t.Errorf("decision = %+v", d)
 	}
 	var it eventwall.Item
 	if err := json.Unmarshal(d.Entry.Item, &it); err != nil {
 		t.Fatal(err)
 	}
-	want := eventwall.Item{ID: "p1", Author: "Ada", AuthorPhoto: "https://x/a.jpg", Text: "Hi", Hashtags: []string{"go"}, CreatedAt: created,
+	// The screens see the mention's name, never the member id.
+	want := eventwall.Item{ID: "p1", Author: "Ada", AuthorPhoto: "https://x/a.jpg", Text: "Hi @Éloïse Dupont", Mentions: []string{"Éloïse Dupont"}, Hashtags: []string{"go"}, CreatedAt: created,
 		Photos: []eventwall.ItemPhoto{{URL: "/walls/w1/photos/p1/0", ThumbURL: "/walls/w1/photos/p1/0t", Width: 640, Height: 480}}}
 	if diff := cmp.Diff(want, it); diff != "" {
 		t.Errorf("item (-want +got):\n%s", diff)

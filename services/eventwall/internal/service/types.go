@@ -42,15 +42,16 @@ type Rules struct {
 	BlockedAuthors []string
 }
 
-// Fingerprint identifies the rules: the ingester re-applies a wall's rules
-// to every post when it changes.
+// Fingerprint identifies the rules, and how posts are rendered
+// (renderVersion): the ingester re-applies a wall's rules to every post
+// when it changes.
 func (r Rules) Fingerprint() string {
 	norm := func(ss []string) []string {
 		out := slices.Clone(ss)
 		slices.Sort(out)
 		return out
 	}
-	b, _ := json.Marshal([]any{r.Event, r.Scope, norm(r.Hashtags), r.PhotosOnly, r.Mode, norm(r.Blocklist), norm(r.AllowList), norm(r.BlockedAuthors)})
+	b, _ := json.Marshal([]any{renderVersion, r.Event, r.Scope, norm(r.Hashtags), r.PhotosOnly, r.Mode, norm(r.Blocklist), norm(r.AllowList), norm(r.BlockedAuthors)})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }

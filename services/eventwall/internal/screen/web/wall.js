@@ -54,15 +54,26 @@
     return new Date(t).toLocaleDateString();
   }
 
-  function textNodes(parent, text) {
-    const re = /#[\p{L}\p{N}_]+/gu;
+  function escapeRegExp(s) {
+    return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+
+  // textNodes fills parent with text, hashtags and mentions (@Name, the
+  // names the server lists in item.mentions) styled.
+  function textNodes(parent, text, mentions) {
+    const alts = (mentions || [])
+      .filter((n) => n)
+      .sort((a, b) => b.length - a.length) // the longest name wins
+      .map((n) => "@" + escapeRegExp(n));
+    alts.push("#[\\p{L}\\p{N}_]+");
+    const re = new RegExp(alts.join("|"), "gu");
     let last = 0;
     for (const m of text.matchAll(re)) {
       if (m.index > last) parent.append(text.slice(last, m.index));
-      const tag = document.createElement("span");
-      tag.className = "tag";
-      tag.textContent = m[0];
-      parent.append(tag);
+      const span = document.createElement("span");
+      span.className = m[0][0] === "@" ? "mention" : "tag";
+      span.textContent = m[0];
+      parent.append(span);
       last = m.index + m[0].length;
     }
     if (last < text.length) parent.append(text.slice(last));
@@ -88,7 +99,7 @@
     if (it.text) {
       const p = document.createElement("p");
       p.className = "text";
-      textNodes(p, it.text);
+      textNodes(p, it.text, it.mentions);
       card.append(p);
     }
     const foot = document.createElement("footer");
