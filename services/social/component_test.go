@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -43,7 +42,7 @@ func TestSmallEvent(t *testing.T) {
 	c := env.Client
 
 	// Profiles arrive through hub's member events.
-	eventually(t, "profiles consumed", func() bool {
+	testkit.Eventually(t, "profiles consumed", func() bool {
 		return countProfiles(t, env, app, ada, bob, cy) == 3
 	})
 
@@ -268,13 +267,13 @@ func TestSmallEvent(t *testing.T) {
 
 	// Hub deletes Cy: her thread is anonymised.
 	env.Publish(hub.EventMemberDeleted, cy, false)
-	eventually(t, "anonymised", func() bool {
+	testkit.Eventually(t, "anonymised", func() bool {
 		p, err := social.GetPost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: thread.ID})
 		return err == nil && p.Author.Deleted && p.Author.ID == ""
 	})
 
 	// Others learn of it all through events.
-	eventually(t, "events published", func() bool {
+	testkit.Eventually(t, "events published", func() bool {
 		got := streamTypes(t, env, "post")
 		return slices.Contains(got, social.EventPostCreated) && slices.Contains(got, social.EventPostHidden) &&
 			slices.Contains(streamTypes(t, env, "like"), social.EventLikeChanged) &&
@@ -473,19 +472,6 @@ func jpegImage(w, h int) []byte {
 	return b.Bytes()
 }
 
-// eventually waits for cond, which depends on background work (event
-// consumers, the outbox relay); it fails after a generous deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestInterruptedCreationIsAnnounced: the event of a document whose creation
 // was interrupted before its event reached the outbox is published once the
 // document is found, and dropped when the document was never written.
@@ -510,7 +496,7 @@ func TestInterruptedCreationIsAnnounced(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("settled %d, %v; want 2", n, err)
 	}
-	eventually(t, "the found document's event published", func() bool {
+	testkit.Eventually(t, "the found document's event published", func() bool {
 		return slices.Contains(streamIDs(t, env, "post"), found.ID)
 	})
 	if slices.Contains(streamIDs(t, env, "post"), lost.ID) {

@@ -147,7 +147,7 @@ func TestInterruptedChangeIsAnnounced(t *testing.T) {
 	if n, err := env.Social.Domain.SettlePending(ctx, 0); err != nil || n != len(tests) {
 		t.Fatalf("settled %d, %v; want %d", n, err, len(tests))
 	}
-	eventually(t, "every interrupted change's event consumed", func() bool {
+	testkit.Eventually(t, "every interrupted change's event consumed", func() bool {
 		return consumer.has(want...)
 	})
 	inStreams := append(streamIDs(t, env, "post"), streamIDs(t, env, "comment")...)
@@ -187,7 +187,7 @@ func TestInterruptedChangeIsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	last, _ := postDoc(post)()
-	eventually(t, "both edits' events consumed", func() bool { return consumer.has(interrupted, last) })
+	testkit.Eventually(t, "both edits' events consumed", func() bool { return consumer.has(interrupted, last) })
 	want = append(want, interrupted, last)
 
 	// The comment deleted through the crash is uncounted once, also in the
@@ -291,13 +291,13 @@ func TestBlockUncountsComments(t *testing.T) {
 
 	// Hub's block does the same, through its member events.
 	env.Publish(hub.EventMemberBlocked, bob, true)
-	eventually(t, "hub's block applied", func() bool {
+	testkit.Eventually(t, "hub's block applied", func() bool {
 		p, err := social.GetPost.Call(cy.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: post.ID})
 		return err == nil && p.CommentCount == 1
 	})
 	counts(1)
 	env.Publish(hub.EventMemberUnblocked, bob, false)
-	eventually(t, "hub's unblock applied", func() bool {
+	testkit.Eventually(t, "hub's unblock applied", func() bool {
 		p, err := social.GetPost.Call(cy.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: post.ID})
 		return err == nil && p.CommentCount == 3
 	})

@@ -2,6 +2,7 @@ package service
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -58,13 +59,9 @@ func ParseText(raw string, empty bool) (Text, error) {
 	return t, nil
 }
 
+// hasMention reports whether ms mentions member.
 func hasMention(ms []social.MentionRef, member string) bool {
-	for _, m := range ms {
-		if m.Member == member {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(ms, func(m social.MentionRef) bool { return m.Member == member })
 }
 
 // Hashtags returns the hashtags of s: '#' at the start or after a character
@@ -78,7 +75,7 @@ func Hashtags(s string) []string {
 			tag, n := scanTag(s[i+1:])
 			if n > 0 {
 				t := strings.ToLower(tag)
-				if !contains(tags, t) {
+				if !slices.Contains(tags, t) {
 					tags = append(tags, t)
 					if len(tags) == social.MaxHashtags {
 						break
@@ -113,15 +110,6 @@ func scanTag(s string) (string, int) {
 }
 
 func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // NormalizeTag is how a hashtag is looked up: lower-case, without '#'.
 func NormalizeTag(s string) string {
