@@ -19,7 +19,9 @@ import (
 	"github.com/attendify/platform/errs"
 )
 
-// Sign-in code rules.
+// Sign-in code rules. Only the newest code of an email works (a new one
+// spends the others), so an email gets at most CodesPerHour *
+// MaxCodeAttempts guesses an hour.
 const (
 	CodeTTL         = 10 * time.Minute
 	CodeInterval    = time.Minute // at most one code a minute per email
@@ -55,7 +57,7 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 	email = NormalizeEmail(email)
 	code := newCode()
 	now := s.now()
-	c := SignInCode{ID: s.newID(), AppID: app, Email: email, CodeHash: codeHash(app, email, code), ExpiresAt: now.Add(CodeTTL)}
+	c := SignInCode{ID: s.newID(), AppID: app, Email: email, CodeHash: codeHash(app, email, code), ExpiresAt: now.Add(CodeTTL), CreatedAt: now}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		a, err := signInApp(ctx, q, app)
 		if err != nil {
@@ -79,6 +81,8 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 				return errs.InvalidFields("wrong passcode", errs.FieldError{Field: "/passcode", Message: "wrong passcode"})
 			}
 		}
+		// CodesSince locks the email's codes until the commit: parallel
+		// requests see each other's codes.
 		n, last, err := q.CodesSince(ctx, app, email, now.Add(-time.Hour))
 		if err != nil {
 			return err
@@ -88,6 +92,20 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 		}
 		if n >= CodesPerHour {
 			return &errs.Error{Code: errs.CodeRateLimited, Msg: "too many codes for this email: try again later", RetryAfter: 15 * time.Minute}
+		}
+		// The new code spends the live ones: guesses are not renewed by
+		// falling back to an older code once the newest is burnt.
+		for {
+			old, err := q.LiveCode(ctx, app, email, now)
+			if errors.Is(err, errs.NotFound) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if err := q.SaveCodeAttempt(ctx, old.ID, old.Attempts, true); err != nil {
+				return err
+			}
 		}
 		if err := q.AddCode(ctx, c); err != nil {
 			return err

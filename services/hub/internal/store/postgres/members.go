@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -399,15 +400,33 @@ func (s *Store) searchMembers(ctx context.Context, f service.MemberFilter, byWor
 	return out, pg.Err(err)
 }
 
-// AddCode implements service.Queries.
+// AddCode implements service.Queries. The code is created at c.CreatedAt,
+// on the service's clock as the rate limits are.
 func (s *Store) AddCode(ctx context.Context, c service.SignInCode) error {
-	const q = `INSERT INTO sign_in_codes (id, app_id, email, code_hash, expires_at) VALUES ($1, $2, $3, $4, $5)`
-	_, err := s.db.Exec(ctx, q, c.ID, c.AppID, c.Email, c.CodeHash, c.ExpiresAt)
+	const q = `INSERT INTO sign_in_codes (id, app_id, email, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	_, err := s.db.Exec(ctx, q, c.ID, c.AppID, c.Email, c.CodeHash, c.ExpiresAt, c.CreatedAt)
 	return pg.Err(err)
 }
 
-// CodesSince implements service.Queries.
+// codesLockKey is the advisory lock key that serializes the sign-in code
+// requests of one email in one app.
+func codesLockKey(app, email string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("attendify/hub.sign_in_codes\x00" + app + "\x00" + email))
+	return int64(h.Sum64())
+}
+
+// CodesSince implements service.Queries. Inside InTx it first takes a
+// transaction-level advisory lock on (app, email), held until the commit:
+// the requests of one email count and add their codes one at a time, so
+// that parallel requests cannot all pass the rate limits.
 func (s *Store) CodesSince(ctx context.Context, app, email string, t time.Time) (int, time.Time, error) {
+	if s.tx != nil {
+		const lock = `SELECT pg_advisory_xact_lock($1)`
+		if _, err := s.db.Exec(ctx, lock, codesLockKey(app, email)); err != nil {
+			return 0, time.Time{}, pg.Err(err)
+		}
+	}
 	const q = `
 		SELECT count(*), coalesce(max(created_at), 'epoch') FROM sign_in_codes
 		WHERE app_id = $1 AND email = $2 AND created_at >= $3`
