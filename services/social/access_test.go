@@ -1,8 +1,11 @@
 package social_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -215,4 +218,117 @@ func TestRestrictedEventNotifications(t *testing.T) {
 	}
 	env.Register(ada, vip.ID)
 	check(ada, []note{{social.NotifyCommented, cy.ID}}, 1)
+}
+
+// TestMembersOnly: a signed-in user of the app who is not a member, and a
+// member blocked in hub, are refused every read and write, the photo
+// routes included (hub's read model, written with readmodeltest); a
+// member unblocked in hub is let in again.
+func TestMembersOnly(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	c := env.Client
+	app := env.CreateApp()
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, Text: "hello",
+		PhotoIDs: []string{upload(t, env, ada, app, "image/png", pngImage(32, 32)).PhotoID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A user of the app (a valid token) with no membership in hub's read
+	// model.
+	issuer, err := env.Config.Service.Auth.Issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := socialtest.Member{ID: env.NewID(), App: app, Role: auth.RoleAttendee, Name: "Stranger"}
+	if stranger.Token, err = issuer.Issue(auth.Claims{User: stranger.ID, App: app, Role: stranger.Role}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	calls := []struct {
+		name string
+		call func(m socialtest.Member) error
+	}{
+		{"feed.get", func(m socialtest.Member) error {
+			_, err := social.GetFeed.Call(m.Ctx(ctx), c, social.FeedParams{AppRef: ref, Kind: social.FeedApp})
+			return err
+		}},
+		{"post.get", func(m socialtest.Member) error {
+			_, err := social.GetPost.Call(m.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: post.ID})
+			return err
+		}},
+		{"post.create", func(m socialtest.Member) error {
+			_, err := social.CreatePost.Call(m.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, Text: "let me in"})
+			return err
+		}},
+		{"comment.create", func(m socialtest.Member) error {
+			_, err := social.CreateComment.Call(m.Ctx(ctx), c, social.CreateCommentParams{AppRef: ref, PostID: post.ID, Text: "hi"})
+			return err
+		}},
+		{"comment.list", func(m socialtest.Member) error {
+			_, err := social.ListComments.Call(m.Ctx(ctx), c, social.ListCommentsParams{AppRef: ref, PostID: post.ID})
+			return err
+		}},
+		{"reaction.set", func(m socialtest.Member) error {
+			_, err := social.React.Call(m.Ctx(ctx), c, social.ReactParams{AppRef: ref, PostID: post.ID, Reaction: social.ReactionLike})
+			return err
+		}},
+		{"notification.list", func(m socialtest.Member) error {
+			_, err := social.ListNotifications.Call(m.Ctx(ctx), c, social.ListNotificationsParams{AppRef: ref})
+			return err
+		}},
+		{"post.report", func(m socialtest.Member) error {
+			_, err := social.ReportPost.Call(m.Ctx(ctx), c, social.ReportParams{AppRef: ref, PostID: post.ID, Reason: social.ReasonSpam})
+			return err
+		}},
+		{"photo upload", func(m socialtest.Member) error {
+			return httpErr(env.HTTP(m, http.MethodPost, "/apps/"+app+"/photos", "image/png", pngImage(16, 16)))
+		}},
+		{"photo", func(m socialtest.Member) error {
+			return httpErr(env.HTTP(m, http.MethodGet, post.Photos[0].URL, "", nil))
+		}},
+	}
+	refused := func(who string, m socialtest.Member, msg string) {
+		t.Helper()
+		for _, tt := range calls {
+			e, ok := errs.As(tt.call(m))
+			if !ok || e.Code != errs.CodeForbidden || e.Msg != msg {
+				t.Errorf("%s, %s: %v, want forbidden (%s)", who, tt.name, e, msg)
+			}
+		}
+	}
+	refused("not a member", stranger, "not a member of this app")
+
+	env.SetMembership(bob, true) // blocked in hub
+	refused("blocked in hub", bob, "this member is blocked")
+
+	env.SetMembership(bob, false)
+	for _, tt := range calls {
+		if err := tt.call(bob); err != nil {
+			t.Errorf("unblocked, %s: %v", tt.name, err)
+		}
+	}
+}
+
+// httpErr turns the answer of a photo route into the error it carries (nil
+// for a success).
+func httpErr(resp *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 300 {
+		return nil
+	}
+	var body struct {
+		Code    errs.Code `json:"code"`
+		Message string    `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("HTTP %s: %w", resp.Status, err)
+	}
+	return &errs.Error{Code: body.Code, Msg: body.Message}
 }

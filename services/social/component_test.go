@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/socialtest"
+	"github.com/attendify/social/internal/testimage"
 )
 
 // TestSmallEvent plays a small event end to end through the JSON-RPC API and
@@ -321,52 +324,325 @@ func TestFeedCursorStableWhilePostsArrive(t *testing.T) {
 	}
 }
 
-// TestRateLimits: posting too fast answers a retryable rate_limited error
-// with a retry delay.
+// TestRateLimits: posting, commenting, reacting and uploading too fast
+// answer a retryable rate_limited error with a retry delay (HTTP 429 with
+// Retry-After on the upload route), each after its own burst and for the
+// member who went too fast only.
 func TestRateLimits(t *testing.T) {
 	env := socialtest.Start(t, socialtest.Options{RateLimits: true})
 	ctx := testkit.Context(t)
 	app := env.CreateApp()
-	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
-	var err error
-	for i := 0; i < 20 && err == nil; i++ {
-		_, err = social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "spam"})
+	ref := social.AppRef{App: app}
+	author := env.AddMember(app, "Author", auth.RoleAttendee)
+	post, err := social.CreatePost.Call(author.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	e, ok := errs.As(err)
-	if !ok || e.Code != errs.CodeRateLimited || !e.Code.Retryable() || e.RetryAfter <= 0 {
-		t.Fatalf("posting 20 times: %v (%+v), want rate_limited with a retry delay", err, e)
+	png := pngImage(8, 8)
+	tests := []struct {
+		action string
+		burst  int // service.DefaultLimits
+		call   func(m socialtest.Member, i int) error
+	}{
+		{"post", 5, func(m socialtest.Member, _ int) error {
+			_, err := social.CreatePost.Call(m.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "spam"})
+			return err
+		}},
+		{"comment", 10, func(m socialtest.Member, _ int) error {
+			_, err := social.CreateComment.Call(m.Ctx(ctx), env.Client, social.CreateCommentParams{AppRef: ref, PostID: post.ID, Text: "spam"})
+			return err
+		}},
+		{"reaction", 60, func(m socialtest.Member, i int) error {
+			_, err := social.React.Call(m.Ctx(ctx), env.Client, social.ReactParams{AppRef: ref, PostID: post.ID, Reaction: social.Reactions[i%2]})
+			return err
+		}},
+		{"upload", 12, func(m socialtest.Member, _ int) error {
+			resp, err := env.HTTP(m, http.MethodPost, "/apps/"+app+"/photos", "image/png", png)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+				t.Error("upload: 429 without Retry-After")
+			}
+			var body struct {
+				Code         errs.Code `json:"code"`
+				Message      string    `json:"message"`
+				Retryable    bool      `json:"retryable"`
+				RetryAfterMS int64     `json:"retry_after_ms"`
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode == http.StatusCreated {
+				return nil
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || !body.Retryable {
+				return fmt.Errorf("upload: %s, %+v, %v", resp.Status, body, err)
+			}
+			return &errs.Error{Code: body.Code, Msg: body.Message, RetryAfter: time.Duration(body.RetryAfterMS) * time.Millisecond}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action, func(t *testing.T) {
+			m := env.AddMember(app, "Fast "+tt.action, auth.RoleAttendee)
+			var err error
+			n := 0
+			for ; n < 2*tt.burst && err == nil; n++ {
+				err = tt.call(m, n)
+			}
+			e, ok := errs.As(err)
+			if !ok || e.Code != errs.CodeRateLimited || !e.Code.Retryable() || e.RetryAfter <= 0 {
+				t.Fatalf("%d %ss: %v (%+v), want rate_limited with a retry delay", n, tt.action, err, e)
+			}
+			// The burst went through first (reactions refill two a second).
+			if n <= tt.burst {
+				t.Errorf("refused after %d %ss, want at least %d allowed", n-1, tt.action, tt.burst)
+			}
+			// Another member is not slowed down.
+			if err := tt.call(env.AddMember(app, "Slow "+tt.action, auth.RoleAttendee), 0); err != nil {
+				t.Errorf("another member's first %s: %v", tt.action, err)
+			}
+		})
 	}
 }
 
-// TestPhotoUploadRefusals: what is not a photo, or too big, is refused.
+// TestPhotoUploadRefusals: what is not a photo by its content, whatever
+// the request claims, or is too big, is refused; a photo is recognised by
+// its content.
 func TestPhotoUploadRefusals(t *testing.T) {
 	env := socialtest.Start(t, socialtest.Options{})
 	app := env.CreateApp()
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	tests := []struct {
-		name   string
-		m      socialtest.Member
-		body   []byte
-		status int
+		name     string
+		m        socialtest.Member
+		ct       string // claimed
+		body     []byte
+		status   int
+		wantType string // recognised
 	}{
-		{"text", ada, []byte("hello, not a photo"), http.StatusBadRequest},
-		{"truncated png", ada, pngImage(100, 100)[:200], http.StatusBadRequest},
-		{"too large", ada, bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, social.MaxPhotoBytes/4+1), http.StatusBadRequest},
-		{"no token", socialtest.Member{}, pngImage(10, 10), http.StatusUnauthorized},
-		{"ok", ada, pngImage(10, 10), http.StatusCreated},
+		{"text", ada, "image/png", []byte("hello, not a photo"), http.StatusBadRequest, ""},
+		{"text claiming webp", ada, "image/webp", []byte("hello, not a photo"), http.StatusBadRequest, ""},
+		{"webp header, no image", ada, "image/webp", []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00garbage garbage"), http.StatusBadRequest, ""},
+		{"truncated png", ada, "image/png", pngImage(100, 100)[:200], http.StatusBadRequest, ""},
+		{"too large", ada, "image/jpeg", bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, social.MaxPhotoBytes/4+1), http.StatusBadRequest, ""},
+		{"no token", socialtest.Member{}, "image/png", pngImage(10, 10), http.StatusUnauthorized, ""},
+		{"png", ada, "image/png", pngImage(10, 10), http.StatusCreated, "image/png"},
+		{"webp", ada, "image/webp", testimage.WebP(10, 10, color.NRGBA{A: 255}), http.StatusCreated, "image/webp"},
+		{"png claiming webp", ada, "image/webp", pngImage(10, 10), http.StatusCreated, "image/png"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := env.HTTP(tt.m, http.MethodPost, "/apps/"+app+"/photos", "image/png", tt.body)
+			resp, err := env.HTTP(tt.m, http.MethodPost, "/apps/"+app+"/photos", tt.ct, tt.body)
 			if err != nil {
 				t.Fatal(err)
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != tt.status {
-				t.Errorf("status %d (%s), want %d", resp.StatusCode, b, tt.status)
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, b, tt.status)
+			}
+			var up social.PhotoUpload
+			_ = json.Unmarshal(b, &up)
+			if up.ContentType != tt.wantType {
+				t.Errorf("recognised as %q, want %q", up.ContentType, tt.wantType)
 			}
 		})
+	}
+}
+
+// TestPostPhotos: a post takes up to 4 photos, WebP among them, served as
+// uploaded with their thumbnails; a fifth is refused.
+func TestPostPhotos(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	app := env.CreateApp()
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	webp := testimage.WebP(640, 480, color.NRGBA{R: 200, G: 100, B: 50, A: 255})
+	var ids []string
+	for i := range social.MaxPhotos + 1 {
+		body, ct := pngImage(20+i, 20), "image/png"
+		if i == 0 {
+			body, ct = webp, "image/webp"
+		}
+		ids = append(ids, upload(t, env, ada, app, ct, body).PhotoID)
+	}
+	_, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "five", PhotoIDs: ids})
+	if e, ok := errs.As(err); !ok || e.Code != errs.CodeInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "/photo_ids" {
+		t.Fatalf("post.create with %d photos: %v (%+v), want invalid /photo_ids", len(ids), err, e)
+	}
+	if got := feedSummary(t, ctx, env, bob, app, social.FeedApp, ""); len(got) != 0 {
+		t.Errorf("the refused post is in the feed: %v", got)
+	}
+	// The uploads were not used: four of them make a post.
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "four", PhotoIDs: ids[:social.MaxPhotos]})
+	if err != nil {
+		t.Fatalf("post.create with %d photos: %v", social.MaxPhotos, err)
+	}
+	if len(post.Photos) != social.MaxPhotos || post.Photos[0].ContentType != "image/webp" || post.Photos[0].Width != 640 {
+		t.Fatalf("photos = %+v", post.Photos)
+	}
+	if got := get(t, env, bob, post.Photos[0].URL); !bytes.Equal(got, webp) {
+		t.Errorf("the WebP served differs from the one uploaded (%d bytes)", len(got))
+	}
+	thumb := get(t, env, bob, post.Photos[0].ThumbURL)
+	if cfg, format, err := image.DecodeConfig(bytes.NewReader(thumb)); err != nil || format != "jpeg" || cfg.Width != social.ThumbSize || cfg.Height != 240 {
+		t.Errorf("WebP thumbnail: %v %s %+v", err, format, cfg)
+	}
+}
+
+// TestOneMemberLikesConcurrently: a member's like sent 16 times at once
+// (a double tap, retries, several devices) counts once, notifies the
+// author once, and reads so everywhere, also from the ledger.
+func TestOneMemberLikesConcurrently(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	app := env.CreateApp()
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "like me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			st, err := social.React.Call(bob.Ctx(ctx), env.Client, social.ReactParams{AppRef: ref, PostID: post.ID, Reaction: social.ReactionLike})
+			if err != nil || st.MyReaction != social.ReactionLike {
+				t.Errorf("reaction.set: %+v %v", st, err)
+			}
+		})
+	}
+	wg.Wait()
+	want := []string{post.ID + " by Ada likes=1 comments=0 mine=like"}
+	for _, flushed := range []bool{false, true} {
+		if flushed {
+			env.DropSocialKeys()
+		}
+		if got := feedSummary(t, ctx, env, bob, app, social.FeedApp, ""); !slices.Equal(got, want) {
+			t.Errorf("flushed %v: feed %v, want %v", flushed, got, want)
+		}
+		p, err := social.GetPost.Call(bob.Ctx(ctx), env.Client, social.PostParams{AppRef: ref, PostID: post.ID})
+		if err != nil || p.LikeCount != 1 || p.Reactions[social.ReactionLike] != 1 {
+			t.Errorf("flushed %v: post.get %d likes %v, %v; want 1", flushed, p.LikeCount, p.Reactions, err)
+		}
+	}
+	n, err := social.ListNotifications.Call(ada.Ctx(ctx), env.Client, social.ListNotificationsParams{AppRef: ref})
+	if err != nil || n.Unread != 1 || len(n.Items) != 1 || n.Items[0].Kind != social.NotifyLiked {
+		t.Errorf("the author's notifications: %+v %v; want one like", n, err)
+	}
+}
+
+// TestDeleteAnotherMembersPost: an attendee may not delete another's post;
+// a moderator may.
+func TestDeleteAnotherMembersPost(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	app := env.CreateApp()
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	mod := env.AddMember(app, "Mo", auth.RoleModerator)
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := social.DeletePost.Call(bob.Ctx(ctx), env.Client, social.PostParams{AppRef: ref, PostID: post.ID}); errs.CodeOf(err) != errs.CodeForbidden {
+		t.Errorf("an attendee deletes another's post: %v, want forbidden", err)
+	}
+	if p, err := social.GetPost.Call(bob.Ctx(ctx), env.Client, social.PostParams{AppRef: ref, PostID: post.ID}); err != nil || p.Text != "mine" {
+		t.Errorf("after the refused delete: %+v %v", p, err)
+	}
+	if _, err := social.DeletePost.Call(mod.Ctx(ctx), env.Client, social.PostParams{AppRef: ref, PostID: post.ID}); err != nil {
+		t.Fatalf("a moderator deletes it: %v", err)
+	}
+	if _, err := social.GetPost.Call(bob.Ctx(ctx), env.Client, social.PostParams{AppRef: ref, PostID: post.ID}); errs.CodeOf(err) != errs.CodeNotFound {
+		t.Errorf("after the moderator's delete: %v, want not found", err)
+	}
+}
+
+// TestMarkNotificationsRead: notification.unread counts what is unread;
+// notification.markRead marks the ids given (of the caller's only), and
+// all of them.
+func TestMarkNotificationsRead(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	c := env.Client
+	app := env.CreateApp()
+	ref := social.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	cy := env.AddMember(app, "Cy", auth.RoleAttendee)
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []socialtest.Member{bob, cy} {
+		if _, err := social.React.Call(m.Ctx(ctx), c, social.ReactParams{AppRef: ref, PostID: post.ID, Reaction: social.ReactionLike}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := social.CreateComment.Call(bob.Ctx(ctx), c, social.CreateCommentParams{AppRef: ref, PostID: post.ID, Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	unread := func(m socialtest.Member) int64 {
+		t.Helper()
+		u, err := social.UnreadNotifications.Call(m.Ctx(ctx), c, ref)
+		if err != nil {
+			t.Fatalf("notification.unread: %v", err)
+		}
+		return u.Unread
+	}
+	list := func(unreadOnly bool) []social.Notification {
+		t.Helper()
+		p, err := social.ListNotifications.Call(ada.Ctx(ctx), c, social.ListNotificationsParams{AppRef: ref, UnreadOnly: unreadOnly})
+		if err != nil {
+			t.Fatalf("notification.list: %v", err)
+		}
+		return p.Items
+	}
+	markRead := func(m socialtest.Member, p social.MarkReadParams) int64 {
+		t.Helper()
+		p.AppRef = ref
+		u, err := social.MarkNotificationsRead.Call(m.Ctx(ctx), c, p)
+		if err != nil {
+			t.Fatalf("notification.markRead: %v", err)
+		}
+		return u.Unread
+	}
+	if u := unread(ada); u != 3 {
+		t.Fatalf("unread = %d, want 3", u)
+	}
+	all := list(false)
+	if len(all) != 3 {
+		t.Fatalf("notifications: %+v", all)
+	}
+	first := all[0].ID
+	// Another member cannot mark Ada's notifications.
+	if u := markRead(bob, social.MarkReadParams{IDs: []string{first, all[1].ID}}); u != 0 || unread(ada) != 3 {
+		t.Errorf("Bob marked Ada's notifications: his unread %d, hers %d; want 0, 3", u, unread(ada))
+	}
+	// By id, twice: one read.
+	for range 2 {
+		if u := markRead(ada, social.MarkReadParams{IDs: []string{first}}); u != 2 {
+			t.Errorf("after marking one read: unread %d, want 2", u)
+		}
+	}
+	if u := unread(ada); u != 2 {
+		t.Errorf("notification.unread = %d, want 2", u)
+	}
+	for _, n := range list(false) {
+		if read := n.ReadAt != nil; read != (n.ID == first) {
+			t.Errorf("notification %s read %v", n.ID, read)
+		}
+	}
+	if got := list(true); len(got) != 2 || slices.ContainsFunc(got, func(n social.Notification) bool { return n.ID == first }) {
+		t.Errorf("unread only: %+v", got)
+	}
+	// All.
+	if u := markRead(ada, social.MarkReadParams{All: true}); u != 0 || unread(ada) != 0 || len(list(true)) != 0 {
+		t.Errorf("after marking all read: unread %d", u)
 	}
 }
 

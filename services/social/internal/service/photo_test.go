@@ -2,37 +2,92 @@ package service
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
+	"strings"
 	"testing"
 
+	_ "golang.org/x/image/webp" // image.DecodeConfig of the thumbnails
+
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/social/internal/testimage"
 )
 
+// TestProcessPhoto: JPEG, PNG and WebP are recognised by their content and
+// get a thumbnail of at most 320 px (PNG for PNG, JPEG otherwise).
 func TestProcessPhoto(t *testing.T) {
 	img := image.NewRGBA(image.Rect(0, 0, 1000, 500))
 	img.Set(1, 1, color.RGBA{255, 0, 0, 255})
+	var pngData, jpegData bytes.Buffer
+	_ = png.Encode(&pngData, img)
+	_ = jpeg.Encode(&jpegData, img, nil)
+	tests := []struct {
+		name                string
+		data                []byte
+		wantType, wantThumb string
+		w, h, tw, th        int
+	}{
+		{"png", pngData.Bytes(), "image/png", "image/png", 1000, 500, 320, 160},
+		{"jpeg", jpegData.Bytes(), "image/jpeg", "image/jpeg", 1000, 500, 320, 160},
+		{"webp", testimage.WebP(400, 800, color.NRGBA{10, 200, 30, 255}), "image/webp", "image/jpeg", 400, 800, 160, 320},
+		{"small webp, not scaled up", testimage.WebP(30, 20, color.NRGBA{A: 255}), "image/webp", "image/jpeg", 30, 20, 30, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ProcessPhoto(bytes.NewReader(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.ContentType != tt.wantType || p.Width != tt.w || p.Height != tt.h || p.ThumbType != tt.wantThumb || p.ThumbWidth != tt.tw || p.ThumbHeight != tt.th {
+				t.Errorf("photo = %s %dx%d, thumb %s %dx%d; want %s %dx%d, thumb %s %dx%d",
+					p.ContentType, p.Width, p.Height, p.ThumbType, p.ThumbWidth, p.ThumbHeight,
+					tt.wantType, tt.w, tt.h, tt.wantThumb, tt.tw, tt.th)
+			}
+			if !bytes.Equal(p.Data, tt.data) {
+				t.Error("the photo is not kept as uploaded")
+			}
+			cfg, format, err := image.DecodeConfig(bytes.NewReader(p.Thumb))
+			if err != nil || "image/"+format != tt.wantThumb || cfg.Width != tt.tw || cfg.Height != tt.th {
+				t.Errorf("thumbnail: %v %s %+v", err, format, cfg)
+			}
+		})
+	}
+}
+
+// TestProcessPhotoRefusals: what is not a JPEG, PNG or WebP by its content,
+// cannot be decoded, or is too large in pixels is invalid.
+func TestProcessPhotoRefusals(t *testing.T) {
 	var b bytes.Buffer
-	_ = png.Encode(&b, img)
-	p, err := ProcessPhoto(bytes.NewReader(b.Bytes()))
-	if err != nil {
-		t.Fatal(err)
+	_ = png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 10, 10)))
+	// A valid PNG header claiming a huge image.
+	hugePNG := bytes.Clone(b.Bytes())
+	binary.BigEndian.PutUint32(hugePNG[16:], 65536) // IHDR width
+	binary.BigEndian.PutUint32(hugePNG[20:], 65536) // height
+	binary.BigEndian.PutUint32(hugePNG[29:], crc32.ChecksumIEEE(hugePNG[12:29]))
+	webp := testimage.WebP(64, 64, color.NRGBA{A: 255})
+	tests := []struct {
+		name string
+		data []byte
+		want string // in the message
+	}{
+		{"empty", nil, "empty"},
+		{"text", []byte("hello, I am a photo"), "must be JPEG, PNG or WebP"},
+		{"gif", []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"), "must be JPEG, PNG or WebP"},
+		{"huge png", hugePNG, "out of bounds"},
+		{"huge webp", testimage.WebP(16384, 16384, color.NRGBA{A: 255}), "out of bounds"}, // 268 Mpixels in 34 bytes
+		{"webp header, no image", []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00garbage garbage"), "cannot be read as image/webp"},
+		{"truncated webp", webp[:len(webp)-6], "cannot be decoded as image/webp"},
 	}
-	if p.ContentType != "image/png" || p.ThumbType != "image/png" || p.ThumbWidth != 320 || p.ThumbHeight != 160 {
-		t.Errorf("photo = %s %dx%d, thumb %s %dx%d", p.ContentType, p.Width, p.Height, p.ThumbType, p.ThumbWidth, p.ThumbHeight)
-	}
-	if cfg, _, err := image.DecodeConfig(bytes.NewReader(p.Thumb)); err != nil || cfg.Width != 320 {
-		t.Errorf("thumbnail does not decode: %v %+v", err, cfg)
-	}
-	// A PNG header claiming a huge image is refused before decoding.
-	huge := bytes.Clone(b.Bytes())
-	huge[16], huge[17], huge[18], huge[19] = 0, 0x01, 0, 0 // width 65536
-	huge[20], huge[21], huge[22], huge[23] = 0, 0x01, 0, 0 // height 65536
-	if _, err := ProcessPhoto(bytes.NewReader(huge)); errs.KindOf(err) != errs.Invalid {
-		t.Errorf("huge image: %v, want invalid", err)
-	}
-	if _, err := ProcessPhoto(bytes.NewReader([]byte("GIF89a..."))); errs.KindOf(err) != errs.Invalid {
-		t.Errorf("gif: %v, want invalid", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ProcessPhoto(bytes.NewReader(tt.data))
+			if errs.KindOf(err) != errs.Invalid || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want invalid: %s", err, tt.want)
+			}
+		})
 	}
 }
