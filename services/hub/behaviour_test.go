@@ -129,6 +129,83 @@ func TestDirectoryPagination(t *testing.T) {
 	}
 }
 
+// TestDirectoryEventAccess lists the registrants of events: a member sees
+// those of the events whose agenda they may read, organizers all.
+func TestDirectoryEventAccess(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	app, owner := newApp(t, env, "direvents")
+	octx := hubtest.As(ctx, owner)
+	newEvent := func(name, access, code, visibility string) string {
+		t.Helper()
+		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: name, TimeZone: "UTC",
+			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: access, Code: code, Visibility: visibility}))(t).ID
+	}
+	open := newEvent("Open", hub.EventAccessOpen, "", "")
+	listed := newEvent("Listed", hub.EventAccessListed, "", "")
+	coded := newEvent("Coded", hub.EventAccessCode, "SECRET", "")
+	hidden := newEvent("Hidden", hub.EventAccessListed, "", hub.VisibilityHidden)
+	type person struct{ id, token string }
+	member := func(name string) person {
+		t.Helper()
+		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID,
+			MemberInput: hub.MemberInput{Email: name + "@x.io", Name: name}}))(t)
+		return person{m.ID, env.Token(t, auth.Claims{User: m.ID, App: app.ID, Role: auth.RoleAttendee})}
+	}
+	ada, bob, cy := member("Ada"), member("Bob"), member("Cy")
+	// Ada registers to the open event and is listed in the listed and the
+	// hidden ones; Cy registers with the code; Bob to nothing.
+	must(hub.Register.Call(hubtest.As(ctx, ada.token), env.Client, hub.RegisterParams{App: app.ID, Event: open}))(t)
+	for _, ev := range []string{listed, hidden} {
+		must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{App: app.ID, Event: ev, Members: []string{ada.id}}))(t)
+	}
+	must(hub.Register.Call(hubtest.As(ctx, cy.token), env.Client, hub.RegisterParams{App: app.ID, Event: coded, Code: "SECRET"}))(t)
+
+	// list is what the caller gets for an event's registrants: their names,
+	// or the kind of refusal.
+	list := func(token, event string) string {
+		page, err := hub.SearchMembers.Call(hubtest.As(ctx, token), env.Client, hub.SearchMembersParams{App: app.ID, Event: event})
+		switch {
+		case errors.Is(err, errs.Forbidden):
+			return "forbidden"
+		case errors.Is(err, errs.NotFound):
+			return "not found"
+		case err != nil:
+			return err.Error()
+		}
+		var names []string
+		for _, m := range page.Members {
+			names = append(names, m.Name)
+		}
+		return strings.Join(names, ",")
+	}
+	events := map[string]string{"open": open, "listed": listed, "coded": coded, "hidden": hidden}
+	callers := []struct {
+		name, token string
+		want        map[string]string // by event name
+	}{
+		{"owner", owner, map[string]string{"open": "Ada", "listed": "Ada", "coded": "Cy", "hidden": "Ada"}},
+		{"Ada", ada.token, map[string]string{"open": "Ada", "listed": "Ada", "coded": "forbidden", "hidden": "Ada"}},
+		{"Cy", cy.token, map[string]string{"open": "Ada", "listed": "forbidden", "coded": "Cy", "hidden": "not found"}},
+		{"Bob", bob.token, map[string]string{"open": "Ada", "listed": "forbidden", "coded": "forbidden", "hidden": "not found"}},
+	}
+	for _, c := range callers {
+		t.Run(c.name, func(t *testing.T) {
+			got := map[string]string{}
+			for name, ev := range events {
+				got[name] = list(c.token, ev)
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("registrants by event (-want +got):\n%s", diff)
+			}
+			// The whole directory stays open to every member.
+			if got := list(c.token, ""); got != "Ada,Bob,Cy" {
+				t.Errorf("directory: %s", got)
+			}
+		})
+	}
+}
+
 func TestBulkMembers(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)

@@ -286,6 +286,14 @@ func (s *Service) SearchMembers(ctx context.Context, app string, in Search) ([]M
 	if err != nil {
 		return nil, "", err
 	}
+	// Who attends an event is for those who may read its agenda: a
+	// member of a hidden or restricted event they are not registered to
+	// learns nothing from its registrants (organizers see every event).
+	if in.EventID != "" && a.Kind == ActorMember {
+		if _, err := s.agendaAccess(ctx, a, app, in.EventID); err != nil {
+			return nil, "", err
+		}
+	}
 	f := MemberFilter{AppID: app, Words: SearchWords(in.Query), Role: in.Role, EventID: in.EventID,
 		IncludeBlocked: a.Organizer(), Limit: in.Limit}
 	if f.Limit <= 0 {
