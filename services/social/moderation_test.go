@@ -16,6 +16,7 @@ import (
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
+	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/socialtest"
 )
 
@@ -203,7 +204,19 @@ func TestInterruptedChangeIsAnnounced(t *testing.T) {
 	}
 
 	// Exactly once at the idempotent consumer, however often in the stream.
-	time.Sleep(200 * time.Millisecond) // let any duplicate arrive
+	// Every duplicate is in the outbox by now (nothing is pending), and a
+	// marker recorded after them reaches each topic's stream after them
+	// (the relay publishes the outbox in order) and is handled after them
+	// (the consumer handles a stream in order): once the markers are
+	// handled, any duplicate has been too.
+	markers := []events.Event{
+		{ID: events.NewID(), Type: "post.test_marker", App: app, Subject: "marker"},
+		{ID: events.NewID(), Type: "comment.test_marker", App: app, Subject: "marker"},
+	}
+	if err := env.Social.Ledger.Record(ctx, service.Effects{App: app, Events: markers}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the markers consumed", func() bool { return consumer.has(markers[0].ID, markers[1].ID) })
 	for _, id := range want {
 		if n := consumer.times(id); n != 1 {
 			t.Errorf("event %s handled %d times, want once", id, n)
