@@ -2,13 +2,19 @@ package main
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/xuri/excelize/v2"
+
 	"github.com/attendify/hub"
 	"github.com/attendify/importer"
+	"github.com/attendify/importer/internal/app"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
 )
@@ -45,6 +51,36 @@ func wantForbidden(t *testing.T, err error, what string) {
 	if !errors.Is(err, errs.Forbidden) || !strings.Contains(err.Error(), what) {
 		t.Errorf("got %v, want a forbidden error about %q", err, what)
 	}
+}
+
+// reportRow downloads an import's error report and returns the row of its
+// first sheet whose first cell is key (the Import and Errors columns
+// last), and whether the cell of column col is highlighted as an error.
+func (st *stack) reportRow(t *testing.T, id, key, col string) ([]string, bool) {
+	t.Helper()
+	resp := st.get(t, "/imports/"+id+"/report.xlsx?app_id="+st.app)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("report: HTTP %d", resp.StatusCode)
+	}
+	f, err := excelize.OpenReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := f.GetSheetList()[0]
+	rows, err := f.GetRows(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == key {
+			header, _ := f.GetCellStyle(name, "A1")
+			style, _ := f.GetCellStyle(name, col+strconv.Itoa(i+1))
+			return r, style != 0 && style != header
+		}
+	}
+	t.Fatalf("no row %q in the report: %q", key, rows)
+	return nil, false
 }
 
 // TestImportPermissions checks that the importer applies hub's permission
@@ -121,6 +157,113 @@ func TestImportPermissions(t *testing.T) {
 		wantForbidden(t, err, "edit the agenda")
 		if _, ok := st.sessions(t)["p2"]; ok {
 			t.Error("a demoted organizer's session reached hub")
+		}
+	})
+}
+
+// TestHubRefusedRows imports rows that pass the importer's checks but not
+// hub's: the others land, and each refused row is reported with hub's
+// reason, its cell highlighted in the error report.
+func TestHubRefusedRows(t *testing.T) {
+	st := startStack(t)
+	st.startImporter(t)
+	ctx := st.as(testkit.Context(t))
+	commit := func(t *testing.T, imp importer.Import) importer.Import {
+		t.Helper()
+		if imp.Status != importer.StatusReady {
+			t.Fatalf("status %s %+v %+v", imp.Status, imp.Error, imp.Problems)
+		}
+		imp = st.commit(t, imp.ID)
+		if imp.Status != importer.StatusDone {
+			t.Fatalf("commit: %s %+v", imp.Status, imp.Error)
+		}
+		return imp
+	}
+
+	t.Run("an attendee hub's schema refuses", func(t *testing.T) {
+		// A local part over 64 characters: net/mail takes it, hub's
+		// JSON schema (format email) does not.
+		long := strings.Repeat("a", 65) + "@example.com"
+		path := writeFile(t, "people.csv", "Email;Name", "ok1@example.com;One", long+";Long", "ok2@example.com;Two")
+		imp := st.analyze(t, path, importer.UploadParams{})
+		if got := counts(imp); got != "attendees:2/0/0/1" {
+			t.Fatalf("counts %s", got)
+		}
+		imp = commit(t, imp)
+		if r := imp.Result["attendees"]; r.Created != 2 {
+			t.Errorf("result %+v, want 2 created", r)
+		}
+		row, red := st.reportRow(t, imp.ID, long, "A")
+		if got := strings.Join(row[len(row)-2:], " | "); !strings.Contains(got, "reject | A: ") || !strings.Contains(got, "64 characters") {
+			t.Errorf("report row %q", row)
+		}
+		if !red {
+			t.Error("the refused email is not highlighted")
+		}
+	})
+
+	t.Run("a speaker hub's rules refuse", func(t *testing.T) {
+		first := writeFile(t, "speakers.csv", "Speaker ID;Name;Email", "a;Ann;ann@example.com", "b;Bea;bea@example.com")
+		commit(t, st.analyze(t, first, importer.UploadParams{Kind: "speakers"}))
+		// Row 2 gives Ann Bea's email: hub finds the two speakers.
+		second := writeFile(t, "speakers2.csv", "Speaker ID;Name;Email", "a;Ann;bea@example.com", "c;Cy;cy@example.com")
+		imp := st.analyze(t, second, importer.UploadParams{Kind: "speakers"})
+		if got := counts(imp); got != "speakers:1/1/0/0" {
+			t.Fatalf("counts %s", got)
+		}
+		imp = commit(t, imp)
+		if r := imp.Result["speakers"]; r.Created != 1 || r.Rejected != 1 {
+			t.Errorf("result %+v, want 1 created, 1 rejected", r)
+		}
+		row, red := st.reportRow(t, imp.ID, "a", "C")
+		if got := row[len(row)-1]; !strings.Contains(got, "C: belongs to another speaker") {
+			t.Errorf("report row %q", row)
+		}
+		if !red {
+			t.Error("the refused email is not highlighted")
+		}
+		sps, err := hub.ListSpeakers.Call(ctx, st.hubClient, hub.AppParams{App: st.app})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sps.Speakers) != 3 {
+			t.Errorf("hub has %d speakers, want 3", len(sps.Speakers))
+		}
+	})
+
+	t.Run("a session hub's schema refuses at the commit", func(t *testing.T) {
+		path := writeFile(t, "sessions.csv", "Session ID;Title;Date;Start;End;Room",
+			"r1;First;12/06/2025;09:00;10:00;Room R", "r2;Second;12/06/2025;10:00;11:00;Room R", "r3;Third;12/06/2025;11:00;12:00;Room R")
+		imp := st.analyze(t, path, importer.UploadParams{Kind: "sessions", Event: st.event})
+		if got := counts(imp); got != "sessions:3/0/0/0" {
+			t.Fatalf("counts %s", got)
+		}
+		// Hub's limits change between the analysis and the commit: the
+		// staged title of r2 is now longer than hub takes.
+		conn, err := pgx.Connect(ctx, st.importerDB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		const q = `UPDATE ` + app.Schema + `.import_rows SET input = jsonb_set(input::jsonb, '{title}', to_jsonb(repeat('x', 301)))::json
+			WHERE import_id = $1 AND key = 'x:r2'`
+		if tag, err := conn.Exec(ctx, q, imp.ID); err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("tamper: %v %v", tag, err)
+		}
+		imp = commit(t, imp)
+		if r := imp.Result["sessions"]; r.Created != 2 || r.Rejected != 1 {
+			t.Errorf("result %+v, want 2 created, 1 rejected", r)
+		}
+		got := st.sessions(t)
+		if _, ok := got["r2"]; ok || len(got) != 2 {
+			t.Errorf("hub has sessions %v, want r1 and r3", got)
+		}
+		row, red := st.reportRow(t, imp.ID, "r2", "B")
+		if !strings.Contains(row[len(row)-1], "B: ") || row[len(row)-2] != "reject" {
+			t.Errorf("report row %q", row)
+		}
+		if !red {
+			t.Error("the refused title is not highlighted")
 		}
 	})
 }

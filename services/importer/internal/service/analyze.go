@@ -553,31 +553,16 @@ func (st *stager) batch(ctx context.Context, rows []pending) ([]StagedRow, error
 		out[i] = r
 	}
 	if len(members) > 0 {
-		res, err := a.s.hub.BulkMembers(ctx, hub.BulkMembersParams{App: a.imp.AppID, DryRun: true, Merge: true, Members: members})
+		outcomes, refused, err := a.dryRun(ctx, members)
 		if err != nil {
 			return nil, err
-		}
-		if len(res.Rows) != len(members) {
-			return nil, fmt.Errorf("hub's dry run answered %d rows for %d", len(res.Rows), len(members))
-		}
-		refused := map[int]hub.RowError{}
-		for _, e := range res.Errors {
-			if _, dup := refused[e.Row]; !dup {
-				refused[e.Row] = e
-			}
 		}
 		mode := a.imp.Options.Mode
 		for j, i := range memberRows {
 			r := &out[i]
-			switch outcome := res.Rows[j]; {
+			switch outcome := outcomes[j]; {
 			case outcome == hub.RowRejected:
-				e := refused[j]
-				r.Action, r.Reason = ActReject, "hub refused the row: "+e.Field+": "+e.Message
-				col := ""
-				if c := rows[i].Sheet.Col(mapping.Field(e.Field)); c >= 0 {
-					col = sheet.ColumnName(c)
-				}
-				r.Problems = append(r.Problems, validate.Problem{Sheet: r.Sheet, Row: r.Num, Column: col, Field: e.Field, Message: e.Message})
+				refuse(r, rows[i].Sheet, refused[j])
 			case outcome != hub.RowCreated && mode == Create:
 				r.Action, r.Reason = ActSkip, "already in the app (create mode)"
 			case outcome == hub.RowCreated && mode == Update:
@@ -597,6 +582,45 @@ func (st *stager) batch(ctx context.Context, rows []pending) ([]StagedRow, error
 		}
 	}
 	return out, nil
+}
+
+// dryRun asks hub what each attendee row would do (the outcome of each,
+// hub.RowRejected for those it refuses, with their errors by row), the
+// rows its schema refuses taken out (see isolate).
+func (a *analysis) dryRun(ctx context.Context, members []hub.MemberInput) ([]string, map[int][]hub.RowError, error) {
+	outcomes := make([]string, len(members))
+	var refused []hub.RowError
+	invalid, err := isolate(indexes(len(members)), rowList(mapping.Attendees), func(idx []int) error {
+		p := hub.BulkMembersParams{App: a.imp.AppID, DryRun: true, Merge: true, Members: make([]hub.MemberInput, len(idx))}
+		for j, i := range idx {
+			p.Members[j] = members[i]
+		}
+		res, err := a.s.hub.BulkMembers(ctx, p)
+		if err != nil {
+			return err
+		}
+		if len(res.Rows) != len(idx) {
+			return fmt.Errorf("hub's dry run answered %d rows for %d", len(res.Rows), len(idx))
+		}
+		for j, i := range idx {
+			outcomes[i] = res.Rows[j]
+		}
+		for _, e := range res.Errors {
+			if e.Row < 0 || e.Row >= len(idx) {
+				return fmt.Errorf("hub's dry run named row %d of %d", e.Row, len(idx))
+			}
+			e.Row = idx[e.Row]
+			refused = append(refused, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range invalid {
+		outcomes[e.Row] = hub.RowRejected
+	}
+	return outcomes, byRow(append(refused, invalid...)), nil
 }
 
 // rejected is the reject action of a row with an error, or "".

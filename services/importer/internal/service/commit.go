@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/importer/internal/mapping"
@@ -135,57 +136,78 @@ type fatalError struct {
 
 func (e *fatalError) Error() string { return e.msg }
 
-// send upserts one batch of one kind. Rows hub refuses (its own checks
-// found something ours did not) are taken out and the rest sent again, so
-// that one bad row does not hold back its batch.
+// send upserts one batch of one kind. The rows hub refuses (its own
+// checks found something ours did not) are taken out, reported with what
+// hub said, and the others sent again, so that a bad row does not hold
+// back its batch: hub names them in row errors, or in the field errors of
+// its schema's refusal (see isolate).
 func (s *Service) send(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow) (Batch, error) {
-	b := Batch{Result: Result{kind: &KindResult{}}}
-	for attempt := 0; len(rows) > 0; attempt++ {
-		res, err := s.upsert(ctx, imp, kind, rows)
+	kr := &KindResult{}
+	b := Batch{Result: Result{kind: kr}}
+	var refused []hub.RowError
+	invalid, err := isolate(indexes(len(rows)), rowList(kind), func(idx []int) error {
+		r, err := s.apply(ctx, imp, kind, rows, idx, kr)
+		refused = append(refused, r...)
+		return err
+	})
+	if err != nil {
+		switch errs.KindOf(err) {
+		case errs.NotFound, errs.Forbidden, errs.Unauthenticated, errs.Invalid:
+			return b, &fatalError{msg: "hub refused the import: " + publicMessage(err), err: err}
+		}
+		return b, err
+	}
+	for i, es := range byRow(append(refused, invalid...)) {
+		r := rows[i]
+		refuse(&r, imp.sheet(r.Sheet), es)
+		b.Rejected = append(b.Rejected, r)
+	}
+	slices.SortFunc(b.Rejected, func(x, y StagedRow) int { return x.Seq - y.Seq })
+	kr.Rejected += len(b.Rejected)
+	return b, nil
+}
+
+// apply upserts the rows of idx, all or nothing at hub, and adds what hub
+// did to kr. The rows hub names in row errors are taken out and the others
+// sent again; it returns those row errors (Row: the index in rows).
+func (s *Service) apply(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow, idx []int, kr *KindResult) ([]hub.RowError, error) {
+	var refused []hub.RowError
+	for len(idx) > 0 {
+		batch := make([]StagedRow, len(idx))
+		for j, i := range idx {
+			batch[j] = rows[i]
+		}
+		res, err := s.upsert(ctx, imp, kind, batch)
 		if err != nil {
-			switch errs.KindOf(err) {
-			case errs.Invalid:
-				// The whole batch failed hub's schema: reject it, keep going.
-				for _, r := range rows {
-					r.Action, r.Reason = ActReject, "hub refused the row: "+publicMessage(err)
-					b.Rejected = append(b.Rejected, r)
-				}
-				b.Result[kind].Rejected += len(rows)
-				return b, nil
-			case errs.NotFound, errs.Forbidden, errs.Unauthenticated:
-				return b, &fatalError{msg: "hub refused the import: " + publicMessage(err), err: err}
-			}
-			return b, err
+			return nil, err
 		}
 		if res.Applied {
-			kr := b.Result[kind]
 			kr.Created += res.Created
 			kr.Updated += res.Updated
 			kr.Unchanged += res.Unchanged
-			return b, nil
+			return refused, nil
 		}
-		if len(res.Errors) == 0 || attempt > 3 {
-			return b, fmt.Errorf("hub applied no row of the batch and named no error")
-		}
-		bad := map[int]string{}
+		bad := map[int]bool{}
 		for _, e := range res.Errors {
-			if e.Row >= 0 && e.Row < len(rows) && bad[e.Row] == "" {
-				bad[e.Row] = e.Field + ": " + e.Message
+			if e.Row < 0 || e.Row >= len(idx) {
+				return nil, fmt.Errorf("hub named row %d of a batch of %d", e.Row, len(idx))
+			}
+			bad[e.Row] = true
+			e.Row = idx[e.Row]
+			refused = append(refused, e)
+		}
+		if len(bad) == 0 {
+			return nil, fmt.Errorf("hub applied no row of the batch and named no error")
+		}
+		keep := make([]int, 0, len(idx)-len(bad))
+		for j, i := range idx {
+			if !bad[j] {
+				keep = append(keep, i)
 			}
 		}
-		keep := rows[:0:0]
-		for i, r := range rows {
-			if msg, ok := bad[i]; ok {
-				r.Action, r.Reason = ActReject, "hub refused the row: "+msg
-				b.Rejected = append(b.Rejected, r)
-				b.Result[kind].Rejected++
-				continue
-			}
-			keep = append(keep, r)
-		}
-		rows = keep
+		idx = keep
 	}
-	return b, nil
+	return refused, nil
 }
 
 func publicMessage(err error) string {

@@ -120,6 +120,16 @@ type Import struct {
 	FinishedAt   *time.Time
 }
 
+// sheet is the mapping of the sheet named name, or nil.
+func (imp *Import) sheet(name string) *mapping.Sheet {
+	for i := range imp.Mapping {
+		if imp.Mapping[i].Name == name {
+			return &imp.Mapping[i]
+		}
+	}
+	return nil
+}
+
 // StagedRow is a validated row waiting for the commit.
 type StagedRow struct {
 	Seq    int

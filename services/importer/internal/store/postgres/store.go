@@ -295,20 +295,25 @@ func (s *Store) InsertRows(ctx context.Context, id string, rows []service.Staged
 	cols := []string{"import_id", "seq", "kind", "sheet", "row_num", "key", "action", "reason", "problems", "input"}
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_rows"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		r := &rows[i]
-		var problems, input any // NULL when none
-		if len(r.Problems) > 0 {
-			b, err := json.Marshal(r.Problems)
-			if err != nil {
-				return nil, err
-			}
-			problems = b
+		problems, err := problemsJSON(r.Problems)
+		if err != nil {
+			return nil, err
 		}
+		var input any // NULL when none
 		if r.Input != nil {
 			input = []byte(r.Input)
 		}
 		return []any{id, r.Seq, string(r.Kind), r.Sheet, r.Num, r.Key, string(r.Action), r.Reason, problems, input}, nil
 	}))
 	return pg.Err(err)
+}
+
+// problemsJSON is the problems column of a row: NULL when it has none.
+func problemsJSON(ps []validate.Problem) (any, error) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(ps)
 }
 
 // FinishAnalysis stores the outcome of an analysis if job still holds the
@@ -447,8 +452,12 @@ func (s *Store) CommitBatch(ctx context.Context, id string, job int64, b service
 			res[k].Rejected += r.Rejected
 		}
 		for _, r := range b.Rejected {
-			const q = `UPDATE import_rows SET action = 'reject', reason = $3 WHERE import_id = $1 AND seq = $2`
-			if _, err := tx.Exec(ctx, q, id, r.Seq, r.Reason); err != nil {
+			problems, err := problemsJSON(r.Problems)
+			if err != nil {
+				return err
+			}
+			const q = `UPDATE import_rows SET action = 'reject', reason = $3, problems = $4 WHERE import_id = $1 AND seq = $2`
+			if _, err := tx.Exec(ctx, q, id, r.Seq, r.Reason, problems); err != nil {
 				return pg.Err(err)
 			}
 		}
