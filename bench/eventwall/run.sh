@@ -52,13 +52,17 @@ for db in $(curl -fsS "$couch/_all_dbs" | tr -d '[]"' | tr ',' '\n' | grep '^ben
 	curl -fsS -X DELETE "$couch/$(printf '%s' "$db" | sed 's/\$/%24/g')" >/dev/null
 done
 
+ready() { # url: waits until it answers 2xx (30 s at most)
+	for _ in $(seq 150); do
+		curl -fsS "$1" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
 start() { # name addr database
 	DATABASE_URL="postgres://postgres@127.0.0.1:5432/$3?sslmode=disable" ADDR=$2 "$tmp/$1" serve >"$tmp/$1.log" 2>&1 &
 	pids+=($!)
-	for _ in $(seq 150); do
-		curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
+	ready "http://$2/readyz" && return 0
 	cat "$tmp/$1.log" >&2
 	return 1
 }
@@ -75,11 +79,11 @@ say "== 1. ${BENCH_SCREENS:-10000} screens polling every ${BENCH_PERIOD:-5s} for
 say "eventwall CPU time so far (user+system): $(ps -o times= -p "$ew_pid" | tr -d ' ') s"
 
 say "== 2. peak throughput of the 304 path: wrk -t2 -c${BENCH_WRK_CONNS:-64} -d${BENCH_WRK_DURATION:-20s}, eventwall, then the bare handler"
+wall_id=$(sed -n 's/.*"wall_id": "\(.*\)".*/\1/p' "$tmp/state.json")
 "$tmp/wallbench" bare -wall $wall -state "$tmp/state.json" -addr 127.0.0.1:18199 &
 pids+=($!)
-sleep 0.5
+ready "http://127.0.0.1:18199/walls/$wall_id/poll" || { say "the bare handler did not start"; exit 1; }
 cursor=$("$tmp/wallbench" cursor -wall $wall -state "$tmp/state.json")
-wall_id=$(sed -n 's/.*"wall_id": "\(.*\)".*/\1/p' "$tmp/state.json")
 export WALL_ETAG="\"$cursor\""
 for target in "eventwall $wall" "bare 127.0.0.1:18199"; do
 	set -- $target

@@ -24,8 +24,6 @@ import (
 	"github.com/attendify/social"
 )
 
-const wait = 10 * time.Second // how long a change may take to reach a screen in these tests
-
 // screen follows a wall the way a projector does, by polling.
 type screen struct {
 	t      *testing.T
@@ -96,7 +94,7 @@ func (s *screen) apply(ch eventwall.Changes) {
 // until polls until cond holds.
 func (s *screen) until(what string, cond func() bool) {
 	s.t.Helper()
-	walltest.Eventually(s.t, wait, what, func() bool {
+	testkit.Eventually(s.t, what, func() bool {
 		if st := s.poll(""); st != http.StatusOK && st != http.StatusNotModified {
 			s.t.Fatalf("poll: HTTP %d", st)
 		}
@@ -204,7 +202,7 @@ func TestWallOverHTTP(t *testing.T) {
 	// A blocklisted phrase waits for a moderator; approval shows it.
 	p3 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: bob.ID, Text: "SPOILER   alert: the keynote"}})
 	var q eventwall.Queue
-	walltest.Eventually(t, wait, "the post in the queue", func() bool {
+	testkit.Eventually(t, "the post in the queue", func() bool {
 		q, err = eventwall.GetQueue.Call(mod.Ctx(ctx), c, eventwall.QueueParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}})
 		return err == nil && q.Total == 1
 	})
@@ -230,14 +228,14 @@ func TestWallOverHTTP(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&ch)
 		long <- ch
 	}()
-	time.Sleep(200 * time.Millisecond) // let the long poll start waiting
+	testkit.Eventually(t, "the long poll waiting", func() bool { return env.Wall.Screen.Waiting() == 1 })
 	p1 = env.ChangePost(app, p1, func(d *social.PostDoc) { d.Text = "Hello again #GopherCon"; now := time.Now().UTC(); d.EditedAt = &now })
 	select {
 	case ch := <-long:
 		if len(ch.Items) != 1 || ch.Items[0].Text != "Hello again #GopherCon" || ch.Reset {
 			t.Errorf("long poll answered %+v", ch)
 		}
-	case <-time.After(wait):
+	case <-time.After(testkit.WaitLimit):
 		t.Fatal("the long poll did not return after an edit")
 	}
 	scr.until("the edit on the screen", func() bool { return scr.items[postID(p1)].Text == "Hello again #GopherCon" })
@@ -373,7 +371,7 @@ func TestPrivateWall(t *testing.T) {
 	if err != nil || w2.ScreenKey == w.ScreenKey {
 		t.Fatalf("rotate: %v %+v", err, w2)
 	}
-	walltest.Eventually(t, wait, "the old key refused", func() bool { return status("/walls/"+w.ID+"/poll", w.ScreenKey) == http.StatusNotFound })
+	testkit.Eventually(t, "the old key refused", func() bool { return status("/walls/"+w.ID+"/poll", w.ScreenKey) == http.StatusNotFound })
 	if st := status("/walls/"+w.ID+"/poll", w2.ScreenKey); st != http.StatusOK {
 		t.Errorf("the new key: HTTP %d", st)
 	}
@@ -412,7 +410,7 @@ func TestManualModeAndFilters(t *testing.T) {
 		t.Fatalf("screen shows %v, want the allow-listed speaker's post", scr.ids())
 	}
 	var q eventwall.Queue
-	walltest.Eventually(t, wait, "two posts waiting", func() bool {
+	testkit.Eventually(t, "two posts waiting", func() bool {
 		q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
 		return err == nil && q.Total == 2
 	})
@@ -432,7 +430,7 @@ func TestManualModeAndFilters(t *testing.T) {
 	env.ChangePost(app, a1, func(d *social.PostDoc) { d.Text = "Nice talk (edited to something else)" })
 	env.ChangePost(app, a2, func(d *social.PostDoc) { d.Text = "much better now" })
 	scr.until("the edited post back in the queue", func() bool { _, ok := scr.items[postID(a1)]; return !ok })
-	walltest.Eventually(t, wait, "the edited post waiting", func() bool {
+	testkit.Eventually(t, "the edited post waiting", func() bool {
 		q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
 		return err == nil && q.Total == 1 && q.Items[0].Item.ID == postID(a1)
 	})
@@ -501,7 +499,7 @@ func (s *stream) next() eventwall.Changes {
 	select {
 	case ch := <-s.events:
 		return ch
-	case <-time.After(wait):
+	case <-time.After(testkit.WaitLimit):
 		s.t.Fatal("no stream event")
 	}
 	return eventwall.Changes{}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/attendify/eventwall"
@@ -30,6 +31,8 @@ type Handler struct {
 	assets http.Handler
 	// Heartbeat is how often a stream sends a comment line (default 15s).
 	Heartbeat time.Duration
+	// waiting counts the long polls waiting for their wall to change.
+	waiting atomic.Int64
 }
 
 // NewHandler returns the screens' HTTP handler. photoBytes bounds the
@@ -167,6 +170,10 @@ func (h *Handler) current(s *snapshot, r *http.Request, cursor string) bool {
 	return len(inm) > 0 && inm[0] == s.etag[0]
 }
 
+// Waiting is the number of long polls waiting for their wall to change:
+// a test publishes once a poll waits, so that it checks the wait.
+func (h *Handler) Waiting() int { return int(h.waiting.Load()) }
+
 // longPoll waits until the wall moves past s, the wait is over or the
 // screen goes away; it returns the snapshot to answer from (nil when the
 // request has been answered).
@@ -175,6 +182,8 @@ func (h *Handler) longPoll(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	_ = rc.SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
 	select {
 	case <-s.changed:
 	case <-t.C:

@@ -15,6 +15,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
 )
 
 // fakeSource is a wall store in memory.
@@ -85,16 +86,17 @@ func itemJSON(id, text string) []byte {
 	return b
 }
 
-func newTestServer(t testing.TB, src *fakeSource) (*httptest.Server, *Cache) {
+func newTestServer(t testing.TB, src *fakeSource) (*httptest.Server, *Handler) {
 	cache := NewCache(src, noPublisher{}, CacheOptions{Check: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = cache.Run(ctx); close(done) }()
 	mux := http.NewServeMux()
-	NewHandler(cache, nil, 1<<20, nil).Routes(mux)
+	h := NewHandler(cache, nil, 1<<20, nil)
+	h.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return srv, cache
+	return srv, h
 }
 
 func get(t *testing.T, url string, header ...string) (int, http.Header, eventwall.Changes) {
@@ -124,7 +126,7 @@ func TestPollProtocol(t *testing.T) {
 		Items: map[string][]byte{"p1": itemJSON("p1", "one"), "p2": itemJSON("p2", "two")},
 		Seqs:  map[string]uint64{ConfigMember: 1, "p1": 2, "p2": 3, "p0": 2},
 	}}}
-	srv, _ := newTestServer(t, src)
+	srv, h := newTestServer(t, src)
 	poll := srv.URL + "/walls/W1/poll"
 
 	st, hdr, ch := get(t, poll)
@@ -166,7 +168,7 @@ func TestPollProtocol(t *testing.T) {
 		_, _, ch := get(t, poll+"?cursor=e1.3&wait=10s")
 		done <- ch
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testkit.Eventually(t, "the long poll waiting", func() bool { return h.Waiting() == 1 })
 	src.mu.Lock()
 	s := src.state["W1"]
 	s.Head = 4

@@ -8,12 +8,11 @@
 package walltest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,7 +236,9 @@ type Social struct {
 
 // StartSocial builds social's binary and runs it against this test's
 // stores (Postgres database of its own, the same Redis namespace and
-// CouchDB prefix), stopping it when the test ends.
+// CouchDB prefix), stopping it when the test ends. Social listens on a
+// port of its choosing and logs it once ready; its log is in the test's
+// output when the test fails.
 func (e *Env) StartSocial() *Social {
 	t := e.T
 	t.Helper()
@@ -247,10 +248,10 @@ func (e *Env) StartSocial() *Social {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build social: %v\n%s", err, out)
 	}
-	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
-		"ADDR="+addr,
+		"ADDR=127.0.0.1:0",
+		"LOG_LEVEL=INFO", // for the "listening" line with the address
 		"DATABASE_URL="+testkit.PostgresURL(t, socialmigrations.Schema, socialmigrations.All...),
 		"DATABASE_CREATE=false",
 		"REDIS_NAMESPACE="+e.Namespace,
@@ -258,18 +259,47 @@ func (e *Env) StartSocial() *Social {
 		"SOCIAL_RATE_LIMITS=false",
 		"RPC_ACCESS_LOG=false",
 		"SHED_DISABLED=true",
-		"LOG_LEVEL=WARN",
 	)
 	logf, err := os.Create(filepath.Join(dir, "social.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
+	out, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start social: %v", err)
 	}
+	w.Close()
+	// Social's log goes to its file; the "listening" line, written once
+	// social is ready, says where it listens.
+	listening := make(chan string, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		defer out.Close()
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			_, _ = logf.Write(append(sc.Bytes(), '\n'))
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && line.Addr != "" {
+				select {
+				case listening <- line.Addr:
+				default:
+				}
+			}
+		}
+	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	readLog := func() string {
+		<-copied
+		b, _ := os.ReadFile(logf.Name())
+		return string(b)
+	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
@@ -278,66 +308,25 @@ func (e *Env) StartSocial() *Social {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-		logf.Close()
 		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("social's log:\n%s", tail(string(b), 40))
-			}
+			t.Logf("social's log:\n%s", readLog())
 		}
+		<-copied
+		logf.Close()
 	})
-	url := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("social exited during start (%v):\n%s", err, tail(string(b), 40))
-		default:
-		}
-		resp, err := http.Get(url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("social not ready after a minute")
-		}
-		time.Sleep(100 * time.Millisecond)
+	var addr string
+	select {
+	case addr = <-listening:
+	case err := <-exited:
+		exited <- err // for the cleanup
+		t.Fatalf("social exited during start: %v", err) // the cleanup shows its log
+	case <-time.After(time.Minute):
+		t.Fatalf("social not ready after a minute")
 	}
+	url := "http://" + addr
 	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{url}, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Social{URL: url, Client: client, cmd: cmd}
-}
-
-func freeAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Eventually polls cond every 20 ms until it holds or timeout passes.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
