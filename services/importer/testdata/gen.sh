@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the test workbooks from the specs in src/ with LibreOffice
-# (apt-get install libreoffice-calc-nogui python3-uno), so that the tests
-# read files written by another program than ours. The outputs are
-# committed: tests and CI do not need LibreOffice.
+# and Gnumeric (apt-get install libreoffice-calc-nogui python3-uno
+# gnumeric), so that the tests read files written by other programs than
+# ours. The outputs are committed: tests and CI need neither.
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -17,6 +17,17 @@ for f in problems demo; do
 done
 
 cp demo.xlsx ../demo/agenda.xlsx
+
+# Long texts and text formulas for the .xls reader (TEXTS in
+# src/make_fods.py), as LibreOffice writes them and as Gnumeric does:
+# LibreOffice 7.4 writes 0 as the cached result of a text formula in an
+# .xls, Gnumeric writes the text, in a STRING record after the FORMULA.
+# Gnumeric reads .ods, not flat .fods. (Its warnings about the page styles
+# LibreOffice writes are noise.)
+soffice --headless "$profile" --convert-to xls:"MS Excel 97" --outdir "$work" "$work/texts.fods" >/dev/null
+soffice --headless "$profile" --convert-to ods --outdir "$work" "$work/texts.fods" >/dev/null
+ssconvert --recalc -T Gnumeric_Excel:excel_biff8 "$work/texts.ods" "$work/texts-gnumeric.xls" >/dev/null 2>&1
+cp "$work/texts.xls" "$work/texts-gnumeric.xls" .
 
 # CSV exports of the attendees as spreadsheet programs write them.
 python3 - <<'PY'

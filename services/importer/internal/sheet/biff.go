@@ -1,18 +1,20 @@
 package sheet
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/richardlehane/mscfb"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // The legacy .xls reader: an OLE2 compound file holding a BIFF8
@@ -121,6 +123,20 @@ func readRecord(s []byte, off int) (record, error) {
 	return record{typ: typ, data: s[off+4 : off+4+n], next: off + 4 + n}, nil
 }
 
+// continued returns the data of r and of the CONTINUE records that follow
+// it (a record holds at most 8,224 bytes), and the offset after them.
+func continued(s []byte, r record) (segs [][]byte, next int) {
+	segs, next = [][]byte{r.data}, r.next
+	for {
+		c, err := readRecord(s, next)
+		if err != nil || c.typ != recContinue {
+			return segs, next
+		}
+		segs = append(segs, c.data)
+		next = c.next
+	}
+}
+
 func (b *xlsBook) readGlobals() error {
 	s := b.stream
 	r, err := readRecord(s, 0)
@@ -158,16 +174,9 @@ func (b *xlsBook) readGlobals() error {
 				b.sheets = append(b.sheets, xlsSheet{name: name, offset: binary.LittleEndian.Uint32(r.data)})
 			}
 		case recSST:
-			segs := [][]byte{r.data}
-			for {
-				c, err := readRecord(s, off)
-				if err != nil || c.typ != recContinue {
-					break
-				}
-				segs = append(segs, c.data)
-				off = c.next
-			}
-			if b.sst, err = readSST(segs, b.lim); err != nil {
+			var segs [][]byte
+			segs, off = continued(s, r)
+			if b.sst, err = readSST(segs); err != nil {
 				return err
 			}
 		case recEOF:
@@ -287,6 +296,15 @@ func (r *sstReader) u32() (uint32, error) {
 	return uint32(a) | uint32(b)<<16, err
 }
 
+// atEnd reports whether every byte of every segment has been read.
+func (r *sstReader) atEnd() bool {
+	for r.seg < len(r.segs) && r.off >= len(r.segs[r.seg]) {
+		r.seg++
+		r.off = 0
+	}
+	return r.seg >= len(r.segs)
+}
+
 func (r *sstReader) skip(n int) error {
 	for ; n > 0; n-- {
 		if _, err := r.byteAt(); err != nil {
@@ -351,7 +369,7 @@ func (r *sstReader) str() (string, error) {
 	return string(utf16.Decode(buf)), nil
 }
 
-func readSST(segs [][]byte, lim Limits) ([]string, error) {
+func readSST(segs [][]byte) ([]string, error) {
 	r := &sstReader{segs: segs}
 	if _, err := r.u32(); err != nil { // total references
 		return nil, fileErr(CodeCorrupt, err, "the .xls shared strings are damaged")
@@ -360,7 +378,11 @@ func readSST(segs [][]byte, lim Limits) ([]string, error) {
 	if err != nil {
 		return nil, fileErr(CodeCorrupt, err, "the .xls shared strings are damaged")
 	}
-	if int64(unique) > int64(len(segs))*8224 { // each string takes at least 3 bytes
+	total := 0
+	for _, seg := range segs {
+		total += len(seg)
+	}
+	if int64(unique) > int64(total/3) { // each string takes at least 3 bytes
 		return nil, fileErr(CodeCorrupt, nil, "the .xls shared strings are damaged")
 	}
 	out := make([]string, 0, unique)
@@ -386,21 +408,38 @@ func (b *xlsBook) Sheets() []string {
 	return names
 }
 
-// Rows decodes a whole sheet (an .xls sheet has at most 65,536 rows).
+// Rows decodes a whole sheet (an .xls sheet has at most 65,536 rows of
+// 256 columns) and iterates its rows.
 func (b *xlsBook) Rows(name string) (Rows, error) {
 	for _, sh := range b.sheets {
 		if sh.name == name {
-			rows, hidden, err := b.readSheet(sh)
+			cells, hidden, err := b.readSheet(sh)
 			if err != nil {
 				return nil, err
 			}
-			return &xlsRows{rows: rows, hidden: hidden, i: -1}, nil
+			return &xlsRows{cells: cells, hidden: hidden}, nil
 		}
 	}
 	return nil, fmt.Errorf("no sheet %q", name)
 }
 
-func (b *xlsBook) readSheet(sh xlsSheet) (rows [][]string, hidden map[int]bool, err error) {
+// xlsMaxCol is the last column of a BIFF8 sheet, IV. (Rows are 16-bit
+// indexes: none is past 65,535.)
+const xlsMaxCol = 255
+
+// xlsCell is a non-empty cell of a sheet. A sheet is kept as the list of
+// its cells rather than as a grid, so that a few cells far apart cost no
+// more than a few cells side by side.
+type xlsCell struct {
+	row uint16
+	col uint8
+	v   string
+}
+
+// xlsCellSize is what an xlsCell takes in memory beside its text.
+const xlsCellSize = 24
+
+func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, err error) {
 	s := b.stream
 	off := int(sh.offset)
 	r, err := readRecord(s, off)
@@ -409,7 +448,15 @@ func (b *xlsBook) readSheet(sh xlsSheet) (rows [][]string, hidden map[int]bool, 
 	}
 	off = r.next
 	hidden = map[int]bool{}
+	// size is what the decoded sheet takes: every cell and its text (a
+	// shared string counted at each use, as an .xlsx spells it out), bound
+	// like the unzipped XML of an .xlsx.
+	var size int64
 	set := func(row, col int, v string) error {
+		if col > xlsMaxCol {
+			return fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is damaged: it has a cell in column %d, past IV, the last column of an .xls sheet",
+				sh.name, col+1)
+		}
 		if row >= b.lim.MaxRows {
 			return fileErr(CodeTooManyRows, nil, "sheet %q has more than %d rows, the limit of one import", sh.name, b.lim.MaxRows)
 		}
@@ -417,16 +464,11 @@ func (b *xlsBook) readSheet(sh xlsSheet) (rows [][]string, hidden map[int]bool, 
 			return fileErr(CodeCellTooLong, nil, "cell %s of sheet %q is %d characters long; the limit is %d",
 				CellName(col, row+1), sh.name, utf8.RuneCountInString(v), b.lim.MaxCellChars)
 		}
-		if col > 16383 {
-			return fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is damaged", sh.name)
+		if size += xlsCellSize + int64(len(v)); size > b.lim.MaxUnzipBytes {
+			return fileErr(CodeTooLarge, nil, "sheet %q holds more than %s of cells, the limit of one import",
+				sh.name, byteSize(b.lim.MaxUnzipBytes))
 		}
-		for len(rows) <= row {
-			rows = append(rows, nil)
-		}
-		for len(rows[row]) <= col {
-			rows[row] = append(rows[row], "")
-		}
-		rows[row][col] = v
+		cells = append(cells, xlsCell{row: uint16(row), col: uint8(col), v: v})
 		return nil
 	}
 	cell := func(d []byte) (int, int, bool) {
@@ -448,7 +490,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (rows [][]string, hidden map[int]bool, 
 		row, col, ok := cell(d)
 		switch r.typ {
 		case recEOF:
-			return rows, hidden, nil
+			return sortCells(cells), hidden, nil
 		case recRow:
 			if len(d) >= 14 && binary.LittleEndian.Uint16(d[12:])&0x20 != 0 {
 				hidden[int(binary.LittleEndian.Uint16(d))] = true
@@ -525,10 +567,12 @@ func (b *xlsBook) readSheet(sh xlsSheet) (rows [][]string, hidden map[int]bool, 
 				v = formatNumber(math.Float64frombits(binary.LittleEndian.Uint64(num)))
 			}
 		case recString:
+			var segs [][]byte
+			segs, off = continued(s, r)
 			if pendingString < 0 {
 				continue
 			}
-			if v, _, err = readXLUnicode16(d); err != nil {
+			if v, err = readStringRecord(segs); err != nil {
 				return nil, nil, err
 			}
 			row, col = pendingString, pendingCol
@@ -544,6 +588,46 @@ func (b *xlsBook) readSheet(sh xlsSheet) (rows [][]string, hidden map[int]bool, 
 		}
 	}
 	return nil, nil, fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is truncated", sh.name)
+}
+
+// byteSize formats a size for a message, in KB or MB.
+func byteSize(n int64) string {
+	if n < 1<<20 {
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n>>20, 10) + " MB"
+}
+
+// readStringRecord reads a STRING record, the cached text of a formula,
+// and its CONTINUE records past 8,224 bytes. Excel starts each CONTINUE
+// with a new flag byte, as in the shared string table; Gnumeric cuts the
+// bytes where they fall. The first layout is tried, then the second.
+func readStringRecord(segs [][]byte) (string, error) {
+	if len(segs) > 1 {
+		r := &sstReader{segs: segs}
+		if v, err := r.str(); err == nil && r.atEnd() {
+			return v, nil
+		}
+	}
+	v, _, err := readXLUnicode16(bytes.Join(segs, nil))
+	return v, err
+}
+
+// sortCells orders cells by row and column, and keeps the last value of a
+// cell given several times, as a grid would.
+func sortCells(cells []xlsCell) []xlsCell {
+	slices.SortStableFunc(cells, func(a, b xlsCell) int {
+		return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.col, b.col))
+	})
+	out := cells[:0]
+	for _, c := range cells {
+		if n := len(out); n > 0 && out[n-1].row == c.row && out[n-1].col == c.col {
+			out[n-1] = c
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // rkValue decodes an RK number: a 30-bit integer or the high 30 bits of
@@ -568,26 +652,38 @@ func formatNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
+// xlsRows iterates a decoded sheet, building each row from its cells, as
+// wide as its last cell, down to the last row with a cell.
 type xlsRows struct {
-	rows   [][]string
+	cells  []xlsCell // those of the rows not read yet, in order
 	hidden map[int]bool
-	i      int
+	row    Row
+	buf    []string
 }
 
 func (r *xlsRows) Next() bool {
-	r.i++
-	return r.i < len(r.rows)
+	if len(r.cells) == 0 {
+		return false
+	}
+	i := r.row.Num // the 0-based index of the next row
+	n := 0
+	for n < len(r.cells) && int(r.cells[n].row) == i {
+		n++
+	}
+	width := 0
+	if n > 0 {
+		width = int(r.cells[n-1].col) + 1
+	}
+	r.buf = slices.Grow(r.buf[:0], width)[:width]
+	clear(r.buf)
+	for _, c := range r.cells[:n] {
+		r.buf[c.col] = c.v
+	}
+	r.cells = r.cells[n:]
+	r.row = Row{Num: i + 1, Cells: r.buf, Hidden: r.hidden[i]}
+	return true
 }
 
-func (r *xlsRows) Row() Row {
-	return Row{Num: r.i + 1, Cells: r.rows[r.i], Hidden: r.hidden[r.i]}
-}
+func (r *xlsRows) Row() Row     { return r.row }
 func (r *xlsRows) Err() error   { return nil }
 func (r *xlsRows) Close() error { return nil }
-
-// Windows1252 decodes bytes of a code page 1252 text (exported for the
-// CSV tests that build such files).
-func Windows1252Bytes(s string) []byte {
-	b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
-	return b
-}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -211,7 +212,7 @@ func (r *csvRows) Close() error { return nil }
 
 // CellName is the A1 name of a 0-based column and a 1-based row.
 func CellName(col, row int) string {
-	return ColumnName(col) + itoa(row)
+	return ColumnName(col) + strconv.Itoa(row)
 }
 
 // ColumnName is the letter name of a 0-based column: 0 is A, 26 is AA.
@@ -221,17 +222,4 @@ func ColumnName(col int) string {
 		b = append([]byte{byte('A' + (col-1)%26)}, b...)
 	}
 	return string(b)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for ; n > 0; n /= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-	}
-	return string(b[i:])
 }

@@ -35,7 +35,9 @@ type Limits struct {
 	MaxRows int
 	// MaxCellChars bounds the length of one cell, in characters.
 	MaxCellChars int
-	// MaxUnzipBytes bounds the total unzipped size of an .xlsx.
+	// MaxUnzipBytes bounds the total unzipped size of an .xlsx, and the
+	// decoded size of an .xls: its workbook stream, and the cells of one
+	// sheet.
 	MaxUnzipBytes int64
 	// MaxXMLInMemory is the size above which a worksheet's XML is spooled
 	// to a temporary file instead of memory.
@@ -205,19 +207,66 @@ func Open(f *os.File, size int64, lim Limits) (b Book, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		// The readers of binary formats index into what the file says:
-		// a hostile file must not take the process down.
-		if p := recover(); p != nil {
-			b, err = nil, fileErr(CodeCorrupt, fmt.Errorf("panic: %v", p), "the file is damaged and cannot be read")
-		}
-	}()
-	switch format {
-	case XLSX:
-		return openXLSX(f, size, lim)
-	case XLS:
-		return openOLE(f, size, lim)
-	default:
+	if format == CSV {
 		return openCSV(f, size, lim)
 	}
+	defer recoverCorrupt(&err)
+	if format == XLSX {
+		b, err = openXLSX(f, size, lim)
+	} else {
+		b, err = openOLE(f, size, lim)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return guarded{b}, nil
+}
+
+// guarded is a workbook in a binary format. Its readers index into what
+// the file says: a hostile file must not take the process down, neither
+// while it is opened nor while its rows are read.
+type guarded struct{ Book }
+
+func (g guarded) Rows(sheet string) (_ Rows, err error) {
+	defer recoverCorrupt(&err)
+	rows, err := g.Book.Rows(sheet)
+	if err != nil {
+		return nil, err
+	}
+	return &guardedRows{Rows: rows}, nil
+}
+
+type guardedRows struct {
+	Rows
+	err error // a panic of Next
+}
+
+func (r *guardedRows) Next() (ok bool) {
+	if r.err != nil {
+		return false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.err, ok = panicError(p), false
+		}
+	}()
+	return r.Rows.Next()
+}
+
+func (r *guardedRows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Rows.Err()
+}
+
+// recoverCorrupt, deferred, turns a panic into a CodeCorrupt error.
+func recoverCorrupt(err *error) {
+	if p := recover(); p != nil {
+		*err = panicError(p)
+	}
+}
+
+func panicError(p any) error {
+	return fileErr(CodeCorrupt, fmt.Errorf("panic: %v", p), "the file is damaged and cannot be read")
 }

@@ -140,7 +140,42 @@ DEMO = [
     ]),
 ]
 
+# Long texts and text formulas, for the .xls reader: about 90 KB of shared
+# strings, more than one BIFF record holds (8,224 bytes), so that the
+# table goes on in CONTINUE records with strings cut across them (some
+# stored as 8-bit characters, some as UTF-16, two longer than a record);
+# and formulas with text results, which an .xls stores as a FORMULA record
+# followed by a STRING record (itself continued when longer than a
+# record). internal/sheet's TestTextsWorkbook builds the same values.
+LATIN = "The quick brown fox jumps over the lazy dog; naïve façade, déjà vu. "
+WIDE = "Zoé met François in Łódź, then flew to 東京 for €200. "
+
+
+def note(i):
+    return "%d: " % i + (WIDE if i % 2 else LATIN) * (5 + i % 7)
+
+
+NOTES = [["Key", "Note"]] + [["n%02d" % i, note(i)] for i in range(1, 61)] + [
+    ["long-latin", (LATIN * 300)[:20000]],
+    ["long-wide", (WIDE * 200)[:10000]],
+]
+TEXTS = [
+    ("Notes", NOTES),
+    ("Formulas", [
+        ["Formula", "Result"],
+        ["upper", {"f": "of:=UPPER([Notes.A2])", "v": "N01"}],
+        ["concat", {"f": 'of:=[Notes.A3]&" / "&LEFT([Notes.B3];20)', "v": "n02 / " + note(2)[:20]}],
+        ["if", {"f": 'of:=IF(LEN([Notes.B4])>500;"long";"short")', "v": "long" if len(note(3)) > 500 else "short"}],
+        ["rept-ascii", {"f": 'of:=REPT("ab";4500)', "v": "ab" * 4500}],
+        ["rept-latin", {"f": 'of:=REPT("é";9000)', "v": "é" * 9000}],
+        ["rept-wide", {"f": 'of:=REPT("東";5000)', "v": "東" * 5000}],
+        ["empty", {"f": 'of:=""', "v": ""}],
+        ["number", {"f": "of:=6*7", "v": 42}],
+    ]),
+]
+
 if __name__ == "__main__":
     out = sys.argv[1]
     write(out + "/problems.fods", PROBLEMS)
     write(out + "/demo.fods", DEMO)
+    write(out + "/texts.fods", TEXTS)
