@@ -318,8 +318,8 @@ func (e *Env) StartSocial() *Social {
 	select {
 	case addr = <-listening:
 	case err := <-exited:
-		exited <- err // for the cleanup
-		t.Fatalf("social exited during start: %v", err) // the cleanup shows its log
+		exited <- err // for the cleanup, which also shows social's log
+		t.Fatalf("social exited during start: %v", err)
 	case <-time.After(time.Minute):
 		t.Fatalf("social not ready after a minute")
 	}
