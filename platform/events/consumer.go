@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -69,13 +70,14 @@ type ConsumerConfig struct {
 	MaxAttempts int
 	// ClaimIdle is how long a delivered event may stay unacknowledged before
 	// any consumer of the group claims and retries it: the retry delay after
-	// a failure, and how soon the events of a crashed consumer move on. It
-	// must exceed the time a consumer takes to handle one batch (BatchSize
-	// events over Concurrency workers), or other replicas claim events still
-	// waiting in it and they are handled twice. Default 1 minute.
+	// a failure, and how soon the events of a crashed consumer move on. A
+	// consumer keeps the events still waiting in its batch fresh every
+	// ClaimIdle/4, so only one handler call must fit in it (see
+	// HandlerTimeout). Default 1 minute.
 	ClaimIdle time.Duration
 	// HandlerTimeout bounds the context of one handler call. Default
-	// ClaimIdle/2; negative means no timeout.
+	// ClaimIdle/2; negative means no timeout (then a handler that outlasts
+	// ClaimIdle lets other consumers claim the events after it).
 	HandlerTimeout time.Duration
 	// Block is how long one XREADGROUP waits for new events; it also bounds
 	// how long Run takes to notice a canceled context. Default 1 second.
@@ -104,8 +106,9 @@ func (c *ConsumerConfig) setDefaults() error {
 		if host == "" {
 			host = "consumer"
 		}
-		id := NewID()
-		c.Name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), strings.ToLower(id[len(id)-6:]))
+		// Random, not from an id: flake ids of one process share their
+		// worker bits, and two consumers of one process need two names.
+		c.Name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), strings.ToLower(rand.Text()[:8]))
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 1
@@ -343,9 +346,14 @@ func (c *Consumer) claim(ctx context.Context, stream, cursor string) ([]delivery
 }
 
 // process handles a batch of deliveries, at most Concurrency at a time with
-// the events of one subject in order, then acknowledges the successes in
-// one XACK. Handlers run under a context that outlives ctx's cancelation:
-// a stopping consumer finishes what it has read.
+// the events of one subject in order, and acknowledges the successes in one
+// XACK at the end. Handlers run under a context that outlives ctx's
+// cancelation: a stopping consumer finishes what it has read.
+//
+// A long batch stays this consumer's: every ClaimIdle/4 a lane acknowledges
+// what it has handled so far and keeps the events still waiting in it (see
+// keep), so that no other consumer claims them as a dead consumer's and
+// handles them twice.
 func (c *Consumer) process(ctx context.Context, topic, stream string, ds []delivery) {
 	ctx = context.WithoutCancel(ctx)
 	var (
@@ -353,13 +361,20 @@ func (c *Consumer) process(ctx context.Context, topic, stream string, ds []deliv
 		acked = make([]string, 0, len(ds))
 	)
 	run := func(lane []delivery) {
-		for _, d := range lane {
+		held := time.Now()
+		var handled []string // not yet acknowledged
+		for i, d := range lane {
+			if time.Since(held) > c.cfg.ClaimIdle/4 {
+				c.keep(ctx, stream, handled, lane[i:])
+				handled, held = handled[:0], time.Now()
+			}
 			if c.handle(ctx, topic, stream, d) {
-				mu.Lock()
-				acked = append(acked, d.msg.ID)
-				mu.Unlock()
+				handled = append(handled, d.msg.ID)
 			}
 		}
+		mu.Lock()
+		acked = append(acked, handled...)
+		mu.Unlock()
 	}
 	if c.cfg.Concurrency == 1 || len(ds) == 1 {
 		run(ds)
@@ -384,6 +399,32 @@ func (c *Consumer) process(ctx context.Context, topic, stream string, ds []deliv
 		// Handled but not acknowledged: they will be delivered again, and an
 		// idempotent handler skips them.
 		c.log.Warn("events: ack failed", "stream", stream, "err", err, "entries", len(acked))
+	}
+}
+
+// keep, in one round trip, acknowledges the events of a batch handled so
+// far and resets the idle time of those still waiting their turn: XCLAIM
+// to this consumer, JUSTID (the delivery count stays the same), only of
+// entries idle for ClaimIdle/4 at least, which leaves alone an entry
+// another consumer took meanwhile (its claim made it fresh). Failed events
+// are in neither list: they go idle and are retried after ClaimIdle.
+func (c *Consumer) keep(ctx context.Context, stream string, handled []string, waiting []delivery) {
+	ids := make([]string, len(waiting))
+	for i, d := range waiting {
+		ids[i] = d.msg.ID
+	}
+	_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		if len(handled) > 0 {
+			pipe.XAck(ctx, stream, c.cfg.Group, handled...)
+		}
+		pipe.XClaimJustID(ctx, &redis.XClaimArgs{
+			Stream: stream, Group: c.cfg.Group, Consumer: c.cfg.Name,
+			MinIdle: c.cfg.ClaimIdle / 4, Messages: ids,
+		})
+		return nil
+	})
+	if err != nil {
+		c.log.Warn("events: could not keep the rest of a batch; other consumers may claim it", "stream", stream, "err", err, "entries", len(ids))
 	}
 }
 

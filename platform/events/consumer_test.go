@@ -403,3 +403,37 @@ func TestHandlerContextCarriesRequestIDAndTrace(t *testing.T) {
 		t.Errorf("handler context (-want +got):\n%s", diff)
 	}
 }
+
+// TestLongBatchIsNotClaimedByOthers: one consumer reads a batch that takes
+// far longer than ClaimIdle to handle; the other consumer of the group,
+// idle, must not claim the events still waiting in it (they would be
+// handled twice).
+func TestLongBatchIsNotClaimedByOthers(t *testing.T) {
+	t.Parallel()
+	rdb, ns := testkit.Redis(t)
+	s := events.NewStreams(ns)
+	var rec recorder
+	slow := func(ctx context.Context, ev events.Event) error {
+		time.Sleep(40 * time.Millisecond)
+		return rec.handle(ctx, ev)
+	}
+	cfg := fastConfig(t, "wall", "member")
+	cfg.ClaimIdle = 200 * time.Millisecond // 20 events take 800 ms
+	a := newConsumer(t, rdb, s, cfg, slow)
+	b := newConsumer(t, rdb, s, cfg, slow)
+	evs := makeEvents(20, "member.updated", "m1")
+	if err := events.NewPublisher(rdb, s, events.PublisherConfig{}).Publish(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	start(t, a)
+	start(t, b)
+	testkit.Eventually(t, "20 events", func() bool { return rec.len() >= 20 })
+	testkit.Eventually(t, "acks", func() bool { return settled(t, rdb, s.Stream("member"), "wall") })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, ev := range evs {
+		if n := rec.seen[ev.ID]; n != 1 {
+			t.Errorf("event %s handled %d times, want once", ev.ID, n)
+		}
+	}
+}

@@ -35,6 +35,9 @@ func FuzzDecode(f *testing.F) {
 			if got.body != "" {
 				t.Fatalf("204 with a body: %q", got.body)
 			}
+			if !onlyNotifications(body) {
+				t.Fatalf("204 for %q, which holds more than valid notifications: something needed an answer", body)
+			}
 			return
 		}
 		var v any
@@ -53,6 +56,41 @@ func FuzzDecode(f *testing.F) {
 			checkResponse(t, x, body)
 		}
 	})
+}
+
+// onlyNotifications reports whether body is a valid notification or a
+// non-empty batch of them: the only requests answered with no body.
+func onlyNotifications(body []byte) bool {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return false
+	}
+	notification := func(v any) bool {
+		m, ok := v.(map[string]any)
+		if !ok || m["jsonrpc"] != "2.0" {
+			return false
+		}
+		if _, ok := m["method"].(string); !ok {
+			return false
+		}
+		if _, hasID := m["id"]; hasID {
+			return false
+		}
+		switch m["params"].(type) {
+		case nil, []any, map[string]any:
+			return true
+		}
+		return false
+	}
+	if batch, ok := v.([]any); ok {
+		for _, r := range batch {
+			if !notification(r) {
+				return false
+			}
+		}
+		return len(batch) > 0
+	}
+	return notification(v)
 }
 
 func checkResponse(t *testing.T, v any, input []byte) {
