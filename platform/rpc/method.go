@@ -30,7 +30,12 @@ type Method[P, R any] struct {
 	Summary     string
 	Description string
 	Auth        auth.Level
-	// Timeout bounds the handler; zero means the server's default.
+	// Timeout bounds the handler; zero means the server's default. It is
+	// the deadline of the handler's context (shortened to the caller's
+	// budget): the stores and clients the handler calls with that context
+	// give up when it passes. A handler that does not pass its context on,
+	// or loops without checking it, is not stopped: its answer is sent when
+	// it returns, late.
 	Timeout time.Duration
 	// MinBudget is the least time the method needs: a call arriving with a
 	// shorter remaining deadline fails at once with a retryable
