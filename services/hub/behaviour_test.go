@@ -1,7 +1,6 @@
 package hub_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -517,5 +516,3 @@ func TestEventTimeZoneChangeKeepsWallClock(t *testing.T) {
 		t.Errorf("event start %q", ag.Event.Start)
 	}
 }
-
-var _ = context.Background

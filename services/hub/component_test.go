@@ -1,7 +1,6 @@
 package hub_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -200,5 +199,3 @@ func waitFor(t *testing.T, f func() error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-var _ = context.Background

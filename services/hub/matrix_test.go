@@ -3,7 +3,6 @@ package hub_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
-	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -423,6 +421,3 @@ func TestMatrixTable(t *testing.T) {
 		t.Errorf("%d actions checked, %d in the matrix", len(byAction), len(hub.ActionNames))
 	}
 }
-
-var _ = errors.Is
-var _ = rpc.NewClient
