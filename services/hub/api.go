@@ -1021,6 +1021,14 @@ var (
 // ---------------------------------------------------------------------------
 // Bulk upsert (the importer).
 
+// Modes of a bulk upsert: what it may do to the rows' objects, decided
+// inside its transaction.
+const (
+	BulkUpsert = "upsert" // create the new objects, update the stored ones (the default)
+	BulkCreate = "create" // create the new objects; the rows of stored ones are skipped
+	BulkUpdate = "update" // update the stored objects; the rows of new ones are skipped
+)
+
 // BulkMembersParams upsert members keyed by external id, else email.
 type BulkMembersParams struct {
 	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
@@ -1035,7 +1043,9 @@ type BulkMembersParams struct {
 	// leaves empty, the stored links whose label the row does not give,
 	// and the stored custom fields it does not name (a spreadsheet's blank
 	// cells and missing columns change nothing).
-	Merge   bool          `json:"merge,omitempty"`
+	Merge bool `json:"merge,omitempty"`
+	// Mode is upsert (empty), create or update.
+	Mode    string        `json:"mode,omitempty" jsonschema:"enum=upsert,enum=create,enum=update"`
 	Members []MemberInput `json:"members" jsonschema:"minItems=1,maxItems=10000"`
 }
 
@@ -1046,7 +1056,9 @@ func (p BulkMembersParams) AppID() string { return p.App }
 type BulkSpeakersParams struct {
 	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
 	// DryRun checks the rows and says what each would do without writing.
-	DryRun   bool           `json:"dry_run,omitempty"`
+	DryRun bool `json:"dry_run,omitempty"`
+	// Mode is upsert (empty), create or update.
+	Mode     string         `json:"mode,omitempty" jsonschema:"enum=upsert,enum=create,enum=update"`
 	Speakers []SpeakerInput `json:"speakers" jsonschema:"minItems=1,maxItems=10000"`
 }
 
@@ -1072,7 +1084,10 @@ type BulkSessionsParams struct {
 	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
 	Event string `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
 	// DryRun checks the rows and says what each would do without writing.
-	DryRun   bool               `json:"dry_run,omitempty"`
+	DryRun bool `json:"dry_run,omitempty"`
+	// Mode is upsert (empty), create or update: a session is stored when
+	// this event has one with the row's external id.
+	Mode     string             `json:"mode,omitempty" jsonschema:"enum=upsert,enum=create,enum=update"`
 	Sessions []BulkSessionInput `json:"sessions" jsonschema:"minItems=1,maxItems=10000"`
 }
 
@@ -1092,6 +1107,7 @@ const (
 	RowCreated   = "created"
 	RowUpdated   = "updated"
 	RowUnchanged = "unchanged"
+	RowSkipped   = "skipped" // left alone by the mode (create: stored; update: new)
 	RowRejected  = "rejected"
 )
 
@@ -1105,12 +1121,16 @@ type BulkResult struct {
 	Created   int  `json:"created"`
 	Updated   int  `json:"updated"`
 	Unchanged int  `json:"unchanged"`
+	// Skipped counts the rows the mode left alone.
+	Skipped int `json:"skipped,omitempty"`
 	// Registered counts the new registrations to the event of a
 	// bulk.members call with event_id.
-	Registered int      `json:"registered,omitempty"`
-	IDs        []string `json:"ids,omitempty"` // the id of each row, in order, when applied
+	Registered int `json:"registered,omitempty"`
+	// IDs is the id of each row's object, in order, when applied ("" for
+	// a row skipped in update mode).
+	IDs []string `json:"ids,omitempty"`
 	// Rows is the outcome of each row, in order: created, updated,
-	// unchanged or rejected.
+	// unchanged, skipped or rejected.
 	Rows   []string   `json:"rows,omitempty"`
 	Errors []RowError `json:"errors,omitempty"`
 }
@@ -1122,18 +1142,19 @@ var (
 		Summary: "Upsert up to 10000 members keyed by external id, else email; all or nothing.",
 		Description: "Rows equal to what is stored count as unchanged and emit no event. With event_id the members are " +
 			"registered to that event in the same transaction; dry_run says what each row would do and writes nothing; " +
-			"merge keeps the stored value of the fields a row leaves empty.",
+			"merge keeps the stored value of the fields a row leaves empty; mode create skips the rows of stored members " +
+			"(not registered either), mode update the rows of new ones.",
 		Errors: []errs.Code{errs.CodeNotFound},
 	}
 	BulkSpeakers = rpc.Method[BulkSpeakersParams, BulkResult]{
 		Name: "bulk.speakers", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
 		Summary:     "Upsert up to 10000 speakers keyed by external id, else email; all or nothing.",
-		Description: "dry_run says what each row would do and writes nothing.",
+		Description: "dry_run says what each row would do and writes nothing; mode create skips the rows of stored speakers, mode update the rows of new ones.",
 	}
 	BulkSessions = rpc.Method[BulkSessionsParams, BulkResult]{
 		Name: "bulk.sessions", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
 		Summary:     "Upsert up to 10000 sessions of an event keyed by external id; all or nothing.",
-		Description: "dry_run says what each row would do and writes nothing.",
+		Description: "dry_run says what each row would do and writes nothing; mode create skips the rows of the event's stored sessions, mode update the rows of new ones.",
 		Errors:      []errs.Code{errs.CodeNotFound},
 	}
 )

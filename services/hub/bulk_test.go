@@ -3,10 +3,13 @@ package hub_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/hubtest"
@@ -173,4 +176,314 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 	if len(p.Members) != 0 {
 		t.Errorf("a refused call wrote %+v", p.Members)
 	}
+}
+
+// tableDump reads rows of a query as text, to tell whether a call changed
+// anything (updated_at included).
+func tableDump(t *testing.T, env *hubtest.Env, q string, args ...any) []string {
+	t.Helper()
+	rows, err := env.Pool.Query(testkit.Context(t), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBulkSpeakers checks bulk.speakers: a second call with the same rows
+// changes nothing, and a batch with a failing row writes nothing.
+func TestBulkSpeakers(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	app, _ := newApp(t, env, "speakers")
+	call := func(rows ...hub.SpeakerInput) hub.BulkResult {
+		t.Helper()
+		return must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: rows}))(t)
+	}
+	dump := func() []string {
+		return tableDump(t, env, `SELECT * FROM speakers WHERE app_id = $1 ORDER BY id`, app.ID)
+	}
+	ada := hub.SpeakerInput{ExternalID: "ada", Email: "ada@x.io", Name: "Ada", Company: "Engines"}
+	bob := hub.SpeakerInput{Email: "bob@x.io", Name: "Bob"}
+	first := call(ada, bob)
+	if !first.Applied || !cmp.Equal(first.Rows, []string{hub.RowCreated, hub.RowCreated}) {
+		t.Fatalf("first call: %+v", first)
+	}
+	before := dump()
+
+	t.Run("idempotent", func(t *testing.T) {
+		again := call(ada, bob)
+		want := hub.BulkResult{Applied: true, Unchanged: 2, IDs: first.IDs, Rows: []string{hub.RowUnchanged, hub.RowUnchanged}}
+		if diff := cmp.Diff(want, again); diff != "" {
+			t.Errorf("the same rows again (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(before, dump()); diff != "" {
+			t.Errorf("the same rows again changed the table (-before +after):\n%s", diff)
+		}
+	})
+
+	t.Run("all or nothing", func(t *testing.T) {
+		bob2 := bob
+		bob2.Company = "Bobcorp"
+		clash := hub.SpeakerInput{ExternalID: "ada", Email: "bob@x.io", Name: "Clash"} // Ada's id, Bob's email
+		tests := []struct {
+			name string
+			rows []hub.SpeakerInput
+			want []hub.RowError
+		}{
+			{"a row hub's rules refuse", []hub.SpeakerInput{{ExternalID: "cy", Name: "Cy"}, clash},
+				[]hub.RowError{{Row: 1, Field: "email", Message: "belongs to another speaker than the external id"}}},
+			{"a row without a key", []hub.SpeakerInput{{ExternalID: "cy", Name: "Cy"}, bob2, {Name: "Nobody"}},
+				[]hub.RowError{{Row: 2, Field: "external_id", Message: "a speaker needs an external id or an email"}}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := call(tt.rows...)
+				if r.Applied {
+					t.Errorf("applied: %+v", r)
+				}
+				if diff := cmp.Diff(tt.want, r.Errors); diff != "" {
+					t.Errorf("row errors (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(before, dump()); diff != "" {
+					t.Errorf("a failed batch changed the table (-before +after):\n%s", diff)
+				}
+			})
+		}
+	})
+}
+
+// TestBulkSessions checks bulk.sessions: a second call with the same rows
+// changes nothing, a batch with a failing row writes nothing (not even
+// its rooms and tracks), and sessions overlapping in a room are refused.
+func TestBulkSessions(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	app, owner := newApp(t, env, "sessions")
+	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{App: app.ID, Name: "Day", TimeZone: "Europe/Paris",
+		Start: "2026-06-11T09:00", End: "2026-06-11T18:00"}))(t)
+	must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: []hub.SpeakerInput{{ExternalID: "ada", Name: "Ada"}}}))(t)
+	call := func(rows ...hub.BulkSessionInput) hub.BulkResult {
+		t.Helper()
+		return must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{App: app.ID, Event: ev.ID, Sessions: rows}))(t)
+	}
+	dump := func() []string {
+		t.Helper()
+		var out []string
+		for _, q := range []string{
+			`SELECT * FROM sessions WHERE app_id = $1 ORDER BY id`,
+			`SELECT * FROM rooms WHERE app_id = $1 ORDER BY id`,
+			`SELECT * FROM tracks WHERE app_id = $1 ORDER BY id`,
+			`SELECT ss.* FROM session_speakers ss JOIN sessions s ON s.id = ss.session_id WHERE s.app_id = $1 ORDER BY 1, 2`,
+		} {
+			out = append(out, tableDump(t, env, q, app.ID)...)
+		}
+		return out
+	}
+	sessionEvents := func() int {
+		n := 0
+		for _, e := range streamEvents(t, env, "session") {
+			if e.App == app.ID {
+				n++
+			}
+		}
+		return n
+	}
+	open := hub.BulkSessionInput{ExternalID: "open", Title: "Opening", Start: "2026-06-11T09:00", End: "2026-06-11T10:00",
+		Room: "Main hall", Track: "Keynotes", Speakers: []string{"ada"}}
+	talk := hub.BulkSessionInput{ExternalID: "talk", Title: "A talk", Start: "2026-06-11T10:00", End: "2026-06-11T11:00", Room: "Main hall"}
+	first := call(open, talk)
+	if !first.Applied || first.Created != 2 {
+		t.Fatalf("first call: %+v", first)
+	}
+	before, announced := dump(), sessionEvents()
+	if announced != 2 {
+		t.Errorf("%d session events after the first call, want 2", announced)
+	}
+
+	t.Run("idempotent", func(t *testing.T) {
+		again := call(open, talk)
+		want := hub.BulkResult{Applied: true, Unchanged: 2, IDs: first.IDs, Rows: []string{hub.RowUnchanged, hub.RowUnchanged}}
+		if diff := cmp.Diff(want, again); diff != "" {
+			t.Errorf("the same rows again (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(before, dump()); diff != "" {
+			t.Errorf("the same rows again changed the tables (-before +after):\n%s", diff)
+		}
+		if n := sessionEvents(); n != announced {
+			t.Errorf("the same rows again announced %d events", n-announced)
+		}
+	})
+
+	t.Run("all or nothing, overlaps refused", func(t *testing.T) {
+		talk2 := talk
+		talk2.Title = "A longer talk"
+		fresh := hub.BulkSessionInput{ExternalID: "fresh", Title: "Fresh", Start: "2026-06-11T14:00", End: "2026-06-11T15:00",
+			Room: "New room", Track: "New track"}
+		tests := []struct {
+			name string
+			rows []hub.BulkSessionInput
+			want []hub.RowError
+		}{
+			{"an unknown speaker", []hub.BulkSessionInput{fresh, talk2, {ExternalID: "ghost", Title: "Ghost", Start: "2026-06-11T16:00",
+				End: "2026-06-11T17:00", Speakers: []string{"nobody"}}},
+				[]hub.RowError{{Row: 2, Field: "speakers", Message: `no speaker "nobody"`}}},
+			{"two rows overlapping in a room", []hub.BulkSessionInput{fresh, talk2, {ExternalID: "late", Title: "Late", Start: "2026-06-11T14:30",
+				End: "2026-06-11T15:30", Room: "New room"}},
+				[]hub.RowError{{Row: 2, Field: "room", Message: "overlaps row 0 in the same room"}}},
+			{"a row overlapping a stored session", []hub.BulkSessionInput{fresh, {ExternalID: "early", Title: "Early", Start: "2026-06-11T09:30",
+				End: "2026-06-11T10:30", Room: "Main hall"}},
+				[]hub.RowError{
+					{Row: 1, Field: "room", Message: `overlaps the session "A talk" in the same room`},
+					{Row: 1, Field: "room", Message: `overlaps the session "Opening" in the same room`},
+				}},
+			{"an end before the start", []hub.BulkSessionInput{fresh, {ExternalID: "back", Title: "Backwards", Start: "2026-06-11T16:00",
+				End: "2026-06-11T15:00"}},
+				[]hub.RowError{{Row: 1, Field: "end", Message: "not after start"}}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := call(tt.rows...)
+				if r.Applied {
+					t.Errorf("applied: %+v", r)
+				}
+				sortErrors := cmpopts.SortSlices(func(a, b hub.RowError) bool { return a.Row < b.Row || a.Row == b.Row && a.Message < b.Message })
+				if diff := cmp.Diff(tt.want, r.Errors, sortErrors); diff != "" {
+					t.Errorf("row errors (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(before, dump()); diff != "" {
+					t.Errorf("a failed batch changed the tables (-before +after):\n%s", diff)
+				}
+			})
+		}
+		if n := sessionEvents(); n != announced {
+			t.Errorf("failed batches announced %d events", n-announced)
+		}
+	})
+}
+
+// TestBulkModes checks the modes of the bulk upserts: create skips the
+// rows of stored objects, update those of new ones, in a dry run too; the
+// default, upsert, does both.
+func TestBulkModes(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	app, owner := newApp(t, env, "modes")
+	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{App: app.ID, Name: "Day", TimeZone: "Europe/Paris",
+		Start: "2026-06-11T09:00", End: "2026-06-11T18:00"}))(t)
+
+	// Each kind's call sends two rows: the stored object "ada", changed
+	// from what the first call stored, and a new object of key fresh.
+	kinds := []struct {
+		name string
+		call func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult
+		dump func() []string
+	}{
+		{
+			name: "members",
+			call: func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult {
+				return must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: ev.ID, Mode: mode, DryRun: dryRun,
+					Members: []hub.MemberInput{{Email: "ada@x.io", Name: "Ada " + mode}, {Email: fresh + "@x.io", Name: fresh}}}))(t)
+			},
+			dump: func() []string {
+				return append(tableDump(t, env, `SELECT * FROM members WHERE app_id = $1 ORDER BY id`, app.ID),
+					tableDump(t, env, `SELECT r.* FROM registrations r JOIN members m ON m.id = r.member_id WHERE m.app_id = $1 ORDER BY 1, 2`, app.ID)...)
+			},
+		},
+		{
+			name: "speakers",
+			call: func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult {
+				return must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Mode: mode, DryRun: dryRun,
+					Speakers: []hub.SpeakerInput{{ExternalID: "ada", Name: "Ada " + mode}, {ExternalID: fresh, Name: fresh}}}))(t)
+			},
+			dump: func() []string {
+				return tableDump(t, env, `SELECT * FROM speakers WHERE app_id = $1 ORDER BY id`, app.ID)
+			},
+		},
+		{
+			name: "sessions",
+			call: func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult {
+				hour := map[string]string{"zed": "11", "bob": "12", "cy": "13", "dan": "14"}[fresh]
+				return must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{App: app.ID, Event: ev.ID, Mode: mode, DryRun: dryRun,
+					Sessions: []hub.BulkSessionInput{
+						{ExternalID: "ada", Title: "Ada " + mode, Start: "2026-06-11T09:00", End: "2026-06-11T10:00"},
+						{ExternalID: fresh, Title: fresh, Start: "2026-06-11T" + hour + ":00", End: "2026-06-11T" + hour + ":30"},
+					}}))(t)
+			},
+			dump: func() []string {
+				return tableDump(t, env, `SELECT * FROM sessions WHERE app_id = $1 ORDER BY id`, app.ID)
+			},
+		},
+	}
+	ignoreIDs := cmpopts.IgnoreFields(hub.BulkResult{}, "IDs")
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			// "ada" stored with a first call, in create mode (nothing stored yet).
+			first := k.call(t, hub.BulkCreate, false, "zed")
+			if !first.Applied || first.Created != 2 {
+				t.Fatalf("first call: %+v", first)
+			}
+			ada := first.IDs[0]
+			steps := []struct {
+				mode, fresh string
+				dry         bool
+				want        hub.BulkResult
+				wantIDs     func(r hub.BulkResult) bool
+			}{
+				{hub.BulkCreate, "bob", true, hub.BulkResult{Created: 1, Skipped: 1, Rows: []string{hub.RowSkipped, hub.RowCreated}}, nil},
+				{hub.BulkCreate, "bob", false, hub.BulkResult{Applied: true, Created: 1, Skipped: 1, Rows: []string{hub.RowSkipped, hub.RowCreated}},
+					func(r hub.BulkResult) bool { return r.IDs[0] == ada && r.IDs[1] != "" }},
+				{hub.BulkUpdate, "cy", true, hub.BulkResult{Updated: 1, Skipped: 1, Rows: []string{hub.RowUpdated, hub.RowSkipped}}, nil},
+				{hub.BulkUpdate, "cy", false, hub.BulkResult{Applied: true, Updated: 1, Skipped: 1, Rows: []string{hub.RowUpdated, hub.RowSkipped}},
+					func(r hub.BulkResult) bool { return r.IDs[0] == ada && r.IDs[1] == "" }},
+				{"", "dan", false, hub.BulkResult{Applied: true, Created: 1, Updated: 1, Rows: []string{hub.RowUpdated, hub.RowCreated}}, nil},
+			}
+			for _, st := range steps {
+				before := k.dump()
+				r := k.call(t, st.mode, st.dry, st.fresh)
+				want := st.want
+				if k.name == "members" && !st.dry && st.mode != hub.BulkUpdate {
+					want.Registered = 1 // the new member (Ada is registered since the first call)
+				}
+				if diff := cmp.Diff(want, r, ignoreIDs); diff != "" {
+					t.Errorf("mode %q, dry run %v (-want +got):\n%s", st.mode, st.dry, diff)
+				}
+				if st.wantIDs != nil && (len(r.IDs) != 2 || !st.wantIDs(r)) {
+					t.Errorf("mode %q: ids %v (ada is %s)", st.mode, r.IDs, ada)
+				}
+				after := k.dump()
+				switch {
+				case st.dry && !cmp.Equal(before, after):
+					t.Errorf("mode %q: a dry run wrote", st.mode)
+				case !st.dry && st.mode == hub.BulkUpdate && len(after) != len(before):
+					t.Errorf("mode %q: %d rows before, %d after: a new object was created", st.mode, len(before), len(after))
+				case !st.dry && st.mode == hub.BulkCreate:
+					for _, line := range before {
+						if !slices.Contains(after, line) {
+							t.Errorf("mode create changed a stored row: %s", line)
+						}
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("a bad mode", func(t *testing.T) {
+		_, err := hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Mode: "replace",
+			Speakers: []hub.SpeakerInput{{ExternalID: "x", Name: "X"}}})
+		if !errors.Is(err, errs.Invalid) {
+			t.Errorf("mode replace: %v, want invalid params", err)
+		}
+	})
 }

@@ -140,8 +140,8 @@ func toSession(v service.SessionView) hub.Session {
 }
 
 func toBulkResult(o service.BulkOutcome) hub.BulkResult {
-	r := hub.BulkResult{Applied: o.Applied, Created: o.Created, Updated: o.Updated, Unchanged: o.Unchanged, IDs: o.IDs,
-		Registered: o.Registered, Rows: o.Rows}
+	r := hub.BulkResult{Applied: o.Applied, Created: o.Created, Updated: o.Updated, Unchanged: o.Unchanged, Skipped: o.Skipped,
+		IDs: o.IDs, Registered: o.Registered, Rows: o.Rows}
 	for _, e := range o.Errors {
 		r.Errors = append(r.Errors, hub.RowError{Row: e.Row, Field: e.Field, Message: e.Message})
 	}

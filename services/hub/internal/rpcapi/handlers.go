@@ -428,7 +428,7 @@ func (h handlers) bulkMembers(ctx context.Context, p hub.BulkMembersParams) (hub
 	for i, m := range p.Members {
 		rows[i] = fromMemberInput(p.App, m)
 	}
-	o, err := h.svc.UpsertMembers(ctx, service.BulkMembers{App: p.App, Event: p.Event, DryRun: p.DryRun, Merge: p.Merge, Rows: rows})
+	o, err := h.svc.UpsertMembers(ctx, service.BulkMembers{App: p.App, Event: p.Event, DryRun: p.DryRun, Merge: p.Merge, Mode: p.Mode, Rows: rows})
 	return toBulkResult(o), err
 }
 
@@ -437,7 +437,7 @@ func (h handlers) bulkSpeakers(ctx context.Context, p hub.BulkSpeakersParams) (h
 	for i, s := range p.Speakers {
 		rows[i] = fromSpeakerInput(p.App, "", s)
 	}
-	o, err := h.svc.UpsertSpeakers(ctx, p.App, rows, p.DryRun)
+	o, err := h.svc.UpsertSpeakers(ctx, p.App, rows, p.Mode, p.DryRun)
 	return toBulkResult(o), err
 }
 
@@ -447,6 +447,6 @@ func (h handlers) bulkSessions(ctx context.Context, p hub.BulkSessionsParams) (h
 		rows[i] = service.BulkSessionInput{ExternalID: s.ExternalID, Title: s.Title, Description: s.Description, Start: s.Start,
 			End: s.End, Room: s.Room, Track: s.Track, Capacity: s.Capacity, Speakers: s.Speakers}
 	}
-	o, err := h.svc.UpsertSessions(ctx, p.App, p.Event, rows, p.DryRun)
+	o, err := h.svc.UpsertSessions(ctx, p.App, p.Event, rows, p.Mode, p.DryRun)
 	return toBulkResult(o), err
 }

@@ -21,17 +21,98 @@ import (
 type BulkOutcome struct {
 	Applied bool
 	BulkCounts
+	// Skipped counts the rows the mode left alone.
+	Skipped int
 	// Registered counts the new registrations of a bulk upsert with an
 	// event.
 	Registered int
 	Errors     []RowError
 }
 
-func bulkCaller(ctx context.Context) error {
+// bulkCheck checks the caller and the mode of a bulk upsert.
+func bulkCheck(ctx context.Context, mode string) error {
 	if auth.CallerFrom(ctx).Kind != auth.CallerService {
 		return errs.WithCode(errs.CodeForbidden, "bulk upserts are for services")
 	}
-	return nil
+	switch mode {
+	case "", hub.BulkUpsert, hub.BulkCreate, hub.BulkUpdate:
+		return nil
+	}
+	return errs.InvalidFields("bad mode", errs.FieldError{Field: "/mode", Message: "want upsert, create or update"})
+}
+
+// skips reports whether mode leaves alone the row of a stored object
+// (stored) or of a new one.
+func skips(mode string, stored bool) bool {
+	return (mode == hub.BulkCreate && stored) || (mode == hub.BulkUpdate && !stored)
+}
+
+// modeFilter is a bulk upsert's mode applied to its rows, for the
+// speakers and sessions, whose store writes every row it is given.
+type modeFilter struct {
+	stored []string // the id of each row's stored object, "" for a new one; nil in upsert mode
+	write  []int    // the rows to write
+}
+
+// filterByMode applies mode to n rows; stored finds their stored objects
+// (called in create and update modes only).
+func filterByMode(mode string, n int, stored func() ([]string, error)) (modeFilter, error) {
+	var f modeFilter
+	if mode == hub.BulkCreate || mode == hub.BulkUpdate {
+		var err error
+		if f.stored, err = stored(); err != nil {
+			return modeFilter{}, err
+		}
+	}
+	f.write = make([]int, 0, n)
+	for i := range n {
+		if f.stored == nil || !skips(mode, f.stored[i] != "") {
+			f.write = append(f.write, i)
+		}
+	}
+	return f, nil
+}
+
+// pick is the rows to write.
+func pick[T any](f modeFilter, rows []T) []T {
+	if len(f.write) == len(rows) {
+		return rows
+	}
+	out := make([]T, len(f.write))
+	for j, i := range f.write {
+		out[j] = rows[i]
+	}
+	return out
+}
+
+// outcome is the outcome of the bulk upsert whose store wrote the rows to
+// write (c and rowErrs number them by their place among those): the
+// others are skipped, with the id of their stored object.
+func (f modeFilter) outcome(c BulkCounts, rowErrs []RowError) BulkOutcome {
+	if f.stored == nil {
+		return BulkOutcome{BulkCounts: c, Errors: rowErrs}
+	}
+	write, stored := f.write, f.stored
+	out := BulkOutcome{BulkCounts: BulkCounts{Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged}}
+	out.Skipped = len(stored) - len(write)
+	if c.Rows != nil || len(write) == 0 {
+		out.Rows = make([]string, len(stored))
+		out.IDs = make([]string, len(stored))
+		for i := range stored {
+			out.Rows[i], out.IDs[i] = hub.RowSkipped, stored[i]
+		}
+		for j, i := range write {
+			out.Rows[i] = c.Rows[j]
+			if c.IDs != nil {
+				out.IDs[i] = c.IDs[j]
+			}
+		}
+	}
+	for _, e := range rowErrs {
+		e.Row = write[e.Row]
+		out.Errors = append(out.Errors, e)
+	}
+	return out
 }
 
 func validEmail(e string) bool {
@@ -91,7 +172,9 @@ type BulkMembers struct {
 	// empty, the links whose label it does not give and the custom fields
 	// it does not name.
 	Merge bool
-	Rows  []Member
+	// Mode is hub.BulkUpsert (or empty), BulkCreate or BulkUpdate.
+	Mode string
+	Rows []Member
 }
 
 // UpsertMembers creates or updates members keyed by external id, else
@@ -99,10 +182,12 @@ type BulkMembers struct {
 // members (by external id, then email), then the new ones are copied into
 // the table, the matched ones updated with one statement (those equal to
 // what is stored are left alone), the members registered to the event,
-// and one event per change added to the outbox, in one transaction. The
-// read model is written after the commit.
+// and one event per change added to the outbox, in one transaction; the
+// mode, applied to the stored members found there, skips rows (nothing
+// is written for them, no registration either). The read model is written
+// after the commit.
 func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcome, error) {
-	if err := bulkCaller(ctx); err != nil {
+	if err := bulkCheck(ctx, in.Mode); err != nil {
 		return BulkOutcome{}, err
 	}
 	defer s.bulkBegin()()
@@ -156,12 +241,16 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		if err != nil {
 			return err
 		}
+		skip := make([]bool, len(rows))
+		for i := range rows {
+			skip[i] = !bad[i] && skips(in.Mode, targets[i] != "")
+		}
 		// The matched rows: updated, or seen to be unchanged.
 		dry := in.DryRun || len(rowErrs) > 0
 		var matched []Member
 		rowOf := map[string]int{}
 		for i := range rows {
-			if !bad[i] && targets[i] != "" {
+			if !bad[i] && !skip[i] && targets[i] != "" {
 				m := rows[i]
 				m.ID = targets[i]
 				matched = append(matched, m)
@@ -181,6 +270,9 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 			switch {
 			case bad[i]:
 				out.Rows[i] = hub.RowRejected
+			case skip[i]:
+				out.Rows[i] = hub.RowSkipped
+				out.Skipped++
 			case targets[i] == "":
 				out.Rows[i] = hub.RowCreated
 				out.Created++
@@ -197,7 +289,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		// The new rows.
 		created = make([]Member, 0, out.Created)
 		for i := range rows {
-			if targets[i] == "" {
+			if targets[i] == "" && !skip[i] {
 				created = append(created, rows[i])
 			}
 		}
@@ -208,7 +300,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 			}
 			j := 0
 			for i := range rows {
-				if targets[i] != "" {
+				if targets[i] != "" || skip[i] {
 					continue
 				}
 				m := &created[j]
@@ -376,9 +468,10 @@ var errRollback = errs.New(errs.Invalid, "rolled back: row errors")
 var errDryRun = errs.New(errs.Invalid, "rolled back: dry run")
 
 // UpsertSpeakers creates or updates speakers keyed by external id, else
-// email: all or nothing. A dry run does it all and rolls back.
-func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker, dryRun bool) (BulkOutcome, error) {
-	if err := bulkCaller(ctx); err != nil {
+// email: all or nothing; the mode, applied to the speakers stored when the
+// transaction runs, skips rows. A dry run does it all and rolls back.
+func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker, mode string, dryRun bool) (BulkOutcome, error) {
+	if err := bulkCheck(ctx, mode); err != nil {
 		return BulkOutcome{}, err
 	}
 	var rowErrs []RowError
@@ -404,11 +497,18 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 		if _, err := q.App(ctx, app, false); err != nil {
 			return err
 		}
-		counts, rowErrs, err := q.UpsertSpeakers(ctx, app, rows)
+		f, err := filterByMode(mode, len(rows), func() ([]string, error) { return storedSpeakers(ctx, q, app, rows) })
 		if err != nil {
 			return err
 		}
-		out = BulkOutcome{BulkCounts: counts, Errors: rowErrs}
+		var counts BulkCounts
+		var rowErrs []RowError
+		if len(f.write) > 0 {
+			if counts, rowErrs, err = q.UpsertSpeakers(ctx, app, pick(f, rows)); err != nil {
+				return err
+			}
+		}
+		out = f.outcome(counts, rowErrs)
 		if len(rowErrs) > 0 {
 			return errRollback
 		}
@@ -430,6 +530,35 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 	return out, nil
 }
 
+// storedSpeakers finds the stored speaker of each row as the store's
+// upsert matches them: by external id, else email ("" for none).
+func storedSpeakers(ctx context.Context, q Queries, app string, rows []Speaker) ([]string, error) {
+	all, err := q.Speakers(ctx, app, nil)
+	if err != nil {
+		return nil, err
+	}
+	byExt := make(map[string]string, len(all))
+	byEmail := make(map[string]string, len(all))
+	for _, x := range all {
+		if x.ExternalID != "" {
+			byExt[x.ExternalID] = x.ID
+		}
+		if x.Email != "" {
+			byEmail[x.Email] = x.ID
+		}
+	}
+	stored := make([]string, len(rows))
+	for i, r := range rows {
+		if r.ExternalID != "" {
+			stored[i] = byExt[r.ExternalID]
+		}
+		if stored[i] == "" && r.Email != "" {
+			stored[i] = byEmail[r.Email]
+		}
+	}
+	return stored, nil
+}
+
 // BulkSessionInput is a session row of a bulk upsert (wall-clock times).
 type BulkSessionInput struct {
 	ExternalID, Title, Description, Start, End, Room, Track string
@@ -438,10 +567,11 @@ type BulkSessionInput struct {
 }
 
 // UpsertSessions creates or updates an event's sessions keyed by external
-// id, creating missing rooms and tracks: all or nothing. A dry run does it
-// all and rolls back.
-func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []BulkSessionInput, dryRun bool) (BulkOutcome, error) {
-	if err := bulkCaller(ctx); err != nil {
+// id, creating missing rooms and tracks: all or nothing; the mode, applied
+// to the event's sessions stored when the transaction runs (under the
+// event's lock), skips rows. A dry run does it all and rolls back.
+func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []BulkSessionInput, mode string, dryRun bool) (BulkOutcome, error) {
+	if err := bulkCheck(ctx, mode); err != nil {
 		return BulkOutcome{}, err
 	}
 	var out BulkOutcome
@@ -481,11 +611,18 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 			out.Errors = rowErrs
 			return errRollback
 		}
-		counts, rowErrs, changed, err := q.UpsertSessions(ctx, app, eventID, rows)
+		f, err := filterByMode(mode, len(rows), func() ([]string, error) { return storedSessions(ctx, q, app, eventID, rows) })
 		if err != nil {
 			return err
 		}
-		out = BulkOutcome{BulkCounts: counts, Errors: rowErrs}
+		var counts BulkCounts
+		var changed []Upserted[Session]
+		if len(f.write) > 0 {
+			if counts, rowErrs, changed, err = q.UpsertSessions(ctx, app, eventID, pick(f, rows)); err != nil {
+				return err
+			}
+		}
+		out = f.outcome(counts, rowErrs)
 		if len(rowErrs) > 0 {
 			return errRollback
 		}
@@ -513,4 +650,25 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 	}
 	out.Applied = true
 	return out, nil
+}
+
+// storedSessions finds the stored session of the event of each row, by
+// external id ("" for none: a row naming a session of another event is
+// new here, and the store refuses it).
+func storedSessions(ctx context.Context, q Queries, app, event string, rows []BulkSession) ([]string, error) {
+	all, err := q.Sessions(ctx, app, event, "", time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	byExt := make(map[string]string, len(all))
+	for _, x := range all {
+		if x.ExternalID != "" {
+			byExt[x.ExternalID] = x.ID
+		}
+	}
+	stored := make([]string, len(rows))
+	for i, r := range rows {
+		stored[i] = byExt[r.ExternalID]
+	}
+	return stored, nil
 }
