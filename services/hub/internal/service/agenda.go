@@ -227,15 +227,15 @@ type SessionView struct {
 	ShowPrivate bool
 }
 
-// agendaAccess checks that the actor may read the event's agenda and
-// returns the event.
+// agendaAccess checks that the actor may read what belongs to the event
+// (its agenda, its registrants in the directory) and returns the event.
 func (s *Service) agendaAccess(ctx context.Context, a Actor, app, eventID string) (EventView, error) {
 	e, err := s.visibleEvent(ctx, a, app, eventID)
 	if err != nil {
 		return EventView{}, err
 	}
 	if a.Kind == ActorMember && e.Access != hub.EventAccessOpen && !e.Registered {
-		return EventView{}, errs.WithCode(errs.CodeForbidden, "register to this event to read its agenda")
+		return EventView{}, errs.WithCode(errs.CodeForbidden, "this event is for its registered attendees: register to it to see what it holds")
 	}
 	return e, nil
 }

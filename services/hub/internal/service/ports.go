@@ -98,7 +98,9 @@ type Queries interface {
 
 	AddCode(ctx context.Context, c SignInCode) error
 	// CodesSince counts the codes sent to email since t and returns the
-	// time of the latest.
+	// time of the latest. It first takes a transaction-scoped lock on (app,
+	// email), so that concurrent requests for one email count one after
+	// another and the rate limit holds.
 	CodesSince(ctx context.Context, app, email string, t time.Time) (int, time.Time, error)
 	// LiveCode locks the latest unused, unexpired code of email.
 	LiveCode(ctx context.Context, app, email string, now time.Time) (SignInCode, error)
