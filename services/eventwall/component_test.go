@@ -254,6 +254,13 @@ func TestWallOverHTTP(t *testing.T) {
 		t.Errorf("stream after a hide: %+v", ev)
 	}
 
+	// An author blocked in social (by a moderator there, or in hub) leaves
+	// every screen, and comes back unblocked (the approval still holds).
+	p3 = env.ChangePost(app, p3, func(d *social.PostDoc) { d.AuthorBlocked = true })
+	scr.until("the post of an author blocked in social gone", func() bool { _, ok := scr.items[postID(p3)]; return !ok })
+	env.ChangePost(app, p3, func(d *social.PostDoc) { d.AuthorBlocked = false })
+	scr.until("the post back after the unblock in social", func() bool { _, ok := scr.items[postID(p3)]; return ok })
+
 	// Pin, and the mark reaches the screens.
 	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostID: postID(p1), Mark: eventwall.MarkPin}); err != nil {
 		t.Fatalf("wall.mark: %v", err)

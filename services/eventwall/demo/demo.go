@@ -50,7 +50,7 @@ type Summary struct {
 // Title is the demo wall's title.
 const Title = "Live from the demo conference"
 
-// logo is a small inline SVG: the page never loads anything from outside.
+// logo is a small inline SVG (a data: URL): no network needed to show it.
 var logo = "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(
 	`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="30" fill="#ff6a3d"/><path d="M18 40 L32 16 L46 40 Z" fill="#fff"/></svg>`))
 

@@ -284,6 +284,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Cache-Control", "no-cache")
+	// Scripts, styles and connections from eventwall only; images also
+	// from anywhere: authors' photos are hub's profile photo URLs, and a
+	// logo the organizer's http(s) or data:image URL.
 	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https: http:; style-src 'self'; script-src 'self'; connect-src 'self'")
 	hdr["X-Content-Type-Options"] = hdrNoSniff
 	_, _ = w.Write(h.page)
