@@ -91,7 +91,10 @@ type KindResult struct {
 	Created   int `json:"created"`
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
-	Rejected  int `json:"rejected"`
+	// Skipped counts the rows the mode skipped at the commit: their
+	// object appeared (create) or went (update) after the analysis.
+	Skipped  int `json:"skipped,omitempty"`
+	Rejected int `json:"rejected"`
 }
 
 // Progress is the commit's progress: rows sent to hub of those to send.

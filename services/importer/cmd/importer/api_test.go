@@ -267,3 +267,100 @@ func TestHubRefusedRows(t *testing.T) {
 		}
 	})
 }
+
+// memberByEmail returns hub's member of the stack's app with email.
+func (st *stack) memberByEmail(t *testing.T, email string) (hub.Member, bool) {
+	t.Helper()
+	for _, m := range st.members(t) {
+		if m.Email == email {
+			return m, true
+		}
+	}
+	return hub.Member{}, false
+}
+
+// TestImportModes checks the create and update modes end to end, with hub
+// changing between the analysis and the commit: hub applies the mode when
+// it writes, and the rows it skips are reported.
+func TestImportModes(t *testing.T) {
+	st := startStack(t)
+	st.startImporter(t)
+	ctx := st.as(testkit.Context(t))
+	createMember := func(t *testing.T, email, name string) hub.Member {
+		t.Helper()
+		m, err := hub.CreateMember.Call(ctx, st.hubClient, hub.CreateMemberParams{App: st.app, MemberInput: hub.MemberInput{Email: email, Name: name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	skipped := func(t *testing.T, imp importer.Import, key, reason string) {
+		t.Helper()
+		row, _ := st.reportRow(t, imp.ID, key, "A")
+		if got := strings.Join(row, " | "); !strings.Contains(got, "skip ("+reason+")") {
+			t.Errorf("report row of %s: %q, want skipped: %s", key, got, reason)
+		}
+	}
+
+	t.Run("create", func(t *testing.T) {
+		people := writeFile(t, "people.csv", "Email;Name", "c1@example.com;Cee One", "c2@example.com;Cee Two")
+		imp := st.analyze(t, people, importer.UploadParams{Mode: "create"})
+		if got := counts(imp); got != "attendees:2/0/0/0" {
+			t.Fatalf("counts %s", got)
+		}
+		createMember(t, "c2@example.com", "Someone Else") // before the commit
+		imp = st.commit(t, imp.ID)
+		if r := imp.Result["attendees"]; imp.Status != importer.StatusDone || r.Created != 1 || r.Skipped != 1 || r.Updated != 0 {
+			t.Errorf("commit: %s %+v, want 1 created, 1 skipped", imp.Status, r)
+		}
+		if m, _ := st.memberByEmail(t, "c2@example.com"); m.Name != "Someone Else" {
+			t.Errorf("create mode changed a member: %+v", m)
+		}
+		skipped(t, imp, "c2@example.com", "already in the app (create mode)")
+
+		agenda := writeFile(t, "agenda.csv", "Session ID;Title;Date;Start;End;Room", "m1;Imported;12/06/2025;16:00;17:00;Room M")
+		imp = st.analyze(t, agenda, importer.UploadParams{Mode: "create", Kind: "sessions", Event: st.event})
+		if got := counts(imp); got != "sessions:1/0/0/0" {
+			t.Fatalf("counts %s %+v", got, imp.Problems)
+		}
+		if _, err := hub.SaveSession.Call(ctx, st.hubClient, hub.SessionParams{App: st.app, Event: st.event, SessionInput: hub.SessionInput{
+			ExternalID: "m1", Title: "Stored", Start: "2025-06-12T16:00", End: "2025-06-12T17:00"}}); err != nil {
+			t.Fatal(err)
+		}
+		imp = st.commit(t, imp.ID)
+		if r := imp.Result["sessions"]; r.Created != 0 || r.Skipped != 1 {
+			t.Errorf("commit: %+v, want 1 skipped", r)
+		}
+		if s := st.sessions(t)["m1"]; s.Title != "Stored" {
+			t.Errorf("create mode changed a session: %+v", s)
+		}
+		skipped(t, imp, "m1", "already in the app (create mode)")
+	})
+
+	t.Run("update", func(t *testing.T) {
+		createMember(t, "u1@example.com", "U One")
+		u2 := createMember(t, "u2@example.com", "U Two")
+		people := writeFile(t, "people.csv", "Email;Name", "u1@example.com;U One Updated", "u2@example.com;U Two Updated", "u3@example.com;U Three")
+		imp := st.analyze(t, people, importer.UploadParams{Mode: "update"})
+		if got := counts(imp); got != "attendees:0/2/1/0" {
+			t.Fatalf("counts %s", got)
+		}
+		skipped(t, imp, "u3@example.com", "not in the app (update mode)")
+		if _, err := hub.DeleteMember.Call(ctx, st.hubClient, hub.MemberParams{App: st.app, Member: u2.ID}); err != nil {
+			t.Fatal(err)
+		}
+		imp = st.commit(t, imp.ID)
+		if r := imp.Result["attendees"]; r.Updated != 1 || r.Skipped != 1 || r.Created != 0 {
+			t.Errorf("commit: %+v, want 1 updated, 1 skipped", r)
+		}
+		if m, _ := st.memberByEmail(t, "u1@example.com"); m.Name != "U One Updated" {
+			t.Errorf("u1: %+v", m)
+		}
+		for _, email := range []string{"u2@example.com", "u3@example.com"} {
+			if m, ok := st.memberByEmail(t, email); ok {
+				t.Errorf("update mode created %+v", m)
+			}
+		}
+		skipped(t, imp, "u2@example.com", "not in the app (update mode)")
+	})
+}

@@ -61,7 +61,7 @@ func toImport(imp *service.Import) importer.Import {
 	if len(imp.Result) > 0 {
 		out.Result = map[string]importer.KindResult{}
 		for k, r := range imp.Result {
-			out.Result[string(k)] = importer.KindResult{Created: r.Created, Updated: r.Updated, Unchanged: r.Unchanged, Rejected: r.Rejected}
+			out.Result[string(k)] = importer.KindResult{Created: r.Created, Updated: r.Updated, Unchanged: r.Unchanged, Skipped: r.Skipped, Rejected: r.Rejected}
 		}
 	}
 	out.Progress = importer.Progress{RowsDone: imp.RowsDone, RowsTotal: commitTotal, BatchesDone: imp.BatchesDone}

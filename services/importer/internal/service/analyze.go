@@ -563,10 +563,8 @@ func (st *stager) batch(ctx context.Context, rows []pending) ([]StagedRow, error
 			switch outcome := outcomes[j]; {
 			case outcome == hub.RowRejected:
 				refuse(r, rows[i].Sheet, refused[j])
-			case outcome != hub.RowCreated && mode == Create:
-				r.Action, r.Reason = ActSkip, "already in the app (create mode)"
-			case outcome == hub.RowCreated && mode == Update:
-				r.Action, r.Reason = ActSkip, "not in the app (update mode)"
+			case outcome == hub.RowSkipped:
+				r.Action, r.Reason = ActSkip, mode.skipReason()
 			case outcome == hub.RowUnchanged:
 				r.Action, r.Reason = ActSkip, "unchanged"
 			case outcome == hub.RowUpdated:
@@ -591,7 +589,8 @@ func (a *analysis) dryRun(ctx context.Context, members []hub.MemberInput) ([]str
 	outcomes := make([]string, len(members))
 	var refused []hub.RowError
 	invalid, err := isolate(indexes(len(members)), rowList(mapping.Attendees), func(idx []int) error {
-		p := hub.BulkMembersParams{App: a.imp.AppID, DryRun: true, Merge: true, Members: make([]hub.MemberInput, len(idx))}
+		p := hub.BulkMembersParams{App: a.imp.AppID, DryRun: true, Merge: true, Mode: string(a.imp.Options.Mode),
+			Members: make([]hub.MemberInput, len(idx))}
 		for j, i := range idx {
 			p.Members[j] = members[i]
 		}
@@ -664,10 +663,8 @@ func (a *analysis) decide(vr *validate.Row) (Action, string, any) {
 		}
 	}
 	switch {
-	case found && mode == Create:
-		return ActSkip, "already in the app (create mode)", nil
-	case !found && mode == Update:
-		return ActSkip, "not in the app (update mode)", nil
+	case found && mode == Create, !found && mode == Update:
+		return ActSkip, mode.skipReason(), nil
 	case found && equalJSON(in, old):
 		return ActSkip, "unchanged", nil
 	case found:

@@ -136,20 +136,19 @@ type fatalError struct {
 
 func (e *fatalError) Error() string { return e.msg }
 
-// send upserts one batch of one kind. The rows hub refuses (its own
-// checks found something ours did not) are taken out, reported with what
-// hub said, and the others sent again, so that a bad row does not hold
-// back its batch: hub names them in row errors, or in the field errors of
-// its schema's refusal (see isolate).
+// send upserts one batch of one kind, in the import's mode. The rows hub
+// refuses (its own checks found something ours did not) are taken out,
+// reported with what hub said, and the others sent again, so that a bad
+// row does not hold back its batch: hub names them in row errors, or in
+// the field errors of its schema's refusal (see isolate). The rows hub's
+// mode skips (their object appeared or went since the analysis) are
+// reported as skipped.
 func (s *Service) send(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow) (Batch, error) {
-	kr := &KindResult{}
-	b := Batch{Result: Result{kind: kr}}
-	var refused []hub.RowError
+	out := &outcome{kr: &KindResult{}}
 	invalid, err := isolate(indexes(len(rows)), rowList(kind), func(idx []int) error {
-		r, err := s.apply(ctx, imp, kind, rows, idx, kr)
-		refused = append(refused, r...)
-		return err
+		return s.apply(ctx, imp, kind, rows, idx, out)
 	})
+	b := Batch{Result: Result{kind: out.kr}}
 	if err != nil {
 		switch errs.KindOf(err) {
 		case errs.NotFound, errs.Forbidden, errs.Unauthenticated, errs.Invalid:
@@ -157,20 +156,34 @@ func (s *Service) send(ctx context.Context, imp *Import, kind mapping.Kind, rows
 		}
 		return b, err
 	}
-	for i, es := range byRow(append(refused, invalid...)) {
+	for i, es := range byRow(append(out.refused, invalid...)) {
 		r := rows[i]
 		refuse(&r, imp.sheet(r.Sheet), es)
-		b.Rejected = append(b.Rejected, r)
+		b.Changed = append(b.Changed, r)
+		out.kr.Rejected++
 	}
-	slices.SortFunc(b.Rejected, func(x, y StagedRow) int { return x.Seq - y.Seq })
-	kr.Rejected += len(b.Rejected)
+	for _, i := range out.skipped {
+		r := rows[i]
+		r.Action, r.Reason = ActSkip, imp.Options.Mode.skipReason()
+		b.Changed = append(b.Changed, r)
+		out.kr.Skipped++
+	}
+	slices.SortFunc(b.Changed, func(x, y StagedRow) int { return x.Seq - y.Seq })
 	return b, nil
 }
 
+// outcome is what hub did with the rows of a batch: its counts, the rows
+// it refused (row errors) and those its mode skipped (by index).
+type outcome struct {
+	kr      *KindResult
+	refused []hub.RowError
+	skipped []int
+}
+
 // apply upserts the rows of idx, all or nothing at hub, and adds what hub
-// did to kr. The rows hub names in row errors are taken out and the others
-// sent again; it returns those row errors (Row: the index in rows).
-func (s *Service) apply(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow, idx []int, kr *KindResult) ([]hub.RowError, error) {
+// did to out. The rows hub names in row errors are taken out and the
+// others sent again.
+func (s *Service) apply(ctx context.Context, imp *Import, kind mapping.Kind, rows []StagedRow, idx []int, out *outcome) error {
 	var refused []hub.RowError
 	for len(idx) > 0 {
 		batch := make([]StagedRow, len(idx))
@@ -179,25 +192,31 @@ func (s *Service) apply(ctx context.Context, imp *Import, kind mapping.Kind, row
 		}
 		res, err := s.upsert(ctx, imp, kind, batch)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if res.Applied {
-			kr.Created += res.Created
-			kr.Updated += res.Updated
-			kr.Unchanged += res.Unchanged
-			return refused, nil
+			out.kr.Created += res.Created
+			out.kr.Updated += res.Updated
+			out.kr.Unchanged += res.Unchanged
+			out.refused = append(out.refused, refused...)
+			for j, o := range res.Rows {
+				if o == hub.RowSkipped && j < len(idx) {
+					out.skipped = append(out.skipped, idx[j])
+				}
+			}
+			return nil
 		}
 		bad := map[int]bool{}
 		for _, e := range res.Errors {
 			if e.Row < 0 || e.Row >= len(idx) {
-				return nil, fmt.Errorf("hub named row %d of a batch of %d", e.Row, len(idx))
+				return fmt.Errorf("hub named row %d of a batch of %d", e.Row, len(idx))
 			}
 			bad[e.Row] = true
 			e.Row = idx[e.Row]
 			refused = append(refused, e)
 		}
 		if len(bad) == 0 {
-			return nil, fmt.Errorf("hub applied no row of the batch and named no error")
+			return fmt.Errorf("hub applied no row of the batch and named no error")
 		}
 		keep := make([]int, 0, len(idx)-len(bad))
 		for j, i := range idx {
@@ -207,7 +226,8 @@ func (s *Service) apply(ctx context.Context, imp *Import, kind mapping.Kind, row
 		}
 		idx = keep
 	}
-	return refused, nil
+	out.refused = append(out.refused, refused...)
+	return nil
 }
 
 func publicMessage(err error) string {
@@ -227,7 +247,8 @@ func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, ro
 		// The staged input has the file's values only: hub merges them
 		// with what it holds, and registers the members to the import's
 		// event in the same transaction.
-		p := hub.BulkMembersParams{App: imp.AppID, Event: imp.EventID, Merge: true, Members: make([]hub.MemberInput, len(rows))}
+		p := hub.BulkMembersParams{App: imp.AppID, Event: imp.EventID, Merge: true, Mode: string(imp.Options.Mode),
+			Members: make([]hub.MemberInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Members[i]); err != nil {
 				return hub.BulkResult{}, err
@@ -235,7 +256,7 @@ func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, ro
 		}
 		return s.hub.BulkMembers(ctx, p)
 	case mapping.Speakers:
-		p := hub.BulkSpeakersParams{App: imp.AppID, Speakers: make([]hub.SpeakerInput, len(rows))}
+		p := hub.BulkSpeakersParams{App: imp.AppID, Mode: string(imp.Options.Mode), Speakers: make([]hub.SpeakerInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Speakers[i]); err != nil {
 				return hub.BulkResult{}, err
@@ -243,7 +264,8 @@ func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, ro
 		}
 		return s.hub.BulkSpeakers(ctx, p)
 	case mapping.Sessions:
-		p := hub.BulkSessionsParams{App: imp.AppID, Event: imp.EventID, Sessions: make([]hub.BulkSessionInput, len(rows))}
+		p := hub.BulkSessionsParams{App: imp.AppID, Event: imp.EventID, Mode: string(imp.Options.Mode),
+			Sessions: make([]hub.BulkSessionInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Sessions[i]); err != nil {
 				return hub.BulkResult{}, err

@@ -85,10 +85,12 @@ type Store interface {
 
 // Batch is a committed batch's bookkeeping.
 type Batch struct {
-	LastSeq  int
-	Rows     int
-	Result   Result
-	Rejected []StagedRow // rows hub refused, with Reason
+	LastSeq int
+	Rows    int
+	Result  Result
+	// Changed are the rows whose action the commit changed, with Reason:
+	// rejected (hub refused them) or skipped (hub's mode did).
+	Changed []StagedRow
 }
 
 // Hub is what the importer asks of hub (signed as the importer service):

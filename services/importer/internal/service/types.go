@@ -37,6 +37,15 @@ const (
 	Upsert Mode = "upsert" // both
 )
 
+// skipReason is why the mode skips a row: its object is in the app
+// (create), or not (update).
+func (m Mode) skipReason() string {
+	if m == Update {
+		return "not in the app (update mode)"
+	}
+	return "already in the app (create mode)"
+}
+
 // Action is what the commit does with a row.
 type Action string
 
@@ -89,7 +98,10 @@ type KindResult struct {
 	Created   int `json:"created"`
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
-	Rejected  int `json:"rejected"`
+	// Skipped counts the rows hub's mode skipped at the commit: their
+	// object appeared (create) or went (update) after the analysis.
+	Skipped  int `json:"skipped,omitempty"`
+	Rejected int `json:"rejected"`
 }
 
 // Import is an upload and its job.

@@ -449,15 +449,16 @@ func (s *Store) CommitBatch(ctx context.Context, id string, job int64, b service
 			res[k].Created += r.Created
 			res[k].Updated += r.Updated
 			res[k].Unchanged += r.Unchanged
+			res[k].Skipped += r.Skipped
 			res[k].Rejected += r.Rejected
 		}
-		for _, r := range b.Rejected {
+		for _, r := range b.Changed {
 			problems, err := problemsJSON(r.Problems)
 			if err != nil {
 				return err
 			}
-			const q = `UPDATE import_rows SET action = 'reject', reason = $3, problems = $4 WHERE import_id = $1 AND seq = $2`
-			if _, err := tx.Exec(ctx, q, id, r.Seq, r.Reason, problems); err != nil {
+			const q = `UPDATE import_rows SET action = $3, reason = $4, problems = $5 WHERE import_id = $1 AND seq = $2`
+			if _, err := tx.Exec(ctx, q, id, r.Seq, string(r.Action), r.Reason, problems); err != nil {
 				return pg.Err(err)
 			}
 		}
