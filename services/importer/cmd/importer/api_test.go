@@ -1,14 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
@@ -362,5 +369,217 @@ func TestImportModes(t *testing.T) {
 			}
 		}
 		skipped(t, imp, "u2@example.com", "not in the app (update mode)")
+	})
+}
+
+// TestImportAPI covers the paths of the importer's API an organizer takes
+// besides the plain upload and commit: the mapping overrides of
+// import.configure, unknown columns kept as custom profile fields, the
+// multipart upload, the progress of a running commit, and a cancel during
+// the commit.
+func TestImportAPI(t *testing.T) {
+	st := startStack(t)
+	st.startImporter(t, "IMPORTER_BATCH_ROWS=10", "IMPORTER_WORKERS=1")
+	ctx := st.as(testkit.Context(t))
+	custom := func(t *testing.T, email string) hub.Member {
+		t.Helper()
+		m, ok := st.memberByEmail(t, email)
+		if !ok {
+			t.Fatalf("no member %s in hub", email)
+		}
+		m, err := hub.GetMember.Call(ctx, st.hubClient, hub.MemberParams{App: st.app, Member: m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	t.Run("configure overrides the mapping", func(t *testing.T) {
+		path := writeFile(t, "people.csv", "Email;Name;Boîte;Shirt;Notes", "ov@example.com;Over Ride;ACME;L;call back")
+		imp := st.analyze(t, path, importer.UploadParams{})
+		if len(imp.Mapping) != 1 || strings.Join(imp.Mapping[0].Unknown, ",") != "Boîte,Shirt,Notes" {
+			t.Fatalf("mapping %+v", imp.Mapping)
+		}
+		sheet := imp.Mapping[0].Name
+		_, err := importer.ConfigureImport.Call(ctx, st.client, importer.ConfigureParams{App: st.app, Import: imp.ID, Options: importer.Options{
+			Overrides: []importer.Override{{Sheet: sheet, Columns: map[string]string{"C": "company", "shirt": "custom:T-shirt"}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imp = st.wait(t, imp.ID, importer.StatusAnalyzing)
+		var got []string
+		for _, c := range imp.Mapping[0].Columns {
+			got = append(got, c.Letter+"="+c.Field+c.Custom)
+		}
+		if want := "A=email B=name C=company D=T-shirt E="; strings.Join(got, " ") != want {
+			t.Errorf("mapping after configure: %s, want %s", strings.Join(got, " "), want)
+		}
+		if imp = st.commit(t, imp.ID); imp.Status != importer.StatusDone {
+			t.Fatalf("commit: %s %+v", imp.Status, imp.Error)
+		}
+		m := custom(t, "ov@example.com")
+		if m.Company != "ACME" || !cmp.Equal(m.Custom, map[string]string{"T-shirt": "L"}) {
+			t.Errorf("member: company %q, custom %v; want ACME and the T-shirt only", m.Company, m.Custom)
+		}
+	})
+
+	t.Run("keep_unknown keeps custom profile fields", func(t *testing.T) {
+		path := writeFile(t, "people.csv", "Email;Name;Dietary needs;T-shirt size", "keep@example.com;Kept Fields;vegetarian;M")
+		imp := st.analyze(t, path, importer.UploadParams{KeepUnknown: true})
+		if imp = st.commit(t, imp.ID); imp.Status != importer.StatusDone || imp.Result["attendees"].Created != 1 {
+			t.Fatalf("commit: %s %+v", imp.Status, imp.Result)
+		}
+		m := custom(t, "keep@example.com")
+		if want := map[string]string{"Dietary needs": "vegetarian", "T-shirt size": "M"}; !cmp.Equal(m.Custom, want) {
+			t.Errorf("custom fields %v, want %v", m.Custom, want)
+		}
+		// The same file again: nothing to change.
+		if again := st.analyze(t, path, importer.UploadParams{KeepUnknown: true}); counts(again) != "attendees:0/0/1/0" {
+			t.Errorf("re-import counts %s", counts(again))
+		}
+	})
+
+	t.Run("multipart upload", func(t *testing.T) {
+		post := func(t *testing.T, parts func(w *multipart.Writer)) *http.Response {
+			t.Helper()
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			parts(w)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.importerURL+"/imports?app_id="+st.app, &body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", w.FormDataContentType())
+			req.Header.Set("Authorization", "Bearer "+st.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resp.Body.Close() })
+			return resp
+		}
+		resp := post(t, func(w *multipart.Writer) {
+			_ = w.WriteField("note", "a form field before the file")
+			f, _ := w.CreateFormFile("file", `C:\Users\org\multi.csv`)
+			_, _ = io.WriteString(f, "Email;Name\nmulti@example.com;Multi Part\n")
+		})
+		if resp.StatusCode != http.StatusAccepted {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+		}
+		var imp importer.Import
+		if err := json.NewDecoder(resp.Body).Decode(&imp); err != nil {
+			t.Fatal(err)
+		}
+		if imp.FileName != "multi.csv" {
+			t.Errorf("file name %q, want multi.csv (from the part, without the client's path)", imp.FileName)
+		}
+		if imp = st.wait(t, imp.ID, importer.StatusAnalyzing); counts(imp) != "attendees:1/0/0/0" {
+			t.Errorf("counts %s %+v", counts(imp), imp.Error)
+		}
+
+		resp = post(t, func(w *multipart.Writer) { _ = w.WriteField("note", "no file") })
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "no part named file") {
+			t.Errorf("a form without a file: HTTP %d %s", resp.StatusCode, b)
+		}
+	})
+
+	// A commit of many small batches (IMPORTER_BATCH_ROWS=10), long
+	// enough to be watched and canceled.
+	many := func(t *testing.T, prefix string, n int) string {
+		lines := []string{"Email;Name"}
+		for i := range n {
+			lines = append(lines, fmt.Sprintf("%s%04d@example.com;Person %d", prefix, i, i))
+		}
+		return writeFile(t, prefix+".csv", lines...)
+	}
+	ip := func(imp importer.Import) importer.ImportParams {
+		return importer.ImportParams{App: st.app, Import: imp.ID}
+	}
+
+	t.Run("progress while the commit runs", func(t *testing.T) {
+		const rows = 1500
+		imp := st.analyze(t, many(t, "prog", rows), importer.UploadParams{})
+		if _, err := importer.CommitImport.Call(ctx, st.client, ip(imp)); err != nil {
+			t.Fatal(err)
+		}
+		var seen []importer.Progress
+		for {
+			cur, err := importer.GetImport.Call(ctx, st.client, ip(imp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Status != importer.StatusCommitting {
+				imp = cur
+				break
+			}
+			seen = append(seen, cur.Progress)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if imp.Status != importer.StatusDone || imp.Progress.RowsDone != rows {
+			t.Fatalf("commit: %s %+v", imp.Status, imp.Progress)
+		}
+		partial := 0
+		for i, p := range seen {
+			if p.RowsTotal != rows || (i > 0 && p.RowsDone < seen[i-1].RowsDone) {
+				t.Fatalf("progress %+v after %+v: want %d rows in all, never going back", p, seen[max(i-1, 0)], rows)
+			}
+			if p.RowsDone > 0 && p.RowsDone < rows {
+				partial++
+			}
+		}
+		if partial == 0 {
+			t.Errorf("no progress between 0 and %d seen during the commit (%d polls)", rows, len(seen))
+		}
+	})
+
+	t.Run("cancel during the commit", func(t *testing.T) {
+		const rows = 1500
+		imp := st.analyze(t, many(t, "cancel", rows), importer.UploadParams{})
+		if _, err := importer.CommitImport.Call(ctx, st.client, ip(imp)); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			cur, err := importer.GetImport.Call(ctx, st.client, ip(imp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Status != importer.StatusCommitting {
+				t.Fatalf("the commit ended (%s) before a batch was seen", cur.Status)
+			}
+			if cur.Progress.RowsDone > 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		c, err := importer.CancelImport.Call(ctx, st.client, ip(imp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != importer.StatusCanceling && c.Status != importer.StatusCanceled {
+			t.Errorf("cancel answered %s", c.Status)
+		}
+		imp = st.wait(t, imp.ID, importer.StatusCommitting, importer.StatusCanceling)
+		if imp.Status != importer.StatusCanceled || imp.Progress.RowsDone >= rows {
+			t.Fatalf("after cancel: %s %+v", imp.Status, imp.Progress)
+		}
+		// The batches recorded are in hub, and at most the two in flight
+		// beside them; the rest was not sent.
+		inHub := 0
+		for _, m := range st.members(t) {
+			if strings.HasPrefix(m.Email, "cancel") {
+				inHub++
+			}
+		}
+		if done := imp.Progress.RowsDone; inHub < done || inHub > done+2*10 {
+			t.Errorf("hub has %d of the rows, the import recorded %d", inHub, done)
+		}
+		if _, err := importer.CommitImport.Call(ctx, st.client, ip(imp)); err == nil {
+			t.Error("a canceled import was committed again")
+		}
 	})
 }

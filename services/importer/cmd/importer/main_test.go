@@ -231,15 +231,6 @@ func (st *stack) startImporter(t *testing.T, extra ...string) *exec.Cmd {
 	return cmd
 }
 
-func (st *stack) upload(t *testing.T, path string, p importer.UploadParams) importer.Import {
-	t.Helper()
-	imp, err := st.uploadAs(t, st.token, path, p)
-	if err != nil {
-		t.Fatalf("upload %s: %v", path, err)
-	}
-	return imp
-}
-
 // uploadAs uploads a file to the stack's app with a user's token.
 func (st *stack) uploadAs(t *testing.T, token, path string, p importer.UploadParams) (importer.Import, error) {
 	t.Helper()
