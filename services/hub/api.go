@@ -64,6 +64,17 @@ func TokenRole(collaboratorRole string) string {
 	return ""
 }
 
+// CollaboratorRole is the collaborator role whose app tokens carry
+// tokenRole (the inverse of TokenRole), or "" for a role no collaborator has.
+func CollaboratorRole(tokenRole string) string {
+	for _, r := range []string{RoleOwner, RoleAdmin, RoleModerator, RoleMember} {
+		if TokenRole(r) == tokenRole {
+			return r
+		}
+	}
+	return ""
+}
+
 // Member roles (what an attendee is at the conference).
 const (
 	MemberAttendee = "attendee"
@@ -751,6 +762,7 @@ var (
 	SearchMembers = rpc.Method[SearchMembersParams, MemberPage]{
 		Name: "member.search", Auth: auth.Member, Idempotent: true,
 		Summary: "The member directory: name/company word-prefix search, by name, paginated with a cursor.",
+		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
 	}
 	BlockMember = rpc.Method[MemberParams, Member]{
 		Name: "member.block", Auth: auth.Admin, Idempotent: true,

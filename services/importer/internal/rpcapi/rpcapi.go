@@ -74,21 +74,10 @@ func (a *API) role(ctx context.Context, app string) (string, error) {
 		}
 		tokenRole = m.Role
 	}
-	if r := collaboratorRole(tokenRole); r != "" {
+	if r := hub.CollaboratorRole(tokenRole); r != "" {
 		return r, nil
 	}
 	return "", errs.WithCode(errs.CodeForbidden, "imports are for the app's organizers")
-}
-
-// collaboratorRole is the collaborator role whose app tokens carry
-// tokenRole (the inverse of hub.TokenRole), or "".
-func collaboratorRole(tokenRole string) string {
-	for _, r := range hub.MatrixRoles {
-		if t := hub.TokenRole(r); t != "" && t == tokenRole {
-			return r
-		}
-	}
-	return ""
 }
 
 // check is role for the methods that read or cancel: any organizer.
