@@ -321,15 +321,15 @@ func run(ctx context.Context, f flags) error {
 		if state2[m] {
 			kind = ""
 		}
-		prev, changed, err := ledger.React(ctx, appID, hot2, members[m], kind, func(prev string) service.Effects {
+		r, err := ledger.React(ctx, appID, hot2, members[m], kind, func(prev string) service.Effects {
 			return service.Effects{App: appID, Events: []events.Event{{Type: social.EventLikeCreated, App: appID, Subject: hot2, Data: json.RawMessage(`{}`)}}}
 		})
 		if err != nil {
 			return err
 		}
-		if changed {
+		if r.Changed {
 			state2[m] = !state2[m]
-			return index.ApplyReaction(ctx, appID, hot2, members[m], prev, kind)
+			return index.ApplyReaction(ctx, appID, hot2, members[m], r.Prev, kind)
 		}
 		return nil
 	}))

@@ -62,8 +62,8 @@ type Ledger interface {
 	// React sets member's reaction on post to kind ("" removes it). Only when
 	// it changes are the counters and the member's index updated and the
 	// effects of then(prev) recorded, atomically with the change where the
-	// store allows (Postgres). It returns the previous reaction.
-	React(ctx context.Context, app, post, member, kind string, then func(prev string) Effects) (prev string, changed bool, err error)
+	// store allows (Postgres).
+	React(ctx context.Context, app, post, member, kind string, then func(prev string) Effects) (Reacted, error)
 	// Counts returns a post's counters.
 	Counts(ctx context.Context, app, post string) (Counts, error)
 	// MemberReactions returns member's reactions by post.
@@ -147,6 +147,20 @@ type Index interface {
 	// Allow takes one token of member's bucket for action, or returns how
 	// long to wait.
 	Allow(ctx context.Context, app, member, action string, l Limit) (wait time.Duration, err error)
+}
+
+// Reacted is what Ledger.React did.
+type Reacted struct {
+	// Prev is the reaction before the call.
+	Prev string
+	// Changed says the reaction changed: the counters moved by it, and the
+	// effects were recorded.
+	Changed bool
+	// Recounted says the post's counters were corrected for an earlier
+	// change of the member's reaction (on Riak: one whose counting failed
+	// after its register was written): cached copies of the counters, and
+	// of the member's reaction, are stale.
+	Recounted bool
 }
 
 // Effects are what a change records for others, atomically where possible.

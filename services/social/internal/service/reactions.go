@@ -50,7 +50,7 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		}
 		authorReads = ok[doc.Author]
 	}
-	prev, changed, err := s.ledger.React(ctx, app, post, a.Member, kind, func(prev string) Effects {
+	r, err := s.ledger.React(ctx, app, post, a.Member, kind, func(prev string) Effects {
 		typ := social.EventLikeChanged
 		switch {
 		case prev == "":
@@ -71,16 +71,34 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if err != nil {
 		return ReactionState{}, err
 	}
+	if r.Changed {
+		if err := s.index.ApplyReaction(ctx, app, post, a.Member, r.Prev, kind); err != nil {
+			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
+		}
+	}
+	if r.Recounted {
+		// The cache missed the correction (and "my reaction" maybe a change
+		// whose counting failed): set my reaction (the counters do not move
+		// from kind to kind) and drop the counters, to be reloaded.
+		if err := s.index.ApplyReaction(ctx, app, post, a.Member, kind, kind); err != nil {
+			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
+		}
+		if err := s.index.DropPost(ctx, app, post); err != nil {
+			s.log.Warn("drop recounted post", "app", app, "post", post, "error", err)
+		}
+		counts, err := s.ledger.Counts(ctx, app, post)
+		if err != nil {
+			return ReactionState{}, err
+		}
+		return ReactionState{Post: post, MyReaction: kind, Counts: counts}, nil
+	}
 	counts := Counts{Reactions: map[string]int64{}, Comments: items[0].Counts.Comments}
 	for k, v := range items[0].Counts.Reactions {
 		counts.Reactions[k] = v
 	}
-	if changed {
-		if err := s.index.ApplyReaction(ctx, app, post, a.Member, prev, kind); err != nil {
-			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
-		}
-		if prev != "" && items[0].MyReaction == prev {
-			counts.Reactions[prev]--
+	if r.Changed {
+		if r.Prev != "" && items[0].MyReaction == r.Prev {
+			counts.Reactions[r.Prev]--
 		}
 		if kind != "" {
 			counts.Reactions[kind]++

@@ -21,13 +21,30 @@
 // transaction as the outbox and the notifications: a reaction, its counters,
 // its event and its notification commit together or not at all. The hot
 // post's counter row is written last, so its row lock is held only for the
-// commit. With Riak (RIAK_HOSTS) the kv writes happen first and the
-// transaction after; a crash between them loses the event of that change.
+// commit.
+//
+// With Riak (RIAK_HOSTS) the kv calls cannot join the transaction. Riak
+// checks a compare-and-set by a read before the write, not under a lock:
+// two writers holding the same context (a double tap's two first likes,
+// on two replicas) would both pass, keep both values as siblings, and both
+// count. So a member's change of their reaction to a post holds a Postgres
+// advisory lock of (post, member) for its transaction: only the member's
+// own concurrent requests wait for each other, never other members. Under
+// it, the register is written, then the counters are settled to it
+// (settleReaction): a kv map per (post, member) holds what the member's
+// reaction has added to the post's counters, and both move by the
+// difference from the register's new value. So a change whose counting
+// failed after its register was written is counted by the caller's retry,
+// and siblings that Riak makes anyway (writes on both sides of a
+// partition) are resolved without miscounting; the effects commit after
+// the kv writes, so a crash between them loses the event of that change.
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,7 +64,11 @@ const (
 	bucketReactions = "social.reactions" // objects: app/post/member -> kind
 	bucketPosts     = "social.posts"     // maps: app/post -> counters per kind, "comments"
 	bucketMembers   = "social.member_rx" // maps: app/member -> registers post -> kind
-	fieldComments   = "comments"
+	// bucketCounted is used with Riak only (maps: app/post/member -> a
+	// counter per kind): what the member's reaction added to the post's
+	// counters.
+	bucketCounted = "social.counted"
+	fieldComments = "comments"
 )
 
 // KV is the part of the key-value port the ledger uses.
@@ -86,33 +107,57 @@ func postKey(app, post string) string             { return app + "/" + post }
 func memberKey(app, member string) string         { return app + "/" + member }
 
 // React implements service.Ledger.
-func (s *Store) React(ctx context.Context, app, post, member, kind string, then func(prev string) service.Effects) (prev string, changed bool, err error) {
+func (s *Store) React(ctx context.Context, app, post, member, kind string, then func(prev string) service.Effects) (service.Reacted, error) {
 	if s.remote != nil {
-		prev, changed, err = swap(ctx, s.remote, app, post, member, kind)
-		if err != nil || !changed {
-			return prev, changed, err
-		}
-		if err := countReaction(ctx, s.remote, app, post, member, prev, kind); err != nil {
-			return prev, changed, err
-		}
-		return prev, changed, s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
-			return s.record(ctx, tx, then(prev), counts)
-		})
+		return s.reactRemote(ctx, app, post, member, kind, then)
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
+	var r service.Reacted
+	err := s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
 		k := pgkv.New(tx)
 		var err error
-		prev, changed, err = swap(ctx, k, app, post, member, kind)
-		if err != nil || !changed {
+		r.Prev, r.Changed, err = swap(ctx, k, app, post, member, kind)
+		if err != nil || !r.Changed {
 			return err
 		}
-		if err := s.record(ctx, tx, then(prev), counts); err != nil {
+		if err := s.record(ctx, tx, then(r.Prev), counts); err != nil {
 			return err
 		}
 		// Last: the post's counters are the hot row.
-		return countReaction(ctx, k, app, post, member, prev, kind)
+		return countReaction(ctx, k, app, post, member, r.Prev, kind)
 	})
-	return prev, changed, err
+	return r, err
+}
+
+// reactRemote is React on a remote kv store (Riak): under the member's
+// lock of the post, the register, then the counters settled to it, then
+// the effects, in the lock's transaction.
+func (s *Store) reactRemote(ctx context.Context, app, post, member, kind string, then func(prev string) service.Effects) (service.Reacted, error) {
+	var r service.Reacted
+	done := false
+	err := s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
+		const q = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
+		if _, err := tx.Exec(ctx, q, bucketReactions+"/"+reactionKey(app, post, member)); err != nil {
+			return pg.Err(err)
+		}
+		if !done { // the kv writes once, should the transaction be retried
+			prev, swapped, err := swap(ctx, s.remote, app, post, member, kind)
+			if err != nil {
+				return err
+			}
+			// Unchanged too: a retry counts what a failed call left uncounted.
+			moved, err := settleReaction(ctx, s.remote, app, post, member, kind)
+			if err != nil {
+				return err
+			}
+			r = service.Reacted{Prev: prev, Changed: swapped && moved, Recounted: swapped != moved}
+			done = true
+		}
+		if !r.Changed {
+			return nil
+		}
+		return s.record(ctx, tx, then(r.Prev), counts)
+	})
+	return r, err
 }
 
 // swap sets the reaction register by compare-and-set and reports the
@@ -124,7 +169,9 @@ func swap(ctx context.Context, k KV, app, post, member, kind string) (string, bo
 		var sib *kv.Siblings
 		switch {
 		case errors.As(err, &sib):
-			obj = kv.Object{Value: sib.Values[0], Context: sib.Context} // concurrent writes on Riak: keep one
+			// Concurrent writes on Riak: the value every reader resolves
+			// them to; writing with the merged context supersedes them all.
+			obj = kv.Object{Value: []byte(resolveReaction(sib.Values)), Context: sib.Context}
 		case errors.Is(err, errs.NotFound):
 			if kind == "" {
 				return "", false, nil
@@ -156,6 +203,54 @@ func swap(ctx context.Context, k KV, app, post, member, kind string) (string, bo
 		return prev, true, nil
 	}
 	return "", false, errs.New(errs.Conflict, "the reaction changed concurrently; retry")
+}
+
+// resolveReaction picks, among the values of a register's siblings, the
+// one every reader settles on: the greatest.
+func resolveReaction(values [][]byte) string {
+	return string(slices.MaxFunc(values, bytes.Compare))
+}
+
+// settleReaction moves the member's contribution to the post's counters
+// (bucketCounted), and the counters by as much, to kind, the register's
+// value; moved reports whether there was anything to move. The member's
+// index is written first and the counters last: a failure before the
+// contribution moves leaves it for the next call to move, one between the
+// contribution and the counters leaves the change uncounted (never counted
+// twice).
+func settleReaction(ctx context.Context, k KV, app, post, member, kind string) (moved bool, err error) {
+	key := reactionKey(app, post, member)
+	counted, _, err := k.MapGet(ctx, bucketCounted, key)
+	if err != nil {
+		return false, err
+	}
+	delta := map[string]int64{}
+	for f, n := range counted.Counters {
+		if n != 0 {
+			delta[f] = -n
+		}
+	}
+	if kind != "" {
+		if delta[kind]++; delta[kind] == 0 {
+			delete(delta, kind)
+		}
+	}
+	if len(delta) == 0 {
+		return false, nil
+	}
+	var ops kv.MapOps
+	if kind == "" {
+		ops.RemoveFields = []string{post}
+	} else {
+		ops.SetRegisters = map[string]string{post: kind}
+	}
+	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, ops); err != nil {
+		return false, err
+	}
+	if err := k.MapUpdate(ctx, bucketCounted, key, nil, kv.MapOps{IncrCounters: delta}); err != nil {
+		return false, err
+	}
+	return true, k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, kv.MapOps{IncrCounters: delta})
 }
 
 // countReaction moves the counters and the member's index after a change.

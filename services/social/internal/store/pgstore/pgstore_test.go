@@ -43,12 +43,12 @@ func TestReactionsConcurrent(t *testing.T) {
 				kinds = append(kinds, "", "")
 			}
 			for _, k := range kinds {
-				_, changed, err := s.React(ctx, "app1", "p1", m, k, noEffects)
+				r, err := s.React(ctx, "app1", "p1", m, k, noEffects)
 				if err != nil {
 					t.Errorf("%s reacts %q: %v", m, k, err)
 					return
 				}
-				if changed {
+				if r.Changed {
 					mu.Lock()
 					changes++
 					mu.Unlock()
