@@ -2,10 +2,14 @@ package rpc
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/obs"
 )
 
 // protocolError is a JSON-RPC protocol error (-32700 .. -32603).
@@ -100,4 +104,66 @@ func appendResult(buf, id, result []byte) []byte {
 	buf = append(buf, `,"id":`...)
 	buf = append(buf, id...)
 	return append(buf, '}')
+}
+
+// WriteHTTPError answers a plain HTTP route of a service (an upload, a
+// download) that failed with err, as a call failing with err would: the
+// status of its kind (413 when a request body went over its
+// http.MaxBytesReader limit), Retry-After when it carries one, and the body
+// {"error": {...}}, the JSON-RPC error object of the same failure (code,
+// message, data with the reason, retryability, fields). Like a call's, an
+// internal error's text is not sent: it goes to log, with the route.
+func WriteHTTPError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errs.KindOf(err) == errs.Internal && log != nil {
+		log.ErrorContext(r.Context(), "route failed", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	we, retryAfter := toWire(err, obs.RequestID(r.Context()))
+	status := httpStatusOfKind(errs.KindOf(err))
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	h := w.Header()
+	if retryAfter > 0 {
+		setRetryAfter(h, retryAfter)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	body := append([]byte(`{"error":`), mustJSON(we)...)
+	_, _ = w.Write(append(body, "}\n"...))
+}
+
+// httpStatusOfKind is the HTTP status of a plain route failing with an error
+// of kind k.
+func httpStatusOfKind(k errs.Kind) int {
+	switch k {
+	case errs.Invalid:
+		return http.StatusBadRequest
+	case errs.NotFound:
+		return http.StatusNotFound
+	case errs.Conflict:
+		return http.StatusConflict
+	case errs.Unauthenticated:
+		return http.StatusUnauthorized
+	case errs.Forbidden:
+		return http.StatusForbidden
+	case errs.RateLimited:
+		return http.StatusTooManyRequests
+	case errs.Unavailable, errs.Overloaded:
+		return http.StatusServiceUnavailable
+	case errs.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case errs.Canceled:
+		return http.StatusRequestTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // wireError always encodes
+	}
+	return b
 }

@@ -314,7 +314,7 @@ func TestMembersOnly(t *testing.T) {
 }
 
 // httpErr turns the answer of a photo route into the error it carries (nil
-// for a success).
+// for a success): {"error": <a JSON-RPC error object>}.
 func httpErr(resp *http.Response, err error) error {
 	if err != nil {
 		return err
@@ -324,11 +324,17 @@ func httpErr(resp *http.Response, err error) error {
 		return nil
 	}
 	var body struct {
-		Code    errs.Code `json:"code"`
-		Message string    `json:"message"`
+		Error struct {
+			Code    errs.Code `json:"code"`
+			Message string    `json:"message"`
+			Data    struct {
+				RetryAfterMS int64 `json:"retry_after_ms"`
+			} `json:"data"`
+		} `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		return fmt.Errorf("HTTP %s: %w", resp.Status, err)
 	}
-	return &errs.Error{Code: body.Code, Msg: body.Message}
+	return &errs.Error{Code: body.Error.Code, Msg: body.Error.Message,
+		RetryAfter: time.Duration(body.Error.Data.RetryAfterMS) * time.Millisecond}
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -364,20 +363,7 @@ func TestRateLimits(t *testing.T) {
 			if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
 				t.Error("upload: 429 without Retry-After")
 			}
-			var body struct {
-				Code         errs.Code `json:"code"`
-				Message      string    `json:"message"`
-				Retryable    bool      `json:"retryable"`
-				RetryAfterMS int64     `json:"retry_after_ms"`
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode == http.StatusCreated {
-				return nil
-			}
-			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || !body.Retryable {
-				return fmt.Errorf("upload: %s, %+v, %v", resp.Status, body, err)
-			}
-			return &errs.Error{Code: body.Code, Msg: body.Message, RetryAfter: time.Duration(body.RetryAfterMS) * time.Millisecond}
+			return httpErr(resp, nil)
 		}},
 	}
 	for _, tt := range tests {
@@ -423,7 +409,7 @@ func TestPhotoUploadRefusals(t *testing.T) {
 		{"text claiming webp", ada, "image/webp", []byte("hello, not a photo"), http.StatusBadRequest, ""},
 		{"webp header, no image", ada, "image/webp", []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00garbage garbage"), http.StatusBadRequest, ""},
 		{"truncated png", ada, "image/png", pngImage(100, 100)[:200], http.StatusBadRequest, ""},
-		{"too large", ada, "image/jpeg", bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, social.MaxPhotoBytes/4+1), http.StatusBadRequest, ""},
+		{"too large", ada, "image/jpeg", bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, social.MaxPhotoBytes/4+1), http.StatusRequestEntityTooLarge, ""},
 		{"no token", socialtest.Member{}, "image/png", pngImage(10, 10), http.StatusUnauthorized, ""},
 		{"png", ada, "image/png", pngImage(10, 10), http.StatusCreated, "image/png"},
 		{"webp", ada, "image/webp", testimage.WebP(10, 10, color.NRGBA{A: 255}), http.StatusCreated, "image/webp"},

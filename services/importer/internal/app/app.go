@@ -126,7 +126,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	if cfg.CheckMembership {
 		authz = hub.NewReadModel(svc.Redis, cfg.RedisNamespace)
 	}
-	api := rpcapi.New(s, svc.Auth.Verifier(), authz, cfg.MaxFileMB<<20+1<<20)
+	api := rpcapi.New(s, svc.Auth.Verifier(), authz, cfg.MaxFileMB<<20+1<<20, svc.Log)
 	api.Register(svc.RPC)
 	api.Routes(svc.Mux)
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"path"
@@ -36,14 +37,15 @@ type API struct {
 	svc    *service.Service
 	authz  Authorizer
 	tokens *auth.Verifier
+	log    *slog.Logger
 	// MaxUploadBytes bounds an upload's body (the file plus multipart
 	// framing).
 	MaxUploadBytes int64
 }
 
 // New returns the API.
-func New(svc *service.Service, tokens *auth.Verifier, authz Authorizer, maxUpload int64) *API {
-	return &API{svc: svc, tokens: tokens, authz: authz, MaxUploadBytes: maxUpload}
+func New(svc *service.Service, tokens *auth.Verifier, authz Authorizer, maxUpload int64, log *slog.Logger) *API {
+	return &API{svc: svc, tokens: tokens, authz: authz, MaxUploadBytes: maxUpload, log: log}
 }
 
 // Register registers the JSON-RPC methods.
@@ -199,7 +201,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	app := q.Get("app_id")
 	c, role, err := a.authenticate(r, app)
 	if err != nil {
-		writeError(w, err)
+		rpc.WriteHTTPError(w, r, a.log, err)
 		return
 	}
 	keep, _ := strconv.ParseBool(q.Get("keep_unknown"))
@@ -214,12 +216,12 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		mr, err := multipartReader(body, params["boundary"])
 		if err != nil {
-			writeError(w, err)
+			rpc.WriteHTTPError(w, r, a.log, err)
 			return
 		}
 		part, name, err := filePart(mr)
 		if err != nil {
-			writeError(w, err)
+			rpc.WriteHTTPError(w, r, a.log, err)
 			return
 		}
 		file = part
@@ -235,9 +237,10 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			err = errs.InvalidFields("file too large", errs.FieldError{Field: "/file", Message: "the file is larger than the upload limit"})
+			err = &errs.Error{Code: errs.CodeInvalid, Msg: "file too large", Err: mbe,
+				Fields: []errs.FieldError{{Field: "/file", Message: "the file is larger than the upload limit"}}}
 		}
-		writeError(w, err)
+		rpc.WriteHTTPError(w, r, a.log, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, toImport(imp))
@@ -246,7 +249,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	app := r.URL.Query().Get("app_id")
 	if _, _, err := a.authenticate(r, app); err != nil {
-		writeError(w, err)
+		rpc.WriteHTTPError(w, r, a.log, err)
 		return
 	}
 	id := r.PathValue("id")
@@ -254,7 +257,7 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	// after the checks that can fail cleanly.
 	imp, err := a.svc.Get(r.Context(), app, id)
 	if err != nil {
-		writeError(w, err)
+		rpc.WriteHTTPError(w, r, a.log, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -263,7 +266,7 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.svc.Report(r.Context(), app, id, cw); err != nil {
 		if cw.n == 0 {
 			w.Header().Del("Content-Disposition")
-			writeError(w, err)
+			rpc.WriteHTTPError(w, r, a.log, err)
 		}
 		return
 	}
@@ -295,49 +298,6 @@ func (a *API) template(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="attendify-import-template.xlsx"`)
 	_ = report.Template(w)
-}
-
-// errorBody is the JSON error of the HTTP routes, shaped like a JSON-RPC
-// error object.
-type errorBody struct {
-	Error struct {
-		Code    int               `json:"code"`
-		Name    string            `json:"name"`
-		Message string            `json:"message"`
-		Fields  []errs.FieldError `json:"fields,omitempty"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, err error) {
-	var b errorBody
-	code := errs.CodeOf(err)
-	b.Error.Code, b.Error.Name = int(code), code.Name()
-	b.Error.Message = "internal error"
-	if e, ok := errs.As(err); ok && e.Kind() != errs.Internal {
-		b.Error.Message, b.Error.Fields = e.Msg, e.Fields
-		if b.Error.Message == "" {
-			b.Error.Message = code.Name()
-		}
-	}
-	status := http.StatusInternalServerError
-	switch errs.KindOf(err) {
-	case errs.Invalid:
-		status = http.StatusBadRequest
-		if len(b.Error.Fields) > 0 && b.Error.Fields[0].Message != "" && strings.Contains(b.Error.Fields[0].Message, "larger") {
-			status = http.StatusRequestEntityTooLarge
-		}
-	case errs.NotFound:
-		status = http.StatusNotFound
-	case errs.Conflict:
-		status = http.StatusConflict
-	case errs.Unauthenticated:
-		status = http.StatusUnauthorized
-	case errs.Forbidden:
-		status = http.StatusForbidden
-	case errs.Unavailable, errs.Overloaded, errs.RateLimited:
-		status = http.StatusServiceUnavailable
-	}
-	writeJSON(w, status, b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -241,7 +240,7 @@ func (rt *routes) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > social.MaxPhotoBytes {
-		rt.fail(w, r, errs.New(errs.Invalid, "the photo is larger than %d MiB", social.MaxPhotoBytes>>20))
+		rt.fail(w, r, errs.Wrap(errs.Invalid, &http.MaxBytesError{Limit: social.MaxPhotoBytes}, "the photo is larger than %d MiB", social.MaxPhotoBytes>>20))
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, social.MaxPhotoBytes+1)
@@ -249,7 +248,7 @@ func (rt *routes) upload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			err = errs.New(errs.Invalid, "the photo is larger than %d MiB", social.MaxPhotoBytes>>20)
+			err = errs.Wrap(errs.Invalid, mbe, "the photo is larger than %d MiB", social.MaxPhotoBytes>>20)
 		}
 		rt.fail(w, r, err)
 		return
@@ -279,44 +278,8 @@ func (rt *routes) photo(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(w, body)
 }
 
-// httpError is the JSON body of a failed HTTP route: the same fields as a
-// JSON-RPC error's.
-type httpError struct {
-	Code         int    `json:"code"`
-	Reason       string `json:"reason"`
-	Message      string `json:"message"`
-	Retryable    bool   `json:"retryable"`
-	RetryAfterMS int64  `json:"retry_after_ms,omitempty"`
-}
-
+// fail answers a failed photo route with the platform's HTTP error (the
+// JSON-RPC error object of the same failure).
 func (rt *routes) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e, ok := errs.As(err)
-	if !ok || e.Code.Kind() == errs.Internal {
-		rt.log.Error("photo route", "path", r.URL.Path, "error", err)
-		e = &errs.Error{Code: errs.CodeInternal, Msg: "internal error"}
-	}
-	status := http.StatusBadRequest
-	switch e.Code.Kind() {
-	case errs.NotFound:
-		status = http.StatusNotFound
-	case errs.Unauthenticated:
-		status = http.StatusUnauthorized
-	case errs.Forbidden:
-		status = http.StatusForbidden
-	case errs.RateLimited:
-		status = http.StatusTooManyRequests
-	case errs.Unavailable, errs.Overloaded:
-		status = http.StatusServiceUnavailable
-	case errs.Internal:
-		status = http.StatusInternalServerError
-	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(httpError{
-		Code: int(e.Code), Reason: e.Code.Name(), Message: e.Msg, Retryable: e.Code.Retryable(),
-		RetryAfterMS: e.RetryAfter.Milliseconds(),
-	})
+	rpc.WriteHTTPError(w, r, rt.log, err)
 }
