@@ -11,6 +11,7 @@
 package social
 
 import (
+	"regexp"
 	"time"
 
 	"github.com/attendify/platform/auth"
@@ -109,6 +110,12 @@ type Photo struct {
 	URL         string `json:"url"`
 	ThumbURL    string `json:"thumb_url"`
 }
+
+// MentionMarkup is how a mention is written in a text, @[Display
+// Name](member id): submatch 1 is the name (no ']' or newline), 2 the member
+// id. Social parses mentions with it; whoever shows a text to people
+// (eventwall's screens) renders each as @Name with it.
+var MentionMarkup = regexp.MustCompile(`@\[([^\]\n]{1,80})\]\(([A-Za-z0-9_-]{1,64})\)`)
 
 // Mention is a member named in a text with the markup @[Name](member_id).
 type Mention struct {

@@ -2,7 +2,6 @@ package service
 
 import (
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,13 +111,6 @@ func boundaryAfter(s string, i int) bool {
 	return !isWordRune(r)
 }
 
-// mentionMarkup is how a mention is written in a post's text, @[Display
-// Name](member id): the pattern social parses mentions with
-// (social/internal/service/text.go). The name has no ']' or newline, so a
-// name with brackets ("@[Ada [staff]](m1)") is not a mention, in social
-// either, and stays as typed.
-var mentionMarkup = regexp.MustCompile(`@\[([^\]\n]{1,80})\]\(([A-Za-z0-9_-]{1,64})\)`)
-
 // ScreenText is a post's text as screens show it: each mention's markup
 // @[Name](member id) becomes @Name, as in the app, so that a public
 // projector shows no member ids. It also returns the names mentioned
@@ -133,7 +125,7 @@ func ScreenText(text string) (string, []string) {
 	var b strings.Builder
 	var names []string
 	last := 0
-	for _, m := range mentionMarkup.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range social.MentionMarkup.FindAllStringSubmatchIndex(text, -1) {
 		b.WriteString(text[last:m[0]])
 		last = m[1]
 		name := strings.TrimSpace(text[m[2]:m[3]]) // social trims it too

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -17,9 +16,6 @@ type Text struct {
 	Hashtags []string // lower-case, without '#', in first-seen order
 	Mentions []social.MentionRef
 }
-
-// mentionRE is the mention markup clients insert: @[Display Name](member id).
-var mentionRE = regexp.MustCompile(`@\[([^\]\n]{1,80})\]\(([A-Za-z0-9_-]{1,64})\)`)
 
 // maxHashtagRunes bounds one hashtag.
 const maxHashtagRunes = 50
@@ -45,7 +41,7 @@ func ParseText(raw string, empty bool) (Text, error) {
 		}
 	}
 	t := Text{Body: body, Hashtags: []string{}, Mentions: []social.MentionRef{}}
-	for _, m := range mentionRE.FindAllStringSubmatch(body, -1) {
+	for _, m := range social.MentionMarkup.FindAllStringSubmatch(body, -1) {
 		if len(t.Mentions) >= social.MaxMentions {
 			break
 		}
@@ -54,7 +50,7 @@ func ParseText(raw string, empty bool) (Text, error) {
 		}
 	}
 	// Hashtags outside the mention markup.
-	plain := mentionRE.ReplaceAllString(body, " ")
+	plain := social.MentionMarkup.ReplaceAllString(body, " ")
 	t.Hashtags = Hashtags(plain)
 	return t, nil
 }
