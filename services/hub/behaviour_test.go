@@ -135,15 +135,8 @@ func TestDirectoryEventAccess(t *testing.T) {
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "direvents")
 	octx := hubtest.As(ctx, owner)
-	newEvent := func(name, access, code, visibility string) string {
-		t.Helper()
-		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: name, TimeZone: "UTC",
-			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: access, Code: code, Visibility: visibility}))(t).ID
-	}
-	open := newEvent("Open", hub.EventAccessOpen, "", "")
-	listed := newEvent("Listed", hub.EventAccessListed, "", "")
-	coded := newEvent("Coded", hub.EventAccessCode, "SECRET", "")
-	hidden := newEvent("Hidden", hub.EventAccessListed, "", hub.VisibilityHidden)
+	evs := newAccessEvents(t, env, octx, app.ID)
+	open, listed, coded, hidden := evs.open, evs.listed, evs.coded, evs.hidden
 	type person struct{ id, token string }
 	member := func(name string) person {
 		t.Helper()

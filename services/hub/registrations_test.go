@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,15 +25,8 @@ func TestReadModelEventAccess(t *testing.T) {
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "access")
 	octx := hubtest.As(ctx, owner)
-	newEvent := func(name, access, code, visibility string) string {
-		t.Helper()
-		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: name, TimeZone: "UTC",
-			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: access, Code: code, Visibility: visibility}))(t).ID
-	}
-	open := newEvent("Open", hub.EventAccessOpen, "", "")
-	listed := newEvent("Listed", hub.EventAccessListed, "", "")
-	coded := newEvent("Coded", hub.EventAccessCode, "SECRET", "")
-	hidden := newEvent("Hidden", hub.EventAccessListed, "", hub.VisibilityHidden)
+	evs := newAccessEvents(t, env, octx, app.ID)
+	open, listed, coded, hidden := evs.open, evs.listed, evs.coded, evs.hidden
 	allEvents := []string{open, listed, coded, hidden}
 
 	newMember := func(email, role string) string {
@@ -246,4 +240,24 @@ func TestRegistrationsUnderConcurrentChanges(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// accessEvents are an event of each kind of access, in one app.
+type accessEvents struct{ open, listed, coded, hidden string }
+
+// newAccessEvents creates, as the app's organizer (octx), an open event, a
+// listed one, one with the code SECRET and a hidden listed one.
+func newAccessEvents(t *testing.T, env *hubtest.Env, octx context.Context, app string) accessEvents {
+	t.Helper()
+	newEvent := func(name, access, code, visibility string) string {
+		t.Helper()
+		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app, Name: name, TimeZone: "UTC",
+			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: access, Code: code, Visibility: visibility}))(t).ID
+	}
+	return accessEvents{
+		open:   newEvent("Open", hub.EventAccessOpen, "", ""),
+		listed: newEvent("Listed", hub.EventAccessListed, "", ""),
+		coded:  newEvent("Coded", hub.EventAccessCode, "SECRET", ""),
+		hidden: newEvent("Hidden", hub.EventAccessListed, "", hub.VisibilityHidden),
+	}
 }

@@ -238,13 +238,7 @@ func settleReaction(ctx context.Context, k KV, app, post, member, kind string) (
 	if len(delta) == 0 {
 		return false, nil
 	}
-	var ops kv.MapOps
-	if kind == "" {
-		ops.RemoveFields = []string{post}
-	} else {
-		ops.SetRegisters = map[string]string{post: kind}
-	}
-	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, ops); err != nil {
+	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, reactionOf(post, kind)); err != nil {
 		return false, err
 	}
 	if err := k.MapUpdate(ctx, bucketCounted, key, nil, kv.MapOps{IncrCounters: delta}); err != nil {
@@ -253,15 +247,18 @@ func settleReaction(ctx context.Context, k KV, app, post, member, kind string) (
 	return true, k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, kv.MapOps{IncrCounters: delta})
 }
 
+// reactionOf is the update of a member's reactions map that records kind
+// as their reaction to post ("" removes it).
+func reactionOf(post, kind string) kv.MapOps {
+	if kind == "" {
+		return kv.MapOps{RemoveFields: []string{post}}
+	}
+	return kv.MapOps{SetRegisters: map[string]string{post: kind}}
+}
+
 // countReaction moves the counters and the member's index after a change.
 func countReaction(ctx context.Context, k KV, app, post, member, prev, kind string) error {
-	var ops kv.MapOps
-	if kind == "" {
-		ops.RemoveFields = []string{post}
-	} else {
-		ops.SetRegisters = map[string]string{post: kind}
-	}
-	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, ops); err != nil {
+	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, reactionOf(post, kind)); err != nil {
 		return err
 	}
 	incr := map[string]int64{}
