@@ -140,8 +140,9 @@ type MapOps struct {
 	// RemoveFields removes the register, counter and set of each name, as
 	// observed by the context. When a removed field was updated after the
 	// context was issued, the field stays (an update wins over a concurrent
-	// removal); Riak then keeps only the unseen part of a counter, pgkv keeps
-	// the whole count.
+	// removal): a counter keeps the increments made after the context. (pgkv
+	// is exact for a context read within the map's last 32 updates; with an
+	// older one it keeps the older increments too.)
 	RemoveFields []string
 }
 

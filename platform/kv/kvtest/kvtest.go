@@ -618,6 +618,21 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		})
 	})
 
+	t.Run("removing a counter with an old context keeps only what was added after it", func(t *testing.T) {
+		e := setup(t, newStore)
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 5, "gone": 3}}))
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 1}}))
+		_, old := mapGet(t, e, "m")
+		must(t, "increments after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 2}}))
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": -4}}))
+		must(t, "removals with the old context", e.MapUpdate(e.ctx, e.bucket, "m", old, kv.MapOps{RemoveFields: []string{"c", "gone"}}))
+		wantMap(t, e, "m", kv.Map{Counters: map[string]int64{"c": -2}})
+		// Removed once more, with a context that has seen everything.
+		_, now := mapGet(t, e, "m")
+		must(t, "removal with the current context", e.MapUpdate(e.ctx, e.bucket, "m", now, kv.MapOps{RemoveFields: []string{"c"}}))
+		wantMap(t, e, "m", kv.Map{})
+	})
+
 	t.Run("concurrent counter increments in a map sum exactly", func(t *testing.T) {
 		e := setup(t, newStore)
 		const workers, each = 8, 10

@@ -149,3 +149,48 @@ func TestRemoveKeepsAnAddInFlightAtTheRead(t *testing.T) {
 		t.Errorf("members after the removal (-want +got):\n%s", diff)
 	}
 }
+
+// TestMapCountersFold: a busy map counter keeps a bounded number of rows
+// (older updates are folded into one now and then) and the same sum; a
+// removal with a recent context still keeps exactly what came after it.
+func TestMapCountersFold(t *testing.T) {
+	pool := testkit.Postgres(t, schema, pgkv.Migrations)
+	ctx := testkit.Context(t)
+	s := pgkv.New(pool)
+	for i := range 200 {
+		if err := s.MapUpdate(ctx, "b", "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 1, "d": int64(i % 3)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM kv_map_counters WHERE bucket = 'b' AND key = 'm' AND field = 'c'`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows > 2*32+1 {
+		t.Errorf("counter c keeps %d rows after 200 updates, want them folded", rows)
+	}
+	m, cc := getMap(t, s, "m")
+	if m.Counters["c"] != 200 || m.Counters["d"] != 199 {
+		t.Fatalf("counters after folding = %v, want c 200, d 199", m.Counters)
+	}
+	for range 3 {
+		if err := s.MapUpdate(ctx, "b", "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 10}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MapUpdate(ctx, "b", "m", cc, kv.MapOps{RemoveFields: []string{"c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := getMap(t, s, "m"); m.Counters["c"] != 30 {
+		t.Errorf("c after removal with the context of 200 = %d, want the 30 added after it", m.Counters["c"])
+	}
+}
+
+func getMap(t *testing.T, s *pgkv.Store, key string) (kv.Map, []byte) {
+	t.Helper()
+	m, cc, err := s.MapGet(testkit.Context(t), "b", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, cc
+}
