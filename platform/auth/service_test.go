@@ -3,11 +3,14 @@ package auth
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,5 +239,44 @@ func BenchmarkServiceVerify(b *testing.B) {
 		if _, err := v.Verify(context.Background(), r, testBody); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRedisNoncesUnderConcurrency: 64 goroutines remember 50 nonces each,
+// every nonce twice over (calls grouped into shared round trips): each
+// nonce is fresh exactly once, and a call whose context ends gets an error.
+func TestRedisNoncesUnderConcurrency(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	s := NewRedisNonces(rdb, ns)
+	ctx := testkit.Context(t)
+	const workers, each = 64, 50
+	var fresh [workers * each]atomic.Int32
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				for _, n := range []int{w*each + i, (w*each + i + each) % (workers * each)} {
+					ok, err := s.Remember(ctx, fmt.Sprint("n", n), time.Minute)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						fresh[n].Add(1)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for n := range fresh {
+		if got := fresh[n].Load(); got != 1 {
+			t.Fatalf("nonce %d fresh %d times, want once", n, got)
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Remember(done, "late", time.Minute); err == nil {
+		t.Error("a call with an ended context succeeded")
 	}
 }
