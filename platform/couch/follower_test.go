@@ -56,23 +56,11 @@ func (r *recorder) got() []string {
 	return append([]string(nil), r.ids...)
 }
 
-// start runs f until the returned stop is called; stop returns Run's error.
+// start runs f until the returned stop is called or the test ends; stop
+// returns Run's error.
 func start(t *testing.T, f *couch.Follower) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(testkit.Context(t))
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-done
-		})
-		return err
-	}
-	t.Cleanup(func() { _ = stop() })
-	return stop
+	return testkit.Run(t, "follower Run", f.Run)
 }
 
 func putDocs(t *testing.T, db *kivik.DB, ids ...string) {

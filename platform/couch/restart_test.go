@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -111,9 +110,7 @@ func TestFollowerSurvivesServerRestart(t *testing.T) {
 	var warned warnings
 	f := follower(db, "restart", r)
 	f.Logger = slog.New(&warned)
-	var once sync.Once
 	stop := start(t, f)
-	defer once.Do(func() { _ = stop() })
 	testkit.Eventually(t, "d1 and d2", func() bool { return len(r.got()) >= 2 })
 
 	srv.stop()
@@ -126,9 +123,7 @@ func TestFollowerSurvivesServerRestart(t *testing.T) {
 	if diff := cmp.Diff([]string{"d1", "d2", "d3"}, dedupe(r.got())); diff != "" {
 		t.Errorf("deliveries across the restart (-want +got):\n%s", diff)
 	}
-	once.Do(func() {
-		if err := stop(); err != nil {
-			t.Errorf("follower Run: %v", err)
-		}
-	})
+	if err := stop(); err != nil {
+		t.Errorf("follower Run: %v", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/testkit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -31,15 +32,7 @@ func fastConfig(t *testing.T, group string, topics ...string) events.ConsumerCon
 // start runs c until the test ends; Run must then return nil.
 func start(t *testing.T, c *events.Consumer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("consumer Run: %v", err)
-		}
-	})
+	testkit.Run(t, "consumer Run", c.Run)
 }
 
 // newConsumer builds a consumer and creates its groups, so that events

@@ -29,15 +29,7 @@ func addInTx(t *testing.T, pool *pgxpool.Pool, evs ...events.Event) {
 // runRelay runs r until the test ends; Run must then return nil.
 func runRelay(t *testing.T, r *events.Relay) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("relay Run: %v", err)
-		}
-	})
+	testkit.Run(t, "relay Run", r.Run)
 }
 
 func outboxLen(t *testing.T, pool *pgxpool.Pool) int {

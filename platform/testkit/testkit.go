@@ -20,7 +20,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -63,6 +66,41 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("gave up after %v waiting for %s", WaitLimit, what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Run runs run (a worker, relay, consumer or whole service) in the
+// background until the returned stop is called or the test ends, whichever
+// comes first: either cancels run's context and waits, at most WaitLimit,
+// for run to return. stop returns run's error to its caller; when the test
+// ends it instead, an error fails the test, named by what.
+func Run(t testing.TB, what string, run func(ctx context.Context) error) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	var err error
+	end := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(WaitLimit):
+				err = fmt.Errorf("%s did not stop within %v", what, WaitLimit)
+			}
+		})
+		return err
+	}
+	var stopped atomic.Bool // the caller took the error
+	t.Cleanup(func() {
+		if err := end(); err != nil && !stopped.Load() {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
+	return func() error {
+		stopped.Store(true)
+		return end()
 	}
 }
 

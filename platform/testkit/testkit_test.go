@@ -1,7 +1,9 @@
 package testkit_test
 
 import (
+	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -178,5 +180,20 @@ func TestRedisNamespacesAndCleanup(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("%d of the first test's keys survived its cleanup", n)
+	}
+}
+
+func TestRunStopsWithTheContext(t *testing.T) {
+	started := make(chan struct{})
+	stop := testkit.Run(t, "worker", func(ctx context.Context) error {
+		close(started)
+		<-ctx.Done()
+		return errors.New("stopped: " + context.Cause(ctx).Error())
+	})
+	<-started
+	for range 2 { // stop is idempotent
+		if err := stop(); err == nil || err.Error() != "stopped: context canceled" {
+			t.Fatalf("stop() = %v, want the worker's error", err)
+		}
 	}
 }

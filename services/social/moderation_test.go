@@ -372,14 +372,6 @@ func consume(t *testing.T, env *socialtest.Env, topics ...string) *recorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cons.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("consumer: %v", err)
-		}
-	})
+	testkit.Run(t, "consumer", cons.Run)
 	return r
 }

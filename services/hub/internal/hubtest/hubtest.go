@@ -55,24 +55,12 @@ func Start(t testing.TB) *Env {
 	cfg.ReadModelInterval = 100 * time.Millisecond
 
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // after Run's stop: cleanups run last-in first-out
 	h, err := app.New(ctx, cfg)
 	if err != nil {
-		cancel()
 		t.Fatalf("start hub: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("hub stopped with %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("hub did not stop")
-		}
-	})
+	testkit.Run(t, "hub", h.Run)
 
 	e := &Env{Hub: h, URL: h.URL(), Redis: rdb, Namespace: ns, Config: cfg}
 	if e.Client, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{e.URL}, MaxAttempts: 1}); err != nil {
