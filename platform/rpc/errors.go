@@ -130,8 +130,9 @@ func WriteHTTPError(w http.ResponseWriter, r *http.Request, log *slog.Logger, er
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	body := append([]byte(`{"error":`), mustJSON(we)...)
-	_, _ = w.Write(append(body, "}\n"...))
+	_ = json.NewEncoder(w).Encode(struct {
+		Error wireError `json:"error"`
+	}{we})
 }
 
 // httpStatusOfKind is the HTTP status of a plain route failing with an error
@@ -158,12 +159,4 @@ func httpStatusOfKind(k errs.Kind) int {
 		return http.StatusRequestTimeout
 	}
 	return http.StatusInternalServerError
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // wireError always encodes
-	}
-	return b
 }
