@@ -246,12 +246,7 @@ func TestBulkMembers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := call(tt.rows...)
-			if r.Applied {
-				t.Errorf("applied: %+v", r)
-			}
-			if diff := cmp.Diff(tt.want, r.Errors); diff != "" {
-				t.Errorf("row errors (-want +got):\n%s", diff)
-			}
+			wantRefused(t, r, tt.want)
 			page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Query: "new"}))(t)
 			if len(page.Members) != 0 {
 				t.Errorf("a failed batch wrote %+v", page.Members)

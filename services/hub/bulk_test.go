@@ -250,12 +250,7 @@ func TestBulkSpeakers(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				r := call(tt.rows...)
-				if r.Applied {
-					t.Errorf("applied: %+v", r)
-				}
-				if diff := cmp.Diff(tt.want, r.Errors); diff != "" {
-					t.Errorf("row errors (-want +got):\n%s", diff)
-				}
+				wantRefused(t, r, tt.want)
 				if diff := cmp.Diff(before, dump()); diff != "" {
 					t.Errorf("a failed batch changed the table (-before +after):\n%s", diff)
 				}
@@ -355,13 +350,8 @@ func TestBulkSessions(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				r := call(tt.rows...)
-				if r.Applied {
-					t.Errorf("applied: %+v", r)
-				}
 				sortErrors := cmpopts.SortSlices(func(a, b hub.RowError) bool { return a.Row < b.Row || a.Row == b.Row && a.Message < b.Message })
-				if diff := cmp.Diff(tt.want, r.Errors, sortErrors); diff != "" {
-					t.Errorf("row errors (-want +got):\n%s", diff)
-				}
+				wantRefused(t, r, tt.want, sortErrors)
 				if diff := cmp.Diff(before, dump()); diff != "" {
 					t.Errorf("a failed batch changed the tables (-before +after):\n%s", diff)
 				}
@@ -486,4 +476,16 @@ func TestBulkModes(t *testing.T) {
 			t.Errorf("mode replace: %v, want invalid params", err)
 		}
 	})
+}
+
+// wantRefused checks that a bulk upsert wrote nothing and refused exactly
+// the rows of want, compared with opts.
+func wantRefused(t *testing.T, r hub.BulkResult, want []hub.RowError, opts ...cmp.Option) {
+	t.Helper()
+	if r.Applied {
+		t.Errorf("applied: %+v", r)
+	}
+	if diff := cmp.Diff(want, r.Errors, opts...); diff != "" {
+		t.Errorf("row errors (-want +got):\n%s", diff)
+	}
 }
