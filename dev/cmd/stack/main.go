@@ -45,9 +45,12 @@ var services = []struct{ name, addr string }{
 }
 
 func main() {
+	restore := takeTerminal()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx); err != nil {
+	err := run(ctx)
+	stop()
+	restore()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "stack:", err)
 		os.Exit(1)
 	}
@@ -187,7 +190,10 @@ func run(ctx context.Context) error {
 
 	select {
 	case <-ctx.Done():
-		fmt.Println("\nstopping")
+		fmt.Println("\nstopping the services (Ctrl-C again stops them at once)")
+		stopAll(procs)
+		procs = nil
+		fmt.Println("stopped: every service has ended; the stores (Postgres, Redis, CouchDB) keep running")
 		return nil
 	case err := <-anyExit(procs):
 		return err
@@ -240,17 +246,30 @@ func anyExit(procs []*proc) <-chan error {
 }
 
 // stopAll sends SIGTERM to every service, newest first, and waits for each
-// to drain (a second Ctrl-C kills them).
+// to drain; a Ctrl-C (or SIGTERM) meanwhile kills the rest at once.
 func stopAll(procs []*proc) {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	hurry := false
 	for i := len(procs) - 1; i >= 0; i-- {
 		p := procs[i]
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		if hurry {
+			_ = p.cmd.Process.Kill()
+		} else {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		}
 		select {
 		case err := <-p.done:
 			p.done <- err
+			continue
+		case <-again:
+			hurry = true
 		case <-time.After(30 * time.Second):
-			_ = p.cmd.Process.Kill()
 		}
+		_ = p.cmd.Process.Kill()
+		err := <-p.done
+		p.done <- err
 	}
 }
 
