@@ -11,7 +11,7 @@ GOTEST_FLAGS ?= -count=1 -timeout 15m
 # key-value contract suite against Riak).
 GOTEST_TAGS := $(if $(RIAK_HOSTS),-tags riak)
 
-.PHONY: help services run test lint bench fmt tidy
+.PHONY: help services test-services run test lint bench fmt tidy
 
 help:
 	@echo "make run      start the stores, migrate, start every service, load the demo app"
@@ -29,7 +29,12 @@ services:
 run: services
 	@go run ./dev/cmd/stack
 
-test: services
+# test-services is services plus what only the tests need (Chromium for the
+# headless browser tests).
+test-services:
+	@bash dev/services.sh test
+
+test: test-services
 	@failed=""; for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && go test $(GOTEST_FLAGS) $(GOTEST_TAGS) ./...) || failed="$$failed $$m"; \

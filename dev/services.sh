@@ -4,9 +4,10 @@
 #
 #   dev/services.sh [start]   make sure Postgres (127.0.0.1:5432), Redis
 #                             (127.0.0.1:6379) and the CouchDB-compatible dev
-#                             server (127.0.0.1:5984) run, and that Chromium is
-#                             installed (eventwall's browser test); install what
-#                             is missing
+#                             server (127.0.0.1:5984) run; install what is
+#                             missing (make services, make run)
+#   dev/services.sh test      start, and make sure Chromium is installed for
+#                             the headless browser tests (make test)
 #   dev/services.sh tools     make sure the benchmarks' load generator (wrk) is
 #                             installed
 #   dev/services.sh stop      stop the CouchDB dev server (Postgres and Redis stay)
@@ -57,16 +58,40 @@ as_root() {
 	fi
 }
 
+# apt_get runs apt-get, waiting up to APT_LOCK_TIMEOUT seconds (default 600)
+# while another apt or dpkg process holds the package manager's locks,
+# instead of failing at once.
+apt_get() {
+	local deadline=$((SECONDS + ${APT_LOCK_TIMEOUT:-600})) out said=
+	while :; do
+		if out=$(as_root apt-get -o DPkg::Lock::Timeout=10 "$@" 2>&1 >/dev/null); then
+			return 0
+		fi
+		if ! printf '%s' "$out" | grep -qiE 'could not get lock|unable to (acquire|lock)'; then
+			printf '%s\n' "$out" >&2
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			printf '%s\n' "$out" >&2
+			say "another apt or dpkg process held the lock for ${APT_LOCK_TIMEOUT:-600} s; giving up (APT_LOCK_TIMEOUT)"
+			return 1
+		fi
+		[ -n "$said" ] || say "waiting for another apt or dpkg process to finish (up to ${APT_LOCK_TIMEOUT:-600} s)"
+		said=1
+		sleep 5
+	done
+}
+
 APT_UPDATED=
 apt_install() {
 	have apt-get || die "$* missing and no apt-get here: install $* by hand"
 	say "installing $* with apt-get"
 	export DEBIAN_FRONTEND=noninteractive
 	if [ -z "$APT_UPDATED" ]; then
-		as_root apt-get update -qq >/dev/null || die "apt-get update failed"
+		apt_get update -qq || die "apt-get update failed"
 		APT_UPDATED=1
 	fi
-	as_root apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+	apt_get install -y -qq "$@" || die "apt-get install $* failed"
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds.
@@ -299,13 +324,21 @@ status() {
 	if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then say "Chromium: ${CHROMIUM_PATH:-/usr/bin/chromium}"; else say "Chromium: not installed"; fi
 }
 
-case "${1:-start}" in
-start)
+ensure_stores() {
 	ensure_postgres
 	ensure_redis
 	ensure_couch
+}
+
+case "${1:-start}" in
+start)
+	ensure_stores
+	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}"
+	;;
+test)
+	ensure_stores
 	ensure_chromium
-	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}, Chromium"
+	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}, Chromium ${CHROMIUM_PATH:-/usr/bin/chromium}"
 	;;
 tools) ensure_tools ;;
 stop) couch_stop ;;
@@ -314,5 +347,5 @@ restart)
 	ensure_couch
 	;;
 status) status ;;
-*) die "usage: dev/services.sh [start|tools|stop|restart|status]" ;;
+*) die "usage: dev/services.sh [start|test|tools|stop|restart|status]" ;;
 esac
