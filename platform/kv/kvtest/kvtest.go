@@ -618,15 +618,50 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		})
 	})
 
-	t.Run("removing a counter with an old context keeps only what was added after it", func(t *testing.T) {
+	t.Run("removing a counter not updated since the context removes it", func(t *testing.T) {
 		e := setup(t, newStore)
-		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 5, "gone": 3}}))
-		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 1}}))
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 5, "kept": 1}}))
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": -2}}))
+		_, cc := mapGet(t, e, "m")
+		// Updates of other fields after the read do not save c.
+		must(t, "another field after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{
+			IncrCounters: map[string]int64{"kept": 1}, SetRegisters: map[string]string{"r": "x"},
+		}))
+		must(t, "removal with the context", e.MapUpdate(e.ctx, e.bucket, "m", cc, kv.MapOps{RemoveFields: []string{"c"}}))
+		wantMap(t, e, "m", kv.Map{Counters: map[string]int64{"kept": 2}, Registers: map[string]string{"r": "x"}})
+	})
+
+	t.Run("removing a counter updated after the context keeps it with those updates", func(t *testing.T) {
+		// riak_dt's embedded counter keeps one running total per actor (the
+		// vnode that coordinated the update): the removal drops the totals
+		// of the actors the context saw last, and keeps whole the totals of
+		// those that updated the counter after it, older increments
+		// included. Which actors coordinated which update is Riak's choice,
+		// so of the increments the context saw, any part may survive; those
+		// made after it always do. (pgkv is one actor: all of them survive.)
+		e := setup(t, newStore)
+		seen := []int64{5, 1}
+		after := []int64{2, -4}
+		for _, d := range seen {
+			must(t, "increment before the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": d}}))
+		}
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"gone": 3}}))
 		_, old := mapGet(t, e, "m")
-		must(t, "increments after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 2}}))
-		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": -4}}))
+		for _, d := range after {
+			must(t, "increment after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": d}}))
+		}
 		must(t, "removals with the old context", e.MapUpdate(e.ctx, e.bucket, "m", old, kv.MapOps{RemoveFields: []string{"c", "gone"}}))
-		wantMap(t, e, "m", kv.Map{Counters: map[string]int64{"c": -2}})
+		got, _ := mapGet(t, e, "m")
+		n, ok := got.Counters["c"]
+		if !ok {
+			t.Fatalf("counter c was removed although updated after the context (map %+v)", got)
+		}
+		if want := afterCounterRemoval(seen, after); !slices.Contains(want, n) {
+			t.Errorf("counter c after the removal = %d, want one of %v (the increments after the context, and any part of those before)", n, want)
+		}
+		if _, ok := got.Counters["gone"]; ok || len(got.Counters) != 1 {
+			t.Errorf("counters after the removal = %v, want only c", got.Counters)
+		}
 		// Removed once more, with a context that has seen everything.
 		_, now := mapGet(t, e, "m")
 		must(t, "removal with the current context", e.MapUpdate(e.ctx, e.bucket, "m", now, kv.MapOps{RemoveFields: []string{"c"}}))
@@ -669,6 +704,26 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		}
 		wantMap(t, e, "m", kv.Map{})
 	})
+}
+
+// afterCounterRemoval returns the values a map counter may have after a
+// removal with a context that saw the increments seen, when the increments
+// after were made after that context: riak_dt keeps every increment made
+// after the context and, of the ones before, those of the actors that
+// incremented again (any subset, from the client's side). Sorted, distinct.
+func afterCounterRemoval(seen, after []int64) []int64 {
+	var base int64
+	for _, d := range after {
+		base += d
+	}
+	sums := []int64{base}
+	for _, d := range seen {
+		for _, s := range sums {
+			sums = append(sums, s+d)
+		}
+	}
+	slices.Sort(sums)
+	return slices.Compact(sums)
 }
 
 func testInvalid(t *testing.T, newStore func(t *testing.T) kv.Store) {

@@ -13,9 +13,11 @@
 //     but their own rows, so a hot set takes adds as fast as plain inserts.
 //   - Maps keep a per-key clock, a version bumped by every update under the
 //     map's row lock (so it follows commit order and updates of one map never
-//     deadlock). Each field and set member records the version of its latest
-//     update; a context is the version a read saw, and a removal deletes only
-//     what that version covers.
+//     deadlock). Each register, counter and set member records the version
+//     of its latest update; a context is the version a read saw, and a
+//     removal deletes only what that version covers. A counter is one row,
+//     its total: removed whole, or kept whole when incremented after the
+//     context, as Riak does with a single actor (see the kv package).
 //
 // Every call is one round trip: a single statement, or for maps a pgx batch,
 // which Postgres runs as one implicit transaction.
@@ -356,12 +358,6 @@ func (s *Store) SetContains(ctx context.Context, bucket, key, member string) (bo
 	return ok, pg.Err(err)
 }
 
-// foldEvery is how many versions of a map pass between two foldings of its
-// counters' rows, and how many recent versions stay unfolded: a removal
-// with a context read within the last foldEvery updates of the map is
-// exact.
-const foldEvery = 32
-
 // MapUpdate implements kv.Maps.
 func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
@@ -395,34 +391,15 @@ func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, op
 		b.Queue(q, bucket, key, fields, values)
 	}
 	if len(ops.IncrCounters) > 0 {
-		// A row per update (its dot is unique: the map's row is locked), so
-		// that a removal can keep the increments its context has not seen.
+		// One row per counter: its total, dotted with this update (as
+		// riak_dt_emcntr keeps one total per actor and pgkv is one actor).
 		fields, deltas := sortedPairs(ops.IncrCounters)
 		const q = `
-			INSERT INTO kv_map_counters (bucket, key, field, n, dot)
+			INSERT INTO kv_map_counters AS c (bucket, key, field, n, dot)
 			SELECT $1, $2, u.f, u.n, (SELECT version FROM kv_maps WHERE bucket = $1 AND key = $2)
-			FROM unnest($3::text[], $4::bigint[]) AS u(f, n)`
+			FROM unnest($3::text[], $4::bigint[]) AS u(f, n)
+			ON CONFLICT (bucket, key, field) DO UPDATE SET n = c.n + EXCLUDED.n, dot = EXCLUDED.dot`
 		b.Queue(q, bucket, key, fields, deltas)
-		// Every foldEvery versions of the map, each counter's rows older than
-		// the last foldEvery versions become one (the sum, at the newest of
-		// their dots), which bounds the rows of a busy counter. A removal
-		// with a context that old then keeps the folded part whole: an
-		// update wins over a removal it cannot tell apart.
-		const fold = `
-			WITH v AS (SELECT version FROM kv_maps WHERE bucket = $1 AND key = $2),
-			old AS (
-				SELECT c.field, max(c.dot) AS keep, sum(c.n)::bigint AS total
-				FROM kv_map_counters c, v
-				WHERE c.bucket = $1 AND c.key = $2 AND c.field = ANY($3::text[])
-				  AND v.version % $4 = 0 AND c.dot <= v.version - $4
-				GROUP BY c.field HAVING count(*) > 1
-			), kept AS (
-				UPDATE kv_map_counters c SET n = old.total FROM old
-				WHERE c.bucket = $1 AND c.key = $2 AND c.field = old.field AND c.dot = old.keep
-			)
-			DELETE FROM kv_map_counters c USING old
-			WHERE c.bucket = $1 AND c.key = $2 AND c.field = old.field AND c.dot < old.keep`
-		b.Queue(fold, bucket, key, fields, foldEvery)
 	}
 	if fields, members := flattenSets(ops.AddToSets); len(fields) > 0 {
 		const q = `
@@ -469,10 +446,7 @@ func (s *Store) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte,
 		) r
 		CROSS JOIN LATERAL (
 			SELECT array_agg(field ORDER BY field) AS fields, array_agg(n ORDER BY field) AS ns
-			FROM (
-				SELECT field, sum(n)::bigint AS n FROM kv_map_counters
-				WHERE bucket = m.bucket AND key = m.key GROUP BY field
-			) f
+			FROM kv_map_counters WHERE bucket = m.bucket AND key = m.key
 		) c
 		CROSS JOIN LATERAL (
 			SELECT array_agg(field ORDER BY field, member) AS fields,
