@@ -27,6 +27,13 @@
 // Counters, set additions, register writes and counter increments need no
 // context: they never conflict.
 //
+// Contexts travel through clients (phones send them back), so both adapters
+// hand out sealed contexts (Sealed): the adapter's own context bound to the
+// adapter, the bucket type, the bucket and the key by an HMAC-SHA256 under
+// KV_CONTEXT_KEYS. Any other context (made up, altered, cut short, or
+// issued for other data) is errs.Invalid before the adapter sees it: a
+// context Riak did not issue would make its node crash the connection.
+//
 // # Removing a map field: what Riak does
 //
 // The rule for map fields is Riak's, read from riak_dt (the data types of

@@ -245,19 +245,31 @@ func testObjects(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		}
 	})
 
-	t.Run("a garbage context never overwrites", func(t *testing.T) {
+	t.Run("a context not issued for the object is Invalid and changes nothing", func(t *testing.T) {
 		e := setup(t, newStore)
-		_, err := e.Put(e.ctx, e.bucket, "k", []byte("kept"), nil)
+		cc, err := e.Put(e.ctx, e.bucket, "k", []byte("kept"), nil)
 		must(t, "Put", err)
-		_, err = e.Put(e.ctx, e.bucket, "k", []byte("garbage"), []byte("not a context"))
-		if err == nil {
-			t.Fatal("Put with a garbage context succeeded")
+		otherKey, err := e.Put(e.ctx, e.bucket, "other", []byte("x"), nil)
+		must(t, "Put other key", err)
+		otherBucket, err := e.Put(e.ctx, e.bucket+"-b", "k", []byte("x"), nil)
+		must(t, "Put other bucket", err)
+		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "k", "m"))
+		_, setCC := members(t, e, "k")
+		for name, bad := range badContexts(cc, map[string][]byte{
+			"another key's": otherKey, "another bucket's": otherBucket, "a set's": setCC,
+		}) {
+			_, err := e.Put(e.ctx, e.bucket, "k", []byte("overwritten"), bad)
+			wantKind(t, "Put with "+name+" context", err, errs.Invalid)
+			wantKind(t, "Delete with "+name+" context", e.Delete(e.ctx, e.bucket, "k", bad), errs.Invalid)
 		}
+		// The store is not poisoned: the right context still works.
 		got, err := e.Get(e.ctx, e.bucket, "k")
-		must(t, "Get", err)
-		if diff := cmp.Diff("kept", string(got.Value)); diff != "" {
-			t.Errorf("value (-want +got):\n%s", diff)
+		must(t, "Get after the refused calls", err)
+		if string(got.Value) != "kept" {
+			t.Errorf("value after the refused calls = %q, want %q", got.Value, "kept")
 		}
+		_, err = e.Put(e.ctx, e.bucket, "k", []byte("next"), cc)
+		must(t, "Put with the right context after the refused ones", err)
 	})
 
 	t.Run("buckets and keys are separate", func(t *testing.T) {
@@ -423,6 +435,25 @@ func testSets(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "s", "x"))
 		must(t, "SetRemove with the empty set's context", e.SetRemove(e.ctx, e.bucket, "s", old, "x"))
 		wantMembers(t, e, "s", "x")
+	})
+
+	t.Run("a context not issued for the set is Invalid and removes nothing", func(t *testing.T) {
+		e := setup(t, newStore)
+		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "s", "a", "b"))
+		must(t, "SetAdd other", e.SetAdd(e.ctx, e.bucket, "other", "a"))
+		_, cc := members(t, e, "s")
+		_, otherKey := members(t, e, "other")
+		objCC, err := e.Put(e.ctx, e.bucket, "s", []byte("v"), nil)
+		must(t, "Put", err)
+		_, mapCC := mapGet(t, e, "s")
+		for name, bad := range badContexts(cc, map[string][]byte{
+			"another key's": otherKey, "an object's": objCC, "a map's": mapCC,
+		}) {
+			wantKind(t, "SetRemove with "+name+" context", e.SetRemove(e.ctx, e.bucket, "s", bad, "a"), errs.Invalid)
+		}
+		wantMembers(t, e, "s", "a", "b")
+		must(t, "SetRemove with the right context", e.SetRemove(e.ctx, e.bucket, "s", cc, "a"))
+		wantMembers(t, e, "s", "b")
 	})
 
 	t.Run("concurrent adds all land", func(t *testing.T) {
@@ -668,6 +699,25 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		wantMap(t, e, "m", kv.Map{})
 	})
 
+	t.Run("a context not issued for the map is Invalid and removes nothing", func(t *testing.T) {
+		e := setup(t, newStore)
+		start := kv.MapOps{SetRegisters: map[string]string{"r": "1"}, AddToSets: map[string][]string{"s": {"x"}}}
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, start))
+		must(t, "MapUpdate other", e.MapUpdate(e.ctx, e.bucket, "other", nil, start))
+		_, cc := mapGet(t, e, "m")
+		_, otherKey := mapGet(t, e, "other")
+		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "m", "x"))
+		_, setCC := members(t, e, "m")
+		remove := kv.MapOps{RemoveFields: []string{"r"}, RemoveFromSets: map[string][]string{"s": {"x"}}}
+		for name, bad := range badContexts(cc, map[string][]byte{"another key's": otherKey, "a set's": setCC}) {
+			wantKind(t, "MapUpdate with "+name+" context", e.MapUpdate(e.ctx, e.bucket, "m", bad, remove), errs.Invalid)
+		}
+		want := kv.Map{Registers: map[string]string{"r": "1"}, Sets: map[string][]string{"s": {"x"}}}
+		wantMap(t, e, "m", want)
+		must(t, "MapUpdate with the right context", e.MapUpdate(e.ctx, e.bucket, "m", cc, remove))
+		wantMap(t, e, "m", kv.Map{})
+	})
+
 	t.Run("concurrent counter increments in a map sum exactly", func(t *testing.T) {
 		e := setup(t, newStore)
 		const workers, each = 8, 10
@@ -704,6 +754,33 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		}
 		wantMap(t, e, "m", kv.Map{})
 	})
+}
+
+// badContexts returns contexts the store must refuse for the data whose
+// context is good: made-up bytes, good cut short or with one byte changed
+// (at its start, middle and end), and the others given (contexts of other
+// data).
+func badContexts(good []byte, others map[string][]byte) map[string][]byte {
+	out := map[string][]byte{
+		"a made-up":             []byte("not a context"),
+		"an Erlang-term-like":   []byte("\x83k\x00\x03abc"),
+		"a truncated":           good[:len(good)-1],
+		"a half":                good[:len(good)/2],
+		"an extended":           append(bytes.Clone(good), 0),
+		"a first-byte-altered":  flip(good, 0),
+		"a middle-byte-altered": flip(good, len(good)/2),
+		"a last-byte-altered":   flip(good, len(good)-1),
+	}
+	for name, cc := range others {
+		out[name] = cc
+	}
+	return out
+}
+
+func flip(b []byte, i int) []byte {
+	out := bytes.Clone(b)
+	out[i] ^= 0x20
+	return out
 }
 
 // afterCounterRemoval returns the values a map counter may have after a

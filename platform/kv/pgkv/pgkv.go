@@ -19,6 +19,9 @@
 //     its total: removed whole, or kept whole when incremented after the
 //     context, as Riak does with a single actor (see the kv package).
 //
+// The contexts above are what the adapter works with; Store hands them out
+// sealed (kv.Sealed) and refuses any it did not seal for the same data.
+//
 // Every call is one round trip: a single statement, or for maps a pgx batch,
 // which Postgres runs as one implicit transaction.
 //
@@ -38,6 +41,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/kv"
 	"github.com/attendify/platform/pg"
@@ -67,16 +71,46 @@ type DB interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// Store implements kv.Store on Postgres.
+// Store implements kv.Store on Postgres. Its causal contexts are sealed
+// (kv.Sealed): a context it did not hand out for the same data is
+// errs.Invalid.
 type Store struct {
-	db DB
+	*kv.Sealed
 }
 
 var _ kv.Store = (*Store)(nil)
 
+// Scope is where pgkv's contexts are valid (see kv.Scope).
+var Scope = kv.Scope{Adapter: "pg", Objects: "kv_objects", Sets: "kv_set_members", Maps: "kv_maps"}
+
+// Option configures a Store.
+type Option func(*options)
+
+type options struct {
+	keys auth.ServiceKeys
+}
+
+// WithContextKeys sets the keys that seal causal contexts
+// (KV_CONTEXT_KEYS; kv.DefaultContextKeys when not given).
+func WithContextKeys(keys auth.ServiceKeys) Option {
+	return func(o *options) { o.keys = keys }
+}
+
 // New returns a store on db, whose search_path must reach the tables of
 // Migrations.
-func New(db DB) *Store { return &Store{db: db} }
+func New(db DB, opts ...Option) *Store {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Store{Sealed: kv.Seal(&adapter{db: db}, Scope, o.keys)}
+}
+
+// adapter is the store with the raw contexts described in the package
+// comment; Store seals them.
+type adapter struct {
+	db DB
+}
 
 // Causal contexts start with a kind byte, so that a context of one kind
 // handed to another kind of call is refused. Objects and maps follow it with
@@ -122,7 +156,7 @@ func decodeSnapshot(cc []byte) (string, error) {
 }
 
 // Get implements kv.Objects.
-func (s *Store) Get(ctx context.Context, bucket, key string) (kv.Object, error) {
+func (s *adapter) Get(ctx context.Context, bucket, key string) (kv.Object, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return kv.Object{}, err
 	}
@@ -141,7 +175,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string) (kv.Object, error) 
 }
 
 // Put implements kv.Objects.
-func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error) {
+func (s *adapter) Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return nil, err
 	}
@@ -189,7 +223,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) (
 }
 
 // Delete implements kv.Objects.
-func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error {
+func (s *adapter) Delete(ctx context.Context, bucket, key string, cc []byte) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -226,7 +260,7 @@ func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error
 }
 
 // Incr implements kv.Counters.
-func (s *Store) Incr(ctx context.Context, bucket, key string, delta int64) (int64, error) {
+func (s *adapter) Incr(ctx context.Context, bucket, key string, delta int64) (int64, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return 0, err
 	}
@@ -242,7 +276,7 @@ func (s *Store) Incr(ctx context.Context, bucket, key string, delta int64) (int6
 }
 
 // Counter implements kv.Counters.
-func (s *Store) Counter(ctx context.Context, bucket, key string) (int64, error) {
+func (s *adapter) Counter(ctx context.Context, bucket, key string) (int64, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return 0, err
 	}
@@ -256,7 +290,7 @@ func (s *Store) Counter(ctx context.Context, bucket, key string) (int64, error) 
 }
 
 // SetAdd implements kv.Sets.
-func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...string) error {
+func (s *adapter) SetAdd(ctx context.Context, bucket, key string, members ...string) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -277,7 +311,7 @@ func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...strin
 }
 
 // SetRemove implements kv.Sets.
-func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, members ...string) error {
+func (s *adapter) SetRemove(ctx context.Context, bucket, key string, cc []byte, members ...string) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -314,7 +348,7 @@ func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, me
 // a concurrent upsert. Inside a caller's transaction the deadlock is
 // returned instead (as errs.Conflict): the transaction is aborted, and
 // pg.InTx retries it whole.
-func (s *Store) execRetryDeadlock(ctx context.Context, q string, args ...any) error {
+func (s *adapter) execRetryDeadlock(ctx context.Context, q string, args ...any) error {
 	_, inTx := s.db.(pgx.Tx)
 	for attempt := 1; ; attempt++ {
 		_, err := s.db.Exec(ctx, q, args...)
@@ -326,7 +360,7 @@ func (s *Store) execRetryDeadlock(ctx context.Context, q string, args ...any) er
 }
 
 // SetMembers implements kv.Sets.
-func (s *Store) SetMembers(ctx context.Context, bucket, key string) ([]string, []byte, error) {
+func (s *adapter) SetMembers(ctx context.Context, bucket, key string) ([]string, []byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return nil, nil, err
 	}
@@ -345,7 +379,7 @@ func (s *Store) SetMembers(ctx context.Context, bucket, key string) ([]string, [
 }
 
 // SetContains implements kv.Sets.
-func (s *Store) SetContains(ctx context.Context, bucket, key, member string) (bool, error) {
+func (s *adapter) SetContains(ctx context.Context, bucket, key, member string) (bool, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return false, err
 	}
@@ -359,7 +393,7 @@ func (s *Store) SetContains(ctx context.Context, bucket, key, member string) (bo
 }
 
 // MapUpdate implements kv.Maps.
-func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
+func (s *adapter) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -433,7 +467,7 @@ func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, op
 }
 
 // MapGet implements kv.Maps.
-func (s *Store) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte, error) {
+func (s *adapter) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return kv.Map{}, nil, err
 	}
