@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"sync"
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -21,13 +22,15 @@ import (
 const DevContextKeys = "dev:3dVo8sbOedxyDTjVU8Xyz9alFPfHubgmTc_zn9QYec4"
 
 // DefaultContextKeys returns DevContextKeys parsed.
-func DefaultContextKeys() auth.ServiceKeys {
+func DefaultContextKeys() auth.ServiceKeys { return devKeys() }
+
+var devKeys = sync.OnceValue(func() auth.ServiceKeys {
 	var k auth.ServiceKeys
 	if err := k.UnmarshalText([]byte(DevContextKeys)); err != nil {
 		panic(err) // a constant, valid key: cannot happen
 	}
 	return k
-}
+})
 
 // Scope names where an adapter's contexts are valid: the adapter and the
 // bucket type (or table family) of each kind of data. A context sealed in
