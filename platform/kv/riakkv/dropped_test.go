@@ -18,7 +18,8 @@ import (
 
 	"github.com/attendify/platform/errs"
 	rpbdt "github.com/basho/riak-go-client/rpb/riak_dt"
-	"github.com/golang/protobuf/proto"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // Protocol buffers message codes (riak-go-client's messages.go).
@@ -99,7 +100,7 @@ func (f *fakeNode) serve(c net.Conn) {
 			return // as Riak's PB server does when its handler crashes
 		}
 		f.served[code] = append(f.served[code], c)
-		var resp proto.Message
+		var resp protoadapt.MessageV1
 		var respCode byte
 		switch code {
 		case codePingReq:
@@ -109,7 +110,7 @@ func (f *fakeNode) serve(c net.Conn) {
 			resp = &rpbdt.DtFetchResp{Type: rpbdt.DtFetchResp_COUNTER.Enum(), Value: &rpbdt.DtValue{CounterValue: proto.Int64(f.counter)}}
 		case codeDtUpdateReq:
 			var req rpbdt.DtUpdateReq
-			if err := proto.Unmarshal(msg[1:], &req); err != nil {
+			if err := proto.Unmarshal(msg[1:], protoadapt.MessageV2Of(&req)); err != nil {
 				f.mu.Unlock()
 				f.t.Errorf("fake node: bad update: %v", err)
 				return
@@ -126,7 +127,7 @@ func (f *fakeNode) serve(c net.Conn) {
 		var body []byte
 		if resp != nil {
 			var err error
-			if body, err = proto.Marshal(resp); err != nil {
+			if body, err = proto.Marshal(protoadapt.MessageV2Of(resp)); err != nil {
 				f.t.Errorf("fake node: %v", err)
 				return
 			}

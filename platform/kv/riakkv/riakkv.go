@@ -402,36 +402,34 @@ func (s *adapter) exec(ctx context.Context, rep repeat, build func(timeout time.
 	}
 }
 
-// cause returns the error under the client's ClientError wrappers (which
-// have no Unwrap), or nil when there is none.
-func cause(err error) error {
-	for {
-		switch e := err.(type) {
-		case riak.ClientError:
-			err = e.InnerError
-		case *riak.ClientError:
-			err = e.InnerError
-		default:
-			return err
-		}
+// clusterCause returns what made the cluster give up on a command: the
+// error of its one attempt, nil when no node took it. ok is false for an
+// error that is not the cluster's ("no nodes available").
+func clusterCause(err error) (cause error, ok bool) {
+	switch e := err.(type) {
+	case riak.ClientError:
+		return e.InnerError, e.Errmsg == riak.ErrClusterNoNodesAvailable
+	case *riak.ClientError:
+		return e.InnerError, e.Errmsg == riak.ErrClusterNoNodesAvailable
 	}
+	return nil, false
 }
 
 // notTaken reports an error of a command that reached no Riak node: the
-// cluster found no client node in service (no cause), or the one it chose
-// could not open a connection. Such a command did nothing.
+// cluster found no client node in service, or the one it chose could not
+// open a connection. Such a command did nothing.
 func notTaken(err error) bool {
-	c := cause(err)
+	c, ok := clusterCause(err)
 	var op *net.OpError
-	return c == nil || (errors.As(c, &op) && op.Op == "dial")
+	return ok && (c == nil || errors.Is(c, riak.ErrConnMgrAllConnectionsInUse) || (errors.As(c, &op) && op.Op == "dial"))
 }
 
 // dropped reports an error of a command whose connection broke after the
 // command was sent (the node closed or reset it): it may or may not have
 // been applied.
 func dropped(err error) bool {
-	c := cause(err)
-	return c != nil && (errors.Is(c, io.EOF) || errors.Is(c, io.ErrUnexpectedEOF) ||
+	c, ok := clusterCause(err)
+	return ok && c != nil && (errors.Is(c, io.EOF) || errors.Is(c, io.ErrUnexpectedEOF) ||
 		errors.Is(c, syscall.ECONNRESET) || errors.Is(c, syscall.EPIPE) || errors.Is(c, net.ErrClosed) ||
 		errors.Is(c, riak.ErrCannotRead) || errors.Is(c, riak.ErrCannotWrite))
 }

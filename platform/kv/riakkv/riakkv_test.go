@@ -806,6 +806,9 @@ func TestRetryPolicy(t *testing.T) {
 		{"a read over a reset connection is repeated", read, []func(riak.Command) error{reset, counted}, 0},
 		{"a read is repeated once only", read, []func(riak.Command) error{drop, drop}, errs.Unavailable},
 		{"an increment is never repeated", incr, []func(riak.Command) error{drop}, errs.Unavailable},
+		{"a bad answer is not retried", read, []func(riak.Command) error{func(riak.Command) error {
+			return riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable, InnerError: riak.ErrZeroLength}
+		}}, errs.Unavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := newScripted(t, nil, tc.steps...)
