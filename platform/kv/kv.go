@@ -61,10 +61,12 @@
 // by riak_kv per request among the key's replicas, so for a counter
 // incremented both before and after the context, which of the earlier
 // increments survive depends on which vnodes coordinated them: all of them,
-// some or none, while the later ones always do (this is what made a Riak KV
-// 3.2 node keep the whole count in most runs and only the later increments
-// in some). pgkv is a single actor: such a counter keeps its whole count.
-// The contract suite (kv/kvtest) checks exactly this.
+// some or none, while the later ones always do. That explains what a Riak
+// KV 3.2 node did with the contract's former case (increments 5 and 1, a
+// read, increments 2 and -4, a removal with the read's context): it kept
+// the whole count, 4, in six runs of seven, and only the later increments,
+// -2, in the seventh. pgkv is a single actor: such a counter keeps its whole
+// count. The contract suite (kv/kvtest) checks exactly this.
 //
 // # Names
 //
