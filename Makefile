@@ -10,12 +10,19 @@ GOTEST_FLAGS ?= -count=1 -timeout 15m
 # With RIAK_HOSTS set, the tests that need a Riak cluster run too (the
 # key-value contract suite against Riak).
 GOTEST_TAGS := $(if $(RIAK_HOSTS),-tags riak)
+# The suites that follow CouchDB _changes feeds run a second time against the
+# dev server in sharded mode (dev/services.sh sharded): its feed interleaves
+# documents and repeats changes on resume, as Apache CouchDB 3 does. Each
+# entry is module:packages.
+SHARDED_SUITES := platform:./couch/... services/social:./... services/eventwall:./...
+SHARDED_COUCHDB_URL ?= http://admin:admin@127.0.0.1:$(or $(COUCHDB_DEV_SHARDED_PORT),5985)
 
-.PHONY: help services test-services run test lint bench fmt tidy
+.PHONY: help services test-services run test test-sharded lint bench fmt tidy
 
 help:
 	@echo "make run      start the stores, migrate, start every service, load the demo app"
-	@echo "make test     start the stores, then unit + integration tests of every module"
+	@echo "make test     start the stores, then unit + integration tests of every module,"
+	@echo "              and the CouchDB-feed suites again against a sharded dev server"
 	@echo "make lint     gofmt, go vet, staticcheck, and a GOWORK=off build of every module"
 	@echo "make bench    side-by-side benchmarks (results go in bench/RESULTS.md)"
 
@@ -39,7 +46,18 @@ test: test-services
 		echo "== go test $$m"; \
 		(cd $$m && go test $(GOTEST_FLAGS) $(GOTEST_TAGS) ./...) || failed="$$failed $$m"; \
 	done; \
+	$(MAKE) --no-print-directory test-sharded || failed="$$failed sharded"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
+
+# test-sharded runs SHARDED_SUITES against the sharded dev server.
+test-sharded:
+	@bash dev/services.sh sharded
+	@failed=""; for suite in $(SHARDED_SUITES); do \
+		m=$${suite%%:*}; pkgs=$${suite#*:}; \
+		echo "== go test $$m $$pkgs (CouchDB _changes sharded)"; \
+		(cd $$m && COUCHDB_URL=$(SHARDED_COUCHDB_URL) go test $(GOTEST_FLAGS) $$pkgs) || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED against the sharded CouchDB dev server:$$failed"; exit 1; fi
 
 lint:
 	@set -e; out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

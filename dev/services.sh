@@ -10,6 +10,12 @@
 #                             the headless browser tests (make test)
 #   dev/services.sh tools     make sure the benchmarks' load generator (wrk) is
 #                             installed
+#   dev/services.sh sharded   make sure a second dev server runs on 127.0.0.1:5985
+#                             (COUCHDB_DEV_SHARDED_PORT), in memory, whose
+#                             _changes behaves as a sharded CouchDB 3 database's
+#                             (what `make test` runs the feed-following suites
+#                             against a second time)
+#   dev/services.sh sharded-stop  stop that second server
 #   dev/services.sh stop      stop the CouchDB dev server (Postgres and Redis stay)
 #   dev/services.sh restart   stop, then start
 #   dev/services.sh status    say what runs
@@ -21,6 +27,9 @@
 #   COUCHDB_DEV_ADMIN       dev server admin as user:password (admin:admin)
 #   COUCHDB_DEV_DIR         dev server data directory (.run/couchdb/data)
 #   COUCHDB_DEV_IN_MEMORY=1 keep the dev server's databases in memory
+#   COUCHDB_DEV_SHARDED=1   serve _changes as a sharded CouchDB does (the default
+#                           server too; see dev/README.md)
+#   COUCHDB_DEV_SHARDED_PORT  port of the `sharded` server (5985)
 #   CHROMIUM_PATH           a Chromium elsewhere: only checked, nothing installed
 # State (git-ignored): .run/couchdb.pid, .run/couchdb.log, .run/couchdb/.
 set -euo pipefail
@@ -185,9 +194,10 @@ couch_pid() {
 # or its settings (storage mode, data directory, admin) change; a running
 # server with another fingerprint is restarted.
 couch_fingerprint() {
-	printf '%s port %s memory %s dir %s admin %s\n' \
-		"$(cat "$COUCH_DIR/package-lock.json" "$COUCH_DIR/server.js" | sha256sum | cut -d' ' -f1)" "$COUCH_PORT" \
-		"${COUCHDB_DEV_IN_MEMORY:-}" "${COUCHDB_DEV_DIR:-}" "$(printf '%s' "$COUCH_ADMIN" | sha256sum | cut -d' ' -f1)"
+	printf '%s port %s memory %s dir %s sharded %s admin %s\n' \
+		"$(cat "$COUCH_DIR/package-lock.json" "$COUCH_DIR"/*.js | sha256sum | cut -d' ' -f1)" "$COUCH_PORT" \
+		"${COUCHDB_DEV_IN_MEMORY:-}" "${COUCHDB_DEV_DIR:-}" "${COUCHDB_DEV_SHARDED:-}" \
+		"$(printf '%s' "$COUCH_ADMIN" | sha256sum | cut -d' ' -f1)"
 }
 
 ensure_node_modules() {
@@ -324,6 +334,16 @@ status() {
 	if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then say "Chromium: ${CHROMIUM_PATH:-/usr/bin/chromium}"; else say "Chromium: not installed"; fi
 }
 
+# use_sharded points the CouchDB functions at the second, sharded dev
+# server: its own port, state files and in-memory databases.
+use_sharded() {
+	COUCH_PORT="${COUCHDB_DEV_SHARDED_PORT:-5985}"
+	COUCH_PID="$RUN/couchdb-sharded.pid"
+	COUCH_LOG="$RUN/couchdb-sharded.log"
+	COUCH_STAMP="$RUN/couchdb-sharded.started"
+	export COUCHDB_DEV_SHARDED=1 COUCHDB_DEV_IN_MEMORY=1 COUCHDB_DEV_DIR="$RUN/couchdb-sharded/data"
+}
+
 ensure_stores() {
 	ensure_postgres
 	ensure_redis
@@ -346,6 +366,17 @@ restart)
 	couch_stop
 	ensure_couch
 	;;
+sharded)
+	use_sharded
+	have curl || apt_install curl
+	couch_start
+	ensure_couch_admin
+	say "ready: the sharded CouchDB dev server on $(couch_url)"
+	;;
+sharded-stop)
+	use_sharded
+	couch_stop
+	;;
 status) status ;;
-*) die "usage: dev/services.sh [start|test|tools|stop|restart|status]" ;;
+*) die "usage: dev/services.sh [start|test|tools|stop|restart|sharded|sharded-stop|status]" ;;
 esac

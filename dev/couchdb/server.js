@@ -7,10 +7,12 @@
 // One process, two listeners: express-pouchdb on an ephemeral loopback port
 // (the "back") and the front on 127.0.0.1:5984 that every client uses.
 //
-// Usage: node server.js [--in-memory] [--dir PATH] [--port N] [--host ADDR]
+// Usage: node server.js [--in-memory] [--sharded] [--dir PATH] [--port N] [--host ADDR]
 // Environment (flags win):
 //   COUCHDB_DEV_PORT (else PORT, else 5984), COUCHDB_DEV_HOST (127.0.0.1)
 //   COUCHDB_DEV_IN_MEMORY=1        keep databases in memory only
+//   COUCHDB_DEV_SHARDED=1          serve _changes as a sharded CouchDB does
+//                                  (sharded.js); COUCHDB_DEV_SHARDS shards (3)
 //   COUCHDB_DEV_DIR                data directory (default <repo>/.run/couchdb/data)
 //   COUCHDB_DEV_ADMIN=user:pass    server admin created at start (default admin:admin;
 //                                  empty: no admin, "admin party")
@@ -36,11 +38,12 @@ function parseArgs(argv) {
       return argv[++i];
     };
     if (a === '--in-memory' || a === '-m') out.inMemory = true;
+    else if (a === '--sharded') out.sharded = true;
     else if (a === '--dir' || a === '-d') out.dir = next();
     else if (a === '--port' || a === '-p') out.port = next();
     else if (a === '--host' || a === '-o') out.host = next();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 18).join('\n') + '\n');
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).join('\n') + '\n');
       process.exit(0);
     } else fail(`unknown argument ${a}`);
   }
@@ -62,12 +65,17 @@ const opts = {
   host: args.host || env.COUCHDB_DEV_HOST || '127.0.0.1',
   port: Number(args.port || env.COUCHDB_DEV_PORT || env.PORT || 5984),
   inMemory: args.inMemory || truthy(env.COUCHDB_DEV_IN_MEMORY),
+  sharded: args.sharded || truthy(env.COUCHDB_DEV_SHARDED),
+  shards: Number(env.COUCHDB_DEV_SHARDS || 3),
   dir: path.resolve(args.dir || env.COUCHDB_DEV_DIR || path.join(repoRoot, '.run', 'couchdb', 'data')),
   admin: env.COUCHDB_DEV_ADMIN === undefined ? 'admin:admin' : env.COUCHDB_DEV_ADMIN,
   logLevel: env.COUCHDB_DEV_LOG_LEVEL || 'warning',
 };
 if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
   fail(`invalid port ${opts.port}`);
+}
+if (!Number.isInteger(opts.shards) || opts.shards < 1 || opts.shards > 64) {
+  fail(`invalid COUCHDB_DEV_SHARDS ${env.COUCHDB_DEV_SHARDS}`);
 }
 
 // ---------------------------------------------------------------- back
@@ -309,7 +317,15 @@ function rewritePath(rawPath) {
 
 const backAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
+// isChangesPath matches /{db}/_changes.
+function isChangesPath(segs) {
+  return segs.length === 2 && segs[1] === '_changes' && (!segs[0].startsWith('_') || /^_(users|replicator)$/.test(segs[0]));
+}
+
 function frontHandler(backPort, sessionTimeout) {
+  const shardedChanges = opts.sharded
+    ? require('./sharded').handler({ backPort, agent: backAgent, shards: opts.shards, sendJSON })
+    : null;
   return function (req, res) {
     const qi = req.url.indexOf('?');
     const rawPath = qi < 0 ? req.url : req.url.slice(0, qi);
@@ -362,6 +378,20 @@ function frontHandler(backPort, sessionTimeout) {
       docPath,
       sessionTimeout,
     });
+
+    if (shardedChanges && isChangesPath(segs) && (req.method === 'GET' || req.method === 'POST')) {
+      const chunks = [];
+      body.on('data', (c) => chunks.push(c));
+      body.on('end', () => {
+        const buf = chunks.length ? Buffer.concat(chunks) : null;
+        const h = Object.assign({}, headers);
+        delete h['content-length'];
+        if (!shardedChanges(req, res, segs[0], query, h, req.method === 'POST' ? buf : null)) {
+          proxy(backPort, req, res, { method: req.method, path: rawPath + query, headers: Object.assign(h, buf ? { 'content-length': String(buf.length) } : {}), body: bufferStream(buf), docPath: false, sessionTimeout });
+        }
+      });
+      return;
+    }
 
     if (isDBAdminOp(req.method, segs)) {
       const next = req.method === 'DELETE' ? () => requireDB(backPort, rawPath, headers, res, forward) : forward;
@@ -515,6 +545,12 @@ function proxy(backPort, req, res, p) {
   p.body.pipe(backReq);
 }
 
+// bufferStream returns a readable stream of buf (or of nothing).
+function bufferStream(buf) {
+  const { Readable } = require('stream');
+  return Readable.from(buf ? [buf] : []);
+}
+
 // ---------------------------------------------------------------- main
 
 function main() {
@@ -537,7 +573,8 @@ function main() {
     }))
     .then((front) => {
       const a = front.address();
-      const mode = opts.inMemory ? 'in memory' : `on disk in ${opts.dir}`;
+      let mode = opts.inMemory ? 'in memory' : `on disk in ${opts.dir}`;
+      if (opts.sharded) mode += `; _changes sharded ${opts.shards} ways`;
       const admin = opts.admin ? `admin user "${opts.admin.split(':')[0]}"` : 'no admin (admin party)';
       process.stdout.write(`couchdb-dev: listening on http://${a.address}:${a.port}/ (${mode}; ${admin}; pid ${process.pid})\n`);
     })

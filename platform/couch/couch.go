@@ -15,7 +15,11 @@
 //	return couch.Err(err)
 //
 // The code runs unchanged against Apache CouchDB 3 and against the local
-// CouchDB-compatible server that `make services` starts (dev/couchdb).
+// CouchDB-compatible server that `make services` starts (dev/couchdb). What
+// a _changes feed promises is only what a sharded CouchDB 3 database gives
+// (see Follower): the tests run against the dev server in its sharded mode
+// too, and the follower tests through a TCP proxy they control
+// (testkit.Proxy), so that all of them run against any COUCHDB_URL.
 package couch
 
 import (

@@ -30,6 +30,13 @@ type Change struct {
 // Follower delivers every change of a database to Handle, in feed order, at
 // least once, across restarts and lost connections.
 //
+// Feed order is all CouchDB promises, and it is little: Apache CouchDB 3
+// shards every database and its feed interleaves the shards, so only one
+// document's changes come in the order they were made; documents written
+// d1, d2, d3 may arrive d2, d1, d3. A feed resumed from a checkpoint may
+// also repeat a few changes from before it. Handle must not assume more (the
+// dev server's sharded mode serves _changes this way, see dev/README.md).
+//
 // It reads the _changes feed (feed=longpoll with a heartbeat: each answer
 // brings what is there, or the next change as soon as it happens) from the
 // sequence saved in the checkpoint document _local/<ID> of the same

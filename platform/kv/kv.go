@@ -27,6 +27,47 @@
 // Counters, set additions, register writes and counter increments need no
 // context: they never conflict.
 //
+// Contexts travel through clients (phones send them back), so both adapters
+// hand out sealed contexts (Sealed): the adapter's own context bound to the
+// adapter, the bucket type, the bucket and the key by an HMAC-SHA256 under
+// KV_CONTEXT_KEYS. Any other context (made up, altered, cut short, or
+// issued for other data) is errs.Invalid before the adapter sees it: a
+// context Riak did not issue would make its node crash the connection.
+//
+// # Removing a map field: what Riak does
+//
+// The rule for map fields is Riak's, read from riak_dt (the data types of
+// Riak KV 2.x and 3.x), not from its documentation's prose:
+//
+//   - riak_dt_map:apply_ops/4 stores an updated field as one entry under the
+//     update's dot; riak_dt_map:ctx_rem_field/4 drops the entries whose dot
+//     the context has seen and merges what is left with a tombstone whose
+//     clock is the context. So a field not updated since the context is
+//     removed, and one updated since stays.
+//   - A set in a staying field loses, through that tombstone, exactly the
+//     members the context saw (riak_dt_orswot keeps a dot per member): the
+//     removal is a reset, and only what was added after the context stays.
+//     A register keeps its latest write.
+//   - A counter (riak_dt_emcntr) keeps one running total per actor, dotted
+//     with that actor's latest increment (update/3 replaces the actor's
+//     entry), and merging with the tombstone drops only the actors whose
+//     latest dot the context saw (merge_right/3). An actor that incremented
+//     after the context keeps its whole total, its increments before the
+//     context included. riak_dt_map's module comment calls this the
+//     "anomaly for embedded counters that does not fully support reset
+//     remove".
+//
+// In Riak the actor of an update is the vnode that coordinated it, picked
+// by riak_kv per request among the key's replicas, so for a counter
+// incremented both before and after the context, which of the earlier
+// increments survive depends on which vnodes coordinated them: all of them,
+// some or none, while the later ones always do. That explains what a Riak
+// KV 3.2 node did with the contract's former case (increments 5 and 1, a
+// read, increments 2 and -4, a removal with the read's context): it kept
+// the whole count, 4, in six runs of seven, and only the later increments,
+// -2, in the seventh. pgkv is a single actor: such a counter keeps its whole
+// count. The contract suite (kv/kvtest) checks exactly this.
+//
 // # Names
 //
 // Buckets, keys, set members, map field names and register values are UTF-8
@@ -138,11 +179,11 @@ type MapOps struct {
 	AddToSets      map[string][]string // field -> members to add
 	RemoveFromSets map[string][]string // field -> members to remove (observed-remove)
 	// RemoveFields removes the register, counter and set of each name, as
-	// observed by the context. When a removed field was updated after the
-	// context was issued, the field stays (an update wins over a concurrent
-	// removal): a counter keeps the increments made after the context. (pgkv
-	// is exact for a context read within the map's last 32 updates; with an
-	// older one it keeps the older increments too.)
+	// observed by the context. A field updated after the context was issued
+	// stays (an update wins over a concurrent removal): a register with its
+	// latest value, a set with the members added after the context, a
+	// counter with at least the increments made after the context (see
+	// "Removing a map field" in the package comment for the rest).
 	RemoveFields []string
 }
 

@@ -245,19 +245,31 @@ func testObjects(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		}
 	})
 
-	t.Run("a garbage context never overwrites", func(t *testing.T) {
+	t.Run("a context not issued for the object is Invalid and changes nothing", func(t *testing.T) {
 		e := setup(t, newStore)
-		_, err := e.Put(e.ctx, e.bucket, "k", []byte("kept"), nil)
+		cc, err := e.Put(e.ctx, e.bucket, "k", []byte("kept"), nil)
 		must(t, "Put", err)
-		_, err = e.Put(e.ctx, e.bucket, "k", []byte("garbage"), []byte("not a context"))
-		if err == nil {
-			t.Fatal("Put with a garbage context succeeded")
+		otherKey, err := e.Put(e.ctx, e.bucket, "other", []byte("x"), nil)
+		must(t, "Put other key", err)
+		otherBucket, err := e.Put(e.ctx, e.bucket+"-b", "k", []byte("x"), nil)
+		must(t, "Put other bucket", err)
+		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "k", "m"))
+		_, setCC := members(t, e, "k")
+		for name, bad := range badContexts(cc, map[string][]byte{
+			"another key's": otherKey, "another bucket's": otherBucket, "a set's": setCC,
+		}) {
+			_, err := e.Put(e.ctx, e.bucket, "k", []byte("overwritten"), bad)
+			wantKind(t, "Put with "+name+" context", err, errs.Invalid)
+			wantKind(t, "Delete with "+name+" context", e.Delete(e.ctx, e.bucket, "k", bad), errs.Invalid)
 		}
+		// The store is not poisoned: the right context still works.
 		got, err := e.Get(e.ctx, e.bucket, "k")
-		must(t, "Get", err)
-		if diff := cmp.Diff("kept", string(got.Value)); diff != "" {
-			t.Errorf("value (-want +got):\n%s", diff)
+		must(t, "Get after the refused calls", err)
+		if string(got.Value) != "kept" {
+			t.Errorf("value after the refused calls = %q, want %q", got.Value, "kept")
 		}
+		_, err = e.Put(e.ctx, e.bucket, "k", []byte("next"), cc)
+		must(t, "Put with the right context after the refused ones", err)
 	})
 
 	t.Run("buckets and keys are separate", func(t *testing.T) {
@@ -423,6 +435,25 @@ func testSets(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "s", "x"))
 		must(t, "SetRemove with the empty set's context", e.SetRemove(e.ctx, e.bucket, "s", old, "x"))
 		wantMembers(t, e, "s", "x")
+	})
+
+	t.Run("a context not issued for the set is Invalid and removes nothing", func(t *testing.T) {
+		e := setup(t, newStore)
+		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "s", "a", "b"))
+		must(t, "SetAdd other", e.SetAdd(e.ctx, e.bucket, "other", "a"))
+		_, cc := members(t, e, "s")
+		_, otherKey := members(t, e, "other")
+		objCC, err := e.Put(e.ctx, e.bucket, "s", []byte("v"), nil)
+		must(t, "Put", err)
+		_, mapCC := mapGet(t, e, "s")
+		for name, bad := range badContexts(cc, map[string][]byte{
+			"another key's": otherKey, "an object's": objCC, "a map's": mapCC,
+		}) {
+			wantKind(t, "SetRemove with "+name+" context", e.SetRemove(e.ctx, e.bucket, "s", bad, "a"), errs.Invalid)
+		}
+		wantMembers(t, e, "s", "a", "b")
+		must(t, "SetRemove with the right context", e.SetRemove(e.ctx, e.bucket, "s", cc, "a"))
+		wantMembers(t, e, "s", "b")
 	})
 
 	t.Run("concurrent adds all land", func(t *testing.T) {
@@ -618,18 +649,72 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		})
 	})
 
-	t.Run("removing a counter with an old context keeps only what was added after it", func(t *testing.T) {
+	t.Run("removing a counter not updated since the context removes it", func(t *testing.T) {
 		e := setup(t, newStore)
-		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 5, "gone": 3}}))
-		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 1}}))
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 5, "kept": 1}}))
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": -2}}))
+		_, cc := mapGet(t, e, "m")
+		// Updates of other fields after the read do not save c.
+		must(t, "another field after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{
+			IncrCounters: map[string]int64{"kept": 1}, SetRegisters: map[string]string{"r": "x"},
+		}))
+		must(t, "removal with the context", e.MapUpdate(e.ctx, e.bucket, "m", cc, kv.MapOps{RemoveFields: []string{"c"}}))
+		wantMap(t, e, "m", kv.Map{Counters: map[string]int64{"kept": 2}, Registers: map[string]string{"r": "x"}})
+	})
+
+	t.Run("removing a counter updated after the context keeps it with those updates", func(t *testing.T) {
+		// riak_dt's embedded counter keeps one running total per actor (the
+		// vnode that coordinated the update): the removal drops the totals
+		// of the actors the context saw last, and keeps whole the totals of
+		// those that updated the counter after it, older increments
+		// included. Which actors coordinated which update is Riak's choice,
+		// so of the increments the context saw, any part may survive; those
+		// made after it always do. (pgkv is one actor: all of them survive.)
+		e := setup(t, newStore)
+		seen := []int64{5, 1}
+		after := []int64{2, -4}
+		for _, d := range seen {
+			must(t, "increment before the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": d}}))
+		}
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"gone": 3}}))
 		_, old := mapGet(t, e, "m")
-		must(t, "increments after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": 2}}))
-		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": -4}}))
+		for _, d := range after {
+			must(t, "increment after the read", e.MapUpdate(e.ctx, e.bucket, "m", nil, kv.MapOps{IncrCounters: map[string]int64{"c": d}}))
+		}
 		must(t, "removals with the old context", e.MapUpdate(e.ctx, e.bucket, "m", old, kv.MapOps{RemoveFields: []string{"c", "gone"}}))
-		wantMap(t, e, "m", kv.Map{Counters: map[string]int64{"c": -2}})
+		got, _ := mapGet(t, e, "m")
+		n, ok := got.Counters["c"]
+		if !ok {
+			t.Fatalf("counter c was removed although updated after the context (map %+v)", got)
+		}
+		if want := afterCounterRemoval(seen, after); !slices.Contains(want, n) {
+			t.Errorf("counter c after the removal = %d, want one of %v (the increments after the context, and any part of those before)", n, want)
+		}
+		if _, ok := got.Counters["gone"]; ok || len(got.Counters) != 1 {
+			t.Errorf("counters after the removal = %v, want only c", got.Counters)
+		}
 		// Removed once more, with a context that has seen everything.
 		_, now := mapGet(t, e, "m")
 		must(t, "removal with the current context", e.MapUpdate(e.ctx, e.bucket, "m", now, kv.MapOps{RemoveFields: []string{"c"}}))
+		wantMap(t, e, "m", kv.Map{})
+	})
+
+	t.Run("a context not issued for the map is Invalid and removes nothing", func(t *testing.T) {
+		e := setup(t, newStore)
+		start := kv.MapOps{SetRegisters: map[string]string{"r": "1"}, AddToSets: map[string][]string{"s": {"x"}}}
+		must(t, "MapUpdate", e.MapUpdate(e.ctx, e.bucket, "m", nil, start))
+		must(t, "MapUpdate other", e.MapUpdate(e.ctx, e.bucket, "other", nil, start))
+		_, cc := mapGet(t, e, "m")
+		_, otherKey := mapGet(t, e, "other")
+		must(t, "SetAdd", e.SetAdd(e.ctx, e.bucket, "m", "x"))
+		_, setCC := members(t, e, "m")
+		remove := kv.MapOps{RemoveFields: []string{"r"}, RemoveFromSets: map[string][]string{"s": {"x"}}}
+		for name, bad := range badContexts(cc, map[string][]byte{"another key's": otherKey, "a set's": setCC}) {
+			wantKind(t, "MapUpdate with "+name+" context", e.MapUpdate(e.ctx, e.bucket, "m", bad, remove), errs.Invalid)
+		}
+		want := kv.Map{Registers: map[string]string{"r": "1"}, Sets: map[string][]string{"s": {"x"}}}
+		wantMap(t, e, "m", want)
+		must(t, "MapUpdate with the right context", e.MapUpdate(e.ctx, e.bucket, "m", cc, remove))
 		wantMap(t, e, "m", kv.Map{})
 	})
 
@@ -669,6 +754,53 @@ func testMaps(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		}
 		wantMap(t, e, "m", kv.Map{})
 	})
+}
+
+// badContexts returns contexts the store must refuse for the data whose
+// context is good: made-up bytes, good cut short or with one byte changed
+// (at its start, middle and end), and the others given (contexts of other
+// data).
+func badContexts(good []byte, others map[string][]byte) map[string][]byte {
+	out := map[string][]byte{
+		"a made-up":             []byte("not a context"),
+		"an Erlang-term-like":   []byte("\x83k\x00\x03abc"),
+		"a truncated":           good[:len(good)-1],
+		"a half":                good[:len(good)/2],
+		"an extended":           append(bytes.Clone(good), 0),
+		"a first-byte-altered":  flip(good, 0),
+		"a middle-byte-altered": flip(good, len(good)/2),
+		"a last-byte-altered":   flip(good, len(good)-1),
+	}
+	for name, cc := range others {
+		out[name] = cc
+	}
+	return out
+}
+
+func flip(b []byte, i int) []byte {
+	out := bytes.Clone(b)
+	out[i] ^= 0x20
+	return out
+}
+
+// afterCounterRemoval returns the values a map counter may have after a
+// removal with a context that saw the increments seen, when the increments
+// after were made after that context: riak_dt keeps every increment made
+// after the context and, of the ones before, those of the actors that
+// incremented again (any subset, from the client's side). Sorted, distinct.
+func afterCounterRemoval(seen, after []int64) []int64 {
+	var base int64
+	for _, d := range after {
+		base += d
+	}
+	sums := []int64{base}
+	for _, d := range seen {
+		for _, s := range sums {
+			sums = append(sums, s+d)
+		}
+	}
+	slices.Sort(sums)
+	return slices.Compact(sums)
 }
 
 func testInvalid(t *testing.T, newStore func(t *testing.T) kv.Store) {

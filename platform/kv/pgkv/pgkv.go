@@ -13,9 +13,14 @@
 //     but their own rows, so a hot set takes adds as fast as plain inserts.
 //   - Maps keep a per-key clock, a version bumped by every update under the
 //     map's row lock (so it follows commit order and updates of one map never
-//     deadlock). Each field and set member records the version of its latest
-//     update; a context is the version a read saw, and a removal deletes only
-//     what that version covers.
+//     deadlock). Each register, counter and set member records the version
+//     of its latest update; a context is the version a read saw, and a
+//     removal deletes only what that version covers. A counter is one row,
+//     its total: removed whole, or kept whole when incremented after the
+//     context, as Riak does with a single actor (see the kv package).
+//
+// The contexts above are what the adapter works with; Store hands them out
+// sealed (kv.Sealed) and refuses any it did not seal for the same data.
 //
 // Every call is one round trip: a single statement, or for maps a pgx batch,
 // which Postgres runs as one implicit transaction.
@@ -36,6 +41,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/kv"
 	"github.com/attendify/platform/pg"
@@ -65,16 +71,46 @@ type DB interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// Store implements kv.Store on Postgres.
+// Store implements kv.Store on Postgres. Its causal contexts are sealed
+// (kv.Sealed): a context it did not hand out for the same data is
+// errs.Invalid.
 type Store struct {
-	db DB
+	*kv.Sealed
 }
 
 var _ kv.Store = (*Store)(nil)
 
+// Scope is where pgkv's contexts are valid (see kv.Scope).
+var Scope = kv.Scope{Adapter: "pg", Objects: "kv_objects", Sets: "kv_set_members", Maps: "kv_maps"}
+
+// Option configures a Store.
+type Option func(*options)
+
+type options struct {
+	keys auth.ServiceKeys
+}
+
+// WithContextKeys sets the keys that seal causal contexts
+// (KV_CONTEXT_KEYS; kv.DefaultContextKeys when not given).
+func WithContextKeys(keys auth.ServiceKeys) Option {
+	return func(o *options) { o.keys = keys }
+}
+
 // New returns a store on db, whose search_path must reach the tables of
 // Migrations.
-func New(db DB) *Store { return &Store{db: db} }
+func New(db DB, opts ...Option) *Store {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Store{Sealed: kv.Seal(&adapter{db: db}, Scope, o.keys)}
+}
+
+// adapter is the store with the raw contexts described in the package
+// comment; Store seals them.
+type adapter struct {
+	db DB
+}
 
 // Causal contexts start with a kind byte, so that a context of one kind
 // handed to another kind of call is refused. Objects and maps follow it with
@@ -120,7 +156,7 @@ func decodeSnapshot(cc []byte) (string, error) {
 }
 
 // Get implements kv.Objects.
-func (s *Store) Get(ctx context.Context, bucket, key string) (kv.Object, error) {
+func (s *adapter) Get(ctx context.Context, bucket, key string) (kv.Object, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return kv.Object{}, err
 	}
@@ -139,7 +175,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string) (kv.Object, error) 
 }
 
 // Put implements kv.Objects.
-func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error) {
+func (s *adapter) Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return nil, err
 	}
@@ -187,7 +223,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) (
 }
 
 // Delete implements kv.Objects.
-func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error {
+func (s *adapter) Delete(ctx context.Context, bucket, key string, cc []byte) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -224,7 +260,7 @@ func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error
 }
 
 // Incr implements kv.Counters.
-func (s *Store) Incr(ctx context.Context, bucket, key string, delta int64) (int64, error) {
+func (s *adapter) Incr(ctx context.Context, bucket, key string, delta int64) (int64, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return 0, err
 	}
@@ -240,7 +276,7 @@ func (s *Store) Incr(ctx context.Context, bucket, key string, delta int64) (int6
 }
 
 // Counter implements kv.Counters.
-func (s *Store) Counter(ctx context.Context, bucket, key string) (int64, error) {
+func (s *adapter) Counter(ctx context.Context, bucket, key string) (int64, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return 0, err
 	}
@@ -254,7 +290,7 @@ func (s *Store) Counter(ctx context.Context, bucket, key string) (int64, error) 
 }
 
 // SetAdd implements kv.Sets.
-func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...string) error {
+func (s *adapter) SetAdd(ctx context.Context, bucket, key string, members ...string) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -275,7 +311,7 @@ func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...strin
 }
 
 // SetRemove implements kv.Sets.
-func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, members ...string) error {
+func (s *adapter) SetRemove(ctx context.Context, bucket, key string, cc []byte, members ...string) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -312,7 +348,7 @@ func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, me
 // a concurrent upsert. Inside a caller's transaction the deadlock is
 // returned instead (as errs.Conflict): the transaction is aborted, and
 // pg.InTx retries it whole.
-func (s *Store) execRetryDeadlock(ctx context.Context, q string, args ...any) error {
+func (s *adapter) execRetryDeadlock(ctx context.Context, q string, args ...any) error {
 	_, inTx := s.db.(pgx.Tx)
 	for attempt := 1; ; attempt++ {
 		_, err := s.db.Exec(ctx, q, args...)
@@ -324,7 +360,7 @@ func (s *Store) execRetryDeadlock(ctx context.Context, q string, args ...any) er
 }
 
 // SetMembers implements kv.Sets.
-func (s *Store) SetMembers(ctx context.Context, bucket, key string) ([]string, []byte, error) {
+func (s *adapter) SetMembers(ctx context.Context, bucket, key string) ([]string, []byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return nil, nil, err
 	}
@@ -343,7 +379,7 @@ func (s *Store) SetMembers(ctx context.Context, bucket, key string) ([]string, [
 }
 
 // SetContains implements kv.Sets.
-func (s *Store) SetContains(ctx context.Context, bucket, key, member string) (bool, error) {
+func (s *adapter) SetContains(ctx context.Context, bucket, key, member string) (bool, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return false, err
 	}
@@ -356,14 +392,8 @@ func (s *Store) SetContains(ctx context.Context, bucket, key, member string) (bo
 	return ok, pg.Err(err)
 }
 
-// foldEvery is how many versions of a map pass between two foldings of its
-// counters' rows, and how many recent versions stay unfolded: a removal
-// with a context read within the last foldEvery updates of the map is
-// exact.
-const foldEvery = 32
-
 // MapUpdate implements kv.Maps.
-func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
+func (s *adapter) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -395,34 +425,15 @@ func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, op
 		b.Queue(q, bucket, key, fields, values)
 	}
 	if len(ops.IncrCounters) > 0 {
-		// A row per update (its dot is unique: the map's row is locked), so
-		// that a removal can keep the increments its context has not seen.
+		// One row per counter: its total, dotted with this update (as
+		// riak_dt_emcntr keeps one total per actor and pgkv is one actor).
 		fields, deltas := sortedPairs(ops.IncrCounters)
 		const q = `
-			INSERT INTO kv_map_counters (bucket, key, field, n, dot)
+			INSERT INTO kv_map_counters AS c (bucket, key, field, n, dot)
 			SELECT $1, $2, u.f, u.n, (SELECT version FROM kv_maps WHERE bucket = $1 AND key = $2)
-			FROM unnest($3::text[], $4::bigint[]) AS u(f, n)`
+			FROM unnest($3::text[], $4::bigint[]) AS u(f, n)
+			ON CONFLICT (bucket, key, field) DO UPDATE SET n = c.n + EXCLUDED.n, dot = EXCLUDED.dot`
 		b.Queue(q, bucket, key, fields, deltas)
-		// Every foldEvery versions of the map, each counter's rows older than
-		// the last foldEvery versions become one (the sum, at the newest of
-		// their dots), which bounds the rows of a busy counter. A removal
-		// with a context that old then keeps the folded part whole: an
-		// update wins over a removal it cannot tell apart.
-		const fold = `
-			WITH v AS (SELECT version FROM kv_maps WHERE bucket = $1 AND key = $2),
-			old AS (
-				SELECT c.field, max(c.dot) AS keep, sum(c.n)::bigint AS total
-				FROM kv_map_counters c, v
-				WHERE c.bucket = $1 AND c.key = $2 AND c.field = ANY($3::text[])
-				  AND v.version % $4 = 0 AND c.dot <= v.version - $4
-				GROUP BY c.field HAVING count(*) > 1
-			), kept AS (
-				UPDATE kv_map_counters c SET n = old.total FROM old
-				WHERE c.bucket = $1 AND c.key = $2 AND c.field = old.field AND c.dot = old.keep
-			)
-			DELETE FROM kv_map_counters c USING old
-			WHERE c.bucket = $1 AND c.key = $2 AND c.field = old.field AND c.dot < old.keep`
-		b.Queue(fold, bucket, key, fields, foldEvery)
 	}
 	if fields, members := flattenSets(ops.AddToSets); len(fields) > 0 {
 		const q = `
@@ -456,7 +467,7 @@ func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, op
 }
 
 // MapGet implements kv.Maps.
-func (s *Store) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte, error) {
+func (s *adapter) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return kv.Map{}, nil, err
 	}
@@ -469,10 +480,7 @@ func (s *Store) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte,
 		) r
 		CROSS JOIN LATERAL (
 			SELECT array_agg(field ORDER BY field) AS fields, array_agg(n ORDER BY field) AS ns
-			FROM (
-				SELECT field, sum(n)::bigint AS n FROM kv_map_counters
-				WHERE bucket = m.bucket AND key = m.key GROUP BY field
-			) f
+			FROM kv_map_counters WHERE bucket = m.bucket AND key = m.key
 		) c
 		CROSS JOIN LATERAL (
 			SELECT array_agg(field ORDER BY field, member) AS fields,

@@ -39,15 +39,50 @@
 // members). The context of an absent set or map is a marker that observes
 // nothing: a removal with it is a no-op.
 //
+// # Causal contexts
+//
+// Store hands out Riak's contexts sealed (kv.Sealed, keys KV_CONTEXT_KEYS)
+// and unseals the ones it is given; any other is errs.Invalid and never
+// sent. Riak trusts a context completely: a put whose vector clock Riak
+// cannot decode (random bytes, checked on a Riak KV 3.2 node) makes the
+// node's protocol buffers server crash that connection (its log: a zlib
+// data_error in riak_object:decode_vclock).
+//
 // # Retries and errors
 //
 // The cluster executes each command once (no blind retries: a retried counter
 // increment could count twice) and the node manager fails over between
-// hosts. Right after a node starts, Riak answers "all_nodes_down" until its
-// KV service is up: those commands, which did nothing, are retried with
-// backoff for up to Config.StartupWait. Riak's errors are translated into
-// errs kinds: conflicts as above, overload, timeouts and unreachable nodes as
-// errs.Unavailable, a missing or wrong bucket type as errs.Internal naming it.
+// hosts. The store retries what is safe:
+//
+//   - a command no node took (no client node in service, or no connection
+//     could be opened) did nothing: it is retried with backoff for up to
+//     RequestTimeout;
+//   - right after a node starts, Riak answers "all_nodes_down" until its KV
+//     service is up: those commands, which did nothing either, are retried
+//     with backoff for up to Config.StartupWait;
+//   - a command whose connection the node closed or reset under it may or
+//     may not have been applied: it is sent once more, at once, on another
+//     connection, when sending it twice leaves the same state (reads, set
+//     adds and removes, register writes and removals, deletes), and reported
+//     as errs.Unavailable otherwise (counter increments, in a map or not,
+//     and conditional puts).
+//
+// Riak's errors are translated into errs kinds: conflicts as above,
+// overload, timeouts and unreachable nodes as errs.Unavailable, a missing
+// or wrong bucket type as errs.Internal naming it.
+//
+// # Dropped connections
+//
+// riak-go-client v1.7.0 takes a node out of service on any connection error
+// that is not a timeout (Node.execute calls doHealthCheck; nothing in
+// NodeOptions or ClusterOptions turns that off: TempNetErrorRetries covers
+// timeouts only, ExecutionAttempts retries every command, increments
+// included). Until its health check succeeds (a ping on a new connection
+// every HealthCheckInterval, 125ms) the node takes no command. So the store
+// opens two client nodes ("lanes", each with half of MaxConnections) to
+// every Riak node: one connection dropped by the server takes one lane out
+// of service for a moment, the repeat above goes out on the other lane,
+// and the calls that follow are served by it without waiting.
 //
 // The client's node manager (v1.7.0) spins on the first command it is given
 // while no node is reachable: its round robin never comes back to the index
@@ -69,13 +104,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/kv"
 	riak "github.com/basho/riak-go-client"
@@ -100,6 +138,15 @@ type Config struct {
 	// all_nodes_down (a node whose KV service is still starting).
 	StartupWait    time.Duration `env:"RIAK_STARTUP_WAIT" envDefault:"30s"`
 	MaxConnections uint16        `env:"RIAK_MAX_CONNECTIONS" envDefault:"256"` // per node
+
+	// ContextKeys seal the causal contexts the store hands out (see
+	// kv.Sealed); the development key by default.
+	ContextKeys auth.ServiceKeys `env:"KV_CONTEXT_KEYS" envDefault:"dev:3dVo8sbOedxyDTjVU8Xyz9alFPfHubgmTc_zn9QYec4"`
+}
+
+// scope is where the store's contexts are valid.
+func (c Config) scope() kv.Scope {
+	return kv.Scope{Adapter: "riak", Objects: c.ObjectsType, Sets: c.SetsType, Maps: c.MapsType}
 }
 
 // Enabled reports whether Riak is configured.
@@ -145,14 +192,24 @@ func (c Config) addresses() []string {
 }
 
 // Option configures a Store.
-type Option func(*Store)
+type Option func(*adapter)
 
 // WithResolver makes Get merge siblings with r instead of failing with a
 // *kv.Siblings conflict.
-func WithResolver(r kv.Resolver) Option { return func(s *Store) { s.resolve = r } }
+func WithResolver(r kv.Resolver) Option { return func(s *adapter) { s.resolve = r } }
 
-// Store implements kv.Store on Riak.
+// Store implements kv.Store on Riak. Its causal contexts are sealed
+// (kv.Sealed): Riak never sees a context that it did not issue for the
+// same data.
 type Store struct {
+	*kv.Sealed
+	a *adapter
+}
+
+var _ kv.Store = (*Store)(nil)
+
+// adapter is the store with Riak's own contexts; Store seals them.
+type adapter struct {
 	cfg     Config
 	run     runner
 	stop    func() error
@@ -164,7 +221,10 @@ type Store struct {
 	primed atomic.Bool
 }
 
-var _ kv.Store = (*Store)(nil)
+// lanes is how many client nodes (each with its own connection pool) the
+// store opens to every Riak node; see "Dropped connections" in the package
+// comment.
+const lanes = 2
 
 // runner executes one command, giving up when ctx ends.
 type runner func(ctx context.Context, cmd riak.Command) error
@@ -177,17 +237,19 @@ func Open(cfg Config, opts ...Option) (*Store, error) {
 	}
 	var nodes []*riak.Node
 	for _, addr := range cfg.addresses() {
-		n, err := riak.NewNode(&riak.NodeOptions{
-			RemoteAddress:  addr,
-			MinConnections: 1,
-			MaxConnections: cfg.MaxConnections,
-			ConnectTimeout: cfg.ConnectTimeout,
-			RequestTimeout: cfg.RequestTimeout,
-		})
-		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "riakkv: bad Riak host %q", addr)
+		for range lanes {
+			n, err := riak.NewNode(&riak.NodeOptions{
+				RemoteAddress:  addr,
+				MinConnections: 1,
+				MaxConnections: max(cfg.MaxConnections/lanes, 1),
+				ConnectTimeout: cfg.ConnectTimeout,
+				RequestTimeout: cfg.RequestTimeout,
+			})
+			if err != nil {
+				return nil, errs.Wrap(errs.Invalid, err, "riakkv: bad Riak host %q", addr)
+			}
+			nodes = append(nodes, n)
 		}
-		nodes = append(nodes, n)
 	}
 	if len(nodes) == 0 {
 		return nil, errs.New(errs.Invalid, "riakkv: RIAK_HOSTS names no host")
@@ -203,9 +265,9 @@ func Open(cfg Config, opts ...Option) (*Store, error) {
 	if err := cluster.Start(); err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "riakkv: start cluster")
 	}
-	s := newStore(cfg, clusterRunner(cluster), cluster.Stop, opts...)
-	s.probe = dialAny(cfg)
-	return s, nil
+	a := newStore(cfg, clusterRunner(cluster), cluster.Stop, opts...)
+	a.probe = dialAny(cfg)
+	return &Store{Sealed: kv.Seal(a, cfg.scope(), cfg.ContextKeys), a: a}, nil
 }
 
 // dialAny returns a check that some node accepts TCP connections.
@@ -225,8 +287,8 @@ func dialAny(cfg Config) func(ctx context.Context) error {
 	}
 }
 
-func newStore(cfg Config, run runner, stop func() error, opts ...Option) *Store {
-	s := &Store{cfg: cfg, run: run, stop: stop}
+func newStore(cfg Config, run runner, stop func() error, opts ...Option) *adapter {
+	s := &adapter{cfg: cfg, run: run, stop: stop}
 	for _, o := range opts {
 		o(s)
 	}
@@ -254,22 +316,42 @@ func clusterRunner(c *riak.Cluster) runner {
 }
 
 // Close stops the connections to the cluster.
-func (s *Store) Close() error { return s.stop() }
+func (s *Store) Close() error { return s.a.stop() }
 
 // Ping checks that a node answers, for readiness probes.
-func (s *Store) Ping(ctx context.Context) error {
-	_, err := s.exec(ctx, func(time.Duration) (riak.Command, error) {
+func (s *Store) Ping(ctx context.Context) error { return s.a.ping(ctx) }
+
+func (s *adapter) ping(ctx context.Context) error {
+	_, err := s.exec(ctx, repeatable, func(time.Duration) (riak.Command, error) {
 		return (&riak.PingCommandBuilder{}).Build()
 	})
 	return translate(err, "ping")
 }
 
-// exec builds and runs a command, retrying while the cluster is starting up.
-// build gets the time the command may take. Errors are returned as Riak or
-// the client gave them (see translate).
-func (s *Store) exec(ctx context.Context, build func(timeout time.Duration) (riak.Command, error)) (riak.Command, error) {
-	giveUp := time.Now().Add(s.cfg.StartupWait)
+// repeat says whether a command may run twice: whether running it again
+// after a connection broke under it, when it may or may not have been
+// applied, leaves the same state.
+type repeat bool
+
+const (
+	// repeatable: reads, set adds and removes, register writes, deletes.
+	repeatable repeat = true
+	// once: counter increments (a repeat would count twice) and
+	// conditional puts (a repeat of one that was applied is a conflict).
+	once repeat = false
+)
+
+// exec builds and runs a command. build gets the time the command may
+// take. A command that no node took (every client node of every host was
+// out of service) is retried with backoff for up to RequestTimeout, one
+// that hit a starting node ("all_nodes_down") for up to StartupWait, and a
+// repeatable one whose connection broke under it once more at once, on
+// another connection. Errors are returned as Riak or the client gave them
+// (see translate).
+func (s *adapter) exec(ctx context.Context, rep repeat, build func(timeout time.Duration) (riak.Command, error)) (riak.Command, error) {
+	start := time.Now()
 	wait := 50 * time.Millisecond
+	retriedDrop := false
 	for {
 		timeout := s.cfg.RequestTimeout
 		if d, ok := ctx.Deadline(); ok {
@@ -291,18 +373,65 @@ func (s *Store) exec(ctx context.Context, build func(timeout time.Duration) (ria
 		if err == nil {
 			return cmd, nil
 		}
-		if !startingUp(err) || time.Now().Add(wait).After(giveUp) {
+		var giveUp time.Time
+		switch {
+		case dropped(err):
+			if rep == once || retriedDrop || ctx.Err() != nil {
+				return nil, err
+			}
+			retriedDrop = true
+			continue
+		case notTaken(err):
+			giveUp = start.Add(s.cfg.RequestTimeout)
+		case startingUp(err):
+			giveUp = start.Add(s.cfg.StartupWait)
+		default:
+			return nil, err
+		}
+		if time.Now().Add(wait).After(giveUp) {
 			return nil, err
 		}
 		t := time.NewTimer(wait/2 + rand.N(wait/2))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%w (while Riak was starting: %v)", ctx.Err(), err)
+			return nil, fmt.Errorf("%w (while Riak was unavailable: %v)", ctx.Err(), err)
 		case <-t.C:
 		}
 		wait = min(2*wait, time.Second)
 	}
+}
+
+// clusterCause returns what made the cluster give up on a command: the
+// error of its one attempt, nil when no node took it. ok is false for an
+// error that is not the cluster's ("no nodes available").
+func clusterCause(err error) (cause error, ok bool) {
+	switch e := err.(type) {
+	case riak.ClientError:
+		return e.InnerError, e.Errmsg == riak.ErrClusterNoNodesAvailable
+	case *riak.ClientError:
+		return e.InnerError, e.Errmsg == riak.ErrClusterNoNodesAvailable
+	}
+	return nil, false
+}
+
+// notTaken reports an error of a command that reached no Riak node: the
+// cluster found no client node in service, or the one it chose could not
+// open a connection. Such a command did nothing.
+func notTaken(err error) bool {
+	c, ok := clusterCause(err)
+	var op *net.OpError
+	return ok && (c == nil || errors.Is(c, riak.ErrConnMgrAllConnectionsInUse) || (errors.As(c, &op) && op.Op == "dial"))
+}
+
+// dropped reports an error of a command whose connection broke after the
+// command was sent (the node closed or reset it): it may or may not have
+// been applied.
+func dropped(err error) bool {
+	c, ok := clusterCause(err)
+	return ok && c != nil && (errors.Is(c, io.EOF) || errors.Is(c, io.ErrUnexpectedEOF) ||
+		errors.Is(c, syscall.ECONNRESET) || errors.Is(c, syscall.EPIPE) || errors.Is(c, net.ErrClosed) ||
+		errors.Is(c, riak.ErrCannotRead) || errors.Is(c, riak.ErrCannotWrite))
 }
 
 // riakMessage returns the message of the Riak error response in err's
@@ -364,11 +493,11 @@ func translate(err error, what string, args ...any) error {
 }
 
 // Get implements kv.Objects.
-func (s *Store) Get(ctx context.Context, bucket, key string) (kv.Object, error) {
+func (s *adapter) Get(ctx context.Context, bucket, key string) (kv.Object, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return kv.Object{}, err
 	}
-	cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	cmd, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewFetchValueCommandBuilder().
 			WithBucketType(s.cfg.ObjectsType).WithBucket(bucket).WithKey(key).
 			WithTimeout(timeout).Build()
@@ -380,7 +509,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string) (kv.Object, error) 
 }
 
 // object turns a fetch response into an Object, resolving siblings.
-func (s *Store) object(bucket, key string, resp *riak.FetchValueResponse) (kv.Object, error) {
+func (s *adapter) object(bucket, key string, resp *riak.FetchValueResponse) (kv.Object, error) {
 	values := liveValues(resp)
 	switch {
 	case len(values) == 0:
@@ -417,7 +546,7 @@ func liveValues(resp *riak.FetchValueResponse) [][]byte {
 }
 
 // Put implements kv.Objects.
-func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error) {
+func (s *adapter) Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return nil, err
 	}
@@ -427,7 +556,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) (
 	if value == nil {
 		value = []byte{} // the protocol's content value is required
 	}
-	cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	cmd, err := s.exec(ctx, once, func(timeout time.Duration) (riak.Command, error) {
 		b := riak.NewStoreValueCommandBuilder().
 			WithBucketType(s.cfg.ObjectsType).WithBucket(bucket).WithKey(key).
 			WithContent(&riak.Object{ContentType: "application/octet-stream", Value: value}).
@@ -456,13 +585,13 @@ func (s *Store) Put(ctx context.Context, bucket, key string, value, cc []byte) (
 }
 
 // Delete implements kv.Objects.
-func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error {
+func (s *adapter) Delete(ctx context.Context, bucket, key string, cc []byte) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
 	if len(cc) > 0 {
 		// Riak has no conditional delete: compare the clock first.
-		cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+		cmd, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 			return riak.NewFetchValueCommandBuilder().
 				WithBucketType(s.cfg.ObjectsType).WithBucket(bucket).WithKey(key).
 				WithHeadOnly(true).WithTimeout(timeout).Build()
@@ -478,7 +607,7 @@ func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error
 			return errs.New(errs.Conflict, "kv: object %s/%s changed since its context was read", bucket, key)
 		}
 	}
-	_, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	_, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		b := riak.NewDeleteValueCommandBuilder().
 			WithBucketType(s.cfg.ObjectsType).WithBucket(bucket).WithKey(key).WithTimeout(timeout)
 		if len(cc) > 0 {
@@ -495,11 +624,11 @@ func (s *Store) Delete(ctx context.Context, bucket, key string, cc []byte) error
 const rwDefault = ^uint32(0) - 4
 
 // Incr implements kv.Counters.
-func (s *Store) Incr(ctx context.Context, bucket, key string, delta int64) (int64, error) {
+func (s *adapter) Incr(ctx context.Context, bucket, key string, delta int64) (int64, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return 0, err
 	}
-	cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	cmd, err := s.exec(ctx, once, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewUpdateCounterCommandBuilder().
 			WithBucketType(s.cfg.CountersType).WithBucket(bucket).WithKey(key).
 			WithIncrement(delta).WithReturnBody(true).
@@ -517,11 +646,11 @@ func (s *Store) Incr(ctx context.Context, bucket, key string, delta int64) (int6
 }
 
 // Counter implements kv.Counters.
-func (s *Store) Counter(ctx context.Context, bucket, key string) (int64, error) {
+func (s *adapter) Counter(ctx context.Context, bucket, key string) (int64, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return 0, err
 	}
-	cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	cmd, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewFetchCounterCommandBuilder().
 			WithBucketType(s.cfg.CountersType).WithBucket(bucket).WithKey(key).
 			WithTimeout(timeout).Build()
@@ -561,7 +690,7 @@ func sortedStrings(members [][]byte) []string {
 }
 
 // SetAdd implements kv.Sets.
-func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...string) error {
+func (s *adapter) SetAdd(ctx context.Context, bucket, key string, members ...string) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -571,7 +700,7 @@ func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...strin
 	if len(members) == 0 {
 		return nil
 	}
-	_, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	_, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewUpdateSetCommandBuilder().
 			WithBucketType(s.cfg.SetsType).WithBucket(bucket).WithKey(key).
 			WithAdditions(toBytes(members)...).WithTimeout(timeout).Build()
@@ -580,7 +709,7 @@ func (s *Store) SetAdd(ctx context.Context, bucket, key string, members ...strin
 }
 
 // SetRemove implements kv.Sets.
-func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, members ...string) error {
+func (s *adapter) SetRemove(ctx context.Context, bucket, key string, cc []byte, members ...string) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -602,7 +731,7 @@ func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, me
 		}
 		cc = current
 	}
-	_, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	_, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewUpdateSetCommandBuilder().
 			WithBucketType(s.cfg.SetsType).WithBucket(bucket).WithKey(key).
 			WithContext(cc).WithRemovals(toBytes(members)...).WithTimeout(timeout).Build()
@@ -611,7 +740,7 @@ func (s *Store) SetRemove(ctx context.Context, bucket, key string, cc []byte, me
 }
 
 // SetMembers implements kv.Sets.
-func (s *Store) SetMembers(ctx context.Context, bucket, key string) ([]string, []byte, error) {
+func (s *adapter) SetMembers(ctx context.Context, bucket, key string) ([]string, []byte, error) {
 	resp, err := s.fetchSet(ctx, bucket, key)
 	if err != nil {
 		return nil, nil, err
@@ -623,11 +752,11 @@ func (s *Store) SetMembers(ctx context.Context, bucket, key string) ([]string, [
 	return sortedStrings(resp.SetValue), resp.Context, nil
 }
 
-func (s *Store) fetchSet(ctx context.Context, bucket, key string) (*riak.FetchSetResponse, error) {
+func (s *adapter) fetchSet(ctx context.Context, bucket, key string) (*riak.FetchSetResponse, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return nil, err
 	}
-	cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	cmd, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewFetchSetCommandBuilder().
 			WithBucketType(s.cfg.SetsType).WithBucket(bucket).WithKey(key).
 			WithTimeout(timeout).Build()
@@ -640,7 +769,7 @@ func (s *Store) fetchSet(ctx context.Context, bucket, key string) (*riak.FetchSe
 
 // SetContains implements kv.Sets. Riak has no membership query: the set is
 // fetched.
-func (s *Store) SetContains(ctx context.Context, bucket, key, member string) (bool, error) {
+func (s *adapter) SetContains(ctx context.Context, bucket, key, member string) (bool, error) {
 	if err := kv.CheckMembers([]string{member}); err != nil {
 		return false, err
 	}
@@ -701,7 +830,7 @@ func hasRemovals(ops kv.MapOps) bool {
 }
 
 // MapUpdate implements kv.Maps.
-func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
+func (s *adapter) MapUpdate(ctx context.Context, bucket, key string, cc []byte, ops kv.MapOps) error {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return err
 	}
@@ -725,7 +854,11 @@ func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, op
 	if empty {
 		return nil
 	}
-	_, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	rep := repeatable
+	if len(ops.IncrCounters) > 0 {
+		rep = once
+	}
+	_, err := s.exec(ctx, rep, func(timeout time.Duration) (riak.Command, error) {
 		b := riak.NewUpdateMapCommandBuilder().
 			WithBucketType(s.cfg.MapsType).WithBucket(bucket).WithKey(key).
 			WithMapOperation(op).WithTimeout(timeout)
@@ -738,11 +871,11 @@ func (s *Store) MapUpdate(ctx context.Context, bucket, key string, cc []byte, op
 }
 
 // MapGet implements kv.Maps.
-func (s *Store) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte, error) {
+func (s *adapter) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byte, error) {
 	if err := kv.CheckKey(bucket, key); err != nil {
 		return kv.Map{}, nil, err
 	}
-	cmd, err := s.exec(ctx, func(timeout time.Duration) (riak.Command, error) {
+	cmd, err := s.exec(ctx, repeatable, func(timeout time.Duration) (riak.Command, error) {
 		return riak.NewFetchMapCommandBuilder().
 			WithBucketType(s.cfg.MapsType).WithBucket(bucket).WithKey(key).
 			WithTimeout(timeout).Build()

@@ -9,10 +9,12 @@ package riakkv
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"reflect"
 	"slices"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,7 +58,7 @@ func testConfig() Config {
 }
 
 // newScripted returns a store whose Riak is the script.
-func newScripted(t *testing.T, opts []Option, steps ...func(riak.Command) error) (*Store, *script) {
+func newScripted(t *testing.T, opts []Option, steps ...func(riak.Command) error) (*adapter, *script) {
 	sc := &script{t: t, steps: steps}
 	t.Cleanup(sc.done)
 	return newStore(testConfig(), sc.run, func() error { return nil }, opts...), sc
@@ -127,6 +129,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	want := Config{
 		Hosts: cfg.Hosts, ObjectsType: "objects", CountersType: "counters", SetsType: "sets", MapsType: "maps",
 		ConnectTimeout: 3 * time.Second, RequestTimeout: 5 * time.Second, StartupWait: 30 * time.Second, MaxConnections: 256,
+		ContextKeys: kv.DefaultContextKeys(),
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -727,12 +730,12 @@ func TestProbeBeforeTheFirstCommand(t *testing.T) {
 		return nil
 	}
 	ctx := t.Context()
-	if err := s.Ping(ctx); !errors.Is(err, errs.Unavailable) {
+	if err := s.ping(ctx); !errors.Is(err, errs.Unavailable) {
 		t.Fatalf("Ping with no node reachable = %v, want kind unavailable", err)
 	}
 	reachable = true
 	for range 2 {
-		if err := s.Ping(ctx); err != nil {
+		if err := s.ping(ctx); err != nil {
 			t.Fatalf("Ping: %v", err)
 		}
 	}
@@ -763,5 +766,59 @@ func TestDialAny(t *testing.T) {
 	cfg.Hosts = []string{closedAddr}
 	if err := dialAny(cfg)(t.Context()); !errors.Is(err, errs.Unavailable) {
 		t.Errorf("dialAny with no listening node = %v, want kind unavailable", err)
+	}
+}
+
+// The retries of exec: a command no node took is retried until one takes
+// it; one whose connection broke is repeated once if repeating it changes
+// nothing, never if it may count twice.
+func TestRetryPolicy(t *testing.T) {
+	noNode := func(riak.Command) error { return riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable} }
+	refused := func(riak.Command) error {
+		return riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable, InnerError: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	}
+	drop := func(riak.Command) error {
+		return riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable, InnerError: io.EOF}
+	}
+	reset := func(riak.Command) error {
+		return riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable, InnerError: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}
+	}
+	counted := func(cmd riak.Command) error {
+		switch c := cmd.(type) {
+		case *riak.FetchCounterCommand:
+			c.Response = &riak.FetchCounterResponse{CounterValue: 3}
+		case *riak.UpdateCounterCommand:
+			c.Response = &riak.UpdateCounterResponse{CounterValue: 3}
+		}
+		return nil
+	}
+	read := func(s *adapter) error { _, err := s.Counter(t.Context(), "b", "c"); return err }
+	incr := func(s *adapter) error { _, err := s.Incr(t.Context(), "b", "c", 1); return err }
+	for _, tc := range []struct {
+		name  string
+		call  func(*adapter) error
+		steps []func(riak.Command) error
+		want  errs.Kind // 0: success
+	}{
+		{"no node in service, then one", read, []func(riak.Command) error{noNode, noNode, counted}, 0},
+		{"no connection, then one", incr, []func(riak.Command) error{refused, counted}, 0},
+		{"a read over a dropped connection is repeated", read, []func(riak.Command) error{drop, counted}, 0},
+		{"a read over a reset connection is repeated", read, []func(riak.Command) error{reset, counted}, 0},
+		{"a read is repeated once only", read, []func(riak.Command) error{drop, drop}, errs.Unavailable},
+		{"an increment is never repeated", incr, []func(riak.Command) error{drop}, errs.Unavailable},
+		{"a bad answer is not retried", read, []func(riak.Command) error{func(riak.Command) error {
+			return riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable, InnerError: riak.ErrZeroLength}
+		}}, errs.Unavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newScripted(t, nil, tc.steps...)
+			err := tc.call(s)
+			if tc.want == 0 && err != nil {
+				t.Fatalf("got %v, want success", err)
+			}
+			if tc.want != 0 && !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want kind %v", err, tc.want)
+			}
+		})
 	}
 }
