@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
 )
 
 type textParams struct {
@@ -295,5 +296,34 @@ func TestServiceCallsReadLargeBodiesOneGateAtATime(t *testing.T) {
 	}
 	if got := post(t, s, body, signed(signer, body, false)...); got.status != 200 {
 		t.Errorf("a large body after the held one: %d %.300s", got.status, got.body)
+	}
+}
+
+// TestClientSeesLimitsAsInvalid: a typed call over its method's limit, or
+// of a NoBatch method in a batch, fails as invalid for the caller, with
+// the server's reason.
+func TestClientSeesLimitsAsInvalid(t *testing.T) {
+	s := NewServer(Options{})
+	tiny := Method[textParams, int]{Name: "tiny", Auth: auth.Public, MaxBody: 100}
+	once := Method[textParams, int]{Name: "once", Auth: auth.Public, NoBatch: true}
+	length := func(_ context.Context, p textParams) (int, error) { return len(p.Text), nil }
+	Handle(s, tiny, length)
+	Handle(s, once, length)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c, err := NewClient(ClientOptions{Endpoints: []string{ts.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tiny.Call(t.Context(), c, textParams{Text: strings.Repeat("x", 200)}); errs.KindOf(err) != errs.Invalid || !strings.Contains(err.Error(), "tiny's limit of 100 bytes") {
+		t.Errorf("over the limit: %v", err)
+	}
+	var n1, n2 int
+	calls := []*BatchCall{NewBatchCall(once, textParams{Text: "a"}, &n1), NewBatchCall(tiny, textParams{Text: "ab"}, &n2)}
+	if err := c.Batch(t.Context(), calls...); err != nil {
+		t.Fatal(err)
+	}
+	if errs.KindOf(calls[0].Err) != errs.Invalid || calls[1].Err != nil || n2 != 2 {
+		t.Errorf("batch: %v, %v (%d)", calls[0].Err, calls[1].Err, n2)
 	}
 }
