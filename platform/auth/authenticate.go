@@ -49,6 +49,27 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	return u, nil
 }
 
+// Reach returns the highest auth level r's credentials reach, as far as can
+// be told before its body is read: Service for a service call whose key id
+// is known and whose timestamp is within the window (its signature covers
+// the body: Authenticate checks it), Admin for a user token that verifies
+// (user, member and admin methods), Public otherwise. The rpc server reads
+// a body only as far as the methods of that level allow.
+func (a *Authenticator) Reach(r *http.Request) Level {
+	if IsServiceCall(r) {
+		if a.Services != nil && a.Services.plausible(r) {
+			return Service
+		}
+		return Public
+	}
+	if token, ok := BearerToken(r); ok && a.Tokens != nil {
+		if _, err := a.Tokens.Verify(token); err == nil {
+			return Admin
+		}
+	}
+	return Public
+}
+
 // BearerToken returns the token of an "Authorization: Bearer <token>"
 // header; ok is false when there is none.
 func BearerToken(r *http.Request) (token string, ok bool) {

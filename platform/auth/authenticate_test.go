@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,6 +54,47 @@ func TestAuthenticate(t *testing.T) {
 				t.Errorf("caller (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestReach: what a request's credentials reach before its body is read
+// (how far the rpc server reads the body).
+func TestReach(t *testing.T) {
+	c := &clock{time.Now()}
+	tok := mustIssue(t, newTestIssuer("k1", c), Claims{User: "u1", App: "a1", Role: RoleAttendee}, time.Hour)
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Now: c.Now}
+	a := &Authenticator{Tokens: newTestVerifier(c, "k1"), Services: v}
+	signer := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	tests := []struct {
+		name    string
+		prepare func(r *http.Request)
+		want    Level
+	}{
+		{"nothing", func(*http.Request) {}, Public},
+		{"a user token", func(r *http.Request) { SetBearerToken(r, tok) }, Admin},
+		{"a bad token", func(r *http.Request) { SetBearerToken(r, tok+"x") }, Public},
+		{"a service call", func(r *http.Request) { signer.Sign(r, testBody) }, Service},
+		{"a service call, signature not yet checked", func(r *http.Request) { signer.Sign(r, []byte("other")) }, Service},
+		{"an unknown service key", func(r *http.Request) {
+			Signer{KeyID: "s9", Secret: testSecret, Service: "x"}.Sign(r, testBody)
+		}, Public},
+		{"an old service timestamp", func(r *http.Request) {
+			signer.Sign(r, testBody)
+			r.Header.Set(HeaderTimestamp, strconv.FormatInt(c.Now().Add(-time.Hour).Unix(), 10))
+		}, Public},
+		{"a bad nonce", func(r *http.Request) { signer.Sign(r, testBody); r.Header.Set(HeaderNonce, "x") }, Public},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+			tt.prepare(r)
+			if got := a.Reach(r); got != tt.want {
+				t.Errorf("Reach = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if got := (&Authenticator{}).Reach(httptest.NewRequest(http.MethodPost, "/rpc", nil)); got != Public {
+		t.Errorf("no verifiers: %s", got)
 	}
 }
 

@@ -122,15 +122,8 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if err != nil {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
 	}
-	window := v.Window
-	if window <= 0 {
-		window = DefaultWindow
-	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
-	if d := now().Sub(time.Unix(sec, 0)); d > window || d < -window {
+	window := v.window()
+	if !v.inWindow(sec) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", window)
 	}
 	fresh, err := v.Nonces.Remember(ctx, nonce, 2*window)
@@ -144,6 +137,35 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 		return Caller{}, errs.WithCode(errs.CodeNonceReplayed, "the service call's nonce was already used")
 	}
 	return Caller{Kind: CallerService, Service: service, KeyID: kid}, nil
+}
+
+func (v *ServiceVerifier) window() time.Duration {
+	if v.Window <= 0 {
+		return DefaultWindow
+	}
+	return v.Window
+}
+
+// inWindow reports whether the unix time sec is within the window of now.
+func (v *ServiceVerifier) inWindow(sec int64) bool {
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	d, w := now().Sub(time.Unix(sec, 0)), v.window()
+	return -w <= d && d <= w
+}
+
+// plausible reports whether r's service headers name a known key, a
+// well-formed nonce and a timestamp within the window: what can be checked
+// before the body the signature covers is read.
+func (v *ServiceVerifier) plausible(r *http.Request) bool {
+	h := r.Header
+	if _, ok := v.Keys[h.Get(HeaderKeyID)]; !ok || !validNonce(h.Get(HeaderNonce)) {
+		return false
+	}
+	sec, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
+	return err == nil && v.inWindow(sec)
 }
 
 // validNonce accepts 16 to 64 characters of the base64url alphabet, so

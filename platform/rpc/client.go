@@ -288,7 +288,9 @@ func (r *response) into(result any) error {
 	switch code := errs.Code(r.Error.Code); {
 	case code.Known():
 		e.Code = code
-	case r.Error.Code == CodeInvalidParams:
+	case r.Error.Code == CodeInvalidParams, r.Error.Code == CodeInvalidRequest:
+		// Bad params, a call over its method's body limit, a method
+		// refused in a batch: the caller's input, not the server's fault.
 		e.Code = errs.CodeInvalid
 	default:
 		e.Code = errs.CodeInternal

@@ -17,6 +17,7 @@ type protocolError struct {
 	code   int
 	msg    string
 	fields []errs.FieldError
+	status int // HTTP status of a lone request failing so; 0 means 200
 }
 
 func (e *protocolError) Error() string { return e.msg }

@@ -43,6 +43,20 @@ type Method[P, R any] struct {
 	MinBudget time.Duration
 	// Idempotent methods may be retried by clients after any failure.
 	Idempotent bool
+	// MaxBody bounds one call of the method, in bytes: the whole body of a
+	// lone call, the request object within a batch. Zero means the
+	// server's default for the method's level: Options.PublicMaxBodyBytes
+	// (64 KiB) for public methods, Options.MaxBodyBytes (1 MiB) for the
+	// others. A larger MaxBody is for methods that take bulk data; the
+	// server reads a body only as far as the largest MaxBody among the
+	// methods the caller's credentials can reach (see Server).
+	MaxBody int64
+	// NoBatch refuses the method inside a batch: each such call in a batch
+	// is answered with an invalid request error (the batch's other calls
+	// run). For expensive methods a caller could otherwise multiply by a
+	// hundred in one exchange, past the load shedder and the per-request
+	// defences: password hashing, codes checked, emails sent.
+	NoBatch bool
 	// Errors lists the application codes the method may return, for
 	// discovery documents.
 	Errors []errs.Code
@@ -65,6 +79,8 @@ type entry struct {
 	timeout     time.Duration
 	minBudget   time.Duration
 	idempotent  bool
+	maxBody     int64 // resolved: the method's MaxBody or the server's default for its level
+	noBatch     bool
 	scoped      bool // params implement AppScoped
 	errors      []errs.Code
 	params      *paramsSchema
@@ -102,6 +118,8 @@ func Handle[P, R any](s *Server, m Method[P, R], h Handler[P, R]) {
 		timeout:     m.Timeout,
 		minBudget:   m.MinBudget,
 		idempotent:  m.Idempotent,
+		maxBody:     m.MaxBody,
+		noBatch:     m.NoBatch,
 		scoped:      scoped,
 		errors:      m.Errors,
 		params:      ps,

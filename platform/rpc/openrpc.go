@@ -36,10 +36,13 @@ type openrpcMethod struct {
 	Params         []openrpcDescriptor `json:"params"`
 	Result         openrpcDescriptor   `json:"result"`
 	Errors         []openrpcError      `json:"errors,omitempty"`
-	// Extensions: who may call, whether retries are safe, the time limit.
-	Auth       string `json:"x-auth"`
-	Idempotent bool   `json:"x-idempotent"`
-	TimeoutMS  int64  `json:"x-timeout-ms"`
+	// Extensions: who may call, whether retries are safe, the time limit,
+	// the largest call accepted, whether a batch may carry it.
+	Auth         string `json:"x-auth"`
+	Idempotent   bool   `json:"x-idempotent"`
+	TimeoutMS    int64  `json:"x-timeout-ms"`
+	MaxBodyBytes int64  `json:"x-max-body-bytes"`
+	NoBatch      bool   `json:"x-no-batch,omitempty"`
 }
 
 type openrpcDescriptor struct {
@@ -99,6 +102,8 @@ func (s *Server) Discover() json.RawMessage {
 			Auth:           e.level.String(),
 			Idempotent:     e.idempotent,
 			TimeoutMS:      e.timeout.Milliseconds(),
+			MaxBodyBytes:   e.maxBody,
+			NoBatch:        e.noBatch,
 		}
 		if m.TimeoutMS == 0 {
 			m.TimeoutMS = s.opts.DefaultTimeout.Milliseconds()

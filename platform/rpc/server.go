@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/gate"
 	"github.com/attendify/platform/obs"
 )
 
@@ -44,6 +46,18 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request, body []byte) (auth.Caller, error)
 }
 
+// Reacher is implemented by an Authenticator that can tell, before a
+// request's body is read, the highest auth level the request's credentials
+// reach: Public without credentials or with credentials that do not verify,
+// a user level when a user token verifies, Service for a service call whose
+// headers are plausible (its signature covers the body, so it is checked
+// once the body is read). The server reads a body only as far as the
+// largest MaxBody of the methods that level reaches; without a Reacher, as
+// far as the largest MaxBody of all. platform/auth implements it.
+type Reacher interface {
+	Reach(r *http.Request) auth.Level
+}
+
 // Shedder admits or refuses work under load. platform/shed implements it.
 type Shedder interface {
 	Allow() (done func(success bool), err error)
@@ -64,7 +78,21 @@ type Options struct {
 	// context still flows from incoming to outgoing calls.
 	Tracer trace.Tracer
 
-	MaxBodyBytes     int64         // default 1 MiB
+	// MaxBodyBytes is the body limit of methods above the public level
+	// that declare no MaxBody. Default 1 MiB.
+	MaxBodyBytes int64
+	// PublicMaxBodyBytes is the body limit of public methods that declare
+	// no MaxBody, and so, usually, how much of a request without
+	// credentials the server reads. Default 64 KiB (never above
+	// MaxBodyBytes).
+	PublicMaxBodyBytes int64
+	// LargeBodies is how many exchanges whose bodies exceed MaxBodyBytes
+	// (only methods declaring a larger MaxBody take them) the server holds
+	// at once; more wait up to LargeBodyWait, then are refused as
+	// overloaded. Default 4.
+	LargeBodies   int
+	LargeBodyWait time.Duration // default 5 s
+
 	MaxBatch         int           // default 100 requests
 	MaxDepth         int           // default 32 levels of nesting
 	BatchConcurrency int           // default 8 members at once
@@ -73,6 +101,15 @@ type Options struct {
 
 // Server serves JSON-RPC 2.0 over HTTP: POST /rpc for calls, GET
 // /openrpc.json for the discovery document.
+//
+// Body limits: each method has one (Method.MaxBody, else 64 KiB for public
+// methods and 1 MiB for the others), checked against each call. A body is
+// read no further than its caller can use: the largest limit of the public
+// methods first; past it, only when the credentials, checked before the
+// body is read (Reacher), reach methods that take more; past MaxBodyBytes,
+// only LargeBodies exchanges at once. So a flood of large bodies without
+// credentials costs 64 KiB each, and buffers grown for large bodies are
+// not kept in the pool.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
@@ -80,6 +117,11 @@ type Server struct {
 	tracer  trace.Tracer
 	prop    propagation.TextMapPropagator
 	ids     *flake.Generator
+	large   *gate.Gate // exchanges with bodies over MaxBodyBytes
+
+	// ceiling[l] is the largest MaxBody of the methods of level l or
+	// below: how far a body is read for a caller who reaches l.
+	ceiling [auth.Service + 1]atomic.Int64
 
 	mu      sync.Mutex                        // serialises registration
 	methods atomic.Pointer[map[string]*entry] // copy-on-write, read on every call
@@ -90,6 +132,16 @@ type Server struct {
 func NewServer(opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.PublicMaxBodyBytes <= 0 {
+		opts.PublicMaxBodyBytes = 64 << 10
+	}
+	opts.PublicMaxBodyBytes = min(opts.PublicMaxBodyBytes, opts.MaxBodyBytes)
+	if opts.LargeBodies <= 0 {
+		opts.LargeBodies = 4
+	}
+	if opts.LargeBodyWait <= 0 {
+		opts.LargeBodyWait = 5 * time.Second
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 100
@@ -113,6 +165,8 @@ func NewServer(opts Options) *Server {
 		tracer:  opts.Tracer,
 		prop:    propagation.TraceContext{},
 		ids:     flake.New(0),
+		large: gate.New(gate.Options{Name: "large_body", Workers: opts.LargeBodies, MaxWait: opts.LargeBodyWait,
+			Registerer: opts.Registerer}),
 	}
 	empty := map[string]*entry{}
 	s.methods.Store(&empty)
@@ -132,6 +186,17 @@ func (s *Server) register(e *entry) {
 		next[k] = v
 	}
 	e.m = s.metrics.forMethod(e.name)
+	if e.maxBody <= 0 {
+		e.maxBody = s.opts.MaxBodyBytes
+		if e.level == auth.Public {
+			e.maxBody = s.opts.PublicMaxBodyBytes
+		}
+	}
+	for l := e.level; int(l) < len(s.ceiling); l++ {
+		if s.ceiling[l].Load() < e.maxBody {
+			s.ceiling[l].Store(e.maxBody)
+		}
+	}
 	next[e.name] = e
 	s.methods.Store(&next)
 	s.openrpc.Store(nil)
@@ -152,6 +217,18 @@ type call struct {
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledBuffer is the largest buffer put back in bufPool. A buffer grown
+// for one large body or answer is left to the garbage collector: kept, a
+// burst of large requests would stay in memory for good.
+const maxPooledBuffer = 64 << 10
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
 
 // ServeHTTP serves one JSON-RPC exchange: a single request or a batch.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -187,14 +264,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	body, err := readBody(r.Body, (*bp)[:0], s.opts.MaxBodyBytes)
-	*bp = body[:0]
+	defer putBuf(bp)
+	body, leave, err := s.read(ctx, r, (*bp)[:0])
+	*bp = body
+	if leave != nil {
+		defer leave()
+	}
 	if err != nil {
 		success = false
-		if err == errTooLarge {
+		var tl *tooLarge
+		switch {
+		case errors.As(err, &tl):
 			s.writeWholeError(w, http.StatusRequestEntityTooLarge, &protocolError{code: CodeInvalidRequest,
-				msg: fmt.Sprintf("request body exceeds %d bytes", s.opts.MaxBodyBytes)}, c.requestID)
+				msg: fmt.Sprintf("request body exceeds %d bytes%s", tl.limit, tl.hint)}, c.requestID)
+		case errs.CodeOf(err) == errs.CodeOverloaded:
+			s.writeWholeError(w, http.StatusServiceUnavailable, err, c.requestID)
 		}
 		return // the client went away mid-body: nobody to answer
 	}
@@ -204,7 +288,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = auth.WithCaller(ctx, c.caller)
 
 	out := s.exchange(ctx, &c, body, bufPool.Get().(*[]byte))
-	defer bufPool.Put(out.buf)
+	defer putBuf(out.buf)
 	if out.single != nil {
 		_, protocol := out.single.(*protocolError)
 		k := errs.KindOf(out.single)
@@ -252,7 +336,7 @@ func (s *Server) exchange(ctx context.Context, c *call, body []byte, buf *[]byte
 			req = request{bad: "a request must be a JSON object or a batch array"}
 		}
 		var err error
-		b, err = s.serve(ctx, c, &req, b)
+		b, err = s.serve(ctx, c, &req, b, false)
 		out.single = err
 		if e, ok := errs.As(err); ok {
 			out.retryAfter = e.RetryAfter
@@ -279,14 +363,14 @@ func (s *Server) exchange(ctx context.Context, c *call, body []byte, buf *[]byte
 	var wg sync.WaitGroup
 	for i := range reqs {
 		if reqs[i].bad != "" {
-			answers[i], _ = s.serve(ctx, c, &reqs[i], nil)
+			answers[i], _ = s.serve(ctx, c, &reqs[i], nil, true)
 			continue
 		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			answers[i], _ = s.serve(ctx, c, &reqs[i], nil)
+			answers[i], _ = s.serve(ctx, c, &reqs[i], nil, true)
 		}()
 	}
 	wg.Wait()
@@ -309,9 +393,10 @@ func (s *Server) exchange(ctx context.Context, c *call, body []byte, buf *[]byte
 	return out
 }
 
-// serve runs one request and appends its response (nothing for a
-// notification) to buf. It returns the error the request ended with.
-func (s *Server) serve(ctx context.Context, c *call, req *request, buf []byte) ([]byte, error) {
+// serve runs one request (a member of a batch when inBatch) and appends its
+// response (nothing for a notification) to buf. It returns the error the
+// request ended with.
+func (s *Server) serve(ctx context.Context, c *call, req *request, buf []byte, inBatch bool) ([]byte, error) {
 	start := time.Now()
 	var e *entry
 	var err error
@@ -326,11 +411,18 @@ func (s *Server) serve(ctx context.Context, c *call, req *request, buf []byte) (
 				e = (*s.methods.Load())[name] // escaped method names are rare
 			}
 		}
-		if e == nil {
+		switch {
+		case e == nil:
 			err = &protocolError{code: CodeMethodNotFound, msg: "method not found"}
-			break
+		case inBatch && e.noBatch:
+			err = &protocolError{code: CodeInvalidRequest,
+				msg: "invalid request: " + e.name + " cannot be called in a batch; call it alone"}
+		case int64(req.size) > e.maxBody:
+			err = &protocolError{code: CodeInvalidRequest, status: http.StatusRequestEntityTooLarge,
+				msg: fmt.Sprintf("invalid request: the request of %d bytes exceeds %s's limit of %d bytes", req.size, e.name, e.maxBody)}
+		default:
+			result, err = s.run(ctx, c, e, req.params)
 		}
-		result, err = s.run(ctx, c, e, req.params)
 	}
 	s.observe(ctx, c, e, req, err, time.Since(start))
 	if req.notification() {
@@ -491,6 +583,12 @@ func (s *Server) writeWholeError(w http.ResponseWriter, status int, err error, r
 // balancers see them; 200 for everything else, as JSON-RPC over HTTP
 // carries its errors in the body.
 func httpStatus(err error, retryAfter time.Duration, h http.Header) int {
+	if pe, ok := err.(*protocolError); ok {
+		if pe.status != 0 {
+			return pe.status
+		}
+		return http.StatusOK
+	}
 	status := http.StatusOK
 	switch errs.CodeOf(err) {
 	case errs.CodeOverloaded, errs.CodeUnavailable:
@@ -499,9 +597,6 @@ func httpStatus(err error, retryAfter time.Duration, h http.Header) int {
 		status = http.StatusTooManyRequests
 	default:
 		return status
-	}
-	if _, ok := err.(*protocolError); ok {
-		return http.StatusOK
 	}
 	if retryAfter <= 0 {
 		retryAfter = time.Second
@@ -517,6 +612,52 @@ func setRetryAfter(h http.Header, d time.Duration) {
 }
 
 var errTooLarge = fmt.Errorf("request body too large")
+
+// tooLarge is a body over the limit that applied to its caller.
+type tooLarge struct {
+	limit int64
+	hint  string // why the limit is this one, when it may surprise
+}
+
+func (e *tooLarge) Error() string { return fmt.Sprintf("request body exceeds %d bytes", e.limit) }
+
+// read reads r's body into buf, no further than its caller may send: up to
+// the public ceiling first (most bodies end there); past it only as far as
+// the credentials verified without the body reach; past MaxBodyBytes only
+// with a slot of the large-body gate, which leave gives back.
+func (s *Server) read(ctx context.Context, r *http.Request, buf []byte) (body []byte, leave func(), err error) {
+	limit := s.ceiling[auth.Public].Load()
+	body, err = readBody(r.Body, buf, limit)
+	if err != errTooLarge {
+		return body, nil, err
+	}
+	reach := auth.Service
+	if s.opts.Auth == nil {
+		reach = auth.Public
+	} else if ra, ok := s.opts.Auth.(Reacher); ok {
+		reach = ra.Reach(r)
+	}
+	ceiling := s.ceiling[reach].Load()
+	if ceiling <= limit {
+		hint := ""
+		if reach == auth.Public && s.ceiling[auth.Service].Load() > limit {
+			hint = " (without verified credentials)"
+		}
+		return body, nil, &tooLarge{limit: limit, hint: hint}
+	}
+	if ceiling > s.opts.MaxBodyBytes {
+		if body, err = readBody(r.Body, body, s.opts.MaxBodyBytes); err != errTooLarge {
+			return body, nil, err
+		}
+		if leave, err = s.large.Enter(ctx); err != nil {
+			return body, nil, err
+		}
+	}
+	if body, err = readBody(r.Body, body, ceiling); err == errTooLarge {
+		err = &tooLarge{limit: ceiling}
+	}
+	return body, leave, err
+}
 
 // readBody reads at most limit bytes into buf.
 func readBody(r io.Reader, buf []byte, limit int64) ([]byte, error) {

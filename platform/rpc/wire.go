@@ -21,6 +21,7 @@ type request struct {
 	method []byte // raw method string, quotes included
 	params []byte // raw params; nil when absent
 	bad    string // why the request is invalid; "" when it is valid
+	size   int    // bytes of the request object
 }
 
 // notification reports whether no answer is owed. Invalid requests are
@@ -49,7 +50,7 @@ const (
 // JSON). It never fails: an invalid request is marked bad, keeping the id when
 // the id itself is well-formed so that the caller can match the error.
 func parseRequest(raw []byte) request {
-	var r request
+	r := request{size: len(raw)}
 	if raw[0] != '{' {
 		r.bad = "a request must be a JSON object"
 		return r

@@ -36,6 +36,9 @@ const (
 	MaxCollaborators = 25
 	// MaxBulkRows bounds the rows of one bulk upsert.
 	MaxBulkRows = 10000
+	// MaxBulkBytes bounds the body of one bulk upsert; every other method
+	// takes the platform's defaults (64 KiB public, 1 MiB the others).
+	MaxBulkBytes = 16 << 20
 	// MaxPageSize bounds one page of a listing.
 	MaxPageSize = 200
 )
@@ -312,13 +315,13 @@ func (p AppParams) AppID() string { return p.App }
 // Methods of organizer accounts.
 var (
 	SignUp = rpc.Method[SignUpParams, AccountSession]{
-		Name: "auth.signUp", Auth: auth.Public,
+		Name: "auth.signUp", Auth: auth.Public, NoBatch: true,
 		Summary:     "Create an organizer account and sign in.",
 		Description: "Pending collaborator invitations sent to the email are accepted at once.",
 		Errors:      []errs.Code{errs.CodeInvalid, errs.CodeConflict},
 	}
 	LogIn = rpc.Method[LogInParams, AccountSession]{
-		Name: "auth.logIn", Auth: auth.Public,
+		Name: "auth.logIn", Auth: auth.Public, NoBatch: true,
 		Summary:     "Sign an organizer in with email and password.",
 		Description: "After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms).",
 		Errors:      []errs.Code{errs.CodeUnauthenticated, errs.CodeRateLimited},
@@ -334,7 +337,7 @@ var (
 		Summary: "The signed-in organizer's account.",
 	}
 	ChangePassword = rpc.Method[ChangePasswordParams, Empty]{
-		Name: "organizer.changePassword", Auth: auth.User,
+		Name: "organizer.changePassword", Auth: auth.User, NoBatch: true,
 		Summary: "Change the signed-in organizer's password.",
 		Errors:  []errs.Code{errs.CodeInvalid},
 	}
@@ -420,7 +423,7 @@ var (
 		Errors:  []errs.Code{errs.CodeConflict, errs.CodeNotFound},
 	}
 	SetAccess = rpc.Method[SetAccessParams, App]{
-		Name: "app.setAccess", Auth: auth.Admin,
+		Name: "app.setAccess", Auth: auth.Admin, NoBatch: true,
 		Summary: "Set an app's access mode (open, passcode, invite); passcode mode needs a passcode.",
 		Errors:  []errs.Code{errs.CodeInvalid},
 	}
@@ -504,7 +507,7 @@ var (
 		Summary: "An app's collaborators and pending invitations.",
 	}
 	Invite = rpc.Method[InviteParams, InviteResult]{
-		Name: "collaborator.invite", Auth: auth.Admin,
+		Name: "collaborator.invite", Auth: auth.Admin, NoBatch: true,
 		Summary:     "Invite an organizer to an app with a role (at most 25 collaborators and invitations).",
 		Description: "An email with an account becomes a collaborator at once; otherwise the invitation waits for the sign-up. An invitation email is requested either way (mail.requested).",
 		Errors:      []errs.Code{errs.CodeConflict},
@@ -839,13 +842,13 @@ type DevCode struct {
 // Methods of member sign-in.
 var (
 	RequestCode = rpc.Method[RequestCodeParams, CodeSent]{
-		Name: "auth.requestCode", Auth: auth.Public,
+		Name: "auth.requestCode", Auth: auth.Public, NoBatch: true,
 		Summary:     "Email a one-time sign-in code to a member of a published (or expired) app.",
 		Description: "Codes last 10 minutes; at most 1 a minute and 5 an hour per email. Passcode apps need the passcode; invite-only apps only listed members; expired apps only existing members.",
 		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeForbidden, errs.CodeRateLimited},
 	}
 	VerifyCode = rpc.Method[VerifyCodeParams, MemberSession]{
-		Name: "auth.verifyCode", Auth: auth.Public,
+		Name: "auth.verifyCode", Auth: auth.Public, NoBatch: true,
 		Summary:     "Exchange a one-time code for a member token (creating the member in open and passcode apps).",
 		Description: "A code works once; 5 wrong tries burn it.",
 		Errors:      []errs.Code{errs.CodeUnauthenticated, errs.CodeForbidden},
@@ -1150,7 +1153,7 @@ type BulkResult struct {
 // Methods of the bulk upsert.
 var (
 	BulkMembers = rpc.Method[BulkMembersParams, BulkResult]{
-		Name: "bulk.members", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
+		Name: "bulk.members", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute, MaxBody: MaxBulkBytes,
 		Summary: "Upsert up to 10000 members keyed by external id, else email; all or nothing.",
 		Description: "Rows equal to what is stored count as unchanged and emit no event. With event_id the members are " +
 			"registered to that event in the same transaction; dry_run says what each row would do and writes nothing; " +
@@ -1159,12 +1162,12 @@ var (
 		Errors: []errs.Code{errs.CodeNotFound},
 	}
 	BulkSpeakers = rpc.Method[BulkSpeakersParams, BulkResult]{
-		Name: "bulk.speakers", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
+		Name: "bulk.speakers", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute, MaxBody: MaxBulkBytes,
 		Summary:     "Upsert up to 10000 speakers keyed by external id, else email; all or nothing.",
 		Description: "dry_run says what each row would do and writes nothing; mode create skips the rows of stored speakers, mode update the rows of new ones.",
 	}
 	BulkSessions = rpc.Method[BulkSessionsParams, BulkResult]{
-		Name: "bulk.sessions", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute,
+		Name: "bulk.sessions", Auth: auth.Service, Idempotent: true, Timeout: 2 * time.Minute, MaxBody: MaxBulkBytes,
 		Summary:     "Upsert up to 10000 sessions of an event keyed by external id; all or nothing.",
 		Description: "dry_run says what each row would do and writes nothing; mode create skips the rows of the event's stored sessions, mode update the rows of new ones.",
 		Errors:      []errs.Code{errs.CodeNotFound},

@@ -27,9 +27,15 @@ const (
 	MaxPhotos = 4
 	// MaxPhotoBytes bounds one uploaded photo.
 	MaxPhotoBytes = 8 << 20
-	// MaxPhotoPixels bounds the decoded size of a photo (width × height), so
-	// that a small file cannot expand into gigabytes of pixels.
-	MaxPhotoPixels = 40_000_000
+	// MaxPhotoPixels bounds the pixels of a photo (width × height), read
+	// from its header before decoding: 24 Mpixels, a 6000×4000 camera's
+	// full size. A file of a few kilobytes can claim far more (a 5 KB PNG
+	// of 6320×6320 decodes into 40 MB).
+	MaxPhotoPixels = 24_000_000
+	// MaxPhotoDecodedBytes bounds the memory a photo takes once decoded:
+	// its pixels times the bytes per pixel of its colour model (4 for 8-bit
+	// RGBA, 8 for 16-bit, 3 at most for JPEG's YCbCr), 96 MiB.
+	MaxPhotoDecodedBytes = 96 << 20
 	// ThumbSize is the longest side of a thumbnail, in pixels.
 	ThumbSize = 320
 	// MaxPageSize bounds one page of a feed, comments or notifications.

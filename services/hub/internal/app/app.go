@@ -16,6 +16,7 @@ import (
 	"github.com/attendify/hub/internal/store/postgres"
 	"github.com/attendify/hub/migrations"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/gate"
 	"github.com/attendify/platform/pg"
 	platform "github.com/attendify/platform/service"
 )
@@ -29,13 +30,16 @@ type Config struct {
 	Namespace string `env:"REDIS_NAMESPACE"`
 	// DevMode logs sign-in codes and enables dev.lastCode.
 	DevMode bool `env:"HUB_DEV_MODE"`
-	// MaxBodyBytes bounds a request (bulk upserts of 10000 rows are a few MB).
-	MaxBodyBytes int64 `env:"HUB_MAX_BODY_BYTES" envDefault:"16777216"`
 	// ReadModelInterval is how often the read-model worker checks the ready
 	// key and the repair queue.
 	ReadModelInterval time.Duration `env:"HUB_READMODEL_INTERVAL" envDefault:"2s"`
 	// PasswordMemoryKiB is argon2id's memory cost (64 MiB by default).
 	PasswordMemoryKiB uint32 `env:"HUB_PASSWORD_MEMORY_KIB" envDefault:"65536"`
+	// PasswordWorkers bounds the password and passcode hashes running at
+	// once (0: GOMAXPROCS), PasswordQueue the calls waiting for one (0:
+	// twice the workers); past them a call is refused as overloaded.
+	PasswordWorkers int `env:"HUB_PASSWORD_WORKERS"`
+	PasswordQueue   int `env:"HUB_PASSWORD_QUEUE"`
 	// OutboxBatch is the events the relay moves from the outbox to the
 	// streams per round (a bulk upsert adds one per member).
 	OutboxBatch int `env:"HUB_OUTBOX_BATCH" envDefault:"1000"`
@@ -44,14 +48,7 @@ type Config struct {
 // LoadConfig reads Config from the environment; hub listens on
 // 127.0.0.1:8081 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	cfg, err := platform.LoadConfig[Config]("ADDR=127.0.0.1:8081")
-	if err != nil {
-		return cfg, err
-	}
-	if cfg.Service.MaxBodyBytes < cfg.MaxBodyBytes {
-		cfg.Service.MaxBodyBytes = cfg.MaxBodyBytes
-	}
-	return cfg, nil
+	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8081")
 }
 
 // Migrate brings hub's schema up to date.
@@ -96,6 +93,8 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		Log:            svc.Log,
 		DevMode:        cfg.DevMode,
 		PasswordParams: &params,
+		Hashing: gate.New(gate.Options{Name: "password", Workers: cfg.PasswordWorkers, Queue: cfg.PasswordQueue,
+			Registerer: svc.Metrics}),
 	})
 	rpcapi.Register(svc.RPC, domain)
 

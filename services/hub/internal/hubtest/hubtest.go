@@ -36,6 +36,13 @@ type Env struct {
 // Start runs a hub for the test; it stops when the test ends.
 func Start(t testing.TB) *Env {
 	t.Helper()
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with the test's changes to the configuration, made
+// by configure (when not nil) after the test defaults.
+func StartWith(t testing.TB, configure func(*app.Config)) *Env {
+	t.Helper()
 	dbURL := testkit.PostgresURL(t, migrations.Schema, migrations.All...)
 	rdb, ns := testkit.Redis(t)
 	cfg, err := app.LoadConfig()
@@ -53,6 +60,9 @@ func Start(t testing.TB) *Env {
 	cfg.PG.Create = false
 	cfg.PasswordMemoryKiB = 1024 // fast hashes in tests
 	cfg.ReadModelInterval = 100 * time.Millisecond
+	if configure != nil {
+		configure(&cfg)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel) // after Run's stop: cleanups run last-in first-out

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/alexedwards/argon2id"
-
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/errs"
 )
@@ -155,7 +153,7 @@ func (s *Service) SetAccess(ctx context.Context, app, access, passcode string) (
 			return App{}, errs.InvalidFields("passcode mode needs a passcode", errs.FieldError{Field: "/passcode", Message: "at least 4 characters"})
 		}
 		var err error
-		if hash, err = argon2id.CreateHash(passcode, s.params); err != nil {
+		if hash, err = s.hashPassword(ctx, passcode); err != nil {
 			return App{}, err
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/argon2id"
-
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -39,7 +37,7 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 // SignUp creates an organizer account, accepts the invitations waiting
 // for its email, and returns an account token.
 func (s *Service) SignUp(ctx context.Context, email, password, name string) (Organizer, Token, error) {
-	hash, err := argon2id.CreateHash(password, s.params)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return Organizer{}, Token{}, err
 	}
@@ -85,7 +83,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 		var err error
 		o, err = q.OrganizerByEmail(ctx, NormalizeEmail(email), true)
 		if errors.Is(err, errs.NotFound) {
-			_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash)
+			if _, err := s.checkPassword(ctx, password, s.dummyHash); err != nil {
+				return err
+			}
 			outcome = wrong
 			return nil
 		}
@@ -98,7 +98,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 				RetryAfter: o.LockedUntil.Sub(now)}
 			return nil
 		}
-		ok, err := argon2id.ComparePasswordAndHash(password, o.PasswordHash)
+		ok, err := s.checkPassword(ctx, password, o.PasswordHash)
 		if err != nil {
 			return err
 		}
@@ -147,14 +147,14 @@ func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword s
 	if err != nil {
 		return err
 	}
-	ok, err := argon2id.ComparePasswordAndHash(oldPassword, o.PasswordHash)
+	ok, err := s.checkPassword(ctx, oldPassword, o.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return errs.InvalidFields("the old password is wrong", errs.FieldError{Field: "/old_password", Message: "wrong password"})
 	}
-	hash, err := argon2id.CreateHash(newPassword, s.params)
+	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
 		return err
 	}

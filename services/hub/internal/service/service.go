@@ -15,6 +15,7 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/gate"
 )
 
 // Options configure a Service.
@@ -27,6 +28,9 @@ type Options struct {
 	DevMode bool
 	// PasswordParams tune argon2id; nil means argon2id.DefaultParams.
 	PasswordParams *argon2id.Params
+	// Hashing bounds the password and passcode hashes running at once;
+	// nil means a gate of GOMAXPROCS workers (platform/gate).
+	Hashing Gate
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -42,6 +46,8 @@ type Service struct {
 	now    func() time.Time
 	ids    *flake.Generator
 
+	hashing Gate // password and passcode hashes, a bounded number at once
+
 	mu        sync.Mutex
 	lastCodes map[string]string // app|email -> code, in dev mode only
 
@@ -55,7 +61,10 @@ type Service struct {
 func New(o Options) *Service {
 	s := &Service{
 		store: o.Store, rm: o.ReadModel, issuer: o.Issuer, log: o.Log, dev: o.DevMode,
-		params: o.PasswordParams, now: o.Now, ids: flake.New(0), lastCodes: map[string]string{},
+		params: o.PasswordParams, hashing: o.Hashing, now: o.Now, ids: flake.New(0), lastCodes: map[string]string{},
+	}
+	if s.hashing == nil {
+		s.hashing = gate.New(gate.Options{Name: "password"})
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -71,6 +80,30 @@ func New(o Options) *Service {
 }
 
 func (s *Service) newID() string { return s.ids.Next().String() }
+
+// Gate runs expensive work a bounded number at a time, refusing it as
+// overloaded when too much waits (platform/gate).
+type Gate interface {
+	Do(ctx context.Context, fn func()) error
+}
+
+// hashPassword hashes a password or passcode with argon2id (64 MiB and a
+// CPU for a while each) through the hashing gate.
+func (s *Service) hashPassword(ctx context.Context, password string) (hash string, err error) {
+	if gerr := s.hashing.Do(ctx, func() { hash, err = argon2id.CreateHash(password, s.params) }); gerr != nil {
+		return "", gerr
+	}
+	return hash, err
+}
+
+// checkPassword compares a password or passcode with its argon2id hash
+// through the hashing gate.
+func (s *Service) checkPassword(ctx context.Context, password, hash string) (ok bool, err error) {
+	if gerr := s.hashing.Do(ctx, func() { ok, err = argon2id.ComparePasswordAndHash(password, hash) }); gerr != nil {
+		return false, gerr
+	}
+	return ok, err
+}
 
 // ---------------------------------------------------------------------------
 // Who is calling, and the permission matrix.

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/argon2id"
-
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -76,7 +74,10 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 		case a.Status == hub.StatusExpired && !listed:
 			return errs.WithCode(errs.CodeForbidden, "this app has expired and takes no new members")
 		case a.Access == hub.AccessPasscode:
-			ok, err := argon2id.ComparePasswordAndHash(passcode, a.PasscodeHash)
+			ok, err := s.checkPassword(ctx, passcode, a.PasscodeHash)
+			if err != nil && errs.KindOf(err) != errs.Internal {
+				return err // overloaded, or the call ended: not a wrong passcode
+			}
 			if err != nil || !ok {
 				return errs.InvalidFields("wrong passcode", errs.FieldError{Field: "/passcode", Message: "wrong passcode"})
 			}

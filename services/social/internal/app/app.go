@@ -107,6 +107,7 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 	domain := service.New(service.Options{
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
 		Docs:   docs, Ledger: ledger, Index: index, Limits: limits, Log: svc.Log,
+		Decoding: service.NewDecodingGate(svc.Metrics),
 	})
 	rpcapi.Register(svc.RPC, domain)
 	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), svc.Log)

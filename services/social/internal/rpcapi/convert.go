@@ -8,12 +8,13 @@ import (
 )
 
 // AuthorOf is the wire form of an author's profile. An anonymised author
-// (deleted in hub) has no id and shows as a former member.
+// (deleted in hub) has no id and shows as a former member. A photo that is
+// not an http(s) address (one stored before social checked) is left out.
 func AuthorOf(id string, p service.Profile, deleted bool) social.Author {
 	if deleted || p.Deleted || id == "" {
 		return social.Author{Name: "Former member", Deleted: true}
 	}
-	return social.Author{ID: id, Name: p.Name, Company: p.Company, Title: p.Title, PhotoURL: p.PhotoURL}
+	return social.Author{ID: id, Name: p.Name, Company: p.Company, Title: p.Title, PhotoURL: service.WebURL(p.PhotoURL)}
 }
 
 // PostOf is the wire form of a feed item.

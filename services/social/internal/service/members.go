@@ -21,7 +21,7 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		if err := json.Unmarshal(ev.Data, &p); err != nil || p.ID == "" || p.AppID == "" {
 			return events.Permanent(errBadPayload(ev))
 		}
-		prof := Profile{App: p.AppID, Member: p.ID, Name: p.Name, Company: p.Company, Title: p.Title, PhotoURL: p.PhotoURL}
+		prof := Profile{App: p.AppID, Member: p.ID, Name: p.Name, Company: p.Company, Title: p.Title, PhotoURL: WebURL(p.PhotoURL)}
 		if err := s.ledger.SaveProfile(ctx, prof, ev.Time); err != nil {
 			return err
 		}

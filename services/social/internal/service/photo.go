@@ -2,7 +2,9 @@ package service
 
 import (
 	"bytes"
+	"context"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -17,11 +19,13 @@ import (
 
 // ProcessPhoto reads one uploaded photo (at most social.MaxPhotoBytes from
 // r), recognises it by its content (JPEG, PNG or WebP, whatever the client
-// claims), checks its dimensions before decoding the pixels (at most
-// social.MaxPhotoPixels), decodes it fully (so a truncated or corrupt file is
-// refused) and makes a thumbnail of at most social.ThumbSize pixels on the
-// longest side: PNG for PNG sources, JPEG otherwise.
-func ProcessPhoto(r io.Reader) (Photo, error) {
+// claims), checks from its header that it is within social.MaxPhotoPixels
+// and social.MaxPhotoDecodedBytes, then, through the decoding gate (at most
+// so many at once; overloaded past its queue), decodes it fully (so a
+// truncated or corrupt file is refused) and makes a thumbnail of at most
+// social.ThumbSize pixels on the longest side: PNG for PNG sources, JPEG
+// otherwise.
+func ProcessPhoto(ctx context.Context, r io.Reader, decoding Gate) (Photo, error) {
 	data, err := io.ReadAll(io.LimitReader(r, social.MaxPhotoBytes+1))
 	if err != nil {
 		return Photo{}, errs.Wrap(errs.Invalid, err, "cannot read the photo")
@@ -49,9 +53,45 @@ func ProcessPhoto(r io.Reader) (Photo, error) {
 	if err != nil {
 		return Photo{}, errs.Wrap(errs.Invalid, err, "the photo cannot be read as %s", ct)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > social.MaxPhotoPixels {
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > social.MaxPhotoPixels {
 		return Photo{}, errs.New(errs.Invalid, "the photo's size %dx%d is out of bounds (at most %d pixels)", cfg.Width, cfg.Height, social.MaxPhotoPixels)
 	}
+	if n := decodedBytes(cfg); n > social.MaxPhotoDecodedBytes {
+		return Photo{}, errs.New(errs.Invalid, "the photo of %dx%d pixels would take %d MiB once decoded (at most %d MiB)",
+			cfg.Width, cfg.Height, n>>20, social.MaxPhotoDecodedBytes>>20)
+	}
+	var p Photo
+	if gerr := decoding.Do(ctx, func() { p, err = decodePhoto(data, ct, cfg, decode) }); gerr != nil {
+		return Photo{}, gerr
+	}
+	return p, err
+}
+
+// decodedBytes is the memory the decoders take for an image of cfg: its
+// pixels times the bytes per pixel of the image type they return for its
+// colour model (YCbCr counted as 4:4:4, the largest).
+func decodedBytes(cfg image.Config) int64 {
+	var perPixel int64
+	switch cfg.ColorModel {
+	case color.GrayModel, color.AlphaModel:
+		perPixel = 1
+	case color.Gray16Model, color.Alpha16Model:
+		perPixel = 2
+	case color.YCbCrModel:
+		perPixel = 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		perPixel = 8
+	default: // RGBA, NRGBA, CMYK, NYCbCrA
+		perPixel = 4
+	}
+	if _, ok := cfg.ColorModel.(color.Palette); ok {
+		perPixel = 1
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * perPixel
+}
+
+// decodePhoto decodes data and makes its thumbnail.
+func decodePhoto(data []byte, ct string, cfg image.Config, decode func(io.Reader) (image.Image, error)) (Photo, error) {
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return Photo{}, errs.Wrap(errs.Invalid, err, "the photo cannot be decoded as %s", ct)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -10,6 +11,7 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	_ "golang.org/x/image/webp" // image.DecodeConfig of the thumbnails
 
@@ -38,7 +40,7 @@ func TestProcessPhoto(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ProcessPhoto(bytes.NewReader(tt.data))
+			p, err := ProcessPhoto(t.Context(), bytes.NewReader(tt.data), NewDecodingGate(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,6 +70,12 @@ func TestProcessPhotoRefusals(t *testing.T) {
 	binary.BigEndian.PutUint32(hugePNG[16:], 65536) // IHDR width
 	binary.BigEndian.PutUint32(hugePNG[20:], 65536) // height
 	binary.BigEndian.PutUint32(hugePNG[29:], crc32.ChecksumIEEE(hugePNG[12:29]))
+	// A 16-bit RGBA PNG of 4000×4000: 16 Mpixels, 122 MiB once decoded.
+	deepPNG := bytes.Clone(b.Bytes())
+	binary.BigEndian.PutUint32(deepPNG[16:], 4000)
+	binary.BigEndian.PutUint32(deepPNG[20:], 4000)
+	deepPNG[24], deepPNG[25] = 16, 6 // bit depth, colour type RGBA
+	binary.BigEndian.PutUint32(deepPNG[29:], crc32.ChecksumIEEE(deepPNG[12:29]))
 	webp := testimage.WebP(64, 64, color.NRGBA{A: 255})
 	tests := []struct {
 		name string
@@ -78,16 +86,41 @@ func TestProcessPhotoRefusals(t *testing.T) {
 		{"text", []byte("hello, I am a photo"), "must be JPEG, PNG or WebP"},
 		{"gif", []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"), "must be JPEG, PNG or WebP"},
 		{"huge png", hugePNG, "out of bounds"},
+		{"5 KB png of 6320x6320", testimage.PNGBomb(6320, 6320), "out of bounds (at most 24000000 pixels)"},
+		{"16-bit png of 4000x4000", deepPNG, "would take 122 MiB once decoded"},
 		{"huge webp", testimage.WebP(16384, 16384, color.NRGBA{A: 255}), "out of bounds"}, // 268 Mpixels in 34 bytes
 		{"webp header, no image", []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00garbage garbage"), "cannot be read as image/webp"},
 		{"truncated webp", webp[:len(webp)-6], "cannot be decoded as image/webp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ProcessPhoto(bytes.NewReader(tt.data))
+			_, err := ProcessPhoto(t.Context(), bytes.NewReader(tt.data), NewDecodingGate(nil))
 			if errs.KindOf(err) != errs.Invalid || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want invalid: %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// refuseAll is a gate with no room.
+type refuseAll struct{ asked int }
+
+func (g *refuseAll) Do(context.Context, func()) error {
+	g.asked++
+	return &errs.Error{Code: errs.CodeOverloaded, Msg: "full", RetryAfter: time.Second}
+}
+
+// TestProcessPhotoDecodesThroughTheGate: a photo is decoded only through
+// the gate, whose refusal the uploader gets; a photo refused from its
+// header never asks the gate.
+func TestProcessPhotoDecodesThroughTheGate(t *testing.T) {
+	g := &refuseAll{}
+	var b bytes.Buffer
+	_ = png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 10, 10)))
+	if _, err := ProcessPhoto(t.Context(), bytes.NewReader(b.Bytes()), g); errs.CodeOf(err) != errs.CodeOverloaded || g.asked != 1 {
+		t.Errorf("a full gate: %v (asked %d), want overloaded", err, g.asked)
+	}
+	if _, err := ProcessPhoto(t.Context(), bytes.NewReader(testimage.PNGBomb(6320, 6320)), g); errs.KindOf(err) != errs.Invalid || g.asked != 1 {
+		t.Errorf("too many pixels: %v (asked %d), want invalid without asking the gate", err, g.asked)
 	}
 }

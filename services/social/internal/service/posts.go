@@ -28,7 +28,7 @@ func (s *Service) UploadPhoto(ctx context.Context, app string, r io.Reader) (Upl
 	if err != nil {
 		return Upload{}, Photo{}, err
 	}
-	p, err := ProcessPhoto(r)
+	p, err := ProcessPhoto(ctx, r, s.decoding)
 	if err != nil {
 		return Upload{}, Photo{}, err
 	}

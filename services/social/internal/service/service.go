@@ -14,11 +14,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/gate"
 	"github.com/attendify/social"
 )
 
@@ -52,6 +55,9 @@ type Options struct {
 	Limits Limits
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Decoding bounds the photo decodes running at once; nil means a gate
+	// of GOMAXPROCS workers whose queue waits up to 2 s (platform/gate).
+	Decoding Gate
 }
 
 // Service is social's domain logic.
@@ -64,6 +70,8 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	ids    *flake.Generator
+
+	decoding Gate // photo decodes, a bounded number at once
 
 	// failpoint, when set (tests), is called at the named points of a
 	// change; see SetFailpoint.
@@ -81,10 +89,26 @@ func New(o Options) *Service {
 	if o.Limits == (Limits{}) {
 		o.Limits = DefaultLimits
 	}
+	if o.Decoding == nil {
+		o.Decoding = NewDecodingGate(nil)
+	}
 	return &Service{
 		access: o.Access, docs: o.Docs, ledger: o.Ledger, index: o.Index,
-		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0),
+		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0), decoding: o.Decoding,
 	}
+}
+
+// Gate runs expensive work a bounded number at a time, refusing it as
+// overloaded when too much waits (platform/gate).
+type Gate interface {
+	Do(ctx context.Context, fn func()) error
+}
+
+// NewDecodingGate is the gate of photo decodes: GOMAXPROCS at once (a
+// decode is CPU-bound and takes up to MaxPhotoDecodedBytes), twice as many
+// waiting, each up to 2 s, its metrics registered with reg when not nil.
+func NewDecodingGate(reg prometheus.Registerer) *gate.Gate {
+	return gate.New(gate.Options{Name: "image", MaxWait: 2 * time.Second, Registerer: reg})
 }
 
 func (s *Service) newID() string { return s.ids.Next().String() }

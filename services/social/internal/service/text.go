@@ -1,6 +1,7 @@
 package service
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -110,4 +111,19 @@ func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsD
 // NormalizeTag is how a hashtag is looked up: lower-case, without '#'.
 func NormalizeTag(s string) string {
 	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+}
+
+// WebURL returns s when it is an absolute http or https address with a
+// host, and "" otherwise: a profile photo (or any link social stores or
+// sends) that a client would put in an <img src> or <a href> must not be a
+// javascript:, data: or relative address.
+func WebURL(s string) string {
+	if s == "" || len(s) > 2048 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return s
 }

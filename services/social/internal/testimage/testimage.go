@@ -3,7 +3,10 @@
 package testimage
 
 import (
+	"bytes"
+	"compress/zlib"
 	"encoding/binary"
+	"hash/crc32"
 	"image/color"
 )
 
@@ -54,4 +57,34 @@ func (b *bitWriter) write(v uint32, n uint) {
 		b.buf[len(b.buf)-1] |= byte(v>>i&1) << (b.nbits % 8)
 		b.nbits++
 	}
+}
+
+// PNGBomb returns a valid black PNG of w×h pixels, one bit each, made
+// without holding its pixels: a 6320×6320 one is about 5 KB on the wire
+// and 40 MB once decoded. image/png would need the whole image in memory
+// to encode it.
+func PNGBomb(w, h int) []byte {
+	var idat bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
+	row := make([]byte, 1+(w+7)/8) // filter byte "none", then the row's bits
+	for range h {
+		_, _ = zw.Write(row)
+	}
+	_ = zw.Close()
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 1, 0 // bit depth 1, grayscale
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = pngChunk(out, "IHDR", ihdr)
+	out = pngChunk(out, "IDAT", idat.Bytes())
+	return pngChunk(out, "IEND", nil)
+}
+
+func pngChunk(out []byte, typ string, data []byte) []byte {
+	out = binary.BigEndian.AppendUint32(out, uint32(len(data)))
+	start := len(out)
+	out = append(out, typ...)
+	out = append(out, data...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[start:]))
 }
