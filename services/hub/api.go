@@ -332,11 +332,22 @@ var (
 	Me = rpc.Method[NoParams, Organizer]{
 		Name: "organizer.me", Auth: auth.User, Idempotent: true,
 		Summary: "The signed-in organizer's account.",
+		Errors:  []errs.Code{errs.CodeTokenInvalid},
 	}
-	ChangePassword = rpc.Method[ChangePasswordParams, Empty]{
+	ChangePassword = rpc.Method[ChangePasswordParams, AccountSession]{
 		Name: "organizer.changePassword", Auth: auth.User,
-		Summary: "Change the signed-in organizer's password.",
-		Errors:  []errs.Code{errs.CodeInvalid},
+		Summary: "Change the signed-in organizer's password; every token issued to them before stops working.",
+		Description: "The account token and the app tokens of every app issued before the change are refused from then on " +
+			"(token_invalid), in hub at once and in the other services at their next read of hub's read model. " +
+			"The result is a new account token.",
+		Errors: []errs.Code{errs.CodeInvalid, errs.CodeTokenInvalid},
+	}
+	SignOut = rpc.Method[NoParams, Empty]{
+		Name: "auth.signOut", Auth: auth.User,
+		Summary: "Sign the caller out everywhere: every token issued to them before stops working.",
+		Description: "An organizer (with any of their tokens) loses their account token and their app tokens of every app; " +
+			"a member their tokens of the app. Refused tokens answer token_invalid.",
+		Errors: []errs.Code{errs.CodeTokenInvalid},
 	}
 )
 

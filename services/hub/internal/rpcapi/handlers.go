@@ -19,6 +19,7 @@ func Register(srv *rpc.Server, svc *service.Service) {
 	rpc.Handle(srv, hub.AppTokenFor, h.appToken)
 	rpc.Handle(srv, hub.Me, h.me)
 	rpc.Handle(srv, hub.ChangePassword, h.changePassword)
+	rpc.Handle(srv, hub.SignOut, h.signOut)
 
 	rpc.Handle(srv, hub.CreateApp, h.createApp)
 	rpc.Handle(srv, hub.ListApps, h.listApps)
@@ -114,8 +115,16 @@ func (h handlers) me(ctx context.Context, _ hub.NoParams) (hub.Organizer, error)
 	return toOrganizer(o), err
 }
 
-func (h handlers) changePassword(ctx context.Context, p hub.ChangePasswordParams) (hub.Empty, error) {
-	return hub.Empty{}, h.svc.ChangePassword(ctx, p.OldPassword, p.NewPassword)
+func (h handlers) changePassword(ctx context.Context, p hub.ChangePasswordParams) (hub.AccountSession, error) {
+	o, t, err := h.svc.ChangePassword(ctx, p.OldPassword, p.NewPassword)
+	if err != nil {
+		return hub.AccountSession{}, err
+	}
+	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
+}
+
+func (h handlers) signOut(ctx context.Context, _ hub.NoParams) (hub.Empty, error) {
+	return hub.Empty{}, h.svc.SignOut(ctx)
 }
 
 // ---------------------------------------------------------------------------

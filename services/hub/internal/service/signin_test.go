@@ -17,6 +17,7 @@ import (
 	"github.com/attendify/hub/internal/readmodel"
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/hub/internal/store/postgres"
+	"github.com/attendify/hub/internal/throttle"
 	"github.com/attendify/hub/migrations"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -63,6 +64,7 @@ func newSignIn(t *testing.T) *signIn {
 	s := &signIn{pool: pool, clock: &clock{t: time.Now().Truncate(time.Second)}, app: "app"}
 	s.svc = service.New(service.Options{
 		Store: store, ReadModel: readmodel.NewWriter(rdb, ns), Issuer: auth.NewIssuer("test", key), Now: s.clock.Now,
+		Throttle: throttle.New(rdb, ns),
 	})
 	err = store.InTx(ctx, func(q service.Queries) error {
 		_, err := q.CreateApp(ctx, service.App{ID: s.app, Slug: s.app, Name: "Sign-in", Status: hub.StatusPublished, Access: hub.AccessOpen})
