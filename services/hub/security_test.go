@@ -433,6 +433,7 @@ func TestPasscodeGuessesThrottled(t *testing.T) {
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "passcode")
 	must(hub.SetAccess.Call(hubtest.As(ctx, owner), env.Client, hub.SetAccessParams{App: app.ID, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
+	wrong := 0
 	for i := 0; ; i++ {
 		_, err := hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: fmt.Sprintf("p%d@x.io", i), Passcode: fmt.Sprint("guess", i)})
 		if e, ok := errs.As(err); ok && e.Code == errs.CodeRateLimited {
@@ -444,9 +445,22 @@ func TestPasscodeGuessesThrottled(t *testing.T) {
 		if !errors.Is(err, errs.Invalid) {
 			t.Fatalf("guess %d: %v", i, err)
 		}
+		wrong++
 		if i > 30 {
 			t.Fatalf("%d wrong passcodes without a delay", i)
 		}
+	}
+	// The right passcode waits as well while the app's counter does.
+	_, err := hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: "legit@x.io", Passcode: "letmein"})
+	if errs.CodeOf(err) != errs.CodeRateLimited {
+		t.Errorf("right passcode during the wait: %v", err)
+	}
+	var audited int
+	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM guesses WHERE kind = 'passcode' AND app_id = $1 AND addr = '127.0.0.1'`, app.ID).Scan(&audited); err != nil {
+		t.Fatal(err)
+	}
+	if audited != wrong {
+		t.Errorf("%d wrong passcodes in the audit log, want %d", audited, wrong)
 	}
 }
 
