@@ -359,6 +359,28 @@ func TestRequestCodePerClientLimit(t *testing.T) {
 	}
 }
 
+// guessUntilLimited makes wrong guesses until one is refused with
+// rate_limited and a retry_after, and returns how many were answered as
+// wrong (invalid) before; more than most fails the test.
+func guessUntilLimited(t *testing.T, what string, most int, guess func(i int) error) int {
+	t.Helper()
+	for i := 0; ; i++ {
+		err := guess(i)
+		if e, ok := errs.As(err); ok && e.Code == errs.CodeRateLimited {
+			if e.RetryAfter <= 0 {
+				t.Errorf("%s: rate_limited without retry_after: %v", what, err)
+			}
+			return i
+		}
+		if !errors.Is(err, errs.Invalid) {
+			t.Fatalf("%s: guess %d: %v, want invalid", what, i, err)
+		}
+		if i >= most {
+			t.Fatalf("%s: %d wrong guesses without a wait", what, i+1)
+		}
+	}
+}
+
 // TestEventCodeGuessesThrottled checks that wrong event codes slow the
 // guesser down, per member, per client address and per event, and that
 // each wrong guess is in the audit log.
@@ -383,46 +405,27 @@ func TestEventCodeGuessesThrottled(t *testing.T) {
 	}
 	// One member: a few wrong codes, then refusals until the delay passes.
 	mctx := newMember()
-	wrong := 0
-	var limited *errs.Error
-	for i := range 50 {
-		err := guess(mctx, fmt.Sprintf("GUESS%d", i))
-		if e, ok := errs.As(err); ok && e.Code == errs.CodeRateLimited {
-			limited = e
-			break
-		}
-		if !errors.Is(err, errs.Invalid) {
-			t.Fatalf("guess %d: %v", i, err)
-		}
-		wrong++
-	}
-	if limited == nil || limited.RetryAfter <= 0 || wrong > 5 {
-		t.Fatalf("after %d wrong codes from one member: %v, want rate_limited with retry_after", wrong, limited)
-	}
+	wrong := guessUntilLimited(t, "wrong codes of one member", 5, func(i int) error { return guess(mctx, fmt.Sprint("GUESS", i)) })
 	// Even the right code waits.
 	if err := guess(mctx, "SECRET"); errs.CodeOf(err) != errs.CodeRateLimited {
 		t.Errorf("right code during the delay: %v", err)
 	}
-	// Fresh members from the same address: the address runs out too.
-	for i := 0; ; i++ {
-		err := guess(newMember(), fmt.Sprintf("OTHER%d", i))
-		if errs.CodeOf(err) == errs.CodeRateLimited {
-			break
-		}
-		if !errors.Is(err, errs.Invalid) {
-			t.Fatalf("guess by member %d: %v", i, err)
-		}
-		wrong++
-		if i > 30 {
-			t.Fatalf("%d members guessed from one address without a delay", i)
-		}
-	}
-	var audited int
-	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM guesses WHERE kind = 'event_code' AND target = $1`, ev).Scan(&audited); err != nil {
+	// Fresh members from the same address: the event's and the address's
+	// counters run out too.
+	wrong += guessUntilLimited(t, "wrong codes of fresh members", 30, func(i int) error { return guess(newMember(), fmt.Sprint("OTHER", i)) })
+	wantAudited(t, env, wrong, `kind = 'event_code' AND target = $1 AND addr = '127.0.0.1'`, ev)
+}
+
+// wantAudited checks that the audit log holds want wrong guesses that
+// match where (an SQL condition on table guesses, with args).
+func wantAudited(t *testing.T, env *hubtest.Env, want int, where string, args ...any) {
+	t.Helper()
+	var n int
+	if err := env.Pool.QueryRow(testkit.Context(t), `SELECT count(*) FROM guesses WHERE `+where, args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if audited != wrong {
-		t.Errorf("%d wrong guesses in the audit log, want %d", audited, wrong)
+	if n != want {
+		t.Errorf("%d wrong guesses in the audit log where %s, want %d", n, where, want)
 	}
 }
 
@@ -433,35 +436,16 @@ func TestPasscodeGuessesThrottled(t *testing.T) {
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "passcode")
 	must(hub.SetAccess.Call(hubtest.As(ctx, owner), env.Client, hub.SetAccessParams{App: app.ID, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
-	wrong := 0
-	for i := 0; ; i++ {
+	wrong := guessUntilLimited(t, "wrong passcodes", 30, func(i int) error {
 		_, err := hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: fmt.Sprintf("p%d@x.io", i), Passcode: fmt.Sprint("guess", i)})
-		if e, ok := errs.As(err); ok && e.Code == errs.CodeRateLimited {
-			if e.RetryAfter <= 0 {
-				t.Errorf("rate_limited without retry_after: %v", err)
-			}
-			break
-		}
-		if !errors.Is(err, errs.Invalid) {
-			t.Fatalf("guess %d: %v", i, err)
-		}
-		wrong++
-		if i > 30 {
-			t.Fatalf("%d wrong passcodes without a delay", i)
-		}
-	}
+		return err
+	})
 	// The right passcode waits as well while the app's counter does.
 	_, err := hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: "legit@x.io", Passcode: "letmein"})
 	if errs.CodeOf(err) != errs.CodeRateLimited {
 		t.Errorf("right passcode during the wait: %v", err)
 	}
-	var audited int
-	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM guesses WHERE kind = 'passcode' AND app_id = $1 AND addr = '127.0.0.1'`, app.ID).Scan(&audited); err != nil {
-		t.Fatal(err)
-	}
-	if audited != wrong {
-		t.Errorf("%d wrong passcodes in the audit log, want %d", audited, wrong)
-	}
+	wantAudited(t, env, wrong, `kind = 'passcode' AND app_id = $1 AND addr = '127.0.0.1'`, app.ID)
 }
 
 // TestURLFieldsAreWebOnly checks that every URL hub stores is http or

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/readmodel"
@@ -14,14 +15,21 @@ import (
 	"github.com/attendify/platform/testkit"
 )
 
-func TestVersionedWrites(t *testing.T) {
+// newReady returns a writer and a reader of a read model marked complete,
+// under the test's own namespace.
+func newReady(t *testing.T) (*readmodel.Writer, *hub.ReadModel, redis.UniversalClient, string) {
+	t.Helper()
 	rdb, ns := testkit.Redis(t)
-	ctx := testkit.Context(t)
 	w := readmodel.NewWriter(rdb, ns)
-	r := hub.NewReadModel(rdb, ns)
-	if err := w.MarkReady(ctx); err != nil {
+	if err := w.MarkReady(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
+	return w, hub.NewReadModel(rdb, ns), rdb, ns
+}
+
+func TestVersionedWrites(t *testing.T) {
+	ctx := testkit.Context(t)
+	w, r, rdb, ns := newReady(t)
 	put := func(v int64, blocked bool) {
 		t.Helper()
 		if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberSpeaker, Blocked: blocked, Version: v}}); err != nil {
@@ -78,13 +86,8 @@ func TestReaderUnavailableWithoutReadyKey(t *testing.T) {
 // TestRegistrationsNotRolledBack checks that a member's registrations go
 // with the membership's version: a late write of an older set is ignored.
 func TestRegistrationsNotRolledBack(t *testing.T) {
-	rdb, ns := testkit.Redis(t)
 	ctx := testkit.Context(t)
-	w := readmodel.NewWriter(rdb, ns)
-	r := hub.NewReadModel(rdb, ns)
-	if err := w.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w, r, _, _ := newReady(t)
 	put := func(v int64, events ...string) {
 		t.Helper()
 		if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberAttendee, Version: v, Registered: events}}); err != nil {
@@ -119,13 +122,8 @@ func TestRegistrationsNotRolledBack(t *testing.T) {
 // down (a late write of an older one is ignored) and expires after every
 // token it refuses.
 func TestRevocationMarks(t *testing.T) {
-	rdb, ns := testkit.Redis(t)
 	ctx := testkit.Context(t)
-	w := readmodel.NewWriter(rdb, ns)
-	r := hub.NewReadModel(rdb, ns)
-	if err := w.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w, r, rdb, ns := newReady(t)
 	if err := w.PutApp(ctx, service.App{ID: "a1", Status: hub.StatusPublished, Version: 1}); err != nil {
 		t.Fatal(err)
 	}

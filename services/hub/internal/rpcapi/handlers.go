@@ -86,20 +86,20 @@ type handlers struct {
 // ---------------------------------------------------------------------------
 // Organizers.
 
-func (h handlers) signUp(ctx context.Context, p hub.SignUpParams) (hub.AccountSession, error) {
-	o, t, err := h.svc.SignUp(ctx, p.Email, p.Password, p.Name)
+// accountSession is the answer of the methods that sign an organizer in.
+func accountSession(o service.Organizer, t service.Token, err error) (hub.AccountSession, error) {
 	if err != nil {
 		return hub.AccountSession{}, err
 	}
 	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
 }
 
+func (h handlers) signUp(ctx context.Context, p hub.SignUpParams) (hub.AccountSession, error) {
+	return accountSession(h.svc.SignUp(ctx, p.Email, p.Password, p.Name))
+}
+
 func (h handlers) logIn(ctx context.Context, p hub.LogInParams) (hub.AccountSession, error) {
-	o, t, err := h.svc.LogIn(ctx, p.Email, p.Password)
-	if err != nil {
-		return hub.AccountSession{}, err
-	}
-	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
+	return accountSession(h.svc.LogIn(ctx, p.Email, p.Password))
 }
 
 func (h handlers) appToken(ctx context.Context, p hub.AppParams) (hub.AppToken, error) {
@@ -116,11 +116,7 @@ func (h handlers) me(ctx context.Context, _ hub.NoParams) (hub.Organizer, error)
 }
 
 func (h handlers) changePassword(ctx context.Context, p hub.ChangePasswordParams) (hub.AccountSession, error) {
-	o, t, err := h.svc.ChangePassword(ctx, p.OldPassword, p.NewPassword)
-	if err != nil {
-		return hub.AccountSession{}, err
-	}
-	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
+	return accountSession(h.svc.ChangePassword(ctx, p.OldPassword, p.NewPassword))
 }
 
 func (h handlers) signOut(ctx context.Context, _ hub.NoParams) (hub.Empty, error) {
