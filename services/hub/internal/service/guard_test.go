@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -123,5 +124,42 @@ func TestCodeQuotas(t *testing.T) {
 		if len(ms) > 1 {
 			t.Errorf("q%d got %d mails", i, len(ms))
 		}
+	}
+}
+
+// downThrottle is a throttle whose Redis cannot be reached.
+type downThrottle struct{}
+
+var errDown = errs.New(errs.Unavailable, "redis unavailable")
+
+func (downThrottle) Wait(context.Context, time.Time, []service.GuessKey) (time.Duration, error) {
+	return 0, errDown
+}
+func (downThrottle) Fail(context.Context, time.Time, []service.GuessKey) (time.Duration, error) {
+	return 0, errDown
+}
+func (downThrottle) Succeed(context.Context, []service.GuessKey) error { return errDown }
+func (downThrottle) Take(context.Context, time.Time, []service.Quota) (time.Duration, error) {
+	return 0, errDown
+}
+
+// TestGuardedMethodsWithoutThrottle checks that the methods the throttle
+// guards refuse to run unthrottled when its counters cannot be read:
+// unavailable (retryable), nothing mailed.
+func TestGuardedMethodsWithoutThrottle(t *testing.T) {
+	s := newSignIn(t, func(o *service.Options) { o.Throttle = downThrottle{} })
+	ctx := from(testkit.Context(t), "192.0.2.1")
+	_, err := s.svc.RequestCode(ctx, s.app, "a@x.io", "")
+	if !errors.Is(err, errs.Unavailable) {
+		t.Errorf("requestCode: %v, want unavailable", err)
+	}
+	if ms := s.mails(t, "a@x.io"); len(ms) != 0 {
+		t.Errorf("mailed %d codes", len(ms))
+	}
+	if _, _, err := s.svc.VerifyCode(ctx, s.app, "a@x.io", "123456"); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("verifyCode: %v, want unavailable", err)
+	}
+	if _, _, err := s.svc.LogIn(ctx, "o@x.io", "a password"); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("logIn: %v, want unavailable", err)
 	}
 }
