@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/attendify/platform/errs"
@@ -12,6 +13,9 @@ import (
 type Authenticator struct {
 	Tokens   *Verifier        // user tokens; nil refuses them
 	Services *ServiceVerifier // service calls; nil refuses them
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (load balancers in front of the service); empty: none is.
+	TrustedProxies []netip.Prefix
 }
 
 // Authenticate returns the caller of r, whose body has been read into body.
@@ -21,7 +25,8 @@ type Authenticator struct {
 // Bad credentials are an error, never silently anonymous.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (Caller, error) {
 	token, hasToken := BearerToken(r)
-	var c Caller
+	addr := ClientAddr(r, a.TrustedProxies)
+	c := Caller{Addr: addr}
 	if IsServiceCall(r) {
 		if a.Services == nil {
 			return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "service calls are not accepted here")
@@ -30,6 +35,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		if c, err = a.Services.Verify(ctx, r, body); err != nil {
 			return Caller{}, err
 		}
+		c.Addr = addr
 	}
 	if !hasToken {
 		return c, nil
@@ -43,9 +49,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	}
 	u := claims.Caller(token)
 	if c.Kind == CallerService {
-		c.User, c.App, c.Role, c.Token = u.User, u.App, u.Role, u.Token
+		c.User, c.App, c.Role, c.Token, c.TokenSeq = u.User, u.App, u.Role, u.Token, u.TokenSeq
 		return c, nil
 	}
+	u.Addr = addr
 	return u, nil
 }
 
@@ -68,6 +75,47 @@ func (a *Authenticator) Reach(r *http.Request) Level {
 		}
 	}
 	return Public
+}
+
+// ClientAddr returns the IP address of r's client: the connection's peer,
+// unless the peer is one of trusted; then the rightmost address of
+// X-Forwarded-For that is not itself trusted (each proxy appends the
+// address it got the request from, so entries left of the last untrusted
+// one may be forged). IPv4-mapped IPv6 addresses come out as IPv4; ""
+// when the peer address cannot be read.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	addr := peer.Addr().Unmap()
+	if !within(addr, trusted) {
+		return addr.String()
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // garbage from a trusted hop's client: the hop is the client
+		}
+		addr = hop.Unmap()
+		if !within(addr, trusted) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func within(a netip.Addr, prefixes []netip.Prefix) bool {
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>"

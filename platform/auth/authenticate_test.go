@@ -15,7 +15,7 @@ import (
 func TestAuthenticate(t *testing.T) {
 	c := &clock{time.Now()}
 	is := newTestIssuer("k1", c)
-	tok := mustIssue(t, is, Claims{User: "u1", App: "a1", Role: RoleAttendee}, time.Hour)
+	tok := mustIssue(t, is, Claims{User: "u1", App: "a1", Role: RoleAttendee, Seq: 7}, time.Hour)
 	a := &Authenticator{
 		Tokens:   newTestVerifier(c, "k1"),
 		Services: &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces()},
@@ -28,13 +28,14 @@ func TestAuthenticate(t *testing.T) {
 		want    Caller
 		code    errs.Code
 	}{
-		{"anonymous", func(*http.Request) {}, Caller{}, 0},
+		{"anonymous", func(*http.Request) {}, Caller{Addr: "192.0.2.1"}, 0},
 		{"user", func(r *http.Request) { SetBearerToken(r, tok) },
-			Caller{Kind: CallerUser, User: "u1", App: "a1", Role: RoleAttendee, KeyID: "k1", Token: tok}, 0},
+			Caller{Kind: CallerUser, User: "u1", App: "a1", Role: RoleAttendee, KeyID: "k1", Token: tok, TokenSeq: 7, Addr: "192.0.2.1"}, 0},
 		{"service", func(r *http.Request) { signer.Sign(r, testBody) },
-			Caller{Kind: CallerService, Service: "social", KeyID: "s1"}, 0},
+			Caller{Kind: CallerService, Service: "social", KeyID: "s1", Addr: "192.0.2.1"}, 0},
 		{"service on behalf of a user", func(r *http.Request) { SetBearerToken(r, tok); signer.Sign(r, testBody) },
-			Caller{Kind: CallerService, Service: "social", KeyID: "s1", User: "u1", App: "a1", Role: RoleAttendee, Token: tok}, 0},
+			Caller{Kind: CallerService, Service: "social", KeyID: "s1", User: "u1", App: "a1", Role: RoleAttendee, Token: tok,
+				TokenSeq: 7, Addr: "192.0.2.1"}, 0},
 		{"bad token", func(r *http.Request) { SetBearerToken(r, tok+"x") }, Caller{}, errs.CodeTokenInvalid},
 		{"bad signature", func(r *http.Request) { signer.Sign(r, []byte("other")) }, Caller{}, errs.CodeSignatureInvalid},
 	}
@@ -95,6 +96,48 @@ func TestReach(t *testing.T) {
 	}
 	if got := (&Authenticator{}).Reach(httptest.NewRequest(http.MethodPost, "/rpc", nil)); got != Public {
 		t.Errorf("no verifiers: %s", got)
+	}
+}
+
+// TestClientAddr checks whose address a request comes from: the peer's,
+// unless a trusted proxy forwards it.
+func TestClientAddr(t *testing.T) {
+	var trusted Prefixes
+	if err := trusted.UnmarshalText([]byte("10.0.0.0/8, 192.0.2.7,2001:db8::/32")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, peer string
+		xff        []string
+		want       string
+	}{
+		{"direct", "203.0.113.5:4000", nil, "203.0.113.5"},
+		{"untrusted peer's header is ignored", "203.0.113.5:4000", []string{"198.51.100.1"}, "203.0.113.5"},
+		{"trusted proxy", "10.1.2.3:4000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"a bare trusted address", "192.0.2.7:4000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"forged entries left of the client", "10.1.2.3:4000", []string{"1.1.1.1, 198.51.100.1"}, "198.51.100.1"},
+		{"two trusted hops", "10.1.2.3:4000", []string{"198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"several header lines", "10.1.2.3:4000", []string{"1.1.1.1", "198.51.100.1"}, "198.51.100.1"},
+		{"trusted proxy without header", "10.1.2.3:4000", nil, "10.1.2.3"},
+		{"garbage from the client", "10.1.2.3:4000", []string{"not-an-ip"}, "10.1.2.3"},
+		{"IPv4 in IPv6", "[::ffff:203.0.113.5]:4000", nil, "203.0.113.5"},
+		{"IPv6 proxy", "[2001:db8::1]:4000", []string{"2001:db9::5"}, "2001:db9::5"},
+		{"unreadable peer", "@unix", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+			r.RemoteAddr = tt.peer
+			for _, h := range tt.xff {
+				r.Header.Add("X-Forwarded-For", h)
+			}
+			if got := ClientAddr(r, trusted); got != tt.want {
+				t.Errorf("ClientAddr = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if err := trusted.UnmarshalText([]byte("10.0.0.0/33")); err == nil {
+		t.Error("a bad network was accepted")
 	}
 }
 

@@ -61,6 +61,13 @@ type Caller struct {
 	Service string // the calling service's name, for service calls
 	KeyID   string // the key that authenticated the call: the service key id, else the token's kid
 	Token   string // the raw user token, forwarded on outgoing calls; never logged
+	// TokenSeq is the user token's issue sequence number (Claims.Seq), which
+	// hub's revocation check compares with the user's revocation mark.
+	TokenSeq int64
+	// Addr is the client's IP address: the connection's peer, or the
+	// address a trusted proxy reports (Authenticator.TrustedProxies). For
+	// rate limits and audit logs; empty when unknown.
+	Addr string
 }
 
 // Anonymous reports whether the caller presented no credentials.

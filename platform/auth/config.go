@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,10 @@ type Config struct {
 	TokenCacheSize int `env:"AUTH_TOKEN_CACHE_SIZE" envDefault:"16384"`
 	// TokenCacheTTL is the longest a verified token is remembered.
 	TokenCacheTTL time.Duration `env:"AUTH_TOKEN_CACHE_TTL" envDefault:"1m"`
+	// TrustedProxies are the load balancers and proxies in front of the
+	// service whose X-Forwarded-For gives the client's address
+	// ("10.0.0.0/8,192.0.2.7"); empty: the connection's peer is the client.
+	TrustedProxies Prefixes `env:"AUTH_TRUSTED_PROXIES"`
 }
 
 // LoadConfig reads Config from the environment.
@@ -153,6 +158,36 @@ func (p PublicKeys) String() string {
 	}
 	slices.Sort(ids)
 	return strings.Join(ids, ",")
+}
+
+// Prefixes are networks, parsed from "10.0.0.0/8,192.0.2.7" (a bare
+// address is a network of one).
+type Prefixes []netip.Prefix
+
+// UnmarshalText parses the environment form.
+func (p *Prefixes) UnmarshalText(b []byte) error {
+	var out Prefixes
+	for item := range strings.SplitSeq(string(b), ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			a, err := netip.ParseAddr(item)
+			if err != nil {
+				return fmt.Errorf("trusted proxy %q: want an address or a network like 10.0.0.0/8", item)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		n, err := netip.ParsePrefix(item)
+		if err != nil {
+			return fmt.Errorf("trusted proxy %q: want an address or a network like 10.0.0.0/8", item)
+		}
+		out = append(out, n.Masked())
+	}
+	*p = out
+	return nil
 }
 
 // SigningKey is hub's token signing key, parsed from "kid:base64url-seed".

@@ -67,7 +67,7 @@ func wantCode(t *testing.T, err error, code errs.Code) {
 func TestIssueVerify(t *testing.T) {
 	c := &clock{t0}
 	is := newTestIssuer("k1", c)
-	tok := mustIssue(t, is, Claims{User: "u1", App: "app7", Role: RoleModerator, ID: "jti-1"}, time.Hour)
+	tok := mustIssue(t, is, Claims{User: "u1", App: "app7", Role: RoleModerator, ID: "jti-1", Seq: 42}, time.Hour)
 
 	got, err := newTestVerifier(c, "k1").Verify(tok)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestIssueVerify(t *testing.T) {
 	}
 	want := Claims{
 		User: "u1", App: "app7", Role: RoleModerator, ID: "jti-1", Issuer: TokenIssuer,
-		IssuedAt: t0, ExpiresAt: t0.Add(time.Hour), KeyID: "k1",
+		IssuedAt: t0, ExpiresAt: t0.Add(time.Hour), KeyID: "k1", Seq: 42,
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("claims (-want +got):\n%s", diff)

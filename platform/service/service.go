@@ -166,8 +166,9 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 		s.Log.Warn("development keys in use: set AUTH_TOKEN_PUBLIC_KEYS and AUTH_SERVICE_KEYS outside a laptop")
 	}
 	authn := &auth.Authenticator{
-		Tokens:   cfg.Auth.Verifier(),
-		Services: cfg.Auth.ServiceVerifier(auth.NewRedisNonces(rdb, "")),
+		Tokens:         cfg.Auth.Verifier(),
+		Services:       cfg.Auth.ServiceVerifier(auth.NewRedisNonces(rdb, "")),
+		TrustedProxies: cfg.Auth.TrustedProxies,
 	}
 	opts := rpc.Options{
 		Name:         name,

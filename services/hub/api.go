@@ -322,9 +322,10 @@ var (
 	}
 	LogIn = rpc.Method[LogInParams, AccountSession]{
 		Name: "auth.logIn", Auth: auth.Public, NoBatch: true,
-		Summary:     "Sign an organizer in with email and password.",
-		Description: "After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms).",
-		Errors:      []errs.Code{errs.CodeUnauthenticated, errs.CodeRateLimited},
+		Summary: "Sign an organizer in with email and password.",
+		Description: "After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms). " +
+			"Wrong passwords also count per client address: past 20, each makes the next attempt from it wait (1 s, doubling, at most 1 min).",
+		Errors: []errs.Code{errs.CodeUnauthenticated, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	AppTokenFor = rpc.Method[AppParams, AppToken]{
 		Name: "auth.appToken", Auth: auth.User,
@@ -335,11 +336,22 @@ var (
 	Me = rpc.Method[NoParams, Organizer]{
 		Name: "organizer.me", Auth: auth.User, Idempotent: true,
 		Summary: "The signed-in organizer's account.",
+		Errors:  []errs.Code{errs.CodeTokenInvalid},
 	}
-	ChangePassword = rpc.Method[ChangePasswordParams, Empty]{
+	ChangePassword = rpc.Method[ChangePasswordParams, AccountSession]{
 		Name: "organizer.changePassword", Auth: auth.User, NoBatch: true,
-		Summary: "Change the signed-in organizer's password.",
-		Errors:  []errs.Code{errs.CodeInvalid},
+		Summary: "Change the signed-in organizer's password; every token issued to them before stops working.",
+		Description: "The account token and the app tokens of every app issued before the change are refused from then on " +
+			"(token_invalid), in hub at once and in the other services at their next read of hub's read model. " +
+			"The result is a new account token.",
+		Errors: []errs.Code{errs.CodeInvalid, errs.CodeTokenInvalid},
+	}
+	SignOut = rpc.Method[NoParams, Empty]{
+		Name: "auth.signOut", Auth: auth.User,
+		Summary: "Sign the caller out everywhere: every token issued to them before stops working.",
+		Description: "An organizer (with any of their tokens) loses their account token and their app tokens of every app; " +
+			"a member their tokens of the app. Refused tokens answer token_invalid.",
+		Errors: []errs.Code{errs.CodeTokenInvalid},
 	}
 )
 
@@ -419,8 +431,9 @@ var (
 	}
 	UpdateApp = rpc.Method[UpdateAppParams, App]{
 		Name: "app.update", Auth: auth.Admin,
-		Summary: "Rename, re-slug or re-brand an app.",
-		Errors:  []errs.Code{errs.CodeConflict, errs.CodeNotFound},
+		Summary:     "Rename, re-slug or re-brand an app.",
+		Description: "icon_url is an http or https URL (or empty): anything else is invalid.",
+		Errors:      []errs.Code{errs.CodeConflict, errs.CodeNotFound, errs.CodeInvalid},
 	}
 	SetAccess = rpc.Method[SetAccessParams, App]{
 		Name: "app.setAccess", Auth: auth.Admin, NoBatch: true,
@@ -578,7 +591,7 @@ type EventList struct {
 
 // RegisterParams register the calling member to an event (code access
 // needs the event code; listed events take registrations from organizers
-// only).
+// only; a hidden event is joined with its code or by the organizers).
 type RegisterParams struct {
 	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
 	Event string `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
@@ -626,13 +639,18 @@ var (
 	}
 	GetEvent = rpc.Method[EventParams, Event]{
 		Name: "event.get", Auth: auth.Member, Idempotent: true,
-		Summary: "One event.",
-		Errors:  []errs.Code{errs.CodeNotFound},
+		Summary:     "One event.",
+		Description: "A hidden event the member is not registered to is not_found, as an event that does not exist.",
+		Errors:      []errs.Code{errs.CodeNotFound},
 	}
 	Register = rpc.Method[RegisterParams, Event]{
 		Name: "event.register", Auth: auth.Member, Idempotent: true,
-		Summary: "Register the calling member to an event.",
-		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeInvalid},
+		Summary: "Register the calling member to an event (with its code when its access is code).",
+		Description: "A hidden event is joined only with its code (code access) or by the organizers; otherwise it is " +
+			"not_found, as an event that does not exist. Wrong codes and unknown event ids count as guesses per member " +
+			"(3 free), per event and per client address; past the free ones each makes the next attempt wait " +
+			"(rate_limited with retry_after_ms, doubling).",
+		Errors: []errs.Code{errs.CodeNotFound, errs.CodeInvalid, errs.CodeForbidden, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	AddAttendees = rpc.Method[AttendeesParams, Count]{
 		Name: "event.addAttendees", Auth: auth.Admin, Idempotent: true,
@@ -749,13 +767,15 @@ type MemberPage struct {
 var (
 	CreateMember = rpc.Method[CreateMemberParams, Member]{
 		Name: "member.create", Auth: auth.Admin,
-		Summary: "Add a member to an app.",
-		Errors:  []errs.Code{errs.CodeConflict},
+		Summary:     "Add a member to an app.",
+		Description: "photo_url and the links' url are http or https URLs (or empty): anything else is invalid.",
+		Errors:      []errs.Code{errs.CodeConflict, errs.CodeInvalid},
 	}
 	UpdateMember = rpc.Method[UpdateMemberParams, Member]{
 		Name: "member.update", Auth: auth.Admin,
-		Summary: "Change a member's profile, email or role.",
-		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeConflict},
+		Summary:     "Change a member's profile, email or role.",
+		Description: "photo_url and the links' url are http or https URLs (or empty): anything else is invalid.",
+		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeConflict, errs.CodeInvalid},
 	}
 	GetMember = rpc.Method[MemberParams, Member]{
 		Name: "member.get", Auth: auth.Member, Idempotent: true,
@@ -789,7 +809,9 @@ var (
 	}
 	UpdateMe = rpc.Method[UpdateMeParams, Member]{
 		Name: "member.updateMe", Auth: auth.Member,
-		Summary: "Change the calling member's own profile.",
+		Summary:     "Change the calling member's own profile.",
+		Description: "photo_url and the links' url are http or https URLs (or empty): anything else is invalid.",
+		Errors:      []errs.Code{errs.CodeInvalid},
 	}
 	DeleteMe = rpc.Method[AppParams, Empty]{
 		Name: "member.deleteMe", Auth: auth.Member,
@@ -807,9 +829,9 @@ type RequestCodeParams struct {
 	Passcode string `json:"passcode,omitempty" jsonschema:"maxLength=64"`
 }
 
-// CodeSent says a code was sent (or would have been: the answer is the
-// same whether the email is listed or not, in every access mode but
-// invite-only, which says no plainly).
+// CodeSent says a code was sent, or would have been: the answer is the
+// same whether the email belongs to a member, a blocked member or nobody,
+// in every access mode; only those who may sign in get the mail.
 type CodeSent struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -843,15 +865,19 @@ type DevCode struct {
 var (
 	RequestCode = rpc.Method[RequestCodeParams, CodeSent]{
 		Name: "auth.requestCode", Auth: auth.Public, NoBatch: true,
-		Summary:     "Email a one-time sign-in code to a member of a published (or expired) app.",
-		Description: "Codes last 10 minutes; at most 1 a minute and 5 an hour per email. Passcode apps need the passcode; invite-only apps only listed members; expired apps only existing members.",
-		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeForbidden, errs.CodeRateLimited},
+		Summary: "Email a one-time sign-in code to a member of a published (or expired) app.",
+		Description: "Codes last 10 minutes; at most 1 a minute and 5 an hour per email, 30 a minute and 300 an hour per " +
+			"client address, 1000 a minute in all (configurable). Passcode apps need the passcode (wrong ones count as guesses, " +
+			"see event.register); invite-only apps mail listed members only, expired apps existing members only, and " +
+			"nobody mails a blocked member: the answer is the same for every email.",
+		Errors: []errs.Code{errs.CodeNotFound, errs.CodeInvalid, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	VerifyCode = rpc.Method[VerifyCodeParams, MemberSession]{
 		Name: "auth.verifyCode", Auth: auth.Public, NoBatch: true,
-		Summary:     "Exchange a one-time code for a member token (creating the member in open and passcode apps).",
-		Description: "A code works once; 5 wrong tries burn it.",
-		Errors:      []errs.Code{errs.CodeUnauthenticated, errs.CodeForbidden},
+		Summary: "Exchange a one-time code for a member token (creating the member in open and passcode apps).",
+		Description: "A code works once; 5 wrong tries burn it. Wrong codes count as guesses per email and per client " +
+			"address (see event.register).",
+		Errors: []errs.Code{errs.CodeUnauthenticated, errs.CodeForbidden, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	DevLastCode = rpc.Method[DevCodeParams, DevCode]{
 		Name: "dev.lastCode", Auth: auth.Service,
@@ -999,8 +1025,9 @@ var (
 	}
 	SaveSpeaker = rpc.Method[SpeakerParams, Speaker]{
 		Name: "speaker.save", Auth: auth.Admin,
-		Summary: "Create or replace a speaker; an email links them to the member with that email.",
-		Errors:  []errs.Code{errs.CodeConflict, errs.CodeNotFound},
+		Summary:     "Create or replace a speaker; an email links them to the member with that email.",
+		Description: "photo_url is an http or https URL (or empty): anything else is invalid.",
+		Errors:      []errs.Code{errs.CodeConflict, errs.CodeNotFound, errs.CodeInvalid},
 	}
 	DeleteSpeaker = rpc.Method[ItemParams, Empty]{
 		Name: "speaker.delete", Auth: auth.Admin,
@@ -1023,13 +1050,15 @@ var (
 	}
 	GetSession = rpc.Method[ItemParams, Session]{
 		Name: "session.get", Auth: auth.Member, Idempotent: true,
-		Summary: "One session with its room, track and speakers.",
-		Errors:  []errs.Code{errs.CodeNotFound},
+		Summary:     "One session with its room, track and speakers.",
+		Description: "A session of a hidden event the member is not registered to is not_found, as a session that does not exist.",
+		Errors:      []errs.Code{errs.CodeNotFound},
 	}
 	GetAgenda = rpc.Method[AgendaParams, Agenda]{
 		Name: "agenda.get", Auth: auth.Member, Idempotent: true,
-		Summary: "An event's agenda by day (in the event's zone), optionally one day and one track.",
-		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
+		Summary:     "An event's agenda by day (in the event's zone), optionally one day and one track.",
+		Description: "A hidden event the member is not registered to is not_found, as an event that does not exist.",
+		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
 	}
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -60,8 +61,12 @@ func serviceCtx(ctx context.Context) context.Context {
 	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerService, Service: "test"})
 }
 
+// freshSeq is the sequence number of the tokens the fixtures act with:
+// issued after any revocation the cases make.
+const freshSeq = math.MaxInt64
+
 func accountCtx(ctx context.Context, id string) context.Context {
-	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: id, Role: auth.RoleOrganizer})
+	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: id, Role: auth.RoleOrganizer, TokenSeq: freshSeq})
 }
 
 func newWorld(t *testing.T, env *hubtest.Env) *world {
@@ -104,7 +109,7 @@ func (w *world) fixture(t *testing.T) *fixture {
 	}
 	f.app, err = d.CreateApp(accountCtx(ctx, w.owner.ID), "App A", fmt.Sprintf("app-a-%d", n))
 	check(err)
-	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: w.owner.ID, App: f.app.ID, Role: auth.RoleOwner})
+	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: w.owner.ID, App: f.app.ID, Role: auth.RoleOwner, TokenSeq: freshSeq})
 	for _, x := range []struct {
 		o    service.Organizer
 		role string
@@ -170,6 +175,10 @@ type matrixCase struct {
 	allowed []string
 }
 
+// revoking are the methods that revoke the caller's tokens: their cases
+// run before the others, which take fresh tokens.
+var revoking = map[string]bool{"organizer.changePassword": true, "auth.signOut": true}
+
 var (
 	everyone   = callers
 	readers    = []string{member, collab, mod, admin, owner, svc}
@@ -208,6 +217,8 @@ func matrixCases() []matrixCase {
 		{"organizer.changePassword", auth.User, func(f *fixture) any {
 			return hub.ChangePasswordParams{OldPassword: password, NewPassword: password}
 		}, []string{account}},
+		{"auth.signOut", auth.User, func(f *fixture) any { return hub.NoParams{} },
+			[]string{other, member, collab, mod, admin, owner, account}},
 		{"app.create", auth.User, func(f *fixture) any { return hub.CreateAppParams{Name: "New", Slug: "new-" + f.uniq} }, []string{account}},
 		{"app.list", auth.User, func(f *fixture) any { return hub.NoParams{} }, []string{account}},
 		{"app.info", auth.Public, func(f *fixture) any { return hub.PublicAppParams{App: f.app.ID} }, everyone},
@@ -363,7 +374,9 @@ func TestAuthMatrix(t *testing.T) {
 
 	for _, mc := range cases {
 		t.Run(mc.method, func(t *testing.T) {
-			t.Parallel()
+			if !revoking[mc.method] {
+				t.Parallel() // after the loop: after the revoking cases
+			}
 			for _, caller := range callers {
 				f := w.fixture(t)
 				ctx := hubtest.As(testkit.Context(t), f.token(t, caller))

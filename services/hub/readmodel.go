@@ -26,6 +26,9 @@ import (
 //	                             with a field "r:<event>" per event a member
 //	                             is registered to
 //	hub:{app:<id>}:events        hash: the app's events (field "list", JSON)
+//	hub:{app:<id>}:revoked:<user> string: the user's revocation mark in the
+//	                             app (tokens whose seq is at or below it are
+//	                             refused); absent when none
 //	hub:readmodel:ready          string: present once the read model is complete
 //
 // Each hash has a field "v", the version of the Postgres row it mirrors:
@@ -60,6 +63,11 @@ func (k ReadModelKeys) Membership(app, user string) string {
 
 // Events is the key of an app's event list hash.
 func (k ReadModelKeys) Events(app string) string { return k.k.Tagged(appTag(app), "events") }
+
+// Revoked is the key of a user's revocation mark in an app.
+func (k ReadModelKeys) Revoked(app, user string) string {
+	return k.k.Tagged(appTag(app), "revoked", user)
+}
 
 // Ready is the key whose presence says the read model is complete.
 func (k ReadModelKeys) Ready() string { return k.k.Key("readmodel", "ready") }
@@ -150,7 +158,7 @@ func NewReadModel(rdb redis.UniversalClient, namespace string) *ReadModel {
 
 // get reads one hash: errs.NotFound when it is absent or a tombstone.
 func (r *ReadModel) get(ctx context.Context, key string) (map[string]string, error) {
-	hs, err := r.read(ctx, key)
+	hs, _, err := r.read(ctx, "", key)
 	if err != nil {
 		return nil, err
 	}
@@ -160,34 +168,54 @@ func (r *ReadModel) get(ctx context.Context, key string) (map[string]string, err
 	return hs[0], nil
 }
 
-// read reads hashes, and whether the read model is complete, in one round
-// trip. A hash that is absent or a tombstone comes back nil; an absent one
-// while the read model is being rebuilt is errs.Unavailable (retryable), not
-// an answer.
-func (r *ReadModel) read(ctx context.Context, keys ...string) ([]map[string]string, error) {
+// read reads hashes, the revocation mark at markKey (unless it is ""; 0
+// when absent) and whether the read model is complete, in one round trip.
+// A hash that is absent or a tombstone comes back nil; an absent one while
+// the read model is being rebuilt is errs.Unavailable (retryable), not an
+// answer.
+func (r *ReadModel) read(ctx context.Context, markKey string, keys ...string) ([]map[string]string, int64, error) {
 	hs := make([]*redis.MapStringStringCmd, len(keys))
 	var ready *redis.IntCmd
+	var mark *redis.StringCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
 			hs[i] = p.HGetAll(ctx, k)
 		}
+		if markKey != "" {
+			mark = p.Get(ctx, markKey)
+		}
 		ready = p.Exists(ctx, r.keys.Ready())
 		return nil
 	})
-	if err != nil {
-		return nil, errs.Wrap(errs.Unavailable, redisx.Err(err), "hub read model unavailable")
+	if err != nil && err != redis.Nil { // Nil: no mark, the usual case
+		return nil, 0, errs.Wrap(errs.Unavailable, redisx.Err(err), "hub read model unavailable")
 	}
 	out := make([]map[string]string, len(keys))
 	for i, h := range hs {
 		m := h.Val()
 		switch {
 		case len(m) == 0 && ready.Val() == 0:
-			return nil, errs.New(errs.Unavailable, "hub read model is being rebuilt; retry")
+			return nil, 0, errs.New(errs.Unavailable, "hub read model is being rebuilt; retry")
 		case len(m) > 0 && m[FieldGone] != "1":
 			out[i] = m
 		}
 	}
-	return out, nil
+	var revoked int64
+	if mark != nil && mark.Err() == nil {
+		revoked, _ = strconv.ParseInt(mark.Val(), 10, 64)
+	}
+	return out, revoked, nil
+}
+
+// CheckTokenSeq is hub's revocation rule: a user token whose sequence
+// number (auth.Caller.TokenSeq) is at or below the user's revocation mark
+// was issued before a password change, a sign-out or a removal, and is
+// refused (errs.CodeTokenInvalid).
+func CheckTokenSeq(tokenSeq, revoked int64) error {
+	if revoked > 0 && tokenSeq <= revoked {
+		return errs.WithCode(errs.CodeTokenInvalid, "the token was revoked (a password change, a sign-out or a removal): sign in again")
+	}
+	return nil
 }
 
 // Membership returns user's membership in app. Errors: errs.NotFound when
@@ -247,10 +275,12 @@ func decodeEvents(m map[string]string) ([]EventInfo, error) {
 }
 
 // Authorize is the per-request check of a user caller in app: the token's
-// user must be a member or collaborator of app, not blocked, and the app
-// readable by members (published or expired) unless the caller is an
-// organizer. Service callers without a user pass. It returns the membership
-// (zero for services) or errs.Forbidden / errs.NotFound / errs.Unavailable.
+// user must be a member or collaborator of app, not blocked, the token not
+// revoked (CheckTokenSeq), and the app readable by members (published or
+// expired) unless the caller is an organizer. Service callers without a
+// user pass. It returns the membership (zero for services) or
+// errs.Forbidden / errs.NotFound / errs.Unavailable, or
+// errs.CodeTokenInvalid for a revoked token.
 func (r *ReadModel) Authorize(ctx context.Context, c auth.Caller, app string) (Membership, error) {
 	a, err := r.authorize(ctx, c, app, false)
 	return a.Membership, err
@@ -278,7 +308,7 @@ func (r *ReadModel) authorize(ctx context.Context, c auth.Caller, app string, wi
 		if !withEvents {
 			return EventAccess{all: true}, nil
 		}
-		hs, err := r.read(ctx, r.keys.Events(app))
+		hs, _, err := r.read(ctx, "", r.keys.Events(app))
 		if err != nil {
 			return EventAccess{}, err
 		}
@@ -290,15 +320,18 @@ func (r *ReadModel) authorize(ctx context.Context, c auth.Caller, app string, wi
 	if c.App != app {
 		return EventAccess{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
 	}
-	// The membership (with the member's registrations), the app's status
-	// and, when asked, its events in one round trip: this runs on every
-	// request of every service.
+	// The membership (with the member's registrations), the app's status,
+	// the user's revocation mark and, when asked, the app's events in one
+	// round trip: this runs on every request of every service.
 	keys := []string{r.keys.Membership(app, c.User), r.keys.Config(app)}
 	if withEvents {
 		keys = append(keys, r.keys.Events(app))
 	}
-	hs, err := r.read(ctx, keys...)
+	hs, revoked, err := r.read(ctx, r.keys.Revoked(app, c.User), keys...)
 	if err != nil {
+		return EventAccess{}, err
+	}
+	if err := CheckTokenSeq(c.TokenSeq, revoked); err != nil {
 		return EventAccess{}, err
 	}
 	var events map[string]string
@@ -342,7 +375,7 @@ func (r *ReadModel) EventReaders(ctx context.Context, app, event string, users [
 	for _, u := range users {
 		keys = append(keys, r.keys.Membership(app, u))
 	}
-	hs, err := r.read(ctx, keys...)
+	hs, _, err := r.read(ctx, "", keys...)
 	if err != nil {
 		return nil, err
 	}

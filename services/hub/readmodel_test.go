@@ -1,10 +1,12 @@
 package hub_test
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"testing"
 
 	"github.com/attendify/hub"
+	"github.com/attendify/hub/readmodeltest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
@@ -147,5 +149,32 @@ func TestEventAccessReader(t *testing.T) {
 	a, err := rm.AuthorizeEvents(ctx, reg, "a1")
 	if err != nil || !a.RegisteredTo("listed") || a.RegisteredTo("open") || !a.MaySee("code") {
 		t.Errorf("AuthorizeEvents for a registered member: %+v %v", a, err)
+	}
+}
+
+// TestReadModelTestRevoke checks readmodeltest's Revoke, which other
+// services' tests use to play hub's auth.signOut: the member's token is
+// refused by the read model afterwards.
+func TestReadModelTestRevoke(t *testing.T) {
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := readmodeltest.New(t, rdb, ns, auth.NewIssuer("test", key))
+	app := h.CreateApp()
+	m := h.AddMember(app, "Ada", auth.RoleAttendee)
+	claims, err := auth.NewVerifier(map[string]ed25519.PublicKey{"test": key.Public().(ed25519.PublicKey)}).Verify(m.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm := hub.NewReadModel(rdb, ns)
+	if _, err := rm.Authorize(ctx, claims.Caller(m.Token), app); err != nil {
+		t.Fatalf("before Revoke: %v", err)
+	}
+	h.Revoke(m)
+	if _, err := rm.Authorize(ctx, claims.Caller(m.Token), app); errs.CodeOf(err) != errs.CodeTokenInvalid {
+		t.Errorf("after Revoke: %v, want token_invalid", err)
 	}
 }

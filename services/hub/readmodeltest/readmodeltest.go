@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type Hub struct {
 	issuer *auth.Issuer
 	pub    *events.Publisher
 	ids    *flake.Generator
+
+	seq atomic.Int64 // the tokens' sequence numbers and revocation marks
 
 	mu   sync.Mutex
 	apps []string
@@ -137,12 +140,22 @@ func (h *Hub) AddMember(app, name, role string) Member {
 	m := Member{ID: h.NewID(), App: app, Role: role, Name: name}
 	h.SetMembership(m, false)
 	h.Publish(hub.EventMemberCreated, m, false)
-	tok, err := h.issuer.Issue(auth.Claims{User: m.ID, App: app, Role: role}, time.Hour)
+	tok, err := h.issuer.Issue(auth.Claims{User: m.ID, App: app, Role: role, Seq: h.seq.Add(1)}, time.Hour)
 	if err != nil {
 		h.T.Fatal(err)
 	}
 	m.Token = tok
 	return m
+}
+
+// Revoke refuses the tokens m holds, as hub's auth.signOut does: it writes
+// m's revocation mark above their sequence numbers, and the read model's
+// Authorize* then answer token_invalid for them.
+func (h *Hub) Revoke(m Member) {
+	h.T.Helper()
+	if err := h.Redis.Set(context.Background(), h.keys.Revoked(m.App, m.ID), h.seq.Add(1), 0).Err(); err != nil {
+		h.T.Fatal(err)
+	}
 }
 
 // SetMembership writes m's membership (blocked or not, with the events m

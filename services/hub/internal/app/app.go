@@ -14,6 +14,7 @@ import (
 	"github.com/attendify/hub/internal/rpcapi"
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/hub/internal/store/postgres"
+	"github.com/attendify/hub/internal/throttle"
 	"github.com/attendify/hub/migrations"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/gate"
@@ -43,6 +44,12 @@ type Config struct {
 	// OutboxBatch is the events the relay moves from the outbox to the
 	// streams per round (a bulk upsert adds one per member).
 	OutboxBatch int `env:"HUB_OUTBOX_BATCH" envDefault:"1000"`
+	// The limits of auth.requestCode: per client address and minute, per
+	// address and hour, and for all clients together per minute (unset or
+	// 0: service.DefaultLimits, 30, 300 and 1000).
+	CodesPerAddrMinute int `env:"HUB_CODES_PER_ADDR_MINUTE"`
+	CodesPerAddrHour   int `env:"HUB_CODES_PER_ADDR_HOUR"`
+	CodesPerMinute     int `env:"HUB_CODES_PER_MINUTE"`
 }
 
 // LoadConfig reads Config from the environment; hub listens on
@@ -95,6 +102,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		PasswordParams: &params,
 		Hashing: gate.New(gate.Options{Name: "password", Workers: cfg.PasswordWorkers, Queue: cfg.PasswordQueue,
 			Registerer: svc.Metrics}),
+		Throttle: throttle.New(svc.Redis, cfg.Namespace),
+		Limits: service.Limits{CodesPerAddrMinute: cfg.CodesPerAddrMinute, CodesPerAddrHour: cfg.CodesPerAddrHour,
+			CodesPerMinute: cfg.CodesPerMinute},
 	})
 	rpcapi.Register(svc.RPC, domain)
 

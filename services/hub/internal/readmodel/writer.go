@@ -36,6 +36,15 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `)
 
+// setMax sets the string KEYS[1] to ARGV[1] unless it holds that or more,
+// with a TTL of ARGV[2] milliseconds. It returns 1 when written.
+var setMax = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]))
+if cur and cur >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
 // Writer implements service.ReadModel on Redis.
 type Writer struct {
 	rdb  redis.UniversalClient
@@ -49,12 +58,14 @@ func NewWriter(rdb redis.UniversalClient, namespace string) *Writer {
 	return &Writer{rdb: rdb, keys: hub.NewReadModelKeys(namespace)}
 }
 
-// write is one versioned hash write.
+// write is one versioned hash write (setIfNewer), or a revocation mark
+// (mark set: setMax of version).
 type write struct {
 	key     string
 	version int64
 	ttl     time.Duration
 	fields  []string
+	mark    bool
 }
 
 func tombstone(key string, version int64) write {
@@ -73,15 +84,21 @@ func (w *Writer) apply(ctx context.Context, ws []write) error {
 				for _, f := range x.fields {
 					args = append(args, f)
 				}
-				setIfNewer.EvalSha(ctx, p, []string{x.key}, args...)
+				script := setIfNewer
+				if x.mark {
+					script = setMax
+				}
+				script.EvalSha(ctx, p, []string{x.key}, args...)
 			}
 			return nil
 		})
 		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			if err := setIfNewer.Load(ctx, w.rdb).Err(); err != nil {
-				return redisx.Err(err)
+			for _, script := range []*redis.Script{setIfNewer, setMax} {
+				if err := script.Load(ctx, w.rdb).Err(); err != nil {
+					return redisx.Err(err)
+				}
 			}
-			start -= chunk // again, with the script loaded
+			start -= chunk // again, with the scripts loaded
 			continue
 		}
 		if err != nil {
@@ -118,6 +135,19 @@ func (w *Writer) eventsWrite(app string, version int64, evs []service.Event) (wr
 	}
 	f, err := hub.EncodeEvents(infos)
 	return write{key: w.keys.Events(app), version: version, fields: f}, err
+}
+
+func (w *Writer) revocationWrites(rs []service.Revocation) []write {
+	ws := make([]write, len(rs))
+	for i, r := range rs {
+		ws[i] = write{key: w.keys.Revoked(r.App, r.User), version: r.Seq, ttl: service.KeepRevocations, mark: true}
+	}
+	return ws
+}
+
+// PutRevocations implements service.ReadModel.
+func (w *Writer) PutRevocations(ctx context.Context, rs []service.Revocation) error {
+	return w.apply(ctx, w.revocationWrites(rs))
 }
 
 // PutApp implements service.ReadModel.
@@ -167,7 +197,9 @@ func (w *Writer) Sync(ctx context.Context, s service.Snapshot) error {
 	if !s.Found {
 		return nil
 	}
-	ws := make([]write, 0, 2+len(s.Collaborators)+len(s.Members))
+	// The marks first: a membership never stands without its user's mark.
+	ws := make([]write, 0, 2+len(s.Revocations)+len(s.Collaborators)+len(s.Members))
+	ws = append(ws, w.revocationWrites(s.Revocations)...)
 	ws = append(ws, w.appWrite(s.App))
 	ev, err := w.eventsWrite(s.App.ID, s.EventsVersion, s.Events)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/readmodel"
@@ -14,14 +15,21 @@ import (
 	"github.com/attendify/platform/testkit"
 )
 
-func TestVersionedWrites(t *testing.T) {
+// newReady returns a writer and a reader of a read model marked complete,
+// under the test's own namespace.
+func newReady(t *testing.T) (*readmodel.Writer, *hub.ReadModel, redis.UniversalClient, string) {
+	t.Helper()
 	rdb, ns := testkit.Redis(t)
-	ctx := testkit.Context(t)
 	w := readmodel.NewWriter(rdb, ns)
-	r := hub.NewReadModel(rdb, ns)
-	if err := w.MarkReady(ctx); err != nil {
+	if err := w.MarkReady(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
+	return w, hub.NewReadModel(rdb, ns), rdb, ns
+}
+
+func TestVersionedWrites(t *testing.T) {
+	ctx := testkit.Context(t)
+	w, r, rdb, ns := newReady(t)
 	put := func(v int64, blocked bool) {
 		t.Helper()
 		if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberSpeaker, Blocked: blocked, Version: v}}); err != nil {
@@ -78,13 +86,8 @@ func TestReaderUnavailableWithoutReadyKey(t *testing.T) {
 // TestRegistrationsNotRolledBack checks that a member's registrations go
 // with the membership's version: a late write of an older set is ignored.
 func TestRegistrationsNotRolledBack(t *testing.T) {
-	rdb, ns := testkit.Redis(t)
 	ctx := testkit.Context(t)
-	w := readmodel.NewWriter(rdb, ns)
-	r := hub.NewReadModel(rdb, ns)
-	if err := w.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w, r, _, _ := newReady(t)
 	put := func(v int64, events ...string) {
 		t.Helper()
 		if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberAttendee, Version: v, Registered: events}}); err != nil {
@@ -111,5 +114,56 @@ func TestRegistrationsNotRolledBack(t *testing.T) {
 	put(7)
 	if got := registered(); got != nil {
 		t.Errorf("after v7 (no registrations): %v", got)
+	}
+}
+
+// TestRevocationMarks checks the marks Authorize applies: a token at or
+// below its user's mark is refused, a later one passes, a mark never goes
+// down (a late write of an older one is ignored) and expires after every
+// token it refuses.
+func TestRevocationMarks(t *testing.T) {
+	ctx := testkit.Context(t)
+	w, r, rdb, ns := newReady(t)
+	if err := w.PutApp(ctx, service.App{ID: "a1", Status: hub.StatusPublished, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.PutMembers(ctx, "a1", []service.MemberState{{ID: "u1", Role: hub.MemberAttendee, Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	caller := func(seq int64) auth.Caller {
+		return auth.Caller{Kind: auth.CallerUser, User: "u1", App: "a1", Role: auth.RoleAttendee, TokenSeq: seq}
+	}
+	check := func(step string, seq int64, want errs.Code) {
+		t.Helper()
+		_, err := r.Authorize(ctx, caller(seq), "a1")
+		if got := errs.CodeOf(err); err != nil && got != want || err == nil && want != 0 {
+			t.Errorf("%s: token %d: %v, want %s", step, seq, err, want.Name())
+		}
+		// A service acting for the user is held to the same mark.
+		c := caller(seq)
+		c.Kind, c.Service = auth.CallerService, "social"
+		_, err = r.AuthorizeEvents(ctx, c, "a1")
+		if got := errs.CodeOf(err); err != nil && got != want || err == nil && want != 0 {
+			t.Errorf("%s: token %d through a service: %v, want %s", step, seq, err, want.Name())
+		}
+	}
+	check("no mark", 0, 0)
+	put := func(seq int64) {
+		t.Helper()
+		if err := w.PutRevocations(ctx, []service.Revocation{{App: "a1", User: "u1", Seq: seq}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(10)
+	check("mark 10", 0, errs.CodeTokenInvalid)
+	check("mark 10", 10, errs.CodeTokenInvalid)
+	check("mark 10", 11, 0)
+	put(5) // late
+	check("mark 10, then 5", 10, errs.CodeTokenInvalid)
+	put(20)
+	check("mark 20", 11, errs.CodeTokenInvalid)
+	ttl := rdb.PTTL(ctx, hub.NewReadModelKeys(ns).Revoked("a1", "u1")).Val()
+	if ttl < hub.MemberTokenTTL || ttl > service.KeepRevocations {
+		t.Errorf("mark TTL %v, want between %v and %v", ttl, hub.MemberTokenTTL, service.KeepRevocations)
 	}
 }

@@ -19,6 +19,7 @@ func Register(srv *rpc.Server, svc *service.Service) {
 	rpc.Handle(srv, hub.AppTokenFor, h.appToken)
 	rpc.Handle(srv, hub.Me, h.me)
 	rpc.Handle(srv, hub.ChangePassword, h.changePassword)
+	rpc.Handle(srv, hub.SignOut, h.signOut)
 
 	rpc.Handle(srv, hub.CreateApp, h.createApp)
 	rpc.Handle(srv, hub.ListApps, h.listApps)
@@ -85,20 +86,20 @@ type handlers struct {
 // ---------------------------------------------------------------------------
 // Organizers.
 
-func (h handlers) signUp(ctx context.Context, p hub.SignUpParams) (hub.AccountSession, error) {
-	o, t, err := h.svc.SignUp(ctx, p.Email, p.Password, p.Name)
+// accountSession is the answer of the methods that sign an organizer in.
+func accountSession(o service.Organizer, t service.Token, err error) (hub.AccountSession, error) {
 	if err != nil {
 		return hub.AccountSession{}, err
 	}
 	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
 }
 
+func (h handlers) signUp(ctx context.Context, p hub.SignUpParams) (hub.AccountSession, error) {
+	return accountSession(h.svc.SignUp(ctx, p.Email, p.Password, p.Name))
+}
+
 func (h handlers) logIn(ctx context.Context, p hub.LogInParams) (hub.AccountSession, error) {
-	o, t, err := h.svc.LogIn(ctx, p.Email, p.Password)
-	if err != nil {
-		return hub.AccountSession{}, err
-	}
-	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
+	return accountSession(h.svc.LogIn(ctx, p.Email, p.Password))
 }
 
 func (h handlers) appToken(ctx context.Context, p hub.AppParams) (hub.AppToken, error) {
@@ -114,8 +115,12 @@ func (h handlers) me(ctx context.Context, _ hub.NoParams) (hub.Organizer, error)
 	return toOrganizer(o), err
 }
 
-func (h handlers) changePassword(ctx context.Context, p hub.ChangePasswordParams) (hub.Empty, error) {
-	return hub.Empty{}, h.svc.ChangePassword(ctx, p.OldPassword, p.NewPassword)
+func (h handlers) changePassword(ctx context.Context, p hub.ChangePasswordParams) (hub.AccountSession, error) {
+	return accountSession(h.svc.ChangePassword(ctx, p.OldPassword, p.NewPassword))
+}
+
+func (h handlers) signOut(ctx context.Context, _ hub.NoParams) (hub.Empty, error) {
+	return hub.Empty{}, h.svc.SignOut(ctx)
 }
 
 // ---------------------------------------------------------------------------

@@ -84,6 +84,9 @@ func (s *Service) DeleteTrack(ctx context.Context, app, id string) error {
 
 // SaveSpeaker creates (empty ID) or replaces a speaker.
 func (s *Service) SaveSpeaker(ctx context.Context, sp Speaker) (Speaker, error) {
+	if err := checkURL("/photo_url", sp.PhotoURL); err != nil {
+		return Speaker{}, err
+	}
 	create := sp.ID == ""
 	if create {
 		sp.ID = s.newID()
@@ -240,17 +243,29 @@ func (s *Service) agendaAccess(ctx context.Context, a Actor, app, eventID string
 	return e, nil
 }
 
-// GetSession returns one session.
+// GetSession returns one session. A member gets the same answer about a
+// session of an event hidden from them as about one that does not exist,
+// after the same queries.
 func (s *Service) GetSession(ctx context.Context, app, id string) (SessionView, error) {
 	a, err := s.actor(ctx, s.store, app)
 	if err != nil {
 		return SessionView{}, err
 	}
+	noSuchSession := func() error { return errs.New(errs.NotFound, "no such session") }
 	x, err := s.store.Session(ctx, app, id)
+	if errors.Is(err, errs.NotFound) {
+		if a.Kind == ActorMember {
+			_, _ = s.agendaAccess(ctx, a, app, "") // the event's query, which a found session costs too
+		}
+		return SessionView{}, noSuchSession()
+	}
 	if err != nil {
 		return SessionView{}, err
 	}
 	e, err := s.agendaAccess(ctx, a, app, x.EventID)
+	if errors.Is(err, errs.NotFound) {
+		return SessionView{}, noSuchSession()
+	}
 	if err != nil {
 		return SessionView{}, err
 	}

@@ -23,18 +23,16 @@ func slugTaken(err error) error {
 
 // CreateApp creates an unpublished, open app owned by the calling organizer.
 func (s *Service) CreateApp(ctx context.Context, name, slug string) (App, error) {
-	owner, err := organizerAccount(ctx)
-	if err != nil {
-		return App{}, err
-	}
 	a := App{ID: s.newID(), Slug: slug, Name: strings.TrimSpace(name), Status: hub.StatusUnpublished, Access: hub.AccessOpen}
 	var col Collaborator
 	var evs eventList
-	err = s.store.InTx(ctx, func(q Queries) error {
-		var err error
-		if _, err := q.OrganizerByID(ctx, owner); err != nil {
-			return errs.WithCode(errs.CodeTokenInvalid, "the account no longer exists")
+	var owner string
+	err := s.store.InTx(ctx, func(q Queries) error {
+		o, err := s.account(ctx, q, false)
+		if err != nil {
+			return err
 		}
+		owner = o.ID
 		if a, err = q.CreateApp(ctx, a); err != nil {
 			return slugTaken(err)
 		}
@@ -58,11 +56,11 @@ func (s *Service) CreateApp(ctx context.Context, name, slug string) (App, error)
 
 // ListApps lists the calling organizer's apps with their role.
 func (s *Service) ListApps(ctx context.Context) ([]AppWithRole, error) {
-	id, err := organizerAccount(ctx)
+	o, err := s.account(ctx, s.store, false)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.AppsOf(ctx, id)
+	return s.store.AppsOf(ctx, o.ID)
 }
 
 // PublicApp finds a published or expired app by id or slug.
@@ -129,6 +127,11 @@ func (s *Service) changeApp(ctx context.Context, app string, action hub.Action, 
 
 // UpdateApp renames, re-slugs or re-brands an app.
 func (s *Service) UpdateApp(ctx context.Context, app string, c AppChanges) (App, error) {
+	if c.IconURL != nil {
+		if err := checkURL("/icon_url", *c.IconURL); err != nil {
+			return App{}, err
+		}
+	}
 	return s.changeApp(ctx, app, hub.ActEditApp, hub.EventAppUpdated, func(a *App) error {
 		set(&a.Name, c.Name)
 		set(&a.Slug, c.Slug)
@@ -219,7 +222,7 @@ func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, e
 		if to == actor.ID {
 			return errs.New(errs.Invalid, "you own this app already")
 		}
-		if _, err := q.Collaborator(ctx, app, to); err != nil {
+		if _, err := q.Collaborator(ctx, app, to, false); err != nil {
 			if errors.Is(err, errs.NotFound) {
 				return errs.New(errs.NotFound, "the new owner must be a collaborator of the app")
 			}
@@ -335,7 +338,7 @@ func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Col
 		if _, err := s.authorize(ctx, q, app, hub.ActManageCollaborators); err != nil {
 			return err
 		}
-		cur, err := q.Collaborator(ctx, app, organizer)
+		cur, err := q.Collaborator(ctx, app, organizer, false)
 		if err != nil {
 			return err
 		}
@@ -356,12 +359,14 @@ func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Col
 }
 
 // RemoveCollaborator removes a collaborator (organizer) or cancels an
-// invitation (email). Anyone but the owner may remove themself.
+// invitation (email). Anyone but the owner may remove themself. The
+// removed collaborator's tokens of the app stay refused, even if they are
+// invited back.
 func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email string) error {
 	if (organizer == "") == (email == "") {
 		return errs.New(errs.Invalid, "give organizer_id or email")
 	}
-	var version int64
+	var version, seq int64
 	err := s.store.InTx(ctx, func(q Queries) error {
 		actor, err := s.actor(ctx, q, app)
 		if err != nil {
@@ -374,7 +379,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email 
 		if email != "" {
 			return q.RemoveInvitation(ctx, app, NormalizeEmail(email))
 		}
-		cur, err := q.Collaborator(ctx, app, organizer)
+		cur, err := q.Collaborator(ctx, app, organizer, false)
 		if err != nil {
 			return err
 		}
@@ -382,6 +387,9 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email 
 			return errs.WithCode(errs.CodeForbidden, "the owner cannot be removed: transfer ownership first")
 		}
 		if err := q.RemoveCollaborator(ctx, app, organizer); err != nil {
+			return err
+		}
+		if seq, err = q.RevokeTokens(ctx, app, organizer); err != nil {
 			return err
 		}
 		if version, err = q.NextVersion(ctx); err != nil {
@@ -393,6 +401,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email 
 	if err != nil || organizer == "" {
 		return err
 	}
+	s.putRevocations(ctx, []Revocation{{App: app, User: organizer, Seq: seq}})
 	s.rmFailed(ctx, app, s.rm.DeleteMembership(ctx, app, organizer, version))
 	return nil
 }

@@ -217,6 +217,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		if p := customProblem(r.Custom); p != "" {
 			rowErrs = append(rowErrs, RowError{Row: i, Field: "custom", Message: p})
 		}
+		rowURLs(i, r.PhotoURL, r.Links, &rowErrs)
 		k.check(i, r.ExternalID, r.Email, &rowErrs)
 		bad[i] = len(rowErrs) > n
 		if r.ExternalID != "" {
@@ -486,6 +487,7 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 		if r.Email != "" && !validEmail(r.Email) {
 			rowErrs = append(rowErrs, RowError{Row: i, Field: "email", Message: "not an email address"})
 		}
+		rowURLs(i, r.PhotoURL, nil, &rowErrs)
 		k.check(i, r.ExternalID, r.Email, &rowErrs)
 		r.ID = s.newID()
 	}

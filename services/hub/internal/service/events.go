@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/flake"
 )
 
 // ParseLocal reads a wall-clock time ("2025-06-12T09:30") in loc.
@@ -77,9 +79,23 @@ func (s *Service) applyEvent(e *Event, in EventInput) error {
 	return nil
 }
 
+// newSecretID returns 128 random bits in the form of a flake id (26
+// characters of Crockford base32): the id of an object members must not
+// find by counting from the ids they know (an event; a hidden one is
+// joined with its code or through the organizers' list, never by id).
+func newSecretID() string {
+	var id flake.ID
+	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails on supported platforms
+	return id.String()
+}
+
+// noSuchEvent is the answer about an event that does not exist or is
+// hidden from the caller: the same words for both.
+func noSuchEvent() error { return errs.New(errs.NotFound, "no such event") }
+
 // CreateEvent creates an event.
 func (s *Service) CreateEvent(ctx context.Context, app string, in EventInput) (Event, error) {
-	e := Event{ID: s.newID(), AppID: app, TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen}
+	e := Event{ID: newSecretID(), AppID: app, TimeZone: "UTC", Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen}
 	if in.Visibility != nil && *in.Visibility == "" {
 		in.Visibility = nil
 	}
@@ -202,24 +218,25 @@ func (s *Service) ListEvents(ctx context.Context, app string) ([]EventView, erro
 	return out, nil
 }
 
-// visibleEvent returns an event the actor may see.
+// visibleEvent returns an event the actor may see. A member not
+// registered to a hidden event gets what they would get for an event that
+// does not exist: the same error, after the same single query.
 func (s *Service) visibleEvent(ctx context.Context, a Actor, app, id string) (EventView, error) {
-	e, err := s.store.Event(ctx, app, id, false)
-	if err != nil {
+	if a.Kind != ActorMember {
+		e, err := s.store.Event(ctx, app, id, false)
+		if errors.Is(err, errs.NotFound) {
+			return EventView{}, noSuchEvent()
+		}
+		return EventView{Event: e, ShowCode: a.Organizer()}, err
+	}
+	e, registered, err := s.store.EventFor(ctx, app, id, a.ID)
+	switch {
+	case errors.Is(err, errs.NotFound), err == nil && e.Visibility == hub.VisibilityHidden && !registered:
+		return EventView{}, noSuchEvent()
+	case err != nil:
 		return EventView{}, err
 	}
-	v := EventView{Event: e, ShowCode: a.Organizer()}
-	if a.Kind == ActorMember {
-		reg, err := s.store.RegisteredEvents(ctx, app, a.ID)
-		if err != nil {
-			return EventView{}, err
-		}
-		v.Registered = reg[e.ID]
-		if e.Visibility == hub.VisibilityHidden && !v.Registered {
-			return EventView{}, errs.New(errs.NotFound, "not found")
-		}
-	}
-	return v, nil
+	return EventView{Event: e, Registered: registered}, nil
 }
 
 // GetEvent returns one event the caller may see.
@@ -231,33 +248,52 @@ func (s *Service) GetEvent(ctx context.Context, app, id string) (EventView, erro
 	return s.visibleEvent(ctx, a, app, id)
 }
 
-// Register registers the calling member to an event.
+// Register registers the calling member to an event. A hidden event is
+// joined only with its code (access "code"): without it, or to a hidden
+// event of another access, the member gets what an event that does not
+// exist gets. Wrong codes and event ids that lead nowhere count as guesses
+// (of the member, from the address, of the event).
 func (s *Service) Register(ctx context.Context, app, id, code string) (EventView, error) {
+	a, err := s.actor(ctx, s.store, app)
+	if err != nil {
+		return EventView{}, err
+	}
+	if a.Kind != ActorMember {
+		return EventView{}, errs.WithCode(errs.CodeForbidden, "only members register themselves; organizers use event.addAttendees")
+	}
+	if a.App.Status == hub.StatusExpired {
+		return EventView{}, errs.WithCode(errs.CodeForbidden, "this app has expired: it is read-only")
+	}
+	guess := s.newGuess(ctx, GuessEventCode, app, id, a.ID)
+	if err := guess.allow(ctx); err != nil {
+		return EventView{}, err
+	}
 	var v EventView
 	var states []MemberState
-	err := s.store.InTx(ctx, func(q Queries) error {
-		a, err := s.actor(ctx, q, app)
+	var guessed, rightCode bool // a wrong guess (code or id); the code was given and right
+	err = s.store.InTx(ctx, func(q Queries) error {
+		guessed, rightCode = false, false
+		e, registered, err := q.EventFor(ctx, app, id, a.ID)
+		if errors.Is(err, errs.NotFound) {
+			guessed = true
+			return noSuchEvent()
+		}
 		if err != nil {
 			return err
 		}
-		if a.Kind != ActorMember {
-			return errs.WithCode(errs.CodeForbidden, "only members register themselves; organizers use event.addAttendees")
-		}
-		if a.App.Status == hub.StatusExpired {
-			return errs.WithCode(errs.CodeForbidden, "this app has expired: it is read-only")
-		}
-		e, err := q.Event(ctx, app, id, false)
-		if err != nil {
-			return err
-		}
-		switch e.Access {
-		case hub.EventAccessListed:
+		codeOK := e.Access == hub.EventAccessCode &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(e.Code)) == 1
+		switch {
+		case e.Visibility == hub.VisibilityHidden && !registered && !codeOK:
+			guessed = true
+			return noSuchEvent()
+		case e.Access == hub.EventAccessListed:
 			return errs.WithCode(errs.CodeForbidden, "the organizers register the attendees of this event")
-		case hub.EventAccessCode:
-			if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(e.Code)) != 1 {
-				return errs.InvalidFields("wrong event code", errs.FieldError{Field: "/code", Message: "wrong code"})
-			}
+		case e.Access == hub.EventAccessCode && !codeOK:
+			guessed = true
+			return errs.InvalidFields("wrong event code", errs.FieldError{Field: "/code", Message: "wrong code"})
 		}
+		rightCode = codeOK
 		added, err := q.Register(ctx, app, id, []string{a.ID})
 		if err != nil {
 			return err
@@ -268,6 +304,12 @@ func (s *Service) Register(ctx context.Context, app, id, code string) (EventView
 		v = EventView{Event: e, Registered: true}
 		return announceRegistrations(ctx, q, hub.EventMemberRegistered, app, id, added)
 	})
+	switch {
+	case guessed:
+		guess.failed(ctx)
+	case rightCode && err == nil:
+		guess.succeeded(ctx)
+	}
 	if err != nil {
 		return EventView{}, err
 	}

@@ -42,6 +42,9 @@ func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error
 	if p := customProblem(m.Custom); p != "" {
 		return MemberView{}, errs.InvalidFields("bad custom fields", errs.FieldError{Field: "/custom", Message: p})
 	}
+	if err := profileURLs(m.PhotoURL, m.Links); err != nil {
+		return MemberView{}, err
+	}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := s.authorize(ctx, q, m.AppID, hub.ActEditMembers); err != nil {
 			return err
@@ -67,6 +70,13 @@ type ProfileChanges struct {
 }
 
 func (c ProfileChanges) apply(m *Member) error {
+	photo := ""
+	if c.PhotoURL != nil {
+		photo = *c.PhotoURL
+	}
+	if err := profileURLs(photo, c.Links); err != nil {
+		return err
+	}
 	set(&m.Name, c.Name)
 	set(&m.Company, c.Company)
 	set(&m.Title, c.Title)

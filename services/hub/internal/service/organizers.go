@@ -23,6 +23,8 @@ type Token struct {
 	ExpiresAt time.Time
 }
 
+// issue signs a token for c, whose Seq the caller took from the store
+// (NextTokenSeq) in the transaction that decided to issue it.
 func (s *Service) issue(c auth.Claims, ttl time.Duration) (Token, error) {
 	t, err := s.issuer.Issue(c, ttl)
 	if err != nil {
@@ -43,12 +45,16 @@ func (s *Service) SignUp(ctx context.Context, email, password, name string) (Org
 	}
 	o := Organizer{ID: s.newID(), Email: NormalizeEmail(email), Name: strings.TrimSpace(name), PasswordHash: hash}
 	var claimed []Collaborator
+	var seq int64
 	err = s.store.InTx(ctx, func(q Queries) error {
 		var err error
 		if o, err = q.CreateOrganizer(ctx, o); err != nil {
 			if errors.Is(err, errs.Conflict) {
 				return errs.InvalidFields("an account with this email exists", errs.FieldError{Field: "/email", Message: "already registered"})
 			}
+			return err
+		}
+		if seq, err = q.NextTokenSeq(ctx); err != nil {
 			return err
 		}
 		if claimed, err = q.ClaimInvitations(ctx, o.Email, o.ID); err != nil {
@@ -68,25 +74,34 @@ func (s *Service) SignUp(ctx context.Context, email, password, name string) (Org
 	for _, c := range claimed {
 		s.rmFailed(ctx, c.AppID, s.rm.PutCollaborator(ctx, c))
 	}
-	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer}, hub.AccountTokenTTL)
+	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer, Seq: seq}, hub.AccountTokenTTL)
 	return o, t, err
 }
 
 // LogIn checks an organizer's password and returns an account token. After
 // MaxFailedLogins wrong passwords in a row the account is locked for
-// LockOutFor.
+// LockOutFor; wrong passwords also count as guesses from the caller's
+// address (password spraying across accounts).
 func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer, Token, error) {
+	email = NormalizeEmail(email)
+	guess := s.newGuess(ctx, GuessPassword, "", email, "")
+	if err := guess.allow(ctx); err != nil {
+		return Organizer{}, Token{}, err
+	}
 	wrong := errs.WithCode(errs.CodeUnauthenticated, "wrong email or password")
 	var o Organizer
 	var outcome error
+	var seq int64
+	var wrongPassword bool // the locking one included; not the refusal of a locked account
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error
-		o, err = q.OrganizerByEmail(ctx, NormalizeEmail(email), true)
+		wrongPassword = false
+		o, err = q.OrganizerByEmail(ctx, email, true)
 		if errors.Is(err, errs.NotFound) {
 			if _, err := s.checkPassword(ctx, password, s.dummyHash); err != nil {
 				return err
 			}
-			outcome = wrong
+			outcome, wrongPassword = wrong, true
 			return nil
 		}
 		if err != nil {
@@ -103,14 +118,19 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 			return err
 		}
 		if ok {
+			// The sequence number under the row lock: a password change
+			// (which takes the lock too) revokes this token or comes after.
 			outcome = nil
+			if seq, err = q.NextTokenSeq(ctx); err != nil {
+				return err
+			}
 			if o.FailedLogins == 0 && o.LockedUntil.IsZero() {
 				return nil
 			}
 			return q.SaveLoginState(ctx, o.ID, 0, time.Time{})
 		}
 		failed, until := o.FailedLogins+1, time.Time{}
-		outcome = wrong
+		outcome, wrongPassword = wrong, true
 		if failed >= MaxFailedLogins {
 			failed, until = 0, now.Add(LockOutFor)
 			outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
@@ -121,60 +141,193 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 	if err != nil {
 		return Organizer{}, Token{}, err
 	}
+	switch {
+	case outcome == nil:
+		guess.succeeded(ctx)
+	case wrongPassword:
+		guess.failed(ctx)
+	}
 	if outcome != nil {
 		return Organizer{}, Token{}, outcome
 	}
-	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer}, hub.AccountTokenTTL)
+	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer, Seq: seq}, hub.AccountTokenTTL)
 	return o, t, err
+}
+
+// account is the organizer calling with an account token, as Postgres has
+// them now: the token must be an account token of an account that exists,
+// issued after the account's revocation mark. With lock (inside InTx) the
+// row stays locked until the commit, so that a revocation waits for it.
+func (s *Service) account(ctx context.Context, q Queries, lock bool) (Organizer, error) {
+	c := auth.CallerFrom(ctx)
+	if c.Kind != auth.CallerUser || c.Role != auth.RoleOrganizer || c.App != "" || c.User == "" {
+		return Organizer{}, errs.WithCode(errs.CodeForbidden, "this method needs an organizer's account token")
+	}
+	o, err := q.OrganizerByID(ctx, c.User, lock)
+	if errors.Is(err, errs.NotFound) {
+		return Organizer{}, errs.WithCode(errs.CodeTokenInvalid, "the account no longer exists")
+	}
+	if err != nil {
+		return Organizer{}, err
+	}
+	if err := hub.CheckTokenSeq(c.TokenSeq, o.TokensRevoked); err != nil {
+		return Organizer{}, err
+	}
+	return o, nil
 }
 
 // Me is the calling organizer's account.
 func (s *Service) Me(ctx context.Context) (Organizer, error) {
-	id, err := organizerAccount(ctx)
-	if err != nil {
-		return Organizer{}, err
-	}
-	o, err := s.store.OrganizerByID(ctx, id)
-	if errors.Is(err, errs.NotFound) {
-		return Organizer{}, errs.WithCode(errs.CodeTokenInvalid, "the account no longer exists")
-	}
-	return o, err
+	return s.account(ctx, s.store, false)
 }
 
-// ChangePassword changes the calling organizer's password.
-func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
-	o, err := s.Me(ctx)
-	if err != nil {
-		return err
-	}
-	ok, err := s.checkPassword(ctx, oldPassword, o.PasswordHash)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errs.InvalidFields("the old password is wrong", errs.FieldError{Field: "/old_password", Message: "wrong password"})
-	}
+// ChangePassword changes the calling organizer's password, refuses every
+// token issued to them before (their account token and their app tokens
+// of every app, in hub at once, in the other services at their next read
+// of the read model) and returns a new account token.
+func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword string) (Organizer, Token, error) {
 	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
+		return Organizer{}, Token{}, err
+	}
+	var o Organizer
+	var marks []Revocation
+	var seq int64
+	err = s.store.InTx(ctx, func(q Queries) error {
+		var err error
+		if o, err = s.account(ctx, q, true); err != nil {
+			return err
+		}
+		ok, err := s.checkPassword(ctx, oldPassword, o.PasswordHash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.InvalidFields("the old password is wrong", errs.FieldError{Field: "/old_password", Message: "wrong password"})
+		}
+		if err := q.SetPassword(ctx, o.ID, hash); err != nil {
+			return err
+		}
+		if marks, err = s.revokeOrganizer(ctx, q, o.ID); err != nil {
+			return err
+		}
+		seq, err = q.NextTokenSeq(ctx)
+		return err
+	})
+	if err != nil {
+		return Organizer{}, Token{}, err
+	}
+	s.putRevocations(ctx, marks)
+	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer, Seq: seq}, hub.AccountTokenTTL)
+	return o, t, err
+}
+
+// revokeOrganizer refuses every token of an organizer issued so far and
+// returns the marks to write to the read model, one per app they
+// collaborate on.
+func (s *Service) revokeOrganizer(ctx context.Context, q Queries, id string) ([]Revocation, error) {
+	seq, err := q.RevokeOrganizerTokens(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := q.AppsOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	marks := make([]Revocation, len(apps))
+	for i, a := range apps {
+		marks[i] = Revocation{App: a.ID, User: id, Seq: seq}
+	}
+	return marks, nil
+}
+
+// putRevocations writes revocation marks after their transaction
+// committed; an app whose write failed is queued for repair.
+func (s *Service) putRevocations(ctx context.Context, marks []Revocation) {
+	if len(marks) == 0 {
+		return
+	}
+	if err := s.rm.PutRevocations(ctx, marks); err != nil {
+		for _, m := range marks {
+			s.rmFailed(ctx, m.App, err)
+		}
+	}
+}
+
+// SignOut refuses every token of the caller issued so far: for an
+// organizer (any of their tokens) the account token and the app tokens of
+// every app; for a member their tokens of the app.
+func (s *Service) SignOut(ctx context.Context) error {
+	c := auth.CallerFrom(ctx)
+	var marks []Revocation
+	err := s.store.InTx(ctx, func(q Queries) error {
+		switch {
+		case c.User == "":
+			return errs.WithCode(errs.CodeUnauthenticated, "sign in to sign out")
+		case auth.IsOrganizerRole(c.Role):
+			o, err := q.OrganizerByID(ctx, c.User, true)
+			if errors.Is(err, errs.NotFound) {
+				return errs.WithCode(errs.CodeTokenInvalid, "the account no longer exists")
+			}
+			if err != nil {
+				return err
+			}
+			if err := hub.CheckTokenSeq(c.TokenSeq, o.TokensRevoked); err != nil {
+				return err
+			}
+			marks, err = s.revokeOrganizer(ctx, q, o.ID)
+			return err
+		default:
+			a, revoked, err := q.AppFor(ctx, c.App, c.User)
+			if err == nil {
+				_, err = q.Member(ctx, c.App, c.User, true)
+			}
+			if errors.Is(err, errs.NotFound) {
+				return errs.WithCode(errs.CodeTokenInvalid, "the account no longer exists")
+			}
+			if err != nil {
+				return err
+			}
+			if err := hub.CheckTokenSeq(c.TokenSeq, revoked); err != nil {
+				return err
+			}
+			seq, err := q.RevokeTokens(ctx, a.ID, c.User)
+			marks = []Revocation{{App: a.ID, User: c.User, Seq: seq}}
+			return err
+		}
+	})
+	if err != nil {
 		return err
 	}
-	return s.store.SetPassword(ctx, o.ID, hash)
+	s.putRevocations(ctx, marks)
+	return nil
 }
 
 // AppToken exchanges the calling organizer's account token for a token of
 // app carrying their collaborator role.
 func (s *Service) AppToken(ctx context.Context, app string) (Token, string, error) {
-	id, err := organizerAccount(ctx)
+	var c Collaborator
+	var seq int64
+	err := s.store.InTx(ctx, func(q Queries) error {
+		o, err := s.account(ctx, q, true)
+		if err != nil {
+			return err
+		}
+		// The collaborator's row lock: a removal waits for this token's
+		// sequence number, and so revokes it.
+		c, err = q.Collaborator(ctx, app, o.ID, true)
+		if errors.Is(err, errs.NotFound) {
+			return errs.New(errs.NotFound, "no such app among yours")
+		}
+		if err != nil {
+			return err
+		}
+		seq, err = q.NextTokenSeq(ctx)
+		return err
+	})
 	if err != nil {
 		return Token{}, "", err
 	}
-	c, err := s.store.Collaborator(ctx, app, id)
-	if errors.Is(err, errs.NotFound) {
-		return Token{}, "", errs.New(errs.NotFound, "no such app among yours")
-	}
-	if err != nil {
-		return Token{}, "", err
-	}
-	t, err := s.issue(auth.Claims{User: id, App: app, Role: hub.TokenRole(c.Role)}, hub.AppTokenTTL)
+	t, err := s.issue(auth.Claims{User: c.OrganizerID, App: app, Role: hub.TokenRole(c.Role), Seq: seq}, hub.AppTokenTTL)
 	return t, c.Role, err
 }

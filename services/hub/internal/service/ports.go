@@ -28,13 +28,16 @@ type Queries interface {
 
 	CreateOrganizer(ctx context.Context, o Organizer) (Organizer, error)
 	OrganizerByEmail(ctx context.Context, email string, lock bool) (Organizer, error)
-	OrganizerByID(ctx context.Context, id string) (Organizer, error)
+	OrganizerByID(ctx context.Context, id string, lock bool) (Organizer, error)
 	SaveLoginState(ctx context.Context, id string, failed int, lockedUntil time.Time) error
 	SetPassword(ctx context.Context, id, hash string) error
 	ClaimInvitations(ctx context.Context, email, organizerID string) ([]Collaborator, error)
 
 	CreateApp(ctx context.Context, a App) (App, error)
 	App(ctx context.Context, id string, lock bool) (App, error)
+	// AppFor is App with user's revocation mark in it (RevokeTokens,
+	// RevokeOrganizerTokens; 0 when none).
+	AppFor(ctx context.Context, id, user string) (App, int64, error)
 	AppBySlug(ctx context.Context, slug string) (App, error)
 	UpdateApp(ctx context.Context, a App) (App, error)
 	// DeleteApp deletes the app with everything in it and returns the ids
@@ -43,7 +46,7 @@ type Queries interface {
 	AppsOf(ctx context.Context, organizerID string) ([]AppWithRole, error)
 
 	AddCollaborator(ctx context.Context, c Collaborator) (Collaborator, error)
-	Collaborator(ctx context.Context, app, organizerID string) (Collaborator, error)
+	Collaborator(ctx context.Context, app, organizerID string, lock bool) (Collaborator, error)
 	Collaborators(ctx context.Context, app string) ([]Collaborator, error)
 	SetCollaboratorRole(ctx context.Context, app, organizerID, role string) (Collaborator, error)
 	RemoveCollaborator(ctx context.Context, app, organizerID string) error
@@ -54,6 +57,8 @@ type Queries interface {
 
 	CreateEvent(ctx context.Context, e Event) error
 	Event(ctx context.Context, app, id string, lock bool) (Event, error)
+	// EventFor is Event with whether member is registered to it.
+	EventFor(ctx context.Context, app, id, member string) (Event, bool, error)
 	UpdateEvent(ctx context.Context, e Event, oldTimeZone string) error
 	DeleteEvent(ctx context.Context, app, id string) error
 	Events(ctx context.Context, app string) ([]Event, error)
@@ -127,6 +132,23 @@ type Queries interface {
 	Sessions(ctx context.Context, app, event, track string, from, to time.Time) ([]Session, error)
 	UpsertSessions(ctx context.Context, app, event string, rows []BulkSession) (BulkCounts, []RowError, []Upserted[Session], error)
 
+	// NextTokenSeq takes the sequence number of a token about to be issued.
+	NextTokenSeq(ctx context.Context) (int64, error)
+	// RevokeOrganizerTokens refuses every token of the organizer issued so
+	// far (in every app) and returns the mark.
+	RevokeOrganizerTokens(ctx context.Context, id string) (int64, error)
+	// RevokeTokens refuses user's tokens of app issued so far and returns
+	// the mark.
+	RevokeTokens(ctx context.Context, app, user string) (int64, error)
+	// Revocations lists the revocation marks of app's users (of every
+	// app's when app is ""), organizers' own marks included.
+	Revocations(ctx context.Context, app string) ([]Revocation, error)
+	// RecordGuess adds a wrong guess to the audit log.
+	RecordGuess(ctx context.Context, g Guess) error
+	// Prune forgets the guesses and the revocations older than the times
+	// given.
+	Prune(ctx context.Context, guessesBefore, revocationsBefore time.Time) error
+
 	// ReadModelSnapshot reads everything of an app the read model holds,
 	// consistently (inside InTx with repeatable read).
 	ReadModelSnapshot(ctx context.Context, app string) (Snapshot, error)
@@ -184,6 +206,25 @@ type Snapshot struct {
 	Members       []MemberState
 	Events        []Event
 	EventsVersion int64
+	Revocations   []Revocation
+}
+
+// Revocation is a user's revocation mark in an app: their tokens whose
+// sequence number is at or below Seq are refused.
+type Revocation struct {
+	App, User string
+	Seq       int64
+}
+
+// Guess is a wrong guess of a secret, for the audit log.
+type Guess struct {
+	At     time.Time
+	Kind   string // GuessEventCode, GuessPasscode, GuessSignInCode, GuessPassword
+	App    string
+	Target string        // what was guessed: an event id, an app id, an email
+	Actor  string        // who guessed: a member id, or the email given
+	Addr   string        // the client's address
+	Delay  time.Duration // the wait the failure imposed
 }
 
 // MemberState is what the read model keeps of a member. Its registrations
@@ -208,6 +249,8 @@ type ReadModel interface {
 	PutCollaborator(ctx context.Context, c Collaborator) error
 	DeleteMembership(ctx context.Context, app, user string, version int64) error
 	PutEvents(ctx context.Context, app string, version int64, evs []Event) error
+	// PutRevocations writes revocation marks; a mark never goes down.
+	PutRevocations(ctx context.Context, rs []Revocation) error
 	// Sync writes an app's snapshot (versioned).
 	Sync(ctx context.Context, s Snapshot) error
 	// Users lists the users that have a membership key in app (tombstones
@@ -220,6 +263,43 @@ type ReadModel interface {
 	// replica holds it. UnlockRebuild releases it.
 	LockRebuild(ctx context.Context, ttl time.Duration) (bool, error)
 	UnlockRebuild(ctx context.Context) error
+}
+
+// Throttle keeps the counters that slow guessers down and bound how often
+// mail may be asked for (a throttle is no decision a person made: Redis
+// holds it, and losing it only forgives). Times are the service's clock.
+type Throttle interface {
+	// Wait is how long the longest-waiting of keys must still wait before
+	// it may guess again (0: none).
+	Wait(ctx context.Context, now time.Time, keys []GuessKey) (time.Duration, error)
+	// Fail counts a wrong guess on every key and returns the longest wait
+	// it imposes.
+	Fail(ctx context.Context, now time.Time, keys []GuessKey) (time.Duration, error)
+	// Succeed forgets the wrong guesses of keys.
+	Succeed(ctx context.Context, keys []GuessKey) error
+	// Take counts one use of each quota in order and stops at the first
+	// that is spent: it returns how long until that one has room (0: every
+	// use counted and allowed).
+	Take(ctx context.Context, now time.Time, quotas []Quota) (time.Duration, error)
+}
+
+// GuessKey is one counter of wrong guesses (of a member, an address, a
+// target) and how it slows down: Free wrong guesses, then a wait of Base
+// doubling with each further one, at most Max; forgotten after Forget
+// without a wrong guess.
+type GuessKey struct {
+	Key    string
+	Free   int
+	Base   time.Duration
+	Max    time.Duration
+	Forget time.Duration
+}
+
+// Quota is at most Limit uses of Key in each Window (fixed windows).
+type Quota struct {
+	Key    string
+	Limit  int
+	Window time.Duration
 }
 
 // TokenIssuer signs tokens: *auth.Issuer.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/attendify/hub"
 )
 
 // SyncApp rewrites an app's read model from Postgres: configuration, event
@@ -72,8 +74,18 @@ func (s *Service) SyncApp(ctx context.Context, app string, scan bool) error {
 }
 
 // RebuildAll rewrites the read model of every app, then marks it ready.
+// The revocation marks of every app go first, in one pass: a membership
+// that a live write brings back meanwhile is not without its user's mark
+// for longer than that pass.
 func (s *Service) RebuildAll(ctx context.Context) error {
 	start := s.now()
+	marks, err := s.store.Revocations(ctx, "")
+	if err != nil {
+		return err
+	}
+	if err := s.rm.PutRevocations(ctx, marks); err != nil {
+		return err
+	}
 	n := 0
 	for after := ""; ; {
 		ids, err := s.store.AppIDs(ctx, after, 500)
@@ -98,15 +110,32 @@ func (s *Service) RebuildAll(ctx context.Context) error {
 	return nil
 }
 
+// Retention of the audit log of guesses and of the revocations of one
+// app's tokens (longer than any token lives, after which every token a
+// revocation refused has expired).
+const (
+	KeepGuesses     = 30 * 24 * time.Hour
+	KeepRevocations = hub.MemberTokenTTL + 24*time.Hour
+)
+
 // ReadModelWorker keeps the read model whole: every interval it rebuilds
 // everything when the ready key is missing (Redis was flushed or is new),
-// and repairs the apps whose writes failed. It returns when ctx ends.
+// and repairs the apps whose writes failed; every hour it forgets old
+// guesses and revocations. It returns when ctx ends.
 func (s *Service) ReadModelWorker(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if err := s.readModelRound(ctx); err != nil && ctx.Err() == nil {
 			s.log.WarnContext(ctx, "read model round failed; retrying", "err", err)
+		}
+		if now := s.now(); now.Sub(pruned) >= time.Hour {
+			if err := s.store.Prune(ctx, now.Add(-KeepGuesses), now.Add(-KeepRevocations)); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "pruning old guesses and revocations failed", "err", err)
+			} else {
+				pruned = now
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -33,6 +33,10 @@ type Options struct {
 	Hashing Gate
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Throttle keeps the counters of the rate limits (required).
+	Throttle Throttle
+	// Limits bound auth.requestCode; zero fields take DefaultLimits'.
+	Limits Limits
 }
 
 // Service is hub's domain logic.
@@ -46,7 +50,9 @@ type Service struct {
 	now    func() time.Time
 	ids    *flake.Generator
 
-	hashing Gate // password and passcode hashes, a bounded number at once
+	hashing  Gate // password and passcode hashes, a bounded number at once
+	throttle Throttle
+	limits   Limits
 
 	mu        sync.Mutex
 	lastCodes map[string]string // app|email -> code, in dev mode only
@@ -62,9 +68,13 @@ func New(o Options) *Service {
 	s := &Service{
 		store: o.Store, rm: o.ReadModel, issuer: o.Issuer, log: o.Log, dev: o.DevMode,
 		params: o.PasswordParams, hashing: o.Hashing, now: o.Now, ids: flake.New(0), lastCodes: map[string]string{},
+		throttle: o.Throttle, limits: o.Limits.withDefaults(),
 	}
 	if s.hashing == nil {
 		s.hashing = gate.New(gate.Options{Name: "password"})
+	}
+	if s.throttle == nil {
+		panic("hub service: Options.Throttle is required")
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -147,10 +157,11 @@ func (a Actor) matrixRole() string {
 
 // actor finds who is calling about app. The rpc layer has checked the
 // coarse level (a token of this app, or a service); here the caller's
-// current standing is read from Postgres.
+// current standing is read from Postgres, their token's revocation
+// included.
 func (s *Service) actor(ctx context.Context, q Queries, app string) (Actor, error) {
 	c := auth.CallerFrom(ctx)
-	a, err := q.App(ctx, app, false)
+	a, revoked, err := q.AppFor(ctx, app, c.User)
 	if errors.Is(err, errs.NotFound) {
 		return Actor{}, errs.New(errs.NotFound, "no such app")
 	}
@@ -162,8 +173,13 @@ func (s *Service) actor(ctx context.Context, q Queries, app string) (Actor, erro
 		return Actor{Kind: ActorService, App: a}, nil
 	case c.User == "" || c.App != app:
 		return Actor{}, errs.WithCode(errs.CodeForbidden, "this method needs a token of the app")
+	}
+	if err := hub.CheckTokenSeq(c.TokenSeq, revoked); err != nil {
+		return Actor{}, err
+	}
+	switch {
 	case auth.IsOrganizerRole(c.Role):
-		col, err := q.Collaborator(ctx, app, c.User)
+		col, err := q.Collaborator(ctx, app, c.User, false)
 		if errors.Is(err, errs.NotFound) {
 			return Actor{}, errs.WithCode(errs.CodeForbidden, "you are no longer a collaborator of this app")
 		}
@@ -200,15 +216,6 @@ func (s *Service) authorize(ctx context.Context, q Queries, app string, action h
 		return Actor{}, errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[action])
 	}
 	return a, nil
-}
-
-// organizerAccount is the organizer calling with an account token.
-func organizerAccount(ctx context.Context) (string, error) {
-	c := auth.CallerFrom(ctx)
-	if c.Kind != auth.CallerUser || c.Role != auth.RoleOrganizer || c.App != "" || c.User == "" {
-		return "", errs.WithCode(errs.CodeForbidden, "this method needs an organizer's account token")
-	}
-	return c.User, nil
 }
 
 // ---------------------------------------------------------------------------

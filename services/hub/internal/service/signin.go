@@ -50,16 +50,42 @@ func signInApp(ctx context.Context, q Queries, app string) (App, error) {
 }
 
 // RequestCode emails a one-time sign-in code (through the outbox event
-// mail.requested) and returns when it expires.
+// mail.requested) and returns when it expires. The answer does not say
+// whether the email belongs to a member, a blocked member or nobody: every
+// request takes the same path (the rate limits, the passcode, the
+// per-email limits, a code row), and only the mail is left out for an
+// email that may not sign in (blocked; not listed in an invite-only or
+// expired app), whose code row holds a hash no code matches.
 func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) (time.Time, error) {
 	email = NormalizeEmail(email)
+	if err := s.takeQuotas(ctx, s.codeQuotas(ctx)); err != nil {
+		return time.Time{}, err
+	}
+	// The passcode's counters are read for every app: an app's access mode
+	// shows in app.info, but the request costs the same either way.
+	guess := s.newGuess(ctx, GuessPasscode, app, app, email)
+	if err := guess.allow(ctx); err != nil {
+		return time.Time{}, err
+	}
 	code := newCode()
 	now := s.now()
-	c := SignInCode{ID: s.newID(), AppID: app, Email: email, CodeHash: codeHash(app, email, code), ExpiresAt: now.Add(CodeTTL), CreatedAt: now}
+	c := SignInCode{ID: s.newID(), AppID: app, Email: email, ExpiresAt: now.Add(CodeTTL), CreatedAt: now}
+	var send, passcodeApp, wrongPasscode bool
 	err := s.store.InTx(ctx, func(q Queries) error {
+		send, wrongPasscode = false, false
 		a, err := signInApp(ctx, q, app)
 		if err != nil {
 			return err
+		}
+		if passcodeApp = a.Access == hub.AccessPasscode; passcodeApp {
+			ok, err := s.checkPassword(ctx, passcode, a.PasscodeHash)
+			if err != nil && errs.KindOf(err) != errs.Internal {
+				return err // overloaded, or the call ended: not a wrong passcode
+			}
+			if err != nil || !ok {
+				wrongPasscode = true
+				return errs.InvalidFields("wrong passcode", errs.FieldError{Field: "/passcode", Message: "wrong passcode"})
+			}
 		}
 		m, err := q.MemberByEmail(ctx, app, email)
 		listed := err == nil
@@ -67,20 +93,10 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 			return err
 		}
 		switch {
-		case listed && m.Blocked:
-			return errs.WithCode(errs.CodeForbidden, "this member is blocked")
-		case a.Access == hub.AccessInvite && !listed:
-			return errs.WithCode(errs.CodeForbidden, "this app is invite-only and the email is not on its list")
-		case a.Status == hub.StatusExpired && !listed:
-			return errs.WithCode(errs.CodeForbidden, "this app has expired and takes no new members")
-		case a.Access == hub.AccessPasscode:
-			ok, err := s.checkPassword(ctx, passcode, a.PasscodeHash)
-			if err != nil && errs.KindOf(err) != errs.Internal {
-				return err // overloaded, or the call ended: not a wrong passcode
-			}
-			if err != nil || !ok {
-				return errs.InvalidFields("wrong passcode", errs.FieldError{Field: "/passcode", Message: "wrong passcode"})
-			}
+		case listed:
+			send = !m.Blocked
+		default:
+			send = a.Access != hub.AccessInvite && a.Status != hub.StatusExpired
 		}
 		// CodesSince locks the email's codes until the commit: parallel
 		// requests see each other's codes.
@@ -89,7 +105,7 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 			return err
 		}
 		if wait := last.Add(CodeInterval).Sub(now); n > 0 && wait > 0 {
-			return &errs.Error{Code: errs.CodeRateLimited, Msg: "a code was sent less than a minute ago", RetryAfter: wait}
+			return &errs.Error{Code: errs.CodeRateLimited, Msg: "a code was asked for less than a minute ago", RetryAfter: wait}
 		}
 		if n >= CodesPerHour {
 			return &errs.Error{Code: errs.CodeRateLimited, Msg: "too many codes for this email: try again later", RetryAfter: 15 * time.Minute}
@@ -108,35 +124,57 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 				return err
 			}
 		}
+		c.CodeHash = codeHash(app, email, code)
+		if !send {
+			c.CodeHash = codeHash(app, email, rand.Text()) // no 6-digit code has this hash
+		}
 		if err := q.AddCode(ctx, c); err != nil {
 			return err
+		}
+		if !send {
+			return nil
 		}
 		return q.Announce(ctx, event(hub.EventMailRequested, app, email, hub.MailPayload{
 			To: email, Template: "sign_in_code", AppID: app,
 			Data: map[string]string{"app_name": a.Name, "code": code, "expires_at": c.ExpiresAt.UTC().Format(time.RFC3339)},
 		}))
 	})
+	switch {
+	case wrongPasscode:
+		guess.failed(ctx)
+	case passcodeApp && err == nil:
+		guess.succeeded(ctx)
+	}
 	if err != nil {
 		return time.Time{}, err
 	}
-	if s.dev {
+	switch {
+	case !send:
+		s.log.InfoContext(ctx, "sign-in code asked for an email that may not sign in: no mail", "app", app)
+	case s.dev:
 		s.mu.Lock()
 		s.lastCodes[app+"|"+email] = code
 		s.mu.Unlock()
 		s.log.InfoContext(ctx, "sign-in code (HUB_DEV_MODE)", "app", app, "email", email, "code", code)
-	} else {
+	default:
 		s.log.InfoContext(ctx, "sign-in code sent", "app", app)
 	}
 	return c.ExpiresAt, nil
 }
 
 // VerifyCode exchanges a one-time code for a member token, creating the
-// member in open and passcode apps.
+// member in open and passcode apps. Wrong codes count as guesses of the
+// email's codes (on top of the tries each code allows), from the address.
 func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Member, Token, error) {
 	email = NormalizeEmail(email)
+	guess := s.newGuess(ctx, GuessSignInCode, app, email, "")
+	if err := guess.allow(ctx); err != nil {
+		return Member{}, Token{}, err
+	}
 	bad := errs.WithCode(errs.CodeUnauthenticated, "wrong or expired code: ask for a new one")
 	var m Member
 	var created bool
+	var seq int64
 	var outcome error
 	err := s.store.InTx(ctx, func(q Queries) error {
 		created, outcome = false, nil
@@ -157,6 +195,9 @@ func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Memb
 			return q.SaveCodeAttempt(ctx, c.ID, c.Attempts+1, c.Attempts+1 >= MaxCodeAttempts)
 		}
 		if err := q.SaveCodeAttempt(ctx, c.ID, c.Attempts+1, true); err != nil {
+			return err
+		}
+		if seq, err = q.NextTokenSeq(ctx); err != nil {
 			return err
 		}
 		m, err = q.MemberByEmail(ctx, app, email)
@@ -183,13 +224,18 @@ func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Memb
 	if err != nil {
 		return Member{}, Token{}, err
 	}
+	if outcome == bad {
+		guess.failed(ctx)
+	} else {
+		guess.succeeded(ctx)
+	}
 	if outcome != nil {
 		return Member{}, Token{}, outcome
 	}
 	if created {
 		s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m, nil)}))
 	}
-	t, err := s.issue(auth.Claims{User: m.ID, App: app, Role: auth.RoleAttendee}, hub.MemberTokenTTL)
+	t, err := s.issue(auth.Claims{User: m.ID, App: app, Role: auth.RoleAttendee, Seq: seq}, hub.MemberTokenTTL)
 	return m, t, err
 }
 

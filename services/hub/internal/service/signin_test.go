@@ -17,6 +17,7 @@ import (
 	"github.com/attendify/hub/internal/readmodel"
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/hub/internal/store/postgres"
+	"github.com/attendify/hub/internal/throttle"
 	"github.com/attendify/hub/migrations"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -50,7 +51,7 @@ type signIn struct {
 	app   string
 }
 
-func newSignIn(t *testing.T) *signIn {
+func newSignIn(t *testing.T, options ...func(*service.Options)) *signIn {
 	t.Helper()
 	ctx := testkit.Context(t)
 	pool := testkit.Postgres(t, migrations.Schema, migrations.All...)
@@ -61,9 +62,14 @@ func newSignIn(t *testing.T) *signIn {
 	}
 	store := postgres.New(pool)
 	s := &signIn{pool: pool, clock: &clock{t: time.Now().Truncate(time.Second)}, app: "app"}
-	s.svc = service.New(service.Options{
+	o := service.Options{
 		Store: store, ReadModel: readmodel.NewWriter(rdb, ns), Issuer: auth.NewIssuer("test", key), Now: s.clock.Now,
-	})
+		Throttle: throttle.New(rdb, ns),
+	}
+	for _, f := range options {
+		f(&o)
+	}
+	s.svc = service.New(o)
 	err = store.InTx(ctx, func(q service.Queries) error {
 		_, err := q.CreateApp(ctx, service.App{ID: s.app, Slug: s.app, Name: "Sign-in", Status: hub.StatusPublished, Access: hub.AccessOpen})
 		return err

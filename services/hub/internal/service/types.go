@@ -15,7 +15,10 @@ type Organizer struct {
 	PasswordHash string
 	FailedLogins int
 	LockedUntil  time.Time // zero when not locked
-	CreatedAt    time.Time
+	// TokensRevoked is the organizer's revocation mark: their tokens whose
+	// sequence number is at or below it are refused.
+	TokensRevoked int64
+	CreatedAt     time.Time
 }
 
 // Branding is how an app looks.

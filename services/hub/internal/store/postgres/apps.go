@@ -19,11 +19,11 @@ func (s *Store) CreateOrganizer(ctx context.Context, o service.Organizer) (servi
 	return o, pg.Err(err)
 }
 
-const organizerCols = `id, email, name, password_hash, failed_logins, coalesce(locked_until, 'epoch'), created_at`
+const organizerCols = `id, email, name, password_hash, failed_logins, coalesce(locked_until, 'epoch'), tokens_revoked, created_at`
 
 func scanOrganizer(row pgx.Row) (service.Organizer, error) {
 	var o service.Organizer
-	err := row.Scan(&o.ID, &o.Email, &o.Name, &o.PasswordHash, &o.FailedLogins, &o.LockedUntil, &o.CreatedAt)
+	err := row.Scan(&o.ID, &o.Email, &o.Name, &o.PasswordHash, &o.FailedLogins, &o.LockedUntil, &o.TokensRevoked, &o.CreatedAt)
 	if o.LockedUntil.Equal(time.Unix(0, 0)) {
 		o.LockedUntil = time.Time{}
 	}
@@ -37,8 +37,8 @@ func (s *Store) OrganizerByEmail(ctx context.Context, email string, lock bool) (
 }
 
 // OrganizerByID implements service.Queries.
-func (s *Store) OrganizerByID(ctx context.Context, id string) (service.Organizer, error) {
-	const q = `SELECT ` + organizerCols + ` FROM organizers WHERE id = $1`
+func (s *Store) OrganizerByID(ctx context.Context, id string, lock bool) (service.Organizer, error) {
+	q := `SELECT ` + organizerCols + ` FROM organizers WHERE id = $1` + s.forUpdate(lock)
 	return scanOrganizer(s.db.QueryRow(ctx, q, id))
 }
 
@@ -51,6 +51,14 @@ func (s *Store) SaveLoginState(ctx context.Context, id string, failed int, locke
 	}
 	tag, err := s.db.Exec(ctx, q, id, failed, until)
 	return notFound(tag, err, "organizer")
+}
+
+// RevokeOrganizerTokens implements service.Queries.
+func (s *Store) RevokeOrganizerTokens(ctx context.Context, id string) (int64, error) {
+	const q = `UPDATE organizers SET tokens_revoked = nextval('token_seq'), updated_at = now() WHERE id = $1 RETURNING tokens_revoked`
+	var seq int64
+	err := s.db.QueryRow(ctx, q, id).Scan(&seq)
+	return seq, pg.Err(err)
 }
 
 // SetPassword implements service.Queries.
@@ -103,6 +111,21 @@ func (s *Store) CreateApp(ctx context.Context, a service.App) (service.App, erro
 func (s *Store) App(ctx context.Context, id string, lock bool) (service.App, error) {
 	q := `SELECT ` + appCols + ` FROM apps WHERE id = $1` + s.forUpdate(lock)
 	return scanApp(s.db.QueryRow(ctx, q, id))
+}
+
+// AppFor implements service.Queries: the app and the user's revocation
+// mark in one round trip (it runs on every app-scoped call).
+func (s *Store) AppFor(ctx context.Context, id, user string) (service.App, int64, error) {
+	const q = `
+		SELECT ` + appCols + `, greatest(
+			(SELECT seq FROM token_revocations WHERE app_id = $1 AND user_id = $2),
+			(SELECT tokens_revoked FROM organizers WHERE id = $2), 0)
+		FROM apps WHERE id = $1`
+	var a service.App
+	var revoked int64
+	err := s.db.QueryRow(ctx, q, id, user).Scan(&a.ID, &a.Slug, &a.Name, &a.Status, &a.Access, &a.PasscodeHash,
+		&a.Branding.PrimaryColor, &a.Branding.AccentColor, &a.Branding.IconURL, &a.Version, &a.CreatedAt, &a.UpdatedAt, &revoked)
+	return a, revoked, pg.Err(err)
 }
 
 // AppBySlug implements service.Queries.
@@ -182,8 +205,11 @@ func scanCollaborator(row pgx.Row) (service.Collaborator, error) {
 }
 
 // Collaborator implements service.Queries.
-func (s *Store) Collaborator(ctx context.Context, app, organizerID string) (service.Collaborator, error) {
-	const q = collaboratorQuery + ` WHERE c.app_id = $1 AND c.organizer_id = $2`
+func (s *Store) Collaborator(ctx context.Context, app, organizerID string, lock bool) (service.Collaborator, error) {
+	q := collaboratorQuery + ` WHERE c.app_id = $1 AND c.organizer_id = $2`
+	if lock && s.tx != nil {
+		q += ` FOR UPDATE OF c`
+	}
 	return scanCollaborator(s.db.QueryRow(ctx, q, app, organizerID))
 }
 

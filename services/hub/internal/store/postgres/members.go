@@ -17,9 +17,10 @@ import (
 
 const eventCols = `id, app_id, name, time_zone, starts_at, ends_at, venue, visibility, access, code`
 
-func scanEvent(row pgx.Row) (service.Event, error) {
+func scanEvent(row pgx.Row, extra ...any) (service.Event, error) {
 	var e service.Event
-	err := row.Scan(&e.ID, &e.AppID, &e.Name, &e.TimeZone, &e.Start, &e.End, &e.Venue, &e.Visibility, &e.Access, &e.Code)
+	dst := append([]any{&e.ID, &e.AppID, &e.Name, &e.TimeZone, &e.Start, &e.End, &e.Venue, &e.Visibility, &e.Access, &e.Code}, extra...)
+	err := row.Scan(dst...)
 	return e, pg.Err(err)
 }
 
@@ -36,6 +37,17 @@ func (s *Store) CreateEvent(ctx context.Context, e service.Event) error {
 func (s *Store) Event(ctx context.Context, app, id string, lock bool) (service.Event, error) {
 	q := `SELECT ` + eventCols + ` FROM events WHERE app_id = $1 AND id = $2` + s.forUpdate(lock)
 	return scanEvent(s.db.QueryRow(ctx, q, app, id))
+}
+
+// EventFor implements service.Queries: the event and whether member is
+// registered to it, in one round trip.
+func (s *Store) EventFor(ctx context.Context, app, id, member string) (service.Event, bool, error) {
+	const q = `
+		SELECT ` + eventCols + `, EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.member_id = $3)
+		FROM events e WHERE app_id = $1 AND id = $2`
+	var registered bool
+	e, err := scanEvent(s.db.QueryRow(ctx, q, app, id, member), &registered)
+	return e, registered, err
 }
 
 // UpdateEvent implements service.Queries. When the time zone changes, the

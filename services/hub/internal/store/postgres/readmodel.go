@@ -73,7 +73,8 @@ func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (service.Snap
 	for i := range snap.Members {
 		snap.Members[i].Registered = byMember[snap.Members[i].ID]
 	}
-	return snap, nil
+	snap.Revocations, err = s.Revocations(ctx, app)
+	return snap, err
 }
 
 // AppIDs implements service.Queries.

@@ -3,6 +3,10 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +92,61 @@ func TestFoldedSearchColumns(t *testing.T) {
 	}
 	if fold != "eloise o brien smith" || search != " eloise o brien smith orsted a s" {
 		t.Errorf("fold %q, search %q", fold, search)
+	}
+}
+
+// TestWebURLsMigration runs migration 9 again over URLs stored before hub
+// checked them: only http and https URLs stay, and the apps whose icon
+// went are queued for the read model's repair.
+func TestWebURLsMigration(t *testing.T) {
+	ctx := testkit.Context(t)
+	pool := testkit.Postgres(t, migrations.Schema, migrations.All...)
+	s := postgres.New(pool)
+	seed(t, ctx, s, "a")
+	good := []string{"https://cdn.example.com/a.png", "http://example.com", "HTTPS://EXAMPLE.COM/x?y=1#z"}
+	bad := []string{"javascript:alert(1)", " javascript:alert(1)", "data:text/html,x", "//evil.example/x", "http://", "https://exa mple.com"}
+	var links []service.Link
+	for _, u := range append(slices.Clone(good), bad...) {
+		links = append(links, service.Link{Label: u, URL: u})
+	}
+	for i, u := range append(slices.Clone(good), bad...) {
+		id := fmt.Sprint("m", i)
+		if _, err := s.CreateMember(ctx, service.Member{ID: id, AppID: "a", Email: id + "@x.io", Name: id, Role: "attendee", PhotoURL: u, Links: links}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE apps SET icon_url = 'javascript:alert(1)' WHERE id = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	b, err := fs.ReadFile(migrations.Source.FS, "00009_web_urls_only.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _, _ := strings.Cut(string(b), "-- +goose Down")
+	if _, err := pool.Exec(ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	for i := range len(good) + len(bad) {
+		m, err := s.Member(ctx, "a", fmt.Sprint("m", i), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotLinks []string
+		for _, l := range m.Links {
+			gotLinks = append(gotLinks, l.URL)
+		}
+		if !slices.Equal(gotLinks, good) {
+			t.Errorf("links kept %q, want %q", gotLinks, good)
+		}
+		if want := i < len(good); (m.PhotoURL != "") != want {
+			t.Errorf("photo %q kept: %v, want %v", m.PhotoURL, !want, want)
+		}
+	}
+	a, err := s.App(ctx, "a", false)
+	if err != nil || a.Branding.IconURL != "" {
+		t.Errorf("icon after the migration: %q, %v", a.Branding.IconURL, err)
+	}
+	if q, err := s.RepairQueue(ctx, 10); err != nil || len(q) != 1 || q[0].App != "a" {
+		t.Errorf("repair queue: %+v, %v", q, err)
 	}
 }
