@@ -395,6 +395,9 @@ func (c *Client) send(ctx context.Context, ep *endpoint, body []byte, idempotent
 		healthy = true
 		return nil, false, nil
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		// A 429 limits one caller; the endpoint itself is healthy, and its
+		// breaker must not cut every other caller off.
+		healthy = resp.StatusCode == http.StatusTooManyRequests
 		err, fromServer := remoteStatusError(resp, raw)
 		if !fromServer { // a proxy's bare 5xx: the call may or may not have run
 			return nil, idempotent, err

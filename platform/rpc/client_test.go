@@ -295,3 +295,38 @@ func TestClientBreakerAndBalancing(t *testing.T) {
 		t.Errorf("fast endpoint got %d calls, slow one %d: want most on the fast one", g, sl)
 	}
 }
+
+// TestRateLimitedAnswersKeepTheCircuitClosed: an endpoint that answers 429
+// (one caller over its limit) is healthy; its breaker must not open, or one
+// rate-limited user would cut every caller of the client off the service.
+func TestRateLimitedAnswersKeepTheCircuitClosed(t *testing.T) {
+	var limited atomic.Bool
+	limited.Store(true)
+	s := NewServer(Options{})
+	Handle(s, createMethod, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if limited.Load() {
+			WriteHTTPError(w, r, nil, &errs.Error{Code: errs.CodeRateLimited, Msg: "slow down", RetryAfter: time.Millisecond})
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	c, err := NewClient(ClientOptions{Endpoints: []string{ts.URL}, ConsecutiveFailures: 2, OpenFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		_, err := createMethod.Call(context.Background(), c, echoParams{Text: "x"})
+		if errs.CodeOf(err) != errs.CodeRateLimited {
+			t.Fatalf("err = %v, want rate_limited", err)
+		}
+	}
+	if st := c.endpoints[0].breaker.State().String(); st != "closed" {
+		t.Errorf("breaker is %s after rate-limited answers, want closed", st)
+	}
+	limited.Store(false)
+	if _, err := createMethod.Call(context.Background(), c, echoParams{Text: "x"}); err != nil {
+		t.Errorf("call after the limit lifted: %v", err)
+	}
+}
