@@ -28,7 +28,7 @@ import (
 type screen struct {
 	t      *testing.T
 	url    string // eventwall's base URL
-	wall   string
+	wall   string // its screen token
 	key    string
 	cursor string
 	items  map[string]eventwall.Item
@@ -36,7 +36,7 @@ type screen struct {
 }
 
 func newScreen(t *testing.T, env *walltest.Env, w eventwall.Wall) *screen {
-	return &screen{t: t, url: env.URL, wall: w.ID, key: w.ScreenKey, items: map[string]eventwall.Item{}}
+	return &screen{t: t, url: env.URL, wall: w.ScreenToken, key: w.ScreenKey, items: map[string]eventwall.Item{}}
 }
 
 func (s *screen) pollURL(cursor, extra string) string {
@@ -150,7 +150,8 @@ func TestWallOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("wall.create: %v", err)
 	}
-	if w.Layout != eventwall.LayoutGrid || !w.Public || w.ScreenKey != "" || w.Path != "/walls/"+w.ID || w.Version != 1 || w.Filters.Scope != eventwall.ScopeEvent {
+	if w.Layout != eventwall.LayoutGrid || !w.Public || w.ScreenKey != "" || w.Path != "/walls/"+w.ScreenToken || w.Version != 1 ||
+		w.Filters.Scope != eventwall.ScopeEvent || w.Audience != eventwall.AudienceAnonymous || len(w.ScreenToken) < 22 || strings.Contains(w.ScreenToken, w.ID) {
 		t.Errorf("created wall = %+v", w)
 	}
 	got, err := eventwall.GetWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID})
@@ -185,11 +186,11 @@ func TestWallOverHTTP(t *testing.T) {
 	}
 	it := scr.items[postID(p1)]
 	scr.until("Ada's name on her post", func() bool { return scr.items[postID(p1)].Author == "Ada" })
-	if it.Text != "Hello #GopherCon" || len(it.Photos) != 1 || it.Photos[0].URL != "/walls/"+w.ID+"/photos/"+postID(p1)+"/0" {
+	if it.Text != "Hello #GopherCon" || len(it.Photos) != 1 || it.Photos[0].URL != "photos/"+postID(p1)+"/0" {
 		t.Errorf("item = %+v", it)
 	}
 	// The photo is served by the wall itself, with caching headers.
-	resp, err := http.Get(env.URL + it.Photos[0].ThumbURL)
+	resp, err := http.Get(env.URL + w.Path + "/" + it.Photos[0].ThumbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func TestWallOverHTTP(t *testing.T) {
 	scr.until("the edit on the screen", func() bool { return scr.items[postID(p1)].Text == "Hello again #GopherCon" })
 
 	// The stream tells the same: a reset first, then each change.
-	stream := openStream(t, env.URL+"/walls/"+w.ID+"/stream")
+	stream := openStream(t, env.URL+"/walls/"+w.ScreenToken+"/stream")
 	first := stream.next()
 	if !first.Reset || len(first.Items) != 3 || first.Config == nil {
 		t.Errorf("first stream event: reset %v, %d items", first.Reset, len(first.Items))
@@ -362,8 +363,12 @@ func TestPrivateWall(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	photo := "/walls/" + w.ID + "/photos/" + postID(p) + "/0t"
-	for _, path := range []string{"/walls/" + w.ID, "/walls/" + w.ID + "/poll", photo} {
+	if w.Audience != eventwall.AudienceOrganizers {
+		t.Errorf("a private wall's audience: %q", w.Audience)
+	}
+	base := "/walls/" + w.ScreenToken
+	photo := base + "/photos/" + postID(p) + "/0t"
+	for _, path := range []string{base, base + "/poll", photo} {
 		if st := status(path, ""); st != http.StatusNotFound {
 			t.Errorf("%s without the key: HTTP %d, want 404", path, st)
 		}
@@ -378,9 +383,15 @@ func TestPrivateWall(t *testing.T) {
 	if err != nil || w2.ScreenKey == w.ScreenKey {
 		t.Fatalf("rotate: %v %+v", err, w2)
 	}
-	testkit.Eventually(t, "the old key refused", func() bool { return status("/walls/"+w.ID+"/poll", w.ScreenKey) == http.StatusNotFound })
-	if st := status("/walls/"+w.ID+"/poll", w2.ScreenKey); st != http.StatusOK {
+	testkit.Eventually(t, "the old key refused", func() bool { return status(base+"/poll", w.ScreenKey) == http.StatusNotFound })
+	if st := status(base+"/poll", w2.ScreenKey); st != http.StatusOK {
 		t.Errorf("the new key: HTTP %d", st)
+	}
+	// The wall's id opens nothing, even with the key.
+	for _, path := range []string{"/walls/" + w.ID, "/walls/" + w.ID + "/poll", "/walls/" + w.ID + "/photos/" + postID(p) + "/0t"} {
+		if st := status(path, w2.ScreenKey); st != http.StatusNotFound {
+			t.Errorf("%s (the wall's id) with the key: HTTP %d, want 404", path, st)
+		}
 	}
 	if st := status("/walls/0000000000000000000000000/poll", ""); st != http.StatusNotFound {
 		t.Errorf("unknown wall: HTTP %d", st)

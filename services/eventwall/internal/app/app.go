@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	board := redisstore.New(svc.Redis, cfg.Namespace)
 	feed := couchstore.New(cc, cfg.SocialCouchPrefix, svc.Log)
 	domain := service.New(service.Options{
-		Walls: walls, Board: board, Profiles: board,
+		Walls: walls, Board: board, Profiles: walls,
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace), Log: svc.Log,
 	})
 	rpcapi.Register(svc.RPC, domain)

@@ -91,7 +91,7 @@
         const img = document.createElement("img");
         img.alt = "";
         img.decoding = "async";
-        img.src = withKey(spotlight ? p.url : p.thumb_url);
+        img.src = withKey(base + "/" + (spotlight ? p.url : p.thumb_url));
         photos.append(img);
       }
       card.append(photos);
