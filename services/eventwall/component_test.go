@@ -18,6 +18,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/app"
 	"github.com/attendify/eventwall/internal/walltest"
+	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
@@ -36,7 +37,8 @@ type screen struct {
 }
 
 func newScreen(t *testing.T, env *walltest.Env, w eventwall.Wall) *screen {
-	return &screen{t: t, url: env.URL, wall: w.ScreenToken, key: w.ScreenKey, items: map[string]eventwall.Item{}}
+	path, _, _ := strings.Cut(w.Path, "?")
+	return &screen{t: t, url: env.URL, wall: strings.TrimPrefix(path, "/walls/"), key: w.ScreenKey, items: map[string]eventwall.Item{}}
 }
 
 func (s *screen) pollURL(cursor, extra string) string {
@@ -500,6 +502,7 @@ func openStream(t *testing.T, u string) *stream {
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		defer close(s.events)
 		for sc.Scan() {
 			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 				var ch eventwall.Changes
@@ -512,10 +515,28 @@ func openStream(t *testing.T, u string) *stream {
 	return s
 }
 
+// closed waits until the server ends the stream.
+func (s *stream) closed() {
+	s.t.Helper()
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return
+			}
+		case <-time.After(testkit.WaitLimit):
+			s.t.Fatal("the stream is still open")
+		}
+	}
+}
+
 func (s *stream) next() eventwall.Changes {
 	s.t.Helper()
 	select {
-	case ch := <-s.events:
+	case ch, ok := <-s.events:
+		if !ok {
+			s.t.Fatal("the stream ended")
+		}
 		return ch
 	case <-time.After(testkit.WaitLimit):
 		s.t.Fatal("no stream event")
@@ -552,5 +573,167 @@ func TestReplicas(t *testing.T) {
 	onB.until("a post after replica a stopped", func() bool { _, ok := onB.items[postID(p2)]; return ok })
 	if _, ok := onB.items[postID(p1)]; !ok {
 		t.Error("the first post is gone")
+	}
+}
+
+// TestPublicWallAudience: a public wall shows what a reader who is not
+// signed in may see by hub's rules — nothing of a hidden event or of one
+// restricted to registered members — and follows hub when an event
+// changes; a private wall, opened with the organizers' key, shows every
+// event's posts.
+func TestPublicWallAudience(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	open, code, listed, hidden := env.NewEvent("Open"), env.NewEvent("Code"), env.NewEvent("Listed"), env.NewEvent("Hidden")
+	code.Access, listed.Access, hidden.Visibility = hub.EventAccessCode, hub.EventAccessListed, hub.VisibilityHidden
+	app := env.CreateApp(open, code, listed, hidden)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	private := false
+	create := func(title string, public *bool) eventwall.Wall {
+		t.Helper()
+		w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
+			AppRef: eventwall.AppRef{App: app}, EventID: open.ID, Title: title, Public: public,
+			Filters: &eventwall.Filters{Scope: eventwall.ScopeApp},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	pub, priv := create("Everyone", nil), create("Staff", &private)
+	if pub.Audience != eventwall.AudienceAnonymous || priv.Audience != eventwall.AudienceOrganizers {
+		t.Errorf("audiences: public %q, private %q", pub.Audience, priv.Audience)
+	}
+	byEvent := map[string]string{}
+	for _, ev := range []string{open.ID, code.ID, listed.ID, hidden.ID, ""} {
+		p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev, Author: ada.ID, Text: "in " + ev}})
+		byEvent[ev] = postID(p)
+	}
+	onPriv := newScreen(t, env, priv)
+	onPriv.until("every post on the private wall", func() bool { return len(onPriv.items) == 5 })
+	onPub := newScreen(t, env, pub)
+	onPub.until("the open event's post and the app-wide one on the public wall", func() bool {
+		_, a := onPub.items[byEvent[open.ID]]
+		_, b := onPub.items[byEvent[""]]
+		return a && b
+	})
+	if diff := cmp.Diff([]string{byEvent[open.ID], byEvent[""]}, sortedIDs(onPub)); diff != "" {
+		t.Errorf("the public wall (-want +got):\n%s", diff)
+	}
+
+	// The organizers hide the open event in hub: its post leaves the public wall.
+	open.Visibility = hub.VisibilityHidden
+	env.SetEvents(app, open, code, listed, hidden)
+	onPub.until("the post of the event hidden since", func() bool { _, ok := onPub.items[byEvent[open.ID]]; return !ok })
+	// And a post arriving in a restricted event stays off.
+	late := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: code.ID, Author: ada.ID, Text: "late, restricted"}})
+	onPriv.until("the late post on the private wall", func() bool { _, ok := onPriv.items[postID(late)]; return ok })
+	onPub.poll("")
+	if diff := cmp.Diff([]string{byEvent[""]}, sortedIDs(onPub)); diff != "" {
+		t.Errorf("the public wall after the event was hidden (-want +got):\n%s", diff)
+	}
+}
+
+func sortedIDs(s *screen) []string {
+	out := s.ids()
+	slices.Sort(out)
+	return out
+}
+
+// TestScreenURL: a wall opens by its screen token only, never by its id,
+// and an organizer can replace the token: the old URL stops working, its
+// open streams end.
+func TestScreenURL(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	ev := env.NewEvent("Tokens")
+	app := env.CreateApp(ev)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: app}}
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: ref.AppRef, EventID: ev.ID, Title: "Tokens"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.WallID = w.ID
+	p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "hi"}, PhotoData: [][]byte{[]byte("img")}})
+	scr := newScreen(t, env, w)
+	scr.until("the post", func() bool { return len(scr.items) == 1 })
+
+	status := func(path string) int {
+		t.Helper()
+		resp, err := http.Get(env.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, suffix := range []string{"", "/poll", "/stream", "/photos/" + postID(p) + "/0"} {
+		if st := status("/walls/" + w.ID + suffix); st != http.StatusNotFound {
+			t.Errorf("/walls/<id>%s: HTTP %d, want 404 (the id opens nothing)", suffix, st)
+		}
+	}
+	if st := status(w.Path + "/photos/" + postID(p) + "/0"); st != http.StatusOK {
+		t.Errorf("the photo through the token: HTTP %d", st)
+	}
+	stream := openStream(t, env.URL+w.Path+"/stream")
+	stream.next()
+
+	w2, err := eventwall.RotateToken.Call(owner.Ctx(ctx), env.Client, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w2.ScreenToken == w.ScreenToken || w2.Path == w.Path || w2.Path != "/walls/"+w2.ScreenToken {
+		t.Fatalf("after the rotation: %+v", w2)
+	}
+	testkit.Eventually(t, "the old URL refused", func() bool { return status(w.Path+"/poll") == http.StatusNotFound })
+	testkit.Eventually(t, "the new URL working", func() bool { return status(w2.Path+"/poll") == http.StatusOK })
+	stream.closed()
+	got, err := eventwall.GetWall.Call(owner.Ctx(ctx), env.Client, ref)
+	if err != nil || got.ScreenToken != w2.ScreenToken {
+		t.Errorf("wall.get after the rotation: %v %+v", err, got)
+	}
+}
+
+// TestWallOrder: a wall shows posts by their creation time, whatever the
+// order in which they reach it (CouchDB's _changes interleaves its shards:
+// a post written earlier may come later).
+func TestWallOrder(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	ev := env.NewEvent("Order")
+	app := env.CreateApp(ev)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Order"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var want []string // newest first
+	for _, ago := range []time.Duration{time.Minute, 3 * time.Minute, 2 * time.Minute} {
+		p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: ago.String() + " ago", CreatedAt: now.Add(-ago)}})
+		want = append(want, postID(p))
+	}
+	want = []string{want[0], want[2], want[1]}
+	scr := newScreen(t, env, w)
+	scr.until("three posts", func() bool { return len(scr.items) == 3 })
+	resp, err := http.Get(scr.pollURL("", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var full eventwall.Changes
+	if err := json.NewDecoder(resp.Body).Decode(&full); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range full.Items {
+		got = append(got, it.ID)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("full state, newest first (-want +got):\n%s", diff)
 	}
 }

@@ -65,13 +65,23 @@ type Options struct {
 	// Replica starts another replica of that env's service: the same
 	// Postgres database, Redis namespace and CouchDB prefix.
 	Replica *Env
+	// Redis, when set, is the private Redis server the service (and the
+	// test's stand-in for hub) uses instead of the shared one: for tests
+	// that kill it.
+	Redis *testkit.RedisServer
 }
 
 // Start starts eventwall for t and stops it when t ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := testkit.Context(t)
-	rdb, ns := testkit.Redis(t)
+	var rdb redis.UniversalClient
+	var ns string
+	if o.Redis != nil {
+		rdb, ns = o.Redis.Client(), "t"+strings.ToLower(flake.New(0).Next().String()[14:])
+	} else {
+		rdb, ns = testkit.Redis(t)
+	}
 	cc := testkit.CouchDB(t) // fails with "run make services" when missing
 	cfg, err := platform.LoadConfig[app.Config]()
 	if err != nil {
@@ -80,11 +90,15 @@ func Start(t testing.TB, o Options) *Env {
 	if o.Replica != nil {
 		rdb, ns = o.Replica.Redis, o.Replica.Namespace
 		cfg.PG = o.Replica.Config.PG
+		cfg.Service.Redis = o.Replica.Config.Service.Redis
 	} else {
 		cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
 	}
 	cfg.PG.Create = false
 	cfg.Namespace = ns
+	if o.Redis != nil {
+		cfg.Service.Redis.URL = o.Redis.URL
+	}
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
 	cfg.Service.ShedDisabled = true
