@@ -49,15 +49,7 @@ type entry struct {
 	wake   chan struct{}
 	stop   chan struct{}
 	loadMu sync.Mutex
-	// lost is when the refresher found the wall's log in a new
-	// incarnation not yet filled (Redis lost it); zero otherwise. Only the
-	// refresher uses it.
-	lost time.Time
 }
-
-// holdLimit bounds how long screens keep showing a wall's last state while
-// the ingester decides its posts again after Redis lost them.
-const holdLimit = time.Minute
 
 // NewCache returns a cache on src, asking truth for what src lacks. Run
 // must be running for walls to be refreshed.
@@ -264,18 +256,6 @@ func (c *Cache) refresh(ctx context.Context, e *entry) error {
 		if err != nil {
 			return err
 		}
-		if s.epoch != old.epoch && !s.filled {
-			// Redis lost the wall and the ingester is deciding its posts
-			// again: the screens keep what they show until it is done
-			// (the sweep wakes us every Check), for at most holdLimit.
-			if e.lost.IsZero() {
-				e.lost = time.Now()
-			}
-			if time.Since(e.lost) < holdLimit {
-				return nil
-			}
-		}
-		e.lost = time.Time{}
 		next = s
 	case d.Head == old.head:
 		return nil

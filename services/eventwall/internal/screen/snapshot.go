@@ -53,7 +53,6 @@ type snapshot struct {
 	rec         service.ScreenRecord
 	key         []byte
 	token       []byte
-	filled      bool // every post decided since the log's incarnation began
 	cfgSeq      uint64
 	items       map[string]item
 	removed     map[string]uint64 // post -> sequence of its removal
@@ -72,7 +71,7 @@ const maxAnswers = 64
 
 func newSnapshot(wall string, st State, rec service.ScreenRecord) *snapshot {
 	s := &snapshot{
-		wall: wall, epoch: st.Epoch, head: st.Head, floor: st.Floor, rec: rec, filled: st.Filled,
+		wall: wall, epoch: st.Epoch, head: st.Head, floor: st.Floor, rec: rec,
 		items: make(map[string]item, len(st.Items)), removed: map[string]uint64{},
 		cfgSeq: st.Seqs[ConfigMember],
 	}
@@ -95,7 +94,7 @@ func newSnapshot(wall string, st State, rec service.ScreenRecord) *snapshot {
 // next returns the snapshot after d.
 func (s *snapshot) next(d Delta, rec service.ScreenRecord) *snapshot {
 	n := &snapshot{
-		wall: s.wall, epoch: s.epoch, head: d.Head, floor: d.Floor, rec: rec, cfgSeq: s.cfgSeq, filled: s.filled,
+		wall: s.wall, epoch: s.epoch, head: d.Head, floor: d.Floor, rec: rec, cfgSeq: s.cfgSeq,
 		items: maps.Clone(s.items), removed: maps.Clone(s.removed),
 	}
 	if d.Config != nil {

@@ -27,10 +27,6 @@ type State struct {
 	// Seqs are the change log: post id (or ConfigMember) -> sequence of
 	// its last change; posts not in Items were removed.
 	Seqs map[string]uint64
-	// Filled says every post of the app has been decided for the wall
-	// since this incarnation of the log began (false while the ingester
-	// rebuilds a wall Redis lost).
-	Filled bool
 }
 
 // Delta is what changed in a wall's log after a sequence.

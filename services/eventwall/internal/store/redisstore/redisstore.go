@@ -495,10 +495,9 @@ func (s *Store) Release(ctx context.Context, name string) error {
 // ---------------------------------------------------------------------------
 // The screens' side (screen.Source).
 
-// loadScript reads a wall's whole state, and whether its posts are all
-// decided (KEYS[7], filled).
+// loadScript reads a wall's whole state.
 //
-// KEYS: epoch seq floor config items changes filled
+// KEYS: epoch seq floor config items changes
 var loadScript = redis.NewScript(`
 return {
   redis.call('GET', KEYS[1]) or '',
@@ -507,7 +506,6 @@ return {
   redis.call('GET', KEYS[4]) or '',
   redis.call('HGETALL', KEYS[5]),
   redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES'),
-  redis.call('EXISTS', KEYS[7]),
 }
 `)
 
@@ -538,13 +536,13 @@ var screenKeys = []string{"epoch", "seq", "floor", "config", "items", "changes"}
 
 // Load implements screen.Source.
 func (s *Store) Load(ctx context.Context, wall string) (screen.State, error) {
-	res, err := loadScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, append(screenKeys, "filled")...)).Slice()
+	res, err := loadScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, screenKeys...)).Slice()
 	if err != nil {
 		return screen.State{}, redisx.Err(err)
 	}
 	st := screen.State{
 		Epoch: str(res[0]), Head: num(res[1]), Floor: num(res[2]),
-		Items: map[string][]byte{}, Seqs: map[string]uint64{}, Filled: num(res[6]) == 1,
+		Items: map[string][]byte{}, Seqs: map[string]uint64{},
 	}
 	if c := str(res[3]); c != "" {
 		st.Config = []byte(c)
