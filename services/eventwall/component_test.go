@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 )
@@ -735,5 +738,61 @@ func TestWallOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("full state, newest first (-want +got):\n%s", diff)
+	}
+}
+
+// TestAuthorFromHub: an author eventwall never heard of through hub's
+// events (one it missed while Redis lost them, or older than the stream)
+// gets their name from hub's directory, the truth about members, and keeps
+// it.
+func TestAuthorFromHub(t *testing.T) {
+	ac, err := auth.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, ns := testkit.Redis(t)
+	var asked atomic.Int32
+	quiet := walltest.Member{ID: "m-quiet"} // no member event ever published
+	srv := rpc.NewServer(rpc.Options{Name: "hub", Auth: &auth.Authenticator{Services: ac.ServiceVerifier(auth.NewRedisNonces(rdb, ns))}})
+	rpc.Handle(srv, hub.GetMember, func(ctx context.Context, p hub.MemberParams) (hub.Member, error) {
+		asked.Add(1)
+		if c := auth.CallerFrom(ctx); c.Kind != auth.CallerService {
+			return hub.Member{}, errs.WithCode(errs.CodeForbidden, "services only")
+		}
+		if p.Member != quiet.ID {
+			return hub.Member{}, errs.New(errs.NotFound, "member not found")
+		}
+		return hub.Member{ID: quiet.ID, AppID: p.App, Name: "Quinn Quiet", PhotoURL: "https://example.test/q.jpg"}, nil
+	})
+	mux := http.NewServeMux()
+	srv.Routes(mux)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+
+	env := walltest.Start(t, walltest.Options{Configure: func(c *app.Config) { c.Hub.URLs = []string{ts.URL} }})
+	ctx := testkit.Context(t)
+	ev := env.NewEvent("Quiet")
+	appID := env.CreateApp(ev)
+	owner := env.AddMember(appID, "Olive", auth.RoleOwner)
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: appID}, EventID: ev.ID, Title: "Quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := env.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: quiet.ID, Text: "first"}})
+	p2 := env.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: "m-unknown", Text: "by nobody hub knows"}})
+	scr := newScreen(t, env, w)
+	scr.until("both posts", func() bool { return len(scr.items) == 2 })
+	if it := scr.items[postID(p1)]; it.Author != "Quinn Quiet" || it.AuthorPhoto != "https://example.test/q.jpg" {
+		t.Errorf("the quiet author's post: %+v", it)
+	}
+	if it := scr.items[postID(p2)]; it.Author != "" {
+		t.Errorf("a post by a member hub does not know: %+v", it)
+	}
+	// Kept: the next post of the author does not ask hub again.
+	n := asked.Load()
+	p3 := env.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: quiet.ID, Text: "second"}})
+	scr.until("the second post", func() bool { return scr.items[postID(p3)].Author == "Quinn Quiet" })
+	if asked.Load() != n {
+		t.Errorf("hub asked %d more times for an author already known", asked.Load()-n)
 	}
 }

@@ -339,11 +339,10 @@ func (w *appWorker) decide(ctx context.Context, walls []Wall, doc *social.PostDo
 	if doc.Author != "" {
 		var known bool
 		if author, known = authors[doc.Author]; !known {
-			ps, err := w.in.svc.profiles.Profiles(ctx, w.app, []string{doc.Author})
-			if err != nil {
+			var err error
+			if author, err = w.in.svc.profile(ctx, w.app, doc.Author); err != nil {
 				return err
 			}
-			author = ps[doc.Author]
 			if authors != nil {
 				authors[doc.Author] = author
 			}

@@ -102,6 +102,16 @@ type Profiles interface {
 	DeleteProfile(ctx context.Context, app, member string, at time.Time) error
 }
 
+// Directory is hub's member directory, the truth about members: for the
+// authors eventwall has not heard of through hub's member events (missed
+// while Redis lost them, or older than the stream's history).
+type Directory interface {
+	// Profile returns a member's public profile and a time at or before
+	// its last change (hub's events after it win); errs.NotFound when hub
+	// has no such member.
+	Profile(ctx context.Context, app, member string) (Profile, time.Time, error)
+}
+
 // Feed reads social's published documents (CouchDB).
 type Feed interface {
 	// Follow delivers every post document of app's database, in feed

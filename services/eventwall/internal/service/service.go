@@ -39,6 +39,7 @@ type Service struct {
 	walls    WallStore
 	board    Board
 	profiles Profiles
+	members  Directory
 	access   Access
 	log      *slog.Logger
 	ids      *flake.Generator
@@ -49,8 +50,11 @@ type Options struct {
 	Walls    WallStore
 	Board    Board
 	Profiles Profiles
-	Access   Access
-	Log      *slog.Logger
+	// Members, when not nil, is asked for the profiles of authors
+	// Profiles lacks.
+	Members Directory
+	Access  Access
+	Log     *slog.Logger
 }
 
 // New returns the domain service.
@@ -58,7 +62,7 @@ func New(o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{walls: o.Walls, board: o.Board, profiles: o.Profiles, access: o.Access, log: o.Log, ids: flake.New(0)}
+	return &Service{walls: o.Walls, board: o.Board, profiles: o.Profiles, members: o.Members, access: o.Access, log: o.Log, ids: flake.New(0)}
 }
 
 // Permission levels within an app's organizers.
@@ -668,6 +672,32 @@ func (s *Service) BlockAuthor(ctx context.Context, app, wall, member string, blo
 
 // ---------------------------------------------------------------------------
 // Profiles from hub's member events.
+
+// profile returns an author's profile as eventwall keeps it, or, when it
+// never heard of the member (a hub event it missed), as hub's directory has
+// it, which it then keeps. When hub cannot answer, the post is shown
+// without a name until the member's next change.
+func (s *Service) profile(ctx context.Context, app, member string) (Profile, error) {
+	ps, err := s.profiles.Profiles(ctx, app, []string{member})
+	if err != nil {
+		return Profile{}, err
+	}
+	if p, ok := ps[member]; ok || s.members == nil {
+		return p, nil
+	}
+	p, at, err := s.members.Profile(ctx, app, member)
+	switch {
+	case errors.Is(err, errs.NotFound):
+		return Profile{}, nil
+	case err != nil:
+		s.log.Warn("read an author's profile from hub", "app", app, "member", member, "error", err)
+		return Profile{}, nil
+	}
+	if err := s.profiles.SaveProfile(ctx, app, member, p, at); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
 
 // HandleMemberEvent keeps the authors' profiles (consumer of hub's
 // "member" topic) in Postgres. Idempotent: a replay writes the same
