@@ -9,8 +9,11 @@
 -- +goose Up
 
 ALTER TABLE walls ADD COLUMN screen_token text;
+-- A new version, too: the ingesters publish the settings again, now with
+-- the token the screens' side checks.
 UPDATE walls SET screen_token = translate(
-    encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/=', '-_');
+    encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/=', '-_'),
+    version = version + 1;
 ALTER TABLE walls ALTER COLUMN screen_token SET NOT NULL;
 CREATE UNIQUE INDEX walls_screen_token ON walls (screen_token);
 
