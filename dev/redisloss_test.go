@@ -2,11 +2,9 @@ package dev_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/screentest"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/couch"
@@ -108,7 +107,8 @@ func TestRedisLoss(t *testing.T) {
 
 	// A projector watches the wall through it all; members keep posting
 	// and reacting on another event.
-	projector := watchWall(t, sc.urls["eventwall"]+sc.wall.Path)
+	projector := screentest.Watch(sc.urls["eventwall"] + sc.wall.Path)
+	t.Cleanup(projector.Stop)
 	load := startLoad(t, sc)
 	load.waitFor(t, 20)
 	srv.Kill()
@@ -179,9 +179,10 @@ func TestRedisLoss(t *testing.T) {
 		}
 		return true
 	})
-	if seen := projector.stop(); seen.posts[sc.rejected] {
+	projector.Stop()
+	if projector.Shown(sc.rejected) {
 		t.Errorf("the rejected post %s was on the projector after the loss", sc.rejected)
-	} else if seen.answers == 0 {
+	} else if projector.Answers() == 0 {
 		t.Error("the projector got no answer")
 	}
 }
@@ -481,17 +482,8 @@ func slicesOf(m map[string]wallItem) []wallItem {
 // wallView is what the wall's screens show: each post's author, text and
 // mark (the full state of a poll).
 func wallView(ctx context.Context, sc *scenario) (any, error) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", sc.urls["eventwall"]+sc.wall.Path+"/poll", nil)
-	resp, err := http.DefaultClient.Do(req)
+	ch, err := screentest.Full(ctx, sc.urls["eventwall"]+sc.wall.Path)
 	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("poll: HTTP %d", resp.StatusCode)
-	}
-	var ch eventwall.Changes
-	if err := json.NewDecoder(resp.Body).Decode(&ch); err != nil {
 		return nil, err
 	}
 	out := make(map[string]wallItem, len(ch.Items))
@@ -506,49 +498,6 @@ func rejectedStaysOff(sc *scenario, view any) error {
 		return errors.New("the rejected post is on the wall")
 	}
 	return nil
-}
-
-// watcher polls a wall as a projector does (long polls from its cursor) and
-// remembers every post any answer carried.
-type watcher struct {
-	answers int
-	posts   map[string]bool
-	cancel  context.CancelFunc
-	done    chan struct{}
-}
-
-func watchWall(t *testing.T, url string) *watcher {
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{posts: map[string]bool{}, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		cursor := ""
-		for ctx.Err() == nil {
-			req, _ := http.NewRequestWithContext(ctx, "GET", url+"/poll?wait=2s&cursor="+cursor, nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				time.Sleep(20 * time.Millisecond)
-				continue
-			}
-			var ch eventwall.Changes
-			if resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&ch) == nil {
-				w.answers++
-				cursor = ch.Cursor
-				for _, it := range ch.Items {
-					w.posts[it.ID] = true
-				}
-			}
-			resp.Body.Close()
-		}
-	}()
-	t.Cleanup(func() { w.stop() })
-	return w
-}
-
-func (w *watcher) stop() *watcher {
-	w.cancel()
-	<-w.done
-	return w
 }
 
 // ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/app"
 	"github.com/attendify/eventwall/internal/walltest"
+	"github.com/attendify/eventwall/screentest"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -117,6 +118,45 @@ func (s *screen) ids() []string {
 }
 
 func postID(doc social.PostDoc) string { return strings.TrimPrefix(doc.ID, "post:") }
+
+// fixture is a running eventwall with an app of one event, its owner, an
+// attendee and a wall of the event made by the owner.
+type fixture struct {
+	env        *walltest.Env
+	ctx        context.Context
+	app        string
+	event      hub.EventInfo
+	owner, ada walltest.Member
+	wall       eventwall.Wall
+	ref        eventwall.WallRef
+}
+
+// newFixture starts eventwall with o and makes the fixture's app and wall
+// (p with its app and event filled in).
+func newFixture(t *testing.T, o walltest.Options, p eventwall.CreateWallParams) *fixture {
+	t.Helper()
+	f := &fixture{env: walltest.Start(t, o), ctx: testkit.Context(t)}
+	f.event = f.env.NewEvent(p.Title)
+	f.app = f.env.CreateApp(f.event)
+	f.owner = f.env.AddMember(f.app, "Olive Owner", auth.RoleOwner)
+	f.ada = f.env.AddMember(f.app, "Ada Lovelace", auth.RoleAttendee)
+	p.AppRef, p.EventID = eventwall.AppRef{App: f.app}, f.event.ID
+	w, err := eventwall.CreateWall.Call(f.owner.Ctx(f.ctx), f.env.Client, p)
+	if err != nil {
+		t.Fatalf("wall.create: %v", err)
+	}
+	f.wall, f.ref = w, eventwall.WallRef{AppRef: p.AppRef, WallID: w.ID}
+	return f
+}
+
+// post writes a post of the fixture's event by author.
+func (f *fixture) post(author walltest.Member, text string, change ...func(*social.PostDoc)) social.PostDoc {
+	doc := social.PostDoc{Event: f.event.ID, Author: author.ID, Text: text}
+	for _, c := range change {
+		c(&doc)
+	}
+	return f.env.PutPost(f.app, walltest.Post{PostDoc: doc})
+}
 
 // TestWallOverHTTP plays an event's wall end to end: organizers create and
 // change walls with the typed client, posts arrive in social's CouchDB
@@ -648,19 +688,9 @@ func sortedIDs(s *screen) []string {
 // and an organizer can replace the token: the old URL stops working, its
 // open streams end.
 func TestScreenURL(t *testing.T) {
-	env := walltest.Start(t, walltest.Options{})
-	ctx := testkit.Context(t)
-	ev := env.NewEvent("Tokens")
-	app := env.CreateApp(ev)
-	owner := env.AddMember(app, "Olive", auth.RoleOwner)
-	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
-	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: app}}
-	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: ref.AppRef, EventID: ev.ID, Title: "Tokens"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref.WallID = w.ID
-	p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "hi"}, PhotoData: [][]byte{[]byte("img")}})
+	f := newFixture(t, walltest.Options{}, eventwall.CreateWallParams{Title: "Tokens"})
+	env, ctx, w, ref, owner := f.env, f.ctx, f.wall, f.ref, f.owner
+	p := env.PutPost(f.app, walltest.Post{PostDoc: social.PostDoc{Event: f.event.ID, Author: f.ada.ID, Text: "hi"}, PhotoData: [][]byte{[]byte("img")}})
 	scr := newScreen(t, env, w)
 	scr.until("the post", func() bool { return len(scr.items) == 1 })
 
@@ -704,32 +734,18 @@ func TestScreenURL(t *testing.T) {
 // order in which they reach it (CouchDB's _changes interleaves its shards:
 // a post written earlier may come later).
 func TestWallOrder(t *testing.T) {
-	env := walltest.Start(t, walltest.Options{})
-	ctx := testkit.Context(t)
-	ev := env.NewEvent("Order")
-	app := env.CreateApp(ev)
-	owner := env.AddMember(app, "Olive", auth.RoleOwner)
-	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
-	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Order"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, walltest.Options{}, eventwall.CreateWallParams{Title: "Order"})
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var want []string // newest first
 	for _, ago := range []time.Duration{time.Minute, 3 * time.Minute, 2 * time.Minute} {
-		p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: ago.String() + " ago", CreatedAt: now.Add(-ago)}})
+		p := f.post(f.ada, ago.String()+" ago", func(d *social.PostDoc) { d.CreatedAt = now.Add(-ago) })
 		want = append(want, postID(p))
 	}
 	want = []string{want[0], want[2], want[1]}
-	scr := newScreen(t, env, w)
+	scr := newScreen(t, f.env, f.wall)
 	scr.until("three posts", func() bool { return len(scr.items) == 3 })
-	resp, err := http.Get(scr.pollURL("", ""))
+	full, err := screentest.Full(f.ctx, f.env.URL+f.wall.Path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var full eventwall.Changes
-	if err := json.NewDecoder(resp.Body).Decode(&full); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -769,18 +785,10 @@ func TestAuthorFromHub(t *testing.T) {
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 
-	env := walltest.Start(t, walltest.Options{Configure: func(c *app.Config) { c.Hub.URLs = []string{ts.URL} }})
-	ctx := testkit.Context(t)
-	ev := env.NewEvent("Quiet")
-	appID := env.CreateApp(ev)
-	owner := env.AddMember(appID, "Olive", auth.RoleOwner)
-	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: appID}, EventID: ev.ID, Title: "Quiet"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p1 := env.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: quiet.ID, Text: "first"}})
-	p2 := env.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: "m-unknown", Text: "by nobody hub knows"}})
-	scr := newScreen(t, env, w)
+	f := newFixture(t, walltest.Options{Configure: func(c *app.Config) { c.Hub.URLs = []string{ts.URL} }}, eventwall.CreateWallParams{Title: "Quiet"})
+	p1 := f.post(quiet, "first")
+	p2 := f.post(walltest.Member{ID: "m-unknown"}, "by nobody hub knows")
+	scr := newScreen(t, f.env, f.wall)
 	scr.until("both posts", func() bool { return len(scr.items) == 2 })
 	if it := scr.items[postID(p1)]; it.Author != "Quinn Quiet" || it.AuthorPhoto != "https://example.test/q.jpg" {
 		t.Errorf("the quiet author's post: %+v", it)
@@ -790,7 +798,7 @@ func TestAuthorFromHub(t *testing.T) {
 	}
 	// Kept: the next post of the author does not ask hub again.
 	n := asked.Load()
-	p3 := env.PutPost(appID, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: quiet.ID, Text: "second"}})
+	p3 := f.post(quiet, "second")
 	scr.until("the second post", func() bool { return scr.items[postID(p3)].Author == "Quinn Quiet" })
 	if asked.Load() != n {
 		t.Errorf("hub asked %d more times for an author already known", asked.Load()-n)

@@ -2,9 +2,7 @@ package eventwall_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/walltest"
+	"github.com/attendify/eventwall/screentest"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/testkit"
@@ -27,30 +26,20 @@ import (
 // stays in the queue, and that an author blocked on the wall stays off.
 func TestRedisLoss(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
-	env := walltest.Start(t, walltest.Options{Redis: srv})
-	ctx := testkit.Context(t)
-	ev := env.NewEvent("Resilient conf")
-	app := env.CreateApp(ev)
-	owner := env.AddMember(app, "Olive Owner", auth.RoleOwner)
-	ada := env.AddMember(app, "Ada Lovelace", auth.RoleAttendee)
-	bob := env.AddMember(app, "Bob Kahn", auth.RoleAttendee)
-	cy := env.AddMember(app, "Cy Blocked", auth.RoleAttendee)
-	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: app}}
-	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
-		AppRef: ref.AppRef, EventID: ev.ID, Title: "Survives Redis",
+	f := newFixture(t, walltest.Options{Redis: srv}, eventwall.CreateWallParams{
+		Title:      "Survives Redis",
 		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationAuto, Blocklist: []string{"spoiler"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref.WallID = w.ID
+	env, ctx, app, ev, w, ref, owner, ada := f.env, f.ctx, f.app, f.event, f.wall, f.ref, f.owner, f.ada
+	bob := env.AddMember(app, "Bob Kahn", auth.RoleAttendee)
+	cy := env.AddMember(app, "Cy Blocked", auth.RoleAttendee)
 
 	var posts []social.PostDoc
 	for i, m := range []walltest.Member{ada, bob, cy, ada, bob, ada, bob, ada, bob, ada, cy, bob} {
-		posts = append(posts, env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: m.ID, Text: fmt.Sprintf("post %d", i)}}))
+		posts = append(posts, f.post(m, fmt.Sprintf("post %d", i)))
 	}
-	held := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: bob.ID, Text: "spoiler: the end"}})
-	approved := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: ada.ID, Text: "spoiler, but fine"}})
+	held := f.post(bob, "spoiler: the end")
+	approved := f.post(ada, "spoiler, but fine")
 	scr := newScreen(t, env, w)
 	scr.until("every post with its author's name", func() bool {
 		if len(scr.items) != len(posts) {
@@ -93,7 +82,8 @@ func TestRedisLoss(t *testing.T) {
 	before := shownItems(scr)
 
 	// A projector keeps watching, and posts keep coming, through the loss.
-	watch := watchWall(t, env.URL+w.Path)
+	projector := screentest.Watch(env.URL + w.Path)
+	t.Cleanup(projector.Stop)
 	load := writePosts(t, env, app, ev.ID, ada.ID)
 	load.waitFor(t, 5)
 	srv.Kill()
@@ -105,25 +95,31 @@ func TestRedisLoss(t *testing.T) {
 	restoreHubReadModel(t, env, app, ev)
 	env.SetMembership(owner, false)
 
-	written := load.stop()
-	want := withWritten(before, written, ada.Name)
-	scr.until("the wall as it was before the loss, with the posts written meanwhile", func() bool {
-		return cmp.Equal(want, shownItems(scr))
-	})
-	t.Logf("eventwall: the wall was whole again %s after Redis came back empty (%d posts)", time.Since(lost).Round(time.Millisecond), len(want))
-	if diff := cmp.Diff(want, shownItems(scr)); diff != "" {
-		t.Errorf("the wall after the loss (-want +got):\n%s", diff)
+	written, err := load.stop()
+	if err != nil {
+		t.Fatalf("writing posts: %v", err)
 	}
+	want := withWritten(before, written, ada.Name)
+	// Wait for it (testkit.WaitLimit at most), then show what differs.
+	for deadline := time.Now().Add(testkit.WaitLimit); !cmp.Equal(want, shownItems(scr)) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		scr.poll("")
+	}
+	took := time.Since(lost)
+	if diff := cmp.Diff(want, shownItems(scr)); diff != "" {
+		t.Fatalf("the wall after the loss (-want +got):\n%s", diff)
+	}
+	t.Logf("eventwall: the wall was whole again %s after Redis came back empty (%d posts)", took.Round(time.Millisecond), len(want))
 	q, err := eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
 	if err != nil || q.Total != 1 || q.Items[0].Item.ID != postID(held) {
 		t.Errorf("queue after the loss: %+v %v", q, err)
 	}
-	seen := watch.stop()
-	if seen.rejected(rejected) {
+	projector.Stop()
+	if projector.Shown(rejected) {
 		t.Errorf("the rejected post %s was on the projector after the loss", rejected)
 	}
-	if seen.polls == 0 {
-		t.Error("the projector did not poll during the test")
+	if projector.Answers() == 0 {
+		t.Error("the projector got no answer")
 	}
 }
 
@@ -212,12 +208,15 @@ func writePosts(t *testing.T, env *walltest.Env, app, event, author string) *loa
 			doc := social.PostDoc{ID: "post:" + id, Type: social.DocPost, App: app, Event: event, Author: author,
 				Text: fmt.Sprintf("written under load %d", i), CreatedAt: time.Now().UTC(),
 				Hashtags: []string{}, Mentions: []social.MentionRef{}, Photos: []social.PhotoRef{}}
-			if _, err := db.Put(ctx, doc.ID, doc); err != nil {
-				if ctx.Err() == nil {
-					l.mu.Lock()
-					l.err = err
-					l.mu.Unlock()
-				}
+			// Not canceled by stop: a write cut short might be done
+			// without the test knowing.
+			pctx, done := context.WithTimeout(context.Background(), testkit.WaitLimit)
+			_, err := db.Put(pctx, doc.ID, doc)
+			done()
+			if err != nil {
+				l.mu.Lock()
+				l.err = err
+				l.mu.Unlock()
 				return
 			}
 			l.mu.Lock()
@@ -226,7 +225,7 @@ func writePosts(t *testing.T, env *walltest.Env, app, event, author string) *loa
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	t.Cleanup(func() { l.stop() })
+	t.Cleanup(func() { _, _ = l.stop() })
 	return l
 }
 
@@ -241,60 +240,12 @@ func (l *loader) waitFor(t *testing.T, n int) {
 	testkit.Eventually(t, fmt.Sprintf("%d posts written", n), func() bool { return l.count() >= n })
 }
 
-// stop stops writing and returns what was written.
-func (l *loader) stop() map[string]string {
+// stop stops writing and returns what was written, or why it stopped
+// before.
+func (l *loader) stop() (map[string]string, error) {
 	l.cancel()
 	<-l.done
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.written
-}
-
-// watcher polls a wall as a projector does, and remembers every post any
-// answer carried.
-type watcher struct {
-	polls  int
-	posts  map[string]bool
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (w *watcher) rejected(post string) bool { return w.posts[post] }
-
-// watchWall polls path (a wall's Path) from now until stop: every answer
-// it gets, full or delta, counts.
-func watchWall(t *testing.T, url string) *watcher {
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{posts: map[string]bool{}, cancel: cancel, done: make(chan struct{})}
-	cursor := ""
-	go func() {
-		defer close(w.done)
-		for ctx.Err() == nil {
-			req, _ := http.NewRequestWithContext(ctx, "GET", url+"/poll?wait=1s&cursor="+cursor, nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				time.Sleep(20 * time.Millisecond)
-				continue
-			}
-			if resp.StatusCode == http.StatusOK {
-				var ch eventwall.Changes
-				if json.NewDecoder(resp.Body).Decode(&ch) == nil {
-					w.polls++
-					cursor = ch.Cursor
-					for _, it := range ch.Items {
-						w.posts[it.ID] = true
-					}
-				}
-			}
-			resp.Body.Close()
-		}
-	}()
-	t.Cleanup(func() { w.stop() })
-	return w
-}
-
-func (w *watcher) stop() *watcher {
-	w.cancel()
-	<-w.done
-	return w
+	return l.written, l.err
 }

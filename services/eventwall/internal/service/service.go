@@ -149,10 +149,7 @@ func (w Wall) Settings() WallSettings {
 // With version > 0 it fails (errs.Conflict) when the wall is at another
 // version.
 func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64, change func(*WallSettings)) (Wall, error) {
-	if err := s.authorize(ctx, app, manage); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
 		if version > 0 && w.Version != version {
 			return errs.New(errs.Conflict, "the wall changed since version %d (now %d): read it again", version, w.Version)
 		}
@@ -170,11 +167,6 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		}
 		return nil
 	})
-	if err != nil {
-		return Wall{}, err
-	}
-	s.publish(ctx, w)
-	return w, nil
 }
 
 // GetWall reads a wall.
@@ -225,48 +217,38 @@ func (s *Service) DeleteWall(ctx context.Context, app, id string) error {
 
 // SetPaused pauses or resumes a wall's screens.
 func (s *Service) SetPaused(ctx context.Context, app, id string, paused bool) (Wall, error) {
-	if err := s.authorize(ctx, app, moderate); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, moderate, func(w *Wall) error {
 		w.Paused = paused
 		return nil
 	})
-	if err != nil {
-		return Wall{}, err
-	}
-	s.publish(ctx, w)
-	return w, nil
 }
 
 // RotateKey gives a private wall a new screen key.
 func (s *Service) RotateKey(ctx context.Context, app, id string) (Wall, error) {
-	if err := s.authorize(ctx, app, manage); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
 		if w.Public {
 			return errs.New(errs.Invalid, "a public wall has no screen key")
 		}
 		w.ScreenKey = newSecret()
 		return nil
 	})
-	if err != nil {
-		return Wall{}, err
-	}
-	s.publish(ctx, w)
-	return w, nil
 }
 
 // RotateToken gives a wall a new screen URL: screens on the old one stop.
 func (s *Service) RotateToken(ctx context.Context, app, id string) (Wall, error) {
-	if err := s.authorize(ctx, app, manage); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
 		w.Token = newSecret()
 		return nil
 	})
+}
+
+// change changes a wall with fn, for a caller with permission p, and
+// publishes its new settings.
+func (s *Service) change(ctx context.Context, app, id string, p permission, fn func(*Wall) error) (Wall, error) {
+	if err := s.authorize(ctx, app, p); err != nil {
+		return Wall{}, err
+	}
+	w, err := s.walls.UpdateWall(ctx, app, id, fn)
 	if err != nil {
 		return Wall{}, err
 	}
