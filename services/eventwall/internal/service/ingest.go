@@ -44,7 +44,10 @@ type Ingester struct {
 
 	mu      sync.Mutex
 	workers map[string]*appWorker
-	kick    chan struct{}
+	// audiences is hub's rule for anonymous readers of each app, as last
+	// read (for apps with public walls).
+	audiences map[string]*Audience
+	kick      chan struct{}
 }
 
 // IngesterOptions configure an Ingester.
@@ -71,7 +74,7 @@ func (s *Service) NewIngester(o IngesterOptions) *Ingester {
 	return &Ingester{
 		svc: s, feed: o.Feed, leases: o.Leases, log: s.log,
 		interval: o.Interval, leaseTTL: o.LeaseTTL,
-		workers: map[string]*appWorker{}, kick: make(chan struct{}, 1),
+		workers: map[string]*appWorker{}, audiences: map[string]*Audience{}, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -146,15 +149,24 @@ func (in *Ingester) tick(ctx context.Context) {
 			}
 			continue
 		}
-		walls, err := in.svc.withAudience(ctx, app, walls)
-		if err != nil {
-			// Hub's read model is unavailable (being rebuilt, say): the
-			// app's walls keep the rules they had, and a new follower
-			// waits, rather than decide without hub's rules.
-			if ctx.Err() == nil {
-				in.log.Warn("read hub's access rules", "app", app, "error", err)
+		if slices.ContainsFunc(walls, func(w Wall) bool { return w.Public }) {
+			aud, err := in.svc.audience(ctx, app)
+			switch {
+			case err == nil:
+				in.audiences[app] = aud
+			case in.audiences[app] != nil:
+				// Hub's read model is unavailable (being rebuilt, say):
+				// the public walls keep the rule hub gave last.
+				in.log.Warn("read hub's access rules; using the last ones", "app", app, "error", err)
+			default:
+				// Never read: a new follower waits rather than decide
+				// without hub's rule.
+				if ctx.Err() == nil {
+					in.log.Warn("read hub's access rules", "app", app, "error", err)
+				}
+				continue
 			}
-			continue
+			walls = withAudience(walls, in.audiences[app])
 		}
 		if w == nil {
 			w = in.start(ctx, app)
@@ -167,6 +179,11 @@ func (in *Ingester) tick(ctx context.Context) {
 			w.stop()
 			delete(in.workers, app)
 			_ = in.leases.Release(context.WithoutCancel(ctx), leaseName(app))
+		}
+	}
+	for app := range in.audiences {
+		if _, ok := byApp[app]; !ok {
+			delete(in.audiences, app)
 		}
 	}
 }
@@ -405,25 +422,17 @@ func (w *appWorker) rerender(ctx context.Context, member string) {
 	}
 }
 
-// withAudience returns app's walls with hub's access rules for anonymous
-// readers in the rules of the public ones (read from hub's read model only
-// when there is a public wall).
-func (s *Service) withAudience(ctx context.Context, app string, walls []Wall) ([]Wall, error) {
-	var aud *Audience
+// withAudience returns walls with aud, hub's rule for anonymous readers,
+// in the rules of the public ones.
+func withAudience(walls []Wall, aud *Audience) []Wall {
 	out := make([]Wall, len(walls))
 	for i, w := range walls {
 		if w.Public {
-			if aud == nil {
-				var err error
-				if aud, err = s.audience(ctx, app); err != nil {
-					return nil, err
-				}
-			}
 			w.Rules.Audience = aud
 		}
 		out[i] = w
 	}
-	return out, nil
+	return out
 }
 
 // audience is what a reader who is not signed in may see of app, by hub's
