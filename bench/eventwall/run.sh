@@ -79,10 +79,10 @@ say "== 1. ${BENCH_SCREENS:-10000} screens polling every ${BENCH_PERIOD:-5s} for
 say "eventwall CPU time so far (user+system): $(ps -o times= -p "$ew_pid" | tr -d ' ') s"
 
 say "== 2. peak throughput of the 304 path: wrk -t2 -c${BENCH_WRK_CONNS:-64} -d${BENCH_WRK_DURATION:-20s}, eventwall, then the bare handler"
-wall_id=$(sed -n 's/.*"wall_id": "\(.*\)".*/\1/p' "$tmp/state.json")
+wall_token=$(sed -n 's/.*"wall_token": "\(.*\)".*/\1/p' "$tmp/state.json")
 "$tmp/wallbench" bare -wall $wall -state "$tmp/state.json" -addr 127.0.0.1:18199 &
 pids+=($!)
-ready "http://127.0.0.1:18199/walls/$wall_id/poll" || { say "the bare handler did not start"; exit 1; }
+ready "http://127.0.0.1:18199/walls/$wall_token/poll" || { say "the bare handler did not start"; exit 1; }
 cursor=$("$tmp/wallbench" cursor -wall $wall -state "$tmp/state.json")
 export WALL_ETAG="\"$cursor\""
 for target in "eventwall $wall" "bare 127.0.0.1:18199"; do
@@ -90,7 +90,7 @@ for target in "eventwall $wall" "bare 127.0.0.1:18199"; do
 	url=$2
 	[[ $url == http* ]] || url=http://$url
 	echo "-- $1"
-	wrk -t2 -c"${BENCH_WRK_CONNS:-64}" -d"${BENCH_WRK_DURATION:-20s}" --latency -s "$here/poll304.lua" "$url/walls/$wall_id/poll?cursor=$cursor"
+	wrk -t2 -c"${BENCH_WRK_CONNS:-64}" -d"${BENCH_WRK_DURATION:-20s}" --latency -s "$here/poll304.lua" "$url/walls/$wall_token/poll?cursor=$cursor"
 done
 
 say "== 3. post created in social -> visible in a long poll (${BENCH_DELAY_POSTS:-200} posts)"

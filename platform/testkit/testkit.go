@@ -6,6 +6,8 @@
 //     dropped when the test ends.
 //   - Redis: a client and a unique key namespace per test; every key in the
 //     namespace is deleted when the test ends.
+//   - A private Redis server (StartRedisServer) for tests that kill Redis and
+//     bring it back empty, which nobody may do to the shared one.
 //
 // The stores are the ones `make services` starts on loopback, or those named
 // by TEST_DATABASE_URL and REDIS_URL. A store that cannot be reached fails

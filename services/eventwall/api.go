@@ -19,6 +19,12 @@ import (
 	"github.com/attendify/platform/rpc"
 )
 
+// Audiences of a wall (Wall.Audience): whose view of the app it shows.
+const (
+	AudienceAnonymous  = "anonymous"  // public walls: what a reader who is not signed in may see
+	AudienceOrganizers = "organizers" // private walls: what the app's organizers see
+)
+
 // Layouts of a wall.
 const (
 	LayoutGrid      = "grid"      // a grid of equal cards, newest first
@@ -116,14 +122,24 @@ type Wall struct {
 	BlockedAuthors []string   `json:"blocked_authors"`
 	DisplaySeconds int        `json:"display_seconds"`
 	Paused         bool       `json:"paused"`
-	Public         bool       `json:"public"`
+	// Public walls open with their URL alone, to anyone who has it, and
+	// show only what a reader who is not signed in may see of the app by
+	// hub's rules: posts of its public events open to every member, and
+	// app-wide posts, of a published app (Audience "anonymous"). A private
+	// wall needs its screen key too, and shows what the app's organizers
+	// see, hidden and restricted events included (Audience "organizers").
+	Public   bool   `json:"public"`
+	Audience string `json:"audience"`
 	// ScreenKey is the secret a screen presents (query key= or header
 	// X-Wall-Key) to show a wall that is not public; empty for public walls.
 	ScreenKey string `json:"screen_key,omitempty"`
+	// ScreenToken is the secret in the wall's screen URL (192 random bits,
+	// not the wall's id, which opens nothing); wall.rotateToken replaces it.
+	ScreenToken string `json:"screen_token"`
 	// Version grows with every change of the wall's settings.
 	Version int64 `json:"version"`
-	// Path is the projector page's path on eventwall's server, with the
-	// screen key when there is one.
+	// Path is the projector page's path on eventwall's server,
+	// /walls/<screen token>, with the screen key when there is one.
 	Path      string    `json:"path"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -277,6 +293,11 @@ var (
 		Name: "wall.rotateKey", Auth: auth.Admin, Errors: wallErrors,
 		Summary: "Give a private wall a new screen key; screens with the old one stop (owner, admin).",
 	}
+	RotateToken = rpc.Method[WallRef, Wall]{
+		Name: "wall.rotateToken", Auth: auth.Admin, Errors: wallErrors,
+		Summary:     "Give a wall a new screen URL (path); screens on the old one stop (owner, admin).",
+		Description: "For a public wall whose URL went further than intended: the old URL answers 404 from then on.",
+	}
 )
 
 // Moderation (moderators and up).
@@ -309,26 +330,29 @@ var (
 )
 
 // ---------------------------------------------------------------------------
-// The screen protocol: HTTP routes on eventwall's server. A wall that is not
-// public needs its screen key on every route, as the query parameter key=
-// or the header X-Wall-Key; without it they answer 404 (the wall's
-// existence is not revealed).
+// The screen protocol: HTTP routes on eventwall's server. A screen names a
+// wall by its screen token ({token}, Wall.Path), a random secret distinct
+// from the wall's id; the id opens nothing, and a rotated token
+// (wall.rotateToken) stops opening the wall. A wall that is not public also
+// needs its screen key on every route, as the query parameter key= or the
+// header X-Wall-Key. Without them the routes answer 404, as for a wall
+// that does not exist.
 const (
 	// RoutePage is the projector page (HTML, CSS and JS served by eventwall).
-	RoutePage = "GET /walls/{id}"
+	RoutePage = "GET /walls/{token}"
 	// RoutePoll answers what changed since cursor= (absent: the full state)
 	// as a Changes document, with an ETag. When nothing changed it answers
 	// 304 Not Modified (also to If-None-Match with the current ETag); with
 	// wait=<duration> (at most MaxWait; "25s" or seconds) it holds the
 	// request until something changes or the wait is over (then 304).
-	RoutePoll = "GET /walls/{id}/poll"
+	RoutePoll = "GET /walls/{token}/poll"
 	// RouteStream is the same as Server-Sent Events: an event "changes"
 	// (data: Changes, id: its cursor) now and after every change, a comment
 	// line every 15 s. It resumes from cursor= or Last-Event-ID.
-	RouteStream = "GET /walls/{id}/stream"
+	RouteStream = "GET /walls/{token}/stream"
 	// RoutePhoto serves a photo ({name} "0".."3") or its thumbnail ("0t")
 	// of a post shown on the wall, with caching headers.
-	RoutePhoto = "GET /walls/{id}/photos/{post}/{name}"
+	RoutePhoto = "GET /walls/{token}/photos/{post}/{name}"
 	// HeaderScreenKey carries the screen key of a private wall.
 	HeaderScreenKey = "X-Wall-Key"
 )
@@ -339,9 +363,10 @@ type Changes struct {
 	// as cursor= (it is also the ETag, quoted).
 	Cursor string `json:"cursor"`
 	// Reset says the answer is the full state: drop what you show and use
-	// Items (newest first, at most MaxScreenItems). Otherwise Items are the
-	// posts added or changed since the cursor sent, and Removed the posts to
-	// take off the screen.
+	// Items (newest first by creation time, at most MaxScreenItems).
+	// Otherwise Items are the posts added or changed since the cursor sent,
+	// oldest first by creation time (not in the order they reached the
+	// wall), and Removed the posts to take off the screen.
 	Reset   bool     `json:"reset"`
 	Config  *Screen  `json:"config,omitempty"` // present on a reset and when the settings changed
 	Items   []Item   `json:"items"`
@@ -376,7 +401,10 @@ type Item struct {
 	Mark string `json:"mark,omitempty"`
 }
 
-// ItemPhoto is a photo of an item: paths on eventwall's server (RoutePhoto).
+// ItemPhoto is a photo of an item. URL and ThumbURL are relative to the
+// wall's screen URL with a trailing slash ("photos/<post>/0" is served at
+// /walls/<token>/photos/<post>/0, RoutePhoto), so that they stay valid when
+// the token changes; a private wall's photos need its key as well.
 type ItemPhoto struct {
 	URL      string `json:"url"`
 	ThumbURL string `json:"thumb_url"`

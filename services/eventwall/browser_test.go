@@ -99,11 +99,14 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// waitFor runs chromedp actions with a deadline.
-func waitFor(t *testing.T, ctx context.Context, within time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+// waitFor runs chromedp actions that wait for a state of the page. Like
+// testkit.Eventually, it gives up only after testkit.WaitLimit, a safety
+// net against a hang, not a latency bound: latency is measured by the
+// benchmark (bench/eventwall).
+func waitFor(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	start := time.Now()
-	wctx, cancel := context.WithTimeout(ctx, within)
+	wctx, cancel := context.WithTimeout(ctx, testkit.WaitLimit)
 	defer cancel()
 	if err := chromedp.Do(wctx, actions...); err != nil {
 		t.Fatalf("%s: %v (after %s)", what, err, time.Since(start).Round(time.Millisecond))
@@ -123,9 +126,11 @@ func testPNG(w, h int) []byte {
 }
 
 // TestProjectorPage opens a wall in headless Chromium, creates a post
-// through the real social service, sees it on the page within 2 s, hides it
-// through social's moderation and sees it go; it also checks pause. The
-// screenshots stay in TEST_ARTIFACTS_DIR (default testdata/artifacts).
+// through the real social service, waits until the page shows it, hides it
+// through social's moderation and waits until it goes; it also checks
+// pause. How long each took is logged, not asserted (bench/eventwall
+// measures it). The screenshots stay in TEST_ARTIFACTS_DIR (default
+// testdata/artifacts).
 func TestProjectorPage(t *testing.T) {
 	env := walltest.Start(t, walltest.Options{})
 	soc := env.StartSocial()
@@ -151,7 +156,7 @@ func TestProjectorPage(t *testing.T) {
 	}
 
 	bctx := browser(t)
-	waitFor(t, bctx, 20*time.Second, "open the wall",
+	waitFor(t, bctx, "open the wall",
 		chromedp.Navigate(env.URL+w.Path),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-connection="live"]`)),
 	)
@@ -161,8 +166,7 @@ func TestProjectorPage(t *testing.T) {
 	}
 	screenshot(t, bctx, "wall-empty.png")
 
-	// A member posts with a photo and a mention through social's API. The
-	// 2 s run from the call, end to end.
+	// A member posts with a photo and a mention through social's API.
 	photoID := uploadPhoto(t, soc, ada, app, testPNG(640, 400))
 	start := time.Now()
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), soc.Client, social.CreatePostParams{
@@ -173,13 +177,9 @@ func TestProjectorPage(t *testing.T) {
 		t.Fatalf("post.create: %v", err)
 	}
 	card := fmt.Sprintf(`article.card[data-id=%q]`, post.ID)
-	waitFor(t, bctx, 10*time.Second, "the post on the page", chromedp.WaitVisible(chromedp.CSS(card)))
-	took := time.Since(start)
-	t.Logf("post created -> on the page: %s", took.Round(time.Millisecond))
-	if took > 2*time.Second {
-		t.Errorf("the post took %s to reach the page, want at most 2s", took.Round(time.Millisecond))
-	}
-	waitFor(t, bctx, 10*time.Second, "the photo loaded", chromedp.Poll[chromedp.Void](
+	waitFor(t, bctx, "the post on the page", chromedp.WaitVisible(chromedp.CSS(card)))
+	t.Logf("post created -> on the page: %s", time.Since(start).Round(time.Millisecond))
+	waitFor(t, bctx, "the photo loaded", chromedp.Poll[chromedp.Void](
 		fmt.Sprintf(`(() => { const i = document.querySelector(%q); return !!i && i.complete && i.naturalWidth > 0; })()`, card+" .photos img")))
 	text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(card+" .text")))
 	if err != nil {
@@ -214,12 +214,8 @@ func TestProjectorPage(t *testing.T) {
 	if _, err := social.HidePosts.Call(owner.Ctx(ctx), soc.Client, social.ModeratePostsParams{AppRef: social.AppRef{App: app}, PostIDs: []string{post.ID}, Reason: "test"}); err != nil {
 		t.Fatalf("moderation.hide: %v", err)
 	}
-	waitFor(t, bctx, 10*time.Second, "the hidden post gone", chromedp.WaitNotPresent(chromedp.CSS(card)))
-	took = time.Since(start)
-	t.Logf("post hidden -> off the page: %s", took.Round(time.Millisecond))
-	if took > 2*time.Second {
-		t.Errorf("the hidden post took %s to leave the page, want at most 2s", took.Round(time.Millisecond))
-	}
+	waitFor(t, bctx, "the hidden post gone", chromedp.WaitNotPresent(chromedp.CSS(card)))
+	t.Logf("post hidden -> off the page: %s", time.Since(start).Round(time.Millisecond))
 	time.Sleep(700 * time.Millisecond) // the leaving animation, for the screenshot
 	screenshot(t, bctx, "wall-hidden.png")
 
@@ -227,13 +223,13 @@ func TestProjectorPage(t *testing.T) {
 	if _, err := eventwall.PauseWall.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, bctx, 10*time.Second, "the page paused", chromedp.WaitVisible(chromedp.CSS(`body[data-paused="true"]`)))
+	waitFor(t, bctx, "the page paused", chromedp.WaitVisible(chromedp.CSS(`body[data-paused="true"]`)))
 	second, err := social.CreatePost.Call(ada.Ctx(ctx), soc.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, EventID: ev.ID, Text: "Posted while paused"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Wait until the page has the post (its cursor moves), then check it is not shown.
-	waitFor(t, bctx, 10*time.Second, "the page received the post", chromedp.Poll[chromedp.Void](
+	waitFor(t, bctx, "the page received the post", chromedp.Poll[chromedp.Void](
 		fmt.Sprintf(`window.eventWall.state.pending.includes(%q)`, second.ID)))
 	shown, err := chromedp.Run(bctx, chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector('article.card[data-id=%q]')`, second.ID)))
 	if err != nil || shown {
@@ -242,7 +238,7 @@ func TestProjectorPage(t *testing.T) {
 	if _, err := eventwall.ResumeWall.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, bctx, 10*time.Second, "the post after resuming", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`article.card[data-id=%q]`, second.ID))))
+	waitFor(t, bctx, "the post after resuming", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`article.card[data-id=%q]`, second.ID))))
 	time.Sleep(time.Second)
 	screenshot(t, bctx, "wall-resumed.png")
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,8 +20,11 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/app"
 	"github.com/attendify/eventwall/internal/walltest"
+	"github.com/attendify/eventwall/screentest"
+	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 )
@@ -28,7 +33,7 @@ import (
 type screen struct {
 	t      *testing.T
 	url    string // eventwall's base URL
-	wall   string
+	wall   string // its screen token
 	key    string
 	cursor string
 	items  map[string]eventwall.Item
@@ -36,7 +41,8 @@ type screen struct {
 }
 
 func newScreen(t *testing.T, env *walltest.Env, w eventwall.Wall) *screen {
-	return &screen{t: t, url: env.URL, wall: w.ID, key: w.ScreenKey, items: map[string]eventwall.Item{}}
+	path, _, _ := strings.Cut(w.Path, "?")
+	return &screen{t: t, url: env.URL, wall: strings.TrimPrefix(path, "/walls/"), key: w.ScreenKey, items: map[string]eventwall.Item{}}
 }
 
 func (s *screen) pollURL(cursor, extra string) string {
@@ -113,6 +119,45 @@ func (s *screen) ids() []string {
 
 func postID(doc social.PostDoc) string { return strings.TrimPrefix(doc.ID, "post:") }
 
+// fixture is a running eventwall with an app of one event, its owner, an
+// attendee and a wall of the event made by the owner.
+type fixture struct {
+	env        *walltest.Env
+	ctx        context.Context
+	app        string
+	event      hub.EventInfo
+	owner, ada walltest.Member
+	wall       eventwall.Wall
+	ref        eventwall.WallRef
+}
+
+// newFixture starts eventwall with o and makes the fixture's app and wall
+// (p with its app and event filled in).
+func newFixture(t *testing.T, o walltest.Options, p eventwall.CreateWallParams) *fixture {
+	t.Helper()
+	f := &fixture{env: walltest.Start(t, o), ctx: testkit.Context(t)}
+	f.event = f.env.NewEvent(p.Title)
+	f.app = f.env.CreateApp(f.event)
+	f.owner = f.env.AddMember(f.app, "Olive Owner", auth.RoleOwner)
+	f.ada = f.env.AddMember(f.app, "Ada Lovelace", auth.RoleAttendee)
+	p.AppRef, p.EventID = eventwall.AppRef{App: f.app}, f.event.ID
+	w, err := eventwall.CreateWall.Call(f.owner.Ctx(f.ctx), f.env.Client, p)
+	if err != nil {
+		t.Fatalf("wall.create: %v", err)
+	}
+	f.wall, f.ref = w, eventwall.WallRef{AppRef: p.AppRef, WallID: w.ID}
+	return f
+}
+
+// post writes a post of the fixture's event by author.
+func (f *fixture) post(author walltest.Member, text string, change ...func(*social.PostDoc)) social.PostDoc {
+	doc := social.PostDoc{Event: f.event.ID, Author: author.ID, Text: text}
+	for _, c := range change {
+		c(&doc)
+	}
+	return f.env.PutPost(f.app, walltest.Post{PostDoc: doc})
+}
+
 // TestWallOverHTTP plays an event's wall end to end: organizers create and
 // change walls with the typed client, posts arrive in social's CouchDB
 // database, and screens follow by polling, long polling and streaming —
@@ -150,7 +195,8 @@ func TestWallOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("wall.create: %v", err)
 	}
-	if w.Layout != eventwall.LayoutGrid || !w.Public || w.ScreenKey != "" || w.Path != "/walls/"+w.ID || w.Version != 1 || w.Filters.Scope != eventwall.ScopeEvent {
+	if w.Layout != eventwall.LayoutGrid || !w.Public || w.ScreenKey != "" || w.Path != "/walls/"+w.ScreenToken || w.Version != 1 ||
+		w.Filters.Scope != eventwall.ScopeEvent || w.Audience != eventwall.AudienceAnonymous || len(w.ScreenToken) < 22 || strings.Contains(w.ScreenToken, w.ID) {
 		t.Errorf("created wall = %+v", w)
 	}
 	got, err := eventwall.GetWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID})
@@ -185,11 +231,11 @@ func TestWallOverHTTP(t *testing.T) {
 	}
 	it := scr.items[postID(p1)]
 	scr.until("Ada's name on her post", func() bool { return scr.items[postID(p1)].Author == "Ada" })
-	if it.Text != "Hello #GopherCon" || len(it.Photos) != 1 || it.Photos[0].URL != "/walls/"+w.ID+"/photos/"+postID(p1)+"/0" {
+	if it.Text != "Hello #GopherCon" || len(it.Photos) != 1 || it.Photos[0].URL != "photos/"+postID(p1)+"/0" {
 		t.Errorf("item = %+v", it)
 	}
 	// The photo is served by the wall itself, with caching headers.
-	resp, err := http.Get(env.URL + it.Photos[0].ThumbURL)
+	resp, err := http.Get(env.URL + w.Path + "/" + it.Photos[0].ThumbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +287,7 @@ func TestWallOverHTTP(t *testing.T) {
 	scr.until("the edit on the screen", func() bool { return scr.items[postID(p1)].Text == "Hello again #GopherCon" })
 
 	// The stream tells the same: a reset first, then each change.
-	stream := openStream(t, env.URL+"/walls/"+w.ID+"/stream")
+	stream := openStream(t, env.URL+"/walls/"+w.ScreenToken+"/stream")
 	first := stream.next()
 	if !first.Reset || len(first.Items) != 3 || first.Config == nil {
 		t.Errorf("first stream event: reset %v, %d items", first.Reset, len(first.Items))
@@ -362,8 +408,12 @@ func TestPrivateWall(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	photo := "/walls/" + w.ID + "/photos/" + postID(p) + "/0t"
-	for _, path := range []string{"/walls/" + w.ID, "/walls/" + w.ID + "/poll", photo} {
+	if w.Audience != eventwall.AudienceOrganizers {
+		t.Errorf("a private wall's audience: %q", w.Audience)
+	}
+	base := "/walls/" + w.ScreenToken
+	photo := base + "/photos/" + postID(p) + "/0t"
+	for _, path := range []string{base, base + "/poll", photo} {
 		if st := status(path, ""); st != http.StatusNotFound {
 			t.Errorf("%s without the key: HTTP %d, want 404", path, st)
 		}
@@ -378,9 +428,15 @@ func TestPrivateWall(t *testing.T) {
 	if err != nil || w2.ScreenKey == w.ScreenKey {
 		t.Fatalf("rotate: %v %+v", err, w2)
 	}
-	testkit.Eventually(t, "the old key refused", func() bool { return status("/walls/"+w.ID+"/poll", w.ScreenKey) == http.StatusNotFound })
-	if st := status("/walls/"+w.ID+"/poll", w2.ScreenKey); st != http.StatusOK {
+	testkit.Eventually(t, "the old key refused", func() bool { return status(base+"/poll", w.ScreenKey) == http.StatusNotFound })
+	if st := status(base+"/poll", w2.ScreenKey); st != http.StatusOK {
 		t.Errorf("the new key: HTTP %d", st)
+	}
+	// The wall's id opens nothing, even with the key.
+	for _, path := range []string{"/walls/" + w.ID, "/walls/" + w.ID + "/poll", "/walls/" + w.ID + "/photos/" + postID(p) + "/0t"} {
+		if st := status(path, w2.ScreenKey); st != http.StatusNotFound {
+			t.Errorf("%s (the wall's id) with the key: HTTP %d, want 404", path, st)
+		}
 	}
 	if st := status("/walls/0000000000000000000000000/poll", ""); st != http.StatusNotFound {
 		t.Errorf("unknown wall: HTTP %d", st)
@@ -489,6 +545,7 @@ func openStream(t *testing.T, u string) *stream {
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		defer close(s.events)
 		for sc.Scan() {
 			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 				var ch eventwall.Changes
@@ -501,10 +558,28 @@ func openStream(t *testing.T, u string) *stream {
 	return s
 }
 
+// closed waits until the server ends the stream.
+func (s *stream) closed() {
+	s.t.Helper()
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return
+			}
+		case <-time.After(testkit.WaitLimit):
+			s.t.Fatal("the stream is still open")
+		}
+	}
+}
+
 func (s *stream) next() eventwall.Changes {
 	s.t.Helper()
 	select {
-	case ch := <-s.events:
+	case ch, ok := <-s.events:
+		if !ok {
+			s.t.Fatal("the stream ended")
+		}
 		return ch
 	case <-time.After(testkit.WaitLimit):
 		s.t.Fatal("no stream event")
@@ -541,5 +616,191 @@ func TestReplicas(t *testing.T) {
 	onB.until("a post after replica a stopped", func() bool { _, ok := onB.items[postID(p2)]; return ok })
 	if _, ok := onB.items[postID(p1)]; !ok {
 		t.Error("the first post is gone")
+	}
+}
+
+// TestPublicWallAudience: a public wall shows what a reader who is not
+// signed in may see by hub's rules — nothing of a hidden event or of one
+// restricted to registered members — and follows hub when an event
+// changes; a private wall, opened with the organizers' key, shows every
+// event's posts.
+func TestPublicWallAudience(t *testing.T) {
+	env := walltest.Start(t, walltest.Options{})
+	ctx := testkit.Context(t)
+	open, code, listed, hidden := env.NewEvent("Open"), env.NewEvent("Code"), env.NewEvent("Listed"), env.NewEvent("Hidden")
+	code.Access, listed.Access, hidden.Visibility = hub.EventAccessCode, hub.EventAccessListed, hub.VisibilityHidden
+	app := env.CreateApp(open, code, listed, hidden)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	private := false
+	create := func(title string, public *bool) eventwall.Wall {
+		t.Helper()
+		w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
+			AppRef: eventwall.AppRef{App: app}, EventID: open.ID, Title: title, Public: public,
+			Filters: &eventwall.Filters{Scope: eventwall.ScopeApp},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	pub, priv := create("Everyone", nil), create("Staff", &private)
+	if pub.Audience != eventwall.AudienceAnonymous || priv.Audience != eventwall.AudienceOrganizers {
+		t.Errorf("audiences: public %q, private %q", pub.Audience, priv.Audience)
+	}
+	byEvent := map[string]string{}
+	for _, ev := range []string{open.ID, code.ID, listed.ID, hidden.ID, ""} {
+		p := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev, Author: ada.ID, Text: "in " + ev}})
+		byEvent[ev] = postID(p)
+	}
+	onPriv := newScreen(t, env, priv)
+	onPriv.until("every post on the private wall", func() bool { return len(onPriv.items) == 5 })
+	onPub := newScreen(t, env, pub)
+	onPub.until("the open event's post and the app-wide one on the public wall", func() bool {
+		_, a := onPub.items[byEvent[open.ID]]
+		_, b := onPub.items[byEvent[""]]
+		return a && b
+	})
+	if diff := cmp.Diff([]string{byEvent[open.ID], byEvent[""]}, sortedIDs(onPub)); diff != "" {
+		t.Errorf("the public wall (-want +got):\n%s", diff)
+	}
+
+	// The organizers hide the open event in hub: its post leaves the public wall.
+	open.Visibility = hub.VisibilityHidden
+	env.SetEvents(app, open, code, listed, hidden)
+	onPub.until("the post of the event hidden since", func() bool { _, ok := onPub.items[byEvent[open.ID]]; return !ok })
+	// And a post arriving in a restricted event stays off.
+	late := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: code.ID, Author: ada.ID, Text: "late, restricted"}})
+	onPriv.until("the late post on the private wall", func() bool { _, ok := onPriv.items[postID(late)]; return ok })
+	onPub.poll("")
+	if diff := cmp.Diff([]string{byEvent[""]}, sortedIDs(onPub)); diff != "" {
+		t.Errorf("the public wall after the event was hidden (-want +got):\n%s", diff)
+	}
+}
+
+func sortedIDs(s *screen) []string {
+	out := s.ids()
+	slices.Sort(out)
+	return out
+}
+
+// TestScreenURL: a wall opens by its screen token only, never by its id,
+// and an organizer can replace the token: the old URL stops working, its
+// open streams end.
+func TestScreenURL(t *testing.T) {
+	f := newFixture(t, walltest.Options{}, eventwall.CreateWallParams{Title: "Tokens"})
+	env, ctx, w, ref, owner := f.env, f.ctx, f.wall, f.ref, f.owner
+	p := env.PutPost(f.app, walltest.Post{PostDoc: social.PostDoc{Event: f.event.ID, Author: f.ada.ID, Text: "hi"}, PhotoData: [][]byte{[]byte("img")}})
+	scr := newScreen(t, env, w)
+	scr.until("the post", func() bool { return len(scr.items) == 1 })
+
+	status := func(path string) int {
+		t.Helper()
+		resp, err := http.Get(env.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, suffix := range []string{"", "/poll", "/stream", "/photos/" + postID(p) + "/0"} {
+		if st := status("/walls/" + w.ID + suffix); st != http.StatusNotFound {
+			t.Errorf("/walls/<id>%s: HTTP %d, want 404 (the id opens nothing)", suffix, st)
+		}
+	}
+	if st := status(w.Path + "/photos/" + postID(p) + "/0"); st != http.StatusOK {
+		t.Errorf("the photo through the token: HTTP %d", st)
+	}
+	stream := openStream(t, env.URL+w.Path+"/stream")
+	stream.next()
+
+	w2, err := eventwall.RotateToken.Call(owner.Ctx(ctx), env.Client, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w2.ScreenToken == w.ScreenToken || w2.Path == w.Path || w2.Path != "/walls/"+w2.ScreenToken {
+		t.Fatalf("after the rotation: %+v", w2)
+	}
+	testkit.Eventually(t, "the old URL refused", func() bool { return status(w.Path+"/poll") == http.StatusNotFound })
+	testkit.Eventually(t, "the new URL working", func() bool { return status(w2.Path+"/poll") == http.StatusOK })
+	stream.closed()
+	got, err := eventwall.GetWall.Call(owner.Ctx(ctx), env.Client, ref)
+	if err != nil || got.ScreenToken != w2.ScreenToken {
+		t.Errorf("wall.get after the rotation: %v %+v", err, got)
+	}
+}
+
+// TestWallOrder: a wall shows posts by their creation time, whatever the
+// order in which they reach it (CouchDB's _changes interleaves its shards:
+// a post written earlier may come later).
+func TestWallOrder(t *testing.T) {
+	f := newFixture(t, walltest.Options{}, eventwall.CreateWallParams{Title: "Order"})
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var want []string // newest first
+	for _, ago := range []time.Duration{time.Minute, 3 * time.Minute, 2 * time.Minute} {
+		p := f.post(f.ada, ago.String()+" ago", func(d *social.PostDoc) { d.CreatedAt = now.Add(-ago) })
+		want = append(want, postID(p))
+	}
+	want = []string{want[0], want[2], want[1]}
+	scr := newScreen(t, f.env, f.wall)
+	scr.until("three posts", func() bool { return len(scr.items) == 3 })
+	full, err := screentest.Full(f.ctx, f.env.URL+f.wall.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range full.Items {
+		got = append(got, it.ID)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("full state, newest first (-want +got):\n%s", diff)
+	}
+}
+
+// TestAuthorFromHub: an author eventwall never heard of through hub's
+// events (one it missed while Redis lost them, or older than the stream)
+// gets their name from hub's directory, the truth about members, and keeps
+// it.
+func TestAuthorFromHub(t *testing.T) {
+	ac, err := auth.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, ns := testkit.Redis(t)
+	var asked atomic.Int32
+	quiet := walltest.Member{ID: "m-quiet"} // no member event ever published
+	srv := rpc.NewServer(rpc.Options{Name: "hub", Auth: &auth.Authenticator{Services: ac.ServiceVerifier(auth.NewRedisNonces(rdb, ns))}})
+	rpc.Handle(srv, hub.GetMember, func(ctx context.Context, p hub.MemberParams) (hub.Member, error) {
+		asked.Add(1)
+		if c := auth.CallerFrom(ctx); c.Kind != auth.CallerService {
+			return hub.Member{}, errs.WithCode(errs.CodeForbidden, "services only")
+		}
+		if p.Member != quiet.ID {
+			return hub.Member{}, errs.New(errs.NotFound, "member not found")
+		}
+		return hub.Member{ID: quiet.ID, AppID: p.App, Name: "Quinn Quiet", PhotoURL: "https://example.test/q.jpg"}, nil
+	})
+	mux := http.NewServeMux()
+	srv.Routes(mux)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+
+	f := newFixture(t, walltest.Options{Configure: func(c *app.Config) { c.Hub.URLs = []string{ts.URL} }}, eventwall.CreateWallParams{Title: "Quiet"})
+	p1 := f.post(quiet, "first")
+	p2 := f.post(walltest.Member{ID: "m-unknown"}, "by nobody hub knows")
+	scr := newScreen(t, f.env, f.wall)
+	scr.until("both posts", func() bool { return len(scr.items) == 2 })
+	if it := scr.items[postID(p1)]; it.Author != "Quinn Quiet" || it.AuthorPhoto != "https://example.test/q.jpg" {
+		t.Errorf("the quiet author's post: %+v", it)
+	}
+	if it := scr.items[postID(p2)]; it.Author != "" {
+		t.Errorf("a post by a member hub does not know: %+v", it)
+	}
+	// Kept: the next post of the author does not ask hub again.
+	n := asked.Load()
+	p3 := f.post(quiet, "second")
+	scr.until("the second post", func() bool { return scr.items[postID(p3)].Author == "Quinn Quiet" })
+	if asked.Load() != n {
+		t.Errorf("hub asked %d more times for an author already known", asked.Load()-n)
 	}
 }

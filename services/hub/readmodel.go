@@ -365,6 +365,26 @@ func decideAccess(app, user string, membership, config, events map[string]string
 	return newEventAccess(mem, mem.Organizer(), events)
 }
 
+// AnonymousAccess is what a reader who is not signed in may see of app (a
+// public screen at the venue, say): nothing when the app does not exist
+// (errs.NotFound) or members may not read it (errs.Forbidden, not
+// published); otherwise EventAccess.Event applies the rule for a member
+// registered to no event, so that hidden events and those restricted to
+// registered members stay out. One round trip.
+func (r *ReadModel) AnonymousAccess(ctx context.Context, app string) (EventAccess, error) {
+	hs, err := r.read(ctx, r.keys.Config(app), r.keys.Events(app))
+	if err != nil {
+		return EventAccess{}, err
+	}
+	if hs[0] == nil {
+		return EventAccess{}, errs.New(errs.NotFound, "app not found")
+	}
+	if !decodeAppConfig(hs[0]).Readable() {
+		return EventAccess{}, errs.WithCode(errs.CodeForbidden, "this app is not published")
+	}
+	return newEventAccess(Membership{App: app}, false, hs[1])
+}
+
 // EventReaders reports, for each of users, whether AuthorizeEvent would let
 // them read event of app (a member, not blocked, the app readable, the
 // event readable to them): for services that tell members about an

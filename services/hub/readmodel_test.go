@@ -150,6 +150,25 @@ func TestEventAccessReader(t *testing.T) {
 	if err != nil || !a.RegisteredTo("listed") || a.RegisteredTo("open") || !a.MaySee("code") {
 		t.Errorf("AuthorizeEvents for a registered member: %+v %v", a, err)
 	}
+
+	// A reader who is not signed in sees what a member registered to
+	// nothing sees, of a published app only.
+	anon, err := rm.AnonymousAccess(ctx, "a1")
+	if err != nil {
+		t.Fatalf("AnonymousAccess: %v", err)
+	}
+	for ev, want := range map[string]error{"open": nil, "code": errs.Forbidden, "listed": errs.Forbidden, "hidden": errs.NotFound, "nope": errs.NotFound} {
+		if err := anon.Event(ev); want == nil && err != nil || want != nil && !errors.Is(err, want) {
+			t.Errorf("anonymous, event %s: %v, want %v", ev, err, want)
+		}
+	}
+	set(keys.Config("a2"), hub.EncodeAppConfig(hub.AppConfig{ID: "a2", Status: hub.StatusUnpublished}))
+	if _, err := rm.AnonymousAccess(ctx, "a2"); !errors.Is(err, errs.Forbidden) {
+		t.Errorf("anonymous, unpublished app: %v, want forbidden", err)
+	}
+	if _, err := rm.AnonymousAccess(ctx, "a3"); !errors.Is(err, errs.NotFound) {
+		t.Errorf("anonymous, unknown app: %v, want not found", err)
+	}
 }
 
 // TestReadModelTestRevoke checks readmodeltest's Revoke, which other

@@ -1,6 +1,8 @@
 // Package demo creates the demo wall for `make run`: a public wall for the
 // first event of hub's demo app, through eventwall's own API with the
-// organizer's app token, the way the organizers' console would.
+// organizer's app token, the way the organizers' console would. Public, it
+// shows the app's posts that anyone may see: not those of hub's demo
+// workshop, which needs a registration code.
 //
 // It reads $DEMO_DIR/hub.json (hub's demo output: AppID, EventIDs,
 // AppToken), calls eventwall at $EVENTWALL_URL, and prints JSON with

@@ -52,6 +52,7 @@ type State struct {
 	AppID       string   `json:"app_id"`
 	EventID     string   `json:"event_id"`
 	WallID      string   `json:"wall_id"`
+	WallToken   string   `json:"wall_token"` // the screens' name of the wall (its screen token)
 	OwnerToken  string   `json:"owner_token"`
 	MemberIDs   []string `json:"member_ids"`
 	MemberToken []string `json:"member_tokens"`
@@ -178,7 +179,7 @@ func seed(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create the wall: %w", err)
 	}
-	st.WallID = w.ID
+	st.WallID, st.WallToken = w.ID, w.ScreenToken
 	sc, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{*socialURL}})
 	if err != nil {
 		return err
@@ -197,7 +198,7 @@ func seed(ctx context.Context, args []string) error {
 	// Wait until the wall shows them all.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ch, _, err := fetch(ctx, http.DefaultClient, *wallURL, st.WallID, "")
+		ch, _, err := fetch(ctx, http.DefaultClient, *wallURL, st.WallToken, "")
 		if err == nil && len(ch.Items) >= *posts {
 			break
 		}
@@ -227,8 +228,8 @@ func toAny(ss []string) []any {
 }
 
 // fetch polls once; it returns the changes (zero on 304) and the status.
-func fetch(ctx context.Context, c *http.Client, base, wall, cursor string) (eventwall.Changes, int, error) {
-	u := base + "/walls/" + wall + "/poll"
+func fetch(ctx context.Context, c *http.Client, base, token, cursor string) (eventwall.Changes, int, error) {
+	u := base + "/walls/" + token + "/poll"
 	if cursor != "" {
 		u += "?cursor=" + cursor
 	}
@@ -270,7 +271,7 @@ func screens(ctx context.Context, args []string) error {
 
 	// Every screen first loads the full state (not measured), spread over a second.
 	cursors := make([]string, *n)
-	ch, _, err := fetch(ctx, client, *wallURL, st.WallID, "")
+	ch, _, err := fetch(ctx, client, *wallURL, st.WallToken, "")
 	if err != nil {
 		return err
 	}
@@ -327,7 +328,7 @@ func screens(ctx context.Context, args []string) error {
 				}
 				{
 					t0 := time.Now()
-					c, code, err := fetch(rctx, client, *wallURL, st.WallID, cursors[i])
+					c, code, err := fetch(rctx, client, *wallURL, st.WallToken, cursors[i])
 					if err != nil {
 						if rctx.Err() == nil {
 							errs.Add(1)
@@ -405,7 +406,7 @@ func delay(ctx context.Context, args []string) error {
 	// A screen long-polling the wall.
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	first, _, err := fetch(ctx, http.DefaultClient, *wallURL, st.WallID, "")
+	first, _, err := fetch(ctx, http.DefaultClient, *wallURL, st.WallToken, "")
 	if err != nil {
 		return err
 	}
@@ -414,7 +415,7 @@ func delay(ctx context.Context, args []string) error {
 		defer close(watcherDone)
 		cur := first.Cursor
 		for wctx.Err() == nil {
-			ch, code, err := fetch(wctx, http.DefaultClient, *wallURL, st.WallID, cur+"&wait=25s")
+			ch, code, err := fetch(wctx, http.DefaultClient, *wallURL, st.WallToken, cur+"&wait=25s")
 			now := time.Now()
 			if err != nil {
 				continue
@@ -490,7 +491,7 @@ func cursor(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ch, _, err := fetch(ctx, http.DefaultClient, *wallURL, st.WallID, "")
+	ch, _, err := fetch(ctx, http.DefaultClient, *wallURL, st.WallToken, "")
 	if err != nil {
 		return err
 	}
@@ -500,7 +501,7 @@ func cursor(ctx context.Context, args []string) error {
 
 // ------------------------------------------------------------------- bare
 
-// bare serves GET /walls/{id}/poll from memory with the bytes eventwall
+// bare serves GET /walls/{token}/poll from memory with the bytes eventwall
 // answers: 304 when the cursor or If-None-Match is current, else the body.
 func bare(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bare", flag.ExitOnError)
@@ -512,7 +513,7 @@ func bare(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.Get(*wallURL + "/walls/" + st.WallID + "/poll")
+	resp, err := http.Get(*wallURL + "/walls/" + st.WallToken + "/poll")
 	if err != nil {
 		return err
 	}
@@ -521,7 +522,7 @@ func bare(ctx context.Context, args []string) error {
 	etag := resp.Header.Get("ETag")
 	cur := etag[1 : len(etag)-1]
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /walls/{id}/poll", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /walls/{token}/poll", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Cache-Control", "no-cache")
 		if strings.Contains(r.URL.RawQuery, cur) || r.Header.Get("If-None-Match") == etag {

@@ -14,6 +14,7 @@ import (
 	"github.com/attendify/eventwall/internal/screen"
 	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/eventwall/internal/store/couchstore"
+	"github.com/attendify/eventwall/internal/store/hubclient"
 	"github.com/attendify/eventwall/internal/store/pgstore"
 	"github.com/attendify/eventwall/internal/store/redisstore"
 	"github.com/attendify/eventwall/migrations"
@@ -21,6 +22,7 @@ import (
 	"github.com/attendify/platform/couch"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/rpc"
 	platform "github.com/attendify/platform/service"
 )
 
@@ -45,12 +47,16 @@ type Config struct {
 	ScreenCheck time.Duration `env:"EVENTWALL_SCREEN_CHECK" envDefault:"1s"`
 	// PhotoCacheBytes bounds the photos kept in memory.
 	PhotoCacheBytes int64 `env:"EVENTWALL_PHOTO_CACHE_BYTES" envDefault:"67108864"`
+	// Hub is hub's replicas (HUB_URL), asked for the profiles of authors
+	// whose member events eventwall missed; none: not asked.
+	Hub rpc.ClientConfig `envPrefix:"HUB_"`
 }
 
 // LoadConfig reads Config from the environment; eventwall listens on
-// 127.0.0.1:8086 unless ADDR says otherwise.
+// 127.0.0.1:8086 and calls hub at 127.0.0.1:8081 unless ADDR and HUB_URL
+// say otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8086")
+	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8086", "HUB_URL=http://127.0.0.1:8081")
 }
 
 // Migrate brings eventwall's Postgres schema up to date.
@@ -90,10 +96,18 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	walls := pgstore.New(pool)
 	board := redisstore.New(svc.Redis, cfg.Namespace)
 	feed := couchstore.New(cc, cfg.SocialCouchPrefix, svc.Log)
-	domain := service.New(service.Options{
-		Walls: walls, Board: board, Profiles: board,
+	opts := service.Options{
+		Walls: walls, Board: board, Profiles: walls,
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace), Log: svc.Log,
-	})
+	}
+	if len(cfg.Hub.URLs) > 0 {
+		hc, err := svc.Client(cfg.Hub)
+		if err != nil {
+			return nil, err
+		}
+		opts.Members = hubclient.New(hc)
+	}
+	domain := service.New(opts)
 	rpcapi.Register(svc.RPC, domain)
 
 	cache := screen.NewCache(board, domain, screen.CacheOptions{Check: cfg.ScreenCheck, Log: svc.Log})

@@ -23,6 +23,7 @@ func Register(s *rpc.Server, svc *service.Service) {
 	rpc.Handle(s, eventwall.PauseWall, h.pause)
 	rpc.Handle(s, eventwall.ResumeWall, h.resume)
 	rpc.Handle(s, eventwall.RotateKey, h.rotateKey)
+	rpc.Handle(s, eventwall.RotateToken, h.rotateToken)
 	rpc.Handle(s, eventwall.GetQueue, h.queue)
 	rpc.Handle(s, eventwall.Approve, h.approve)
 	rpc.Handle(s, eventwall.Reject, h.reject)
@@ -134,6 +135,14 @@ func (h handlers) rotateKey(ctx context.Context, p eventwall.WallRef) (eventwall
 	return WallToWire(w), nil
 }
 
+func (h handlers) rotateToken(ctx context.Context, p eventwall.WallRef) (eventwall.Wall, error) {
+	w, err := h.svc.RotateToken(ctx, p.App, p.WallID)
+	if err != nil {
+		return eventwall.Wall{}, err
+	}
+	return WallToWire(w), nil
+}
+
 func (h handlers) queue(ctx context.Context, p eventwall.QueueParams) (eventwall.Queue, error) {
 	entries, total, err := h.svc.Queue(ctx, p.App, p.WallID, p.Offset, p.Limit)
 	if err != nil {
@@ -198,9 +207,13 @@ func setModeration(set *service.WallSettings, m eventwall.Moderation) {
 
 // WallToWire converts a wall for organizers.
 func WallToWire(w service.Wall) eventwall.Wall {
-	path := "/walls/" + w.ID
+	path := "/walls/" + w.Token
 	if !w.Public && w.ScreenKey != "" {
 		path += "?key=" + url.QueryEscape(w.ScreenKey)
+	}
+	audience := eventwall.AudienceOrganizers
+	if w.Public {
+		audience = eventwall.AudienceAnonymous
 	}
 	return eventwall.Wall{
 		ID: w.ID, AppID: w.App, EventID: w.Event, Title: w.Title, Layout: w.Layout,
@@ -208,7 +221,8 @@ func WallToWire(w service.Wall) eventwall.Wall {
 		Filters:        eventwall.Filters{Scope: w.Rules.Scope, Hashtags: nonNil(w.Rules.Hashtags), PhotosOnly: w.Rules.PhotosOnly},
 		Moderation:     eventwall.Moderation{Mode: w.Rules.Mode, Blocklist: nonNil(w.Rules.Blocklist), AllowList: nonNil(w.Rules.AllowList)},
 		BlockedAuthors: nonNil(w.Rules.BlockedAuthors),
-		DisplaySeconds: w.DisplaySeconds, Paused: w.Paused, Public: w.Public, ScreenKey: w.ScreenKey,
+		DisplaySeconds: w.DisplaySeconds, Paused: w.Paused, Public: w.Public, Audience: audience,
+		ScreenKey: w.ScreenKey, ScreenToken: w.Token,
 		Version: w.Version, Path: path, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
 }

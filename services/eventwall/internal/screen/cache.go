@@ -17,13 +17,14 @@ import (
 // Cache keeps the walls screens ask for in memory.
 type Cache struct {
 	src   Source
-	pub   Publisher
+	truth Walls
 	log   *slog.Logger
 	check time.Duration
 	idle  time.Duration
 
 	walls   sync.Map // wall id -> *entry
-	missing sync.Map // wall id -> unix seconds until which it is known not to exist
+	tokens  sync.Map // screen token -> wall id, as Postgres said
+	missing sync.Map // token or wall id -> unix seconds until which it is known not to exist
 	nMiss   atomic.Int64
 	now     atomic.Int64 // unix seconds, updated by Run: a clock without a syscall
 	ctx     context.Context
@@ -50,9 +51,9 @@ type entry struct {
 	loadMu sync.Mutex
 }
 
-// NewCache returns a cache on src. Run must be running for walls to be
-// refreshed.
-func NewCache(src Source, pub Publisher, o CacheOptions) *Cache {
+// NewCache returns a cache on src, asking truth for what src lacks. Run
+// must be running for walls to be refreshed.
+func NewCache(src Source, truth Walls, o CacheOptions) *Cache {
 	if o.Check <= 0 {
 		o.Check = time.Second
 	}
@@ -63,27 +64,94 @@ func NewCache(src Source, pub Publisher, o CacheOptions) *Cache {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Cache{src: src, pub: pub, log: o.Log, check: o.Check, idle: o.Idle, ctx: ctx, cancel: cancel}
+	c := &Cache{src: src, truth: truth, log: o.Log, check: o.Check, idle: o.Idle, ctx: ctx, cancel: cancel}
 	c.now.Store(time.Now().Unix())
 	return c
 }
 
-// maxMissing bounds the negative cache (ids that do not exist).
+// maxMissing bounds the negative cache (tokens and ids that do not exist).
 const maxMissing = 10000
 
-// validID reports whether id may be a wall id: walls have flake ids, and
-// anything else is refused before it costs a store call.
+// validID reports whether id may be a wall id or a screen token (flake ids,
+// base64url), so that anything else is refused before it costs a store call.
 func validID(id string) bool {
 	if len(id) == 0 || len(id) > 64 {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
 			return false
 		}
 	}
 	return true
+}
+
+// knownMissing reports whether id was found not to exist a moment ago.
+func (c *Cache) knownMissing(id string) bool {
+	until, ok := c.missing.Load(id)
+	if !ok {
+		return false
+	}
+	if c.now.Load() < until.(int64) {
+		return true
+	}
+	if c.missing.CompareAndDelete(id, until) {
+		c.nMiss.Add(-1)
+	}
+	return false
+}
+
+// remember notes for a few seconds that id does not exist.
+func (c *Cache) remember(id string) {
+	if c.nMiss.Load() >= maxMissing {
+		return
+	}
+	if _, dup := c.missing.LoadOrStore(id, c.now.Load()+5); !dup {
+		c.nMiss.Add(1)
+	}
+}
+
+// Open returns the current snapshot of the wall whose screen token is
+// token: screens know a wall by its token only, never by its id. Errors:
+// errs.NotFound when no wall has that token (a rotated token included),
+// errs.Unavailable.
+func (c *Cache) Open(ctx context.Context, token string) (*snapshot, error) {
+	if v, ok := c.tokens.Load(token); ok {
+		s, err := c.Get(ctx, v.(string))
+		switch {
+		case err == nil && s.tokenOK(token):
+			return s, nil
+		case err != nil && !errors.Is(err, errs.NotFound):
+			return nil, err
+		}
+		// Rotated or deleted: ask the truth again.
+		c.tokens.CompareAndDelete(token, v)
+	}
+	if !validID(token) || c.knownMissing(token) {
+		return nil, errs.New(errs.NotFound, "no such wall")
+	}
+	id, err := c.truth.WallOfToken(ctx, token)
+	if err != nil {
+		if errors.Is(err, errs.NotFound) {
+			c.remember(token)
+		}
+		return nil, err
+	}
+	s, err := c.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.tokenOK(token) {
+		// The token is newer than the settings in memory: they are on
+		// their way (the screen asks again).
+		if v, ok := c.walls.Load(id); ok {
+			v.(*entry).poke()
+		}
+		return nil, errs.New(errs.NotFound, "no such wall")
+	}
+	c.tokens.Store(token, id)
+	return s, nil
 }
 
 // Get returns the current snapshot of a wall, loading it on first use.
@@ -101,15 +169,8 @@ func (c *Cache) Get(ctx context.Context, id string) (*snapshot, error) {
 }
 
 func (c *Cache) load(ctx context.Context, id string) (*snapshot, error) {
-	if !validID(id) {
+	if !validID(id) || c.knownMissing(id) {
 		return nil, errs.New(errs.NotFound, "no such wall")
-	}
-	if until, ok := c.missing.Load(id); ok {
-		if c.now.Load() < until.(int64) {
-			return nil, errs.New(errs.NotFound, "no such wall")
-		}
-		c.missing.Delete(id)
-		c.nMiss.Add(-1)
 	}
 	v, _ := c.walls.LoadOrStore(id, &entry{id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})})
 	e := v.(*entry)
@@ -121,10 +182,8 @@ func (c *Cache) load(ctx context.Context, id string) (*snapshot, error) {
 	s, err := c.fetch(ctx, id)
 	if err != nil {
 		c.walls.CompareAndDelete(id, e)
-		if errors.Is(err, errs.NotFound) && c.nMiss.Load() < maxMissing {
-			if _, dup := c.missing.LoadOrStore(id, c.now.Load()+5); !dup {
-				c.nMiss.Add(1)
-			}
+		if errors.Is(err, errs.NotFound) {
+			c.remember(id)
 		}
 		return nil, err
 	}
@@ -149,10 +208,10 @@ func (c *Cache) fetch(ctx context.Context, id string) (*snapshot, error) {
 			}
 			return newSnapshot(id, st, rec), nil
 		}
-		if attempt > 0 || c.pub == nil {
+		if attempt > 0 || c.truth == nil {
 			return nil, errs.New(errs.NotFound, "no such wall")
 		}
-		if err := c.pub.Republish(ctx, id); err != nil {
+		if err := c.truth.Republish(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -271,6 +330,12 @@ func (c *Cache) sweep(ctx context.Context) {
 		if now-e.used.Load() > idle {
 			c.walls.Delete(k)
 			close(e.stop)
+			c.tokens.Range(func(token, id any) bool {
+				if id == k {
+					c.tokens.Delete(token)
+				}
+				return true
+			})
 			return true
 		}
 		ids = append(ids, e.id)
@@ -278,8 +343,7 @@ func (c *Cache) sweep(ctx context.Context) {
 		return true
 	})
 	c.missing.Range(func(k, v any) bool {
-		if v.(int64) <= now {
-			c.missing.Delete(k)
+		if v.(int64) <= now && c.missing.CompareAndDelete(k, v) {
 			c.nMiss.Add(-1)
 		}
 		return true

@@ -107,17 +107,18 @@ func screenKey(r *http.Request) string {
 	return ""
 }
 
-// open returns the wall's snapshot if it exists and the screen may see it;
-// otherwise it answers the request itself and returns nil.
+// open returns the snapshot of the wall whose screen token is in the path
+// if the screen may see it; otherwise it answers the request itself and
+// returns nil. A wall's id opens nothing.
 func (h *Handler) open(w http.ResponseWriter, r *http.Request) *snapshot {
-	s, err := h.cache.Get(r.Context(), r.PathValue("id"))
+	s, err := h.cache.Open(r.Context(), r.PathValue("token"))
 	if err != nil {
 		switch {
 		case errors.Is(err, errs.NotFound):
 			http.Error(w, "no such wall", http.StatusNotFound)
 		default:
 			if r.Context().Err() == nil {
-				h.log.Warn("load wall", "wall", r.PathValue("id"), "error", err)
+				h.log.Warn("load wall", "error", err) // not the token: it opens the wall
 			}
 			w.Header().Set("Retry-After", "2")
 			http.Error(w, "the wall is unavailable; retry", http.StatusServiceUnavailable)
@@ -258,8 +259,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		case <-s.changed:
 		}
 		next, err := h.cache.Get(r.Context(), s.wall)
-		if err != nil || !next.keyOK(screenKey(r)) {
-			return // deleted, or the key was rotated: the screen reconnects and is told
+		if err != nil || !next.tokenOK(r.PathValue("token")) || !next.keyOK(screenKey(r)) {
+			return // deleted, or the token or key was rotated: the screen reconnects and is told
 		}
 		s = next
 	}

@@ -66,28 +66,48 @@ func (f *fakeSource) SubscribeChanges(ctx context.Context, fn func(string, uint6
 	return nil
 }
 
-type noPublisher struct{}
+// fakeWalls is Postgres's part: the wall W1's screen token is T1.
+type fakeWalls struct{}
 
-func (noPublisher) Republish(context.Context, string) error {
+func (fakeWalls) WallOfToken(_ context.Context, token string) (string, error) {
+	if token == "T1" {
+		return "W1", nil
+	}
+	return "", errs.New(errs.NotFound, "no such wall")
+}
+
+func (fakeWalls) Republish(context.Context, string) error {
 	return errs.New(errs.NotFound, "no such wall")
 }
 
 func rec(t testing.TB, public bool, key string) []byte {
 	scr, _ := json.Marshal(eventwall.Screen{ID: "W1", Title: "Wall", Layout: "grid", Version: 1})
-	b, err := json.Marshal(service.ScreenRecord{Wall: "W1", App: "A", Version: 1, Public: public, Key: key, Screen: scr})
+	b, err := json.Marshal(service.ScreenRecord{Wall: "W1", App: "A", Version: 1, Public: public, Token: "T1", Key: key, Screen: scr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
+// created is when the test's posts were created: p<i> at minute i, unless
+// the test says otherwise.
+var created = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
 func itemJSON(id, text string) []byte {
-	b, _ := json.Marshal(eventwall.Item{ID: id, Text: text, Hashtags: []string{}, Photos: []eventwall.ItemPhoto{}})
+	at := created
+	if len(id) == 2 {
+		at = at.Add(time.Duration(id[1]-'0') * time.Minute)
+	}
+	return itemAt(id, text, at)
+}
+
+func itemAt(id, text string, at time.Time) []byte {
+	b, _ := json.Marshal(eventwall.Item{ID: id, Text: text, Hashtags: []string{}, Photos: []eventwall.ItemPhoto{}, CreatedAt: at})
 	return b
 }
 
 func newTestServer(t testing.TB, src *fakeSource) (*httptest.Server, *Handler) {
-	cache := NewCache(src, noPublisher{}, CacheOptions{Check: 20 * time.Millisecond})
+	cache := NewCache(src, fakeWalls{}, CacheOptions{Check: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = cache.Run(ctx); close(done) }()
@@ -127,7 +147,7 @@ func TestPollProtocol(t *testing.T) {
 		Seqs:  map[string]uint64{ConfigMember: 1, "p1": 2, "p2": 3, "p0": 2},
 	}}}
 	srv, h := newTestServer(t, src)
-	poll := srv.URL + "/walls/W1/poll"
+	poll := srv.URL + "/walls/T1/poll"
 
 	st, hdr, ch := get(t, poll)
 	if st != 200 || !ch.Reset || ch.Cursor != "e1.3" || hdr.Get("ETag") != `"e1.3"` || ch.Config == nil || ch.Config.Title != "Wall" {
@@ -157,6 +177,9 @@ func TestPollProtocol(t *testing.T) {
 	}
 	if st, _, _ := get(t, srv.URL+"/walls/nope/poll"); st != 404 {
 		t.Errorf("unknown wall: %d", st)
+	}
+	if st, _, _ := get(t, srv.URL+"/walls/W1/poll"); st != 404 {
+		t.Errorf("the wall's id instead of its token: %d, want 404", st)
 	}
 	if st, _, _ := get(t, srv.URL+"/walls/a%2Fb/poll"); st != 404 {
 		t.Errorf("bad id: %d", st)
@@ -198,18 +221,45 @@ func TestScreenKey(t *testing.T) {
 		header []string
 		want   int
 	}{
-		{"no key", "/walls/W1/poll", nil, 404},
-		{"wrong key", "/walls/W1/poll?key=nope", nil, 404},
-		{"query key", "/walls/W1/poll?key=s3cret", nil, 200},
-		{"header key", "/walls/W1/poll", []string{eventwall.HeaderScreenKey, "s3cret"}, 200},
-		{"page without key", "/walls/W1", nil, 404},
-		{"page with key", "/walls/W1?key=s3cret", nil, 200},
+		{"no key", "/walls/T1/poll", nil, 404},
+		{"wrong key", "/walls/T1/poll?key=nope", nil, 404},
+		{"query key", "/walls/T1/poll?key=s3cret", nil, 200},
+		{"header key", "/walls/T1/poll", []string{eventwall.HeaderScreenKey, "s3cret"}, 200},
+		{"page without key", "/walls/T1", nil, 404},
+		{"page with key", "/walls/T1?key=s3cret", nil, 200},
+		{"the id with the key", "/walls/W1/poll?key=s3cret", nil, 404},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if st, _, _ := get(t, srv.URL+tt.url, tt.header...); st != tt.want {
 				t.Errorf("HTTP %d, want %d", st, tt.want)
 			}
 		})
+	}
+}
+
+// TestOrderByCreation: a wall's order is the posts' creation time, not the
+// order in which they reached it (CouchDB's _changes interleaves shards) nor
+// their ids.
+func TestOrderByCreation(t *testing.T) {
+	// p9 arrived first but was created last; p1 and p2 arrived last.
+	src := &fakeSource{state: map[string]State{"W1": {
+		Epoch: "e1", Head: 4, Config: rec(t, true, ""),
+		Items: map[string][]byte{
+			"p9": itemAt("p9", "made at 9:03", created.Add(3*time.Minute)),
+			"a5": itemAt("a5", "made at 9:05", created.Add(5*time.Minute)),
+			"p1": itemAt("p1", "made at 9:01", created.Add(time.Minute)),
+			"p2": itemAt("p2", "made at 9:04", created.Add(4*time.Minute)),
+		},
+		Seqs: map[string]uint64{ConfigMember: 1, "p9": 1, "a5": 2, "p1": 3, "p2": 4},
+	}}}
+	srv, _ := newTestServer(t, src)
+	_, _, full := get(t, srv.URL+"/walls/T1/poll")
+	if diff := cmp.Diff([]string{"a5", "p2", "p9", "p1"}, ids(full.Items)); diff != "" {
+		t.Errorf("full state, newest first (-want +got):\n%s", diff)
+	}
+	_, _, delta := get(t, srv.URL+"/walls/T1/poll?cursor=e1.1")
+	if diff := cmp.Diff([]string{"p1", "p2", "a5"}, ids(delta.Items)); diff != "" {
+		t.Errorf("delta, oldest first (-want +got):\n%s", diff)
 	}
 }
 
@@ -248,10 +298,10 @@ func ids(items []eventwall.Item) []string {
 // allocate next to nothing and make no store call.
 func BenchmarkPoll304(b *testing.B) {
 	src := &fakeSource{state: map[string]State{"W1": {Epoch: "e1", Head: 3, Config: rec(b, true, ""), Items: map[string][]byte{"p1": itemJSON("p1", "x")}, Seqs: map[string]uint64{"p1": 3}}}}
-	cache := NewCache(src, noPublisher{}, CacheOptions{})
+	cache := NewCache(src, fakeWalls{}, CacheOptions{})
 	mux := http.NewServeMux()
 	NewHandler(cache, nil, 1<<20, nil).Routes(mux)
-	req := httptest.NewRequest("GET", "/walls/W1/poll?cursor=e1.3", nil)
+	req := httptest.NewRequest("GET", "/walls/T1/poll?cursor=e1.3", nil)
 	w := &discard{h: http.Header{}}
 	mux.ServeHTTP(w, req)
 	loads := src.loads

@@ -2,6 +2,7 @@ package screen
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"encoding/json"
 	"maps"
@@ -9,14 +10,35 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/service"
 )
 
 type item struct {
-	seq  uint64
-	json []byte
+	seq     uint64
+	created int64 // the post's creation time (unix ms): a wall's order
+	json    []byte
+}
+
+// newItem reads a stored screen item's creation time.
+func newItem(seq uint64, js []byte) item {
+	var it struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	_ = json.Unmarshal(js, &it) // the board stores what Render made
+	return item{seq: seq, created: it.CreatedAt.UnixMilli(), json: js}
+}
+
+// newerFirst compares two items of s by id for sorting newest first: by
+// creation time, then by id. Never by arrival: CouchDB's _changes feed
+// interleaves its shards, so posts arrive in no particular order.
+func (s *snapshot) newerFirst(a, b string) int {
+	if c := cmp.Compare(s.items[b].created, s.items[a].created); c != 0 {
+		return c
+	}
+	return strings.Compare(b, a)
 }
 
 // snapshot is one state of a wall, immutable once published except for
@@ -30,10 +52,11 @@ type snapshot struct {
 	etag        []string // the ETag header value, `"<cursor>"`, ready to assign
 	rec         service.ScreenRecord
 	key         []byte
+	token       []byte
 	cfgSeq      uint64
 	items       map[string]item
 	removed     map[string]uint64 // post -> sequence of its removal
-	newest      []string          // ids of items, newest first (flake ids sort by time)
+	newest      []string          // ids of items, newest first (by creation time)
 	changed     chan struct{}
 
 	fullOnce sync.Once
@@ -57,7 +80,7 @@ func newSnapshot(wall string, st State, rec service.ScreenRecord) *snapshot {
 		if !ok {
 			seq = st.Floor // its change was trimmed from the log
 		}
-		s.items[post] = item{seq: seq, json: js}
+		s.items[post] = newItem(seq, js)
 	}
 	for m, seq := range st.Seqs {
 		if _, shown := s.items[m]; !shown && m != ConfigMember {
@@ -79,7 +102,7 @@ func (s *snapshot) next(d Delta, rec service.ScreenRecord) *snapshot {
 	}
 	for _, c := range d.Changes {
 		if c.Item != nil {
-			n.items[c.Post] = item{seq: c.Seq, json: c.Item}
+			n.items[c.Post] = newItem(c.Seq, c.Item)
 			delete(n.removed, c.Post)
 		} else {
 			delete(n.items, c.Post)
@@ -99,10 +122,16 @@ func (s *snapshot) finish() {
 	s.cursor = s.epoch + "." + strconv.FormatUint(s.head, 10)
 	s.etag = []string{`"` + s.cursor + `"`}
 	s.key = []byte(s.rec.Key)
+	s.token = []byte(s.rec.Token)
 	s.newest = slices.Collect(maps.Keys(s.items))
-	slices.SortFunc(s.newest, func(a, b string) int { return strings.Compare(b, a) })
+	slices.SortFunc(s.newest, s.newerFirst)
 	s.changed = make(chan struct{})
 	s.answers = map[string][]byte{}
+}
+
+// tokenOK reports whether token is the wall's screen token.
+func (s *snapshot) tokenOK(token string) bool {
+	return len(s.token) > 0 && subtle.ConstantTimeCompare([]byte(token), s.token) == 1
 }
 
 // keyOK reports whether key opens the wall.
@@ -164,22 +193,20 @@ func (s *snapshot) fullAnswer() []byte {
 	return s.full
 }
 
-// delta encodes what changed after seq: the items in log order.
+// delta encodes what changed after seq: the items oldest first (by
+// creation time), so that a screen showing each as it comes ends with the
+// newest in front.
 func (s *snapshot) delta(seq uint64) []byte {
-	type change struct {
-		seq uint64
-		raw []byte
-	}
-	var changed []change
-	for _, it := range s.items {
+	var changed []string
+	for id, it := range s.items {
 		if it.seq > seq {
-			changed = append(changed, change{it.seq, it.json})
+			changed = append(changed, id)
 		}
 	}
-	slices.SortFunc(changed, func(a, b change) int { return cmpUint(a.seq, b.seq) })
+	slices.SortFunc(changed, func(a, b string) int { return s.newerFirst(b, a) })
 	raws := make([][]byte, len(changed))
-	for i, c := range changed {
-		raws[i] = c.raw
+	for i, id := range changed {
+		raws[i] = s.items[id].json
 	}
 	var removed []string
 	for p, rs := range s.removed {
@@ -189,16 +216,6 @@ func (s *snapshot) delta(seq uint64) []byte {
 	}
 	slices.Sort(removed)
 	return s.encode(false, s.cfgSeq > seq, raws, removed)
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // encode writes a Changes document.

@@ -61,9 +61,15 @@ type Source interface {
 	SubscribeChanges(ctx context.Context, fn func(wall string, seq uint64)) error
 }
 
-// Publisher republishes a wall's settings from the truth (Postgres) when
-// the store has lost them; errs.NotFound when the wall does not exist.
-type Publisher interface {
+// Walls reads the truth about walls (Postgres) for what the store does not
+// hold: which wall a screen token names, and a wall's settings after the
+// store lost them.
+type Walls interface {
+	// WallOfToken returns the id of the wall whose screen token is token;
+	// errs.NotFound when there is none.
+	WallOfToken(ctx context.Context, token string) (string, error)
+	// Republish publishes a wall's settings again; errs.NotFound when the
+	// wall does not exist.
 	Republish(ctx context.Context, wall string) error
 }
 

@@ -27,10 +27,16 @@ func PostID(docID string) string {
 
 // Decide applies a wall's rules to one revision of a post: whether it is
 // shown, held for a moderator (with the reason) or dropped. It sees the
-// document only; the board adds the moderators' decisions.
+// document and the rules only (hub's access rules for a public wall are in
+// them); the board adds the moderators' decisions.
 func Decide(r Rules, doc *social.PostDoc) (outcome, reason string) {
 	switch {
 	case r.Scope != eventwall.ScopeApp && doc.Event != r.Event:
+		return Drop, ""
+	case r.Audience != nil && !r.Audience.MaySee(doc.Event):
+		// A public wall shows no more than a reader who is not signed in
+		// may see: no post of a hidden or restricted event, nothing of an
+		// unpublished app.
 		return Drop, ""
 	case !doc.Visible() || doc.AuthorDeleted:
 		// Hidden, deleted or blocked in social; a deleted member's posts
@@ -145,10 +151,12 @@ func ScreenText(text string) (string, []string) {
 	return b.String(), names
 }
 
-// PhotoPath is the wall-scoped path of a post's photo (thumb: its
-// thumbnail), served by eventwall from social's attachments.
-func PhotoPath(wall, post string, i int, thumb bool) string {
-	p := "/walls/" + wall + "/photos/" + post + "/" + strconv.Itoa(i)
+// PhotoPath is the path of a post's photo (thumb: its thumbnail) relative
+// to the wall's screen URL (/walls/<token>/), served by eventwall from
+// social's attachments. Relative, so that the items stored do not carry the
+// wall's token, which an organizer may rotate.
+func PhotoPath(post string, i int, thumb bool) string {
+	p := "photos/" + post + "/" + strconv.Itoa(i)
 	if thumb {
 		p += "t"
 	}
@@ -156,13 +164,13 @@ func PhotoPath(wall, post string, i int, thumb bool) string {
 }
 
 // renderVersion is part of every wall's rules fingerprint: changing what
-// Render makes (2: mentions read @Name) re-decides, so re-renders, the posts
-// of every wall once.
-const renderVersion = 2
+// Render makes (2: mentions read @Name; 3: photo paths relative to the
+// wall's URL) re-decides, so re-renders, the posts of every wall once.
+const renderVersion = 3
 
 // Render makes the screen item of a post on a wall (without its mark,
 // which the board adds).
-func Render(wall string, doc *social.PostDoc, author Profile) eventwall.Item {
+func Render(doc *social.PostDoc, author Profile) eventwall.Item {
 	post := PostID(doc.ID)
 	text, mentions := ScreenText(doc.Text)
 	it := eventwall.Item{
@@ -184,7 +192,7 @@ func Render(wall string, doc *social.PostDoc, author Profile) eventwall.Item {
 	}
 	for i, p := range doc.Photos {
 		it.Photos = append(it.Photos, eventwall.ItemPhoto{
-			URL: PhotoPath(wall, post, i, false), ThumbURL: PhotoPath(wall, post, i, true),
+			URL: PhotoPath(post, i, false), ThumbURL: PhotoPath(post, i, true),
 			Width: p.Width, Height: p.Height,
 		})
 	}
@@ -201,7 +209,7 @@ func NewDecision(w Wall, doc *social.PostDoc, author Profile) (Decision, error) 
 		return d, nil
 	}
 	d.Entry.Hash = TextHash(doc.Text)
-	item, err := json.Marshal(Render(w.ID, doc, author))
+	item, err := json.Marshal(Render(doc, author))
 	if err != nil {
 		return d, err
 	}

@@ -53,6 +53,16 @@ func TestDecide(t *testing.T) {
 		{"allow list passes the blocklist", with(func(r *Rules) { r.AllowList = []string{"m1"} }), post(func(d *social.PostDoc) { d.Text = "buy now" }), Show, ""},
 		{"off shows the blocklist", with(func(r *Rules) { r.Mode = eventwall.ModerationOff }), post(func(d *social.PostDoc) { d.Text = "buy now" }), Show, ""},
 		{"off still drops hidden", with(func(r *Rules) { r.Mode = eventwall.ModerationOff }), post(func(d *social.PostDoc) { d.Hidden = true }), Drop, ""},
+		{"public wall, an event anyone may read", with(func(r *Rules) { r.Audience = &Audience{App: true, Events: []string{"ev1", "ev3"}} }), post(nil), Show, ""},
+		{"public wall, an event readers may not see", with(func(r *Rules) {
+			r.Scope, r.Audience = eventwall.ScopeApp, &Audience{App: true, Events: []string{"ev1"}}
+		}), post(func(d *social.PostDoc) { d.Event = "ev2" }), Drop, ""},
+		{"public wall of an event readers may not see", with(func(r *Rules) { r.Audience = &Audience{App: true, Events: []string{}} }), post(nil), Drop, ""},
+		{"public wall, an app-wide post", with(func(r *Rules) { r.Scope, r.Audience = eventwall.ScopeApp, &Audience{App: true} }), post(func(d *social.PostDoc) { d.Event = "" }), Show, ""},
+		{"public wall of an app readers may not see", with(func(r *Rules) {
+			r.Scope, r.Audience = eventwall.ScopeApp, &Audience{Events: []string{"ev1"}}
+		}), post(func(d *social.PostDoc) { d.Event = "" }), Drop, ""},
+		{"private wall, any event", with(func(r *Rules) { r.Scope = eventwall.ScopeApp }), post(func(d *social.PostDoc) { d.Event = "ev2" }), Show, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +167,7 @@ func TestNewDecisionRendersTheItem(t *testing.T) {
 	}
 	// The screens see the mention's name, never the member id.
 	want := eventwall.Item{ID: "p1", Author: "Ada", AuthorPhoto: "https://x/a.jpg", Text: "Hi @Éloïse Dupont", Mentions: []string{"Éloïse Dupont"}, Hashtags: []string{"go"}, CreatedAt: created,
-		Photos: []eventwall.ItemPhoto{{URL: "/walls/w1/photos/p1/0", ThumbURL: "/walls/w1/photos/p1/0t", Width: 640, Height: 480}}}
+		Photos: []eventwall.ItemPhoto{{URL: "photos/p1/0", ThumbURL: "photos/p1/0t", Width: 640, Height: 480}}}
 	if diff := cmp.Diff(want, it); diff != "" {
 		t.Errorf("item (-want +got):\n%s", diff)
 	}

@@ -3,12 +3,15 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/attendify/eventwall"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
 )
 
@@ -25,9 +28,12 @@ import (
 // times to Redis for nothing. When the holder dies its lease expires after
 // LeaseTTL and another replica takes over from the feed's checkpoint.
 //
-// The holder also keeps the app's walls in step: when a wall's rules
-// change (or Redis lost its posts) it decides about every post of the app
-// again ("refill"), and it publishes settings Redis does not have yet.
+// The holder also keeps the app's walls in step with Postgres and hub, and
+// so rebuilds what Redis lost: it publishes settings Redis does not have
+// yet, loads the moderators' decisions Redis lacks (all of them after a
+// loss), and when a wall's rules change (hub's access rules for public
+// walls included) or Redis lost its posts, it decides about every post of
+// the app again ("refill").
 type Ingester struct {
 	svc      *Service
 	feed     Feed
@@ -38,7 +44,10 @@ type Ingester struct {
 
 	mu      sync.Mutex
 	workers map[string]*appWorker
-	kick    chan struct{}
+	// audiences is hub's rule for anonymous readers of each app, as last
+	// read (for apps with public walls).
+	audiences map[string]*Audience
+	kick      chan struct{}
 }
 
 // IngesterOptions configure an Ingester.
@@ -65,7 +74,7 @@ func (s *Service) NewIngester(o IngesterOptions) *Ingester {
 	return &Ingester{
 		svc: s, feed: o.Feed, leases: o.Leases, log: s.log,
 		interval: o.Interval, leaseTTL: o.LeaseTTL,
-		workers: map[string]*appWorker{}, kick: make(chan struct{}, 1),
+		workers: map[string]*appWorker{}, audiences: map[string]*Audience{}, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -132,24 +141,49 @@ func (in *Ingester) tick(ctx context.Context) {
 			held = in.workers[app] != nil
 		}
 		w := in.workers[app]
-		switch {
-		case !held && w != nil:
-			in.log.Info("another replica follows the app now", "app", app)
-			w.stop()
-			delete(in.workers, app)
-		case held && w == nil:
+		if !held {
+			if w != nil {
+				in.log.Info("another replica follows the app now", "app", app)
+				w.stop()
+				delete(in.workers, app)
+			}
+			continue
+		}
+		if slices.ContainsFunc(walls, func(w Wall) bool { return w.Public }) {
+			aud, err := in.svc.audience(ctx, app)
+			switch {
+			case err == nil:
+				in.audiences[app] = aud
+			case in.audiences[app] != nil:
+				// Hub's read model is unavailable (being rebuilt, say):
+				// the public walls keep the rule hub gave last.
+				in.log.Warn("read hub's access rules; using the last ones", "app", app, "error", err)
+			default:
+				// Never read: a new follower waits rather than decide
+				// without hub's rule.
+				if ctx.Err() == nil {
+					in.log.Warn("read hub's access rules", "app", app, "error", err)
+				}
+				continue
+			}
+			walls = withAudience(walls, in.audiences[app])
+		}
+		if w == nil {
 			w = in.start(ctx, app)
 			in.workers[app] = w
 		}
-		if held {
-			w.setWalls(walls)
-		}
+		w.setWalls(walls)
 	}
 	for app, w := range in.workers {
 		if _, ok := byApp[app]; !ok {
 			w.stop()
 			delete(in.workers, app)
 			_ = in.leases.Release(context.WithoutCancel(ctx), leaseName(app))
+		}
+	}
+	for app := range in.audiences {
+		if _, ok := byApp[app]; !ok {
+			delete(in.audiences, app)
 		}
 	}
 }
@@ -238,8 +272,9 @@ func (w *appWorker) run(ctx context.Context) {
 	}
 }
 
-// sync publishes settings Redis lacks and re-decides the walls whose rules
-// changed.
+// sync publishes settings Redis lacks, loads the moderators' decisions it
+// lacks and re-decides the walls whose rules changed or whose posts Redis
+// lost.
 func (w *appWorker) sync(ctx context.Context, walls []Wall) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -250,18 +285,24 @@ func (w *appWorker) sync(ctx context.Context, walls []Wall) {
 	w.walls = next
 	board := w.in.svc.board
 	for _, wall := range walls {
-		fp, version, err := board.Filled(ctx, wall.ID)
+		st, err := board.State(ctx, wall.ID)
 		if err != nil {
 			w.in.log.Warn("read wall state", "wall", wall.ID, "error", err)
 			continue
 		}
-		if version < wall.Version {
+		if st.Settings < wall.Version {
 			if err := w.in.svc.Publish(ctx, wall); err != nil {
 				w.in.log.Warn("publish wall settings", "wall", wall.ID, "error", err)
 			}
 		}
+		if st.Moderation < wall.ModerationVersion {
+			if err := w.in.svc.Restore(ctx, wall.ID); err != nil {
+				w.in.log.Warn("load the wall's moderation", "wall", wall.ID, "error", err)
+				continue
+			}
+		}
 		want := wall.Rules.Fingerprint()
-		if fp == want {
+		if st.Fingerprint == want {
 			continue
 		}
 		start := time.Now()
@@ -283,9 +324,10 @@ func (w *appWorker) sync(ctx context.Context, walls []Wall) {
 // refill decides about every post of the app on one wall. w.mu is held.
 func (w *appWorker) refill(ctx context.Context, wall Wall) (int, error) {
 	n := 0
+	authors := map[string]Profile{} // read once per author
 	err := w.in.feed.EachPost(ctx, w.app, func(doc *social.PostDoc) error {
 		n++
-		return w.decide(ctx, []Wall{wall}, doc)
+		return w.decide(ctx, []Wall{wall}, doc, authors)
 	})
 	return n, err
 }
@@ -301,27 +343,34 @@ func (w *appWorker) handle(ctx context.Context, doc *social.PostDoc) error {
 	for _, wall := range w.walls {
 		walls = append(walls, wall)
 	}
-	return w.decide(ctx, walls, doc)
+	return w.decide(ctx, walls, doc, nil)
 }
 
-func (w *appWorker) decide(ctx context.Context, walls []Wall, doc *social.PostDoc) error {
+// decide decides about one post document on walls; authors, when not nil,
+// keeps the profiles read for the next documents.
+func (w *appWorker) decide(ctx context.Context, walls []Wall, doc *social.PostDoc, authors map[string]Profile) error {
 	if len(walls) == 0 || doc.Type != social.DocPost || PostID(doc.ID) == "" {
 		return nil
 	}
 	var author Profile
 	if doc.Author != "" {
-		ps, err := w.in.svc.profiles.Profiles(ctx, w.app, []string{doc.Author})
-		if err != nil {
-			return err
+		var known bool
+		if author, known = authors[doc.Author]; !known {
+			var err error
+			if author, err = w.in.svc.profile(ctx, w.app, doc.Author); err != nil {
+				return err
+			}
+			if authors != nil {
+				authors[doc.Author] = author
+			}
 		}
-		author = ps[doc.Author]
 	}
 	for _, wall := range walls {
 		d, err := NewDecision(wall, doc, author)
 		if err != nil {
 			return fmt.Errorf("decide about %s on wall %s: %w", doc.ID, wall.ID, err)
 		}
-		if _, err := w.in.svc.board.Apply(ctx, wall.ID, d); err != nil {
+		if _, err := w.in.svc.apply(ctx, wall.ID, d); err != nil {
 			return fmt.Errorf("apply decision about %s on wall %s: %w", doc.ID, wall.ID, err)
 		}
 	}
@@ -366,11 +415,53 @@ func (w *appWorker) rerender(ctx context.Context, member string) {
 				continue
 			}
 			e.Item = b
-			if _, err := w.in.svc.board.Apply(ctx, wall.ID, Decision{Post: e.Post, Rev: e.Rev, Outcome: Refresh, Entry: e}); err != nil {
+			if _, err := w.in.svc.apply(ctx, wall.ID, Decision{Post: e.Post, Rev: e.Rev, Outcome: Refresh, Entry: e}); err != nil {
 				w.in.log.Warn("re-render post", "wall", wall.ID, "post", e.Post, "error", err)
 			}
 		}
 	}
+}
+
+// withAudience returns walls with aud, hub's rule for anonymous readers,
+// in the rules of the public ones.
+func withAudience(walls []Wall, aud *Audience) []Wall {
+	out := make([]Wall, len(walls))
+	for i, w := range walls {
+		if w.Public {
+			w.Rules.Audience = aud
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// audience is what a reader who is not signed in may see of app, by hub's
+// own rule (hub.ReadModel.AnonymousAccess): nothing of an app that does
+// not exist or is not published, otherwise its app-wide posts and those of
+// the events the rule lets anyone read.
+func (s *Service) audience(ctx context.Context, app string) (*Audience, error) {
+	acc, err := s.access.AnonymousAccess(ctx, app)
+	switch {
+	case errors.Is(err, errs.NotFound), errors.Is(err, errs.Forbidden):
+		return &Audience{}, nil
+	case err != nil:
+		return nil, err
+	}
+	evs, err := s.access.Events(ctx, app)
+	switch {
+	case errors.Is(err, errs.NotFound):
+		evs = nil // no event list: the app has no events
+	case err != nil:
+		return nil, err
+	}
+	aud := &Audience{App: true, Events: []string{}}
+	for _, e := range evs {
+		if acc.MaySee(e.ID) {
+			aud.Events = append(aud.Events, e.ID)
+		}
+	}
+	slices.Sort(aud.Events)
+	return aud, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
 )
 
@@ -14,8 +15,11 @@ type WallStore interface {
 	CreateWall(ctx context.Context, w Wall) error
 	// Wall returns a wall of app; errs.NotFound when there is none.
 	Wall(ctx context.Context, app, id string) (Wall, error)
-	// WallByID returns a wall whatever its app (screens know only the id).
+	// WallByID returns a wall whatever its app.
 	WallByID(ctx context.Context, id string) (Wall, error)
+	// WallByToken returns the wall whose screen token is token (screens
+	// know only that); errs.NotFound when there is none.
+	WallByToken(ctx context.Context, token string) (Wall, error)
 	// Walls lists app's walls, or one event's when event is not empty.
 	Walls(ctx context.Context, app, event string) ([]Wall, error)
 	// AllWalls lists every wall (the ingesters' work list).
@@ -24,13 +28,29 @@ type WallStore interface {
 	// version and returns it; errs.NotFound when there is none.
 	UpdateWall(ctx context.Context, app, id string, change func(*Wall) error) (Wall, error)
 	DeleteWall(ctx context.Context, app, id string) error
+	// Moderate changes what the moderators decided about post on a wall of
+	// app with change, under the wall's row lock, and returns it with the
+	// wall's next moderation version; errs.NotFound when there is no wall.
+	Moderate(ctx context.Context, app, wall, post string, change func(*Moderation)) (Moderation, error)
+	// Moderations returns every decision of a wall's moderators and the
+	// wall's moderation version, as of one moment; errs.NotFound when
+	// there is no wall.
+	Moderations(ctx context.Context, wall string) (Moderations, error)
 }
 
-// Board is the walls' live state (Redis): the posts shown, the queue, the
-// moderators' decisions, the screens' change log and settings, and the
-// notifications that keep every replica in step.
+// ErrUnloaded is the board's answer to a decision about a wall whose
+// moderators' decisions it does not hold (Redis lost them): load them with
+// Board.Restore, then apply the decision again.
+var ErrUnloaded = errs.New(errs.Unavailable, "the wall's moderation is not loaded in Redis")
+
+// Board is the walls' live state (Redis): the posts shown, the queue, a
+// copy of the moderators' decisions, the screens' change log and settings,
+// and the notifications that keep every replica in step. Everything in it
+// is rebuilt from Postgres and social's documents when Redis loses it.
 type Board interface {
-	// Apply applies a decision atomically (see Decision).
+	// Apply applies a decision atomically (see Decision). It fails with
+	// ErrUnloaded, and changes nothing, while the board lacks the wall's
+	// moderators' decisions.
 	Apply(ctx context.Context, wall string, d Decision) (Applied, error)
 	// Entries returns the entries kept for posts (shown or waiting).
 	Entries(ctx context.Context, wall string, posts []string) (map[string]Entry, error)
@@ -40,23 +60,27 @@ type Board interface {
 	Queue(ctx context.Context, wall string, offset, limit int) ([]Entry, int64, error)
 	// Shown reports whether a post is on the screens.
 	Shown(ctx context.Context, wall, post string) (bool, error)
-	// SetVerdict records a moderator's decision: "a:<text hash>" approves
-	// that text, "r" rejects.
-	SetVerdict(ctx context.Context, wall, post, verdict string) error
-	// SetMark records a post's mark ("" clears it).
-	SetMark(ctx context.Context, wall, post, mark string) error
-	// SetBlocked replaces the authors blocked on the wall.
-	SetBlocked(ctx context.Context, wall string, authors []string) error
+	// SetModeration copies a moderator's decision about a post (from
+	// WallStore.Moderate), unless the board has a newer one.
+	SetModeration(ctx context.Context, wall string, m Moderation) error
+	// Restore loads a wall's moderators' decisions (older ones than the
+	// board's are skipped) and its blocked authors (unless the board has
+	// a newer version of them); then Apply works on the wall.
+	Restore(ctx context.Context, wall string, m Moderations, version int64, blocked []string) error
+	// SetBlocked replaces the authors blocked on the wall, unless the board
+	// has them from a newer version of the wall's settings.
+	SetBlocked(ctx context.Context, wall string, version int64, authors []string) error
 	// PublishConfig stores a wall's screen settings unless a newer version
 	// is there, and tells the screens.
 	PublishConfig(ctx context.Context, rec ScreenRecord) error
 	// RemoveWall deletes a deleted wall's posts and state, keeping its gone
 	// settings (rec) for a day so that screens learn it.
 	RemoveWall(ctx context.Context, rec ScreenRecord) error
-	// Filled returns the rules fingerprint the wall's posts were last
-	// decided with ("" when never, or after Redis lost them) and the version
-	// of the settings the screens have (0 when none).
-	Filled(ctx context.Context, wall string) (fingerprint string, version int64, err error)
+	// State returns the wall's bookkeeping: what the ingester compares
+	// with Postgres to see what Redis lacks.
+	State(ctx context.Context, wall string) (BoardState, error)
+	// SetFilled records the rules fingerprint a wall's posts were decided
+	// with.
 	SetFilled(ctx context.Context, wall, fingerprint string) error
 	// NotifyWalls tells every replica's ingester that app's walls changed
 	// (or an author's profile, when member is not empty).
@@ -65,12 +89,27 @@ type Board interface {
 	SubscribeWalls(ctx context.Context, fn func(app, member string)) error
 }
 
-// Profiles keeps the authors' public profiles (Redis), fed by hub's member
-// events.
+// Profiles keeps the authors' public profiles (Postgres), fed by hub's
+// member events.
 type Profiles interface {
+	// Profiles returns the profiles known among members (a deleted member
+	// has none).
 	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
-	SetProfile(ctx context.Context, app, member string, p Profile) error
-	DeleteProfile(ctx context.Context, app, member string) error
+	// SaveProfile stores a member's profile as of at (the event's time),
+	// unless a later one is stored or the member was deleted.
+	SaveProfile(ctx context.Context, app, member string, p Profile, at time.Time) error
+	// DeleteProfile forgets a member's profile for good, as of at.
+	DeleteProfile(ctx context.Context, app, member string, at time.Time) error
+}
+
+// Directory is hub's member directory, the truth about members: for the
+// authors eventwall has not heard of through hub's member events (missed
+// while Redis lost them, or older than the stream's history).
+type Directory interface {
+	// Profile returns a member's public profile and a time at or before
+	// its last change (hub's events after it win); errs.NotFound when hub
+	// has no such member.
+	Profile(ctx context.Context, app, member string) (Profile, time.Time, error)
 }
 
 // Feed reads social's published documents (CouchDB).
@@ -95,5 +134,8 @@ type Leases interface {
 // Access reads hub's read model.
 type Access interface {
 	Authorize(ctx context.Context, c auth.Caller, app string) (hub.Membership, error)
+	// AnonymousAccess is what a reader who is not signed in may see of
+	// app's events (hub's rule).
+	AnonymousAccess(ctx context.Context, app string) (hub.EventAccess, error)
 	Events(ctx context.Context, app string) ([]hub.EventInfo, error)
 }

@@ -39,6 +39,7 @@ type Service struct {
 	walls    WallStore
 	board    Board
 	profiles Profiles
+	members  Directory
 	access   Access
 	log      *slog.Logger
 	ids      *flake.Generator
@@ -49,8 +50,11 @@ type Options struct {
 	Walls    WallStore
 	Board    Board
 	Profiles Profiles
-	Access   Access
-	Log      *slog.Logger
+	// Members, when not nil, is asked for the profiles of authors
+	// Profiles lacks.
+	Members Directory
+	Access  Access
+	Log     *slog.Logger
 }
 
 // New returns the domain service.
@@ -58,7 +62,7 @@ func New(o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{walls: o.Walls, board: o.Board, profiles: o.Profiles, access: o.Access, log: o.Log, ids: flake.New(0)}
+	return &Service{walls: o.Walls, board: o.Board, profiles: o.Profiles, members: o.Members, access: o.Access, log: o.Log, ids: flake.New(0)}
 }
 
 // Permission levels within an app's organizers.
@@ -119,8 +123,9 @@ func (s *Service) CreateWall(ctx context.Context, app, event string, set WallSet
 		return Wall{}, err
 	}
 	if !w.Public {
-		w.ScreenKey = newScreenKey()
+		w.ScreenKey = newSecret()
 	}
+	w.Token = newSecret()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	w.CreatedAt, w.UpdatedAt = now, now
 	if err := s.walls.CreateWall(ctx, w); err != nil {
@@ -144,10 +149,7 @@ func (w Wall) Settings() WallSettings {
 // With version > 0 it fails (errs.Conflict) when the wall is at another
 // version.
 func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64, change func(*WallSettings)) (Wall, error) {
-	if err := s.authorize(ctx, app, manage); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
 		if version > 0 && w.Version != version {
 			return errs.New(errs.Conflict, "the wall changed since version %d (now %d): read it again", version, w.Version)
 		}
@@ -161,15 +163,10 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		case w.Public:
 			w.ScreenKey = ""
 		case wasPublic || w.ScreenKey == "":
-			w.ScreenKey = newScreenKey()
+			w.ScreenKey = newSecret()
 		}
 		return nil
 	})
-	if err != nil {
-		return Wall{}, err
-	}
-	s.publish(ctx, w)
-	return w, nil
 }
 
 // GetWall reads a wall.
@@ -220,32 +217,38 @@ func (s *Service) DeleteWall(ctx context.Context, app, id string) error {
 
 // SetPaused pauses or resumes a wall's screens.
 func (s *Service) SetPaused(ctx context.Context, app, id string, paused bool) (Wall, error) {
-	if err := s.authorize(ctx, app, moderate); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, moderate, func(w *Wall) error {
 		w.Paused = paused
 		return nil
 	})
-	if err != nil {
-		return Wall{}, err
-	}
-	s.publish(ctx, w)
-	return w, nil
 }
 
 // RotateKey gives a private wall a new screen key.
 func (s *Service) RotateKey(ctx context.Context, app, id string) (Wall, error) {
-	if err := s.authorize(ctx, app, manage); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
 		if w.Public {
 			return errs.New(errs.Invalid, "a public wall has no screen key")
 		}
-		w.ScreenKey = newScreenKey()
+		w.ScreenKey = newSecret()
 		return nil
 	})
+}
+
+// RotateToken gives a wall a new screen URL: screens on the old one stop.
+func (s *Service) RotateToken(ctx context.Context, app, id string) (Wall, error) {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
+		w.Token = newSecret()
+		return nil
+	})
+}
+
+// change changes a wall with fn, for a caller with permission p, and
+// publishes its new settings.
+func (s *Service) change(ctx context.Context, app, id string, p permission, fn func(*Wall) error) (Wall, error) {
+	if err := s.authorize(ctx, app, p); err != nil {
+		return Wall{}, err
+	}
+	w, err := s.walls.UpdateWall(ctx, app, id, fn)
 	if err != nil {
 		return Wall{}, err
 	}
@@ -269,7 +272,7 @@ func (s *Service) Publish(ctx context.Context, w Wall) error {
 	if err != nil {
 		return err
 	}
-	if err := s.board.SetBlocked(ctx, w.ID, w.Rules.BlockedAuthors); err != nil {
+	if err := s.board.SetBlocked(ctx, w.ID, w.Version, w.Rules.BlockedAuthors); err != nil {
 		return err
 	}
 	return s.board.PublishConfig(ctx, rec)
@@ -286,6 +289,47 @@ func (s *Service) Republish(ctx context.Context, id string) error {
 	return s.Publish(ctx, w)
 }
 
+// WallOfToken returns the id of the wall whose screen token is token;
+// errs.NotFound when there is none. Screens know walls by token only.
+func (s *Service) WallOfToken(ctx context.Context, token string) (string, error) {
+	w, err := s.walls.WallByToken(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	return w.ID, nil
+}
+
+// Restore loads a wall's moderators' decisions and blocked authors from
+// Postgres into the board (after Redis lost them, or missed a write).
+func (s *Service) Restore(ctx context.Context, wall string) error {
+	m, err := s.walls.Moderations(ctx, wall)
+	if err != nil {
+		return err
+	}
+	w, err := s.walls.WallByID(ctx, wall)
+	if err != nil {
+		return err
+	}
+	return s.board.Restore(ctx, wall, m, w.Version, w.Rules.BlockedAuthors)
+}
+
+// apply applies a decision on a wall's board, loading the wall's
+// moderators' decisions first when the board lacks them: no decision is
+// ever applied without them. A wall deleted meanwhile takes no decision.
+func (s *Service) apply(ctx context.Context, wall string, d Decision) (Applied, error) {
+	a, err := s.board.Apply(ctx, wall, d)
+	if !errors.Is(err, ErrUnloaded) {
+		return a, err
+	}
+	if err := s.Restore(ctx, wall); err != nil {
+		if errors.Is(err, errs.NotFound) {
+			return Applied{}, nil
+		}
+		return Applied{}, fmt.Errorf("load the moderation of wall %s: %w", wall, err)
+	}
+	return s.board.Apply(ctx, wall, d)
+}
+
 func (s *Service) notify(ctx context.Context, app, member string) {
 	if err := s.board.NotifyWalls(ctx, app, member); err != nil {
 		s.log.Warn("notify ingesters (they poll too)", "app", app, "error", err)
@@ -297,7 +341,7 @@ func screenRecord(w Wall) (ScreenRecord, error) {
 	if err != nil {
 		return ScreenRecord{}, err
 	}
-	return ScreenRecord{Wall: w.ID, App: w.App, Version: w.Version, Public: w.Public, Key: w.ScreenKey, Screen: scr}, nil
+	return ScreenRecord{Wall: w.ID, App: w.App, Version: w.Version, Public: w.Public, Key: w.ScreenKey, Token: w.Token, Screen: scr}, nil
 }
 
 // ToScreen is what screens see of a wall's settings.
@@ -454,7 +498,9 @@ func validLogo(u string) bool {
 	return false
 }
 
-func newScreenKey() string {
+// newSecret returns 192 random bits, base64url: a screen token or key,
+// which grants access by being known.
+func newSecret() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -507,18 +553,30 @@ func (s *Service) judge(ctx context.Context, app, wall string, posts []string, v
 			continue
 		}
 		v, outcome := verdict(e)
-		if err := s.board.SetVerdict(ctx, wall, p, v); err != nil {
+		if err := s.moderate(ctx, app, wall, p, func(m *Moderation) { m.Verdict = v }); err != nil {
 			return nil, nil, err
 		}
 		// Hold is turned into Show by the approval just recorded, Drop
 		// takes it off; a newer revision meanwhile wins (and meets the
 		// verdict in turn).
-		if _, err := s.board.Apply(ctx, wall, Decision{Post: p, Rev: e.Rev, Outcome: outcome, Entry: e}); err != nil {
+		if _, err := s.apply(ctx, wall, Decision{Post: p, Rev: e.Rev, Outcome: outcome, Entry: e}); err != nil {
 			return nil, nil, err
 		}
 		done = append(done, p)
 	}
 	return done, notFound, nil
+}
+
+// moderate records a moderator's decision in Postgres (the truth), then in
+// the board, which the follower's decisions meet. When the board's copy
+// fails, the ingester loads it again from Postgres within its interval
+// (the board's moderation version is behind the wall's).
+func (s *Service) moderate(ctx context.Context, app, wall, post string, change func(*Moderation)) error {
+	m, err := s.walls.Moderate(ctx, app, wall, post, change)
+	if err != nil {
+		return err
+	}
+	return s.board.SetModeration(ctx, wall, m)
 }
 
 // Mark pins or highlights a post shown on a wall ("" clears it).
@@ -543,10 +601,10 @@ func (s *Service) Mark(ctx context.Context, app, wall, post, mark string) error 
 	if !shown {
 		return errs.New(errs.NotFound, "the post is not on the wall")
 	}
-	if err := s.board.SetMark(ctx, wall, post, mark); err != nil {
+	if err := s.moderate(ctx, app, wall, post, func(m *Moderation) { m.Mark = mark }); err != nil {
 		return err
 	}
-	_, err = s.board.Apply(ctx, wall, Decision{Post: post, Rev: e.Rev, Outcome: Refresh, Entry: e})
+	_, err = s.apply(ctx, wall, Decision{Post: post, Rev: e.Rev, Outcome: Refresh, Entry: e})
 	return err
 }
 
@@ -585,7 +643,7 @@ func (s *Service) BlockAuthor(ctx context.Context, app, wall, member string, blo
 			if e.Author != member {
 				continue
 			}
-			if _, err := s.board.Apply(ctx, wall, Decision{Post: e.Post, Rev: e.Rev, Outcome: Drop, Entry: e}); err != nil {
+			if _, err := s.apply(ctx, wall, Decision{Post: e.Post, Rev: e.Rev, Outcome: Drop, Entry: e}); err != nil {
 				return Wall{}, err
 			}
 		}
@@ -597,8 +655,35 @@ func (s *Service) BlockAuthor(ctx context.Context, app, wall, member string, blo
 // ---------------------------------------------------------------------------
 // Profiles from hub's member events.
 
+// profile returns an author's profile as eventwall keeps it, or, when it
+// never heard of the member (a hub event it missed), as hub's directory has
+// it, which it then keeps. When hub cannot answer, the post is shown
+// without a name until the member's next change.
+func (s *Service) profile(ctx context.Context, app, member string) (Profile, error) {
+	ps, err := s.profiles.Profiles(ctx, app, []string{member})
+	if err != nil {
+		return Profile{}, err
+	}
+	if p, ok := ps[member]; ok || s.members == nil {
+		return p, nil
+	}
+	p, at, err := s.members.Profile(ctx, app, member)
+	switch {
+	case errors.Is(err, errs.NotFound):
+		return Profile{}, nil
+	case err != nil:
+		s.log.Warn("read an author's profile from hub", "app", app, "member", member, "error", err)
+		return Profile{}, nil
+	}
+	if err := s.profiles.SaveProfile(ctx, app, member, p, at); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
 // HandleMemberEvent keeps the authors' profiles (consumer of hub's
-// "member" topic). Idempotent: a replay writes the same profile.
+// "member" topic) in Postgres. Idempotent: a replay writes the same
+// profile, and an older event never overwrites a newer one.
 func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error {
 	switch ev.Type {
 	case hub.EventMemberCreated, hub.EventMemberUpdated, hub.EventMemberBlocked, hub.EventMemberUnblocked:
@@ -609,7 +694,7 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		if p.ID == "" || p.AppID == "" {
 			return events.Permanent(errors.New("member event without ids"))
 		}
-		if err := s.profiles.SetProfile(ctx, p.AppID, p.ID, Profile{Name: p.Name, PhotoURL: p.PhotoURL}); err != nil {
+		if err := s.profiles.SaveProfile(ctx, p.AppID, p.ID, Profile{Name: p.Name, PhotoURL: p.PhotoURL}, ev.Time); err != nil {
 			return err
 		}
 		s.notify(ctx, p.AppID, p.ID)
@@ -618,7 +703,7 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		if err := json.Unmarshal(ev.Data, &p); err != nil {
 			return events.Permanent(fmt.Errorf("decode %s: %w", ev.Type, err))
 		}
-		if err := s.profiles.DeleteProfile(ctx, p.AppID, p.ID); err != nil {
+		if err := s.profiles.DeleteProfile(ctx, p.AppID, p.ID, ev.Time); err != nil {
 			return err
 		}
 		s.notify(ctx, p.AppID, p.ID)

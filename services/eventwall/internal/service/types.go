@@ -20,9 +20,14 @@ type Wall struct {
 	Paused         bool
 	Public         bool
 	ScreenKey      string
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Token is the secret part of the wall's screen URL (/walls/<token>):
+	// random, distinct from ID, rotated by RotateToken.
+	Token   string
+	Version int64
+	// ModerationVersion grows with every verdict or mark on the wall.
+	ModerationVersion int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Theme is a wall's look.
@@ -40,6 +45,31 @@ type Rules struct {
 	Blocklist      []string
 	AllowList      []string
 	BlockedAuthors []string
+	// Audience limits a public wall to what an anonymous reader may see
+	// of the app (hub's rule); nil for a private wall, whose screens hold
+	// the organizers' key and show what organizers see.
+	Audience *Audience
+}
+
+// Audience is what a reader who is not signed in may see of an app, by
+// hub's rules (hub.ReadModel.AnonymousAccess): whether the app is readable
+// at all (its app-wide posts), and which of its events.
+type Audience struct {
+	App    bool
+	Events []string // sorted
+}
+
+// MaySee reports whether the audience may see the posts of event ("" for
+// an app-wide post).
+func (a *Audience) MaySee(event string) bool {
+	if !a.App {
+		return false
+	}
+	if event == "" {
+		return true
+	}
+	_, ok := slices.BinarySearch(a.Events, event)
+	return ok
 }
 
 // Fingerprint identifies the rules, and how posts are rendered
@@ -51,7 +81,7 @@ func (r Rules) Fingerprint() string {
 		slices.Sort(out)
 		return out
 	}
-	b, _ := json.Marshal([]any{renderVersion, r.Event, r.Scope, norm(r.Hashtags), r.PhotosOnly, r.Mode, norm(r.Blocklist), norm(r.AllowList), norm(r.BlockedAuthors)})
+	b, _ := json.Marshal([]any{renderVersion, r.Event, r.Scope, norm(r.Hashtags), r.PhotosOnly, r.Mode, norm(r.Blocklist), norm(r.AllowList), norm(r.BlockedAuthors), r.Audience})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }
@@ -99,6 +129,39 @@ type Applied struct {
 	Changed bool   // the screens' state changed (a new cursor)
 }
 
+// Moderation is what the moderators decided about one post on one wall.
+type Moderation struct {
+	Post string
+	// Verdict is "a:<text hash>" (approved, for that text), "r" (rejected)
+	// or "" (none).
+	Verdict string
+	// Mark is eventwall.MarkPin, eventwall.MarkHighlight or "" (none).
+	Mark string
+	// Version is the wall's moderation version that wrote it: of two
+	// writes about a post, the higher version is the later.
+	Version int64
+}
+
+// Moderations is every decision of a wall's moderators, as of the wall's
+// moderation version Version.
+type Moderations struct {
+	Version int64
+	Posts   []Moderation
+}
+
+// BoardState is what the board holds of a wall's bookkeeping, for the
+// ingester to see what Redis lacks.
+type BoardState struct {
+	// Fingerprint is that of the rules the posts were last decided with
+	// ("" when never, or after Redis lost them).
+	Fingerprint string
+	// Settings is the version of the settings the screens have (0: none).
+	Settings int64
+	// Moderation is the moderation version loaded from Postgres, or -1 when
+	// the moderators' decisions are not loaded (then Apply refuses).
+	Moderation int64
+}
+
 // Profile is an author's public profile, from hub's member events.
 type Profile struct {
 	Name     string `json:"name"`
@@ -107,12 +170,13 @@ type Profile struct {
 
 // ScreenRecord is what the screens' side keeps of a wall's settings in
 // Redis: the public part (Screen, JSON of eventwall.Screen) and what the
-// server checks (app, key).
+// server checks (app, token, key).
 type ScreenRecord struct {
 	Wall    string          `json:"wall"`
 	App     string          `json:"app"`
 	Version int64           `json:"version"`
 	Public  bool            `json:"public"`
+	Token   string          `json:"token"`
 	Key     string          `json:"key,omitempty"`
 	Gone    bool            `json:"gone,omitempty"`
 	Screen  json.RawMessage `json:"screen"`

@@ -8,14 +8,10 @@
 package walltest
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -65,13 +61,23 @@ type Options struct {
 	// Replica starts another replica of that env's service: the same
 	// Postgres database, Redis namespace and CouchDB prefix.
 	Replica *Env
+	// Redis, when set, is the private Redis server the service (and the
+	// test's stand-in for hub) uses instead of the shared one: for tests
+	// that kill it.
+	Redis *testkit.RedisServer
 }
 
 // Start starts eventwall for t and stops it when t ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := testkit.Context(t)
-	rdb, ns := testkit.Redis(t)
+	var rdb redis.UniversalClient
+	var ns string
+	if o.Redis != nil {
+		rdb, ns = o.Redis.Client(), "t"+strings.ToLower(flake.New(0).Next().String()[14:])
+	} else {
+		rdb, ns = testkit.Redis(t)
+	}
 	cc := testkit.CouchDB(t) // fails with "run make services" when missing
 	cfg, err := platform.LoadConfig[app.Config]()
 	if err != nil {
@@ -80,11 +86,15 @@ func Start(t testing.TB, o Options) *Env {
 	if o.Replica != nil {
 		rdb, ns = o.Replica.Redis, o.Replica.Namespace
 		cfg.PG = o.Replica.Config.PG
+		cfg.Service.Redis = o.Replica.Config.Service.Redis
 	} else {
 		cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
 	}
 	cfg.PG.Create = false
 	cfg.Namespace = ns
+	if o.Redis != nil {
+		cfg.Service.Redis.URL = o.Redis.URL
+	}
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
 	cfg.Service.ShedDisabled = true
@@ -231,102 +241,29 @@ func (e *Env) ChangePost(appID string, doc social.PostDoc, fn func(*social.PostD
 type Social struct {
 	URL    string
 	Client *rpc.Client
-	cmd    *exec.Cmd
 }
 
 // StartSocial builds social's binary and runs it against this test's
 // stores (Postgres database of its own, the same Redis namespace and
-// CouchDB prefix), stopping it when the test ends. Social listens on a
-// port of its choosing and logs it once ready; its log is in the test's
-// output when the test fails.
+// CouchDB prefix), stopping it when the test ends; its log is in the
+// test's output when the test fails.
 func (e *Env) StartSocial() *Social {
 	t := e.T
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "social")
-	build := exec.Command("go", "build", "-o", bin, "github.com/attendify/social/cmd/social")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build social: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(),
-		"ADDR=127.0.0.1:0",
-		"LOG_LEVEL=INFO", // for the "listening" line with the address
+	bin := testkit.Build(t, "github.com/attendify/social/cmd/social")
+	svc := testkit.StartService(t, bin,
 		"DATABASE_URL="+testkit.PostgresURL(t, socialmigrations.Schema, socialmigrations.All...),
 		"DATABASE_CREATE=false",
+		"REDIS_URL="+e.Config.Service.Redis.URL,
 		"REDIS_NAMESPACE="+e.Namespace,
 		"SOCIAL_COUCH_PREFIX="+e.CouchPrefix,
 		"SOCIAL_RATE_LIMITS=false",
 		"RPC_ACCESS_LOG=false",
 		"SHED_DISABLED=true",
 	)
-	logf, err := os.Create(filepath.Join(dir, "social.log"))
+	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{svc.URL}, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start social: %v", err)
-	}
-	w.Close()
-	// Social's log goes to its file; the "listening" line, written once
-	// social is ready, says where it listens.
-	listening := make(chan string, 1)
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		defer out.Close()
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			_, _ = logf.Write(append(sc.Bytes(), '\n'))
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && line.Addr != "" {
-				select {
-				case listening <- line.Addr:
-				default:
-				}
-			}
-		}
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	readLog := func() string {
-		<-copied
-		b, _ := os.ReadFile(logf.Name())
-		return string(b)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("social's log:\n%s", readLog())
-		}
-		<-copied
-		logf.Close()
-	})
-	var addr string
-	select {
-	case addr = <-listening:
-	case err := <-exited:
-		exited <- err // for the cleanup, which also shows social's log
-		t.Fatalf("social exited during start: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatalf("social not ready after a minute")
-	}
-	url := "http://" + addr
-	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{url}, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Social{URL: url, Client: client, cmd: cmd}
+	return &Social{URL: svc.URL, Client: client}
 }

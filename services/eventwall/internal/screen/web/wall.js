@@ -91,7 +91,7 @@
         const img = document.createElement("img");
         img.alt = "";
         img.decoding = "async";
-        img.src = withKey(spotlight ? p.url : p.thumb_url);
+        img.src = withKey(base + "/" + (spotlight ? p.url : p.thumb_url));
         photos.append(img);
       }
       card.append(photos);
@@ -142,11 +142,11 @@
     return null;
   }
 
-  // newest returns the ids of every item, newest first (flake ids sort by
-  // time), pinned ones first.
+  // newest returns the ids of every item, newest first by creation time
+  // (then by id), never by arrival: posts reach a wall in no set order.
   function newest() {
-    const ids = [...state.items.keys()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-    return ids;
+    const created = (id) => Date.parse(state.items.get(id).created_at) || 0;
+    return [...state.items.keys()].sort((a, b) => created(b) - created(a) || (a < b ? 1 : a > b ? -1 : 0));
   }
 
   function isPinned(id) {

@@ -1,10 +1,13 @@
-// Package pgstore keeps the walls' settings in Postgres (schema
-// "eventwall", migrations/).
+// Package pgstore keeps what eventwall holds true in Postgres (schema
+// "eventwall", migrations/): the walls' settings and screen tokens, the
+// moderators' decisions about posts, and the authors' profiles from hub's
+// member events. Redis holds copies that eventwall rebuilds from here.
 package pgstore
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,12 +17,15 @@ import (
 	"github.com/attendify/platform/pg"
 )
 
-// Store implements service.WallStore.
+// Store implements service.WallStore and service.Profiles.
 type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ service.WallStore = (*Store)(nil)
+var (
+	_ service.WallStore = (*Store)(nil)
+	_ service.Profiles  = (*Store)(nil)
+)
 
 // New returns a store on pool, whose connections have eventwall's schema
 // first in search_path (pg.Open does that).
@@ -27,13 +33,13 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 const columns = `id, app_id, event_id, title, layout, background, text_color, accent, logo_url,
 	scope, hashtags, photos_only, moderation, blocklist, allow_list, blocked_authors,
-	display_seconds, paused, public, screen_key, version, created_at, updated_at`
+	display_seconds, paused, public, screen_key, screen_token, version, moderation_version, created_at, updated_at`
 
 func scanWall(row pgx.Row) (service.Wall, error) {
 	var w service.Wall
 	err := row.Scan(&w.ID, &w.App, &w.Event, &w.Title, &w.Layout, &w.Theme.Background, &w.Theme.Text, &w.Theme.Accent, &w.Theme.Logo,
 		&w.Rules.Scope, &w.Rules.Hashtags, &w.Rules.PhotosOnly, &w.Rules.Mode, &w.Rules.Blocklist, &w.Rules.AllowList, &w.Rules.BlockedAuthors,
-		&w.DisplaySeconds, &w.Paused, &w.Public, &w.ScreenKey, &w.Version, &w.CreatedAt, &w.UpdatedAt)
+		&w.DisplaySeconds, &w.Paused, &w.Public, &w.ScreenKey, &w.Token, &w.Version, &w.ModerationVersion, &w.CreatedAt, &w.UpdatedAt)
 	if err != nil {
 		return service.Wall{}, err
 	}
@@ -64,10 +70,10 @@ func nonNil(ss []string) []string {
 // CreateWall implements service.WallStore.
 func (s *Store) CreateWall(ctx context.Context, w service.Wall) error {
 	const q = `INSERT INTO walls (` + columns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
 	_, err := s.pool.Exec(ctx, q, w.ID, w.App, w.Event, w.Title, w.Layout, w.Theme.Background, w.Theme.Text, w.Theme.Accent, w.Theme.Logo,
 		w.Rules.Scope, nonNil(w.Rules.Hashtags), w.Rules.PhotosOnly, w.Rules.Mode, nonNil(w.Rules.Blocklist), nonNil(w.Rules.AllowList),
-		nonNil(w.Rules.BlockedAuthors), w.DisplaySeconds, w.Paused, w.Public, w.ScreenKey, w.Version, w.CreatedAt, w.UpdatedAt)
+		nonNil(w.Rules.BlockedAuthors), w.DisplaySeconds, w.Paused, w.Public, w.ScreenKey, w.Token, w.Version, w.ModerationVersion, w.CreatedAt, w.UpdatedAt)
 	return pg.Err(err)
 }
 
@@ -82,6 +88,13 @@ func (s *Store) Wall(ctx context.Context, app, id string) (service.Wall, error) 
 func (s *Store) WallByID(ctx context.Context, id string) (service.Wall, error) {
 	const q = `SELECT ` + columns + ` FROM walls WHERE id = $1`
 	w, err := scanWall(s.pool.QueryRow(ctx, q, id))
+	return w, notFound(err)
+}
+
+// WallByToken implements service.WallStore.
+func (s *Store) WallByToken(ctx context.Context, token string) (service.Wall, error) {
+	const q = `SELECT ` + columns + ` FROM walls WHERE screen_token = $1`
+	w, err := scanWall(s.pool.QueryRow(ctx, q, token))
 	return w, notFound(err)
 }
 
@@ -128,13 +141,13 @@ func (s *Store) UpdateWall(ctx context.Context, app, id string, change func(*ser
 		}
 		const u = `UPDATE walls SET title = $3, layout = $4, background = $5, text_color = $6, accent = $7, logo_url = $8,
 			scope = $9, hashtags = $10, photos_only = $11, moderation = $12, blocklist = $13, allow_list = $14,
-			blocked_authors = $15, display_seconds = $16, paused = $17, public = $18, screen_key = $19,
+			blocked_authors = $15, display_seconds = $16, paused = $17, public = $18, screen_key = $19, screen_token = $20,
 			version = version + 1, updated_at = now()
 			WHERE app_id = $1 AND id = $2
 			RETURNING version, updated_at`
 		err = tx.QueryRow(ctx, u, app, id, w.Title, w.Layout, w.Theme.Background, w.Theme.Text, w.Theme.Accent, w.Theme.Logo,
 			w.Rules.Scope, nonNil(w.Rules.Hashtags), w.Rules.PhotosOnly, w.Rules.Mode, nonNil(w.Rules.Blocklist), nonNil(w.Rules.AllowList),
-			nonNil(w.Rules.BlockedAuthors), w.DisplaySeconds, w.Paused, w.Public, w.ScreenKey).Scan(&w.Version, &w.UpdatedAt)
+			nonNil(w.Rules.BlockedAuthors), w.DisplaySeconds, w.Paused, w.Public, w.ScreenKey, w.Token).Scan(&w.Version, &w.UpdatedAt)
 		if err != nil {
 			return pg.Err(err)
 		}
@@ -155,4 +168,109 @@ func (s *Store) DeleteWall(ctx context.Context, app, id string) error {
 		return errs.New(errs.NotFound, "no such wall")
 	}
 	return nil
+}
+
+// Moderate implements service.WallStore. The wall's row lock orders every
+// decision about its posts: versions grow in the order of the commits.
+func (s *Store) Moderate(ctx context.Context, app, wall, post string, change func(*service.Moderation)) (service.Moderation, error) {
+	var out service.Moderation
+	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		const bump = `UPDATE walls SET moderation_version = moderation_version + 1
+			WHERE app_id = $1 AND id = $2 RETURNING moderation_version`
+		var version int64
+		if err := tx.QueryRow(ctx, bump, app, wall).Scan(&version); err != nil {
+			return notFound(err)
+		}
+		const q = `SELECT verdict, mark FROM moderation WHERE wall_id = $1 AND post_id = $2`
+		m := service.Moderation{Post: post}
+		if err := tx.QueryRow(ctx, q, wall, post).Scan(&m.Verdict, &m.Mark); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return pg.Err(err)
+		}
+		change(&m)
+		m.Post, m.Version = post, version
+		const u = `INSERT INTO moderation (wall_id, post_id, verdict, mark, version) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (wall_id, post_id) DO UPDATE SET
+				verdict = excluded.verdict, mark = excluded.mark, version = excluded.version, updated_at = now()`
+		if _, err := tx.Exec(ctx, u, wall, post, m.Verdict, m.Mark, m.Version); err != nil {
+			return pg.Err(err)
+		}
+		out = m
+		return nil
+	})
+	return out, err
+}
+
+// Moderations implements service.WallStore: one statement, so one snapshot
+// of the version and the rows.
+func (s *Store) Moderations(ctx context.Context, wall string) (service.Moderations, error) {
+	const q = `SELECT w.moderation_version, m.post_id, m.verdict, m.mark, m.version
+		FROM walls w LEFT JOIN moderation m ON m.wall_id = w.id
+		WHERE w.id = $1 ORDER BY m.post_id`
+	rows, err := s.pool.Query(ctx, q, wall)
+	if err != nil {
+		return service.Moderations{}, pg.Err(err)
+	}
+	defer rows.Close()
+	out := service.Moderations{Version: -1}
+	for rows.Next() {
+		var post, verdict, mark *string
+		var version *int64
+		if err := rows.Scan(&out.Version, &post, &verdict, &mark, &version); err != nil {
+			return service.Moderations{}, pg.Err(err)
+		}
+		if post != nil {
+			out.Posts = append(out.Posts, service.Moderation{Post: *post, Verdict: *verdict, Mark: *mark, Version: *version})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return service.Moderations{}, pg.Err(err)
+	}
+	if out.Version < 0 {
+		return service.Moderations{}, errs.New(errs.NotFound, "no such wall")
+	}
+	return out, nil
+}
+
+// Profiles implements service.Profiles.
+func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
+	out := make(map[string]service.Profile, len(members))
+	if len(members) == 0 {
+		return out, nil
+	}
+	const q = `SELECT member_id, name, photo_url FROM authors
+		WHERE app_id = $1 AND member_id = ANY($2) AND NOT deleted`
+	rows, err := s.pool.Query(ctx, q, app, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var p service.Profile
+		if err := rows.Scan(&id, &p.Name, &p.PhotoURL); err != nil {
+			return nil, pg.Err(err)
+		}
+		out[id] = p
+	}
+	return out, pg.Err(rows.Err())
+}
+
+// SaveProfile implements service.Profiles.
+func (s *Store) SaveProfile(ctx context.Context, app, member string, p service.Profile, at time.Time) error {
+	const q = `INSERT INTO authors (app_id, member_id, name, photo_url, updated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (app_id, member_id) DO UPDATE SET
+			name = excluded.name, photo_url = excluded.photo_url, updated_at = excluded.updated_at
+		WHERE authors.updated_at <= excluded.updated_at AND NOT authors.deleted`
+	_, err := s.pool.Exec(ctx, q, app, member, p.Name, p.PhotoURL, at)
+	return pg.Err(err)
+}
+
+// DeleteProfile implements service.Profiles: the row stays, empty, so that
+// no older event brings the name back.
+func (s *Store) DeleteProfile(ctx context.Context, app, member string, at time.Time) error {
+	const q = `INSERT INTO authors (app_id, member_id, deleted, updated_at) VALUES ($1, $2, true, $3)
+		ON CONFLICT (app_id, member_id) DO UPDATE SET
+			name = '', photo_url = '', deleted = true, updated_at = greatest(authors.updated_at, excluded.updated_at)`
+	_, err := s.pool.Exec(ctx, q, app, member, at)
+	return pg.Err(err)
 }

@@ -4,7 +4,9 @@ import "github.com/attendify/platform/redisx"
 
 // Keys are eventwall's Redis keys. Every key of a wall carries the hash tag
 // {w:<wall id>}, so that the scripts that apply a decision or read a
-// wall's changes touch one cluster slot:
+// wall's changes touch one cluster slot. All of it is a copy or a product
+// of what Postgres and social's CouchDB databases hold, rebuilt by the
+// ingester when it is missing:
 //
 //	eventwall:{w:<wall>}:config    string: the screens' settings (service.ScreenRecord JSON)
 //	eventwall:{w:<wall>}:cfgver    string: their version
@@ -17,10 +19,13 @@ import "github.com/attendify/platform/redisx"
 //	eventwall:{w:<wall>}:queue     sorted set: post id -> creation time (ms), posts waiting
 //	eventwall:{w:<wall>}:verdicts  hash: post id -> "a:<text hash>" (approved) or "r" (rejected)
 //	eventwall:{w:<wall>}:marks     hash: post id -> "pin" or "highlight"
+//	eventwall:{w:<wall>}:modver    hash: post id -> the moderation version of its verdict and mark
+//	eventwall:{w:<wall>}:loaded    string: the wall's moderation version loaded from Postgres;
+//	                               absent: not loaded, and no decision is applied
 //	eventwall:{w:<wall>}:revs      hash: post id -> the last revision number decided
 //	eventwall:{w:<wall>}:blocked   set: member ids of the authors blocked on the wall
+//	eventwall:{w:<wall>}:blockver  string: the settings version the blocked set is from
 //	eventwall:{w:<wall>}:filled    string: fingerprint of the rules the posts were decided with
-//	eventwall:profiles:<app>       hash: member id -> service.Profile (JSON)
 //	eventwall:lease:<name>         string: the holder of a lease (TTL)
 //
 // Channels (pub/sub): eventwall:changed ("<wall> <seq>": a wall's change
@@ -40,9 +45,6 @@ func wallTag(wall string) string { return "w:" + wall }
 
 // Wall returns the key of one part of a wall's state ("items", "seq"...).
 func (k Keys) Wall(wall, part string) string { return k.k.Tagged(wallTag(wall), part) }
-
-// Profiles is the key of an app's author profiles.
-func (k Keys) Profiles(app string) string { return k.k.Key("profiles", app) }
 
 // Lease is the key of a lease.
 func (k Keys) Lease(name string) string { return k.k.Key("lease", name) }

@@ -1,8 +1,10 @@
 // Package redisstore keeps eventwall's live state in Redis: each wall's
-// posts (shown and waiting), the moderators' verdicts and marks, the change
-// log the screens follow, the screens' settings, the authors' profiles, the
-// ingesters' leases, and the pub/sub notifications that keep every replica
-// in step. keys.go lists the keys.
+// posts (shown and waiting), a copy of the moderators' verdicts and marks
+// (Postgres has them), the change log the screens follow, the screens'
+// settings, the ingesters' leases, and the pub/sub notifications that keep
+// every replica in step. keys.go lists the keys. Nothing here is the only
+// copy of anything: the service rebuilds it all after Redis comes back
+// empty.
 package redisstore
 
 import (
@@ -36,10 +38,9 @@ type Store struct {
 }
 
 var (
-	_ service.Board    = (*Store)(nil)
-	_ service.Profiles = (*Store)(nil)
-	_ service.Leases   = (*Store)(nil)
-	_ screen.Source    = (*Store)(nil)
+	_ service.Board  = (*Store)(nil)
+	_ service.Leases = (*Store)(nil)
+	_ screen.Source  = (*Store)(nil)
 )
 
 // New returns a store on rdb under namespace.
@@ -76,11 +77,17 @@ local function bump(kseq, kchanges, kfloor, member, max, channel, wall)
 end
 `
 
-// applyScript applies a decision (service.Decision).
+// unloaded is applyScript's answer when the wall's moderation is not loaded.
+const unloaded = "~unloaded"
+
+// applyScript applies a decision (service.Decision), unless the wall's
+// moderators' decisions are not loaded (KEYS[loaded] is absent): then
+// nothing happens and it answers unloaded.
 //
-// KEYS: revs verdicts marks items entries queue changes seq blocked floor epoch
+// KEYS: revs verdicts marks items entries queue changes seq blocked floor epoch loaded
 // ARGV: post rev outcome item entry hash score author channel wall max epoch
 var applyScript = redis.NewScript(bumpLua + `
+if redis.call('EXISTS', KEYS[12]) == 0 then return {'` + unloaded + `', 0} end
 local post, rev, outcome = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local cur = tonumber(redis.call('HGET', KEYS[1], post) or '-1')
 if rev < cur then return {'', 0} end
@@ -132,7 +139,7 @@ end
 return {outcome, changed}
 `)
 
-var applyKeys = []string{"revs", "verdicts", "marks", "items", "entries", "queue", "changes", "seq", "blocked", "floor", "epoch"}
+var applyKeys = []string{"revs", "verdicts", "marks", "items", "entries", "queue", "changes", "seq", "blocked", "floor", "epoch", "loaded"}
 
 // Apply implements service.Board.
 func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (service.Applied, error) {
@@ -151,6 +158,9 @@ func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (ser
 		return service.Applied{}, redisx.Err(err)
 	}
 	out, _ := res[0].(string)
+	if out == unloaded {
+		return service.Applied{}, service.ErrUnloaded
+	}
 	seq, _ := res[1].(int64)
 	return service.Applied{Outcome: out, Changed: seq > 0}, nil
 }
@@ -227,35 +237,103 @@ func (s *Store) Shown(ctx context.Context, wall, post string) (bool, error) {
 	return n, redisx.Err(err)
 }
 
-// SetVerdict implements service.Board.
-func (s *Store) SetVerdict(ctx context.Context, wall, post, verdict string) error {
-	return redisx.Err(s.rdb.HSet(ctx, s.keys.Wall(wall, "verdicts"), post, verdict).Err())
+// mergeLua writes one post's verdict and mark (ARGV from i: post verdict
+// mark version) unless the board has them from a later version.
+const mergeLua = `
+local function merge(kverdicts, kmarks, kmodver, i)
+  local post, v = ARGV[i], tonumber(ARGV[i + 3])
+  if v <= tonumber(redis.call('HGET', kmodver, post) or '0') then return end
+  if ARGV[i + 1] == '' then redis.call('HDEL', kverdicts, post) else redis.call('HSET', kverdicts, post, ARGV[i + 1]) end
+  if ARGV[i + 2] == '' then redis.call('HDEL', kmarks, post) else redis.call('HSET', kmarks, post, ARGV[i + 2]) end
+  redis.call('HSET', kmodver, post, v)
+end
+`
+
+// moderateScript copies a moderator's decision. The wall's loaded version
+// moves with it only when it is the next one: a decision whose copy failed
+// leaves a gap that the ingester sees and fills from Postgres.
+//
+// KEYS: verdicts marks modver loaded
+// ARGV: post verdict mark version
+var moderateScript = redis.NewScript(mergeLua + `
+merge(KEYS[1], KEYS[2], KEYS[3], 1)
+local loaded = redis.call('GET', KEYS[4])
+if loaded and tonumber(loaded) == tonumber(ARGV[4]) - 1 then redis.call('SET', KEYS[4], ARGV[4]) end
+return 1
+`)
+
+// SetModeration implements service.Board.
+func (s *Store) SetModeration(ctx context.Context, wall string, m service.Moderation) error {
+	err := moderateScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, "verdicts", "marks", "modver", "loaded"),
+		m.Post, m.Verdict, m.Mark, m.Version).Err()
+	return redisx.Err(err)
 }
 
-// SetMark implements service.Board.
-func (s *Store) SetMark(ctx context.Context, wall, post, mark string) error {
-	key := s.keys.Wall(wall, "marks")
-	if mark == "" {
-		return redisx.Err(s.rdb.HDel(ctx, key, post).Err())
+// restoreScript loads moderators' decisions (ARGV from 2: post verdict mark
+// version, repeated), and, when ARGV[1] is not empty, marks the wall's
+// moderation loaded up to that version.
+//
+// KEYS: verdicts marks modver loaded
+var restoreScript = redis.NewScript(mergeLua + `
+for i = 2, #ARGV, 4 do merge(KEYS[1], KEYS[2], KEYS[3], i) end
+if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[4]) or '-1') then
+  redis.call('SET', KEYS[4], ARGV[1])
+end
+return 1
+`)
+
+// restoreBatch bounds the decisions one script call loads.
+const restoreBatch = 500
+
+// Restore implements service.Board: the blocked authors first, then the
+// decisions in batches, the last of which marks the wall loaded.
+func (s *Store) Restore(ctx context.Context, wall string, m service.Moderations, version int64, blocked []string) error {
+	if err := s.SetBlocked(ctx, wall, version, blocked); err != nil {
+		return err
 	}
-	return redisx.Err(s.rdb.HSet(ctx, key, post, mark).Err())
+	keys := s.keys.wallKeys(wall, "verdicts", "marks", "modver", "loaded")
+	posts := m.Posts
+	for {
+		n := min(len(posts), restoreBatch)
+		args := make([]any, 0, 1+4*n)
+		if n == len(posts) {
+			args = append(args, m.Version)
+		} else {
+			args = append(args, "")
+		}
+		for _, p := range posts[:n] {
+			args = append(args, p.Post, p.Verdict, p.Mark, p.Version)
+		}
+		if err := restoreScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+			return redisx.Err(err)
+		}
+		posts = posts[n:]
+		if len(posts) == 0 {
+			return nil
+		}
+	}
 }
+
+// blockScript replaces the blocked authors (ARGV from 2) unless the board
+// has them from a newer version of the settings (ARGV[1]).
+//
+// KEYS: blocked blockver
+var blockScript = redis.NewScript(`
+if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[2]) or '0') then return 0 end
+redis.call('DEL', KEYS[1])
+if #ARGV > 1 then redis.call('SADD', KEYS[1], unpack(ARGV, 2)) end
+redis.call('SET', KEYS[2], ARGV[1])
+return 1
+`)
 
 // SetBlocked implements service.Board.
-func (s *Store) SetBlocked(ctx context.Context, wall string, authors []string) error {
-	key := s.keys.Wall(wall, "blocked")
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		if len(authors) > 0 {
-			members := make([]any, len(authors))
-			for i, a := range authors {
-				members[i] = a
-			}
-			p.SAdd(ctx, key, members...)
-		}
-		return nil
-	})
-	return redisx.Err(err)
+func (s *Store) SetBlocked(ctx context.Context, wall string, version int64, authors []string) error {
+	args := make([]any, 0, 1+len(authors))
+	args = append(args, version)
+	for _, a := range authors {
+		args = append(args, a)
+	}
+	return redisx.Err(blockScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, "blocked", "blockver"), args...).Err())
 }
 
 // publishScript stores a wall's screen settings unless a newer version is
@@ -289,7 +367,7 @@ func (s *Store) PublishConfig(ctx context.Context, rec service.ScreenRecord) err
 // of every post shown, and deletes the rest of its state; the log and the
 // settings expire after a day.
 //
-// KEYS: config cfgver seq changes floor epoch items entries queue verdicts marks revs blocked filled
+// KEYS: config cfgver seq changes floor epoch items entries queue verdicts marks revs blocked filled modver loaded blockver
 // ARGV: record version channel wall max epoch ttl
 var removeScript = redis.NewScript(bumpLua + `
 local max = tonumber(ARGV[5])
@@ -300,7 +378,7 @@ redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[6], ARGV[6], 'NX')
 bump(KEYS[3], KEYS[4], KEYS[5], '~cfg', max, ARGV[3], ARGV[4])
-redis.call('DEL', KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14])
+redis.call('DEL', KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16], KEYS[17])
 for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 return 1
 `)
@@ -311,21 +389,28 @@ func (s *Store) RemoveWall(ctx context.Context, rec service.ScreenRecord) error 
 	if err != nil {
 		return err
 	}
-	keys := s.keys.wallKeys(rec.Wall, append(publishKeys, "items", "entries", "queue", "verdicts", "marks", "revs", "blocked", "filled")...)
+	keys := s.keys.wallKeys(rec.Wall, append(publishKeys, "items", "entries", "queue", "verdicts", "marks", "revs", "blocked", "filled", "modver", "loaded", "blockver")...)
 	err = removeScript.Run(ctx, s.rdb, keys, b, rec.Version, s.keys.ChangedChannel(), rec.Wall, s.maxChanges, randomID(), int((24 * time.Hour).Seconds())).Err()
 	return redisx.Err(err)
 }
 
-// Filled implements service.Board.
-func (s *Store) Filled(ctx context.Context, wall string) (string, int64, error) {
-	vals, err := s.rdb.MGet(ctx, s.keys.Wall(wall, "filled"), s.keys.Wall(wall, "cfgver")).Result()
+// State implements service.Board.
+func (s *Store) State(ctx context.Context, wall string) (service.BoardState, error) {
+	vals, err := s.rdb.MGet(ctx, s.keys.wallKeys(wall, "filled", "cfgver", "loaded")...).Result()
 	if err != nil {
-		return "", 0, redisx.Err(err)
+		return service.BoardState{}, redisx.Err(err)
 	}
-	fp, _ := vals[0].(string)
-	vs, _ := vals[1].(string)
-	v, _ := strconv.ParseInt(vs, 10, 64)
-	return fp, v, nil
+	st := service.BoardState{Moderation: -1}
+	st.Fingerprint, _ = vals[0].(string)
+	if v, ok := vals[1].(string); ok {
+		st.Settings, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v, ok := vals[2].(string); ok {
+		if st.Moderation, err = strconv.ParseInt(v, 10, 64); err != nil {
+			st.Moderation = -1
+		}
+	}
+	return st, nil
 }
 
 // SetFilled implements service.Board.
@@ -371,44 +456,6 @@ func (s *Store) subscribe(ctx context.Context, channel string, fn func(payload s
 			fn(m.Payload)
 		}
 	}
-}
-
-// ---------------------------------------------------------------------------
-// Profiles.
-
-// Profiles implements service.Profiles.
-func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
-	out := make(map[string]service.Profile, len(members))
-	if len(members) == 0 {
-		return out, nil
-	}
-	vals, err := s.rdb.HMGet(ctx, s.keys.Profiles(app), members...).Result()
-	if err != nil {
-		return nil, redisx.Err(err)
-	}
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			var p service.Profile
-			if json.Unmarshal([]byte(str), &p) == nil {
-				out[members[i]] = p
-			}
-		}
-	}
-	return out, nil
-}
-
-// SetProfile implements service.Profiles.
-func (s *Store) SetProfile(ctx context.Context, app, member string, p service.Profile) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return redisx.Err(s.rdb.HSet(ctx, s.keys.Profiles(app), member, b).Err())
-}
-
-// DeleteProfile implements service.Profiles.
-func (s *Store) DeleteProfile(ctx context.Context, app, member string) error {
-	return redisx.Err(s.rdb.HDel(ctx, s.keys.Profiles(app), member).Err())
 }
 
 // ---------------------------------------------------------------------------

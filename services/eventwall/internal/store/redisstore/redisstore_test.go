@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -18,6 +19,17 @@ import (
 func newStore(t *testing.T) *redisstore.Store {
 	rdb, ns := testkit.Redis(t)
 	return redisstore.New(rdb, ns)
+}
+
+// load marks walls' moderation loaded (none yet), as the service does
+// before its first decision about each.
+func load(t *testing.T, s *redisstore.Store, walls ...string) {
+	t.Helper()
+	for _, w := range walls {
+		if err := s.Restore(testkit.Context(t), w, service.Moderations{}, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func decision(post string, rev int64, outcome, text string) service.Decision {
@@ -53,6 +65,17 @@ func TestApplyOrdersRevisionsAndHonoursVerdicts(t *testing.T) {
 	s := newStore(t)
 	ctx := testkit.Context(t)
 	const w = "W1"
+	load(t, s, w)
+	version := int64(0)
+	moderate := func(post string, change func(*service.Moderation)) {
+		t.Helper()
+		version++
+		m := service.Moderation{Post: post, Version: version}
+		change(&m)
+		if err := s.SetModeration(ctx, w, m); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	if a := apply(t, s, w, decision("p1", 2, service.Show, "two")); a.Outcome != service.Show || !a.Changed {
 		t.Errorf("first show: %+v", a)
@@ -73,9 +96,7 @@ func TestApplyOrdersRevisionsAndHonoursVerdicts(t *testing.T) {
 	if err != nil || total != 1 || q[0].Post != "p2" {
 		t.Fatalf("queue: %v %d %+v", err, total, q)
 	}
-	if err := s.SetVerdict(ctx, w, "p2", "a:"+service.TextHash("hmm")); err != nil {
-		t.Fatal(err)
-	}
+	moderate("p2", func(m *service.Moderation) { m.Verdict = "a:" + service.TextHash("hmm") })
 	if a := apply(t, s, w, decision("p2", 1, service.Hold, "hmm")); a.Outcome != service.Show {
 		t.Errorf("approved hold: %+v", a)
 	}
@@ -83,9 +104,7 @@ func TestApplyOrdersRevisionsAndHonoursVerdicts(t *testing.T) {
 		t.Errorf("edited after approval: %+v", a)
 	}
 	// A rejection drops whatever comes later.
-	if err := s.SetVerdict(ctx, w, "p2", "r"); err != nil {
-		t.Fatal(err)
-	}
+	moderate("p2", func(m *service.Moderation) { m.Verdict = "r" })
 	if a := apply(t, s, w, decision("p2", 3, service.Show, "nice now")); a.Outcome != service.Drop {
 		t.Errorf("rejected post: %+v", a)
 	}
@@ -94,7 +113,7 @@ func TestApplyOrdersRevisionsAndHonoursVerdicts(t *testing.T) {
 	}
 
 	// A blocked author is dropped by the board itself.
-	if err := s.SetBlocked(ctx, w, []string{"m-p3"}); err != nil {
+	if err := s.SetBlocked(ctx, w, 2, []string{"m-p3"}); err != nil {
 		t.Fatal(err)
 	}
 	if a := apply(t, s, w, decision("p3", 1, service.Show, "x")); a.Outcome != service.Drop {
@@ -102,9 +121,7 @@ func TestApplyOrdersRevisionsAndHonoursVerdicts(t *testing.T) {
 	}
 
 	// A mark is added to the item on screen; refresh does nothing to posts off it.
-	if err := s.SetMark(ctx, w, "p1", "pin"); err != nil {
-		t.Fatal(err)
-	}
+	moderate("p1", func(m *service.Moderation) { m.Mark = "pin" })
 	apply(t, s, w, decision("p1", 2, service.Refresh, "two"))
 	if got := shown(t, s, w)["p1"]; got != `{"id":"p1","text":"two","mark":"pin"}` {
 		t.Errorf("marked item = %s", got)
@@ -122,6 +139,7 @@ func TestChangeLog(t *testing.T) {
 	s.SetMaxChanges(5)
 	ctx := testkit.Context(t)
 	const w = "W2"
+	load(t, s, w)
 	rec := service.ScreenRecord{Wall: w, App: "A", Version: 1, Public: true, Screen: json.RawMessage(`{"id":"W2"}`)}
 	if err := s.PublishConfig(ctx, rec); err != nil {
 		t.Fatal(err)
@@ -164,9 +182,8 @@ func TestChangeLog(t *testing.T) {
 	if err != nil || heads[w].Seq != 8 || heads["none"].Seq != 0 {
 		t.Errorf("heads: %v %+v", err, heads)
 	}
-	fp, v, err := s.Filled(ctx, w)
-	if err != nil || fp != "" || v != 1 {
-		t.Errorf("filled: %q %d %v", fp, v, err)
+	if st, err := s.State(ctx, w); err != nil || st != (service.BoardState{Settings: 1, Moderation: 0}) {
+		t.Errorf("state: %+v %v", st, err)
 	}
 
 	// A removed wall keeps its gone settings and logs its posts' removal.
@@ -199,6 +216,7 @@ func TestNotifications(t *testing.T) {
 	var seen []string
 	for len(seen) < 2 && time.Now().Before(deadline) {
 		_ = s.NotifyWalls(ctx, "A", "m1")
+		load(t, s, "W3")
 		apply(t, s, "W3", decision(fmt.Sprintf("p%d", time.Now().UnixNano()), 1, service.Show, "x"))
 		select {
 		case m := <-got:
@@ -238,20 +256,87 @@ func TestLeases(t *testing.T) {
 	}
 }
 
-func TestProfiles(t *testing.T) {
+// TestModerationCopy: the board applies nothing about a wall whose
+// moderation it lacks; what Restore and SetModeration bring keeps the
+// newest version of each post's decisions, and the loaded version shows a
+// copy that went missing.
+func TestModerationCopy(t *testing.T) {
 	s := newStore(t)
 	ctx := testkit.Context(t)
-	if err := s.SetProfile(ctx, "A", "m1", service.Profile{Name: "Ada"}); err != nil {
+	const w = "W4"
+	if _, err := s.Apply(ctx, w, decision("p1", 1, service.Show, "x")); !errors.Is(err, service.ErrUnloaded) {
+		t.Fatalf("apply before the moderation is loaded: %v, want ErrUnloaded", err)
+	}
+	if got := shown(t, s, w); len(got) != 0 {
+		t.Fatalf("an unloaded wall shows %v", got)
+	}
+	if st, err := s.State(ctx, w); err != nil || st.Moderation != -1 {
+		t.Fatalf("state of an unloaded wall: %+v %v", st, err)
+	}
+
+	// A moderator's copy that arrives before the restore survives it.
+	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p2", Verdict: "r", Version: 4}); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := s.Profiles(ctx, "A", []string{"m1", "m2"})
-	if err != nil || !cmp.Equal(ps, map[string]service.Profile{"m1": {Name: "Ada"}}) {
-		t.Errorf("profiles: %v %v", err, ps)
-	}
-	if err := s.DeleteProfile(ctx, "A", "m1"); err != nil {
+	restored := service.Moderations{Version: 3, Posts: []service.Moderation{
+		{Post: "p1", Mark: "pin", Version: 1},
+		{Post: "p2", Verdict: "a:old", Version: 2},
+		{Post: "p3", Verdict: "r", Version: 3},
+	}}
+	if err := s.Restore(ctx, w, restored, 5, []string{"m-p9"}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, _ := s.Profiles(ctx, "A", []string{"m1"}); len(ps) != 0 {
-		t.Errorf("deleted profile: %v", ps)
+	if st, _ := s.State(ctx, w); st.Moderation != 3 {
+		t.Errorf("loaded version %d, want 3", st.Moderation)
+	}
+	for post, want := range map[string]string{"p1": service.Show, "p2": service.Drop, "p3": service.Drop, "p9": service.Drop} {
+		if a := apply(t, s, w, decision(post, 1, service.Show, "x")); a.Outcome != want {
+			t.Errorf("%s after the restore: %q, want %q", post, a.Outcome, want)
+		}
+	}
+	if got := shown(t, s, w)["p1"]; got != `{"id":"p1","text":"x","mark":"pin"}` {
+		t.Errorf("restored pin: %s", got)
+	}
+
+	// Version 4 came before the restore: the next copy moves the loaded
+	// version on; a copy after a gap does not (the ingester fills it).
+	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p1", Version: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.State(ctx, w); st.Moderation != 4 {
+		t.Errorf("loaded version %d after version 4, want 4", st.Moderation)
+	}
+	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p1", Mark: "highlight", Version: 6}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.State(ctx, w); st.Moderation != 4 {
+		t.Errorf("loaded version %d after a gap, want 4", st.Moderation)
+	}
+	// An older write loses; an older blocked set too.
+	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p1", Mark: "pin", Version: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetBlocked(ctx, w, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, w, decision("p1", 2, service.Show, "x"))
+	if got := shown(t, s, w)["p1"]; got != `{"id":"p1","text":"x","mark":"highlight"}` {
+		t.Errorf("after an older write: %s", got)
+	}
+	if a := apply(t, s, w, decision("p9", 2, service.Show, "x")); a.Outcome != service.Drop {
+		t.Errorf("an older blocked set replaced a newer one: %+v", a)
+	}
+
+	// Many decisions load in batches.
+	var many service.Moderations
+	for i := range 1200 {
+		many.Posts = append(many.Posts, service.Moderation{Post: fmt.Sprintf("q%d", i), Verdict: "r", Version: int64(i + 1)})
+	}
+	many.Version = 1200
+	if err := s.Restore(ctx, "W5", many, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if a := apply(t, s, "W5", decision("q1199", 1, service.Show, "x")); a.Outcome != service.Drop {
+		t.Errorf("the last of 1200 rejections: %+v", a)
 	}
 }

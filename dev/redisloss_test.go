@@ -1,0 +1,589 @@
+package dev_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/screentest"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/rpc"
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social"
+)
+
+// services are the services TestRedisLoss runs, in start order. A new
+// service joins with one entry: its settings for the test, what it does to
+// the scenario (seed), and what its users see of it (view), which must be
+// the same after Redis comes back empty as before.
+var services = []struct {
+	name string
+	env  []string
+	// seed adds the service's part of the scenario, after the earlier
+	// services' parts (nil: none).
+	seed func(t *testing.T, sc *scenario)
+	// view is what the service's users see of the scenario: it must come
+	// back to its value before the loss, and meanwhile check (nil: none)
+	// must hold for every view it answers after the loss.
+	view  func(ctx context.Context, sc *scenario) (any, error)
+	check func(sc *scenario, view any) error
+}{
+	{name: "hub", env: []string{"HUB_DEV_MODE=true", "HUB_PASSWORD_MEMORY_KIB=1024"}, seed: seedHub, view: hubView},
+	{name: "social", env: []string{"SOCIAL_RATE_LIMITS=false"}, seed: seedSocial, view: socialView},
+	{name: "eventwall", seed: seedWall, view: wallView, check: rejectedStaysOff},
+}
+
+// Sizes of the scenario.
+const (
+	members        = 4
+	postsPerMember = 50 // on the main event, before the loss
+)
+
+// scenario is what the test made through the services' APIs.
+type scenario struct {
+	urls    map[string]string // service -> URL
+	clients map[string]*rpc.Client
+	service *rpc.Client // a signed service client of hub
+	rdb     redis.UniversalClient
+	// couchPrefix names social's CouchDB databases in this test.
+	couchPrefix string
+
+	app, event, loadEvent string
+	owner                 string // the owner's app token
+	members               []member
+	posts                 []string // on the main event
+	wall                  eventwall.Wall
+	rejected, pinned      string
+}
+
+type member struct {
+	id, name, token string
+}
+
+func as(ctx context.Context, token string) context.Context {
+	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
+}
+
+// TestRedisLoss runs hub, social and eventwall, the real binaries, on their
+// own Postgres databases, the shared CouchDB dev server (databases of their
+// own) and a private Redis. After a scenario (members registered to an
+// event, a few hundred posts with reactions, a wall whose moderators
+// rejected one post and pinned another), it kills Redis while members keep
+// posting and reacting, brings it back empty, and waits until what each
+// service's users see is what they saw before: each service rebuilds its
+// Redis state by itself. A rejected post must never be on the wall after
+// the loss, and every post the services acknowledged meanwhile must be
+// there in the end.
+func TestRedisLoss(t *testing.T) {
+	srv := testkit.StartRedisServer(t)
+	sc := startServices(t, srv)
+	for _, s := range services {
+		if s.seed != nil {
+			s.seed(t, sc)
+		}
+	}
+	ctx := testkit.Context(t)
+	before := map[string]any{}
+	for _, s := range services {
+		v, err := s.view(ctx, sc)
+		if err != nil {
+			t.Fatalf("%s's view before the loss: %v", s.name, err)
+		}
+		before[s.name] = v
+	}
+
+	// A projector watches the wall through it all; members keep posting
+	// and reacting on another event.
+	projector := screentest.Watch(sc.urls["eventwall"] + sc.wall.Path)
+	t.Cleanup(projector.Stop)
+	load := startLoad(t, sc)
+	load.waitFor(t, 20)
+	srv.Kill()
+	load.waitForAttempts(t, 40) // while Redis is down
+	back := time.Now()          // an empty server starts now (its start counts)
+	srv.Restart()
+
+	// Each service comes back to its view by itself. A view counts as back
+	// once it stays as before for `steady`, longer than any service takes to
+	// notice the loss (a service may answer from memory for a moment): the
+	// time reported is when it came back for good.
+	const steady = 5 * time.Second
+	since := map[string]time.Time{} // service -> since when its view is as before
+	last := map[string]any{}
+	violated := map[string]bool{} // reported once each
+	deadline := time.Now().Add(2 * testkit.WaitLimit)
+	for time.Now().Before(deadline) {
+		settled := true
+		for _, s := range services {
+			v, err := s.view(ctx, sc)
+			if err == nil && s.check != nil && !violated[s.name] {
+				if err := s.check(sc, v); err != nil {
+					violated[s.name] = true
+					t.Errorf("%s after the loss: %v", s.name, err)
+				}
+			}
+			switch {
+			case err != nil || !cmp.Equal(before[s.name], v):
+				last[s.name] = v
+				if err != nil {
+					last[s.name] = err // unavailable while it rebuilds
+				}
+				delete(since, s.name)
+				settled = false
+			case since[s.name].IsZero():
+				since[s.name] = time.Now()
+				settled = false
+			case time.Since(since[s.name]) < steady:
+				settled = false
+			}
+		}
+		if settled {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, s := range services {
+		at, ok := since[s.name]
+		if !ok || time.Since(at) < steady {
+			t.Errorf("%s did not come back to its view before the loss (-before +last):\n%s", s.name, cmp.Diff(before[s.name], last[s.name]))
+			continue
+		}
+		t.Logf("%s: its users' view was whole again %s after Redis came back empty", s.name, at.Sub(back).Round(10*time.Millisecond))
+	}
+
+	// Nothing acknowledged is lost, and the rejected post never showed.
+	acked := load.stop()
+	t.Logf("load: %d posts and %d reactions acknowledged, %d calls refused while Redis was down or rebuilt", len(acked.posts), acked.reactions, acked.failed)
+	testkit.Eventually(t, "every post acknowledged under load in the load event's feed", func() bool {
+		got, err := feedIDs(ctx, sc, sc.members[0], sc.loadEvent)
+		if err != nil {
+			return false
+		}
+		for _, p := range acked.posts {
+			if !slices.Contains(got, p) {
+				return false
+			}
+		}
+		return true
+	})
+	projector.Stop()
+	if projector.Shown(sc.rejected) {
+		t.Errorf("the rejected post %s was on the projector after the loss", sc.rejected)
+	} else if projector.Answers() == 0 {
+		t.Error("the projector got no answer")
+	}
+}
+
+// startServices builds and starts every service of the table against its
+// own database, the private Redis and CouchDB databases of its own.
+func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
+	t.Helper()
+	sc := &scenario{urls: map[string]string{}, clients: map[string]*rpc.Client{}, rdb: srv.Client(),
+		couchPrefix: "t" + strings.ToLower(flake.New(0).Next().String()[14:])}
+	common := []string{
+		"REDIS_URL=" + srv.URL, "REDIS_NAMESPACE=", "SOCIAL_COUCH_PREFIX=" + sc.couchPrefix,
+		"DATABASE_CREATE=false", "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
+	}
+	couchdb := testkit.CouchDB(t)
+	t.Cleanup(func() { // social's database of the app
+		if name, err := couch.DBName(sc.couchPrefix, sc.app); err == nil && sc.app != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = couchdb.DestroyDB(ctx, name)
+		}
+	})
+	for _, s := range services {
+		env := append(slices.Clone(common), s.env...)
+		env = append(env, "DATABASE_URL="+testkit.PostgresURL(t, ""), "SERVICE_NAME="+s.name)
+		for name, url := range sc.urls {
+			env = append(env, strings.ToUpper(name)+"_URL="+url)
+		}
+		p := testkit.StartService(t, testkit.Build(t, "github.com/attendify/"+s.name+"/cmd/"+s.name), env...)
+		// Errors as they are, and no circuit breaker: the test sees when
+		// each service answers again, not when a breaker lets it try.
+		c, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{p.URL}, MaxAttempts: 1, ConsecutiveFailures: math.MaxUint32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.urls[s.name], sc.clients[s.name] = p.URL, c
+	}
+	cfg, err := auth.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ServiceName = "dev-test"
+	signer, err := cfg.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.service, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{sc.urls["hub"]}, Signer: &signer}); err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// ---------------------------------------------------------------------------
+// hub: an organizer, a published app with two events, members signed in
+// with emailed codes, registered to the main event.
+
+func seedHub(t *testing.T, sc *scenario) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	c := sc.clients["hub"]
+	acct, err := hub.SignUp.Call(ctx, c, hub.SignUpParams{Email: "organizer@example.com", Password: "correct horse battery staple", Name: "Olive Organizer"})
+	if err != nil {
+		t.Fatalf("sign up: %v", err)
+	}
+	a, err := hub.CreateApp.Call(as(ctx, acct.Token), c, hub.CreateAppParams{Name: "Redis Loss Conf", Slug: "redis-loss-conf"})
+	if err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	tok, err := hub.AppTokenFor.Call(as(ctx, acct.Token), c, hub.AppParams{App: a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.app, sc.owner = a.ID, tok.Token
+	octx := as(ctx, sc.owner)
+	for i, name := range []string{"Main stage", "Hallway"} {
+		ev, err := hub.CreateEvent.Call(octx, c, hub.CreateEventParams{App: a.ID, Name: name, TimeZone: "Europe/Paris",
+			Start: fmt.Sprintf("2026-06-1%dT09:00", i+1), End: fmt.Sprintf("2026-06-1%dT18:00", i+1)})
+		if err != nil {
+			t.Fatalf("create event: %v", err)
+		}
+		if i == 0 {
+			sc.event = ev.ID
+		} else {
+			sc.loadEvent = ev.ID
+		}
+	}
+	var ids []string
+	for i := range members {
+		email := fmt.Sprintf("member%d@example.com", i)
+		m, err := hub.CreateMember.Call(octx, c, hub.CreateMemberParams{App: a.ID, MemberInput: hub.MemberInput{Email: email, Name: fmt.Sprintf("Member %c. Example", 'A'+i)}})
+		if err != nil {
+			t.Fatalf("create member: %v", err)
+		}
+		sc.members = append(sc.members, member{id: m.ID, name: m.Name})
+		ids = append(ids, m.ID)
+	}
+	if _, err := hub.AddAttendees.Call(octx, c, hub.AttendeesParams{App: a.ID, Event: sc.event, Members: ids}); err != nil {
+		t.Fatalf("register members: %v", err)
+	}
+	if _, err := hub.PublishApp.Call(octx, c, hub.AppParams{App: a.ID}); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	for i := range sc.members {
+		m := &sc.members[i]
+		email := fmt.Sprintf("member%d@example.com", i)
+		if _, err := hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: a.ID, Email: email}); err != nil {
+			t.Fatalf("request a code: %v", err)
+		}
+		code, err := hub.DevLastCode.Call(ctx, sc.service, hub.DevCodeParams{App: a.ID, Email: email})
+		if err != nil {
+			t.Fatalf("dev.lastCode: %v", err)
+		}
+		s, err := hub.VerifyCode.Call(ctx, c, hub.VerifyCodeParams{App: a.ID, Email: email, Code: code.Code})
+		if err != nil {
+			t.Fatalf("sign in: %v", err)
+		}
+		m.token = s.Token
+	}
+}
+
+// hubView is hub's read model of the app, which every service checks on
+// every request: the app, its events, each member's membership.
+func hubView(ctx context.Context, sc *scenario) (any, error) {
+	rm := hub.NewReadModel(sc.rdb, "")
+	app, err := rm.App(ctx, sc.app)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := rm.Events(ctx, sc.app)
+	if err != nil {
+		return nil, err
+	}
+	ms := map[string]hub.Membership{}
+	for _, m := range sc.members {
+		if ms[m.id], err = rm.Membership(ctx, sc.app, m.id); err != nil {
+			return nil, err
+		}
+	}
+	return struct {
+		App         hub.AppConfig
+		Events      []hub.EventInfo
+		Memberships map[string]hub.Membership
+	}{app, evs, ms}, nil
+}
+
+// ---------------------------------------------------------------------------
+// social: posts on the main event, reactions.
+
+func seedSocial(t *testing.T, sc *scenario) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	c := sc.clients["social"]
+	// Social learns the members' names from hub's events.
+	testkit.Eventually(t, "social knowing the members", func() bool {
+		_, err := social.GetFeed.Call(as(ctx, sc.members[0].token), c, social.FeedParams{AppRef: social.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: sc.event})
+		return err == nil
+	})
+	for i := range postsPerMember {
+		for _, m := range sc.members {
+			p, err := social.CreatePost.Call(as(ctx, m.token), c, social.CreatePostParams{
+				AppRef: social.AppRef{App: sc.app}, EventID: sc.event, Text: fmt.Sprintf("%s says hello #%d", m.name, i),
+			})
+			if err != nil {
+				t.Fatalf("post.create: %v", err)
+			}
+			sc.posts = append(sc.posts, p.ID)
+		}
+	}
+	kinds := []string{social.ReactionLike, social.ReactionLove, social.ReactionClap}
+	for i, p := range sc.posts {
+		for j, m := range sc.members {
+			if (i+j)%3 != 0 {
+				continue
+			}
+			if _, err := social.React.Call(as(ctx, m.token), c, social.ReactParams{AppRef: social.AppRef{App: sc.app}, PostID: p, Reaction: kinds[(i+j)%len(kinds)]}); err != nil {
+				t.Fatalf("react: %v", err)
+			}
+		}
+	}
+	testkit.Eventually(t, "every post in the feed with its author's name", func() bool {
+		v, err := socialView(ctx, sc)
+		if err != nil {
+			return false
+		}
+		for _, items := range v.(map[string][]feedItem) {
+			if len(items) != len(sc.posts) || slices.ContainsFunc(items, func(it feedItem) bool { return it.Author == "" }) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+type feedItem struct {
+	ID, Author, Text, Mine string
+	Reactions              map[string]int64
+}
+
+// socialView is the main event's feed as each member sees it: authors'
+// names, reactions, each member's own reaction.
+func socialView(ctx context.Context, sc *scenario) (any, error) {
+	out := map[string][]feedItem{}
+	for _, m := range sc.members {
+		items, err := feed(ctx, sc, m, sc.event)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range items {
+			out[m.id] = append(out[m.id], feedItem{ID: p.ID, Author: p.Author.Name, Text: p.Text, Mine: p.MyReaction, Reactions: p.Reactions})
+		}
+	}
+	return out, nil
+}
+
+func feed(ctx context.Context, sc *scenario, m member, event string) ([]social.Post, error) {
+	var out []social.Post
+	cursor := ""
+	for {
+		page, err := social.GetFeed.Call(as(ctx, m.token), sc.clients["social"], social.FeedParams{
+			AppRef: social.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: event, Cursor: cursor, Limit: 100,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+func feedIDs(ctx context.Context, sc *scenario, m member, event string) ([]string, error) {
+	items, err := feed(ctx, sc, m, event)
+	ids := make([]string, len(items))
+	for i, p := range items {
+		ids[i] = p.ID
+	}
+	return ids, err
+}
+
+// ---------------------------------------------------------------------------
+// eventwall: a public wall of the main event; a moderator rejects a post
+// and pins another.
+
+func seedWall(t *testing.T, sc *scenario) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	c := sc.clients["eventwall"]
+	octx := as(ctx, sc.owner)
+	w, err := eventwall.CreateWall.Call(octx, c, eventwall.CreateWallParams{
+		AppRef: eventwall.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
+	})
+	if err != nil {
+		t.Fatalf("wall.create: %v", err)
+	}
+	sc.wall = w
+	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: sc.app}, WallID: w.ID}
+	sc.rejected, sc.pinned = sc.posts[7], sc.posts[11]
+	testkit.Eventually(t, "every post on the wall with its author's name", func() bool {
+		v, err := wallView(ctx, sc)
+		if err != nil {
+			return false
+		}
+		items := v.(map[string]wallItem)
+		return len(items) == len(sc.posts) && !slices.ContainsFunc(slicesOf(items), func(it wallItem) bool { return it.Author == "" })
+	})
+	if _, err := eventwall.Reject.Call(octx, c, eventwall.PostsParams{WallRef: ref, PostIDs: []string{sc.rejected}}); err != nil {
+		t.Fatalf("wall.reject: %v", err)
+	}
+	if _, err := eventwall.MarkPost.Call(octx, c, eventwall.MarkParams{WallRef: ref, PostID: sc.pinned, Mark: eventwall.MarkPin}); err != nil {
+		t.Fatalf("wall.mark: %v", err)
+	}
+	testkit.Eventually(t, "the rejection and the pin on the wall", func() bool {
+		v, err := wallView(ctx, sc)
+		if err != nil {
+			return false
+		}
+		items := v.(map[string]wallItem)
+		_, rejected := items[sc.rejected]
+		return !rejected && items[sc.pinned].Mark == eventwall.MarkPin
+	})
+}
+
+type wallItem struct {
+	Author, Text, Mark string
+}
+
+func slicesOf(m map[string]wallItem) []wallItem {
+	out := make([]wallItem, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// wallView is what the wall's screens show: each post's author, text and
+// mark (the full state of a poll).
+func wallView(ctx context.Context, sc *scenario) (any, error) {
+	ch, err := screentest.Full(ctx, sc.urls["eventwall"]+sc.wall.Path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]wallItem, len(ch.Items))
+	for _, it := range ch.Items {
+		out[it.ID] = wallItem{Author: it.Author, Text: it.Text, Mark: it.Mark}
+	}
+	return out, nil
+}
+
+func rejectedStaysOff(sc *scenario, view any) error {
+	if _, ok := view.(map[string]wallItem)[sc.rejected]; ok {
+		return errors.New("the rejected post is on the wall")
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// The load: members post on the other event and react to those posts, as
+// fast as the services answer, before, during and after the loss.
+
+type loadResult struct {
+	posts     []string
+	reactions int
+	failed    int
+}
+
+type loadRun struct {
+	mu       sync.Mutex
+	res      loadResult
+	attempts int
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+func startLoad(t *testing.T, sc *scenario) *loadRun {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &loadRun{cancel: cancel}
+	c := sc.clients["social"]
+	for i, m := range sc.members {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				cctx, done := context.WithTimeout(as(ctx, m.token), 5*time.Second)
+				p, err := social.CreatePost.Call(cctx, c, social.CreatePostParams{
+					AppRef: social.AppRef{App: sc.app}, EventID: sc.loadEvent, Text: fmt.Sprintf("load %d.%d", i, n),
+				})
+				reacted := false
+				if err == nil {
+					_, rerr := social.React.Call(cctx, c, social.ReactParams{AppRef: social.AppRef{App: sc.app}, PostID: p.ID, Reaction: social.ReactionWow})
+					reacted = rerr == nil
+				}
+				done()
+				l.mu.Lock()
+				l.attempts++
+				switch {
+				case err != nil:
+					l.res.failed++
+				default:
+					l.res.posts = append(l.res.posts, p.ID)
+					if reacted {
+						l.res.reactions++
+					}
+				}
+				l.mu.Unlock()
+				if err != nil && ctx.Err() == nil {
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	t.Cleanup(func() { l.stop() })
+	return l
+}
+
+func (l *loadRun) waitFor(t *testing.T, posts int) {
+	t.Helper()
+	testkit.Eventually(t, fmt.Sprintf("%d posts under load", posts), func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.res.posts) >= posts
+	})
+}
+
+func (l *loadRun) waitForAttempts(t *testing.T, n int) {
+	t.Helper()
+	l.mu.Lock()
+	want := l.attempts + n
+	l.mu.Unlock()
+	testkit.Eventually(t, fmt.Sprintf("%d more calls under load", n), func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.attempts >= want
+	})
+}
+
+func (l *loadRun) stop() loadResult {
+	l.cancel()
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.res
+}
