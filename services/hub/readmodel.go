@@ -372,7 +372,7 @@ func decideAccess(app, user string, membership, config, events map[string]string
 // registered to no event, so that hidden events and those restricted to
 // registered members stay out. One round trip.
 func (r *ReadModel) AnonymousAccess(ctx context.Context, app string) (EventAccess, error) {
-	hs, err := r.read(ctx, r.keys.Config(app), r.keys.Events(app))
+	hs, _, err := r.read(ctx, "", r.keys.Config(app), r.keys.Events(app))
 	if err != nil {
 		return EventAccess{}, err
 	}
