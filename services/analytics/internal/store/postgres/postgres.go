@@ -154,14 +154,14 @@ func (s *Store) Scan(ctx context.Context, app string, from, to time.Time, fn fun
 		SELECT app, key, at, source, kind, member, install, event_id, session, screen,
 			target_type, target_id, name, duration_ms, photos, props
 		FROM raw_events
-		WHERE day >= $1::date AND day <= $2::date AND at >= $1 AND at < $2
+		WHERE day >= $8::date AND day <= $9::date AND at >= $1::timestamptz AND at < $2::timestamptz
 		  AND ($3 = '' OR app = $3)
-		  AND (at, app, key) > ($4, $5, $6)
+		  AND (at, app, key) > ($4::timestamptz, $5, $6)
 		ORDER BY at, app, key
 		LIMIT $7`
 	lastAt, lastApp, lastKey := from.Add(-time.Microsecond), "", ""
 	for {
-		rows, err := s.pool.Query(ctx, q, from, to, app, lastAt, lastApp, lastKey, scanBatch)
+		rows, err := s.pool.Query(ctx, q, from, to, app, lastAt, lastApp, lastKey, scanBatch, service.Day(from), service.Day(to))
 		if err != nil {
 			return pg.Err(err)
 		}
