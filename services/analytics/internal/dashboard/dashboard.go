@@ -91,8 +91,8 @@ func Routes(mux *http.ServeMux, g *Gate, signIn SignIn, log *slog.Logger) {
 	mux.HandleFunc("GET /dashboard/{app}", h.page)
 	mux.HandleFunc("GET /dashboard/{app}/live", h.live)
 	mux.HandleFunc("POST /dashboard/{app}/signin", h.signin)
-	static := http.StripPrefix("/dashboard/static/", http.FileServerFS(Static()))
-	mux.Handle("GET /dashboard/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	static := http.StripPrefix("/static/", http.FileServerFS(Static()))
+	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		static.ServeHTTP(w, r)
 	}))
