@@ -230,4 +230,3 @@ func WriteXLSX(w io.Writer, bs []service.Bucket) (err error) {
 	}
 	return f.Write(w)
 }
-

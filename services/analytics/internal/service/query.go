@@ -149,13 +149,13 @@ func Totals(bs []Bucket) map[string]int64 {
 
 // LiveState is an app's state right now.
 type LiveState struct {
-	At                         time.Time
-	LiveMembers, LiveInstalls  int64
-	Today                      Bucket
-	Minutes                    []Bucket
-	Top                        map[string][]Scored
-	Leaderboard                []Scored
-	Version                    string
+	At                        time.Time
+	LiveMembers, LiveInstalls int64
+	Today                     Bucket
+	Minutes                   []Bucket
+	Top                       map[string][]Scored
+	Leaderboard               []Scored
+	Version                   string
 }
 
 // PresentWindow is how recently a member must have been seen to be live.

@@ -89,13 +89,13 @@ func (s *Store) Insert(ctx context.Context, evs []service.Event) (_ []bool, err 
 	}
 	n := len(evs)
 	var (
-		day                                                     = make([]time.Time, n)
+		day                                                    = make([]time.Time, n)
 		app, key, source, kind, member, install, eventID, sess = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		screen, ttype, tid, name                                = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		at                                                      = make([]time.Time, n)
-		dur                                                     = make([]int64, n)
-		photos                                                  = make([]int32, n)
-		props                                                   = make([][]byte, n)
+		screen, ttype, tid, name                               = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		at                                                     = make([]time.Time, n)
+		dur                                                    = make([]int64, n)
+		photos                                                 = make([]int32, n)
+		props                                                  = make([][]byte, n)
 	)
 	var days []time.Time
 	for i, e := range evs {

@@ -114,9 +114,9 @@ func Live(t *testing.T, ctx context.Context, now time.Time, newStore func(t *tes
 		w := now.Truncate(service.PointsRepeat)
 		mustApply(t, s,
 			tap("k1", "m1", "s1", w.Add(time.Second)),
-			tap("k2", "m1", "s1", w.Add(20*time.Second)),   // same window, same target: no points
-			tap("k3", "m1", "s2", w.Add(20*time.Second)),   // another target: points
-			tap("k4", "m1", "s1", w.Add(-10*time.Second)),  // the window before: points
+			tap("k2", "m1", "s1", w.Add(20*time.Second)),  // same window, same target: no points
+			tap("k3", "m1", "s2", w.Add(20*time.Second)),  // another target: points
+			tap("k4", "m1", "s1", w.Add(-10*time.Second)), // the window before: points
 			tap("k5", "m2", "s1", w.Add(-20*time.Minute))) // not present any more
 		lb, err := s.Leaderboard(ctx, "a1", 10)
 		if err != nil {

@@ -129,7 +129,7 @@ func Members(t *testing.T, ctx context.Context, newStore func(t *testing.T) serv
 	must(t, s.Joined(ctx, "a1", "m2", T0.AddDate(0, 0, 1)))
 	must(t, s.Joined(ctx, "a2", "m9", T0))
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.AddDate(0, 0, 1).Add(time.Hour), "m3": T0}))
-	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.Add(time.Hour)})) // earlier: kept
+	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.Add(time.Hour)}))   // earlier: kept
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m3": T0.AddDate(0, 0, 2)})) // later: ignored
 	reg, opened, err := s.Adoption(ctx, "a1", []time.Time{d0, d0.AddDate(0, 0, 1)})
 	if err != nil {
@@ -173,7 +173,7 @@ func Rollups(t *testing.T, ctx context.Context, newStore func(t *testing.T) serv
 	newer := row("all", service.LevelMinute, T0, 7)
 	newer.Counts[analytics.CountTaps] = 0
 	must(t, s.Put(ctx, []service.Row{newer}, map[service.DayRef][]service.ItemCount{
-		{App: "a1", Day: d0}:               {{Kind: service.ItemPost, ID: "p1", N: 4}},
+		{App: "a1", Day: d0}:                  {{Kind: service.ItemPost, ID: "p1", N: 4}},
 		{App: "a1", Day: d0.AddDate(0, 0, 1)}: {{Kind: service.ItemPost, ID: "p1", N: 1}, {Kind: service.ItemPost, ID: "p2", N: 2}},
 	}))
 	got, _ = s.Get(ctx, "a1", "all", service.LevelMinute, T0, T0.Add(time.Minute))
