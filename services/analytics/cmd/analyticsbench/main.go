@@ -473,7 +473,6 @@ type poller struct {
 	mu         sync.Mutex
 	etag       string
 	count      int64
-	changed    chan struct{}
 	seenAt     time.Time
 }
 
