@@ -167,12 +167,11 @@ func (s *Service) Live(ctx context.Context, app, scope string, minutes int) (Liv
 	if err := s.authorizeOrganizer(ctx, app); err != nil {
 		return LiveState{}, err
 	}
-	return s.LiveUnchecked(ctx, app, scope, minutes)
+	return s.liveState(ctx, app, scope, minutes)
 }
 
-// LiveUnchecked is Live for a caller already authorized (a dashboard
-// link).
-func (s *Service) LiveUnchecked(ctx context.Context, app, scope string, minutes int) (LiveState, error) {
+// liveState is Live once the caller is authorized.
+func (s *Service) liveState(ctx context.Context, app, scope string, minutes int) (LiveState, error) {
 	if minutes <= 0 {
 		minutes = 60
 	}
