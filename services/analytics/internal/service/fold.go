@@ -30,7 +30,7 @@ func (s *Service) Fold(ctx context.Context, all bool) (int, error) {
 		}
 		n = 0
 		for _, app := range apps {
-			ws, err := s.live.Waiting(ctx, app)
+			ws, _, err := s.live.Waiting(ctx, app)
 			if err != nil {
 				return err
 			}

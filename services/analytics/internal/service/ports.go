@@ -95,11 +95,12 @@ type Live interface {
 	// Items reads the item counts of app's days.
 	Items(ctx context.Context, app string, days []time.Time) ([][]ItemCount, error)
 	// Waiting lists app's minutes waiting to be folded with the mark each
-	// had when read, and the apps that have any.
-	Waiting(ctx context.Context, app string) ([]Waiting, error)
+	// had when read, and the app's fold generation (read after the marks),
+	// which every Folded changes; WaitingApps lists the apps that have any.
+	Waiting(ctx context.Context, app string) ([]Waiting, string, error)
 	WaitingApps(ctx context.Context) ([]string, error)
-	// Folded removes the marks of folded minutes unless they changed since
-	// they were read.
+	// Folded gives app a new fold generation, then removes the marks of
+	// folded minutes unless they changed since they were read.
 	Folded(ctx context.Context, app string, w []Waiting) error
 	// Present counts the members and installs of app seen since t.
 	Present(ctx context.Context, app string, since time.Time) (members, installs int64, err error)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"time"
 
@@ -90,7 +91,7 @@ func (s *Service) series(ctx context.Context, r Range) ([]Bucket, error) {
 		starts = append(starts, t)
 	}
 	end := r.Level.Next(starts[len(starts)-1])
-	waiting, err := s.live.Waiting(ctx, r.App)
+	waiting, gen, err := s.live.Waiting(ctx, r.App)
 	if err != nil {
 		return nil, err
 	}
@@ -100,13 +101,15 @@ func (s *Service) series(ctx context.Context, r Range) ([]Bucket, error) {
 			dirty[r.Level.Trunc(w.Minute)] = true
 		}
 	}
-	rows, err := s.rollups.Get(ctx, r.App, r.Scope, r.Level, first, end)
+	rows, err := s.rows.get(ctx, rowsKey{app: r.App, scope: r.Scope, level: r.Level, from: first, to: end}, gen, s.rollups.Get)
 	if err != nil {
 		return nil, err
 	}
 	folded := make(map[time.Time]Figures, len(rows))
 	for _, row := range rows {
-		folded[row.Start] = row.Figures
+		f := row.Figures
+		f.Counts = maps.Clone(f.Counts) // the rows may be the cache's
+		folded[row.Start] = f
 	}
 	var refs []BucketRef
 	for _, t := range starts {
@@ -279,7 +282,7 @@ func (s *Service) items(ctx context.Context, r Range, kinds []string) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	waiting, err := s.live.Waiting(ctx, r.App)
+	waiting, _, err := s.live.Waiting(ctx, r.App)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,7 @@ type Service struct {
 	limits  Limits
 	log     *slog.Logger
 	now     func() time.Time
+	rows    *rowsCache
 }
 
 // New returns the service.
@@ -71,6 +72,7 @@ func New(o Options) *Service {
 	return &Service{
 		raw: o.Raw, members: o.Members, rollups: o.Rollups, jobs: o.Jobs, live: o.Live,
 		access: o.Access, limits: o.Limits, log: o.Log, now: o.Now,
+		rows: &rowsCache{entries: map[rowsKey]rowsEntry{}, now: o.Now},
 	}
 }
 

@@ -75,6 +75,7 @@ type appLive struct {
 	presentI    map[string]int64
 	dirty       map[string]float64
 	seq         float64
+	folds       int
 	rate        map[string]int
 }
 
@@ -453,7 +454,7 @@ func (s *Live) Items(_ context.Context, app string, days []time.Time) ([][]servi
 }
 
 // Waiting implements service.Live.
-func (s *Live) Waiting(_ context.Context, app string) ([]service.Waiting, error) {
+func (s *Live) Waiting(_ context.Context, app string) ([]service.Waiting, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []service.Waiting
@@ -465,7 +466,11 @@ func (s *Live) Waiting(_ context.Context, app string) ([]service.Waiting, error)
 	slices.SortFunc(out, func(a, b service.Waiting) int {
 		return cmp.Or(a.Minute.Compare(b.Minute), cmp.Compare(a.Scope, b.Scope))
 	})
-	return out, nil
+	gen := ""
+	if l := s.app(app); l.folds > 0 {
+		gen = strconv.Itoa(l.folds)
+	}
+	return out, gen, nil
 }
 
 // WaitingApps implements service.Live.
@@ -480,6 +485,7 @@ func (s *Live) Folded(_ context.Context, app string, ws []service.Waiting) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.app(app)
+	l.folds++
 	for _, w := range ws {
 		m := w.Scope + "|" + strconv.FormatInt(w.Minute.Unix(), 10)
 		if l.dirty[m] == w.Mark {

@@ -21,6 +21,7 @@ import (
 //	analytics:{a:<app>}:pm, :pi                   sorted sets: members, installs by last seen (ms)
 //	analytics:{a:<app>}:dirty                     sorted set: "<scope>|<minute unix>" waiting to be folded
 //	analytics:{a:<app>}:seq                       counter: the marks of the dirty set
+//	analytics:{a:<app>}:folds                     the fold generation: random, new at every fold
 //	analytics:{a:<app>}:rl:<install>:<minute>     counter: an install's events this minute
 //	analytics:dirty-apps                          set: apps with minutes waiting
 //	analytics:ready                               present once the live state is complete
@@ -53,6 +54,7 @@ func (k keys) presentMembers(app string) string  { return k.k.Tagged(tag(app), "
 func (k keys) presentInstalls(app string) string { return k.k.Tagged(tag(app), "pi") }
 func (k keys) dirty(app string) string           { return k.k.Tagged(tag(app), "dirty") }
 func (k keys) seq(app string) string             { return k.k.Tagged(tag(app), "seq") }
+func (k keys) folds(app string) string           { return k.k.Tagged(tag(app), "folds") }
 func (k keys) rate(app, install string, minute time.Time) string {
 	return k.k.Tagged(tag(app), "rl", install, unix(minute))
 }

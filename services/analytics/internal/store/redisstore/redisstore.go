@@ -7,6 +7,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
@@ -296,13 +297,21 @@ func (s *Store) Items(ctx context.Context, app string, days []time.Time) (_ [][]
 	return out, nil
 }
 
-// Waiting implements service.Live.
-func (s *Store) Waiting(ctx context.Context, app string) (_ []service.Waiting, err error) {
+// Waiting implements service.Live: the marks, then the generation, in one
+// round trip.
+func (s *Store) Waiting(ctx context.Context, app string) (_ []service.Waiting, _ string, err error) {
 	defer derrors.Wrap(&err, "redisstore.Waiting(%q)", app)
-	zs, err := s.rdb.ZRangeWithScores(ctx, s.keys.dirty(app), 0, -1).Result()
-	if err != nil {
-		return nil, redisx.Err(err)
+	var zcmd *redis.ZSliceCmd
+	var gcmd *redis.StringCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		zcmd = p.ZRangeWithScores(ctx, s.keys.dirty(app), 0, -1)
+		gcmd = p.Get(ctx, s.keys.folds(app))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, "", redisx.Err(err)
 	}
+	zs := zcmd.Val()
 	out := make([]service.Waiting, 0, len(zs))
 	for _, z := range zs {
 		m, _ := z.Member.(string)
@@ -313,7 +322,7 @@ func (s *Store) Waiting(ctx context.Context, app string) (_ []service.Waiting, e
 		}
 		out = append(out, service.Waiting{Scope: scope, Minute: time.Unix(u, 0).UTC(), Mark: z.Score})
 	}
-	return out, nil
+	return out, gcmd.Val(), nil
 }
 
 // WaitingApps implements service.Live.
@@ -323,13 +332,13 @@ func (s *Store) WaitingApps(ctx context.Context) (_ []string, err error) {
 	return apps, redisx.Err(err)
 }
 
-// foldedScript removes dirty marks that did not change since they were
-// read (ARGV: member, mark pairs); it drops the app from dirty-apps when
-// its set is empty (KEYS[2] is not in the app's slot, so that part runs
-// apart, in Folded).
+// foldedScript sets the app's fold generation (KEYS[2]) to ARGV[1], then
+// removes the dirty marks that did not change since they were read (the
+// rest of ARGV: member, mark pairs), and returns how many marks are left.
 var foldedScript = redis.NewScript(`
+redis.call("SET", KEYS[2], ARGV[1])
 local n = 0
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
 	local cur = redis.call("ZSCORE", KEYS[1], ARGV[i])
 	if cur and tonumber(cur) == tonumber(ARGV[i+1]) then
 		redis.call("ZREM", KEYS[1], ARGV[i]); n = n + 1
@@ -340,17 +349,20 @@ return redis.call("ZCARD", KEYS[1])`)
 // Folded implements service.Live.
 func (s *Store) Folded(ctx context.Context, app string, ws []service.Waiting) (err error) {
 	defer derrors.Wrap(&err, "redisstore.Folded(%q, %d minutes)", app, len(ws))
-	args := make([]any, 0, 2*len(ws))
+	args := make([]any, 0, 1+2*len(ws))
+	args = append(args, rand.Text())
 	for _, w := range ws {
 		args = append(args, w.Scope+"|"+strconv.FormatInt(w.Minute.Unix(), 10), strconv.FormatFloat(w.Mark, 'f', -1, 64))
 	}
-	left, err := foldedScript.Run(ctx, s.rdb, []string{s.keys.dirty(app)}, args...).Int64()
+	left, err := foldedScript.Run(ctx, s.rdb, []string{s.keys.dirty(app), s.keys.folds(app)}, args...).Int64()
 	if err != nil {
 		return redisx.Err(err)
 	}
 	if left == 0 {
-		// A batch may mark the app again between the two: it re-adds the
-		// app after its script, so at worst the app is listed once more.
+		// The app leaves dirty-apps (another slot, so apart from the
+		// script). A batch may mark the app again between the two: it
+		// re-adds the app after its script, so at worst the app is listed
+		// once more.
 		return redisx.Err(s.rdb.SRem(ctx, s.keys.dirtyApps(), app).Err())
 	}
 	return nil

@@ -75,7 +75,7 @@ func Live(t *testing.T, ctx context.Context, now time.Time, newStore func(t *tes
 		s := newStore(t)
 		at := now.Truncate(time.Minute)
 		mustApply(t, s, tap("k1", "m1", "s1", at), tap("k2", "m1", "s1", at.Add(-3*time.Minute)))
-		ws, err := s.Waiting(ctx, "a1")
+		ws, gen, err := s.Waiting(ctx, "a1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,10 @@ func Live(t *testing.T, ctx context.Context, now time.Time, newStore func(t *tes
 		if err := s.Folded(ctx, "a1", ws); err != nil {
 			t.Fatal(err)
 		}
-		left, _ := s.Waiting(ctx, "a1")
+		left, gen2, _ := s.Waiting(ctx, "a1")
+		if gen2 == gen {
+			t.Errorf("the fold generation stayed %q after Folded", gen)
+		}
 		var minutes []time.Time
 		for _, w := range left {
 			minutes = append(minutes, w.Minute)
@@ -102,8 +105,12 @@ func Live(t *testing.T, ctx context.Context, now time.Time, newStore func(t *tes
 		if err := s.Folded(ctx, "a1", left); err != nil {
 			t.Fatal(err)
 		}
-		if left, _ := s.Waiting(ctx, "a1"); len(left) != 0 {
+		left, gen3, _ := s.Waiting(ctx, "a1")
+		if len(left) != 0 {
 			t.Errorf("waiting after folding all = %v", left)
+		}
+		if gen3 == gen2 || gen3 == gen {
+			t.Errorf("fold generations %q, %q, %q: not new each time", gen, gen2, gen3)
 		}
 		if apps, _ := s.WaitingApps(ctx); len(apps) != 0 {
 			t.Errorf("waiting apps after folding all = %v", apps)
