@@ -29,7 +29,9 @@ CREATE TABLE raw_events (
     PRIMARY KEY (day, app, key)
 ) PARTITION BY RANGE (day);
 
-CREATE INDEX raw_events_app_at ON raw_events (app, at);
+-- No index on time: a rebuild reads whole days in key order (the effects
+-- of events do not depend on their order), and fewer indexes keep ingest
+-- fast.
 CREATE INDEX raw_events_member ON raw_events (app, member) WHERE member <> '';
 
 -- Folded buckets: a copy of the live counters of a minute, hour or day,

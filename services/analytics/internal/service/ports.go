@@ -21,7 +21,8 @@ type RawEvents interface {
 	// for each, whether it was new.
 	Insert(ctx context.Context, evs []Event) ([]bool, error)
 	// Scan calls fn with the events of [from, to) (of app, or of every app
-	// when app is empty) in batches, oldest first.
+	// when app is empty) in batches, in the order of (UTC day, app, key):
+	// not by time, which nothing that replays them needs.
 	Scan(ctx context.Context, app string, from, to time.Time, fn func([]Event) error) error
 	// Pseudonymize replaces member's id in app's events by pseudonym, so
 	// that the counts stay and the person is gone; it returns how many

@@ -131,7 +131,7 @@ func (s *Store) Scan(_ context.Context, app string, from, to time.Time, fn func(
 	}
 	s.mu.Unlock()
 	slices.SortFunc(evs, func(a, b service.Event) int {
-		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.App, b.App), cmp.Compare(a.Key, b.Key))
+		return cmp.Or(service.Day(a.At).Compare(service.Day(b.At)), cmp.Compare(a.App, b.App), cmp.Compare(a.Key, b.Key))
 	})
 	for chunk := range slices.Chunk(evs, 100) {
 		if err := fn(chunk); err != nil {

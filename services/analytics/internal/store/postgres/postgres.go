@@ -147,21 +147,22 @@ func (s *Store) Insert(ctx context.Context, evs []service.Event) (_ []bool, err 
 // scanBatch is how many events Scan hands over at a time.
 const scanBatch = 2000
 
-// Scan implements service.RawEvents: keyset pagination on (at, app, key).
+// Scan implements service.RawEvents: keyset pagination on the primary key
+// (day, app, key).
 func (s *Store) Scan(ctx context.Context, app string, from, to time.Time, fn func([]service.Event) error) (err error) {
 	defer derrors.Wrap(&err, "postgres.Scan(%q, %s, %s)", app, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	const q = `
 		SELECT app, key, at, source, kind, member, install, event_id, session, screen,
 			target_type, target_id, name, duration_ms, photos, props
 		FROM raw_events
-		WHERE day >= $8::date AND day <= $9::date AND at >= $1::timestamptz AND at < $2::timestamptz
+		WHERE day <= $8::date AND at >= $1::timestamptz AND at < $2::timestamptz
 		  AND ($3 = '' OR app = $3)
-		  AND (at, app, key) > ($4::timestamptz, $5, $6)
-		ORDER BY at, app, key
+		  AND (day, app, key) > ($4::date, $5, $6)
+		ORDER BY day, app, key
 		LIMIT $7`
-	lastAt, lastApp, lastKey := from.Add(-time.Microsecond), "", ""
+	lastDay, lastApp, lastKey := service.Day(from), "", ""
 	for {
-		rows, err := s.pool.Query(ctx, q, from, to, app, lastAt, lastApp, lastKey, scanBatch, service.Day(from), service.Day(to))
+		rows, err := s.pool.Query(ctx, q, from, to, app, lastDay, lastApp, lastKey, scanBatch, service.Day(to))
 		if err != nil {
 			return pg.Err(err)
 		}
@@ -186,7 +187,7 @@ func (s *Store) Scan(ctx context.Context, app string, from, to time.Time, fn fun
 			return err
 		}
 		last := evs[len(evs)-1]
-		lastAt, lastApp, lastKey = last.At, last.App, last.Key
+		lastDay, lastApp, lastKey = service.Day(last.At), last.App, last.Key
 		if len(evs) < scanBatch {
 			return nil
 		}

@@ -145,11 +145,29 @@ func (s *Store) Apply(ctx context.Context, app string, changes []service.Change)
 		n := s.ops(b, app, c)
 		b.args[nAt] = n
 	}
-	res, err := applyScript.Run(ctx, s.rdb, b.keys, b.args...).Int64Slice()
+	// The script, then the app's entry in dirty-apps (another slot), in
+	// one round trip and in this order: the fold drops an app from
+	// dirty-apps only when it has no marks left, so marks are never left
+	// without their app listed. A server that lost its scripts gets the
+	// script sent whole.
+	var run *redis.Cmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		run = applyScript.EvalSha(ctx, p, b.keys, b.args...)
+		p.SAdd(ctx, s.keys.dirtyApps(), app)
+		return nil
+	})
+	if err != nil && redis.HasErrorPrefix(run.Err(), "NOSCRIPT") {
+		run = applyScript.Run(ctx, s.rdb, b.keys, b.args...)
+		err = run.Err()
+		if err == nil {
+			err = s.rdb.SAdd(ctx, s.keys.dirtyApps(), app).Err()
+		}
+	}
 	if err != nil {
 		return nil, redisx.Err(err)
 	}
-	if err := s.rdb.SAdd(ctx, s.keys.dirtyApps(), app).Err(); err != nil {
+	res, err := run.Int64Slice()
+	if err != nil {
 		return nil, redisx.Err(err)
 	}
 	out := make([]bool, len(res))

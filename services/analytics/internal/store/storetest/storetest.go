@@ -7,6 +7,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 			t.Errorf("second insert (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("scan returns a range in time order, whole events", func(t *testing.T) {
+	t.Run("scan returns a range by day, app and key, whole events", func(t *testing.T) {
 		s := newStore(t)
 		in := []service.Event{ev("a1", "k3", "m1", T0.Add(2*time.Hour)), ev("a1", "k1", "m1", T0), ev("a2", "k2", "m2", T0.Add(time.Hour)),
 			ev("a1", "late", "m1", T0.Add(48*time.Hour)), ev("a1", "early", "m1", T0.Add(-time.Hour))}
@@ -59,7 +60,7 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []service.Event{in[1], in[2], in[0]}
+		want := []service.Event{in[1], in[0], in[2]} // a1/k1, a1/k3, a2/k2
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("scan (-want +got):\n%s", diff)
 		}
@@ -69,6 +70,36 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 		}
 		if len(got) != 1 || got[0].Key != "k2" {
 			t.Errorf("scan of a2 = %v, want k2 only", got)
+		}
+	})
+	t.Run("scan pages through many events, each once", func(t *testing.T) {
+		s := newStore(t)
+		var in []service.Event
+		for i := range 2500 {
+			in = append(in, ev([]string{"a1", "a2"}[i%2], fmt.Sprintf("k%04d", i), "m1", T0.Add(time.Duration(i)*time.Minute)))
+		}
+		for chunk := range slices.Chunk(in, 500) {
+			if _, err := s.Insert(ctx, chunk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]int{}
+		err := s.Scan(ctx, "", T0, T0.Add(2500*time.Minute), func(evs []service.Event) error {
+			for _, e := range evs {
+				seen[e.App+"/"+e.Key]++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 2500 {
+			t.Errorf("scanned %d distinct events, want 2500", len(seen))
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Errorf("%s scanned %d times", k, n)
+			}
 		}
 	})
 	t.Run("pseudonymize replaces the member only", func(t *testing.T) {
