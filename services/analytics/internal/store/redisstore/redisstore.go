@@ -146,16 +146,25 @@ func (s *Store) Apply(ctx context.Context, app string, changes []service.Change)
 		b.args[nAt] = n
 	}
 	// The script, then the app's entry in dirty-apps (another slot), in
-	// one round trip and in this order: the fold drops an app from
-	// dirty-apps only when it has no marks left, so marks are never left
-	// without their app listed. A server that lost its scripts gets the
-	// script sent whole.
+	// this order: the fold drops an app from dirty-apps only when it has no
+	// marks left, so marks are never left without their app listed. On one
+	// server a pipeline keeps the order in one round trip; a cluster client
+	// sends the two slots' commands in parallel, so there they go one after
+	// the other. A server that lost its scripts gets the script whole.
 	var run *redis.Cmd
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		run = applyScript.EvalSha(ctx, p, b.keys, b.args...)
-		p.SAdd(ctx, s.keys.dirtyApps(), app)
-		return nil
-	})
+	if _, cluster := s.rdb.(*redis.ClusterClient); cluster {
+		run = applyScript.EvalSha(ctx, s.rdb, b.keys, b.args...)
+		err = run.Err()
+		if err == nil {
+			err = s.rdb.SAdd(ctx, s.keys.dirtyApps(), app).Err()
+		}
+	} else {
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			run = applyScript.EvalSha(ctx, p, b.keys, b.args...)
+			p.SAdd(ctx, s.keys.dirtyApps(), app)
+			return nil
+		})
+	}
 	if err != nil && redis.HasErrorPrefix(run.Err(), "NOSCRIPT") {
 		run = applyScript.Run(ctx, s.rdb, b.keys, b.args...)
 		err = run.Err()
