@@ -258,6 +258,9 @@ type Live struct {
 type Item struct {
 	ID    string  `json:"id"`
 	Score float64 `json:"score"`
+	// Label is what people call it, when analytics knows (a member's name
+	// on the leaderboard).
+	Label string `json:"label,omitempty"`
 }
 
 // TopParams ask for a top list over a range of days.

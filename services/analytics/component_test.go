@@ -201,7 +201,7 @@ func TestConsumers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]analytics.Item{{ID: m.ID, Score: 12}, {ID: org.ID, Score: 5}}, lb.Items); diff != "" {
+	if diff := cmp.Diff([]analytics.Item{{ID: m.ID, Score: 12, Label: "Ada"}, {ID: org.ID, Score: 5, Label: "Olga"}}, lb.Items); diff != "" {
 		t.Errorf("leaderboard (-want +got):\n%s", diff)
 	}
 

@@ -121,10 +121,10 @@ func Day(app, event string, now time.Time, installs int) []analytics.TrackParams
 		b := analytics.TrackParams{App: app, Install: inst, SentAt: now}
 		n := 0
 		add := func(e analytics.TrackEvent) {
+			n++ // ids do not depend on which events are past yet
 			if e.At.After(now) {
 				return
 			}
-			n++
 			e.ID = fmt.Sprintf("%s-%d", day.Format("20060102"), n)
 			e.Event = event
 			b.Events = append(b.Events, e)

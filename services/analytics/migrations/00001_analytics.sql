@@ -59,11 +59,13 @@ CREATE TABLE rollup_items (
     PRIMARY KEY (app, day, kind, item)
 );
 
--- Members of an app: when they joined (hub's member.created) and when they
--- first used the app, for adoption. Deleted with the member.
+-- Members of an app: their name (for the leaderboard), when they joined
+-- (hub's member.created) and when they first used the app (adoption).
+-- Deleted with the member.
 CREATE TABLE members (
     app             text NOT NULL,
     member          text NOT NULL,
+    name            text NOT NULL DEFAULT '',
     joined_at       timestamptz,
     first_opened_at timestamptz,
     PRIMARY KEY (app, member)

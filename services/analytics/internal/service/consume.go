@@ -27,11 +27,18 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.Event) error {
 	switch ev.Type {
 	case hub.EventMemberDeleted:
 		return s.Erase(ctx, ev.App, ev.Subject)
-	case hub.EventMemberCreated:
-		e.Kind, e.Member = KindJoined, ev.Subject
-		if err := s.members.Joined(ctx, ev.App, ev.Subject, e.At); err != nil {
+	case hub.EventMemberCreated, hub.EventMemberUpdated:
+		var p hub.MemberPayload
+		if err := decode(ev, &p); err != nil {
 			return err
 		}
+		if err := s.members.Joined(ctx, ev.App, ev.Subject, p.Name, e.At); err != nil {
+			return err
+		}
+		if ev.Type == hub.EventMemberUpdated {
+			return nil // a name, not an event to count
+		}
+		e.Kind, e.Member = KindJoined, ev.Subject
 	case analytics.EventMemberSignedIn:
 		e.Kind, e.Member = KindSignIn, ev.Subject
 	case social.EventPostCreated:

@@ -35,8 +35,12 @@ type RawEvents interface {
 
 // Members is who joined an app and when they first opened it (adoption).
 type Members interface {
-	// Joined records that member joined app at t (hub's member.created).
-	Joined(ctx context.Context, app, member string, t time.Time) error
+	// Joined records that member joined app at t (the earliest t stays)
+	// under name (hub's member.created and updated; an empty name keeps
+	// the one known).
+	Joined(ctx context.Context, app, member, name string, t time.Time) error
+	// Names returns the names known of members of app.
+	Names(ctx context.Context, app string, members []string) (map[string]string, error)
 	// Opened records that member used the app at t; the earliest t stays.
 	Opened(ctx context.Context, app string, opened map[string]time.Time) error
 	// Adoption counts, for each day, the members joined (or seen) by its
@@ -139,10 +143,12 @@ type Waiting struct {
 	Mark   float64
 }
 
-// Scored is an item with its score.
+// Scored is an item with its score, and a label for people (a member's
+// name) when one is known.
 type Scored struct {
 	ID    string
 	Score float64
+	Label string
 }
 
 // Access checks callers against hub's read model (hub.ReadModel).

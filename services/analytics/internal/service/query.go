@@ -207,7 +207,7 @@ func (s *Service) liveState(ctx context.Context, app, scope string, minutes int)
 		}
 		st.Top[list] = top
 	}
-	if st.Leaderboard, err = s.live.Leaderboard(ctx, app, 10); err != nil {
+	if st.Leaderboard, err = s.leaderboard(ctx, app, 10); err != nil {
 		return st, err
 	}
 	st.Version = version(st)
@@ -227,7 +227,7 @@ func version(st LiveState) string {
 		}
 	}
 	for _, it := range st.Leaderboard {
-		fmt.Fprint(h, it.ID, it.Score)
+		fmt.Fprint(h, it.ID, it.Score, it.Label)
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }
@@ -416,7 +416,27 @@ func (s *Service) Leaderboard(ctx context.Context, app string, limit int) ([]Sco
 	if limit <= 0 {
 		limit = 10
 	}
-	return s.live.Leaderboard(ctx, app, limit)
+	return s.leaderboard(ctx, app, limit)
+}
+
+// leaderboard is the top of the leaderboard with the members' names.
+func (s *Service) leaderboard(ctx context.Context, app string, limit int) ([]Scored, error) {
+	lb, err := s.live.Leaderboard(ctx, app, limit)
+	if err != nil || len(lb) == 0 {
+		return lb, err
+	}
+	ids := make([]string, len(lb))
+	for i, it := range lb {
+		ids[i] = it.ID
+	}
+	names, err := s.members.Names(ctx, app, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range lb {
+		lb[i].Label = names[lb[i].ID]
+	}
+	return lb, nil
 }
 
 // Authorized reports whether the caller may read app's analytics.

@@ -75,7 +75,7 @@ func SeriesOf(r service.Range, bs []service.Bucket) analytics.Series {
 func ItemsOf(ss []service.Scored) []analytics.Item {
 	out := make([]analytics.Item, len(ss))
 	for i, s := range ss {
-		out[i] = analytics.Item{ID: s.ID, Score: s.Score}
+		out[i] = analytics.Item{ID: s.ID, Score: s.Score, Label: s.Label}
 	}
 	return out
 }

@@ -46,7 +46,10 @@ func NewLive() *Live {
 	return &Live{live: map[string]*appLive{}, dirty: map[string]bool{}, Now: time.Now}
 }
 
-type member struct{ joined, opened time.Time }
+type member struct {
+	name           string
+	joined, opened time.Time
+}
 
 type rowKey struct {
 	app, scope string
@@ -173,14 +176,30 @@ func (s *Store) DropBefore(_ context.Context, day time.Time) ([]time.Time, error
 }
 
 // Joined implements service.Members.
-func (s *Store) Joined(_ context.Context, app, m string, t time.Time) error {
+func (s *Store) Joined(_ context.Context, app, m, name string, t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.member(app, m)
 	if r.joined.IsZero() || t.Before(r.joined) {
 		r.joined = t
 	}
+	if name != "" {
+		r.name = name
+	}
 	return nil
+}
+
+// Names implements service.Members.
+func (s *Store) Names(_ context.Context, app string, members []string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, m := range members {
+		if r := s.members[[2]string{app, m}]; r != nil && r.name != "" {
+			out[m] = r.name
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) member(app, m string) *member {

@@ -331,14 +331,38 @@ func (s *Store) Items(ctx context.Context, app string, kinds []string, days []ti
 }
 
 // Joined implements service.Members.
-func (s *Store) Joined(ctx context.Context, app, member string, t time.Time) (err error) {
+func (s *Store) Joined(ctx context.Context, app, member, name string, t time.Time) (err error) {
 	defer derrors.Wrap(&err, "postgres.Joined(%q, %q)", app, member)
 	const q = `
-		INSERT INTO members (app, member, joined_at) VALUES ($1, $2, $3)
-		ON CONFLICT (app, member) DO UPDATE SET joined_at = LEAST(members.joined_at, EXCLUDED.joined_at)
-		WHERE members.joined_at IS NULL OR members.joined_at > EXCLUDED.joined_at`
-	_, err = s.pool.Exec(ctx, q, app, member, t)
+		INSERT INTO members (app, member, name, joined_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (app, member) DO UPDATE
+		SET joined_at = LEAST(members.joined_at, EXCLUDED.joined_at),
+			name = CASE WHEN EXCLUDED.name = '' THEN members.name ELSE EXCLUDED.name END`
+	_, err = s.pool.Exec(ctx, q, app, member, name, t)
 	return pg.Err(err)
+}
+
+// Names implements service.Members.
+func (s *Store) Names(ctx context.Context, app string, members []string) (_ map[string]string, err error) {
+	defer derrors.Wrap(&err, "postgres.Names(%q, %d members)", app, len(members))
+	const q = `SELECT member, name FROM members WHERE app = $1 AND member = ANY($2) AND name <> ''`
+	out := map[string]string{}
+	if len(members) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, q, app, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m, n string
+		if err := rows.Scan(&m, &n); err != nil {
+			return nil, pg.Err(err)
+		}
+		out[m] = n
+	}
+	return out, pg.Err(rows.Err())
 }
 
 // Opened implements service.Members.

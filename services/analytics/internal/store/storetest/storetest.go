@@ -156,9 +156,11 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 func Members(t *testing.T, ctx context.Context, newStore func(t *testing.T) service.Members) {
 	s := newStore(t)
 	d0 := service.Day(T0)
-	must(t, s.Joined(ctx, "a1", "m1", T0))
-	must(t, s.Joined(ctx, "a1", "m2", T0.AddDate(0, 0, 1)))
-	must(t, s.Joined(ctx, "a2", "m9", T0))
+	must(t, s.Joined(ctx, "a1", "m1", "Ada", T0))
+	must(t, s.Joined(ctx, "a1", "m2", "Grace", T0.AddDate(0, 0, 1)))
+	must(t, s.Joined(ctx, "a2", "m9", "Other", T0))
+	must(t, s.Joined(ctx, "a1", "m2", "Grace Hopper", T0.AddDate(0, 0, 3))) // updated: renamed, joined stays
+	must(t, s.Joined(ctx, "a1", "m1", "", T0.AddDate(0, 0, 3)))             // no name: kept
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.AddDate(0, 0, 1).Add(time.Hour), "m3": T0}))
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.Add(time.Hour)}))   // earlier: kept
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m3": T0.AddDate(0, 0, 2)})) // later: ignored
@@ -172,7 +174,17 @@ func Members(t *testing.T, ctx context.Context, newStore func(t *testing.T) serv
 	if diff := cmp.Diff([]int64{2, 2}, opened); diff != "" {
 		t.Errorf("opened (-want +got):\n%s", diff)
 	}
+	names, err := s.Names(ctx, "a1", []string{"m1", "m2", "m3", "m9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"m1": "Ada", "m2": "Grace Hopper"}, names); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
 	must(t, s.Forget(ctx, "a1", "m1"))
+	if names, _ := s.Names(ctx, "a1", []string{"m1"}); len(names) != 0 {
+		t.Errorf("a forgotten member's name: %v", names)
+	}
 	reg, _, _ = s.Adoption(ctx, "a1", []time.Time{d0})
 	if diff := cmp.Diff([]int64{1}, reg); diff != "" {
 		t.Errorf("registered after forget (-want +got):\n%s", diff)

@@ -110,7 +110,7 @@ function render(live) {
 
 function fill(id, items, score) {
   const ol = document.querySelector("#" + id + " ol");
-  ol.replaceChildren(...items.slice(0, 8).map((x) => el("li", {}, el("span", { class: "id" }, x.id), el("span", { class: "score" }, score(x)))));
+  ol.replaceChildren(...items.slice(0, 8).map((x) => el("li", {}, el("span", { class: "id", title: x.id }, x.label || x.id), el("span", { class: "score" }, score(x)))));
   if (items.length === 0) ol.append(el("li", { class: "empty" }, "nothing yet"));
 }
 
