@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/service"
 	"github.com/attendify/analytics/internal/wire"
 	"github.com/attendify/platform/auth"
@@ -88,7 +89,7 @@ type SignIn func(ctx context.Context, email, password, app string) (string, erro
 // Routes serves the dashboard on mux.
 func Routes(mux *http.ServeMux, g *Gate, signIn SignIn, log *slog.Logger) {
 	h := &handler{gate: g, signIn: signIn, log: log}
-	mux.HandleFunc("GET /dashboard/{app}", h.page)
+	mux.HandleFunc(analytics.RouteDashboard, h.page)
 	mux.HandleFunc("GET /dashboard/{app}/live", h.live)
 	mux.HandleFunc("POST /dashboard/{app}/signin", h.signin)
 	static := http.StripPrefix("/static/", http.FileServerFS(Static()))
