@@ -107,9 +107,10 @@ const (
 	// for apps that send beacons (navigator.sendBeacon cannot call JSON-RPC
 	// conveniently). The member token, if any, is the Authorization header.
 	RouteTrack = "POST /track"
-	// RouteExport answers a CSV or XLSX file of ExportParams given as query
-	// parameters (app_id, event_id, from, to, step, format), for an
-	// organizer's bearer token or a dashboard link's token (?t=).
+	// RouteExport answers a CSV or XLSX file of a report (Report*) of a
+	// range given as query parameters (app_id, event_id, from, to, step,
+	// format, report), for an organizer's bearer token or a dashboard
+	// link's token (?t=).
 	RouteExport = "GET /export"
 	// RouteDashboard is the live dashboard page of an app; it signs in
 	// with a dashboard link's token (?t=) or an organizer token kept by
@@ -375,6 +376,19 @@ const (
 	FormatCSV  = "csv"
 	FormatXLSX = "xlsx"
 )
+
+// Export reports (the report parameter of GET /export).
+const (
+	ReportSeries      = "series"      // a row per bucket: start, members, installs, every counter
+	ReportAdoption    = "adoption"    // a row per day: registered, opened, active
+	ReportTop         = "top"         // the top 100 posts, sessions, speakers and sponsors over the range's days
+	ReportLeaderboard = "leaderboard" // the top 100 members: rank, id, name, points
+	ReportSponsored   = "sponsored"   // campaigns' impressions and clicks, sponsors' taps
+	ReportAll         = "all"         // every report, a sheet each (xlsx only)
+)
+
+// Reports lists the reports of ReportAll, in its sheets' order.
+var Reports = []string{ReportSeries, ReportAdoption, ReportTop, ReportLeaderboard, ReportSponsored}
 
 // ---------------------------------------------------------------------------
 // Methods.

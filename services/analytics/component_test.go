@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,18 +348,65 @@ func TestExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	xrows, err := f.GetRows("analytics", excelize.Options{RawCellValue: true})
+	xrows, err := f.GetRows(analytics.ReportSeries, excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(xrows) != 3 || xrows[1][1] != "1" || xrows[1][3] != "2" {
 		t.Errorf("xlsx rows = %v", xrows)
 	}
-	if typ, _ := f.GetCellType("analytics", "A2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+	if typ, _ := f.GetCellType(analytics.ReportSeries, "A2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
 		t.Errorf("the start is text, want a date cell")
 	}
-	if v, _ := f.GetCellValue("analytics", "A2"); v != now.Add(-2*time.Hour).Format("2006-01-02 15:04") {
+	if v, _ := f.GetCellValue(analytics.ReportSeries, "A2"); v != now.Add(-2*time.Hour).Format("2006-01-02 15:04") {
 		t.Errorf("A2 shows %q", v)
+	}
+
+	// Every report in one workbook, a sheet each; a member's name that
+	// looks like a formula stays text.
+	evil := e.AddMember(app, "=HYPERLINK(\"http://x\")", auth.RoleAttendee)
+	if _, err := analytics.Track.Call(evil.Ctx(context.Background()), e.Client, batch(app, "install-evil",
+		analytics.TrackEvent{ID: "o", Type: analytics.TypeAppOpen, At: now.Add(-5 * time.Minute)})); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the member's name known", func() bool {
+		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{App: app})
+		return err == nil && slices.ContainsFunc(lb.Items, func(it analytics.Item) bool { return it.Label != "" && it.ID == evil.ID })
+	})
+	resp, body = get("xlsx", org.Token, url.Values{"report": {"all"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("xlsx all: %d %s", resp.StatusCode, body)
+	}
+	all, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	if diff := cmp.Diff(analytics.Reports, all.GetSheetList()); diff != "" {
+		t.Errorf("sheets (-want +got):\n%s", diff)
+	}
+	lbRows, _ := all.GetRows(analytics.ReportLeaderboard)
+	found := false
+	for i, r := range lbRows {
+		if len(r) > 2 && r[1] == evil.ID {
+			found = true
+			cell, _ := excelize.CoordinatesToCellName(3, i+1)
+			if formula, _ := all.GetCellFormula(analytics.ReportLeaderboard, cell); formula != "" || r[2] != evil.Name {
+				t.Errorf("the name cell: formula %q, value %q", formula, r[2])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("leaderboard sheet = %v, want a row of %s", lbRows, evil.ID)
+	}
+	resp, body = get("csv", org.Token, url.Values{"report": {"leaderboard"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `'=HYPERLINK`) {
+		t.Errorf("leaderboard csv: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get("csv", org.Token, url.Values{"report": {"adoption"}})
+	rows, err = csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || resp.StatusCode != http.StatusOK || len(rows) < 2 || rows[0][0] != "day" {
+		t.Errorf("adoption csv: %d %v %v", resp.StatusCode, rows, err)
 	}
 
 	for name, c := range map[string]struct {
@@ -371,6 +419,8 @@ func TestExports(t *testing.T) {
 		"a forged link":      {"", url.Values{"t": {link.Token + "x"}}, http.StatusUnauthorized},
 		"another app's link": {"", url.Values{"t": {link.Token}, "app_id": {e.CreateApp()}}, http.StatusForbidden},
 		"a bad format":       {org.Token, url.Values{"format": {"pdf"}}, http.StatusBadRequest},
+		"a bad report":       {org.Token, url.Values{"report": {"secrets"}}, http.StatusBadRequest},
+		"all as csv":         {org.Token, url.Values{"report": {"all"}}, http.StatusBadRequest},
 	} {
 		t.Run(name, func(t *testing.T) {
 			format := "csv"

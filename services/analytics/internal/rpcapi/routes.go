@@ -1,13 +1,16 @@
 package rpcapi
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -100,7 +103,8 @@ func checkBatch(p analytics.TrackParams) error {
 	return nil
 }
 
-// export answers a range's series as CSV or XLSX.
+// export answers a report of a range as CSV or XLSX (one sheet per
+// report; "all" puts every report in one workbook).
 func (rt *routes) export(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	app := q.Get("app_id")
@@ -111,12 +115,16 @@ func (rt *routes) export(w http.ResponseWriter, r *http.Request) {
 	}
 	p := analytics.RangeParams{App: app, Event: q.Get("event_id"), Step: q.Get("step")}
 	var fields []errs.FieldError
-	for name, dst := range map[string]*time.Time{"from": &p.From, "to": &p.To} {
+	for _, name := range []string{"from", "to"} {
 		t, err := time.Parse(time.RFC3339, q.Get(name))
 		if err != nil {
 			fields = append(fields, errs.FieldError{Field: name, Message: "an RFC 3339 time"})
 		}
-		*dst = t
+		if name == "from" {
+			p.From = t
+		} else {
+			p.To = t
+		}
 	}
 	switch p.Step {
 	case "", analytics.StepMinute, analytics.StepHour, analytics.StepDay:
@@ -130,51 +138,165 @@ func (rt *routes) export(w http.ResponseWriter, r *http.Request) {
 	if format != analytics.FormatCSV && format != analytics.FormatXLSX {
 		fields = append(fields, errs.FieldError{Field: "format", Message: "csv or xlsx"})
 	}
+	report := q.Get("report")
+	if report == "" {
+		report = analytics.ReportSeries
+	}
+	names := []string{report}
+	if report == analytics.ReportAll {
+		names = analytics.Reports
+		if format == analytics.FormatCSV {
+			fields = append(fields, errs.FieldError{Field: "report", Message: "all needs format xlsx (one sheet per report)"})
+		}
+	} else if !slices.Contains(analytics.Reports, report) {
+		fields = append(fields, errs.FieldError{Field: "report", Message: "series, adoption, top, leaderboard, sponsored or all"})
+	}
 	if len(fields) > 0 {
 		rpc.WriteHTTPError(w, r, rt.log, errs.InvalidFields("invalid export", fields...))
 		return
 	}
 	rg := wire.RangeOf(p)
-	bs, err := rt.svc.Series(ctx, rg)
-	if err != nil {
-		rpc.WriteHTTPError(w, r, rt.log, err)
-		return
+	tables := make([]Table, 0, len(names))
+	for _, name := range names {
+		t, err := rt.table(ctx, name, rg)
+		if err != nil {
+			rpc.WriteHTTPError(w, r, rt.log, err)
+			return
+		}
+		tables = append(tables, t)
 	}
-	name := fmt.Sprintf("analytics-%s-%s", app, p.From.UTC().Format("20060102T1504"))
+	file := fmt.Sprintf("analytics-%s-%s-%s", app, report, p.From.UTC().Format("20060102T1504"))
 	if format == analytics.FormatXLSX {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
-		if err := WriteXLSX(w, bs); err != nil {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+file+`.xlsx"`)
+		if err := WriteXLSX(w, tables...); err != nil {
 			rt.log.Warn("export", "err", err)
 		}
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	if err := WriteCSV(w, bs); err != nil {
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`.csv"`)
+	if err := WriteCSV(w, tables[0]); err != nil {
 		rt.log.Warn("export", "err", err)
 	}
 }
 
-// ExportHeader is the export's header row.
-func ExportHeader() []string {
-	return append([]string{"start", "members", "installs"}, analytics.Counters...)
+// Table is one report: a header and rows of cells (time.Time, int64,
+// float64 or string).
+type Table struct {
+	Name   string
+	Header []string
+	Rows   [][]any
 }
 
-// WriteCSV writes buckets as CSV: a header row, then a row per bucket
-// (start in RFC 3339 UTC, then numbers).
-func WriteCSV(w io.Writer, bs []service.Bucket) error {
+// exportLimit bounds the items of a top list or the leaderboard exported.
+const exportLimit = 100
+
+// table builds the report name over rg.
+func (rt *routes) table(ctx context.Context, name string, rg service.Range) (Table, error) {
+	switch name {
+	case analytics.ReportSeries:
+		bs, err := rt.svc.Series(ctx, rg)
+		if err != nil {
+			return Table{}, err
+		}
+		return SeriesTable(bs), nil
+	case analytics.ReportAdoption:
+		days, err := rt.svc.Adoption(ctx, rg)
+		if err != nil {
+			return Table{}, err
+		}
+		t := Table{Name: name, Header: []string{"day", "registered", "opened", "active"}}
+		for _, d := range days {
+			t.Rows = append(t.Rows, []any{d.Day, d.Registered, d.Opened, d.Active})
+		}
+		return t, nil
+	case analytics.ReportTop:
+		t := Table{Name: name, Header: []string{"list", "id", "interactions"}}
+		for _, list := range []string{analytics.TopPosts, analytics.TopSessions, analytics.TopSpeakers, analytics.TopSponsors} {
+			items, err := rt.svc.Top(ctx, rg, list, exportLimit)
+			if err != nil {
+				return Table{}, err
+			}
+			for _, it := range items {
+				t.Rows = append(t.Rows, []any{list, it.ID, int64(it.Score)})
+			}
+		}
+		return t, nil
+	case analytics.ReportLeaderboard:
+		items, err := rt.svc.Leaderboard(ctx, rg.App, exportLimit)
+		if err != nil {
+			return Table{}, err
+		}
+		t := Table{Name: name, Header: []string{"rank", "member", "name", "points"}}
+		for i, it := range items {
+			t.Rows = append(t.Rows, []any{int64(i + 1), it.ID, it.Label, int64(it.Score)})
+		}
+		return t, nil
+	case analytics.ReportSponsored:
+		campaigns, taps, err := rt.svc.Sponsored(ctx, rg)
+		if err != nil {
+			return Table{}, err
+		}
+		t := Table{Name: name, Header: []string{"kind", "id", "impressions", "clicks", "taps"}}
+		for _, c := range campaigns {
+			t.Rows = append(t.Rows, []any{"campaign", c.ID, c.Impressions, c.Clicks, int64(0)})
+		}
+		for _, s := range taps {
+			t.Rows = append(t.Rows, []any{"sponsor", s.ID, int64(0), int64(0), int64(s.Score)})
+		}
+		return t, nil
+	}
+	return Table{}, errs.New(errs.Invalid, "unknown report %q", name)
+}
+
+// SeriesTable is the series report: a row per bucket, its start, unique
+// members and installs, then every counter of analytics.Counters.
+func SeriesTable(bs []service.Bucket) Table {
+	t := Table{Name: analytics.ReportSeries, Header: append([]string{"start", "members", "installs"}, analytics.Counters...)}
+	for _, b := range bs {
+		row := make([]any, 0, 3+len(analytics.Counters))
+		row = append(row, b.Start, b.Members, b.Installs)
+		for _, c := range analytics.Counters {
+			row = append(row, b.Counts[c])
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// cellText is a cell as CSV text: times in RFC 3339 UTC. Text that a
+// spreadsheet would take for a formula (=, +, -, @) is prefixed with a
+// quote, so that opening an export runs nothing.
+func cellText(v any) string {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC().Format(time.RFC3339)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case string:
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			return "'" + v
+		}
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// WriteCSV writes a table as CSV: the header, then the rows.
+func WriteCSV(w io.Writer, t Table) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(ExportHeader()); err != nil {
+	if err := cw.Write(t.Header); err != nil {
 		return err
 	}
-	row := make([]string, 0, 3+len(analytics.Counters))
-	for _, b := range bs {
-		row = append(row[:0], b.Start.UTC().Format(time.RFC3339), strconv.FormatInt(b.Members, 10), strconv.FormatInt(b.Installs, 10))
-		for _, c := range analytics.Counters {
-			row = append(row, strconv.FormatInt(b.Counts[c], 10))
+	rec := make([]string, len(t.Header))
+	for _, row := range t.Rows {
+		for i, v := range row {
+			rec[i] = cellText(v)
 		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
@@ -182,51 +304,63 @@ func WriteCSV(w io.Writer, bs []service.Bucket) error {
 	return cw.Error()
 }
 
-// WriteXLSX writes buckets as a workbook of one sheet, "analytics": the
-// same columns as the CSV, the start a date cell (UTC), the rest numbers.
-func WriteXLSX(w io.Writer, bs []service.Bucket) (err error) {
+// WriteXLSX writes tables as a workbook, a sheet per table: times as date
+// cells (UTC), numbers as numbers, text as text (never a formula).
+func WriteXLSX(w io.Writer, tables ...Table) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 	}()
-	const sheet = "analytics"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
 	dateFmt := "yyyy-mm-dd hh:mm"
 	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
 	if err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 18); err != nil {
-		return err
-	}
-	head := ExportHeader()
-	cells := make([]any, len(head))
-	for i, h := range head {
-		cells[i] = h
-	}
-	if err := sw.SetRow("A1", cells); err != nil {
-		return err
-	}
-	for i, b := range bs {
-		row := []any{excelize.Cell{StyleID: style, Value: b.Start.UTC()}, b.Members, b.Installs}
-		for _, c := range analytics.Counters {
-			row = append(row, b.Counts[c])
+	for i, t := range tables {
+		if i == 0 {
+			err = f.SetSheetName("Sheet1", t.Name)
+		} else {
+			_, err = f.NewSheet(t.Name)
 		}
-		axis, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(axis, row); err != nil {
+		if err != nil {
 			return err
 		}
-	}
-	if err := sw.Flush(); err != nil {
-		return err
+		sw, err := f.NewStreamWriter(t.Name)
+		if err != nil {
+			return err
+		}
+		if err := sw.SetColWidth(1, 1, 18); err != nil {
+			return err
+		}
+		head := make([]any, len(t.Header))
+		for j, h := range t.Header {
+			head[j] = h
+		}
+		if err := sw.SetRow("A1", head); err != nil {
+			return err
+		}
+		for j, row := range t.Rows {
+			cells := make([]any, len(row))
+			for k, v := range row {
+				switch v := v.(type) {
+				case time.Time:
+					cells[k] = excelize.Cell{StyleID: style, Value: v.UTC()}
+				case string:
+					cells[k] = excelize.Cell{Value: v} // a string value is written as text, not a formula
+				default:
+					cells[k] = v
+				}
+			}
+			axis, _ := excelize.CoordinatesToCellName(1, j+2)
+			if err := sw.SetRow(axis, cells); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
 	}
 	return f.Write(w)
 }
