@@ -113,9 +113,30 @@ return out`)
 
 // batch builds one run of applyScript.
 type batch struct {
-	keys []string
-	idx  map[string]int
-	args []any
+	keys    []string
+	idx     map[string]int
+	args    []any
+	buckets map[bucketKey]int // the index of a bucket's key, built once a batch
+}
+
+// bucketKey names a bucket key of a batch: its family (counts, members,
+// installs), scope, level and start.
+type bucketKey struct {
+	family byte
+	scope  string
+	level  service.Level
+	start  time.Time
+}
+
+// bucket returns the index of a bucket's key, building the name only the
+// first time in the batch (the events of a batch share most buckets).
+func (b *batch) bucket(k bucketKey, name func() string) int {
+	if i, ok := b.buckets[k]; ok {
+		return i
+	}
+	i := b.key(name())
+	b.buckets[k] = i
+	return i
 }
 
 func (b *batch) key(k string) int {
@@ -133,7 +154,7 @@ func (s *Store) Apply(ctx context.Context, app string, changes []service.Change)
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	b := &batch{idx: map[string]int{}}
+	b := &batch{idx: map[string]int{}, buckets: map[bucketKey]int{}}
 	for _, k := range []string{s.keys.dirty(app), s.keys.seq(app), s.keys.presentMembers(app), s.keys.presentInstalls(app), s.keys.leaderboard(app)} {
 		b.key(k)
 	}
@@ -194,18 +215,20 @@ func (s *Store) ops(b *batch, app string, c service.Change) int {
 		for _, l := range service.Levels {
 			start := l.Trunc(c.At)
 			if len(fx.Counts) > 0 {
-				k := b.key(s.keys.counts(app, scope, string(l), start))
+				k := b.bucket(bucketKey{'c', scope, l, start}, func() string { return s.keys.counts(app, scope, string(l), start) })
 				for name, v := range fx.Counts {
 					b.args = append(b.args, "H", k, name, v)
 					n++
 				}
 			}
 			if fx.Member != "" {
-				b.args = append(b.args, "P", b.key(s.keys.members(app, scope, string(l), start)), fx.Member)
+				k := b.bucket(bucketKey{'m', scope, l, start}, func() string { return s.keys.members(app, scope, string(l), start) })
+				b.args = append(b.args, "P", k, fx.Member)
 				n++
 			}
 			if fx.Install != "" {
-				b.args = append(b.args, "P", b.key(s.keys.installs(app, scope, string(l), start)), fx.Install)
+				k := b.bucket(bucketKey{'i', scope, l, start}, func() string { return s.keys.installs(app, scope, string(l), start) })
+				b.args = append(b.args, "P", k, fx.Install)
 				n++
 			}
 		}
