@@ -73,6 +73,20 @@ func (s *Store) ensureDays(ctx context.Context, days []time.Time) error {
 	return nil
 }
 
+// noPartition reports Postgres' "no partition of relation found for row".
+func noPartition(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Message, "no partition")
+}
+
+func (s *Store) forgetDays(days []time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range days {
+		delete(s.days, d)
+	}
+}
+
 // Insert implements service.RawEvents.
 func (s *Store) Insert(ctx context.Context, evs []service.Event) (_ []bool, err error) {
 	defer derrors.Wrap(&err, "postgres.Insert(%d events)", len(evs))
@@ -118,21 +132,34 @@ func (s *Store) Insert(ctx context.Context, evs []service.Event) (_ []bool, err 
 	if err := s.ensureDays(ctx, days); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, q, day, app, key, at, source, kind, member, install, eventID, sess,
-		screen, ttype, tid, name, dur, photos, props)
-	if err != nil {
-		return nil, pg.Err(err)
-	}
-	inserted := map[[2]string]bool{}
-	for rows.Next() {
-		var a, k string
-		if err := rows.Scan(&a, &k); err != nil {
-			rows.Close()
-			return nil, pg.Err(err)
+	run := func() (map[[2]string]bool, error) {
+		rows, err := s.pool.Query(ctx, q, day, app, key, at, source, kind, member, install, eventID, sess,
+			screen, ttype, tid, name, dur, photos, props)
+		if err != nil {
+			return nil, err
 		}
-		inserted[[2]string{a, k}] = true
+		inserted := map[[2]string]bool{}
+		for rows.Next() {
+			var a, k string
+			if err := rows.Scan(&a, &k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			inserted[[2]string{a, k}] = true
+		}
+		return inserted, rows.Err()
 	}
-	if err := rows.Err(); err != nil {
+	inserted, err := run()
+	if noPartition(err) {
+		// Another replica's retention dropped a day this process had seen:
+		// create it again and retry once.
+		s.forgetDays(days)
+		if err := s.ensureDays(ctx, days); err != nil {
+			return nil, err
+		}
+		inserted, err = run()
+	}
+	if err != nil {
 		return nil, pg.Err(err)
 	}
 	out := make([]bool, n)
