@@ -235,14 +235,18 @@ func TestErase(t *testing.T) {
 
 // TestRetain drops the raw days past the retention, once per replica turn.
 func TestRetain(t *testing.T) {
-	f := newFixture(t, service.Limits{Retention: 2 * 24 * time.Hour})
+	f := newFixture(t, service.Limits{Retention: 2 * 24 * time.Hour}) // raised to 4 days
 	activity(t, f, "a", 3)
 	f.advance(4 * 24 * time.Hour)
+	if dropped, _ := f.svc.Retain(context.Background()); len(dropped) != 0 {
+		t.Errorf("dropped %v within the minimum retention", dropped)
+	}
+	f.advance(24 * time.Hour)
 	dropped, err := f.svc.Retain(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]time.Time{service.Day(f.clock().AddDate(0, 0, -4))}, dropped); diff != "" {
+	if diff := cmp.Diff([]time.Time{service.Day(f.clock().AddDate(0, 0, -5))}, dropped); diff != "" {
 		t.Errorf("dropped (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/attendify/analytics"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 )
@@ -20,6 +21,11 @@ type Limits struct {
 	// RebuildDays is how many UTC days (today included) a rebuild replays.
 	RebuildDays int
 }
+
+// MinRetention is the shortest retention of raw events: the accepted past
+// of late events (analytics.MaxPast) and the day they fall in, which a
+// rebuild replays.
+const MinRetention = analytics.MaxPast + 24*time.Hour
 
 // DefaultLimits are the production limits.
 var DefaultLimits = Limits{PerInstallPerMinute: 3000, Retention: 30 * 24 * time.Hour, RebuildDays: 4}
@@ -65,6 +71,10 @@ func New(o Options) *Service {
 	}
 	if o.Limits.Retention == 0 {
 		o.Limits.Retention = DefaultLimits.Retention
+	}
+	if floor := MinRetention; o.Limits.Retention < floor {
+		o.Log.Warn("raw event retention raised to the accepted past and a day", "asked", o.Limits.Retention, "kept", floor)
+		o.Limits.Retention = floor
 	}
 	if o.Limits.RebuildDays == 0 {
 		o.Limits.RebuildDays = DefaultLimits.RebuildDays
