@@ -131,14 +131,21 @@ func TestTrack(t *testing.T) {
 			}
 		})
 	}
-	// A beacon whose body is not a batch: 400 with the error object.
-	resp, err = e.Post("/track", "", `{"app_id":"`+app+`","install_id":"x","events":[]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("bad beacon = %d, want 400", resp.StatusCode)
+	// Beacons that are not batches: 400 with the error object.
+	for _, body := range []string{
+		`{"app_id":"` + app + `","install_id":"x","events":[]}`,
+		`{"app_id":"` + app + `","install_id":"install:{x}","events":[{"id":"1","type":"app_open","at":"2026-01-01T00:00:00Z"}]}`,
+		`{"app_id":"` + app + `","install_id":"install-ok","events":[{"id":"1","type":"tap","target_type":"wall","target_id":"w","at":"2026-01-01T00:00:00Z"}]}`,
+		`[1, 2]`,
+	} {
+		resp, err = e.Post("/track", "", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("beacon %s = %d, want 400", body, resp.StatusCode)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,16 +73,20 @@ func (rt *routes) track(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(wire.TrackResult(out))
 }
 
+// installPattern is the schema's pattern of install ids.
+var installPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
 // checkBatch applies the schema's limits to a batch that came by POST
-// /track (track.batch's params are checked by the rpc layer).
+// /track (track.batch's params are checked by the rpc layer; the event
+// types are checked, event by event, by the service).
 func checkBatch(p analytics.TrackParams) error {
 	var fields []errs.FieldError
 	bad := func(f, m string) { fields = append(fields, errs.FieldError{Field: f, Message: m}) }
 	if p.App == "" || len(p.App) > 64 {
 		bad("/app_id", "1 to 64 characters")
 	}
-	if len(p.Install) < 8 || len(p.Install) > 64 {
-		bad("/install_id", "8 to 64 characters")
+	if len(p.Install) < 8 || len(p.Install) > 64 || !installPattern.MatchString(p.Install) {
+		bad("/install_id", "8 to 64 of A-Z, a-z, 0-9, '_' and '-'")
 	}
 	if len(p.Events) == 0 || len(p.Events) > analytics.MaxBatch {
 		bad("/events", fmt.Sprintf("1 to %d events", analytics.MaxBatch))
@@ -95,6 +100,14 @@ func checkBatch(p analytics.TrackParams) error {
 		}
 		if e.DurationMs < 0 || e.DurationMs > 86_400_000 {
 			bad(fmt.Sprintf("/events/%d/duration_ms", i), "0 to 86400000")
+		}
+		switch e.TargetType {
+		case "", analytics.TargetSession, analytics.TargetSpeaker, analytics.TargetSponsor, analytics.TargetLink, analytics.TargetPost:
+		default:
+			bad(fmt.Sprintf("/events/%d/target_type", i), "session, speaker, sponsor, link or post")
+		}
+		if len(e.Props) > analytics.MaxProps {
+			bad(fmt.Sprintf("/events/%d/props", i), fmt.Sprintf("at most %d", analytics.MaxProps))
 		}
 	}
 	if len(fields) > 0 {
