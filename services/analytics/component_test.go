@@ -34,6 +34,16 @@ func batch(app, install string, evs ...analytics.TrackEvent) analytics.TrackPara
 	return analytics.TrackParams{App: app, Install: install, SentAt: time.Now().UTC(), Events: evs}
 }
 
+// settled waits until the consumer has counted the member.created events
+// of the n members the test added (readmodeltest publishes one each): until
+// then today's figures change under the test's feet.
+func settled(t *testing.T, e *analyticstest.Env, org analyticstest.Member, app string, n int64) {
+	t.Helper()
+	testkit.Eventually(t, "the members' joins counted", func() bool {
+		return today(t, e, org, app).Counts[analytics.CountJoined] == n
+	})
+}
+
 func screen(id string, at time.Time) analytics.TrackEvent {
 	return analytics.TrackEvent{ID: id, Type: analytics.TypeScreenView, At: at, Screen: "agenda"}
 }
@@ -242,6 +252,7 @@ func TestRollupsAgree(t *testing.T) {
 	e := analyticstest.Start(t, analyticstest.Options{})
 	app := e.CreateApp()
 	org := e.AddMember(app, "Olga", auth.RoleOwner)
+	settled(t, e, org, app, 1)
 	now := time.Now().UTC().Truncate(time.Minute)
 	var evs []analytics.TrackEvent
 	for i := range 90 {
@@ -302,6 +313,7 @@ func TestExports(t *testing.T) {
 	app := e.CreateApp()
 	org := e.AddMember(app, "Olga", auth.RoleOwner)
 	m := e.AddMember(app, "Ada", auth.RoleAttendee)
+	settled(t, e, org, app, 2)
 	now := time.Now().UTC().Truncate(time.Hour)
 	if _, err := analytics.Track.Call(m.Ctx(context.Background()), e.Client, batch(app, "install-ada",
 		screen("1", now.Add(-90*time.Minute)), screen("2", now.Add(-80*time.Minute)), screen("3", now.Add(-10*time.Minute)))); err != nil {
@@ -461,6 +473,7 @@ func TestRedisLoss(t *testing.T) {
 	app := e.CreateApp()
 	org := e.AddMember(app, "Olga", auth.RoleOwner)
 	m := e.AddMember(app, "Ada", auth.RoleAttendee)
+	settled(t, e, org, app, 2)
 	now := time.Now().UTC()
 	var evs []analytics.TrackEvent
 	for i := range 30 {
@@ -508,6 +521,7 @@ func TestDashboardLive(t *testing.T) {
 	e := analyticstest.Start(t, analyticstest.Options{})
 	app := e.CreateApp()
 	org := e.AddMember(app, "Olga", auth.RoleOwner)
+	settled(t, e, org, app, 1)
 	get := func(etag string) (*http.Response, analytics.Live) {
 		req, _ := http.NewRequest(http.MethodGet, e.URL+"/dashboard/"+app+"/live", nil)
 		auth.SetBearerToken(req, org.Token)
