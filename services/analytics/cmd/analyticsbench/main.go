@@ -1,0 +1,726 @@
+// Command analyticsbench measures the analytics service (bench/analytics/
+// run.sh builds and runs it) and prints Markdown tables:
+//
+//   - ingest through track.batch at batches of -batch events, events/s,
+//     beside a raw pipelined go-redis client doing the same counter,
+//     HyperLogLog and sorted-set updates per event, in interleaved rounds;
+//   - dashboard queries (stats.series over a day, a week, 30 days) at
+//     -clients concurrent clients: p50/p99;
+//   - from an event sent to the number on the dashboard, polled as the page
+//     does (GET /dashboard/<app>/live every second with If-None-Match),
+//     while other installs keep sending: p50/p99.
+//
+// It runs a real analytics (the binary given with -bin) on a database and a
+// Redis namespace of its own, removed at the end, and writes the hub read
+// model it needs (an app, an organizer) with hub's exported encoders. A
+// JSON-RPC answer with an error member counts as a failure.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/analytics"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/redisx"
+	"github.com/attendify/platform/rpc"
+	"github.com/attendify/platform/testkit"
+)
+
+type config struct {
+	Postgres pg.Config
+	Redis    redisx.Config
+	Auth     auth.Config
+}
+
+type params struct {
+	bin      string
+	batch    int
+	clients  int
+	ingest   int
+	rounds   int
+	duration time.Duration
+	samples  int
+}
+
+func main() {
+	var p params
+	flag.StringVar(&p.bin, "bin", "", "path to the analytics binary")
+	flag.IntVar(&p.batch, "batch", 100, "events per track.batch")
+	flag.IntVar(&p.ingest, "ingest-clients", 16, "concurrent clients of the ingest benchmark")
+	flag.IntVar(&p.clients, "clients", 64, "concurrent clients of the query benchmark")
+	flag.IntVar(&p.rounds, "rounds", 3, "interleaved rounds of the ingest benchmark")
+	flag.DurationVar(&p.duration, "duration", 10*time.Second, "duration of each timed load")
+	flag.IntVar(&p.samples, "samples", 40, "events timed from send to dashboard")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, p); err != nil {
+		fmt.Fprintln(os.Stderr, "analyticsbench:", err)
+		os.Exit(1)
+	}
+}
+
+func say(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+
+type bench struct {
+	p       params
+	pid     int // the analytics process, for its CPU time
+	rdb     redis.UniversalClient
+	ns      string
+	base    string
+	client  *rpc.Client
+	svc     *rpc.Client
+	app     string
+	orgTok  string
+	dsn     string
+	eventID string
+	seq     atomic.Int64
+}
+
+func run(ctx context.Context, p params) error {
+	if p.bin == "" {
+		return fmt.Errorf("-bin is required")
+	}
+	var cfg config
+	if err := env.Parse(&cfg); err != nil {
+		return err
+	}
+	suffix := randHex(4)
+	dbName := "bench_analytics_" + suffix
+	dsn, err := withDatabase(cfg.Postgres.URL, dbName)
+	if err != nil {
+		return err
+	}
+	if err := pg.EnsureDatabase(ctx, dsn); err != nil {
+		return err
+	}
+	defer dropDatabase(cfg.Postgres.URL, dbName)
+	rdb, err := redisx.Open(ctx, cfg.Redis)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	ns := "bench-analytics-" + suffix
+	defer func() { _ = testkit.DeleteKeys(context.Background(), rdb, ns+":") }()
+
+	b := &bench{p: p, rdb: rdb, ns: ns, dsn: dsn, app: "benchapp" + suffix, eventID: "ev1"}
+	acfg := cfg.Auth
+	acfg.ServiceName = "bench"
+	issuer, err := acfg.Issuer()
+	if err != nil {
+		return err
+	}
+	if err := b.seedHub(ctx, issuer); err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	proc := exec.CommandContext(ctx, p.bin)
+	proc.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_NAMESPACE="+ns, "ADDR="+addr,
+		"RPC_ACCESS_LOG=false", "SHED_DISABLED=true", "LOG_LEVEL=WARN", "ANALYTICS_RATE_LIMIT=1000000000",
+		"ANALYTICS_FOLD_INTERVAL=5s")
+	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
+	if err := proc.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = proc.Process.Signal(os.Interrupt); _ = proc.Wait() }()
+	b.pid = proc.Process.Pid
+	b.base = "http://" + addr
+	if err := waitReady(ctx, b.base); err != nil {
+		return err
+	}
+	say("analytics at %s", b.base)
+	if b.client, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{b.base}, MaxAttempts: 1}); err != nil {
+		return err
+	}
+	signer, err := acfg.Signer()
+	if err != nil {
+		return err
+	}
+	if b.svc, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{b.base}, Signer: &signer, MaxAttempts: 1}); err != nil {
+		return err
+	}
+
+	fmt.Printf("## analytics benchmarks\n\n%d CPUs (GOMAXPROCS %d), %s; analytics, Postgres and Redis on this machine.\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	if err := b.ingestBench(ctx); err != nil {
+		return err
+	}
+	if err := b.queryBench(ctx); err != nil {
+		return err
+	}
+	return b.latencyBench(ctx)
+}
+
+// seedHub writes what hub would: the app (published), the read model's
+// ready mark, and an organizer with a token.
+func (b *bench) seedHub(ctx context.Context, issuer *auth.Issuer) error {
+	keys := hub.NewReadModelKeys(b.ns)
+	org := "org" + randHex(4)
+	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: b.app, Slug: b.app, Name: "Bench", Status: hub.StatusPublished, Access: hub.AccessOpen})
+	mem := hub.EncodeMembership(hub.Membership{App: b.app, User: org, Role: auth.RoleOwner})
+	_, err := b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, keys.Config(b.app), append(anys(cfg), hub.FieldVersion, 1)...)
+		p.HSet(ctx, keys.Membership(b.app, org), append(anys(mem), hub.FieldVersion, 1)...)
+		p.Set(ctx, keys.Ready(), "1", 0)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	b.orgTok, err = issuer.Issue(auth.Claims{User: org, App: b.app, Role: auth.RoleOwner}, 2*time.Hour)
+	return err
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// events makes a batch of n fresh events of one install: screen views and
+// taps on sessions, in the last minutes, for the bench's event.
+func (b *bench) events(n int, install string) []analytics.TrackEvent {
+	now := time.Now().UTC()
+	evs := make([]analytics.TrackEvent, n)
+	for i := range evs {
+		id := strconv.FormatInt(b.seq.Add(1), 36)
+		at := now.Add(-time.Duration(i%5) * time.Minute)
+		if i%4 == 3 {
+			evs[i] = analytics.TrackEvent{ID: id, Type: analytics.TypeTap, At: at, Event: b.eventID, TargetType: analytics.TargetSession, TargetID: "s" + strconv.Itoa(i%20)}
+		} else {
+			evs[i] = analytics.TrackEvent{ID: id, Type: analytics.TypeScreenView, At: at, Event: b.eventID, Screen: "agenda"}
+		}
+	}
+	return evs
+}
+
+// load runs fn from clients goroutines for d and returns the calls made,
+// the failures and the latencies.
+func load(ctx context.Context, clients int, d time.Duration, fn func(ctx context.Context, worker int) error) (int64, int64, []time.Duration, error) {
+	var calls, failures atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				start := time.Now()
+				err := fn(ctx, w)
+				mine = append(mine, time.Since(start))
+				calls.Add(1)
+				if err != nil {
+					if failures.Add(1) == 1 {
+						mu.Lock()
+						firstErr = err
+						mu.Unlock()
+					}
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	if firstErr != nil {
+		say("  first error: %v", firstErr)
+	}
+	return calls.Load(), failures.Load(), lat, ctx.Err()
+}
+
+func (b *bench) ingestBench(ctx context.Context) error {
+	p := b.p
+	var kitCPU time.Duration
+	var kitEvents int64
+	kitRound := func() (float64, int64, error) {
+		cpu0 := cpuTime(b.pid)
+		defer func() { kitCPU += cpuTime(b.pid) - cpu0 }()
+		calls, fails, _, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
+			inst := fmt.Sprintf("bench-install-%04d", w)
+			res, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{App: b.app, Install: inst, SentAt: time.Now().UTC(), Events: b.events(p.batch, inst)})
+			if err == nil && res.Accepted != p.batch {
+				err = fmt.Errorf("accepted %d of %d", res.Accepted, p.batch)
+			}
+			return err
+		})
+		kitEvents += (calls - fails) * int64(p.batch)
+		return float64((calls-fails)*int64(p.batch)) / p.duration.Seconds(), fails, err
+	}
+	raw := redisx.NewKeys(b.ns, "rawbench")
+	rawRound := func() (float64, int64, error) {
+		calls, fails, _, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
+			inst := fmt.Sprintf("bench-install-%04d", w)
+			evs := b.events(p.batch, inst)
+			_, err := b.rdb.Pipelined(ctx, func(pp redis.Pipeliner) error {
+				expire := map[string]bool{}
+				for _, e := range evs {
+					rawUpdates(ctx, pp, raw, b.app, inst, e, expire)
+				}
+				for k := range expire {
+					pp.Expire(ctx, k, 96*time.Hour)
+				}
+				return nil
+			})
+			return err
+		})
+		return float64((calls-fails)*int64(p.batch)) / p.duration.Seconds(), fails, err
+	}
+	var kit, rawRates []float64
+	var kitFails, rawFails int64
+	for r := range p.rounds {
+		say("ingest round %d: raw pipelined Redis...", r+1)
+		rr, f, err := rawRound()
+		if err != nil {
+			return err
+		}
+		rawRates, rawFails = append(rawRates, rr), rawFails+f
+		say("ingest round %d: track.batch...", r+1)
+		kr, f, err := kitRound()
+		if err != nil {
+			return err
+		}
+		kit, kitFails = append(kit, kr), kitFails+f
+	}
+	fmt.Printf("### Ingest, batches of %d events, %d clients, %d interleaved rounds of %s\n\n", p.batch, p.ingest, p.rounds, p.duration)
+	fmt.Printf("| path | events/s by round | median | spread | failures |\n|---|---|---|---|---|\n")
+	row := func(name string, rates []float64, fails int64) {
+		fmt.Printf("| %s | %s | %.0f | %.0f–%.0f | %d |\n", name, joinRates(rates), median(rates), slices.Min(rates), slices.Max(rates), fails)
+	}
+	row("baseline: raw pipelined go-redis, the same counter, HLL and sorted-set updates per event", rawRates, rawFails)
+	row("track.batch (JSON-RPC, validation, rate limit, raw events in Postgres, one Lua script)", kit, kitFails)
+	fmt.Printf("\nRatio of medians: %.2f (goal: at least 0.5). The analytics process used %.1f µs of CPU per event (%s over %d events).\n\n",
+		median(kit)/median(rawRates), float64(kitCPU.Microseconds())/float64(max(kitEvents, 1)), kitCPU.Round(time.Millisecond), kitEvents)
+	return nil
+}
+
+// rawUpdates is what the Lua script does for one anonymous event, as plain
+// pipelined commands: the dedupe mark, the counters, uniques and waiting
+// mark of each scope and level, presence, the top list and item counts.
+// The keys to give a TTL are collected in expire (once per batch, as the
+// script does).
+func rawUpdates(ctx context.Context, p redis.Pipeliner, k redisx.Keys, app, inst string, e analytics.TrackEvent, expire map[string]bool) {
+	tag := "a:" + app
+	p.SetNX(ctx, k.Tagged(tag, "seen", inst, e.ID), "1", 96*time.Hour)
+	counter := analytics.CountScreenViews
+	if e.Type == analytics.TypeTap {
+		counter = analytics.CountTaps
+	}
+	for _, scope := range []string{"all", e.Event} {
+		for _, l := range []struct {
+			name string
+			d    time.Duration
+		}{{"minute", time.Minute}, {"hour", time.Hour}, {"day", 24 * time.Hour}} {
+			start := strconv.FormatInt(e.At.Truncate(l.d).Unix(), 10)
+			ck := k.Tagged(tag, "c", scope, l.name, start)
+			p.HIncrBy(ctx, ck, counter, 1)
+			uk := k.Tagged(tag, "ui", scope, l.name, start)
+			p.PFAdd(ctx, uk, inst)
+			expire[ck], expire[uk] = true, true
+		}
+		p.ZAdd(ctx, k.Tagged(tag, "dirty"), redis.Z{Score: 1, Member: scope + "|" + strconv.FormatInt(e.At.Truncate(time.Minute).Unix(), 10)})
+	}
+	p.ZAddGT(ctx, k.Tagged(tag, "pi"), redis.Z{Score: float64(e.At.UnixMilli()), Member: inst})
+	if e.Type == analytics.TypeTap {
+		day := strconv.FormatInt(e.At.Truncate(24*time.Hour).Unix(), 10)
+		tk, ik := k.Tagged(tag, "top", "sessions", day), k.Tagged(tag, "it", day)
+		p.ZIncrBy(ctx, tk, 1.5, e.TargetID)
+		p.HIncrBy(ctx, ik, "session|"+e.TargetID, 1)
+		expire[tk], expire[ik] = true, true
+	}
+}
+
+func (b *bench) queryBench(ctx context.Context) error {
+	say("folding what the ingest wrote...")
+	if _, err := analytics.Fold.Call(ctx, b.svc, analytics.FoldParams{All: true}); err != nil {
+		return err
+	}
+	say("seeding 30 days of rollups...")
+	if err := b.seedRollups(ctx); err != nil {
+		return err
+	}
+	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: b.orgTok})
+	now := time.Now().UTC()
+	fmt.Printf("### Dashboard queries (stats.series as an organizer), %d clients, %s each\n\n", b.p.clients, b.p.duration)
+	fmt.Printf("Back to back: each client calls again as soon as it has the answer. Paced: each client calls once a second, as a dashboard would.\n\n")
+	fmt.Printf("| range | step | buckets | back to back calls/s | p50 | p99 | server CPU per call | paced p50 | paced p99 | failures |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	var rows []string
+	for _, q := range []struct {
+		name string
+		from time.Time
+		step string
+	}{
+		{"a day", now.Add(-24 * time.Hour), analytics.StepHour},
+		{"a week", now.Add(-7 * 24 * time.Hour), analytics.StepHour},
+		{"30 days", now.Add(-30 * 24 * time.Hour), analytics.StepDay},
+	} {
+		say("queries: %s...", q.name)
+		s, err := analytics.GetSeries.Call(octx, b.client, analytics.RangeParams{App: b.app, From: q.from, To: now, Step: q.step})
+		if err != nil {
+			return err
+		}
+		// The clients take the result as raw JSON (an answer with an error
+		// member still fails the call): the load generator shares the two
+		// CPUs with the server, and decoding is not what is measured.
+		cpu0 := cpuTime(b.pid)
+		calls, fails, lat, err := load(ctx, b.p.clients, b.p.duration, func(ctx context.Context, _ int) error {
+			var raw json.RawMessage
+			return b.client.Call(octx, analytics.GetSeries.Name, true, analytics.RangeParams{App: b.app, From: q.from, To: now, Step: q.step}, &raw)
+		})
+		if err != nil {
+			return err
+		}
+		cpu := cpuTime(b.pid) - cpu0
+		// The same clients as dashboards: each asks once a second.
+		_, pfails, plat, err := paced(ctx, b.p.clients, b.p.duration, time.Second, func(ctx context.Context) error {
+			var raw json.RawMessage
+			return b.client.Call(octx, analytics.GetSeries.Name, true, analytics.RangeParams{App: b.app, From: q.from, To: now, Step: q.step}, &raw)
+		})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %d | %.0f | %s | %s | %.0f µs | %s | %s | %d |", q.name, q.step, len(s.Buckets), float64(calls)/b.p.duration.Seconds(),
+			pct(lat, 50), pct(lat, 99), float64(cpu.Microseconds())/float64(max(calls, 1)), pct(plat, 50), pct(plat, 99), fails+pfails))
+	}
+	for _, r := range rows {
+		fmt.Println(r)
+	}
+	fmt.Println()
+	return nil
+}
+
+// paced runs fn from clients goroutines, each once every period (starting
+// at a random phase), for d, and returns the calls, failures and sorted
+// latencies.
+func paced(ctx context.Context, clients int, d, period time.Duration, fn func(ctx context.Context) error) (int64, int64, []time.Duration, error) {
+	var calls, failures atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := time.Now().Add(time.Duration(randInt(int(period/time.Millisecond))) * time.Millisecond)
+			for next.Before(end) && ctx.Err() == nil {
+				time.Sleep(time.Until(next))
+				start := time.Now()
+				err := fn(ctx)
+				took := time.Since(start)
+				calls.Add(1)
+				if err != nil {
+					failures.Add(1)
+				}
+				mu.Lock()
+				lat = append(lat, took)
+				mu.Unlock()
+				next = next.Add(period)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	return calls.Load(), failures.Load(), lat, ctx.Err()
+}
+
+// seedRollups writes 30 days of folded minutes, hours and days (both
+// scopes) before today, as the fold job would have.
+func (b *bench) seedRollups(ctx context.Context) error {
+	pool, err := pg.Open(ctx, pg.Config{URL: b.dsn}, "analytics")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	const q = `
+		INSERT INTO rollups (app, scope, level, start, counts, members, installs)
+		SELECT $1, scope, lv, t, jsonb_build_object('screen_views', 40 + (extract(epoch FROM t)::bigint % 17), 'taps', 9),
+			20 + (extract(epoch FROM t)::bigint % 7), 25
+		FROM unnest(ARRAY['all', $2]) AS scope,
+			(VALUES ('minute', interval '1 minute'), ('hour', interval '1 hour'), ('day', interval '1 day')) AS l(lv, step),
+			generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '30 days',
+				date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - l.step, l.step) AS t
+		ON CONFLICT DO NOTHING`
+	_, err = pool.Exec(ctx, q, b.app, b.eventID)
+	return err
+}
+
+// latencyBench times events from track.batch to the dashboard's data, as
+// the page polls it (every second, with If-None-Match), while 4 other
+// installs keep sending batches.
+func (b *bench) latencyBench(ctx context.Context) error {
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inst := fmt.Sprintf("bench-bg-%02d", w)
+			for bg.Err() == nil {
+				_, _ = analytics.Track.Call(bg, b.client, analytics.TrackParams{App: b.app, Install: inst, SentAt: time.Now().UTC(), Events: b.events(b.p.batch, inst)})
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	defer func() { stopBG(); wg.Wait() }()
+
+	poller := &poller{url: b.base + "/dashboard/" + url.PathEscape(b.app) + "/live?minutes=5", token: b.orgTok}
+	if _, err := poller.poll(ctx); err != nil {
+		return err
+	}
+	go poller.run(bg, time.Second)
+	var lat []time.Duration
+	var fails int
+	say("event -> dashboard: %d samples...", b.p.samples)
+	for i := range b.p.samples {
+		// A random phase against the page's polling.
+		time.Sleep(time.Duration(200+randInt(900)) * time.Millisecond)
+		want := poller.custom() + 1
+		start := time.Now()
+		_, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{App: b.app, Install: "bench-probe", SentAt: time.Now().UTC(),
+			Events: []analytics.TrackEvent{{ID: fmt.Sprint("probe-", i, "-", randHex(4)), Type: analytics.TypeCustom, At: time.Now().UTC(), Name: "probe"}}})
+		if err != nil {
+			fails++
+			continue
+		}
+		seen := poller.waitCustom(ctx, want, 10*time.Second)
+		if seen.IsZero() {
+			fails++
+			continue
+		}
+		lat = append(lat, seen.Sub(start))
+	}
+	slices.Sort(lat)
+	fmt.Printf("### From an event sent (track.batch) to its number on the dashboard\n\n")
+	fmt.Printf("The page's poll: GET /dashboard/<app>/live every second with If-None-Match; 4 other installs sending %d-event batches meanwhile.\n\n", b.p.batch)
+	fmt.Printf("| samples | p50 | p99 | max | failures |\n|---|---|---|---|---|\n| %d | %s | %s | %s | %d |\n\n", len(lat), pct(lat, 50), pct(lat, 99), pct(lat, 100), fails)
+	return nil
+}
+
+// poller polls the dashboard's data as the page does.
+type poller struct {
+	url, token string
+	mu         sync.Mutex
+	etag       string
+	count      int64
+	seenAt     time.Time
+}
+
+func (p *poller) poll(ctx context.Context) (int64, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+	auth.SetBearerToken(req, p.token)
+	p.mu.Lock()
+	if p.etag != "" {
+		req.Header.Set("If-None-Match", p.etag)
+	}
+	p.mu.Unlock()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return p.custom(), nil
+	case http.StatusOK:
+	default:
+		return 0, fmt.Errorf("dashboard data: %s", resp.Status)
+	}
+	var l analytics.Live
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		return 0, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.etag = resp.Header.Get("ETag")
+	if c := l.Today.Counts[analytics.CountCustom]; c != p.count {
+		p.count, p.seenAt = c, time.Now()
+	}
+	return p.count, nil
+}
+
+func (p *poller) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = p.poll(ctx)
+		}
+	}
+}
+
+func (p *poller) custom() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.count
+}
+
+// waitCustom returns when the poller first saw the custom count reach
+// want, or zero after limit.
+func (p *poller) waitCustom(ctx context.Context, want int64, limit time.Duration) time.Time {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		p.mu.Lock()
+		c, at := p.count, p.seenAt
+		p.mu.Unlock()
+		if c >= want {
+			return at
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Time{}
+}
+
+// cpuTime is the user and system CPU time the process pid has used
+// (/proc/<pid>/stat, in clock ticks of 10 ms).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+func joinRates(rs []float64) string {
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%.0f", r)
+	}
+	return s
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func pct(sorted []time.Duration, p float64) string {
+	if len(sorted) == 0 {
+		return "–"
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	d := sorted[max(0, min(i, len(sorted)-1))]
+	if d < time.Millisecond {
+		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
+	}
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1e3)
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func waitReady(ctx context.Context, base string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("analytics at %s did not become ready", base)
+}
+
+func withDatabase(dsn, name string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("DATABASE_URL must be a postgres:// URL")
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func dropDatabase(dsn, name string) {
+	admin, err := withDatabase(dsn, "postgres")
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randInt(n int) int {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return int(uint32(b[0])|uint32(b[1])<<8|uint32(b[2])<<16|uint32(b[3])<<24) % n
+}

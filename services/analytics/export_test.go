@@ -1,0 +1,5 @@
+package analytics_test
+
+import "github.com/attendify/analytics/internal/service"
+
+type analyticsEvent = service.Event

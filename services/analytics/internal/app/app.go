@@ -1,0 +1,192 @@
+// Package app wires analytics together: configuration, the stores
+// (Postgres with migrations, Redis), the domain service, its JSON-RPC
+// methods, the tracking, export and dashboard routes, the consumer of the
+// other services' events and the periodic jobs (fold, retention, rebuild
+// after a Redis loss), on the platform's service runner.
+package app
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/attendify/analytics/internal/dashboard"
+	"github.com/attendify/analytics/internal/rpcapi"
+	"github.com/attendify/analytics/internal/service"
+	"github.com/attendify/analytics/internal/store/postgres"
+	"github.com/attendify/analytics/internal/store/redisstore"
+	"github.com/attendify/analytics/migrations"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/rpc"
+	platform "github.com/attendify/platform/service"
+)
+
+// devLinkKey signs dashboard links on a developer machine only.
+const devLinkKey = "6465762d6f6e6c792d616e616c79746963732d6c696e6b2d6b65792d30303030"
+
+// Config is analytics' configuration, from the environment.
+type Config struct {
+	Service platform.Config
+	PG      pg.Config
+	// Hub is hub's replicas, for the dashboard's sign-in (HUB_URL).
+	Hub rpc.ClientConfig `envPrefix:"HUB_"`
+	// Namespace prefixes every Redis key and stream (empty in production).
+	Namespace string `env:"REDIS_NAMESPACE"`
+	// PublicURL is the service's address as organizers reach it, for
+	// dashboard links (default: http://ADDR).
+	PublicURL string `env:"ANALYTICS_PUBLIC_URL"`
+	// LinkKey signs dashboard links: 32 bytes or more, hex.
+	LinkKey string `env:"ANALYTICS_LINK_KEY"`
+	// RateLimit is how many events an install may send a minute.
+	RateLimit int `env:"ANALYTICS_RATE_LIMIT" envDefault:"3000"`
+	// RetentionDays is how many days of raw events are kept.
+	RetentionDays int `env:"ANALYTICS_RETENTION_DAYS" envDefault:"30"`
+	// RebuildDays is how many days a rebuild after a Redis loss replays.
+	RebuildDays int `env:"ANALYTICS_REBUILD_DAYS" envDefault:"4"`
+	// FoldInterval is how often the waiting minutes are folded.
+	FoldInterval time.Duration `env:"ANALYTICS_FOLD_INTERVAL" envDefault:"10s"`
+	// LostCheckInterval is how often a replica checks whether the live
+	// state was lost (Redis came back empty).
+	LostCheckInterval time.Duration `env:"ANALYTICS_LOST_CHECK_INTERVAL" envDefault:"5s"`
+	// Demo: where `hub demo` left hub.json, and the analytics to call.
+	DemoDir string `env:"DEMO_DIR" envDefault:".run/demo"`
+	URL     string `env:"ANALYTICS_URL" envDefault:"http://127.0.0.1:8085"`
+}
+
+// LoadConfig reads Config from the environment; analytics listens on
+// 127.0.0.1:8085 unless ADDR says otherwise.
+func LoadConfig() (Config, error) {
+	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8085", "HUB_URL=http://127.0.0.1:8081")
+}
+
+// Migrate brings analytics' Postgres schema up to date.
+func Migrate(ctx context.Context, cfg Config) error {
+	return pg.MigrateSchema(ctx, cfg.PG, migrations.Schema, migrations.All...)
+}
+
+// Analytics is a wired, not yet running analytics service.
+type Analytics struct {
+	*platform.Service
+	Domain *service.Service
+	Live   *redisstore.Store
+	Store  *postgres.Store
+	Links  *dashboard.Links
+}
+
+// New wires analytics: it migrates and opens the stores, registers the
+// methods, routes and background workers. Run it with Run.
+func New(ctx context.Context, cfg Config) (*Analytics, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	svc, err := platform.New(ctx, "analytics", cfg.Service)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := svc.OpenPostgres(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.LinkKey == "" {
+		cfg.LinkKey = devLinkKey
+		svc.Log.Warn("ANALYTICS_LINK_KEY is not set: dashboard links are signed with the development key")
+	}
+	key, err := hex.DecodeString(cfg.LinkKey)
+	if err != nil {
+		return nil, fmt.Errorf("ANALYTICS_LINK_KEY: %w", err)
+	}
+	links, err := dashboard.NewLinks(key)
+	if err != nil {
+		return nil, err
+	}
+	store := postgres.New(pool)
+	live := redisstore.New(svc.Redis, cfg.Namespace)
+	domain := service.New(service.Options{
+		Raw: store, Members: store, Rollups: store, Jobs: store, Live: live,
+		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
+		Limits: service.Limits{
+			PerInstallPerMinute: cfg.RateLimit,
+			Retention:           time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+			RebuildDays:         cfg.RebuildDays,
+		},
+		Log: svc.Log,
+	})
+	base := cfg.PublicURL
+	if base == "" {
+		base = svc.URL()
+	}
+	rpcapi.Register(svc.RPC, &rpcapi.Handlers{Svc: domain, Links: links, BaseURL: base})
+	gate := &dashboard.Gate{Tokens: cfg.Service.Auth.Verifier(), Links: links, Svc: domain}
+	rpcapi.Routes(svc.Mux, domain, gate, svc.Log)
+	hubClient, err := svc.Client(cfg.Hub)
+	if err != nil {
+		return nil, err
+	}
+	dashboard.Routes(svc.Mux, gate, hubSignIn(hubClient), svc.Log)
+
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), events.ConsumerConfig{
+		Group: "analytics", Topics: service.Topics, FromStart: true, Logger: svc.Log,
+		Concurrency: 4, ClaimIdle: time.Minute,
+	}, domain.HandleEvent)
+	if err != nil {
+		return nil, err
+	}
+	svc.Go("domain-events", consumer.Run)
+	svc.Go("fold", every(cfg.FoldInterval, svc.Log, "fold", func(ctx context.Context) error {
+		_, err := domain.Fold(ctx, false)
+		return err
+	}))
+	svc.Go("retention", every(time.Hour, svc.Log, "retention", func(ctx context.Context) error {
+		dropped, err := domain.Retain(ctx)
+		if len(dropped) > 0 {
+			svc.Log.Info("dropped raw events past the retention", "days", len(dropped))
+		}
+		return err
+	}))
+	svc.Go("rebuild-if-lost", every(cfg.LostCheckInterval, svc.Log, "rebuild", func(ctx context.Context) error {
+		_, err := domain.RebuildIfLost(ctx)
+		return err
+	}))
+	return &Analytics{Service: svc, Domain: domain, Live: live, Store: store, Links: links}, nil
+}
+
+// every runs fn at once and then every interval until ctx ends; a failure
+// is logged and the next tick tries again.
+func every(interval time.Duration, log *slog.Logger, what string, fn func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				log.Warn(what+" failed; retrying at the next tick", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// hubSignIn signs an organizer in to hub and exchanges their account token
+// for their token of the app.
+func hubSignIn(c *rpc.Client) dashboard.SignIn {
+	return func(ctx context.Context, email, password, app string) (string, error) {
+		acct, err := hub.LogIn.Call(ctx, c, hub.LogInParams{Email: email, Password: password})
+		if err != nil {
+			return "", err
+		}
+		ctx = auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: acct.Organizer.ID, Role: auth.RoleOrganizer, Token: acct.Token})
+		tok, err := hub.AppTokenFor.Call(ctx, c, hub.AppParams{App: app})
+		if err != nil {
+			return "", err
+		}
+		return tok.Token, nil
+	}
+}

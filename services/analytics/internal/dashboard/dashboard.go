@@ -1,0 +1,160 @@
+// Package dashboard serves the live dashboard page of an app and its data:
+// the page, its script (uPlot bundled by esbuild, embedded: the page needs
+// no network beyond the service), the live figures polled with an ETag,
+// and a sign-in with hub credentials. Gate authorizes these routes and the
+// export: an organizer's bearer token, or a signed dashboard link.
+package dashboard
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/attendify/analytics"
+	"github.com/attendify/analytics/internal/service"
+	"github.com/attendify/analytics/internal/wire"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+//go:embed web/index.html
+var pageHTML string
+
+var page = template.Must(template.New("page").Parse(pageHTML))
+
+// Static is the embedded static files (the bundle, the styles).
+func Static() fs.FS {
+	f, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // embedded above
+	}
+	return f
+}
+
+// Gate authorizes the dashboard's and the export's requests.
+type Gate struct {
+	Tokens *auth.Verifier
+	Links  *Links
+	Svc    *service.Service
+}
+
+// linkCaller is who a request opened with a dashboard link acts as: the
+// service itself, on the read-only routes that accept links.
+var linkCaller = auth.Caller{Kind: auth.CallerService, Service: "analytics-dashboard-link"}
+
+// Authorize returns r's context carrying its caller, once the caller may
+// read app's analytics: a dashboard link (X-Dashboard-Token or ?t=) or an
+// organizer's bearer token of app (checked in hub's read model).
+func (g *Gate) Authorize(r *http.Request, app string) (context.Context, error) {
+	link := r.Header.Get("X-Dashboard-Token")
+	if link == "" {
+		link = r.URL.Query().Get("t")
+	}
+	if link != "" {
+		if err := g.Links.Check(link, app); err != nil {
+			return nil, err
+		}
+		return auth.WithCaller(r.Context(), linkCaller), nil
+	}
+	token, ok := auth.BearerToken(r)
+	if !ok {
+		return nil, errs.WithCode(errs.CodeUnauthenticated, "sign in or open a dashboard link")
+	}
+	claims, err := g.Tokens.Verify(token)
+	if err != nil {
+		return nil, err
+	}
+	ctx := auth.WithCaller(r.Context(), claims.Caller(token))
+	if err := auth.CallerFrom(ctx).Allows(auth.Admin, app); err != nil {
+		return nil, err
+	}
+	if err := g.Svc.Authorized(ctx, app); err != nil {
+		return nil, err
+	}
+	return ctx, nil
+}
+
+// SignIn exchanges an organizer's hub credentials for their token of an app.
+type SignIn func(ctx context.Context, email, password, app string) (string, error)
+
+// Routes serves the dashboard on mux.
+func Routes(mux *http.ServeMux, g *Gate, signIn SignIn, log *slog.Logger) {
+	h := &handler{gate: g, signIn: signIn, log: log}
+	mux.HandleFunc(analytics.RouteDashboard, h.page)
+	mux.HandleFunc("GET /dashboard/{app}/live", h.live)
+	mux.HandleFunc("POST /dashboard/{app}/signin", h.signin)
+	static := http.StripPrefix("/static/", http.FileServerFS(Static()))
+	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		static.ServeHTTP(w, r)
+	}))
+}
+
+type handler struct {
+	gate   *Gate
+	signIn SignIn
+	log    *slog.Logger
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+	w.Header().Set("Referrer-Policy", "no-referrer") // the link token is in the URL
+	if err := page.Execute(w, struct{ App string }{r.PathValue("app")}); err != nil {
+		h.log.Warn("dashboard page", "err", err)
+	}
+}
+
+// live answers the app's live figures; an If-None-Match of the current
+// version gets 304 Not Modified.
+func (h *handler) live(w http.ResponseWriter, r *http.Request) {
+	app := r.PathValue("app")
+	ctx, err := h.gate.Authorize(r, app)
+	if err != nil {
+		rpc.WriteHTTPError(w, r, h.log, err)
+		return
+	}
+	minutes, _ := strconv.Atoi(r.URL.Query().Get("minutes"))
+	st, err := h.gate.Svc.Live(ctx, app, r.URL.Query().Get("event_id"), min(max(minutes, 0), 240))
+	if err != nil {
+		rpc.WriteHTTPError(w, r, h.log, err)
+		return
+	}
+	etag := `"` + st.Version + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(wire.LiveOf(st))
+}
+
+func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
+	var p struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&p); err != nil {
+		rpc.WriteHTTPError(w, r, h.log, errs.Wrap(errs.Invalid, err, "a JSON body with email and password"))
+		return
+	}
+	tok, err := h.signIn(r.Context(), p.Email, p.Password, r.PathValue("app"))
+	if err != nil {
+		rpc.WriteHTTPError(w, r, h.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
+}

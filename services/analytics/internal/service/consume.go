@@ -1,0 +1,110 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/attendify/analytics"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/social"
+)
+
+// Topics are the event streams analytics consumes.
+var Topics = []string{"member", "post", "comment", "like", "import", "sponsored"}
+
+// HandleEvent counts one domain event of another service. It is
+// idempotent by event id (the raw log and the live state both dedupe on
+// "s:<id>"), so a redelivery changes nothing. Events older than
+// analytics.MaxPast are not counted (their days are final); undecodable
+// payloads are permanent failures.
+func (s *Service) HandleEvent(ctx context.Context, ev events.Event) error {
+	if ev.App == "" {
+		return nil
+	}
+	e := Event{App: ev.App, Key: "s:" + ev.ID, Source: SourceService, At: ev.Time.UTC().Truncate(time.Microsecond)}
+	switch ev.Type {
+	case hub.EventMemberDeleted:
+		return s.Erase(ctx, ev.App, ev.Subject)
+	case hub.EventMemberCreated, hub.EventMemberUpdated:
+		var p hub.MemberPayload
+		if err := decode(ev, &p); err != nil {
+			return err
+		}
+		if err := s.members.Joined(ctx, ev.App, ev.Subject, p.Name, e.At); err != nil {
+			return err
+		}
+		if ev.Type == hub.EventMemberUpdated {
+			return nil // a name, not an event to count
+		}
+		e.Kind, e.Member = KindJoined, ev.Subject
+	case analytics.EventMemberSignedIn:
+		e.Kind, e.Member = KindSignIn, ev.Subject
+	case social.EventPostCreated:
+		var p social.PostPayload
+		if err := decode(ev, &p); err != nil {
+			return err
+		}
+		e.Kind, e.Member, e.TargetType, e.TargetID, e.EventID, e.Photos = KindPost, p.AuthorID, analytics.TargetPost, p.ID, p.EventID, p.Photos
+	case social.EventCommentCreated:
+		var p social.CommentPayload
+		if err := decode(ev, &p); err != nil {
+			return err
+		}
+		e.Kind, e.Member, e.TargetType, e.TargetID, e.EventID = KindComment, p.AuthorID, analytics.TargetPost, p.PostID, p.EventID
+	case social.EventLikeCreated:
+		var p social.LikePayload
+		if err := decode(ev, &p); err != nil {
+			return err
+		}
+		e.Kind, e.Member, e.TargetType, e.TargetID, e.EventID = KindReaction, p.MemberID, analytics.TargetPost, p.PostID, p.EventID
+	case analytics.EventImportCommitted:
+		e.Kind, e.TargetID = KindImport, ev.Subject
+	case analytics.EventSponsoredImpression, analytics.EventSponsoredClick:
+		var p analytics.SponsoredPayload
+		if err := decode(ev, &p); err != nil {
+			return err
+		}
+		e.Kind = KindImpression
+		if ev.Type == analytics.EventSponsoredClick {
+			e.Kind = KindClick
+		}
+		e.Member, e.TargetType, e.TargetID, e.EventID = p.MemberID, "campaign", p.CampaignID, p.EventID
+		if e.TargetID == "" {
+			e.TargetID = ev.Subject
+		}
+	default:
+		return nil // not counted
+	}
+	if e.At.Before(s.now().Add(-analytics.MaxPast)) {
+		s.log.Info("event too old to count", "type", ev.Type, "id", ev.ID, "time", ev.Time)
+		return nil
+	}
+	_, err := s.record(ctx, ev.App, []Event{e})
+	return err
+}
+
+func decode(ev events.Event, v any) error {
+	if err := json.Unmarshal(ev.Data, v); err != nil {
+		return events.Permanent(err)
+	}
+	return nil
+}
+
+// Erase removes a deleted member's personal data: their adoption row,
+// their presence and leaderboard entries; their raw events keep counting
+// under a random pseudonym, so every figure stays as it was (also after a
+// rebuild).
+func (s *Service) Erase(ctx context.Context, app, member string) error {
+	if member == "" {
+		return nil
+	}
+	if err := s.members.Forget(ctx, app, member); err != nil {
+		return err
+	}
+	if _, err := s.raw.Pseudonymize(ctx, app, member, pseudonym()); err != nil {
+		return err
+	}
+	return s.live.Forget(ctx, app, member)
+}
