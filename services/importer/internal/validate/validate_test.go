@@ -15,11 +15,24 @@ func TestValues(t *testing.T) {
 			t.Errorf("Email(%q): %v", in, err)
 		}
 	}
-	phones := map[string]string{"+33 6 12 34 56 78": "+33612345678", "(202) 555-0143": "2025550143", "12": "", "call me": ""}
-	for in, want := range phones {
-		got, err := validate.Phone(in)
-		if got != want || (err == nil) != (want != "") {
-			t.Errorf("Phone(%q) = %q, %v; want %q", in, got, err, want)
+	// Stored as written, with the E.164 form when the number says its
+	// country.
+	phones := []struct{ in, written, e164 string }{
+		{" +33 6 12 34 56 78 ", "+33 6 12 34 56 78", "+33612345678"},
+		{"0044 20 7946 0018", "0044 20 7946 0018", "+442079460018"},
+		{"(202) 555-0143", "(202) 555-0143", ""},
+		{"+1 202 555 0143", "+1 202 555 0143", "+12025550143"},
+		{"+99 123 456", "+99 123 456", ""}, // no such country
+	}
+	for _, p := range phones {
+		written, e164, err := validate.Phone(p.in)
+		if err != nil || written != p.written || e164 != p.e164 {
+			t.Errorf("Phone(%q) = %q, %q, %v; want %q, %q", p.in, written, e164, err, p.written, p.e164)
+		}
+	}
+	for _, in := range []string{"12", "call me"} {
+		if _, _, err := validate.Phone(in); err == nil {
+			t.Errorf("Phone(%q) is a phone number", in)
 		}
 	}
 	for in, want := range map[string]bool{"oui": true, "Yes": true, "x": true, "non": false, "0": false} {
@@ -107,7 +120,7 @@ func TestAttendeeRow(t *testing.T) {
 	s := mapping.Detect("Attendees", "", [][]string{{"Email", "First name", "Last name", "VIP", "LinkedIn"}}, []int{1})
 	v, _ := validate.New(validate.Options{})
 	r := v.Row(&s, sheet.Row{Num: 2, Cells: []string{" Ada@Example.com ", "Ada", "Lovelace", "oui", "linkedin.com/in/ada"}})
-	if r.Rejected() || r.Member.Email != "ada@example.com" || r.Member.Name != "Ada Lovelace" || r.Key != "e:ada@example.com" ||
+	if r.Rejected() || r.Member.Email != "Ada@Example.com" || r.Member.Name != "Ada Lovelace" || r.Key != "e:ada@example.com" ||
 		r.Member.VIP == nil || !*r.Member.VIP || len(r.Member.Links) != 1 {
 		t.Errorf("row %+v member %+v", r, r.Member)
 	}
