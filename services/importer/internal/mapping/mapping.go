@@ -78,9 +78,9 @@ var synonyms = map[Kind]map[Field][]string{
 		VIP:        {"vip", "is vip", "v i p"},
 		TicketType: {"ticket", "ticket type", "ticket category", "ticket class", "ticket name", "ticket kind", "pass", "pass type", "registration type",
 			"admission type", "attendee ticket", "billet", "type de billet", "categorie de billet", "type d inscription", "tarif", "ticketart", "tipo de entrada"},
-		Website:    {"website", "web site", "site", "site web", "url", "homepage", "web"},
-		LinkedIn:   {"linkedin", "linkedin url", "linkedin profile"},
-		Twitter:    {"twitter", "x", "twitter handle", "twitter url"},
+		Website:  {"website", "web site", "site", "site web", "url", "homepage", "web"},
+		LinkedIn: {"linkedin", "linkedin url", "linkedin profile"},
+		Twitter:  {"twitter", "x", "twitter handle", "twitter url"},
 	},
 	Speakers: {
 		ExternalID: {"id", "speaker id", "external id", "ext id", "reference", "ref", "identifiant", "code"},

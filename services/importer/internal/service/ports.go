@@ -2,8 +2,8 @@ package service
 
 import (
 	"context"
-	"iter"
 	"io"
+	"iter"
 	"time"
 
 	"github.com/attendify/hub"

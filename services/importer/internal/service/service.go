@@ -349,4 +349,3 @@ func rowLabel(imp *Import, r StagedRow) string {
 	}
 	return label
 }
-

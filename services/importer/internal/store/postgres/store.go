@@ -5,11 +5,11 @@ package postgres
 
 import (
 	"context"
-	"iter"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
