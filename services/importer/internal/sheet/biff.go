@@ -168,7 +168,7 @@ func (b *xlsBook) readGlobals() error {
 		case recFormat:
 			if len(r.data) >= 4 {
 				if code, _, err := readXLUnicode16(r.data[2:]); err == nil {
-					formats[int(binary.LittleEndian.Uint16(r.data))] = formatType(code)
+					formats[int(binary.LittleEndian.Uint16(r.data))] = FormatType(code)
 				}
 			}
 		case recXF:

@@ -65,12 +65,12 @@ func ParseISO(s string) (time.Time, CellType, bool) {
 	return time.Time{}, Text, false
 }
 
-// formatType tells from a number format code whether the cells it formats
+// FormatType tells from a number format code whether the cells it formats
 // are dates, times or both (Text: none of them): what is left of the
 // first section once quoted text, escaped characters and bracketed
 // colours and locales are removed holds d, y or m for a date, h or s for
 // a time ([h], [mm] and [ss] are elapsed times).
-func formatType(code string) CellType {
+func FormatType(code string) CellType {
 	if i := strings.IndexByte(code, ';'); i >= 0 {
 		code = code[:i]
 	}

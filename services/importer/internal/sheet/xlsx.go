@@ -238,7 +238,7 @@ func markDates(x *excelize.File) error {
 		}
 		t := builtinFormatType(id)
 		if code, ok := custom[id]; ok {
-			t = formatType(code)
+			t = FormatType(code)
 		}
 		v := noFormat
 		if m, ok := marks[t]; ok {

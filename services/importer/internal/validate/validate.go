@@ -399,6 +399,10 @@ func (v *Validator) dedupe(c *rowCtx, key string) {
 		if prev.sheet != c.s.Name {
 			where += " of sheet " + prev.sheet
 		}
+		if strings.HasPrefix(key, "x:"+sessionKeyPrefix) && c.s.Col(mapping.ExternalID) < 0 {
+			c.problem(mapping.Title, false, "repeats the session of %s (the same title and start)", where)
+			return
+		}
 		c.problem(f, false, "%s %s repeats %s", label(f), key[2:], where)
 		return
 	}
@@ -580,8 +584,11 @@ func (v *Validator) session(c *rowCtx) *Session {
 // one.
 func SessionKey(title, start string) string {
 	h := sha256.Sum256([]byte(mapping.Fold(title) + "\x00" + start))
-	return "auto-" + hex.EncodeToString(h[:10])
+	return sessionKeyPrefix + hex.EncodeToString(h[:10])
 }
+
+// sessionKeyPrefix starts the keys SessionKey derives.
+const sessionKeyPrefix = "auto-"
 
 const wallClock = "2006-01-02T15:04"
 
