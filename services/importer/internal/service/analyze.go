@@ -161,7 +161,7 @@ func (s *Service) analyze(ctx context.Context, imp *Import) error {
 
 // CodeSheetNotImported is the error code of an import with a sheet the
 // analysis recognised and cannot import.
-const CodeSheetNotImported = "sheet_not_imported"
+const CodeSheetNotImported = "sheet_not_imported" // importer.ErrSheetNotImported
 
 // unrecognised says what an import whose sheets name no known columns
 // holds, and what was expected.
@@ -583,7 +583,7 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 	if a.v == nil || m.Kind == mapping.Sessions {
 		opts := validate.Options{Dates: validate.Dates{Order: imp.Options.DateOrder, Date1904: a.book.Date1904()}}
 		if a.event != nil {
-			opts.Event.TimeZone = a.event.TimeZone
+			opts.Event.ID, opts.Event.TimeZone = a.event.ID, a.event.TimeZone
 			opts.Event.Start, _ = time.Parse(hub.LocalTimeLayout, a.event.Start)
 			opts.Event.End, _ = time.Parse(hub.LocalTimeLayout, a.event.End)
 		}

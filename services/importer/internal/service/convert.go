@@ -127,7 +127,9 @@ func sessionInput(r *validate.Row, cur *hub.Session) hub.BulkSessionInput {
 			*dst = v
 		}
 	}
-	set(mapping.ExternalID, &in.ExternalID, s.ExternalID)
+	if s.ExternalID != "" { // given, or derived from the title and start
+		in.ExternalID = s.ExternalID
+	}
 	set(mapping.Title, &in.Title, s.Title)
 	set(mapping.Description, &in.Description, s.Description)
 	if s.Start != "" {

@@ -94,9 +94,7 @@ func (o *Options) normalize() error {
 		return errs.InvalidFields("bad mode", errs.FieldError{Field: "/mode", Message: "want create, update or upsert"})
 	}
 	switch o.DateOrder {
-	case "":
-		o.DateOrder = "DMY"
-	case "DMY", "MDY":
+	case "", "DMY", "MDY": // empty: each column's unambiguous dates decide, else day first
 	default:
 		return errs.InvalidFields("bad date order", errs.FieldError{Field: "/date_order", Message: "want DMY or MDY"})
 	}

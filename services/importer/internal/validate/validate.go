@@ -125,6 +125,7 @@ func (r *Row) Has(f mapping.Field) bool { return slices.Contains(r.Set, f) }
 
 // Event is the event sessions belong to.
 type Event struct {
+	ID       string // in the keys of sessions without an id
 	TimeZone string
 	// Start and End bound the event (wall-clock, in its zone); sessions
 	// outside get a warning. Zero: no check.
@@ -305,9 +306,6 @@ func (v *Validator) Row(s *mapping.Sheet, r sheet.Row) *Row {
 		if val == "" {
 			continue
 		}
-		if r.Type(col.Index) == sheet.Bool {
-			val = strings.ToLower(val) // "true" or "false"
-		}
 		switch {
 		case col.Field != "":
 			c.vals[col.Field] = val
@@ -321,7 +319,7 @@ func (v *Validator) Row(s *mapping.Sheet, r sheet.Row) *Row {
 					Message: fmt.Sprintf("%s is too long for a custom field (at most %d characters)", col.Custom, maxCustom)})
 				continue
 			}
-			custom[col.Custom] = val
+			custom[col.Custom] = customValue(val, r.Type(col.Index))
 		}
 	}
 	switch s.Kind {
@@ -383,6 +381,17 @@ func datePart(s string) string {
 	return s
 }
 
+// customValue is a custom field's value: typed as the cell is, dates as
+// ISO 8601 (the reader gives date cells so), booleans (a boolean cell, or
+// the TRUE and FALSE spreadsheets write) as "true" and "false", any other
+// text as written.
+func customValue(val string, t sheet.CellType) string {
+	if t == sheet.Bool || val == "TRUE" || val == "FALSE" {
+		return strings.ToLower(val)
+	}
+	return val
+}
+
 func (v *Validator) dedupe(c *rowCtx, key string) {
 	m := v.seen[c.s.Kind]
 	if m == nil {
@@ -403,7 +412,11 @@ func (v *Validator) dedupe(c *rowCtx, key string) {
 			c.problem(mapping.Title, false, "repeats the session of %s (the same title and start)", where)
 			return
 		}
-		c.problem(f, false, "%s %s repeats %s", label(f), key[2:], where)
+		written := c.vals[f] // as written: the key may be in lower case
+		if written == "" {
+			written = key[2:]
+		}
+		c.problem(f, false, "%s %s repeats %s", label(f), written, where)
 		return
 	}
 	m[h] = rowRef{c.s.Name, c.r.Num}
@@ -577,13 +590,13 @@ func (v *Validator) session(c *rowCtx) *Session {
 	return s
 }
 
-// SessionKey is the key of a session row without an id: its title
-// (folded: case, accents, spacing and punctuation do not count) and its
-// start, hashed, so that importing the same agenda again finds the
-// sessions it created. A session whose title or start changes is a new
-// one.
-func SessionKey(title, start string) string {
-	h := sha256.Sum256([]byte(mapping.Fold(title) + "\x00" + start))
+// SessionKey is the key of a session row without an id: its event, its
+// title (folded: case, accents, spacing and punctuation do not count) and
+// its start, hashed, so that importing the same agenda again finds the
+// sessions it created (hub's external ids are unique in an app, hence
+// the event). A session whose title or start changes is a new one.
+func SessionKey(event, title, start string) string {
+	h := sha256.Sum256([]byte(event + "\x00" + mapping.Fold(title) + "\x00" + start))
 	return sessionKeyPrefix + hex.EncodeToString(h[:10])
 }
 
@@ -719,7 +732,7 @@ func (v *Validator) Finish() []*Row {
 			s.Start, s.End = start.Format(wallClock), end.Format(wallClock)
 		}
 		if s.ExternalID == "" && ok && s.Title != "" {
-			s.ExternalID = SessionKey(s.Title, s.Start)
+			s.ExternalID = SessionKey(v.opts.Event.ID, s.Title, s.Start)
 			if h.sheet.Col(mapping.ExternalID) >= 0 {
 				c.problem(mapping.ExternalID, true, "no session id: keyed by its title and start (%s)", s.ExternalID)
 			}

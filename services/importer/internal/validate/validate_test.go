@@ -211,7 +211,7 @@ func TestSessionsWithoutID(t *testing.T) {
 		{"  opening  KEYNOTE ", "2026-06-12", "09:00", "10:00", "Room B"},
 	}
 	got, out := sessionProblems(t, "", rows)
-	k := validate.SessionKey("Opening keynote", "2026-06-12T09:00")
+	k := validate.SessionKey("", "Opening keynote", "2026-06-12T09:00")
 	if out[0].Key != "x:"+k || out[0].Session.ExternalID != k || !strings.HasPrefix(k, "auto-") {
 		t.Errorf("key %q, external id %q", out[0].Key, out[0].Session.ExternalID)
 	}
