@@ -774,8 +774,9 @@ var (
 	}
 	SearchMembers = rpc.Method[SearchMembersParams, MemberPage]{
 		Name: "member.search", Auth: auth.Member, Idempotent: true,
-		Summary: "The member directory: name/company word-prefix search, by name, paginated with a cursor.",
-		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
+		Summary:     "The member directory: name/company word-prefix search, by name, paginated with a cursor.",
+		Description: "Organizers may also filter by ticket type (ticket_type); a member who does is forbidden.",
+		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
 	}
 	BlockMember = rpc.Method[MemberParams, Member]{
 		Name: "member.block", Auth: auth.Admin, Idempotent: true,
