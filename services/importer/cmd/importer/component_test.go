@@ -168,7 +168,7 @@ func TestImportWorkbooks(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]map[int]string{ // sheet -> row -> a problem it must have
-				"Attendees": {6: "A: \"alan@example\" is not an email address", 8: "A: Email ada@example.com repeats row 3", 9: "A: Email is required"},
+				"Attendees": {6: "A: \"alan@example\" is not an email address", 8: "A: Email ADA@example.com repeats row 3", 9: "A: Email is required"},
 				"Speakers":  {5: "B: Name is required"},
 				"Sessions": {4: "D: overlaps \"Compilers\" (row 3) in Main hall: 10:45 to 11:30 against 10:30 to 11:15", 5: "H: speaker \"spk-9\" is neither", 6: "E: ends at 15:00, not after its start 16:00",
 					7: "D: Start is required"},

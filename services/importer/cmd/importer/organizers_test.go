@@ -70,9 +70,9 @@ func TestOrganizerFiles(t *testing.T) {
 				got[r.Row] = strings.TrimSpace(line)
 			}
 			want := map[int]string{
-				2:  "create | Ada.Lovelace@Example.com Standard +44 20 7946 0018 map[Newsletter:true Registered on:2026-05-02]",
-				3:  "create", 5: "create", 6: "create", 7: "create",
-				4:  "skip blank", 8: "skip blank", 9: "skip blank",
+				2: "create | Ada.Lovelace@Example.com Standard +44 20 7946 0018 map[Newsletter:true Registered on:2026-05-02]",
+				3: "create", 5: "create", 6: "create", 7: "create",
+				4: "skip blank", 8: "skip blank", 9: "skip blank",
 				10: "reject Email ADA.LOVELACE@example.com repeats row 2; A: Email ADA.LOVELACE@example.com repeats row 2",
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -230,15 +230,9 @@ func TestOrganizerFiles(t *testing.T) {
 		if diff := cmp.Diff([]string{"bohr", "curie"}, speakers); diff != "" {
 			t.Errorf("speakers (-want +got):\n%s", diff)
 		}
-		ag, err := hub.GetAgenda.Call(ctx, st.hubClient, hub.AgendaParams{App: st.app, Event: summit})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var sessions []string
-		for _, d := range ag.Days {
-			for _, s := range d.Sessions {
-				sessions = append(sessions, fmt.Sprintf("%s %s %d", s.Title, s.Start, len(s.Speakers)))
-			}
+		for _, s := range st.agenda(t, summit) {
+			sessions = append(sessions, fmt.Sprintf("%s %s %d", s.Title, s.Start, len(s.Speakers)))
 		}
 		if diff := cmp.Diff([]string{"Opening keynote 2026-06-12T09:00 1", "Inside the atom 2026-06-12T10:30 1", "Closing 2026-06-13T17:00 2"}, sessions); diff != "" {
 			t.Errorf("sessions (-want +got):\n%s", diff)
@@ -280,9 +274,6 @@ func TestOrganizerFiles(t *testing.T) {
 				want = "sessions:0/0/4/1" // the same sessions: unchanged
 			}
 			if got := counts(imp); got != want {
-				for _, r := range preview(t, imp.ID).Rows {
-					t.Logf("row %d %s %s %v", r.Row, r.Action, r.Key, r.Values)
-				}
 				t.Fatalf("%s: counts %s, want %s; problems %+v %+v", file, got, want, imp.Problems, imp.Error)
 			}
 			got := map[int][]string{}
@@ -301,15 +292,9 @@ func TestOrganizerFiles(t *testing.T) {
 				t.Fatalf("%s: commit %s %+v", file, imp.Status, imp.Error)
 			}
 		}
-		ag, err := hub.GetAgenda.Call(ctx, st.hubClient, hub.AgendaParams{App: st.app, Event: agendaEvent})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var sessions []string
-		for _, d := range ag.Days {
-			for _, s := range d.Sessions {
-				sessions = append(sessions, s.Title+" "+s.Start+" "+strconv.FormatBool(strings.HasPrefix(s.ExternalID, "auto-")))
-			}
+		for _, s := range st.agenda(t, agendaEvent) {
+			sessions = append(sessions, s.Title+" "+s.Start+" "+strconv.FormatBool(strings.HasPrefix(s.ExternalID, "auto-")))
 		}
 		if diff := cmp.Diff([]string{"Opening keynote 2026-06-12T09:00 true", "Compilers 2026-06-12T10:30 true", "Day two 2026-06-13T09:00 true"}, sessions); diff != "" {
 			t.Errorf("sessions after three imports (-want +got):\n%s", diff)
