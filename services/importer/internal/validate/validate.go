@@ -57,8 +57,7 @@ type Member struct {
 	Name       string            `json:"name"`
 	Company    string            `json:"company,omitempty"`
 	Title      string            `json:"title,omitempty"`
-	Phone      string            `json:"phone,omitempty"`      // as written
-	PhoneE164  string            `json:"phone_e164,omitempty"` // when the number says its country
+	Phone      string            `json:"phone,omitempty"` // as written
 	PhotoURL   string            `json:"photo_url,omitempty"`
 	Bio        string            `json:"bio,omitempty"`
 	Role       string            `json:"role,omitempty"`
@@ -494,14 +493,14 @@ func (v *Validator) member(c *rowCtx) *Member {
 	c.required(mapping.Name, m.Name)
 	m.TicketType = c.text(mapping.TicketType, maxTicket)
 	if raw := c.vals[mapping.Phone]; raw != "" {
-		p, e164, err := Phone(raw)
+		p, err := Phone(raw)
 		switch {
 		case err != nil:
 			c.problem(mapping.Phone, false, "%q is %v", raw, err)
 		case Length(p, maxPhone) != nil:
 			c.problem(mapping.Phone, false, "Phone is too long: at most %d characters", maxPhone)
 		}
-		m.Phone, m.PhoneE164 = p, e164
+		m.Phone = p
 	}
 	if raw := c.vals[mapping.Role]; raw != "" {
 		r, err := Role(raw)

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/attendify/hub"
 	"github.com/attendify/importer/internal/mapping"
 	"github.com/attendify/importer/internal/sheet"
 )
@@ -38,9 +37,9 @@ func EmailKey(email string) string { return strings.ToLower(email) }
 
 // Phone checks a phone number loosely (digits with spaces, dots, hyphens,
 // parentheses and a leading + or 00; 6 to 15 digits) and returns it as
-// written (trimmed), with its E.164 form ("+33612345678") as hub derives
-// it (hub.PhoneE164: empty when the number does not say its country).
-func Phone(s string) (written, e164 string, err error) {
+// written (trimmed). Hub derives its E.164 form (hub.PhoneE164) when it
+// stores it: parsing a number for it costs more than reading a row.
+func Phone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	var b strings.Builder
 	digits := 0
@@ -53,13 +52,13 @@ func Phone(s string) (written, e164 string, err error) {
 			b.WriteRune(r)
 		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')' || r == '/' || r == '\u00a0':
 		default:
-			return "", "", errors.New("not a phone number")
+			return "", errors.New("not a phone number")
 		}
 	}
 	if digits < 6 || digits > 15 {
-		return "", "", fmt.Errorf("not a phone number: %d digits", digits)
+		return "", fmt.Errorf("not a phone number: %d digits", digits)
 	}
-	return s, hub.PhoneE164(s), nil
+	return s, nil
 }
 
 // URL checks an http(s) URL; a bare domain gets https://.
