@@ -335,6 +335,11 @@ func TestOrganizerFiles(t *testing.T) {
 			!strings.Contains(imp.Error.Message, "export it from the spreadsheet as .xlsx or .csv") {
 			t.Errorf("html-renamed.xls: %s %+v", imp.Status, imp.Error)
 		}
+		// Its report says why it failed, and nothing more.
+		f := st.report(t, imp.ID)
+		if v, _ := f.GetCellValue("Import failed", "A1"); !strings.Contains(v, "HTML") || len(f.GetSheetList()) != 1 {
+			t.Errorf("the report of a refused file: %q, sheets %q", v, f.GetSheetList())
+		}
 		// Text that is no HTML but named .xls: refused too.
 		imp = st.analyze(t, org("tickets.csv"), importer.UploadParams{FileName: "attendees.xls"})
 		if imp.Error == nil || imp.Error.Message != "the file is an HTML/text file renamed .xls: export it from the spreadsheet as .xlsx or .csv" {

@@ -82,8 +82,8 @@ func newStyles(f *excelize.File) (styles, error) {
 	return s, nil
 }
 
-// Errors writes the error report: every sheet of book that has a header
-// row, each row at its own row number as uploaded (the number the
+// Errors writes the error report: every sheet of book with rows, each row
+// at its own row number as uploaded (the number the
 // organizer sees in their file), with two more columns, "Import" (what
 // the commit does or did with the row, or why it is not imported) and
 // "Errors"; the cells of a problem are red (yellow for warnings), and
@@ -116,9 +116,6 @@ func Errors(w io.Writer, book sheet.Book, sheets []Sheet, failure string, notesE
 		}
 	}
 	for _, sh := range sheets {
-		if sh.Mapping.HeaderRow == 0 {
-			continue
-		}
 		if err := newSheet(sh.Mapping.Name); err != nil {
 			return err
 		}
