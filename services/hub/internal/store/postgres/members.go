@@ -346,7 +346,10 @@ func (s *Store) searchMembers(ctx context.Context, f service.MemberFilter, byWor
 			` AND r.member_id = ` + id + `)`)
 	}
 	if f.TicketType != "" {
-		where.WriteString(` AND EXISTS (SELECT 1 FROM members t WHERE t.id = ` + id + ` AND lower(t.ticket_type) = lower(` + arg(f.TicketType) + `))`)
+		// A semi-join the planner may run from members_ticket_type (the
+		// members of that ticket type) or probe per candidate.
+		where.WriteString(` AND ` + id + ` IN (SELECT t.id FROM members t WHERE t.app_id = $1 AND t.ticket_type <> ''` +
+			` AND lower(t.ticket_type) = lower(` + arg(f.TicketType) + `))`)
 	}
 	// folded is a query word as the index holds words: an uncorrelated
 	// subquery, computed once (an InitPlan) whatever plan is chosen; a
