@@ -226,9 +226,13 @@ type Member struct {
 	Role       string    `json:"role"`
 	Blocked    bool      `json:"blocked,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
-	// Phone and Custom are shown to organizers and the member themself.
-	Phone  string            `json:"phone,omitempty"`
-	Custom map[string]string `json:"custom,omitempty"`
+	// Phone (as written, with its E.164 form when the number says its
+	// country: see PhoneE164), TicketType and Custom are shown to
+	// organizers and the member themself.
+	Phone      string            `json:"phone,omitempty"`
+	PhoneE164  string            `json:"phone_e164,omitempty"`
+	TicketType string            `json:"ticket_type,omitempty"`
+	Custom     map[string]string `json:"custom,omitempty"`
 }
 
 // Room is a place sessions happen in, per event.
@@ -678,6 +682,10 @@ type MemberInput struct {
 	Links      []Link `json:"links,omitempty" jsonschema:"maxItems=10"`
 	Role       string `json:"role,omitempty" jsonschema:"enum=attendee,enum=speaker,enum=sponsor,enum=staff"`
 	Phone      string `json:"phone,omitempty" jsonschema:"maxLength=40"`
+	// TicketType is the attendee's ticket, pass or registration type as
+	// the registration system names it ("VIP", "Early Bird"): organizers
+	// see it and filter the directory by it.
+	TicketType string `json:"ticket_type,omitempty" jsonschema:"maxLength=80"`
 	// Custom are the app's own profile fields, by name (see
 	// MaxCustomFields); not searched.
 	Custom map[string]string `json:"custom,omitempty"`
@@ -716,6 +724,8 @@ type UpdateMemberParams struct {
 	Member string  `json:"member_id" jsonschema:"minLength=1,maxLength=64"`
 	Email  *string `json:"email,omitempty" jsonschema:"format=email,maxLength=254"`
 	Role   *string `json:"role,omitempty" jsonschema:"enum=attendee,enum=speaker,enum=sponsor,enum=staff"`
+	// TicketType changes the ticket type ("" clears it).
+	TicketType *string `json:"ticket_type,omitempty" jsonschema:"maxLength=80"`
 	// Custom replaces the member's custom profile fields (absent: kept).
 	Custom map[string]string `json:"custom,omitempty"`
 	ProfileChanges
@@ -746,12 +756,15 @@ func (p MemberParams) AppID() string { return p.App }
 // name. Query matches the starts of the words of name and company, ignoring
 // case and accents ("jo sm" finds "Jöhn Smith"); every word must match.
 type SearchMembersParams struct {
-	App    string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-	Query  string `json:"query,omitempty" jsonschema:"maxLength=100"`
-	Role   string `json:"role,omitempty" jsonschema:"enum=attendee,enum=speaker,enum=sponsor,enum=staff"`
-	Event  string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
-	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200"`
-	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=400"`
+	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	Query string `json:"query,omitempty" jsonschema:"maxLength=100"`
+	Role  string `json:"role,omitempty" jsonschema:"enum=attendee,enum=speaker,enum=sponsor,enum=staff"`
+	Event string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
+	// TicketType keeps the members of this ticket type (any case); for
+	// organizers only.
+	TicketType string `json:"ticket_type,omitempty" jsonschema:"maxLength=80"`
+	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200"`
+	Cursor     string `json:"cursor,omitempty" jsonschema:"maxLength=400"`
 }
 
 // AppID implements rpc.AppScoped.
@@ -784,8 +797,9 @@ var (
 	}
 	SearchMembers = rpc.Method[SearchMembersParams, MemberPage]{
 		Name: "member.search", Auth: auth.Member, Idempotent: true,
-		Summary: "The member directory: name/company word-prefix search, by name, paginated with a cursor.",
-		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
+		Summary:     "The member directory: name/company word-prefix search, by name, paginated with a cursor.",
+		Description: "Organizers may also filter by ticket type (ticket_type); a member who does is forbidden.",
+		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeForbidden},
 	}
 	BlockMember = rpc.Method[MemberParams, Member]{
 		Name: "member.block", Auth: auth.Admin, Idempotent: true,

@@ -47,6 +47,12 @@ const (
 	ErrCellTooLong       = "cell_too_long"
 	ErrEmpty             = "empty"
 	ErrHubRefused        = "hub_refused"
+	// ErrSheetNotImported: a sheet the importer recognised (by its name
+	// or its headers) cannot be imported as it is (a required column is
+	// missing, or its event is not known); the message names it and says
+	// why. Fix the mapping or the event with import.configure, or leave
+	// the sheet out (override kind "skip").
+	ErrSheetNotImported = "sheet_not_imported"
 )
 
 // Problem is one thing wrong, located in the file: Row 0 is about the
@@ -112,7 +118,10 @@ type FileError struct {
 
 // Options are an import's settings.
 type Options struct {
-	Mode        string     `json:"mode,omitempty" jsonschema:"enum=create,enum=update,enum=upsert"`
+	Mode string `json:"mode,omitempty" jsonschema:"enum=create,enum=update,enum=upsert"`
+	// DateOrder reads the slash dates whose day and month are both 12 or
+	// less (03/04/2026): DMY or MDY. Empty: in the order the column's
+	// other dates give, else day first, each flagged in the preview.
 	DateOrder   string     `json:"date_order,omitempty" jsonschema:"enum=DMY,enum=MDY"`
 	Kind        string     `json:"kind,omitempty" jsonschema:"enum=attendees,enum=speakers,enum=sessions"`
 	KeepUnknown bool       `json:"keep_unknown,omitempty"`

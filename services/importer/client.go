@@ -19,7 +19,7 @@ type UploadParams struct {
 	Event       string
 	Mode        string // create, update, upsert (default)
 	Kind        string // the kind of a sheet whose name says nothing (CSV)
-	DateOrder   string // DMY (default) or MDY
+	DateOrder   string // DMY or MDY; empty: each column's unambiguous dates decide, else day first
 	KeepUnknown bool
 	FileName    string
 }

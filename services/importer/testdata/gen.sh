@@ -46,6 +46,29 @@ open("csv/utf16le-tab.csv", "wb").write(b"\xff\xfe" + text("\t").encode("utf-16-
 open("csv/windows1252-semicolon.csv", "wb").write(text(";").encode("cp1252"))           # Excel FR "CSV (;)"
 PY
 
+# Issue 13's ordinary files (TICKETS, REFERENCES, AGENDA, EVENT and
+# UNKNOWN in src/make_fods.py), as LibreOffice saves them: .xlsx, .xls,
+# and CSV (UTF-8 with commas; Windows-1252 with semicolons: the CSV
+# filter's options are separator, quote, character set 1 = Windows-1252,
+# 76 = UTF-8). The event workbook also as Gnumeric writes it (Gnumeric
+# reads .ods, not flat .fods). An HTML page LibreOffice exports, named
+# .xls as some systems "export to Excel".
+mkdir -p org
+soffice --headless "$profile" --convert-to xlsx:"Calc MS Excel 2007 XML" --outdir "$work" \
+	"$work/tickets.fods" "$work/agenda.fods" "$work/event.fods" >/dev/null
+soffice --headless "$profile" --convert-to xls:"MS Excel 97" --outdir "$work" \
+	"$work/tickets.fods" "$work/agenda.fods" "$work/event.fods" >/dev/null
+soffice --headless "$profile" --convert-to csv:"Text - txt - csv (StarCalc)":44,34,76 --outdir "$work" \
+	"$work/tickets.fods" "$work/agenda.fods" "$work/references.fods" "$work/unknown.fods" >/dev/null
+cp "$work"/{tickets,agenda,event}.xlsx "$work"/{tickets,agenda,event}.xls "$work"/{tickets,agenda,references,unknown}.csv org/
+mkdir -p "$work/1252"
+soffice --headless "$profile" --convert-to csv:"Text - txt - csv (StarCalc)":59,34,1 --outdir "$work/1252" "$work/tickets.fods" >/dev/null
+cp "$work/1252/tickets.csv" org/tickets-semicolon-1252.csv
+soffice --headless "$profile" --convert-to ods --outdir "$work" "$work/event.fods" >/dev/null
+ssconvert -T Gnumeric_Excel:xlsx2 "$work/event.ods" org/event-gnumeric.xlsx >/dev/null 2>&1
+soffice --headless "$profile" --convert-to html --outdir "$work" "$work/tickets.fods" >/dev/null
+cp "$work/tickets.html" org/html-renamed.xls
+
 # Hostile files.
 head -c 3000 problems.xlsx > hostile/truncated.xlsx
 head -c 2000 problems.xls > hostile/truncated.xls

@@ -77,7 +77,7 @@ func toMember(v service.MemberView) hub.Member {
 	out := hub.Member{ID: m.ID, AppID: m.AppID, Name: m.Name, Company: m.Company, Title: m.Title, PhotoURL: m.PhotoURL,
 		Bio: m.Bio, Links: toLinks(m.Links), Role: m.Role, Blocked: m.Blocked, CreatedAt: m.CreatedAt}
 	if v.Private {
-		out.Email, out.ExternalID, out.Phone = m.Email, m.ExternalID, m.Phone
+		out.Email, out.ExternalID, out.Phone, out.PhoneE164, out.TicketType = m.Email, m.ExternalID, m.Phone, m.PhoneE164, m.TicketType
 		if len(m.Custom) > 0 {
 			out.Custom = m.Custom
 		}
@@ -88,7 +88,7 @@ func toMember(v service.MemberView) hub.Member {
 func fromMemberInput(app string, in hub.MemberInput) service.Member {
 	return service.Member{AppID: app, Email: in.Email, ExternalID: in.ExternalID, Name: in.Name, Company: in.Company,
 		Title: in.Title, PhotoURL: in.PhotoURL, Bio: in.Bio, Links: fromLinks(in.Links), Role: in.Role, Phone: in.Phone,
-		Custom: in.Custom}
+		TicketType: in.TicketType, Custom: in.Custom}
 }
 
 func fromProfileChanges(c hub.ProfileChanges) service.ProfileChanges {

@@ -277,7 +277,7 @@ func (h handlers) createMember(ctx context.Context, p hub.CreateMemberParams) (h
 
 func (h handlers) updateMember(ctx context.Context, p hub.UpdateMemberParams) (hub.Member, error) {
 	c := fromProfileChanges(p.ProfileChanges)
-	c.Custom = p.Custom
+	c.Custom, c.TicketType = p.Custom, p.TicketType
 	m, err := h.svc.UpdateMember(ctx, p.App, p.Member, p.Email, p.Role, c)
 	return toMember(m), err
 }
@@ -289,7 +289,7 @@ func (h handlers) getMember(ctx context.Context, p hub.MemberParams) (hub.Member
 
 func (h handlers) searchMembers(ctx context.Context, p hub.SearchMembersParams) (hub.MemberPage, error) {
 	ms, next, err := h.svc.SearchMembers(ctx, p.App, service.Search{Query: p.Query, Role: p.Role, EventID: p.Event,
-		Cursor: p.Cursor, Limit: p.Limit})
+		TicketType: p.TicketType, Cursor: p.Cursor, Limit: p.Limit})
 	out := hub.MemberPage{Members: make([]hub.Member, len(ms)), NextCursor: next}
 	for i, m := range ms {
 		out.Members[i] = toMember(m)

@@ -201,6 +201,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		r := &rows[i]
 		r.AppID = in.App
 		r.Email = NormalizeEmail(r.Email)
+		r.PhoneE164 = hub.PhoneE164(r.Phone)
 		if r.Links == nil {
 			r.Links = []Link{}
 		}

@@ -36,6 +36,7 @@ type MemberView struct {
 func (s *Service) CreateMember(ctx context.Context, m Member) (MemberView, error) {
 	m.ID = s.newID()
 	m.Email = NormalizeEmail(m.Email)
+	m.PhoneE164 = hub.PhoneE164(m.Phone)
 	if m.Role == "" {
 		m.Role = hub.MemberAttendee
 	}
@@ -67,6 +68,7 @@ type ProfileChanges struct {
 	Name, Company, Title, PhotoURL, Bio, Phone *string
 	Links                                      []Link            // nil: unchanged
 	Custom                                     map[string]string // nil: unchanged (organizers only)
+	TicketType                                 *string           // nil: unchanged (organizers only)
 }
 
 func (c ProfileChanges) apply(m *Member) error {
@@ -83,6 +85,8 @@ func (c ProfileChanges) apply(m *Member) error {
 	set(&m.PhotoURL, c.PhotoURL)
 	set(&m.Bio, c.Bio)
 	set(&m.Phone, c.Phone)
+	m.PhoneE164 = hub.PhoneE164(m.Phone)
+	set(&m.TicketType, c.TicketType)
 	if c.Links != nil {
 		m.Links = c.Links
 	}
@@ -270,6 +274,7 @@ func (s *Service) deleteMember(ctx context.Context, app string, who func(a Actor
 // Search is a directory query.
 type Search struct {
 	Query, Role, EventID, Cursor string
+	TicketType                   string // organizers only
 	Limit                        int
 }
 
@@ -304,7 +309,12 @@ func (s *Service) SearchMembers(ctx context.Context, app string, in Search) ([]M
 			return nil, "", err
 		}
 	}
-	f := MemberFilter{AppID: app, Words: SearchWords(in.Query), Role: in.Role, EventID: in.EventID,
+	// A member's ticket type is for organizers: filtering by it would
+	// tell it to anyone.
+	if in.TicketType != "" && !a.Organizer() {
+		return nil, "", errs.WithCode(errs.CodeForbidden, "only organizers filter the directory by ticket type")
+	}
+	f := MemberFilter{AppID: app, Words: SearchWords(in.Query), Role: in.Role, EventID: in.EventID, TicketType: in.TicketType,
 		IncludeBlocked: a.Organizer(), Limit: in.Limit}
 	if f.Limit <= 0 {
 		f.Limit = 50

@@ -101,6 +101,8 @@ type Member struct {
 	Role       string
 	Blocked    bool
 	Phone      string
+	PhoneE164  string // derived from Phone by PhoneE164
+	TicketType string
 	Custom     map[string]string // never nil when read from the store
 	Version    int64
 	CreatedAt  time.Time
@@ -171,6 +173,8 @@ type MemberFilter struct {
 	Words   []string // every word must start a word of name or company
 	Role    string
 	EventID string
+	// TicketType keeps the members of this ticket type, in any case.
+	TicketType string
 	// Blocked members are listed only when IncludeBlocked is set.
 	IncludeBlocked bool
 	Limit          int

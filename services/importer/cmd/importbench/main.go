@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -140,6 +141,7 @@ func report(r result) {
 func parse(args []string) error {
 	fs := flag.NewFlagSet("parse", flag.ExitOnError)
 	file := fs.String("file", "", "file")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the importer's path to this file")
 	_ = fs.Parse(args)
 
 	// Bare loop.
@@ -188,6 +190,16 @@ func parse(args []string) error {
 	}
 
 	// The importer's path.
+	if *profile != "" {
+		pf, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start = time.Now()
 	f, err := os.Open(*file)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/importer"
@@ -39,15 +38,23 @@ func writeFile(t *testing.T, name string, lines ...string) string {
 // sessions returns the sessions of the stack's event by external id.
 func (st *stack) sessions(t *testing.T) map[string]hub.Session {
 	t.Helper()
-	ag, err := hub.GetAgenda.Call(st.as(testkit.Context(t)), st.hubClient, hub.AgendaParams{App: st.app, Event: st.event})
+	out := map[string]hub.Session{}
+	for _, s := range st.agenda(t, st.event) {
+		out[s.ExternalID] = s
+	}
+	return out
+}
+
+// agenda returns the sessions of an event of the stack's app, in order.
+func (st *stack) agenda(t *testing.T, event string) []hub.Session {
+	t.Helper()
+	ag, err := hub.GetAgenda.Call(st.as(testkit.Context(t)), st.hubClient, hub.AgendaParams{App: st.app, Event: event})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]hub.Session{}
+	var out []hub.Session
 	for _, d := range ag.Days {
-		for _, s := range d.Sessions {
-			out[s.ExternalID] = s
-		}
+		out = append(out, d.Sessions...)
 	}
 	return out
 }
@@ -65,15 +72,7 @@ func wantForbidden(t *testing.T, err error, what string) {
 // last), and whether the cell of column col is highlighted as an error.
 func (st *stack) reportRow(t *testing.T, id, key, col string) ([]string, bool) {
 	t.Helper()
-	resp := st.get(t, "/imports/"+id+"/report.xlsx?app_id="+st.app)
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("report: HTTP %d", resp.StatusCode)
-	}
-	f, err := excelize.OpenReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := st.report(t, id)
 	name := f.GetSheetList()[0]
 	rows, err := f.GetRows(name)
 	if err != nil {

@@ -47,6 +47,7 @@ const (
 	Bio         Field = "bio"
 	Role        Field = "role"
 	VIP         Field = "vip"
+	TicketType  Field = "ticket_type"
 	Website     Field = "website"
 	LinkedIn    Field = "linkedin"
 	Twitter     Field = "twitter"
@@ -64,7 +65,7 @@ const (
 var synonyms = map[Kind]map[Field][]string{
 	Attendees: {
 		Email:      {"email", "e mail", "mail", "email address", "e mail address", "courriel", "adresse email", "adresse e mail", "adresse mail", "adresse electronique", "correo", "correo electronico", "email adresse", "emailadresse"},
-		ExternalID: {"id", "external id", "ext id", "attendee id", "participant id", "registration id", "registration number", "ticket id", "ticket number", "ticket", "badge id", "badge number", "reference", "ref", "identifiant", "numero", "code"},
+		ExternalID: {"id", "external id", "ext id", "attendee id", "participant id", "registration id", "registration number", "ticket id", "ticket number", "ticket no", "badge id", "badge number", "reference", "ref", "identifiant", "numero", "code"},
 		Name:       {"name", "full name", "fullname", "nom complet", "attendee", "attendee name", "participant", "participant name", "contact", "contact name", "display name", "nombre completo"},
 		FirstName:  {"first name", "firstname", "first", "given name", "prenom", "vorname", "nombre", "forename"},
 		LastName:   {"last name", "lastname", "last", "surname", "family name", "nom de famille", "nom", "nachname", "apellido", "apellidos"},
@@ -75,9 +76,11 @@ var synonyms = map[Kind]map[Field][]string{
 		Bio:        {"bio", "biography", "biographie", "about", "about me", "profile", "presentation"},
 		Role:       {"role", "type", "attendee type", "participant type", "member type", "category", "categorie", "statut"},
 		VIP:        {"vip", "is vip", "v i p"},
-		Website:    {"website", "web site", "site", "site web", "url", "homepage", "web"},
-		LinkedIn:   {"linkedin", "linkedin url", "linkedin profile"},
-		Twitter:    {"twitter", "x", "twitter handle", "twitter url"},
+		TicketType: {"ticket", "ticket type", "ticket category", "ticket class", "ticket name", "ticket kind", "pass", "pass type", "registration type",
+			"admission type", "attendee ticket", "billet", "type de billet", "categorie de billet", "type d inscription", "tarif", "ticketart", "tipo de entrada"},
+		Website:  {"website", "web site", "site", "site web", "url", "homepage", "web"},
+		LinkedIn: {"linkedin", "linkedin url", "linkedin profile"},
+		Twitter:  {"twitter", "x", "twitter handle", "twitter url"},
 	},
 	Speakers: {
 		ExternalID: {"id", "speaker id", "external id", "ext id", "reference", "ref", "identifiant", "code"},
@@ -328,8 +331,8 @@ func Missing(s Sheet) []Field {
 		if !has(ExternalID) && !has(Email) {
 			miss = append(miss, ExternalID)
 		}
-	case Sessions:
-		for _, f := range []Field{ExternalID, Title, Start, End} {
+	case Sessions: // without an id column, the validator derives a key
+		for _, f := range []Field{Title, Start, End} {
 			if !has(f) {
 				miss = append(miss, f)
 			}

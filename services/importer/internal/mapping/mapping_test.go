@@ -27,6 +27,15 @@ func TestMatch(t *testing.T) {
 		{mapping.Attendees, "Job Title", mapping.Title},
 		{mapping.Attendees, "Téléphone", mapping.Phone},
 		{mapping.Attendees, "Badge #", mapping.ExternalID},
+		// A ticket, pass or registration type is not an id (issue 13);
+		// a ticket's number or id is.
+		{mapping.Attendees, "Ticket", mapping.TicketType},
+		{mapping.Attendees, "Ticket type", mapping.TicketType},
+		{mapping.Attendees, "Ticket category", mapping.TicketType},
+		{mapping.Attendees, "Pass", mapping.TicketType},
+		{mapping.Attendees, "Registration type", mapping.TicketType},
+		{mapping.Attendees, "Type de billet", mapping.TicketType},
+		{mapping.Attendees, "Ticket ID", mapping.ExternalID},
 		{mapping.Sessions, "Title", mapping.Title},
 		{mapping.Sessions, "Heure de début", mapping.Start},
 		{mapping.Sessions, "Salle", mapping.Room},

@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/importer/internal/mapping"
@@ -95,6 +99,18 @@ func (s *Service) spool(ctx context.Context, id string) (*os.File, error) {
 	return f, nil
 }
 
+// renamedText refuses a text file named as a workbook (.xls, .xlsx): an
+// HTML page or a report some system "exported to Excel", which is no
+// spreadsheet a CSV reading could make sense of.
+func renamedText(f sheet.Format, fileName string) error {
+	ext := strings.ToLower(filepath.Ext(fileName))
+	if f != sheet.CSV || (ext != ".xls" && ext != ".xlsx") {
+		return nil
+	}
+	return &sheet.FileError{Code: sheet.CodeUnsupported,
+		Message: "the file is an HTML/text file renamed " + ext + ": export it from the spreadsheet as .xlsx or .csv"}
+}
+
 // existing is what hub holds of speakers and sessions, by key (attendees
 // are compared by hub itself, in a dry run of the upsert).
 type existing struct {
@@ -114,11 +130,14 @@ func (s *Service) analyze(ctx context.Context, imp *Import) error {
 	}
 	defer book.Close()
 	imp.Format = string(book.Format())
+	if err := renamedText(book.Format(), imp.FileName); err != nil {
+		return err
+	}
 	if err := s.store.ReplaceRows(ctx, imp.ID); err != nil {
 		return err
 	}
 
-	a := &analysis{s: s, imp: imp, book: book, seq: map[mapping.Kind]int{}}
+	a := &analysis{s: s, imp: imp, book: book, seq: map[mapping.Kind]int{}, skipped: map[string]bool{}}
 	a.st = startStager(ctx, a)
 	imp.Problems, imp.Mapping = nil, nil
 	err = a.sheets(ctx)
@@ -130,10 +149,34 @@ func (s *Service) analyze(ctx context.Context, imp *Import) error {
 		return err
 	}
 	imp.Counts, imp.RowsTotal = counts, a.total
+	if len(a.refused) > 0 {
+		return &sheet.FileError{Code: CodeSheetNotImported, Message: strings.Join(a.refused, "; ") +
+			". Fix the file or the mapping (import.configure: overrides, event_id), or leave the sheet out (override kind \"skip\")."}
+	}
 	if len(imp.Mapping) == 0 || a.imported == 0 {
-		return &sheet.FileError{Code: sheet.CodeEmpty, Message: "no sheet of the file has a header row we recognize (attendees need an email and a name; speakers a name and an id or email; sessions an id, a title, a start and an end)"}
+		return &sheet.FileError{Code: sheet.CodeEmpty, Message: a.unrecognised()}
 	}
 	return nil
+}
+
+// CodeSheetNotImported is the error code of an import with a sheet the
+// analysis recognised and cannot import.
+const CodeSheetNotImported = "sheet_not_imported" // importer.ErrSheetNotImported
+
+// unrecognised says what an import whose sheets name no known columns
+// holds, and what was expected.
+func (a *analysis) unrecognised() string {
+	var found []string
+	for _, h := range a.headers {
+		if len(h.headers) > 0 {
+			found = append(found, fmt.Sprintf("sheet %q has %s", h.sheet, strings.Join(h.headers, ", ")))
+		}
+	}
+	msg := "no sheet of the file has a header row we recognize"
+	if len(found) > 0 {
+		msg += ": " + strings.Join(found, "; ")
+	}
+	return msg + ". Expected: " + expected(mapping.Attendees) + "; " + expected(mapping.Speakers) + "; " + expected(mapping.Sessions) + "."
 }
 
 // sheets reads every sheet, then stages the sessions the validator held
@@ -173,6 +216,12 @@ type analysis struct {
 	// sessionsSheet is the mapping of the sheet whose sessions Finish
 	// returns.
 	sessionsSheet *mapping.Sheet
+	// headers are each sheet's header texts; refused the messages of the
+	// sheets recognised and not imported; skipped the sheets the
+	// organizer left out.
+	headers []sheetHeaders
+	refused []string
+	skipped map[string]bool
 }
 
 // pending is a row read and validated, waiting for the stager: Row is
@@ -199,7 +248,7 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 	var buffered []sheet.Row
 	for len(head) < mapping.HeaderScan && rows.Next() {
 		r := rows.Row()
-		cp := sheet.Row{Num: r.Num, Cells: slices.Clone(r.Cells), Hidden: r.Hidden}
+		cp := cloneRow(r)
 		buffered = append(buffered, cp)
 		if !r.Blank() {
 			head = append(head, cp.Cells)
@@ -213,6 +262,8 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 		return nil // an empty sheet
 	}
 	m := mapping.Detect(name, a.imp.Options.Kind, head, nums)
+	a.headers = append(a.headers, sheetHeaders{name, headerCells(m, head, nums)})
+	overridden := map[int]bool{} // columns the organizer mapped
 	for _, o := range a.imp.Options.Overrides {
 		if o.Sheet != name {
 			continue
@@ -232,24 +283,58 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 		for _, p := range probs {
 			a.problem(name, false, "mapping: %s", p)
 		}
-	}
-	if a.imp.Options.KeepUnknown && m.Kind != "" {
-		m = mapping.KeepUnknownAsCustom(m)
+		for _, c := range m.Columns {
+			for k := range o.Columns {
+				if c.Letter == strings.ToUpper(k) || mapping.Fold(c.Header) == mapping.Fold(k) {
+					overridden[c.Index] = true
+				}
+			}
+		}
+		if o.Kind == "skip" {
+			a.skipped[name] = true
+		}
 	}
 	mp := &m
 	a.imp.Mapping = append(a.imp.Mapping, m)
 	idx := len(a.imp.Mapping) - 1
 	defer func() { a.imp.Mapping[idx] = *mp }()
 	if m.Kind == "" {
+		if a.skipped[name] {
+			a.problem(name, true, "sheet %q is left out (override kind \"skip\")", name)
+			return nil
+		}
+		if k, ok := mapping.KindOfSheet(name); ok {
+			a.notImported(name, "its name says %s, but no row of its first %d names their columns (%s)", k, mapping.HeaderScan, expected(k))
+			return nil
+		}
 		a.problem(name, true, "sheet %q is not imported: no row of its first %d names the columns of attendees, speakers or sessions", name, mapping.HeaderScan)
 		return nil
+	}
+	// A sample of the data rows, for the checks of a column's values.
+	for len(buffered) < mapping.HeaderScan+idSample && rows.Next() {
+		buffered = append(buffered, cloneRow(rows.Row()))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if i := m.Col(mapping.ExternalID); i >= 0 && !overridden[i] {
+		if why := notAnID(buffered, m.HeaderRow, i); why != "" {
+			c := &m.Columns[i]
+			a.problem(name, true, "column %s (%q) is not used as the id: %s; map it to external_id with the column overrides if it is one", c.Letter, c.Header, why)
+			c.Field = ""
+			m.Unknown = append(m.Unknown, c.Header)
+			m.Missing = mapping.Missing(m)
+		}
+	}
+	if a.imp.Options.KeepUnknown {
+		m = mapping.KeepUnknownAsCustom(m)
 	}
 	if len(m.Missing) > 0 {
 		var miss []string
 		for _, f := range m.Missing {
 			miss = append(miss, string(f))
 		}
-		a.problem(name, false, "sheet %q is not imported: no column gives %s (map one with the column overrides)", name, strings.Join(miss, ", "))
+		a.notImported(name, "no column gives %s (map one with the column overrides)", strings.Join(miss, ", "))
 		return nil
 	}
 	if len(m.Unknown) > 0 {
@@ -274,10 +359,23 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 	}
 	a.imported++
 	a.notStored(mp)
+	// Blank rows are staged as skipped when a row follows them: those at
+	// the end of a sheet are not rows of the list.
+	var blanks []int
 	process := func(r sheet.Row) error {
-		if r.Num <= mp.HeaderRow || r.Blank() {
+		if r.Num <= mp.HeaderRow {
 			return nil
 		}
+		if r.Blank() {
+			blanks = append(blanks, r.Num)
+			return nil
+		}
+		for _, n := range blanks {
+			if err := a.add(ctx, pending{Row: StagedRow{Kind: mp.Kind, Sheet: name, Num: n, Action: ActSkip, Reason: ReasonBlank}}); err != nil {
+				return err
+			}
+		}
+		blanks = blanks[:0]
 		if r.Hidden {
 			return a.add(ctx, pending{Row: StagedRow{Kind: mp.Kind, Sheet: name, Num: r.Num, Action: ActSkip, Reason: "hidden row"}})
 		}
@@ -301,6 +399,109 @@ func (a *analysis) sheet(ctx context.Context, name string) error {
 		}
 	}
 	return rows.Err()
+}
+
+// ReasonBlank is why a blank row is skipped.
+const ReasonBlank = "blank"
+
+// idSample is how many rows after the first ones the analysis reads
+// ahead to judge a column's values.
+const idSample = 200
+
+func cloneRow(r sheet.Row) sheet.Row {
+	return sheet.Row{Num: r.Num, Cells: slices.Clone(r.Cells), Types: slices.Clone(r.Types), Hidden: r.Hidden}
+}
+
+// notAnID says why the values of column col (in the rows after the
+// header) do not look like ids, or "": many of them repeat (a category,
+// such as a ticket type), or most are words ("Standard", "Early Bird"):
+// a capitalised word or several, where ids have digits or are slugs.
+func notAnID(rows []sheet.Row, header, col int) string {
+	seen := map[string]int{}
+	var repeat string
+	values, words := 0, 0
+	for _, r := range rows {
+		if r.Num <= header || col >= len(r.Cells) {
+			continue
+		}
+		v := strings.TrimSpace(r.Cells[col])
+		if v == "" {
+			continue
+		}
+		values++
+		if isWord(v) {
+			words++
+		}
+		if first, ok := seen[v]; ok && repeat == "" {
+			repeat = fmt.Sprintf("%s in rows %d and %d", v, first, r.Num)
+		} else if !ok {
+			seen[v] = r.Num
+		}
+	}
+	switch {
+	case values < 2:
+		return ""
+	case repeat != "" && len(seen)*4 <= values*3:
+		return "its values repeat (" + repeat + ")"
+	case words*2 > values:
+		return "most of its values are words, not ids"
+	}
+	return ""
+}
+
+// isWord reports whether v is letters and spaces only and capitalised or
+// of several words: "VIP", "Early Bird", not "spk-1" or "curie".
+func isWord(v string) bool {
+	for _, r := range v {
+		if !unicode.IsLetter(r) && r != ' ' {
+			return false
+		}
+	}
+	first, _ := utf8.DecodeRuneInString(v)
+	return unicode.IsUpper(first) || strings.Contains(v, " ")
+}
+
+// sheetHeaders are the texts of a sheet's header row, or of its first
+// row when none was found: what an unreadable file is said to hold.
+type sheetHeaders struct {
+	sheet   string
+	headers []string
+}
+
+func headerCells(m mapping.Sheet, head [][]string, nums []int) []string {
+	row := head[0]
+	for i, n := range nums {
+		if n == m.HeaderRow {
+			row = head[i]
+		}
+	}
+	var out []string
+	for _, c := range row {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, strconv.Quote(c))
+		}
+	}
+	return out
+}
+
+// expected says which columns a kind of sheet needs.
+func expected(k mapping.Kind) string {
+	switch k {
+	case mapping.Attendees:
+		return "attendees need Email and Name, or First name and Last name"
+	case mapping.Speakers:
+		return "speakers need Name and an ID or Email"
+	}
+	return "sessions need Title, Start and End (a Date column too when Start and End are times)"
+}
+
+// notImported records a sheet the analysis recognised (by its name or
+// its headers) and will not import: the import fails, naming it, until
+// the organizer fixes the mapping or leaves the sheet out.
+func (a *analysis) notImported(name, format string, args ...any) {
+	msg := fmt.Sprintf("sheet %q is not imported: ", name) + fmt.Sprintf(format, args...)
+	a.problem(name, false, "%s", msg)
+	a.refused = append(a.refused, msg)
 }
 
 // notStored warns about columns hub has no field for: speakers have no
@@ -335,7 +536,7 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 				}
 			}
 			if a.event == nil {
-				a.problem(m.Name, false, "sheet %q is not imported: the app has no event %s", m.Name, imp.EventID)
+				a.notImported(m.Name, "the app has no event %s", imp.EventID)
 				m.Kind = ""
 				return nil
 			}
@@ -343,7 +544,7 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 			a.event = &evs[0]
 			imp.EventID = evs[0].ID
 		default:
-			a.problem(m.Name, false, "sheet %q is not imported: the app has %d events; choose the event of these sessions (event_id)", m.Name, len(evs))
+			a.notImported(m.Name, "the app has %d events; choose the event of these sessions (event_id)", len(evs))
 			m.Kind = ""
 			return nil
 		}
@@ -382,7 +583,7 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 	if a.v == nil || m.Kind == mapping.Sessions {
 		opts := validate.Options{Dates: validate.Dates{Order: imp.Options.DateOrder, Date1904: a.book.Date1904()}}
 		if a.event != nil {
-			opts.Event.TimeZone = a.event.TimeZone
+			opts.Event.ID, opts.Event.TimeZone = a.event.ID, a.event.TimeZone
 			opts.Event.Start, _ = time.Parse(hub.LocalTimeLayout, a.event.Start)
 			opts.Event.End, _ = time.Parse(hub.LocalTimeLayout, a.event.End)
 		}

@@ -15,8 +15,8 @@ import (
 func memberInput(r *validate.Row, cur *hub.Member) hub.MemberInput {
 	var in hub.MemberInput
 	if cur != nil {
-		in = hub.MemberInput{Email: strings.ToLower(cur.Email), ExternalID: cur.ExternalID, Name: cur.Name, Company: cur.Company,
-			Title: cur.Title, PhotoURL: cur.PhotoURL, Bio: cur.Bio, Links: cur.Links, Role: cur.Role, Phone: cur.Phone, Custom: cur.Custom}
+		in = hub.MemberInput{Email: cur.Email, ExternalID: cur.ExternalID, Name: cur.Name, Company: cur.Company,
+			Title: cur.Title, PhotoURL: cur.PhotoURL, Bio: cur.Bio, Links: cur.Links, Role: cur.Role, Phone: cur.Phone, TicketType: cur.TicketType, Custom: cur.Custom}
 	}
 	m := r.Member
 	set := func(f mapping.Field, dst *string, v string) {
@@ -35,6 +35,7 @@ func memberInput(r *validate.Row, cur *hub.Member) hub.MemberInput {
 	set(mapping.Bio, &in.Bio, m.Bio)
 	set(mapping.Role, &in.Role, m.Role)
 	set(mapping.Phone, &in.Phone, m.Phone)
+	set(mapping.TicketType, &in.TicketType, m.TicketType)
 	if len(m.Custom) > 0 {
 		c := make(map[string]string, len(in.Custom)+len(m.Custom))
 		for k, v := range in.Custom {
@@ -126,7 +127,9 @@ func sessionInput(r *validate.Row, cur *hub.Session) hub.BulkSessionInput {
 			*dst = v
 		}
 	}
-	set(mapping.ExternalID, &in.ExternalID, s.ExternalID)
+	if s.ExternalID != "" { // given, or derived from the title and start
+		in.ExternalID = s.ExternalID
+	}
 	set(mapping.Title, &in.Title, s.Title)
 	set(mapping.Description, &in.Description, s.Description)
 	if s.Start != "" {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"io"
+	"iter"
 	"time"
 
 	"github.com/attendify/hub"
@@ -68,9 +69,9 @@ type Store interface {
 	// Rows returns up to limit staged rows of the given actions with seq >
 	// after, in order.
 	Rows(ctx context.Context, id string, after, limit int, actions ...Action) ([]StagedRow, error)
-	// NotedRows returns the rows with something to say in the error
-	// report: rejected, skipped (but not unchanged), or with warnings.
-	NotedRows(ctx context.Context, id string) ([]StagedRow, error)
+	// SheetRows yields the staged rows of one sheet in row order, for
+	// the error report (without their input).
+	SheetRows(ctx context.Context, id, sheet string) iter.Seq2[StagedRow, error]
 	// FirstRows returns the first n rows of each kind and action.
 	FirstRows(ctx context.Context, id string, n int) ([]StagedRow, error)
 	// CommitBatch records a committed batch: the cursor, progress, the

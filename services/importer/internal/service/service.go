@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/attendify/hub"
+	"github.com/attendify/importer/internal/mapping"
 	"github.com/attendify/importer/internal/report"
 	"github.com/attendify/importer/internal/sheet"
 	"github.com/attendify/platform/errs"
@@ -92,9 +94,7 @@ func (o *Options) normalize() error {
 		return errs.InvalidFields("bad mode", errs.FieldError{Field: "/mode", Message: "want create, update or upsert"})
 	}
 	switch o.DateOrder {
-	case "":
-		o.DateOrder = "DMY"
-	case "DMY", "MDY":
+	case "", "DMY", "MDY": // empty: each column's unambiguous dates decide, else day first
 	default:
 		return errs.InvalidFields("bad date order", errs.FieldError{Field: "/date_order", Message: "want DMY or MDY"})
 	}
@@ -279,16 +279,9 @@ func (s *Service) Report(ctx context.Context, app, id string, w io.Writer) error
 	if imp.Status == Uploading || imp.Status == Analyzing {
 		return errs.New(errs.Conflict, "the import is still being analyzed")
 	}
-	if imp.Status == Failed && imp.ErrorCode != "" && imp.ErrorCode != "hub_refused" {
-		return errs.New(errs.Conflict, "the file could not be read: %s", imp.ErrorMessage)
-	}
-	rows, err := s.store.NotedRows(ctx, id)
-	if err != nil {
-		return err
-	}
-	notes := report.Notes{}
-	for _, r := range rows {
-		notes.Add(r.Sheet, r.Num, report.RowNote{Action: string(r.Action), Reason: r.Reason, Problems: r.Problems})
+	failure := ""
+	if imp.Status == Failed {
+		failure = imp.ErrorMessage
 	}
 	f, err := s.spool(ctx, id)
 	if err != nil {
@@ -297,8 +290,60 @@ func (s *Service) Report(ctx context.Context, app, id string, w io.Writer) error
 	defer f.Close()
 	book, err := sheet.Open(f, imp.FileSize, s.cfg.Limits)
 	if err != nil {
-		return err
+		// A file that cannot be read: the report says why, and no more.
+		return report.Errors(w, nil, nil, failure, nil)
 	}
 	defer book.Close()
-	return report.Errors(w, book, imp.Mapping, notes)
+	var notesErr error
+	sheets := make([]report.Sheet, 0, len(imp.Mapping))
+	for _, m := range imp.Mapping {
+		rs := report.Sheet{Mapping: m, NotImported: notImported(imp, m)}
+		rs.Unnoted = "not imported"
+		if rs.NotImported == "" {
+			rs.Notes = func(yield func(int, report.RowNote) bool) {
+				for r, err := range s.store.SheetRows(ctx, id, m.Name) {
+					if err != nil {
+						notesErr = err
+						return
+					}
+					if !yield(r.Num, report.RowNote{Label: rowLabel(imp, r), Problems: r.Problems}) {
+						return
+					}
+				}
+			}
+		}
+		if failure != "" && rs.NotImported == "" {
+			rs.NotImported = "the import failed"
+		}
+		sheets = append(sheets, rs)
+	}
+	return report.Errors(w, book, sheets, failure, func() error { return notesErr })
+}
+
+// notImported is why no row of sheet m is imported, or "": the sheet's
+// problem that says so.
+func notImported(imp *Import, m mapping.Sheet) string {
+	if m.Kind != "" && len(m.Missing) == 0 {
+		return ""
+	}
+	for _, p := range imp.Problems {
+		if p.Sheet == m.Name && (strings.Contains(p.Message, "not imported") || strings.Contains(p.Message, "left out")) {
+			return p.Message
+		}
+	}
+	return "the sheet is not imported"
+}
+
+// rowLabel is what the report's Import column says of a staged row: its
+// action and reason, in the past once the commit has sent it.
+func rowLabel(imp *Import, r StagedRow) string {
+	label := string(r.Action)
+	sent := imp.Status == Done || (imp.CursorSeq > 0 && r.Seq <= imp.CursorSeq)
+	if sent && (r.Action == ActCreate || r.Action == ActUpdate) {
+		label += "d"
+	}
+	if r.Reason != "" && r.Action == ActSkip {
+		label += " (" + r.Reason + ")"
+	}
+	return label
 }

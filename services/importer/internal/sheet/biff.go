@@ -27,6 +27,8 @@ import (
 // BIFF record types.
 const (
 	recFormula    = 0x0006
+	recFormat     = 0x041E
+	recXF         = 0x00E0
 	recEOF        = 0x000A
 	recFilePass   = 0x002F
 	recDateMode   = 0x0022
@@ -51,6 +53,9 @@ type xlsBook struct {
 	date1904 bool
 	sst      []string
 	stream   []byte
+	// xfs are the type of the cells of each cell format (XF record): a
+	// date, time or date-time format, or Text for any other.
+	xfs []CellType
 }
 
 type xlsSheet struct {
@@ -150,6 +155,7 @@ func (b *xlsBook) readGlobals() error {
 		return fileErr(CodeUnsupported, nil, "the workbook is in an Excel format older than 97 (BIFF version %#x): save it as .xlsx", v)
 	}
 	off := r.next
+	formats := map[int]CellType{} // FORMAT records come before the XFs
 	for off < len(s) {
 		r, err := readRecord(s, off)
 		if err != nil {
@@ -159,6 +165,21 @@ func (b *xlsBook) readGlobals() error {
 		switch r.typ {
 		case recFilePass:
 			return fileErr(CodePasswordProtected, nil, "the workbook is protected by a password: remove the password and upload it again")
+		case recFormat:
+			if len(r.data) >= 4 {
+				if code, _, err := readXLUnicode16(r.data[2:]); err == nil {
+					formats[int(binary.LittleEndian.Uint16(r.data))] = FormatType(code)
+				}
+			}
+		case recXF:
+			if len(r.data) >= 4 {
+				id := int(binary.LittleEndian.Uint16(r.data[2:]))
+				t, ok := formats[id]
+				if !ok {
+					t = builtinFormatType(id)
+				}
+				b.xfs = append(b.xfs, t)
+			}
 		case recDateMode:
 			b.date1904 = len(r.data) >= 2 && binary.LittleEndian.Uint16(r.data) == 1
 		case recBoundSheet:
@@ -433,6 +454,7 @@ const xlsMaxCol = 255
 type xlsCell struct {
 	row uint16
 	col uint8
+	t   CellType
 	v   string
 }
 
@@ -452,7 +474,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 	// shared string counted at each use, as an .xlsx spells it out), bound
 	// like the unzipped XML of an .xlsx.
 	var size int64
-	set := func(row, col int, v string) error {
+	set := func(row, col int, v string, t CellType) error {
 		if col > xlsMaxCol {
 			return fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is damaged: it has a cell in column %d, past IV, the last column of an .xls sheet",
 				sh.name, col+1)
@@ -468,7 +490,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 			return fileErr(CodeTooLarge, nil, "sheet %q holds more than %s of cells, the limit of one import",
 				sh.name, byteSize(b.lim.MaxUnzipBytes))
 		}
-		cells = append(cells, xlsCell{row: uint16(row), col: uint8(col), v: v})
+		cells = append(cells, xlsCell{row: uint16(row), col: uint8(col), t: t, v: v})
 		return nil
 	}
 	cell := func(d []byte) (int, int, bool) {
@@ -477,6 +499,16 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 		}
 		return int(binary.LittleEndian.Uint16(d)), int(binary.LittleEndian.Uint16(d[2:])), true
 	}
+	// number is the text and type of a number in a cell of format xf.
+	number := func(f float64, xf int) (string, CellType) {
+		if xf < len(b.xfs) && b.xfs[xf].IsDate() {
+			if text, ok := SerialText(f, b.date1904, b.xfs[xf]); ok {
+				return text, b.xfs[xf]
+			}
+		}
+		return formatNumber(f), Number
+	}
+	xfOf := func(d []byte) int { return int(binary.LittleEndian.Uint16(d[4:])) }
 	pendingString := -1 // a FORMULA with a string result waits for its STRING record
 	pendingCol := 0
 	for off < len(s) {
@@ -487,6 +519,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 		off = r.next
 		d := r.data
 		var v string
+		t := Text
 		row, col, ok := cell(d)
 		switch r.typ {
 		case recEOF:
@@ -516,18 +549,19 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 			if !ok || len(d) < 14 {
 				return nil, nil, fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is damaged", sh.name)
 			}
-			v = formatNumber(math.Float64frombits(binary.LittleEndian.Uint64(d[6:])))
+			v, t = number(math.Float64frombits(binary.LittleEndian.Uint64(d[6:])), xfOf(d))
 		case recRK:
 			if !ok || len(d) < 10 {
 				return nil, nil, fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is damaged", sh.name)
 			}
-			v = formatNumber(rkValue(binary.LittleEndian.Uint32(d[6:])))
+			v, t = number(rkValue(binary.LittleEndian.Uint32(d[6:])), xfOf(d))
 		case recMulRK:
 			if !ok || len(d) < 6 {
 				return nil, nil, fileErr(CodeCorrupt, nil, "sheet %q of the .xls file is damaged", sh.name)
 			}
 			for i, p := 0, 4; p+6 <= len(d)-2; i, p = i+1, p+6 {
-				if err := set(row, col+i, formatNumber(rkValue(binary.LittleEndian.Uint32(d[p+2:])))); err != nil {
+				v, t := number(rkValue(binary.LittleEndian.Uint32(d[p+2:])), int(binary.LittleEndian.Uint16(d[p:])))
+				if err := set(row, col+i, v, t); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -539,9 +573,9 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 			if d[7] == 1 {
 				v = "#ERROR"
 			} else if d[6] != 0 {
-				v = "TRUE"
+				v, t = "TRUE", Bool
 			} else {
-				v = "FALSE"
+				v, t = "FALSE", Bool
 			}
 		case recFormula:
 			if !ok || len(d) < 20 {
@@ -554,7 +588,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 					pendingString, pendingCol = row, col
 					continue
 				case 1:
-					v = "FALSE"
+					v, t = "FALSE", Bool
 					if num[2] != 0 {
 						v = "TRUE"
 					}
@@ -564,7 +598,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 					continue
 				}
 			} else {
-				v = formatNumber(math.Float64frombits(binary.LittleEndian.Uint64(num)))
+				v, t = number(math.Float64frombits(binary.LittleEndian.Uint64(num)), xfOf(d))
 			}
 		case recString:
 			var segs [][]byte
@@ -583,7 +617,7 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 		if v == "" {
 			continue
 		}
-		if err := set(row, col, v); err != nil {
+		if err := set(row, col, v, t); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -659,6 +693,7 @@ type xlsRows struct {
 	hidden map[int]bool
 	row    Row
 	buf    []string
+	types  []CellType
 }
 
 func (r *xlsRows) Next() bool {
@@ -676,11 +711,13 @@ func (r *xlsRows) Next() bool {
 	}
 	r.buf = slices.Grow(r.buf[:0], width)[:width]
 	clear(r.buf)
+	r.types = slices.Grow(r.types[:0], width)[:width]
+	clear(r.types)
 	for _, c := range r.cells[:n] {
-		r.buf[c.col] = c.v
+		r.buf[c.col], r.types[c.col] = c.v, c.t
 	}
 	r.cells = r.cells[n:]
-	r.row = Row{Num: i + 1, Cells: r.buf, Hidden: r.hidden[i]}
+	r.row = Row{Num: i + 1, Cells: r.buf, Types: r.types, Hidden: r.hidden[i]}
 	return true
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -167,21 +168,59 @@ func (b *csvBook) Rows(string) (Rows, error) {
 	return &csvRows{r: NewCSVReader(bufio.NewReaderSize(b.f, 256<<10), b.dialect), lim: b.lim}, nil
 }
 
+// csvRows iterates the records of a CSV file as a spreadsheet shows
+// them: an empty line is a blank row (encoding/csv skips it; the line
+// numbers of the records tell where one was), a record over several
+// lines (a quoted line break) one row.
 type csvRows struct {
 	r   *csv.Reader
 	lim Limits
 	row Row
 	err error
+	// endLine is the line the last record read ended on; blanks counts
+	// the empty lines before rec, the record read and not yet returned.
+	endLine int
+	blanks  int
+	rec     []string
 }
 
 func (r *csvRows) Next() bool {
 	if r.err != nil {
 		return false
 	}
+	if r.blanks > 0 {
+		r.blanks--
+		return r.emit(nil)
+	}
+	if r.rec != nil {
+		rec := r.rec
+		r.rec = nil
+		return r.emit(rec)
+	}
 	rec, err := r.r.Read()
 	if err == io.EOF {
 		return false
 	}
+	if err == nil {
+		start, _ := r.r.FieldPos(0)
+		if blanks := start - r.endLine - 1; blanks > 0 {
+			last := len(rec) - 1
+			end, _ := r.r.FieldPos(last)
+			r.endLine = end + strings.Count(rec[last], "\n")
+			r.blanks, r.rec = blanks-1, rec
+			return r.emit(nil)
+		}
+		last := len(rec) - 1
+		end, _ := r.r.FieldPos(last)
+		r.endLine = end + strings.Count(rec[last], "\n")
+	}
+	return r.read(rec, err)
+}
+
+// emit returns rec as the next row.
+func (r *csvRows) emit(rec []string) bool { return r.read(rec, nil) }
+
+func (r *csvRows) read(rec []string, err error) bool {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {

@@ -6,9 +6,10 @@
 // enforced while reading, so that hostile files fail early with a clear
 // *FileError.
 //
-// Cells come back as text: numbers as stored (a date in an .xlsx or .xls
-// cell is its serial number: see SerialTime), formulas as their cached
-// value, booleans as "TRUE"/"FALSE" or "1"/"0".
+// Cells come back as text with their type beside them (Row.Types): numbers
+// as stored, formulas as their cached value, booleans as "TRUE"/"FALSE",
+// and the cells a workbook formats as dates or times as ISO 8601 text
+// ("2025-10-02", "09:30", "2025-10-02T09:30"), never as serial numbers.
 package sheet
 
 import (
@@ -109,10 +110,38 @@ func IsFileError(err error) (*FileError, bool) {
 
 // Row is one row of a sheet.
 type Row struct {
-	Num    int      // 1-based row number as the spreadsheet shows it
-	Cells  []string // trailing empty cells may be missing
+	Num   int      // 1-based row number as the spreadsheet shows it
+	Cells []string // trailing empty cells may be missing
+	// Types are the cells' types where the file says them (nil or
+	// shorter than Cells: text).
+	Types  []CellType
 	Hidden bool
 }
+
+// Type is the type of cell i.
+func (r Row) Type(i int) CellType {
+	if i < len(r.Types) {
+		return r.Types[i]
+	}
+	return Text
+}
+
+// CellType is what a cell holds, as the workbook says.
+type CellType uint8
+
+// The cell types. A date, time or date-time cell's text is ISO 8601:
+// "2025-10-02", "09:30" (or "09:30:15"), "2025-10-02T09:30".
+const (
+	Text CellType = iota
+	Number
+	Bool
+	Date
+	Time
+	DateTime
+)
+
+// IsDate reports whether a cell of type t holds a date, a time or both.
+func (t CellType) IsDate() bool { return t >= Date }
 
 // Blank reports whether every cell is empty or spaces.
 func (r Row) Blank() bool {
@@ -167,7 +196,28 @@ func Detect(head []byte) (Format, error) {
 	if looksBinary(head) {
 		return "", fileErr(CodeUnsupported, nil, "the file is not a spreadsheet (.xlsx, .xls or .csv)")
 	}
+	if looksHTML(head) {
+		return "", fileErr(CodeUnsupported, nil, "the file is an HTML/text page, not a spreadsheet: export it from the spreadsheet as .xlsx or .csv")
+	}
 	return CSV, nil
+}
+
+// looksHTML reports a text that starts (after a byte order mark and
+// spaces) with an HTML or XML tag: a web page, or a report "exported to
+// Excel" as HTML, never a CSV file.
+func looksHTML(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		return false // UTF-16: Excel's "Unicode text"
+	}
+	head = bytes.TrimLeft(head, " \t\r\n")
+	lower := bytes.ToLower(head[:min(len(head), 64)])
+	for _, p := range []string{"<!doctype html", "<html", "<?xml", "<table", "<head", "<body", "<meta", "<!--"} {
+		if bytes.HasPrefix(lower, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}

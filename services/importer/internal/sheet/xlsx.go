@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -48,7 +49,6 @@ func openXLSX(f *os.File, size int64, lim Limits) (Book, error) {
 		return nil, err
 	}
 	x, err := excelize.OpenReader(f, excelize.Options{
-		RawCellValue:      true,
 		UnzipSizeLimit:    lim.MaxUnzipBytes,
 		UnzipXMLSizeLimit: lim.MaxXMLInMemory,
 	})
@@ -62,6 +62,10 @@ func openXLSX(f *os.File, size int64, lim Limits) (Book, error) {
 		return nil, fileErr(CodeCorrupt, err, "the workbook cannot be read (%v)", err)
 	}
 	b := &xlsxBook{f: x, lim: lim}
+	if err := markDates(x); err != nil {
+		_ = x.Close()
+		return nil, fileErr(CodeCorrupt, err, "the workbook's styles cannot be read (%v)", err)
+	}
 	for _, name := range x.GetSheetList() {
 		// Chart sheets and dialog sheets have no rows.
 		if _, err := x.GetSheetIndex(name); err == nil {
@@ -91,16 +95,18 @@ func (b *xlsxBook) Rows(sheet string) (Rows, error) {
 		}
 		return nil, fileErr(CodeCorrupt, err, "sheet %q cannot be read (%v)", sheet, err)
 	}
-	return &xlsxRows{rows: rows, lim: b.lim, sheet: sheet}, nil
+	return &xlsxRows{rows: rows, lim: b.lim, sheet: sheet, date1904: b.date1904}, nil
 }
 
 type xlsxRows struct {
-	rows  *excelize.Rows
-	lim   Limits
-	sheet string
-	row   Row
-	n     int
-	err   error
+	rows     *excelize.Rows
+	lim      Limits
+	sheet    string
+	date1904 bool
+	row      Row
+	types    []CellType
+	n        int
+	err      error
 }
 
 func (r *xlsxRows) Next() bool {
@@ -132,8 +138,115 @@ func (r *xlsxRows) Next() bool {
 			return false
 		}
 	}
-	r.row = Row{Num: num, Cells: cells, Hidden: r.rows.GetRowOpts().Hidden}
+	r.types = r.types[:0]
+	for i, c := range cells {
+		t := Text
+		if strings.HasPrefix(c, dateMarker) {
+			cells[i], t = r.dateText(c)
+		} else if looksNumber(c) {
+			t = Number
+		}
+		if t != Text {
+			for len(r.types) < i {
+				r.types = append(r.types, Text)
+			}
+			r.types = append(r.types, t)
+		}
+	}
+	r.row = Row{Num: num, Cells: cells, Types: r.types, Hidden: r.rows.GetRowOpts().Hidden}
 	return true
+}
+
+// dateText turns the marked serial number of a date cell (see markDates)
+// into ISO text.
+func (r *xlsxRows) dateText(c string) (string, CellType) {
+	rest := c[len(dateMarker):]
+	if rest == "" {
+		return c, Text
+	}
+	t := CellType(rest[0] - '0')
+	serial, err := strconv.ParseFloat(rest[1:], 64)
+	if !t.IsDate() || err != nil {
+		return c, Text
+	}
+	if text, ok := SerialText(serial, r.date1904, t); ok {
+		return text, t
+	}
+	return rest[1:], Number
+}
+
+// looksNumber reports whether c is a number as excelize writes one
+// (strconv's shortest form): an .xlsx number cell. A text cell holding
+// the same characters reads as a number too; one with a leading zero, a
+// plus sign or spaces does not.
+func looksNumber(c string) bool {
+	if c == "" || (c[0] != '-' && (c[0] < '0' || c[0] > '9')) {
+		return false
+	}
+	f, err := strconv.ParseFloat(c, 64)
+	return err == nil && strconv.FormatFloat(f, 'f', -1, 64) == c
+}
+
+// dateMarker starts the text of a date, time or date-time cell once
+// markDates has given its style a number format of its own: the marker,
+// the cell type's digit, and the serial number.
+const dateMarker = "\uE000"
+
+// noFormat is a number format id no workbook defines: excelize leaves
+// the cells of a style with it as stored.
+const noFormat = 1 << 20
+
+// markDates rewrites the number formats of the workbook's cell styles (in
+// memory) so that excelize's formatted values say what raw values do
+// not: a date cell reads as dateMarker, its type and its serial number;
+// any other cell as stored. Dates are told from the number format, as a
+// spreadsheet does, not from the column.
+func markDates(x *excelize.File) error {
+	if _, err := x.GetStyle(0); err != nil && x.Styles == nil {
+		return err
+	}
+	if x.Styles == nil || x.Styles.CellXfs == nil {
+		return nil
+	}
+	n := len(x.Styles.CellXfs.Xf)
+	custom := map[int]string{}
+	if x.Styles.NumFmts != nil {
+		for _, f := range x.Styles.NumFmts.NumFmt {
+			code := f.FormatCode
+			if f.FormatCode16 != "" {
+				code = f.FormatCode16
+			}
+			custom[f.NumFmtID] = code
+		}
+	}
+	marks := map[CellType]int{}
+	for _, t := range []CellType{Date, Time, DateTime} {
+		code := `"` + dateMarker + string(rune('0'+t)) + `"0.##########`
+		id, err := x.NewStyle(&excelize.Style{CustomNumFmt: &code})
+		if err != nil {
+			return err
+		}
+		if p := x.Styles.CellXfs.Xf[id].NumFmtID; p != nil {
+			marks[t] = *p
+		}
+	}
+	for i := range n {
+		xf := &x.Styles.CellXfs.Xf[i]
+		id := 0
+		if xf.NumFmtID != nil {
+			id = *xf.NumFmtID
+		}
+		t := builtinFormatType(id)
+		if code, ok := custom[id]; ok {
+			t = FormatType(code)
+		}
+		v := noFormat
+		if m, ok := marks[t]; ok {
+			v = m
+		}
+		xf.NumFmtID = &v
+	}
+	return nil
 }
 
 func (r *xlsxRows) translate(err error) error {

@@ -7,6 +7,8 @@
 package validate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -55,10 +57,11 @@ type Member struct {
 	Name       string            `json:"name"`
 	Company    string            `json:"company,omitempty"`
 	Title      string            `json:"title,omitempty"`
-	Phone      string            `json:"phone,omitempty"`
+	Phone      string            `json:"phone,omitempty"` // as written
 	PhotoURL   string            `json:"photo_url,omitempty"`
 	Bio        string            `json:"bio,omitempty"`
 	Role       string            `json:"role,omitempty"`
+	TicketType string            `json:"ticket_type,omitempty"`
 	VIP        *bool             `json:"vip,omitempty"`
 	Links      []Link            `json:"links,omitempty"`
 	Custom     map[string]string `json:"custom,omitempty"`
@@ -95,7 +98,7 @@ type Row struct {
 	Num   int          `json:"row"`
 	Kind  mapping.Kind `json:"kind"`
 	// Key identifies the row's object in hub: "x:<external id>" or
-	// "e:<email>".
+	// "e:<email in lower case>".
 	Key      string    `json:"key"`
 	Member   *Member   `json:"member,omitempty"`
 	Speaker  *Speaker  `json:"speaker,omitempty"`
@@ -121,6 +124,7 @@ func (r *Row) Has(f mapping.Field) bool { return slices.Contains(r.Set, f) }
 
 // Event is the event sessions belong to.
 type Event struct {
+	ID       string // in the keys of sessions without an id
 	TimeZone string
 	// Start and End bound the event (wall-clock, in its zone); sessions
 	// outside get a warning. Zero: no check.
@@ -158,6 +162,8 @@ const (
 	maxSpeakers = 50
 	maxCapacity = 1_000_000
 	maxCustom   = 1000
+	maxPhone    = 40
+	maxTicket   = 80
 )
 
 // Validator validates the rows of one import, keeping what cross-row
@@ -169,8 +175,39 @@ type Validator struct {
 	seed     maphash.Seed
 	seen     map[mapping.Kind]map[uint64]rowRef
 	speakers map[string]bool
-	sessions []*Row
+	sessions []*heldSession
 	sheets   map[string]*mapping.Sheet
+	// orders are what the numeric dates of each column of sessions say
+	// of their order, by sheet and field.
+	orders map[string]map[mapping.Field]*orderEvidence
+}
+
+// heldSession is a session row kept for Finish, with the text of its
+// date, start and end: their order is known once every row is read.
+type heldSession struct {
+	row              *Row
+	sheet            *mapping.Sheet
+	date, start, end string
+}
+
+// orderEvidence counts a column's numeric dates that only read day first
+// (dmy) or month first (mdy), with the first of each.
+type orderEvidence struct {
+	dmy, mdy           int
+	dmyFirst, mdyFirst string // "13/04/2025 (row 7)"
+}
+
+// order is the order the column's unambiguous dates give, or "" when
+// they give none or both.
+func (e *orderEvidence) order() DateOrder {
+	switch {
+	case e == nil:
+	case e.dmy > 0 && e.mdy == 0:
+		return DMY
+	case e.mdy > 0 && e.dmy == 0:
+		return MDY
+	}
+	return ""
 }
 
 // colOf is the letter of the column giving f in a sheet seen, or "".
@@ -198,7 +235,8 @@ func New(opts Options) (*Validator, error) {
 		}
 		loc = l
 	}
-	return &Validator{opts: opts, loc: loc, seed: maphash.MakeSeed(), seen: map[mapping.Kind]map[uint64]rowRef{}, speakers: map[string]bool{}, sheets: map[string]*mapping.Sheet{}}, nil
+	return &Validator{opts: opts, loc: loc, seed: maphash.MakeSeed(), seen: map[mapping.Kind]map[uint64]rowRef{}, speakers: map[string]bool{}, sheets: map[string]*mapping.Sheet{},
+		orders: map[string]map[mapping.Field]*orderEvidence{}}, nil
 }
 
 // SetOptions changes the options for the rows that follow (the event
@@ -280,7 +318,7 @@ func (v *Validator) Row(s *mapping.Sheet, r sheet.Row) *Row {
 					Message: fmt.Sprintf("%s is too long for a custom field (at most %d characters)", col.Custom, maxCustom)})
 				continue
 			}
-			custom[col.Custom] = val
+			custom[col.Custom] = customValue(val, r.Type(col.Index))
 		}
 	}
 	switch s.Kind {
@@ -293,12 +331,64 @@ func (v *Validator) Row(s *mapping.Sheet, r sheet.Row) *Row {
 		out.Speaker = v.speaker(c)
 	case mapping.Sessions:
 		out.Session = v.session(c)
-		v.sessions = append(v.sessions, out)
+		v.hold(c)
+		return out // keyed and deduplicated by Finish
 	}
 	if out.Key != "" {
 		v.dedupe(c, out.Key)
 	}
 	return out
+}
+
+// hold keeps a session row for Finish and counts what its dates say of
+// their column's order.
+func (v *Validator) hold(c *rowCtx) {
+	h := &heldSession{row: c.out, sheet: c.s, date: c.vals[mapping.Date], start: c.vals[mapping.Start], end: c.vals[mapping.End]}
+	v.sessions = append(v.sessions, h)
+	byField := v.orders[c.s.Name]
+	if byField == nil {
+		byField = map[mapping.Field]*orderEvidence{}
+		v.orders[c.s.Name] = byField
+	}
+	for f, raw := range map[mapping.Field]string{mapping.Date: h.date, mapping.Start: h.start, mapping.End: h.end} {
+		o, ok := NumericOrder(datePart(raw))
+		if !ok || o == "" {
+			continue
+		}
+		e := byField[f]
+		if e == nil {
+			e = &orderEvidence{}
+			byField[f] = e
+		}
+		where := fmt.Sprintf("%s (row %d)", datePart(raw), c.r.Num)
+		if o == DMY {
+			if e.dmy++; e.dmy == 1 {
+				e.dmyFirst = where
+			}
+		} else if e.mdy++; e.mdy == 1 {
+			e.mdyFirst = where
+		}
+	}
+}
+
+// datePart is the date of a date and time written "d/m/y h:m".
+func datePart(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " T"); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// customValue is a custom field's value: typed as the cell is, dates as
+// ISO 8601 (the reader gives date cells so), booleans (a boolean cell, or
+// the TRUE and FALSE spreadsheets write) as "true" and "false", any other
+// text as written.
+func customValue(val string, t sheet.CellType) string {
+	if t == sheet.Bool || val == "TRUE" || val == "FALSE" {
+		return strings.ToLower(val)
+	}
+	return val
 }
 
 func (v *Validator) dedupe(c *rowCtx, key string) {
@@ -317,7 +407,15 @@ func (v *Validator) dedupe(c *rowCtx, key string) {
 		if prev.sheet != c.s.Name {
 			where += " of sheet " + prev.sheet
 		}
-		c.problem(f, false, "%s %s repeats %s", label(f), key[2:], where)
+		if strings.HasPrefix(key, "x:"+sessionKeyPrefix) && c.s.Col(mapping.ExternalID) < 0 {
+			c.problem(mapping.Title, false, "repeats the session of %s (the same title and start)", where)
+			return
+		}
+		written := c.vals[f] // as written: the key may be in lower case
+		if written == "" {
+			written = key[2:]
+		}
+		c.problem(f, false, "%s %s repeats %s", label(f), written, where)
 		return
 	}
 	m[h] = rowRef{c.s.Name, c.r.Num}
@@ -352,7 +450,7 @@ func (v *Validator) email(c *rowCtx, required bool) string {
 		c.problem(mapping.Email, false, "Email is too long")
 		return ""
 	}
-	return e
+	return e // as written; keys compare it in lower case
 }
 
 func (v *Validator) url(c *rowCtx, f mapping.Field) string {
@@ -377,7 +475,7 @@ func key(ext, email string) string {
 		return "x:" + ext
 	}
 	if email != "" {
-		return "e:" + email
+		return "e:" + EmailKey(email)
 	}
 	return ""
 }
@@ -393,10 +491,14 @@ func (v *Validator) member(c *rowCtx) *Member {
 		Bio:        c.text(mapping.Bio, maxBio),
 	}
 	c.required(mapping.Name, m.Name)
+	m.TicketType = c.text(mapping.TicketType, maxTicket)
 	if raw := c.vals[mapping.Phone]; raw != "" {
 		p, err := Phone(raw)
-		if err != nil {
+		switch {
+		case err != nil:
 			c.problem(mapping.Phone, false, "%q is %v", raw, err)
+		case Length(p, maxPhone) != nil:
+			c.problem(mapping.Phone, false, "Phone is too long: at most %d characters", maxPhone)
 		}
 		m.Phone = p
 	}
@@ -431,9 +533,6 @@ func (v *Validator) member(c *rowCtx) *Member {
 		}
 	}
 	c.out.Key = key(m.ExternalID, m.Email)
-	if m.Email != "" && m.ExternalID == "" {
-		c.out.Key = "e:" + m.Email
-	}
 	return m
 }
 
@@ -456,7 +555,7 @@ func (v *Validator) speaker(c *rowCtx) *Speaker {
 		v.speakers["x:"+s.ExternalID] = true
 	}
 	if s.Email != "" {
-		v.speakers["e:"+s.Email] = true
+		v.speakers["e:"+EmailKey(s.Email)] = true
 	}
 	return s
 }
@@ -469,7 +568,6 @@ func (v *Validator) session(c *rowCtx) *Session {
 		Room:        c.text(mapping.Room, maxRoom),
 		Track:       c.text(mapping.Track, maxRoom),
 	}
-	c.required(mapping.ExternalID, s.ExternalID)
 	c.required(mapping.Title, s.Title)
 	if raw := c.vals[mapping.Capacity]; raw != "" {
 		n, err := strconv.Atoi(strings.TrimSuffix(raw, ".0"))
@@ -488,13 +586,21 @@ func (v *Validator) session(c *rowCtx) *Session {
 			c.problem(mapping.SpeakerRefs, false, "too many speakers: %d, at most %d", len(s.Speakers), maxSpeakers)
 		}
 	}
-	start, end, ok := v.times(c)
-	if ok {
-		s.Start, s.End = start.Format(wallClock), end.Format(wallClock)
-	}
-	c.out.Key = key(s.ExternalID, "")
 	return s
 }
+
+// SessionKey is the key of a session row without an id: its event, its
+// title (folded: case, accents, spacing and punctuation do not count) and
+// its start, hashed, so that importing the same agenda again finds the
+// sessions it created (hub's external ids are unique in an app, hence
+// the event). A session whose title or start changes is a new one.
+func SessionKey(event, title, start string) string {
+	h := sha256.Sum256([]byte(event + "\x00" + mapping.Fold(title) + "\x00" + start))
+	return sessionKeyPrefix + hex.EncodeToString(h[:10])
+}
+
+// sessionKeyPrefix starts the keys SessionKey derives.
+const sessionKeyPrefix = "auto-"
 
 const wallClock = "2006-01-02T15:04"
 
@@ -502,12 +608,12 @@ const wallClock = "2006-01-02T15:04"
 // end times, or start and end that carry their own dates. The times are
 // wall-clock in the event's zone and must exist there.
 func (v *Validator) times(c *rowCtx) (start, end time.Time, ok bool) {
-	d := v.opts.Dates
 	var day time.Time
 	hasDay := false
 	if raw := c.vals[mapping.Date]; raw != "" {
-		t, err := d.Date(raw)
-		if err != nil {
+		t, err := v.dates(c, mapping.Date).Date(raw)
+		v.ambiguous(c, mapping.Date, raw, t, err)
+		if err != nil && err != ErrAmbiguous {
 			c.problem(mapping.Date, false, "%q is %v", raw, err)
 			return start, end, false
 		}
@@ -519,7 +625,9 @@ func (v *Validator) times(c *rowCtx) (start, end time.Time, ok bool) {
 			c.required(f, "")
 			return time.Time{}, false
 		}
-		if t, hasTime, err := d.DateTime(raw); err == nil {
+		d := v.dates(c, f)
+		if t, hasTime, err := d.DateTime(raw); err == nil || err == ErrAmbiguous {
+			v.ambiguous(c, f, raw, t, err)
 			if !hasTime {
 				c.problem(f, false, "%q has a date but no time", raw)
 				return time.Time{}, false
@@ -566,17 +674,72 @@ func (v *Validator) times(c *rowCtx) (start, end time.Time, ok bool) {
 	return start, end, true
 }
 
+// dates reads the column of field f: in the order the organizer chose,
+// else in the one its other dates give.
+func (v *Validator) dates(c *rowCtx, f mapping.Field) Dates {
+	d := v.opts.Dates
+	if d.Order == "" {
+		d.Order = v.orders[c.s.Name][f].order()
+	}
+	return d
+}
+
+// ambiguous warns about a numeric date both orders read (03/04/2025),
+// read as t: how it was read, and why.
+func (v *Validator) ambiguous(c *rowCtx, f mapping.Field, raw string, t time.Time, err error) {
+	if v.opts.Dates.Order != "" {
+		return // the organizer chose
+	}
+	o, ok := NumericOrder(datePart(raw))
+	if !ok || o != "" {
+		return
+	}
+	if err == ErrAmbiguous {
+		c.problem(f, true, "%s is ambiguous: read day first, as %s; if it is month first, choose date_order MDY (import.configure)", datePart(raw), t.Format("2 January 2006"))
+		return
+	}
+	e := v.orders[c.s.Name][f]
+	if e == nil || e.order() == "" || err != nil {
+		return
+	}
+	like, word := e.dmyFirst, "day"
+	if e.order() == MDY {
+		like, word = e.mdyFirst, "month"
+	}
+	c.problem(f, true, "%s is ambiguous: read %s first, as %s, like %s of the same column", datePart(raw), word, t.Format("2 January 2006"), like)
+}
+
 func dayOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// Finish runs the checks that need every row: the speakers a session
-// names exist (in the file or in hub), and sessions of one room do not
-// overlap. It adds the problems to the session rows and returns those
-// rows (they were held back by Row).
+// Finish runs the checks that need every row: the dates and times of the
+// sessions (a column's unambiguous dates decide the order of its
+// ambiguous ones), their keys (an id, or SessionKey) and repeats, the
+// speakers a session names exist (in the file or in hub), and sessions of
+// one room do not overlap. It adds the problems to the session rows and
+// returns those rows (they were held back by Row).
 func (v *Validator) Finish() []*Row {
-	for _, r := range v.sessions {
-		s := r.Session
+	rows := make([]*Row, len(v.sessions))
+	for i, h := range v.sessions {
+		r, s := h.row, h.row.Session
+		rows[i] = r
+		c := &rowCtx{s: h.sheet, r: sheet.Row{Num: r.Num}, out: r,
+			vals: map[mapping.Field]string{mapping.Date: h.date, mapping.Start: h.start, mapping.End: h.end}}
+		start, end, ok := v.times(c)
+		if ok {
+			s.Start, s.End = start.Format(wallClock), end.Format(wallClock)
+		}
+		if s.ExternalID == "" && ok && s.Title != "" {
+			s.ExternalID = SessionKey(v.opts.Event.ID, s.Title, s.Start)
+			if h.sheet.Col(mapping.ExternalID) >= 0 {
+				c.problem(mapping.ExternalID, true, "no session id: keyed by its title and start (%s)", s.ExternalID)
+			}
+		}
+		if s.ExternalID != "" {
+			r.Key = "x:" + s.ExternalID
+			v.dedupe(c, r.Key)
+		}
 		for i, ref := range s.Speakers {
 			k, ok := v.speakerKey(ref)
 			if !ok {
@@ -588,24 +751,36 @@ func (v *Validator) Finish() []*Row {
 			s.Speakers[i] = k
 		}
 	}
-	// Overlaps: per room, sorted by start.
+	v.sessions = nil
+	v.overlaps(rows)
+	return rows
+}
+
+// overlaps reports the sessions that start, in a room, before the one
+// before them there has ended: on the start (the cell to change), naming
+// the other session and its row.
+func (v *Validator) overlaps(rows []*Row) {
 	type slot struct {
 		r          *Row // nil for a session already in hub
 		start, end string
 		key        string
 	}
+	name := func(x slot) string {
+		if x.r == nil {
+			return fmt.Sprintf("session %s already in the app", strings.SplitN(x.key, ":", 2)[1])
+		}
+		return fmt.Sprintf("%q (row %d)", x.r.Session.Title, x.r.Num)
+	}
 	rooms := map[string][]slot{}
-	for _, r := range v.sessions {
+	inFile := map[string]bool{}
+	for _, r := range rows {
+		inFile[r.Key] = true
 		s := r.Session
 		if s.Room == "" || s.Start == "" || r.Rejected() {
 			continue
 		}
 		room := mapping.Fold(s.Room)
 		rooms[room] = append(rooms[room], slot{r: r, start: s.Start, end: s.End, key: r.Key})
-	}
-	inFile := map[string]bool{}
-	for _, r := range v.sessions {
-		inFile[r.Key] = true
 	}
 	for _, x := range v.opts.ExistingSessions {
 		if x.Room == "" || inFile[x.Key] {
@@ -617,12 +792,11 @@ func (v *Validator) Finish() []*Row {
 		}
 	}
 	for _, slots := range rooms {
-		sort.Slice(slots, func(i, j int) bool {
+		sort.SliceStable(slots, func(i, j int) bool {
 			if slots[i].start != slots[j].start {
 				return slots[i].start < slots[j].start
 			}
 			return slots[i].r == nil // hub's first
-
 		})
 		for i := 1; i < len(slots); i++ {
 			// Compare with every earlier slot that is still running.
@@ -632,24 +806,21 @@ func (v *Validator) Finish() []*Row {
 				if cur.start >= prev.end {
 					continue
 				}
-				if cur.r == nil { // hub's session overlaps one of the file's
-					if prev.r != nil {
-						prev.r.Problems = append(prev.r.Problems, Problem{Sheet: prev.r.Sheet, Row: prev.r.Num, Column: v.colOf(prev.r.Sheet, mapping.Room),
-							Field: string(mapping.Room), Message: fmt.Sprintf("overlaps session %s already in the app (%s to %s) in %s", strings.SplitN(cur.key, ":", 2)[1], cur.start[11:], cur.end[11:], prev.r.Session.Room)})
+				// The later session is the one to move; when it is hub's,
+				// the file's session it overlaps gets the problem.
+				at, other := cur, prev
+				if cur.r == nil {
+					if prev.r == nil {
+						continue
 					}
-					continue
+					at, other = prev, cur
 				}
-				what := fmt.Sprintf("session %s already in the app", strings.SplitN(prev.key, ":", 2)[1])
-				if prev.r != nil {
-					what = fmt.Sprintf("session %s (row %d)", prev.r.Session.ExternalID, prev.r.Num)
-				}
-				cur.r.Problems = append(cur.r.Problems, Problem{Sheet: cur.r.Sheet, Row: cur.r.Num, Column: v.colOf(cur.r.Sheet, mapping.Room), Field: string(mapping.Room),
-					Message: fmt.Sprintf("overlaps %s, %s to %s, in %s", what, prev.start[11:], prev.end[11:], cur.r.Session.Room)})
+				at.r.Problems = append(at.r.Problems, Problem{Sheet: at.r.Sheet, Row: at.r.Num, Column: v.colOf(at.r.Sheet, mapping.Start), Field: string(mapping.Start),
+					Message: fmt.Sprintf("overlaps %s in %s: %s to %s against %s to %s", name(other), at.r.Session.Room, at.start[11:], at.end[11:], other.start[11:], other.end[11:])})
 				break
 			}
 		}
 	}
-	return v.sessions
 }
 
 // speakerKey resolves a session's reference to a speaker: an external id
@@ -657,7 +828,7 @@ func (v *Validator) Finish() []*Row {
 func (v *Validator) speakerKey(ref string) (string, bool) {
 	candidates := []string{"x:" + ref}
 	if e, err := Email(ref); err == nil {
-		candidates = append([]string{"e:" + e}, candidates...)
+		candidates = append([]string{"e:" + EmailKey(e)}, candidates...)
 	}
 	for _, k := range candidates {
 		if v.speakers[k] || v.opts.ExistingSpeakers[k] {

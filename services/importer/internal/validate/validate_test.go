@@ -1,7 +1,10 @@
 package validate_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/importer/internal/mapping"
 	"github.com/attendify/importer/internal/sheet"
@@ -15,11 +18,16 @@ func TestValues(t *testing.T) {
 			t.Errorf("Email(%q): %v", in, err)
 		}
 	}
-	phones := map[string]string{"+33 6 12 34 56 78": "+33612345678", "(202) 555-0143": "2025550143", "12": "", "call me": ""}
-	for in, want := range phones {
-		got, err := validate.Phone(in)
-		if got != want || (err == nil) != (want != "") {
+	// Kept as written (hub derives the E.164 form).
+	for in, want := range map[string]string{" +33 6 12 34 56 78 ": "+33 6 12 34 56 78", "0044 20 7946 0018": "0044 20 7946 0018",
+		"(202) 555-0143": "(202) 555-0143"} {
+		if got, err := validate.Phone(in); err != nil || got != want {
 			t.Errorf("Phone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"12", "call me"} {
+		if _, err := validate.Phone(in); err == nil {
+			t.Errorf("Phone(%q) is a phone number", in)
 		}
 	}
 	for in, want := range map[string]bool{"oui": true, "Yes": true, "x": true, "non": false, "0": false} {
@@ -107,12 +115,103 @@ func TestAttendeeRow(t *testing.T) {
 	s := mapping.Detect("Attendees", "", [][]string{{"Email", "First name", "Last name", "VIP", "LinkedIn"}}, []int{1})
 	v, _ := validate.New(validate.Options{})
 	r := v.Row(&s, sheet.Row{Num: 2, Cells: []string{" Ada@Example.com ", "Ada", "Lovelace", "oui", "linkedin.com/in/ada"}})
-	if r.Rejected() || r.Member.Email != "ada@example.com" || r.Member.Name != "Ada Lovelace" || r.Key != "e:ada@example.com" ||
+	if r.Rejected() || r.Member.Email != "Ada@Example.com" || r.Member.Name != "Ada Lovelace" || r.Key != "e:ada@example.com" ||
 		r.Member.VIP == nil || !*r.Member.VIP || len(r.Member.Links) != 1 {
 		t.Errorf("row %+v member %+v", r, r.Member)
 	}
 	dup := v.Row(&s, sheet.Row{Num: 3, Cells: []string{"ada@example.com", "Ada", "Again"}})
 	if !dup.Rejected() || dup.Problems[0].Column != "A" {
 		t.Errorf("duplicate: %+v", dup.Problems)
+	}
+}
+
+// sessionProblems validates session rows of the header Title, Date,
+// Start, End, Room and returns each row's problems and the rows.
+func sessionProblems(t *testing.T, order validate.DateOrder, rows [][]string) (map[int][]string, []*validate.Row) {
+	t.Helper()
+	v, err := validate.New(validate.Options{Dates: validate.Dates{Order: order}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mapping.Detect("Agenda", "", [][]string{{"Title", "Date", "Start", "End", "Room"}}, []int{1})
+	for i, r := range rows {
+		v.Row(&s, sheet.Row{Num: i + 2, Cells: r})
+	}
+	got := map[int][]string{}
+	out := v.Finish()
+	for _, r := range out {
+		for _, p := range r.Problems {
+			w := ""
+			if p.Warning {
+				w = " (warning)"
+			}
+			got[r.Num] = append(got[r.Num], p.Column+": "+p.Message+w)
+		}
+	}
+	return got, out
+}
+
+// A slash date whose day and month are both 12 or less is flagged: read
+// in the order the column's other dates give when they give one, day
+// first otherwise; an order chosen in configure silences it. Dotted dates
+// are day first; ISO dates are what they say.
+func TestAmbiguousDates(t *testing.T) {
+	rows := [][]string{
+		{"A", "03/04/2026", "09:00", "10:00", ""},
+		{"B", "13/04/2026", "09:00", "10:00", ""},
+		{"C", "04.03.2026", "09:00", "10:00", ""},
+		{"D", "2026-03-04", "09:00", "10:00", ""},
+	}
+	got, out := sessionProblems(t, "", rows)
+	want := map[int][]string{2: {"B: 03/04/2026 is ambiguous: read day first, as 3 April 2026, like 13/04/2026 (row 3) of the same column (warning)"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	starts := []string{}
+	for _, r := range out {
+		starts = append(starts, r.Session.Start)
+	}
+	if diff := cmp.Diff([]string{"2026-04-03T09:00", "2026-04-13T09:00", "2026-03-04T09:00", "2026-03-04T09:00"}, starts); diff != "" {
+		t.Errorf("starts (-want +got):\n%s", diff)
+	}
+
+	// Month first where the column says so.
+	got, out = sessionProblems(t, "", [][]string{{"A", "03/04/2026", "09:00", "10:00", ""}, {"B", "04/13/2026", "09:00", "10:00", ""}})
+	if out[0].Session.Start != "2026-03-04T09:00" || !strings.Contains(strings.Join(got[2], ""), "read month first, as 4 March 2026, like 04/13/2026 (row 3)") {
+		t.Errorf("month first: %s %q", out[0].Session.Start, got[2])
+	}
+	// No other date: day first, and the organizer is told how to change it.
+	got, _ = sessionProblems(t, "", [][]string{{"A", "03/04/2026", "09:00", "10:00", ""}})
+	if !strings.Contains(strings.Join(got[2], ""), "03/04/2026 is ambiguous: read day first, as 3 April 2026; if it is month first, choose date_order MDY") {
+		t.Errorf("alone: %q", got[2])
+	}
+	// Chosen in configure: no warning.
+	got, out = sessionProblems(t, validate.MDY, [][]string{{"A", "03/04/2026", "09:00", "10:00", ""}})
+	if len(got) != 0 || out[0].Session.Start != "2026-03-04T09:00" {
+		t.Errorf("MDY chosen: %v %s", got, out[0].Session.Start)
+	}
+}
+
+// Sessions without an id are keyed by their title and start: the same
+// agenda gives the same keys; two rows of the same title and start are
+// one session repeated. An overlap in a room is reported on the start of
+// the later session, naming the other one's row.
+func TestSessionsWithoutID(t *testing.T) {
+	rows := [][]string{
+		{"Opening keynote", "2026-06-12", "09:00", "10:00", "Main hall"},
+		{"Compilers", "2026-06-12", "09:30", "10:30", "main hall"},
+		{"  opening  KEYNOTE ", "2026-06-12", "09:00", "10:00", "Room B"},
+	}
+	got, out := sessionProblems(t, "", rows)
+	k := validate.SessionKey("", "Opening keynote", "2026-06-12T09:00")
+	if out[0].Key != "x:"+k || out[0].Session.ExternalID != k || !strings.HasPrefix(k, "auto-") {
+		t.Errorf("key %q, external id %q", out[0].Key, out[0].Session.ExternalID)
+	}
+	want := map[int][]string{
+		3: {`C: overlaps "Opening keynote" (row 2) in main hall: 09:30 to 10:30 against 09:00 to 10:00`},
+		4: {"A: repeats the session of row 2 (the same title and start)"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }

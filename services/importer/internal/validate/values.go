@@ -14,8 +14,9 @@ import (
 	"github.com/attendify/importer/internal/sheet"
 )
 
-// Email checks and normalizes an email address: one address, a domain
-// with a dot, lower-cased.
+// Email checks an email address (one address, a domain with a dot) and
+// returns it as written, without spaces around or a mailto: prefix.
+// Addresses are compared case-insensitively: see EmailKey.
 func Email(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "mailto:"), "MAILTO:")
@@ -28,12 +29,16 @@ func Email(s string) (string, error) {
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
 		return "", errors.New("not an email address: the domain has no dot")
 	}
-	return strings.ToLower(s), nil
+	return s, nil
 }
 
+// EmailKey is the form in which addresses are compared: lower case.
+func EmailKey(email string) string { return strings.ToLower(email) }
+
 // Phone checks a phone number loosely (digits with spaces, dots, hyphens,
-// parentheses and a leading +; 6 to 15 digits) and returns it compacted,
-// keeping the + ("+33612345678").
+// parentheses and a leading + or 00; 6 to 15 digits) and returns it as
+// written (trimmed). Hub derives its E.164 form (hub.PhoneE164) when it
+// stores it: parsing a number for it costs more than reading a row.
 func Phone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	var b strings.Builder
@@ -53,7 +58,7 @@ func Phone(s string) (string, error) {
 	if digits < 6 || digits > 15 {
 		return "", fmt.Errorf("not a phone number: %d digits", digits)
 	}
-	return b.String(), nil
+	return s, nil
 }
 
 // URL checks an http(s) URL; a bare domain gets https://.
@@ -116,11 +121,59 @@ const (
 	MDY DateOrder = "MDY" // 03/04/2025 is March 4 (United States)
 )
 
-// Dates reads dates and times from cells: Excel serial numbers (the raw
-// value of date-formatted cells) and text in common formats.
+// Dates reads dates and times from cells: the ISO text of date cells,
+// Excel serial numbers, and text in common formats.
 type Dates struct {
+	// Order reads a numeric date whose day and month are both 12 or less
+	// (03/04/2025); empty: day first, and Ambiguous says so.
 	Order    DateOrder
 	Date1904 bool
+}
+
+// ErrAmbiguous is the error of a date Dates could read either way.
+var ErrAmbiguous = errors.New("ambiguous date")
+
+// NumericOrder tells how a numeric date with slashes or hyphens
+// (03/04/2025, 13/04/2025) reads: DMY or MDY when one of its first two
+// parts is over 12, "" when both orders give a date (ambiguous) or it is
+// no such date. ok is false for text of another form.
+func NumericOrder(s string) (order DateOrder, ok bool) {
+	n, sep, ok := numericParts(strings.TrimSpace(s))
+	if !ok || sep == '.' {
+		return "", false
+	}
+	switch {
+	case n[0] > 12 && n[1] <= 12:
+		return DMY, true
+	case n[1] > 12 && n[0] <= 12:
+		return MDY, true
+	}
+	return "", true
+}
+
+// numericParts splits d/m/y, m/d/y or d.m.y (2- or 4-digit years).
+func numericParts(s string) (n [3]int, sep rune, ok bool) {
+	parts := strings.FieldsFunc(s, func(r rune) bool {
+		if r == '/' || r == '.' || r == '-' {
+			sep = r
+			return true
+		}
+		return false
+	})
+	if len(parts) != 3 || len(parts[2]) != 4 && len(parts[2]) != 2 || len(parts[0]) > 2 || len(parts[1]) > 2 {
+		return n, 0, false
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return n, 0, false
+		}
+		n[i] = v
+	}
+	if n[2] < 100 {
+		n[2] += 2000
+	}
+	return n, sep, true
 }
 
 var textDateLayouts = []string{
@@ -131,9 +184,13 @@ var textDateLayouts = []string{
 
 var textTimeLayouts = []string{"15:04", "15:04:05", "3:04 PM", "3:04PM", "3:04 pm", "3:04pm", "3 PM", "3PM", "3pm", "15h04", "15h", "15.04"}
 
-// Date reads a date (a serial number, or text).
+// Date reads a date (the ISO text of a date or date-time cell, a serial
+// number, or text).
 func (d Dates) Date(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if t, typ, ok := sheet.ParseISO(s); ok && typ != sheet.Time {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		if f < 1 || strings.ContainsAny(s, "/") {
 			return time.Time{}, errors.New("not a date")
@@ -144,8 +201,8 @@ func (d Dates) Date(s string) (time.Time, error) {
 		}
 		return t, nil
 	}
-	if t, err := d.numericDate(s); err == nil {
-		return t, nil
+	if t, err := d.numericDate(s); err == nil || err == ErrAmbiguous {
+		return t, err
 	}
 	for _, l := range textDateLayouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -155,37 +212,32 @@ func (d Dates) Date(s string) (time.Time, error) {
 	return time.Time{}, errors.New("not a date: write it like 2025-06-12")
 }
 
-// numericDate reads d/m/y or m/d/y with /, . or - separators: a part over
-// 12 decides; otherwise the configured order does.
+// numericDate reads d/m/y or m/d/y with / or - separators, d.m.y with
+// dots (day first, as everywhere dots are written): a part over 12
+// decides; otherwise the order does, day first when none is set, with
+// ErrAmbiguous beside the date.
 func (d Dates) numericDate(s string) (time.Time, error) {
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '.' || r == '-' })
-	if len(parts) != 3 || len(parts[2]) != 4 && len(parts[2]) != 2 {
+	n, sep, ok := numericParts(s)
+	if !ok {
 		return time.Time{}, errors.New("no")
 	}
-	var n [3]int
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil {
-			return time.Time{}, err
-		}
-		n[i] = v
-	}
-	if n[2] < 100 {
-		n[2] += 2000
-	}
 	day, month := n[0], n[1]
+	var ambiguous error
 	switch {
+	case sep == '.':
 	case n[0] > 12 && n[1] <= 12:
 	case n[1] > 12 && n[0] <= 12:
 		day, month = n[1], n[0]
 	case d.Order == MDY:
 		day, month = n[1], n[0]
+	case d.Order == "" && n[0] != n[1]:
+		ambiguous = ErrAmbiguous
 	}
 	t := time.Date(n[2], time.Month(month), day, 0, 0, 0, 0, time.UTC)
 	if t.Day() != day || int(t.Month()) != month {
 		return time.Time{}, errors.New("no such day")
 	}
-	return t, nil
+	return t, ambiguous
 }
 
 // Clock reads a time of day (a fraction of a day, or text), as minutes
@@ -229,8 +281,8 @@ func (d Dates) DateTime(s string) (t time.Time, hasTime bool, err error) {
 			date, clock := s[:i], strings.TrimSpace(s[i+1:])
 			dt, err1 := d.Date(date)
 			m, err2 := d.Clock(clock)
-			if err1 == nil && err2 == nil {
-				return dt.Add(time.Duration(m) * time.Minute), true, nil
+			if (err1 == nil || err1 == ErrAmbiguous) && err2 == nil {
+				return dt.Add(time.Duration(m) * time.Minute), true, err1
 			}
 		}
 	}

@@ -3,6 +3,8 @@
 below; gen.sh has LibreOffice convert them to .xlsx and .xls. A cell is a
 plain value (str, int, float), or a dict:
   {"date": "2025-06-12"}            a date cell (serial number in Excel)
+  {"iso": "2025-06-12"}             a date cell shown as 2025-06-12 (so in CSV)
+  {"bool": True}                    a boolean cell
   {"datetime": "2025-06-12T09:30"}  a date-time cell
   {"time": "09:30"}                 a time cell (a fraction of a day)
   {"f": "of:=...", "v": "cached"}   a formula (LibreOffice recalculates it)
@@ -25,7 +27,11 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
  <number:date-style style:name="Ndate"><number:day number:style="long"/><number:text>/</number:text><number:month number:style="long"/><number:text>/</number:text><number:year number:style="long"/></number:date-style>
  <number:date-style style:name="Ndt"><number:year number:style="long"/><number:text>-</number:text><number:month number:style="long"/><number:text>-</number:text><number:day number:style="long"/><number:text> </number:text><number:hours number:style="long"/><number:text>:</number:text><number:minutes number:style="long"/></number:date-style>
  <number:time-style style:name="Ntime"><number:hours number:style="long"/><number:text>:</number:text><number:minutes number:style="long"/></number:time-style>
+ <number:date-style style:name="Niso"><number:year number:style="long"/><number:text>-</number:text><number:month number:style="long"/><number:text>-</number:text><number:day number:style="long"/></number:date-style>
+ <number:boolean-style style:name="Nbool"><number:boolean/></number:boolean-style>
  <style:style style:name="cdate" style:family="table-cell" style:data-style-name="Ndate"/>
+ <style:style style:name="ciso" style:family="table-cell" style:data-style-name="Niso"/>
+ <style:style style:name="cbool" style:family="table-cell" style:data-style-name="Nbool"/>
  <style:style style:name="cdt" style:family="table-cell" style:data-style-name="Ndt"/>
  <style:style style:name="ctime" style:family="table-cell" style:data-style-name="Ntime"/>
  <style:style style:name="rhidden" style:family="table-row"><style:table-row-properties fo:break-before="auto"/></style:style>
@@ -41,7 +47,12 @@ def cell(c):
         attrs = ""
         if span > 1:
             attrs += ' table:number-columns-spanned="%d" table:number-rows-spanned="1"' % span
-        if "date" in c:
+        if "iso" in c:
+            x = '<table:table-cell table:style-name="ciso" office:value-type="date" office:date-value="%s"%s><text:p>%s</text:p></table:table-cell>' % (c["iso"], attrs, c["iso"])
+        elif "bool" in c:
+            v = "true" if c["bool"] else "false"
+            x = '<table:table-cell table:style-name="cbool" office:value-type="boolean" office:boolean-value="%s"%s><text:p>%s</text:p></table:table-cell>' % (v, attrs, v.upper())
+        elif "date" in c:
             x = '<table:table-cell table:style-name="cdate" office:value-type="date" office:date-value="%s"%s><text:p>%s</text:p></table:table-cell>' % (c["date"], attrs, c["date"])
         elif "datetime" in c:
             x = '<table:table-cell table:style-name="cdt" office:value-type="date" office:date-value="%s:00"%s><text:p>%s</text:p></table:table-cell>' % (c["datetime"], attrs, c["datetime"])
@@ -174,8 +185,92 @@ TEXTS = [
     ]),
 ]
 
+# Issue 13: ordinary files that did not import as their author meant.
+# The attendees of a registration system: a ticket type column (values
+# that repeat, not ids), e-mails in mixed case, phones as people write
+# them, a registration date and a boolean kept as custom fields, blank
+# rows in the middle, and an e-mail repeated in another case.
+TICKETS = [
+    ("Attendees", [
+        ["Email", "First name", "Last name", "Ticket", "Phone", "Registered on", "Newsletter"],
+        ["Ada.Lovelace@Example.com", "Ada", "Lovelace", "Standard", "+44 20 7946 0018", {"iso": "2026-05-02"}, {"bool": True}],
+        ["grace@example.com", "Grace", "Hopper", "VIP", "(202) 555-0143", {"iso": "2026-05-03"}, {"bool": False}],
+        [],
+        ["alan@example.com", "Alan", "Turing", "Early Bird", "0033 6 12 34 56 78", {"iso": "2026-04-30"}, {"bool": True}],
+        ["edsger@example.com", "Edsger", "Dijkstra", "VIP", "", {"iso": "2026-05-04"}, {"bool": False}],
+        ["barbara@example.com", "Barbara", "Liskov", "Standard", "+1 202 555 0199", {"iso": "2026-05-05"}, {"bool": True}],
+        [],
+        [],
+        ["ADA.LOVELACE@example.com", "Ada", "Again", "VIP", "", "", ""],
+    ]),
+]
+
+# An id-like header over categories: "Reference" holds pass names.
+REFERENCES = [
+    ("Attendees", [
+        ["Reference", "Email", "Name"],
+        ["Standard", "a1@example.com", "One"],
+        ["VIP", "a2@example.com", "Two"],
+        ["Standard", "a3@example.com", "Three"],
+        ["Early Bird", "a4@example.com", "Four"],
+        ["VIP", "a5@example.com", "Five"],
+    ]),
+]
+
+# An agenda as organizers write one: no id column, dates as date cells
+# and as day-first text (13/06 says the order of 12/06), a blank row, and
+# two sessions that overlap in a room.
+AGENDA_ROWS = [
+    ["Title", "Date", "Start", "End", "Room", "Speakers"],
+    ["Opening keynote", {"iso": "2026-06-12"}, {"time": "09:00"}, {"time": "10:00"}, "Main hall", "curie"],
+    [],
+    ["Compilers", "12/06/2026", {"time": "10:30"}, {"time": "11:15"}, "Main hall", ""],
+    ["Overlapping talk", {"iso": "2026-06-12"}, {"time": "10:45"}, {"time": "11:30"}, "Main hall", ""],
+    ["Day two", "13/06/2026", {"time": "09:00"}, {"time": "10:00"}, "Room B", "bohr"],
+]
+AGENDA = [("Agenda", AGENDA_ROWS)]
+
+# The three-sheet event workbook of the component test, with bad rows in
+# each sheet.
+EVENT = [
+    ("Attendees", [
+        ["Email", "First name", "Last name", "Ticket type", "Phone", "Company"],
+        ["Marie.Curie@Example.org", "Marie", "Curie", "VIP", "+33 1 42 34 67 00", "Institut du Radium"],
+        ["niels.bohr@example.org", "Niels", "Bohr", "Standard", "+45 35 32 42 42", "Copenhagen University"],
+        [],
+        ["not-an-email", "Bad", "Address", "Standard", "", ""],
+        ["lise.meitner@example.org", "Lise", "Meitner", "Early Bird", "12", "Kaiser Wilhelm Institute"],
+        ["enrico.fermi@example.org", "Enrico", "Fermi", "Standard", "", "University of Chicago"],
+    ]),
+    ("Speakers", [
+        ["Speaker ID", "Name", "Email", "Company"],
+        ["curie", "Marie Curie", "marie.curie@example.org", "Institut du Radium"],
+        ["nameless", "", "nobody@example.org", ""],
+        [],
+        ["bohr", "Niels Bohr", "niels.bohr@example.org", "Copenhagen University"],
+    ]),
+    ("Sessions", [
+        ["Title", "Date", "Start", "End", "Room", "Speakers", "Capacity"],
+        ["Opening keynote", {"iso": "2026-06-12"}, {"time": "09:00"}, {"time": "10:00"}, "Main hall", "curie", 300],
+        ["Inside the atom", "12/06/2026", {"time": "10:30"}, {"time": "11:15"}, "Main hall", "bohr", ""],
+        [],
+        ["Overlapping talk", {"iso": "2026-06-12"}, {"time": "11:00"}, {"time": "11:30"}, "Main hall", "", ""],
+        ["Ghost speaker", "13/06/2026", {"time": "14:00"}, {"time": "15:00"}, "Room B", "nobody-here", ""],
+        ["Backwards", {"iso": "2026-06-13"}, {"time": "16:00"}, {"time": "15:00"}, "Room B", "", ""],
+        ["Closing", {"iso": "2026-06-13"}, {"time": "17:00"}, {"time": "17:30"}, "Main hall", "curie; bohr", 300],
+    ]),
+]
+
+# A sheet whose headers name nothing the importer knows.
+UNKNOWN = [("Sheet1", [["Foo", "Bar", "Baz"], ["1", "2", "3"], ["4", "5", "6"]])]
+
 if __name__ == "__main__":
     out = sys.argv[1]
     write(out + "/problems.fods", PROBLEMS)
     write(out + "/demo.fods", DEMO)
     write(out + "/texts.fods", TEXTS)
+    write(out + "/tickets.fods", TICKETS)
+    write(out + "/references.fods", REFERENCES)
+    write(out + "/agenda.fods", AGENDA)
+    write(out + "/event.fods", EVENT)
+    write(out + "/unknown.fods", UNKNOWN)

@@ -70,11 +70,11 @@ func (s *Store) InsertMembers(ctx context.Context, ms []service.Member) error {
 		}
 	}
 	cols := []string{"id", "app_id", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links",
-		"custom", "role", "blocked", "version"}
+		"custom", "role", "blocked", "version", "phone_e164", "ticket_type"}
 	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
 		m := &ms[i]
 		return []any{m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.Phone, m.PhotoURL, m.Bio,
-			links(m.Links), custom(m.Custom), m.Role, m.Blocked, m.Version}, nil
+			links(m.Links), custom(m.Custom), m.Role, m.Blocked, m.Version, m.PhoneE164, m.TicketType}, nil
 	}))
 	return memberConflict(err)
 }
@@ -87,10 +87,13 @@ const mergedMembers = `
 	SELECT m.id,
 		m.email AS o_email, m.external_id AS o_external_id, m.name AS o_name, m.company AS o_company, m.title AS o_title,
 		m.phone AS o_phone, m.photo_url AS o_photo_url, m.bio AS o_bio, m.links AS o_links, m.custom AS o_custom, m.role AS o_role,
+		m.phone_e164 AS o_phone_e164, m.ticket_type AS o_ticket_type,
 		b.email AS n_email, coalesce(b.external_id, m.external_id) AS n_external_id, b.name AS n_name,
 		CASE WHEN $2 AND b.company = '' THEN m.company ELSE b.company END AS n_company,
 		CASE WHEN $2 AND b.title = '' THEN m.title ELSE b.title END AS n_title,
 		CASE WHEN $2 AND b.phone = '' THEN m.phone ELSE b.phone END AS n_phone,
+		CASE WHEN $2 AND b.phone = '' THEN m.phone_e164 ELSE b.phone_e164 END AS n_phone_e164,
+		CASE WHEN $2 AND b.ticket_type = '' THEN m.ticket_type ELSE b.ticket_type END AS n_ticket_type,
 		CASE WHEN $2 AND b.photo_url = '' THEN m.photo_url ELSE b.photo_url END AS n_photo_url,
 		CASE WHEN $2 AND b.bio = '' THEN m.bio ELSE b.bio END AS n_bio,
 		CASE WHEN NOT $2 THEN b.links
@@ -104,8 +107,9 @@ const mergedMembers = `
 
 // changedMember says that a merged row differs from the stored member.
 const changedMember = `
-	(o_email, o_external_id, o_name, o_company, o_title, o_phone, o_photo_url, o_bio, o_links, o_custom, o_role)
-	IS DISTINCT FROM (n_email, n_external_id, n_name, n_company, n_title, n_phone, n_photo_url, n_bio, n_links, n_custom, n_role)`
+	(o_email, o_external_id, o_name, o_company, o_title, o_phone, o_photo_url, o_bio, o_links, o_custom, o_role, o_phone_e164, o_ticket_type)
+	IS DISTINCT FROM (n_email, n_external_id, n_name, n_company, n_title, n_phone, n_photo_url, n_bio, n_links, n_custom, n_role,
+		n_phone_e164, n_ticket_type)`
 
 // UpdateMembers implements service.Queries: the rows (ID naming the
 // stored member) go into a temporary table, then one UPDATE changes the
@@ -115,16 +119,17 @@ func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Me
 	const create = `
 		CREATE TEMP TABLE bulk_member_rows (
 			target text, email text, external_id text, name text, company text, title text, phone text, photo_url text,
-			bio text, links jsonb, custom jsonb, role text
+			bio text, links jsonb, custom jsonb, role text, phone_e164 text, ticket_type text
 		) ON COMMIT DROP`
 	if _, err := s.db.Exec(ctx, create); err != nil {
 		return nil, pg.Err(err)
 	}
-	cols := []string{"target", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links", "custom", "role"}
+	cols := []string{"target", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links", "custom", "role",
+		"phone_e164", "ticket_type"}
 	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"bulk_member_rows"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		m := &rows[i]
 		return []any{m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.Phone, m.PhotoURL, m.Bio, links(m.Links),
-			custom(m.Custom), m.Role}, nil
+			custom(m.Custom), m.Role, m.PhoneE164, m.TicketType}, nil
 	}))
 	if err != nil {
 		return nil, pg.Err(err)
@@ -137,13 +142,14 @@ func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Me
 	if dryRun {
 		const q = `
 			SELECT id, $1, n_email, coalesce(n_external_id, ''), n_name, n_company, n_title, n_photo_url, n_bio, n_links, n_role,
-				false, n_phone, n_custom, 0::bigint, now()
+				false, n_phone, n_phone_e164, n_ticket_type, n_custom, 0::bigint, now()
 			FROM (` + mergedMembers + `) x WHERE ` + changedMember
 		return s.collectMembers(ctx, q, planEachTime, app, merge)
 	}
 	const q = `
 		UPDATE members m SET email = x.n_email, external_id = x.n_external_id, name = x.n_name, company = x.n_company,
 			title = x.n_title, phone = x.n_phone, photo_url = x.n_photo_url, bio = x.n_bio, links = x.n_links, custom = x.n_custom,
+			phone_e164 = x.n_phone_e164, ticket_type = x.n_ticket_type,
 			role = x.n_role, version = nextval('rm_version'), updated_at = now()
 		FROM (` + mergedMembers + `) x
 		WHERE m.app_id = $1 AND m.id = x.id AND ` + changedMember + `

@@ -197,16 +197,16 @@ func (s *Store) TouchMembers(ctx context.Context, app string, members []string) 
 }
 
 const memberCols = `id, app_id, email, coalesce(external_id, ''), name, company, title, photo_url, bio, links, role, blocked,
-	phone, custom, version, created_at`
+	phone, phone_e164, ticket_type, custom, version, created_at`
 
 // memberColsM is memberCols of the table aliased m.
 const memberColsM = `m.id, m.app_id, m.email, coalesce(m.external_id, ''), m.name, m.company, m.title, m.photo_url, m.bio, m.links,
-	m.role, m.blocked, m.phone, m.custom, m.version, m.created_at`
+	m.role, m.blocked, m.phone, m.phone_e164, m.ticket_type, m.custom, m.version, m.created_at`
 
 func scanMember(row pgx.Row, extra ...any) (service.Member, error) {
 	var m service.Member
 	dst := append([]any{&m.ID, &m.AppID, &m.Email, &m.ExternalID, &m.Name, &m.Company, &m.Title, &m.PhotoURL, &m.Bio,
-		&m.Links, &m.Role, &m.Blocked, &m.Phone, &m.Custom, &m.Version, &m.CreatedAt}, extra...)
+		&m.Links, &m.Role, &m.Blocked, &m.Phone, &m.PhoneE164, &m.TicketType, &m.Custom, &m.Version, &m.CreatedAt}, extra...)
 	err := row.Scan(dst...)
 	if m.Links == nil {
 		m.Links = []service.Link{}
@@ -245,11 +245,12 @@ func links(l []service.Link) []service.Link {
 // CreateMember implements service.Queries.
 func (s *Store) CreateMember(ctx context.Context, m service.Member) (service.Member, error) {
 	const q = `
-		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role, blocked, phone, custom)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role, blocked, phone, custom,
+			phone_e164, ticket_type)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING ` + memberCols
 	m, err := scanMember(s.db.QueryRow(ctx, q, m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
-		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom)))
+		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom), m.PhoneE164, m.TicketType))
 	if err != nil {
 		return m, memberConflict(err)
 	}
@@ -272,12 +273,12 @@ func (s *Store) MemberByEmail(ctx context.Context, app, email string) (service.M
 func (s *Store) UpdateMember(ctx context.Context, m service.Member) (service.Member, error) {
 	const q = `
 		UPDATE members SET email = $3, external_id = $4, name = $5, company = $6, title = $7, photo_url = $8,
-			bio = $9, links = $10, role = $11, blocked = $12, phone = $13, custom = $14, version = nextval('rm_version'),
-			updated_at = now()
+			bio = $9, links = $10, role = $11, blocked = $12, phone = $13, custom = $14, phone_e164 = $15, ticket_type = $16,
+			version = nextval('rm_version'), updated_at = now()
 		WHERE app_id = $1 AND id = $2
 		RETURNING ` + memberCols
 	out, err := scanMember(s.db.QueryRow(ctx, q, m.AppID, m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
-		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom)))
+		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom), m.PhoneE164, m.TicketType))
 	if err != nil {
 		return out, memberConflict(err)
 	}
@@ -355,6 +356,12 @@ func (s *Store) searchMembers(ctx context.Context, f service.MemberFilter, byWor
 	if f.EventID != "" {
 		where.WriteString(` AND EXISTS (SELECT 1 FROM registrations r WHERE r.app_id = $1 AND r.event_id = ` + arg(f.EventID) +
 			` AND r.member_id = ` + id + `)`)
+	}
+	if f.TicketType != "" {
+		// A semi-join the planner may run from members_ticket_type (the
+		// members of that ticket type) or probe per candidate.
+		where.WriteString(` AND ` + id + ` IN (SELECT t.id FROM members t WHERE t.app_id = $1 AND t.ticket_type <> ''` +
+			` AND lower(t.ticket_type) = lower(` + arg(f.TicketType) + `))`)
 	}
 	// folded is a query word as the index holds words: an uncorrelated
 	// subquery, computed once (an InitPlan) whatever plan is chosen; a

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -352,20 +353,29 @@ func scanRows(rows pgx.Rows) ([]service.StagedRow, error) {
 	defer rows.Close()
 	var out []service.StagedRow
 	for rows.Next() {
-		var r service.StagedRow
-		var problems, input []byte
-		if err := rows.Scan(&r.Seq, &r.Kind, &r.Sheet, &r.Num, &r.Key, &r.Action, &r.Reason, &problems, &input); err != nil {
-			return nil, pg.Err(err)
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, err
 		}
-		if problems != nil {
-			if err := json.Unmarshal(problems, &r.Problems); err != nil {
-				return nil, err
-			}
-		}
-		r.Input = input
 		out = append(out, r)
 	}
 	return out, pg.Err(rows.Err())
+}
+
+// scanRow reads one row of rowCols.
+func scanRow(rows pgx.Rows) (service.StagedRow, error) {
+	var r service.StagedRow
+	var problems, input []byte
+	if err := rows.Scan(&r.Seq, &r.Kind, &r.Sheet, &r.Num, &r.Key, &r.Action, &r.Reason, &problems, &input); err != nil {
+		return r, pg.Err(err)
+	}
+	if problems != nil {
+		if err := json.Unmarshal(problems, &r.Problems); err != nil {
+			return r, err
+		}
+	}
+	r.Input = input
+	return r, nil
 }
 
 // Rows returns up to limit staged rows of the given actions with seq >
@@ -403,15 +413,28 @@ func (s *Store) Rows(ctx context.Context, id string, after, limit int, actions .
 	}
 }
 
-// NotedRows returns the rows the error report annotates.
-func (s *Store) NotedRows(ctx context.Context, id string) ([]service.StagedRow, error) {
-	const q = `SELECT ` + rowCols + ` FROM import_rows WHERE import_id = $1
-		AND (action = 'reject' OR (action = 'skip' AND reason <> 'unchanged') OR problems IS NOT NULL) ORDER BY seq`
-	rows, err := s.pool.Query(ctx, q, id)
-	if err != nil {
-		return nil, pg.Err(err)
+// SheetRows implements service.Store: one query, read as the report is
+// written.
+func (s *Store) SheetRows(ctx context.Context, id, sheet string) iter.Seq2[service.StagedRow, error] {
+	return func(yield func(service.StagedRow, error) bool) {
+		const q = `SELECT seq, kind, sheet, row_num, key, action, reason, problems, NULL::jsonb FROM import_rows
+			WHERE import_id = $1 AND sheet = $2 ORDER BY row_num, seq`
+		rows, err := s.pool.Query(ctx, q, id, sheet)
+		if err != nil {
+			yield(service.StagedRow{}, pg.Err(err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRow(rows)
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(service.StagedRow{}, pg.Err(err))
+		}
 	}
-	return scanRows(rows)
 }
 
 // FirstRows returns the first n rows of each kind and action.
