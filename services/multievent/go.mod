@@ -7,6 +7,7 @@ require (
 	github.com/attendify/platform v0.0.0
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/go-kivik/kivik/v4 v4.5.2
+	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	golang.org/x/text v0.44.0
 )
