@@ -3,6 +3,7 @@ module github.com/attendify/multievent
 go 1.26.0
 
 require (
+	github.com/arran4/golang-ical v0.3.4
 	github.com/attendify/hub v0.0.0
 	github.com/attendify/platform v0.0.0
 	github.com/caarlos0/env/v11 v11.4.2
