@@ -6,6 +6,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -48,7 +49,8 @@ type Config struct {
 	// ("multievent$<app>-<group>"); tests use their own.
 	CouchPrefix string `env:"MULTIEVENT_COUCH_PREFIX" envDefault:"multievent"`
 	// PublicURL is where phones and calendar apps reach this service (in
-	// calendar links and content database URLs).
+	// calendar links and content database URLs); empty: the address it
+	// listens on.
 	PublicURL string `env:"MULTIEVENT_PUBLIC_URL" envDefault:"http://127.0.0.1:8087"`
 	// SweepInterval is how often the content databases' dirty documents
 	// left by failed writes are written again.
@@ -156,7 +158,7 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 	domain := service.New(service.Options{
 		Projection: store, Search: store, Links: store, Agendas: agendas, Content: docs,
 		Access: hubaccess.New(hub.NewReadModel(svc.Redis, cfg.Namespace)), Hub: hubsource.New(hc),
-		Log: svc.Log, PublicURL: cfg.PublicURL,
+		Log: svc.Log, PublicURL: cmp.Or(cfg.PublicURL, svc.URL()),
 	})
 	rpcapi.Register(svc.RPC, domain)
 	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), couchURL, svc.Log)
