@@ -2,6 +2,7 @@ package rpcapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -29,7 +30,7 @@ func Routes(mux *http.ServeMux, svc *service.Service, tokens *auth.Verifier, cou
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
-			r.fail(w, req, errs.Wrap(errs.Unavailable, err, "the content database is unavailable"))
+			r.couchFail(w, req, errs.Wrap(errs.Unavailable, err, "the content database is unavailable"))
 		},
 	}
 	mux.HandleFunc("GET "+service.CalendarPath+"{file}", r.calendar)
@@ -47,6 +48,36 @@ type routes struct {
 
 func (rt *routes) fail(w http.ResponseWriter, r *http.Request, err error) {
 	rpc.WriteHTTPError(w, r, rt.log, err)
+}
+
+// couchFail answers a failed front request as CouchDB answers, so that
+// replicators (PouchDB, Couchbase Lite, CouchDB) read it: the status of the
+// error's kind and {"error": "<name>", "reason": "<message>"}. An internal
+// error's text goes to the log only.
+func (rt *routes) couchFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, name := http.StatusInternalServerError, "internal_server_error"
+	switch errs.KindOf(err) {
+	case errs.Unauthenticated:
+		status, name = http.StatusUnauthorized, "unauthorized"
+	case errs.Forbidden:
+		status, name = http.StatusForbidden, "forbidden"
+	case errs.NotFound:
+		status, name = http.StatusNotFound, "not_found"
+	case errs.Unavailable, errs.Overloaded, errs.RateLimited:
+		status, name = http.StatusServiceUnavailable, "service_unavailable"
+	case errs.Invalid:
+		status, name = http.StatusBadRequest, "bad_request"
+	}
+	reason := "internal error"
+	if e, ok := errs.As(err); ok && status != http.StatusInternalServerError {
+		reason = e.Msg
+	} else if rt.log != nil {
+		rt.log.ErrorContext(r.Context(), "content front failed", "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": name, "reason": reason})
 }
 
 // calendar serves a member's agenda as an iCalendar feed. Whoever knows
@@ -83,27 +114,27 @@ type contextKey struct{}
 func (rt *routes) content(w http.ResponseWriter, r *http.Request) {
 	token, ok := auth.BearerToken(r)
 	if !ok {
-		rt.fail(w, r, errs.WithCode(errs.CodeUnauthenticated, "send the member token as Authorization: Bearer"))
+		rt.couchFail(w, r, errs.WithCode(errs.CodeUnauthenticated, "send the member token as Authorization: Bearer"))
 		return
 	}
 	claims, err := rt.tokens.Verify(token)
 	if err != nil {
-		rt.fail(w, r, err)
+		rt.couchFail(w, r, err)
 		return
 	}
 	ctx := auth.WithCaller(r.Context(), claims.Caller(token))
 	db := r.PathValue("db")
 	dbs, err := rt.svc.ContentDatabases(ctx, claims.App)
 	if err != nil {
-		rt.fail(w, r, err)
+		rt.couchFail(w, r, err)
 		return
 	}
 	if !slices.ContainsFunc(dbs, func(d service.ContentDatabase) bool { return d.Name == db }) {
-		rt.fail(w, r, errs.New(errs.NotFound, "no such content database"))
+		rt.couchFail(w, r, errs.New(errs.NotFound, "no such content database"))
 		return
 	}
 	if !readOnly(r.Method, r.PathValue("rest")) {
-		rt.fail(w, r, errs.WithCode(errs.CodeForbidden, "the content databases are read-only"))
+		rt.couchFail(w, r, errs.WithCode(errs.CodeForbidden, "the content databases are read-only"))
 		return
 	}
 	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, contextKey{}, db)))

@@ -100,7 +100,7 @@ func tombstone(ctx context.Context, tx db, table, app, id string, v time.Time) (
 // markDirty marks documents of app dirty (again).
 func markDirty(ctx context.Context, tx db, app string, docIDs []string) error {
 	const q = `
-		INSERT INTO content_dirty (app_id, doc_id) SELECT $1, d FROM unnest($2::text[]) d
+		INSERT INTO content_dirty (app_id, doc_id) SELECT DISTINCT $1, d FROM unnest($2::text[]) d
 		ON CONFLICT (app_id, doc_id) DO UPDATE SET seq = nextval('content_dirty_seq')`
 	if len(docIDs) == 0 {
 		return nil

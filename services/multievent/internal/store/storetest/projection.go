@@ -163,6 +163,12 @@ func Projection(t *testing.T, newStore func(t *testing.T) Store) {
 		if diff := cmp.Diff(want, settleAll(t, s, app)); diff != "" {
 			t.Errorf("dirty after creation (-want +got):\n%s", diff)
 		}
+		// A session's new title, the same speaker (marked once).
+		mustApply(t, s, v(sess(app, x, e, "Keynote 2", t0, p1), 2))
+		want = []string{"session:" + x, "speaker:" + p1}
+		if diff := cmp.Diff(want, settleAll(t, s, app)); diff != "" {
+			t.Errorf("dirty after a title change (-want +got):\n%s", diff)
+		}
 		// A session's new speaker: the session, the old and the new speaker.
 		mustApply(t, s, v(sess(app, x, e, "Keynote", t0, p2), 2))
 		want = []string{"session:" + x, "speaker:" + p1, "speaker:" + p2}
