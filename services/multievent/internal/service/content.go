@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/attendify/hub"
@@ -59,8 +60,31 @@ func agendaGroup(e Event) string {
 }
 
 // SettleApp writes the dirty content documents of app until none is left;
-// it returns how many it settled.
+// it returns how many it settled. In one process one call at a time
+// settles an app: a call that finds another at work asks it to look again
+// once done, and returns at once (holding no database connection while the
+// other works); across replicas, Projection.Settle's lock takes turns.
 func (s *Service) SettleApp(ctx context.Context, app string) (int, error) {
+	if !s.settling.start(app) {
+		return 0, nil
+	}
+	total := 0
+	for {
+		n, err := s.settlePasses(ctx, app)
+		total += n
+		if err != nil {
+			s.settling.stop(app)
+			return total, err
+		}
+		if s.settling.done(app) {
+			return total, nil
+		}
+	}
+}
+
+// settlePasses settles batches of app's dirty documents until a batch is
+// not full.
+func (s *Service) settlePasses(ctx context.Context, app string) (int, error) {
 	total := 0
 	for {
 		n, err := s.proj.Settle(ctx, app, settleBatch, func(dirty []string, placed []Placement) ([]Placement, error) {
@@ -71,6 +95,50 @@ func (s *Service) SettleApp(ctx context.Context, app string) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// settlers tracks, per app, whether a settle runs in this process and
+// whether it was asked to look again.
+type settlers struct {
+	mu   sync.Mutex
+	apps map[string]bool // app -> asked again while running
+}
+
+// start reports whether the caller is to settle app (none was running);
+// otherwise it asks the one running to look again.
+func (st *settlers) start(app string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.apps == nil {
+		st.apps = map[string]bool{}
+	}
+	if _, running := st.apps[app]; running {
+		st.apps[app] = true
+		return false
+	}
+	st.apps[app] = false
+	return true
+}
+
+// done ends a settle of app unless it was asked to look again meanwhile
+// (then it clears the request and reports false: settle once more).
+func (st *settlers) done(app string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.apps[app] {
+		st.apps[app] = false
+		return false
+	}
+	delete(st.apps, app)
+	return true
+}
+
+// stop ends a settle of app that failed (what is dirty stays for the
+// sweeper).
+func (st *settlers) stop(app string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.apps, app)
 }
 
 // SettleDirty settles every app with dirty documents (the sweeper's pass:

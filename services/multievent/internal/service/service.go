@@ -35,17 +35,18 @@ type Options struct {
 
 // Service is multievent's domain service. It is safe for concurrent use.
 type Service struct {
-	proj    Projection
-	search  Searcher
-	links   Links
-	agendas Agendas
-	content Content
-	access  Access
-	hub     Hub
-	log     *slog.Logger
-	url     string
-	now     func() time.Time
-	owners  ownerCache
+	proj     Projection
+	search   Searcher
+	links    Links
+	agendas  Agendas
+	content  Content
+	access   Access
+	hub      Hub
+	log      *slog.Logger
+	url      string
+	now      func() time.Time
+	owners   ownerCache
+	settling settlers
 }
 
 // New returns a Service on o's ports.
