@@ -75,6 +75,9 @@ CREATE TABLE speakers (
     title     text NOT NULL DEFAULT '',
     bio       text NOT NULL DEFAULT '',
     photo_url text NOT NULL DEFAULT '',
+    -- event_ids: the events of the speaker's live sessions, kept by every
+    -- change of a session, a speaker or an event (search filters on it).
+    event_ids text[] NOT NULL DEFAULT '{}',
     version   timestamptz NOT NULL,
     deleted   boolean NOT NULL DEFAULT false,
     tsv tsvector GENERATED ALWAYS AS (

@@ -61,6 +61,15 @@ func (s *Store) Snapshot(ctx context.Context, app string, v time.Time, snap serv
 				return pg.Err(err)
 			}
 		}
+		const speakers = `
+			UPDATE speakers p SET event_ids = coalesce(x.events, '{}')
+			FROM speakers q LEFT JOIN (
+				SELECT sp, array_agg(DISTINCT s.event_id ORDER BY s.event_id) AS events
+				FROM sessions s, unnest(s.speaker_ids) sp WHERE s.app_id = $1 AND NOT s.deleted GROUP BY sp) x ON x.sp = q.id
+			WHERE q.app_id = $1 AND p.app_id = q.app_id AND p.id = q.id`
+		if _, err := tx.Exec(ctx, speakers, app); err != nil {
+			return pg.Err(err)
+		}
 		return markAllDirty(ctx, tx, app)
 	})
 }

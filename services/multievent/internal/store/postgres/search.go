@@ -44,11 +44,7 @@ hits AS (
 	UNION ALL
 	SELECT 'speaker', p.id, '', p.name, p.company, NULL, ts_rank(p.tsv, q.q)
 	FROM speakers p, q
-	WHERE p.app_id = $1 AND NOT p.deleted AND p.tsv @@ q.q
-		AND (EXISTS (SELECT 1 FROM sessions s
-				WHERE s.app_id = $1 AND NOT s.deleted AND s.event_id = ANY($4) AND s.speaker_ids @> ARRAY[p.id])
-			OR NOT EXISTS (SELECT 1 FROM sessions s JOIN events e ON e.app_id = s.app_id AND e.id = s.event_id AND NOT e.deleted
-				WHERE s.app_id = $1 AND NOT s.deleted AND s.speaker_ids @> ARRAY[p.id]))
+	WHERE p.app_id = $1 AND NOT p.deleted AND p.tsv @@ q.q AND (p.event_ids && $4 OR p.event_ids = '{}')
 )
 SELECT kind, id, event_id, title, subtitle, start_utc, rank FROM hits
 WHERE $5::real IS NULL OR rank < $5 OR (rank = $5 AND (kind > $6 OR (kind = $6 AND id > $7)))

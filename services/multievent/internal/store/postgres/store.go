@@ -97,6 +97,21 @@ func tombstone(ctx context.Context, tx db, table, app, id string, v time.Time) (
 	return tag.RowsAffected() > 0, pg.Err(err)
 }
 
+// refreshSpeakerEvents recomputes the event_ids of the speakers among ids:
+// the events of their live sessions.
+func refreshSpeakerEvents(ctx context.Context, tx db, app string, ids []string) error {
+	const q = `
+		UPDATE speakers p SET event_ids = coalesce((
+			SELECT array_agg(DISTINCT s.event_id ORDER BY s.event_id) FROM sessions s
+			WHERE s.app_id = $1 AND NOT s.deleted AND s.speaker_ids @> ARRAY[p.id]), '{}')
+		WHERE p.app_id = $1 AND p.id = ANY($2)`
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, q, app, ids)
+	return pg.Err(err)
+}
+
 // markDirty marks documents of app dirty (again).
 func markDirty(ctx context.Context, tx db, app string, docIDs []string) error {
 	const q = `
@@ -151,6 +166,17 @@ func applyEvent(ctx context.Context, tx pgx.Tx, c service.Change) (bool, error) 
 	if err != nil {
 		return false, err
 	}
+	if c.Deleted {
+		var speakers []string
+		for _, id := range ids {
+			if p, ok := strings.CutPrefix(id, "speaker:"); ok {
+				speakers = append(speakers, p)
+			}
+		}
+		if err := refreshSpeakerEvents(ctx, tx, c.App, speakers); err != nil {
+			return false, err
+		}
+	}
 	return true, markDirty(ctx, tx, c.App, ids)
 }
 
@@ -185,8 +211,12 @@ func applySession(ctx context.Context, tx pgx.Tx, c service.Change) (bool, error
 		}
 	}
 	docs := []string{"session:" + c.ID}
-	for _, p := range append(before, after...) {
+	speakers := append(before, after...)
+	for _, p := range speakers {
 		docs = append(docs, "speaker:"+p)
+	}
+	if err := refreshSpeakerEvents(ctx, tx, c.App, speakers); err != nil {
+		return false, err
 	}
 	return true, markDirty(ctx, tx, c.App, docs)
 }
@@ -220,6 +250,10 @@ func applySpeaker(ctx context.Context, tx pgx.Tx, c service.Change) (bool, error
 		tag, err := tx.Exec(ctx, q, c.App, c.ID, p.Name, p.Company, p.Title, p.Bio, p.PhotoURL, c.Version)
 		if err != nil || tag.RowsAffected() == 0 {
 			return false, pg.Err(err)
+		}
+		// Its sessions may have come first.
+		if err := refreshSpeakerEvents(ctx, tx, c.App, []string{c.ID}); err != nil {
+			return false, err
 		}
 	}
 	return true, markDirty(ctx, tx, c.App, docs)

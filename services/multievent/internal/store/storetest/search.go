@@ -128,6 +128,13 @@ func Search(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("grand: %v, want the room", got)
 		}
 	})
+	t.Run("a speaker whose only event is deleted speaks at no event", func(t *testing.T) {
+		w := newSearchWorld(t, newStore(t))
+		mustApply(t, w.searcher, v(del(service.KindEvent, w.app, w.closed), 2))
+		if got := ids(w.search(t, []string{"keyser"}, nil, 50)); !slices.Equal(got, []string{w.hidden}) {
+			t.Errorf("keyser after the closed event's deletion: %v", got)
+		}
+	})
 	t.Run("pages follow each other without repeats or gaps", func(t *testing.T) {
 		all := ids(w.search(t, []string{"k"}, nil, 100))
 		var paged []string
