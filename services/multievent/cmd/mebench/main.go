@@ -79,6 +79,7 @@ type params struct {
 	speakers, members int
 	bookmarkClients   int
 	bookmarkSessions  int
+	parts             string
 }
 
 func main() {
@@ -96,6 +97,7 @@ func main() {
 	flag.IntVar(&p.members, "members", 64, "members (each load client is one)")
 	flag.IntVar(&p.bookmarkClients, "bookmark-clients", 16, "concurrent writers of bookmarks")
 	flag.IntVar(&p.bookmarkSessions, "bookmark-sessions", 50, "sessions each writer bookmarks and unbookmarks in turn")
+	flag.StringVar(&p.parts, "parts", "loads,bookmarks,edits,replication", "which measurements to run")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -211,16 +213,18 @@ func run(ctx context.Context, p params) error {
 	fmt.Printf("Seed: %d events, %d sessions, %d speakers through hub's bulk methods; multievent had them projected and "+
 		"written to CouchDB %.1f s after the seed began.\n\n", p.events, p.events*p.perEvent, p.speakers, time.Since(start).Seconds())
 
-	if err := b.loads(ctx); err != nil {
-		return err
+	for _, part := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{{"loads", b.loads}, {"bookmarks", b.bookmarks}, {"edits", b.editLatency}, {"replication", b.replicationReads}} {
+		if !slices.Contains(strings.Split(p.parts, ","), part.name) {
+			continue
+		}
+		if err := part.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", part.name, err)
+		}
 	}
-	if err := b.bookmarks(ctx); err != nil {
-		return err
-	}
-	if err := b.editLatency(ctx); err != nil {
-		return err
-	}
-	return b.replicationReads(ctx)
+	return nil
 }
 
 // ---------------------------------------------------------------------------

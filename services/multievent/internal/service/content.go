@@ -337,12 +337,26 @@ func sessionDoc(x Session, e Event) []byte {
 // LocalTimes formats start and end on the wall clock of zone, with the
 // zone's offset at start ("+02:00").
 func LocalTimes(zone string, start, end time.Time) (string, string, string) {
-	loc, err := time.LoadLocation(zone)
+	loc := location(zone)
+	const layout = "2006-01-02T15:04"
+	return start.In(loc).Format(layout), end.In(loc).Format(layout), start.In(loc).Format("-07:00")
+}
+
+// locations caches the zones by name: time.LoadLocation reads the zone
+// file each time, and every directory, agenda and document formats times.
+var locations sync.Map // name -> *time.Location
+
+// location is the zone of name, UTC for a name Go does not know.
+func location(name string) *time.Location {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		loc = time.UTC
 	}
-	const layout = "2006-01-02T15:04"
-	return start.In(loc).Format(layout), end.In(loc).Format(layout), start.In(loc).Format("-07:00")
+	locations.Store(name, loc)
+	return loc
 }
 
 func mustJSON(v any) []byte {
