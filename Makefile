@@ -14,7 +14,7 @@ GOTEST_TAGS := $(if $(RIAK_HOSTS),-tags riak)
 # dev server in sharded mode (dev/services.sh sharded): its feed interleaves
 # documents and repeats changes on resume, as Apache CouchDB 3 does. Each
 # entry is module:packages.
-SHARDED_SUITES := platform:./couch/... services/social:./... services/eventwall:./... services/multievent:.
+SHARDED_SUITES := platform:./couch/... services/social:./... services/eventwall:./...
 SHARDED_COUCHDB_URL ?= http://admin:admin@127.0.0.1:$(or $(COUCHDB_DEV_SHARDED_PORT),5985)
 
 .PHONY: help services test-services run test test-sharded lint bench fmt tidy

@@ -67,9 +67,6 @@ type Change struct {
 	Track   Track
 }
 
-// Doc ids of the content documents: "<kind>:<object id>".
-func docID(k Kind, id string) string { return string(k) + ":" + id }
-
 // Content groups: each is one CouchDB database of an app. GroupAll is what
 // every member of the app may read; an event's own group ("e" + its id)
 // what only its registered members (and organizers) may read.

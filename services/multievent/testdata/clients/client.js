@@ -93,6 +93,15 @@ async function handle(line) {
   return { error: 'unknown command ' + cmd.cmd };
 }
 
+// A connection cut under a request in flight (the test going offline) may
+// surface outside the replication's promise: report it, keep running.
+process.on('unhandledRejection', (err) => {
+  process.stderr.write('client.js: unhandled rejection: ' + String(err && err.stack || err) + '\n');
+});
+process.on('uncaughtException', (err) => {
+  process.stderr.write('client.js: uncaught exception: ' + String(err && err.stack || err) + '\n');
+});
+
 const rl = readline.createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 rl.on('line', (line) => {

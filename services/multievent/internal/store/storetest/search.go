@@ -14,14 +14,14 @@ import (
 // searchWorld is a small app: an open event with sessions, rooms, tracks
 // and speakers; a second event whose agenda the searcher may not open.
 type searchWorld struct {
-	app                        string
-	open, closed               string
-	keynote, keyboards, lunch  string
-	secret                     string
-	ada, grace, lone, hidden   string
-	hall, track                string
-	searcher                   Store
-	cards, agendas, allAgendas []string
+	app                       string
+	open, closed              string
+	keynote, keyboards, lunch string
+	secret                    string
+	ada, grace, lone, hidden  string
+	hall, track               string
+	searcher                  Store
+	cards, agendas            []string
 }
 
 func newSearchWorld(t *testing.T, s Store) *searchWorld {
