@@ -4,7 +4,7 @@ import "time"
 
 // The event types hub publishes through its outbox (platform/events). The
 // topic (before the dot) picks the stream: "app", "event", "member",
-// "session", "mail". Every event carries App (the app id) and Subject (the
+// "session", "speaker", "room", "track", "mail". Every event carries App (the app id) and Subject (the
 // id of the object); Data is the payload type named next to each.
 const (
 	EventAppCreated     = "app.created"     // AppPayload
@@ -32,7 +32,22 @@ const (
 
 	EventSessionCreated = "session.created" // SessionPayload
 	EventSessionUpdated = "session.updated" // SessionPayload
-	EventSessionDeleted = "session.deleted" // IDsPayload
+	EventSessionDeleted = "session.deleted" // IDsPayload (with EventID)
+
+	// Speakers, rooms and tracks: their own topics, so that a projection of
+	// the agenda (multievent) follows every change hub makes, bulk upserts
+	// and the rooms and tracks they create included. A deleted speaker is
+	// taken off their sessions without a session event; an event's
+	// deletion takes its sessions, rooms and tracks without one either.
+	EventSpeakerCreated = "speaker.created" // SpeakerPayload
+	EventSpeakerUpdated = "speaker.updated" // SpeakerPayload
+	EventSpeakerDeleted = "speaker.deleted" // IDsPayload
+	EventRoomCreated    = "room.created"    // RoomPayload
+	EventRoomUpdated    = "room.updated"    // RoomPayload
+	EventRoomDeleted    = "room.deleted"    // IDsPayload (with EventID)
+	EventTrackCreated   = "track.created"   // TrackPayload
+	EventTrackUpdated   = "track.updated"   // TrackPayload
+	EventTrackDeleted   = "track.deleted"   // IDsPayload (with EventID)
 
 	// EventMailRequested asks a mailer to send an email (sign-in codes,
 	// invitations). It carries the code in clear: the stream is internal.
@@ -99,17 +114,53 @@ type RegistrationPayload struct {
 }
 
 // SessionPayload is the data of session.created and session.updated.
+// An event's new time zone moves its sessions (their wall-clock times
+// stay): each gets a session.updated.
 type SessionPayload struct {
-	ID         string    `json:"id"`
-	AppID      string    `json:"app_id"`
-	EventID    string    `json:"event_id"`
-	ExternalID string    `json:"external_id,omitempty"`
-	Title      string    `json:"title"`
-	StartUTC   time.Time `json:"start_utc"`
-	EndUTC     time.Time `json:"end_utc"`
-	RoomID     string    `json:"room_id,omitempty"`
-	TrackID    string    `json:"track_id,omitempty"`
-	SpeakerIDs []string  `json:"speaker_ids"`
+	ID          string    `json:"id"`
+	AppID       string    `json:"app_id"`
+	EventID     string    `json:"event_id"`
+	ExternalID  string    `json:"external_id,omitempty"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	StartUTC    time.Time `json:"start_utc"`
+	EndUTC      time.Time `json:"end_utc"`
+	RoomID      string    `json:"room_id,omitempty"`
+	TrackID     string    `json:"track_id,omitempty"`
+	Capacity    int       `json:"capacity,omitempty"`
+	SpeakerIDs  []string  `json:"speaker_ids"`
+}
+
+// SpeakerPayload is the data of speaker.created and speaker.updated: the
+// public profile, never the email.
+type SpeakerPayload struct {
+	ID         string `json:"id"`
+	AppID      string `json:"app_id"`
+	ExternalID string `json:"external_id,omitempty"`
+	Name       string `json:"name"`
+	Company    string `json:"company"`
+	Title      string `json:"title"`
+	Bio        string `json:"bio"`
+	PhotoURL   string `json:"photo_url"`
+	MemberID   string `json:"member_id,omitempty"`
+}
+
+// RoomPayload is the data of room.created and room.updated.
+type RoomPayload struct {
+	ID       string `json:"id"`
+	AppID    string `json:"app_id"`
+	EventID  string `json:"event_id"`
+	Name     string `json:"name"`
+	Capacity int    `json:"capacity,omitempty"`
+}
+
+// TrackPayload is the data of track.created and track.updated.
+type TrackPayload struct {
+	ID      string `json:"id"`
+	AppID   string `json:"app_id"`
+	EventID string `json:"event_id"`
+	Name    string `json:"name"`
+	Color   string `json:"color,omitempty"`
 }
 
 // MailPayload is the data of mail.requested.

@@ -327,6 +327,7 @@ func matrixCases() []matrixCase {
 			return hub.BulkSessionsParams{App: f.app.ID, Event: f.event.ID, Sessions: []hub.BulkSessionInput{{ExternalID: "s-1",
 				Title: "Bulk", Start: "2026-06-11T14:00", End: "2026-06-11T15:00", Room: "Hall"}}}
 		}, []string{svc}},
+		{"app.ids", auth.Service, func(f *fixture) any { return hub.AppIDsParams{After: f.app.ID} }, []string{svc}},
 	}
 }
 

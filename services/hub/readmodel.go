@@ -458,17 +458,10 @@ func (a EventAccess) Event(event string) error {
 	if a.events == nil {
 		return errs.New(errs.Internal, "hub: EventAccess without events (use AuthorizeEvents)")
 	}
-	e, ok := a.events[event]
-	if !ok {
+	switch a.Gate(event) {
+	case GateHidden:
 		return errs.New(errs.NotFound, "event not found")
-	}
-	if a.all || a.RegisteredTo(event) {
-		return nil
-	}
-	if e.Visibility == VisibilityHidden {
-		return errs.New(errs.NotFound, "event not found")
-	}
-	if e.Access != EventAccessOpen {
+	case GateCode, GateListed:
 		return errs.WithCode(errs.CodeForbidden, "register to this event to see it")
 	}
 	return nil

@@ -1,14 +1,17 @@
 // Package demo loads a demo app into a running hub through its own RPC
 // methods, the way an organizer and a mobile app would: an organizer
-// account, a published app with two events, an agenda (rooms, tracks,
-// speakers, sessions) and a few members, then a member signed in with an
-// emailed code. Seed is idempotent: run it again and it finds what is there.
+// account, a published app with three events (the conference, workshops
+// that need an event code, and last year's conference, in another time
+// zone), an agenda (rooms, tracks, speakers, sessions) and a few members,
+// then a member signed in with an emailed code. Seed is idempotent: run it again and it finds what is there.
 package demo
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
@@ -38,7 +41,7 @@ type Info struct {
 	AppToken          string // the owner's token of the app (1 h)
 	AppID             string
 	Slug              string
-	EventIDs          []string
+	EventIDs          []string // upcoming events by start (the conference first), then past ones
 	MemberEmail       string
 	MemberToken       string // empty without Options.Service, or when seeded again within a minute
 	URLs              map[string]string
@@ -100,9 +103,23 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 	if err != nil {
 		return info, err
 	}
-	for _, e := range evs.Events {
-		info.EventIDs = append(info.EventIDs, e.ID)
+	if !slices.ContainsFunc(evs.Events, func(e hub.Event) bool { return e.Name == PastEvent }) {
+		// An app seeded before the demo had a past event gets it now.
+		past, err := pastEvent(as(ctx, at.Token), client, info.AppID)
+		if err != nil {
+			return info, err
+		}
+		evs.Events = append(evs.Events, past)
 	}
+	var past []string
+	for _, e := range evs.Events {
+		if e.EndUTC.Before(time.Now()) {
+			past = append(past, e.ID)
+		} else {
+			info.EventIDs = append(info.EventIDs, e.ID)
+		}
+	}
+	info.EventIDs = append(info.EventIDs, past...)
 	if o.Service != nil {
 		info.MemberToken, err = signIn(ctx, client, o.Service, info.AppID, info.MemberEmail)
 		if err != nil {
@@ -155,10 +172,26 @@ func build(ctx context.Context, c *rpc.Client, app string) error {
 			return err
 		}
 	}
+	if _, err := pastEvent(ctx, c, app); err != nil {
+		return err
+	}
 	if _, err := hub.PublishApp.Call(ctx, c, hub.AppParams{App: app}); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
+}
+
+// PastEvent is the name of the demo's past event.
+const PastEvent = "Demo Conf 2025"
+
+// pastEvent creates last year's conference, in New York, with its agenda.
+func pastEvent(ctx context.Context, c *rpc.Client, app string) (hub.Event, error) {
+	e, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{App: app, Name: PastEvent, TimeZone: "America/New_York",
+		Start: "2025-10-14T09:00", End: "2025-10-15T17:30", Venue: "Javits Center, New York"})
+	if err != nil {
+		return hub.Event{}, fmt.Errorf("past event: %w", err)
+	}
+	return e, agenda(ctx, c, app, e)
 }
 
 func agenda(ctx context.Context, c *rpc.Client, app string, e hub.Event) error {

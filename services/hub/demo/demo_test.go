@@ -16,7 +16,7 @@ func TestSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.AppID == "" || len(info.EventIDs) != 2 || info.MemberToken == "" || info.URLs["rpc"] != env.URL+"/rpc" {
+	if info.AppID == "" || len(info.EventIDs) != 3 || info.MemberToken == "" || info.URLs["rpc"] != env.URL+"/rpc" {
 		t.Fatalf("info: %+v", info)
 	}
 	ag, err := hub.GetAgenda.Call(hubtest.As(ctx, info.MemberToken), env.Client, hub.AgendaParams{App: info.AppID, Event: info.EventIDs[0]})
@@ -31,7 +31,7 @@ func TestSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.AppID != info.AppID || len(again.EventIDs) != 2 {
+	if again.AppID != info.AppID || len(again.EventIDs) != 3 {
 		t.Errorf("second seed: %+v", again)
 	}
 }

@@ -77,6 +77,19 @@ func Register(srv *rpc.Server, svc *service.Service) {
 	rpc.Handle(srv, hub.BulkMembers, h.bulkMembers)
 	rpc.Handle(srv, hub.BulkSpeakers, h.bulkSpeakers)
 	rpc.Handle(srv, hub.BulkSessions, h.bulkSessions)
+
+	rpc.Handle(srv, hub.ListAppIDs, h.appIDs)
+}
+
+func (h handlers) appIDs(ctx context.Context, p hub.AppIDsParams) (hub.AppIDPage, error) {
+	ids, more, err := h.svc.AppIDs(ctx, p.After, p.Limit)
+	if err != nil {
+		return hub.AppIDPage{}, err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return hub.AppIDPage{IDs: ids, More: more}, nil
 }
 
 type handlers struct {

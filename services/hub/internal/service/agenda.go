@@ -40,19 +40,50 @@ func (s *Service) SaveRoom(ctx context.Context, r Room) (Room, error) {
 		if _, err := q.Event(ctx, r.AppID, r.EventID, false); err != nil {
 			return err
 		}
-		return nameTaken("room")(q.SaveRoom(ctx, r, create))
+		if err := nameTaken("room")(q.SaveRoom(ctx, r, create)); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(created(create, hub.EventRoomCreated, hub.EventRoomUpdated), r.AppID, r.ID, roomPayload(r)))
 	})
 	return r, err
+}
+
+// created picks the event type of a save: creation or update.
+func created(create bool, createdType, updatedType string) string {
+	if create {
+		return createdType
+	}
+	return updatedType
+}
+
+func roomPayload(r Room) hub.RoomPayload {
+	return hub.RoomPayload{ID: r.ID, AppID: r.AppID, EventID: r.EventID, Name: r.Name, Capacity: r.Capacity}
+}
+
+func trackPayload(t Track) hub.TrackPayload {
+	return hub.TrackPayload{ID: t.ID, AppID: t.AppID, EventID: t.EventID, Name: t.Name, Color: t.Color}
+}
+
+func speakerPayload(sp Speaker) hub.SpeakerPayload {
+	return hub.SpeakerPayload{ID: sp.ID, AppID: sp.AppID, ExternalID: sp.ExternalID, Name: sp.Name, Company: sp.Company,
+		Title: sp.Title, Bio: sp.Bio, PhotoURL: sp.PhotoURL}
 }
 
 // DeleteRoom deletes a room no session uses.
 func (s *Service) DeleteRoom(ctx context.Context, app, id string) error {
 	return s.editAgenda(ctx, app, func(q Queries) error {
-		err := q.DeleteRoom(ctx, app, id)
+		r, err := q.Room(ctx, app, id)
+		if err != nil {
+			return err
+		}
+		err = q.DeleteRoom(ctx, app, id)
 		if errors.Is(err, errs.Invalid) {
 			return errs.New(errs.Invalid, "sessions still use this room")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventRoomDeleted, app, id, hub.IDsPayload{AppID: app, ID: id, EventID: r.EventID}))
 	})
 }
 
@@ -66,7 +97,10 @@ func (s *Service) SaveTrack(ctx context.Context, t Track) (Track, error) {
 		if _, err := q.Event(ctx, t.AppID, t.EventID, false); err != nil {
 			return err
 		}
-		return nameTaken("track")(q.SaveTrack(ctx, t, create))
+		if err := nameTaken("track")(q.SaveTrack(ctx, t, create)); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(created(create, hub.EventTrackCreated, hub.EventTrackUpdated), t.AppID, t.ID, trackPayload(t)))
 	})
 	return t, err
 }
@@ -74,11 +108,18 @@ func (s *Service) SaveTrack(ctx context.Context, t Track) (Track, error) {
 // DeleteTrack deletes a track no session uses.
 func (s *Service) DeleteTrack(ctx context.Context, app, id string) error {
 	return s.editAgenda(ctx, app, func(q Queries) error {
-		err := q.DeleteTrack(ctx, app, id)
+		t, err := q.Track(ctx, app, id)
+		if err != nil {
+			return err
+		}
+		err = q.DeleteTrack(ctx, app, id)
 		if errors.Is(err, errs.Invalid) {
 			return errs.New(errs.Invalid, "sessions still use this track")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventTrackDeleted, app, id, hub.IDsPayload{AppID: app, ID: id, EventID: t.EventID}))
 	})
 }
 
@@ -98,14 +139,22 @@ func (s *Service) SaveSpeaker(ctx context.Context, sp Speaker) (Speaker, error) 
 		if errors.Is(err, errs.Conflict) {
 			return errs.WithCode(errs.CodeConflict, "a speaker of this app has this email or external id already")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(created(create, hub.EventSpeakerCreated, hub.EventSpeakerUpdated), sp.AppID, sp.ID, speakerPayload(sp)))
 	})
 	return sp, err
 }
 
 // DeleteSpeaker deletes a speaker.
 func (s *Service) DeleteSpeaker(ctx context.Context, app, id string) error {
-	return s.editAgenda(ctx, app, func(q Queries) error { return q.DeleteSpeaker(ctx, app, id) })
+	return s.editAgenda(ctx, app, func(q Queries) error {
+		if err := q.DeleteSpeaker(ctx, app, id); err != nil {
+			return err
+		}
+		return q.Announce(ctx, event(hub.EventSpeakerDeleted, app, id, hub.IDsPayload{AppID: app, ID: id}))
+	})
 }
 
 // ListSpeakers lists an app's speakers by name (emails for organizers).
@@ -128,7 +177,8 @@ type SessionInput struct {
 
 func sessionPayload(x Session) hub.SessionPayload {
 	return hub.SessionPayload{ID: x.ID, AppID: x.AppID, EventID: x.EventID, ExternalID: x.ExternalID, Title: x.Title,
-		StartUTC: x.Start.UTC(), EndUTC: x.End.UTC(), RoomID: x.RoomID, TrackID: x.TrackID, SpeakerIDs: nonNil(x.SpeakerIDs)}
+		Description: x.Description, StartUTC: x.Start.UTC(), EndUTC: x.End.UTC(), RoomID: x.RoomID, TrackID: x.TrackID,
+		Capacity: x.Capacity, SpeakerIDs: nonNil(x.SpeakerIDs)}
 }
 
 func nonNil(s []string) []string {
@@ -237,7 +287,7 @@ func (s *Service) agendaAccess(ctx context.Context, a Actor, app, eventID string
 	if err != nil {
 		return EventView{}, err
 	}
-	if a.Kind == ActorMember && e.Access != hub.EventAccessOpen && !e.Registered {
+	if hub.DecideEvent(e.Visibility, e.Access, a.Kind != ActorMember, e.Registered) != hub.GateOpen {
 		return EventView{}, errs.WithCode(errs.CodeForbidden, "this event is for its registered attendees: register to it to see what it holds")
 	}
 	return e, nil

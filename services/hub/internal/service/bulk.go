@@ -518,7 +518,7 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 		if dryRun {
 			return errDryRun
 		}
-		return nil
+		return announceSpeakers(ctx, q, app, counts)
 	})
 	switch {
 	case err == errRollback:
@@ -531,6 +531,56 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 	}
 	out.Applied = true
 	return out, nil
+}
+
+// announceSpeakers announces the speakers a bulk upsert created or
+// changed (its rows' outcomes), as they are stored now.
+func announceSpeakers(ctx context.Context, q Queries, app string, counts BulkCounts) error {
+	createdIDs := map[string]bool{}
+	var ids []string
+	for i, row := range counts.Rows {
+		if (row == hub.RowCreated || row == hub.RowUpdated) && i < len(counts.IDs) {
+			ids = append(ids, counts.IDs[i])
+			createdIDs[counts.IDs[i]] = row == hub.RowCreated
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	sps, err := q.Speakers(ctx, app, ids)
+	if err != nil {
+		return err
+	}
+	evs := make([]events.Event, len(sps))
+	for i, sp := range sps {
+		evs[i] = event(created(createdIDs[sp.ID], hub.EventSpeakerCreated, hub.EventSpeakerUpdated), app, sp.ID, speakerPayload(sp))
+	}
+	return q.Announce(ctx, evs...)
+}
+
+// announceNewPlaces announces the rooms and tracks of an event that a bulk
+// upsert of its sessions created (by name): those not in before.
+func announceNewPlaces(ctx context.Context, q Queries, app, eventID string, roomsBefore []Room, tracksBefore []Track) error {
+	rooms, err := q.Rooms(ctx, app, eventID)
+	if err != nil {
+		return err
+	}
+	tracks, err := q.Tracks(ctx, app, eventID)
+	if err != nil {
+		return err
+	}
+	var evs []events.Event
+	for _, r := range rooms {
+		if !slices.ContainsFunc(roomsBefore, func(x Room) bool { return x.ID == r.ID }) {
+			evs = append(evs, event(hub.EventRoomCreated, app, r.ID, roomPayload(r)))
+		}
+	}
+	for _, t := range tracks {
+		if !slices.ContainsFunc(tracksBefore, func(x Track) bool { return x.ID == t.ID }) {
+			evs = append(evs, event(hub.EventTrackCreated, app, t.ID, trackPayload(t)))
+		}
+	}
+	return q.Announce(ctx, evs...)
 }
 
 // storedSpeakers finds the stored speaker of each row as the store's
@@ -620,6 +670,14 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 		}
 		var counts BulkCounts
 		var changed []Upserted[Session]
+		roomsBefore, err := q.Rooms(ctx, app, eventID)
+		if err != nil {
+			return err
+		}
+		tracksBefore, err := q.Tracks(ctx, app, eventID)
+		if err != nil {
+			return err
+		}
 		if len(f.write) > 0 {
 			if counts, rowErrs, changed, err = q.UpsertSessions(ctx, app, eventID, pick(f, rows)); err != nil {
 				return err
@@ -639,6 +697,9 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 				typ = hub.EventSessionCreated
 			}
 			evs[i] = event(typ, app, x.Row.ID, sessionPayload(x.Row))
+		}
+		if err := announceNewPlaces(ctx, q, app, eventID, roomsBefore, tracksBefore); err != nil {
+			return err
 		}
 		return q.Announce(ctx, evs...)
 	})

@@ -149,7 +149,22 @@ func (s *Service) UpdateEvent(ctx context.Context, app, id string, in EventInput
 		if l, err = touchEvents(ctx, q, app); err != nil {
 			return err
 		}
-		return q.Announce(ctx, event(hub.EventEventUpdated, app, e.ID, eventPayload(e)))
+		if err := q.Announce(ctx, event(hub.EventEventUpdated, app, e.ID, eventPayload(e))); err != nil {
+			return err
+		}
+		if oldTZ == e.TimeZone {
+			return nil
+		}
+		// The sessions kept their wall-clock times: their instants moved.
+		xs, err := q.Sessions(ctx, app, e.ID, "", time.Time{}, time.Time{})
+		if err != nil {
+			return err
+		}
+		evs := make([]events.Event, len(xs))
+		for i, x := range xs {
+			evs[i] = event(hub.EventSessionUpdated, app, x.ID, sessionPayload(x))
+		}
+		return q.Announce(ctx, evs...)
 	})
 	if err != nil {
 		return Event{}, err
@@ -210,7 +225,7 @@ func (s *Service) ListEvents(ctx context.Context, app string) ([]EventView, erro
 	}
 	out := make([]EventView, 0, len(evs))
 	for _, e := range evs {
-		if a.Kind == ActorMember && e.Visibility == hub.VisibilityHidden && !reg[e.ID] {
+		if hub.DecideEvent(e.Visibility, e.Access, a.Kind != ActorMember, reg[e.ID]) == hub.GateHidden {
 			continue
 		}
 		out = append(out, EventView{Event: e, Registered: reg[e.ID], ShowCode: a.Organizer()})
@@ -231,7 +246,7 @@ func (s *Service) visibleEvent(ctx context.Context, a Actor, app, id string) (Ev
 	}
 	e, registered, err := s.store.EventFor(ctx, app, id, a.ID)
 	switch {
-	case errors.Is(err, errs.NotFound), err == nil && e.Visibility == hub.VisibilityHidden && !registered:
+	case errors.Is(err, errs.NotFound), err == nil && hub.DecideEvent(e.Visibility, e.Access, false, registered) == hub.GateHidden:
 		return EventView{}, noSuchEvent()
 	case err != nil:
 		return EventView{}, err

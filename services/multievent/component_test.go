@@ -1,0 +1,364 @@
+package multievent_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/multievent"
+	"github.com/attendify/multievent/internal/metest"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
+)
+
+// story is an app with four events and members in every standing,
+// projected by a running multievent from hub's events.
+type story struct {
+	env                          *metest.Env
+	app                          string
+	conf, workshop, hidden, past hub.EventPayload
+	keynote, lunch, lab, secret  string
+	plain, registered, organizer metest.Member
+	ada                          string
+}
+
+func newStory(t *testing.T) *story {
+	env := metest.Start(t, metest.Options{})
+	s := &story{env: env, app: env.CreateApp()}
+	now := time.Now().UTC().Truncate(time.Hour)
+	s.conf = env.NewEventPayload("Paris Conf", "Europe/Paris", now.Add(-time.Hour), 48)
+	s.workshop = env.NewEventPayload("Workshops", "Europe/Paris", now.Add(72*time.Hour), 8)
+	s.workshop.Access = hub.EventAccessCode
+	s.hidden = env.NewEventPayload("Speakers' dinner", "Europe/Paris", now.Add(24*time.Hour), 3)
+	s.hidden.Visibility = hub.VisibilityHidden
+	s.past = env.NewEventPayload("Last year in New York", "America/New_York", now.Add(-365*24*time.Hour), 24)
+	for _, e := range []hub.EventPayload{s.conf, s.workshop, s.hidden, s.past} {
+		env.Event(s.app, e)
+	}
+	s.ada = env.NewID()
+	env.Speaker(s.app, hub.SpeakerPayload{ID: s.ada, Name: "Éloïse Dupont", Company: "Société Générale"})
+	s.keynote, s.lunch, s.lab, s.secret = env.NewID(), env.NewID(), env.NewID(), env.NewID()
+	env.Session(s.app, hub.SessionPayload{ID: s.keynote, EventID: s.conf.ID, Title: "Keynote: open source at scale",
+		StartUTC: now, EndUTC: now.Add(time.Hour), SpeakerIDs: []string{s.ada}}, false)
+	env.Session(s.app, hub.SessionPayload{ID: s.lunch, EventID: s.conf.ID, Title: "Lunch", Description: "After the keynote, downstairs",
+		StartUTC: now.Add(30 * time.Minute), EndUTC: now.Add(2 * time.Hour)}, false)
+	env.Session(s.app, hub.SessionPayload{ID: s.lab, EventID: s.workshop.ID, Title: "Keyboard lab",
+		StartUTC: s.workshop.StartUTC, EndUTC: s.workshop.StartUTC.Add(time.Hour)}, false)
+	env.Session(s.app, hub.SessionPayload{ID: s.secret, EventID: s.hidden.ID, Title: "Keynote rehearsal",
+		StartUTC: s.hidden.StartUTC, EndUTC: s.hidden.StartUTC.Add(time.Hour)}, false)
+	s.plain = env.AddMember(s.app, "Plain", auth.RoleAttendee)
+	s.registered = env.AddMember(s.app, "Registered", auth.RoleAttendee)
+	env.Register(s.registered, s.workshop.ID, s.hidden.ID)
+	s.organizer = env.AddMember(s.app, "Organizer", auth.RoleCollaborator)
+	// Wait for the projection: the organizer sees every event and session.
+	testkit.Eventually(t, "the projection of hub's events", func() bool {
+		page, err := multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{App: s.app, Query: "k"})
+		if err != nil || len(page.Hits) != 4 { // keynote, lunch, lab, rehearsal
+			return false
+		}
+		page, err = multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{App: s.app, Query: "eloise"})
+		return err == nil && len(page.Hits) == 1
+	})
+	return s
+}
+
+func gatesOf(d multievent.Directory) map[string]string {
+	out := map[string]string{}
+	for _, list := range [][]multievent.DirectoryEvent{d.Now, d.Upcoming, d.Past} {
+		for _, e := range list {
+			out[e.Name] = e.Status + " " + e.Gate
+		}
+	}
+	return out
+}
+
+// TestDirectoryComponent: the directory over JSON-RPC, for each kind of
+// caller, against hub's read model and events.
+func TestDirectoryComponent(t *testing.T) {
+	s := newStory(t)
+	c := s.env.Client
+	tests := []struct {
+		name string
+		m    metest.Member
+		want map[string]string
+	}{
+		{"member", s.plain, map[string]string{"Paris Conf": "now open", "Workshops": "upcoming code", "Last year in New York": "past open"}},
+		{"registered member", s.registered, map[string]string{"Paris Conf": "now open", "Workshops": "upcoming open",
+			"Speakers' dinner": "upcoming open", "Last year in New York": "past open"}},
+		{"organizer", s.organizer, map[string]string{"Paris Conf": "now open", "Workshops": "upcoming open",
+			"Speakers' dinner": "upcoming open", "Last year in New York": "past open"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := multievent.ListDirectory.Call(metest.Ctx(tt.m), c, multievent.AppParams{App: s.app})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, gatesOf(d)); diff != "" {
+				t.Errorf("directory (-want +got):\n%s", diff)
+			}
+		})
+	}
+	d, err := multievent.ListDirectory.Call(metest.Ctx(s.registered), c, multievent.AppParams{App: s.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{s.workshop.ID, s.hidden.ID}, d.Mine, cmpSorted); diff != "" {
+		t.Errorf("mine (-want +got):\n%s", diff)
+	}
+	if len(d.Past) != 1 || d.Past[0].TimeZone != "America/New_York" || d.Past[0].UTCOffset == "" || !strings.HasPrefix(d.Past[0].Start, "20") {
+		t.Errorf("the past event in its own zone: %+v", d.Past)
+	}
+	refused := []struct {
+		name string
+		ctx  context.Context
+		want errs.Code
+	}{
+		{"anonymous", context.Background(), errs.CodeUnauthenticated},
+		{"member of another app", metest.Ctx(s.env.AddMember(s.env.CreateApp(), "Other", auth.RoleAttendee)), errs.CodeTokenWrongApp},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := multievent.ListDirectory.Call(tt.ctx, c, multievent.AppParams{App: s.app})
+			if errs.CodeOf(err) != tt.want {
+				t.Errorf("directory.list = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	s.env.SetMembership(s.plain, true) // blocked in hub
+	if _, err := multievent.ListDirectory.Call(metest.Ctx(s.plain), c, multievent.AppParams{App: s.app}); !errors.Is(err, errs.Forbidden) {
+		t.Errorf("a blocked member: %v, want forbidden", err)
+	}
+	if _, err := multievent.GetDirectoryEvent.Call(metest.Ctx(s.registered), c, multievent.EventParams{App: s.app, Event: s.hidden.ID}); err != nil {
+		t.Errorf("a hidden event to its registered member: %v", err)
+	}
+}
+
+var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
+})
+
+func hitIDs(p multievent.SearchPage) []string {
+	var out []string
+	for _, h := range p.Hits {
+		out = append(out, h.ID)
+	}
+	return out
+}
+
+// TestSearchComponent: Postgres full-text search over JSON-RPC: accents
+// and case folded, prefixes, titles first, only what the caller may see.
+func TestSearchComponent(t *testing.T) {
+	s := newStory(t)
+	search := func(m metest.Member, q string) multievent.SearchPage {
+		t.Helper()
+		p, err := multievent.Search.Call(metest.Ctx(m), s.env.Client, multievent.SearchParams{App: s.app, Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	got := hitIDs(search(s.plain, "KEYNOTE"))
+	if !slices.Equal(got, []string{s.keynote, s.lunch}) {
+		t.Errorf("KEYNOTE: %v, want the keynote (title) before the lunch (description)", got)
+	}
+	if got := hitIDs(search(s.plain, "eloise soc")); !slices.Equal(got, []string{s.ada}) {
+		t.Errorf("eloise soc: %v, want Éloïse", got)
+	}
+	// The workshop's card, not its lab; nothing of the hidden event.
+	got = hitIDs(search(s.plain, "k"))
+	if slices.Contains(got, s.lab) || slices.Contains(got, s.secret) {
+		t.Errorf("k as a member: %v holds a closed session", got)
+	}
+	got = hitIDs(search(s.plain, "workshops"))
+	if !slices.Equal(got, []string{s.workshop.ID}) {
+		t.Errorf("workshops: %v, want the card", got)
+	}
+	got = hitIDs(search(s.registered, "key"))
+	if !slices.Contains(got, s.lab) || !slices.Contains(got, s.secret) {
+		t.Errorf("key as a registered member: %v lacks what registration opens", got)
+	}
+	if _, err := multievent.Search.Call(metest.Ctx(s.plain), s.env.Client, multievent.SearchParams{App: s.app, Query: "k", Cursor: "garbage"}); errs.CodeOf(err) != errs.CodeInvalid {
+		t.Errorf("a bad cursor: %v", err)
+	}
+}
+
+// TestAgendaComponent: two phones of one member sync their offline edits
+// over JSON-RPC (the key-value port on Postgres), the iCalendar feed
+// follows, and a new link retires the old one.
+func TestAgendaComponent(t *testing.T) {
+	s := newStory(t)
+	c := s.env.Client
+	ctx := metest.Ctx(s.registered)
+	sync := func(base multievent.Agenda, ops ...multievent.AgendaOp) multievent.Agenda {
+		t.Helper()
+		a, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{App: s.app, Ops: ops,
+			BookmarksContext: base.BookmarksContext, NotesContext: base.NotesContext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ids := func(a multievent.Agenda) []string {
+		var out []string
+		for _, x := range a.Sessions {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	bm := func(id string) multievent.AgendaOp {
+		return multievent.AgendaOp{Op: multievent.OpBookmark, Session: id}
+	}
+	unbm := func(id string) multievent.AgendaOp {
+		return multievent.AgendaOp{Op: multievent.OpUnbookmark, Session: id}
+	}
+	first := sync(multievent.Agenda{}, bm(s.keynote), bm(s.lunch))
+	if len(first.Conflicts) != 1 {
+		t.Errorf("conflicts: %+v, want keynote and lunch", first.Conflicts)
+	}
+	phoneA, phoneB := first, first
+	sync(phoneA, unbm(s.keynote), multievent.AgendaOp{Op: multievent.OpNote, Session: s.lunch, Text: "Vegetarian"})
+	merged := sync(phoneB, unbm(s.keynote), bm(s.keynote), bm(s.lab))
+	if diff := cmp.Diff([]string{s.keynote, s.lunch, s.lab}, ids(merged)); diff != "" {
+		t.Errorf("merged agenda (-want +got):\n%s", diff)
+	}
+	if merged.Sessions[1].Note != "Vegetarian" {
+		t.Errorf("the note of the other phone: %+v", merged.Sessions[1])
+	}
+	// A context from another member's agenda is refused.
+	other, err := multievent.GetAgenda.Call(metest.Ctx(s.plain), c, multievent.AgendaParams{App: s.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{App: s.app, Ops: []multievent.AgendaOp{unbm(s.lunch)},
+		BookmarksContext: other.BookmarksContext}); errs.CodeOf(err) != errs.CodeInvalid {
+		t.Errorf("another member's context: %v, want invalid", err)
+	}
+
+	link, err := multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{App: s.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := func(url string) (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") {
+			t.Errorf("content type %q", resp.Header.Get("Content-Type"))
+		}
+		return resp.StatusCode, body
+	}
+	code, body := feed(link.URL)
+	if code != http.StatusOK {
+		t.Fatalf("feed: %d %s", code, body)
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse the feed: %v", err)
+	}
+	if n := len(cal.Events()); n != 3 || len(cal.Timezones()) != 1 {
+		t.Errorf("feed: %d events, %d time zones; want 3 and Paris", n, len(cal.Timezones()))
+	}
+	again, err := multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{App: s.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := feed(link.URL); code != http.StatusNotFound {
+		t.Errorf("the old link: %d, want 404", code)
+	}
+	// Unregistered from the workshop in hub: its lab leaves the feed.
+	s.env.Unregister(s.registered, s.workshop.ID)
+	_, body = feed(again.URL)
+	if cal, err := ics.ParseCalendar(bytes.NewReader(body)); err != nil || len(cal.Events()) != 2 {
+		t.Errorf("feed after leaving the workshop: %v events, %v", len(cal.Events()), err)
+	}
+}
+
+// TestContentFront: the replication front lets a member reach the
+// databases hub's rules open to them, read-only, and nothing else.
+func TestContentFront(t *testing.T) {
+	s := newStory(t)
+	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{App: s.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dbs.Databases) != 1 || dbs.Databases[0].Group != "all" {
+		t.Fatalf("a member's databases: %+v", dbs)
+	}
+	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{App: s.app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var workshopURL string
+	for _, d := range reg.Databases {
+		if d.EventID == s.workshop.ID {
+			workshopURL = d.URL
+		}
+	}
+	if len(reg.Databases) != 3 || workshopURL == "" {
+		t.Fatalf("a registered member's databases: %+v", reg)
+	}
+	do := func(m metest.Member, method, url, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		if m.Token != "" {
+			auth.SetBearerToken(req, m.Token)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	all := dbs.Databases[0].URL
+	testkit.Eventually(t, "the keynote in the all database", func() bool {
+		return do(s.plain, http.MethodGet, all+"/session:"+s.keynote, "") == http.StatusOK
+	})
+	tests := []struct {
+		name   string
+		m      metest.Member
+		method string
+		url    string
+		body   string
+		want   int
+	}{
+		{"database info", s.plain, http.MethodGet, all + "/", "", http.StatusOK},
+		{"changes", s.plain, http.MethodGet, all + "/_changes?since=0", "", http.StatusOK},
+		{"bulk get", s.plain, http.MethodPost, all + "/_bulk_get", `{"docs":[{"id":"session:` + s.keynote + `"}]}`, http.StatusOK},
+		{"a closed event's database", s.plain, http.MethodGet, workshopURL + "/", "", http.StatusNotFound},
+		{"the same, registered", s.registered, http.MethodGet, workshopURL + "/session:" + s.lab, "", http.StatusOK},
+		{"no token", metest.Member{}, http.MethodGet, all + "/", "", http.StatusUnauthorized},
+		{"a write", s.plain, http.MethodPut, all + "/x", `{}`, http.StatusForbidden},
+		{"a bulk write", s.plain, http.MethodPost, all + "/_bulk_docs", `{"docs":[{}]}`, http.StatusForbidden},
+		{"a checkpoint write", s.plain, http.MethodPut, all + "/_local/cp", `{}`, http.StatusForbidden},
+		{"a design document", s.plain, http.MethodGet, all + "/_design/x", "", http.StatusForbidden},
+		{"a deletion", s.plain, http.MethodDelete, all + "/", "", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := do(tt.m, tt.method, tt.url, tt.body); got != tt.want {
+				t.Errorf("%s %s: %d, want %d", tt.method, tt.url, got, tt.want)
+			}
+		})
+	}
+}

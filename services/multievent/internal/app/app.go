@@ -1,0 +1,195 @@
+// Package app wires multievent together: configuration, the stores
+// (Postgres with migrations, CouchDB, the key-value port on Riak or
+// Postgres, hub's Redis read model), the domain service, its JSON-RPC
+// methods and HTTP routes, the consumer of hub's events and the sweeper of
+// the content databases, on the platform's service runner.
+package app
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/multievent/internal/hubaccess"
+	"github.com/attendify/multievent/internal/hubsource"
+	"github.com/attendify/multievent/internal/rpcapi"
+	"github.com/attendify/multievent/internal/service"
+	"github.com/attendify/multievent/internal/store/couchstore"
+	"github.com/attendify/multievent/internal/store/kvagenda"
+	"github.com/attendify/multievent/internal/store/postgres"
+	"github.com/attendify/multievent/migrations"
+	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/kv/pgkv"
+	"github.com/attendify/platform/kv/riakkv"
+	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/rpc"
+	platform "github.com/attendify/platform/service"
+)
+
+// Config is multievent's configuration, from the environment.
+type Config struct {
+	Service platform.Config
+	PG      pg.Config
+	Couch   couch.Config
+	// Riak holds RIAK_HOSTS (unset: the agendas live in Postgres through
+	// pgkv) and KV_CONTEXT_KEYS, which seal the causal contexts phones
+	// carry, for both adapters.
+	Riak riakkv.Config
+	// Hub is hub's replicas (HUB_URL), for rebuilds.
+	Hub rpc.ClientConfig `envPrefix:"HUB_"`
+	// Namespace prefixes every Redis key and stream (empty in production;
+	// hub's must match).
+	Namespace string `env:"REDIS_NAMESPACE"`
+	// CouchPrefix is the service part of the content databases' names
+	// ("multievent$<app>-<group>"); tests use their own.
+	CouchPrefix string `env:"MULTIEVENT_COUCH_PREFIX" envDefault:"multievent"`
+	// PublicURL is where phones and calendar apps reach this service (in
+	// calendar links and content database URLs); empty: the address it
+	// listens on.
+	PublicURL string `env:"MULTIEVENT_PUBLIC_URL" envDefault:"http://127.0.0.1:8087"`
+	// SweepInterval is how often the content databases' dirty documents
+	// left by failed writes are written again.
+	SweepInterval time.Duration `env:"MULTIEVENT_SWEEP_INTERVAL" envDefault:"5s"`
+	// Concurrency is how many of hub's events of one topic are handled at
+	// once (those of one object stay in order).
+	Concurrency int `env:"MULTIEVENT_CONCURRENCY" envDefault:"4"`
+}
+
+// LoadConfig reads Config from the environment; multievent listens on
+// 127.0.0.1:8087 unless ADDR says otherwise.
+func LoadConfig() (Config, error) {
+	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8087", "HUB_URL=http://127.0.0.1:8081")
+}
+
+// Migrate brings multievent's Postgres schema up to date.
+func Migrate(ctx context.Context, cfg Config) error {
+	return pg.MigrateSchema(ctx, cfg.PG, migrations.Schema, migrations.All...)
+}
+
+// Multievent is a wired, not yet running multievent service.
+type Multievent struct {
+	*platform.Service
+	Domain *service.Service
+	Store  *postgres.Store
+	Docs   *couchstore.Store
+}
+
+// New wires multievent: it migrates and opens the stores, registers the
+// methods, routes and background workers. Run it with Run.
+func New(ctx context.Context, cfg Config) (*Multievent, error) { return build(ctx, cfg, true) }
+
+// Rebuild rebuilds the projection from hub and rewrites the content
+// databases (`multievent rebuild`), with the service's wiring on a
+// loopback port of its own and without its workers; it returns when done.
+func Rebuild(ctx context.Context, cfg Config) error {
+	cfg.Service.Addr = "127.0.0.1:0"
+	m, err := build(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var rebuildErr error
+	m.Go("rebuild", func(ctx context.Context) error {
+		defer stop()
+		start := time.Now()
+		if rebuildErr = m.Domain.Rebuild(ctx); rebuildErr == nil {
+			m.Log.Info("rebuilt the projection and the content databases from hub", "took", time.Since(start))
+		}
+		return nil
+	})
+	if err := m.Run(runCtx); err != nil {
+		return err
+	}
+	return rebuildErr
+}
+
+func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	svc, err := platform.New(ctx, "multievent", cfg.Service)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := svc.OpenPostgres(ctx, cfg.PG, migrations.Schema)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := svc.OpenCouchDB(ctx, cfg.Couch)
+	if err != nil {
+		return nil, err
+	}
+	couchURL, err := url.Parse(cfg.Couch.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Couch.User != "" {
+		couchURL.User = url.UserPassword(cfg.Couch.User, cfg.Couch.Password)
+	}
+
+	// The key-value port: Riak when RIAK_HOSTS is set, else pgkv; both
+	// seal contexts with KV_CONTEXT_KEYS.
+	var agendas *kvagenda.Store
+	if cfg.Riak.Enabled() {
+		rs, err := riakkv.Open(cfg.Riak)
+		if err != nil {
+			return nil, err
+		}
+		svc.OnStop("riak", func(context.Context) error { return rs.Close() })
+		svc.AddCheck("riak", rs.Ping)
+		agendas = kvagenda.New(rs)
+		svc.Log.Info("key-value port on Riak", "hosts", strings.Join(cfg.Riak.Hosts, ","))
+	} else {
+		agendas = kvagenda.New(pgkv.New(pool, pgkv.WithContextKeys(cfg.Riak.ContextKeys)))
+	}
+
+	hc, err := svc.Client(cfg.Hub)
+	if err != nil {
+		return nil, err
+	}
+	store := postgres.New(pool)
+	docs := couchstore.New(cc, cfg.CouchPrefix)
+	domain := service.New(service.Options{
+		Projection: store, Search: store, Links: store, Agendas: agendas, Content: docs,
+		Access: hubaccess.New(hub.NewReadModel(svc.Redis, cfg.Namespace)), Hub: hubsource.New(hc),
+		Log: svc.Log, PublicURL: cmp.Or(cfg.PublicURL, svc.URL()),
+	})
+	rpcapi.Register(svc.RPC, domain)
+	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), couchURL, svc.Log)
+	m := &Multievent{Service: svc, Domain: domain, Store: store, Docs: docs}
+	if !workers {
+		return m, nil
+	}
+
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), events.ConsumerConfig{
+		Group: "multievent", Topics: service.Topics, FromStart: true, Logger: svc.Log,
+		Concurrency: cfg.Concurrency, ClaimIdle: time.Minute,
+	}, domain.HandleHubEvent)
+	if err != nil {
+		return nil, err
+	}
+	svc.Go("hub-events", consumer.Run)
+	svc.Go("content-sweeper", func(ctx context.Context) error {
+		t := time.NewTicker(cfg.SweepInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if n, err := domain.SettleDirty(ctx); err != nil {
+				svc.Log.Warn("content sweep", "err", err)
+			} else if n > 0 {
+				svc.Log.Info("content sweep wrote documents left dirty", "count", n)
+			}
+		}
+	})
+	return m, nil
+}

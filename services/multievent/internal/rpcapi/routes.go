@@ -1,0 +1,190 @@
+package rpcapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/attendify/multievent/internal/service"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
+)
+
+// Routes serves the calendar feeds (GET /calendar/<secret>.ics) and the
+// replication front of the content databases (/content/<database>/...) on
+// mux. couchURL is CouchDB's URL with the credentials the front uses;
+// phones never see them.
+func Routes(mux *http.ServeMux, svc *service.Service, tokens *auth.Verifier, couchURL *url.URL, log *slog.Logger) {
+	r := &routes{svc: svc, tokens: tokens, couch: couchURL, log: log}
+	r.proxy = &httputil.ReverseProxy{
+		Rewrite:       r.rewrite,
+		FlushInterval: -1, // _changes feeds stream (continuous, longpoll)
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del("Set-Cookie") // CouchDB's session cookie is the front's, not the phone's
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			r.couchFail(w, req, errs.Wrap(errs.Unavailable, err, "the content database is unavailable"))
+		},
+	}
+	mux.HandleFunc("GET "+service.CalendarPath+"{file}", r.calendar)
+	mux.HandleFunc(service.ContentPath+"{db}", r.content)
+	mux.HandleFunc(service.ContentPath+"{db}/{rest...}", r.content)
+}
+
+type routes struct {
+	svc    *service.Service
+	tokens *auth.Verifier
+	couch  *url.URL
+	proxy  *httputil.ReverseProxy
+	log    *slog.Logger
+}
+
+func (rt *routes) fail(w http.ResponseWriter, r *http.Request, err error) {
+	rpc.WriteHTTPError(w, r, rt.log, err)
+}
+
+// couchFail answers a failed front request as CouchDB answers, so that
+// replicators (PouchDB, Couchbase Lite, CouchDB) read it: the status of the
+// error's kind and {"error": "<name>", "reason": "<message>"}. An internal
+// error's text goes to the log only.
+func (rt *routes) couchFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, name := http.StatusInternalServerError, "internal_server_error"
+	switch errs.KindOf(err) {
+	case errs.Unauthenticated:
+		status, name = http.StatusUnauthorized, "unauthorized"
+	case errs.Forbidden:
+		status, name = http.StatusForbidden, "forbidden"
+	case errs.NotFound:
+		status, name = http.StatusNotFound, "not_found"
+	case errs.Unavailable, errs.Overloaded, errs.RateLimited:
+		status, name = http.StatusServiceUnavailable, "service_unavailable"
+	case errs.Invalid:
+		status, name = http.StatusBadRequest, "bad_request"
+	}
+	reason := "internal error"
+	if e, ok := errs.As(err); ok && status != http.StatusInternalServerError {
+		reason = e.Msg
+	} else if rt.log != nil {
+		rt.log.ErrorContext(r.Context(), "content front failed", "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": name, "reason": reason})
+}
+
+// calendar serves a member's agenda as an iCalendar feed. Whoever knows
+// the address reads it: no token is asked.
+func (rt *routes) calendar(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	if !ok {
+		rt.fail(w, r, errs.New(errs.NotFound, "no such calendar"))
+		return
+	}
+	body, err := rt.svc.Feed(r.Context(), token)
+	if err != nil {
+		rt.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="agenda.ics"`)
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	_, _ = w.Write(body)
+}
+
+// contextKey carries the database a front request was allowed to reach.
+type contextKey struct{}
+
+// content is the read-only replication front: a member (bearer token)
+// reaches the content databases hub's rules open to them, with the
+// requests a pull replication makes (CouchDB's replication protocol:
+// database info, _changes, _all_docs, _bulk_get, _revs_diff, documents
+// with their revisions, and reading _local checkpoints). Everything else,
+// writes included, is refused: a replication from a read-only source
+// keeps its checkpoints on the phone.
+func (rt *routes) content(w http.ResponseWriter, r *http.Request) {
+	token, ok := auth.BearerToken(r)
+	if !ok {
+		rt.couchFail(w, r, errs.WithCode(errs.CodeUnauthenticated, "send the member token as Authorization: Bearer"))
+		return
+	}
+	claims, err := rt.tokens.Verify(token)
+	if err != nil {
+		rt.couchFail(w, r, err)
+		return
+	}
+	ctx := auth.WithCaller(r.Context(), claims.Caller(token))
+	db := r.PathValue("db")
+	dbs, err := rt.svc.ContentDatabases(ctx, claims.App)
+	if err != nil {
+		rt.couchFail(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(dbs, func(d service.ContentDatabase) bool { return d.Name == db }) {
+		rt.couchFail(w, r, errs.New(errs.NotFound, "no such content database"))
+		return
+	}
+	if !readOnly(r.Method, r.PathValue("rest")) {
+		rt.couchFail(w, r, errs.WithCode(errs.CodeForbidden, "the content databases are read-only"))
+		return
+	}
+	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, contextKey{}, db)))
+}
+
+// readOnly reports whether a request is one of a pull replication's reads.
+func readOnly(method, rest string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case rest == "", rest == "_changes", rest == "_all_docs", strings.HasPrefix(rest, "_local/"):
+			return true
+		case strings.HasPrefix(rest, "_"):
+			return false // _design, _security, _find and the rest
+		}
+		return !strings.Contains(rest, "/") // a document, not an attachment path
+	case http.MethodPost:
+		switch rest {
+		case "_changes", "_all_docs", "_bulk_get", "_revs_diff":
+			return true
+		}
+	}
+	return false
+}
+
+// rewrite points a front request at CouchDB, with the front's credentials
+// instead of the member's token.
+func (rt *routes) rewrite(pr *httputil.ProxyRequest) {
+	db, _ := pr.In.Context().Value(contextKey{}).(string)
+	rest := pr.In.PathValue("rest")
+	base := *rt.couch
+	base.User = nil
+	path := strings.TrimRight(base.Path, "/") + "/" + db + "/" + rest
+	rawPath := strings.TrimRight(base.EscapedPath(), "/") + "/" + url.PathEscape(db) + "/" + escapeRest(rest)
+	pr.Out.URL = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: path, RawPath: rawPath, RawQuery: pr.In.URL.RawQuery}
+	pr.Out.Host = base.Host
+	pr.Out.Header.Del("Authorization")
+	pr.Out.Header.Del("Cookie")
+	if u := rt.couch.User; u != nil {
+		pass, _ := u.Password()
+		pr.Out.SetBasicAuth(u.Username(), pass)
+	}
+	pr.SetXForwarded()
+}
+
+// escapeRest escapes each segment of the rest of a path.
+func escapeRest(rest string) string {
+	parts := strings.Split(rest, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}

@@ -1,0 +1,283 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/multievent"
+	"github.com/attendify/platform/errs"
+)
+
+// Op is one operation of a sync.
+type Op struct {
+	Op, Session, Text string
+}
+
+// AgendaItem is a bookmarked session the member may open, with its event
+// and note.
+type AgendaItem struct {
+	Session Session
+	Event   Event
+	Note    string
+}
+
+// Conflict is two bookmarked sessions that overlap.
+type Conflict struct{ A, B string }
+
+// Rejected is an operation a sync did not apply.
+type Rejected struct {
+	Index  int
+	Reason string
+}
+
+// Agenda is a member's personal agenda as they may see it now.
+type Agenda struct {
+	Items                          []AgendaItem
+	Conflicts                      []Conflict
+	Rejected                       []Rejected
+	BookmarksContext, NotesContext []byte
+}
+
+// GetAgenda returns the member's agenda (the caller's, or memberID's for
+// a service).
+func (s *Service) GetAgenda(ctx context.Context, app, memberID string) (Agenda, error) {
+	member, st, err := s.member(ctx, app, memberID)
+	if err != nil {
+		return Agenda{}, err
+	}
+	return s.agenda(ctx, app, member, st)
+}
+
+// Sync applies a phone's operations with the contexts of the agenda it
+// last saw and returns the merged agenda. Removals honour the contexts
+// (what another device added since stays); additions and note writes
+// need the session to exist and be open to the member, else they are
+// rejected one by one; the last operation on a session in a sync wins.
+func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, bookmarksCC, notesCC []byte) (Agenda, error) {
+	member, st, err := s.member(ctx, app, memberID)
+	if err != nil {
+		return Agenda{}, err
+	}
+	if len(ops) > multievent.MaxOps {
+		return Agenda{}, errs.InvalidFields("too many operations", errs.FieldError{Field: "/ops", Message: "at most 500"})
+	}
+	// The last operation on each session and kind wins.
+	type target struct {
+		bookmark bool
+		session  string
+	}
+	last := map[target]int{}
+	var rejected []Rejected
+	var wanted []string // sessions that bookmark or note ops need open
+	for i, op := range ops {
+		switch op.Op {
+		case multievent.OpBookmark, multievent.OpUnbookmark:
+			last[target{true, op.Session}] = i
+		case multievent.OpNote, multievent.OpUnnote:
+			if utf8.RuneCountInString(op.Text) > multievent.MaxNoteLen {
+				rejected = append(rejected, Rejected{i, "the note is longer than 2000 characters"})
+				continue
+			}
+			last[target{false, op.Session}] = i
+		default:
+			rejected = append(rejected, Rejected{i, "unknown operation"})
+			continue
+		}
+		if op.Op == multievent.OpBookmark || op.Op == multievent.OpNote {
+			wanted = append(wanted, op.Session)
+		}
+	}
+	open, err := s.openSessions(ctx, app, st, wanted)
+	if err != nil {
+		return Agenda{}, err
+	}
+	var add, remove, unnote []string
+	notes := map[string]string{}
+	for i, op := range ops {
+		bookmark := op.Op == multievent.OpBookmark || op.Op == multievent.OpUnbookmark
+		if j, ok := last[target{bookmark, op.Session}]; !ok || j != i {
+			continue // not the last on this session, or rejected above
+		}
+		if (op.Op == multievent.OpBookmark || op.Op == multievent.OpNote) && !open[op.Session] {
+			rejected = append(rejected, Rejected{i, "no such session open to you"})
+			continue
+		}
+		switch op.Op {
+		case multievent.OpBookmark:
+			add = append(add, op.Session)
+		case multievent.OpUnbookmark:
+			remove = append(remove, op.Session)
+		case multievent.OpNote:
+			notes[op.Session] = op.Text
+		case multievent.OpUnnote:
+			unnote = append(unnote, op.Session)
+		}
+	}
+	if len(add) > 0 {
+		have, _, err := s.agendas.Bookmarks(ctx, app, member)
+		if err != nil {
+			return Agenda{}, err
+		}
+		if n := len(have) + len(add) - len(remove); n > multievent.MaxBookmarks {
+			return Agenda{}, errs.InvalidFields("too many bookmarks", errs.FieldError{Field: "/ops", Message: "at most 2000 bookmarks"})
+		}
+	}
+	if len(add)+len(notes) > 0 {
+		if err := s.recordOwner(ctx, app, member); err != nil {
+			return Agenda{}, err
+		}
+	}
+	// Removals first, with the phone's context: an add of this same sync
+	// is never one the context saw.
+	if len(remove) > 0 {
+		if err := s.agendas.RemoveBookmarks(ctx, app, member, bookmarksCC, remove...); err != nil {
+			return Agenda{}, err
+		}
+	}
+	if len(add) > 0 {
+		if err := s.agendas.AddBookmarks(ctx, app, member, add...); err != nil {
+			return Agenda{}, err
+		}
+	}
+	if len(notes)+len(unnote) > 0 {
+		if err := s.agendas.UpdateNotes(ctx, app, member, notesCC, notes, unnote); err != nil {
+			return Agenda{}, err
+		}
+	}
+	a, err := s.agenda(ctx, app, member, st)
+	if err != nil {
+		return Agenda{}, err
+	}
+	slices.SortFunc(rejected, func(x, y Rejected) int { return x.Index - y.Index })
+	a.Rejected = rejected
+	return a, nil
+}
+
+// openSessions reports which of ids are sessions the member may open.
+func (s *Service) openSessions(ctx context.Context, app string, st Standing, ids []string) (map[string]bool, error) {
+	open := map[string]bool{}
+	if len(ids) == 0 {
+		return open, nil
+	}
+	xs, err := s.proj.Sessions(ctx, app, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range xs {
+		if st.Gate(x.EventID) == hub.GateOpen {
+			open[x.ID] = true
+		}
+	}
+	return open, nil
+}
+
+// agenda reads the member's bookmarks and notes and keeps the sessions
+// they may open, by start.
+func (s *Service) agenda(ctx context.Context, app, member string, st Standing) (Agenda, error) {
+	ids, bcc, err := s.agendas.Bookmarks(ctx, app, member)
+	if err != nil {
+		return Agenda{}, err
+	}
+	notes, ncc, err := s.agendas.Notes(ctx, app, member)
+	if err != nil {
+		return Agenda{}, err
+	}
+	items, err := s.items(ctx, app, st, ids, notes)
+	if err != nil {
+		return Agenda{}, err
+	}
+	return Agenda{Items: items, Conflicts: conflicts(items), BookmarksContext: bcc, NotesContext: ncc}, nil
+}
+
+// items are the sessions among ids the member may open, by start, with
+// their events and notes.
+func (s *Service) items(ctx context.Context, app string, st Standing, ids []string, notes map[string]string) ([]AgendaItem, error) {
+	items := []AgendaItem{}
+	if len(ids) == 0 {
+		return items, nil
+	}
+	xs, err := s.proj.Sessions(ctx, app, ids)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.proj.Events(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Event, len(evs))
+	for _, e := range evs {
+		byID[e.ID] = e
+	}
+	for _, x := range xs {
+		e, ok := byID[x.EventID]
+		if !ok || st.Gate(x.EventID) != hub.GateOpen {
+			continue
+		}
+		items = append(items, AgendaItem{Session: x, Event: e, Note: notes[x.ID]})
+	}
+	slices.SortFunc(items, func(a, b AgendaItem) int {
+		if c := a.Session.Start.Compare(b.Session.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Session.ID, b.Session.ID)
+	})
+	return items, nil
+}
+
+// conflicts lists the pairs of items (sorted by start) that overlap in
+// time: one starts before the other ends. Time zones do not matter:
+// instants are compared.
+func conflicts(items []AgendaItem) []Conflict {
+	out := []Conflict{}
+	for i := range items {
+		for j := i + 1; j < len(items) && items[j].Session.Start.Before(items[i].Session.End); j++ {
+			out = append(out, Conflict{items[i].Session.ID, items[j].Session.ID})
+		}
+	}
+	return out
+}
+
+// ownerCache remembers the (app, member) pairs recorded as agenda owners
+// by this process, so that a sync records one only once.
+type ownerCache struct {
+	mu   sync.Mutex
+	seen map[[2]string]bool
+}
+
+func (c *ownerCache) has(app, member string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[[2]string{app, member}]
+}
+
+func (c *ownerCache) add(app, member string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil || len(c.seen) > 100_000 {
+		c.seen = map[[2]string]bool{}
+	}
+	c.seen[[2]string{app, member}] = true
+}
+
+func (c *ownerCache) forget(app, member string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.seen, [2]string{app, member})
+}
+
+// recordOwner records that member has an agenda in app (for erasing it
+// with the app).
+func (s *Service) recordOwner(ctx context.Context, app, member string) error {
+	if s.owners.has(app, member) {
+		return nil
+	}
+	if err := s.links.AddAgendaOwner(ctx, app, member); err != nil {
+		return err
+	}
+	s.owners.add(app, member)
+	return nil
+}

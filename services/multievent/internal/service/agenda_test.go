@@ -1,0 +1,231 @@
+package service_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/multievent"
+	"github.com/attendify/multievent/internal/service"
+	"github.com/attendify/multievent/internal/store/memory"
+	"github.com/attendify/platform/errs"
+)
+
+func itemIDs(a service.Agenda) []string {
+	out := []string{}
+	for _, it := range a.Items {
+		out = append(out, it.Session.ID)
+	}
+	return out
+}
+
+func bookmark(ids ...string) []service.Op {
+	var ops []service.Op
+	for _, id := range ids {
+		ops = append(ops, service.Op{Op: multievent.OpBookmark, Session: id})
+	}
+	return ops
+}
+
+// TestSyncOutcomes: one table per outcome of an operation.
+func TestSyncOutcomes(t *testing.T) {
+	applied := []struct {
+		name string
+		ops  []service.Op
+		want []string
+	}{
+		{"bookmark an open session", bookmark("S-" + evOpen), []string{"S-" + evOpen}},
+		{"the last operation on a session wins", []service.Op{
+			{Op: multievent.OpBookmark, Session: "S-" + evOpen}, {Op: multievent.OpUnbookmark, Session: "S-" + evOpen},
+			{Op: multievent.OpBookmark, Session: "S-" + evPast}}, []string{"S-" + evPast}},
+		{"bookmark twice is once", bookmark("S-"+evOpen, "S-"+evOpen), []string{"S-" + evOpen}},
+		{"a removal of what is not there", []service.Op{{Op: multievent.OpUnbookmark, Session: "nope"}}, []string{}},
+	}
+	for _, tt := range applied {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.standard()
+			a, err := w.svc.Sync(as("plain"), app, "", tt.ops, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, itemIDs(a)); diff != "" || len(a.Rejected) != 0 {
+				t.Errorf("agenda (-want +got):\n%s\nrejected: %v", diff, a.Rejected)
+			}
+		})
+	}
+	rejected := []struct {
+		name string
+		op   service.Op
+	}{
+		{"a session of an event that needs a code", service.Op{Op: multievent.OpBookmark, Session: "S-" + evCode}},
+		{"a session of a hidden event", service.Op{Op: multievent.OpBookmark, Session: "S-" + evHidden}},
+		{"a session that does not exist", service.Op{Op: multievent.OpBookmark, Session: "nope"}},
+		{"a note on a session of a listed event", service.Op{Op: multievent.OpNote, Session: "S-" + evListed, Text: "x"}},
+		{"a note longer than 2000 characters", service.Op{Op: multievent.OpNote, Session: "S-" + evOpen, Text: strings.Repeat("é", 2001)}},
+		{"an unknown operation", service.Op{Op: "star", Session: "S-" + evOpen}},
+	}
+	for _, tt := range rejected {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.standard()
+			ops := append(bookmark("S-"+evOpen), tt.op)
+			a, err := w.svc.Sync(as("plain"), app, "", ops, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Rejected) != 1 || a.Rejected[0].Index != 1 {
+				t.Errorf("rejected: %+v, want operation 1", a.Rejected)
+			}
+			if diff := cmp.Diff([]string{"S-" + evOpen}, itemIDs(a)); diff != "" {
+				t.Errorf("the other operation (-want +got):\n%s", diff)
+			}
+		})
+	}
+	failed := []struct {
+		name     string
+		ctx      func() (string, []byte)
+		want     error
+		memberID string
+	}{
+		{"a made-up context", func() (string, []byte) { return "plain", []byte("mem|b|forged|1") }, errs.Invalid, ""},
+		{"a service without member_id", func() (string, []byte) { return "", nil }, errs.Invalid, ""},
+		{"a member naming another member", func() (string, []byte) { return "plain", nil }, errs.Forbidden, "reg"},
+		{"a blocked member", func() (string, []byte) { return "blocked", nil }, errs.Forbidden, ""},
+	}
+	for _, tt := range failed {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.standard()
+			user, cc := tt.ctx()
+			ctx := serviceCtx()
+			if user != "" {
+				ctx = as(user)
+			}
+			ops := []service.Op{{Op: multievent.OpUnbookmark, Session: "S-" + evOpen}}
+			if _, err := w.svc.Sync(ctx, app, tt.memberID, ops, cc, nil); !errors.Is(err, tt.want) {
+				t.Errorf("Sync = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTwoDevices drives two phones of one member through agenda syncs:
+// offline edits merge as an observed-remove set does.
+func TestTwoDevices(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	a0, err := w.svc.Sync(as("plain"), app, "", bookmark("S-"+evOpen, "S-"+evPast), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phoneA, phoneB := a0, a0 // both saw {open, past}
+	// Offline, A removes the open event's session; B removes it and
+	// bookmarks it again, and adds the upcoming one.
+	a, err := w.svc.Sync(as("plain"), app, "", []service.Op{{Op: multievent.OpUnbookmark, Session: "S-" + evOpen}},
+		phoneA.BookmarksContext, phoneA.NotesContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"S-" + evPast}, itemIDs(a)); diff != "" {
+		t.Errorf("after A's sync (-want +got):\n%s", diff)
+	}
+	b, err := w.svc.Sync(as("plain"), app, "", []service.Op{
+		{Op: multievent.OpUnbookmark, Session: "S-" + evOpen}, {Op: multievent.OpBookmark, Session: "S-" + evOpen},
+		{Op: multievent.OpBookmark, Session: "S-" + evUpcoming}}, phoneB.BookmarksContext, phoneB.NotesContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"S-" + evPast, "S-" + evOpen, "S-" + evUpcoming}, itemIDs(b), cmpSorted); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
+// TestAgendaHidesWhatIsClosed: bookmarks stay, but the agenda shows only
+// sessions the member may open now; overlaps are reported across events.
+func TestAgendaHidesWhatIsClosed(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	w.session("S-OVERLAP", evOpen, "Overlapping", now.Add(-90*time.Minute))
+	w.access.SetMember(app, "plain", memory.Member{Registered: []string{evCode}})
+	a, err := w.svc.Sync(as("plain"), app, "", bookmark("S-"+evOpen, "S-"+evCode, "S-OVERLAP"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Items) != 3 {
+		t.Fatalf("agenda: %v", itemIDs(a))
+	}
+	// S-OVERLAP (-90 min, 1 h) overlaps both others (-60 min); they overlap each other.
+	if len(a.Conflicts) != 3 {
+		t.Errorf("conflicts: %+v, want 3 pairs", a.Conflicts)
+	}
+	// Unregistered from the code event: its session leaves the agenda.
+	w.access.SetMember(app, "plain", memory.Member{})
+	a, err = w.svc.GetAgenda(as("plain"), app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"S-OVERLAP", "S-" + evOpen}, itemIDs(a)); diff != "" {
+		t.Errorf("agenda after losing the code event (-want +got):\n%s", diff)
+	}
+	// The event turns hidden in hub: gone too.
+	w.access.SetEvent(app, hub.EventInfo{ID: evOpen, Visibility: hub.VisibilityHidden, Access: hub.EventAccessOpen})
+	if a, _ := w.svc.GetAgenda(as("plain"), app, ""); len(a.Items) != 0 {
+		t.Errorf("agenda after the event turned hidden: %v", itemIDs(a))
+	}
+	ids, _, _ := w.agendas.Bookmarks(t.Context(), app, "plain")
+	if !slices.Contains(ids, "S-"+evCode) {
+		t.Errorf("bookmarks lost: %v", ids)
+	}
+}
+
+// TestEraseMember: member.deleted takes the agenda and the calendar link.
+func TestEraseMember(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	if _, err := w.svc.Sync(as("plain"), app, "", append(bookmark("S-"+evOpen), service.Op{Op: multievent.OpNote, Session: "S-" + evOpen, Text: "x"}), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	link, err := w.svc.IssueCalendarLink(as("plain"), app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.publish(hub.EventMemberDeleted, "plain", hub.IDsPayload{AppID: app, ID: "plain"})
+	ids, _, _ := w.agendas.Bookmarks(t.Context(), app, "plain")
+	notes, _, _ := w.agendas.Notes(t.Context(), app, "plain")
+	if len(ids) != 0 || len(notes) != 0 {
+		t.Errorf("after member.deleted: %v %v", ids, notes)
+	}
+	if _, err := w.svc.Feed(t.Context(), token(link.URL)); !errors.Is(err, errs.NotFound) {
+		t.Errorf("feed after member.deleted: %v", err)
+	}
+}
+
+// TestDeleteApp: app.deleted drops the projection, the content databases,
+// links and agendas.
+func TestDeleteApp(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	if _, err := w.svc.Sync(as("plain"), app, "", bookmark("S-"+evOpen), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.content.Groups(app)) == 0 {
+		t.Fatal("no content databases before the deletion")
+	}
+	w.publish(hub.EventAppDeleted, app, hub.IDsPayload{AppID: app, ID: app})
+	if g := w.content.Groups(app); len(g) != 0 {
+		t.Errorf("content databases after app.deleted: %v", g)
+	}
+	if ids, _, _ := w.agendas.Bookmarks(t.Context(), app, "plain"); len(ids) != 0 {
+		t.Errorf("bookmarks after app.deleted: %v", ids)
+	}
+	evs, _ := w.store.Events(t.Context(), app)
+	if len(evs) != 0 {
+		t.Errorf("events after app.deleted: %d", len(evs))
+	}
+}

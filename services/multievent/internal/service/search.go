@@ -1,0 +1,108 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"unicode"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/multievent"
+	"github.com/attendify/platform/errs"
+)
+
+// maxWords bounds the words of a search.
+const maxWords = 8
+
+// SearchPage is a page of hits and the cursor of the next ("" on the last).
+type SearchPage struct {
+	Hits []Hit
+	Next string
+}
+
+// cursor is where a page ends, bound to its query.
+type cursor struct {
+	Query string  `json:"q"`
+	Rank  float32 `json:"r"`
+	Kind  string  `json:"k"`
+	ID    string  `json:"i"`
+}
+
+// Words splits a search into its words: runs of letters and digits.
+func Words(q string) []string {
+	return strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+}
+
+// Search searches the events, sessions, speakers, rooms and tracks the
+// caller may see (hub's gates: the cards of the events shown, what the
+// events they may open hold), a page of multievent.SearchPageSize hits.
+func (s *Service) Search(ctx context.Context, app, text, after string) (SearchPage, error) {
+	words := Words(text)
+	if len(words) == 0 {
+		return SearchPage{}, errs.InvalidFields("nothing to search", errs.FieldError{Field: "/query", Message: "needs a letter or a digit"})
+	}
+	if len(words) > maxWords {
+		words = words[:maxWords]
+	}
+	qkey := queryKey(app, words)
+	var last *Hit
+	if after != "" {
+		c, err := decodeCursor(after)
+		if err != nil || c.Query != qkey {
+			return SearchPage{}, errs.InvalidFields("bad cursor", errs.FieldError{Field: "/cursor", Message: "not a cursor of this search"})
+		}
+		last = &Hit{Rank: c.Rank, Kind: c.Kind, ID: c.ID}
+	}
+	st, err := s.standing(ctx, app)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	evs, err := s.proj.Events(ctx, app)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	q := Query{App: app, Words: words, After: last, Limit: multievent.SearchPageSize + 1, Cards: []string{}, Agendas: []string{}}
+	for _, e := range evs {
+		switch st.Gate(e.ID) {
+		case hub.GateOpen:
+			q.Agendas = append(q.Agendas, e.ID)
+			q.Cards = append(q.Cards, e.ID)
+		case hub.GateCode, hub.GateListed:
+			q.Cards = append(q.Cards, e.ID)
+		}
+	}
+	hits, err := s.search.Search(ctx, q)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	page := SearchPage{Hits: hits}
+	if len(hits) > multievent.SearchPageSize {
+		page.Hits = hits[:multievent.SearchPageSize]
+		h := page.Hits[len(page.Hits)-1]
+		page.Next = encodeCursor(cursor{Query: qkey, Rank: h.Rank, Kind: h.Kind, ID: h.ID})
+	}
+	return page, nil
+}
+
+// queryKey binds a cursor to its app and words.
+func queryKey(app string, words []string) string {
+	sum := sha256.Sum256([]byte(app + "\x00" + strings.ToLower(strings.Join(words, "\x00"))))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, err
+	}
+	var c cursor
+	err = json.Unmarshal(b, &c)
+	return c, err
+}

@@ -1,0 +1,119 @@
+// Package kvagenda keeps personal agendas in the key-value port's data
+// types (platform/kv): a member's bookmarks are a set of session ids, their
+// notes a map of registers (session id to text). Riak serves them when
+// RIAK_HOSTS is set (kv/riakkv), Postgres otherwise (kv/pgkv); both give
+// Riak's observed-remove semantics, and both seal the causal contexts
+// phones carry (kv.Sealed).
+package kvagenda
+
+import (
+	"context"
+	"slices"
+
+	"github.com/attendify/multievent/internal/derr"
+	"github.com/attendify/multievent/internal/service"
+	"github.com/attendify/platform/kv"
+)
+
+// Buckets of the agendas; the key of a member's agenda is "<app>/<member>".
+const (
+	BookmarksBucket = "multievent.bookmarks"
+	NotesBucket     = "multievent.notes"
+)
+
+// Store keeps agendas in a key-value store.
+type Store struct {
+	sets kv.Sets
+	maps kv.Maps
+}
+
+var _ service.Agendas = (*Store)(nil)
+
+// KV is the part of the port the agendas use.
+type KV interface {
+	kv.Sets
+	kv.Maps
+}
+
+// New returns agendas kept in store.
+func New(store KV) *Store { return &Store{sets: store, maps: store} }
+
+func key(app, member string) string { return app + "/" + member }
+
+// Bookmarks implements service.Agendas.
+func (s *Store) Bookmarks(ctx context.Context, app, member string) (_ []string, _ []byte, err error) {
+	defer derr.Wrap(&err, "Bookmarks(%q, %q)", app, member)
+	return s.sets.SetMembers(ctx, BookmarksBucket, key(app, member))
+}
+
+// AddBookmarks implements service.Agendas.
+func (s *Store) AddBookmarks(ctx context.Context, app, member string, sessions ...string) (err error) {
+	defer derr.Wrap(&err, "AddBookmarks(%q, %q)", app, member)
+	if len(sessions) == 0 {
+		return nil
+	}
+	return s.sets.SetAdd(ctx, BookmarksBucket, key(app, member), sessions...)
+}
+
+// RemoveBookmarks implements service.Agendas.
+func (s *Store) RemoveBookmarks(ctx context.Context, app, member string, cc []byte, sessions ...string) (err error) {
+	defer derr.Wrap(&err, "RemoveBookmarks(%q, %q)", app, member)
+	if len(sessions) == 0 {
+		return nil
+	}
+	return s.sets.SetRemove(ctx, BookmarksBucket, key(app, member), cc, sessions...)
+}
+
+// Notes implements service.Agendas.
+func (s *Store) Notes(ctx context.Context, app, member string) (_ map[string]string, _ []byte, err error) {
+	defer derr.Wrap(&err, "Notes(%q, %q)", app, member)
+	m, cc, err := s.maps.MapGet(ctx, NotesBucket, key(app, member))
+	if err != nil {
+		return nil, nil, err
+	}
+	notes := m.Registers
+	if notes == nil {
+		notes = map[string]string{}
+	}
+	return notes, cc, nil
+}
+
+// UpdateNotes implements service.Agendas.
+func (s *Store) UpdateNotes(ctx context.Context, app, member string, cc []byte, set map[string]string, remove []string) (err error) {
+	defer derr.Wrap(&err, "UpdateNotes(%q, %q)", app, member)
+	ops := kv.MapOps{SetRegisters: set, RemoveFields: slices.DeleteFunc(slices.Clone(remove), func(f string) bool {
+		_, written := set[f]
+		return written
+	})}
+	if ops.Empty() {
+		return nil
+	}
+	return s.maps.MapUpdate(ctx, NotesBucket, key(app, member), cc, ops)
+}
+
+// Erase implements service.Agendas: every bookmark and note goes,
+// whatever was seen (nil contexts).
+func (s *Store) Erase(ctx context.Context, app, member string) (err error) {
+	defer derr.Wrap(&err, "Erase(%q, %q)", app, member)
+	ids, _, err := s.sets.SetMembers(ctx, BookmarksBucket, key(app, member))
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		if err := s.sets.SetRemove(ctx, BookmarksBucket, key(app, member), nil, ids...); err != nil {
+			return err
+		}
+	}
+	m, _, err := s.maps.MapGet(ctx, NotesBucket, key(app, member))
+	if err != nil {
+		return err
+	}
+	var fields []string
+	for f := range m.Registers {
+		fields = append(fields, f)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return s.maps.MapUpdate(ctx, NotesBucket, key(app, member), nil, kv.MapOps{RemoveFields: fields})
+}
