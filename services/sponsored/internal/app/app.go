@@ -34,7 +34,8 @@ type Config struct {
 	Namespace string `env:"REDIS_NAMESPACE"`
 	// LinkKeys sign click links and report links; social needs the same.
 	LinkKeys auth.ServiceKeys `env:"SPONSORED_LINK_KEYS" envDefault:"dev:Q2hhbmdlIG1lOiBzcG9uc29yZWQgbGlua3MgZGV2IGtleQ"`
-	// PublicURL is sponsored's address as phones and sponsors reach it.
+	// PublicURL is sponsored's address as phones and sponsors reach it
+	// (empty: the address it listens on).
 	PublicURL string `env:"SPONSORED_PUBLIC_URL" envDefault:"http://127.0.0.1:8084"`
 	// Every is the organic posts per sponsored slot of apps that set none.
 	Every int `env:"SPONSORED_EVERY" envDefault:"5"`
@@ -93,6 +94,9 @@ func New(ctx context.Context, cfg Config, o Options) (*Sponsored, error) {
 	}
 	if signer.Dev() {
 		svc.Log.Warn("the development link key is in use: set SPONSORED_LINK_KEYS outside a laptop")
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = svc.URL()
 	}
 	store := pgstore.New(pool)
 	board := redisstore.New(svc.Redis, cfg.Namespace, redisstore.Options{ClaimIdle: cfg.ClaimIdle})

@@ -60,8 +60,9 @@ func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (f
 			}
 			for _, it := range r.Items {
 				if !imps[it.Impression] {
-					continue
+					continue // known before, or twice in this batch
 				}
+				delete(imps, it.Impression)
 				c := camps[it.Campaign]
 				bill := !r.Internal && c.counted < c.budget
 				if bill {
