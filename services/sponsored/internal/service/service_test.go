@@ -31,7 +31,9 @@ func (a access) Authorize(_ context.Context, c auth.Caller, app string) (hub.Mem
 }
 
 // board records what the domain publishes.
-type board struct{ published map[string]placement.Eligibility }
+type board struct {
+	published map[string]placement.Eligibility
+}
 
 func (b *board) Published(context.Context, string) (bool, error) { return true, nil }
 func (b *board) Publish(_ context.Context, app string, e placement.Eligibility, _ []service.Live, _ []string) error {
