@@ -8,15 +8,12 @@ import (
 )
 
 // Planned is the number of impressions the campaign's pacing plans by t:
-// 0 before the flight, the budget after it, and in between the budget
+// 0 until the flight starts, the budget after it, and in between the budget
 // times the planned share of the time elapsed x: x (even), 1-(1-x)²
 // (front-loaded), 1 (as fast as possible). Rounded up, so that each
 // interval allows at least one impression once anything is due.
 func Planned(c Campaign, t time.Time) int64 {
 	if !t.After(c.Start) {
-		if c.Pacing == sponsored.PacingASAP && !t.Before(c.Start) {
-			return c.Budget
-		}
 		return 0
 	}
 	if !t.Before(c.End) {

@@ -194,7 +194,8 @@ func TestPlanned(t *testing.T) {
 		{sponsored.PacingEven, c.End, 1000},
 		{sponsored.PacingFrontLoaded, q, 438}, // 1-(3/4)^2 = 0.4375
 		{sponsored.PacingASAP, q, 1000},
-		{sponsored.PacingASAP, c.Start, 1000},
+		{sponsored.PacingASAP, c.Start, 0},
+		{sponsored.PacingASAP, c.Start.Add(time.Second), 1000},
 	} {
 		c.Pacing = tc.pacing
 		if got := Planned(c, tc.at); got != tc.want {
