@@ -253,6 +253,13 @@ type ClickResult struct {
 // Empty is the result of methods with nothing to return.
 type Empty struct{}
 
+// AppSettings are an app's placement settings.
+type AppSettings struct {
+	// Every is the organic posts per sponsored slot: a feed page carries at
+	// most one sponsored item per Every organic posts (default 5).
+	Every int `json:"every" jsonschema:"minimum=1,maximum=100"`
+}
+
 // ---------------------------------------------------------------------------
 // Params.
 
@@ -297,6 +304,12 @@ type ListLeadsParams struct {
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"maxLength=100"`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=500"`
+}
+
+// SetAppSettingsParams change an app's placement settings.
+type SetAppSettingsParams struct {
+	AppRef
+	AppSettings
 }
 
 // HideParams stop a campaign for the caller.
@@ -394,6 +407,17 @@ var (
 	ListLeads = rpc.Method[ListLeadsParams, LeadPage]{
 		Name: "lead.list", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
 		Summary: "A campaign's lead-form submissions, oldest first (CSV export: GET /apps/{app}/campaigns/{id}/leads.csv).",
+	}
+
+	// GetAppSettings reads an app's placement settings.
+	GetAppSettings = rpc.Method[AppRef, AppSettings]{
+		Name: "settings.get", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
+		Summary: "An app's placement settings: the organic posts per sponsored slot.",
+	}
+	// SetAppSettings changes an app's placement settings.
+	SetAppSettings = rpc.Method[SetAppSettingsParams, AppSettings]{
+		Name: "settings.set", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
+		Summary: "Change an app's placement settings (every: 1 to 100 organic posts per sponsored slot).",
 	}
 
 	// Hide stops a campaign for the calling member for good.

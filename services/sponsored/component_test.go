@@ -375,3 +375,25 @@ func httpGet(t *testing.T, url string, status int) string {
 	}
 	return b.String()
 }
+
+// TestAppSettings: an app's N (organic posts per sponsored slot) reaches
+// the placement.
+func TestAppSettings(t *testing.T) {
+	f := newFixture(t)
+	f.live(t, input("a", nil))
+	f.live(t, input("b", nil))
+	got, err := sponsored.GetAppSettings.Call(f.owner.Ctx(f.ctx), f.env.Client, f.ref)
+	if err != nil || got.Every != sponsored.DefaultEvery {
+		t.Fatalf("settings.get: %+v %v", got, err)
+	}
+	if _, err := sponsored.SetAppSettings.Call(f.ada.Ctx(f.ctx), f.env.Client, sponsored.SetAppSettingsParams{AppRef: f.ref, AppSettings: sponsored.AppSettings{Every: 3}}); !errors.Is(err, errs.Forbidden) {
+		t.Errorf("a member sets N: %v", err)
+	}
+	if _, err := sponsored.SetAppSettings.Call(f.owner.Ctx(f.ctx), f.env.Client, sponsored.SetAppSettingsParams{AppRef: f.ref, AppSettings: sponsored.AppSettings{Every: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	slots := f.env.Placer().Fill(f.ctx, f.app, "", placement.Viewer{Member: f.ada.ID}, 6)
+	if len(slots) != 2 || slots[0].After != 2 || slots[1].After != 5 {
+		t.Errorf("N=3, 6 organic posts: slots %+v", slots)
+	}
+}

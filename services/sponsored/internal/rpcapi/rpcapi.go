@@ -32,6 +32,14 @@ func Register(s *rpc.Server, svc *service.Service) {
 	rpc.Handle(s, sponsored.ShareReport, h.share)
 	rpc.Handle(s, sponsored.RevokeReport, h.revoke)
 	rpc.Handle(s, sponsored.ListLeads, h.leads)
+	rpc.Handle(s, sponsored.GetAppSettings, func(ctx context.Context, p sponsored.AppRef) (sponsored.AppSettings, error) {
+		set, err := svc.GetAppSettings(ctx, p.App)
+		return sponsored.AppSettings{Every: set.Every}, err
+	})
+	rpc.Handle(s, sponsored.SetAppSettings, func(ctx context.Context, p sponsored.SetAppSettingsParams) (sponsored.AppSettings, error) {
+		set, err := svc.SetAppSettings(ctx, p.App, service.AppSettings{Every: p.Every})
+		return sponsored.AppSettings{Every: set.Every}, err
+	})
 	rpc.Handle(s, sponsored.Hide, h.hide)
 	rpc.Handle(s, sponsored.Click, h.click)
 	rpc.Handle(s, sponsored.View, h.view)

@@ -28,6 +28,10 @@ type Campaigns interface {
 	Active(ctx context.Context, since time.Time) ([]Campaign, error)
 	// Hide records that member hid campaign (idempotent).
 	Hide(ctx context.Context, h Hidden) error
+	// Every is app's organic posts per sponsored slot, 0 when unset.
+	Every(ctx context.Context, app string) (int, error)
+	// SetEvery sets it.
+	SetEvery(ctx context.Context, app string, every int, now time.Time) error
 }
 
 // Ledger counts what was served (Postgres): impressions, clicks, views and

@@ -120,7 +120,14 @@ func (s *Service) publishApp(ctx context.Context, app string, cs []Campaign, now
 			}
 		}
 	}
-	elig := placement.Eligibility{Version: now.UnixNano(), Every: s.o.Every}
+	every, err := s.o.Campaigns.Every(ctx, app)
+	if err != nil {
+		return err
+	}
+	if every <= 0 {
+		every = s.o.Every
+	}
+	elig := placement.Eligibility{Version: now.UnixNano(), Every: every}
 	live := make([]Live, 0, len(serving))
 	for _, c := range serving {
 		elig.Campaigns = append(elig.Campaigns, entryOf(c))

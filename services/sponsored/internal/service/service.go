@@ -264,3 +264,39 @@ func newNonce() string { return placement.NewSecret() }
 func equalSecret(a, b string) bool {
 	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// AppSettings are an app's placement settings.
+type AppSettings struct {
+	// Every is the organic posts per sponsored slot.
+	Every int
+}
+
+// GetAppSettings reads an app's placement settings.
+func (s *Service) GetAppSettings(ctx context.Context, app string) (AppSettings, error) {
+	if err := s.organizer(ctx, app); err != nil {
+		return AppSettings{}, err
+	}
+	n, err := s.o.Campaigns.Every(ctx, app)
+	if err != nil {
+		return AppSettings{}, err
+	}
+	if n <= 0 {
+		n = s.o.Every
+	}
+	return AppSettings{Every: n}, nil
+}
+
+// SetAppSettings changes an app's placement settings and republishes.
+func (s *Service) SetAppSettings(ctx context.Context, app string, set AppSettings) (AppSettings, error) {
+	if err := s.organizer(ctx, app); err != nil {
+		return AppSettings{}, err
+	}
+	if set.Every < 1 || set.Every > 100 {
+		return AppSettings{}, errs.InvalidFields("invalid settings", errs.FieldError{Field: "/every", Message: "must be 1 to 100"})
+	}
+	if err := s.o.Campaigns.SetEvery(ctx, app, set.Every, s.now()); err != nil {
+		return AppSettings{}, err
+	}
+	s.republish(ctx, app)
+	return set, nil
+}

@@ -128,6 +128,24 @@ func RunCampaigns(t *testing.T, newStore func(t *testing.T) service.Campaigns) {
 		}
 	})
 
+	t.Run("every", func(t *testing.T) {
+		s := newStore(t)
+		if n, err := s.Every(ctx, "app1"); n != 0 || err != nil {
+			t.Errorf("unset: %d %v", n, err)
+		}
+		for _, n := range []int{3, 8} {
+			if err := s.SetEvery(ctx, "app1", n, t0); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Every(ctx, "app1"); got != n || err != nil {
+				t.Errorf("set %d, read %d %v", n, got, err)
+			}
+		}
+		if n, _ := s.Every(ctx, "app2"); n != 0 {
+			t.Errorf("another app: %d", n)
+		}
+	})
+
 	t.Run("hide is idempotent", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.Create(ctx, Campaign("app1", "C1", t0)); err != nil {

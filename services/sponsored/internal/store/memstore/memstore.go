@@ -20,11 +20,12 @@ type Campaigns struct {
 	byID   map[string]service.Campaign
 	hides  map[string]service.Hidden
 	States []string // "<id>:<from>-><to>", the state changes announced
+	every  map[string]int
 }
 
 // NewCampaigns returns an empty store.
 func NewCampaigns() *Campaigns {
-	return &Campaigns{byID: map[string]service.Campaign{}, hides: map[string]service.Hidden{}}
+	return &Campaigns{byID: map[string]service.Campaign{}, hides: map[string]service.Hidden{}, every: map[string]int{}}
 }
 
 var _ service.Campaigns = (*Campaigns)(nil)
@@ -154,4 +155,19 @@ func clone(c service.Campaign) service.Campaign {
 	c.Targeting.MemberRoles = slices.Clone(c.Targeting.MemberRoles)
 	c.Targeting.TicketTypes = slices.Clone(c.Targeting.TicketTypes)
 	return c
+}
+
+// Every is app's organic posts per sponsored slot, 0 when unset.
+func (m *Campaigns) Every(_ context.Context, app string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.every[app], nil
+}
+
+// SetEvery sets it.
+func (m *Campaigns) SetEvery(_ context.Context, app string, every int, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.every[app] = every
+	return nil
 }

@@ -233,3 +233,24 @@ func (s *Store) Hide(ctx context.Context, h service.Hidden) (err error) {
 	_, err = s.pool.Exec(ctx, q, h.Campaign, h.Member, h.App, h.Reason, h.At)
 	return pg.Err(err)
 }
+
+// Every is app's organic posts per sponsored slot, 0 when unset.
+func (s *Store) Every(ctx context.Context, app string) (_ int, err error) {
+	defer derr.Wrap(&err, "pgstore.Every(%q)", app)
+	const q = `SELECT every FROM app_settings WHERE app_id = $1`
+	var n int
+	err = s.pool.QueryRow(ctx, q, app).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return n, pg.Err(err)
+}
+
+// SetEvery sets app's organic posts per sponsored slot.
+func (s *Store) SetEvery(ctx context.Context, app string, every int, now time.Time) (err error) {
+	defer derr.Wrap(&err, "pgstore.SetEvery(%q, %d)", app, every)
+	const q = `INSERT INTO app_settings (app_id, every, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (app_id) DO UPDATE SET every = excluded.every, updated_at = excluded.updated_at`
+	_, err = s.pool.Exec(ctx, q, app, every, now)
+	return pg.Err(err)
+}
