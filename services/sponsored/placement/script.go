@@ -17,12 +17,14 @@ import "github.com/redis/go-redis/v9"
 // not hidden it (<c>:x) and each cap's window is below its cap. Windows are
 // fixed: a stored hour or day bucket other than the current one counts 0.
 // Taking charges the member's windows and, unless internal, the served
-// count. The result is the campaigns and impression ids taken, flat.
+// count; a member's first impression of a campaign makes the hash live
+// at least until that flight's end and two days (ARGV 6). The result is
+// the campaigns and impression ids taken, flat.
 var chargeScript = redis.NewScript(`
 local live, mem, rec = KEYS[1], KEYS[2], KEYS[3]
 local member, hour, internal = ARGV[1], ARGV[2], ARGV[3] == '1'
 local want, now, ttl, n = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local taken, items = {}, {}
+local taken, fresh = {}, false
 local i = 8
 for _ = 1, n do
   if #taken >= 2 * want then break end
@@ -43,12 +45,13 @@ for _ = 1, n do
         if not internal then redis.call('HINCRBY', live, c .. ':s', 1) end
         taken[#taken + 1] = c
         taken[#taken + 1] = imp
+        if fc == 0 then fresh = true end
       end
     end
   end
 end
 if #taken > 0 then
-  if redis.call('TTL', mem) < ttl then redis.call('EXPIRE', mem, ttl) end
+  if fresh and redis.call('TTL', mem) < ttl then redis.call('EXPIRE', mem, ttl) end
   redis.call('XADD', rec, '*', 'k', 'imp', 'm', member, 't', now, 'n', internal and '1' or '0', 'i', table.concat(taken, ' '))
 end
 return taken
