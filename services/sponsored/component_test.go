@@ -17,6 +17,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/sponsoredtest"
@@ -229,6 +230,17 @@ func TestLinksAndExports(t *testing.T) {
 		t.Errorf("sponsored.click: %+v %v", r, err)
 	}
 	f.env.Count()
+	// Analytics' events: the impression and the one click, through the outbox.
+	testkit.Eventually(t, "the impressions and click events", func() bool {
+		msgs, _ := f.env.Redis.XRange(f.ctx, events.NewStreams(f.env.Namespace).Stream("sponsored"), "-", "+").Result()
+		var got []string
+		for _, m := range msgs {
+			if m.Values["type"] != sponsored.EventCampaignState && strings.Contains(fmt.Sprint(m.Values["data"]), card.ImpressionID) {
+				got = append(got, fmt.Sprint(m.Values["type"]))
+			}
+		}
+		return strings.Join(got, ",") == sponsored.EventImpressions+","+sponsored.EventClick
+	})
 
 	share, err := sponsored.ShareReport.Call(f.owner.Ctx(f.ctx), f.env.Client, cref(f, c))
 	if err != nil {

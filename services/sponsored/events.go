@@ -8,9 +8,10 @@ import "time"
 // Delivery is at least once: consumers (analytics) deduplicate by
 // ImpressionID (or LeadID), which is also what sponsored counts by.
 const (
-	// EventImpression: a sponsored item was served in a feed page and
-	// counted (ImpressionPayload).
-	EventImpression = "sponsored.impression"
+	// EventImpressions: sponsored items were served in feed pages and
+	// counted (ImpressionsPayload): one event per campaign and counted
+	// batch, so that counting stays cheap under a busy feed.
+	EventImpressions = "sponsored.impressions"
 	// EventView: the app confirmed the item was on screen (ImpressionPayload).
 	EventView = "sponsored.view"
 	// EventClick: the member opened the item's link (ImpressionPayload).
@@ -21,8 +22,16 @@ const (
 	EventCampaignState = "sponsored.campaign_state"
 )
 
-// ImpressionPayload is the data of impression, view and click events. The
-// event's App is the app and its Subject the campaign.
+// ImpressionsPayload is the data of impressions events: a campaign's
+// impressions counted together. The event's App is the app and its Subject
+// the campaign.
+type ImpressionsPayload struct {
+	CampaignID  string              `json:"campaign_id"`
+	Impressions []ImpressionPayload `json:"impressions"`
+}
+
+// ImpressionPayload is one impression of an impressions event, and the
+// data of view and click events (whose Subject is the campaign).
 type ImpressionPayload struct {
 	ImpressionID string `json:"impression_id"`
 	CampaignID   string `json:"campaign_id"`
@@ -33,7 +42,8 @@ type ImpressionPayload struct {
 	// left out of reports and budgets.
 	Internal bool `json:"internal,omitempty"`
 	// Billable (impressions only) is false for an impression counted after
-	// the budget was spent (the Redis view's overshoot).
+	// the budget was spent (the Redis view's overshoot) and for internal
+	// ones.
 	Billable bool `json:"billable,omitempty"`
 }
 

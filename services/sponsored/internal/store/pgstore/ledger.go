@@ -30,8 +30,8 @@ type counting struct {
 // (new ids only; billable while the campaign's counted impressions are
 // below its budget, organizers' and staff's never), then clicks and views
 // of impressions it knows (once per impression id), then the campaigns'
-// counts, finishing those whose budget is reached, and an event per new
-// count in the outbox. Records of campaigns of other apps are ignored.
+// counts, finishing those whose budget is reached, and the events in the
+// outbox (an impressions event per campaign, a click or view event each). Records of campaigns of other apps are ignored.
 func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (finished []string, err error) {
 	defer derr.Wrap(&err, "pgstore.Count(%q, %d records)", app, len(recs))
 	var ids []string
@@ -54,6 +54,7 @@ func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (f
 			return err
 		}
 		var billable []string
+		byCampaign := map[string][]sponsored.ImpressionPayload{}
 		for _, r := range recs {
 			if r.Kind != placement.RecordImpression {
 				continue
@@ -70,8 +71,13 @@ func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (f
 					c.moved = true
 					billable = append(billable, it.Impression)
 				}
-				evs = append(evs, event(sponsored.EventImpression, app, it.Campaign, sponsored.ImpressionPayload{
-					ImpressionID: it.Impression, CampaignID: it.Campaign, MemberID: r.Member, At: r.At, Internal: r.Internal, Billable: bill}))
+				byCampaign[it.Campaign] = append(byCampaign[it.Campaign], sponsored.ImpressionPayload{
+					ImpressionID: it.Impression, CampaignID: it.Campaign, MemberID: r.Member, At: r.At, Internal: r.Internal, Billable: bill})
+			}
+		}
+		for _, id := range ids {
+			if imps := byCampaign[id]; len(imps) > 0 {
+				evs = append(evs, event(sponsored.EventImpressions, app, id, sponsored.ImpressionsPayload{CampaignID: id, Impressions: imps}))
 			}
 		}
 		if len(billable) > 0 {
