@@ -42,7 +42,7 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: owner, App: appID, Role: auth.RoleOwner, Token: tok})
 	now := time.Now().UTC()
 	flight := sponsored.Flight{Start: now.Add(-time.Hour).Format("2006-01-02T15:04"), End: now.Add(24 * time.Hour).Format("2006-01-02T15:04"), TimeZone: "UTC"}
-	const probeBudget = 20_000
+	const probeBudget = 5_000
 	var probe string
 	for i, c := range []struct {
 		name   string
