@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,14 +47,18 @@ type opts struct {
 }
 
 type round struct {
-	Target   string  `json:"target"`
-	Ops      int64   `json:"ops"`
-	Errors   int64   `json:"errors"`
-	PerSec   float64 `json:"per_sec"`
-	P50ms    float64 `json:"p50_ms"`
-	P99ms    float64 `json:"p99_ms"`
-	Charged  int64   `json:"charged,omitempty"`
-	Recorded int64   `json:"recorded,omitempty"`
+	Target  string  `json:"target"`
+	Ops     int64   `json:"ops"`
+	Errors  int64   `json:"errors"`
+	PerSec  float64 `json:"per_sec"`
+	P50ms   float64 `json:"p50_ms"`
+	P99ms   float64 `json:"p99_ms"`
+	Charged int64   `json:"charged,omitempty"`
+	// RedisUsPerOp is Redis' own time per call of the command (INFO
+	// commandstats); ClientUsPerOp this process's CPU time per operation.
+	RedisUsPerOp  float64 `json:"redis_us_per_op"`
+	ClientUsPerOp float64 `json:"client_us_per_op"`
+	Recorded      int64   `json:"recorded,omitempty"`
 }
 
 const app = "benchapp"
@@ -94,32 +100,50 @@ func run(ctx context.Context, o opts) error {
 	hot := placement.Viewer{Member: "hot", MemberRole: "attendee"}
 	member := keys.Member(app, "hot")
 
+	script := placement.ChargeScript()
+	rawKeys := []string{keys.Live(app), member, keys.Records(app)}
 	targets := map[string]func(ctx context.Context) (bool, error){
-		"charge (placement script)": func(ctx context.Context) (bool, error) {
+		"charge (placement.Fill)": func(ctx context.Context) (bool, error) {
 			return len(placer.Fill(ctx, app, "", hot, 5)) == 1, nil
+		},
+		"raw EVALSHA (same script)": func(ctx context.Context) (bool, error) {
+			now := time.Now()
+			res, err := script.Run(ctx, rdb, rawKeys, "hot", placement.HourBucket(now.Unix()), "0", 1, now.UnixMilli(), 86400, 1,
+				"camp", now.UTC().Format(time.DateOnly), 0, 0, 0, placement.NewSecret()).StringSlice()
+			return len(res) == 2, err
 		},
 		"raw HINCRBY": func(ctx context.Context) (bool, error) {
 			return true, rdb.HIncrBy(ctx, member, "camp:f", 1).Err()
 		},
 	}
+	order := []string{"charge (placement.Fill)", "raw EVALSHA (same script)", "raw HINCRBY"}
 	var rounds []round
 	for r := 0; r < o.rounds; r++ {
-		for _, name := range []string{"charge (placement script)", "raw HINCRBY"} {
+		for _, name := range order {
 			if err := clean(); err != nil {
 				return err
 			}
 			if err := publish(sponsored.Caps{}); err != nil {
 				return err
 			}
+			cmd := "hincrby"
+			if !strings.HasSuffix(name, "HINCRBY") {
+				cmd = "evalsha"
+			}
+			before, cpu0 := redisUsec(ctx, rdb, cmd), processCPU()
 			res := load(ctx, name, o.clients, o.duration, targets[name])
-			if strings.HasPrefix(name, "charge") {
+			after, cpu1 := redisUsec(ctx, rdb, cmd), processCPU()
+			res.RedisUsPerOp = (after.usec - before.usec) / float64(max(after.calls-before.calls, 1))
+			res.ClientUsPerOp = float64((cpu1 - cpu0).Microseconds()) / float64(max(res.Ops, 1))
+			if !strings.HasSuffix(name, "HINCRBY") {
 				res.Charged, _ = rdb.HGet(ctx, keys.Live(app), placement.ServedField("camp")).Int64()
 				res.Recorded, _ = rdb.XLen(ctx, keys.Records(app)).Result()
 				if res.Charged != res.Ops-res.Errors || res.Recorded != res.Charged {
 					return fmt.Errorf("%s: %d placed, %d charged, %d recorded", name, res.Ops-res.Errors, res.Charged, res.Recorded)
 				}
 			}
-			fmt.Fprintf(os.Stderr, "round %d %-26s %9.0f/s p50 %.2f ms p99 %.2f ms errors %d\n", r+1, name, res.PerSec, res.P50ms, res.P99ms, res.Errors)
+			fmt.Fprintf(os.Stderr, "round %d %-26s %9.0f/s p50 %.2f ms p99 %.2f ms errors %d; Redis %.1f µs/op, this process %.1f µs CPU/op\n",
+				r+1, name, res.PerSec, res.P50ms, res.P99ms, res.Errors, res.RedisUsPerOp, res.ClientUsPerOp)
 			rounds = append(rounds, res)
 		}
 	}
@@ -193,4 +217,39 @@ func load(ctx context.Context, name string, c int, d time.Duration, op func(cont
 		r.P99ms = float64(all[len(all)*99/100].Microseconds()) / 1000
 	}
 	return r
+}
+
+type cmdstat struct {
+	calls int64
+	usec  float64
+}
+
+// redisUsec reads a command's calls and total time from INFO commandstats.
+func redisUsec(ctx context.Context, rdb redis.UniversalClient, cmd string) cmdstat {
+	info, _ := rdb.Info(ctx, "commandstats").Result()
+	for _, line := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":")
+		if !ok {
+			continue
+		}
+		var st cmdstat
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "calls":
+				st.calls, _ = strconv.ParseInt(v, 10, 64)
+			case "usec":
+				st.usec, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		return st
+	}
+	return cmdstat{}
+}
+
+// processCPU is this process's user+system CPU time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -20,7 +20,13 @@ import "github.com/redis/go-redis/v9"
 // count; a member's first impression of a campaign makes the hash live
 // at least until that flight's end and two days (ARGV 6). The result is
 // the campaigns and impression ids taken, flat.
-var chargeScript = redis.NewScript(`
+var chargeScript = redis.NewScript(chargeLua)
+
+// ChargeScript is the cap script itself, for benchmarks that call it raw
+// beside Fill (bench/sponsored).
+func ChargeScript() *redis.Script { return redis.NewScript(chargeLua) }
+
+const chargeLua = `
 local live, mem, rec = KEYS[1], KEYS[2], KEYS[3]
 local member, hour, internal = ARGV[1], ARGV[2], ARGV[3] == '1'
 local want, now, ttl, n = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -55,4 +61,4 @@ if #taken > 0 then
   redis.call('XADD', rec, '*', 'k', 'imp', 'm', member, 't', now, 'n', internal and '1' or '0', 'i', table.concat(taken, ' '))
 end
 return taken
-`)
+`
