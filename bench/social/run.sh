@@ -75,9 +75,11 @@ if [ "${BENCH_PLACEMENT:-true}" = true ]; then
 	extra_pids+=($!)
 	ready 127.0.0.1:18084 "$tmp/sponsored.log"
 	ADDR=127.0.0.1:18085 SPONSORED_PLACEMENT=true SPONSORED_PUBLIC_URL=http://127.0.0.1:18084 "$tmp/social" serve >"$tmp/server-placement.log" 2>&1 &
-	extra_pids+=($!)
+	on_pid=$!
+	extra_pids+=($on_pid)
 	ready 127.0.0.1:18085 "$tmp/server-placement.log"
-	placement=(-placement-url http://127.0.0.1:18085 -sponsored-url http://127.0.0.1:18084 -ab-rounds "${BENCH_AB_ROUNDS:-5}" -ab-duration "${BENCH_AB_DURATION:-10s}")
+	placement=(-placement-url http://127.0.0.1:18085 -sponsored-url http://127.0.0.1:18084 -ab-rounds "${BENCH_AB_ROUNDS:-5}" -ab-duration "${BENCH_AB_DURATION:-10s}"
+		-off-pid "$server_pid" -on-pid "$on_pid")
 else
 	"$tmp/social" serve >"$tmp/server.log" 2>&1 &
 	server_pid=$!

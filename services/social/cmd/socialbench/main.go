@@ -65,6 +65,8 @@ type flags struct {
 	sponsoredURL string
 	abRounds     int
 	abDuration   time.Duration
+	// The servers' process ids, to read their CPU time per round.
+	offPID, onPID int
 }
 
 func main() {
@@ -83,6 +85,8 @@ func main() {
 	flag.StringVar(&f.sponsoredURL, "sponsored-url", "http://127.0.0.1:18084", "the sponsored service (with -placement-url)")
 	flag.IntVar(&f.abRounds, "ab-rounds", 5, "rounds of the placement on/off comparison, interleaved")
 	flag.DurationVar(&f.abDuration, "ab-duration", 10*time.Second, "duration of each on/off round")
+	flag.IntVar(&f.offPID, "off-pid", 0, "the process id of the -url server (its CPU time per request)")
+	flag.IntVar(&f.onPID, "on-pid", 0, "the process id of the -placement-url server")
 	flag.Parse()
 	platform.Main(func(ctx context.Context) error { return run(ctx, f) })
 }

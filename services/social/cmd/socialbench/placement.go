@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -88,13 +90,21 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 	load(ctx, "feed.get placement on warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["on"], appID, f.page, as, nil))
 	var out []result
 	byMode := map[string][]result{}
+	cpuPerReq := map[string][]float64{}
+	pids := map[string]int{"off": f.offPID, "on": f.onPID}
 	for r := 0; r < f.abRounds; r++ {
 		for _, mode := range []string{"off", "on"} {
 			var c func(social.FeedPage)
 			if mode == "on" {
 				c = count
 			}
+			cpu0 := processCPU(pids[mode])
 			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, c))
+			if cpu1 := processCPU(pids[mode]); cpu1 > 0 && res.Requests > 0 {
+				us := float64((cpu1 - cpu0).Microseconds()) / float64(res.Requests)
+				cpuPerReq[mode] = append(cpuPerReq[mode], us)
+				fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", us)
+			}
 			byMode[mode] = append(byMode[mode], res)
 			out = append(out, res)
 		}
@@ -108,8 +118,13 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 		}
 		slices.Sort(ps)
 		slices.Sort(p99)
-		fmt.Fprintf(os.Stderr, "placement %-3s: req/s median %.0f (min %.0f, max %.0f); p99 median %.2f ms (min %.2f, max %.2f)\n",
+		fmt.Fprintf(os.Stderr, "placement %-3s: req/s median %.0f (min %.0f, max %.0f); p99 median %.2f ms (min %.2f, max %.2f)",
 			mode, ps[len(ps)/2], ps[0], ps[len(ps)-1], p99[len(p99)/2], p99[0], p99[len(p99)-1])
+		if cs := cpuPerReq[mode]; len(cs) > 0 {
+			slices.Sort(cs)
+			fmt.Fprintf(os.Stderr, "; server CPU a request median %.0f µs (min %.0f, max %.0f)", cs[len(cs)/2], cs[0], cs[len(cs)-1])
+		}
+		fmt.Fprintln(os.Stderr)
 	}
 	fmt.Fprintf(os.Stderr, "placement on: %d pages, %d sponsored items (%.2f a page)\n", pages.Load(), sponsoredItems.Load(), float64(sponsoredItems.Load())/float64(max(pages.Load(), 1)))
 
@@ -149,4 +164,25 @@ func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Contex
 		}
 		return nil
 	}
+}
+
+// processCPU is the user+system CPU time of process pid (from
+// /proc/<pid>/stat, in clock ticks of 10 ms), 0 when unknown.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces) in parentheses.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
