@@ -281,7 +281,7 @@ type CreateCampaignParams struct {
 // read (a conflict when it changed since).
 type UpdateCampaignParams struct {
 	AppRef
-	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
+	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Version    int64  `json:"version" jsonschema:"minimum=1"`
 	CampaignInput
 }
@@ -289,7 +289,7 @@ type UpdateCampaignParams struct {
 // CampaignRef addresses a campaign.
 type CampaignRef struct {
 	AppRef
-	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
+	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 }
 
 // ListCampaignsParams list an app's campaigns, archived ones only when asked.
@@ -301,7 +301,7 @@ type ListCampaignsParams struct {
 // ListLeadsParams page through a campaign's leads.
 type ListLeadsParams struct {
 	AppRef
-	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
+	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"maxLength=100"`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=500"`
 }
@@ -315,22 +315,22 @@ type SetAppSettingsParams struct {
 // HideParams stop a campaign for the caller.
 type HideParams struct {
 	AppRef
-	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
+	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Reason     string `json:"reason" jsonschema:"enum=hidden,enum=not_interested"`
 }
 
 // ImpressionParams name one showing of a campaign to the caller.
 type ImpressionParams struct {
 	AppRef
-	CampaignID   string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
-	ImpressionID string `json:"impression_id" jsonschema:"minLength=1,maxLength=64"`
+	CampaignID   string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
+	ImpressionID string `json:"impression_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 }
 
 // SubmitLeadParams send a lead form; Consent must be true.
 type SubmitLeadParams struct {
 	AppRef
-	CampaignID   string            `json:"campaign_id" jsonschema:"minLength=1,maxLength=64"`
-	ImpressionID string            `json:"impression_id" jsonschema:"minLength=1,maxLength=64"`
+	CampaignID   string            `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
+	ImpressionID string            `json:"impression_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Fields       map[string]string `json:"fields" jsonschema:"maxProperties=8"`
 	Consent      bool              `json:"consent"`
 }

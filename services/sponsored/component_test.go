@@ -409,3 +409,17 @@ func TestAppSettings(t *testing.T) {
 		t.Errorf("N=3, 6 organic posts: slots %+v", slots)
 	}
 }
+
+// TestImpressionIDsAreIDs: an impression id that is not an id (a space
+// would split a stream record) is refused before anything is recorded.
+func TestImpressionIDsAreIDs(t *testing.T) {
+	f := newFixture(t)
+	c := f.live(t, input("ids", nil))
+	_, err := sponsored.Click.Call(f.ada.Ctx(f.ctx), f.env.Client, sponsored.ImpressionParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: "x " + c.ID + " y"})
+	if !errors.Is(err, errs.Invalid) {
+		t.Errorf("click with a spaced impression id: %v", err)
+	}
+	if n, _ := f.env.Redis.XLen(f.ctx, f.env.Keys.Records(f.app)).Result(); n != 0 {
+		t.Errorf("%d records appended", n)
+	}
+}
