@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -67,9 +68,9 @@ type Placer struct {
 	now    func() time.Time
 	base   string
 
-	mu    sync.Mutex
-	cache map[string]cached
-	zones sync.Map // time zone name -> *time.Location
+	cache  sync.Map // app -> *cached: read lock-free on every page
+	cached atomic.Int64
+	zones  sync.Map // time zone name -> *time.Location
 }
 
 type cached struct {
@@ -94,7 +95,7 @@ func New(cfg Config, o Options) (*Placer, error) {
 	}
 	return &Placer{
 		cfg: cfg, rdb: o.Redis, keys: NewKeys(o.Namespace), signer: signer, log: o.Log, now: o.Now,
-		base: strings.TrimRight(cfg.PublicURL, "/"), cache: map[string]cached{},
+		base: strings.TrimRight(cfg.PublicURL, "/"),
 	}, nil
 }
 
@@ -285,11 +286,8 @@ func (p *Placer) day(name string, now time.Time) string {
 // it is younger than CacheTTL; nil when nothing may serve.
 func (p *Placer) eligibility(ctx context.Context, app string) (*Eligibility, error) {
 	now := time.Now()
-	p.mu.Lock()
-	c, ok := p.cache[app]
-	p.mu.Unlock()
-	if ok && now.Sub(c.at) < p.cfg.CacheTTL {
-		return c.elig, nil
+	if c, ok := p.cache.Load(app); ok && now.Sub(c.(*cached).at) < p.cfg.CacheTTL {
+		return c.(*cached).elig, nil
 	}
 	b, err := p.rdb.Get(ctx, p.keys.Eligibility(app)).Bytes()
 	var elig *Eligibility
@@ -303,12 +301,10 @@ func (p *Placer) eligibility(ctx context.Context, app string) (*Eligibility, err
 			return nil, err
 		}
 	}
-	p.mu.Lock()
-	if len(p.cache) > 10_000 {
-		clear(p.cache) // a bound, far above the apps one replica serves
+	if _, loaded := p.cache.Swap(app, &cached{elig: elig, at: now}); !loaded && p.cached.Add(1) > 10_000 {
+		p.cache.Clear() // a bound, far above the apps one replica serves
+		p.cached.Store(0)
 	}
-	p.cache[app] = cached{elig: elig, at: now}
-	p.mu.Unlock()
 	return elig, nil
 }
 
