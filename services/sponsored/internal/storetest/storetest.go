@@ -1,6 +1,7 @@
-// Package storetest is the contract suite of the Campaigns port: every
-// adapter (pgstore, memstore) runs it, so that the fake the domain's unit
-// tests use behaves as Postgres does.
+// Package storetest holds the contract suites of sponsored's ports: the
+// Campaigns port (pgstore and memstore run it) and the Board and Inbox
+// ports (redisstore and memstore), so that the fakes the domain's unit
+// tests use behave as the real stores do.
 package storetest
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/service"
+	"github.com/attendify/sponsored/placement"
 )
 
 // Campaign returns a draft campaign of app with id, created at.
@@ -165,4 +167,90 @@ func ids(cs []service.Campaign) []string {
 		out = append(out, c.ID)
 	}
 	return out
+}
+
+// BoardStores are the two ports one Redis adapter (or fake) serves.
+type BoardStores interface {
+	service.Board
+	service.Inbox
+}
+
+// RunBoard runs the suite of the Board and Inbox ports against the store
+// newStore returns (fresh per call; records read and not acknowledged
+// come back after claim).
+func RunBoard(t *testing.T, claim time.Duration, newStore func(t *testing.T) BoardStores) {
+	ctx := context.Background()
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	rec := func(kind, imp string) service.Record {
+		return service.Record{Kind: kind, Member: "m1", At: at, Items: []service.Item{{Campaign: "c1", Impression: imp}}}
+	}
+
+	t.Run("publish", func(t *testing.T) {
+		s := newStore(t)
+		if ok, err := s.Published(ctx, "app1"); ok || err != nil {
+			t.Fatalf("published before anything: %v %v", ok, err)
+		}
+		elig := placement.Eligibility{Version: 1, Every: 5, Campaigns: []placement.Entry{{ID: "c1", Weight: 1}}}
+		if err := s.Publish(ctx, "app1", elig, []service.Live{{Campaign: "c1", Budget: 10, Pace: 5, Counted: 2}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.Published(ctx, "app1"); !ok {
+			t.Error("not published after Publish")
+		}
+		if ok, _ := s.Published(ctx, "app2"); ok {
+			t.Error("another app published")
+		}
+		if err := s.Publish(ctx, "app1", placement.Eligibility{Version: 2}, nil, []string{"c1"}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.Published(ctx, "app1"); ok {
+			t.Error("still published with no campaign")
+		}
+		if err := s.RestoreCaps(ctx, "app1", []service.CapWindow{{Member: "m1", Campaign: "c1", FlightCount: 1, Hidden: true}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Hide(ctx, "app1", "m1", "c1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("records", func(t *testing.T) {
+		s := newStore(t)
+		for _, r := range []service.Record{rec(placement.RecordClick, "i1"), rec(placement.RecordView, "i2"), rec(placement.RecordClick, "i3")} {
+			if err := s.Append(ctx, "app1", r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first, err := s.Read(ctx, "app1", 2)
+		if err != nil || len(first) != 2 {
+			t.Fatalf("read 2: %d %v", len(first), err)
+		}
+		want := rec(placement.RecordClick, "i1")
+		want.ID = first[0].ID
+		if diff := cmp.Diff(want, first[0]); diff != "" {
+			t.Errorf("record (-want +got):\n%s", diff)
+		}
+		next, _ := s.Read(ctx, "app1", 10)
+		if len(next) != 1 || next[0].Items[0].Impression != "i3" {
+			t.Errorf("the next read: %+v (read records are not given again before the claim time)", next)
+		}
+		if err := s.Ack(ctx, "app1", []string{next[0].ID, first[1].ID}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(claim + 10*time.Millisecond)
+		again, _ := s.Read(ctx, "app1", 10)
+		if len(again) != 1 || again[0].ID != first[0].ID {
+			t.Errorf("after the claim time: %+v, want the one record read and not acknowledged", again)
+		}
+		if err := s.Ack(ctx, "app1", []string{again[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(claim + 10*time.Millisecond)
+		if rest, _ := s.Read(ctx, "app1", 10); len(rest) != 0 {
+			t.Errorf("acknowledged records came back: %+v", rest)
+		}
+		if other, _ := s.Read(ctx, "app2", 10); len(other) != 0 {
+			t.Errorf("another app's stream: %+v", other)
+		}
+	})
 }

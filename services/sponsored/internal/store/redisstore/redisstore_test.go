@@ -8,6 +8,7 @@ import (
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored/internal/service"
 	"github.com/attendify/sponsored/internal/store/redisstore"
+	"github.com/attendify/sponsored/internal/storetest"
 	"github.com/attendify/sponsored/placement"
 )
 
@@ -82,4 +83,11 @@ func TestRestoreNeverLowers(t *testing.T) {
 	if ttl, _ := rdb.TTL(ctx, keys.Member("app1", "m2")).Result(); ttl <= 0 {
 		t.Errorf("a restored hash with no expiry (%v)", ttl)
 	}
+}
+
+func TestBoardContract(t *testing.T) {
+	storetest.RunBoard(t, 50*time.Millisecond, func(t *testing.T) storetest.BoardStores {
+		rdb, ns := testkit.Redis(t)
+		return redisstore.New(rdb, ns, redisstore.Options{ClaimIdle: 50 * time.Millisecond})
+	})
 }
