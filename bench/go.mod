@@ -6,6 +6,7 @@ require (
 	connectrpc.com/connect v1.21.1
 	github.com/attendify/hub v0.0.0
 	github.com/attendify/platform v0.0.0
+	github.com/attendify/sponsored v0.0.0
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/creachadair/jrpc2 v1.3.6
 	github.com/google/go-cmp v0.7.0
@@ -66,3 +67,5 @@ require (
 replace github.com/attendify/platform => ../platform
 
 replace github.com/attendify/hub => ../services/hub
+
+replace github.com/attendify/sponsored => ../services/sponsored

@@ -7,6 +7,13 @@
 # and the same work made directly against the stores (the baselines).
 # Prints one line per phase on stderr and the JSON results on stdout.
 #
+# With BENCH_PLACEMENT=true (the default) it also starts sponsored
+# (127.0.0.1:18084) and a second social server with sponsored placement on
+# (127.0.0.1:18085; the first has it off), makes two live campaigns, and
+# measures the feed on vs off in interleaved rounds (BENCH_AB_ROUNDS, 5;
+# BENCH_AB_DURATION, 10s), then how far a campaign whose budget ran out under
+# the load went past it.
+#
 # Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64),
 # BENCH_MEMBERS (1000), BENCH_POSTS (10000), BENCH_LIKES (100000),
 # BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack),
@@ -33,14 +40,16 @@ bash "$root/dev/services.sh" tools # wrk
 
 tmp=$(mktemp -d)
 server_pid=
+extra_pids=()
 cleanup() {
 	if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+	for p in "${extra_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 say "building social and socialbench"
-(cd "$root" && go build -o "$tmp/" ./services/social/cmd/social ./services/social/cmd/socialbench)
+(cd "$root" && go build -o "$tmp/" ./services/social/cmd/social ./services/social/cmd/socialbench ./services/sponsored/cmd/sponsored)
 
 say "deleting the previous run's data (database attendify_bench_social, keys bench-social:*, databases benchsocial\$*)"
 psql "postgres://postgres@127.0.0.1:5432/postgres" -qc "DROP DATABASE IF EXISTS attendify_bench_social WITH (FORCE)" >/dev/null
@@ -49,19 +58,39 @@ for db in $(curl -fsS "$couch/_all_dbs" | tr -d '[]"' | tr ',' '\n' | grep '^ben
 	curl -fsS -X DELETE "$couch/$(printf '%s' "$db" | sed 's/\$/%24/g')" >/dev/null
 done
 
-"$tmp/social" serve >"$tmp/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-	curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1 && break
-	sleep 0.2
-done
-curl -fsS "http://$ADDR/readyz" >/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
+ready() { # ready ADDR LOG
+	for _ in $(seq 150); do
+		curl -fsS "http://$1/readyz" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	cat "$2" >&2
+	exit 1
+}
+placement=()
+if [ "${BENCH_PLACEMENT:-true}" = true ]; then
+	SPONSORED_PLACEMENT=false "$tmp/social" serve >"$tmp/server.log" 2>&1 &
+	server_pid=$!
+	ready "$ADDR" "$tmp/server.log"
+	ADDR=127.0.0.1:18084 SPONSORED_PUBLIC_URL=http://127.0.0.1:18084 SPONSORED_PUBLISH_INTERVAL=1s "$tmp/sponsored" serve >"$tmp/sponsored.log" 2>&1 &
+	extra_pids+=($!)
+	ready 127.0.0.1:18084 "$tmp/sponsored.log"
+	ADDR=127.0.0.1:18085 SPONSORED_PLACEMENT=true SPONSORED_PUBLIC_URL=http://127.0.0.1:18084 "$tmp/social" serve >"$tmp/server-placement.log" 2>&1 &
+	on_pid=$!
+	extra_pids+=($on_pid)
+	ready 127.0.0.1:18085 "$tmp/server-placement.log"
+	placement=(-placement-url http://127.0.0.1:18085 -sponsored-url http://127.0.0.1:18084 -ab-rounds "${BENCH_AB_ROUNDS:-5}" -ab-duration "${BENCH_AB_DURATION:-10s}"
+		-off-pid "$server_pid" -on-pid "$on_pid")
+else
+	"$tmp/social" serve >"$tmp/server.log" 2>&1 &
+	server_pid=$!
+	ready "$ADDR" "$tmp/server.log"
+fi
 
 say "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 say "server: social serve on $ADDR (access log $RPC_ACCESS_LOG, rate limits off); load: socialbench, separate process"
 "$tmp/socialbench" -url "http://$ADDR" -c "${BENCH_CONNS:-64}" -duration "${BENCH_DURATION:-15s}" \
 	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}" -skip "${BENCH_SKIP:-}" \
-	-wrk-script "$tmp/feed.lua" "${profile[@]}"
+	-wrk-script "$tmp/feed.lua" "${profile[@]}" "${placement[@]}"
 say "server CPU time (user+system): $(ps -o times= -p "$server_pid" | tr -d ' ') s"
 
 # The feed again with wrk, the lightest load generator at hand (socialbench

@@ -15,6 +15,7 @@ require (
 )
 
 require (
+	github.com/attendify/sponsored v0.0.0 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect
@@ -68,4 +69,5 @@ replace (
 	github.com/attendify/hub => ../hub
 	github.com/attendify/platform => ../../platform
 	github.com/attendify/social => ../social
+	github.com/attendify/sponsored => ../sponsored
 )

@@ -17,6 +17,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
+	"github.com/attendify/sponsored"
 )
 
 // Limits.
@@ -150,6 +151,11 @@ type Post struct {
 	Hidden     bool       `json:"hidden,omitempty"` // seen by moderators only
 	CreatedAt  time.Time  `json:"created_at"`
 	EditedAt   *time.Time `json:"edited_at,omitempty"`
+	// Sponsored is set on a sponsored post placed in the app's or an
+	// event's feed (sponsored's card: its "Sponsored" label, campaign,
+	// impression and call to action). Such an item has no reactions or
+	// comments; its ID is the impression id and Author the sponsor.
+	Sponsored *sponsored.Card `json:"sponsored,omitempty"`
 }
 
 // FeedPage is one page of a feed, newest first. NextCursor (empty at the

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/attendify/hub v0.0.0
 	github.com/attendify/platform v0.0.0
+	github.com/attendify/sponsored v0.0.0
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/go-kivik/kivik/v4 v4.5.2
 	github.com/google/go-cmp v0.7.0
@@ -34,7 +35,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/pb33f/ordered-map/v2 v2.3.1 // indirect
 	github.com/pressly/goose/v3 v3.30.0 // indirect
-	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.23.0 // indirect
@@ -67,4 +68,5 @@ require (
 replace (
 	github.com/attendify/hub => ../hub
 	github.com/attendify/platform => ../../platform
+	github.com/attendify/sponsored => ../sponsored
 )

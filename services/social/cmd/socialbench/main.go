@@ -59,6 +59,14 @@ type flags struct {
 	skip      string
 	profile   string
 	wrkScript string
+	// Placement on vs off: a second social server with placement on, the
+	// sponsored service, and the rounds.
+	placementURL string
+	sponsoredURL string
+	abRounds     int
+	abDuration   time.Duration
+	// The servers' process ids, to read their CPU time per round.
+	offPID, onPID int
 }
 
 func main() {
@@ -73,6 +81,12 @@ func main() {
 	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here (server started with DEBUG_PPROF=true)")
 	flag.StringVar(&f.skip, "skip", "", "timed phases to skip, comma-separated: feed,hot,baselines")
 	flag.StringVar(&f.wrkScript, "wrk-script", "", "after seeding, write here a wrk Lua script of the feed call, a different member's token on each request")
+	flag.StringVar(&f.placementURL, "placement-url", "", "a second social server, with sponsored placement on: measure the feed on vs off (-url has it off)")
+	flag.StringVar(&f.sponsoredURL, "sponsored-url", "http://127.0.0.1:18084", "the sponsored service (with -placement-url)")
+	flag.IntVar(&f.abRounds, "ab-rounds", 5, "rounds of the placement on/off comparison, interleaved")
+	flag.DurationVar(&f.abDuration, "ab-duration", 10*time.Second, "duration of each on/off round")
+	flag.IntVar(&f.offPID, "off-pid", 0, "the process id of the -url server (its CPU time per request)")
+	flag.IntVar(&f.onPID, "on-pid", 0, "the process id of the -placement-url server")
 	flag.Parse()
 	platform.Main(func(ctx context.Context) error { return run(ctx, f) })
 }
@@ -259,6 +273,13 @@ func run(ctx context.Context, f flags) error {
 			go saveProfile(f.url, f.duration, f.profile)
 		}
 		results = append(results, load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as)))
+	}
+	if f.placementURL != "" {
+		ab, err := placementAB(ctx, f, rdb, issuer, appID, as)
+		if err != nil {
+			return err
+		}
+		results = append(results, ab...)
 	}
 	// One hot post: every request is a change (like, unlike) by a member of
 	// the worker's own.

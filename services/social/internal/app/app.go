@@ -22,6 +22,7 @@ import (
 	"github.com/attendify/social/internal/store/pgstore"
 	"github.com/attendify/social/internal/store/redisstore"
 	"github.com/attendify/social/migrations"
+	"github.com/attendify/sponsored/placement"
 )
 
 // Config is social's configuration, from the environment.
@@ -40,6 +41,9 @@ type Config struct {
 	RateLimits bool `env:"SOCIAL_RATE_LIMITS" envDefault:"true"`
 	// UploadSweepInterval is how often unused photo uploads are deleted.
 	UploadSweepInterval time.Duration `env:"SOCIAL_UPLOAD_SWEEP_INTERVAL" envDefault:"1h"`
+	// Sponsored configures the placement of sponsored posts in the feeds
+	// (SPONSORED_PLACEMENT, SPONSORED_LINK_KEYS, SPONSORED_PUBLIC_URL...).
+	Sponsored placement.Config
 }
 
 // LoadConfig reads Config from the environment; social listens on
@@ -104,10 +108,18 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 		limits = service.NoLimits
 		svc.Log.Warn("SOCIAL_RATE_LIMITS is off: members are not rate limited")
 	}
+	var placer service.Placer
+	if cfg.Sponsored.Enabled {
+		p, err := placement.New(cfg.Sponsored, placement.Options{Redis: svc.Redis, Namespace: cfg.Namespace, Log: svc.Log})
+		if err != nil {
+			return nil, err
+		}
+		placer = p
+	}
 	domain := service.New(service.Options{
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
 		Docs:   docs, Ledger: ledger, Index: index, Limits: limits, Log: svc.Log,
-		Decoding: service.NewDecodingGate(svc.Metrics),
+		Decoding: service.NewDecodingGate(svc.Metrics), Placer: placer,
 	})
 	rpcapi.Register(svc.RPC, domain)
 	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), svc.Log)

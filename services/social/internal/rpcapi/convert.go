@@ -5,6 +5,7 @@ import (
 
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
+	"github.com/attendify/sponsored"
 )
 
 // AuthorOf is the wire form of an author's profile. An anonymised author
@@ -19,6 +20,9 @@ func AuthorOf(id string, p service.Profile, deleted bool) social.Author {
 
 // PostOf is the wire form of a feed item.
 func PostOf(it service.Item) social.Post {
+	if it.Sponsored != nil {
+		return sponsoredPostOf(*it.Sponsored)
+	}
 	d := it.Doc
 	id := service.PostIDOf(d.ID)
 	p := social.Post{
@@ -94,4 +98,18 @@ func nonNil(ss []string) []string {
 		return []string{}
 	}
 	return ss
+}
+
+// sponsoredPostOf is a sponsored card in a post's shape, for apps that show
+// every item alike: the sponsor as author, the creative's photos.
+func sponsoredPostOf(c sponsored.Card) social.Post {
+	p := social.Post{
+		ID: c.ImpressionID, Author: social.Author{Name: c.Sponsor.Name, PhotoURL: service.WebURL(c.Sponsor.LogoURL)},
+		Text: c.Text, Hashtags: []string{}, Mentions: []social.Mention{}, Photos: []social.Photo{},
+		Reactions: map[string]int64{}, CreatedAt: c.ServedAt, Sponsored: &c,
+	}
+	for _, u := range c.Photos {
+		p.Photos = append(p.Photos, social.Photo{URL: u, ThumbURL: u})
+	}
+	return p
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
+	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/placement"
 )
 
 // Feed returns a page of a feed, newest first, and the cursor of the next
@@ -64,14 +66,29 @@ func (s *Service) Feed(ctx context.Context, app string, f Feed, cursor string, l
 		}
 		out = append(out, items...)
 		if len(ids) < want {
-			return out, "", nil // the end
+			return s.sponsor(ctx, a, f, out), "", nil // the end
 		}
 		after = ids[len(ids)-1]
 		if len(out) >= limit {
 			break
 		}
 	}
-	return out, encodeCursor(after), nil
+	return s.sponsor(ctx, a, f, out), encodeCursor(after), nil
+}
+
+// sponsor places sponsored posts among a page of the app's or an event's
+// feed (never first, at most one per the app's N organic posts); the
+// cursor stays the organic one's.
+func (s *Service) sponsor(ctx context.Context, a Actor, f Feed, organic []Item) []Item {
+	if s.placer == nil || (f.Kind != social.FeedApp && f.Kind != social.FeedEvent) {
+		return organic
+	}
+	event := ""
+	if f.Kind == social.FeedEvent {
+		event = f.ID
+	}
+	slots := s.placer.Fill(ctx, a.App, event, placement.ViewerOf(a.events.Membership), len(organic))
+	return placement.Insert(organic, slots, func(c sponsored.Card) Item { return Item{Sponsored: &c} })
 }
 
 // Rebuild rebuilds the app's feed index from the post documents.

@@ -11,6 +11,7 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
+	"github.com/attendify/sponsored"
 )
 
 // Item is a post as a reader sees it: the document, its counters, the
@@ -20,6 +21,9 @@ type Item struct {
 	Counts     Counts
 	MyReaction string
 	Author     Profile
+	// Sponsored, when set, makes the item a sponsored post placed in a
+	// feed page (Doc is nil): sponsored's card, shown as it is.
+	Sponsored *sponsored.Card
 }
 
 // UploadPhoto validates a photo and keeps it for the caller's next post.

@@ -23,6 +23,7 @@ import (
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/gate"
 	"github.com/attendify/social"
+	"github.com/attendify/sponsored/placement"
 )
 
 // Limits are the per-member rate limits.
@@ -58,6 +59,15 @@ type Options struct {
 	// Decoding bounds the photo decodes running at once; nil means a gate
 	// of GOMAXPROCS workers whose queue waits up to 2 s (platform/gate).
 	Decoding Gate
+	// Placer fills the sponsored slots of the app and event feeds; nil
+	// places none.
+	Placer Placer
+}
+
+// Placer fills a feed page's sponsored slots (sponsored's placement
+// package); it never fails a page.
+type Placer interface {
+	Fill(ctx context.Context, app, event string, v placement.Viewer, organic int) []placement.Slot
 }
 
 // Service is social's domain logic.
@@ -72,6 +82,7 @@ type Service struct {
 	ids    *flake.Generator
 
 	decoding Gate // photo decodes, a bounded number at once
+	placer   Placer
 
 	// failpoint, when set (tests), is called at the named points of a
 	// change; see SetFailpoint.
@@ -94,7 +105,7 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		access: o.Access, docs: o.Docs, ledger: o.Ledger, index: o.Index,
-		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0), decoding: o.Decoding,
+		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0), decoding: o.Decoding, placer: o.Placer,
 	}
 }
 

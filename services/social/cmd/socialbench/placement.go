@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
+	"github.com/attendify/social"
+	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/placement"
+)
+
+// placementAB measures the feed with sponsored placement off (-url) and on
+// (-placement-url), in interleaved rounds, after making two live campaigns
+// through sponsored's API: a large one whose caps let most pages carry
+// sponsored items, and a small one whose budget runs out under the load,
+// to measure how far Redis and Postgres go past a budget.
+func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer *auth.Issuer, appID string, as func(context.Context, int) context.Context) ([]result, error) {
+	ns := os.Getenv("REDIS_NAMESPACE")
+	owner := "bench-owner"
+	hk := hub.NewReadModelKeys(ns)
+	if err := rdb.HSet(ctx, hk.Membership(appID, owner), anys(hub.EncodeMembership(hub.Membership{App: appID, User: owner, Role: auth.RoleOwner}), hub.FieldVersion, "1")...).Err(); err != nil {
+		return nil, err
+	}
+	tok, err := issuer.Issue(auth.Claims{User: owner, App: appID, Role: auth.RoleOwner}, 2*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{f.sponsoredURL}, MaxAttempts: 1})
+	if err != nil {
+		return nil, err
+	}
+	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: owner, App: appID, Role: auth.RoleOwner, Token: tok})
+	now := time.Now().UTC()
+	flight := sponsored.Flight{Start: now.Add(-time.Hour).Format("2006-01-02T15:04"), End: now.Add(24 * time.Hour).Format("2006-01-02T15:04"), TimeZone: "UTC"}
+	const probeBudget = 5_000
+	var probe string
+	for i, c := range []struct {
+		name   string
+		budget int64
+	}{{"Bench large", 100_000_000}, {"Bench budget probe", probeBudget}} {
+		in := sponsored.CampaignInput{
+			Name: c.name, Sponsor: sponsored.Sponsor{Name: "Acme"},
+			Creative: sponsored.Creative{Text: "Meet us at booth 12", CTA: sponsored.CTA{Kind: sponsored.CTALink, Label: "Go", URL: "https://acme.example/"}},
+			Flight:   flight, Weight: 1, Budget: c.budget, Pacing: sponsored.PacingASAP, Caps: sponsored.Caps{PerHour: 100_000},
+		}
+		camp, err := sponsored.CreateCampaign.Call(octx, sp, sponsored.CreateCampaignParams{AppRef: sponsored.AppRef{App: appID}, CampaignInput: in})
+		if err != nil {
+			return nil, fmt.Errorf("campaign.create: %w", err)
+		}
+		if _, err := sponsored.ScheduleCampaign.Call(octx, sp, sponsored.CampaignRef{AppRef: sponsored.AppRef{App: appID}, CampaignID: camp.ID}); err != nil {
+			return nil, fmt.Errorf("campaign.schedule: %w", err)
+		}
+		if i == 1 {
+			probe = camp.ID
+		}
+	}
+	keys := placement.NewKeys(ns)
+	for rdb.Exists(ctx, keys.Eligibility(appID)).Val() == 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	clients := map[string]*rpc.Client{}
+	for name, u := range map[string]string{"off": f.url, "on": f.placementURL} {
+		if clients[name], err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{u}, MaxAttempts: 1, ConsecutiveFailures: 1 << 30}); err != nil {
+			return nil, err
+		}
+	}
+	var sponsoredItems, pages atomic.Int64
+	count := func(p social.FeedPage) {
+		pages.Add(1)
+		for _, it := range p.Items {
+			if it.Sponsored != nil {
+				sponsoredItems.Add(1)
+			}
+		}
+	}
+	fmt.Fprintln(os.Stderr, "placement on vs off: warm-up")
+	load(ctx, "feed.get placement off warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["off"], appID, f.page, as, nil))
+	load(ctx, "feed.get placement on warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["on"], appID, f.page, as, nil))
+	var out []result
+	byMode := map[string][]result{}
+	cpuPerReq := map[string][]float64{}
+	pids := map[string]int{"off": f.offPID, "on": f.onPID}
+	for r := 0; r < f.abRounds; r++ {
+		for _, mode := range []string{"off", "on"} {
+			var c func(social.FeedPage)
+			if mode == "on" {
+				c = count
+			}
+			cpu0 := processCPU(pids[mode])
+			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, c))
+			if cpu1 := processCPU(pids[mode]); cpu1 > 0 && res.Requests > 0 {
+				us := float64((cpu1 - cpu0).Microseconds()) / float64(res.Requests)
+				cpuPerReq[mode] = append(cpuPerReq[mode], us)
+				fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", us)
+			}
+			byMode[mode] = append(byMode[mode], res)
+			out = append(out, res)
+		}
+	}
+	for _, mode := range []string{"off", "on"} {
+		rs := byMode[mode]
+		ps := make([]float64, len(rs))
+		p99 := make([]float64, len(rs))
+		for i, r := range rs {
+			ps[i], p99[i] = r.PerSec, r.P99ms
+		}
+		slices.Sort(ps)
+		slices.Sort(p99)
+		fmt.Fprintf(os.Stderr, "placement %-3s: req/s median %.0f (min %.0f, max %.0f); p99 median %.2f ms (min %.2f, max %.2f)",
+			mode, ps[len(ps)/2], ps[0], ps[len(ps)-1], p99[len(p99)/2], p99[0], p99[len(p99)-1])
+		if cs := cpuPerReq[mode]; len(cs) > 0 {
+			slices.Sort(cs)
+			fmt.Fprintf(os.Stderr, "; server CPU a request median %.0f µs (min %.0f, max %.0f)", cs[len(cs)/2], cs[0], cs[len(cs)-1])
+		}
+		fmt.Fprintln(os.Stderr)
+	}
+	fmt.Fprintf(os.Stderr, "placement on: %d pages, %d sponsored items (%.2f a page)\n", pages.Load(), sponsoredItems.Load(), float64(sponsoredItems.Load())/float64(max(pages.Load(), 1)))
+
+	// The budget probe: Redis' served count and Postgres' count against the
+	// budget, once sponsored has counted every record.
+	backlog := rdb.XLen(ctx, keys.Records(appID)).Val()
+	t0 := time.Now()
+	for rdb.XLen(ctx, keys.Records(appID)).Val() > 0 && time.Since(t0) < 5*time.Minute {
+		time.Sleep(500 * time.Millisecond)
+	}
+	served, _ := rdb.HGet(ctx, keys.Live(appID), placement.ServedField(probe)).Int64()
+	camp, err := sponsored.GetCampaign.Call(octx, sp, sponsored.CampaignRef{AppRef: sponsored.AppRef{App: appID}, CampaignID: probe})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "budget probe: budget %d, served by Redis %d, counted in Postgres %d (%s); record backlog at the end of the load %d, counted in %s\n",
+		probeBudget, served, camp.Counted, camp.State, backlog, time.Since(t0).Round(100*time.Millisecond))
+	return out, nil
+}
+
+// abFeedOp reads the app feed's first page as a random member; a JSON-RPC
+// error or an empty page is a failure.
+func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context, seen func(social.FeedPage)) func(ctx context.Context, w, i int) error {
+	return func(ctx context.Context, w, i int) error {
+		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, social.FeedParams{AppRef: social.AppRef{App: appID}, Kind: social.FeedApp, Limit: page})
+		if err != nil {
+			return err
+		}
+		if len(r.Items) == 0 {
+			return fmt.Errorf("empty feed page")
+		}
+		if r.Items[0].Sponsored != nil {
+			return fmt.Errorf("a sponsored item first")
+		}
+		if seen != nil {
+			seen(r)
+		}
+		return nil
+	}
+}
+
+// processCPU is the user+system CPU time of process pid (from
+// /proc/<pid>/stat, in clock ticks of 10 ms), 0 when unknown.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces) in parentheses.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
+}

@@ -1,0 +1,168 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/attendify/platform/errs"
+)
+
+// Report builds a campaign's report for an organizer.
+func (s *Service) Report(ctx context.Context, app, id string) (Report, error) {
+	if err := s.organizer(ctx, app); err != nil {
+		return Report{}, err
+	}
+	c, err := s.o.Campaigns.Get(ctx, app, id)
+	if err != nil {
+		return Report{}, err
+	}
+	return s.report(ctx, c)
+}
+
+// SharedReport builds the report a sponsor's signed link names: the link
+// must carry the campaign's current nonce.
+func (s *Service) SharedReport(ctx context.Context, token string) (Report, error) {
+	c, err := s.sharedCampaign(ctx, token)
+	if err != nil {
+		return Report{}, err
+	}
+	return s.report(ctx, c)
+}
+
+const purposeReport = "report"
+
+// ReportToken is the token of a campaign's report link.
+func (s *Service) ReportToken(c Campaign) string {
+	return s.o.Signer.Sign(purposeReport, c.App, c.ID, c.ReportNonce)
+}
+
+// ShareReport returns the sponsor's report link of a campaign.
+func (s *Service) ShareReport(ctx context.Context, app, id string) (string, error) {
+	if err := s.organizer(ctx, app); err != nil {
+		return "", err
+	}
+	c, err := s.o.Campaigns.Get(ctx, app, id)
+	if err != nil {
+		return "", err
+	}
+	return s.ReportURL(c), nil
+}
+
+// ReportURL is the sponsor's report page of c.
+func (s *Service) ReportURL(c Campaign) string {
+	return s.o.PublicURL + "/r/" + s.ReportToken(c)
+}
+
+// RevokeReport gives the campaign a new report nonce and returns the new
+// link; the old links stop working.
+func (s *Service) RevokeReport(ctx context.Context, app, id string) (string, error) {
+	if err := s.organizer(ctx, app); err != nil {
+		return "", err
+	}
+	c, err := s.o.Campaigns.Update(ctx, app, id, s.now(), func(c *Campaign) error {
+		c.ReportNonce = newNonce()
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return s.ReportURL(c), nil
+}
+
+func (s *Service) sharedCampaign(ctx context.Context, token string) (Campaign, error) {
+	p, err := s.o.Signer.Verify(purposeReport, token, 3)
+	if err != nil {
+		return Campaign{}, err
+	}
+	c, err := s.o.Campaigns.Get(ctx, p[0], p[1])
+	if err != nil {
+		return Campaign{}, err
+	}
+	if !equalSecret(c.ReportNonce, p[2]) {
+		return Campaign{}, errs.New(errs.NotFound, "link not found")
+	}
+	return c, nil
+}
+
+func (s *Service) report(ctx context.Context, c Campaign) (Report, error) {
+	f, err := s.o.Ledger.Figures(ctx, c)
+	if err != nil {
+		return Report{}, err
+	}
+	now := s.now()
+	r := Report{Campaign: c, PlannedToDate: Planned(c, now)}
+	loc, err := time.LoadLocation(c.Flight.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	byDay := map[string]DayFigures{}
+	for _, d := range f.Days {
+		byDay[d.Day] = d
+	}
+	last := earliest(now, c.End)
+	startDay := dayStart(c.Start.In(loc))
+	for d := startDay; d.Before(last) || d.Equal(startDay); d = d.AddDate(0, 0, 1) {
+		key := d.Format(time.DateOnly)
+		from, to := latest(d, c.Start), earliest(d.AddDate(0, 0, 1), c.End)
+		day := ReportDay{DayFigures: byDay[key], Planned: Planned(c, to) - Planned(c, from)}
+		day.Day = key
+		delete(byDay, key)
+		r.Days = append(r.Days, withCTR(day))
+	}
+	for _, d := range f.Days { // counted outside the flight's days: keep them
+		if _, ok := byDay[d.Day]; ok {
+			r.Days = append(r.Days, withCTR(ReportDay{DayFigures: d}))
+		}
+	}
+	var t ReportDay
+	for _, d := range r.Days {
+		t.Impressions += d.Impressions
+		t.Clicks += d.Clicks
+		t.Leads += d.Leads
+		t.Views += d.Views
+		t.Planned += d.Planned
+	}
+	t.Reach = f.Reach
+	r.Total = withCTR(t)
+	return r, nil
+}
+
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func withCTR(d ReportDay) ReportDay {
+	if d.Impressions > 0 {
+		d.CTR = float64(d.Clicks) / float64(d.Impressions)
+	}
+	return d
+}
+
+// Leads pages through a campaign's leads for an organizer.
+func (s *Service) Leads(ctx context.Context, app, campaign, after string, limit int) ([]Lead, error) {
+	if err := s.organizer(ctx, app); err != nil {
+		return nil, err
+	}
+	if _, err := s.o.Campaigns.Get(ctx, app, campaign); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	return s.o.Ledger.Leads(ctx, app, campaign, after, limit)
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

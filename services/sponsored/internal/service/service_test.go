@@ -1,0 +1,178 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/internal/service"
+	"github.com/attendify/sponsored/internal/store/memstore"
+	"github.com/attendify/sponsored/internal/storetest"
+	"github.com/attendify/sponsored/placement"
+)
+
+// access is hub's read model in memory: memberships by user.
+type access map[string]hub.Membership
+
+func (a access) Authorize(_ context.Context, c auth.Caller, app string) (hub.Membership, error) {
+	if c.Kind == auth.CallerService && c.User == "" {
+		return hub.Membership{}, nil
+	}
+	m, ok := a[c.User]
+	if !ok || m.App != app {
+		return hub.Membership{}, errs.New(errs.Forbidden, "not a member")
+	}
+	return m, nil
+}
+
+// board records what the domain publishes.
+type board struct {
+	published map[string]placement.Eligibility
+}
+
+func (b *board) Published(context.Context, string) (bool, error) { return true, nil }
+func (b *board) Publish(_ context.Context, app string, e placement.Eligibility, _ []service.Live, _ []string) error {
+	b.published[app] = e
+	return nil
+}
+func (b *board) RestoreCaps(context.Context, string, []service.CapWindow) error { return nil }
+func (b *board) Hide(context.Context, string, string, string) error             { return nil }
+func (b *board) Append(context.Context, string, service.Record) error           { return nil }
+
+type fixture struct {
+	svc       *service.Service
+	campaigns *memstore.Campaigns
+	board     *board
+	now       time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{campaigns: memstore.NewCampaigns(), board: &board{published: map[string]placement.Eligibility{}}, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	var keys auth.ServiceKeys
+	_ = keys.UnmarshalText([]byte(placement.DevLinkKey))
+	signer, _ := placement.NewSigner(keys)
+	f.svc = service.New(service.Options{
+		Campaigns: f.campaigns, Board: f.board, Signer: signer,
+		Access: access{
+			"owner": {App: "app1", User: "owner", Role: auth.RoleOwner},
+			"ada":   {App: "app1", User: "ada", Role: auth.RoleAttendee, MemberRole: hub.MemberAttendee},
+		},
+		Now: func() time.Time { return f.now },
+	})
+	return f
+}
+
+func as(user string) context.Context {
+	return auth.WithCaller(context.Background(), auth.Caller{Kind: auth.CallerUser, User: user, App: "app1"})
+}
+
+// seed stores a campaign in state, its flight around the fixture's now.
+func (f *fixture) seed(t *testing.T, id, state string) {
+	t.Helper()
+	c := storetest.Campaign("app1", id, f.now.Add(-time.Hour))
+	c.State = state
+	c.Start, c.End = f.now.Add(-time.Hour), f.now.Add(time.Hour)
+	if err := f.campaigns.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestActsPublish(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, act, want string
+		serving               bool
+	}{
+		{"schedule within the flight goes live", sponsored.StateDraft, service.ActSchedule, sponsored.StateLive, true},
+		{"pause stops serving", sponsored.StateLive, service.ActPause, sponsored.StatePaused, false},
+		{"resume serves again", sponsored.StatePaused, service.ActResume, sponsored.StateLive, true},
+		{"finish stops serving", sponsored.StateLive, service.ActFinish, sponsored.StateFinished, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.seed(t, "C1", tc.from)
+			c, err := f.svc.Act(as("owner"), "app1", "C1", tc.act)
+			if err != nil || c.State != tc.want {
+				t.Fatalf("%s: %q %v, want %q", tc.act, c.State, err, tc.want)
+			}
+			if got := len(f.board.published["app1"].Campaigns) == 1; got != tc.serving {
+				t.Errorf("serving after %s: %v, want %v", tc.act, got, tc.serving)
+			}
+		})
+	}
+}
+
+func TestOrganizersOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func(*service.Service) error
+	}{
+		{"create", func(s *service.Service) error {
+			_, err := s.CreateCampaign(as("ada"), "app1", service.Settings{})
+			return err
+		}},
+		{"act", func(s *service.Service) error { _, err := s.Act(as("ada"), "app1", "C1", service.ActPause); return err }},
+		{"report", func(s *service.Service) error { _, err := s.Report(as("ada"), "app1", "C1"); return err }},
+		{"share", func(s *service.Service) error { _, err := s.ShareReport(as("ada"), "app1", "C1"); return err }},
+		{"another app", func(s *service.Service) error { _, err := s.GetCampaign(as("owner"), "app2", "C1"); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.seed(t, "C1", sponsored.StateLive)
+			if err := tc.call(f.svc); !errors.Is(err, errs.Forbidden) {
+				t.Errorf("%v, want forbidden", err)
+			}
+		})
+	}
+}
+
+func TestUpdateRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		state   string
+		version int64
+		mod     func(*service.Settings)
+		kind    errs.Kind
+	}{
+		{"stale version", sponsored.StateDraft, 7, nil, errs.Conflict},
+		{"finished", sponsored.StateFinished, 1, nil, errs.Conflict},
+		{"archived", sponsored.StateArchived, 1, nil, errs.Conflict},
+		{"live: budget below counted", sponsored.StateLive, 1, func(s *service.Settings) { s.Budget = 10 }, errs.Invalid},
+		{"live: flight start moved", sponsored.StateLive, 1, func(s *service.Settings) { s.Flight.Start = "2026-06-01T08:00" }, errs.Invalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.seed(t, "C1", tc.state)
+			f.campaigns.SetCounted("C1", 50)
+			c, _ := f.campaigns.Get(context.Background(), "app1", "C1")
+			set := c.Settings
+			if tc.mod != nil {
+				tc.mod(&set)
+			}
+			if _, err := f.svc.UpdateCampaign(as("owner"), "app1", "C1", tc.version, set); !errors.Is(err, tc.kind) {
+				t.Errorf("%v, want %v", err, tc.kind)
+			}
+		})
+	}
+}
+
+func TestReportLinks(t *testing.T) {
+	f := newFixture(t)
+	f.seed(t, "C1", sponsored.StateLive)
+	link, err := f.svc.ShareReport(as("owner"), "app1", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RevokeReport(as("owner"), "app1", "C1"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.campaigns.Get(context.Background(), "app1", "C1")
+	if link == f.svc.ReportURL(c) {
+		t.Error("revoking kept the link")
+	}
+}

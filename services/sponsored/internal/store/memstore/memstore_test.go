@@ -1,0 +1,18 @@
+package memstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/attendify/sponsored/internal/service"
+	"github.com/attendify/sponsored/internal/store/memstore"
+	"github.com/attendify/sponsored/internal/storetest"
+)
+
+func TestCampaignsContract(t *testing.T) {
+	storetest.RunCampaigns(t, func(*testing.T) service.Campaigns { return memstore.NewCampaigns() })
+}
+
+func TestBoardContract(t *testing.T) {
+	storetest.RunBoard(t, 50*time.Millisecond, func(*testing.T) storetest.BoardStores { return memstore.NewBoard(50 * time.Millisecond) })
+}
