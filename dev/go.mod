@@ -5,6 +5,7 @@ go 1.26.0
 require github.com/compose-spec/compose-go/v2 v2.16.2
 
 require (
+	github.com/attendify/sponsored v0.0.0 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect
@@ -29,6 +30,7 @@ require (
 	github.com/mattn/go-shellwords v1.0.12 // indirect
 	github.com/mfridman/interpolate v0.0.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nyaruka/phonenumbers v1.8.1 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/pb33f/ordered-map/v2 v2.3.1 // indirect
 	github.com/pressly/goose/v3 v3.30.0 // indirect
@@ -77,4 +79,5 @@ replace (
 	github.com/attendify/hub => ../services/hub
 	github.com/attendify/platform => ../platform
 	github.com/attendify/social => ../services/social
+	github.com/attendify/sponsored => ../services/sponsored
 )
