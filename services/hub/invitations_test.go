@@ -14,11 +14,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/attendify/hub"
+	"github.com/attendify/hub/internal/app"
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
@@ -394,4 +396,34 @@ func TestWrongTokensThrottled(t *testing.T) {
 	if _, err := hub.Accept.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AcceptParams{Token: invitationToken(t, env, app.ID, "guesser@x.io")}); errs.CodeOf(err) != errs.CodeRateLimited {
 		t.Errorf("the right token during the wait: %v, want rate_limited", err)
 	}
+}
+
+// BenchmarkSignUp times auth.signUp for an address with an account and for
+// new addresses, in turns, and reports the median of each: they do the
+// same work, so they should take the same time.
+func BenchmarkSignUp(b *testing.B) {
+	env := hubtest.StartWith(b, func(c *app.Config) {
+		c.SignUpsPerAddrHour, c.SignUpsPerEmailHour, c.SignUpsPerMinute = 1<<30, 1<<30, 1<<30
+	})
+	ctx := testkit.Context(b)
+	must(hub.DevSignUp(ctx, env.Client, env.Service, "known@x.io", password, "Known"))(b)
+	var known, fresh []time.Duration
+	for i := 0; b.Loop(); i++ {
+		email, took := "known@x.io", &known
+		if i%2 == 1 {
+			email, took = fmt.Sprintf("new%d@x.io", i), &fresh
+		}
+		start := time.Now()
+		must(hub.SignUp.Call(ctx, env.Client, hub.SignUpParams{Email: email}))(b)
+		*took = append(*took, time.Since(start))
+	}
+	median := func(ds []time.Duration) float64 {
+		if len(ds) == 0 {
+			return 0
+		}
+		slices.Sort(ds)
+		return float64(ds[len(ds)/2].Microseconds())
+	}
+	b.ReportMetric(median(known), "known-µs")
+	b.ReportMetric(median(fresh), "new-µs")
 }

@@ -39,18 +39,24 @@ func newInvitations(t *testing.T) *invitations {
 	return s
 }
 
-// account signs email up and confirms it.
-func (s *invitations) account(t *testing.T, email string) service.Organizer {
+// signUp starts a sign-up of email (carrying invitation) and returns the
+// mailed token.
+func (s *invitations) signUp(t *testing.T, email, invitation string) string {
 	t.Helper()
-	ctx := testkit.Context(t)
-	if _, err := s.svc.SignUp(ctx, email, ""); err != nil {
+	if _, err := s.svc.SignUp(testkit.Context(t), email, invitation); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := s.svc.DevLastToken(hub.TokenSignUp, "", email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _, _, err := s.svc.ConfirmSignUp(ctx, tok, "a long password", "Someone")
+	return tok
+}
+
+// account signs email up and confirms it.
+func (s *invitations) account(t *testing.T, email string) service.Organizer {
+	t.Helper()
+	o, _, _, err := s.svc.ConfirmSignUp(testkit.Context(t), s.signUp(t, email, ""), "a long password", "Someone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,18 +141,7 @@ func TestExpiredInvitationsLeaveRoom(t *testing.T) {
 func TestSignUpTokenExpires(t *testing.T) {
 	s := newInvitations(t)
 	ctx := testkit.Context(t)
-	token := func(email string) string {
-		t.Helper()
-		if _, err := s.svc.SignUp(ctx, email, ""); err != nil {
-			t.Fatal(err)
-		}
-		tok, err := s.svc.DevLastToken(hub.TokenSignUp, "", email)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	early, late := token("early@x.io"), token("late@x.io")
+	early, late := s.signUp(t, "early@x.io", ""), s.signUp(t, "late@x.io", "")
 	s.clock.Add(hub.SignUpTTL - time.Second)
 	if _, _, _, err := s.svc.ConfirmSignUp(ctx, early, "a long password", "Early"); err != nil {
 		t.Errorf("a second before it expires: %v", err)
@@ -170,28 +165,13 @@ func TestSignUpTokenExpires(t *testing.T) {
 func TestSignUpWithInvitation(t *testing.T) {
 	s := newInvitations(t)
 	ctx := testkit.Context(t)
-	confirm := func(email, invitation string) (*service.Joined, error) {
-		t.Helper()
-		if _, err := s.svc.SignUp(ctx, email, invitation); err != nil {
-			t.Fatal(err)
-		}
-		tok, err := s.svc.DevLastToken(hub.TokenSignUp, "", email)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, j, err := s.svc.ConfirmSignUp(ctx, tok, "a long password", "New")
-		return j, err
-	}
-	j, err := confirm("new@x.io", s.invite(t, "new@x.io"))
+	_, _, j, err := s.svc.ConfirmSignUp(ctx, s.signUp(t, "new@x.io", s.invite(t, "new@x.io")), "a long password", "New")
 	if err != nil || j == nil || j.AppID != s.app || j.Role != hub.RoleMember {
 		t.Errorf("joined %+v (%v)", j, err)
 	}
 	// Revoked between the sign-up and its confirmation: the account comes
 	// without the role.
-	tok := s.invite(t, "late@x.io")
-	if _, err := s.svc.SignUp(ctx, "late@x.io", tok); err != nil {
-		t.Fatal(err)
-	}
+	signUpTok := s.signUp(t, "late@x.io", s.invite(t, "late@x.io"))
 	invs, err := s.svc.Invitations(s.owner, s.app)
 	if err != nil {
 		t.Fatal(err)
@@ -202,10 +182,6 @@ func TestSignUpWithInvitation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-	}
-	signUpTok, err := s.svc.DevLastToken(hub.TokenSignUp, "", "late@x.io")
-	if err != nil {
-		t.Fatal(err)
 	}
 	o, _, j, err := s.svc.ConfirmSignUp(ctx, signUpTok, "a long password", "Late")
 	if err != nil || j != nil {

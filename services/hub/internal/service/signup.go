@@ -68,9 +68,10 @@ func (s *Service) SignUp(ctx context.Context, email, invitation string) (time.Ti
 	if err != nil {
 		return time.Time{}, err
 	}
-	if known {
+	if known { // a log line either way: the same work
 		s.log.InfoContext(ctx, "sign-up asked for an address with an account: notice mailed")
 	} else {
+		s.log.InfoContext(ctx, "sign-up asked: confirmation token mailed")
 		s.devToken(hub.TokenSignUp, "", email, token)
 	}
 	return su.ExpiresAt, nil
