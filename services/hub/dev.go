@@ -41,5 +41,5 @@ func DevJoin(ctx context.Context, c, svc *rpc.Client, inviterToken, inviteeToken
 	if err != nil {
 		return Joined{}, fmt.Errorf("read the invitation token of %s: %w", p.Email, err)
 	}
-	return Accept.Call(as(inviteeToken), c, AcceptParams{Token: t.Token})
+	return Accept.Call(as(inviteeToken), c, AcceptParams(t))
 }
