@@ -243,7 +243,7 @@ func seedHub(t *testing.T, sc *scenario) {
 	t.Helper()
 	ctx := testkit.Context(t)
 	c := sc.clients["hub"]
-	acct, err := hub.SignUp.Call(ctx, c, hub.SignUpParams{Email: "organizer@example.com", Password: "correct horse battery staple", Name: "Olive Organizer"})
+	acct, err := hub.DevSignUp(ctx, c, sc.service, "organizer@example.com", "correct horse battery staple", "Olive Organizer")
 	if err != nil {
 		t.Fatalf("sign up: %v", err)
 	}

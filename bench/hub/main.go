@@ -149,7 +149,7 @@ func run(ctx context.Context, p params) error {
 	as := func(tok string) context.Context {
 		return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: tok})
 	}
-	acct, err := hub.SignUp.Call(ctx, client, hub.SignUpParams{Email: "bench@example.com", Password: "bench-password-1", Name: "Bench"})
+	acct, err := hub.DevSignUp(ctx, client, svcClient, "bench@example.com", "bench-password-1", "Bench")
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ echo "== parse"
 
 echo "== end to end"
 env DATABASE_URL="$PG/importer_bench_hub" ADDR=127.0.0.1:18181 REDIS_NAMESPACE="$NS" SERVICE_NAME=hub RPC_ACCESS_LOG=false \
-	HUB_PASSWORD_MEMORY_KIB=8192 "$work/hub" serve >"$work/hub.log" 2>&1 &
+	HUB_PASSWORD_MEMORY_KIB=8192 HUB_DEV_MODE=true "$work/hub" serve >"$work/hub.log" 2>&1 &
 pids+=($!)
 env DATABASE_URL="$PG/importer_bench" ADDR=127.0.0.1:18182 HUB_URL=http://127.0.0.1:18181 REDIS_NAMESPACE="$NS" SERVICE_NAME=importer \
 	RPC_ACCESS_LOG=false IMPORTER_MAX_FILE_MB=1024 "$work/importer" serve >"$work/importer.log" 2>&1 &

@@ -27,11 +27,17 @@ const (
 	AppTokenTTL = time.Hour
 	// MemberTokenTTL is how long a member's (attendee's) token lasts.
 	MemberTokenTTL = 30 * 24 * time.Hour
+	// SignUpTTL is how long the token mailed by auth.signUp confirms the
+	// address.
+	SignUpTTL = 24 * time.Hour
+	// InvitationTTL is how long the token mailed by collaborator.invite
+	// can be accepted.
+	InvitationTTL = 7 * 24 * time.Hour
 )
 
 // Limits.
 const (
-	// MaxCollaborators bounds the collaborators (and pending invitations) of
+	// MaxCollaborators bounds the collaborators and pending invitations of
 	// one app.
 	MaxCollaborators = 25
 	// MaxBulkRows bounds the rows of one bulk upsert.
@@ -179,11 +185,38 @@ type Collaborator struct {
 	Role        string `json:"role"`
 }
 
-// Invitation is a pending invitation of someone without an organizer
-// account; it turns into a Collaborator when they sign up.
+// The states of an invitation.
+const (
+	InvitationPending  = "pending"  // its token may be accepted
+	InvitationAccepted = "accepted" // by AcceptedBy
+	InvitationRevoked  = "revoked"  // by RevokedBy, or replaced by a newer invitation of the email
+	InvitationExpired  = "expired"  // not accepted within InvitationTTL
+)
+
+// Invitation is an invitation to collaborate on an app, as its organizers
+// see it: never its token, which only the invitee's mail carries.
 type Invitation struct {
-	Email string `json:"email"`
-	Role  string `json:"role"`
+	ID        string    `json:"id"`
+	Email     string    `json:"email"` // the address the token was mailed to
+	Role      string    `json:"role"`
+	Status    string    `json:"status"`     // pending, accepted, revoked, expired
+	InvitedBy string    `json:"invited_by"` // organizer id
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// AcceptedBy is the account that presented the token (its email may
+	// differ from Email), AcceptedEmail that account's email.
+	AcceptedBy    string     `json:"accepted_by,omitempty"`
+	AcceptedEmail string     `json:"accepted_email,omitempty"`
+	AcceptedAt    *time.Time `json:"accepted_at,omitempty"`
+	RevokedBy     string     `json:"revoked_by,omitempty"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Joined is the app an organizer joined by accepting an invitation.
+type Joined struct {
+	AppID   string `json:"app_id"`
+	AppName string `json:"app_name"`
+	Role    string `json:"role"`
 }
 
 // Event is one event of an app. Start and End are wall-clock times in the
@@ -286,11 +319,33 @@ type Session struct {
 // ---------------------------------------------------------------------------
 // Organizer accounts.
 
-// SignUpParams create an organizer account.
+// SignUpParams start an organizer's sign-up: a token that confirms the
+// address is mailed to it. Invitation is the token of a collaborator
+// invitation to accept when the sign-up is confirmed.
 type SignUpParams struct {
-	Email    string `json:"email" jsonschema:"format=email,maxLength=254"`
+	Email      string `json:"email" jsonschema:"format=email,maxLength=254"`
+	Invitation string `json:"invitation,omitempty" jsonschema:"pattern=^[A-Z2-7]{26}$"`
+}
+
+// SignUpStarted is the answer of auth.signUp, the same for every address:
+// when the mailed token (if one was mailed) stops working.
+type SignUpStarted struct {
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// ConfirmSignUpParams create the account of a confirmed address: the
+// token mailed by auth.signUp, and the account's password and name.
+type ConfirmSignUpParams struct {
+	Token    string `json:"token" jsonschema:"pattern=^[A-Z2-7]{26}$"`
 	Password string `json:"password" jsonschema:"minLength=10,maxLength=200"`
 	Name     string `json:"name" jsonschema:"minLength=1,maxLength=120"`
+}
+
+// SignUpConfirmed is the new account signed in, with the app it joined
+// when its sign-up carried an invitation that was still pending.
+type SignUpConfirmed struct {
+	AccountSession
+	Joined *Joined `json:"joined,omitempty"`
 }
 
 // LogInParams sign an organizer in.
@@ -318,11 +373,21 @@ func (p AppParams) AppID() string { return p.App }
 
 // Methods of organizer accounts.
 var (
-	SignUp = rpc.Method[SignUpParams, AccountSession]{
+	SignUp = rpc.Method[SignUpParams, SignUpStarted]{
 		Name: "auth.signUp", Auth: auth.Public, NoBatch: true,
-		Summary:     "Create an organizer account and sign in.",
-		Description: "Pending collaborator invitations sent to the email are accepted at once.",
-		Errors:      []errs.Code{errs.CodeInvalid, errs.CodeConflict},
+		Summary: "Start an organizer's sign-up: mail the address a token that confirms it (auth.confirmSignUp).",
+		Description: "The answer is the same whether or not the address has an account: a new address gets the token " +
+			"(template sign_up_confirmation, valid 24 hours), an address with an account a notice (sign_up_existing). " +
+			"With invitation (a collaborator invitation's token) the role is taken when the sign-up is confirmed. " +
+			"At most 5 an hour per email, 20 an hour per client address, 200 a minute in all (configurable).",
+		Errors: []errs.Code{errs.CodeInvalid, errs.CodeRateLimited, errs.CodeUnavailable},
+	}
+	ConfirmSignUp = rpc.Method[ConfirmSignUpParams, SignUpConfirmed]{
+		Name: "auth.confirmSignUp", Auth: auth.Public, NoBatch: true,
+		Summary: "Create an organizer account with the token auth.signUp mailed, and sign in.",
+		Description: "A token works once. The password and name are chosen here, by whoever holds the token. " +
+			"Wrong tokens count as guesses per client address (see event.register); an address that has an account by then is a conflict.",
+		Errors: []errs.Code{errs.CodeUnauthenticated, errs.CodeConflict, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	LogIn = rpc.Method[LogInParams, AccountSession]{
 		Name: "auth.logIn", Auth: auth.Public, NoBatch: true,
@@ -481,11 +546,18 @@ type InviteParams struct {
 // AppID implements rpc.AppScoped.
 func (p InviteParams) AppID() string { return p.App }
 
-// InviteResult is the collaborator added (when the email has an account)
-// or the invitation left pending.
-type InviteResult struct {
-	Collaborator *Collaborator `json:"collaborator,omitempty"`
-	Invitation   *Invitation   `json:"invitation,omitempty"`
+// InvitationParams address one invitation of an app.
+type InvitationParams struct {
+	App        string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	Invitation string `json:"invitation_id" jsonschema:"minLength=1,maxLength=64"`
+}
+
+// AppID implements rpc.AppScoped.
+func (p InvitationParams) AppID() string { return p.App }
+
+// AcceptParams accept an invitation with the token its mail carried.
+type AcceptParams struct {
+	Token string `json:"token" jsonschema:"pattern=^[A-Z2-7]{26}$"`
 }
 
 // SetRoleParams change a collaborator's role (not to or from owner: use
@@ -499,35 +571,58 @@ type SetRoleParams struct {
 // AppID implements rpc.AppScoped.
 func (p SetRoleParams) AppID() string { return p.App }
 
-// RemoveCollaboratorParams remove a collaborator (organizer_id) or cancel
-// an invitation (email). Any collaborator but the owner may remove
-// themself.
+// RemoveCollaboratorParams remove a collaborator. Any collaborator but the
+// owner may remove themself.
 type RemoveCollaboratorParams struct {
 	App         string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-	OrganizerID string `json:"organizer_id,omitempty" jsonschema:"maxLength=64"`
-	Email       string `json:"email,omitempty" jsonschema:"maxLength=254"`
+	OrganizerID string `json:"organizer_id" jsonschema:"minLength=1,maxLength=64"`
 }
 
 // AppID implements rpc.AppScoped.
 func (p RemoveCollaboratorParams) AppID() string { return p.App }
 
-// CollaboratorList is an app's collaborators and pending invitations.
+// CollaboratorList is an app's collaborators.
 type CollaboratorList struct {
 	Collaborators []Collaborator `json:"collaborators"`
-	Invitations   []Invitation   `json:"invitations"`
+}
+
+// InvitationList is an app's invitations, newest first: the pending ones
+// and those closed in the last 30 days.
+type InvitationList struct {
+	Invitations []Invitation `json:"invitations"`
 }
 
 // Methods of collaborators.
 var (
 	ListCollaborators = rpc.Method[AppParams, CollaboratorList]{
 		Name: "collaborator.list", Auth: auth.Admin, Idempotent: true,
-		Summary: "An app's collaborators and pending invitations.",
+		Summary: "An app's collaborators (collaborator.invitations lists the invitations).",
 	}
-	Invite = rpc.Method[InviteParams, InviteResult]{
+	Invite = rpc.Method[InviteParams, Invitation]{
 		Name: "collaborator.invite", Auth: auth.Admin, NoBatch: true,
-		Summary:     "Invite an organizer to an app with a role (at most 25 collaborators and invitations).",
-		Description: "An email with an account becomes a collaborator at once; otherwise the invitation waits for the sign-up. An invitation email is requested either way (mail.requested).",
-		Errors:      []errs.Code{errs.CodeConflict},
+		Summary: "Invite someone by email to collaborate on an app with a role: mail them a token to accept (collaborator.accept).",
+		Description: "The role is taken only by whoever accepts the mailed token (template collaborator_invitation, valid 7 days, " +
+			"once), signed in with any account or signing up with it; an address that has an account is not added without " +
+			"accepting, and the answer does not say whether it has one. Inviting an address again replaces its pending invitation " +
+			"(the older token stops working). At most 25 collaborators and pending invitations; 50 invitations an hour per app, " +
+			"5 per app and address, 100 per inviter.",
+		Errors: []errs.Code{errs.CodeConflict, errs.CodeRateLimited, errs.CodeUnavailable},
+	}
+	ListInvitations = rpc.Method[AppParams, InvitationList]{
+		Name: "collaborator.invitations", Auth: auth.Admin, Idempotent: true,
+		Summary: "An app's invitations, pending and recently closed (who accepted, who revoked), without their tokens.",
+	}
+	RevokeInvitation = rpc.Method[InvitationParams, Invitation]{
+		Name: "collaborator.revokeInvitation", Auth: auth.Admin,
+		Summary: "Revoke a pending invitation: its token stops working.",
+		Errors:  []errs.Code{errs.CodeNotFound},
+	}
+	Accept = rpc.Method[AcceptParams, Joined]{
+		Name: "collaborator.accept", Auth: auth.User, NoBatch: true,
+		Summary: "Accept an invitation with the token its mail carried: the signed-in organizer (account token) takes its role.",
+		Description: "The token is the proof: the account's email need not be the invited one; the invitation records who accepted. " +
+			"A token works once, for 7 days, unless revoked. Wrong tokens count as guesses per account and per client address (see event.register).",
+		Errors: []errs.Code{errs.CodeNotFound, errs.CodeConflict, errs.CodeForbidden, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	SetRole = rpc.Method[SetRoleParams, Collaborator]{
 		Name: "collaborator.setRole", Auth: auth.Admin,
@@ -536,7 +631,7 @@ var (
 	}
 	RemoveCollaborator = rpc.Method[RemoveCollaboratorParams, Empty]{
 		Name: "collaborator.remove", Auth: auth.Admin,
-		Summary: "Remove a collaborator or cancel an invitation; anyone but the owner may leave.",
+		Summary: "Remove a collaborator; anyone but the owner may leave.",
 		Errors:  []errs.Code{errs.CodeNotFound},
 	}
 )
@@ -875,6 +970,25 @@ type DevCode struct {
 	Code string `json:"code"`
 }
 
+// Kinds of mailed tokens dev.lastToken returns.
+const (
+	TokenSignUp     = "sign_up"    // auth.signUp's confirmation
+	TokenInvitation = "invitation" // collaborator.invite's
+)
+
+// DevTokenParams ask for the last token of a kind mailed to an email
+// (development only): a sign-up's (no app) or an invitation to an app.
+type DevTokenParams struct {
+	Kind  string `json:"kind" jsonschema:"enum=sign_up,enum=invitation"`
+	Email string `json:"email" jsonschema:"format=email,maxLength=254"`
+	App   string `json:"app_id,omitempty" jsonschema:"maxLength=64"`
+}
+
+// DevToken is the last token mailed.
+type DevToken struct {
+	Token string `json:"token"`
+}
+
 // Methods of member sign-in.
 var (
 	RequestCode = rpc.Method[RequestCodeParams, CodeSent]{
@@ -896,6 +1010,11 @@ var (
 	DevLastCode = rpc.Method[DevCodeParams, DevCode]{
 		Name: "dev.lastCode", Auth: auth.Service,
 		Summary: "The last sign-in code sent to an email; refused unless HUB_DEV_MODE is on (demo loader).",
+		Errors:  []errs.Code{errs.CodeForbidden, errs.CodeNotFound},
+	}
+	DevLastToken = rpc.Method[DevTokenParams, DevToken]{
+		Name: "dev.lastToken", Auth: auth.Service,
+		Summary: "The last sign-up or invitation token mailed to an email; refused unless HUB_DEV_MODE is on (demo loader, tests).",
 		Errors:  []errs.Code{errs.CodeForbidden, errs.CodeNotFound},
 	}
 )

@@ -17,7 +17,7 @@ import (
 // but app B as the app, as B's owner and as a service (which may address
 // any app): the answer must be not-found or forbidden, never success.
 func TestNoQueryCrossesApps(t *testing.T) {
-	env := hubtest.Start(t)
+	env := startWorld(t)
 	w := newWorld(t, env)
 	checked := 0
 	for _, mc := range matrixCases() {

@@ -50,7 +50,8 @@ const (
 	EventTrackDeleted   = "track.deleted"   // IDsPayload (with EventID)
 
 	// EventMailRequested asks a mailer to send an email (sign-in codes,
-	// invitations). It carries the code in clear: the stream is internal.
+	// sign-up confirmations, invitations). It carries codes and tokens in
+	// clear: the stream is internal.
 	EventMailRequested = "mail.requested" // MailPayload
 )
 
@@ -166,7 +167,7 @@ type TrackPayload struct {
 // MailPayload is the data of mail.requested.
 type MailPayload struct {
 	To       string            `json:"to"`
-	Template string            `json:"template"` // "sign_in_code", "collaborator_invitation"
+	Template string            `json:"template"` // "sign_in_code", "sign_up_confirmation", "sign_up_existing", "collaborator_invitation"
 	AppID    string            `json:"app_id,omitempty"`
 	Data     map[string]string `json:"data"`
 }

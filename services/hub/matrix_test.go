@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/attendify/hub"
+	"github.com/attendify/hub/internal/app"
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/platform/auth"
@@ -69,14 +70,47 @@ func accountCtx(ctx context.Context, id string) context.Context {
 	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: id, Role: auth.RoleOrganizer, TokenSeq: freshSeq})
 }
 
+// signUp creates an organizer account through the domain, as
+// auth.signUp and auth.confirmSignUp do.
+func signUp(ctx context.Context, d *service.Service, email string) (service.Organizer, error) {
+	if _, err := d.SignUp(ctx, email, ""); err != nil {
+		return service.Organizer{}, err
+	}
+	tok, err := d.DevLastToken(hub.TokenSignUp, "", email)
+	if err != nil {
+		return service.Organizer{}, err
+	}
+	o, _, _, err := d.ConfirmSignUp(ctx, tok, password, "Organizer")
+	return o, err
+}
+
+// invitation invites email to app as the app's owner (the world's) and
+// returns the invitation and its mailed token.
+func (w *world) invitation(ctx context.Context, app, email, role string) (service.InvitationView, string, error) {
+	d := w.env.Hub.Domain
+	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: w.owner.ID, App: app, Role: auth.RoleOwner, TokenSeq: freshSeq})
+	inv, err := d.Invite(octx, app, email, role)
+	if err != nil {
+		return service.InvitationView{}, "", err
+	}
+	tok, err := d.DevLastToken(hub.TokenInvitation, app, email)
+	return inv, tok, err
+}
+
+// startWorld starts a hub for a world's fixtures: the world's owner
+// invites three organizers to every fixture's app, far more than an
+// inviter's hourly quota.
+func startWorld(t *testing.T) *hubtest.Env {
+	return hubtest.StartWith(t, func(c *app.Config) { c.InvitesPerInviterHour = 1 << 20 })
+}
+
 func newWorld(t *testing.T, env *hubtest.Env) *world {
 	ctx := testkit.Context(t)
 	d := env.Hub.Domain
 	w := &world{env: env}
 	for _, o := range []*service.Organizer{&w.owner, &w.admin, &w.mod, &w.collab} {
 		var err error
-		*o, _, err = d.SignUp(ctx, fmt.Sprintf("org%d@example.com", w.seq.Add(1)), password, "Organizer")
-		if err != nil {
+		if *o, err = signUp(ctx, d, fmt.Sprintf("org%d@example.com", w.seq.Add(1))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,12 +143,13 @@ func (w *world) fixture(t *testing.T) *fixture {
 	}
 	f.app, err = d.CreateApp(accountCtx(ctx, w.owner.ID), "App A", fmt.Sprintf("app-a-%d", n))
 	check(err)
-	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: w.owner.ID, App: f.app.ID, Role: auth.RoleOwner, TokenSeq: freshSeq})
 	for _, x := range []struct {
 		o    service.Organizer
 		role string
 	}{{w.admin, hub.RoleAdmin}, {w.mod, hub.RoleModerator}, {w.collab, hub.RoleMember}} {
-		_, _, err = d.Invite(octx, f.app.ID, x.o.Email, x.role)
+		_, tok, err := w.invitation(ctx, f.app.ID, x.o.Email, x.role)
+		check(err)
+		_, err = d.Accept(accountCtx(ctx, x.o.ID), tok)
 		check(err)
 	}
 	sctx := serviceCtx(ctx)
@@ -205,11 +240,26 @@ func (f *fixture) sentCode() (string, string) {
 	return email, code
 }
 
+// sentToken starts a sign-up of the fixture's email and returns the
+// mailed token.
+func (f *fixture) sentToken() string {
+	d := f.w.env.Hub.Domain
+	if _, err := d.SignUp(context.Background(), f.email(), ""); err != nil {
+		panic(err)
+	}
+	tok, err := d.DevLastToken(hub.TokenSignUp, "", f.email())
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
 func matrixCases() []matrixCase {
 	s := func(v string) *string { return &v }
 	return []matrixCase{
-		{"auth.signUp", auth.Public, func(f *fixture) any {
-			return hub.SignUpParams{Email: f.email(), Password: password, Name: "New"}
+		{"auth.signUp", auth.Public, func(f *fixture) any { return hub.SignUpParams{Email: f.email()} }, everyone},
+		{"auth.confirmSignUp", auth.Public, func(f *fixture) any {
+			return hub.ConfirmSignUpParams{Token: f.sentToken(), Password: password, Name: "New"}
 		}, everyone},
 		{"auth.logIn", auth.Public, func(f *fixture) any { return hub.LogInParams{Email: f.w.owner.Email, Password: password} }, everyone},
 		{"auth.appToken", auth.User, func(f *fixture) any { return ids(f) }, []string{account}},
@@ -238,6 +288,33 @@ func matrixCases() []matrixCase {
 		{"collaborator.invite", auth.Admin, func(f *fixture) any {
 			return hub.InviteParams{App: f.app.ID, Email: f.email(), Role: hub.RoleMember}
 		}, []string{admin, owner}},
+		{"collaborator.invitations", auth.Admin, func(f *fixture) any { return ids(f) }, organizers},
+		{"collaborator.revokeInvitation", auth.Admin, func(f *fixture) any {
+			inv, _, err := f.w.invitation(context.Background(), f.app.ID, f.email(), hub.RoleMember)
+			if err != nil {
+				panic(err)
+			}
+			return hub.InvitationParams{App: f.app.ID, Invitation: inv.ID}
+		}, []string{admin, owner}},
+		{"collaborator.accept", auth.User, func(f *fixture) any {
+			// An invitation to an app of another owner: the account caller
+			// (the world's owner) does not collaborate on it yet.
+			ctx := context.Background()
+			d := f.w.env.Hub.Domain
+			a, err := d.CreateApp(accountCtx(ctx, f.w.admin.ID), "Other", "other-"+f.uniq)
+			if err != nil {
+				panic(err)
+			}
+			actx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: f.w.admin.ID, App: a.ID, Role: auth.RoleOwner, TokenSeq: freshSeq})
+			if _, err := d.Invite(actx, a.ID, f.email(), hub.RoleMember); err != nil {
+				panic(err)
+			}
+			tok, err := d.DevLastToken(hub.TokenInvitation, a.ID, f.email())
+			if err != nil {
+				panic(err)
+			}
+			return hub.AcceptParams{Token: tok}
+		}, []string{account}},
 		{"collaborator.setRole", auth.Admin, func(f *fixture) any {
 			return hub.SetRoleParams{App: f.app.ID, OrganizerID: f.w.collab.ID, Role: hub.RoleModerator}
 		}, []string{admin, owner}},
@@ -288,6 +365,10 @@ func matrixCases() []matrixCase {
 		{"dev.lastCode", auth.Service, func(f *fixture) any {
 			email, _ := f.sentCode()
 			return hub.DevCodeParams{App: f.app.ID, Email: email}
+		}, []string{svc}},
+		{"dev.lastToken", auth.Service, func(f *fixture) any {
+			f.sentToken()
+			return hub.DevTokenParams{Kind: hub.TokenSignUp, Email: f.email()}
 		}, []string{svc}},
 		{"room.save", auth.Admin, func(f *fixture) any { return hub.RoomParams{App: f.app.ID, Event: f.event.ID, Name: "Annex"} }, editors},
 		{"room.delete", auth.Admin, func(f *fixture) any {
@@ -345,7 +426,7 @@ func denial(level auth.Level, caller string) errs.Code {
 // TestAuthMatrix calls every method as every kind of caller and checks the
 // answer: success for the allowed, the right error for the others.
 func TestAuthMatrix(t *testing.T) {
-	env := hubtest.Start(t)
+	env := startWorld(t)
 	w := newWorld(t, env)
 	cases := matrixCases()
 

@@ -244,13 +244,14 @@ func TestRemovedCollaboratorTokensStayRevoked(t *testing.T) {
 	probe := probeServer(t, env)
 	app, owner := newApp(t, env, "removal")
 	octx := hubtest.As(ctx, owner)
-	mod := must(hub.SignUp.Call(ctx, env.Client, hub.SignUpParams{Email: "mod@x.io", Password: password, Name: "Mod"}))(t)
-	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "mod@x.io", Role: hub.RoleModerator}))(t)
+	mod := must(hub.DevSignUp(ctx, env.Client, env.Service, "mod@x.io", password, "Mod"))(t)
+	join := hub.InviteParams{App: app.ID, Email: "mod@x.io", Role: hub.RoleModerator}
+	must(hub.DevJoin(ctx, env.Client, env.Service, owner, mod.Token, join))(t)
 	old := must(hub.AppTokenFor.Call(hubtest.As(ctx, mod.Token), env.Client, hub.AppParams{App: app.ID}))(t).Token
 	waitFor(t, func() error { return probeRead(ctx, probe, old, app.ID) })
 
 	must(hub.RemoveCollaborator.Call(octx, env.Client, hub.RemoveCollaboratorParams{App: app.ID, OrganizerID: mod.Organizer.ID}))(t)
-	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "mod@x.io", Role: hub.RoleModerator}))(t)
+	must(hub.DevJoin(ctx, env.Client, env.Service, owner, mod.Token, join))(t)
 
 	if _, err := hub.GetApp.Call(hubtest.As(ctx, old), env.Client, hub.AppParams{App: app.ID}); errs.CodeOf(err) != errs.CodeTokenInvalid {
 		t.Errorf("token from before the removal, at hub: %v, want token_invalid", err)
@@ -364,6 +365,13 @@ func TestRequestCodePerClientLimit(t *testing.T) {
 // wrong (invalid) before; more than most fails the test.
 func guessUntilLimited(t *testing.T, what string, most int, guess func(i int) error) int {
 	t.Helper()
+	return guessUntilLimitedAs(t, what, errs.Invalid, most, guess)
+}
+
+// guessUntilLimitedAs is guessUntilLimited for guesses whose wrong answer
+// is of kind wrong.
+func guessUntilLimitedAs(t *testing.T, what string, wrong errs.Kind, most int, guess func(i int) error) int {
+	t.Helper()
 	for i := 0; ; i++ {
 		err := guess(i)
 		if e, ok := errs.As(err); ok && e.Code == errs.CodeRateLimited {
@@ -372,8 +380,8 @@ func guessUntilLimited(t *testing.T, what string, most int, guess func(i int) er
 			}
 			return i
 		}
-		if !errors.Is(err, errs.Invalid) {
-			t.Fatalf("%s: guess %d: %v, want invalid", what, i, err)
+		if !errors.Is(err, wrong) {
+			t.Fatalf("%s: guess %d: %v, want %s", what, i, err, wrong)
 		}
 		if i >= most {
 			t.Fatalf("%s: %d wrong guesses without a wait", what, i+1)

@@ -26,8 +26,11 @@ type Options struct {
 	Email, Password string
 	// Slug of the demo app (default "demo-conf").
 	Slug string
-	// Service is a client that signs calls as a service: with it Seed also
-	// signs a member in (dev.lastCode, which needs HUB_DEV_MODE=true).
+	// Service is a client that signs calls as a service: with it Seed
+	// signs the organizer up when the account does not exist yet
+	// (dev.lastToken reads the mailed confirmation token) and signs a
+	// member in (dev.lastCode); both need HUB_DEV_MODE=true. Without it the
+	// organizer's account must exist.
 	Service *rpc.Client
 	// BaseURL is hub's URL, for the printed links.
 	BaseURL string
@@ -62,9 +65,11 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 	}
 	info := Info{OrganizerEmail: o.Email, OrganizerPassword: o.Password, Slug: o.Slug, MemberEmail: "attendee@attendify.dev"}
 
-	acct, err := hub.SignUp.Call(ctx, client, hub.SignUpParams{Email: o.Email, Password: o.Password, Name: "Demo Organizer"})
-	if errors.Is(err, errs.Invalid) {
-		acct, err = hub.LogIn.Call(ctx, client, hub.LogInParams{Email: o.Email, Password: o.Password})
+	acct, err := hub.LogIn.Call(ctx, client, hub.LogInParams{Email: o.Email, Password: o.Password})
+	if errors.Is(err, errs.Unauthenticated) && o.Service != nil {
+		var c hub.SignUpConfirmed
+		c, err = hub.DevSignUp(ctx, client, o.Service, o.Email, o.Password, "Demo Organizer")
+		acct = c.AccountSession
 	}
 	if err != nil {
 		return info, fmt.Errorf("demo organizer: %w", err)

@@ -29,7 +29,8 @@ type Config struct {
 	Events  events.PublisherConfig
 	// Namespace prefixes every Redis key and stream (empty in production).
 	Namespace string `env:"REDIS_NAMESPACE"`
-	// DevMode logs sign-in codes and enables dev.lastCode.
+	// DevMode logs sign-in codes and mailed tokens and enables
+	// dev.lastCode and dev.lastToken.
 	DevMode bool `env:"HUB_DEV_MODE"`
 	// ReadModelInterval is how often the read-model worker checks the ready
 	// key and the repair queue.
@@ -50,6 +51,17 @@ type Config struct {
 	CodesPerAddrMinute int `env:"HUB_CODES_PER_ADDR_MINUTE"`
 	CodesPerAddrHour   int `env:"HUB_CODES_PER_ADDR_HOUR"`
 	CodesPerMinute     int `env:"HUB_CODES_PER_MINUTE"`
+	// The limits of auth.signUp: per client address and hour, per email
+	// and hour, for all clients together per minute (unset or 0: 20, 5,
+	// 200).
+	SignUpsPerAddrHour  int `env:"HUB_SIGNUPS_PER_ADDR_HOUR"`
+	SignUpsPerEmailHour int `env:"HUB_SIGNUPS_PER_EMAIL_HOUR"`
+	SignUpsPerMinute    int `env:"HUB_SIGNUPS_PER_MINUTE"`
+	// The limits of collaborator.invite, per hour: per inviting organizer,
+	// per app, per app and email (unset or 0: 100, 50, 5).
+	InvitesPerInviterHour int `env:"HUB_INVITES_PER_INVITER_HOUR"`
+	InvitesPerAppHour     int `env:"HUB_INVITES_PER_APP_HOUR"`
+	InvitesPerEmailHour   int `env:"HUB_INVITES_PER_EMAIL_HOUR"`
 }
 
 // LoadConfig reads Config from the environment; hub listens on
@@ -91,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	params := *argon2id.DefaultParams
 	params.Memory = cfg.PasswordMemoryKiB
 	if cfg.DevMode {
-		svc.Log.Warn("HUB_DEV_MODE is on: sign-in codes are logged and dev.lastCode answers")
+		svc.Log.Warn("HUB_DEV_MODE is on: sign-in codes and mailed tokens are logged, dev.lastCode and dev.lastToken answer")
 	}
 	domain := service.New(service.Options{
 		Store:          postgres.New(pool),
@@ -104,7 +116,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 			Registerer: svc.Metrics}),
 		Throttle: throttle.New(svc.Redis, cfg.Namespace),
 		Limits: service.Limits{CodesPerAddrMinute: cfg.CodesPerAddrMinute, CodesPerAddrHour: cfg.CodesPerAddrHour,
-			CodesPerMinute: cfg.CodesPerMinute},
+			CodesPerMinute: cfg.CodesPerMinute, SignUpsPerAddrHour: cfg.SignUpsPerAddrHour, SignUpsPerEmailHour: cfg.SignUpsPerEmailHour,
+			SignUpsPerMinute: cfg.SignUpsPerMinute, InvitesPerInviterHour: cfg.InvitesPerInviterHour,
+			InvitesPerAppHour: cfg.InvitesPerAppHour, InvitesPerEmailHour: cfg.InvitesPerEmailHour},
 	})
 	rpcapi.Register(svc.RPC, domain)
 

@@ -28,8 +28,21 @@ func toCollaborator(c service.Collaborator) hub.Collaborator {
 	return hub.Collaborator{OrganizerID: c.OrganizerID, Email: c.Email, Name: c.Name, Role: c.Role}
 }
 
-func toInvitation(i service.Invitation) hub.Invitation {
-	return hub.Invitation{Email: i.Email, Role: i.Role}
+func toInvitation(v service.InvitationView) hub.Invitation {
+	i := v.Invitation
+	out := hub.Invitation{ID: i.ID, Email: i.Email, Role: i.Role, Status: v.Status, InvitedBy: i.InvitedBy,
+		CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, AcceptedBy: i.AcceptedBy, AcceptedEmail: i.AcceptedEmail, RevokedBy: i.RevokedBy}
+	if !i.AcceptedAt.IsZero() {
+		out.AcceptedAt = &i.AcceptedAt
+	}
+	if !i.RevokedAt.IsZero() {
+		out.RevokedAt = &i.RevokedAt
+	}
+	return out
+}
+
+func toJoined(j service.Joined) hub.Joined {
+	return hub.Joined{AppID: j.AppID, AppName: j.AppName, Role: j.Role}
 }
 
 func zone(name string) *time.Location {

@@ -15,6 +15,7 @@ func Register(srv *rpc.Server, svc *service.Service) {
 	h := handlers{svc}
 
 	rpc.Handle(srv, hub.SignUp, h.signUp)
+	rpc.Handle(srv, hub.ConfirmSignUp, h.confirmSignUp)
 	rpc.Handle(srv, hub.LogIn, h.logIn)
 	rpc.Handle(srv, hub.AppTokenFor, h.appToken)
 	rpc.Handle(srv, hub.Me, h.me)
@@ -35,6 +36,9 @@ func Register(srv *rpc.Server, svc *service.Service) {
 
 	rpc.Handle(srv, hub.ListCollaborators, h.listCollaborators)
 	rpc.Handle(srv, hub.Invite, h.invite)
+	rpc.Handle(srv, hub.ListInvitations, h.listInvitations)
+	rpc.Handle(srv, hub.RevokeInvitation, h.revokeInvitation)
+	rpc.Handle(srv, hub.Accept, h.accept)
 	rpc.Handle(srv, hub.SetRole, h.setRole)
 	rpc.Handle(srv, hub.RemoveCollaborator, h.removeCollaborator)
 
@@ -61,6 +65,7 @@ func Register(srv *rpc.Server, svc *service.Service) {
 	rpc.Handle(srv, hub.RequestCode, h.requestCode)
 	rpc.Handle(srv, hub.VerifyCode, h.verifyCode)
 	rpc.Handle(srv, hub.DevLastCode, h.devLastCode)
+	rpc.Handle(srv, hub.DevLastToken, h.devLastToken)
 
 	rpc.Handle(srv, hub.SaveRoom, h.saveRoom)
 	rpc.Handle(srv, hub.DeleteRoom, h.deleteRoom)
@@ -107,8 +112,20 @@ func accountSession(o service.Organizer, t service.Token, err error) (hub.Accoun
 	return hub.AccountSession{Token: t.Token, ExpiresAt: t.ExpiresAt, Organizer: toOrganizer(o)}, nil
 }
 
-func (h handlers) signUp(ctx context.Context, p hub.SignUpParams) (hub.AccountSession, error) {
-	return accountSession(h.svc.SignUp(ctx, p.Email, p.Password, p.Name))
+func (h handlers) signUp(ctx context.Context, p hub.SignUpParams) (hub.SignUpStarted, error) {
+	exp, err := h.svc.SignUp(ctx, p.Email, p.Invitation)
+	return hub.SignUpStarted{ExpiresAt: exp}, err
+}
+
+func (h handlers) confirmSignUp(ctx context.Context, p hub.ConfirmSignUpParams) (hub.SignUpConfirmed, error) {
+	o, t, j, err := h.svc.ConfirmSignUp(ctx, p.Token, p.Password, p.Name)
+	s, err := accountSession(o, t, err)
+	out := hub.SignUpConfirmed{AccountSession: s}
+	if j != nil {
+		x := toJoined(*j)
+		out.Joined = &x
+	}
+	return out, err
 }
 
 func (h handlers) logIn(ctx context.Context, p hub.LogInParams) (hub.AccountSession, error) {
@@ -191,29 +208,36 @@ func (h handlers) transferOwnership(ctx context.Context, p hub.TransferOwnership
 }
 
 func (h handlers) listCollaborators(ctx context.Context, p hub.AppParams) (hub.CollaboratorList, error) {
-	cs, invs, err := h.svc.Collaborators(ctx, p.App)
-	out := hub.CollaboratorList{Collaborators: make([]hub.Collaborator, len(cs)), Invitations: make([]hub.Invitation, len(invs))}
+	cs, err := h.svc.Collaborators(ctx, p.App)
+	out := hub.CollaboratorList{Collaborators: make([]hub.Collaborator, len(cs))}
 	for i, c := range cs {
 		out.Collaborators[i] = toCollaborator(c)
 	}
+	return out, err
+}
+
+func (h handlers) invite(ctx context.Context, p hub.InviteParams) (hub.Invitation, error) {
+	inv, err := h.svc.Invite(ctx, p.App, p.Email, p.Role)
+	return toInvitation(inv), err
+}
+
+func (h handlers) listInvitations(ctx context.Context, p hub.AppParams) (hub.InvitationList, error) {
+	invs, err := h.svc.Invitations(ctx, p.App)
+	out := hub.InvitationList{Invitations: make([]hub.Invitation, len(invs))}
 	for i, inv := range invs {
 		out.Invitations[i] = toInvitation(inv)
 	}
 	return out, err
 }
 
-func (h handlers) invite(ctx context.Context, p hub.InviteParams) (hub.InviteResult, error) {
-	c, inv, err := h.svc.Invite(ctx, p.App, p.Email, p.Role)
-	var out hub.InviteResult
-	if c != nil {
-		x := toCollaborator(*c)
-		out.Collaborator = &x
-	}
-	if inv != nil {
-		x := toInvitation(*inv)
-		out.Invitation = &x
-	}
-	return out, err
+func (h handlers) revokeInvitation(ctx context.Context, p hub.InvitationParams) (hub.Invitation, error) {
+	inv, err := h.svc.RevokeInvitation(ctx, p.App, p.Invitation)
+	return toInvitation(inv), err
+}
+
+func (h handlers) accept(ctx context.Context, p hub.AcceptParams) (hub.Joined, error) {
+	j, err := h.svc.Accept(ctx, p.Token)
+	return toJoined(j), err
 }
 
 func (h handlers) setRole(ctx context.Context, p hub.SetRoleParams) (hub.Collaborator, error) {
@@ -222,7 +246,7 @@ func (h handlers) setRole(ctx context.Context, p hub.SetRoleParams) (hub.Collabo
 }
 
 func (h handlers) removeCollaborator(ctx context.Context, p hub.RemoveCollaboratorParams) (hub.Empty, error) {
-	return hub.Empty{}, h.svc.RemoveCollaborator(ctx, p.App, p.OrganizerID, p.Email)
+	return hub.Empty{}, h.svc.RemoveCollaborator(ctx, p.App, p.OrganizerID)
 }
 
 // ---------------------------------------------------------------------------
@@ -351,6 +375,11 @@ func (h handlers) verifyCode(ctx context.Context, p hub.VerifyCodeParams) (hub.M
 func (h handlers) devLastCode(_ context.Context, p hub.DevCodeParams) (hub.DevCode, error) {
 	c, err := h.svc.DevLastCode(p.App, p.Email)
 	return hub.DevCode{Code: c}, err
+}
+
+func (h handlers) devLastToken(_ context.Context, p hub.DevTokenParams) (hub.DevToken, error) {
+	t, err := h.svc.DevLastToken(p.Kind, p.App, p.Email)
+	return hub.DevToken{Token: t}, err
 }
 
 // ---------------------------------------------------------------------------

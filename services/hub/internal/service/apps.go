@@ -257,80 +257,6 @@ func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, e
 // ---------------------------------------------------------------------------
 // Collaborators.
 
-// Collaborators lists an app's collaborators and pending invitations.
-func (s *Service) Collaborators(ctx context.Context, app string) ([]Collaborator, []Invitation, error) {
-	if _, err := s.authorize(ctx, s.store, app, hub.ActView); err != nil {
-		return nil, nil, err
-	}
-	cs, err := s.store.Collaborators(ctx, app)
-	if err != nil {
-		return nil, nil, err
-	}
-	invs, err := s.store.Invitations(ctx, app)
-	return cs, invs, err
-}
-
-// Invite adds the organizer with email as a collaborator, or leaves an
-// invitation for their sign-up; an invitation email is requested either way.
-func (s *Service) Invite(ctx context.Context, app, email, role string) (*Collaborator, *Invitation, error) {
-	email = NormalizeEmail(email)
-	var col *Collaborator
-	var inv *Invitation
-	err := s.store.InTx(ctx, func(q Queries) error {
-		col, inv = nil, nil
-		actor, err := s.authorize(ctx, q, app, hub.ActManageCollaborators)
-		if err != nil {
-			return err
-		}
-		a, err := q.App(ctx, app, true) // serialises invitations: the count below holds
-		if err != nil {
-			return err
-		}
-		n, err := q.CountCollaborators(ctx, app)
-		if err != nil {
-			return err
-		}
-		if n >= hub.MaxCollaborators {
-			return errs.WithCode(errs.CodeConflict, "an app has at most %d collaborators and invitations", hub.MaxCollaborators)
-		}
-		mail := event(hub.EventMailRequested, app, email, hub.MailPayload{To: email, Template: "collaborator_invitation", AppID: app,
-			Data: map[string]string{"app_name": a.Name, "role": role, "invited_by": actor.ID}})
-		o, err := q.OrganizerByEmail(ctx, email, false)
-		switch {
-		case errors.Is(err, errs.NotFound):
-			i := Invitation{AppID: app, Email: email, Role: role, InvitedBy: actor.ID}
-			if err := q.AddInvitation(ctx, i); err != nil {
-				if errors.Is(err, errs.Conflict) {
-					return errs.WithCode(errs.CodeConflict, "this email is invited already")
-				}
-				return err
-			}
-			inv = &i
-			return q.Announce(ctx, mail)
-		case err != nil:
-			return err
-		}
-		c, err := q.AddCollaborator(ctx, Collaborator{AppID: app, OrganizerID: o.ID, Role: role})
-		if errors.Is(err, errs.Conflict) {
-			return errs.WithCode(errs.CodeConflict, "this organizer collaborates on the app already")
-		}
-		if err != nil {
-			return err
-		}
-		c.Email, c.Name = o.Email, o.Name
-		col = &c
-		return q.Announce(ctx, mail, event(hub.EventCollaboratorAdded, app, o.ID,
-			hub.CollaboratorPayload{AppID: app, OrganizerID: o.ID, Role: role}))
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if col != nil {
-		s.rmFailed(ctx, app, s.rm.PutCollaborator(ctx, *col))
-	}
-	return col, inv, nil
-}
-
 // SetRole changes a collaborator's role (never to or from owner).
 func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Collaborator, error) {
 	var c Collaborator
@@ -358,14 +284,11 @@ func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Col
 	return c, nil
 }
 
-// RemoveCollaborator removes a collaborator (organizer) or cancels an
-// invitation (email). Anyone but the owner may remove themself. The
-// removed collaborator's tokens of the app stay refused, even if they are
-// invited back.
-func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email string) error {
-	if (organizer == "") == (email == "") {
-		return errs.New(errs.Invalid, "give organizer_id or email")
-	}
+// RemoveCollaborator removes a collaborator (RevokeInvitation cancels an
+// invitation). Anyone but the owner may remove themself. The removed
+// collaborator's tokens of the app stay refused, even if they are invited
+// back.
+func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string) error {
 	var version, seq int64
 	err := s.store.InTx(ctx, func(q Queries) error {
 		actor, err := s.actor(ctx, q, app)
@@ -375,9 +298,6 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email 
 		self := actor.Kind == ActorOrganizer && organizer == actor.ID
 		if !self && !hub.Allowed(actor.matrixRole(), hub.ActManageCollaborators) {
 			return errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[hub.ActManageCollaborators])
-		}
-		if email != "" {
-			return q.RemoveInvitation(ctx, app, NormalizeEmail(email))
 		}
 		cur, err := q.Collaborator(ctx, app, organizer, false)
 		if err != nil {
@@ -398,7 +318,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer, email 
 		return q.Announce(ctx, event(hub.EventCollaboratorRemoved, app, organizer,
 			hub.CollaboratorPayload{AppID: app, OrganizerID: organizer}))
 	})
-	if err != nil || organizer == "" {
+	if err != nil {
 		return err
 	}
 	s.putRevocations(ctx, []Revocation{{App: app, User: organizer, Seq: seq}})

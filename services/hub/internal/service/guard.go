@@ -15,6 +15,11 @@ const (
 	GuessPasscode   = "passcode"     // auth.requestCode of a passcode app
 	GuessSignInCode = "sign_in_code" // auth.verifyCode
 	GuessPassword   = "password"     // auth.logIn
+	// GuessSignUpToken is auth.confirmSignUp's token.
+	GuessSignUpToken = "sign_up_token"
+	// GuessInvitation is an invitation's token (collaborator.accept,
+	// auth.signUp).
+	GuessInvitation = "invitation_token"
 )
 
 // How wrong guesses slow the guesser down, per counter. Each counter lets
@@ -37,17 +42,30 @@ var (
 	GuessByTarget = GuessKey{Free: 10, Base: time.Second, Max: time.Minute, Forget: time.Hour}
 )
 
-// Limits bound auth.requestCode, which sends mail (fixed windows).
+// Limits bound the methods that send mail (fixed windows):
+// auth.requestCode, auth.signUp and collaborator.invite.
 type Limits struct {
-	CodesPerAddrMinute int // per client address and minute
-	CodesPerAddrHour   int // per client address and hour
-	CodesPerMinute     int // from every client together, per minute
+	CodesPerAddrMinute int // auth.requestCode per client address and minute
+	CodesPerAddrHour   int // auth.requestCode per client address and hour
+	CodesPerMinute     int // auth.requestCode from every client together, per minute
+
+	SignUpsPerAddrHour  int // auth.signUp per client address and hour
+	SignUpsPerEmailHour int // auth.signUp per email given and hour
+	SignUpsPerMinute    int // auth.signUp from every client together, per minute
+
+	InvitesPerInviterHour int // collaborator.invite per inviting organizer and hour
+	InvitesPerAppHour     int // collaborator.invite per app and hour
+	InvitesPerEmailHour   int // collaborator.invite per app and email invited, and hour
 }
 
 // DefaultLimits are the limits unless configured otherwise: an address
 // may be a whole venue's (or a mobile carrier's NAT), so its limits leave
-// room for a crowd signing in at the doors.
-var DefaultLimits = Limits{CodesPerAddrMinute: 30, CodesPerAddrHour: 300, CodesPerMinute: 1000}
+// room for a crowd signing in at the doors. Organizers sign up and invite
+// far less often; the limits per email bound the mail a stranger (or an
+// admin) can have sent to one address.
+var DefaultLimits = Limits{CodesPerAddrMinute: 30, CodesPerAddrHour: 300, CodesPerMinute: 1000,
+	SignUpsPerAddrHour: 20, SignUpsPerEmailHour: 5, SignUpsPerMinute: 200,
+	InvitesPerInviterHour: 100, InvitesPerAppHour: 50, InvitesPerEmailHour: 5}
 
 // withDefaults is l with DefaultLimits' value in every field not above 0.
 func (l Limits) withDefaults() Limits {
@@ -59,6 +77,12 @@ func (l Limits) withDefaults() Limits {
 	def(&l.CodesPerAddrMinute, DefaultLimits.CodesPerAddrMinute)
 	def(&l.CodesPerAddrHour, DefaultLimits.CodesPerAddrHour)
 	def(&l.CodesPerMinute, DefaultLimits.CodesPerMinute)
+	def(&l.SignUpsPerAddrHour, DefaultLimits.SignUpsPerAddrHour)
+	def(&l.SignUpsPerEmailHour, DefaultLimits.SignUpsPerEmailHour)
+	def(&l.SignUpsPerMinute, DefaultLimits.SignUpsPerMinute)
+	def(&l.InvitesPerInviterHour, DefaultLimits.InvitesPerInviterHour)
+	def(&l.InvitesPerAppHour, DefaultLimits.InvitesPerAppHour)
+	def(&l.InvitesPerEmailHour, DefaultLimits.InvitesPerEmailHour)
 	return l
 }
 
@@ -145,15 +169,15 @@ func (x guess) succeeded(ctx context.Context) {
 	}
 }
 
-// takeQuotas counts a request against quotas; rate_limited when one is
-// spent.
-func (s *Service) takeQuotas(ctx context.Context, quotas []Quota) error {
+// takeQuotas counts a request against quotas; rate_limited with msg when
+// one is spent.
+func (s *Service) takeQuotas(ctx context.Context, quotas []Quota, msg string) error {
 	wait, err := s.throttle.Take(ctx, s.now(), quotas)
 	if err != nil {
 		return errs.Wrap(errs.Unavailable, err, "cannot check the rate limits; retry")
 	}
 	if wait > 0 {
-		return &errs.Error{Code: errs.CodeRateLimited, Msg: "too many sign-in codes asked for: try again later", RetryAfter: wait}
+		return &errs.Error{Code: errs.CodeRateLimited, Msg: msg, RetryAfter: wait}
 	}
 	return nil
 }

@@ -162,4 +162,17 @@ func TestGuardedMethodsWithoutThrottle(t *testing.T) {
 	if _, _, err := s.svc.LogIn(ctx, "o@x.io", "a password"); !errors.Is(err, errs.Unavailable) {
 		t.Errorf("logIn: %v, want unavailable", err)
 	}
+	if _, err := s.svc.SignUp(ctx, "o@x.io", ""); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("signUp: %v, want unavailable", err)
+	}
+	if ms := s.mails(t, "o@x.io"); len(ms) != 0 {
+		t.Errorf("mailed %d sign-up tokens", len(ms))
+	}
+	if _, _, _, err := s.svc.ConfirmSignUp(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAA", "a long password", "O"); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("confirmSignUp: %v, want unavailable", err)
+	}
+	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: "o", Role: auth.RoleOrganizer, Addr: "192.0.2.1"})
+	if _, err := s.svc.Accept(octx, "AAAAAAAAAAAAAAAAAAAAAAAAAA"); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("accept: %v, want unavailable", err)
+	}
 }

@@ -36,48 +36,6 @@ func (s *Service) issue(c auth.Claims, ttl time.Duration) (Token, error) {
 // NormalizeEmail is the stored form of an email address.
 func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
-// SignUp creates an organizer account, accepts the invitations waiting
-// for its email, and returns an account token.
-func (s *Service) SignUp(ctx context.Context, email, password, name string) (Organizer, Token, error) {
-	hash, err := s.hashPassword(ctx, password)
-	if err != nil {
-		return Organizer{}, Token{}, err
-	}
-	o := Organizer{ID: s.newID(), Email: NormalizeEmail(email), Name: strings.TrimSpace(name), PasswordHash: hash}
-	var claimed []Collaborator
-	var seq int64
-	err = s.store.InTx(ctx, func(q Queries) error {
-		var err error
-		if o, err = q.CreateOrganizer(ctx, o); err != nil {
-			if errors.Is(err, errs.Conflict) {
-				return errs.InvalidFields("an account with this email exists", errs.FieldError{Field: "/email", Message: "already registered"})
-			}
-			return err
-		}
-		if seq, err = q.NextTokenSeq(ctx); err != nil {
-			return err
-		}
-		if claimed, err = q.ClaimInvitations(ctx, o.Email, o.ID); err != nil {
-			return err
-		}
-		for _, c := range claimed {
-			if err := q.Announce(ctx, event(hub.EventCollaboratorAdded, c.AppID, c.OrganizerID,
-				hub.CollaboratorPayload{AppID: c.AppID, OrganizerID: c.OrganizerID, Role: c.Role})); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Organizer{}, Token{}, err
-	}
-	for _, c := range claimed {
-		s.rmFailed(ctx, c.AppID, s.rm.PutCollaborator(ctx, c))
-	}
-	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer, Seq: seq}, hub.AccountTokenTTL)
-	return o, t, err
-}
-
 // LogIn checks an organizer's password and returns an account token. After
 // MaxFailedLogins wrong passwords in a row the account is locked for
 // LockOutFor; wrong passwords also count as guesses from the caller's

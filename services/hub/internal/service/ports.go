@@ -31,7 +31,10 @@ type Queries interface {
 	OrganizerByID(ctx context.Context, id string, lock bool) (Organizer, error)
 	SaveLoginState(ctx context.Context, id string, failed int, lockedUntil time.Time) error
 	SetPassword(ctx context.Context, id, hash string) error
-	ClaimInvitations(ctx context.Context, email, organizerID string) ([]Collaborator, error)
+	AddSignUp(ctx context.Context, su SignUp) error
+	// SignUpByToken finds the unexpired sign-up whose token has the hash.
+	SignUpByToken(ctx context.Context, tokenHash string, now time.Time, lock bool) (SignUp, error)
+	DeleteSignUp(ctx context.Context, id string) error
 
 	CreateApp(ctx context.Context, a App) (App, error)
 	App(ctx context.Context, id string, lock bool) (App, error)
@@ -50,10 +53,22 @@ type Queries interface {
 	Collaborators(ctx context.Context, app string) ([]Collaborator, error)
 	SetCollaboratorRole(ctx context.Context, app, organizerID, role string) (Collaborator, error)
 	RemoveCollaborator(ctx context.Context, app, organizerID string) error
-	CountCollaborators(ctx context.Context, app string) (int, error)
-	Invitations(ctx context.Context, app string) ([]Invitation, error)
+	// CountCollaborators counts the app's collaborators and its invitations
+	// pending at now.
+	CountCollaborators(ctx context.Context, app string, now time.Time) (int, error)
+	// Invitations lists the app's invitations, newest first: the open ones
+	// (neither accepted nor revoked) and those closed since closedSince.
+	Invitations(ctx context.Context, app string, closedSince time.Time) ([]Invitation, error)
 	AddInvitation(ctx context.Context, inv Invitation) error
-	RemoveInvitation(ctx context.Context, app, email string) error
+	Invitation(ctx context.Context, app, id string, lock bool) (Invitation, error)
+	// InvitationByToken finds the invitation whose token has the hash,
+	// whatever its state.
+	InvitationByToken(ctx context.Context, tokenHash string, lock bool) (Invitation, error)
+	// OpenInvitation finds the app's invitation of email that is neither
+	// accepted nor revoked (there is at most one; it may have expired).
+	OpenInvitation(ctx context.Context, app, email string) (Invitation, error)
+	AcceptInvitation(ctx context.Context, app, id, organizerID string, at time.Time) error
+	RevokeInvitation(ctx context.Context, app, id, organizerID string, at time.Time) error
 
 	CreateEvent(ctx context.Context, e Event) error
 	Event(ctx context.Context, app, id string, lock bool) (Event, error)
@@ -148,6 +163,10 @@ type Queries interface {
 	// Prune forgets the guesses and the revocations older than the times
 	// given.
 	Prune(ctx context.Context, guessesBefore, revocationsBefore time.Time) error
+	// PruneInvitations forgets the sign-ups that expired before
+	// signUpsBefore and the invitations closed (accepted, revoked, expired)
+	// before invitationsBefore.
+	PruneInvitations(ctx context.Context, signUpsBefore, invitationsBefore time.Time) error
 
 	// ReadModelSnapshot reads everything of an app the read model holds,
 	// consistently (inside InTx with repeatable read).
@@ -219,7 +238,7 @@ type Revocation struct {
 // Guess is a wrong guess of a secret, for the audit log.
 type Guess struct {
 	At     time.Time
-	Kind   string // GuessEventCode, GuessPasscode, GuessSignInCode, GuessPassword
+	Kind   string // GuessEventCode, GuessPasscode, GuessSignInCode, GuessPassword, GuessSignUpToken, GuessInvitation
 	App    string
 	Target string        // what was guessed: an event id, an app id, an email
 	Actor  string        // who guessed: a member id, or the email given

@@ -121,7 +121,8 @@ const (
 // ReadModelWorker keeps the read model whole: every interval it rebuilds
 // everything when the ready key is missing (Redis was flushed or is new),
 // and repairs the apps whose writes failed; every hour it forgets old
-// guesses and revocations. It returns when ctx ends.
+// guesses and revocations, expired sign-ups and invitations closed longer
+// than KeepInvitations. It returns when ctx ends.
 func (s *Service) ReadModelWorker(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -131,8 +132,12 @@ func (s *Service) ReadModelWorker(ctx context.Context, interval time.Duration) e
 			s.log.WarnContext(ctx, "read model round failed; retrying", "err", err)
 		}
 		if now := s.now(); now.Sub(pruned) >= time.Hour {
-			if err := s.store.Prune(ctx, now.Add(-KeepGuesses), now.Add(-KeepRevocations)); err != nil && ctx.Err() == nil {
-				s.log.WarnContext(ctx, "pruning old guesses and revocations failed", "err", err)
+			err := s.store.Prune(ctx, now.Add(-KeepGuesses), now.Add(-KeepRevocations))
+			if err == nil {
+				err = s.store.PruneInvitations(ctx, now, now.Add(-KeepInvitations))
+			}
+			if err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "pruning old guesses, revocations, sign-ups and invitations failed", "err", err)
 			} else {
 				pruned = now
 			}

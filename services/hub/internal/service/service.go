@@ -24,7 +24,8 @@ type Options struct {
 	ReadModel ReadModel
 	Issuer    TokenIssuer
 	Log       *slog.Logger
-	// DevMode logs sign-in codes and lets dev.lastCode return them.
+	// DevMode logs sign-in codes and mailed tokens and lets dev.lastCode
+	// and dev.lastToken return them.
 	DevMode bool
 	// PasswordParams tune argon2id; nil means argon2id.DefaultParams.
 	PasswordParams *argon2id.Params
@@ -35,7 +36,8 @@ type Options struct {
 	Now func() time.Time
 	// Throttle keeps the counters of the rate limits (required).
 	Throttle Throttle
-	// Limits bound auth.requestCode; zero fields take DefaultLimits'.
+	// Limits bound the methods that send mail; zero fields take
+	// DefaultLimits'.
 	Limits Limits
 }
 
@@ -54,8 +56,9 @@ type Service struct {
 	throttle Throttle
 	limits   Limits
 
-	mu        sync.Mutex
-	lastCodes map[string]string // app|email -> code, in dev mode only
+	mu         sync.Mutex
+	lastCodes  map[string]string // app|email -> code, in dev mode only
+	lastTokens map[string]string // kind|app|email -> token, in dev mode only
 
 	analyzeTimer *time.Timer // the vacuum after bulk loads; guarded by mu
 	bulkActive   int         // bulk upserts in progress; guarded by mu
@@ -68,7 +71,8 @@ func New(o Options) *Service {
 	s := &Service{
 		store: o.Store, rm: o.ReadModel, issuer: o.Issuer, log: o.Log, dev: o.DevMode,
 		params: o.PasswordParams, hashing: o.Hashing, now: o.Now, ids: flake.New(0), lastCodes: map[string]string{},
-		throttle: o.Throttle, limits: o.Limits.withDefaults(),
+		lastTokens: map[string]string{},
+		throttle:   o.Throttle, limits: o.Limits.withDefaults(),
 	}
 	if s.hashing == nil {
 		s.hashing = gate.New(gate.Options{Name: "password"})

@@ -58,7 +58,7 @@ func signInApp(ctx context.Context, q Queries, app string) (App, error) {
 // expired app), whose code row holds a hash no code matches.
 func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) (time.Time, error) {
 	email = NormalizeEmail(email)
-	if err := s.takeQuotas(ctx, s.codeQuotas(ctx)); err != nil {
+	if err := s.takeQuotas(ctx, s.codeQuotas(ctx), "too many sign-in codes asked for: try again later"); err != nil {
 		return time.Time{}, err
 	}
 	// The passcode's counters are read for every app: an app's access mode
@@ -237,6 +237,34 @@ func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Memb
 	}
 	t, err := s.issue(auth.Claims{User: m.ID, App: app, Role: auth.RoleAttendee, Seq: seq}, hub.MemberTokenTTL)
 	return m, t, err
+}
+
+// devToken keeps the last token of kind mailed to email (about app), in
+// dev mode only.
+func (s *Service) devToken(kind, app, email, token string) {
+	if !s.dev {
+		return
+	}
+	s.mu.Lock()
+	s.lastTokens[kind+"|"+app+"|"+email] = token
+	s.mu.Unlock()
+	s.log.Info("mailed token (HUB_DEV_MODE)", "kind", kind, "app", app, "email", email, "token", token)
+}
+
+// DevLastToken returns the last token of kind (hub.TokenSignUp,
+// hub.TokenInvitation) mailed to email about app ("" for sign-ups), in
+// dev mode only.
+func (s *Service) DevLastToken(kind, app, email string) (string, error) {
+	if !s.dev {
+		return "", errs.WithCode(errs.CodeForbidden, "dev.lastToken works only with HUB_DEV_MODE=true")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.lastTokens[kind+"|"+app+"|"+NormalizeEmail(email)]
+	if !ok {
+		return "", errs.New(errs.NotFound, "no %s token was mailed to this email", kind)
+	}
+	return t, nil
 }
 
 // DevLastCode returns the last code sent to email, in dev mode only.

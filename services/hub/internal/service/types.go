@@ -5,7 +5,11 @@
 // and read-model ports it needs.
 package service
 
-import "time"
+import (
+	"time"
+
+	"github.com/attendify/hub"
+)
 
 // Organizer is an organizer's account.
 type Organizer struct {
@@ -58,12 +62,61 @@ type Collaborator struct {
 	Version     int64
 }
 
-// Invitation is a pending invitation.
+// Invitation is an invitation to collaborate on an app: its token, mailed
+// to Email and stored only as TokenHash, gives Role to the account that
+// presents it, once, before ExpiresAt, unless it was revoked.
 type Invitation struct {
+	ID        string
 	AppID     string
 	Email     string
 	Role      string
 	InvitedBy string
+	TokenHash string // empty for invitations made before tokens: they cannot be accepted
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// AcceptedBy is the account that accepted, AcceptedEmail its email.
+	AcceptedBy    string
+	AcceptedEmail string
+	AcceptedAt    time.Time // zero while not accepted
+	RevokedBy     string
+	RevokedAt     time.Time // zero while not revoked
+}
+
+// Status is the invitation's state at now (hub.Invitation*).
+func (i Invitation) Status(now time.Time) string {
+	switch {
+	case !i.AcceptedAt.IsZero():
+		return hub.InvitationAccepted
+	case !i.RevokedAt.IsZero():
+		return hub.InvitationRevoked
+	case !now.Before(i.ExpiresAt) || i.TokenHash == "":
+		return hub.InvitationExpired
+	}
+	return hub.InvitationPending
+}
+
+// InvitationView is an invitation with its state when it was read.
+type InvitationView struct {
+	Invitation
+	Status string
+}
+
+// Joined is the app an organizer joined by an invitation, with the role.
+type Joined struct {
+	AppID, AppName, Role string
+}
+
+// SignUp is an organizer's sign-up waiting for the confirmation of its
+// address: the token mailed to Email, stored only as TokenHash.
+type SignUp struct {
+	ID        string
+	Email     string
+	TokenHash string
+	// InvitationHash is the token hash of the invitation to accept on
+	// confirmation, if any.
+	InvitationHash string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
 }
 
 // Event is an event of an app; Start and End are instants.

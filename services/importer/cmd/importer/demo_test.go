@@ -19,7 +19,7 @@ func TestDemo(t *testing.T) {
 	st := startStack(t)
 	st.startImporter(t)
 	ctx := testkit.Context(t)
-	info, err := demo.Seed(ctx, st.hubClient, demo.Options{BaseURL: st.hubURL})
+	info, err := demo.Seed(ctx, st.hubClient, demo.Options{Service: st.hubService, BaseURL: st.hubURL})
 	if err != nil {
 		t.Fatal(err)
 	}

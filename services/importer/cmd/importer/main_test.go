@@ -96,6 +96,7 @@ type stack struct {
 	token               string // an organizer's app token
 	app, event          string
 	hubClient           *rpc.Client
+	hubService          *rpc.Client // signed as a service: reads hub's mailed tokens (dev mode)
 	client              *rpc.Client // the organizer's client of the importer
 }
 
@@ -167,7 +168,8 @@ func startStack(t *testing.T) *stack {
 	st.hubURL = "http://" + hubAddr
 	hubDB := testkit.PostgresURL(t, "")
 	hubCmd := process(t, hubBinary(t), []string{"DATABASE_URL=" + hubDB, "ADDR=" + hubAddr, "REDIS_NAMESPACE=" + ns,
-		"DATABASE_CREATE=false", "HUB_PASSWORD_MEMORY_KIB=1024", "SERVICE_NAME=hub", "RPC_ACCESS_LOG=false", "LOG_LEVEL=warn"}, "serve")
+		"DATABASE_CREATE=false", "HUB_PASSWORD_MEMORY_KIB=1024", "SERVICE_NAME=hub", "RPC_ACCESS_LOG=false", "LOG_LEVEL=warn",
+		"HUB_DEV_MODE=true"}, "serve")
 	waitReady(t, st.hubURL, hubCmd)
 	st.importerDB = testkit.PostgresURL(t, "")
 
@@ -177,7 +179,20 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	st.hubClient = c
-	acct, err := hub.SignUp.Call(ctx, c, hub.SignUpParams{Email: "org@example.com", Password: "correct horse battery", Name: "Org"})
+	cfg, err := app.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	authCfg := cfg.Service.Auth
+	authCfg.ServiceName = "importer-test"
+	signer, err := authCfg.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.hubService, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{st.hubURL}, Signer: &signer}); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := hub.DevSignUp(ctx, c, st.hubService, "org@example.com", "correct horse battery", "Org")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,11 +290,11 @@ func (st *stack) analyzeAs(t *testing.T, token, path string, p importer.UploadPa
 func (st *stack) organizer(t *testing.T, email, role string) (string, string) {
 	t.Helper()
 	ctx := testkit.Context(t)
-	acct, err := hub.SignUp.Call(ctx, st.hubClient, hub.SignUpParams{Email: email, Password: "correct horse battery", Name: role})
+	acct, err := hub.DevSignUp(ctx, st.hubClient, st.hubService, email, "correct horse battery", role)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hub.Invite.Call(st.as(ctx), st.hubClient, hub.InviteParams{App: st.app, Email: email, Role: role}); err != nil {
+	if _, err := hub.DevJoin(ctx, st.hubClient, st.hubService, st.token, acct.Token, hub.InviteParams{App: st.app, Email: email, Role: role}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{App: st.app})

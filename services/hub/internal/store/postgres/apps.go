@@ -68,28 +68,6 @@ func (s *Store) SetPassword(ctx context.Context, id, hash string) error {
 	return notFound(tag, err, "organizer")
 }
 
-// ClaimInvitations implements service.Queries.
-func (s *Store) ClaimInvitations(ctx context.Context, email, organizerID string) ([]service.Collaborator, error) {
-	const q = `
-		WITH claimed AS (
-			DELETE FROM invitations WHERE email = $1 RETURNING app_id, role
-		)
-		INSERT INTO collaborators (app_id, organizer_id, role)
-		SELECT app_id, $2, role FROM claimed
-		ON CONFLICT DO NOTHING
-		RETURNING app_id, organizer_id, role, version`
-	rows, err := s.db.Query(ctx, q, email, organizerID)
-	if err != nil {
-		return nil, pg.Err(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Collaborator, error) {
-		var c service.Collaborator
-		err := r.Scan(&c.AppID, &c.OrganizerID, &c.Role, &c.Version)
-		return c, err
-	})
-	return out, pg.Err(err)
-}
-
 const appCols = `id, slug, name, status, access, passcode_hash, primary_color, accent_color, icon_url, version, created_at, updated_at`
 
 func scanApp(row pgx.Row) (service.App, error) {
@@ -239,43 +217,4 @@ func (s *Store) RemoveCollaborator(ctx context.Context, app, organizerID string)
 	const q = `DELETE FROM collaborators WHERE app_id = $1 AND organizer_id = $2`
 	tag, err := s.db.Exec(ctx, q, app, organizerID)
 	return notFound(tag, err, "collaborator")
-}
-
-// CountCollaborators implements service.Queries.
-func (s *Store) CountCollaborators(ctx context.Context, app string) (int, error) {
-	const q = `
-		SELECT (SELECT count(*) FROM collaborators WHERE app_id = $1)
-		     + (SELECT count(*) FROM invitations WHERE app_id = $1)`
-	var n int
-	err := s.db.QueryRow(ctx, q, app).Scan(&n)
-	return n, pg.Err(err)
-}
-
-// Invitations implements service.Queries.
-func (s *Store) Invitations(ctx context.Context, app string) ([]service.Invitation, error) {
-	const q = `SELECT app_id, email, role, invited_by FROM invitations WHERE app_id = $1 ORDER BY created_at, email`
-	rows, err := s.db.Query(ctx, q, app)
-	if err != nil {
-		return nil, pg.Err(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Invitation, error) {
-		var i service.Invitation
-		err := r.Scan(&i.AppID, &i.Email, &i.Role, &i.InvitedBy)
-		return i, err
-	})
-	return out, pg.Err(err)
-}
-
-// AddInvitation implements service.Queries.
-func (s *Store) AddInvitation(ctx context.Context, inv service.Invitation) error {
-	const q = `INSERT INTO invitations (app_id, email, role, invited_by) VALUES ($1, $2, $3, $4)`
-	_, err := s.db.Exec(ctx, q, inv.AppID, inv.Email, inv.Role, inv.InvitedBy)
-	return pg.Err(err)
-}
-
-// RemoveInvitation implements service.Queries.
-func (s *Store) RemoveInvitation(ctx context.Context, app, email string) error {
-	const q = `DELETE FROM invitations WHERE app_id = $1 AND email = $2`
-	tag, err := s.db.Exec(ctx, q, app, email)
-	return notFound(tag, err, "invitation")
 }
