@@ -15,7 +15,7 @@ import (
 	"github.com/attendify/platform/testkit"
 )
 
-// TestInvitationTokensMigration takes migration 12 down and up again over
+// TestInvitationTokensMigration takes migration 11 down and up again over
 // an invitation made before tokens: it becomes an expired record that
 // nothing accepts, listed, and replaced by the next invitation.
 func TestInvitationTokensMigration(t *testing.T) {
@@ -23,7 +23,7 @@ func TestInvitationTokensMigration(t *testing.T) {
 	pool := testkit.Postgres(t, migrations.Schema, migrations.All...)
 	s := postgres.New(pool)
 	seed(t, ctx, s, "a")
-	b, err := fs.ReadFile(migrations.Source.FS, "00012_invitation_tokens_sign_up_confirmation.sql")
+	b, err := fs.ReadFile(migrations.Source.FS, "00011_invitation_tokens_sign_up_confirmation.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
