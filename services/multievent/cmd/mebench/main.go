@@ -236,7 +236,7 @@ var vocabulary = strings.Fields(`keynote workshop panel security cloud native ku
 	inclusion leadership hiring culture remote hybrid future energy climate health finance music sport travel`)
 
 func (b *bench) seed(ctx context.Context) error {
-	acct, err := hub.SignUp.Call(ctx, b.hubC, hub.SignUpParams{Email: "bench@example.com", Password: "bench-password-123", Name: "Bench"})
+	acct, err := hub.DevSignUp(ctx, b.hubC, b.svcHub, "bench@example.com", "bench-password-123", "Bench")
 	if err != nil {
 		return err
 	}
