@@ -83,6 +83,7 @@ const (
 	FieldRole       = "role"
 	FieldMemberRole = "member_role"
 	FieldBlocked    = "blocked"
+	FieldTicketType = "ticket_type"
 
 	FieldID           = "id"
 	FieldSlug         = "slug"
@@ -112,6 +113,9 @@ type Membership struct {
 	// sponsor, staff); empty for organizers.
 	MemberRole string `json:"member_role,omitempty"`
 	Blocked    bool   `json:"blocked"`
+	// TicketType is a member's ticket, pass or registration type as the
+	// organizers set it (empty when none; compare in any case).
+	TicketType string `json:"ticket_type,omitempty"`
 	// Registered lists the events a member is registered to, sorted (nil
 	// for none and for organizers).
 	Registered []string `json:"registered,omitempty"`
@@ -230,7 +234,7 @@ func (r *ReadModel) Membership(ctx context.Context, app, user string) (Membershi
 }
 
 func decodeMembership(app, user string, m map[string]string) Membership {
-	mem := Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1"}
+	mem := Membership{App: app, User: user, Role: m[FieldRole], MemberRole: m[FieldMemberRole], Blocked: m[FieldBlocked] == "1", TicketType: m[FieldTicketType]}
 	for f := range m {
 		if ev, ok := strings.CutPrefix(f, FieldRegisteredPrefix); ok {
 			mem.Registered = append(mem.Registered, ev)
@@ -477,7 +481,7 @@ func EncodeMembership(m Membership) []string {
 	if m.Blocked {
 		b = "1"
 	}
-	f := []string{FieldRole, m.Role, FieldMemberRole, m.MemberRole, FieldBlocked, b}
+	f := []string{FieldRole, m.Role, FieldMemberRole, m.MemberRole, FieldBlocked, b, FieldTicketType, m.TicketType}
 	for _, ev := range m.Registered {
 		f = append(f, FieldRegisteredPrefix+ev, "1")
 	}

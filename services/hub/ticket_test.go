@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -69,4 +70,33 @@ func TestMemberTicketType(t *testing.T) {
 	if got.TicketType != "Speaker pass" || got.Phone != "0033 6 12 34 56 78" || got.PhoneE164 != "+33612345678" {
 		t.Errorf("updated: ticket %q phone %q %q", got.TicketType, got.Phone, got.PhoneE164)
 	}
+
+	// The read model carries it (sponsored targets ticket types with it),
+	// after the bulk upsert, member.update and a rebuild alike.
+	rm := hub.NewReadModel(env.Redis, env.Namespace)
+	tickets := func(want string) {
+		t.Helper()
+		waitFor(t, func() error {
+			var out []string
+			for _, id := range []string{ada.ID, bob.ID} {
+				m, err := rm.Membership(ctx, app.ID, id)
+				if err != nil {
+					return err
+				}
+				out = append(out, m.TicketType)
+			}
+			if got := strings.Join(out, ","); got != want {
+				return fmt.Errorf("read model ticket types %q, want %q", got, want)
+			}
+			return nil
+		})
+	}
+	tickets("VIP,Speaker pass")
+	must(hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{App: app.ID, Member: ada.ID, TicketType: new("")}))(t)
+	tickets(",Speaker pass")
+	// Redis loses everything: the rebuild from Postgres brings them back.
+	if err := testkit.DeleteKeys(ctx, env.Redis, env.Namespace+":"); err != nil {
+		t.Fatal(err)
+	}
+	tickets(",Speaker pass")
 }

@@ -120,7 +120,9 @@ type Flight struct {
 
 // Targeting narrows who sees a campaign; an empty list does not narrow.
 // A member matches Events when registered to one of them or reading the
-// feed of one of them; organizers match every event.
+// feed of one of them; organizers match every event. TicketTypes match
+// the ticket type hub keeps for a member (members.ticket_type, in hub's
+// read model), in any case.
 type Targeting struct {
 	Events      []string `json:"events,omitempty" jsonschema:"maxItems=100"`
 	MemberRoles []string `json:"member_roles,omitempty" jsonschema:"maxItems=100"`

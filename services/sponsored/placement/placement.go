@@ -107,7 +107,8 @@ type Viewer struct {
 	Internal   bool
 	Organizer  bool
 	MemberRole string
-	// TicketType is the member's ticket type in hub, when hub has one.
+	// TicketType is the member's ticket type in hub ("" when none); a
+	// campaign's ticket types match it in any case, as hub's filter does.
 	TicketType string
 	// Registered lists the events the member is registered to, sorted.
 	Registered []string
@@ -118,8 +119,7 @@ func ViewerOf(m hub.Membership) Viewer {
 	return Viewer{
 		Member: m.User, Organizer: m.Organizer(), MemberRole: m.MemberRole,
 		Internal:   m.Organizer() || m.MemberRole == hub.MemberStaff,
-		Registered: m.Registered,
-		// TicketType: m.TicketType, once hub's membership carries it.
+		TicketType: m.TicketType, Registered: m.Registered,
 	}
 }
 
@@ -243,7 +243,7 @@ func Targets(t sponsored.Targeting, event string, v Viewer) bool {
 	if len(t.MemberRoles) > 0 && !slices.Contains(t.MemberRoles, v.MemberRole) {
 		return false
 	}
-	if len(t.TicketTypes) > 0 && !slices.Contains(t.TicketTypes, v.TicketType) {
+	if len(t.TicketTypes) > 0 && !slices.ContainsFunc(t.TicketTypes, func(tt string) bool { return strings.EqualFold(tt, v.TicketType) }) {
 		return false
 	}
 	return true

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/placement"
@@ -249,5 +252,45 @@ func TestSigner(t *testing.T) {
 	}
 	if _, err := s2.VerifyClick(tok); err == nil {
 		t.Error("another key verified the token")
+	}
+}
+
+// Targets narrows by each list given, and only by those: events (registered,
+// read or any for organizers), conference roles, and ticket types in any
+// case, as hub's ticket filter compares them.
+func TestTargets(t *testing.T) {
+	vip := sponsored.Targeting{TicketTypes: []string{"VIP pass", "Speaker"}}
+	for _, c := range []struct {
+		name  string
+		t     sponsored.Targeting
+		event string
+		v     placement.Viewer
+		want  bool
+	}{
+		{"no targeting", sponsored.Targeting{}, "", placement.Viewer{Member: "m"}, true},
+		{"ticket type matches", vip, "", placement.Viewer{TicketType: "VIP pass"}, true},
+		{"ticket type in another case", vip, "", placement.Viewer{TicketType: "vip PASS"}, true},
+		{"other ticket type", vip, "", placement.Viewer{TicketType: "Standard"}, false},
+		{"no ticket type", vip, "", placement.Viewer{}, false},
+		{"role and ticket both needed", sponsored.Targeting{MemberRoles: []string{"speaker"}, TicketTypes: []string{"VIP pass"}},
+			"", placement.Viewer{MemberRole: "attendee", TicketType: "VIP pass"}, false},
+		{"event read", sponsored.Targeting{Events: []string{"e1"}}, "e1", placement.Viewer{}, true},
+		{"event registered", sponsored.Targeting{Events: []string{"e1"}}, "", placement.Viewer{Registered: []string{"e0", "e1"}}, true},
+		{"event neither", sponsored.Targeting{Events: []string{"e1"}}, "e2", placement.Viewer{Registered: []string{"e2"}}, false},
+		{"organizer sees every event's", sponsored.Targeting{Events: []string{"e1"}}, "", placement.Viewer{Organizer: true}, true},
+	} {
+		if got := placement.Targets(c.t, c.event, c.v); got != c.want {
+			t.Errorf("%s: Targets = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// ViewerOf takes what targeting needs from hub's membership.
+func TestViewerOf(t *testing.T) {
+	v := placement.ViewerOf(hub.Membership{App: "a", User: "u", Role: auth.RoleAttendee, MemberRole: hub.MemberStaff,
+		TicketType: "VIP", Registered: []string{"e1"}})
+	want := placement.Viewer{Member: "u", Internal: true, MemberRole: hub.MemberStaff, TicketType: "VIP", Registered: []string{"e1"}}
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Errorf("ViewerOf (-want +got):\n%s", diff)
 	}
 }

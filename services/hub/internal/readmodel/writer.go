@@ -119,7 +119,7 @@ func (w *Writer) appWrite(a service.App) write {
 
 func (w *Writer) memberWrite(app string, m service.MemberState) write {
 	return write{key: w.keys.Membership(app, m.ID), version: m.Version, fields: hub.EncodeMembership(hub.Membership{
-		Role: auth.RoleAttendee, MemberRole: m.Role, Blocked: m.Blocked, Registered: m.Registered})}
+		Role: auth.RoleAttendee, MemberRole: m.Role, Blocked: m.Blocked, TicketType: m.TicketType, Registered: m.Registered})}
 }
 
 func (w *Writer) collaboratorWrite(c service.Collaborator) write {

@@ -254,6 +254,7 @@ type MemberState struct {
 	ID         string
 	Role       string
 	Blocked    bool
+	TicketType string
 	Version    int64
 	Registered []string // event ids
 }

@@ -280,7 +280,7 @@ func (s *Service) putMembers(ctx context.Context, app string, ms []MemberState) 
 
 // memberState is what the read model keeps of m, registered to events.
 func memberState(m Member, events []string) MemberState {
-	return MemberState{ID: m.ID, Role: m.Role, Blocked: m.Blocked, Version: m.Version, Registered: events}
+	return MemberState{ID: m.ID, Role: m.Role, Blocked: m.Blocked, TicketType: m.TicketType, Version: m.Version, Registered: events}
 }
 
 // AnalyzeAfter is the number of rows a bulk upsert must write for hub to

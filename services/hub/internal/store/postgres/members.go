@@ -173,14 +173,14 @@ func (s *Store) TouchMembers(ctx context.Context, app string, members []string) 
 		UPDATE members m SET version = nextval('rm_version')
 		FROM (SELECT id FROM members WHERE app_id = $1 AND id = ANY($2) ORDER BY id FOR NO KEY UPDATE) l
 		WHERE m.app_id = $1 AND m.id = l.id
-		RETURNING m.id, m.role, m.blocked, m.version`
+		RETURNING m.id, m.role, m.blocked, m.ticket_type, m.version`
 	rows, err := s.db.Query(ctx, q, app, members)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.MemberState, error) {
 		var m service.MemberState
-		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.Version)
+		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.TicketType, &m.Version)
 		return m, err
 	})
 	if err != nil {

@@ -43,14 +43,14 @@ func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (service.Snap
 	if snap.Collaborators, err = s.Collaborators(ctx, app); err != nil {
 		return snap, err
 	}
-	const q = `SELECT id, role, blocked, version FROM members WHERE app_id = $1`
+	const q = `SELECT id, role, blocked, ticket_type, version FROM members WHERE app_id = $1`
 	rows, err := s.db.Query(ctx, q, app)
 	if err != nil {
 		return snap, pg.Err(err)
 	}
 	snap.Members, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.MemberState, error) {
 		var m service.MemberState
-		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.Version)
+		err := r.Scan(&m.ID, &m.Role, &m.Blocked, &m.TicketType, &m.Version)
 		return m, err
 	})
 	if err != nil {
