@@ -5,7 +5,6 @@ go 1.26.0
 require github.com/compose-spec/compose-go/v2 v2.16.2
 
 require (
-	github.com/attendify/sponsored v0.0.0 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect
@@ -66,17 +65,22 @@ require (
 )
 
 require (
+	github.com/attendify/analytics v0.0.0
 	github.com/attendify/eventwall v0.0.0
 	github.com/attendify/hub v0.0.0
+	github.com/attendify/multievent v0.0.0
 	github.com/attendify/platform v0.0.0
 	github.com/attendify/social v0.0.0
+	github.com/attendify/sponsored v0.0.0
 	github.com/google/go-cmp v0.7.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
 replace (
+	github.com/attendify/analytics => ../services/analytics
 	github.com/attendify/eventwall => ../services/eventwall
 	github.com/attendify/hub => ../services/hub
+	github.com/attendify/multievent => ../services/multievent
 	github.com/attendify/platform => ../platform
 	github.com/attendify/social => ../services/social
 	github.com/attendify/sponsored => ../services/sponsored

@@ -14,15 +14,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/attendify/analytics"
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/screentest"
 	"github.com/attendify/hub"
+	"github.com/attendify/multievent"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/couch"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
+	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/placement"
 )
 
 // services are the services TestRedisLoss runs, in start order. A new
@@ -44,6 +48,9 @@ var services = []struct {
 	{name: "hub", env: []string{"HUB_DEV_MODE=true", "HUB_PASSWORD_MEMORY_KIB=1024"}, seed: seedHub, view: hubView},
 	{name: "social", env: []string{"SOCIAL_RATE_LIMITS=false"}, seed: seedSocial, view: socialView},
 	{name: "eventwall", seed: seedWall, view: wallView, check: rejectedStaysOff},
+	{name: "sponsored", seed: seedSponsored, view: sponsoredView, check: capsHold},
+	{name: "analytics", seed: seedAnalytics, view: analyticsView},
+	{name: "multievent", seed: seedMultievent, view: multieventView},
 }
 
 // Sizes of the scenario.
@@ -67,6 +74,8 @@ type scenario struct {
 	posts                 []string // on the main event
 	wall                  eventwall.Wall
 	rejected, pinned      string
+	campaign              string
+	since                 time.Time // when the scenario began (analytics' range)
 }
 
 type member struct {
@@ -191,10 +200,10 @@ func TestRedisLoss(t *testing.T) {
 // own database, the private Redis and CouchDB databases of its own.
 func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 	t.Helper()
-	sc := &scenario{urls: map[string]string{}, clients: map[string]*rpc.Client{}, rdb: srv.Client(),
+	sc := &scenario{urls: map[string]string{}, clients: map[string]*rpc.Client{}, rdb: srv.Client(), since: time.Now(),
 		couchPrefix: "t" + strings.ToLower(flake.New(0).Next().String()[14:])}
 	common := []string{
-		"REDIS_URL=" + srv.URL, "REDIS_NAMESPACE=", "SOCIAL_COUCH_PREFIX=" + sc.couchPrefix,
+		"REDIS_URL=" + srv.URL, "REDIS_NAMESPACE=", "SOCIAL_COUCH_PREFIX=" + sc.couchPrefix, "MULTIEVENT_COUCH_PREFIX=" + sc.couchPrefix + "me",
 		"DATABASE_CREATE=false", "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
 	}
 	couchdb := testkit.CouchDB(t)
@@ -498,6 +507,149 @@ func rejectedStaysOff(sc *scenario, view any) error {
 		return errors.New("the rejected post is on the wall")
 	}
 	return nil
+}
+
+// ---------------------------------------------------------------------------
+// sponsored: a live campaign capped at one impression per member for its
+// flight; every member has seen it once. Redis keeps the caps and the
+// served counts: after the loss no member may see it again.
+
+func seedSponsored(t *testing.T, sc *scenario) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	octx := as(ctx, sc.owner)
+	c := sc.clients["sponsored"]
+	now := time.Now().UTC()
+	ref := sponsored.AppRef{App: sc.app}
+	camp, err := sponsored.CreateCampaign.Call(octx, c, sponsored.CreateCampaignParams{AppRef: ref, CampaignInput: sponsored.CampaignInput{
+		Name: "Booth 12", Sponsor: sponsored.Sponsor{Name: "Acme Cloud"},
+		Creative: sponsored.Creative{Text: "Come and see us at booth 12",
+			CTA: sponsored.CTA{Kind: sponsored.CTALink, Label: "Book a demo", URL: "https://acme.example/demo"}},
+		Flight: sponsored.Flight{Start: now.Add(-time.Hour).Format("2006-01-02T15:04"), End: now.Add(72 * time.Hour).Format("2006-01-02T15:04"), TimeZone: "UTC"},
+		Weight: 1, Budget: 1000, Pacing: sponsored.PacingASAP, Caps: sponsored.Caps{PerFlight: 1},
+	}})
+	if err != nil {
+		t.Fatalf("campaign.create: %v", err)
+	}
+	if _, err := sponsored.ScheduleCampaign.Call(octx, c, sponsored.CampaignRef{AppRef: ref, CampaignID: camp.ID}); err != nil {
+		t.Fatalf("campaign.schedule: %v", err)
+	}
+	sc.campaign = camp.ID
+	for _, m := range sc.members {
+		testkit.Eventually(t, m.name+" shown the campaign once", func() bool {
+			n, err := sponsoredShown(ctx, sc, m)
+			return err == nil && n == 1
+		})
+	}
+	// Counted (Postgres) before the loss: what a rebuild restores from.
+	testkit.Eventually(t, "every impression counted", func() bool {
+		r, err := sponsored.GetReport.Call(octx, c, sponsored.CampaignRef{AppRef: ref, CampaignID: sc.campaign})
+		return err == nil && r.Total.Impressions == int64(len(sc.members))
+	})
+}
+
+// sponsoredShown is how many items of the campaign the first page of m's
+// app feed carries.
+func sponsoredShown(ctx context.Context, sc *scenario, m member) (int, error) {
+	page, err := social.GetFeed.Call(as(ctx, m.token), sc.clients["social"], social.FeedParams{
+		AppRef: social.AppRef{App: sc.app}, Kind: social.FeedApp, Limit: 20,
+	})
+	n := 0
+	for _, p := range page.Items {
+		if p.Sponsored != nil && p.Sponsored.CampaignID == sc.campaign {
+			n++
+		}
+	}
+	return n, err
+}
+
+// sponsoredView is what members see of the campaign (nothing more: each
+// has reached the cap) and what its report says.
+func sponsoredView(ctx context.Context, sc *scenario) (any, error) {
+	shown := map[string]int{}
+	for _, m := range sc.members {
+		n, err := sponsoredShown(ctx, sc, m)
+		if err != nil {
+			return nil, err
+		}
+		shown[m.id] = n
+	}
+	r, err := sponsored.GetReport.Call(as(ctx, sc.owner), sc.clients["sponsored"], sponsored.CampaignRef{AppRef: sponsored.AppRef{App: sc.app}, CampaignID: sc.campaign})
+	if err != nil {
+		return nil, err
+	}
+	// The eligibility sponsored publishes for social's placer: the
+	// campaign may serve (to members under the cap).
+	elig, err := sc.rdb.Get(ctx, placement.NewKeys("").Eligibility(sc.app)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	return sponsoredSeen{shown, strings.Contains(elig, sc.campaign), r.Total.Impressions, r.Total.Reach}, nil
+}
+
+type sponsoredSeen struct {
+	Shown              map[string]int // member -> items of the campaign on a feed page
+	Eligible           bool
+	Impressions, Reach int64
+}
+
+// capsHold: a member capped at one impression never sees the campaign
+// again, whatever Redis forgot.
+func capsHold(sc *scenario, view any) error {
+	for member, n := range view.(sponsoredSeen).Shown {
+		if n > 0 {
+			return fmt.Errorf("member %s shown the capped campaign again", member)
+		}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// analytics: the main event's posts and reactions, counted from social's
+// events. Redis holds the live counters; the load is on the other event.
+
+func seedAnalytics(t *testing.T, sc *scenario) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	testkit.Eventually(t, "analytics counting every post of the main event", func() bool {
+		v, err := analyticsView(ctx, sc)
+		return err == nil && v.(map[string]int64)[analytics.CountPosts] == int64(len(sc.posts))
+	})
+}
+
+// analyticsView is the main event's totals since the scenario began, as
+// the organizers' dashboard reads them.
+func analyticsView(ctx context.Context, sc *scenario) (any, error) {
+	s, err := analytics.GetSeries.Call(as(ctx, sc.owner), sc.clients["analytics"], analytics.RangeParams{
+		App: sc.app, Event: sc.event, From: sc.since.Add(-time.Hour), To: sc.since.Add(3 * time.Hour), Step: "hour",
+	})
+	return s.Totals, err
+}
+
+// ---------------------------------------------------------------------------
+// multievent: the app's directory as each member sees it, from hub's
+// events (multievent keeps nothing of its own in Redis, but reads hub's
+// read model and consumes hub's streams).
+
+func seedMultievent(t *testing.T, sc *scenario) {
+	t.Helper()
+	ctx := testkit.Context(t)
+	testkit.Eventually(t, "both events in multievent's directory", func() bool {
+		d, err := multievent.ListDirectory.Call(as(ctx, sc.members[0].token), sc.clients["multievent"], multievent.AppParams{App: sc.app})
+		return err == nil && len(d.Now)+len(d.Upcoming)+len(d.Past) == 2
+	})
+}
+
+func multieventView(ctx context.Context, sc *scenario) (any, error) {
+	out := map[string]multievent.Directory{}
+	for _, m := range sc.members {
+		d, err := multievent.ListDirectory.Call(as(ctx, m.token), sc.clients["multievent"], multievent.AppParams{App: sc.app})
+		if err != nil {
+			return nil, err
+		}
+		out[m.id] = d
+	}
+	return out, nil
 }
 
 // ---------------------------------------------------------------------------

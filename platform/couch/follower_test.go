@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -319,17 +320,25 @@ func TestFollowerRedeliversAfterCrash(t *testing.T) {
 	// The process dies: nothing it does reaches the server any more.
 	nw.Cut()
 	_ = stop()
-	handled := first.got()
-	unsaved := handled[len(handled)-1] // delivered after the checkpoint of the first two
-
 	seq, err := (&couch.Follower{DB: db, ID: "crash", Handle: first.handle}).Checkpoint(ctx)
 	if err != nil || seq == "" {
 		t.Fatalf("checkpoint after two changes = %q, %v", seq, err)
 	}
+	// The last change handled is after the checkpoint (saved after two
+	// changes) as a rule. A feed error before the crash flushes what was
+	// handled, and then nothing is owed: expect it again only when the
+	// server's feed still has it after the checkpoint.
+	handled := first.got()
+	var unsaved []string
+	if last := handled[len(handled)-1]; slices.Contains(changedSince(t, db, seq), last) {
+		unsaved = append(unsaved, last)
+	} else {
+		t.Logf("the first run saved its checkpoint past %s before the crash (a feed error made it flush)", last)
+	}
 
 	second := &recorder{}
 	start(t, follower(db, "crash", second))
-	testkit.Eventually(t, unsaved+" again", func() bool { return second.has(unsaved) })
+	testkit.Eventually(t, fmt.Sprint(unsaved, " again"), func() bool { return second.has(unsaved...) })
 	putDocs(t, db, "d4")
 	testkit.Eventually(t, "d4", func() bool { return second.has("d4") })
 	for _, id := range second.got() {
@@ -470,4 +479,19 @@ func TestFollowerDatabaseRecreated(t *testing.T) {
 	putDocs(t, db, "new1")
 	testkit.Eventually(t, "new1", func() bool { return r.has("new1") })
 	wantDelivered(t, "deliveries", r, "old1", "old2", "new1")
+}
+
+// changedSince lists the documents db's feed gives after since.
+func changedSince(t *testing.T, db *kivik.DB, since string) []string {
+	t.Helper()
+	changes := db.Changes(testkit.Context(t), kivik.Param("since", since))
+	defer changes.Close()
+	var ids []string
+	for changes.Next() {
+		ids = append(ids, changes.ID())
+	}
+	if err := changes.Err(); err != nil {
+		t.Fatalf("changes since %s: %v", since, err)
+	}
+	return ids
 }
