@@ -296,3 +296,19 @@ func TestRedisNoncesUnderConcurrency(t *testing.T) {
 		t.Error("a call with an ended context succeeded")
 	}
 }
+
+// BenchmarkRedisNonces measures the nonce check of signed service calls
+// against the shared Redis, from concurrent callers (group commit).
+func BenchmarkRedisNonces(b *testing.B) {
+	rdb, ns := testkit.Redis(b)
+	s := NewRedisNonces(rdb, ns)
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ok, err := s.Remember(context.Background(), fmt.Sprint("bench-nonce-", n.Add(1)), time.Now(), time.Minute)
+			if err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+}
