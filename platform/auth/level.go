@@ -8,8 +8,9 @@
 // or unknown-key token CodeTokenInvalid; a token of another app
 // CodeTokenWrongApp; a bad service signature or unknown service key
 // CodeSignatureInvalid; a service timestamp outside the window
-// CodeSignatureExpired; a replayed nonce CodeNonceReplayed; a caller whose
-// role is not enough CodeForbidden.
+// CodeSignatureExpired; a service call signed before the nonce store's
+// epoch CodeSignatureStale (retryable: sign it again); a replayed nonce
+// CodeNonceReplayed; a caller whose role is not enough CodeForbidden.
 package auth
 
 import (

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -83,9 +85,24 @@ func IsServiceCall(r *http.Request) bool {
 
 // NonceStore remembers the nonces of accepted service calls.
 type NonceStore interface {
-	// Remember records nonce for ttl and reports whether it was new; false
-	// means the nonce was seen before (a replay).
-	Remember(ctx context.Context, nonce string, ttl time.Duration) (bool, error)
+	// Remember records nonce, of a call signed at signed, for ttl and
+	// reports whether it was new; false means the nonce was seen before (a
+	// replay). A store refuses calls signed before its memory begins, whose
+	// nonces it cannot know: the error is then a *StaleError and nothing is
+	// recorded.
+	Remember(ctx context.Context, nonce string, signed time.Time, ttl time.Duration) (bool, error)
+}
+
+// StaleError is a nonce store's refusal of a call signed before its epoch,
+// the first second it can vouch for: a replay of a call accepted before the
+// store lost its memory would pass the nonce check. A call signed again
+// after the epoch is accepted.
+type StaleError struct {
+	Epoch time.Time // calls signed before it are refused
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("the call was signed before the nonce store's epoch %s", e.Epoch.UTC().Format(time.RFC3339))
 }
 
 // ServiceVerifier checks signed service calls.
@@ -99,7 +116,9 @@ type ServiceVerifier struct {
 // Verify checks the service headers of r against body and returns the
 // calling service. The checks, in order: a known key id and a matching
 // signature (compared in constant time) else CodeSignatureInvalid; a
-// timestamp within ±Window else CodeSignatureExpired; a nonce never seen
+// timestamp within ±Window else CodeSignatureExpired; a timestamp the nonce
+// store can vouch for (not before its epoch) else CodeSignatureStale, which
+// is retryable once signed again (RetryAfter says when); a nonce never seen
 // else CodeNonceReplayed. The nonce is recorded (for twice the window) only
 // once the signature has verified, so forged calls cannot fill the store.
 // A failing nonce store is an Unavailable error: the call is refused.
@@ -126,7 +145,11 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if !v.inWindow(sec) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", window)
 	}
-	fresh, err := v.Nonces.Remember(ctx, nonce, 2*window)
+	fresh, err := v.Nonces.Remember(ctx, nonce, time.Unix(sec, 0), 2*window)
+	if stale := (*StaleError)(nil); errors.As(err, &stale) {
+		return Caller{}, &errs.Error{Code: errs.CodeSignatureStale, RetryAfter: max(stale.Epoch.Sub(v.now()), 0),
+			Msg: "the service call was signed before the receiver's replay protection started; sign it again"}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Caller{}, ctx.Err()
@@ -148,12 +171,15 @@ func (v *ServiceVerifier) window() time.Duration {
 
 // inWindow reports whether the unix time sec is within the window of now.
 func (v *ServiceVerifier) inWindow(sec int64) bool {
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
-	d, w := now().Sub(time.Unix(sec, 0)), v.window()
+	d, w := v.now().Sub(time.Unix(sec, 0)), v.window()
 	return -w <= d && d <= w
+}
+
+func (v *ServiceVerifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
 }
 
 // plausible reports whether r's service headers name a known key, a

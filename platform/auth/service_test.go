@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/attendify/platform/errs"
-	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/testkit"
 	"github.com/google/go-cmp/cmp"
 )
@@ -42,7 +42,7 @@ func redisVerifier(t *testing.T, now time.Time) (*ServiceVerifier, func(nonce st
 		Now:    func() time.Time { return now },
 	}
 	stored := func(nonce string) bool {
-		n, err := rdb.Exists(context.Background(), redisx.NewKeys(ns, "auth").Key("nonce", nonce)).Result()
+		n, err := rdb.Exists(context.Background(), NewRedisNonces(rdb, ns).nonceKeys(nonce)[1]).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,13 @@ func redisVerifier(t *testing.T, now time.Time) (*ServiceVerifier, func(nonce st
 	return v, stored
 }
 
+// liveClock is the verifiers' clock in the tests that keep nonces in Redis:
+// the nonce store's epoch comes from Redis's clock, so the calls must be
+// signed around the real time, not at t0.
+func liveClock() time.Time { return time.Now().Truncate(time.Second) }
+
 func TestServiceSignVerify(t *testing.T) {
+	t0 := liveClock()
 	v, stored := redisVerifier(t, t0)
 	s := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
 	r := signedRequest(t, s, t0, "nonce-0000000000000001", testBody)
@@ -86,6 +92,7 @@ func TestServiceSignRealClock(t *testing.T) {
 }
 
 func TestServiceVerifyRejects(t *testing.T) {
+	t0 := liveClock()
 	s := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
 	tests := []struct {
 		name   string
@@ -104,7 +111,7 @@ func TestServiceVerifyRejects(t *testing.T) {
 		{"service header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderService, "hub"); return testBody }, errs.CodeSignatureInvalid, false},
 		{"key id header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderKeyID, "s2"); return testBody }, errs.CodeSignatureInvalid, false},
 		{"unknown key id", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderKeyID, "s9"); return testBody }, errs.CodeSignatureInvalid, false},
-		{"timestamp header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderTimestamp, "1772366401"); return testBody }, errs.CodeSignatureInvalid, false},
+		{"timestamp header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderTimestamp, fmt.Sprint(t0.Unix()+1)); return testBody }, errs.CodeSignatureInvalid, false},
 		{"nonce header changed", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderNonce, "nonce-9999999999999999"); return testBody }, errs.CodeSignatureInvalid, false},
 		{"signature header changed", t0, s, func(r *http.Request) []byte {
 			sig := []byte(r.Header.Get(HeaderSignature))
@@ -137,6 +144,7 @@ func TestServiceVerifyRejects(t *testing.T) {
 }
 
 func TestServiceVerifyWindowEdges(t *testing.T) {
+	t0 := liveClock().Add(DefaultWindow) // so that t0-DefaultWindow is not before the nonce store's epoch
 	v, _ := redisVerifier(t, t0)
 	s := Signer{KeyID: "s2", Secret: otherSecret, Service: "analytics"}
 	for i, at := range []time.Time{t0.Add(-DefaultWindow), t0.Add(DefaultWindow)} {
@@ -158,23 +166,31 @@ func TestServiceVerifyStoreDown(t *testing.T) {
 
 type failingNonces struct{}
 
-func (failingNonces) Remember(context.Context, string, time.Duration) (bool, error) {
+func (failingNonces) Remember(context.Context, string, time.Time, time.Duration) (bool, error) {
 	return false, errs.New(errs.Unavailable, "redis down")
 }
 
 func TestMemoryNonces(t *testing.T) {
-	s := NewMemoryNonces()
-	now := t0
-	s.nowFor = func() time.Time { return now }
+	now := t0.Add(300 * time.Millisecond)
+	s := newMemoryNonces(func() time.Time { return now })
 	ctx := context.Background()
 	for i, want := range []bool{true, false} {
-		if got, _ := s.Remember(ctx, "n1", time.Minute); got != want {
-			t.Errorf("call %d: fresh = %v, want %v", i, got, want)
+		if got, err := s.Remember(ctx, "n1", t0, time.Minute); got != want || err != nil {
+			t.Errorf("call %d: fresh = %v, %v, want %v", i, got, err, want)
 		}
 	}
 	now = now.Add(2 * time.Minute)
-	if got, _ := s.Remember(ctx, "n1", time.Minute); !got {
+	if got, _ := s.Remember(ctx, "n1", now, time.Minute); !got {
 		t.Error("a nonce is still remembered after its ttl")
+	}
+	// A call signed in a second before the store was made may have been
+	// accepted by the store it replaced: refused, and not recorded.
+	var stale *StaleError
+	if got, err := s.Remember(ctx, "n2", t0.Add(-time.Second), time.Minute); got || !errors.As(err, &stale) || !stale.Epoch.Equal(t0) {
+		t.Errorf("signed before the store: fresh = %v, err = %v; want a StaleError with epoch %s", got, err, t0)
+	}
+	if got, err := s.Remember(ctx, "n2", t0, time.Minute); !got || err != nil {
+		t.Errorf("n2 signed after the epoch: fresh = %v, %v; want fresh", got, err)
 	}
 }
 
@@ -256,7 +272,7 @@ func TestRedisNoncesUnderConcurrency(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				for _, n := range []int{w*each + i, (w*each + i + each) % (workers * each)} {
-					ok, err := s.Remember(ctx, fmt.Sprint("n", n), time.Minute)
+					ok, err := s.Remember(ctx, fmt.Sprint("n", n), time.Now(), time.Minute)
 					if err != nil {
 						t.Error(err)
 						return
@@ -276,7 +292,23 @@ func TestRedisNoncesUnderConcurrency(t *testing.T) {
 	}
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Remember(done, "late", time.Minute); err == nil {
+	if _, err := s.Remember(done, "late", time.Now(), time.Minute); err == nil {
 		t.Error("a call with an ended context succeeded")
 	}
+}
+
+// BenchmarkRedisNonces measures the nonce check of signed service calls
+// against the shared Redis, from concurrent callers (group commit).
+func BenchmarkRedisNonces(b *testing.B) {
+	rdb, ns := testkit.Redis(b)
+	s := NewRedisNonces(rdb, ns)
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ok, err := s.Remember(context.Background(), fmt.Sprint("bench-nonce-", n.Add(1)), time.Now(), time.Minute)
+			if err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
 }

@@ -25,6 +25,7 @@ const (
 	CodeSignatureInvalid Code = 1405 // a service call's HMAC signature does not verify (or unknown key id)
 	CodeSignatureExpired Code = 1406 // a service call's timestamp is outside the ±5 minute window
 	CodeNonceReplayed    Code = 1407 // a service call's nonce was already used
+	CodeSignatureStale   Code = 1408 // retryable: a service call was signed before the receiver's nonce store started; sign it again
 
 	CodeForbidden Code = 1410 // authenticated, but the caller may not do this
 
@@ -56,6 +57,7 @@ var codes = map[Code]codeInfo{
 	CodeSignatureInvalid:   {"signature_invalid", Unauthenticated, false, "a service call's signature does not verify"},
 	CodeSignatureExpired:   {"signature_expired", Unauthenticated, false, "a service call's timestamp is outside the allowed window"},
 	CodeNonceReplayed:      {"nonce_replayed", Unauthenticated, false, "a service call's nonce was already used"},
+	CodeSignatureStale:     {"signature_stale", Unauthenticated, true, "a service call was signed before the receiver's nonce store started; sign it again"},
 	CodeForbidden:          {"forbidden", Forbidden, false, "the caller may not do this"},
 	CodeRateLimited:        {"rate_limited", RateLimited, true, "too many calls; retry after retry_after_ms"},
 	CodeUnavailable:        {"unavailable", Unavailable, true, "a dependency is unavailable"},

@@ -30,7 +30,12 @@ type EventPublisher interface {
 // relay that dies before the commit leaves the rows for the next round, so
 // nothing committed is lost; one that dies after publishing and before the
 // commit gets those events published again later, which is why consumers
-// are idempotent (Idempotent, IdempotentTx).
+// are idempotent (Idempotent, IdempotentTx). A publish that fails, even for
+// part of the batch (the pipeline's other events appended), rolls the round
+// back the same way: the rows stay, the whole batch goes again after a
+// backoff, and the events of it that did go out are then in their streams
+// twice. In the default ordered mode nothing after a failing batch is
+// published before it.
 //
 // By default one relay at a time publishes a schema's outbox (each round
 // takes a transaction-level advisory lock, and a relay that finds it taken

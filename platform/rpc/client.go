@@ -423,13 +423,14 @@ func (c *Client) send(ctx context.Context, ep *endpoint, body []byte, idempotent
 
 // resendable reports whether a call that failed with code may be sent
 // again. Any call the server refused before running it (shedding, rate
-// limits) may; an idempotent call may on any retryable code; a call that
-// may have run (a dependency failed mid-way: unavailable) is not sent twice
-// unless it is idempotent. Insufficient budget is never retried here: a
-// second try has even less time.
+// limits, a signature older than the receiver's nonce store: each attempt
+// is signed anew) may; an idempotent call may on any retryable code; a call
+// that may have run (a dependency failed mid-way: unavailable) is not sent
+// twice unless it is idempotent. Insufficient budget is never retried here:
+// a second try has even less time.
 func resendable(code errs.Code, idempotent bool) bool {
 	switch code {
-	case errs.CodeOverloaded, errs.CodeRateLimited:
+	case errs.CodeOverloaded, errs.CodeRateLimited, errs.CodeSignatureStale:
 		return true
 	case errs.CodeInsufficientBudget:
 		return false

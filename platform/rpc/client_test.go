@@ -225,6 +225,7 @@ func TestClientRetriesOnlyWhatIsSafe(t *testing.T) {
 		// Refused before running: safe to send again for any method.
 		{http.StatusServiceUnavailable, errs.CodeOverloaded, createMethod, true},
 		{http.StatusOK, errs.CodeRateLimited, createMethod, true},
+		{http.StatusOK, errs.CodeSignatureStale, createMethod, true},
 		// A dependency failed: the call may have run; only an idempotent
 		// one is sent again.
 		{http.StatusOK, errs.CodeUnavailable, createMethod, false},
@@ -243,6 +244,32 @@ func TestClientRetriesOnlyWhatIsSafe(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a stale signature is signed again", func(t *testing.T) {
+		signer := auth.Signer{KeyID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef"), Service: "importer"}
+		verifier := &auth.ServiceVerifier{Keys: map[string][]byte{"k1": signer.Secret}, Nonces: auth.NewMemoryNonces()}
+		signed := NewServer(Options{Auth: &auth.Authenticator{Services: verifier}})
+		Handle(signed, Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+		var sent []http.Header
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sent = append(sent, r.Header.Clone())
+			if len(sent) == 1 { // the receiver's nonce store lost its memory after this call was signed
+				fmt.Fprintf(w, `{"jsonrpc":"2.0","error":{"code":%d,"message":"stale","data":{"retryable":true,"retry_after_ms":5}},"id":1}`, errs.CodeSignatureStale)
+				return
+			}
+			signed.ServeHTTP(w, r)
+		}))
+		defer ts.Close()
+		c, err := NewClient(ClientOptions{Endpoints: []string{ts.URL}, Signer: &signer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}).Call(context.Background(), c, echoParams{Text: "x"}); err != nil {
+			t.Fatalf("the call signed again was refused: %v", err)
+		}
+		if len(sent) != 2 || sent[0].Get(auth.HeaderNonce) == sent[1].Get(auth.HeaderNonce) {
+			t.Errorf("%d attempts, nonces %q: want 2 attempts, each signed with its own nonce", len(sent), sent[0].Get(auth.HeaderNonce))
+		}
+	})
 	t.Run("retry budget caps retries", func(t *testing.T) {
 		var hits atomic.Int32
 		ts := httptest.NewServer(flaky(s, 1<<30, &hits))

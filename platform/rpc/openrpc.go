@@ -69,7 +69,7 @@ var commonErrors = []openrpcError{
 var authErrors = []errs.Code{
 	errs.CodeUnauthenticated, errs.CodeTokenExpired, errs.CodeTokenInvalid,
 	errs.CodeSignatureInvalid, errs.CodeSignatureExpired, errs.CodeNonceReplayed,
-	errs.CodeForbidden,
+	errs.CodeSignatureStale, errs.CodeForbidden,
 }
 
 // Discover returns the OpenRPC document of the server's methods.

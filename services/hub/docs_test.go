@@ -88,7 +88,7 @@ func TestMethodsDoc(t *testing.T) {
 		fmt.Fprintf(&b, "```json\n%s\n```\n", req)
 		var codes []string
 		for _, e := range m.Errors {
-			if e.Code > 0 && e.Code != 1401 && e.Code != 1402 && e.Code != 1403 && e.Code != 1405 && e.Code != 1406 && e.Code != 1407 {
+			if e.Code > 0 && e.Code != 1401 && e.Code != 1402 && e.Code != 1403 && e.Code != 1405 && e.Code != 1406 && e.Code != 1407 && e.Code != 1408 {
 				codes = append(codes, fmt.Sprintf("%d", e.Code))
 			}
 		}
