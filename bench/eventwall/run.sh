@@ -26,6 +26,7 @@ export SOCIAL_RATE_LIMITS=false
 export SHED_DISABLED=true
 export RPC_ACCESS_LOG=false
 export LOG_LEVEL=WARN
+export SHUTDOWN_DELAY=0 # no balancer in front: stop without the delay
 wall=http://127.0.0.1:18186
 social=http://127.0.0.1:18183
 couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}

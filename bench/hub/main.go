@@ -116,7 +116,7 @@ func run(ctx context.Context, p params) error {
 	}
 	hubProc := exec.CommandContext(ctx, p.hubBin)
 	hubProc.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_NAMESPACE="+ns, "ADDR="+addr, "HUB_DEV_MODE=true",
-		"RPC_ACCESS_LOG=false", "SHED_DISABLED=true", "LOG_LEVEL=WARN", "DATABASE_MAX_CONNS=16")
+		"RPC_ACCESS_LOG=false", "SHED_DISABLED=true", "LOG_LEVEL=WARN", "DATABASE_MAX_CONNS=16", "SHUTDOWN_DELAY=0")
 	hubProc.Stdout, hubProc.Stderr = os.Stderr, os.Stderr
 	if err := hubProc.Start(); err != nil {
 		return err

@@ -22,6 +22,7 @@ ROWS=${ROWS:-1000000}
 COMMIT=${COMMIT:-true}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 NS="bench-importer-$$"
+export SHUTDOWN_DELAY=0 # no balancer in front: stop without the delay
 work=$(mktemp -d /tmp/importer-bench.XXXXXX)
 pids=()
 cleanup() {

@@ -57,6 +57,7 @@ func kitHandler(tb testing.TB) http.Handler {
 		tb.Fatal(err)
 	}
 	cfg.Addr = "127.0.0.1:0"
+	cfg.ShutdownDelay = 0
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		tb.Fatal(err)

@@ -17,7 +17,8 @@
 # Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64),
 # BENCH_MEMBERS (1000), BENCH_POSTS (10000), BENCH_LIKES (100000),
 # BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack),
-# BENCH_PROFILE (a file: the server's CPU profile of the feed phase).
+# BENCH_PROFILE (a file: the server's CPU profile of the feed phase, from its
+# admin listener on BENCH_PORT + 1000).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,8 +34,16 @@ export SOCIAL_RATE_LIMITS=false
 export SHED_DISABLED=${BENCH_SHED_DISABLED:-true}
 export RPC_ACCESS_LOG=${BENCH_ACCESS_LOG:-true}
 export ADDR=127.0.0.1:${BENCH_PORT:-18083}
+# No balancer in front: the servers stop without the shutdown delay.
+export SHUTDOWN_DELAY=0
+# The profile comes from the first server's admin listener (port + 1000).
 profile=()
-if [ -n "${BENCH_PROFILE:-}" ]; then export DEBUG_PPROF=true; profile=(-profile "$BENCH_PROFILE"); fi
+first_env=()
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	admin=127.0.0.1:$((${BENCH_PORT:-18083} + 1000))
+	first_env=(DEBUG_PPROF=true "ADMIN_ADDR=$admin")
+	profile=(-profile "$BENCH_PROFILE" -admin-url "http://$admin")
+fi
 couch=${COUCHDB_URL:-http://admin:admin@127.0.0.1:5984}
 bash "$root/dev/services.sh" tools # wrk
 
@@ -68,7 +77,7 @@ ready() { # ready ADDR LOG
 }
 placement=()
 if [ "${BENCH_PLACEMENT:-true}" = true ]; then
-	SPONSORED_PLACEMENT=false "$tmp/social" serve >"$tmp/server.log" 2>&1 &
+	env "${first_env[@]}" SPONSORED_PLACEMENT=false "$tmp/social" serve >"$tmp/server.log" 2>&1 &
 	server_pid=$!
 	ready "$ADDR" "$tmp/server.log"
 	ADDR=127.0.0.1:18084 SPONSORED_PUBLIC_URL=http://127.0.0.1:18084 SPONSORED_PUBLISH_INTERVAL=1s "$tmp/sponsored" serve >"$tmp/sponsored.log" 2>&1 &
@@ -81,7 +90,7 @@ if [ "${BENCH_PLACEMENT:-true}" = true ]; then
 	placement=(-placement-url http://127.0.0.1:18085 -sponsored-url http://127.0.0.1:18084 -ab-rounds "${BENCH_AB_ROUNDS:-5}" -ab-duration "${BENCH_AB_DURATION:-10s}"
 		-off-pid "$server_pid" -on-pid "$on_pid")
 else
-	"$tmp/social" serve >"$tmp/server.log" 2>&1 &
+	env "${first_env[@]}" "$tmp/social" serve >"$tmp/server.log" 2>&1 &
 	server_pid=$!
 	ready "$ADDR" "$tmp/server.log"
 fi

@@ -1,7 +1,8 @@
 // Package service runs a service process: configuration from the
-// environment, the HTTP server with the JSON-RPC endpoint, metrics, health
-// and readiness, background workers, and a graceful shutdown that drains
-// in-flight requests before closing the stores.
+// environment, the HTTP server with the JSON-RPC endpoint, health and
+// readiness, metrics on a separate admin listener, background workers, and
+// a graceful shutdown that drains in-flight requests before closing the
+// stores.
 //
 // A service's main stays thin:
 //
@@ -52,7 +53,14 @@ import (
 // Embed it in the service's own config struct.
 type Config struct {
 	// Addr is where the HTTP server listens.
-	Addr            string        `env:"ADDR"`
+	Addr string `env:"ADDR"`
+	// ShutdownDelay is how long the server keeps serving after a stop
+	// signal, with /readyz answering 503, before it closes its listener:
+	// the time load balancers need to notice and send elsewhere. 0 where
+	// no balancer watches readiness (tests, the dev stack).
+	ShutdownDelay time.Duration `env:"SHUTDOWN_DELAY" envDefault:"5s"`
+	// ShutdownTimeout bounds the drain of in-flight requests after the
+	// listener closes.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
 	ReadTimeout     time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"60s"`
 	IdleTimeout     time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"120s"`
@@ -63,8 +71,13 @@ type Config struct {
 	MaxBodyBytes int64 `env:"RPC_MAX_BODY_BYTES" envDefault:"1048576"`
 	// AccessLog logs a line per call (on by default).
 	AccessLog bool `env:"RPC_ACCESS_LOG" envDefault:"true"`
-	// Pprof serves net/http/pprof under /debug/pprof/ (off by default: it
-	// exposes internals, so only on a trusted network).
+	// AdminAddr is where the admin listener serves /metrics (and
+	// /debug/pprof/ with DEBUG_PPROF), apart from the service's port that
+	// callers reach: a loopback or internal address only the scraper can
+	// reach. Empty: no admin listener, and no metrics over HTTP.
+	AdminAddr string `env:"ADMIN_ADDR"`
+	// Pprof serves net/http/pprof under /debug/pprof/ on the admin
+	// listener (off by default: it exposes internals).
 	Pprof bool `env:"DEBUG_PPROF"`
 
 	Log   obs.LogConfig
@@ -97,10 +110,13 @@ func LoadConfig[T any](defaults ...string) (T, error) {
 
 // Service is a running service's shared equipment.
 type Service struct {
-	Name    string
-	Log     *slog.Logger
-	RPC     *rpc.Server
-	Mux     *http.ServeMux // extra HTTP routes (uploads, pages, streams)
+	Name string
+	Log  *slog.Logger
+	RPC  *rpc.Server
+	Mux  *http.ServeMux // extra HTTP routes (uploads, pages, streams)
+	// Admin is the admin listener's routes (/metrics, /debug/pprof/); nil
+	// when AdminAddr is empty.
+	Admin   *http.ServeMux
 	Redis   redis.UniversalClient
 	Metrics *prometheus.Registry
 	Auth    auth.Config
@@ -108,12 +124,14 @@ type Service struct {
 	cfg      Config
 	logger   *obs.Logger
 	listener net.Listener
+	adminLn  net.Listener
 
-	mu      sync.Mutex
-	checks  map[string]func(context.Context) error
-	stops   []stopHook
-	workers []worker
-	ready   bool
+	mu       sync.Mutex
+	checks   map[string]func(context.Context) error
+	stops    []stopHook
+	workers  []worker
+	ready    bool
+	draining chan struct{}
 }
 
 type stopHook struct {
@@ -133,14 +151,15 @@ type worker struct {
 func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 	logger := obs.NewLogger(os.Stdout, name, cfg.Log)
 	s := &Service{
-		Name:    name,
-		Log:     logger.Logger,
-		Mux:     http.NewServeMux(),
-		Metrics: prometheus.NewRegistry(),
-		Auth:    cfg.Auth,
-		cfg:     cfg,
-		logger:  logger,
-		checks:  map[string]func(context.Context) error{},
+		Name:     name,
+		Log:      logger.Logger,
+		Mux:      http.NewServeMux(),
+		Metrics:  prometheus.NewRegistry(),
+		Auth:     cfg.Auth,
+		cfg:      cfg,
+		logger:   logger,
+		checks:   map[string]func(context.Context) error{},
+		draining: make(chan struct{}),
 	}
 	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -189,18 +208,11 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 	}
 	s.RPC = rpc.NewServer(opts)
 	s.RPC.Routes(s.Mux)
-	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	s.Mux.HandleFunc("GET /readyz", s.serveReady)
-	if cfg.Pprof {
-		s.Mux.HandleFunc("/debug/pprof/", pprof.Index)
-		s.Mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		s.Mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		s.Mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
 
 	addr := cfg.Addr
 	if addr == "" {
@@ -211,11 +223,35 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 		_ = s.stop(context.Background())
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	if cfg.AdminAddr != "" {
+		s.adminLn, err = net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			_ = s.listener.Close()
+			_ = s.stop(context.Background())
+			return nil, fmt.Errorf("admin listener on %s: %w", cfg.AdminAddr, err)
+		}
+		s.Admin = http.NewServeMux()
+		s.Admin.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+		if cfg.Pprof {
+			s.Admin.HandleFunc("/debug/pprof/", pprof.Index)
+			s.Admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			s.Admin.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			s.Admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
+	}
 	return s, nil
 }
 
 // Addr is the address the service listens on.
 func (s *Service) Addr() string { return s.listener.Addr().String() }
+
+// AdminAddr is the address of the admin listener ("" when there is none).
+func (s *Service) AdminAddr() string {
+	if s.adminLn == nil {
+		return ""
+	}
+	return s.adminLn.Addr().String()
+}
 
 // URL is the service's base URL.
 func (s *Service) URL() string { return "http://" + s.Addr() }
@@ -264,8 +300,16 @@ func (s *Service) Go(name string, fn func(ctx context.Context) error) {
 	s.workers = append(s.workers, worker{name, fn})
 }
 
+// Draining is closed when the server starts draining, at the end of the
+// shutdown delay, as its listener closes. Long-lived responses (streams,
+// long polls) end then, with a hint to reconnect (which reaches another
+// replica), instead of holding the drain until its timeout.
+func (s *Service) Draining() <-chan struct{} { return s.draining }
+
 // Run serves until ctx ends, then shuts down gracefully: readiness turns
-// false, the listener closes, in-flight requests finish (up to
+// false and responses stop keeping connections alive while the server goes
+// on serving for ShutdownDelay (load balancers take the replica out), then
+// the listener closes, Draining is closed, in-flight requests finish (up to
 // ShutdownTimeout), workers stop, stop hooks run, logs are flushed.
 func (s *Service) Run(ctx context.Context) error {
 	srv := &http.Server{
@@ -277,7 +321,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	errc := make(chan error, 1+len(s.workers))
+	errc := make(chan error, 2+len(s.workers)) // the server, the admin listener, each worker
 	var wg sync.WaitGroup
 	for _, w := range s.workers {
 		wg.Add(1)
@@ -293,22 +337,55 @@ func (s *Service) Run(ctx context.Context) error {
 			errc <- err
 		}
 	}()
+	var admin *http.Server
+	if s.adminLn != nil {
+		admin = &http.Server{
+			Handler:           s.Admin,
+			ReadHeaderTimeout: 5 * time.Second,
+			IdleTimeout:       s.cfg.IdleTimeout,
+			ErrorLog:          srv.ErrorLog,
+		}
+		go func() {
+			if err := admin.Serve(s.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+	}
 	s.setReady(true)
-	s.Log.Info("listening", slog.String("addr", s.Addr()), slog.String("version", version()))
+	s.Log.Info("listening", slog.String("addr", s.Addr()), slog.String("admin_addr", s.AdminAddr()), slog.String("version", version()))
 
 	var runErr error
 	select {
 	case <-ctx.Done():
-		s.Log.Info("shutting down", slog.Duration("drain_timeout", s.cfg.ShutdownTimeout))
+		s.Log.Info("shutting down", slog.Duration("delay", s.cfg.ShutdownDelay), slog.Duration("drain_timeout", s.cfg.ShutdownTimeout))
 	case runErr = <-errc:
 		s.Log.Error("stopping on error", slog.Any("error", runErr))
 	}
 	s.setReady(false)
+	if s.cfg.ShutdownDelay > 0 && runErr == nil {
+		// Connections kept alive bypass a balancer's choice: each
+		// response now closes its connection, so that the caller's next
+		// request goes through the balancer again.
+		srv.SetKeepAlivesEnabled(false)
+		delay := time.NewTimer(s.cfg.ShutdownDelay)
+		select {
+		case <-delay.C:
+		case runErr = <-errc:
+			delay.Stop()
+			s.Log.Error("stopping on error", slog.Any("error", runErr))
+		}
+	}
 	drainCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	close(s.draining)
 	if err := srv.Shutdown(drainCtx); err != nil {
 		s.Log.Warn("drain incomplete", slog.Any("error", err))
 		_ = srv.Close()
+	}
+	if admin != nil { // served until now: scrapes see the drain
+		if err := admin.Shutdown(drainCtx); err != nil {
+			_ = admin.Close()
+		}
 	}
 	stopWork()
 	wg.Wait()

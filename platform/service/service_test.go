@@ -68,13 +68,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSIGTERMDrainsInFlightCall starts a real service process, sends it
-// SIGTERM while a slow call is in flight, and checks the call completes,
-// new connections are refused, and the process exits cleanly.
-func TestSIGTERMDrainsInFlightCall(t *testing.T) {
+// startChild starts runChild in a child process with env added to the
+// environment; it returns the child, its address and its output lines
+// after the address.
+func startChild(t *testing.T, env ...string) (*exec.Cmd, string, <-chan string) {
+	t.Helper()
 	testkit.Redis(t) // the service needs Redis; fail clearly when it is missing
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SERVICE_CHILD=1", "LOG_LEVEL=ERROR")
+	cmd.Env = append(append(os.Environ(), "SERVICE_CHILD=1", "LOG_LEVEL=ERROR"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestSIGTERMDrainsInFlightCall(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	lines := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -102,6 +103,14 @@ func TestSIGTERMDrainsInFlightCall(t *testing.T) {
 	if addr == "" {
 		t.Fatal("child did not start")
 	}
+	return cmd, addr, lines
+}
+
+// TestSIGTERMDrainsInFlightCall starts a real service process, sends it
+// SIGTERM while a slow call is in flight, and checks the call completes,
+// new connections are refused, and the process exits cleanly.
+func TestSIGTERMDrainsInFlightCall(t *testing.T) {
+	cmd, addr, lines := startChild(t, "SHUTDOWN_DELAY=0")
 
 	type result struct {
 		body string
@@ -157,6 +166,110 @@ func TestSIGTERMDrainsInFlightCall(t *testing.T) {
 	}
 }
 
+// TestShutdownDelayKeepsServing: after SIGTERM a service answers 503 to
+// /readyz but goes on serving new connections (closing each after its
+// response) for SHUTDOWN_DELAY, so that a load balancer can take it out
+// before its listener closes; a second signal ends it at once.
+func TestShutdownDelayKeepsServing(t *testing.T) {
+	cmd, addr, _ := startChild(t, "SHUTDOWN_DELAY=1h")
+	fresh := http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(path string) (*http.Response, error) {
+		resp, err := fresh.Get("http://" + addr + path)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	if resp, err := get("/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz before SIGTERM: %v %v", resp, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "readyz to answer 503", func() bool {
+		resp, err := get("/readyz")
+		if err != nil {
+			t.Fatalf("readyz after SIGTERM: %v (the listener closed before the balancers could notice)", err)
+		}
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	for range 3 { // new connections, each served
+		resp, err := fresh.Post("http://"+addr+"/rpc", "application/json",
+			strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":0},"id":1}`))
+		if err != nil {
+			t.Fatalf("a call while not ready: %v", err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != `{"jsonrpc":"2.0","result":"slept","id":1}` {
+			t.Fatalf("a call while not ready answered %d %s", resp.StatusCode, b)
+		}
+	}
+	// A caller that keeps its connection alive is told to reconnect
+	// (through the balancer) after the response.
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("healthz while not ready: %d, Connection: close %v", resp.StatusCode, resp.Close)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Errorf("after a second SIGTERM the child ended with %v, want killed by the signal", err)
+	}
+}
+
+// TestDrainingEndsLongResponses: a response that waits for news ends when
+// the server starts draining, so that the drain does not wait for it (here
+// 10 minutes, far longer than the test may take).
+func TestDrainingEndsLongResponses(t *testing.T) {
+	testkit.Redis(t)
+	cfg, err := LoadConfig[Config]("LOG_LEVEL=ERROR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ShutdownDelay, cfg.ShutdownTimeout = 0, 10*time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := New(ctx, "waits", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	svc.Mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		close(waiting)
+		select {
+		case <-svc.Draining():
+			_, _ = io.WriteString(w, "reconnect")
+		case <-r.Context().Done():
+		}
+	})
+	errc := make(chan error, 1)
+	go func() { errc <- svc.Run(ctx) }()
+	resp, err := http.Get(svc.URL() + "/wait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	<-waiting
+	cancel()
+	if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "reconnect" {
+		t.Errorf("the long response ended with %q %v", b, err)
+	}
+	if err := <-errc; err != nil {
+		t.Error(err)
+	}
+}
+
 func TestHealthReadyMetrics(t *testing.T) {
 	testkit.Redis(t)
 	cfg, err := LoadConfig[Config]()
@@ -164,6 +277,9 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Log.Level = 8 // errors only
+	cfg.ShutdownDelay = 0
+	cfg.AdminAddr = "127.0.0.1:0"
+	cfg.Pprof = true
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := New(ctx, "probe", cfg)
 	if err != nil {
@@ -189,8 +305,12 @@ func TestHealthReadyMetrics(t *testing.T) {
 
 	get := func(path string) (int, string) {
 		t.Helper()
+		base := svc.URL()
+		if admin, ok := strings.CutPrefix(path, "admin:"); ok {
+			base, path = "http://"+svc.AdminAddr(), admin
+		}
 		for range 100 {
-			resp, err := http.Get(svc.URL() + path)
+			resp, err := http.Get(base + path)
 			if err != nil {
 				time.Sleep(10 * time.Millisecond)
 				continue
@@ -225,7 +345,16 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if _, body := get("/metrics"); !strings.Contains(body, `rpc_requests_total{code="0",method="sleep"} 1`) || !strings.Contains(body, "go_goroutines") {
+	// Metrics and profiles are on the admin listener only.
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
+		if code, _ := get(path); code != http.StatusNotFound {
+			t.Errorf("%s on the service's port: HTTP %d, want 404", path, code)
+		}
+	}
+	if code, _ := get("admin:/debug/pprof/"); code != http.StatusOK {
+		t.Errorf("pprof on the admin listener: HTTP %d", code)
+	}
+	if _, body := get("admin:/metrics"); !strings.Contains(body, `rpc_requests_total{code="0",method="sleep"} 1`) || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics lack the call or runtime metrics:\n%.2000s", body)
 	}
 	if code, body := get("/openrpc.json"); code != 200 || !strings.Contains(body, `"name":"sleep"`) {
@@ -251,7 +380,7 @@ func TestSpansReachTheCollector(t *testing.T) {
 	}))
 	t.Cleanup(collector.Close)
 
-	cfg, err := LoadConfig[Config]("ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR")
+	cfg, err := LoadConfig[Config]("ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "SHUTDOWN_DELAY=0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,8 +51,9 @@ func StartService(t testing.TB, bin string, env ...string) *Service {
 	s := &Service{t: t, exited: make(chan error, 1), copied: make(chan struct{}), logPath: filepath.Join(dir, filepath.Base(bin)+".log")}
 	s.cmd = exec.Command(bin, "serve")
 	// The last value of a variable wins: the address and the log level
-	// that the "listening" line needs.
-	s.cmd.Env = append(append(os.Environ(), env...), "ADDR=127.0.0.1:0", "LOG_LEVEL=INFO")
+	// that the "listening" line needs. No balancer watches its readiness:
+	// it stops without the shutdown delay unless env says otherwise.
+	s.cmd.Env = append(append(append(os.Environ(), "SHUTDOWN_DELAY=0"), env...), "ADDR=127.0.0.1:0", "LOG_LEVEL=INFO")
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		t.Fatal(err)

@@ -344,11 +344,15 @@ const (
 	// as a Changes document, with an ETag. When nothing changed it answers
 	// 304 Not Modified (also to If-None-Match with the current ETag); with
 	// wait=<duration> (at most MaxWait; "25s" or seconds) it holds the
-	// request until something changes or the wait is over (then 304).
+	// request until something changes or the wait is over (then 304). When
+	// the replica stops, a waiting poll answers 304 at once with
+	// Retry-After (seconds): poll again within that time.
 	RoutePoll = "GET /walls/{token}/poll"
 	// RouteStream is the same as Server-Sent Events: an event "changes"
 	// (data: Changes, id: its cursor) now and after every change, a comment
-	// line every 15 s. It resumes from cursor= or Last-Event-ID.
+	// line every 15 s. It resumes from cursor= or Last-Event-ID. When the
+	// replica stops, the stream ends after a retry field (a random pause of
+	// at most 2 s before reconnecting).
 	RouteStream = "GET /walls/{token}/stream"
 	// RoutePhoto serves a photo ({name} "0".."3") or its thumbnail ("0t")
 	// of a post shown on the wall, with caching headers.

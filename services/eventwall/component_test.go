@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -728,6 +729,71 @@ func TestScreenURL(t *testing.T) {
 	if err != nil || got.ScreenToken != w2.ScreenToken {
 		t.Errorf("wall.get after the rotation: %v %+v", err, got)
 	}
+}
+
+// TestShutdownEndsScreens: when eventwall stops, its open streams and
+// long polls end at once with a hint to reconnect (to another replica),
+// and the process stops without waiting for its drain timeout (set here to
+// 10 minutes, far longer than the test may run).
+func TestShutdownEndsScreens(t *testing.T) {
+	long := func(c *app.Config) { c.Service.ShutdownTimeout = 10 * time.Minute }
+	f := newFixture(t, walltest.Options{Configure: long}, eventwall.CreateWallParams{Title: "Stopping"})
+	env := f.env
+	full, err := screentest.Full(f.ctx, env.URL+f.wall.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	resp, err := http.Get(env.URL + f.wall.Path + "/stream?cursor=" + url.QueryEscape(full.Cursor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	if l := <-lines; l != "retry: 2000" {
+		t.Fatalf("the stream opened with %q", l)
+	}
+	type answer struct {
+		code       int
+		retryAfter string
+		err        error
+	}
+	polled := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(env.URL + f.wall.Path + "/poll?wait=55s&cursor=" + url.QueryEscape(full.Cursor))
+		if err != nil {
+			polled <- answer{err: err}
+			return
+		}
+		resp.Body.Close()
+		polled <- answer{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
+	}()
+	testkit.Eventually(t, "the long poll to wait", func() bool { return env.Wall.Screen.Waiting() == 1 })
+
+	stopped := make(chan struct{})
+	go func() { env.Stop(); close(stopped) }()
+	var rest []string
+	for l := range lines { // until the stream's end
+		if l != "" && !strings.HasPrefix(l, ":") { // not the heartbeat
+			rest = append(rest, l)
+		}
+	}
+	if len(rest) != 1 || !strings.HasPrefix(rest[0], "retry: ") {
+		t.Errorf("the stream ended with %q, want a retry hint", rest)
+	} else if ms, err := strconv.Atoi(strings.TrimPrefix(rest[0], "retry: ")); err != nil || ms <= 0 || ms > 2000 {
+		t.Errorf("retry hint %q", rest[0])
+	}
+	if a := <-polled; a.err != nil || a.code != http.StatusNotModified || a.retryAfter == "" {
+		t.Errorf("the long poll answered %d (Retry-After %q) %v, want 304 with a Retry-After", a.code, a.retryAfter, a.err)
+	}
+	<-stopped // the drain did not wait for the screens
 }
 
 // TestWallOrder: a wall shows posts by their creation time, whatever the

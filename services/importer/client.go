@@ -58,13 +58,15 @@ func Upload(ctx context.Context, hc *http.Client, baseURL, token string, p Uploa
 	if resp.StatusCode != http.StatusAccepted {
 		var e struct {
 			Error struct {
-				Code    int               `json:"code"`
-				Message string            `json:"message"`
-				Fields  []errs.FieldError `json:"fields"`
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+				Data    struct {
+					Fields []errs.FieldError `json:"fields"`
+				} `json:"data"`
 			} `json:"error"`
 		}
 		if json.Unmarshal(body, &e) == nil && e.Error.Code != 0 {
-			return Import{}, &errs.Error{Code: errs.Code(e.Error.Code), Msg: e.Error.Message, Fields: e.Error.Fields}
+			return Import{}, &errs.Error{Code: errs.Code(e.Error.Code), Msg: e.Error.Message, Fields: e.Error.Data.Fields}
 		}
 		return Import{}, fmt.Errorf("upload: HTTP %d: %s", resp.StatusCode, body)
 	}

@@ -33,15 +33,16 @@ import (
 	"time"
 )
 
-// services in start and demo order, with their local addresses.
-var services = []struct{ name, addr string }{
-	{"hub", "127.0.0.1:8081"},
-	{"importer", "127.0.0.1:8082"},
-	{"social", "127.0.0.1:8083"},
-	{"sponsored", "127.0.0.1:8084"},
-	{"analytics", "127.0.0.1:8085"},
-	{"eventwall", "127.0.0.1:8086"},
-	{"multievent", "127.0.0.1:8087"},
+// services in start and demo order, with their local addresses and those
+// of their admin listeners (metrics).
+var services = []struct{ name, addr, admin string }{
+	{"hub", "127.0.0.1:8081", "127.0.0.1:9081"},
+	{"importer", "127.0.0.1:8082", "127.0.0.1:9082"},
+	{"social", "127.0.0.1:8083", "127.0.0.1:9083"},
+	{"sponsored", "127.0.0.1:8084", "127.0.0.1:9084"},
+	{"analytics", "127.0.0.1:8085", "127.0.0.1:9085"},
+	{"eventwall", "127.0.0.1:8086", "127.0.0.1:9086"},
+	{"multievent", "127.0.0.1:8087", "127.0.0.1:9087"},
 }
 
 func main() {
@@ -57,10 +58,11 @@ func main() {
 }
 
 type proc struct {
-	name string
-	url  string
-	cmd  *exec.Cmd
-	done chan error
+	name  string
+	url   string
+	admin string // the admin listener's URL
+	cmd   *exec.Cmd
+	done  chan error
 }
 
 func run(ctx context.Context) error {
@@ -81,8 +83,10 @@ func run(ctx context.Context) error {
 		}
 	}
 
-	env := os.Environ()
-	var present []struct{ name, addr string }
+	// No balancer watches the services' readiness here: they stop without
+	// the shutdown delay (unless SHUTDOWN_DELAY says otherwise).
+	env := append([]string{"SHUTDOWN_DELAY=0"}, os.Environ()...)
+	var present []struct{ name, addr, admin string }
 	for _, s := range services {
 		if _, err := os.Stat(filepath.Join(root, "services", s.name, "cmd", s.name)); err == nil {
 			present = append(present, s)
@@ -121,12 +125,12 @@ func run(ctx context.Context) error {
 		defer logf.Close()
 		cmd := exec.Command(filepath.Join(binDir, s.name), "serve")
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, logf, logf
-		cmd.Env = append(env, "ADDR="+s.addr, "SERVICE_NAME="+s.name)
+		cmd.Env = append(env, "ADDR="+s.addr, "ADMIN_ADDR="+s.admin, "SERVICE_NAME="+s.name)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us, not them: we drain them in order
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start %s: %w", s.name, err)
 		}
-		p := &proc{name: s.name, url: "http://" + s.addr, cmd: cmd, done: make(chan error, 1)}
+		p := &proc{name: s.name, url: "http://" + s.addr, admin: "http://" + s.admin, cmd: cmd, done: make(chan error, 1)}
 		go func() { p.done <- cmd.Wait() }()
 		procs = append(procs, p)
 		if err := waitReady(ctx, p, filepath.Join(logDir, s.name+".log")); err != nil {
@@ -155,7 +159,7 @@ func run(ctx context.Context) error {
 	fmt.Println()
 	fmt.Println("The stack is up. Services (JSON-RPC at <url>/rpc, discovery at <url>/openrpc.json):")
 	for _, p := range procs {
-		fmt.Printf("  %-10s %s   log: .run/logs/%s.log\n", p.name, p.url, p.name)
+		fmt.Printf("  %-10s %s   metrics: %s/metrics   log: .run/logs/%s.log\n", p.name, p.url, p.admin, p.name)
 	}
 	fmt.Println()
 	fmt.Println("Demo data (also in .run/demo/<service>.json):")

@@ -136,7 +136,6 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 			"rpc":       o.BaseURL + "/rpc",
 			"discovery": o.BaseURL + "/openrpc.json",
 			"health":    o.BaseURL + "/healthz",
-			"metrics":   o.BaseURL + "/metrics",
 		}
 	}
 	return info, nil

@@ -112,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 
 	cache := screen.NewCache(board, domain, screen.CacheOptions{Check: cfg.ScreenCheck, Log: svc.Log})
 	scr := screen.NewHandler(cache, feed, cfg.PhotoCacheBytes, svc.Log)
+	scr.Draining = svc.Draining()
 	scr.Routes(svc.Mux)
 	svc.Go("screen-cache", cache.Run)
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,6 +32,9 @@ type Handler struct {
 	assets http.Handler
 	// Heartbeat is how often a stream sends a comment line (default 15s).
 	Heartbeat time.Duration
+	// Draining, once closed (the server stops), ends streams and long polls
+	// at once with a hint to reconnect soon, which reaches another replica.
+	Draining <-chan struct{}
 	// waiting counts the long polls waiting for their wall to change.
 	waiting atomic.Int64
 }
@@ -189,10 +193,25 @@ func (h *Handler) longPoll(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	case <-s.changed:
 	case <-t.C:
 		return s
+	case <-h.Draining:
+		// Nothing changed: 304, and poll again (Retry-After bounds a
+		// random pause that spreads the screens over the other replicas).
+		w.Header().Set("Retry-After", strconv.Itoa(reconnectMS/1000))
+		return s
 	case <-r.Context().Done():
 		return nil
 	}
 	return h.open(w, r)
+}
+
+// reconnectMS bounds the pause of a screen whose stream or long poll ended
+// because the replica stops.
+const reconnectMS = 2000
+
+// reconnectHint is an SSE retry field: a random pause up to reconnectMS,
+// so that the screens of a stopping replica do not all come back at once.
+func reconnectHint() string {
+	return "retry: " + strconv.Itoa(250+rand.IntN(reconnectMS-250)) + "\n\n"
 }
 
 // parseWait reads wait= as a duration ("25s") or seconds ("25"), capped at
@@ -250,6 +269,11 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-h.Draining:
+			if _, err := io.WriteString(w, reconnectHint()); err == nil {
+				_ = rc.Flush()
+			}
 			return
 		case <-beat.C:
 			if _, err := io.WriteString(w, ": ping\n\n"); err != nil {

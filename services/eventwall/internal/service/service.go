@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -486,14 +487,23 @@ func validColor(c string) bool {
 	return true
 }
 
+// validLogo reports whether u may be a wall's logo: an absolute http(s)
+// URL with a host, a path on eventwall, or a data:image URL (a venue without
+// internet still shows it). The page only ever puts it in an img's src.
 func validLogo(u string) bool {
+	if strings.ContainsFunc(u, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.IsSpace(r) || strings.ContainsRune("\"'<>\\", r)
+	}) {
+		return false
+	}
 	switch {
 	case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
-		return len(u) <= 2048 && !strings.ContainsAny(u, "\"'<> \n")
+		p, err := url.Parse(u)
+		return len(u) <= 2048 && err == nil && p.Host != "" && p.User == nil
 	case strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//"):
-		return len(u) <= 2048 && !strings.ContainsAny(u, "\"'<> \n")
+		return len(u) <= 2048
 	case strings.HasPrefix(u, "data:image/"):
-		return len(u) <= 64<<10 && !strings.ContainsAny(u, "\"'<> \n")
+		return len(u) <= 64<<10
 	}
 	return false
 }

@@ -98,6 +98,7 @@ func Start(t testing.TB, o Options) *Env {
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
 	cfg.Service.ShedDisabled = true
+	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
 	cfg.Service.Log.Level = slog.LevelWarn
 	cfg.SocialCouchPrefix = "t" + strings.ToLower(flake.New(0).Next().String()[14:])
 	if o.Replica != nil {

@@ -55,6 +55,7 @@ func StartWith(t testing.TB, configure func(*app.Config)) *Env {
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
 	cfg.Service.ShedDisabled = true
+	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
 	cfg.Service.Log.Level = slog.LevelWarn
 	cfg.DevMode = true
 	cfg.PG.Create = false

@@ -89,6 +89,55 @@ func (st *stack) reportRow(t *testing.T, id, key, col string) ([]string, bool) {
 	return nil, false
 }
 
+// TestUploadRefusesAnotherAppsEvent: an event id that is not one of the
+// app's events (another app's, or none at all) is refused at upload and by
+// import.configure, with nothing stored, not at the commit.
+func TestUploadRefusesAnotherAppsEvent(t *testing.T) {
+	st := startStack(t)
+	st.startImporter(t)
+	ctx := testkit.Context(t)
+	acct, err := hub.DevSignUp(ctx, st.hubClient, st.hubService, "other@example.com", "correct horse battery", "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := hub.CreateApp.Call(asUser(ctx, acct.Token), st.hubClient, hub.CreateAppParams{Name: "Other Conf", Slug: "other-conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{App: other.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherEvent, err := hub.CreateEvent.Call(asUser(ctx, otherTok.Token), st.hubClient, hub.CreateEventParams{App: other.ID, Name: "Theirs",
+		TimeZone: "Europe/Paris", Start: "2025-06-12T08:00", End: "2025-06-13T19:00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUnknownEvent := func(t *testing.T, err error) {
+		t.Helper()
+		e, ok := errs.As(err)
+		if !errors.Is(err, errs.Invalid) || !ok || len(e.Fields) != 1 || e.Fields[0].Field != "/event_id" {
+			t.Errorf("got %v, want invalid with the field /event_id", err)
+		}
+	}
+	people := writeFile(t, "people.csv", "Email;Name", "ev@example.com;Event Goer")
+	for _, ev := range []string{otherEvent.ID, "no-such-event"} {
+		_, err := st.uploadAs(t, st.token, people, importer.UploadParams{Kind: "attendees", Event: ev})
+		wantUnknownEvent(t, err)
+	}
+	l, err := importer.ListImports.Call(st.as(ctx), st.client, importer.ListParams{App: st.app})
+	if err != nil || len(l.Imports) != 0 {
+		t.Errorf("imports after refused uploads: %v %+v", err, l.Imports)
+	}
+
+	imp := st.analyze(t, people, importer.UploadParams{Kind: "attendees", Event: st.event})
+	_, err = importer.ConfigureImport.Call(st.as(ctx), st.client, importer.ConfigureParams{App: st.app, Import: imp.ID, EventID: &otherEvent.ID})
+	wantUnknownEvent(t, err)
+	if got := st.wait(t, imp.ID, importer.StatusAnalyzing); got.EventID != st.event {
+		t.Errorf("after a refused configure the import's event is %q, want %q", got.EventID, st.event)
+	}
+}
+
 // TestImportPermissions checks that the importer applies hub's permission
 // matrix to the rows it writes for an organizer, with the role the
 // organizer holds now: a moderator may import attendees but not register

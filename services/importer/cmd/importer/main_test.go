@@ -104,7 +104,7 @@ type stack struct {
 func process(t *testing.T, name string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "SHUTDOWN_DELAY=0"), env...) // no balancer to wait for
 	logf, err := os.Create(filepath.Join(t.TempDir(), filepath.Base(name)+".log"))
 	if err != nil {
 		t.Fatal(err)

@@ -117,6 +117,9 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, body io.Reader) (*
 	if err := mayStart(in.Role, in.Options, in.EventID); err != nil {
 		return nil, err
 	}
+	if err := s.checkEvent(ctx, in.AppID, in.EventID); err != nil {
+		return nil, err
+	}
 	imp := &Import{ID: s.ids.Next().String(), AppID: in.AppID, EventID: in.EventID, CreatedBy: in.CreatedBy,
 		FileName: in.FileName, Status: Uploading, Options: in.Options}
 	if err := s.store.CreateImport(ctx, imp); err != nil {
@@ -193,8 +196,32 @@ func (s *Service) Configure(ctx context.Context, app, id, role string, opts Opti
 	if err := mayStart(role, opts, event); err != nil {
 		return nil, err
 	}
+	if eventID != nil {
+		if err := s.checkEvent(ctx, app, *eventID); err != nil {
+			return nil, err
+		}
+	}
 	return s.store.Transition(ctx, app, id, Transition{From: []Status{Ready, Failed, Analyzing}, To: Analyzing, Start: JobAnalyze,
 		Reset: true, Options: &opts, EventID: eventID})
+}
+
+// checkEvent refuses an event id (given at upload or to configure) that is
+// not one of the app's events in hub, before anything is stored, rather
+// than when the commit asks hub to write it.
+func (s *Service) checkEvent(ctx context.Context, app, event string) error {
+	if event == "" {
+		return nil
+	}
+	evs, err := s.hub.Events(ctx, app)
+	if err != nil {
+		return err
+	}
+	for _, e := range evs {
+		if e.ID == event {
+			return nil
+		}
+	}
+	return errs.InvalidFields("unknown event", errs.FieldError{Field: "/event_id", Message: "the app has no such event"})
 }
 
 // Commit starts writing an analyzed import's rows to hub, if role may

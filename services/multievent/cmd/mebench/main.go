@@ -159,7 +159,7 @@ func run(ctx context.Context, p params) error {
 	hubAddr, _ := freeAddr()
 	meAddr, _ := freeAddr()
 	b.hubURL, b.meURL = "http://"+hubAddr, "http://"+meAddr
-	common := []string{"DATABASE_URL=" + b.dsn, "REDIS_NAMESPACE=" + b.ns, "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
+	common := []string{"SHUTDOWN_DELAY=0", "DATABASE_URL=" + b.dsn, "REDIS_NAMESPACE=" + b.ns, "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
 		"LOG_LEVEL=WARN", "DATABASE_MAX_CONNS=16"}
 	hubProc, err := start(ctx, p.hubBin, append(common, "ADDR="+hubAddr, "HUB_DEV_MODE=true"))
 	if err != nil {

@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg Config) (*Multievent, error) { return build(ct
 // loopback port of its own and without its workers; it returns when done.
 func Rebuild(ctx context.Context, cfg Config) error {
 	cfg.Service.Addr = "127.0.0.1:0"
+	cfg.Service.ShutdownDelay = 0 // nothing balances over this port
 	m, err := build(ctx, cfg, false)
 	if err != nil {
 		return err

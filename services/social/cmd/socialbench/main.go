@@ -58,6 +58,7 @@ type flags struct {
 	page      int
 	skip      string
 	profile   string
+	adminURL  string
 	wrkScript string
 	// Placement on vs off: a second social server with placement on, the
 	// sponsored service, and the rounds.
@@ -78,7 +79,8 @@ func main() {
 	flag.IntVar(&f.posts, "posts", 10000, "posts to create")
 	flag.IntVar(&f.likes, "likes", 100000, "likes to create")
 	flag.IntVar(&f.page, "page", 20, "feed page size")
-	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here (server started with DEBUG_PPROF=true)")
+	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here, from -admin-url (server started with DEBUG_PPROF=true)")
+	flag.StringVar(&f.adminURL, "admin-url", "", "the -url server's admin listener (ADMIN_ADDR), for -profile")
 	flag.StringVar(&f.skip, "skip", "", "timed phases to skip, comma-separated: feed,hot,baselines")
 	flag.StringVar(&f.wrkScript, "wrk-script", "", "after seeding, write here a wrk Lua script of the feed call, a different member's token on each request")
 	flag.StringVar(&f.placementURL, "placement-url", "", "a second social server, with sponsored placement on: measure the feed on vs off (-url has it off)")
@@ -88,6 +90,10 @@ func main() {
 	flag.IntVar(&f.offPID, "off-pid", 0, "the process id of the -url server (its CPU time per request)")
 	flag.IntVar(&f.onPID, "on-pid", 0, "the process id of the -placement-url server")
 	flag.Parse()
+	if f.profile != "" && f.adminURL == "" {
+		fmt.Fprintln(os.Stderr, "-profile needs -admin-url (the server's ADMIN_ADDR)")
+		os.Exit(2)
+	}
 	platform.Main(func(ctx context.Context) error { return run(ctx, f) })
 }
 
@@ -270,7 +276,7 @@ func run(ctx context.Context, f flags) error {
 		fmt.Fprintln(os.Stderr, "warm-up:")
 		load(ctx, "feed.get warm-up", f.clients, 0, 3*time.Second, feedOp(client, appID, f.page, as))
 		if f.profile != "" {
-			go saveProfile(f.url, f.duration, f.profile)
+			go saveProfile(f.adminURL, f.duration, f.profile)
 		}
 		results = append(results, load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as)))
 	}
@@ -387,7 +393,8 @@ func run(ctx context.Context, f flags) error {
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
-// saveProfile fetches the server's CPU profile over d into path.
+// saveProfile fetches the server's CPU profile over d from its admin
+// listener at url into path.
 func saveProfile(url string, d time.Duration, path string) {
 	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", url, int(d.Seconds())-1))
 	if err != nil {

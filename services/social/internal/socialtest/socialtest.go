@@ -63,6 +63,7 @@ func Start(t testing.TB, o Options) *Env {
 	cfg.Service.Addr = "127.0.0.1:0"
 	cfg.Service.AccessLog = false
 	cfg.Service.ShedDisabled = true
+	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
 	cfg.Service.Log.Level = slog.LevelWarn
 	cfg.CouchPrefix = "t" + strings.ToLower(flake.New(0).Next().String()[14:])
 	cfg.RateLimits = o.RateLimits

@@ -439,6 +439,10 @@
         } else if (res.status === 304) {
           setConnection("live");
           retryDelay = 1000;
+          // A replica that stops answers at once with Retry-After: poll
+          // again within that many seconds, at a random moment.
+          const ra = Number(res.headers.get("Retry-After"));
+          if (ra > 0) await sleep(Math.random() * ra * 1000);
         } else if (res.status === 404) {
           setConnection("offline");
           if (!state.gone) notice("This wall does not exist (or its screen key changed).");
