@@ -837,7 +837,12 @@ func TestAuthorFromHub(t *testing.T) {
 	quiet := walltest.Member{ID: "m-quiet"} // no member event ever published
 	srv := rpc.NewServer(rpc.Options{Name: "hub", Auth: &auth.Authenticator{Services: ac.ServiceVerifier(auth.NewRedisNonces(rdb, ns))}})
 	rpc.Handle(srv, hub.GetMember, func(ctx context.Context, p hub.MemberParams) (hub.Member, error) {
-		asked.Add(1)
+		if p.Member == quiet.ID {
+			// Only the known author counts: a member hub does not know is
+			// asked about again when a change of their post comes again
+			// (a sharded feed repeats some), which is right.
+			asked.Add(1)
+		}
 		if c := auth.CallerFrom(ctx); c.Kind != auth.CallerService {
 			return hub.Member{}, errs.WithCode(errs.CodeForbidden, "services only")
 		}
