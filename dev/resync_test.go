@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attendify/eventwall"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/testkit"
@@ -14,12 +15,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestRenameLostWithRedis: hub renames a member while social is stopped;
-// hub's relay publishes the member.updated event, which waits in the stream
-// for social, when Redis restarts empty and the event is gone. When social
-// comes back, its consumer finds its group missing from the stream and
-// resyncs the authors' profiles from hub before consuming again: the feed
-// shows the new name without any new event.
+// TestRenameLostWithRedis: hub renames a member while social and eventwall
+// are stopped; hub's relay publishes the member.updated event, which waits
+// in the stream for them, when Redis restarts empty and the event is gone.
+// When they come back, their consumers find their groups missing from the
+// stream and resync the authors' profiles from hub before consuming again:
+// the feed and the wall show the new name without any new event.
 func TestRenameLostWithRedis(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
 	sc := startServices(t, srv)
@@ -51,10 +52,26 @@ func TestRenameLostWithRedis(t *testing.T) {
 		return ""
 	}
 	testkit.Eventually(t, "the post with its author's name", func() bool { return shown() == author.name })
+	w, err := eventwall.CreateWall.Call(as(ctx, sc.owner), sc.clients["eventwall"], eventwall.CreateWallParams{
+		AppRef: eventwall.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
+	})
+	if err != nil {
+		t.Fatalf("wall.create: %v", err)
+	}
+	sc.wall = w
+	onWall := func() string {
+		v, err := wallView(ctx, sc)
+		if err != nil {
+			return ""
+		}
+		return v.(map[string]wallItem)[post.ID].Author
+	}
+	testkit.Eventually(t, "the post on the wall with its author's name", func() bool { return onWall() == author.name })
 
-	// Social stops; hub renames the member, and its relay publishes the
-	// event into the stream social has not read.
+	// Social and eventwall stop; hub renames the member, and its relay
+	// publishes the event into the stream they have not read.
 	sc.procs["social"].Stop()
+	sc.procs["eventwall"].Stop()
 	renamed := "Renamed " + author.name
 	if _, err := hub.UpdateMember.Call(as(ctx, sc.owner), sc.clients["hub"], hub.UpdateMemberParams{
 		App: sc.app, Member: author.id, ProfileChanges: hub.ProfileChanges{Name: &renamed},
@@ -72,8 +89,19 @@ func TestRenameLostWithRedis(t *testing.T) {
 	srv.Restart()
 	back := time.Now()
 	sc.start(t, "social")
-	testkit.Eventually(t, "the feed showing the new name", func() bool { return shown() == renamed })
-	t.Logf("social showed the new name %s after Redis came back empty and social started", time.Since(back).Round(10*time.Millisecond))
+	sc.start(t, "eventwall")
+	var socialAt, wallAt time.Duration
+	testkit.Eventually(t, "the feed and the wall showing the new name", func() bool {
+		if socialAt == 0 && shown() == renamed {
+			socialAt = time.Since(back)
+		}
+		if wallAt == 0 && onWall() == renamed {
+			wallAt = time.Since(back)
+		}
+		return socialAt > 0 && wallAt > 0
+	})
+	t.Logf("the new name after Redis came back empty and the services started: in social's feed after %s, on the wall after %s",
+		socialAt.Round(10*time.Millisecond), wallAt.Round(10*time.Millisecond))
 	if inStream() {
 		t.Error("the rename is in the new stream: the test meant to show it without an event")
 	}
