@@ -20,7 +20,9 @@ import (
 // in the stream for them, when Redis restarts empty and the event is gone.
 // When they come back, their consumers find their groups missing from the
 // stream and resync the authors' profiles from hub before consuming again:
-// the feed and the wall show the new name without any new event.
+// the feed and the wall show the new name without any new event. A member
+// hub deleted meanwhile (member.deleted lost the same way) loses their name
+// on their post.
 func TestRenameLostWithRedis(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
 	sc := startServices(t, srv)
@@ -39,19 +41,40 @@ func TestRenameLostWithRedis(t *testing.T) {
 	if err != nil {
 		t.Fatalf("post.create: %v", err)
 	}
-	shown := func() string {
-		items, err := feed(ctx, sc, sc.members[1], sc.event)
+	leaving := sc.members[1] // deleted while social and eventwall are away
+	farewell, err := social.CreatePost.Call(as(ctx, leaving.token), sc.clients["social"], social.CreatePostParams{
+		AppRef: social.AppRef{App: sc.app}, EventID: sc.event, Text: "goodbye",
+	})
+	if err != nil {
+		t.Fatalf("post.create: %v", err)
+	}
+	// authors are the names the feed shows on the two posts, as a reader
+	// sees them (deleted for a deleted author's).
+	const deleted = "(deleted)"
+	authors := func() (string, string) {
+		items, err := feed(ctx, sc, sc.members[2], sc.event)
 		if err != nil {
-			return ""
+			return "?", "?"
 		}
+		var a, b string
 		for _, p := range items {
-			if p.ID == post.ID {
-				return p.Author.Name
+			switch p.ID {
+			case post.ID:
+				a = p.Author.Name
+			case farewell.ID:
+				b = p.Author.Name
+				if p.Author.Deleted {
+					b = deleted
+				}
 			}
 		}
-		return ""
+		return a, b
 	}
-	testkit.Eventually(t, "the post with its author's name", func() bool { return shown() == author.name })
+	shown := func() string { a, _ := authors(); return a }
+	testkit.Eventually(t, "the posts with their authors' names", func() bool {
+		a, b := authors()
+		return a == author.name && b == leaving.name
+	})
 	w, err := eventwall.CreateWall.Call(as(ctx, sc.owner), sc.clients["eventwall"], eventwall.CreateWallParams{
 		AppRef: eventwall.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
 	})
@@ -66,7 +89,16 @@ func TestRenameLostWithRedis(t *testing.T) {
 		}
 		return v.(map[string]wallItem)[post.ID].Author
 	}
-	testkit.Eventually(t, "the post on the wall with its author's name", func() bool { return onWall() == author.name })
+	onWallLeaving := func() string {
+		v, err := wallView(ctx, sc)
+		if err != nil {
+			return "?"
+		}
+		return v.(map[string]wallItem)[farewell.ID].Author
+	}
+	testkit.Eventually(t, "the posts on the wall with their authors' names", func() bool {
+		return onWall() == author.name && onWallLeaving() == leaving.name
+	})
 
 	// Social and eventwall stop; hub renames the member, and its relay
 	// publishes the event into the stream they have not read.
@@ -78,12 +110,19 @@ func TestRenameLostWithRedis(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("member.update: %v", err)
 	}
+	if _, err := hub.DeleteMember.Call(as(ctx, sc.owner), sc.clients["hub"], hub.MemberParams{App: sc.app, Member: leaving.id}); err != nil {
+		t.Fatalf("member.delete: %v", err)
+	}
 	stream := events.NewStreams("").Stream("member")
 	inStream := func() bool {
 		msgs, err := sc.rdb.XRange(ctx, stream, "-", "+").Result()
 		return err == nil && slices.ContainsFunc(msgs, func(m redis.XMessage) bool { return strings.Contains(fmt.Sprint(m.Values), renamed) })
 	}
 	testkit.Eventually(t, "the rename in hub's member stream", inStream)
+	testkit.Eventually(t, "the deletion in hub's member stream", func() bool {
+		msgs, err := sc.rdb.XRange(ctx, stream, "-", "+").Result()
+		return err == nil && slices.ContainsFunc(msgs, func(m redis.XMessage) bool { return m.Values["type"] == hub.EventMemberDeleted })
+	})
 
 	// Redis restarts empty: the event is gone. Social comes back.
 	srv.Restart()
@@ -99,6 +138,19 @@ func TestRenameLostWithRedis(t *testing.T) {
 			wallAt = time.Since(back)
 		}
 		return socialAt > 0 && wallAt > 0
+	})
+	// The deleted member's post stays, without their name: social marks
+	// its author deleted, the wall shows none.
+	var inFeed, onScreen string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the deleted member's post: author %q in the feed, %q on the wall", inFeed, onScreen)
+		}
+	})
+	testkit.Eventually(t, "the deleted member's name gone from the feed and the wall", func() bool {
+		_, inFeed = authors()
+		onScreen = onWallLeaving()
+		return inFeed == deleted && onScreen == ""
 	})
 	t.Logf("the new name after Redis came back empty and the services started: in social's feed after %s, on the wall after %s",
 		socialAt.Round(10*time.Millisecond), wallAt.Round(10*time.Millisecond))
