@@ -63,6 +63,9 @@ const (
 type scenario struct {
 	urls    map[string]string // service -> URL
 	clients map[string]*rpc.Client
+	procs   map[string]*testkit.Service
+	envs    map[string][]string // service -> its environment (to start it again)
+	bins    map[string]string
 	service *rpc.Client // a signed service client of hub
 	rdb     redis.UniversalClient
 	// couchPrefix names social's CouchDB databases in this test.
@@ -201,6 +204,7 @@ func TestRedisLoss(t *testing.T) {
 func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 	t.Helper()
 	sc := &scenario{urls: map[string]string{}, clients: map[string]*rpc.Client{}, rdb: srv.Client(), since: time.Now(),
+		procs: map[string]*testkit.Service{}, envs: map[string][]string{}, bins: map[string]string{},
 		couchPrefix: "t" + strings.ToLower(flake.New(0).Next().String()[14:])}
 	common := []string{
 		"REDIS_URL=" + srv.URL, "REDIS_NAMESPACE=", "SOCIAL_COUCH_PREFIX=" + sc.couchPrefix, "MULTIEVENT_COUCH_PREFIX=" + sc.couchPrefix + "me",
@@ -220,14 +224,9 @@ func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 		for name, url := range sc.urls {
 			env = append(env, strings.ToUpper(name)+"_URL="+url)
 		}
-		p := testkit.StartService(t, testkit.Build(t, "github.com/attendify/"+s.name+"/cmd/"+s.name), env...)
-		// Errors as they are, and no circuit breaker: the test sees when
-		// each service answers again, not when a breaker lets it try.
-		c, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{p.URL}, MaxAttempts: 1, ConsecutiveFailures: math.MaxUint32})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc.urls[s.name], sc.clients[s.name] = p.URL, c
+		sc.envs[s.name] = env
+		sc.bins[s.name] = testkit.Build(t, "github.com/attendify/"+s.name+"/cmd/"+s.name)
+		sc.start(t, s.name)
 	}
 	cfg, err := auth.LoadConfig()
 	if err != nil {
@@ -242,6 +241,19 @@ func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 		t.Fatal(err)
 	}
 	return sc
+}
+
+// start starts (or starts again) service name with its environment.
+func (sc *scenario) start(t *testing.T, name string) {
+	t.Helper()
+	p := testkit.StartService(t, sc.bins[name], sc.envs[name]...)
+	// Errors as they are, and no circuit breaker: the test sees when each
+	// service answers again, not when a breaker lets it try.
+	c, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{p.URL}, MaxAttempts: 1, ConsecutiveFailures: math.MaxUint32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.urls[name], sc.clients[name], sc.procs[name] = p.URL, c, p
 }
 
 // ---------------------------------------------------------------------------

@@ -164,15 +164,37 @@ ensure_postgres() {
 redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
 
 ensure_redis() {
-	if have redis-cli && redis_ready; then return 0; fi
+	if have redis-cli && redis_ready; then
+		# Someone else's Redis (the machine's, a container): used as is.
+		case "$(redis_persistence)" in
+		NO*) say "warning: the Redis on 127.0.0.1:6379 runs without an append-only file: a restart loses the event streams (the services then resync their projections; see dev/README.md)" ;;
+		esac
+		return 0
+	fi
 	if ! have redis-server; then
 		apt_install redis-server
 		if redis_ready; then return 0; fi
 	fi
-	say "starting Redis"
-	redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no >/dev/null ||
+	# Redis carries the event streams: it keeps an append-only file, synced
+	# every second, so that a restart loses at most a second of events.
+	say "starting Redis (append-only file in $RUN/redis)"
+	mkdir -p "$RUN/redis"
+	redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+		--appendonly yes --appendfsync everysec --dir "$RUN/redis" --logfile "$RUN/redis.log" >/dev/null ||
 		die "redis-server did not start"
 	wait_for 10 redis redis_ready || die "Redis does not answer on 127.0.0.1:6379"
+}
+
+# redis_persistence says whether the Redis on 6379 keeps an append-only file
+# (a Redis that refuses CONFIG, as managed ones may, is "unknown").
+redis_persistence() {
+	local aof
+	aof=$(redis-cli -h 127.0.0.1 -p 6379 --no-raw config get appendonly 2>/dev/null | sed -n '2{s/^[0-9]*) "//;s/"$//;p}')
+	case "$aof" in
+	yes) printf 'append-only file on' ;;
+	no) printf 'NO append-only file: a restart loses the event streams (see dev/README.md)' ;;
+	*) printf 'persistence unknown' ;;
+	esac
 }
 
 # ------------------------------------------------------------------- CouchDB
@@ -322,7 +344,7 @@ ensure_tools() {
 
 status() {
 	if have pg_isready && pg_ready; then say "Postgres: up on 127.0.0.1:5432"; else say "Postgres: down"; fi
-	if have redis-cli && redis_ready; then say "Redis: up on 127.0.0.1:6379"; else say "Redis: down"; fi
+	if have redis-cli && redis_ready; then say "Redis: up on 127.0.0.1:6379, $(redis_persistence)"; else say "Redis: down"; fi
 	local pid
 	if pid=$(couch_pid); then
 		say "CouchDB dev server: pid $pid, $(couch_up && echo up || echo 'not answering') on $(couch_url)"

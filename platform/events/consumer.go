@@ -87,6 +87,22 @@ type ConsumerConfig struct {
 	DeadMaxLen int64
 	// Logger receives failures and dead letters. Default slog.Default().
 	Logger *slog.Logger
+	// Resync, when set, rebuilds the consumer's projection from its source
+	// of truth. The consumer calls it when its position is missing from a
+	// stream: the group does not exist (Redis restarted empty, the stream
+	// was deleted, or the group was never created) or entries after the
+	// group's last delivered one were deleted (the stream was trimmed past
+	// a lagging group). It notes the stream's last id first, calls Resync,
+	// and only then consumes again, from that id: what Resync read covers
+	// the events before it. A failing Resync is retried with backoff, and
+	// nothing of that stream is consumed meanwhile. When several streams
+	// of the consumer lose their position at once, one call serves them
+	// all. Resync must be safe to run at any time, in several replicas at
+	// once, and with events being consumed.
+	//
+	// Without Resync, a missing group is created again (at the start of the
+	// stream with FromStart, else at its end) and what was lost stays lost.
+	Resync func(ctx context.Context) error
 }
 
 func (c *ConsumerConfig) setDefaults() error {
@@ -154,6 +170,9 @@ type Consumer struct {
 	cfg     ConsumerConfig
 	handler Handler
 	log     *slog.Logger
+
+	resyncMu sync.Mutex
+	resynced time.Time // when the last successful Resync began
 }
 
 // NewConsumer returns a consumer of cfg.Topics for cfg.Group.
@@ -177,14 +196,158 @@ func NewConsumer(rdb redis.Cmdable, streams Streams, cfg ConsumerConfig, h Handl
 func (c *Consumer) Name() string { return c.cfg.Name }
 
 // Setup creates the group on every topic's stream (and the stream itself)
-// unless it exists. It is idempotent; Run calls it.
+// unless it exists. With a Resync, a stream on which the group's position
+// is missing is resynced first (one attempt). It is idempotent; Run calls
+// it.
 func (c *Consumer) Setup(ctx context.Context) error {
 	for _, t := range c.cfg.Topics {
-		if err := c.createGroup(ctx, c.streams.Stream(t)); err != nil {
+		stream := c.streams.Stream(t)
+		if c.cfg.Resync == nil {
+			if err := c.createGroup(ctx, stream); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.ensurePosition(ctx, stream, c.log.With("stream", stream)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ensurePosition checks that the group's position is in stream and, when
+// it is not, resyncs and sets it (see ConsumerConfig.Resync).
+func (c *Consumer) ensurePosition(ctx context.Context, stream string, log *slog.Logger) error {
+	lost, why, err := c.positionLost(ctx, stream)
+	if err != nil || !lost {
+		return err
+	}
+	log.Warn("events: the group's position is missing from the stream; resyncing the projection from its source", "why", why)
+	return c.recoverPosition(ctx, stream, log)
+}
+
+// positionLost reports whether the group's position is missing from
+// stream, and why: no stream, no group, or entries after the group's last
+// delivered one gone: trimmed (the group's lag, the entries added after its
+// position, exceeds the stream's length) or deleted (XINFO STREAM's
+// max-deleted-entry-id is after the position). Both need Redis 7.
+func (c *Consumer) positionLost(ctx context.Context, stream string) (bool, string, error) {
+	var (
+		info   *redis.XInfoStreamCmd
+		groups *redis.XInfoGroupsCmd
+	)
+	_, _ = c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		info = pipe.XInfoStream(ctx, stream)
+		groups = pipe.XInfoGroups(ctx, stream)
+		return nil
+	})
+	if err := info.Err(); err != nil {
+		if noSuchKey(err) {
+			return true, "no stream", nil
+		}
+		return false, "", fmt.Errorf("events: read stream %s: %w", stream, redisx.Err(err))
+	}
+	gs, err := groups.Result()
+	if err != nil {
+		return false, "", fmt.Errorf("events: read groups of %s: %w", stream, redisx.Err(err))
+	}
+	st := info.Val()
+	for _, g := range gs {
+		if g.Name != c.cfg.Group {
+			continue
+		}
+		switch {
+		case g.Lag >= 0 && g.Lag > st.Length:
+			// More entries were added after the group's position than the
+			// stream holds: it was trimmed past the group.
+			return true, fmt.Sprintf("trimmed past the group (%d entries not read, %d in the stream)", g.Lag, st.Length), nil
+		case idLess(g.LastDeliveredID, st.MaxDeletedEntryID):
+			return true, fmt.Sprintf("entries after %s deleted (up to %s)", g.LastDeliveredID, st.MaxDeletedEntryID), nil
+		}
+		return false, "", nil
+	}
+	return true, "no group", nil
+}
+
+// recoverPosition notes the stream's last id, resyncs, and sets the
+// group's position to that id: creates the group there, or moves an
+// existing group forward to it (never back).
+func (c *Consumer) recoverPosition(ctx context.Context, stream string, log *slog.Logger) error {
+	seen := time.Now()
+	note := "0-0"
+	info, err := c.rdb.XInfoStream(ctx, stream).Result()
+	switch {
+	case err == nil:
+		note = info.LastGeneratedID
+	case !noSuchKey(err):
+		return fmt.Errorf("events: read stream %s: %w", stream, redisx.Err(err))
+	}
+	began, ran, err := c.resync(ctx, seen)
+	if err != nil {
+		return fmt.Errorf("events: resync of group %s: %w", c.cfg.Group, err)
+	}
+	if ran {
+		log.Info("events: resynced the projection from its source", "took", time.Since(began).Round(time.Millisecond))
+	}
+	err = c.rdb.XGroupCreateMkStream(ctx, stream, c.cfg.Group, note).Err()
+	if err == nil {
+		log.Info("events: consuming again after the resync", "from", note)
+		return nil
+	}
+	if !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("events: create group %s on %s: %w", c.cfg.Group, stream, redisx.Err(err))
+	}
+	// The group exists: trimmed past it, or another replica created it.
+	gs, err := c.rdb.XInfoGroups(ctx, stream).Result()
+	if err != nil {
+		return fmt.Errorf("events: read groups of %s: %w", stream, redisx.Err(err))
+	}
+	for _, g := range gs {
+		if g.Name == c.cfg.Group && idLess(g.LastDeliveredID, note) {
+			if err := c.rdb.XGroupSetID(ctx, stream, c.cfg.Group, note).Err(); err != nil {
+				return fmt.Errorf("events: move group %s on %s: %w", c.cfg.Group, stream, redisx.Err(err))
+			}
+			log.Info("events: consuming again after the resync", "from", note)
+		}
+	}
+	return nil
+}
+
+// resync calls the Resync hook unless a call that began after seen has
+// succeeded already (another stream of this consumer asked first). It
+// reports when the call began and whether it ran.
+func (c *Consumer) resync(ctx context.Context, seen time.Time) (time.Time, bool, error) {
+	c.resyncMu.Lock()
+	defer c.resyncMu.Unlock()
+	if c.resynced.After(seen) {
+		return c.resynced, false, nil
+	}
+	began := time.Now()
+	if err := c.cfg.Resync(ctx); err != nil {
+		return began, true, err
+	}
+	c.resynced = began
+	return began, true, nil
+}
+
+// noSuchKey reports whether err is Redis's answer about a missing key.
+func noSuchKey(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such key")
+}
+
+// idLess reports whether stream id a comes before b ("<ms>-<seq>"; an
+// empty or malformed id counts as 0-0).
+func idLess(a, b string) bool {
+	am, as := parseID(a)
+	bm, bs := parseID(b)
+	return am < bm || (am == bm && as < bs)
+}
+
+func parseID(id string) (ms, seq uint64) {
+	m, s, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(s, 10, 64)
+	return ms, seq
 }
 
 func (c *Consumer) createGroup(ctx context.Context, stream string) error {
@@ -205,8 +368,12 @@ func (c *Consumer) createGroup(ctx context.Context, stream string) error {
 // failures are logged and retried with backoff; Run returns an error only
 // when the groups cannot be set up.
 func (c *Consumer) Run(ctx context.Context) error {
-	if err := c.Setup(ctx); err != nil {
-		return err
+	warnIfNotPersistent(ctx, c.rdb, c.log)
+	if c.cfg.Resync == nil {
+		// With a Resync, each stream's loop sets itself up, retrying.
+		if err := c.Setup(ctx); err != nil {
+			return err
+		}
 	}
 	var wg sync.WaitGroup
 	for _, t := range c.cfg.Topics {
@@ -238,6 +405,15 @@ func (c *Consumer) consume(ctx context.Context, topic string) {
 		sleep(ctx, d)
 	}
 	for ctx.Err() == nil {
+		if c.cfg.Resync != nil {
+			// Before every read: a read after a loss would hide it.
+			if err := c.ensurePosition(ctx, stream, log); err != nil {
+				if ctx.Err() == nil {
+					pause(err, "resync")
+				}
+				continue
+			}
+		}
 		if !time.Now().Before(nextClaim) {
 			ds, next, err := c.claim(ctx, stream, cursor)
 			if err != nil {
@@ -272,11 +448,14 @@ func (c *Consumer) consume(ctx context.Context, topic string) {
 		case err != nil && ctx.Err() != nil:
 			continue
 		case err != nil && strings.HasPrefix(err.Error(), "NOGROUP"):
-			// The stream or the group was deleted under us: recreate.
-			if err := c.createGroup(ctx, stream); err != nil {
-				pause(err, "recreate group")
+			// The stream or the group was deleted under us.
+			if c.cfg.Resync == nil {
+				log.Warn("events: the group is gone from the stream; creating it again without a resync (events may be lost)")
+				if err := c.createGroup(ctx, stream); err != nil {
+					pause(err, "recreate group")
+				}
 			}
-			continue
+			continue // with a Resync, the check before the next read resyncs
 		case err != nil:
 			pause(err, "read")
 			continue
@@ -312,8 +491,10 @@ func (c *Consumer) claim(ctx context.Context, stream, cursor string) ([]delivery
 	}).Result()
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "NOGROUP") {
-			if err := c.createGroup(ctx, stream); err != nil {
-				return nil, cursor, err
+			if c.cfg.Resync == nil {
+				if err := c.createGroup(ctx, stream); err != nil {
+					return nil, cursor, err
+				}
 			}
 			return nil, "0-0", nil
 		}

@@ -31,6 +31,15 @@
 // events of a crashed replica are reclaimed after ClaimIdle. Undecodable
 // entries go to the dead letters at once.
 //
+// A consumer whose place in a stream is gone (Redis restarted empty and
+// its group with it, or the stream trimmed past a group that lagged) has
+// missed events no redelivery brings back. With ConsumerConfig.Resync it
+// notices before its next read, rebuilds its projection from the source of
+// truth, and consumes again from where the stream ended when it noticed.
+// The Redis that carries the streams keeps an append-only file
+// (appendonly yes, appendfsync everysec); consumers and relays log a
+// warning at start when it does not.
+//
 // Delivery is at least once, so handlers are made idempotent by event id:
 // Idempotent with a RedisStore for effects outside Postgres (one narrow
 // crash window, documented on RedisStore), or IdempotentTx for handlers that

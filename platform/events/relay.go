@@ -92,6 +92,9 @@ func (r *Relay) Run(ctx context.Context) error {
 		return err
 	}
 	log = log.With("outbox", schema+".outbox")
+	if p, ok := r.Publisher.(*Publisher); ok {
+		warnIfNotPersistent(ctx, p.rdb, log)
+	}
 	table := pgx.Identifier{schema, "outbox"}.Sanitize()
 	lock := relayLockKey(schema)
 

@@ -851,6 +851,11 @@ func TestAuthorFromHub(t *testing.T) {
 		}
 		return hub.Member{ID: quiet.ID, AppID: p.App, Name: "Quinn Quiet", PhotoURL: "https://example.test/q.jpg"}, nil
 	})
+	// The resync of the authors' profiles when the consumer's group is
+	// created lists hub's apps: none here.
+	rpc.Handle(srv, hub.ListAppIDs, func(context.Context, hub.AppIDsParams) (hub.AppIDPage, error) {
+		return hub.AppIDPage{IDs: []string{}}, nil
+	})
 	mux := http.NewServeMux()
 	srv.Routes(mux)
 	ts := httptest.NewServer(mux)

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"time"
 
 	"github.com/attendify/platform/auth"
@@ -37,4 +38,46 @@ var ListAppIDs = rpc.Method[AppIDsParams, AppIDPage]{
 	Summary:     "The ids of every app, a page at a time, in id order.",
 	Description: "For services that rebuild a projection of hub's events (multievent rebuild).",
 	Errors:      []errs.Code{errs.CodeForbidden},
+}
+
+// AllAppIDs lists every app's id through c, a client of hub that signs its
+// calls as a service (app.ids, a page at a time).
+func AllAppIDs(ctx context.Context, c *rpc.Client) ([]string, error) {
+	var out []string
+	after := ""
+	for {
+		page, err := ListAppIDs.Call(ctx, c, AppIDsParams{After: after, Limit: MaxAppIDsPage})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.IDs...)
+		if !page.More || len(page.IDs) == 0 {
+			return out, nil
+		}
+		after = page.IDs[len(page.IDs)-1]
+	}
+}
+
+// EachMember calls fn with every member of app, blocked ones included,
+// through c, a client of hub that signs its calls as a service
+// (member.search without a query, which lists a service every member, a
+// page at a time): for the services that keep members' profiles from the
+// member.* events and rebuild them when those events are gone.
+func EachMember(ctx context.Context, c *rpc.Client, app string, fn func(Member) error) error {
+	cursor := ""
+	for {
+		page, err := SearchMembers.Call(ctx, c, SearchMembersParams{App: app, Limit: 200, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, m := range page.Members {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		cursor = page.NextCursor
+	}
 }

@@ -119,10 +119,17 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	ingester := domain.NewIngester(service.IngesterOptions{Feed: feed, Leases: board, Interval: cfg.IngestInterval, LeaseTTL: cfg.LeaseTTL})
 	svc.Go("ingester", ingester.Run)
 
-	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), events.ConsumerConfig{
+	memberEvents := events.ConsumerConfig{
 		Group: "eventwall", Topics: []string{"member"}, FromStart: true, Logger: svc.Log,
 		Concurrency: 4, ClaimIdle: time.Minute,
-	}, domain.HandleMemberEvent)
+	}
+	if opts.Members != nil {
+		// Hub's member events are gone (Redis restarted empty, or the
+		// stream was trimmed past the group): the authors' profiles are
+		// rebuilt from hub before consuming again.
+		memberEvents.Resync = domain.ResyncProfiles
+	}
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), memberEvents, domain.HandleMemberEvent)
 	if err != nil {
 		return nil, err
 	}

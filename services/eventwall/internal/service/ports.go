@@ -100,6 +100,13 @@ type Profiles interface {
 	SaveProfile(ctx context.Context, app, member string, p Profile, at time.Time) error
 	// DeleteProfile forgets a member's profile for good, as of at.
 	DeleteProfile(ctx context.Context, app, member string, at time.Time) error
+	// ResyncProfile stores a profile read from hub as of at, replacing
+	// one stored from an event older than before (a newer one, or a
+	// deleted member's, stays), and reports whether what it shows changed.
+	ResyncProfile(ctx context.Context, app, member string, p Profile, at, before time.Time) (bool, error)
+	// ProfileMembers lists the members of app whose stored profile (not a
+	// deleted member's) is older than before.
+	ProfileMembers(ctx context.Context, app string, before time.Time) ([]string, error)
 }
 
 // Directory is hub's member directory, the truth about members: for the
@@ -110,6 +117,10 @@ type Directory interface {
 	// its last change (hub's events after it win); errs.NotFound when hub
 	// has no such member.
 	Profile(ctx context.Context, app, member string) (Profile, time.Time, error)
+	// AppIDs lists every app's id.
+	AppIDs(ctx context.Context) ([]string, error)
+	// EachMember calls fn with the public profile of every member of app.
+	EachMember(ctx context.Context, app string, fn func(member string, p Profile) error) error
 }
 
 // Feed reads social's published documents (CouchDB).

@@ -150,17 +150,21 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 		agendas = kvagenda.New(pgkv.New(pool, pgkv.WithContextKeys(cfg.Riak.ContextKeys)))
 	}
 
-	hc, err := svc.Client(cfg.Hub)
-	if err != nil {
-		return nil, err
-	}
 	store := postgres.New(pool)
 	docs := couchstore.New(cc, cfg.CouchPrefix)
-	domain := service.New(service.Options{
+	opts := service.Options{
 		Projection: store, Search: store, Links: store, Agendas: agendas, Content: docs,
-		Access: hubaccess.New(hub.NewReadModel(svc.Redis, cfg.Namespace)), Hub: hubsource.New(hc),
-		Log: svc.Log, PublicURL: cmp.Or(cfg.PublicURL, svc.URL()),
-	})
+		Access: hubaccess.New(hub.NewReadModel(svc.Redis, cfg.Namespace)),
+		Log:    svc.Log, PublicURL: cmp.Or(cfg.PublicURL, svc.URL()),
+	}
+	if len(cfg.Hub.URLs) > 0 { // none: no rebuilds (tests that play hub's part)
+		hc, err := svc.Client(cfg.Hub)
+		if err != nil {
+			return nil, err
+		}
+		opts.Hub = hubsource.New(hc)
+	}
+	domain := service.New(opts)
 	rpcapi.Register(svc.RPC, domain)
 	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), couchURL, svc.Log)
 	m := &Multievent{Service: svc, Domain: domain, Store: store, Docs: docs}
@@ -168,10 +172,17 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 		return m, nil
 	}
 
-	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), events.ConsumerConfig{
+	hubEvents := events.ConsumerConfig{
 		Group: "multievent", Topics: service.Topics, FromStart: true, Logger: svc.Log,
 		Concurrency: cfg.Concurrency, ClaimIdle: time.Minute,
-	}, domain.HandleHubEvent)
+	}
+	if opts.Hub != nil {
+		// Hub's events are gone (Redis restarted empty, or a stream was
+		// trimmed past the group): rebuild from hub, as `multievent
+		// rebuild` does, before consuming again.
+		hubEvents.Resync = domain.Rebuild
+	}
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), hubEvents, domain.HandleHubEvent)
 	if err != nil {
 		return nil, err
 	}

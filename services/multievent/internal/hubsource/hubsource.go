@@ -29,19 +29,7 @@ func New(client *rpc.Client) *Source { return &Source{client: client} }
 // AppIDs implements service.Hub.
 func (s *Source) AppIDs(ctx context.Context) (_ []string, err error) {
 	defer derr.Wrap(&err, "AppIDs")
-	var out []string
-	after := ""
-	for {
-		page, err := hub.ListAppIDs.Call(ctx, s.client, hub.AppIDsParams{After: after, Limit: hub.MaxAppIDsPage})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.IDs...)
-		if !page.More || len(page.IDs) == 0 {
-			return out, nil
-		}
-		after = page.IDs[len(page.IDs)-1]
-	}
+	return hub.AllAppIDs(ctx, s.client)
 }
 
 // AppContent implements service.Hub.

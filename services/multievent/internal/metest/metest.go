@@ -72,6 +72,7 @@ func Start(t testing.TB, o Options) *Env {
 	cfg.Riak.Hosts = nil
 	cfg.SweepInterval = 200 * time.Millisecond
 	cfg.PublicURL = "" // the service's own address
+	cfg.Hub.URLs = nil // no hub: no rebuilds, and no resync of lost streams
 	if o.HubURL != "" {
 		cfg.Hub.URLs = []string{o.HubURL}
 	}

@@ -15,10 +15,12 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/kv/riakkv"
 	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/rpc"
 	platform "github.com/attendify/platform/service"
 	"github.com/attendify/social/internal/rpcapi"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/store/couchstore"
+	"github.com/attendify/social/internal/store/hubclient"
 	"github.com/attendify/social/internal/store/pgstore"
 	"github.com/attendify/social/internal/store/redisstore"
 	"github.com/attendify/social/migrations"
@@ -41,6 +43,11 @@ type Config struct {
 	RateLimits bool `env:"SOCIAL_RATE_LIMITS" envDefault:"true"`
 	// UploadSweepInterval is how often unused photo uploads are deleted.
 	UploadSweepInterval time.Duration `env:"SOCIAL_UPLOAD_SWEEP_INTERVAL" envDefault:"1h"`
+	// Hub is hub's replicas (HUB_URL), read to rebuild the authors'
+	// profiles when social's place in hub's member events is lost (Redis
+	// restarted empty, or the stream was trimmed past it); none: not
+	// rebuilt, and a lost change shows until the member's next one.
+	Hub rpc.ClientConfig `envPrefix:"HUB_"`
 	// Sponsored configures the placement of sponsored posts in the feeds
 	// (SPONSORED_PLACEMENT, SPONSORED_LINK_KEYS, SPONSORED_PUBLIC_URL...).
 	Sponsored placement.Config
@@ -132,10 +139,21 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 		Logger:    svc.Log,
 	}
 	svc.Go("outbox-relay", relay.Run)
-	consumer, err := events.NewConsumer(svc.Redis, streams, events.ConsumerConfig{
+	members := events.ConsumerConfig{
 		Group: "social", Topics: []string{"member"}, FromStart: true, Logger: svc.Log,
 		Concurrency: 4, ClaimIdle: 2 * time.Minute,
-	}, domain.HandleMemberEvent)
+	}
+	if len(cfg.Hub.URLs) > 0 {
+		hc, err := svc.Client(cfg.Hub)
+		if err != nil {
+			return nil, err
+		}
+		hubMembers := hubclient.New(hc)
+		members.Resync = func(ctx context.Context) error { return domain.ResyncMembers(ctx, hubMembers) }
+	} else {
+		svc.Log.Warn("HUB_URL is not set: the authors' profiles are not rebuilt from hub if hub's member events are lost")
+	}
+	consumer, err := events.NewConsumer(svc.Redis, streams, members, domain.HandleMemberEvent)
 	if err != nil {
 		return nil, err
 	}

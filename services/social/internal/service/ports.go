@@ -105,6 +105,13 @@ type Ledger interface {
 	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
 	// SaveProfile stores a profile as of at, unless a later one is stored.
 	SaveProfile(ctx context.Context, p Profile, at time.Time) error
+	// ResyncProfile stores a profile read from hub as of at, replacing
+	// one stored from an event older than before (a newer one, or a
+	// deleted member's, stays).
+	ResyncProfile(ctx context.Context, p Profile, at, before time.Time) error
+	// ProfileMembers lists the members of app whose stored profile (not
+	// a deleted member's) is older than before.
+	ProfileMembers(ctx context.Context, app string, before time.Time) ([]string, error)
 	// ForgetMember deletes what the ledger holds of a deleted member:
 	// their notifications and reports.
 	ForgetMember(ctx context.Context, app, member string) error

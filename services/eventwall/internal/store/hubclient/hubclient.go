@@ -1,6 +1,7 @@
 // Package hubclient reads hub's member directory, the truth about members,
-// through hub's JSON-RPC API as a signed service call: for the authors
-// eventwall has not heard of through hub's member events.
+// through hub's JSON-RPC API as signed service calls: for the authors
+// eventwall has not heard of through hub's member events, and for the
+// resync of every author when those events are gone.
 package hubclient
 
 import (
@@ -29,4 +30,14 @@ func (c *Client) Profile(ctx context.Context, app, member string) (service.Profi
 		return service.Profile{}, time.Time{}, err
 	}
 	return service.Profile{Name: m.Name, PhotoURL: m.PhotoURL}, m.CreatedAt, nil
+}
+
+// AppIDs implements service.Directory.
+func (c *Client) AppIDs(ctx context.Context) ([]string, error) { return hub.AllAppIDs(ctx, c.rpc) }
+
+// EachMember implements service.Directory.
+func (c *Client) EachMember(ctx context.Context, app string, fn func(member string, p service.Profile) error) error {
+	return hub.EachMember(ctx, c.rpc, app, func(m hub.Member) error {
+		return fn(m.ID, service.Profile{Name: m.Name, PhotoURL: m.PhotoURL})
+	})
 }

@@ -265,6 +265,33 @@ func (s *Store) SaveProfile(ctx context.Context, app, member string, p service.P
 	return pg.Err(err)
 }
 
+// ResyncProfile implements service.Profiles.
+func (s *Store) ResyncProfile(ctx context.Context, app, member string, p service.Profile, at, before time.Time) (bool, error) {
+	const q = `WITH old AS (SELECT name, photo_url FROM authors WHERE app_id = $1 AND member_id = $2)
+		INSERT INTO authors (app_id, member_id, name, photo_url, updated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (app_id, member_id) DO UPDATE SET
+			name = excluded.name, photo_url = excluded.photo_url, updated_at = excluded.updated_at
+		WHERE authors.updated_at < $6 AND NOT authors.deleted
+		RETURNING coalesce((SELECT (old.name, old.photo_url) IS DISTINCT FROM ($3::text, $4::text) FROM old), true)`
+	var changed bool
+	err := s.pool.QueryRow(ctx, q, app, member, p.Name, p.PhotoURL, at, before).Scan(&changed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil // a newer or deleted profile stays
+	}
+	return changed, pg.Err(err)
+}
+
+// ProfileMembers implements service.Profiles.
+func (s *Store) ProfileMembers(ctx context.Context, app string, before time.Time) ([]string, error) {
+	const q = `SELECT member_id FROM authors WHERE app_id = $1 AND NOT deleted AND updated_at < $2`
+	rows, err := s.pool.Query(ctx, q, app, before)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}
+
 // DeleteProfile implements service.Profiles: the row stays, empty, so that
 // no older event brings the name back.
 func (s *Store) DeleteProfile(ctx context.Context, app, member string, at time.Time) error {

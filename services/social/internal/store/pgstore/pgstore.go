@@ -631,6 +631,30 @@ func (s *Store) SaveProfile(ctx context.Context, p service.Profile, at time.Time
 	return pg.Err(err)
 }
 
+// ResyncProfile implements service.Ledger.
+func (s *Store) ResyncProfile(ctx context.Context, p service.Profile, at, before time.Time) error {
+	const q = `
+		INSERT INTO profiles (app, member, name, company, title, photo_url, deleted, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, false, $7)
+		ON CONFLICT (app, member) DO UPDATE SET
+			name = excluded.name, company = excluded.company, title = excluded.title,
+			photo_url = excluded.photo_url, updated_at = excluded.updated_at
+		WHERE profiles.updated_at < $8 AND NOT profiles.deleted`
+	_, err := s.pool.Exec(ctx, q, p.App, p.Member, p.Name, p.Company, p.Title, p.PhotoURL, at, before)
+	return pg.Err(err)
+}
+
+// ProfileMembers implements service.Ledger.
+func (s *Store) ProfileMembers(ctx context.Context, app string, before time.Time) ([]string, error) {
+	const q = `SELECT member FROM profiles WHERE app = $1 AND NOT deleted AND updated_at < $2`
+	rows, err := s.pool.Query(ctx, q, app, before)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, pg.Err(err)
+}
+
 // ForgetMember implements service.Ledger.
 func (s *Store) ForgetMember(ctx context.Context, app, member string) error {
 	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
