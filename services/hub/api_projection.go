@@ -81,3 +81,21 @@ func EachMember(ctx context.Context, c *rpc.Client, app string, fn func(Member) 
 		cursor = page.NextCursor
 	}
 }
+
+// MemberSource reads hub's apps and members through a client of hub that
+// signs its calls as a service: the source of truth of the services that
+// keep profiles from hub's member.* events, for their resync when those
+// events are gone (see events.ConsumerConfig.Resync).
+type MemberSource struct{ c *rpc.Client }
+
+// NewMemberSource returns a MemberSource on c.
+func NewMemberSource(c *rpc.Client) MemberSource { return MemberSource{c: c} }
+
+// AppIDs lists every app's id (AllAppIDs).
+func (s MemberSource) AppIDs(ctx context.Context) ([]string, error) { return AllAppIDs(ctx, s.c) }
+
+// EachMember calls fn with every member of app, blocked ones included
+// (EachMember).
+func (s MemberSource) EachMember(ctx context.Context, app string, fn func(Member) error) error {
+	return EachMember(ctx, s.c, app, fn)
+}

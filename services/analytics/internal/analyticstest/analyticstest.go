@@ -45,6 +45,9 @@ type Env struct {
 // Options adjust the service.
 type Options struct {
 	RateLimit int
+	// HubURL is a hub (or a test's stand-in) to resync members from when
+	// the consumer's place in the streams is lost; empty: no resync.
+	HubURL string
 	// FoldInterval is the fold job's period (default: an hour, so that
 	// tests fold when they decide, with admin.fold).
 	FoldInterval time.Duration
@@ -76,6 +79,10 @@ func Start(t testing.TB, o Options) *Env {
 		cfg.FoldInterval = o.FoldInterval
 	}
 	cfg.LostCheckInterval = 100 * time.Millisecond
+	cfg.ResyncFromHub = o.HubURL != ""
+	if o.HubURL != "" {
+		cfg.Hub.URLs = []string{o.HubURL}
+	}
 	cfg.LinkKey = "746573742d6c696e6b2d6b65792d746573742d6c696e6b2d6b65792d74657374"
 
 	a, err := app.New(ctx, cfg)

@@ -50,6 +50,11 @@ type Config struct {
 	RebuildDays int `env:"ANALYTICS_REBUILD_DAYS" envDefault:"4"`
 	// FoldInterval is how often the waiting minutes are folded.
 	FoldInterval time.Duration `env:"ANALYTICS_FOLD_INTERVAL" envDefault:"10s"`
+	// ResyncFromHub makes the consumer of hub's member events rebuild the
+	// members' names, joins and erasures from hub (HUB_URL, signed calls)
+	// when its place in the streams is lost; off only where no hub runs
+	// (tests that play hub's part).
+	ResyncFromHub bool `env:"ANALYTICS_RESYNC_FROM_HUB" envDefault:"true"`
 	// LostCheckInterval is how often a replica checks whether the live
 	// state was lost (Redis came back empty).
 	LostCheckInterval time.Duration `env:"ANALYTICS_LOST_CHECK_INTERVAL" envDefault:"5s"`
@@ -129,10 +134,17 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 	}
 	dashboard.Routes(svc.Mux, gate, hubSignIn(hubClient), svc.Log)
 
-	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), events.ConsumerConfig{
+	cc := events.ConsumerConfig{
 		Group: "analytics", Topics: service.Topics, FromStart: true, Logger: svc.Log,
 		Concurrency: 4, ClaimIdle: time.Minute,
-	}, domain.HandleEvent)
+	}
+	if cfg.ResyncFromHub {
+		// Hub's member events are gone (Redis restarted empty, or a
+		// stream was trimmed past the group): hub has the members.
+		members := hub.NewMemberSource(hubClient)
+		cc.Resync = func(ctx context.Context) error { return domain.ResyncMembers(ctx, members) }
+	}
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), cc, domain.HandleEvent)
 	if err != nil {
 		return nil, err
 	}

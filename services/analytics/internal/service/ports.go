@@ -48,6 +48,8 @@ type Members interface {
 	Adoption(ctx context.Context, app string, days []time.Time) (registered, opened []int64, err error)
 	// Forget deletes member's row.
 	Forget(ctx context.Context, app, member string) error
+	// IDs lists the members of app with a row, sorted.
+	IDs(ctx context.Context, app string) ([]string, error)
 }
 
 // Rollups are the folded buckets in Postgres.

@@ -20,7 +20,6 @@ import (
 	"github.com/attendify/social/internal/rpcapi"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/store/couchstore"
-	"github.com/attendify/social/internal/store/hubclient"
 	"github.com/attendify/social/internal/store/pgstore"
 	"github.com/attendify/social/internal/store/redisstore"
 	"github.com/attendify/social/migrations"
@@ -148,7 +147,7 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 		if err != nil {
 			return nil, err
 		}
-		hubMembers := hubclient.New(hc)
+		hubMembers := hub.NewMemberSource(hc)
 		members.Resync = func(ctx context.Context) error { return domain.ResyncMembers(ctx, hubMembers) }
 	} else {
 		svc.Log.Warn("HUB_URL is not set: the authors' profiles are not rebuilt from hub if hub's member events are lost")

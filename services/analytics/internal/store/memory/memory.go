@@ -202,6 +202,20 @@ func (s *Store) Names(_ context.Context, app string, members []string) (map[stri
 	return out, nil
 }
 
+// IDs implements service.Members.
+func (s *Store) IDs(_ context.Context, app string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.members {
+		if k[0] == app {
+			out = append(out, k[1])
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 func (s *Store) member(app, m string) *member {
 	k := [2]string{app, m}
 	if s.members[k] == nil {

@@ -451,6 +451,17 @@ func (s *Store) Forget(ctx context.Context, app, member string) (err error) {
 	return pg.Err(err)
 }
 
+// IDs implements service.Members.
+func (s *Store) IDs(ctx context.Context, app string) (ids []string, err error) {
+	defer derrors.Wrap(&err, "postgres.IDs(%q)", app)
+	rows, err := s.pool.Query(ctx, `SELECT member FROM members WHERE app = $1 ORDER BY member`, app)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, pg.Err(err)
+}
+
 // Update implements service.Jobs: the job's row is locked FOR UPDATE SKIP
 // LOCKED, so a replica that finds it held gives up at once.
 func (s *Store) Update(ctx context.Context, job string, fn func(*service.JobState) error) (err error) {

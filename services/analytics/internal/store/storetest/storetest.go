@@ -181,7 +181,13 @@ func Members(t *testing.T, ctx context.Context, newStore func(t *testing.T) serv
 	if diff := cmp.Diff(map[string]string{"m1": "Ada", "m2": "Grace Hopper"}, names); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
+	if ids, err := s.IDs(ctx, "a1"); err != nil || !slices.Equal(ids, []string{"m1", "m2", "m3"}) {
+		t.Errorf("IDs(a1) = %v, %v; want m1 m2 m3 (joined or seen)", ids, err)
+	}
 	must(t, s.Forget(ctx, "a1", "m1"))
+	if ids, err := s.IDs(ctx, "a1"); err != nil || !slices.Equal(ids, []string{"m2", "m3"}) {
+		t.Errorf("IDs(a1) after Forget(m1) = %v, %v", ids, err)
+	}
 	if names, _ := s.Names(ctx, "a1", []string{"m1"}); len(names) != 0 {
 		t.Errorf("a forgotten member's name: %v", names)
 	}
