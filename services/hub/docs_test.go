@@ -2,10 +2,7 @@ package hub_test
 
 import (
 	"bytes"
-	"context"
 	"flag"
-	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -13,14 +10,11 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/hubtest"
-	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/methods.md and the README's generated parts")
-
-const regenerate = "go test -run 'TestMethodsDoc|TestReadmeMatrix' -update"
 
 // TestMethodsDoc keeps docs/methods.md equal to what rpc.discover says and
 // to what a running hub answers: it calls every method once, as a client
@@ -30,20 +24,14 @@ func TestMethodsDoc(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)
 	rec := rpcdoc.NewRecorder()
-	c, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{env.URL}, MaxAttempts: 1, HTTPClient: rec.HTTPClient()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := rec.Client(t, env.URL, nil)
 	authCfg := env.Config.Service.Auth
 	authCfg.ServiceName = "importer"
 	signer, err := authCfg.Signer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{env.URL}, MaxAttempts: 1, HTTPClient: rec.HTTPClient(), Signer: &signer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := rec.Client(t, env.URL, &signer)
 	as := hubtest.As
 
 	// An organizer signs up (auth.signUp, dev.lastToken, auth.confirmSignUp),
@@ -150,35 +138,12 @@ func TestMethodsDoc(t *testing.T) {
 	gt := must(hub.AppTokenFor.Call(as(ctx, grace.Token), c, hub.AppParams{App: app.ID}))(t)
 	must(hub.DeleteApp.Call(as(ctx, gt.Token), c, hub.AppParams{App: app.ID}))(t)
 
-	out, err := rpcdoc.Render(rpcdoc.Doc{
+	rpcdoc.Generate(t, rpcdoc.Doc{
 		Service:    "hub",
-		Discovery:  discover(t, env.URL),
+		Discovery:  rpcdoc.Discover(t, env.URL),
 		Recorder:   rec,
-		Regenerate: "go test -run TestMethodsDoc -update",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpcdoc.Check(t, "docs/methods.md", out, *update, regenerate+" (in services/hub)")
-}
-
-// discover fetches the service's OpenRPC document.
-func discover(t *testing.T, url string) []byte {
-	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url+"/openrpc.json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /openrpc.json: %d %v", resp.StatusCode, err)
-	}
-	return b
+		Regenerate: "go test -run TestMethodsDoc -update (in services/hub)",
+	}, "docs/methods.md", *update)
 }
 
 // TestReadmeMatrix keeps the permission matrix in README.md equal to the
@@ -209,5 +174,5 @@ func TestReadmeMatrix(t *testing.T) {
 		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
 	}
 	want := append(append(append([]byte{}, readme[:i+len(begin)]...), b.Bytes()...), readme[j:]...)
-	rpcdoc.Check(t, "README.md", want, *update, regenerate+" (in services/hub)")
+	rpcdoc.Check(t, "README.md", want, *update, "go test -run TestReadmeMatrix -update (in services/hub)")
 }

@@ -21,10 +21,12 @@ import (
 //     digits (nonces, secrets, cursors), and the values of members named
 //     token or secret (or ending in _token, _secret) that look like ids:
 //     <secret-N>;
-//   - date-times with a fraction of a second, or within Window of when the
-//     calls were recorded, and dates within Window: <time> and <date>;
+//   - date-times (RFC 3339 or local, as 2030-06-11T09:00) with a fraction
+//     of a second, or within Window of when the calls were recorded, and
+//     dates within Window: <time> and <date>;
 //   - integers that read as Unix seconds or milliseconds within Window:
 //     <unix-time>, and values under keys listed in Vary: <varies>;
+//   - the same inside URLs, and the port of a loopback address: <port>;
 //   - the values the test masked (Recorder.Mask).
 //
 // Fixed dates a test uses therefore need to be further than Window from
@@ -42,14 +44,16 @@ type normalizer struct {
 const Window = 400 * 24 * time.Hour
 
 var (
-	jwsRe    = regexp.MustCompile(`^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)
-	uuidRe   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	secretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{20,}={0,2}$`)
-	dateRe   = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-	digitRe  = regexp.MustCompile(`[0-9]`)
-	letterRe = regexp.MustCompile(`[A-Za-z]`)
-	idRe     = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)   // flake ids and the like
-	embedRe  = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b`) // the same inside a longer string (URLs)
+	jwsRe         = regexp.MustCompile(`^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)
+	uuidRe        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	secretRe      = regexp.MustCompile(`^[A-Za-z0-9_-]{20,}={0,2}$`)
+	dateRe        = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	digitRe       = regexp.MustCompile(`[0-9]`)
+	letterRe      = regexp.MustCompile(`[A-Za-z]`)
+	idRe          = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`) // flake ids and the like
+	portRe        = regexp.MustCompile(`(127\.0\.0\.1|localhost|\[::1\]):[0-9]+`)
+	embedSecretRe = regexp.MustCompile(`[A-Za-z0-9_-]{20,}`)
+	embedRe       = regexp.MustCompile(`(?i)[0-7][0-9A-HJKMNP-TV-Z]{25}\b`) // the same inside a longer string (URLs, CouchDB names)
 )
 
 func (n *normalizer) placeholder(kind, v string) string {
@@ -80,11 +84,13 @@ func (n *normalizer) str(key, s string) string {
 		}
 		return n.placeholder("id", s)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		if t.Nanosecond() != 0 || n.near(t) {
-			return "<time>"
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if t.Nanosecond() != 0 || n.near(t) {
+				return "<time>"
+			}
+			return s
 		}
-		return s
 	}
 	if dateRe.MatchString(s) {
 		if t, err := time.Parse(time.DateOnly, s); err == nil && n.near(t) {
@@ -98,8 +104,17 @@ func (n *normalizer) str(key, s string) string {
 	if secretRe.MatchString(s) && digitRe.MatchString(s) && letterRe.MatchString(s) {
 		return n.placeholder("secret", s)
 	}
-	// Ids inside URLs and messages; masked values inside them too.
-	s = embedRe.ReplaceAllStringFunc(s, func(m string) string { return n.placeholder("id", m) })
+	// Ids, secrets and ports inside URLs and messages; masked values too.
+	s = embedRe.ReplaceAllStringFunc(s, func(m string) string { return n.placeholder("id", strings.ToUpper(m)) })
+	if strings.Contains(s, "://") {
+		s = portRe.ReplaceAllString(s, "${1}:<port>")
+		s = embedSecretRe.ReplaceAllStringFunc(s, func(m string) string {
+			if digitRe.MatchString(m) && letterRe.MatchString(m) {
+				return n.placeholder("secret", m)
+			}
+			return m
+		})
+	}
 	masked := make([]string, 0, len(n.masks))
 	for v := range n.masks {
 		masked = append(masked, v)

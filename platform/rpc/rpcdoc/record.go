@@ -15,9 +15,11 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 )
 
 // Caller says how an example call was authenticated.
@@ -164,4 +166,30 @@ func (t *recording) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(answer))
 	t.r.add(caller, body, answer)
 	return resp, nil
+}
+
+// Client returns a client of the service at url whose calls are recorded,
+// signed as a service call when signer is not nil.
+func (r *Recorder) Client(t testing.TB, url string, signer *auth.Signer) *rpc.Client {
+	t.Helper()
+	c, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{url}, MaxAttempts: 1, HTTPClient: r.HTTPClient(), Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Discover fetches the OpenRPC document of the service at url.
+func Discover(t testing.TB, url string) json.RawMessage {
+	t.Helper()
+	resp, err := http.Get(url + "/openrpc.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("rpcdoc: GET %s/openrpc.json: %d %v", url, resp.StatusCode, err)
+	}
+	return b
 }

@@ -25,7 +25,8 @@ type Doc struct {
 	// in ways the automatic rules miss (counters of concurrent work,
 	// durations): their values become <varies>.
 	Vary []string
-	// Regenerate is the command that rewrites the file, for its header.
+	// Regenerate is the command that rewrites the file, for its header
+	// and the failure message.
 	Regenerate string
 }
 
@@ -198,6 +199,16 @@ func writeResult(b *bytes.Buffer, s map[string]any) {
 		fmt.Fprintf(b, "| `%s` | %s | %s |\n", k, typeOf(ps), yesNo(required[k]))
 	}
 	b.WriteString("\n")
+}
+
+// Generate renders d and checks the file at path against it (Check).
+func Generate(t testing.TB, d Doc, path string, update bool) {
+	t.Helper()
+	out, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, path, out, update, d.Regenerate)
 }
 
 // Check compares the file at path with want; with update it writes want
