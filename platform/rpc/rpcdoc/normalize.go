@@ -17,16 +17,17 @@ import (
 //
 //   - ids (26 characters of Crockford base32, as flake ids) and UUIDs: <id-N>;
 //   - JWS tokens (three base64url parts): <token-N>;
-//   - hex or base64url strings of 20 characters or more with letters and
-//     digits (nonces, secrets, cursors), and the values of members named
-//     token or secret (or ending in _token, _secret) that look like ids:
-//     <secret-N>;
+//   - hex or base64url strings of 16 characters or more with letters and
+//     digits (nonces, secrets, cursors), and the values of 16 characters
+//     or more of members named token or secret (or ending in _token,
+//     _secret): <secret-N>;
 //   - date-times (RFC 3339 or local, as 2030-06-11T09:00) with a fraction
 //     of a second, or within Window of when the calls were recorded, and
 //     dates within Window: <time> and <date>;
 //   - integers that read as Unix seconds or milliseconds within Window:
 //     <unix-time>, and values under keys listed in Vary: <varies>;
-//   - the same inside URLs, and the port of a loopback address: <port>;
+//   - the same inside URLs, long query values (signed links) whole, and
+//     the port of a loopback address: <port>;
 //   - the values the test masked (Recorder.Mask).
 //
 // Fixed dates a test uses therefore need to be further than Window from
@@ -46,11 +47,12 @@ const Window = 400 * 24 * time.Hour
 var (
 	jwsRe         = regexp.MustCompile(`^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)
 	uuidRe        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	secretRe      = regexp.MustCompile(`^[A-Za-z0-9_-]{20,}={0,2}$`)
+	secretRe      = regexp.MustCompile(`^[A-Za-z0-9_-]{16,}={0,2}$`)
 	dateRe        = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 	digitRe       = regexp.MustCompile(`[0-9]`)
 	letterRe      = regexp.MustCompile(`[A-Za-z]`)
-	idRe          = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`) // flake ids and the like
+	idRe          = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)  // flake ids and the like
+	queryRe       = regexp.MustCompile(`[?&][A-Za-z_]+=[^&#]{16,}`) // a long query value: a signed token
 	portRe        = regexp.MustCompile(`(127\.0\.0\.1|localhost|\[::1\]):[0-9]+`)
 	embedSecretRe = regexp.MustCompile(`[A-Za-z0-9_-]{20,}`)
 	embedRe       = regexp.MustCompile(`(?i)[0-7][0-9A-HJKMNP-TV-Z]{25}\b`) // the same inside a longer string (URLs, CouchDB names)
@@ -78,10 +80,10 @@ func (n *normalizer) str(key, s string) string {
 		return "<varies>"
 	}
 	secretKey := key == "token" || key == "secret" || strings.HasSuffix(key, "_token") || strings.HasSuffix(key, "_secret")
+	if secretKey && len(s) >= 16 && !jwsRe.MatchString(s) { // a one-time or signed token
+		return n.placeholder("secret", s)
+	}
 	if idRe.MatchString(s) || uuidRe.MatchString(s) {
-		if secretKey { // a one-time token that happens to look like an id
-			return n.placeholder("secret", s)
-		}
 		return n.placeholder("id", s)
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05.999999999"} {
@@ -105,6 +107,12 @@ func (n *normalizer) str(key, s string) string {
 		return n.placeholder("secret", s)
 	}
 	// Ids, secrets and ports inside URLs and messages; masked values too.
+	if strings.Contains(s, "://") {
+		s = queryRe.ReplaceAllStringFunc(s, func(m string) string {
+			k, v, _ := strings.Cut(m, "=")
+			return k + "=" + n.placeholder("secret", v)
+		})
+	}
 	s = embedRe.ReplaceAllStringFunc(s, func(m string) string { return n.placeholder("id", strings.ToUpper(m)) })
 	if strings.Contains(s, "://") {
 		s = portRe.ReplaceAllString(s, "${1}:<port>")
