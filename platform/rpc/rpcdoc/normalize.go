@@ -26,7 +26,7 @@ import (
 //     dates within Window: <time> and <date>;
 //   - integers that read as Unix seconds or milliseconds within Window:
 //     <unix-time>, and values under keys listed in Vary: <varies>;
-//   - the same inside URLs, long query values (signed links) whole, and
+//   - the same inside URLs and paths, long query values (signed links) whole, and
 //     the port of a loopback address: <port>;
 //   - the values the test masked (Recorder.Mask).
 //
@@ -107,14 +107,15 @@ func (n *normalizer) str(key, s string) string {
 		return n.placeholder("secret", s)
 	}
 	// Ids, secrets and ports inside URLs and messages; masked values too.
-	if strings.Contains(s, "://") {
+	url := strings.Contains(s, "://") || strings.HasPrefix(s, "/")
+	if url {
 		s = queryRe.ReplaceAllStringFunc(s, func(m string) string {
 			k, v, _ := strings.Cut(m, "=")
 			return k + "=" + n.placeholder("secret", v)
 		})
 	}
 	s = embedRe.ReplaceAllStringFunc(s, func(m string) string { return n.placeholder("id", strings.ToUpper(m)) })
-	if strings.Contains(s, "://") {
+	if url {
 		s = portRe.ReplaceAllString(s, "${1}:<port>")
 		s = embedSecretRe.ReplaceAllStringFunc(s, func(m string) string {
 			if digitRe.MatchString(m) && letterRe.MatchString(m) {
