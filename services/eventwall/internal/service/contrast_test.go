@@ -12,8 +12,8 @@ func TestContrast(t *testing.T) {
 	}{
 		{"#000000", "#ffffff", 21},
 		{"#ffffff", "#000000", 21},
-		{"#777777", "#ffffff", 4.48}, // the classic just-too-light grey
-		{"#767676", "#ffffff", 4.54}, // the lightest grey that passes on white
+		{"#777777", "#ffffff", 4.48},  // the classic just-too-light grey
+		{"#767676", "#ffffff", 4.54},  // the lightest grey that passes on white
 		{"#0f1724", "#f4f6fb", 16.62}, // the default theme
 		{"#112233", "#112233", 1},
 		{"#FF0000", "#ffffff", 4.0},
