@@ -2,101 +2,148 @@ package hub_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/attendify/hub"
-	"github.com/attendify/hub/internal/rpcapi"
-	"github.com/attendify/platform/rpc"
+	"github.com/attendify/hub/internal/hubtest"
+	"github.com/attendify/platform/rpc/rpcdoc"
+	"github.com/attendify/platform/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/methods.md and the README's generated parts")
 
-// discovery is the part of the OpenRPC document the docs use.
-type discovery struct {
-	Methods []struct {
-		Name        string `json:"name"`
-		Summary     string `json:"summary"`
-		Description string `json:"description"`
-		Auth        string `json:"x-auth"`
-		Idempotent  bool   `json:"x-idempotent"`
-		TimeoutMS   int64  `json:"x-timeout-ms"`
-		Params      []struct {
-			Name     string         `json:"name"`
-			Required bool           `json:"required"`
-			Schema   map[string]any `json:"schema"`
-		} `json:"params"`
-		Errors []struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	} `json:"methods"`
-}
-
-// TestMethodsDoc keeps docs/methods.md equal to what rpc.discover says:
-// run `go test -run TestMethodsDoc -update` after changing a method.
+// TestMethodsDoc keeps docs/methods.md equal to what rpc.discover says and
+// to what a running hub answers: it calls every method once, as a client
+// would, and renders the calls as the examples. Run
+// `go test -run TestMethodsDoc -update` after changing a method.
 func TestMethodsDoc(t *testing.T) {
-	srv := rpc.NewServer(rpc.Options{Name: "hub"})
-	rpcapi.Register(srv, nil)
-	var doc discovery
-	if err := json.Unmarshal(srv.Discover(), &doc); err != nil {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	rec := rpcdoc.NewRecorder()
+	c := rec.Client(t, env.URL, nil)
+	authCfg := env.Config.Service.Auth
+	authCfg.ServiceName = "importer"
+	signer, err := authCfg.Signer()
+	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	b.WriteString("# hub methods\n\n")
-	b.WriteString("Generated from `rpc.discover` by `TestMethodsDoc` (`go test -run TestMethodsDoc -update` rewrites it; the test fails when it is stale). ")
-	b.WriteString("Every call is `POST /rpc` with a JSON-RPC 2.0 body; user tokens go in `Authorization: Bearer <token>`, service calls are HMAC-signed (platform/auth). ")
-	b.WriteString("Errors every method may return (invalid params, internal, deadline, overload, and for non-public methods the auth codes) are listed in the discovery document.\n\n")
-	b.WriteString("| method | auth | idempotent | summary |\n|---|---|---|---|\n")
-	for _, m := range doc.Methods {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", m.Name, anchor(m.Name), m.Auth, yesNo(m.Idempotent), m.Summary)
+	svc := rec.Client(t, env.URL, &signer)
+	as := hubtest.As
+
+	// An organizer signs up (auth.signUp, dev.lastToken, auth.confirmSignUp),
+	// signs out and in again, changes the password.
+	acct := must(hub.DevSignUp(ctx, c, svc, "ada@example.com", "correct horse battery", "Ada Lovelace"))(t)
+	must(hub.SignOut.Call(as(ctx, acct.Token), c, hub.NoParams{}))(t)
+	sess := must(hub.LogIn.Call(ctx, c, hub.LogInParams{Email: "ada@example.com", Password: "correct horse battery"}))(t)
+	sess = must(hub.ChangePassword.Call(as(ctx, sess.Token), c, hub.ChangePasswordParams{OldPassword: "correct horse battery", NewPassword: "battery staple horse"}))(t)
+	octx := as(ctx, sess.Token)
+	must(hub.Me.Call(octx, c, hub.NoParams{}))(t)
+
+	// The app.
+	app := must(hub.CreateApp.Call(octx, c, hub.CreateAppParams{Name: "Attendify Demo Conf", Slug: "demo-conf"}))(t)
+	must(hub.ListApps.Call(octx, c, hub.NoParams{}))(t)
+	at := must(hub.AppTokenFor.Call(octx, c, hub.AppParams{App: app.ID}))(t)
+	actx := as(ctx, at.Token)
+	must(hub.GetApp.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	primary, accent := "#112233", "#FFCC00"
+	must(hub.UpdateApp.Call(actx, c, hub.UpdateAppParams{App: app.ID, PrimaryColor: &primary, AccentColor: &accent}))(t)
+	must(hub.SetAccess.Call(actx, c, hub.SetAccessParams{App: app.ID, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
+	must(hub.SetAccess.Call(actx, c, hub.SetAccessParams{App: app.ID, Access: hub.AccessOpen}))(t)
+	must(hub.PublishApp.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.PublicAppInfo.Call(ctx, c, hub.PublicAppParams{Slug: "demo-conf"}))(t)
+	must(hub.ListAppIDs.Call(ctx, svc, hub.AppIDsParams{}))(t)
+
+	// Collaborators: Grace is invited as an admin and accepts.
+	grace := must(hub.DevSignUp(ctx, c, svc, "grace@example.com", "correct horse battery", "Grace Hopper"))(t)
+	must(hub.DevJoin(ctx, c, svc, at.Token, grace.Token, hub.InviteParams{App: app.ID, Email: "grace@example.com", Role: hub.RoleAdmin}))(t)
+	must(hub.ListCollaborators.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.SetRole.Call(actx, c, hub.SetRoleParams{App: app.ID, OrganizerID: grace.Organizer.ID, Role: hub.RoleModerator}))(t)
+	inv := must(hub.Invite.Call(actx, c, hub.InviteParams{App: app.ID, Email: "linus@example.com", Role: hub.RoleModerator}))(t)
+	must(hub.ListInvitations.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.RevokeInvitation.Call(actx, c, hub.InvitationParams{App: app.ID, Invitation: inv.ID}))(t)
+
+	// Events.
+	day1 := must(hub.CreateEvent.Call(actx, c, hub.CreateEventParams{App: app.ID, Name: "Day One", TimeZone: "Europe/Paris",
+		Start: "2030-06-11T09:00", End: "2030-06-12T18:00", Venue: "Paris"}))(t)
+	workshop := must(hub.CreateEvent.Call(actx, c, hub.CreateEventParams{App: app.ID, Name: "Workshop", TimeZone: "Europe/Paris",
+		Start: "2030-06-13T10:00", End: "2030-06-13T16:00", Access: hub.EventAccessCode, Code: "SECRET"}))(t)
+	venue := "Palais des Congrès"
+	must(hub.UpdateEvent.Call(actx, c, hub.UpdateEventParams{App: app.ID, Event: day1.ID, Venue: &venue}))(t)
+	must(hub.ListEvents.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+
+	// The agenda.
+	room := must(hub.SaveRoom.Call(actx, c, hub.RoomParams{App: app.ID, Event: day1.ID, Name: "Main hall", Capacity: 500}))(t)
+	track := must(hub.SaveTrack.Call(actx, c, hub.TrackParams{App: app.ID, Event: day1.ID, Name: "Go", Color: "#00ADD8"}))(t)
+	speaker := must(hub.SaveSpeaker.Call(actx, c, hub.SpeakerParams{App: app.ID, SpeakerInput: hub.SpeakerInput{
+		Name: "Grace Hopper", Email: "grace@example.com", Company: "Navy"}}))(t)
+	must(hub.ListSpeakers.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	keynote := must(hub.SaveSession.Call(actx, c, hub.SessionParams{App: app.ID, Event: day1.ID, SessionInput: hub.SessionInput{
+		Title: "Keynote", Start: "2030-06-11T09:30", End: "2030-06-11T10:30", Room: room.ID, Track: track.ID, Speakers: []string{speaker.ID}}}))(t)
+
+	// Members.
+	member := must(hub.CreateMember.Call(actx, c, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{
+		Email: "eloise@example.com", Name: "Éloïse Dupont", Company: "Société Générale", TicketType: "VIP"}}))(t)
+	title := "CTO"
+	must(hub.UpdateMember.Call(actx, c, hub.UpdateMemberParams{App: app.ID, Member: member.ID, ProfileChanges: hub.ProfileChanges{Title: &title}}))(t)
+	must(hub.GetMember.Call(actx, c, hub.MemberParams{App: app.ID, Member: member.ID}))(t)
+	must(hub.SearchMembers.Call(actx, c, hub.SearchMembersParams{App: app.ID, Query: "elo", Limit: 10}))(t)
+	must(hub.BlockMember.Call(actx, c, hub.MemberParams{App: app.ID, Member: member.ID}))(t)
+	must(hub.UnblockMember.Call(actx, c, hub.MemberParams{App: app.ID, Member: member.ID}))(t)
+	must(hub.AddAttendees.Call(actx, c, hub.AttendeesParams{App: app.ID, Event: workshop.ID, Members: []string{member.ID}}))(t)
+	must(hub.RemoveAttendees.Call(actx, c, hub.AttendeesParams{App: app.ID, Event: workshop.ID, Members: []string{member.ID}}))(t)
+
+	// A member signs in with an emailed code and reads.
+	must(hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "eloise@example.com"}))(t)
+	code := must(hub.DevLastCode.Call(ctx, svc, hub.DevCodeParams{App: app.ID, Email: "eloise@example.com"}))(t)
+	rec.Mask(code.Code, "<code>")
+	ms := must(hub.VerifyCode.Call(ctx, c, hub.VerifyCodeParams{App: app.ID, Email: "eloise@example.com", Code: code.Code}))(t)
+	mctx := as(ctx, ms.Token)
+	must(hub.MemberMe.Call(mctx, c, hub.AppParams{App: app.ID}))(t)
+	bio := "Builds payment systems."
+	must(hub.UpdateMe.Call(mctx, c, hub.UpdateMeParams{App: app.ID, ProfileChanges: hub.ProfileChanges{Bio: &bio}}))(t)
+	must(hub.GetEvent.Call(mctx, c, hub.EventParams{App: app.ID, Event: day1.ID}))(t)
+	must(hub.Register.Call(mctx, c, hub.RegisterParams{App: app.ID, Event: workshop.ID, Code: "SECRET"}))(t)
+	must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{App: app.ID, Event: day1.ID, Day: "2030-06-11"}))(t)
+	must(hub.GetSession.Call(mctx, c, hub.ItemParams{App: app.ID, ID: keynote.ID}))(t)
+	must(hub.DeleteMe.Call(mctx, c, hub.AppParams{App: app.ID}))(t)
+
+	// What the importer sends.
+	must(hub.BulkSpeakers.Call(ctx, svc, hub.BulkSpeakersParams{App: app.ID, Speakers: []hub.SpeakerInput{
+		{ExternalID: "SPK-01", Email: "barbara@example.com", Name: "Barbara Liskov"}}}))(t)
+	must(hub.BulkSessions.Call(ctx, svc, hub.BulkSessionsParams{App: app.ID, Event: day1.ID, Sessions: []hub.BulkSessionInput{
+		{ExternalID: "S-01", Title: "Abstraction", Start: "2030-06-11T11:00", End: "2030-06-11T12:00", Room: "Grand Hall", Track: "Engineering", Speakers: []string{"SPK-01"}}}}))(t)
+	must(hub.BulkMembers.Call(ctx, svc, hub.BulkMembersParams{App: app.ID, Members: []hub.MemberInput{
+		{Email: "alan@example.com", ExternalID: "REG-0001", Name: "Alan Turing", Company: "Bletchley"}}}))(t)
+
+	// Deletions and the app's end of life.
+	must(hub.DeleteSession.Call(actx, c, hub.ItemParams{App: app.ID, ID: keynote.ID}))(t)
+	must(hub.DeleteSpeaker.Call(actx, c, hub.ItemParams{App: app.ID, ID: speaker.ID}))(t)
+	must(hub.DeleteRoom.Call(actx, c, hub.ItemParams{App: app.ID, ID: room.ID}))(t)
+	must(hub.DeleteTrack.Call(actx, c, hub.ItemParams{App: app.ID, ID: track.ID}))(t)
+	must(hub.DeleteEvent.Call(actx, c, hub.EventParams{App: app.ID, Event: workshop.ID}))(t)
+	alan := must(hub.SearchMembers.Call(actx, c, hub.SearchMembersParams{App: app.ID, Query: "alan"}))(t)
+	if len(alan.Members) != 1 {
+		t.Fatalf("member.search alan: %+v", alan)
 	}
-	for _, m := range doc.Methods {
-		fmt.Fprintf(&b, "\n## %s\n\n%s", m.Name, m.Summary)
-		if m.Description != "" {
-			b.WriteString(" " + m.Description)
-		}
-		fmt.Fprintf(&b, "\n\nAuth: **%s** · idempotent: %s · timeout: %s\n\n", m.Auth, yesNo(m.Idempotent), time.Duration(m.TimeoutMS)*time.Millisecond)
-		if len(m.Params) > 0 {
-			b.WriteString("| param | type | required | constraints |\n|---|---|---|---|\n")
-			for _, p := range m.Params {
-				fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", p.Name, typeOf(p.Schema), yesNo(p.Required), constraints(p.Schema))
-			}
-			b.WriteString("\n")
-		}
-		example := map[string]any{}
-		for _, p := range m.Params {
-			if p.Required {
-				example[p.Name] = sample(p.Name, p.Schema)
-			}
-		}
-		if len(example) <= 1 { // only ids: show the first optional param too
-			for _, p := range m.Params {
-				if !p.Required && p.Name != "cursor" {
-					example[p.Name] = sample(p.Name, p.Schema)
-					break
-				}
-			}
-		}
-		req, _ := json.MarshalIndent(map[string]any{"jsonrpc": "2.0", "method": m.Name, "params": example, "id": 1}, "", "  ")
-		fmt.Fprintf(&b, "```json\n%s\n```\n", req)
-		var codes []string
-		for _, e := range m.Errors {
-			if e.Code > 0 && e.Code != 1401 && e.Code != 1402 && e.Code != 1403 && e.Code != 1405 && e.Code != 1406 && e.Code != 1407 && e.Code != 1408 {
-				codes = append(codes, fmt.Sprintf("%d", e.Code))
-			}
-		}
-		if len(codes) > 0 {
-			fmt.Fprintf(&b, "\nApplication errors: %s.\n", strings.Join(codes, ", "))
-		}
-	}
-	checkGenerated(t, "docs/methods.md", b.Bytes())
+	must(hub.DeleteMember.Call(actx, c, hub.MemberParams{App: app.ID, Member: alan.Members[0].ID}))(t)
+	must(hub.RemoveCollaborator.Call(actx, c, hub.RemoveCollaboratorParams{App: app.ID, OrganizerID: grace.Organizer.ID}))(t)
+	must(hub.DevJoin(ctx, c, svc, at.Token, grace.Token, hub.InviteParams{App: app.ID, Email: "grace@example.com", Role: hub.RoleAdmin}))(t)
+	must(hub.TransferOwnership.Call(actx, c, hub.TransferOwnershipParams{App: app.ID, OrganizerID: grace.Organizer.ID}))(t)
+	must(hub.UnpublishApp.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.ExpireApp.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	gt := must(hub.AppTokenFor.Call(as(ctx, grace.Token), c, hub.AppParams{App: app.ID}))(t)
+	must(hub.DeleteApp.Call(as(ctx, gt.Token), c, hub.AppParams{App: app.ID}))(t)
+
+	rpcdoc.Generate(t, rpcdoc.Doc{
+		Service:    "hub",
+		Discovery:  rpcdoc.Discover(t, env.URL),
+		Recorder:   rec,
+		Regenerate: "go test -run TestMethodsDoc -update (in services/hub)",
+	}, "docs/methods.md", *update)
 }
 
 // TestReadmeMatrix keeps the permission matrix in README.md equal to the
@@ -127,103 +174,5 @@ func TestReadmeMatrix(t *testing.T) {
 		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
 	}
 	want := append(append(append([]byte{}, readme[:i+len(begin)]...), b.Bytes()...), readme[j:]...)
-	checkGenerated(t, "README.md", want)
-}
-
-func checkGenerated(t *testing.T, path string, want []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run `go test -run 'TestMethodsDoc|TestReadmeMatrix' -update` in services/hub", path)
-	}
-}
-
-func anchor(name string) string { return strings.ToLower(strings.ReplaceAll(name, ".", "")) }
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-func typeOf(s map[string]any) string {
-	t, _ := s["type"].(string)
-	if t == "array" {
-		if items, ok := s["items"].(map[string]any); ok {
-			return typeOf(items) + "[]"
-		}
-	}
-	if t == "" {
-		return "object"
-	}
-	return t
-}
-
-func constraints(s map[string]any) string {
-	var out []string
-	for _, k := range []string{"format", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "pattern"} {
-		if v, ok := s[k]; ok {
-			out = append(out, fmt.Sprintf("%s %v", k, v))
-		}
-	}
-	if e, ok := s["enum"].([]any); ok {
-		var vs []string
-		for _, v := range e {
-			vs = append(vs, fmt.Sprint(v))
-		}
-		out = append(out, "one of "+strings.Join(vs, ", "))
-	}
-	return strings.ReplaceAll(strings.Join(out, "; "), "|", "\\|")
-}
-
-// sample is an example value for a param, by name and schema.
-func sample(name string, s map[string]any) any {
-	if e, ok := s["enum"].([]any); ok && len(e) > 0 {
-		return e[0]
-	}
-	byName := map[string]any{
-		"app_id": "01JD4Q8Z6X3V9K2M5N7P0R1S2T", "event_id": "01JD4QA1B2C3D4E5F6G7H8J9K0", "member_id": "01JD4QB5M6N7P8Q9R0S1T2V3W4",
-		"organizer_id": "01JD4QC7X8Y9Z0A1B2C3D4E5F6", "session_id": "", "id": "01JD4QD9S0T1U2V3W4X5Y6Z7A8",
-		"email": "ada@example.com", "password": "correct horse battery", "old_password": "correct horse battery",
-		"new_password": "battery staple horse", "name": "Attendify Demo Conf", "slug": "demo-conf", "time_zone": "Europe/Paris",
-		"start": "2026-06-11T09:00", "end": "2026-06-11T10:00", "code": "123456", "passcode": "letmein", "query": "elo",
-		"title": "Opening keynote", "day": "2026-06-11", "member_ids": []string{"01JD4QB5M6N7P8Q9R0S1T2V3W4"},
-		"speaker_ids": []string{"01JD4QE1F2G3H4J5K6M7N8P9Q0"},
-	}
-	if v, ok := byName[name]; ok && v != "" {
-		return v
-	}
-	switch typeOf(s) {
-	case "integer":
-		return 50
-	case "boolean":
-		return true
-	case "object[]":
-		return []any{exampleObject(name)}
-	case "string[]":
-		return []string{"sp-1"}
-	}
-	return "…"
-}
-
-func exampleObject(name string) any {
-	switch name {
-	case "members":
-		return hub.MemberInput{Email: "ada@example.com", ExternalID: "REG-0001", Name: "Ada Lovelace", Company: "Analytical Engines"}
-	case "speakers":
-		return hub.SpeakerInput{ExternalID: "SPK-01", Email: "grace@example.com", Name: "Grace Hopper"}
-	case "sessions":
-		return hub.BulkSessionInput{ExternalID: "S-01", Title: "Opening keynote", Start: "2026-06-11T09:30", End: "2026-06-11T10:30",
-			Room: "Grand Hall", Track: "Engineering", Speakers: []string{"SPK-01"}}
-	case "links":
-		return hub.Link{Label: "Website", URL: "https://example.com"}
-	}
-	return map[string]any{}
+	rpcdoc.Check(t, "README.md", want, *update, "go test -run TestReadmeMatrix -update (in services/hub)")
 }

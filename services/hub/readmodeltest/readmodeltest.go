@@ -99,6 +99,18 @@ func (h *Hub) CreateApp(evs ...hub.EventInfo) string {
 	return id
 }
 
+// SetBranding sets app's brand colours and icon, as hub does when an
+// organizer changes them (app.update).
+func (h *Hub) SetBranding(app string, b hub.Branding) {
+	h.T.Helper()
+	ctx := context.Background()
+	err := h.Redis.HSet(ctx, h.keys.Config(app), hub.FieldPrimaryColor, b.PrimaryColor, hub.FieldAccentColor, b.AccentColor,
+		hub.FieldIconURL, b.IconURL).Err()
+	if err != nil {
+		h.T.Fatal(err)
+	}
+}
+
 // SetEvents replaces app's event list, as hub does when an event is
 // created, changed (its access, its visibility) or deleted.
 func (h *Hub) SetEvents(app string, evs ...hub.EventInfo) {

@@ -149,4 +149,6 @@ type Access interface {
 	// app's events (hub's rule).
 	AnonymousAccess(ctx context.Context, app string) (hub.EventAccess, error)
 	Events(ctx context.Context, app string) ([]hub.EventInfo, error)
+	// App is the app's settings (its name and brand).
+	App(ctx context.Context, app string) (hub.AppConfig, error)
 }

@@ -120,6 +120,9 @@ func (s *Service) CreateWall(ctx context.Context, app, event string, set WallSet
 		return Wall{}, err
 	}
 	w := Wall{ID: s.ids.Next().String(), App: app, Event: event, Version: 1}
+	if set.Theme == (Theme{}) {
+		set.Theme = s.brandTheme(ctx, app)
+	}
 	if err := applySettings(&w, set); err != nil {
 		return Wall{}, err
 	}
@@ -396,6 +399,18 @@ func applySettings(w *Wall, set WallSettings) error {
 	for field, c := range map[string]string{"/theme/background": set.Theme.Background, "/theme/text": set.Theme.Text, "/theme/accent": set.Theme.Accent} {
 		if !validColor(c) {
 			fail(field, "a colour #rrggbb")
+		}
+	}
+	// Readable from the back of the room: text that does not contrast
+	// enough with the background becomes white or black, an accent that
+	// does not becomes the default one, or the text colour.
+	if validColor(set.Theme.Background) && validColor(set.Theme.Text) && validColor(set.Theme.Accent) {
+		set.Theme.Text = Readable(set.Theme.Background, set.Theme.Text, MinContrast)
+		if Contrast(set.Theme.Background, set.Theme.Accent) < MinAccentContrast {
+			set.Theme.Accent = DefaultTheme.Accent
+			if Contrast(set.Theme.Background, set.Theme.Accent) < MinAccentContrast {
+				set.Theme.Accent = set.Theme.Text
+			}
 		}
 	}
 	if set.Theme.Logo != "" && !validLogo(set.Theme.Logo) {
@@ -719,4 +734,26 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		s.notify(ctx, p.AppID, p.ID)
 	}
 	return nil
+}
+
+// brandTheme is the theme of a wall created without one: the app's own
+// brand (hub's app settings) on the default dark background, which a
+// projector shows best: its primary colour as the accent, its icon as the
+// logo. applySettings then keeps it readable. The default theme when the
+// app has no brand or the read model does not answer.
+func (s *Service) brandTheme(ctx context.Context, app string) Theme {
+	cfg, err := s.access.App(ctx, app)
+	if err != nil {
+		return Theme{}
+	}
+	t := Theme{}
+	if b := cfg.Branding; validColor(b.PrimaryColor) {
+		t.Accent = b.PrimaryColor
+	} else if validColor(b.AccentColor) {
+		t.Accent = b.AccentColor
+	}
+	if validLogo(cfg.Branding.IconURL) {
+		t.Logo = cfg.Branding.IconURL
+	}
+	return t
 }

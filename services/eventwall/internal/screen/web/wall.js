@@ -83,15 +83,13 @@
     card.replaceChildren();
     card.className = "card" + (it.mark ? " mark-" + it.mark : "");
     card.dataset.id = it.id;
-    const spotlight = layout() === "spotlight";
     if (it.photos && it.photos.length) {
       const photos = document.createElement("div");
       photos.className = "photos";
-      for (const p of it.photos.slice(0, spotlight ? 1 : 4)) {
+      for (const src of photoURLs(it)) {
         const img = document.createElement("img");
         img.alt = "";
-        img.decoding = "async";
-        img.src = withKey(base + "/" + (spotlight ? p.url : p.thumb_url));
+        img.src = src;
         photos.append(img);
       }
       card.append(photos);
@@ -119,6 +117,35 @@
     when.textContent = relTime(it.created_at);
     foot.append(who, when);
     card.append(foot);
+  }
+
+  // preload fetches an item's photos before its card appears, so that a
+  // card never shows a blank gap where its photo is still loading; a photo
+  // that fails does not hold the card back.
+  function photoURLs(it) {
+    const spotlight = layout() === "spotlight";
+    return (it.photos || []).slice(0, spotlight ? 1 : 4).map((p) => withKey(base + "/" + (spotlight ? p.url : p.thumb_url)));
+  }
+
+  function preload(it) {
+    return Promise.all(photoURLs(it).map((u) => new Promise((done) => {
+      const img = new Image();
+      img.onload = () => (img.decode ? img.decode() : Promise.resolve()).catch(() => {}).then(done);
+      img.onerror = done;
+      img.src = u;
+    })));
+  }
+
+  // fit makes a grid with fewer cards than cells use the screen's whole
+  // width: as many columns as cards (at most 4, 3 on a 4:3 screen), a
+  // second row only when they do not fit in one.
+  function fit() {
+    if (layout() !== "grid") return;
+    const most = window.matchMedia("(max-aspect-ratio: 4/3)").matches ? 3 : 4;
+    const n = els.board.querySelectorAll(".card:not(.leave)").length;
+    const cols = Math.max(1, Math.min(most, n));
+    els.board.style.setProperty("--cols", cols);
+    els.board.style.setProperty("--rows", n > cols ? 2 : 1);
   }
 
   function newCard(it, cls) {
@@ -174,6 +201,7 @@
   }
 
   function emptyNote() {
+    fit();
     const empty = els.board.querySelector(".empty");
     if (els.board.querySelector(".card")) {
       if (empty) empty.remove();
@@ -268,7 +296,11 @@
       return;
     }
     state.lastArrival = Date.now();
-    show(it.id);
+    preload(it).then(() => {
+      if (state.items.get(it.id) !== it || cardOf(it.id)) return; // changed or gone meanwhile
+      if (paused()) state.pending.push(it.id);
+      else show(it.id);
+    });
   }
 
   // ---------------------------------------------------------------- config
@@ -463,6 +495,7 @@
     }
   }
 
+  window.addEventListener("resize", fit);
   window.addEventListener("online", () => {
     if (!source && !polling) connectStream();
   });
