@@ -85,7 +85,7 @@ func TestDemo(t *testing.T) {
 		if it.CommentCount > 0 {
 			commented++
 		}
-		if it.LikeCount > 0 {
+		if it.ReactionCount > 0 {
 			liked++
 		}
 		if len(it.Hashtags) > 0 {
