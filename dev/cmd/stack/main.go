@@ -123,7 +123,9 @@ func run(ctx context.Context, o options) error {
 		if _, err := os.Stat(filepath.Join(root, "services", name, "cmd", name)); err == nil {
 			s := svc{name, fmt.Sprintf("127.0.0.1:%d", o.port+i)}
 			present = append(present, s)
-			env = append(env, strings.ToUpper(name)+"_URL=http://"+s.addr)
+			// NAME_URL is where the demos call it, NAME_PUBLIC_URL the
+			// base of the links it hands out (sponsors' reports, calendars).
+			env = append(env, strings.ToUpper(name)+"_URL=http://"+s.addr, strings.ToUpper(name)+"_PUBLIC_URL=http://"+s.addr)
 		}
 	}
 	if len(present) == 0 {

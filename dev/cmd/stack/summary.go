@@ -87,7 +87,7 @@ type (
 	importerDemo struct {
 		ImportID string                    `json:"import_id"`
 		Status   string                    `json:"status"`
-		Result   map[string]map[string]int `json:"result"`
+		Counts   map[string]map[string]int `json:"counts"` // by kind: create, update, skip, reject
 		Problems int                       `json:"problems"`
 		Report   string                    `json:"report_url"`
 	}
@@ -107,6 +107,7 @@ type (
 	}
 	analyticsDemo struct {
 		Installs     int    `json:"installs"`
+		Sent         int    `json:"events_sent"`
 		Accepted     int    `json:"events_accepted"`
 		DashboardURL string `json:"dashboard_url"`
 	}
@@ -181,15 +182,17 @@ func summarize(demo map[string]json.RawMessage, urls map[string]string, demoDir 
 	var im importerDemo
 	if parse("importer", &im) {
 		var parts []string
+		created := 0
 		for _, kind := range []string{"attendees", "speakers", "sessions"} {
 			n := 0
-			for _, v := range im.Result[kind] {
+			for _, v := range im.Counts[kind] {
 				n += v
 			}
+			created += im.Counts[kind]["create"]
 			parts = append(parts, fmt.Sprintf("%d %s", n, kind))
 		}
-		s.Loaded = append(s.Loaded, Loaded{"importer", fmt.Sprintf("agenda.xlsx into the first event: %s (import %s, %d problems in its report)",
-			strings.Join(parts, ", "), im.Status, im.Problems)})
+		s.Loaded = append(s.Loaded, Loaded{"importer", fmt.Sprintf("agenda.xlsx into the first event: %s (%d new; import %s, %s in its report)",
+			strings.Join(parts, ", "), created, im.Status, plural(im.Problems, "problem"))})
 		if im.Report != "" {
 			s.Try = append(s.Try, Command{
 				What:    "the import's report (an .xlsx file), as the organizer",
@@ -213,7 +216,7 @@ func summarize(demo map[string]json.RawMessage, urls map[string]string, demoDir 
 	}
 	var an analyticsDemo
 	if parse("analytics", &an) {
-		s.Loaded = append(s.Loaded, Loaded{"analytics", fmt.Sprintf("a day of app activity: %d events from %d installs", an.Accepted, an.Installs)})
+		s.Loaded = append(s.Loaded, Loaded{"analytics", fmt.Sprintf("a day of app activity: %d events from %d installs (%d new)", an.Sent, an.Installs, an.Accepted)})
 		s.Browser = appendLink(s.Browser, "analytics dashboard", an.DashboardURL)
 	}
 	var ew eventwallDemo
@@ -263,14 +266,14 @@ func printSummary(w io.Writer, s Summary, jsonPath string) {
 	for _, l := range s.Browser {
 		fmt.Fprintf(w, "  %-33s %s\n", l.Name, l.URL)
 	}
-	var idx []string
-	for _, l := range s.Services {
-		idx = append(idx, l.Name+" "+l.URL)
+	fmt.Fprint(w, "  each service's page (its methods, health):")
+	for i, l := range s.Services {
+		if i%3 == 0 {
+			fmt.Fprint(w, "\n   ")
+		}
+		fmt.Fprintf(w, " %s %s", l.Name, l.URL)
 	}
-	fmt.Fprintf(w, "  %-33s %s\n", "each service's page (methods, health)", strings.Join(idx[:min(1, len(idx))], ""))
-	for _, l := range idx[min(1, len(idx)):] {
-		fmt.Fprintf(w, "  %-33s %s\n", "", l)
-	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "\nDemo organizer: %s, password %s\n", s.Organizer.Email, s.Organizer.Password)
 	fmt.Fprintf(w, "Demo attendee:  %s (signs in with an emailed code)\n", s.Attendee)
 	fmt.Fprintf(w, "\nTokens: written to %s (mode 0600):\n", s.TokensFile)
@@ -290,6 +293,14 @@ func printSummary(w io.Writer, s Summary, jsonPath string) {
 		fmt.Fprint(w, " For scripts: make run STACK_FLAGS=-json=FILE writes this summary as JSON.")
 	}
 	fmt.Fprintln(w, "\nCtrl-C stops everything.")
+}
+
+// plural says "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // lasts says a duration roughly: "12 h", "59 min", "30 days".
