@@ -137,12 +137,14 @@ func TestDemoSummary(t *testing.T) {
 	}
 }
 
-// freePorts returns the first of n consecutive free loopback ports.
+// freePorts returns the first of n consecutive free loopback ports, below
+// Linux's ephemeral range (32768 and up), where outgoing connections would
+// take them meanwhile.
 func freePorts(t *testing.T, n int) int {
 	t.Helper()
 next:
 	for range 100 {
-		base := 20000 + rand.IntN(30000)
+		base := 20000 + rand.IntN(12000)
 		for i := range n {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
 			if err != nil {
