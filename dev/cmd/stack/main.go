@@ -225,7 +225,7 @@ func run(ctx context.Context, o options) error {
 		procs = nil
 		fmt.Fprintln(out, "stopped: every service has ended; the stores (Postgres, Redis, CouchDB) keep running")
 		return nil
-	case err := <-anyExit(procs):
+	case err := <-anyExit(procs, logDir):
 		return err
 	}
 }
@@ -263,13 +263,13 @@ func waitReady(ctx context.Context, p *proc, logPath string) error {
 }
 
 // anyExit reports the first service that exits on its own.
-func anyExit(procs []*proc) <-chan error {
+func anyExit(procs []*proc, logDir string) <-chan error {
 	c := make(chan error, len(procs))
 	for _, p := range procs {
 		go func() {
 			err := <-p.done
 			p.done <- err
-			c <- fmt.Errorf("%s exited: %v (see .run/logs/%s.log)", p.name, err, p.name)
+			c <- fmt.Errorf("%s exited: %v (see %s)", p.name, err, filepath.Join(logDir, p.name+".log"))
 		}()
 	}
 	return c
