@@ -32,9 +32,14 @@ services:
 	@bash dev/services.sh
 
 # run builds, migrates and starts every service, loads the demo data and
-# prints the URLs; Ctrl-C stops it all (dev/cmd/stack).
+# prints a summary (pages to open, the demo login, curl commands; tokens go
+# to .run/demo/tokens.env); Ctrl-C stops it all (dev/cmd/stack).
+# STACK_FLAGS="-port 9081" moves the services' ports; "-json FILE" also
+# writes the summary as JSON for scripts. The stack runs as a built binary,
+# not under go run, which exits 1 after a Ctrl-C whatever the stack returns.
 run: services
-	@go run ./dev/cmd/stack
+	@mkdir -p .run/bin && go build -o .run/bin/stack ./dev/cmd/stack
+	@./.run/bin/stack $(STACK_FLAGS)
 
 # test-services is services plus what only the tests need (Chromium for the
 # headless browser tests).

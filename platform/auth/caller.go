@@ -95,14 +95,15 @@ func (c Caller) LogValue() slog.Value {
 //	Admin    a user token of app with an organizer role, or a service
 //	Service  a service call
 //
-// The error is CodeUnauthenticated without credentials, CodeTokenWrongApp
-// for a token of another app, and CodeForbidden otherwise.
+// The error is CodeUnauthenticated without credentials (NoCredentials),
+// CodeTokenWrongApp for a token not scoped to app (ScopedTo), and
+// CodeForbidden otherwise.
 func (c Caller) Allows(level Level, app string) error {
 	if level == Public {
 		return nil
 	}
 	if c.Kind == CallerAnonymous {
-		return errs.WithCode(errs.CodeUnauthenticated, "sign in to call this method")
+		return NoCredentials()
 	}
 	switch level {
 	case User:
@@ -117,8 +118,8 @@ func (c Caller) Allows(level Level, app string) error {
 		if app == "" {
 			return errs.New(errs.Invalid, "this method needs an app")
 		}
-		if c.App != app {
-			return errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
+		if err := c.ScopedTo(app); err != nil {
+			return err
 		}
 		if level == Admin && !IsOrganizerRole(c.Role) {
 			return errs.WithCode(errs.CodeForbidden, "this method is for the app's organizers")
@@ -131,6 +132,37 @@ func (c Caller) Allows(level Level, app string) error {
 		return errs.WithCode(errs.CodeForbidden, "this method is for services only")
 	}
 	return errs.WithCode(errs.CodeForbidden, "unknown auth level %s", level)
+}
+
+// NoCredentials is the error of a call that needs a user token and came
+// without one (CodeUnauthenticated); its message names the header that
+// carries the token.
+func NoCredentials() error {
+	return errs.WithCode(errs.CodeUnauthenticated,
+		"no credentials: send a user token in the header Authorization: Bearer <token>")
+}
+
+// ScopedTo returns nil when c's user token is scoped to app, and otherwise
+// a CodeTokenWrongApp error that says which token the call needs and how
+// to get one: an organizer's account token (not scoped to any app) is
+// exchanged for an app token with hub's auth.appToken; a member token of
+// another app is no use, the member signs in to app.
+func (c Caller) ScopedTo(app string) error {
+	switch {
+	case c.App == app:
+		return nil
+	case c.App == "" && c.Role == RoleOrganizer:
+		return errs.WithCode(errs.CodeTokenWrongApp,
+			"this is an organizer's account token, which no app method accepts: the call needs an app token of app %s; "+
+				`get one with hub's auth.appToken {"app_id": %q}, called with the account token`, app, app)
+	case IsOrganizerRole(c.Role):
+		return errs.WithCode(errs.CodeTokenWrongApp,
+			`the token is an app token of app %s, not of app %s: get one for %s with hub's auth.appToken {"app_id": %q}, called with the account token`,
+			c.App, app, app, app)
+	}
+	return errs.WithCode(errs.CodeTokenWrongApp,
+		"the token is a member token of app %s, not of app %s: sign in to %s (hub's auth.requestCode, then auth.verifyCode)",
+		c.App, app, app)
 }
 
 type callerKey struct{}

@@ -117,3 +117,39 @@ func TestCallerLogValueHidesToken(t *testing.T) {
 		t.Errorf("log line %s: want the user and no token", b.String())
 	}
 }
+
+// The refusals say what the call needs and how to get it: the header for a
+// missing token, auth.appToken for an organizer's account token or another
+// app's app token, signing in for another app's member token.
+func TestRefusalMessages(t *testing.T) {
+	tests := []struct {
+		name   string
+		caller Caller
+		level  Level
+		code   errs.Code
+		want   []string
+	}{
+		{"no token", Caller{}, Member, errs.CodeUnauthenticated,
+			[]string{"Authorization: Bearer <token>"}},
+		{"organizer account token", Caller{Kind: CallerUser, User: "o1", Role: RoleOrganizer}, Member, errs.CodeTokenWrongApp,
+			[]string{"organizer's account token", "app token of app a1", `auth.appToken {"app_id": "a1"}`}},
+		{"another app's app token", Caller{Kind: CallerUser, User: "o1", App: "a2", Role: RoleOwner}, Admin, errs.CodeTokenWrongApp,
+			[]string{"app token of app a2, not of app a1", `auth.appToken {"app_id": "a1"}`}},
+		{"another app's member token", Caller{Kind: CallerUser, User: "u1", App: "a2", Role: RoleAttendee}, Member, errs.CodeTokenWrongApp,
+			[]string{"member token of app a2, not of app a1", "auth.requestCode"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.caller.Allows(tt.level, "a1")
+			wantCode(t, err, tt.code)
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not say %q", err.Error(), w)
+				}
+			}
+			if strings.Contains(err.Error(), "belongs to another app") {
+				t.Errorf("message %q: the old wording", err.Error())
+			}
+		})
+	}
+}

@@ -21,7 +21,7 @@ const (
 	CodeUnauthenticated  Code = 1401 // no credentials were presented
 	CodeTokenExpired     Code = 1402 // the user token has expired: sign in again
 	CodeTokenInvalid     Code = 1403 // the user token is malformed, tampered with or signed by an unknown key
-	CodeTokenWrongApp    Code = 1404 // the user token belongs to another app than the one addressed
+	CodeTokenWrongApp    Code = 1404 // the user token is not one of the app addressed (another app's, or an organizer's account token)
 	CodeSignatureInvalid Code = 1405 // a service call's HMAC signature does not verify (or unknown key id)
 	CodeSignatureExpired Code = 1406 // a service call's timestamp is outside the ±5 minute window
 	CodeNonceReplayed    Code = 1407 // a service call's nonce was already used
@@ -50,10 +50,10 @@ var codes = map[Code]codeInfo{
 	CodeInvalid:            {"invalid", Invalid, false, "the request is well-formed but its content is not acceptable"},
 	CodeNotFound:           {"not_found", NotFound, false, "the addressed object does not exist or is not visible to the caller"},
 	CodeConflict:           {"conflict", Conflict, false, "a concurrent change or a uniqueness rule prevents the write"},
-	CodeUnauthenticated:    {"unauthenticated", Unauthenticated, false, "no credentials were presented"},
+	CodeUnauthenticated:    {"unauthenticated", Unauthenticated, false, "no credentials were presented (a user token goes in `Authorization: Bearer <token>`)"},
 	CodeTokenExpired:       {"token_expired", Unauthenticated, false, "the user token has expired"},
 	CodeTokenInvalid:       {"token_invalid", Unauthenticated, false, "the user token is malformed, tampered with or signed by an unknown key"},
-	CodeTokenWrongApp:      {"token_wrong_app", Forbidden, false, "the user token belongs to another app"},
+	CodeTokenWrongApp:      {"token_wrong_app", Forbidden, false, "the user token is not one of the app addressed: another app's, or an organizer's account token (exchange it with auth.appToken)"},
 	CodeSignatureInvalid:   {"signature_invalid", Unauthenticated, false, "a service call's signature does not verify"},
 	CodeSignatureExpired:   {"signature_expired", Unauthenticated, false, "a service call's timestamp is outside the allowed window"},
 	CodeNonceReplayed:      {"nonce_replayed", Unauthenticated, false, "a service call's nonce was already used"},

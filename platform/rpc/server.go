@@ -445,7 +445,7 @@ func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (res
 		case c.authErr != nil:
 			return nil, c.authErr
 		case e.scoped && c.caller.Anonymous():
-			return nil, errs.WithCode(errs.CodeUnauthenticated, "this method needs a token")
+			return nil, auth.NoCredentials()
 		case !e.scoped:
 			if err := c.caller.Allows(e.level, ""); err != nil {
 				return nil, err

@@ -76,6 +76,10 @@ type Config struct {
 	// callers reach: a loopback or internal address only the scraper can
 	// reach. Empty: no admin listener, and no metrics over HTTP.
 	AdminAddr string `env:"ADMIN_ADDR"`
+	// DocsURL is where the repository's files are read in a browser (its
+	// main branch on the code host); the index page (GET /) links the
+	// service's method reference under it. Empty: the page names the file.
+	DocsURL string `env:"DOCS_URL"`
 	// Pprof serves net/http/pprof under /debug/pprof/ on the admin
 	// listener (off by default: it exposes internals).
 	Pprof bool `env:"DEBUG_PPROF"`
@@ -213,6 +217,7 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	s.Mux.HandleFunc("GET /readyz", s.serveReady)
+	s.Mux.HandleFunc("GET /{$}", s.serveIndex)
 
 	addr := cfg.Addr
 	if addr == "" {
@@ -416,44 +421,13 @@ func (s *Service) setReady(v bool) {
 	s.mu.Unlock()
 }
 
-// serveReady runs every readiness check (concurrently, 2 s each) and
-// answers 200 when all pass, 503 otherwise, naming each check's outcome.
+// serveReady answers 200 when every readiness check passes, 503
+// otherwise, naming each check's outcome.
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	ready := s.ready
-	checks := make(map[string]func(context.Context) error, len(s.checks))
-	for k, v := range s.checks {
-		checks[k] = v
-	}
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	results := make(map[string]string, len(checks))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for name, check := range checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res := "ok"
-			if err := check(ctx); err != nil {
-				res = err.Error()
-			}
-			mu.Lock()
-			results[name] = res
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	status := "ok"
+	status, results := s.readiness(r.Context())
 	code := http.StatusOK
-	if !ready {
-		status, code = "shutting down", http.StatusServiceUnavailable
-	}
-	for _, res := range results {
-		if res != "ok" {
-			status, code = "unavailable", http.StatusServiceUnavailable
-		}
+	if status != "ok" {
+		code = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

@@ -360,6 +360,48 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if code, body := get("/openrpc.json"); code != 200 || !strings.Contains(body, `"name":"sleep"`) {
 		t.Errorf("openrpc.json = %d %.200s", code, body)
 	}
+
+	// GET / is the service's index: JSON for programs, a page for
+	// browsers, both naming the service, its version and health and
+	// linking its method reference; each link it gives answers.
+	code, body = get("/")
+	var ix Index
+	if err := json.Unmarshal([]byte(body), &ix); err != nil || code != 200 {
+		t.Fatalf("GET / = %d %s (%v)", code, body, err)
+	}
+	if ix.Service != "probe" || ix.Version != "dev" || ix.Status != "ok" || ix.Checks["store"] != "ok" ||
+		ix.Methods != "services/probe/docs/methods.md" || ix.Links["openrpc"] != "/openrpc.json" {
+		t.Errorf("GET / = %+v", ix)
+	}
+	for name, link := range ix.Links {
+		if name == "rpc" {
+			continue // POST only
+		}
+		if code, _ := get(link); code != 200 {
+			t.Errorf("index link %s (%s) answers %d", name, link, code)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, svc.URL()+"/", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"<h1>probe</h1>", `href="/openrpc.json"`, "services/probe/docs/methods.md", ">ok<", "store ok"} {
+		if !strings.Contains(string(page), want) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("the index page (%s) lacks %q:\n%s", resp.Header.Get("Content-Type"), want, page)
+		}
+	}
+	checkErr.Store(&failing)
+	if code, body := get("/"); code != 503 || !strings.Contains(body, `"store": "store down"`) {
+		t.Errorf("GET / with a failing check = %d %s", code, body)
+	}
+	checkErr.Store(nil)
+	if code, _ := get("/nothing-here"); code != 404 {
+		t.Errorf("GET /nothing-here = %d, want 404", code)
+	}
 }
 
 // TestSpansReachTheCollector runs a service with an OTLP endpoint (a fake

@@ -319,10 +319,10 @@ func (r *ReadModel) authorize(ctx context.Context, c auth.Caller, app string, wi
 		return newEventAccess(Membership{}, true, hs[0])
 	}
 	if c.User == "" {
-		return EventAccess{}, errs.WithCode(errs.CodeUnauthenticated, "sign in to call this method")
+		return EventAccess{}, auth.NoCredentials()
 	}
-	if c.App != app {
-		return EventAccess{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
+	if err := c.ScopedTo(app); err != nil {
+		return EventAccess{}, err
 	}
 	// The membership (with the member's registrations), the app's status,
 	// the user's revocation mark and, when asked, the app's events in one

@@ -51,7 +51,8 @@ const (
 )
 
 // Reactions: the fixed set a member may put on a post, one at a time. "like"
-// is the plain like; the others count as likes in LikeCount too.
+// is the plain like, one reaction among the others: a post's Reactions
+// count each kind, its ReactionCount all of them.
 const (
 	ReactionLike  = "like"
 	ReactionLove  = "love"
@@ -141,11 +142,17 @@ type Post struct {
 	Hashtags  []string  `json:"hashtags"`
 	Mentions  []Mention `json:"mentions"`
 	Photos    []Photo   `json:"photos"`
-	// Reactions counts each reaction kind (absent kinds are zero);
-	// LikeCount is their sum.
-	Reactions    map[string]int64 `json:"reactions"`
-	LikeCount    int64            `json:"like_count"`
-	CommentCount int64            `json:"comment_count"`
+	// Reactions counts each reaction kind (absent kinds are zero): the
+	// likes are Reactions["like"]. ReactionCount is their sum, the
+	// reactions of every kind.
+	Reactions     map[string]int64 `json:"reactions"`
+	ReactionCount int64            `json:"reaction_count"`
+	// Deprecated: LikeCount is ReactionCount under its former name (the
+	// sum of every reaction, not the likes), still sent in this release
+	// and removed in the next one: read reaction_count, or reactions.like
+	// for the likes.
+	LikeCount    int64 `json:"like_count"`
+	CommentCount int64 `json:"comment_count"`
 	// MyReaction is the caller's reaction, empty when none.
 	MyReaction string     `json:"my_reaction"`
 	Hidden     bool       `json:"hidden,omitempty"` // seen by moderators only
@@ -183,12 +190,16 @@ type CommentPage struct {
 	NextCursor string    `json:"next_cursor,omitempty"`
 }
 
-// ReactionState is a post's reactions after a change.
+// ReactionState is a post's reactions after a change: the count of each
+// kind, and ReactionCount, their sum.
 type ReactionState struct {
-	PostID     string           `json:"post_id"`
-	MyReaction string           `json:"my_reaction"`
-	Reactions  map[string]int64 `json:"reactions"`
-	LikeCount  int64            `json:"like_count"`
+	PostID        string           `json:"post_id"`
+	MyReaction    string           `json:"my_reaction"`
+	Reactions     map[string]int64 `json:"reactions"`
+	ReactionCount int64            `json:"reaction_count"`
+	// Deprecated: LikeCount is ReactionCount under its former name, as in
+	// Post; removed in the next release.
+	LikeCount int64 `json:"like_count"`
 }
 
 // Notification tells a member that someone liked, commented on or mentioned.

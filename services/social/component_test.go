@@ -21,6 +21,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
@@ -90,13 +91,24 @@ func TestSmallEvent(t *testing.T) {
 		return st
 	}
 	react(bob, social.ReactionLike)
-	if st := react(bob, social.ReactionLike); st.LikeCount != 1 || st.MyReaction != "like" {
+	if st := react(bob, social.ReactionLike); st.ReactionCount != 1 || st.MyReaction != "like" {
 		t.Errorf("after a repeated like: %+v", st)
 	}
 	react(cy, social.ReactionLove)
 	st := react(bob, social.ReactionClap)
-	if diff := cmp.Diff(map[string]int64{"clap": 1, "love": 1}, st.Reactions); diff != "" || st.LikeCount != 2 {
-		t.Errorf("reactions (-want +got):\n%s (likes %d)", diff, st.LikeCount)
+	if diff := cmp.Diff(map[string]int64{"clap": 1, "love": 1}, st.Reactions); diff != "" || st.ReactionCount != 2 {
+		t.Errorf("reactions (-want +got):\n%s (reaction_count %d)", diff, st.ReactionCount)
+	}
+	// On the wire: a count per kind, reaction_count their sum, and
+	// like_count, its deprecated alias, still sent for one release.
+	raw, err := rpc.Method[social.PostParams, map[string]any]{Name: social.GetPost.Name, Auth: auth.Member}.Call(
+		cy.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := map[string]any{"reactions": raw["reactions"], "reaction_count": raw["reaction_count"], "like_count": raw["like_count"]}
+	if diff := cmp.Diff(map[string]any{"reactions": map[string]any{"clap": 1.0, "love": 1.0}, "reaction_count": 2.0, "like_count": 2.0}, wire); diff != "" {
+		t.Errorf("post.get's counts on the wire (-want +got):\n%s", diff)
 	}
 
 	// Bob comments, mentioning Cy.
@@ -197,10 +209,10 @@ func TestSmallEvent(t *testing.T) {
 		t.Errorf("Bob's notifications after the drop: %d %v", unread, kinds)
 	}
 	// Counters keep counting after the rebuild.
-	if st := react(ada, social.ReactionWow); st.LikeCount != 3 {
-		t.Errorf("after the rebuild, likes = %d, want 3", st.LikeCount)
+	if st := react(ada, social.ReactionWow); st.ReactionCount != 3 {
+		t.Errorf("after the rebuild, likes = %d, want 3", st.ReactionCount)
 	}
-	if st, err := social.Unreact.Call(ada.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID}); err != nil || st.LikeCount != 2 || st.MyReaction != "" {
+	if st, err := social.Unreact.Call(ada.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID}); err != nil || st.ReactionCount != 2 || st.MyReaction != "" {
 		t.Errorf("reaction.remove: %+v %v", st, err)
 	}
 
@@ -510,8 +522,8 @@ func TestOneMemberLikesConcurrently(t *testing.T) {
 			t.Errorf("flushed %v: feed %v, want %v", flushed, got, want)
 		}
 		p, err := social.GetPost.Call(bob.Ctx(ctx), env.Client, social.PostParams{AppRef: ref, PostID: post.ID})
-		if err != nil || p.LikeCount != 1 || p.Reactions[social.ReactionLike] != 1 {
-			t.Errorf("flushed %v: post.get %d likes %v, %v; want 1", flushed, p.LikeCount, p.Reactions, err)
+		if err != nil || p.ReactionCount != 1 || p.Reactions[social.ReactionLike] != 1 {
+			t.Errorf("flushed %v: post.get %d likes %v, %v; want 1", flushed, p.ReactionCount, p.Reactions, err)
 		}
 	}
 	n, err := social.ListNotifications.Call(ada.Ctx(ctx), env.Client, social.ListNotificationsParams{AppRef: ref})
@@ -640,7 +652,7 @@ func feedSummary(t *testing.T, ctx context.Context, env *socialtest.Env, m socia
 	}
 	out := []string{}
 	for _, it := range p.Items {
-		out = append(out, fmt.Sprintf("%s by %s likes=%d comments=%d mine=%s", it.ID, it.Author.Name, it.LikeCount, it.CommentCount, it.MyReaction))
+		out = append(out, fmt.Sprintf("%s by %s likes=%d comments=%d mine=%s", it.ID, it.Author.Name, it.ReactionCount, it.CommentCount, it.MyReaction))
 	}
 	return out
 }

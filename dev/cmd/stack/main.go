@@ -6,7 +6,15 @@
 //
 // Run from the repository root after `make services`:
 //
-//	go run ./dev/cmd/stack
+//	go run ./dev/cmd/stack [-port 8081] [-json FILE]
+//
+// The services listen on consecutive ports from -port (STACK_PORT), so that
+// a second stack can run beside the first. When the demo is loaded it prints
+// a short summary: what was loaded, the pages to open in a browser, the demo
+// organizer's login, where the tokens were written (.run/demo/tokens.env,
+// mode 0600, with their expiry) and curl commands that work as printed;
+// -json also writes the whole summary, tokens included, to FILE (mode 0600)
+// for scripts.
 //
 // Each service's binary answers three subcommands: `serve` (the default),
 // `migrate`, and `demo`, which seeds demo data through the service's RPC API
@@ -20,6 +28,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,28 +36,44 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// services in start and demo order, with their local addresses and those
-// of their admin listeners (metrics).
-var services = []struct{ name, addr, admin string }{
-	{"hub", "127.0.0.1:8081", "127.0.0.1:9081"},
-	{"importer", "127.0.0.1:8082", "127.0.0.1:9082"},
-	{"social", "127.0.0.1:8083", "127.0.0.1:9083"},
-	{"sponsored", "127.0.0.1:8084", "127.0.0.1:9084"},
-	{"analytics", "127.0.0.1:8085", "127.0.0.1:9085"},
-	{"eventwall", "127.0.0.1:8086", "127.0.0.1:9086"},
-	{"multievent", "127.0.0.1:8087", "127.0.0.1:9087"},
+// services in start and demo order; each listens on 127.0.0.1, at the
+// base port plus its index, and serves its metrics on an admin listener
+// 1000 ports above.
+var services = []string{"hub", "importer", "social", "sponsored", "analytics", "eventwall", "multievent"}
+
+// adminOffset is how far above a service's port its admin listener is.
+const adminOffset = 1000
+
+// options are the stack's flags.
+type options struct {
+	root     string    // the repository root (where go.work is)
+	runDir   string    // binaries, logs and the demo's files (default root/.run)
+	port     int       // the first service's port
+	jsonPath string    // where to write the summary as JSON; empty: nowhere
+	out      io.Writer // where the progress and the summary are printed
+	// ready, when set, receives the summary once it is printed (tests).
+	ready chan<- Summary
 }
 
 func main() {
+	o := options{out: os.Stdout, port: 8081}
+	if p := os.Getenv("STACK_PORT"); p != "" {
+		if _, err := fmt.Sscan(p, &o.port); err != nil {
+			fmt.Fprintln(os.Stderr, "stack: STACK_PORT:", err)
+			os.Exit(2)
+		}
+	}
+	flag.IntVar(&o.port, "port", o.port, "the first service's port; the others follow (env STACK_PORT)")
+	flag.StringVar(&o.jsonPath, "json", "", "also write the summary, tokens included, as JSON to this file (mode 0600)")
+	flag.Parse()
 	restore := takeTerminal()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx)
+	err := run(ctx, o)
 	stop()
 	restore()
 	if err != nil {
@@ -65,50 +90,68 @@ type proc struct {
 	done  chan error
 }
 
-func run(ctx context.Context) error {
-	root, err := os.Getwd()
-	if err != nil {
-		return err
+func run(ctx context.Context, o options) error {
+	if o.root == "" {
+		var err error
+		if o.root, err = os.Getwd(); err != nil {
+			return err
+		}
 	}
+	root := o.root
 	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
 		return errors.New("run from the repository root (where go.work is)")
 	}
-	runDir := filepath.Join(root, ".run")
+	runDir := o.runDir
+	if runDir == "" {
+		runDir = filepath.Join(root, ".run")
+	}
 	binDir := filepath.Join(runDir, "bin")
 	logDir := filepath.Join(runDir, "logs")
 	demoDir := filepath.Join(runDir, "demo")
-	for _, d := range []string{binDir, logDir, demoDir} {
+	for _, d := range []string{binDir, logDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
+	}
+	// The demo's files hold tokens: only their owner reads them.
+	if err := os.MkdirAll(demoDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(demoDir, 0o700); err != nil {
+		return err
 	}
 
 	// No balancer watches the services' readiness here: they stop without
 	// the shutdown delay (unless SHUTDOWN_DELAY says otherwise).
 	env := append([]string{"SHUTDOWN_DELAY=0"}, os.Environ()...)
-	var present []struct{ name, addr, admin string }
-	for _, s := range services {
-		if _, err := os.Stat(filepath.Join(root, "services", s.name, "cmd", s.name)); err == nil {
+	type svc struct{ name, addr, admin string }
+	var present []svc
+	for i, name := range services {
+		if _, err := os.Stat(filepath.Join(root, "services", name, "cmd", name)); err == nil {
+			s := svc{name, fmt.Sprintf("127.0.0.1:%d", o.port+i), fmt.Sprintf("127.0.0.1:%d", o.port+i+adminOffset)}
 			present = append(present, s)
-			env = append(env, strings.ToUpper(s.name)+"_URL=http://"+s.addr)
+			// NAME_URL is where the demos call it, NAME_PUBLIC_URL the
+			// base of the links it hands out (sponsors' reports, calendars).
+			env = append(env, strings.ToUpper(name)+"_URL=http://"+s.addr, strings.ToUpper(name)+"_PUBLIC_URL=http://"+s.addr)
 		}
 	}
 	if len(present) == 0 {
 		return errors.New("no services under services/<name>/cmd/<name> yet")
 	}
 	env = append(env, "DEMO_DIR="+demoDir, "HUB_DEV_MODE=true")
+	out := o.out
 
-	fmt.Println("building", len(present), "services")
+	fmt.Fprintln(out, "building", len(present), "services")
 	args := []string{"build", "-o", binDir + "/"}
 	for _, s := range present {
 		args = append(args, "./services/"+s.name+"/cmd/"+s.name)
 	}
-	if err := command(ctx, root, env, os.Stdout, "go", args...).Run(); err != nil {
+	if err := command(ctx, root, env, out, "go", args...).Run(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
 
 	for _, s := range present {
-		fmt.Println("migrating", s.name)
+		fmt.Fprintln(out, "migrating", s.name)
 		var out bytes.Buffer
 		if err := command(ctx, root, env, &out, filepath.Join(binDir, s.name), "migrate").Run(); err != nil {
 			return fmt.Errorf("%s migrate: %w\n%s", s.name, err, out.String())
@@ -136,70 +179,60 @@ func run(ctx context.Context) error {
 		if err := waitReady(ctx, p, filepath.Join(logDir, s.name+".log")); err != nil {
 			return err
 		}
-		fmt.Printf("started %-10s %s\n", s.name, p.url)
+		fmt.Fprintf(out, "started %-10s %s\n", s.name, p.url)
 	}
 
 	demo := map[string]json.RawMessage{}
 	for _, s := range present {
-		var out, errOut bytes.Buffer
-		cmd := command(ctx, root, env, &out, filepath.Join(binDir, s.name), "demo")
+		var res, errOut bytes.Buffer
+		cmd := command(ctx, root, env, &res, filepath.Join(binDir, s.name), "demo")
 		cmd.Stderr = &errOut
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s demo: %w\n%s", s.name, err, errOut.String())
 		}
-		if !json.Valid(out.Bytes()) {
-			return fmt.Errorf("%s demo printed no JSON: %q", s.name, out.String())
+		if !json.Valid(res.Bytes()) {
+			return fmt.Errorf("%s demo printed no JSON: %q", s.name, res.String())
 		}
-		demo[s.name] = out.Bytes()
-		if err := os.WriteFile(filepath.Join(demoDir, s.name+".json"), out.Bytes(), 0o644); err != nil {
+		demo[s.name] = res.Bytes()
+		if err := writePrivate(filepath.Join(demoDir, s.name+".json"), res.Bytes()); err != nil {
 			return err
 		}
 	}
 
-	fmt.Println()
-	fmt.Println("The stack is up. Services (JSON-RPC at <url>/rpc, discovery at <url>/openrpc.json):")
+	urls, admins := map[string]string{}, map[string]string{}
 	for _, p := range procs {
-		fmt.Printf("  %-10s %s   metrics: %s/metrics   log: .run/logs/%s.log\n", p.name, p.url, p.admin, p.name)
+		urls[p.name], admins[p.name] = p.url, p.admin
 	}
-	fmt.Println()
-	fmt.Println("Demo data (also in .run/demo/<service>.json):")
-	names := make([]string, 0, len(demo))
-	for n := range demo {
-		names = append(names, n)
+	sum, err := summarize(demo, urls, admins, demoDir)
+	if err != nil {
+		return err
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		var pretty bytes.Buffer
-		_ = json.Indent(&pretty, demo[n], "  ", "  ")
-		fmt.Printf("  %s: %s\n", n, pretty.String())
+	if err := writePrivate(sum.TokensFile, []byte(tokensEnv(sum))); err != nil {
+		return err
 	}
-	fmt.Println()
-	fmt.Println("Open:")
-	for _, n := range names {
-		var top map[string]any
-		_ = json.Unmarshal(demo[n], &top)
-		keys := make([]string, 0, len(top))
-		for k := range top {
-			keys = append(keys, k)
+	if o.jsonPath != "" {
+		b, err := json.MarshalIndent(sum, "", "  ")
+		if err != nil {
+			return err
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if u, ok := top[k].(string); ok && strings.HasSuffix(k, "_url") && strings.HasPrefix(u, "http") {
-				fmt.Printf("  %-10s %-12s %s\n", n, strings.TrimSuffix(k, "_url"), u)
-			}
+		if err := writePrivate(o.jsonPath, append(b, '\n')); err != nil {
+			return err
 		}
 	}
-	fmt.Println()
-	fmt.Println("Ctrl-C stops everything.")
+	fmt.Fprintln(out)
+	printSummary(out, sum, o.jsonPath)
+	if o.ready != nil {
+		o.ready <- sum
+	}
 
 	select {
 	case <-ctx.Done():
-		fmt.Println("\nstopping the services (Ctrl-C again stops them at once)")
+		fmt.Fprintln(out, "\nstopping the services (Ctrl-C again stops them at once)")
 		stopAll(procs)
 		procs = nil
-		fmt.Println("stopped: every service has ended; the stores (Postgres, Redis, CouchDB) keep running")
+		fmt.Fprintln(out, "stopped: every service has ended; the stores (Postgres, Redis, CouchDB) keep running")
 		return nil
-	case err := <-anyExit(procs):
+	case err := <-anyExit(procs, logDir):
 		return err
 	}
 }
@@ -237,13 +270,13 @@ func waitReady(ctx context.Context, p *proc, logPath string) error {
 }
 
 // anyExit reports the first service that exits on its own.
-func anyExit(procs []*proc) <-chan error {
+func anyExit(procs []*proc, logDir string) <-chan error {
 	c := make(chan error, len(procs))
 	for _, p := range procs {
 		go func() {
 			err := <-p.done
 			p.done <- err
-			c <- fmt.Errorf("%s exited: %v (see .run/logs/%s.log)", p.name, err, p.name)
+			c <- fmt.Errorf("%s exited: %v (see %s)", p.name, err, filepath.Join(logDir, p.name+".log"))
 		}()
 	}
 	return c

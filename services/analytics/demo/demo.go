@@ -32,10 +32,10 @@ type Config struct {
 
 // hubInfo is what the demo reads of hub.json (hub's demo.Info).
 type hubInfo struct {
-	AppID       string   `json:"AppID"`
-	EventIDs    []string `json:"EventIDs"`
-	AppToken    string   `json:"AppToken"`
-	MemberToken string   `json:"MemberToken"`
+	AppID       string   `json:"app_id"`
+	EventIDs    []string `json:"event_ids"`
+	AppToken    string   `json:"app_token"`
+	MemberToken string   `json:"member_token"`
 }
 
 // Summary is what Run prints.
@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return fmt.Errorf("decode hub.json: %w", err)
 	}
 	if info.AppID == "" || info.AppToken == "" {
-		return fmt.Errorf("hub.json has no AppID or AppToken")
+		return fmt.Errorf("hub.json has no app_id or app_token")
 	}
 	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{cfg.URL}})
 	if err != nil {

@@ -25,7 +25,7 @@ func TestDemo(t *testing.T) {
 	org := e.AddMember(app, "Olga", auth.RoleOwner)
 	m := e.AddMember(app, "Ada", auth.RoleAttendee)
 	dir := t.TempDir()
-	info, _ := json.Marshal(map[string]any{"AppID": app, "AppToken": org.Token, "MemberToken": m.Token})
+	info, _ := json.Marshal(map[string]any{"app_id": app, "app_token": org.Token, "member_token": m.Token})
 	if err := os.WriteFile(filepath.Join(dir, "hub.json"), info, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,8 @@
 // shows the app's posts that anyone may see: not those of hub's demo
 // workshop, which needs a registration code.
 //
-// It reads $DEMO_DIR/hub.json (hub's demo output: AppID, EventIDs,
-// AppToken), calls eventwall at $EVENTWALL_URL, and prints JSON with
+// It reads $DEMO_DIR/hub.json (hub's demo output: app_id, event_ids,
+// app_token), calls eventwall at $EVENTWALL_URL, and prints JSON with
 // wall_url. Run again, it finds the wall it made and only prints.
 package demo
 
@@ -34,9 +34,9 @@ type Config struct {
 
 // hubInfo is what the demo reads of hub.json (hub's demo.Info).
 type hubInfo struct {
-	AppID    string   `json:"AppID"`
-	EventIDs []string `json:"EventIDs"`
-	AppToken string   `json:"AppToken"`
+	AppID    string   `json:"app_id"`
+	EventIDs []string `json:"event_ids"`
+	AppToken string   `json:"app_token"`
 }
 
 // Summary is what Run prints.
@@ -72,11 +72,11 @@ func Run(ctx context.Context, out io.Writer) error {
 	}
 	switch {
 	case info.AppID == "":
-		return fmt.Errorf("hub.json has no AppID")
+		return fmt.Errorf("hub.json has no app_id")
 	case len(info.EventIDs) == 0:
-		return fmt.Errorf("hub.json has no EventIDs")
+		return fmt.Errorf("hub.json has no event_ids")
 	case info.AppToken == "":
-		return fmt.Errorf("hub.json has no AppToken (the organizer's app token)")
+		return fmt.Errorf("hub.json has no app_token (the organizer's app token)")
 	}
 	s, err := Seed(ctx, cfg.EventwallURL, info.AppID, info.EventIDs[0], info.AppToken)
 	if err != nil {

@@ -40,7 +40,7 @@ func TestDemo(t *testing.T) {
 	owner := env.AddMember(app, "Demo Organizer", auth.RoleOwner)
 	member := env.AddMember(app, "Demo Member", auth.RoleAttendee)
 	dir := t.TempDir()
-	hubJSON, _ := json.Marshal(map[string]any{"AppID": app, "EventIDs": []string{ev.ID}, "AppToken": owner.Token, "MemberToken": member.Token, "Slug": "demo-conf"})
+	hubJSON, _ := json.Marshal(map[string]any{"app_id": app, "event_ids": []string{ev.ID}, "app_token": owner.Token, "member_token": member.Token, "slug": "demo-conf"})
 	if err := os.WriteFile(filepath.Join(dir, "hub.json"), hubJSON, 0o644); err != nil {
 		t.Fatal(err)
 	}

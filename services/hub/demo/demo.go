@@ -36,19 +36,33 @@ type Options struct {
 	BaseURL string
 }
 
-// Info is what the demo created, for `make run` to print.
+// Info is what the demo created, for `make run` to print; its JSON form
+// (snake_case keys) is the hub.json the other services' demos read.
 type Info struct {
-	OrganizerEmail    string
-	OrganizerPassword string
-	AccountToken      string // the organizer's account token (12 h)
-	AppToken          string // the owner's token of the app (1 h)
-	AppID             string
-	Slug              string
-	EventIDs          []string // upcoming events by start (the conference first), then past ones
-	MemberEmail       string
-	MemberToken       string // empty without Options.Service, or when seeded again within a minute
-	URLs              map[string]string
+	OrganizerEmail    string `json:"organizer_email"`
+	OrganizerPassword string `json:"organizer_password"`
+	// AccountToken is the organizer's account token (12 h), AppToken
+	// the owner's token of the app (1 h), each with its expiry.
+	AccountToken          string    `json:"account_token"`
+	AccountTokenExpiresAt time.Time `json:"account_token_expires_at"`
+	AppToken              string    `json:"app_token"`
+	AppTokenExpiresAt     time.Time `json:"app_token_expires_at"`
+	AppID                 string    `json:"app_id"`
+	AppName               string    `json:"app_name"`
+	Slug                  string    `json:"slug"`
+	// EventIDs are the upcoming events by start (the conference first),
+	// then past ones.
+	EventIDs    []string `json:"event_ids"`
+	MemberEmail string   `json:"member_email"`
+	// MemberToken (30 days) is empty without Options.Service, or when
+	// seeded again within a minute.
+	MemberToken          string            `json:"member_token,omitempty"`
+	MemberTokenExpiresAt *time.Time        `json:"member_token_expires_at,omitempty"`
+	URLs                 map[string]string `json:"urls,omitempty"`
 }
+
+// AppName is the demo app's name.
+const AppName = "Attendify Demo Conf"
 
 func as(ctx context.Context, token string) context.Context {
 	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
@@ -74,7 +88,7 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 	if err != nil {
 		return info, fmt.Errorf("demo organizer: %w", err)
 	}
-	info.AccountToken = acct.Token
+	info.AccountToken, info.AccountTokenExpiresAt = acct.Token, acct.ExpiresAt
 	actx := as(ctx, acct.Token)
 
 	apps, err := hub.ListApps.Call(actx, client, hub.NoParams{})
@@ -83,22 +97,22 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 	}
 	for _, a := range apps.Apps {
 		if a.Slug == o.Slug {
-			info.AppID = a.ID
+			info.AppID, info.AppName = a.ID, a.Name
 		}
 	}
 	fresh := info.AppID == ""
 	if fresh {
-		a, err := hub.CreateApp.Call(actx, client, hub.CreateAppParams{Name: "Attendify Demo Conf", Slug: o.Slug})
+		a, err := hub.CreateApp.Call(actx, client, hub.CreateAppParams{Name: AppName, Slug: o.Slug})
 		if err != nil {
 			return info, fmt.Errorf("create app: %w", err)
 		}
-		info.AppID = a.ID
+		info.AppID, info.AppName = a.ID, a.Name
 	}
 	at, err := hub.AppTokenFor.Call(actx, client, hub.AppParams{App: info.AppID})
 	if err != nil {
 		return info, fmt.Errorf("app token: %w", err)
 	}
-	info.AppToken = at.Token
+	info.AppToken, info.AppTokenExpiresAt = at.Token, at.ExpiresAt
 	if fresh {
 		if err := build(as(ctx, at.Token), client, info.AppID); err != nil {
 			return info, err
@@ -126,9 +140,12 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 	}
 	info.EventIDs = append(info.EventIDs, past...)
 	if o.Service != nil {
-		info.MemberToken, err = signIn(ctx, client, o.Service, info.AppID, info.MemberEmail)
+		s, err := signIn(ctx, client, o.Service, info.AppID, info.MemberEmail)
 		if err != nil {
 			return info, fmt.Errorf("member sign-in: %w", err)
+		}
+		if s.Token != "" {
+			info.MemberToken, info.MemberTokenExpiresAt = s.Token, &s.ExpiresAt
 		}
 	}
 	if o.BaseURL != "" {
@@ -255,21 +272,22 @@ func agenda(ctx context.Context, c *rpc.Client, app string, e hub.Event) error {
 
 // signIn signs the demo attendee in with an emailed code, read back with
 // dev.lastCode.
-func signIn(ctx context.Context, c, service *rpc.Client, app, email string) (string, error) {
-	_, err := hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app, Email: email})
+func signIn(ctx context.Context, c, service *rpc.Client, app, email string) (hub.MemberSession, error) {
+	// A code was sent less than a minute ago when the demo runs again:
+	// the client would wait out the rate limit's retry-after; the
+	// deadline makes it give up and return rate_limited at once.
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := hub.RequestCode.Call(rctx, c, hub.RequestCodeParams{App: app, Email: email})
 	if errs.CodeOf(err) == errs.CodeRateLimited {
-		return "", nil // seeded less than a minute ago: no new code yet
+		return hub.MemberSession{}, nil // seeded less than a minute ago: no new code yet
 	}
 	if err != nil {
-		return "", err
+		return hub.MemberSession{}, err
 	}
 	code, err := hub.DevLastCode.Call(ctx, service, hub.DevCodeParams{App: app, Email: email})
 	if err != nil {
-		return "", err
+		return hub.MemberSession{}, err
 	}
-	s, err := hub.VerifyCode.Call(ctx, c, hub.VerifyCodeParams{App: app, Email: email, Code: code.Code})
-	if err != nil {
-		return "", err
-	}
-	return s.Token, nil
+	return hub.VerifyCode.Call(ctx, c, hub.VerifyCodeParams{App: app, Email: email, Code: code.Code})
 }

@@ -5,8 +5,8 @@
 // secret iCalendar address, through multievent's own API as a service
 // acting for the member (member_id).
 //
-// It reads $DEMO_DIR/hub.json (hub's demo output: AppID, AppToken,
-// MemberEmail, EventIDs), calls hub at $HUB_URL and multievent at
+// It reads $DEMO_DIR/hub.json (hub's demo output: app_id, app_token,
+// member_email, event_ids), calls hub at $HUB_URL and multievent at
 // $MULTIEVENT_URL, and prints JSON with calendar_url.
 package demo
 
@@ -38,10 +38,10 @@ type Config struct {
 
 // HubInfo is what the demo reads of hub.json (hub's demo.Info).
 type HubInfo struct {
-	AppID       string   `json:"AppID"`
-	AppToken    string   `json:"AppToken"`
-	MemberEmail string   `json:"MemberEmail"`
-	EventIDs    []string `json:"EventIDs"`
+	AppID       string   `json:"app_id"`
+	AppToken    string   `json:"app_token"`
+	MemberEmail string   `json:"member_email"`
+	EventIDs    []string `json:"event_ids"`
 }
 
 // Summary is what Run prints.
@@ -99,7 +99,7 @@ func Seed(ctx context.Context, hubClient, me *rpc.Client, info HubInfo) (Summary
 	s := Summary{AppID: info.AppID, MemberEmail: info.MemberEmail}
 	switch {
 	case info.AppID == "" || info.AppToken == "" || info.MemberEmail == "":
-		return s, errors.New("hub.json lacks AppID, AppToken or MemberEmail")
+		return s, errors.New("hub.json lacks app_id, app_token or member_email")
 	case len(info.EventIDs) < 2:
 		return s, fmt.Errorf("hub.json lists %d events, want the conference and last year's", len(info.EventIDs))
 	}

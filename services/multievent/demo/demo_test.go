@@ -69,8 +69,8 @@ func TestDemo(t *testing.T) {
 	t.Cleanup(fakeHub.Close)
 
 	dir := t.TempDir()
-	hubJSON, _ := json.Marshal(map[string]any{"AppID": app, "AppToken": owner.Token, "MemberEmail": "attendee@attendify.dev",
-		"EventIDs": []string{conf.ID, past.ID}})
+	hubJSON, _ := json.Marshal(map[string]any{"app_id": app, "app_token": owner.Token, "member_email": "attendee@attendify.dev",
+		"event_ids": []string{conf.ID, past.ID}})
 	if err := os.WriteFile(filepath.Join(dir, "hub.json"), hubJSON, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,8 @@
 // in with hub (email code, read back with hub's dev.lastCode as a service),
 // upload photos, post with hashtags and mentions, comment and react.
 //
-// It reads $DEMO_DIR/hub.json (hub's demo output: AppID, EventIDs, AppToken,
-// MemberToken), calls hub at $HUB_URL and social at $SOCIAL_URL, and prints
+// It reads $DEMO_DIR/hub.json (hub's demo output: app_id, event_ids,
+// app_token, member_token), calls hub at $HUB_URL and social at $SOCIAL_URL, and prints
 // a JSON summary. Run again, it finds the feed filled and only prints.
 package demo
 
@@ -40,14 +40,13 @@ type Config struct {
 	Auth      auth.Config // signs hub's dev.lastCode as a service
 }
 
-// hubInfo is what the demo reads of hub.json. Keys match hub's demo.Info
-// (field names; snake_case is accepted too).
+// hubInfo is what the demo reads of hub.json (hub's demo.Info).
 type hubInfo struct {
-	AppID       string   `json:"AppID"`
-	EventIDs    []string `json:"EventIDs"`
-	AppToken    string   `json:"AppToken"`
-	MemberToken string   `json:"MemberToken"`
-	MemberEmail string   `json:"MemberEmail"`
+	AppID       string   `json:"app_id"`
+	EventIDs    []string `json:"event_ids"`
+	AppToken    string   `json:"app_token"`
+	MemberToken string   `json:"member_token"`
+	MemberEmail string   `json:"member_email"`
 }
 
 // Summary is what Run prints.
@@ -61,7 +60,6 @@ type Summary struct {
 	FeedItems int      `json:"feed_items"`
 	Hashtags  []string `json:"hashtags"`
 	Note      string   `json:"note,omitempty"`
-	FeedCall  string   `json:"feed_call"`
 }
 
 // Run seeds the demo and writes a JSON summary to out.
@@ -110,19 +108,8 @@ func readHub(path string) (hubInfo, error) {
 	if err := json.Unmarshal(b, &info); err != nil {
 		return hubInfo{}, fmt.Errorf("parse %s: %w", path, err)
 	}
-	if info.AppID == "" { // snake_case keys
-		var alt struct {
-			AppID       string   `json:"app_id"`
-			EventIDs    []string `json:"event_ids"`
-			AppToken    string   `json:"app_token"`
-			MemberToken string   `json:"member_token"`
-			MemberEmail string   `json:"member_email"`
-		}
-		_ = json.Unmarshal(b, &alt)
-		info = hubInfo(alt)
-	}
 	if info.AppID == "" {
-		return hubInfo{}, fmt.Errorf("%s has no AppID", path)
+		return hubInfo{}, fmt.Errorf("%s has no app_id", path)
 	}
 	return info, nil
 }
@@ -144,13 +131,10 @@ func as(ctx context.Context, token string) context.Context {
 
 func (d *seeder) seed(ctx context.Context) (Summary, error) {
 	app := d.info.AppID
-	sum := Summary{AppID: app, Hashtags: []string{}, FeedCall: fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"feed.get","params":{"app_id":%q,"kind":"app"}}`, app)}
-	people := d.signIn(ctx)
-	if len(people) == 0 {
-		return sum, fmt.Errorf("no member of app %s could sign in (hub.json has no usable MemberToken or AppToken)", app)
-	}
-	sum.Members = len(people)
-	feed, err := social.GetFeed.Call(as(ctx, people[0].token), d.social, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
+	sum := Summary{AppID: app, Hashtags: []string{}}
+	// The organizer's app token reads the feed: filled, there is nothing
+	// to do (and, run again within a minute, no member could sign in).
+	feed, err := social.GetFeed.Call(as(ctx, d.info.AppToken), d.social, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
 	if err != nil {
 		return sum, fmt.Errorf("read the feed: %w", err)
 	}
@@ -159,6 +143,11 @@ func (d *seeder) seed(ctx context.Context) (Summary, error) {
 		sum.Note = "the demo feed was already filled"
 		return sum, nil
 	}
+	people := d.signIn(ctx)
+	if len(people) == 0 {
+		return sum, fmt.Errorf("no member of app %s could sign in (hub.json has no usable member_token or app_token)", app)
+	}
+	sum.Members = len(people)
 	event := ""
 	if len(d.info.EventIDs) > 0 {
 		event = d.info.EventIDs[0]
@@ -285,7 +274,11 @@ func (d *seeder) signIn(ctx context.Context) []person {
 // code signs a member in with an emailed code, read back through hub's
 // development-only dev.lastCode.
 func (d *seeder) code(ctx context.Context, app, email string) (string, error) {
-	if _, err := hub.RequestCode.Call(ctx, d.hub, hub.RequestCodeParams{App: app, Email: email}); err != nil {
+	// Run again within a minute, hub refuses a new code (rate_limited):
+	// the deadline keeps the client from waiting out the retry-after.
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := hub.RequestCode.Call(rctx, d.hub, hub.RequestCodeParams{App: app, Email: email}); err != nil {
 		return "", err
 	}
 	c, err := hub.DevLastCode.Call(ctx, d.hubSvc, hub.DevCodeParams{App: app, Email: email})

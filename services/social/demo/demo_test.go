@@ -43,8 +43,8 @@ func TestDemo(t *testing.T) {
 
 	dir := t.TempDir()
 	hubJSON, _ := json.Marshal(map[string]any{
-		"AppID": app, "EventIDs": []string{ev.ID}, "AppToken": owner.Token,
-		"MemberToken": member.Token, "MemberEmail": email(member),
+		"app_id": app, "event_ids": []string{ev.ID}, "app_token": owner.Token,
+		"member_token": member.Token, "member_email": email(member),
 	})
 	if err := os.WriteFile(filepath.Join(dir, "hub.json"), hubJSON, 0o644); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestDemo(t *testing.T) {
 		if it.CommentCount > 0 {
 			commented++
 		}
-		if it.LikeCount > 0 {
+		if it.ReactionCount > 0 {
 			liked++
 		}
 		if len(it.Hashtags) > 0 {

@@ -4,8 +4,8 @@
 // campaign front-loaded, both live for the next three days. It then reads
 // the demo member's feed from social to show a sponsored post in it.
 //
-// It reads $DEMO_DIR/hub.json (hub's demo output: AppID, AppToken,
-// MemberToken), calls sponsored at $SPONSORED_URL and social at
+// It reads $DEMO_DIR/hub.json (hub's demo output: app_id, app_token,
+// member_token), calls sponsored at $SPONSORED_URL and social at
 // $SOCIAL_URL, and prints JSON with the sponsors' report pages. Run again,
 // it finds the campaigns it made.
 package demo
@@ -36,9 +36,9 @@ type Config struct {
 
 // hubInfo is what the demo reads of hub.json (hub's demo.Info).
 type hubInfo struct {
-	AppID       string `json:"AppID"`
-	AppToken    string `json:"AppToken"`
-	MemberToken string `json:"MemberToken"`
+	AppID       string `json:"app_id"`
+	AppToken    string `json:"app_token"`
+	MemberToken string `json:"member_token"`
 }
 
 // Summary is what Run prints; the *_url keys are shown by `make run`.
@@ -73,7 +73,7 @@ func Run(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("decode hub.json: %w", err)
 	}
 	if info.AppID == "" || info.AppToken == "" {
-		return fmt.Errorf("hub.json has no AppID or AppToken")
+		return fmt.Errorf("hub.json has no app_id or app_token")
 	}
 	s, err := Seed(ctx, cfg.SponsoredURL, info.AppID, info.AppToken, time.Now())
 	if err != nil {

@@ -16,13 +16,11 @@ import (
 	"github.com/attendify/platform/rpc"
 )
 
-// hubDemo is what `hub demo` wrote to hub.json; the field names of both
-// hub's demo.Info (AppID, EventIDs, AppToken) and a snake_case form are
-// read.
+// hubDemo is what `hub demo` wrote to hub.json (hub's demo.Info).
 type hubDemo struct {
-	AppID    string
-	EventIDs []string
-	Token    string
+	AppID    string   `json:"app_id"`
+	EventIDs []string `json:"event_ids"`
+	Token    string   `json:"app_token"`
 }
 
 func readHubDemo(path string) (hubDemo, error) {
@@ -30,29 +28,12 @@ func readHubDemo(path string) (hubDemo, error) {
 	if err != nil {
 		return hubDemo{}, fmt.Errorf("read hub's demo output (run hub demo first): %w", err)
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	var d hubDemo
+	if err := json.Unmarshal(b, &d); err != nil {
 		return hubDemo{}, fmt.Errorf("%s: %w", path, err)
 	}
-	var d hubDemo
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			var s string
-			if json.Unmarshal(m[k], &s) == nil && s != "" {
-				return s
-			}
-		}
-		return ""
-	}
-	d.AppID = str("app_id", "AppID")
-	d.Token = str("organizer_app_token", "app_token", "AppToken")
-	for _, k := range []string{"event_ids", "EventIDs"} {
-		if json.Unmarshal(m[k], &d.EventIDs) == nil && len(d.EventIDs) > 0 {
-			break
-		}
-	}
 	if d.AppID == "" || d.Token == "" {
-		return d, fmt.Errorf("%s has no app id or organizer app token", path)
+		return d, fmt.Errorf("%s has no app_id or app_token", path)
 	}
 	return d, nil
 }

@@ -388,8 +388,8 @@ func run(ctx context.Context, f flags) error {
 			want++
 		}
 	}
-	fmt.Fprintf(os.Stderr, "hot post: %d likes counted, %d expected\n", c.Likes(), want)
-	out := map[string]any{"app": appID, "results": results, "hot_post_likes": c.Likes(), "hot_post_expected": want}
+	fmt.Fprintf(os.Stderr, "hot post: %d reactions counted, %d expected\n", c.Total(), want)
+	out := map[string]any{"app": appID, "results": results, "hot_post_reactions": c.Total(), "hot_post_expected": want}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 

@@ -30,9 +30,10 @@ func PostOf(it service.Item) social.Post {
 		Author:   AuthorOf(d.Author, it.Author, d.AuthorDeleted),
 		Text:     d.Text,
 		Hashtags: nonNil(d.Hashtags), Mentions: mentionsOf(d.Mentions), Photos: []social.Photo{},
-		Reactions: map[string]int64{}, LikeCount: it.Counts.Likes(), CommentCount: it.Counts.Comments,
+		Reactions: map[string]int64{}, ReactionCount: it.Counts.Total(), CommentCount: it.Counts.Comments,
 		MyReaction: it.MyReaction, Hidden: !d.Visible(), CreatedAt: d.CreatedAt, EditedAt: d.EditedAt,
 	}
+	p.LikeCount = p.ReactionCount //lint:ignore SA1019 the deprecated alias is still sent for one release
 	for k, v := range it.Counts.Reactions {
 		p.Reactions[k] = v
 	}
@@ -58,7 +59,8 @@ func CommentOf(c service.CommentItem) social.Comment {
 
 // ReactionStateOf is the wire form of a post's reactions after a change.
 func ReactionStateOf(st service.ReactionState) social.ReactionState {
-	r := social.ReactionState{PostID: st.Post, MyReaction: st.MyReaction, Reactions: map[string]int64{}, LikeCount: st.Counts.Likes()}
+	r := social.ReactionState{PostID: st.Post, MyReaction: st.MyReaction, Reactions: map[string]int64{}, ReactionCount: st.Counts.Total()}
+	r.LikeCount = r.ReactionCount //lint:ignore SA1019 the deprecated alias is still sent for one release
 	for k, v := range st.Counts.Reactions {
 		r.Reactions[k] = v
 	}

@@ -224,7 +224,7 @@ type routes struct {
 func (rt *routes) caller(r *http.Request) (context.Context, error) {
 	token, ok := auth.BearerToken(r)
 	if !ok {
-		return nil, errs.WithCode(errs.CodeUnauthenticated, "sign in to call this route")
+		return nil, auth.NoCredentials()
 	}
 	claims, err := rt.tokens.Verify(token)
 	if err != nil {

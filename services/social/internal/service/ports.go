@@ -196,8 +196,8 @@ type Counts struct {
 	Comments  int64
 }
 
-// Likes is the sum of the reactions.
-func (c Counts) Likes() int64 {
+// Total is the sum of the reactions of every kind.
+func (c Counts) Total() int64 {
 	var n int64
 	for _, v := range c.Reactions {
 		n += v

@@ -65,9 +65,9 @@ func (a *Access) Standing(ctx context.Context, c auth.Caller, app string) (servi
 	case c.Kind == auth.CallerService && c.User == "":
 		return a.standing(app, "", Member{Organizer: true}), nil
 	case c.User == "":
-		return service.Standing{}, errs.WithCode(errs.CodeUnauthenticated, "sign in to call this method")
+		return service.Standing{}, auth.NoCredentials()
 	case c.App != app:
-		return service.Standing{}, errs.WithCode(errs.CodeTokenWrongApp, "the token belongs to another app")
+		return service.Standing{}, c.ScopedTo(app)
 	}
 	return a.StandingOf(ctx, app, c.User)
 }
