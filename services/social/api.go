@@ -398,7 +398,7 @@ var (
 	CreatePost = rpc.Method[CreatePostParams, Post]{
 		Name: "post.create", Auth: auth.Member, Errors: writeErrors, Timeout: 15 * time.Second,
 		Summary:     "Create a post with text and up to 4 photos uploaded before.",
-		Description: "Hashtags (#tag) and mentions (@[Name](member_id)) are parsed from the text. Refused for members blocked by a moderator. Rate limited per member.",
+		Description: "Hashtags (#tag) and mentions (`@[Name](member_id)`) are parsed from the text. Refused for members blocked by a moderator. Rate limited per member.",
 	}
 	GetPost = rpc.Method[PostParams, Post]{
 		Name: "post.get", Auth: auth.Member, Idempotent: true, Errors: memberErrors,
