@@ -114,6 +114,9 @@ func (n *normalizer) str(key, s string) string {
 			return k + "=" + n.placeholder("secret", v)
 		})
 	}
+	if url {
+		s = n.tokenParts(s)
+	}
 	s = embedRe.ReplaceAllStringFunc(s, func(m string) string { return n.placeholder("id", strings.ToUpper(m)) })
 	if url {
 		s = portRe.ReplaceAllString(s, "${1}:<port>")
@@ -135,6 +138,28 @@ func (n *normalizer) str(key, s string) string {
 		}
 	}
 	return s
+}
+
+// tokenParts replaces each part of a URL's path (between slashes and
+// dots) that is a random token, not an id, by a secret placeholder. It
+// runs before ids are looked for inside strings, since a random token may
+// hold a run of characters that reads as an id.
+func (n *normalizer) tokenParts(s string) string {
+	path, rest := s, ""
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		path, rest = s[:i], s[i:]
+	}
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		parts := strings.Split(seg, ".")
+		for j, p := range parts {
+			if len(p) >= 20 && secretRe.MatchString(p) && digitRe.MatchString(p) && letterRe.MatchString(p) && !idRe.MatchString(strings.ToUpper(p)) {
+				parts[j] = n.placeholder("secret", p)
+			}
+		}
+		segs[i] = strings.Join(parts, ".")
+	}
+	return strings.Join(segs, "/") + rest
 }
 
 func (n *normalizer) number(key string, num json.Number) any {

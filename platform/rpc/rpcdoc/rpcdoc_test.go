@@ -31,6 +31,9 @@ type echoResult struct {
 	Unix  int64     `json:"unix"`
 	Took  int       `json:"took_ms"`
 	Code  string    `json:"code"`
+	// Screen is a URL with a random token in its path: one whose run of
+	// characters happens to read as an id must stay a secret whole.
+	Screen string `json:"screen"`
 }
 
 var (
@@ -50,7 +53,8 @@ func server(t *testing.T) string {
 		id := ids.Next().String()
 		return echoResult{ID: id, Text: p.Text, Token: "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIwMUpENFE4WjZYM1Y5SzJNNU43UDBSMVMyVCJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
 			At: time.Now(), Fixed: "2031-01-02T03:04:05Z", Link: "http://127.0.0.1:41234/walls/" + id + "?key=abcdefghij0123456789",
-			Unix: time.Now().Unix(), Took: counter, Code: "123456"}, nil
+			Unix: time.Now().Unix(), Took: counter, Code: "123456",
+			Screen: "http://127.0.0.1:41234/screens/Tt3jmV" + ids.Next().String() + ".ics"}, nil
 	}
 	rpc.Handle(srv, echo, h)
 	rpc.Handle(srv, silent, h)
@@ -103,6 +107,9 @@ func TestRender(t *testing.T) {
 		if got.Result[k] != v {
 			t.Errorf("%s = %v, want %v", k, got.Result[k], v)
 		}
+	}
+	if sc, _ := got.Result["screen"].(string); !strings.HasPrefix(sc, "http://127.0.0.1:<port>/screens/<secret-") || !strings.HasSuffix(sc, ">.ics") || strings.Contains(sc, "<id-") {
+		t.Errorf("screen = %q, want the whole token as one secret", sc)
 	}
 	for _, s := range []string{`"text": "hello"`, "No example: it is never called", "- 1004 not_found", "| `text` | string | yes | minLength 1 |"} {
 		if !strings.Contains(first, s) {
