@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/bench/rpc/echo"
-	"github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // target is one RPC stack under test: its handler, the request it answers
@@ -52,7 +52,7 @@ func targets(tb testing.TB) []target {
 // production without flooding the test output. It needs Redis, like every
 // service.
 func kitHandler(tb testing.TB) http.Handler {
-	cfg, err := service.LoadConfig[service.Config]()
+	cfg, err := runner.LoadConfig[runner.Config]()
 	if err != nil {
 		tb.Fatal(err)
 	}

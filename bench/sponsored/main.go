@@ -23,7 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/platform/redisx"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/placement"
 )
@@ -37,7 +37,7 @@ func main() {
 	flag.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	flag.StringVar(&o.ns, "namespace", "bench-sponsored", "Redis namespace (its keys are deleted first)")
 	flag.Parse()
-	platform.Main(func(ctx context.Context) error { return run(ctx, o) })
+	runner.Main(func(ctx context.Context) error { return run(ctx, o) })
 }
 
 type opts struct {

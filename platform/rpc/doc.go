@@ -17,7 +17,7 @@
 // client has a signer), and NewBatchCall groups calls in one exchange.
 //
 // It is not a router for plain HTTP routes (uploads, pages, streams): those
-// are mounted beside the RPC endpoint by platform/service, and
+// are mounted beside the RPC endpoint by platform/runner, and
 // WriteHTTPError answers their errors in the same codes. It knows nothing of
 // tokens or keys: platform/auth implements its Authenticator.
 package rpc

@@ -5,7 +5,7 @@ import (
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/rpc"
-	"github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // KitParams are the echo params as a kit method declares them: the same
@@ -23,8 +23,8 @@ var (
 
 // Kit returns the echo service built with the platform's service kit and
 // its default stack; run it with Run.
-func Kit(ctx context.Context, cfg service.Config) (*service.Service, error) {
-	svc, err := service.New(ctx, "bench-kit", cfg)
+func Kit(ctx context.Context, cfg runner.Config) (*runner.Service, error) {
+	svc, err := runner.New(ctx, "bench-kit", cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -19,10 +19,10 @@ import (
 	"runtime"
 
 	"github.com/attendify/bench/rpc/echo"
-	"github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
-func main() { service.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	fs := flag.NewFlagSet("kit", flag.ContinueOnError)
@@ -30,7 +30,7 @@ func run(ctx context.Context) error {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
-	cfg, err := service.LoadConfig[service.Config]()
+	cfg, err := runner.LoadConfig[runner.Config]()
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // devLinkKey signs dashboard links on a developer machine only.
@@ -31,7 +31,7 @@ const devLinkKey = "6465762d6f6e6c792d616e616c79746963732d6c696e6b2d6b65792d3030
 
 // Config is analytics' configuration, from the environment.
 type Config struct {
-	Service platform.Config
+	Service runner.Config
 	PG      pg.Config
 	// Hub is hub's replicas, for the dashboard's sign-in (HUB_URL).
 	Hub rpc.ClientConfig `envPrefix:"HUB_"`
@@ -66,7 +66,7 @@ type Config struct {
 // LoadConfig reads Config from the environment; analytics listens on
 // 127.0.0.1:8085 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8085", "HUB_URL=http://127.0.0.1:8081")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8085", "HUB_URL=http://127.0.0.1:8081")
 }
 
 // Migrate brings analytics' Postgres schema up to date.
@@ -76,7 +76,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 
 // Analytics is a wired, not yet running analytics service.
 type Analytics struct {
-	*platform.Service
+	*runner.Service
 	Domain *service.Service
 	Live   *redisstore.Store
 	Store  *postgres.Store
@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := platform.New(ctx, "analytics", cfg.Service)
+	svc, err := runner.New(ctx, "analytics", cfg.Service)
 	if err != nil {
 		return nil, err
 	}

@@ -10,17 +10,17 @@ import (
 
 	"github.com/attendify/eventwall/demo"
 	"github.com/attendify/eventwall/internal/app"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
-func main() { platform.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	return platform.Commands{
+	return runner.Commands{
 		"serve": func(ctx context.Context) error {
 			s, err := app.New(ctx, cfg)
 			if err != nil {

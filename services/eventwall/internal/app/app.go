@@ -23,12 +23,12 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // Config is eventwall's configuration, from the environment.
 type Config struct {
-	Service platform.Config
+	Service runner.Config
 	PG      pg.Config
 	Couch   couch.Config
 	// Namespace prefixes every Redis key, channel and stream (empty in
@@ -56,7 +56,7 @@ type Config struct {
 // 127.0.0.1:8086 and calls hub at 127.0.0.1:8081 unless ADDR and HUB_URL
 // say otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8086", "HUB_URL=http://127.0.0.1:8081")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8086", "HUB_URL=http://127.0.0.1:8081")
 }
 
 // Migrate brings eventwall's Postgres schema up to date.
@@ -66,7 +66,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 
 // Eventwall is a wired, not yet running eventwall service.
 type Eventwall struct {
-	*platform.Service
+	*runner.Service
 	Domain *service.Service
 	Board  *redisstore.Store
 	Cache  *screen.Cache
@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := platform.New(ctx, "eventwall", cfg.Service)
+	svc, err := runner.New(ctx, "eventwall", cfg.Service)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ import (
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	socialmigrations "github.com/attendify/social/migrations"
@@ -79,7 +79,7 @@ func Start(t testing.TB, o Options) *Env {
 		rdb, ns = testkit.Redis(t)
 	}
 	cc := testkit.CouchDB(t) // fails with "run make services" when missing
-	cfg, err := platform.LoadConfig[app.Config]()
+	cfg, err := runner.LoadConfig[app.Config]()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,17 +12,17 @@ import (
 	"github.com/attendify/hub/demo"
 	"github.com/attendify/hub/internal/app"
 	"github.com/attendify/platform/rpc"
-	"github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
-func main() { service.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	return service.Commands{
+	return runner.Commands{
 		"serve": func(ctx context.Context) error {
 			h, err := app.New(ctx, cfg)
 			if err != nil {
@@ -41,7 +41,7 @@ type demoConfig struct {
 }
 
 func seed(ctx context.Context, cfg app.Config) error {
-	dc, err := service.LoadConfig[demoConfig]()
+	dc, err := runner.LoadConfig[demoConfig]()
 	if err != nil {
 		return err
 	}

@@ -19,12 +19,12 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/gate"
 	"github.com/attendify/platform/pg"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // Config is hub's configuration, from the environment.
 type Config struct {
-	Service platform.Config
+	Service runner.Config
 	PG      pg.Config
 	Events  events.PublisherConfig
 	// Namespace prefixes every Redis key and stream (empty in production).
@@ -67,7 +67,7 @@ type Config struct {
 // LoadConfig reads Config from the environment; hub listens on
 // 127.0.0.1:8081 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8081")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8081")
 }
 
 // Migrate brings hub's schema up to date.
@@ -77,7 +77,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 
 // Hub is a wired, not yet running hub.
 type Hub struct {
-	*platform.Service
+	*runner.Service
 	Domain *service.Service
 }
 
@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := platform.New(ctx, "hub", cfg.Service)
+	svc, err := runner.New(ctx, "hub", cfg.Service)
 	if err != nil {
 		return nil, err
 	}

@@ -10,17 +10,17 @@ import (
 	"os"
 
 	"github.com/attendify/importer/internal/app"
-	"github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
-func main() { service.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	return service.Commands{
+	return runner.Commands{
 		"serve":   func(ctx context.Context) error { return app.Serve(ctx, cfg) },
 		"migrate": func(ctx context.Context) error { return app.Migrate(ctx, cfg) },
 		"demo":    func(ctx context.Context) error { return app.Demo(ctx, cfg, os.Stdout) },

@@ -22,7 +22,7 @@ import (
 	"github.com/attendify/importer/migrations"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	kit "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // Schema is the importer's Postgres schema (River's tables too).
@@ -30,7 +30,7 @@ const Schema = "importer"
 
 // Config is the importer's configuration, from the environment.
 type Config struct {
-	Service kit.Config
+	Service runner.Config
 	PG      pg.Config
 	// Hub is hub's replicas (HUB_URL, default http://127.0.0.1:8081).
 	Hub rpc.ClientConfig `envPrefix:"HUB_"`
@@ -60,7 +60,7 @@ type Config struct {
 // LoadConfig reads the configuration, with the defaults of this machine:
 // the importer listens on 127.0.0.1:8082 and calls hub at 127.0.0.1:8081.
 func LoadConfig() (Config, error) {
-	return kit.LoadConfig[Config]("ADDR=127.0.0.1:8082", "HUB_URL=http://127.0.0.1:8081")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8082", "HUB_URL=http://127.0.0.1:8081")
 }
 
 func (c Config) limits() sheet.Limits {
@@ -93,7 +93,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // Serve runs the service until ctx ends.
 func Serve(ctx context.Context, cfg Config) error {
-	svc, err := kit.New(ctx, "importer", cfg.Service)
+	svc, err := runner.New(ctx, "importer", cfg.Service)
 	if err != nil {
 		return err
 	}

@@ -12,17 +12,17 @@ import (
 
 	"github.com/attendify/multievent/demo"
 	"github.com/attendify/multievent/internal/app"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
-func main() { platform.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	return platform.Commands{
+	return runner.Commands{
 		"serve": func(ctx context.Context) error {
 			m, err := app.New(ctx, cfg)
 			if err != nil {

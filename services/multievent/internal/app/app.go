@@ -28,12 +28,12 @@ import (
 	"github.com/attendify/platform/kv/riakkv"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 )
 
 // Config is multievent's configuration, from the environment.
 type Config struct {
-	Service platform.Config
+	Service runner.Config
 	PG      pg.Config
 	Couch   couch.Config
 	// Riak holds RIAK_HOSTS (unset: the agendas live in Postgres through
@@ -63,7 +63,7 @@ type Config struct {
 // LoadConfig reads Config from the environment; multievent listens on
 // 127.0.0.1:8087 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8087", "HUB_URL=http://127.0.0.1:8081")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8087", "HUB_URL=http://127.0.0.1:8081")
 }
 
 // Migrate brings multievent's Postgres schema up to date.
@@ -73,7 +73,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 
 // Multievent is a wired, not yet running multievent service.
 type Multievent struct {
-	*platform.Service
+	*runner.Service
 	Domain *service.Service
 	Store  *postgres.Store
 	Docs   *couchstore.Store
@@ -114,7 +114,7 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := platform.New(ctx, "multievent", cfg.Service)
+	svc, err := runner.New(ctx, "multievent", cfg.Service)
 	if err != nil {
 		return nil, err
 	}

@@ -8,19 +8,19 @@ import (
 	"context"
 	"os"
 
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/social/demo"
 	"github.com/attendify/social/internal/app"
 )
 
-func main() { platform.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	return platform.Commands{
+	return runner.Commands{
 		"serve": func(ctx context.Context) error {
 			s, err := app.New(ctx, cfg)
 			if err != nil {

@@ -38,7 +38,7 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/app"
 	"github.com/attendify/social/internal/service"
@@ -94,7 +94,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "-profile needs -admin-url (the server's ADMIN_ADDR)")
 		os.Exit(2)
 	}
-	platform.Main(func(ctx context.Context) error { return run(ctx, f) })
+	runner.Main(func(ctx context.Context) error { return run(ctx, f) })
 }
 
 // result is one measured phase.

@@ -16,7 +16,7 @@ import (
 	"github.com/attendify/platform/kv/riakkv"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/social/internal/rpcapi"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/store/couchstore"
@@ -28,7 +28,7 @@ import (
 
 // Config is social's configuration, from the environment.
 type Config struct {
-	Service platform.Config
+	Service runner.Config
 	PG      pg.Config
 	Couch   couch.Config
 	Riak    riakkv.Config
@@ -55,7 +55,7 @@ type Config struct {
 // LoadConfig reads Config from the environment; social listens on
 // 127.0.0.1:8083 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8083")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8083")
 }
 
 // Migrate brings social's Postgres schema up to date.
@@ -65,7 +65,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 
 // Social is a wired, not yet running social service.
 type Social struct {
-	*platform.Service
+	*runner.Service
 	Domain *service.Service
 	Docs   *couchstore.Store
 	Index  *redisstore.Store
@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := platform.New(ctx, "social", cfg.Service)
+	svc, err := runner.New(ctx, "social", cfg.Service)
 	if err != nil {
 		return nil, err
 	}

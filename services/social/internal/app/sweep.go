@@ -8,14 +8,14 @@ import (
 	kivik "github.com/go-kivik/kivik/v4"
 
 	"github.com/attendify/platform/couch"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/store/couchstore"
 )
 
 // sweepUploads deletes, every interval, the photo uploads that no post used
 // within social.UploadTTL, in every app database.
-func sweepUploads(ctx context.Context, cc *kivik.Client, docs *couchstore.Store, prefix string, interval time.Duration, svc *platform.Service) error {
+func sweepUploads(ctx context.Context, cc *kivik.Client, docs *couchstore.Store, prefix string, interval time.Duration, svc *runner.Service) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -22,7 +22,7 @@ import (
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social/internal/app"
 	"github.com/attendify/social/migrations"
@@ -53,7 +53,7 @@ func Start(t testing.TB, o Options) *Env {
 	ctx := testkit.Context(t)
 	rdb, ns := testkit.Redis(t)
 	cc := testkit.CouchDB(t) // fails with "run make services" when missing
-	cfg, err := platform.LoadConfig[app.Config]()
+	cfg, err := runner.LoadConfig[app.Config]()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,19 +9,19 @@ import (
 	"os"
 	_ "time/tzdata" // flights name IANA zones; images FROM scratch have none
 
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/sponsored/demo"
 	"github.com/attendify/sponsored/internal/app"
 )
 
-func main() { platform.Main(run) }
+func main() { runner.Main(run) }
 
 func run(ctx context.Context) error {
 	cfg, err := app.LoadConfig()
 	if err != nil {
 		return err
 	}
-	return platform.Commands{
+	return runner.Commands{
 		"serve": func(ctx context.Context) error {
 			s, err := app.New(ctx, cfg, app.Options{})
 			if err != nil {

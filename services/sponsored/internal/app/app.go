@@ -14,7 +14,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/pg"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/sponsored/internal/rpcapi"
 	"github.com/attendify/sponsored/internal/service"
 	"github.com/attendify/sponsored/internal/store/pgstore"
@@ -26,7 +26,7 @@ import (
 
 // Config is sponsored's configuration, from the environment.
 type Config struct {
-	Service platform.Config
+	Service runner.Config
 	PG      pg.Config
 	Events  events.PublisherConfig
 	// Namespace prefixes every Redis key and stream (empty in production;
@@ -53,7 +53,7 @@ type Config struct {
 // LoadConfig reads Config from the environment; sponsored listens on
 // 127.0.0.1:8084 unless ADDR says otherwise.
 func LoadConfig() (Config, error) {
-	return platform.LoadConfig[Config]("ADDR=127.0.0.1:8084")
+	return runner.LoadConfig[Config]("ADDR=127.0.0.1:8084")
 }
 
 // Migrate brings sponsored's Postgres schema up to date.
@@ -63,7 +63,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 
 // Sponsored is a wired, not yet running sponsored service.
 type Sponsored struct {
-	*platform.Service
+	*runner.Service
 	Domain *service.Service
 	Store  *pgstore.Store
 	Board  *redisstore.Store
@@ -80,7 +80,7 @@ func New(ctx context.Context, cfg Config, o Options) (*Sponsored, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := platform.New(ctx, "sponsored", cfg.Service)
+	svc, err := runner.New(ctx, "sponsored", cfg.Service)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/attendify/hub/readmodeltest"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
-	platform "github.com/attendify/platform/service"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored/internal/app"
 	"github.com/attendify/sponsored/migrations"
@@ -77,7 +77,7 @@ func Start(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := testkit.Context(t)
 	rdb, ns := testkit.Redis(t)
-	cfg, err := platform.LoadConfig[app.Config]()
+	cfg, err := runner.LoadConfig[app.Config]()
 	if err != nil {
 		t.Fatal(err)
 	}

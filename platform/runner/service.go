@@ -16,7 +16,7 @@
 //		rpc.Handle(svc.RPC, hub.GetApp, h.GetApp)
 //		return svc.Run(ctx)
 //	}
-package service
+package runner
 
 import (
 	"context"
