@@ -1,4 +1,4 @@
-// Package service runs a service process: configuration from the
+// Package runner runs a service process: configuration from the
 // environment, the HTTP server with the JSON-RPC endpoint, health and
 // readiness, metrics on a separate admin listener, background workers, and
 // a graceful shutdown that drains in-flight requests before closing the
@@ -6,12 +6,12 @@
 //
 // A service's main stays thin:
 //
-//	func main() { service.Main(run) }
+//	func main() { runner.Main(run) }
 //
 //	func run(ctx context.Context) error {
-//		cfg, err := service.LoadConfig[Config]()
+//		cfg, err := runner.LoadConfig[Config]()
 //		...
-//		svc, err := service.New(ctx, "hub", cfg.Service)
+//		svc, err := runner.New(ctx, "hub", cfg.Service)
 //		...
 //		rpc.Handle(svc.RPC, hub.GetApp, h.GetApp)
 //		return svc.Run(ctx)
