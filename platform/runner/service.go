@@ -452,8 +452,8 @@ func Main(run func(ctx context.Context) error) {
 // argument names, "serve" when there is none:
 //
 //	func main() {
-//		service.Main(func(ctx context.Context) error {
-//			return service.Commands{"serve": serve, "migrate": migrate}.Run(ctx)
+//		runner.Main(func(ctx context.Context) error {
+//			return runner.Commands{"serve": serve, "migrate": migrate}.Run(ctx)
 //		})
 //	}
 type Commands map[string]func(ctx context.Context) error
