@@ -61,8 +61,14 @@ func newStory(t *testing.T) *story {
 	s.registered = env.AddMember(s.app, "Registered", auth.RoleAttendee)
 	env.Register(s.registered, s.workshop.ID, s.hidden.ID)
 	s.organizer = env.AddMember(s.app, "Organizer", auth.RoleCollaborator)
-	// Wait for the projection: the organizer sees every event and session.
+	// Wait for the projection: the organizer sees every event and session
+	// (events and sessions are projected concurrently: the past event,
+	// which has no session, may come last).
 	testkit.Eventually(t, "the projection of hub's events", func() bool {
+		d, err := multievent.ListDirectory.Call(metest.Ctx(s.organizer), env.Client, multievent.AppParams{App: s.app})
+		if err != nil || len(gatesOf(d)) != 4 {
+			return false
+		}
 		page, err := multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{App: s.app, Query: "k"})
 		if err != nil || len(page.Hits) != 4 { // keynote, lunch, lab, rehearsal
 			return false
