@@ -23,7 +23,7 @@ func Chromium(t testing.TB) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	t.Fatal("chromium is not installed: run `make services` (it installs Debian's chromium package), or set CHROMIUM_PATH")
+	t.Fatal("chromium is not installed: run `make test-services` (it installs Debian's chromium package), or set CHROMIUM_PATH")
 	return ""
 }
 

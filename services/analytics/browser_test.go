@@ -3,8 +3,6 @@ package analytics_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,28 +12,8 @@ import (
 	"github.com/attendify/analytics/internal/analyticstest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/browser"
 )
-
-// browser starts a headless Chromium for t, with the window size of a
-// laptop screen.
-func browser(t *testing.T, w, h int) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(testkit.Chromium(t)),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(w, h),
-	}
-	for k, v := range testkit.ChromiumFlags {
-		opts = append(opts, chromedp.Flag(k, v))
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // waitJS waits until the page's expression is true.
 func waitJS(t *testing.T, ctx context.Context, what, expr string) {
@@ -45,19 +23,6 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	if err := chromedp.Do(wctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
 	}
-}
-
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join(testkit.Artifacts(t), name)
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
 }
 
 // TestDashboardInBrowser opens an app's dashboard with a signed link in
@@ -73,7 +38,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := browser(t, 1280, 800)
+	ctx := browser.Chromium(t, 1280, 800)
 	if err := chromedp.Do(ctx, chromedp.Navigate(link.URL)); err != nil {
 		t.Fatal(err)
 	}
@@ -105,18 +70,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil || shown != "none" {
 		t.Errorf("the sign-in form shows (display %q, %v) on a page opened with a link", shown, err)
 	}
-	screenshot(t, ctx, "dashboard-laptop.png")
+	browser.Screenshot(t, ctx, "dashboard-laptop.png")
 
 	// The projector: a larger window, the same page.
-	pctx := browser(t, 1920, 1080)
+	pctx := browser.Chromium(t, 1920, 1080)
 	if err := chromedp.Do(pctx, chromedp.Navigate(link.URL)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, pctx, "the figures on the projector", `document.querySelector('#tile-screen-views .value').textContent === '6'`)
-	screenshot(t, pctx, "dashboard-projector.png")
+	browser.Screenshot(t, pctx, "dashboard-projector.png")
 
 	// Without a link or a token the page asks to sign in.
-	sctx := browser(t, 1280, 800)
+	sctx := browser.Chromium(t, 1280, 800)
 	if err := chromedp.Do(sctx, chromedp.Navigate(e.URL+"/dashboard/"+app)); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"image/png"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -22,67 +21,9 @@ import (
 	"github.com/attendify/eventwall/internal/walltest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/browser"
 	"github.com/attendify/social"
 )
-
-// chromium finds Debian's chromium (`make services` installs it). The test
-// fails without it: it never skips.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	t.Fatal("chromium is not installed: run `make services` (it installs Debian's chromium package), or set CHROMIUM_PATH")
-	return ""
-}
-
-// artifacts is where the test keeps its screenshots.
-func artifacts(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("TEST_ARTIFACTS_DIR")
-	if dir == "" {
-		dir = filepath.Join("testdata", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// browser starts a headless Chromium for t.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 720),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
@@ -91,7 +32,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
-	path := filepath.Join(artifacts(t), name)
+	path := filepath.Join(testkit.Artifacts(t), name)
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
 		return
@@ -155,7 +96,7 @@ func TestProjectorPage(t *testing.T) {
 		t.Fatalf("wall.create: %v", err)
 	}
 
-	bctx := browser(t)
+	bctx := browser.Chromium(t, 1280, 720)
 	waitFor(t, bctx, "open the wall",
 		chromedp.Navigate(env.URL+w.Path),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-connection="live"]`)),

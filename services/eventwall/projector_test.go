@@ -12,6 +12,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/browser"
 	"github.com/attendify/social"
 )
 
@@ -104,7 +105,7 @@ func TestProjectorSizes(t *testing.T) {
 
 	for _, size := range []struct{ w, h int64 }{{1920, 1080}, {1280, 720}} {
 		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
-			bctx := browser(t)
+			bctx := browser.Chromium(t, 1280, 720)
 			waitFor(t, bctx, "open the wall",
 				chromedp.EmulateViewport(size.w, size.h),
 				chromedp.Navigate(env.URL+w.Path),
