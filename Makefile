@@ -3,8 +3,11 @@
 
 SHELL := /bin/bash
 # Every Go module of the workspace, in dependency order.
-MODULES := platform $(wildcard services/*) dev bench
+MODULES := platform $(wildcard services/*) cli dev bench deploy
 MODULES := $(foreach m,$(MODULES),$(if $(wildcard $(m)/go.mod),$(m)))
+# The end-to-end suite (e2e/) is linted with them, but tested only by make
+# e2e: it needs a running deployment.
+LINT_MODULES := $(MODULES) e2e
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 # With RIAK_HOSTS set, the tests that need a Riak cluster run too (the
@@ -14,17 +17,58 @@ GOTEST_TAGS := $(if $(RIAK_HOSTS),-tags riak)
 # dev server in sharded mode (dev/services.sh sharded): its feed interleaves
 # documents and repeats changes on resume, as Apache CouchDB 3 does. Each
 # entry is module:packages.
-SHARDED_SUITES := platform:./couch/... services/social:./... services/eventwall:./...
+SHARDED_SUITES := platform:./couch/... services/social:./... services/eventwall:./... services/multievent:./...
 SHARDED_COUCHDB_URL ?= http://admin:admin@127.0.0.1:$(or $(COUCHDB_DEV_SHARDED_PORT),5985)
 
-.PHONY: help services test-services run test test-sharded lint bench fmt tidy
+# The suites that use Redis run a second time against a six-node Redis
+# Cluster (dev/rediscluster.sh: three primaries, three replicas), with a
+# primary failed over and another killed while they run. Each entry is
+# module:packages (comma-separated)[:a -run pattern]. Chosen for what they
+# hold in Redis (read models, feeds, walls, streams, nonces, rate limits,
+# sponsored caps, analytics) and for CI's time: hub's own package only for
+# its read model, access and rate-limit tests (the rest is Postgres work).
+REDIS_CLUSTER_SUITES := platform:./redisx/...,./events/...,./auth/... \
+	services/hub:./internal/readmodel/...,./internal/service/... \
+	'services/hub:.:ReadModel|Authorize|EventAccess|AccessOf|Registrations|Revoke|Throttled|Limit|Flood|RequestCode|SignIn|ProjectionListings' \
+	services/social:.,./internal/store/redisstore/... \
+	services/sponsored:.,./internal/store/redisstore/...,./placement/... \
+	services/analytics:.,./internal/store/redisstore/... \
+	services/eventwall:.,./internal/store/redisstore/...
+# Every REDIS_CLUSTER_FAULT_EVERY seconds while they run, a replica takes
+# over from its primary (CLUSTER FAILOVER), or a primary is killed (SIGKILL)
+# and rejoins as a replica, in turn.
+REDIS_CLUSTER_FAULT_EVERY ?= 40
+
+# The service binaries: each services/<name>/cmd/<name>.
+SERVICES := $(notdir $(wildcard services/*))
+# release stamps the build into every binary (platform/runner/build.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+RUNNER_PKG := github.com/attendify/platform/runner
+LDFLAGS := -s -w -X $(RUNNER_PKG).buildVersion=$(VERSION) -X $(RUNNER_PKG).buildCommit=$(COMMIT) -X $(RUNNER_PKG).buildDate=$(BUILD_DATE)
+PLATFORMS := linux/amd64 linux/arm64
+DIST := dist
+CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
+# Images: one per service, FROM scratch (services/<name>/Dockerfile), built
+# and run by Debian's podman (dev/services.sh podman installs it).
+IMAGE_PREFIX ?= attendify
+
+.PHONY: help services test-services run test test-sharded test-redis-cluster test-replicas lint sdk bench fmt tidy release images e2e e2e-stack e2e-images
 
 help:
 	@echo "make run      start the stores, migrate, start every service, load the demo app"
 	@echo "make test     start the stores, then unit + integration tests of every module,"
-	@echo "              and the CouchDB-feed suites again against a sharded dev server"
-	@echo "make lint     gofmt, go vet, staticcheck, and a GOWORK=off build of every module"
+	@echo "              the CouchDB-feed suites again against a sharded dev server, and"
+	@echo "              the Redis suites against a Redis Cluster that fails over (test-redis-cluster)"
+	@echo "make lint     gofmt, go vet, staticcheck, a GOWORK=off build of every module, the"
+	@echo "              Kubernetes manifests' test (deploy/), and the TypeScript SDK regenerated"
+	@echo "              with no difference from what is committed"
+	@echo "make sdk      regenerate the TypeScript SDK (sdk/typescript) from services/*/docs/openrpc.json"
 	@echo "make bench    side-by-side benchmarks (results go in bench/RESULTS.md)"
+	@echo "make release  static binaries for linux/amd64 and arm64 in dist/, SHA256SUMS, SBOMs"
+	@echo "make images   one image per service (podman), from the release binaries"
+	@echo "make e2e      the end-to-end suite against make run's stack, then against the images"
 
 # services makes sure Postgres, Redis and the CouchDB-compatible server run on
 # loopback; idempotent.
@@ -52,7 +96,14 @@ test: test-services
 		(cd $$m && go test $(GOTEST_FLAGS) $(GOTEST_TAGS) ./...) || failed="$$failed $$m"; \
 	done; \
 	$(MAKE) --no-print-directory test-sharded || failed="$$failed sharded"; \
+	$(MAKE) --no-print-directory test-redis-cluster || failed="$$failed redis-cluster"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
+
+# test-replicas runs dev's TestReplicaKill (build tag replicas): two
+# instances of every service under load, one of each killed with SIGKILL and
+# started again. Minutes long, so not part of make test; lint vets it.
+test-replicas: test-services
+	@cd dev && go test $(GOTEST_FLAGS) -tags replicas -run TestReplicaKill -v .
 
 # test-sharded runs SHARDED_SUITES against the sharded dev server.
 test-sharded:
@@ -64,14 +115,46 @@ test-sharded:
 	done; \
 	if [ -n "$$failed" ]; then echo "FAILED against the sharded CouchDB dev server:$$failed"; exit 1; fi
 
-lint:
-	@set -e; out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@set -e; for m in $(MODULES); do \
+# test-redis-cluster runs REDIS_CLUSTER_SUITES with REDIS_CLUSTER_ADDRS set
+# to a fresh six-node cluster while dev/rediscluster.sh injects its faults.
+# It fails if a suite fails, if a fault did not take, or if fewer than two
+# faults landed during the run.
+test-redis-cluster:
+	@bash dev/rediscluster.sh stop; rm -rf .run/rediscluster
+	@addrs=$$(bash dev/rediscluster.sh start) || exit 1; \
+	bash dev/rediscluster.sh faults $(REDIS_CLUSTER_FAULT_EVERY) & faults=$$!; \
+	failed=""; for suite in $(REDIS_CLUSTER_SUITES); do \
+		IFS=: read -r m pkgs run <<<"$$suite"; pkgs=$$(echo $$pkgs | tr , ' '); \
+		echo "== go test $$m $$pkgs $${run:+-run '$$run'} (Redis Cluster $$addrs)"; \
+		(cd $$m && REDIS_CLUSTER_ADDRS=$$addrs go test $(GOTEST_FLAGS) $${run:+-run "$$run"} $$pkgs) || failed="$$failed $$m"; \
+	done; \
+	touch .run/rediscluster/faults.stop; wait $$faults || failed="$$failed (a fault did not take)"; \
+	n=$$(grep -vc FAILED .run/rediscluster/faults.log); echo "== $$n faults during the run"; \
+	[ "$$n" -ge 2 ] || failed="$$failed (only $$n faults landed: lower REDIS_CLUSTER_FAULT_EVERY)"; \
+	bash dev/rediscluster.sh stop; \
+	if [ -n "$$failed" ]; then echo "FAILED against the Redis Cluster:$$failed"; exit 1; fi
+
+# sdk regenerates the TypeScript SDK's generated modules from the services'
+# OpenRPC documents (services/*/docs/openrpc.json, which each service's
+# TestMethodsDoc keeps equal to its rpc.discover).
+sdk:
+	@go run ./platform/rpc/tsgen/cmd/tsgen -out sdk/typescript/src/generated services/*/docs/openrpc.json
+
+# lint fails when the SDK or an OpenRPC document differs from what is
+# committed (after regenerating the SDK): a contract change ships with its SDK.
+lint: sdk
+	@out=$$(git status --porcelain -- sdk/typescript services/*/docs/openrpc.json); if [ -n "$$out" ]; then \
+		echo "the TypeScript SDK or an OpenRPC document differs from what is committed (make sdk, then commit):"; \
+		echo "$$out"; git --no-pager diff --stat -- sdk/typescript services/*/docs/openrpc.json; exit 1; fi
+	@set -e; out=$$(gofmt -l $(LINT_MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(LINT_MODULES); do \
 		echo "== vet + staticcheck $$m"; \
-		(cd $$m && go vet ./... && go vet -tags riak ./... && go run $(STATICCHECK) -tags riak ./...); \
+		(cd $$m && go vet ./... && go vet -tags riak,replicas ./... && go run $(STATICCHECK) -tags riak,replicas ./...); \
 		echo "== GOWORK=off build+vet $$m"; \
 		(cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); \
 	done
+	@echo "== Kubernetes manifests: render every overlay, decode strictly, check each container (deploy)"
+	@cd deploy && go test -count=1 ./...
 
 # bench runs every runner script under bench/ (bench/*/run.sh; the RPC one
 # builds the echo servers and loads them with wrk), then the Go benchmarks of
@@ -82,7 +165,56 @@ bench:
 	@cd bench && go test -run='^$$' -bench=. -benchmem ./...
 
 fmt:
-	gofmt -w $(MODULES)
+	gofmt -w $(LINT_MODULES)
 
 tidy:
-	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off go mod tidy); done
+	@set -e; for m in $(LINT_MODULES); do (cd $$m && GOWORK=off go mod tidy); done
+
+# release builds every service as a static binary (CGO off) for each of
+# PLATFORMS, stamped with VERSION, COMMIT and BUILD_DATE, into
+# dist/<os>_<arch>/<service>; dist/SHA256SUMS covers them; each service's
+# CycloneDX SBOM (dist/<service>.cdx.json) lists the modules its binary
+# links, read by cyclonedx-gomod from the module graph.
+release:
+	@set -e; rm -rf $(DIST); for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; mkdir -p $(DIST)/$${os}_$${arch}; \
+		for s in $(SERVICES); do \
+			echo "== $$s $$os/$$arch $(VERSION)"; \
+			(cd services/$$s && CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags '$(LDFLAGS)' \
+				-o ../../$(DIST)/$${os}_$${arch}/$$s ./cmd/$$s); \
+		done; \
+	done
+	@set -e; for s in $(SERVICES); do \
+		echo "== SBOM $$s"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go run $(CYCLONEDX) app -json -licenses=false -packages -files=false \
+			-main cmd/$$s -output $(DIST)/$$s.cdx.json services/$$s; \
+	done
+	@cd $(DIST) && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | xargs sha256sum > SHA256SUMS
+	@echo "release $(VERSION) in $(DIST)/ (SHA256SUMS: $$(wc -l < $(DIST)/SHA256SUMS) files)"
+
+# images builds one image per service with podman from its Dockerfile (FROM
+# scratch: the release binary, CA certificates, nothing pulled), tagged
+# $(IMAGE_PREFIX)/<service>:$(VERSION) and :latest. It runs make release
+# first when dist/ lacks the binaries.
+images:
+	@bash dev/services.sh podman
+	@test -x $(DIST)/linux_amd64/hub || $(MAKE) --no-print-directory release
+	@mkdir -p $(DIST)/image/tmp && cp /etc/ssl/certs/ca-certificates.crt $(DIST)/image/
+	@set -e; for s in $(SERVICES); do \
+		echo "== image $(IMAGE_PREFIX)/$$s:$(VERSION)"; \
+		podman build -q --format docker -f services/$$s/Dockerfile \
+			--build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg CREATED=$(BUILD_DATE) \
+			-t $(IMAGE_PREFIX)/$$s:$(VERSION) -t $(IMAGE_PREFIX)/$$s:latest . ; \
+	done
+
+# e2e runs the end-to-end suite (e2e/, its own module; not in make test: it
+# needs a deployment) against the stack make run starts, then against the
+# images run with podman over the stores of make services (dev/e2e.sh).
+# Against another deployment: set E2E_<SERVICE>_URL and run go test in e2e/.
+e2e: e2e-stack e2e-images
+
+e2e-stack: services
+	@bash dev/e2e.sh stack
+
+e2e-images: services images
+	@bash dev/e2e.sh images

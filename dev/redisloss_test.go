@@ -272,14 +272,14 @@ func seedHub(t *testing.T, sc *scenario) {
 	if err != nil {
 		t.Fatalf("create app: %v", err)
 	}
-	tok, err := hub.AppTokenFor.Call(as(ctx, acct.Token), c, hub.AppParams{App: a.ID})
+	tok, err := hub.AppTokenFor.Call(as(ctx, acct.Token), c, hub.AppParams{AppRef: rpc.AppRef{App: a.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc.app, sc.owner = a.ID, tok.Token
 	octx := as(ctx, sc.owner)
 	for i, name := range []string{"Main stage", "Hallway"} {
-		ev, err := hub.CreateEvent.Call(octx, c, hub.CreateEventParams{App: a.ID, Name: name, TimeZone: "Europe/Paris",
+		ev, err := hub.CreateEvent.Call(octx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: a.ID}, Name: name, TimeZone: "Europe/Paris",
 			Start: fmt.Sprintf("2026-06-1%dT09:00", i+1), End: fmt.Sprintf("2026-06-1%dT18:00", i+1)})
 		if err != nil {
 			t.Fatalf("create event: %v", err)
@@ -293,17 +293,17 @@ func seedHub(t *testing.T, sc *scenario) {
 	var ids []string
 	for i := range members {
 		email := fmt.Sprintf("member%d@example.com", i)
-		m, err := hub.CreateMember.Call(octx, c, hub.CreateMemberParams{App: a.ID, MemberInput: hub.MemberInput{Email: email, Name: fmt.Sprintf("Member %c. Example", 'A'+i)}})
+		m, err := hub.CreateMember.Call(octx, c, hub.CreateMemberParams{AppRef: rpc.AppRef{App: a.ID}, MemberInput: hub.MemberInput{Email: email, Name: fmt.Sprintf("Member %c. Example", 'A'+i)}})
 		if err != nil {
 			t.Fatalf("create member: %v", err)
 		}
 		sc.members = append(sc.members, member{id: m.ID, name: m.Name})
 		ids = append(ids, m.ID)
 	}
-	if _, err := hub.AddAttendees.Call(octx, c, hub.AttendeesParams{App: a.ID, Event: sc.event, Members: ids}); err != nil {
+	if _, err := hub.AddAttendees.Call(octx, c, hub.AttendeesParams{AppRef: rpc.AppRef{App: a.ID}, Event: sc.event, Members: ids}); err != nil {
 		t.Fatalf("register members: %v", err)
 	}
-	if _, err := hub.PublishApp.Call(octx, c, hub.AppParams{App: a.ID}); err != nil {
+	if _, err := hub.PublishApp.Call(octx, c, hub.AppParams{AppRef: rpc.AppRef{App: a.ID}}); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	for i := range sc.members {
@@ -358,13 +358,13 @@ func seedSocial(t *testing.T, sc *scenario) {
 	c := sc.clients["social"]
 	// Social learns the members' names from hub's events.
 	testkit.Eventually(t, "social knowing the members", func() bool {
-		_, err := social.GetFeed.Call(as(ctx, sc.members[0].token), c, social.FeedParams{AppRef: social.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: sc.event})
+		_, err := social.GetFeed.Call(as(ctx, sc.members[0].token), c, social.FeedParams{AppRef: rpc.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: sc.event})
 		return err == nil
 	})
 	for i := range postsPerMember {
 		for _, m := range sc.members {
 			p, err := social.CreatePost.Call(as(ctx, m.token), c, social.CreatePostParams{
-				AppRef: social.AppRef{App: sc.app}, EventID: sc.event, Text: fmt.Sprintf("%s says hello #%d", m.name, i),
+				AppRef: rpc.AppRef{App: sc.app}, EventID: sc.event, Text: fmt.Sprintf("%s says hello #%d", m.name, i),
 			})
 			if err != nil {
 				t.Fatalf("post.create: %v", err)
@@ -378,7 +378,7 @@ func seedSocial(t *testing.T, sc *scenario) {
 			if (i+j)%3 != 0 {
 				continue
 			}
-			if _, err := social.React.Call(as(ctx, m.token), c, social.ReactParams{AppRef: social.AppRef{App: sc.app}, PostID: p, Reaction: kinds[(i+j)%len(kinds)]}); err != nil {
+			if _, err := social.React.Call(as(ctx, m.token), c, social.ReactParams{AppRef: rpc.AppRef{App: sc.app}, PostID: p, Reaction: kinds[(i+j)%len(kinds)]}); err != nil {
 				t.Fatalf("react: %v", err)
 			}
 		}
@@ -423,7 +423,7 @@ func feed(ctx context.Context, sc *scenario, m member, event string) ([]social.P
 	cursor := ""
 	for {
 		page, err := social.GetFeed.Call(as(ctx, m.token), sc.clients["social"], social.FeedParams{
-			AppRef: social.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: event, Cursor: cursor, Limit: 100,
+			AppRef: rpc.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: event, Cursor: cursor, Limit: 100,
 		})
 		if err != nil {
 			return nil, err
@@ -455,13 +455,13 @@ func seedWall(t *testing.T, sc *scenario) {
 	c := sc.clients["eventwall"]
 	octx := as(ctx, sc.owner)
 	w, err := eventwall.CreateWall.Call(octx, c, eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
+		AppRef: rpc.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
 	})
 	if err != nil {
 		t.Fatalf("wall.create: %v", err)
 	}
 	sc.wall = w
-	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: sc.app}, WallID: w.ID}
+	ref := eventwall.WallRef{AppRef: rpc.AppRef{App: sc.app}, WallID: w.ID}
 	sc.rejected, sc.pinned = sc.posts[7], sc.posts[11]
 	testkit.Eventually(t, "every post on the wall with its author's name", func() bool {
 		v, err := wallView(ctx, sc)
@@ -532,7 +532,7 @@ func seedSponsored(t *testing.T, sc *scenario) {
 	octx := as(ctx, sc.owner)
 	c := sc.clients["sponsored"]
 	now := time.Now().UTC()
-	ref := sponsored.AppRef{App: sc.app}
+	ref := rpc.AppRef{App: sc.app}
 	camp, err := sponsored.CreateCampaign.Call(octx, c, sponsored.CreateCampaignParams{AppRef: ref, CampaignInput: sponsored.CampaignInput{
 		Name: "Booth 12", Sponsor: sponsored.Sponsor{Name: "Acme Cloud"},
 		Creative: sponsored.Creative{Text: "Come and see us at booth 12",
@@ -564,7 +564,7 @@ func seedSponsored(t *testing.T, sc *scenario) {
 // app feed carries.
 func sponsoredShown(ctx context.Context, sc *scenario, m member) (int, error) {
 	page, err := social.GetFeed.Call(as(ctx, m.token), sc.clients["social"], social.FeedParams{
-		AppRef: social.AppRef{App: sc.app}, Kind: social.FeedApp, Limit: 20,
+		AppRef: rpc.AppRef{App: sc.app}, Kind: social.FeedApp, Limit: 20,
 	})
 	n := 0
 	for _, p := range page.Items {
@@ -586,7 +586,7 @@ func sponsoredView(ctx context.Context, sc *scenario) (any, error) {
 		}
 		shown[m.id] = n
 	}
-	r, err := sponsored.GetReport.Call(as(ctx, sc.owner), sc.clients["sponsored"], sponsored.CampaignRef{AppRef: sponsored.AppRef{App: sc.app}, CampaignID: sc.campaign})
+	r, err := sponsored.GetReport.Call(as(ctx, sc.owner), sc.clients["sponsored"], sponsored.CampaignRef{AppRef: rpc.AppRef{App: sc.app}, CampaignID: sc.campaign})
 	if err != nil {
 		return nil, err
 	}
@@ -633,7 +633,7 @@ func seedAnalytics(t *testing.T, sc *scenario) {
 // the organizers' dashboard reads them.
 func analyticsView(ctx context.Context, sc *scenario) (any, error) {
 	s, err := analytics.GetSeries.Call(as(ctx, sc.owner), sc.clients["analytics"], analytics.RangeParams{
-		App: sc.app, Event: sc.event, From: sc.since.Add(-time.Hour), To: sc.since.Add(3 * time.Hour), Step: "hour",
+		AppRef: rpc.AppRef{App: sc.app}, Event: sc.event, From: sc.since.Add(-time.Hour), To: sc.since.Add(3 * time.Hour), Step: "hour",
 	})
 	return s.Totals, err
 }
@@ -647,7 +647,7 @@ func seedMultievent(t *testing.T, sc *scenario) {
 	t.Helper()
 	ctx := testkit.Context(t)
 	testkit.Eventually(t, "both events in multievent's directory", func() bool {
-		d, err := multievent.ListDirectory.Call(as(ctx, sc.members[0].token), sc.clients["multievent"], multievent.AppParams{App: sc.app})
+		d, err := multievent.ListDirectory.Call(as(ctx, sc.members[0].token), sc.clients["multievent"], multievent.AppParams{AppRef: rpc.AppRef{App: sc.app}})
 		return err == nil && len(d.Now)+len(d.Upcoming)+len(d.Past) == 2
 	})
 }
@@ -655,7 +655,7 @@ func seedMultievent(t *testing.T, sc *scenario) {
 func multieventView(ctx context.Context, sc *scenario) (any, error) {
 	out := map[string]multievent.Directory{}
 	for _, m := range sc.members {
-		d, err := multievent.ListDirectory.Call(as(ctx, m.token), sc.clients["multievent"], multievent.AppParams{App: sc.app})
+		d, err := multievent.ListDirectory.Call(as(ctx, m.token), sc.clients["multievent"], multievent.AppParams{AppRef: rpc.AppRef{App: sc.app}})
 		if err != nil {
 			return nil, err
 		}
@@ -693,11 +693,11 @@ func startLoad(t *testing.T, sc *scenario) *loadRun {
 			for n := 0; ctx.Err() == nil; n++ {
 				cctx, done := context.WithTimeout(as(ctx, m.token), 5*time.Second)
 				p, err := social.CreatePost.Call(cctx, c, social.CreatePostParams{
-					AppRef: social.AppRef{App: sc.app}, EventID: sc.loadEvent, Text: fmt.Sprintf("load %d.%d", i, n),
+					AppRef: rpc.AppRef{App: sc.app}, EventID: sc.loadEvent, Text: fmt.Sprintf("load %d.%d", i, n),
 				})
 				reacted := false
 				if err == nil {
-					_, rerr := social.React.Call(cctx, c, social.ReactParams{AppRef: social.AppRef{App: sc.app}, PostID: p.ID, Reaction: social.ReactionWow})
+					_, rerr := social.React.Call(cctx, c, social.ReactParams{AppRef: rpc.AppRef{App: sc.app}, PostID: p.ID, Reaction: social.ReactionWow})
 					reacted = rerr == nil
 				}
 				done()

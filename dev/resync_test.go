@@ -10,6 +10,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	"github.com/redis/go-redis/v9"
@@ -32,18 +33,18 @@ func TestRenameLostWithRedis(t *testing.T) {
 
 	// The member posts; the feed shows their name.
 	testkit.Eventually(t, "social knowing the members", func() bool {
-		_, err := social.GetFeed.Call(as(ctx, author.token), sc.clients["social"], social.FeedParams{AppRef: social.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: sc.event})
+		_, err := social.GetFeed.Call(as(ctx, author.token), sc.clients["social"], social.FeedParams{AppRef: rpc.AppRef{App: sc.app}, Kind: social.FeedEvent, ID: sc.event})
 		return err == nil
 	})
 	post, err := social.CreatePost.Call(as(ctx, author.token), sc.clients["social"], social.CreatePostParams{
-		AppRef: social.AppRef{App: sc.app}, EventID: sc.event, Text: "hello",
+		AppRef: rpc.AppRef{App: sc.app}, EventID: sc.event, Text: "hello",
 	})
 	if err != nil {
 		t.Fatalf("post.create: %v", err)
 	}
 	leaving := sc.members[1] // deleted while social and eventwall are away
 	farewell, err := social.CreatePost.Call(as(ctx, leaving.token), sc.clients["social"], social.CreatePostParams{
-		AppRef: social.AppRef{App: sc.app}, EventID: sc.event, Text: "goodbye",
+		AppRef: rpc.AppRef{App: sc.app}, EventID: sc.event, Text: "goodbye",
 	})
 	if err != nil {
 		t.Fatalf("post.create: %v", err)
@@ -76,7 +77,7 @@ func TestRenameLostWithRedis(t *testing.T) {
 		return a == author.name && b == leaving.name
 	})
 	w, err := eventwall.CreateWall.Call(as(ctx, sc.owner), sc.clients["eventwall"], eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
+		AppRef: rpc.AppRef{App: sc.app}, EventID: sc.event, Title: "Main stage live",
 	})
 	if err != nil {
 		t.Fatalf("wall.create: %v", err)
@@ -106,11 +107,11 @@ func TestRenameLostWithRedis(t *testing.T) {
 	sc.procs["eventwall"].Stop()
 	renamed := "Renamed " + author.name
 	if _, err := hub.UpdateMember.Call(as(ctx, sc.owner), sc.clients["hub"], hub.UpdateMemberParams{
-		App: sc.app, Member: author.id, ProfileChanges: hub.ProfileChanges{Name: &renamed},
+		AppRef: rpc.AppRef{App: sc.app}, Member: author.id, ProfileChanges: hub.ProfileChanges{Name: &renamed},
 	}); err != nil {
 		t.Fatalf("member.update: %v", err)
 	}
-	if _, err := hub.DeleteMember.Call(as(ctx, sc.owner), sc.clients["hub"], hub.MemberParams{App: sc.app, Member: leaving.id}); err != nil {
+	if _, err := hub.DeleteMember.Call(as(ctx, sc.owner), sc.clients["hub"], hub.MemberParams{AppRef: rpc.AppRef{App: sc.app}, Member: leaving.id}); err != nil {
 		t.Fatalf("member.delete: %v", err)
 	}
 	stream := events.NewStreams("").Stream("member")

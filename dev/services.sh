@@ -10,6 +10,8 @@
 #                             the headless browser tests (make test)
 #   dev/services.sh tools     make sure the benchmarks' load generator (wrk) is
 #                             installed
+#   dev/services.sh podman    make sure Debian's podman is installed (it builds
+#                             and runs the service images: make images, make e2e)
 #   dev/services.sh sharded   make sure a second dev server runs on 127.0.0.1:5985
 #                             (COUCHDB_DEV_SHARDED_PORT), in memory, whose
 #                             _changes behaves as a sharded CouchDB 3 database's
@@ -342,6 +344,15 @@ ensure_tools() {
 	have curl || apt_install curl
 }
 
+# ensure_podman installs Debian's podman, which builds and runs the
+# services' images (FROM scratch: nothing is pulled from a registry), and
+# runc, the runtime it is run with (--runtime runc): Debian's default, crun,
+# refuses the hybrid cgroup hierarchy of machines like these.
+ensure_podman() {
+	have podman || apt_install podman
+	have runc || apt_install runc
+}
+
 status() {
 	if have pg_isready && pg_ready; then say "Postgres: up on 127.0.0.1:5432"; else say "Postgres: down"; fi
 	if have redis-cli && redis_ready; then say "Redis: up on 127.0.0.1:6379, $(redis_persistence)"; else say "Redis: down"; fi
@@ -383,6 +394,7 @@ test)
 	say "ready: Postgres 127.0.0.1:5432 (db $PG_DB), Redis 127.0.0.1:6379, CouchDB ${COUCH_DESC:-$(couch_url)}, Chromium ${CHROMIUM_PATH:-/usr/bin/chromium}"
 	;;
 tools) ensure_tools ;;
+podman) ensure_podman ;;
 stop) couch_stop ;;
 restart)
 	couch_stop
@@ -400,5 +412,5 @@ sharded-stop)
 	couch_stop
 	;;
 status) status ;;
-*) die "usage: dev/services.sh [start|test|tools|stop|restart|sharded|sharded-stop|status]" ;;
+*) die "usage: dev/services.sh [start|test|tools|podman|stop|restart|sharded|sharded-stop|status]" ;;
 esac

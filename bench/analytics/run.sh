@@ -10,7 +10,13 @@
 # Knobs (environment): BENCH_ANALYTICS_BATCH (100), BENCH_ANALYTICS_INGEST
 # (16 clients), BENCH_ANALYTICS_CLIENTS (64), BENCH_ANALYTICS_ROUNDS (3),
 # BENCH_ANALYTICS_DURATION (10s), BENCH_ANALYTICS_SAMPLES (40);
-# DATABASE_URL and REDIS_URL as for the services.
+# DATABASE_URL and REDIS_URL as for the services. Arguments go on to
+# analyticsbench: -parts ingest,queries (only some of ingest, queries,
+# latency; queries without ingest have nothing folded, hence no fold
+# generation, and read the rollups from Postgres on every call),
+# -profile DIR (the server's CPU and allocation profiles and the load
+# generator's CPU profile during each query range: go tool pprof), -bin
+# PATH (another analytics binary, such as a build of the base commit).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)

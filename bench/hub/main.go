@@ -157,11 +157,11 @@ func run(ctx context.Context, p params) error {
 	if err != nil {
 		return err
 	}
-	at, err := hub.AppTokenFor.Call(as(acct.Token), client, hub.AppParams{App: app.ID})
+	at, err := hub.AppTokenFor.Call(as(acct.Token), client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}})
 	if err != nil {
 		return err
 	}
-	if _, err := hub.PublishApp.Call(as(at.Token), client, hub.AppParams{App: app.ID}); err != nil {
+	if _, err := hub.PublishApp.Call(as(at.Token), client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); err != nil {
 		return err
 	}
 
@@ -176,7 +176,7 @@ func run(ctx context.Context, p params) error {
 		var total hub.BulkResult
 		start := time.Now()
 		for i := 0; i < len(rows); i += p.batch {
-			r, err := hub.BulkMembers.Call(ctx, svcClient, hub.BulkMembersParams{App: app.ID, Event: event, Members: rows[i:min(i+p.batch, len(rows))]})
+			r, err := hub.BulkMembers.Call(ctx, svcClient, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: event, Members: rows[i:min(i+p.batch, len(rows))]})
 			if err != nil {
 				return 0, total, err
 			}
@@ -213,7 +213,7 @@ func run(ctx context.Context, p params) error {
 	// The importer's path with an event: the same members registered to a
 	// "listed" event (each registration is written to the member's
 	// read-model hash under a new version) and otherwise unchanged.
-	ev, err := hub.CreateEvent.Call(as(at.Token), client, hub.CreateEventParams{App: app.ID, Name: "Bench day", TimeZone: "UTC",
+	ev, err := hub.CreateEvent.Call(as(at.Token), client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Bench day", TimeZone: "UTC",
 		Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: hub.EventAccessListed})
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func run(ctx context.Context, p params) error {
 		var hits atomic.Int64
 		lat, errsN, err := load(ctx, clients, d, func(r *mrand.Rand) error {
 			q := queries[r.IntN(len(queries))]
-			page, err := hub.SearchMembers.Call(mctx, client, hub.SearchMembersParams{App: app.ID, Query: q, Limit: 20})
+			page, err := hub.SearchMembers.Call(mctx, client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: q, Limit: 20})
 			hits.Add(int64(len(page.Members)))
 			return err
 		})

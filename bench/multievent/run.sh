@@ -8,11 +8,15 @@
 #      (and the raw call on Riak when RIAK_HOSTS is set);
 #   3. hub session edit -> the session's document in CouchDB;
 #   4. a member's first replication: per-group databases vs one app database.
-# Rounds are interleaved; JSON-RPC errors count as failures.
+# Rounds are interleaved; JSON-RPC errors count as failures. Each load row
+# also gives the server CPU per call (multievent's process and the Postgres
+# backends of the bench's database, from /proc).
 #
 # Knobs (environment): BENCH_ME_CLIENTS (64), BENCH_ME_ROUNDS (3),
 # BENCH_ME_DURATION (10s), BENCH_ME_EDITS (100); DATABASE_URL, REDIS_URL,
-# COUCHDB_URL and RIAK_HOSTS as for the services.
+# COUCHDB_URL and RIAK_HOSTS as for the services; MULTIEVENT_SEARCH_CACHE=0
+# runs multievent without its search cache (every search runs its query, as
+# distinct queries do).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -9,11 +9,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/bench/rpc/echo"
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/runner"
 )
 
@@ -38,9 +40,11 @@ func targets(tb testing.TB) []target {
 			tb.Errorf("close jrpc2 bridge: %v", err)
 		}
 	})
+	kit := kitHandler(tb)
 	return []target{
 		{"bare", echo.Bare(), echo.RPCPath, jsonRPC, jsonRPCResult},
-		{"kit", kitHandler(tb), echo.RPCPath, jsonRPC, jsonRPCResult},
+		{"kit", kit, echo.RPCPath, jsonRPC, jsonRPCResult},
+		{"kit-typed", kit, echo.RPCPath, readFile(tb, "jsonrpc-request-typed.json"), jsonRPCResult},
 		{"connect", echo.Connect(), echo.ConnectProcedure, plain, plainResult},
 		{"jrpc2", jrpc2, echo.RPCPath, jsonRPC, jsonRPCResult},
 	}
@@ -73,7 +77,7 @@ func kitHandler(tb testing.TB) http.Handler {
 	stopped, stop := context.WithCancel(context.Background())
 	stop()
 	tb.Cleanup(func() { _ = svc.Run(stopped) }) // Run with an ended context shuts straight down: closes Redis and the listener
-	return svc.Mux
+	return svc.Handler()
 }
 
 func readFile(tb testing.TB, name string) []byte {
@@ -137,6 +141,19 @@ func TestEchoUnchanged(t *testing.T) {
 	}
 }
 
+// TestKitEchoAnyShape checks that the kit's echo returns any params
+// unchanged, as the benchmark's description says, not only the sample's
+// (any object or array: JSON-RPC params are structured).
+func TestKitEchoAnyShape(t *testing.T) {
+	kit := kitHandler(t)
+	for _, params := range []string{`[1,"two",{"three":[3]}]`, `{"a":{"b":[null,true]},"text":"x"}`} {
+		rec := post(kit, echo.RPCPath, []byte(`{"jsonrpc":"2.0","method":"echo","params":`+params+`,"id":1}`))
+		if want := `{"jsonrpc":"2.0","result":` + params + `,"id":1}`; rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != want {
+			t.Errorf("echo %s = %d %s, want %s", params, rec.Code, rec.Body, want)
+		}
+	}
+}
+
 // BenchmarkEcho measures the server path of each stack in process: a fresh
 // request with the fixed body and a recorder per call, through the handler.
 // The "harness" row is a handler that does nothing: the request and recorder
@@ -154,4 +171,80 @@ func BenchmarkEcho(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEchoSigned measures the kit's server path for signed service
+// calls in process, as BenchmarkEcho does for the others: kit-hmac (each
+// call with its own nonce, checked in Redis) and kit-session (calls in a
+// service session, checked in the server's memory). Every call needs
+// headers of its own, signed outside the timed loop in batches; the timed
+// part is the same as BenchmarkEcho's (a fresh request and recorder per
+// call, through the handler) with the signed header set attached.
+func BenchmarkEchoSigned(b *testing.B) {
+	kit := kitHandler(b)
+	body := readFile(b, "jsonrpc-request-signed.json")
+	cfg, err := auth.LoadConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ServiceName = "bench"
+	signer, err := cfg.Signer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		sign func(*http.Request, []byte)
+	}{
+		{"kit-hmac", signer.Sign},
+		{"kit-session", openSession(b, kit, signer, body).Sign},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var signed []http.Header
+			for b.Loop() {
+				if len(signed) == 0 {
+					b.StopTimer()
+					signed = signHeaders(tc.sign, body, 4096)
+					b.StartTimer()
+				}
+				req := httptest.NewRequest(http.MethodPost, echo.RPCPath, bytes.NewReader(body))
+				req.Header = signed[0]
+				signed = signed[1:]
+				rec := httptest.NewRecorder()
+				kit.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"error"`)) {
+					b.Fatalf("status = %d, body %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// signHeaders signs n calls of body with sign and returns their headers.
+func signHeaders(sign func(*http.Request, []byte), body []byte, n int) []http.Header {
+	hs := make([]http.Header, n)
+	for i := range hs {
+		r := httptest.NewRequest(http.MethodPost, echo.RPCPath, nil)
+		r.Header.Set("Content-Type", "application/json")
+		sign(r, body)
+		hs[i] = r.Header
+	}
+	return hs
+}
+
+// openSession makes a fully signed call of body to h asking for a service
+// session and returns the signer of the session granted.
+func openSession(tb testing.TB, h http.Handler, signer auth.Signer, body []byte) *auth.SessionSigner {
+	req := httptest.NewRequest(http.MethodPost, echo.RPCPath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(auth.HeaderSession, auth.SessionOpen)
+	signer.Sign(req, body)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	id := rec.Header().Get(auth.HeaderSession)
+	if rec.Code != http.StatusOK || id == "" {
+		tb.Fatalf("opening a session: status %d, session %q: %s", rec.Code, id, rec.Body)
+	}
+	return signer.Session(id)
 }

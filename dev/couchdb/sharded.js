@@ -20,8 +20,11 @@
 //   - the sequence of a change also remembers, for each shard, where that
 //     shard was before its latest change in the same answer: a feed resumed
 //     from it (what consumers checkpoint) delivers those latest changes
-//     again, one per shard at most. last_seq remembers nothing of the kind:
-//     polling from last_seq repeats nothing.
+//     again, one per shard at most, and each change comes again once only:
+//     a repeated change's sequence remembers nothing, so a reader that
+//     resumes from the last row it read (PouchDB's replicator does) makes
+//     progress. last_seq remembers nothing of the kind: polling from
+//     last_seq repeats nothing.
 //
 // Normal, longpoll and continuous feeds are served (since=0, now, or a
 // sequence; limit, heartbeat, timeout for longpoll; every other parameter,
@@ -52,10 +55,14 @@ function encodeSeq(pos) {
 }
 
 // decodeSeq returns the starting point of a feed resumed from since: per
-// shard, the position to deliver the changes after. null for a malformed
-// sequence.
+// shard, the position to deliver the changes after (start) and the position
+// the sequence had reached (seen: the changes up to it come again). null
+// for a malformed sequence.
 function decodeSeq(since, shards) {
-  if (/^[0-9]+$/.test(since)) return new Array(shards).fill(Number(since));
+  if (/^[0-9]+$/.test(since)) {
+    const n = Number(since);
+    return { start: new Array(shards).fill(n), seen: new Array(shards).fill(n) };
+  }
   const m = /^[0-9]+-([A-Za-z0-9_-]+)$/.exec(since);
   if (!m) return null;
   let pos;
@@ -67,7 +74,7 @@ function decodeSeq(since, shards) {
   const ok = Array.isArray(pos) && pos.length === shards && pos.every((p) => Array.isArray(p) &&
     p.length === 2 && p.every((n) => Number.isInteger(n) && n >= 0) && p[1] <= p[0]);
   // Resuming goes back to prev: the changes remembered there come again.
-  return ok ? pos.map((p) => p[1]) : null;
+  return ok ? { start: pos.map((p) => p[1]), seen: pos.map((p) => p[0]) } : null;
 }
 
 // backLimit is how many PouchDB changes one look at the back reads.
@@ -150,10 +157,13 @@ function handler({ backPort, agent, shards, sendJSON }) {
       if (heartbeat > 0) beat = setInterval(() => res.write('\n'), heartbeat);
     };
 
-    // start: the position to deliver after, per shard.
+    // start: the position to deliver after, per shard; seen: what the
+    // reader had already received (a change up to it is a repeat).
     let start;
-    const begin = (pos) => {
-      start = pos;
+    let seen;
+    const begin = ({ start: from, seen: got }) => {
+      start = from;
+      seen = got;
       if (feed !== 'normal') startBody();
       poll();
     };
@@ -189,7 +199,12 @@ function handler({ backPort, agent, shards, sendJSON }) {
           if (open.length === 0) break;
           const s = open[Math.floor(Math.random() * open.length)];
           const c = queues[s].shift();
-          pos[s] = [c.seq, pos[s][0]];
+          // A change delivered again is not remembered again: a reader that
+          // resumes from its sequence moves on (as CouchDB's readers do; a
+          // feed that repeated its last changes on every resume would hold
+          // PouchDB's replicator, which resumes from the last row's seq,
+          // in a loop).
+          pos[s] = [c.seq, c.seq <= seen[s] ? c.seq : pos[s][0]];
           out.push(Object.assign({}, c, { seq: encodeSeq(pos) }));
         }
         // Where each shard stands now: a shard with nothing left in the
@@ -248,7 +263,7 @@ function handler({ backPort, agent, shards, sendJSON }) {
         if (closed) return;
         if (status !== 200 || !json) return fail(status, json, text);
         const seq = Number(json.update_seq) || 0;
-        begin(new Array(shards).fill(seq));
+        begin({ start: new Array(shards).fill(seq), seen: new Array(shards).fill(seq) });
       }, (err) => fail(502, { error: 'bad_gateway', reason: String(err.message) }));
       return true;
     }

@@ -90,6 +90,12 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 	}
 	addr := peer.Addr().Unmap()
 	if !within(addr, trusted) {
+		if peer.Addr().Is4() {
+			// "a.b.c.d:port": netip accepts only the canonical form of an
+			// IPv4 address, so the host part is the address's String,
+			// without making it again on every call.
+			return r.RemoteAddr[:strings.LastIndexByte(r.RemoteAddr, ':')]
+		}
 		return addr.String()
 	}
 	var hops []string

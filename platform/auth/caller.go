@@ -68,6 +68,10 @@ type Caller struct {
 	// address a trusted proxy reports (Authenticator.TrustedProxies). For
 	// rate limits and audit logs; empty when unknown.
 	Addr string
+	// OpenedSession is the id of the service session this call was just
+	// granted (it asked with X-Service-Session: open), which the server
+	// sends back in X-Service-Session; empty otherwise.
+	OpenedSession string
 }
 
 // Anonymous reports whether the caller presented no credentials.
@@ -172,8 +176,20 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
+// WithCallerRef is WithCaller without a copy of the caller into the
+// context: *c must not change while ctx is in use (the rpc server's caller
+// of one exchange, set once before its calls run).
+func WithCallerRef(ctx context.Context, c *Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
 // CallerFrom returns the caller in ctx, or an anonymous caller.
 func CallerFrom(ctx context.Context) Caller {
-	c, _ := ctx.Value(callerKey{}).(Caller)
-	return c
+	switch c := ctx.Value(callerKey{}).(type) {
+	case Caller:
+		return c
+	case *Caller:
+		return *c
+	}
+	return Caller{}
 }

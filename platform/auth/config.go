@@ -119,13 +119,14 @@ func (c Config) Signer() (Signer, error) {
 }
 
 // ServiceVerifier returns the verifier of incoming service calls, with
-// every configured service key and the given nonce store.
+// every configured service key, the given nonce store and a table of
+// service sessions of its own (one per process: see Sessions).
 func (c Config) ServiceVerifier(nonces NonceStore) *ServiceVerifier {
 	keys := make(map[string][]byte, len(c.ServiceKeys))
 	for _, k := range c.ServiceKeys {
 		keys[k.ID] = k.Secret
 	}
-	return &ServiceVerifier{Keys: keys, Nonces: nonces, Window: DefaultWindow}
+	return &ServiceVerifier{Keys: keys, Nonces: nonces, Sessions: NewSessions(), Window: DefaultWindow}
 }
 
 // PublicKeys are token verification keys by kid, parsed from

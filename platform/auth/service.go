@@ -66,21 +66,74 @@ func (s Signer) sign(r *http.Request, body []byte, now time.Time, nonce string) 
 }
 
 func signature(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) string {
-	bh := sha256.Sum256(body)
-	var hexBody [2 * sha256.Size]byte
-	hex.Encode(hexBody[:], bh[:])
-	m := hmac.New(sha256.New, secret)
+	t := signatureText(secret, method, uri, ts, nonce, service, kid, body)
+	return string(t[:])
+}
+
+// sigText is a signature as sent: base64url, unpadded, of 32 bytes.
+type sigText [43]byte
+
+// signatureText is signature without allocating on the way: the canonical
+// string is put together on the stack and the HMAC computed over it with
+// sha256.Sum256 (through crypto/hmac's hash.Hash every piece written would
+// escape to the heap: seven allocations per call).
+func signatureText(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) (t sigText) {
+	var buf [384]byte
+	b := buf[:0]
 	for _, part := range [...]string{method, uri, ts, nonce, service, kid} {
-		m.Write([]byte(part))
-		m.Write([]byte{'\n'})
+		b = append(b, part...)
+		b = append(b, '\n')
 	}
-	m.Write(hexBody[:])
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	bh := sha256.Sum256(body)
+	b = hex.AppendEncode(b, bh[:])
+	mac := hmacSHA256(secret, b)
+	base64.RawURLEncoding.Encode(t[:], mac[:])
+	return t
+}
+
+// hmacSHA256 is HMAC-SHA256 (RFC 2104): H((K^opad) || H((K^ipad) || msg)),
+// with K the key padded to the block size (hashed first when longer).
+// TestHMACSHA256 holds it to crypto/hmac.
+func hmacSHA256(key, msg []byte) [sha256.Size]byte {
+	const block = sha256.BlockSize
+	if len(key) > block {
+		k := sha256.Sum256(key)
+		key = k[:]
+	}
+	var small [block + 448]byte
+	in := small[:]
+	if block+len(msg) > len(small) {
+		in = make([]byte, block+len(msg))
+	}
+	in = in[:block+len(msg)]
+	copy(in[block:], msg)
+	var outer [block + sha256.Size]byte
+	for i := range block {
+		k := byte(0)
+		if i < len(key) {
+			k = key[i]
+		}
+		in[i] = k ^ 0x36
+		outer[i] = k ^ 0x5c
+	}
+	ih := sha256.Sum256(in)
+	copy(outer[block:], ih[:])
+	return sha256.Sum256(outer[:])
+}
+
+// header is h.Get(name) for a name already in canonical form (the service
+// headers: TestServiceHeadersCanonical), without canonicalising it again on
+// every call; net/http canonicalises the names of incoming headers.
+func header(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // IsServiceCall reports whether r carries a service signature.
 func IsServiceCall(r *http.Request) bool {
-	return r.Header.Get(HeaderSignature) != ""
+	return header(r.Header, HeaderSignature) != ""
 }
 
 // NonceStore remembers the nonces of accepted service calls.
@@ -109,8 +162,13 @@ func (e *StaleError) Error() string {
 type ServiceVerifier struct {
 	Keys   map[string][]byte // key id -> shared secret
 	Nonces NonceStore
-	Window time.Duration    // allowed clock difference either way; DefaultWindow when zero
-	Now    func() time.Time // the clock; time.Now when nil
+	// Sessions, when set, is this replica's table of service sessions:
+	// calls asking for one (X-Service-Session: open) are granted one, and
+	// session calls are checked in memory (session.go). Nil: calls are
+	// served without sessions and session calls refused as stale.
+	Sessions *Sessions
+	Window   time.Duration    // allowed clock difference either way; DefaultWindow when zero
+	Now      func() time.Time // the clock; time.Now when nil
 }
 
 // Verify checks the service headers of r against body and returns the
@@ -122,10 +180,19 @@ type ServiceVerifier struct {
 // else CodeNonceReplayed. The nonce is recorded (for twice the window) only
 // once the signature has verified, so forged calls cannot fill the store.
 // A failing nonce store is an Unavailable error: the call is refused.
+//
+// A session call (X-Service-Session with a session id) is checked against
+// this replica's session instead, in memory (session.go); a call that
+// verifies in full with X-Service-Session: open is granted a session when
+// Sessions is set (Caller.OpenedSession).
 func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []byte) (Caller, error) {
 	h := r.Header
-	service, kid := h.Get(HeaderService), h.Get(HeaderKeyID)
-	ts, nonce, sig := h.Get(HeaderTimestamp), h.Get(HeaderNonce), h.Get(HeaderSignature)
+	sessionHeader := header(h, HeaderSession)
+	if sessionHeader != "" && sessionHeader != SessionOpen {
+		return v.verifySession(r, body, sessionHeader)
+	}
+	service, kid := header(h, HeaderService), header(h, HeaderKeyID)
+	ts, nonce, sig := header(h, HeaderTimestamp), header(h, HeaderNonce), header(h, HeaderSignature)
 	if service == "" || kid == "" || ts == "" || sig == "" || !validNonce(nonce) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "missing or malformed service headers")
 	}
@@ -133,16 +200,16 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if !ok {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "unknown service key id")
 	}
-	want := signature(secret, r.Method, r.URL.RequestURI(), ts, nonce, service, kid, body)
-	if !hmac.Equal([]byte(want), []byte(sig)) {
+	want := signatureText(secret, r.Method, r.URL.RequestURI(), ts, nonce, service, kid, body)
+	if !hmac.Equal(want[:], []byte(sig)) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "the service signature does not verify")
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
 	}
-	window := v.window()
-	if !v.inWindow(sec) {
+	window, now := v.window(), v.now()
+	if !v.inWindow(sec, now) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", window)
 	}
 	fresh, err := v.Nonces.Remember(ctx, nonce, time.Unix(sec, 0), 2*window)
@@ -159,7 +226,11 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if !fresh {
 		return Caller{}, errs.WithCode(errs.CodeNonceReplayed, "the service call's nonce was already used")
 	}
-	return Caller{Kind: CallerService, Service: service, KeyID: kid}, nil
+	c := Caller{Kind: CallerService, Service: service, KeyID: kid}
+	if sessionHeader == SessionOpen && v.Sessions != nil {
+		c.OpenedSession = v.Sessions.open(service, kid, secret, now)
+	}
+	return c, nil
 }
 
 func (v *ServiceVerifier) window() time.Duration {
@@ -170,8 +241,8 @@ func (v *ServiceVerifier) window() time.Duration {
 }
 
 // inWindow reports whether the unix time sec is within the window of now.
-func (v *ServiceVerifier) inWindow(sec int64) bool {
-	d, w := v.now().Sub(time.Unix(sec, 0)), v.window()
+func (v *ServiceVerifier) inWindow(sec int64, now time.Time) bool {
+	d, w := now.Sub(time.Unix(sec, 0)), v.window()
 	return -w <= d && d <= w
 }
 
@@ -183,15 +254,23 @@ func (v *ServiceVerifier) now() time.Time {
 }
 
 // plausible reports whether r's service headers name a known key, a
-// well-formed nonce and a timestamp within the window: what can be checked
+// well-formed nonce (or a session of this replica) and a timestamp within
+// the window: what can be checked
 // before the body the signature covers is read.
 func (v *ServiceVerifier) plausible(r *http.Request) bool {
 	h := r.Header
-	if _, ok := v.Keys[h.Get(HeaderKeyID)]; !ok || !validNonce(h.Get(HeaderNonce)) {
+	if _, ok := v.Keys[header(h, HeaderKeyID)]; !ok {
 		return false
 	}
-	sec, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
-	return err == nil && v.inWindow(sec)
+	if id := header(h, HeaderSession); id != "" && id != SessionOpen {
+		if v.Sessions.get(id) == nil {
+			return false
+		}
+	} else if !validNonce(header(h, HeaderNonce)) {
+		return false
+	}
+	sec, err := strconv.ParseInt(header(h, HeaderTimestamp), 10, 64)
+	return err == nil && v.inWindow(sec, v.now())
 }
 
 // validNonce accepts 16 to 64 characters of the base64url alphabet, so

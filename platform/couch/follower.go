@@ -137,10 +137,10 @@ func (f *Follower) Run(ctx context.Context) error {
 		switch {
 		case he != nil:
 			log.Error("couch: change handler failed; redelivering", "follower", f.ID, "db", f.DB.Name(),
-				"doc", he.id, "err", he.err, "retry_in", delay)
+				"doc", he.id, "error", he.err, "retry_in", delay)
 		default:
 			log.Warn("couch: changes feed failed; reconnecting", "follower", f.ID, "db", f.DB.Name(),
-				"err", err, "retry_in", delay)
+				"error", err, "retry_in", delay)
 		}
 		t := time.NewTimer(delay)
 		select {
@@ -257,7 +257,7 @@ func (f *Follower) follow(ctx context.Context, cp *checkpoint) (progressed bool,
 		case c := <-incoming:
 			if herr := f.Handle(ctx, c); herr != nil {
 				if ferr := flush(); ferr != nil {
-					f.logger().Warn("couch: saving checkpoint failed", "follower", f.ID, "err", ferr)
+					f.logger().Warn("couch: saving checkpoint failed", "follower", f.ID, "error", ferr)
 				}
 				return progressed, &handlerError{id: c.ID, err: herr}
 			}

@@ -114,6 +114,21 @@ func Wrap(k Kind, err error, format string, args ...any) error {
 	return &Error{Code: k.Code(), Msg: sprintf(format, args), Err: err}
 }
 
+// Annotate adds where an error happened to *errp, in the manner of pkgsite's
+// derrors.Wrap: deferred at the entry of a store method,
+//
+//	defer errs.Annotate(&err, "store.MemberByEmail(%s, %s)", app, email)
+//
+// it turns a failure into "store.MemberByEmail(a1, ann@example.com): ..." in
+// the logs. The error stays what it was for errors.Is, errors.As, KindOf and
+// CodeOf, and the message a client sees (an *Error's Msg, or "internal
+// error") does not change. Annotate does nothing when *errp is nil.
+func Annotate(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("%s: %w", sprintf(format, args), *errp)
+	}
+}
+
 // WithCode returns an error with a specific application code (for example
 // CodeTokenExpired); its kind is the code's kind.
 func WithCode(c Code, format string, args ...any) error {

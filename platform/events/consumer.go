@@ -269,14 +269,22 @@ func (c *Consumer) positionLost(ctx context.Context, stream string) (bool, strin
 	return true, "no group", nil
 }
 
-// recoverPosition notes the stream's last id, resyncs, and sets the
-// group's position to that id: creates the group there, or moves an
-// existing group forward to it (never back).
+// recoverPosition notes the stream's last id (its start when nothing was
+// ever removed from it), resyncs, and sets the group's position to that
+// id: creates the group there, or moves an existing group forward to it
+// (never back).
 func (c *Consumer) recoverPosition(ctx context.Context, stream string, log *slog.Logger) error {
 	seen := time.Now()
 	note := "0-0"
 	info, err := c.rdb.XInfoStream(ctx, stream).Result()
 	switch {
+	case err == nil && info.EntriesAdded == info.Length:
+		// The stream holds every entry ever added to it (nothing trimmed
+		// or deleted): producers published before the group was made (a
+		// first start, or after Redis came back empty). Read them all
+		// after the resync: the source may not hold what they carry
+		// (handlers are idempotent, and the stream's order ends each
+		// subject at its last event).
 	case err == nil:
 		note = info.LastGeneratedID
 	case !noSuchKey(err):
@@ -401,7 +409,7 @@ func (c *Consumer) consume(ctx context.Context, topic string) {
 	pause := func(err error, what string) {
 		failures++
 		d := backoff(failures)
-		log.Warn("events: "+what+" failed, retrying", "err", err, "in", d)
+		log.Warn("events: "+what+" failed, retrying", "error", err, "in", d)
 		sleep(ctx, d)
 	}
 	for ctx.Err() == nil {
@@ -579,7 +587,7 @@ func (c *Consumer) process(ctx context.Context, topic, stream string, ds []deliv
 	if err := c.rdb.XAck(ctx, stream, c.cfg.Group, acked...).Err(); err != nil {
 		// Handled but not acknowledged: they will be delivered again, and an
 		// idempotent handler skips them.
-		c.log.Warn("events: ack failed", "stream", stream, "err", err, "entries", len(acked))
+		c.log.Warn("events: ack failed", "stream", stream, "error", err, "entries", len(acked))
 	}
 }
 
@@ -605,7 +613,7 @@ func (c *Consumer) keep(ctx context.Context, stream string, handled []string, wa
 		return nil
 	})
 	if err != nil {
-		c.log.Warn("events: could not keep the rest of a batch; other consumers may claim it", "stream", stream, "err", err, "entries", len(ids))
+		c.log.Warn("events: could not keep the rest of a batch; other consumers may claim it", "stream", stream, "error", err, "entries", len(ids))
 	}
 }
 
@@ -646,7 +654,7 @@ func (c *Consumer) handle(ctx context.Context, topic, stream string, d delivery)
 	}
 	c.log.WarnContext(handlerContext(ctx, ev), "events: handler failed, will retry",
 		"stream", stream, "entry", d.msg.ID, "event", ev.ID, "type", ev.Type,
-		"attempt", d.attempts, "max_attempts", c.cfg.MaxAttempts, "err", err)
+		"attempt", d.attempts, "max_attempts", c.cfg.MaxAttempts, "error", err)
 	return false
 }
 
@@ -704,14 +712,14 @@ func (c *Consumer) deadLetter(ctx context.Context, topic, stream string, d deliv
 		return nil
 	})
 	if err != nil {
-		c.log.Error("events: moving to dead letters failed, will retry", "stream", stream, "entry", d.msg.ID, "err", err)
+		c.log.Error("events: moving to dead letters failed, will retry", "stream", stream, "entry", d.msg.ID, "error", err)
 		return
 	}
 	id, _ := d.msg.Values[fID].(string)
 	typ, _ := d.msg.Values[fType].(string)
 	c.log.Error("events: moved to dead letters",
 		"stream", stream, "dead", dead, "entry", d.msg.ID, "event", id, "type", typ,
-		"attempts", d.attempts, "err", cause)
+		"attempts", d.attempts, "error", cause)
 }
 
 // leave removes this consumer from the group when nothing is pending for
@@ -727,7 +735,7 @@ func (c *Consumer) leave(stream string, log *slog.Logger) {
 	for _, cons := range consumers {
 		if cons.Name == c.cfg.Name && cons.Pending == 0 {
 			if err := c.rdb.XGroupDelConsumer(ctx, stream, c.cfg.Group, c.cfg.Name).Err(); err != nil {
-				log.Warn("events: leaving the group failed", "err", err)
+				log.Warn("events: leaving the group failed", "error", err)
 			}
 		}
 	}

@@ -46,11 +46,7 @@ func relayChild() error {
 		return err
 	}
 	defer pool.Close()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = testkit.DefaultRedisURL
-	}
-	rdb, err := redisx.Open(ctx, redisx.Config{URL: url})
+	rdb, err := redisx.Open(ctx, testkit.RedisConfig())
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func warnIfNotPersistent(ctx context.Context, rdb redis.Cmdable, log *slog.Logge
 	defer cancel()
 	cfg, err := rdb.ConfigGet(ctx, "appendonly").Result()
 	if err != nil {
-		log.Debug("events: cannot read Redis's appendonly setting", "err", err)
+		log.Debug("events: cannot read Redis's appendonly setting", "error", err)
 		return
 	}
 	if v, ok := cfg["appendonly"]; ok && v != "yes" {

@@ -89,6 +89,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	schema, err := r.schema(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a stop, as in the loop below
+		}
 		return err
 	}
 	log = log.With("outbox", schema+".outbox")
@@ -113,7 +116,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		if err != nil {
 			failures++
 			d := backoff(failures)
-			log.Warn("events: relay round failed, retrying", "err", err, "in", d)
+			log.Warn("events: relay round failed, retrying", "error", err, "in", d)
 			sleep(ctx, d)
 			continue
 		}
@@ -258,7 +261,7 @@ func (r *Relay) listen(ctx context.Context, channel string, wake chan<- struct{}
 		}
 		failures++
 		d := backoff(failures)
-		log.Warn("events: relay lost its LISTEN connection, polling meanwhile", "err", err, "in", d)
+		log.Warn("events: relay lost its LISTEN connection, polling meanwhile", "error", err, "in", d)
 		sleep(ctx, d)
 	}
 }

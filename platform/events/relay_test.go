@@ -221,3 +221,19 @@ func TestRelayPublishFailsPartOfABatch(t *testing.T) {
 	testkit.Eventually(t, "the outbox to drain", func() bool { return outboxLen(t, pool) == 0 })
 	checkPublishedInOrder(t, rdb, st, want, func(ev events.Event) bool { return ev.Topic() == "member" })
 }
+
+// TestRelayStoppedWhileStarting: a relay stopped before it has looked up
+// its outbox's schema stops cleanly, as it does once running (the stop
+// came while the lookup ran, and the lookup's canceled query was reported
+// as the relay's failure).
+func TestRelayStoppedWhileStarting(t *testing.T) {
+	t.Parallel()
+	pool := testkit.Postgres(t, "hub", events.OutboxMigrations)
+	rdb, ns := testkit.Redis(t)
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	cancel()
+	r := &events.Relay{Pool: pool, Publisher: events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{}), Logger: testLogger(t)}
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("a relay stopped while starting: %v, want a clean stop", err)
+	}
+}

@@ -134,6 +134,31 @@ func TestResyncAfterRedisLoss(t *testing.T) {
 	}
 }
 
+// TestGroupAfterProducers: producers published before the consumer's group
+// existed (a first start, or Redis back empty and written to before the
+// consumer looked). The consumer resyncs and then reads the stream from its
+// start, so an event its source does not hold is not skipped.
+func TestGroupAfterProducers(t *testing.T) {
+	t.Parallel()
+	rdb, ns := testkit.Redis(t)
+	s := events.NewStreams(ns)
+	pub := events.NewPublisher(rdb, s, events.PublisherConfig{})
+	n := newNames()
+	data, _ := json.Marshal(map[string]string{"name": "Eve"})
+	untracked := events.Event{ID: events.NewID(), Type: "member.updated", App: "app1", Subject: "m9", Data: data}
+	if err := pub.Publish(context.Background(), n.change("m1", "Ann"), untracked, n.change("m1", "Bob")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fastConfig(t, "social", "member")
+	cfg.Resync = n.resync
+	start(t, newConsumer(t, rdb, s, cfg, n.handle))
+	testkit.Eventually(t, "the events published before the group", func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.proj["m9"] == "Eve" && n.proj["m1"] == "Bob"
+	})
+}
+
 // TestResyncAfterTrim: a stopped consumer's stream is trimmed past its
 // group's position. On its next start it resyncs instead of silently
 // carrying on after the gap; a consumer without a Resync would miss the

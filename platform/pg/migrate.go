@@ -113,6 +113,39 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, sources ...
 	return nil
 }
 
+// CheckSchema fails unless every migration of sources has been applied to
+// schema. It writes nothing (not even goose's version tables).
+func CheckSchema(ctx context.Context, pool *pgxpool.Pool, schema string, sources ...Source) error {
+	cc := pool.Config().ConnConfig.Copy()
+	cc.RuntimeParams = maps.Clone(cc.RuntimeParams)
+	cc.RuntimeParams["search_path"] = schema + ", public"
+	cc.RuntimeParams["default_transaction_read_only"] = "on"
+	db := stdlib.OpenDB(*cc)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, s := range sources {
+		p, err := goose.NewProvider(goose.DialectPostgres, db, s.FS,
+			goose.WithTableName(schema+".goose_"+s.Name),
+			goose.WithDisableGlobalRegistry(true),
+			goose.WithLogger(goose.NopLogger()),
+		)
+		if errors.Is(err, goose.ErrNoMigrations) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("pg: check schema %s, source %s: %w", schema, s.Name, err)
+		}
+		pending, err := p.HasPending(ctx)
+		if err != nil {
+			return errs.Wrap(errs.Unavailable, Err(err), "pg: check schema %s, source %s (migrations are off)", schema, s.Name)
+		}
+		if pending {
+			return errs.New(errs.Unavailable, "pg: schema %s lacks migrations of %s that this build has, and migrations are off (DATABASE_CHECK_ONLY=true)", schema, s.Name)
+		}
+	}
+	return nil
+}
+
 // migrateLockKey is the advisory lock key that serializes migrations of one
 // schema (advisory locks are per database already).
 func migrateLockKey(schema string) int64 {
@@ -124,7 +157,18 @@ func migrateLockKey(schema string) int64 {
 // MigrateSchema is a service's migrate step: it creates the database when
 // cfg.Create is set and it is missing, then brings schema up to date with
 // sources on a pool of its own.
+//
+// With cfg.CheckOnly it changes nothing: it fails unless schema is
+// already up to date (CheckSchema).
 func MigrateSchema(ctx context.Context, cfg Config, schema string, sources ...Source) error {
+	if cfg.CheckOnly {
+		pool, err := Open(ctx, cfg, schema)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		return CheckSchema(ctx, pool, schema, sources...)
+	}
 	if cfg.Create {
 		if err := EnsureDatabase(ctx, cfg.URL); err != nil {
 			return err

@@ -197,3 +197,36 @@ func TestMigrateSkipsEmptySource(t *testing.T) {
 		t.Errorf("tables (-want +got):\n%s", diff)
 	}
 }
+
+// With migrations off, the migrate step changes nothing: it passes on an
+// up-to-date schema and fails, leaving the database as it was, on one that
+// lacks migrations (a local build ahead of another environment's schema).
+func TestMigrateSchemaOffOnlyChecks(t *testing.T) {
+	ctx := testkit.Context(t)
+	url := testkit.PostgresURL(t, "")
+	off := pg.Config{URL: url, CheckOnly: true}
+	if err := pg.MigrateSchema(ctx, off, "svc", service); err == nil {
+		t.Fatal("migrations off on an empty database: no error")
+	}
+	pool, err := pg.Open(ctx, pg.Config{URL: url}, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if got := tablesIn(t, pool, "svc"); len(got) != 0 {
+		t.Fatalf("migrations off created %v", got)
+	}
+	v1 := pg.Source{Name: "svc", FS: sqlFS(map[string]string{"00001_posts.sql": "-- +goose Up\nCREATE TABLE posts (id bigint);\n"})}
+	if err := pg.MigrateSchema(ctx, pg.Config{URL: url}, "svc", v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.MigrateSchema(ctx, off, "svc", v1); err != nil {
+		t.Errorf("migrations off on an up-to-date schema: %v", err)
+	}
+	if err := pg.MigrateSchema(ctx, off, "svc", service); err == nil {
+		t.Error("migrations off on a schema that lacks 00002: no error")
+	}
+	if diff := cmp.Diff([]string{"goose_svc", "posts"}, tablesIn(t, pool, "svc")); diff != "" {
+		t.Errorf("tables (-want +got):\n%s", diff)
+	}
+}

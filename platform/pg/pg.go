@@ -42,6 +42,11 @@ type Config struct {
 	// as on a developer's machine; turn it off where the services' role may
 	// not create databases.
 	Create bool `env:"DATABASE_CREATE" envDefault:"true"`
+	// CheckOnly keeps the migrate step from changing the schema: for a
+	// process run against another environment's database (`attendify
+	// run-as`), the step only checks that the schema is up to date and
+	// fails when it is not. Off, the zero value, the step migrates.
+	CheckOnly bool `env:"DATABASE_CHECK_ONLY"`
 }
 
 // Redacted is the URL with its password masked, for logs and errors.

@@ -27,12 +27,14 @@
 package redisx
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/obs"
@@ -47,6 +49,12 @@ type Config struct {
 	// ClusterAddrs lists host:port seed nodes of a Redis Cluster,
 	// comma-separated; when set, Open returns a cluster client.
 	ClusterAddrs []string `env:"REDIS_CLUSTER_ADDRS"`
+	// FailoverWait is how long a cluster client keeps sending again a
+	// command that a node refused without running it while its slots change
+	// hands (a dead primary's replica is promoted after the cluster's node
+	// timeout; see failover.go), within the caller's deadline: 5 s when
+	// zero; a negative wait leaves it to go-redis's few quick retries.
+	FailoverWait time.Duration `env:"REDIS_FAILOVER_WAIT"`
 }
 
 // Redacted is the URL with its password masked, for logs and errors.
@@ -64,12 +72,16 @@ func Open(ctx context.Context, cfg Config) (redis.UniversalClient, error) {
 	where := opt.Addr
 	if len(cfg.ClusterAddrs) > 0 {
 		where = "cluster " + strings.Join(cfg.ClusterAddrs, ",")
-		c = redis.NewClusterClient(&redis.ClusterOptions{
+		cc := redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:     cfg.ClusterAddrs,
 			Username:  opt.Username,
 			Password:  opt.Password,
 			TLSConfig: opt.TLSConfig,
 		})
+		if wait := cmp.Or(cfg.FailoverWait, 5*time.Second); wait > 0 {
+			cc.AddHook(failoverHook{client: cc, wait: wait})
+		}
+		c = cc
 	} else {
 		c = redis.NewClient(opt)
 	}
@@ -95,7 +107,9 @@ func Ready(c redis.UniversalClient) func(context.Context) error {
 //   - redis.TxFailedErr (a WATCHed key changed): errs.Conflict
 //   - network errors, a closed client or exhausted pool, and servers that
 //     cannot serve now (LOADING, CLUSTERDOWN, TRYAGAIN, MASTERDOWN, a
-//     read-only replica, max clients): errs.Unavailable
+//     read-only replica, max clients, and a cluster's MOVED or ASK that
+//     outlasted the client's redirects while slots change hands):
+//     errs.Unavailable
 //
 // Context errors and anything else are returned unchanged (errs.KindOf
 // classifies them). Err(nil) is nil.
@@ -129,7 +143,8 @@ func unavailable(err error) bool {
 		redis.IsMasterDownError(err), redis.IsReadOnlyError(err), redis.IsMaxClientsError(err):
 		return true
 	}
-	return false
+	msg := err.Error()
+	return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ")
 }
 
 // Keys builds the key names of one service. The zero value is not useful:

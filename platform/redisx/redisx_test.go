@@ -203,6 +203,10 @@ func TestErr(t *testing.T) {
 		{"canceled", canceledErr, errs.Canceled},
 		{"loading", errors.New("LOADING Redis is loading the dataset in memory"), errs.Unavailable},
 		{"cluster down", errors.New("CLUSTERDOWN The cluster is down"), errs.Unavailable},
+		// What a cluster client returns once its redirects run out while
+		// slots move (a failover): the topology is settling.
+		{"moved past the redirects", errors.New("MOVED 13675 127.0.0.1:43947"), errs.Unavailable},
+		{"ask past the redirects", errors.New("ASK 13675 127.0.0.1:43947"), errs.Unavailable},
 		{"closed client", redis.ErrClosed, errs.Unavailable},
 		{"wrong type is a bug", wrongType, errs.Internal},
 	}

@@ -34,6 +34,11 @@ import (
 type ClientConfig struct {
 	// URLs are the base URLs of the service's replicas, comma-separated.
 	URLs []string `env:"URL" envSeparator:","`
+	// HTTP2 calls the replicas over HTTP/2 (ClientOptions.HTTP2).
+	HTTP2 bool `env:"HTTP2"`
+	// Sessions signs service calls in service sessions
+	// (ClientOptions.Sessions).
+	Sessions bool `env:"SESSIONS"`
 }
 
 // ClientOptions configure a Client.
@@ -41,6 +46,22 @@ type ClientOptions struct {
 	Endpoints  []string     // base URLs of the replicas (".../rpc" is appended)
 	Signer     *auth.Signer // signs every call as a service call when set
 	HTTPClient *http.Client // default: a tuned keep-alive client
+	// HTTP2 makes the default client speak HTTP/2 only: cleartext with
+	// prior knowledge (h2c) to http:// endpoints (services inside the
+	// cluster; the service runner's server accepts it), over TLS to
+	// https:// ones. Concurrent calls share a connection per replica
+	// instead of one each. Ignored with HTTPClient.
+	HTTP2 bool
+	// Sessions, with Signer, opens a service session with each endpoint
+	// (its first signed call asks for one: platform/auth, session.go) and
+	// signs the next calls in it, which the replica checks in its memory
+	// instead of a nonce in Redis. Each endpoint should be one replica: a
+	// session call that reaches a replica without the session (a URL that
+	// a load balancer spreads over replicas, or a replica that restarted)
+	// is refused as signature_stale and sent again signed in full, and that
+	// endpoint goes without a session for SessionPause (default 1 minute).
+	Sessions     bool
+	SessionPause time.Duration
 	// MaxAttempts bounds the tries of one call (default 3).
 	MaxAttempts int
 	// RetryRatio is the share of calls that may be retries, on top of a
@@ -75,6 +96,10 @@ type endpoint struct {
 	breaker  *gobreaker.TwoStepCircuitBreaker[struct{}]
 	inflight atomic.Int64
 	ewmaNS   atomic.Int64 // exponentially weighted moving average latency
+
+	session      atomic.Pointer[auth.SessionSigner] // the service session with this endpoint, once granted
+	opening      atomic.Bool                        // a call asking for a session is on its way
+	sessionAfter atomic.Int64                       // unix nanoseconds before which no session is asked for
 }
 
 // NewClient returns a client for the replicas in opts.Endpoints.
@@ -84,6 +109,9 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 3
+	}
+	if opts.SessionPause <= 0 {
+		opts.SessionPause = time.Minute
 	}
 	if opts.RetryRatio <= 0 {
 		opts.RetryRatio = 0.1
@@ -108,6 +136,11 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 256
 		t.MaxIdleConns = 1024
+		if opts.HTTP2 {
+			t.Protocols = new(http.Protocols)
+			t.Protocols.SetHTTP2(true)
+			t.Protocols.SetUnencryptedHTTP2(true)
+		}
 		c.hc = &http.Client{Transport: t}
 	}
 	for _, u := range opts.Endpoints {
@@ -370,7 +403,27 @@ func (c *Client) send(ctx context.Context, ep *endpoint, body []byte, idempotent
 	if tok := auth.CallerFrom(ctx).Token; tok != "" {
 		auth.SetBearerToken(req, tok)
 	}
-	if c.opts.Signer != nil {
+	var inSession *auth.SessionSigner
+	asked := false
+	switch {
+	case c.opts.Signer == nil:
+	case !c.opts.Sessions:
+		c.opts.Signer.Sign(req, body)
+	case len(body) > 0 && body[0] == '[':
+		// A batch is signed in full: were its session unknown to the
+		// replica, each member would fail on its own, past the resending
+		// of a refused call.
+		c.opts.Signer.Sign(req, body)
+	default:
+		if inSession = ep.session.Load(); inSession != nil {
+			inSession.Sign(req, body)
+			break
+		}
+		if time.Now().UnixNano() >= ep.sessionAfter.Load() && ep.opening.CompareAndSwap(false, true) {
+			asked = true
+			h.Set(auth.HeaderSession, auth.SessionOpen)
+			defer ep.opening.Store(false)
+		}
 		c.opts.Signer.Sign(req, body)
 	}
 	c.prop.Inject(ctx, propagation.HeaderCarrier(h))
@@ -386,6 +439,19 @@ func (c *Client) send(ctx context.Context, ep *endpoint, body []byte, idempotent
 		return nil, idempotent || isDialError(err), errs.Wrap(errs.Unavailable, err, "call %s", ep.url)
 	}
 	defer resp.Body.Close()
+	if asked {
+		if id := resp.Header.Get(auth.HeaderSession); id != "" {
+			ep.session.Store(c.opts.Signer.Session(id))
+		}
+	}
+	if inSession != nil {
+		defer func() {
+			if errs.CodeOf(err) == errs.CodeSignatureStale { // the replica does not have the session (any more)
+				ep.session.CompareAndSwap(inSession, nil)
+				ep.sessionAfter.Store(time.Now().Add(c.opts.SessionPause).UnixNano())
+			}
+		}()
+	}
 	raw, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, idempotent, errs.Wrap(errs.Unavailable, err, "read answer of %s", ep.url)

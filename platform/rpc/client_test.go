@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -355,5 +357,71 @@ func TestRateLimitedAnswersKeepTheCircuitClosed(t *testing.T) {
 	limited.Store(false)
 	if _, err := createMethod.Call(context.Background(), c, echoParams{Text: "x"}); err != nil {
 		t.Errorf("call after the limit lifted: %v", err)
+	}
+}
+
+// TestClientSessions: with Sessions, the client's first signed call to an
+// endpoint asks for a service session and the next ones are signed in it
+// (no nonce); when the replica no longer has the session (it restarted),
+// the refused call is sent again signed in full and the endpoint goes
+// without a session for SessionPause.
+func TestClientSessions(t *testing.T) {
+	signer := auth.Signer{KeyID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef"), Service: "importer"}
+	newReplica := func() *Server {
+		v := &auth.ServiceVerifier{Keys: map[string][]byte{"k1": signer.Secret}, Nonces: auth.NewMemoryNonces(), Sessions: auth.NewSessions()}
+		s := NewServer(Options{Auth: &auth.Authenticator{Services: v}})
+		Handle(s, Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+		return s
+	}
+	var mu sync.Mutex
+	replica := newReplica()
+	var sent []http.Header
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		sent = append(sent, r.Header.Clone())
+		s := replica
+		mu.Unlock()
+		s.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	c, err := NewClient(ClientOptions{Endpoints: []string{ts.URL}, Signer: &signer, Sessions: true, SessionPause: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() {
+		t.Helper()
+		if _, err := (Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}).Call(context.Background(), c, echoParams{Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kinds := func() (k []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, h := range sent {
+			switch {
+			case h.Get(auth.HeaderSeq) != "":
+				k = append(k, "session "+h.Get(auth.HeaderSeq))
+			case h.Get(auth.HeaderSession) == auth.SessionOpen:
+				k = append(k, "open")
+			default:
+				k = append(k, "full")
+			}
+		}
+		sent = nil
+		return k
+	}
+	for range 3 {
+		call()
+	}
+	if got, want := kinds(), []string{"open", "session 1", "session 2"}; !slices.Equal(got, want) {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+	mu.Lock()
+	replica = newReplica() // restarted: its sessions are gone
+	mu.Unlock()
+	call()
+	call()
+	if got, want := kinds(), []string{"session 3", "full", "full"}; !slices.Equal(got, want) {
+		t.Errorf("after the replica restarted: calls %q, want %q (refused, sent again in full, no session for SessionPause)", got, want)
 	}
 }

@@ -6,7 +6,9 @@
 // timeout, its body limit and whether it may run inside a batch. On the
 // server, Handle binds a Handler to it on a Server, which decodes and checks
 // the params against the JSON Schema generated from P (a fast path for flat
-// structs, a full validator otherwise), authenticates the caller through an
+// structs, a full validator otherwise; bulk params may decode their usual
+// calls themselves, FastDecoder, and large results encode themselves,
+// JSONAppender), authenticates the caller through an
 // Authenticator, applies deadlines (X-Budget-Ms), batches with bounded
 // concurrency, load shedding, metrics, traces and access logs, and maps
 // errors to the stable codes of platform/errs. rpc.discover and GET

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/obs"
 )
@@ -114,6 +115,7 @@ func appendResult(buf, id, result []byte) []byte {
 // {"error": {...}}, the JSON-RPC error object of the same failure (code,
 // message, data with the reason, retryability, fields). Like a call's, an
 // internal error's text is not sent: it goes to log, with the route.
+// A 401 carries WWW-Authenticate (auth.Challenge).
 func WriteHTTPError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if errs.KindOf(err) == errs.Internal && log != nil {
 		log.ErrorContext(r.Context(), "route failed", slog.String("method", r.Method),
@@ -127,6 +129,9 @@ func WriteHTTPError(w http.ResponseWriter, r *http.Request, log *slog.Logger, er
 	h := w.Header()
 	if retryAfter > 0 {
 		setRetryAfter(h, retryAfter)
+	}
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", auth.Challenge(err))
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")

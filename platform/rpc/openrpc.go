@@ -37,9 +37,11 @@ type openrpcMethod struct {
 	Result         openrpcDescriptor   `json:"result"`
 	Errors         []openrpcError      `json:"errors,omitempty"`
 	// Extensions: who may call, whether retries are safe, the time limit,
-	// the largest call accepted, whether a batch may carry it.
+	// the largest call accepted, whether a batch may carry it, whether it
+	// only reads.
 	Auth         string `json:"x-auth"`
 	Idempotent   bool   `json:"x-idempotent"`
+	ReadOnly     bool   `json:"x-read-only"`
 	TimeoutMS    int64  `json:"x-timeout-ms"`
 	MaxBodyBytes int64  `json:"x-max-body-bytes"`
 	NoBatch      bool   `json:"x-no-batch,omitempty"`
@@ -52,17 +54,31 @@ type openrpcDescriptor struct {
 }
 
 type openrpcError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Data    *openrpcErrorData `json:"data,omitempty"`
+}
+
+// openrpcErrorData describes an application error as its error.data will:
+// the stable reason and whether a call failing so may be retried. Protocol
+// errors (-32xxx) have none.
+type openrpcErrorData struct {
+	Reason    string `json:"reason"`
+	Retryable bool   `json:"retryable"`
+}
+
+// appError describes application error c.
+func appError(c errs.Code) openrpcError {
+	return openrpcError{Code: int(c), Message: c.Name() + ": " + c.Doc(), Data: &openrpcErrorData{Reason: c.Name(), Retryable: c.Retryable()}}
 }
 
 // Errors every method may return, listed in each method's document.
 var commonErrors = []openrpcError{
-	{CodeInvalidParams, "invalid params: data.fields lists every bad field"},
-	{CodeInternalError, "internal error: data.request_id identifies the log lines"},
-	{int(errs.CodeDeadlineExceeded), errs.CodeDeadlineExceeded.Doc()},
-	{int(errs.CodeInsufficientBudget), errs.CodeInsufficientBudget.Doc()},
-	{int(errs.CodeOverloaded), errs.CodeOverloaded.Doc()},
+	{Code: CodeInvalidParams, Message: "invalid params: data.fields lists every bad field"},
+	{Code: CodeInternalError, Message: "internal error: data.request_id identifies the log lines"},
+	{Code: int(errs.CodeDeadlineExceeded), Message: errs.CodeDeadlineExceeded.Doc(), Data: appError(errs.CodeDeadlineExceeded).Data},
+	{Code: int(errs.CodeInsufficientBudget), Message: errs.CodeInsufficientBudget.Doc(), Data: appError(errs.CodeInsufficientBudget).Data},
+	{Code: int(errs.CodeOverloaded), Message: errs.CodeOverloaded.Doc(), Data: appError(errs.CodeOverloaded).Data},
 }
 
 // Errors methods above the public level may return.
@@ -101,6 +117,7 @@ func (s *Server) Discover() json.RawMessage {
 			Result:         openrpcDescriptor{Name: "result", Schema: e.result},
 			Auth:           e.level.String(),
 			Idempotent:     e.idempotent,
+			ReadOnly:       e.readOnly,
 			TimeoutMS:      e.timeout.Milliseconds(),
 			MaxBodyBytes:   e.maxBody,
 			NoBatch:        e.noBatch,
@@ -120,7 +137,7 @@ func (s *Server) Discover() json.RawMessage {
 		}
 		slices.Sort(codes)
 		for _, c := range slices.Compact(codes) {
-			m.Errors = append(m.Errors, openrpcError{Code: int(c), Message: c.Name() + ": " + c.Doc()})
+			m.Errors = append(m.Errors, appError(c))
 		}
 		m.Errors = append(m.Errors, commonErrors...)
 		doc.Methods = append(doc.Methods, m)
@@ -145,12 +162,14 @@ func (s *Server) registerDiscover() {
 		Summary:    "The OpenRPC document of this service.",
 		Auth:       auth.Public,
 		Idempotent: true,
+		ReadOnly:   true,
 	}, func(context.Context, discoverParams) (json.RawMessage, error) {
 		return s.Discover(), nil
 	})
 }
 
-func (s *Server) serveOpenRPC(w http.ResponseWriter, _ *http.Request) {
+// ServeOpenRPC serves the discovery document (GET /openrpc.json).
+func (s *Server) ServeOpenRPC(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(s.Discover())
 }

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -299,6 +300,19 @@ func members(data []byte, fn func(name, value []byte) bool) {
 }
 
 // unquote returns the Go string of a raw JSON string (quotes included).
+// plainString returns the bytes between the quotes of the JSON string raw
+// and true when it has no escapes (its bytes are its value), else false.
+func plainString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, false
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		return nil, false
+	}
+	return inner, true
+}
+
 func unquote(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false

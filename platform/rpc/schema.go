@@ -102,6 +102,12 @@ func (ps *paramsSchema) decode(raw []byte, p any) error {
 		}
 		raw = obj
 	}
+	if fd, isFD := p.(FastDecoder); isFD {
+		if fd.DecodeFast(raw) {
+			return nil
+		}
+		reflect.ValueOf(p).Elem().SetZero()
+	}
 	var ok, decoded bool
 	if ps.fast != nil {
 		ok, decoded = ps.fast.accepts(raw, reflect.ValueOf(p).Elem())
@@ -129,7 +135,7 @@ func (ps *paramsSchema) validate(raw []byte) error {
 		return invalidParams("params are not valid JSON")
 	}
 	if err := ps.compiled.Validate(inst); err != nil {
-		return invalidParams("invalid params", fieldErrors(err)...)
+		return invalidParams("invalid params", FieldErrors(err)...)
 	}
 	return nil
 }
@@ -159,9 +165,11 @@ func (ps *paramsSchema) byPosition(raw []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// fieldErrors flattens a validation error into one entry per failing leaf,
-// located by JSON pointer into the params.
-func fieldErrors(err error) []errs.FieldError {
+// FieldErrors flattens a santhosh-tekuri/jsonschema validation error into
+// one entry per failing leaf, located by JSON pointer into the params, as
+// the server reports invalid params; clients that check params before
+// sending (the attendify CLI) report them the same way.
+func FieldErrors(err error) []errs.FieldError {
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
 		return []errs.FieldError{{Field: "/", Message: err.Error()}}

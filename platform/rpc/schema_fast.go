@@ -39,8 +39,8 @@ type fastCheck struct {
 }
 
 type fastProp struct {
-	index int // in required order, or -1
-	field int // index of the struct field it decodes into, or -1
+	index int   // in required order, or -1
+	field []int // index path of the struct field it decodes into, or nil
 	typ   string
 	// string constraints
 	minLen, maxLen int // -1 when absent
@@ -120,36 +120,30 @@ var (
 
 // mapFields matches each property to a plain struct field that
 // encoding/json would fill the same way (a string, bool, integer or float
-// kind, without custom unmarshalers or the ",string" option). It reports
+// kind, without custom unmarshalers or the ",string" option), looking
+// through embedded structs (rpc.AppRef) as encoding/json does. It reports
 // whether every property found one.
 func (fc *fastCheck) mapFields(t reflect.Type) bool {
 	for _, p := range fc.props {
-		p.field = -1
+		p.field = nil
 	}
 	if t.Kind() != reflect.Struct {
 		return false
 	}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" && opts == "" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
+	fields, ok := plainFields(t, nil, map[reflect.Type]bool{})
+	if !ok {
+		return false
+	}
+	for name, f := range fields {
 		p, ok := fc.props[name]
 		if !ok {
 			continue
 		}
-		if strings.Contains(opts, "string") ||
-			reflect.PointerTo(f.Type).Implements(jsonUnmarshaler) || reflect.PointerTo(f.Type).Implements(textUnmarshaler) {
+		if strings.Contains(f.opts, "string") ||
+			reflect.PointerTo(f.typ).Implements(jsonUnmarshaler) || reflect.PointerTo(f.typ).Implements(textUnmarshaler) {
 			return false
 		}
-		switch k := f.Type.Kind(); {
+		switch k := f.typ.Kind(); {
 		case k == reflect.String && p.typ == "string":
 		case k == reflect.Bool && p.typ == "boolean":
 		case k >= reflect.Int && k <= reflect.Uint64 && p.typ == "integer":
@@ -157,14 +151,80 @@ func (fc *fastCheck) mapFields(t reflect.Type) bool {
 		default:
 			return false
 		}
-		p.field = i
+		p.field = f.index
 	}
 	for _, p := range fc.props {
-		if p.field < 0 {
+		if p.field == nil {
 			return false
 		}
 	}
 	return true
+}
+
+// plainField is a struct field as encoding/json names it.
+type plainField struct {
+	index []int // for reflect.Value.FieldByIndex
+	typ   reflect.Type
+	opts  string // the json tag's options
+}
+
+// plainFields lists the JSON members of struct t by name, embedded
+// structs' fields included. It gives up (false) where encoding/json's
+// rules get subtle: an embedded pointer, a struct embedded twice, or two
+// fields of one name (encoding/json then picks by depth and tags, or drops
+// both), so that the fast path never decodes differently.
+func plainFields(t reflect.Type, at []int, seen map[reflect.Type]bool) (map[string]plainField, bool) {
+	if seen[t] {
+		return nil, false
+	}
+	seen[t] = true
+	out := map[string]plainField{}
+	add := func(name string, f plainField) bool {
+		if _, dup := out[name]; dup {
+			return false
+		}
+		out[name] = f
+		return true
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		index := append(append([]int(nil), at...), i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		if f.Anonymous && !f.IsExported() && name != "" {
+			return nil, false // encoding/json's handling of these is its own
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				return nil, false
+			}
+			if ft.Kind() == reflect.Struct {
+				inner, ok := plainFields(ft, index, seen)
+				if !ok {
+					return nil, false
+				}
+				for n, g := range inner {
+					if !add(n, g) {
+						return nil, false
+					}
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !add(name, plainField{index: index, typ: f.Type, opts: opts}) {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 func newFastProp(raw []byte) *fastProp {
@@ -264,13 +324,23 @@ func (fc *fastCheck) scan(raw []byte, dst reflect.Value, decode bool) bool {
 	ok := true
 	n := 0
 	members(raw, func(name, value []byte) bool {
-		key, good := unquote(name)
-		if !good {
-			ok = false
-			return false
+		var p *fastProp
+		var known bool
+		key := ""
+		if inner, simple := plainString(name); simple {
+			p, known = fc.props[string(inner)] // no copy of the name for the lookup
+			if known && p.index >= 64 {
+				key = string(inner)
+			}
+		} else {
+			var good bool
+			if key, good = unquote(name); !good {
+				ok = false
+				return false
+			}
+			p, known = fc.props[key]
 		}
-		p, known := fc.props[key]
-		if !known || !p.accepts(value) || (decode && !p.set(dst.Field(p.field), value)) {
+		if !known || !p.accepts(value) || (decode && !p.set(dst.FieldByIndex(p.field), value)) {
 			ok = false
 			return false
 		}
@@ -317,6 +387,15 @@ func (p *fastProp) accepts(v []byte) bool {
 	case "string":
 		if v[0] != '"' {
 			return false
+		}
+		if inner, simple := plainString(v); simple { // checked without a copy
+			if p.minLen >= 0 || p.maxLen >= 0 {
+				n := utf8.RuneCount(inner)
+				if (p.minLen >= 0 && n < p.minLen) || (p.maxLen >= 0 && n > p.maxLen) {
+					return false
+				}
+			}
+			return p.enum == nil || p.enum[string(inner)]
 		}
 		s, ok := unquote(v)
 		if !ok {

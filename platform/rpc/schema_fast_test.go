@@ -24,7 +24,20 @@ type fastNested struct {
 	Map   map[string]string `json:"map,omitempty"`
 }
 
-var fastTypes = []reflect.Type{reflect.TypeFor[fastFlat](), reflect.TypeFor[fastNested](), reflect.TypeFor[validated]()}
+// FastPage is a struct params types embed, beside AppRef.
+type FastPage struct {
+	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50"`
+	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=8"`
+}
+
+type fastEmbedded struct {
+	AppRef
+	FastPage
+	Text string `json:"text" jsonschema:"minLength=1,maxLength=5"`
+}
+
+var fastTypes = []reflect.Type{reflect.TypeFor[fastFlat](), reflect.TypeFor[fastNested](), reflect.TypeFor[validated](),
+	reflect.TypeFor[fastEmbedded]()}
 
 // fastSchemas are the params shapes the differential tests use.
 func fastSchemas(t testing.TB) []*paramsSchema {
@@ -94,6 +107,55 @@ func TestFastCheckAgreesOnExamples(t *testing.T) {
 	}
 }
 
+// TestFastCheckDecodesEmbeddedFields: params that embed structs (AppRef,
+// a page) take the fast path and decode as encoding/json does, and the
+// params decoder answers every example exactly as the general path does.
+func TestFastCheckDecodesEmbeddedFields(t *testing.T) {
+	ps := fastSchemas(t)[3]
+	if !ps.fast.decodable {
+		t.Fatal("params embedding structs take the slow path")
+	}
+	var got fastEmbedded
+	ok, decoded := ps.fast.accepts([]byte(`{"app_id":"a1","text":"hi","limit":5,"cursor":"c"}`), reflect.ValueOf(&got).Elem())
+	if !ok || !decoded {
+		t.Fatalf("fast check refuses plain valid params (ok=%v decoded=%v)", ok, decoded)
+	}
+	if want := (fastEmbedded{AppRef: AppRef{App: "a1"}, FastPage: FastPage{Limit: 5, Cursor: "c"}, Text: "hi"}); got != want {
+		t.Errorf("decoded %+v, want %+v", got, want)
+	}
+	slow := *ps
+	slow.fast = nil
+	for _, raw := range []string{
+		`{"app_id":"a1","text":"hi"}`,
+		`{"app_id":"a1","text":"hi","limit":50,"cursor":""}`,
+		`{"text":"hi"}`,                           // required, from the embedded AppRef
+		`{"app_id":"","text":"hi"}`,               // minLength of the embedded field
+		`{"app_id":"a1","text":"hi","limit":0}`,   // bounds of the embedded field
+		`{"app_id":"a1","text":"hi","limit":1.0}`, // an integer the fast check leaves to the validator
+		`{"app_id":"a1","text":"hi","AppRef":{}}`, // unknown: embedded structs have no member of their own
+		`{"app_id":"a1","text":"hi","App":"x"}`,   // unknown: the Go name is not the member's
+		`{"app_id":"a1","text":"hi","x":1}`,
+		`{"app_id":"a1","app_id":"a2","text":"hi"}`,
+		`{"app_id":7,"text":"hi"}`,
+		`["a1",5,"c","hi"]`,
+		`null`,
+	} {
+		var fast, general fastEmbedded
+		var rawb []byte
+		if raw != "null" {
+			rawb = []byte(raw)
+		}
+		errFast := ps.decode(rawb, &fast)
+		errGeneral := slow.decode(rawb, &general)
+		if !reflect.DeepEqual(errFast, errGeneral) {
+			t.Errorf("%s: fast path error %v, general path %v", raw, errFast, errGeneral)
+		}
+		if fast != general {
+			t.Errorf("%s: fast path decoded %+v, general path %+v", raw, fast, general)
+		}
+	}
+}
+
 // FuzzFastCheck holds the fast check to its rule: it never accepts params
 // the general validator refuses.
 func FuzzFastCheck(f *testing.F) {
@@ -102,6 +164,7 @@ func FuzzFastCheck(f *testing.F) {
 		`{"inner":{"A":1},"tags":["x","y"]}`, `{"inner":{"A":1},"tags":["x","y","z"],"map":{"k":"v"}}`,
 		`{"email":"ann@example.com","name":"Ann","age":30,"role":"speaker","id":"0b9e2f5c-7c52-4a52-9a4d-2b9f0c1c0e11","at":"2026-11-29T10:00:00Z","code":"ABC"}`,
 		`{"text":"ab","n":1,"text":"abcdefgh"}`, `{"text":"ab","n":9007199254740993}`,
+		`{"app_id":"a1","text":"hi","limit":5,"cursor":"c"}`, `{"app_id":"a1","text":"hi","App":"x"}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -93,6 +94,12 @@ type Options struct {
 	LargeBodies   int
 	LargeBodyWait time.Duration // default 5 s
 
+	// RefuseWrites, when set, makes the server run only the methods
+	// declared ReadOnly: every other call is refused with a forbidden
+	// error, before its handler runs, whose message starts with this text
+	// (why this process does not write: "read-only run-as against qa").
+	RefuseWrites string
+
 	MaxBatch         int           // default 100 requests
 	MaxDepth         int           // default 32 levels of nesting
 	BatchConcurrency int           // default 8 members at once
@@ -111,13 +118,14 @@ type Options struct {
 // credentials costs 64 KiB each, and buffers grown for large bodies are
 // not kept in the pool.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	metrics *metrics
-	tracer  trace.Tracer
-	prop    propagation.TextMapPropagator
-	ids     *flake.Generator
-	large   *gate.Gate // exchanges with bodies over MaxBodyBytes
+	opts     Options
+	log      *slog.Logger
+	metrics  *metrics
+	tracer   trace.Tracer
+	prop     propagation.TextMapPropagator
+	ids      *flake.Generator
+	large    *gate.Gate // exchanges with bodies over MaxBodyBytes
+	services serviceNames
 
 	// ceiling[l] is the largest MaxBody of the methods of level l or
 	// below: how far a body is read for a caller who reaches l.
@@ -205,16 +213,35 @@ func (s *Server) register(e *entry) {
 // Routes registers POST /rpc and GET /openrpc.json on mux.
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /rpc", s)
-	mux.HandleFunc("GET /openrpc.json", s.serveOpenRPC)
+	mux.HandleFunc("GET /openrpc.json", s.ServeOpenRPC)
 }
+
+// RequestID returns r's X-Request-Id when it is a valid one, else a new id:
+// the id the server answers a call with, for other routes of the same
+// service to do the same.
+func (s *Server) RequestID(r *http.Request) string {
+	if id := r.Header.Get(HeaderRequestID); validRequestID(id) {
+		return id
+	}
+	return s.ids.Next().String()
+}
+
+// traceparent is the W3C trace context header's name as net/http keys it.
+const traceparent = "Traceparent"
 
 // call is what every request of one HTTP exchange shares.
 type call struct {
 	requestID string
+	idHeader  [1]string // the answer's X-Request-Id values: requestID
 	caller    auth.Caller
 	authErr   error
 	deadline  time.Time // the caller's deadline; zero when none was sent
 }
+
+// jsonContentType is the Content-Type header's value of every answer,
+// shared: headers are set to it, never changed in place (net/http copies
+// them when it writes them).
+var jsonContentType = []string{"application/json"}
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -232,17 +259,16 @@ func putBuf(b *[]byte) {
 
 // ServeHTTP serves one JSON-RPC exchange: a single request or a batch.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
 	success := true // for the shedder: false when the exchange says nothing about capacity
-	c := call{requestID: r.Header.Get(HeaderRequestID)}
-	if !validRequestID(c.requestID) {
-		c.requestID = s.ids.Next().String()
-	}
+	c := &call{requestID: s.RequestID(r)}
+	c.idHeader[0] = c.requestID
 	h := w.Header()
-	h.Set(HeaderRequestID, c.requestID)
-	h.Set("Content-Type", "application/json")
+	h[HeaderRequestID] = c.idHeader[:]
+	h["Content-Type"] = jsonContentType
 	ctx := obs.WithRequestID(r.Context(), c.requestID)
-	ctx = s.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	if len(r.Header[traceparent]) > 0 { // without it there is no trace context to extract
+		ctx = s.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
 
 	if s.opts.Shedder != nil {
 		done, err := s.opts.Shedder.Allow()
@@ -260,7 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				msg: HeaderBudget + " must be a non-negative integer of milliseconds"}, c.requestID)
 			return
 		}
-		c.deadline = start.Add(time.Duration(ms) * time.Millisecond)
+		c.deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
 	}
 
 	bp := bufPool.Get().(*[]byte)
@@ -284,10 +310,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.Auth != nil {
 		c.caller, c.authErr = s.opts.Auth.Authenticate(ctx, r, body)
+		if id := c.caller.OpenedSession; id != "" {
+			h.Set(auth.HeaderSession, id) // the service session this call was granted
+		}
 	}
-	ctx = auth.WithCaller(ctx, c.caller)
+	ctx = auth.WithCallerRef(ctx, &c.caller)
 
-	out := s.exchange(ctx, &c, body, bufPool.Get().(*[]byte))
+	out := s.exchange(ctx, c, body, bufPool.Get().(*[]byte))
 	defer putBuf(out.buf)
 	if out.single != nil {
 		_, protocol := out.single.(*protocolError)
@@ -421,10 +450,10 @@ func (s *Server) serve(ctx context.Context, c *call, req *request, buf []byte, i
 			err = &protocolError{code: CodeInvalidRequest, status: http.StatusRequestEntityTooLarge,
 				msg: fmt.Sprintf("invalid request: the request of %d bytes exceeds %s's limit of %d bytes", req.size, e.name, e.maxBody)}
 		default:
-			result, err = s.run(ctx, c, e, req.params)
+			result, err = s.run(ctx, c, e, req.params, start)
 		}
 	}
-	s.observe(ctx, c, e, req, err, time.Since(start))
+	s.observe(ctx, c, e, req, err, start)
 	if req.notification() {
 		return buf, err
 	}
@@ -436,10 +465,13 @@ func (s *Server) serve(ctx context.Context, c *call, req *request, buf []byte, i
 }
 
 // run checks access and the deadline, then invokes the method with panic
-// recovery.
-func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (result []byte, err error) {
+// recovery. start is when the call began: its timeout runs from then.
+func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte, start time.Time) (result []byte, err error) {
 	e.m.inflight.Inc()
 	defer e.m.inflight.Dec()
+	if s.opts.RefuseWrites != "" && !e.readOnly {
+		return nil, errs.New(errs.Forbidden, "%s: %s writes, and this server runs only methods that read", s.opts.RefuseWrites, e.name)
+	}
 	if e.level != auth.Public {
 		switch {
 		case c.authErr != nil:
@@ -461,14 +493,14 @@ func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (res
 		if need <= 0 {
 			need = time.Millisecond
 		}
-		left := time.Until(c.deadline)
+		left := c.deadline.Sub(start)
 		if left < need {
 			return nil, &errs.Error{Code: errs.CodeInsufficientBudget,
 				Msg: fmt.Sprintf("%s needs at least %v; the caller has %v left", e.name, need, left.Round(time.Millisecond))}
 		}
 		timeout = min(timeout, left)
 	}
-	ctx, release := withCallDeadline(ctx, time.Now().Add(timeout))
+	ctx, release := withCallDeadline(ctx, start.Add(timeout))
 	defer release()
 	if s.tracer != nil {
 		var span trace.Span
@@ -496,8 +528,15 @@ func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte) (res
 	return result, err
 }
 
-// observe logs and counts one request.
-func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, err error, d time.Duration) {
+// observe logs and counts one request, which began at start.
+//
+// The access log line goes to the logger's handler as a record made here,
+// not through Logger.LogAttrs, which would read the clock once more and
+// walk the stack for the caller's program counter (a source location no
+// handler of ours prints, and which would name this function anyway).
+func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, err error, start time.Time) {
+	d := time.Since(start) // the monotonic clock only: one clock read, not two
+	end := start.Add(d)
 	name := "unknown"
 	m := s.metrics.unknown
 	if e != nil {
@@ -514,40 +553,82 @@ func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, e
 	}
 	m.observe(code, d)
 	level := slog.LevelInfo
-	attrs := make([]slog.Attr, 0, 8)
-	attrs = append(attrs,
+	if code == CodeInternalError {
+		level = slog.LevelError
+	}
+	h := s.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	rec := slog.NewRecord(end, level, "rpc", 0)
+	rec.AddAttrs(
 		slog.String("method", name),
-		slog.String("caller", callerName(c.caller)),
+		slog.String("caller", s.callerName(c.caller)),
 		slog.Int64("duration_us", d.Microseconds()),
 		slog.Int("code", code),
 	)
 	if req.notification() {
-		attrs = append(attrs, slog.Bool("notification", true))
+		rec.AddAttrs(slog.Bool("notification", true))
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("outcome", outcome(err)))
-		if code == CodeInternalError {
-			level = slog.LevelError
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-	} else {
-		attrs = append(attrs, slog.String("outcome", "ok"))
+	switch {
+	case err == nil:
+		rec.AddAttrs(slog.String("outcome", "ok"))
+	case level == slog.LevelError:
+		rec.AddAttrs(slog.String("outcome", outcome(err)), slog.String("error", err.Error()))
+	default:
+		rec.AddAttrs(slog.String("outcome", outcome(err)))
 	}
-	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+	_ = h.Handle(ctx, rec)
 }
 
 // callerName is the caller for the access log: "anonymous", "user:<id>",
 // "service:<name>" (acting for "user:<id>" when it carries a user token).
-func callerName(c auth.Caller) string {
+func (s *Server) callerName(c auth.Caller) string {
 	switch {
 	case c.Kind == auth.CallerService && c.User != "":
 		return "service:" + c.Service + "/user:" + c.User
 	case c.Kind == auth.CallerService:
-		return "service:" + c.Service
+		return s.services.name(c.Service)
 	case c.Kind == auth.CallerUser:
 		return "user:" + c.User
 	}
 	return "anonymous"
+}
+
+// maxServiceNames bounds serviceNames: a deployment has a handful of
+// services, but a caller holding a key chooses the name it signs.
+const maxServiceNames = 64
+
+// serviceNames are the access log's names of calling services
+// ("service:hub"), each made once rather than on every call: a map
+// replaced, never changed, when a name is added, so that reading it takes
+// no lock.
+type serviceNames struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]string]
+}
+
+// name returns "service:" + service.
+func (n *serviceNames) name(service string) string {
+	if m := n.m.Load(); m != nil {
+		if name, ok := (*m)[service]; ok {
+			return name
+		}
+	}
+	name := "service:" + service
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var old map[string]string
+	if m := n.m.Load(); m != nil {
+		old = *m
+	}
+	if len(old) < maxServiceNames {
+		next := make(map[string]string, len(old)+1)
+		maps.Copy(next, old)
+		next[service] = name
+		n.m.Store(&next)
+	}
+	return name
 }
 
 func outcome(err error) string {

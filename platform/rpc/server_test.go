@@ -288,6 +288,21 @@ func TestDiscoveryValidatesAgainstOpenRPCMetaSchema(t *testing.T) {
 	if m.Auth != "member" || !m.Idempotent || len(m.Params) != 1 || m.Params[0].Name != "app" || !m.Params[0].Required {
 		t.Errorf("app.member described as %+v", m)
 	}
+	// Each application error names its reason and whether it may be
+	// retried, so that generated clients can type and retry them.
+	var errData = map[int]*openrpcErrorData{}
+	for _, e := range m.Errors {
+		errData[e.Code] = e.Data
+	}
+	if d := errData[int(errs.CodeNotFound)]; d == nil || d.Reason != "not_found" || d.Retryable {
+		t.Errorf("app.member's not_found error described as %+v", d)
+	}
+	if d := errData[int(errs.CodeOverloaded)]; d == nil || d.Reason != "overloaded" || !d.Retryable {
+		t.Errorf("app.member's overloaded error described as %+v", d)
+	}
+	if d, ok := errData[CodeInvalidParams]; !ok || d != nil {
+		t.Errorf("invalid params described with data %+v (present: %v); a protocol error has no reason", d, ok)
+	}
 	if v := byName["validated"]; len(v.Params) != 8 || !strings.Contains(string(v.Params[0].Schema), `"format":"email"`) {
 		t.Errorf("validated described as %+v", v)
 	}

@@ -58,9 +58,15 @@ func parseRequest(raw []byte) request {
 	var seen, dup int
 	var version []byte
 	members(raw, func(name, value []byte) bool {
-		key, _ := unquote(name)
+		// Member names are matched as bytes (no string made per member);
+		// one with escapes is unquoted first.
+		key := name[1 : len(name)-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			k, _ := unquote(name)
+			key = []byte(k)
+		}
 		var bit int
-		switch key {
+		switch string(key) {
 		case "jsonrpc":
 			bit, version = seenJSONRPC, value
 		case "method":
@@ -73,7 +79,7 @@ func parseRequest(raw []byte) request {
 			return true // unknown members are ignored
 		}
 		if seen&bit != 0 && r.bad == "" {
-			r.bad = "duplicate member " + strconv.Quote(key)
+			r.bad = "duplicate member " + strconv.Quote(string(key))
 		}
 		dup |= seen & bit
 		seen |= bit

@@ -32,15 +32,18 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/obs"
@@ -64,6 +67,14 @@ type Config struct {
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
 	ReadTimeout     time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"60s"`
 	IdleTimeout     time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"120s"`
+	// RouteTimeout bounds a request to a plain route (Service.Routes: its
+	// context's deadline, then 504); streams (Service.Streams) have none.
+	RouteTimeout time.Duration `env:"HTTP_ROUTE_TIMEOUT" envDefault:"60s"`
+	// H2C also serves HTTP/2 without TLS (prior knowledge, as the kit's
+	// client sends with rpc.ClientConfig.HTTP2) beside HTTP/1.1, for calls
+	// between services inside the cluster. Browsers and apps keep
+	// HTTP/1.1 (or HTTP/2 over TLS at the load balancer).
+	H2C bool `env:"HTTP_H2C" envDefault:"true"`
 	// Shedding: off with SHED_DISABLED=true (benchmarks of the bare path).
 	ShedDisabled     bool    `env:"SHED_DISABLED"`
 	ShedCPUThreshold float64 `env:"SHED_CPU_THRESHOLD" envDefault:"0.9"`
@@ -83,6 +94,15 @@ type Config struct {
 	// Pprof serves net/http/pprof under /debug/pprof/ on the admin
 	// listener (off by default: it exposes internals).
 	Pprof bool `env:"DEBUG_PPROF"`
+	// RunAs is set when the process runs against another environment
+	// (runas.go).
+	RunAs RunAsConfig
+
+	CORS CORS
+
+	// Deploy is where the instance's start, ready, stop and crash are
+	// posted (DEPLOY_WEBHOOK_URL; webhook.go).
+	Deploy DeployConfig
 
 	Log   obs.LogConfig
 	Trace obs.TraceConfig
@@ -117,7 +137,15 @@ type Service struct {
 	Name string
 	Log  *slog.Logger
 	RPC  *rpc.Server
-	Mux  *http.ServeMux // extra HTTP routes (uploads, pages, streams)
+	// Routes take the service's plain HTTP routes (uploads, photos,
+	// reports, pages), with chi patterns ("/walls/{token}/poll"; handlers
+	// read parameters with r.PathValue or chi.URLParam). They get request
+	// ids, panic recovery, metrics and traces labelled by the route
+	// pattern, compression of pages and JSON, and HTTP_ROUTE_TIMEOUT.
+	Routes chi.Router
+	// Streams take long-lived responses (event streams, long polls): the
+	// same as Routes without the timeout and compression.
+	Streams chi.Router
 	// Admin is the admin listener's routes (/metrics, /debug/pprof/); nil
 	// when AdminAddr is empty.
 	Admin   *http.ServeMux
@@ -126,16 +154,19 @@ type Service struct {
 	Auth    auth.Config
 
 	cfg      Config
+	router   http.Handler
 	logger   *obs.Logger
 	listener net.Listener
 	adminLn  net.Listener
 
-	mu       sync.Mutex
-	checks   map[string]func(context.Context) error
-	stops    []stopHook
-	workers  []worker
-	ready    bool
-	draining chan struct{}
+	mu          sync.Mutex
+	checks      map[string]func(context.Context) error
+	originCheck OriginCheck
+	stops       []stopHook
+	workers     []worker
+	ready       bool
+	draining    chan struct{}
+	deploy      *deployNotifier
 }
 
 type stopHook struct {
@@ -157,15 +188,18 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 	s := &Service{
 		Name:     name,
 		Log:      logger.Logger,
-		Mux:      http.NewServeMux(),
 		Metrics:  prometheus.NewRegistry(),
 		Auth:     cfg.Auth,
 		cfg:      cfg,
 		logger:   logger,
 		checks:   map[string]func(context.Context) error{},
 		draining: make(chan struct{}),
+		deploy:   newDeployNotifier(cfg.Deploy, name, logger.Logger),
 	}
-	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.applyRunAs()
+	s.deploy.post(deployStart, nil)
+	lastDeploy.Store(s.deploy)
+	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfoMetric(name))
 
 	stopTracing, err := obs.SetupTracing(ctx, name, cfg.Trace)
 	if err != nil {
@@ -199,25 +233,22 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 		Registerer:   s.Metrics,
 		Auth:         authn,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		RefuseWrites: cfg.RunAs.refusal(),
 	}
 	if cfg.AccessLog {
 		opts.Logger = s.Log
 	}
+	var routeTracer trace.Tracer
 	if cfg.Trace.Enabled() {
 		opts.Tracer = otel.Tracer("github.com/attendify/platform/rpc")
+		routeTracer = otel.Tracer("github.com/attendify/platform/runner")
 	}
 	if !cfg.ShedDisabled {
 		sh := shed.New(shed.Options{CPUThreshold: cfg.ShedCPUThreshold})
 		opts.Shedder = sh
 	}
 	s.RPC = rpc.NewServer(opts)
-	s.RPC.Routes(s.Mux)
-	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	s.Mux.HandleFunc("GET /readyz", s.serveReady)
-	s.Mux.HandleFunc("GET /{$}", s.serveIndex)
+	s.routes(cfg, routeTracer)
 
 	addr := cfg.Addr
 	if addr == "" {
@@ -246,6 +277,10 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 	}
 	return s, nil
 }
+
+// Handler is the service's HTTP handler (its router), for tests and
+// benchmarks that serve it in process.
+func (s *Service) Handler() http.Handler { return s.router }
 
 // Addr is the address the service listens on.
 func (s *Service) Addr() string { return s.listener.Addr().String() }
@@ -277,7 +312,7 @@ func (s *Service) Client(cfg rpc.ClientConfig) (*rpc.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rpc.NewClient(rpc.ClientOptions{Endpoints: cfg.URLs, Signer: sg})
+	return rpc.NewClient(rpc.ClientOptions{Endpoints: cfg.URLs, Signer: sg, HTTP2: cfg.HTTP2, Sessions: cfg.Sessions})
 }
 
 // AddCheck registers a readiness check (a store ping, typically).
@@ -298,8 +333,12 @@ func (s *Service) OnStop(name string, fn func(context.Context) error) {
 // Go registers a background worker (an outbox relay, an event consumer, a
 // changes follower). Workers start with Run; their context ends at shutdown,
 // after the HTTP server has drained. A worker returning an error other than
-// the context's stops the service.
+// the context's stops the service. A job that runs on a ticker (a sweeper,
+// a reaper) is a Periodic instead.
 func (s *Service) Go(name string, fn func(ctx context.Context) error) {
+	if s.skipWorker(name) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.workers = append(s.workers, worker{name, fn})
@@ -318,11 +357,16 @@ func (s *Service) Draining() <-chan struct{} { return s.draining }
 // ShutdownTimeout), workers stop, stop hooks run, logs are flushed.
 func (s *Service) Run(ctx context.Context) error {
 	srv := &http.Server{
-		Handler:           s.Mux,
+		Handler:           s.handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.H2C {
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -357,6 +401,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	s.setReady(true)
+	s.deploy.post(deployReady, nil)
 	s.Log.Info("listening", slog.String("addr", s.Addr()), slog.String("admin_addr", s.AdminAddr()), slog.String("version", version()))
 
 	var runErr error
@@ -397,6 +442,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.stop(drainCtx); err != nil && runErr == nil {
 		runErr = err
 	}
+	if runErr != nil {
+		s.deploy.post(deployCrash, runErr)
+	} else {
+		s.deploy.post(deployStop, nil)
+	}
+	s.deploy.wait()
 	s.Log.Info("stopped")
 	_ = s.logger.Close()
 	return runErr
@@ -435,16 +486,35 @@ func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 }
 
 // Main runs run with a context that ends on SIGINT or SIGTERM; a second
-// signal exits at once. It exits 1 when run fails.
+// signal exits at once. It exits 1 when run fails. Before run, it answers
+// the commands every service has: `-version` and `healthcheck` (build.go).
 func Main(run func(ctx context.Context) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
 		stop() // restore default handling: a second signal kills the process
 	}()
+	if handled, err := builtin(ctx, os.Args[1:], os.Stdout); handled {
+		run = func(context.Context) error { return err }
+	}
 	if err := run(ctx); err != nil {
+		postCrash(err)
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
+	}
+}
+
+// lastDeploy is the deploy notifier of the process's service, once New
+// has made it.
+var lastDeploy atomic.Pointer[deployNotifier]
+
+// postCrash posts the crash of a service that failed before Run ended it:
+// New failing on a store, or a service's own start-up failing after New.
+// When Run already posted the end, it posts nothing.
+func postCrash(err error) {
+	if n := lastDeploy.Load(); n != nil {
+		n.post(deployCrash, err)
+		n.wait()
 	}
 }
 
@@ -473,11 +543,4 @@ func (c Commands) Run(ctx context.Context) error {
 	}
 	slices.Sort(names)
 	return fmt.Errorf("unknown command %q: want one of %s", name, strings.Join(names, ", "))
-}
-
-func version() string {
-	if v := os.Getenv("SERVICE_VERSION"); v != "" {
-		return v
-	}
-	return "dev"
 }

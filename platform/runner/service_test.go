@@ -243,7 +243,7 @@ func TestDrainingEndsLongResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waiting := make(chan struct{})
-	svc.Mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
+	svc.Streams.Get("/wait", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		http.NewResponseController(w).Flush()
 		close(waiting)
@@ -272,12 +272,7 @@ func TestDrainingEndsLongResponses(t *testing.T) {
 
 func TestHealthReadyMetrics(t *testing.T) {
 	testkit.Redis(t)
-	cfg, err := LoadConfig[Config]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Log.Level = 8 // errors only
-	cfg.ShutdownDelay = 0
+	cfg := quietConfig(t)
 	cfg.AdminAddr = "127.0.0.1:0"
 	cfg.Pprof = true
 	ctx, cancel := context.WithCancel(context.Background())

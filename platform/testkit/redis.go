@@ -3,9 +3,11 @@ package testkit
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/redisx"
 	"github.com/redis/go-redis/v9"
 )
@@ -21,10 +23,7 @@ const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 // do not start with the namespace are not cleaned up.
 func Redis(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	cfg := redisx.Config{URL: env("REDIS_URL", DefaultRedisURL)}
-	if addrs := env("REDIS_CLUSTER_ADDRS", ""); addrs != "" {
-		cfg.ClusterAddrs = splitComma(addrs)
-	}
+	cfg := RedisConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	c, err := redisx.Open(ctx, cfg)
@@ -35,7 +34,14 @@ func Redis(t testing.TB) (redis.UniversalClient, string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := DeleteKeys(ctx, c, ns+":"); err != nil {
+		// A cluster's primary may be failing over (make
+		// test-redis-cluster): try again while it settles.
+		err := DeleteKeys(ctx, c, ns+":")
+		for i := 0; err != nil && i < 40 && ctx.Err() == nil; i++ {
+			time.Sleep(500 * time.Millisecond)
+			err = DeleteKeys(ctx, c, ns+":")
+		}
+		if err != nil {
 			t.Errorf("testkit: delete the test's Redis keys %s*: %v", ns, err)
 		}
 		_ = c.Close()
@@ -43,11 +49,65 @@ func Redis(t testing.TB) (redis.UniversalClient, string) {
 	return c, ns
 }
 
+// RedisConfig is the Redis the tests use: REDIS_CLUSTER_ADDRS when set (a
+// Redis Cluster's seed nodes: `make test-redis-cluster`), else REDIS_URL, else
+// DefaultRedisURL. For a child process of a test, which has no testing.TB.
+func RedisConfig() redisx.Config {
+	cfg := redisx.Config{URL: env("REDIS_URL", DefaultRedisURL)}
+	if addrs := env("REDIS_CLUSTER_ADDRS", ""); addrs != "" {
+		cfg.ClusterAddrs = splitComma(addrs)
+	}
+	return cfg
+}
+
+// Keys returns the keys that match pattern, on every master of a cluster
+// (KEYS on a cluster client asks one node only). For tests.
+func Keys(ctx context.Context, c redis.UniversalClient, pattern string) ([]string, error) {
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		return c.Keys(ctx, pattern).Result()
+	}
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	err := eachPrimary(ctx, cc, func() { out = nil }, func(ctx context.Context, node *redis.Client) error {
+		ks, err := node.Keys(ctx, pattern).Result()
+		mu.Lock()
+		out = append(out, ks...)
+		mu.Unlock()
+		return err
+	})
+	return out, err
+}
+
+// eachPrimary runs fn on every primary of cc, as ForEachMaster does, but
+// rides a failover: while a primary cannot be reached (killed, its replica
+// not yet promoted, or the client's slot map not yet reloaded), it reloads
+// the slot map and walks again from the start, for up to 20 s; reset runs
+// before each walk.
+func eachPrimary(ctx context.Context, cc *redis.ClusterClient, reset func(), fn func(ctx context.Context, node *redis.Client) error) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		reset()
+		err := cc.ForEachMaster(ctx, fn)
+		if err == nil || errs.KindOf(redisx.Err(err)) != errs.Unavailable || time.Now().After(deadline) {
+			return err
+		}
+		cc.ReloadState(ctx)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // DeleteKeys unlinks every key that starts with prefix, on every master of a
 // cluster. It scans, so it is for tests and maintenance, not request paths.
 func DeleteKeys(ctx context.Context, c redis.UniversalClient, prefix string) error {
 	if cc, ok := c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		return eachPrimary(ctx, cc, func() {}, func(ctx context.Context, node *redis.Client) error {
 			return deleteKeys(ctx, node, prefix)
 		})
 	}

@@ -34,12 +34,19 @@ type RedisServer struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	runs int
+	// args are extra redis-server arguments (a cluster node's).
+	args []string
 }
 
 // StartRedisServer starts a private Redis for t (Debian's redis-server, or
 // the binary named by REDIS_SERVER). Without the binary the test fails: it
 // never skips.
 func StartRedisServer(t testing.TB) *RedisServer {
+	t.Helper()
+	return startRedisServer(t)
+}
+
+func startRedisServer(t testing.TB, args ...string) *RedisServer {
 	t.Helper()
 	bin := env("REDIS_SERVER", "redis-server")
 	path, err := exec.LookPath(bin)
@@ -52,7 +59,7 @@ func StartRedisServer(t testing.TB) *RedisServer {
 	}
 	s := &RedisServer{
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		t:    t, bin: path, port: port, dir: t.TempDir(),
+		t:    t, bin: path, port: port, dir: t.TempDir(), args: args,
 	}
 	s.URL = "redis://" + s.Addr + "/0"
 	t.Cleanup(s.Kill)
@@ -108,10 +115,12 @@ func (s *RedisServer) start() {
 	for {
 		s.runs++
 		logPath := filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", s.runs))
-		cmd := exec.Command(s.bin,
+		args := append([]string{
 			"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", s.dir,
-			"--daemonize", "no", "--protected-mode", "no", "--logfile", logPath)
+			"--daemonize", "no", "--protected-mode", "no", "--logfile", logPath,
+		}, s.args...)
+		cmd := exec.Command(s.bin, args...)
 		if err := cmd.Start(); err != nil {
 			s.t.Fatalf("testkit: start redis-server: %v", err)
 		}

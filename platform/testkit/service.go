@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -41,7 +42,8 @@ type Service struct {
 }
 
 // StartService runs `bin serve` with the test's environment plus env, on a
-// port of its choosing, and returns once the service logs where it listens
+// port of its choosing (or ADDR's, when env sets it: a replica started again
+// where its callers expect it), and returns once the service logs where it listens
 // (the platform runner's "listening" line, which comes once it is ready).
 // The service is stopped (SIGINT, then killed after WaitLimit) when the test
 // ends; its log is in the test's output when the test failed.
@@ -50,10 +52,10 @@ func StartService(t testing.TB, bin string, env ...string) *Service {
 	dir := t.TempDir()
 	s := &Service{t: t, exited: make(chan error, 1), copied: make(chan struct{}), logPath: filepath.Join(dir, filepath.Base(bin)+".log")}
 	s.cmd = exec.Command(bin, "serve")
-	// The last value of a variable wins: the address and the log level
-	// that the "listening" line needs. No balancer watches its readiness:
+	// The last value of a variable wins: the log level that the
+	// "listening" line needs; a free port unless env names one. No balancer watches its readiness:
 	// it stops without the shutdown delay unless env says otherwise.
-	s.cmd.Env = append(append(append(os.Environ(), "SHUTDOWN_DELAY=0"), env...), "ADDR=127.0.0.1:0", "LOG_LEVEL=INFO")
+	s.cmd.Env = append(append(append(os.Environ(), "SHUTDOWN_DELAY=0", "ADDR=127.0.0.1:0"), env...), "LOG_LEVEL=INFO")
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -120,8 +122,29 @@ func (s *Service) Stop() {
 	})
 }
 
+// Kill kills the service at once (SIGKILL: no drain, no stop hooks, leases
+// and pending work left as they were) and waits until it is gone.
+func (s *Service) Kill() {
+	s.once.Do(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		<-s.copied
+	})
+}
+
 // Log returns what the service has logged so far (all of it once stopped).
 func (s *Service) Log() string {
 	b, _ := os.ReadFile(s.logPath)
 	return string(b)
+}
+
+// FreeAddr returns a loopback host:port free now, for a service whose
+// address its callers must know before it starts.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("testkit: find a free port: %v", err)
+	}
+	return "127.0.0.1:" + strconv.Itoa(port)
 }

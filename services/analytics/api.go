@@ -123,7 +123,7 @@ const (
 
 // TrackParams is one batch of an install's events.
 type TrackParams struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	// Install identifies the app installation (a random id the app makes
 	// once); it counts anonymous use and keys the deduplication.
 	Install string `json:"install_id" jsonschema:"minLength=8,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
@@ -132,9 +132,6 @@ type TrackParams struct {
 	SentAt time.Time    `json:"sent_at"`
 	Events []TrackEvent `json:"events" jsonschema:"minItems=1,maxItems=500"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p TrackParams) AppID() string { return p.App }
 
 // TrackEvent is one thing that happened in the app.
 type TrackEvent struct {
@@ -183,15 +180,12 @@ type Refusal struct {
 
 // AppParams address an app.
 type AppParams struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 }
-
-// AppID implements rpc.AppScoped.
-func (p AppParams) AppID() string { return p.App }
 
 // RangeParams address a time range of an app, or of one of its events.
 type RangeParams struct {
-	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Event string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
 	// From and To bound the range, [From, To); they are truncated to the
 	// step. At most 400 days, and at most 48 hours by the minute.
@@ -201,9 +195,6 @@ type RangeParams struct {
 	// hour up to 7 days, day beyond.
 	Step string `json:"step,omitempty" jsonschema:"enum=,enum=minute,enum=hour,enum=day"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p RangeParams) AppID() string { return p.App }
 
 // Bucket is one step of a series.
 type Bucket struct {
@@ -228,14 +219,11 @@ type Series struct {
 
 // LiveParams address an app's live state.
 type LiveParams struct {
-	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Event string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
 	// Minutes is how many past minutes the series holds (default 60).
 	Minutes int `json:"minutes,omitempty" jsonschema:"minimum=0,maximum=240"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p LiveParams) AppID() string { return p.App }
 
 // Live is an app's state right now: what the dashboard shows.
 type Live struct {
@@ -280,12 +268,9 @@ type TopList struct {
 
 // LeaderboardParams ask for the engagement leaderboard.
 type LeaderboardParams struct {
-	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-	Limit int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=100"`
+	rpc.AppRef
+	Limit int `json:"limit,omitempty" jsonschema:"minimum=0,maximum=100"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p LeaderboardParams) AppID() string { return p.App }
 
 // Leaderboard ranks members by engagement points (README: points).
 type Leaderboard struct {
@@ -332,13 +317,10 @@ type DashboardLink struct {
 
 // DashboardLinkParams ask for a dashboard link.
 type DashboardLinkParams struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	// TTLHours is how long the link works (default 24, at most 720).
 	TTLHours int `json:"ttl_hours,omitempty" jsonschema:"minimum=0,maximum=720"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p DashboardLinkParams) AppID() string { return p.App }
 
 // RebuildParams ask for the real-time state to be rebuilt from the raw
 // events in Postgres.
@@ -402,37 +384,37 @@ var (
 	}
 	// GetSeries is the time series and totals of a range.
 	GetSeries = rpc.Method[RangeParams, Series]{
-		Name: "stats.series", Auth: auth.Admin, Idempotent: true,
+		Name: "stats.series", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "Engagement over time: counters and unique members and installs by minute, hour or day.",
 		Errors:  []errs.Code{errs.CodeInvalid, errs.CodeForbidden},
 	}
 	// GetLive is the app's state right now.
 	GetLive = rpc.Method[LiveParams, Live]{
-		Name: "stats.live", Auth: auth.Admin, Idempotent: true,
+		Name: "stats.live", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "Live members, today's figures, the last minutes, what is popular now, the leaderboard.",
 		Errors:  []errs.Code{errs.CodeForbidden},
 	}
 	// GetAdoption is members who opened the app over registered, by day.
 	GetAdoption = rpc.Method[RangeParams, Adoption]{
-		Name: "stats.adoption", Auth: auth.Admin, Idempotent: true,
+		Name: "stats.adoption", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "Registered members, those who opened the app, and active members, by day.",
 		Errors:  []errs.Code{errs.CodeInvalid, errs.CodeForbidden},
 	}
 	// GetTop is the top content of a range.
 	GetTop = rpc.Method[TopParams, TopList]{
-		Name: "stats.top", Auth: auth.Admin, Idempotent: true,
+		Name: "stats.top", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "The posts, sessions, speakers or sponsors with the most interactions over whole days.",
 		Errors:  []errs.Code{errs.CodeInvalid, errs.CodeForbidden},
 	}
 	// GetLeaderboard is the engagement leaderboard.
 	GetLeaderboard = rpc.Method[LeaderboardParams, Leaderboard]{
-		Name: "stats.leaderboard", Auth: auth.Admin, Idempotent: true,
+		Name: "stats.leaderboard", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "Members ranked by engagement points.",
 		Errors:  []errs.Code{errs.CodeForbidden},
 	}
 	// GetSponsored is the sponsored performance of a range.
 	GetSponsored = rpc.Method[RangeParams, Sponsored]{
-		Name: "stats.sponsored", Auth: auth.Admin, Idempotent: true,
+		Name: "stats.sponsored", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "Impressions, clicks and click-through of sponsored campaigns; taps on sponsors.",
 		Errors:  []errs.Code{errs.CodeInvalid, errs.CodeForbidden},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/analyticstest"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/platform/testkit/browser"
 )
@@ -34,7 +35,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	app := e.CreateApp()
 	org := e.AddMember(app, "Olga", auth.RoleOwner)
 	m := e.AddMember(app, "Ada", auth.RoleAttendee)
-	link, err := analytics.NewDashboardLink.Call(org.Ctx(context.Background()), e.Client, analytics.DashboardLinkParams{App: app})
+	link, err := analytics.NewDashboardLink.Call(org.Ctx(context.Background()), e.Client, analytics.DashboardLinkParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ import (
 )
 
 func batch(app, install string, evs ...analytics.TrackEvent) analytics.TrackParams {
-	return analytics.TrackParams{App: app, Install: install, SentAt: time.Now().UTC(), Events: evs}
+	return analytics.TrackParams{AppRef: rpc.AppRef{App: app}, Install: install, SentAt: time.Now().UTC(), Events: evs}
 }
 
 // settled waits until the consumer has counted the member.created events
@@ -56,7 +56,7 @@ func today(t *testing.T, e *analyticstest.Env, org analyticstest.Member, app str
 	t.Helper()
 	now := time.Now().UTC()
 	day := now.Truncate(24 * time.Hour)
-	s, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{App: app, From: day, To: day.Add(24 * time.Hour), Step: analytics.StepDay})
+	s, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{AppRef: rpc.AppRef{App: app}, From: day, To: day.Add(24 * time.Hour), Step: analytics.StepDay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestConsumers(t *testing.T) {
 	testkit.Eventually(t, "the events counted", func() bool {
 		return cmp.Equal(want, today(t, e, org, app).Counts)
 	})
-	lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{App: app})
+	lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestConsumers(t *testing.T) {
 
 	e.Publish(hub.EventMemberDeleted, m, false)
 	testkit.Eventually(t, "the member erased", func() bool {
-		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{App: app})
+		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{AppRef: rpc.AppRef{App: app}})
 		return err == nil && len(lb.Items) == 1
 	})
 	if diff := cmp.Diff(want, today(t, e, org, app).Counts); diff != "" {
@@ -263,7 +263,7 @@ func TestRollupsAgree(t *testing.T) {
 	}
 	from, to := now.Add(-200*time.Minute), now.Add(time.Minute)
 	get := func(from, to time.Time, step string) analytics.Series {
-		s, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{App: app, From: from, To: to, Step: step})
+		s, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{AppRef: rpc.AppRef{App: app}, From: from, To: to, Step: step})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +354,7 @@ func TestExports(t *testing.T) {
 		t.Errorf("csv (-want +got):\n%s", diff)
 	}
 
-	link, err := analytics.NewDashboardLink.Call(org.Ctx(context.Background()), e.Client, analytics.DashboardLinkParams{App: app})
+	link, err := analytics.NewDashboardLink.Call(org.Ctx(context.Background()), e.Client, analytics.DashboardLinkParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, "the member's name known", func() bool {
-		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{App: app})
+		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{AppRef: rpc.AppRef{App: app}})
 		return err == nil && slices.ContainsFunc(lb.Items, func(it analytics.Item) bool { return it.Label != "" && it.ID == evil.ID })
 	})
 	resp, body = get("xlsx", org.Token, url.Values{"report": {"all"}})
@@ -489,11 +489,11 @@ func TestRedisLoss(t *testing.T) {
 	}
 	look := func() any {
 		ctx := org.Ctx(context.Background())
-		s, err := analytics.GetSeries.Call(ctx, e.Client, analytics.RangeParams{App: app, From: now.Add(-2 * time.Hour), To: now.Add(time.Minute), Step: analytics.StepMinute})
+		s, err := analytics.GetSeries.Call(ctx, e.Client, analytics.RangeParams{AppRef: rpc.AppRef{App: app}, From: now.Add(-2 * time.Hour), To: now.Add(time.Minute), Step: analytics.StepMinute})
 		if err != nil {
 			t.Fatal(err)
 		}
-		live, err := analytics.GetLive.Call(ctx, e.Client, analytics.LiveParams{App: app})
+		live, err := analytics.GetLive.Call(ctx, e.Client, analytics.LiveParams{AppRef: rpc.AppRef{App: app}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/analyticstest"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
 )
@@ -49,14 +50,14 @@ func TestMethodsDoc(t *testing.T) {
 	})
 	octx := org.Ctx(ctx)
 	day := now.Truncate(24 * time.Hour)
-	daily := analytics.RangeParams{App: app, From: day, To: day.Add(24 * time.Hour), Step: analytics.StepDay}
+	daily := analytics.RangeParams{AppRef: rpc.AppRef{App: app}, From: day, To: day.Add(24 * time.Hour), Step: analytics.StepDay}
 	call(analytics.GetSeries.Call(octx, c, daily))
-	call(analytics.GetLive.Call(octx, c, analytics.LiveParams{App: app, Minutes: 1}))
+	call(analytics.GetLive.Call(octx, c, analytics.LiveParams{AppRef: rpc.AppRef{App: app}, Minutes: 1}))
 	call(analytics.GetAdoption.Call(octx, c, daily))
 	call(analytics.GetTop.Call(octx, c, analytics.TopParams{RangeParams: daily, Kind: "sessions", Limit: 10}))
-	call(analytics.GetLeaderboard.Call(octx, c, analytics.LeaderboardParams{App: app, Limit: 10}))
+	call(analytics.GetLeaderboard.Call(octx, c, analytics.LeaderboardParams{AppRef: rpc.AppRef{App: app}, Limit: 10}))
 	call(analytics.GetSponsored.Call(octx, c, daily))
-	call(analytics.NewDashboardLink.Call(octx, c, analytics.DashboardLinkParams{App: app, TTLHours: 24}))
+	call(analytics.NewDashboardLink.Call(octx, c, analytics.DashboardLinkParams{AppRef: rpc.AppRef{App: app}, TTLHours: 24}))
 	call(analytics.Fold.Call(ctx, svc, analytics.FoldParams{All: true}))
 	call(analytics.Rebuild.Call(ctx, svc, analytics.RebuildParams{App: app, Days: 1}))
 

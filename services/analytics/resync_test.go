@@ -98,7 +98,7 @@ func TestResyncFromHub(t *testing.T) {
 		}
 	}
 	labels := func() []string {
-		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{App: app})
+		lb, err := analytics.GetLeaderboard.Call(org.Ctx(context.Background()), e.Client, analytics.LeaderboardParams{AppRef: rpc.AppRef{App: app}})
 		if err != nil {
 			return nil
 		}

@@ -173,17 +173,9 @@ type BulkResult struct {
 // ---------------------------------------------------------------------------
 // Params.
 
-// AppRef addresses an app; embedded in every params type.
-type AppRef struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-}
-
-// AppID implements rpc.AppScoped.
-func (p AppRef) AppID() string { return p.App }
-
 // WallRef addresses a wall.
 type WallRef struct {
-	AppRef
+	rpc.AppRef
 	WallID string `json:"wall_id" jsonschema:"minLength=1,maxLength=64"`
 }
 
@@ -191,7 +183,7 @@ type WallRef struct {
 // defaults: layout grid, dark theme, scope event, moderation auto, 8 s per
 // post, public.
 type CreateWallParams struct {
-	AppRef
+	rpc.AppRef
 	EventID        string      `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
 	Title          string      `json:"title" jsonschema:"minLength=1,maxLength=120"`
 	Layout         string      `json:"layout,omitempty" jsonschema:"enum=grid,enum=masonry,enum=spotlight"`
@@ -220,7 +212,7 @@ type UpdateWallParams struct {
 
 // ListWallsParams list an app's walls, or one event's.
 type ListWallsParams struct {
-	AppRef
+	rpc.AppRef
 	EventID string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
 }
 
@@ -270,11 +262,11 @@ var (
 		Description: "Changing filters or moderation re-applies them to every post of the app.",
 	}
 	GetWall = rpc.Method[WallRef, Wall]{
-		Name: "wall.get", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Name: "wall.get", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
 		Summary: "Read a wall's settings (moderators and up).",
 	}
 	ListWalls = rpc.Method[ListWallsParams, WallList]{
-		Name: "wall.list", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Name: "wall.list", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
 		Summary: "List an app's walls, or one event's (moderators and up).",
 	}
 	DeleteWall = rpc.Method[WallRef, Empty]{
@@ -303,7 +295,7 @@ var (
 // Moderation (moderators and up).
 var (
 	GetQueue = rpc.Method[QueueParams, Queue]{
-		Name: "wall.queue", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
+		Name: "wall.queue", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
 		Summary: "Posts waiting for a moderator, oldest first.",
 	}
 	Approve = rpc.Method[PostsParams, BulkResult]{

@@ -7,6 +7,7 @@ import (
 	"github.com/attendify/eventwall/internal/walltest"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -23,7 +24,7 @@ func TestWallTakesTheAppsBrand(t *testing.T) {
 	owner := env.AddMember(app, "Olive Owner", auth.RoleOwner)
 	octx := owner.Ctx(ctx)
 
-	w, err := eventwall.CreateWall.Call(octx, env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Branded"})
+	w, err := eventwall.CreateWall.Call(octx, env.Client, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "Branded"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestWallTakesTheAppsBrand(t *testing.T) {
 
 	// Grey on grey: the text becomes black; an accent lost in the
 	// background becomes the default one.
-	w, err = eventwall.CreateWall.Call(octx, env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Grey",
+	w, err = eventwall.CreateWall.Call(octx, env.Client, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "Grey",
 		Theme: &eventwall.Theme{Background: "#aaaaaa", Text: "#999999", Accent: "#a0a0a0"}})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/walltest"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/platform/testkit/browser"
 	"github.com/attendify/social"
@@ -88,7 +89,7 @@ func TestProjectorPage(t *testing.T) {
 	env.DB(app)
 
 	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Browser conf — live",
+		AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "Browser conf — live",
 		Layout: eventwall.LayoutGrid, Moderation: &eventwall.Moderation{Mode: eventwall.ModerationOff},
 		Theme: &eventwall.Theme{Background: "#1b1f3a", Text: "#ffffff", Accent: "#ffb000"},
 	})
@@ -111,7 +112,7 @@ func TestProjectorPage(t *testing.T) {
 	photoID := uploadPhoto(t, soc, ada, app, testPNG(640, 400))
 	start := time.Now()
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), soc.Client, social.CreatePostParams{
-		AppRef: social.AppRef{App: app}, EventID: ev.ID, PhotoIDs: []string{photoID},
+		AppRef: rpc.AppRef{App: app}, EventID: ev.ID, PhotoIDs: []string{photoID},
 		Text: fmt.Sprintf("Hello from the front row with @[Grace Hopper](%s)! #browserconf", grace.ID),
 	})
 	if err != nil {
@@ -152,7 +153,7 @@ func TestProjectorPage(t *testing.T) {
 
 	// A moderator hides it in social: it leaves the page.
 	start = time.Now()
-	if _, err := social.HidePosts.Call(owner.Ctx(ctx), soc.Client, social.ModeratePostsParams{AppRef: social.AppRef{App: app}, PostIDs: []string{post.ID}, Reason: "test"}); err != nil {
+	if _, err := social.HidePosts.Call(owner.Ctx(ctx), soc.Client, social.ModeratePostsParams{AppRef: rpc.AppRef{App: app}, PostIDs: []string{post.ID}, Reason: "test"}); err != nil {
 		t.Fatalf("moderation.hide: %v", err)
 	}
 	waitFor(t, bctx, "the hidden post gone", chromedp.WaitNotPresent(chromedp.CSS(card)))
@@ -161,11 +162,11 @@ func TestProjectorPage(t *testing.T) {
 	screenshot(t, bctx, "wall-hidden.png")
 
 	// Paused from a phone: a new post waits until the wall resumes.
-	if _, err := eventwall.PauseWall.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
+	if _, err := eventwall.PauseWall.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, bctx, "the page paused", chromedp.WaitVisible(chromedp.CSS(`body[data-paused="true"]`)))
-	second, err := social.CreatePost.Call(ada.Ctx(ctx), soc.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, EventID: ev.ID, Text: "Posted while paused"})
+	second, err := social.CreatePost.Call(ada.Ctx(ctx), soc.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Text: "Posted while paused"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestProjectorPage(t *testing.T) {
 	if err != nil || shown {
 		t.Errorf("a post shown on a paused wall (%v)", err)
 	}
-	if _, err := eventwall.ResumeWall.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
+	if _, err := eventwall.ResumeWall.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, bctx, "the post after resuming", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`article.card[data-id=%q]`, second.ID))))

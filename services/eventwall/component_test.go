@@ -141,7 +141,7 @@ func newFixture(t *testing.T, o walltest.Options, p eventwall.CreateWallParams) 
 	f.app = f.env.CreateApp(f.event)
 	f.owner = f.env.AddMember(f.app, "Olive Owner", auth.RoleOwner)
 	f.ada = f.env.AddMember(f.app, "Ada Lovelace", auth.RoleAttendee)
-	p.AppRef, p.EventID = eventwall.AppRef{App: f.app}, f.event.ID
+	p.AppRef, p.EventID = rpc.AppRef{App: f.app}, f.event.ID
 	w, err := eventwall.CreateWall.Call(f.owner.Ctx(f.ctx), f.env.Client, p)
 	if err != nil {
 		t.Fatalf("wall.create: %v", err)
@@ -176,21 +176,21 @@ func TestWallOverHTTP(t *testing.T) {
 	c := env.Client
 
 	// Access: attendees may not use walls; moderators may not create them.
-	_, err := eventwall.CreateWall.Call(ada.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "x"})
+	_, err := eventwall.CreateWall.Call(ada.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "x"})
 	if !errors.Is(err, errs.Forbidden) {
 		t.Errorf("attendee creates a wall: %v, want forbidden", err)
 	}
-	_, err = eventwall.CreateWall.Call(mod.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "x"})
+	_, err = eventwall.CreateWall.Call(mod.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "x"})
 	if !errors.Is(err, errs.Forbidden) {
 		t.Errorf("moderator creates a wall: %v, want forbidden", err)
 	}
-	_, err = eventwall.CreateWall.Call(owner.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: "nope", Title: "x"})
+	_, err = eventwall.CreateWall.Call(owner.Ctx(ctx), c, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: "nope", Title: "x"})
 	if !errors.Is(err, errs.Invalid) {
 		t.Errorf("wall of an unknown event: %v, want invalid", err)
 	}
 
 	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), c, eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "GopherCon live",
+		AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "GopherCon live",
 		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationAuto, Blocklist: []string{"spoiler alert"}},
 	})
 	if err != nil {
@@ -200,7 +200,7 @@ func TestWallOverHTTP(t *testing.T) {
 		w.Filters.Scope != eventwall.ScopeEvent || w.Audience != eventwall.AudienceAnonymous || len(w.ScreenToken) < 22 || strings.Contains(w.ScreenToken, w.ID) {
 		t.Errorf("created wall = %+v", w)
 	}
-	got, err := eventwall.GetWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID})
+	got, err := eventwall.GetWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID})
 	if err != nil || got.ID != w.ID {
 		t.Errorf("wall.get by a moderator: %v %+v", err, got)
 	}
@@ -250,13 +250,13 @@ func TestWallOverHTTP(t *testing.T) {
 	p3 := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: ev.ID, Author: bob.ID, Text: "SPOILER   alert: the keynote"}})
 	var q eventwall.Queue
 	testkit.Eventually(t, "the post in the queue", func() bool {
-		q, err = eventwall.GetQueue.Call(mod.Ctx(ctx), c, eventwall.QueueParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}})
+		q, err = eventwall.GetQueue.Call(mod.Ctx(ctx), c, eventwall.QueueParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}})
 		return err == nil && q.Total == 1
 	})
 	if q.Items[0].Item.ID != postID(p3) || q.Items[0].Reason != "blocklist: spoiler alert" || q.Items[0].AuthorID != bob.ID {
 		t.Errorf("queue = %+v", q)
 	}
-	res, err := eventwall.Approve.Call(mod.Ctx(ctx), c, eventwall.PostsParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostIDs: []string{postID(p3), "nope"}})
+	res, err := eventwall.Approve.Call(mod.Ctx(ctx), c, eventwall.PostsParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, PostIDs: []string{postID(p3), "nope"}})
 	if err != nil || !slices.Equal(res.Done, []string{postID(p3)}) || !slices.Equal(res.NotFound, []string{"nope"}) {
 		t.Errorf("approve: %v %+v", err, res)
 	}
@@ -309,16 +309,16 @@ func TestWallOverHTTP(t *testing.T) {
 	scr.until("the post back after the unblock in social", func() bool { _, ok := scr.items[postID(p3)]; return ok })
 
 	// Pin, and the mark reaches the screens.
-	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostID: postID(p1), Mark: eventwall.MarkPin}); err != nil {
+	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, PostID: postID(p1), Mark: eventwall.MarkPin}); err != nil {
 		t.Fatalf("wall.mark: %v", err)
 	}
 	scr.until("the pin on the screen", func() bool { return scr.items[postID(p1)].Mark == eventwall.MarkPin })
-	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, PostID: postID(p2), Mark: eventwall.MarkPin}); !errors.Is(err, errs.NotFound) {
+	if _, err := eventwall.MarkPost.Call(mod.Ctx(ctx), c, eventwall.MarkParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, PostID: postID(p2), Mark: eventwall.MarkPin}); !errors.Is(err, errs.NotFound) {
 		t.Errorf("pinning a post off the wall: %v, want not found", err)
 	}
 
 	// Blocking Bob takes his posts off, past and future; unblocking brings them back.
-	ref := eventwall.AuthorParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, MemberID: bob.ID}
+	ref := eventwall.AuthorParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, MemberID: bob.ID}
 	if _, err := eventwall.BlockAuthor.Call(mod.Ctx(ctx), c, ref); err != nil {
 		t.Fatalf("wall.blockAuthor: %v", err)
 	}
@@ -339,19 +339,19 @@ func TestWallOverHTTP(t *testing.T) {
 	})
 
 	// Pause and resume from a phone: the screens see the flag.
-	if _, err := eventwall.PauseWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
+	if _, err := eventwall.PauseWall.Call(mod.Ctx(ctx), c, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}); err != nil {
 		t.Fatal(err)
 	}
 	scr.until("paused", func() bool { return scr.config.Paused })
 
 	// Settings: a new layout reaches the screens; a stale version conflicts.
 	layout := eventwall.LayoutSpotlight
-	w2, err := eventwall.UpdateWall.Call(owner.Ctx(ctx), c, eventwall.UpdateWallParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, Layout: &layout})
+	w2, err := eventwall.UpdateWall.Call(owner.Ctx(ctx), c, eventwall.UpdateWallParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, Layout: &layout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	scr.until("the new layout", func() bool { return scr.config.Layout == eventwall.LayoutSpotlight && scr.config.Version == w2.Version })
-	if _, err := eventwall.UpdateWall.Call(owner.Ctx(ctx), c, eventwall.UpdateWallParams{WallRef: eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}, Version: 1, Layout: &layout}); !errors.Is(err, errs.Conflict) {
+	if _, err := eventwall.UpdateWall.Call(owner.Ctx(ctx), c, eventwall.UpdateWallParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, Version: 1, Layout: &layout}); !errors.Is(err, errs.Conflict) {
 		t.Errorf("update at a stale version: %v, want conflict", err)
 	}
 
@@ -362,15 +362,15 @@ func TestWallOverHTTP(t *testing.T) {
 	// Another app's organizer sees nothing of this wall.
 	app2 := env.CreateApp(env.NewEvent("elsewhere"))
 	stranger := env.AddMember(app2, "Sam", auth.RoleOwner)
-	if _, err := eventwall.GetWall.Call(stranger.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err == nil {
+	if _, err := eventwall.GetWall.Call(stranger.Ctx(ctx), c, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}); err == nil {
 		t.Error("an organizer of another app reads the wall")
 	}
-	if _, err := eventwall.GetWall.Call(stranger.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app2}, WallID: w.ID}); !errors.Is(err, errs.NotFound) {
+	if _, err := eventwall.GetWall.Call(stranger.Ctx(ctx), c, eventwall.WallRef{AppRef: rpc.AppRef{App: app2}, WallID: w.ID}); !errors.Is(err, errs.NotFound) {
 		t.Errorf("wall through another app: %v, want not found", err)
 	}
 
 	// Deleting the wall tells the screens it is gone.
-	if _, err := eventwall.DeleteWall.Call(owner.Ctx(ctx), c, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}); err != nil {
+	if _, err := eventwall.DeleteWall.Call(owner.Ctx(ctx), c, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}); err != nil {
 		t.Fatal(err)
 	}
 	scr.until("the wall gone", func() bool { return scr.config.Gone && len(scr.items) == 0 })
@@ -385,7 +385,7 @@ func TestPrivateWall(t *testing.T) {
 	owner := env.AddMember(app, "Olive", auth.RoleOwner)
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	private := false
-	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Staff only", Public: &private})
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "Staff only", Public: &private})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestPrivateWall(t *testing.T) {
 			t.Errorf("%s with the key in the header: HTTP %d, want 200", path, st)
 		}
 	}
-	w2, err := eventwall.RotateKey.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID})
+	w2, err := eventwall.RotateKey.Call(owner.Ctx(ctx), env.Client, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID})
 	if err != nil || w2.ScreenKey == w.ScreenKey {
 		t.Fatalf("rotate: %v %+v", err, w2)
 	}
@@ -455,7 +455,7 @@ func TestManualModeAndFilters(t *testing.T) {
 	owner := env.AddMember(app, "Olive", auth.RoleOwner)
 	speaker := env.AddMember(app, "Grace", auth.RoleAttendee)
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
-	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: ""}
+	ref := eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: ""}
 	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
 		AppRef: ref.AppRef, EventID: ev.ID, Title: "Moderated",
 		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationManual, AllowList: []string{speaker.ID}},
@@ -600,7 +600,7 @@ func TestReplicas(t *testing.T) {
 	appID := a.CreateApp(ev)
 	owner := a.AddMember(appID, "Olive", auth.RoleOwner)
 	ada := a.AddMember(appID, "Ada", auth.RoleAttendee)
-	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), a.Client, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: appID}, EventID: ev.ID, Title: "Two replicas"})
+	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), a.Client, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: appID}, EventID: ev.ID, Title: "Two replicas"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -637,7 +637,7 @@ func TestPublicWallAudience(t *testing.T) {
 	create := func(title string, public *bool) eventwall.Wall {
 		t.Helper()
 		w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
-			AppRef: eventwall.AppRef{App: app}, EventID: open.ID, Title: title, Public: public,
+			AppRef: rpc.AppRef{App: app}, EventID: open.ID, Title: title, Public: public,
 			Filters: &eventwall.Filters{Scope: eventwall.ScopeApp},
 		})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/walltest"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
@@ -36,12 +37,12 @@ func TestMethodsDoc(t *testing.T) {
 	}
 
 	private := false // a screen key to rotate
-	w, err := eventwall.CreateWall.Call(octx, c, eventwall.CreateWallParams{AppRef: eventwall.AppRef{App: app}, EventID: ev.ID,
+	w, err := eventwall.CreateWall.Call(octx, c, eventwall.CreateWallParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID,
 		Title: "Summit wall", Public: &private, Moderation: &eventwall.Moderation{Mode: eventwall.ModerationManual}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := eventwall.WallRef{AppRef: eventwall.AppRef{App: app}, WallID: w.ID}
+	ref := eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}
 	title := "Summit live"
 	call(eventwall.UpdateWall.Call(octx, c, eventwall.UpdateWallParams{WallRef: ref, Title: &title}))
 	call(eventwall.GetWall.Call(octx, c, ref))

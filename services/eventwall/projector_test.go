@@ -11,6 +11,7 @@ import (
 	"github.com/attendify/eventwall/internal/walltest"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/platform/testkit/browser"
 	"github.com/attendify/social"
@@ -82,7 +83,7 @@ func TestProjectorSizes(t *testing.T) {
 	}
 	env.DB(app)
 	w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: app}, EventID: ev.ID, Title: "Projector conf — live", Layout: eventwall.LayoutGrid,
+		AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Title: "Projector conf — live", Layout: eventwall.LayoutGrid,
 		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationOff},
 	})
 	if err != nil {
@@ -93,7 +94,7 @@ func TestProjectorSizes(t *testing.T) {
 	post := func(withPhoto bool) {
 		t.Helper()
 		a := authors[posted%len(authors)]
-		p := social.CreatePostParams{AppRef: social.AppRef{App: app}, EventID: ev.ID, Text: fmt.Sprintf("Post %d from the front row #projector", posted+1)}
+		p := social.CreatePostParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Text: fmt.Sprintf("Post %d from the front row #projector", posted+1)}
 		if withPhoto {
 			p.PhotoIDs = []string{uploadPhoto(t, soc, a, app, testPNG(1600, 1000))}
 		}

@@ -97,4 +97,22 @@ func TestAccessOf(t *testing.T) {
 	if _, err := rm.AccessOf(ctx, "a1", "stranger"); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("not a member: %v, want forbidden", err)
 	}
+
+	// Decoded lists are kept by their JSON: a changed list is read at the
+	// next call, never the one kept.
+	list, err = hub.EncodeEvents([]hub.EventInfo{
+		{ID: "open", Access: hub.EventAccessOpen, Visibility: hub.VisibilityHidden},
+		{ID: "code", Access: hub.EventAccessOpen, Visibility: hub.VisibilityPublic},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(keys.Events("a1"), list)
+	a, err = rm.AccessOf(ctx, "a1", "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Gate("open") != hub.GateHidden || a.Gate("code") != hub.GateOpen || len(a.Events()) != 2 {
+		t.Errorf("after the list changed: open %v, code %v, %d events", a.Gate("open"), a.Gate("code"), len(a.Events()))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -48,30 +49,30 @@ func TestAgendaEvents(t *testing.T) {
 	app, tok := newApp(t, env, "agenda-events")
 	octx := hubtest.As(ctx, tok)
 	c := env.Client
-	ev := must(hub.CreateEvent.Call(octx, c, hub.CreateEventParams{App: app.ID, Name: "Conf", TimeZone: "Europe/Paris",
+	ev := must(hub.CreateEvent.Call(octx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Conf", TimeZone: "Europe/Paris",
 		Start: "2026-06-11T09:00", End: "2026-06-12T18:00"}))(t)
-	room := must(hub.SaveRoom.Call(octx, c, hub.RoomParams{App: app.ID, Event: ev.ID, Name: "Hall", Capacity: 300}))(t)
-	must(hub.SaveRoom.Call(octx, c, hub.RoomParams{App: app.ID, Event: ev.ID, Room: room.ID, Name: "Great Hall", Capacity: 300}))(t)
-	spare := must(hub.SaveRoom.Call(octx, c, hub.RoomParams{App: app.ID, Event: ev.ID, Name: "Spare"}))(t)
-	must(hub.DeleteRoom.Call(octx, c, hub.ItemParams{App: app.ID, ID: spare.ID}))(t)
-	track := must(hub.SaveTrack.Call(octx, c, hub.TrackParams{App: app.ID, Event: ev.ID, Name: "Go", Color: "#00ADD8"}))(t)
-	sp := must(hub.SaveSpeaker.Call(octx, c, hub.SpeakerParams{App: app.ID, SpeakerInput: hub.SpeakerInput{
+	room := must(hub.SaveRoom.Call(octx, c, hub.RoomParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Name: "Hall", Capacity: 300}))(t)
+	must(hub.SaveRoom.Call(octx, c, hub.RoomParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Room: room.ID, Name: "Great Hall", Capacity: 300}))(t)
+	spare := must(hub.SaveRoom.Call(octx, c, hub.RoomParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Name: "Spare"}))(t)
+	must(hub.DeleteRoom.Call(octx, c, hub.ItemParams{AppRef: rpc.AppRef{App: app.ID}, ID: spare.ID}))(t)
+	track := must(hub.SaveTrack.Call(octx, c, hub.TrackParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Name: "Go", Color: "#00ADD8"}))(t)
+	sp := must(hub.SaveSpeaker.Call(octx, c, hub.SpeakerParams{AppRef: rpc.AppRef{App: app.ID}, SpeakerInput: hub.SpeakerInput{
 		Name: "Rob", Email: "rob@example.com", Company: "Bell Labs", Bio: "Plan 9"}}))(t)
-	gone := must(hub.SaveSpeaker.Call(octx, c, hub.SpeakerParams{App: app.ID, SpeakerInput: hub.SpeakerInput{Name: "Gone"}}))(t)
-	must(hub.DeleteSpeaker.Call(octx, c, hub.ItemParams{App: app.ID, ID: gone.ID}))(t)
-	x := must(hub.SaveSession.Call(octx, c, hub.SessionParams{App: app.ID, Event: ev.ID, SessionInput: hub.SessionInput{
+	gone := must(hub.SaveSpeaker.Call(octx, c, hub.SpeakerParams{AppRef: rpc.AppRef{App: app.ID}, SpeakerInput: hub.SpeakerInput{Name: "Gone"}}))(t)
+	must(hub.DeleteSpeaker.Call(octx, c, hub.ItemParams{AppRef: rpc.AppRef{App: app.ID}, ID: gone.ID}))(t)
+	x := must(hub.SaveSession.Call(octx, c, hub.SessionParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, SessionInput: hub.SessionInput{
 		Title: "Keynote", Description: "Why simplicity", Start: "2026-06-11T09:30", End: "2026-06-11T10:30",
 		Room: room.ID, Track: track.ID, Capacity: 250, Speakers: []string{sp.ID}}}))(t)
-	bs := must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: []hub.SpeakerInput{
+	bs := must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Speakers: []hub.SpeakerInput{
 		{ExternalID: "k-1", Name: "Ken"}, {ExternalID: "k-2", Name: "Dennis"}}}))(t)
-	must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: []hub.SpeakerInput{
+	must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Speakers: []hub.SpeakerInput{
 		{ExternalID: "k-1", Name: "Ken"}, {ExternalID: "k-2", Name: "Dennis Ritchie"}}}))(t)
-	bx := must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{App: app.ID, Event: ev.ID, Sessions: []hub.BulkSessionInput{
+	bx := must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Sessions: []hub.BulkSessionInput{
 		{ExternalID: "b-1", Title: "Unix", Start: "2026-06-11T11:00", End: "2026-06-11T12:00", Room: "Annex", Track: "History"},
 		{ExternalID: "b-2", Title: "C", Start: "2026-06-11T11:00", End: "2026-06-11T12:00", Room: "Great Hall"},
 	}}))(t)
 	newTZ := "America/New_York"
-	must(hub.UpdateEvent.Call(octx, c, hub.UpdateEventParams{App: app.ID, Event: ev.ID, TimeZone: &newTZ}))(t)
+	must(hub.UpdateEvent.Call(octx, c, hub.UpdateEventParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, TimeZone: &newTZ}))(t)
 
 	rooms := streamEvents(t, env, "room")
 	if diff := cmp.Diff([]string{hub.EventRoomCreated, hub.EventRoomUpdated}, typesAbout(rooms, room.ID)); diff != "" {

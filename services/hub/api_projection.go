@@ -34,7 +34,7 @@ type AppIDPage struct {
 // ListAppIDs lists every app's id, for services that rebuild a projection
 // of hub's events from hub.
 var ListAppIDs = rpc.Method[AppIDsParams, AppIDPage]{
-	Name: "app.ids", Auth: auth.Service, Idempotent: true, Timeout: 30 * time.Second,
+	Name: "app.ids", ReadOnly: true, Auth: auth.Service, Idempotent: true, Timeout: 30 * time.Second,
 	Summary:     "The ids of every app, a page at a time, in id order.",
 	Description: "For services that rebuild a projection of hub's events (multievent rebuild).",
 	Errors:      []errs.Code{errs.CodeForbidden},
@@ -66,7 +66,7 @@ func AllAppIDs(ctx context.Context, c *rpc.Client) ([]string, error) {
 func EachMember(ctx context.Context, c *rpc.Client, app string, fn func(Member) error) error {
 	cursor := ""
 	for {
-		page, err := SearchMembers.Call(ctx, c, SearchMembersParams{App: app, Limit: 200, Cursor: cursor})
+		page, err := SearchMembers.Call(ctx, c, SearchMembersParams{AppRef: rpc.AppRef{App: app}, Limit: 200, Cursor: cursor})
 		if err != nil {
 			return err
 		}

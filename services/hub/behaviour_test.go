@@ -15,6 +15,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -25,8 +26,8 @@ func newApp(t *testing.T, env *hubtest.Env, slug string) (hub.App, string) {
 	ctx := testkit.Context(t)
 	acct := must(hub.DevSignUp(ctx, env.Client, env.Service, slug+"@example.com", password, "Owner"))(t)
 	a := must(hub.CreateApp.Call(hubtest.As(ctx, acct.Token), env.Client, hub.CreateAppParams{Name: "App " + slug, Slug: slug}))(t)
-	at := must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{App: a.ID}))(t)
-	must(hub.PublishApp.Call(hubtest.As(ctx, at.Token), env.Client, hub.AppParams{App: a.ID}))(t)
+	at := must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: a.ID}}))(t)
+	must(hub.PublishApp.Call(hubtest.As(ctx, at.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: a.ID}}))(t)
 	return a, at.Token
 }
 
@@ -42,7 +43,7 @@ func TestDirectorySearch(t *testing.T) {
 		{Email: "e@x.io", Name: "Łukasz Żółć", Company: "Ørsted"},
 		{Email: "f@x.io", Name: "Иван Петров", Company: "Яндекс"},
 	}
-	res := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Members: people}))(t)
+	res := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Members: people}))(t)
 	if !res.Applied || res.Created != len(people) {
 		t.Fatalf("bulk: %+v", res)
 	}
@@ -67,7 +68,7 @@ func TestDirectorySearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Query: tt.query}))(t)
+			page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: tt.query}))(t)
 			var got []string
 			for _, m := range page.Members {
 				got = append(got, m.Name)
@@ -95,13 +96,13 @@ func TestDirectoryPagination(t *testing.T) {
 	for i := range 230 {
 		rows = append(rows, hub.MemberInput{Email: fmt.Sprintf("p%d@x.io", i), Name: fmt.Sprintf("Person %03d", i%100), Company: "Co"})
 	}
-	must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Members: rows}))(t)
+	must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Members: rows}))(t)
 	seen := map[string]bool{}
 	var names []string
 	cursor := ""
 	pages := 0
 	for {
-		page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Query: "pers", Limit: 50, Cursor: cursor}))(t)
+		page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: "pers", Limit: 50, Cursor: cursor}))(t)
 		pages++
 		for _, m := range page.Members {
 			if seen[m.ID] {
@@ -123,7 +124,7 @@ func TestDirectoryPagination(t *testing.T) {
 			t.Fatalf("out of order: %q before %q", names[i-1], names[i])
 		}
 	}
-	if _, err := hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Cursor: "garbage!"}); !errors.Is(err, errs.Invalid) {
+	if _, err := hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Cursor: "garbage!"}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
@@ -140,23 +141,23 @@ func TestDirectoryEventAccess(t *testing.T) {
 	type person struct{ id, token string }
 	member := func(name string) person {
 		t.Helper()
-		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID,
+		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID},
 			MemberInput: hub.MemberInput{Email: name + "@x.io", Name: name}}))(t)
 		return person{m.ID, env.Token(t, auth.Claims{User: m.ID, App: app.ID, Role: auth.RoleAttendee})}
 	}
 	ada, bob, cy := member("Ada"), member("Bob"), member("Cy")
 	// Ada registers to the open event and is listed in the listed and the
 	// hidden ones; Cy registers with the code; Bob to nothing.
-	must(hub.Register.Call(hubtest.As(ctx, ada.token), env.Client, hub.RegisterParams{App: app.ID, Event: open}))(t)
+	must(hub.Register.Call(hubtest.As(ctx, ada.token), env.Client, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: open}))(t)
 	for _, ev := range []string{listed, hidden} {
-		must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{App: app.ID, Event: ev, Members: []string{ada.id}}))(t)
+		must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev, Members: []string{ada.id}}))(t)
 	}
-	must(hub.Register.Call(hubtest.As(ctx, cy.token), env.Client, hub.RegisterParams{App: app.ID, Event: coded, Code: "SECRET"}))(t)
+	must(hub.Register.Call(hubtest.As(ctx, cy.token), env.Client, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: coded, Code: "SECRET"}))(t)
 
 	// list is what the caller gets for an event's registrants: their names,
 	// or the kind of refusal.
 	list := func(token, event string) string {
-		page, err := hub.SearchMembers.Call(hubtest.As(ctx, token), env.Client, hub.SearchMembersParams{App: app.ID, Event: event})
+		page, err := hub.SearchMembers.Call(hubtest.As(ctx, token), env.Client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: event})
 		switch {
 		case errors.Is(err, errs.Forbidden):
 			return "forbidden"
@@ -204,7 +205,7 @@ func TestBulkMembers(t *testing.T) {
 	app, _ := newApp(t, env, "bulk")
 	call := func(rows ...hub.MemberInput) hub.BulkResult {
 		t.Helper()
-		return must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Members: rows}))(t)
+		return must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Members: rows}))(t)
 	}
 	ada := hub.MemberInput{Email: "ada@x.io", ExternalID: "E1", Name: "Ada"}
 	bob := hub.MemberInput{Email: "bob@x.io", Name: "Bob"}
@@ -225,7 +226,7 @@ func TestBulkMembers(t *testing.T) {
 	if r = call(ada2, bob2, cy); r.Updated != 2 || r.Unchanged != 1 || !cmp.Equal(r.IDs, first) {
 		t.Errorf("changed batch: %+v (ids %v, first %v)", r, r.IDs, first)
 	}
-	m := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: first[0]}))(t)
+	m := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: first[0]}))(t)
 	if m.Email != "ada@new.io" || m.Company != "Analytical" {
 		t.Errorf("ada after update: %+v", m)
 	}
@@ -247,7 +248,7 @@ func TestBulkMembers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := call(tt.rows...)
 			wantRefused(t, r, tt.want)
-			page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Query: "new"}))(t)
+			page := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: "new"}))(t)
 			if len(page.Members) != 0 {
 				t.Errorf("a failed batch wrote %+v", page.Members)
 			}
@@ -303,11 +304,11 @@ func TestDeleteMemberErases(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)
 	app, _ := newApp(t, env, "erase")
-	m := must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{
+	m := must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{
 		Email: "gone@x.io", Name: "Gone Soon", Company: "Secret Co", Bio: "personal"}}))(t)
 	rm := hub.NewReadModel(env.Redis, env.Namespace)
 	waitFor(t, func() error { _, err := rm.Membership(ctx, app.ID, m.ID); return err })
-	must(hub.DeleteMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: m.ID}))(t)
+	must(hub.DeleteMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: m.ID}))(t)
 
 	var n int
 	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE email = 'gone@x.io'`).Scan(&n); err != nil || n != 0 {
@@ -357,7 +358,7 @@ func TestMemberSignInRules(t *testing.T) {
 	}
 
 	// Passcode apps need the passcode.
-	must(hub.SetAccess.Call(octx, c, hub.SetAccessParams{App: app.ID, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
+	must(hub.SetAccess.Call(octx, c, hub.SetAccessParams{AppRef: rpc.AppRef{App: app.ID}, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
 	if _, err := hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "p@x.io", Passcode: "nope"}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("wrong passcode: %v", err)
 	}
@@ -371,21 +372,21 @@ func TestMemberSignInRules(t *testing.T) {
 			t.Errorf("a code was sent to %s: %v", email, err)
 		}
 	}
-	must(hub.SetAccess.Call(octx, c, hub.SetAccessParams{App: app.ID, Access: hub.AccessInvite}))(t)
+	must(hub.SetAccess.Call(octx, c, hub.SetAccessParams{AppRef: rpc.AppRef{App: app.ID}, Access: hub.AccessInvite}))(t)
 	must(hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "stranger@x.io"}))(t)
 	noCode("stranger@x.io")
-	listed := must(hub.CreateMember.Call(octx, c, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "listed@x.io", Name: "Listed"}}))(t)
+	listed := must(hub.CreateMember.Call(octx, c, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "listed@x.io", Name: "Listed"}}))(t)
 	must(hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "listed@x.io"}))(t)
 	s := must(hub.VerifyCode.Call(ctx, c, hub.VerifyCodeParams{App: app.ID, Email: "listed@x.io", Code: code("listed@x.io")}))(t)
 	if s.Member.ID != listed.ID {
 		t.Errorf("signed in as %s, want %s", s.Member.ID, listed.ID)
 	}
 	mctx := hubtest.As(ctx, s.Token)
-	must(hub.MemberMe.Call(mctx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.MemberMe.Call(mctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 
 	// A blocked member's token stops working, in hub and in the read model.
-	must(hub.BlockMember.Call(octx, c, hub.MemberParams{App: app.ID, Member: listed.ID}))(t)
-	if _, err := hub.MemberMe.Call(mctx, c, hub.AppParams{App: app.ID}); !errors.Is(err, errs.Forbidden) {
+	must(hub.BlockMember.Call(octx, c, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: listed.ID}))(t)
+	if _, err := hub.MemberMe.Call(mctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("blocked member: %v", err)
 	}
 	rm := hub.NewReadModel(env.Redis, env.Namespace)
@@ -393,24 +394,24 @@ func TestMemberSignInRules(t *testing.T) {
 	if _, err := rm.Authorize(ctx, caller, app.ID); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("read model Authorize of a blocked member: %v", err)
 	}
-	must(hub.UnblockMember.Call(octx, c, hub.MemberParams{App: app.ID, Member: listed.ID}))(t)
+	must(hub.UnblockMember.Call(octx, c, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: listed.ID}))(t)
 	if _, err := rm.Authorize(ctx, caller, app.ID); err != nil {
 		t.Errorf("read model Authorize after unblock: %v", err)
 	}
 
 	// Expired apps stay readable and take no new members.
-	must(hub.SetAccess.Call(octx, c, hub.SetAccessParams{App: app.ID, Access: hub.AccessOpen}))(t)
-	must(hub.ExpireApp.Call(octx, c, hub.AppParams{App: app.ID}))(t)
-	must(hub.ListEvents.Call(mctx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.SetAccess.Call(octx, c, hub.SetAccessParams{AppRef: rpc.AppRef{App: app.ID}, Access: hub.AccessOpen}))(t)
+	must(hub.ExpireApp.Call(octx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
+	must(hub.ListEvents.Call(mctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 	must(hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "late@x.io"}))(t)
 	noCode("late@x.io")
 	bio := "read-only"
-	if _, err := hub.UpdateMe.Call(mctx, c, hub.UpdateMeParams{App: app.ID, ProfileChanges: hub.ProfileChanges{Bio: &bio}}); !errors.Is(err, errs.Forbidden) {
+	if _, err := hub.UpdateMe.Call(mctx, c, hub.UpdateMeParams{AppRef: rpc.AppRef{App: app.ID}, ProfileChanges: hub.ProfileChanges{Bio: &bio}}); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("profile change in an expired app: %v", err)
 	}
 	// Unpublished apps are closed to members.
-	must(hub.UnpublishApp.Call(octx, c, hub.AppParams{App: app.ID}))(t)
-	if _, err := hub.ListEvents.Call(mctx, c, hub.AppParams{App: app.ID}); !errors.Is(err, errs.Forbidden) {
+	must(hub.UnpublishApp.Call(octx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
+	if _, err := hub.ListEvents.Call(mctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("member of an unpublished app: %v", err)
 	}
 }
@@ -443,7 +444,7 @@ func TestOrganizerAccounts(t *testing.T) {
 
 	// An invitation taken along a sign-up: the role comes with the
 	// confirmed account.
-	inv := must(hub.Invite.Call(octx, c, hub.InviteParams{App: app.ID, Email: "later@x.io", Role: hub.RoleModerator}))(t)
+	inv := must(hub.Invite.Call(octx, c, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "later@x.io", Role: hub.RoleModerator}))(t)
 	if inv.Status != hub.InvitationPending {
 		t.Fatalf("invitation: %+v", inv)
 	}
@@ -454,14 +455,14 @@ func TestOrganizerAccounts(t *testing.T) {
 	if later.Joined == nil || later.Joined.AppID != app.ID || later.Joined.Role != hub.RoleModerator {
 		t.Errorf("joined at sign-up: %+v", later.Joined)
 	}
-	lt := must(hub.AppTokenFor.Call(hubtest.As(ctx, later.Token), c, hub.AppParams{App: app.ID}))(t)
+	lt := must(hub.AppTokenFor.Call(hubtest.As(ctx, later.Token), c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 	if lt.Role != hub.RoleModerator {
 		t.Errorf("accepted invitation role %q", lt.Role)
 	}
 
 	// Ownership moves; the old owner becomes an admin.
-	must(hub.TransferOwnership.Call(octx, c, hub.TransferOwnershipParams{App: app.ID, OrganizerID: later.Organizer.ID}))(t)
-	list := must(hub.ListCollaborators.Call(octx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.TransferOwnership.Call(octx, c, hub.TransferOwnershipParams{AppRef: rpc.AppRef{App: app.ID}, OrganizerID: later.Organizer.ID}))(t)
+	list := must(hub.ListCollaborators.Call(octx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 	roles := map[string]string{}
 	for _, col := range list.Collaborators {
 		roles[col.Email] = col.Role
@@ -470,15 +471,15 @@ func TestOrganizerAccounts(t *testing.T) {
 		t.Errorf("roles after transfer: %v", roles)
 	}
 	// The old owner's token still says owner, but hub reads the role now.
-	if _, err := hub.DeleteApp.Call(octx, c, hub.AppParams{App: app.ID}); !errors.Is(err, errs.Forbidden) {
+	if _, err := hub.DeleteApp.Call(octx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("former owner deletes the app: %v", err)
 	}
 
 	// At most 25 collaborators and invitations.
 	for i := len(list.Collaborators); i < hub.MaxCollaborators; i++ {
-		must(hub.Invite.Call(octx, c, hub.InviteParams{App: app.ID, Email: fmt.Sprintf("c%d@x.io", i), Role: hub.RoleMember}))(t)
+		must(hub.Invite.Call(octx, c, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: fmt.Sprintf("c%d@x.io", i), Role: hub.RoleMember}))(t)
 	}
-	if _, err := hub.Invite.Call(octx, c, hub.InviteParams{App: app.ID, Email: "one-too-many@x.io", Role: hub.RoleMember}); !errors.Is(err, errs.Conflict) {
+	if _, err := hub.Invite.Call(octx, c, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "one-too-many@x.io", Role: hub.RoleMember}); !errors.Is(err, errs.Conflict) {
 		t.Errorf("26th collaborator: %v", err)
 	}
 }
@@ -489,19 +490,19 @@ func TestEventTimeZoneChangeKeepsWallClock(t *testing.T) {
 	app, tok := newApp(t, env, "tz-app")
 	octx := hubtest.As(ctx, tok)
 	c := env.Client
-	e := must(hub.CreateEvent.Call(octx, c, hub.CreateEventParams{App: app.ID, Name: "E", TimeZone: "Europe/Paris",
+	e := must(hub.CreateEvent.Call(octx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "E", TimeZone: "Europe/Paris",
 		Start: "2026-03-28T09:00", End: "2026-03-30T18:00"}))(t)
 	// Across the spring DST change in Paris.
-	s1 := must(hub.SaveSession.Call(octx, c, hub.SessionParams{App: app.ID, Event: e.ID, SessionInput: hub.SessionInput{
+	s1 := must(hub.SaveSession.Call(octx, c, hub.SessionParams{AppRef: rpc.AppRef{App: app.ID}, Event: e.ID, SessionInput: hub.SessionInput{
 		Title: "Sat", Start: "2026-03-28T10:00", End: "2026-03-28T11:00"}}))(t)
-	s2 := must(hub.SaveSession.Call(octx, c, hub.SessionParams{App: app.ID, Event: e.ID, SessionInput: hub.SessionInput{
+	s2 := must(hub.SaveSession.Call(octx, c, hub.SessionParams{AppRef: rpc.AppRef{App: app.ID}, Event: e.ID, SessionInput: hub.SessionInput{
 		Title: "Mon", Start: "2026-03-30T10:00", End: "2026-03-30T11:00"}}))(t)
 	if s1.StartUTC.Hour() != 9 || s2.StartUTC.Hour() != 8 {
 		t.Errorf("UTC hours %d and %d, want 9 (CET) and 8 (CEST)", s1.StartUTC.Hour(), s2.StartUTC.Hour())
 	}
 	tz := "Asia/Tokyo"
-	must(hub.UpdateEvent.Call(octx, c, hub.UpdateEventParams{App: app.ID, Event: e.ID, TimeZone: &tz}))(t)
-	ag := must(hub.GetAgenda.Call(octx, c, hub.AgendaParams{App: app.ID, Event: e.ID}))(t)
+	must(hub.UpdateEvent.Call(octx, c, hub.UpdateEventParams{AppRef: rpc.AppRef{App: app.ID}, Event: e.ID, TimeZone: &tz}))(t)
+	ag := must(hub.GetAgenda.Call(octx, c, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: e.ID}))(t)
 	var got []string
 	for _, d := range ag.Days {
 		for _, s := range d.Sessions {

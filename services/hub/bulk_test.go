@@ -15,6 +15,7 @@ import (
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -70,7 +71,7 @@ func TestBulkMembersDryRun(t *testing.T) {
 			}
 		})
 	}
-	m := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: first.IDs[1]}))(t)
+	m := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: first.IDs[1]}))(t)
 	if m.Title != "" {
 		t.Errorf("a dry run changed bob: %+v", m)
 	}
@@ -92,7 +93,7 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "fields")
-	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{App: app.ID, Name: "Day", TimeZone: "Europe/Paris",
+	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Day", TimeZone: "Europe/Paris",
 		Start: "2026-06-11T09:00", End: "2026-06-11T18:00"}))(t)
 	rows := []hub.MemberInput{
 		{Email: "ada@x.io", ExternalID: "E1", Name: "Ada", Company: "Engines", Title: "Countess", Phone: "+44 20 7946 0000",
@@ -100,18 +101,18 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 			Custom: map[string]string{"Dietary needs": "vegetarian", "T-shirt": "M"}},
 		{Email: "bob@x.io", Name: "Bob"},
 	}
-	r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: ev.ID, Members: rows}))(t)
+	r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Members: rows}))(t)
 	if !r.Applied || r.Created != 2 || r.Registered != 2 {
 		t.Fatalf("bulk with an event: %+v", r)
 	}
 	registered := func() int {
-		p := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Event: ev.ID}))(t)
+		p := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID}))(t)
 		return len(p.Members)
 	}
 	if n := registered(); n != 2 {
 		t.Errorf("%d members registered to the event, want 2", n)
 	}
-	ada := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: r.IDs[0]}))(t)
+	ada := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: r.IDs[0]}))(t)
 	if ada.Phone != "+44 20 7946 0000" || !cmp.Equal(ada.Custom, rows[0].Custom) {
 		t.Errorf("phone and custom fields: %q %v", ada.Phone, ada.Custom)
 	}
@@ -120,12 +121,12 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 	// given and the custom fields named are replaced.
 	merged := hub.MemberInput{Email: "ada@x.io", ExternalID: "E1", Name: "Ada Lovelace", Title: "Analyst",
 		Links: []hub.Link{{Label: "website", URL: "https://ada.new"}}, Custom: map[string]string{"T-shirt": "S"}}
-	r = must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: ev.ID, Merge: true,
+	r = must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Merge: true,
 		Members: []hub.MemberInput{merged, {Email: "cy@x.io", Name: "Cy"}}}))(t)
 	if !r.Applied || !cmp.Equal(r.Rows, []string{hub.RowUpdated, hub.RowCreated}) || r.Registered != 1 {
 		t.Fatalf("merge: %+v", r)
 	}
-	got := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: r.IDs[0]}))(t)
+	got := must(hub.GetMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: r.IDs[0]}))(t)
 	want := ada
 	want.Name, want.Title = "Ada Lovelace", "Analyst"
 	want.Links = []hub.Link{{Label: "LinkedIn", URL: "https://li.example/ada"}, {Label: "website", URL: "https://ada.new"}}
@@ -135,7 +136,7 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 	}
 	cy := r.IDs[1]
 	// The same merge again changes nothing.
-	r = must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: ev.ID, Merge: true,
+	r = must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Merge: true,
 		Members: []hub.MemberInput{merged}}))(t)
 	if r.Unchanged != 1 || r.Registered != 0 {
 		t.Errorf("merge again: %+v", r)
@@ -148,7 +149,7 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := must(hub.GetMember.Call(hubtest.As(ctx, tok), env.Client, hub.MemberParams{App: app.ID, Member: got.ID}))(t)
+	seen := must(hub.GetMember.Call(hubtest.As(ctx, tok), env.Client, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: got.ID}))(t)
 	if seen.Phone != "" || seen.Custom != nil || seen.Email != "" {
 		t.Errorf("an attendee sees private fields: %+v", seen)
 	}
@@ -167,12 +168,12 @@ func TestBulkMembersEventFieldsMerge(t *testing.T) {
 	}
 
 	// An event of no such app: the call fails and writes nothing.
-	_, err = hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: "no-such-event",
+	_, err = hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: "no-such-event",
 		Members: []hub.MemberInput{{Email: "dan@x.io", Name: "Dan"}}})
 	if !errors.Is(err, errs.NotFound) {
 		t.Errorf("unknown event: %v", err)
 	}
-	p := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{App: app.ID, Query: "dan"}))(t)
+	p := must(hub.SearchMembers.Call(ctx, env.Service, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: "dan"}))(t)
 	if len(p.Members) != 0 {
 		t.Errorf("a refused call wrote %+v", p.Members)
 	}
@@ -209,7 +210,7 @@ func TestBulkSpeakers(t *testing.T) {
 	app, _ := newApp(t, env, "speakers")
 	call := func(rows ...hub.SpeakerInput) hub.BulkResult {
 		t.Helper()
-		return must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: rows}))(t)
+		return must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Speakers: rows}))(t)
 	}
 	dump := func() []string {
 		return tableDump(t, env, `SELECT * FROM speakers WHERE app_id = $1 ORDER BY id`, app.ID)
@@ -266,12 +267,12 @@ func TestBulkSessions(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "sessions")
-	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{App: app.ID, Name: "Day", TimeZone: "Europe/Paris",
+	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Day", TimeZone: "Europe/Paris",
 		Start: "2026-06-11T09:00", End: "2026-06-11T18:00"}))(t)
-	must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: []hub.SpeakerInput{{ExternalID: "ada", Name: "Ada"}}}))(t)
+	must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Speakers: []hub.SpeakerInput{{ExternalID: "ada", Name: "Ada"}}}))(t)
 	call := func(rows ...hub.BulkSessionInput) hub.BulkResult {
 		t.Helper()
-		return must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{App: app.ID, Event: ev.ID, Sessions: rows}))(t)
+		return must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Sessions: rows}))(t)
 	}
 	dump := func() []string {
 		t.Helper()
@@ -370,7 +371,7 @@ func TestBulkModes(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "modes")
-	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{App: app.ID, Name: "Day", TimeZone: "Europe/Paris",
+	ev := must(hub.CreateEvent.Call(hubtest.As(ctx, owner), env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Day", TimeZone: "Europe/Paris",
 		Start: "2026-06-11T09:00", End: "2026-06-11T18:00"}))(t)
 
 	// Each kind's call sends two rows: the stored object "ada", changed
@@ -383,7 +384,7 @@ func TestBulkModes(t *testing.T) {
 		{
 			name: "members",
 			call: func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult {
-				return must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: ev.ID, Mode: mode, DryRun: dryRun,
+				return must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Mode: mode, DryRun: dryRun,
 					Members: []hub.MemberInput{{Email: "ada@x.io", Name: "Ada " + mode}, {Email: fresh + "@x.io", Name: fresh}}}))(t)
 			},
 			dump: func() []string {
@@ -394,7 +395,7 @@ func TestBulkModes(t *testing.T) {
 		{
 			name: "speakers",
 			call: func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult {
-				return must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Mode: mode, DryRun: dryRun,
+				return must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Mode: mode, DryRun: dryRun,
 					Speakers: []hub.SpeakerInput{{ExternalID: "ada", Name: "Ada " + mode}, {ExternalID: fresh, Name: fresh}}}))(t)
 			},
 			dump: func() []string {
@@ -405,7 +406,7 @@ func TestBulkModes(t *testing.T) {
 			name: "sessions",
 			call: func(t *testing.T, mode string, dryRun bool, fresh string) hub.BulkResult {
 				hour := map[string]string{"zed": "11", "bob": "12", "cy": "13", "dan": "14"}[fresh]
-				return must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{App: app.ID, Event: ev.ID, Mode: mode, DryRun: dryRun,
+				return must(hub.BulkSessions.Call(ctx, env.Service, hub.BulkSessionsParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev.ID, Mode: mode, DryRun: dryRun,
 					Sessions: []hub.BulkSessionInput{
 						{ExternalID: "ada", Title: "Ada " + mode, Start: "2026-06-11T09:00", End: "2026-06-11T10:00"},
 						{ExternalID: fresh, Title: fresh, Start: "2026-06-11T" + hour + ":00", End: "2026-06-11T" + hour + ":30"},
@@ -470,7 +471,7 @@ func TestBulkModes(t *testing.T) {
 	}
 
 	t.Run("a bad mode", func(t *testing.T) {
-		_, err := hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Mode: "replace",
+		_, err := hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Mode: "replace",
 			Speakers: []hub.SpeakerInput{{ExternalID: "x", Name: "X"}}})
 		if !errors.Is(err, errs.Invalid) {
 			t.Errorf("mode replace: %v, want invalid params", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -52,27 +53,27 @@ func TestOrganizerToMember(t *testing.T) {
 	}
 
 	// The account token is exchanged for a token of the app.
-	at := must(hub.AppTokenFor.Call(octx, c, hub.AppParams{App: app.ID}))(t)
+	at := must(hub.AppTokenFor.Call(octx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 	if at.Role != hub.RoleOwner {
 		t.Errorf("app token role %q", at.Role)
 	}
 	actx := hubtest.As(ctx, at.Token)
 	primary := "#112233"
-	must(hub.UpdateApp.Call(actx, c, hub.UpdateAppParams{App: app.ID, PrimaryColor: &primary}))(t)
+	must(hub.UpdateApp.Call(actx, c, hub.UpdateAppParams{AppRef: rpc.AppRef{App: app.ID}, PrimaryColor: &primary}))(t)
 
 	// Two events.
-	day1 := must(hub.CreateEvent.Call(actx, c, hub.CreateEventParams{App: app.ID, Name: "Day One", TimeZone: "Europe/Paris",
+	day1 := must(hub.CreateEvent.Call(actx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Day One", TimeZone: "Europe/Paris",
 		Start: "2026-06-11T09:00", End: "2026-06-12T18:00", Venue: "Paris"}))(t)
-	must(hub.CreateEvent.Call(actx, c, hub.CreateEventParams{App: app.ID, Name: "Workshop", TimeZone: "America/New_York",
+	must(hub.CreateEvent.Call(actx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Workshop", TimeZone: "America/New_York",
 		Start: "2026-07-01T10:00", End: "2026-07-01T16:00", Access: hub.EventAccessCode, Code: "SECRET"}))(t)
 	if want := time.Date(2026, 6, 11, 7, 0, 0, 0, time.UTC); !day1.StartUTC.Equal(want) {
 		t.Errorf("start %v, want %v (09:00 in Paris)", day1.StartUTC, want)
 	}
 
 	// The agenda: rooms, tracks, speakers, sessions.
-	room := must(hub.SaveRoom.Call(actx, c, hub.RoomParams{App: app.ID, Event: day1.ID, Name: "Main hall", Capacity: 500}))(t)
-	track := must(hub.SaveTrack.Call(actx, c, hub.TrackParams{App: app.ID, Event: day1.ID, Name: "Go", Color: "#00ADD8"}))(t)
-	grace := must(hub.SaveSpeaker.Call(actx, c, hub.SpeakerParams{App: app.ID, SpeakerInput: hub.SpeakerInput{
+	room := must(hub.SaveRoom.Call(actx, c, hub.RoomParams{AppRef: rpc.AppRef{App: app.ID}, Event: day1.ID, Name: "Main hall", Capacity: 500}))(t)
+	track := must(hub.SaveTrack.Call(actx, c, hub.TrackParams{AppRef: rpc.AppRef{App: app.ID}, Event: day1.ID, Name: "Go", Color: "#00ADD8"}))(t)
+	grace := must(hub.SaveSpeaker.Call(actx, c, hub.SpeakerParams{AppRef: rpc.AppRef{App: app.ID}, SpeakerInput: hub.SpeakerInput{
 		Name: "Grace Hopper", Email: "grace@example.com", Company: "Navy"}}))(t)
 	sessions := []hub.SessionInput{
 		{Title: "Keynote", Start: "2026-06-11T09:30", End: "2026-06-11T10:30", Room: room.ID, Track: track.ID, Speakers: []string{grace.ID}},
@@ -80,26 +81,26 @@ func TestOrganizerToMember(t *testing.T) {
 		{Title: "Closing", Start: "2026-06-12T17:00", End: "2026-06-12T17:30", Room: room.ID, Track: track.ID},
 	}
 	for _, s := range sessions {
-		must(hub.SaveSession.Call(actx, c, hub.SessionParams{App: app.ID, Event: day1.ID, SessionInput: s}))(t)
+		must(hub.SaveSession.Call(actx, c, hub.SessionParams{AppRef: rpc.AppRef{App: app.ID}, Event: day1.ID, SessionInput: s}))(t)
 	}
 	// A session overlapping the keynote in the same room is refused.
-	_, err := hub.SaveSession.Call(actx, c, hub.SessionParams{App: app.ID, Event: day1.ID, SessionInput: hub.SessionInput{
+	_, err := hub.SaveSession.Call(actx, c, hub.SessionParams{AppRef: rpc.AppRef{App: app.ID}, Event: day1.ID, SessionInput: hub.SessionInput{
 		Title: "Clash", Start: "2026-06-11T10:00", End: "2026-06-11T11:00", Room: room.ID}})
 	if !errors.Is(err, errs.Conflict) {
 		t.Errorf("overlapping session: got %v, want a conflict", err)
 	}
 
 	// Members: Grace (a listed speaker) and a couple more.
-	graceMember := must(hub.CreateMember.Call(actx, c, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{
+	graceMember := must(hub.CreateMember.Call(actx, c, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{
 		Email: "grace@example.com", Name: "Grace Hopper", Company: "Navy", Role: hub.MemberSpeaker}}))(t)
-	must(hub.CreateMember.Call(actx, c, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{
+	must(hub.CreateMember.Call(actx, c, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{
 		Email: "eloise@example.com", Name: "Éloïse Dupont", Company: "Société Générale"}}))(t)
 
 	// Members cannot sign in before the app is published.
 	if _, err := hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "new@example.com"}); !errors.Is(err, errs.NotFound) {
 		t.Errorf("sign-in to an unpublished app: %v", err)
 	}
-	must(hub.PublishApp.Call(actx, c, hub.AppParams{App: app.ID}))(t)
+	must(hub.PublishApp.Call(actx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 	info := must(hub.PublicAppInfo.Call(ctx, c, hub.PublicAppParams{Slug: "demo-conf"}))(t)
 	if info.Branding.PrimaryColor != primary || info.Status != hub.StatusPublished {
 		t.Errorf("app.info: %+v", info)
@@ -118,11 +119,11 @@ func TestOrganizerToMember(t *testing.T) {
 	mctx := hubtest.As(ctx, sess.Token)
 
 	// The member reads the agenda.
-	evs := must(hub.ListEvents.Call(mctx, c, hub.AppParams{App: app.ID}))(t)
+	evs := must(hub.ListEvents.Call(mctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t)
 	if len(evs.Events) != 2 || evs.Events[0].Code != "" {
 		t.Fatalf("events as a member: %+v", evs)
 	}
-	ag := must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{App: app.ID, Event: day1.ID}))(t)
+	ag := must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: day1.ID}))(t)
 	var got []string
 	for _, d := range ag.Days {
 		for _, s := range d.Sessions {
@@ -137,21 +138,21 @@ func TestOrganizerToMember(t *testing.T) {
 	if len(keynote.Speakers) != 1 || keynote.Speakers[0].MemberID != graceMember.ID || keynote.Speakers[0].Email != "" {
 		t.Errorf("keynote speakers as a member: %+v", keynote.Speakers)
 	}
-	goDay := must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{App: app.ID, Event: day1.ID, Day: "2026-06-12", Track: track.ID}))(t)
+	goDay := must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: day1.ID, Day: "2026-06-12", Track: track.ID}))(t)
 	if len(goDay.Days) != 1 || len(goDay.Days[0].Sessions) != 1 || goDay.Days[0].Sessions[0].Title != "Closing" {
 		t.Errorf("agenda of day 2, Go track: %+v", goDay.Days)
 	}
 
 	// The code-protected event needs registering with its code.
 	ws := evs.Events[1]
-	if _, err := hub.GetAgenda.Call(mctx, c, hub.AgendaParams{App: app.ID, Event: ws.ID}); !errors.Is(err, errs.Forbidden) {
+	if _, err := hub.GetAgenda.Call(mctx, c, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: ws.ID}); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("agenda of a code event before registering: %v", err)
 	}
-	must(hub.Register.Call(mctx, c, hub.RegisterParams{App: app.ID, Event: ws.ID, Code: "SECRET"}))(t)
-	must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{App: app.ID, Event: ws.ID}))(t)
+	must(hub.Register.Call(mctx, c, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: ws.ID, Code: "SECRET"}))(t)
+	must(hub.GetAgenda.Call(mctx, c, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: ws.ID}))(t)
 
 	// The directory finds Éloïse without accents or case; members see no emails.
-	page := must(hub.SearchMembers.Call(mctx, c, hub.SearchMembersParams{App: app.ID, Query: "eloi societe"}))(t)
+	page := must(hub.SearchMembers.Call(mctx, c, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: "eloi societe"}))(t)
 	if len(page.Members) != 1 || page.Members[0].Name != "Éloïse Dupont" || page.Members[0].Email != "" {
 		t.Errorf("search as a member: %+v", page.Members)
 	}

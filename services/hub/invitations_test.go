@@ -23,6 +23,7 @@ import (
 	"github.com/attendify/hub/internal/app"
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -51,7 +52,7 @@ func mailsTo(t *testing.T, env *hubtest.Env, email string) []hub.MailPayload {
 
 // roleIn is the role an account token gets in app, or the refusal.
 func roleIn(ctx context.Context, env *hubtest.Env, accountToken, app string) string {
-	at, err := hub.AppTokenFor.Call(hubtest.As(ctx, accountToken), env.Client, hub.AppParams{App: app})
+	at, err := hub.AppTokenFor.Call(hubtest.As(ctx, accountToken), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		return answer(err)
 	}
@@ -70,7 +71,7 @@ func TestSquatterGetsNoRole(t *testing.T) {
 	// The squatter's account under the invitee's address.
 	squatter := must(hub.DevSignUp(ctx, env.Client, env.Service, "invitee@x.io", password, "Mallory"))(t)
 
-	inv := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "invitee@x.io", Role: hub.RoleAdmin}))(t)
+	inv := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "invitee@x.io", Role: hub.RoleAdmin}))(t)
 	if got := roleIn(ctx, env, squatter.Token, app.ID); got != "not_found: no such app among yours" {
 		t.Errorf("the account of the invited address, before accepting: %s", got)
 	}
@@ -91,7 +92,7 @@ func TestSquatterGetsNoRole(t *testing.T) {
 	}
 	// A stranger signing up with the invitee's address, before the invitee
 	// has an account, never gets the confirmation token: it is mailed.
-	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "fresh@x.io", Role: hub.RoleAdmin}))(t)
+	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "fresh@x.io", Role: hub.RoleAdmin}))(t)
 	must(hub.SignUp.Call(ctx, env.Client, hub.SignUpParams{Email: "fresh@x.io"}))(t)
 	if _, err := hub.ConfirmSignUp.Call(ctx, env.Client, hub.ConfirmSignUpParams{Token: guessed, Password: password, Name: "Mallory"}); !errors.Is(err, errs.Unauthenticated) {
 		t.Errorf("confirm with a guessed token: %v, want unauthenticated", err)
@@ -123,7 +124,7 @@ func TestSquatterGetsNoRole(t *testing.T) {
 	}
 	// The invitation records who accepted; the token itself is stored only
 	// as its hash.
-	list := must(hub.ListInvitations.Call(octx, env.Client, hub.AppParams{App: app.ID}))(t).Invitations
+	list := must(hub.ListInvitations.Call(octx, env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Invitations
 	i := slices.IndexFunc(list, func(x hub.Invitation) bool { return x.ID == inv.ID })
 	if i < 0 || list[i].Status != hub.InvitationAccepted || list[i].AcceptedBy != real.Organizer.ID ||
 		list[i].AcceptedEmail != "invitee.personal@y.io" || list[i].AcceptedAt == nil {
@@ -137,7 +138,7 @@ func TestSquatterGetsNoRole(t *testing.T) {
 		t.Errorf("stored %q, want the token's SHA-256", stored)
 	}
 	var raw json.RawMessage
-	if err := env.Client.Call(octx, "collaborator.invitations", false, hub.AppParams{App: app.ID}, &raw); err != nil {
+	if err := env.Client.Call(octx, "collaborator.invitations", false, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}, &raw); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(raw, []byte(mailed)) || bytes.Contains(raw, []byte(stored)) || bytes.Contains(raw, []byte(`"token`)) {
@@ -155,13 +156,13 @@ func TestInviteDoesNotAddExistingAccount(t *testing.T) {
 	octx := hubtest.As(ctx, owner)
 	known := must(hub.DevSignUp(ctx, env.Client, env.Service, "known@x.io", password, "Known"))(t)
 
-	ki := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "known@x.io", Role: hub.RoleModerator}))(t)
-	ui := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "unknown@x.io", Role: hub.RoleModerator}))(t)
+	ki := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "known@x.io", Role: hub.RoleModerator}))(t)
+	ui := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "unknown@x.io", Role: hub.RoleModerator}))(t)
 	ignore := cmpopts.IgnoreFields(hub.Invitation{}, "ID", "Email", "CreatedAt", "ExpiresAt")
 	if diff := cmp.Diff(ki, ui, ignore); diff != "" {
 		t.Errorf("invite of an address with an account vs. without (-known +unknown):\n%s", diff)
 	}
-	cols := must(hub.ListCollaborators.Call(octx, env.Client, hub.AppParams{App: app.ID}))(t).Collaborators
+	cols := must(hub.ListCollaborators.Call(octx, env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Collaborators
 	if len(cols) != 1 {
 		t.Errorf("collaborators right after the invitation: %+v", cols)
 	}
@@ -197,7 +198,7 @@ func TestInvitationTokenOnceAndRevoked(t *testing.T) {
 	}
 
 	// Once.
-	first := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "a@x.io", Role: hub.RoleMember}))(t)
+	first := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "a@x.io", Role: hub.RoleMember}))(t)
 	tok := invitationToken(t, env, app.ID, "a@x.io")
 	if err := accept(a, tok); err != nil {
 		t.Fatalf("accept: %v", err)
@@ -205,14 +206,14 @@ func TestInvitationTokenOnceAndRevoked(t *testing.T) {
 	if err := accept(b, tok); answer(err) != "not_found: this invitation was accepted already" {
 		t.Errorf("the token a second time, by another account: %v", err)
 	}
-	if _, err := hub.RevokeInvitation.Call(octx, env.Client, hub.InvitationParams{App: app.ID, Invitation: first.ID}); !errors.Is(err, errs.Conflict) {
+	if _, err := hub.RevokeInvitation.Call(octx, env.Client, hub.InvitationParams{AppRef: rpc.AppRef{App: app.ID}, Invitation: first.ID}); !errors.Is(err, errs.Conflict) {
 		t.Errorf("revoke an accepted invitation: %v, want conflict", err)
 	}
 
 	// Revoked.
-	inv := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "b@x.io", Role: hub.RoleAdmin}))(t)
+	inv := must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "b@x.io", Role: hub.RoleAdmin}))(t)
 	tok = invitationToken(t, env, app.ID, "b@x.io")
-	revoked := must(hub.RevokeInvitation.Call(octx, env.Client, hub.InvitationParams{App: app.ID, Invitation: inv.ID}))(t)
+	revoked := must(hub.RevokeInvitation.Call(octx, env.Client, hub.InvitationParams{AppRef: rpc.AppRef{App: app.ID}, Invitation: inv.ID}))(t)
 	if revoked.Status != hub.InvitationRevoked || revoked.RevokedAt == nil || revoked.RevokedBy == "" {
 		t.Errorf("revoked: %+v", revoked)
 	}
@@ -227,9 +228,9 @@ func TestInvitationTokenOnceAndRevoked(t *testing.T) {
 	}
 
 	// Replaced: inviting again revokes the older token.
-	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "b@x.io", Role: hub.RoleAdmin}))(t)
+	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "b@x.io", Role: hub.RoleAdmin}))(t)
 	older := invitationToken(t, env, app.ID, "b@x.io")
-	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "b@x.io", Role: hub.RoleModerator}))(t)
+	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "b@x.io", Role: hub.RoleModerator}))(t)
 	newer := invitationToken(t, env, app.ID, "b@x.io")
 	if err := accept(b, older); answer(err) != "not_found: this invitation was revoked: ask for a new one" {
 		t.Errorf("a replaced token: %v", err)
@@ -242,17 +243,17 @@ func TestInvitationTokenOnceAndRevoked(t *testing.T) {
 	}
 	// A collaborator accepting an invitation of their own app keeps their
 	// role, and the invitation stays pending.
-	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "a-alias@x.io", Role: hub.RoleAdmin}))(t)
+	must(hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "a-alias@x.io", Role: hub.RoleAdmin}))(t)
 	if err := accept(a, invitationToken(t, env, app.ID, "a-alias@x.io")); !errors.Is(err, errs.Conflict) {
 		t.Errorf("a collaborator accepting another invitation of the app: %v, want conflict", err)
 	}
 	// An address that collaborates already is not invited.
-	if _, err := hub.Invite.Call(octx, env.Client, hub.InviteParams{App: app.ID, Email: "a@x.io", Role: hub.RoleAdmin}); !errors.Is(err, errs.Conflict) {
+	if _, err := hub.Invite.Call(octx, env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "a@x.io", Role: hub.RoleAdmin}); !errors.Is(err, errs.Conflict) {
 		t.Errorf("invite a collaborator's address: %v, want conflict", err)
 	}
 
 	statuses := map[string]int{}
-	for _, i := range must(hub.ListInvitations.Call(octx, env.Client, hub.AppParams{App: app.ID}))(t).Invitations {
+	for _, i := range must(hub.ListInvitations.Call(octx, env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Invitations {
 		statuses[i.Status]++
 	}
 	want := map[string]int{hub.InvitationAccepted: 2, hub.InvitationRevoked: 2, hub.InvitationPending: 1}
@@ -392,7 +393,7 @@ func TestWrongTokensThrottled(t *testing.T) {
 	})
 	wantAudited(t, env, wrong, `kind = 'invitation_token' AND actor = $1 AND addr = '127.0.0.1'`, acct.Organizer.ID)
 	// The right token waits too while the account's counter does.
-	must(hub.Invite.Call(hubtest.As(ctx, owner), env.Client, hub.InviteParams{App: app.ID, Email: "guesser@x.io", Role: hub.RoleMember}))(t)
+	must(hub.Invite.Call(hubtest.As(ctx, owner), env.Client, hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "guesser@x.io", Role: hub.RoleMember}))(t)
 	if _, err := hub.Accept.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AcceptParams{Token: invitationToken(t, env, app.ID, "guesser@x.io")}); errs.CodeOf(err) != errs.CodeRateLimited {
 		t.Errorf("the right token during the wait: %v, want rate_limited", err)
 	}

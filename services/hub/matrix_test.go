@@ -15,6 +15,7 @@ import (
 	"github.com/attendify/hub/internal/service"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -222,7 +223,7 @@ var (
 	managers   = []string{admin, owner, svc}
 )
 
-func ids(f *fixture) hub.AppParams { return hub.AppParams{App: f.app.ID} }
+func ids(f *fixture) hub.AppParams { return hub.AppParams{AppRef: rpc.AppRef{App: f.app.ID}} }
 
 func (f *fixture) email() string { return "x" + f.uniq + "@example.com" }
 
@@ -273,20 +274,22 @@ func matrixCases() []matrixCase {
 		{"app.list", auth.User, func(f *fixture) any { return hub.NoParams{} }, []string{account}},
 		{"app.info", auth.Public, func(f *fixture) any { return hub.PublicAppParams{App: f.app.ID} }, everyone},
 		{"app.get", auth.Member, func(f *fixture) any { return ids(f) }, readers},
-		{"app.update", auth.Admin, func(f *fixture) any { return hub.UpdateAppParams{App: f.app.ID, Name: s("Renamed")} }, managers},
+		{"app.update", auth.Admin, func(f *fixture) any {
+			return hub.UpdateAppParams{AppRef: rpc.AppRef{App: f.app.ID}, Name: s("Renamed")}
+		}, managers},
 		{"app.setAccess", auth.Admin, func(f *fixture) any {
-			return hub.SetAccessParams{App: f.app.ID, Access: hub.AccessPasscode, Passcode: "1234"}
+			return hub.SetAccessParams{AppRef: rpc.AppRef{App: f.app.ID}, Access: hub.AccessPasscode, Passcode: "1234"}
 		}, managers},
 		{"app.publish", auth.Admin, func(f *fixture) any { return ids(f) }, managers},
 		{"app.unpublish", auth.Admin, func(f *fixture) any { return ids(f) }, managers},
 		{"app.expire", auth.Admin, func(f *fixture) any { return ids(f) }, managers},
 		{"app.delete", auth.Admin, func(f *fixture) any { return ids(f) }, []string{owner}},
 		{"app.transferOwnership", auth.Admin, func(f *fixture) any {
-			return hub.TransferOwnershipParams{App: f.app.ID, OrganizerID: f.w.admin.ID}
+			return hub.TransferOwnershipParams{AppRef: rpc.AppRef{App: f.app.ID}, OrganizerID: f.w.admin.ID}
 		}, []string{owner}},
 		{"collaborator.list", auth.Admin, func(f *fixture) any { return ids(f) }, organizers},
 		{"collaborator.invite", auth.Admin, func(f *fixture) any {
-			return hub.InviteParams{App: f.app.ID, Email: f.email(), Role: hub.RoleMember}
+			return hub.InviteParams{AppRef: rpc.AppRef{App: f.app.ID}, Email: f.email(), Role: hub.RoleMember}
 		}, []string{admin, owner}},
 		{"collaborator.invitations", auth.Admin, func(f *fixture) any { return ids(f) }, organizers},
 		{"collaborator.revokeInvitation", auth.Admin, func(f *fixture) any {
@@ -294,7 +297,7 @@ func matrixCases() []matrixCase {
 			if err != nil {
 				panic(err)
 			}
-			return hub.InvitationParams{App: f.app.ID, Invitation: inv.ID}
+			return hub.InvitationParams{AppRef: rpc.AppRef{App: f.app.ID}, Invitation: inv.ID}
 		}, []string{admin, owner}},
 		{"collaborator.accept", auth.User, func(f *fixture) any {
 			// An invitation to an app of another owner: the account caller
@@ -316,45 +319,45 @@ func matrixCases() []matrixCase {
 			return hub.AcceptParams{Token: tok}
 		}, []string{account}},
 		{"collaborator.setRole", auth.Admin, func(f *fixture) any {
-			return hub.SetRoleParams{App: f.app.ID, OrganizerID: f.w.collab.ID, Role: hub.RoleModerator}
+			return hub.SetRoleParams{AppRef: rpc.AppRef{App: f.app.ID}, OrganizerID: f.w.collab.ID, Role: hub.RoleModerator}
 		}, []string{admin, owner}},
 		{"collaborator.remove", auth.Admin, func(f *fixture) any {
-			return hub.RemoveCollaboratorParams{App: f.app.ID, OrganizerID: f.w.mod.ID}
+			return hub.RemoveCollaboratorParams{AppRef: rpc.AppRef{App: f.app.ID}, OrganizerID: f.w.mod.ID}
 		}, []string{mod, admin, owner}}, // the moderator removes themself
 		{"event.create", auth.Admin, func(f *fixture) any {
-			return hub.CreateEventParams{App: f.app.ID, Name: "New", TimeZone: "UTC", Start: "2026-01-01T10:00", End: "2026-01-01T12:00"}
+			return hub.CreateEventParams{AppRef: rpc.AppRef{App: f.app.ID}, Name: "New", TimeZone: "UTC", Start: "2026-01-01T10:00", End: "2026-01-01T12:00"}
 		}, editors},
 		{"event.update", auth.Admin, func(f *fixture) any {
-			return hub.UpdateEventParams{App: f.app.ID, Event: f.event.ID, Name: s("Renamed")}
+			return hub.UpdateEventParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, Name: s("Renamed")}
 		}, editors},
-		{"event.delete", auth.Admin, func(f *fixture) any { return hub.EventParams{App: f.app.ID, Event: f.event.ID} }, managers},
+		{"event.delete", auth.Admin, func(f *fixture) any { return hub.EventParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID} }, managers},
 		{"event.list", auth.Member, func(f *fixture) any { return ids(f) }, readers},
-		{"event.get", auth.Member, func(f *fixture) any { return hub.EventParams{App: f.app.ID, Event: f.event.ID} }, readers},
+		{"event.get", auth.Member, func(f *fixture) any { return hub.EventParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID} }, readers},
 		{"event.register", auth.Member, func(f *fixture) any {
-			return hub.RegisterParams{App: f.app.ID, Event: f.codeEvent.ID, Code: "OPEN-SESAME"}
+			return hub.RegisterParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.codeEvent.ID, Code: "OPEN-SESAME"}
 		}, []string{member}},
 		{"event.addAttendees", auth.Admin, func(f *fixture) any {
-			return hub.AttendeesParams{App: f.app.ID, Event: f.event.ID, Members: []string{f.target.ID}}
+			return hub.AttendeesParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, Members: []string{f.target.ID}}
 		}, editors},
 		{"event.removeAttendees", auth.Admin, func(f *fixture) any {
-			return hub.AttendeesParams{App: f.app.ID, Event: f.event.ID, Members: []string{f.target.ID}}
+			return hub.AttendeesParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, Members: []string{f.target.ID}}
 		}, editors},
 		{"member.create", auth.Admin, func(f *fixture) any {
-			return hub.CreateMemberParams{App: f.app.ID, MemberInput: hub.MemberInput{Email: f.email(), Name: "New"}}
+			return hub.CreateMemberParams{AppRef: rpc.AppRef{App: f.app.ID}, MemberInput: hub.MemberInput{Email: f.email(), Name: "New"}}
 		}, organizers},
 		{"member.update", auth.Admin, func(f *fixture) any {
-			return hub.UpdateMemberParams{App: f.app.ID, Member: f.target.ID, ProfileChanges: hub.ProfileChanges{Title: s("CTO")}}
+			return hub.UpdateMemberParams{AppRef: rpc.AppRef{App: f.app.ID}, Member: f.target.ID, ProfileChanges: hub.ProfileChanges{Title: s("CTO")}}
 		}, organizers},
-		{"member.get", auth.Member, func(f *fixture) any { return hub.MemberParams{App: f.app.ID, Member: f.target.ID} }, readers},
-		{"member.search", auth.Member, func(f *fixture) any { return hub.SearchMembersParams{App: f.app.ID, Query: "to"} }, readers},
-		{"member.block", auth.Admin, func(f *fixture) any { return hub.MemberParams{App: f.app.ID, Member: f.target.ID} },
+		{"member.get", auth.Member, func(f *fixture) any { return hub.MemberParams{AppRef: rpc.AppRef{App: f.app.ID}, Member: f.target.ID} }, readers},
+		{"member.search", auth.Member, func(f *fixture) any { return hub.SearchMembersParams{AppRef: rpc.AppRef{App: f.app.ID}, Query: "to"} }, readers},
+		{"member.block", auth.Admin, func(f *fixture) any { return hub.MemberParams{AppRef: rpc.AppRef{App: f.app.ID}, Member: f.target.ID} },
 			[]string{mod, admin, owner, svc}},
-		{"member.unblock", auth.Admin, func(f *fixture) any { return hub.MemberParams{App: f.app.ID, Member: f.target.ID} },
+		{"member.unblock", auth.Admin, func(f *fixture) any { return hub.MemberParams{AppRef: rpc.AppRef{App: f.app.ID}, Member: f.target.ID} },
 			[]string{mod, admin, owner, svc}},
-		{"member.delete", auth.Admin, func(f *fixture) any { return hub.MemberParams{App: f.app.ID, Member: f.target.ID} }, managers},
+		{"member.delete", auth.Admin, func(f *fixture) any { return hub.MemberParams{AppRef: rpc.AppRef{App: f.app.ID}, Member: f.target.ID} }, managers},
 		{"member.me", auth.Member, func(f *fixture) any { return ids(f) }, []string{member}},
 		{"member.updateMe", auth.Member, func(f *fixture) any {
-			return hub.UpdateMeParams{App: f.app.ID, ProfileChanges: hub.ProfileChanges{Bio: s("Hi")}}
+			return hub.UpdateMeParams{AppRef: rpc.AppRef{App: f.app.ID}, ProfileChanges: hub.ProfileChanges{Bio: s("Hi")}}
 		}, []string{member}},
 		{"member.deleteMe", auth.Member, func(f *fixture) any { return ids(f) }, []string{member}},
 		{"auth.requestCode", auth.Public, func(f *fixture) any { return hub.RequestCodeParams{App: f.app.ID, Email: f.email()} }, everyone},
@@ -370,42 +373,46 @@ func matrixCases() []matrixCase {
 			f.sentToken()
 			return hub.DevTokenParams{Kind: hub.TokenSignUp, Email: f.email()}
 		}, []string{svc}},
-		{"room.save", auth.Admin, func(f *fixture) any { return hub.RoomParams{App: f.app.ID, Event: f.event.ID, Name: "Annex"} }, editors},
+		{"room.save", auth.Admin, func(f *fixture) any {
+			return hub.RoomParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, Name: "Annex"}
+		}, editors},
 		{"room.delete", auth.Admin, func(f *fixture) any {
 			r, err := f.w.env.Hub.Domain.SaveRoom(serviceCtx(context.Background()), service.Room{AppID: f.app.ID, EventID: f.event.ID, Name: "Spare"})
 			if err != nil {
 				panic(err)
 			}
-			return hub.ItemParams{App: f.app.ID, ID: r.ID}
+			return hub.ItemParams{AppRef: rpc.AppRef{App: f.app.ID}, ID: r.ID}
 		}, editors},
-		{"track.save", auth.Admin, func(f *fixture) any { return hub.TrackParams{App: f.app.ID, Event: f.event.ID, Name: "Rust"} }, editors},
+		{"track.save", auth.Admin, func(f *fixture) any {
+			return hub.TrackParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, Name: "Rust"}
+		}, editors},
 		{"track.delete", auth.Admin, func(f *fixture) any {
 			x, err := f.w.env.Hub.Domain.SaveTrack(serviceCtx(context.Background()), service.Track{AppID: f.app.ID, EventID: f.event.ID, Name: "Spare"})
 			if err != nil {
 				panic(err)
 			}
-			return hub.ItemParams{App: f.app.ID, ID: x.ID}
+			return hub.ItemParams{AppRef: rpc.AppRef{App: f.app.ID}, ID: x.ID}
 		}, editors},
 		{"speaker.save", auth.Admin, func(f *fixture) any {
-			return hub.SpeakerParams{App: f.app.ID, SpeakerInput: hub.SpeakerInput{Name: "Linus"}}
+			return hub.SpeakerParams{AppRef: rpc.AppRef{App: f.app.ID}, SpeakerInput: hub.SpeakerInput{Name: "Linus"}}
 		}, editors},
-		{"speaker.delete", auth.Admin, func(f *fixture) any { return hub.ItemParams{App: f.app.ID, ID: f.speaker.ID} }, editors},
+		{"speaker.delete", auth.Admin, func(f *fixture) any { return hub.ItemParams{AppRef: rpc.AppRef{App: f.app.ID}, ID: f.speaker.ID} }, editors},
 		{"speaker.list", auth.Member, func(f *fixture) any { return ids(f) }, readers},
 		{"session.save", auth.Admin, func(f *fixture) any {
-			return hub.SessionParams{App: f.app.ID, Event: f.event.ID, SessionInput: hub.SessionInput{Title: "Lunch",
+			return hub.SessionParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, SessionInput: hub.SessionInput{Title: "Lunch",
 				Start: "2026-06-11T12:00", End: "2026-06-11T13:00", Room: f.room.ID}}
 		}, editors},
-		{"session.delete", auth.Admin, func(f *fixture) any { return hub.ItemParams{App: f.app.ID, ID: f.session.ID} }, editors},
-		{"session.get", auth.Member, func(f *fixture) any { return hub.ItemParams{App: f.app.ID, ID: f.session.ID} }, readers},
-		{"agenda.get", auth.Member, func(f *fixture) any { return hub.AgendaParams{App: f.app.ID, Event: f.event.ID} }, readers},
+		{"session.delete", auth.Admin, func(f *fixture) any { return hub.ItemParams{AppRef: rpc.AppRef{App: f.app.ID}, ID: f.session.ID} }, editors},
+		{"session.get", auth.Member, func(f *fixture) any { return hub.ItemParams{AppRef: rpc.AppRef{App: f.app.ID}, ID: f.session.ID} }, readers},
+		{"agenda.get", auth.Member, func(f *fixture) any { return hub.AgendaParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID} }, readers},
 		{"bulk.members", auth.Service, func(f *fixture) any {
-			return hub.BulkMembersParams{App: f.app.ID, Members: []hub.MemberInput{{Email: f.email(), Name: "Bulk"}}}
+			return hub.BulkMembersParams{AppRef: rpc.AppRef{App: f.app.ID}, Members: []hub.MemberInput{{Email: f.email(), Name: "Bulk"}}}
 		}, []string{svc}},
 		{"bulk.speakers", auth.Service, func(f *fixture) any {
-			return hub.BulkSpeakersParams{App: f.app.ID, Speakers: []hub.SpeakerInput{{ExternalID: "sp-1", Name: "Bulk"}}}
+			return hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: f.app.ID}, Speakers: []hub.SpeakerInput{{ExternalID: "sp-1", Name: "Bulk"}}}
 		}, []string{svc}},
 		{"bulk.sessions", auth.Service, func(f *fixture) any {
-			return hub.BulkSessionsParams{App: f.app.ID, Event: f.event.ID, Sessions: []hub.BulkSessionInput{{ExternalID: "s-1",
+			return hub.BulkSessionsParams{AppRef: rpc.AppRef{App: f.app.ID}, Event: f.event.ID, Sessions: []hub.BulkSessionInput{{ExternalID: "s-1",
 				Title: "Bulk", Start: "2026-06-11T14:00", End: "2026-06-11T15:00", Room: "Hall"}}}
 		}, []string{svc}},
 		{"app.ids", auth.Service, func(f *fixture) any { return hub.AppIDsParams{After: f.app.ID} }, []string{svc}},

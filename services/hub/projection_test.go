@@ -7,6 +7,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/hubtest"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -33,9 +34,9 @@ func TestProjectionListings(t *testing.T) {
 	for i := range rows {
 		rows[i] = hub.MemberInput{Email: fmt.Sprintf("m%03d@example.com", i), Name: fmt.Sprintf("Member %03d", i)}
 	}
-	r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: a.ID, Members: rows}))(t)
+	r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: a.ID}, Members: rows}))(t)
 	blocked := r.IDs[7]
-	must(hub.BlockMember.Call(hubtest.As(ctx, tok), env.Client, hub.MemberParams{App: a.ID, Member: blocked}))(t)
+	must(hub.BlockMember.Call(hubtest.As(ctx, tok), env.Client, hub.MemberParams{AppRef: rpc.AppRef{App: a.ID}, Member: blocked}))(t)
 
 	seen := map[string]hub.Member{}
 	if err := hub.EachMember(ctx, env.Service, a.ID, func(m hub.Member) error {

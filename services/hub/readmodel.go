@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,6 +31,10 @@ import (
 //	                             app (tokens whose seq is at or below it are
 //	                             refused); absent when none
 //	hub:readmodel:ready          string: present once the read model is complete
+//	hub:origin:<origin>          set: ids of apps that listed the web origin
+//	                             (a hint: OriginAllowed checks each app's
+//	                             config, so an app that dropped it since
+//	                             allows it no more)
 //
 // Each hash has a field "v", the version of the Postgres row it mirrors:
 // hub writes a hash only when its version is newer than the stored one, so
@@ -69,6 +74,9 @@ func (k ReadModelKeys) Revoked(app, user string) string {
 	return k.k.Tagged(appTag(app), "revoked", user)
 }
 
+// Origin is the key of the set of apps that listed a web origin.
+func (k ReadModelKeys) Origin(origin string) string { return k.k.Key("origin", origin) }
+
 // Ready is the key whose presence says the read model is complete.
 func (k ReadModelKeys) Ready() string { return k.k.Key("readmodel", "ready") }
 
@@ -93,6 +101,7 @@ const (
 	FieldPrimaryColor = "primary_color"
 	FieldAccentColor  = "accent_color"
 	FieldIconURL      = "icon_url"
+	FieldWebOrigins   = "web_origins" // space-separated
 
 	FieldList = "list"
 
@@ -132,6 +141,8 @@ type AppConfig struct {
 	Status   string   `json:"status"`
 	Access   string   `json:"access"`
 	Branding Branding `json:"branding"`
+	// WebOrigins are the origins of the app's web apps (CheckWebOrigins).
+	WebOrigins []string `json:"web_origins,omitempty"`
 }
 
 // Readable reports whether members may read the app: published or expired.
@@ -256,7 +267,8 @@ func (r *ReadModel) App(ctx context.Context, app string) (AppConfig, error) {
 func decodeAppConfig(m map[string]string) AppConfig {
 	return AppConfig{
 		ID: m[FieldID], Slug: m[FieldSlug], Name: m[FieldName], Status: m[FieldStatus], Access: m[FieldAccess],
-		Branding: Branding{PrimaryColor: m[FieldPrimaryColor], AccentColor: m[FieldAccentColor], IconURL: m[FieldIconURL]},
+		Branding:   Branding{PrimaryColor: m[FieldPrimaryColor], AccentColor: m[FieldAccentColor], IconURL: m[FieldIconURL]},
+		WebOrigins: strings.Fields(m[FieldWebOrigins]),
 	}
 }
 
@@ -438,6 +450,11 @@ func newEventAccess(m Membership, all bool, h map[string]string) (EventAccess, e
 	if h == nil {
 		return a, nil // no event list: the app has no events
 	}
+	raw := h[FieldList]
+	if evs, ok := eventLists.get(raw); ok {
+		a.events = evs
+		return a, nil
+	}
 	evs, err := decodeEvents(h)
 	if err != nil {
 		return EventAccess{}, err
@@ -445,7 +462,40 @@ func newEventAccess(m Membership, all bool, h map[string]string) (EventAccess, e
 	for _, e := range evs {
 		a.events[e.ID] = e
 	}
+	eventLists.put(raw, a.events)
 	return a, nil
+}
+
+// eventLists holds the decoded event lists of the read model, keyed by
+// their JSON: AuthorizeEvents reads an app's list on every request, and
+// it changes only when an event does, so decoding it again each time was
+// most of the cost of a request that lists events. A changed list is a
+// new key (never a stale answer); the cache is emptied when full. The maps
+// it holds are shared by every EventAccess built from them and never
+// written after they are stored.
+var eventLists = &decodedLists{m: map[string]map[string]EventInfo{}}
+
+const maxDecodedLists = 256
+
+type decodedLists struct {
+	mu sync.RWMutex
+	m  map[string]map[string]EventInfo
+}
+
+func (c *decodedLists) get(raw string) (map[string]EventInfo, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	evs, ok := c.m[raw]
+	return evs, ok
+}
+
+func (c *decodedLists) put(raw string, evs map[string]EventInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxDecodedLists {
+		clear(c.m)
+	}
+	c.m[raw] = evs
 }
 
 // RegisteredTo reports whether the caller is registered to event.
@@ -491,7 +541,8 @@ func EncodeMembership(m Membership) []string {
 // EncodeAppConfig is the field list of a config hash (without the version).
 func EncodeAppConfig(a AppConfig) []string {
 	return []string{FieldID, a.ID, FieldSlug, a.Slug, FieldName, a.Name, FieldStatus, a.Status, FieldAccess, a.Access,
-		FieldPrimaryColor, a.Branding.PrimaryColor, FieldAccentColor, a.Branding.AccentColor, FieldIconURL, a.Branding.IconURL}
+		FieldPrimaryColor, a.Branding.PrimaryColor, FieldAccentColor, a.Branding.AccentColor, FieldIconURL, a.Branding.IconURL,
+		FieldWebOrigins, strings.Join(a.WebOrigins, " ")}
 }
 
 // EncodeEvents is the field list of an events hash (without the version).

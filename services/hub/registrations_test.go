@@ -12,6 +12,7 @@ import (
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -31,7 +32,7 @@ func TestReadModelEventAccess(t *testing.T) {
 
 	newMember := func(email, role string) string {
 		t.Helper()
-		return must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{App: app.ID,
+		return must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID},
 			MemberInput: hub.MemberInput{Email: email, Name: email, Role: role}}))(t).ID
 	}
 	ada, bob, staff := newMember("ada@x.io", ""), newMember("bob@x.io", ""), newMember("staff@x.io", hub.MemberStaff)
@@ -79,7 +80,7 @@ func TestReadModelEventAccess(t *testing.T) {
 			return nil
 		})
 		for _, ev := range allEvents {
-			_, herr := hub.GetAgenda.Call(hubtest.As(ctx, token(user)), env.Client, hub.AgendaParams{App: app.ID, Event: ev})
+			_, herr := hub.GetAgenda.Call(hubtest.As(ctx, token(user)), env.Client, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev})
 			_, rerr := rm.AuthorizeEvent(ctx, caller(user), app.ID, ev)
 			if kind(herr) != kind(rerr) {
 				t.Errorf("%s: event %s: hub's agenda says %s, the read model %s", step, ev, kind(herr), kind(rerr))
@@ -101,26 +102,26 @@ func TestReadModelEventAccess(t *testing.T) {
 	expect("organizer", ownerID, nil)
 
 	// An organizer registers ada to the listed and the hidden events.
-	must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{App: app.ID, Event: listed, Members: []string{ada}}))(t)
-	must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{App: app.ID, Event: hidden, Members: []string{ada}}))(t)
+	must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: listed, Members: []string{ada}}))(t)
+	must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: hidden, Members: []string{ada}}))(t)
 	expect("added", ada, map[string]string{coded: "forbidden"})
 	expect("other member", bob, unregistered)
 
 	// Ada registers herself with the event code.
-	must(hub.Register.Call(hubtest.As(ctx, token(ada)), env.Client, hub.RegisterParams{App: app.ID, Event: coded, Code: "SECRET"}))(t)
+	must(hub.Register.Call(hubtest.As(ctx, token(ada)), env.Client, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: coded, Code: "SECRET"}))(t)
 	expect("code", ada, nil)
 
 	// A change of her profile or standing rewrites her membership: her
 	// registrations stay.
 	title := "CTO"
-	must(hub.UpdateMember.Call(ctx, env.Service, hub.UpdateMemberParams{App: app.ID, Member: ada, ProfileChanges: hub.ProfileChanges{Title: &title}}))(t)
-	must(hub.BlockMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: ada}))(t)
-	must(hub.UnblockMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: ada}))(t)
+	must(hub.UpdateMember.Call(ctx, env.Service, hub.UpdateMemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: ada, ProfileChanges: hub.ProfileChanges{Title: &title}}))(t)
+	must(hub.BlockMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: ada}))(t)
+	must(hub.UnblockMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: ada}))(t)
 	expect("profile changes", ada, nil)
 
 	// bulk.members with an event: bob (unchanged otherwise), ada (changed,
 	// registered already) and a new member.
-	r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: listed, Members: []hub.MemberInput{
+	r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: listed, Members: []hub.MemberInput{
 		{Email: "bob@x.io", Name: "bob@x.io"}, {Email: "ada@x.io", Name: "Ada Lovelace"}, {Email: "cy@x.io", Name: "Cy"}}}))(t)
 	if !r.Applied || r.Created != 1 || r.Updated != 1 || r.Unchanged != 1 || r.Registered != 2 {
 		t.Fatalf("bulk: %+v", r)
@@ -131,21 +132,21 @@ func TestReadModelEventAccess(t *testing.T) {
 	expect("bulk, new member", cy, onlyListed)
 	expect("bulk, changed member", ada, nil)
 	// Without an event, a changed member keeps their registrations.
-	r = must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Members: []hub.MemberInput{{Email: "ada@x.io", Name: "Ada L."}}}))(t)
+	r = must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Members: []hub.MemberInput{{Email: "ada@x.io", Name: "Ada L."}}}))(t)
 	if r.Updated != 1 {
 		t.Fatalf("bulk without event: %+v", r)
 	}
 	expect("bulk without event", ada, nil)
 
 	// Unregistered again.
-	must(hub.RemoveAttendees.Call(octx, env.Client, hub.AttendeesParams{App: app.ID, Event: listed, Members: []string{bob}}))(t)
+	must(hub.RemoveAttendees.Call(octx, env.Client, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: listed, Members: []string{bob}}))(t)
 	expect("removed", bob, unregistered)
 
 	// The event's access changes: open to all, then listed again.
 	openAccess, listedAccess := hub.EventAccessOpen, hub.EventAccessListed
-	must(hub.UpdateEvent.Call(octx, env.Client, hub.UpdateEventParams{App: app.ID, Event: listed, Access: &openAccess}))(t)
+	must(hub.UpdateEvent.Call(octx, env.Client, hub.UpdateEventParams{AppRef: rpc.AppRef{App: app.ID}, Event: listed, Access: &openAccess}))(t)
 	expect("opened", bob, map[string]string{coded: "forbidden", hidden: "not found"})
-	must(hub.UpdateEvent.Call(octx, env.Client, hub.UpdateEventParams{App: app.ID, Event: listed, Access: &listedAccess}))(t)
+	must(hub.UpdateEvent.Call(octx, env.Client, hub.UpdateEventParams{AppRef: rpc.AppRef{App: app.ID}, Event: listed, Access: &listedAccess}))(t)
 	expect("listed again", bob, unregistered)
 	expect("listed again, registered", cy, onlyListed)
 
@@ -159,14 +160,14 @@ func TestReadModelEventAccess(t *testing.T) {
 	expect("rebuilt", bob, unregistered)
 
 	// A deleted event is gone for everyone; a deleted member is no member.
-	must(hub.DeleteEvent.Call(octx, env.Client, hub.EventParams{App: app.ID, Event: coded}))(t)
+	must(hub.DeleteEvent.Call(octx, env.Client, hub.EventParams{AppRef: rpc.AppRef{App: app.ID}, Event: coded}))(t)
 	waitFor(t, func() error {
 		if _, err := rm.AuthorizeEvent(ctx, caller(ada), app.ID, coded); !errors.Is(err, errs.NotFound) {
 			return fmt.Errorf("deleted event: %v", err)
 		}
 		return nil
 	})
-	must(hub.DeleteMember.Call(ctx, env.Service, hub.MemberParams{App: app.ID, Member: cy}))(t)
+	must(hub.DeleteMember.Call(ctx, env.Service, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: cy}))(t)
 	waitFor(t, func() error {
 		if _, err := rm.AuthorizeEvent(ctx, caller(cy), app.ID, listed); !errors.Is(err, errs.Forbidden) {
 			return fmt.Errorf("deleted member: %v", err)
@@ -185,10 +186,10 @@ func TestRegistrationsUnderConcurrentChanges(t *testing.T) {
 	octx := hubtest.As(ctx, owner)
 	var evs []string
 	for i := range 4 {
-		evs = append(evs, must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: fmt.Sprint("E", i), TimeZone: "UTC",
+		evs = append(evs, must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: fmt.Sprint("E", i), TimeZone: "UTC",
 			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: hub.EventAccessListed}))(t).ID)
 	}
-	m := must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "m@x.io", Name: "M"}}))(t)
+	m := must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "m@x.io", Name: "M"}}))(t)
 
 	var wg sync.WaitGroup
 	for i := range 24 {
@@ -196,7 +197,7 @@ func TestRegistrationsUnderConcurrentChanges(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			ev := evs[i%len(evs)]
-			p := hub.AttendeesParams{App: app.ID, Event: ev, Members: []string{m.ID}}
+			p := hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev, Members: []string{m.ID}}
 			var err error
 			switch i % 3 {
 			case 0:
@@ -205,9 +206,9 @@ func TestRegistrationsUnderConcurrentChanges(t *testing.T) {
 				_, err = hub.RemoveAttendees.Call(octx, env.Client, p)
 			default:
 				title := fmt.Sprint("T", i)
-				_, err = hub.UpdateMember.Call(ctx, env.Service, hub.UpdateMemberParams{App: app.ID, Member: m.ID, ProfileChanges: hub.ProfileChanges{Title: &title}})
+				_, err = hub.UpdateMember.Call(ctx, env.Service, hub.UpdateMemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: m.ID, ProfileChanges: hub.ProfileChanges{Title: &title}})
 				if err == nil {
-					_, err = hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Event: ev, Members: []hub.MemberInput{{Email: "m@x.io", Name: fmt.Sprint("M", i)}}})
+					_, err = hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev, Members: []hub.MemberInput{{Email: "m@x.io", Name: fmt.Sprint("M", i)}}})
 				}
 			}
 			if err != nil {
@@ -251,7 +252,7 @@ func newAccessEvents(t *testing.T, env *hubtest.Env, octx context.Context, app s
 	t.Helper()
 	newEvent := func(name, access, code, visibility string) string {
 		t.Helper()
-		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app, Name: name, TimeZone: "UTC",
+		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app}, Name: name, TimeZone: "UTC",
 			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: access, Code: code, Visibility: visibility}))(t).ID
 	}
 	return accessEvents{

@@ -52,19 +52,19 @@ func TestHiddenEventIsNotFound(t *testing.T) {
 	octx := hubtest.As(ctx, owner)
 	newEvent := func(name, access, code string) string {
 		t.Helper()
-		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: name, TimeZone: "UTC",
+		return must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: name, TimeZone: "UTC",
 			Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: access, Code: code, Visibility: hub.VisibilityHidden}))(t).ID
 	}
 	hiddenOpen := newEvent("Hidden open", hub.EventAccessOpen, "")
 	hiddenListed := newEvent("Hidden listed", hub.EventAccessListed, "")
 	hiddenCode := newEvent("Hidden code", hub.EventAccessCode, "SECRET")
-	session := must(hub.SaveSession.Call(octx, env.Client, hub.SessionParams{App: app.ID, Event: hiddenOpen,
+	session := must(hub.SaveSession.Call(octx, env.Client, hub.SessionParams{AppRef: rpc.AppRef{App: app.ID}, Event: hiddenOpen,
 		SessionInput: hub.SessionInput{Title: "Secret talk", Start: "2030-06-01T10:00", End: "2030-06-01T11:00"}}))(t)
 	n := 0
 	newMember := func() (string, context.Context) {
 		t.Helper()
 		n++
-		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID,
+		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID},
 			MemberInput: hub.MemberInput{Email: fmt.Sprintf("m%d@x.io", n), Name: fmt.Sprint("M", n)}}))(t)
 		return m.ID, hubtest.As(ctx, env.Token(t, auth.Claims{User: m.ID, App: app.ID, Role: auth.RoleAttendee}))
 	}
@@ -73,15 +73,15 @@ func TestHiddenEventIsNotFound(t *testing.T) {
 	// What each method answers about an event id, as the member.
 	probes := map[string]func(ctx context.Context, event string) error{
 		"event.get": func(ctx context.Context, ev string) error {
-			_, err := hub.GetEvent.Call(ctx, env.Client, hub.EventParams{App: app.ID, Event: ev})
+			_, err := hub.GetEvent.Call(ctx, env.Client, hub.EventParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev})
 			return err
 		},
 		"agenda.get": func(ctx context.Context, ev string) error {
-			_, err := hub.GetAgenda.Call(ctx, env.Client, hub.AgendaParams{App: app.ID, Event: ev})
+			_, err := hub.GetAgenda.Call(ctx, env.Client, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev})
 			return err
 		},
 		"member.search": func(ctx context.Context, ev string) error {
-			_, err := hub.SearchMembers.Call(ctx, env.Client, hub.SearchMembersParams{App: app.ID, Event: ev})
+			_, err := hub.SearchMembers.Call(ctx, env.Client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev})
 			return err
 		},
 	}
@@ -96,7 +96,7 @@ func TestHiddenEventIsNotFound(t *testing.T) {
 	// or to a listed event, a hidden event is not there.
 	register := func(ev, code string) error {
 		_, ctx := newMember()
-		_, err := hub.Register.Call(ctx, env.Client, hub.RegisterParams{App: app.ID, Event: ev, Code: code})
+		_, err := hub.Register.Call(ctx, env.Client, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev, Code: code})
 		return err
 	}
 	for _, c := range []struct{ name, event, code string }{
@@ -110,15 +110,15 @@ func TestHiddenEventIsNotFound(t *testing.T) {
 		}
 	}
 	// A session of a hidden event is not there either.
-	_, gerr := hub.GetSession.Call(mctx, env.Client, hub.ItemParams{App: app.ID, ID: session.ID})
-	_, nerr := hub.GetSession.Call(mctx, env.Client, hub.ItemParams{App: app.ID, ID: ghostID(session.ID)})
+	_, gerr := hub.GetSession.Call(mctx, env.Client, hub.ItemParams{AppRef: rpc.AppRef{App: app.ID}, ID: session.ID})
+	_, nerr := hub.GetSession.Call(mctx, env.Client, hub.ItemParams{AppRef: rpc.AppRef{App: app.ID}, ID: ghostID(session.ID)})
 	if answer(gerr) != answer(nerr) {
 		t.Errorf("session.get of a hidden event's session: %q; of no session: %q", answer(gerr), answer(nerr))
 	}
 	// None of the attempts listed a hidden event for anyone.
 	listedFor := func(ctx context.Context) []string {
 		var names []string
-		for _, e := range must(hub.ListEvents.Call(ctx, env.Client, hub.AppParams{App: app.ID}))(t).Events {
+		for _, e := range must(hub.ListEvents.Call(ctx, env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Events {
 			names = append(names, e.Name)
 		}
 		return names
@@ -136,16 +136,16 @@ func TestHiddenEventIsNotFound(t *testing.T) {
 	// The legitimate ways in: the event code of a hidden code event, and
 	// the organizers' list.
 	codeID, codeCtx := newMember()
-	must(hub.Register.Call(codeCtx, env.Client, hub.RegisterParams{App: app.ID, Event: hiddenCode, Code: "SECRET"}))(t)
+	must(hub.Register.Call(codeCtx, env.Client, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: hiddenCode, Code: "SECRET"}))(t)
 	listedID, listedCtx := newMember()
-	must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{App: app.ID, Event: hiddenListed, Members: []string{listedID}}))(t)
+	must(hub.AddAttendees.Call(octx, env.Client, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: hiddenListed, Members: []string{listedID}}))(t)
 	if got := listedFor(codeCtx); !slices.Equal(got, []string{"Hidden code"}) {
 		t.Errorf("member who gave the code sees %v", got)
 	}
 	if got := listedFor(listedCtx); !slices.Equal(got, []string{"Hidden listed"}) {
 		t.Errorf("member the organizers listed sees %v", got)
 	}
-	must(hub.GetAgenda.Call(codeCtx, env.Client, hub.AgendaParams{App: app.ID, Event: hiddenCode}))(t)
+	must(hub.GetAgenda.Call(codeCtx, env.Client, hub.AgendaParams{AppRef: rpc.AppRef{App: app.ID}, Event: hiddenCode}))(t)
 	_ = codeID
 }
 
@@ -158,7 +158,7 @@ func TestEventIDsAreRandom(t *testing.T) {
 	octx := hubtest.As(ctx, owner)
 	var ids []string
 	for i := range 12 {
-		ids = append(ids, must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: fmt.Sprint("E", i),
+		ids = append(ids, must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: fmt.Sprint("E", i),
 			TimeZone: "UTC", Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Visibility: hub.VisibilityHidden}))(t).ID)
 	}
 	for i, a := range ids {
@@ -199,7 +199,7 @@ func probeServer(t *testing.T, env *hubtest.Env) *rpc.Client {
 // probeRead calls probe.read about app with token.
 func probeRead(ctx context.Context, c *rpc.Client, token, app string) error {
 	var out hub.Empty
-	return c.Call(hubtest.As(ctx, token), "probe.read", false, hub.AppParams{App: app}, &out)
+	return c.Call(hubtest.As(ctx, token), "probe.read", false, hub.AppParams{AppRef: rpc.AppRef{App: app}}, &out)
 }
 
 // TestPasswordChangeRevokesTokens checks that changing a password refuses
@@ -211,7 +211,7 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 	probe := probeServer(t, env)
 	app, _ := newApp(t, env, "revoke")
 	acct := must(hub.LogIn.Call(ctx, env.Client, hub.LogInParams{Email: "revoke@example.com", Password: password}))(t)
-	appTok := must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{App: app.ID}))(t).Token
+	appTok := must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Token
 	if err := probeRead(ctx, probe, appTok, app.ID); err != nil {
 		t.Fatalf("app token before the change, at the other service: %v", err)
 	}
@@ -220,7 +220,7 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 	if _, err := hub.Me.Call(hubtest.As(ctx, acct.Token), env.Client, hub.NoParams{}); errs.CodeOf(err) != errs.CodeTokenInvalid {
 		t.Errorf("account token after the change, at hub: %v, want token_invalid", err)
 	}
-	if _, err := hub.GetApp.Call(hubtest.As(ctx, appTok), env.Client, hub.AppParams{App: app.ID}); errs.CodeOf(err) != errs.CodeTokenInvalid {
+	if _, err := hub.GetApp.Call(hubtest.As(ctx, appTok), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); errs.CodeOf(err) != errs.CodeTokenInvalid {
 		t.Errorf("app token after the change, at hub: %v, want token_invalid", err)
 	}
 	if err := probeRead(ctx, probe, appTok, app.ID); errs.CodeOf(err) != errs.CodeTokenInvalid {
@@ -229,7 +229,7 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 	// The new password signs in; its tokens work everywhere.
 	fresh := must(hub.LogIn.Call(ctx, env.Client, hub.LogInParams{Email: "revoke@example.com", Password: "a brand new password"}))(t)
 	must(hub.Me.Call(hubtest.As(ctx, fresh.Token), env.Client, hub.NoParams{}))(t)
-	freshApp := must(hub.AppTokenFor.Call(hubtest.As(ctx, fresh.Token), env.Client, hub.AppParams{App: app.ID}))(t).Token
+	freshApp := must(hub.AppTokenFor.Call(hubtest.As(ctx, fresh.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Token
 	if err := probeRead(ctx, probe, freshApp, app.ID); err != nil {
 		t.Errorf("app token after the change, at the other service: %v", err)
 	}
@@ -245,21 +245,21 @@ func TestRemovedCollaboratorTokensStayRevoked(t *testing.T) {
 	app, owner := newApp(t, env, "removal")
 	octx := hubtest.As(ctx, owner)
 	mod := must(hub.DevSignUp(ctx, env.Client, env.Service, "mod@x.io", password, "Mod"))(t)
-	join := hub.InviteParams{App: app.ID, Email: "mod@x.io", Role: hub.RoleModerator}
+	join := hub.InviteParams{AppRef: rpc.AppRef{App: app.ID}, Email: "mod@x.io", Role: hub.RoleModerator}
 	must(hub.DevJoin(ctx, env.Client, env.Service, owner, mod.Token, join))(t)
-	old := must(hub.AppTokenFor.Call(hubtest.As(ctx, mod.Token), env.Client, hub.AppParams{App: app.ID}))(t).Token
+	old := must(hub.AppTokenFor.Call(hubtest.As(ctx, mod.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Token
 	waitFor(t, func() error { return probeRead(ctx, probe, old, app.ID) })
 
-	must(hub.RemoveCollaborator.Call(octx, env.Client, hub.RemoveCollaboratorParams{App: app.ID, OrganizerID: mod.Organizer.ID}))(t)
+	must(hub.RemoveCollaborator.Call(octx, env.Client, hub.RemoveCollaboratorParams{AppRef: rpc.AppRef{App: app.ID}, OrganizerID: mod.Organizer.ID}))(t)
 	must(hub.DevJoin(ctx, env.Client, env.Service, owner, mod.Token, join))(t)
 
-	if _, err := hub.GetApp.Call(hubtest.As(ctx, old), env.Client, hub.AppParams{App: app.ID}); errs.CodeOf(err) != errs.CodeTokenInvalid {
+	if _, err := hub.GetApp.Call(hubtest.As(ctx, old), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); errs.CodeOf(err) != errs.CodeTokenInvalid {
 		t.Errorf("token from before the removal, at hub: %v, want token_invalid", err)
 	}
 	if err := probeRead(ctx, probe, old, app.ID); errs.CodeOf(err) != errs.CodeTokenInvalid {
 		t.Errorf("token from before the removal, at the other service: %v, want token_invalid", err)
 	}
-	fresh := must(hub.AppTokenFor.Call(hubtest.As(ctx, mod.Token), env.Client, hub.AppParams{App: app.ID}))(t).Token
+	fresh := must(hub.AppTokenFor.Call(hubtest.As(ctx, mod.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Token
 	if err := probeRead(ctx, probe, fresh, app.ID); err != nil {
 		t.Errorf("new token after the invitation: %v", err)
 	}
@@ -283,19 +283,19 @@ func TestRequestCodeAnswersAlike(t *testing.T) {
 	modes := []mode{
 		{"open", func(context.Context, string) {}, []string{"in@x.io", "nobody@x.io"}},
 		{"invite", func(octx context.Context, app string) {
-			must(hub.SetAccess.Call(octx, env.Client, hub.SetAccessParams{App: app, Access: hub.AccessInvite}))(t)
+			must(hub.SetAccess.Call(octx, env.Client, hub.SetAccessParams{AppRef: rpc.AppRef{App: app}, Access: hub.AccessInvite}))(t)
 		}, []string{"in@x.io"}},
 		{"expired", func(octx context.Context, app string) {
-			must(hub.ExpireApp.Call(octx, env.Client, hub.AppParams{App: app}))(t)
+			must(hub.ExpireApp.Call(octx, env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app}}))(t)
 		}, []string{"in@x.io"}},
 	}
 	wantMail := map[string]bool{}
 	for _, m := range modes {
 		app, owner := newApp(t, env, "alike-"+m.name)
 		octx := hubtest.As(ctx, owner)
-		must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "in@x.io", Name: "In"}}))(t)
-		b := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "blocked@x.io", Name: "B"}}))(t)
-		must(hub.BlockMember.Call(octx, env.Client, hub.MemberParams{App: app.ID, Member: b.ID}))(t)
+		must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "in@x.io", Name: "In"}}))(t)
+		b := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "blocked@x.io", Name: "B"}}))(t)
+		must(hub.BlockMember.Call(octx, env.Client, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: b.ID}))(t)
 		m.set(octx, app.ID)
 		for _, to := range m.mail {
 			wantMail[app.ID+" "+to] = true
@@ -397,18 +397,18 @@ func TestEventCodeGuessesThrottled(t *testing.T) {
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "guess")
 	octx := hubtest.As(ctx, owner)
-	ev := must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{App: app.ID, Name: "Coded", TimeZone: "UTC",
+	ev := must(hub.CreateEvent.Call(octx, env.Client, hub.CreateEventParams{AppRef: rpc.AppRef{App: app.ID}, Name: "Coded", TimeZone: "UTC",
 		Start: "2030-06-01T09:00", End: "2030-06-02T18:00", Access: hub.EventAccessCode, Code: "SECRET"}))(t).ID
 	n := 0
 	newMember := func() context.Context {
 		t.Helper()
 		n++
-		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID,
+		m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID},
 			MemberInput: hub.MemberInput{Email: fmt.Sprintf("g%d@x.io", n), Name: fmt.Sprint("G", n)}}))(t)
 		return hubtest.As(ctx, env.Token(t, auth.Claims{User: m.ID, App: app.ID, Role: auth.RoleAttendee}))
 	}
 	guess := func(mctx context.Context, code string) error {
-		_, err := hub.Register.Call(mctx, env.Client, hub.RegisterParams{App: app.ID, Event: ev, Code: code})
+		_, err := hub.Register.Call(mctx, env.Client, hub.RegisterParams{AppRef: rpc.AppRef{App: app.ID}, Event: ev, Code: code})
 		return err
 	}
 	// One member: a few wrong codes, then refusals until the delay passes.
@@ -443,7 +443,7 @@ func TestPasscodeGuessesThrottled(t *testing.T) {
 	env := hubtest.Start(t)
 	ctx := testkit.Context(t)
 	app, owner := newApp(t, env, "passcode")
-	must(hub.SetAccess.Call(hubtest.As(ctx, owner), env.Client, hub.SetAccessParams{App: app.ID, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
+	must(hub.SetAccess.Call(hubtest.As(ctx, owner), env.Client, hub.SetAccessParams{AppRef: rpc.AppRef{App: app.ID}, Access: hub.AccessPasscode, Passcode: "letmein"}))(t)
 	wrong := guessUntilLimited(t, "wrong passcodes", 30, func(i int) error {
 		_, err := hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: fmt.Sprintf("p%d@x.io", i), Passcode: fmt.Sprint("guess", i)})
 		return err
@@ -466,7 +466,7 @@ func TestURLFieldsAreWebOnly(t *testing.T) {
 	bad := []string{"javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<script>alert(1)</script>",
 		"vbscript:msgbox(1)", "//evil.example/x.png", "file:///etc/passwd", "http://", "https://exa mple.com/x"}
 	s := func(v string) *string { return &v }
-	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "ok@x.io", Name: "Ok",
+	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "ok@x.io", Name: "Ok",
 		PhotoURL: "https://cdn.example.com/a.png", Links: []hub.Link{{Label: "site", URL: "http://example.com"}}}}))(t)
 	mctx := hubtest.As(ctx, env.Token(t, auth.Claims{User: m.ID, App: app.ID, Role: auth.RoleAttendee}))
 	refused := func(what string, err error, field string) {
@@ -481,33 +481,33 @@ func TestURLFieldsAreWebOnly(t *testing.T) {
 		}
 	}
 	for _, u := range bad {
-		_, err := hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "x@x.io", Name: "X", PhotoURL: u}})
+		_, err := hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "x@x.io", Name: "X", PhotoURL: u}})
 		refused("member.create photo_url "+u, err, "/photo_url")
-		_, err = hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "x@x.io", Name: "X",
+		_, err = hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "x@x.io", Name: "X",
 			Links: []hub.Link{{Label: "ok", URL: "https://example.com"}, {Label: "bad", URL: u}}}})
 		refused("member.create links "+u, err, "/links/1/url")
-		_, err = hub.UpdateMe.Call(mctx, env.Client, hub.UpdateMeParams{App: app.ID, ProfileChanges: hub.ProfileChanges{PhotoURL: s(u)}})
+		_, err = hub.UpdateMe.Call(mctx, env.Client, hub.UpdateMeParams{AppRef: rpc.AppRef{App: app.ID}, ProfileChanges: hub.ProfileChanges{PhotoURL: s(u)}})
 		refused("member.updateMe photo_url "+u, err, "/photo_url")
-		_, err = hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{App: app.ID, Member: m.ID, ProfileChanges: hub.ProfileChanges{
+		_, err = hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: m.ID, ProfileChanges: hub.ProfileChanges{
 			Links: []hub.Link{{Label: "bad", URL: u}}}})
 		refused("member.update links "+u, err, "/links/0/url")
-		_, err = hub.UpdateApp.Call(octx, env.Client, hub.UpdateAppParams{App: app.ID, IconURL: s(u)})
+		_, err = hub.UpdateApp.Call(octx, env.Client, hub.UpdateAppParams{AppRef: rpc.AppRef{App: app.ID}, IconURL: s(u)})
 		refused("app.update icon_url "+u, err, "/icon_url")
-		_, err = hub.SaveSpeaker.Call(octx, env.Client, hub.SpeakerParams{App: app.ID, SpeakerInput: hub.SpeakerInput{Name: "S", PhotoURL: u}})
+		_, err = hub.SaveSpeaker.Call(octx, env.Client, hub.SpeakerParams{AppRef: rpc.AppRef{App: app.ID}, SpeakerInput: hub.SpeakerInput{Name: "S", PhotoURL: u}})
 		refused("speaker.save photo_url "+u, err, "/photo_url")
-		r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Members: []hub.MemberInput{
+		r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Members: []hub.MemberInput{
 			{Email: "b1@x.io", Name: "B1"}, {Email: "b2@x.io", Name: "B2", PhotoURL: u}}}))(t)
 		wantRefused(t, r, []hub.RowError{{Row: 1, Field: "photo_url", Message: "want an http or https URL"}})
-		r = must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{App: app.ID, Speakers: []hub.SpeakerInput{
+		r = must(hub.BulkSpeakers.Call(ctx, env.Service, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: app.ID}, Speakers: []hub.SpeakerInput{
 			{Name: "S1", ExternalID: "s1"}, {Name: "S2", ExternalID: "s2", PhotoURL: u}}}))(t)
 		wantRefused(t, r, []hub.RowError{{Row: 1, Field: "photo_url", Message: "want an http or https URL"}})
 	}
 	// Nothing bad was stored; the good URLs were, and an empty one clears.
-	got := must(hub.GetMember.Call(octx, env.Client, hub.MemberParams{App: app.ID, Member: m.ID}))(t)
+	got := must(hub.GetMember.Call(octx, env.Client, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: m.ID}))(t)
 	if got.PhotoURL != "https://cdn.example.com/a.png" || len(got.Links) != 1 {
 		t.Errorf("member after the refusals: %+v", got)
 	}
-	must(hub.UpdateMe.Call(mctx, env.Client, hub.UpdateMeParams{App: app.ID, ProfileChanges: hub.ProfileChanges{PhotoURL: s("")}}))(t)
+	must(hub.UpdateMe.Call(mctx, env.Client, hub.UpdateMeParams{AppRef: rpc.AppRef{App: app.ID}, ProfileChanges: hub.ProfileChanges{PhotoURL: s("")}}))(t)
 	var stored int
 	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE photo_url ~* '^(javascript|data|vbscript|file):'`).Scan(&stored); err != nil || stored != 0 {
 		t.Errorf("%d bad URLs stored (%v)", stored, err)
@@ -528,7 +528,7 @@ func TestSignOutRevokesTokens(t *testing.T) {
 		code := must(hub.DevLastCode.Call(ctx, env.Service, hub.DevCodeParams{App: app.ID, Email: "m@x.io"}))(t).Code
 		return must(hub.VerifyCode.Call(ctx, env.Client, hub.VerifyCodeParams{App: app.ID, Email: "m@x.io", Code: code}))(t).Token
 	}
-	m := must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{App: app.ID, MemberInput: hub.MemberInput{Email: "m@x.io", Name: "M"}}))(t)
+	m := must(hub.CreateMember.Call(ctx, env.Service, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "m@x.io", Name: "M"}}))(t)
 	memberToken := func() string { return env.Token(t, auth.Claims{User: m.ID, App: app.ID, Role: auth.RoleAttendee}) }
 	// Signed out on the tablet, the member signs in on the phone: the new
 	// token works, the tablet's does not.
@@ -542,13 +542,13 @@ func TestSignOutRevokesTokens(t *testing.T) {
 	must(hub.SignOut.Call(hubtest.As(ctx, phone), env.Client, hub.NoParams{}))(t)
 
 	acct := must(hub.LogIn.Call(ctx, env.Client, hub.LogInParams{Email: "signout@example.com", Password: password}))(t)
-	appTok := must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{App: app.ID}))(t).Token
+	appTok := must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}))(t).Token
 	must(hub.SignOut.Call(hubtest.As(ctx, appTok), env.Client, hub.NoParams{}))(t)
 
 	refused := func(step string) {
 		t.Helper()
 		for name, tok := range map[string]string{"member's phone": phone, "member's tablet": tablet, "organizer's app token": appTok} {
-			if _, err := hub.GetApp.Call(hubtest.As(ctx, tok), env.Client, hub.AppParams{App: app.ID}); errs.CodeOf(err) != errs.CodeTokenInvalid {
+			if _, err := hub.GetApp.Call(hubtest.As(ctx, tok), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); errs.CodeOf(err) != errs.CodeTokenInvalid {
 				t.Errorf("%s: %s at hub: %v, want token_invalid", step, name, err)
 			}
 			if err := probeRead(ctx, probe, tok, app.ID); errs.CodeOf(err) != errs.CodeTokenInvalid {

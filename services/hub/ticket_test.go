@@ -12,6 +12,7 @@ import (
 	"github.com/attendify/hub/internal/hubtest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -30,13 +31,13 @@ func TestMemberTicketType(t *testing.T) {
 		{Email: "cy@x.io", Name: "Cy", TicketType: "vip"},
 		{Email: "di@x.io", Name: "Di"},
 	}
-	must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Members: rows}))(t)
+	must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Members: rows}))(t)
 	// A merge without a ticket type keeps it; with one, changes it.
-	must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{App: app.ID, Merge: true, Members: []hub.MemberInput{
+	must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Merge: true, Members: []hub.MemberInput{
 		{Email: "ada@x.io", Name: "Ada"}, {Email: "di@x.io", Name: "Di", TicketType: "Early Bird"}}}))(t)
 
 	names := func(ctx2 string, ticket string) (string, error) {
-		page, err := hub.SearchMembers.Call(hubtest.As(ctx, ctx2), env.Client, hub.SearchMembersParams{App: app.ID, TicketType: ticket})
+		page, err := hub.SearchMembers.Call(hubtest.As(ctx, ctx2), env.Client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, TicketType: ticket})
 		var out []string
 		for _, m := range page.Members {
 			out = append(out, m.Name+":"+m.TicketType)
@@ -48,8 +49,8 @@ func TestMemberTicketType(t *testing.T) {
 			t.Errorf("organizer, ticket %q: %q, %v; want %q", ticket, got, err, want)
 		}
 	}
-	ada := must(hub.SearchMembers.Call(octx, env.Client, hub.SearchMembersParams{App: app.ID, Query: "ada"}))(t).Members[0]
-	bob := must(hub.SearchMembers.Call(octx, env.Client, hub.SearchMembersParams{App: app.ID, Query: "bob"}))(t).Members[0]
+	ada := must(hub.SearchMembers.Call(octx, env.Client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: "ada"}))(t).Members[0]
+	bob := must(hub.SearchMembers.Call(octx, env.Client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: "bob"}))(t).Members[0]
 	if diff := cmp.Diff([]string{"+44 20 7946 0018", "+442079460018", "(202) 555-0143", ""},
 		[]string{ada.Phone, ada.PhoneE164, bob.Phone, bob.PhoneE164}); diff != "" {
 		t.Errorf("phones (-want +got):\n%s", diff)
@@ -65,7 +66,7 @@ func TestMemberTicketType(t *testing.T) {
 	}
 
 	// member.update changes it; the phone's E.164 form follows the phone.
-	got := must(hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{App: app.ID, Member: bob.ID,
+	got := must(hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: bob.ID,
 		TicketType: new("Speaker pass"), ProfileChanges: hub.ProfileChanges{Phone: new("0033 6 12 34 56 78")}}))(t)
 	if got.TicketType != "Speaker pass" || got.Phone != "0033 6 12 34 56 78" || got.PhoneE164 != "+33612345678" {
 		t.Errorf("updated: ticket %q phone %q %q", got.TicketType, got.Phone, got.PhoneE164)
@@ -92,7 +93,7 @@ func TestMemberTicketType(t *testing.T) {
 		})
 	}
 	tickets("VIP,Speaker pass")
-	must(hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{App: app.ID, Member: ada.ID, TicketType: new("")}))(t)
+	must(hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: ada.ID, TicketType: new("")}))(t)
 	tickets(",Speaker pass")
 	// Redis loses everything: the rebuild from Postgres brings them back.
 	if err := testkit.DeleteKeys(ctx, env.Redis, env.Namespace+":"); err != nil {

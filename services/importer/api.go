@@ -163,22 +163,16 @@ type Import struct {
 
 // ImportParams address one import.
 type ImportParams struct {
-	App    string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Import string `json:"import_id" jsonschema:"minLength=1,maxLength=64"`
 }
 
-// AppID implements rpc.AppScoped.
-func (p ImportParams) AppID() string { return p.App }
-
 // ListParams page through an app's import history, newest first.
 type ListParams struct {
-	App    string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100"`
 	Before string `json:"before,omitempty" jsonschema:"maxLength=64"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p ListParams) AppID() string { return p.App }
 
 // ImportList is a page of the history.
 type ImportList struct {
@@ -187,24 +181,18 @@ type ImportList struct {
 
 // ConfigureParams change an import's options and analyze it again.
 type ConfigureParams struct {
-	App     string  `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Import  string  `json:"import_id" jsonschema:"minLength=1,maxLength=64"`
 	EventID *string `json:"event_id,omitempty" jsonschema:"maxLength=64"`
 	Options Options `json:"options"`
 }
 
-// AppID implements rpc.AppScoped.
-func (p ConfigureParams) AppID() string { return p.App }
-
 // PreviewParams ask for the counts and the first rows of each action.
 type PreviewParams struct {
-	App    string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Import string `json:"import_id" jsonschema:"minLength=1,maxLength=64"`
 	Rows   int    `json:"rows,omitempty" jsonschema:"minimum=1,maximum=50"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p PreviewParams) AppID() string { return p.App }
 
 // PreviewRow is a row of the preview.
 type PreviewRow struct {
@@ -227,12 +215,12 @@ type Preview struct {
 // Methods.
 var (
 	GetImport = rpc.Method[ImportParams, Import]{
-		Name: "import.get", Auth: auth.Admin, Idempotent: true,
+		Name: "import.get", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "An import: its status, mapping, problems, counts, and the commit's progress.",
 		Errors:  []errs.Code{errs.CodeNotFound},
 	}
 	ListImports = rpc.Method[ListParams, ImportList]{
-		Name: "import.list", Auth: auth.Admin, Idempotent: true,
+		Name: "import.list", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "An app's import history, newest first.",
 	}
 	ConfigureImport = rpc.Method[ConfigureParams, Import]{
@@ -242,7 +230,7 @@ var (
 		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeConflict, errs.CodeInvalid},
 	}
 	PreviewImport = rpc.Method[PreviewParams, Preview]{
-		Name: "import.preview", Auth: auth.Admin, Idempotent: true,
+		Name: "import.preview", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
 		Summary: "Counts of rows to create, update, skip and reject, with the first rows of each; nothing is written.",
 		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeConflict},
 	}

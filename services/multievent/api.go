@@ -70,11 +70,8 @@ type Empty struct{}
 
 // AppParams address one app.
 type AppParams struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 }
-
-// AppID implements rpc.AppScoped.
-func (p AppParams) AppID() string { return p.App }
 
 // ---------------------------------------------------------------------------
 // Directory.
@@ -112,23 +109,20 @@ type Directory struct {
 
 // EventParams address one event.
 type EventParams struct {
-	App   string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Event string `json:"event_id" jsonschema:"minLength=1,maxLength=64"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p EventParams) AppID() string { return p.App }
 
 // Methods of the directory.
 var (
 	ListDirectory = rpc.Method[AppParams, Directory]{
-		Name: "directory.list", Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
+		Name: "directory.list", ReadOnly: true, Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
 		Summary: "The app's events the caller may see, now, upcoming and past, with what the caller may do with each.",
 		Description: "Unlock a \"code\" event with hub's event.register and its code; a \"listed\" event only through the organizers. " +
 			"The directory follows hub's access rule (hub.DecideEvent) with the caller's standing read from hub's read model.",
 	}
 	GetDirectoryEvent = rpc.Method[EventParams, DirectoryEvent]{
-		Name: "directory.event", Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
+		Name: "directory.event", ReadOnly: true, Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
 		Summary: "One event of the directory.",
 		Errors:  []errs.Code{errs.CodeNotFound},
 	}
@@ -141,13 +135,10 @@ var (
 // caller may see. Every word must match the start of a word (accents and
 // case folded: "kéy" finds "Keynote"); hits matching in titles rank first.
 type SearchParams struct {
-	App    string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	Query  string `json:"query" jsonschema:"minLength=1,maxLength=100"`
 	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=400"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p SearchParams) AppID() string { return p.App }
 
 // SearchHit is one hit. EventID is empty for a speaker; StartUTC is set
 // for events and sessions.
@@ -169,7 +160,7 @@ type SearchPage struct {
 
 // Search is search.query.
 var Search = rpc.Method[SearchParams, SearchPage]{
-	Name: "search.query", Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
+	Name: "search.query", ReadOnly: true, Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
 	Summary: "Search the events, sessions, speakers, rooms and tracks of the events the caller may see.",
 	Errors:  []errs.Code{errs.CodeInvalid},
 }
@@ -180,12 +171,9 @@ var Search = rpc.Method[SearchParams, SearchPage]{
 // AgendaParams address the agenda of the caller, or, for a service caller,
 // of MemberID.
 type AgendaParams struct {
-	App      string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	MemberID string `json:"member_id,omitempty" jsonschema:"maxLength=64"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p AgendaParams) AppID() string { return p.App }
 
 // AgendaOp is one operation a phone recorded, offline or not.
 type AgendaOp struct {
@@ -200,15 +188,12 @@ type AgendaOp struct {
 // another device added since stays (an add wins over a concurrent remove,
 // as in Riak's observed-remove set and map).
 type SyncParams struct {
-	App              string     `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
+	rpc.AppRef
 	MemberID         string     `json:"member_id,omitempty" jsonschema:"maxLength=64"`
 	Ops              []AgendaOp `json:"ops" jsonschema:"maxItems=500"`
 	BookmarksContext []byte     `json:"bookmarks_context,omitempty"`
 	NotesContext     []byte     `json:"notes_context,omitempty"`
 }
-
-// AppID implements rpc.AppScoped.
-func (p SyncParams) AppID() string { return p.App }
 
 // AgendaSession is a bookmarked session with its event, in the event's
 // time zone.
@@ -263,7 +248,7 @@ type CalendarLink struct {
 // Methods of the personal agenda.
 var (
 	GetAgenda = rpc.Method[AgendaParams, Agenda]{
-		Name: "agenda.get", Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
+		Name: "agenda.get", ReadOnly: true, Auth: auth.Member, Idempotent: true, Timeout: 5 * time.Second,
 		Summary: "The caller's bookmarked sessions across the app's events, with notes, overlaps and causal contexts.",
 		Errors:  []errs.Code{errs.CodeInvalid},
 	}

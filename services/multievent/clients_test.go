@@ -18,6 +18,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
 	"github.com/attendify/multievent/internal/metest"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -141,7 +142,7 @@ func TestPouchDBReplication(t *testing.T) {
 	link := testkit.NewProxy(t, strings.TrimPrefix(s.env.URL, "http://"))
 	viaLink := func(u string) string { return strings.Replace(u, s.env.URL, "http://"+link.Addr(), 1) }
 
-	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{App: s.app})
+	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestPouchDBReplication(t *testing.T) {
 	}
 
 	// A registered member replicates the workshop's database too.
-	regDBs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{App: s.app})
+	regDBs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,10 +240,10 @@ func TestCalendarFeedInICALJS(t *testing.T) {
 	ops := []multievent.AgendaOp{{Op: multievent.OpBookmark, Session: s.keynote}, {Op: multievent.OpBookmark, Session: s.lab},
 		{Op: multievent.OpBookmark, Session: pastSession}}
 	testkit.Eventually(t, "three bookmarks", func() bool {
-		a, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{App: s.app, Ops: ops})
+		a, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: ops})
 		return err == nil && len(a.Sessions) == 3
 	})
-	link, err := multievent.IssueCalendarLink.Call(ctx, s.env.Client, multievent.AgendaParams{App: s.app})
+	link, err := multievent.IssueCalendarLink.Call(ctx, s.env.Client, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}

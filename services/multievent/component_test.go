@@ -17,8 +17,10 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
 	"github.com/attendify/multievent/internal/metest"
+	"github.com/attendify/multievent/internal/service"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -65,15 +67,15 @@ func newStory(t *testing.T) *story {
 	// (events and sessions are projected concurrently: the past event,
 	// which has no session, may come last).
 	testkit.Eventually(t, "the projection of hub's events", func() bool {
-		d, err := multievent.ListDirectory.Call(metest.Ctx(s.organizer), env.Client, multievent.AppParams{App: s.app})
+		d, err := multievent.ListDirectory.Call(metest.Ctx(s.organizer), env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 		if err != nil || len(gatesOf(d)) != 4 {
 			return false
 		}
-		page, err := multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{App: s.app, Query: "k"})
+		page, err := multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{AppRef: rpc.AppRef{App: s.app}, Query: "k"})
 		if err != nil || len(page.Hits) != 4 { // keynote, lunch, lab, rehearsal
 			return false
 		}
-		page, err = multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{App: s.app, Query: "eloise"})
+		page, err = multievent.Search.Call(metest.Ctx(s.organizer), env.Client, multievent.SearchParams{AppRef: rpc.AppRef{App: s.app}, Query: "eloise"})
 		return err == nil && len(page.Hits) == 1
 	})
 	return s
@@ -107,7 +109,7 @@ func TestDirectoryComponent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := multievent.ListDirectory.Call(metest.Ctx(tt.m), c, multievent.AppParams{App: s.app})
+			d, err := multievent.ListDirectory.Call(metest.Ctx(tt.m), c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +118,7 @@ func TestDirectoryComponent(t *testing.T) {
 			}
 		})
 	}
-	d, err := multievent.ListDirectory.Call(metest.Ctx(s.registered), c, multievent.AppParams{App: s.app})
+	d, err := multievent.ListDirectory.Call(metest.Ctx(s.registered), c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,17 +138,17 @@ func TestDirectoryComponent(t *testing.T) {
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := multievent.ListDirectory.Call(tt.ctx, c, multievent.AppParams{App: s.app})
+			_, err := multievent.ListDirectory.Call(tt.ctx, c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 			if errs.CodeOf(err) != tt.want {
 				t.Errorf("directory.list = %v, want %v", err, tt.want)
 			}
 		})
 	}
 	s.env.SetMembership(s.plain, true) // blocked in hub
-	if _, err := multievent.ListDirectory.Call(metest.Ctx(s.plain), c, multievent.AppParams{App: s.app}); !errors.Is(err, errs.Forbidden) {
+	if _, err := multievent.ListDirectory.Call(metest.Ctx(s.plain), c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}}); !errors.Is(err, errs.Forbidden) {
 		t.Errorf("a blocked member: %v, want forbidden", err)
 	}
-	if _, err := multievent.GetDirectoryEvent.Call(metest.Ctx(s.registered), c, multievent.EventParams{App: s.app, Event: s.hidden.ID}); err != nil {
+	if _, err := multievent.GetDirectoryEvent.Call(metest.Ctx(s.registered), c, multievent.EventParams{AppRef: rpc.AppRef{App: s.app}, Event: s.hidden.ID}); err != nil {
 		t.Errorf("a hidden event to its registered member: %v", err)
 	}
 }
@@ -171,7 +173,7 @@ func TestSearchComponent(t *testing.T) {
 	s := newStory(t)
 	search := func(m metest.Member, q string) multievent.SearchPage {
 		t.Helper()
-		p, err := multievent.Search.Call(metest.Ctx(m), s.env.Client, multievent.SearchParams{App: s.app, Query: q})
+		p, err := multievent.Search.Call(metest.Ctx(m), s.env.Client, multievent.SearchParams{AppRef: rpc.AppRef{App: s.app}, Query: q})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,8 +199,74 @@ func TestSearchComponent(t *testing.T) {
 	if !slices.Contains(got, s.lab) || !slices.Contains(got, s.secret) {
 		t.Errorf("key as a registered member: %v lacks what registration opens", got)
 	}
-	if _, err := multievent.Search.Call(metest.Ctx(s.plain), s.env.Client, multievent.SearchParams{App: s.app, Query: "k", Cursor: "garbage"}); errs.CodeOf(err) != errs.CodeInvalid {
+	if _, err := multievent.Search.Call(metest.Ctx(s.plain), s.env.Client, multievent.SearchParams{AppRef: rpc.AppRef{App: s.app}, Query: "k", Cursor: "garbage"}); errs.CodeOf(err) != errs.CodeInvalid {
 		t.Errorf("a bad cursor: %v", err)
+	}
+}
+
+// TestCachesFollowTheProjection: the directory and search cache what they
+// read under the app's content version; an edit in hub shows in the very
+// next call once the projection has applied it, never a stale answer.
+func TestCachesFollowTheProjection(t *testing.T) {
+	s := newStory(t)
+	ctx := testkit.Context(t)
+	ref := rpc.AppRef{App: s.app}
+	names := func() map[string]bool {
+		t.Helper()
+		d, err := multievent.ListDirectory.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: ref})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for n := range gatesOf(d) {
+			out[n] = true
+		}
+		return out
+	}
+	search := func(q string) []string {
+		t.Helper()
+		p, err := multievent.Search.Call(metest.Ctx(s.plain), s.env.Client, multievent.SearchParams{AppRef: ref, Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hitIDs(p)
+	}
+	// Warm both caches, twice (the second call is served from them).
+	for range 2 {
+		if !names()["Paris Conf"] {
+			t.Fatal("the directory lacks Paris Conf")
+		}
+		if got := search("keynote"); !slices.Contains(got, s.keynote) {
+			t.Fatalf("keynote: %v", got)
+		}
+	}
+
+	// An event renamed in hub: once the projection holds the new name, the
+	// next directory call shows it.
+	conf := s.conf
+	conf.Name = "Lyon Conf"
+	s.env.Event(s.app, conf)
+	testkit.Eventually(t, "the projection applies the rename", func() bool {
+		evs, err := s.env.App.Store.Events(ctx, s.app)
+		return err == nil && slices.ContainsFunc(evs, func(e service.Event) bool { return e.Name == "Lyon Conf" })
+	})
+	if got := names(); !got["Lyon Conf"] || got["Paris Conf"] {
+		t.Errorf("directory right after the projection applied the rename: %v", got)
+	}
+
+	// A session retitled in hub: the next search finds the new title and
+	// no longer the old one.
+	s.env.Session(s.app, hub.SessionPayload{ID: s.keynote, EventID: s.conf.ID, Title: "Opening: wombats at scale",
+		StartUTC: s.conf.StartUTC, EndUTC: s.conf.StartUTC.Add(time.Hour), SpeakerIDs: []string{s.ada}}, true)
+	testkit.Eventually(t, "the projection applies the new title", func() bool {
+		xs, err := s.env.App.Store.Sessions(ctx, s.app, []string{s.keynote})
+		return err == nil && len(xs) == 1 && strings.HasPrefix(xs[0].Title, "Opening")
+	})
+	if got := search("wombat"); !slices.Equal(got, []string{s.keynote}) {
+		t.Errorf("wombat right after the projection applied it: %v", got)
+	}
+	if got := search("keynote"); slices.Contains(got, s.keynote) {
+		t.Errorf("keynote after the retitle still finds the session: %v", got)
 	}
 }
 
@@ -211,7 +279,7 @@ func TestAgendaComponent(t *testing.T) {
 	ctx := metest.Ctx(s.registered)
 	sync := func(base multievent.Agenda, ops ...multievent.AgendaOp) multievent.Agenda {
 		t.Helper()
-		a, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{App: s.app, Ops: ops,
+		a, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: ops,
 			BookmarksContext: base.BookmarksContext, NotesContext: base.NotesContext})
 		if err != nil {
 			t.Fatal(err)
@@ -245,16 +313,16 @@ func TestAgendaComponent(t *testing.T) {
 		t.Errorf("the note of the other phone: %+v", merged.Sessions[1])
 	}
 	// A context from another member's agenda is refused.
-	other, err := multievent.GetAgenda.Call(metest.Ctx(s.plain), c, multievent.AgendaParams{App: s.app})
+	other, err := multievent.GetAgenda.Call(metest.Ctx(s.plain), c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{App: s.app, Ops: []multievent.AgendaOp{unbm(s.lunch)},
+	if _, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: []multievent.AgendaOp{unbm(s.lunch)},
 		BookmarksContext: other.BookmarksContext}); errs.CodeOf(err) != errs.CodeInvalid {
 		t.Errorf("another member's context: %v, want invalid", err)
 	}
 
-	link, err := multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{App: s.app})
+	link, err := multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +350,7 @@ func TestAgendaComponent(t *testing.T) {
 	if n := len(cal.Events()); n != 3 || len(cal.Timezones()) != 1 {
 		t.Errorf("feed: %d events, %d time zones; want 3 and Paris", n, len(cal.Timezones()))
 	}
-	again, err := multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{App: s.app})
+	again, err := multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,14 +369,14 @@ func TestAgendaComponent(t *testing.T) {
 // databases hub's rules open to them, read-only, and nothing else.
 func TestContentFront(t *testing.T) {
 	s := newStory(t)
-	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{App: s.app})
+	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(dbs.Databases) != 1 || dbs.Databases[0].Group != "all" {
 		t.Fatalf("a member's databases: %+v", dbs)
 	}
-	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{App: s.app})
+	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,6 +421,7 @@ func TestContentFront(t *testing.T) {
 		{"bulk get", s.plain, http.MethodPost, all + "/_bulk_get", `{"docs":[{"id":"session:` + s.keynote + `"}]}`, http.StatusOK},
 		{"a closed event's database", s.plain, http.MethodGet, workshopURL + "/", "", http.StatusNotFound},
 		{"the same, registered", s.registered, http.MethodGet, workshopURL + "/session:" + s.lab, "", http.StatusOK},
+		{"an escaped document id", s.plain, http.MethodGet, all + "/session%3A" + s.keynote, "", http.StatusOK},
 		{"no token", metest.Member{}, http.MethodGet, all + "/", "", http.StatusUnauthorized},
 		{"a write", s.plain, http.MethodPut, all + "/x", `{}`, http.StatusForbidden},
 		{"a bulk write", s.plain, http.MethodPost, all + "/_bulk_docs", `{"docs":[{}]}`, http.StatusForbidden},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/attendify/multievent"
 	"github.com/attendify/multievent/internal/metest"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
 )
@@ -30,18 +31,18 @@ func TestMethodsDoc(t *testing.T) {
 	}
 
 	testkit.Eventually(t, "every event in the directory", func() bool {
-		d, err := multievent.ListDirectory.Call(ctx, s.env.Client, multievent.AppParams{App: s.app})
+		d, err := multievent.ListDirectory.Call(ctx, s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
 		return err == nil && len(d.Now)+len(d.Upcoming)+len(d.Past) == 4
 	})
-	call(multievent.ListDirectory.Call(ctx, c, multievent.AppParams{App: s.app}))
-	call(multievent.GetDirectoryEvent.Call(ctx, c, multievent.EventParams{App: s.app, Event: s.conf.ID}))
-	call(multievent.Search.Call(ctx, c, multievent.SearchParams{App: s.app, Query: "keynote"}))
-	call(multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{App: s.app, Ops: []multievent.AgendaOp{
+	call(multievent.ListDirectory.Call(ctx, c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}}))
+	call(multievent.GetDirectoryEvent.Call(ctx, c, multievent.EventParams{AppRef: rpc.AppRef{App: s.app}, Event: s.conf.ID}))
+	call(multievent.Search.Call(ctx, c, multievent.SearchParams{AppRef: rpc.AppRef{App: s.app}, Query: "keynote"}))
+	call(multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: []multievent.AgendaOp{
 		{Op: multievent.OpBookmark, Session: s.keynote}, {Op: multievent.OpNote, Session: s.lunch, Text: "Vegetarian"}}}))
-	call(multievent.GetAgenda.Call(ctx, c, multievent.AgendaParams{App: s.app}))
-	call(multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{App: s.app}))
-	call(multievent.RevokeCalendarLink.Call(ctx, c, multievent.AgendaParams{App: s.app}))
-	call(multievent.ListContentDatabases.Call(ctx, c, multievent.AppParams{App: s.app}))
+	call(multievent.GetAgenda.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}}))
+	call(multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}}))
+	call(multievent.RevokeCalendarLink.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}}))
+	call(multievent.ListContentDatabases.Call(ctx, c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}}))
 
 	rpcdoc.Generate(t, rpcdoc.Doc{
 		Service:   "multievent",

@@ -10,6 +10,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent/internal/app"
 	"github.com/attendify/multievent/internal/metest"
+	"github.com/attendify/multievent/internal/service"
 	"github.com/attendify/multievent/internal/store/postgres"
 	"github.com/attendify/multievent/migrations"
 	"github.com/attendify/platform/auth"
@@ -66,7 +67,7 @@ func TestRebuildFromScratch(t *testing.T) {
 	env.Speaker(appID, hub.SpeakerPayload{ID: speaker, Name: "Ada"})
 	env.Session(appID, hub.SessionPayload{ID: kept, EventID: conf.ID, Title: "Kept", StartUTC: now, EndUTC: now.Add(time.Hour)}, false)
 	env.Session(appID, hub.SessionPayload{ID: dropped, EventID: conf.ID, Title: "Dropped", StartUTC: now, EndUTC: now.Add(time.Hour)}, false)
-	allDB, err := env.App.Docs.DBName(appID, "all")
+	allDB, err := env.App.Docs.DBName(service.GroupDB{App: appID, Group: service.GroupAll})
 	if err != nil {
 		t.Fatal(err)
 	}

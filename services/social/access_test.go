@@ -13,6 +13,7 @@ import (
 	"github.com/attendify/hub/readmodeltest"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/socialtest"
@@ -30,7 +31,7 @@ func TestRestrictedEventAccess(t *testing.T) {
 	vip := env.NewEvent("VIP day")
 	vip.Access = hub.EventAccessListed
 	app := env.CreateApp(open, vip)
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee) // registered to the VIP day
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee) // not registered
 	org := env.AddMember(app, "Olga", auth.RoleCollaborator)
@@ -159,7 +160,7 @@ func TestRestrictedEventNotifications(t *testing.T) {
 	vip := env.NewEvent("VIP day")
 	vip.Access = hub.EventAccessListed
 	app := env.CreateApp(vip)
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee) // registered
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee) // not registered
 	cy := env.AddMember(app, "Cy", auth.RoleAttendee)   // registered
@@ -229,7 +230,7 @@ func TestMembersOnly(t *testing.T) {
 	ctx := testkit.Context(t)
 	c := env.Client
 	app := env.CreateApp()
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, Text: "hello",

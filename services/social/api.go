@@ -264,19 +264,14 @@ type Block struct {
 // ---------------------------------------------------------------------------
 // Params.
 
-// AppRef addresses an app; embedded in every params type.
-type AppRef struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-}
-
-// AppID implements rpc.AppScoped.
-func (p AppRef) AppID() string { return p.App }
+// AppRef is rpc.AppRef, under the name internal/rpcapi still uses.
+type AppRef = rpc.AppRef
 
 // CreatePostParams create a post: in the app (no event), in an event, or in
 // a session's thread (event and session). Photos are ids returned by the
 // photo upload route (POST /apps/{app}/photos), in display order.
 type CreatePostParams struct {
-	AppRef
+	rpc.AppRef
 	EventID   string   `json:"event_id,omitempty" jsonschema:"maxLength=64"`
 	SessionID string   `json:"session_id,omitempty" jsonschema:"maxLength=64"`
 	Text      string   `json:"text" jsonschema:"maxLength=8000"`
@@ -285,13 +280,13 @@ type CreatePostParams struct {
 
 // PostParams address a post.
 type PostParams struct {
-	AppRef
+	rpc.AppRef
 	PostID string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 }
 
 // UpdatePostParams replace a post's text (the author only).
 type UpdatePostParams struct {
-	AppRef
+	rpc.AppRef
 	PostID string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	Text   string `json:"text" jsonschema:"maxLength=8000"`
 }
@@ -299,7 +294,7 @@ type UpdatePostParams struct {
 // FeedParams ask for one page of a feed. ID is the event, session or member
 // id, or the hashtag (without '#'), per Kind; empty for the app feed.
 type FeedParams struct {
-	AppRef
+	rpc.AppRef
 	Kind   string `json:"kind" jsonschema:"enum=app,enum=event,enum=session,enum=member,enum=hashtag"`
 	ID     string `json:"id,omitempty" jsonschema:"maxLength=64"`
 	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=200"`
@@ -308,21 +303,21 @@ type FeedParams struct {
 
 // CreateCommentParams comment on a post.
 type CreateCommentParams struct {
-	AppRef
+	rpc.AppRef
 	PostID string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	Text   string `json:"text" jsonschema:"maxLength=8000"`
 }
 
 // CommentParams address a comment.
 type CommentParams struct {
-	AppRef
+	rpc.AppRef
 	PostID    string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	CommentID string `json:"comment_id" jsonschema:"minLength=1,maxLength=64"`
 }
 
 // UpdateCommentParams replace a comment's text (the author only).
 type UpdateCommentParams struct {
-	AppRef
+	rpc.AppRef
 	PostID    string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	CommentID string `json:"comment_id" jsonschema:"minLength=1,maxLength=64"`
 	Text      string `json:"text" jsonschema:"maxLength=8000"`
@@ -330,7 +325,7 @@ type UpdateCommentParams struct {
 
 // ListCommentsParams ask for a page of a post's comments.
 type ListCommentsParams struct {
-	AppRef
+	rpc.AppRef
 	PostID string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=200"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=100"`
@@ -338,14 +333,14 @@ type ListCommentsParams struct {
 
 // ReactParams set the caller's reaction on a post (replacing another one).
 type ReactParams struct {
-	AppRef
+	rpc.AppRef
 	PostID   string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	Reaction string `json:"reaction" jsonschema:"enum=like,enum=love,enum=haha,enum=wow,enum=clap,enum=think"`
 }
 
 // ListNotificationsParams ask for a page of the caller's notifications.
 type ListNotificationsParams struct {
-	AppRef
+	rpc.AppRef
 	UnreadOnly bool   `json:"unread_only,omitempty"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"maxLength=200"`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=100"`
@@ -353,14 +348,14 @@ type ListNotificationsParams struct {
 
 // MarkReadParams mark notifications read: the ids given, or all of them.
 type MarkReadParams struct {
-	AppRef
+	rpc.AppRef
 	IDs []string `json:"ids,omitempty" jsonschema:"maxItems=200"`
 	All bool     `json:"all,omitempty"`
 }
 
 // ReportParams report a post to the moderators.
 type ReportParams struct {
-	AppRef
+	rpc.AppRef
 	PostID string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
 	Reason string `json:"reason" jsonschema:"enum=spam,enum=harassment,enum=inappropriate,enum=off_topic,enum=other"`
 	Note   string `json:"note,omitempty" jsonschema:"maxLength=500"`
@@ -368,21 +363,21 @@ type ReportParams struct {
 
 // QueueParams ask for a page of open reports.
 type QueueParams struct {
-	AppRef
+	rpc.AppRef
 	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=200"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=100"`
 }
 
 // ModeratePostsParams hide, unhide or delete posts.
 type ModeratePostsParams struct {
-	AppRef
+	rpc.AppRef
 	PostIDs []string `json:"post_ids" jsonschema:"minItems=1,maxItems=100"`
 	Reason  string   `json:"reason,omitempty" jsonschema:"maxLength=500"`
 }
 
 // BlockParams block or unblock a member in the app's social network.
 type BlockParams struct {
-	AppRef
+	rpc.AppRef
 	MemberID string `json:"member_id" jsonschema:"minLength=1,maxLength=64"`
 	Reason   string `json:"reason,omitempty" jsonschema:"maxLength=500"`
 }
@@ -401,7 +396,7 @@ var (
 		Description: "Hashtags (#tag) and mentions (`@[Name](member_id)`) are parsed from the text. Refused for members blocked by a moderator. Rate limited per member.",
 	}
 	GetPost = rpc.Method[PostParams, Post]{
-		Name: "post.get", Auth: auth.Member, Idempotent: true, Errors: memberErrors,
+		Name: "post.get", ReadOnly: true, Auth: auth.Member, Idempotent: true, Errors: memberErrors,
 		Summary: "Read one post (hidden or deleted posts are not found, except by moderators).",
 	}
 	UpdatePost = rpc.Method[UpdatePostParams, Post]{
@@ -433,7 +428,7 @@ var (
 		Summary: "Delete a comment: its author, the post's author or a moderator.",
 	}
 	ListComments = rpc.Method[ListCommentsParams, CommentPage]{
-		Name: "comment.list", Auth: auth.Member, Idempotent: true, Errors: memberErrors,
+		Name: "comment.list", ReadOnly: true, Auth: auth.Member, Idempotent: true, Errors: memberErrors,
 		Summary: "A page of a post's comments, oldest first.",
 	}
 )
@@ -453,11 +448,11 @@ var (
 // Notifications.
 var (
 	ListNotifications = rpc.Method[ListNotificationsParams, NotificationPage]{
-		Name: "notification.list", Auth: auth.Member, Idempotent: true, Errors: memberErrors,
+		Name: "notification.list", ReadOnly: true, Auth: auth.Member, Idempotent: true, Errors: memberErrors,
 		Summary: "The caller's notifications, newest first, with the unread count.",
 	}
-	UnreadNotifications = rpc.Method[AppRef, UnreadCount]{
-		Name: "notification.unread", Auth: auth.Member, Idempotent: true, Errors: memberErrors,
+	UnreadNotifications = rpc.Method[rpc.AppRef, UnreadCount]{
+		Name: "notification.unread", ReadOnly: true, Auth: auth.Member, Idempotent: true, Errors: memberErrors,
 		Summary: "The caller's number of unread notifications.",
 	}
 	MarkNotificationsRead = rpc.Method[MarkReadParams, UnreadCount]{
@@ -473,7 +468,7 @@ var (
 		Summary: "Report a post to the moderators, with a reason (once per member and post).",
 	}
 	ReportQueueGet = rpc.Method[QueueParams, ReportQueue]{
-		Name: "moderation.queue", Auth: auth.Admin, Idempotent: true, Errors: memberErrors,
+		Name: "moderation.queue", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: memberErrors,
 		Summary: "Open reports, oldest first (moderators).",
 	}
 	HidePosts = rpc.Method[ModeratePostsParams, BulkResult]{

@@ -53,7 +53,7 @@ func TestSmallEvent(t *testing.T) {
 	photo1 := upload(t, env, ada, app, "image/png", pngImage(800, 600))
 	photo2 := upload(t, env, ada, app, "image/jpeg", jpegImage(300, 900))
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{
-		AppRef: social.AppRef{App: app}, EventID: ev.ID,
+		AppRef: rpc.AppRef{App: app}, EventID: ev.ID,
 		Text:     "Hello #GopherCon! Meet @[Bob](" + bob.ID + ") at the #gophercon booth #go_2025",
 		PhotoIDs: []string{photo1.PhotoID, photo2.PhotoID},
 	})
@@ -84,7 +84,7 @@ func TestSmallEvent(t *testing.T) {
 	// Reactions: idempotent, changeable, counted.
 	react := func(m socialtest.Member, kind string) social.ReactionState {
 		t.Helper()
-		st, err := social.React.Call(m.Ctx(ctx), c, social.ReactParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Reaction: kind})
+		st, err := social.React.Call(m.Ctx(ctx), c, social.ReactParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID, Reaction: kind})
 		if err != nil {
 			t.Fatalf("%s reacts %s: %v", m.Name, kind, err)
 		}
@@ -102,7 +102,7 @@ func TestSmallEvent(t *testing.T) {
 	// On the wire: a count per kind, reaction_count their sum, and
 	// like_count, its deprecated alias, still sent for one release.
 	raw, err := rpc.Method[social.PostParams, map[string]any]{Name: social.GetPost.Name, Auth: auth.Member}.Call(
-		cy.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID})
+		cy.Ctx(ctx), c, social.PostParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestSmallEvent(t *testing.T) {
 
 	// Bob comments, mentioning Cy.
 	cm, err := social.CreateComment.Call(bob.Ctx(ctx), c, social.CreateCommentParams{
-		AppRef: social.AppRef{App: app}, PostID: post.ID, Text: "Great talk, @[Cy](" + cy.ID + ")",
+		AppRef: rpc.AppRef{App: app}, PostID: post.ID, Text: "Great talk, @[Cy](" + cy.ID + ")",
 	})
 	if err != nil {
 		t.Fatalf("comment.create: %v", err)
@@ -125,7 +125,7 @@ func TestSmallEvent(t *testing.T) {
 	// A session thread stays out of the app and event feeds.
 	session := env.NewID()
 	thread, err := social.CreatePost.Call(cy.Ctx(ctx), c, social.CreatePostParams{
-		AppRef: social.AppRef{App: app}, EventID: ev.ID, SessionID: session, Text: "Slides, anyone?",
+		AppRef: rpc.AppRef{App: app}, EventID: ev.ID, SessionID: session, Text: "Slides, anyone?",
 	})
 	if err != nil {
 		t.Fatalf("session post: %v", err)
@@ -133,12 +133,12 @@ func TestSmallEvent(t *testing.T) {
 
 	// Ada edits her post to mention Cy too: only Cy is notified of it.
 	edited, err := social.UpdatePost.Call(ada.Ctx(ctx), c, social.UpdatePostParams{
-		AppRef: social.AppRef{App: app}, PostID: post.ID, Text: post.Text + " with @[Cy](" + cy.ID + ")",
+		AppRef: rpc.AppRef{App: app}, PostID: post.ID, Text: post.Text + " with @[Cy](" + cy.ID + ")",
 	})
 	if err != nil || edited.EditedAt == nil || len(edited.Mentions) != 2 || len(edited.Photos) != 2 {
 		t.Fatalf("post.update: %+v %v", edited, err)
 	}
-	if _, err := social.UpdatePost.Call(bob.Ctx(ctx), c, social.UpdatePostParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Text: "mine now"}); errs.CodeOf(err) != errs.CodeForbidden {
+	if _, err := social.UpdatePost.Call(bob.Ctx(ctx), c, social.UpdatePostParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID, Text: "mine now"}); errs.CodeOf(err) != errs.CodeForbidden {
 		t.Errorf("editing another's post: %v, want forbidden", err)
 	}
 
@@ -173,7 +173,7 @@ func TestSmallEvent(t *testing.T) {
 	// were mentioned.
 	notes := func(m socialtest.Member) (int64, []string) {
 		t.Helper()
-		p, err := social.ListNotifications.Call(m.Ctx(ctx), c, social.ListNotificationsParams{AppRef: social.AppRef{App: app}})
+		p, err := social.ListNotifications.Call(m.Ctx(ctx), c, social.ListNotificationsParams{AppRef: rpc.AppRef{App: app}})
 		if err != nil {
 			t.Fatalf("notification.list: %v", err)
 		}
@@ -195,7 +195,7 @@ func TestSmallEvent(t *testing.T) {
 			t.Errorf("%s's notifications (-want +got):\n%s (unread %d)", m.Name, diff, unread)
 		}
 	}
-	if u, err := social.MarkNotificationsRead.Call(ada.Ctx(ctx), c, social.MarkReadParams{AppRef: social.AppRef{App: app}, All: true}); err != nil || u.Unread != 0 {
+	if u, err := social.MarkNotificationsRead.Call(ada.Ctx(ctx), c, social.MarkReadParams{AppRef: rpc.AppRef{App: app}, All: true}); err != nil || u.Unread != 0 {
 		t.Errorf("mark read: %+v %v", u, err)
 	}
 
@@ -212,22 +212,22 @@ func TestSmallEvent(t *testing.T) {
 	if st := react(ada, social.ReactionWow); st.ReactionCount != 3 {
 		t.Errorf("after the rebuild, likes = %d, want 3", st.ReactionCount)
 	}
-	if st, err := social.Unreact.Call(ada.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID}); err != nil || st.ReactionCount != 2 || st.MyReaction != "" {
+	if st, err := social.Unreact.Call(ada.Ctx(ctx), c, social.PostParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID}); err != nil || st.ReactionCount != 2 || st.MyReaction != "" {
 		t.Errorf("reaction.remove: %+v %v", st, err)
 	}
 
 	// Moderation: a report, the queue, hiding.
-	if _, err := social.ReportPost.Call(cy.Ctx(ctx), c, social.ReportParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Reason: social.ReasonSpam}); err != nil {
+	if _, err := social.ReportPost.Call(cy.Ctx(ctx), c, social.ReportParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID, Reason: social.ReasonSpam}); err != nil {
 		t.Fatalf("post.report: %v", err)
 	}
-	if _, err := social.ReportQueueGet.Call(bob.Ctx(ctx), c, social.QueueParams{AppRef: social.AppRef{App: app}}); errs.CodeOf(err) != errs.CodeForbidden {
+	if _, err := social.ReportQueueGet.Call(bob.Ctx(ctx), c, social.QueueParams{AppRef: rpc.AppRef{App: app}}); errs.CodeOf(err) != errs.CodeForbidden {
 		t.Errorf("a member reads the queue: %v, want forbidden", err)
 	}
-	q, err := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: social.AppRef{App: app}})
+	q, err := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil || len(q.Items) != 1 || q.Items[0].PostID != post.ID || q.Items[0].Post == nil || q.Items[0].Reason != "spam" {
 		t.Fatalf("moderation.queue: %+v %v", q, err)
 	}
-	if r, err := social.HidePosts.Call(mod.Ctx(ctx), c, social.ModeratePostsParams{AppRef: social.AppRef{App: app}, PostIDs: []string{post.ID}, Reason: "spam"}); err != nil || len(r.Done) != 1 {
+	if r, err := social.HidePosts.Call(mod.Ctx(ctx), c, social.ModeratePostsParams{AppRef: rpc.AppRef{App: app}, PostIDs: []string{post.ID}, Reason: "spam"}); err != nil || len(r.Done) != 1 {
 		t.Fatalf("moderation.hide: %+v %v", r, err)
 	}
 	for _, kind := range []struct{ kind, id string }{{social.FeedApp, ""}, {social.FeedEvent, ev.ID}, {social.FeedHashtag, "gophercon"}, {social.FeedMember, ada.ID}} {
@@ -235,13 +235,13 @@ func TestSmallEvent(t *testing.T) {
 			t.Errorf("%s feed still shows the hidden post: %v", kind.kind, got)
 		}
 	}
-	if _, err := social.React.Call(bob.Ctx(ctx), c, social.ReactParams{AppRef: social.AppRef{App: app}, PostID: post.ID, Reaction: "like"}); errs.CodeOf(err) != errs.CodeNotFound {
+	if _, err := social.React.Call(bob.Ctx(ctx), c, social.ReactParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID, Reaction: "like"}); errs.CodeOf(err) != errs.CodeNotFound {
 		t.Errorf("reacting to a hidden post: %v, want not found", err)
 	}
-	if q, _ := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: social.AppRef{App: app}}); len(q.Items) != 0 {
+	if q, _ := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: rpc.AppRef{App: app}}); len(q.Items) != 0 {
 		t.Errorf("queue after hiding: %+v", q.Items)
 	}
-	if _, err := social.UnhidePosts.Call(mod.Ctx(ctx), c, social.ModeratePostsParams{AppRef: social.AppRef{App: app}, PostIDs: []string{post.ID}}); err != nil {
+	if _, err := social.UnhidePosts.Call(mod.Ctx(ctx), c, social.ModeratePostsParams{AppRef: rpc.AppRef{App: app}, PostIDs: []string{post.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := feed(bob, social.FeedApp, ""); len(got) != 1 {
@@ -250,16 +250,16 @@ func TestSmallEvent(t *testing.T) {
 
 	// Blocking Ada hides her posts and refuses new ones; unblocking brings
 	// them back.
-	if b, err := social.BlockMember.Call(mod.Ctx(ctx), c, social.BlockParams{AppRef: social.AppRef{App: app}, MemberID: ada.ID, Reason: "spam"}); err != nil || b.PostsHidden != 1 {
+	if b, err := social.BlockMember.Call(mod.Ctx(ctx), c, social.BlockParams{AppRef: rpc.AppRef{App: app}, MemberID: ada.ID, Reason: "spam"}); err != nil || b.PostsHidden != 1 {
 		t.Fatalf("moderation.block: %+v %v", b, err)
 	}
 	if got := feed(bob, social.FeedApp, ""); len(got) != 0 {
 		t.Errorf("after the block, app feed = %v", got)
 	}
-	if _, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "I'm back"}); errs.CodeOf(err) != errs.CodeForbidden {
+	if _, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: "I'm back"}); errs.CodeOf(err) != errs.CodeForbidden {
 		t.Errorf("a blocked member posts: %v, want forbidden", err)
 	}
-	if _, err := social.UnblockMember.Call(mod.Ctx(ctx), c, social.BlockParams{AppRef: social.AppRef{App: app}, MemberID: ada.ID}); err != nil {
+	if _, err := social.UnblockMember.Call(mod.Ctx(ctx), c, social.BlockParams{AppRef: rpc.AppRef{App: app}, MemberID: ada.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if got := feed(bob, social.FeedApp, ""); len(got) != 1 {
@@ -272,17 +272,17 @@ func TestSmallEvent(t *testing.T) {
 	if got := feedSummary(t, ctx, env, stranger, other, social.FeedApp, ""); len(got) != 0 {
 		t.Errorf("another app's feed shows %v", got)
 	}
-	if _, err := social.GetFeed.Call(stranger.Ctx(ctx), c, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp}); errs.CodeOf(err) != errs.CodeTokenWrongApp {
+	if _, err := social.GetFeed.Call(stranger.Ctx(ctx), c, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: social.FeedApp}); errs.CodeOf(err) != errs.CodeTokenWrongApp {
 		t.Errorf("a token of another app: %v, want token_wrong_app", err)
 	}
-	if _, err := social.GetPost.Call(stranger.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: other}, PostID: post.ID}); errs.CodeOf(err) != errs.CodeNotFound {
+	if _, err := social.GetPost.Call(stranger.Ctx(ctx), c, social.PostParams{AppRef: rpc.AppRef{App: other}, PostID: post.ID}); errs.CodeOf(err) != errs.CodeNotFound {
 		t.Errorf("another app's post by id: %v, want not found", err)
 	}
 
 	// Hub deletes Cy: her thread is anonymised.
 	env.Publish(hub.EventMemberDeleted, cy, false)
 	testkit.Eventually(t, "anonymised", func() bool {
-		p, err := social.GetPost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: social.AppRef{App: app}, PostID: thread.ID})
+		p, err := social.GetPost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: rpc.AppRef{App: app}, PostID: thread.ID})
 		return err == nil && p.Author.Deleted && p.Author.ID == ""
 	})
 
@@ -304,7 +304,7 @@ func TestFeedCursorStableWhilePostsArrive(t *testing.T) {
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	var want []string
 	for i := range 25 {
-		p, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: fmt.Sprintf("post %d", i)})
+		p, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: fmt.Sprintf("post %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +313,7 @@ func TestFeedCursorStableWhilePostsArrive(t *testing.T) {
 	var got []string
 	cursor := ""
 	for page := 0; ; page++ {
-		fp, err := social.GetFeed.Call(ada.Ctx(ctx), env.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Cursor: cursor, Limit: 10})
+		fp, err := social.GetFeed.Call(ada.Ctx(ctx), env.Client, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: social.FeedApp, Cursor: cursor, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +321,7 @@ func TestFeedCursorStableWhilePostsArrive(t *testing.T) {
 			got = append(got, it.ID)
 		}
 		if page == 0 {
-			if _, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "late"}); err != nil {
+			if _, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: "late"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -343,7 +343,7 @@ func TestRateLimits(t *testing.T) {
 	env := socialtest.Start(t, socialtest.Options{RateLimits: true})
 	ctx := testkit.Context(t)
 	app := env.CreateApp()
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	author := env.AddMember(app, "Author", auth.RoleAttendee)
 	post, err := social.CreatePost.Call(author.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "hello"})
 	if err != nil {
@@ -438,6 +438,9 @@ func TestPhotoUploadRefusals(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d (%s), want %d", resp.StatusCode, b, tt.status)
 			}
+			if got := resp.Header.Get("WWW-Authenticate"); (resp.StatusCode == http.StatusUnauthorized) != (got != "") {
+				t.Errorf("status %d with WWW-Authenticate %q", resp.StatusCode, got)
+			}
 			var up social.PhotoUpload
 			_ = json.Unmarshal(b, &up)
 			if up.ContentType != tt.wantType {
@@ -453,7 +456,7 @@ func TestPostPhotos(t *testing.T) {
 	env := socialtest.Start(t, socialtest.Options{})
 	ctx := testkit.Context(t)
 	app := env.CreateApp()
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
 	webp := testimage.WebP(640, 480, color.NRGBA{R: 200, G: 100, B: 50, A: 255})
@@ -496,7 +499,7 @@ func TestOneMemberLikesConcurrently(t *testing.T) {
 	env := socialtest.Start(t, socialtest.Options{})
 	ctx := testkit.Context(t)
 	app := env.CreateApp()
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "like me"})
@@ -538,7 +541,7 @@ func TestDeleteAnotherMembersPost(t *testing.T) {
 	env := socialtest.Start(t, socialtest.Options{})
 	ctx := testkit.Context(t)
 	app := env.CreateApp()
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
 	mod := env.AddMember(app, "Mo", auth.RoleModerator)
@@ -568,7 +571,7 @@ func TestMarkNotificationsRead(t *testing.T) {
 	ctx := testkit.Context(t)
 	c := env.Client
 	app := env.CreateApp()
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
 	cy := env.AddMember(app, "Cy", auth.RoleAttendee)
@@ -646,7 +649,7 @@ func TestMarkNotificationsRead(t *testing.T) {
 
 func feedSummary(t *testing.T, ctx context.Context, env *socialtest.Env, m socialtest.Member, app, kind, id string) []string {
 	t.Helper()
-	p, err := social.GetFeed.Call(m.Ctx(ctx), env.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: kind, ID: id})
+	p, err := social.GetFeed.Call(m.Ctx(ctx), env.Client, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: kind, ID: id})
 	if err != nil {
 		t.Fatalf("feed.get %s %s: %v", kind, id, err)
 	}
@@ -754,7 +757,7 @@ func TestInterruptedCreationIsAnnounced(t *testing.T) {
 	ctx := testkit.Context(t)
 	app := env.CreateApp()
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
-	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "hello"})
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: "hello"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
@@ -35,7 +36,7 @@ func TestMethodsDoc(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	actx, bctx, mctx := ada.Ctx(ctx), bob.Ctx(ctx), mod.Ctx(ctx)
 
 	post, err := social.CreatePost.Call(actx, c, social.CreatePostParams{AppRef: ref, EventID: ev.ID,

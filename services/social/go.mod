@@ -7,13 +7,17 @@ require (
 	github.com/attendify/platform v0.0.0
 	github.com/attendify/sponsored v0.0.0
 	github.com/caarlos0/env/v11 v11.4.2
+	github.com/go-chi/chi/v5 v5.2.5
 	github.com/go-kivik/kivik/v4 v4.5.2
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
-require github.com/nyaruka/phonenumbers v1.8.1 // indirect
+require (
+	github.com/go-chi/cors v1.2.2 // indirect
+	github.com/nyaruka/phonenumbers v1.8.1 // indirect
+)
 
 require (
 	github.com/bahlo/generic-list-go v0.2.0 // indirect

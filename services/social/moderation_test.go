@@ -14,6 +14,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/redisx"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
@@ -33,7 +34,7 @@ func TestInterruptedChangeIsAnnounced(t *testing.T) {
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
 	mod := env.AddMember(app, "Mo", auth.RoleModerator)
 	c := env.Client
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	consumer := consume(t, env, "post", "comment")
 
 	newPost := func(m socialtest.Member, text string) string {
@@ -81,7 +82,7 @@ func TestInterruptedChangeIsAnnounced(t *testing.T) {
 	}
 	commentDoc := func(post, id string) func() (string, bool) {
 		return func() (string, bool) {
-			d, err := env.Social.Docs.Comment(ctx, app, post, id)
+			d, err := env.Social.Docs.Comment(ctx, service.CommentRef{App: app, Post: post, ID: id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +237,7 @@ func TestBlockUncountsComments(t *testing.T) {
 	cy := env.AddMember(app, "Cy", auth.RoleAttendee)
 	mod := env.AddMember(app, "Mo", auth.RoleModerator)
 	c := env.Client
-	ref := social.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, Text: "hello"})
 	if err != nil {

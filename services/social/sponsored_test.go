@@ -11,6 +11,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/socialtest"
@@ -52,13 +53,13 @@ func TestSponsoredPlacement(t *testing.T) {
 	app := env.CreateApp(ev)
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	for i := range 12 {
-		if _, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, EventID: ev.ID, Text: fmt.Sprintf("post %d #conf", i)}); err != nil {
+		if _, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, EventID: ev.ID, Text: fmt.Sprintf("post %d #conf", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	feed := func(kind, id string, limit int) social.FeedPage {
 		t.Helper()
-		p, err := social.GetFeed.Call(ada.Ctx(ctx), env.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: kind, ID: id, Limit: limit})
+		p, err := social.GetFeed.Call(ada.Ctx(ctx), env.Client, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: kind, ID: id, Limit: limit})
 		if err != nil {
 			t.Fatalf("feed.get %s: %v", kind, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
@@ -25,7 +26,7 @@ func TestProfilesCarryOnlyWebURLs(t *testing.T) {
 	app := env.CreateApp()
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	testkit.Eventually(t, "Ada's profile consumed", func() bool { return countProfiles(t, env, app, ada) == 1 })
-	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: "hello"})
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: "hello"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestProfilesCarryOnlyWebURLs(t *testing.T) {
 	}
 	author := func() social.Author {
 		t.Helper()
-		p, err := social.GetPost.Call(ada.Ctx(ctx), env.Client, social.PostParams{AppRef: social.AppRef{App: app}, PostID: post.ID})
+		p, err := social.GetPost.Call(ada.Ctx(ctx), env.Client, social.PostParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

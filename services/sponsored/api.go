@@ -265,24 +265,16 @@ type AppSettings struct {
 // ---------------------------------------------------------------------------
 // Params.
 
-// AppRef addresses an app; embedded in every params type.
-type AppRef struct {
-	App string `json:"app_id" jsonschema:"minLength=1,maxLength=64"`
-}
-
-// AppID implements rpc.AppScoped.
-func (p AppRef) AppID() string { return p.App }
-
 // CreateCampaignParams create a draft campaign.
 type CreateCampaignParams struct {
-	AppRef
+	rpc.AppRef
 	CampaignInput
 }
 
 // UpdateCampaignParams replace a campaign's settings; Version is the one
 // read (a conflict when it changed since).
 type UpdateCampaignParams struct {
-	AppRef
+	rpc.AppRef
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Version    int64  `json:"version" jsonschema:"minimum=1"`
 	CampaignInput
@@ -290,19 +282,19 @@ type UpdateCampaignParams struct {
 
 // CampaignRef addresses a campaign.
 type CampaignRef struct {
-	AppRef
+	rpc.AppRef
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 }
 
 // ListCampaignsParams list an app's campaigns, archived ones only when asked.
 type ListCampaignsParams struct {
-	AppRef
+	rpc.AppRef
 	State string `json:"state,omitempty" jsonschema:"enum=,enum=draft,enum=scheduled,enum=live,enum=paused,enum=finished,enum=archived"`
 }
 
 // ListLeadsParams page through a campaign's leads.
 type ListLeadsParams struct {
-	AppRef
+	rpc.AppRef
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"maxLength=100"`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=500"`
@@ -310,27 +302,27 @@ type ListLeadsParams struct {
 
 // SetAppSettingsParams change an app's placement settings.
 type SetAppSettingsParams struct {
-	AppRef
+	rpc.AppRef
 	AppSettings
 }
 
 // HideParams stop a campaign for the caller.
 type HideParams struct {
-	AppRef
+	rpc.AppRef
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Reason     string `json:"reason" jsonschema:"enum=hidden,enum=not_interested"`
 }
 
 // ImpressionParams name one showing of a campaign to the caller.
 type ImpressionParams struct {
-	AppRef
+	rpc.AppRef
 	CampaignID   string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	ImpressionID string `json:"impression_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 }
 
 // SubmitLeadParams send a lead form; Consent must be true.
 type SubmitLeadParams struct {
-	AppRef
+	rpc.AppRef
 	CampaignID   string            `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	ImpressionID string            `json:"impression_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 	Fields       map[string]string `json:"fields" jsonschema:"maxProperties=8"`
@@ -356,12 +348,12 @@ var (
 	}
 	// GetCampaign reads a campaign.
 	GetCampaign = rpc.Method[CampaignRef, Campaign]{
-		Name: "campaign.get", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
+		Name: "campaign.get", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
 		Summary: "Read a campaign.",
 	}
 	// ListCampaigns lists an app's campaigns.
 	ListCampaigns = rpc.Method[ListCampaignsParams, CampaignList]{
-		Name: "campaign.list", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
+		Name: "campaign.list", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
 		Summary: "List an app's campaigns, newest first (archived ones only with state=archived).",
 	}
 	// ScheduleCampaign moves a complete draft to scheduled (live once its
@@ -392,7 +384,7 @@ var (
 	}
 	// GetReport returns a campaign's report.
 	GetReport = rpc.Method[CampaignRef, Report]{
-		Name: "campaign.report", Auth: auth.Admin, Idempotent: true, Errors: adminErrors, Timeout: 30 * time.Second,
+		Name: "campaign.report", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors, Timeout: 30 * time.Second,
 		Summary: "A campaign's figures per day and in total: impressions, reach, clicks, CTR, leads, served vs planned.",
 	}
 	// ShareReport returns the sponsor's signed report link.
@@ -407,13 +399,13 @@ var (
 	}
 	// ListLeads pages through a campaign's leads.
 	ListLeads = rpc.Method[ListLeadsParams, LeadPage]{
-		Name: "lead.list", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
+		Name: "lead.list", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
 		Summary: "A campaign's lead-form submissions, oldest first (CSV export: GET /apps/{app}/campaigns/{id}/leads.csv).",
 	}
 
 	// GetAppSettings reads an app's placement settings.
-	GetAppSettings = rpc.Method[AppRef, AppSettings]{
-		Name: "settings.get", Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
+	GetAppSettings = rpc.Method[rpc.AppRef, AppSettings]{
+		Name: "settings.get", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
 		Summary: "An app's placement settings: the organic posts per sponsored slot.",
 	}
 	// SetAppSettings changes an app's placement settings.

@@ -18,6 +18,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/sponsoredtest"
@@ -28,7 +29,7 @@ type fixture struct {
 	env   *sponsoredtest.Env
 	ctx   context.Context
 	app   string
-	ref   sponsored.AppRef
+	ref   rpc.AppRef
 	owner sponsoredtest.Member
 	ada   sponsoredtest.Member
 }
@@ -39,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 	env := sponsoredtest.Start(t, sponsoredtest.Options{Start: time.Date(2026, 6, 1, 13, 0, 0, 0, berlin)})
 	f := &fixture{env: env, ctx: testkit.Context(t)}
 	f.app = env.CreateApp(env.NewEvent("Conf"))
-	f.ref = sponsored.AppRef{App: f.app}
+	f.ref = rpc.AppRef{App: f.app}
 	f.owner = env.AddMember(f.app, "Olive Owner", auth.RoleOwner)
 	f.ada = env.AddMember(f.app, "Ada", auth.RoleAttendee)
 	return f

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/app"
@@ -81,7 +82,7 @@ func TestSimulatedDay(t *testing.T) {
 	env.SetMemberRole(staff, hub.MemberStaff)
 
 	as := owner.Ctx(ctx)
-	ref := sponsored.AppRef{App: appID}
+	ref := rpc.AppRef{App: appID}
 	even, err := sponsored.CreateCampaign.Call(as, env.Client, sponsored.CreateCampaignParams{AppRef: ref, CampaignInput: input("even", func(in *sponsored.CampaignInput) {
 		in.Budget, in.Weight, in.Caps = 300, 3, sponsored.Caps{PerHour: 1, PerDay: 3}
 	})})
@@ -367,7 +368,7 @@ func clickLink(t *testing.T, link, campaign string) {
 	}
 }
 
-func leadsOf(t *testing.T, env *sponsoredtest.Env, ctx context.Context, ref sponsored.AppRef, campaign string) int {
+func leadsOf(t *testing.T, env *sponsoredtest.Env, ctx context.Context, ref rpc.AppRef, campaign string) int {
 	t.Helper()
 	page, err := sponsored.ListLeads.Call(ctx, env.Client, sponsored.ListLeadsParams{AppRef: ref, CampaignID: campaign, Limit: 500})
 	if err != nil {

@@ -7,7 +7,8 @@
 //
 // Methods: "echo" (public) returns its params unchanged; "echo.signed" does the
 // same for signed service calls only (HMAC-SHA256, nonce checked in Redis),
-// for the kit-hmac row of the benchmark. It needs Redis (REDIS_URL) like every
+// for the kit-hmac row of the benchmark, and in a service session (checked in
+// the server's memory) for the kit-session row. It needs Redis (REDIS_URL) like every
 // service. Logs go to stdout, as in production.
 package main
 

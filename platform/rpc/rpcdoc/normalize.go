@@ -51,6 +51,8 @@ var (
 	dateRe        = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 	digitRe       = regexp.MustCompile(`[0-9]`)
 	letterRe      = regexp.MustCompile(`[A-Za-z]`)
+	upperRe       = regexp.MustCompile(`[A-Z]`)
+	lowerRe       = regexp.MustCompile(`[a-z]`)
 	idRe          = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)  // flake ids and the like
 	queryRe       = regexp.MustCompile(`[?&][A-Za-z_]+=[^&#]{16,}`) // a long query value: a signed token
 	portRe        = regexp.MustCompile(`(127\.0\.0\.1|localhost|\[::1\]):[0-9]+`)
@@ -103,7 +105,7 @@ func (n *normalizer) str(key, s string) string {
 	if jwsRe.MatchString(s) && len(s) > 60 {
 		return n.placeholder("token", s)
 	}
-	if secretRe.MatchString(s) && digitRe.MatchString(s) && letterRe.MatchString(s) {
+	if secretRe.MatchString(s) && random(s) {
 		return n.placeholder("secret", s)
 	}
 	// Ids, secrets and ports inside URLs and messages; masked values too.
@@ -121,7 +123,7 @@ func (n *normalizer) str(key, s string) string {
 	if url {
 		s = portRe.ReplaceAllString(s, "${1}:<port>")
 		s = embedSecretRe.ReplaceAllStringFunc(s, func(m string) string {
-			if digitRe.MatchString(m) && letterRe.MatchString(m) {
+			if random(m) {
 				return n.placeholder("secret", m)
 			}
 			return m
@@ -140,6 +142,17 @@ func (n *normalizer) str(key, s string) string {
 	return s
 }
 
+// random reports whether a token-shaped string reads as random rather than
+// as words: letters with digits, or (20 characters and more) lower- and
+// upper-case letters mixed. A random 32-character base64url token has no
+// digit once in about 230 draws, so digits alone would let it through.
+func random(s string) bool {
+	if !letterRe.MatchString(s) {
+		return false
+	}
+	return digitRe.MatchString(s) || len(s) >= 20 && upperRe.MatchString(s) && lowerRe.MatchString(s)
+}
+
 // tokenParts replaces each part of a URL's path (between slashes and
 // dots) that is a random token, not an id, by a secret placeholder. It
 // runs before ids are looked for inside strings, since a random token may
@@ -153,7 +166,7 @@ func (n *normalizer) tokenParts(s string) string {
 	for i, seg := range segs {
 		parts := strings.Split(seg, ".")
 		for j, p := range parts {
-			if len(p) >= 20 && secretRe.MatchString(p) && digitRe.MatchString(p) && letterRe.MatchString(p) && !idRe.MatchString(strings.ToUpper(p)) {
+			if len(p) >= 20 && secretRe.MatchString(p) && random(p) && !idRe.MatchString(strings.ToUpper(p)) {
 				parts[j] = n.placeholder("secret", p)
 			}
 		}

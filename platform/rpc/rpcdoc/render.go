@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -202,7 +203,9 @@ func writeResult(b *bytes.Buffer, s map[string]any) {
 	b.WriteString("\n")
 }
 
-// Generate renders d and checks the file at path against it (Check).
+// Generate renders d and checks the file at path against it (Check), and
+// the service's OpenRPC document against openrpc.json beside it (the
+// committed contract the SDK generator reads: see OpenRPC).
 func Generate(t testing.TB, d Doc, path string, update bool) {
 	t.Helper()
 	out, err := Render(d)
@@ -210,6 +213,44 @@ func Generate(t testing.TB, d Doc, path string, update bool) {
 		t.Fatal(err)
 	}
 	Check(t, path, out, update, d.Regenerate)
+	doc, err := OpenRPC(d.Discovery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, filepath.Join(filepath.Dir(path), "openrpc.json"), doc, update, d.Regenerate)
+}
+
+// OpenRPC returns a discovery document as it is committed: indented by two
+// spaces, ending with a newline, and without the service's version (which
+// the environment sets, SERVICE_VERSION), so that the file changes only
+// when a contract does. Methods are in name order and members in
+// declaration order already (rpc.Server.Discover).
+func OpenRPC(discovery json.RawMessage) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(discovery, &doc); err != nil {
+		return nil, fmt.Errorf("rpcdoc: discovery document: %w", err)
+	}
+	var info map[string]json.RawMessage
+	if err := json.Unmarshal(doc["info"], &info); err != nil {
+		return nil, fmt.Errorf("rpcdoc: discovery document's info: %w", err)
+	}
+	if _, ok := info["version"]; ok {
+		info["version"] = json.RawMessage(`"dev"`)
+		b, _ := json.Marshal(info) // info members are plain strings
+		doc["info"] = b
+	}
+	// Re-encoding the top level sorts its members (info, methods,
+	// openrpc); what is under them keeps its order.
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // Check compares the file at path with want; with update it writes want

@@ -1,11 +1,15 @@
 package rpcdoc_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +133,65 @@ func TestRenderWantsEveryMethod(t *testing.T) {
 		!strings.Contains(err.Error(), "NoExample names gone") {
 		t.Errorf("render without examples: %v", err)
 	}
+}
+
+// TestGenerateWritesOpenRPC: Generate keeps openrpc.json beside the
+// reference, indented and without the service's version, and fails when the
+// committed one differs from what the service discovers.
+func TestGenerateWritesOpenRPC(t *testing.T) {
+	url := server(t)
+	rec := rpcdoc.NewRecorder()
+	if _, err := echo.Call(context.Background(), rec.Client(t, url, nil), echoParams{Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// A build's version (SERVICE_VERSION) must not reach the committed file.
+	disc := bytes.Replace(rpcdoc.Discover(t, url), []byte(`"version":"dev"`), []byte(`"version":"v1.2.3"`), 1)
+	if !bytes.Contains(disc, []byte("v1.2.3")) {
+		t.Fatalf("no version in the discovery document %s", disc)
+	}
+	doc := rpcdoc.Doc{Service: "echoer", Discovery: disc, Recorder: rec,
+		NoExample: map[string]string{"silent": "it is never called"}, Regenerate: "regenerate"}
+	rpcdoc.Generate(t, doc, filepath.Join(dir, "methods.md"), true)
+	b, err := os.ReadFile(filepath.Join(dir, "openrpc.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Info    struct{ Title, Version string }
+		Methods []struct{ Name string }
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Info.Title != "echoer" || got.Info.Version != "dev" || len(got.Methods) != 2 || got.Methods[0].Name != "echo" {
+		t.Errorf("openrpc.json holds %+v", got)
+	}
+	if !strings.HasPrefix(string(b), "{\n  \"info\": {") || !strings.HasSuffix(string(b), "}\n") {
+		t.Errorf("openrpc.json is not indented as committed:\n%s", b)
+	}
+
+	// A contract that changed: the check fails.
+	if err := os.WriteFile(filepath.Join(dir, "openrpc.json"), []byte(strings.Replace(string(b), `"echo"`, `"echo2"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ft := &fakeT{TB: t}
+	rpcdoc.Generate(ft, doc, filepath.Join(dir, "methods.md"), false)
+	if !ft.failed || !strings.Contains(ft.msg, "openrpc.json is stale") {
+		t.Errorf("a stale openrpc.json passed the check (%q)", ft.msg)
+	}
+}
+
+// fakeT records a failure instead of failing the test.
+type fakeT struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (f *fakeT) Helper() {}
+
+func (f *fakeT) Errorf(format string, args ...any) {
+	f.failed = true
+	f.msg += fmt.Sprintf(format, args...)
 }

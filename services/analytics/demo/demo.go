@@ -90,7 +90,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	s.Installs = len(batches)
 	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: info.AppToken})
-	link, err := analytics.NewDashboardLink.Call(octx, client, analytics.DashboardLinkParams{App: info.AppID, TTLHours: 72})
+	link, err := analytics.NewDashboardLink.Call(octx, client, analytics.DashboardLinkParams{AppRef: rpc.AppRef{App: info.AppID}, TTLHours: 72})
 	if err != nil {
 		return fmt.Errorf("dashboard link: %w", err)
 	}
@@ -118,7 +118,7 @@ func Day(app, event string, now time.Time, installs int) []analytics.TrackParams
 	out := make([]analytics.TrackParams, 0, installs)
 	for i := range installs {
 		inst := fmt.Sprintf("demo-install-%03d", i)
-		b := analytics.TrackParams{App: app, Install: inst, SentAt: now}
+		b := analytics.TrackParams{AppRef: rpc.AppRef{App: app}, Install: inst, SentAt: now}
 		n := 0
 		add := func(e analytics.TrackEvent) {
 			n++ // ids do not depend on which events are past yet

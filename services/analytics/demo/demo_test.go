@@ -14,6 +14,7 @@ import (
 	"github.com/attendify/analytics/demo"
 	"github.com/attendify/analytics/internal/analyticstest"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
 )
 
 // TestDemo sends the simulated day to a real analytics service, as `make
@@ -52,7 +53,7 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("dashboard link: %d", resp.StatusCode)
 	}
-	live, err := analytics.GetLive.Call(org.Ctx(context.Background()), e.Client, analytics.LiveParams{App: app})
+	live, err := analytics.GetLive.Call(org.Ctx(context.Background()), e.Client, analytics.LiveParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("a second run accepted %d of %d events", again.Accepted, again.Sent)
 	}
 	now := time.Now().UTC()
-	series, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{App: app, From: now.Add(-9 * time.Hour), To: now.Add(time.Hour), Step: analytics.StepHour})
+	series, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{AppRef: rpc.AppRef{App: app}, From: now.Add(-9 * time.Hour), To: now.Add(time.Hour), Step: analytics.StepHour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func Seed(ctx context.Context, baseURL, app, event, token string) (Summary, erro
 		return Summary{}, err
 	}
 	ctx = auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
-	list, err := eventwall.ListWalls.Call(ctx, client, eventwall.ListWallsParams{AppRef: eventwall.AppRef{App: app}, EventID: event})
+	list, err := eventwall.ListWalls.Call(ctx, client, eventwall.ListWallsParams{AppRef: rpc.AppRef{App: app}, EventID: event})
 	if err != nil {
 		return Summary{}, fmt.Errorf("list walls: %w", err)
 	}
@@ -108,7 +108,7 @@ func Seed(ctx context.Context, baseURL, app, event, token string) (Summary, erro
 	}
 	public := true
 	w, err := eventwall.CreateWall.Call(ctx, client, eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: app}, EventID: event, Title: Title,
+		AppRef: rpc.AppRef{App: app}, EventID: event, Title: Title,
 		Layout:         eventwall.LayoutMasonry,
 		Theme:          &eventwall.Theme{Background: "#101828", Text: "#f8fafc", Accent: "#ff6a3d", LogoURL: logo},
 		Filters:        &eventwall.Filters{Scope: eventwall.ScopeApp},

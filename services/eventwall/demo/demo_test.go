@@ -88,7 +88,7 @@ func TestDemo(t *testing.T) {
 	// The wall shows the demo feed: every post of the app (the demo wall
 	// takes app-wide posts and both events', open to every member here),
 	// as social has them, with mentions as @Name.
-	feed, err := social.GetFeed.Call(member.Ctx(ctx), soc.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
+	feed, err := social.GetFeed.Call(member.Ctx(ctx), soc.Client, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 		}
 		info.AppID, info.AppName = a.ID, a.Name
 	}
-	at, err := hub.AppTokenFor.Call(actx, client, hub.AppParams{App: info.AppID})
+	at, err := hub.AppTokenFor.Call(actx, client, hub.AppParams{AppRef: rpc.AppRef{App: info.AppID}})
 	if err != nil {
 		return info, fmt.Errorf("app token: %w", err)
 	}
@@ -118,7 +118,7 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 			return info, err
 		}
 	}
-	evs, err := hub.ListEvents.Call(as(ctx, at.Token), client, hub.AppParams{App: info.AppID})
+	evs, err := hub.ListEvents.Call(as(ctx, at.Token), client, hub.AppParams{AppRef: rpc.AppRef{App: info.AppID}})
 	if err != nil {
 		return info, err
 	}
@@ -162,15 +162,15 @@ func Seed(ctx context.Context, client *rpc.Client, o Options) (Info, error) {
 // then publishes it.
 func build(ctx context.Context, c *rpc.Client, app string) error {
 	color, accent := "#0B5FFF", "#FFB400"
-	if _, err := hub.UpdateApp.Call(ctx, c, hub.UpdateAppParams{App: app, PrimaryColor: &color, AccentColor: &accent}); err != nil {
+	if _, err := hub.UpdateApp.Call(ctx, c, hub.UpdateAppParams{AppRef: rpc.AppRef{App: app}, PrimaryColor: &color, AccentColor: &accent}); err != nil {
 		return fmt.Errorf("brand: %w", err)
 	}
-	main, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{App: app, Name: "Demo Conf 2026", TimeZone: "Europe/Paris",
+	main, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app}, Name: "Demo Conf 2026", TimeZone: "Europe/Paris",
 		Start: "2026-06-11T09:00", End: "2026-06-12T18:00", Venue: "Palais des Congrès, Paris"})
 	if err != nil {
 		return fmt.Errorf("event: %w", err)
 	}
-	ws, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{App: app, Name: "Hands-on Workshops", TimeZone: "Europe/Paris",
+	ws, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app}, Name: "Hands-on Workshops", TimeZone: "Europe/Paris",
 		Start: "2026-06-13T09:30", End: "2026-06-13T17:00", Venue: "Station F", Access: hub.EventAccessCode, Code: "WORKSHOP26"})
 	if err != nil {
 		return fmt.Errorf("event: %w", err)
@@ -184,7 +184,7 @@ func build(ctx context.Context, c *rpc.Client, app string) error {
 		{Email: "attendee@attendify.dev", Name: "Demo Attendee", Company: "Attendify"},
 	}
 	for _, m := range members {
-		if _, err := hub.CreateMember.Call(ctx, c, hub.CreateMemberParams{App: app, MemberInput: m}); err != nil {
+		if _, err := hub.CreateMember.Call(ctx, c, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app}, MemberInput: m}); err != nil {
 			return fmt.Errorf("member %s: %w", m.Email, err)
 		}
 	}
@@ -196,7 +196,7 @@ func build(ctx context.Context, c *rpc.Client, app string) error {
 	if _, err := pastEvent(ctx, c, app); err != nil {
 		return err
 	}
-	if _, err := hub.PublishApp.Call(ctx, c, hub.AppParams{App: app}); err != nil {
+	if _, err := hub.PublishApp.Call(ctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app}}); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
@@ -207,7 +207,7 @@ const PastEvent = "Demo Conf 2025"
 
 // pastEvent creates last year's conference, in New York, with its agenda.
 func pastEvent(ctx context.Context, c *rpc.Client, app string) (hub.Event, error) {
-	e, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{App: app, Name: PastEvent, TimeZone: "America/New_York",
+	e, err := hub.CreateEvent.Call(ctx, c, hub.CreateEventParams{AppRef: rpc.AppRef{App: app}, Name: PastEvent, TimeZone: "America/New_York",
 		Start: "2025-10-14T09:00", End: "2025-10-15T17:30", Venue: "Javits Center, New York"})
 	if err != nil {
 		return hub.Event{}, fmt.Errorf("past event: %w", err)
@@ -217,23 +217,23 @@ func pastEvent(ctx context.Context, c *rpc.Client, app string) (hub.Event, error
 
 func agenda(ctx context.Context, c *rpc.Client, app string, e hub.Event) error {
 	day := e.Start[:10]
-	hall, err := hub.SaveRoom.Call(ctx, c, hub.RoomParams{App: app, Event: e.ID, Name: "Grand Hall", Capacity: 800})
+	hall, err := hub.SaveRoom.Call(ctx, c, hub.RoomParams{AppRef: rpc.AppRef{App: app}, Event: e.ID, Name: "Grand Hall", Capacity: 800})
 	if err != nil {
 		return fmt.Errorf("room: %w", err)
 	}
-	lab, err := hub.SaveRoom.Call(ctx, c, hub.RoomParams{App: app, Event: e.ID, Name: "Lab", Capacity: 60})
+	lab, err := hub.SaveRoom.Call(ctx, c, hub.RoomParams{AppRef: rpc.AppRef{App: app}, Event: e.ID, Name: "Lab", Capacity: 60})
 	if err != nil {
 		return fmt.Errorf("room: %w", err)
 	}
-	tech, err := hub.SaveTrack.Call(ctx, c, hub.TrackParams{App: app, Event: e.ID, Name: "Engineering", Color: "#0B5FFF"})
+	tech, err := hub.SaveTrack.Call(ctx, c, hub.TrackParams{AppRef: rpc.AppRef{App: app}, Event: e.ID, Name: "Engineering", Color: "#0B5FFF"})
 	if err != nil {
 		return fmt.Errorf("track: %w", err)
 	}
-	biz, err := hub.SaveTrack.Call(ctx, c, hub.TrackParams{App: app, Event: e.ID, Name: "Business", Color: "#FFB400"})
+	biz, err := hub.SaveTrack.Call(ctx, c, hub.TrackParams{AppRef: rpc.AppRef{App: app}, Event: e.ID, Name: "Business", Color: "#FFB400"})
 	if err != nil {
 		return fmt.Errorf("track: %w", err)
 	}
-	speakers, err := hub.ListSpeakers.Call(ctx, c, hub.AppParams{App: app})
+	speakers, err := hub.ListSpeakers.Call(ctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func agenda(ctx context.Context, c *rpc.Client, app string, e hub.Event) error {
 		if ids[sp.Name] != "" {
 			continue
 		}
-		s, err := hub.SaveSpeaker.Call(ctx, c, hub.SpeakerParams{App: app, SpeakerInput: sp})
+		s, err := hub.SaveSpeaker.Call(ctx, c, hub.SpeakerParams{AppRef: rpc.AppRef{App: app}, SpeakerInput: sp})
 		if err != nil {
 			return fmt.Errorf("speaker: %w", err)
 		}
@@ -263,7 +263,7 @@ func agenda(ctx context.Context, c *rpc.Client, app string, e hub.Event) error {
 			Speakers: []string{ids["Grace Hopper"], ids["Ada Lovelace"]}},
 	}
 	for _, s := range sessions {
-		if _, err := hub.SaveSession.Call(ctx, c, hub.SessionParams{App: app, Event: e.ID, SessionInput: s}); err != nil {
+		if _, err := hub.SaveSession.Call(ctx, c, hub.SessionParams{AppRef: rpc.AppRef{App: app}, Event: e.ID, SessionInput: s}); err != nil {
 			return fmt.Errorf("session %q: %w", s.Title, err)
 		}
 	}

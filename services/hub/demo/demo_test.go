@@ -9,6 +9,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/demo"
 	"github.com/attendify/hub/internal/hubtest"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -40,7 +41,7 @@ func TestSeed(t *testing.T) {
 		info.MemberTokenExpiresAt == nil || info.MemberTokenExpiresAt.Before(time.Now()) {
 		t.Errorf("info: %s, want the app's name and each token's expiry", b)
 	}
-	ag, err := hub.GetAgenda.Call(hubtest.As(ctx, info.MemberToken), env.Client, hub.AgendaParams{App: info.AppID, Event: info.EventIDs[0]})
+	ag, err := hub.GetAgenda.Call(hubtest.As(ctx, info.MemberToken), env.Client, hub.AgendaParams{AppRef: rpc.AppRef{App: info.AppID}, Event: info.EventIDs[0]})
 	if err != nil {
 		t.Fatal(err)
 	}

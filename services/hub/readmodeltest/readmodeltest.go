@@ -111,6 +111,24 @@ func (h *Hub) SetBranding(app string, b hub.Branding) {
 	}
 }
 
+// SetWebOrigins sets app's web origins (already checked: as browsers send
+// them), as hub does when an organizer changes them (app.update): in the
+// app's config and the origins' index.
+func (h *Hub) SetWebOrigins(app string, origins ...string) {
+	h.T.Helper()
+	ctx := context.Background()
+	_, err := h.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, h.keys.Config(app), hub.FieldWebOrigins, strings.Join(origins, " "))
+		for _, o := range origins {
+			p.SAdd(ctx, h.keys.Origin(o), app)
+		}
+		return nil
+	})
+	if err != nil {
+		h.T.Fatal(err)
+	}
+}
+
 // SetEvents replaces app's event list, as hub does when an event is
 // created, changed (its access, its visibility) or deleted.
 func (h *Hub) SetEvents(app string, evs ...hub.EventInfo) {

@@ -104,7 +104,7 @@ func Seed(ctx context.Context, hubClient, me *rpc.Client, info HubInfo) (Summary
 		return s, fmt.Errorf("hub.json lists %d events, want the conference and last year's", len(info.EventIDs))
 	}
 	org := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: info.AppToken})
-	page, err := hub.SearchMembers.Call(org, hubClient, hub.SearchMembersParams{App: info.AppID, Query: "demo attendee"})
+	page, err := hub.SearchMembers.Call(org, hubClient, hub.SearchMembersParams{AppRef: rpc.AppRef{App: info.AppID}, Query: "demo attendee"})
 	if err != nil {
 		return s, fmt.Errorf("find the demo member: %w", err)
 	}
@@ -121,7 +121,7 @@ func Seed(ctx context.Context, hubClient, me *rpc.Client, info HubInfo) (Summary
 	conf, past := info.EventIDs[0], info.EventIDs[len(info.EventIDs)-1]
 	var ops []multievent.AgendaOp
 	for i, ev := range []string{conf, past} {
-		ag, err := hub.GetAgenda.Call(org, hubClient, hub.AgendaParams{App: info.AppID, Event: ev})
+		ag, err := hub.GetAgenda.Call(org, hubClient, hub.AgendaParams{AppRef: rpc.AppRef{App: info.AppID}, Event: ev})
 		if err != nil {
 			return s, fmt.Errorf("read the agenda of %s: %w", ev, err)
 		}
@@ -146,7 +146,7 @@ func Seed(ctx context.Context, hubClient, me *rpc.Client, info HubInfo) (Summary
 	var ag multievent.Agenda
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ag, err = multievent.SyncAgenda.Call(ctx, me, multievent.SyncParams{App: info.AppID, MemberID: s.MemberID, Ops: ops})
+		ag, err = multievent.SyncAgenda.Call(ctx, me, multievent.SyncParams{AppRef: rpc.AppRef{App: info.AppID}, MemberID: s.MemberID, Ops: ops})
 		if err != nil {
 			return s, fmt.Errorf("bookmark the demo sessions: %w", err)
 		}
@@ -160,7 +160,7 @@ func Seed(ctx context.Context, hubClient, me *rpc.Client, info HubInfo) (Summary
 		}
 	}
 	s.Bookmarks, s.Conflicts = len(ag.Sessions), len(ag.Conflicts)
-	link, err := multievent.IssueCalendarLink.Call(ctx, me, multievent.AgendaParams{App: info.AppID, MemberID: s.MemberID})
+	link, err := multievent.IssueCalendarLink.Call(ctx, me, multievent.AgendaParams{AppRef: rpc.AppRef{App: info.AppID}, MemberID: s.MemberID})
 	if err != nil {
 		return s, fmt.Errorf("issue the calendar address: %w", err)
 	}

@@ -134,7 +134,7 @@ func (d *seeder) seed(ctx context.Context) (Summary, error) {
 	sum := Summary{AppID: app, Hashtags: []string{}}
 	// The organizer's app token reads the feed: filled, there is nothing
 	// to do (and, run again within a minute, no member could sign in).
-	feed, err := social.GetFeed.Call(as(ctx, d.info.AppToken), d.social, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
+	feed, err := social.GetFeed.Call(as(ctx, d.info.AppToken), d.social, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
 	if err != nil {
 		return sum, fmt.Errorf("read the feed: %w", err)
 	}
@@ -179,7 +179,7 @@ func (d *seeder) seed(ctx context.Context) (Summary, error) {
 		if strings.Contains(text, "%s") {
 			text = fmt.Sprintf(text, mention(other(i)))
 		}
-		p := social.CreatePostParams{AppRef: social.AppRef{App: app}, Text: text}
+		p := social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: text}
 		if t.inEvent {
 			p.EventID = event
 		}
@@ -209,7 +209,7 @@ func (d *seeder) seed(ctx context.Context) (Summary, error) {
 	for i, post := range postIDs {
 		for j, p := range people {
 			if (i+j)%3 != 0 {
-				_, err := social.React.Call(as(ctx, p.token), d.social, social.ReactParams{AppRef: social.AppRef{App: app}, PostID: post, Reaction: kinds[(i+j)%len(kinds)]})
+				_, err := social.React.Call(as(ctx, p.token), d.social, social.ReactParams{AppRef: rpc.AppRef{App: app}, PostID: post, Reaction: kinds[(i+j)%len(kinds)]})
 				if err != nil {
 					return sum, fmt.Errorf("react: %w", err)
 				}
@@ -222,13 +222,13 @@ func (d *seeder) seed(ctx context.Context) (Summary, error) {
 			if i%4 == 0 {
 				text += " " + mention(people[i%len(people)])
 			}
-			if _, err := social.CreateComment.Call(as(ctx, p.token), d.social, social.CreateCommentParams{AppRef: social.AppRef{App: app}, PostID: post, Text: text}); err != nil {
+			if _, err := social.CreateComment.Call(as(ctx, p.token), d.social, social.CreateCommentParams{AppRef: rpc.AppRef{App: app}, PostID: post, Text: text}); err != nil {
 				return sum, fmt.Errorf("comment: %w", err)
 			}
 			sum.Comments++
 		}
 	}
-	feed, err = social.GetFeed.Call(as(ctx, people[0].token), d.social, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
+	feed, err = social.GetFeed.Call(as(ctx, people[0].token), d.social, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
 	if err != nil {
 		return sum, err
 	}
@@ -254,7 +254,7 @@ func (d *seeder) signIn(ctx context.Context) []person {
 		people = append(people, person{id: c.ID, name: name, token: token})
 	}
 	if d.info.AppToken != "" {
-		if page, err := hub.SearchMembers.Call(as(ctx, d.info.AppToken), d.hub, hub.SearchMembersParams{App: app}); err == nil {
+		if page, err := hub.SearchMembers.Call(as(ctx, d.info.AppToken), d.hub, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app}}); err == nil {
 			for _, m := range page.Members {
 				if len(people) >= 6 || m.Email == "" || m.Email == d.info.MemberEmail {
 					continue
@@ -293,7 +293,7 @@ func (d *seeder) code(ctx context.Context, app, email string) (string, error) {
 }
 
 func hubMe(ctx context.Context, c *rpc.Client, app, token string) (hub.Member, error) {
-	return hub.MemberMe.Call(as(ctx, token), c, hub.AppParams{App: app})
+	return hub.MemberMe.Call(as(ctx, token), c, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 }
 
 // upload sends a committed photo through social's upload route.

@@ -71,7 +71,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	// The feed as a member reads it.
-	feed, err := social.GetFeed.Call(member.Ctx(ctx), env.Client, social.FeedParams{AppRef: social.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
+	feed, err := social.GetFeed.Call(member.Ctx(ctx), env.Client, social.FeedParams{AppRef: rpc.AppRef{App: app}, Kind: social.FeedApp, Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func Seed(ctx context.Context, baseURL, app, token string, now time.Time) (Summa
 		return Summary{}, err
 	}
 	ctx = auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
-	ref := sponsored.AppRef{App: app}
+	ref := rpc.AppRef{App: app}
 	have := map[string]sponsored.Campaign{}
 	for _, state := range []string{"", sponsored.StateArchived} {
 		list, err := sponsored.ListCampaigns.Call(ctx, client, sponsored.ListCampaignsParams{AppRef: ref, State: state})

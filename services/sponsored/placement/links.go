@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"strings"
+	"sync"
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -22,6 +24,7 @@ const DevLinkKey = "dev:Q2hhbmdlIG1lOiBzcG9uc29yZWQgbGlua3MgZGV2IGtleQ"
 // sponsored share the keys (SPONSORED_LINK_KEYS).
 type Signer struct {
 	keys auth.ServiceKeys
+	macs sync.Pool // HMAC states of the signing key, reset between uses
 }
 
 // NewSigner returns a signer with keys; it is an error to give none.
@@ -29,7 +32,8 @@ func NewSigner(keys auth.ServiceKeys) (*Signer, error) {
 	if len(keys) == 0 {
 		return nil, errs.New(errs.Invalid, "sponsored: no link keys (SPONSORED_LINK_KEYS)")
 	}
-	return &Signer{keys: keys}, nil
+	k := keys[0].Secret
+	return &Signer{keys: keys, macs: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}, nil
 }
 
 // Dev reports whether the development key is in use.
@@ -51,7 +55,11 @@ const macBytes = 16 // 128 bits
 func (s *Signer) Sign(purpose string, parts ...string) string {
 	k := s.keys[0]
 	payload := strings.Join(parts, "\x00")
-	return k.ID + "." + b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(mac(k.Secret, purpose, payload))
+	h := s.macs.Get().(hash.Hash)
+	defer s.macs.Put(h)
+	h.Reset()
+	var sum [sha256.Size]byte
+	return k.ID + "." + b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(macWith(h, purpose, payload, sum[:0]))
 }
 
 // Verify checks a token Sign made for purpose and returns its parts, or
@@ -85,11 +93,15 @@ func (s *Signer) Verify(purpose, token string, nparts int) ([]string, error) {
 }
 
 func mac(secret []byte, purpose, payload string) []byte {
-	h := hmac.New(sha256.New, secret)
+	return macWith(hmac.New(sha256.New, secret), purpose, payload, nil)
+}
+
+// macWith is the link MAC with h, a fresh or reset HMAC state of the key.
+func macWith(h hash.Hash, purpose, payload string, sum []byte) []byte {
 	h.Write([]byte(purpose))
 	h.Write([]byte{0})
 	h.Write([]byte(payload))
-	return h.Sum(nil)[:macBytes]
+	return h.Sum(sum)[:macBytes]
 }
 
 var b64 = base64.RawURLEncoding
@@ -105,9 +117,10 @@ func NewSecret() string {
 // Click link purpose and parts: app, campaign, impression, member.
 const purposeClick = "click"
 
-// ClickToken signs a click on impression of campaign, shown to member.
-func (s *Signer) ClickToken(app, campaign, impression, member string) string {
-	return s.Sign(purposeClick, app, campaign, impression, member)
+// ClickToken signs a click on an impression of a campaign, shown to a
+// member: the click that VerifyClick returns.
+func (s *Signer) ClickToken(ref ClickRef) string {
+	return s.Sign(purposeClick, ref.App, ref.Campaign, ref.Impression, ref.Member)
 }
 
 // ClickRef is what a verified click token names.

@@ -70,7 +70,7 @@ type Placer struct {
 
 	cache  sync.Map // app -> *cached: read lock-free on every page
 	cached atomic.Int64
-	zones  sync.Map // time zone name -> *time.Location
+	zones  sync.Map // time zone name -> *zoneDay
 }
 
 type cached struct {
@@ -141,7 +141,7 @@ func (p *Placer) Fill(ctx context.Context, app, event string, v Viewer, organic 
 	defer cancel()
 	slots, err := p.fill(ctx, app, event, v, organic)
 	if err != nil {
-		p.log.Warn("sponsored placement skipped", "app", app, "err", err)
+		p.log.Warn("sponsored placement skipped", "app", app, "error", err)
 		return nil
 	}
 	return slots
@@ -261,7 +261,7 @@ func (p *Placer) card(app string, e *Entry, impression, member string, now time.
 	}
 	switch e.CTA.Kind {
 	case sponsored.CTALink:
-		c.CTA.ClickURL = p.base + sponsored.ClickPath + p.signer.ClickToken(app, e.ID, impression, member)
+		c.CTA.ClickURL = p.base + sponsored.ClickPath + p.signer.ClickToken(ClickRef{App: app, Campaign: e.ID, Impression: impression, Member: member})
 	case sponsored.CTALead:
 		c.CTA.Fields, c.CTA.Consent = e.CTA.Fields, e.CTA.Consent
 	}
@@ -269,17 +269,40 @@ func (p *Placer) card(app string, e *Entry, impression, member string, now time.
 }
 
 // day is the calendar day of now in the time zone name, the window of
-// daily caps (UTC when the zone is unknown).
+// daily caps (UTC when the zone is unknown). Each zone keeps its current
+// day and the instants it spans, so that a page formats no date.
 func (p *Placer) day(name string, now time.Time) string {
-	loc, ok := p.zones.Load(name)
+	z, ok := p.zones.Load(name)
 	if !ok {
 		l, err := time.LoadLocation(name)
 		if err != nil {
 			l = time.UTC
 		}
-		loc, _ = p.zones.LoadOrStore(name, l)
+		z, _ = p.zones.LoadOrStore(name, &zoneDay{loc: l})
 	}
-	return now.In(loc.(*time.Location)).Format(time.DateOnly)
+	return z.(*zoneDay).day(now)
+}
+
+// zoneDay is a time zone with its day last asked.
+type zoneDay struct {
+	loc *time.Location
+	cur atomic.Pointer[dayspan]
+}
+
+type dayspan struct {
+	day         string
+	from, until time.Time // the day's first instant, the next day's
+}
+
+func (z *zoneDay) day(now time.Time) string {
+	if d := z.cur.Load(); d != nil && !now.Before(d.from) && now.Before(d.until) {
+		return d.day
+	}
+	t := now.In(z.loc)
+	y, m, dd := t.Date()
+	d := &dayspan{day: t.Format(time.DateOnly), from: time.Date(y, m, dd, 0, 0, 0, 0, z.loc), until: time.Date(y, m, dd+1, 0, 0, 0, 0, z.loc)}
+	z.cur.Store(d)
+	return d.day
 }
 
 // eligibility returns the app's eligibility, from the process cache while

@@ -239,7 +239,7 @@ func TestSigner(t *testing.T) {
 	_ = other.LinkKeys.UnmarshalText([]byte("k2:" + strings.Repeat("A", 43)))
 	s, _ := placement.NewSigner(keys.LinkKeys)
 	s2, _ := placement.NewSigner(other.LinkKeys)
-	tok := s.ClickToken("app", "c", "imp", "m")
+	tok := s.ClickToken(placement.ClickRef{App: "app", Campaign: "c", Impression: "imp", Member: "m"})
 	ref, err := s.VerifyClick(tok)
 	if err != nil || ref != (placement.ClickRef{App: "app", Campaign: "c", Impression: "imp", Member: "m"}) {
 		t.Fatalf("verify: %+v %v", ref, err)
@@ -252,6 +252,17 @@ func TestSigner(t *testing.T) {
 	}
 	if _, err := s2.VerifyClick(tok); err == nil {
 		t.Error("another key verified the token")
+	}
+	// The signing state is reused: many tokens, each as the first.
+	for i := range 50 {
+		imp := strings.Repeat("i", i)
+		tok2 := s.ClickToken(placement.ClickRef{App: "app", Campaign: "c", Impression: imp, Member: "m"})
+		if ref, err := s.VerifyClick(tok2); err != nil || ref.Impression != imp {
+			t.Fatalf("token %d: %+v %v", i, ref, err)
+		}
+	}
+	if again := s.ClickToken(placement.ClickRef{App: "app", Campaign: "c", Impression: "imp", Member: "m"}); again != tok {
+		t.Errorf("the same click signed twice: %s, then %s", tok, again)
 	}
 }
 

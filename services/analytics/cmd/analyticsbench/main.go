@@ -5,7 +5,8 @@
 //     beside a raw pipelined go-redis client doing the same counter,
 //     HyperLogLog and sorted-set updates per event, in interleaved rounds;
 //   - dashboard queries (stats.series over a day, a week, 30 days) at
-//     -clients concurrent clients: p50/p99;
+//     -clients concurrent clients: p50/p99, and the CPU the server and the
+//     load generator spent per call;
 //   - from an event sent to the number on the dashboard, polled as the page
 //     does (GET /dashboard/<app>/live every second with If-None-Match),
 //     while other installs keep sending: p50/p99.
@@ -13,7 +14,8 @@
 // It runs a real analytics (the binary given with -bin) on a database and a
 // Redis namespace of its own, removed at the end, and writes the hub read
 // model it needs (an app, an organizer) with hub's exported encoders. A
-// JSON-RPC answer with an error member counts as a failure.
+// JSON-RPC answer with an error member counts as a failure. -parts runs
+// some of the three; -profile writes pprof profiles of each query range.
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -31,7 +34,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +71,8 @@ type params struct {
 	rounds   int
 	duration time.Duration
 	samples  int
+	parts    string // the benchmarks to run: ingest, queries, latency
+	profile  string // a directory for the server's profiles of each query range
 }
 
 func main() {
@@ -77,6 +84,8 @@ func main() {
 	flag.IntVar(&p.rounds, "rounds", 3, "interleaved rounds of the ingest benchmark")
 	flag.DurationVar(&p.duration, "duration", 10*time.Second, "duration of each timed load")
 	flag.IntVar(&p.samples, "samples", 40, "events timed from send to dashboard")
+	flag.StringVar(&p.parts, "parts", "ingest,queries,latency", "the benchmarks to run, comma-separated")
+	flag.StringVar(&p.profile, "profile", "", "write the server's CPU and allocation profiles of each query range's back-to-back load to this directory")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -90,7 +99,8 @@ func say(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args.
 
 type bench struct {
 	p       params
-	pid     int // the analytics process, for its CPU time
+	pid     int    // the analytics process, for its CPU time
+	admin   string // its admin listener (pprof), with -profile
 	rdb     redis.UniversalClient
 	ns      string
 	base    string
@@ -147,6 +157,15 @@ func run(ctx context.Context, p params) error {
 	proc.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_NAMESPACE="+ns, "ADDR="+addr,
 		"RPC_ACCESS_LOG=false", "SHED_DISABLED=true", "LOG_LEVEL=WARN", "ANALYTICS_RATE_LIMIT=1000000000",
 		"ANALYTICS_FOLD_INTERVAL=5s", "SHUTDOWN_DELAY=0")
+	if p.profile != "" {
+		if err := os.MkdirAll(p.profile, 0o755); err != nil {
+			return err
+		}
+		if b.admin, err = freeAddr(); err != nil {
+			return err
+		}
+		proc.Env = append(proc.Env, "ADMIN_ADDR="+b.admin, "DEBUG_PPROF=true")
+	}
 	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
 	if err := proc.Start(); err != nil {
 		return err
@@ -171,13 +190,21 @@ func run(ctx context.Context, p params) error {
 
 	fmt.Printf("## analytics benchmarks\n\n%d CPUs (GOMAXPROCS %d), %s; analytics, Postgres and Redis on this machine.\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	if err := b.ingestBench(ctx); err != nil {
-		return err
+	parts := strings.Split(p.parts, ",")
+	if slices.Contains(parts, "ingest") {
+		if err := b.ingestBench(ctx); err != nil {
+			return err
+		}
 	}
-	if err := b.queryBench(ctx); err != nil {
-		return err
+	if slices.Contains(parts, "queries") {
+		if err := b.queryBench(ctx); err != nil {
+			return err
+		}
 	}
-	return b.latencyBench(ctx)
+	if slices.Contains(parts, "latency") {
+		return b.latencyBench(ctx)
+	}
+	return nil
 }
 
 // seedHub writes what hub would: the app (published), the read model's
@@ -274,7 +301,7 @@ func (b *bench) ingestBench(ctx context.Context) error {
 		defer func() { kitCPU += cpuTime(b.pid) - cpu0 }()
 		calls, fails, _, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
 			inst := fmt.Sprintf("bench-install-%04d", w)
-			res, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{App: b.app, Install: inst, SentAt: time.Now().UTC(), Events: b.events(p.batch, inst)})
+			res, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{AppRef: rpc.AppRef{App: b.app}, Install: inst, SentAt: time.Now().UTC(), Events: b.events(p.batch, inst)})
 			if err == nil && res.Accepted != p.batch {
 				err = fmt.Errorf("accepted %d of %d", res.Accepted, p.batch)
 			}
@@ -379,7 +406,7 @@ func (b *bench) queryBench(ctx context.Context) error {
 	now := time.Now().UTC()
 	fmt.Printf("### Dashboard queries (stats.series as an organizer), %d clients, %s each\n\n", b.p.clients, b.p.duration)
 	fmt.Printf("Back to back: each client calls again as soon as it has the answer. Paced: each client calls once a second, as a dashboard would.\n\n")
-	fmt.Printf("| range | step | buckets | back to back calls/s | p50 | p99 | server CPU per call | paced p50 | paced p99 | failures |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| range | step | buckets | back to back calls/s | p50 | p99 | server CPU per call | clients' CPU per call | paced p50 | paced p99 | failures |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var rows []string
 	for _, q := range []struct {
 		name string
@@ -391,38 +418,175 @@ func (b *bench) queryBench(ctx context.Context) error {
 		{"30 days", now.Add(-30 * 24 * time.Hour), analytics.StepDay},
 	} {
 		say("queries: %s...", q.name)
-		s, err := analytics.GetSeries.Call(octx, b.client, analytics.RangeParams{App: b.app, From: q.from, To: now, Step: q.step})
+		params := analytics.RangeParams{AppRef: rpc.AppRef{App: b.app}, From: q.from, To: now, Step: q.step}
+		s, err := analytics.GetSeries.Call(octx, b.client, params)
 		if err != nil {
 			return err
 		}
-		// The clients take the result as raw JSON (an answer with an error
-		// member still fails the call): the load generator shares the two
-		// CPUs with the server, and decoding is not what is measured.
-		cpu0 := cpuTime(b.pid)
-		calls, fails, lat, err := load(ctx, b.p.clients, b.p.duration, func(ctx context.Context, _ int) error {
-			var raw json.RawMessage
-			return b.client.Call(octx, analytics.GetSeries.Name, true, analytics.RangeParams{App: b.app, From: q.from, To: now, Step: q.step}, &raw)
+		// The first answer was decoded in full above; the timed clients
+		// only check that each answer is a result (seriesCaller): the load
+		// generator shares the two CPUs with the server, and decoding is
+		// not what is measured.
+		sc, err := b.newSeriesCaller(params)
+		if err != nil {
+			return err
+		}
+		stopProfile := b.startProfile(ctx, strings.ReplaceAll(q.name, " ", "-"))
+		cpu0, self0 := cpuTime(b.pid), cpuTime(os.Getpid())
+		bufs := make([]bytes.Buffer, b.p.clients)
+		calls, fails, lat, err := load(ctx, b.p.clients, b.p.duration, func(ctx context.Context, w int) error {
+			return sc.call(ctx, &bufs[w])
 		})
 		if err != nil {
 			return err
 		}
-		cpu := cpuTime(b.pid) - cpu0
+		cpu, self := cpuTime(b.pid)-cpu0, cpuTime(os.Getpid())-self0
+		if err := stopProfile(); err != nil {
+			return err
+		}
 		// The same clients as dashboards: each asks once a second.
 		_, pfails, plat, err := paced(ctx, b.p.clients, b.p.duration, time.Second, func(ctx context.Context) error {
-			var raw json.RawMessage
-			return b.client.Call(octx, analytics.GetSeries.Name, true, analytics.RangeParams{App: b.app, From: q.from, To: now, Step: q.step}, &raw)
+			var buf bytes.Buffer
+			return sc.call(ctx, &buf)
 		})
 		if err != nil {
 			return err
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %d | %.0f | %s | %s | %.0f µs | %s | %s | %d |", q.name, q.step, len(s.Buckets), float64(calls)/b.p.duration.Seconds(),
-			pct(lat, 50), pct(lat, 99), float64(cpu.Microseconds())/float64(max(calls, 1)), pct(plat, 50), pct(plat, 99), fails+pfails))
+		perCall := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(calls, 1)) }
+		rows = append(rows, fmt.Sprintf("| %s | %s | %d | %.0f | %s | %s | %.0f µs | %.0f µs | %s | %s | %d |", q.name, q.step, len(s.Buckets), float64(calls)/b.p.duration.Seconds(),
+			pct(lat, 50), pct(lat, 99), perCall(cpu), perCall(self), pct(plat, 50), pct(plat, 99), fails+pfails))
 	}
 	for _, r := range rows {
 		fmt.Println(r)
 	}
 	fmt.Println()
 	return nil
+}
+
+// seriesCaller calls stats.series with the same params again and again,
+// over HTTP/1.1 as the rpc client does, and reads each answer whole
+// without decoding it: the rpc client would scan a week's 17 kB answer
+// three times (the response, its result, the raw result), which on the
+// bench's shared CPUs costs more than the server's own work for it. An
+// answer is a success when it is a JSON-RPC result (the server writes
+// {"jsonrpc":"2.0","result": first); an error member fails the call.
+type seriesCaller struct {
+	hc    *http.Client
+	url   string
+	token string
+	body  []byte
+}
+
+func (b *bench) newSeriesCaller(p analytics.RangeParams) (*seriesCaller, error) {
+	body, err := json.Marshal(struct {
+		JSONRPC string                `json:"jsonrpc"`
+		Method  string                `json:"method"`
+		Params  analytics.RangeParams `json:"params"`
+		ID      int                   `json:"id"`
+	}{"2.0", analytics.GetSeries.Name, p, 1})
+	if err != nil {
+		return nil, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	return &seriesCaller{hc: &http.Client{Transport: t}, url: b.base + "/rpc", token: b.orgTok, body: body}, nil
+}
+
+var resultPrefix = []byte(`{"jsonrpc":"2.0","result":`)
+
+// call makes one call, reading the answer into buf.
+func (c *seriesCaller) call(ctx context.Context, buf *bytes.Buffer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	auth.SetBearerToken(req, c.token)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(buf.Bytes(), resultPrefix) {
+		return fmt.Errorf("%s: %s %.200s", analytics.GetSeries.Name, resp.Status, buf.Bytes())
+	}
+	return nil
+}
+
+// startProfile, with -profile, starts recording the server's CPU profile
+// and its allocations for the next timed load (its duration less a second)
+// into <dir>/<name>-cpu.pprof and <name>-allocs.pprof, and the load
+// generator's own CPU profile into <name>-clients-cpu.pprof; the function
+// it returns stops and waits for them.
+func (b *bench) startProfile(ctx context.Context, name string) func() error {
+	if b.p.profile == "" {
+		return func() error { return nil }
+	}
+	secs := max(1, int(b.p.duration/time.Second)-1)
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	for _, kind := range []string{"profile", "allocs"} {
+		file := filepath.Join(b.p.profile, name+"-cpu.pprof")
+		if kind == "allocs" {
+			file = filepath.Join(b.p.profile, name+"-allocs.pprof")
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", b.admin, kind, secs), file)
+		}()
+	}
+	// The load generator's own profile: it shares the CPUs with the server.
+	self, err := os.Create(filepath.Join(b.p.profile, name+"-clients-cpu.pprof"))
+	if err == nil {
+		err = pprof.StartCPUProfile(self)
+	}
+	if err != nil {
+		errc <- err
+	}
+	return func() error {
+		if self != nil {
+			pprof.StopCPUProfile()
+			_ = self.Close()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// fetchProfile writes the profile at url to file.
+func fetchProfile(ctx context.Context, url, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("profile %s: %w", url, err)
+	}
+	return f.Close()
 }
 
 // paced runs fn from clients goroutines, each once every period (starting
@@ -493,7 +657,7 @@ func (b *bench) latencyBench(ctx context.Context) error {
 			defer wg.Done()
 			inst := fmt.Sprintf("bench-bg-%02d", w)
 			for bg.Err() == nil {
-				_, _ = analytics.Track.Call(bg, b.client, analytics.TrackParams{App: b.app, Install: inst, SentAt: time.Now().UTC(), Events: b.events(b.p.batch, inst)})
+				_, _ = analytics.Track.Call(bg, b.client, analytics.TrackParams{AppRef: rpc.AppRef{App: b.app}, Install: inst, SentAt: time.Now().UTC(), Events: b.events(b.p.batch, inst)})
 				time.Sleep(50 * time.Millisecond)
 			}
 		}()
@@ -513,7 +677,7 @@ func (b *bench) latencyBench(ctx context.Context) error {
 		time.Sleep(time.Duration(200+randInt(900)) * time.Millisecond)
 		want := poller.custom() + 1
 		start := time.Now()
-		_, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{App: b.app, Install: "bench-probe", SentAt: time.Now().UTC(),
+		_, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{AppRef: rpc.AppRef{App: b.app}, Install: "bench-probe", SentAt: time.Now().UTC(),
 			Events: []analytics.TrackEvent{{ID: fmt.Sprint("probe-", i, "-", randHex(4)), Type: analytics.TypeCustom, At: time.Now().UTC(), Name: "probe"}}})
 		if err != nil {
 			fails++

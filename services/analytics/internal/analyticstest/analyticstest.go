@@ -7,7 +7,6 @@ package analyticstest
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/servicetest"
 )
 
 // Env is a running analytics service and the hub state it sees.
@@ -63,13 +63,8 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
-	cfg.PG.Create = false
 	cfg.Namespace = ns
-	cfg.Service.Addr = "127.0.0.1:0"
-	cfg.Service.AccessLog = false
-	cfg.Service.ShedDisabled = true
-	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
-	cfg.Service.Log.Level = slog.LevelWarn
+	servicetest.Config(&cfg.Service, &cfg.PG)
 	cfg.RateLimit = 100_000
 	if o.RateLimit > 0 {
 		cfg.RateLimit = o.RateLimit

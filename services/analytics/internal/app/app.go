@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/attendify/analytics/internal/dashboard"
@@ -127,12 +126,13 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 	}
 	rpcapi.Register(svc.RPC, &rpcapi.Handlers{Svc: domain, Links: links, BaseURL: base})
 	gate := &dashboard.Gate{Tokens: cfg.Service.Auth.Verifier(), Links: links, Svc: domain}
-	rpcapi.Routes(svc.Mux, domain, gate, svc.Log)
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
+	rpcapi.Routes(svc.Routes, domain, gate, svc.Log)
 	hubClient, err := svc.Client(cfg.Hub)
 	if err != nil {
 		return nil, err
 	}
-	dashboard.Routes(svc.Mux, gate, hubSignIn(hubClient), svc.Log)
+	dashboard.Routes(svc.Routes, gate, hubSignIn(hubClient), svc.Log)
 
 	cc := events.ConsumerConfig{
 		Group: "analytics", Topics: service.Topics, FromStart: true, Logger: svc.Log,
@@ -144,46 +144,27 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 		members := hub.NewMemberSource(hubClient)
 		cc.Resync = func(ctx context.Context) error { return domain.ResyncMembers(ctx, members) }
 	}
-	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), cc, domain.HandleEvent)
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), svc.Consumer(cc), domain.HandleEvent)
 	if err != nil {
 		return nil, err
 	}
 	svc.Go("domain-events", consumer.Run)
-	svc.Go("fold", every(cfg.FoldInterval, svc.Log, "fold", func(ctx context.Context) error {
+	svc.Periodic(runner.Periodic{Name: "fold", Interval: cfg.FoldInterval, AtStart: true, Run: func(ctx context.Context) error {
 		_, err := domain.Fold(ctx, false)
 		return err
-	}))
-	svc.Go("retention", every(time.Hour, svc.Log, "retention", func(ctx context.Context) error {
+	}})
+	svc.Periodic(runner.Periodic{Name: "retention", Interval: time.Hour, AtStart: true, Run: func(ctx context.Context) error {
 		dropped, err := domain.Retain(ctx)
 		if len(dropped) > 0 {
 			svc.Log.Info("dropped raw events past the retention", "days", len(dropped))
 		}
 		return err
-	}))
-	svc.Go("rebuild-if-lost", every(cfg.LostCheckInterval, svc.Log, "rebuild", func(ctx context.Context) error {
+	}})
+	svc.Periodic(runner.Periodic{Name: "rebuild-if-lost", Interval: cfg.LostCheckInterval, AtStart: true, Run: func(ctx context.Context) error {
 		_, err := domain.RebuildIfLost(ctx)
 		return err
-	}))
+	}})
 	return &Analytics{Service: svc, Domain: domain, Live: live, Store: store, Links: links}, nil
-}
-
-// every runs fn at once and then every interval until ctx ends; a failure
-// is logged and the next tick tries again.
-func every(interval time.Duration, log *slog.Logger, what string, fn func(context.Context) error) func(context.Context) error {
-	return func(ctx context.Context) error {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				log.Warn(what+" failed; retrying at the next tick", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
-	}
 }
 
 // hubSignIn signs an organizer in to hub and exchanges their account token
@@ -195,7 +176,7 @@ func hubSignIn(c *rpc.Client) dashboard.SignIn {
 			return "", err
 		}
 		ctx = auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: acct.Organizer.ID, Role: auth.RoleOrganizer, Token: acct.Token})
-		tok, err := hub.AppTokenFor.Call(ctx, c, hub.AppParams{App: app})
+		tok, err := hub.AppTokenFor.Call(ctx, c, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 		if err != nil {
 			return "", err
 		}

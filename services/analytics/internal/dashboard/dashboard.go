@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/service"
 	"github.com/attendify/analytics/internal/wire"
@@ -65,16 +67,14 @@ func (g *Gate) Authorize(r *http.Request, app string) (context.Context, error) {
 		}
 		return auth.WithCaller(r.Context(), linkCaller), nil
 	}
-	token, ok := auth.BearerToken(r)
-	if !ok {
+	ctx, c, err := g.Tokens.RouteCaller(r)
+	if errs.CodeOf(err) == errs.CodeUnauthenticated {
 		return nil, errs.WithCode(errs.CodeUnauthenticated, "sign in or open a dashboard link")
 	}
-	claims, err := g.Tokens.Verify(token)
 	if err != nil {
 		return nil, err
 	}
-	ctx := auth.WithCaller(r.Context(), claims.Caller(token))
-	if err := auth.CallerFrom(ctx).Allows(auth.Admin, app); err != nil {
+	if err := c.Allows(auth.Admin, app); err != nil {
 		return nil, err
 	}
 	if err := g.Svc.Authorized(ctx, app); err != nil {
@@ -87,13 +87,13 @@ func (g *Gate) Authorize(r *http.Request, app string) (context.Context, error) {
 type SignIn func(ctx context.Context, email, password, app string) (string, error)
 
 // Routes serves the dashboard on mux.
-func Routes(mux *http.ServeMux, g *Gate, signIn SignIn, log *slog.Logger) {
+func Routes(mux chi.Router, g *Gate, signIn SignIn, log *slog.Logger) {
 	h := &handler{gate: g, signIn: signIn, log: log}
 	mux.HandleFunc(analytics.RouteDashboard, h.page)
 	mux.HandleFunc("GET /dashboard/{app}/live", h.live)
 	mux.HandleFunc("POST /dashboard/{app}/signin", h.signin)
 	static := http.StripPrefix("/static/", http.FileServerFS(Static()))
-	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Get("/static/*", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		static.ServeHTTP(w, r)
 	}))
@@ -110,7 +110,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the link token is in the URL
 	if err := page.Execute(w, struct{ App string }{r.PathValue("app")}); err != nil {
-		h.log.Warn("dashboard page", "err", err)
+		h.log.Warn("dashboard page", "error", err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/analytics/internal/dashboard"
 	"github.com/attendify/platform/errs"
 )
@@ -22,7 +24,7 @@ func TestSignIn(t *testing.T) {
 		}
 		return "", errs.WithCode(errs.CodeUnauthenticated, "wrong email or password")
 	}
-	mux := http.NewServeMux()
+	mux := chi.NewRouter()
 	dashboard.Routes(mux, &dashboard.Gate{}, signIn, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

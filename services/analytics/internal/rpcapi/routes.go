@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/attendify/analytics"
@@ -29,7 +30,7 @@ import (
 const maxTrackBody = 1 << 20
 
 // Routes serves POST /track and GET /export on mux.
-func Routes(mux *http.ServeMux, svc *service.Service, gate *dashboard.Gate, log *slog.Logger) {
+func Routes(mux chi.Router, svc *service.Service, gate *dashboard.Gate, log *slog.Logger) {
 	rt := &routes{svc: svc, gate: gate, log: log}
 	mux.HandleFunc(analytics.RouteTrack, rt.track)
 	mux.HandleFunc(analytics.RouteExport, rt.export)
@@ -46,13 +47,12 @@ type routes struct {
 // same rules as the method's params.
 func (rt *routes) track(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if token, ok := auth.BearerToken(r); ok {
-		claims, err := rt.gate.Tokens.Verify(token)
-		if err != nil {
+	if _, ok := auth.BearerToken(r); ok { // optional: anonymous beacons are counted too
+		var err error
+		if ctx, _, err = rt.gate.Tokens.RouteCaller(r); err != nil {
 			rpc.WriteHTTPError(w, r, rt.log, err)
 			return
 		}
-		ctx = auth.WithCaller(ctx, claims.Caller(token))
 	}
 	var p analytics.TrackParams
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTrackBody))
@@ -126,7 +126,7 @@ func (rt *routes) export(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, rt.log, err)
 		return
 	}
-	p := analytics.RangeParams{App: app, Event: q.Get("event_id"), Step: q.Get("step")}
+	p := analytics.RangeParams{AppRef: rpc.AppRef{App: app}, Event: q.Get("event_id"), Step: q.Get("step")}
 	var fields []errs.FieldError
 	for _, name := range []string{"from", "to"} {
 		t, err := time.Parse(time.RFC3339, q.Get(name))
@@ -183,14 +183,14 @@ func (rt *routes) export(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+file+`.xlsx"`)
 		if err := WriteXLSX(w, tables...); err != nil {
-			rt.log.Warn("export", "err", err)
+			rt.log.Warn("export", "error", err)
 		}
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`.csv"`)
 	if err := WriteCSV(w, tables[0]); err != nil {
-		rt.log.Warn("export", "err", err)
+		rt.log.Warn("export", "error", err)
 	}
 }
 

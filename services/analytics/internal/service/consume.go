@@ -32,7 +32,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.Event) error {
 		if err := decode(ev, &p); err != nil {
 			return err
 		}
-		if err := s.members.Joined(ctx, ev.App, ev.Subject, p.Name, e.At); err != nil {
+		if err := s.members.Joined(ctx, ev.App, Joining{Member: ev.Subject, Name: p.Name, At: e.At}); err != nil {
 			return err
 		}
 		if ev.Type == hub.EventMemberUpdated {
@@ -103,7 +103,7 @@ func (s *Service) Erase(ctx context.Context, app, member string) error {
 	if err := s.members.Forget(ctx, app, member); err != nil {
 		return err
 	}
-	if _, err := s.raw.Pseudonymize(ctx, app, member, pseudonym()); err != nil {
+	if _, err := s.raw.Pseudonymize(ctx, app, Erasure{Member: member, Pseudonym: pseudonym()}); err != nil {
 		return err
 	}
 	return s.live.Forget(ctx, app, member)

@@ -24,21 +24,34 @@ type RawEvents interface {
 	// when app is empty) in batches, in the order of (UTC day, app, key):
 	// not by time, which nothing that replays them needs.
 	Scan(ctx context.Context, app string, from, to time.Time, fn func([]Event) error) error
-	// Pseudonymize replaces member's id in app's events by pseudonym, so
-	// that the counts stay and the person is gone; it returns how many
+	// Pseudonymize replaces e.Member's id in app's events by e.Pseudonym,
+	// so that the counts stay and the person is gone; it returns how many
 	// events changed.
-	Pseudonymize(ctx context.Context, app, member, pseudonym string) (int64, error)
+	Pseudonymize(ctx context.Context, app string, e Erasure) (int64, error)
 	// DropBefore drops whole days of events older than day; it returns the
 	// days dropped.
 	DropBefore(ctx context.Context, day time.Time) ([]time.Time, error)
 }
 
+// Erasure is a member's id and the pseudonym that replaces it in their
+// events.
+type Erasure struct {
+	Member, Pseudonym string
+}
+
+// Joining is a member who joined an app: their name (empty when not
+// known) and when.
+type Joining struct {
+	Member, Name string
+	At           time.Time
+}
+
 // Members is who joined an app and when they first opened it (adoption).
 type Members interface {
-	// Joined records that member joined app at t (the earliest t stays)
-	// under name (hub's member.created and updated; an empty name keeps
-	// the one known).
-	Joined(ctx context.Context, app, member, name string, t time.Time) error
+	// Joined records that j.Member joined app at j.At (the earliest time
+	// stays) under j.Name (hub's member.created and updated; an empty name
+	// keeps the one known).
+	Joined(ctx context.Context, app string, j Joining) error
 	// Names returns the names known of members of app.
 	Names(ctx context.Context, app string, members []string) (map[string]string, error)
 	// Opened records that member used the app at t; the earliest t stays.
@@ -57,7 +70,8 @@ type Rollups interface {
 	// Put writes rows (replacing the same buckets) and the days' item
 	// counts (replacing each day's whole set), in one transaction.
 	Put(ctx context.Context, rows []Row, items map[DayRef][]ItemCount) error
-	// Get returns app's rows of scope at level in [from, to).
+	// Get returns app's rows of scope at level in [from, to), in order of
+	// start.
 	Get(ctx context.Context, app, scope string, level Level, from, to time.Time) ([]Row, error)
 	// Items sums app's item counts of kinds over days.
 	Items(ctx context.Context, app string, kinds []string, days []time.Time) ([]ItemCount, error)

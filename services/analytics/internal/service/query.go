@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"slices"
 	"time"
 
@@ -72,7 +71,8 @@ func step(l Level) time.Duration {
 // the rollups otherwise: a folded bucket is a copy of the live one, and a
 // change to it marks it waiting again, so the figures agree whichever
 // source serves them, at every boundary (buckets are whole: From is
-// truncated to the level and To rounded up).
+// truncated to the level and To rounded up). The buckets' Counts are
+// read-only: they may be shared with the cache of rollup rows.
 func (s *Service) Series(ctx context.Context, r Range) ([]Bucket, error) {
 	if err := s.authorizeOrganizer(ctx, r.App); err != nil {
 		return nil, err
@@ -86,55 +86,53 @@ func (s *Service) series(ctx context.Context, r Range) ([]Bucket, error) {
 		return nil, err
 	}
 	first := r.Level.Trunc(r.From)
-	var starts []time.Time
-	for t := first; t.Before(r.To); t = r.Level.Next(t) {
-		starts = append(starts, t)
+	n, end := 0, first
+	for ; end.Before(r.To); end = r.Level.Next(end) {
+		n++
 	}
-	end := r.Level.Next(starts[len(starts)-1])
 	waiting, gen, err := s.live.Waiting(ctx, r.App)
 	if err != nil {
 		return nil, err
 	}
-	dirty := map[time.Time]bool{}
+	// The buckets of the range with a minute waiting, in order, once each.
+	var refs []BucketRef
 	for _, w := range waiting {
-		if w.Scope == r.Scope {
-			dirty[r.Level.Trunc(w.Minute)] = true
+		if t := r.Level.Trunc(w.Minute); w.Scope == r.Scope && !t.Before(first) && t.Before(end) {
+			refs = append(refs, BucketRef{Scope: r.Scope, Level: r.Level, Start: t})
 		}
 	}
+	slices.SortFunc(refs, func(a, b BucketRef) int { return a.Start.Compare(b.Start) })
+	refs = slices.CompactFunc(refs, func(a, b BucketRef) bool { return a.Start.Equal(b.Start) })
 	rows, err := s.rows.get(ctx, rowsKey{app: r.App, scope: r.Scope, level: r.Level, from: first, to: end}, gen, s.rollups.Get)
 	if err != nil {
 		return nil, err
 	}
-	folded := make(map[time.Time]Figures, len(rows))
-	for _, row := range rows {
-		f := row.Figures
-		f.Counts = maps.Clone(f.Counts) // the rows may be the cache's
-		folded[row.Start] = f
-	}
-	var refs []BucketRef
-	for _, t := range starts {
-		if dirty[t] {
-			refs = append(refs, BucketRef{Scope: r.Scope, Level: r.Level, Start: t})
+	var live []Figures
+	if len(refs) > 0 {
+		if live, err = s.live.Figures(ctx, r.App, refs); err != nil {
+			return nil, err
 		}
 	}
-	live, err := s.live.Figures(ctx, r.App, refs)
-	if err != nil {
-		return nil, err
-	}
-	fromLive := make(map[time.Time]Figures, len(refs))
-	for i, ref := range refs {
-		fromLive[ref.Start] = live[i]
-	}
-	out := make([]Bucket, len(starts))
-	for i, t := range starts {
-		f, ok := fromLive[t]
-		if !ok {
-			f = folded[t]
+	// Walk the buckets, the waiting ones and the rows (both in order of
+	// start) together. The rows may be the cache's: their counters are
+	// shared, not copied, and nothing downstream changes a bucket's
+	// counters.
+	out := make([]Bucket, 0, n)
+	for t := first; t.Before(end); t = r.Level.Next(t) {
+		var f Figures
+		for len(rows) > 0 && rows[0].Start.Before(t) {
+			rows = rows[1:]
+		}
+		if len(rows) > 0 && rows[0].Start.Equal(t) {
+			f = rows[0].Figures
+		}
+		if len(refs) > 0 && refs[0].Start.Equal(t) {
+			f, refs, live = live[0], refs[1:], live[1:]
 		}
 		if f.Counts == nil {
 			f.Counts = map[string]int64{}
 		}
-		out[i] = Bucket{Start: t, Figures: f}
+		out = append(out, Bucket{Start: t, Figures: f})
 	}
 	return out, nil
 }

@@ -43,7 +43,7 @@ func (s *Service) resyncApp(ctx context.Context, h HubMembers, app string) error
 	var listed []string
 	err := h.EachMember(ctx, app, func(m hub.Member) error {
 		listed = append(listed, m.ID)
-		return s.members.Joined(ctx, app, m.ID, m.Name, m.CreatedAt.UTC())
+		return s.members.Joined(ctx, app, Joining{Member: m.ID, Name: m.Name, At: m.CreatedAt.UTC()})
 	})
 	if err != nil {
 		return err // nothing erased on a partial listing

@@ -36,15 +36,28 @@ func RangeOf(p analytics.RangeParams) service.Range {
 	return service.Range{App: p.App, Scope: p.Event, From: p.From, To: p.To, Level: service.Level(p.Step)}
 }
 
-// BucketOf is a bucket on the wire (zero counters left out).
+// BucketOf is a bucket on the wire (zero counters left out). Its Counts
+// are b's own when b has no zero counter: like b's, they are read-only.
 func BucketOf(b service.Bucket) analytics.Bucket {
-	counts := make(map[string]int64, len(b.Counts))
-	for k, v := range b.Counts {
-		if v != 0 {
-			counts[k] = v
+	counts := b.Counts
+	if counts == nil || hasZero(counts) {
+		counts = make(map[string]int64, len(b.Counts))
+		for k, v := range b.Counts {
+			if v != 0 {
+				counts[k] = v
+			}
 		}
 	}
 	return analytics.Bucket{Start: b.Start, Counts: counts, Members: b.Members, Installs: b.Installs}
+}
+
+func hasZero(m map[string]int64) bool {
+	for _, v := range m {
+		if v == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // SeriesOf is a series on the wire.

@@ -173,7 +173,7 @@ func seed(ctx context.Context, args []string) error {
 		return err
 	}
 	w, err := eventwall.CreateWall.Call(as(ctx, st.OwnerToken), wc, eventwall.CreateWallParams{
-		AppRef: eventwall.AppRef{App: st.AppID}, EventID: st.EventID, Title: "Bench wall",
+		AppRef: rpc.AppRef{App: st.AppID}, EventID: st.EventID, Title: "Bench wall",
 		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationAuto, Blocklist: []string{"spam"}},
 	})
 	if err != nil {
@@ -212,7 +212,7 @@ func seed(ctx context.Context, args []string) error {
 }
 
 func createPost(ctx context.Context, sc *rpc.Client, st State, token, text string) (social.Post, error) {
-	p, err := social.CreatePost.Call(as(ctx, token), sc, social.CreatePostParams{AppRef: social.AppRef{App: st.AppID}, EventID: st.EventID, Text: text})
+	p, err := social.CreatePost.Call(as(ctx, token), sc, social.CreatePostParams{AppRef: rpc.AppRef{App: st.AppID}, EventID: st.EventID, Text: text})
 	if err != nil {
 		return p, fmt.Errorf("post.create: %w", err)
 	}

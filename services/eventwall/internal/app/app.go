@@ -97,7 +97,7 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	board := redisstore.New(svc.Redis, cfg.Namespace)
 	feed := couchstore.New(cc, cfg.SocialCouchPrefix, svc.Log)
 	opts := service.Options{
-		Walls: walls, Board: board, Profiles: walls,
+		Walls: walls, Moderation: walls, Board: board, Profiles: walls,
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace), Log: svc.Log,
 	}
 	if len(cfg.Hub.URLs) > 0 {
@@ -113,7 +113,8 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	cache := screen.NewCache(board, domain, screen.CacheOptions{Check: cfg.ScreenCheck, Log: svc.Log})
 	scr := screen.NewHandler(cache, feed, cfg.PhotoCacheBytes, svc.Log)
 	scr.Draining = svc.Draining()
-	scr.Routes(svc.Mux)
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
+	scr.Routes(svc.Routes, svc.Streams)
 	svc.Go("screen-cache", cache.Run)
 
 	ingester := domain.NewIngester(service.IngesterOptions{Feed: feed, Leases: board, Interval: cfg.IngestInterval, LeaseTTL: cfg.LeaseTTL})
@@ -129,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 		// rebuilt from hub before consuming again.
 		memberEvents.Resync = domain.ResyncProfiles
 	}
-	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), memberEvents, domain.HandleMemberEvent)
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), svc.Consumer(memberEvents), domain.HandleMemberEvent)
 	if err != nil {
 		return nil, err
 	}

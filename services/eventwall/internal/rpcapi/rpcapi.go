@@ -174,11 +174,11 @@ func (h handlers) mark(ctx context.Context, p eventwall.MarkParams) (eventwall.E
 	if mark == eventwall.MarkNone {
 		mark = ""
 	}
-	return eventwall.Empty{}, h.svc.Mark(ctx, p.App, p.WallID, p.PostID, mark)
+	return eventwall.Empty{}, h.svc.Mark(ctx, service.PostRef{App: p.App, Wall: p.WallID, Post: p.PostID}, mark)
 }
 
 func (h handlers) block(ctx context.Context, p eventwall.AuthorParams) (eventwall.Wall, error) {
-	w, err := h.svc.BlockAuthor(ctx, p.App, p.WallID, p.MemberID, true)
+	w, err := h.svc.BlockAuthor(ctx, service.AuthorRef{App: p.App, Wall: p.WallID, Member: p.MemberID}, true)
 	if err != nil {
 		return eventwall.Wall{}, err
 	}
@@ -186,7 +186,7 @@ func (h handlers) block(ctx context.Context, p eventwall.AuthorParams) (eventwal
 }
 
 func (h handlers) unblock(ctx context.Context, p eventwall.AuthorParams) (eventwall.Wall, error) {
-	w, err := h.svc.BlockAuthor(ctx, p.App, p.WallID, p.MemberID, false)
+	w, err := h.svc.BlockAuthor(ctx, service.AuthorRef{App: p.App, Wall: p.WallID, Member: p.MemberID}, false)
 	if err != nil {
 		return eventwall.Wall{}, err
 	}

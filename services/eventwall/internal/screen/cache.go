@@ -12,6 +12,7 @@ import (
 
 	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/runner"
 )
 
 // Cache keeps the walls screens ask for in memory.
@@ -298,22 +299,18 @@ func (c *Cache) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	t := time.NewTicker(c.check)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			c.walls.Range(func(k, v any) bool {
-				close(v.(*entry).stop)
-				c.walls.Delete(k)
-				return true
-			})
-			return nil
-		case now := <-t.C:
-			c.now.Store(now.Unix())
-			c.sweep(ctx)
-		}
-	}
+	check := runner.Periodic{Name: "screen-check", Interval: c.check, Log: c.log, Run: func(ctx context.Context) error {
+		c.now.Store(time.Now().Unix())
+		c.sweep(ctx)
+		return nil
+	}}
+	err := check.Loop(ctx)
+	c.walls.Range(func(k, v any) bool {
+		close(v.(*entry).stop)
+		c.walls.Delete(k)
+		return true
+	})
+	return err
 }
 
 // sweep evicts idle walls and wakes those behind the store.

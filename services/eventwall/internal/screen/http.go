@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/eventwall"
 	"github.com/attendify/platform/errs"
 )
@@ -59,13 +61,15 @@ func NewHandler(cache *Cache, photos Photos, photoBytes int64, log *slog.Logger)
 	}
 }
 
-// Routes registers the screens' routes on mux.
-func (h *Handler) Routes(mux *http.ServeMux) {
-	mux.HandleFunc(eventwall.RoutePage, h.servePage)
-	mux.HandleFunc(eventwall.RoutePoll, h.servePoll)
-	mux.HandleFunc(eventwall.RouteStream, h.serveStream)
-	mux.HandleFunc(eventwall.RoutePhoto, h.servePhoto)
-	mux.HandleFunc("GET /wall-assets/", func(w http.ResponseWriter, r *http.Request) {
+// Routes registers the screens' routes: the page, photos and assets on
+// routes, the long poll and the event stream (long-lived answers) on
+// streams. Tests may pass one router for both.
+func (h *Handler) Routes(routes, streams chi.Router) {
+	routes.HandleFunc(eventwall.RoutePage, h.servePage)
+	streams.HandleFunc(eventwall.RoutePoll, h.servePoll)
+	streams.HandleFunc(eventwall.RouteStream, h.serveStream)
+	routes.HandleFunc(eventwall.RoutePhoto, h.servePhoto)
+	routes.Get("/wall-assets/*", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		h.assets.ServeHTTP(w, r)
 	})
@@ -330,8 +334,9 @@ func (h *Handler) servePhoto(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such photo on this wall", http.StatusNotFound)
 		return
 	}
-	img, err := h.images.get(r.Context(), s.rec.App+"/"+post+"/"+att, func(ctx context.Context) (cachedPhoto, error) {
-		return readPhoto(ctx, h.photos, s.rec.App, post, att)
+	ref := PhotoRef{App: s.rec.App, Post: post, Attachment: att}
+	img, err := h.images.get(r.Context(), ref, func(ctx context.Context) (cachedPhoto, error) {
+		return readPhoto(ctx, h.photos, ref)
 	})
 	if err != nil {
 		if errors.Is(err, errs.NotFound) {
@@ -379,8 +384,8 @@ func attachmentName(name string) (string, bool) {
 // maxPhotoBytes bounds a photo read from CouchDB.
 const maxPhotoBytes = 9 << 20
 
-func readPhoto(ctx context.Context, photos Photos, app, post, att string) (cachedPhoto, error) {
-	p, err := photos.Photo(ctx, app, post, att)
+func readPhoto(ctx context.Context, photos Photos, ref PhotoRef) (cachedPhoto, error) {
+	p, err := photos.Photo(ctx, ref)
 	if err != nil {
 		return cachedPhoto{}, err
 	}

@@ -22,12 +22,12 @@ type photoCache struct {
 	mu       sync.Mutex
 	used     int64
 	order    *list.List // of *photoEntry, most recent first
-	byKey    map[string]*list.Element
-	inflight map[string]*photoCall
+	byKey    map[PhotoRef]*list.Element
+	inflight map[PhotoRef]*photoCall
 }
 
 type photoEntry struct {
-	key   string
+	key   PhotoRef
 	photo cachedPhoto
 }
 
@@ -38,10 +38,10 @@ type photoCall struct {
 }
 
 func newPhotoCache(budget int64) *photoCache {
-	return &photoCache{budget: budget, order: list.New(), byKey: map[string]*list.Element{}, inflight: map[string]*photoCall{}}
+	return &photoCache{budget: budget, order: list.New(), byKey: map[PhotoRef]*list.Element{}, inflight: map[PhotoRef]*photoCall{}}
 }
 
-func (c *photoCache) get(ctx context.Context, key string, load func(context.Context) (cachedPhoto, error)) (cachedPhoto, error) {
+func (c *photoCache) get(ctx context.Context, key PhotoRef, load func(context.Context) (cachedPhoto, error)) (cachedPhoto, error) {
 	c.mu.Lock()
 	if el, ok := c.byKey[key]; ok {
 		c.order.MoveToFront(el)
@@ -75,7 +75,7 @@ func (c *photoCache) get(ctx context.Context, key string, load func(context.Cont
 }
 
 // add stores a photo, evicting the least recently used; c.mu is held.
-func (c *photoCache) add(key string, p cachedPhoto) {
+func (c *photoCache) add(key PhotoRef, p cachedPhoto) {
 	size := int64(len(p.body))
 	if size > c.budget {
 		return

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/eventwall"
@@ -111,9 +112,9 @@ func newTestServer(t testing.TB, src *fakeSource) (*httptest.Server, *Handler) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = cache.Run(ctx); close(done) }()
-	mux := http.NewServeMux()
+	mux := chi.NewRouter()
 	h := NewHandler(cache, nil, 1<<20, nil)
-	h.Routes(mux)
+	h.Routes(mux, mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); cancel(); <-done })
 	return srv, h
@@ -299,8 +300,8 @@ func ids(items []eventwall.Item) []string {
 func BenchmarkPoll304(b *testing.B) {
 	src := &fakeSource{state: map[string]State{"W1": {Epoch: "e1", Head: 3, Config: rec(b, true, ""), Items: map[string][]byte{"p1": itemJSON("p1", "x")}, Seqs: map[string]uint64{"p1": 3}}}}
 	cache := NewCache(src, fakeWalls{}, CacheOptions{})
-	mux := http.NewServeMux()
-	NewHandler(cache, nil, 1<<20, nil).Routes(mux)
+	mux := chi.NewRouter()
+	NewHandler(cache, nil, 1<<20, nil).Routes(mux, mux)
 	req := httptest.NewRequest("GET", "/walls/T1/poll?cursor=e1.3", nil)
 	w := &discard{h: http.Header{}}
 	mux.ServeHTTP(w, req)

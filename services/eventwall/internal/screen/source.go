@@ -75,9 +75,15 @@ type Walls interface {
 
 // Photos reads the photos of social's posts.
 type Photos interface {
-	// Photo returns an attachment of a post document of app: its content
-	// type, digest (for ETags) and content.
-	Photo(ctx context.Context, app, post, attachment string) (Photo, error)
+	// Photo returns an attachment of a post document: its content type,
+	// digest (for ETags) and content.
+	Photo(ctx context.Context, ref PhotoRef) (Photo, error)
+}
+
+// PhotoRef names an attachment of a post document of an app.
+type PhotoRef struct {
+	App, Post  string
+	Attachment string // "photo-0", "photo-0-thumb"
 }
 
 // Photo is one attachment.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/attendify/eventwall"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/runner"
 	"github.com/attendify/social"
 )
 
@@ -103,19 +104,16 @@ func (in *Ingester) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	t := time.NewTicker(in.interval)
-	defer t.Stop()
-	for {
-		in.tick(ctx)
-		select {
-		case <-ctx.Done():
-			in.stopAll()
-			<-subDone
+	_ = runner.Periodic{
+		Name: "wall-ingester", Interval: in.interval, AtStart: true, Wake: in.kick, Log: in.log,
+		Run: func(ctx context.Context) error {
+			in.tick(ctx) // logs its own failures, per wall
 			return nil
-		case <-t.C:
-		case <-in.kick:
-		}
-	}
+		},
+	}.Loop(ctx)
+	in.stopAll()
+	<-subDone
+	return nil
 }
 
 // tick matches the running followers to the walls and leases.

@@ -28,10 +28,15 @@ type WallStore interface {
 	// version and returns it; errs.NotFound when there is none.
 	UpdateWall(ctx context.Context, app, id string, change func(*Wall) error) (Wall, error)
 	DeleteWall(ctx context.Context, app, id string) error
+}
+
+// ModerationStore keeps what the moderators decided about the posts on
+// each wall (Postgres), versioned by the wall.
+type ModerationStore interface {
 	// Moderate changes what the moderators decided about post on a wall of
 	// app with change, under the wall's row lock, and returns it with the
 	// wall's next moderation version; errs.NotFound when there is no wall.
-	Moderate(ctx context.Context, app, wall, post string, change func(*Moderation)) (Moderation, error)
+	Moderate(ctx context.Context, ref PostRef, change func(*Moderation)) (Moderation, error)
 	// Moderations returns every decision of a wall's moderators and the
 	// wall's moderation version, as of one moment; errs.NotFound when
 	// there is no wall.
@@ -48,6 +53,15 @@ var ErrUnloaded = errs.New(errs.Unavailable, "the wall's moderation is not loade
 // and the notifications that keep every replica in step. Everything in it
 // is rebuilt from Postgres and social's documents when Redis loses it.
 type Board interface {
+	BoardPosts
+	BoardModeration
+	BoardWalls
+	WallNotices
+}
+
+// BoardPosts is the board's decisions about posts: what is shown and what
+// waits.
+type BoardPosts interface {
 	// Apply applies a decision atomically (see Decision). It fails with
 	// ErrUnloaded, and changes nothing, while the board lacks the wall's
 	// moderators' decisions.
@@ -60,8 +74,13 @@ type Board interface {
 	Queue(ctx context.Context, wall string, offset, limit int) ([]Entry, int64, error)
 	// Shown reports whether a post is on the screens.
 	Shown(ctx context.Context, wall, post string) (bool, error)
+}
+
+// BoardModeration is the board's copy of the moderators' decisions and
+// blocked authors, which Apply follows.
+type BoardModeration interface {
 	// SetModeration copies a moderator's decision about a post (from
-	// WallStore.Moderate), unless the board has a newer one.
+	// ModerationStore.Moderate), unless the board has a newer one.
 	SetModeration(ctx context.Context, wall string, m Moderation) error
 	// Restore loads a wall's moderators' decisions (older ones than the
 	// board's are skipped) and its blocked authors (unless the board has
@@ -70,6 +89,11 @@ type Board interface {
 	// SetBlocked replaces the authors blocked on the wall, unless the board
 	// has them from a newer version of the wall's settings.
 	SetBlocked(ctx context.Context, wall string, version int64, authors []string) error
+}
+
+// BoardWalls is the board's record of each wall: the screens' settings and
+// the bookkeeping the ingester compares with Postgres.
+type BoardWalls interface {
 	// PublishConfig stores a wall's screen settings unless a newer version
 	// is there, and tells the screens.
 	PublishConfig(ctx context.Context, rec ScreenRecord) error
@@ -80,8 +104,12 @@ type Board interface {
 	// with Postgres to see what Redis lacks.
 	State(ctx context.Context, wall string) (BoardState, error)
 	// SetFilled records the rules fingerprint a wall's posts were decided
-	// with.
+	// with ("" forgets it: the ingester decides every post again).
 	SetFilled(ctx context.Context, wall, fingerprint string) error
+}
+
+// WallNotices keeps every replica's ingester in step.
+type WallNotices interface {
 	// NotifyWalls tells every replica's ingester that app's walls changed
 	// (or an author's profile, when member is not empty).
 	NotifyWalls(ctx context.Context, app, member string) error

@@ -37,20 +37,22 @@ const (
 
 // Service is eventwall's domain.
 type Service struct {
-	walls    WallStore
-	board    Board
-	profiles Profiles
-	members  Directory
-	access   Access
-	log      *slog.Logger
-	ids      *flake.Generator
+	walls      WallStore
+	moderation ModerationStore
+	board      Board
+	profiles   Profiles
+	members    Directory
+	access     Access
+	log        *slog.Logger
+	ids        *flake.Generator
 }
 
 // Options wire a Service.
 type Options struct {
-	Walls    WallStore
-	Board    Board
-	Profiles Profiles
+	Walls      WallStore
+	Moderation ModerationStore
+	Board      Board
+	Profiles   Profiles
 	// Members, when not nil, is asked for the profiles of authors
 	// Profiles lacks.
 	Members Directory
@@ -63,7 +65,7 @@ func New(o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{walls: o.Walls, board: o.Board, profiles: o.Profiles, members: o.Members, access: o.Access, log: o.Log, ids: flake.New(0)}
+	return &Service{walls: o.Walls, moderation: o.Moderation, board: o.Board, profiles: o.Profiles, members: o.Members, access: o.Access, log: o.Log, ids: flake.New(0)}
 }
 
 // Permission levels within an app's organizers.
@@ -306,7 +308,7 @@ func (s *Service) WallOfToken(ctx context.Context, token string) (string, error)
 // Restore loads a wall's moderators' decisions and blocked authors from
 // Postgres into the board (after Redis lost them, or missed a write).
 func (s *Service) Restore(ctx context.Context, wall string) error {
-	m, err := s.walls.Moderations(ctx, wall)
+	m, err := s.moderation.Moderations(ctx, wall)
 	if err != nil {
 		return err
 	}
@@ -578,7 +580,7 @@ func (s *Service) judge(ctx context.Context, app, wall string, posts []string, v
 			continue
 		}
 		v, outcome := verdict(e)
-		if err := s.moderate(ctx, app, wall, p, func(m *Moderation) { m.Verdict = v }); err != nil {
+		if err := s.moderate(ctx, PostRef{App: app, Wall: wall, Post: p}, func(m *Moderation) { m.Verdict = v }); err != nil {
 			return nil, nil, err
 		}
 		// Hold is turned into Show by the approval just recorded, Drop
@@ -596,16 +598,17 @@ func (s *Service) judge(ctx context.Context, app, wall string, posts []string, v
 // the board, which the follower's decisions meet. When the board's copy
 // fails, the ingester loads it again from Postgres within its interval
 // (the board's moderation version is behind the wall's).
-func (s *Service) moderate(ctx context.Context, app, wall, post string, change func(*Moderation)) error {
-	m, err := s.walls.Moderate(ctx, app, wall, post, change)
+func (s *Service) moderate(ctx context.Context, ref PostRef, change func(*Moderation)) error {
+	m, err := s.moderation.Moderate(ctx, ref, change)
 	if err != nil {
 		return err
 	}
-	return s.board.SetModeration(ctx, wall, m)
+	return s.board.SetModeration(ctx, ref.Wall, m)
 }
 
 // Mark pins or highlights a post shown on a wall ("" clears it).
-func (s *Service) Mark(ctx context.Context, app, wall, post, mark string) error {
+func (s *Service) Mark(ctx context.Context, ref PostRef, mark string) error {
+	app, wall, post := ref.App, ref.Wall, ref.Post
 	if err := s.authorize(ctx, app, moderate); err != nil {
 		return err
 	}
@@ -626,20 +629,28 @@ func (s *Service) Mark(ctx context.Context, app, wall, post, mark string) error 
 	if !shown {
 		return errs.New(errs.NotFound, "the post is not on the wall")
 	}
-	if err := s.moderate(ctx, app, wall, post, func(m *Moderation) { m.Mark = mark }); err != nil {
+	if err := s.moderate(ctx, ref, func(m *Moderation) { m.Mark = mark }); err != nil {
 		return err
 	}
 	_, err = s.apply(ctx, wall, Decision{Post: post, Rev: e.Rev, Outcome: Refresh, Entry: e})
 	return err
 }
 
+// AuthorRef names a member who writes on one of an app's walls.
+type AuthorRef struct {
+	App, Wall, Member string
+}
+
 // BlockAuthor takes an author's posts off a wall, past and future.
-func (s *Service) BlockAuthor(ctx context.Context, app, wall, member string, block bool) (Wall, error) {
+func (s *Service) BlockAuthor(ctx context.Context, a AuthorRef, block bool) (Wall, error) {
+	app, wall, member := a.App, a.Wall, a.Member
 	if err := s.authorize(ctx, app, moderate); err != nil {
 		return Wall{}, err
 	}
+	unblocked := false
 	w, err := s.walls.UpdateWall(ctx, app, wall, func(w *Wall) error {
 		has := slices.Contains(w.Rules.BlockedAuthors, member)
+		unblocked = !block && has
 		switch {
 		case block && !has:
 			if len(w.Rules.BlockedAuthors) >= eventwall.MaxBlockedAuthors {
@@ -657,9 +668,18 @@ func (s *Service) BlockAuthor(ctx context.Context, app, wall, member string, blo
 	if err := s.Publish(ctx, w); err != nil {
 		return Wall{}, err
 	}
+	if unblocked {
+		// Blocking took the author's posts off at once, behind the
+		// ingester's back: the rules may now be those the wall was last
+		// filled with, so forget that fill and the ingester decides every
+		// post again (bringing the author's back).
+		if err := s.board.SetFilled(ctx, wall, ""); err != nil {
+			return Wall{}, err
+		}
+	}
 	if block {
 		// Past posts now; the ingester re-decides everything with the new
-		// rules too (an unblock brings the posts back that way).
+		// rules too.
 		entries, err := s.board.AllEntries(ctx, wall)
 		if err != nil {
 			return Wall{}, err

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/attendify/platform/errs"
 )
 
 // Wall is a wall's settings, as stored.
@@ -111,6 +113,18 @@ type Decision struct {
 	Entry   Entry
 }
 
+// EncodeEntry checks that the board can apply d (a post shown or queued
+// needs its screen item as a JSON object, which the board marks by
+// splicing before its closing brace) and returns d's entry as the board
+// keeps it. Both board adapters call it first.
+func (d Decision) EncodeEntry() ([]byte, error) {
+	item := d.Entry.Item
+	if d.Outcome != Drop && (len(item) < 2 || item[len(item)-1] != '}') {
+		return nil, errs.New(errs.Internal, "apply %s: the item is not a JSON object", d.Post)
+	}
+	return json.Marshal(d.Entry)
+}
+
 // Entry is a post as a wall keeps it (shown or waiting): what a moderator's
 // later decision needs without reading CouchDB again.
 type Entry struct {
@@ -127,6 +141,11 @@ type Entry struct {
 type Applied struct {
 	Outcome string // what was done, after the board's checks ("" when the revision was stale)
 	Changed bool   // the screens' state changed (a new cursor)
+}
+
+// PostRef names a post on one of an app's walls.
+type PostRef struct {
+	App, Wall, Post string
 }
 
 // Moderation is what the moderators decided about one post on one wall.

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +28,7 @@ import (
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/servicetest"
 	"github.com/attendify/social"
 	socialmigrations "github.com/attendify/social/migrations"
 )
@@ -90,16 +90,13 @@ func Start(t testing.TB, o Options) *Env {
 	} else {
 		cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
 	}
-	cfg.PG.Create = false
 	cfg.Namespace = ns
 	if o.Redis != nil {
-		cfg.Service.Redis.URL = o.Redis.URL
+		// The private server alone, even where the suite runs against a
+		// Redis Cluster (REDIS_CLUSTER_ADDRS would win over the URL).
+		cfg.Service.Redis.URL, cfg.Service.Redis.ClusterAddrs = o.Redis.URL, nil
 	}
-	cfg.Service.Addr = "127.0.0.1:0"
-	cfg.Service.AccessLog = false
-	cfg.Service.ShedDisabled = true
-	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
-	cfg.Service.Log.Level = slog.LevelWarn
+	servicetest.Config(&cfg.Service, &cfg.PG)
 	cfg.SocialCouchPrefix = "t" + strings.ToLower(flake.New(0).Next().String()[14:])
 	if o.Replica != nil {
 		cfg.SocialCouchPrefix = o.Replica.CouchPrefix
@@ -115,9 +112,7 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("start eventwall: %v", err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ew.Run(runCtx) }()
+	stop := testkit.Run(t, "eventwall", ew.Run)
 	issuer, err := cfg.Service.Auth.Issuer()
 	if err != nil {
 		t.Fatal(err)
@@ -134,8 +129,7 @@ func Start(t testing.TB, o Options) *Env {
 	var once sync.Once
 	e.stop = func() {
 		once.Do(func() {
-			stop()
-			if err := <-done; err != nil {
+			if err := stop(); err != nil {
 				t.Errorf("eventwall stopped with: %v", err)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
+	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/readmodel"
 	"github.com/attendify/hub/internal/rpcapi"
 	"github.com/attendify/hub/internal/service"
@@ -120,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 			SignUpsPerMinute: cfg.SignUpsPerMinute, InvitesPerInviterHour: cfg.InvitesPerInviterHour,
 			InvitesPerAppHour: cfg.InvitesPerAppHour, InvitesPerEmailHour: cfg.InvitesPerEmailHour},
 	})
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
 	rpcapi.Register(svc.RPC, domain)
 
 	relay := &events.Relay{
@@ -130,6 +132,6 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		BatchSize: cfg.OutboxBatch,
 	}
 	svc.Go("outbox-relay", relay.Run)
-	svc.Go("read-model", func(ctx context.Context) error { return domain.ReadModelWorker(ctx, cfg.ReadModelInterval) })
+	svc.Periodic(runner.Periodic{Name: "read-model", Interval: cfg.ReadModelInterval, AtStart: true, Run: domain.ReadModelJob()})
 	return &Hub{Service: svc, Domain: domain}, nil
 }

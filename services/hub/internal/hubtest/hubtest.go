@@ -5,7 +5,6 @@ package hubtest
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/servicetest"
 )
 
 // Env is a running hub and what a test needs to talk to it.
@@ -52,13 +52,8 @@ func StartWith(t testing.TB, configure func(*app.Config)) *Env {
 	cfg.PG.URL = dbURL
 	cfg.PG.MaxConns = 8
 	cfg.Namespace = ns
-	cfg.Service.Addr = "127.0.0.1:0"
-	cfg.Service.AccessLog = false
-	cfg.Service.ShedDisabled = true
-	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
-	cfg.Service.Log.Level = slog.LevelWarn
+	servicetest.Config(&cfg.Service, &cfg.PG)
 	cfg.DevMode = true
-	cfg.PG.Create = false
 	cfg.PasswordMemoryKiB = 1024 // fast hashes in tests
 	cfg.ReadModelInterval = 100 * time.Millisecond
 	if configure != nil {

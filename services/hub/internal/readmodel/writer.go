@@ -110,7 +110,23 @@ func (w *Writer) apply(ctx context.Context, ws []write) error {
 
 func appConfig(a service.App) hub.AppConfig {
 	return hub.AppConfig{ID: a.ID, Slug: a.Slug, Name: a.Name, Status: a.Status, Access: a.Access,
-		Branding: hub.Branding{PrimaryColor: a.Branding.PrimaryColor, AccentColor: a.Branding.AccentColor, IconURL: a.Branding.IconURL}}
+		Branding:   hub.Branding{PrimaryColor: a.Branding.PrimaryColor, AccentColor: a.Branding.AccentColor, IconURL: a.Branding.IconURL},
+		WebOrigins: a.WebOrigins}
+}
+
+// indexOrigins adds app to the set of each of its web origins (the index
+// hub.ReadModel.OriginAllowed reads; it checks the app's config, so the
+// index is never pruned here: an origin an app dropped stays a hint).
+func (w *Writer) indexOrigins(ctx context.Context, apps ...service.App) error {
+	_, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, a := range apps {
+			for _, o := range a.WebOrigins {
+				p.SAdd(ctx, w.keys.Origin(o), a.ID)
+			}
+		}
+		return nil
+	})
+	return redisx.Err(err)
 }
 
 func (w *Writer) appWrite(a service.App) write {
@@ -152,7 +168,10 @@ func (w *Writer) PutRevocations(ctx context.Context, rs []service.Revocation) er
 
 // PutApp implements service.ReadModel.
 func (w *Writer) PutApp(ctx context.Context, a service.App) error {
-	return w.apply(ctx, []write{w.appWrite(a)})
+	if err := w.apply(ctx, []write{w.appWrite(a)}); err != nil {
+		return err
+	}
+	return w.indexOrigins(ctx, a)
 }
 
 // DeleteApp implements service.ReadModel.
@@ -212,7 +231,10 @@ func (w *Writer) Sync(ctx context.Context, s service.Snapshot) error {
 	for _, m := range s.Members {
 		ws = append(ws, w.memberWrite(s.App.ID, m))
 	}
-	return w.apply(ctx, ws)
+	if err := w.apply(ctx, ws); err != nil {
+		return err
+	}
+	return w.indexOrigins(ctx, s.App)
 }
 
 // Users implements service.ReadModel. It scans: for repairs, not requests.

@@ -167,3 +167,51 @@ func TestRevocationMarks(t *testing.T) {
 		t.Errorf("mark TTL %v, want between %v and %v", ttl, hub.MemberTokenTTL, service.KeepRevocations)
 	}
 }
+
+// TestOriginAllowed: an app's web origins are allowed while its config
+// lists them: not after it drops one, nor after it is deleted, nor another
+// app's origin.
+func TestOriginAllowed(t *testing.T) {
+	ctx := testkit.Context(t)
+	w, r, _, _ := newReady(t)
+	allowed := func(origin string) bool {
+		t.Helper()
+		ok, err := r.OriginAllowed(ctx, origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	put := func(a service.App) {
+		t.Helper()
+		if err := w.PutApp(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(service.App{ID: "a1", Version: 1, WebOrigins: []string{"https://one.example.org", "http://localhost:5173"}})
+	put(service.App{ID: "a2", Version: 2, WebOrigins: []string{"https://two.example.org"}})
+	for origin, want := range map[string]bool{
+		"https://one.example.org": true, "http://localhost:5173": true, "https://two.example.org": true,
+		"https://evil.example.net": false, "https://one.example.org.evil.net": false, "": false,
+	} {
+		if got := allowed(origin); got != want {
+			t.Errorf("%q allowed = %v, want %v", origin, got, want)
+		}
+	}
+	put(service.App{ID: "a1", Version: 3, WebOrigins: []string{"https://one.example.org"}})
+	if allowed("http://localhost:5173") {
+		t.Error("an origin the app dropped is still allowed")
+	}
+	if err := w.DeleteApp(ctx, "a2", 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	if allowed("https://two.example.org") {
+		t.Error("a deleted app's origin is still allowed")
+	}
+	if !allowed("https://one.example.org") {
+		t.Error("a1's remaining origin is refused")
+	}
+	if cfg, err := r.App(ctx, "a1"); err != nil || !cmp.Equal(cfg.WebOrigins, []string{"https://one.example.org"}) {
+		t.Errorf("a1's config: %+v %v", cfg, err)
+	}
+}

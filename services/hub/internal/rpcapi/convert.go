@@ -17,7 +17,7 @@ func toBranding(b service.Branding) hub.Branding {
 
 func toApp(a service.App, role string) hub.App {
 	return hub.App{ID: a.ID, Slug: a.Slug, Name: a.Name, Status: a.Status, Access: a.Access, Branding: toBranding(a.Branding),
-		Role: role, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		WebOrigins: append([]string{}, a.WebOrigins...), Role: role, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 func toPublicApp(a service.App) hub.PublicApp {

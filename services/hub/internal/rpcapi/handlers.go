@@ -182,7 +182,7 @@ func (h handlers) getApp(ctx context.Context, p hub.AppParams) (hub.App, error) 
 
 func (h handlers) updateApp(ctx context.Context, p hub.UpdateAppParams) (hub.App, error) {
 	a, err := h.svc.UpdateApp(ctx, p.App, service.AppChanges{Name: p.Name, Slug: p.Slug, PrimaryColor: p.PrimaryColor,
-		AccentColor: p.AccentColor, IconURL: p.IconURL})
+		AccentColor: p.AccentColor, IconURL: p.IconURL, WebOrigins: p.WebOrigins})
 	return toApp(a, ""), err
 }
 

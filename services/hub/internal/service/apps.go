@@ -96,6 +96,7 @@ func (s *Service) GetApp(ctx context.Context, app string) (App, error) {
 // AppChanges are the optional changes of UpdateApp.
 type AppChanges struct {
 	Name, Slug, PrimaryColor, AccentColor, IconURL *string
+	WebOrigins                                     *[]string
 }
 
 // changeApp runs a read-modify-write of an app under its row lock, with
@@ -106,14 +107,16 @@ func (s *Service) changeApp(ctx context.Context, app string, action hub.Action, 
 		if _, err := s.authorize(ctx, q, app, action); err != nil {
 			return err
 		}
+		var changeErr error
 		var err error
-		if a, err = q.App(ctx, app, true); err != nil {
-			return err
+		a, err = q.UpdateApp(ctx, app, func(a *App) error {
+			changeErr = change(a)
+			return changeErr
+		})
+		if changeErr != nil {
+			return changeErr
 		}
-		if err := change(&a); err != nil {
-			return err
-		}
-		if a, err = q.UpdateApp(ctx, a); err != nil {
+		if err != nil {
 			return slugTaken(err)
 		}
 		return q.Announce(ctx, event(typ, a.ID, a.ID, appPayload(a)))
@@ -132,7 +135,15 @@ func (s *Service) UpdateApp(ctx context.Context, app string, c AppChanges) (App,
 			return App{}, err
 		}
 	}
+	if c.WebOrigins != nil {
+		o, err := hub.CheckWebOrigins(*c.WebOrigins)
+		if err != nil {
+			return App{}, err
+		}
+		c.WebOrigins = &o
+	}
 	return s.changeApp(ctx, app, hub.ActEditApp, hub.EventAppUpdated, func(a *App) error {
+		set(&a.WebOrigins, c.WebOrigins)
 		set(&a.Name, c.Name)
 		set(&a.Slug, c.Slug)
 		set(&a.Branding.PrimaryColor, c.PrimaryColor)
@@ -207,7 +218,9 @@ func (s *Service) DeleteApp(ctx context.Context, app string) error {
 }
 
 // TransferOwnership makes another collaborator the owner; the old owner
-// becomes an admin.
+// becomes an admin. The caller's role is checked again under their row
+// lock: of transfers made at once, the first makes the owner and the
+// others find the caller no longer one.
 func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, error) {
 	var changed []Collaborator
 	var a App
@@ -222,17 +235,23 @@ func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, e
 		if to == actor.ID {
 			return errs.New(errs.Invalid, "you own this app already")
 		}
-		if _, err := q.Collaborator(ctx, app, to, false); err != nil {
-			if errors.Is(err, errs.NotFound) {
-				return errs.New(errs.NotFound, "the new owner must be a collaborator of the app")
+		old, err := q.UpdateCollaborator(ctx, app, actor.ID, func(c *Collaborator) error {
+			if !hub.Allowed(c.Role, hub.ActTransferOwnership) {
+				return errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[hub.ActTransferOwnership])
 			}
-			return err
-		}
-		old, err := q.SetCollaboratorRole(ctx, app, actor.ID, hub.RoleAdmin)
+			c.Role = hub.RoleAdmin
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		nu, err := q.SetCollaboratorRole(ctx, app, to, hub.RoleOwner)
+		nu, err := q.UpdateCollaborator(ctx, app, to, func(c *Collaborator) error {
+			c.Role = hub.RoleOwner
+			return nil
+		})
+		if errors.Is(err, errs.NotFound) {
+			return errs.New(errs.NotFound, "the new owner must be a collaborator of the app")
+		}
 		if err != nil {
 			return err
 		}
@@ -264,14 +283,15 @@ func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Col
 		if _, err := s.authorize(ctx, q, app, hub.ActManageCollaborators); err != nil {
 			return err
 		}
-		cur, err := q.Collaborator(ctx, app, organizer, false)
+		var err error
+		c, err = q.UpdateCollaborator(ctx, app, organizer, func(c *Collaborator) error {
+			if c.Role == hub.RoleOwner {
+				return errs.WithCode(errs.CodeForbidden, "the owner's role changes only by transferring ownership")
+			}
+			c.Role = role
+			return nil
+		})
 		if err != nil {
-			return err
-		}
-		if cur.Role == hub.RoleOwner {
-			return errs.WithCode(errs.CodeForbidden, "the owner's role changes only by transferring ownership")
-		}
-		if c, err = q.SetCollaboratorRole(ctx, app, organizer, role); err != nil {
 			return err
 		}
 		return q.Announce(ctx, event(hub.EventCollaboratorChanged, app, organizer,
@@ -299,7 +319,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string)
 		if !self && !hub.Allowed(actor.matrixRole(), hub.ActManageCollaborators) {
 			return errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[hub.ActManageCollaborators])
 		}
-		cur, err := q.Collaborator(ctx, app, organizer, false)
+		cur, err := q.Collaborator(ctx, app, organizer, true) // locked: a transfer to them waits or has committed
 		if err != nil {
 			return err
 		}

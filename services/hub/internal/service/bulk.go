@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -403,7 +404,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 // else email; "" for a new member) and reports as row errors the rows
 // that point at two members, adopt by email a member known under another
 // external id, or hit a member another row hits.
-func matchMembers(ctx context.Context, q Queries, app string, rows []Member, bad []bool, exts, emails []string, rowErrs *[]RowError) ([]string, error) {
+func matchMembers(ctx context.Context, q MemberBulkStore, app string, rows []Member, bad []bool, exts, emails []string, rowErrs *[]RowError) ([]string, error) {
 	targets := make([]string, len(rows))
 	keys, err := q.MemberKeys(ctx, app, exts, emails)
 	if err != nil {
@@ -535,7 +536,10 @@ func (s *Service) UpsertSpeakers(ctx context.Context, app string, rows []Speaker
 
 // announceSpeakers announces the speakers a bulk upsert created or
 // changed (its rows' outcomes), as they are stored now.
-func announceSpeakers(ctx context.Context, q Queries, app string, counts BulkCounts) error {
+func announceSpeakers(ctx context.Context, q interface {
+	SpeakerStore
+	Outbox
+}, app string, counts BulkCounts) error {
 	createdIDs := map[string]bool{}
 	var ids []string
 	for i, row := range counts.Rows {
@@ -560,7 +564,10 @@ func announceSpeakers(ctx context.Context, q Queries, app string, counts BulkCou
 
 // announceNewPlaces announces the rooms and tracks of an event that a bulk
 // upsert of its sessions created (by name): those not in before.
-func announceNewPlaces(ctx context.Context, q Queries, app, eventID string, roomsBefore []Room, tracksBefore []Track) error {
+func announceNewPlaces(ctx context.Context, q interface {
+	PlaceStore
+	Outbox
+}, app, eventID string, roomsBefore []Room, tracksBefore []Track) error {
 	rooms, err := q.Rooms(ctx, app, eventID)
 	if err != nil {
 		return err
@@ -585,7 +592,7 @@ func announceNewPlaces(ctx context.Context, q Queries, app, eventID string, room
 
 // storedSpeakers finds the stored speaker of each row as the store's
 // upsert matches them: by external id, else email ("" for none).
-func storedSpeakers(ctx context.Context, q Queries, app string, rows []Speaker) ([]string, error) {
+func storedSpeakers(ctx context.Context, q SpeakerStore, app string, rows []Speaker) ([]string, error) {
 	all, err := q.Speakers(ctx, app, nil)
 	if err != nil {
 		return nil, err
@@ -719,7 +726,7 @@ func (s *Service) UpsertSessions(ctx context.Context, app, eventID string, in []
 // storedSessions finds the stored session of the event of each row, by
 // external id ("" for none: a row naming a session of another event is
 // new here, and the store refuses it).
-func storedSessions(ctx context.Context, q Queries, app, event string, rows []BulkSession) ([]string, error) {
+func storedSessions(ctx context.Context, q SessionStore, app, event string, rows []BulkSession) ([]string, error) {
 	all, err := q.Sessions(ctx, app, event, "", time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
@@ -735,4 +742,38 @@ func storedSessions(ctx context.Context, q Queries, app, event string, rows []Bu
 		stored[i] = byExt[r.ExternalID]
 	}
 	return stored, nil
+}
+
+// LinkSpeakers sets the SpeakerIDs of rows from their speakers' keys: a
+// speaker's external id or email, as given or trimmed and lower-cased
+// (speakers in the order Speakers lists them: a later one sharing a key
+// wins). It returns a row error for each key that matches no speaker. Both
+// store adapters' bulk upserts call it.
+func LinkSpeakers(rows []BulkSession, speakers []Speaker) []RowError {
+	byKey := map[string]string{}
+	for _, sp := range speakers {
+		if sp.ExternalID != "" {
+			byKey[sp.ExternalID] = sp.ID
+		}
+		if sp.Email != "" {
+			byKey[sp.Email] = sp.ID
+		}
+	}
+	var rowErrs []RowError
+	for i := range rows {
+		ids := make([]string, 0, len(rows[i].Speakers))
+		for _, k := range rows[i].Speakers {
+			id, ok := byKey[k]
+			if !ok {
+				id, ok = byKey[strings.ToLower(strings.TrimSpace(k))]
+			}
+			if !ok {
+				rowErrs = append(rowErrs, RowError{Row: i, Field: "speakers", Message: fmt.Sprintf("no speaker %q", k)})
+				continue
+			}
+			ids = append(ids, id)
+		}
+		rows[i].SpeakerIDs = ids
+	}
+	return rowErrs
 }

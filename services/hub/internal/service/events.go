@@ -135,15 +135,13 @@ func (s *Service) UpdateEvent(ctx context.Context, app, id string, in EventInput
 		if _, err := s.authorize(ctx, q, app, hub.ActEditEvents); err != nil {
 			return err
 		}
+		var oldTZ string
 		var err error
-		if e, err = q.Event(ctx, app, id, true); err != nil {
-			return err
-		}
-		oldTZ := e.TimeZone
-		if err := s.applyEvent(&e, in); err != nil {
-			return err
-		}
-		if err := q.UpdateEvent(ctx, e, oldTZ); err != nil {
+		e, err = q.UpdateEvent(ctx, app, id, func(e *Event) error {
+			oldTZ = e.TimeZone
+			return s.applyEvent(e, in)
+		})
+		if err != nil {
 			return err
 		}
 		if l, err = touchEvents(ctx, q, app); err != nil {
@@ -332,7 +330,7 @@ func (s *Service) Register(ctx context.Context, app, id, code string) (EventView
 	return v, nil
 }
 
-func announceRegistrations(ctx context.Context, q Queries, typ, app, eventID string, members []string) error {
+func announceRegistrations(ctx context.Context, q Outbox, typ, app, eventID string, members []string) error {
 	return q.Announce(ctx, registrationEvents(typ, app, eventID, members)...)
 }
 

@@ -152,11 +152,11 @@ func (x guess) failed(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx) // the guesser hanging up does not erase the guess
 	wait, err := x.s.throttle.Fail(ctx, x.s.now(), x.keys)
 	if err != nil {
-		x.s.log.ErrorContext(ctx, "cannot count a wrong guess", "kind", x.g.Kind, "err", err)
+		x.s.log.ErrorContext(ctx, "cannot count a wrong guess", "kind", x.g.Kind, "error", err)
 	}
 	x.g.At, x.g.Delay = x.s.now(), wait
 	if err := x.s.store.RecordGuess(ctx, x.g); err != nil {
-		x.s.log.ErrorContext(ctx, "cannot record a wrong guess", "kind", x.g.Kind, "err", err)
+		x.s.log.ErrorContext(ctx, "cannot record a wrong guess", "kind", x.g.Kind, "error", err)
 	}
 	x.s.log.InfoContext(ctx, "wrong guess", "kind", x.g.Kind, "app", x.g.App, "target", x.g.Target,
 		"addr", x.g.Addr, "wait_ms", wait.Milliseconds())
@@ -165,7 +165,7 @@ func (x guess) failed(ctx context.Context) {
 // succeeded resets the guesser's and the target's counters.
 func (x guess) succeeded(ctx context.Context) {
 	if err := x.s.throttle.Succeed(context.WithoutCancel(ctx), x.reset); err != nil {
-		x.s.log.WarnContext(ctx, "cannot reset guess counters", "kind", x.g.Kind, "err", err)
+		x.s.log.WarnContext(ctx, "cannot reset guess counters", "kind", x.g.Kind, "error", err)
 	}
 }
 

@@ -167,15 +167,19 @@ func (s *Service) Accept(ctx context.Context, token string) (Joined, error) {
 		if err != nil {
 			return err
 		}
-		inv, err := q.InvitationByToken(ctx, tokenHash(token), true)
-		if errors.Is(err, errs.NotFound) {
+		found := false
+		inv, err := q.UpdateInvitationByToken(ctx, tokenHash(token), func(inv *Invitation) error {
+			found = true
+			return accept(inv, o, s.now())
+		})
+		if !found && errors.Is(err, errs.NotFound) {
 			wrong = true
 			return errs.New(errs.NotFound, "no such invitation: check the link in the mail")
 		}
 		if err != nil {
 			return err
 		}
-		col, j, err = s.acceptInvitation(ctx, q, inv, o)
+		col, j, err = s.join(ctx, q, inv, o)
 		return err
 	})
 	if wrong {
@@ -189,18 +193,24 @@ func (s *Service) Accept(ctx context.Context, token string) (Joined, error) {
 	return j, nil
 }
 
-// acceptInvitation makes o a collaborator with the role of inv, which it
-// locked, and closes inv; inv must be pending.
-func (s *Service) acceptInvitation(ctx context.Context, q Queries, inv Invitation, o Organizer) (Collaborator, Joined, error) {
-	now := s.now()
+// accept closes inv as accepted by o at now (the update of
+// UpdateInvitationByToken); inv must be pending.
+func accept(inv *Invitation, o Organizer, now time.Time) error {
 	switch inv.Status(now) {
 	case hub.InvitationAccepted:
-		return Collaborator{}, Joined{}, errs.New(errs.NotFound, "this invitation was accepted already")
+		return errs.New(errs.NotFound, "this invitation was accepted already")
 	case hub.InvitationRevoked:
-		return Collaborator{}, Joined{}, errs.New(errs.NotFound, "this invitation was revoked: ask for a new one")
+		return errs.New(errs.NotFound, "this invitation was revoked: ask for a new one")
 	case hub.InvitationExpired:
-		return Collaborator{}, Joined{}, errs.New(errs.NotFound, "this invitation has expired: ask for a new one")
+		return errs.New(errs.NotFound, "this invitation has expired: ask for a new one")
 	}
+	inv.AcceptedBy, inv.AcceptedAt = o.ID, now
+	return nil
+}
+
+// join makes o a collaborator with the role of inv, which o accepted in
+// this transaction.
+func (s *Service) join(ctx context.Context, q Queries, inv Invitation, o Organizer) (Collaborator, Joined, error) {
 	a, err := q.App(ctx, inv.AppID, false)
 	if err != nil {
 		return Collaborator{}, Joined{}, err
@@ -220,9 +230,6 @@ func (s *Service) acceptInvitation(ctx context.Context, q Queries, inv Invitatio
 		return Collaborator{}, Joined{}, err
 	}
 	c.Email, c.Name = o.Email, o.Name
-	if err := q.AcceptInvitation(ctx, inv.AppID, inv.ID, o.ID, now); err != nil {
-		return Collaborator{}, Joined{}, err
-	}
 	err = q.Announce(ctx, event(hub.EventCollaboratorAdded, inv.AppID, o.ID,
 		hub.CollaboratorPayload{AppID: inv.AppID, OrganizerID: o.ID, Role: inv.Role}))
 	return c, Joined{AppID: a.ID, AppName: a.Name, Role: inv.Role}, err

@@ -114,13 +114,15 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 			return err
 		}
 		private = true
-		if m, err = q.Member(ctx, app, id, true); err != nil {
-			return err
+		var changeErr error
+		m, err = q.UpdateMember(ctx, app, id, func(m *Member) error {
+			changeErr = change(m)
+			return changeErr
+		})
+		if changeErr != nil {
+			return changeErr
 		}
-		if err := change(&m); err != nil {
-			return err
-		}
-		if m, err = q.UpdateMember(ctx, m); err != nil {
+		if err != nil {
 			return emailTaken(err)
 		}
 		// The read model's hash is replaced whole: with the registrations

@@ -53,8 +53,31 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 	var wrongPassword bool // the locking one included; not the refusal of a locked account
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error
-		wrongPassword = false
-		o, err = q.OrganizerByEmail(ctx, email, true)
+		outcome, wrongPassword = nil, false
+		o, err = q.UpdateLogin(ctx, email, func(acct *Organizer) error {
+			now := s.now()
+			if acct.LockedUntil.After(now) {
+				outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
+					RetryAfter: acct.LockedUntil.Sub(now)}
+				return nil
+			}
+			ok, err := s.checkPassword(ctx, password, acct.PasswordHash)
+			if err != nil {
+				return err
+			}
+			if ok {
+				acct.FailedLogins, acct.LockedUntil = 0, time.Time{}
+				return nil
+			}
+			acct.FailedLogins, acct.LockedUntil = acct.FailedLogins+1, time.Time{}
+			outcome, wrongPassword = wrong, true
+			if acct.FailedLogins >= MaxFailedLogins {
+				acct.FailedLogins, acct.LockedUntil = 0, now.Add(LockOutFor)
+				outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
+					RetryAfter: LockOutFor}
+			}
+			return nil
+		})
 		if errors.Is(err, errs.NotFound) {
 			if _, err := s.checkPassword(ctx, password, s.dummyHash); err != nil {
 				return err
@@ -62,39 +85,14 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 			outcome, wrongPassword = wrong, true
 			return nil
 		}
-		if err != nil {
+		if err != nil || outcome != nil {
 			return err
 		}
-		now := s.now()
-		if o.LockedUntil.After(now) {
-			outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
-				RetryAfter: o.LockedUntil.Sub(now)}
-			return nil
-		}
-		ok, err := s.checkPassword(ctx, password, o.PasswordHash)
-		if err != nil {
-			return err
-		}
-		if ok {
-			// The sequence number under the row lock: a password change
-			// (which takes the lock too) revokes this token or comes after.
-			outcome = nil
-			if seq, err = q.NextTokenSeq(ctx); err != nil {
-				return err
-			}
-			if o.FailedLogins == 0 && o.LockedUntil.IsZero() {
-				return nil
-			}
-			return q.SaveLoginState(ctx, o.ID, 0, time.Time{})
-		}
-		failed, until := o.FailedLogins+1, time.Time{}
-		outcome, wrongPassword = wrong, true
-		if failed >= MaxFailedLogins {
-			failed, until = 0, now.Add(LockOutFor)
-			outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
-				RetryAfter: LockOutFor}
-		}
-		return q.SaveLoginState(ctx, o.ID, failed, until)
+		// The sequence number under the row lock (held until the commit):
+		// a password change (which takes the lock too) revokes this token
+		// or comes after.
+		seq, err = q.NextTokenSeq(ctx)
+		return err
 	})
 	if err != nil {
 		return Organizer{}, Token{}, err
@@ -116,7 +114,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 // them now: the token must be an account token of an account that exists,
 // issued after the account's revocation mark. With lock (inside InTx) the
 // row stays locked until the commit, so that a revocation waits for it.
-func (s *Service) account(ctx context.Context, q Queries, lock bool) (Organizer, error) {
+func (s *Service) account(ctx context.Context, q OrganizerStore, lock bool) (Organizer, error) {
 	c := auth.CallerFrom(ctx)
 	if c.Kind != auth.CallerUser || c.Role != auth.RoleOrganizer || c.App != "" || c.User == "" {
 		return Organizer{}, errs.WithCode(errs.CodeForbidden, "this method needs an organizer's account token")
@@ -183,7 +181,10 @@ func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword s
 // revokeOrganizer refuses every token of an organizer issued so far and
 // returns the marks to write to the read model, one per app they
 // collaborate on.
-func (s *Service) revokeOrganizer(ctx context.Context, q Queries, id string) ([]Revocation, error) {
+func (s *Service) revokeOrganizer(ctx context.Context, q interface {
+	TokenStore
+	AppStore
+}, id string) ([]Revocation, error) {
 	seq, err := q.RevokeOrganizerTokens(ctx, id)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"github.com/attendify/platform/events"
 )
 
-// Store is hub's relational store: queries on their own (Queries) and
+// Store is hub's relational store: its ports on their own (Queries) and
 // transactions in which several run together with the outbox.
 type Store interface {
 	Queries
@@ -17,45 +17,104 @@ type Store interface {
 	InTx(ctx context.Context, fn func(q Queries) error) error
 }
 
-// Queries are the store's operations. Every one that touches app data
+// Queries are the store's ports, one per aggregate, as one transaction (or
+// no transaction) sees them: a use case that changes several aggregates
+// does so in one InTx, with the outbox. Every method that touches app data
 // takes the app id and never reads or writes another app's rows.
-// Not-found is errs.NotFound, a uniqueness violation errs.Conflict.
+// Not-found is errs.NotFound, a uniqueness violation errs.Conflict. A
+// function that needs only some of them takes those ports, not Queries.
+// internal/store/postgres implements them on Postgres, internal/store/memstore
+// in memory; both pass the contract suite of internal/store/storetest.
 type Queries interface {
+	Outbox
+	OrganizerStore
+	SignUpStore
+	AppStore
+	CollaboratorStore
+	InvitationStore
+	EventStore
+	RegistrationStore
+	MemberStore
+	MemberBulkStore
+	SignInCodeStore
+	PlaceStore
+	SpeakerStore
+	SessionStore
+	TokenStore
+	ReadModelSource
+	Upkeep
+}
+
+// Outbox takes the events of a change and the read-model versions it
+// writes.
+type Outbox interface {
 	// Announce adds events to the outbox (inside InTx).
 	Announce(ctx context.Context, evs ...events.Event) error
 	// NextVersion takes a read-model version from the sequence.
 	NextVersion(ctx context.Context) (int64, error)
+	// NextVersions takes n read-model versions from the sequence.
+	NextVersions(ctx context.Context, n int) ([]int64, error)
+}
 
+// OrganizerStore holds organizers' accounts.
+type OrganizerStore interface {
 	CreateOrganizer(ctx context.Context, o Organizer) (Organizer, error)
-	OrganizerByEmail(ctx context.Context, email string, lock bool) (Organizer, error)
+	OrganizerByEmail(ctx context.Context, email string) (Organizer, error)
 	OrganizerByID(ctx context.Context, id string, lock bool) (Organizer, error)
-	SaveLoginState(ctx context.Context, id string, failed int, lockedUntil time.Time) error
+	// UpdateLogin reads the organizer of email under its row lock, lets
+	// update change their log-in state (FailedLogins, LockedUntil) and
+	// writes it when it changed, in one transaction (InTx's, or its own);
+	// an error of update is returned as it is and nothing is written.
+	// update must not call the store.
+	UpdateLogin(ctx context.Context, email string, update func(o *Organizer) error) (Organizer, error)
 	SetPassword(ctx context.Context, id, hash string) error
+}
+
+// SignUpStore holds the sign-ups waiting for their address to be
+// confirmed.
+type SignUpStore interface {
 	AddSignUp(ctx context.Context, su SignUp) error
 	// SignUpByToken finds the unexpired sign-up whose token has the hash.
 	SignUpByToken(ctx context.Context, tokenHash string, now time.Time, lock bool) (SignUp, error)
 	DeleteSignUp(ctx context.Context, id string) error
+}
 
+// AppStore holds apps.
+type AppStore interface {
 	CreateApp(ctx context.Context, a App) (App, error)
 	App(ctx context.Context, id string, lock bool) (App, error)
 	// AppFor is App with user's revocation mark in it (RevokeTokens,
 	// RevokeOrganizerTokens; 0 when none).
 	AppFor(ctx context.Context, id, user string) (App, int64, error)
 	AppBySlug(ctx context.Context, slug string) (App, error)
-	UpdateApp(ctx context.Context, a App) (App, error)
+	// UpdateApp reads the app under its row lock, lets update change it
+	// and writes it with a new version; an error of update is returned as
+	// it is and nothing is written.
+	UpdateApp(ctx context.Context, id string, update func(a *App) error) (App, error)
 	// DeleteApp deletes the app with everything in it and returns the ids
 	// of its members and collaborators (for read-model tombstones).
 	DeleteApp(ctx context.Context, id string) ([]string, error)
 	AppsOf(ctx context.Context, organizerID string) ([]AppWithRole, error)
+}
 
+// CollaboratorStore holds the organizers' roles in apps.
+type CollaboratorStore interface {
 	AddCollaborator(ctx context.Context, c Collaborator) (Collaborator, error)
 	Collaborator(ctx context.Context, app, organizerID string, lock bool) (Collaborator, error)
 	Collaborators(ctx context.Context, app string) ([]Collaborator, error)
-	SetCollaboratorRole(ctx context.Context, app, organizerID, role string) (Collaborator, error)
+	// UpdateCollaborator reads the collaborator under its row lock, lets
+	// update change their Role and writes it with a new version, in one
+	// transaction (InTx's, or its own); an error of update is returned as
+	// it is and nothing is written. update must not call the store.
+	UpdateCollaborator(ctx context.Context, app, organizerID string, update func(c *Collaborator) error) (Collaborator, error)
 	RemoveCollaborator(ctx context.Context, app, organizerID string) error
 	// CountCollaborators counts the app's collaborators and its invitations
 	// pending at now.
 	CountCollaborators(ctx context.Context, app string, now time.Time) (int, error)
+}
+
+// InvitationStore holds the invitations to collaborate on apps.
+type InvitationStore interface {
 	// Invitations lists the app's invitations, newest first: the open ones
 	// (neither accepted nor revoked) and those closed since closedSince.
 	Invitations(ctx context.Context, app string, closedSince time.Time) ([]Invitation, error)
@@ -63,24 +122,44 @@ type Queries interface {
 	Invitation(ctx context.Context, app, id string, lock bool) (Invitation, error)
 	// InvitationByToken finds the invitation whose token has the hash,
 	// whatever its state.
-	InvitationByToken(ctx context.Context, tokenHash string, lock bool) (Invitation, error)
+	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	// UpdateInvitationByToken reads the invitation whose token has the
+	// hash (whatever its state) under its row lock, lets update close it
+	// (AcceptedBy and AcceptedAt, or RevokedBy and RevokedAt) and writes
+	// that, in one transaction (InTx's, or its own); an error of update is
+	// returned as it is and nothing is written. update must not call the
+	// store.
+	UpdateInvitationByToken(ctx context.Context, tokenHash string, update func(inv *Invitation) error) (Invitation, error)
 	// OpenInvitation finds the app's invitation of email that is neither
 	// accepted nor revoked (there is at most one; it may have expired).
 	OpenInvitation(ctx context.Context, app, email string) (Invitation, error)
-	AcceptInvitation(ctx context.Context, app, id, organizerID string, at time.Time) error
 	RevokeInvitation(ctx context.Context, app, id, organizerID string, at time.Time) error
+}
 
+// EventStore holds an app's events.
+type EventStore interface {
 	CreateEvent(ctx context.Context, e Event) error
 	Event(ctx context.Context, app, id string, lock bool) (Event, error)
 	// EventFor is Event with whether member is registered to it.
 	EventFor(ctx context.Context, app, id, member string) (Event, bool, error)
-	UpdateEvent(ctx context.Context, e Event, oldTimeZone string) error
+	// UpdateEvent reads the event under its row lock, lets update change
+	// it and writes it; an error of update is returned as it is and
+	// nothing is written. When the time zone changes, the event's
+	// sessions keep their wall-clock times.
+	UpdateEvent(ctx context.Context, app, id string, update func(e *Event) error) (Event, error)
 	DeleteEvent(ctx context.Context, app, id string) error
 	Events(ctx context.Context, app string) ([]Event, error)
 	// TouchEvents bumps the app's event-list version (after an event
 	// change, in the same transaction) and returns it.
 	TouchEvents(ctx context.Context, app string) (int64, error)
+}
+
+// RegistrationStore holds the members' registrations to events.
+type RegistrationStore interface {
+	// Register registers members to event and returns those that were not
+	// registered yet.
 	Register(ctx context.Context, app, event string, members []string) ([]string, error)
+	// Unregister returns the members that were registered.
 	Unregister(ctx context.Context, app, event string, members []string) ([]string, error)
 	RegisteredEvents(ctx context.Context, app, member string) (map[string]bool, error)
 	// Registrations returns the events each of members is registered to
@@ -90,20 +169,28 @@ type Queries interface {
 	// row locks) after their registrations changed, and returns their
 	// states with their registrations as they are now.
 	TouchMembers(ctx context.Context, app string, members []string) ([]MemberState, error)
+}
 
+// MemberStore holds an app's members one at a time.
+type MemberStore interface {
 	CreateMember(ctx context.Context, m Member) (Member, error)
 	Member(ctx context.Context, app, id string, lock bool) (Member, error)
 	MemberByEmail(ctx context.Context, app, email string) (Member, error)
-	UpdateMember(ctx context.Context, m Member) (Member, error)
+	// UpdateMember reads the member under its row lock, lets update change
+	// it and writes it with a new version; an error of update is returned
+	// as it is and nothing is written.
+	UpdateMember(ctx context.Context, app, id string, update func(m *Member) error) (Member, error)
 	// DeleteMember erases a member: the row, registrations, sign-in codes;
 	// speakers linked to them are unlinked.
 	DeleteMember(ctx context.Context, app, id string) error
 	SearchMembers(ctx context.Context, f MemberFilter) ([]MemberHit, error)
+}
+
+// MemberBulkStore writes members by the batch (bulk upserts).
+type MemberBulkStore interface {
 	// MemberKeys returns the members of app that have one of the external
 	// ids or emails.
 	MemberKeys(ctx context.Context, app string, externalIDs, emails []string) ([]MemberKey, error)
-	// NextVersions takes n read-model versions from the sequence.
-	NextVersions(ctx context.Context, n int) ([]int64, error)
 	// InsertMembers adds new members, with their ids and versions set.
 	InsertMembers(ctx context.Context, ms []Member) error
 	// UpdateMembers sets the members named by the rows' IDs to the rows'
@@ -115,17 +202,26 @@ type Queries interface {
 	// in this transaction (no registration can exist), others may be
 	// registered already. It returns the members newly registered.
 	RegisterMembers(ctx context.Context, app, event string, created, others []string) ([]string, error)
+}
 
+// SignInCodeStore holds members' one-time sign-in codes.
+type SignInCodeStore interface {
 	AddCode(ctx context.Context, c SignInCode) error
 	// CodesSince counts the codes sent to email since t and returns the
 	// time of the latest. It first takes a transaction-scoped lock on (app,
 	// email), so that concurrent requests for one email count one after
 	// another and the rate limit holds.
 	CodesSince(ctx context.Context, app, email string, t time.Time) (int, time.Time, error)
-	// LiveCode locks the latest unused, unexpired code of email.
-	LiveCode(ctx context.Context, app, email string, now time.Time) (SignInCode, error)
-	SaveCodeAttempt(ctx context.Context, id string, attempts int, used bool) error
+	// UpdateLiveCode reads the latest code of email unused and unexpired
+	// at now under its row lock, lets update change its Attempts and Used
+	// and writes them, in one transaction (InTx's, or its own); an error of
+	// update is returned as it is and nothing is written. update must not
+	// call the store.
+	UpdateLiveCode(ctx context.Context, app, email string, now time.Time, update func(c *SignInCode) error) (SignInCode, error)
+}
 
+// PlaceStore holds the rooms and tracks of events.
+type PlaceStore interface {
 	SaveRoom(ctx context.Context, r Room, create bool) error
 	Room(ctx context.Context, app, id string) (Room, error)
 	DeleteRoom(ctx context.Context, app, id string) error
@@ -134,11 +230,19 @@ type Queries interface {
 	Track(ctx context.Context, app, id string) (Track, error)
 	DeleteTrack(ctx context.Context, app, id string) error
 	Tracks(ctx context.Context, app, event string) ([]Track, error)
+}
+
+// SpeakerStore holds an app's speakers.
+type SpeakerStore interface {
 	SaveSpeaker(ctx context.Context, s Speaker, create bool) (Speaker, error)
 	Speaker(ctx context.Context, app, id string) (Speaker, error)
 	DeleteSpeaker(ctx context.Context, app, id string) error
 	Speakers(ctx context.Context, app string, ids []string) ([]Speaker, error)
 	UpsertSpeakers(ctx context.Context, app string, rows []Speaker) (BulkCounts, []RowError, error)
+}
+
+// SessionStore holds the sessions of events' agendas.
+type SessionStore interface {
 	SaveSession(ctx context.Context, s Session, create bool) error
 	Session(ctx context.Context, app, id string) (Session, error)
 	DeleteSession(ctx context.Context, app, id string) error
@@ -146,7 +250,12 @@ type Queries interface {
 	// and starting in [from, to).
 	Sessions(ctx context.Context, app, event, track string, from, to time.Time) ([]Session, error)
 	UpsertSessions(ctx context.Context, app, event string, rows []BulkSession) (BulkCounts, []RowError, []Upserted[Session], error)
+}
 
+// TokenStore holds what decides whether a token is still good: the
+// sequence of issued tokens and the revocation marks, and the audit log
+// of wrong guesses.
+type TokenStore interface {
 	// NextTokenSeq takes the sequence number of a token about to be issued.
 	NextTokenSeq(ctx context.Context) (int64, error)
 	// RevokeOrganizerTokens refuses every token of the organizer issued so
@@ -160,14 +269,10 @@ type Queries interface {
 	Revocations(ctx context.Context, app string) ([]Revocation, error)
 	// RecordGuess adds a wrong guess to the audit log.
 	RecordGuess(ctx context.Context, g Guess) error
-	// Prune forgets the guesses and the revocations older than the times
-	// given.
-	Prune(ctx context.Context, guessesBefore, revocationsBefore time.Time) error
-	// PruneInvitations forgets the sign-ups that expired before
-	// signUpsBefore and the invitations closed (accepted, revoked, expired)
-	// before invitationsBefore.
-	PruneInvitations(ctx context.Context, signUpsBefore, invitationsBefore time.Time) error
+}
 
+// ReadModelSource is what the read model is rebuilt and repaired from.
+type ReadModelSource interface {
 	// ReadModelSnapshot reads everything of an app the read model holds,
 	// consistently (inside InTx with repeatable read).
 	ReadModelSnapshot(ctx context.Context, app string) (Snapshot, error)
@@ -175,14 +280,25 @@ type Queries interface {
 	Users(ctx context.Context, app string, ids []string) ([]string, error)
 	// AppIDs pages through every app id, after the given one.
 	AppIDs(ctx context.Context, after string, limit int) ([]string, error)
-	// Analyze refreshes the planner's statistics of the member tables
-	// (after bulk loads, before autovacuum gets to it).
-	Analyze(ctx context.Context) error
 	MarkRepair(ctx context.Context, app string) error
 	// RepairQueue lists queued apps with when they were (last) queued.
 	RepairQueue(ctx context.Context, limit int) ([]Repair, error)
 	// ClearRepair dequeues app unless it was queued again after markedAt.
 	ClearRepair(ctx context.Context, app string, markedAt time.Time) error
+}
+
+// Upkeep is the store's housekeeping.
+type Upkeep interface {
+	// Prune forgets the guesses and the revocations older than the times
+	// given.
+	Prune(ctx context.Context, guessesBefore, revocationsBefore time.Time) error
+	// PruneInvitations forgets the sign-ups that expired before
+	// signUpsBefore and the invitations closed (accepted, revoked, expired)
+	// before invitationsBefore.
+	PruneInvitations(ctx context.Context, signUpsBefore, invitationsBefore time.Time) error
+	// Analyze refreshes the planner's statistics of the member tables
+	// (after bulk loads, before autovacuum gets to it).
+	Analyze(ctx context.Context) error
 }
 
 // Upserted is a row a bulk upsert created or changed.

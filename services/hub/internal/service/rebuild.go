@@ -118,35 +118,28 @@ const (
 	KeepRevocations = hub.MemberTokenTTL + 24*time.Hour
 )
 
-// ReadModelWorker keeps the read model whole: every interval it rebuilds
-// everything when the ready key is missing (Redis was flushed or is new),
-// and repairs the apps whose writes failed; every hour it forgets old
-// guesses and revocations, expired sign-ups and invitations closed longer
-// than KeepInvitations. It returns when ctx ends.
-func (s *Service) ReadModelWorker(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// ReadModelJob is the periodic job that keeps the read model whole: each
+// round rebuilds everything when the ready key is missing (Redis was
+// flushed or is new), and repairs the apps whose writes failed; once an
+// hour it forgets old guesses and revocations, expired sign-ups and
+// invitations closed longer than KeepInvitations. A failed pruning is
+// logged and tried again at the next round; a failed round is returned.
+func (s *Service) ReadModelJob() func(context.Context) error {
 	var pruned time.Time
-	for {
-		if err := s.readModelRound(ctx); err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "read model round failed; retrying", "err", err)
-		}
+	return func(ctx context.Context) error {
+		err := s.readModelRound(ctx)
 		if now := s.now(); now.Sub(pruned) >= time.Hour {
-			err := s.store.Prune(ctx, now.Add(-KeepGuesses), now.Add(-KeepRevocations))
-			if err == nil {
-				err = s.store.PruneInvitations(ctx, now, now.Add(-KeepInvitations))
+			perr := s.store.Prune(ctx, now.Add(-KeepGuesses), now.Add(-KeepRevocations))
+			if perr == nil {
+				perr = s.store.PruneInvitations(ctx, now, now.Add(-KeepInvitations))
 			}
-			if err != nil && ctx.Err() == nil {
-				s.log.WarnContext(ctx, "pruning old guesses, revocations, sign-ups and invitations failed", "err", err)
+			if perr != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "pruning old guesses, revocations, sign-ups and invitations failed", "error", perr)
 			} else {
 				pruned = now
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+		return err
 	}
 }
 

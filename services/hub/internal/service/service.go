@@ -159,11 +159,19 @@ func (a Actor) matrixRole() string {
 	return ""
 }
 
+// accessPorts are the ports actor reads: the app with the caller's
+// revocation mark, and the caller as a collaborator or a member.
+type accessPorts interface {
+	AppStore
+	CollaboratorStore
+	MemberStore
+}
+
 // actor finds who is calling about app. The rpc layer has checked the
 // coarse level (a token of this app, or a service); here the caller's
 // current standing is read from Postgres, their token's revocation
 // included.
-func (s *Service) actor(ctx context.Context, q Queries, app string) (Actor, error) {
+func (s *Service) actor(ctx context.Context, q accessPorts, app string) (Actor, error) {
 	c := auth.CallerFrom(ctx)
 	a, revoked, err := q.AppFor(ctx, app, c.User)
 	if errors.Is(err, errs.NotFound) {
@@ -211,7 +219,7 @@ func (s *Service) actor(ctx context.Context, q Queries, app string) (Actor, erro
 }
 
 // authorize finds the actor and checks the matrix for action.
-func (s *Service) authorize(ctx context.Context, q Queries, app string, action hub.Action) (Actor, error) {
+func (s *Service) authorize(ctx context.Context, q accessPorts, app string, action hub.Action) (Actor, error) {
 	a, err := s.actor(ctx, q, app)
 	if err != nil {
 		return Actor{}, err
@@ -240,11 +248,11 @@ func (s *Service) rmFailed(ctx context.Context, app string, err error) {
 	if err == nil {
 		return
 	}
-	s.log.WarnContext(ctx, "read model write failed; app queued for repair", "app", app, "err", err)
+	s.log.WarnContext(ctx, "read model write failed; app queued for repair", "app", app, "error", err)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := s.store.MarkRepair(ctx, app); err != nil {
-		s.log.ErrorContext(ctx, "cannot queue the app for read-model repair", "app", app, "err", err)
+		s.log.ErrorContext(ctx, "cannot queue the app for read-model repair", "app", app, "error", err)
 	}
 }
 
@@ -257,7 +265,7 @@ type eventList struct {
 
 // touchEvents bumps the app's event-list version and reads the list, in
 // the transaction that changed an event.
-func touchEvents(ctx context.Context, q Queries, app string) (eventList, error) {
+func touchEvents(ctx context.Context, q EventStore, app string) (eventList, error) {
 	v, err := q.TouchEvents(ctx, app)
 	if err != nil {
 		return eventList{}, err
@@ -330,7 +338,7 @@ func (s *Service) analyzeSoon(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancel()
 		if err := s.store.Analyze(ctx); err != nil {
-			s.log.WarnContext(ctx, "vacuum after a bulk load failed", "err", err)
+			s.log.WarnContext(ctx, "vacuum after a bulk load failed", "error", err)
 		}
 	})
 }

@@ -41,7 +41,7 @@ func newCode() string {
 }
 
 // signInApp loads an app members may sign in to.
-func signInApp(ctx context.Context, q Queries, app string) (App, error) {
+func signInApp(ctx context.Context, q AppStore, app string) (App, error) {
 	a, err := q.App(ctx, app, false)
 	if errors.Is(err, errs.NotFound) || (err == nil && a.Status == hub.StatusUnpublished) {
 		return App{}, errs.New(errs.NotFound, "no such app")
@@ -113,14 +113,14 @@ func (s *Service) RequestCode(ctx context.Context, app, email, passcode string) 
 		// The new code spends the live ones: guesses are not renewed by
 		// falling back to an older code once the newest is burnt.
 		for {
-			old, err := q.LiveCode(ctx, app, email, now)
+			_, err := q.UpdateLiveCode(ctx, app, email, now, func(old *SignInCode) error {
+				old.Used = true
+				return nil
+			})
 			if errors.Is(err, errs.NotFound) {
 				break
 			}
 			if err != nil {
-				return err
-			}
-			if err := q.SaveCodeAttempt(ctx, old.ID, old.Attempts, true); err != nil {
 				return err
 			}
 		}
@@ -182,19 +182,23 @@ func (s *Service) VerifyCode(ctx context.Context, app, email, code string) (Memb
 		if err != nil {
 			return err
 		}
-		c, err := q.LiveCode(ctx, app, email, s.now())
+		// Each try counts under the code's row lock: of tries made at
+		// once, one spends the code and the others find none.
+		_, err = q.UpdateLiveCode(ctx, app, email, s.now(), func(c *SignInCode) error {
+			c.Attempts++
+			if subtle.ConstantTimeCompare([]byte(codeHash(app, email, strings.TrimSpace(code))), []byte(c.CodeHash)) != 1 {
+				outcome = bad
+				c.Used = c.Attempts >= MaxCodeAttempts
+				return nil
+			}
+			c.Used = true
+			return nil
+		})
 		if errors.Is(err, errs.NotFound) {
 			outcome = bad
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		if subtle.ConstantTimeCompare([]byte(codeHash(app, email, strings.TrimSpace(code))), []byte(c.CodeHash)) != 1 {
-			outcome = bad
-			return q.SaveCodeAttempt(ctx, c.ID, c.Attempts+1, c.Attempts+1 >= MaxCodeAttempts)
-		}
-		if err := q.SaveCodeAttempt(ctx, c.ID, c.Attempts+1, true); err != nil {
+		if err != nil || outcome != nil {
 			return err
 		}
 		if seq, err = q.NextTokenSeq(ctx); err != nil {

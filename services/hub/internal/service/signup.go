@@ -30,7 +30,7 @@ func (s *Service) SignUp(ctx context.Context, email, invitation string) (time.Ti
 			return time.Time{}, err
 		}
 		invitationHash = tokenHash(invitation)
-		inv, err := s.store.InvitationByToken(ctx, invitationHash, false)
+		inv, err := s.store.InvitationByToken(ctx, invitationHash)
 		if errors.Is(err, errs.NotFound) {
 			guess.failed(ctx)
 			return time.Time{}, errs.InvalidFields("no such invitation", errs.FieldError{Field: "/invitation", Message: "no such invitation: check the link in the mail"})
@@ -47,7 +47,7 @@ func (s *Service) SignUp(ctx context.Context, email, invitation string) (time.Ti
 	su := SignUp{ID: s.newID(), Email: email, TokenHash: hash, InvitationHash: invitationHash, CreatedAt: now, ExpiresAt: now.Add(hub.SignUpTTL)}
 	var known bool
 	err := s.store.InTx(ctx, func(q Queries) error {
-		_, err := q.OrganizerByEmail(ctx, email, false)
+		_, err := q.OrganizerByEmail(ctx, email)
 		if err != nil && !errors.Is(err, errs.NotFound) {
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token, password, name strin
 		if err := q.DeleteSignUp(ctx, su.ID); err != nil {
 			return err
 		}
-		_, err = q.OrganizerByEmail(ctx, su.Email, false)
+		_, err = q.OrganizerByEmail(ctx, su.Email)
 		switch {
 		case err == nil:
 			outcome = exists
@@ -142,17 +142,18 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token, password, name strin
 		if su.InvitationHash == "" {
 			return nil
 		}
-		inv, err := q.InvitationByToken(ctx, su.InvitationHash, true)
+		inv, err := q.UpdateInvitationByToken(ctx, su.InvitationHash, func(inv *Invitation) error {
+			return accept(inv, o, s.now())
+		})
 		if errors.Is(err, errs.NotFound) {
-			return nil // its app was deleted
+			// Its app was deleted, or it was revoked, accepted or expired
+			// since the sign-up: the account comes without the role.
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if inv.Status(s.now()) != hub.InvitationPending {
-			return nil // revoked, accepted or expired since the sign-up: the account comes without the role
-		}
-		c, j, err := s.acceptInvitation(ctx, q, inv, o)
+		c, j, err := s.join(ctx, q, inv, o)
 		col, joined = &c, &j
 		return err
 	})

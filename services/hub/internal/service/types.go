@@ -41,9 +41,12 @@ type App struct {
 	Access       string
 	PasscodeHash string
 	Branding     Branding
-	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// WebOrigins are the origins (scheme://host[:port]) of the app's web
+	// apps: browsers on them may call the services (CORS).
+	WebOrigins []string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // AppWithRole is an app with an organizer's role in it.
@@ -216,6 +219,7 @@ type SignInCode struct {
 	Email     string
 	CodeHash  string
 	Attempts  int
+	Used      bool // spent: signed in with, tried too often, or replaced
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }

@@ -302,7 +302,7 @@ func e2e(args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := hub.AppTokenFor.Call(actx, hc, hub.AppParams{App: a.ID})
+	tok, err := hub.AppTokenFor.Call(actx, hc, hub.AppParams{AppRef: rpc.AppRef{App: a.ID}})
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func e2e(args []string) error {
 		return err
 	}
 	uctx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: tok.Token})
-	ip := importer.ImportParams{App: a.ID, Import: imp.ID}
+	ip := importer.ImportParams{AppRef: rpc.AppRef{App: a.ID}, Import: imp.ID}
 	imp, err = app.Wait(uctx, ic, ip, importer.StatusAnalyzing)
 	if err != nil {
 		return err

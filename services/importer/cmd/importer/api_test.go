@@ -22,6 +22,7 @@ import (
 	"github.com/attendify/importer"
 	"github.com/attendify/importer/internal/app"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -48,7 +49,7 @@ func (st *stack) sessions(t *testing.T) map[string]hub.Session {
 // agenda returns the sessions of an event of the stack's app, in order.
 func (st *stack) agenda(t *testing.T, event string) []hub.Session {
 	t.Helper()
-	ag, err := hub.GetAgenda.Call(st.as(testkit.Context(t)), st.hubClient, hub.AgendaParams{App: st.app, Event: event})
+	ag, err := hub.GetAgenda.Call(st.as(testkit.Context(t)), st.hubClient, hub.AgendaParams{AppRef: rpc.AppRef{App: st.app}, Event: event})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +105,11 @@ func TestUploadRefusesAnotherAppsEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherTok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{App: other.ID})
+	otherTok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{AppRef: rpc.AppRef{App: other.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherEvent, err := hub.CreateEvent.Call(asUser(ctx, otherTok.Token), st.hubClient, hub.CreateEventParams{App: other.ID, Name: "Theirs",
+	otherEvent, err := hub.CreateEvent.Call(asUser(ctx, otherTok.Token), st.hubClient, hub.CreateEventParams{AppRef: rpc.AppRef{App: other.ID}, Name: "Theirs",
 		TimeZone: "Europe/Paris", Start: "2025-06-12T08:00", End: "2025-06-13T19:00"})
 	if err != nil {
 		t.Fatal(err)
@@ -125,13 +126,13 @@ func TestUploadRefusesAnotherAppsEvent(t *testing.T) {
 		_, err := st.uploadAs(t, st.token, people, importer.UploadParams{Kind: "attendees", Event: ev})
 		wantUnknownEvent(t, err)
 	}
-	l, err := importer.ListImports.Call(st.as(ctx), st.client, importer.ListParams{App: st.app})
+	l, err := importer.ListImports.Call(st.as(ctx), st.client, importer.ListParams{AppRef: rpc.AppRef{App: st.app}})
 	if err != nil || len(l.Imports) != 0 {
 		t.Errorf("imports after refused uploads: %v %+v", err, l.Imports)
 	}
 
 	imp := st.analyze(t, people, importer.UploadParams{Kind: "attendees", Event: st.event})
-	_, err = importer.ConfigureImport.Call(st.as(ctx), st.client, importer.ConfigureParams{App: st.app, Import: imp.ID, EventID: &otherEvent.ID})
+	_, err = importer.ConfigureImport.Call(st.as(ctx), st.client, importer.ConfigureParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID, EventID: &otherEvent.ID})
 	wantUnknownEvent(t, err)
 	if got := st.wait(t, imp.ID, importer.StatusAnalyzing); got.EventID != st.event {
 		t.Errorf("after a refused configure the import's event is %q, want %q", got.EventID, st.event)
@@ -162,7 +163,7 @@ func TestImportPermissions(t *testing.T) {
 		if got := counts(imp); got != "sessions:1/0/0/0" {
 			t.Fatalf("counts %s %+v", got, imp.Problems)
 		}
-		ip := importer.ImportParams{App: st.app, Import: imp.ID}
+		ip := importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}
 		_, err = importer.CommitImport.Call(asUser(ctx, mod), st.client, ip)
 		wantForbidden(t, err, "edit the agenda")
 		if got := st.wait(t, imp.ID); got.Status != importer.StatusReady {
@@ -177,7 +178,7 @@ func TestImportPermissions(t *testing.T) {
 		_, err := st.uploadAs(t, mod, people, importer.UploadParams{Kind: "attendees", Event: st.event})
 		wantForbidden(t, err, "register attendees")
 		imp := st.analyzeAs(t, mod, people, importer.UploadParams{})
-		if _, err := importer.CommitImport.Call(asUser(ctx, mod), st.client, importer.ImportParams{App: st.app, Import: imp.ID}); err != nil {
+		if _, err := importer.CommitImport.Call(asUser(ctx, mod), st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if imp = st.wait(t, imp.ID, importer.StatusCommitting); imp.Status != importer.StatusDone || imp.Result["attendees"].Created != 1 {
@@ -187,7 +188,7 @@ func TestImportPermissions(t *testing.T) {
 
 	t.Run("a member collaborator may import the agenda", func(t *testing.T) {
 		imp := st.analyzeAs(t, member, agenda, importer.UploadParams{Kind: "sessions", Event: st.event})
-		if _, err := importer.CommitImport.Call(asUser(ctx, member), st.client, importer.ImportParams{App: st.app, Import: imp.ID}); err != nil {
+		if _, err := importer.CommitImport.Call(asUser(ctx, member), st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if imp = st.wait(t, imp.ID, importer.StatusCommitting); imp.Status != importer.StatusDone {
@@ -205,10 +206,10 @@ func TestImportPermissions(t *testing.T) {
 		if imp.Status != importer.StatusReady {
 			t.Fatalf("status %s %+v", imp.Status, imp.Error)
 		}
-		if _, err := hub.SetRole.Call(st.as(ctx), st.hubClient, hub.SetRoleParams{App: st.app, OrganizerID: memberID, Role: hub.RoleModerator}); err != nil {
+		if _, err := hub.SetRole.Call(st.as(ctx), st.hubClient, hub.SetRoleParams{AppRef: rpc.AppRef{App: st.app}, OrganizerID: memberID, Role: hub.RoleModerator}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := importer.CommitImport.Call(asUser(ctx, member), st.client, importer.ImportParams{App: st.app, Import: imp.ID})
+		_, err := importer.CommitImport.Call(asUser(ctx, member), st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID})
 		wantForbidden(t, err, "edit the agenda")
 		if _, ok := st.sessions(t)["p2"]; ok {
 			t.Error("a demoted organizer's session reached hub")
@@ -277,7 +278,7 @@ func TestHubRefusedRows(t *testing.T) {
 		if !red {
 			t.Error("the refused email is not highlighted")
 		}
-		sps, err := hub.ListSpeakers.Call(ctx, st.hubClient, hub.AppParams{App: st.app})
+		sps, err := hub.ListSpeakers.Call(ctx, st.hubClient, hub.AppParams{AppRef: rpc.AppRef{App: st.app}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +344,7 @@ func TestImportModes(t *testing.T) {
 	ctx := st.as(testkit.Context(t))
 	createMember := func(t *testing.T, email, name string) hub.Member {
 		t.Helper()
-		m, err := hub.CreateMember.Call(ctx, st.hubClient, hub.CreateMemberParams{App: st.app, MemberInput: hub.MemberInput{Email: email, Name: name}})
+		m, err := hub.CreateMember.Call(ctx, st.hubClient, hub.CreateMemberParams{AppRef: rpc.AppRef{App: st.app}, MemberInput: hub.MemberInput{Email: email, Name: name}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,7 +379,7 @@ func TestImportModes(t *testing.T) {
 		if got := counts(imp); got != "sessions:1/0/0/0" {
 			t.Fatalf("counts %s %+v", got, imp.Problems)
 		}
-		if _, err := hub.SaveSession.Call(ctx, st.hubClient, hub.SessionParams{App: st.app, Event: st.event, SessionInput: hub.SessionInput{
+		if _, err := hub.SaveSession.Call(ctx, st.hubClient, hub.SessionParams{AppRef: rpc.AppRef{App: st.app}, Event: st.event, SessionInput: hub.SessionInput{
 			ExternalID: "m1", Title: "Stored", Start: "2025-06-12T16:00", End: "2025-06-12T17:00"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -401,7 +402,7 @@ func TestImportModes(t *testing.T) {
 			t.Fatalf("counts %s", got)
 		}
 		skipped(t, imp, "u3@example.com", "not in the app (update mode)")
-		if _, err := hub.DeleteMember.Call(ctx, st.hubClient, hub.MemberParams{App: st.app, Member: u2.ID}); err != nil {
+		if _, err := hub.DeleteMember.Call(ctx, st.hubClient, hub.MemberParams{AppRef: rpc.AppRef{App: st.app}, Member: u2.ID}); err != nil {
 			t.Fatal(err)
 		}
 		imp = st.commit(t, imp.ID)
@@ -435,7 +436,7 @@ func TestImportAPI(t *testing.T) {
 		if !ok {
 			t.Fatalf("no member %s in hub", email)
 		}
-		m, err := hub.GetMember.Call(ctx, st.hubClient, hub.MemberParams{App: st.app, Member: m.ID})
+		m, err := hub.GetMember.Call(ctx, st.hubClient, hub.MemberParams{AppRef: rpc.AppRef{App: st.app}, Member: m.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +450,7 @@ func TestImportAPI(t *testing.T) {
 			t.Fatalf("mapping %+v", imp.Mapping)
 		}
 		sheet := imp.Mapping[0].Name
-		_, err := importer.ConfigureImport.Call(ctx, st.client, importer.ConfigureParams{App: st.app, Import: imp.ID, Options: importer.Options{
+		_, err := importer.ConfigureImport.Call(ctx, st.client, importer.ConfigureParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID, Options: importer.Options{
 			Overrides: []importer.Override{{Sheet: sheet, Columns: map[string]string{"C": "company", "shirt": "custom:T-shirt"}}}}})
 		if err != nil {
 			t.Fatal(err)
@@ -546,7 +547,7 @@ func TestImportAPI(t *testing.T) {
 		return writeFile(t, prefix+".csv", lines...)
 	}
 	ip := func(imp importer.Import) importer.ImportParams {
-		return importer.ImportParams{App: st.app, Import: imp.ID}
+		return importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}
 	}
 
 	t.Run("progress while the commit runs", func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/importer"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -37,7 +38,7 @@ func (st *stack) members(t *testing.T) []hub.Member {
 	var out []hub.Member
 	cursor := ""
 	for {
-		p, err := hub.SearchMembers.Call(ctx, st.hubClient, hub.SearchMembersParams{App: st.app, Limit: 200, Cursor: cursor})
+		p, err := hub.SearchMembers.Call(ctx, st.hubClient, hub.SearchMembersParams{AppRef: rpc.AppRef{App: st.app}, Limit: 200, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func TestImportWorkbooks(t *testing.T) {
 		if len(ms) != 6 {
 			t.Errorf("hub has %d members, want 6", len(ms))
 		}
-		ag, err := hub.GetAgenda.Call(ctx, st.hubClient, hub.AgendaParams{App: st.app, Event: st.event})
+		ag, err := hub.GetAgenda.Call(ctx, st.hubClient, hub.AgendaParams{AppRef: rpc.AppRef{App: st.app}, Event: st.event})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +164,7 @@ func TestImportWorkbooks(t *testing.T) {
 			if imp.Status != importer.StatusReady {
 				t.Fatalf("status %s %+v", imp.Status, imp.Error)
 			}
-			pv, err := importer.PreviewImport.Call(ctx, st.client, importer.PreviewParams{App: st.app, Import: imp.ID, Rows: 50})
+			pv, err := importer.PreviewImport.Call(ctx, st.client, importer.PreviewParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID, Rows: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +253,7 @@ func TestImportWorkbooks(t *testing.T) {
 				t.Errorf("%s: counts %s %+v %+v", filepath.Base(path), got, imp.Error, imp.Problems)
 				continue
 			}
-			pv, err := importer.PreviewImport.Call(ctx, st.client, importer.PreviewParams{App: st.app, Import: imp.ID})
+			pv, err := importer.PreviewImport.Call(ctx, st.client, importer.PreviewParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,7 +285,7 @@ func TestImportWorkbooks(t *testing.T) {
 				continue
 			}
 			t.Logf("%s: %s", tt.file, imp.Error.Message)
-			if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{App: st.app, Import: imp.ID}); err == nil {
+			if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}); err == nil {
 				t.Errorf("%s: a failed import was committed", tt.file)
 			}
 		}
@@ -300,14 +301,14 @@ func TestImportWorkbooks(t *testing.T) {
 
 	t.Run("cancel and history", func(t *testing.T) {
 		imp := st.analyze(t, filepath.Join(testdata, "demo.xlsx"), ev)
-		c, err := importer.CancelImport.Call(ctx, st.client, importer.ImportParams{App: st.app, Import: imp.ID})
+		c, err := importer.CancelImport.Call(ctx, st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID})
 		if err != nil || c.Status != importer.StatusCanceled {
 			t.Fatalf("cancel: %v %s", err, c.Status)
 		}
-		if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{App: st.app, Import: imp.ID}); err == nil {
+		if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}); err == nil {
 			t.Error("a canceled import was committed")
 		}
-		l, err := importer.ListImports.Call(ctx, st.client, importer.ListParams{App: st.app})
+		l, err := importer.ListImports.Call(ctx, st.client, importer.ListParams{AppRef: rpc.AppRef{App: st.app}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +333,7 @@ func TestImportWorkbooks(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(unauth), "token") {
 			t.Errorf("bad token: %v", err)
 		}
-		_, err = importer.GetImport.Call(testkit.Context(t), st.client, importer.ImportParams{App: st.app, Import: first.ID})
+		_, err = importer.GetImport.Call(testkit.Context(t), st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: first.ID})
 		if err == nil {
 			t.Error("import.get without a token answered")
 		}
@@ -362,7 +363,7 @@ func TestKilledImporterResumes(t *testing.T) {
 		t.Fatalf("counts %s", got)
 	}
 	ctx := st.as(testkit.Context(t))
-	if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{App: st.app, Import: imp.ID}); err != nil {
+	if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}); err != nil {
 		t.Fatal(err)
 	}
 	err := a.Wait()

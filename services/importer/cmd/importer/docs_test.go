@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/attendify/importer"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
 )
@@ -32,17 +33,17 @@ func TestMethodsDoc(t *testing.T) {
 	path := writeFile(t, "people.csv", "Email;Name;Boîte;Shirt", "ada@example.com;Ada Lovelace;Analytical Engines;L")
 	imp := st.analyze(t, path, importer.UploadParams{})
 	sheet := imp.Mapping[0].Name
-	call(importer.ConfigureImport.Call(ctx, c, importer.ConfigureParams{App: st.app, Import: imp.ID, Options: importer.Options{
+	call(importer.ConfigureImport.Call(ctx, c, importer.ConfigureParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID, Options: importer.Options{
 		Overrides: []importer.Override{{Sheet: sheet, Columns: map[string]string{"C": "company", "shirt": "custom:T-shirt"}}}}}))
 	st.wait(t, imp.ID, importer.StatusAnalyzing)
-	call(importer.PreviewImport.Call(ctx, c, importer.PreviewParams{App: st.app, Import: imp.ID, Rows: 5}))
-	call(importer.CommitImport.Call(ctx, c, importer.ImportParams{App: st.app, Import: imp.ID}))
+	call(importer.PreviewImport.Call(ctx, c, importer.PreviewParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID, Rows: 5}))
+	call(importer.CommitImport.Call(ctx, c, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}))
 	st.wait(t, imp.ID, importer.StatusCommitting)
-	call(importer.GetImport.Call(ctx, c, importer.ImportParams{App: st.app, Import: imp.ID}))
+	call(importer.GetImport.Call(ctx, c, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID}))
 
 	other := st.analyze(t, writeFile(t, "more.csv", "Email;Name", "grace@example.com;Grace Hopper"), importer.UploadParams{})
-	call(importer.CancelImport.Call(ctx, c, importer.ImportParams{App: st.app, Import: other.ID}))
-	call(importer.ListImports.Call(ctx, c, importer.ListParams{App: st.app, Limit: 10}))
+	call(importer.CancelImport.Call(ctx, c, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: other.ID}))
+	call(importer.ListImports.Call(ctx, c, importer.ListParams{AppRef: rpc.AppRef{App: st.app}, Limit: 10}))
 
 	rpcdoc.Generate(t, rpcdoc.Doc{
 		Service:    "importer",

@@ -201,12 +201,12 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := hub.AppTokenFor.Call(actx, c, hub.AppParams{App: a.ID})
+	tok, err := hub.AppTokenFor.Call(actx, c, hub.AppParams{AppRef: rpc.AppRef{App: a.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.app, st.token = a.ID, tok.Token
-	ev, err := hub.CreateEvent.Call(st.as(ctx), c, hub.CreateEventParams{App: a.ID, Name: "Main", TimeZone: "Europe/Paris",
+	ev, err := hub.CreateEvent.Call(st.as(ctx), c, hub.CreateEventParams{AppRef: rpc.AppRef{App: a.ID}, Name: "Main", TimeZone: "Europe/Paris",
 		Start: "2025-06-12T08:00", End: "2025-06-13T19:00"})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func (st *stack) uploadAs(t *testing.T, token, path string, p importer.UploadPar
 
 func (st *stack) wait(t *testing.T, id string, while ...string) importer.Import {
 	t.Helper()
-	imp, err := app.Wait(st.as(testkit.Context(t)), st.client, importer.ImportParams{App: st.app, Import: id}, while...)
+	imp, err := app.Wait(st.as(testkit.Context(t)), st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: id}, while...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,10 +294,10 @@ func (st *stack) organizer(t *testing.T, email, role string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hub.DevJoin(ctx, st.hubClient, st.hubService, st.token, acct.Token, hub.InviteParams{App: st.app, Email: email, Role: role}); err != nil {
+	if _, err := hub.DevJoin(ctx, st.hubClient, st.hubService, st.token, acct.Token, hub.InviteParams{AppRef: rpc.AppRef{App: st.app}, Email: email, Role: role}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{App: st.app})
+	tok, err := hub.AppTokenFor.Call(asUser(ctx, acct.Token), st.hubClient, hub.AppParams{AppRef: rpc.AppRef{App: st.app}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func (st *stack) organizer(t *testing.T, email, role string) (string, string) {
 func (st *stack) commit(t *testing.T, id string) importer.Import {
 	t.Helper()
 	ctx := st.as(testkit.Context(t))
-	if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{App: st.app, Import: id}); err != nil {
+	if _, err := importer.CommitImport.Call(ctx, st.client, importer.ImportParams{AppRef: rpc.AppRef{App: st.app}, Import: id}); err != nil {
 		t.Fatal(err)
 	}
 	return st.wait(t, id, importer.StatusCommitting)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/importer"
+	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -25,7 +26,7 @@ func TestOrganizerFiles(t *testing.T) {
 	st.startImporter(t)
 	ctx := st.as(testkit.Context(t))
 	event := func(name string) string {
-		ev, err := hub.CreateEvent.Call(ctx, st.hubClient, hub.CreateEventParams{App: st.app, Name: name, TimeZone: "Europe/Paris",
+		ev, err := hub.CreateEvent.Call(ctx, st.hubClient, hub.CreateEventParams{AppRef: rpc.AppRef{App: st.app}, Name: name, TimeZone: "Europe/Paris",
 			Start: "2026-06-12T08:00", End: "2026-06-13T19:00"})
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +37,7 @@ func TestOrganizerFiles(t *testing.T) {
 	org := func(name string) string { return filepath.Join(testdata, "org", name) }
 	preview := func(t *testing.T, id string) importer.Preview {
 		t.Helper()
-		pv, err := importer.PreviewImport.Call(ctx, st.client, importer.PreviewParams{App: st.app, Import: id, Rows: 50})
+		pv, err := importer.PreviewImport.Call(ctx, st.client, importer.PreviewParams{AppRef: rpc.AppRef{App: st.app}, Import: id, Rows: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +100,7 @@ func TestOrganizerFiles(t *testing.T) {
 		if a := byEmail["alan@example.com"]; a.Phone != "0033 6 12 34 56 78" || a.PhoneE164 != "+33612345678" {
 			t.Errorf("Alan's phone: %q %q", a.Phone, a.PhoneE164)
 		}
-		page, err := hub.SearchMembers.Call(ctx, st.hubClient, hub.SearchMembersParams{App: st.app, TicketType: "VIP"})
+		page, err := hub.SearchMembers.Call(ctx, st.hubClient, hub.SearchMembersParams{AppRef: rpc.AppRef{App: st.app}, TicketType: "VIP"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +219,7 @@ func TestOrganizerFiles(t *testing.T) {
 		if diff := cmp.Diff([]string{"enrico.fermi@example.org Standard", "marie.curie@example.org VIP", "niels.bohr@example.org Standard"}, emails); diff != "" {
 			t.Errorf("members (-want +got):\n%s", diff)
 		}
-		sps, err := hub.ListSpeakers.Call(ctx, st.hubClient, hub.AppParams{App: st.app})
+		sps, err := hub.ListSpeakers.Call(ctx, st.hubClient, hub.AppParams{AppRef: rpc.AppRef{App: st.app}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +320,7 @@ func TestOrganizerFiles(t *testing.T) {
 			t.Errorf("an attendee row of the failed import says %q", v)
 		}
 		// Leaving the sheet out imports the rest.
-		c, err := importer.ConfigureImport.Call(ctx, st.client, importer.ConfigureParams{App: st.app, Import: imp.ID,
+		c, err := importer.ConfigureImport.Call(ctx, st.client, importer.ConfigureParams{AppRef: rpc.AppRef{App: st.app}, Import: imp.ID,
 			Options: importer.Options{Overrides: []importer.Override{{Sheet: "Sessions", Kind: "skip"}}}})
 		if err != nil {
 			t.Fatal(err)

@@ -10,8 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/attendify/hub"
 	"github.com/attendify/importer/internal/hubclient"
 	"github.com/attendify/importer/internal/jobs"
@@ -67,27 +65,20 @@ func (c Config) limits() sheet.Limits {
 	return sheet.Limits{MaxRows: c.MaxRows, MaxCellChars: c.MaxCellChars, MaxUnzipBytes: c.MaxUnzipMB << 20}
 }
 
-func open(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
-	if err := pg.EnsureDatabase(ctx, cfg.PG.URL); err != nil {
-		return nil, err
-	}
-	return pg.Open(ctx, cfg.PG, Schema)
-}
-
-// Migrate applies the importer's migrations and River's.
+// Migrate brings the importer's schema up to date, then River's tables in
+// it (with DATABASE_CHECK_ONLY, it only checks the importer's schema).
 func Migrate(ctx context.Context, cfg Config) error {
-	pool, err := open(ctx, cfg)
+	if err := pg.MigrateSchema(ctx, cfg.PG, Schema, migrations.Source); err != nil {
+		return err
+	}
+	if cfg.PG.CheckOnly { // another environment's database (run-as)
+		return nil
+	}
+	pool, err := pg.Open(ctx, cfg.PG, Schema)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	return migrate(ctx, pool)
-}
-
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	if err := pg.Migrate(ctx, pool, Schema, migrations.Source); err != nil {
-		return err
-	}
 	return jobs.Migrate(ctx, pool, Schema, slog.New(slog.DiscardHandler))
 }
 
@@ -97,13 +88,11 @@ func Serve(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	pool, err := open(ctx, cfg)
-	if err != nil {
-		return err
+	if err := Migrate(ctx, cfg); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
-	svc.OnStop("postgres", func(context.Context) error { pool.Close(); return nil })
-	svc.AddCheck("postgres", pg.Ready(pool))
-	if err := migrate(ctx, pool); err != nil {
+	pool, err := svc.OpenPostgres(ctx, cfg.PG, Schema)
+	if err != nil {
 		return err
 	}
 	hc, err := svc.Client(cfg.Hub)
@@ -128,13 +117,23 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	api := rpcapi.New(s, svc.Auth.Verifier(), authz, cfg.MaxFileMB<<20+1<<20, svc.Log)
 	api.Register(svc.RPC)
-	api.Routes(svc.Mux)
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.RedisNamespace)) // browsers on the apps' web origins (CORS)
+	api.Routes(svc.Routes)
 
-	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
+	if svc.RunsWorkers() { // River's workers take jobs from the queue: not another environment's unless asked
+		if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+		svc.OnStop("river", q.Stop)
 	}
-	svc.OnStop("river", q.Stop)
-	svc.Go("reaper", jobs.Reaper(store, max(cfg.LeaseTTL/2, 500*time.Millisecond), store.PickupGrace, svc.Log))
+	// The reaper resumes the imports whose worker died (their lease ran out).
+	svc.Periodic(runner.Periodic{Name: "reaper", Interval: max(cfg.LeaseTTL/2, 500*time.Millisecond), AtStart: true, Run: func(ctx context.Context) error {
+		n, err := store.Reap(ctx, store.PickupGrace)
+		if n > 0 {
+			svc.Log.Info("resumed imports whose worker died", "imports", n)
+		}
+		return err
+	}})
 	svc.Log.Info("importer ready", "hub", cfg.Hub.URLs, "lease_ttl", cfg.LeaseTTL, "pid", os.Getpid())
 	return svc.Run(ctx)
 }

@@ -78,7 +78,7 @@ func RunImport(ctx context.Context, baseURL, token string, p importer.UploadPara
 		return imp, err
 	}
 	ctx = auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
-	ip := importer.ImportParams{App: p.App, Import: imp.ID}
+	ip := importer.ImportParams{AppRef: rpc.AppRef{App: p.App}, Import: imp.ID}
 	if imp, err = Wait(ctx, c, ip, importer.StatusAnalyzing); err != nil {
 		return imp, err
 	}

@@ -23,19 +23,19 @@ func New(c *rpc.Client) *Client { return &Client{c: c} }
 
 // Events lists an app's events.
 func (h *Client) Events(ctx context.Context, app string) ([]hub.Event, error) {
-	l, err := hub.ListEvents.Call(ctx, h.c, hub.AppParams{App: app})
+	l, err := hub.ListEvents.Call(ctx, h.c, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 	return l.Events, err
 }
 
 // Speakers lists an app's speakers.
 func (h *Client) Speakers(ctx context.Context, app string) ([]hub.Speaker, error) {
-	l, err := hub.ListSpeakers.Call(ctx, h.c, hub.AppParams{App: app})
+	l, err := hub.ListSpeakers.Call(ctx, h.c, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 	return l.Speakers, err
 }
 
 // Agenda reads an event's agenda.
-func (h *Client) Agenda(ctx context.Context, app, event string) (hub.Agenda, error) {
-	return hub.GetAgenda.Call(ctx, h.c, hub.AgendaParams{App: app, Event: event})
+func (h *Client) Agenda(ctx context.Context, p hub.AgendaParams) (hub.Agenda, error) {
+	return hub.GetAgenda.Call(ctx, h.c, p)
 }
 
 // BulkMembers upserts members.

@@ -109,19 +109,19 @@ func New(pool *pgxpool.Pool, cfg Config, log *slog.Logger) (*Queue, error) {
 func (q *Queue) SetRunner(r Runner) { q.runner = r }
 
 // Enqueue inserts a job in tx and returns its id.
-func (q *Queue) Enqueue(ctx context.Context, tx pgx.Tx, kind service.JobKind, id string, gen int) (int64, error) {
+func (q *Queue) Enqueue(ctx context.Context, tx pgx.Tx, j service.Job) (int64, error) {
 	var args river.JobArgs
-	switch kind {
+	switch j.Kind {
 	case service.JobAnalyze:
-		args = AnalyzeArgs{ImportID: id, Gen: gen}
+		args = AnalyzeArgs{ImportID: j.Import, Gen: j.Gen}
 	case service.JobCommit:
-		args = CommitArgs{ImportID: id, Gen: gen}
+		args = CommitArgs{ImportID: j.Import, Gen: j.Gen}
 	default:
-		return 0, fmt.Errorf("unknown job %q", kind)
+		return 0, fmt.Errorf("unknown job %q", j.Kind)
 	}
 	res, err := q.client.InsertTx(ctx, tx, args, &river.InsertOpts{MaxAttempts: 25})
 	if err != nil {
-		return 0, fmt.Errorf("enqueue %s: %w", kind, err)
+		return 0, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
 	return res.Job.ID, nil
 }
@@ -147,29 +147,4 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, log *slog.L
 	}
 	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	return err
-}
-
-// Reaper resumes, every interval, the imports whose worker died (their
-// lease ran out).
-func Reaper(store interface {
-	Reap(context.Context, time.Duration) (int, error)
-}, interval, grace time.Duration, log *slog.Logger) func(context.Context) error {
-	return func(ctx context.Context) error {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			n, err := store.Reap(ctx, grace)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("reaper", "error", err)
-			}
-			if n > 0 {
-				log.Info("resumed imports whose worker died", "imports", n)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
-	}
 }

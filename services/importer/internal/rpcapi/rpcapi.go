@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/hub"
 	"github.com/attendify/importer"
 	"github.com/attendify/importer/internal/mapping"
@@ -92,7 +94,7 @@ func (a *API) get(ctx context.Context, p importer.ImportParams) (importer.Import
 	if err := a.check(ctx, p.App); err != nil {
 		return importer.Import{}, err
 	}
-	imp, err := a.svc.Get(ctx, p.App, p.Import)
+	imp, err := a.svc.Get(ctx, service.ImportRef{App: p.App, ID: p.Import})
 	if err != nil {
 		return importer.Import{}, err
 	}
@@ -103,7 +105,7 @@ func (a *API) list(ctx context.Context, p importer.ListParams) (importer.ImportL
 	if err := a.check(ctx, p.App); err != nil {
 		return importer.ImportList{}, err
 	}
-	imps, err := a.svc.List(ctx, p.App, p.Limit, p.Before)
+	imps, err := a.svc.List(ctx, p.App, service.Page{Limit: p.Limit, Before: p.Before})
 	if err != nil {
 		return importer.ImportList{}, err
 	}
@@ -119,7 +121,7 @@ func (a *API) configure(ctx context.Context, p importer.ConfigureParams) (import
 	if err != nil {
 		return importer.Import{}, err
 	}
-	imp, err := a.svc.Configure(ctx, p.App, p.Import, role, fromOptions(p.Options), p.EventID)
+	imp, err := a.svc.Configure(ctx, service.ImportRef{App: p.App, ID: p.Import}, role, fromOptions(p.Options), p.EventID)
 	if err != nil {
 		return importer.Import{}, err
 	}
@@ -130,7 +132,7 @@ func (a *API) preview(ctx context.Context, p importer.PreviewParams) (importer.P
 	if err := a.check(ctx, p.App); err != nil {
 		return importer.Preview{}, err
 	}
-	pv, err := a.svc.Preview(ctx, p.App, p.Import, p.Rows)
+	pv, err := a.svc.Preview(ctx, service.ImportRef{App: p.App, ID: p.Import}, p.Rows)
 	if err != nil {
 		return importer.Preview{}, err
 	}
@@ -146,7 +148,7 @@ func (a *API) commit(ctx context.Context, p importer.ImportParams) (importer.Imp
 	if err != nil {
 		return importer.Import{}, err
 	}
-	imp, err := a.svc.Commit(ctx, p.App, p.Import, role)
+	imp, err := a.svc.Commit(ctx, service.ImportRef{App: p.App, ID: p.Import}, role)
 	if err != nil {
 		return importer.Import{}, err
 	}
@@ -157,7 +159,7 @@ func (a *API) cancel(ctx context.Context, p importer.ImportParams) (importer.Imp
 	if err := a.check(ctx, p.App); err != nil {
 		return importer.Import{}, err
 	}
-	imp, err := a.svc.Cancel(ctx, p.App, p.Import)
+	imp, err := a.svc.Cancel(ctx, service.ImportRef{App: p.App, ID: p.Import})
 	if err != nil {
 		return importer.Import{}, err
 	}
@@ -165,31 +167,26 @@ func (a *API) cancel(ctx context.Context, p importer.ImportParams) (importer.Imp
 }
 
 // Routes registers the HTTP routes.
-func (a *API) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /imports", a.upload)
-	mux.HandleFunc("GET /imports/template.xlsx", a.template)
-	mux.HandleFunc("GET /imports/{id}/report.xlsx", a.report)
+func (a *API) Routes(mux chi.Router) {
+	mux.Post("/imports", a.upload)
+	mux.Get("/imports/template.xlsx", a.template)
+	mux.Get("/imports/{id}/report.xlsx", a.report)
 }
 
 // authenticate checks an HTTP request's organizer token for app and
 // returns the caller with their role (see role).
 func (a *API) authenticate(r *http.Request, app string) (auth.Caller, string, error) {
-	token, ok := auth.BearerToken(r)
-	if !ok {
-		return auth.Caller{}, "", errs.WithCode(errs.CodeUnauthenticated, "sign in: send an organizer's app token as Authorization: Bearer")
-	}
-	claims, err := a.tokens.Verify(token)
+	ctx, c, err := a.tokens.RouteCaller(r)
 	if err != nil {
 		return auth.Caller{}, "", err
 	}
-	c := claims.Caller(token)
 	if app == "" {
 		return auth.Caller{}, "", errs.InvalidFields("app_id is required", errs.FieldError{Field: "/app_id", Message: "required"})
 	}
 	if err := c.Allows(auth.Admin, app); err != nil {
 		return auth.Caller{}, "", err
 	}
-	role, err := a.role(auth.WithCaller(r.Context(), c), app)
+	role, err := a.role(ctx, app)
 	if err != nil {
 		return auth.Caller{}, "", err
 	}
@@ -252,10 +249,10 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, a.log, err)
 		return
 	}
-	id := r.PathValue("id")
+	ref := service.ImportRef{App: app, ID: r.PathValue("id")}
 	// Build the report in a buffer-free way: straight to the response,
 	// after the checks that can fail cleanly.
-	imp, err := a.svc.Get(r.Context(), app, id)
+	imp, err := a.svc.Get(r.Context(), ref)
 	if err != nil {
 		rpc.WriteHTTPError(w, r, a.log, err)
 		return
@@ -263,7 +260,7 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+reportName(imp.FileName)+`"`)
 	cw := &countingWriter{w: w}
-	if err := a.svc.Report(r.Context(), app, id, cw); err != nil {
+	if err := a.svc.Report(r.Context(), ref, cw); err != nil {
 		if cw.n == 0 {
 			w.Header().Del("Content-Disposition")
 			rpc.WriteHTTPError(w, r, a.log, err)

@@ -17,6 +17,8 @@ import (
 	"github.com/attendify/importer/internal/mapping"
 	"github.com/attendify/importer/internal/sheet"
 	"github.com/attendify/importer/internal/validate"
+
+	"github.com/attendify/platform/rpc"
 )
 
 // seqBase orders staged rows by kind: attendees, speakers, sessions.
@@ -37,7 +39,7 @@ const flushRows = 5000
 // (a stale or duplicate job finds it taken and does nothing), reads the
 // stored file, and stages every row with what the commit will do.
 func (s *Service) RunAnalyze(ctx context.Context, id string, gen int, job int64) error {
-	imp, ok, err := s.store.Claim(ctx, id, gen, Analyzing, job, s.cfg.LeaseTTL)
+	imp, ok, err := s.store.Claim(ctx, Claim{ID: id, Gen: gen, Status: Analyzing, Job: job, TTL: s.cfg.LeaseTTL})
 	if err != nil || !ok {
 		return err
 	}
@@ -47,7 +49,7 @@ func (s *Service) RunAnalyze(ctx context.Context, id string, gen int, job int64)
 		if fe, ok := sheet.IsFileError(err); ok {
 			imp.Status, imp.ErrorCode, imp.ErrorMessage = Failed, fe.Code, fe.Message
 			imp.Counts, imp.RowsTotal = Counts{}, 0
-			if err := s.store.ReplaceRows(ctx, id); err != nil {
+			if err := s.store.DeleteRows(ctx, id); err != nil {
 				return err
 			}
 			return s.store.FinishAnalysis(ctx, imp, job)
@@ -133,7 +135,7 @@ func (s *Service) analyze(ctx context.Context, imp *Import) error {
 	if err := renamedText(book.Format(), imp.FileName); err != nil {
 		return err
 	}
-	if err := s.store.ReplaceRows(ctx, imp.ID); err != nil {
+	if err := s.store.DeleteRows(ctx, imp.ID); err != nil {
 		return err
 	}
 
@@ -548,7 +550,7 @@ func (a *analysis) prepare(ctx context.Context, m *mapping.Sheet) error {
 			m.Kind = ""
 			return nil
 		}
-		ag, err := s.hub.Agenda(ctx, imp.AppID, a.event.ID)
+		ag, err := s.hub.Agenda(ctx, hub.AgendaParams{AppRef: rpc.AppRef{App: imp.AppID}, Event: a.event.ID})
 		if err != nil {
 			return err
 		}
@@ -790,7 +792,7 @@ func (a *analysis) dryRun(ctx context.Context, members []hub.MemberInput) ([]str
 	outcomes := make([]string, len(members))
 	var refused []hub.RowError
 	invalid, err := isolate(indexes(len(members)), rowList(mapping.Attendees), func(idx []int) error {
-		p := hub.BulkMembersParams{App: a.imp.AppID, DryRun: true, Merge: true, Mode: string(a.imp.Options.Mode),
+		p := hub.BulkMembersParams{AppRef: rpc.AppRef{App: a.imp.AppID}, DryRun: true, Merge: true, Mode: string(a.imp.Options.Mode),
 			Members: make([]hub.MemberInput, len(idx))}
 		for j, i := range idx {
 			p.Members[j] = members[i]

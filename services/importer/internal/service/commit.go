@@ -10,6 +10,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/importer/internal/mapping"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 )
 
 // RunCommit is the body of the commit job. It sends the staged rows to hub
@@ -23,7 +24,7 @@ import (
 // any later batch hub applied) again, and hub finds it unchanged, so
 // nothing is written twice and nothing is lost.
 func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) error {
-	imp, ok, err := s.store.Claim(ctx, id, gen, Committing, job, s.cfg.LeaseTTL)
+	imp, ok, err := s.store.Claim(ctx, Claim{ID: id, Gen: gen, Status: Committing, Job: job, TTL: s.cfg.LeaseTTL})
 	if err != nil || !ok {
 		return err
 	}
@@ -98,7 +99,7 @@ func (s *Service) RunCommit(ctx context.Context, id string, gen int, job int64) 
 				var fatal *fatalError
 				if errors.As(err, &fatal) {
 					s.log.Error("import refused by hub", "import", id, "error", fatal.err)
-					return s.store.FailCommit(ctx, id, job, "hub_refused", fatal.msg)
+					return s.store.FailCommit(ctx, id, job, Failure{Code: "hub_refused", Message: fatal.msg})
 				}
 				return err
 			}
@@ -247,7 +248,7 @@ func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, ro
 		// The staged input has the file's values only: hub merges them
 		// with what it holds, and registers the members to the import's
 		// event in the same transaction.
-		p := hub.BulkMembersParams{App: imp.AppID, Event: imp.EventID, Merge: true, Mode: string(imp.Options.Mode),
+		p := hub.BulkMembersParams{AppRef: rpc.AppRef{App: imp.AppID}, Event: imp.EventID, Merge: true, Mode: string(imp.Options.Mode),
 			Members: make([]hub.MemberInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Members[i]); err != nil {
@@ -256,7 +257,7 @@ func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, ro
 		}
 		return s.hub.BulkMembers(ctx, p)
 	case mapping.Speakers:
-		p := hub.BulkSpeakersParams{App: imp.AppID, Mode: string(imp.Options.Mode), Speakers: make([]hub.SpeakerInput, len(rows))}
+		p := hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: imp.AppID}, Mode: string(imp.Options.Mode), Speakers: make([]hub.SpeakerInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Speakers[i]); err != nil {
 				return hub.BulkResult{}, err
@@ -264,7 +265,7 @@ func (s *Service) upsert(ctx context.Context, imp *Import, kind mapping.Kind, ro
 		}
 		return s.hub.BulkSpeakers(ctx, p)
 	case mapping.Sessions:
-		p := hub.BulkSessionsParams{App: imp.AppID, Event: imp.EventID, Mode: string(imp.Options.Mode),
+		p := hub.BulkSessionsParams{AppRef: rpc.AppRef{App: imp.AppID}, Event: imp.EventID, Mode: string(imp.Options.Mode),
 			Sessions: make([]hub.BulkSessionInput, len(rows))}
 		for i, r := range rows {
 			if err := json.Unmarshal(r.Input, &p.Sessions[i]); err != nil {

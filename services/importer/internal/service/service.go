@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,8 +135,22 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, body io.Reader) (*
 		_ = s.store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
 		return nil, errs.InvalidFields("empty file", errs.FieldError{Field: "/file", Message: "the file is empty"})
 	}
-	imp.FileSize, imp.FileSHA256 = size, sum
-	return s.store.Transition(ctx, in.AppID, imp.ID, Transition{From: []Status{Uploading}, To: Analyzing, Start: JobAnalyze, fileSize: size, fileSHA: sum})
+	return s.store.UpdateImport(ctx, ImportRef{App: in.AppID, ID: imp.ID}, func(imp *Import) (Followup, error) {
+		if err := leave(imp, Uploading); err != nil {
+			return Followup{}, err
+		}
+		imp.FileSize, imp.FileSHA256, imp.Status = size, sum, Analyzing
+		return Followup{Start: JobAnalyze}, nil
+	})
+}
+
+// leave is nil when imp is in one of the statuses from, which a status
+// change may leave, a conflict otherwise.
+func leave(imp *Import, from ...Status) error {
+	if !slices.Contains(from, imp.Status) {
+		return errs.New(errs.Conflict, "the import is %s", imp.Status)
+	}
+	return nil
 }
 
 func (s *Service) storeFile(ctx context.Context, id string, body io.Reader) (int64, string, error) {
@@ -165,27 +180,33 @@ func (s *Service) storeFile(ctx context.Context, id string, body io.Reader) (int
 	return size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Get returns an import.
-func (s *Service) Get(ctx context.Context, app, id string) (*Import, error) {
-	return s.store.Get(ctx, app, id)
+// ImportRef names an import of an app.
+type ImportRef struct {
+	App, ID string
 }
 
-// List returns an app's import history, newest first.
-func (s *Service) List(ctx context.Context, app string, limit int, before string) ([]*Import, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 50
+// Get returns an import.
+func (s *Service) Get(ctx context.Context, ref ImportRef) (*Import, error) {
+	return s.store.Get(ctx, ref)
+}
+
+// List returns an app's import history, newest first: a page of at most
+// 100 (50 when page.Limit is not in 1-100).
+func (s *Service) List(ctx context.Context, app string, page Page) ([]*Import, error) {
+	if page.Limit <= 0 || page.Limit > 100 {
+		page.Limit = 50
 	}
-	return s.store.List(ctx, app, limit, before)
+	return s.store.List(ctx, app, page)
 }
 
 // Configure changes an import's options (mode, mapping overrides, date
 // order, event) and analyzes it again, if role may write what the import
 // would then hold.
-func (s *Service) Configure(ctx context.Context, app, id, role string, opts Options, eventID *string) (*Import, error) {
+func (s *Service) Configure(ctx context.Context, ref ImportRef, role string, opts Options, eventID *string) (*Import, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
-	imp, err := s.store.Get(ctx, app, id)
+	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -197,12 +218,22 @@ func (s *Service) Configure(ctx context.Context, app, id, role string, opts Opti
 		return nil, err
 	}
 	if eventID != nil {
-		if err := s.checkEvent(ctx, app, *eventID); err != nil {
+		if err := s.checkEvent(ctx, ref.App, *eventID); err != nil {
 			return nil, err
 		}
 	}
-	return s.store.Transition(ctx, app, id, Transition{From: []Status{Ready, Failed, Analyzing}, To: Analyzing, Start: JobAnalyze,
-		Reset: true, Options: &opts, EventID: eventID})
+	return s.store.UpdateImport(ctx, ref, func(imp *Import) (Followup, error) {
+		if err := leave(imp, Ready, Failed, Analyzing); err != nil {
+			return Followup{}, err
+		}
+		imp.Options = opts
+		if eventID != nil {
+			imp.EventID = *eventID
+		}
+		imp.resetAnalysis()
+		imp.Status = Analyzing
+		return Followup{Start: JobAnalyze, DeleteRows: true}, nil
+	})
 }
 
 // checkEvent refuses an event id (given at upload or to configure) that is
@@ -226,8 +257,8 @@ func (s *Service) checkEvent(ctx context.Context, app, event string) error {
 
 // Commit starts writing an analyzed import's rows to hub, if role may
 // write every kind of them.
-func (s *Service) Commit(ctx context.Context, app, id, role string) (*Import, error) {
-	imp, err := s.store.Get(ctx, app, id)
+func (s *Service) Commit(ctx context.Context, ref ImportRef, role string) (*Import, error) {
+	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -240,13 +271,13 @@ func (s *Service) Commit(ctx context.Context, app, id, role string) (*Import, er
 	if imp.Status != Ready {
 		return nil, errs.New(errs.Conflict, "the import is %s: only an analyzed import can be committed", imp.Status)
 	}
-	return s.store.Transition(ctx, app, id, Transition{From: []Status{Ready}, To: Committing, Start: JobCommit})
+	return s.store.UpdateImport(ctx, ref, moveTo(Committing, Followup{Start: JobCommit}, Ready))
 }
 
 // Cancel stops an import: before the commit nothing is written; during
 // the commit, the batches already in hub stay and the rest is not sent.
-func (s *Service) Cancel(ctx context.Context, app, id string) (*Import, error) {
-	imp, err := s.store.Get(ctx, app, id)
+func (s *Service) Cancel(ctx context.Context, ref ImportRef) (*Import, error) {
+	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -254,11 +285,23 @@ func (s *Service) Cancel(ctx context.Context, app, id string) (*Import, error) {
 	case Canceled, Canceling:
 		return imp, nil
 	case Committing:
-		return s.store.Transition(ctx, app, id, Transition{From: []Status{Committing}, To: Canceling})
+		return s.store.UpdateImport(ctx, ref, moveTo(Canceling, Followup{}, Committing))
 	case Uploading, Analyzing, Ready, Failed:
-		return s.store.Transition(ctx, app, id, Transition{From: []Status{Uploading, Analyzing, Ready, Failed}, To: Canceled})
+		return s.store.UpdateImport(ctx, ref, moveTo(Canceled, Followup{}, Uploading, Analyzing, Ready, Failed))
 	}
 	return nil, errs.New(errs.Conflict, "the import is %s and can no longer be canceled", imp.Status)
+}
+
+// moveTo is the update of an import that moves it from one of the
+// statuses from to status to, and then does then.
+func moveTo(to Status, then Followup, from ...Status) func(imp *Import) (Followup, error) {
+	return func(imp *Import) (Followup, error) {
+		if err := leave(imp, from...); err != nil {
+			return Followup{}, err
+		}
+		imp.Status = to
+		return then, nil
+	}
 }
 
 // Preview is what a commit would do.
@@ -268,9 +311,10 @@ type Preview struct {
 	First []StagedRow
 }
 
-// Preview returns the counts and first rows of an analyzed import.
-func (s *Service) Preview(ctx context.Context, app, id string, n int) (*Preview, error) {
-	imp, err := s.store.Get(ctx, app, id)
+// Preview returns the counts and the first n rows of each kind and
+// action (5 when n is not in 1-50) of an analyzed import.
+func (s *Service) Preview(ctx context.Context, ref ImportRef, n int) (*Preview, error) {
+	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +324,7 @@ func (s *Service) Preview(ctx context.Context, app, id string, n int) (*Preview,
 	if n <= 0 || n > 50 {
 		n = 5
 	}
-	rows, err := s.store.FirstRows(ctx, id, n)
+	rows, err := s.store.FirstRows(ctx, ref.ID, n)
 	if err != nil {
 		return nil, err
 	}
@@ -288,18 +332,19 @@ func (s *Service) Preview(ctx context.Context, app, id string, n int) (*Preview,
 }
 
 // ReadFile writes an import's stored file to w.
-func (s *Service) ReadFile(ctx context.Context, app, id string, w io.Writer) (*Import, error) {
-	imp, err := s.store.Get(ctx, app, id)
+func (s *Service) ReadFile(ctx context.Context, ref ImportRef, w io.Writer) (*Import, error) {
+	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return imp, s.store.ReadFile(ctx, id, w)
+	return imp, s.store.ReadFile(ctx, ref.ID, w)
 }
 
 // Report writes an import's error report: the uploaded rows with what
 // happened to each and the problems highlighted.
-func (s *Service) Report(ctx context.Context, app, id string, w io.Writer) error {
-	imp, err := s.store.Get(ctx, app, id)
+func (s *Service) Report(ctx context.Context, ref ImportRef, w io.Writer) error {
+	id := ref.ID
+	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,15 @@ type Import struct {
 	FinishedAt   *time.Time
 }
 
+// resetAnalysis clears what an analysis and a commit found and did, for a
+// new analysis.
+func (imp *Import) resetAnalysis() {
+	imp.Mapping, imp.Problems = []mapping.Sheet{}, []validate.Problem{}
+	imp.Counts, imp.Result = Counts{}, Result{}
+	imp.ErrorCode, imp.ErrorMessage = "", ""
+	imp.RowsTotal, imp.RowsDone, imp.BatchesDone, imp.CursorSeq = 0, 0, 0, 0
+}
+
 // sheet is the mapping of the sheet named name, or nil.
 func (imp *Import) sheet(name string) *mapping.Sheet {
 	for i := range imp.Mapping {

@@ -17,7 +17,11 @@
 // It runs a real hub and a real multievent (the binaries given with -hub
 // and -multievent) on a database, a Redis namespace and CouchDB database
 // names of their own, removed at the end. Every JSON-RPC error counts as a
-// failure. Rounds of the load targets are interleaved.
+// failure. Rounds of the load targets are interleaved. Each load row gives
+// the server CPU per call: multievent's process and the Postgres backends
+// of the bench's database (/proc), which the machine's load moves less
+// than latencies. multievent inherits the environment (so
+// MULTIEVENT_SEARCH_CACHE=0 measures search without its cache).
 package main
 
 import (
@@ -37,6 +41,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -44,6 +49,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/attendify/hub"
@@ -98,7 +104,19 @@ func main() {
 	flag.IntVar(&p.bookmarkClients, "bookmark-clients", 16, "concurrent writers of bookmarks")
 	flag.IntVar(&p.bookmarkSessions, "bookmark-sessions", 50, "sessions each writer bookmarks and unbookmarks in turn")
 	flag.StringVar(&p.parts, "parts", "loads,bookmarks,edits,replication", "which measurements to run")
+	cpuprofile := flag.String("cpuprofile", "", "write the harness's own CPU profile to this file (is the load generator the limit?)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mebench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, p); err != nil {
@@ -126,6 +144,7 @@ type bench struct {
 	registered        []string // the code events the first half of the members are registered to
 	sessionsByEvent   map[string][]string
 	words             []string
+	mePid             int // multievent's process, for its CPU per call
 }
 
 func run(ctx context.Context, p params) error {
@@ -160,8 +179,13 @@ func run(ctx context.Context, p params) error {
 	meAddr, _ := freeAddr()
 	b.hubURL, b.meURL = "http://"+hubAddr, "http://"+meAddr
 	common := []string{"SHUTDOWN_DELAY=0", "DATABASE_URL=" + b.dsn, "REDIS_NAMESPACE=" + b.ns, "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
-		"LOG_LEVEL=WARN", "DATABASE_MAX_CONNS=16"}
-	hubProc, err := start(ctx, p.hubBin, append(common, "ADDR="+hubAddr, "HUB_DEV_MODE=true"))
+		"LOG_LEVEL=WARN", "DATABASE_MAX_CONNS=16", "DEBUG_PPROF=true"}
+	// Each service's admin listener (metrics, pprof) on a port of its own,
+	// printed so that a profile can be taken during a round.
+	hubAdmin, _ := freeAddr()
+	meAdmin, _ := freeAddr()
+	say("admin listeners (pprof): hub http://%s/debug/pprof/, multievent http://%s/debug/pprof/", hubAdmin, meAdmin)
+	hubProc, err := start(ctx, p.hubBin, append(common, "ADDR="+hubAddr, "ADMIN_ADDR="+hubAdmin, "HUB_DEV_MODE=true"))
 	if err != nil {
 		return err
 	}
@@ -169,12 +193,13 @@ func run(ctx context.Context, p params) error {
 	if err := waitReady(ctx, b.hubURL); err != nil {
 		return err
 	}
-	meEnv := append(common, "ADDR="+meAddr, "HUB_URL="+b.hubURL, "MULTIEVENT_COUCH_PREFIX="+b.prefix, "MULTIEVENT_PUBLIC_URL="+b.meURL)
+	meEnv := append(common, "ADDR="+meAddr, "ADMIN_ADDR="+meAdmin, "HUB_URL="+b.hubURL, "MULTIEVENT_COUCH_PREFIX="+b.prefix, "MULTIEVENT_PUBLIC_URL="+b.meURL)
 	meProc, err := start(ctx, p.meBin, meEnv)
 	if err != nil {
 		return err
 	}
 	defer stopProc(meProc)
+	b.mePid = meProc.Process.Pid
 	if err := waitReady(ctx, b.meURL); err != nil {
 		return err
 	}
@@ -246,7 +271,7 @@ func (b *bench) seed(ctx context.Context) error {
 		return err
 	}
 	b.app = a.ID
-	at, err := hub.AppTokenFor.Call(actx, b.hubC, hub.AppParams{App: b.app})
+	at, err := hub.AppTokenFor.Call(actx, b.hubC, hub.AppParams{AppRef: rpc.AppRef{App: b.app}})
 	if err != nil {
 		return err
 	}
@@ -258,7 +283,7 @@ func (b *bench) seed(ctx context.Context) error {
 		speakers[i] = hub.SpeakerInput{ExternalID: fmt.Sprintf("sp-%d", i), Name: fmt.Sprintf("%s %s %d", pick(r, firstNames), pick(r, lastNames), i),
 			Company: pick(r, companies), Title: pick(r, titles), Bio: pick(r, vocabulary) + " and " + pick(r, vocabulary)}
 	}
-	if res, err := hub.BulkSpeakers.Call(ctx, b.svcHub, hub.BulkSpeakersParams{App: b.app, Speakers: speakers}); err != nil || !res.Applied {
+	if res, err := hub.BulkSpeakers.Call(ctx, b.svcHub, hub.BulkSpeakersParams{AppRef: rpc.AppRef{App: b.app}, Speakers: speakers}); err != nil || !res.Applied {
 		return fmt.Errorf("bulk speakers: %v %+v", err, res.Errors)
 	}
 	zones := []string{"Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney"}
@@ -272,7 +297,7 @@ func (b *bench) seed(ctx context.Context) error {
 			access = hub.EventAccessListed
 		}
 		day := base.AddDate(0, 0, 14*i-350) // a year before now to a year after
-		e, err := hub.CreateEvent.Call(octx, b.hubC, hub.CreateEventParams{App: b.app, Name: fmt.Sprintf("%s %s summit %d", pick(r, vocabulary), pick(r, vocabulary), i),
+		e, err := hub.CreateEvent.Call(octx, b.hubC, hub.CreateEventParams{AppRef: rpc.AppRef{App: b.app}, Name: fmt.Sprintf("%s %s summit %d", pick(r, vocabulary), pick(r, vocabulary), i),
 			TimeZone: zones[i%len(zones)], Start: day.Format(hub.LocalTimeLayout), End: day.Add(32 * time.Hour).Format(hub.LocalTimeLayout),
 			Venue: pick(r, companies) + " center", Access: access, Code: "CODE-1234"})
 		if err != nil {
@@ -295,26 +320,26 @@ func (b *bench) seed(ctx context.Context) error {
 				Room: fmt.Sprintf("Room %d", room), Track: pick(r, vocabulary),
 				Speakers: []string{fmt.Sprintf("sp-%d", r.IntN(b.p.speakers))}}
 		}
-		res, err := hub.BulkSessions.Call(ctx, b.svcHub, hub.BulkSessionsParams{App: b.app, Event: e.ID, Sessions: rows})
+		res, err := hub.BulkSessions.Call(ctx, b.svcHub, hub.BulkSessionsParams{AppRef: rpc.AppRef{App: b.app}, Event: e.ID, Sessions: rows})
 		if err != nil || !res.Applied {
 			return fmt.Errorf("bulk sessions of event %d: %v %+v", i, err, res.Errors)
 		}
 		b.sessionsByEvent[e.ID] = res.IDs
 	}
-	if _, err := hub.PublishApp.Call(octx, b.hubC, hub.AppParams{App: b.app}); err != nil {
+	if _, err := hub.PublishApp.Call(octx, b.hubC, hub.AppParams{AppRef: rpc.AppRef{App: b.app}}); err != nil {
 		return err
 	}
 	members := make([]hub.MemberInput, b.p.members)
 	for i := range members {
 		members[i] = hub.MemberInput{Email: fmt.Sprintf("member%d@example.com", i), Name: fmt.Sprintf("Member %d", i)}
 	}
-	res, err := hub.BulkMembers.Call(ctx, b.svcHub, hub.BulkMembersParams{App: b.app, Members: members})
+	res, err := hub.BulkMembers.Call(ctx, b.svcHub, hub.BulkMembersParams{AppRef: rpc.AppRef{App: b.app}, Members: members})
 	if err != nil || !res.Applied {
 		return fmt.Errorf("bulk members: %v", err)
 	}
 	b.members = res.IDs
 	for _, ev := range b.registered {
-		if _, err := hub.AddAttendees.Call(octx, b.hubC, hub.AttendeesParams{App: b.app, Event: ev, Members: b.members[:len(b.members)/2]}); err != nil {
+		if _, err := hub.AddAttendees.Call(octx, b.hubC, hub.AttendeesParams{AppRef: rpc.AppRef{App: b.app}, Event: ev, Members: b.members[:len(b.members)/2]}); err != nil {
 			return err
 		}
 	}
@@ -366,6 +391,10 @@ type roundResult struct {
 	lat      []time.Duration
 	failures int
 	rate     float64
+	// CPU per successful call: multievent's process and the Postgres
+	// backends of the bench's database (multievent's and the bare SQL's
+	// pools), from /proc over the measured window.
+	meCPU, pgCPU time.Duration
 }
 
 func (b *bench) loads(ctx context.Context) error {
@@ -388,7 +417,7 @@ func (b *bench) loads(ctx context.Context) error {
 	}
 	targets := []target{
 		{"directory.list (JSON-RPC)", func(ctx context.Context, r *mrand.Rand, c int) error {
-			_, err := multievent.ListDirectory.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.AppParams{App: b.app})
+			_, err := multievent.ListDirectory.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.AppParams{AppRef: rpc.AppRef{App: b.app}})
 			return err
 		}},
 		{"directory: bare SQL (Events)", func(ctx context.Context, r *mrand.Rand, c int) error {
@@ -396,7 +425,7 @@ func (b *bench) loads(ctx context.Context) error {
 			return err
 		}},
 		{"search.query (JSON-RPC)", func(ctx context.Context, r *mrand.Rand, c int) error {
-			_, err := multievent.Search.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.SearchParams{App: b.app, Query: query(r)})
+			_, err := multievent.Search.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.SearchParams{AppRef: rpc.AppRef{App: b.app}, Query: query(r)})
 			return err
 		}},
 		{"search: bare SQL (Search)", func(ctx context.Context, r *mrand.Rand, c int) error {
@@ -418,15 +447,20 @@ func (b *bench) rounds(ctx context.Context, title string, clients int, targets [
 			if _, _, err := load(ctx, clients, b.p.warm, t.fn); err != nil {
 				return err
 			}
+			me0, pg0 := b.cpu(ctx)
 			lat, failures, err := load(ctx, clients, b.p.duration, t.fn)
 			if err != nil {
 				return err
 			}
-			results[i] = append(results[i], roundResult{lat: lat, failures: failures, rate: float64(len(lat)) / b.p.duration.Seconds()})
+			me1, pg1 := b.cpu(ctx)
+			rr := roundResult{lat: lat, failures: failures, rate: float64(len(lat)) / b.p.duration.Seconds()}
+			n := time.Duration(max(1, len(lat)))
+			rr.meCPU, rr.pgCPU = (me1-me0)/n, cpuDelta(pg0, pg1)/n
+			results[i] = append(results[i], rr)
 		}
 	}
-	fmt.Printf("| target | clients | calls/s | p50 | p99 | errors (all rounds) | p99 of each round | calls/s of each round |\n")
-	fmt.Printf("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
+	fmt.Printf("| target | clients | calls/s | p50 | p99 | errors (all rounds) | p99 of each round | calls/s of each round | CPU per call: multievent / Postgres |\n")
+	fmt.Printf("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |\n")
 	for i, t := range targets {
 		rs := results[i]
 		byRate := slices.Clone(rs)
@@ -439,8 +473,8 @@ func (b *bench) rounds(ctx context.Context, title string, clients int, targets [
 			rates = append(rates, fmt.Sprintf("%.0f", r.rate))
 			failures += r.failures
 		}
-		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s | %s |\n", t.name, clients, med.rate, pct(med.lat, 50), pct(med.lat, 99), failures,
-			strings.Join(p99s, " / "), strings.Join(rates, " / "))
+		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s | %s | %s / %s |\n", t.name, clients, med.rate, pct(med.lat, 50), pct(med.lat, 99), failures,
+			strings.Join(p99s, " / "), strings.Join(rates, " / "), micros(med.meCPU), micros(med.pgCPU))
 	}
 	fmt.Println()
 	return nil
@@ -464,7 +498,7 @@ func (b *bench) bookmarks(ctx context.Context) error {
 			if add {
 				o = multievent.OpBookmark
 			}
-			a, err := multievent.SyncAgenda.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.SyncParams{App: b.app,
+			a, err := multievent.SyncAgenda.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.SyncParams{AppRef: rpc.AppRef{App: b.app},
 				Ops: []multievent.AgendaOp{{Op: o, Session: s}}})
 			if err == nil && len(a.Rejected) > 0 {
 				err = fmt.Errorf("rejected: %v", a.Rejected)
@@ -512,7 +546,7 @@ func (b *bench) editLatency(ctx context.Context) error {
 	ev := b.openEvents[len(b.openEvents)/2]
 	id := b.sessionsByEvent[ev][0]
 	octx := as(ctx, b.orgToken)
-	x, err := hub.GetSession.Call(octx, b.hubC, hub.ItemParams{App: b.app, ID: id})
+	x, err := hub.GetSession.Call(octx, b.hubC, hub.ItemParams{AppRef: rpc.AppRef{App: b.app}, ID: id})
 	if err != nil {
 		return err
 	}
@@ -537,7 +571,7 @@ func (b *bench) editLatency(ctx context.Context) error {
 			in.Speakers = append(in.Speakers, s.ID)
 		}
 		start := time.Now()
-		if _, err := hub.SaveSession.Call(octx, b.hubC, hub.SessionParams{App: b.app, Event: ev, Session: id, SessionInput: in}); err != nil {
+		if _, err := hub.SaveSession.Call(octx, b.hubC, hub.SessionParams{AppRef: rpc.AppRef{App: b.app}, Event: ev, Session: id, SessionInput: in}); err != nil {
 			failures++
 			say("edit %d: %v", i, err)
 			continue
@@ -711,6 +745,60 @@ func pct(sorted []time.Duration, p float64) string {
 		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
 	}
 	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1e3)
+}
+
+func micros(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3) }
+
+// cpu returns the CPU time (user and system) multievent's process has
+// used so far, and that of each Postgres backend of the bench's database
+// by pid (a backend that exits during a round takes its time with it).
+func (b *bench) cpu(ctx context.Context) (time.Duration, map[int]time.Duration) {
+	me, _ := procCPU(b.mePid)
+	backends := map[int]time.Duration{}
+	rows, err := b.pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return me, backends
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+	for _, pid := range pids {
+		if d, err := procCPU(int(pid)); err == nil {
+			backends[int(pid)] = d
+		}
+	}
+	return me, backends
+}
+
+// cpuDelta sums what each backend of after used since before (all of it
+// for a backend that started in between).
+func cpuDelta(before, after map[int]time.Duration) time.Duration {
+	var sum time.Duration
+	for pid, d := range after {
+		sum += d - before[pid]
+	}
+	return sum
+}
+
+// procCPU reads a process's utime and stime from /proc/<pid>/stat (clock
+// ticks of 10 ms: USER_HZ is 100 on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces: fields count from the
+	// last ')'; utime and stime are fields 14 and 15.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	var ut, st int64
+	if _, err := fmt.Sscan(f[11], &ut); err != nil {
+		return 0, err
+	}
+	if _, err := fmt.Sscan(f[12], &st); err != nil {
+		return 0, err
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
 func randHex(n int) string {

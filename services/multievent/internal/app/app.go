@@ -58,6 +58,10 @@ type Config struct {
 	// Concurrency is how many of hub's events of one topic are handled at
 	// once (those of one object stay in order).
 	Concurrency int `env:"MULTIEVENT_CONCURRENCY" envDefault:"4"`
+	// SearchCache is how many search pages are kept under their app's
+	// content version (type-ahead repeats its prefixes); 0 or less keeps
+	// none.
+	SearchCache int `env:"MULTIEVENT_SEARCH_CACHE" envDefault:"4096"`
 }
 
 // LoadConfig reads Config from the environment; multievent listens on
@@ -156,6 +160,10 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 		Projection: store, Search: store, Links: store, Agendas: agendas, Content: docs,
 		Access: hubaccess.New(hub.NewReadModel(svc.Redis, cfg.Namespace)),
 		Log:    svc.Log, PublicURL: cmp.Or(cfg.PublicURL, svc.URL()),
+		SearchCache: cfg.SearchCache,
+	}
+	if cfg.SearchCache <= 0 {
+		opts.SearchCache = -1 // none
 	}
 	if len(cfg.Hub.URLs) > 0 { // none: no rebuilds (tests that play hub's part)
 		hc, err := svc.Client(cfg.Hub)
@@ -166,7 +174,8 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 	}
 	domain := service.New(opts)
 	rpcapi.Register(svc.RPC, domain)
-	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), couchURL, svc.Log)
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
+	rpcapi.Routes(svc.Routes, svc.Streams, domain, cfg.Service.Auth.Verifier(), couchURL, svc.Log)
 	m := &Multievent{Service: svc, Domain: domain, Store: store, Docs: docs}
 	if !workers {
 		return m, nil
@@ -182,26 +191,17 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 		// rebuild` does, before consuming again.
 		hubEvents.Resync = domain.Rebuild
 	}
-	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), hubEvents, domain.HandleHubEvent)
+	consumer, err := events.NewConsumer(svc.Redis, events.NewStreams(cfg.Namespace), svc.Consumer(hubEvents), domain.HandleHubEvent)
 	if err != nil {
 		return nil, err
 	}
 	svc.Go("hub-events", consumer.Run)
-	svc.Go("content-sweeper", func(ctx context.Context) error {
-		t := time.NewTicker(cfg.SweepInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if n, err := domain.SettleDirty(ctx); err != nil {
-				svc.Log.Warn("content sweep", "err", err)
-			} else if n > 0 {
-				svc.Log.Info("content sweep wrote documents left dirty", "count", n)
-			}
+	svc.Periodic(runner.Periodic{Name: "content-sweeper", Interval: cfg.SweepInterval, Run: func(ctx context.Context) error {
+		n, err := domain.SettleDirty(ctx)
+		if err == nil && n > 0 {
+			svc.Log.Info("content sweep wrote documents left dirty", "count", n)
 		}
-	})
+		return err
+	}})
 	return m, nil
 }

@@ -36,11 +36,11 @@ func (s *Source) AppIDs(ctx context.Context) (_ []string, err error) {
 func (s *Source) AppContent(ctx context.Context, app string) (_ service.AppSnapshot, err error) {
 	defer derr.Wrap(&err, "AppContent(%q)", app)
 	var snap service.AppSnapshot
-	evs, err := hub.ListEvents.Call(ctx, s.client, hub.AppParams{App: app})
+	evs, err := hub.ListEvents.Call(ctx, s.client, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		return snap, err
 	}
-	sps, err := hub.ListSpeakers.Call(ctx, s.client, hub.AppParams{App: app})
+	sps, err := hub.ListSpeakers.Call(ctx, s.client, hub.AppParams{AppRef: rpc.AppRef{App: app}})
 	if err != nil {
 		return snap, err
 	}
@@ -51,7 +51,7 @@ func (s *Source) AppContent(ctx context.Context, app string) (_ service.AppSnaps
 	for _, e := range evs.Events {
 		snap.Events = append(snap.Events, service.Event{ID: e.ID, AppID: app, Name: e.Name, TimeZone: e.TimeZone,
 			Venue: e.Venue, Visibility: e.Visibility, Access: e.Access, Start: e.StartUTC, End: e.EndUTC})
-		ag, err := hub.GetAgenda.Call(ctx, s.client, hub.AgendaParams{App: app, Event: e.ID})
+		ag, err := hub.GetAgenda.Call(ctx, s.client, hub.AgendaParams{AppRef: rpc.AppRef{App: app}, Event: e.ID})
 		if errors.Is(err, errs.NotFound) {
 			continue // deleted since the listing: its event.deleted follows
 		}

@@ -7,7 +7,6 @@ package metest
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/servicetest"
 )
 
 // Env is a running multievent and the hub state it sees.
@@ -61,13 +61,8 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...), MaxConns: 8}
-	cfg.PG.Create = false
 	cfg.Namespace = ns
-	cfg.Service.Addr = "127.0.0.1:0"
-	cfg.Service.AccessLog = false
-	cfg.Service.ShedDisabled = true
-	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
-	cfg.Service.Log.Level = slog.LevelWarn
+	servicetest.Config(&cfg.Service, &cfg.PG)
 	cfg.CouchPrefix = "tme" + strings.ToLower(flake.New(0).Next().String()[14:])
 	cfg.Riak.Hosts = nil
 	cfg.SweepInterval = 200 * time.Millisecond

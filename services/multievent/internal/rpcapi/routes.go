@@ -10,17 +10,20 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/multievent/internal/service"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
 )
 
-// Routes serves the calendar feeds (GET /calendar/<secret>.ics) and the
-// replication front of the content databases (/content/<database>/...) on
-// mux. couchURL is CouchDB's URL with the credentials the front uses;
+// Routes serves the calendar feeds (GET /calendar/<secret>.ics) on plain
+// and the replication front of the content databases
+// (/content/<database>/...) on streams (its _changes feeds are long polls
+// and continuous streams). couchURL is CouchDB's URL with the credentials the front uses;
 // phones never see them.
-func Routes(mux *http.ServeMux, svc *service.Service, tokens *auth.Verifier, couchURL *url.URL, log *slog.Logger) {
+func Routes(plain, streams chi.Router, svc *service.Service, tokens *auth.Verifier, couchURL *url.URL, log *slog.Logger) {
 	r := &routes{svc: svc, tokens: tokens, couch: couchURL, log: log}
 	r.proxy = &httputil.ReverseProxy{
 		Rewrite:       r.rewrite,
@@ -33,9 +36,9 @@ func Routes(mux *http.ServeMux, svc *service.Service, tokens *auth.Verifier, cou
 			r.couchFail(w, req, errs.Wrap(errs.Unavailable, err, "the content database is unavailable"))
 		},
 	}
-	mux.HandleFunc("GET "+service.CalendarPath+"{file}", r.calendar)
-	mux.HandleFunc(service.ContentPath+"{db}", r.content)
-	mux.HandleFunc(service.ContentPath+"{db}/{rest...}", r.content)
+	plain.Get(service.CalendarPath+"{file}", r.calendar)
+	streams.HandleFunc(service.ContentPath+"{db}", r.content)
+	streams.HandleFunc(service.ContentPath+"{db}/*", r.content)
 }
 
 type routes struct {
@@ -59,6 +62,7 @@ func (rt *routes) couchFail(w http.ResponseWriter, r *http.Request, err error) {
 	switch errs.KindOf(err) {
 	case errs.Unauthenticated:
 		status, name = http.StatusUnauthorized, "unauthorized"
+		w.Header().Set("WWW-Authenticate", auth.Challenge(err))
 	case errs.Forbidden:
 		status, name = http.StatusForbidden, "forbidden"
 	case errs.NotFound:
@@ -72,7 +76,7 @@ func (rt *routes) couchFail(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := errs.As(err); ok && status != http.StatusInternalServerError {
 		reason = e.Msg
 	} else if rt.log != nil {
-		rt.log.ErrorContext(r.Context(), "content front failed", "path", r.URL.Path, "err", err)
+		rt.log.ErrorContext(r.Context(), "content front failed", "path", r.URL.Path, "error", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -101,8 +105,11 @@ func (rt *routes) calendar(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// contextKey carries the database a front request was allowed to reach.
+// contextKey carries the target (database, rest of the path, unescaped) a
+// front request was allowed to reach.
 type contextKey struct{}
+
+type target struct{ db, rest string }
 
 // content is the read-only replication front: a member (bearer token)
 // reaches the content databases hub's rules open to them, with the
@@ -112,19 +119,24 @@ type contextKey struct{}
 // writes included, is refused: a replication from a read-only source
 // keeps its checkpoints on the phone.
 func (rt *routes) content(w http.ResponseWriter, r *http.Request) {
-	token, ok := auth.BearerToken(r)
-	if !ok {
-		rt.couchFail(w, r, errs.WithCode(errs.CodeUnauthenticated, "send the member token as Authorization: Bearer"))
-		return
-	}
-	claims, err := rt.tokens.Verify(token)
+	ctx, caller, err := rt.tokens.RouteCaller(r)
 	if err != nil {
 		rt.couchFail(w, r, err)
 		return
 	}
-	ctx := auth.WithCaller(r.Context(), claims.Caller(token))
-	db := r.PathValue("db")
-	dbs, err := rt.svc.ContentDatabases(ctx, claims.App)
+	db, rest := r.PathValue("db"), r.PathValue("*")
+	if r.URL.RawPath != "" {
+		// chi matched the escaped path (a database's name has "$" or "+",
+		// a document id anything): its parameters are still escaped.
+		if db, err = url.PathUnescape(db); err == nil {
+			rest, err = url.PathUnescape(rest)
+		}
+		if err != nil {
+			rt.couchFail(w, r, errs.New(errs.NotFound, "no such content database"))
+			return
+		}
+	}
+	dbs, err := rt.svc.ContentDatabases(ctx, caller.App)
 	if err != nil {
 		rt.couchFail(w, r, err)
 		return
@@ -133,11 +145,11 @@ func (rt *routes) content(w http.ResponseWriter, r *http.Request) {
 		rt.couchFail(w, r, errs.New(errs.NotFound, "no such content database"))
 		return
 	}
-	if !readOnly(r.Method, r.PathValue("rest")) {
+	if !readOnly(r.Method, rest) {
 		rt.couchFail(w, r, errs.WithCode(errs.CodeForbidden, "the content databases are read-only"))
 		return
 	}
-	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, contextKey{}, db)))
+	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, contextKey{}, target{db, rest})))
 }
 
 // readOnly reports whether a request is one of a pull replication's reads.
@@ -163,8 +175,8 @@ func readOnly(method, rest string) bool {
 // rewrite points a front request at CouchDB, with the front's credentials
 // instead of the member's token.
 func (rt *routes) rewrite(pr *httputil.ProxyRequest) {
-	db, _ := pr.In.Context().Value(contextKey{}).(string)
-	rest := pr.In.PathValue("rest")
+	t, _ := pr.In.Context().Value(contextKey{}).(target)
+	db, rest := t.db, t.rest
 	base := *rt.couch
 	base.User = nil
 	path := strings.TrimRight(base.Path, "/") + "/" + db + "/" + rest

@@ -6,6 +6,9 @@ package rpcapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/attendify/hub"
@@ -16,8 +19,10 @@ import (
 
 // Register binds every multievent method on srv to svc.
 func Register(srv *rpc.Server, svc *service.Service) {
-	h := handlers{svc}
-	rpc.Handle(srv, multievent.ListDirectory, h.directory)
+	h := handlers{svc: svc, dirs: &wireDirectories{m: map[string]wireDirectory{}}}
+	// The same method, its result sent from the cached encoding
+	// (wireDirectory).
+	rpc.Handle(srv, rpc.Method[multievent.AppParams, wireDirectory](multievent.ListDirectory), h.directory)
 	rpc.Handle(srv, multievent.GetDirectoryEvent, h.directoryEvent)
 	rpc.Handle(srv, multievent.Search, h.search)
 	rpc.Handle(srv, multievent.GetAgenda, h.agenda)
@@ -28,16 +33,67 @@ func Register(srv *rpc.Server, svc *service.Service) {
 }
 
 type handlers struct {
-	svc *service.Service
+	svc  *service.Service
+	dirs *wireDirectories
 }
 
-func (h handlers) directory(ctx context.Context, p multievent.AppParams) (multievent.Directory, error) {
+// wireDirectories keeps the wire form of directories by Directory.Key
+// (equal keys, equal directories), encoded: formatting each event's local
+// times was a tenth of a directory call, encoding the result a fifth.
+// Emptied when the events it holds would pass
+// service.MaxCachedDirectoryEvents.
+type wireDirectories struct {
+	mu     sync.Mutex
+	m      map[string]wireDirectory
+	events int
+}
+
+// wireDirectory is directory.list's result, a multievent.Directory (whose
+// fields give the method's schema) with its JSON encoding, made once per
+// cached directory and sent as it is (rpc.JSONAppender).
+type wireDirectory struct {
+	multievent.Directory
+	raw []byte
+}
+
+// AppendJSON implements rpc.JSONAppender.
+func (d wireDirectory) AppendJSON(b []byte) ([]byte, error) {
+	return rpc.AppendEncoded(b, d.raw, d.Directory)
+}
+
+// MarshalJSON implements json.Marshaler, for any other encoder.
+func (d wireDirectory) MarshalJSON() ([]byte, error) {
+	return rpc.AppendEncoded(nil, d.raw, d.Directory)
+}
+
+func (h handlers) directory(ctx context.Context, p multievent.AppParams) (wireDirectory, error) {
 	d, err := h.svc.Directory(ctx, p.App)
 	if err != nil {
-		return multievent.Directory{}, err
+		return wireDirectory{}, err
 	}
-	return multievent.Directory{Now: directoryEvents(d.Now), Upcoming: directoryEvents(d.Upcoming), Past: directoryEvents(d.Past),
-		Mine: d.Mine}, nil
+	h.dirs.mu.Lock()
+	w, ok := h.dirs.m[d.Key]
+	h.dirs.mu.Unlock()
+	if ok {
+		return w, nil
+	}
+	w = wireDirectory{Directory: multievent.Directory{Now: directoryEvents(d.Now), Upcoming: directoryEvents(d.Upcoming),
+		Past: directoryEvents(d.Past), Mine: d.Mine}}
+	if w.raw, err = json.Marshal(w.Directory); err != nil {
+		return wireDirectory{}, fmt.Errorf("encode the directory: %w", err)
+	}
+	n := len(w.Now) + len(w.Upcoming) + len(w.Past) + 1
+	h.dirs.mu.Lock()
+	if h.dirs.events+n > service.MaxCachedDirectoryEvents {
+		clear(h.dirs.m)
+		h.dirs.events = 0
+	}
+	if _, ok := h.dirs.m[d.Key]; !ok {
+		h.dirs.events += n
+	}
+	h.dirs.m[d.Key] = w
+	h.dirs.mu.Unlock()
+	return w, nil
 }
 
 func (h handlers) directoryEvent(ctx context.Context, p multievent.EventParams) (multievent.DirectoryEvent, error) {
@@ -64,7 +120,7 @@ func directoryEvent(e service.DirectoryEvent) multievent.DirectoryEvent {
 }
 
 func (h handlers) search(ctx context.Context, p multievent.SearchParams) (multievent.SearchPage, error) {
-	page, err := h.svc.Search(ctx, p.App, p.Query, p.Cursor)
+	page, err := h.svc.Search(ctx, service.Searching{App: p.App, Text: p.Query, After: p.Cursor})
 	if err != nil {
 		return multievent.SearchPage{}, err
 	}

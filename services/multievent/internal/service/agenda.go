@@ -118,7 +118,7 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 		}
 	}
 	if len(add) > 0 {
-		have, _, err := s.agendas.Bookmarks(ctx, app, member)
+		have, _, err := s.agendas.Bookmarks(ctx, AgendaRef{app, member})
 		if err != nil {
 			return Agenda{}, err
 		}
@@ -134,17 +134,17 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	// Removals first, with the phone's context: an add of this same sync
 	// is never one the context saw.
 	if len(remove) > 0 {
-		if err := s.agendas.RemoveBookmarks(ctx, app, member, bookmarksCC, remove...); err != nil {
+		if err := s.agendas.RemoveBookmarks(ctx, AgendaRef{app, member}, bookmarksCC, remove...); err != nil {
 			return Agenda{}, err
 		}
 	}
 	if len(add) > 0 {
-		if err := s.agendas.AddBookmarks(ctx, app, member, add...); err != nil {
+		if err := s.agendas.AddBookmarks(ctx, AgendaRef{app, member}, add...); err != nil {
 			return Agenda{}, err
 		}
 	}
 	if len(notes)+len(unnote) > 0 {
-		if err := s.agendas.UpdateNotes(ctx, app, member, notesCC, notes, unnote); err != nil {
+		if err := s.agendas.UpdateNotes(ctx, AgendaRef{app, member}, notesCC, notes, unnote); err != nil {
 			return Agenda{}, err
 		}
 	}
@@ -178,11 +178,11 @@ func (s *Service) openSessions(ctx context.Context, app string, st Standing, ids
 // agenda reads the member's bookmarks and notes and keeps the sessions
 // they may open, by start.
 func (s *Service) agenda(ctx context.Context, app, member string, st Standing) (Agenda, error) {
-	ids, bcc, err := s.agendas.Bookmarks(ctx, app, member)
+	ids, bcc, err := s.agendas.Bookmarks(ctx, AgendaRef{app, member})
 	if err != nil {
 		return Agenda{}, err
 	}
-	notes, ncc, err := s.agendas.Notes(ctx, app, member)
+	notes, ncc, err := s.agendas.Notes(ctx, AgendaRef{app, member})
 	if err != nil {
 		return Agenda{}, err
 	}

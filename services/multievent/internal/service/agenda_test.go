@@ -178,7 +178,7 @@ func TestAgendaHidesWhatIsClosed(t *testing.T) {
 	if a, _ := w.svc.GetAgenda(as("plain"), app, ""); len(a.Items) != 0 {
 		t.Errorf("agenda after the event turned hidden: %v", itemIDs(a))
 	}
-	ids, _, _ := w.agendas.Bookmarks(t.Context(), app, "plain")
+	ids, _, _ := w.agendas.Bookmarks(t.Context(), service.AgendaRef{App: app, Member: "plain"})
 	if !slices.Contains(ids, "S-"+evCode) {
 		t.Errorf("bookmarks lost: %v", ids)
 	}
@@ -196,8 +196,8 @@ func TestEraseMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.publish(hub.EventMemberDeleted, "plain", hub.IDsPayload{AppID: app, ID: "plain"})
-	ids, _, _ := w.agendas.Bookmarks(t.Context(), app, "plain")
-	notes, _, _ := w.agendas.Notes(t.Context(), app, "plain")
+	ids, _, _ := w.agendas.Bookmarks(t.Context(), service.AgendaRef{App: app, Member: "plain"})
+	notes, _, _ := w.agendas.Notes(t.Context(), service.AgendaRef{App: app, Member: "plain"})
 	if len(ids) != 0 || len(notes) != 0 {
 		t.Errorf("after member.deleted: %v %v", ids, notes)
 	}
@@ -221,7 +221,7 @@ func TestDeleteApp(t *testing.T) {
 	if g := w.content.Groups(app); len(g) != 0 {
 		t.Errorf("content databases after app.deleted: %v", g)
 	}
-	if ids, _, _ := w.agendas.Bookmarks(t.Context(), app, "plain"); len(ids) != 0 {
+	if ids, _, _ := w.agendas.Bookmarks(t.Context(), service.AgendaRef{App: app, Member: "plain"}); len(ids) != 0 {
 		t.Errorf("bookmarks after app.deleted: %v", ids)
 	}
 	evs, _ := w.store.Events(t.Context(), app)

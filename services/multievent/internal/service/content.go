@@ -198,7 +198,7 @@ func (s *Service) settle(ctx context.Context, app string, dirty []string, placed
 		out[k] = p
 	}
 	for group, docs := range writes {
-		res, err := s.writeDocs(ctx, app, group, docs)
+		res, err := s.writeDocs(ctx, GroupDB{App: app, Group: group}, docs)
 		if err != nil {
 			return nil, err
 		}
@@ -218,12 +218,12 @@ func (s *Service) settle(ctx context.Context, app string, dirty []string, placed
 	return ps, nil
 }
 
-// writeDocs writes docs into a group's database and returns their new
+// writeDocs writes docs into db and returns their new
 // revisions in order. A document whose revision was stale (written behind
 // the writer's back, or its database lost) is written again over the
 // current revision.
-func (s *Service) writeDocs(ctx context.Context, app, group string, docs []ContentDoc) ([]string, error) {
-	res, err := s.content.Write(ctx, app, group, docs)
+func (s *Service) writeDocs(ctx context.Context, db GroupDB, docs []ContentDoc) ([]string, error) {
+	res, err := s.content.Write(ctx, db, docs)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Service) writeDocs(ctx context.Context, app, group string, docs []Conte
 		case r.Err == nil:
 			revs[i] = r.Rev
 		case errors.Is(r.Err, errs.Conflict):
-			rev, err := s.content.Rev(ctx, app, group, docs[i].ID)
+			rev, err := s.content.Rev(ctx, DocRef{GroupDB: db, ID: docs[i].ID})
 			if err != nil {
 				return nil, err
 			}
@@ -247,19 +247,19 @@ func (s *Service) writeDocs(ctx context.Context, app, group string, docs []Conte
 			retry = append(retry, d)
 			at = append(at, i)
 		default:
-			return nil, fmt.Errorf("write %s to %s: %w", docs[i].ID, group, r.Err)
+			return nil, fmt.Errorf("write %s to %s: %w", docs[i].ID, db.Group, r.Err)
 		}
 	}
 	if len(retry) == 0 {
 		return revs, nil
 	}
-	res, err = s.content.Write(ctx, app, group, retry)
+	res, err = s.content.Write(ctx, db, retry)
 	if err != nil {
 		return nil, err
 	}
 	for j, r := range res {
 		if r.Err != nil {
-			return nil, fmt.Errorf("write %s to %s again: %w", retry[j].ID, group, r.Err)
+			return nil, fmt.Errorf("write %s to %s again: %w", retry[j].ID, db.Group, r.Err)
 		}
 		revs[at[j]] = r.Rev
 	}
@@ -408,7 +408,7 @@ func (s *Service) ContentDatabases(ctx context.Context, app string) ([]ContentDa
 	}
 	out := []ContentDatabase{}
 	add := func(group, event string) error {
-		name, err := s.content.DBName(app, group)
+		name, err := s.content.DBName(GroupDB{App: app, Group: group})
 		if err != nil {
 			return err
 		}

@@ -100,13 +100,13 @@ func TestContentDocuments(t *testing.T) {
 	if diff := cmp.Diff(want, doc); diff != "" || doc.Hash == "" {
 		t.Errorf("session document (-want +got):\n%s", diff)
 	}
-	rev, _ := w.content.Rev(t.Context(), app, service.GroupAll, "session:S1")
+	rev, _ := w.content.Rev(t.Context(), service.DocRef{GroupDB: service.GroupDB{App: app, Group: service.GroupAll}, ID: "session:S1"})
 	// A change of the event that leaves the session as it was writes the
 	// card, not the session again.
 	w.publish(hub.EventEventUpdated, evOpen, hub.EventPayload{ID: evOpen, AppID: app, Name: "Renamed", TimeZone: "Europe/Paris",
 		StartUTC: time.Date(2026, 6, 11, 7, 0, 0, 0, time.UTC), EndUTC: time.Date(2026, 6, 11, 15, 0, 0, 0, time.UTC),
 		Visibility: hub.VisibilityPublic, Access: hub.EventAccessOpen})
-	if again, _ := w.content.Rev(t.Context(), app, service.GroupAll, "session:S1"); again != rev {
+	if again, _ := w.content.Rev(t.Context(), service.DocRef{GroupDB: service.GroupDB{App: app, Group: service.GroupAll}, ID: "session:S1"}); again != rev {
 		t.Errorf("an unchanged session was written again: %s -> %s", rev, again)
 	}
 	if !strings.Contains(string(w.content.Docs(app, service.GroupAll)["event:"+evOpen]), "Renamed") {
@@ -151,11 +151,11 @@ type flaky struct {
 	down bool
 }
 
-func (f *flaky) Write(ctx context.Context, app, group string, docs []service.ContentDoc) ([]service.WriteResult, error) {
+func (f *flaky) Write(ctx context.Context, db service.GroupDB, docs []service.ContentDoc) ([]service.WriteResult, error) {
 	if f.down {
 		return nil, errs.New(errs.Unavailable, "couchdb is down")
 	}
-	return f.Content.Write(ctx, app, group, docs)
+	return f.Content.Write(ctx, db, docs)
 }
 
 // TestSweeperWritesWhatFailed: a write that fails leaves its documents

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/attendify/hub"
@@ -22,6 +23,13 @@ type DirectoryEvent struct {
 type Directory struct {
 	Now, Upcoming, Past []DirectoryEvent
 	Mine                []string
+	// Key names what the directory is made of: the app, its content
+	// version, the caller's gate and registration for each event, and
+	// where the clock stands among the events' starts and ends. Two
+	// directories with the same Key are equal, so a caller may keep what
+	// it derives from one (its wire form) under its Key. The slices are
+	// shared with other calls: never write to them.
+	Key string
 }
 
 // status is where an event stands by the clock.
@@ -53,12 +61,20 @@ func (s *Service) Directory(ctx context.Context, app string) (Directory, error) 
 	if err != nil {
 		return Directory{}, err
 	}
-	evs, err := s.proj.Events(ctx, app)
+	version, err := s.contentVersion(ctx, app)
+	if err != nil {
+		return Directory{}, err
+	}
+	evs, err := s.events(ctx, app, version)
 	if err != nil {
 		return Directory{}, err
 	}
 	now := s.now()
-	d := Directory{Now: []DirectoryEvent{}, Upcoming: []DirectoryEvent{}, Past: []DirectoryEvent{}, Mine: []string{}}
+	key := directoryKey(app, version, evs, st, now)
+	if d, ok := s.caches.directory(key); ok {
+		return d, nil
+	}
+	d := Directory{Now: []DirectoryEvent{}, Upcoming: []DirectoryEvent{}, Past: []DirectoryEvent{}, Mine: []string{}, Key: key}
 	for _, e := range evs {
 		v, ok := view(e, st, now)
 		if !ok {
@@ -77,8 +93,32 @@ func (s *Service) Directory(ctx context.Context, app string) (Directory, error) 
 		}
 	}
 	slices.Reverse(d.Past)
+	s.caches.putDirectory(key, d)
 	return d, nil
 }
+
+// directoryKey is Directory.Key: what view and status read of the caller
+// and the clock, per event (its gate, whether the caller is registered,
+// and how many of its start and end have passed).
+func directoryKey(app string, version int64, evs []Event, st Standing, now time.Time) string {
+	b := make([]byte, 0, len(app)+24+3*len(evs))
+	b = append(b, app...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, version, 10)
+	b = append(b, 0)
+	for _, e := range evs {
+		b = append(b, byte('0'+st.Gate(e.ID)))
+		if slices.Contains(st.Registered, e.ID) {
+			b = append(b, 'r')
+		} else {
+			b = append(b, '-')
+		}
+		b = append(b, statusByte[status(e, now)])
+	}
+	return string(b)
+}
+
+var statusByte = map[string]byte{multievent.StatusUpcoming: 'u', multievent.StatusNow: 'n', multievent.StatusPast: 'p'}
 
 // DirectoryEvent returns one event of the directory; errs.NotFound when
 // it does not exist or is hidden from the caller.
@@ -87,7 +127,11 @@ func (s *Service) DirectoryEvent(ctx context.Context, app, id string) (Directory
 	if err != nil {
 		return DirectoryEvent{}, err
 	}
-	evs, err := s.proj.Events(ctx, app)
+	version, err := s.contentVersion(ctx, app)
+	if err != nil {
+		return DirectoryEvent{}, err
+	}
+	evs, err := s.events(ctx, app, version)
 	if err != nil {
 		return DirectoryEvent{}, err
 	}

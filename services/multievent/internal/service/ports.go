@@ -39,6 +39,13 @@ type Projection interface {
 	// marked dirty.
 	Snapshot(ctx context.Context, app string, v time.Time, snap AppSnapshot) error
 
+	// ContentVersion returns a number that moves whenever a change to
+	// app's events, sessions, speakers, rooms or tracks is applied (Apply,
+	// Snapshot, DeleteApp; it may move without one), and 0 for an app the
+	// projection never held. A reader that reads it, then the content,
+	// may keep what it read under that number: the content is current
+	// while the number is. The directory and search cache by it.
+	ContentVersion(ctx context.Context, app string) (int64, error)
 	// Events returns the app's events that are not deleted, by start.
 	Events(ctx context.Context, app string) ([]Event, error)
 	// Sessions returns the sessions among ids that are not deleted, of
@@ -126,37 +133,55 @@ type Links interface {
 // devices that were offline merge (an add wins over a concurrent remove).
 type Agendas interface {
 	// Bookmarks returns the member's bookmarks and their causal context.
-	Bookmarks(ctx context.Context, app, member string) ([]string, []byte, error)
+	Bookmarks(ctx context.Context, a AgendaRef) ([]string, []byte, error)
 	// AddBookmarks adds sessions to the bookmarks.
-	AddBookmarks(ctx context.Context, app, member string, sessions ...string) error
+	AddBookmarks(ctx context.Context, a AgendaRef, sessions ...string) error
 	// RemoveBookmarks removes sessions as cc saw them (nil: as they are).
-	RemoveBookmarks(ctx context.Context, app, member string, cc []byte, sessions ...string) error
+	RemoveBookmarks(ctx context.Context, a AgendaRef, cc []byte, sessions ...string) error
 	// Notes returns the member's notes by session and their causal context.
-	Notes(ctx context.Context, app, member string) (map[string]string, []byte, error)
+	Notes(ctx context.Context, a AgendaRef) (map[string]string, []byte, error)
 	// UpdateNotes sets notes and removes others as cc saw them, atomically.
-	UpdateNotes(ctx context.Context, app, member string, cc []byte, set map[string]string, remove []string) error
+	UpdateNotes(ctx context.Context, a AgendaRef, cc []byte, set map[string]string, remove []string) error
 	// Erase removes the member's bookmarks and notes.
-	Erase(ctx context.Context, app, member string) error
+	Erase(ctx context.Context, a AgendaRef) error
+}
+
+// AgendaRef names a member's personal agenda in an app (a struct, so that
+// the app and the member cannot be swapped beside the session ids).
+type AgendaRef struct {
+	App, Member string
 }
 
 // Content writes the content databases (CouchDB): one per content group of
 // an app.
 type Content interface {
-	// Write writes docs into group's database of app, creating it when
-	// needed; each doc replaces the revision its Rev names ("" for a new
-	// document). It returns each doc's new revision, or, for a doc whose
-	// revision was not the current one, errs.Conflict in Err.
-	Write(ctx context.Context, app, group string, docs []ContentDoc) ([]WriteResult, error)
+	// Write writes docs into db, creating it when needed; each doc
+	// replaces the revision its Rev names ("" for a new document). It
+	// returns each doc's new revision, or, for a doc whose revision was
+	// not the current one, errs.Conflict in Err.
+	Write(ctx context.Context, db GroupDB, docs []ContentDoc) ([]WriteResult, error)
 	// Rev returns the current revision of a document ("" when absent or
 	// deleted).
-	Rev(ctx context.Context, app, group, docID string) (string, error)
+	Rev(ctx context.Context, d DocRef) (string, error)
 	// Placed lists what the app's databases hold (document ids, groups,
 	// revisions and hashes), for a rewrite after they were lost.
 	Placed(ctx context.Context, app string) ([]Placement, error)
 	// Drop deletes every database of app.
 	Drop(ctx context.Context, app string) error
-	// DBName is the name of a group's database of app.
-	DBName(app, group string) (string, error)
+	// DBName is the name of db in the content store.
+	DBName(db GroupDB) (string, error)
+}
+
+// GroupDB names the content database of one group of an app.
+type GroupDB struct {
+	App, Group string
+}
+
+// DocRef names a document of one of an app's content databases (its
+// group's).
+type DocRef struct {
+	GroupDB
+	ID string
 }
 
 // ContentDoc is a document to write: Body (JSON of one of the Doc types

@@ -43,7 +43,7 @@ func (s *Service) HandleHubEvent(ctx context.Context, ev events.Event) error {
 		// The content follows at once; what fails here stays dirty for
 		// the sweeper (SettleDirty), so the event is done either way.
 		if _, err := s.SettleApp(ctx, ev.App); err != nil {
-			s.log.WarnContext(ctx, "content write failed; left for the sweeper", "app", ev.App, "err", err)
+			s.log.WarnContext(ctx, "content write failed; left for the sweeper", "app", ev.App, "error", err)
 		}
 	}
 	return nil
@@ -142,7 +142,7 @@ func (s *Service) deleteApp(ctx context.Context, app string, v time.Time) error 
 // EraseMember removes what multievent holds about a member: their
 // bookmarks, notes and calendar link (hub's member.deleted).
 func (s *Service) EraseMember(ctx context.Context, app, member string) error {
-	if err := s.agendas.Erase(ctx, app, member); err != nil {
+	if err := s.agendas.Erase(ctx, AgendaRef{app, member}); err != nil {
 		return fmt.Errorf("erase the agenda of %s: %w", member, err)
 	}
 	if err := s.links.DeleteLink(ctx, app, member); err != nil {

@@ -35,10 +35,17 @@ func Words(q string) []string {
 	return strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }
 
+// Searching is a search of an app's content: the text searched for, and
+// the cursor of the page after which to go on ("" for the first).
+type Searching struct {
+	App, Text, After string
+}
+
 // Search searches the events, sessions, speakers, rooms and tracks the
 // caller may see (hub's gates: the cards of the events shown, what the
 // events they may open hold), a page of multievent.SearchPageSize hits.
-func (s *Service) Search(ctx context.Context, app, text, after string) (SearchPage, error) {
+func (s *Service) Search(ctx context.Context, sr Searching) (SearchPage, error) {
+	app, text, after := sr.App, sr.Text, sr.After
 	words := Words(text)
 	if len(words) == 0 {
 		return SearchPage{}, errs.InvalidFields("nothing to search", errs.FieldError{Field: "/query", Message: "needs a letter or a digit"})
@@ -59,23 +66,34 @@ func (s *Service) Search(ctx context.Context, app, text, after string) (SearchPa
 	if err != nil {
 		return SearchPage{}, err
 	}
-	evs, err := s.proj.Events(ctx, app)
+	version, err := s.contentVersion(ctx, app)
 	if err != nil {
 		return SearchPage{}, err
 	}
-	q := Query{App: app, Words: words, After: last, Limit: multievent.SearchPageSize + 1, Cards: []string{}, Agendas: []string{}}
-	for _, e := range evs {
-		switch st.Gate(e.ID) {
-		case hub.GateOpen:
-			q.Agendas = append(q.Agendas, e.ID)
-			q.Cards = append(q.Cards, e.ID)
-		case hub.GateCode, hub.GateListed:
-			q.Cards = append(q.Cards, e.ID)
+	evs, err := s.events(ctx, app, version)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	// A page depends only on the content at version, what the caller may
+	// see and the query: type-ahead sends the same prefixes again and
+	// again, from every member with the same access.
+	key := searchKey(app, version, evs, st, words, last)
+	hits, ok := s.caches.searchHits(key)
+	if !ok {
+		q := Query{App: app, Words: words, After: last, Limit: multievent.SearchPageSize + 1, Cards: []string{}, Agendas: []string{}}
+		for _, e := range evs {
+			switch st.Gate(e.ID) {
+			case hub.GateOpen:
+				q.Agendas = append(q.Agendas, e.ID)
+				q.Cards = append(q.Cards, e.ID)
+			case hub.GateCode, hub.GateListed:
+				q.Cards = append(q.Cards, e.ID)
+			}
 		}
-	}
-	hits, err := s.search.Search(ctx, q)
-	if err != nil {
-		return SearchPage{}, err
+		if hits, err = s.search.Search(ctx, q); err != nil {
+			return SearchPage{}, err
+		}
+		s.caches.putSearch(key, hits)
 	}
 	page := SearchPage{Hits: hits}
 	if len(hits) > multievent.SearchPageSize {

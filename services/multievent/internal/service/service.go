@@ -31,6 +31,10 @@ type Options struct {
 	PublicURL string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// SearchCache is the number of search pages kept under the app's
+	// content version (see cache.go): 0 is DefaultSearchCache, a negative
+	// number keeps none (every search runs its query).
+	SearchCache int
 }
 
 // Service is multievent's domain service. It is safe for concurrent use.
@@ -47,6 +51,7 @@ type Service struct {
 	now      func() time.Time
 	owners   ownerCache
 	settling settlers
+	caches   *caches
 }
 
 // New returns a Service on o's ports.
@@ -59,7 +64,7 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		proj: o.Projection, search: o.Search, links: o.Links, agendas: o.Agendas, content: o.Content,
-		access: o.Access, hub: o.Hub, log: o.Log, url: o.PublicURL, now: o.Now,
+		access: o.Access, hub: o.Hub, log: o.Log, url: o.PublicURL, now: o.Now, caches: newCaches(o.SearchCache),
 	}
 }
 

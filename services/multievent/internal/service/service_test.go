@@ -128,6 +128,58 @@ func gates(d service.Directory) map[string]string {
 	return out
 }
 
+// TestDirectoryCache: the directory is cached under the app's content
+// version, but a call answers for its own clock and standing: the clock
+// passing an event's start, a registration and hub's visibility change
+// the next answer without any change to the projection; an event's edit
+// projected shows at once.
+func TestDirectoryCache(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	clock := now
+	w.svc = service.New(service.Options{Projection: w.store, Search: w.store, Links: w.store, Agendas: w.agendas,
+		Content: w.content, Access: w.access, Hub: w.hub, PublicURL: "https://me.example", Now: func() time.Time { return clock }})
+	find := func(ctx context.Context, id string) (status, gate, name string) {
+		t.Helper()
+		d, err := w.svc.Directory(ctx, app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range slices.Concat(d.Now, d.Upcoming, d.Past) {
+			if e.ID == id {
+				return e.Status, e.Gate.String(), e.Name
+			}
+		}
+		return "", "absent", ""
+	}
+	for range 2 { // the second call is served from the cache
+		if st, _, _ := find(as("plain"), evUpcoming); st != multievent.StatusUpcoming {
+			t.Fatalf("the upcoming event: %q", st)
+		}
+	}
+	clock = now.Add(30*24*time.Hour + time.Minute)
+	if st, _, _ := find(as("plain"), evUpcoming); st != multievent.StatusNow {
+		t.Errorf("after its start the event is %q, want now", st)
+	}
+	if _, g, _ := find(as("plain"), evCode); g != "code" {
+		t.Fatalf("the code event for a plain member: %q", g)
+	}
+	w.access.SetMember(app, "plain", memory.Member{Registered: []string{evCode}})
+	if _, g, _ := find(as("plain"), evCode); g != hub.EventAccessOpen {
+		t.Errorf("the code event once registered: %q, want open", g)
+	}
+	w.access.SetEvent(app, hub.EventInfo{ID: evOpen, Name: "Event " + evOpen, Visibility: hub.VisibilityHidden, Access: hub.EventAccessOpen})
+	if _, g, _ := find(as("plain"), evOpen); g != "absent" {
+		t.Errorf("an event hub hides: %q, want absent", g)
+	}
+	w.publish(hub.EventEventUpdated, evPast, hub.EventPayload{ID: evPast, AppID: app, Name: "Renamed", TimeZone: "Europe/Paris",
+		StartUTC: now.Add(-30 * 24 * time.Hour), EndUTC: now.Add(-30*24*time.Hour + 8*time.Hour), Visibility: hub.VisibilityPublic,
+		Access: hub.EventAccessOpen})
+	if _, _, n := find(as("plain"), evPast); n != "Renamed" {
+		t.Errorf("the past event after its rename: %q", n)
+	}
+}
+
 // TestDirectoryAccess: one table of who sees which event with which gate.
 func TestDirectoryAccess(t *testing.T) {
 	w := newWorld(t)
@@ -229,7 +281,7 @@ func TestSearchScope(t *testing.T) {
 		{as("reg"), []string{"S-" + evOpen, "S-" + evPast, "S-" + evUpcoming, "S-" + evCode, "S-" + evListed, "S-" + evHidden}},
 	}
 	for _, tt := range tests {
-		page, err := w.svc.Search(tt.ctx, app, "talk", "")
+		page, err := w.svc.Search(tt.ctx, service.Searching{App: app, Text: "talk", After: ""})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,8 +293,23 @@ func TestSearchScope(t *testing.T) {
 			t.Errorf("talk as %v (-want +got):\n%s", auth.CallerFrom(tt.ctx).User, diff)
 		}
 	}
-	if _, err := w.svc.Search(as("plain"), app, " ?! ", ""); !errors.Is(err, errs.Invalid) {
+	if _, err := w.svc.Search(as("plain"), service.Searching{App: app, Text: " ?! ", After: ""}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("a search without words: %v", err)
+	}
+	// Pages are cached per content version and per what the caller may
+	// see: a registration opens more at once, and so does a new session.
+	w.access.SetMember(app, "plain", memory.Member{Registered: []string{evCode}})
+	w.session("S-NEW", evOpen, "Talk about caches", now)
+	page, err := w.svc.Search(as("plain"), service.Searching{App: app, Text: "talk", After: ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range page.Hits {
+		got = append(got, h.ID)
+	}
+	if diff := cmp.Diff([]string{"S-" + evOpen, "S-" + evPast, "S-" + evUpcoming, "S-" + evCode, "S-NEW"}, got, cmpSorted); diff != "" {
+		t.Errorf("talk once registered to the code event, after a new session (-want +got):\n%s", diff)
 	}
 }
 
@@ -258,7 +325,7 @@ func TestSearchPages(t *testing.T) {
 	var all []string
 	cursor := ""
 	for range 5 {
-		page, err := w.svc.Search(as("plain"), app, "work", cursor)
+		page, err := w.svc.Search(as("plain"), service.Searching{App: app, Text: "work", After: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,8 +342,8 @@ func TestSearchPages(t *testing.T) {
 	if len(all) != 45 || len(slices.Compact(slices.Sorted(slices.Values(all)))) != 45 {
 		t.Errorf("paged through %d hits (%d distinct), want 45", len(all), len(slices.Compact(slices.Sorted(slices.Values(all)))))
 	}
-	page, _ := w.svc.Search(as("plain"), app, "work", "")
-	if _, err := w.svc.Search(as("plain"), app, "shop", page.Next); !errors.Is(err, errs.Invalid) {
+	page, _ := w.svc.Search(as("plain"), service.Searching{App: app, Text: "work", After: ""})
+	if _, err := w.svc.Search(as("plain"), service.Searching{App: app, Text: "shop", After: page.Next}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("a cursor of another search: %v, want invalid", err)
 	}
 }

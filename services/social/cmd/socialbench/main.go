@@ -68,6 +68,8 @@ type flags struct {
 	abDuration   time.Duration
 	// The servers' process ids, to read their CPU time per round.
 	offPID, onPID int
+	// The -placement-url server's admin listener, for -profile.
+	onAdminURL string
 }
 
 func main() {
@@ -89,6 +91,7 @@ func main() {
 	flag.DurationVar(&f.abDuration, "ab-duration", 10*time.Second, "duration of each on/off round")
 	flag.IntVar(&f.offPID, "off-pid", 0, "the process id of the -url server (its CPU time per request)")
 	flag.IntVar(&f.onPID, "on-pid", 0, "the process id of the -placement-url server")
+	flag.StringVar(&f.onAdminURL, "on-admin-url", "", "the -placement-url server's admin listener, for -profile: both servers' CPU profiles of the second on/off round go to <profile>.on and .off")
 	flag.Parse()
 	if f.profile != "" && f.adminURL == "" {
 		fmt.Fprintln(os.Stderr, "-profile needs -admin-url (the server's ADMIN_ADDR)")
@@ -106,6 +109,8 @@ type result struct {
 	PerSec   float64 `json:"per_sec"`
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
+	// CPUus is the serving process's CPU time a request (µs), when known.
+	CPUus    float64 `json:"cpu_us,omitempty"`
 	FirstErr string  `json:"first_error,omitempty"`
 }
 
@@ -139,11 +144,12 @@ func load(ctx context.Context, name string, c, n int, d time.Duration, op func(c
 				if ctx.Err() != nil && n <= 0 {
 					return // cut by the end of the phase
 				}
-				lat[w] = append(lat[w], time.Since(t0))
-				if err != nil {
+				if err != nil { // a failure, not a latency: it counts in Errors only
 					errCount.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
+					continue
 				}
+				lat[w] = append(lat[w], time.Since(t0))
 			}
 		})
 	}
@@ -243,7 +249,7 @@ func run(ctx context.Context, f flags) error {
 	posts := make([]string, f.posts)
 	tags := []string{"#keynote", "#gophers", "#coffee", "#networking", ""}
 	results = append(results, load(ctx, "post.create (API)", f.clients, f.posts, 0, func(ctx context.Context, w, i int) error {
-		p := social.CreatePostParams{AppRef: social.AppRef{App: appID}, Text: fmt.Sprintf("Post %d from the floor %s", i, tags[i%len(tags)])}
+		p := social.CreatePostParams{AppRef: rpc.AppRef{App: appID}, Text: fmt.Sprintf("Post %d from the floor %s", i, tags[i%len(tags)])}
 		if i%2 == 0 {
 			p.EventID = event.ID
 		}
@@ -255,7 +261,7 @@ func run(ctx context.Context, f flags) error {
 	results = append(results, load(ctx, "reaction.set spread (API)", f.clients, f.likes, 0, func(ctx context.Context, w, i int) error {
 		m, k := i%f.members, i/f.members
 		post := posts[(k*101+m*7)%len(posts)]
-		_, err := social.React.Call(as(ctx, m), client, social.ReactParams{AppRef: social.AppRef{App: appID}, PostID: post, Reaction: social.ReactionLike})
+		_, err := social.React.Call(as(ctx, m), client, social.ReactParams{AppRef: rpc.AppRef{App: appID}, PostID: post, Reaction: social.ReactionLike})
 		return err
 	}))
 	skip := func(phase string) bool { return slices.Contains(strings.Split(f.skip, ","), phase) }
@@ -278,7 +284,13 @@ func run(ctx context.Context, f flags) error {
 		if f.profile != "" {
 			go saveProfile(f.adminURL, f.duration, f.profile)
 		}
-		results = append(results, load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as)))
+		cpu0 := processCPU(f.offPID)
+		r := load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as))
+		if cpu1 := processCPU(f.offPID); cpu1 > 0 && r.Requests > 0 {
+			r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests)
+			fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", r.CPUus)
+		}
+		results = append(results, r)
 	}
 	if f.placementURL != "" {
 		ab, err := placementAB(ctx, f, rdb, issuer, appID, as)
@@ -300,9 +312,9 @@ func run(ctx context.Context, f flags) error {
 		m %= f.members
 		var err error
 		if !state[m] {
-			_, err = social.React.Call(as(ctx, m), client, social.ReactParams{AppRef: social.AppRef{App: appID}, PostID: hot, Reaction: social.ReactionLike})
+			_, err = social.React.Call(as(ctx, m), client, social.ReactParams{AppRef: rpc.AppRef{App: appID}, PostID: hot, Reaction: social.ReactionLike})
 		} else {
-			_, err = social.Unreact.Call(as(ctx, m), client, social.PostParams{AppRef: social.AppRef{App: appID}, PostID: hot})
+			_, err = social.Unreact.Call(as(ctx, m), client, social.PostParams{AppRef: rpc.AppRef{App: appID}, PostID: hot})
 		}
 		if err == nil {
 			state[m] = !state[m]
@@ -318,6 +330,7 @@ func run(ctx context.Context, f flags) error {
 	index := redisstore.New(rdb, ns)
 	ledger := pgstore.New(pool, nil)
 	rm := hub.NewReadModel(rdb, ns)
+	self := processCPU(os.Getpid())
 	results = append(results, load(ctx, fmt.Sprintf("baseline feed %d items (Redis)", f.page), f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
 		m := rand.IntN(len(members))
 		if _, err := rm.Authorize(ctx, auth.Caller{Kind: auth.CallerUser, User: members[m], App: appID, Role: auth.RoleAttendee}, appID); err != nil {
@@ -340,6 +353,12 @@ func run(ctx context.Context, f flags) error {
 		_, err = index.Profiles(ctx, appID, authors)
 		return err
 	}))
+	// The baseline's own CPU a page (this process made the reads): beside the
+	// server's CPU a request, a ratio the machine's load moves less.
+	if b := &results[len(results)-1]; b.Requests > 0 {
+		b.CPUus = float64((processCPU(os.Getpid()) - self).Microseconds()) / float64(b.Requests)
+		fmt.Fprintf(os.Stderr, "  baseline CPU (this process) %.0f µs a page\n", b.CPUus)
+	}
 	hot2 := posts[len(posts)-2]
 	state2 := make([]bool, f.members)
 	results = append(results, load(ctx, "baseline hot post like (Postgres tx + Redis)", f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
@@ -348,7 +367,8 @@ func run(ctx context.Context, f flags) error {
 		if state2[m] {
 			kind = ""
 		}
-		r, err := ledger.React(ctx, appID, hot2, members[m], kind, func(prev string) service.Effects {
+		re := service.Reaction{App: appID, Post: hot2, Member: members[m], Kind: kind}
+		r, err := ledger.React(ctx, re, func(prev string) service.Effects {
 			return service.Effects{App: appID, Events: []events.Event{{Type: social.EventLikeCreated, App: appID, Subject: hot2, Data: json.RawMessage(`{}`)}}}
 		})
 		if err != nil {
@@ -356,14 +376,14 @@ func run(ctx context.Context, f flags) error {
 		}
 		if r.Changed {
 			state2[m] = !state2[m]
-			return index.ApplyReaction(ctx, appID, hot2, members[m], r.Prev, kind)
+			return index.ApplyReaction(ctx, re, r.Prev)
 		}
 		return nil
 	}))
 	results = append(results, load(ctx, "baseline post create (CouchDB + Postgres + Redis)", f.clients, 2000, 0, func(ctx context.Context, w, i int) error {
 		id := ids.Next().String()
-		doc := &social.PostDoc{ID: service.PostDocID(id), Type: social.DocPost, App: appID, Author: members[i%len(members)],
-			Text: "baseline", Hashtags: []string{}, Mentions: []social.MentionRef{}, Photos: []social.PhotoRef{}, CreatedAt: time.Now().UTC()}
+		doc := &service.Post{ID: id, App: appID, Author: members[i%len(members)],
+			Text: "baseline", Hashtags: []string{}, Mentions: []service.Mention{}, Photos: []service.PhotoRef{}, CreatedAt: time.Now().UTC()}
 		if err := docs.CreatePost(ctx, doc, nil); err != nil {
 			return err
 		}
@@ -411,7 +431,7 @@ func saveProfile(url string, d time.Duration, path string) {
 func feedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context) func(ctx context.Context, w, i int) error {
 	cursors := make([]string, 1024)
 	return func(ctx context.Context, w, i int) error {
-		p := social.FeedParams{AppRef: social.AppRef{App: appID}, Kind: social.FeedApp, Limit: page, Cursor: cursors[w]}
+		p := social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page, Cursor: cursors[w]}
 		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, p)
 		if err != nil {
 			return err
@@ -471,6 +491,19 @@ end
 local pace = tonumber(os.getenv("WRK_DELAY_MS") or "")
 if pace then
   function delay() return pace end
+end
+-- A JSON-RPC error answers HTTP 200: every body is read, and one with an
+-- "error" member counts as a failure (RPC_ERRORS, printed by done).
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+rpc_errors = 0
+function response(status, headers, body)
+  if status < 400 and body and body:find('"error"%s*:') then rpc_errors = rpc_errors + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("rpc_errors") end
+  io.write(string.format("RPC_ERRORS %d\n", n))
 end
 `)
 	return os.WriteFile(path, []byte(b.String()), 0o644)

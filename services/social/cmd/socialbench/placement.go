@@ -55,11 +55,11 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 			Creative: sponsored.Creative{Text: "Meet us at booth 12", CTA: sponsored.CTA{Kind: sponsored.CTALink, Label: "Go", URL: "https://acme.example/"}},
 			Flight:   flight, Weight: 1, Budget: c.budget, Pacing: sponsored.PacingASAP, Caps: sponsored.Caps{PerHour: 100_000},
 		}
-		camp, err := sponsored.CreateCampaign.Call(octx, sp, sponsored.CreateCampaignParams{AppRef: sponsored.AppRef{App: appID}, CampaignInput: in})
+		camp, err := sponsored.CreateCampaign.Call(octx, sp, sponsored.CreateCampaignParams{AppRef: rpc.AppRef{App: appID}, CampaignInput: in})
 		if err != nil {
 			return nil, fmt.Errorf("campaign.create: %w", err)
 		}
-		if _, err := sponsored.ScheduleCampaign.Call(octx, sp, sponsored.CampaignRef{AppRef: sponsored.AppRef{App: appID}, CampaignID: camp.ID}); err != nil {
+		if _, err := sponsored.ScheduleCampaign.Call(octx, sp, sponsored.CampaignRef{AppRef: rpc.AppRef{App: appID}, CampaignID: camp.ID}); err != nil {
 			return nil, fmt.Errorf("campaign.schedule: %w", err)
 		}
 		if i == 1 {
@@ -97,6 +97,13 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 			var c func(social.FeedPage)
 			if mode == "on" {
 				c = count
+			}
+			if f.profile != "" && r == 1 {
+				// The second round's CPU profile of each server.
+				admin := map[string]string{"off": f.adminURL, "on": f.onAdminURL}[mode]
+				if admin != "" {
+					go saveProfile(admin, f.abDuration, f.profile+"."+mode)
+				}
 			}
 			cpu0 := processCPU(pids[mode])
 			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, c))
@@ -136,7 +143,7 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 		time.Sleep(500 * time.Millisecond)
 	}
 	served, _ := rdb.HGet(ctx, keys.Live(appID), placement.ServedField(probe)).Int64()
-	camp, err := sponsored.GetCampaign.Call(octx, sp, sponsored.CampaignRef{AppRef: sponsored.AppRef{App: appID}, CampaignID: probe})
+	camp, err := sponsored.GetCampaign.Call(octx, sp, sponsored.CampaignRef{AppRef: rpc.AppRef{App: appID}, CampaignID: probe})
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +156,7 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 // error or an empty page is a failure.
 func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context, seen func(social.FeedPage)) func(ctx context.Context, w, i int) error {
 	return func(ctx context.Context, w, i int) error {
-		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, social.FeedParams{AppRef: social.AppRef{App: appID}, Kind: social.FeedApp, Limit: page})
+		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page})
 		if err != nil {
 			return err
 		}

@@ -124,11 +124,17 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 	}
 	domain := service.New(service.Options{
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
-		Docs:   docs, Ledger: ledger, Index: index, Limits: limits, Log: svc.Log,
+		Stores: service.Stores{
+			Posts: docs, Comments: docs, Uploads: docs, AppDocs: docs,
+			Reactions: ledger, Changes: ledger, Notifications: ledger, Reports: ledger, Blocks: ledger, Profiles: ledger,
+			Feeds: index, Cache: index, ProfileCache: index, Limiter: index,
+		},
+		Limits: limits, Log: svc.Log,
 		Decoding: service.NewDecodingGate(svc.Metrics), Placer: placer,
 	})
 	rpcapi.Register(svc.RPC, domain)
-	rpcapi.Routes(svc.Mux, domain, cfg.Service.Auth.Verifier(), svc.Log)
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
+	rpcapi.Routes(svc.Routes, domain, cfg.Service.Auth.Verifier(), svc.Log)
 
 	streams := events.NewStreams(cfg.Namespace)
 	relay := &events.Relay{
@@ -152,29 +158,20 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 	} else {
 		svc.Log.Warn("HUB_URL is not set: the authors' profiles are not rebuilt from hub if hub's member events are lost")
 	}
-	consumer, err := events.NewConsumer(svc.Redis, streams, members, domain.HandleMemberEvent)
+	consumer, err := events.NewConsumer(svc.Redis, streams, svc.Consumer(members), domain.HandleMemberEvent)
 	if err != nil {
 		return nil, err
 	}
 	svc.Go("member-events", consumer.Run)
-	svc.Go("pending-events", func(ctx context.Context) error {
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if n, err := domain.SettlePending(ctx, time.Minute); err != nil {
-				svc.Log.Warn("settle pending events", "error", err)
-			} else if n > 0 {
-				svc.Log.Info("settled pending changes of interrupted writes", "count", n)
-			}
+	svc.Periodic(runner.Periodic{Name: "pending-events", Interval: 30 * time.Second, Run: func(ctx context.Context) error {
+		n, err := domain.SettlePending(ctx, time.Minute)
+		if n > 0 {
+			svc.Log.Info("settled pending changes of interrupted writes", "count", n)
 		}
-	})
-	svc.Go("upload-sweeper", func(ctx context.Context) error {
-		return sweepUploads(ctx, cc, docs, cfg.CouchPrefix, cfg.UploadSweepInterval, svc)
-	})
+		return err
+	}})
+	svc.Periodic(runner.Periodic{Name: "upload-sweeper", Interval: cfg.UploadSweepInterval, Run: func(ctx context.Context) error {
+		return sweepUploads(ctx, cc, docs, cfg.CouchPrefix, svc.Log)
+	}})
 	return &Social{Service: svc, Domain: domain, Docs: docs, Index: index, Ledger: ledger}, nil
 }

@@ -24,7 +24,7 @@ func PostOf(it service.Item) social.Post {
 		return sponsoredPostOf(*it.Sponsored)
 	}
 	d := it.Doc
-	id := service.PostIDOf(d.ID)
+	id := d.ID
 	p := social.Post{
 		ID: id, AppID: d.App, EventID: d.Event, SessionID: d.Session,
 		Author:   AuthorOf(d.Author, it.Author, d.AuthorDeleted),
@@ -51,7 +51,7 @@ func PostOf(it service.Item) social.Post {
 func CommentOf(c service.CommentItem) social.Comment {
 	d := c.Doc
 	return social.Comment{
-		ID: service.CommentIDOf(d.ID), PostID: d.Post, Author: AuthorOf(d.Author, c.Author, d.AuthorDeleted),
+		ID: d.ID, PostID: d.Post, Author: AuthorOf(d.Author, c.Author, d.AuthorDeleted),
 		Text: d.Text, Hashtags: nonNil(d.Hashtags), Mentions: mentionsOf(d.Mentions),
 		CreatedAt: d.CreatedAt, EditedAt: d.EditedAt,
 	}
@@ -87,7 +87,7 @@ func ReportOf(r service.ReportItem) social.Report {
 	return out
 }
 
-func mentionsOf(ms []social.MentionRef) []social.Mention {
+func mentionsOf(ms []service.Mention) []social.Mention {
 	out := make([]social.Mention, len(ms))
 	for i, m := range ms {
 		out[i] = social.Mention{MemberID: m.Member, Name: m.Name}

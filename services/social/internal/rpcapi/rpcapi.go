@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
@@ -19,17 +21,19 @@ import (
 
 // Handlers implement social's methods on a service.
 type Handlers struct {
-	svc *service.Service
+	svc   *service.Service
+	pages *pageWriter
 }
 
 // Register registers every method of social on srv.
 func Register(srv *rpc.Server, svc *service.Service) {
-	h := &Handlers{svc: svc}
+	h := &Handlers{svc: svc, pages: newPageWriter()}
 	rpc.Handle(srv, social.CreatePost, h.createPost)
 	rpc.Handle(srv, social.GetPost, h.getPost)
 	rpc.Handle(srv, social.UpdatePost, h.updatePost)
 	rpc.Handle(srv, social.DeletePost, h.deletePost)
-	rpc.Handle(srv, social.GetFeed, h.feed)
+	// The same method, its result written from pre-encoded parts (feedResult).
+	rpc.Handle(srv, rpc.Method[social.FeedParams, feedResult](social.GetFeed), h.feed)
 	rpc.Handle(srv, social.CreateComment, h.createComment)
 	rpc.Handle(srv, social.UpdateComment, h.updateComment)
 	rpc.Handle(srv, social.DeleteComment, h.deleteComment)
@@ -78,20 +82,17 @@ func (h *Handlers) deletePost(ctx context.Context, p social.PostParams) (social.
 	return social.Empty{}, h.svc.DeletePost(ctx, p.App, p.PostID)
 }
 
-func (h *Handlers) feed(ctx context.Context, p social.FeedParams) (social.FeedPage, error) {
+func (h *Handlers) feed(ctx context.Context, p social.FeedParams) (feedResult, error) {
 	items, next, err := h.svc.Feed(ctx, p.App, service.Feed{Kind: p.Kind, ID: p.ID}, p.Cursor, p.Limit)
 	if err != nil {
-		return social.FeedPage{}, err
+		return feedResult{}, err
 	}
-	page := social.FeedPage{Items: make([]social.Post, len(items)), NextCursor: next}
-	for i, it := range items {
-		page.Items[i] = PostOf(it)
-	}
-	return page, nil
+	raw, err := h.pages.Page(items, next)
+	return feedResult{raw: raw}, err
 }
 
 func (h *Handlers) createComment(ctx context.Context, p social.CreateCommentParams) (social.Comment, error) {
-	c, err := h.svc.CreateComment(ctx, p.App, p.PostID, p.Text)
+	c, err := h.svc.CreateComment(ctx, service.CreateCommentInput{App: p.App, Post: p.PostID, Text: p.Text})
 	if err != nil {
 		return social.Comment{}, err
 	}
@@ -99,7 +100,7 @@ func (h *Handlers) createComment(ctx context.Context, p social.CreateCommentPara
 }
 
 func (h *Handlers) updateComment(ctx context.Context, p social.UpdateCommentParams) (social.Comment, error) {
-	c, err := h.svc.UpdateComment(ctx, p.App, p.PostID, p.CommentID, p.Text)
+	c, err := h.svc.UpdateComment(ctx, service.CommentRef{App: p.App, Post: p.PostID, ID: p.CommentID}, p.Text)
 	if err != nil {
 		return social.Comment{}, err
 	}
@@ -107,7 +108,7 @@ func (h *Handlers) updateComment(ctx context.Context, p social.UpdateCommentPara
 }
 
 func (h *Handlers) deleteComment(ctx context.Context, p social.CommentParams) (social.Empty, error) {
-	return social.Empty{}, h.svc.DeleteComment(ctx, p.App, p.PostID, p.CommentID)
+	return social.Empty{}, h.svc.DeleteComment(ctx, service.CommentRef{App: p.App, Post: p.PostID, ID: p.CommentID})
 }
 
 func (h *Handlers) listComments(ctx context.Context, p social.ListCommentsParams) (social.CommentPage, error) {
@@ -161,7 +162,7 @@ func (h *Handlers) markRead(ctx context.Context, p social.MarkReadParams) (socia
 }
 
 func (h *Handlers) report(ctx context.Context, p social.ReportParams) (social.Empty, error) {
-	return social.Empty{}, h.svc.Report(ctx, p.App, p.PostID, p.Reason, p.Note)
+	return social.Empty{}, h.svc.Report(ctx, service.ReportInput{App: p.App, Post: p.PostID, Reason: p.Reason, Note: p.Note})
 }
 
 func (h *Handlers) queue(ctx context.Context, p social.QueueParams) (social.ReportQueue, error) {
@@ -208,7 +209,7 @@ func (h *Handlers) unblock(ctx context.Context, p social.BlockParams) (social.Em
 
 // Routes registers the photo routes on mux. Requests carry a member's token
 // (Authorization: Bearer), verified by tokens.
-func Routes(mux *http.ServeMux, svc *service.Service, tokens *auth.Verifier, log *slog.Logger) {
+func Routes(mux chi.Router, svc *service.Service, tokens *auth.Verifier, log *slog.Logger) {
 	r := &routes{svc: svc, tokens: tokens, log: log}
 	mux.HandleFunc(social.RouteUploadPhoto, r.upload)
 	mux.HandleFunc(social.RoutePhoto, r.photo)
@@ -222,15 +223,8 @@ type routes struct {
 
 // caller authenticates a request's bearer token into its context.
 func (rt *routes) caller(r *http.Request) (context.Context, error) {
-	token, ok := auth.BearerToken(r)
-	if !ok {
-		return nil, auth.NoCredentials()
-	}
-	claims, err := rt.tokens.Verify(token)
-	if err != nil {
-		return nil, err
-	}
-	return auth.WithCaller(r.Context(), claims.Caller(token)), nil
+	ctx, _, err := rt.tokens.RouteCaller(r)
+	return ctx, err
 }
 
 func (rt *routes) upload(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,7 @@ import (
 
 // CommentItem is a comment with its author's profile.
 type CommentItem struct {
-	Doc    *social.CommentDoc
+	Doc    *Comment
 	Author Profile
 }
 
@@ -22,8 +22,8 @@ func CommentDocID(post, id string) string { return "comment:" + post + ":" + id 
 func CommentIDOf(docID string) string { return docID[strings.LastIndexByte(docID, ':')+1:] }
 
 // visiblePost returns a post the actor may comment on or react to.
-func (s *Service) visiblePost(ctx context.Context, a Actor, id string) (*social.PostDoc, error) {
-	doc, err := s.docs.Post(ctx, a.App, id)
+func (s *Service) visiblePost(ctx context.Context, a Actor, id string) (*Post, error) {
+	doc, err := s.st.Posts.Post(ctx, a.App, id)
 	if err != nil {
 		return nil, err
 	}
@@ -36,8 +36,23 @@ func (s *Service) visiblePost(ctx context.Context, a Actor, id string) (*social.
 	return doc, nil
 }
 
+// CommentRef names a comment: its app, its post and its own id.
+type CommentRef struct {
+	App  string
+	Post string
+	ID   string
+}
+
+// CreateCommentInput is what a member comments.
+type CreateCommentInput struct {
+	App  string
+	Post string // the post commented on
+	Text string
+}
+
 // CreateComment comments on a post.
-func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (CommentItem, error) {
+func (s *Service) CreateComment(ctx context.Context, in CreateCommentInput) (CommentItem, error) {
+	app, post, raw := in.App, in.Post, in.Text
 	a, err := s.writer(ctx, app, "comment", s.limits.Comment)
 	if err != nil {
 		return CommentItem{}, err
@@ -66,18 +81,18 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 	if err != nil {
 		return CommentItem{}, err
 	}
-	doc := &social.CommentDoc{
-		ID: CommentDocID(post, id), Type: social.DocComment, App: app, Post: post, Event: p.Event, Session: p.Session,
+	doc := &Comment{
+		ID: id, App: app, Post: post, Event: p.Event, Session: p.Session,
 		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions, CreatedAt: now,
 	}
 	created := event(social.EventCommentCreated, app, id, commentPayload(doc, a.Member))
 	doc.LastEvent = created.ID
 	count := map[string]int64{post: 1}
-	if err := s.write(ctx, app, doc.ID, "", created, count, func() error { return s.docs.CreateComment(ctx, doc) }); err != nil {
+	if err := s.create(ctx, app, CommentDocID(post, id), created, count, func() error { return s.st.Comments.CreateComment(ctx, doc) }); err != nil {
 		return CommentItem{}, err
 	}
 	eff := Effects{App: app, Events: []events.Event{created}, Notifications: notes}
-	if err := s.ledger.Record(ctx, eff); err != nil {
+	if err := s.st.Changes.Record(ctx, eff); err != nil {
 		return CommentItem{}, err
 	}
 	s.countComments(ctx, app, post, 1)
@@ -85,8 +100,9 @@ func (s *Service) CreateComment(ctx context.Context, app, post, raw string) (Com
 	return CommentItem{Doc: doc, Author: ps[a.Member]}, nil
 }
 
-// UpdateComment replaces a comment's text; the author only.
-func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) (CommentItem, error) {
+// UpdateComment replaces a comment's text with raw; the author only.
+func (s *Service) UpdateComment(ctx context.Context, ref CommentRef, raw string) (CommentItem, error) {
+	app, post, id := ref.App, ref.Post, ref.ID
 	a, err := s.writer(ctx, app, "comment", s.limits.Comment)
 	if err != nil {
 		return CommentItem{}, err
@@ -99,96 +115,80 @@ func (s *Service) UpdateComment(ctx context.Context, app, post, id, raw string) 
 	if err != nil {
 		return CommentItem{}, err
 	}
-	for attempt := 0; ; attempt++ {
-		doc, err := s.docs.Comment(ctx, app, post, id)
-		if err != nil {
-			return CommentItem{}, err
-		}
+	var notes []Notification
+	doc, updated, err := s.updateComment(ctx, ref, func(doc *Comment) (events.Event, map[string]int64, error) {
 		if !doc.Visible() {
-			return CommentItem{}, notFound("comment")
+			return events.Event{}, nil, notFound("comment")
 		}
 		if doc.Author != a.Member {
-			return CommentItem{}, errs.WithCode(errs.CodeForbidden, "only the author edits a comment")
+			return events.Event{}, nil, errs.WithCode(errs.CodeForbidden, "only the author edits a comment")
 		}
 		if err := a.mayRead(doc.Event); err != nil {
-			return CommentItem{}, err
+			return events.Event{}, nil, err
 		}
 		now := s.clock()
-		before, prev := doc.Mentions, doc.LastEvent
-		notes, err := s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, post, id, before, mentions, now))
-		if err != nil {
-			return CommentItem{}, err
+		var err error
+		if notes, err = s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, post, id, doc.Mentions, mentions, now)); err != nil {
+			return events.Event{}, nil, err
 		}
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
-		updated := event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member))
-		doc.LastEvent = updated.ID
-		err = s.write(ctx, app, doc.ID, prev, updated, nil, func() error { return s.docs.UpdateComment(ctx, doc) })
-		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return CommentItem{}, err
-		}
-		eff := Effects{App: app, Events: []events.Event{updated}}
-		eff.Notifications = notes
-		if err := s.ledger.Record(ctx, eff); err != nil {
-			return CommentItem{}, err
-		}
-		ps, _ := s.profiles(ctx, app, []string{a.Member})
-		return CommentItem{Doc: doc, Author: ps[a.Member]}, nil
+		return event(social.EventCommentUpdated, app, id, commentPayload(doc, a.Member)), nil, nil
+	})
+	if err != nil {
+		return CommentItem{}, err
 	}
+	if err := s.st.Changes.Record(ctx, Effects{App: app, Events: []events.Event{updated}, Notifications: notes}); err != nil {
+		return CommentItem{}, err
+	}
+	ps, _ := s.profiles(ctx, app, []string{a.Member})
+	return CommentItem{Doc: &doc, Author: ps[a.Member]}, nil
 }
 
 // DeleteComment deletes a comment: its author, the post's author or a
 // moderator.
-func (s *Service) DeleteComment(ctx context.Context, app, post, id string) error {
+func (s *Service) DeleteComment(ctx context.Context, ref CommentRef) error {
+	app, post, id := ref.App, ref.Post, ref.ID
 	a, err := s.actor(ctx, app)
 	if err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		doc, err := s.docs.Comment(ctx, app, post, id)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	found := false
+	var delta int64
+	_, deleted, err := s.updateComment(ctx, ref, func(doc *Comment) (events.Event, map[string]int64, error) {
+		found = true
 		if doc.Deleted {
-			return nil
+			return events.Event{}, nil, nil
 		}
 		if doc.Author != a.Member && !a.Moderator {
-			p, err := s.docs.Post(ctx, app, post)
+			p, err := s.st.Posts.Post(ctx, app, post)
 			if err != nil {
-				return err
+				return events.Event{}, nil, err
 			}
 			if p.Author != a.Member {
-				return errs.WithCode(errs.CodeForbidden, "only the author, the post's author or a moderator deletes a comment")
+				return events.Event{}, nil, errs.WithCode(errs.CodeForbidden, "only the author, the post's author or a moderator deletes a comment")
 			}
 		}
 		// A comment hidden by a block of its author is no longer counted.
-		var delta int64
+		delta = 0
 		if doc.Visible() {
 			delta = -1
 		}
-		now, prev := s.clock(), doc.LastEvent
+		now := s.clock()
 		doc.Deleted, doc.DeletedBy, doc.DeletedAt = true, a.Member, &now
-		doc.Text, doc.Hashtags, doc.Mentions = "", []string{}, []social.MentionRef{}
-		deleted := event(social.EventCommentDeleted, app, id, commentPayload(doc, a.Member))
-		doc.LastEvent = deleted.ID
-		err = s.write(ctx, app, doc.ID, prev, deleted, map[string]int64{post: delta}, func() error { return s.docs.UpdateComment(ctx, doc) })
-		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.ledger.Record(ctx, Effects{App: app, Events: []events.Event{deleted}}); err != nil {
-			return err
-		}
-		s.countComments(ctx, app, post, delta)
+		doc.Text, doc.Hashtags, doc.Mentions = "", []string{}, []Mention{}
+		return event(social.EventCommentDeleted, app, id, commentPayload(doc, a.Member)), map[string]int64{post: delta}, nil
+	})
+	if !found && isNotFound(err) {
 		return nil
 	}
+	if err != nil || deleted.ID == "" {
+		return err
+	}
+	if err := s.st.Changes.Record(ctx, Effects{App: app, Events: []events.Event{deleted}}); err != nil {
+		return err
+	}
+	s.countComments(ctx, app, post, delta)
+	return nil
 }
 
 // countComments moves a post's cached comment count (the ledger's moved
@@ -197,49 +197,38 @@ func (s *Service) countComments(ctx context.Context, app, post string, delta int
 	if delta == 0 {
 		return
 	}
-	if err := s.index.ApplyComments(ctx, app, post, delta); err != nil {
+	if err := s.st.Cache.ApplyComments(ctx, app, post, delta); err != nil {
 		s.log.Warn("count comments", "app", app, "post", post, "delta", delta, "error", err)
 	}
 }
 
-// setCommentAuthorBlocked sets AuthorBlocked on a comment (retrying
-// conflicts) and moves its post's comment count when its visibility
-// changes.
-func (s *Service) setCommentAuthorBlocked(ctx context.Context, app string, doc *social.CommentDoc, blocked bool, by string) error {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			var err error
-			if doc, err = s.docs.Comment(ctx, app, doc.Post, CommentIDOf(doc.ID)); err != nil {
-				return err
-			}
-		}
+// setCommentAuthorBlocked sets AuthorBlocked on a comment and moves its
+// post's comment count when its visibility changes.
+func (s *Service) setCommentAuthorBlocked(ctx context.Context, ref CommentRef, blocked bool, by string) error {
+	var delta int64
+	_, ev, err := s.updateComment(ctx, ref, func(doc *Comment) (events.Event, map[string]int64, error) {
 		if doc.AuthorBlocked == blocked {
-			return nil
+			return events.Event{}, nil, nil
 		}
-		was, prev := doc.Visible(), doc.LastEvent
+		was := doc.Visible()
 		doc.AuthorBlocked = blocked
-		var delta int64
+		delta = 0
 		switch {
 		case was && !doc.Visible():
 			delta = -1
 		case !was && doc.Visible():
 			delta = 1
 		}
-		ev := event(social.EventCommentUpdated, app, CommentIDOf(doc.ID), commentPayload(doc, by))
-		doc.LastEvent = ev.ID
-		err := s.write(ctx, app, doc.ID, prev, ev, map[string]int64{doc.Post: delta}, func() error { return s.docs.UpdateComment(ctx, doc) })
-		if errs.KindOf(err) == errs.Conflict && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.ledger.Record(ctx, Effects{App: app, Events: []events.Event{ev}}); err != nil {
-			return err
-		}
-		s.countComments(ctx, app, doc.Post, delta)
-		return nil
+		return event(social.EventCommentUpdated, ref.App, doc.ID, commentPayload(doc, by)), map[string]int64{doc.Post: delta}, nil
+	})
+	if err != nil || ev.ID == "" {
+		return err
 	}
+	if err := s.st.Changes.Record(ctx, Effects{App: ref.App, Events: []events.Event{ev}}); err != nil {
+		return err
+	}
+	s.countComments(ctx, ref.App, ref.Post, delta)
+	return nil
 }
 
 // Comments returns a page of a post's visible comments, oldest first.
@@ -263,7 +252,7 @@ func (s *Service) Comments(ctx context.Context, app, post, cursor string, limit 
 	next := ""
 	for round := 0; round < 5 && len(out) < limit; round++ {
 		want := limit - len(out)
-		docs, err := s.docs.Comments(ctx, app, post, after, want)
+		docs, err := s.st.Comments.Comments(ctx, app, post, after, want)
 		if err != nil {
 			return nil, "", err
 		}
@@ -277,7 +266,7 @@ func (s *Service) Comments(ctx context.Context, app, post, cursor string, limit 
 			next = ""
 			break
 		}
-		after = CommentIDOf(docs[len(docs)-1].ID)
+		after = docs[len(docs)-1].ID
 		next = encodeCursor(after)
 	}
 	ps, err := s.profiles(ctx, app, dedupe(authors))
@@ -290,9 +279,9 @@ func (s *Service) Comments(ctx context.Context, app, post, cursor string, limit 
 	return out, next, nil
 }
 
-func commentPayload(doc *social.CommentDoc, by string) social.CommentPayload {
+func commentPayload(doc *Comment, by string) social.CommentPayload {
 	p := social.CommentPayload{
-		ID: CommentIDOf(doc.ID), AppID: doc.App, PostID: doc.Post, EventID: doc.Event, SessionID: doc.Session,
+		ID: doc.ID, AppID: doc.App, PostID: doc.Post, EventID: doc.Event, SessionID: doc.Session,
 		AuthorID: doc.Author, CreatedAt: doc.CreatedAt, By: by,
 	}
 	if !doc.Deleted {

@@ -45,7 +45,7 @@ func (s *Service) Feed(ctx context.Context, app string, f Feed, cursor string, l
 	rebuilt := false
 	for round := 0; round < 5; round++ {
 		want := limit - len(out)
-		ids, built, err := s.index.Page(ctx, app, f, after, want)
+		ids, built, err := s.st.Feeds.Page(ctx, app, f, after, want)
 		if err != nil {
 			return nil, "", err
 		}
@@ -93,8 +93,8 @@ func (s *Service) sponsor(ctx context.Context, a Actor, f Feed, organic []Item) 
 
 // Rebuild rebuilds the app's feed index from the post documents.
 func (s *Service) Rebuild(ctx context.Context, app string) error {
-	return s.index.Rebuild(ctx, app, func(add func(IndexEntry)) error {
-		return s.docs.EachDoc(ctx, app, func(d *social.PostDoc) error {
+	return s.st.Feeds.Rebuild(ctx, app, func(add func(IndexEntry)) error {
+		return s.st.AppDocs.EachDoc(ctx, app, func(d *Post) error {
 			if d.Visible() {
 				add(entryOf(d))
 			}
@@ -113,7 +113,7 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	cached, mine, loaded, err := s.index.Items(ctx, a.App, a.Member, ids)
+	cached, mine, loaded, err := s.st.Cache.Items(ctx, a.App, a.Member, ids)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 		}
 	}
 	if len(missing) > 0 {
-		docs, err := s.docs.Posts(ctx, a.App, missing)
+		docs, err := s.st.Posts.Posts(ctx, a.App, missing)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -136,23 +136,23 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 			if doc == nil {
 				continue
 			}
-			counts, err := s.ledger.Counts(ctx, a.App, ids[i])
+			counts, err := s.st.Reactions.Counts(ctx, a.App, ids[i])
 			if err != nil {
 				return nil, nil, err
 			}
 			cp := &CachedPost{Doc: doc, Counts: counts}
-			if err := s.index.CachePost(ctx, a.App, cp); err != nil {
+			if err := s.st.Cache.CachePost(ctx, a.App, cp); err != nil {
 				s.log.Warn("cache post", "app", a.App, "post", ids[i], "error", err)
 			}
 			cached[i] = cp
 		}
 	}
 	if !loaded && a.Member != "" {
-		r, err := s.ledger.MemberReactions(ctx, a.App, a.Member)
+		r, err := s.st.Reactions.MemberReactions(ctx, a.App, a.Member)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := s.index.CacheMemberReactions(ctx, a.App, a.Member, r); err != nil {
+		if err := s.st.Cache.CacheMemberReactions(ctx, a.App, a.Member, r); err != nil {
 			s.log.Warn("cache reactions", "app", a.App, "member", a.Member, "error", err)
 		}
 		mine = r
@@ -164,7 +164,7 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 			continue
 		}
 		if !c.Doc.Visible() && (c.Doc.Deleted || !includeHidden) {
-			if err := s.index.Remove(ctx, entryOf(c.Doc)); err != nil {
+			if err := s.st.Feeds.Remove(ctx, entryOf(c.Doc)); err != nil {
 				s.log.Warn("unindex invisible post", "post", ids[i], "error", err)
 			}
 			continue
@@ -194,7 +194,7 @@ func (s *Service) profiles(ctx context.Context, app string, members []string) (m
 	if len(members) == 0 {
 		return map[string]Profile{}, nil
 	}
-	ps, err := s.index.Profiles(ctx, app, members)
+	ps, err := s.st.ProfileCache.Profiles(ctx, app, members)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (s *Service) profiles(ctx context.Context, app string, members []string) (m
 		}
 	}
 	if len(missing) > 0 {
-		stored, err := s.ledger.Profiles(ctx, app, missing)
+		stored, err := s.st.Profiles.Profiles(ctx, app, missing)
 		if err != nil {
 			return nil, err
 		}
@@ -218,7 +218,7 @@ func (s *Service) profiles(ctx context.Context, app string, members []string) (m
 			ps[m] = p
 			fill = append(fill, p)
 		}
-		if err := s.index.CacheProfiles(ctx, app, fill); err != nil {
+		if err := s.st.ProfileCache.CacheProfiles(ctx, app, fill); err != nil {
 			s.log.Warn("cache profiles", "app", app, "error", err)
 		}
 	}

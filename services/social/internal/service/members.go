@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/events"
@@ -22,21 +23,21 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 			return events.Permanent(errBadPayload(ev))
 		}
 		prof := Profile{App: p.AppID, Member: p.ID, Name: p.Name, Company: p.Company, Title: p.Title, PhotoURL: WebURL(p.PhotoURL)}
-		if err := s.ledger.SaveProfile(ctx, prof, ev.Time); err != nil {
+		if err := s.st.Profiles.SaveProfile(ctx, prof, ev.Time); err != nil {
 			return err
 		}
-		if err := s.index.DropProfile(ctx, p.AppID, p.ID); err != nil {
+		if err := s.st.ProfileCache.DropProfile(ctx, p.AppID, p.ID); err != nil {
 			return err
 		}
 		switch {
 		case ev.Type == hub.EventMemberBlocked || (ev.Type == hub.EventMemberUpdated && p.Blocked):
-			if _, err := s.ledger.SetBlock(ctx, BlockRecord{App: p.AppID, Member: p.ID, Source: "hub", At: ev.Time}, true); err != nil {
+			if _, err := s.st.Blocks.SetBlock(ctx, BlockRecord{App: p.AppID, Member: p.ID, Source: "hub", At: ev.Time}, true); err != nil {
 				return err
 			}
 			_, err := s.setAuthorBlocked(ctx, p.AppID, p.ID, true, "")
 			return err
 		case ev.Type == hub.EventMemberUnblocked:
-			still, err := s.ledger.SetBlock(ctx, BlockRecord{App: p.AppID, Member: p.ID, Source: "hub", At: ev.Time}, false)
+			still, err := s.st.Blocks.SetBlock(ctx, BlockRecord{App: p.AppID, Member: p.ID, Source: "hub", At: ev.Time}, false)
 			if err != nil || still {
 				return err
 			}
@@ -49,16 +50,16 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		if err := json.Unmarshal(ev.Data, &p); err != nil || p.ID == "" || p.AppID == "" {
 			return events.Permanent(errBadPayload(ev))
 		}
-		if err := s.ledger.SaveProfile(ctx, Profile{App: p.AppID, Member: p.ID, Deleted: true}, ev.Time); err != nil {
+		if err := s.st.Profiles.SaveProfile(ctx, Profile{App: p.AppID, Member: p.ID, Deleted: true}, ev.Time); err != nil {
 			return err
 		}
-		if err := s.index.DropProfile(ctx, p.AppID, p.ID); err != nil {
+		if err := s.st.ProfileCache.DropProfile(ctx, p.AppID, p.ID); err != nil {
 			return err
 		}
 		if err := s.anonymise(ctx, p.AppID, p.ID); err != nil {
 			return err
 		}
-		return s.ledger.ForgetMember(ctx, p.AppID, p.ID)
+		return s.st.Profiles.ForgetMember(ctx, p.AppID, p.ID)
 	}
 	return nil
 }
@@ -66,15 +67,15 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 // anonymise clears the author of every post and comment of member.
 func (s *Service) anonymise(ctx context.Context, app, member string) error {
 	var posts []string
-	var comments []*social.CommentDoc
-	err := s.docs.EachDoc(ctx, app, func(d *social.PostDoc) error {
+	var comments []CommentRef
+	err := s.st.AppDocs.EachDoc(ctx, app, func(d *Post) error {
 		if d.Author == member {
-			posts = append(posts, PostIDOf(d.ID))
+			posts = append(posts, d.ID)
 		}
 		return nil
-	}, func(d *social.CommentDoc) error {
+	}, func(d *Comment) error {
 		if d.Author == member {
-			comments = append(comments, d)
+			comments = append(comments, CommentRef{App: app, Post: d.Post, ID: d.ID})
 		}
 		return nil
 	})
@@ -83,19 +84,26 @@ func (s *Service) anonymise(ctx context.Context, app, member string) error {
 	}
 	a := Actor{App: app, Moderator: true}
 	for _, id := range posts {
-		if _, err := s.changePost(ctx, a, id, func(doc *social.PostDoc) (string, bool, error) {
+		if _, err := s.changePost(ctx, a, id, func(doc *Post) (string, error) {
 			if doc.Author != member {
-				return "", false, nil
+				return "", nil
 			}
 			doc.Author, doc.AuthorDeleted = "", true
-			return social.EventPostUpdated, false, nil
+			return social.EventPostUpdated, nil
 		}); err != nil {
 			return err
 		}
 	}
-	for _, c := range comments {
-		c.Author, c.AuthorDeleted = "", true
-		if err := s.docs.UpdateComment(ctx, c); err != nil {
+	for _, ref := range comments {
+		// No event: followers see it in _changes (README, open points).
+		_, err := s.st.Comments.UpdateComment(ctx, ref, func(c *Comment) error {
+			if c.Author != member {
+				return errUnchanged
+			}
+			c.Author, c.AuthorDeleted = "", true
+			return nil
+		})
+		if err != nil && !errors.Is(err, errUnchanged) {
 			return err
 		}
 	}

@@ -13,8 +13,17 @@ type ReportItem struct {
 	Item *Item // nil when the post is gone
 }
 
+// ReportInput is a member's report of a post.
+type ReportInput struct {
+	App    string
+	Post   string
+	Reason string
+	Note   string
+}
+
 // Report records a member's report of a post (once per member and post).
-func (s *Service) Report(ctx context.Context, app, post, reason, note string) error {
+func (s *Service) Report(ctx context.Context, in ReportInput) error {
+	app, post, reason, note := in.App, in.Post, in.Reason, in.Note
 	a, err := s.actor(ctx, app)
 	if err != nil {
 		return err
@@ -28,7 +37,7 @@ func (s *Service) Report(ctx context.Context, app, post, reason, note string) er
 	if _, err := s.visiblePost(ctx, a, post); err != nil {
 		return err
 	}
-	return s.ledger.AddReport(ctx, Report{
+	return s.st.Reports.AddReport(ctx, Report{
 		ID: s.newID(), App: app, Post: post, Reporter: a.Member, Reason: reason, Note: note, CreatedAt: s.clock(),
 	})
 }
@@ -46,7 +55,7 @@ func (s *Service) Queue(ctx context.Context, app, cursor string, limit int) ([]R
 	if limit <= 0 {
 		limit = social.DefaultPageSize
 	}
-	rs, err := s.ledger.OpenReports(ctx, app, after, limit)
+	rs, err := s.st.Reports.OpenReports(ctx, app, after, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -60,7 +69,7 @@ func (s *Service) Queue(ctx context.Context, app, cursor string, limit int) ([]R
 	}
 	byID := map[string]*Item{}
 	for i := range items {
-		byID[PostIDOf(items[i].Doc.ID)] = &items[i]
+		byID[items[i].Doc.ID] = &items[i]
 	}
 	out := make([]ReportItem, len(rs))
 	for i, r := range rs {
@@ -79,18 +88,18 @@ func (s *Service) Hide(ctx context.Context, app string, ids []string, reason str
 	if err != nil {
 		return nil, nil, err
 	}
-	done, notFound, err = s.bulk(ctx, a, ids, func(doc *social.PostDoc) (string, bool, error) {
+	done, notFound, err = s.bulk(ctx, a, ids, func(doc *Post) (string, error) {
 		if doc.Deleted || doc.Hidden {
-			return "", false, nil
+			return "", nil
 		}
 		now := s.clock()
 		doc.Hidden, doc.HiddenBy, doc.HiddenReason, doc.HiddenAt = true, a.Member, reason, &now
-		return social.EventPostHidden, false, nil
+		return social.EventPostHidden, nil
 	})
 	if err != nil {
 		return done, notFound, err
 	}
-	return done, notFound, s.ledger.ResolveReports(ctx, app, done, a.Member)
+	return done, notFound, s.st.Reports.ResolveReports(ctx, app, done, a.Member)
 }
 
 // Unhide shows hidden posts again (moderators).
@@ -99,12 +108,12 @@ func (s *Service) Unhide(ctx context.Context, app string, ids []string) (done, n
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.bulk(ctx, a, ids, func(doc *social.PostDoc) (string, bool, error) {
+	return s.bulk(ctx, a, ids, func(doc *Post) (string, error) {
 		if doc.Deleted || !doc.Hidden {
-			return "", false, nil
+			return "", nil
 		}
 		doc.Hidden, doc.HiddenBy, doc.HiddenReason, doc.HiddenAt = false, "", "", nil
-		return social.EventPostShown, false, nil
+		return social.EventPostShown, nil
 	})
 }
 
@@ -125,10 +134,10 @@ func (s *Service) DeletePosts(ctx context.Context, app string, ids []string) (do
 			notFound = append(notFound, id)
 		}
 	}
-	return done, notFound, s.ledger.ResolveReports(ctx, app, done, a.Member)
+	return done, notFound, s.st.Reports.ResolveReports(ctx, app, done, a.Member)
 }
 
-func (s *Service) bulk(ctx context.Context, a Actor, ids []string, change func(*social.PostDoc) (string, bool, error)) (done, notFound []string, err error) {
+func (s *Service) bulk(ctx context.Context, a Actor, ids []string, change func(*Post) (string, error)) (done, notFound []string, err error) {
 	done, notFound = []string{}, []string{}
 	if len(ids) > social.MaxBulk {
 		return nil, nil, errs.InvalidFields("too many posts", errs.FieldError{Field: "/post_ids", Message: "at most 100"})
@@ -169,7 +178,7 @@ func (s *Service) Block(ctx context.Context, app, member, reason string) (BlockR
 		return BlockResult{}, errs.New(errs.Invalid, "organizers cannot be blocked here")
 	}
 	b := BlockRecord{App: app, Member: member, Source: "social", By: a.Member, Reason: reason, At: s.clock()}
-	if _, err := s.ledger.SetBlock(ctx, b, true); err != nil {
+	if _, err := s.st.Blocks.SetBlock(ctx, b, true); err != nil {
 		return BlockResult{}, err
 	}
 	n, err := s.setAuthorBlocked(ctx, app, member, true, a.Member)
@@ -182,7 +191,7 @@ func (s *Service) Unblock(ctx context.Context, app, member string) error {
 	if err != nil {
 		return err
 	}
-	still, err := s.ledger.SetBlock(ctx, BlockRecord{App: app, Member: member, Source: "social", By: a.Member, At: s.clock()}, false)
+	still, err := s.st.Blocks.SetBlock(ctx, BlockRecord{App: app, Member: member, Source: "social", By: a.Member, At: s.clock()}, false)
 	if err != nil || still {
 		return err
 	}
@@ -194,15 +203,15 @@ func (s *Service) Unblock(ctx context.Context, app, member string) error {
 // and updates the feeds; it returns how many posts changed.
 func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, blocked bool, by string) (int, error) {
 	var posts []string
-	var comments []*social.CommentDoc
-	err := s.docs.EachDoc(ctx, app, func(d *social.PostDoc) error {
+	var comments []CommentRef
+	err := s.st.AppDocs.EachDoc(ctx, app, func(d *Post) error {
 		if d.Author == member && d.AuthorBlocked != blocked {
-			posts = append(posts, PostIDOf(d.ID))
+			posts = append(posts, d.ID)
 		}
 		return nil
-	}, func(d *social.CommentDoc) error {
+	}, func(d *Comment) error {
 		if d.Author == member && d.AuthorBlocked != blocked {
-			comments = append(comments, d)
+			comments = append(comments, CommentRef{App: app, Post: d.Post, ID: d.ID})
 		}
 		return nil
 	})
@@ -213,20 +222,20 @@ func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, bloc
 	n := 0
 	for _, id := range posts {
 		changed := false
-		_, err := s.changePost(ctx, a, id, func(doc *social.PostDoc) (string, bool, error) {
+		_, err := s.changePost(ctx, a, id, func(doc *Post) (string, error) {
 			if doc.AuthorBlocked == blocked {
-				return "", false, nil
+				return "", nil
 			}
 			was := doc.Visible()
 			doc.AuthorBlocked = blocked
 			changed = true
 			switch {
 			case was && !doc.Visible():
-				return social.EventPostHidden, false, nil
+				return social.EventPostHidden, nil
 			case !was && doc.Visible():
-				return social.EventPostShown, false, nil
+				return social.EventPostShown, nil
 			}
-			return social.EventPostUpdated, false, nil
+			return social.EventPostUpdated, nil
 		})
 		if err != nil {
 			return n, err
@@ -236,7 +245,7 @@ func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, bloc
 		}
 	}
 	for _, c := range comments {
-		if err := s.setCommentAuthorBlocked(ctx, app, c, blocked, by); err != nil {
+		if err := s.setCommentAuthorBlocked(ctx, c, blocked, by); err != nil {
 			return n, err
 		}
 	}

@@ -32,11 +32,11 @@ func (s *Service) Notifications(ctx context.Context, app string, unreadOnly bool
 	if limit <= 0 {
 		limit = social.DefaultPageSize
 	}
-	ns, err := s.ledger.Notifications(ctx, app, a.Member, unreadOnly, before, limit)
+	ns, err := s.st.Notifications.Notifications(ctx, NotificationQuery{App: app, Member: a.Member, UnreadOnly: unreadOnly, Before: before, Limit: limit})
 	if err != nil {
 		return nil, 0, "", err
 	}
-	unread, err := s.ledger.Unread(ctx, app, a.Member)
+	unread, err := s.st.Notifications.Unread(ctx, app, a.Member)
 	if err != nil {
 		return nil, 0, "", err
 	}
@@ -73,7 +73,7 @@ func (s *Service) Unread(ctx context.Context, app string) (int64, error) {
 	if a.Member == "" {
 		return 0, errs.WithCode(errs.CodeForbidden, "members only")
 	}
-	return s.ledger.Unread(ctx, app, a.Member)
+	return s.st.Notifications.Unread(ctx, app, a.Member)
 }
 
 // MarkRead marks the caller's notifications read and returns the unread
@@ -89,10 +89,10 @@ func (s *Service) MarkRead(ctx context.Context, app string, ids []string, all bo
 	if !all && len(ids) == 0 {
 		return 0, errs.InvalidFields("nothing to mark", errs.FieldError{Field: "/ids", Message: "give ids or all"})
 	}
-	if err := s.ledger.MarkRead(ctx, app, a.Member, ids, all); err != nil {
+	if err := s.st.Notifications.MarkRead(ctx, app, a.Member, ids, all); err != nil {
 		return 0, err
 	}
-	return s.ledger.Unread(ctx, app, a.Member)
+	return s.st.Notifications.Unread(ctx, app, a.Member)
 }
 
 // readers returns which of members may read event, by hub's rule as if
@@ -148,7 +148,7 @@ func (s *Service) readable(ctx context.Context, a Actor, ns []Notification) ([]N
 	if len(ids) == 0 {
 		return ns, nil
 	}
-	cached, _, _, err := s.index.Items(ctx, a.App, a.Member, ids)
+	cached, _, _, err := s.st.Cache.Items(ctx, a.App, a.Member, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (s *Service) readable(ctx context.Context, a Actor, ns []Notification) ([]N
 		event[ids[i]] = c.Doc.Event
 	}
 	if len(missing) > 0 {
-		docs, err := s.docs.Posts(ctx, a.App, missing)
+		docs, err := s.st.Posts.Posts(ctx, a.App, missing)
 		if err != nil {
 			return nil, err
 		}

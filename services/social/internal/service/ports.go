@@ -22,52 +22,115 @@ type Access interface {
 	Membership(ctx context.Context, app, user string) (hub.Membership, error)
 }
 
-// Docs stores posts, comments and uploads: CouchDB, a database per app.
-type Docs interface {
+// Stores are the ports the domain works on, one per aggregate, each a
+// handful of methods. In production CouchDB (a database per app) holds the
+// posts, comments and uploads; Postgres with the key-value port (the
+// ledger) the reactions and counters, the changes' events, notifications,
+// reports, blocks and profiles; Redis the feed index and caches, which are
+// rebuilt from the other two when missing. internal/store/memstore has an
+// in-memory adapter of each, which passes the contract suite the real
+// adapters pass (internal/store/storetest).
+type Stores struct {
+	Posts    PostStore
+	Comments CommentStore
+	Uploads  UploadStore
+	AppDocs  AppDocs
+
+	Reactions     ReactionStore
+	Changes       ChangeLog
+	Notifications NotificationStore
+	Reports       ReportStore
+	Blocks        BlockStore
+	Profiles      ProfileStore
+
+	Feeds        FeedIndex
+	Cache        PostCache
+	ProfileCache ProfileCache
+	Limiter      RateLimiter
+}
+
+// PostStore holds posts with their photos (CouchDB documents).
+type PostStore interface {
 	// CreatePost stores a new post with its photos as attachments and sets
 	// doc.Rev.
-	CreatePost(ctx context.Context, doc *social.PostDoc, photos []Photo) error
+	CreatePost(ctx context.Context, doc *Post, photos []Photo) error
 	// Post returns a post; errs.NotFound when there is none.
-	Post(ctx context.Context, app, id string) (*social.PostDoc, error)
+	Post(ctx context.Context, app, id string) (*Post, error)
 	// Posts returns the posts found among ids.
-	Posts(ctx context.Context, app string, ids []string) (map[string]*social.PostDoc, error)
-	// UpdatePost writes a new revision of doc (doc.Rev is the one read) and
-	// sets doc.Rev; errs.Conflict when it changed since. dropPhotos removes
-	// the attachments.
-	UpdatePost(ctx context.Context, doc *social.PostDoc, dropPhotos bool) error
-	// EachDoc calls fn for every post and comment of the app, oldest first.
-	EachDoc(ctx context.Context, app string, post func(*social.PostDoc) error, comment func(*social.CommentDoc) error) error
-
-	CreateComment(ctx context.Context, doc *social.CommentDoc) error
-	Comment(ctx context.Context, app, post, id string) (*social.CommentDoc, error)
-	UpdateComment(ctx context.Context, doc *social.CommentDoc) error
-	// Comments returns up to limit comments of post after the comment id
-	// after (oldest first), hidden and deleted ones included.
-	Comments(ctx context.Context, app, post, after string, limit int) ([]*social.CommentDoc, error)
-
-	PutUpload(ctx context.Context, app string, up Upload, p Photo) error
-	// LastEvent returns a post's or comment's LastEvent, and whether the
-	// document exists.
-	LastEvent(ctx context.Context, app, docID string) (event string, exists bool, err error)
-	// Upload returns an upload with its bytes; errs.NotFound when gone.
-	Upload(ctx context.Context, app, id string) (Upload, Photo, error)
-	DeleteUpload(ctx context.Context, app, id string) error
+	Posts(ctx context.Context, app string, ids []string) (map[string]*Post, error)
+	// UpdatePost changes a post with update, which it runs on the post as
+	// stored and writes back as the revision that follows; errs.NotFound
+	// when there is none. A write that meets a concurrent one starts
+	// again from the post as that one left it (so update may run several
+	// times, and runs again only after such a conflict: nothing of its
+	// earlier runs was written), UpdateAttempts times in all before giving
+	// up with errs.Conflict. When update returns an error nothing is
+	// written and UpdatePost returns it. update may change anything but
+	// the post's ID, App and Rev, which the store keeps; the photos it no
+	// longer lists lose their attachments. UpdatePost returns the post
+	// written, with its new Rev.
+	UpdatePost(ctx context.Context, ref PostRef, update func(*Post) error) (Post, error)
 	// Attachment opens one attachment of a post.
 	Attachment(ctx context.Context, app, post, name string) (contentType string, body io.ReadCloser, err error)
 }
 
-// Ledger is social's Postgres state and the key-value port: reactions and
-// counters, notifications, reports, blocks, profiles, and the outbox.
-type Ledger interface {
-	// React sets member's reaction on post to kind ("" removes it). Only when
-	// it changes are the counters and the member's index updated and the
-	// effects of then(prev) recorded, atomically with the change where the
-	// store allows (Postgres).
-	React(ctx context.Context, app, post, member, kind string, then func(prev string) Effects) (Reacted, error)
+// CommentStore holds the comments of posts (CouchDB documents).
+type CommentStore interface {
+	// CreateComment stores a new comment and sets doc.Rev.
+	CreateComment(ctx context.Context, doc *Comment) error
+	// Comment returns a comment; errs.NotFound when there is none.
+	Comment(ctx context.Context, ref CommentRef) (*Comment, error)
+	// UpdateComment changes a comment with update, as
+	// PostStore.UpdatePost changes a post.
+	UpdateComment(ctx context.Context, ref CommentRef, update func(*Comment) error) (Comment, error)
+	// Comments returns up to limit comments of post after the comment id
+	// after (oldest first), hidden and deleted ones included.
+	Comments(ctx context.Context, app, post, after string, limit int) ([]*Comment, error)
+}
+
+// UpdateAttempts bounds the runs of one PostStore.UpdatePost or
+// CommentStore.UpdateComment: a write that conflicts means another one
+// succeeded, so as many updates of one document at once all succeed.
+const UpdateAttempts = 6
+
+// UploadStore holds the photos uploaded for a post not yet written.
+type UploadStore interface {
+	PutUpload(ctx context.Context, app string, up Upload, p Photo) error
+	// Upload returns an upload with its bytes; errs.NotFound when gone.
+	Upload(ctx context.Context, app, id string) (Upload, Photo, error)
+	DeleteUpload(ctx context.Context, app, id string) error
+}
+
+// AppDocs reads across an app's posts and comments: the scans of a
+// rebuild, a block or an anonymisation, and the sweeper's check of a
+// pending change.
+type AppDocs interface {
+	// EachDoc calls fn for every post and comment of the app, oldest first.
+	EachDoc(ctx context.Context, app string, post func(*Post) error, comment func(*Comment) error) error
+	// LastEvent returns a post's or comment's LastEvent, and whether the
+	// document exists.
+	LastEvent(ctx context.Context, app, docID string) (event string, exists bool, err error)
+}
+
+// ReactionStore holds the members' reactions and the posts' counters.
+type ReactionStore interface {
+	// React sets the member's reaction on a post to kind ("" removes it).
+	// It reads the reaction and changes it in one step of its own (a
+	// transaction where the store has one): only when the reaction changes
+	// are the counters and the member's index updated and the effects of
+	// then(prev) recorded, atomically with the change where the store
+	// allows (Postgres).
+	React(ctx context.Context, r Reaction, then func(prev string) Effects) (Reacted, error)
 	// Counts returns a post's counters.
 	Counts(ctx context.Context, app, post string) (Counts, error)
 	// MemberReactions returns member's reactions by post.
 	MemberReactions(ctx context.Context, app, member string) (map[string]string, error)
+}
+
+// ChangeLog records what changes of documents tell others: events,
+// notifications and comment count deltas, kept pending while the document
+// is written.
+type ChangeLog interface {
 	// Record records effects: events, notifications, comment count deltas.
 	// It also settles the pending changes of its events (Intend): their
 	// comment count deltas are applied by whichever of Record, Settle or
@@ -85,22 +148,43 @@ type Ledger interface {
 	// its count deltas applied) or drops it; a no-op when it is no longer
 	// pending.
 	Settle(ctx context.Context, p PendingEvent, publish bool) error
+}
 
-	Notifications(ctx context.Context, app, member string, unreadOnly bool, before string, limit int) ([]Notification, error)
+// NotificationStore holds the members' notifications (ChangeLog.Record
+// and ReactionStore.React add them).
+type NotificationStore interface {
+	// Notifications returns up to limit of member's notifications older
+	// than the notification id before ("" for the newest), newest first.
+	Notifications(ctx context.Context, q NotificationQuery) ([]Notification, error)
 	Unread(ctx context.Context, app, member string) (int64, error)
+	// MarkRead marks member's notifications among ids read (all of them
+	// when all).
 	MarkRead(ctx context.Context, app, member string, ids []string, all bool) error
+}
 
+// ReportStore holds the members' reports of posts.
+type ReportStore interface {
 	// AddReport records a report (once per reporter and post).
 	AddReport(ctx context.Context, r Report) error
+	// OpenReports returns up to limit open reports after the report id
+	// after, oldest first.
 	OpenReports(ctx context.Context, app, after string, limit int) ([]Report, error)
+	// ResolveReports resolves the open reports of posts.
 	ResolveReports(ctx context.Context, app string, posts []string, by string) error
+}
 
+// BlockStore holds the blocks of members, by source.
+type BlockStore interface {
 	// SetBlock records (on) or lifts a block of member by source ("social"
 	// for moderators, "hub" for hub's block), and reports whether any block
 	// remains.
 	SetBlock(ctx context.Context, b BlockRecord, on bool) (blocked bool, err error)
 	Blocked(ctx context.Context, app, member string) (bool, error)
+}
 
+// ProfileStore holds the authors' profiles from hub's member events, and
+// forgets a deleted member.
+type ProfileStore interface {
 	// Profiles returns the stored profiles among members.
 	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
 	// SaveProfile stores a profile as of at, unless a later one is stored.
@@ -117,21 +201,26 @@ type Ledger interface {
 	ForgetMember(ctx context.Context, app, member string) error
 }
 
-// Index is the Redis feed index and cache. Everything in it is rebuilt from
-// Docs and Ledger when missing.
-type Index interface {
-	// Built reports whether the app's feed index is complete.
-	Built(ctx context.Context, app string) (bool, error)
+// FeedIndex is the feeds: post ids by feed, newest first. It is a cache,
+// rebuilt from the posts when missing.
+type FeedIndex interface {
 	// Rebuild replaces the app's feed index by entries (under a lock: one
 	// rebuild at a time; others wait for it) and marks it built.
 	Rebuild(ctx context.Context, app string, load func(add func(IndexEntry)) error) error
-	// Add puts a visible post into its feeds and caches it.
+	// Add puts a visible post into its feeds and caches it (when cached
+	// is not nil).
 	Add(ctx context.Context, e IndexEntry, cached *CachedPost) error
 	// Remove takes a post out of its feeds and drops its cache.
 	Remove(ctx context.Context, e IndexEntry) error
 	// Page returns up to n post ids of a feed older than after (newest
 	// first), and whether the app's index is built.
 	Page(ctx context.Context, app string, f Feed, after string, n int) ([]string, bool, error)
+}
+
+// PostCache is the cache of posts with their counters and of members'
+// reactions. Readers fill entries only if absent, writers change them
+// only while present.
+type PostCache interface {
 	// Items reads the cached posts (nil when missing) and the member's
 	// reactions among ids (loaded false when the member's reactions are not
 	// cached).
@@ -143,20 +232,53 @@ type Index interface {
 	// CacheMemberReactions stores a member's reactions unless cached.
 	CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error
 	// ApplyReaction updates the cached counters and the member's cached
-	// reaction after a change (only what is cached).
-	ApplyReaction(ctx context.Context, app, post, member, prev, kind string) error
+	// reaction after a change from prev to r.Kind (only what is cached).
+	ApplyReaction(ctx context.Context, r Reaction, prev string) error
 	// ApplyComments adds delta to a cached post's comment count.
 	ApplyComments(ctx context.Context, app, post string, delta int64) error
+}
+
+// ProfileCache is the cache of the authors' profiles.
+type ProfileCache interface {
 	// Profiles reads cached profiles; missing ones are absent.
 	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
 	CacheProfiles(ctx context.Context, app string, ps []Profile) error
 	DropProfile(ctx context.Context, app, member string) error
-	// Allow takes one token of member's bucket for action, or returns how
-	// long to wait.
-	Allow(ctx context.Context, app, member, action string, l Limit) (wait time.Duration, err error)
 }
 
-// Reacted is what Ledger.React did.
+// RateLimiter holds the members' rate limits.
+type RateLimiter interface {
+	// Allow takes one token of the bucket of b.Member for b.Action, or
+	// returns how long to wait.
+	Allow(ctx context.Context, b Bucket, l Limit) (wait time.Duration, err error)
+}
+
+// Reaction is a member's reaction (Kind, "" for none) on a post.
+type Reaction struct {
+	App    string
+	Post   string
+	Member string
+	Kind   string
+}
+
+// NotificationQuery selects a page of a member's notifications.
+type NotificationQuery struct {
+	App        string
+	Member     string
+	UnreadOnly bool
+	// Before is the id of the last notification of the previous page.
+	Before string
+	Limit  int
+}
+
+// Bucket names a member's rate limit of one action.
+type Bucket struct {
+	App    string
+	Member string
+	Action string // "post", "comment", "reaction"...
+}
+
+// Reacted is what ReactionStore.React did.
 type Reacted struct {
 	// Prev is the reaction before the call.
 	Prev string
@@ -264,7 +386,7 @@ func (e IndexEntry) Feeds() []Feed {
 // CachedPost is a post as the index caches it: the document (without
 // attachments) and its counters.
 type CachedPost struct {
-	Doc    *social.PostDoc
+	Doc    *Post
 	Counts Counts
 }
 

@@ -17,7 +17,7 @@ import (
 // Item is a post as a reader sees it: the document, its counters, the
 // reader's reaction and the author's profile.
 type Item struct {
-	Doc        *social.PostDoc
+	Doc        *Post
 	Counts     Counts
 	MyReaction string
 	Author     Profile
@@ -37,7 +37,7 @@ func (s *Service) UploadPhoto(ctx context.Context, app string, r io.Reader) (Upl
 		return Upload{}, Photo{}, err
 	}
 	up := Upload{ID: s.newID(), App: app, Author: a.Member, CreatedAt: s.clock()}
-	if err := s.docs.PutUpload(ctx, app, up, p); err != nil {
+	if err := s.st.Uploads.PutUpload(ctx, app, up, p); err != nil {
 		return Upload{}, Photo{}, err
 	}
 	return up, p, nil
@@ -74,7 +74,7 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	}
 	photos := make([]Photo, 0, len(ids))
 	for _, id := range ids {
-		up, p, err := s.docs.Upload(ctx, in.App, id)
+		up, p, err := s.st.Uploads.Upload(ctx, in.App, id)
 		if isNotFound(err) || (err == nil && (up.Author != a.Member || s.uploadExpired(up))) {
 			return Item{}, errs.InvalidFields("unknown photo", errs.FieldError{Field: "/photo_ids", Message: "photo " + id + " was not uploaded by you, or has expired"})
 		}
@@ -93,34 +93,34 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	if err != nil {
 		return Item{}, err
 	}
-	doc := &social.PostDoc{
-		ID: PostDocID(id), Type: social.DocPost, App: in.App, Event: in.Event, Session: in.Session,
+	doc := &Post{
+		ID: id, App: in.App, Event: in.Event, Session: in.Session,
 		Author: a.Member, Text: text.Body, Hashtags: text.Hashtags, Mentions: mentions,
-		Photos: []social.PhotoRef{}, CreatedAt: now,
+		Photos: []PhotoRef{}, CreatedAt: now,
 	}
 	for i, p := range photos {
-		doc.Photos = append(doc.Photos, social.PhotoRef{
+		doc.Photos = append(doc.Photos, PhotoRef{
 			Name: fmt.Sprintf("photo-%d", i), Thumb: fmt.Sprintf("photo-%d-thumb", i),
 			ContentType: p.ContentType, Width: p.Width, Height: p.Height, Bytes: len(p.Data),
 		})
 	}
 	created := event(social.EventPostCreated, in.App, id, postPayload(doc, a.Member))
 	doc.LastEvent = created.ID
-	if err := s.write(ctx, in.App, doc.ID, "", created, nil, func() error { return s.docs.CreatePost(ctx, doc, photos) }); err != nil {
+	if err := s.create(ctx, in.App, PostDocID(id), created, nil, func() error { return s.st.Posts.CreatePost(ctx, doc, photos) }); err != nil {
 		return Item{}, err
 	}
 	eff := Effects{App: in.App, Events: []events.Event{created}}
 	eff.Notifications = notes
-	if err := s.ledger.Record(ctx, eff); err != nil {
+	if err := s.st.Changes.Record(ctx, eff); err != nil {
 		return Item{}, err
 	}
 	for _, pid := range ids {
-		if err := s.docs.DeleteUpload(ctx, in.App, pid); err != nil {
+		if err := s.st.Uploads.DeleteUpload(ctx, in.App, pid); err != nil {
 			s.log.Warn("delete used upload", "app", in.App, "upload", pid, "error", err)
 		}
 	}
 	item := Item{Doc: doc, Counts: Counts{Reactions: map[string]int64{}}}
-	if err := s.index.Add(ctx, entryOf(doc), &CachedPost{Doc: doc, Counts: item.Counts}); err != nil {
+	if err := s.st.Feeds.Add(ctx, entryOf(doc), &CachedPost{Doc: doc, Counts: item.Counts}); err != nil {
 		// The post is stored; the index catches up when rebuilt.
 		s.log.Warn("index new post", "app", in.App, "post", id, "error", err)
 	}
@@ -131,7 +131,7 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 
 // newMentions notifies the members mentioned in after and not in before
 // (an edit notifies only the members it adds).
-func newMentions(app, actor, post, comment string, before, after []social.MentionRef, now time.Time) []Notification {
+func newMentions(app, actor, post, comment string, before, after []Mention, now time.Time) []Notification {
 	var ns []Notification
 	for _, m := range after {
 		if m.Member == actor || hasMention(before, m.Member) {
@@ -143,8 +143,8 @@ func newMentions(app, actor, post, comment string, before, after []social.Mentio
 }
 
 // validMentions keeps the mentions of members of the app.
-func (s *Service) validMentions(ctx context.Context, app string, ms []social.MentionRef) ([]social.MentionRef, error) {
-	out := make([]social.MentionRef, 0, len(ms))
+func (s *Service) validMentions(ctx context.Context, app string, ms []Mention) ([]Mention, error) {
+	out := make([]Mention, 0, len(ms))
 	for _, m := range ms {
 		_, ok, err := s.membershipOK(ctx, app, m.Member)
 		if err != nil {
@@ -182,56 +182,43 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 	if err != nil {
 		return Item{}, err
 	}
-	var doc *social.PostDoc
-	for attempt := 0; ; attempt++ {
-		doc, err = s.docs.Post(ctx, app, id)
-		if err != nil {
-			return Item{}, err
-		}
+	var old IndexEntry
+	var notes []Notification
+	doc, updated, err := s.updatePost(ctx, PostRef{App: app, ID: id}, func(doc *Post) (events.Event, error) {
 		if doc.Deleted || doc.Author != a.Member {
 			if doc.Deleted || !doc.Visible() {
-				return Item{}, notFound("post")
+				return events.Event{}, notFound("post")
 			}
-			return Item{}, errs.WithCode(errs.CodeForbidden, "only the author edits a post")
+			return events.Event{}, errs.WithCode(errs.CodeForbidden, "only the author edits a post")
 		}
 		// An author no longer registered to the post's event may delete
 		// the post, not write in the event.
 		if err := a.mayReadPost(doc); err != nil {
-			return Item{}, err
+			return events.Event{}, err
 		}
 		text, err := ParseText(raw, len(doc.Photos) > 0)
 		if err != nil {
-			return Item{}, err
+			return events.Event{}, err
 		}
 		mentions, err := s.validMentions(ctx, app, text.Mentions)
 		if err != nil {
-			return Item{}, err
+			return events.Event{}, err
 		}
-		old, prev := entryOf(doc), doc.LastEvent
-		before := doc.Mentions
+		old = entryOf(doc)
 		now := s.clock()
-		notes, err := s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, id, "", before, mentions, now))
-		if err != nil {
-			return Item{}, err
+		if notes, err = s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, id, "", doc.Mentions, mentions, now)); err != nil {
+			return events.Event{}, err
 		}
 		doc.Text, doc.Hashtags, doc.Mentions, doc.EditedAt = text.Body, text.Hashtags, mentions, &now
-		updated := event(social.EventPostUpdated, app, id, postPayload(doc, a.Member))
-		doc.LastEvent = updated.ID
-		err = s.write(ctx, app, doc.ID, prev, updated, nil, func() error { return s.docs.UpdatePost(ctx, doc, false) })
-		if errs.KindOf(err) == errs.Conflict && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return Item{}, err
-		}
-		eff := Effects{App: app, Events: []events.Event{updated}}
-		eff.Notifications = notes
-		if err := s.ledger.Record(ctx, eff); err != nil {
-			return Item{}, err
-		}
-		s.reindex(ctx, old, doc)
-		break
+		return event(social.EventPostUpdated, app, id, postPayload(doc, a.Member)), nil
+	})
+	if err != nil {
+		return Item{}, err
 	}
+	if err := s.st.Changes.Record(ctx, Effects{App: app, Events: []events.Event{updated}, Notifications: notes}); err != nil {
+		return Item{}, err
+	}
+	s.reindex(ctx, old, &doc)
 	items, _, err := s.items(ctx, a, []string{id}, true)
 	if err != nil || len(items) == 0 {
 		return Item{}, err
@@ -240,12 +227,12 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 }
 
 // reindex moves a post from its old feeds to its new ones after a change.
-func (s *Service) reindex(ctx context.Context, old IndexEntry, doc *social.PostDoc) {
-	if err := s.index.Remove(ctx, old); err != nil {
+func (s *Service) reindex(ctx context.Context, old IndexEntry, doc *Post) {
+	if err := s.st.Feeds.Remove(ctx, old); err != nil {
 		s.log.Warn("unindex post", "app", doc.App, "post", old.ID, "error", err)
 	}
 	if doc.Visible() {
-		if err := s.index.Add(ctx, entryOf(doc), nil); err != nil {
+		if err := s.st.Feeds.Add(ctx, entryOf(doc), nil); err != nil {
 			s.log.Warn("index post", "app", doc.App, "post", old.ID, "error", err)
 		}
 	}
@@ -263,58 +250,51 @@ func (s *Service) DeletePost(ctx context.Context, app, id string) error {
 
 // deletePost deletes one post; found is false when there was none.
 func (s *Service) deletePost(ctx context.Context, a Actor, id string) (found bool, err error) {
-	return s.changePost(ctx, a, id, func(doc *social.PostDoc) (string, bool, error) {
+	return s.changePost(ctx, a, id, func(doc *Post) (string, error) {
 		if doc.Deleted {
-			return "", false, nil
+			return "", nil
 		}
 		if doc.Author != a.Member && !a.Moderator {
 			if !doc.Visible() {
-				return "", false, notFound("post")
+				return "", notFound("post")
 			}
-			return "", false, errs.WithCode(errs.CodeForbidden, "only the author or a moderator deletes a post")
+			return "", errs.WithCode(errs.CodeForbidden, "only the author or a moderator deletes a post")
 		}
 		now := s.clock()
 		doc.Deleted, doc.DeletedBy, doc.DeletedAt = true, a.Member, &now
-		doc.Text, doc.Hashtags, doc.Mentions, doc.Photos = "", []string{}, []social.MentionRef{}, []social.PhotoRef{}
-		return social.EventPostDeleted, true, nil
+		// Without its photos the post loses their attachments.
+		doc.Text, doc.Hashtags, doc.Mentions, doc.Photos = "", []string{}, []Mention{}, []PhotoRef{}
+		return social.EventPostDeleted, nil
 	})
 }
 
-// changePost applies change to a post document (retrying conflicts), then
-// records the event change names and updates the index. change returns ""
-// when there is nothing to do; dropPhotos removes the attachments.
-func (s *Service) changePost(ctx context.Context, a Actor, id string, change func(*social.PostDoc) (evType string, dropPhotos bool, err error)) (bool, error) {
-	for attempt := 0; ; attempt++ {
-		doc, err := s.docs.Post(ctx, a.App, id)
-		if isNotFound(err) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		old, prev := entryOf(doc), doc.LastEvent
-		typ, drop, err := change(doc)
+// changePost changes a post by change (see updatePost), then records the
+// event of the type change names and updates the index. change returns ""
+// when there is nothing to do. found is false when there is no post.
+func (s *Service) changePost(ctx context.Context, a Actor, id string, change func(*Post) (evType string, err error)) (found bool, err error) {
+	var old IndexEntry
+	doc, ev, err := s.updatePost(ctx, PostRef{App: a.App, ID: id}, func(doc *Post) (events.Event, error) {
+		found, old = true, entryOf(doc)
+		typ, err := change(doc)
 		if err != nil || typ == "" {
-			return err == nil, err
+			return events.Event{}, err
 		}
-		ev := event(typ, a.App, id, postPayload(doc, a.Member))
-		doc.LastEvent = ev.ID
-		err = s.write(ctx, a.App, doc.ID, prev, ev, nil, func() error { return s.docs.UpdatePost(ctx, doc, drop) })
-		if errs.KindOf(err) == errs.Conflict && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if err := s.ledger.Record(ctx, Effects{App: a.App, Events: []events.Event{ev}}); err != nil {
-			return true, err
-		}
-		s.reindex(ctx, old, doc)
-		if err := s.index.DropPost(ctx, a.App, id); err != nil {
-			s.log.Warn("drop cached post", "app", a.App, "post", id, "error", err)
-		}
-		return true, nil
+		return event(typ, a.App, id, postPayload(doc, a.Member)), nil
+	})
+	if !found && isNotFound(err) {
+		return false, nil
 	}
+	if err != nil || ev.ID == "" {
+		return err == nil, err
+	}
+	if err := s.st.Changes.Record(ctx, Effects{App: a.App, Events: []events.Event{ev}}); err != nil {
+		return true, err
+	}
+	s.reindex(ctx, old, &doc)
+	if err := s.st.Cache.DropPost(ctx, a.App, id); err != nil {
+		s.log.Warn("drop cached post", "app", a.App, "post", id, "error", err)
+	}
+	return true, nil
 }
 
 // SettlePending records the pending changes (older than age) of processes
@@ -322,21 +302,21 @@ func (s *Service) changePost(ctx context.Context, a Actor, id string, change fun
 // change is recorded when the document names its event (LastEvent) or,
 // for a creation, when the document exists; otherwise it was never
 // written, and is dropped. (A change written and then replaced by another
-// was recorded by the other's Ledger.Intend.) It returns how many it
+// was recorded by the other's ChangeLog.Intend.) It returns how many it
 // settled.
 func (s *Service) SettlePending(ctx context.Context, age time.Duration) (int, error) {
-	ps, err := s.ledger.Pending(ctx, age, 100)
+	ps, err := s.st.Changes.Pending(ctx, age, 100)
 	if err != nil {
 		return 0, err
 	}
 	for _, p := range ps {
-		last, exists, err := s.docs.LastEvent(ctx, p.App, p.DocID)
+		last, exists, err := s.st.AppDocs.LastEvent(ctx, p.App, p.DocID)
 		if err != nil {
 			return 0, err
 		}
 		creation := p.Event.Type == social.EventPostCreated || p.Event.Type == social.EventCommentCreated
 		publish := exists && (last == p.Event.ID || creation)
-		if err := s.ledger.Settle(ctx, p, publish); err != nil {
+		if err := s.st.Changes.Settle(ctx, p, publish); err != nil {
 			return 0, err
 		}
 		if publish {
@@ -352,7 +332,7 @@ func (s *Service) SettlePending(ctx context.Context, age time.Duration) (int, er
 // those hashtags' feeds until the index is rebuilt.)
 func (s *Service) catchUp(ctx context.Context, app, docID string) {
 	if strings.HasPrefix(docID, "post:") {
-		doc, err := s.docs.Post(ctx, app, PostIDOf(docID))
+		doc, err := s.st.Posts.Post(ctx, app, PostIDOf(docID))
 		if err == nil {
 			s.reindex(ctx, entryOf(doc), doc)
 		} else {
@@ -362,22 +342,28 @@ func (s *Service) catchUp(ctx context.Context, app, docID string) {
 	s.dropCached(ctx, app, docID)
 }
 
+// PostRef names a post: its app and its own id.
+type PostRef struct {
+	App string
+	ID  string
+}
+
 // PostDocID is the CouchDB id of a post.
 func PostDocID(id string) string { return "post:" + id }
 
 // PostIDOf is the post id of a post document id.
 func PostIDOf(docID string) string { return strings.TrimPrefix(docID, "post:") }
 
-func entryOf(doc *social.PostDoc) IndexEntry {
+func entryOf(doc *Post) IndexEntry {
 	return IndexEntry{
-		App: doc.App, ID: PostIDOf(doc.ID), Event: doc.Event, Session: doc.Session,
+		App: doc.App, ID: doc.ID, Event: doc.Event, Session: doc.Session,
 		Author: doc.Author, Hashtags: slices.Clone(doc.Hashtags),
 	}
 }
 
-func postPayload(doc *social.PostDoc, by string) social.PostPayload {
+func postPayload(doc *Post, by string) social.PostPayload {
 	p := social.PostPayload{
-		ID: PostIDOf(doc.ID), AppID: doc.App, EventID: doc.Event, SessionID: doc.Session,
+		ID: doc.ID, AppID: doc.App, EventID: doc.Event, SessionID: doc.Session,
 		AuthorID: doc.Author, Hashtags: doc.Hashtags, Photos: len(doc.Photos),
 		Visible: doc.Visible(), CreatedAt: doc.CreatedAt, By: by,
 	}
@@ -397,7 +383,7 @@ func (s *Service) Photo(ctx context.Context, app, post, name string) (string, io
 	if err != nil {
 		return "", nil, err
 	}
-	doc, err := s.docs.Post(ctx, app, post)
+	doc, err := s.st.Posts.Post(ctx, app, post)
 	if err != nil {
 		return "", nil, err
 	}
@@ -415,7 +401,7 @@ func (s *Service) Photo(ctx context.Context, app, post, name string) (string, io
 			if thumb {
 				att = p.Thumb
 			}
-			return s.docs.Attachment(ctx, app, post, att)
+			return s.st.Posts.Attachment(ctx, app, post, att)
 		}
 	}
 	return "", nil, notFound("photo")

@@ -50,7 +50,8 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		}
 		authorReads = ok[doc.Author]
 	}
-	r, err := s.ledger.React(ctx, app, post, a.Member, kind, func(prev string) Effects {
+	mine := Reaction{App: app, Post: post, Member: a.Member, Kind: kind}
+	r, err := s.st.Reactions.React(ctx, mine, func(prev string) Effects {
 		typ := social.EventLikeChanged
 		switch {
 		case prev == "":
@@ -72,7 +73,7 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		return ReactionState{}, err
 	}
 	if r.Changed {
-		if err := s.index.ApplyReaction(ctx, app, post, a.Member, r.Prev, kind); err != nil {
+		if err := s.st.Cache.ApplyReaction(ctx, mine, r.Prev); err != nil {
 			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
 		}
 	}
@@ -80,13 +81,13 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		// The cache missed the correction (and "my reaction" maybe a change
 		// whose counting failed): set my reaction (the counters do not move
 		// from kind to kind) and drop the counters, to be reloaded.
-		if err := s.index.ApplyReaction(ctx, app, post, a.Member, kind, kind); err != nil {
+		if err := s.st.Cache.ApplyReaction(ctx, mine, kind); err != nil {
 			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
 		}
-		if err := s.index.DropPost(ctx, app, post); err != nil {
+		if err := s.st.Cache.DropPost(ctx, app, post); err != nil {
 			s.log.Warn("drop recounted post", "app", app, "post", post, "error", err)
 		}
-		counts, err := s.ledger.Counts(ctx, app, post)
+		counts, err := s.st.Reactions.Counts(ctx, app, post)
 		if err != nil {
 			return ReactionState{}, err
 		}

@@ -60,7 +60,7 @@ func (s *Service) resyncApp(ctx context.Context, m Members, app string, at, bega
 		if !mem.Blocked {
 			// Lift hub's block only where social holds one: an unblock
 			// looks at the member's posts.
-			blocked, err := s.ledger.Blocked(ctx, app, mem.ID)
+			blocked, err := s.st.Blocks.Blocked(ctx, app, mem.ID)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func (s *Service) resyncApp(ctx context.Context, m Members, app string, at, bega
 		// began (the event of a later change may be the one lost); the
 		// event below then applies hub's block or unblock.
 		prof := Profile{App: app, Member: mem.ID, Name: mem.Name, Company: mem.Company, Title: mem.Title, PhotoURL: WebURL(mem.PhotoURL)}
-		if err := s.ledger.ResyncProfile(ctx, prof, at, began); err != nil {
+		if err := s.st.Profiles.ResyncProfile(ctx, prof, at, began); err != nil {
 			return err
 		}
 		data, err := json.Marshal(hub.MemberPayload{ID: mem.ID, AppID: app, Name: mem.Name, Company: mem.Company,
@@ -85,7 +85,7 @@ func (s *Service) resyncApp(ctx context.Context, m Members, app string, at, bega
 	if err != nil {
 		return err
 	}
-	held, err := s.ledger.ProfileMembers(ctx, app, began)
+	held, err := s.st.Profiles.ProfileMembers(ctx, app, began)
 	if err != nil {
 		return err
 	}

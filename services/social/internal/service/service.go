@@ -1,7 +1,9 @@
 // Package service is social's domain logic: posts, comments, reactions,
 // feeds, notifications and moderation, on plain Go types, over the small
-// store interfaces it declares in ports.go (CouchDB documents, the Postgres
-// ledger with the key-value port, the Redis index).
+// store ports it declares in ports.go, one per aggregate (Stores): posts,
+// comments and uploads in CouchDB, reactions, changes, notifications,
+// reports, blocks and profiles in Postgres with the key-value port, the
+// feeds and caches in Redis.
 package service
 
 import (
@@ -22,7 +24,6 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/gate"
-	"github.com/attendify/social"
 	"github.com/attendify/sponsored/placement"
 )
 
@@ -50,9 +51,7 @@ var NoLimits = Limits{Post: Limit{Burst: -1}, Upload: Limit{Burst: -1}, Comment:
 // Options configure a Service.
 type Options struct {
 	Access Access
-	Docs   Docs
-	Ledger Ledger
-	Index  Index
+	Stores Stores
 	Limits Limits
 	Log    *slog.Logger
 	Now    func() time.Time
@@ -73,9 +72,7 @@ type Placer interface {
 // Service is social's domain logic.
 type Service struct {
 	access Access
-	docs   Docs
-	ledger Ledger
-	index  Index
+	st     Stores
 	limits Limits
 	log    *slog.Logger
 	now    func() time.Time
@@ -104,7 +101,7 @@ func New(o Options) *Service {
 		o.Decoding = NewDecodingGate(nil)
 	}
 	return &Service{
-		access: o.Access, docs: o.Docs, ledger: o.Ledger, index: o.Index,
+		access: o.Access, st: o.Stores,
 		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0), decoding: o.Decoding, placer: o.Placer,
 	}
 }
@@ -144,7 +141,7 @@ func (s *Service) dropCached(ctx context.Context, app, docID string) {
 	if rest, ok := strings.CutPrefix(docID, "comment:"); ok {
 		post, _, _ = strings.Cut(rest, ":")
 	}
-	if err := s.index.DropPost(ctx, app, post); err != nil {
+	if err := s.st.Cache.DropPost(ctx, app, post); err != nil {
 		s.log.Warn("drop cached post", "app", app, "post", post, "error", err)
 	}
 }
@@ -156,33 +153,131 @@ func (s *Service) at(point string) error {
 	return nil
 }
 
-// write writes a change of a document without losing its event ev: the
-// change (ev and its comment count deltas) is kept pending (Ledger.Intend)
-// before write runs, and the caller records it (Ledger.Record) after. If
-// the process dies in between, SettlePending finds the document naming ev
-// (LastEvent, which the caller sets to ev.ID) and records it then. prev is
-// the LastEvent of the revision the change replaces. A conflict means
-// nothing was written: the pending change is dropped at once.
-func (s *Service) write(ctx context.Context, app, docID, prev string, ev events.Event, comments map[string]int64, write func() error) error {
-	p := PendingEvent{App: app, DocID: docID, Event: ev, Comments: comments}
-	recorded, err := s.ledger.Intend(ctx, p, prev)
+// An announcement keeps the change of a post or comment document from
+// going unannounced: the change's event, with its comment count deltas, is
+// kept pending (ChangeLog.Intend) before the document is written naming
+// it (LastEvent, which the caller sets to the event's id), and the caller
+// records it (ChangeLog.Record) after. If the process dies in between,
+// SettlePending finds the document naming the event and records it then.
+type announcement struct {
+	s     *Service
+	app   string
+	docID string
+	// pending is the change announced and not yet dropped.
+	pending *PendingEvent
+}
+
+// announce keeps ev and its comment count deltas pending; prev is the
+// LastEvent of the revision the change replaces.
+func (a *announcement) announce(ctx context.Context, prev string, ev events.Event, comments map[string]int64) error {
+	p := PendingEvent{App: a.app, DocID: a.docID, Event: ev, Comments: comments}
+	recorded, err := a.s.st.Changes.Intend(ctx, p, prev)
 	if err != nil {
 		return err
 	}
+	a.pending = &p
 	if recorded {
-		s.dropCached(ctx, app, docID) // the previous change's counts moved
+		a.s.dropCached(ctx, a.app, a.docID) // the previous change's counts moved
 	}
-	if err := write(); err != nil {
-		// Any other error may hide a write that happened: the sweeper
-		// decides from the document.
+	return nil
+}
+
+// drop drops the change announced, which was not written.
+func (a *announcement) drop(ctx context.Context) {
+	if a.pending == nil {
+		return
+	}
+	if err := a.s.st.Changes.Settle(ctx, *a.pending, false); err != nil {
+		a.s.log.Warn("drop pending change", "app", a.app, "doc", a.docID, "error", err)
+	}
+	a.pending = nil
+}
+
+// written ends the write of the document with its error. A conflict
+// means nothing was written: the change is dropped at once. Any other
+// error may hide a write that happened: the sweeper decides from the
+// document.
+func (a *announcement) written(ctx context.Context, err error) error {
+	if err != nil {
 		if errs.KindOf(err) == errs.Conflict {
-			if err := s.ledger.Settle(ctx, p, false); err != nil {
-				s.log.Warn("drop pending change", "app", app, "doc", docID, "error", err)
-			}
+			a.drop(ctx)
 		}
 		return err
 	}
-	return s.at("written")
+	return a.s.at("written")
+}
+
+// create writes a new document with create, announcing its creation ev
+// and its comment count deltas (see announcement).
+func (s *Service) create(ctx context.Context, app, docID string, ev events.Event, comments map[string]int64, create func() error) error {
+	a := &announcement{s: s, app: app, docID: docID}
+	if err := a.announce(ctx, "", ev, comments); err != nil {
+		return err
+	}
+	return a.written(ctx, create())
+}
+
+// errUnchanged is what an update function returns when its rule changes
+// nothing: nothing is written.
+var errUnchanged = errors.New("unchanged")
+
+// updatePost changes a post by rule, which PostStore.UpdatePost runs on
+// the post as stored (again after a conflict): rule changes the post and
+// returns the event announcing the change, or a zero event when there is
+// nothing to change. The event is announced (see announcement) while the
+// post is written naming it; the caller records it. updatePost returns
+// the post written and the event, both zero when rule changed nothing.
+func (s *Service) updatePost(ctx context.Context, ref PostRef, rule func(*Post) (events.Event, error)) (Post, events.Event, error) {
+	a := &announcement{s: s, app: ref.App, docID: PostDocID(ref.ID)}
+	var ev events.Event
+	doc, err := s.st.Posts.UpdatePost(ctx, ref, func(doc *Post) error {
+		a.drop(ctx) // a run before this one conflicted: nothing was written
+		prev := doc.LastEvent
+		var err error
+		if ev, err = rule(doc); err != nil {
+			return err
+		}
+		if ev.ID == "" {
+			return errUnchanged
+		}
+		doc.LastEvent = ev.ID
+		return a.announce(ctx, prev, ev, nil)
+	})
+	if errors.Is(err, errUnchanged) {
+		return Post{}, events.Event{}, nil
+	}
+	if err := a.written(ctx, err); err != nil {
+		return Post{}, events.Event{}, err
+	}
+	return doc, ev, nil
+}
+
+// updateComment changes a comment by rule as updatePost changes a post;
+// rule also returns the comment count deltas of the change, by post.
+func (s *Service) updateComment(ctx context.Context, ref CommentRef, rule func(*Comment) (events.Event, map[string]int64, error)) (Comment, events.Event, error) {
+	a := &announcement{s: s, app: ref.App, docID: CommentDocID(ref.Post, ref.ID)}
+	var ev events.Event
+	doc, err := s.st.Comments.UpdateComment(ctx, ref, func(doc *Comment) error {
+		a.drop(ctx) // a run before this one conflicted: nothing was written
+		prev := doc.LastEvent
+		var comments map[string]int64
+		var err error
+		if ev, comments, err = rule(doc); err != nil {
+			return err
+		}
+		if ev.ID == "" {
+			return errUnchanged
+		}
+		doc.LastEvent = ev.ID
+		return a.announce(ctx, prev, ev, comments)
+	})
+	if errors.Is(err, errUnchanged) {
+		return Comment{}, events.Event{}, nil
+	}
+	if err := a.written(ctx, err); err != nil {
+		return Comment{}, events.Event{}, err
+	}
+	return doc, ev, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
@@ -209,7 +304,7 @@ func (a Actor) mayRead(event string) error {
 }
 
 // mayReadPost checks that the actor may read a post: that of its event.
-func (a Actor) mayReadPost(doc *social.PostDoc) error { return a.mayRead(doc.Event) }
+func (a Actor) mayReadPost(doc *Post) error { return a.mayRead(doc.Event) }
 
 // actor authorizes the caller of ctx in app against hub's read model.
 func (s *Service) actor(ctx context.Context, app string) (Actor, error) {
@@ -250,7 +345,7 @@ func (s *Service) writer(ctx context.Context, app, action string, l Limit) (Acto
 	if a.Member == "" {
 		return Actor{}, errs.WithCode(errs.CodeForbidden, "only members write")
 	}
-	blocked, err := s.ledger.Blocked(ctx, app, a.Member)
+	blocked, err := s.st.Blocks.Blocked(ctx, app, a.Member)
 	if err != nil {
 		return Actor{}, err
 	}
@@ -267,7 +362,7 @@ func (s *Service) allow(ctx context.Context, a Actor, action string, l Limit) er
 	if l.Burst <= 0 {
 		return nil
 	}
-	wait, err := s.index.Allow(ctx, a.App, a.Member, action, l)
+	wait, err := s.st.Limiter.Allow(ctx, Bucket{App: a.App, Member: a.Member, Action: action}, l)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 type Text struct {
 	Body     string
 	Hashtags []string // lower-case, without '#', in first-seen order
-	Mentions []social.MentionRef
+	Mentions []Mention
 }
 
 // maxHashtagRunes bounds one hashtag.
@@ -41,13 +41,13 @@ func ParseText(raw string, empty bool) (Text, error) {
 			return Text{}, errs.InvalidFields("bad text", errs.FieldError{Field: "/text", Message: "contains control characters"})
 		}
 	}
-	t := Text{Body: body, Hashtags: []string{}, Mentions: []social.MentionRef{}}
+	t := Text{Body: body, Hashtags: []string{}, Mentions: []Mention{}}
 	for _, m := range social.MentionMarkup.FindAllStringSubmatch(body, -1) {
 		if len(t.Mentions) >= social.MaxMentions {
 			break
 		}
 		if !hasMention(t.Mentions, m[2]) {
-			t.Mentions = append(t.Mentions, social.MentionRef{Member: m[2], Name: strings.TrimSpace(m[1])})
+			t.Mentions = append(t.Mentions, Mention{Member: m[2], Name: strings.TrimSpace(m[1])})
 		}
 	}
 	// Hashtags outside the mention markup.
@@ -57,8 +57,8 @@ func ParseText(raw string, empty bool) (Text, error) {
 }
 
 // hasMention reports whether ms mentions member.
-func hasMention(ms []social.MentionRef, member string) bool {
-	return slices.ContainsFunc(ms, func(m social.MentionRef) bool { return m.Member == member })
+func hasMention(ms []Mention, member string) bool {
+	return slices.ContainsFunc(ms, func(m Mention) bool { return m.Member == member })
 }
 
 // Hashtags returns the hashtags of s: '#' at the start or after a character

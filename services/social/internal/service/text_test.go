@@ -15,16 +15,16 @@ func TestParseText(t *testing.T) {
 		name     string
 		in       string
 		tags     []string
-		mentions []social.MentionRef
+		mentions []Mention
 		bad      bool
 	}{
-		{"plain", "hello", []string{}, []social.MentionRef{}, false},
-		{"tags", "#Go and #go, #café #2025 #x_1 a#b", []string{"go", "café", "x_1"}, []social.MentionRef{}, false},
-		{"mention", "hi @[Ada L](01ABC) and @[Ada](01ABC) #[x](y)", []string{}, []social.MentionRef{{Member: "01ABC", Name: "Ada L"}}, false},
+		{"plain", "hello", []string{}, []Mention{}, false},
+		{"tags", "#Go and #go, #café #2025 #x_1 a#b", []string{"go", "café", "x_1"}, []Mention{}, false},
+		{"mention", "hi @[Ada L](01ABC) and @[Ada](01ABC) #[x](y)", []string{}, []Mention{{Member: "01ABC", Name: "Ada L"}}, false},
 		{"empty", "   ", nil, nil, true},
 		{"control", "a\x00b", nil, nil, true},
 		{"too long", strings.Repeat("é", social.MaxTextRunes+1), nil, nil, true},
-		{"longest", strings.Repeat("é", social.MaxTextRunes), []string{}, []social.MentionRef{}, false},
+		{"longest", strings.Repeat("é", social.MaxTextRunes), []string{}, []Mention{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,7 +8,6 @@ package socialtest
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/servicetest"
 	"github.com/attendify/social/internal/app"
 	"github.com/attendify/social/migrations"
 )
@@ -58,13 +58,8 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
-	cfg.PG.Create = false
 	cfg.Namespace = ns
-	cfg.Service.Addr = "127.0.0.1:0"
-	cfg.Service.AccessLog = false
-	cfg.Service.ShedDisabled = true
-	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
-	cfg.Service.Log.Level = slog.LevelWarn
+	servicetest.Config(&cfg.Service, &cfg.PG)
 	cfg.CouchPrefix = "t" + strings.ToLower(flake.New(0).Next().String()[14:])
 	cfg.RateLimits = o.RateLimits
 	cfg.Riak.Hosts = nil
@@ -73,9 +68,7 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("start social: %v", err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(runCtx) }()
+	stop := testkit.Run(t, "social", s.Run)
 	issuer, err := cfg.Service.Auth.Issuer()
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +82,7 @@ func Start(t testing.TB, o Options) *Env {
 		Hub: readmodeltest.New(t, rdb, ns, issuer),
 	}
 	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("social stopped with: %v", err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

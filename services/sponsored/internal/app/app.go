@@ -107,7 +107,8 @@ func New(ctx context.Context, cfg Config, o Options) (*Sponsored, error) {
 		Log: svc.Log, Now: o.Now,
 	})
 	rpcapi.Register(svc.RPC, domain)
-	web.New(domain, cfg.Service.Auth.Verifier(), svc.Log).Routes(svc.Mux)
+	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
+	web.New(domain, cfg.Service.Auth.Verifier(), svc.Log).Routes(svc.Routes)
 
 	relay := &events.Relay{
 		Pool:      pool,
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg Config, o Options) (*Sponsored, error) {
 		Logger:    svc.Log,
 	}
 	svc.Go("outbox-relay", relay.Run)
-	svc.Go("publisher", func(ctx context.Context) error { return domain.RunPublisher(ctx, cfg.PublishInterval) })
-	svc.Go("counter", func(ctx context.Context) error { return domain.RunCounter(ctx, cfg.CountInterval) })
+	svc.Periodic(runner.Periodic{Name: "publisher", Interval: cfg.PublishInterval, AtStart: true, Run: domain.Publish})
+	svc.Periodic(runner.Periodic{Name: "counter", Interval: cfg.CountInterval, AtStart: true, Run: domain.CountAll})
 	return &Sponsored{Service: svc, Domain: domain, Store: store, Board: board}, nil
 }

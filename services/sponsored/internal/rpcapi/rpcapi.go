@@ -32,7 +32,7 @@ func Register(s *rpc.Server, svc *service.Service) {
 	rpc.Handle(s, sponsored.ShareReport, h.share)
 	rpc.Handle(s, sponsored.RevokeReport, h.revoke)
 	rpc.Handle(s, sponsored.ListLeads, h.leads)
-	rpc.Handle(s, sponsored.GetAppSettings, func(ctx context.Context, p sponsored.AppRef) (sponsored.AppSettings, error) {
+	rpc.Handle(s, sponsored.GetAppSettings, func(ctx context.Context, p rpc.AppRef) (sponsored.AppSettings, error) {
 		set, err := svc.GetAppSettings(ctx, p.App)
 		return sponsored.AppSettings{Every: set.Every}, err
 	})
@@ -97,7 +97,7 @@ func (h handlers) leads(ctx context.Context, p sponsored.ListLeadsParams) (spons
 	if limit <= 0 {
 		limit = 100
 	}
-	ls, err := h.svc.Leads(ctx, p.App, p.CampaignID, p.Cursor, limit)
+	ls, err := h.svc.Leads(ctx, service.LeadQuery{App: p.App, Campaign: p.CampaignID, After: p.Cursor, Limit: limit})
 	if err != nil {
 		return sponsored.LeadPage{}, err
 	}
@@ -115,17 +115,21 @@ func (h handlers) hide(ctx context.Context, p sponsored.HideParams) (sponsored.E
 	return sponsored.Empty{}, h.svc.Hide(ctx, p.App, p.CampaignID, p.Reason)
 }
 
+func impressionRef(p sponsored.ImpressionParams) service.ImpressionRef {
+	return service.ImpressionRef{App: p.App, Campaign: p.CampaignID, Impression: p.ImpressionID}
+}
+
 func (h handlers) click(ctx context.Context, p sponsored.ImpressionParams) (sponsored.ClickResult, error) {
-	u, err := h.svc.Click(ctx, p.App, p.CampaignID, p.ImpressionID)
+	u, err := h.svc.Click(ctx, impressionRef(p))
 	return sponsored.ClickResult{URL: u}, err
 }
 
 func (h handlers) view(ctx context.Context, p sponsored.ImpressionParams) (sponsored.Empty, error) {
-	return sponsored.Empty{}, h.svc.View(ctx, p.App, p.CampaignID, p.ImpressionID)
+	return sponsored.Empty{}, h.svc.View(ctx, impressionRef(p))
 }
 
 func (h handlers) submitLead(ctx context.Context, p sponsored.SubmitLeadParams) (sponsored.Lead, error) {
-	l, err := h.svc.SubmitLead(ctx, p.App, p.CampaignID, p.ImpressionID, p.Fields, p.Consent)
+	l, err := h.svc.SubmitLead(ctx, service.ImpressionRef{App: p.App, Campaign: p.CampaignID, Impression: p.ImpressionID}, p.Fields, p.Consent)
 	if err != nil {
 		return sponsored.Lead{}, err
 	}

@@ -22,27 +22,33 @@ func (s *Service) Hide(ctx context.Context, app, campaign, reason string) error 
 	if _, err := s.o.Campaigns.Get(ctx, app, campaign); err != nil {
 		return err
 	}
-	if err := s.o.Campaigns.Hide(ctx, Hidden{App: app, Member: who.member, Campaign: campaign, Reason: reason, At: s.now()}); err != nil {
+	h := Hidden{App: app, Member: who.member, Campaign: campaign, Reason: reason, At: s.now()}
+	if err := s.o.Campaigns.Hide(ctx, h); err != nil {
 		return err
 	}
-	return s.o.Board.Hide(ctx, app, who.member, campaign)
+	return s.o.Board.Hide(ctx, h)
+}
+
+// ImpressionRef names an impression: a campaign's card served in an app.
+type ImpressionRef struct {
+	App, Campaign, Impression string
 }
 
 // Click records the calling member's click on an impression and returns
 // the campaign's link.
-func (s *Service) Click(ctx context.Context, app, campaign, impression string) (string, error) {
-	who, err := s.member(ctx, app)
+func (s *Service) Click(ctx context.Context, ref ImpressionRef) (string, error) {
+	who, err := s.member(ctx, ref.App)
 	if err != nil {
 		return "", err
 	}
-	c, err := s.o.Campaigns.Get(ctx, app, campaign)
+	c, err := s.o.Campaigns.Get(ctx, ref.App, ref.Campaign)
 	if err != nil {
 		return "", err
 	}
 	if c.Creative.CTA.Kind != sponsored.CTALink {
 		return "", errs.New(errs.Invalid, "this campaign has a lead form, not a link")
 	}
-	s.record(ctx, app, placement.RecordClick, who.member, campaign, impression)
+	s.record(ctx, ref, placement.RecordClick, who.member)
 	return c.Creative.CTA.URL, nil
 }
 
@@ -60,17 +66,17 @@ func (s *Service) ClickLink(ctx context.Context, token string) (string, error) {
 	if c.Creative.CTA.Kind != sponsored.CTALink || !webURL(c.Creative.CTA.URL) {
 		return "", errs.New(errs.NotFound, "link not found")
 	}
-	s.record(ctx, ref.App, placement.RecordClick, ref.Member, ref.Campaign, ref.Impression)
+	s.record(ctx, ImpressionRef{App: ref.App, Campaign: ref.Campaign, Impression: ref.Impression}, placement.RecordClick, ref.Member)
 	return c.Creative.CTA.URL, nil
 }
 
 // View records that the calling member saw an impression on screen.
-func (s *Service) View(ctx context.Context, app, campaign, impression string) error {
-	who, err := s.member(ctx, app)
+func (s *Service) View(ctx context.Context, ref ImpressionRef) error {
+	who, err := s.member(ctx, ref.App)
 	if err != nil {
 		return err
 	}
-	s.record(ctx, app, placement.RecordView, who.member, campaign, impression)
+	s.record(ctx, ref, placement.RecordView, who.member)
 	return nil
 }
 
@@ -78,22 +84,24 @@ func (s *Service) View(ctx context.Context, app, campaign, impression string) er
 // when Redis fails it counts it in Postgres at once, so that the person's
 // click still goes through and is still counted once. Both failing, the
 // click is lost (logged): a click never fails the redirect.
-func (s *Service) record(ctx context.Context, app, kind, member, campaign, impression string) {
-	r := Record{Kind: kind, Member: member, At: s.now(), Items: []Item{{Campaign: campaign, Impression: impression}}}
+func (s *Service) record(ctx context.Context, ref ImpressionRef, kind, member string) {
+	app, campaign := ref.App, ref.Campaign
+	r := Record{Kind: kind, Member: member, At: s.now(), Items: []Item{{Campaign: campaign, Impression: ref.Impression}}}
 	err := s.o.Board.Append(ctx, app, r)
 	if err == nil {
 		return
 	}
 	_, err2 := s.o.Ledger.Count(ctx, app, []Record{r})
 	if err2 != nil {
-		s.o.Log.Error("a "+kind+" was not counted", "app", app, "campaign", campaign, "err", errors.Join(err, err2))
+		s.o.Log.Error("a "+kind+" was not counted", "app", app, "campaign", campaign, "error", errors.Join(err, err2))
 	}
 }
 
 // SubmitLead stores the calling member's lead form for a campaign, with
 // the consent text they accepted; one per member and campaign (a repeat
 // returns the first).
-func (s *Service) SubmitLead(ctx context.Context, app, campaign, impression string, fields map[string]string, consent bool) (Lead, error) {
+func (s *Service) SubmitLead(ctx context.Context, ref ImpressionRef, fields map[string]string, consent bool) (Lead, error) {
+	app, campaign, impression := ref.App, ref.Campaign, ref.Impression
 	who, err := s.member(ctx, app)
 	if err != nil {
 		return Lead{}, err

@@ -52,8 +52,8 @@ type Ledger interface {
 	// AddLead stores a lead unless the member sent one for the campaign;
 	// it returns the stored one and whether it is new.
 	AddLead(ctx context.Context, l Lead) (Lead, bool, error)
-	// Leads pages through a campaign's leads by id.
-	Leads(ctx context.Context, app, campaign, after string, limit int) ([]Lead, error)
+	// Leads returns a page of a campaign's leads.
+	Leads(ctx context.Context, q LeadQuery) ([]Lead, error)
 }
 
 // Board is sponsored's Redis: the eligibility and live counters the
@@ -70,8 +70,9 @@ type Board interface {
 	// RestoreCaps writes members' cap windows that Redis lacks (never
 	// lowering a count Redis holds) and their hides.
 	RestoreCaps(ctx context.Context, app string, ws []CapWindow) error
-	// Hide marks campaign hidden for member.
-	Hide(ctx context.Context, app, member, campaign string) error
+	// Hide marks h.Campaign hidden for h.Member of h.App (the reason and
+	// time are the ledger's).
+	Hide(ctx context.Context, h Hidden) error
 	// Append appends a click or view record to app's stream.
 	Append(ctx context.Context, app string, r Record) error
 }

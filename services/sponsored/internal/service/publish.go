@@ -197,45 +197,23 @@ func (s *Service) CountApp(ctx context.Context, app string) (int, error) {
 	return len(recs), nil
 }
 
-// RunPublisher publishes every interval until ctx ends.
-func (s *Service) RunPublisher(ctx context.Context, interval time.Duration) error {
-	return every(ctx, interval, func() {
-		if err := s.Publish(ctx); err != nil && ctx.Err() == nil {
-			s.o.Log.Warn("publish eligibility", "err", err)
-		}
-	})
-}
-
-// RunCounter counts the records of every recent app every interval (at
-// once again while an app has more) until ctx ends.
-func (s *Service) RunCounter(ctx context.Context, interval time.Duration) error {
-	return every(ctx, interval, func() {
-		for _, app := range s.Apps() {
-			for ctx.Err() == nil {
-				n, err := s.CountApp(ctx, app)
-				if err != nil {
-					if ctx.Err() == nil {
-						s.o.Log.Warn("count records", "app", app, "err", err)
-					}
-					break
+// CountAll counts the records of every recent app (again at once while an
+// app has more): one round of the "counter" periodic job. An app whose
+// count fails is logged and the others are counted.
+func (s *Service) CountAll(ctx context.Context) error {
+	for _, app := range s.Apps() {
+		for ctx.Err() == nil {
+			n, err := s.CountApp(ctx, app)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.o.Log.Warn("count records", "app", app, "error", err)
 				}
-				if n < 256 {
-					break
-				}
+				break
+			}
+			if n < 256 {
+				break
 			}
 		}
-	})
-}
-
-func every(ctx context.Context, interval time.Duration, fn func()) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		fn()
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
 	}
+	return nil
 }

@@ -139,18 +139,19 @@ func withCTR(d ReportDay) ReportDay {
 	return d
 }
 
-// Leads pages through a campaign's leads for an organizer.
-func (s *Service) Leads(ctx context.Context, app, campaign, after string, limit int) ([]Lead, error) {
-	if err := s.organizer(ctx, app); err != nil {
+// Leads returns a page of a campaign's leads to an organizer: up to
+// q.Limit (100 when it is not within 1 to 500).
+func (s *Service) Leads(ctx context.Context, q LeadQuery) ([]Lead, error) {
+	if err := s.organizer(ctx, q.App); err != nil {
 		return nil, err
 	}
-	if _, err := s.o.Campaigns.Get(ctx, app, campaign); err != nil {
+	if _, err := s.o.Campaigns.Get(ctx, q.App, q.Campaign); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 500 {
-		limit = 100
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 100
 	}
-	return s.o.Ledger.Leads(ctx, app, campaign, after, limit)
+	return s.o.Ledger.Leads(ctx, q)
 }
 
 func earliest(a, b time.Time) time.Time {

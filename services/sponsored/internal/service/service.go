@@ -253,7 +253,7 @@ func (s *Service) Act(ctx context.Context, app, id, act string) (Campaign, error
 // stops serving at once; a failure is left to the next round.
 func (s *Service) republish(ctx context.Context, app string) {
 	if err := s.PublishApps(ctx, app); err != nil {
-		s.o.Log.Warn("publish eligibility after a change", "app", app, "err", err)
+		s.o.Log.Warn("publish eligibility after a change", "app", app, "error", err)
 	}
 }
 

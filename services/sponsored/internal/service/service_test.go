@@ -41,12 +41,13 @@ func (b *board) Publish(_ context.Context, app string, e placement.Eligibility, 
 	return nil
 }
 func (b *board) RestoreCaps(context.Context, string, []service.CapWindow) error { return nil }
-func (b *board) Hide(context.Context, string, string, string) error             { return nil }
+func (b *board) Hide(context.Context, service.Hidden) error                     { return nil }
 func (b *board) Append(context.Context, string, service.Record) error           { return nil }
 
 type fixture struct {
 	svc       *service.Service
 	campaigns *memstore.Campaigns
+	ledger    *memstore.Ledger
 	board     *board
 	now       time.Time
 }
@@ -54,11 +55,12 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{campaigns: memstore.NewCampaigns(), board: &board{published: map[string]placement.Eligibility{}}, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	f.ledger = memstore.NewLedger(f.campaigns)
 	var keys auth.ServiceKeys
 	_ = keys.UnmarshalText([]byte(placement.DevLinkKey))
 	signer, _ := placement.NewSigner(keys)
 	f.svc = service.New(service.Options{
-		Campaigns: f.campaigns, Board: f.board, Signer: signer,
+		Campaigns: f.campaigns, Ledger: f.ledger, Board: f.board, Signer: signer,
 		Access: access{
 			"owner": {App: "app1", User: "owner", Role: auth.RoleOwner},
 			"ada":   {App: "app1", User: "ada", Role: auth.RoleAttendee, MemberRole: hub.MemberAttendee},
@@ -174,5 +176,28 @@ func TestReportLinks(t *testing.T) {
 	c, _ := f.campaigns.Get(context.Background(), "app1", "C1")
 	if link == f.svc.ReportURL(c) {
 		t.Error("revoking kept the link")
+	}
+}
+
+// TestSubmitLead: a lead needs consent, and a member's second lead of a
+// campaign returns the first.
+func TestSubmitLead(t *testing.T) {
+	f := newFixture(t)
+	f.seed(t, "C1", sponsored.StateLive)
+	ref := service.ImpressionRef{App: "app1", Campaign: "C1", Impression: "i1"}
+	if _, err := f.svc.SubmitLead(as("ada"), ref, map[string]string{"email": "ada@example.com"}, false); !errors.Is(err, errs.Invalid) {
+		t.Errorf("without consent: %v, want invalid", err)
+	}
+	first, err := f.svc.SubmitLead(as("ada"), ref, map[string]string{"email": "ada@example.com"}, true)
+	if err != nil || first.Consent != "OK to e-mail me" {
+		t.Fatalf("lead: %+v %v, want one with the consent text", first, err)
+	}
+	again, err := f.svc.SubmitLead(as("ada"), ref, map[string]string{"email": "other@example.com"}, true)
+	if err != nil || again.ID != first.ID || again.Fields["email"] != "ada@example.com" {
+		t.Errorf("repeat: %+v %v, want the first", again, err)
+	}
+	leads, err := f.svc.Leads(as("owner"), service.LeadQuery{App: "app1", Campaign: "C1"})
+	if err != nil || len(leads) != 1 {
+		t.Errorf("leads: %+v %v, want one", leads, err)
 	}
 }

@@ -137,6 +137,16 @@ type Lead struct {
 	CreatedAt  time.Time
 }
 
+// LeadQuery selects a page of a campaign's leads, by id.
+type LeadQuery struct {
+	App      string
+	Campaign string
+	// After is the id of the last lead of the previous page ("" for the
+	// first page).
+	After string
+	Limit int
+}
+
 // DayFigures are one day's counts of a campaign (organizers and staff
 // left out).
 type DayFigures struct {

@@ -6,7 +6,6 @@ package sponsoredtest
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
+	"github.com/attendify/platform/testkit/servicetest"
 	"github.com/attendify/sponsored/internal/app"
 	"github.com/attendify/sponsored/migrations"
 	"github.com/attendify/sponsored/placement"
@@ -82,14 +82,9 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
-	cfg.PG.Create = false
 	cfg.Namespace = ns
 	cfg.PublicURL = ""
-	cfg.Service.Addr = "127.0.0.1:0"
-	cfg.Service.AccessLog = false
-	cfg.Service.ShedDisabled = true
-	cfg.Service.ShutdownDelay = 0 // no balancer to wait for
-	cfg.Service.Log.Level = slog.LevelWarn
+	servicetest.Config(&cfg.Service, &cfg.PG)
 	cfg.PublishInterval = time.Hour
 	cfg.CountInterval = time.Hour
 	cfg.ClaimIdle = time.Second

@@ -1,7 +1,7 @@
 // Package storetest holds the contract suites of sponsored's ports: the
-// Campaigns port (pgstore and memstore run it) and the Board and Inbox
-// ports (redisstore and memstore), so that the fakes the domain's unit
-// tests use behave as the real stores do.
+// Campaigns and Ledger ports (pgstore and memstore run them) and the Board
+// and Inbox ports (redisstore and memstore), so that the fakes the
+// domain's unit tests use behave as the real stores do.
 package storetest
 
 import (
@@ -209,7 +209,7 @@ func RunBoard(t *testing.T, claim time.Duration, newStore func(t *testing.T) Boa
 		if err := s.RestoreCaps(ctx, "app1", []service.CapWindow{{Member: "m1", Campaign: "c1", FlightCount: 1, Hidden: true}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Hide(ctx, "app1", "m1", "c1"); err != nil {
+		if err := s.Hide(ctx, service.Hidden{App: "app1", Member: "m1", Campaign: "c1"}); err != nil {
 			t.Fatal(err)
 		}
 	})

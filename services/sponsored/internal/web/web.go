@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
@@ -29,7 +31,7 @@ func New(svc *service.Service, tokens *auth.Verifier, log *slog.Logger) *Handler
 }
 
 // Routes registers the routes on mux.
-func (h *Handler) Routes(mux *http.ServeMux) {
+func (h *Handler) Routes(mux chi.Router) {
 	mux.HandleFunc("GET "+sponsored.ClickPath+"{token}", h.click)
 	mux.HandleFunc("GET "+sponsored.ReportPath+"{token}", h.report)
 	mux.HandleFunc("GET /apps/{app}/campaigns/{id}/leads.csv", h.leads)
@@ -92,36 +94,30 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 // leads exports a campaign's leads as CSV to an organizer of the app
 // (Authorization: Bearer <app token>).
 func (h *Handler) leads(w http.ResponseWriter, r *http.Request) {
-	tok, ok := auth.BearerToken(r)
-	if !ok {
-		rpc.WriteHTTPError(w, r, h.log, errs.New(errs.Unauthenticated, "an organizer's token is required"))
-		return
-	}
-	claims, err := h.tokens.Verify(tok)
+	ctx, _, err := h.tokens.RouteCaller(r)
 	if err != nil {
 		rpc.WriteHTTPError(w, r, h.log, err)
 		return
 	}
 	app, id := r.PathValue("app"), r.PathValue("id")
-	ctx := auth.WithCaller(r.Context(), claims.Caller(tok))
 	c, err := h.svc.GetCampaign(ctx, app, id)
 	if err != nil {
 		rpc.WriteHTTPError(w, r, h.log, err)
 		return
 	}
 	var all []service.Lead
-	after := ""
+	q := service.LeadQuery{App: app, Campaign: id, Limit: 500}
 	for {
-		page, err := h.svc.Leads(ctx, app, id, after, 500)
+		page, err := h.svc.Leads(ctx, q)
 		if err != nil {
 			rpc.WriteHTTPError(w, r, h.log, err)
 			return
 		}
 		all = append(all, page...)
-		if len(page) < 500 {
+		if len(page) < q.Limit {
 			break
 		}
-		after = page[len(page)-1].ID
+		q.After = page[len(page)-1].ID
 	}
 	var b bytes.Buffer
 	if err := WriteLeadsCSV(&b, c.Creative.CTA.Fields, all); err != nil {

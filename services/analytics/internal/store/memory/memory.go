@@ -145,13 +145,13 @@ func (s *Store) Scan(_ context.Context, app string, from, to time.Time, fn func(
 }
 
 // Pseudonymize implements service.RawEvents.
-func (s *Store) Pseudonymize(_ context.Context, app, m, pseudonym string) (int64, error) {
+func (s *Store) Pseudonymize(_ context.Context, app string, er service.Erasure) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
 	for k, e := range s.raw[app] {
-		if e.Member == m {
-			e.Member = pseudonym
+		if e.Member == er.Member {
+			e.Member = er.Pseudonym
 			s.raw[app][k] = e
 			n++
 		}
@@ -176,15 +176,15 @@ func (s *Store) DropBefore(_ context.Context, day time.Time) ([]time.Time, error
 }
 
 // Joined implements service.Members.
-func (s *Store) Joined(_ context.Context, app, m, name string, t time.Time) error {
+func (s *Store) Joined(_ context.Context, app string, j service.Joining) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.member(app, m)
-	if r.joined.IsZero() || t.Before(r.joined) {
-		r.joined = t
+	r := s.member(app, j.Member)
+	if r.joined.IsZero() || j.At.Before(r.joined) {
+		r.joined = j.At
 	}
-	if name != "" {
-		r.name = name
+	if j.Name != "" {
+		r.name = j.Name
 	}
 	return nil
 }

@@ -222,10 +222,10 @@ func (s *Store) Scan(ctx context.Context, app string, from, to time.Time, fn fun
 }
 
 // Pseudonymize implements service.RawEvents.
-func (s *Store) Pseudonymize(ctx context.Context, app, member, pseudonym string) (_ int64, err error) {
-	defer derrors.Wrap(&err, "postgres.Pseudonymize(%q, %q)", app, member)
+func (s *Store) Pseudonymize(ctx context.Context, app string, e service.Erasure) (_ int64, err error) {
+	defer derrors.Wrap(&err, "postgres.Pseudonymize(%q, %q)", app, e.Member)
 	const q = `UPDATE raw_events SET member = $3 WHERE app = $1 AND member = $2`
-	tag, err := s.pool.Exec(ctx, q, app, member, pseudonym)
+	tag, err := s.pool.Exec(ctx, q, app, e.Member, e.Pseudonym)
 	if err != nil {
 		return 0, pg.Err(err)
 	}
@@ -358,14 +358,14 @@ func (s *Store) Items(ctx context.Context, app string, kinds []string, days []ti
 }
 
 // Joined implements service.Members.
-func (s *Store) Joined(ctx context.Context, app, member, name string, t time.Time) (err error) {
-	defer derrors.Wrap(&err, "postgres.Joined(%q, %q)", app, member)
+func (s *Store) Joined(ctx context.Context, app string, j service.Joining) (err error) {
+	defer derrors.Wrap(&err, "postgres.Joined(%q, %q)", app, j.Member)
 	const q = `
 		INSERT INTO members (app, member, name, joined_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (app, member) DO UPDATE
 		SET joined_at = LEAST(members.joined_at, EXCLUDED.joined_at),
 			name = CASE WHEN EXCLUDED.name = '' THEN members.name ELSE EXCLUDED.name END`
-	_, err = s.pool.Exec(ctx, q, app, member, name, t)
+	_, err = s.pool.Exec(ctx, q, app, j.Member, j.Name, j.At)
 	return pg.Err(err)
 }
 

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os/exec"
 	"testing"
@@ -56,5 +57,104 @@ func TestApplyOnAFreshServer(t *testing.T) {
 	apps, err := s.WaitingApps(context.Background())
 	if err != nil || len(apps) != 1 || apps[0] != "a1" {
 		t.Errorf("waiting apps = %v, %v", apps, err)
+	}
+}
+
+// TestApplySumsABigBatch: a batch's updates summed per key (more elements
+// than one PFADD or ZADD of the script takes) give the figures of the
+// events one by one, and a repeat counts nothing.
+func TestApplySumsABigBatch(t *testing.T) {
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	s := redisstore.New(rdb, ns)
+	at := time.Now().UTC().Truncate(time.Minute).Add(-10 * time.Minute)
+	if service.Hour(at) != service.Hour(at.Add(2*time.Minute)) {
+		at = at.Add(-3 * time.Minute) // the three minutes in one hour
+	}
+	var cs []service.Change
+	for i := range 1200 {
+		e := service.Event{App: "a1", Key: fmt.Sprint("k", i), Kind: analytics.TypeAppClose, At: at.Add(time.Duration(i%3) * time.Minute),
+			Install: fmt.Sprint("i", i), EventID: "ev", DurationMs: int64(i) * 1_000_000}
+		cs = append(cs, service.Change{Key: e.Key, At: e.At, Scopes: e.Scopes(), Effects: service.EffectsOf(e)})
+	}
+	cs = append(cs, cs[7]) // a repeat within the batch
+	got, err := s.Apply(ctx, "a1", cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1201 || !got[0] || !got[1199] || got[1200] {
+		t.Fatalf("new marks: %d, first %v, last of the batch %v, the repeat %v", len(got), got[0], got[1199], got[1200])
+	}
+	var wantMs int64
+	for i := range 1200 {
+		wantMs += int64(i) * 1_000_000
+	}
+	for _, scope := range []string{service.AllScope, "ev"} {
+		f, err := s.Figures(ctx, "a1", []service.BucketRef{{Scope: scope, Level: service.LevelHour, Start: service.Hour(at)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f[0].Counts[analytics.CountSessionEnds] != 1200 || f[0].Counts[analytics.CountSessionMs] != wantMs {
+			t.Errorf("scope %s: counts %v, want 1200 session ends and %d ms", scope, f[0].Counts, wantMs)
+		}
+		if f[0].Installs < 1150 || f[0].Installs > 1250 { // a HyperLogLog's estimate
+			t.Errorf("scope %s: %d installs, want about 1200", scope, f[0].Installs)
+		}
+	}
+	if _, installs, err := s.Present(ctx, "a1", at.Add(-time.Minute)); err != nil || installs != 1200 {
+		t.Errorf("present installs = %d, %v; want 1200", installs, err)
+	}
+	ws, _, err := s.Waiting(ctx, "a1")
+	if err != nil || len(ws) != 6 {
+		t.Errorf("waiting = %v, %v; want 3 minutes of 2 scopes", ws, err)
+	}
+	if got, err := s.Apply(ctx, "a1", cs[:5]); err != nil || got[0] || got[4] {
+		t.Errorf("the batch again: %v, %v; want nothing new", got, err)
+	}
+}
+
+// TestApplyKeepsMarksTTL: a dedupe mark lives Retention from its event's
+// first arrival (its SET gives it the TTL): a repeat in a later batch does
+// not extend it, while the buckets that batch writes get Retention again.
+func TestApplyKeepsMarksTTL(t *testing.T) {
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	s := redisstore.New(rdb, ns)
+	at := time.Now().UTC()
+	change := func(key string) service.Change {
+		e := service.Event{App: "a1", Key: key, Kind: analytics.TypeScreenView, At: at, Install: "i1", Screen: "x"}
+		return service.Change{Key: e.Key, At: e.At, Scopes: e.Scopes(), Effects: service.EffectsOf(e)}
+	}
+	one := func(pattern string) string {
+		t.Helper()
+		ks, err := testkit.Keys(ctx, rdb, ns+":analytics:"+pattern)
+		if err != nil || len(ks) != 1 {
+			t.Fatalf("keys %s: %v, %v", pattern, ks, err)
+		}
+		return ks[0]
+	}
+	if _, err := s.Apply(ctx, "a1", []service.Change{change("k1")}); err != nil {
+		t.Fatal(err)
+	}
+	mark, counts := one("*:seen:k1"), one("*:c:all:hour:*")
+	if ttl := rdb.TTL(ctx, mark).Val(); ttl <= redisstore.Retention-time.Minute || ttl > redisstore.Retention {
+		t.Fatalf("a new mark's TTL = %s, want about %s", ttl, redisstore.Retention)
+	}
+	// The mark and the bucket as they would be 95 hours later.
+	for _, k := range []string{mark, counts} {
+		rdb.Expire(ctx, k, time.Hour)
+	}
+	got, err := s.Apply(ctx, "a1", []service.Change{change("k1"), change("k2")})
+	if err != nil || len(got) != 2 || got[0] || !got[1] {
+		t.Fatalf("Apply = %v, %v; want a repeat and a new event", got, err)
+	}
+	if ttl := rdb.TTL(ctx, mark).Val(); ttl > time.Hour {
+		t.Errorf("the repeat extended its mark's TTL to %s", ttl)
+	}
+	if ttl := rdb.TTL(ctx, one("*:seen:k2")).Val(); ttl <= redisstore.Retention-time.Minute {
+		t.Errorf("the new mark's TTL = %s, want about %s", ttl, redisstore.Retention)
+	}
+	if ttl := rdb.TTL(ctx, counts).Val(); ttl <= redisstore.Retention-time.Minute {
+		t.Errorf("the bucket written again has a TTL of %s, want about %s", ttl, redisstore.Retention)
 	}
 }

@@ -107,7 +107,7 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 		if _, err := s.Insert(ctx, []service.Event{ev("a1", "k1", "m1", T0), ev("a1", "k2", "m1", T0), ev("a1", "k3", "m2", T0), ev("a2", "k1", "m1", T0)}); err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.Pseudonymize(ctx, "a1", "m1", "erased-x")
+		n, err := s.Pseudonymize(ctx, "a1", service.Erasure{Member: "m1", Pseudonym: "erased-x"})
 		if err != nil || n != 2 {
 			t.Fatalf("Pseudonymize = %d, %v; want 2", n, err)
 		}
@@ -156,11 +156,11 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 func Members(t *testing.T, ctx context.Context, newStore func(t *testing.T) service.Members) {
 	s := newStore(t)
 	d0 := service.Day(T0)
-	must(t, s.Joined(ctx, "a1", "m1", "Ada", T0))
-	must(t, s.Joined(ctx, "a1", "m2", "Grace", T0.AddDate(0, 0, 1)))
-	must(t, s.Joined(ctx, "a2", "m9", "Other", T0))
-	must(t, s.Joined(ctx, "a1", "m2", "Grace Hopper", T0.AddDate(0, 0, 3))) // updated: renamed, joined stays
-	must(t, s.Joined(ctx, "a1", "m1", "", T0.AddDate(0, 0, 3)))             // no name: kept
+	must(t, s.Joined(ctx, "a1", service.Joining{Member: "m1", Name: "Ada", At: T0}))
+	must(t, s.Joined(ctx, "a1", service.Joining{Member: "m2", Name: "Grace", At: T0.AddDate(0, 0, 1)}))
+	must(t, s.Joined(ctx, "a2", service.Joining{Member: "m9", Name: "Other", At: T0}))
+	must(t, s.Joined(ctx, "a1", service.Joining{Member: "m2", Name: "Grace Hopper", At: T0.AddDate(0, 0, 3)})) // updated: renamed, joined stays
+	must(t, s.Joined(ctx, "a1", service.Joining{Member: "m1", Name: "", At: T0.AddDate(0, 0, 3)}))             // no name: kept
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.AddDate(0, 0, 1).Add(time.Hour), "m3": T0}))
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m1": T0.Add(time.Hour)}))   // earlier: kept
 	must(t, s.Opened(ctx, "a1", map[string]time.Time{"m3": T0.AddDate(0, 0, 2)})) // later: ignored

@@ -147,12 +147,12 @@ func (s *Store) EachPost(ctx context.Context, app string, fn func(*social.PostDo
 // Photo implements screen.Photos. It reads one attachment with
 // GetAttachment (never kivik's AttachmentsIterator, which crashes the
 // process on a double close in v4.5.2).
-func (s *Store) Photo(ctx context.Context, app, post, attachment string) (screen.Photo, error) {
-	db, err := s.db(app)
+func (s *Store) Photo(ctx context.Context, ref screen.PhotoRef) (screen.Photo, error) {
+	db, err := s.db(ref.App)
 	if err != nil {
 		return screen.Photo{}, err
 	}
-	att, err := db.GetAttachment(ctx, "post:"+post, attachment)
+	att, err := db.GetAttachment(ctx, "post:"+ref.Post, ref.Attachment)
 	if err != nil {
 		return screen.Photo{}, couch.Err(err)
 	}

@@ -25,7 +25,7 @@ func New(c *rpc.Client) *Client { return &Client{rpc: c} }
 
 // Profile implements service.Directory.
 func (c *Client) Profile(ctx context.Context, app, member string) (service.Profile, time.Time, error) {
-	m, err := hub.GetMember.Call(ctx, c.rpc, hub.MemberParams{App: app, Member: member})
+	m, err := hub.GetMember.Call(ctx, c.rpc, hub.MemberParams{AppRef: rpc.AppRef{App: app}, Member: member})
 	if err != nil {
 		return service.Profile{}, time.Time{}, err
 	}

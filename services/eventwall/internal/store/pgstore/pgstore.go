@@ -17,14 +17,16 @@ import (
 	"github.com/attendify/platform/pg"
 )
 
-// Store implements service.WallStore and service.Profiles.
+// Store implements service.WallStore, service.ModerationStore and
+// service.Profiles.
 type Store struct {
 	pool *pgxpool.Pool
 }
 
 var (
-	_ service.WallStore = (*Store)(nil)
-	_ service.Profiles  = (*Store)(nil)
+	_ service.WallStore       = (*Store)(nil)
+	_ service.ModerationStore = (*Store)(nil)
+	_ service.Profiles        = (*Store)(nil)
 )
 
 // New returns a store on pool, whose connections have eventwall's schema
@@ -170,9 +172,10 @@ func (s *Store) DeleteWall(ctx context.Context, app, id string) error {
 	return nil
 }
 
-// Moderate implements service.WallStore. The wall's row lock orders every
+// Moderate implements service.ModerationStore. The wall's row lock orders every
 // decision about its posts: versions grow in the order of the commits.
-func (s *Store) Moderate(ctx context.Context, app, wall, post string, change func(*service.Moderation)) (service.Moderation, error) {
+func (s *Store) Moderate(ctx context.Context, ref service.PostRef, change func(*service.Moderation)) (service.Moderation, error) {
+	app, wall, post := ref.App, ref.Wall, ref.Post
 	var out service.Moderation
 	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		const bump = `UPDATE walls SET moderation_version = moderation_version + 1
@@ -200,7 +203,7 @@ func (s *Store) Moderate(ctx context.Context, app, wall, post string, change fun
 	return out, err
 }
 
-// Moderations implements service.WallStore: one statement, so one snapshot
+// Moderations implements service.ModerationStore: one statement, so one snapshot
 // of the version and the rows.
 func (s *Store) Moderations(ctx context.Context, wall string) (service.Moderations, error) {
 	const q = `SELECT w.moderation_version, m.post_id, m.verdict, m.mark, m.version

@@ -143,14 +143,11 @@ var applyKeys = []string{"revs", "verdicts", "marks", "items", "entries", "queue
 
 // Apply implements service.Board.
 func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (service.Applied, error) {
-	entry, err := json.Marshal(d.Entry)
+	entry, err := d.EncodeEntry()
 	if err != nil {
 		return service.Applied{}, err
 	}
 	item := string(d.Entry.Item)
-	if d.Outcome != service.Drop && (len(item) < 2 || item[len(item)-1] != '}') {
-		return service.Applied{}, errs.New(errs.Internal, "apply %s: the item is not a JSON object", d.Post)
-	}
 	res, err := applyScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, applyKeys...),
 		d.Post, d.Rev, d.Outcome, item, entry, d.Entry.Hash, d.Entry.Created, d.Entry.Author,
 		s.keys.ChangedChannel(), wall, s.maxChanges, randomID()).Slice()

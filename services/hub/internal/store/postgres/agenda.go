@@ -18,8 +18,9 @@ func nullInt(n int) *int {
 	return &n
 }
 
-// SaveRoom implements service.Queries.
-func (s *Store) SaveRoom(ctx context.Context, r service.Room, create bool) error {
+// SaveRoom implements service.PlaceStore.
+func (s *Store) SaveRoom(ctx context.Context, r service.Room, create bool) (err error) {
+	defer errs.Annotate(&err, "store.SaveRoom(%s, %v)", r.ID, create)
 	if create {
 		const q = `INSERT INTO rooms (id, app_id, event_id, name, capacity) VALUES ($1, $2, $3, $4, $5)`
 		_, err := s.db.Exec(ctx, q, r.ID, r.AppID, r.EventID, r.Name, nullInt(r.Capacity))
@@ -30,22 +31,25 @@ func (s *Store) SaveRoom(ctx context.Context, r service.Room, create bool) error
 	return notFound(tag, err, "room")
 }
 
-// Room implements service.Queries.
-func (s *Store) Room(ctx context.Context, app, id string) (service.Room, error) {
+// Room implements service.PlaceStore.
+func (s *Store) Room(ctx context.Context, app, id string) (_ service.Room, err error) {
+	defer errs.Annotate(&err, "store.Room(%s, %s)", app, id)
 	const q = `SELECT id, app_id, event_id, name, coalesce(capacity, 0) FROM rooms WHERE app_id = $1 AND id = $2`
 	var r service.Room
-	err := s.db.QueryRow(ctx, q, app, id).Scan(&r.ID, &r.AppID, &r.EventID, &r.Name, &r.Capacity)
+	err = s.db.QueryRow(ctx, q, app, id).Scan(&r.ID, &r.AppID, &r.EventID, &r.Name, &r.Capacity)
 	return r, pg.Err(err)
 }
 
-// DeleteRoom implements service.Queries; a room in use is errs.Invalid.
-func (s *Store) DeleteRoom(ctx context.Context, app, id string) error {
+// DeleteRoom implements service.PlaceStore; a room in use is errs.Invalid.
+func (s *Store) DeleteRoom(ctx context.Context, app, id string) (err error) {
+	defer errs.Annotate(&err, "store.DeleteRoom(%s, %s)", app, id)
 	tag, err := s.db.Exec(ctx, `DELETE FROM rooms WHERE app_id = $1 AND id = $2`, app, id)
 	return notFound(tag, err, "room")
 }
 
-// Rooms implements service.Queries.
-func (s *Store) Rooms(ctx context.Context, app, event string) ([]service.Room, error) {
+// Rooms implements service.PlaceStore.
+func (s *Store) Rooms(ctx context.Context, app, event string) (_ []service.Room, err error) {
+	defer errs.Annotate(&err, "store.Rooms(%s, %s)", app, event)
 	const q = `SELECT id, app_id, event_id, name, coalesce(capacity, 0) FROM rooms WHERE app_id = $1 AND event_id = $2 ORDER BY name, id`
 	rows, err := s.db.Query(ctx, q, app, event)
 	if err != nil {
@@ -59,8 +63,9 @@ func (s *Store) Rooms(ctx context.Context, app, event string) ([]service.Room, e
 	return out, pg.Err(err)
 }
 
-// SaveTrack implements service.Queries.
-func (s *Store) SaveTrack(ctx context.Context, t service.Track, create bool) error {
+// SaveTrack implements service.PlaceStore.
+func (s *Store) SaveTrack(ctx context.Context, t service.Track, create bool) (err error) {
+	defer errs.Annotate(&err, "store.SaveTrack(%s, %v)", t.ID, create)
 	if create {
 		const q = `INSERT INTO tracks (id, app_id, event_id, name, color) VALUES ($1, $2, $3, $4, $5)`
 		_, err := s.db.Exec(ctx, q, t.ID, t.AppID, t.EventID, t.Name, t.Color)
@@ -71,22 +76,25 @@ func (s *Store) SaveTrack(ctx context.Context, t service.Track, create bool) err
 	return notFound(tag, err, "track")
 }
 
-// Track implements service.Queries.
-func (s *Store) Track(ctx context.Context, app, id string) (service.Track, error) {
+// Track implements service.PlaceStore.
+func (s *Store) Track(ctx context.Context, app, id string) (_ service.Track, err error) {
+	defer errs.Annotate(&err, "store.Track(%s, %s)", app, id)
 	const q = `SELECT id, app_id, event_id, name, color FROM tracks WHERE app_id = $1 AND id = $2`
 	var t service.Track
-	err := s.db.QueryRow(ctx, q, app, id).Scan(&t.ID, &t.AppID, &t.EventID, &t.Name, &t.Color)
+	err = s.db.QueryRow(ctx, q, app, id).Scan(&t.ID, &t.AppID, &t.EventID, &t.Name, &t.Color)
 	return t, pg.Err(err)
 }
 
-// DeleteTrack implements service.Queries; a track in use is errs.Invalid.
-func (s *Store) DeleteTrack(ctx context.Context, app, id string) error {
+// DeleteTrack implements service.PlaceStore; a track in use is errs.Invalid.
+func (s *Store) DeleteTrack(ctx context.Context, app, id string) (err error) {
+	defer errs.Annotate(&err, "store.DeleteTrack(%s, %s)", app, id)
 	tag, err := s.db.Exec(ctx, `DELETE FROM tracks WHERE app_id = $1 AND id = $2`, app, id)
 	return notFound(tag, err, "track")
 }
 
-// Tracks implements service.Queries.
-func (s *Store) Tracks(ctx context.Context, app, event string) ([]service.Track, error) {
+// Tracks implements service.PlaceStore.
+func (s *Store) Tracks(ctx context.Context, app, event string) (_ []service.Track, err error) {
+	defer errs.Annotate(&err, "store.Tracks(%s, %s)", app, event)
 	const q = `SELECT id, app_id, event_id, name, color FROM tracks WHERE app_id = $1 AND event_id = $2 ORDER BY name, id`
 	rows, err := s.db.Query(ctx, q, app, event)
 	if err != nil {
@@ -120,8 +128,9 @@ func speakerConflict(err error) error {
 	return pg.Err(err)
 }
 
-// SaveSpeaker implements service.Queries.
-func (s *Store) SaveSpeaker(ctx context.Context, x service.Speaker, create bool) (service.Speaker, error) {
+// SaveSpeaker implements service.SpeakerStore.
+func (s *Store) SaveSpeaker(ctx context.Context, x service.Speaker, create bool) (_ service.Speaker, err error) {
+	defer errs.Annotate(&err, "store.SaveSpeaker(%s, %v)", x.ID, create)
 	if create {
 		const q = `
 			INSERT INTO speakers (id, app_id, external_id, email, name, company, title, bio, photo_url)
@@ -147,21 +156,24 @@ func (s *Store) SaveSpeaker(ctx context.Context, x service.Speaker, create bool)
 	return s.Speaker(ctx, x.AppID, x.ID)
 }
 
-// Speaker implements service.Queries.
-func (s *Store) Speaker(ctx context.Context, app, id string) (service.Speaker, error) {
+// Speaker implements service.SpeakerStore.
+func (s *Store) Speaker(ctx context.Context, app, id string) (_ service.Speaker, err error) {
+	defer errs.Annotate(&err, "store.Speaker(%s, %s)", app, id)
 	const q = speakerQuery + ` WHERE s.app_id = $1 AND s.id = $2`
 	return scanSpeaker(s.db.QueryRow(ctx, q, app, id))
 }
 
-// DeleteSpeaker implements service.Queries.
-func (s *Store) DeleteSpeaker(ctx context.Context, app, id string) error {
+// DeleteSpeaker implements service.SpeakerStore.
+func (s *Store) DeleteSpeaker(ctx context.Context, app, id string) (err error) {
+	defer errs.Annotate(&err, "store.DeleteSpeaker(%s, %s)", app, id)
 	tag, err := s.db.Exec(ctx, `DELETE FROM speakers WHERE app_id = $1 AND id = $2`, app, id)
 	return notFound(tag, err, "speaker")
 }
 
-// Speakers implements service.Queries: the given ones (every one when ids
+// Speakers implements service.SpeakerStore: the given ones (every one when ids
 // is nil), by name.
-func (s *Store) Speakers(ctx context.Context, app string, ids []string) ([]service.Speaker, error) {
+func (s *Store) Speakers(ctx context.Context, app string, ids []string) (_ []service.Speaker, err error) {
+	defer errs.Annotate(&err, "store.Speakers(%s, %d ids)", app, len(ids))
 	const q = speakerQuery + ` WHERE s.app_id = $1 AND ($2::text[] IS NULL OR s.id = ANY($2)) ORDER BY s.name, s.id`
 	rows, err := s.db.Query(ctx, q, app, ids)
 	if err != nil {
@@ -181,8 +193,9 @@ func sessionConflict(err error) error {
 	return pg.Err(err)
 }
 
-// SaveSession implements service.Queries.
-func (s *Store) SaveSession(ctx context.Context, x service.Session, create bool) error {
+// SaveSession implements service.SessionStore.
+func (s *Store) SaveSession(ctx context.Context, x service.Session, create bool) (err error) {
+	defer errs.Annotate(&err, "store.SaveSession(%s, %v)", x.ID, create)
 	if create {
 		const q = `
 			INSERT INTO sessions (id, app_id, event_id, external_id, title, description, starts_at, ends_at, room_id, track_id, capacity)
@@ -235,20 +248,23 @@ func scanSession(row pgx.Row) (service.Session, error) {
 	return x, pg.Err(err)
 }
 
-// Session implements service.Queries.
-func (s *Store) Session(ctx context.Context, app, id string) (service.Session, error) {
+// Session implements service.SessionStore.
+func (s *Store) Session(ctx context.Context, app, id string) (_ service.Session, err error) {
+	defer errs.Annotate(&err, "store.Session(%s, %s)", app, id)
 	const q = sessionQuery + ` WHERE s.app_id = $1 AND s.id = $2`
 	return scanSession(s.db.QueryRow(ctx, q, app, id))
 }
 
-// DeleteSession implements service.Queries.
-func (s *Store) DeleteSession(ctx context.Context, app, id string) error {
+// DeleteSession implements service.SessionStore.
+func (s *Store) DeleteSession(ctx context.Context, app, id string) (err error) {
+	defer errs.Annotate(&err, "store.DeleteSession(%s, %s)", app, id)
 	tag, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE app_id = $1 AND id = $2`, app, id)
 	return notFound(tag, err, "session")
 }
 
-// Sessions implements service.Queries.
-func (s *Store) Sessions(ctx context.Context, app, event, track string, from, to time.Time) ([]service.Session, error) {
+// Sessions implements service.SessionStore.
+func (s *Store) Sessions(ctx context.Context, app, event, track string, from, to time.Time) (_ []service.Session, err error) {
+	defer errs.Annotate(&err, "store.Sessions(%s, %s, %s)", app, event, track)
 	const q = sessionQuery + `
 		WHERE s.app_id = $1 AND s.event_id = $2
 		  AND ($3 = '' OR s.track_id = $3)

@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/pg"
 )
@@ -30,8 +30,9 @@ import (
 // index lookup per row is right).
 const planEachTime = pgx.QueryExecModeCacheDescribe
 
-// MemberKeys implements service.Queries.
-func (s *Store) MemberKeys(ctx context.Context, app string, externalIDs, emails []string) ([]service.MemberKey, error) {
+// MemberKeys implements service.MemberBulkStore.
+func (s *Store) MemberKeys(ctx context.Context, app string, externalIDs, emails []string) (_ []service.MemberKey, err error) {
+	defer errs.Annotate(&err, "store.MemberKeys(%s, %d externalIDs, %d emails)", app, len(externalIDs), len(emails))
 	const q = `
 		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND external_id = ANY($2)
 		UNION
@@ -48,8 +49,9 @@ func (s *Store) MemberKeys(ctx context.Context, app string, externalIDs, emails 
 	return out, pg.Err(err)
 }
 
-// NextVersions implements service.Queries.
-func (s *Store) NextVersions(ctx context.Context, n int) ([]int64, error) {
+// NextVersions implements service.Outbox.
+func (s *Store) NextVersions(ctx context.Context, n int) (_ []int64, err error) {
+	defer errs.Annotate(&err, "store.NextVersions(%v)", n)
 	const q = `SELECT nextval('rm_version') FROM generate_series(1, $1)`
 	rows, err := s.db.Query(ctx, q, n)
 	if err != nil {
@@ -59,11 +61,12 @@ func (s *Store) NextVersions(ctx context.Context, n int) ([]int64, error) {
 	return out, pg.Err(err)
 }
 
-// InsertMembers implements service.Queries: one COPY straight into the
+// InsertMembers implements service.MemberBulkStore: one COPY straight into the
 // members table (its statement trigger indexes the words of all the rows
 // at once, sorted: with 4 MB of work memory, the default, the sort of
 // 10,000 members' 40,000 words spills to disk).
-func (s *Store) InsertMembers(ctx context.Context, ms []service.Member) error {
+func (s *Store) InsertMembers(ctx context.Context, ms []service.Member) (err error) {
+	defer errs.Annotate(&err, "store.InsertMembers(%d ms)", len(ms))
 	if s.tx != nil {
 		if _, err := s.db.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
 			return pg.Err(err)
@@ -71,7 +74,7 @@ func (s *Store) InsertMembers(ctx context.Context, ms []service.Member) error {
 	}
 	cols := []string{"id", "app_id", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links",
 		"custom", "role", "blocked", "version", "phone_e164", "ticket_type"}
-	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
+	_, err = s.db.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
 		m := &ms[i]
 		return []any{m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.Phone, m.PhotoURL, m.Bio,
 			links(m.Links), custom(m.Custom), m.Role, m.Blocked, m.Version, m.PhoneE164, m.TicketType}, nil
@@ -111,11 +114,12 @@ const changedMember = `
 	IS DISTINCT FROM (n_email, n_external_id, n_name, n_company, n_title, n_phone, n_photo_url, n_bio, n_links, n_custom, n_role,
 		n_phone_e164, n_ticket_type)`
 
-// UpdateMembers implements service.Queries: the rows (ID naming the
+// UpdateMembers implements service.MemberBulkStore: the rows (ID naming the
 // stored member) go into a temporary table, then one UPDATE changes the
 // members that differ and returns them; a dry run returns what they would
 // become (Version 0) and writes nothing.
-func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Member, merge, dryRun bool) ([]service.Member, error) {
+func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Member, merge, dryRun bool) (_ []service.Member, err error) {
+	defer errs.Annotate(&err, "store.UpdateMembers(%s, %d rows, %v, %v)", app, len(rows), merge, dryRun)
 	const create = `
 		CREATE TEMP TABLE bulk_member_rows (
 			target text, email text, external_id text, name text, company text, title text, phone text, photo_url text,
@@ -126,7 +130,7 @@ func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Me
 	}
 	cols := []string{"target", "email", "external_id", "name", "company", "title", "phone", "photo_url", "bio", "links", "custom", "role",
 		"phone_e164", "ticket_type"}
-	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"bulk_member_rows"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+	_, err = s.db.CopyFrom(ctx, pgx.Identifier{"bulk_member_rows"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		m := &rows[i]
 		return []any{m.ID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title, m.Phone, m.PhotoURL, m.Bio, links(m.Links),
 			custom(m.Custom), m.Role, m.PhoneE164, m.TicketType}, nil
@@ -157,10 +161,11 @@ func (s *Store) UpdateMembers(ctx context.Context, app string, rows []service.Me
 	return s.collectMembers(ctx, q, planEachTime, app, merge)
 }
 
-// RegisterMembers implements service.Queries. The members created in the
+// RegisterMembers implements service.MemberBulkStore. The members created in the
 // transaction cannot be registered yet: their rows are copied; the others
 // are inserted unless there.
-func (s *Store) RegisterMembers(ctx context.Context, app, event string, created, others []string) ([]string, error) {
+func (s *Store) RegisterMembers(ctx context.Context, app, event string, created, others []string) (_ []string, err error) {
+	defer errs.Annotate(&err, "store.RegisterMembers(%s, %s, %d created, %d others)", app, event, len(created), len(others))
 	if len(created) > 0 {
 		_, err := s.db.CopyFrom(ctx, pgx.Identifier{"registrations"}, []string{"app_id", "event_id", "member_id"},
 			pgx.CopyFromSlice(len(created), func(i int) ([]any, error) { return []any{app, event, created[i]}, nil }))
@@ -213,8 +218,9 @@ func (s *Store) bulkIDs(ctx context.Context, q string, args ...any) ([]string, e
 	return out, pg.Err(err)
 }
 
-// UpsertSpeakers implements service.Queries.
-func (s *Store) UpsertSpeakers(ctx context.Context, app string, rows []service.Speaker) (service.BulkCounts, []service.RowError, error) {
+// UpsertSpeakers implements service.SpeakerStore.
+func (s *Store) UpsertSpeakers(ctx context.Context, app string, rows []service.Speaker) (_ service.BulkCounts, _ []service.RowError, err error) {
+	defer errs.Annotate(&err, "store.UpsertSpeakers(%s, %d rows)", app, len(rows))
 	const create = `
 		CREATE TEMP TABLE bulk_speakers (
 			row int, id text, external_id text, email text, name text, company text, title text, bio text, photo_url text,
@@ -224,7 +230,7 @@ func (s *Store) UpsertSpeakers(ctx context.Context, app string, rows []service.S
 		return service.BulkCounts{}, nil, pg.Err(err)
 	}
 	cols := []string{"row", "id", "external_id", "email", "name", "company", "title", "bio", "photo_url"}
-	_, err := s.db.CopyFrom(ctx, pgx.Identifier{"bulk_speakers"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+	_, err = s.db.CopyFrom(ctx, pgx.Identifier{"bulk_speakers"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		x := rows[i]
 		return []any{i, x.ID, nullable(x.ExternalID), nullable(x.Email), x.Name, x.Company, x.Title, x.Bio, x.PhotoURL}, nil
 	}))
@@ -320,8 +326,9 @@ func (s *Store) bulkOutcomes(ctx context.Context, q string, args ...any) (servic
 
 var roomIDs = flake.New(0)
 
-// UpsertSessions implements service.Queries.
-func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []service.BulkSession) (service.BulkCounts, []service.RowError, []service.Upserted[service.Session], error) {
+// UpsertSessions implements service.SessionStore.
+func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []service.BulkSession) (_ service.BulkCounts, _ []service.RowError, _ []service.Upserted[service.Session], err error) {
+	defer errs.Annotate(&err, "store.UpsertSessions(%s, %s, %d rows)", app, event, len(rows))
 	fail := func(err error) (service.BulkCounts, []service.RowError, []service.Upserted[service.Session], error) {
 		return service.BulkCounts{}, nil, nil, err
 	}
@@ -330,31 +337,7 @@ func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []se
 	if err != nil {
 		return fail(err)
 	}
-	byKey := map[string]string{}
-	for _, sp := range speakers {
-		if sp.ExternalID != "" {
-			byKey[sp.ExternalID] = sp.ID
-		}
-		if sp.Email != "" {
-			byKey[sp.Email] = sp.ID
-		}
-	}
-	var rowErrs []service.RowError
-	for i := range rows {
-		ids := make([]string, 0, len(rows[i].Speakers))
-		for _, k := range rows[i].Speakers {
-			id, ok := byKey[k]
-			if !ok {
-				id, ok = byKey[strings.ToLower(strings.TrimSpace(k))]
-			}
-			if !ok {
-				rowErrs = append(rowErrs, service.RowError{Row: i, Field: "speakers", Message: fmt.Sprintf("no speaker %q", k)})
-				continue
-			}
-			ids = append(ids, id)
-		}
-		rows[i].SpeakerIDs = ids
-	}
+	rowErrs := service.LinkSpeakers(rows, speakers)
 	if len(rowErrs) > 0 {
 		return service.BulkCounts{}, rowErrs, nil, nil
 	}

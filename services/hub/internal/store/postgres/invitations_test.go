@@ -45,7 +45,7 @@ func TestInvitationTokensMigration(t *testing.T) {
 	if len(invs) != 1 || invs[0].Email != "old@x.io" || invs[0].TokenHash != "" || invs[0].Status(now) != hub.InvitationExpired {
 		t.Fatalf("invitations after the migration: %+v", invs)
 	}
-	if _, err := s.InvitationByToken(ctx, "", false); !errors.Is(err, errs.NotFound) {
+	if _, err := s.InvitationByToken(ctx, ""); !errors.Is(err, errs.NotFound) {
 		t.Errorf("an invitation without token found by the empty hash: %v", err)
 	}
 	if n, err := s.CountCollaborators(ctx, "a", now); err != nil || n != 0 {

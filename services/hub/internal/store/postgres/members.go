@@ -24,24 +24,27 @@ func scanEvent(row pgx.Row, extra ...any) (service.Event, error) {
 	return e, pg.Err(err)
 }
 
-// CreateEvent implements service.Queries.
-func (s *Store) CreateEvent(ctx context.Context, e service.Event) error {
+// CreateEvent implements service.EventStore.
+func (s *Store) CreateEvent(ctx context.Context, e service.Event) (err error) {
+	defer errs.Annotate(&err, "store.CreateEvent(%s)", e.ID)
 	const q = `
 		INSERT INTO events (id, app_id, name, time_zone, starts_at, ends_at, venue, visibility, access, code)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
-	_, err := s.db.Exec(ctx, q, e.ID, e.AppID, e.Name, e.TimeZone, e.Start, e.End, e.Venue, e.Visibility, e.Access, e.Code)
+	_, err = s.db.Exec(ctx, q, e.ID, e.AppID, e.Name, e.TimeZone, e.Start, e.End, e.Venue, e.Visibility, e.Access, e.Code)
 	return pg.Err(err)
 }
 
-// Event implements service.Queries.
-func (s *Store) Event(ctx context.Context, app, id string, lock bool) (service.Event, error) {
+// Event implements service.EventStore.
+func (s *Store) Event(ctx context.Context, app, id string, lock bool) (_ service.Event, err error) {
+	defer errs.Annotate(&err, "store.Event(%s, %s, %v)", app, id, lock)
 	q := `SELECT ` + eventCols + ` FROM events WHERE app_id = $1 AND id = $2` + s.forUpdate(lock)
 	return scanEvent(s.db.QueryRow(ctx, q, app, id))
 }
 
-// EventFor implements service.Queries: the event and whether member is
+// EventFor implements service.EventStore: the event and whether member is
 // registered to it, in one round trip.
-func (s *Store) EventFor(ctx context.Context, app, id, member string) (service.Event, bool, error) {
+func (s *Store) EventFor(ctx context.Context, app, id, member string) (_ service.Event, _ bool, err error) {
+	defer errs.Annotate(&err, "store.EventFor(%s, %s, %s)", app, id, member)
 	const q = `
 		SELECT ` + eventCols + `, EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.member_id = $3)
 		FROM events e WHERE app_id = $1 AND id = $2`
@@ -50,9 +53,27 @@ func (s *Store) EventFor(ctx context.Context, app, id, member string) (service.E
 	return e, registered, err
 }
 
-// UpdateEvent implements service.Queries. When the time zone changes, the
-// sessions keep their wall-clock times.
-func (s *Store) UpdateEvent(ctx context.Context, e service.Event, oldTimeZone string) error {
+// UpdateEvent implements service.EventStore. When the time zone changes,
+// the sessions keep their wall-clock times.
+func (s *Store) UpdateEvent(ctx context.Context, app, id string, update func(e *service.Event) error) (service.Event, error) {
+	e, err := s.Event(ctx, app, id, true)
+	if err != nil {
+		return service.Event{}, err
+	}
+	oldTimeZone := e.TimeZone
+	if err := update(&e); err != nil {
+		return service.Event{}, err
+	}
+	e.AppID, e.ID = app, id
+	if err := s.writeEvent(ctx, e, oldTimeZone); err != nil {
+		return service.Event{}, err
+	}
+	return e, nil
+}
+
+// writeEvent writes an event read by UpdateEvent.
+func (s *Store) writeEvent(ctx context.Context, e service.Event, oldTimeZone string) (err error) {
+	defer errs.Annotate(&err, "store.UpdateEvent(%s, %s)", e.ID, oldTimeZone)
 	const q = `
 		UPDATE events SET name = $3, time_zone = $4, starts_at = $5, ends_at = $6, venue = $7,
 			visibility = $8, access = $9, code = $10, updated_at = now()
@@ -69,15 +90,17 @@ func (s *Store) UpdateEvent(ctx context.Context, e service.Event, oldTimeZone st
 	return pg.Err(err)
 }
 
-// DeleteEvent implements service.Queries.
-func (s *Store) DeleteEvent(ctx context.Context, app, id string) error {
+// DeleteEvent implements service.EventStore.
+func (s *Store) DeleteEvent(ctx context.Context, app, id string) (err error) {
+	defer errs.Annotate(&err, "store.DeleteEvent(%s, %s)", app, id)
 	const q = `DELETE FROM events WHERE app_id = $1 AND id = $2`
 	tag, err := s.db.Exec(ctx, q, app, id)
 	return notFound(tag, err, "event")
 }
 
-// Events implements service.Queries.
-func (s *Store) Events(ctx context.Context, app string) ([]service.Event, error) {
+// Events implements service.EventStore.
+func (s *Store) Events(ctx context.Context, app string) (_ []service.Event, err error) {
+	defer errs.Annotate(&err, "store.Events(%s)", app)
 	const q = `SELECT ` + eventCols + ` FROM events WHERE app_id = $1 ORDER BY starts_at, id`
 	rows, err := s.db.Query(ctx, q, app)
 	if err != nil {
@@ -87,17 +110,19 @@ func (s *Store) Events(ctx context.Context, app string) ([]service.Event, error)
 	return out, pg.Err(err)
 }
 
-// TouchEvents implements service.Queries.
-func (s *Store) TouchEvents(ctx context.Context, app string) (int64, error) {
+// TouchEvents implements service.EventStore.
+func (s *Store) TouchEvents(ctx context.Context, app string) (_ int64, err error) {
+	defer errs.Annotate(&err, "store.TouchEvents(%s)", app)
 	const q = `UPDATE apps SET events_version = nextval('rm_version') WHERE id = $1 RETURNING events_version`
 	var v int64
-	err := s.db.QueryRow(ctx, q, app).Scan(&v)
+	err = s.db.QueryRow(ctx, q, app).Scan(&v)
 	return v, pg.Err(err)
 }
 
-// Register implements service.Queries; it returns the members that were
+// Register implements service.RegistrationStore; it returns the members that were
 // not registered yet.
-func (s *Store) Register(ctx context.Context, app, event string, members []string) ([]string, error) {
+func (s *Store) Register(ctx context.Context, app, event string, members []string) (_ []string, err error) {
+	defer errs.Annotate(&err, "store.Register(%s, %s, %d members)", app, event, len(members))
 	const q = `
 		INSERT INTO registrations (app_id, event_id, member_id)
 		SELECT $1, $2, unnest($3::text[])
@@ -111,8 +136,9 @@ func (s *Store) Register(ctx context.Context, app, event string, members []strin
 	return out, pg.Err(err)
 }
 
-// Unregister implements service.Queries.
-func (s *Store) Unregister(ctx context.Context, app, event string, members []string) ([]string, error) {
+// Unregister implements service.RegistrationStore.
+func (s *Store) Unregister(ctx context.Context, app, event string, members []string) (_ []string, err error) {
+	defer errs.Annotate(&err, "store.Unregister(%s, %s, %d members)", app, event, len(members))
 	const q = `
 		DELETE FROM registrations WHERE app_id = $1 AND event_id = $2 AND member_id = ANY($3)
 		RETURNING member_id`
@@ -124,8 +150,9 @@ func (s *Store) Unregister(ctx context.Context, app, event string, members []str
 	return out, pg.Err(err)
 }
 
-// RegisteredEvents implements service.Queries.
-func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (map[string]bool, error) {
+// RegisteredEvents implements service.RegistrationStore.
+func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (_ map[string]bool, err error) {
+	defer errs.Annotate(&err, "store.RegisteredEvents(%s, %s)", app, member)
 	const q = `SELECT event_id FROM registrations WHERE app_id = $1 AND member_id = $2`
 	rows, err := s.db.Query(ctx, q, app, member)
 	if err != nil {
@@ -139,8 +166,9 @@ func (s *Store) RegisteredEvents(ctx context.Context, app, member string) (map[s
 	return out, pg.Err(err)
 }
 
-// Registrations implements service.Queries.
-func (s *Store) Registrations(ctx context.Context, app string, members []string) (map[string][]string, error) {
+// Registrations implements service.RegistrationStore.
+func (s *Store) Registrations(ctx context.Context, app string, members []string) (_ map[string][]string, err error) {
+	defer errs.Annotate(&err, "store.Registrations(%s, %d members)", app, len(members))
 	const q = `
 		SELECT member_id, array_agg(event_id ORDER BY event_id) FROM registrations
 		WHERE app_id = $1 AND member_id = ANY($2) GROUP BY member_id`
@@ -161,11 +189,12 @@ func (s *Store) Registrations(ctx context.Context, app string, members []string)
 	return out, pg.Err(err)
 }
 
-// TouchMembers implements service.Queries. The rows are locked in id order
+// TouchMembers implements service.RegistrationStore. The rows are locked in id order
 // before their versions move, so that two such calls cannot deadlock on
 // each other; the registrations
 // are read after the locks, so they include every committed change.
-func (s *Store) TouchMembers(ctx context.Context, app string, members []string) ([]service.MemberState, error) {
+func (s *Store) TouchMembers(ctx context.Context, app string, members []string) (_ []service.MemberState, err error) {
+	defer errs.Annotate(&err, "store.TouchMembers(%s, %d members)", app, len(members))
 	if len(members) == 0 {
 		return nil, nil
 	}
@@ -242,14 +271,15 @@ func links(l []service.Link) []service.Link {
 	return l
 }
 
-// CreateMember implements service.Queries.
-func (s *Store) CreateMember(ctx context.Context, m service.Member) (service.Member, error) {
+// CreateMember implements service.MemberStore.
+func (s *Store) CreateMember(ctx context.Context, m service.Member) (_ service.Member, err error) {
+	defer errs.Annotate(&err, "store.CreateMember(%s)", m.ID)
 	const q = `
 		INSERT INTO members (id, app_id, email, external_id, name, company, title, photo_url, bio, links, role, blocked, phone, custom,
 			phone_e164, ticket_type)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING ` + memberCols
-	m, err := scanMember(s.db.QueryRow(ctx, q, m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
+	m, err = scanMember(s.db.QueryRow(ctx, q, m.ID, m.AppID, m.Email, nullable(m.ExternalID), m.Name, m.Company, m.Title,
 		m.PhotoURL, m.Bio, links(m.Links), m.Role, m.Blocked, m.Phone, custom(m.Custom), m.PhoneE164, m.TicketType))
 	if err != nil {
 		return m, memberConflict(err)
@@ -257,20 +287,36 @@ func (s *Store) CreateMember(ctx context.Context, m service.Member) (service.Mem
 	return m, nil
 }
 
-// Member implements service.Queries.
-func (s *Store) Member(ctx context.Context, app, id string, lock bool) (service.Member, error) {
+// Member implements service.MemberStore.
+func (s *Store) Member(ctx context.Context, app, id string, lock bool) (_ service.Member, err error) {
+	defer errs.Annotate(&err, "store.Member(%s, %s, %v)", app, id, lock)
 	q := `SELECT ` + memberCols + ` FROM members WHERE app_id = $1 AND id = $2` + s.forUpdate(lock)
 	return scanMember(s.db.QueryRow(ctx, q, app, id))
 }
 
-// MemberByEmail implements service.Queries.
-func (s *Store) MemberByEmail(ctx context.Context, app, email string) (service.Member, error) {
+// MemberByEmail implements service.MemberStore.
+func (s *Store) MemberByEmail(ctx context.Context, app, email string) (_ service.Member, err error) {
+	defer errs.Annotate(&err, "store.MemberByEmail(%s, %s)", app, email)
 	const q = `SELECT ` + memberCols + ` FROM members WHERE app_id = $1 AND email = $2`
 	return scanMember(s.db.QueryRow(ctx, q, app, email))
 }
 
-// UpdateMember implements service.Queries.
-func (s *Store) UpdateMember(ctx context.Context, m service.Member) (service.Member, error) {
+// UpdateMember implements service.MemberStore.
+func (s *Store) UpdateMember(ctx context.Context, app, id string, update func(m *service.Member) error) (service.Member, error) {
+	m, err := s.Member(ctx, app, id, true)
+	if err != nil {
+		return service.Member{}, err
+	}
+	if err := update(&m); err != nil {
+		return service.Member{}, err
+	}
+	m.AppID, m.ID = app, id
+	return s.writeMember(ctx, m)
+}
+
+// writeMember writes a member read by UpdateMember.
+func (s *Store) writeMember(ctx context.Context, m service.Member) (_ service.Member, err error) {
+	defer errs.Annotate(&err, "store.UpdateMember(%s)", m.ID)
 	const q = `
 		UPDATE members SET email = $3, external_id = $4, name = $5, company = $6, title = $7, photo_url = $8,
 			bio = $9, links = $10, role = $11, blocked = $12, phone = $13, custom = $14, phone_e164 = $15, ticket_type = $16,
@@ -285,8 +331,9 @@ func (s *Store) UpdateMember(ctx context.Context, m service.Member) (service.Mem
 	return out, nil
 }
 
-// DeleteMember implements service.Queries.
-func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
+// DeleteMember implements service.MemberStore.
+func (s *Store) DeleteMember(ctx context.Context, app, id string) (err error) {
+	defer errs.Annotate(&err, "store.DeleteMember(%s, %s)", app, id)
 	const q = `DELETE FROM members WHERE app_id = $1 AND id = $2 RETURNING email`
 	var email string
 	if err := s.db.QueryRow(ctx, q, app, id).Scan(&email); err != nil {
@@ -297,7 +344,7 @@ func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
 		return pg.Err(err)
 	}
 	const unlink = `UPDATE speakers SET email = NULL, updated_at = now() WHERE app_id = $1 AND email = $2`
-	_, err := s.db.Exec(ctx, unlink, app, email)
+	_, err = s.db.Exec(ctx, unlink, app, email)
 	return pg.Err(err)
 }
 
@@ -305,7 +352,7 @@ func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
 // members, in name order from the cursor, it looks at.
 const searchScan = 1000
 
-// SearchMembers implements service.Queries: word-prefix matches on the
+// SearchMembers implements service.MemberStore: word-prefix matches on the
 // folded name and company, keyset-paginated by folded name and id; it
 // returns up to Limit+1 rows so that the caller knows whether there is a
 // next page.
@@ -318,7 +365,8 @@ const searchScan = 1000
 // the second phase takes every match from member_words (a range scan of
 // (app_id, word) per word, intersected by hash), sorts them and reads the
 // page's members.
-func (s *Store) SearchMembers(ctx context.Context, f service.MemberFilter) ([]service.MemberHit, error) {
+func (s *Store) SearchMembers(ctx context.Context, f service.MemberFilter) (_ []service.MemberHit, err error) {
+	defer errs.Annotate(&err, "store.SearchMembers()")
 	if len(f.Words) == 0 {
 		return s.searchMembers(ctx, f, false)
 	}
@@ -419,11 +467,12 @@ func (s *Store) searchMembers(ctx context.Context, f service.MemberFilter, byWor
 	return out, pg.Err(err)
 }
 
-// AddCode implements service.Queries. The code is created at c.CreatedAt,
+// AddCode implements service.SignInCodeStore. The code is created at c.CreatedAt,
 // on the service's clock as the rate limits are.
-func (s *Store) AddCode(ctx context.Context, c service.SignInCode) error {
+func (s *Store) AddCode(ctx context.Context, c service.SignInCode) (err error) {
+	defer errs.Annotate(&err, "store.AddCode(%s)", c.ID)
 	const q = `INSERT INTO sign_in_codes (id, app_id, email, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
-	_, err := s.db.Exec(ctx, q, c.ID, c.AppID, c.Email, c.CodeHash, c.ExpiresAt, c.CreatedAt)
+	_, err = s.db.Exec(ctx, q, c.ID, c.AppID, c.Email, c.CodeHash, c.ExpiresAt, c.CreatedAt)
 	return pg.Err(err)
 }
 
@@ -435,11 +484,12 @@ func codesLockKey(app, email string) int64 {
 	return int64(h.Sum64())
 }
 
-// CodesSince implements service.Queries. Inside InTx it first takes a
+// CodesSince implements service.SignInCodeStore. Inside InTx it first takes a
 // transaction-level advisory lock on (app, email), held until the commit:
 // the requests of one email count and add their codes one at a time, so
 // that parallel requests cannot all pass the rate limits.
-func (s *Store) CodesSince(ctx context.Context, app, email string, t time.Time) (int, time.Time, error) {
+func (s *Store) CodesSince(ctx context.Context, app, email string, t time.Time) (_ int, _ time.Time, err error) {
+	defer errs.Annotate(&err, "store.CodesSince(%s, %s)", app, email)
 	if s.tx != nil {
 		const lock = `SELECT pg_advisory_xact_lock($1)`
 		if _, err := s.db.Exec(ctx, lock, codesLockKey(app, email)); err != nil {
@@ -451,24 +501,49 @@ func (s *Store) CodesSince(ctx context.Context, app, email string, t time.Time) 
 		WHERE app_id = $1 AND email = $2 AND created_at >= $3`
 	var n int
 	var last time.Time
-	err := s.db.QueryRow(ctx, q, app, email, t).Scan(&n, &last)
+	err = s.db.QueryRow(ctx, q, app, email, t).Scan(&n, &last)
 	return n, last, pg.Err(err)
 }
 
-// LiveCode implements service.Queries.
-func (s *Store) LiveCode(ctx context.Context, app, email string, now time.Time) (service.SignInCode, error) {
-	q := `
+// UpdateLiveCode implements service.SignInCodeStore.
+func (s *Store) UpdateLiveCode(ctx context.Context, app, email string, now time.Time, update func(c *service.SignInCode) error) (out service.SignInCode, err error) {
+	err = s.inTx(ctx, func(s *Store) error {
+		out, err = s.updateLiveCode(ctx, app, email, now, update)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) updateLiveCode(ctx context.Context, app, email string, now time.Time, update func(c *service.SignInCode) error) (service.SignInCode, error) {
+	c, err := s.lockLiveCode(ctx, app, email, now)
+	if err != nil {
+		return service.SignInCode{}, err
+	}
+	changed := c
+	if err := update(&changed); err != nil {
+		return service.SignInCode{}, err
+	}
+	c.Attempts, c.Used = changed.Attempts, changed.Used
+	return c, s.writeCode(ctx, c)
+}
+
+// lockLiveCode reads the live code of email for UpdateLiveCode.
+func (s *Store) lockLiveCode(ctx context.Context, app, email string, now time.Time) (_ service.SignInCode, err error) {
+	defer errs.Annotate(&err, "store.UpdateLiveCode(%s, %s)", app, email)
+	const q = `
 		SELECT id, app_id, email, code_hash, attempts, expires_at, created_at FROM sign_in_codes
 		WHERE app_id = $1 AND email = $2 AND used_at IS NULL AND expires_at > $3
-		ORDER BY created_at DESC LIMIT 1` + s.forUpdate(true)
+		ORDER BY created_at DESC LIMIT 1 FOR UPDATE`
 	var c service.SignInCode
-	err := s.db.QueryRow(ctx, q, app, email, now).Scan(&c.ID, &c.AppID, &c.Email, &c.CodeHash, &c.Attempts, &c.ExpiresAt, &c.CreatedAt)
+	err = s.db.QueryRow(ctx, q, app, email, now).Scan(&c.ID, &c.AppID, &c.Email, &c.CodeHash, &c.Attempts, &c.ExpiresAt, &c.CreatedAt)
 	return c, pg.Err(err)
 }
 
-// SaveCodeAttempt implements service.Queries.
-func (s *Store) SaveCodeAttempt(ctx context.Context, id string, attempts int, used bool) error {
+// writeCode writes the attempts of a code read by UpdateLiveCode and
+// whether it is used.
+func (s *Store) writeCode(ctx context.Context, c service.SignInCode) (err error) {
+	defer errs.Annotate(&err, "store.UpdateLiveCode(%s, %s)", c.AppID, c.Email)
 	const q = `UPDATE sign_in_codes SET attempts = $2, used_at = CASE WHEN $3 THEN now() END WHERE id = $1`
-	_, err := s.db.Exec(ctx, q, id, attempts, used)
+	_, err = s.db.Exec(ctx, q, c.ID, c.Attempts, c.Used)
 	return pg.Err(err)
 }

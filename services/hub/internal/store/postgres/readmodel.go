@@ -13,9 +13,10 @@ import (
 	"github.com/attendify/platform/pg"
 )
 
-// ReadModelSnapshot implements service.Queries. Outside a transaction it
+// ReadModelSnapshot implements service.ReadModelSource. Outside a transaction it
 // opens a repeatable-read one, so that every part is of one moment.
-func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (service.Snapshot, error) {
+func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (_ service.Snapshot, err error) {
+	defer errs.Annotate(&err, "store.ReadModelSnapshot(%s)", app)
 	if s.tx == nil {
 		var snap service.Snapshot
 		err := pg.InTx(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -77,8 +78,9 @@ func (s *Store) ReadModelSnapshot(ctx context.Context, app string) (service.Snap
 	return snap, err
 }
 
-// AppIDs implements service.Queries.
-func (s *Store) AppIDs(ctx context.Context, after string, limit int) ([]string, error) {
+// AppIDs implements service.ReadModelSource.
+func (s *Store) AppIDs(ctx context.Context, after string, limit int) (_ []string, err error) {
+	defer errs.Annotate(&err, "store.AppIDs(%s, %v)", after, limit)
 	const q = `SELECT id FROM apps WHERE id > $1 ORDER BY id LIMIT $2`
 	rows, err := s.db.Query(ctx, q, after, limit)
 	if err != nil {
@@ -88,15 +90,17 @@ func (s *Store) AppIDs(ctx context.Context, after string, limit int) ([]string, 
 	return out, pg.Err(err)
 }
 
-// MarkRepair implements service.Queries.
-func (s *Store) MarkRepair(ctx context.Context, app string) error {
+// MarkRepair implements service.ReadModelSource.
+func (s *Store) MarkRepair(ctx context.Context, app string) (err error) {
+	defer errs.Annotate(&err, "store.MarkRepair(%s)", app)
 	const q = `INSERT INTO rm_repair (app_id) VALUES ($1) ON CONFLICT (app_id) DO UPDATE SET marked_at = now()`
-	_, err := s.db.Exec(ctx, q, app)
+	_, err = s.db.Exec(ctx, q, app)
 	return pg.Err(err)
 }
 
-// RepairQueue implements service.Queries.
-func (s *Store) RepairQueue(ctx context.Context, limit int) ([]service.Repair, error) {
+// RepairQueue implements service.ReadModelSource.
+func (s *Store) RepairQueue(ctx context.Context, limit int) (_ []service.Repair, err error) {
+	defer errs.Annotate(&err, "store.RepairQueue(%v)", limit)
 	const q = `SELECT app_id, marked_at FROM rm_repair ORDER BY marked_at LIMIT $1`
 	rows, err := s.db.Query(ctx, q, limit)
 	if err != nil {
@@ -110,25 +114,28 @@ func (s *Store) RepairQueue(ctx context.Context, limit int) ([]service.Repair, e
 	return out, pg.Err(err)
 }
 
-// ClearRepair implements service.Queries.
-func (s *Store) ClearRepair(ctx context.Context, app string, markedAt time.Time) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM rm_repair WHERE app_id = $1 AND marked_at <= $2`, app, markedAt)
+// ClearRepair implements service.ReadModelSource.
+func (s *Store) ClearRepair(ctx context.Context, app string, markedAt time.Time) (err error) {
+	defer errs.Annotate(&err, "store.ClearRepair(%s)", app)
+	_, err = s.db.Exec(ctx, `DELETE FROM rm_repair WHERE app_id = $1 AND marked_at <= $2`, app, markedAt)
 	return pg.Err(err)
 }
 
-// Analyze implements service.Queries. It vacuums as well, which sets the
+// Analyze implements service.Upkeep. It vacuums as well, which sets the
 // visibility map that the directory's index-only scans need.
-func (s *Store) Analyze(ctx context.Context) error {
+func (s *Store) Analyze(ctx context.Context) (err error) {
+	defer errs.Annotate(&err, "store.Analyze()")
 	if s.tx != nil {
 		_, err := s.db.Exec(ctx, `ANALYZE members, member_words`)
 		return pg.Err(err)
 	}
-	_, err := s.db.Exec(ctx, `VACUUM (ANALYZE) members, member_words`)
+	_, err = s.db.Exec(ctx, `VACUUM (ANALYZE) members, member_words`)
 	return pg.Err(err)
 }
 
-// Users implements service.Queries.
-func (s *Store) Users(ctx context.Context, app string, ids []string) ([]string, error) {
+// Users implements service.ReadModelSource.
+func (s *Store) Users(ctx context.Context, app string, ids []string) (_ []string, err error) {
+	defer errs.Annotate(&err, "store.Users(%s, %d ids)", app, len(ids))
 	const q = `
 		SELECT id FROM members WHERE app_id = $1 AND id = ANY($2)
 		UNION

@@ -57,20 +57,16 @@ func TestSearchWords(t *testing.T) {
 		t.Errorf("no match: %v", got)
 	}
 	err = s.InTx(ctx, func(q service.Queries) error {
-		m, err := q.Member(ctx, "a", "id0999", true)
-		if err != nil {
+		if _, err := q.UpdateMember(ctx, "a", "id0999", func(m *service.Member) error {
+			m.Name = "Zed Common"
+			return nil
+		}); err != nil {
 			return err
 		}
-		m.Name = "Zed Common"
-		if _, err := q.UpdateMember(ctx, m); err != nil {
-			return err
-		}
-		m, err = q.Member(ctx, "a", "id1999", true)
-		if err != nil {
-			return err
-		}
-		m.Blocked = true
-		_, err = q.UpdateMember(ctx, m)
+		_, err := q.UpdateMember(ctx, "a", "id1999", func(m *service.Member) error {
+			m.Blocked = true
+			return nil
+		})
 		return err
 	})
 	if err != nil {

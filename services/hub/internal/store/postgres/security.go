@@ -7,31 +7,35 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/attendify/hub/internal/service"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/pg"
 )
 
-// NextTokenSeq implements service.Queries.
-func (s *Store) NextTokenSeq(ctx context.Context) (int64, error) {
+// NextTokenSeq implements service.TokenStore.
+func (s *Store) NextTokenSeq(ctx context.Context) (_ int64, err error) {
+	defer errs.Annotate(&err, "store.NextTokenSeq()")
 	var seq int64
-	err := s.db.QueryRow(ctx, `SELECT nextval('token_seq')`).Scan(&seq)
+	err = s.db.QueryRow(ctx, `SELECT nextval('token_seq')`).Scan(&seq)
 	return seq, pg.Err(err)
 }
 
-// RevokeTokens implements service.Queries.
-func (s *Store) RevokeTokens(ctx context.Context, app, user string) (int64, error) {
+// RevokeTokens implements service.TokenStore.
+func (s *Store) RevokeTokens(ctx context.Context, app, user string) (_ int64, err error) {
+	defer errs.Annotate(&err, "store.RevokeTokens(%s, %s)", app, user)
 	const q = `
 		INSERT INTO token_revocations (app_id, user_id, seq) VALUES ($1, $2, nextval('token_seq'))
 		ON CONFLICT (app_id, user_id) DO UPDATE SET seq = excluded.seq, revoked_at = now()
 		RETURNING seq`
 	var seq int64
-	err := s.db.QueryRow(ctx, q, app, user).Scan(&seq)
+	err = s.db.QueryRow(ctx, q, app, user).Scan(&seq)
 	return seq, pg.Err(err)
 }
 
-// Revocations implements service.Queries: the marks of one app's users
+// Revocations implements service.TokenStore: the marks of one app's users
 // (or of every app's, app ""), an organizer's own mark for each app they
 // collaborate on; a user may come twice (the read model keeps the higher).
-func (s *Store) Revocations(ctx context.Context, app string) ([]service.Revocation, error) {
+func (s *Store) Revocations(ctx context.Context, app string) (_ []service.Revocation, err error) {
+	defer errs.Annotate(&err, "store.Revocations(%s)", app)
 	const q = `
 		SELECT app_id, user_id, seq FROM token_revocations WHERE $1 = '' OR app_id = $1
 		UNION ALL
@@ -50,20 +54,22 @@ func (s *Store) Revocations(ctx context.Context, app string) ([]service.Revocati
 	return out, pg.Err(err)
 }
 
-// RecordGuess implements service.Queries.
-func (s *Store) RecordGuess(ctx context.Context, g service.Guess) error {
+// RecordGuess implements service.TokenStore.
+func (s *Store) RecordGuess(ctx context.Context, g service.Guess) (err error) {
+	defer errs.Annotate(&err, "store.RecordGuess()")
 	const q = `
 		INSERT INTO guesses (at, kind, app_id, target, actor, addr, delay_ms)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	_, err := s.db.Exec(ctx, q, g.At, g.Kind, g.App, g.Target, g.Actor, g.Addr, g.Delay.Milliseconds())
+	_, err = s.db.Exec(ctx, q, g.At, g.Kind, g.App, g.Target, g.Actor, g.Addr, g.Delay.Milliseconds())
 	return pg.Err(err)
 }
 
-// Prune implements service.Queries.
-func (s *Store) Prune(ctx context.Context, guessesBefore, revocationsBefore time.Time) error {
+// Prune implements service.Upkeep.
+func (s *Store) Prune(ctx context.Context, guessesBefore, revocationsBefore time.Time) (err error) {
+	defer errs.Annotate(&err, "store.Prune()")
 	if _, err := s.db.Exec(ctx, `DELETE FROM guesses WHERE at < $1`, guessesBefore); err != nil {
 		return pg.Err(err)
 	}
-	_, err := s.db.Exec(ctx, `DELETE FROM token_revocations WHERE revoked_at < $1`, revocationsBefore)
+	_, err = s.db.Exec(ctx, `DELETE FROM token_revocations WHERE revoked_at < $1`, revocationsBefore)
 	return pg.Err(err)
 }

@@ -46,6 +46,12 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, db: pool} }
 
 // InTx implements service.Store.
 func (s *Store) InTx(ctx context.Context, fn func(q service.Queries) error) error {
+	return s.inTx(ctx, func(s *Store) error { return fn(s) })
+}
+
+// inTx runs fn on s inside a transaction: the one s is in, or a new one
+// (pg.InTx: committed when fn succeeds, retried on serialization failures).
+func (s *Store) inTx(ctx context.Context, fn func(s *Store) error) error {
 	if s.tx != nil {
 		return fn(s) // already inside one
 	}
@@ -67,8 +73,9 @@ func (s *Store) Snapshot(ctx context.Context, fn func(q service.Queries) error) 
 // eighth of the time per event for the thousands a bulk upsert makes).
 const copyAbove = 32
 
-// Announce implements service.Queries.
-func (s *Store) Announce(ctx context.Context, evs ...events.Event) error {
+// Announce implements service.Outbox.
+func (s *Store) Announce(ctx context.Context, evs ...events.Event) (err error) {
+	defer errs.Annotate(&err, "store.Announce(%d evs)", len(evs))
 	if s.tx == nil {
 		return errors.New("hub store: Announce outside a transaction")
 	}
@@ -119,11 +126,12 @@ func (s *Store) copyOutbox(ctx context.Context, evs []events.Event) error {
 	return nil
 }
 
-// NextVersion implements service.Queries.
-func (s *Store) NextVersion(ctx context.Context) (int64, error) {
+// NextVersion implements service.Outbox.
+func (s *Store) NextVersion(ctx context.Context) (_ int64, err error) {
+	defer errs.Annotate(&err, "store.NextVersion()")
 	const q = `SELECT nextval('rm_version')`
 	var v int64
-	err := s.db.QueryRow(ctx, q).Scan(&v)
+	err = s.db.QueryRow(ctx, q).Scan(&v)
 	return v, pg.Err(err)
 }
 
@@ -154,6 +162,14 @@ func notFound(tag pgconn.CommandTag, err error, what string) error {
 		return errs.New(errs.NotFound, "no such %s", what)
 	}
 	return nil
+}
+
+// nullTime maps the zero time to SQL NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // nullable maps "" to SQL NULL.

@@ -23,7 +23,7 @@ import (
 
 // Enqueuer inserts a job in a transaction (River).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, tx pgx.Tx, kind service.JobKind, id string, gen int) (int64, error)
+	Enqueue(ctx context.Context, tx pgx.Tx, j service.Job) (int64, error)
 }
 
 // Store implements service.Store.
@@ -115,18 +115,17 @@ func (s *Store) ReadFile(ctx context.Context, id string, w io.Writer) error {
 	}
 }
 
-// Get returns an import of app.
-func (s *Store) Get(ctx context.Context, app, id string) (*service.Import, error) {
+// Get returns an import of an app.
+func (s *Store) Get(ctx context.Context, ref service.ImportRef) (*service.Import, error) {
 	const q = `SELECT ` + importCols + ` FROM imports WHERE id = $1 AND app_id = $2`
-	return scanImport(s.pool.QueryRow(ctx, q, id, app))
+	return scanImport(s.pool.QueryRow(ctx, q, ref.ID, ref.App))
 }
 
-// List returns an app's imports, newest first, before the import id
-// before (when not empty).
-func (s *Store) List(ctx context.Context, app string, limit int, before string) ([]*service.Import, error) {
+// List returns a page of an app's imports, newest first.
+func (s *Store) List(ctx context.Context, app string, page service.Page) ([]*service.Import, error) {
 	const q = `SELECT ` + importCols + ` FROM imports WHERE app_id = $1 AND status <> 'uploading' AND ($3 = '' OR id < $3)
 		ORDER BY id DESC LIMIT $2`
-	rows, err := s.pool.Query(ctx, q, app, limit, before)
+	rows, err := s.pool.Query(ctx, q, app, page.Limit, page.Before)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
@@ -142,83 +141,63 @@ func (s *Store) List(ctx context.Context, app string, limit int, before string) 
 	return out, pg.Err(rows.Err())
 }
 
-// Transition changes an import's status, and starts a job, atomically.
-func (s *Store) Transition(ctx context.Context, app, id string, t service.Transition) (*service.Import, error) {
+// UpdateImport runs update on the import under its row lock, stores it,
+// and deletes its rows or starts a job as update asks, in one transaction.
+func (s *Store) UpdateImport(ctx context.Context, ref service.ImportRef, update func(imp *service.Import) (service.Followup, error)) (*service.Import, error) {
 	var out *service.Import
 	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		const lock = `SELECT ` + importCols + ` FROM imports WHERE id = $1 AND app_id = $2 FOR UPDATE`
-		imp, err := scanImport(tx.QueryRow(ctx, lock, id, app))
+		imp, err := scanImport(tx.QueryRow(ctx, lock, ref.ID, ref.App))
 		if err != nil {
 			return err
 		}
-		ok := false
-		for _, f := range t.From {
-			ok = ok || imp.Status == f
+		gen := imp.Gen // the store's
+		then, err := update(imp)
+		if err != nil {
+			return err
 		}
-		if !ok {
-			return errs.New(errs.Conflict, "the import is %s", imp.Status)
-		}
-		if size, sum := t.File(); size > 0 {
-			const q = `UPDATE imports SET file_size = $2, file_sha256 = $3 WHERE id = $1`
-			if _, err := tx.Exec(ctx, q, id, size, sum); err != nil {
+		if then.DeleteRows {
+			if _, err := tx.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, ref.ID); err != nil {
 				return pg.Err(err)
 			}
 		}
-		if t.Options != nil {
-			const q = `UPDATE imports SET options = $2 WHERE id = $1`
-			if _, err := tx.Exec(ctx, q, id, mustJSON(t.Options)); err != nil {
-				return pg.Err(err)
-			}
-		}
-		if t.EventID != nil {
-			const q = `UPDATE imports SET event_id = $2 WHERE id = $1`
-			if _, err := tx.Exec(ctx, q, id, *t.EventID); err != nil {
-				return pg.Err(err)
-			}
-		}
-		if t.Reset {
-			const q = `UPDATE imports SET mapping = '[]', problems = '[]', counts = '{}', result = '{}', error_code = '',
-				error_message = '', rows_total = 0, rows_done = 0, batches_done = 0, cursor_seq = 0 WHERE id = $1`
-			if _, err := tx.Exec(ctx, q, id); err != nil {
-				return pg.Err(err)
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, id); err != nil {
-				return pg.Err(err)
-			}
-		}
-		const q = `UPDATE imports SET status = $2, updated_at = now(),
+		const q = `UPDATE imports SET status = $2, options = $3, event_id = $4, file_size = $5, file_sha256 = $6, mapping = $7,
+			problems = $8, counts = $9, result = $10, error_code = $11, error_message = $12, rows_total = $13, rows_done = $14,
+			batches_done = $15, cursor_seq = $16, updated_at = now(),
 			finished_at = CASE WHEN $2 IN ('canceled', 'done', 'failed') THEN now() END WHERE id = $1`
-		if _, err := tx.Exec(ctx, q, id, t.To); err != nil {
+		if _, err := tx.Exec(ctx, q, ref.ID, imp.Status, mustJSON(imp.Options), imp.EventID, imp.FileSize, imp.FileSHA256,
+			mustJSON(nonNil(imp.Mapping)), mustJSON(nonNil(imp.Problems)), mustJSON(nonNilMap(imp.Counts)), mustJSON(nonNilMap(imp.Result)),
+			imp.ErrorCode, imp.ErrorMessage, imp.RowsTotal, imp.RowsDone, imp.BatchesDone, imp.CursorSeq); err != nil {
 			return pg.Err(err)
 		}
-		if t.Start != "" {
-			gen := imp.Gen + 1
-			job, err := s.jobs.Enqueue(ctx, tx, t.Start, id, gen)
+		if then.Start != "" {
+			gen++
+			job, err := s.jobs.Enqueue(ctx, tx, service.Job{Kind: then.Start, Import: ref.ID, Gen: gen})
 			if err != nil {
 				return err
 			}
 			const q = `UPDATE imports SET gen = $2, lease_job = $3, lease_until = now() + $4::interval WHERE id = $1`
-			if _, err := tx.Exec(ctx, q, id, gen, job, s.PickupGrace.String()); err != nil {
+			if _, err := tx.Exec(ctx, q, ref.ID, gen, job, s.PickupGrace.String()); err != nil {
 				return pg.Err(err)
 			}
 		}
-		out, err = scanImport(tx.QueryRow(ctx, `SELECT `+importCols+` FROM imports WHERE id = $1`, id))
+		out, err = scanImport(tx.QueryRow(ctx, `SELECT `+importCols+` FROM imports WHERE id = $1`, ref.ID))
 		return err
 	})
 	return out, err
 }
 
 // Claim takes an import's lease for job.
-func (s *Store) Claim(ctx context.Context, id string, gen int, status service.Status, job int64, ttl time.Duration) (*service.Import, bool, error) {
-	statuses := []string{string(status)}
-	if status == service.Committing {
+func (s *Store) Claim(ctx context.Context, c service.Claim) (*service.Import, bool, error) {
+	statuses := []string{string(c.Status)}
+	if c.Status == service.Committing {
 		statuses = append(statuses, string(service.Canceling))
 	}
 	const q = `UPDATE imports SET lease_job = $4, lease_until = now() + $5::interval
 		WHERE id = $1 AND gen = $2 AND status = ANY($3)
 		  AND (lease_job IS NULL OR lease_job = $4 OR lease_until < now())
 		RETURNING ` + importCols
-	imp, err := scanImport(s.pool.QueryRow(ctx, q, id, gen, statuses, job, ttl.String()))
+	imp, err := scanImport(s.pool.QueryRow(ctx, q, c.ID, c.Gen, statuses, c.Job, c.TTL.String()))
 	if errors.Is(err, errs.NotFound) {
 		return nil, false, nil
 	}
@@ -267,7 +246,7 @@ func (s *Store) Reap(ctx context.Context, grace time.Duration) (int, error) {
 			if st == service.Analyzing {
 				kind = service.JobAnalyze
 			}
-			job, err := s.jobs.Enqueue(ctx, tx, kind, id, gen)
+			job, err := s.jobs.Enqueue(ctx, tx, service.Job{Kind: kind, Import: id, Gen: gen})
 			if err != nil {
 				return err
 			}
@@ -285,8 +264,8 @@ func (s *Store) Reap(ctx context.Context, grace time.Duration) (int, error) {
 	return n, nil
 }
 
-// ReplaceRows deletes the staged rows of an import.
-func (s *Store) ReplaceRows(ctx context.Context, id string) error {
+// DeleteRows deletes the staged rows of an import.
+func (s *Store) DeleteRows(ctx context.Context, id string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, id)
 	return pg.Err(err)
 }
@@ -324,11 +303,8 @@ func (s *Store) FinishAnalysis(ctx context.Context, imp *service.Import, job int
 		counts = $9, rows_total = $10, event_id = $11, lease_job = NULL, lease_until = NULL, updated_at = now(),
 		finished_at = CASE WHEN $3 = 'failed' THEN now() END
 		WHERE id = $1 AND lease_job = $2 AND status = 'analyzing'`
-	if imp.Counts == nil {
-		imp.Counts = service.Counts{}
-	}
-	tag, err := s.pool.Exec(ctx, q, imp.ID, job, imp.Status, imp.Format, mustJSON(nonNil(imp.Mapping)), mustJSON(nonNilP(imp.Problems)),
-		imp.ErrorCode, imp.ErrorMessage, mustJSON(imp.Counts), imp.RowsTotal, imp.EventID)
+	tag, err := s.pool.Exec(ctx, q, imp.ID, job, imp.Status, imp.Format, mustJSON(nonNil(imp.Mapping)), mustJSON(nonNil(imp.Problems)),
+		imp.ErrorCode, imp.ErrorMessage, mustJSON(nonNilMap(imp.Counts)), imp.RowsTotal, imp.EventID)
 	if err != nil {
 		return pg.Err(err)
 	}
@@ -345,7 +321,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func nonNilP(p []validate.Problem) []validate.Problem { return nonNil(p) }
+func nonNilMap[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return m
+}
 
 const rowCols = `seq, kind, sheet, row_num, key, action, reason, problems, input`
 
@@ -502,9 +483,9 @@ func (s *Store) FinishCommit(ctx context.Context, id string, job int64, status s
 }
 
 // FailCommit ends a commit that hub refused.
-func (s *Store) FailCommit(ctx context.Context, id string, job int64, code, message string) error {
+func (s *Store) FailCommit(ctx context.Context, id string, job int64, f service.Failure) error {
 	const q = `UPDATE imports SET status = 'failed', error_code = $3, error_message = $4, lease_job = NULL, lease_until = NULL,
 		updated_at = now(), finished_at = now() WHERE id = $1 AND lease_job = $2`
-	_, err := s.pool.Exec(ctx, q, id, job, code, message)
+	_, err := s.pool.Exec(ctx, q, id, job, f.Code, f.Message)
 	return pg.Err(err)
 }

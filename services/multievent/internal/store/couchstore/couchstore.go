@@ -35,23 +35,23 @@ var _ service.Content = (*Store)(nil)
 // database names ("multievent" in production).
 func New(client *kivik.Client, prefix string) *Store { return &Store{client: client, prefix: prefix} }
 
-// DBName is the name of a group's database of app.
-func (s *Store) DBName(app, group string) (string, error) {
-	return couch.DBName(s.prefix, app+"-"+group)
+// DBName implements service.Content.
+func (s *Store) DBName(g service.GroupDB) (string, error) {
+	return couch.DBName(s.prefix, g.App+"-"+g.Group)
 }
 
 // appPrefix is what the names of app's databases start with.
 func (s *Store) appPrefix(app string) (string, error) {
-	n, err := s.DBName(app, "x")
+	n, err := s.DBName(service.GroupDB{App: app, Group: "x"})
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSuffix(n, "x"), nil
 }
 
-// db returns a group's database, creating it on first use.
-func (s *Store) db(ctx context.Context, app, group string) (*kivik.DB, error) {
-	name, err := s.DBName(app, group)
+// db returns g's database, creating it on first use.
+func (s *Store) db(ctx context.Context, g service.GroupDB) (*kivik.DB, error) {
+	name, err := s.DBName(g)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +65,9 @@ func (s *Store) db(ctx context.Context, app, group string) (*kivik.DB, error) {
 }
 
 // Write implements service.Content.
-func (s *Store) Write(ctx context.Context, app, group string, docs []service.ContentDoc) (_ []service.WriteResult, err error) {
-	defer derr.Wrap(&err, "Write(%q, %q, %d docs)", app, group, len(docs))
-	db, err := s.db(ctx, app, group)
+func (s *Store) Write(ctx context.Context, g service.GroupDB, docs []service.ContentDoc) (_ []service.WriteResult, err error) {
+	defer derr.Wrap(&err, "Write(%q, %q, %d docs)", g.App, g.Group, len(docs))
+	db, err := s.db(ctx, g)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (s *Store) Write(ctx context.Context, app, group string, docs []service.Con
 	if kivik.HTTPStatus(err) == http.StatusNotFound {
 		// The database was deleted behind our back: create it again.
 		s.known.Delete(db.Name())
-		if db, err = s.db(ctx, app, group); err != nil {
+		if db, err = s.db(ctx, g); err != nil {
 			return nil, err
 		}
 		res, err = db.BulkDocs(ctx, body)
@@ -113,13 +113,13 @@ func (s *Store) Write(ctx context.Context, app, group string, docs []service.Con
 }
 
 // Rev implements service.Content.
-func (s *Store) Rev(ctx context.Context, app, group, docID string) (_ string, err error) {
-	defer derr.Wrap(&err, "Rev(%q, %q, %q)", app, group, docID)
-	db, err := s.db(ctx, app, group)
+func (s *Store) Rev(ctx context.Context, d service.DocRef) (_ string, err error) {
+	defer derr.Wrap(&err, "Rev(%q, %q, %q)", d.App, d.Group, d.ID)
+	db, err := s.db(ctx, d.GroupDB)
 	if err != nil {
 		return "", err
 	}
-	rev, err := db.GetRev(ctx, docID)
+	rev, err := db.GetRev(ctx, d.ID)
 	if kivik.HTTPStatus(err) == http.StatusNotFound {
 		return "", nil
 	}

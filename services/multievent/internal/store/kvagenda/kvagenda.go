@@ -38,36 +38,36 @@ type KV interface {
 // New returns agendas kept in store.
 func New(store KV) *Store { return &Store{sets: store, maps: store} }
 
-func key(app, member string) string { return app + "/" + member }
+func key(a service.AgendaRef) string { return a.App + "/" + a.Member }
 
 // Bookmarks implements service.Agendas.
-func (s *Store) Bookmarks(ctx context.Context, app, member string) (_ []string, _ []byte, err error) {
-	defer derr.Wrap(&err, "Bookmarks(%q, %q)", app, member)
-	return s.sets.SetMembers(ctx, BookmarksBucket, key(app, member))
+func (s *Store) Bookmarks(ctx context.Context, a service.AgendaRef) (_ []string, _ []byte, err error) {
+	defer derr.Wrap(&err, "Bookmarks(%q, %q)", a.App, a.Member)
+	return s.sets.SetMembers(ctx, BookmarksBucket, key(a))
 }
 
 // AddBookmarks implements service.Agendas.
-func (s *Store) AddBookmarks(ctx context.Context, app, member string, sessions ...string) (err error) {
-	defer derr.Wrap(&err, "AddBookmarks(%q, %q)", app, member)
+func (s *Store) AddBookmarks(ctx context.Context, a service.AgendaRef, sessions ...string) (err error) {
+	defer derr.Wrap(&err, "AddBookmarks(%q, %q)", a.App, a.Member)
 	if len(sessions) == 0 {
 		return nil
 	}
-	return s.sets.SetAdd(ctx, BookmarksBucket, key(app, member), sessions...)
+	return s.sets.SetAdd(ctx, BookmarksBucket, key(a), sessions...)
 }
 
 // RemoveBookmarks implements service.Agendas.
-func (s *Store) RemoveBookmarks(ctx context.Context, app, member string, cc []byte, sessions ...string) (err error) {
-	defer derr.Wrap(&err, "RemoveBookmarks(%q, %q)", app, member)
+func (s *Store) RemoveBookmarks(ctx context.Context, a service.AgendaRef, cc []byte, sessions ...string) (err error) {
+	defer derr.Wrap(&err, "RemoveBookmarks(%q, %q)", a.App, a.Member)
 	if len(sessions) == 0 {
 		return nil
 	}
-	return s.sets.SetRemove(ctx, BookmarksBucket, key(app, member), cc, sessions...)
+	return s.sets.SetRemove(ctx, BookmarksBucket, key(a), cc, sessions...)
 }
 
 // Notes implements service.Agendas.
-func (s *Store) Notes(ctx context.Context, app, member string) (_ map[string]string, _ []byte, err error) {
-	defer derr.Wrap(&err, "Notes(%q, %q)", app, member)
-	m, cc, err := s.maps.MapGet(ctx, NotesBucket, key(app, member))
+func (s *Store) Notes(ctx context.Context, a service.AgendaRef) (_ map[string]string, _ []byte, err error) {
+	defer derr.Wrap(&err, "Notes(%q, %q)", a.App, a.Member)
+	m, cc, err := s.maps.MapGet(ctx, NotesBucket, key(a))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,8 +79,8 @@ func (s *Store) Notes(ctx context.Context, app, member string) (_ map[string]str
 }
 
 // UpdateNotes implements service.Agendas.
-func (s *Store) UpdateNotes(ctx context.Context, app, member string, cc []byte, set map[string]string, remove []string) (err error) {
-	defer derr.Wrap(&err, "UpdateNotes(%q, %q)", app, member)
+func (s *Store) UpdateNotes(ctx context.Context, a service.AgendaRef, cc []byte, set map[string]string, remove []string) (err error) {
+	defer derr.Wrap(&err, "UpdateNotes(%q, %q)", a.App, a.Member)
 	ops := kv.MapOps{SetRegisters: set, RemoveFields: slices.DeleteFunc(slices.Clone(remove), func(f string) bool {
 		_, written := set[f]
 		return written
@@ -88,23 +88,23 @@ func (s *Store) UpdateNotes(ctx context.Context, app, member string, cc []byte, 
 	if ops.Empty() {
 		return nil
 	}
-	return s.maps.MapUpdate(ctx, NotesBucket, key(app, member), cc, ops)
+	return s.maps.MapUpdate(ctx, NotesBucket, key(a), cc, ops)
 }
 
 // Erase implements service.Agendas: every bookmark and note goes,
 // whatever was seen (nil contexts).
-func (s *Store) Erase(ctx context.Context, app, member string) (err error) {
-	defer derr.Wrap(&err, "Erase(%q, %q)", app, member)
-	ids, _, err := s.sets.SetMembers(ctx, BookmarksBucket, key(app, member))
+func (s *Store) Erase(ctx context.Context, a service.AgendaRef) (err error) {
+	defer derr.Wrap(&err, "Erase(%q, %q)", a.App, a.Member)
+	ids, _, err := s.sets.SetMembers(ctx, BookmarksBucket, key(a))
 	if err != nil {
 		return err
 	}
 	if len(ids) > 0 {
-		if err := s.sets.SetRemove(ctx, BookmarksBucket, key(app, member), nil, ids...); err != nil {
+		if err := s.sets.SetRemove(ctx, BookmarksBucket, key(a), nil, ids...); err != nil {
 			return err
 		}
 	}
-	m, _, err := s.maps.MapGet(ctx, NotesBucket, key(app, member))
+	m, _, err := s.maps.MapGet(ctx, NotesBucket, key(a))
 	if err != nil {
 		return err
 	}
@@ -115,5 +115,5 @@ func (s *Store) Erase(ctx context.Context, app, member string) (err error) {
 	if len(fields) == 0 {
 		return nil
 	}
-	return s.maps.MapUpdate(ctx, NotesBucket, key(app, member), nil, kv.MapOps{RemoveFields: fields})
+	return s.maps.MapUpdate(ctx, NotesBucket, key(a), nil, kv.MapOps{RemoveFields: fields})
 }

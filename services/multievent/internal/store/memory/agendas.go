@@ -35,7 +35,7 @@ func NewAgendas() *Agendas {
 	return &Agendas{bookmarks: map[string]map[string]int64{}, notes: map[string]map[string]note{}}
 }
 
-func agendaKey(app, member string) string { return app + "/" + member }
+func agendaKey(ref service.AgendaRef) string { return ref.App + "/" + ref.Member }
 
 // context encodes the clock for kind ("b" or "n") of an agenda.
 func (a *Agendas) context(kind, agenda string) []byte {
@@ -60,10 +60,10 @@ func (a *Agendas) open(kind, agenda string, cc []byte) (int64, bool, error) {
 }
 
 // Bookmarks implements service.Agendas.
-func (a *Agendas) Bookmarks(_ context.Context, app, member string) ([]string, []byte, error) {
+func (a *Agendas) Bookmarks(_ context.Context, ref service.AgendaRef) ([]string, []byte, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := agendaKey(app, member)
+	k := agendaKey(ref)
 	out := []string{}
 	for s := range a.bookmarks[k] {
 		out = append(out, s)
@@ -73,10 +73,10 @@ func (a *Agendas) Bookmarks(_ context.Context, app, member string) ([]string, []
 }
 
 // AddBookmarks implements service.Agendas.
-func (a *Agendas) AddBookmarks(_ context.Context, app, member string, sessions ...string) error {
+func (a *Agendas) AddBookmarks(_ context.Context, ref service.AgendaRef, sessions ...string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := agendaKey(app, member)
+	k := agendaKey(ref)
 	if a.bookmarks[k] == nil {
 		a.bookmarks[k] = map[string]int64{}
 	}
@@ -88,10 +88,10 @@ func (a *Agendas) AddBookmarks(_ context.Context, app, member string, sessions .
 }
 
 // RemoveBookmarks implements service.Agendas.
-func (a *Agendas) RemoveBookmarks(_ context.Context, app, member string, cc []byte, sessions ...string) error {
+func (a *Agendas) RemoveBookmarks(_ context.Context, ref service.AgendaRef, cc []byte, sessions ...string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := agendaKey(app, member)
+	k := agendaKey(ref)
 	seen, ok, err := a.open("b", k, cc)
 	if err != nil {
 		return err
@@ -105,10 +105,10 @@ func (a *Agendas) RemoveBookmarks(_ context.Context, app, member string, cc []by
 }
 
 // Notes implements service.Agendas.
-func (a *Agendas) Notes(_ context.Context, app, member string) (map[string]string, []byte, error) {
+func (a *Agendas) Notes(_ context.Context, ref service.AgendaRef) (map[string]string, []byte, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := agendaKey(app, member)
+	k := agendaKey(ref)
 	out := map[string]string{}
 	for s, n := range a.notes[k] {
 		out[s] = n.text
@@ -117,10 +117,10 @@ func (a *Agendas) Notes(_ context.Context, app, member string) (map[string]strin
 }
 
 // UpdateNotes implements service.Agendas.
-func (a *Agendas) UpdateNotes(_ context.Context, app, member string, cc []byte, set map[string]string, remove []string) error {
+func (a *Agendas) UpdateNotes(_ context.Context, ref service.AgendaRef, cc []byte, set map[string]string, remove []string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := agendaKey(app, member)
+	k := agendaKey(ref)
 	seen, ok, err := a.open("n", k, cc)
 	if err != nil {
 		return err
@@ -144,10 +144,10 @@ func (a *Agendas) UpdateNotes(_ context.Context, app, member string, cc []byte, 
 }
 
 // Erase implements service.Agendas.
-func (a *Agendas) Erase(_ context.Context, app, member string) error {
+func (a *Agendas) Erase(_ context.Context, ref service.AgendaRef) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := agendaKey(app, member)
+	k := agendaKey(ref)
 	delete(a.bookmarks, k)
 	delete(a.notes, k)
 	return nil

@@ -20,7 +20,7 @@ import (
 // not exist or was deleted; anything else is errs.Conflict).
 type Content struct {
 	mu  sync.Mutex
-	dbs map[[2]string]map[string]*doc // (app, group) -> id -> doc
+	dbs map[service.GroupDB]map[string]*doc // id -> doc
 }
 
 type doc struct {
@@ -32,16 +32,16 @@ type doc struct {
 var _ service.Content = (*Content)(nil)
 
 // NewContent returns empty content databases.
-func NewContent() *Content { return &Content{dbs: map[[2]string]map[string]*doc{}} }
+func NewContent() *Content { return &Content{dbs: map[service.GroupDB]map[string]*doc{}} }
 
 // Write implements service.Content.
-func (c *Content) Write(_ context.Context, app, group string, docs []service.ContentDoc) ([]service.WriteResult, error) {
+func (c *Content) Write(_ context.Context, g service.GroupDB, docs []service.ContentDoc) ([]service.WriteResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	db := c.dbs[[2]string{app, group}]
+	db := c.dbs[g]
 	if db == nil {
 		db = map[string]*doc{}
-		c.dbs[[2]string{app, group}] = db
+		c.dbs[g] = db
 	}
 	out := make([]service.WriteResult, len(docs))
 	for i, d := range docs {
@@ -68,10 +68,10 @@ func (c *Content) Write(_ context.Context, app, group string, docs []service.Con
 }
 
 // Rev implements service.Content.
-func (c *Content) Rev(_ context.Context, app, group, docID string) (string, error) {
+func (c *Content) Rev(_ context.Context, ref service.DocRef) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := c.dbs[[2]string{app, group}][docID]
+	d := c.dbs[ref.GroupDB][ref.ID]
 	if d == nil || d.deleted {
 		return "", nil
 	}
@@ -84,7 +84,7 @@ func (c *Content) Placed(_ context.Context, app string) ([]service.Placement, er
 	defer c.mu.Unlock()
 	var out []service.Placement
 	for k, db := range c.dbs {
-		if k[0] != app {
+		if k.App != app {
 			continue
 		}
 		for id, d := range db {
@@ -95,7 +95,7 @@ func (c *Content) Placed(_ context.Context, app string) ([]service.Placement, er
 				H string `json:"h"`
 			}
 			_ = json.Unmarshal(d.body, &h)
-			out = append(out, service.Placement{DocID: id, Group: k[1], Rev: d.rev, Hash: h.H})
+			out = append(out, service.Placement{DocID: id, Group: k.Group, Rev: d.rev, Hash: h.H})
 		}
 	}
 	return out, nil
@@ -106,7 +106,7 @@ func (c *Content) Drop(_ context.Context, app string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := range c.dbs {
-		if k[0] == app {
+		if k.App == app {
 			delete(c.dbs, k)
 		}
 	}
@@ -114,7 +114,9 @@ func (c *Content) Drop(_ context.Context, app string) error {
 }
 
 // DBName implements service.Content.
-func (c *Content) DBName(app, group string) (string, error) { return "mem$" + app + "-" + group, nil }
+func (c *Content) DBName(g service.GroupDB) (string, error) {
+	return "mem$" + g.App + "-" + g.Group, nil
+}
 
 // Docs returns the live documents of a group's database by id (for
 // tests).
@@ -122,7 +124,7 @@ func (c *Content) Docs(app, group string) map[string][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := map[string][]byte{}
-	for id, d := range c.dbs[[2]string{app, group}] {
+	for id, d := range c.dbs[service.GroupDB{App: app, Group: group}] {
 		if !d.deleted {
 			out[id] = slices.Clone(d.body)
 		}
@@ -136,8 +138,8 @@ func (c *Content) Groups(app string) []string {
 	defer c.mu.Unlock()
 	var out []string
 	for k := range c.dbs {
-		if k[0] == app {
-			out = append(out, k[1])
+		if k.App == app {
+			out = append(out, k.Group)
 		}
 	}
 	slices.Sort(out)

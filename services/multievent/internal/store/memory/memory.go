@@ -27,6 +27,10 @@ type Store struct {
 	links    map[[2]string]link
 	owners   map[[2]string]bool
 	settling map[string]*sync.Mutex
+	// changes counts every Apply, Snapshot and DeleteApp: the content
+	// version of every app (it moves on any app's change, which the
+	// contract allows).
+	changes int64
 }
 
 var (
@@ -91,6 +95,7 @@ func (s *Store) put(c service.Change) bool {
 func (s *Store) Apply(_ context.Context, c service.Change) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if a, ok := s.apps[c.App]; ok && a.deleted {
 		return false, nil
 	} else if !ok {
@@ -186,6 +191,7 @@ func (s *Store) DeleteApp(_ context.Context, app string, v time.Time) (bool, err
 	if a, ok := s.apps[app]; ok && a.version.After(v) {
 		return false, nil
 	}
+	s.changes++
 	s.apps[app] = appRow{version: v, deleted: true}
 	for k := range s.rows {
 		if k.app == app {
@@ -223,6 +229,7 @@ func (s *Store) Apps(context.Context) ([]string, error) {
 func (s *Store) Snapshot(_ context.Context, app string, v time.Time, snap service.AppSnapshot) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if a, ok := s.apps[app]; ok && a.deleted {
 		return nil
 	} else if !ok {
@@ -256,6 +263,16 @@ func (s *Store) Snapshot(_ context.Context, app string, v time.Time, snap servic
 	}
 	s.markAllDirty(app)
 	return nil
+}
+
+// ContentVersion implements service.Projection.
+func (s *Store) ContentVersion(_ context.Context, app string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.apps[app]; !ok {
+		return 0, nil
+	}
+	return s.changes, nil
 }
 
 // Events implements service.Projection.

@@ -38,10 +38,14 @@ type field struct {
 	weight float32
 }
 
-// rank scores fields against words: every word must start a word of some
-// field; each adds the weight of the best field it starts a word of.
+// rank scores fields against words as the Postgres adapter ranks them:
+// every word must start a word of some field; each adds the weight of the
+// best field it starts a word of, and the sum r ranks as r/(r+1), lifted
+// by 1 when every word starts a word of the title (weight A), so that
+// such hits come before all others.
 func rank(words []string, fields ...field) (float32, bool) {
 	var total float32
+	titled := true
 	for _, w := range words {
 		w = fold(w)
 		var best float32
@@ -55,9 +59,14 @@ func rank(words []string, fields ...field) (float32, bool) {
 		if best == 0 {
 			return 0, false
 		}
+		titled = titled && best == weightA
 		total += best
 	}
-	return total, true
+	r := total / (total + 1)
+	if titled {
+		r++
+	}
+	return r, true
 }
 
 // Search implements service.Searcher.

@@ -13,42 +13,68 @@ import (
 	"github.com/attendify/platform/pg"
 )
 
-// searchQuery is one statement over the five tables: each part matches
-// the query against its generated tsvector (GIN-indexed) within what the
-// caller may see, ranks with ts_rank (weights: titles A, companies and
-// job titles B, descriptions and venues C, bios D), and the whole is
-// ordered by rank, kind and id, after the previous page's last hit.
+// searchQuery is one statement over the five tables, in two tiers: the
+// hits whose title (title_tsv; a room's or a track's tsv) holds every word
+// of the query, then the others that match (tsv, every field), each tier
+// ranked with ts_rank (weights: titles A, companies and job titles B,
+// descriptions and venues C, bios D; normalized to rank/(rank+1), below
+// 1) and the first lifted by 1 above the second. Each tier is ordered by
+// rank, kind and id after the previous page's last hit and cut to the
+// page; the second runs only when the first does not fill the page, so a
+// short prefix that starts a word of most descriptions fetches and ranks
+// the rows of its titles alone when they answer it.
 //
 //	$1 app, $2 tsquery text, $3 events whose card shows, $4 events that
 //	open, $5 last rank (NULL on the first page), $6 last kind, $7 last id,
 //	$8 limit
 const searchQuery = `
 WITH q AS (SELECT to_tsquery('fold', $2) AS q),
-hits AS (
-	SELECT 'event' AS kind, e.id, e.id AS event_id, e.name AS title, e.venue AS subtitle, e.start_utc,
-		ts_rank(e.tsv, q.q) AS rank
+titled AS (
+	SELECT 'event' AS kind, e.id, e.id AS event_id, e.name AS title, e.venue AS subtitle, e.start_utc, e.tsv
 	FROM events e, q
-	WHERE e.app_id = $1 AND NOT e.deleted AND e.id = ANY($3) AND e.tsv @@ q.q
+	WHERE e.app_id = $1 AND NOT e.deleted AND e.id = ANY($3) AND e.title_tsv @@ q.q
 	UNION ALL
-	SELECT 'session', s.id, s.event_id, s.title, '', s.start_utc, ts_rank(s.tsv, q.q)
+	SELECT 'session', s.id, s.event_id, s.title, '', s.start_utc, s.tsv
 	FROM sessions s, q
-	WHERE s.app_id = $1 AND NOT s.deleted AND s.event_id = ANY($4) AND s.tsv @@ q.q
+	WHERE s.app_id = $1 AND NOT s.deleted AND s.event_id = ANY($4) AND s.title_tsv @@ q.q
 	UNION ALL
-	SELECT 'room', r.id, r.event_id, r.name, '', NULL, ts_rank(r.tsv, q.q)
+	SELECT 'room', r.id, r.event_id, r.name, '', NULL, r.tsv
 	FROM rooms r, q
 	WHERE r.app_id = $1 AND NOT r.deleted AND r.event_id = ANY($4) AND r.tsv @@ q.q
 	UNION ALL
-	SELECT 'track', t.id, t.event_id, t.name, '', NULL, ts_rank(t.tsv, q.q)
+	SELECT 'track', t.id, t.event_id, t.name, '', NULL, t.tsv
 	FROM tracks t, q
 	WHERE t.app_id = $1 AND NOT t.deleted AND t.event_id = ANY($4) AND t.tsv @@ q.q
 	UNION ALL
-	SELECT 'speaker', p.id, '', p.name, p.company, NULL, ts_rank(p.tsv, q.q)
+	SELECT 'speaker', p.id, '', p.name, p.company, NULL, p.tsv
 	FROM speakers p, q
-	WHERE p.app_id = $1 AND NOT p.deleted AND p.tsv @@ q.q AND (p.event_ids && $4 OR p.event_ids = '{}')
+	WHERE p.app_id = $1 AND NOT p.deleted AND p.title_tsv @@ q.q AND (p.event_ids && $4 OR p.event_ids = '{}')
+),
+others AS (
+	SELECT 'event' AS kind, e.id, e.id AS event_id, e.name AS title, e.venue AS subtitle, e.start_utc, e.tsv
+	FROM events e, q
+	WHERE e.app_id = $1 AND NOT e.deleted AND e.id = ANY($3) AND e.tsv @@ q.q AND NOT e.title_tsv @@ q.q
+	UNION ALL
+	SELECT 'session', s.id, s.event_id, s.title, '', s.start_utc, s.tsv
+	FROM sessions s, q
+	WHERE s.app_id = $1 AND NOT s.deleted AND s.event_id = ANY($4) AND s.tsv @@ q.q AND NOT s.title_tsv @@ q.q
+	UNION ALL
+	SELECT 'speaker', p.id, '', p.name, p.company, NULL, p.tsv
+	FROM speakers p, q
+	WHERE p.app_id = $1 AND NOT p.deleted AND p.tsv @@ q.q AND NOT p.title_tsv @@ q.q
+		AND (p.event_ids && $4 OR p.event_ids = '{}')
 )
-SELECT kind, id, event_id, title, subtitle, start_utc, rank FROM hits
+(SELECT kind, id, event_id, title, subtitle, start_utc, rank
+FROM (SELECT titled.*, 1::real + ts_rank(tsv, q.q, 32) AS rank FROM titled, q) h
+WHERE ($5::real IS NULL OR $5 >= 1) AND ($5 IS NULL OR rank < $5 OR (rank = $5 AND (kind > $6 OR (kind = $6 AND id > $7))))
+ORDER BY rank DESC, kind, id
+LIMIT $8)
+UNION ALL
+(SELECT kind, id, event_id, title, subtitle, start_utc, rank
+FROM (SELECT others.*, ts_rank(tsv, q.q, 32) AS rank FROM others, q) h
 WHERE $5::real IS NULL OR rank < $5 OR (rank = $5 AND (kind > $6 OR (kind = $6 AND id > $7)))
 ORDER BY rank DESC, kind, id
+LIMIT $8)
 LIMIT $8`
 
 // Search implements service.Searcher.

@@ -61,11 +61,13 @@ func (s *Store) Apply(ctx context.Context, c service.Change) (applied bool, err 
 }
 
 // appLive records app in apps unless a newer deletion of it is there, and
-// reports whether a change of version v may apply.
+// reports whether a change of version v may apply. It bumps the app's
+// content_seq (ContentVersion) in the change's transaction: whatever the
+// change does is visible to a reader of the new seq.
 func appLive(ctx context.Context, tx pgx.Tx, app string, v time.Time) (bool, error) {
 	const q = `
 		INSERT INTO apps (app_id, version) VALUES ($1, $2)
-		ON CONFLICT (app_id) DO UPDATE SET version = apps.version
+		ON CONFLICT (app_id) DO UPDATE SET version = apps.version, content_seq = apps.content_seq + 1
 		RETURNING NOT deleted`
 	var ok bool
 	err := tx.QueryRow(ctx, q, app, v).Scan(&ok)
@@ -302,7 +304,8 @@ func (s *Store) DeleteApp(ctx context.Context, app string, v time.Time) (deleted
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		const q = `
 			INSERT INTO apps (app_id, version, deleted) VALUES ($1, $2, true)
-			ON CONFLICT (app_id) DO UPDATE SET version = EXCLUDED.version, deleted = true
+			ON CONFLICT (app_id) DO UPDATE SET version = EXCLUDED.version, deleted = true,
+				content_seq = apps.content_seq + 1
 			WHERE apps.version <= EXCLUDED.version`
 		tag, err := tx.Exec(ctx, q, app, v)
 		if err != nil {
@@ -325,6 +328,18 @@ func (s *Store) DeleteApp(ctx context.Context, app string, v time.Time) (deleted
 func (s *Store) Apps(ctx context.Context) (_ []string, err error) {
 	defer derr.Wrap(&err, "Apps")
 	return collectStrings(s.pool.Query(ctx, `SELECT app_id FROM apps WHERE NOT deleted ORDER BY app_id`))
+}
+
+// ContentVersion implements service.Projection: the app's content_seq (0
+// for an app the projection never held).
+func (s *Store) ContentVersion(ctx context.Context, app string) (_ int64, err error) {
+	defer derr.Wrap(&err, "ContentVersion(%q)", app)
+	var v int64
+	err = s.pool.QueryRow(ctx, `SELECT content_seq FROM apps WHERE app_id = $1`, app).Scan(&v)
+	if err == pgx.ErrNoRows {
+		return 0, nil
+	}
+	return v, pg.Err(err)
 }
 
 // Events implements service.Projection.

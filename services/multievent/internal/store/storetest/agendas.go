@@ -27,17 +27,17 @@ func (d *device) sync() {
 	d.t.Helper()
 	ctx := testkit.Context(d.t)
 	var err error
-	if d.bookmarks, d.bcc, err = d.s.Bookmarks(ctx, d.app, d.user); err != nil {
+	if d.bookmarks, d.bcc, err = d.s.Bookmarks(ctx, service.AgendaRef{App: d.app, Member: d.user}); err != nil {
 		d.t.Fatal(err)
 	}
-	if d.notes, d.ncc, err = d.s.Notes(ctx, d.app, d.user); err != nil {
+	if d.notes, d.ncc, err = d.s.Notes(ctx, service.AgendaRef{App: d.app, Member: d.user}); err != nil {
 		d.t.Fatal(err)
 	}
 }
 
 func (d *device) add(sessions ...string) {
 	d.t.Helper()
-	if err := d.s.AddBookmarks(testkit.Context(d.t), d.app, d.user, sessions...); err != nil {
+	if err := d.s.AddBookmarks(testkit.Context(d.t), service.AgendaRef{App: d.app, Member: d.user}, sessions...); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -45,14 +45,14 @@ func (d *device) add(sessions ...string) {
 // remove removes as this device last saw the bookmarks.
 func (d *device) remove(sessions ...string) {
 	d.t.Helper()
-	if err := d.s.RemoveBookmarks(testkit.Context(d.t), d.app, d.user, d.bcc, sessions...); err != nil {
+	if err := d.s.RemoveBookmarks(testkit.Context(d.t), service.AgendaRef{App: d.app, Member: d.user}, d.bcc, sessions...); err != nil {
 		d.t.Fatal(err)
 	}
 }
 
 func (d *device) notesOp(set map[string]string, remove ...string) {
 	d.t.Helper()
-	if err := d.s.UpdateNotes(testkit.Context(d.t), d.app, d.user, d.ncc, set, remove); err != nil {
+	if err := d.s.UpdateNotes(testkit.Context(d.t), service.AgendaRef{App: d.app, Member: d.user}, d.ncc, set, remove); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -138,12 +138,12 @@ func Agendas(t *testing.T, newAgendas func(t *testing.T) service.Agendas) {
 		other.sync()
 		ctx := testkit.Context(t)
 		for name, cc := range map[string][]byte{"made up": []byte("not a context at all, really"), "another member's": other.bcc} {
-			err := a.s.RemoveBookmarks(ctx, a.app, a.user, cc, "s1")
+			err := a.s.RemoveBookmarks(ctx, service.AgendaRef{App: a.app, Member: a.user}, cc, "s1")
 			if !errors.Is(err, errs.Invalid) {
 				t.Errorf("%s context: %v, want invalid", name, err)
 			}
 		}
-		if err := a.s.UpdateNotes(ctx, a.app, a.user, other.ncc, nil, []string{"s1"}); !errors.Is(err, errs.Invalid) {
+		if err := a.s.UpdateNotes(ctx, service.AgendaRef{App: a.app, Member: a.user}, other.ncc, nil, []string{"s1"}); !errors.Is(err, errs.Invalid) {
 			t.Errorf("another member's notes context: %v, want invalid", err)
 		}
 		a.sync()
@@ -155,7 +155,7 @@ func Agendas(t *testing.T, newAgendas func(t *testing.T) service.Agendas) {
 		a, _ := twoDevices(t)
 		a.add("s1", "s2")
 		a.notesOp(map[string]string{"s1": "x"})
-		if err := a.s.Erase(testkit.Context(t), a.app, a.user); err != nil {
+		if err := a.s.Erase(testkit.Context(t), service.AgendaRef{App: a.app, Member: a.user}); err != nil {
 			t.Fatal(err)
 		}
 		a.sync()

@@ -18,7 +18,7 @@ func Content(t *testing.T, newContent func(t *testing.T) service.Content) {
 	app := newID("APP")
 	write := func(group string, docs ...service.ContentDoc) []service.WriteResult {
 		t.Helper()
-		res, err := c.Write(ctx, app, group, docs)
+		res, err := c.Write(ctx, service.GroupDB{App: app, Group: group}, docs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func Content(t *testing.T, newContent func(t *testing.T) service.Content) {
 			t.Fatalf("new documents: %+v", res)
 		}
 	}
-	rev, err := c.Rev(ctx, app, service.GroupAll, "event:E1")
+	rev, err := c.Rev(ctx, service.DocRef{GroupDB: service.GroupDB{App: app, Group: service.GroupAll}, ID: "event:E1"})
 	if err != nil || rev != res[0].Rev {
 		t.Errorf("Rev = %q, %v; want %q", rev, err, res[0].Rev)
 	}
@@ -52,7 +52,7 @@ func Content(t *testing.T, newContent func(t *testing.T) service.Content) {
 	if del[0].Err != nil {
 		t.Errorf("delete: %+v", del[0])
 	}
-	if rev, err := c.Rev(ctx, app, service.GroupAll, "session:S1"); err != nil || rev != "" {
+	if rev, err := c.Rev(ctx, service.DocRef{GroupDB: service.GroupDB{App: app, Group: service.GroupAll}, ID: "session:S1"}); err != nil || rev != "" {
 		t.Errorf("Rev of a deleted document = %q, %v", rev, err)
 	}
 	// A deleted document is written again as a new one.
@@ -82,8 +82,8 @@ func Content(t *testing.T, newContent func(t *testing.T) service.Content) {
 	if len(hashes) != len(want) {
 		t.Errorf("placed: %v", hashes)
 	}
-	a, _ := c.DBName(app, service.GroupAll)
-	b, _ := c.DBName(app, restricted)
+	a, _ := c.DBName(service.GroupDB{App: app, Group: service.GroupAll})
+	b, _ := c.DBName(service.GroupDB{App: app, Group: restricted})
 	if a == b || a == "" {
 		t.Errorf("database names %q and %q", a, b)
 	}

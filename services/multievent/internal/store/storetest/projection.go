@@ -320,6 +320,47 @@ func Projection(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("DeleteApp again (a redelivery): %v, %v", ok, err)
 		}
 	})
+	t.Run("the content version moves with every change of the app", func(t *testing.T) {
+		s, app := newStore(t), newID("app")
+		ctx := testkit.Context(t)
+		version := func() int64 {
+			t.Helper()
+			n, err := s.ContentVersion(ctx, app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := version(); n != 0 {
+			t.Errorf("version of an app never held: %d, want 0", n)
+		}
+		seen := map[int64]string{0: "before"}
+		step := func(what string, do func()) {
+			t.Helper()
+			do()
+			n := version()
+			if prev, ok := seen[n]; ok {
+				t.Errorf("after %s the version is %d, as after %s", what, n, prev)
+			}
+			seen[n] = what
+		}
+		e, x, p := newID("ev"), newID("s"), newID("p")
+		step("the first event", func() { mustApply(t, s, v(ev(app, e, "Conf", t0), 1)) })
+		step("a session", func() { mustApply(t, s, v(sess(app, x, e, "Talk", t0, p), 2)) })
+		step("a speaker", func() { mustApply(t, s, v(spk(app, p, "Ada"), 2)) })
+		step("an event's edit", func() { mustApply(t, s, v(ev(app, e, "Conf 2", t0), 3)) })
+		step("a session's deletion", func() { mustApply(t, s, v(del(service.KindSession, app, x), 4)) })
+		step("a snapshot", func() {
+			if err := s.Snapshot(ctx, app, at(5), service.AppSnapshot{Events: []service.Event{ev(app, e, "Conf 3", t0).Event}}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		step("the app's deletion", func() {
+			if _, err := s.DeleteApp(ctx, app, at(6)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
 }
 
 // Links is the contract of service.Links.

@@ -108,6 +108,28 @@ func Search(t *testing.T, newStore func(t *testing.T) Store) {
 			}
 		}
 	})
+	t.Run("a title holding every word ranks above any that does not", func(t *testing.T) {
+		w := newSearchWorld(t, newStore(t))
+		// Seven words of a description that "key" starts, against one
+		// title word: ts_rank alone ranks the description first.
+		wordy := newID("s")
+		ws := sess(w.app, wordy, w.open, "Hardware tour", t0.Add(6*time.Hour))
+		ws.Session.Description = "keyboards keystones keyrings keys keyed keyless keymaps"
+		mustApply(t, w.searcher, v(ws, 1))
+		tests := []struct {
+			words         []string
+			before, after string
+		}{
+			{[]string{"key"}, w.keynote, wordy},
+			{[]string{"key"}, w.lone, wordy},
+		}
+		for _, tt := range tests {
+			got := ids(w.search(t, tt.words, nil, 50))
+			if i, j := slices.Index(got, tt.before), slices.Index(got, tt.after); i < 0 || (j >= 0 && j < i) {
+				t.Errorf("%q: %v, want %s before %s", tt.words, got, tt.before, tt.after)
+			}
+		}
+	})
 	t.Run("only what the searcher may see", func(t *testing.T) {
 		got := ids(w.search(t, []string{"key"}, nil, 50))
 		if !slices.Contains(got, w.closed) {

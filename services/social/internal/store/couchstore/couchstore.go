@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -26,9 +27,11 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
+	"github.com/attendify/social/internal/store/docform"
 )
 
-// Store implements service.Docs.
+// Store is social's CouchDB documents: it implements service.PostStore,
+// CommentStore, UploadStore and AppDocs.
 type Store struct {
 	client *kivik.Client
 	// service is the database name prefix: "social" (tests use their own).
@@ -36,7 +39,12 @@ type Store struct {
 	known   sync.Map // database name -> struct{}: created
 }
 
-var _ service.Docs = (*Store)(nil)
+var (
+	_ service.PostStore    = (*Store)(nil)
+	_ service.CommentStore = (*Store)(nil)
+	_ service.UploadStore  = (*Store)(nil)
+	_ service.AppDocs      = (*Store)(nil)
+)
 
 // New returns a store on client; dbService is the service part of the
 // database names ("social" in production).
@@ -83,8 +91,9 @@ func inlineJSON(ct string, data []byte) json.RawMessage {
 	return b
 }
 
-// CreatePost implements service.Docs.
-func (s *Store) CreatePost(ctx context.Context, doc *social.PostDoc, photos []service.Photo) error {
+// CreatePost implements service.PostStore.
+func (s *Store) CreatePost(ctx context.Context, p *service.Post, photos []service.Photo) error {
+	doc := docform.PostDoc(p)
 	db, err := s.db(ctx, doc.App)
 	if err != nil {
 		return err
@@ -98,16 +107,15 @@ func (s *Store) CreatePost(ctx context.Context, doc *social.PostDoc, photos []se
 		}
 	}
 	rev, err := db.Put(ctx, doc.ID, doc)
-	doc.Attachments = nil
 	if err != nil {
 		return fmt.Errorf("create post %s: %w", doc.ID, couch.Err(err))
 	}
-	doc.Rev = rev
+	p.Rev = rev
 	return nil
 }
 
-// Post implements service.Docs.
-func (s *Store) Post(ctx context.Context, app, id string) (*social.PostDoc, error) {
+// Post implements service.PostStore.
+func (s *Store) Post(ctx context.Context, app, id string) (*service.Post, error) {
 	db, err := s.db(ctx, app)
 	if err != nil {
 		return nil, err
@@ -119,12 +127,12 @@ func (s *Store) Post(ctx context.Context, app, id string) (*social.PostDoc, erro
 	if doc.Type != social.DocPost {
 		return nil, errs.New(errs.NotFound, "not a post")
 	}
-	return &doc, nil
+	return docform.Post(&doc), nil
 }
 
-// Posts implements service.Docs.
-func (s *Store) Posts(ctx context.Context, app string, ids []string) (map[string]*social.PostDoc, error) {
-	out := make(map[string]*social.PostDoc, len(ids))
+// Posts implements service.PostStore.
+func (s *Store) Posts(ctx context.Context, app string, ids []string) (map[string]*service.Post, error) {
+	out := make(map[string]*service.Post, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -143,8 +151,8 @@ func (s *Store) Posts(ctx context.Context, app string, ids []string) (map[string
 		if err := rows.ScanDoc(&doc); err != nil || doc.Type != social.DocPost {
 			continue // missing or deleted: no document
 		}
-		d := doc
-		out[service.PostIDOf(d.ID)] = &d
+		p := docform.Post(&doc)
+		out[p.ID] = p
 	}
 	if err := rows.Err(); err != nil {
 		return nil, couch.Err(err)
@@ -152,25 +160,63 @@ func (s *Store) Posts(ctx context.Context, app string, ids []string) (map[string
 	return out, nil
 }
 
-// UpdatePost implements service.Docs.
-func (s *Store) UpdatePost(ctx context.Context, doc *social.PostDoc, dropPhotos bool) error {
-	db, err := s.db(ctx, doc.App)
+// UpdatePost implements service.PostStore: it reads the document (with
+// the stubs of its attachments), runs update on its post and writes the
+// result with the revision read (a PUT with _rev, which CouchDB refuses with
+// 409 when another write came first: then it starts again). The stubs of
+// the photos the post still lists are sent back, which keeps their
+// attachments; the others are dropped.
+func (s *Store) UpdatePost(ctx context.Context, ref service.PostRef, update func(*service.Post) error) (service.Post, error) {
+	db, err := s.db(ctx, ref.App)
 	if err != nil {
-		return err
+		return service.Post{}, err
 	}
-	if dropPhotos {
-		doc.Attachments = nil
+	id := service.PostDocID(ref.ID)
+	for attempt := 1; ; attempt++ {
+		var read social.PostDoc
+		if err := db.Get(ctx, id).ScanDoc(&read); err != nil {
+			return service.Post{}, fmt.Errorf("read post %s: %w", id, couch.Err(err))
+		}
+		if read.Type != social.DocPost {
+			return service.Post{}, errs.New(errs.NotFound, "not a post")
+		}
+		p := docform.Post(&read)
+		if err := update(p); err != nil {
+			return service.Post{}, err
+		}
+		p.ID, p.App, p.Rev = ref.ID, read.App, read.Rev
+		doc := docform.PostDoc(p)
+		doc.Attachments = photoStubs(read.Attachments, p.Photos)
+		rev, err := db.Put(ctx, id, doc)
+		if kivik.HTTPStatus(err) == http.StatusConflict && attempt < service.UpdateAttempts {
+			continue
+		}
+		if err != nil {
+			return service.Post{}, fmt.Errorf("update post %s (attempt %d): %w", id, attempt, couch.Err(err))
+		}
+		p.Rev = rev
+		return *p, nil
 	}
-	rev, err := db.Put(ctx, doc.ID, doc)
-	if err != nil {
-		return couch.Err(err)
-	}
-	doc.Rev = rev
-	return nil
 }
 
-// EachDoc implements service.Docs.
-func (s *Store) EachDoc(ctx context.Context, app string, post func(*social.PostDoc) error, comment func(*social.CommentDoc) error) error {
+// photoStubs returns the attachment stubs among stubs of photos.
+func photoStubs(stubs map[string]json.RawMessage, photos []service.PhotoRef) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	for _, p := range photos {
+		for _, name := range []string{p.Name, p.Thumb} {
+			if stub, ok := stubs[name]; ok {
+				if out == nil {
+					out = map[string]json.RawMessage{}
+				}
+				out[name] = stub
+			}
+		}
+	}
+	return out
+}
+
+// EachDoc implements service.AppDocs.
+func (s *Store) EachDoc(ctx context.Context, app string, post func(*service.Post) error, comment func(*service.Comment) error) error {
 	db, err := s.db(ctx, app)
 	if err != nil {
 		return err
@@ -181,7 +227,7 @@ func (s *Store) EachDoc(ctx context.Context, app string, post func(*social.PostD
 			if err := json.Unmarshal(raw, &d); err != nil || d.Type != social.DocPost {
 				return nil
 			}
-			return post(&d)
+			return post(docform.Post(&d))
 		}); err != nil {
 			return err
 		}
@@ -192,7 +238,7 @@ func (s *Store) EachDoc(ctx context.Context, app string, post func(*social.PostD
 			if err := json.Unmarshal(raw, &d); err != nil || d.Type != social.DocComment {
 				return nil
 			}
-			return comment(&d)
+			return comment(docform.Comment(&d))
 		})
 	}
 	return nil
@@ -241,8 +287,9 @@ func scanRange(ctx context.Context, db *kivik.DB, prefix string, fn func(json.Ra
 	}
 }
 
-// CreateComment implements service.Docs.
-func (s *Store) CreateComment(ctx context.Context, doc *social.CommentDoc) error {
+// CreateComment implements service.CommentStore.
+func (s *Store) CreateComment(ctx context.Context, c *service.Comment) error {
+	doc := docform.CommentDoc(c)
 	db, err := s.db(ctx, doc.App)
 	if err != nil {
 		return err
@@ -251,30 +298,55 @@ func (s *Store) CreateComment(ctx context.Context, doc *social.CommentDoc) error
 	if err != nil {
 		return couch.Err(err)
 	}
-	doc.Rev = rev
+	c.Rev = rev
 	return nil
 }
 
-// Comment implements service.Docs.
-func (s *Store) Comment(ctx context.Context, app, post, id string) (*social.CommentDoc, error) {
-	db, err := s.db(ctx, app)
+// Comment implements service.CommentStore.
+func (s *Store) Comment(ctx context.Context, ref service.CommentRef) (*service.Comment, error) {
+	db, err := s.db(ctx, ref.App)
 	if err != nil {
 		return nil, err
 	}
 	var doc social.CommentDoc
-	if err := db.Get(ctx, service.CommentDocID(post, id)).ScanDoc(&doc); err != nil {
+	if err := db.Get(ctx, service.CommentDocID(ref.Post, ref.ID)).ScanDoc(&doc); err != nil {
 		return nil, couch.Err(err)
 	}
-	return &doc, nil
+	return docform.Comment(&doc), nil
 }
 
-// UpdateComment implements service.Docs.
-func (s *Store) UpdateComment(ctx context.Context, doc *social.CommentDoc) error {
-	return s.CreateComment(ctx, doc) // a Put with the revision read
+// UpdateComment implements service.CommentStore as UpdatePost updates a
+// post.
+func (s *Store) UpdateComment(ctx context.Context, ref service.CommentRef, update func(*service.Comment) error) (service.Comment, error) {
+	db, err := s.db(ctx, ref.App)
+	if err != nil {
+		return service.Comment{}, err
+	}
+	id := service.CommentDocID(ref.Post, ref.ID)
+	for attempt := 1; ; attempt++ {
+		var read social.CommentDoc
+		if err := db.Get(ctx, id).ScanDoc(&read); err != nil {
+			return service.Comment{}, fmt.Errorf("read comment %s: %w", id, couch.Err(err))
+		}
+		c := docform.Comment(&read)
+		if err := update(c); err != nil {
+			return service.Comment{}, err
+		}
+		c.ID, c.App, c.Post, c.Rev = ref.ID, read.App, ref.Post, read.Rev
+		rev, err := db.Put(ctx, id, docform.CommentDoc(c))
+		if kivik.HTTPStatus(err) == http.StatusConflict && attempt < service.UpdateAttempts {
+			continue
+		}
+		if err != nil {
+			return service.Comment{}, fmt.Errorf("update comment %s (attempt %d): %w", id, attempt, couch.Err(err))
+		}
+		c.Rev = rev
+		return *c, nil
+	}
 }
 
-// Comments implements service.Docs.
-func (s *Store) Comments(ctx context.Context, app, post, after string, limit int) ([]*social.CommentDoc, error) {
+// Comments implements service.CommentStore.
+func (s *Store) Comments(ctx context.Context, app, post, after string, limit int) ([]*service.Comment, error) {
 	db, err := s.db(ctx, app)
 	if err != nil {
 		return nil, err
@@ -288,7 +360,7 @@ func (s *Store) Comments(ctx context.Context, app, post, after string, limit int
 		"startkey": start, "endkey": prefix + "\uffff", "include_docs": true, "limit": limit + extra,
 	}))
 	defer rows.Close()
-	var out []*social.CommentDoc
+	var out []*service.Comment
 	for rows.Next() {
 		var d social.CommentDoc
 		if err := rows.ScanDoc(&d); err != nil || d.Type != social.DocComment {
@@ -297,7 +369,7 @@ func (s *Store) Comments(ctx context.Context, app, post, after string, limit int
 		if after != "" && d.ID == start {
 			continue
 		}
-		out = append(out, &d)
+		out = append(out, docform.Comment(&d))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, couch.Err(err)
@@ -308,7 +380,7 @@ func (s *Store) Comments(ctx context.Context, app, post, after string, limit int
 	return out, nil
 }
 
-// LastEvent implements service.Docs.
+// LastEvent implements service.AppDocs.
 func (s *Store) LastEvent(ctx context.Context, app, docID string) (string, bool, error) {
 	db, err := s.db(ctx, app)
 	if err != nil {
@@ -346,7 +418,7 @@ type uploadDoc struct {
 
 func uploadID(id string) string { return "upload:" + id }
 
-// PutUpload implements service.Docs.
+// PutUpload implements service.UploadStore.
 func (s *Store) PutUpload(ctx context.Context, app string, up service.Upload, p service.Photo) error {
 	db, err := s.db(ctx, app)
 	if err != nil {
@@ -367,7 +439,7 @@ func (s *Store) PutUpload(ctx context.Context, app string, up service.Upload, p 
 	return nil
 }
 
-// Upload implements service.Docs.
+// Upload implements service.UploadStore.
 func (s *Store) Upload(ctx context.Context, app, id string) (service.Upload, service.Photo, error) {
 	db, err := s.db(ctx, app)
 	if err != nil {
@@ -409,7 +481,7 @@ func readAttachment(ctx context.Context, db *kivik.DB, docID, name string) ([]by
 	return b, nil
 }
 
-// DeleteUpload implements service.Docs.
+// DeleteUpload implements service.UploadStore.
 func (s *Store) DeleteUpload(ctx context.Context, app, id string) error {
 	db, err := s.db(ctx, app)
 	if err != nil {
@@ -455,7 +527,7 @@ func (s *Store) SweepUploads(ctx context.Context, app string, cutoff time.Time) 
 	return len(old), nil
 }
 
-// Attachment implements service.Docs.
+// Attachment implements service.PostStore.
 func (s *Store) Attachment(ctx context.Context, app, post, name string) (string, io.ReadCloser, error) {
 	db, err := s.db(ctx, app)
 	if err != nil {

@@ -9,10 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/testkit"
-	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
 )
 
@@ -41,7 +39,7 @@ func TestScanAndComments(t *testing.T) {
 	for i := range 8 {
 		id := ids.Next().String()
 		want = append(want, id)
-		doc := &social.PostDoc{ID: service.PostDocID(id), Type: social.DocPost, App: app, Author: "m1", Text: fmt.Sprint("p", i), CreatedAt: time.Now()}
+		doc := &service.Post{ID: id, App: app, Author: "m1", Text: fmt.Sprint("p", i), CreatedAt: time.Now()}
 		if err := s.CreatePost(ctx, doc, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -50,17 +48,17 @@ func TestScanAndComments(t *testing.T) {
 	for i := range 5 {
 		id := ids.Next().String()
 		comments = append(comments, id)
-		c := &social.CommentDoc{ID: service.CommentDocID(want[0], id), Type: social.DocComment, App: app, Post: want[0], Author: "m2", Text: fmt.Sprint("c", i), CreatedAt: time.Now()}
+		c := &service.Comment{ID: id, App: app, Post: want[0], Author: "m2", Text: fmt.Sprint("c", i), CreatedAt: time.Now()}
 		if err := s.CreateComment(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got, gotComments []string
-	err := s.EachDoc(ctx, app, func(d *social.PostDoc) error {
-		got = append(got, service.PostIDOf(d.ID))
+	err := s.EachDoc(ctx, app, func(d *service.Post) error {
+		got = append(got, d.ID)
 		return nil
-	}, func(d *social.CommentDoc) error {
-		gotComments = append(gotComments, service.CommentIDOf(d.ID))
+	}, func(d *service.Comment) error {
+		gotComments = append(gotComments, d.ID)
 		return nil
 	})
 	if err != nil {
@@ -76,8 +74,8 @@ func TestScanAndComments(t *testing.T) {
 	if err != nil || len(page1) != 2 {
 		t.Fatalf("page 1: %v %v", page1, err)
 	}
-	page2, _ := s.Comments(ctx, app, want[0], service.CommentIDOf(page1[1].ID), 10)
-	if len(page2) != 3 || service.CommentIDOf(page2[0].ID) != comments[2] {
+	page2, _ := s.Comments(ctx, app, want[0], page1[1].ID, 10)
+	if len(page2) != 3 || page2[0].ID != comments[2] {
 		t.Errorf("page 2 = %d comments", len(page2))
 	}
 	if cs, _ := s.Comments(ctx, app, want[1], "", 10); len(cs) != 0 {
@@ -86,16 +84,5 @@ func TestScanAndComments(t *testing.T) {
 	docs, err := s.Posts(ctx, app, []string{want[3], "missing"})
 	if err != nil || len(docs) != 1 || docs[want[3]].Text != "p3" {
 		t.Errorf("Posts = %v, %v", docs, err)
-	}
-	// A stale revision is a conflict, never an overwrite.
-	d1, _ := s.Post(ctx, app, want[2])
-	d2, _ := s.Post(ctx, app, want[2])
-	d1.Text = "edited"
-	if err := s.UpdatePost(ctx, d1, false); err != nil {
-		t.Fatal(err)
-	}
-	d2.Text = "stale"
-	if err := s.UpdatePost(ctx, d2, false); errs.KindOf(err) != errs.Conflict {
-		t.Errorf("stale update: %v, want conflict", err)
 	}
 }

@@ -77,7 +77,9 @@ type KV interface {
 	kv.Maps
 }
 
-// Store implements service.Ledger.
+// Store is social's ledger: it implements service.ReactionStore,
+// ChangeLog, NotificationStore, ReportStore, BlockStore and ProfileStore
+// (one Postgres transaction can span several of them).
 type Store struct {
 	pool *pgxpool.Pool
 	// remote is the kv store when it is not Postgres (Riak); nil means pgkv
@@ -86,7 +88,14 @@ type Store struct {
 	ids    *flake.Generator
 }
 
-var _ service.Ledger = (*Store)(nil)
+var (
+	_ service.ReactionStore     = (*Store)(nil)
+	_ service.ChangeLog         = (*Store)(nil)
+	_ service.NotificationStore = (*Store)(nil)
+	_ service.ReportStore       = (*Store)(nil)
+	_ service.BlockStore        = (*Store)(nil)
+	_ service.ProfileStore      = (*Store)(nil)
+)
 
 // New returns a ledger on pool (search_path reaching social's schema). With
 // remote nil, the kv port is pgkv on the same pool, in the same
@@ -106,8 +115,9 @@ func reactionKey(app, post, member string) string { return app + "/" + post + "/
 func postKey(app, post string) string             { return app + "/" + post }
 func memberKey(app, member string) string         { return app + "/" + member }
 
-// React implements service.Ledger.
-func (s *Store) React(ctx context.Context, app, post, member, kind string, then func(prev string) service.Effects) (service.Reacted, error) {
+// React implements service.ReactionStore.
+func (s *Store) React(ctx context.Context, re service.Reaction, then func(prev string) service.Effects) (service.Reacted, error) {
+	app, post, member, kind := re.App, re.Post, re.Member, re.Kind
 	if s.remote != nil {
 		return s.reactRemote(ctx, app, post, member, kind, then)
 	}
@@ -271,7 +281,7 @@ func countReaction(ctx context.Context, k KV, app, post, member, prev, kind stri
 	return k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, kv.MapOps{IncrCounters: incr})
 }
 
-// Counts implements service.Ledger.
+// Counts implements service.ReactionStore.
 func (s *Store) Counts(ctx context.Context, app, post string) (service.Counts, error) {
 	m, _, err := s.kvRead().MapGet(ctx, bucketPosts, postKey(app, post))
 	if err != nil {
@@ -288,7 +298,7 @@ func (s *Store) Counts(ctx context.Context, app, post string) (service.Counts, e
 	return c, nil
 }
 
-// MemberReactions implements service.Ledger.
+// MemberReactions implements service.ReactionStore.
 func (s *Store) MemberReactions(ctx context.Context, app, member string) (map[string]string, error) {
 	m, _, err := s.kvRead().MapGet(ctx, bucketMembers, memberKey(app, member))
 	if err != nil {
@@ -348,7 +358,7 @@ func applyCounts(ctx context.Context, k KV, counts commentCounts) error {
 	return nil
 }
 
-// Record implements service.Ledger.
+// Record implements service.ChangeLog.
 func (s *Store) Record(ctx context.Context, eff service.Effects) error {
 	return s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error { return s.record(ctx, tx, eff, counts) })
 }
@@ -415,7 +425,7 @@ func settle(ctx context.Context, tx pgx.Tx, ids []string, counts commentCounts) 
 	return evs, pg.Err(rows.Err())
 }
 
-// Intend implements service.Ledger.
+// Intend implements service.ChangeLog.
 func (s *Store) Intend(ctx context.Context, p service.PendingEvent, prev string) (recorded bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
 		recorded = false
@@ -440,7 +450,7 @@ func (s *Store) Intend(ctx context.Context, p service.PendingEvent, prev string)
 	return recorded, err
 }
 
-// Pending implements service.Ledger.
+// Pending implements service.ChangeLog.
 func (s *Store) Pending(ctx context.Context, age time.Duration, limit int) ([]service.PendingEvent, error) {
 	const q = `
 		SELECT app, doc_id, event, comments FROM pending_events
@@ -462,7 +472,7 @@ func (s *Store) Pending(ctx context.Context, age time.Duration, limit int) ([]se
 	return out, pg.Err(rows.Err())
 }
 
-// Settle implements service.Ledger.
+// Settle implements service.ChangeLog.
 func (s *Store) Settle(ctx context.Context, p service.PendingEvent, publish bool) error {
 	return s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
 		dropped := commentCounts{}
@@ -477,15 +487,16 @@ func (s *Store) Settle(ctx context.Context, p service.PendingEvent, publish bool
 	})
 }
 
-// Notifications implements service.Ledger.
-func (s *Store) Notifications(ctx context.Context, app, member string, unreadOnly bool, before string, limit int) ([]service.Notification, error) {
+// Notifications implements service.NotificationStore.
+func (s *Store) Notifications(ctx context.Context, nq service.NotificationQuery) ([]service.Notification, error) {
+	app, member := nq.App, nq.Member
 	const q = `
 		SELECT id, kind, actor, post, comment, reaction, created_at, read_at
 		FROM notifications
 		WHERE app = $1 AND member = $2 AND ($3 = '' OR id < $3) AND (NOT $4 OR read_at IS NULL)
 		ORDER BY id DESC
 		LIMIT $5`
-	rows, err := s.pool.Query(ctx, q, app, member, before, unreadOnly, limit)
+	rows, err := s.pool.Query(ctx, q, app, member, nq.Before, nq.UnreadOnly, nq.Limit)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
@@ -501,7 +512,7 @@ func (s *Store) Notifications(ctx context.Context, app, member string, unreadOnl
 	return out, pg.Err(rows.Err())
 }
 
-// Unread implements service.Ledger.
+// Unread implements service.NotificationStore.
 func (s *Store) Unread(ctx context.Context, app, member string) (int64, error) {
 	const q = `SELECT count(*) FROM notifications WHERE app = $1 AND member = $2 AND read_at IS NULL`
 	var n int64
@@ -509,7 +520,7 @@ func (s *Store) Unread(ctx context.Context, app, member string) (int64, error) {
 	return n, pg.Err(err)
 }
 
-// MarkRead implements service.Ledger.
+// MarkRead implements service.NotificationStore.
 func (s *Store) MarkRead(ctx context.Context, app, member string, ids []string, all bool) error {
 	const q = `
 		UPDATE notifications SET read_at = now()
@@ -521,7 +532,7 @@ func (s *Store) MarkRead(ctx context.Context, app, member string, ids []string, 
 	return pg.Err(err)
 }
 
-// AddReport implements service.Ledger.
+// AddReport implements service.ReportStore.
 func (s *Store) AddReport(ctx context.Context, r service.Report) error {
 	const q = `
 		INSERT INTO reports (id, app, post, reporter, reason, note, created_at)
@@ -531,7 +542,7 @@ func (s *Store) AddReport(ctx context.Context, r service.Report) error {
 	return pg.Err(err)
 }
 
-// OpenReports implements service.Ledger.
+// OpenReports implements service.ReportStore.
 func (s *Store) OpenReports(ctx context.Context, app, after string, limit int) ([]service.Report, error) {
 	const q = `
 		SELECT id, post, reporter, reason, note, created_at FROM reports
@@ -553,7 +564,7 @@ func (s *Store) OpenReports(ctx context.Context, app, after string, limit int) (
 	return out, pg.Err(rows.Err())
 }
 
-// ResolveReports implements service.Ledger.
+// ResolveReports implements service.ReportStore.
 func (s *Store) ResolveReports(ctx context.Context, app string, posts []string, by string) error {
 	if len(posts) == 0 {
 		return nil
@@ -565,7 +576,7 @@ func (s *Store) ResolveReports(ctx context.Context, app string, posts []string, 
 	return pg.Err(err)
 }
 
-// SetBlock implements service.Ledger.
+// SetBlock implements service.BlockStore.
 func (s *Store) SetBlock(ctx context.Context, b service.BlockRecord, on bool) (bool, error) {
 	var blocked bool
 	err := pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
@@ -589,7 +600,7 @@ func (s *Store) SetBlock(ctx context.Context, b service.BlockRecord, on bool) (b
 	return blocked, err
 }
 
-// Blocked implements service.Ledger.
+// Blocked implements service.BlockStore.
 func (s *Store) Blocked(ctx context.Context, app, member string) (bool, error) {
 	const q = `SELECT EXISTS (SELECT 1 FROM blocks WHERE app = $1 AND member = $2)`
 	var b bool
@@ -597,7 +608,7 @@ func (s *Store) Blocked(ctx context.Context, app, member string) (bool, error) {
 	return b, pg.Err(err)
 }
 
-// Profiles implements service.Ledger.
+// Profiles implements service.ProfileStore.
 func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
 	const q = `
 		SELECT member, name, company, title, photo_url, deleted FROM profiles
@@ -618,7 +629,7 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 	return out, pg.Err(rows.Err())
 }
 
-// SaveProfile implements service.Ledger.
+// SaveProfile implements service.ProfileStore.
 func (s *Store) SaveProfile(ctx context.Context, p service.Profile, at time.Time) error {
 	const q = `
 		INSERT INTO profiles (app, member, name, company, title, photo_url, deleted, updated_at)
@@ -631,7 +642,7 @@ func (s *Store) SaveProfile(ctx context.Context, p service.Profile, at time.Time
 	return pg.Err(err)
 }
 
-// ResyncProfile implements service.Ledger.
+// ResyncProfile implements service.ProfileStore.
 func (s *Store) ResyncProfile(ctx context.Context, p service.Profile, at, before time.Time) error {
 	const q = `
 		INSERT INTO profiles (app, member, name, company, title, photo_url, deleted, updated_at)
@@ -644,7 +655,7 @@ func (s *Store) ResyncProfile(ctx context.Context, p service.Profile, at, before
 	return pg.Err(err)
 }
 
-// ProfileMembers implements service.Ledger.
+// ProfileMembers implements service.ProfileStore.
 func (s *Store) ProfileMembers(ctx context.Context, app string, before time.Time) ([]string, error) {
 	const q = `SELECT member FROM profiles WHERE app = $1 AND NOT deleted AND updated_at < $2`
 	rows, err := s.pool.Query(ctx, q, app, before)
@@ -655,7 +666,7 @@ func (s *Store) ProfileMembers(ctx context.Context, app string, before time.Time
 	return out, pg.Err(err)
 }
 
-// ForgetMember implements service.Ledger.
+// ForgetMember implements service.ProfileStore.
 func (s *Store) ForgetMember(ctx context.Context, app, member string) error {
 	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM notifications WHERE app = $1 AND (member = $2 OR actor = $2)`, app, member); err != nil {

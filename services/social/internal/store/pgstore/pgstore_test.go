@@ -36,7 +36,7 @@ func TestReactionsConcurrent(t *testing.T) {
 		wg.Go(func() {
 			m := fmt.Sprintf("m%02d", i)
 			for _, k := range reactionTaps(i) {
-				r, err := s.React(ctx, "app1", "p1", m, k, noEffects)
+				r, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: m, Kind: k}, noEffects)
 				if err != nil {
 					t.Errorf("%s reacts %q: %v", m, k, err)
 					return

@@ -242,7 +242,7 @@ func TestRiakOneMemberReactsConcurrently(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range 16 {
 				wg.Go(func() {
-					r, err := s.React(ctx, "app1", "p1", "ada", kinds[i%len(kinds)], noEffects)
+					r, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: "ada", Kind: kinds[i%len(kinds)]}, noEffects)
 					if err != nil {
 						t.Errorf("react: %v", err)
 					}
@@ -283,7 +283,7 @@ func TestRiakOneMemberReactsConcurrently(t *testing.T) {
 func TestRiakSiblingsResolved(t *testing.T) {
 	s, k := newRiakStore(t)
 	ctx := testkit.Context(t)
-	if _, err := s.React(ctx, "app1", "p1", "ada", "like", noEffects); err != nil {
+	if _, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: "ada", Kind: "like"}, noEffects); err != nil {
 		t.Fatal(err)
 	}
 	// A write that did not see the like: love beside it.
@@ -301,7 +301,7 @@ func TestRiakSiblingsResolved(t *testing.T) {
 		return c.Reactions
 	}
 	for _, kind := range []string{"clap", ""} {
-		r, err := s.React(ctx, "app1", "p1", "ada", kind, noEffects)
+		r, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: "ada", Kind: kind}, noEffects)
 		if err != nil || !r.Changed || r.Prev != "love" && kind == "clap" {
 			t.Errorf("react %q: %+v %v", kind, r, err)
 		}
@@ -332,7 +332,7 @@ func TestRiakReactionsConcurrent(t *testing.T) {
 				var tap sync.WaitGroup
 				for _, kind := range kinds[j : j+2] {
 					tap.Go(func() {
-						if _, err := s.React(ctx, "app1", "p1", m, kind, noEffects); err != nil {
+						if _, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: m, Kind: kind}, noEffects); err != nil {
 							t.Errorf("%s reacts %q: %v", m, kind, err)
 						}
 					})
@@ -365,14 +365,14 @@ func TestRiakReactionCountedAfterAFailure(t *testing.T) {
 	}
 	for _, st := range steps {
 		k.failCounted.Store(1)
-		if _, err := s.React(ctx, "app1", "p1", "ada", st.kind, noEffects); errs.KindOf(err) != errs.Unavailable {
+		if _, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: "ada", Kind: st.kind}, noEffects); errs.KindOf(err) != errs.Unavailable {
 			t.Fatalf("react %q through the failure: %v, want unavailable", st.kind, err)
 		}
-		r, err := s.React(ctx, "app1", "p1", "ada", st.kind, noEffects)
+		r, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: "ada", Kind: st.kind}, noEffects)
 		if err != nil || r.Changed || !r.Recounted {
 			t.Fatalf("retry %q: %+v %v; want a recount, no change", st.kind, r, err)
 		}
-		if r, err := s.React(ctx, "app1", "p1", "ada", st.kind, noEffects); err != nil || r.Changed || r.Recounted {
+		if r, err := s.React(ctx, service.Reaction{App: "app1", Post: "p1", Member: "ada", Kind: st.kind}, noEffects); err != nil || r.Changed || r.Recounted {
 			t.Fatalf("again %q: %+v %v; want nothing done", st.kind, r, err)
 		}
 		got, err := s.Counts(ctx, "app1", "p1")

@@ -2,7 +2,7 @@
 // cache of posts with their counters, of members' reactions and of authors'
 // profiles, and the per-member rate limiters. Everything in it is a cache:
 // when keys are missing (after FLUSHALL, an eviction) the service rebuilds
-// them from CouchDB and the ledger (see service.Index).
+// them from CouchDB and the ledger (see service.FeedIndex and PostCache).
 //
 // Cache entries are written "if absent" by readers and changed in place by
 // writers only while present (Lua scripts), and a writer that invalidates an
@@ -24,9 +24,11 @@ import (
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
+	"github.com/attendify/social/internal/store/docform"
 )
 
-// Store implements service.Index.
+// Store is social's Redis index: it implements service.FeedIndex,
+// PostCache, ProfileCache and RateLimiter.
 type Store struct {
 	rdb  redis.UniversalClient
 	keys Keys
@@ -38,7 +40,12 @@ type Store struct {
 	profs  map[string]timedProfile
 }
 
-var _ service.Index = (*Store)(nil)
+var (
+	_ service.FeedIndex    = (*Store)(nil)
+	_ service.PostCache    = (*Store)(nil)
+	_ service.ProfileCache = (*Store)(nil)
+	_ service.RateLimiter  = (*Store)(nil)
+)
 
 // New returns an index under namespace.
 func New(rdb redis.UniversalClient, namespace string) *Store {
@@ -72,13 +79,13 @@ func redisErr(err error) error {
 	return errs.Wrap(errs.Unavailable, err, "redis")
 }
 
-// Built implements service.Index.
+// Built reports whether the app's feed index is complete.
 func (s *Store) Built(ctx context.Context, app string) (bool, error) {
 	n, err := s.rdb.Exists(ctx, s.keys.Built(app)).Result()
 	return n == 1, redisErr(err)
 }
 
-// Rebuild implements service.Index.
+// Rebuild implements service.FeedIndex.
 func (s *Store) Rebuild(ctx context.Context, app string, load func(add func(service.IndexEntry)) error) error {
 	lock := s.keys.Rebuilding(app)
 	token := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -139,7 +146,7 @@ func (s *Store) waitBuilt(ctx context.Context, app string) error {
 	return errs.New(errs.Unavailable, "the feed index is being rebuilt; retry")
 }
 
-// Add implements service.Index.
+// Add implements service.FeedIndex.
 func (s *Store) Add(ctx context.Context, e service.IndexEntry, cached *service.CachedPost) error {
 	var fields []any
 	if cached != nil {
@@ -162,7 +169,7 @@ func (s *Store) Add(ctx context.Context, e service.IndexEntry, cached *service.C
 	return redisErr(err)
 }
 
-// Remove implements service.Index.
+// Remove implements service.FeedIndex.
 func (s *Store) Remove(ctx context.Context, e service.IndexEntry) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, f := range e.Feeds() {
@@ -181,7 +188,7 @@ func (s *Store) tombstone(ctx context.Context, p redis.Pipeliner, app, post stri
 	p.Expire(ctx, key, tombstoneTTL)
 }
 
-// DropPost implements service.Index.
+// DropPost implements service.PostCache.
 func (s *Store) DropPost(ctx context.Context, app, post string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		s.tombstone(ctx, p, app, post)
@@ -190,7 +197,7 @@ func (s *Store) DropPost(ctx context.Context, app, post string) error {
 	return redisErr(err)
 }
 
-// Page implements service.Index.
+// Page implements service.FeedIndex.
 func (s *Store) Page(ctx context.Context, app string, f service.Feed, after string, n int) ([]string, bool, error) {
 	start := "+"
 	if after != "" {
@@ -211,7 +218,7 @@ func (s *Store) Page(ctx context.Context, app string, f service.Feed, after stri
 	return ids.Val(), built.Val() == 1, nil
 }
 
-// Items implements service.Index. It reads each post's revision and
+// Items implements service.PostCache. It reads each post's revision and
 // counters (HMGET), takes the decoded document from the process's cache when
 // it holds that revision, and fetches and decodes only the other documents
 // in a second round trip: documents are immutable per revision, and decoding
@@ -273,10 +280,11 @@ func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]
 				out[i] = nil // gone meanwhile, or unreadable: reload
 				continue
 			}
-			s.docs.put(app, ids[i], doc.Rev, &doc)
-			out[i].Doc = s.docs.get(app, ids[i], doc.Rev)
+			p := docform.Post(&doc)
+			s.docs.put(app, ids[i], p.Rev, p)
+			out[i].Doc = s.docs.get(app, ids[i], p.Rev)
 			if out[i].Doc == nil {
-				out[i].Doc = &doc
+				out[i].Doc = p
 			}
 		}
 	}
@@ -310,7 +318,7 @@ func atoi(v any) int64 {
 	return n
 }
 
-// docCache keeps decoded post documents by app, post and revision.
+// docCache keeps decoded posts by app, post and revision.
 type docCache struct {
 	mu  sync.Mutex
 	m   map[string]revDoc
@@ -319,11 +327,11 @@ type docCache struct {
 
 type revDoc struct {
 	rev string
-	doc *social.PostDoc
+	doc *service.Post
 }
 
 // get returns a copy of the cached document of post at rev, or nil.
-func (c *docCache) get(app, post, rev string) *social.PostDoc {
+func (c *docCache) get(app, post, rev string) *service.Post {
 	if rev == "" {
 		return nil
 	}
@@ -337,7 +345,7 @@ func (c *docCache) get(app, post, rev string) *social.PostDoc {
 	return &d
 }
 
-func (c *docCache) put(app, post, rev string, doc *social.PostDoc) {
+func (c *docCache) put(app, post, rev string, doc *service.Post) {
 	if rev == "" {
 		return
 	}
@@ -350,9 +358,8 @@ func (c *docCache) put(app, post, rev string, doc *social.PostDoc) {
 }
 
 func postFields(cp *service.CachedPost) ([]any, error) {
-	doc := *cp.Doc
-	doc.Attachments = nil
-	b, err := json.Marshal(&doc)
+	doc := docform.PostDoc(cp.Doc) // the cache keeps the document's form
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode cached post")
 	}
@@ -371,16 +378,16 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`)
 
-// CachePost implements service.Index.
+// CachePost implements service.PostCache.
 func (s *Store) CachePost(ctx context.Context, app string, cp *service.CachedPost) error {
 	fields, err := postFields(cp)
 	if err != nil {
 		return err
 	}
-	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Post(app, service.PostIDOf(cp.Doc.ID))}, fields...).Err())
+	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Post(app, cp.Doc.ID)}, fields...).Err())
 }
 
-// CacheMemberReactions implements service.Index.
+// CacheMemberReactions implements service.PostCache.
 func (s *Store) CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error {
 	args := make([]any, 0, 2+2*len(r))
 	args = append(args, mineLoaded, "1")
@@ -402,17 +409,17 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 return 1`)
 
-// ApplyReaction implements service.Index.
-func (s *Store) ApplyReaction(ctx context.Context, app, post, member, prev, kind string) error {
-	keys := []string{s.keys.Post(app, post), s.keys.Mine(app, member)}
-	return redisErr(applyReaction.Run(ctx, s.rdb, keys, prev, kind, post).Err())
+// ApplyReaction implements service.PostCache.
+func (s *Store) ApplyReaction(ctx context.Context, r service.Reaction, prev string) error {
+	keys := []string{s.keys.Post(r.App, r.Post), s.keys.Mine(r.App, r.Member)}
+	return redisErr(applyReaction.Run(ctx, s.rdb, keys, prev, r.Kind, r.Post).Err())
 }
 
 var incrIfComplete = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'd') == 1 then return redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2]) end
 return 0`)
 
-// ApplyComments implements service.Index.
+// ApplyComments implements service.PostCache.
 func (s *Store) ApplyComments(ctx context.Context, app, post string, delta int64) error {
 	return redisErr(incrIfComplete.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, fieldComments, delta).Err())
 }
@@ -431,7 +438,7 @@ const (
 // round trip for its authors.
 const profileTTL = 2 * time.Second
 
-// Profiles implements service.Index.
+// Profiles implements service.ProfileCache.
 func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
 	out := make(map[string]service.Profile, len(members))
 	now := time.Now()
@@ -486,7 +493,7 @@ type timedProfile struct {
 	until time.Time
 }
 
-// CacheProfiles implements service.Index.
+// CacheProfiles implements service.ProfileCache.
 func (s *Store) CacheProfiles(ctx context.Context, app string, ps []service.Profile) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pr := range ps {
@@ -502,7 +509,7 @@ func (s *Store) CacheProfiles(ctx context.Context, app string, ps []service.Prof
 	return redisErr(err)
 }
 
-// DropProfile implements service.Index. Other processes keep their copy for
+// DropProfile implements service.ProfileCache. Other processes keep their copy for
 // up to profileTTL.
 func (s *Store) DropProfile(ctx context.Context, app, member string) error {
 	s.profMu.Lock()
@@ -534,9 +541,9 @@ local new = tat + interval
 redis.call('SET', KEYS[1], new, 'PX', new - now + 1000)
 return 0`)
 
-// Allow implements service.Index.
-func (s *Store) Allow(ctx context.Context, app, member, action string, l service.Limit) (time.Duration, error) {
-	ms, err := gcra.Run(ctx, s.rdb, []string{s.keys.Rate(app, action, member)}, l.Per.Milliseconds(), l.Burst).Int64()
+// Allow implements service.RateLimiter.
+func (s *Store) Allow(ctx context.Context, b service.Bucket, l service.Limit) (time.Duration, error) {
+	ms, err := gcra.Run(ctx, s.rdb, []string{s.keys.Rate(b.App, b.Action, b.Member)}, l.Per.Milliseconds(), l.Burst).Int64()
 	if err != nil {
 		return 0, redisErr(err)
 	}

@@ -105,11 +105,11 @@ func (b *Board) member(app, member string) map[string]string {
 	return m
 }
 
-// Hide marks campaign hidden for member.
-func (b *Board) Hide(_ context.Context, app, member, campaign string) error {
+// Hide marks h.Campaign hidden for h.Member.
+func (b *Board) Hide(_ context.Context, h service.Hidden) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.member(app, member)[placement.HiddenField(campaign)] = "1"
+	b.member(h.App, h.Member)[placement.HiddenField(h.Campaign)] = "1"
 	return nil
 }
 

@@ -16,3 +16,13 @@ func TestCampaignsContract(t *testing.T) {
 func TestBoardContract(t *testing.T) {
 	storetest.RunBoard(t, 50*time.Millisecond, func(*testing.T) storetest.BoardStores { return memstore.NewBoard(50 * time.Millisecond) })
 }
+
+func TestLedgerContract(t *testing.T) {
+	storetest.RunLedger(t, func(*testing.T) storetest.LedgerStores {
+		c := memstore.NewCampaigns()
+		return struct {
+			*memstore.Campaigns
+			*memstore.Ledger
+		}{c, memstore.NewLedger(c)}
+	})
+}

@@ -343,12 +343,12 @@ func scanLead(row pgx.Row) (service.Lead, error) {
 	return l, json.Unmarshal(raw, &l.Fields)
 }
 
-// Leads pages through a campaign's leads by id (organizers' own included,
-// marked Internal).
-func (s *Store) Leads(ctx context.Context, app, campaign, after string, limit int) (_ []service.Lead, err error) {
-	defer derr.Wrap(&err, "pgstore.Leads(%q, %q, %q)", app, campaign, after)
-	const q = `SELECT ` + leadCols + ` FROM leads WHERE app_id = $1 AND campaign_id = $2 AND id > $3 ORDER BY id LIMIT $4`
-	rows, err := s.pool.Query(ctx, q, app, campaign, after, limit)
+// Leads returns a page of a campaign's leads by id (organizers' own
+// included, marked Internal).
+func (s *Store) Leads(ctx context.Context, q service.LeadQuery) (_ []service.Lead, err error) {
+	defer derr.Wrap(&err, "pgstore.Leads(%q, %q, %q)", q.App, q.Campaign, q.After)
+	const sel = `SELECT ` + leadCols + ` FROM leads WHERE app_id = $1 AND campaign_id = $2 AND id > $3 ORDER BY id LIMIT $4`
+	rows, err := s.pool.Query(ctx, sel, q.App, q.Campaign, q.After, q.Limit)
 	if err != nil {
 		return nil, pg.Err(err)
 	}

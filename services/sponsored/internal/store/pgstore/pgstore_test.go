@@ -15,3 +15,9 @@ func TestCampaignsContract(t *testing.T) {
 		return pgstore.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
 	})
 }
+
+func TestLedgerContract(t *testing.T) {
+	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStores {
+		return pgstore.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
+	})
+}

@@ -131,12 +131,12 @@ func (s *Store) RestoreCaps(ctx context.Context, app string, ws []service.CapWin
 	return nil
 }
 
-// Hide marks campaign hidden in member's caps.
-func (s *Store) Hide(ctx context.Context, app, member, campaign string) (err error) {
-	defer derr.Wrap(&err, "redisstore.Hide(%q, %q, %q)", app, member, campaign)
-	k := s.keys.Member(app, member)
+// Hide marks h.Campaign hidden in h.Member's caps.
+func (s *Store) Hide(ctx context.Context, h service.Hidden) (err error) {
+	defer derr.Wrap(&err, "redisstore.Hide(%q, %q, %q)", h.App, h.Member, h.Campaign)
+	k := s.keys.Member(h.App, h.Member)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, k, placement.HiddenField(campaign), "1")
+		p.HSet(ctx, k, placement.HiddenField(h.Campaign), "1")
 		p.ExpireNX(ctx, k, capTTL)
 		return nil
 	})

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A service the generator writes builds, passes vet, generates its method
+// reference and passes its tests (on the real Postgres and Redis), inside a
+// workspace with the repository's platform.
+func TestGeneratedServiceBuildsAndPasses(t *testing.T) {
+	platform, err := filepath.Abs("../../../platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink(platform, filepath.Join(root, "platform")); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(root, "services", "probe")
+	if err := generate(dst, "probe", 8099); err != nil {
+		t.Fatal(err)
+	}
+	work := "go 1.26.0\n\nuse (\n\t./platform\n\t./services/probe\n)\n"
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"build", "./..."},
+		{"vet", "./..."},
+		{"test", "-count=1", "-run", "TestMethodsDoc", ".", "-update"},
+		{"test", "-count=1", "./..."},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dst
+		cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for _, f := range []string{"docs/methods.md", "docs/openrpc.json"} {
+		if b, err := os.ReadFile(filepath.Join(dst, f)); err != nil || !strings.Contains(string(b), "probe.add") {
+			t.Errorf("%s does not document probe.add (%v)", f, err)
+		}
+	}
+}
+
+// The generator refuses a name that is not a Go package name and a folder
+// that exists.
+func TestGenerateRefuses(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"", "Notes", "my-notes", "1notes", "n"} {
+		if err := generate(filepath.Join(dir, "x"+name), name, 8099); err == nil {
+			t.Errorf("name %q accepted", name)
+		}
+	}
+	if err := generate(dir, "notes", 8099); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("existing folder: err = %v", err)
+	}
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# A Redis Cluster of six redis-server processes (three primaries, three
+# replicas) on loopback, for the suites that run against one
+# (`make test-redis-cluster`). Debian's redis-server and redis-cli; nothing is
+# kept on disk beyond the nodes' cluster files under .run/rediscluster.
+#
+#   bash dev/rediscluster.sh start     start the nodes and form the cluster
+#                                      (idempotent); prints REDIS_CLUSTER_ADDRS
+#   bash dev/rediscluster.sh addrs     print REDIS_CLUSTER_ADDRS
+#   bash dev/rediscluster.sh failover  promote a replica of the first primary
+#                                      (CLUSTER FAILOVER) and wait until the
+#                                      cluster agrees
+#   bash dev/rediscluster.sh kill-primary  SIGKILL a primary, wait for its
+#                                      replica to take over, start it again
+#                                      (it rejoins as a replica)
+#   bash dev/rediscluster.sh faults N  every N seconds, alternately fail a
+#                                      primary over and kill one, until
+#                                      .run/rediscluster/faults.stop exists
+#                                      (checked every second, never in the
+#                                      middle of a fault); each fault that took is a line
+#                                      in .run/rediscluster/faults.log, one that
+#                                      did not ends it with status 1
+#   bash dev/rediscluster.sh stop      stop the nodes this script started
+#
+# REDIS_CLUSTER_PORT (7101) is the first node's port; the others follow.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base=${REDIS_CLUSTER_PORT:-7101}
+dir=${REDIS_CLUSTER_DIR:-$PWD/.run/rediscluster}
+ports=($(seq "$base" $((base + 5))))
+
+cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
+
+addrs() {
+	local out=() p
+	for p in "${ports[@]}"; do out+=("127.0.0.1:$p"); done
+	(IFS=,; echo "${out[*]}")
+}
+
+start_node() {
+	local p=$1 d="$dir/$1"
+	mkdir -p "$d"
+	if cli "$p" ping >/dev/null 2>&1; then return; fi
+	redis-server --port "$p" --bind 127.0.0.1 --protected-mode no \
+		--cluster-enabled yes --cluster-config-file "$d/nodes.conf" \
+		--cluster-node-timeout 2000 --cluster-replica-validity-factor 0 \
+		--repl-diskless-sync-delay 0 \
+		--save "" --appendonly no --dir "$d" \
+		--daemonize yes --pidfile "$d/redis.pid" --logfile "$d/redis.log"
+	for _ in $(seq 100); do cli "$p" ping >/dev/null 2>&1 && return; sleep 0.1; done
+	echo "redis-server on $p did not start; its log:" >&2
+	cat "$d/redis.log" >&2
+	exit 1
+}
+
+# wait_ok waits until every node says cluster_state:ok and the slots are
+# covered by three primaries, each with a replica whose link is up (a
+# replica still in its handshake holds nothing).
+wait_ok() {
+	local p i
+	for i in $(seq 300); do
+		local good=1
+		for p in "${ports[@]}"; do
+			cli "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || good=0
+			if cli "$p" role 2>/dev/null | head -1 | grep -q slave; then
+				cli "$p" info replication | grep -q '^master_link_status:up' || good=0
+			fi
+		done
+		if [ $good = 1 ] && [ "$(masters | wc -l)" = 3 ] && [ "$(cli "${ports[0]}" cluster nodes | grep -c slave)" = 3 ]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "the Redis Cluster on ${ports[*]} is not healthy:" >&2
+	cli "${ports[0]}" cluster nodes >&2 || true
+	return 1
+}
+
+# masters prints the ports of the primaries that serve slots.
+masters() {
+	local p=${ports[0]}
+	cli "$p" ping >/dev/null 2>&1 || p=${ports[1]}
+	cli "$p" cluster nodes | awk '$3 ~ /master/ && $3 !~ /fail/ && NF > 8 { split($2, a, "[:@]"); print a[2] }'
+}
+
+case "${1:-start}" in
+start)
+	command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
+		echo "redis-server and redis-cli are needed: run 'make services' (Debian's redis-server)" >&2
+		exit 1
+	}
+	for p in "${ports[@]}"; do start_node "$p"; done
+	if ! cli "${ports[0]}" cluster info | grep -q '^cluster_state:ok'; then
+		# A fresh cluster: forget any half-made one, then create it.
+		for p in "${ports[@]}"; do cli "$p" flushall >/dev/null 2>&1 || true; cli "$p" cluster reset hard >/dev/null; done
+		hosts=()
+		for p in "${ports[@]}"; do hosts+=("127.0.0.1:$p"); done
+		redis-cli --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log"
+	fi
+	wait_ok
+	addrs
+	;;
+addrs) addrs ;;
+failover)
+	primary=$(masters | head -1)
+	id=$(cli "$primary" cluster myid)
+	replica=$(cli "${ports[0]}" cluster nodes | awk -v id="$id" '$4 == id { split($2, a, "[:@]"); print a[2]; exit }')
+	[ -n "$replica" ] || { echo "no replica of the primary on $primary" >&2; exit 1; }
+	cli "$replica" cluster failover >/dev/null
+	for _ in $(seq 150); do
+		cli "$replica" role | head -1 | grep -q master && break
+		sleep 0.2
+	done
+	cli "$replica" role | head -1 | grep -q master || { echo "failover to $replica did not happen" >&2; exit 1; }
+	wait_ok
+	echo "failed over: primary $primary -> $replica"
+	;;
+kill-primary)
+	primary=$(masters | head -1)
+	pid=$(cat "$dir/$primary/redis.pid")
+	kill -9 "$pid"
+	# Its replica is promoted once the others mark it failed (node timeout
+	# 2 s): wait for that before the killed node comes back.
+	for _ in $(seq 150); do
+		m=$(masters)
+		[ "$(echo "$m" | wc -l)" = 3 ] && ! echo "$m" | grep -qx "$primary" && break
+		sleep 0.2
+	done
+	masters | grep -qx "$primary" && { echo "no replica took over from $primary" >&2; exit 1; }
+	start_node "$primary"
+	wait_ok
+	echo "killed primary $primary (pid $pid); its replica took over; it rejoined"
+	;;
+faults)
+	every=${2:?faults needs an interval in seconds}
+	: >"$dir/faults.log"
+	rm -f "$dir/faults.stop"
+	n=0
+	while :; do
+		for _ in $(seq "$every"); do
+			[ -e "$dir/faults.stop" ] && exit 0
+			sleep 1
+		done
+		n=$((n + 1))
+		if [ $((n % 2)) = 1 ]; then what=failover; else what=kill-primary; fi
+		if ! out=$(bash "$0" "$what" 2>&1); then
+			echo "FAILED $what: $out" | tee -a "$dir/faults.log" >&2
+			exit 1
+		fi
+		echo "$(date -u +%T) $out" | tee -a "$dir/faults.log"
+	done
+	;;
+stop)
+	for p in "${ports[@]}"; do
+		f="$dir/$p/redis.pid"
+		[ -f "$f" ] || continue
+		kill "$(cat "$f")" 2>/dev/null || true
+		rm -f "$f"
+	done
+	;;
+*)
+	echo "usage: $0 start|addrs|failover|kill-primary|faults N|stop" >&2
+	exit 2
+	;;
+esac

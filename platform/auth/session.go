@@ -1,0 +1,230 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/attendify/platform/errs"
+)
+
+// Service sessions: a caller that makes many signed calls to one replica
+// need not pay a Redis round trip per call for its nonces.
+//
+// A fully signed call (Signer.Sign, nonce checked in the shared store)
+// carrying X-Service-Session: open asks the replica that serves it for a
+// session. The replica makes a random session id, keeps it in its own
+// memory with the session key HMAC-SHA256(secret, "attendify service
+// session\n" + id), and answers with the id in X-Service-Session. The
+// caller derives the same key from its secret (Signer.Session) and signs
+// its next calls with it (SessionSigner.Sign): the headers of a signed call
+// without X-Service-Nonce, plus X-Service-Session (the id) and
+// X-Service-Seq (1, 2, 3...), the nonce's line of the canonical string
+// being "<id>:<seq>". The replica checks the signature with the session
+// key, the time window, and that the sequence number was not used in this
+// session, in its memory: no round trip.
+//
+// A session exists only in the memory of the process that opened it: no
+// other replica, and not the same one after a restart, has it, so no other
+// process can accept its calls (they are refused with signature_stale,
+// retryable: the caller signs again without the session). Within the
+// process, the check and the recording of a sequence number are one step
+// under the session's lock. So a session call is accepted at most once,
+// whatever the replicas and restarts (docs/security.md gives the argument).
+const (
+	// HeaderSession is "open" on a fully signed call that asks for a
+	// session, the session id on the answer that grants one, and the
+	// session id on a session call.
+	HeaderSession = "X-Service-Session"
+	// HeaderSeq is a session call's sequence number: decimal, from 1, each
+	// used once.
+	HeaderSeq = "X-Service-Seq"
+	// SessionOpen is the X-Service-Session value of a call asking for a
+	// session.
+	SessionOpen = "open"
+)
+
+// sessionWindow is how many sequence numbers behind the newest seen a
+// session call may arrive (concurrent calls overtake each other); older
+// ones are refused as stale, to be signed again.
+const sessionWindow = 1024
+
+// Sessions is one replica's table of service sessions, in its memory.
+type Sessions struct {
+	// MaxSessions bounds the table; past it, opening calls are served
+	// without a session. Default 10,000.
+	MaxSessions int
+	// Idle is how long an unused session is kept. Default 10 minutes.
+	Idle time.Duration
+
+	mu    sync.RWMutex
+	m     map[string]*session
+	sweep time.Time
+}
+
+// NewSessions returns an empty table.
+func NewSessions() *Sessions { return &Sessions{m: map[string]*session{}} }
+
+type session struct {
+	service, kid string
+	key          []byte
+	used         atomic.Int64 // unix nanoseconds of the last accepted call
+
+	mu   sync.Mutex
+	top  uint64                     // the newest sequence number accepted
+	seen [sessionWindow / 64]uint64 // bit (seq % sessionWindow): seq in (top-sessionWindow, top] was accepted
+}
+
+// sessionKey derives a session's key from the caller's secret.
+func sessionKey(secret []byte, id string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("attendify service session\n"))
+	m.Write([]byte(id))
+	return m.Sum(nil)
+}
+
+// open makes a session for the caller that signed with kid's secret as
+// service, and returns its id; "" when the table is full.
+func (t *Sessions) open(service, kid string, secret []byte, now time.Time) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if idle := t.idle(); now.After(t.sweep) {
+		for id, s := range t.m {
+			if now.Sub(time.Unix(0, s.used.Load())) > idle {
+				delete(t.m, id)
+			}
+		}
+		t.sweep = now.Add(idle / 4)
+	}
+	limit := t.MaxSessions
+	if limit <= 0 {
+		limit = 10000
+	}
+	if len(t.m) >= limit {
+		return ""
+	}
+	id := randomID()
+	s := &session{service: service, kid: kid, key: sessionKey(secret, id)}
+	s.used.Store(now.UnixNano())
+	t.m[id] = s
+	return id
+}
+
+func (t *Sessions) idle() time.Duration {
+	if t.Idle <= 0 {
+		return 10 * time.Minute
+	}
+	return t.Idle
+}
+
+func (t *Sessions) get(id string) *session {
+	if t == nil {
+		return nil
+	}
+	t.mu.RLock()
+	s := t.m[id]
+	t.mu.RUnlock()
+	return s
+}
+
+// accept records seq as used and reports how it went: 0 accepted, 1 seen
+// before, -1 too far behind the newest to tell.
+func (s *session) accept(seq uint64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case seq > s.top:
+		if seq-s.top >= sessionWindow {
+			clear(s.seen[:])
+		} else {
+			for q := s.top + 1; q < seq; q++ {
+				s.seen[(q%sessionWindow)/64] &^= 1 << (q % 64)
+			}
+		}
+		s.top = seq
+	case s.top-seq >= sessionWindow:
+		return -1
+	case s.seen[(seq%sessionWindow)/64]&(1<<(seq%64)) != 0:
+		return 1
+	}
+	s.seen[(seq%sessionWindow)/64] |= 1 << (seq % 64)
+	return 0
+}
+
+// verifySession checks a session call (X-Service-Session carries an id).
+func (v *ServiceVerifier) verifySession(r *http.Request, body []byte, id string) (Caller, error) {
+	h := r.Header
+	service, kid := header(h, HeaderService), header(h, HeaderKeyID)
+	ts, seqs, sig := header(h, HeaderTimestamp), header(h, HeaderSeq), header(h, HeaderSignature)
+	seq, err := strconv.ParseUint(seqs, 10, 64)
+	if service == "" || kid == "" || ts == "" || sig == "" || err != nil || seq == 0 || !validNonce(id) {
+		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "missing or malformed service session headers")
+	}
+	s := v.Sessions.get(id)
+	if s == nil {
+		return Caller{}, errs.WithCode(errs.CodeSignatureStale,
+			"unknown service session (opened by another replica, or before this one restarted); sign the call again without it")
+	}
+	var nonce [96]byte // "<id>:<seq>", on the stack
+	want := signatureText(s.key, r.Method, r.URL.RequestURI(), ts, string(append(append(append(nonce[:0], id...), ':'), seqs...)), service, kid, body)
+	if !hmac.Equal(want[:], []byte(sig)) || service != s.service || kid != s.kid {
+		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "the service session signature does not verify")
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
+	}
+	now := v.now()
+	if !v.inWindow(sec, now) {
+		return Caller{}, errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", v.window())
+	}
+	switch s.accept(seq) {
+	case 1:
+		return Caller{}, errs.WithCode(errs.CodeNonceReplayed, "the service session call's sequence number was already used")
+	case -1:
+		return Caller{}, errs.WithCode(errs.CodeSignatureStale,
+			"the service session call's sequence number is more than %d behind the newest; sign the call again", sessionWindow)
+	}
+	s.used.Store(now.UnixNano())
+	return Caller{Kind: CallerService, Service: service, KeyID: kid}, nil
+}
+
+// Session returns the signer of the session id, which a call signed by s
+// with X-Service-Session: open was granted (the answer's
+// X-Service-Session).
+func (s Signer) Session(id string) *SessionSigner {
+	return &SessionSigner{ID: id, KeyID: s.KeyID, Service: s.Service, key: sessionKey(s.Secret, id)}
+}
+
+// SessionSigner signs the calls of one service session. It is safe for
+// concurrent use: each call takes the next sequence number.
+type SessionSigner struct {
+	ID      string
+	KeyID   string
+	Service string
+	key     []byte
+	seq     atomic.Uint64
+}
+
+// Sign sets the session call's headers on r for body. Call it for every
+// attempt: a retry needs a new sequence number.
+func (s *SessionSigner) Sign(r *http.Request, body []byte) {
+	s.sign(r, body, time.Now())
+}
+
+func (s *SessionSigner) sign(r *http.Request, body []byte, now time.Time) {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	seq := strconv.FormatUint(s.seq.Add(1), 10)
+	h := r.Header
+	h.Del(HeaderNonce)
+	h.Set(HeaderService, s.Service)
+	h.Set(HeaderKeyID, s.KeyID)
+	h.Set(HeaderTimestamp, ts)
+	h.Set(HeaderSession, s.ID)
+	h.Set(HeaderSeq, seq)
+	h.Set(HeaderSignature, signature(s.key, r.Method, r.URL.RequestURI(), ts, s.ID+":"+seq, s.Service, s.KeyID, body))
+}

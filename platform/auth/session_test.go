@@ -1,0 +1,277 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
+	"github.com/redis/go-redis/v9"
+)
+
+// replica is one process of a service: its own session table, the
+// deployment's shared nonce store in Redis.
+func replica(rdb redis.UniversalClient, ns string) *ServiceVerifier {
+	return &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret, "s2": otherSecret},
+		Nonces: NewRedisNonces(rdb, ns), Sessions: NewSessions()}
+}
+
+// openSession makes a fully signed call asking v for a session, as the
+// first call of a caller does, and returns the session's signer and the
+// opening call as it went over the wire.
+func openSession(t *testing.T, v *ServiceVerifier, s Signer) (*SessionSigner, capturedCall) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+	r.Header.Set(HeaderSession, SessionOpen)
+	s.Sign(r, testBody)
+	c, err := v.Verify(context.Background(), r, testBody)
+	if err != nil {
+		t.Fatalf("the opening call: %v", err)
+	}
+	if c.Kind != CallerService || c.Service != s.Service || c.OpenedSession == "" {
+		t.Fatalf("the opening call: caller %+v, want the service with a session opened", c)
+	}
+	return s.Session(c.OpenedSession), capturedCall{r.Header.Clone(), testBody}
+}
+
+// sessionCall signs one call of session ss.
+func sessionCall(ss *SessionSigner) capturedCall {
+	r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+	ss.Sign(r, testBody)
+	return capturedCall{r.Header.Clone(), testBody}
+}
+
+func verify(v *ServiceVerifier, c capturedCall) (Caller, error) {
+	return v.Verify(context.Background(), c.request(), c.body)
+}
+
+var sessionSigner = Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+
+// TestSessionReplaySameReplica: a session call is accepted once by the
+// replica that opened the session, in any order within the window, and
+// refused when sent again.
+func TestSessionReplaySameReplica(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	a := replica(rdb, ns)
+	ss, _ := openSession(t, a, sessionSigner)
+
+	var calls []capturedCall
+	for range 5 {
+		calls = append(calls, sessionCall(ss))
+	}
+	for _, i := range []int{0, 3, 1, 4, 2} { // out of order, as concurrent calls arrive
+		c, err := verify(a, calls[i])
+		if err != nil {
+			t.Fatalf("session call %d: %v", i, err)
+		}
+		if c.Kind != CallerService || c.Service != "social" || c.KeyID != "s1" {
+			t.Fatalf("session call %d: caller %+v", i, c)
+		}
+	}
+	for i, c := range calls {
+		if _, err := verify(a, c); errs.CodeOf(err) != errs.CodeNonceReplayed {
+			t.Errorf("replay of session call %d: %v, want nonce_replayed", i, err)
+		}
+	}
+	// Far behind the newest: refused, retryable (sign it again).
+	old := sessionCall(ss)
+	for range sessionWindow + 1 {
+		if _, err := verify(a, sessionCall(ss)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := verify(a, old); errs.CodeOf(err) != errs.CodeSignatureStale {
+		t.Errorf("a call %d behind the newest: %v, want signature_stale", sessionWindow+1, err)
+	}
+
+	// Tampering: another body, another service name, another session.
+	c := sessionCall(ss)
+	if _, err := a.Verify(context.Background(), c.request(), []byte(`{"other":1}`)); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+		t.Errorf("another body: %v, want signature_invalid", err)
+	}
+	r := c.request()
+	r.Header.Set(HeaderService, "hub")
+	if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+		t.Errorf("another service name: %v, want signature_invalid", err)
+	}
+	other, _ := openSession(t, a, sessionSigner)
+	r = c.request()
+	r.Header.Set(HeaderSession, other.ID)
+	if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+		t.Errorf("another session's id: %v, want signature_invalid", err)
+	}
+	// A session opened with key s1 cannot be used with key s2's name.
+	r = c.request()
+	r.Header.Set(HeaderKeyID, "s2")
+	if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+		t.Errorf("another key id: %v, want signature_invalid", err)
+	}
+	if _, err := verify(a, c); err != nil {
+		t.Errorf("the untampered call after all that: %v", err)
+	}
+}
+
+// TestSessionTwoReplicas: a session belongs to the replica that opened it.
+// The same call sent to two replicas at the same time is accepted by
+// exactly one; so is an opening call (its nonce goes through Redis).
+func TestSessionTwoReplicas(t *testing.T) {
+	rdb, ns := testkit.Redis(t)
+	a, b := replica(rdb, ns), replica(rdb, ns)
+	ss, opening := openSession(t, a, sessionSigner)
+	if _, err := verify(b, opening); errs.CodeOf(err) != errs.CodeNonceReplayed {
+		t.Fatalf("the opening call replayed to the other replica: %v, want nonce_replayed", err)
+	}
+
+	c := sessionCall(ss)
+	if _, err := verify(b, c); errs.CodeOf(err) != errs.CodeSignatureStale {
+		t.Fatalf("a session call sent to the other replica: %v, want signature_stale (retryable: sign it again)", err)
+	}
+	if _, err := verify(a, c); err != nil {
+		t.Fatalf("the same call to the replica of its session: %v", err)
+	}
+	if _, err := verify(b, c); err == nil {
+		t.Fatal("the accepted call replayed to the other replica was accepted")
+	}
+
+	// The other replica opens a session of its own for the same caller:
+	// calls of the first session still do not verify there.
+	ssb, _ := openSession(t, b, sessionSigner)
+	if ssb.ID == ss.ID {
+		t.Fatal("two replicas opened sessions with the same id")
+	}
+	c = sessionCall(ss)
+	if _, err := verify(a, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verify(b, c); err == nil {
+		t.Fatal("a call of a's session was accepted by b, which has a session of the same caller")
+	}
+
+	// At the same time, to both: once each.
+	const n = 200
+	var wg sync.WaitGroup
+	accepted := make([]int, n)
+	var mu sync.Mutex
+	for i := range n {
+		var call capturedCall
+		if i%2 == 0 {
+			call = sessionCall(ss)
+		} else {
+			r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+			sessionSigner.Sign(r, testBody) // a fully signed call, nonce in Redis
+			call = capturedCall{r.Header.Clone(), testBody}
+		}
+		for _, v := range []*ServiceVerifier{a, b, a, b} {
+			wg.Go(func() {
+				if _, err := verify(v, call); err == nil {
+					mu.Lock()
+					accepted[i]++
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for i, k := range accepted {
+		if k != 1 {
+			t.Errorf("call %d (sent twice to each replica at once) accepted %d times, want once", i, k)
+		}
+	}
+}
+
+// TestSessionAfterRestart: a replica that restarts has no sessions, so the
+// calls of the sessions it had are refused (retryable: the caller signs
+// again and opens a new one); a Redis that restarts empty does not let an
+// opening call be replayed, and the sessions themselves never depended on
+// it.
+func TestSessionAfterRestart(t *testing.T) {
+	t.Run("replica", func(t *testing.T) {
+		rdb, ns := testkit.Redis(t)
+		a := replica(rdb, ns)
+		ss, opening := openSession(t, a, sessionSigner)
+		accepted := sessionCall(ss)
+		if _, err := verify(a, accepted); err != nil {
+			t.Fatal(err)
+		}
+		pending := sessionCall(ss) // signed before the restart, never sent
+
+		a = replica(rdb, ns) // the same replica, restarted
+		for name, c := range map[string]capturedCall{"accepted": accepted, "pending": pending} {
+			if _, err := verify(a, c); errs.CodeOf(err) != errs.CodeSignatureStale {
+				t.Errorf("%s session call after the restart: %v, want signature_stale", name, err)
+			}
+		}
+		if _, err := verify(a, opening); errs.CodeOf(err) != errs.CodeNonceReplayed {
+			t.Errorf("the opening call replayed after the restart: %v, want nonce_replayed", err)
+		}
+		ss2, _ := openSession(t, a, sessionSigner)
+		if _, err := verify(a, sessionCall(ss2)); err != nil {
+			t.Errorf("a new session after the restart: %v", err)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		srv := testkit.StartRedisServer(t)
+		a := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewRedisNonces(srv.Client(), ""), Sessions: NewSessions()}
+		var ss *SessionSigner
+		var opening capturedCall
+		for range 10 { // a new Redis refuses calls signed in its first second
+			r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+			r.Header.Set(HeaderSession, SessionOpen)
+			sessionSigner.Sign(r, testBody)
+			c, err := a.Verify(context.Background(), r, testBody)
+			if e, ok := errs.As(err); ok && e.Code == errs.CodeSignatureStale {
+				waitRetry(e)
+				continue
+			}
+			if err != nil || c.OpenedSession == "" {
+				t.Fatalf("opening call: %+v, %v", c, err)
+			}
+			ss, opening = sessionSigner.Session(c.OpenedSession), capturedCall{r.Header.Clone(), testBody}
+			break
+		}
+		if ss == nil {
+			t.Fatal("no session opened")
+		}
+		accepted := sessionCall(ss)
+		if _, err := verify(a, accepted); err != nil {
+			t.Fatal(err)
+		}
+
+		srv.Restart()
+
+		if _, err := verify(a, opening); errs.CodeOf(err) != errs.CodeSignatureStale {
+			t.Errorf("the opening call replayed after Redis restarted: %v, want signature_stale", err)
+		}
+		if _, err := verify(a, accepted); errs.CodeOf(err) != errs.CodeNonceReplayed {
+			t.Errorf("an accepted session call replayed after Redis restarted: %v, want nonce_replayed", err)
+		}
+		if _, err := verify(a, sessionCall(ss)); err != nil {
+			t.Errorf("a new call of the session after Redis restarted: %v", err)
+		}
+	})
+}
+
+// TestSessionsBounded: a replica keeps at most MaxSessions; past it an
+// opening call is still accepted, without a session.
+func TestSessionsBounded(t *testing.T) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
+	v.Sessions.MaxSessions = 3
+	for range 3 {
+		openSession(t, v, sessionSigner)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+	r.Header.Set(HeaderSession, SessionOpen)
+	sessionSigner.Sign(r, testBody)
+	c, err := v.Verify(context.Background(), r, testBody)
+	if err != nil || c.OpenedSession != "" {
+		t.Errorf("an opening call past MaxSessions: %+v, %v; want accepted without a session", c, err)
+	}
+}
+
+// waitRetry waits as long as a retryable refusal asks.
+func waitRetry(e *errs.Error) { time.Sleep(max(e.RetryAfter, 10*time.Millisecond)) }

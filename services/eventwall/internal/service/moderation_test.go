@@ -1,0 +1,268 @@
+package service_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/internal/service"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/social"
+)
+
+// moderated is a wall of ev1 in mode with the posts docs decided on it.
+func moderated(t *testing.T, mode string, docs ...*social.PostDoc) (*env, service.Wall) {
+	t.Helper()
+	e := newEnv(t)
+	w := e.newWall(t, func(s *service.WallSettings) { s.Mode = mode })
+	for _, d := range docs {
+		e.feed.put(d)
+	}
+	e.ingest(t)
+	e.waitFor(t, w.ID, docs...)
+	return e, w
+}
+
+// waitFor waits until the board keeps an entry of each of docs' revisions
+// (shown or waiting).
+func (e *env) waitFor(t *testing.T, wall string, docs ...*social.PostDoc) {
+	t.Helper()
+	eventually(t, "the posts decided", func() bool {
+		entries, err := e.board.AllEntries(e.as(t, "service"), wall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !slices.ContainsFunc(docs, func(d *social.PostDoc) bool {
+			return !slices.ContainsFunc(entries, func(en service.Entry) bool {
+				return "post:"+en.Post == d.ID && en.Rev == service.RevNumber(d.Rev)
+			})
+		})
+	})
+}
+
+// filledWith waits until the ingester has decided every post on wall w
+// with its rules.
+func (e *env) filledWith(t *testing.T, w service.Wall) {
+	t.Helper()
+	eventually(t, "the wall refilled", func() bool {
+		st, err := e.board.State(e.as(t, "service"), w.ID)
+		return err == nil && st.Fingerprint == w.Rules.Fingerprint()
+	})
+}
+
+// shown lists the posts a wall's screens show, sorted.
+func (e *env) shown(t *testing.T, wall string) []string {
+	t.Helper()
+	_, items := e.screen(t, wall)
+	var out []string
+	for p := range items {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestApprove: an approval shows a waiting post, for its text: the
+// author's edit waits again.
+func TestApprove(t *testing.T) {
+	e, w := moderated(t, eventwall.ModerationManual, post("p1", "one"), post("p2", "two"))
+	ctx := e.as(t, auth.RoleModerator)
+	done, notFound, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "nope", "p1"})
+	if err != nil || !slices.Equal(done, []string{"p1"}) || !slices.Equal(notFound, []string{"nope"}) {
+		t.Fatalf("approve: done %v, not found %v, %v", done, notFound, err)
+	}
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p1"}) {
+		t.Errorf("shown %v, want [p1]", got)
+	}
+	if got := e.queue(t, w.ID); !slices.Equal(got, []string{"p2"}) {
+		t.Errorf("queue %v, want [p2]", got)
+	}
+	m, err := e.walls.Moderations(ctx, w.ID)
+	if err != nil || len(m.Posts) != 1 || m.Posts[0].Verdict != "a:"+service.TextHash("one") {
+		t.Errorf("the approval stored: %+v %v", m, err)
+	}
+
+	edited := post("p1", "one, edited")
+	edited.Rev = "2-b"
+	e.feed.put(edited)
+	e.waitFor(t, w.ID, edited)
+	if got := e.shown(t, w.ID); len(got) != 0 {
+		t.Errorf("shown %v after the edit, want none", got)
+	}
+	if got := e.queue(t, w.ID); !slices.Equal(got, []string{"p1", "p2"}) {
+		t.Errorf("queue %v after the edit, want [p1 p2]", got)
+	}
+}
+
+// TestReject: a rejected post leaves the wall, also after its author's
+// edits.
+func TestReject(t *testing.T) {
+	e, w := moderated(t, eventwall.ModerationAuto, post("p1", "one"), post("p2", "two"))
+	ctx := e.as(t, auth.RoleModerator)
+	done, notFound, err := e.svc.Reject(ctx, app, w.ID, []string{"p1"})
+	if err != nil || !slices.Equal(done, []string{"p1"}) || len(notFound) != 0 {
+		t.Fatalf("reject: done %v, not found %v, %v", done, notFound, err)
+	}
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p2"}) {
+		t.Errorf("shown %v, want [p2]", got)
+	}
+	edited := post("p1", "one, nicer")
+	edited.Rev = "2-b"
+	e.feed.put(edited)
+	e.feed.put(post("p3", "three"))
+	e.waitFor(t, w.ID, post("p3", "three"))
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p2", "p3"}) {
+		t.Errorf("shown %v after an edit of the rejected post, want [p2 p3]", got)
+	}
+	if done, notFound, err := e.svc.Reject(ctx, app, w.ID, []string{"p1"}); err != nil || len(done) != 0 || !slices.Equal(notFound, []string{"p1"}) {
+		t.Errorf("reject again: done %v, not found %v, %v", done, notFound, err)
+	}
+}
+
+// TestMark: a moderator pins or highlights a post on screen, and clears it;
+// a post not on screen cannot be marked.
+func TestMark(t *testing.T) {
+	held := post("p2", "buy now")
+	e := newEnv(t)
+	w := e.newWall(t, func(s *service.WallSettings) { s.Blocklist = []string{"buy now"} })
+	e.feed.put(post("p1", "one"))
+	e.feed.put(held)
+	e.ingest(t)
+	e.waitFor(t, w.ID, post("p1", "one"), held)
+	ctx := e.as(t, auth.RoleModerator)
+	for _, mark := range []string{eventwall.MarkPin, eventwall.MarkHighlight, ""} {
+		if err := e.svc.Mark(ctx, service.PostRef{App: app, Wall: w.ID, Post: "p1"}, mark); err != nil {
+			t.Fatal(err)
+		}
+		if _, items := e.screen(t, w.ID); items["p1"].Mark != mark {
+			t.Errorf("p1 marked %q on screen, want %q", items["p1"].Mark, mark)
+		}
+	}
+	for _, p := range []string{"p2", "nope"} {
+		if err := e.svc.Mark(ctx, service.PostRef{App: app, Wall: w.ID, Post: p}, eventwall.MarkPin); !errors.Is(err, errs.NotFound) {
+			t.Errorf("mark %s: %v, want not found", p, err)
+		}
+	}
+	if m, _ := e.walls.Moderations(ctx, w.ID); m.Version != 3 {
+		t.Errorf("moderation version %d after three marks, want 3", m.Version)
+	}
+}
+
+// TestBlockAuthor: blocking an author takes their posts off the wall at
+// once, and their next ones; unblocking brings them back.
+func TestBlockAuthor(t *testing.T) {
+	p3 := post("p3", "three")
+	p3.Author = "m2"
+	e, w := moderated(t, eventwall.ModerationAuto, post("p1", "one"), post("p2", "two"), p3)
+	ctx := e.as(t, auth.RoleModerator)
+	ref := service.AuthorRef{App: app, Wall: w.ID, Member: "m1"}
+	blocked, err := e.svc.BlockAuthor(ctx, ref, true)
+	if err != nil || !slices.Equal(blocked.Rules.BlockedAuthors, []string{"m1"}) {
+		t.Fatalf("block: %+v %v", blocked.Rules, err)
+	}
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p3"}) {
+		t.Errorf("shown %v once m1 is blocked, want [p3]", got)
+	}
+	// The ingester decides with the new rules (the next post of m1 too).
+	e.filledWith(t, blocked)
+	p4, p5 := post("p4", "four"), post("p5", "five")
+	p5.Author = "m2"
+	e.feed.put(p4)
+	e.feed.put(p5)
+	e.waitFor(t, w.ID, p5)
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p3", "p5"}) {
+		t.Errorf("shown %v after m1's next post, want [p3 p5]", got)
+	}
+	if again, err := e.svc.BlockAuthor(ctx, ref, true); err != nil || !slices.Equal(again.Rules.BlockedAuthors, []string{"m1"}) {
+		t.Errorf("block twice: %+v %v", again.Rules, err)
+	}
+
+	unblocked, err := e.svc.BlockAuthor(ctx, ref, false)
+	if err != nil || len(unblocked.Rules.BlockedAuthors) != 0 {
+		t.Fatalf("unblock: %+v %v", unblocked.Rules, err)
+	}
+	eventually(t, "m1's posts back", func() bool {
+		return cmp.Equal(e.shown(t, w.ID), []string{"p1", "p2", "p3", "p4", "p5"})
+	})
+}
+
+// TestUnblockBeforeRefill: an author blocked and unblocked before the
+// ingester's next look at the wall gets their posts back (blocking took them
+// off at once; the rules end as they were when the wall was last filled).
+func TestUnblockBeforeRefill(t *testing.T) {
+	e := newEnv(t)
+	w := e.newWall(t, func(s *service.WallSettings) { s.Mode = eventwall.ModerationAuto })
+	p1, p2 := post("p1", "one"), post("p2", "two")
+	p2.Author = "m2"
+	e.feed.put(p1)
+	e.feed.put(p2)
+	stop := e.ingest(t)
+	e.filledWith(t, w)
+	stop()
+
+	ctx := e.as(t, auth.RoleModerator)
+	ref := service.AuthorRef{App: app, Wall: w.ID, Member: "m1"}
+	if _, err := e.svc.BlockAuthor(ctx, ref, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p2"}) {
+		t.Fatalf("shown %v once m1 is blocked, want [p2]", got)
+	}
+	if _, err := e.svc.BlockAuthor(ctx, ref, false); err != nil {
+		t.Fatal(err)
+	}
+	e.ingest(t)
+	eventually(t, "m1's post back", func() bool { return slices.Equal(e.shown(t, w.ID), []string{"p1", "p2"}) })
+}
+
+// TestBoardLoss: after the board lost everything (Redis restarted empty),
+// the ingester rebuilds each wall from the stores and the feed, and no
+// decision of the moderators is undone.
+func TestBoardLoss(t *testing.T) {
+	p4 := post("p4", "four")
+	p4.Author = "m2"
+	e, w := moderated(t, eventwall.ModerationAuto, post("p1", "one"), post("p2", "two"), post("p3", "buy now"), p4)
+	ctx := e.as(t, auth.RoleModerator)
+	if _, _, err := e.svc.Reject(ctx, app, w.ID, []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Mark(ctx, service.PostRef{App: app, Wall: w.ID, Post: "p2"}, eventwall.MarkPin); err != nil {
+		t.Fatal(err)
+	}
+	w, err := e.svc.BlockAuthor(ctx, service.AuthorRef{App: app, Wall: w.ID, Member: "m2"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err = e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Blocklist = []string{"buy now"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.filledWith(t, w)
+	before, beforeItems := e.screen(t, w.ID)
+
+	e.board.Flush()
+	e.filledWith(t, w)
+	after, items := e.screen(t, w.ID)
+	if diff := cmp.Diff(beforeItems, items); diff != "" {
+		t.Errorf("screens after the loss (-before +after):\n%s", diff)
+	}
+	if items["p2"].Mark != eventwall.MarkPin || before != after {
+		t.Errorf("after the loss: p2 marked %q, settings %+v, want pinned and %+v", items["p2"].Mark, after, before)
+	}
+	if got := e.queue(t, w.ID); !slices.Equal(got, []string{"p3"}) {
+		t.Errorf("queue after the loss %v, want [p3]", got)
+	}
+	// The moderators' decisions apply to what comes next as before.
+	edited := post("p1", "one, again")
+	edited.Rev = "2-b"
+	e.feed.put(edited)
+	e.feed.put(post("p5", "five"))
+	e.waitFor(t, w.ID, post("p5", "five"))
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p2", "p5"}) {
+		t.Errorf("shown %v, want [p2 p5]", got)
+	}
+}

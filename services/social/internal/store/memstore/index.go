@@ -1,0 +1,304 @@
+package memstore
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/attendify/social/internal/service"
+)
+
+// Index is the in-memory stand-in of social's Redis index: it implements
+// service.FeedIndex, PostCache, ProfileCache and RateLimiter, with the
+// Redis store's rules: readers cache only what is absent, writers change
+// only what is cached, an invalidated entry is a tombstone for
+// TombstoneTTL.
+type Index struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	built    map[string]bool
+	feeds    map[string]map[string]bool // app + feed -> post ids
+	posts    map[string]cacheEntry      // app/post
+	mine     map[string]map[string]string
+	profiles map[string]profileEntry // app/member
+	rates    map[string]time.Time    // app/action/member -> theoretical arrival time
+}
+
+type cacheEntry struct {
+	cp   *service.CachedPost // nil: a tombstone
+	dead time.Time           // when a tombstone expires
+}
+
+type profileEntry struct {
+	p    *service.Profile
+	dead time.Time
+}
+
+// TombstoneTTL is how long an invalidated entry refuses to be re-cached
+// (the Redis store's).
+const TombstoneTTL = 30 * time.Second
+
+var (
+	_ service.FeedIndex    = (*Index)(nil)
+	_ service.PostCache    = (*Index)(nil)
+	_ service.ProfileCache = (*Index)(nil)
+	_ service.RateLimiter  = (*Index)(nil)
+)
+
+// NewIndex returns an empty index (no app built).
+func NewIndex() *Index {
+	return &Index{
+		now: time.Now, built: map[string]bool{}, feeds: map[string]map[string]bool{},
+		posts: map[string]cacheEntry{}, mine: map[string]map[string]string{},
+		profiles: map[string]profileEntry{}, rates: map[string]time.Time{},
+	}
+}
+
+// Flush forgets everything, as FLUSHALL does to the Redis index.
+func (x *Index) Flush() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.built, x.feeds, x.posts = map[string]bool{}, map[string]map[string]bool{}, map[string]cacheEntry{}
+	x.mine, x.profiles, x.rates = map[string]map[string]string{}, map[string]profileEntry{}, map[string]time.Time{}
+}
+
+func feedKey(app string, f service.Feed) string { return app + "\x00" + f.Kind + "\x00" + f.ID }
+
+// Rebuild implements service.FeedIndex.
+func (x *Index) Rebuild(_ context.Context, app string, load func(add func(service.IndexEntry)) error) error {
+	x.mu.Lock()
+	defer x.mu.Unlock() // one rebuild at a time; the others find it built
+	if x.built[app] {
+		return nil
+	}
+	var entries []service.IndexEntry
+	if err := load(func(e service.IndexEntry) { entries = append(entries, e) }); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		x.add(e)
+	}
+	x.built[app] = true
+	return nil
+}
+
+func (x *Index) add(e service.IndexEntry) {
+	for _, f := range e.Feeds() {
+		k := feedKey(e.App, f)
+		if x.feeds[k] == nil {
+			x.feeds[k] = map[string]bool{}
+		}
+		x.feeds[k][e.ID] = true
+	}
+}
+
+// Add implements service.FeedIndex.
+func (x *Index) Add(_ context.Context, e service.IndexEntry, cached *service.CachedPost) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.add(e)
+	if cached != nil {
+		x.posts[e.App+"/"+e.ID] = cacheEntry{cp: copyCached(cached)}
+	}
+	return nil
+}
+
+// Remove implements service.FeedIndex.
+func (x *Index) Remove(_ context.Context, e service.IndexEntry) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, f := range e.Feeds() {
+		delete(x.feeds[feedKey(e.App, f)], e.ID)
+	}
+	x.tombstone(e.App, e.ID)
+	return nil
+}
+
+func (x *Index) tombstone(app, post string) {
+	x.posts[app+"/"+post] = cacheEntry{dead: x.now().Add(TombstoneTTL)}
+}
+
+// Page implements service.FeedIndex.
+func (x *Index) Page(_ context.Context, app string, f service.Feed, after string, n int) ([]string, bool, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ids := slices.Sorted(maps.Keys(x.feeds[feedKey(app, f)]))
+	slices.Reverse(ids)
+	out := []string{}
+	for _, id := range ids {
+		if (after == "" || id < after) && len(out) < n {
+			out = append(out, id)
+		}
+	}
+	return out, x.built[app], nil
+}
+
+// entry returns the cache entry of a post, nil when missing; exists says
+// whether a tombstone holds its place.
+func (x *Index) entry(app, post string) (cp *service.CachedPost, exists bool) {
+	e, ok := x.posts[app+"/"+post]
+	if !ok {
+		return nil, false
+	}
+	if e.cp == nil && !x.now().Before(e.dead) {
+		delete(x.posts, app+"/"+post)
+		return nil, false
+	}
+	return e.cp, true
+}
+
+// Items implements service.PostCache.
+func (x *Index) Items(_ context.Context, app, member string, ids []string) ([]*service.CachedPost, map[string]string, bool, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := make([]*service.CachedPost, len(ids))
+	for i, id := range ids {
+		if cp, _ := x.entry(app, id); cp != nil {
+			out[i] = copyCached(cp)
+		}
+	}
+	mine := map[string]string{}
+	loaded := member == ""
+	if m, ok := x.mine[app+"/"+member]; ok && member != "" {
+		loaded = true
+		for _, id := range ids {
+			if k := m[id]; k != "" {
+				mine[id] = k
+			}
+		}
+	}
+	return out, mine, loaded, nil
+}
+
+// copyCached copies a cache entry as Redis would hand it back: the
+// post, and counters without zeros.
+func copyCached(cp *service.CachedPost) *service.CachedPost {
+	doc := *cp.Doc
+	c := service.Counts{Reactions: map[string]int64{}, Comments: cp.Counts.Comments}
+	for k, v := range cp.Counts.Reactions {
+		if v != 0 {
+			c.Reactions[k] = v
+		}
+	}
+	return &service.CachedPost{Doc: &doc, Counts: c}
+}
+
+// CachePost implements service.PostCache.
+func (x *Index) CachePost(_ context.Context, app string, cp *service.CachedPost) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	id := cp.Doc.ID
+	if _, exists := x.entry(app, id); !exists {
+		x.posts[app+"/"+id] = cacheEntry{cp: copyCached(cp)}
+	}
+	return nil
+}
+
+// DropPost implements service.PostCache.
+func (x *Index) DropPost(_ context.Context, app, post string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.tombstone(app, post)
+	return nil
+}
+
+// CacheMemberReactions implements service.PostCache.
+func (x *Index) CacheMemberReactions(_ context.Context, app, member string, r map[string]string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := x.mine[app+"/"+member]; !ok {
+		x.mine[app+"/"+member] = maps.Clone(r)
+		if x.mine[app+"/"+member] == nil {
+			x.mine[app+"/"+member] = map[string]string{}
+		}
+	}
+	return nil
+}
+
+// ApplyReaction implements service.PostCache.
+func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, prev string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if cp, _ := x.entry(r.App, r.Post); cp != nil {
+		if prev != "" {
+			cp.Counts.Reactions[prev]--
+		}
+		if r.Kind != "" {
+			cp.Counts.Reactions[r.Kind]++
+		}
+	}
+	if m, ok := x.mine[r.App+"/"+r.Member]; ok {
+		if r.Kind == "" {
+			delete(m, r.Post)
+		} else {
+			m[r.Post] = r.Kind
+		}
+	}
+	return nil
+}
+
+// ApplyComments implements service.PostCache.
+func (x *Index) ApplyComments(_ context.Context, app, post string, delta int64) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if cp, _ := x.entry(app, post); cp != nil {
+		cp.Counts.Comments += delta
+	}
+	return nil
+}
+
+// Profiles implements service.ProfileCache.
+func (x *Index) Profiles(_ context.Context, app string, members []string) (map[string]service.Profile, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := make(map[string]service.Profile, len(members))
+	for _, m := range members {
+		if e, ok := x.profiles[app+"/"+m]; ok && e.p != nil {
+			out[m] = *e.p
+		}
+	}
+	return out, nil
+}
+
+// CacheProfiles implements service.ProfileCache.
+func (x *Index) CacheProfiles(_ context.Context, app string, ps []service.Profile) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, p := range ps {
+		key := app + "/" + p.Member
+		if e, ok := x.profiles[key]; ok && (e.p != nil || x.now().Before(e.dead)) {
+			continue
+		}
+		p.App = app
+		x.profiles[key] = profileEntry{p: &p}
+	}
+	return nil
+}
+
+// DropProfile implements service.ProfileCache.
+func (x *Index) DropProfile(_ context.Context, app, member string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.profiles[app+"/"+member] = profileEntry{dead: x.now().Add(TombstoneTTL)}
+	return nil
+}
+
+// Allow implements service.RateLimiter: the Redis store's GCRA.
+func (x *Index) Allow(_ context.Context, b service.Bucket, l service.Limit) (time.Duration, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	now := x.now()
+	key := b.App + "/" + b.Action + "/" + b.Member
+	tat, ok := x.rates[key]
+	if !ok || tat.Before(now) {
+		tat = now
+	}
+	allowAt := tat.Add(l.Per - time.Duration(l.Burst)*l.Per)
+	if now.Before(allowAt) {
+		return allowAt.Sub(now).Truncate(time.Millisecond), nil
+	}
+	x.rates[key] = tat.Add(l.Per)
+	return 0, nil
+}

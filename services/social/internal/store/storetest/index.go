@@ -1,0 +1,257 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/attendify/platform/flake"
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/social"
+	"github.com/attendify/social/internal/service"
+)
+
+// Index is what the Redis index implements.
+type Index interface {
+	service.FeedIndex
+	service.PostCache
+	service.ProfileCache
+	service.RateLimiter
+}
+
+// RunIndex runs the contract of FeedIndex, PostCache, ProfileCache and
+// RateLimiter; newIndex returns an empty index.
+func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
+	t.Run("feed pages newest first", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		ids := flake.New(0)
+		var all []string
+		for i := range 7 {
+			id := ids.Next().String()
+			all = append([]string{id}, all...)
+			e := service.IndexEntry{App: App, ID: id, Author: fmt.Sprint("m", i%2), Hashtags: []string{"go"}}
+			if err := s.Add(ctx, e, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		after := ""
+		for {
+			page, _, err := s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, page...)
+			if len(page) < 3 {
+				break
+			}
+			after = page[len(page)-1]
+		}
+		if diff := cmp.Diff(all, got); diff != "" {
+			t.Errorf("pages (-want +got):\n%s", diff)
+		}
+		if page, _, _ := s.Page(ctx, "a2", service.Feed{Kind: social.FeedApp}, "", 10); len(page) != 0 {
+			t.Errorf("another app's feed: %v", page)
+		}
+		if page, _, _ := s.Page(ctx, App, service.Feed{Kind: social.FeedMember, ID: "m0"}, "", 10); len(page) != 4 {
+			t.Errorf("member feed: %v", page)
+		}
+		if page, _, _ := s.Page(ctx, App, service.Feed{Kind: social.FeedHashtag, ID: "go"}, "", 10); len(page) != 7 {
+			t.Errorf("hashtag feed: %v", page)
+		}
+		// Out of every feed it was in.
+		gone := service.IndexEntry{App: App, ID: all[0], Author: "m0", Hashtags: []string{"go"}}
+		if err := s.Remove(ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range gone.Feeds() {
+			page, _, _ := s.Page(ctx, App, f, "", 10)
+			for _, id := range page {
+				if id == gone.ID {
+					t.Errorf("removed post still in feed %v", f)
+				}
+			}
+		}
+	})
+
+	t.Run("rebuild", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		if _, built, err := s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, "", 10); built || err != nil {
+			t.Fatalf("a new index is built: %v, %v", built, err)
+		}
+		loads := 0
+		load := func(add func(service.IndexEntry)) error {
+			loads++
+			add(service.IndexEntry{App: App, ID: "p1", Event: "e1", Author: "m1"})
+			add(service.IndexEntry{App: App, ID: "p2", Event: "e1", Session: "s1", Author: "m1"})
+			return nil
+		}
+		for range 2 {
+			if err := s.Rebuild(ctx, App, load); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if loads != 1 {
+			t.Errorf("a built index was loaded %d times", loads)
+		}
+		for f, want := range map[service.Feed][]string{
+			{Kind: social.FeedApp}:                {"p1"},
+			{Kind: social.FeedEvent, ID: "e1"}:    {"p1"},
+			{Kind: social.FeedSession, ID: "s1"}:  {"p2"},
+			{Kind: social.FeedMember, ID: "m1"}:   {"p2", "p1"},
+			{Kind: social.FeedHashtag, ID: "tag"}: {},
+		} {
+			page, built, err := s.Page(ctx, App, f, "", 10)
+			if err != nil || !built {
+				t.Fatalf("Page(%v) after a rebuild: built %v, %v", f, built, err)
+			}
+			if diff := cmp.Diff(want, page, cmpEmpty); diff != "" {
+				t.Errorf("feed %v (-want +got):\n%s", f, diff)
+			}
+		}
+	})
+
+	t.Run("cache entries", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		doc := &service.Post{ID: "p1", Rev: "1-a", App: App, Author: "m1", Text: "v1", CreatedAt: time.Now().UTC()}
+		cp := &service.CachedPost{Doc: doc, Counts: service.Counts{Reactions: map[string]int64{"like": 2}, Comments: 1}}
+		if err := s.CachePost(ctx, App, cp); err != nil {
+			t.Fatal(err)
+		}
+		// A second fill does not overwrite; a reaction moves the counters.
+		doc2 := *doc
+		doc2.Text, doc2.Rev = "stale", "2-b"
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2})
+		if err := s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "love"}, "like"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ApplyComments(ctx, App, "p1", 2); err != nil {
+			t.Fatal(err)
+		}
+		items, _, loaded, err := s.Items(ctx, App, "m2", []string{"p1", "p2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loaded || items[1] != nil || items[0].Doc.Text != "v1" {
+			t.Fatalf("items = %+v %+v, loaded %v", items[0], items[1], loaded)
+		}
+		if diff := cmp.Diff(service.Counts{Reactions: map[string]int64{"like": 1, "love": 1}, Comments: 3}, items[0].Counts); diff != "" {
+			t.Errorf("counts (-want +got):\n%s", diff)
+		}
+		// A copy handed out is the caller's.
+		items[0].Doc.Text = "changed by a caller"
+		if again, _, _, _ := s.Items(ctx, App, "m2", []string{"p1"}); again[0].Doc.Text != "v1" {
+			t.Errorf("a caller's change reached the cache: %q", again[0].Doc.Text)
+		}
+		// After a drop, a reader's stale copy is not cached again, and
+		// writers change nothing.
+		if err := s.DropPost(ctx, App, "p1"); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2})
+		_ = s.ApplyComments(ctx, App, "p1", 1)
+		items, _, _, _ = s.Items(ctx, App, "m2", []string{"p1"})
+		if items[0] != nil {
+			t.Errorf("a stale copy was cached over the tombstone: %+v", items[0].Doc)
+		}
+		// A member's reactions are cached once loaded, and follow changes.
+		if err := s.CacheMemberReactions(ctx, App, "m2", map[string]string{"p9": "wow"}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.CacheMemberReactions(ctx, App, "m2", map[string]string{"p9": "haha"}) // cached already
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "clap"}, "")
+		_, mine, loaded, _ := s.Items(ctx, App, "m2", []string{"p1", "p9"})
+		if diff := cmp.Diff(map[string]string{"p1": "clap", "p9": "wow"}, mine); diff != "" || !loaded {
+			t.Errorf("mine (-want +got):\n%s (loaded %v)", diff, loaded)
+		}
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p9", Member: "m2", Kind: ""}, "wow")
+		if _, mine, _, _ := s.Items(ctx, App, "m2", []string{"p1", "p9"}); !cmp.Equal(map[string]string{"p1": "clap"}, mine) {
+			t.Errorf("mine after a removal: %v", mine)
+		}
+		// Nothing of a member is cached until loaded.
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m3", Kind: "like"}, "")
+		if _, mine, loaded, _ := s.Items(ctx, App, "m3", []string{"p1"}); loaded || len(mine) != 0 {
+			t.Errorf("m3's reactions: %v, loaded %v", mine, loaded)
+		}
+		if _, _, loaded, _ := s.Items(ctx, App, "", []string{"p1"}); !loaded {
+			t.Error("no member: not loaded")
+		}
+	})
+
+	t.Run("add replaces the cache entry", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		doc := &service.Post{ID: "p1", Rev: "1-a", App: App, Author: "m1", Text: "v1", CreatedAt: time.Now().UTC()}
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc})
+		_ = s.DropPost(ctx, App, "p1")
+		doc2 := *doc
+		doc2.Text, doc2.Rev = "v2", "2-b"
+		if err := s.Add(ctx, service.IndexEntry{App: App, ID: "p1", Author: "m1"}, &service.CachedPost{Doc: &doc2, Counts: service.Counts{Reactions: map[string]int64{}}}); err != nil {
+			t.Fatal(err)
+		}
+		items, _, _, _ := s.Items(ctx, App, "", []string{"p1"})
+		if items[0] == nil || items[0].Doc.Text != "v2" {
+			t.Errorf("after Add with an entry: %+v", items[0])
+		}
+	})
+
+	t.Run("profiles", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		ada := service.Profile{App: App, Member: "m1", Name: "Ada", Company: "ACME", Title: "CTO", PhotoURL: "https://x/a.png"}
+		gone := service.Profile{App: App, Member: "m2", Deleted: true}
+		if err := s.CacheProfiles(ctx, App, []service.Profile{ada, gone}); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := s.Profiles(ctx, App, []string{"m1", "m2", "m3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]service.Profile{"m1": ada, "m2": gone}, ps); diff != "" {
+			t.Errorf("profiles (-want +got):\n%s", diff)
+		}
+		if err := s.DropProfile(ctx, App, "m1"); err != nil {
+			t.Fatal(err)
+		}
+		stale := ada
+		stale.Name = "Ada (stale)"
+		_ = s.CacheProfiles(ctx, App, []service.Profile{stale}) // refused by the tombstone
+		if ps, _ := s.Profiles(ctx, App, []string{"m1"}); len(ps) != 0 {
+			t.Errorf("after a drop: %v", ps)
+		}
+	})
+
+	t.Run("rate limiter", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		l := service.Limit{Burst: 3, Per: time.Hour}
+		bucket := service.Bucket{App: App, Member: "m1", Action: "post"}
+		for i := range 3 {
+			if wait, err := s.Allow(ctx, bucket, l); err != nil || wait != 0 {
+				t.Fatalf("call %d: wait %v err %v", i, wait, err)
+			}
+		}
+		wait, err := s.Allow(ctx, bucket, l)
+		if err != nil || wait <= 0 || wait > time.Hour {
+			t.Errorf("4th call: wait %v err %v, want a wait up to an hour", wait, err)
+		}
+		for _, other := range []service.Bucket{{App: App, Member: "m2", Action: "post"}, {App: App, Member: "m1", Action: "comment"}} {
+			if wait, _ := s.Allow(ctx, other, l); wait != 0 {
+				t.Errorf("%+v waits %v", other, wait)
+			}
+		}
+	})
+}
+
+// cmpEmpty makes a nil slice equal an empty one.
+var cmpEmpty = cmp.Transformer("empty", func(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+})
