@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/redisx"
 	"github.com/redis/go-redis/v9"
 )
@@ -60,18 +59,15 @@ func RedisConfig() redisx.Config {
 	return cfg
 }
 
-// Keys returns the keys that match pattern, on every master of a cluster
-// (KEYS on a cluster client asks one node only). For tests.
+// Keys returns the keys that match pattern, on every primary of a cluster
+// (KEYS on a cluster client asks one node only), riding a failover as
+// redisx.EachPrimary does. For tests.
 func Keys(ctx context.Context, c redis.UniversalClient, pattern string) ([]string, error) {
-	cc, ok := c.(*redis.ClusterClient)
-	if !ok {
-		return c.Keys(ctx, pattern).Result()
-	}
 	var (
 		mu  sync.Mutex
 		out []string
 	)
-	err := eachPrimary(ctx, cc, func() { out = nil }, func(ctx context.Context, node *redis.Client) error {
+	err := redisx.EachPrimary(ctx, c, func() { out = nil }, func(ctx context.Context, node redis.Cmdable) error {
 		ks, err := node.Keys(ctx, pattern).Result()
 		mu.Lock()
 		out = append(out, ks...)
@@ -81,37 +77,12 @@ func Keys(ctx context.Context, c redis.UniversalClient, pattern string) ([]strin
 	return out, err
 }
 
-// eachPrimary runs fn on every primary of cc, as ForEachMaster does, but
-// rides a failover: while a primary cannot be reached (killed, its replica
-// not yet promoted, or the client's slot map not yet reloaded), it reloads
-// the slot map and walks again from the start, for up to 20 s; reset runs
-// before each walk.
-func eachPrimary(ctx context.Context, cc *redis.ClusterClient, reset func(), fn func(ctx context.Context, node *redis.Client) error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		reset()
-		err := cc.ForEachMaster(ctx, fn)
-		if err == nil || errs.KindOf(redisx.Err(err)) != errs.Unavailable || time.Now().After(deadline) {
-			return err
-		}
-		cc.ReloadState(ctx)
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-// DeleteKeys unlinks every key that starts with prefix, on every master of a
-// cluster. It scans, so it is for tests and maintenance, not request paths.
+// DeleteKeys unlinks every key that starts with prefix, on every primary of
+// a cluster. It scans, so it is for tests and maintenance, not request paths.
 func DeleteKeys(ctx context.Context, c redis.UniversalClient, prefix string) error {
-	if cc, ok := c.(*redis.ClusterClient); ok {
-		return eachPrimary(ctx, cc, func() {}, func(ctx context.Context, node *redis.Client) error {
-			return deleteKeys(ctx, node, prefix)
-		})
-	}
-	return deleteKeys(ctx, c, prefix)
+	return redisx.EachPrimary(ctx, c, nil, func(ctx context.Context, node redis.Cmdable) error {
+		return deleteKeys(ctx, node, prefix)
+	})
 }
 
 func deleteKeys(ctx context.Context, c redis.Cmdable, prefix string) error {

@@ -174,9 +174,13 @@ func TestRedisNamespacesAndCleanup(t *testing.T) {
 	if nsA == nsB {
 		t.Fatalf("two tests got the same namespace %q", nsA)
 	}
-	n, err := c.Exists(testkit.Context(t), keys...).Result()
-	if err != nil {
-		t.Fatal(err)
+	var n int64
+	for _, key := range keys { // one at a time: on a cluster they are on different slots
+		m, err := c.Exists(testkit.Context(t), key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += m
 	}
 	if n != 0 {
 		t.Errorf("%d of the first test's keys survived its cleanup", n)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -240,8 +241,12 @@ func (w *Writer) Sync(ctx context.Context, s service.Snapshot) error {
 // Users implements service.ReadModel. It scans: for repairs, not requests.
 func (w *Writer) Users(ctx context.Context, app string) ([]string, error) {
 	prefix := w.keys.Membership(app, "")
-	var out []string
-	scan := func(ctx context.Context, c redis.Cmdable) error {
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	// Every key of the app is on one slot, so on one primary.
+	err := redisx.EachPrimary(ctx, w.rdb, func() { out = nil }, func(ctx context.Context, c redis.Cmdable) error {
 		it := c.Scan(ctx, 0, redisx.ScanPattern(prefix), 1000).Iterator()
 		for it.Next(ctx) {
 			key := it.Val()
@@ -250,19 +255,14 @@ func (w *Writer) Users(ctx context.Context, app string) ([]string, error) {
 				return err
 			}
 			if gone != "1" {
+				mu.Lock()
 				out = append(out, strings.TrimPrefix(key, prefix))
+				mu.Unlock()
 			}
 		}
 		return it.Err()
-	}
-	var err error
-	if cc, ok := w.rdb.(*redis.ClusterClient); ok {
-		// Every key of the app is on one slot, so on one master.
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
-	} else {
-		err = scan(ctx, w.rdb)
-	}
-	return out, redisx.Err(err)
+	})
+	return out, err
 }
 
 // MarkReady implements service.ReadModel.

@@ -559,7 +559,7 @@ func (s *Store) Unlock(ctx context.Context) (err error) {
 func (s *Store) Reset(ctx context.Context, app string) (err error) {
 	defer derrors.Wrap(&err, "redisstore.Reset(%q)", app)
 	pattern := redisx.ScanPattern(s.keys.appPrefix(app))
-	del := func(ctx context.Context, c redis.Cmdable) error {
+	err = redisx.EachPrimary(ctx, s.rdb, nil, func(ctx context.Context, c redis.Cmdable) error {
 		iter := c.Scan(ctx, 0, pattern, 500).Iterator()
 		var batch []string
 		for iter.Next(ctx) {
@@ -578,14 +578,9 @@ func (s *Store) Reset(ctx context.Context, app string) (err error) {
 			return c.Unlink(ctx, batch...).Err()
 		}
 		return nil
-	}
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return del(ctx, n) })
-	} else {
-		err = del(ctx, s.rdb)
-	}
+	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return errs.Wrap(errs.Unavailable, redisx.Err(err), "reset live state")
+		return errs.Wrap(errs.Unavailable, err, "reset live state")
 	}
 	return nil
 }
