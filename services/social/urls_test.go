@@ -73,10 +73,11 @@ func TestProfilesCarryOnlyWebURLs(t *testing.T) {
 	// A profile stored before social checked its photo is not sent as is.
 	old := profile()
 	old.PhotoURL = "javascript:alert(1)"
-	if err := env.Social.Ledger.SaveProfile(ctx, old, time.Now()); err != nil {
+	at := time.Now()
+	if err := env.Social.Ledger.SaveProfile(ctx, old, at); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Social.Index.DropProfile(ctx, app, ada.ID); err != nil {
+	if err := env.Social.Index.DropProfile(ctx, app, ada.ID, at); err != nil {
 		t.Fatal(err)
 	}
 	if got := author().PhotoURL; got != "" {

@@ -331,14 +331,24 @@ func run(ctx context.Context, f flags) error {
 	ledger := pgstore.New(pool, nil)
 	rm := hub.NewReadModel(rdb, ns)
 	self := processCPU(os.Getpid())
+	// The pages feedOp reads: each client goes two pages deep, then back to
+	// the top.
+	after := make([]string, 1024)
 	results = append(results, load(ctx, fmt.Sprintf("baseline feed %d items (Redis)", f.page), f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
 		m := rand.IntN(len(members))
 		if _, err := rm.Authorize(ctx, auth.Caller{Kind: auth.CallerUser, User: members[m], App: appID, Role: auth.RoleAttendee}, appID); err != nil {
 			return err
 		}
-		ids, _, err := index.Page(ctx, appID, service.Feed{Kind: social.FeedApp}, "", f.page)
+		ids, _, err := index.Page(ctx, appID, service.Feed{Kind: social.FeedApp}, after[w], f.page)
 		if err != nil {
 			return err
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("empty feed page")
+		}
+		after[w] = ids[len(ids)-1]
+		if i%3 == 2 {
+			after[w] = ""
 		}
 		cached, _, _, err := index.Items(ctx, appID, members[m], ids)
 		if err != nil {

@@ -26,7 +26,7 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		if err := s.st.Profiles.SaveProfile(ctx, prof, ev.Time); err != nil {
 			return err
 		}
-		if err := s.st.ProfileCache.DropProfile(ctx, p.AppID, p.ID); err != nil {
+		if err := s.st.ProfileCache.DropProfile(ctx, p.AppID, p.ID, ev.Time); err != nil {
 			return err
 		}
 		switch {
@@ -53,7 +53,7 @@ func (s *Service) HandleMemberEvent(ctx context.Context, ev events.Event) error 
 		if err := s.st.Profiles.SaveProfile(ctx, Profile{App: p.AppID, Member: p.ID, Deleted: true}, ev.Time); err != nil {
 			return err
 		}
-		if err := s.st.ProfileCache.DropProfile(ctx, p.AppID, p.ID); err != nil {
+		if err := s.st.ProfileCache.DropProfile(ctx, p.AppID, p.ID, ev.Time); err != nil {
 			return err
 		}
 		if err := s.anonymise(ctx, p.AppID, p.ID); err != nil {

@@ -238,12 +238,23 @@ type PostCache interface {
 	ApplyComments(ctx context.Context, app, post string, delta int64) error
 }
 
-// ProfileCache is the cache of the authors' profiles.
+// ProfileCache is the cache of the authors' profiles. A cached profile
+// carries the Version of the stored row it copies. A change drops the
+// member's entry and leaves its time as a floor, so that a reader that read
+// the store before the change (a Version below the floor) cannot cache
+// what it read, and one that read it after the change caches at once: a
+// profile changed in the middle of an event costs one store read, not a
+// store read on every page for a while.
 type ProfileCache interface {
 	// Profiles reads cached profiles; missing ones are absent.
 	Profiles(ctx context.Context, app string, members []string) (map[string]Profile, error)
+	// CacheProfiles stores each profile read from the store, unless the
+	// cache holds the same or a newer version, or a floor above its
+	// Version.
 	CacheProfiles(ctx context.Context, app string, ps []Profile) error
-	DropProfile(ctx context.Context, app, member string) error
+	// DropProfile drops a member's cached profile after a change stored
+	// at at, unless the cache already holds that change or a later one.
+	DropProfile(ctx context.Context, app, member string, at time.Time) error
 }
 
 // RateLimiter holds the members' rate limits.
@@ -434,6 +445,9 @@ type Profile struct {
 	Title    string
 	PhotoURL string
 	Deleted  bool
+	// Version is when the stored row last changed (zero for a member the
+	// store has no row of): what the cache compares.
+	Version time.Time
 }
 
 // Limit is a rate limit: Burst actions at once, refilled at Per each.

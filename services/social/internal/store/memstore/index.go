@@ -13,8 +13,8 @@ import (
 // Index is the in-memory stand-in of social's Redis index: it implements
 // service.FeedIndex, PostCache, ProfileCache and RateLimiter, with the
 // Redis store's rules: readers cache only what is absent, writers change
-// only what is cached, an invalidated entry is a tombstone for
-// TombstoneTTL.
+// only what is cached, an invalidated post is a tombstone for TombstoneTTL,
+// and a dropped profile leaves its change's time as a floor for as long.
 type Index struct {
 	mu       sync.Mutex
 	now      func() time.Time
@@ -32,8 +32,9 @@ type cacheEntry struct {
 }
 
 type profileEntry struct {
-	p    *service.Profile
-	dead time.Time
+	p     *service.Profile // nil: a floor
+	floor time.Time        // a floor's change time
+	dead  time.Time        // when a floor expires
 }
 
 // TombstoneTTL is how long an invalidated entry refuses to be re-cached
@@ -268,8 +269,13 @@ func (x *Index) CacheProfiles(_ context.Context, app string, ps []service.Profil
 	defer x.mu.Unlock()
 	for _, p := range ps {
 		key := app + "/" + p.Member
-		if e, ok := x.profiles[key]; ok && (e.p != nil || x.now().Before(e.dead)) {
-			continue
+		if e, ok := x.profiles[key]; ok {
+			if e.p != nil && !e.p.Version.Before(p.Version) {
+				continue // the same version or a newer one
+			}
+			if e.p == nil && x.now().Before(e.dead) && p.Version.Before(e.floor) {
+				continue // read before the change that dropped it
+			}
 		}
 		p.App = app
 		x.profiles[key] = profileEntry{p: &p}
@@ -278,10 +284,14 @@ func (x *Index) CacheProfiles(_ context.Context, app string, ps []service.Profil
 }
 
 // DropProfile implements service.ProfileCache.
-func (x *Index) DropProfile(_ context.Context, app, member string) error {
+func (x *Index) DropProfile(_ context.Context, app, member string, at time.Time) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.profiles[app+"/"+member] = profileEntry{dead: x.now().Add(TombstoneTTL)}
+	key := app + "/" + member
+	if e, ok := x.profiles[key]; ok && ((e.p != nil && !e.p.Version.Before(at)) || (e.p == nil && x.now().Before(e.dead) && !e.floor.Before(at))) {
+		return nil // it holds this change or a later one
+	}
+	x.profiles[key] = profileEntry{floor: at, dead: x.now().Add(TombstoneTTL)}
 	return nil
 }
 

@@ -362,7 +362,9 @@ func (l *Ledger) Profiles(_ context.Context, app string, members []string) (map[
 	out := map[string]service.Profile{}
 	for _, m := range members {
 		if row, ok := l.profiles[app+"/"+m]; ok {
-			out[m] = row.p
+			p := row.p
+			p.Version = row.at
+			out[m] = p
 		}
 	}
 	return out, nil

@@ -611,7 +611,7 @@ func (s *Store) Blocked(ctx context.Context, app, member string) (bool, error) {
 // Profiles implements service.ProfileStore.
 func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
 	const q = `
-		SELECT member, name, company, title, photo_url, deleted FROM profiles
+		SELECT member, name, company, title, photo_url, deleted, updated_at FROM profiles
 		WHERE app = $1 AND member = ANY($2)`
 	rows, err := s.pool.Query(ctx, q, app, members)
 	if err != nil {
@@ -621,7 +621,7 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 	out := map[string]service.Profile{}
 	for rows.Next() {
 		p := service.Profile{App: app}
-		if err := rows.Scan(&p.Member, &p.Name, &p.Company, &p.Title, &p.PhotoURL, &p.Deleted); err != nil {
+		if err := rows.Scan(&p.Member, &p.Name, &p.Company, &p.Title, &p.PhotoURL, &p.Deleted, &p.Version); err != nil {
 			return nil, pg.Err(err)
 		}
 		out[p.Member] = p

@@ -424,14 +424,51 @@ func (s *Store) ApplyComments(ctx context.Context, app, post string, delta int64
 	return redisErr(incrIfComplete.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, fieldComments, delta).Err())
 }
 
-// Profile hash fields.
+// Profile hash fields. A hash with profVersion and no profName is a
+// dropped profile's floor (ProfileCache).
 const (
 	profName    = "n"
 	profCompany = "c"
 	profTitle   = "t"
 	profPhoto   = "ph"
 	profDeleted = "del"
+	profVersion = "v" // the stored row's version in Unix microseconds (0: no row)
 )
+
+// cacheProfile writes a profile read from the store (KEYS[1] its hash,
+// ARGV[1] its version, then its fields and values, the name first) unless
+// the hash holds the same or a newer version, or a floor above it; a
+// tombstone of older code ("x") refuses too.
+var cacheProfile = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'v', ARGV[2], 'x')
+if cur[3] then return 0 end
+if cur[1] then
+  local held, v = tonumber(cur[1]), tonumber(ARGV[1])
+  if cur[2] and held >= v then return 0 end
+  if not cur[2] and v < held then return 0 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], unpack(ARGV, 2))
+return 1`)
+
+// dropProfile leaves a floor (KEYS[1] the hash, ARGV[1] the change's
+// version, ARGV[2] the floor's lifetime in seconds) unless the hash holds
+// that change or a later one.
+var dropProfile = redis.NewScript(`
+local held = redis.call('HGET', KEYS[1], 'v')
+if held and tonumber(held) >= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
+// profileVersion is a Profile's Version as the cache stores it.
+func profileVersion(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
 
 // profileTTL is how long a process keeps a profile it read from Redis: a
 // changed name shows within this delay, and a feed page usually needs no
@@ -459,7 +496,7 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 	cmds := make([]*redis.SliceCmd, len(members))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, m := range members {
-			cmds[i] = p.HMGet(ctx, s.keys.Profile(app, m), profName, profCompany, profTitle, profPhoto, profDeleted)
+			cmds[i] = p.HMGet(ctx, s.keys.Profile(app, m), profName, profCompany, profTitle, profPhoto, profDeleted, profVersion)
 		}
 		return nil
 	})
@@ -475,12 +512,15 @@ func (s *Store) Profiles(ctx context.Context, app string, members []string) (map
 		v := c.Val()
 		name, ok := v[0].(string)
 		if !ok {
-			continue // not cached, or a tombstone
+			continue // not cached, or a floor
 		}
 		str := func(x any) string { s, _ := x.(string); return s }
 		p := service.Profile{
 			App: app, Member: members[i], Name: name, Company: str(v[1]), Title: str(v[2]),
 			PhotoURL: str(v[3]), Deleted: str(v[4]) == "1",
+		}
+		if us, _ := strconv.ParseInt(str(v[5]), 10, 64); us != 0 {
+			p.Version = time.UnixMicro(us).UTC()
 		}
 		out[members[i]] = p
 		s.profs[app+"/"+members[i]] = timedProfile{p: p, until: now.Add(profileTTL)}
@@ -501,7 +541,7 @@ func (s *Store) CacheProfiles(ctx context.Context, app string, ps []service.Prof
 			if pr.Deleted {
 				del = "1"
 			}
-			cacheIfAbsent.Eval(ctx, p, []string{s.keys.Profile(app, pr.Member)},
+			cacheProfile.Eval(ctx, p, []string{s.keys.Profile(app, pr.Member)}, profileVersion(pr.Version),
 				profName, pr.Name, profCompany, pr.Company, profTitle, pr.Title, profPhoto, pr.PhotoURL, profDeleted, del)
 		}
 		return nil
@@ -511,17 +551,11 @@ func (s *Store) CacheProfiles(ctx context.Context, app string, ps []service.Prof
 
 // DropProfile implements service.ProfileCache. Other processes keep their copy for
 // up to profileTTL.
-func (s *Store) DropProfile(ctx context.Context, app, member string) error {
+func (s *Store) DropProfile(ctx context.Context, app, member string, at time.Time) error {
 	s.profMu.Lock()
 	delete(s.profs, app+"/"+member)
 	s.profMu.Unlock()
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		key := s.keys.Profile(app, member)
-		p.Del(ctx, key)
-		p.HSet(ctx, key, "x", "1")
-		p.Expire(ctx, key, tombstoneTTL)
-		return nil
-	})
+	err := dropProfile.Run(ctx, s.rdb, []string{s.keys.Profile(app, member)}, profileVersion(at), int(tombstoneTTL/time.Second)).Err()
 	return redisErr(err)
 }
 

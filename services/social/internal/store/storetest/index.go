@@ -203,26 +203,65 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 	t.Run("profiles", func(t *testing.T) {
 		s := newIndex(t)
 		ctx := testkit.Context(t)
-		ada := service.Profile{App: App, Member: "m1", Name: "Ada", Company: "ACME", Title: "CTO", PhotoURL: "https://x/a.png"}
-		gone := service.Profile{App: App, Member: "m2", Deleted: true}
-		if err := s.CacheProfiles(ctx, App, []service.Profile{ada, gone}); err != nil {
+		t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+		ada := service.Profile{App: App, Member: "m1", Name: "Ada", Company: "ACME", Title: "CTO", PhotoURL: "https://x/a.png", Version: t0}
+		gone := service.Profile{App: App, Member: "m2", Deleted: true, Version: t0}
+		unknown := service.Profile{App: App, Member: "m4"} // no stored row: version zero
+		if err := s.CacheProfiles(ctx, App, []service.Profile{ada, gone, unknown}); err != nil {
 			t.Fatal(err)
 		}
-		ps, err := s.Profiles(ctx, App, []string{"m1", "m2", "m3"})
+		profile := func(member string) (service.Profile, bool) {
+			t.Helper()
+			ps, err := s.Profiles(ctx, App, []string{member})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, ok := ps[member]
+			return p, ok
+		}
+		ps, err := s.Profiles(ctx, App, []string{"m1", "m2", "m3", "m4"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(map[string]service.Profile{"m1": ada, "m2": gone}, ps); diff != "" {
+		if diff := cmp.Diff(map[string]service.Profile{"m1": ada, "m2": gone, "m4": unknown}, ps); diff != "" {
 			t.Errorf("profiles (-want +got):\n%s", diff)
 		}
-		if err := s.DropProfile(ctx, App, "m1"); err != nil {
+
+		// The member changes at t0+1m: hub's event drops the entry.
+		if err := s.DropProfile(ctx, App, "m1", t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
+		if p, ok := profile("m1"); ok {
+			t.Errorf("after a drop: %+v", p)
+		}
+		// A reader that read the store before the change cannot cache it...
 		stale := ada
 		stale.Name = "Ada (stale)"
-		_ = s.CacheProfiles(ctx, App, []service.Profile{stale}) // refused by the tombstone
-		if ps, _ := s.Profiles(ctx, App, []string{"m1"}); len(ps) != 0 {
-			t.Errorf("after a drop: %v", ps)
+		if err := s.CacheProfiles(ctx, App, []service.Profile{stale}); err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := profile("m1"); ok {
+			t.Errorf("a profile read before the change was cached: %+v", p)
+		}
+		// ... and one that read it after the change caches it at once.
+		fresh := ada
+		fresh.Name, fresh.Version = "Ada Lovelace", t0.Add(time.Minute)
+		if err := s.CacheProfiles(ctx, App, []service.Profile{fresh}); err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := profile("m1"); !ok || p != fresh {
+			t.Errorf("after the change was read: %+v, %v; want %+v", p, ok, fresh)
+		}
+		// A late drop of an older change, or a fill of an older version,
+		// leaves the newer entry.
+		if err := s.DropProfile(ctx, App, "m1", t0.Add(30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CacheProfiles(ctx, App, []service.Profile{stale}); err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := profile("m1"); !ok || p != fresh {
+			t.Errorf("after an older drop and fill: %+v, %v; want %+v", p, ok, fresh)
 		}
 	})
 
