@@ -64,7 +64,7 @@ help:
 	@echo "make test     start the stores, then unit + integration tests of every module,"
 	@echo "              the CouchDB-feed suites again against a sharded dev server, and"
 	@echo "              the Redis suites against a Redis Cluster that fails over (test-redis-cluster)"
-	@echo "make lint     gofmt, go vet, staticcheck, a GOWORK=off build of every module, the"
+	@echo "make lint     gofmt, go vet, staticcheck, a GOWORK=off vet (build and tests) of every module, the"
 	@echo "              Kubernetes manifests' test (deploy/), and the TypeScript SDK regenerated"
 	@echo "              with no difference from what is committed"
 	@echo "make sdk      regenerate the TypeScript SDK (sdk/typescript) from services/*/docs/openrpc.json"
