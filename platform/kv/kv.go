@@ -1,6 +1,6 @@
 // Package kv is the key-value and data-type port: the per-user and per-object
-// state that must always accept writes and merge without coordination (Riak's
-// role in shared/DESIGN.md): objects guarded by a causal context, counters,
+// state that must always accept writes and merge without coordination (what
+// Riak is in the architecture): objects guarded by a causal context, counters,
 // sets of strings and maps of registers, counters and sets.
 //
 // Two adapters implement Store with the same semantics, checked by the
