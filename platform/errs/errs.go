@@ -48,6 +48,14 @@ var kindNames = [...]string{
 	Canceled:         "canceled",
 }
 
+// ErrConcurrentChange is in the chain of a Conflict that two concurrent
+// transactions caused (a serialization failure, a deadlock, a lock not
+// available), as opposed to one the caller's data caused (a duplicate
+// name, email or slug). Code that turns a Conflict into a message about
+// the caller's data must leave these as they are: pg.InTx runs their
+// transaction again, and a caller may retry.
+var ErrConcurrentChange = errors.New("conflicting concurrent change")
+
 func (k Kind) Error() string { return k.String() }
 
 // String is the kind's stable snake_case name, used in logs and error data.

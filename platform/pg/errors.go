@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -17,7 +18,8 @@ import (
 //
 //   - pgx.ErrNoRows: errs.NotFound
 //   - unique (23505) and exclusion (23P01) violations, serialization failures
-//     (40001), deadlocks (40P01) and lock_not_available (55P03): errs.Conflict
+//     (40001), deadlocks (40P01) and lock_not_available (55P03): errs.Conflict,
+//     the last three with errs.ErrConcurrentChange in the chain
 //   - foreign key (23503), check (23514) and not-null (23502) violations and
 //     data exceptions (class 22, such as a malformed uuid): errs.Invalid
 //   - connection failures, a closed pool, server shutdown, too many
@@ -56,9 +58,9 @@ func translatePgError(err error, e *pgconn.PgError) error {
 	case code == "23P01":
 		return errs.Wrap(errs.Conflict, err, "conflicts with an existing entry")
 	case code == "40001", code == "40P01":
-		return errs.Wrap(errs.Conflict, err, "conflicting concurrent change; retry")
+		return errs.Wrap(errs.Conflict, fmt.Errorf("%w: %w", errs.ErrConcurrentChange, err), "conflicting concurrent change; retry")
 	case code == "55P03":
-		return errs.Wrap(errs.Conflict, err, "locked by a concurrent change; retry")
+		return errs.Wrap(errs.Conflict, fmt.Errorf("%w: %w", errs.ErrConcurrentChange, err), "locked by a concurrent change; retry")
 	case code == "23503":
 		return errs.Wrap(errs.Invalid, err, "refers to something that does not exist or is still referenced")
 	case code == "23514", code == "23502":

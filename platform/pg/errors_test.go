@@ -118,4 +118,10 @@ func TestErrTranslatesConnectionAndContextErrors(t *testing.T) {
 	if pg.Err(nil) != nil {
 		t.Error("Err(nil) != nil")
 	}
+	// A conflict of concurrent transactions says so; a duplicate does not.
+	for code, concurrent := range map[string]bool{"40001": true, "40P01": true, "55P03": true, "23505": false, "23P01": false} {
+		if got := errors.Is(pg.Err(&pgconn.PgError{Code: code}), errs.ErrConcurrentChange); got != concurrent {
+			t.Errorf("Err(%s) carries errs.ErrConcurrentChange: %v, want %v", code, got, concurrent)
+		}
+	}
 }

@@ -23,7 +23,7 @@ func (s *Service) editAgenda(ctx context.Context, app string, fn func(q Queries)
 
 func nameTaken(what string) func(error) error {
 	return func(err error) error {
-		if errors.Is(err, errs.Conflict) {
+		if taken(err) {
 			return errs.WithCode(errs.CodeConflict, "the event has a %s of this name already", what)
 		}
 		return err
@@ -136,7 +136,7 @@ func (s *Service) SaveSpeaker(ctx context.Context, sp Speaker) (Speaker, error) 
 	err := s.editAgenda(ctx, sp.AppID, func(q Queries) error {
 		var err error
 		sp, err = q.SaveSpeaker(ctx, sp, create)
-		if errors.Is(err, errs.Conflict) {
+		if taken(err) {
 			return errs.WithCode(errs.CodeConflict, "a speaker of this app has this email or external id already")
 		}
 		if err != nil {

@@ -15,7 +15,7 @@ func appPayload(a App) hub.AppPayload {
 }
 
 func slugTaken(err error) error {
-	if errors.Is(err, errs.Conflict) {
+	if taken(err) {
 		return errs.WithCode(errs.CodeConflict, "this slug is taken")
 	}
 	return err

@@ -223,7 +223,7 @@ func (s *Service) join(ctx context.Context, q Queries, inv Invitation, o Organiz
 		return Collaborator{}, Joined{}, err
 	}
 	c, err := q.AddCollaborator(ctx, Collaborator{AppID: inv.AppID, OrganizerID: o.ID, Role: inv.Role})
-	if errors.Is(err, errs.Conflict) {
+	if taken(err) {
 		return Collaborator{}, Joined{}, errs.WithCode(errs.CodeConflict, "you collaborate on this app already")
 	}
 	if err != nil {

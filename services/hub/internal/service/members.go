@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"unicode"
 
@@ -18,7 +17,7 @@ func memberPayload(m Member) hub.MemberPayload {
 }
 
 func emailTaken(err error) error {
-	if errors.Is(err, errs.Conflict) {
+	if taken(err) {
 		return errs.InvalidFields("a member of this app has this email or external id already",
 			errs.FieldError{Field: "/email", Message: "already a member"})
 	}

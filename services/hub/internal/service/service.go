@@ -342,3 +342,12 @@ func (s *Service) analyzeSoon(ctx context.Context) {
 		}
 	})
 }
+
+// taken reports whether a store's err is a conflict with data that exists
+// (a duplicate name, email, slug), which the caller should hear about in
+// its own words; a conflict of concurrent transactions
+// (errs.ErrConcurrentChange) is not, and must keep its cause so that the
+// transaction runs again.
+func taken(err error) bool {
+	return errors.Is(err, errs.Conflict) && !errors.Is(err, errs.ErrConcurrentChange)
+}

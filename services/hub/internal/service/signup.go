@@ -131,7 +131,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token, password, name strin
 		}
 		o = Organizer{ID: s.newID(), Email: su.Email, Name: strings.TrimSpace(name), PasswordHash: pw}
 		if o, err = q.CreateOrganizer(ctx, o); err != nil {
-			if errors.Is(err, errs.Conflict) {
+			if taken(err) {
 				return exists // made by a confirmation running at the same time
 			}
 			return err
