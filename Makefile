@@ -57,7 +57,7 @@ CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 # and run by Debian's podman (dev/services.sh podman installs it).
 IMAGE_PREFIX ?= attendify
 
-.PHONY: help services test-services run test test-sharded test-redis-cluster test-replicas lint sdk bench fmt tidy release images e2e e2e-stack e2e-images
+.PHONY: help services test-services run test test-sharded test-redis-cluster test-replicas test-cluster-kill lint sdk bench fmt tidy release images e2e e2e-stack e2e-images
 
 help:
 	@echo "make run      start the stores, migrate, start every service, load the demo app"
@@ -108,6 +108,13 @@ test: test-services
 test-replicas: test-services
 	@cd dev && go test $(GOTEST_FLAGS) -tags replicas -run TestReplicaKill -v .
 
+# test-cluster-kill runs platform's TestClusterFailover with its kill phase
+# (build tag clusterkill): a primary SIGKILLed under writers. The phase fails
+# about one time in eight here for reasons not yet understood (see the
+# test), so it is not part of make test; TEST_COUNT runs it that many times.
+test-cluster-kill:
+	@cd platform && go test -count=$(or $(TEST_COUNT),1) -timeout 30m -tags clusterkill -run TestClusterFailover -v ./redisx/
+
 # test-sharded runs SHARDED_SUITES against the sharded dev server.
 test-sharded:
 	@bash dev/services.sh sharded
@@ -150,12 +157,12 @@ lint: sdk
 		echo "the TypeScript SDK or an OpenRPC document differs from what is committed (make sdk, then commit):"; \
 		echo "$$out"; git --no-pager diff --stat -- sdk/typescript services/*/docs/openrpc.json; exit 1; fi
 	@set -e; out=$$(gofmt -l $(LINT_MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@echo "== vet + staticcheck, every module of the workspace at once (with the riak and replicas tags: no file is left out)"
-	@go vet -tags riak,replicas $(LINT_PATTERNS)
-	@go run $(STATICCHECK) -tags riak,replicas $(LINT_PATTERNS)
+	@echo "== vet + staticcheck, every module of the workspace at once (with the riak, replicas and clusterkill tags)"
+	@go vet -tags riak,replicas,clusterkill $(LINT_PATTERNS)
+	@go run $(STATICCHECK) -tags riak,replicas,clusterkill $(LINT_PATTERNS)
 	@set -e; for m in $(LINT_MODULES); do \
 		echo "== GOWORK=off vet $$m (it builds alone, tests included)"; \
-		(cd $$m && GOWORK=off go vet -tags riak,replicas ./...); \
+		(cd $$m && GOWORK=off go vet -tags riak,replicas,clusterkill ./...); \
 	done
 	@echo "== Kubernetes manifests: render every overlay, decode strictly, check each container (deploy)"
 	@cd deploy && go test -count=1 ./...

@@ -87,7 +87,13 @@ up='function up(flags,  f, i) { split(flags, f, ","); for (i in f) if (f[i] == "
 masters() {
 	local p=${ports[0]}
 	cli "$p" ping >/dev/null 2>&1 || p=${ports[1]}
-	cli "$p" cluster nodes | awk "$up"' $3 ~ /master/ && up($3) && NF > 8 { split($2, a, "[:@]"); print a[2] }'
+	masters_seen_by "$p"
+}
+
+# masters_seen_by prints the ports of the primaries that serve slots as the
+# node on port $1 sees them.
+masters_seen_by() {
+	cli "$1" cluster nodes | awk "$up"' $3 ~ /master/ && up($3) && NF > 8 { split($2, a, "[:@]"); print a[2] }'
 }
 
 # replica_of prints the port of a replica of the node with the given id.
@@ -156,10 +162,17 @@ kill-primary)
 	kill -9 "$pid"
 	# Its replica is promoted once the others mark it failed (node timeout
 	# 2 s): wait for that before the killed node comes back.
+	# taken: every other node sees three primaries serving slots, the
+	# killed one not among them. The killed node comes back empty with its
+	# cluster file, in which it still serves its slots: started before a
+	# node has heard of the promotion, it could take them back, empty.
 	taken() {
-		local m
-		m=$(masters)
-		[ "$(echo "$m" | wc -l)" = 3 ] && ! echo "$m" | grep -qx "$primary"
+		local p m
+		for p in "${ports[@]}"; do
+			[ "$p" = "$primary" ] && continue
+			m=$(masters_seen_by "$p" 2>/dev/null) || return 1
+			[ "$(echo "$m" | wc -l)" = 3 ] && ! echo "$m" | grep -qx "$primary" || return 1
+		done
 	}
 	for _ in $(seq 150); do taken && break; sleep 0.2; done
 	how="its replica took over"
