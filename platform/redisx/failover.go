@@ -19,7 +19,10 @@ import (
 // for at most wait in all and never past the caller's deadline.
 //
 // Only errors that prove the command did not run are retried (see notRun):
-// an INCR that may have run is never sent twice. In a pipeline, only the
+// this hook never sends twice an INCR that may have run. go-redis's own
+// loop below it (ClusterClient.process) does, once, after io.EOF: a kill
+// can make such a counter count once more than acknowledged (see
+// TestClusterFailover's kill phase). In a pipeline, only the
 // commands that failed that way are sent again, in their order; the others
 // keep their results.
 type failoverHook struct {
