@@ -80,6 +80,12 @@ func TestCodeQuotas(t *testing.T) {
 	s := newSignIn(t, func(o *service.Options) {
 		o.Limits = service.Limits{CodesPerAddrMinute: 2, CodesPerAddrHour: 3, CodesPerMinute: 5}
 	})
+	// The quotas count in clock-aligned windows, and the test moves two
+	// minutes on within one hour: start at the top of an hour (the clock
+	// starts at the real time, and a run in an hour's last two minutes
+	// crossed into the next hour's window).
+	now := s.clock.Now()
+	s.clock.Add(now.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(now))
 	ctx := testkit.Context(t)
 	n := 0
 	request := func(addr string) error {
