@@ -184,10 +184,12 @@ func (c *RedisCluster) Failover(primary *RedisServer) *RedisServer {
 //     the replica is promoted with CLUSTER FAILOVER TAKEOVER, as an
 //     operator would;
 //   - the killed node holds nothing (no persistence), but its cluster file
-//     still says it serves its slots: started with it, it sometimes took
-//     them back, empty, and the keys were lost. It comes back as a new
-//     node instead (no cluster file), meets the cluster and replicates the
-//     new primary, and the others forget its old identity.
+//     still says it serves its slots, so it comes back as a new node, as an
+//     operator replaces a node that lost its data: no cluster file, it
+//     meets the cluster and replicates the new primary, and the others
+//     forget its old identity. (This was a guess at why keys of the killed
+//     primary's slots went missing now and then; they still do: see
+//     TestClusterFailover in platform/redisx.)
 func (c *RedisCluster) KillPrimary(primary *RedisServer) *RedisServer {
 	c.t.Helper()
 	ctx := Context(c.t)
