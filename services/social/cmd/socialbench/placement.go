@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -91,6 +89,7 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 	var out []result
 	byMode := map[string][]result{}
 	cpuPerReq := map[string][]float64{}
+	machinePerReq := map[string][]float64{}
 	pids := map[string]int{"off": f.offPID, "on": f.onPID}
 	for r := 0; r < f.abRounds; r++ {
 		for _, mode := range []string{"off", "on"} {
@@ -105,12 +104,16 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 					go saveProfile(admin, f.abDuration, f.profile+"."+mode)
 				}
 			}
-			cpu0 := processCPU(pids[mode])
+			cpu0, m0 := processCPU(pids[mode]), sampleCPU()
 			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, c))
 			if cpu1 := processCPU(pids[mode]); cpu1 > 0 && res.Requests > 0 {
 				us := float64((cpu1 - cpu0).Microseconds()) / float64(res.Requests)
 				cpuPerReq[mode] = append(cpuPerReq[mode], us)
 				fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", us)
+			}
+			if mus, line := perRequest(m0, sampleCPU(), int64(res.Requests)); line != "" {
+				machinePerReq[mode] = append(machinePerReq[mode], mus)
+				fmt.Fprintf(os.Stderr, "  CPU a request: %s\n", line)
 			}
 			byMode[mode] = append(byMode[mode], res)
 			out = append(out, res)
@@ -130,6 +133,10 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 		if cs := cpuPerReq[mode]; len(cs) > 0 {
 			slices.Sort(cs)
 			fmt.Fprintf(os.Stderr, "; server CPU a request median %.0f µs (min %.0f, max %.0f)", cs[len(cs)/2], cs[0], cs[len(cs)-1])
+		}
+		if ms := machinePerReq[mode]; len(ms) > 0 {
+			slices.Sort(ms)
+			fmt.Fprintf(os.Stderr, "; machine CPU a request median %.0f µs (min %.0f, max %.0f)", ms[len(ms)/2], ms[0], ms[len(ms)-1])
 		}
 		fmt.Fprintln(os.Stderr)
 	}
@@ -171,25 +178,4 @@ func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Contex
 		}
 		return nil
 	}
-}
-
-// processCPU is the user+system CPU time of process pid (from
-// /proc/<pid>/stat, in clock ticks of 10 ms), 0 when unknown.
-func processCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may hold spaces) in parentheses.
-	_, rest, ok := strings.Cut(string(b), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * 10 * time.Millisecond
 }

@@ -85,6 +85,20 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStores) {
 		}
 	})
 
+	t.Run("an impression id named again under another campaign is not counted", func(t *testing.T) {
+		s := newStore(t)
+		live(t, s, "C1", 10, 0)
+		live(t, s, "C2", 10, 0)
+		count(t, s, "app1", impression("m1", at, "C1", "i1"))
+		count(t, s, "app1", impression("m1", at, "C2", "i1"), impression("m2", at, "C2", "i2"))
+		if got := counted(t, s, "C1"); got.Counted != 1 {
+			t.Errorf("C1 counted %d, want 1", got.Counted)
+		}
+		if got := counted(t, s, "C2"); got.Counted != 1 {
+			t.Errorf("C2 counted %d, want 1 (i2 only)", got.Counted)
+		}
+	})
+
 	t.Run("the budget stops counting and finishes the campaign", func(t *testing.T) {
 		s := newStore(t)
 		c := live(t, s, "C1", 3, 1)

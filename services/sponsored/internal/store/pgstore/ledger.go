@@ -48,42 +48,9 @@ func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (f
 		if err != nil {
 			return err
 		}
-		var evs []events.Event
-		imps, err := insertImpressions(ctx, tx, app, recs, camps)
+		evs, err := insertImpressions(ctx, tx, app, recs, camps)
 		if err != nil {
 			return err
-		}
-		var billable []string
-		byCampaign := map[string][]sponsored.ImpressionPayload{}
-		for _, r := range recs {
-			if r.Kind != placement.RecordImpression {
-				continue
-			}
-			for _, it := range r.Items {
-				if !imps[it.Impression] {
-					continue // known before, or twice in this batch
-				}
-				delete(imps, it.Impression)
-				c := camps[it.Campaign]
-				bill := !r.Internal && c.counted < c.budget
-				if bill {
-					c.counted++
-					c.moved = true
-					billable = append(billable, it.Impression)
-				}
-				byCampaign[it.Campaign] = append(byCampaign[it.Campaign], sponsored.ImpressionPayload{
-					ImpressionID: it.Impression, CampaignID: it.Campaign, MemberID: r.Member, At: r.At, Internal: r.Internal, Billable: bill})
-			}
-		}
-		for _, id := range ids {
-			if imps := byCampaign[id]; len(imps) > 0 {
-				evs = append(evs, event(sponsored.EventImpressions, app, id, sponsored.ImpressionsPayload{CampaignID: id, Impressions: imps}))
-			}
-		}
-		if len(billable) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE impressions SET billable = true WHERE id = ANY($1)`, billable); err != nil {
-				return pg.Err(err)
-			}
 		}
 		for _, kind := range []string{placement.RecordClick, placement.RecordView} {
 			got, err := insertActions(ctx, tx, app, kind, recs, camps)
@@ -139,45 +106,112 @@ func lockCampaigns(ctx context.Context, tx pgx.Tx, app string, ids []string) (ma
 	return out, pg.Err(rows.Err())
 }
 
-// insertImpressions inserts the batch's impressions of known campaigns,
-// not billable yet, and returns the ids that were new.
-func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []service.Record, camps map[string]*counting) (map[string]bool, error) {
+// insertImpressions inserts the batch's new impressions of known campaigns
+// and returns their events (one per campaign). Whether one is billable is
+// decided before the insert, under the campaigns' locks, in stream order:
+// not internal and its campaign's counted impressions still below the
+// budget. So each impression is written once (the billable flag is in an
+// index: setting it after the insert wrote every row twice).
+func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []service.Record, camps map[string]*counting) ([]events.Event, error) {
+	var all []string
+	for _, r := range recs {
+		if r.Kind != placement.RecordImpression {
+			continue
+		}
+		for _, it := range r.Items {
+			if camps[it.Campaign] != nil {
+				all = append(all, it.Impression)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	// Ids counted before (a replayed or re-read record). The campaigns'
+	// row locks order every Count that could insert them, so none can
+	// appear between this read and the insert.
+	rows, err := tx.Query(ctx, `SELECT id FROM impressions WHERE id = ANY($1)`, all)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	skip := make(map[string]bool, len(known)+len(all))
+	for _, id := range known {
+		skip[id] = true
+	}
 	var id, camp, member, day []string
 	var at []time.Time
-	var internal []bool
+	var internal, billable []bool
+	byCampaign := map[string][]sponsored.ImpressionPayload{}
+	var order []string
 	for _, r := range recs {
 		if r.Kind != placement.RecordImpression {
 			continue
 		}
 		for _, it := range r.Items {
 			c := camps[it.Campaign]
-			if c == nil {
-				continue
+			if c == nil || skip[it.Impression] {
+				continue // another app's campaign, counted before, or twice in this batch
+			}
+			skip[it.Impression] = true
+			bill := !r.Internal && c.counted < c.budget
+			if bill {
+				c.counted++
+				c.moved = true
 			}
 			id, camp, member = append(id, it.Impression), append(camp, it.Campaign), append(member, r.Member)
-			at, day, internal = append(at, r.At), append(day, r.At.In(c.loc).Format(time.DateOnly)), append(internal, r.Internal)
+			at, day = append(at, r.At), append(day, r.At.In(c.loc).Format(time.DateOnly))
+			internal, billable = append(internal, r.Internal), append(billable, bill)
+			if byCampaign[it.Campaign] == nil {
+				order = append(order, it.Campaign)
+			}
+			byCampaign[it.Campaign] = append(byCampaign[it.Campaign], sponsored.ImpressionPayload{
+				ImpressionID: it.Impression, CampaignID: it.Campaign, MemberID: r.Member, At: r.At, Internal: r.Internal, Billable: bill})
 		}
 	}
-	out := map[string]bool{}
 	if len(id) == 0 {
-		return out, nil
+		return nil, nil
 	}
+	// ON CONFLICT covers an id that a record names under another campaign
+	// (placement never makes one): such an impression is not counted.
 	const q = `INSERT INTO impressions (id, app_id, campaign_id, member_id, served_at, day, internal, billable)
-		SELECT i, $1, c, m, t, d::date, n, false
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bool[]) AS r(i, c, m, t, d, n)
+		SELECT i, $1, c, m, t, d::date, n, b
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bool[], $8::bool[]) AS r(i, c, m, t, d, n, b)
 		ON CONFLICT (id) DO NOTHING RETURNING id`
-	rows, err := tx.Query(ctx, q, app, id, camp, member, at, day, internal)
+	rows, err = tx.Query(ctx, q, app, id, camp, member, at, day, internal, billable)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, pg.Err(err)
 	}
-	for _, g := range got {
-		out[g] = true
+	if len(inserted) != len(id) {
+		in := make(map[string]bool, len(inserted))
+		for _, i := range inserted {
+			in[i] = true
+		}
+		for _, c := range order {
+			byCampaign[c] = slices.DeleteFunc(byCampaign[c], func(p sponsored.ImpressionPayload) bool {
+				if !in[p.ImpressionID] && p.Billable {
+					camps[c].counted--
+				}
+				return !in[p.ImpressionID]
+			})
+		}
 	}
-	return out, nil
+	slices.Sort(order)
+	evs := make([]events.Event, 0, len(order))
+	for _, c := range order {
+		if len(byCampaign[c]) == 0 {
+			continue
+		}
+		evs = append(evs, event(sponsored.EventImpressions, app, c, sponsored.ImpressionsPayload{CampaignID: c, Impressions: byCampaign[c]}))
+	}
+	return evs, nil
 }
 
 // insertActions inserts the batch's clicks or views of impressions the
