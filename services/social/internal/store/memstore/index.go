@@ -122,7 +122,15 @@ func (x *Index) tombstone(app, post string) {
 }
 
 // Page implements service.FeedIndex.
-func (x *Index) Page(_ context.Context, app string, f service.Feed, after string, n int) ([]string, bool, error) {
+func (x *Index) Page(ctx context.Context, app string, f service.Feed, after string, n int, member string) (service.CachedPage, error) {
+	var p service.CachedPage
+	p.IDs, p.Built = x.page(app, f, after, n)
+	var err error
+	p.Posts, p.Mine, p.Loaded, err = x.Items(ctx, app, member, p.IDs)
+	return p, err
+}
+
+func (x *Index) page(app string, f service.Feed, after string, n int) ([]string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(x.feeds[feedKey(app, f)]))
@@ -133,7 +141,7 @@ func (x *Index) Page(_ context.Context, app string, f service.Feed, after string
 			out = append(out, id)
 		}
 	}
-	return out, x.built[app], nil
+	return out, x.built[app]
 }
 
 // entry returns the cache entry of a post, nil when missing; exists says
