@@ -1,6 +1,21 @@
 package service
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RevGeneration is the generation of a stored revision ("3-abc" is 3): it
+// grows with each write of a document. 0 when rev has none.
+func RevGeneration(rev string) int64 {
+	n, _, _ := strings.Cut(rev, "-")
+	g, err := strconv.ParseInt(n, 10, 64)
+	if err != nil || g < 0 {
+		return 0
+	}
+	return g
+}
 
 // Post is a member's post as the domain works on it. The stores convert
 // it to their own form (CouchDB's document is social.PostDoc, which other

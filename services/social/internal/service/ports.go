@@ -210,7 +210,8 @@ type FeedIndex interface {
 	// Add puts a visible post into its feeds and caches it (when cached
 	// is not nil).
 	Add(ctx context.Context, e IndexEntry, cached *CachedPost) error
-	// Remove takes a post out of its feeds and drops its cache.
+	// Remove takes a post out of its feeds (its cache entry is the
+	// PostCache's: DropPost).
 	Remove(ctx context.Context, e IndexEntry) error
 	// Page returns up to n post ids of a feed older than after (newest
 	// first), whether the app's index is built, and PostCache.Items of
@@ -240,10 +241,18 @@ type PostCache interface {
 	// reactions among ids (loaded false when the member's reactions are not
 	// cached).
 	Items(ctx context.Context, app, member string, ids []string) (posts []*CachedPost, mine map[string]string, loaded bool, err error)
-	// CachePost stores a post's cache entry unless one exists.
+	// CachePost stores a post's cache entry unless one exists, a
+	// tombstone holds its place, or a floor above its revision (DropPost).
 	CachePost(ctx context.Context, app string, p *CachedPost) error
-	// DropPost drops a post's cache entry (to be reloaded).
-	DropPost(ctx context.Context, app, post string) error
+	// DropPost drops a post's cache entry, to be reloaded. With rev, the
+	// revision a change stored, it leaves a floor: for a while a refill
+	// of an older revision (read before the change) is refused and one of
+	// rev or later is cached at once, so that an edited post costs one
+	// store read, not one on every page for a while; an entry that
+	// already holds rev or later stays. Without rev (counters corrected
+	// behind the cache) it leaves a tombstone that refuses every refill
+	// for that while.
+	DropPost(ctx context.Context, app, post, rev string) error
 	// CacheMemberReactions stores a member's reactions unless cached.
 	CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error
 	// ApplyReaction updates the cached counters and the member's cached

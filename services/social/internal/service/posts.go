@@ -226,7 +226,8 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 	return items[0], nil
 }
 
-// reindex moves a post from its old feeds to its new ones after a change.
+// reindex moves a post from its old feeds to its new ones after a change,
+// and drops its cached copy at the changed revision (PostCache.DropPost).
 func (s *Service) reindex(ctx context.Context, old IndexEntry, doc *Post) {
 	if err := s.st.Feeds.Remove(ctx, old); err != nil {
 		s.log.Warn("unindex post", "app", doc.App, "post", old.ID, "error", err)
@@ -235,6 +236,9 @@ func (s *Service) reindex(ctx context.Context, old IndexEntry, doc *Post) {
 		if err := s.st.Feeds.Add(ctx, entryOf(doc), nil); err != nil {
 			s.log.Warn("index post", "app", doc.App, "post", old.ID, "error", err)
 		}
+	}
+	if err := s.st.Cache.DropPost(ctx, doc.App, old.ID, doc.Rev); err != nil {
+		s.log.Warn("drop cached post", "app", doc.App, "post", old.ID, "error", err)
 	}
 }
 
@@ -291,9 +295,6 @@ func (s *Service) changePost(ctx context.Context, a Actor, id string, change fun
 		return true, err
 	}
 	s.reindex(ctx, old, &doc)
-	if err := s.st.Cache.DropPost(ctx, a.App, id); err != nil {
-		s.log.Warn("drop cached post", "app", a.App, "post", id, "error", err)
-	}
 	return true, nil
 }
 

@@ -84,7 +84,7 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		if err := s.st.Cache.ApplyReaction(ctx, mine, kind); err != nil {
 			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
 		}
-		if err := s.st.Cache.DropPost(ctx, app, post); err != nil {
+		if err := s.st.Cache.DropPost(ctx, app, post, ""); err != nil {
 			s.log.Warn("drop recounted post", "app", app, "post", post, "error", err)
 		}
 		counts, err := s.st.Reactions.Counts(ctx, app, post)

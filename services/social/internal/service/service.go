@@ -141,7 +141,7 @@ func (s *Service) dropCached(ctx context.Context, app, docID string) {
 	if rest, ok := strings.CutPrefix(docID, "comment:"); ok {
 		post, _, _ = strings.Cut(rest, ":")
 	}
-	if err := s.st.Cache.DropPost(ctx, app, post); err != nil {
+	if err := s.st.Cache.DropPost(ctx, app, post, ""); err != nil {
 		s.log.Warn("drop cached post", "app", app, "post", post, "error", err)
 	}
 }

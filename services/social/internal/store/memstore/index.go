@@ -13,7 +13,8 @@ import (
 // Index is the in-memory stand-in of social's Redis index: it implements
 // service.FeedIndex, PostCache, ProfileCache and RateLimiter, with the
 // Redis store's rules: readers cache only what is absent, writers change
-// only what is cached, an invalidated post is a tombstone for TombstoneTTL,
+// only what is cached, a dropped post leaves a floor at the changed
+// revision (or a tombstone) for TombstoneTTL,
 // and a dropped profile leaves its change's time as a floor for as long.
 type Index struct {
 	mu       sync.Mutex
@@ -27,8 +28,9 @@ type Index struct {
 }
 
 type cacheEntry struct {
-	cp   *service.CachedPost // nil: a tombstone
-	dead time.Time           // when a tombstone expires
+	cp    *service.CachedPost // nil: a tombstone, or a floor
+	floor int64               // a floor's revision generation (0: a tombstone)
+	dead  time.Time           // when a tombstone or floor expires
 }
 
 type profileEntry struct {
@@ -113,12 +115,7 @@ func (x *Index) Remove(_ context.Context, e service.IndexEntry) error {
 	for _, f := range e.Feeds() {
 		delete(x.feeds[feedKey(e.App, f)], e.ID)
 	}
-	x.tombstone(e.App, e.ID)
 	return nil
-}
-
-func (x *Index) tombstone(app, post string) {
-	x.posts[app+"/"+post] = cacheEntry{dead: x.now().Add(TombstoneTTL)}
 }
 
 // Page implements service.FeedIndex.
@@ -145,17 +142,18 @@ func (x *Index) page(app string, f service.Feed, after string, n int) ([]string,
 }
 
 // entry returns the cache entry of a post, nil when missing; exists says
-// whether a tombstone holds its place.
-func (x *Index) entry(app, post string) (cp *service.CachedPost, exists bool) {
+// whether a tombstone or floor holds its place, floor the floor's
+// generation.
+func (x *Index) entry(app, post string) (cp *service.CachedPost, exists bool, floor int64) {
 	e, ok := x.posts[app+"/"+post]
 	if !ok {
-		return nil, false
+		return nil, false, 0
 	}
 	if e.cp == nil && !x.now().Before(e.dead) {
 		delete(x.posts, app+"/"+post)
-		return nil, false
+		return nil, false, 0
 	}
-	return e.cp, true
+	return e.cp, true, e.floor
 }
 
 // Items implements service.PostCache.
@@ -164,7 +162,7 @@ func (x *Index) Items(_ context.Context, app, member string, ids []string) ([]*s
 	defer x.mu.Unlock()
 	out := make([]*service.CachedPost, len(ids))
 	for i, id := range ids {
-		if cp, _ := x.entry(app, id); cp != nil {
+		if cp, _, _ := x.entry(app, id); cp != nil {
 			out[i] = copyCached(cp)
 		}
 	}
@@ -199,17 +197,22 @@ func (x *Index) CachePost(_ context.Context, app string, cp *service.CachedPost)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	id := cp.Doc.ID
-	if _, exists := x.entry(app, id); !exists {
+	held, exists, floor := x.entry(app, id)
+	if !exists || (held == nil && floor > 0 && service.RevGeneration(cp.Doc.Rev) >= floor) {
 		x.posts[app+"/"+id] = cacheEntry{cp: copyCached(cp)}
 	}
 	return nil
 }
 
 // DropPost implements service.PostCache.
-func (x *Index) DropPost(_ context.Context, app, post string) error {
+func (x *Index) DropPost(_ context.Context, app, post, rev string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.tombstone(app, post)
+	g := service.RevGeneration(rev)
+	if held, _, _ := x.entry(app, post); g > 0 && held != nil && service.RevGeneration(held.Doc.Rev) >= g {
+		return nil
+	}
+	x.posts[app+"/"+post] = cacheEntry{floor: g, dead: x.now().Add(TombstoneTTL)}
 	return nil
 }
 
@@ -230,7 +233,7 @@ func (x *Index) CacheMemberReactions(_ context.Context, app, member string, r ma
 func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, prev string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if cp, _ := x.entry(r.App, r.Post); cp != nil {
+	if cp, _, _ := x.entry(r.App, r.Post); cp != nil {
 		if prev != "" {
 			cp.Counts.Reactions[prev]--
 		}
@@ -252,7 +255,7 @@ func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, prev string
 func (x *Index) ApplyComments(_ context.Context, app, post string, delta int64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if cp, _ := x.entry(app, post); cp != nil {
+	if cp, _, _ := x.entry(app, post); cp != nil {
 		cp.Counts.Comments += delta
 	}
 	return nil

@@ -6,8 +6,9 @@
 //
 // Cache entries are written "if absent" by readers and changed in place by
 // writers only while present (Lua scripts), and a writer that invalidates an
-// entry leaves a short-lived tombstone, so that a reader who loaded the old
-// version before the write cannot put it back.
+// entry leaves a short-lived floor at the version it wrote (or a tombstone
+// when it has none), so that a reader who loaded the old version before the
+// write cannot put it back, and one who loaded the new one can at once.
 package redisstore
 
 import (
@@ -58,12 +59,14 @@ func (s *Store) Keys() Keys { return s.keys }
 // tombstoneTTL is how long an invalidated entry refuses to be re-cached.
 const tombstoneTTL = 30 * time.Second
 
-// Post cache entry fields: the document as JSON, a counter per reaction,
-// the comment count. An entry without fieldDoc is a tombstone (or counters
-// incremented during one) and reads as missing.
+// Post cache entry fields: the document as JSON, its revision, a counter
+// per reaction, the comment count. A hash without fieldDoc is a tombstone
+// ("x") or a floor (fieldFloor, a revision generation) and reads as
+// missing.
 const (
 	fieldDoc      = "d"
 	fieldRev      = "r"
+	fieldFloor    = "fl"
 	fieldComments = "cm"
 	counterPrefix = "c:"
 	mineLoaded    = "_"
@@ -175,26 +178,30 @@ func (s *Store) Remove(ctx context.Context, e service.IndexEntry) error {
 		for _, f := range e.Feeds() {
 			p.ZRem(ctx, s.keys.Feed(e.App, f), e.ID)
 		}
-		s.tombstone(ctx, p, e.App, e.ID)
 		return nil
 	})
 	return redisErr(err)
 }
 
-func (s *Store) tombstone(ctx context.Context, p redis.Pipeliner, app, post string) {
-	key := s.keys.Post(app, post)
-	p.Del(ctx, key)
-	p.HSet(ctx, key, "x", "1")
-	p.Expire(ctx, key, tombstoneTTL)
-}
+// dropPost drops a post's cache entry (KEYS[1]) and leaves, for ARGV[2]
+// seconds, a floor at the revision generation ARGV[1] (field fieldFloor),
+// or a tombstone (field "x") when ARGV[1] is 0; an entry that holds that
+// generation or a later one stays.
+var dropPost = redis.NewScript(`
+local g = tonumber(ARGV[1])
+if g > 0 then
+  local held = redis.call('HGET', KEYS[1], '` + fieldRev + `')
+  if held and (tonumber(string.match(held, '^(%d+)%-')) or 0) >= g then return 0 end
+end
+redis.call('DEL', KEYS[1])
+if g > 0 then redis.call('HSET', KEYS[1], '` + fieldFloor + `', g) else redis.call('HSET', KEYS[1], 'x', '1') end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`)
 
 // DropPost implements service.PostCache.
-func (s *Store) DropPost(ctx context.Context, app, post string) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		s.tombstone(ctx, p, app, post)
-		return nil
-	})
-	return redisErr(err)
+func (s *Store) DropPost(ctx context.Context, app, post, rev string) error {
+	g := service.RevGeneration(rev)
+	return redisErr(dropPost.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, g, int(tombstoneTTL/time.Second)).Err())
 }
 
 // pageScript reads a page of a feed and the cache entries of its posts
@@ -446,13 +453,25 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`)
 
+// cachePost writes a post's entry (KEYS[1]; ARGV[1] the revision's
+// generation, then the fields) unless an entry or a tombstone holds its
+// place, or a floor above that generation does.
+var cachePost = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], '` + fieldDoc + `', 'x', '` + fieldFloor + `')
+if cur[1] or cur[2] then return 0 end
+if cur[3] and tonumber(ARGV[1]) < tonumber(cur[3]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1`)
+
 // CachePost implements service.PostCache.
 func (s *Store) CachePost(ctx context.Context, app string, cp *service.CachedPost) error {
 	fields, err := postFields(cp)
 	if err != nil {
 		return err
 	}
-	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Post(app, cp.Doc.ID)}, fields...).Err())
+	args := append([]any{service.RevGeneration(cp.Doc.Rev)}, fields...)
+	return redisErr(cachePost.Run(ctx, s.rdb, []string{s.keys.Post(app, cp.Doc.ID)}, args...).Err())
 }
 
 // CacheMemberReactions implements service.PostCache.

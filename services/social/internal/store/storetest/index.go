@@ -150,7 +150,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		}
 		// After a drop, a reader's stale copy is not cached again, and
 		// writers change nothing.
-		if err := s.DropPost(ctx, App, "p1"); err != nil {
+		if err := s.DropPost(ctx, App, "p1", ""); err != nil {
 			t.Fatal(err)
 		}
 		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2})
@@ -227,12 +227,68 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		}
 	})
 
+	t.Run("a post dropped at a revision takes a refill of that revision at once", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		at := func(rev, text string) *service.CachedPost {
+			return &service.CachedPost{Doc: &service.Post{ID: "p1", Rev: rev, App: App, Author: "m1", Text: text, CreatedAt: time.Now().UTC()},
+				Counts: service.Counts{Reactions: map[string]int64{}}}
+		}
+		text := func() string {
+			t.Helper()
+			items, _, _, err := s.Items(ctx, App, "", []string{"p1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if items[0] == nil {
+				return "<missing>"
+			}
+			return items[0].Doc.Text
+		}
+		_ = s.CachePost(ctx, App, at("1-a", "v1"))
+		if err := s.DropPost(ctx, App, "p1", "2-b"); err != nil { // an edit stored 2-b
+			t.Fatal(err)
+		}
+		if got := text(); got != "<missing>" {
+			t.Fatalf("after the drop: %q", got)
+		}
+		_ = s.CachePost(ctx, App, at("1-a", "v1")) // read before the edit
+		if got := text(); got != "<missing>" {
+			t.Errorf("a copy older than the floor was cached: %q", got)
+		}
+		_ = s.CachePost(ctx, App, at("2-b", "v2")) // read after it
+		if got := text(); got != "v2" {
+			t.Errorf("the edited revision was not cached at once: %q", got)
+		}
+		_ = s.DropPost(ctx, App, "p1", "2-b") // late: the entry holds that change
+		if got := text(); got != "v2" {
+			t.Errorf("a late drop of a held revision dropped it: %q", got)
+		}
+		_ = s.DropPost(ctx, App, "p1", "10-c") // generations compare as numbers
+		_ = s.CachePost(ctx, App, at("9-z", "v9"))
+		_ = s.ApplyComments(ctx, App, "p1", 1)
+		if got := text(); got != "<missing>" {
+			t.Errorf("a copy of generation 9 was cached over a floor at 10: %q", got)
+		}
+		_ = s.CachePost(ctx, App, at("10-c", "v10"))
+		if got := text(); got != "v10" {
+			t.Errorf("after the floor at 10: %q", got)
+		}
+		// Taking a post out of its feeds leaves its cache entry to DropPost.
+		if err := s.Remove(ctx, service.IndexEntry{App: App, ID: "p1", Author: "m1"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(); got != "v10" {
+			t.Errorf("Remove dropped the cache entry: %q", got)
+		}
+	})
+
 	t.Run("add replaces the cache entry", func(t *testing.T) {
 		s := newIndex(t)
 		ctx := testkit.Context(t)
 		doc := &service.Post{ID: "p1", Rev: "1-a", App: App, Author: "m1", Text: "v1", CreatedAt: time.Now().UTC()}
 		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc})
-		_ = s.DropPost(ctx, App, "p1")
+		_ = s.DropPost(ctx, App, "p1", "")
 		doc2 := *doc
 		doc2.Text, doc2.Rev = "v2", "2-b"
 		if err := s.Add(ctx, service.IndexEntry{App: App, ID: "p1", Author: "m1"}, &service.CachedPost{Doc: &doc2, Counts: service.Counts{Reactions: map[string]int64{}}}); err != nil {
