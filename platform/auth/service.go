@@ -88,8 +88,9 @@ func signatureText(secret []byte, method, uri, ts, nonce, service, kid string, b
 }
 
 // sessionSignatureText is signatureText of a session call, whose nonce is
-// "<id>:<seq>", without putting the nonce together first.
-func sessionSignatureText(key []byte, method, uri, ts, id, seq, service, kid string, body []byte) sigText {
+// "<id>:<seq>", with the session's key (its MAC), without putting the
+// nonce together first.
+func sessionSignatureText(m *sessionMAC, method, uri, ts, id, seq, service, kid string, body []byte) (t sigText) {
 	var buf [384]byte
 	b := buf[:0]
 	for _, part := range [...]string{method, uri, ts} {
@@ -102,17 +103,24 @@ func sessionSignatureText(key []byte, method, uri, ts, id, seq, service, kid str
 		b = append(b, part...)
 		b = append(b, '\n')
 	}
-	return bodySignature(key, b, body)
+	mac := m.sum(appendBodyHash(b, body))
+	base64.RawURLEncoding.Encode(t[:], mac[:])
+	return t
 }
 
 // bodySignature appends the body's hash to the canonical string's first
 // lines b and returns the signature of the whole.
 func bodySignature(secret, b, body []byte) (t sigText) {
-	bh := sha256.Sum256(body)
-	b = hex.AppendEncode(b, bh[:])
-	mac := hmacSHA256(secret, b)
+	mac := hmacSHA256(secret, appendBodyHash(b, body))
 	base64.RawURLEncoding.Encode(t[:], mac[:])
 	return t
+}
+
+// appendBodyHash appends the canonical string's last line: the lowercase
+// hex SHA-256 of body.
+func appendBodyHash(b, body []byte) []byte {
+	bh := sha256.Sum256(body)
+	return hex.AppendEncode(b, bh[:])
 }
 
 // hmacSHA256 is HMAC-SHA256 (RFC 2104): H((K^opad) || H((K^ipad) || msg)),

@@ -3,6 +3,9 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -152,7 +155,7 @@ func TestSessionCallFormat(t *testing.T) {
 		t.Errorf("a session call's headers: %v, want X-Service-Session only", r.Header)
 	}
 	ts := strconv.FormatInt(at.Unix(), 10)
-	sig := sessionSignatureText(ss.key, http.MethodPost, "/rpc", ts, ss.ID, "1", "social", "s1", testBody)
+	sig := sessionSignatureText(&ss.mac, http.MethodPost, "/rpc", ts, ss.ID, "1", "social", "s1", testBody)
 	if got, want := r.Header.Get(HeaderSession), ss.ID+" 1 "+ts+" "+string(sig[:]); got != want {
 		t.Errorf("X-Service-Session = %q, want %q", got, want)
 	}
@@ -183,7 +186,7 @@ func TestSessionCallFormat(t *testing.T) {
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSession, ss.ID)
 	h.Set("X-Service-Seq", "7")
-	h.Set(HeaderSignature, signature(ss.key, http.MethodPost, "/rpc", ts, ss.ID+":7", "social", "s1", testBody))
+	h.Set(HeaderSignature, signature(ss.mac.key, http.MethodPost, "/rpc", ts, ss.ID+":7", "social", "s1", testBody))
 	if _, err := v.Verify(context.Background(), old, testBody); errs.CodeOf(err) != errs.CodeSignatureStale {
 		t.Errorf("a session call of the previous format: %v, want signature_stale", err)
 	}
@@ -351,3 +354,59 @@ func TestSessionsBounded(t *testing.T) {
 
 // waitRetry waits as long as a retryable refusal asks.
 func waitRetry(e *errs.Error) { time.Sleep(max(e.RetryAfter, 10*time.Millisecond)) }
+
+// TestSessionMAC holds sessionMAC to crypto/hmac, for key lengths around
+// the block size and messages around it, and its fallback (no saved
+// states) too.
+func TestSessionMAC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kl := range []int{0, 1, 32, 63, 64, 65, 200} {
+		key := make([]byte, kl)
+		for i := range key {
+			key[i] = byte(rng.Uint32())
+		}
+		m := newSessionMAC(key)
+		if m.inner == nil || m.outer == nil {
+			t.Fatalf("key %d bytes: no saved states", kl)
+		}
+		for _, ml := range []int{0, 1, 55, 56, 64, 190, 447, 448, 5000} {
+			msg := make([]byte, ml)
+			for i := range msg {
+				msg[i] = byte(rng.Uint32())
+			}
+			h := hmac.New(sha256.New, key)
+			h.Write(msg)
+			want := h.Sum(nil)
+			if got := m.sum(msg); !bytes.Equal(got[:], want) {
+				t.Errorf("key %d bytes, message %d bytes: %x, want %x", kl, ml, got, want)
+			}
+			if got := (&sessionMAC{key: key}).sum(msg); !bytes.Equal(got[:], want) {
+				t.Errorf("fallback, key %d bytes, message %d bytes: %x, want %x", kl, ml, got, want)
+			}
+		}
+	}
+}
+
+// TestSessionVerifyAllocs: checking a session call allocates nothing (the
+// fields are substrings of the header, the hash sessionMAC resumes stays
+// on the stack, the caller's names are the session's).
+func TestSessionVerifyAllocs(t *testing.T) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
+	ss := sessionSigner.Session(v.Sessions.open("social", "s1", testSecret, time.Now()))
+	const runs = 100
+	reqs := make([]*http.Request, runs+1) // AllocsPerRun runs once more to warm up
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodPost, "/rpc", nil)
+		ss.Sign(reqs[i], testBody)
+	}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(runs, func() {
+		if _, err := v.Verify(ctx, reqs[0], testBody); err != nil {
+			t.Fatal(err)
+		}
+		reqs = reqs[1:]
+	})
+	if allocs != 0 {
+		t.Errorf("Verify of a session call: %v allocations, want 0", allocs)
+	}
+}
