@@ -300,7 +300,7 @@ func (v *ServiceVerifier) plausible(r *http.Request) bool {
 	if value := header(h, HeaderSession); value != "" && value != SessionOpen {
 		// A session call: its session's key id is one of Keys (keys are
 		// set at start), so the session being here is enough.
-		c, ok := parseSessionCall(value)
+		c, ok := parseSessionFields(value)
 		if !ok || v.Sessions.get(c.id) == nil {
 			return false
 		}

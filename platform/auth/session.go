@@ -227,10 +227,10 @@ type sessionFields struct {
 	sec               int64
 }
 
-// parseSessionCall takes apart "<id> <seq> <timestamp> <signature>"; ok is
+// parseSessionFields takes apart "<id> <seq> <timestamp> <signature>"; ok is
 // false unless each field is well-formed: an id as validNonce accepts, a
 // sequence number from 1, unix seconds, a signature of sigText's length.
-func parseSessionCall(v string) (c sessionFields, ok bool) {
+func parseSessionFields(v string) (c sessionFields, ok bool) {
 	var rest string
 	var found bool
 	if c.id, rest, found = strings.Cut(v, " "); !found || !validNonce(c.id) {
@@ -264,9 +264,9 @@ func decimal(s string) (n uint64, ok bool) {
 }
 
 // verifySession checks a session call, whose X-Service-Session value
-// (neither empty nor "open") is v.
+// (neither empty nor "open") is value.
 func (v *ServiceVerifier) verifySession(r *http.Request, body []byte, value string) (Caller, error) {
-	c, ok := parseSessionCall(value)
+	c, ok := parseSessionFields(value)
 	if !ok {
 		if !strings.Contains(value, " ") {
 			// An id alone: a session call as made before the session
