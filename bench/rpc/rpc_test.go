@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -247,4 +248,86 @@ func openSession(tb testing.TB, h http.Handler, signer auth.Signer, body []byte)
 		tb.Fatalf("opening a session: status %d, session %q: %s", rec.Code, id, rec.Body)
 	}
 	return signer.Session(id)
+}
+
+// BenchmarkEchoWire is the kit's server path for a typed call (kit-typed)
+// and a call in a service session (kit-session) with each request parsed
+// by net/http from the bytes a client writes (http.ReadRequest, from a
+// reader reused as a connection's is), so that the request headers' cost
+// counts as it does in run.sh; BenchmarkEcho and BenchmarkEchoSigned start
+// from requests already made.
+func BenchmarkEchoWire(b *testing.B) {
+	kit := kitHandler(b)
+	cfg, err := auth.LoadConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ServiceName = "bench"
+	signer, err := cfg.Signer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed := readFile(b, "jsonrpc-request-signed.json")
+	ss := openSession(b, kit, signer, signed)
+	br := bufio.NewReaderSize(nil, 4096)
+	var rd bytes.Reader
+	serve := func(b *testing.B, wire []byte) {
+		rd.Reset(wire)
+		br.Reset(&rd)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.RemoteAddr = "127.0.0.1:40000"
+		rec := httptest.NewRecorder()
+		kit.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"error"`)) {
+			b.Fatalf("status = %d, body %s", rec.Code, rec.Body)
+		}
+	}
+	b.Run("kit-typed", func(b *testing.B) {
+		wire := wireRequests(b, nil, readFile(b, "jsonrpc-request-typed.json"), 1)[0]
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(b, wire)
+		}
+	})
+	b.Run("kit-session", func(b *testing.B) {
+		b.ReportAllocs()
+		var wires [][]byte
+		for b.Loop() {
+			if len(wires) == 0 {
+				b.StopTimer()
+				wires = wireRequests(b, ss.Sign, signed, 4096)
+				b.StartTimer()
+			}
+			serve(b, wires[0])
+			wires = wires[1:]
+		}
+	})
+}
+
+// wireRequests returns n requests of body to the kit's rpc path as a
+// client writes them (request line, Host, User-Agent, Content-Length,
+// Content-Type, the headers sign sets, the body), each signed by its own
+// call of sign (none when nil).
+func wireRequests(tb testing.TB, sign func(*http.Request, []byte), body []byte, n int) [][]byte {
+	out := make([][]byte, n)
+	var buf bytes.Buffer
+	for i := range out {
+		r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:18480"+echo.RPCPath, bytes.NewReader(body))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/json")
+		if sign != nil {
+			sign(r, body)
+		}
+		buf.Reset()
+		if err := r.Write(&buf); err != nil {
+			tb.Fatal(err)
+		}
+		out[i] = bytes.Clone(buf.Bytes())
+	}
+	return out
 }

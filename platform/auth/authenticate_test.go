@@ -63,9 +63,10 @@ func TestAuthenticate(t *testing.T) {
 func TestReach(t *testing.T) {
 	c := &clock{time.Now()}
 	tok := mustIssue(t, newTestIssuer("k1", c), Claims{User: "u1", App: "a1", Role: RoleAttendee}, time.Hour)
-	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Now: c.Now}
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions(), Now: c.Now}
 	a := &Authenticator{Tokens: newTestVerifier(c, "k1"), Services: v}
 	signer := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	ss := signer.Session(v.Sessions.open("social", "s1", testSecret, c.Now()))
 	tests := []struct {
 		name    string
 		prepare func(r *http.Request)
@@ -84,6 +85,14 @@ func TestReach(t *testing.T) {
 			r.Header.Set(HeaderTimestamp, strconv.FormatInt(c.Now().Add(-time.Hour).Unix(), 10))
 		}, Public},
 		{"a bad nonce", func(r *http.Request) { signer.Sign(r, testBody); r.Header.Set(HeaderNonce, "x") }, Public},
+		{"a session call", func(r *http.Request) { ss.sign(r, testBody, c.Now()) }, Service},
+		{"a session call, signature not yet checked", func(r *http.Request) { ss.sign(r, []byte("other"), c.Now()) }, Service},
+		{"a session call of an unknown session", func(r *http.Request) { signer.Session(randomID()).sign(r, testBody, c.Now()) }, Public},
+		{"an old session call", func(r *http.Request) { ss.sign(r, testBody, c.Now().Add(-time.Hour)) }, Public},
+		{"a malformed session call", func(r *http.Request) {
+			ss.sign(r, testBody, c.Now())
+			r.Header.Set(HeaderSession, r.Header.Get(HeaderSession)+" x")
+		}, Public},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

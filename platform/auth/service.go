@@ -77,18 +77,50 @@ type sigText [43]byte
 // string is put together on the stack and the HMAC computed over it with
 // sha256.Sum256 (through crypto/hmac's hash.Hash every piece written would
 // escape to the heap: seven allocations per call).
-func signatureText(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) (t sigText) {
+func signatureText(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) sigText {
 	var buf [384]byte
 	b := buf[:0]
 	for _, part := range [...]string{method, uri, ts, nonce, service, kid} {
 		b = append(b, part...)
 		b = append(b, '\n')
 	}
-	bh := sha256.Sum256(body)
-	b = hex.AppendEncode(b, bh[:])
-	mac := hmacSHA256(secret, b)
+	return bodySignature(secret, b, body)
+}
+
+// sessionSignatureText is signatureText of a session call, whose nonce is
+// "<id>:<seq>", with the session's key (its MAC), without putting the
+// nonce together first.
+func sessionSignatureText(m *sessionMAC, method, uri, ts, id, seq, service, kid string, body []byte) (t sigText) {
+	var buf [384]byte
+	b := buf[:0]
+	for _, part := range [...]string{method, uri, ts} {
+		b = append(b, part...)
+		b = append(b, '\n')
+	}
+	b = append(b, id...)
+	b = append(b, ':')
+	for _, part := range [...]string{seq, service, kid} {
+		b = append(b, part...)
+		b = append(b, '\n')
+	}
+	mac := m.sum(appendBodyHash(b, body))
 	base64.RawURLEncoding.Encode(t[:], mac[:])
 	return t
+}
+
+// bodySignature appends the body's hash to the canonical string's first
+// lines b and returns the signature of the whole.
+func bodySignature(secret, b, body []byte) (t sigText) {
+	mac := hmacSHA256(secret, appendBodyHash(b, body))
+	base64.RawURLEncoding.Encode(t[:], mac[:])
+	return t
+}
+
+// appendBodyHash appends the canonical string's last line: the lowercase
+// hex SHA-256 of body.
+func appendBodyHash(b, body []byte) []byte {
+	bh := sha256.Sum256(body)
+	return hex.AppendEncode(b, bh[:])
 }
 
 // hmacSHA256 is HMAC-SHA256 (RFC 2104): H((K^opad) || H((K^ipad) || msg)),
@@ -131,9 +163,14 @@ func header(h http.Header, name string) string {
 	return ""
 }
 
-// IsServiceCall reports whether r carries a service signature.
+// IsServiceCall reports whether r carries a service signature: a signed
+// call's X-Service-Signature, or a session call's X-Service-Session.
 func IsServiceCall(r *http.Request) bool {
-	return header(r.Header, HeaderSignature) != ""
+	if header(r.Header, HeaderSignature) != "" {
+		return true
+	}
+	v := header(r.Header, HeaderSession)
+	return v != "" && v != SessionOpen
 }
 
 // NonceStore remembers the nonces of accepted service calls.
@@ -259,18 +296,25 @@ func (v *ServiceVerifier) now() time.Time {
 // before the body the signature covers is read.
 func (v *ServiceVerifier) plausible(r *http.Request) bool {
 	h := r.Header
-	if _, ok := v.Keys[header(h, HeaderKeyID)]; !ok {
-		return false
-	}
-	if id := header(h, HeaderSession); id != "" && id != SessionOpen {
-		if v.Sessions.get(id) == nil {
+	sec := int64(0)
+	if value := header(h, HeaderSession); value != "" && value != SessionOpen {
+		// A session call: its session's key id is one of Keys (keys are
+		// set at start), so the session being here is enough.
+		c, ok := parseSessionFields(value)
+		if !ok || v.Sessions.get(c.id) == nil {
 			return false
 		}
-	} else if !validNonce(header(h, HeaderNonce)) {
-		return false
+		sec = c.sec
+	} else {
+		if _, ok := v.Keys[header(h, HeaderKeyID)]; !ok || !validNonce(header(h, HeaderNonce)) {
+			return false
+		}
+		var err error
+		if sec, err = strconv.ParseInt(header(h, HeaderTimestamp), 10, 64); err != nil {
+			return false
+		}
 	}
-	sec, err := strconv.ParseInt(header(h, HeaderTimestamp), 10, 64)
-	return err == nil && v.inWindow(sec, v.now())
+	return v.inWindow(sec, v.now())
 }
 
 // validNonce accepts 16 to 64 characters of the base64url alphabet, so

@@ -3,8 +3,14 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,30 +95,103 @@ func TestSessionReplaySameReplica(t *testing.T) {
 		t.Errorf("a call %d behind the newest: %v, want signature_stale", sessionWindow+1, err)
 	}
 
-	// Tampering: another body, another service name, another session.
+	// Tampering: another body; another session id, sequence number or
+	// timestamp in the header; signed with another key's secret, or for
+	// another service name, than the session was opened with.
 	c := sessionCall(ss)
 	if _, err := a.Verify(context.Background(), c.request(), []byte(`{"other":1}`)); errs.CodeOf(err) != errs.CodeSignatureInvalid {
 		t.Errorf("another body: %v, want signature_invalid", err)
 	}
+	other, _ := openSession(t, a, sessionSigner)
+	fields := strings.Split(c.header.Get(HeaderSession), " ")
+	ts, err := strconv.ParseInt(fields[2], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"another session's id", "another sequence number", "another timestamp"} {
+		f := slices.Clone(fields)
+		f[i] = []string{other.ID, "1000000", strconv.FormatInt(ts-1, 10)}[i]
+		r := c.request()
+		r.Header.Set(HeaderSession, strings.Join(f, " "))
+		if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+			t.Errorf("%s: %v, want signature_invalid", name, err)
+		}
+	}
+	for name, s := range map[string]Signer{
+		"another key's secret": {KeyID: "s2", Secret: otherSecret, Service: "social"},
+		"another service name": {KeyID: "s1", Secret: testSecret, Service: "hub"},
+	} {
+		if _, err := verify(a, sessionCall(s.Session(ss.ID))); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+			t.Errorf("a call signed with %s: %v, want signature_invalid", name, err)
+		}
+	}
+	// The headers of a full call, added to a session call, change nothing:
+	// the caller is the session's.
 	r := c.request()
 	r.Header.Set(HeaderService, "hub")
-	if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
-		t.Errorf("another service name: %v, want signature_invalid", err)
-	}
-	other, _ := openSession(t, a, sessionSigner)
-	r = c.request()
-	r.Header.Set(HeaderSession, other.ID)
-	if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
-		t.Errorf("another session's id: %v, want signature_invalid", err)
-	}
-	// A session opened with key s1 cannot be used with key s2's name.
-	r = c.request()
 	r.Header.Set(HeaderKeyID, "s2")
-	if _, err := a.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
-		t.Errorf("another key id: %v, want signature_invalid", err)
+	if got, err := a.Verify(context.Background(), r, testBody); err != nil || got.Service != "social" || got.KeyID != "s1" {
+		t.Errorf("the call with X-Service: hub and X-Service-Key-Id: s2 added: %+v, %v; want accepted as the session's caller", got, err)
 	}
-	if _, err := verify(a, c); err != nil {
-		t.Errorf("the untampered call after all that: %v", err)
+	if _, err := verify(a, c); errs.CodeOf(err) != errs.CodeNonceReplayed {
+		t.Errorf("the untampered call after all that: %v, want nonce_replayed (accepted once, with the headers added)", err)
+	}
+}
+
+// TestSessionCallFormat: a session call carries the session id, its
+// sequence number, the timestamp and the signature in X-Service-Session
+// and nothing else of a signed call's; a value that is not four
+// well-formed fields is refused, and an id alone (a session call as made
+// before the session headers became one) is refused as stale, so that its
+// caller signs again in full.
+func TestSessionCallFormat(t *testing.T) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
+	ss, _ := openSession(t, v, sessionSigner)
+	at := time.Now()
+	r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+	sessionSigner.Sign(r, testBody) // a full call's headers, which a session call drops
+	ss.sign(r, testBody, at)
+	if len(r.Header) != 1 {
+		t.Errorf("a session call's headers: %v, want X-Service-Session only", r.Header)
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	sig := sessionSignatureText(&ss.mac, http.MethodPost, "/rpc", ts, ss.ID, "1", "social", "s1", testBody)
+	if got, want := r.Header.Get(HeaderSession), ss.ID+" 1 "+ts+" "+string(sig[:]); got != want {
+		t.Errorf("X-Service-Session = %q, want %q", got, want)
+	}
+	if !IsServiceCall(r) {
+		t.Error("IsServiceCall of a session call = false")
+	}
+	good := r.Header.Get(HeaderSession)
+	f := strings.Split(good, " ")
+	for _, bad := range []string{
+		" " + good, good + " ", strings.Replace(good, " ", "  ", 1), strings.Join(f[:3], " "),
+		strings.Join([]string{f[0], "0", f[2], f[3]}, " "), strings.Join([]string{f[0], "-1", f[2], f[3]}, " "),
+		strings.Join([]string{f[0], "+2", f[2], f[3]}, " "), strings.Join([]string{f[0], "99999999999999999999", f[2], f[3]}, " "),
+		strings.Join([]string{f[0], f[1], "9999999999999999999", f[3]}, " "), strings.Join([]string{f[0], f[1], "", f[3]}, " "),
+		strings.Join([]string{"short", f[1], f[2], f[3]}, " "), strings.Join([]string{f[0], f[1], f[2], f[3][1:]}, " "),
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+		r.Header.Set(HeaderSession, bad)
+		if _, err := v.Verify(context.Background(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+			t.Errorf("X-Service-Session %q: %v, want signature_invalid", bad, err)
+		}
+	}
+	// A session call of the previous format: the id in X-Service-Session,
+	// the sequence number in X-Service-Seq, a signed call's other headers.
+	old := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+	h := old.Header
+	h.Set(HeaderService, "social")
+	h.Set(HeaderKeyID, "s1")
+	h.Set(HeaderTimestamp, ts)
+	h.Set(HeaderSession, ss.ID)
+	h.Set("X-Service-Seq", "7")
+	h.Set(HeaderSignature, signature(ss.mac.key, http.MethodPost, "/rpc", ts, ss.ID+":7", "social", "s1", testBody))
+	if _, err := v.Verify(context.Background(), old, testBody); errs.CodeOf(err) != errs.CodeSignatureStale {
+		t.Errorf("a session call of the previous format: %v, want signature_stale", err)
+	}
+	if _, err := v.Verify(context.Background(), r, testBody); err != nil {
+		t.Errorf("the well-formed call: %v", err)
 	}
 }
 
@@ -275,3 +354,59 @@ func TestSessionsBounded(t *testing.T) {
 
 // waitRetry waits as long as a retryable refusal asks.
 func waitRetry(e *errs.Error) { time.Sleep(max(e.RetryAfter, 10*time.Millisecond)) }
+
+// TestSessionMAC holds sessionMAC to crypto/hmac, for key lengths around
+// the block size and messages around it, and its fallback (no saved
+// states) too.
+func TestSessionMAC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kl := range []int{0, 1, 32, 63, 64, 65, 200} {
+		key := make([]byte, kl)
+		for i := range key {
+			key[i] = byte(rng.Uint32())
+		}
+		m := newSessionMAC(key)
+		if m.inner == nil || m.outer == nil {
+			t.Fatalf("key %d bytes: no saved states", kl)
+		}
+		for _, ml := range []int{0, 1, 55, 56, 64, 190, 447, 448, 5000} {
+			msg := make([]byte, ml)
+			for i := range msg {
+				msg[i] = byte(rng.Uint32())
+			}
+			h := hmac.New(sha256.New, key)
+			h.Write(msg)
+			want := h.Sum(nil)
+			if got := m.sum(msg); !bytes.Equal(got[:], want) {
+				t.Errorf("key %d bytes, message %d bytes: %x, want %x", kl, ml, got, want)
+			}
+			if got := (&sessionMAC{key: key}).sum(msg); !bytes.Equal(got[:], want) {
+				t.Errorf("fallback, key %d bytes, message %d bytes: %x, want %x", kl, ml, got, want)
+			}
+		}
+	}
+}
+
+// TestSessionVerifyAllocs: checking a session call allocates nothing (the
+// fields are substrings of the header, the hash sessionMAC resumes stays
+// on the stack, the caller's names are the session's).
+func TestSessionVerifyAllocs(t *testing.T) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
+	ss := sessionSigner.Session(v.Sessions.open("social", "s1", testSecret, time.Now()))
+	const runs = 100
+	reqs := make([]*http.Request, runs+1) // AllocsPerRun runs once more to warm up
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodPost, "/rpc", nil)
+		ss.Sign(reqs[i], testBody)
+	}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(runs, func() {
+		if _, err := v.Verify(ctx, reqs[0], testBody); err != nil {
+			t.Fatal(err)
+		}
+		reqs = reqs[1:]
+	})
+	if allocs != 0 {
+		t.Errorf("Verify of a session call: %v allocations, want 0", allocs)
+	}
+}

@@ -398,9 +398,11 @@ func TestClientSessions(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, h := range sent {
+			// A session call's X-Service-Session: "<id> <seq> <timestamp> <signature>".
+			session := strings.Fields(h.Get(auth.HeaderSession))
 			switch {
-			case h.Get(auth.HeaderSeq) != "":
-				k = append(k, "session "+h.Get(auth.HeaderSeq))
+			case len(session) == 4:
+				k = append(k, "session "+session[1])
 			case h.Get(auth.HeaderSession) == auth.SessionOpen:
 				k = append(k, "open")
 			default:

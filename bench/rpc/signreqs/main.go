@@ -13,8 +13,9 @@
 //
 // With -session URL it first makes one fully signed call to URL asking for a
 // service session (X-Service-Session: open) and then signs the n requests as
-// calls of that session (session id and sequence number instead of a nonce,
-// checked in the replica's memory, no Redis): the kit-session row.
+// calls of that session (one header, X-Service-Session, with the session
+// id, a sequence number, the timestamp and the signature; checked in the
+// replica's memory, no Redis): the kit-session row.
 package main
 
 import (
@@ -66,7 +67,7 @@ func run() error {
 			return err
 		}
 		sign = signer.Session(id).Sign
-		names = []string{auth.HeaderService, auth.HeaderKeyID, auth.HeaderTimestamp, auth.HeaderSession, auth.HeaderSeq, auth.HeaderSignature}
+		names = []string{auth.HeaderSession} // "<id> <seq> <timestamp> <signature>"
 	}
 	for range *n {
 		sign(r, body)
