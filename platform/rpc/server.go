@@ -332,6 +332,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if out.single != nil {
 			status = httpStatus(out.single, out.retryAfter, h)
 		}
+		// With its length known, net/http sends the body as it is: without
+		// it, a body over 2 KB went out chunked, in one more write.
+		h.Set("Content-Length", strconv.Itoa(len(*out.buf)))
 		w.WriteHeader(status)
 		_, _ = w.Write(*out.buf)
 	}

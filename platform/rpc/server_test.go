@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -342,3 +343,28 @@ type appParams struct {
 }
 
 func (p appParams) AppID() string { return p.App }
+
+// A body over net/http's 2 KB chunking buffer goes out with its length,
+// not chunked: one write fewer for a feed page.
+func TestLargeAnswerCarriesItsLength(t *testing.T) {
+	s := NewServer(Options{})
+	big := strings.Repeat("x", 10_000)
+	Handle(s, Method[none, string]{Name: "big", Auth: auth.Public}, func(context.Context, none) (string, error) { return big, nil })
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	resp, err := http.Post(ts.URL, "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"big","id":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"jsonrpc":"2.0","result":"` + big + `","id":1}`; string(body) != want {
+		t.Fatalf("body of %d bytes, want %d", len(body), len(want))
+	}
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("Content-Length %d, Transfer-Encoding %v: want %d and none", resp.ContentLength, resp.TransferEncoding, len(body))
+	}
+}
