@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -108,7 +109,7 @@ func BenchmarkCount(b *testing.B) {
 	}
 	relay := &events.Relay{
 		Pool: relayPool, Publisher: events.NewPublisher(rdb, events.NewStreams(ns), events.PublisherConfig{}),
-		Schema: migrations.Schema,
+		Schema: migrations.Schema, Logger: slog.New(slog.DiscardHandler),
 	}
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
