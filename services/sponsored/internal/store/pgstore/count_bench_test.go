@@ -21,6 +21,7 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/internal/service"
 	"github.com/attendify/sponsored/internal/store/pgstore"
 	"github.com/attendify/sponsored/internal/store/redisstore"
 	"github.com/attendify/sponsored/internal/storetest"
@@ -29,8 +30,8 @@ import (
 )
 
 // BenchmarkCount is the counter's path for impressions, measured in CPU
-// (the machine is shared: wall time says little): b.N batches of 256
-// impression records, appended to a throwaway app's record stream as the
+// (the machine is shared: wall time says little): b.N batches of impression
+// records (service.CountBatch, or SPONSORED_BENCH_BATCH), appended to a throwaway app's record stream as the
 // cap script appends them, then read (redisstore.Read), counted
 // (pgstore.Count) and acknowledged (redisstore.Ack) as CountApp does, with
 // the outbox relay running beside it on its own pool (publishing to a
@@ -46,11 +47,12 @@ import (
 //	redis-µs/imp     Redis' own time in the counter's and the relay's
 //	                 stream commands (INFO commandstats; all clients)
 //
-// 200 batches (51,200 impressions), 4 campaigns, 5,000 members, over a
-// table already holding SPONSORED_BENCH_PREFILL impressions (default
-// 100,000):
+// One impression a record, 4 campaigns, 5,000 members, over a table
+// already holding SPONSORED_BENCH_PREFILL impressions (default 100,000);
+// 50 batches of 1,024 (51,200 impressions), or 200 of 256:
 //
-//	cd services/sponsored && go test -run '^$' -bench Count -benchtime 200x ./internal/store/pgstore
+//	cd services/sponsored && go test -run '^$' -bench Count -benchtime 50x ./internal/store/pgstore
+//	SPONSORED_BENCH_BATCH=256 go test -run '^$' -bench Count -benchtime 200x ./internal/store/pgstore
 func BenchmarkCount(b *testing.B) {
 	ctx := context.Background()
 	prefill := 100_000
@@ -64,7 +66,11 @@ func BenchmarkCount(b *testing.B) {
 	rdb, ns := testkit.Redis(b)
 	board := redisstore.New(rdb, ns, redisstore.Options{})
 	keys := placement.NewKeys(ns)
-	const app, batch = "benchapp", 256
+	const app = "benchapp"
+	batch := service.CountBatch
+	if v := os.Getenv("SPONSORED_BENCH_BATCH"); v != "" {
+		batch, _ = strconv.Atoi(v)
+	}
 	camps := []string{"C1", "C2", "C3", "C4"}
 	t0 := time.Now().Add(-time.Hour)
 	for _, id := range camps {
