@@ -174,9 +174,17 @@ func entryOf(c Campaign) placement.Entry {
 	}
 }
 
+// CountBatch is the most records CountApp counts in one transaction. A
+// batch costs about as much, besides its impressions, as 250 of them
+// (round trips, the campaigns' locks and counts, an event per campaign,
+// the commit): 1,024 counted a busy feed's 200 ms of records in one batch
+// where 256 took three, for a third less CPU an impression in Postgres
+// and in sponsored (BenchmarkCount in internal/store/pgstore).
+const CountBatch = 1024
+
 // CountApp counts one batch of app's records; it returns how many it read.
 func (s *Service) CountApp(ctx context.Context, app string) (int, error) {
-	recs, err := s.o.Inbox.Read(ctx, app, 256)
+	recs, err := s.o.Inbox.Read(ctx, app, CountBatch)
 	if err != nil || len(recs) == 0 {
 		return 0, err
 	}
@@ -210,7 +218,7 @@ func (s *Service) CountAll(ctx context.Context) error {
 				}
 				break
 			}
-			if n < 256 {
+			if n < CountBatch {
 				break
 			}
 		}

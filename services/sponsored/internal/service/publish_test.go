@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/attendify/sponsored/internal/service"
 	"github.com/attendify/sponsored/internal/store/memstore"
 	"github.com/attendify/sponsored/internal/storetest"
+	"github.com/attendify/sponsored/placement"
 )
 
 // ledger is the part of the Ledger port the publisher uses: no counts.
@@ -74,5 +76,33 @@ func TestPublishByTime(t *testing.T) {
 	}
 	if _, ok := board.Live("app1", "paused:b"); ok {
 		t.Error("a paused campaign has a budget in the live counters")
+	}
+}
+
+// TestCountAppBacklog: a backlog of a busy feed's 200 ms of records is
+// counted in one batch.
+func TestCountAppBacklog(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	campaigns, board := memstore.NewCampaigns(), memstore.NewBoard(time.Minute)
+	svc := service.New(service.Options{Campaigns: campaigns, Board: board, Inbox: board, Ledger: memstore.NewLedger(campaigns),
+		PacingInterval: time.Hour, Now: func() time.Time { return now }})
+	c := storetest.Campaign("app1", "C1", now.Add(-24*time.Hour))
+	c.State, c.Budget, c.Start, c.End = sponsored.StateLive, 10_000, now.Add(-time.Hour), now.Add(time.Hour)
+	if err := campaigns.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		r := service.Record{Kind: placement.RecordImpression, Member: fmt.Sprintf("m%d", i), At: now,
+			Items: []service.Item{{Campaign: "C1", Impression: fmt.Sprintf("i%d", i)}}}
+		if err := board.Append(context.Background(), "app1", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := svc.CountApp(context.Background(), "app1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := campaigns.Get(context.Background(), "app1", "C1"); n != 1000 || got.Counted != 1000 {
+		t.Errorf("one batch read %d records and counted %d impressions, want 1000 and 1000", n, got.Counted)
 	}
 }

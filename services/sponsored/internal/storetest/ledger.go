@@ -85,6 +85,32 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStores) {
 		}
 	})
 
+	t.Run("a batch of counted and new impressions spends the budget on the new ones", func(t *testing.T) {
+		s := newStore(t)
+		c := live(t, s, "C1", 3, 0)
+		count(t, s, "app1", impression("m1", at, "C1", "i1"), impression("m2", at, "C1", "i2"))
+		// A record re-read after a failed ack, ahead of new ones: i1 is
+		// not counted again, i3 takes the last of the budget, i4 is past it.
+		got := count(t, s, "app1", impression("m1", at, "C1", "i1"), impression("m3", at, "C1", "i3"), impression("m4", at, "C1", "i4"))
+		if !cmp.Equal(got, []string{"C1"}) {
+			t.Errorf("finished %v, want [C1]", got)
+		}
+		if got := counted(t, s, "C1"); got.Counted != 3 || got.State != sponsored.StateFinished {
+			t.Errorf("counted %d, state %s: want 3, finished", got.Counted, got.State)
+		}
+		want := service.Figures{Days: []service.DayFigures{{Day: "2026-06-01", Impressions: 3, Reach: 3}}, Reach: 3}
+		if diff := cmp.Diff(want, figures(t, s, c)); diff != "" {
+			t.Errorf("figures (-want +got):\n%s", diff)
+		}
+		ws, err := s.CapWindows(ctx, c, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := flight(ws); n != 4 {
+			t.Errorf("cap windows count %d impressions, want 4 (i1 once, i4 beyond the budget)", n)
+		}
+	})
+
 	t.Run("an impression id named again under another campaign is not counted", func(t *testing.T) {
 		s := newStore(t)
 		live(t, s, "C1", 10, 0)

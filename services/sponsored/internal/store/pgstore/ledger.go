@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/pg"
@@ -42,13 +43,28 @@ func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (f
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	// First as if no impression of the batch was counted before (the usual
+	// case: one lookup of each id, the insert's own); a batch that names
+	// one (a replay after a crash before the ack) is counted again with
+	// the lookups it needs.
+	replay := false
+	for {
+		finished, err = s.count(ctx, app, recs, ids, replay)
+		if replay || !errors.Is(err, errCountedBefore) {
+			return finished, err
+		}
+		replay = true
+	}
+}
+
+func (s *Store) count(ctx context.Context, app string, recs []service.Record, ids []string, replay bool) (finished []string, err error) {
 	err = pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		finished = finished[:0]
 		camps, err := lockCampaigns(ctx, tx, app, ids)
 		if err != nil {
 			return err
 		}
-		evs, err := insertImpressions(ctx, tx, app, recs, camps)
+		evs, err := insertImpressions(ctx, tx, app, recs, camps, replay)
 		if err != nil {
 			return err
 		}
@@ -106,41 +122,59 @@ func lockCampaigns(ctx context.Context, tx pgx.Tx, app string, ids []string) (ma
 	return out, pg.Err(rows.Err())
 }
 
+// errCountedBefore is the first attempt of a batch that names an
+// impression already counted.
+var errCountedBefore = errors.New("an impression of the batch was counted before")
+
 // insertImpressions inserts the batch's new impressions of known campaigns
 // and returns their events (one per campaign). Whether one is billable is
 // decided before the insert, under the campaigns' locks, in stream order:
 // not internal and its campaign's counted impressions still below the
 // budget. So each impression is written once (the billable flag is in an
 // index: setting it after the insert wrote every row twice).
-func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []service.Record, camps map[string]*counting) ([]events.Event, error) {
-	var all []string
+//
+// Unless replay, it takes every impression of the batch for new (ids
+// repeated within the batch aside) and inserts them without a lookup or
+// conflict check beyond the primary key's own: an id counted before fails
+// the insert with errCountedBefore, and the batch is counted again with
+// replay set, which reads the ids counted before and leaves them out.
+func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []service.Record, camps map[string]*counting, replay bool) ([]events.Event, error) {
+	n := 0
 	for _, r := range recs {
-		if r.Kind != placement.RecordImpression {
-			continue
-		}
-		for _, it := range r.Items {
-			if camps[it.Campaign] != nil {
-				all = append(all, it.Impression)
-			}
+		if r.Kind == placement.RecordImpression {
+			n += len(r.Items)
 		}
 	}
-	if len(all) == 0 {
+	if n == 0 {
 		return nil, nil
 	}
-	// Ids counted before (a replayed or re-read record). The campaigns'
-	// row locks order every Count that could insert them, so none can
-	// appear between this read and the insert.
-	rows, err := tx.Query(ctx, `SELECT id FROM impressions WHERE id = ANY($1)`, all)
-	if err != nil {
-		return nil, pg.Err(err)
-	}
-	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, pg.Err(err)
-	}
-	skip := make(map[string]bool, len(known)+len(all))
-	for _, id := range known {
-		skip[id] = true
+	skip := make(map[string]bool, n)
+	if replay {
+		var all []string
+		for _, r := range recs {
+			if r.Kind != placement.RecordImpression {
+				continue
+			}
+			for _, it := range r.Items {
+				if camps[it.Campaign] != nil {
+					all = append(all, it.Impression)
+				}
+			}
+		}
+		// Ids counted before (a replayed or re-read record). The
+		// campaigns' row locks order every Count that could insert them,
+		// so none can appear between this read and the insert.
+		rows, err := tx.Query(ctx, `SELECT id FROM impressions WHERE id = ANY($1)`, all)
+		if err != nil {
+			return nil, pg.Err(err)
+		}
+		known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, pg.Err(err)
+		}
+		for _, id := range known {
+			skip[id] = true
+		}
 	}
 	var id, camp, member, day []string
 	var at []time.Time
@@ -175,13 +209,21 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 	if len(id) == 0 {
 		return nil, nil
 	}
+	const insert = `INSERT INTO impressions (id, app_id, campaign_id, member_id, served_at, day, internal, billable)
+		SELECT i, $1, c, m, t, d::date, n, b
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bool[], $8::bool[]) AS r(i, c, m, t, d, n, b)`
+	if !replay {
+		if _, err := tx.Exec(ctx, insert, app, id, camp, member, at, day, internal, billable); err != nil {
+			if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.TableName == "impressions" {
+				return nil, errCountedBefore
+			}
+			return nil, pg.Err(err)
+		}
+		return impressionEvents(app, order, byCampaign), nil
+	}
 	// ON CONFLICT covers an id that a record names under another campaign
 	// (placement never makes one): such an impression is not counted.
-	const q = `INSERT INTO impressions (id, app_id, campaign_id, member_id, served_at, day, internal, billable)
-		SELECT i, $1, c, m, t, d::date, n, b
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bool[], $8::bool[]) AS r(i, c, m, t, d, n, b)
-		ON CONFLICT (id) DO NOTHING RETURNING id`
-	rows, err = tx.Query(ctx, q, app, id, camp, member, at, day, internal, billable)
+	rows, err := tx.Query(ctx, insert+` ON CONFLICT (id) DO NOTHING RETURNING id`, app, id, camp, member, at, day, internal, billable)
 	if err != nil {
 		return nil, pg.Err(err)
 	}
@@ -203,6 +245,11 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 			})
 		}
 	}
+	return impressionEvents(app, order, byCampaign), nil
+}
+
+// impressionEvents is an impressions event per campaign, by campaign id.
+func impressionEvents(app string, order []string, byCampaign map[string][]sponsored.ImpressionPayload) []events.Event {
 	slices.Sort(order)
 	evs := make([]events.Event, 0, len(order))
 	for _, c := range order {
@@ -211,7 +258,7 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 		}
 		evs = append(evs, event(sponsored.EventImpressions, app, c, sponsored.ImpressionsPayload{CampaignID: c, Impressions: byCampaign[c]}))
 	}
-	return evs, nil
+	return evs
 }
 
 // insertActions inserts the batch's clicks or views of impressions the

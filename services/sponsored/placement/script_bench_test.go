@@ -1,0 +1,117 @@
+package placement_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attendify/platform/testkit"
+	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/placement"
+)
+
+// BenchmarkFill is placement.Fill's cap script as social runs it, one
+// page at a time: four eligible campaigns with hourly and daily caps, a
+// member drawn from 5,000 (so that most calls find the member's windows
+// of a campaign), one slot a page. It reports Redis' own time per call of
+// EVALSHA (INFO commandstats, every client's calls: run it on a Redis of
+// its own, or on a quiet one) and this process's CPU per page:
+//
+//	redis-server --port 6390 --save '' --appendonly no &
+//	cd services/sponsored && REDIS_URL=redis://127.0.0.1:6390/0 go test -run '^$' -bench Fill -benchtime 50000x ./placement
+func BenchmarkFill(b *testing.B) {
+	ctx := context.Background()
+	rdb, ns := testkit.Redis(b)
+	keys := placement.NewKeys(ns)
+	cfg := placement.Config{Enabled: true, PublicURL: "http://sp.test", Timeout: 5 * time.Second, CacheTTL: time.Hour}
+	if err := cfg.LinkKeys.UnmarshalText([]byte(placement.DevLinkKey)); err != nil {
+		b.Fatal(err)
+	}
+	p, err := placement.New(cfg, placement.Options{Redis: rdb, Namespace: ns})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const app = "app1"
+	var entries []placement.Entry
+	for i := range 4 {
+		id := fmt.Sprintf("camp%d", i)
+		entries = append(entries, placement.Entry{ID: id, Weight: 1 + i, TimeZone: "Europe/Berlin", End: time.Now().Add(48 * time.Hour),
+			Caps:    sponsored.Caps{PerHour: 1000, PerDay: 10000},
+			Sponsor: sponsored.Sponsor{Name: "Acme"}, Text: "Buy", CTA: sponsored.CTA{Kind: sponsored.CTALink, Label: "Go"}})
+		if err := rdb.HSet(ctx, keys.Live(app), placement.BudgetField(id), 1<<40, placement.PaceField(id), 1<<40).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	publish(b, rdb, keys, app, entries)
+	viewers := make([]placement.Viewer, 5000)
+	for i := range viewers {
+		viewers[i] = placement.Viewer{Member: fmt.Sprintf("member-%06d", i), MemberRole: "attendee"}
+	}
+	for _, v := range viewers { // every member seen once: the windows exist
+		p.Fill(ctx, app, "", v, 5)
+	}
+	calls0, usec0 := evalsha(b, rdb)
+	cpu0 := selfCPU()
+	b.ResetTimer()
+	served := 0
+	for range b.N {
+		served += len(p.Fill(ctx, app, "", viewers[rand.IntN(len(viewers))], 5))
+	}
+	b.StopTimer()
+	cpu := selfCPU() - cpu0
+	calls, usec := evalsha(b, rdb)
+	if served != b.N {
+		b.Fatalf("%d sponsored items in %d pages, want one a page", served, b.N)
+	}
+	b.ReportMetric((usec-usec0)/float64(calls-calls0), "redis-µs/call")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "go-µs/page")
+}
+
+func publish(b *testing.B, rdb redis.UniversalClient, keys placement.Keys, app string, entries []placement.Entry) {
+	doc, err := json.Marshal(placement.Eligibility{Version: 1, Every: 5, Campaigns: entries})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := rdb.Set(context.Background(), keys.Eligibility(app), doc, 0).Err(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// evalsha is Redis' count of EVALSHA calls and their total time (µs).
+func evalsha(b *testing.B, rdb redis.UniversalClient) (calls, usec float64) {
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_evalsha:")
+		if !ok {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			f, _ := strconv.ParseFloat(v, 64)
+			switch k {
+			case "calls":
+				calls = f
+			case "usec":
+				usec = f
+			}
+		}
+	}
+	return calls, usec
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
