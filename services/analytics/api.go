@@ -446,21 +446,6 @@ var Methods = []string{
 // Events analytics consumes from other services, beyond hub's and social's
 // (whose names are in their own packages).
 
-// The sponsored service's events (topic "sponsored"), as analytics reads
-// them: Subject is the campaign id.
-const (
-	EventSponsoredImpression = "sponsored.impression" // SponsoredPayload
-	EventSponsoredClick      = "sponsored.click"      // SponsoredPayload
-)
-
-// SponsoredPayload is the data of the sponsored.* events analytics reads.
-type SponsoredPayload struct {
-	AppID      string `json:"app_id"`
-	CampaignID string `json:"campaign_id"`
-	MemberID   string `json:"member_id,omitempty"`
-	EventID    string `json:"event_id,omitempty"`
-}
-
 // The importer's events (topic "import") and hub's sign-in event, as
 // analytics reads them when their services publish them.
 const (

@@ -6,6 +6,7 @@ require (
 	github.com/attendify/hub v0.0.0
 	github.com/attendify/platform v0.0.0
 	github.com/attendify/social v0.0.0
+	github.com/attendify/sponsored v0.0.0
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-chi/chi/v5 v5.2.5
@@ -18,7 +19,6 @@ require (
 )
 
 require (
-	github.com/attendify/sponsored v0.0.0 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect

@@ -9,6 +9,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
+	"github.com/attendify/sponsored"
 )
 
 // Topics are the event streams analytics consumes.
@@ -61,19 +62,20 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.Event) error {
 		e.Kind, e.Member, e.TargetType, e.TargetID, e.EventID = KindReaction, p.MemberID, analytics.TargetPost, p.PostID, p.EventID
 	case analytics.EventImportCommitted:
 		e.Kind, e.TargetID = KindImport, ev.Subject
-	case analytics.EventSponsoredImpression, analytics.EventSponsoredClick:
-		var p analytics.SponsoredPayload
+	case sponsored.EventImpressions:
+		return s.impressions(ctx, ev)
+	case sponsored.EventClick:
+		var p sponsored.ImpressionPayload
 		if err := decode(ev, &p); err != nil {
 			return err
 		}
-		e.Kind = KindImpression
-		if ev.Type == analytics.EventSponsoredClick {
-			e.Kind = KindClick
+		if p.Internal {
+			return nil // organizers' and staff's own: left out, as sponsored's reports do
 		}
-		e.Member, e.TargetType, e.TargetID, e.EventID = p.MemberID, "campaign", p.CampaignID, p.EventID
-		if e.TargetID == "" {
-			e.TargetID = ev.Subject
-		}
+		// Sponsored counts a click once per impression; so does this key,
+		// whatever event carries it again.
+		e = sponsoredEvent(ev, p)
+		e.Key, e.Kind = "sc:"+p.ImpressionID, KindClick
 	default:
 		return nil // not counted
 	}
@@ -83,6 +85,46 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.Event) error {
 	}
 	_, err := s.record(ctx, ev.App, []Event{e})
 	return err
+}
+
+// impressions counts the impressions of a sponsored.impressions event (a
+// campaign's impressions counted together), each once by its impression
+// id, as sponsored counts them; organizers' and staff's are left out.
+func (s *Service) impressions(ctx context.Context, ev events.Event) error {
+	var p sponsored.ImpressionsPayload
+	if err := decode(ev, &p); err != nil {
+		return err
+	}
+	evs := make([]Event, 0, len(p.Impressions))
+	oldest := s.now().Add(-analytics.MaxPast)
+	for _, im := range p.Impressions {
+		if im.Internal || im.ImpressionID == "" || im.At.Before(oldest) {
+			continue
+		}
+		if im.CampaignID == "" {
+			im.CampaignID = p.CampaignID
+		}
+		e := sponsoredEvent(ev, im)
+		e.Key, e.Kind = "si:"+im.ImpressionID, KindImpression
+		evs = append(evs, e)
+	}
+	_, err := s.record(ctx, ev.App, evs)
+	return err
+}
+
+// sponsoredEvent is what analytics counts of an impression or a click of
+// sponsored's, at the time it happened.
+func sponsoredEvent(ev events.Event, p sponsored.ImpressionPayload) Event {
+	at := p.At
+	if at.IsZero() {
+		at = ev.Time
+	}
+	campaign := p.CampaignID
+	if campaign == "" {
+		campaign = ev.Subject
+	}
+	return Event{App: ev.App, Source: SourceService, At: at.UTC().Truncate(time.Microsecond),
+		Member: p.MemberID, TargetType: "campaign", TargetID: campaign}
 }
 
 func decode(ev events.Event, v any) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
+	"github.com/attendify/sponsored"
 )
 
 // access is hub's read model for the tests: apps and their members' roles.
@@ -371,8 +372,17 @@ func TestHandleEvent(t *testing.T) {
 	publish(t, f, social.EventCommentCreated, "c1", social.CommentPayload{ID: "c1", AppID: app, PostID: "p1", AuthorID: "m2"})
 	like := publish(t, f, social.EventLikeCreated, "p1", social.LikePayload{AppID: app, PostID: "p1", MemberID: "m3", Reaction: "like"})
 	publish(t, f, social.EventLikeChanged, "p1", social.LikePayload{AppID: app, PostID: "p1", MemberID: "m3", Reaction: "love", Previous: "like"})
-	publish(t, f, analytics.EventSponsoredImpression, "c9", analytics.SponsoredPayload{AppID: app, CampaignID: "c9", MemberID: "m1"})
-	publish(t, f, analytics.EventSponsoredClick, "c9", analytics.SponsoredPayload{AppID: app, CampaignID: "c9", MemberID: "m1"})
+	// Sponsored's events as it publishes them: impressions by campaign and
+	// counted batch (an impression again in a later batch, a replay, and
+	// staff's own, left out), a click per impression (published twice).
+	at := f.clock().Add(-time.Minute)
+	i1 := sponsored.ImpressionPayload{ImpressionID: "i1", CampaignID: "c9", MemberID: "m1", At: at, Billable: true}
+	staff := sponsored.ImpressionPayload{ImpressionID: "i2", CampaignID: "c9", MemberID: "m4", At: at, Internal: true}
+	publish(t, f, sponsored.EventImpressions, "c9", sponsored.ImpressionsPayload{CampaignID: "c9", Impressions: []sponsored.ImpressionPayload{i1, staff}})
+	publish(t, f, sponsored.EventImpressions, "c9", sponsored.ImpressionsPayload{CampaignID: "c9", Impressions: []sponsored.ImpressionPayload{i1}})
+	publish(t, f, sponsored.EventClick, "c9", i1)
+	publish(t, f, sponsored.EventClick, "c9", i1)
+	publish(t, f, sponsored.EventClick, "c9", staff)
 	// A redelivery changes nothing.
 	if err := f.svc.HandleEvent(context.Background(), like); err != nil {
 		t.Fatal(err)
