@@ -324,14 +324,16 @@ func TestEventDay(t *testing.T) {
 			t.Fatalf("track.batch: %v", err)
 		}
 	}
-	// Today's figures show the social activity above (from social's
-	// events, as analytics' consumers catch up) and the apps' own reports.
+	// Today's figures show the social activity above and the sponsored
+	// impression (from social's and sponsored's events, as analytics'
+	// consumers catch up) and the apps' own reports.
 	eventually(t, "the activity on the dashboard", 3*time.Minute, func() error {
 		live, err := analytics.GetLive.Call(organizer, anc, analytics.LiveParams{AppRef: rpc.AppRef{App: app.ID}})
 		if err != nil {
 			return err
 		}
-		want := map[string]int64{"posts": 1, "photos": 1, "comments": 1, "reactions": 1, "screen_views": 2, "taps": 2}
+		want := map[string]int64{"posts": 1, "photos": 1, "comments": 1, "reactions": 1, "screen_views": 2, "taps": 2,
+			analytics.CountImpressions: 1} // the fan's sponsored impression, from sponsored's events
 		for k, n := range want {
 			if live.Today.Counts[k] < n {
 				return fmt.Errorf("today %v; want at least %v", live.Today.Counts, want)
