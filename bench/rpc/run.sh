@@ -81,6 +81,11 @@ if [ -n "$before" ]; then
 	mkdir -p "$tmp/before" "$tmp/before-bin"
 	(cd "$bench/.." && git archive "$before") | tar -x -C "$tmp/before"
 	(cd "$tmp/before/bench" && go build -o "$tmp/before-bin/" ./rpc/kit) && mv "$tmp/before-bin/kit" "$tmp/kit-before"
+	# kit-session-before signs its calls as that build expects them (the
+	# wire form of a session call may have changed since).
+	if [ -d "$tmp/before/bench/rpc/signreqs" ]; then
+		(cd "$tmp/before/bench" && go build -o "$tmp/before-bin/" ./rpc/signreqs) && mv "$tmp/before-bin/signreqs" "$tmp/signreqs-before"
+	fi
 	grep -q 'echo.typed' "$tmp/before/bench/rpc/echo/kit.go" || before_body=$here/testdata/jsonrpc-request.json
 fi
 
@@ -96,7 +101,10 @@ fi
 hmac_body=$here/testdata/jsonrpc-request-signed.json
 # signed_file N OUT [URL]: N fresh signed header sets in OUT (session calls
 # of a session opened at URL when given).
-signed_file() { "$tmp/signreqs" -n "$1" -body "$hmac_body" ${3:+-session "$3"} >"$2"; }
+# The signer is $tmp/signreqs, or that of the BENCH_BEFORE build for its
+# targets (signer, set by run_target).
+signer=
+signed_file() { "$signer" -n "$1" -body "$hmac_body" ${3:+-session "$3"} >"$2"; }
 # seconds D: the whole seconds of a wrk duration such as 10s or 1m.
 seconds() { case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac; }
 kit_hmac_setup() {
@@ -119,8 +127,10 @@ run_target() {
 	[ -n "$headers" ] && curl_args+=(-H "@$headers")
 
 	say "== $name: $url"
+	signer=$tmp/signreqs
+	[[ $name == *-before && -x $tmp/signreqs-before ]] && signer=$tmp/signreqs-before
 	# a signed readiness check needs a nonce of its own in every round
-	[[ $name == kit-hmac || $name == kit-session* ]] && "$tmp/signreqs" -n 1 -body "$hmac_body" | tr '\t' '\n' >"$headers"
+	[[ $name == kit-hmac || $name == kit-session* ]] && "$signer" -n 1 -body "$hmac_body" | tr '\t' '\n' >"$headers"
 	env "${server_env[@]}" "${server_cpu[@]}" "$tmp/$bin" -addr "$addr" >"$tmp/$name.stdout" 2>"$log" &
 	server_pid=$!
 	local code= i
