@@ -339,11 +339,10 @@ func run(ctx context.Context, f flags) error {
 		if _, err := rm.Authorize(ctx, auth.Caller{Kind: auth.CallerUser, User: members[m], App: appID, Role: auth.RoleAttendee}, appID); err != nil {
 			return err
 		}
-		page, err := index.Page(ctx, appID, service.Feed{Kind: social.FeedApp}, after[w], f.page, members[m])
+		ids, _, err := index.Page(ctx, appID, service.Feed{Kind: social.FeedApp}, after[w], f.page)
 		if err != nil {
 			return err
 		}
-		ids := page.IDs
 		if len(ids) == 0 {
 			return fmt.Errorf("empty feed page")
 		}
@@ -351,8 +350,12 @@ func run(ctx context.Context, f flags) error {
 		if i%3 == 2 {
 			after[w] = ""
 		}
+		cached, _, _, err := index.Items(ctx, appID, members[m], ids)
+		if err != nil {
+			return err
+		}
 		var authors []string
-		for _, c := range page.Posts {
+		for _, c := range cached {
 			if c != nil && !slices.Contains(authors, c.Doc.Author) {
 				authors = append(authors, c.Doc.Author)
 			}

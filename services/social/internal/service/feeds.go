@@ -45,12 +45,11 @@ func (s *Service) Feed(ctx context.Context, app string, f Feed, cursor string, l
 	rebuilt := false
 	for round := 0; round < 5; round++ {
 		want := limit - len(out)
-		page, err := s.st.Feeds.Page(ctx, app, f, after, want, a.Member)
+		ids, built, err := s.st.Feeds.Page(ctx, app, f, after, want)
 		if err != nil {
 			return nil, "", err
 		}
-		ids := page.IDs
-		if !page.Built {
+		if !built {
 			if rebuilt {
 				return nil, "", errs.New(errs.Unavailable, "the feed index is being rebuilt; retry")
 			}
@@ -61,7 +60,7 @@ func (s *Service) Feed(ctx context.Context, app string, f Feed, cursor string, l
 			round--
 			continue
 		}
-		items, _, err := s.complete(ctx, a, ids, page.Posts, page.Mine, page.Loaded, false)
+		items, _, err := s.items(ctx, a, ids, false)
 		if err != nil {
 			return nil, "", err
 		}
@@ -117,15 +116,6 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 	cached, mine, loaded, err := s.st.Cache.Items(ctx, a.App, a.Member, ids)
 	if err != nil {
 		return nil, nil, err
-	}
-	return s.complete(ctx, a, ids, cached, mine, loaded, includeHidden)
-}
-
-// complete is items from what the cache returned for ids (PostCache.Items):
-// it loads and caches what was missing, and builds the items.
-func (s *Service) complete(ctx context.Context, a Actor, ids []string, cached []*CachedPost, mine map[string]string, loaded, includeHidden bool) (_ []Item, denied, _ error) {
-	if len(ids) == 0 {
-		return nil, nil, nil
 	}
 	var missing []string
 	for i, c := range cached {

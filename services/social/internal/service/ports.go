@@ -214,23 +214,8 @@ type FeedIndex interface {
 	// PostCache's: DropPost).
 	Remove(ctx context.Context, e IndexEntry) error
 	// Page returns up to n post ids of a feed older than after (newest
-	// first), whether the app's index is built, and PostCache.Items of
-	// those ids for member: what a feed page reads first, read together
-	// (one round trip on Redis).
-	Page(ctx context.Context, app string, f Feed, after string, n int, member string) (CachedPage, error)
-}
-
-// CachedPage is a page of a feed as the index and the cache hold it.
-type CachedPage struct {
-	// IDs are the page's post ids, newest first.
-	IDs []string
-	// Built reports whether the app's index is built; when it is not,
-	// IDs means nothing.
-	Built bool
-	// Posts, Mine and Loaded are what PostCache.Items returns for IDs.
-	Posts  []*CachedPost
-	Mine   map[string]string
-	Loaded bool
+	// first), and whether the app's index is built.
+	Page(ctx context.Context, app string, f Feed, after string, n int) ([]string, bool, error)
 }
 
 // PostCache is the cache of posts with their counters and of members'

@@ -119,15 +119,7 @@ func (x *Index) Remove(_ context.Context, e service.IndexEntry) error {
 }
 
 // Page implements service.FeedIndex.
-func (x *Index) Page(ctx context.Context, app string, f service.Feed, after string, n int, member string) (service.CachedPage, error) {
-	var p service.CachedPage
-	p.IDs, p.Built = x.page(app, f, after, n)
-	var err error
-	p.Posts, p.Mine, p.Loaded, err = x.Items(ctx, app, member, p.IDs)
-	return p, err
-}
-
-func (x *Index) page(app string, f service.Feed, after string, n int) ([]string, bool) {
+func (x *Index) Page(_ context.Context, app string, f service.Feed, after string, n int) ([]string, bool, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(x.feeds[feedKey(app, f)]))
@@ -138,7 +130,7 @@ func (x *Index) page(app string, f service.Feed, after string, n int) ([]string,
 			out = append(out, id)
 		}
 	}
-	return out, x.built[app]
+	return out, x.built[app], nil
 }
 
 // entry returns the cache entry of a post, nil when missing; exists says

@@ -204,76 +204,25 @@ func (s *Store) DropPost(ctx context.Context, app, post, rev string) error {
 	return redisErr(dropPost.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, g, int(tombstoneTTL/time.Second)).Err())
 }
 
-// pageScript reads a page of a feed and the cache entries of its posts
-// in one step. KEYS: 1 the app's built mark, 2 the feed, 3 (when a member
-// reads) the member's reactions. ARGV: 1 the range's start, 2 the page
-// size, 3 the post keys' prefix (post ids are flake ids: the key is the
-// prefix and the id, as Keys.Post makes it), then the fields of a post's
-// entry to read (countFields). It returns the built mark, the ids, an
-// HMGET of each post and, with KEYS[3], an HMGET of the member's loaded
-// mark and reactions of the ids. Every key carries the app's tag: one
-// slot, as a script needs on a cluster.
-var pageScript = redis.NewScript(`
-local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '-', 'BYLEX', 'REV', 'LIMIT', 0, ARGV[2])
-local out = {redis.call('EXISTS', KEYS[1]), ids}
-for i = 1, #ids do
-  out[i + 2] = redis.call('HMGET', ARGV[3] .. ids[i], unpack(ARGV, 4))
-end
-if KEYS[3] then
-  out[#ids + 3] = redis.call('HMGET', KEYS[3], '` + mineLoaded + `', unpack(ids))
-end
-return out`)
-
-// Page implements service.FeedIndex: the page and its posts' cache entries
-// in one round trip (pageScript).
-func (s *Store) Page(ctx context.Context, app string, f service.Feed, after string, n int, member string) (service.CachedPage, error) {
+// Page implements service.FeedIndex.
+func (s *Store) Page(ctx context.Context, app string, f service.Feed, after string, n int) ([]string, bool, error) {
 	start := "+"
 	if after != "" {
 		start = "(" + after
 	}
-	keys := []string{s.keys.Built(app), s.keys.Feed(app, f)}
-	if member != "" {
-		keys = append(keys, s.keys.Mine(app, member))
-	}
-	args := make([]any, 0, 3+len(countFields))
-	args = append(args, start, n, s.keys.Post(app, ""))
-	for _, f := range countFields {
-		args = append(args, f)
-	}
-	res, err := pageScript.Run(ctx, s.rdb, keys, args...).Slice()
+	var ids *redis.StringSliceCmd
+	var built *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		built = p.Exists(ctx, s.keys.Built(app))
+		ids = p.ZRangeArgs(ctx, redis.ZRangeArgs{
+			Key: s.keys.Feed(app, f), Start: start, Stop: "-", ByLex: true, Rev: true, Count: int64(n),
+		})
+		return nil
+	})
 	if err != nil {
-		return service.CachedPage{}, redisErr(err)
+		return nil, false, redisErr(err)
 	}
-	bad := func() (service.CachedPage, error) {
-		return service.CachedPage{}, errs.New(errs.Internal, "social's page script answered %d values", len(res))
-	}
-	if len(res) < 2 {
-		return bad()
-	}
-	built, _ := res[0].(int64)
-	raw, _ := res[1].([]any)
-	ids := make([]string, len(raw))
-	for i, v := range raw {
-		ids[i], _ = v.(string)
-	}
-	want := 2 + len(ids)
-	if member != "" {
-		want++
-	}
-	if len(res) != want {
-		return bad()
-	}
-	posts := make([][]any, len(ids))
-	for i := range ids {
-		posts[i], _ = res[2+i].([]any)
-	}
-	var mine []any
-	if member != "" {
-		mine, _ = res[2+len(ids)].([]any)
-	}
-	p := service.CachedPage{IDs: ids, Built: built == 1}
-	p.Posts, p.Mine, p.Loaded, err = s.cached(ctx, app, member, ids, posts, mine)
-	return p, err
+	return ids.Val(), built.Val() == 1, nil
 }
 
 // Items implements service.PostCache. It reads each post's revision and
@@ -282,44 +231,27 @@ func (s *Store) Page(ctx context.Context, app string, f service.Feed, after stri
 // in a second round trip: documents are immutable per revision, and decoding
 // them was most of a feed page's CPU.
 func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]*service.CachedPost, map[string]string, bool, error) {
-	cmds := make([]*redis.SliceCmd, len(ids))
-	var mineCmd *redis.SliceCmd
+	posts := make([]*redis.SliceCmd, len(ids))
+	var mine *redis.SliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.HMGet(ctx, s.keys.Post(app, id), countFields...)
+			posts[i] = p.HMGet(ctx, s.keys.Post(app, id), countFields...)
 		}
 		if member != "" {
 			fields := make([]string, 0, len(ids)+1)
 			fields = append(fields, mineLoaded)
 			fields = append(fields, ids...)
-			mineCmd = p.HMGet(ctx, s.keys.Mine(app, member), fields...)
+			mine = p.HMGet(ctx, s.keys.Mine(app, member), fields...)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, false, redisErr(err)
 	}
-	posts := make([][]any, len(ids))
-	for i, c := range cmds {
-		posts[i] = c.Val()
-	}
-	var mine []any
-	if mineCmd != nil {
-		mine = mineCmd.Val()
-	}
-	return s.cached(ctx, app, member, ids, posts, mine)
-}
-
-// cached builds what Items returns from the HMGET of each post's entry
-// (countFields) and, when member is not empty, the HMGET of the member's
-// loaded mark and reactions of ids.
-func (s *Store) cached(ctx context.Context, app, member string, ids []string, posts [][]any, mine []any) ([]*service.CachedPost, map[string]string, bool, error) {
 	out := make([]*service.CachedPost, len(ids))
 	var fetch []int
-	for i, vals := range posts {
-		if len(vals) != len(countFields) {
-			continue // not read: loaded from the stores
-		}
+	for i, c := range posts {
+		vals := c.Val()
 		rev, ok := vals[0].(string)
 		if !ok {
 			continue // missing, or a tombstone
@@ -365,8 +297,8 @@ func (s *Store) cached(ctx context.Context, app, member string, ids []string, po
 	}
 	reactions := map[string]string{}
 	loaded := member == ""
-	if member != "" && len(mine) == len(ids)+1 {
-		vals := mine
+	if mine != nil {
+		vals := mine.Val()
 		loaded = vals[0] != nil
 		for i, id := range ids {
 			if v, ok := vals[i+1].(string); ok && v != "" {

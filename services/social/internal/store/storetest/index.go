@@ -40,7 +40,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		var got []string
 		after := ""
 		for {
-			page, _, err := pageIDs(s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, after, 3, ""))
+			page, _, err := s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, after, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,13 +53,13 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		if diff := cmp.Diff(all, got); diff != "" {
 			t.Errorf("pages (-want +got):\n%s", diff)
 		}
-		if page, _, _ := pageIDs(s.Page(ctx, "a2", service.Feed{Kind: social.FeedApp}, "", 10, "")); len(page) != 0 {
+		if page, _, _ := s.Page(ctx, "a2", service.Feed{Kind: social.FeedApp}, "", 10); len(page) != 0 {
 			t.Errorf("another app's feed: %v", page)
 		}
-		if page, _, _ := pageIDs(s.Page(ctx, App, service.Feed{Kind: social.FeedMember, ID: "m0"}, "", 10, "")); len(page) != 4 {
+		if page, _, _ := s.Page(ctx, App, service.Feed{Kind: social.FeedMember, ID: "m0"}, "", 10); len(page) != 4 {
 			t.Errorf("member feed: %v", page)
 		}
-		if page, _, _ := pageIDs(s.Page(ctx, App, service.Feed{Kind: social.FeedHashtag, ID: "go"}, "", 10, "")); len(page) != 7 {
+		if page, _, _ := s.Page(ctx, App, service.Feed{Kind: social.FeedHashtag, ID: "go"}, "", 10); len(page) != 7 {
 			t.Errorf("hashtag feed: %v", page)
 		}
 		// Out of every feed it was in.
@@ -68,7 +68,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 			t.Fatal(err)
 		}
 		for _, f := range gone.Feeds() {
-			page, _, _ := pageIDs(s.Page(ctx, App, f, "", 10, ""))
+			page, _, _ := s.Page(ctx, App, f, "", 10)
 			for _, id := range page {
 				if id == gone.ID {
 					t.Errorf("removed post still in feed %v", f)
@@ -80,7 +80,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 	t.Run("rebuild", func(t *testing.T) {
 		s := newIndex(t)
 		ctx := testkit.Context(t)
-		if _, built, err := pageIDs(s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, "", 10, "")); built || err != nil {
+		if _, built, err := s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, "", 10); built || err != nil {
 			t.Fatalf("a new index is built: %v, %v", built, err)
 		}
 		loads := 0
@@ -105,7 +105,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 			{Kind: social.FeedMember, ID: "m1"}:   {"p2", "p1"},
 			{Kind: social.FeedHashtag, ID: "tag"}: {},
 		} {
-			page, built, err := pageIDs(s.Page(ctx, App, f, "", 10, ""))
+			page, built, err := s.Page(ctx, App, f, "", 10)
 			if err != nil || !built {
 				t.Fatalf("Page(%v) after a rebuild: built %v, %v", f, built, err)
 			}
@@ -180,50 +180,6 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		}
 		if _, _, loaded, _ := s.Items(ctx, App, "", []string{"p1"}); !loaded {
 			t.Error("no member: not loaded")
-		}
-	})
-
-	t.Run("a page carries its posts' cache entries", func(t *testing.T) {
-		s := newIndex(t)
-		ctx := testkit.Context(t)
-		now := time.Now().UTC()
-		for _, id := range []string{"p1", "p2", "p3"} {
-			if err := s.Add(ctx, service.IndexEntry{App: App, ID: id, Author: "m1"}, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		doc := &service.Post{ID: "p2", Rev: "1-a", App: App, Author: "m1", Text: "two", CreatedAt: now}
-		if err := s.CachePost(ctx, App, &service.CachedPost{Doc: doc, Counts: service.Counts{Reactions: map[string]int64{"like": 3}, Comments: 2}}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CacheMemberReactions(ctx, App, "m2", map[string]string{"p2": "like", "p9": "wow"}); err != nil {
-			t.Fatal(err)
-		}
-		// Each page is what Items says of its ids, for the member or none.
-		for _, member := range []string{"m2", "m3", ""} {
-			for _, after := range []string{"", "p3", "p1"} {
-				p, err := s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, after, 2, member)
-				if err != nil {
-					t.Fatal(err)
-				}
-				posts, mine, loaded, err := s.Items(ctx, App, member, p.IDs)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := []any{p.Posts, p.Mine, p.Loaded}
-				want := []any{posts, mine, loaded}
-				if len(p.IDs) == 0 { // Items of nothing may answer nil or empty
-					got, want = []any{len(p.Posts), len(p.Mine)}, []any{0, 0}
-				}
-				if diff := cmp.Diff(want, got, cmpEmpty); diff != "" {
-					t.Errorf("member %q after %q: page %v (-Items +Page):\n%s", member, after, p.IDs, diff)
-				}
-			}
-		}
-		p, _ := s.Page(ctx, App, service.Feed{Kind: social.FeedApp}, "p3", 5, "m2")
-		if !cmp.Equal(p.IDs, []string{"p2", "p1"}) || p.Posts[0] == nil || p.Posts[0].Doc.Text != "two" || p.Posts[1] != nil ||
-			!p.Loaded || !cmp.Equal(p.Mine, map[string]string{"p2": "like"}) {
-			t.Errorf("page after p3 for m2: %v, posts %v, mine %v, loaded %v", p.IDs, p.Posts, p.Mine, p.Loaded)
 		}
 	})
 
@@ -388,9 +344,6 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 }
 
 // cmpEmpty makes a nil slice equal an empty one.
-// pageIDs is what Page says of the feed itself: its ids and the built mark.
-func pageIDs(p service.CachedPage, err error) ([]string, bool, error) { return p.IDs, p.Built, err }
-
 var cmpEmpty = cmp.Transformer("empty", func(s []string) []string {
 	if s == nil {
 		return []string{}
