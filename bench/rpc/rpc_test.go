@@ -18,6 +18,7 @@ import (
 	"github.com/attendify/bench/rpc/echo"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/runner"
+	"github.com/attendify/platform/testkit"
 )
 
 // target is one RPC stack under test: its handler, the request it answers
@@ -286,7 +287,7 @@ func BenchmarkEchoWire(b *testing.B) {
 		}
 	}
 	b.Run("kit-typed", func(b *testing.B) {
-		wire := wireRequests(b, nil, readFile(b, "jsonrpc-request-typed.json"), 1)[0]
+		wire := testkit.WireRequests(b, "http://127.0.0.1:18480"+echo.RPCPath, readFile(b, "jsonrpc-request-typed.json"), 1, nil)[0]
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, wire)
@@ -298,36 +299,11 @@ func BenchmarkEchoWire(b *testing.B) {
 		for b.Loop() {
 			if len(wires) == 0 {
 				b.StopTimer()
-				wires = wireRequests(b, ss.Sign, signed, 4096)
+				wires = testkit.WireRequests(b, "http://127.0.0.1:18480"+echo.RPCPath, signed, 4096, ss.Sign)
 				b.StartTimer()
 			}
 			serve(b, wires[0])
 			wires = wires[1:]
 		}
 	})
-}
-
-// wireRequests returns n requests of body to the kit's rpc path as a
-// client writes them (request line, Host, User-Agent, Content-Length,
-// Content-Type, the headers sign sets, the body), each signed by its own
-// call of sign (none when nil).
-func wireRequests(tb testing.TB, sign func(*http.Request, []byte), body []byte, n int) [][]byte {
-	out := make([][]byte, n)
-	var buf bytes.Buffer
-	for i := range out {
-		r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:18480"+echo.RPCPath, bytes.NewReader(body))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		r.Header.Set("Content-Type", "application/json")
-		if sign != nil {
-			sign(r, body)
-		}
-		buf.Reset()
-		if err := r.Write(&buf); err != nil {
-			tb.Fatal(err)
-		}
-		out[i] = bytes.Clone(buf.Bytes())
-	}
-	return out
 }

@@ -7,35 +7,13 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/attendify/platform/testkit"
 )
 
 // benchRPCBody is the body of the RPC benchmark's signed echo
 // (bench/rpc/testdata/jsonrpc-request-signed.json).
 var benchRPCBody = []byte(`{"jsonrpc":"2.0","method":"echo.signed","params":{"text":"hello, attendify","n":42},"id":1}`)
-
-// wireRequests returns n requests of body as a client writes them on the
-// wire (request line, Host, User-Agent, Content-Length, Content-Type, the
-// headers sign sets, the body), each signed by its own call of sign.
-func wireRequests(tb testing.TB, sign func(*http.Request, []byte), body []byte, n int) [][]byte {
-	out := make([][]byte, n)
-	var buf bytes.Buffer
-	for i := range out {
-		r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:18480/rpc", bytes.NewReader(body))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		r.Header.Set("Content-Type", "application/json")
-		if sign != nil {
-			sign(r, body)
-		}
-		buf.Reset()
-		if err := r.Write(&buf); err != nil {
-			tb.Fatal(err)
-		}
-		out[i] = bytes.Clone(buf.Bytes())
-	}
-	return out
-}
 
 // BenchmarkSessionCallWire measures what a server does for the
 // authentication of one session call as it comes off the wire: net/http's
@@ -64,14 +42,14 @@ func BenchmarkSessionCallWire(b *testing.B) {
 		return r
 	}
 	b.Run("unsigned", func(b *testing.B) {
-		wire := wireRequests(b, nil, body, 1)[0]
+		wire := testkit.WireRequests(b, "http://127.0.0.1:18480/rpc", body, 1, nil)[0]
 		b.ReportAllocs()
 		for b.Loop() {
 			parse(b, wire)
 		}
 	})
 	b.Run("parse", func(b *testing.B) {
-		wire := wireRequests(b, ss.Sign, body, 1)[0]
+		wire := testkit.WireRequests(b, "http://127.0.0.1:18480/rpc", body, 1, ss.Sign)[0]
 		b.ReportAllocs()
 		for b.Loop() {
 			parse(b, wire)
@@ -83,7 +61,7 @@ func BenchmarkSessionCallWire(b *testing.B) {
 		for b.Loop() {
 			if len(wires) == 0 {
 				b.StopTimer()
-				wires = wireRequests(b, ss.Sign, body, 4096)
+				wires = testkit.WireRequests(b, "http://127.0.0.1:18480/rpc", body, 4096, ss.Sign)
 				b.StartTimer()
 			}
 			r := parse(b, wires[0])
