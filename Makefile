@@ -57,7 +57,7 @@ CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 # and run by Debian's podman (dev/services.sh podman installs it).
 IMAGE_PREFIX ?= attendify
 
-.PHONY: help services test-services run test test-sharded test-redis-cluster test-replicas test-cluster-kill lint sdk bench fmt tidy release images e2e e2e-stack e2e-images
+.PHONY: help services test-services run test test-sharded test-redis-cluster test-replicas test-cluster-kill lint sdk bench fmt tidy release binaries images e2e e2e-stack e2e-images
 
 help:
 	@echo "make run      start the stores, migrate, start every service, load the demo app"
@@ -70,7 +70,7 @@ help:
 	@echo "make sdk      regenerate the TypeScript SDK (sdk/typescript) from services/*/docs/openrpc.json"
 	@echo "make bench    side-by-side benchmarks (results go in bench/RESULTS.md)"
 	@echo "make release  static binaries for linux/amd64 and arm64 in dist/, SHA256SUMS, SBOMs"
-	@echo "make images   one image per service (podman), from the release binaries"
+	@echo "make images   one image per service (podman), from linux/amd64 release binaries"
 	@echo "make e2e      the end-to-end suite against make run's stack, then against the images"
 
 # services makes sure Postgres, Redis and the CouchDB-compatible server run on
@@ -187,14 +187,8 @@ tidy:
 # CycloneDX SBOM (dist/<service>.cdx.json) lists the modules its binary
 # links, read by cyclonedx-gomod from the module graph.
 release:
-	@set -e; rm -rf $(DIST); for p in $(PLATFORMS); do \
-		os=$${p%/*}; arch=$${p#*/}; mkdir -p $(DIST)/$${os}_$${arch}; \
-		for s in $(SERVICES); do \
-			echo "== $$s $$os/$$arch $(VERSION)"; \
-			(cd services/$$s && CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags '$(LDFLAGS)' \
-				-o ../../$(DIST)/$${os}_$${arch}/$$s ./cmd/$$s); \
-		done; \
-	done
+	@rm -rf $(DIST)
+	@$(MAKE) --no-print-directory binaries
 	@set -e; for s in $(SERVICES); do \
 		echo "== SBOM $$s"; \
 		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go run $(CYCLONEDX) app -json -licenses=false -packages -files=false \
@@ -203,13 +197,26 @@ release:
 	@cd $(DIST) && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | xargs sha256sum > SHA256SUMS
 	@echo "release $(VERSION) in $(DIST)/ (SHA256SUMS: $$(wc -l < $(DIST)/SHA256SUMS) files)"
 
+# binaries builds release's static binaries for PLATFORMS into
+# dist/<os>_<arch>/<service>.
+binaries:
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; mkdir -p $(DIST)/$${os}_$${arch}; \
+		for s in $(SERVICES); do \
+			echo "== $$s $$os/$$arch $(VERSION)"; \
+			(cd services/$$s && CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags '$(LDFLAGS)' \
+				-o ../../$(DIST)/$${os}_$${arch}/$$s ./cmd/$$s); \
+		done; \
+	done
+
 # images builds one image per service with podman from its Dockerfile (FROM
 # scratch: the release binary, CA certificates, nothing pulled), tagged
-# $(IMAGE_PREFIX)/<service>:$(VERSION) and :latest. It runs make release
-# first when dist/ lacks the binaries.
+# $(IMAGE_PREFIX)/<service>:$(VERSION) and :latest. When dist/ lacks the
+# linux/amd64 binaries it builds those alone (make binaries), not the whole
+# release: the images are amd64, and CI's time is better spent elsewhere.
 images:
 	@bash dev/services.sh podman
-	@test -x $(DIST)/linux_amd64/hub || $(MAKE) --no-print-directory release
+	@test -x $(DIST)/linux_amd64/hub || $(MAKE) --no-print-directory binaries PLATFORMS=linux/amd64
 	@mkdir -p $(DIST)/image/tmp && cp /etc/ssl/certs/ca-certificates.crt $(DIST)/image/
 	@set -e; for s in $(SERVICES); do \
 		echo "== image $(IMAGE_PREFIX)/$$s:$(VERSION)"; \
