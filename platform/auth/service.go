@@ -79,48 +79,44 @@ type sigText [43]byte
 // escape to the heap: seven allocations per call).
 func signatureText(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) sigText {
 	var buf [384]byte
-	b := buf[:0]
-	for _, part := range [...]string{method, uri, ts, nonce, service, kid} {
-		b = append(b, part...)
-		b = append(b, '\n')
-	}
-	return bodySignature(secret, b, body)
+	return encodeSig(hmacSHA256(secret, appendCanonical(buf[:0], method, uri, ts, nonce, "", service, kid, body)))
 }
 
 // sessionSignatureText is signatureText of a session call, whose nonce is
 // "<id>:<seq>", with the session's key (its MAC), without putting the
 // nonce together first.
-func sessionSignatureText(m *sessionMAC, method, uri, ts, id, seq, service, kid string, body []byte) (t sigText) {
+func sessionSignatureText(m *sessionMAC, method, uri, ts, id, seq, service, kid string, body []byte) sigText {
 	var buf [384]byte
-	b := buf[:0]
+	return encodeSig(m.sum(appendCanonical(buf[:0], method, uri, ts, id, seq, service, kid, body)))
+}
+
+// appendCanonical appends the canonical string a signature covers to b:
+// method, request URI, timestamp, nonce (with ":<seq>" after it when seq
+// is not empty: a session call's), service, key id, each on a line, then
+// the lowercase hex SHA-256 of body.
+func appendCanonical(b []byte, method, uri, ts, nonce, seq, service, kid string, body []byte) []byte {
 	for _, part := range [...]string{method, uri, ts} {
 		b = append(b, part...)
 		b = append(b, '\n')
 	}
-	b = append(b, id...)
-	b = append(b, ':')
-	for _, part := range [...]string{seq, service, kid} {
+	b = append(b, nonce...)
+	if seq != "" {
+		b = append(b, ':')
+		b = append(b, seq...)
+	}
+	b = append(b, '\n')
+	for _, part := range [...]string{service, kid} {
 		b = append(b, part...)
 		b = append(b, '\n')
 	}
-	mac := m.sum(appendBodyHash(b, body))
-	base64.RawURLEncoding.Encode(t[:], mac[:])
-	return t
-}
-
-// bodySignature appends the body's hash to the canonical string's first
-// lines b and returns the signature of the whole.
-func bodySignature(secret, b, body []byte) (t sigText) {
-	mac := hmacSHA256(secret, appendBodyHash(b, body))
-	base64.RawURLEncoding.Encode(t[:], mac[:])
-	return t
-}
-
-// appendBodyHash appends the canonical string's last line: the lowercase
-// hex SHA-256 of body.
-func appendBodyHash(b, body []byte) []byte {
 	bh := sha256.Sum256(body)
 	return hex.AppendEncode(b, bh[:])
+}
+
+// encodeSig is a MAC as sent.
+func encodeSig(mac [sha256.Size]byte) (t sigText) {
+	base64.RawURLEncoding.Encode(t[:], mac[:])
+	return t
 }
 
 // hmacSHA256 is HMAC-SHA256 (RFC 2104): H((K^opad) || H((K^ipad) || msg)),
