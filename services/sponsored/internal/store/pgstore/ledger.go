@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -139,16 +140,7 @@ var errCountedBefore = errors.New("an impression of the batch was counted before
 // the insert with errCountedBefore, and the batch is counted again with
 // replay set, which reads the ids counted before and leaves them out.
 func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []service.Record, camps map[string]*counting, replay bool) ([]events.Event, error) {
-	n := 0
-	for _, r := range recs {
-		if r.Kind == placement.RecordImpression {
-			n += len(r.Items)
-		}
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	skip := make(map[string]bool, n)
+	skip := map[string]bool{}
 	if replay {
 		var all []string
 		for _, r := range recs {
@@ -180,7 +172,6 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 	var at []time.Time
 	var internal, billable []bool
 	byCampaign := map[string][]sponsored.ImpressionPayload{}
-	var order []string
 	for _, r := range recs {
 		if r.Kind != placement.RecordImpression {
 			continue
@@ -199,9 +190,6 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 			id, camp, member = append(id, it.Impression), append(camp, it.Campaign), append(member, r.Member)
 			at, day = append(at, r.At), append(day, r.At.In(c.loc).Format(time.DateOnly))
 			internal, billable = append(internal, r.Internal), append(billable, bill)
-			if byCampaign[it.Campaign] == nil {
-				order = append(order, it.Campaign)
-			}
 			byCampaign[it.Campaign] = append(byCampaign[it.Campaign], sponsored.ImpressionPayload{
 				ImpressionID: it.Impression, CampaignID: it.Campaign, MemberID: r.Member, At: r.At, Internal: r.Internal, Billable: bill})
 		}
@@ -219,7 +207,7 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 			}
 			return nil, pg.Err(err)
 		}
-		return impressionEvents(app, order, byCampaign), nil
+		return impressionEvents(app, byCampaign), nil
 	}
 	// ON CONFLICT covers an id that a record names under another campaign
 	// (placement never makes one): such an impression is not counted.
@@ -236,7 +224,7 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 		for _, i := range inserted {
 			in[i] = true
 		}
-		for _, c := range order {
+		for c := range byCampaign {
 			byCampaign[c] = slices.DeleteFunc(byCampaign[c], func(p sponsored.ImpressionPayload) bool {
 				if !in[p.ImpressionID] && p.Billable {
 					camps[c].counted--
@@ -245,14 +233,13 @@ func insertImpressions(ctx context.Context, tx pgx.Tx, app string, recs []servic
 			})
 		}
 	}
-	return impressionEvents(app, order, byCampaign), nil
+	return impressionEvents(app, byCampaign), nil
 }
 
 // impressionEvents is an impressions event per campaign, by campaign id.
-func impressionEvents(app string, order []string, byCampaign map[string][]sponsored.ImpressionPayload) []events.Event {
-	slices.Sort(order)
-	evs := make([]events.Event, 0, len(order))
-	for _, c := range order {
+func impressionEvents(app string, byCampaign map[string][]sponsored.ImpressionPayload) []events.Event {
+	evs := make([]events.Event, 0, len(byCampaign))
+	for _, c := range slices.Sorted(maps.Keys(byCampaign)) {
 		if len(byCampaign[c]) == 0 {
 			continue
 		}
