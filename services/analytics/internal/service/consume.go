@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/attendify/analytics"
@@ -79,11 +80,18 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.Event) error {
 	default:
 		return nil // not counted
 	}
-	if e.At.Before(s.now().Add(-analytics.MaxPast)) {
-		s.log.Info("event too old to count", "type", ev.Type, "id", ev.ID, "time", ev.Time)
-		return nil
+	return s.count(ctx, ev, []Event{e})
+}
+
+// count records what ev counts, but for what happened longer than
+// analytics.MaxPast ago (those days are final).
+func (s *Service) count(ctx context.Context, ev events.Event, evs []Event) error {
+	oldest := s.now().Add(-analytics.MaxPast)
+	fresh := slices.DeleteFunc(evs, func(e Event) bool { return e.At.Before(oldest) })
+	if dropped := len(evs) - len(fresh); dropped > 0 {
+		s.log.Info("event too old to count", "type", ev.Type, "id", ev.ID, "time", ev.Time, "dropped", dropped)
 	}
-	_, err := s.record(ctx, ev.App, []Event{e})
+	_, err := s.record(ctx, ev.App, fresh)
 	return err
 }
 
@@ -96,20 +104,15 @@ func (s *Service) impressions(ctx context.Context, ev events.Event) error {
 		return err
 	}
 	evs := make([]Event, 0, len(p.Impressions))
-	oldest := s.now().Add(-analytics.MaxPast)
 	for _, im := range p.Impressions {
-		if im.Internal || im.ImpressionID == "" || im.At.Before(oldest) {
+		if im.Internal || im.ImpressionID == "" {
 			continue
-		}
-		if im.CampaignID == "" {
-			im.CampaignID = p.CampaignID
 		}
 		e := sponsoredEvent(ev, im)
 		e.Key, e.Kind = "si:"+im.ImpressionID, KindImpression
 		evs = append(evs, e)
 	}
-	_, err := s.record(ctx, ev.App, evs)
-	return err
+	return s.count(ctx, ev, evs)
 }
 
 // sponsoredEvent is what analytics counts of an impression or a click of
