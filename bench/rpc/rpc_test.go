@@ -185,15 +185,7 @@ func BenchmarkEcho(b *testing.B) {
 func BenchmarkEchoSigned(b *testing.B) {
 	kit := kitHandler(b)
 	body := readFile(b, "jsonrpc-request-signed.json")
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.ServiceName = "bench"
-	signer, err := cfg.Signer()
-	if err != nil {
-		b.Fatal(err)
-	}
+	signer := benchSigner(b)
 	for _, tc := range []struct {
 		name string
 		sign func(*http.Request, []byte)
@@ -259,15 +251,7 @@ func openSession(tb testing.TB, h http.Handler, signer auth.Signer, body []byte)
 // from requests already made.
 func BenchmarkEchoWire(b *testing.B) {
 	kit := kitHandler(b)
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.ServiceName = "bench"
-	signer, err := cfg.Signer()
-	if err != nil {
-		b.Fatal(err)
-	}
+	signer := benchSigner(b)
 	signed := readFile(b, "jsonrpc-request-signed.json")
 	ss := openSession(b, kit, signer, signed)
 	br := bufio.NewReaderSize(nil, 4096)
@@ -306,4 +290,19 @@ func BenchmarkEchoWire(b *testing.B) {
 			wires = wires[1:]
 		}
 	})
+}
+
+// benchSigner signs calls as the service "bench" with the environment's
+// (or the development) service keys, as signreqs does for run.sh.
+func benchSigner(b *testing.B) auth.Signer {
+	cfg, err := auth.LoadConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ServiceName = "bench"
+	signer, err := cfg.Signer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return signer
 }
