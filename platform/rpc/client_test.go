@@ -92,6 +92,49 @@ func TestClientBatch(t *testing.T) {
 	}
 }
 
+// TestClientReadsAnyWellFormedAnswer: the client takes answers apart with
+// the scanner, not encoding/json; answers of other servers, in any member
+// order, spacing or escaping JSON allows, decode as before, and a body that
+// is not a JSON-RPC response fails the call as unavailable.
+func TestClientReadsAnyWellFormedAnswer(t *testing.T) {
+	var answer atomic.Value
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(answer.Load().(string)))
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL)
+	for _, tc := range []struct {
+		name, body string
+		want       string    // the echoed text, or
+		kind       errs.Kind // the error's kind, when fails
+		fails      bool
+	}{
+		{"members in another order, spaced", " \n{ \"result\" : {\"text\":\"hi\"} ,\n\t\"id\": 1, \"jsonrpc\":\"2.0\" } \n", "hi", 0, false},
+		{"escapes in the result", `{"jsonrpc":"2.0","id":1,"result":{"text":"\u00e9t\u00e9 \"q\""}}`, `été "q"`, 0, false},
+		{"null result", `{"jsonrpc":"2.0","id":1,"result":null}`, "", 0, false},
+		{"error with data", `{"jsonrpc":"2.0","id":1,"error":{"code":1004,"message":"nope","data":{"fields":[{"field":"/text","message":"bad"}]}}}`, "", errs.NotFound, true},
+		{"null error beside a result", `{"jsonrpc":"2.0","id":1,"error":null,"result":{"text":"ok"}}`, "ok", 0, false},
+		{"not JSON", `{"jsonrpc":"2.0","id":1,"result":{"text":"hi"}`, "", errs.Unavailable, true},
+		{"trailing garbage", `{"jsonrpc":"2.0","id":1,"result":{}} x`, "", errs.Unavailable, true},
+		{"an array for a lone call", `[{"jsonrpc":"2.0","id":1,"result":{}}]`, "", errs.Unavailable, true},
+		{"a string", `"hello"`, "", errs.Unavailable, true},
+		{"error not an object", `{"jsonrpc":"2.0","id":1,"error":"boom"}`, "", errs.Unavailable, true},
+	} {
+		answer.Store(tc.body)
+		got, err := echoMethod.Call(t.Context(), c, echoParams{Text: "x"})
+		if tc.fails {
+			if errs.KindOf(err) != tc.kind {
+				t.Errorf("%s: err = %v, want kind %s", tc.name, err, tc.kind)
+			}
+			continue
+		}
+		if err != nil || got.Text != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got.Text, err, tc.want)
+		}
+	}
+}
+
 // TestClientForwardsContext checks the request id, user token, remaining
 // deadline and trace context reach the callee, and service calls are signed
 // and verified (with nonces in Redis).
