@@ -19,7 +19,8 @@
 # BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack),
 # BENCH_PROFILE (a file: the server's CPU profile of the feed phase, from its
 # admin listener on BENCH_PORT + 1000; with placement, also the "on" server's
-# over the on/off rounds, in BENCH_PROFILE.on and BENCH_PROFILE.off).
+# over the on/off rounds, in BENCH_PROFILE.on and BENCH_PROFILE.off; socialbench's own
+# profile of the feed phase in BENCH_PROFILE.client).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

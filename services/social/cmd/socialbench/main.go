@@ -22,6 +22,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ func main() {
 	flag.IntVar(&f.posts, "posts", 10000, "posts to create")
 	flag.IntVar(&f.likes, "likes", 100000, "likes to create")
 	flag.IntVar(&f.page, "page", 20, "feed page size")
-	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here, from -admin-url (server started with DEBUG_PPROF=true)")
+	flag.StringVar(&f.profile, "profile", "", "save the server's CPU profile of the feed phase here, from -admin-url (server started with DEBUG_PPROF=true), and this process's beside it (<profile>.client)")
 	flag.StringVar(&f.adminURL, "admin-url", "", "the -url server's admin listener (ADMIN_ADDR), for -profile")
 	flag.StringVar(&f.skip, "skip", "", "timed phases to skip, comma-separated: feed,hot,baselines")
 	flag.StringVar(&f.wrkScript, "wrk-script", "", "after seeding, write here a wrk Lua script of the feed call, a different member's token on each request")
@@ -281,11 +282,14 @@ func run(ctx context.Context, f flags) error {
 	if !skip("feed") {
 		fmt.Fprintln(os.Stderr, "warm-up:")
 		load(ctx, "feed.get warm-up", f.clients, 0, 3*time.Second, feedOp(client, appID, f.page, as))
+		stop := func() {}
 		if f.profile != "" {
 			go saveProfile(f.adminURL, f.duration, f.profile)
+			stop = profileSelf(f.profile + ".client")
 		}
 		cpu0 := processCPU(f.offPID)
 		r := load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as))
+		stop()
 		if cpu1 := processCPU(f.offPID); cpu1 > 0 && r.Requests > 0 {
 			r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests)
 			fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", r.CPUus)
@@ -435,6 +439,24 @@ func saveProfile(url string, d time.Duration, path string) {
 	b, _ := io.ReadAll(resp.Body)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
+	}
+}
+
+// profileSelf starts this process's CPU profile into path (the load
+// generator shares the machine's CPUs with the server: what it spends a page
+// is part of every rate here) and returns its stop.
+func profileSelf(path string) func() {
+	fh, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(fh)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		fh.Close()
 	}
 }
 
