@@ -17,135 +17,158 @@ import (
 // ---------------------------------------------------------------------------
 // Rooms and tracks.
 
+// places is what rooms and tracks share here: an event's named places of
+// its agenda, by app and id, which a session may name.
+type places[T any] struct {
+	kind    string // in errors: "room"
+	of      func(d *data) map[key2]T
+	fields  func(x T) (app, id, event, name string)
+	named   func(app, event, name, id string) T
+	session func(x service.Session) string // the session's place of this kind
+}
+
+var (
+	rooms = places[service.Room]{
+		kind: "room",
+		of:   func(d *data) map[key2]service.Room { return d.rooms },
+		fields: func(r service.Room) (string, string, string, string) {
+			return r.AppID, r.ID, r.EventID, r.Name
+		},
+		named: func(app, event, name, id string) service.Room {
+			return service.Room{ID: id, AppID: app, EventID: event, Name: name}
+		},
+		session: func(x service.Session) string { return x.RoomID },
+	}
+	tracks = places[service.Track]{
+		kind: "track",
+		of:   func(d *data) map[key2]service.Track { return d.tracks },
+		fields: func(t service.Track) (string, string, string, string) {
+			return t.AppID, t.ID, t.EventID, t.Name
+		},
+		named: func(app, event, name, id string) service.Track {
+			return service.Track{ID: id, AppID: app, EventID: event, Name: name}
+		},
+		session: func(x service.Session) string { return x.TrackID },
+	}
+)
+
+func (p places[T]) save(d *data, x T, create bool) error {
+	app, id, event, _ := p.fields(x)
+	k := key2{app, id}
+	old, ok := p.of(d)[k]
+	switch {
+	case create && ok:
+		return errs.New(errs.Conflict, "a %s has this id already", p.kind)
+	case create:
+		if _, ok := d.events[key2{app, event}]; !ok {
+			return errs.New(errs.Invalid, "no such event")
+		}
+	default:
+		if _, _, oldEvent, _ := p.fields(old); !ok || oldEvent != event {
+			return notFound(p.kind)
+		}
+	}
+	p.of(d)[k] = x
+	return nil
+}
+
+func (p places[T]) get(d *data, app, id string) (T, error) {
+	x, ok := p.of(d)[key2{app, id}]
+	if !ok {
+		return x, notFound(p.kind)
+	}
+	return x, nil
+}
+
+func (p places[T]) delete(d *data, app, id string) error {
+	k := key2{app, id}
+	if _, ok := p.of(d)[k]; !ok {
+		return notFound(p.kind)
+	}
+	for sk, x := range d.sessions {
+		if sk.a == app && p.session(x) == id {
+			return errs.New(errs.Invalid, "the %s has sessions", p.kind)
+		}
+	}
+	delete(p.of(d), k)
+	return nil
+}
+
+// list is an event's places, by name, then id.
+func (p places[T]) list(d *data, app, event string) []T {
+	var out []T
+	for k, x := range p.of(d) {
+		if _, _, e, _ := p.fields(x); k.a == app && e == event {
+			out = append(out, x)
+		}
+	}
+	slices.SortFunc(out, func(a, b T) int {
+		_, aid, _, an := p.fields(a)
+		_, bid, _, bn := p.fields(b)
+		return cmp.Or(cmp.Compare(an, bn), cmp.Compare(aid, bid))
+	})
+	return out
+}
+
+// ids returns the ids of the event's places by name, after creating those
+// of names that do not exist.
+func (p places[T]) ids(d *data, app, event string, names []string) map[string]string {
+	out := map[string]string{}
+	for _, x := range p.of(d) {
+		if a, id, e, name := p.fields(x); a == app && e == event {
+			out[name] = id
+		}
+	}
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			id := placeIDs.Next().String()
+			p.of(d)[key2{app, id}], out[n] = p.named(app, event, n, id), id
+		}
+	}
+	return out
+}
+
 // SaveRoom implements service.PlaceStore.
 func (s *Store) SaveRoom(ctx context.Context, r service.Room, create bool) error {
-	return s.do(func(d *data) error {
-		k := key2{r.AppID, r.ID}
-		old, ok := d.rooms[k]
-		switch {
-		case create && ok:
-			return errs.New(errs.Conflict, "a room has this id already")
-		case create:
-			if _, ok := d.events[key2{r.AppID, r.EventID}]; !ok {
-				return errs.New(errs.Invalid, "no such event")
-			}
-		case !ok || old.EventID != r.EventID:
-			return notFound("room")
-		}
-		d.rooms[k] = r
-		return nil
-	})
+	return s.do(func(d *data) error { return rooms.save(d, r, create) })
 }
 
 // Room implements service.PlaceStore.
 func (s *Store) Room(ctx context.Context, app, id string) (out service.Room, err error) {
-	err = s.do(func(d *data) error {
-		r, ok := d.rooms[key2{app, id}]
-		if !ok {
-			return notFound("room")
-		}
-		out = r
-		return nil
-	})
+	err = s.do(func(d *data) (e error) { out, e = rooms.get(d, app, id); return e })
 	return out, err
 }
 
 // DeleteRoom implements service.PlaceStore.
 func (s *Store) DeleteRoom(ctx context.Context, app, id string) error {
-	return s.do(func(d *data) error {
-		k := key2{app, id}
-		if _, ok := d.rooms[k]; !ok {
-			return notFound("room")
-		}
-		for sk, x := range d.sessions {
-			if sk.a == app && x.RoomID == id {
-				return errs.New(errs.Invalid, "the room has sessions")
-			}
-		}
-		delete(d.rooms, k)
-		return nil
-	})
+	return s.do(func(d *data) error { return rooms.delete(d, app, id) })
 }
 
 // Rooms implements service.PlaceStore.
 func (s *Store) Rooms(ctx context.Context, app, event string) (out []service.Room, err error) {
-	err = s.do(func(d *data) error {
-		for k, r := range d.rooms {
-			if k.a == app && r.EventID == event {
-				out = append(out, r)
-			}
-		}
-		sort.Slice(out, func(i, j int) bool {
-			return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ID < out[j].ID
-		})
-		return nil
-	})
+	err = s.do(func(d *data) error { out = rooms.list(d, app, event); return nil })
 	return out, err
 }
 
 // SaveTrack implements service.PlaceStore.
 func (s *Store) SaveTrack(ctx context.Context, t service.Track, create bool) error {
-	return s.do(func(d *data) error {
-		k := key2{t.AppID, t.ID}
-		old, ok := d.tracks[k]
-		switch {
-		case create && ok:
-			return errs.New(errs.Conflict, "a track has this id already")
-		case create:
-			if _, ok := d.events[key2{t.AppID, t.EventID}]; !ok {
-				return errs.New(errs.Invalid, "no such event")
-			}
-		case !ok || old.EventID != t.EventID:
-			return notFound("track")
-		}
-		d.tracks[k] = t
-		return nil
-	})
+	return s.do(func(d *data) error { return tracks.save(d, t, create) })
 }
 
 // Track implements service.PlaceStore.
 func (s *Store) Track(ctx context.Context, app, id string) (out service.Track, err error) {
-	err = s.do(func(d *data) error {
-		t, ok := d.tracks[key2{app, id}]
-		if !ok {
-			return notFound("track")
-		}
-		out = t
-		return nil
-	})
+	err = s.do(func(d *data) (e error) { out, e = tracks.get(d, app, id); return e })
 	return out, err
 }
 
 // DeleteTrack implements service.PlaceStore.
 func (s *Store) DeleteTrack(ctx context.Context, app, id string) error {
-	return s.do(func(d *data) error {
-		k := key2{app, id}
-		if _, ok := d.tracks[k]; !ok {
-			return notFound("track")
-		}
-		for sk, x := range d.sessions {
-			if sk.a == app && x.TrackID == id {
-				return errs.New(errs.Invalid, "the track has sessions")
-			}
-		}
-		delete(d.tracks, k)
-		return nil
-	})
+	return s.do(func(d *data) error { return tracks.delete(d, app, id) })
 }
 
 // Tracks implements service.PlaceStore.
 func (s *Store) Tracks(ctx context.Context, app, event string) (out []service.Track, err error) {
-	err = s.do(func(d *data) error {
-		for k, t := range d.tracks {
-			if k.a == app && t.EventID == event {
-				out = append(out, t)
-			}
-		}
-		sort.Slice(out, func(i, j int) bool {
-			return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ID < out[j].ID
-		})
-		return nil
-	})
+	err = s.do(func(d *data) error { out = tracks.list(d, app, event); return nil })
 	return out, err
 }
 
@@ -452,8 +475,8 @@ func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []se
 		if rowErrs = d.resolveSpeakers(app, rows); len(rowErrs) > 0 {
 			return nil
 		}
-		rooms := d.roomIDs(app, event, names(rows, func(r service.BulkSession) string { return r.RoomName }))
-		tracks := d.trackIDs(app, event, names(rows, func(r service.BulkSession) string { return r.TrackName }))
+		roomIDs := rooms.ids(d, app, event, names(rows, func(r service.BulkSession) string { return r.RoomName }))
+		trackIDs := tracks.ids(d, app, event, names(rows, func(r service.BulkSession) string { return r.TrackName }))
 		existing := make([]service.Session, len(rows))
 		targets := map[string]bool{}
 		counts = service.BulkCounts{IDs: make([]string, len(rows)), Rows: make([]string, len(rows))}
@@ -465,7 +488,7 @@ func (s *Store) UpsertSessions(ctx context.Context, app, event string, rows []se
 				}
 			}
 			targets[counts.IDs[i]] = true
-			rows[i].RoomID, rows[i].TrackID = rooms[r.RoomName], tracks[r.TrackName]
+			rows[i].RoomID, rows[i].TrackID = roomIDs[r.RoomName], trackIDs[r.TrackName]
 		}
 		for i, r := range rows {
 			if existing[i].ID != "" && existing[i].EventID != event {
@@ -556,41 +579,6 @@ func names(rows []service.BulkSession, name func(service.BulkSession) string) []
 	for _, r := range rows {
 		if n := name(r); n != "" && !slices.Contains(out, n) {
 			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// roomIDs returns the ids of the event's rooms by name, after creating
-// those of names that do not exist.
-func (d *data) roomIDs(app, event string, names []string) map[string]string {
-	out := map[string]string{}
-	for _, r := range d.rooms {
-		if r.AppID == app && r.EventID == event {
-			out[r.Name] = r.ID
-		}
-	}
-	for _, n := range names {
-		if _, ok := out[n]; !ok {
-			r := service.Room{ID: placeIDs.Next().String(), AppID: app, EventID: event, Name: n}
-			d.rooms[key2{app, r.ID}], out[n] = r, r.ID
-		}
-	}
-	return out
-}
-
-// trackIDs is roomIDs of tracks.
-func (d *data) trackIDs(app, event string, names []string) map[string]string {
-	out := map[string]string{}
-	for _, t := range d.tracks {
-		if t.AppID == app && t.EventID == event {
-			out[t.Name] = t.ID
-		}
-	}
-	for _, n := range names {
-		if _, ok := out[n]; !ok {
-			t := service.Track{ID: placeIDs.Next().String(), AppID: app, EventID: event, Name: n}
-			d.tracks[key2{app, t.ID}], out[n] = t, t.ID
 		}
 	}
 	return out
