@@ -51,6 +51,8 @@ BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 RUNNER_PKG := github.com/attendify/platform/runner
 LDFLAGS := -s -w -X $(RUNNER_PKG).buildVersion=$(VERSION) -X $(RUNNER_PKG).buildCommit=$(COMMIT) -X $(RUNNER_PKG).buildDate=$(BUILD_DATE)
 PLATFORMS := linux/amd64 linux/arm64
+# DIST may name any directory for release and binaries; images read dist/
+# (their Dockerfiles copy from it).
 DIST := dist
 CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 # Images: one per service, FROM scratch (services/<name>/Dockerfile), built
@@ -205,7 +207,7 @@ binaries:
 		for s in $(SERVICES); do \
 			echo "== $$s $$os/$$arch $(VERSION)"; \
 			(cd services/$$s && CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags '$(LDFLAGS)' \
-				-o ../../$(DIST)/$${os}_$${arch}/$$s ./cmd/$$s); \
+				-o $(abspath $(DIST))/$${os}_$${arch}/$$s ./cmd/$$s); \
 		done; \
 	done
 
