@@ -33,6 +33,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/couch"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
@@ -287,10 +288,10 @@ func run(ctx context.Context, f flags) error {
 			go saveProfile(f.adminURL, f.duration, f.profile)
 			stop = profileSelf(f.profile + ".client")
 		}
-		cpu0 := processCPU(f.offPID)
+		cpu0 := benchkit.ProcessCPU(f.offPID)
 		r := load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as))
 		stop()
-		if cpu1 := processCPU(f.offPID); cpu1 > 0 && r.Requests > 0 {
+		if cpu1 := benchkit.ProcessCPU(f.offPID); cpu1 > 0 && r.Requests > 0 {
 			r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests)
 			fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", r.CPUus)
 		}
@@ -334,7 +335,7 @@ func run(ctx context.Context, f flags) error {
 	index := redisstore.New(rdb, ns)
 	ledger := pgstore.New(pool, nil)
 	rm := hub.NewReadModel(rdb, ns)
-	self := processCPU(os.Getpid())
+	self := benchkit.ProcessCPU(os.Getpid())
 	// The pages feedOp reads: each client goes two pages deep, then back to
 	// the top.
 	after := make([]string, 1024)
@@ -370,7 +371,7 @@ func run(ctx context.Context, f flags) error {
 	// The baseline's own CPU a page (this process made the reads): beside the
 	// server's CPU a request, a ratio the machine's load moves less.
 	if b := &results[len(results)-1]; b.Requests > 0 {
-		b.CPUus = float64((processCPU(os.Getpid()) - self).Microseconds()) / float64(b.Requests)
+		b.CPUus = float64((benchkit.ProcessCPU(os.Getpid()) - self).Microseconds()) / float64(b.Requests)
 		fmt.Fprintf(os.Stderr, "  baseline CPU (this process) %.0f µs a page\n", b.CPUus)
 	}
 	hot2 := posts[len(posts)-2]

@@ -13,6 +13,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/social"
 	"github.com/attendify/sponsored"
@@ -104,9 +105,9 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 					go saveProfile(admin, f.abDuration, f.profile+"."+mode)
 				}
 			}
-			cpu0, m0 := processCPU(pids[mode]), sampleCPU()
+			cpu0, m0 := benchkit.ProcessCPU(pids[mode]), sampleCPU()
 			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, c))
-			if cpu1 := processCPU(pids[mode]); cpu1 > 0 && res.Requests > 0 {
+			if cpu1 := benchkit.ProcessCPU(pids[mode]); cpu1 > 0 && res.Requests > 0 {
 				us := float64((cpu1 - cpu0).Microseconds()) / float64(res.Requests)
 				cpuPerReq[mode] = append(cpuPerReq[mode], us)
 				fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", us)
