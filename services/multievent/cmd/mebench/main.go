@@ -58,6 +58,7 @@ import (
 	"github.com/attendify/multievent/internal/store/postgres"
 	"github.com/attendify/multievent/migrations"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/couch"
 	"github.com/attendify/platform/kv"
 	"github.com/attendify/platform/kv/pgkv"
@@ -753,7 +754,7 @@ func micros(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.N
 // used so far, and that of each Postgres backend of the bench's database
 // by pid (a backend that exits during a round takes its time with it).
 func (b *bench) cpu(ctx context.Context) (time.Duration, map[int]time.Duration) {
-	me, _ := procCPU(b.mePid)
+	me := benchkit.ProcessCPU(b.mePid)
 	backends := map[int]time.Duration{}
 	rows, err := b.pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
 	if err != nil {
@@ -761,7 +762,7 @@ func (b *bench) cpu(ctx context.Context) (time.Duration, map[int]time.Duration) 
 	}
 	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
 	for _, pid := range pids {
-		if d, err := procCPU(int(pid)); err == nil {
+		if d := benchkit.ProcessCPU(int(pid)); d > 0 { // 0: gone already, or nothing used yet
 			backends[int(pid)] = d
 		}
 	}
@@ -776,29 +777,6 @@ func cpuDelta(before, after map[int]time.Duration) time.Duration {
 		sum += d - before[pid]
 	}
 	return sum
-}
-
-// procCPU reads a process's utime and stime from /proc/<pid>/stat (clock
-// ticks of 10 ms: USER_HZ is 100 on Linux).
-func procCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces: fields count from the
-	// last ')'; utime and stime are fields 14 and 15.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	var ut, st int64
-	if _, err := fmt.Sscan(f[11], &ut); err != nil {
-		return 0, err
-	}
-	if _, err := fmt.Sscan(f[12], &st); err != nil {
-		return 0, err
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
 func randHex(n int) string {
