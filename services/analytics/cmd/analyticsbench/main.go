@@ -51,6 +51,7 @@ import (
 	"github.com/attendify/analytics"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/rpc"
@@ -297,8 +298,8 @@ func (b *bench) ingestBench(ctx context.Context) error {
 	var kitCPU time.Duration
 	var kitEvents int64
 	kitRound := func() (float64, int64, error) {
-		cpu0 := cpuTime(b.pid)
-		defer func() { kitCPU += cpuTime(b.pid) - cpu0 }()
+		cpu0 := benchkit.ProcessCPU(b.pid)
+		defer func() { kitCPU += benchkit.ProcessCPU(b.pid) - cpu0 }()
 		calls, fails, _, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
 			inst := fmt.Sprintf("bench-install-%04d", w)
 			res, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{AppRef: rpc.AppRef{App: b.app}, Install: inst, SentAt: time.Now().UTC(), Events: b.events(p.batch, inst)})
@@ -432,7 +433,7 @@ func (b *bench) queryBench(ctx context.Context) error {
 			return err
 		}
 		stopProfile := b.startProfile(ctx, strings.ReplaceAll(q.name, " ", "-"))
-		cpu0, self0 := cpuTime(b.pid), cpuTime(os.Getpid())
+		cpu0, self0 := benchkit.ProcessCPU(b.pid), benchkit.ProcessCPU(os.Getpid())
 		bufs := make([]bytes.Buffer, b.p.clients)
 		calls, fails, lat, err := load(ctx, b.p.clients, b.p.duration, func(ctx context.Context, w int) error {
 			return sc.call(ctx, &bufs[w])
@@ -440,7 +441,7 @@ func (b *bench) queryBench(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		cpu, self := cpuTime(b.pid)-cpu0, cpuTime(os.Getpid())-self0
+		cpu, self := benchkit.ProcessCPU(b.pid)-cpu0, benchkit.ProcessCPU(os.Getpid())-self0
 		if err := stopProfile(); err != nil {
 			return err
 		}
@@ -772,24 +773,6 @@ func (p *poller) waitCustom(ctx context.Context, want int64, limit time.Duration
 		time.Sleep(5 * time.Millisecond)
 	}
 	return time.Time{}
-}
-
-// cpuTime is the user and system CPU time the process pid has used
-// (/proc/<pid>/stat, in clock ticks of 10 ms).
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which is in parentheses.
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+2:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func joinRates(rs []float64) string {
