@@ -16,14 +16,13 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/attendify/bench/rpc/echo"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/rpc"
 )
 
@@ -64,12 +63,12 @@ func run(url string, pid, c int, d time.Duration, rounds int) error {
 	all := map[string][]result{}
 	for r := 1; r <= rounds; r++ {
 		for _, proto := range []string{"http1", "h2c"} {
-			cpu0, srv0 := selfCPU(), procCPU(pid)
+			cpu0, srv0 := benchkit.SelfCPU(), benchkit.ProcessCPU(pid)
 			res := load(clients[proto], c, d)
 			res.proto = proto
-			res.clientUS = float64((selfCPU() - cpu0).Microseconds()) / float64(max(res.calls, 1))
+			res.clientUS = float64((benchkit.SelfCPU() - cpu0).Microseconds()) / float64(max(res.calls, 1))
 			if pid > 0 {
-				res.serverUS = float64((procCPU(pid) - srv0).Microseconds()) / float64(max(res.calls, 1))
+				res.serverUS = float64((benchkit.ProcessCPU(pid) - srv0).Microseconds()) / float64(max(res.calls, 1))
 			}
 			all[proto] = append(all[proto], res)
 			fmt.Printf("| %d | %s | %.0f | %.2f ms | %.2f ms | %d | %.1f µs | %.1f µs |\n", r, proto, res.perSec, res.p50, res.p99, res.errs, res.clientUS, res.serverUS)
@@ -152,29 +151,6 @@ func median(rs []result, f func(result) float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU is process pid's user+system CPU time (0 when pid is 0 or
-// unreadable).
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64) // fields 14 and 15 of stat, counted after the command
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 func loadavg() string {
