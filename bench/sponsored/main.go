@@ -13,15 +13,14 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/runner"
 	"github.com/attendify/sponsored"
@@ -130,10 +129,12 @@ func run(ctx context.Context, o opts) error {
 			if !strings.HasSuffix(name, "HINCRBY") {
 				cmd = "evalsha"
 			}
-			before, cpu0 := redisUsec(ctx, rdb, cmd), processCPU()
+			calls0, usec0, _ := benchkit.RedisCommand(ctx, rdb, cmd)
+			cpu0 := benchkit.SelfCPU()
 			res := load(ctx, name, o.clients, o.duration, targets[name])
-			after, cpu1 := redisUsec(ctx, rdb, cmd), processCPU()
-			res.RedisUsPerOp = (after.usec - before.usec) / float64(max(after.calls-before.calls, 1))
+			calls1, usec1, _ := benchkit.RedisCommand(ctx, rdb, cmd)
+			cpu1 := benchkit.SelfCPU()
+			res.RedisUsPerOp = (usec1 - usec0) / float64(max(calls1-calls0, 1))
 			res.ClientUsPerOp = float64((cpu1 - cpu0).Microseconds()) / float64(max(res.Ops, 1))
 			if !strings.HasSuffix(name, "HINCRBY") {
 				res.Charged, _ = rdb.HGet(ctx, keys.Live(app), placement.ServedField("camp")).Int64()
@@ -218,39 +219,4 @@ func load(ctx context.Context, name string, c int, d time.Duration, op func(cont
 		r.P99ms = float64(all[len(all)*99/100].Microseconds()) / 1000
 	}
 	return r
-}
-
-type cmdstat struct {
-	calls int64
-	usec  float64
-}
-
-// redisUsec reads a command's calls and total time from INFO commandstats.
-func redisUsec(ctx context.Context, rdb redis.UniversalClient, cmd string) cmdstat {
-	info, _ := rdb.Info(ctx, "commandstats").Result()
-	for _, line := range strings.Split(info, "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":")
-		if !ok {
-			continue
-		}
-		var st cmdstat
-		for _, kv := range strings.Split(rest, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "calls":
-				st.calls, _ = strconv.ParseInt(v, 10, 64)
-			case "usec":
-				st.usec, _ = strconv.ParseFloat(v, 64)
-			}
-		}
-		return st
-	}
-	return cmdstat{}
-}
-
-// processCPU is this process's user+system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
