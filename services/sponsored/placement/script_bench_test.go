@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/placement"
@@ -58,16 +56,22 @@ func BenchmarkFill(b *testing.B) {
 	for _, v := range viewers { // every member seen once: the windows exist
 		p.Fill(ctx, app, "", v, 5)
 	}
-	calls0, usec0 := evalsha(b, rdb)
-	cpu0 := selfCPU()
+	calls0, usec0, err := benchkit.RedisCommand(ctx, rdb, "evalsha")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu0 := benchkit.SelfCPU()
 	b.ResetTimer()
 	served := 0
 	for range b.N {
 		served += len(p.Fill(ctx, app, "", viewers[rand.IntN(len(viewers))], 5))
 	}
 	b.StopTimer()
-	cpu := selfCPU() - cpu0
-	calls, usec := evalsha(b, rdb)
+	cpu := benchkit.SelfCPU() - cpu0
+	calls, usec, err := benchkit.RedisCommand(ctx, rdb, "evalsha")
+	if err != nil {
+		b.Fatal(err)
+	}
 	if served != b.N {
 		b.Fatalf("%d sponsored items in %d pages, want one a page", served, b.N)
 	}
@@ -83,35 +87,4 @@ func publish(b *testing.B, rdb redis.UniversalClient, keys placement.Keys, app s
 	if err := rdb.Set(context.Background(), keys.Eligibility(app), doc, 0).Err(); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// evalsha is Redis' count of EVALSHA calls and their total time (µs).
-func evalsha(b *testing.B, rdb redis.UniversalClient) (calls, usec float64) {
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_evalsha:")
-		if !ok {
-			continue
-		}
-		for _, kv := range strings.Split(rest, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			f, _ := strconv.ParseFloat(v, 64)
-			switch k {
-			case "calls":
-				calls = f
-			case "usec":
-				usec = f
-			}
-		}
-	}
-	return calls, usec
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

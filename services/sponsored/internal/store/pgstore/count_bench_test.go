@@ -7,16 +7,14 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/testkit"
@@ -123,9 +121,9 @@ func BenchmarkCount(b *testing.B) {
 	defer func() { stop(); <-done }()
 	waitOutbox(b, countPool)
 
-	pgBefore, allBefore := backendCPU(b, countPool), postgresCPU()
+	pgBefore, allBefore := backendCPU(b, countPool), benchkit.CommandCPU("postgres")["postgres"]
 	redisBefore := streamUsec(b, rdb)
-	goBefore := selfCPU()
+	goBefore := benchkit.SelfCPU()
 	b.ResetTimer()
 	counted := 0
 	for range b.N {
@@ -147,9 +145,9 @@ func BenchmarkCount(b *testing.B) {
 	}
 	waitOutbox(b, countPool)
 	b.StopTimer()
-	goCPU := selfCPU() - goBefore
+	goCPU := benchkit.SelfCPU() - goBefore
 	redisUs := streamUsec(b, rdb) - redisBefore
-	allCPU := postgresCPU() - allBefore
+	allCPU := benchkit.CommandCPU("postgres")["postgres"] - allBefore
 	pgAfter := backendCPU(b, countPool)
 	var n int
 	if err := countPool.QueryRow(ctx, `SELECT count(*) FROM impressions`).Scan(&n); err != nil {
@@ -214,69 +212,26 @@ func backendCPU(b *testing.B, pool *pgxpool.Pool) map[string]time.Duration {
 		if err := rows.Scan(&pid, &name); err != nil {
 			b.Fatal(err)
 		}
-		cpu, ok := procCPU(pid)
-		if !ok {
-			b.Fatalf("no /proc/%d/stat: is Postgres on this machine?", pid)
+		cpu := benchkit.ProcessCPU(pid)
+		if cpu == 0 { // unknown, or a backend that has not used a tick yet
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+				b.Fatalf("no /proc/%d: is Postgres on this machine?", pid)
+			}
 		}
 		out[name] += cpu
 	}
 	return out
 }
 
-// postgresCPU is the CPU time of every process named postgres.
-func postgresCPU() time.Duration {
-	var sum time.Duration
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		comm, err := os.ReadFile(d + "/comm")
-		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
-			continue
-		}
-		pid, _ := strconv.Atoi(filepath.Base(d))
-		cpu, _ := procCPU(pid)
-		sum += cpu
-	}
-	return sum
-}
-
-// procCPU is a process's user and system time (/proc/<pid>/stat, fields
-// 14 and 15, in clock ticks of 10 ms).
-func procCPU(pid int) (time.Duration, bool) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond, true
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // streamUsec is Redis' total time in the stream commands (µs).
 func streamUsec(b *testing.B, rdb redis.UniversalClient) float64 {
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
 	var sum float64
-	for _, line := range strings.Split(info, "\n") {
-		for _, cmd := range []string{"xreadgroup", "xautoclaim", "xack", "xdel", "xadd", "multi", "exec"} {
-			if rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":"); ok {
-				for _, kv := range strings.Split(rest, ",") {
-					if v, ok := strings.CutPrefix(kv, "usec="); ok {
-						f, _ := strconv.ParseFloat(v, 64)
-						sum += f
-					}
-				}
-			}
+	for _, cmd := range []string{"xreadgroup", "xautoclaim", "xack", "xdel", "xadd", "multi", "exec"} {
+		_, usec, err := benchkit.RedisCommand(context.Background(), rdb, cmd)
+		if err != nil {
+			b.Fatal(err)
 		}
+		sum += usec
 	}
 	return sum
 }
