@@ -405,8 +405,13 @@ func TestContentFront(t *testing.T) {
 		return resp.StatusCode
 	}
 	all := dbs.Databases[0].URL
+	// Each group's database is written on its own: wait for both documents
+	// the checks read, not the first alone.
 	testkit.Eventually(t, "the keynote in the all database", func() bool {
 		return do(s.plain, http.MethodGet, all+"/session:"+s.keynote, "") == http.StatusOK
+	})
+	testkit.Eventually(t, "the lab in the workshop's database", func() bool {
+		return do(s.registered, http.MethodGet, workshopURL+"/session:"+s.lab, "") == http.StatusOK
 	})
 	tests := []struct {
 		name   string
