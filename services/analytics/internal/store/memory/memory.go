@@ -108,11 +108,16 @@ func (s *Store) Insert(_ context.Context, evs []service.Event) ([]bool, error) {
 		if s.raw[e.App] == nil {
 			s.raw[e.App] = map[string]service.Event{}
 		}
-		k := service.Day(e.At).Format(time.DateOnly) + "|" + e.Key
-		if _, ok := s.raw[e.App][k]; ok {
-			continue
+		day := service.Day(e.At)
+		seen := false
+		for _, d := range []time.Time{day.AddDate(0, 0, -1), day, day.AddDate(0, 0, 1)} {
+			_, ok := s.raw[e.App][d.Format(time.DateOnly)+"|"+e.Key]
+			seen = seen || ok
 		}
-		s.raw[e.App][k] = e
+		if seen {
+			continue // as the Postgres store: the day, or the one before or after
+		}
+		s.raw[e.App][day.Format(time.DateOnly)+"|"+e.Key] = e
 		out[i] = true
 	}
 	return out, nil

@@ -87,15 +87,24 @@ func (s *Store) forgetDays(days []time.Time) {
 	}
 }
 
-// Insert implements service.RawEvents.
+// Insert implements service.RawEvents. The primary key holds the day (the
+// table is partitioned by it), and a resent event's day can be the next or
+// the one before: its time is corrected by each batch's own clock skew, so
+// one sent again around midnight moves across it. The days beside its own
+// are checked for its key too (three index probes, the partitions pruned);
+// two sends of one event racing on two days can still both be stored.
 func (s *Store) Insert(ctx context.Context, evs []service.Event) (_ []bool, err error) {
 	defer derrors.Wrap(&err, "postgres.Insert(%d events)", len(evs))
 	const q = `
 		INSERT INTO raw_events (day, app, key, at, source, kind, member, install, event_id, session,
 			screen, target_type, target_id, name, duration_ms, photos, props)
-		SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+		SELECT u.* FROM unnest($1::date[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
 			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
 			$14::text[], $15::bigint[], $16::int[], $17::jsonb[])
+			AS u(day, app, key, at, source, kind, member, install, event_id, session,
+				screen, target_type, target_id, name, duration_ms, photos, props)
+		WHERE NOT EXISTS (SELECT 1 FROM raw_events r
+			WHERE r.app = u.app AND r.key = u.key AND r.day BETWEEN u.day - 1 AND u.day + 1)
 		ON CONFLICT DO NOTHING
 		RETURNING app, key`
 	if len(evs) == 0 {

@@ -46,6 +46,17 @@ func RawEvents(t *testing.T, ctx context.Context, newStore func(t *testing.T) se
 		if diff := cmp.Diff([]bool{false, true}, got); diff != "" {
 			t.Errorf("second insert (-want +got):\n%s", diff)
 		}
+		// Sent again with another batch's clock skew, across midnight
+		// either way: the same event.
+		nextDay := T0.Truncate(24 * time.Hour).Add(24*time.Hour + time.Second)
+		lastDay := T0.Truncate(24 * time.Hour).Add(-time.Second)
+		got, err = s.Insert(ctx, []service.Event{ev("a1", "k1", "m1", nextDay), ev("a1", "k3", "m1", lastDay), ev("a1", "k4", "m1", nextDay)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]bool{false, false, true}, got); diff != "" {
+			t.Errorf("an event sent again on the day after or before (-want +got):\n%s", diff)
+		}
 	})
 	t.Run("scan returns a range by day, app and key, whole events", func(t *testing.T) {
 		s := newStore(t)
