@@ -2,7 +2,8 @@
 // generators: the CPU time of this process (SelfCPU), of other processes by
 // pid (ProcessCPU) or by command name (CommandCPU), of the whole machine
 // (MachineBusy), and Redis' own time in one command (RedisCommand, from INFO
-// commandstats).
+// commandstats); and CPU profiles, this process's (StartCPUProfile) and a
+// server's from its admin listener (FetchProfile).
 //
 // Apart from SelfCPU (getrusage) the CPU times come from Linux's /proc, in
 // clock ticks of 10 ms: take differences over a run long enough for that to

@@ -26,7 +26,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -36,7 +35,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -538,21 +536,17 @@ func (b *bench) startProfile(ctx context.Context, name string) func() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errc <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", b.admin, kind, secs), file)
+			errc <- benchkit.FetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", b.admin, kind, secs), file)
 		}()
 	}
 	// The load generator's own profile: it shares the CPUs with the server.
-	self, err := os.Create(filepath.Join(b.p.profile, name+"-clients-cpu.pprof"))
-	if err == nil {
-		err = pprof.StartCPUProfile(self)
-	}
+	stopSelf, err := benchkit.StartCPUProfile(filepath.Join(b.p.profile, name+"-clients-cpu.pprof"))
 	if err != nil {
 		errc <- err
 	}
 	return func() error {
-		if self != nil {
-			pprof.StopCPUProfile()
-			_ = self.Close()
+		if stopSelf != nil {
+			errc <- stopSelf()
 		}
 		wg.Wait()
 		close(errc)
@@ -563,31 +557,6 @@ func (b *bench) startProfile(ctx context.Context, name string) func() error {
 		}
 		return nil
 	}
-}
-
-// fetchProfile writes the profile at url to file.
-func fetchProfile(ctx context.Context, url, file string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("profile %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("profile %s: %s", url, resp.Status)
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return fmt.Errorf("profile %s: %w", url, err)
-	}
-	return f.Close()
 }
 
 // paced runs fn from clients goroutines, each once every period (starting

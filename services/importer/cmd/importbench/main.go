@@ -21,7 +21,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -34,6 +33,7 @@ import (
 	"github.com/attendify/importer/internal/sheet"
 	"github.com/attendify/importer/internal/validate"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/rpc"
 )
 
@@ -191,14 +191,11 @@ func parse(args []string) error {
 
 	// The importer's path.
 	if *profile != "" {
-		pf, err := os.Create(*profile)
+		stop, err := benchkit.StartCPUProfile(*profile)
 		if err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	start = time.Now()
 	f, err := os.Open(*file)

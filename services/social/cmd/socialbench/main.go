@@ -18,11 +18,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -283,14 +280,19 @@ func run(ctx context.Context, f flags) error {
 	if !skip("feed") {
 		fmt.Fprintln(os.Stderr, "warm-up:")
 		load(ctx, "feed.get warm-up", f.clients, 0, 3*time.Second, feedOp(client, appID, f.page, as))
-		stop := func() {}
+		stop := func() error { return nil }
 		if f.profile != "" {
 			go saveProfile(f.adminURL, f.duration, f.profile)
-			stop = profileSelf(f.profile + ".client")
+			var err error
+			if stop, err = benchkit.StartCPUProfile(f.profile + ".client"); err != nil {
+				return err
+			}
 		}
 		cpu0 := benchkit.ProcessCPU(f.offPID)
 		r := load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as))
-		stop()
+		if err := stop(); err != nil {
+			return err
+		}
 		if cpu1 := benchkit.ProcessCPU(f.offPID); cpu1 > 0 && r.Requests > 0 {
 			r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests)
 			fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", r.CPUus)
@@ -431,33 +433,9 @@ func run(ctx context.Context, f flags) error {
 // saveProfile fetches the server's CPU profile over d from its admin
 // listener at url into path.
 func saveProfile(url string, d time.Duration, path string) {
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", url, int(d.Seconds())-1))
-	if err != nil {
+	u := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", url, int(d.Seconds())-1)
+	if err := benchkit.FetchProfile(context.Background(), u, path); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
-		return
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "profile:", err)
-	}
-}
-
-// profileSelf starts this process's CPU profile into path (the load
-// generator shares the machine's CPUs with the server: what it spends a page
-// is part of every rate here) and returns its stop.
-func profileSelf(path string) func() {
-	fh, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(fh)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "profile:", err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		fh.Close()
 	}
 }
 
