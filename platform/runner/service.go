@@ -381,6 +381,10 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Ready before the first request is served: the listener has been
+	// accepting since New, and a probe that arrived early must not be
+	// told the service is shutting down.
+	s.setReady(true)
 	go func() {
 		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
@@ -400,7 +404,6 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	s.setReady(true)
 	s.deploy.post(deployReady, nil)
 	s.Log.Info("listening", slog.String("addr", s.Addr()), slog.String("admin_addr", s.AdminAddr()), slog.String("version", version()))
 

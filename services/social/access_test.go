@@ -35,6 +35,11 @@ func TestRestrictedEventAccess(t *testing.T) {
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee) // registered to the VIP day
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee) // not registered
 	org := env.AddMember(app, "Olga", auth.RoleCollaborator)
+	// The feeds below name the authors, which come with hub's member
+	// events, consumed on their own.
+	testkit.Eventually(t, "profiles consumed", func() bool {
+		return countProfiles(t, env, app, ada, bob) == 2
+	})
 	env.Register(ada, vip.ID)
 
 	// Ada posts in the VIP day, with a photo, a hashtag and in a session

@@ -502,6 +502,10 @@ func TestOneMemberLikesConcurrently(t *testing.T) {
 	ref := rpc.AppRef{App: app}
 	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
 	bob := env.AddMember(app, "Bob", auth.RoleAttendee)
+	// The author's name comes with hub's member event, consumed on its own.
+	testkit.Eventually(t, "profiles consumed", func() bool {
+		return countProfiles(t, env, app, ada, bob) == 2
+	})
 	post, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: ref, Text: "like me"})
 	if err != nil {
 		t.Fatal(err)
