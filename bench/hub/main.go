@@ -21,21 +21,14 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
-	"math"
 	mrand "math/rand/v2"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +38,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/rpc"
@@ -92,16 +86,12 @@ func run(ctx context.Context, p params) error {
 		return err
 	}
 	// A database and a namespace of our own.
-	suffix := randHex(4)
-	dbName := "bench_hub_" + suffix
-	dsn, err := withDatabase(cfg.Postgres.URL, dbName)
+	suffix := benchkit.Suffix()
+	dsn, dropDB, err := benchkit.ScratchDatabase(ctx, cfg.Postgres.URL, "bench_hub_"+suffix)
 	if err != nil {
 		return err
 	}
-	if err := pg.EnsureDatabase(ctx, dsn); err != nil {
-		return err
-	}
-	defer dropDatabase(cfg.Postgres.URL, dbName)
+	defer dropDB()
 	rdb, err := redisx.Open(ctx, cfg.Redis)
 	if err != nil {
 		return err
@@ -110,7 +100,7 @@ func run(ctx context.Context, p params) error {
 	ns := "bench-hub-" + suffix
 	defer testkit.DeleteKeys(context.Background(), rdb, ns+":")
 
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -123,7 +113,7 @@ func run(ctx context.Context, p params) error {
 	}
 	defer func() { _ = hubProc.Process.Signal(os.Interrupt); _ = hubProc.Wait() }()
 	base := "http://" + addr
-	if err := waitReady(ctx, base); err != nil {
+	if err := benchkit.WaitReady(ctx, base); err != nil {
 		return err
 	}
 	client, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{base}, MaxAttempts: 1})
@@ -262,7 +252,7 @@ func run(ctx context.Context, p params) error {
 		}
 		say("member.search at %d clients for %s...", clients, d)
 		var hits atomic.Int64
-		lat, errsN, err := load(ctx, clients, d, func(r *mrand.Rand) error {
+		res, err := load(ctx, clients, d, func(r *mrand.Rand) error {
 			q := queries[r.IntN(len(queries))]
 			page, err := hub.SearchMembers.Call(mctx, client, hub.SearchMembersParams{AppRef: rpc.AppRef{App: app.ID}, Query: q, Limit: 20})
 			hits.Add(int64(len(page.Members)))
@@ -271,8 +261,8 @@ func run(ctx context.Context, p params) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %d | %.0f | %s | %s | %d | %.1f |\n", clients, float64(len(lat))/d.Seconds(), pct(lat, 50), pct(lat, 99), errsN,
-			float64(hits.Load())/float64(max(1, len(lat))))
+		fmt.Printf("| %d | %.0f | %s | %s | %d | %.1f |\n", clients, res.Rate(), benchkit.FormatPercentile(res.Latencies, 50), benchkit.FormatPercentile(res.Latencies, 99), res.Failures,
+			float64(hits.Load())/float64(max(1, len(res.Latencies))))
 	}
 	fmt.Println()
 
@@ -333,69 +323,24 @@ func run(ctx context.Context, p params) error {
 	fmt.Printf("### Token verification and the membership check (in process; Redis on loopback)\n\n")
 	fmt.Printf("| check | goroutines | calls/s | p50 | p99 | errors |\n|---|---|---|---|---|---|\n")
 	for _, r := range rowsT {
-		lat, n, err := load(ctx, r.clients, short, r.fn)
+		res, err := load(ctx, r.clients, short, r.fn)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %s | %d | %.0f | %s | %s | %d |\n", r.name, r.clients, float64(len(lat))/short.Seconds(), pct(lat, 50), pct(lat, 99), n)
+		fmt.Printf("| %s | %d | %.0f | %s | %s | %d |\n", r.name, r.clients, res.Rate(), benchkit.FormatPercentile(res.Latencies, 50), benchkit.FormatPercentile(res.Latencies, 99), res.Failures)
 	}
 	fmt.Println()
 	return nil
 }
 
-// load runs fn from clients goroutines for d and returns the latency of
-// every successful call and the number of failures.
-func load(ctx context.Context, clients int, d time.Duration, fn func(r *mrand.Rand) error) ([]time.Duration, int, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var mu sync.Mutex
-	var all []time.Duration
-	var failures atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := mrand.New(mrand.NewPCG(uint64(i), 42))
-			lat := make([]time.Duration, 0, 4096)
-			for ctx.Err() == nil {
-				start := time.Now()
-				if err := fn(r); err != nil {
-					if ctx.Err() == nil {
-						failures.Add(1)
-						firstErr.CompareAndSwap(nil, err)
-					}
-					continue
-				}
-				lat = append(lat, time.Since(start))
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
-		}()
+// load runs fn from clients goroutines for d (benchkit.Phase) and says
+// the first failure.
+func load(ctx context.Context, clients int, d time.Duration, fn func(r *mrand.Rand) error) (benchkit.Result, error) {
+	res, err := benchkit.Phase{Clients: clients, Duration: d}.Run(ctx, func(_ context.Context, c benchkit.Call) error { return fn(c.Rand) })
+	if res.FirstErr != nil {
+		say("  first error: %v", res.FirstErr)
 	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		say("  first error: %v", e)
-	}
-	slices.Sort(all)
-	return all, int(failures.Load()), nil
-}
-
-func pct(sorted []time.Duration, p float64) string {
-	if len(sorted) == 0 {
-		return "–"
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	d := sorted[max(0, min(i, len(sorted)-1))]
-	switch {
-	case d < 10*time.Microsecond:
-		return fmt.Sprintf("%.2f µs", float64(d.Nanoseconds())/1e3)
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
-	}
-	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1e3)
+	return res, err
 }
 
 var (
@@ -477,63 +422,4 @@ func copyRows(ctx context.Context, pool *pgxpool.Pool, rows []hub.MemberInput, a
 	d := time.Since(start)
 	_, _ = pool.Exec(ctx, "DROP TABLE IF EXISTS copy_baseline")
 	return d, pg.Err(err)
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("hub at %s did not become ready", base)
-}
-
-// withDatabase is dsn (a postgres:// URL) naming another database.
-func withDatabase(dsn, name string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("DATABASE_URL must be a postgres:// URL")
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-func dropDatabase(dsn, name string) {
-	admin, err := withDatabase(dsn, "postgres")
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -2,8 +2,11 @@
 // generators: the CPU time of this process (SelfCPU), of other processes by
 // pid (ProcessCPU) or by command name (CommandCPU), of the whole machine
 // (MachineBusy), and Redis' own time in one command (RedisCommand, from INFO
-// commandstats); and CPU profiles, this process's (StartCPUProfile) and a
-// server's from its admin listener (FetchProfile).
+// commandstats); CPU profiles, this process's (StartCPUProfile) and a
+// server's from its admin listener (FetchProfile); closed-loop load phases
+// with their latencies and failures (Phase, Percentile, Latency); and what
+// a load generator needs to start the servers it loads on stores of its own
+// (ScratchDatabase, FreeAddr, WaitReady, Suffix).
 //
 // Apart from SelfCPU (getrusage) the CPU times come from Linux's /proc, in
 // clock ticks of 10 ms: take differences over a run long enough for that to

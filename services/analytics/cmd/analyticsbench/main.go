@@ -21,13 +21,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
-	"net"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -43,7 +40,6 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/analytics"
@@ -120,16 +116,12 @@ func run(ctx context.Context, p params) error {
 	if err := env.Parse(&cfg); err != nil {
 		return err
 	}
-	suffix := randHex(4)
-	dbName := "bench_analytics_" + suffix
-	dsn, err := withDatabase(cfg.Postgres.URL, dbName)
+	suffix := benchkit.Suffix()
+	dsn, dropDB, err := benchkit.ScratchDatabase(ctx, cfg.Postgres.URL, "bench_analytics_"+suffix)
 	if err != nil {
 		return err
 	}
-	if err := pg.EnsureDatabase(ctx, dsn); err != nil {
-		return err
-	}
-	defer dropDatabase(cfg.Postgres.URL, dbName)
+	defer dropDB()
 	rdb, err := redisx.Open(ctx, cfg.Redis)
 	if err != nil {
 		return err
@@ -148,7 +140,7 @@ func run(ctx context.Context, p params) error {
 	if err := b.seedHub(ctx, issuer); err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -160,7 +152,7 @@ func run(ctx context.Context, p params) error {
 		if err := os.MkdirAll(p.profile, 0o755); err != nil {
 			return err
 		}
-		if b.admin, err = freeAddr(); err != nil {
+		if b.admin, err = benchkit.FreeAddr(); err != nil {
 			return err
 		}
 		proc.Env = append(proc.Env, "ADMIN_ADDR="+b.admin, "DEBUG_PPROF=true")
@@ -172,7 +164,7 @@ func run(ctx context.Context, p params) error {
 	defer func() { _ = proc.Process.Signal(os.Interrupt); _ = proc.Wait() }()
 	b.pid = proc.Process.Pid
 	b.base = "http://" + addr
-	if err := waitReady(ctx, b.base); err != nil {
+	if err := benchkit.WaitReady(ctx, b.base); err != nil {
 		return err
 	}
 	say("analytics at %s", b.base)
@@ -210,7 +202,7 @@ func run(ctx context.Context, p params) error {
 // ready mark, and an organizer with a token.
 func (b *bench) seedHub(ctx context.Context, issuer *auth.Issuer) error {
 	keys := hub.NewReadModelKeys(b.ns)
-	org := "org" + randHex(4)
+	org := "org" + benchkit.Suffix()
 	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: b.app, Slug: b.app, Name: "Bench", Status: hub.StatusPublished, Access: hub.AccessOpen})
 	mem := hub.EncodeMembership(hub.Membership{App: b.app, User: org, Role: auth.RoleOwner})
 	_, err := b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -251,44 +243,14 @@ func (b *bench) events(n int, install string) []analytics.TrackEvent {
 	return evs
 }
 
-// load runs fn from clients goroutines for d and returns the calls made,
-// the failures and the latencies.
-func load(ctx context.Context, clients int, d time.Duration, fn func(ctx context.Context, worker int) error) (int64, int64, []time.Duration, error) {
-	var calls, failures atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	var firstErr error
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for w := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				start := time.Now()
-				err := fn(ctx, w)
-				mine = append(mine, time.Since(start))
-				calls.Add(1)
-				if err != nil {
-					if failures.Add(1) == 1 {
-						mu.Lock()
-						firstErr = err
-						mu.Unlock()
-					}
-				}
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
+// load runs fn from clients goroutines for d (benchkit.Phase) and says
+// the first failure.
+func load(ctx context.Context, clients int, d time.Duration, fn func(ctx context.Context, worker int) error) (benchkit.Result, error) {
+	res, err := benchkit.Phase{Clients: clients, Duration: d}.Run(ctx, func(ctx context.Context, c benchkit.Call) error { return fn(ctx, c.Client) })
+	if res.FirstErr != nil {
+		say("  first error: %v", res.FirstErr)
 	}
-	wg.Wait()
-	slices.Sort(lat)
-	if firstErr != nil {
-		say("  first error: %v", firstErr)
-	}
-	return calls.Load(), failures.Load(), lat, ctx.Err()
+	return res, err
 }
 
 func (b *bench) ingestBench(ctx context.Context) error {
@@ -298,7 +260,7 @@ func (b *bench) ingestBench(ctx context.Context) error {
 	kitRound := func() (float64, int64, error) {
 		cpu0 := benchkit.ProcessCPU(b.pid)
 		defer func() { kitCPU += benchkit.ProcessCPU(b.pid) - cpu0 }()
-		calls, fails, _, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
+		res, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
 			inst := fmt.Sprintf("bench-install-%04d", w)
 			res, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{AppRef: rpc.AppRef{App: b.app}, Install: inst, SentAt: time.Now().UTC(), Events: b.events(p.batch, inst)})
 			if err == nil && res.Accepted != p.batch {
@@ -306,12 +268,12 @@ func (b *bench) ingestBench(ctx context.Context) error {
 			}
 			return err
 		})
-		kitEvents += (calls - fails) * int64(p.batch)
-		return float64((calls-fails)*int64(p.batch)) / p.duration.Seconds(), fails, err
+		kitEvents += int64(len(res.Latencies) * p.batch)
+		return res.Rate() * float64(p.batch), int64(res.Failures), err
 	}
 	raw := redisx.NewKeys(b.ns, "rawbench")
 	rawRound := func() (float64, int64, error) {
-		calls, fails, _, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
+		res, err := load(ctx, p.ingest, p.duration, func(ctx context.Context, w int) error {
 			inst := fmt.Sprintf("bench-install-%04d", w)
 			evs := b.events(p.batch, inst)
 			_, err := b.rdb.Pipelined(ctx, func(pp redis.Pipeliner) error {
@@ -326,7 +288,7 @@ func (b *bench) ingestBench(ctx context.Context) error {
 			})
 			return err
 		})
-		return float64((calls-fails)*int64(p.batch)) / p.duration.Seconds(), fails, err
+		return res.Rate() * float64(p.batch), int64(res.Failures), err
 	}
 	var kit, rawRates []float64
 	var kitFails, rawFails int64
@@ -433,7 +395,7 @@ func (b *bench) queryBench(ctx context.Context) error {
 		stopProfile := b.startProfile(ctx, strings.ReplaceAll(q.name, " ", "-"))
 		cpu0, self0 := benchkit.ProcessCPU(b.pid), benchkit.ProcessCPU(os.Getpid())
 		bufs := make([]bytes.Buffer, b.p.clients)
-		calls, fails, lat, err := load(ctx, b.p.clients, b.p.duration, func(ctx context.Context, w int) error {
+		res, err := load(ctx, b.p.clients, b.p.duration, func(ctx context.Context, w int) error {
 			return sc.call(ctx, &bufs[w])
 		})
 		if err != nil {
@@ -444,16 +406,18 @@ func (b *bench) queryBench(ctx context.Context) error {
 			return err
 		}
 		// The same clients as dashboards: each asks once a second.
-		_, pfails, plat, err := paced(ctx, b.p.clients, b.p.duration, time.Second, func(ctx context.Context) error {
+		pres, err := benchkit.Phase{Clients: b.p.clients, Duration: b.p.duration, Period: time.Second}.Run(ctx, func(ctx context.Context, _ benchkit.Call) error {
 			var buf bytes.Buffer
 			return sc.call(ctx, &buf)
 		})
 		if err != nil {
 			return err
 		}
+		calls := len(res.Latencies) + res.Failures
 		perCall := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(calls, 1)) }
-		rows = append(rows, fmt.Sprintf("| %s | %s | %d | %.0f | %s | %s | %.0f µs | %.0f µs | %s | %s | %d |", q.name, q.step, len(s.Buckets), float64(calls)/b.p.duration.Seconds(),
-			pct(lat, 50), pct(lat, 99), perCall(cpu), perCall(self), pct(plat, 50), pct(plat, 99), fails+pfails))
+		rows = append(rows, fmt.Sprintf("| %s | %s | %d | %.0f | %s | %s | %.0f µs | %.0f µs | %s | %s | %d |", q.name, q.step, len(s.Buckets), res.Rate(),
+			benchkit.FormatPercentile(res.Latencies, 50), benchkit.FormatPercentile(res.Latencies, 99), perCall(cpu), perCall(self),
+			benchkit.FormatPercentile(pres.Latencies, 50), benchkit.FormatPercentile(pres.Latencies, 99), res.Failures+pres.Failures))
 	}
 	for _, r := range rows {
 		fmt.Println(r)
@@ -559,41 +523,6 @@ func (b *bench) startProfile(ctx context.Context, name string) func() error {
 	}
 }
 
-// paced runs fn from clients goroutines, each once every period (starting
-// at a random phase), for d, and returns the calls, failures and sorted
-// latencies.
-func paced(ctx context.Context, clients int, d, period time.Duration, fn func(ctx context.Context) error) (int64, int64, []time.Duration, error) {
-	var calls, failures atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	end := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			next := time.Now().Add(time.Duration(randInt(int(period/time.Millisecond))) * time.Millisecond)
-			for next.Before(end) && ctx.Err() == nil {
-				time.Sleep(time.Until(next))
-				start := time.Now()
-				err := fn(ctx)
-				took := time.Since(start)
-				calls.Add(1)
-				if err != nil {
-					failures.Add(1)
-				}
-				mu.Lock()
-				lat = append(lat, took)
-				mu.Unlock()
-				next = next.Add(period)
-			}
-		}()
-	}
-	wg.Wait()
-	slices.Sort(lat)
-	return calls.Load(), failures.Load(), lat, ctx.Err()
-}
-
 // seedRollups writes 30 days of folded minutes, hours and days (both
 // scopes) before today, as the fold job would have.
 func (b *bench) seedRollups(ctx context.Context) error {
@@ -644,11 +573,11 @@ func (b *bench) latencyBench(ctx context.Context) error {
 	say("event -> dashboard: %d samples...", b.p.samples)
 	for i := range b.p.samples {
 		// A random phase against the page's polling.
-		time.Sleep(time.Duration(200+randInt(900)) * time.Millisecond)
+		time.Sleep(time.Duration(200+mrand.IntN(900)) * time.Millisecond)
 		want := poller.custom() + 1
 		start := time.Now()
 		_, err := analytics.Track.Call(ctx, b.client, analytics.TrackParams{AppRef: rpc.AppRef{App: b.app}, Install: "bench-probe", SentAt: time.Now().UTC(),
-			Events: []analytics.TrackEvent{{ID: fmt.Sprint("probe-", i, "-", randHex(4)), Type: analytics.TypeCustom, At: time.Now().UTC(), Name: "probe"}}})
+			Events: []analytics.TrackEvent{{ID: fmt.Sprint("probe-", i, "-", benchkit.Suffix()), Type: analytics.TypeCustom, At: time.Now().UTC(), Name: "probe"}}})
 		if err != nil {
 			fails++
 			continue
@@ -663,7 +592,7 @@ func (b *bench) latencyBench(ctx context.Context) error {
 	slices.Sort(lat)
 	fmt.Printf("### From an event sent (track.batch) to its number on the dashboard\n\n")
 	fmt.Printf("The page's poll: GET /dashboard/<app>/live every second with If-None-Match; 4 other installs sending %d-event batches meanwhile.\n\n", b.p.batch)
-	fmt.Printf("| samples | p50 | p99 | max | failures |\n|---|---|---|---|---|\n| %d | %s | %s | %s | %d |\n\n", len(lat), pct(lat, 50), pct(lat, 99), pct(lat, 100), fails)
+	fmt.Printf("| samples | p50 | p99 | max | failures |\n|---|---|---|---|---|\n| %d | %s | %s | %s | %d |\n\n", len(lat), benchkit.FormatPercentile(lat, 50), benchkit.FormatPercentile(lat, 99), benchkit.FormatPercentile(lat, 100), fails)
 	return nil
 }
 
@@ -763,80 +692,4 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func pct(sorted []time.Duration, p float64) string {
-	if len(sorted) == 0 {
-		return "–"
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	d := sorted[max(0, min(i, len(sorted)-1))]
-	if d < time.Millisecond {
-		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
-	}
-	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1e3)
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("analytics at %s did not become ready", base)
-}
-
-func withDatabase(dsn, name string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("DATABASE_URL must be a postgres:// URL")
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-func dropDatabase(dsn, name string) {
-	admin, err := withDatabase(dsn, "postgres")
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func randInt(n int) int {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return int(uint32(b[0])|uint32(b[1])<<8|uint32(b[2])<<16|uint32(b[3])<<24) % n
 }

@@ -24,14 +24,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -40,6 +38,7 @@ import (
 	"github.com/attendify/eventwall"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/benchkit"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/redisx"
@@ -281,13 +280,10 @@ func screens(ctx context.Context, args []string) error {
 
 	var (
 		mu     sync.Mutex
-		lats   []time.Duration
 		status = map[int]int{}
-		errs   atomic.Int64
 	)
 	rctx, cancel := context.WithTimeout(ctx, *dur)
 	defer cancel()
-	start := time.Now()
 	var wg sync.WaitGroup
 	if *postEvery > 0 {
 		sc, err := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{*socialURL}})
@@ -307,72 +303,39 @@ func screens(ctx context.Context, args []string) error {
 			}
 		})
 	}
-	for i := range *n {
-		wg.Go(func() {
-			offset := time.Duration(rand.Int64N(int64(*every)))
-			next := start.Add(offset)
-			local := make([]time.Duration, 0, int(*dur / *every)+2)
-			localStatus := map[int]int{}
-			for {
-				if d := time.Until(next); d > 0 {
-					t := time.NewTimer(d)
-					select {
-					case <-rctx.Done():
-						t.Stop()
-						goto done
-					case <-t.C:
-					}
-				}
-				if rctx.Err() != nil {
-					goto done
-				}
-				{
-					t0 := time.Now()
-					c, code, err := fetch(rctx, client, *wallURL, st.WallToken, cursors[i])
-					if err != nil {
-						if rctx.Err() == nil {
-							errs.Add(1)
-						}
-					} else {
-						local = append(local, time.Since(t0))
-						localStatus[code]++
-						if code == 200 {
-							cursors[i] = c.Cursor
-						}
-					}
-				}
-				next = next.Add(*every)
-			}
-		done:
-			mu.Lock()
-			lats = append(lats, local...)
-			for k, v := range localStatus {
-				status[k] += v
-			}
-			mu.Unlock()
-		})
-	}
+	// Each screen polls once a period, from a random phase.
+	res, err := benchkit.Phase{Clients: *n, Duration: *dur, Period: *every}.Run(ctx, func(ctx context.Context, c benchkit.Call) error {
+		ch, code, err := fetch(ctx, client, *wallURL, st.WallToken, cursors[c.Client])
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		status[code]++
+		mu.Unlock()
+		if code == http.StatusOK {
+			cursors[c.Client] = ch.Cursor
+		}
+		return nil
+	})
+	cancel()
 	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(lats)
+	if err != nil {
+		return err
+	}
+	lats := res.Latencies
 	out := map[string]any{
-		"screens": *n, "period": every.String(), "duration": elapsed.Round(time.Millisecond).String(),
-		"polls": len(lats), "polls_per_s": float64(len(lats)) / elapsed.Seconds(),
-		"p50_ms": ms(pct(lats, 50)), "p90_ms": ms(pct(lats, 90)), "p99_ms": ms(pct(lats, 99)), "p999_ms": ms(pct(lats, 99.9)), "max_ms": ms(pct(lats, 100)),
-		"status": status, "errors": errs.Load(),
+		"screens": *n, "period": every.String(), "duration": res.Elapsed.Round(time.Millisecond).String(),
+		"polls": len(lats), "polls_per_s": res.Rate(),
+		"p50_ms": msAt(lats, 50), "p90_ms": msAt(lats, 90), "p99_ms": msAt(lats, 99), "p999_ms": msAt(lats, 99.9), "max_ms": msAt(lats, 100),
+		"status": status, "errors": res.Failures,
 	}
 	return printJSON(out)
 }
 
-func pct(d []time.Duration, p float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	i := int(float64(len(d)-1) * p / 100)
-	return d[i]
+// msAt is the p-th percentile of sorted, in milliseconds.
+func msAt(sorted []time.Duration, p float64) float64 {
+	return benchkit.Millis(benchkit.Percentile(sorted, p))
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
@@ -475,8 +438,8 @@ func delay(ctx context.Context, args []string) error {
 	slices.Sort(fromCommit)
 	return printJSON(map[string]any{
 		"posts": len(sent), "missing": missing,
-		"from_call_p50_ms": ms(pct(fromCall, 50)), "from_call_p99_ms": ms(pct(fromCall, 99)), "from_call_max_ms": ms(pct(fromCall, 100)),
-		"from_answer_p50_ms": ms(pct(fromCommit, 50)), "from_answer_p99_ms": ms(pct(fromCommit, 99)), "from_answer_max_ms": ms(pct(fromCommit, 100)),
+		"from_call_p50_ms": msAt(fromCall, 50), "from_call_p99_ms": msAt(fromCall, 99), "from_call_max_ms": msAt(fromCall, 100),
+		"from_answer_p50_ms": msAt(fromCommit, 50), "from_answer_p99_ms": msAt(fromCommit, 99), "from_answer_max_ms": msAt(fromCommit, 100),
 	})
 }
 

@@ -26,8 +26,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -35,7 +33,6 @@ import (
 	"io"
 	"math"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -43,7 +40,6 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,16 +148,13 @@ func run(ctx context.Context, p params) error {
 	if err := env.Parse(&b.cfg); err != nil {
 		return err
 	}
-	suffix := randHex(4)
-	dbName := "bench_me_" + suffix
+	suffix := benchkit.Suffix()
+	var dropDB func()
 	var err error
-	if b.dsn, err = withDatabase(b.cfg.Postgres.URL, dbName); err != nil {
+	if b.dsn, dropDB, err = benchkit.ScratchDatabase(ctx, b.cfg.Postgres.URL, "bench_me_"+suffix); err != nil {
 		return err
 	}
-	if err := pg.EnsureDatabase(ctx, b.dsn); err != nil {
-		return err
-	}
-	defer dropDatabase(b.cfg.Postgres.URL, dbName)
+	defer dropDB()
 	rdb, err := redisx.Open(ctx, b.cfg.Redis)
 	if err != nil {
 		return err
@@ -172,22 +165,22 @@ func run(ctx context.Context, p params) error {
 	b.prefix = "benchme" + suffix
 	defer b.dropCouch()
 
-	hubAddr, _ := freeAddr()
-	meAddr, _ := freeAddr()
+	hubAddr, _ := benchkit.FreeAddr()
+	meAddr, _ := benchkit.FreeAddr()
 	b.hubURL, b.meURL = "http://"+hubAddr, "http://"+meAddr
 	common := []string{"SHUTDOWN_DELAY=0", "DATABASE_URL=" + b.dsn, "REDIS_NAMESPACE=" + b.ns, "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
 		"LOG_LEVEL=WARN", "DATABASE_MAX_CONNS=16", "DEBUG_PPROF=true"}
 	// Each service's admin listener (metrics, pprof) on a port of its own,
 	// printed so that a profile can be taken during a round.
-	hubAdmin, _ := freeAddr()
-	meAdmin, _ := freeAddr()
+	hubAdmin, _ := benchkit.FreeAddr()
+	meAdmin, _ := benchkit.FreeAddr()
 	say("admin listeners (pprof): hub http://%s/debug/pprof/, multievent http://%s/debug/pprof/", hubAdmin, meAdmin)
 	hubProc, err := start(ctx, p.hubBin, append(common, "ADDR="+hubAddr, "ADMIN_ADDR="+hubAdmin, "HUB_DEV_MODE=true"))
 	if err != nil {
 		return err
 	}
 	defer stopProc(hubProc)
-	if err := waitReady(ctx, b.hubURL); err != nil {
+	if err := benchkit.WaitReady(ctx, b.hubURL); err != nil {
 		return err
 	}
 	meEnv := append(common, "ADDR="+meAddr, "ADMIN_ADDR="+meAdmin, "HUB_URL="+b.hubURL, "MULTIEVENT_COUCH_PREFIX="+b.prefix, "MULTIEVENT_PUBLIC_URL="+b.meURL)
@@ -197,7 +190,7 @@ func run(ctx context.Context, p params) error {
 	}
 	defer stopProc(meProc)
 	b.mePid = meProc.Process.Pid
-	if err := waitReady(ctx, b.meURL); err != nil {
+	if err := benchkit.WaitReady(ctx, b.meURL); err != nil {
 		return err
 	}
 	if b.hubC, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{b.hubURL}, MaxAttempts: 1}); err != nil {
@@ -441,17 +434,17 @@ func (b *bench) rounds(ctx context.Context, title string, clients int, targets [
 	for round := range b.p.rounds {
 		for i, t := range targets {
 			say("%s: round %d, %s", title, round+1, t.name)
-			if _, _, err := load(ctx, clients, b.p.warm, t.fn); err != nil {
+			if _, err := load(ctx, clients, b.p.warm, t.fn); err != nil {
 				return err
 			}
 			me0, pg0 := b.cpu(ctx)
-			lat, failures, err := load(ctx, clients, b.p.duration, t.fn)
+			res, err := load(ctx, clients, b.p.duration, t.fn)
 			if err != nil {
 				return err
 			}
 			me1, pg1 := b.cpu(ctx)
-			rr := roundResult{lat: lat, failures: failures, rate: float64(len(lat)) / b.p.duration.Seconds()}
-			n := time.Duration(max(1, len(lat)))
+			rr := roundResult{lat: res.Latencies, failures: res.Failures, rate: res.Rate()}
+			n := time.Duration(max(1, len(res.Latencies)))
 			rr.meCPU, rr.pgCPU = (me1-me0)/n, cpuDelta(pg0, pg1)/n
 			results[i] = append(results[i], rr)
 		}
@@ -466,11 +459,11 @@ func (b *bench) rounds(ctx context.Context, title string, clients int, targets [
 		var p99s, rates []string
 		failures := 0
 		for _, r := range rs {
-			p99s = append(p99s, pct(r.lat, 99))
+			p99s = append(p99s, benchkit.FormatPercentile(r.lat, 99))
 			rates = append(rates, fmt.Sprintf("%.0f", r.rate))
 			failures += r.failures
 		}
-		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s | %s | %s / %s |\n", t.name, clients, med.rate, pct(med.lat, 50), pct(med.lat, 99), failures,
+		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s | %s | %s / %s |\n", t.name, clients, med.rate, benchkit.FormatPercentile(med.lat, 50), benchkit.FormatPercentile(med.lat, 99), failures,
 			strings.Join(p99s, " / "), strings.Join(rates, " / "), micros(med.meCPU), micros(med.pgCPU))
 	}
 	fmt.Println()
@@ -590,7 +583,7 @@ func (b *bench) editLatency(ctx context.Context) error {
 	fmt.Println()
 	fmt.Println("| edits | p50 | p90 | p99 | max | failures |")
 	fmt.Println("| ---: | ---: | ---: | ---: | ---: | ---: |")
-	fmt.Printf("| %d | %s | %s | %s | %s | %d |\n\n", len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100), failures)
+	fmt.Printf("| %d | %s | %s | %s | %s | %d |\n\n", len(lat), benchkit.FormatPercentile(lat, 50), benchkit.FormatPercentile(lat, 90), benchkit.FormatPercentile(lat, 99), benchkit.FormatPercentile(lat, 100), failures)
 	return nil
 }
 
@@ -678,7 +671,7 @@ func (b *bench) replicationReads(ctx context.Context) error {
 			docs, bytes, times = d, n, append(times, t)
 		}
 		slices.Sort(times)
-		fmt.Printf("| %s | %d | %d | %d | %s |\n", x.name, len(x.gs), docs, bytes, pct(times, 50))
+		fmt.Printf("| %s | %d | %d | %d | %s |\n", x.name, len(x.gs), docs, bytes, benchkit.FormatPercentile(times, 50))
 	}
 	fmt.Println()
 	return nil
@@ -693,55 +686,14 @@ func as(ctx context.Context, token string) context.Context {
 
 func pick[T any](r *mrand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
-// load runs fn from clients goroutines for d and returns the latency of
-// every successful call and the number of failures (every error, JSON-RPC
-// errors included).
-func load(ctx context.Context, clients int, d time.Duration, fn func(ctx context.Context, r *mrand.Rand, client int) error) ([]time.Duration, int, error) {
-	lctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var mu sync.Mutex
-	var all []time.Duration
-	var failures atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Go(func() {
-			r := mrand.New(mrand.NewPCG(uint64(i), 42))
-			lat := make([]time.Duration, 0, 4096)
-			// Calls run on ctx, not on the window's: the last call of a
-			// window finishes instead of failing for want of time.
-			for lctx.Err() == nil {
-				start := time.Now()
-				if err := fn(ctx, r, i); err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					continue
-				}
-				lat = append(lat, time.Since(start))
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
-		})
+// load runs fn from clients goroutines for d (benchkit.Phase) and says
+// the first failure.
+func load(ctx context.Context, clients int, d time.Duration, fn func(ctx context.Context, r *mrand.Rand, client int) error) (benchkit.Result, error) {
+	res, err := benchkit.Phase{Clients: clients, Duration: d}.Run(ctx, func(ctx context.Context, c benchkit.Call) error { return fn(ctx, c.Rand, c.Client) })
+	if res.FirstErr != nil {
+		say("  first error: %v", res.FirstErr)
 	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		say("  first error: %v", e)
-	}
-	slices.Sort(all)
-	return all, int(failures.Load()), ctx.Err()
-}
-
-func pct(sorted []time.Duration, p float64) string {
-	if len(sorted) == 0 {
-		return "–"
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	d := sorted[max(0, min(i, len(sorted)-1))]
-	if d < time.Millisecond {
-		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
-	}
-	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1e3)
+	return res, err
 }
 
 func micros(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3) }
@@ -775,41 +727,6 @@ func cpuDelta(before, after map[int]time.Duration) time.Duration {
 	return sum
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func withDatabase(dsn, name string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-func dropDatabase(adminDSN, name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, adminDSN)
-	if err != nil {
-		return
-	}
-	defer pool.Close()
-	_, _ = pool.Exec(ctx, "DROP DATABASE IF EXISTS "+pg.QuoteIdent(name)+" WITH (FORCE)")
-}
-
 func (b *bench) dropCouch() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -836,25 +753,6 @@ func start(ctx context.Context, bin string, envs []string) (*exec.Cmd, error) {
 func stopProc(cmd *exec.Cmd) {
 	_ = cmd.Process.Signal(os.Interrupt)
 	_ = cmd.Wait()
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("%s not ready within 60 s", base)
 }
 
 var (

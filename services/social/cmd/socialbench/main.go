@@ -22,8 +22,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -118,60 +116,22 @@ func (r result) String() string {
 }
 
 // load runs op on c workers until n operations are done (n > 0) or d has
-// passed, and measures them. op gets the worker and a sequence number.
+// passed (benchkit.Phase), and measures them. op gets the worker and a
+// sequence number.
 func load(ctx context.Context, name string, c, n int, d time.Duration, op func(ctx context.Context, worker, i int) error) result {
-	var next atomic.Int64
-	var errCount atomic.Int64
-	var firstErr atomic.Value
-	lat := make([][]time.Duration, c)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	phase := benchkit.Phase{Clients: c, Calls: n}
 	if n <= 0 {
-		time.AfterFunc(d, cancel)
+		phase.Duration = d
 	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range c {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if n > 0 && i >= n {
-					return
-				}
-				t0 := time.Now()
-				err := op(ctx, w, i)
-				if ctx.Err() != nil && n <= 0 {
-					return // cut by the end of the phase
-				}
-				if err != nil { // a failure, not a latency: it counts in Errors only
-					errCount.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	el := time.Since(start)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	r := result{Name: name, Requests: len(all), Errors: int(errCount.Load()), Seconds: el.Seconds(), PerSec: float64(len(all)) / el.Seconds()}
-	if len(all) > 0 {
-		r.P50ms = ms(all[len(all)/2])
-		r.P99ms = ms(all[len(all)*99/100])
-	}
-	if e, ok := firstErr.Load().(string); ok {
-		r.FirstErr = "first error: " + e
+	res, _ := phase.Run(ctx, func(ctx context.Context, call benchkit.Call) error { return op(ctx, call.Client, call.Seq) })
+	r := result{Name: name, Requests: len(res.Latencies), Errors: res.Failures, Seconds: res.Elapsed.Seconds(), PerSec: res.Rate(),
+		P50ms: benchkit.Millis(res.Percentile(50)), P99ms: benchkit.Millis(res.Percentile(99))}
+	if res.FirstErr != nil {
+		r.FirstErr = "first error: " + res.FirstErr.Error()
 	}
 	fmt.Fprintln(os.Stderr, r)
 	return r
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func run(ctx context.Context, f flags) error {
 	cfg, err := app.LoadConfig()
