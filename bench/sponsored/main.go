@@ -9,10 +9,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,41 +182,20 @@ func run(ctx context.Context, o opts) error {
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
-// load runs op on c workers for d and measures it. The end of the round
-// stops the workers between calls, never during one (a call cut by a
-// deadline may have charged without knowing it).
+// load runs op on c workers for d and measures it (benchkit.Phase: the
+// end of the round stops the workers between calls, never during one, as a
+// call cut by a deadline may have charged without knowing it). A call that
+// places nothing is a failure.
 func load(ctx context.Context, name string, c int, d time.Duration, op func(context.Context) (bool, error)) round {
-	var stop atomic.Bool
-	timer := time.AfterFunc(d, func() { stop.Store(true) })
-	defer timer.Stop()
-	lat := make([][]time.Duration, c)
-	var errCount atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range c {
-		wg.Go(func() {
-			for !stop.Load() && ctx.Err() == nil {
-				t0 := time.Now()
-				ok, err := op(ctx)
-				if err != nil || !ok { // a failure, not a latency: it counts in Errors only
-					errCount.Add(1)
-					continue
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	el := time.Since(start)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	r := round{Target: name, Ops: int64(len(all)), Errors: errCount.Load(), PerSec: float64(len(all)) / el.Seconds()}
-	if len(all) > 0 {
-		r.P50ms = float64(all[len(all)/2].Microseconds()) / 1000
-		r.P99ms = float64(all[len(all)*99/100].Microseconds()) / 1000
-	}
-	return r
+	res, _ := benchkit.Phase{Clients: c, Duration: d}.Run(ctx, func(ctx context.Context, _ benchkit.Call) error {
+		ok, err := op(ctx)
+		if err == nil && !ok {
+			err = errNothingPlaced
+		}
+		return err
+	})
+	return round{Target: name, Ops: int64(len(res.Latencies)), Errors: int64(res.Failures), PerSec: res.Rate(),
+		P50ms: benchkit.Millis(res.Percentile(50)), P99ms: benchkit.Millis(res.Percentile(99))}
 }
+
+var errNothingPlaced = errors.New("nothing placed")

@@ -17,8 +17,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/attendify/bench/rpc/echo"
@@ -96,44 +94,17 @@ func run(url string, pid, c int, d time.Duration, rounds int) error {
 
 // load calls echo.typed from c goroutines for d.
 func load(cl *rpc.Client, c int, d time.Duration) result {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	lat := make([][]time.Duration, c)
-	var errs atomic.Int64
-	var firstErr atomic.Value
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range c {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				got, err := echo.KitEchoTyped.Call(context.Background(), cl, echo.KitParams(echo.Sample))
-				if err == nil && got != echo.KitParams(echo.Sample) {
-					err = fmt.Errorf("echo returned %+v", got)
-				}
-				if err != nil { // a failure, not a latency
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	el := time.Since(start)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	r := result{calls: len(all), errs: int(errs.Load()), perSec: float64(len(all)) / el.Seconds()}
-	if len(all) > 0 {
-		r.p50 = float64(all[len(all)/2].Microseconds()) / 1000
-		r.p99 = float64(all[len(all)*99/100].Microseconds()) / 1000
-	}
-	if e, ok := firstErr.Load().(string); ok {
-		r.firstErr = e
+	res, _ := benchkit.Phase{Clients: c, Duration: d}.Run(context.Background(), func(ctx context.Context, _ benchkit.Call) error {
+		got, err := echo.KitEchoTyped.Call(ctx, cl, echo.KitParams(echo.Sample))
+		if err == nil && got != echo.KitParams(echo.Sample) {
+			err = fmt.Errorf("echo returned %+v", got)
+		}
+		return err
+	})
+	r := result{calls: len(res.Latencies), errs: res.Failures, perSec: res.Rate(),
+		p50: benchkit.Millis(res.Percentile(50)), p99: benchkit.Millis(res.Percentile(99))}
+	if res.FirstErr != nil {
+		r.firstErr = res.FirstErr.Error()
 	}
 	return r
 }

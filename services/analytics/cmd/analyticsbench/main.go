@@ -428,9 +428,9 @@ func (b *bench) queryBench(ctx context.Context) error {
 
 // seriesCaller calls stats.series with the same params again and again,
 // over HTTP/1.1 as the rpc client does, and reads each answer whole
-// without decoding it: the rpc client would scan a week's 17 kB answer
-// three times (the response, its result, the raw result), which on the
-// bench's shared CPUs costs more than the server's own work for it. An
+// without decoding it: the rpc client would decode a week's 17 kB answer
+// into Go values, which on the bench's shared CPUs costs about as much as
+// the server's own work for it. An
 // answer is a success when it is a JSON-RPC result (the server writes
 // {"jsonrpc":"2.0","result": first); an error member fails the call.
 type seriesCaller struct {
