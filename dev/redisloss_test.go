@@ -20,6 +20,7 @@ import (
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/couch"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/rpc"
@@ -228,15 +229,8 @@ func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 		sc.bins[s.name] = testkit.Build(t, "github.com/attendify/"+s.name+"/cmd/"+s.name)
 		sc.start(t, s.name)
 	}
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ServiceName = "dev-test"
-	signer, err := cfg.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := authtest.Signer(t, "dev-test")
+	var err error
 	if sc.service, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{sc.urls["hub"]}, Signer: &signer}); err != nil {
 		t.Fatal(err)
 	}

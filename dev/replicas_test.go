@@ -18,7 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/rpc"
@@ -198,15 +198,8 @@ func startReplicated(t *testing.T, srv *testkit.RedisServer) (*scenario, map[str
 		}
 		sc.urls[s.name], sc.clients[s.name], sc.procs[s.name] = instances[s.name][0].URL, c, instances[s.name][0]
 	}
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ServiceName = "dev-test"
-	signer, err := cfg.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := authtest.Signer(t, "dev-test")
+	var err error
 	if sc.service, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{instances["hub"][0].URL}, Signer: &signer}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/attendify/bench/rpc/echo"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/runner"
 	"github.com/attendify/platform/testkit"
 )
@@ -295,14 +296,5 @@ func BenchmarkEchoWire(b *testing.B) {
 // benchSigner signs calls as the service "bench" with the environment's
 // (or the development) service keys, as signreqs does for run.sh.
 func benchSigner(b *testing.B) auth.Signer {
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.ServiceName = "bench"
-	signer, err := cfg.Signer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return signer
+	return authtest.Signer(b, "bench")
 }

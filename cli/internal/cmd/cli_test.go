@@ -14,7 +14,7 @@ import (
 	"github.com/attendify/cli/internal/cmd"
 	"github.com/attendify/cli/internal/config"
 	"github.com/attendify/hub"
-	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
@@ -114,15 +114,8 @@ func startStack(t *testing.T) *stack {
 	impBin := testkit.Build(t, "github.com/attendify/importer/cmd/importer")
 	st.importer = testkit.StartService(t, impBin, append(common, "DATABASE_URL="+testkit.PostgresURL(t, ""), "SERVICE_NAME=importer",
 		"HUB_URL="+st.hub)...).URL
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ServiceName = "cli-test"
-	signer, err := cfg.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := authtest.Signer(t, "cli-test")
+	var err error
 	if st.service, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{st.hub}, Signer: &signer}); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/attendify/cli/internal/cmd"
 	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
@@ -95,12 +96,7 @@ func startQA(t *testing.T) *qa {
 
 	hc, _ := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{q.hubURL}})
 	q.hc = hc
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ServiceName = "cli-test"
-	signer, _ := cfg.Signer()
+	signer := authtest.Signer(t, "cli-test")
 	svc, _ := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{q.hubURL}, Signer: &signer})
 	acct, err := hub.DevSignUp(ctx, hc, svc, q.email, q.password, "Olive")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/attendify/importer"
 	"github.com/attendify/importer/internal/app"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 )
@@ -179,16 +180,7 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	st.hubClient = c
-	cfg, err := app.LoadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	authCfg := cfg.Service.Auth
-	authCfg.ServiceName = "importer-test"
-	signer, err := authCfg.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := authtest.Signer(t, "importer-test")
 	if st.hubService, err = rpc.NewClient(rpc.ClientOptions{Endpoints: []string{st.hubURL}, Signer: &signer}); err != nil {
 		t.Fatal(err)
 	}
