@@ -42,7 +42,6 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/rpc"
-	"github.com/attendify/platform/testkit"
 )
 
 type config struct {
@@ -86,19 +85,12 @@ func run(ctx context.Context, p params) error {
 		return err
 	}
 	// A database and a namespace of our own.
-	suffix := benchkit.Suffix()
-	dsn, dropDB, err := benchkit.ScratchDatabase(ctx, cfg.Postgres.URL, "bench_hub_"+suffix)
+	scratch, err := benchkit.OpenScratch(ctx, "hub", cfg.Postgres.URL, cfg.Redis)
 	if err != nil {
 		return err
 	}
-	defer dropDB()
-	rdb, err := redisx.Open(ctx, cfg.Redis)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	ns := "bench-hub-" + suffix
-	defer testkit.DeleteKeys(context.Background(), rdb, ns+":")
+	defer scratch.Close()
+	dsn, rdb, ns := scratch.DatabaseURL, scratch.Redis, scratch.Namespace
 
 	addr, err := benchkit.FreeAddr()
 	if err != nil {

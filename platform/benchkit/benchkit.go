@@ -6,7 +6,7 @@
 // server's from its admin listener (FetchProfile); closed-loop load phases
 // with their latencies and failures (Phase, Percentile, Latency); and what
 // a load generator needs to start the servers it loads on stores of its own
-// (ScratchDatabase, FreeAddr, WaitReady, Suffix).
+// (Scratch, FreeAddr, WaitReady, Suffix).
 //
 // Apart from SelfCPU (getrusage) the CPU times come from Linux's /proc, in
 // clock ticks of 10 ms: take differences over a run long enough for that to

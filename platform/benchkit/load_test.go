@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caarlos0/env/v11"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/attendify/platform/benchkit"
+	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -127,28 +129,38 @@ func TestWaitReady(t *testing.T) {
 	}
 }
 
-// TestScratchDatabase creates a database on the test server, connects to
-// it, and drops it, with a connection still open.
-func TestScratchDatabase(t *testing.T) {
+// TestScratch creates a run's database and namespace, uses both, and
+// drops them, with a connection still open.
+func TestScratch(t *testing.T) {
 	dsn := testkit.PostgresURL(t, "") // the server, reachable (a database of the test's own)
-	name := "benchkit_" + benchkit.Suffix()
-	ctx := context.Background()
-	url, drop, err := benchkit.ScratchDatabase(ctx, dsn, name)
+	rdb, _ := testkit.Redis(t)
+	rcfg, err := env.ParseAs[redisx.Config]()
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, url)
+	ctx := context.Background()
+	s, err := benchkit.OpenScratch(ctx, "kit", dsn, rcfg)
 	if err != nil {
-		drop()
+		t.Fatal(err)
+	}
+	name := "bench_kit_" + s.Suffix
+	conn, err := pgx.Connect(ctx, s.DatabaseURL)
+	if err != nil {
+		s.Close()
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
 	var db string
 	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil || db != name {
-		drop()
+		s.Close()
 		t.Fatalf("connected to %q (%v), want %q", db, err, name)
 	}
-	drop()
+	key := s.Namespace + ":x"
+	if err := s.Redis.Set(ctx, key, "1", time.Minute).Err(); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	s.Close()
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -156,9 +168,12 @@ func TestScratchDatabase(t *testing.T) {
 	defer admin.Close(ctx)
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
-		t.Fatalf("after drop: exists %v (%v)", exists, err)
+		t.Fatalf("after Close: database exists %v (%v)", exists, err)
 	}
-	if _, _, err := benchkit.ScratchDatabase(ctx, "mysql://x/y", name); err == nil {
+	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("after Close: key exists %d (%v)", n, err)
+	}
+	if _, err := benchkit.OpenScratch(ctx, "kit", "mysql://x/y", rcfg); err == nil {
 		t.Error("a URL that is not postgres:// was taken")
 	}
 }

@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/platform/pg"
+	"github.com/attendify/platform/redisx"
+	"github.com/attendify/platform/testkit"
 )
 
 // Suffix is a short random lower-case name part, for a run's own database,
@@ -54,10 +57,46 @@ func WaitReady(ctx context.Context, base string) error {
 	return fmt.Errorf("%s was not ready within a minute", base)
 }
 
-// ScratchDatabase creates the database name on the Postgres server of dsn
-// (a postgres:// URL) and returns its URL and a function that drops it,
-// with whatever is still connected to it.
-func ScratchDatabase(ctx context.Context, dsn, name string) (string, func(), error) {
+// Scratch is a run's own stores: a database on the Postgres server of a
+// DATABASE_URL and a namespace in Redis, named after the run
+// (bench_<name>_<suffix> and bench-<name>-<suffix>), so that the servers a
+// load generator starts never meet other data. Close drops both.
+type Scratch struct {
+	Suffix      string
+	DatabaseURL string
+	Namespace   string
+	Redis       redis.UniversalClient
+	dropDB      func()
+}
+
+// OpenScratch creates the run's database and opens Redis.
+func OpenScratch(ctx context.Context, name, databaseURL string, rcfg redisx.Config) (*Scratch, error) {
+	s := &Scratch{Suffix: Suffix()}
+	s.Namespace = "bench-" + name + "-" + s.Suffix
+	var err error
+	if s.DatabaseURL, s.dropDB, err = scratchDatabase(ctx, databaseURL, "bench_"+name+"_"+s.Suffix); err != nil {
+		return nil, err
+	}
+	if s.Redis, err = redisx.Open(ctx, rcfg); err != nil {
+		s.dropDB()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close deletes the namespace's keys and drops the database, with whatever
+// is still connected to it.
+func (s *Scratch) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = testkit.DeleteKeys(ctx, s.Redis, s.Namespace+":")
+	_ = s.Redis.Close()
+	s.dropDB()
+}
+
+// scratchDatabase creates the database name on the Postgres server of dsn
+// (a postgres:// URL) and returns its URL and a function that drops it.
+func scratchDatabase(ctx context.Context, dsn, name string) (string, func(), error) {
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")

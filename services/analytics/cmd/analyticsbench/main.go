@@ -49,7 +49,6 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/rpc"
-	"github.com/attendify/platform/testkit"
 )
 
 type config struct {
@@ -116,19 +115,12 @@ func run(ctx context.Context, p params) error {
 	if err := env.Parse(&cfg); err != nil {
 		return err
 	}
-	suffix := benchkit.Suffix()
-	dsn, dropDB, err := benchkit.ScratchDatabase(ctx, cfg.Postgres.URL, "bench_analytics_"+suffix)
+	scratch, err := benchkit.OpenScratch(ctx, "analytics", cfg.Postgres.URL, cfg.Redis)
 	if err != nil {
 		return err
 	}
-	defer dropDB()
-	rdb, err := redisx.Open(ctx, cfg.Redis)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	ns := "bench-analytics-" + suffix
-	defer func() { _ = testkit.DeleteKeys(context.Background(), rdb, ns+":") }()
+	defer scratch.Close()
+	dsn, rdb, ns, suffix := scratch.DatabaseURL, scratch.Redis, scratch.Namespace, scratch.Suffix
 
 	b := &bench{p: p, rdb: rdb, ns: ns, dsn: dsn, app: "benchapp" + suffix, eventID: "ev1"}
 	acfg := cfg.Auth

@@ -61,7 +61,6 @@ import (
 	"github.com/attendify/platform/pg"
 	"github.com/attendify/platform/redisx"
 	"github.com/attendify/platform/rpc"
-	"github.com/attendify/platform/testkit"
 )
 
 type config struct {
@@ -148,21 +147,13 @@ func run(ctx context.Context, p params) error {
 	if err := env.Parse(&b.cfg); err != nil {
 		return err
 	}
-	suffix := benchkit.Suffix()
-	var dropDB func()
-	var err error
-	if b.dsn, dropDB, err = benchkit.ScratchDatabase(ctx, b.cfg.Postgres.URL, "bench_me_"+suffix); err != nil {
-		return err
-	}
-	defer dropDB()
-	rdb, err := redisx.Open(ctx, b.cfg.Redis)
+	scratch, err := benchkit.OpenScratch(ctx, "me", b.cfg.Postgres.URL, b.cfg.Redis)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	b.ns = "bench-me-" + suffix
-	defer testkit.DeleteKeys(context.Background(), rdb, b.ns+":")
-	b.prefix = "benchme" + suffix
+	defer scratch.Close()
+	b.dsn, b.ns = scratch.DatabaseURL, scratch.Namespace
+	b.prefix = "benchme" + scratch.Suffix
 	defer b.dropCouch()
 
 	hubAddr, _ := benchkit.FreeAddr()
