@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/couch"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
@@ -69,6 +71,7 @@ type scenario struct {
 	bins    map[string]string
 	service *rpc.Client // a signed service client of hub
 	rdb     redis.UniversalClient
+	pgProxy *testkit.Proxy // between the services and Postgres (TestPostgresOutage)
 	// couchPrefix names social's CouchDB databases in this test.
 	couchPrefix string
 
@@ -102,7 +105,53 @@ func as(ctx context.Context, token string) context.Context {
 // there in the end.
 func TestRedisLoss(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
-	sc := startServices(t, srv)
+	sc := startServices(t, srv, false)
+	before := sc.seed(t)
+	projector, load := sc.underLoad(t)
+	srv.Kill()
+	load.waitForAttempts(t, 40) // while Redis is down
+	back := time.Now()          // an empty server starts now (its start counts)
+	srv.Restart()
+
+	sc.waitForViews(t, before, back, "Redis came back empty")
+	sc.checkNothingLost(t, load, projector, "while Redis was down or rebuilt")
+}
+
+// TestPostgresOutage runs the services of TestRedisLoss with every
+// connection to Postgres through a proxy, and cuts it under load: each
+// connection reset, each new one closed at once, as when Postgres restarts or
+// its network fails. No service may exit, calls fail retryably meanwhile,
+// and once Postgres is back every view comes back to what it was before by
+// itself (pools reconnect, background work resumes), nothing acknowledged
+// lost, the rejected post never on the wall.
+func TestPostgresOutage(t *testing.T) {
+	srv := testkit.StartRedisServer(t)
+	sc := startServices(t, srv, true)
+	before := sc.seed(t)
+	projector, load := sc.underLoad(t)
+	sc.pgProxy.Cut()
+	load.waitForAttempts(t, 40) // while Postgres is gone
+	// Longer than a pool's health check and a relay's first backoffs.
+	time.Sleep(5 * time.Second)
+	for _, s := range services {
+		if exited, err := sc.procs[s.name].Exited(); exited {
+			t.Errorf("%s exited while Postgres was gone: %v", s.name, err)
+		}
+	}
+	back := time.Now()
+	sc.pgProxy.Restore()
+	sc.waitForViews(t, before, back, "Postgres came back")
+	for _, s := range services {
+		if exited, err := sc.procs[s.name].Exited(); exited {
+			t.Errorf("%s exited after the outage: %v", s.name, err)
+		}
+	}
+	sc.checkNothingLost(t, load, projector, "while Postgres was gone")
+}
+
+// seed runs every service's seed and returns each one's view.
+func (sc *scenario) seed(t *testing.T) map[string]any {
+	t.Helper()
 	for _, s := range services {
 		if s.seed != nil {
 			s.seed(t, sc)
@@ -113,25 +162,33 @@ func TestRedisLoss(t *testing.T) {
 	for _, s := range services {
 		v, err := s.view(ctx, sc)
 		if err != nil {
-			t.Fatalf("%s's view before the loss: %v", s.name, err)
+			t.Fatalf("%s's view before the fault: %v", s.name, err)
 		}
 		before[s.name] = v
 	}
+	return before
+}
 
-	// A projector watches the wall through it all; members keep posting
-	// and reacting on another event.
+// underLoad starts a projector that watches the wall through it all and
+// members who keep posting and reacting on the load event, and returns once
+// 20 posts were acknowledged.
+func (sc *scenario) underLoad(t *testing.T) (*screentest.Projector, *loadRun) {
+	t.Helper()
 	projector := screentest.Watch(sc.urls["eventwall"] + sc.wall.Path)
 	t.Cleanup(projector.Stop)
 	load := startLoad(t, sc)
 	load.waitFor(t, 20)
-	srv.Kill()
-	load.waitForAttempts(t, 40) // while Redis is down
-	back := time.Now()          // an empty server starts now (its start counts)
-	srv.Restart()
+	return projector, load
+}
 
+// waitForViews waits until every service's view is back to before, by
+// itself, after a store came back at back (what names the event).
+func (sc *scenario) waitForViews(t *testing.T, before map[string]any, back time.Time, what string) {
+	t.Helper()
+	ctx := testkit.Context(t)
 	// Each service comes back to its view by itself. A view counts as back
 	// once it stays as before for `steady`, longer than any service takes to
-	// notice the loss (a service may answer from memory for a moment): the
+	// notice the fault (a service may answer from memory for a moment): the
 	// time reported is when it came back for good.
 	const steady = 5 * time.Second
 	since := map[string]time.Time{} // service -> since when its view is as before
@@ -145,7 +202,7 @@ func TestRedisLoss(t *testing.T) {
 			if err == nil && s.check != nil && !violated[s.name] {
 				if err := s.check(sc, v); err != nil {
 					violated[s.name] = true
-					t.Errorf("%s after the loss: %v", s.name, err)
+					t.Errorf("%s after the fault: %v", s.name, err)
 				}
 			}
 			switch {
@@ -171,15 +228,29 @@ func TestRedisLoss(t *testing.T) {
 	for _, s := range services {
 		at, ok := since[s.name]
 		if !ok || time.Since(at) < steady {
-			t.Errorf("%s did not come back to its view before the loss (-before +last):\n%s", s.name, cmp.Diff(before[s.name], last[s.name]))
+			t.Errorf("%s did not come back to its view before the fault (-before +last):\n%s", s.name, cmp.Diff(before[s.name], last[s.name]))
 			continue
 		}
-		t.Logf("%s: its users' view was whole again %s after Redis came back empty", s.name, at.Sub(back).Round(10*time.Millisecond))
+		t.Logf("%s: its users' view was whole again %s after %s", s.name, at.Sub(back).Round(10*time.Millisecond), what)
 	}
+}
 
+// checkNothingLost stops the load and checks that every post it had
+// acknowledged is in the load event's feed, and that the projector never
+// showed the rejected post; during says when calls were refused.
+func (sc *scenario) checkNothingLost(t *testing.T, load *loadRun, projector *screentest.Projector, during string) {
+	t.Helper()
+	ctx := testkit.Context(t)
 	// Nothing acknowledged is lost, and the rejected post never showed.
 	acked := load.stop()
-	t.Logf("load: %d posts and %d reactions acknowledged, %d calls refused while Redis was down or rebuilt", len(acked.posts), acked.reactions, acked.failed)
+	byName := map[string]int{}
+	for code, n := range acked.refusals {
+		byName[code.Name()] = n
+		if !code.Retryable() && code != errs.CodeDeadlineExceeded {
+			t.Errorf("%d calls refused with %s, which is neither retryable nor a timeout", n, code.Name())
+		}
+	}
+	t.Logf("load: %d posts and %d reactions acknowledged, %d calls refused %s (%v)", len(acked.posts), acked.reactions, acked.failed, during, byName)
 	testkit.Eventually(t, "every post acknowledged under load in the load event's feed", func() bool {
 		got, err := feedIDs(ctx, sc, sc.members[0], sc.loadEvent)
 		if err != nil {
@@ -194,7 +265,7 @@ func TestRedisLoss(t *testing.T) {
 	})
 	projector.Stop()
 	if projector.Shown(sc.rejected) {
-		t.Errorf("the rejected post %s was on the projector after the loss", sc.rejected)
+		t.Errorf("the rejected post %s was on the projector after the fault", sc.rejected)
 	} else if projector.Answers() == 0 {
 		t.Error("the projector got no answer")
 	}
@@ -202,7 +273,8 @@ func TestRedisLoss(t *testing.T) {
 
 // startServices builds and starts every service of the table against its
 // own database, the private Redis and CouchDB databases of its own.
-func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
+// With viaProxy, every service reaches Postgres through sc.pgProxy.
+func startServices(t *testing.T, srv *testkit.RedisServer, viaProxy bool) *scenario {
 	t.Helper()
 	sc := &scenario{urls: map[string]string{}, clients: map[string]*rpc.Client{}, rdb: srv.Client(), since: time.Now(),
 		procs: map[string]*testkit.Service{}, envs: map[string][]string{}, bins: map[string]string{},
@@ -221,7 +293,11 @@ func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 	})
 	for _, s := range services {
 		env := append(slices.Clone(common), s.env...)
-		env = append(env, "DATABASE_URL="+testkit.PostgresURL(t, ""), "SERVICE_NAME="+s.name)
+		dsn := testkit.PostgresURL(t, "")
+		if viaProxy {
+			dsn = sc.throughProxy(t, dsn)
+		}
+		env = append(env, "DATABASE_URL="+dsn, "SERVICE_NAME="+s.name)
 		for name, url := range sc.urls {
 			env = append(env, strings.ToUpper(name)+"_URL="+url)
 		}
@@ -235,6 +311,21 @@ func startServices(t *testing.T, srv *testkit.RedisServer) *scenario {
 		t.Fatal(err)
 	}
 	return sc
+}
+
+// throughProxy returns dsn (a postgres:// URL) through sc.pgProxy, which it
+// starts to dsn's server the first time.
+func (sc *scenario) throughProxy(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.pgProxy == nil {
+		sc.pgProxy = testkit.NewProxy(t, u.Host)
+	}
+	u.Host = sc.pgProxy.Addr()
+	return u.String()
 }
 
 // start starts (or starts again) service name with its environment.
@@ -666,6 +757,7 @@ type loadResult struct {
 	posts     []string
 	reactions int
 	failed    int
+	refusals  map[errs.Code]int // the failed calls' codes (not those the load's end cut)
 }
 
 type loadRun struct {
@@ -678,7 +770,7 @@ type loadRun struct {
 
 func startLoad(t *testing.T, sc *scenario) *loadRun {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &loadRun{cancel: cancel}
+	l := &loadRun{cancel: cancel, res: loadResult{refusals: map[errs.Code]int{}}}
 	c := sc.clients["social"]
 	for i, m := range sc.members {
 		l.wg.Add(1)
@@ -700,6 +792,9 @@ func startLoad(t *testing.T, sc *scenario) *loadRun {
 				switch {
 				case err != nil:
 					l.res.failed++
+					if ctx.Err() == nil {
+						l.res.refusals[errs.CodeOf(err)]++
+					}
 				default:
 					l.res.posts = append(l.res.posts, p.ID)
 					if reacted {

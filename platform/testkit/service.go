@@ -106,6 +106,18 @@ func StartService(t testing.TB, bin string, env ...string) *Service {
 	return s
 }
 
+// Exited reports whether the service has exited (by itself, or stopped),
+// and with what.
+func (s *Service) Exited() (bool, error) {
+	select {
+	case err := <-s.exited:
+		s.exited <- err // for Stop
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
 // Stop stops the service (SIGINT, as on Ctrl-C; killed if it has not
 // stopped after WaitLimit) and waits until it is gone. Stopping a stopped
 // service does nothing.
