@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caarlos0/env/v11"
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
@@ -71,7 +74,7 @@ type scenario struct {
 	bins    map[string]string
 	service *rpc.Client // a signed service client of hub
 	rdb     redis.UniversalClient
-	pgProxy *testkit.Proxy // between the services and Postgres (TestPostgresOutage)
+	proxies map[string]*testkit.Proxy // store -> the proxy between it and the services (startServices)
 	// couchPrefix names social's CouchDB databases in this test.
 	couchPrefix string
 
@@ -105,7 +108,7 @@ func as(ctx context.Context, token string) context.Context {
 // there in the end.
 func TestRedisLoss(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
-	sc := startServices(t, srv, false)
+	sc := startServices(t, srv)
 	before := sc.seed(t)
 	projector, load := sc.underLoad(t)
 	srv.Kill()
@@ -124,29 +127,87 @@ func TestRedisLoss(t *testing.T) {
 // and once Postgres is back every view comes back to what it was before by
 // itself (pools reconnect, background work resumes), nothing acknowledged
 // lost, the rejected post never on the wall.
-func TestPostgresOutage(t *testing.T) {
+func TestPostgresOutage(t *testing.T) { storeOutage(t, "postgres", "Postgres", nil) }
+
+// TestCouchDBOutage is TestPostgresOutage for CouchDB: social's posts,
+// the followers of its databases and multievent's content databases. An
+// organizer adds a session in hub while CouchDB is gone: once it is back,
+// multievent writes it to the content database phones replicate.
+func TestCouchDBOutage(t *testing.T) { storeOutage(t, "couchdb", "CouchDB", sessionWhileGone) }
+
+// storeOutage runs the services with store behind a proxy and cuts it
+// under load for at least 5 s (longer than a pool's health check and the
+// first backoffs of the background work). during, when set, runs while the
+// store is gone; what it returns runs once every view is back.
+func storeOutage(t *testing.T, store, name string, during func(*testing.T, *scenario) func(*testing.T)) {
 	srv := testkit.StartRedisServer(t)
-	sc := startServices(t, srv, true)
+	sc := startServices(t, srv, store)
 	before := sc.seed(t)
 	projector, load := sc.underLoad(t)
-	sc.pgProxy.Cut()
-	load.waitForAttempts(t, 40) // while Postgres is gone
-	// Longer than a pool's health check and a relay's first backoffs.
+	sc.proxies[store].Cut()
+	load.waitForAttempts(t, 40) // while the store is gone
+	afterward := func(*testing.T) {}
+	if during != nil {
+		afterward = during(t, sc)
+	}
 	time.Sleep(5 * time.Second)
 	for _, s := range services {
 		if exited, err := sc.procs[s.name].Exited(); exited {
-			t.Errorf("%s exited while Postgres was gone: %v", s.name, err)
+			t.Errorf("%s exited while %s was gone: %v", s.name, name, err)
 		}
 	}
 	back := time.Now()
-	sc.pgProxy.Restore()
-	sc.waitForViews(t, before, back, "Postgres came back")
+	sc.proxies[store].Restore()
+	sc.waitForViews(t, before, back, name+" came back")
 	for _, s := range services {
 		if exited, err := sc.procs[s.name].Exited(); exited {
-			t.Errorf("%s exited after the outage: %v", s.name, err)
+			t.Errorf("%s exited after %s came back: %v", s.name, name, err)
 		}
 	}
-	sc.checkNothingLost(t, load, projector, "while Postgres was gone")
+	sc.checkNothingLost(t, load, projector, "while "+name+" was gone")
+	afterward(t)
+}
+
+// sessionWhileGone adds a session to the main event in hub (CouchDB gone)
+// and returns a check that multievent has written it to a content database
+// of a registered member.
+func sessionWhileGone(t *testing.T, sc *scenario) func(*testing.T) {
+	ctx := testkit.Context(t)
+	title := "Written while CouchDB was gone"
+	s, err := hub.SaveSession.Call(as(ctx, sc.owner), sc.clients["hub"], hub.SessionParams{AppRef: rpc.AppRef{App: sc.app}, Event: sc.event,
+		SessionInput: hub.SessionInput{Title: title, Start: "2026-06-11T10:00", End: "2026-06-11T11:00"}})
+	if err != nil {
+		t.Fatalf("a session saved in hub while CouchDB was gone: %v", err)
+	}
+	return func(t *testing.T) {
+		m := sc.members[0]
+		testkit.Eventually(t, "the session saved while CouchDB was gone in a member's content database", func() bool {
+			dbs, err := multievent.ListContentDatabases.Call(as(ctx, m.token), sc.clients["multievent"], multievent.AppParams{AppRef: rpc.AppRef{App: sc.app}})
+			if err != nil {
+				return false
+			}
+			for _, db := range dbs.Databases {
+				// The database's path on this multievent (its public URL is
+				// not configured here).
+				u, err := url.Parse(db.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sc.urls["multievent"]+u.EscapedPath()+"/session:"+s.ID, nil)
+				auth.SetBearerToken(req, m.token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK && strings.Contains(string(body), title) {
+					return true
+				}
+			}
+			return false
+		})
+	}
 }
 
 // seed runs every service's seed and returns each one's view.
@@ -273,17 +334,25 @@ func (sc *scenario) checkNothingLost(t *testing.T, load *loadRun, projector *scr
 
 // startServices builds and starts every service of the table against its
 // own database, the private Redis and CouchDB databases of its own.
-// With viaProxy, every service reaches Postgres through sc.pgProxy.
-func startServices(t *testing.T, srv *testkit.RedisServer, viaProxy bool) *scenario {
+// Each store named in proxied ("postgres", "couchdb") is reached through a
+// proxy of its own, sc.proxies[store], that a test can cut.
+func startServices(t *testing.T, srv *testkit.RedisServer, proxied ...string) *scenario {
 	t.Helper()
 	sc := &scenario{urls: map[string]string{}, clients: map[string]*rpc.Client{}, rdb: srv.Client(), since: time.Now(),
-		procs: map[string]*testkit.Service{}, envs: map[string][]string{}, bins: map[string]string{},
+		procs: map[string]*testkit.Service{}, envs: map[string][]string{}, bins: map[string]string{}, proxies: map[string]*testkit.Proxy{},
 		couchPrefix: "t" + strings.ToLower(flake.New(0).Next().String()[14:])}
 	common := []string{
 		"REDIS_URL=" + srv.URL, "REDIS_NAMESPACE=", "SOCIAL_COUCH_PREFIX=" + sc.couchPrefix, "MULTIEVENT_COUCH_PREFIX=" + sc.couchPrefix + "me",
 		"DATABASE_CREATE=false", "RPC_ACCESS_LOG=false", "SHED_DISABLED=true",
 	}
 	couchdb := testkit.CouchDB(t)
+	if slices.Contains(proxied, "couchdb") {
+		cfg, err := env.ParseAs[couch.Config]()
+		if err != nil {
+			t.Fatal(err)
+		}
+		common = append(common, "COUCHDB_URL="+sc.throughProxy(t, "couchdb", cfg.URL))
+	}
 	t.Cleanup(func() { // social's database of the app
 		if name, err := couch.DBName(sc.couchPrefix, sc.app); err == nil && sc.app != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -294,8 +363,8 @@ func startServices(t *testing.T, srv *testkit.RedisServer, viaProxy bool) *scena
 	for _, s := range services {
 		env := append(slices.Clone(common), s.env...)
 		dsn := testkit.PostgresURL(t, "")
-		if viaProxy {
-			dsn = sc.throughProxy(t, dsn)
+		if slices.Contains(proxied, "postgres") {
+			dsn = sc.throughProxy(t, "postgres", dsn)
 		}
 		env = append(env, "DATABASE_URL="+dsn, "SERVICE_NAME="+s.name)
 		for name, url := range sc.urls {
@@ -313,18 +382,18 @@ func startServices(t *testing.T, srv *testkit.RedisServer, viaProxy bool) *scena
 	return sc
 }
 
-// throughProxy returns dsn (a postgres:// URL) through sc.pgProxy, which it
-// starts to dsn's server the first time.
-func (sc *scenario) throughProxy(t *testing.T, dsn string) string {
+// throughProxy returns rawURL (a store's URL) through sc.proxies[store],
+// which it starts to rawURL's server the first time.
+func (sc *scenario) throughProxy(t *testing.T, store, rawURL string) string {
 	t.Helper()
-	u, err := url.Parse(dsn)
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.pgProxy == nil {
-		sc.pgProxy = testkit.NewProxy(t, u.Host)
+	if sc.proxies[store] == nil {
+		sc.proxies[store] = testkit.NewProxy(t, u.Host)
 	}
-	u.Host = sc.pgProxy.Addr()
+	u.Host = sc.proxies[store].Addr()
 	return u.String()
 }
 

@@ -26,7 +26,7 @@ import (
 // on their post.
 func TestRenameLostWithRedis(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
-	sc := startServices(t, srv, false)
+	sc := startServices(t, srv)
 	seedHub(t, sc)
 	ctx := testkit.Context(t)
 	author := sc.members[0]
