@@ -26,7 +26,7 @@ import (
 	"github.com/attendify/social"
 )
 
-// TestReplicaKill runs two instances of every service of TestRedisLoss's
+// TestReplicaKill runs two instances of every service of TestStoreFaults's
 // table (the real binaries, on fixed loopback ports that every caller
 // knows), builds the same scenario through clients that balance over both,
 // then, under a steady load of members posting (not idempotent) and reading

@@ -35,7 +35,7 @@ import (
 	"github.com/attendify/sponsored/placement"
 )
 
-// services are the services TestRedisLoss runs, in start order. A new
+// services are the services TestStoreFaults runs, in start order. A new
 // service joins with one entry: its settings for the test, what it does to
 // the scenario (seed), and what its users see of it (view), which must be
 // the same after Redis comes back empty as before.
@@ -46,8 +46,8 @@ var services = []struct {
 	// services' parts (nil: none).
 	seed func(t *testing.T, sc *scenario)
 	// view is what the service's users see of the scenario: it must come
-	// back to its value before the loss, and meanwhile check (nil: none)
-	// must hold for every view it answers after the loss.
+	// back to its value before a fault, and meanwhile check (nil: none)
+	// must hold for every view it answers after it.
 	view  func(ctx context.Context, sc *scenario) (any, error)
 	check func(sc *scenario, view any) error
 }{
@@ -62,7 +62,7 @@ var services = []struct {
 // Sizes of the scenario.
 const (
 	members        = 4
-	postsPerMember = 50 // on the main event, before the loss
+	postsPerMember = 50 // on the main event, before the faults
 )
 
 // scenario is what the test made through the services' APIs.
@@ -96,53 +96,50 @@ func as(ctx context.Context, token string) context.Context {
 	return auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, Token: token})
 }
 
-// TestRedisLoss runs hub, social and eventwall, the real binaries, on their
-// own Postgres databases, the shared CouchDB dev server (databases of their
-// own) and a private Redis. After a scenario (members registered to an
-// event, a few hundred posts with reactions, a wall whose moderators
-// rejected one post and pinned another), it kills Redis while members keep
-// posting and reacting, brings it back empty, and waits until what each
-// service's users see is what they saw before: each service rebuilds its
-// Redis state by itself. A rejected post must never be on the wall after
-// the loss, and every post the services acknowledged meanwhile must be
-// there in the end.
-func TestRedisLoss(t *testing.T) {
+// TestStoreFaults runs hub, social, eventwall, sponsored, analytics and
+// multievent, the real binaries, on their own Postgres databases, the
+// shared CouchDB dev server (databases of their own), each reached through
+// a proxy the test can cut, and a private Redis. After a scenario (members
+// registered to an event, a few hundred posts with reactions, a wall whose
+// moderators rejected one post and pinned another, a campaign, analytics
+// events, the events in multievent's directory), it takes each store away
+// in turn while members keep posting and reacting on another event, and
+// waits until what each service's users see is what they saw before: each
+// service recovers by itself. No service may exit, a refused call must be
+// retryable, the rejected post must never be on the wall, and every post
+// the services acknowledged meanwhile must be there in the end.
+func TestStoreFaults(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
-	sc := startServices(t, srv)
+	sc := startServices(t, srv, "postgres", "couchdb")
 	before := sc.seed(t)
-	projector, load := sc.underLoad(t)
-	srv.Kill()
-	load.waitForAttempts(t, 40) // while Redis is down
-	back := time.Now()          // an empty server starts now (its start counts)
-	srv.Restart()
 
-	sc.waitForViews(t, before, back, "Redis came back empty")
-	sc.checkNothingLost(t, load, projector, "while Redis was down or rebuilt")
+	// Redis killed, then restarted empty: each service rebuilds its Redis
+	// state by itself.
+	t.Run("RedisLoss", func(t *testing.T) {
+		projector, load := sc.underLoad(t)
+		srv.Kill()
+		load.waitForAttempts(t, 40) // while Redis is down
+		back := time.Now()          // an empty server starts now (its start counts)
+		srv.Restart()
+		sc.waitForViews(t, before, back, "Redis came back empty")
+		sc.checkRunning(t, "after Redis came back")
+		sc.checkNothingLost(t, load, projector, "while Redis was down or rebuilt")
+	})
+	// Postgres gone (every connection reset, every new one closed at once,
+	// as when it restarts or its network fails): pools reconnect and
+	// background work resumes by itself once it is back.
+	t.Run("PostgresOutage", func(t *testing.T) { sc.outage(t, before, "postgres", "Postgres", nil) })
+	// The same for CouchDB (social's posts, the followers of its databases,
+	// multievent's content databases); an organizer adds a session in hub
+	// meanwhile, which must reach the content database phones replicate.
+	t.Run("CouchDBOutage", func(t *testing.T) { sc.outage(t, before, "couchdb", "CouchDB", sessionWhileGone) })
 }
 
-// TestPostgresOutage runs the services of TestRedisLoss with every
-// connection to Postgres through a proxy, and cuts it under load: each
-// connection reset, each new one closed at once, as when Postgres restarts or
-// its network fails. No service may exit, calls fail retryably meanwhile,
-// and once Postgres is back every view comes back to what it was before by
-// itself (pools reconnect, background work resumes), nothing acknowledged
-// lost, the rejected post never on the wall.
-func TestPostgresOutage(t *testing.T) { storeOutage(t, "postgres", "Postgres", nil) }
-
-// TestCouchDBOutage is TestPostgresOutage for CouchDB: social's posts,
-// the followers of its databases and multievent's content databases. An
-// organizer adds a session in hub while CouchDB is gone: once it is back,
-// multievent writes it to the content database phones replicate.
-func TestCouchDBOutage(t *testing.T) { storeOutage(t, "couchdb", "CouchDB", sessionWhileGone) }
-
-// storeOutage runs the services with store behind a proxy and cuts it
-// under load for at least 5 s (longer than a pool's health check and the
-// first backoffs of the background work). during, when set, runs while the
-// store is gone; what it returns runs once every view is back.
-func storeOutage(t *testing.T, store, name string, during func(*testing.T, *scenario) func(*testing.T)) {
-	srv := testkit.StartRedisServer(t)
-	sc := startServices(t, srv, store)
-	before := sc.seed(t)
+// outage cuts store's proxy under load for at least 5 s (longer than a
+// pool's health check and the first backoffs of the background work), then
+// restores it. during, when set, runs while the store is gone; what it
+// returns runs once every view is back.
+func (sc *scenario) outage(t *testing.T, before map[string]any, store, name string, during func(*testing.T, *scenario) func(*testing.T)) {
 	projector, load := sc.underLoad(t)
 	sc.proxies[store].Cut()
 	load.waitForAttempts(t, 40) // while the store is gone
@@ -151,21 +148,23 @@ func storeOutage(t *testing.T, store, name string, during func(*testing.T, *scen
 		afterward = during(t, sc)
 	}
 	time.Sleep(5 * time.Second)
-	for _, s := range services {
-		if exited, err := sc.procs[s.name].Exited(); exited {
-			t.Errorf("%s exited while %s was gone: %v", s.name, name, err)
-		}
-	}
+	sc.checkRunning(t, "while "+name+" was gone")
 	back := time.Now()
 	sc.proxies[store].Restore()
 	sc.waitForViews(t, before, back, name+" came back")
-	for _, s := range services {
-		if exited, err := sc.procs[s.name].Exited(); exited {
-			t.Errorf("%s exited after %s came back: %v", s.name, name, err)
-		}
-	}
+	sc.checkRunning(t, "after "+name+" came back")
 	sc.checkNothingLost(t, load, projector, "while "+name+" was gone")
 	afterward(t)
+}
+
+// checkRunning fails the test for each service that has exited.
+func (sc *scenario) checkRunning(t *testing.T, when string) {
+	t.Helper()
+	for _, s := range services {
+		if exited, err := sc.procs[s.name].Exited(); exited {
+			t.Errorf("%s exited %s: %v", s.name, when, err)
+		}
+	}
 }
 
 // sessionWhileGone adds a session to the main event in hub (CouchDB gone)
@@ -820,7 +819,7 @@ func multieventView(ctx context.Context, sc *scenario) (any, error) {
 
 // ---------------------------------------------------------------------------
 // The load: members post on the other event and react to those posts, as
-// fast as the services answer, before, during and after the loss.
+// fast as the services answer, before, during and after a fault.
 
 type loadResult struct {
 	posts     []string
