@@ -48,3 +48,41 @@ func TestAnnotatedErrorsStayInTheLog(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAccessLogKeepsErrors: without the access log, a call that succeeds
+// or fails with an error of the caller's making logs nothing, and one that
+// fails with an internal error, or panics, is logged all the same.
+func TestNoAccessLogKeepsErrors(t *testing.T) {
+	var logged bytes.Buffer
+	srv := rpc.NewServer(rpc.Options{Name: "greeter", NoAccessLog: true, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	rpc.Handle(srv, Greet, func(ctx context.Context, p GreetParams) (Greeting, error) {
+		switch p.Name {
+		case "broken":
+			return Greeting{}, errors.New("conn reset")
+		case "panics":
+			panic("boom")
+		case "unknown":
+			return Greeting{}, errs.New(errs.NotFound, "no such member")
+		}
+		return Greeting{Text: "hello"}, nil
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	client, _ := rpc.NewClient(rpc.ClientOptions{Endpoints: []string{ts.URL}, MaxAttempts: 1})
+	call := func(name string) string {
+		logged.Reset()
+		_, _ = Greet.Call(context.Background(), client, GreetParams{Name: name})
+		return logged.String()
+	}
+	for _, quiet := range []string{"ann", "unknown"} {
+		if l := call(quiet); l != "" {
+			t.Errorf("a call for %q logged without the access log:\n%s", quiet, l)
+		}
+	}
+	if l := call("broken"); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "conn reset") {
+		t.Errorf("an internal error was not logged:\n%s", l)
+	}
+	if l := call("panics"); !strings.Contains(l, "panic in handler") {
+		t.Errorf("a panic was not logged:\n%s", l)
+	}
+}

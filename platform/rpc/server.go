@@ -70,10 +70,13 @@ type Options struct {
 	Name    string // service name, for discovery and logs
 	Version string
 
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer // nil: metrics are kept but not exported
-	Auth       Authenticator         // nil: every caller is anonymous
-	Shedder    Shedder               // nil: no load shedding
+	Logger *slog.Logger
+	// NoAccessLog keeps the Logger for what must be seen (a call that
+	// failed with an internal error, a panic) without a line per call.
+	NoAccessLog bool
+	Registerer  prometheus.Registerer // nil: metrics are kept but not exported
+	Auth        Authenticator         // nil: every caller is anonymous
+	Shedder     Shedder               // nil: no load shedding
 	// Tracer records a server span per call when set (the service runner
 	// sets it when OTEL_EXPORTER_OTLP_ENDPOINT is). Without it W3C trace
 	// context still flows from incoming to outgoing calls.
@@ -118,14 +121,15 @@ type Options struct {
 // credentials costs 64 KiB each, and buffers grown for large bodies are
 // not kept in the pool.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	metrics  *metrics
-	tracer   trace.Tracer
-	prop     propagation.TextMapPropagator
-	ids      *flake.Generator
-	large    *gate.Gate // exchanges with bodies over MaxBodyBytes
-	services serviceNames
+	opts        Options
+	log         *slog.Logger
+	noAccessLog bool // log only internal errors (Options.NoAccessLog)
+	metrics     *metrics
+	tracer      trace.Tracer
+	prop        propagation.TextMapPropagator
+	ids         *flake.Generator
+	large       *gate.Gate // exchanges with bodies over MaxBodyBytes
+	services    serviceNames
 
 	// ceiling[l] is the largest MaxBody of the methods of level l or
 	// below: how far a body is read for a caller who reaches l.
@@ -167,12 +171,13 @@ func NewServer(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:    opts,
-		log:     opts.Logger,
-		metrics: newMetrics(opts.Registerer),
-		tracer:  opts.Tracer,
-		prop:    propagation.TraceContext{},
-		ids:     flake.New(0),
+		opts:        opts,
+		log:         opts.Logger,
+		noAccessLog: opts.NoAccessLog,
+		metrics:     newMetrics(opts.Registerer),
+		tracer:      opts.Tracer,
+		prop:        propagation.TraceContext{},
+		ids:         flake.New(0),
 		large: gate.New(gate.Options{Name: "large_body", Workers: opts.LargeBodies, MaxWait: opts.LargeBodyWait,
 			Registerer: opts.Registerer}),
 	}
@@ -560,7 +565,7 @@ func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, e
 		level = slog.LevelError
 	}
 	h := s.log.Handler()
-	if !h.Enabled(ctx, level) {
+	if (level < slog.LevelError && s.noAccessLog) || !h.Enabled(ctx, level) {
 		return
 	}
 	rec := slog.NewRecord(end, level, "rpc", 0)

@@ -80,7 +80,8 @@ type Config struct {
 	ShedCPUThreshold float64 `env:"SHED_CPU_THRESHOLD" envDefault:"0.9"`
 	// MaxBodyBytes bounds a JSON-RPC request body.
 	MaxBodyBytes int64 `env:"RPC_MAX_BODY_BYTES" envDefault:"1048576"`
-	// AccessLog logs a line per call (on by default).
+	// AccessLog logs a line per call (on by default). Off, a call that
+	// failed with an internal error, or panicked, is logged all the same.
 	AccessLog bool `env:"RPC_ACCESS_LOG" envDefault:"true"`
 	// AdminAddr is where the admin listener serves /metrics (and
 	// /debug/pprof/ with DEBUG_PPROF), apart from the service's port that
@@ -230,13 +231,12 @@ func New(ctx context.Context, name string, cfg Config) (*Service, error) {
 	opts := rpc.Options{
 		Name:         name,
 		Version:      version(),
+		Logger:       s.Log,
+		NoAccessLog:  !cfg.AccessLog, // internal errors and panics are logged all the same
 		Registerer:   s.Metrics,
 		Auth:         authn,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RefuseWrites: cfg.RunAs.refusal(),
-	}
-	if cfg.AccessLog {
-		opts.Logger = s.Log
 	}
 	var routeTracer trace.Tracer
 	if cfg.Trace.Enabled() {
