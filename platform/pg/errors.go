@@ -22,8 +22,9 @@ import (
 //     the last three with errs.ErrConcurrentChange in the chain
 //   - foreign key (23503), check (23514) and not-null (23502) violations and
 //     data exceptions (class 22, such as a malformed uuid): errs.Invalid
-//   - connection failures, a closed pool, server shutdown, too many
-//     connections: errs.Unavailable
+//   - connection failures (a connection the driver closed under its user
+//     included), a closed pool, server shutdown, too many connections:
+//     errs.Unavailable
 //   - statement timeout (57014): errs.DeadlineExceeded
 //
 // Context errors and anything else are returned unchanged (errs.KindOf
@@ -84,7 +85,8 @@ func isConnError(err error) bool {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ce), errors.As(err, &ne),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, pgconn.ErrConnClosed): // a statement on a connection whose socket went away
 		return true
 	}
 	// pgxpool reports a closed pool with a plain error.

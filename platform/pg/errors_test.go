@@ -80,6 +80,16 @@ func TestErrTranslatesConnectionAndContextErrors(t *testing.T) {
 	live := testkit.Postgres(t, "")
 	_, canceledErr := live.Exec(canceled, `SELECT 1`)
 
+	// A connection the driver closed under its user (its socket went away):
+	// the next statement says "conn closed".
+	acquired, err := live.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = acquired.Conn().Close(ctx)
+	_, connClosedErr := acquired.Exec(ctx, `SELECT 1`)
+	acquired.Release()
+
 	_, refusedErr := pg.Open(ctx, pg.Config{URL: "postgres://127.0.0.1:1/x"}, "")
 	var ce *pgconn.ConnectError
 	if !errors.As(refusedErr, &ce) {
@@ -93,6 +103,7 @@ func TestErrTranslatesConnectionAndContextErrors(t *testing.T) {
 	}{
 		{"closed pool", closedErr, errs.Unavailable},
 		{"refused", ce, errs.Unavailable},
+		{"conn closed", connClosedErr, errs.Unavailable},
 		{"canceled", canceledErr, errs.Canceled},
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), errs.DeadlineExceeded},
 		{"serialization", &pgconn.PgError{Code: "40001"}, errs.Conflict},
