@@ -304,13 +304,14 @@ func (sc *scenario) checkNothingLost(t *testing.T, load *loadRun, projector *scr
 	// Nothing acknowledged is lost, and the rejected post never showed.
 	acked := load.stop()
 	byName := map[string]int{}
-	for code, n := range acked.refusals {
-		byName[code.Name()] = n
-		if !code.Retryable() && code != errs.CodeDeadlineExceeded {
-			t.Errorf("%d calls refused with %s, which is neither retryable nor a timeout", n, code.Name())
+	for r, n := range acked.refusals {
+		byName[r.method+" "+r.code.Name()] = n
+		if !r.code.Retryable() && r.code != errs.CodeDeadlineExceeded {
+			t.Errorf("%d %s calls refused with %s, which is neither retryable nor a timeout", n, r.method, r.code.Name())
 		}
 	}
-	t.Logf("load: %d posts and %d reactions acknowledged, %d calls refused %s (%v)", len(acked.posts), acked.reactions, acked.failed, during, byName)
+	t.Logf("load: %d posts and %d reactions acknowledged, %d posts refused %s; %d side calls; refusals by method and code: %v",
+		len(acked.posts), acked.reactions, acked.failed, during, acked.sideCalls, byName)
 	testkit.Eventually(t, "every post acknowledged under load in the load event's feed", func() bool {
 		got, err := feedIDs(ctx, sc, sc.members[0], sc.loadEvent)
 		if err != nil {
@@ -825,7 +826,15 @@ type loadResult struct {
 	posts     []string
 	reactions int
 	failed    int
-	refusals  map[errs.Code]int // the failed calls' codes (not those the load's end cut)
+	// refusals counts the failed calls (the posts and the side calls) by
+	// method and code, not those the load's end cut.
+	refusals map[refusal]int
+	sideCalls int
+}
+
+type refusal struct {
+	method string
+	code   errs.Code
 }
 
 type loadRun struct {
@@ -838,7 +847,7 @@ type loadRun struct {
 
 func startLoad(t *testing.T, sc *scenario) *loadRun {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &loadRun{cancel: cancel, res: loadResult{refusals: map[errs.Code]int{}}}
+	l := &loadRun{cancel: cancel, res: loadResult{refusals: map[refusal]int{}}}
 	c := sc.clients["social"]
 	for i, m := range sc.members {
 		l.wg.Add(1)
@@ -861,7 +870,7 @@ func startLoad(t *testing.T, sc *scenario) *loadRun {
 				case err != nil:
 					l.res.failed++
 					if ctx.Err() == nil {
-						l.res.refusals[errs.CodeOf(err)]++
+						l.res.refusals[refusal{social.CreatePost.Name, errs.CodeOf(err)}]++
 					}
 				default:
 					l.res.posts = append(l.res.posts, p.ID)
@@ -875,9 +884,60 @@ func startLoad(t *testing.T, sc *scenario) *loadRun {
 				}
 			}
 		}()
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			sideCalls(ctx, sc, i, m, l)
+		}()
 	}
 	t.Cleanup(func() { l.stop() })
 	return l
+}
+
+// sideCalls is what a member's phone does beside posting, in turn: it
+// sends analytics, edits its profile in hub, reads multievent's directory
+// and its feed. Each refusal is recorded by method and code (checkNothingLost
+// wants them retryable).
+func sideCalls(ctx context.Context, sc *scenario, i int, m member, l *loadRun) {
+	ref := rpc.AppRef{App: sc.app}
+	calls := []struct {
+		method string
+		call   func(ctx context.Context, n int) error
+	}{
+		{analytics.Track.Name, func(ctx context.Context, n int) error {
+			_, err := analytics.Track.Call(ctx, sc.clients["analytics"], analytics.TrackParams{AppRef: ref, Install: fmt.Sprintf("install-%d", i), SentAt: time.Now().UTC(),
+				Events: []analytics.TrackEvent{{ID: fmt.Sprintf("side-%d", n), Type: analytics.TypeCustom, At: time.Now().UTC(), Name: "side"}}})
+			return err
+		}},
+		{hub.UpdateMe.Name, func(ctx context.Context, n int) error {
+			title := fmt.Sprintf("Attendee %d", n)
+			_, err := hub.UpdateMe.Call(ctx, sc.clients["hub"], hub.UpdateMeParams{AppRef: ref, ProfileChanges: hub.ProfileChanges{Title: &title}})
+			return err
+		}},
+		{multievent.ListDirectory.Name, func(ctx context.Context, _ int) error {
+			_, err := multievent.ListDirectory.Call(ctx, sc.clients["multievent"], multievent.AppParams{AppRef: ref})
+			return err
+		}},
+		{social.GetFeed.Name, func(ctx context.Context, _ int) error {
+			_, err := social.GetFeed.Call(ctx, sc.clients["social"], social.FeedParams{AppRef: ref, Kind: social.FeedEvent, ID: sc.loadEvent, Limit: 20})
+			return err
+		}},
+	}
+	for n := 0; ctx.Err() == nil; n++ {
+		c := calls[n%len(calls)]
+		cctx, done := context.WithTimeout(as(ctx, m.token), 5*time.Second)
+		err := c.call(cctx, n)
+		done()
+		l.mu.Lock()
+		l.res.sideCalls++
+		if err != nil && ctx.Err() == nil {
+			l.res.refusals[refusal{c.method, errs.CodeOf(err)}]++
+		}
+		l.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 func (l *loadRun) waitFor(t *testing.T, posts int) {
