@@ -353,11 +353,14 @@ func startServices(t *testing.T, srv *testkit.RedisServer, proxied ...string) *s
 		}
 		common = append(common, "COUCHDB_URL="+sc.throughProxy(t, "couchdb", cfg.URL))
 	}
-	t.Cleanup(func() { // social's database of the app
-		if name, err := couch.DBName(sc.couchPrefix, sc.app); err == nil && sc.app != "" {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = couchdb.DestroyDB(ctx, name)
+	t.Cleanup(func() { // social's database of the app, multievent's of its groups
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		names, _ := couchdb.AllDBs(ctx)
+		for _, name := range names {
+			if strings.HasPrefix(name, sc.couchPrefix) {
+				_ = couchdb.DestroyDB(ctx, name)
+			}
 		}
 	})
 	for _, s := range services {

@@ -102,9 +102,23 @@ func (s *Store) Write(ctx context.Context, g service.GroupDB, docs []service.Con
 	if len(res) != len(docs) {
 		return nil, errs.New(errs.Internal, "_bulk_docs answered %d results for %d documents", len(res), len(docs))
 	}
+	// The results are matched to the documents by id, not by position: the
+	// CouchDB dev server has answered a batch out of order under load (a
+	// document then took another's revision, and its next update
+	// conflicted). A batch that names an id twice gets its results in turn.
+	byID := make(map[string][]kivik.BulkResult, len(res))
+	for _, r := range res {
+		byID[r.ID] = append(byID[r.ID], r)
+	}
 	out := make([]service.WriteResult, len(docs))
-	for i, r := range res {
-		out[i] = service.WriteResult{ID: r.ID, Rev: r.Rev}
+	for i, d := range docs {
+		rs := byID[d.ID]
+		if len(rs) == 0 {
+			return nil, errs.New(errs.Internal, "_bulk_docs answered no result for %s", d.ID)
+		}
+		r := rs[0]
+		byID[d.ID] = rs[1:]
+		out[i] = service.WriteResult{ID: d.ID, Rev: r.Rev}
 		if r.Error != nil {
 			out[i].Err = couch.Err(r.Error)
 		}
