@@ -40,20 +40,8 @@ import (
 func TestReplicaKill(t *testing.T) {
 	srv := testkit.StartRedisServer(t)
 	sc, instances, balanced, start := startReplicated(t, srv)
-	for _, s := range services {
-		if s.seed != nil {
-			s.seed(t, sc)
-		}
-	}
+	before := sc.seed(t)
 	ctx := testkit.Context(t)
-	before := map[string]any{}
-	for _, s := range services {
-		v, err := s.view(ctx, sc)
-		if err != nil {
-			t.Fatalf("%s's view before the kills: %v", s.name, err)
-		}
-		before[s.name] = v
-	}
 
 	load := startReplicaLoad(t, sc, balanced["social"])
 	load.waitFor(t, 20)
