@@ -831,7 +831,7 @@ type loadResult struct {
 	failed    int
 	// refusals counts the failed calls (the posts and the side calls) by
 	// method and code, not those the load's end cut.
-	refusals map[refusal]int
+	refusals  map[refusal]int
 	sideCalls int
 }
 
