@@ -75,6 +75,12 @@ func (s *Service) resyncApp(ctx context.Context, m Members, app string, at, bega
 		if err := s.st.Profiles.ResyncProfile(ctx, prof, at, began); err != nil {
 			return err
 		}
+		// The cache may hold the replaced profile, read from a row newer
+		// than at (a member created or changed within ResyncSkew): drop it
+		// as of began, which every row read before the resync precedes.
+		if err := s.st.ProfileCache.DropProfile(ctx, app, mem.ID, began); err != nil {
+			return err
+		}
 		data, err := json.Marshal(hub.MemberPayload{ID: mem.ID, AppID: app, Name: mem.Name, Company: mem.Company,
 			Title: mem.Title, PhotoURL: mem.PhotoURL, Blocked: mem.Blocked})
 		if err != nil {
