@@ -121,15 +121,14 @@ type Options struct {
 // credentials costs 64 KiB each, and buffers grown for large bodies are
 // not kept in the pool.
 type Server struct {
-	opts        Options
-	log         *slog.Logger
-	noAccessLog bool // log only internal errors (Options.NoAccessLog)
-	metrics     *metrics
-	tracer      trace.Tracer
-	prop        propagation.TextMapPropagator
-	ids         *flake.Generator
-	large       *gate.Gate // exchanges with bodies over MaxBodyBytes
-	services    serviceNames
+	opts     Options
+	log      *slog.Logger
+	metrics  *metrics
+	tracer   trace.Tracer
+	prop     propagation.TextMapPropagator
+	ids      *flake.Generator
+	large    *gate.Gate // exchanges with bodies over MaxBodyBytes
+	services serviceNames
 
 	// ceiling[l] is the largest MaxBody of the methods of level l or
 	// below: how far a body is read for a caller who reaches l.
@@ -171,13 +170,12 @@ func NewServer(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:        opts,
-		log:         opts.Logger,
-		noAccessLog: opts.NoAccessLog,
-		metrics:     newMetrics(opts.Registerer),
-		tracer:      opts.Tracer,
-		prop:        propagation.TraceContext{},
-		ids:         flake.New(0),
+		opts:    opts,
+		log:     opts.Logger,
+		metrics: newMetrics(opts.Registerer),
+		tracer:  opts.Tracer,
+		prop:    propagation.TraceContext{},
+		ids:     flake.New(0),
 		large: gate.New(gate.Options{Name: "large_body", Workers: opts.LargeBodies, MaxWait: opts.LargeBodyWait,
 			Registerer: opts.Registerer}),
 	}
@@ -565,7 +563,7 @@ func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, e
 		level = slog.LevelError
 	}
 	h := s.log.Handler()
-	if (level < slog.LevelError && s.noAccessLog) || !h.Enabled(ctx, level) {
+	if (level < slog.LevelError && s.opts.NoAccessLog) || !h.Enabled(ctx, level) {
 		return
 	}
 	rec := slog.NewRecord(end, level, "rpc", 0)
