@@ -42,8 +42,13 @@
 //   - riak_dt_map:apply_ops/4 stores an updated field as one entry under the
 //     update's dot; riak_dt_map:ctx_rem_field/4 drops the entries whose dot
 //     the context has seen and merges what is left with a tombstone whose
-//     clock is the context. So a field not updated since the context is
-//     removed, and one updated since stays.
+//     clock is what both the context and the replica have seen (the
+//     greatest lower bound of the two clocks: the context itself, once the
+//     replica has seen everything the context has). So a field not updated
+//     since the context is removed, and one updated since stays. With a
+//     context, removing a field that is not there is no error (the removal
+//     is kept for later if the replica has not yet seen all the context
+//     has, and is a no-op otherwise); without one riak_dt refuses it.
 //   - A set in a staying field loses, through that tombstone, exactly the
 //     members the context saw (riak_dt_orswot keeps a dot per member): the
 //     removal is a reset, and only what was added after the context stays.

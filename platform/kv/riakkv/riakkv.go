@@ -15,14 +15,21 @@
 // # Objects, contexts and siblings
 //
 // The causal context of an object is its vector clock. Put with a context
-// sends it with if_not_modified, Put without one sends if_none_match: Riak
-// refuses the write ("modified", "match_found") when the stored clock is
-// another, which the adapter reports as errs.Conflict. Delete with a context
-// reads the clock first and refuses a different one the same way.
+// sends it with if_not_modified, Put without one sends if_none_match.
+// riak_kv_pb_object checks them by reading the object first: it answers
+// "match_found" when if_none_match finds a live object, "modified" when
+// the clock it read is not the one sent (an exact comparison of the two
+// clocks) and "notfound" when if_not_modified finds no live object (it was
+// deleted since); the adapter reports all three as errs.Conflict. An
+// object that is only a tombstone counts as absent for both checks.
+// Riak has no conditional delete: Delete with a context reads the clock
+// first and refuses a different one the same way. A delete that finds
+// nothing is a success for Riak, so Delete without a context is too.
 //
 // Riak checks those conditions with a read before the write, not under a
 // lock, so two writers racing with the same context can both pass. The
-// objects bucket type keeps both writes then (allow_mult): never a silent
+// objects bucket type keeps both writes then (allow_mult, with the dotted
+// version vectors that bucket types enable by default): never a silent
 // overwrite. The next Get sees the siblings and, unless a Resolver was given
 // (WithResolver), fails with errs.Conflict wrapping a *kv.Siblings that holds
 // every value and the merged context; writing the merged value with that
@@ -33,11 +40,18 @@
 // # Data types
 //
 // Counters, sets and maps are Riak data types. Their contexts are Riak's
-// opaque data-type contexts, so set and map removals are observed-removes
-// exactly as Riak defines them. A removal without a context fetches the
-// current context first (Riak refuses context-free removals of absent
-// members). The context of an absent set or map is a marker that observes
-// nothing: a removal with it is a no-op.
+// opaque data-type contexts (the set's or map's clock), so set and map
+// removals are observed-removes exactly as Riak defines them: with a
+// context, removing a member or field that is not there is a no-op, never
+// an error (riak_dt_orswot and riak_dt_map, update/4). Without a context
+// riak_dt refuses to remove what is absent ({precondition, {not_present,
+// ...}}) and the client refuses any map removal, so a removal without a
+// context fetches the current context first. A fetch of a set, map or
+// counter that was never written is no error: Riak sends the type alone,
+// with neither value nor context. The context of an absent set or map is
+// therefore a marker of the adapter's that observes nothing: a removal
+// with it is a no-op. Riak ignores the timeout of a data-type fetch (its
+// own is 60 s); the client still stops waiting at the command's timeout.
 //
 // # Causal contexts
 //
@@ -113,10 +127,11 @@ import (
 	"syscall"
 	"time"
 
+	riak "github.com/basho/riak-go-client"
+
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/kv"
-	riak "github.com/basho/riak-go-client"
 )
 
 // Config is the Riak part of a service's configuration.
@@ -485,11 +500,29 @@ func translate(err error, what string, args ...any) error {
 		strings.Contains(msg, "overload"), strings.Contains(msg, "timeout"),
 		strings.Contains(msg, "_val_unsatisfied"):
 		return errs.Wrap(errs.Unavailable, err, "riakkv: %s: Riak unavailable (%s)", what, msg)
-	case strings.Contains(strings.ToLower(msg), "bucket type"), strings.Contains(msg, "datatype"),
-		strings.Contains(msg, "no_type"):
+	case misconfigured(msg):
 		return errs.Wrap(errs.Internal, err, "riakkv: %s: bucket type missing or of the wrong kind (see package riakkv): %s", what, msg)
 	}
 	return errs.Wrap(errs.Internal, err, "riakkv: %s", what)
+}
+
+// misconfigured reports the errors Riak KV gives for a bucket type that is
+// missing or of the wrong kind. The texts are those of riak_kv 3.x:
+// riak_kv_pb_crdt answers a data-type request with "Error no bucket type
+// `<<\"sets\">>`" (the type printed with ~p), "`undefined` is not a
+// supported type" (a fetch from a type without a datatype), "Bucket
+// datatype `undefined` is not a supported type" (an update there),
+// "Operation type is `set` but  bucket type is `map`." (a type of another
+// datatype) or "Bucket must be allow_mult=true". For objects,
+// riak_core_bucket reports a missing type as {error, no_type}, which
+// riak_kv_pb_object prints with ~p: "no_type".
+func misconfigured(msg string) bool {
+	for _, s := range []string{"bucket type", "datatype", "no_type", "is not a supported type", "allow_mult"} {
+		if strings.Contains(strings.ToLower(msg), s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Get implements kv.Objects.
@@ -745,10 +778,14 @@ func (s *adapter) SetMembers(ctx context.Context, bucket, key string) ([]string,
 	if err != nil {
 		return nil, nil, err
 	}
+	// Riak answers a fetch of a set that was never written with its type
+	// only: no value, no context (riak_kv_pb_crdt, process_fetch_response
+	// of {error, notfound}). A set emptied by removals still exists: it
+	// comes with an empty value and the context of its removals, which
+	// must be kept (a removal with it still removes what it saw).
 	if resp == nil || len(resp.Context) == 0 {
 		return []string{}, emptyContext, nil
 	}
-	// A set emptied by removals is reported not found but keeps a context.
 	return sortedStrings(resp.SetValue), resp.Context, nil
 }
 
@@ -884,10 +921,13 @@ func (s *adapter) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byt
 		return kv.Map{}, nil, translate(err, "fetch map %s/%s", bucket, key)
 	}
 	resp := cmd.(*riak.FetchMapCommand).Response
+	// As for sets, an absent map comes without a context. A map whose
+	// fields were all removed comes with an empty field list and its
+	// context; the client cannot tell an empty list from none and reports
+	// IsNotFound for it, so the context decides.
 	if resp == nil || len(resp.Context) == 0 {
 		return fromRiakMap(nil), emptyContext, nil
 	}
-	// A map emptied by removals is reported not found but keeps a context.
 	return fromRiakMap(resp.Map), resp.Context, nil
 }
 

@@ -14,16 +14,18 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/attendify/platform/errs"
-	"github.com/attendify/platform/kv"
 	riak "github.com/basho/riak-go-client"
 	"github.com/caarlos0/env/v11"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/kv"
 )
 
 // script is a runner that expects the given steps, one per command, in order.
@@ -177,7 +179,6 @@ func TestTranslate(t *testing.T) {
 		{"w unsatisfied", exhausted(riakErr("{w_val_unsatisfied,1,2}")), errs.Unavailable},
 		{"no node reachable", exhausted(nil), errs.Unavailable},
 		{"dial error", exhausted(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), errs.Unavailable},
-		{"missing bucket type", exhausted(riakErr("Error no bucket type `sets`")), errs.Internal},
 		{"other Riak error", exhausted(riakErr("{badarg,[]}")), errs.Internal},
 		{"canceled", context.Canceled, errs.Canceled},
 		{"deadline", context.DeadlineExceeded, errs.DeadlineExceeded},
@@ -192,6 +193,32 @@ func TestTranslate(t *testing.T) {
 	}
 	if translate(nil, "op") != nil {
 		t.Error("translate(nil) != nil")
+	}
+}
+
+// A bucket type that is missing or of the wrong kind is a deployment
+// error: errs.Internal, with a message that points at the bucket types of
+// the package comment. The texts are the ones Riak KV 3.x sends, as
+// riak_kv_pb_crdt.erl (fetch_type/3, update_type/3, maybe_fetch/3,
+// maybe_update/3) and riak_kv_pb_object.erl ({error, {format, Reason}},
+// printed with ~p) format them.
+func TestTranslateMisconfiguredBucketTypes(t *testing.T) {
+	for _, msg := range []string{
+		"Error no bucket type `<<\"sets\">>`",                 // data-type request, type not created or not active
+		"`undefined` is not a supported type",                 // data-type fetch from a type without a datatype
+		"Bucket datatype `undefined` is not a supported type", // data-type update there
+		"Operation type is `set` but  bucket type is `map`.",  // the type holds another datatype (two spaces: Riak's)
+		"Bucket must be allow_mult=true",                      // a type created with allow_mult false
+		"no_type",                                             // object request on a missing type
+	} {
+		err := riak.ClientError{Errmsg: riak.ErrClusterNoNodesAvailable, InnerError: riak.RiakError{Errmsg: msg}}
+		got := translate(err, "fetch set %s/%s", "b", "s")
+		if !errors.Is(got, errs.Internal) {
+			t.Errorf("translate(%q) = %v, want kind internal", msg, got)
+		}
+		if !strings.Contains(got.Error(), "bucket type missing or of the wrong kind") {
+			t.Errorf("translate(%q) = %q, want the bucket-type hint", msg, got)
+		}
 	}
 }
 
@@ -261,6 +288,12 @@ func TestSiblingResolution(t *testing.T) {
 	}
 }
 
+// The answers to conditional puts are riak_kv_pb_object.erl's (the
+// process/2 clause for if_not_modified or if_none_match, riak_kv 3.x): it
+// reads the object, then replies {error, "match_found"} when
+// if_none_match finds one, {error, "modified"} when the clock it read is
+// not the one sent, {error, "notfound"} when if_not_modified finds none;
+// riak_api_pb_server sends those strings as the error message, verbatim.
 func TestPutConditions(t *testing.T) {
 	newClock := []byte("\x83new")
 	for _, tc := range []struct {
@@ -362,6 +395,9 @@ func TestDeleteComparesTheClock(t *testing.T) {
 		}
 	})
 	t.Run("without a context", func(t *testing.T) {
+		// Riak answers rpbdelresp even when there is nothing to delete
+		// (riak_kv_pb_object.erl: {error, notfound} from the delete is a
+		// success), so the script's plain success stands for both cases.
 		s, _ := newScripted(t, nil, del(nil))
 		if err := s.Delete(t.Context(), "b", "k", nil); err != nil {
 			t.Fatal(err)
@@ -390,7 +426,13 @@ func TestCounters(t *testing.T) {
 			cmd.(*riak.UpdateCounterCommand).Response = &riak.UpdateCounterResponse{CounterValue: 39}
 			return nil
 		},
-		func(cmd riak.Command) error { return nil }, // absent: no response body
+		func(cmd riak.Command) error {
+			// A counter never incremented: Riak sends the type alone
+			// (riak_kv_pb_crdt.erl, process_fetch_response of
+			// {error, notfound}), which the client reports as not found.
+			cmd.(*riak.FetchCounterCommand).Response = &riak.FetchCounterResponse{IsNotFound: true}
+			return nil
+		},
 		func(cmd riak.Command) error {
 			cmd.(*riak.FetchCounterCommand).Response = &riak.FetchCounterResponse{CounterValue: 39}
 			return nil
@@ -439,10 +481,18 @@ func setUpdate(t *testing.T, wantCtx string, wantAdds, wantRemoves []string) fun
 	}
 }
 
+// setFetch answers a set fetch as Riak KV 3.x does, decoded by the
+// client. A set never written: riak_kv_pb_crdt.erl,
+// process_fetch_response({error, notfound}, _), sends
+// riak_pb_dt_codec:encode_fetch_response(Type, undefined, undefined), a
+// DtFetchResp with the type only, which the client reports as IsNotFound
+// with no context. A set that exists, even emptied by removals, comes with
+// its context (riak_kv_crdt:value/2, the clock of the set) and its members.
 func setFetch(ctx string, members ...string) func(riak.Command) error {
 	return func(cmd riak.Command) error {
 		if ctx == "" {
-			return nil // not found: no response body
+			cmd.(*riak.FetchSetCommand).Response = &riak.FetchSetResponse{IsNotFound: true}
+			return nil
 		}
 		cmd.(*riak.FetchSetCommand).Response = &riak.FetchSetResponse{Context: []byte(ctx), SetValue: toBytes(members)}
 		return nil
@@ -476,7 +526,27 @@ func TestSets(t *testing.T) {
 			t.Errorf("SetMembers = %q, %q, %v; want empty, the empty context, nil", ms, cc, err)
 		}
 	})
+	t.Run("a set emptied by removals keeps Riak's context", func(t *testing.T) {
+		// Its members are gone but the set is there, with the clock of
+		// what was added and removed: a removal with that context must
+		// reach Riak (a member added concurrently by another replica's
+		// client is then kept, one it saw is removed).
+		s, _ := newScripted(t, nil, setFetch("\x83emptied"), setUpdate(t, "\x83emptied", nil, []string{"x"}))
+		ms, cc, err := s.SetMembers(t.Context(), "b", "s")
+		if err != nil || len(ms) != 0 || string(cc) != "\x83emptied" {
+			t.Fatalf("SetMembers = %q, %q, %v; want empty, Riak's context", ms, cc, err)
+		}
+		if err := s.SetRemove(t.Context(), "b", "s", cc, "x"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("remove sends the caller's context", func(t *testing.T) {
+		// Whether or not x is still there: with a context, Riak removes
+		// what the context saw of x and never fails for an absent member
+		// (riak_dt_orswot.erl, update/4 for {remove, Elem}: the clause for
+		// a missing element returns ok). Only context-free removals of an
+		// absent member fail ({precondition, {not_present, x}}), and the
+		// adapter never sends one.
 		s, _ := newScripted(t, nil, setUpdate(t, "\x83seen", nil, []string{"x"}))
 		if err := s.SetRemove(t.Context(), "b", "s", []byte("\x83seen"), "x"); err != nil {
 			t.Fatal(err)
@@ -599,14 +669,8 @@ func TestMapUpdate(t *testing.T) {
 			return nil
 		}
 	}
-	fetch := func(ctx string) func(riak.Command) error {
-		return func(cmd riak.Command) error {
-			if ctx != "" {
-				cmd.(*riak.FetchMapCommand).Response = &riak.FetchMapResponse{Context: []byte(ctx), Map: &riak.Map{}}
-			}
-			return nil
-		}
-	}
+	fetch := func(ctx string) func(riak.Command) error { return mapFetch(ctx, false) }
+	emptied := func(ctx string) func(riak.Command) error { return mapFetch(ctx, true) }
 	removal := kv.MapOps{SetRegisters: map[string]string{"a": "1"}, RemoveFields: []string{"b"}}
 	for _, tc := range []struct {
 		name  string
@@ -618,6 +682,7 @@ func TestMapUpdate(t *testing.T) {
 		{"removal with the caller's context", []byte("\x83seen"), removal, []func(riak.Command) error{update("\x83seen")}},
 		{"removal without a context fetches one", nil, removal, []func(riak.Command) error{fetch("\x83now"), update("\x83now")}},
 		{"removal without a context on an absent map", nil, removal, []func(riak.Command) error{fetch(""), update("")}},
+		{"removal without a context on a map emptied by removals", nil, removal, []func(riak.Command) error{emptied("\x83gone"), update("\x83gone")}},
 		{"removal with the context of an absent map", emptyContext, removal, []func(riak.Command) error{update("")}},
 		{"only removals, nothing observed", emptyContext, kv.MapOps{RemoveFields: []string{"b"}}, nil},
 		{"nothing to do", nil, kv.MapOps{AddToSets: map[string][]string{"s": {}}}, nil},
@@ -636,6 +701,56 @@ func TestMapUpdate(t *testing.T) {
 			t.Errorf("MapUpdate = %v, want kind invalid", err)
 		}
 	})
+}
+
+// mapFetch answers a map fetch as Riak KV 3.x does, decoded by the
+// client. A map never written comes as its type alone, without value or
+// context (riak_kv_pb_crdt.erl, process_fetch_response of {error,
+// notfound}); the client reports IsNotFound. A map whose fields were all
+// removed comes with an empty field list and its context
+// (riak_pb_dt_codec:encode_fetch_response/4 with map_value []): the client
+// cannot tell that list from a missing one and reports IsNotFound too, with
+// the context. Any other map comes with its fields and context.
+func mapFetch(ctx string, emptied bool) func(riak.Command) error {
+	return func(cmd riak.Command) error {
+		resp := &riak.FetchMapResponse{IsNotFound: true}
+		switch {
+		case ctx == "":
+		case emptied:
+			resp.Context = []byte(ctx)
+		default:
+			resp = &riak.FetchMapResponse{Context: []byte(ctx), Map: &riak.Map{Registers: map[string][]byte{"b": []byte("2")}}}
+		}
+		cmd.(*riak.FetchMapCommand).Response = resp
+		return nil
+	}
+}
+
+func TestMapGet(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		step    func(riak.Command) error
+		want    kv.Map
+		wantCtx string // "" for the observe-nothing context
+	}{
+		{"absent map: empty, with the observe-nothing context", mapFetch("", false), kv.Map{}, ""},
+		{"map emptied by removals: empty, with Riak's context", mapFetch("\x83gone", true), kv.Map{}, "\x83gone"},
+		{"map with fields", mapFetch("\x83ctx", false), kv.Map{Registers: map[string]string{"b": "2"}}, "\x83ctx"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newScripted(t, nil, tc.step)
+			m, cc, err := s.MapGet(t.Context(), "b", "m")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, m, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("map (-want +got):\n%s", diff)
+			}
+			if tc.wantCtx == "" && !isEmptyContext(cc) || tc.wantCtx != "" && string(cc) != tc.wantCtx {
+				t.Errorf("context = %q, want %q (empty: the observe-nothing context)", cc, tc.wantCtx)
+			}
+		})
+	}
 }
 
 func TestFromRiakMap(t *testing.T) {
