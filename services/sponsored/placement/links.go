@@ -80,6 +80,12 @@ func (s *Signer) Verify(purpose, token string, nparts int) ([]string, error) {
 	if err1 != nil || err2 != nil || len(got) != macBytes {
 		return nil, bad
 	}
+	// One spelling per token: the decoder ignores line breaks and the
+	// unused low bits of the last character, which would let one link be
+	// written many ways.
+	if b64.EncodeToString(payload) != enc || b64.EncodeToString(got) != sig {
+		return nil, bad
+	}
 	for _, k := range s.keys {
 		if k.ID == kid && hmac.Equal(got, mac(k.Secret, purpose, string(payload))) {
 			parts := strings.Split(string(payload), "\x00")

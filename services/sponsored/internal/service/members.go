@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/attendify/platform/errs"
@@ -41,7 +42,7 @@ func (s *Service) Click(ctx context.Context, ref ImpressionRef) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	c, err := s.o.Campaigns.Get(ctx, ref.App, ref.Campaign)
+	c, err := s.shown(ctx, ref.App, ref.Campaign)
 	if err != nil {
 		return "", err
 	}
@@ -50,6 +51,22 @@ func (s *Service) Click(ctx context.Context, ref ImpressionRef) (string, error) 
 	}
 	s.record(ctx, ref, placement.RecordClick, who.member)
 	return c.Creative.CTA.URL, nil
+}
+
+// shown reads a campaign of app that may have been shown to members
+// (live, paused or finished), the only ones that clicks, views and leads
+// may name; any other is not found, so that a member learns nothing of a
+// draft or scheduled campaign (its link, its form) from its id.
+func (s *Service) shown(ctx context.Context, app, id string) (Campaign, error) {
+	c, err := s.o.Campaigns.Get(ctx, app, id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	switch c.State {
+	case sponsored.StateLive, sponsored.StatePaused, sponsored.StateFinished:
+		return c, nil
+	}
+	return Campaign{}, errs.New(errs.NotFound, "campaign not found")
 }
 
 // ClickLink records the click a signed click token names and returns the
@@ -76,19 +93,25 @@ func (s *Service) View(ctx context.Context, ref ImpressionRef) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.shown(ctx, ref.App, ref.Campaign); err != nil {
+		return err
+	}
 	s.record(ctx, ref, placement.RecordView, who.member)
 	return nil
 }
 
-// record appends a click or view to the app's stream, for the counter;
-// when Redis fails it counts it in Postgres at once, so that the person's
-// click still goes through and is still counted once. Both failing, the
-// click is lost (logged): a click never fails the redirect.
+// record appends a click or view to the app's stream, for the counter,
+// which then reads the app's stream for a day (whatever its campaigns'
+// states), so that no record waits there uncounted; when Redis fails it
+// counts it in Postgres at once, so that the person's click still goes
+// through and is still counted once. Both failing, the click is lost
+// (logged): a click never fails the redirect.
 func (s *Service) record(ctx context.Context, ref ImpressionRef, kind, member string) {
 	app, campaign := ref.App, ref.Campaign
 	r := Record{Kind: kind, Member: member, At: s.now(), Items: []Item{{Campaign: campaign, Impression: ref.Impression}}}
 	err := s.o.Board.Append(ctx, app, r)
 	if err == nil {
+		s.apps.add(app, r.At)
 		return
 	}
 	_, err2 := s.o.Ledger.Count(ctx, app, []Record{r})
@@ -106,17 +129,12 @@ func (s *Service) SubmitLead(ctx context.Context, ref ImpressionRef, fields map[
 	if err != nil {
 		return Lead{}, err
 	}
-	c, err := s.o.Campaigns.Get(ctx, app, campaign)
+	c, err := s.shown(ctx, app, campaign)
 	if err != nil {
 		return Lead{}, err
 	}
 	if c.Creative.CTA.Kind != sponsored.CTALead {
 		return Lead{}, errs.New(errs.Invalid, "this campaign has no lead form")
-	}
-	switch c.State {
-	case sponsored.StateLive, sponsored.StatePaused, sponsored.StateFinished:
-	default:
-		return Lead{}, errs.New(errs.NotFound, "campaign not found")
 	}
 	if c.State == sponsored.StateFinished && s.now().After(c.End.Add(7*24*time.Hour)) {
 		return Lead{}, errs.New(errs.Conflict, "this campaign has ended")
@@ -124,9 +142,11 @@ func (s *Service) SubmitLead(ctx context.Context, ref ImpressionRef, fields map[
 	if err := checkLead(c.Creative.CTA, fields, consent); err != nil {
 		return Lead{}, err
 	}
+	// Stored as checked: without the spaces around them (a padded value
+	// would pass the length check and hide a formula from the export's).
 	clean := make(map[string]string, len(fields))
 	for k, v := range fields {
-		if v != "" {
+		if v = strings.TrimSpace(v); v != "" {
 			clean[k] = v
 		}
 	}

@@ -101,7 +101,9 @@ func checkSettings(s Settings) (start, end time.Time, err error) {
 		bad("/creative/cta/kind", "must be link or lead")
 	}
 	loc, lerr := time.LoadLocation(s.Flight.TimeZone)
-	if s.Flight.TimeZone == "" || lerr != nil {
+	// "Local" is Go's name for the server's own zone, not an IANA one:
+	// Postgres knows no such zone, and social's servers may be in another.
+	if s.Flight.TimeZone == "" || s.Flight.TimeZone == "Local" || lerr != nil {
 		bad("/flight/time_zone", "must be an IANA time zone such as Europe/Berlin")
 		loc = nil
 	}

@@ -2,34 +2,22 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/attendify/platform/csvx"
 	"github.com/attendify/sponsored/internal/service"
 )
-
-// Safe neutralises text that a spreadsheet would read as a formula (it
-// starts with =, +, -, @, a tab or a carriage return): a quote goes first,
-// so it shows as the text it is. Numbers are written as numbers, never
-// through Safe.
-func Safe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
 
 var reportHeader = []string{"Day", "Impressions", "Reach", "Clicks", "CTR", "Leads", "Views", "Planned"}
 
 // WriteReportCSV writes a report as CSV: a row per day, then the total.
 func WriteReportCSV(w io.Writer, r service.Report) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"Campaign", Safe(r.Campaign.Name), "Sponsor", Safe(r.Campaign.Sponsor.Name), "Time zone", r.Campaign.Flight.TimeZone})
+	cw := csvx.NewWriter(w)
+	_ = cw.Write([]string{"Campaign", csvx.Text(r.Campaign.Name), "Sponsor", csvx.Text(r.Campaign.Sponsor.Name), "Time zone", r.Campaign.Flight.TimeZone})
 	_ = cw.Write(reportHeader)
 	row := func(label string, d service.ReportDay) {
 		_ = cw.Write([]string{label, fmt.Sprint(d.Impressions), fmt.Sprint(d.Reach), fmt.Sprint(d.Clicks),
@@ -67,7 +55,7 @@ func ReportXLSX(r service.Report) ([]byte, error) {
 	}
 	setStr := func(cell, v string) {
 		if err == nil {
-			err = f.SetCellStr(sheet, cell, Safe(v))
+			err = f.SetCellStr(sheet, cell, csvx.Text(v))
 		}
 	}
 	setStr("A1", "Campaign")
@@ -116,19 +104,19 @@ func ReportXLSX(r service.Report) ([]byte, error) {
 // WriteLeadsCSV writes leads as CSV: one column per form field, in the
 // form's order, then the consent text and the time; values neutralised.
 func WriteLeadsCSV(w io.Writer, fields []service.LeadField, leads []service.Lead) error {
-	cw := csv.NewWriter(w)
+	cw := csvx.NewWriter(w)
 	head := []string{"Lead", "Member", "Impression"}
 	for _, f := range fields {
-		head = append(head, Safe(f.Label))
+		head = append(head, csvx.Text(f.Label))
 	}
 	head = append(head, "Consent", "Submitted (UTC)", "Internal")
 	_ = cw.Write(head)
 	for _, l := range leads {
-		row := []string{l.ID, Safe(l.Member), Safe(l.Impression)}
+		row := []string{l.ID, csvx.Text(l.Member), csvx.Text(l.Impression)}
 		for _, f := range fields {
-			row = append(row, Safe(l.Fields[f.Name]))
+			row = append(row, csvx.Text(l.Fields[f.Name]))
 		}
-		row = append(row, Safe(l.Consent), l.CreatedAt.UTC().Format(time.RFC3339), fmt.Sprint(l.Internal))
+		row = append(row, csvx.Text(l.Consent), l.CreatedAt.UTC().Format(time.RFC3339), fmt.Sprint(l.Internal))
 		_ = cw.Write(row)
 	}
 	cw.Flush()
