@@ -190,15 +190,22 @@ func run(ctx context.Context, p params) error {
 	return nil
 }
 
-// seedHub writes what hub would: the app (published), the read model's
-// ready mark, and an organizer with a token.
+// seedHub writes what hub would: the app (published) and its event, the
+// read model's ready mark, and an organizer with a token.
 func (b *bench) seedHub(ctx context.Context, issuer *auth.Issuer) error {
 	keys := hub.NewReadModelKeys(b.ns)
 	org := "org" + benchkit.Suffix()
 	cfg := hub.EncodeAppConfig(hub.AppConfig{ID: b.app, Slug: b.app, Name: "Bench", Status: hub.StatusPublished, Access: hub.AccessOpen})
 	mem := hub.EncodeMembership(hub.Membership{App: b.app, User: org, Role: auth.RoleOwner})
-	_, err := b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	start := time.Now().UTC().Truncate(time.Hour)
+	list, err := hub.EncodeEvents([]hub.EventInfo{{ID: b.eventID, Name: "Bench", TimeZone: "UTC", Visibility: hub.VisibilityPublic,
+		Access: hub.EventAccessOpen, StartUTC: start, EndUTC: start.Add(48 * time.Hour)}})
+	if err != nil {
+		return err
+	}
+	_, err = b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, keys.Config(b.app), append(anys(cfg), hub.FieldVersion, 1)...)
+		p.HSet(ctx, keys.Events(b.app), append(anys(list), hub.FieldVersion, 1)...)
 		p.HSet(ctx, keys.Membership(b.app, org), append(anys(mem), hub.FieldVersion, 1)...)
 		p.Set(ctx, keys.Ready(), "1", 0)
 		return nil

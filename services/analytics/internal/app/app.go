@@ -125,7 +125,11 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 		base = svc.URL()
 	}
 	rpcapi.Register(svc.RPC, &rpcapi.Handlers{Svc: domain, Links: links, BaseURL: base})
-	gate := &dashboard.Gate{Tokens: cfg.Service.Auth.Verifier(), Links: links, Svc: domain}
+	gate := &dashboard.Gate{Tokens: cfg.Service.Auth.Verifier(), Links: links, Svc: domain,
+		TrustedProxies: cfg.Service.Auth.TrustedProxies,
+		SignIns: func(ctx context.Context, addr string) (time.Duration, error) {
+			return live.TakeSignIn(ctx, addr, dashboard.SignInsPerMinute)
+		}}
 	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
 	rpcapi.Routes(svc.Routes, domain, gate, svc.Log)
 	hubClient, err := svc.Client(cfg.Hub)

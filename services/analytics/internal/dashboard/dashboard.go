@@ -13,7 +13,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -47,7 +49,24 @@ type Gate struct {
 	Tokens *auth.Verifier
 	Links  *Links
 	Svc    *service.Service
+	// SignIns counts the sign-ins of a client address (nil: unlimited).
+	// Hub slows down wrong passwords by the caller's address, and a
+	// sign-in through the dashboard reaches hub as analytics' signed call,
+	// which hub does not count by address: without this, the page would
+	// let anyone try passwords across every organizer's account unslowed.
+	SignIns Throttle
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client (auth.ClientAddr).
+	TrustedProxies []netip.Prefix
 }
+
+// Throttle counts one request from a client address (an IPv6 address by
+// its /64) and returns how long it must wait when over its limit.
+type Throttle func(ctx context.Context, addr string) (time.Duration, error)
+
+// SignInsPerMinute is how many dashboard sign-ins one client address may
+// try a minute.
+const SignInsPerMinute = 10
 
 // linkCaller is who a request opened with a dashboard link acts as: the
 // service itself, on the read-only routes that accept links.
@@ -141,6 +160,16 @@ func (h *handler) live(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
+	if h.gate.SignIns != nil {
+		wait, err := h.gate.SignIns(r.Context(), addrKey(auth.ClientAddr(r, h.gate.TrustedProxies)))
+		if err == nil && wait > 0 {
+			err = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many sign-ins from this address: wait a minute", RetryAfter: wait}
+		}
+		if err != nil {
+			rpc.WriteHTTPError(w, r, h.log, err)
+			return
+		}
+	}
 	var p struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -157,4 +186,15 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
+}
+
+// addrKey is the part of a client address a limit counts: an IPv4 address,
+// or an IPv6 address's /64 (one subscriber's, usually), as hub counts them.
+func addrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() {
+		return addr
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }

@@ -2,7 +2,6 @@ package rpcapi
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -22,6 +20,7 @@ import (
 	"github.com/attendify/analytics/internal/service"
 	"github.com/attendify/analytics/internal/wire"
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/csvx"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
 )
@@ -278,9 +277,8 @@ func SeriesTable(bs []service.Bucket) Table {
 	return t
 }
 
-// cellText is a cell as CSV text: times in RFC 3339 UTC. Text that a
-// spreadsheet would take for a formula (=, +, -, @) is prefixed with a
-// quote, so that opening an export runs nothing.
+// cellText is a cell as CSV text: times in RFC 3339 UTC, text neutralised
+// (csvx.Text), so that opening an export runs nothing.
 func cellText(v any) string {
 	switch v := v.(type) {
 	case time.Time:
@@ -290,17 +288,15 @@ func cellText(v any) string {
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case string:
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			return "'" + v
-		}
-		return v
+		return csvx.Text(v)
 	}
 	return fmt.Sprint(v)
 }
 
-// WriteCSV writes a table as CSV: the header, then the rows.
+// WriteCSV writes a table as CSV (every field quoted, csvx.Writer): the
+// header, then the rows.
 func WriteCSV(w io.Writer, t Table) error {
-	cw := csv.NewWriter(w)
+	cw := csvx.NewWriter(w)
 	if err := cw.Write(t.Header); err != nil {
 		return err
 	}

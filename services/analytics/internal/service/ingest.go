@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/attendify/analytics"
+	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 )
@@ -121,13 +123,21 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 	if wait > 0 {
 		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this install; retry later", RetryAfter: wait}
 	}
+	known, err := s.batchEvents(ctx, b)
+	if err != nil {
+		return Outcome{}, err
+	}
 	now := s.now().UTC()
 	skew, broken := Skew(now, b.SentAt)
 	out := Outcome{Skew: skew}
 	evs := make([]Event, 0, len(b.Events))
 	seen := make(map[string]bool, len(b.Events))
 	for i, ae := range b.Events {
-		if why := check(ae); why != "" {
+		why := check(ae)
+		if why == "" && ae.EventID != "" && ae.EventID != AllScope && !known[ae.EventID] {
+			why = fmt.Sprintf("event_id %q is not an event of the app", ae.EventID)
+		}
+		if why != "" {
 			out.Refused = append(out.Refused, Refusal{Index: i, Reason: why})
 			continue
 		}
@@ -166,7 +176,11 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 
 // trackingMember is the member a tracking call comes from: the user of a
 // member token of app (checked in hub's read model), or "" for an
-// anonymous install (of an app that exists) or a service.
+// anonymous install (of an app that exists) or a service. An organizer's
+// or a staff member's token names nobody either: their own use of the app
+// (testing it, working the venue) is counted as their install's, never as
+// a member's activity, points or adoption, as sponsored leaves their
+// impressions out.
 func (s *Service) trackingMember(ctx context.Context, app string) (string, error) {
 	c := auth.CallerFrom(ctx)
 	switch {
@@ -178,10 +192,33 @@ func (s *Service) trackingMember(ctx context.Context, app string) (string, error
 		}
 		return "", nil
 	}
-	if _, err := s.access.Authorize(ctx, c, app); err != nil {
+	m, err := s.access.Authorize(ctx, c, app)
+	if err != nil {
 		return "", err
 	}
+	if m.Organizer() || m.MemberRole == hub.MemberStaff {
+		return "", nil
+	}
 	return c.User, nil
+}
+
+// batchEvents returns the ids of app's conference events when an event of
+// b names one (nil otherwise): an event_id must be one of them, so that a
+// caller can neither invent scopes (each a set of counters, uniques and
+// rollups) nor count into another app's events.
+func (s *Service) batchEvents(ctx context.Context, b Batch) (map[string]bool, error) {
+	if !slices.ContainsFunc(b.Events, func(e AppEvent) bool { return e.EventID != "" && e.EventID != AllScope }) {
+		return nil, nil
+	}
+	infos, err := s.access.Events(ctx, b.App)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
+		return nil, err
+	}
+	known := make(map[string]bool, len(infos))
+	for _, e := range infos {
+		known[e.ID] = true
+	}
+	return known, nil
 }
 
 // record stores events and applies the effects of those new to the live

@@ -171,4 +171,6 @@ type Scored struct {
 type Access interface {
 	Authorize(ctx context.Context, c auth.Caller, app string) (hub.Membership, error)
 	App(ctx context.Context, app string) (hub.AppConfig, error)
+	// Events lists app's conference events (hidden ones included).
+	Events(ctx context.Context, app string) ([]hub.EventInfo, error)
 }

@@ -26,6 +26,19 @@ type access struct {
 	apps    map[string]bool
 	roles   map[[2]string]string // app, user -> role
 	blocked map[[2]string]bool
+	staff   map[[2]string]bool
+	events  map[string][]string // app -> its conference events
+}
+
+func (a *access) Events(_ context.Context, app string) ([]hub.EventInfo, error) {
+	if !a.apps[app] {
+		return nil, errs.New(errs.NotFound, "app not found")
+	}
+	var out []hub.EventInfo
+	for _, id := range a.events[app] {
+		out = append(out, hub.EventInfo{ID: id})
+	}
+	return out, nil
 }
 
 func (a *access) App(_ context.Context, app string) (hub.AppConfig, error) {
@@ -46,7 +59,11 @@ func (a *access) Authorize(_ context.Context, c auth.Caller, app string) (hub.Me
 	if !ok || a.blocked[[2]string{app, c.User}] {
 		return hub.Membership{}, errs.WithCode(errs.CodeForbidden, "not a member")
 	}
-	return hub.Membership{App: app, User: c.User, Role: role}, nil
+	m := hub.Membership{App: app, User: c.User, Role: role}
+	if a.staff[[2]string{app, c.User}] {
+		m.MemberRole = hub.MemberStaff
+	}
+	return m, nil
 }
 
 // fixture is the domain on the in-memory adapters with a settable clock.
@@ -67,7 +84,7 @@ func newFixture(t *testing.T, limits service.Limits) *fixture {
 		store: memory.New(), live: memory.NewLive(),
 		access: &access{apps: map[string]bool{app: true}, roles: map[[2]string]string{
 			{app, "m1"}: auth.RoleAttendee, {app, "m2"}: auth.RoleAttendee, {app, "org"}: auth.RoleOwner,
-		}, blocked: map[[2]string]bool{{app, "m2"}: true}},
+		}, blocked: map[[2]string]bool{{app, "m2"}: true}, staff: map[[2]string]bool{}, events: map[string][]string{app: {"e1"}}},
 		now: time.Date(2026, 3, 14, 10, 30, 15, 0, time.UTC),
 	}
 	f.live.Now = f.clock
@@ -152,10 +169,32 @@ func TestTrackAccepted(t *testing.T) {
 			counts:   map[string]int64{analytics.CountScreenViews: 1},
 			installs: 1,
 		},
+		{
+			name: "an organizer's own use counts as their install's, not a member's",
+			ctx:  organizer(),
+			evs: func(now time.Time) []service.AppEvent {
+				return []service.AppEvent{{ID: "1", Type: analytics.TypeAppOpen, At: now}}
+			},
+			want:     service.Outcome{Accepted: 1},
+			counts:   map[string]int64{analytics.CountSessions: 1},
+			installs: 1,
+		},
+		{
+			name: "a staff member's too",
+			ctx:  member("staff"),
+			evs: func(now time.Time) []service.AppEvent {
+				return []service.AppEvent{{ID: "1", Type: analytics.TypeAppOpen, At: now}}
+			},
+			want:     service.Outcome{Accepted: 1},
+			counts:   map[string]int64{analytics.CountSessions: 1},
+			installs: 1,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, service.Limits{})
+			f.access.roles[[2]string{app, "staff"}] = auth.RoleAttendee
+			f.access.staff[[2]string{app, "staff"}] = true
 			now := f.clock()
 			out, err := f.svc.Track(tt.ctx, service.Batch{App: app, Install: "install-1", SentAt: now, Events: tt.evs(now)})
 			if err != nil {
@@ -170,6 +209,9 @@ func TestTrackAccepted(t *testing.T) {
 			}
 			if day.Members != tt.members || day.Installs != tt.installs {
 				t.Errorf("uniques = %d members, %d installs; want %d, %d", day.Members, day.Installs, tt.members, tt.installs)
+			}
+			if lb, _ := f.svc.Leaderboard(organizer(), app, 10); int64(len(lb)) != tt.members {
+				t.Errorf("leaderboard = %+v; want %d members on it", lb, tt.members)
 			}
 		})
 	}
@@ -220,6 +262,11 @@ func TestTrackRefused(t *testing.T) {
 		{"older than the accepted past", func(now time.Time) service.AppEvent {
 			return view("x", now.Add(-analytics.MaxPast-time.Minute))
 		}, "older than"},
+		{"an event_id the app does not have", func(now time.Time) service.AppEvent {
+			e := view("x", now)
+			e.EventID = "made-up"
+			return e
+		}, "not an event of the app"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

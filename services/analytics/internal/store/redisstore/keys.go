@@ -23,6 +23,7 @@ import (
 //	analytics:{a:<app>}:seq                       counter: the marks of the dirty set
 //	analytics:{a:<app>}:folds                     the fold generation: random, new at every fold
 //	analytics:{a:<app>}:rl:<install>:<minute>     counter: an install's events this minute
+//	analytics:signin:<address>:<minute>           counter: dashboard sign-ins from a client address this minute
 //	analytics:dirty-apps                          set: apps with minutes waiting
 //	analytics:ready                               present once the live state is complete
 //	analytics:rebuilding                          the rebuild lock
@@ -57,6 +58,9 @@ func (k keys) seq(app string) string             { return k.k.Tagged(tag(app), "
 func (k keys) folds(app string) string           { return k.k.Tagged(tag(app), "folds") }
 func (k keys) rate(app, install string, minute time.Time) string {
 	return k.k.Tagged(tag(app), "rl", install, unix(minute))
+}
+func (k keys) signIns(addr string, minute time.Time) string {
+	return k.k.Key("signin", addr, unix(minute))
 }
 func (k keys) appPrefix(app string) string { return k.k.Tagged(tag(app)) }
 func (k keys) dirtyApps() string           { return k.k.Key("dirty-apps") }

@@ -324,10 +324,23 @@ func (s *Store) ops(b *batch, app string, c service.Change) int {
 func (s *Store) Allow(ctx context.Context, app, install string, n, limit int) (_ time.Duration, err error) {
 	defer derrors.Wrap(&err, "redisstore.Allow(%q, %q)", app, install)
 	now := s.now()
-	minute := service.Minute(now)
-	k := s.keys.rate(app, install, minute)
+	return s.window(ctx, s.keys.rate(app, install, service.Minute(now)), now, n, limit)
+}
+
+// TakeSignIn counts a dashboard sign-in from a client address against
+// limit a minute (every replica together); it returns how long to wait
+// when over.
+func (s *Store) TakeSignIn(ctx context.Context, addr string, limit int) (_ time.Duration, err error) {
+	defer derrors.Wrap(&err, "redisstore.TakeSignIn(%q)", addr)
+	now := s.now()
+	return s.window(ctx, s.keys.signIns(addr, service.Minute(now)), now, 1, limit)
+}
+
+// window adds n to the counter k of now's minute: a fixed one-minute
+// window of limit; it returns how long to wait when over.
+func (s *Store) window(ctx context.Context, k string, now time.Time, n, limit int) (time.Duration, error) {
 	var incr *redis.IntCmd
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		incr = p.IncrBy(ctx, k, int64(n))
 		p.Expire(ctx, k, 2*time.Minute)
 		return nil
@@ -336,7 +349,7 @@ func (s *Store) Allow(ctx context.Context, app, install string, n, limit int) (_
 		return 0, redisx.Err(err)
 	}
 	if incr.Val() > int64(limit) {
-		return minute.Add(time.Minute).Sub(now), nil
+		return service.Minute(now).Add(time.Minute).Sub(now), nil
 	}
 	return 0, nil
 }

@@ -1,0 +1,152 @@
+package analytics_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/attendify/analytics"
+	"github.com/attendify/analytics/internal/analyticstest"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/rpc"
+)
+
+// TestTrackEventMustBeTheApps: an event_id names one of the app's events;
+// an invented one, or another app's, is refused, and leaves no scope
+// behind (each scope is its own counters, uniques and rollups).
+func TestTrackEventMustBeTheApps(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{})
+	conf := e.NewEvent("Conference")
+	app := e.CreateApp(conf)
+	other := e.NewEvent("Another app's")
+	e.CreateApp(other)
+	org := e.AddMember(app, "Olga", auth.RoleOwner)
+	now := time.Now().UTC()
+	at := func(id, event string) analytics.TrackEvent {
+		ev := screen(id, now)
+		ev.Event = event
+		return ev
+	}
+	res, err := analytics.Track.Call(context.Background(), e.Client, batch(app, "install-anon",
+		at("1", conf.ID), at("2", "made-up"), at("3", other.ID), at("4", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 2 || len(res.Refused) != 2 || res.Refused[0].Index != 1 || res.Refused[1].Index != 2 {
+		t.Errorf("track = %+v; want the app's event and no event accepted, the others refused", res)
+	}
+	for _, scope := range []string{"made-up", other.ID} {
+		keys, err := e.Redis.Keys(context.Background(), e.Namespace+":analytics:*:c:"+scope+":*").Result()
+		if err != nil || len(keys) != 0 {
+			t.Errorf("scope %s: keys %v (%v), want none", scope, keys, err)
+		}
+	}
+	s, err := analytics.GetSeries.Call(org.Ctx(context.Background()), e.Client, analytics.RangeParams{AppRef: rpc.AppRef{App: app}, Event: conf.ID,
+		From: now.Add(-time.Hour), To: now.Add(time.Minute), Step: analytics.StepHour})
+	if err != nil || s.Totals[analytics.CountScreenViews] != 1 {
+		t.Errorf("the event's series = %+v, %v; want 1 screen view", s.Totals, err)
+	}
+}
+
+// TestTrackInternalUse: an organizer's or a staff member's own use of the
+// app counts as their install's, not as a member's: they are not active
+// members, not present, not on the leaderboard.
+func TestTrackInternalUse(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{})
+	app := e.CreateApp()
+	org := e.AddMember(app, "Olga", auth.RoleOwner)
+	staff := e.AddMember(app, "Sam", auth.RoleAttendee)
+	key := hub.NewReadModelKeys(e.Namespace).Membership(app, staff.ID)
+	if err := e.Redis.HSet(context.Background(), key, hub.FieldMemberRole, hub.MemberStaff).Err(); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, e, org, app, 2)
+	now := time.Now().UTC()
+	for _, who := range []analyticstest.Member{org, staff} {
+		if _, err := analytics.Track.Call(who.Ctx(context.Background()), e.Client, batch(app, "install-"+who.Name,
+			analytics.TrackEvent{ID: "o", Type: analytics.TypeAppOpen, At: now}, tap("t", analytics.TargetSession, "s1", now))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := analytics.GetLive.Call(org.Ctx(context.Background()), e.Client, analytics.LiveParams{AppRef: rpc.AppRef{App: app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Today.Members != 0 || live.LiveMembers != 0 || len(live.Leaderboard) != 0 {
+		t.Errorf("today %d members, %d live, leaderboard %+v; want no member", live.Today.Members, live.LiveMembers, live.Leaderboard)
+	}
+	if live.Today.Installs != 2 || live.Today.Counts[analytics.CountSessions] != 2 || live.Today.Counts[analytics.CountTaps] != 2 {
+		t.Errorf("today = %+v; want 2 installs, 2 sessions, 2 taps", live.Today)
+	}
+}
+
+// TestExportFormulasAfterSpaces: ids an app sends (tap targets) that a
+// spreadsheet would read as a formula once it trims their leading spaces
+// are exported as text.
+func TestExportFormulasAfterSpaces(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{})
+	app := e.CreateApp()
+	org := e.AddMember(app, "Olga", auth.RoleOwner)
+	now := time.Now().UTC()
+	evil := []string{" =HYPERLINK(\"http://x\",\"y\")", "  +1+cmd|' /C calc'!A0", " @SUM(1)", "\n=1+1", "\u3000-2+3", "\uff1d1+1"}
+	var evs []analytics.TrackEvent
+	for i, id := range evil {
+		evs = append(evs, tap(string(rune('a'+i)), analytics.TargetSponsor, id, now))
+	}
+	if _, err := analytics.Track.Call(context.Background(), e.Client, batch(app, "install-anon", evs...)); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"app_id": {app}, "from": {now.Add(-time.Hour).Format(time.RFC3339)}, "to": {now.Add(time.Hour).Format(time.RFC3339)}, "report": {"top"}}
+	resp, err := e.Get("/export?"+q.Encode(), org.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d %v %s", resp.StatusCode, err, body)
+	}
+	got := map[string]bool{}
+	for _, r := range rows[1:] {
+		got[r[1]] = true
+	}
+	for _, id := range evil {
+		if !got["'"+id] {
+			t.Errorf("%q is not exported as text; rows %q", id, rows)
+		}
+	}
+}
+
+// TestDashboardSignInLimited: the dashboard's sign-in reaches hub as
+// analytics' signed call, which hub does not slow down by the client's
+// address; analytics bounds the sign-ins of an address itself.
+func TestDashboardSignInLimited(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{})
+	app := e.CreateApp()
+	if s := time.Now().Second(); s > 40 { // the 12 sign-ins in one minute's window
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	for i := range 12 {
+		body := `{"email":"organizer` + strings.Repeat("x", i) + `@example.com","password":"guess"}`
+		resp, err := e.Post("/dashboard/"+app+"/signin", "", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		limited := resp.StatusCode == http.StatusTooManyRequests
+		if i < 10 && limited {
+			t.Fatalf("sign-in %d refused as too many", i+1)
+		}
+		if i >= 10 && (!limited || resp.Header.Get("Retry-After") == "") {
+			t.Errorf("sign-in %d: %d, want 429 with Retry-After", i+1, resp.StatusCode)
+		}
+	}
+}
