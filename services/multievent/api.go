@@ -28,6 +28,11 @@ const (
 	MaxOps = 500
 	// MaxBookmarks bounds a member's bookmarks (across the app's events).
 	MaxBookmarks = 2000
+	// MaxNotes bounds a member's notes (across the app's events).
+	MaxNotes = 2000
+	// MaxConflicts bounds the overlapping pairs an agenda reports (the
+	// first by start).
+	MaxConflicts = 2000
 	// MaxNoteLen bounds a note, in characters.
 	MaxNoteLen = 2000
 )

@@ -3,10 +3,17 @@ package multievent_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +23,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
+	"github.com/attendify/multievent/internal/app"
 	"github.com/attendify/multievent/internal/metest"
 	"github.com/attendify/multievent/internal/service"
 	"github.com/attendify/platform/auth"
@@ -35,8 +43,11 @@ type story struct {
 	ada                          string
 }
 
-func newStory(t *testing.T) *story {
-	env := metest.Start(t, metest.Options{})
+func newStory(t *testing.T) *story { return newStoryWith(t, metest.Options{}) }
+
+// newStoryWith is newStory on a service started with o.
+func newStoryWith(t *testing.T, o metest.Options) *story {
+	env := metest.Start(t, o)
 	s := &story{env: env, app: env.CreateApp()}
 	now := time.Now().UTC().Truncate(time.Hour)
 	s.conf = env.NewEventPayload("Paris Conf", "Europe/Paris", now.Add(-time.Hour), 48)
@@ -440,5 +451,323 @@ func TestContentFront(t *testing.T) {
 				t.Errorf("%s %s: %d, want %d", tt.method, tt.url, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestContentFrontDotSegments: the front never sends CouchDB a path with
+// "." or ".." segments. CouchDB itself reads them as names, but a hop that
+// normalizes paths on the way (nginx, an ingress, a balancer) resolves
+// them: "<db>/_local/../../<other db>/<doc>" would read any database with
+// the front's credentials. Here such a hop stands between the service and
+// CouchDB, and a member who may read only the "all" database asks through
+// it for a document of an event they are not registered to.
+func TestContentFrontDotSegments(t *testing.T) {
+	couchURL, err := url.Parse(os.Getenv("COUCHDB_URL"))
+	if err != nil || couchURL.Host == "" {
+		couchURL, _ = url.Parse("http://admin:admin@127.0.0.1:5984")
+	}
+	couch := *couchURL
+	couch.User = nil
+	hop := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(&couch)
+		clean := path.Clean(pr.In.URL.EscapedPath()) // as nginx does with a proxy_pass URI
+		pr.Out.URL.Path, _ = url.PathUnescape(clean)
+		pr.Out.URL.RawPath = clean
+		pr.Out.Host = couch.Host
+	}})
+	t.Cleanup(hop.Close)
+	viaHop := *couchURL
+	viaHop.Host = strings.TrimPrefix(hop.URL, "http://")
+	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.Couch.URL = viaHop.String() }})
+
+	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all, workshop multievent.ContentDatabase
+	for _, d := range reg.Databases {
+		switch d.EventID {
+		case "":
+			all = d
+		case s.workshop.ID:
+			workshop = d
+		}
+	}
+	get := func(m metest.Member, u string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		auth.SetBearerToken(req, m.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	lab := "/session:" + s.lab
+	testkit.Eventually(t, "the lab in the workshop's database", func() bool {
+		code, _ := get(s.registered, workshop.URL+lab)
+		return code == http.StatusOK
+	})
+	for _, u := range []string{
+		all.URL + "/_local/..%2F..%2F" + url.PathEscape(workshop.Name) + lab,
+		all.URL + "/_local/x%2F..%2F..%2F..%2F" + url.PathEscape(workshop.Name) + lab,
+		all.URL + "/_local/../../" + url.PathEscape(workshop.Name) + lab,
+		all.URL + "/_local/%2E%2E%2F%2E%2E%2F" + url.PathEscape(workshop.Name) + lab,
+	} {
+		code, body := get(s.plain, u)
+		if code == http.StatusOK || strings.Contains(body, s.lab) {
+			t.Errorf("GET %s as a member not registered to the workshop: %d %s", u, code, body)
+		}
+	}
+	for _, rest := range []string{"/..", "/.", "/_local/..", "/_local/.", "/%2E%2E"} {
+		if code, body := get(s.plain, all.URL+rest); code != http.StatusForbidden {
+			t.Errorf("GET %s%s: %d %s, want 403", all.URL, rest, code, body)
+		}
+	}
+}
+
+// TestAgendaLimits: a member's bookmarks and notes stay within
+// multievent.MaxBookmarks and multievent.MaxNotes, whatever a sync's
+// operations: removals of sessions that are not bookmarked free no room.
+func TestAgendaLimits(t *testing.T) {
+	s := newStory(t)
+	ctx := testkit.Context(t)
+	n := max(multievent.MaxBookmarks, multievent.MaxNotes) + multievent.MaxOps
+	ids := make([]string, n)
+	start := s.conf.StartUTC.Add(time.Hour)
+	for i := range ids {
+		ids[i] = s.env.NewID()
+		c := service.Change{Kind: service.KindSession, App: s.app, ID: ids[i], Version: time.Now(),
+			Session: service.Session{ID: ids[i], AppID: s.app, EventID: s.conf.ID, Title: "Talk", Start: start, End: start.Add(time.Hour)}}
+		if _, err := s.env.App.Store.Apply(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := rpc.AppRef{App: s.app}
+	sync := func(ops []multievent.AgendaOp) (multievent.Agenda, error) {
+		return multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: ops})
+	}
+	fill := func(op string, ids []string) {
+		t.Helper()
+		for len(ids) > 0 {
+			k := min(len(ids), multievent.MaxOps)
+			var ops []multievent.AgendaOp
+			for _, id := range ids[:k] {
+				ops = append(ops, multievent.AgendaOp{Op: op, Session: id, Text: "n"})
+			}
+			if a, err := sync(ops); err != nil || len(a.Rejected) != 0 {
+				t.Fatalf("%s %d sessions: %v, rejected %v", op, k, err, a.Rejected)
+			}
+			ids = ids[k:]
+		}
+	}
+	// Half the operations remove sessions that were never bookmarked (or
+	// noted), half add new ones.
+	padded := func(op, unop string, ids []string) []multievent.AgendaOp {
+		var ops []multievent.AgendaOp
+		for i, id := range ids {
+			ops = append(ops, multievent.AgendaOp{Op: unop, Session: "never-" + strconv.Itoa(i)},
+				multievent.AgendaOp{Op: op, Session: id, Text: "n"})
+		}
+		return ops
+	}
+	bookmarks := func() int {
+		t.Helper()
+		a, err := multievent.GetAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.AgendaParams{AppRef: ref})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Conflicts) > multievent.MaxConflicts {
+			t.Errorf("%d conflicts, want at most %d", len(a.Conflicts), multievent.MaxConflicts)
+		}
+		return len(a.Sessions)
+	}
+
+	fill(multievent.OpBookmark, ids[:multievent.MaxBookmarks])
+	rest := ids[multievent.MaxBookmarks : multievent.MaxBookmarks+multievent.MaxOps/2]
+	if _, err := sync(padded(multievent.OpBookmark, multievent.OpUnbookmark, rest)); errs.CodeOf(err) != errs.CodeInvalid {
+		t.Errorf("bookmarks past the limit, with removals of nothing: %v, want invalid", err)
+	}
+	if b := bookmarks(); b != multievent.MaxBookmarks {
+		t.Errorf("%d bookmarks, want %d", b, multievent.MaxBookmarks)
+	}
+	// At the limit, one removed makes room for one added, and bookmarking
+	// again what is bookmarked takes none.
+	if _, err := sync([]multievent.AgendaOp{{Op: multievent.OpUnbookmark, Session: ids[0]}, {Op: multievent.OpBookmark, Session: rest[0]},
+		{Op: multievent.OpBookmark, Session: ids[1]}}); err != nil {
+		t.Errorf("a swap at the limit: %v", err)
+	}
+
+	fill(multievent.OpNote, ids[:multievent.MaxNotes])
+	rest = ids[multievent.MaxNotes : multievent.MaxNotes+multievent.MaxOps/2]
+	if _, err := sync(padded(multievent.OpNote, multievent.OpUnnote, rest)); errs.CodeOf(err) != errs.CodeInvalid {
+		t.Errorf("notes past the limit, with removals of nothing: %v, want invalid", err)
+	}
+}
+
+// TestContentFrontFeedEndsWithAccess: a _changes feed that stays open
+// (continuous, with heartbeats) ends once its member may no longer read
+// the database; what the organizers write after never reaches them.
+func TestContentFrontFeedEndsWithAccess(t *testing.T) {
+	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.ContentRecheck = 200 * time.Millisecond }})
+	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var workshop string
+	for _, d := range reg.Databases {
+		if d.EventID == s.workshop.ID {
+			workshop = d.URL
+		}
+	}
+	title := func() string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, workshop+"/session:"+s.lab, nil)
+		auth.SetBearerToken(req, s.organizer.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc multievent.SessionDoc
+		_ = json.NewDecoder(resp.Body).Decode(&doc)
+		return doc.Title
+	}
+	testkit.Eventually(t, "the lab in the workshop's database", func() bool { return title() == "Keyboard lab" })
+
+	req, _ := http.NewRequest(http.MethodGet, workshop+"/_changes?feed=continuous&heartbeat=200&include_docs=true&since=now", nil)
+	auth.SetBearerToken(req, s.registered.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the feed: %d", resp.StatusCode)
+	}
+	got := make(chan string, 100)
+	go func() {
+		defer close(got)
+		b := make([]byte, 4096)
+		for {
+			n, err := resp.Body.Read(b)
+			if n > 0 {
+				got <- string(b[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	s.env.Unregister(s.registered, s.workshop.ID)
+	time.Sleep(time.Second) // more than the front's recheck
+	s.env.Session(s.app, hub.SessionPayload{ID: s.lab, EventID: s.workshop.ID, Title: "Keyboard lab: the secret room",
+		StartUTC: s.workshop.StartUTC, EndUTC: s.workshop.StartUTC.Add(time.Hour)}, true)
+	testkit.Eventually(t, "the new title in the workshop's database", func() bool { return strings.HasSuffix(title(), "secret room") })
+	deadline := time.After(2 * time.Second)
+	var feed strings.Builder
+	for done := false; !done; {
+		select {
+		case b, ok := <-got:
+			feed.WriteString(b)
+			done = !ok
+		case <-deadline:
+			done = true
+		}
+	}
+	if strings.Contains(feed.String(), "secret room") {
+		t.Errorf("a member unregistered from the workshop still reads its changes: %q", feed.String())
+	}
+}
+
+// TestContentFrontBodyLimit: the front passes CouchDB request bodies of
+// what a replication sends (a batch of ids and revisions), not a member's
+// gigabytes of keys for CouchDB to parse.
+func TestContentFrontBodyLimit(t *testing.T) {
+	s := newStory(t)
+	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := dbs.Databases[0].URL
+	keys := `{"keys":["session:` + s.keynote + `"` + strings.Repeat(`,"session:`+s.keynote+`"`, 100_000) + `]}` // 3.7 MB
+	post := func(body io.Reader) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, all+"/_all_docs", body)
+		auth.SetBearerToken(req, s.plain.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(strings.NewReader(`{"keys":["session:` + s.keynote + `"]}`)); got != http.StatusOK {
+		t.Errorf("a small _all_docs: %d", got)
+	}
+	if got := post(strings.NewReader(keys)); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d bytes of keys: %d, want 413", len(keys), got)
+	}
+	// The same without a length (chunked).
+	if got := post(io.MultiReader(strings.NewReader(keys))); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d bytes of keys, chunked: %d, want 413", len(keys), got)
+	}
+}
+
+// TestContentFrontForgetsEarlierRevisions: a document deleted from a
+// group's database because its readers may no longer see it cannot be
+// read back by naming its earlier revision (CouchDB keeps revisions'
+// bodies until the database is compacted, and the front lets revision
+// reads through, as replication needs them).
+func TestContentFrontForgetsEarlierRevisions(t *testing.T) {
+	s := newStory(t)
+	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keynote := dbs.Databases[0].URL + "/session:" + s.keynote
+	get := func(u string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		auth.SetBearerToken(req, s.plain.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var doc struct {
+		Rev   string `json:"_rev"`
+		Title string `json:"title"`
+	}
+	testkit.Eventually(t, "the keynote in the all database", func() bool {
+		code, body := get(keynote)
+		return code == http.StatusOK && json.Unmarshal([]byte(body), &doc) == nil && doc.Rev != ""
+	})
+
+	// The conference now takes a code: its documents leave the database
+	// every member reads.
+	conf := s.conf
+	conf.Access = hub.EventAccessCode
+	s.env.Event(s.app, conf)
+	testkit.Eventually(t, "the keynote gone from the all database", func() bool {
+		code, _ := get(keynote)
+		return code == http.StatusNotFound
+	})
+	testkit.Eventually(t, "the keynote's earlier revision forgotten", func() bool {
+		_, body := get(keynote + "?rev=" + url.QueryEscape(doc.Rev))
+		return !strings.Contains(body, doc.Title)
+	})
+	if _, body := get(keynote + "?open_revs=all&revs=true"); strings.Contains(body, doc.Title) {
+		t.Errorf("open_revs still serves the keynote's title: %s", body)
 	}
 }

@@ -58,6 +58,10 @@ type Config struct {
 	// Concurrency is how many of hub's events of one topic are handled at
 	// once (those of one object stay in order).
 	Concurrency int `env:"MULTIEVENT_CONCURRENCY" envDefault:"4"`
+	// ContentRecheck is how often the content front checks again, while a
+	// _changes feed stays open, that its member may still read the
+	// database (the feed ends when they may not).
+	ContentRecheck time.Duration `env:"MULTIEVENT_CONTENT_RECHECK" envDefault:"30s"`
 	// SearchCache is how many search pages are kept under their app's
 	// content version (type-ahead repeats its prefixes); 0 or less keeps
 	// none.
@@ -175,7 +179,7 @@ func build(ctx context.Context, cfg Config, workers bool) (*Multievent, error) {
 	domain := service.New(opts)
 	rpcapi.Register(svc.RPC, domain)
 	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)
-	rpcapi.Routes(svc.Routes, svc.Streams, domain, cfg.Service.Auth.Verifier(), couchURL, svc.Log)
+	rpcapi.Routes(svc.Routes, svc.Streams, domain, cfg.Service.Auth.Verifier(), couchURL, cfg.ContentRecheck, svc.Log)
 	m := &Multievent{Service: svc, Domain: domain, Store: store, Docs: docs}
 	if !workers {
 		return m, nil

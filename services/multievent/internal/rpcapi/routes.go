@@ -3,12 +3,14 @@ package rpcapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -22,9 +24,11 @@ import (
 // and the replication front of the content databases
 // (/content/<database>/...) on streams (its _changes feeds are long polls
 // and continuous streams). couchURL is CouchDB's URL with the credentials the front uses;
-// phones never see them.
-func Routes(plain, streams chi.Router, svc *service.Service, tokens *auth.Verifier, couchURL *url.URL, log *slog.Logger) {
-	r := &routes{svc: svc, tokens: tokens, couch: couchURL, log: log}
+// phones never see them. While a _changes feed stays open, the front checks
+// every recheck that its caller may still read the database, and ends the
+// feed when they may not.
+func Routes(plain, streams chi.Router, svc *service.Service, tokens *auth.Verifier, couchURL *url.URL, recheck time.Duration, log *slog.Logger) {
+	r := &routes{svc: svc, tokens: tokens, couch: couchURL, recheck: recheck, log: log}
 	r.proxy = &httputil.ReverseProxy{
 		Rewrite:       r.rewrite,
 		FlushInterval: -1, // _changes feeds stream (continuous, longpoll)
@@ -33,6 +37,10 @@ func Routes(plain, streams chi.Router, svc *service.Service, tokens *auth.Verifi
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+				r.couchFail(w, req, errs.Wrap(errs.Invalid, err, "the request body is larger than %d bytes", mbe.Limit))
+				return
+			}
 			r.couchFail(w, req, errs.Wrap(errs.Unavailable, err, "the content database is unavailable"))
 		},
 	}
@@ -42,11 +50,12 @@ func Routes(plain, streams chi.Router, svc *service.Service, tokens *auth.Verifi
 }
 
 type routes struct {
-	svc    *service.Service
-	tokens *auth.Verifier
-	couch  *url.URL
-	proxy  *httputil.ReverseProxy
-	log    *slog.Logger
+	svc     *service.Service
+	tokens  *auth.Verifier
+	couch   *url.URL
+	proxy   *httputil.ReverseProxy
+	recheck time.Duration
+	log     *slog.Logger
 }
 
 func (rt *routes) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -55,8 +64,9 @@ func (rt *routes) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // couchFail answers a failed front request as CouchDB answers, so that
 // replicators (PouchDB, Couchbase Lite, CouchDB) read it: the status of the
-// error's kind and {"error": "<name>", "reason": "<message>"}. An internal
-// error's text goes to the log only.
+// error's kind (413 for a body over its http.MaxBytesReader limit) and
+// {"error": "<name>", "reason": "<message>"}. An internal error's text goes
+// to the log only.
 func (rt *routes) couchFail(w http.ResponseWriter, r *http.Request, err error) {
 	status, name := http.StatusInternalServerError, "internal_server_error"
 	switch errs.KindOf(err) {
@@ -71,6 +81,9 @@ func (rt *routes) couchFail(w http.ResponseWriter, r *http.Request, err error) {
 		status, name = http.StatusServiceUnavailable, "service_unavailable"
 	case errs.Invalid:
 		status, name = http.StatusBadRequest, "bad_request"
+	}
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		status, name = http.StatusRequestEntityTooLarge, "too_large"
 	}
 	reason := "internal error"
 	if e, ok := errs.As(err); ok && status != http.StatusInternalServerError {
@@ -105,6 +118,10 @@ func (rt *routes) calendar(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// MaxContentBody bounds the body of a front request (POST _bulk_get,
+// _all_docs, _changes, _revs_diff).
+const MaxContentBody = 1 << 20
+
 // contextKey carries the target (database, rest of the path, unescaped) a
 // front request was allowed to reach.
 type contextKey struct{}
@@ -136,20 +153,70 @@ func (rt *routes) content(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	dbs, err := rt.svc.ContentDatabases(ctx, caller.App)
-	if err != nil {
+	if err := rt.mayRead(ctx, caller, db); err != nil {
 		rt.couchFail(w, r, err)
-		return
-	}
-	if !slices.ContainsFunc(dbs, func(d service.ContentDatabase) bool { return d.Name == db }) {
-		rt.couchFail(w, r, errs.New(errs.NotFound, "no such content database"))
 		return
 	}
 	if !readOnly(r.Method, rest) {
 		rt.couchFail(w, r, errs.WithCode(errs.CodeForbidden, "the content databases are read-only"))
 		return
 	}
+	// CouchDB parses a body whole (up to its max_http_request_size, 4 GiB
+	// by default); a replication's batches of ids and revisions are far
+	// smaller.
+	if r.ContentLength > MaxContentBody {
+		rt.couchFail(w, r, errs.Wrap(errs.Invalid, &http.MaxBytesError{Limit: MaxContentBody},
+			"the request body is larger than %d bytes", MaxContentBody))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxContentBody)
+	if rest == "_changes" && rt.recheck > 0 {
+		// A feed (continuous, longpoll, eventsource) may stay open for
+		// as long as the phone keeps it: it lasts only while its caller
+		// may still read the database (and their token is valid).
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		go rt.watch(r.WithContext(ctx), db, stop)
+	}
 	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, contextKey{}, target{db, rest})))
+}
+
+// mayRead checks that caller (ctx carries it) may read db now, by hub's
+// rules.
+func (rt *routes) mayRead(ctx context.Context, caller auth.Caller, db string) error {
+	dbs, err := rt.svc.ContentDatabases(ctx, caller.App)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(dbs, func(d service.ContentDatabase) bool { return d.Name == db }) {
+		return errs.New(errs.NotFound, "no such content database")
+	}
+	return nil
+}
+
+// watch checks every rt.recheck, until r's context ends, that r's token
+// is still valid and its caller may still read db, and calls stop when
+// not (or when that cannot be told: the phone asks again, and is
+// answered).
+func (rt *routes) watch(r *http.Request, db string, stop context.CancelFunc) {
+	tick := time.NewTicker(rt.recheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			ctx, caller, err := rt.tokens.RouteCaller(r)
+			if err == nil {
+				err = rt.mayRead(ctx, caller, db)
+			}
+			if err != nil {
+				stop()
+				return
+			}
+		}
+	}
 }
 
 // readOnly reports whether a request is one of a pull replication's reads.
@@ -157,12 +224,14 @@ func readOnly(method, rest string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead:
 		switch {
-		case rest == "", rest == "_changes", rest == "_all_docs", strings.HasPrefix(rest, "_local/"):
+		case rest == "", rest == "_changes", rest == "_all_docs":
 			return true
+		case strings.HasPrefix(rest, "_local/"):
+			return docSegment(strings.TrimPrefix(rest, "_local/")) // a checkpoint
 		case strings.HasPrefix(rest, "_"):
 			return false // _design, _security, _find and the rest
 		}
-		return !strings.Contains(rest, "/") // a document, not an attachment path
+		return docSegment(rest) // a document, not an attachment path
 	case http.MethodPost:
 		switch rest {
 		case "_changes", "_all_docs", "_bulk_get", "_revs_diff":
@@ -170,6 +239,14 @@ func readOnly(method, rest string) bool {
 		}
 	}
 	return false
+}
+
+// docSegment reports whether id is one segment of a path naming a
+// document: no "/", and not "." or "..", which a hop between the front and
+// CouchDB that normalizes paths (a proxy, an ingress) would resolve to
+// another database ("<db>/_local/../../<other db>/<doc>").
+func docSegment(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.Contains(id, "/")
 }
 
 // rewrite points a front request at CouchDB, with the front's credentials

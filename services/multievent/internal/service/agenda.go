@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"unicode/utf8"
@@ -122,8 +123,17 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 		if err != nil {
 			return Agenda{}, err
 		}
-		if n := len(have) + len(add) - len(remove); n > multievent.MaxBookmarks {
+		if countAfter(have, remove, add) > multievent.MaxBookmarks {
 			return Agenda{}, errs.InvalidFields("too many bookmarks", errs.FieldError{Field: "/ops", Message: "at most 2000 bookmarks"})
+		}
+	}
+	if len(notes) > 0 {
+		have, _, err := s.agendas.Notes(ctx, AgendaRef{app, member})
+		if err != nil {
+			return Agenda{}, err
+		}
+		if countAfter(slices.Collect(maps.Keys(have)), unnote, slices.Collect(maps.Keys(notes))) > multievent.MaxNotes {
+			return Agenda{}, errs.InvalidFields("too many notes", errs.FieldError{Field: "/ops", Message: "at most 2000 notes"})
 		}
 	}
 	if len(add)+len(notes) > 0 {
@@ -155,6 +165,23 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	slices.SortFunc(rejected, func(x, y Rejected) int { return x.Index - y.Index })
 	a.Rejected = rejected
 	return a, nil
+}
+
+// countAfter is the number of sessions in have once remove are taken
+// out and add put in: removals count only for what is there, additions
+// only for what is not.
+func countAfter(have, remove, add []string) int {
+	set := make(map[string]bool, len(have)+len(add))
+	for _, id := range have {
+		set[id] = true
+	}
+	for _, id := range remove {
+		delete(set, id)
+	}
+	for _, id := range add {
+		set[id] = true
+	}
+	return len(set)
 }
 
 // openSessions reports which of ids are sessions the member may open.
@@ -230,11 +257,16 @@ func (s *Service) items(ctx context.Context, app string, st Standing, ids []stri
 
 // conflicts lists the pairs of items (sorted by start) that overlap in
 // time: one starts before the other ends. Time zones do not matter:
-// instants are compared.
+// instants are compared. The pairs grow with the square of the items (up
+// to two million for MaxBookmarks sessions at one time): only the first
+// multievent.MaxConflicts are listed.
 func conflicts(items []AgendaItem) []Conflict {
 	out := []Conflict{}
 	for i := range items {
 		for j := i + 1; j < len(items) && items[j].Session.Start.Before(items[i].Session.End); j++ {
+			if len(out) == multievent.MaxConflicts {
+				return out
+			}
 			out = append(out, Conflict{items[i].Session.ID, items[j].Session.ID})
 		}
 	}

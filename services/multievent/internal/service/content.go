@@ -198,17 +198,23 @@ func (s *Service) settle(ctx context.Context, app string, dirty []string, placed
 		out[k] = p
 	}
 	for group, docs := range writes {
-		res, err := s.writeDocs(ctx, GroupDB{App: app, Group: group}, docs)
+		db := GroupDB{App: app, Group: group}
+		res, err := s.writeDocs(ctx, db, docs)
 		if err != nil {
 			return nil, err
 		}
+		deleted := false
 		for i, d := range docs {
 			k := docKey{d.ID, group}
 			if d.Deleted {
 				delete(out, k)
+				deleted = true
 				continue
 			}
 			out[k] = Placement{DocID: d.ID, Group: group, Rev: res[i], Hash: hashOf(want[k])}
+		}
+		if deleted {
+			s.compact(ctx, db)
 		}
 	}
 	ps := make([]Placement, 0, len(out))
@@ -216,6 +222,22 @@ func (s *Service) settle(ctx context.Context, app string, dirty []string, placed
 		ps = append(ps, p)
 	}
 	return ps, nil
+}
+
+// compact has db drop the bodies of its documents' earlier revisions,
+// after documents were deleted from it: a document leaves a group's
+// database when its reader may no longer see it (an event that became
+// listed or locked, a session hidden or moved), and CouchDB would
+// otherwise serve the revision before the deletion to anyone who names it
+// (GET <doc>?rev=, open_revs, _bulk_get), which the front lets through
+// because replication asks for revisions that way. A failure is logged,
+// not returned: the documents are written, and the next deletion from
+// the database asks again (CouchDB's own compaction daemon also gets to
+// it in time).
+func (s *Service) compact(ctx context.Context, db GroupDB) {
+	if err := s.content.Compact(ctx, db); err != nil {
+		s.log.WarnContext(ctx, "compact a content database", "app", db.App, "group", db.Group, "error", err)
+	}
 }
 
 // writeDocs writes docs into db and returns their new

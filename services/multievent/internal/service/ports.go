@@ -166,6 +166,11 @@ type Content interface {
 	// Placed lists what the app's databases hold (document ids, groups,
 	// revisions and hashes), for a rewrite after they were lost.
 	Placed(ctx context.Context, app string) ([]Placement, error)
+	// Compact drops what db keeps of documents' earlier revisions (CouchDB
+	// keeps their bodies until a compaction, and serves them to whoever
+	// names one: GET <doc>?rev=, open_revs, _bulk_get). It may finish
+	// after it returns.
+	Compact(ctx context.Context, db GroupDB) error
 	// Drop deletes every database of app.
 	Drop(ctx context.Context, app string) error
 	// DBName is the name of db in the content store.

@@ -203,6 +203,20 @@ func (s *Store) Placed(ctx context.Context, app string) (_ []service.Placement, 
 	return out, nil
 }
 
+// Compact implements service.Content: POST /<db>/_compact, which CouchDB
+// runs in the background. A database that is gone has nothing to compact.
+func (s *Store) Compact(ctx context.Context, g service.GroupDB) (err error) {
+	defer derr.Wrap(&err, "Compact(%q, %q)", g.App, g.Group)
+	name, err := s.DBName(g)
+	if err != nil {
+		return err
+	}
+	if err := s.client.DB(name).Compact(ctx); err != nil && kivik.HTTPStatus(err) != http.StatusNotFound {
+		return couch.Err(err)
+	}
+	return nil
+}
+
 // Drop implements service.Content.
 func (s *Store) Drop(ctx context.Context, app string) (err error) {
 	defer derr.Wrap(&err, "Drop(%q)", app)

@@ -101,6 +101,10 @@ func (c *Content) Placed(_ context.Context, app string) ([]service.Placement, er
 	return out, nil
 }
 
+// Compact implements service.Content: the fake keeps no earlier
+// revisions.
+func (c *Content) Compact(context.Context, service.GroupDB) error { return nil }
+
 // Drop implements service.Content.
 func (c *Content) Drop(_ context.Context, app string) error {
 	c.mu.Lock()
