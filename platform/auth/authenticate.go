@@ -77,6 +77,19 @@ func (a *Authenticator) Reach(r *http.Request) Level {
 	return Public
 }
 
+// AddrKey is the part of a client address (ClientAddr, Caller.Addr) that
+// a limit counts: an IPv4 address as it is, an IPv6 address by its /64
+// (one subscriber's, usually: a client picks any address within it).
+// Anything else is returned unchanged.
+func AddrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
 // ClientAddr returns the IP address of r's client: the connection's peer,
 // unless the peer is one of trusted; then the rightmost address of
 // X-Forwarded-For that is not itself trusted (each proxy appends the

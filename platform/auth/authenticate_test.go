@@ -172,3 +172,20 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
+
+func TestAddrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7":               "203.0.113.7",
+		"2001:db8:1:2:aaaa::1":      "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff::9": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":           "2001:db8:1:3::/64",
+		"::ffff:203.0.113.7":        "::ffff:203.0.113.7",
+		"":                          "",
+		"not an address":            "not an address",
+		"fe80::1%eth0":              "fe80::/64",
+	} {
+		if got := AddrKey(in); got != want {
+			t.Errorf("AddrKey(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

@@ -161,7 +161,7 @@ func (h *handler) live(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 	if h.gate.SignIns != nil {
-		wait, err := h.gate.SignIns(r.Context(), addrKey(auth.ClientAddr(r, h.gate.TrustedProxies)))
+		wait, err := h.gate.SignIns(r.Context(), auth.AddrKey(auth.ClientAddr(r, h.gate.TrustedProxies)))
 		if err == nil && wait > 0 {
 			err = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many sign-ins from this address: wait a minute", RetryAfter: wait}
 		}
@@ -186,15 +186,4 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
-}
-
-// addrKey is the part of a client address a limit counts: an IPv4 address,
-// or an IPv6 address's /64 (one subscriber's, usually), as hub counts them.
-func addrKey(addr string) string {
-	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is6() {
-		return addr
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
 }
