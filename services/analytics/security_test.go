@@ -150,3 +150,17 @@ func TestDashboardSignInLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardNotFramed: the dashboard page, which takes an organizer's
+// password, may not be framed by another site (clickjacking).
+func TestDashboardNotFramed(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{})
+	resp, err := http.Get(e.URL + "/dashboard/" + e.CreateApp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); resp.StatusCode != http.StatusOK || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the dashboard page: %d, policy %q lets other sites frame it", resp.StatusCode, csp)
+	}
+}

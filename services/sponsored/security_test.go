@@ -88,6 +88,25 @@ func TestExportsNeutraliseFormulasAfterSpaces(t *testing.T) {
 	}
 }
 
+// TestReportPageNotFramed: the sponsor's page may not be framed by another
+// site (clickjacking): its policy says frame-ancestors 'none'.
+func TestReportPageNotFramed(t *testing.T) {
+	f := newFixture(t)
+	c := f.live(t, input("framed", nil))
+	share, err := sponsored.ShareReport.Call(f.owner.Ctx(f.ctx), f.env.Client, cref(f, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(share.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the report page's policy %q lets other sites frame it", csp)
+	}
+}
+
 // TestClickRevealsOnlyServedLinks: sponsored.click answers only for a
 // campaign that may have served (live, paused, finished): a member learns
 // nothing of a draft's or a scheduled campaign's link by its id.

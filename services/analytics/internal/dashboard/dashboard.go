@@ -126,7 +126,7 @@ type handler struct {
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the link token is in the URL
 	if err := page.Execute(w, struct{ App string }{r.PathValue("app")}); err != nil {
 		h.log.Warn("dashboard page", "error", err)

@@ -67,7 +67,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'")
 	case "csv":
 		if err := WriteReportCSV(&b, rep); err != nil {
 			rpc.WriteHTTPError(w, r, h.log, err)
