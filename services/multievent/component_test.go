@@ -102,6 +102,44 @@ func gatesOf(d multievent.Directory) map[string]string {
 	return out
 }
 
+// contentDB returns the content database of event ("" for the app's "all"
+// database) among those m may replicate.
+func (s *story) contentDB(t *testing.T, m metest.Member, event string) multievent.ContentDatabase {
+	t.Helper()
+	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(m), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dbs.Databases {
+		if d.EventID == event {
+			return d
+		}
+	}
+	t.Fatalf("no content database of event %q among %+v", event, dbs.Databases)
+	return multievent.ContentDatabase{}
+}
+
+// front sends a request to the content front as m (with no token for the
+// zero Member) and returns the status and body of the answer.
+func front(t *testing.T, m metest.Member, method, url string, body io.Reader) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Token != "" {
+		auth.SetBearerToken(req, m.Token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // TestDirectoryComponent: the directory over JSON-RPC, for each kind of
 // caller, against hub's read model and events.
 func TestDirectoryComponent(t *testing.T) {
@@ -400,29 +438,16 @@ func TestContentFront(t *testing.T) {
 	if len(reg.Databases) != 3 || workshopURL == "" {
 		t.Fatalf("a registered member's databases: %+v", reg)
 	}
-	do := func(m metest.Member, method, url, body string) int {
-		t.Helper()
-		req, _ := http.NewRequest(method, url, strings.NewReader(body))
-		if m.Token != "" {
-			auth.SetBearerToken(req, m.Token)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
 	all := dbs.Databases[0].URL
 	// Each group's database is written on its own: wait for both documents
 	// the checks read, not the first alone.
 	testkit.Eventually(t, "the keynote in the all database", func() bool {
-		return do(s.plain, http.MethodGet, all+"/session:"+s.keynote, "") == http.StatusOK
+		code, _ := front(t, s.plain, http.MethodGet, all+"/session:"+s.keynote, nil)
+		return code == http.StatusOK
 	})
 	testkit.Eventually(t, "the lab in the workshop's database", func() bool {
-		return do(s.registered, http.MethodGet, workshopURL+"/session:"+s.lab, "") == http.StatusOK
+		code, _ := front(t, s.registered, http.MethodGet, workshopURL+"/session:"+s.lab, nil)
+		return code == http.StatusOK
 	})
 	tests := []struct {
 		name   string
@@ -447,7 +472,7 @@ func TestContentFront(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := do(tt.m, tt.method, tt.url, tt.body); got != tt.want {
+			if got, _ := front(t, tt.m, tt.method, tt.url, strings.NewReader(tt.body)); got != tt.want {
 				t.Errorf("%s %s: %d, want %d", tt.method, tt.url, got, tt.want)
 			}
 		})
@@ -480,34 +505,8 @@ func TestContentFrontDotSegments(t *testing.T) {
 	viaHop.Host = strings.TrimPrefix(hop.URL, "http://")
 	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.Couch.URL = viaHop.String() }})
 
-	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all, workshop multievent.ContentDatabase
-	for _, d := range reg.Databases {
-		switch d.EventID {
-		case "":
-			all = d
-		case s.workshop.ID:
-			workshop = d
-		}
-	}
-	get := func(m metest.Member, u string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		auth.SetBearerToken(req, m.Token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	all, workshop := s.contentDB(t, s.registered, ""), s.contentDB(t, s.registered, s.workshop.ID)
+	get := func(m metest.Member, u string) (int, string) { return front(t, m, http.MethodGet, u, nil) }
 	lab := "/session:" + s.lab
 	testkit.Eventually(t, "the lab in the workshop's database", func() bool {
 		code, _ := get(s.registered, workshop.URL+lab)
@@ -615,27 +614,12 @@ func TestAgendaLimits(t *testing.T) {
 // the database; what the organizers write after never reaches them.
 func TestContentFrontFeedEndsWithAccess(t *testing.T) {
 	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.ContentRecheck = 200 * time.Millisecond }})
-	reg, err := multievent.ListContentDatabases.Call(metest.Ctx(s.registered), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var workshop string
-	for _, d := range reg.Databases {
-		if d.EventID == s.workshop.ID {
-			workshop = d.URL
-		}
-	}
+	workshop := s.contentDB(t, s.registered, s.workshop.ID).URL
 	title := func() string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, workshop+"/session:"+s.lab, nil)
-		auth.SetBearerToken(req, s.organizer.Token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		_, body := front(t, s.organizer, http.MethodGet, workshop+"/session:"+s.lab, nil)
 		var doc multievent.SessionDoc
-		_ = json.NewDecoder(resp.Body).Decode(&doc)
+		_ = json.Unmarshal([]byte(body), &doc)
 		return doc.Title
 	}
 	testkit.Eventually(t, "the lab in the workshop's database", func() bool { return title() == "Keyboard lab" })
@@ -690,24 +674,12 @@ func TestContentFrontFeedEndsWithAccess(t *testing.T) {
 // gigabytes of keys for CouchDB to parse.
 func TestContentFrontBodyLimit(t *testing.T) {
 	s := newStory(t)
-	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := dbs.Databases[0].URL
+	all := s.contentDB(t, s.plain, "").URL
 	keys := `{"keys":["session:` + s.keynote + `"` + strings.Repeat(`,"session:`+s.keynote+`"`, 100_000) + `]}` // 3.7 MB
 	post := func(body io.Reader) int {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, all+"/_all_docs", body)
-		auth.SetBearerToken(req, s.plain.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _ := front(t, s.plain, http.MethodPost, all+"/_all_docs", body)
+		return code
 	}
 	if got := post(strings.NewReader(`{"keys":["session:` + s.keynote + `"]}`)); got != http.StatusOK {
 		t.Errorf("a small _all_docs: %d", got)
@@ -728,23 +700,8 @@ func TestContentFrontBodyLimit(t *testing.T) {
 // reads through, as replication needs them).
 func TestContentFrontForgetsEarlierRevisions(t *testing.T) {
 	s := newStory(t)
-	dbs, err := multievent.ListContentDatabases.Call(metest.Ctx(s.plain), s.env.Client, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keynote := dbs.Databases[0].URL + "/session:" + s.keynote
-	get := func(u string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		auth.SetBearerToken(req, s.plain.Token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	keynote := s.contentDB(t, s.plain, "").URL + "/session:" + s.keynote
+	get := func(u string) (int, string) { return front(t, s.plain, http.MethodGet, u, nil) }
 	var doc struct {
 		Rev   string `json:"_rev"`
 		Title string `json:"title"`
