@@ -499,7 +499,9 @@ const (
 	// RouteUploadPhoto takes one photo as the raw request body (Content-Type
 	// image/jpeg, image/png or image/webp; at most MaxPhotoBytes) and answers
 	// PhotoUpload as JSON. The id goes into CreatePostParams.PhotoIDs within
-	// UploadTTL.
+	// UploadTTL. The photo is kept without its metadata (Exif, XMP, text
+	// chunks...; a JPEG keeps its orientation): PhotoUpload.Bytes is its
+	// size then.
 	RouteUploadPhoto = "POST /apps/{app}/photos"
 	// RoutePhoto serves a photo of a post; {name} is "0".."3" for the photo,
 	// "0t".."3t" for its thumbnail.

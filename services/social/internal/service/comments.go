@@ -111,6 +111,11 @@ func (s *Service) UpdateComment(ctx context.Context, ref CommentRef, raw string)
 	if err != nil {
 		return CommentItem{}, err
 	}
+	// Comments of a hidden or deleted post are out of every listing, and
+	// out of their authors' hands as in comment.create.
+	if _, err := s.visiblePost(ctx, a, post); err != nil {
+		return CommentItem{}, err
+	}
 	mentions, err := s.validMentions(ctx, app, text.Mentions)
 	if err != nil {
 		return CommentItem{}, err

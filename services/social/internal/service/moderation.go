@@ -24,14 +24,13 @@ type ReportInput struct {
 // Report records a member's report of a post (once per member and post).
 func (s *Service) Report(ctx context.Context, in ReportInput) error {
 	app, post, reason, note := in.App, in.Post, in.Reason, in.Note
-	a, err := s.actor(ctx, app)
+	// A report is a write: refused to members a moderator blocked.
+	a, err := s.writer(ctx, app, "report", s.limits.Report)
 	if err != nil {
 		return err
 	}
-	if a.Member == "" {
-		return errs.WithCode(errs.CodeForbidden, "members only")
-	}
-	if err := s.allow(ctx, a, "report", s.limits.Report); err != nil {
+	note, err = ParseNote(note)
+	if err != nil {
 		return err
 	}
 	if _, err := s.visiblePost(ctx, a, post); err != nil {

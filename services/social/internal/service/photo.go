@@ -24,7 +24,8 @@ import (
 // so many at once; overloaded past its queue), decodes it fully (so a
 // truncated or corrupt file is refused) and makes a thumbnail of at most
 // social.ThumbSize pixels on the longest side: PNG for PNG sources, JPEG
-// otherwise.
+// otherwise. The photo is kept without its metadata (stripMetadata: Exif
+// and its GPS position, XMP, text chunks...).
 func ProcessPhoto(ctx context.Context, r io.Reader, decoding Gate) (Photo, error) {
 	data, err := io.ReadAll(io.LimitReader(r, social.MaxPhotoBytes+1))
 	if err != nil {
@@ -64,7 +65,13 @@ func ProcessPhoto(ctx context.Context, r io.Reader, decoding Gate) (Photo, error
 	if gerr := decoding.Do(ctx, func() { p, err = decodePhoto(data, ct, cfg, decode) }); gerr != nil {
 		return Photo{}, gerr
 	}
-	return p, err
+	if err != nil {
+		return Photo{}, err
+	}
+	if p.Data, err = stripMetadata(ct, data); err != nil {
+		return Photo{}, errs.Wrap(errs.Invalid, err, "the photo cannot be decoded as %s", ct)
+	}
+	return p, nil
 }
 
 // decodedBytes is the memory the decoders take for an image of cfg: its

@@ -182,6 +182,15 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 	if err != nil {
 		return Item{}, err
 	}
+	// A post hidden by a moderator (or by a block) is not found, by its
+	// author too (as by post.get): an edit would change what the moderator
+	// judged and notify the members it mentions. (A hide that comes while
+	// the edit is written does not undo it: both apply.)
+	if doc, err := s.st.Posts.Post(ctx, app, id); err != nil {
+		return Item{}, err
+	} else if !doc.Visible() {
+		return Item{}, notFound("post")
+	}
 	var old IndexEntry
 	var notes []Notification
 	doc, updated, err := s.updatePost(ctx, PostRef{App: app, ID: id}, func(doc *Post) (events.Event, error) {

@@ -56,6 +56,22 @@ func ParseText(raw string, empty bool) (Text, error) {
 	return t, nil
 }
 
+// ParseNote validates a report's note as ParseText validates a text
+// (trimmed, valid UTF-8, no control characters but newlines and tabs), with
+// no hashtags or mentions; it may be empty.
+func ParseNote(raw string) (string, error) {
+	note := strings.TrimSpace(raw)
+	if !utf8.ValidString(note) {
+		return "", errs.InvalidFields("bad note", errs.FieldError{Field: "/note", Message: "is not valid UTF-8"})
+	}
+	for _, r := range note {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return "", errs.InvalidFields("bad note", errs.FieldError{Field: "/note", Message: "contains control characters"})
+		}
+	}
+	return note, nil
+}
+
 // hasMention reports whether ms mentions member.
 func hasMention(ms []Mention, member string) bool {
 	return slices.ContainsFunc(ms, func(m Mention) bool { return m.Member == member })
@@ -114,15 +130,17 @@ func NormalizeTag(s string) string {
 }
 
 // WebURL returns s when it is an absolute http or https address with a
-// host, and "" otherwise: a profile photo (or any link social stores or
-// sends) that a client would put in an <img src> or <a href> must not be a
-// javascript:, data: or relative address.
+// host and no user info, and "" otherwise: a profile photo (or any link
+// social stores or sends) that a client would put in an <img src> or
+// <a href> must not be a javascript:, data: or relative address, nor one
+// that shows a host it does not go to (https://trusted.example@evil.example),
+// as hub refuses too.
 func WebURL(s string) string {
 	if s == "" || len(s) > 2048 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return ""
 	}
 	return s

@@ -80,18 +80,20 @@ func TestFeedsOfAPost(t *testing.T) {
 
 func TestWebURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://cdn.example.test/a.jpg": "https://cdn.example.test/a.jpg",
-		"HTTP://cdn.example.test/a.jpg":  "HTTP://cdn.example.test/a.jpg",
-		"javascript:alert(1)":            "",
-		" javascript:alert(1)":           "",
-		"java\tscript:alert(1)":          "",
-		"vbscript:msgbox(1)":             "",
-		"data:text/html,<script>":        "",
-		"https:///no-host":               "",
-		"//cdn.example.test/a.jpg":       "",
-		"a.jpg":                          "",
-		"https://cdn.example.test/a b":   "",
-		"":                               "",
+		"https://cdn.example.test/a.jpg":             "https://cdn.example.test/a.jpg",
+		"HTTP://cdn.example.test/a.jpg":              "HTTP://cdn.example.test/a.jpg",
+		"javascript:alert(1)":                        "",
+		" javascript:alert(1)":                       "",
+		"java\tscript:alert(1)":                      "",
+		"vbscript:msgbox(1)":                         "",
+		"data:text/html,<script>":                    "",
+		"https:///no-host":                           "",
+		"//cdn.example.test/a.jpg":                   "",
+		"a.jpg":                                      "",
+		"https://cdn.example.test/a b":               "",
+		"https://trusted.example@evil.example/a.jpg": "",
+		"https://user:secret@cdn.example.test/a.jpg": "",
+		"": "",
 	} {
 		if got := WebURL(in); got != want {
 			t.Errorf("WebURL(%q) = %q, want %q", in, got, want)

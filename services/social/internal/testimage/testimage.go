@@ -88,3 +88,89 @@ func pngChunk(out []byte, typ string, data []byte) []byte {
 	out = append(out, data...)
 	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[start:]))
 }
+
+// GPSLatitude is the GPSLatitude value JPEGWithGPS writes (48° 51'
+// 29.56"), as its three big-endian rationals: a test looks for these bytes
+// in what is served.
+var GPSLatitude = []byte{
+	0, 0, 0, 48, 0, 0, 0, 1,
+	0, 0, 0, 51, 0, 0, 0, 1,
+	0, 0, 0x0b, 0x8c, 0, 0, 0, 100,
+}
+
+// JPEGWithGPS returns jpg (a JPEG from image/jpeg, which writes no
+// metadata) with what a phone's camera adds after its start of image: an
+// Exif APP1 segment whose IFD0 holds the orientation and a GPS IFD (the
+// latitude, GPSLatitude), an XMP APP1 segment, a Photoshop (IPTC) APP13
+// segment and a comment, each naming the place.
+func JPEGWithGPS(jpg []byte, orientation uint16) []byte {
+	be := binary.BigEndian
+	// TIFF header, IFD0 at 8: two entries (orientation, the GPS IFD's
+	// offset), no next IFD; the GPS IFD at 38: two entries (latitude
+	// reference, latitude), its rationals at 68.
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")
+	tiff = be.AppendUint16(tiff, 2)
+	tiff = append(tiff, 0x01, 0x12, 0, 3, 0, 0, 0, 1)
+	tiff = be.AppendUint16(tiff, orientation)
+	tiff = append(tiff, 0, 0)
+	tiff = append(tiff, 0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38)
+	tiff = append(tiff, 0, 0, 0, 0)
+	tiff = be.AppendUint16(tiff, 2)
+	tiff = append(tiff, 0, 1, 0, 2, 0, 0, 0, 2, 'N', 0, 0, 0)
+	tiff = append(tiff, 0, 2, 0, 5, 0, 0, 0, 3, 0, 0, 0, 68)
+	tiff = append(tiff, 0, 0, 0, 0)
+	tiff = append(tiff, GPSLatitude...)
+	segment := func(marker byte, payload string) []byte {
+		s := []byte{0xff, marker}
+		s = be.AppendUint16(s, uint16(len(payload)+2))
+		return append(s, payload...)
+	}
+	out := append([]byte{}, jpg[:2]...) // SOI
+	out = append(out, segment(0xe1, "Exif\x00\x00"+string(tiff))...)
+	out = append(out, segment(0xe1, "http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>48,51.4927N</exif:GPSLatitude></x:xmpmeta>")...)
+	out = append(out, segment(0xed, "Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x0e\x1c\x02\x5a\x00\x05Paris")...)
+	out = append(out, segment(0xfe, "shot at 12 rue de Paris")...)
+	return append(out, jpg[2:]...)
+}
+
+// PNGWithText returns p (a PNG from image/png) with the metadata chunks a
+// camera or an editor adds before its image data, each naming the place:
+// tEXt, iTXt, eXIf (an Exif block with GPSLatitude) and tIME;
+// and bytes after its end.
+func PNGWithText(p []byte) []byte {
+	ihdrEnd := 8 + 8 + 13 + 4 // signature, IHDR
+	out := append([]byte{}, p[:ihdrEnd]...)
+	out = pngChunk(out, "tEXt", []byte("Location\x0048.8582 N, 2.2945 E"))
+	out = pngChunk(out, "iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00<exif:GPSLatitude>48,51.4927N</exif:GPSLatitude>"))
+	out = pngChunk(out, "eXIf", append([]byte("MM\x00\x2a\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"), GPSLatitude...))
+	out = pngChunk(out, "tIME", []byte{0x07, 0xe8, 5, 17, 12, 30, 0})
+	out = append(out, p[ihdrEnd:]...)
+	return append(out, "<html>after the end</html>"...)
+}
+
+// WebPWithEXIF returns w (a simple lossless WebP from WebP) in the
+// extended format a camera writes: a VP8X header announcing Exif and XMP
+// metadata, the image, then an EXIF chunk (with GPSLatitude) and an XMP
+// chunk naming the place.
+func WebPWithEXIF(w []byte, width, height int) []byte {
+	le := binary.LittleEndian
+	chunk := func(out []byte, fourcc string, data []byte) []byte {
+		out = append(out, fourcc...)
+		out = le.AppendUint32(out, uint32(len(data)))
+		out = append(out, data...)
+		if len(data)%2 == 1 {
+			out = append(out, 0)
+		}
+		return out
+	}
+	vp8x := []byte{0x08 | 0x04 | 0x10, 0, 0, 0} // Exif, XMP, alpha
+	vp8x = append(vp8x, byte(width-1), byte((width-1)>>8), byte((width-1)>>16))
+	vp8x = append(vp8x, byte(height-1), byte((height-1)>>8), byte((height-1)>>16))
+	out := []byte("RIFF\x00\x00\x00\x00WEBP")
+	out = chunk(out, "VP8X", vp8x)
+	out = append(out, w[12:]...) // the VP8L chunk
+	out = chunk(out, "EXIF", append([]byte("MM\x00\x2a\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"), GPSLatitude...))
+	out = chunk(out, "XMP ", []byte("<exif:GPSLatitude>48,51.4927N</exif:GPSLatitude>"))
+	le.PutUint32(out[4:], uint32(len(out)-8))
+	return out
+}
