@@ -81,6 +81,13 @@ var (
 	hdrNoCache     = []string{"no-cache"}
 	hdrEventStream = []string{"text/event-stream"}
 	hdrNoSniff     = []string{"nosniff"}
+	// A private wall's answers are the screen's alone: no shared cache
+	// keeps them.
+	hdrPrivateNoCache = []string{"private, no-cache"}
+	// The page's URL holds the screen token (and a private wall's key),
+	// and the page loads images from anywhere (authors' photos): the
+	// browser sends no Referer with them.
+	hdrNoReferrer = []string{"no-referrer"}
 )
 
 // queryParam returns the first value of name in a raw query without
@@ -159,7 +166,7 @@ func (h *Handler) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr := w.Header()
 	hdr["Etag"] = s.etag
-	hdr["Cache-Control"] = hdrNoCache
+	hdr["Cache-Control"] = cacheControl(s)
 	if h.current(s, r, cursor) {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -168,6 +175,14 @@ func (h *Handler) servePoll(w http.ResponseWriter, r *http.Request) {
 	hdr["Content-Type"] = hdrJSON
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	_, _ = w.Write(body)
+}
+
+// cacheControl is the Cache-Control of the poll's and stream's answers.
+func cacheControl(s *snapshot) []string {
+	if s.rec.Public {
+		return hdrNoCache
+	}
+	return hdrPrivateNoCache
 }
 
 // current reports whether the screen is up to date with s.
@@ -252,7 +267,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrEventStream
-	hdr["Cache-Control"] = hdrNoCache
+	hdr["Cache-Control"] = cacheControl(s)
 	hdr["X-Accel-Buffering"] = []string{"no"}
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.WriteString(w, "retry: 2000\n\n"); err != nil {
@@ -307,12 +322,14 @@ func writeEvent(w io.Writer, id string, data []byte) error {
 
 // servePage serves the projector page.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
-	if s := h.open(w, r); s == nil {
+	s := h.open(w, r)
+	if s == nil {
 		return
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("Cache-Control", "no-cache")
+	hdr["Cache-Control"] = cacheControl(s)
+	hdr["Referrer-Policy"] = hdrNoReferrer
 	// Scripts, styles and connections from eventwall only; images also
 	// from anywhere: authors' photos are hub's profile photo URLs, and a
 	// logo the organizer's http(s) or data:image URL.
@@ -351,6 +368,7 @@ func (h *Handler) servePhoto(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr := w.Header()
 	hdr["X-Content-Type-Options"] = hdrNoSniff
+	hdr["Referrer-Policy"] = hdrNoReferrer
 	if s.rec.Public {
 		hdr.Set("Cache-Control", "public, max-age=86400")
 	} else {

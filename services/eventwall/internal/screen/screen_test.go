@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,6 +236,32 @@ func TestScreenKey(t *testing.T) {
 				t.Errorf("HTTP %d, want %d", st, tt.want)
 			}
 		})
+	}
+}
+
+// TestScreenHeaders: the page's URL holds the screen token and a private
+// wall's key, and the page shows images from any address (authors'
+// photos): its requests carry no Referer. A private wall's answers are
+// kept by no shared cache.
+func TestScreenHeaders(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		key := ""
+		if !public {
+			key = "s3cret"
+		}
+		src := &fakeSource{state: map[string]State{"W1": {Epoch: "e", Head: 1, Config: rec(t, public, key), Items: map[string][]byte{}, Seqs: map[string]uint64{}}}}
+		srv, _ := newTestServer(t, src)
+		st, hdr, _ := get(t, srv.URL+"/walls/T1?key="+key)
+		if st != 200 || hdr.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("public %v: page %d, Referrer-Policy %q, want no-referrer", public, st, hdr.Get("Referrer-Policy"))
+		}
+		for _, url := range []string{"/walls/T1", "/walls/T1/poll", "/walls/T1/poll?cursor=e.1"} {
+			st, hdr, _ := get(t, srv.URL+url, eventwall.HeaderScreenKey, key)
+			cc := hdr.Get("Cache-Control")
+			if st >= 400 || !strings.Contains(cc, "no-cache") || strings.Contains(cc, "private") == public {
+				t.Errorf("public %v: %s: %d, Cache-Control %q", public, url, st, cc)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -146,5 +147,36 @@ func TestScreenItem(t *testing.T) {
 	}
 	if got, _ := e.walls.Profiles(ctx, app, []string{"m3"}); got["m3"].Name != "Cy" {
 		t.Errorf("the profile read from hub was not kept: %+v", got)
+	}
+}
+
+// TestPrivateWallMadePublic: a private wall shows what the organizers see;
+// made public, it opens to anyone with its URL, and shows nothing of that
+// until the ingester has decided every post for anonymous readers, even
+// when the ingester is not there to do it at once.
+func TestPrivateWallMadePublic(t *testing.T) {
+	e := newEnv(t)
+	w := e.newWall(t, func(s *service.WallSettings) { s.Public = false; s.Mode = eventwall.ModerationOff })
+	e.feed.put(post("p1", "restricted"))
+	held := post("p2", "waiting")
+	e.feed.put(held)
+	w, err := e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Blocklist = []string{"waiting"}; s.Mode = eventwall.ModerationAuto })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := e.ingest(t)
+	eventually(t, "the private wall filled", func() bool {
+		_, items := e.screen(t, w.ID)
+		return len(items) == 1 && len(e.queue(t, w.ID)) == 1
+	})
+	stop()
+	if _, err := e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Public = true }); err != nil {
+		t.Fatal(err)
+	}
+	if _, items := e.screen(t, w.ID); len(items) != 0 {
+		t.Errorf("the wall made public shows the organizers' view: %v", slices.Collect(maps.Keys(items)))
+	}
+	if q := e.queue(t, w.ID); len(q) != 0 {
+		t.Errorf("queue %v", q)
 	}
 }

@@ -155,7 +155,11 @@ func (w Wall) Settings() WallSettings {
 // With version > 0 it fails (errs.Conflict) when the wall is at another
 // version.
 func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64, change func(*WallSettings)) (Wall, error) {
-	return s.change(ctx, app, id, manage, func(w *Wall) error {
+	if err := s.authorize(ctx, app, manage); err != nil {
+		return Wall{}, err
+	}
+	opened := false
+	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
 		if version > 0 && w.Version != version {
 			return errs.New(errs.Conflict, "the wall changed since version %d (now %d): read it again", version, w.Version)
 		}
@@ -165,6 +169,7 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		if err := applySettings(w, set); err != nil {
 			return err
 		}
+		opened = w.Public && !wasPublic
 		switch {
 		case w.Public:
 			w.ScreenKey = ""
@@ -173,6 +178,34 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		}
 		return nil
 	})
+	if err != nil {
+		return Wall{}, err
+	}
+	if opened {
+		// The wall showed what the organizers see (hidden and restricted
+		// events too): take it all off before screens without the key
+		// are let in. The ingester decides every post again with hub's
+		// rule for anonymous readers (the rules' fingerprint changed).
+		if err := s.dropAll(ctx, w.ID); err != nil {
+			return Wall{}, err
+		}
+	}
+	s.publish(ctx, w)
+	return w, nil
+}
+
+// dropAll takes every post off a wall's screens and queue.
+func (s *Service) dropAll(ctx context.Context, wall string) error {
+	entries, err := s.board.AllEntries(ctx, wall)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, err := s.apply(ctx, wall, Decision{Post: e.Post, Rev: e.Rev, Outcome: Drop, Entry: e}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetWall reads a wall.

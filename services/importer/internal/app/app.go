@@ -42,6 +42,9 @@ type Config struct {
 	Workers      int           `env:"IMPORTER_WORKERS" envDefault:"2"`
 	LeaseTTL     time.Duration `env:"IMPORTER_LEASE_TTL" envDefault:"30s"`
 	TempDir      string        `env:"IMPORTER_TMPDIR"`
+	// MaxSharedStrings bounds the distinct texts (shared strings) of an
+	// .xlsx, which excelize indexes in memory.
+	MaxSharedStrings int `env:"IMPORTER_MAX_SHARED_STRINGS" envDefault:"4194304"`
 	// CheckMembership checks on every call, in hub's Redis read model, that
 	// an organizer's token still belongs to a collaborator of the app.
 	CheckMembership bool   `env:"IMPORTER_CHECK_MEMBERSHIP" envDefault:"true"`
@@ -62,7 +65,7 @@ func LoadConfig() (Config, error) {
 }
 
 func (c Config) limits() sheet.Limits {
-	return sheet.Limits{MaxRows: c.MaxRows, MaxCellChars: c.MaxCellChars, MaxUnzipBytes: c.MaxUnzipMB << 20}
+	return sheet.Limits{MaxRows: c.MaxRows, MaxCellChars: c.MaxCellChars, MaxUnzipBytes: c.MaxUnzipMB << 20, MaxSharedStrings: c.MaxSharedStrings}
 }
 
 // Migrate brings the importer's schema up to date, then River's tables in

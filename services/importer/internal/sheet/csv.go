@@ -123,6 +123,12 @@ func (d CSVDialect) decoder() (transform.Transformer, bool) {
 // NewCSVReader returns a reader of the decoded text of r in dialect d
 // (without the byte order mark).
 func NewCSVReader(r io.Reader, d CSVDialect) *csv.Reader {
+	return newCSVReader(r, d, 0)
+}
+
+// newCSVReader is NewCSVReader whose lines (decoded) may be at most
+// maxLine bytes long (0: no bound).
+func newCSVReader(r io.Reader, d CSVDialect, maxLine int) *csv.Reader {
 	if t, ok := d.decoder(); ok {
 		r = transform.NewReader(r, t)
 	} else if d.BOM {
@@ -131,6 +137,9 @@ func NewCSVReader(r io.Reader, d CSVDialect) *csv.Reader {
 			_, _ = br.Discard(3)
 		}
 		r = br
+	}
+	if maxLine > 0 {
+		r = &lineLimit{r: r, max: maxLine, sep: byte(d.Separator)}
 	}
 	cr := csv.NewReader(r)
 	cr.Comma = d.Separator
@@ -165,7 +174,44 @@ func (b *csvBook) Rows(string) (Rows, error) {
 	if _, err := b.f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return &csvRows{r: NewCSVReader(bufio.NewReaderSize(b.f, 256<<10), b.dialect), lim: b.lim}, nil
+	return &csvRows{r: newCSVReader(bufio.NewReaderSize(b.f, 256<<10), b.dialect, b.lim.MaxLineBytes), lim: b.lim}, nil
+}
+
+// lineLimit fails a read once a line is longer than max bytes or holds
+// more separators than a row has columns, before encoding/csv has
+// buffered it whole and split it into its fields (some tens of bytes of
+// bookkeeping per field). A separator within quotes counts too.
+type lineLimit struct {
+	r     io.Reader
+	max   int
+	sep   byte
+	n     int // bytes of the current line
+	cells int // separators of the current line
+	line  int // its number, from 0
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for b := p[:n]; ; {
+		i := bytes.IndexByte(b, '\n')
+		seg := b
+		if i >= 0 {
+			seg = b[:i]
+		}
+		l.n += len(seg)
+		l.cells += bytes.Count(seg, []byte{l.sep})
+		if l.n > l.max {
+			return 0, fileErr(CodeTooLarge, nil, "line %d of the CSV file is longer than %d MB: it is not a list of rows", l.line+1, l.max>>20)
+		}
+		if l.cells >= MaxColumns {
+			return 0, fileErr(CodeTooLarge, nil, "line %d of the CSV file has more cells than the %d columns of a spreadsheet", l.line+1, MaxColumns)
+		}
+		if i < 0 {
+			break
+		}
+		l.n, l.cells, l.line, b = 0, 0, l.line+1, b[i+1:]
+	}
+	return n, err
 }
 
 // csvRows iterates the records of a CSV file as a spreadsheet shows
@@ -223,14 +269,22 @@ func (r *csvRows) emit(rec []string) bool { return r.read(rec, nil) }
 func (r *csvRows) read(rec []string, err error) bool {
 	if err != nil {
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
+		fe, limit := IsFileError(err) // a line over the limit
+		switch {
+		case limit:
+			r.err = fe
+		case errors.As(err, &pe):
 			r.err = fileErr(CodeCorrupt, err, "the CSV file cannot be read at line %d: %v", pe.StartLine, pe.Err)
-		} else {
+		default:
 			r.err = fileErr(CodeCorrupt, err, "the CSV file cannot be decoded: %v", err)
 		}
 		return false
 	}
 	r.row.Num++
+	if len(rec) > MaxColumns {
+		r.err = fileErr(CodeTooLarge, nil, "row %d has %d cells, more than the %d columns of a spreadsheet", r.row.Num, len(rec), MaxColumns)
+		return false
+	}
 	if r.row.Num > r.lim.MaxRows {
 		r.err = fileErr(CodeTooManyRows, nil, "the file has more than %d rows, the limit of one import", r.lim.MaxRows)
 		return false

@@ -45,11 +45,25 @@ type Limits struct {
 	MaxXMLInMemory int64
 	// MaxSheets bounds the sheets of a workbook.
 	MaxSheets int
+	// MaxLineBytes bounds a line of a CSV file (decoded), which the CSV
+	// reader holds whole with its fields: one line of "a,a,a..." split
+	// into millions of cells took gigabytes. Rows also have at most
+	// MaxColumns cells.
+	MaxLineBytes int
+	// MaxSharedStrings bounds the shared strings of an .xlsx (excelize
+	// keeps an entry of each in memory): a few kilobytes of zip used to
+	// unpack to millions of empty strings and gigabytes of memory.
+	MaxSharedStrings int
 }
+
+// MaxColumns is Excel's number of columns (A to XFD): a row of a CSV file
+// with more cells is refused.
+const MaxColumns = 16_384
 
 // DefaultLimits are Excel's own limits, with 1 GiB of unzipped XML.
 func DefaultLimits() Limits {
-	return Limits{MaxRows: 1_048_576, MaxCellChars: 32_767, MaxUnzipBytes: 1 << 30, MaxXMLInMemory: 16 << 20, MaxSheets: 64}
+	return Limits{MaxRows: 1_048_576, MaxCellChars: 32_767, MaxUnzipBytes: 1 << 30, MaxXMLInMemory: 16 << 20, MaxSheets: 64,
+		MaxLineBytes: 4 << 20, MaxSharedStrings: 4 << 20}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -68,6 +82,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxSheets <= 0 {
 		l.MaxSheets = d.MaxSheets
+	}
+	if l.MaxLineBytes <= 0 {
+		l.MaxLineBytes = d.MaxLineBytes
+	}
+	if l.MaxSharedStrings <= 0 {
+		l.MaxSharedStrings = d.MaxSharedStrings
 	}
 	return l
 }

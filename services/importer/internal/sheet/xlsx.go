@@ -2,7 +2,9 @@ package sheet
 
 import (
 	"archive/zip"
+	"bufio"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -26,10 +28,18 @@ func openXLSX(f *os.File, size int64, lim Limits) (Book, error) {
 	if err != nil {
 		return nil, fileErr(CodeCorrupt, err, "the file looks like an .xlsx workbook but is damaged or truncated (%v)", err)
 	}
-	var total uint64
+	var total, sheetBytes uint64
 	hasWorkbook := false
+	var sst *zip.File
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
+		name := strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/")) // as excelize reads it
+		switch {
+		case name == "xl/sharedstrings.xml":
+			sst = zf
+		case strings.HasPrefix(name, "xl/worksheets/"):
+			sheetBytes += zf.UncompressedSize64
+		}
 		switch zf.Name {
 		case "xl/workbook.xml", "xl/workbook2.xml":
 			hasWorkbook = true
@@ -44,6 +54,11 @@ func openXLSX(f *os.File, size int64, lim Limits) (Book, error) {
 	}
 	if total > uint64(lim.MaxUnzipBytes) {
 		return nil, fileErr(CodeTooLarge, nil, "the workbook unpacks to %d MB, over the limit of %d MB", total>>20, lim.MaxUnzipBytes>>20)
+	}
+	if sst != nil {
+		if err := checkSharedStrings(sst, sheetBytes, lim); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := f.Seek(0, 0); err != nil {
 		return nil, err
@@ -80,6 +95,78 @@ func openXLSX(f *os.File, size int64, lim Limits) (Book, error) {
 		b.date1904 = *props.Date1904
 	}
 	return b, nil
+}
+
+// minSharedCell is the XML of the shortest cell that uses a shared
+// string, <c t="s"><v>0</v></c>.
+const minSharedCell = 21
+
+// checkSharedStrings counts the shared strings of a workbook before
+// excelize indexes them (some tens of bytes of memory each, whatever their
+// length): more than lim.MaxSharedStrings, or more than the worksheets
+// have cells to show, is refused. Counting streams the table once.
+func checkSharedStrings(zf *zip.File, sheetBytes uint64, lim Limits) error {
+	rc, err := zf.Open()
+	if err != nil {
+		return fileErr(CodeCorrupt, err, "the workbook's shared strings cannot be read (%v)", err)
+	}
+	defer rc.Close()
+	most := min(uint64(lim.MaxSharedStrings), sheetBytes/minSharedCell+1024)
+	n, err := countElements(rc, "si", most)
+	switch {
+	case n > most:
+		return fileErr(CodeTooLarge, nil, "the workbook holds more than %d distinct texts (shared strings), more than its sheets can show or the limit of one import: split it, or save it as .csv", most)
+	case err != nil:
+		return fileErr(CodeCorrupt, err, "the workbook's shared strings are damaged (%v)", err)
+	}
+	return nil
+}
+
+// countElements counts the start tags of elements named name (with or
+// without a namespace prefix) in the XML r, stopping past most. It looks
+// at bytes, not tokens: a comment or CDATA may make it count more, never
+// less.
+func countElements(r io.Reader, name string, most uint64) (uint64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var n uint64
+	for n <= most {
+		if _, err := br.ReadSlice('<'); errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		} else if errors.Is(err, io.EOF) {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+		// The tag's local name: what follows its last ':'.
+		local, long := make([]byte, 0, 8), false
+		for {
+			c, err := br.ReadByte()
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			if err != nil {
+				return n, err
+			}
+			if c <= ' ' || c == '>' || c == '/' || c == '<' {
+				if c == '<' {
+					_ = br.UnreadByte()
+				}
+				break
+			}
+			switch {
+			case c == ':':
+				local, long = local[:0], false
+			case len(local) < len(name):
+				local = append(local, c)
+			default:
+				long = true
+			}
+		}
+		if !long && string(local) == name {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (b *xlsxBook) Format() Format   { return XLSX }
