@@ -98,8 +98,9 @@ var (
 		Summary: "Change the signed-in organizer's password; every token issued to them before stops working.",
 		Description: "The account token and the app tokens of every app issued before the change are refused from then on " +
 			"(token_invalid), in hub at once and in the other services at their next read of hub's read model. " +
-			"The result is a new account token.",
-		Errors: []errs.Code{errs.CodeInvalid, errs.CodeTokenInvalid},
+			"The result is a new account token. A wrong old password counts as a wrong password of auth.logIn " +
+			"(per account and per client address; see event.register).",
+		Errors: []errs.Code{errs.CodeInvalid, errs.CodeTokenInvalid, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	SignOut = rpc.Method[NoParams, Empty]{
 		Name: "auth.signOut", Auth: auth.User,

@@ -63,7 +63,8 @@ var (
 			"once), signed in with any account or signing up with it; an address that has an account is not added without " +
 			"accepting, and the answer does not say whether it has one. Inviting an address again replaces its pending invitation " +
 			"(the older token stops working). At most 25 collaborators and pending invitations; 50 invitations an hour per app, " +
-			"5 per app and address, 100 per inviter.",
+			"5 per app and address, 100 per inviter. An invitation stands while its inviter may invite: removing them, or " +
+			"changing their role to one that may not, revokes their pending invitations.",
 		Errors: []errs.Code{errs.CodeConflict, errs.CodeRateLimited, errs.CodeUnavailable},
 	}
 	ListInvitations = rpc.Method[AppParams, InvitationList]{

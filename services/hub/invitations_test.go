@@ -428,3 +428,81 @@ func BenchmarkSignUp(b *testing.B) {
 	b.ReportMetric(median(known), "known-µs")
 	b.ReportMetric(median(fresh), "new-µs")
 }
+
+// TestInvitationsDieWithTheirInviter: an invitation stands only while its
+// inviter may still invite. An admin who is removed (or leaves) or is
+// demoted to a role that may not invite cannot come back, or bring
+// someone in, through an invitation they sent before: its token is
+// refused as revoked, by the organizer who removed or demoted them. The
+// other admins' invitations stay pending.
+func TestInvitationsDieWithTheirInviter(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	app, owner := newApp(t, env, "inviter")
+	octx := hubtest.As(ctx, owner)
+	ref := rpc.AppRef{App: app.ID}
+	appToken := func(acct hub.SignUpConfirmed) string {
+		return must(hub.AppTokenFor.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AppParams{AppRef: ref}))(t).Token
+	}
+	admin := func(email string) (hub.SignUpConfirmed, string) {
+		acct := must(hub.DevSignUp(ctx, env.Client, env.Service, email, password, email))(t)
+		must(hub.DevJoin(ctx, env.Client, env.Service, owner, acct.Token, hub.InviteParams{AppRef: ref, Email: email, Role: hub.RoleAdmin}))(t)
+		return acct, appToken(acct)
+	}
+	demoted, demotedToken := admin("demoted@x.io")
+	removed, removedToken := admin("removed@x.io")
+	left, leftToken := admin("left@x.io")
+	invite := func(token, email string) string {
+		must(hub.Invite.Call(hubtest.As(ctx, token), env.Client, hub.InviteParams{AppRef: ref, Email: email, Role: hub.RoleAdmin}))(t)
+		return invitationToken(t, env, app.ID, email)
+	}
+	fromDemoted := invite(demotedToken, "demoted-alias@x.io")
+	fromRemoved := invite(removedToken, "removed-alias@x.io")
+	fromLeft := invite(leftToken, "left-alias@x.io")
+	fromOwner := invite(owner, "friend@x.io")
+
+	must(hub.SetRole.Call(octx, env.Client, hub.SetRoleParams{AppRef: ref, OrganizerID: demoted.Organizer.ID, Role: hub.RoleModerator}))(t)
+	must(hub.RemoveCollaborator.Call(octx, env.Client, hub.RemoveCollaboratorParams{AppRef: ref, OrganizerID: removed.Organizer.ID}))(t)
+	must(hub.RemoveCollaborator.Call(hubtest.As(ctx, leftToken), env.Client, hub.RemoveCollaboratorParams{AppRef: ref, OrganizerID: left.Organizer.ID}))(t)
+
+	for i, tok := range []string{fromDemoted, fromRemoved, fromLeft} {
+		acct := must(hub.DevSignUp(ctx, env.Client, env.Service, fmt.Sprintf("taker%d@x.io", i), password, "Taker"))(t)
+		_, err := hub.Accept.Call(hubtest.As(ctx, acct.Token), env.Client, hub.AcceptParams{Token: tok})
+		if answer(err) != "not_found: this invitation was revoked: ask for a new one" {
+			t.Errorf("invitation %d of an inviter who may no longer invite: %v", i, err)
+		}
+		if got := roleIn(ctx, env, acct.Token, app.ID); got != "not_found: no such app among yours" {
+			t.Errorf("invitation %d: the taker's role %s", i, got)
+		}
+		if _, err := hub.SignUp.Call(ctx, env.Client, hub.SignUpParams{Email: fmt.Sprintf("new%d@x.io", i), Invitation: tok}); !errors.Is(err, errs.Invalid) {
+			t.Errorf("a sign-up carrying invitation %d: %v, want invalid", i, err)
+		}
+	}
+	friend := must(hub.DevSignUp(ctx, env.Client, env.Service, "friend@x.io", password, "Friend"))(t)
+	if _, err := hub.Accept.Call(hubtest.As(ctx, friend.Token), env.Client, hub.AcceptParams{Token: fromOwner}); err != nil {
+		t.Errorf("the owner's invitation: %v", err)
+	}
+
+	// The list says who closed them.
+	by := map[string]string{}
+	for _, i := range must(hub.ListInvitations.Call(octx, env.Client, hub.AppParams{AppRef: ref}))(t).Invitations {
+		by[i.Email] = i.Status + " " + i.RevokedBy
+	}
+	var ownerOrg string
+	for _, c := range must(hub.ListCollaborators.Call(octx, env.Client, hub.AppParams{AppRef: ref}))(t).Collaborators {
+		if c.Role == hub.RoleOwner {
+			ownerOrg = c.OrganizerID
+		}
+	}
+	want := map[string]string{
+		"demoted-alias@x.io": hub.InvitationRevoked + " " + ownerOrg,
+		"removed-alias@x.io": hub.InvitationRevoked + " " + ownerOrg,
+		"left-alias@x.io":    hub.InvitationRevoked + " " + left.Organizer.ID,
+		"friend@x.io":        hub.InvitationAccepted + " ",
+	}
+	for email, w := range want {
+		if by[email] != w {
+			t.Errorf("invitation of %s: %q, want %q", email, by[email], w)
+		}
+	}
+}

@@ -235,6 +235,31 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 	}
 }
 
+// TestChangePasswordGuessesThrottled: organizer.changePassword checks the
+// old password, so it is a password guess like auth.logIn's: a stolen
+// account token (12 hours) must not guess the password it would need to
+// stay in, unthrottled. Wrong old passwords count on the account's and the
+// address's counters, are audited, and make even the right one wait.
+func TestChangePasswordGuessesThrottled(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	newApp(t, env, "pwguess")
+	acct := must(hub.LogIn.Call(ctx, env.Client, hub.LogInParams{Email: "pwguess@example.com", Password: password}))(t)
+	actx := hubtest.As(ctx, acct.Token)
+	change := func(old string) error {
+		_, err := hub.ChangePassword.Call(actx, env.Client, hub.ChangePasswordParams{OldPassword: old, NewPassword: "a brand new password"})
+		return err
+	}
+	wrong := guessUntilLimited(t, "wrong old passwords", 12, func(i int) error { return change(fmt.Sprint("guess number ", i)) })
+	if err := change(password); errs.CodeOf(err) != errs.CodeRateLimited {
+		t.Errorf("the right old password during the wait: %v, want rate_limited", err)
+	}
+	if _, err := hub.LogIn.Call(ctx, env.Client, hub.LogInParams{Email: "pwguess@example.com", Password: password}); errs.CodeOf(err) != errs.CodeRateLimited {
+		t.Errorf("log-in during the wait: %v, want rate_limited (the account's counter)", err)
+	}
+	wantAudited(t, env, wrong, `kind = 'password' AND target = 'pwguess@example.com' AND addr = '127.0.0.1'`)
+}
+
 // TestRemovedCollaboratorTokensStayRevoked checks that removing a
 // collaborator refuses their app tokens for good: invited back, they need
 // a new one.
@@ -464,7 +489,8 @@ func TestURLFieldsAreWebOnly(t *testing.T) {
 	app, owner := newApp(t, env, "urls")
 	octx := hubtest.As(ctx, owner)
 	bad := []string{"javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<script>alert(1)</script>",
-		"vbscript:msgbox(1)", "//evil.example/x.png", "file:///etc/passwd", "http://", "https://exa mple.com/x"}
+		"vbscript:msgbox(1)", "//evil.example/x.png", "file:///etc/passwd", "http://", "https://exa mple.com/x",
+		"https://trusted.example@evil.example/x.png", "https://user:secret@example.com/", "https://@example.com/"}
 	s := func(v string) *string { return &v }
 	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "ok@x.io", Name: "Ok",
 		PhotoURL: "https://cdn.example.com/a.png", Links: []hub.Link{{Label: "site", URL: "http://example.com"}}}}))(t)

@@ -2059,7 +2059,7 @@ export function methods(t: Transport) {
        */
       invitations: method<CollaboratorInvitationsParams, CollaboratorInvitationsResult>(t, "hub", "collaborator.invitations", { idempotent: true }),
       /**
-       * Invite someone by email to collaborate on an app with a role: mail them a token to accept (collaborator.accept). The role is taken only by whoever accepts the mailed token (template collaborator_invitation, valid 7 days, once), signed in with any account or signing up with it; an address that has an account is not added without accepting, and the answer does not say whether it has one. Inviting an address again replaces its pending invitation (the older token stops working). At most 25 collaborators and pending invitations; 50 invitations an hour per app, 5 per app and address, 100 per inviter.
+       * Invite someone by email to collaborate on an app with a role: mail them a token to accept (collaborator.accept). The role is taken only by whoever accepts the mailed token (template collaborator_invitation, valid 7 days, once), signed in with any account or signing up with it; an address that has an account is not added without accepting, and the answer does not say whether it has one. Inviting an address again replaces its pending invitation (the older token stops working). At most 25 collaborators and pending invitations; 50 invitations an hour per app, 5 per app and address, 100 per inviter. An invitation stands while its inviter may invite: removing them, or changing their role to one that may not, revokes their pending invitations.
        *
        * Auth: admin · idempotent: no · timeout: 10000 ms · not in a batch
        *
@@ -2249,11 +2249,11 @@ export function methods(t: Transport) {
     },
     organizer: {
       /**
-       * Change the signed-in organizer's password; every token issued to them before stops working. The account token and the app tokens of every app issued before the change are refused from then on (token_invalid), in hub at once and in the other services at their next read of hub's read model. The result is a new account token.
+       * Change the signed-in organizer's password; every token issued to them before stops working. The account token and the app tokens of every app issued before the change are refused from then on (token_invalid), in hub at once and in the other services at their next read of hub's read model. The result is a new account token. A wrong old password counts as a wrong password of auth.logIn (per account and per client address; see event.register).
        *
        * Auth: user · idempotent: no · timeout: 10000 ms · not in a batch
        *
-       * Errors: `invalid` (1001), `forbidden` (1410), and those every method may answer
+       * Errors: `invalid` (1001), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
       changePassword: method<OrganizerChangePasswordParams, OrganizerChangePasswordResult>(t, "hub", "organizer.changePassword", { idempotent: false, noBatch: true }),
       /**

@@ -280,10 +280,10 @@ func (s *Service) TransferOwnership(ctx context.Context, app, to string) (App, e
 func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Collaborator, error) {
 	var c Collaborator
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := s.authorize(ctx, q, app, hub.ActManageCollaborators); err != nil {
+		actor, err := s.authorize(ctx, q, app, hub.ActManageCollaborators)
+		if err != nil {
 			return err
 		}
-		var err error
 		c, err = q.UpdateCollaborator(ctx, app, organizer, func(c *Collaborator) error {
 			if c.Role == hub.RoleOwner {
 				return errs.WithCode(errs.CodeForbidden, "the owner's role changes only by transferring ownership")
@@ -293,6 +293,11 @@ func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Col
 		})
 		if err != nil {
 			return err
+		}
+		if !hub.Allowed(role, hub.ActManageCollaborators) {
+			if err := s.revokeInvitationsOf(ctx, q, app, organizer, actor.ID); err != nil {
+				return err
+			}
 		}
 		return q.Announce(ctx, event(hub.EventCollaboratorChanged, app, organizer,
 			hub.CollaboratorPayload{AppID: app, OrganizerID: organizer, Role: role}))
@@ -329,6 +334,9 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string)
 		if err := q.RemoveCollaborator(ctx, app, organizer); err != nil {
 			return err
 		}
+		if err := s.revokeInvitationsOf(ctx, q, app, organizer, actor.ID); err != nil {
+			return err
+		}
 		if seq, err = q.RevokeTokens(ctx, app, organizer); err != nil {
 			return err
 		}
@@ -343,5 +351,28 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string)
 	}
 	s.putRevocations(ctx, []Revocation{{App: app, User: organizer, Seq: seq}})
 	s.rmFailed(ctx, app, s.rm.DeleteMembership(ctx, app, organizer, version))
+	return nil
+}
+
+// revokeInvitationsOf revokes, as by, the pending invitations inviter
+// sent to collaborate on app: an invitation stands only while its inviter
+// may still invite, so that an organizer who is removed (or leaves) or
+// loses the right to invite cannot come back, or bring someone in, with
+// an invitation sent before.
+func (s *Service) revokeInvitationsOf(ctx context.Context, q Queries, app, inviter, by string) error {
+	now := s.now()
+	invs, err := q.Invitations(ctx, app, now)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if inv.InvitedBy != inviter || inv.Status(now) != hub.InvitationPending {
+			continue
+		}
+		// Not found: accepted meanwhile (the acceptance holds its row).
+		if err := q.RevokeInvitation(ctx, app, inv.ID, by, now); err != nil && !errors.Is(err, errs.NotFound) {
+			return err
+		}
+	}
 	return nil
 }

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"net/netip"
 	"time"
 
 	"github.com/attendify/platform/auth"
@@ -86,17 +85,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// addrKey is the part of an address a counter keys on: an IPv4 address, or
-// an IPv6 address's /64 (one subscriber's, usually).
-func addrKey(addr string) string {
-	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is6() {
-		return addr
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
-
 // guess is one guess of a secret in progress.
 type guess struct {
 	s     *Service
@@ -128,7 +116,7 @@ func (s *Service) newGuess(ctx context.Context, kind, app, target, actor string)
 	add(GuessByActor, kind+":actor:"+app+":"+actor, actor, true)
 	add(GuessByTarget, kind+":target:"+app+":"+target, target, true)
 	if c.Kind != auth.CallerService {
-		a := addrKey(c.Addr)
+		a := auth.AddrKey(c.Addr)
 		add(GuessByAddr, kind+":addr:"+a, a, false)
 	}
 	return x
@@ -188,7 +176,7 @@ func (s *Service) codeQuotas(ctx context.Context) []Quota {
 	c := auth.CallerFrom(ctx)
 	var qs []Quota
 	if c.Kind != auth.CallerService && c.Addr != "" {
-		a := addrKey(c.Addr)
+		a := auth.AddrKey(c.Addr)
 		qs = append(qs, Quota{Key: "codes:addr:" + a, Limit: s.limits.CodesPerAddrMinute, Window: time.Minute},
 			Quota{Key: "codes:addr-hour:" + a, Limit: s.limits.CodesPerAddrHour, Window: time.Hour})
 	}

@@ -76,6 +76,17 @@ func (s *Service) Invite(ctx context.Context, app, email, role string) (Invitati
 		if err != nil {
 			return err
 		}
+		if actor.Kind == ActorOrganizer {
+			// The inviter's row lock: a removal or a demotion that runs
+			// at the same time waits for this invitation, and revokes it.
+			col, err := q.Collaborator(ctx, app, actor.ID, true)
+			if errors.Is(err, errs.NotFound) || (err == nil && !hub.Allowed(col.Role, hub.ActManageCollaborators)) {
+				return errs.WithCode(errs.CodeForbidden, "your role may not %s", hub.ActionNames[hub.ActManageCollaborators])
+			}
+			if err != nil {
+				return err
+			}
+		}
 		cols, err := q.Collaborators(ctx, app)
 		if err != nil {
 			return err

@@ -140,16 +140,27 @@ func (s *Service) Me(ctx context.Context) (Organizer, error) {
 // ChangePassword changes the calling organizer's password, refuses every
 // token issued to them before (their account token and their app tokens
 // of every app, in hub at once, in the other services at their next read
-// of the read model) and returns a new account token.
+// of the read model) and returns a new account token. A wrong old password
+// is a password guess, counted as LogIn counts them (the account, the
+// address): a stolen account token does not make the password guessable.
 func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword string) (Organizer, Token, error) {
+	o, err := s.account(ctx, s.store, false)
+	if err != nil {
+		return Organizer{}, Token{}, err
+	}
+	guess := s.newGuess(ctx, GuessPassword, "", o.Email, "")
+	if err := guess.allow(ctx); err != nil {
+		return Organizer{}, Token{}, err
+	}
 	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
 		return Organizer{}, Token{}, err
 	}
-	var o Organizer
 	var marks []Revocation
 	var seq int64
+	var wrongPassword bool
 	err = s.store.InTx(ctx, func(q Queries) error {
+		wrongPassword = false
 		var err error
 		if o, err = s.account(ctx, q, true); err != nil {
 			return err
@@ -159,6 +170,7 @@ func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword s
 			return err
 		}
 		if !ok {
+			wrongPassword = true
 			return errs.InvalidFields("the old password is wrong", errs.FieldError{Field: "/old_password", Message: "wrong password"})
 		}
 		if err := q.SetPassword(ctx, o.ID, hash); err != nil {
@@ -170,9 +182,13 @@ func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword s
 		seq, err = q.NextTokenSeq(ctx)
 		return err
 	})
+	if wrongPassword {
+		guess.failed(ctx)
+	}
 	if err != nil {
 		return Organizer{}, Token{}, err
 	}
+	guess.succeeded(ctx)
 	s.putRevocations(ctx, marks)
 	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer, Seq: seq}, hub.AccountTokenTTL)
 	return o, t, err

@@ -177,7 +177,7 @@ func (s *Service) signUpQuotas(ctx context.Context, email string) []Quota {
 	c := auth.CallerFrom(ctx)
 	var qs []Quota
 	if c.Kind != auth.CallerService && c.Addr != "" {
-		qs = append(qs, Quota{Key: "signups:addr-hour:" + addrKey(c.Addr), Limit: s.limits.SignUpsPerAddrHour, Window: time.Hour})
+		qs = append(qs, Quota{Key: "signups:addr-hour:" + auth.AddrKey(c.Addr), Limit: s.limits.SignUpsPerAddrHour, Window: time.Hour})
 	}
 	return append(qs, Quota{Key: "signups:email:" + email, Limit: s.limits.SignUpsPerEmailHour, Window: time.Hour},
 		Quota{Key: "signups:all", Limit: s.limits.SignUpsPerMinute, Window: time.Minute})

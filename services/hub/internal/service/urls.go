@@ -13,10 +13,11 @@ import (
 const notWebURL = "want an http or https URL"
 
 // webURL reports whether u may be stored as a URL (a photo, an icon, a
-// link): "" (none), or an absolute http or https URL with a host and no
-// spaces or control characters. Apps and web pages render these URLs; a
-// javascript:, data: or other scheme would run or show what a profile's
-// author chose.
+// link): "" (none), or an absolute http or https URL with a host, no user
+// info and no spaces or control characters. Apps and web pages render
+// these URLs; a javascript:, data: or other scheme would run or show what
+// a profile's author chose, and user info ("https://bank.example@evil.example/")
+// would show a host the link does not go to, or carry a password.
 func webURL(u string) bool {
 	if u == "" {
 		return true
@@ -29,7 +30,7 @@ func webURL(u string) bool {
 		return false
 	}
 	scheme := strings.ToLower(p.Scheme)
-	return (scheme == "http" || scheme == "https") && p.Host != "" && p.Opaque == ""
+	return (scheme == "http" || scheme == "https") && p.Host != "" && p.Opaque == "" && p.User == nil
 }
 
 // checkURL refuses a URL webURL refuses, naming field (a JSON pointer).
