@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"testing"
@@ -178,5 +179,36 @@ func TestPrivateWallMadePublic(t *testing.T) {
 	}
 	if q := e.queue(t, w.ID); len(q) != 0 {
 		t.Errorf("queue %v", q)
+	}
+}
+
+// TestPrivateWallMadePublicLate: when the update that made a wall public
+// could not publish (Redis failed after the commit), whoever publishes the
+// public settings later (the update's retry, the ingester catching up)
+// takes the organizers' view off first.
+func TestPrivateWallMadePublicLate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	w := e.newWall(t, func(s *service.WallSettings) { s.Public = false; s.Mode = eventwall.ModerationOff })
+	e.feed.put(post("p1", "restricted"))
+	stop := e.ingest(t)
+	eventually(t, "the private wall filled", func() bool {
+		_, items := e.screen(t, w.ID)
+		return len(items) == 1
+	})
+	stop()
+	// The commit alone, as when publishing failed after it.
+	w, err := e.walls.UpdateWall(ctx, app, w.ID, func(w *service.Wall) error {
+		w.Public, w.ScreenKey = true, ""
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Publish(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if _, items := e.screen(t, w.ID); len(items) != 0 {
+		t.Errorf("the wall published public late shows the organizers' view: %v", slices.Collect(maps.Keys(items)))
 	}
 }

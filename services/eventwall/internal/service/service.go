@@ -155,11 +155,7 @@ func (w Wall) Settings() WallSettings {
 // With version > 0 it fails (errs.Conflict) when the wall is at another
 // version.
 func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64, change func(*WallSettings)) (Wall, error) {
-	if err := s.authorize(ctx, app, manage); err != nil {
-		return Wall{}, err
-	}
-	opened := false
-	w, err := s.walls.UpdateWall(ctx, app, id, func(w *Wall) error {
+	return s.change(ctx, app, id, manage, func(w *Wall) error {
 		if version > 0 && w.Version != version {
 			return errs.New(errs.Conflict, "the wall changed since version %d (now %d): read it again", version, w.Version)
 		}
@@ -169,7 +165,6 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		if err := applySettings(w, set); err != nil {
 			return err
 		}
-		opened = w.Public && !wasPublic
 		switch {
 		case w.Public:
 			w.ScreenKey = ""
@@ -178,20 +173,6 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		}
 		return nil
 	})
-	if err != nil {
-		return Wall{}, err
-	}
-	if opened {
-		// The wall showed what the organizers see (hidden and restricted
-		// events too): take it all off before screens without the key
-		// are let in. The ingester decides every post again with hub's
-		// rule for anonymous readers (the rules' fingerprint changed).
-		if err := s.dropAll(ctx, w.ID); err != nil {
-			return Wall{}, err
-		}
-	}
-	s.publish(ctx, w)
-	return w, nil
 }
 
 // dropAll takes every post off a wall's screens and queue.
@@ -306,10 +287,30 @@ func (s *Service) publish(ctx context.Context, w Wall) {
 }
 
 // Publish stores a wall's screen settings and blocked authors in the board.
+//
+// A private wall shows what its organizers see (hidden and restricted
+// events too). When it becomes public, every post comes off its screens
+// and queue before the public settings reach them (screens without the key
+// are let in then); the ingester decides every post again with hub's rule
+// for anonymous readers, as the rules' fingerprint changed. The check is
+// against the settings the screens have, not the wall's previous version,
+// so that whoever publishes (the update, its retry after a failure, the
+// ingester catching up) takes the posts off first.
 func (s *Service) Publish(ctx context.Context, w Wall) error {
 	rec, err := screenRecord(w)
 	if err != nil {
 		return err
+	}
+	if w.Public {
+		st, err := s.board.State(ctx, w.ID)
+		if err != nil {
+			return err
+		}
+		if st.Settings > 0 && st.Settings < w.Version && !st.Public {
+			if err := s.dropAll(ctx, w.ID); err != nil {
+				return err
+			}
+		}
 	}
 	if err := s.board.SetBlocked(ctx, w.ID, w.Version, w.Rules.BlockedAuthors); err != nil {
 		return err

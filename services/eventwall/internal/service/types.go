@@ -176,6 +176,9 @@ type BoardState struct {
 	Fingerprint string
 	// Settings is the version of the settings the screens have (0: none).
 	Settings int64
+	// Public reports whether those settings are a public wall's (screens
+	// need no key).
+	Public bool
 	// Moderation is the moderation version loaded from Postgres, or -1 when
 	// the moderators' decisions are not loaded (then Apply refuses).
 	Moderation int64

@@ -371,7 +371,12 @@ func (b *Board) State(_ context.Context, wall string) (service.BoardState, error
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := b.wall(wall)
-	return service.BoardState{Fingerprint: w.filled, Settings: w.cfgver, Moderation: w.loaded}, nil
+	st := service.BoardState{Fingerprint: w.filled, Settings: w.cfgver, Moderation: w.loaded}
+	var rec service.ScreenRecord
+	if json.Unmarshal(w.config, &rec) == nil {
+		st.Public = rec.Public && !rec.Gone
+	}
+	return st, nil
 }
 
 // SetFilled implements service.Board.

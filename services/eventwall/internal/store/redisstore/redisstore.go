@@ -393,7 +393,7 @@ func (s *Store) RemoveWall(ctx context.Context, rec service.ScreenRecord) error 
 
 // State implements service.Board.
 func (s *Store) State(ctx context.Context, wall string) (service.BoardState, error) {
-	vals, err := s.rdb.MGet(ctx, s.keys.wallKeys(wall, "filled", "cfgver", "loaded")...).Result()
+	vals, err := s.rdb.MGet(ctx, s.keys.wallKeys(wall, "filled", "cfgver", "loaded", "config")...).Result()
 	if err != nil {
 		return service.BoardState{}, redisx.Err(err)
 	}
@@ -405,6 +405,12 @@ func (s *Store) State(ctx context.Context, wall string) (service.BoardState, err
 	if v, ok := vals[2].(string); ok {
 		if st.Moderation, err = strconv.ParseInt(v, 10, 64); err != nil {
 			st.Moderation = -1
+		}
+	}
+	if v, ok := vals[3].(string); ok {
+		var rec service.ScreenRecord
+		if json.Unmarshal([]byte(v), &rec) == nil {
+			st.Public = rec.Public && !rec.Gone
 		}
 	}
 	return st, nil

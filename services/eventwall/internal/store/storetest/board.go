@@ -228,7 +228,7 @@ func changeLog(t *testing.T, ctx context.Context, s Board) {
 	if err != nil || heads[w].Seq != 8 || heads["none"].Seq != 0 {
 		t.Errorf("heads: %v %+v", err, heads)
 	}
-	if st, err := s.State(ctx, w); err != nil || st != (service.BoardState{Settings: 1, Moderation: 0}) {
+	if st, err := s.State(ctx, w); err != nil || st != (service.BoardState{Settings: 1, Public: true, Moderation: 0}) {
 		t.Errorf("state: %+v %v", st, err)
 	}
 	if err := s.SetFilled(ctx, w, "f1"); err != nil {
