@@ -501,7 +501,11 @@ const (
 	// PhotoUpload as JSON. The id goes into CreatePostParams.PhotoIDs within
 	// UploadTTL. The photo is kept without its metadata (Exif, XMP, text
 	// chunks...; a JPEG keeps its orientation): PhotoUpload.Bytes is its
-	// size then.
+	// size then. A member has at most MaxPendingUploads photos, of
+	// MaxPendingUploadBytes in all, uploaded and not yet in a post (nor
+	// expired); past that the upload is refused as rate_limited (HTTP 429)
+	// with the time until enough of them expire as retry_after_ms (and
+	// Retry-After): posting them frees their places at once.
 	RouteUploadPhoto = "POST /apps/{app}/photos"
 	// RoutePhoto serves a photo of a post; {name} is "0".."3" for the photo,
 	// "0t".."3t" for its thumbnail.
@@ -510,6 +514,18 @@ const (
 
 // UploadTTL is how long an uploaded photo waits for a post.
 const UploadTTL = 6 * time.Hour
+
+// Pending uploads: the photos a member uploaded that are not yet in a post
+// and have not expired (UploadTTL). A post takes at most MaxPhotos, and a
+// phone may upload ahead of posting (a few posts' photos while offline, or
+// while the text is written), so 20 is five full posts waiting; 64 MiB is
+// eight photos of MaxPhotoBytes, or the 20 of a phone's usual 2-3 MiB.
+// What one member can park in CouchDB is bounded by this, not by how fast
+// they upload.
+const (
+	MaxPendingUploads     = 20
+	MaxPendingUploadBytes = 64 << 20
+)
 
 // PhotoUpload answers a photo upload.
 type PhotoUpload struct {

@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 		Stores: service.Stores{
 			Posts: docs, Comments: docs, Uploads: docs, AppDocs: docs,
 			Reactions: ledger, Changes: ledger, Notifications: ledger, Reports: ledger, Blocks: ledger, Profiles: ledger,
-			Feeds: index, Cache: index, ProfileCache: index, Limiter: index,
+			Feeds: index, Cache: index, ProfileCache: index, Limiter: index, Pending: index,
 		},
 		Limits: limits, Log: svc.Log,
 		Decoding: service.NewDecodingGate(svc.Metrics), Placer: placer,

@@ -118,7 +118,7 @@ func newWorld(t *testing.T, limits service.Limits) *world {
 		Stores: service.Stores{
 			Posts: w.docs, Comments: w.docs, Uploads: w.docs, AppDocs: w.docs,
 			Reactions: w.ledger, Changes: w.ledger, Notifications: w.ledger, Reports: w.ledger, Blocks: w.ledger, Profiles: w.ledger,
-			Feeds: w.index, Cache: w.index, ProfileCache: w.index, Limiter: w.index,
+			Feeds: w.index, Cache: w.index, ProfileCache: w.index, Limiter: w.index, Pending: w.index,
 		},
 		Limits: limits,
 	})

@@ -47,6 +47,7 @@ type Stores struct {
 	Cache        PostCache
 	ProfileCache ProfileCache
 	Limiter      RateLimiter
+	Pending      PendingUploads
 }
 
 // PostStore holds posts with their photos (CouchDB documents).
@@ -271,6 +272,51 @@ type RateLimiter interface {
 	// Allow takes one token of the bucket of b.Member for b.Action, or
 	// returns how long to wait.
 	Allow(ctx context.Context, b Bucket, l Limit) (wait time.Duration, err error)
+}
+
+// PendingUploads counts each member's pending uploads (photos uploaded and
+// not yet in a post, until they expire) to bound them. Each is counted
+// with its own expiry, so a count the service failed to release (a
+// replica died between the steps) is dropped when its upload expires;
+// losing the counts (Redis flushed) forgets the pending uploads, never
+// blocks anyone.
+type PendingUploads interface {
+	// ReservePending first drops the member's pending uploads expired at
+	// now, then counts p unless that would take the member past q
+	// (Reserved false, and how long until enough of them expire for p to
+	// fit). Checking and counting are one atomic step: uploads at once
+	// never pass q together. Reserving an id already counted changes
+	// nothing.
+	ReservePending(ctx context.Context, p PendingUpload, q UploadQuota, now time.Time) (Reservation, error)
+	// ReleasePending forgets pending uploads of member (in a post now, or
+	// never stored); ids not counted are ignored.
+	ReleasePending(ctx context.Context, app, member string, ids []string) error
+}
+
+// PendingUpload is an upload counted against its author's UploadQuota.
+type PendingUpload struct {
+	App, Member, ID string
+	Bytes           int64
+	Expires         time.Time
+}
+
+// UploadQuota bounds a member's pending uploads.
+type UploadQuota struct {
+	Count int
+	Bytes int64
+}
+
+// Reservation is what ReservePending decided.
+type Reservation struct {
+	Reserved bool
+	// Count and Bytes are the member's pending uploads besides the one
+	// reserved (the unexpired ones, before it was counted).
+	Count int
+	Bytes int64
+	// Wait, when not reserved, is how long until enough pending uploads
+	// expire for this one to fit (0 when it never would: larger than the
+	// quota by itself).
+	Wait time.Duration
 }
 
 // Reaction is a member's reaction (Kind, "" for none) on a post.

@@ -37,10 +37,35 @@ func (s *Service) UploadPhoto(ctx context.Context, app string, r io.Reader) (Upl
 		return Upload{}, Photo{}, err
 	}
 	up := Upload{ID: s.newID(), App: app, Author: a.Member, CreatedAt: s.clock()}
+	// Counted before it is stored: a replica that dies in between leaves a
+	// count without an upload, which expires with it (never an upload
+	// without its count).
+	pending := PendingUpload{App: app, Member: a.Member, ID: up.ID, Bytes: int64(len(p.Data) + len(p.Thumb)), Expires: up.CreatedAt.Add(social.UploadTTL)}
+	res, err := s.st.Pending.ReservePending(ctx, pending, s.quota, s.now())
+	if err != nil {
+		return Upload{}, Photo{}, err
+	}
+	if !res.Reserved {
+		return Upload{}, Photo{}, s.quotaError(res)
+	}
 	if err := s.st.Uploads.PutUpload(ctx, app, up, p); err != nil {
+		if rerr := s.st.Pending.ReleasePending(context.WithoutCancel(ctx), app, a.Member, []string{up.ID}); rerr != nil {
+			s.log.Warn("release a failed upload's count", "app", app, "upload", up.ID, "error", rerr)
+		}
 		return Upload{}, Photo{}, err
 	}
 	return up, p, nil
+}
+
+// quotaError refuses an upload past the member's pending uploads: retry
+// when enough of them expire, or post some of them first.
+func (s *Service) quotaError(r Reservation) error {
+	msg := fmt.Sprintf("you have %d photos (%d MiB) uploaded and not yet posted, at most %d (%d MiB): post them, or wait for them to expire",
+		r.Count, (r.Bytes+(1<<20)-1)>>20, s.quota.Count, s.quota.Bytes>>20)
+	if r.Wait <= 0 {
+		return errs.New(errs.Invalid, "%s", msg)
+	}
+	return &errs.Error{Code: errs.CodeRateLimited, Msg: msg, RetryAfter: r.Wait}
 }
 
 // CreatePostInput is what a member posts.
@@ -114,9 +139,21 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	if err := s.st.Changes.Record(ctx, eff); err != nil {
 		return Item{}, err
 	}
+	// The uploads are in the post: deleted, they no longer count against
+	// the member's pending uploads. One that could not be deleted still
+	// counts (it still takes room) until it expires; so does a deleted
+	// one whose release failed.
+	released := make([]string, 0, len(ids))
 	for _, pid := range ids {
 		if err := s.st.Uploads.DeleteUpload(ctx, in.App, pid); err != nil {
 			s.log.Warn("delete used upload", "app", in.App, "upload", pid, "error", err)
+			continue
+		}
+		released = append(released, pid)
+	}
+	if len(released) > 0 {
+		if err := s.st.Pending.ReleasePending(ctx, in.App, a.Member, released); err != nil {
+			s.log.Warn("release used uploads", "app", in.App, "uploads", released, "error", err)
 		}
 	}
 	item := Item{Doc: doc, Counts: Counts{Reactions: map[string]int64{}}}

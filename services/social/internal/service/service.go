@@ -24,6 +24,7 @@ import (
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/gate"
+	"github.com/attendify/social"
 	"github.com/attendify/sponsored/placement"
 )
 
@@ -45,6 +46,11 @@ var DefaultLimits = Limits{
 	Report:  Limit{Burst: 10, Per: time.Minute},
 }
 
+// DefaultUploadQuota is social.MaxPendingUploads photos of
+// social.MaxPendingUploadBytes in all. It is a bound on storage, not a
+// rate: it holds when the rate limits are off.
+var DefaultUploadQuota = UploadQuota{Count: social.MaxPendingUploads, Bytes: social.MaxPendingUploadBytes}
+
 // NoLimits turns rate limiting off (load tests).
 var NoLimits = Limits{Post: Limit{Burst: -1}, Upload: Limit{Burst: -1}, Comment: Limit{Burst: -1}, React: Limit{Burst: -1}, Report: Limit{Burst: -1}}
 
@@ -53,8 +59,11 @@ type Options struct {
 	Access Access
 	Stores Stores
 	Limits Limits
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Uploads bounds each member's pending uploads; zero means
+	// DefaultUploadQuota.
+	Uploads UploadQuota
+	Log     *slog.Logger
+	Now     func() time.Time
 	// Decoding bounds the photo decodes running at once; nil means a gate
 	// of GOMAXPROCS workers whose queue waits up to 2 s (platform/gate).
 	Decoding Gate
@@ -74,6 +83,7 @@ type Service struct {
 	access Access
 	st     Stores
 	limits Limits
+	quota  UploadQuota
 	log    *slog.Logger
 	now    func() time.Time
 	ids    *flake.Generator
@@ -97,12 +107,15 @@ func New(o Options) *Service {
 	if o.Limits == (Limits{}) {
 		o.Limits = DefaultLimits
 	}
+	if o.Uploads == (UploadQuota{}) {
+		o.Uploads = DefaultUploadQuota
+	}
 	if o.Decoding == nil {
 		o.Decoding = NewDecodingGate(nil)
 	}
 	return &Service{
 		access: o.Access, st: o.Stores,
-		limits: o.Limits, log: o.Log, now: o.Now, ids: flake.New(0), decoding: o.Decoding, placer: o.Placer,
+		limits: o.Limits, quota: o.Uploads, log: o.Log, now: o.Now, ids: flake.New(0), decoding: o.Decoding, placer: o.Placer,
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 )
 
 // Index is the in-memory stand-in of social's Redis index: it implements
-// service.FeedIndex, PostCache, ProfileCache and RateLimiter, with the
+// service.FeedIndex, PostCache, ProfileCache, RateLimiter and
+// PendingUploads, with the
 // Redis store's rules: readers cache only what is absent, writers change
 // only what is cached, a dropped post leaves a floor at the changed
 // revision (or a tombstone) for TombstoneTTL,
@@ -23,8 +24,9 @@ type Index struct {
 	feeds    map[string]map[string]bool // app + feed -> post ids
 	posts    map[string]cacheEntry      // app/post
 	mine     map[string]map[string]string
-	profiles map[string]profileEntry // app/member
-	rates    map[string]time.Time    // app/action/member -> theoretical arrival time
+	profiles map[string]profileEntry                     // app/member
+	rates    map[string]time.Time                        // app/action/member -> theoretical arrival time
+	pending  map[string]map[string]service.PendingUpload // app/member -> upload id -> upload
 }
 
 type cacheEntry struct {
@@ -44,10 +46,11 @@ type profileEntry struct {
 const TombstoneTTL = 30 * time.Second
 
 var (
-	_ service.FeedIndex    = (*Index)(nil)
-	_ service.PostCache    = (*Index)(nil)
-	_ service.ProfileCache = (*Index)(nil)
-	_ service.RateLimiter  = (*Index)(nil)
+	_ service.FeedIndex      = (*Index)(nil)
+	_ service.PostCache      = (*Index)(nil)
+	_ service.ProfileCache   = (*Index)(nil)
+	_ service.RateLimiter    = (*Index)(nil)
+	_ service.PendingUploads = (*Index)(nil)
 )
 
 // NewIndex returns an empty index (no app built).
@@ -56,6 +59,7 @@ func NewIndex() *Index {
 		now: time.Now, built: map[string]bool{}, feeds: map[string]map[string]bool{},
 		posts: map[string]cacheEntry{}, mine: map[string]map[string]string{},
 		profiles: map[string]profileEntry{}, rates: map[string]time.Time{},
+		pending: map[string]map[string]service.PendingUpload{},
 	}
 }
 
@@ -314,4 +318,61 @@ func (x *Index) Allow(_ context.Context, b service.Bucket, l service.Limit) (tim
 	}
 	x.rates[key] = tat.Add(l.Per)
 	return 0, nil
+}
+
+// ReservePending implements service.PendingUploads: the Redis store's
+// script.
+func (x *Index) ReservePending(_ context.Context, p service.PendingUpload, q service.UploadQuota, now time.Time) (service.Reservation, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	key := p.App + "/" + p.Member
+	ups := x.pending[key]
+	if ups == nil {
+		ups = map[string]service.PendingUpload{}
+		x.pending[key] = ups
+	}
+	var r service.Reservation
+	var live []service.PendingUpload
+	for id, u := range ups {
+		if !u.Expires.After(now) {
+			delete(ups, id)
+		} else if id != p.ID {
+			r.Count++
+			r.Bytes += u.Bytes
+			live = append(live, u)
+		}
+	}
+	fits := func(count int, bytes int64) bool { return count+1 <= q.Count && bytes+p.Bytes <= q.Bytes }
+	if fits(r.Count, r.Bytes) {
+		ups[p.ID] = p
+		r.Reserved = true
+		return r, nil
+	}
+	slices.SortFunc(live, func(a, b service.PendingUpload) int { return a.Expires.Compare(b.Expires) })
+	count, bytes := r.Count, r.Bytes
+	for _, u := range live {
+		count, bytes = count-1, bytes-u.Bytes
+		if p.Bytes <= q.Bytes && q.Count >= 1 && fits(count, bytes) {
+			r.Wait = max(u.Expires.Sub(now).Truncate(time.Millisecond), time.Millisecond)
+			break
+		}
+	}
+	return r, nil
+}
+
+// ReleasePending implements service.PendingUploads.
+func (x *Index) ReleasePending(_ context.Context, app, member string, ids []string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range ids {
+		delete(x.pending[app+"/"+member], id)
+	}
+	return nil
+}
+
+// DropPending forgets every pending upload, as a flushed Redis does.
+func (x *Index) DropPending() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	clear(x.pending)
 }

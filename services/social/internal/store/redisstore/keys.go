@@ -21,6 +21,7 @@ import (
 //	social:{<app>}:mr:<member>               hash: a member's reactions by post
 //	social:{<app>}:prof:<member>             hash: an author's profile
 //	social:{<app>}:rl:<action>:<member>      string: a rate limiter's state
+//	social:{<app>}:pend:<member>             hash: a member's pending uploads, id -> "<expiry ms> <bytes>"
 //
 // Feeds are sorted sets whose members all have score 0, so Redis orders
 // them by the post id, which sorts by creation time: a page is ZRANGE
@@ -61,3 +62,6 @@ func (k Keys) Profile(app, member string) string { return k.k.Tagged(app, "prof"
 
 // Rate is a member's rate limiter for action.
 func (k Keys) Rate(app, action, member string) string { return k.k.Tagged(app, "rl", action, member) }
+
+// Pending is a member's pending uploads.
+func (k Keys) Pending(app, member string) string { return k.k.Tagged(app, "pend", member) }

@@ -1,6 +1,6 @@
 // Package redisstore is social's Redis index: the feeds (sorted sets), the
 // cache of posts with their counters, of members' reactions and of authors'
-// profiles, and the per-member rate limiters. Everything in it is a cache:
+// profiles, the per-member rate limiters and pending uploads. Everything in it is a cache:
 // when keys are missing (after FLUSHALL, an eviction) the service rebuilds
 // them from CouchDB and the ledger (see service.FeedIndex and PostCache).
 //
@@ -29,7 +29,7 @@ import (
 )
 
 // Store is social's Redis index: it implements service.FeedIndex,
-// PostCache, ProfileCache and RateLimiter.
+// PostCache, ProfileCache, RateLimiter and PendingUploads.
 type Store struct {
 	rdb  redis.UniversalClient
 	keys Keys
@@ -42,10 +42,11 @@ type Store struct {
 }
 
 var (
-	_ service.FeedIndex    = (*Store)(nil)
-	_ service.PostCache    = (*Store)(nil)
-	_ service.ProfileCache = (*Store)(nil)
-	_ service.RateLimiter  = (*Store)(nil)
+	_ service.FeedIndex      = (*Store)(nil)
+	_ service.PostCache      = (*Store)(nil)
+	_ service.ProfileCache   = (*Store)(nil)
+	_ service.RateLimiter    = (*Store)(nil)
+	_ service.PendingUploads = (*Store)(nil)
 )
 
 // New returns an index under namespace.
@@ -601,4 +602,69 @@ func (s *Store) Allow(ctx context.Context, b service.Bucket, l service.Limit) (t
 		return 0, redisErr(err)
 	}
 	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// reservePending is PendingUploads.ReservePending on a member's hash of
+// pending uploads (KEYS[1]: upload id -> "<expiry ms> <bytes>"). ARGV: the
+// upload's id, bytes and expiry (ms), now (ms), the quota's count and
+// bytes. It drops the expired entries, then adds the upload unless that
+// would pass the quota, and keeps the hash until its last entry expires.
+// It answers {reserved 0|1, count, bytes, wait ms} (count and bytes of
+// the others; wait -1 when the upload alone is over the quota). A hash
+// holds at most the quota's count of live entries, so the scan is short.
+var reservePending = redis.NewScript(`
+local id, size, expires, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local maxCount, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6])
+local all = redis.call('HGETALL', KEYS[1])
+local live, count, total, last = {}, 0, 0, expires
+for i = 1, #all, 2 do
+  local e, b = string.match(all[i+1], '^(%d+) (%d+)$')
+  e, b = tonumber(e), tonumber(b)
+  if e == nil or b == nil or e <= now then
+    redis.call('HDEL', KEYS[1], all[i])
+  elseif all[i] ~= id then
+    count, total = count + 1, total + b
+    live[#live+1] = {e, b}
+    if e > last then last = e end
+  end
+end
+if count + 1 <= maxCount and total + size <= maxBytes then
+  redis.call('HSET', KEYS[1], id, ARGV[3] .. ' ' .. ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], math.max(last - now, 1) + 1000)
+  return {1, count, total, 0}
+end
+if size > maxBytes or maxCount < 1 then return {0, count, total, -1} end
+table.sort(live, function(a, b) return a[1] < b[1] end)
+local c, t = count, total
+for _, x in ipairs(live) do
+  c, t = c - 1, t - x[2]
+  if c + 1 <= maxCount and t + size <= maxBytes then
+    return {0, count, total, math.max(x[1] - now, 1)}
+  end
+end
+return {0, count, total, -1}`)
+
+// ReservePending implements service.PendingUploads.
+func (s *Store) ReservePending(ctx context.Context, p service.PendingUpload, q service.UploadQuota, now time.Time) (service.Reservation, error) {
+	res, err := reservePending.Run(ctx, s.rdb, []string{s.keys.Pending(p.App, p.Member)},
+		p.ID, p.Bytes, p.Expires.UnixMilli(), now.UnixMilli(), q.Count, q.Bytes).Int64Slice()
+	if err != nil {
+		return service.Reservation{}, redisErr(err)
+	}
+	if len(res) != 4 {
+		return service.Reservation{}, errs.New(errs.Internal, "reserve pending upload: %d values", len(res))
+	}
+	r := service.Reservation{Reserved: res[0] == 1, Count: int(res[1]), Bytes: res[2]}
+	if res[3] > 0 {
+		r.Wait = time.Duration(res[3]) * time.Millisecond
+	}
+	return r, nil
+}
+
+// ReleasePending implements service.PendingUploads.
+func (s *Store) ReleasePending(ctx context.Context, app, member string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return redisErr(s.rdb.HDel(ctx, s.keys.Pending(app, member), ids...).Err())
 }

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,10 +21,11 @@ type Index interface {
 	service.PostCache
 	service.ProfileCache
 	service.RateLimiter
+	service.PendingUploads
 }
 
 // RunIndex runs the contract of FeedIndex, PostCache, ProfileCache and
-// RateLimiter; newIndex returns an empty index.
+// RateLimiter and PendingUploads; newIndex returns an empty index.
 func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 	t.Run("feed pages newest first", func(t *testing.T) {
 		s := newIndex(t)
@@ -339,6 +342,97 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 			if wait, _ := s.Allow(ctx, other, l); wait != 0 {
 				t.Errorf("%+v waits %v", other, wait)
 			}
+		}
+	})
+
+	t.Run("pending uploads", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		now := time.Now().Truncate(time.Millisecond)
+		q := service.UploadQuota{Count: 3, Bytes: 100}
+		up := func(member, id string, bytes int64, age time.Duration) service.PendingUpload {
+			return service.PendingUpload{App: App, Member: member, ID: id, Bytes: bytes, Expires: now.Add(social.UploadTTL - age)}
+		}
+		reserve := func(p service.PendingUpload, at time.Time) service.Reservation {
+			t.Helper()
+			r, err := s.ReservePending(ctx, p, q, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		// Three uploads fit, the oldest an hour old; the same id again
+		// changes nothing.
+		for i, age := range []time.Duration{time.Hour, 0, 0} {
+			if r := reserve(up("m1", fmt.Sprint("u", i), 10, age), now); !r.Reserved || r.Count != i || r.Bytes != int64(10*i) {
+				t.Fatalf("upload %d: %+v", i, r)
+			}
+		}
+		if r := reserve(up("m1", "u2", 10, 0), now); !r.Reserved || r.Count != 2 {
+			t.Errorf("the same upload again: %+v", r)
+		}
+		// A fourth waits for the oldest to expire.
+		r := reserve(up("m1", "u3", 10, 0), now)
+		if want := social.UploadTTL - time.Hour; r.Reserved || r.Count != 3 || r.Bytes != 30 || r.Wait != want {
+			t.Errorf("a fourth upload: %+v, want refused, wait %v", r, want)
+		}
+		// Another member, or another app, is not counted with m1.
+		if r := reserve(up("m2", "u3", 10, 0), now); !r.Reserved || r.Count != 0 {
+			t.Errorf("another member: %+v", r)
+		}
+		other := up("m1", "u3", 10, 0)
+		other.App = "a2"
+		if r := reserve(other, now); !r.Reserved || r.Count != 0 {
+			t.Errorf("another app: %+v", r)
+		}
+		// Posting one frees its place.
+		if err := s.ReleasePending(ctx, App, "m1", []string{"u1", "unknown"}); err != nil {
+			t.Fatal(err)
+		}
+		if r := reserve(up("m1", "u3", 10, 0), now); !r.Reserved || r.Count != 2 {
+			t.Errorf("after a release: %+v", r)
+		}
+		// The bytes: 30 pending in 3 uploads; 80 more fit once the oldest
+		// expires (a place, 20 bytes left), 81 more only once the uploads
+		// of now expire too.
+		if r := reserve(up("m1", "big", 80, 0), now); r.Reserved || r.Wait != social.UploadTTL-time.Hour {
+			t.Errorf("80 bytes more: %+v, want refused, wait %v", r, social.UploadTTL-time.Hour)
+		}
+		if r := reserve(up("m1", "big", 81, 0), now); r.Reserved || r.Wait != social.UploadTTL {
+			t.Errorf("81 bytes more: %+v, want refused, wait %v", r, social.UploadTTL)
+		}
+		// Over the quota by itself: waiting does not help.
+		if r := reserve(up("m2", "huge", 101, 0), now); r.Reserved || r.Wait != 0 {
+			t.Errorf("101 bytes: %+v, want refused, no wait", r)
+		}
+		// Counts never released (a replica died before storing or
+		// posting) are dropped when their uploads expire.
+		later := now.Add(social.UploadTTL - time.Hour)
+		if r := reserve(up("m1", "u4", 10, -time.Hour), later); !r.Reserved || r.Count != 2 {
+			t.Errorf("after the oldest expired: %+v", r)
+		}
+		end := now.Add(social.UploadTTL + time.Millisecond)
+		if r := reserve(up("m1", "u5", 80, -2*time.Hour), end); !r.Reserved || r.Count != 1 || r.Bytes != 10 {
+			t.Errorf("after the others expired: %+v", r)
+		}
+		// Uploads at once never pass the quota together.
+		const n = 12
+		var wg sync.WaitGroup
+		var reserved atomic.Int32
+		for i := range n {
+			wg.Go(func() {
+				r, err := s.ReservePending(ctx, up("m3", fmt.Sprint("c", i), 1, 0), q, now)
+				if err != nil {
+					t.Error(err)
+				}
+				if r.Reserved {
+					reserved.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got := reserved.Load(); got != int32(q.Count) {
+			t.Errorf("%d uploads at once: %d reserved, want %d", n, got, q.Count)
 		}
 	})
 }
