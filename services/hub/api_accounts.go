@@ -79,6 +79,7 @@ var (
 		Name: "auth.logIn", Auth: auth.Public, NoBatch: true,
 		Summary: "Sign an organizer in with email and password.",
 		Description: "After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms). " +
+			"An email without an account answers alike: wrong email or password, then the same lock after 5. " +
 			"Wrong passwords also count per client address: past 20, each makes the next attempt from it wait (1 s, doubling, at most 1 min).",
 		Errors: []errs.Code{errs.CodeUnauthenticated, errs.CodeRateLimited, errs.CodeUnavailable},
 	}

@@ -107,9 +107,11 @@ var (
 	}
 	UpdateMember = rpc.Method[UpdateMemberParams, Member]{
 		Name: "member.update", Auth: auth.Admin,
-		Summary:     "Change a member's profile, email or role.",
-		Description: "photo_url and the links' url are http or https URLs (or empty): anything else is invalid.",
-		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeConflict, errs.CodeInvalid},
+		Summary: "Change a member's profile, email or role.",
+		Description: "photo_url and the links' url are http or https URLs (or empty): anything else is invalid. " +
+			"A new email (not the same one written otherwise) refuses the member's tokens issued before (token_invalid), " +
+			"in hub at once and in the other services at their next read of hub's read model.",
+		Errors: []errs.Code{errs.CodeNotFound, errs.CodeConflict, errs.CodeInvalid},
 	}
 	GetMember = rpc.Method[MemberParams, Member]{
 		Name: "member.get", ReadOnly: true, Auth: auth.Member, Idempotent: true,

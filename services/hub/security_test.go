@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/hubtest"
@@ -602,4 +607,178 @@ func TestSignOutRevokesTokens(t *testing.T) {
 	}
 	waitFor(t, func() error { return probeRead(ctx, probe, again, app.ID) })
 	refused("after the rebuild")
+}
+
+// TestLogInLockOutAnswersAlike checks that the lock-out of auth.logIn does
+// not tell which emails have accounts: wrong passwords to an organizer's
+// email and to an email without an account get the same raw answers
+// (HTTP status, Retry-After, JSON-RPC error, retry_after_ms within a
+// second) at every step: the wrong ones before the lock, the one that
+// locks, a wrong one and (for the account) the right one during the lock.
+func TestLogInLockOutAnswersAlike(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	must(hub.DevSignUp(ctx, env.Client, env.Service, "lockme@x.io", password, "Lock"))(t)
+
+	type raw struct {
+		status     int
+		retryAfter string // the header
+		body       string // without retry_after_ms
+		retryMS    int64
+	}
+	call := func(email, pw string) raw {
+		t.Helper()
+		body := fmt.Sprintf(`{"jsonrpc":"2.0","id":7,"method":"auth.logIn","params":{"email":%q,"password":%q}}`, email, pw)
+		resp, err := http.Post(env.URL+"/rpc", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ms struct {
+			Error struct {
+				Data struct {
+					RetryAfterMS int64 `json:"retry_after_ms"`
+				} `json:"data"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(b, &ms); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		return raw{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"),
+			body: requestIDField.ReplaceAllString(retryAfterField.ReplaceAllString(string(b), `"retry_after_ms":N`), `"request_id":"R"`), retryMS: ms.Error.Data.RetryAfterMS}
+	}
+	same := func(step string, known, unknown raw) {
+		t.Helper()
+		if known.status != unknown.status || known.body != unknown.body {
+			t.Errorf("%s: the account's email gets %d %s, an unknown one %d %s", step, known.status, known.body, unknown.status, unknown.body)
+		}
+		if d := known.retryMS - unknown.retryMS; d < -1000 || d > 1000 {
+			t.Errorf("%s: retry_after_ms %d for the account's email, %d for an unknown one", step, known.retryMS, unknown.retryMS)
+		}
+		ka, _ := strconv.Atoi(known.retryAfter)
+		ua, _ := strconv.Atoi(unknown.retryAfter)
+		if (known.retryAfter == "") != (unknown.retryAfter == "") || ka-ua < -1 || ka-ua > 1 {
+			t.Errorf("%s: Retry-After %q for the account's email, %q for an unknown one", step, known.retryAfter, unknown.retryAfter)
+		}
+	}
+	const locked = `"too many wrong passwords: the account is locked for a while"`
+	for i := 1; i <= service.MaxFailedLogins; i++ {
+		step := fmt.Sprintf("wrong password %d", i)
+		k, u := call("lockme@x.io", "wrong password"), call("nobody-here@x.io", "wrong password")
+		same(step, k, u)
+		switch {
+		case i < service.MaxFailedLogins && !strings.Contains(k.body, `"wrong email or password"`):
+			t.Errorf("%s: %d %s, want wrong email or password", step, k.status, k.body)
+		case i == service.MaxFailedLogins && (k.status != http.StatusTooManyRequests || !strings.Contains(k.body, locked) || k.retryMS != service.LockOutFor.Milliseconds()):
+			t.Errorf("%s: %d %s (retry_after_ms %d), want the lock for 15 minutes", step, k.status, k.body, k.retryMS)
+		}
+	}
+	k, u := call("lockme@x.io", "wrong password"), call("nobody-here@x.io", "wrong password")
+	same("wrong password during the lock", k, u)
+	if !strings.Contains(k.body, locked) || k.retryMS <= 0 || k.retryMS > service.LockOutFor.Milliseconds() {
+		t.Errorf("wrong password during the lock: %d %s (retry_after_ms %d), want the lock", k.status, k.body, k.retryMS)
+	}
+	// The right password does not open a locked account; an unknown email
+	// has none, any password answers the lock.
+	k, u = call("lockme@x.io", password), call("nobody-here@x.io", password)
+	same("right password during the lock", k, u)
+	if !strings.Contains(k.body, locked) {
+		t.Errorf("right password during the lock: %d %s, want the lock", k.status, k.body)
+	}
+	// Letter case and spaces do not make another email.
+	same("the unknown email written otherwise", k, call("Nobody-Here@X.io", "wrong password"))
+	// The same wrong guesses in the audit log: the refusals of the lock are
+	// not guesses.
+	for _, email := range []string{"lockme@x.io", "nobody-here@x.io"} {
+		wantAudited(t, env, service.MaxFailedLogins, `kind = 'password' AND target = $1`, email)
+	}
+	// The counter of the unknown email does not hold the email.
+	keys, err := env.Redis.Keys(ctx, env.Namespace+"*lockout*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || strings.Contains(keys[0], "nobody") {
+		t.Errorf("lock-out keys in Redis: %v, want one, without the email", keys)
+	}
+}
+
+// retryAfterField and requestIDField match the retry_after_ms and the request_id of an
+// answer.
+var (
+	retryAfterField = regexp.MustCompile(`"retry_after_ms":\d+`)
+	requestIDField  = regexp.MustCompile(`"request_id":"[^"]*"`)
+)
+
+// TestMemberEmailChangeRevokesTokens checks that an organizer changing a
+// member's email refuses the member's tokens issued before, in hub and in
+// a service that reads hub's read model (the revocation mark is there),
+// and that an update that keeps the email (written otherwise) does not.
+func TestMemberEmailChangeRevokesTokens(t *testing.T) {
+	env := hubtest.Start(t)
+	ctx := testkit.Context(t)
+	probe := probeServer(t, env)
+	app, owner := newApp(t, env, "emailchange")
+	octx := hubtest.As(ctx, owner)
+	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "old@x.io", Name: "M"}}))(t)
+	signIn := func(email string) string {
+		t.Helper()
+		must(hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: email}))(t)
+		code := must(hub.DevLastCode.Call(ctx, env.Service, hub.DevCodeParams{App: app.ID, Email: email}))(t).Code
+		s := must(hub.VerifyCode.Call(ctx, env.Client, hub.VerifyCodeParams{App: app.ID, Email: email, Code: code}))(t)
+		if s.Member.ID != m.ID {
+			t.Fatalf("signed in as %s, want %s", s.Member.ID, m.ID)
+		}
+		return s.Token
+	}
+	update := func(email string) {
+		t.Helper()
+		title := "Title " + email
+		must(hub.UpdateMember.Call(octx, env.Client, hub.UpdateMemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: m.ID,
+			Email: &email, ProfileChanges: hub.ProfileChanges{Title: &title}}))(t)
+	}
+	mark := func() string {
+		t.Helper()
+		v, err := env.Redis.Get(ctx, hub.NewReadModelKeys(env.Namespace).Revoked(app.ID, m.ID)).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatal(err)
+		}
+		return v
+	}
+	works := func(step, token string) {
+		t.Helper()
+		if _, err := hub.MemberMe.Call(hubtest.As(ctx, token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); err != nil {
+			t.Errorf("%s, at hub: %v", step, err)
+		}
+		if err := probeRead(ctx, probe, token, app.ID); err != nil {
+			t.Errorf("%s, at the other service: %v", step, err)
+		}
+	}
+	old := signIn("old@x.io")
+	waitFor(t, func() error { return probeRead(ctx, probe, old, app.ID) })
+
+	// The same email, written otherwise, with a profile change: nothing
+	// revoked.
+	update("OLD@X.io")
+	works("token after an update that keeps the email", old)
+	if v := mark(); v != "" {
+		t.Errorf("revocation mark after an update that keeps the email: %q", v)
+	}
+
+	update("new@x.io")
+	if _, err := hub.MemberMe.Call(hubtest.As(ctx, old), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); errs.CodeOf(err) != errs.CodeTokenInvalid {
+		t.Errorf("token from before the email change, at hub: %v, want token_invalid", err)
+	}
+	if err := probeRead(ctx, probe, old, app.ID); errs.CodeOf(err) != errs.CodeTokenInvalid {
+		t.Errorf("token from before the email change, at the other service: %v, want token_invalid", err)
+	}
+	seq, err := strconv.ParseInt(mark(), 10, 64)
+	if err != nil || seq <= 0 {
+		t.Errorf("revocation mark in the read model: %q (%v)", mark(), err)
+	}
+	// A sign-in through the new address works.
+	works("token of a sign-in with the new email", signIn("new@x.io"))
 }

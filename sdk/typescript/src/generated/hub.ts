@@ -2001,7 +2001,7 @@ export function methods(t: Transport) {
        */
       confirmSignUp: method<AuthConfirmSignUpParams, AuthConfirmSignUpResult>(t, "hub", "auth.confirmSignUp", { idempotent: false, noBatch: true }),
       /**
-       * Sign an organizer in with email and password. After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms). Wrong passwords also count per client address: past 20, each makes the next attempt from it wait (1 s, doubling, at most 1 min).
+       * Sign an organizer in with email and password. After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms). An email without an account answers alike: wrong email or password, then the same lock after 5. Wrong passwords also count per client address: past 20, each makes the next attempt from it wait (1 s, doubling, at most 1 min).
        *
        * Auth: public · idempotent: no · timeout: 10000 ms · not in a batch
        *
@@ -2231,7 +2231,7 @@ export function methods(t: Transport) {
        */
       unblock: method<MemberUnblockParams, MemberUnblockResult>(t, "hub", "member.unblock", { idempotent: true }),
       /**
-       * Change a member's profile, email or role. photo_url and the links' url are http or https URLs (or empty): anything else is invalid.
+       * Change a member's profile, email or role. photo_url and the links' url are http or https URLs (or empty): anything else is invalid. A new email (not the same one written otherwise) refuses the member's tokens issued before (token_invalid), in hub at once and in the other services at their next read of hub's read model.
        *
        * Auth: admin · idempotent: no · timeout: 10000 ms
        *

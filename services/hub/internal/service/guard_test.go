@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/alexedwards/argon2id"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/service"
@@ -148,6 +151,12 @@ func (downThrottle) Succeed(context.Context, []service.GuessKey) error { return 
 func (downThrottle) Take(context.Context, time.Time, []service.Quota) (time.Duration, error) {
 	return 0, errDown
 }
+func (downThrottle) LockedOut(context.Context, time.Time, string) (time.Duration, error) {
+	return 0, errDown
+}
+func (downThrottle) FailLockOut(context.Context, time.Time, service.LockOut) (time.Duration, bool, error) {
+	return 0, false, errDown
+}
 
 // TestGuardedMethodsWithoutThrottle checks that the methods the throttle
 // guards refuse to run unthrottled when its counters cannot be read:
@@ -180,5 +189,67 @@ func TestGuardedMethodsWithoutThrottle(t *testing.T) {
 	octx := auth.WithCaller(ctx, auth.Caller{Kind: auth.CallerUser, User: "o", Role: auth.RoleOrganizer, Addr: "192.0.2.1"})
 	if _, err := s.svc.Accept(octx, "AAAAAAAAAAAAAAAAAAAAAAAAAA"); !errors.Is(err, errs.Unavailable) {
 		t.Errorf("accept: %v, want unavailable", err)
+	}
+}
+
+// TestLogInLockOutOfUnknownEmails checks that an email without an account
+// is locked out as an account is, on the service's clock: the same
+// answers (code, message, wait) at every wrong password, the lock for
+// LockOutFor at the MaxFailedLogins-th, the count started again at the
+// lock (MaxFailedLogins more once it is over), and tries made at once
+// counted one at a time (one of them locks).
+func TestLogInLockOutOfUnknownEmails(t *testing.T) {
+	s := newSignIn(t, func(o *service.Options) { o.PasswordParams = cheapHashes })
+	ctx := testkit.Context(t)
+	hash, err := argon2id.CreateHash("right password", cheapHashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.New(s.pool).CreateOrganizer(ctx, service.Organizer{ID: "o1", Email: "known@x.io", Name: "Known", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	// Each email from its own address: the address counters do not add up.
+	logIn := func(email, addr, pw string) string {
+		_, _, err := s.svc.LogIn(from(ctx, addr), email, pw)
+		if err == nil {
+			return "ok"
+		}
+		e, _ := errs.As(err)
+		return fmt.Sprintf("%s: %s (wait %v)", e.Code.Name(), e.Msg, e.RetryAfter)
+	}
+	step := func(what, pw string, want errs.Code) {
+		t.Helper()
+		k, u := logIn("known@x.io", "192.0.2.1", pw), logIn("unknown@x.io", "192.0.2.2", "wrong password")
+		if k != u {
+			t.Errorf("%s: the account answers %q, the unknown email %q", what, k, u)
+		}
+		if !strings.HasPrefix(k, want.Name()+":") {
+			t.Errorf("%s: %q, want %s", what, k, want.Name())
+		}
+	}
+	for round := range 2 {
+		for i := 1; i < service.MaxFailedLogins; i++ {
+			step(fmt.Sprintf("round %d, wrong password %d", round, i), "wrong password", errs.CodeUnauthenticated)
+		}
+		step(fmt.Sprintf("round %d, the locking one", round), "wrong password", errs.CodeRateLimited)
+		s.clock.Add(service.LockOutFor - time.Minute)
+		step(fmt.Sprintf("round %d, a minute before the end of the lock", round), "right password", errs.CodeRateLimited)
+		s.clock.Add(time.Minute) // the lock is over; the count started again at it
+	}
+	if got := logIn("known@x.io", "192.0.2.1", "right password"); got != "ok" {
+		t.Errorf("the right password after the lock: %s", got)
+	}
+
+	// Wrong passwords to an unknown email at once: one locks it.
+	calls := make([]func() error, service.MaxFailedLogins)
+	for i := range calls {
+		calls[i] = func() error {
+			_, _, err := s.svc.LogIn(from(ctx, "192.0.2.3"), "raced@x.io", "wrong password")
+			return err
+		}
+	}
+	got := race(calls...)
+	if count(got, errs.CodeRateLimited) != 1 || count(got, errs.CodeUnauthenticated) != len(calls)-1 {
+		t.Errorf("outcomes %v: want the last wrong password to lock the email", got)
 	}
 }

@@ -99,12 +99,17 @@ func (c ProfileChanges) apply(m *Member) error {
 }
 
 // changeMember runs a read-modify-write of a member under its row lock.
-// check decides, given the actor, whether the change is allowed.
-func (s *Service) changeMember(ctx context.Context, app, id string, check func(a Actor) error, typ string, change func(m *Member) error) (MemberView, error) {
+// check decides, given the actor, whether the change is allowed; revoke
+// (nil: never), given the member before and after the change, whether
+// their tokens issued so far are refused from then on.
+func (s *Service) changeMember(ctx context.Context, app, id string, check func(a Actor) error, typ string, change func(m *Member) error,
+	revoke func(before, after Member) bool) (MemberView, error) {
 	var m Member
 	var regs []string
 	var private bool
+	var marks []Revocation
 	err := s.store.InTx(ctx, func(q Queries) error {
+		marks = nil
 		a, err := s.actor(ctx, q, app)
 		if err != nil {
 			return err
@@ -114,8 +119,11 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 		}
 		private = true
 		var changeErr error
+		var revokeIt bool
 		m, err = q.UpdateMember(ctx, app, id, func(m *Member) error {
+			before := *m
 			changeErr = change(m)
+			revokeIt = changeErr == nil && revoke != nil && revoke(before, *m)
 			return changeErr
 		})
 		if changeErr != nil {
@@ -123,6 +131,15 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 		}
 		if err != nil {
 			return emailTaken(err)
+		}
+		if revokeIt {
+			// Under the member's row lock, as a sign-in's token is
+			// numbered: the tokens issued so far are refused.
+			seq, err := q.RevokeTokens(ctx, app, m.ID)
+			if err != nil {
+				return err
+			}
+			marks = []Revocation{{App: app, User: m.ID, Seq: seq}}
 		}
 		// The read model's hash is replaced whole: with the registrations
 		// as of this version (read under the row lock).
@@ -136,6 +153,7 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 	if err != nil {
 		return MemberView{}, err
 	}
+	s.putRevocations(ctx, marks)
 	s.rmFailed(ctx, app, s.rm.PutMembers(ctx, app, []MemberState{memberState(m, regs)}))
 	return MemberView{Member: m, Private: private}, nil
 }
@@ -149,7 +167,10 @@ func can(action hub.Action) func(a Actor) error {
 	}
 }
 
-// UpdateMember changes a member's profile, email or role.
+// UpdateMember changes a member's profile, email or role. A new email
+// (not the same one, written otherwise) refuses the member's tokens
+// issued before: they were signed in through the old address, which may
+// no longer be theirs.
 func (s *Service) UpdateMember(ctx context.Context, app, id string, email, role *string, c ProfileChanges) (MemberView, error) {
 	return s.changeMember(ctx, app, id, can(hub.ActEditMembers), hub.EventMemberUpdated, func(m *Member) error {
 		if email != nil {
@@ -157,7 +178,7 @@ func (s *Service) UpdateMember(ctx context.Context, app, id string, email, role 
 		}
 		set(&m.Role, role)
 		return c.apply(m)
-	})
+	}, func(before, after Member) bool { return before.Email != after.Email })
 }
 
 // SetBlocked blocks or unblocks a member.
@@ -169,7 +190,7 @@ func (s *Service) SetBlocked(ctx context.Context, app, id string, blocked bool) 
 	return s.changeMember(ctx, app, id, can(hub.ActModerateMembers), typ, func(m *Member) error {
 		m.Blocked = blocked
 		return nil
-	})
+	}, nil)
 }
 
 // UpdateMe changes the calling member's own profile.
@@ -194,7 +215,7 @@ func (s *Service) UpdateMe(ctx context.Context, app string, c ProfileChanges) (M
 	id = a.ID
 	return s.changeMember(ctx, app, id, check, hub.EventMemberUpdated, func(m *Member) error {
 		return c.apply(m)
-	})
+	}, nil)
 }
 
 // GetMember returns a member's profile; the email only to organizers and

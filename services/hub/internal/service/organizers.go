@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -11,11 +13,35 @@ import (
 	"github.com/attendify/platform/errs"
 )
 
-// Lock-out of organizer accounts after repeated wrong passwords.
+// Lock-out of organizer accounts after repeated wrong passwords, and of
+// emails that have no account alike (UnknownLockOutForget).
 const (
 	MaxFailedLogins = 5
 	LockOutFor      = 15 * time.Minute
+	// UnknownLockOutForget is how long the count of an email without an
+	// account is kept after its last wrong password (an account's count
+	// is kept until a right password or the lock).
+	UnknownLockOutForget = 30 * 24 * time.Hour
 )
+
+// lockedOut is the answer to a log-in of a locked account, and of a
+// locked email without one: the same code, message and wait.
+func lockedOut(wait time.Duration) error {
+	return &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
+		RetryAfter: wait}
+}
+
+// wrongLogIn is the answer to a wrong password, and to an email without
+// an account alike.
+func wrongLogIn() error { return errs.WithCode(errs.CodeUnauthenticated, "wrong email or password") }
+
+// unknownLockOut is the lock-out of an email without an account, in the
+// throttle's Redis; the key holds the email's SHA-256, not the email.
+func unknownLockOut(email string) LockOut {
+	sum := sha256.Sum256([]byte(email))
+	return LockOut{Key: GuessPassword + ":lockout:" + hex.EncodeToString(sum[:]), Max: MaxFailedLogins,
+		For: LockOutFor, Forget: UnknownLockOutForget}
+}
 
 // Token is a signed token and when it expires.
 type Token struct {
@@ -39,26 +65,29 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 // LogIn checks an organizer's password and returns an account token. After
 // MaxFailedLogins wrong passwords in a row the account is locked for
 // LockOutFor; wrong passwords also count as guesses from the caller's
-// address (password spraying across accounts).
+// address (password spraying across accounts). An email without an
+// account answers as an account whose password is not the one given,
+// lock-out included (logInUnknown), so that the answers do not tell which
+// emails have accounts.
 func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer, Token, error) {
 	email = NormalizeEmail(email)
 	guess := s.newGuess(ctx, GuessPassword, "", email, "")
 	if err := guess.allow(ctx); err != nil {
 		return Organizer{}, Token{}, err
 	}
-	wrong := errs.WithCode(errs.CodeUnauthenticated, "wrong email or password")
+	wrong := wrongLogIn()
 	var o Organizer
 	var outcome error
 	var seq int64
 	var wrongPassword bool // the locking one included; not the refusal of a locked account
+	var unknown bool
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error
-		outcome, wrongPassword = nil, false
+		outcome, wrongPassword, unknown = nil, false, false
 		o, err = q.UpdateLogin(ctx, email, func(acct *Organizer) error {
 			now := s.now()
 			if acct.LockedUntil.After(now) {
-				outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
-					RetryAfter: acct.LockedUntil.Sub(now)}
+				outcome = lockedOut(acct.LockedUntil.Sub(now))
 				return nil
 			}
 			ok, err := s.checkPassword(ctx, password, acct.PasswordHash)
@@ -73,16 +102,12 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 			outcome, wrongPassword = wrong, true
 			if acct.FailedLogins >= MaxFailedLogins {
 				acct.FailedLogins, acct.LockedUntil = 0, now.Add(LockOutFor)
-				outcome = &errs.Error{Code: errs.CodeRateLimited, Msg: "too many wrong passwords: the account is locked for a while",
-					RetryAfter: LockOutFor}
+				outcome = lockedOut(LockOutFor)
 			}
 			return nil
 		})
 		if errors.Is(err, errs.NotFound) {
-			if _, err := s.checkPassword(ctx, password, s.dummyHash); err != nil {
-				return err
-			}
-			outcome, wrongPassword = wrong, true
+			unknown = true // answered after the transaction, from Redis
 			return nil
 		}
 		if err != nil || outcome != nil {
@@ -94,6 +119,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 		seq, err = q.NextTokenSeq(ctx)
 		return err
 	})
+	if err == nil && unknown {
+		outcome, wrongPassword, err = s.logInUnknown(ctx, email, password)
+	}
 	if err != nil {
 		return Organizer{}, Token{}, err
 	}
@@ -108,6 +136,42 @@ func (s *Service) LogIn(ctx context.Context, email, password string) (Organizer,
 	}
 	t, err := s.issue(auth.Claims{User: o.ID, Role: auth.RoleOrganizer, Seq: seq}, hub.AccountTokenTTL)
 	return o, t, err
+}
+
+// logInUnknown answers a log-in to an email without an account as LogIn
+// answers an account whose password is not the one given, with the same
+// lock-out kept in Redis (unknownLockOut) instead of the account's row:
+// while locked, the lock's answer, no password hashed, nothing counted;
+// otherwise a hash against a dummy, then the wrong try counted, the
+// MaxFailedLogins-th locking the email for LockOutFor and starting its
+// count again. The counter and the lock are counted in one step, as the
+// account's under its row lock. wrongPassword is whether the try counts
+// as a wrong guess. Losing Redis forgives the count.
+func (s *Service) logInUnknown(ctx context.Context, email, password string) (outcome error, wrongPassword bool, err error) {
+	lo := unknownLockOut(email)
+	wait, err := s.throttle.LockedOut(ctx, s.now(), lo.Key)
+	if err != nil {
+		return nil, false, errs.Wrap(errs.Unavailable, err, "cannot check the rate limits; retry")
+	}
+	if wait > 0 {
+		return lockedOut(wait), false, nil
+	}
+	if _, err := s.checkPassword(ctx, password, s.dummyHash); err != nil {
+		return nil, false, err
+	}
+	wait, counted, err := s.throttle.FailLockOut(context.WithoutCancel(ctx), s.now(), lo)
+	switch {
+	case err != nil:
+		// As a wrong guess that cannot be counted: the answer does not
+		// change.
+		s.log.ErrorContext(ctx, "cannot count a wrong password of an unknown email", "error", err)
+		return wrongLogIn(), true, nil
+	case !counted: // locked meanwhile by another try
+		return lockedOut(wait), false, nil
+	case wait > 0:
+		return lockedOut(wait), true, nil
+	}
+	return wrongLogIn(), true, nil
 }
 
 // account is the organizer calling with an account token, as Postgres has

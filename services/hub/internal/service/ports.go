@@ -417,6 +417,26 @@ type Throttle interface {
 	// that is spent: it returns how long until that one has room (0: every
 	// use counted and allowed).
 	Take(ctx context.Context, now time.Time, quotas []Quota) (time.Duration, error)
+	// LockedOut is how long the lock-out of key still lasts (0: not
+	// locked).
+	LockedOut(ctx context.Context, now time.Time, key string) (time.Duration, error)
+	// FailLockOut counts a wrong try on lo at once, as one step: a key
+	// still locked is not counted (counted false; wait is what is left of
+	// the lock); otherwise the try that reaches lo.Max locks the key for
+	// lo.For and starts its count again (wait lo.For), and the tries before
+	// it wait 0.
+	FailLockOut(ctx context.Context, now time.Time, lo LockOut) (wait time.Duration, counted bool, err error)
+}
+
+// LockOut is a count of wrong tries in a row that locks Key for For at
+// the Max-th and starts again from 0 there, forgotten Forget (longer than
+// For) after its last wrong try: the lock-out of an organizer account,
+// kept for emails that have none (LogIn).
+type LockOut struct {
+	Key    string
+	Max    int
+	For    time.Duration
+	Forget time.Duration
 }
 
 // GuessKey is one counter of wrong guesses (of a member, an address, a

@@ -54,6 +54,12 @@ func (noThrottle) Succeed(context.Context, []service.GuessKey) error { return ni
 func (noThrottle) Take(context.Context, time.Time, []service.Quota) (time.Duration, error) {
 	return 0, nil
 }
+func (noThrottle) LockedOut(context.Context, time.Time, string) (time.Duration, error) {
+	return 0, nil
+}
+func (noThrottle) FailLockOut(context.Context, time.Time, service.LockOut) (time.Duration, bool, error) {
+	return 0, true, nil
+}
 
 // testKey signs the tokens of the rule tests.
 var _, testKey, _ = ed25519.GenerateKey(nil)

@@ -7,6 +7,7 @@ package throttle
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -39,6 +40,28 @@ var take = redis.NewScript(`
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
+`)
+
+// lockOut counts a wrong try on the lock-out hash KEYS[1] (fields n:
+// wrong tries since the last lock, locked: Unix milliseconds until which
+// it is locked). ARGV: now (ms), tries that lock, lock (ms), forget after
+// (ms). It returns {wait (ms), counted (0 or 1)}: a locked key is not
+// counted and answers what is left of its lock; the try that reaches the
+// limit locks it and sets n back to 0.
+var lockOut = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local locked = tonumber(redis.call('HGET', KEYS[1], 'locked') or '0')
+if locked > now then
+  return {locked - now, 0}
+end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local wait = 0
+if n >= tonumber(ARGV[2]) then
+  wait = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], 'n', 0, 'locked', now + wait)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {wait, 1}
 `)
 
 // Redis implements service.Throttle.
@@ -138,4 +161,33 @@ func (r *Redis) Take(ctx context.Context, now time.Time, quotas []service.Quota)
 		}
 	}
 	return 0, nil
+}
+
+// LockedOut implements service.Throttle.
+func (r *Redis) LockedOut(ctx context.Context, now time.Time, key string) (time.Duration, error) {
+	v, err := r.rdb.HGet(ctx, r.guessKey(key), "locked").Result()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, redisx.Err(err)
+	}
+	locked, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, nil // not locked yet
+	}
+	return max(0, time.UnixMilli(locked).Sub(now)), nil
+}
+
+// FailLockOut implements service.Throttle.
+func (r *Redis) FailLockOut(ctx context.Context, now time.Time, lo service.LockOut) (time.Duration, bool, error) {
+	res, err := lockOut.Run(ctx, r.rdb, []string{r.guessKey(lo.Key)}, now.UnixMilli(), lo.Max,
+		lo.For.Milliseconds(), max(lo.Forget, lo.For).Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, false, redisx.Err(err)
+	}
+	if len(res) != 2 {
+		return 0, false, fmt.Errorf("throttle: lock-out script answered %v", res)
+	}
+	return time.Duration(res[0]) * time.Millisecond, res[1] == 1, nil
 }
