@@ -8,6 +8,11 @@
 //	     body: the file, raw (Content-Type anything; name in X-File-Name or
 //	     ?name=) or as multipart/form-data field "file". Answers 202 with the
 //	     Import (status "analyzing"); poll import.get until "ready" or "failed".
+//	     Per app: over IMPORTER_APP_MAX_ANALYSES imports being uploaded or
+//	     analyzed at once, 429 rate_limited (retry after retry_after_ms);
+//	     when the app's stored files (of imports not expired) and this
+//	     upload's length would exceed IMPORTER_APP_QUOTA_MB, 400 invalid on
+//	     /file (room comes back as imports expire).
 //	GET  /imports/{id}/report.xlsx?app_id=A   the uploaded rows with an Errors
 //	     column and the bad cells highlighted
 //	GET  /imports/template.xlsx               an empty workbook with the
@@ -53,6 +58,10 @@ const (
 	// why. Fix the mapping or the event with import.configure, or leave
 	// the sheet out (override kind "skip").
 	ErrSheetNotImported = "sheet_not_imported"
+	// ErrExpired (status canceled): the import was left uncommitted, or
+	// its upload interrupted, and the retention job canceled it and
+	// deleted its file.
+	ErrExpired = "expired"
 )
 
 // Problem is one thing wrong, located in the file: Row 0 is about the
@@ -159,6 +168,13 @@ type Import struct {
 	CreatedAt  time.Time               `json:"created_at"`
 	UpdatedAt  time.Time               `json:"updated_at"`
 	FinishedAt *time.Time              `json:"finished_at,omitempty"`
+	// ExpiredAt is when the import's file and staged rows were deleted
+	// (retention: IMPORTER_RETENTION after it ended, 30 days by default;
+	// IMPORTER_UNFINISHED_RETENTION after it was left uncommitted, 7 days,
+	// which cancels it with error "expired"). What remains answers
+	// import.get and import.list; import.preview and the report answer
+	// not_found.
+	ExpiredAt *time.Time `json:"expired_at,omitempty"`
 }
 
 // ImportParams address one import.
@@ -231,8 +247,9 @@ var (
 	}
 	PreviewImport = rpc.Method[PreviewParams, Preview]{
 		Name: "import.preview", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
-		Summary: "Counts of rows to create, update, skip and reject, with the first rows of each; nothing is written.",
-		Errors:  []errs.Code{errs.CodeNotFound, errs.CodeConflict},
+		Summary:     "Counts of rows to create, update, skip and reject, with the first rows of each; nothing is written.",
+		Description: "not_found too when the import expired (Import.expired_at): its rows were deleted.",
+		Errors:      []errs.Code{errs.CodeNotFound, errs.CodeConflict},
 	}
 	CommitImport = rpc.Method[ImportParams, Import]{
 		Name: "import.commit", Auth: auth.Admin, Idempotent: true,

@@ -104,6 +104,8 @@ export interface ImportCancelResult {
   updated_at: string;
   /** @format date-time */
   finished_at?: string;
+  /** @format date-time */
+  expired_at?: string;
 }
 
 /** Params of `import.commit`: Write an analyzed import to hub, batch by batch; poll import.get for the progress. */
@@ -201,6 +203,8 @@ export interface ImportCommitResult {
   updated_at: string;
   /** @format date-time */
   finished_at?: string;
+  /** @format date-time */
+  expired_at?: string;
 }
 
 /** Params of `import.configure`: Change an import's mode, mapping overrides, date order or event, and analyze it again. */
@@ -321,6 +325,8 @@ export interface ImportConfigureResult {
   updated_at: string;
   /** @format date-time */
   finished_at?: string;
+  /** @format date-time */
+  expired_at?: string;
 }
 
 /** Params of `import.get`: An import: its status, mapping, problems, counts, and the commit's progress. */
@@ -418,6 +424,8 @@ export interface ImportGetResult {
   updated_at: string;
   /** @format date-time */
   finished_at?: string;
+  /** @format date-time */
+  expired_at?: string;
 }
 
 /** Params of `import.list`: An app's import history, newest first. */
@@ -518,6 +526,8 @@ export interface ImportListResult {
     updated_at: string;
     /** @format date-time */
     finished_at?: string;
+    /** @format date-time */
+    expired_at?: string;
   }[];
 }
 
@@ -622,6 +632,8 @@ export interface ImportPreviewResult {
     updated_at: string;
     /** @format date-time */
     finished_at?: string;
+    /** @format date-time */
+    expired_at?: string;
   };
   rows: {
     kind: string;
@@ -687,7 +699,7 @@ export function methods(t: Transport) {
        */
       list: method<ImportListParams, ImportListResult>(t, "importer", "import.list", { idempotent: true }),
       /**
-       * Counts of rows to create, update, skip and reject, with the first rows of each; nothing is written.
+       * Counts of rows to create, update, skip and reject, with the first rows of each; nothing is written. not_found too when the import expired (Import.expired_at): its rows were deleted.
        *
        * Auth: admin · idempotent: yes · timeout: 10000 ms
        *

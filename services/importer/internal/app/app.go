@@ -42,6 +42,19 @@ type Config struct {
 	Workers      int           `env:"IMPORTER_WORKERS" envDefault:"2"`
 	LeaseTTL     time.Duration `env:"IMPORTER_LEASE_TTL" envDefault:"30s"`
 	TempDir      string        `env:"IMPORTER_TMPDIR"`
+	// Retention is how long an ended import (done, canceled, failed)
+	// keeps its file and staged rows; UnfinishedRetention how long one
+	// left uncommitted (ready) does. Then the retention job deletes them;
+	// the import's summary stays.
+	Retention           time.Duration `env:"IMPORTER_RETENTION" envDefault:"720h"`
+	UnfinishedRetention time.Duration `env:"IMPORTER_UNFINISHED_RETENTION" envDefault:"168h"`
+	// RetentionInterval is how often the retention job runs.
+	RetentionInterval time.Duration `env:"IMPORTER_RETENTION_INTERVAL" envDefault:"1h"`
+	// AppQuotaMB bounds an app's stored import files (imports not
+	// expired); AppMaxAnalyses its imports being uploaded or analyzed at
+	// once.
+	AppQuotaMB     int64 `env:"IMPORTER_APP_QUOTA_MB" envDefault:"2048"`
+	AppMaxAnalyses int   `env:"IMPORTER_APP_MAX_ANALYSES" envDefault:"4"`
 	// MaxSharedStrings bounds the distinct texts (shared strings) of an
 	// .xlsx, which excelize indexes in memory.
 	MaxSharedStrings int `env:"IMPORTER_MAX_SHARED_STRINGS" envDefault:"4194304"`
@@ -110,6 +123,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	store.PickupGrace = max(2*cfg.LeaseTTL, 5*time.Second)
 	s := service.New(store, hubclient.New(hc), service.Config{
 		MaxFileBytes: cfg.MaxFileMB << 20, Limits: cfg.limits(), BatchRows: cfg.BatchRows, BatchBytes: cfg.BatchBytes, LeaseTTL: cfg.LeaseTTL, TempDir: cfg.TempDir,
+		Retention: cfg.Retention, Unfinished: cfg.UnfinishedRetention, MaxAppBytes: cfg.AppQuotaMB << 20, MaxAppAnalyses: cfg.AppMaxAnalyses,
 		AfterHubBatch: exitAfter(cfg.ExitAfterBatches),
 	}, svc.Log)
 	q.SetRunner(s)
@@ -134,6 +148,15 @@ func Serve(ctx context.Context, cfg Config) error {
 		n, err := store.Reap(ctx, store.PickupGrace)
 		if n > 0 {
 			svc.Log.Info("resumed imports whose worker died", "imports", n)
+		}
+		return err
+	}})
+	// The retention job deletes the files and staged rows of the imports
+	// whose time is up, on every replica (they skip each other's locks).
+	svc.Periodic(runner.Periodic{Name: "retention", Interval: max(cfg.RetentionInterval, time.Second), AtStart: true, Run: func(ctx context.Context) error {
+		n, err := s.Expire(ctx, time.Now())
+		if n > 0 {
+			svc.Log.Info("deleted the files and rows of expired imports", "imports", n)
 		}
 		return err
 	}})

@@ -38,7 +38,7 @@ func toImport(imp *service.Import) importer.Import {
 		ID: imp.ID, AppID: imp.AppID, EventID: imp.EventID, CreatedBy: imp.CreatedBy, FileName: imp.FileName, FileSize: imp.FileSize,
 		Format: imp.Format, Status: string(imp.Status), Options: toOptions(imp.Options), Problems: toProblems(imp.Problems),
 		Counts: map[string]importer.ActionCounts{}, RowsInFile: imp.RowsTotal, CreatedAt: imp.CreatedAt, UpdatedAt: imp.UpdatedAt,
-		FinishedAt: imp.FinishedAt, Mapping: []importer.SheetMapping{},
+		FinishedAt: imp.FinishedAt, ExpiredAt: imp.ExpiredAt, Mapping: []importer.SheetMapping{},
 	}
 	if imp.ErrorCode != "" {
 		out.Error = &importer.FileError{Code: imp.ErrorCode, Message: imp.ErrorMessage}

@@ -208,6 +208,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	if in.FileName == "" {
 		in.FileName = r.Header.Get("X-File-Name")
 	}
+	in.Size = max(r.ContentLength, 0) // the reservation in the app's quota (multipart: a little more than the file)
 	body := http.MaxBytesReader(w, r.Body, a.MaxUploadBytes)
 	var file io.Reader = body
 	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {

@@ -35,6 +35,7 @@ type Store interface {
 	LeaseStore
 	RowStore
 	OutcomeStore
+	RetentionStore
 }
 
 // Followup is what an update of an import asks the store to do besides
@@ -50,8 +51,13 @@ type Followup struct {
 
 // ImportStore keeps the imports.
 type ImportStore interface {
-	// CreateImport inserts a new import at generation 1.
-	CreateImport(ctx context.Context, imp *Import) error
+	// CreateImport inserts a new import at generation 1. With admit, it
+	// first takes the lock of imp's app, measures what the app's imports
+	// that have not expired use (Usage: the stored bytes count an
+	// uploading import's FileSize, its reservation) and inserts nothing,
+	// returning admit's error, if admit refuses: two concurrent creations
+	// for one app never both see the usage without the other.
+	CreateImport(ctx context.Context, imp *Import, admit func(Usage) error) error
 	// DeleteImport deletes an import with its file and staged rows.
 	DeleteImport(ctx context.Context, id string) error
 	// Get returns an import of an app (errs.NotFound if the app has no
@@ -99,6 +105,37 @@ type LeaseStore interface {
 	// committed whose lease ran out (its worker died), giving the new job
 	// the lease for grace, and returns how many it enqueued.
 	Reap(ctx context.Context, grace time.Duration) (int, error)
+}
+
+// Usage is what an app's imports that have not expired hold.
+type Usage struct {
+	// Bytes are the bytes of their files (an upload's reservation while
+	// it runs).
+	Bytes int64
+	// Analyses are those being uploaded or analyzed.
+	Analyses int
+}
+
+// RetentionStore deletes what expired imports keep.
+type RetentionStore interface {
+	// Expire marks expired the imports due (see Expiry), at most
+	// e.Batch at a time, each batch in a short transaction that skips the
+	// imports locked by someone else; then it deletes the file chunks and
+	// staged rows of every expired import that still has some, at most
+	// e.Batch rows per statement (and a few chunks), never holding an
+	// import's lock meanwhile. It returns how many imports it marked.
+	Expire(ctx context.Context, e Expiry) (int, error)
+}
+
+// Expiry says which imports expire: those that ended (done, canceled,
+// failed) before Ended, those left ready since before Abandoned and those
+// still uploading since before Interrupted. An expired import keeps its
+// status, but one left ready becomes canceled with the failure Abandoned,
+// and an upload canceled with Interrupted.
+type Expiry struct {
+	Ended, Abandoned, Interrupted        time.Time
+	AbandonedFailure, InterruptedFailure Failure
+	Batch                                int
 }
 
 // Claim asks for the lease of import ID at generation Gen in Status for

@@ -36,6 +36,17 @@ type Config struct {
 	TempDir string
 	// ChunkBytes is the size of the stored file's chunks.
 	ChunkBytes int
+	// Retention is how long an import that ended (done, canceled,
+	// failed) keeps its file and staged rows; Unfinished how long one
+	// left ready (analyzed, never committed) or uploading keeps them.
+	// Then they are deleted and the import's summary remains.
+	Retention  time.Duration
+	Unfinished time.Duration
+	// MaxAppBytes bounds the bytes of an app's stored files (of imports
+	// not expired); MaxAppAnalyses the imports an app has being uploaded
+	// or analyzed at once.
+	MaxAppBytes    int64
+	MaxAppAnalyses int
 	// AfterHubBatch, when set, runs after hub applied a batch and before
 	// the importer records it, with the number of batches this process has
 	// sent: the kill test dies there, the worst moment.
@@ -68,6 +79,18 @@ func New(store Store, h Hub, cfg Config, log *slog.Logger) *Service {
 	if cfg.ChunkBytes <= 0 {
 		cfg.ChunkBytes = 1 << 20
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.Unfinished <= 0 {
+		cfg.Unfinished = DefaultUnfinished
+	}
+	if cfg.MaxAppBytes <= 0 {
+		cfg.MaxAppBytes = DefaultMaxAppBytes
+	}
+	if cfg.MaxAppAnalyses <= 0 {
+		cfg.MaxAppAnalyses = DefaultMaxAppAnalyses
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +106,11 @@ type UploadInput struct {
 	// collaborator role, or hub.RoleService).
 	Role     string
 	FileName string
-	Options  Options
+	// Size is the body's declared length (Content-Length), 0 when
+	// unknown: the upload reserves it (at most MaxFileBytes) in the app's
+	// storage quota.
+	Size    int64
+	Options Options
 }
 
 func (o *Options) normalize() error {
@@ -121,12 +148,16 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, body io.Reader) (*
 	if err := s.checkEvent(ctx, in.AppID, in.EventID); err != nil {
 		return nil, err
 	}
+	reserve := s.cfg.MaxFileBytes
+	if in.Size > 0 && in.Size < reserve {
+		reserve = in.Size
+	}
 	imp := &Import{ID: s.ids.Next().String(), AppID: in.AppID, EventID: in.EventID, CreatedBy: in.CreatedBy,
-		FileName: in.FileName, Status: Uploading, Options: in.Options}
-	if err := s.store.CreateImport(ctx, imp); err != nil {
+		FileName: in.FileName, FileSize: reserve, Status: Uploading, Options: in.Options}
+	if err := s.store.CreateImport(ctx, imp, func(u Usage) error { return s.admit(u, reserve) }); err != nil {
 		return nil, err
 	}
-	size, sum, err := s.storeFile(ctx, imp.ID, body)
+	size, sum, err := s.storeFile(ctx, imp.ID, body, reserve)
 	if err != nil {
 		_ = s.store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
 		return nil, err
@@ -135,13 +166,20 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, body io.Reader) (*
 		_ = s.store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
 		return nil, errs.InvalidFields("empty file", errs.FieldError{Field: "/file", Message: "the file is empty"})
 	}
-	return s.store.UpdateImport(ctx, ImportRef{App: in.AppID, ID: imp.ID}, func(imp *Import) (Followup, error) {
+	up, err := s.store.UpdateImport(ctx, ImportRef{App: in.AppID, ID: imp.ID}, func(imp *Import) (Followup, error) {
 		if err := leave(imp, Uploading); err != nil {
 			return Followup{}, err
 		}
 		imp.FileSize, imp.FileSHA256, imp.Status = size, sum, Analyzing
 		return Followup{Start: JobAnalyze}, nil
 	})
+	if err != nil {
+		// The retention job took the upload for dead (UploadTimeout): what
+		// it stored since goes with it.
+		_ = s.store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
+		return nil, err
+	}
+	return up, nil
 }
 
 // leave is nil when imp is in one of the statuses from, which a status
@@ -153,7 +191,9 @@ func leave(imp *Import, from ...Status) error {
 	return nil
 }
 
-func (s *Service) storeFile(ctx context.Context, id string, body io.Reader) (int64, string, error) {
+// storeFile stores body in chunks, at most limit bytes (the upload's
+// reservation).
+func (s *Service) storeFile(ctx context.Context, id string, body io.Reader, limit int64) (int64, string, error) {
 	h := sha256.New()
 	buf := make([]byte, s.cfg.ChunkBytes)
 	var size int64
@@ -161,9 +201,12 @@ func (s *Service) storeFile(ctx context.Context, id string, body io.Reader) (int
 		n, err := io.ReadFull(body, buf)
 		if n > 0 {
 			size += int64(n)
-			if size > s.cfg.MaxFileBytes {
-				return 0, "", errs.InvalidFields("file too large", errs.FieldError{Field: "/file",
-					Message: "the file is larger than the limit of " + strconv.Itoa(int(s.cfg.MaxFileBytes>>20)) + " MB"})
+			if size > limit {
+				msg := "the file is larger than the limit of " + strconv.Itoa(int(s.cfg.MaxFileBytes>>20)) + " MB"
+				if limit < s.cfg.MaxFileBytes {
+					msg = "the file is longer than the upload's declared length"
+				}
+				return 0, "", errs.InvalidFields("file too large", errs.FieldError{Field: "/file", Message: msg})
 			}
 			h.Write(buf[:n])
 			if err := s.store.AppendChunk(ctx, id, seq, buf[:n]); err != nil {
@@ -223,6 +266,9 @@ func (s *Service) Configure(ctx context.Context, ref ImportRef, role string, opt
 		}
 	}
 	return s.store.UpdateImport(ctx, ref, func(imp *Import) (Followup, error) {
+		if imp.ExpiredAt != nil {
+			return Followup{}, s.expired(imp)
+		}
 		if err := leave(imp, Ready, Failed, Analyzing); err != nil {
 			return Followup{}, err
 		}
@@ -256,23 +302,34 @@ func (s *Service) checkEvent(ctx context.Context, app, event string) error {
 }
 
 // Commit starts writing an analyzed import's rows to hub, if role may
-// write every kind of them.
+// write every kind of them. The role is checked under the import's lock,
+// against the counts the commit will send: a re-analysis that ended
+// before the lock was taken is seen, and none can end while it is held.
 func (s *Service) Commit(ctx context.Context, ref ImportRef, role string) (*Import, error) {
-	imp, err := s.store.Get(ctx, ref)
-	if err != nil {
-		return nil, err
+	imp, err := s.store.UpdateImport(ctx, ref, func(imp *Import) (Followup, error) {
+		if err := mayCommit(role, imp); err != nil {
+			return Followup{}, err
+		}
+		if imp.Status == Committing || imp.Status == Done {
+			return Followup{}, &unchanged{imp: imp} // committing twice is committing once
+		}
+		if imp.Status != Ready {
+			return Followup{}, errs.New(errs.Conflict, "the import is %s: only an analyzed import can be committed", imp.Status)
+		}
+		imp.Status = Committing
+		return Followup{Start: JobCommit}, nil
+	})
+	if u, ok := errors.AsType[*unchanged](err); ok {
+		return u.imp, nil
 	}
-	if err := mayCommit(role, imp); err != nil {
-		return nil, err
-	}
-	if imp.Status == Committing || imp.Status == Done {
-		return imp, nil // committing twice is committing once
-	}
-	if imp.Status != Ready {
-		return nil, errs.New(errs.Conflict, "the import is %s: only an analyzed import can be committed", imp.Status)
-	}
-	return s.store.UpdateImport(ctx, ref, moveTo(Committing, Followup{Start: JobCommit}, Ready))
+	return imp, err
 }
+
+// unchanged is the "error" of an update that leaves the import as it is
+// (the store writes nothing), with the import as read under its lock.
+type unchanged struct{ imp *Import }
+
+func (*unchanged) Error() string { return "unchanged" }
 
 // Cancel stops an import: before the commit nothing is written; during
 // the commit, the batches already in hub stay and the rest is not sent.
@@ -318,6 +375,9 @@ func (s *Service) Preview(ctx context.Context, ref ImportRef, n int) (*Preview, 
 	if err != nil {
 		return nil, err
 	}
+	if imp.ExpiredAt != nil {
+		return nil, s.expired(imp)
+	}
 	if imp.Status == Analyzing || imp.Status == Uploading {
 		return nil, errs.New(errs.Conflict, "the import is still being analyzed; retry when its status is ready")
 	}
@@ -337,6 +397,9 @@ func (s *Service) ReadFile(ctx context.Context, ref ImportRef, w io.Writer) (*Im
 	if err != nil {
 		return nil, err
 	}
+	if imp.ExpiredAt != nil {
+		return nil, s.expired(imp)
+	}
 	return imp, s.store.ReadFile(ctx, ref.ID, w)
 }
 
@@ -347,6 +410,9 @@ func (s *Service) Report(ctx context.Context, ref ImportRef, w io.Writer) error 
 	imp, err := s.store.Get(ctx, ref)
 	if err != nil {
 		return err
+	}
+	if imp.ExpiredAt != nil {
+		return s.expired(imp)
 	}
 	if imp.Status == Uploading || imp.Status == Analyzing {
 		return errs.New(errs.Conflict, "the import is still being analyzed")

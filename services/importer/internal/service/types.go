@@ -130,6 +130,9 @@ type Import struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	FinishedAt   *time.Time
+	// ExpiredAt is when the retention job deleted (or began to delete)
+	// the import's file and staged rows; what remains is its summary.
+	ExpiredAt *time.Time
 }
 
 // resetAnalysis clears what an analysis and a commit found and did, for a

@@ -100,18 +100,70 @@ func final(st service.Status) bool {
 	return st == service.Canceled || st == service.Done || st == service.Failed
 }
 
-// CreateImport implements service.ImportStore.
-func (s *Store) CreateImport(ctx context.Context, imp *service.Import) error {
+// CreateImport implements service.ImportStore: s.mu is the app's lock.
+func (s *Store) CreateImport(ctx context.Context, imp *service.Import, admit func(service.Usage) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.imports[imp.ID]; ok {
 		return errs.New(errs.Conflict, "import %s exists", imp.ID)
 	}
+	if admit != nil {
+		var u service.Usage
+		for _, r := range s.imports {
+			if r.imp.AppID != imp.AppID || r.imp.ExpiredAt != nil {
+				continue
+			}
+			u.Bytes += r.imp.FileSize
+			if r.imp.Status == service.Uploading || r.imp.Status == service.Analyzing {
+				u.Analyses++
+			}
+		}
+		if err := admit(u); err != nil {
+			return err
+		}
+	}
 	c := clone(imp)
 	now := time.Now()
 	s.imports[imp.ID] = &importRow{imp: service.Import{ID: c.ID, AppID: c.AppID, EventID: c.EventID, CreatedBy: c.CreatedBy,
-		FileName: c.FileName, Status: c.Status, Gen: 1, Options: c.Options, CreatedAt: now, UpdatedAt: now}}
+		FileName: c.FileName, FileSize: c.FileSize, Status: c.Status, Gen: 1, Options: c.Options, CreatedAt: now, UpdatedAt: now}}
 	return nil
+}
+
+// Expire implements service.RetentionStore, at once (one lock).
+func (s *Store) Expire(ctx context.Context, e service.Expiry) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	n := 0
+	for id, r := range s.imports {
+		imp := &r.imp
+		if imp.ExpiredAt != nil {
+			continue
+		}
+		due := false
+		switch {
+		case final(imp.Status):
+			due = imp.FinishedAt != nil && imp.FinishedAt.Before(e.Ended)
+		case imp.Status == service.Ready && imp.UpdatedAt.Before(e.Abandoned):
+			due = true
+			imp.ErrorCode, imp.ErrorMessage = e.AbandonedFailure.Code, e.AbandonedFailure.Message
+		case imp.Status == service.Uploading && imp.UpdatedAt.Before(e.Interrupted):
+			due = true
+			imp.ErrorCode, imp.ErrorMessage = e.InterruptedFailure.Code, e.InterruptedFailure.Message
+		}
+		if !due {
+			continue
+		}
+		if !final(imp.Status) {
+			imp.Status, imp.FinishedAt = service.Canceled, &now
+		}
+		imp.ExpiredAt, imp.UpdatedAt = &now, now
+		r.leaseJob, r.leaseUntil = 0, time.Time{}
+		delete(s.chunks, id)
+		delete(s.rows, id)
+		n++
+	}
+	return n, nil
 }
 
 // DeleteImport implements service.ImportStore.

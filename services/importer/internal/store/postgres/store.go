@@ -43,14 +43,14 @@ func New(pool *pgxpool.Pool, jobs Enqueuer) *Store {
 }
 
 const importCols = `id, app_id, event_id, created_by, file_name, file_size, file_sha256, format, status, gen, options, mapping,
-	problems, error_code, error_message, counts, result, rows_total, rows_done, batches_done, cursor_seq, created_at, updated_at, finished_at`
+	problems, error_code, error_message, counts, result, rows_total, rows_done, batches_done, cursor_seq, created_at, updated_at, finished_at, expired_at`
 
 func scanImport(row pgx.Row) (*service.Import, error) {
 	var imp service.Import
 	var opts, mp, probs, counts, result []byte
 	err := row.Scan(&imp.ID, &imp.AppID, &imp.EventID, &imp.CreatedBy, &imp.FileName, &imp.FileSize, &imp.FileSHA256, &imp.Format,
 		&imp.Status, &imp.Gen, &opts, &mp, &probs, &imp.ErrorCode, &imp.ErrorMessage, &counts, &result, &imp.RowsTotal,
-		&imp.RowsDone, &imp.BatchesDone, &imp.CursorSeq, &imp.CreatedAt, &imp.UpdatedAt, &imp.FinishedAt)
+		&imp.RowsDone, &imp.BatchesDone, &imp.CursorSeq, &imp.CreatedAt, &imp.UpdatedAt, &imp.FinishedAt, &imp.ExpiredAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "no such import")
 	}
@@ -76,11 +76,110 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// CreateImport inserts a new import.
-func (s *Store) CreateImport(ctx context.Context, imp *service.Import) error {
-	const q = `INSERT INTO imports (id, app_id, event_id, created_by, file_name, status, options) VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	_, err := s.pool.Exec(ctx, q, imp.ID, imp.AppID, imp.EventID, imp.CreatedBy, imp.FileName, imp.Status, mustJSON(imp.Options))
-	return pg.Err(err)
+// CreateImport inserts a new import. With admit, it first locks the app's
+// row of import_quotas (creating it), so that the uploads of an app
+// measure its usage and insert one after the other.
+func (s *Store) CreateImport(ctx context.Context, imp *service.Import, admit func(service.Usage) error) error {
+	return pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if admit != nil {
+			const lock = `INSERT INTO import_quotas (app_id) VALUES ($1) ON CONFLICT (app_id) DO UPDATE SET app_id = excluded.app_id`
+			if _, err := tx.Exec(ctx, lock, imp.AppID); err != nil {
+				return pg.Err(err)
+			}
+			const usage = `SELECT coalesce(sum(file_size), 0), count(*) FILTER (WHERE status IN ('uploading', 'analyzing'))
+				FROM imports WHERE app_id = $1 AND expired_at IS NULL`
+			var u service.Usage
+			if err := tx.QueryRow(ctx, usage, imp.AppID).Scan(&u.Bytes, &u.Analyses); err != nil {
+				return pg.Err(err)
+			}
+			if err := admit(u); err != nil {
+				return err
+			}
+		}
+		const q = `INSERT INTO imports (id, app_id, event_id, created_by, file_name, file_size, status, options)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+		_, err := tx.Exec(ctx, q, imp.ID, imp.AppID, imp.EventID, imp.CreatedBy, imp.FileName, imp.FileSize, imp.Status, mustJSON(imp.Options))
+		return pg.Err(err)
+	})
+}
+
+// Expire implements service.RetentionStore: it marks the imports due,
+// e.Batch per short transaction (SKIP LOCKED: an import being updated
+// waits for the next run), then purges the marked ones.
+func (s *Store) Expire(ctx context.Context, e service.Expiry) (int, error) {
+	batch := max(e.Batch, 1)
+	const mark = `UPDATE imports i SET expired_at = now(), updated_at = now(), lease_job = NULL, lease_until = NULL,
+			status = CASE WHEN i.status IN ('ready', 'uploading') THEN 'canceled' ELSE i.status END,
+			error_code = CASE i.status WHEN 'ready' THEN $4 WHEN 'uploading' THEN $6 ELSE i.error_code END,
+			error_message = CASE i.status WHEN 'ready' THEN $5 WHEN 'uploading' THEN $7 ELSE i.error_message END,
+			finished_at = CASE WHEN i.status IN ('ready', 'uploading') THEN now() ELSE i.finished_at END
+		WHERE i.id IN (
+			SELECT id FROM imports WHERE expired_at IS NULL AND (
+				(status IN ('done', 'canceled', 'failed') AND finished_at < $1)
+				OR (status = 'ready' AND updated_at < $2)
+				OR (status = 'uploading' AND updated_at < $3))
+			LIMIT $8 FOR UPDATE SKIP LOCKED)
+		RETURNING i.id`
+	n := 0
+	for {
+		rows, err := s.pool.Query(ctx, mark, e.Ended, e.Abandoned, e.Interrupted, e.AbandonedFailure.Code, e.AbandonedFailure.Message,
+			e.InterruptedFailure.Code, e.InterruptedFailure.Message, batch)
+		if err != nil {
+			return n, pg.Err(err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return n, pg.Err(err)
+		}
+		n += len(ids)
+		if len(ids) < batch {
+			break
+		}
+	}
+	return n, s.purge(ctx, batch)
+}
+
+// purgeChunks is the file chunks (1 MiB each) deleted per statement.
+const purgeChunks = 16
+
+// purge deletes the file chunks and staged rows of the expired imports, a
+// statement (its own transaction) per batch: no lock is held between two,
+// and nothing else writes an expired import's chunks or rows.
+func (s *Store) purge(ctx context.Context, batch int) error {
+	const next = `SELECT id FROM imports WHERE expired_at IS NOT NULL AND purged_at IS NULL ORDER BY expired_at LIMIT 1`
+	const chunks = `DELETE FROM import_file_chunks c USING (
+			SELECT seq FROM import_file_chunks WHERE import_id = $1 ORDER BY seq LIMIT $2) b
+		WHERE c.import_id = $1 AND c.seq = b.seq`
+	const rows = `DELETE FROM import_rows r USING (
+			SELECT seq FROM import_rows WHERE import_id = $1 ORDER BY seq LIMIT $2) b
+		WHERE r.import_id = $1 AND r.seq = b.seq`
+	const done = `UPDATE imports SET purged_at = now() WHERE id = $1`
+	for {
+		var id string
+		if err := s.pool.QueryRow(ctx, next).Scan(&id); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return pg.Err(err)
+		}
+		for _, d := range []struct {
+			q string
+			n int
+		}{{chunks, purgeChunks}, {rows, batch}} {
+			for {
+				tag, err := s.pool.Exec(ctx, d.q, id, d.n)
+				if err != nil {
+					return pg.Err(err)
+				}
+				if tag.RowsAffected() < int64(d.n) {
+					break
+				}
+			}
+		}
+		if _, err := s.pool.Exec(ctx, done, id); err != nil {
+			return pg.Err(err)
+		}
+	}
 }
 
 // AppendChunk stores one chunk of an uploaded file.

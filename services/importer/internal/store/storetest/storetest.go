@@ -48,6 +48,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Adapter) {
 		{"LeaseStore", leases},
 		{"RowStore", rows},
 		{"OutcomeStore", outcomes},
+		{"ImportStore.CreateImport quota", quotas},
+		{"RetentionStore", retention},
 	}
 	for _, p := range ports {
 		t.Run(p.name, func(t *testing.T) { p.run(t, testkit.Context(t), newStore(t)) })
@@ -95,7 +97,7 @@ var stored = cmpopts.IgnoreFields(service.Import{}, "CreatedAt", "UpdatedAt", "F
 func newImport(t *testing.T, ctx context.Context, s Adapter, app, id string, status service.Status) *service.Import {
 	t.Helper()
 	check(t, s.CreateImport(ctx, &service.Import{ID: id, AppID: app, EventID: "ev1", CreatedBy: "org1", FileName: id + ".csv",
-		Status: service.Uploading, Options: service.Options{Mode: service.Upsert}}))
+		Status: service.Uploading, Options: service.Options{Mode: service.Upsert}}, nil))
 	if status != "" && status != service.Uploading {
 		setStatus(t, ctx, s, app, id, status)
 	}
@@ -132,7 +134,7 @@ func imports(t *testing.T, ctx context.Context, s Adapter) {
 	if imp.CreatedAt.IsZero() || imp.FinishedAt != nil {
 		t.Errorf("created at %v, finished at %v", imp.CreatedAt, imp.FinishedAt)
 	}
-	isKind(t, "create twice", s.CreateImport(ctx, &service.Import{ID: "i1", AppID: "app1", Status: service.Uploading}), errs.Conflict)
+	isKind(t, "create twice", s.CreateImport(ctx, &service.Import{ID: "i1", AppID: "app1", Status: service.Uploading}, nil), errs.Conflict)
 	_, err := s.Get(ctx, service.ImportRef{App: "app2", ID: "i1"})
 	isKind(t, "another app's", err, errs.NotFound)
 	_, err = s.Get(ctx, service.ImportRef{App: "app1", ID: "nope"})
@@ -476,5 +478,137 @@ func outcomes(t *testing.T, ctx context.Context, s Adapter) {
 	got = must[*service.Import](t)(s.Get(ctx, ref2))
 	if got.Status != service.Failed || got.ErrorCode != "hub_refused" || got.ErrorMessage != "hub refused the import: no" || got.FinishedAt == nil {
 		t.Errorf("failed commit: %s %q %q at %v", got.Status, got.ErrorCode, got.ErrorMessage, got.FinishedAt)
+	}
+}
+
+// quotas: CreateImport measures the app's imports that have not expired
+// under the app's lock, so that concurrent creations see each other.
+func quotas(t *testing.T, ctx context.Context, s Adapter) {
+	create := func(app, id string, size int64, admit func(service.Usage) error) error {
+		return s.CreateImport(ctx, &service.Import{ID: id, AppID: app, CreatedBy: "org1", FileName: id + ".csv", FileSize: size,
+			Status: service.Uploading, Options: service.Options{Mode: service.Upsert}}, admit)
+	}
+	var seen service.Usage
+	measure := func(u service.Usage) error { seen = u; return nil }
+	check(t, create("app1", "i1", 100, measure))
+	diff(t, "usage of no import", service.Usage{}, seen)
+	check(t, create("app1", "i2", 50, measure))
+	check(t, create("app2", "i3", 1000, nil))
+	diff(t, "usage (an upload counts its reservation)", service.Usage{Bytes: 100, Analyses: 1}, seen)
+	setStatus(t, ctx, s, "app1", "i1", service.Ready)
+	setStatus(t, ctx, s, "app1", "i2", service.Analyzing)
+	check(t, create("app1", "i4", 1, measure))
+	diff(t, "usage", service.Usage{Bytes: 150, Analyses: 1}, seen)
+
+	refusal := errs.New(errs.RateLimited, "no")
+	if err := create("app1", "i5", 1, func(service.Usage) error { return refusal }); !errors.Is(err, refusal) {
+		t.Errorf("got %v, want admit's error", err)
+	}
+	_, err := s.Get(ctx, service.ImportRef{App: "app1", ID: "i5"})
+	isKind(t, "a refused import", err, errs.NotFound)
+
+	// Expired imports count no more.
+	setStatus(t, ctx, s, "app1", "i1", service.Done)
+	must[int](t)(s.Expire(ctx, service.Expiry{Ended: time.Now().Add(time.Hour), Batch: 10}))
+	check(t, create("app1", "i6", 1, measure))
+	diff(t, "usage after an expiry", service.Usage{Bytes: 51, Analyses: 2}, seen)
+
+	// Concurrent creations within a quota of 3 analyses: 3 pass (admit
+	// takes its time, so that without the lock all would see room).
+	const tries = 8
+	errc := make(chan error, tries)
+	for i := range tries {
+		go func() {
+			errc <- create("app3", fmt.Sprintf("c%d", i), 10, func(u service.Usage) error {
+				time.Sleep(20 * time.Millisecond)
+				if u.Analyses >= 3 {
+					return refusal
+				}
+				return nil
+			})
+		}()
+	}
+	passed := 0
+	for range tries {
+		switch err := <-errc; {
+		case err == nil:
+			passed++
+		case !errors.Is(err, refusal):
+			t.Fatal(err)
+		}
+	}
+	if passed != 3 {
+		t.Errorf("%d concurrent creations passed a quota of 3", passed)
+	}
+}
+
+// retention: Expire marks the imports due and deletes their files and
+// rows; the imports' summaries remain.
+func retention(t *testing.T, ctx context.Context, s Adapter) {
+	staged := func(id string, n int) {
+		t.Helper()
+		for seq := range 3 {
+			check(t, s.AppendChunk(ctx, id, seq, []byte("chunk")))
+		}
+		var rs []service.StagedRow
+		for i := 1; i <= n; i++ {
+			rs = append(rs, row(mapping.Attendees, i, i+1, service.ActCreate))
+		}
+		check(t, s.InsertRows(ctx, id, rs))
+	}
+	kept := func(id string) (int, int) {
+		t.Helper()
+		var file bytes.Buffer
+		check(t, s.ReadFile(ctx, id, &file))
+		return file.Len(), len(must[[]service.StagedRow](t)(s.Rows(ctx, id, 0, 1000, service.ActCreate)))
+	}
+	for _, id := range []string{"done", "failed", "ready", "committing", "fresh", "uploading"} {
+		newImport(t, ctx, s, "app1", id, "")
+		staged(id, 7)
+	}
+	must[*service.Import](t)(s.UpdateImport(ctx, service.ImportRef{App: "app1", ID: "done"}, func(imp *service.Import) (service.Followup, error) {
+		imp.Status, imp.Counts = service.Done, service.Counts{mapping.Attendees: {service.ActCreate: 7}}
+		return service.Followup{}, nil
+	}))
+	setStatus(t, ctx, s, "app1", "failed", service.Failed)
+	setStatus(t, ctx, s, "app1", "ready", service.Ready)
+	setStatus(t, ctx, s, "app1", "committing", service.Committing)
+	setStatus(t, ctx, s, "app1", "fresh", service.Done)
+	time.Sleep(20 * time.Millisecond)
+	setStatus(t, ctx, s, "app1", "fresh", service.Done) // ended after the cutoff
+	cut := time.Now().Add(-10 * time.Millisecond)
+	e := service.Expiry{Ended: cut, Abandoned: cut, Interrupted: cut, Batch: 2,
+		AbandonedFailure:   service.Failure{Code: "expired", Message: "not committed"},
+		InterruptedFailure: service.Failure{Code: "expired", Message: "interrupted"}}
+	if n := must[int](t)(s.Expire(ctx, e)); n != 4 {
+		t.Errorf("expired %d imports, want 4 (done, failed, ready, uploading)", n)
+	}
+	want := map[string]struct {
+		status  service.Status
+		code    string
+		expired bool
+	}{
+		"done": {service.Done, "", true}, "failed": {service.Failed, "", true}, "ready": {service.Canceled, "expired", true},
+		"uploading": {service.Canceled, "expired", true}, "committing": {service.Committing, "", false}, "fresh": {service.Done, "", false},
+	}
+	for id, w := range want {
+		imp := must[*service.Import](t)(s.Get(ctx, service.ImportRef{App: "app1", ID: id}))
+		if imp.Status != w.status || imp.ErrorCode != w.code || (imp.ExpiredAt != nil) != w.expired || imp.FinishedAt == nil && w.expired {
+			t.Errorf("%s: %s %q expired at %v finished at %v; want %s %q expired %v", id, imp.Status, imp.ErrorCode, imp.ExpiredAt,
+				imp.FinishedAt, w.status, w.code, w.expired)
+		}
+		bytes, rows := kept(id)
+		if w.expired && (bytes != 0 || rows != 0) {
+			t.Errorf("%s expired keeps %d bytes and %d rows", id, bytes, rows)
+		}
+		if !w.expired && (bytes != 15 || rows != 7) {
+			t.Errorf("%s keeps %d bytes and %d rows, want 15 and 7", id, bytes, rows)
+		}
+	}
+	if imp := must[*service.Import](t)(s.Get(ctx, service.ImportRef{App: "app1", ID: "done"})); imp.Counts[mapping.Attendees][service.ActCreate] != 7 {
+		t.Errorf("an expired import lost its counts: %v", imp.Counts)
+	}
+	if n := must[int](t)(s.Expire(ctx, e)); n != 0 {
+		t.Errorf("expired %d imports again", n)
 	}
 }
