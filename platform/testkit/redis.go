@@ -50,11 +50,15 @@ func Redis(t testing.TB) (redis.UniversalClient, string) {
 
 // RedisConfig is the Redis the tests use: REDIS_CLUSTER_ADDRS when set (a
 // Redis Cluster's seed nodes: `make test-redis-cluster`), else REDIS_URL, else
-// DefaultRedisURL. For a child process of a test, which has no testing.TB.
+// DefaultRedisURL; REDIS_FAILOVER_WAIT as the services read it. For a child
+// process of a test, which has no testing.TB.
 func RedisConfig() redisx.Config {
 	cfg := redisx.Config{URL: env("REDIS_URL", DefaultRedisURL)}
 	if addrs := env("REDIS_CLUSTER_ADDRS", ""); addrs != "" {
 		cfg.ClusterAddrs = splitComma(addrs)
+	}
+	if d, err := time.ParseDuration(env("REDIS_FAILOVER_WAIT", "")); err == nil {
+		cfg.FailoverWait = d
 	}
 	return cfg
 }
