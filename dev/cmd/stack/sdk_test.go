@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,25 +32,7 @@ func TestTypeScriptSDK(t *testing.T) {
 	runIn(t, sdk, nil, "node", tsc, "-p", "tsconfig.json")
 	runIn(t, sdk, nil, "node", tsc, "-p", "tsconfig.check.json")
 
-	var out bytes.Buffer
-	ready := make(chan Summary, 1)
-	jsonPath := filepath.Join(t.TempDir(), "stack.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, options{root: root, runDir: t.TempDir(), port: freePorts(t, len(services)), jsonPath: jsonPath, out: &out, ready: ready})
-	}()
-	select {
-	case <-ready:
-	case err := <-errc:
-		t.Fatalf("the stack stopped: %v\n%s", err, out.String())
-	}
-	defer func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("stopping the stack: %v", err)
-		}
-	}()
+	_, _, jsonPath := sharedStack(t)
 	env := []string{"ATTENDIFY_STACK=" + jsonPath}
 	runIn(t, sdk, env, "node", "--test", "--test-reporter=spec", "test/")
 	for _, ex := range [][]string{

@@ -12,43 +12,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/attendify/platform/testkit"
 )
 
-// TestDemoSummary runs the stack as `make run` does (on free ports, in a
-// temporary run directory), then checks its summary the way a person
-// would use it: every curl line printed works as printed through sh -c,
+// TestDemoSummary takes the package's stack, run as `make run` runs it (on
+// free ports, in a temporary run directory), and checks its summary the
+// way a person would use it: every curl line printed works as printed through sh -c,
 // every page listed for a browser opens without signing in, no token is
 // printed, and the tokens file and the JSON summary are private.
 func TestDemoSummary(t *testing.T) {
-	testkit.Redis(t) // the services need the stores: fail clearly when they are missing
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	ready := make(chan Summary, 1)
-	jsonPath := filepath.Join(t.TempDir(), "summary.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, options{root: root, runDir: t.TempDir(), port: freePorts(t, len(services)), jsonPath: jsonPath, out: &out, ready: ready})
-	}()
-	var sum Summary
-	select {
-	case sum = <-ready:
-	case err := <-errc:
-		t.Fatalf("the stack stopped: %v\n%s", err, out.String())
-	}
-	printed := out.String()
-	defer func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("stopping the stack: %v", err)
-		}
-	}()
+	sum, printed, jsonPath := sharedStack(t)
 	summary := printed[strings.Index(printed, "The stack is up"):]
 	t.Logf("the summary:\n%s", summary)
 	if n := strings.Count(summary, "\n"); n > 45 {
@@ -156,4 +132,73 @@ next:
 	}
 	t.Fatal("no free ports")
 	return 0
+}
+
+// shared is the stack this package's tests share: starting one (building
+// the services, seeding the demo) takes most of a minute. The first test
+// that asks starts it; TestMain stops it when every test has run.
+var shared struct {
+	once     sync.Once
+	sum      Summary
+	printed  string
+	jsonPath string
+	err      error
+	stop     func() error
+}
+
+// sharedStack returns the shared stack's summary, what it printed up to
+// its summary, and the path of its JSON summary, as `make run` makes them
+// (free ports, a run directory of its own).
+func sharedStack(t *testing.T) (Summary, string, string) {
+	t.Helper()
+	testkit.Redis(t) // the services need the stores: fail clearly when they are missing
+	shared.once.Do(func() {
+		root, err := filepath.Abs("../../..")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "attendify-stack-test-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		var out bytes.Buffer
+		ready := make(chan Summary, 1)
+		shared.jsonPath = filepath.Join(dir, "summary.json")
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() {
+			errc <- run(ctx, options{root: root, runDir: filepath.Join(dir, "run"), port: freePorts(t, len(services)), jsonPath: shared.jsonPath, out: &out, ready: ready})
+		}()
+		select {
+		case shared.sum = <-ready:
+			shared.printed = out.String()
+			shared.stop = func() error {
+				cancel()
+				err := <-errc
+				_ = os.RemoveAll(dir)
+				return err
+			}
+		case err := <-errc:
+			cancel()
+			_ = os.RemoveAll(dir)
+			shared.err = fmt.Errorf("the stack stopped: %v\n%s", err, out.String())
+		}
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.sum, shared.printed, shared.jsonPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		if err := shared.stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping the stack: %v\n", err)
+			code = max(code, 1)
+		}
+	}
+	os.Exit(code)
 }
