@@ -692,18 +692,9 @@ func streamTypes(t *testing.T, env *socialtest.Env, topic string) []string {
 
 func upload(t *testing.T, env *socialtest.Env, m socialtest.Member, app, ct string, body []byte) social.PhotoUpload {
 	t.Helper()
-	resp, err := env.HTTP(m, http.MethodPost, "/apps/"+app+"/photos", ct, body)
+	up, err := tryUpload(env, m, app, ct, body)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("upload: %d %s", resp.StatusCode, b)
-	}
-	var up social.PhotoUpload
-	if err := json.Unmarshal(b, &up); err != nil {
-		t.Fatal(err)
+		t.Fatalf("upload: %v", err)
 	}
 	return up
 }

@@ -2,7 +2,6 @@ package social_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -35,11 +34,11 @@ func TestPendingUploads(t *testing.T) {
 
 	var ids []string
 	for i := range n {
-		id, err := tryUpload(env, ada, app, photo)
+		up, err := tryUpload(env, ada, app, "image/png", photo)
 		if err != nil {
 			t.Fatalf("upload %d: %v", i, err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, up.PhotoID)
 	}
 	refused := func(who string, err error) {
 		t.Helper()
@@ -48,11 +47,11 @@ func TestPendingUploads(t *testing.T) {
 			t.Fatalf("%s: %v (%+v), want rate_limited, retry after about %v", who, err, e, social.UploadTTL)
 		}
 	}
-	_, err := tryUpload(env, ada, app, photo)
+	_, err := tryUpload(env, ada, app, "image/png", photo)
 	refused("upload past the bound", err)
 
 	// Another member uploads.
-	if _, err := tryUpload(env, bob, app, photo); err != nil {
+	if _, err := tryUpload(env, bob, app, "image/png", photo); err != nil {
 		t.Errorf("another member's upload: %v", err)
 	}
 
@@ -60,10 +59,10 @@ func TestPendingUploads(t *testing.T) {
 	if _, err := social.CreatePost.Call(ada.Ctx(ctx), env.Client, social.CreatePostParams{AppRef: rpc.AppRef{App: app}, Text: "one", PhotoIDs: ids[:1]}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tryUpload(env, ada, app, photo); err != nil {
+	if _, err := tryUpload(env, ada, app, "image/png", photo); err != nil {
 		t.Fatalf("upload after posting one: %v", err)
 	}
-	_, err = tryUpload(env, ada, app, photo)
+	_, err = tryUpload(env, ada, app, "image/png", photo)
 	refused("upload past the bound again", err)
 
 	// 2n uploads of one member at once: n pass (those the decoding gate
@@ -73,7 +72,7 @@ func TestPendingUploads(t *testing.T) {
 	for i := range 2 * n {
 		wg.Go(func() {
 			for attempt := 0; ; attempt++ {
-				_, err := tryUpload(env, cy, app, photo)
+				_, err := tryUpload(env, cy, app, "image/png", photo)
 				if e, ok := errs.As(err); ok && e.Code == errs.CodeOverloaded && attempt < 200 {
 					time.Sleep(time.Duration(5+i) * time.Millisecond)
 					continue
@@ -97,29 +96,27 @@ func TestPendingUploads(t *testing.T) {
 
 	// Redis lost: the counts are gone, and the members upload again.
 	env.DropSocialKeys()
-	if _, err := tryUpload(env, ada, app, photo); err != nil {
+	if _, err := tryUpload(env, ada, app, "image/png", photo); err != nil {
 		t.Errorf("upload after social's Redis keys were lost: %v", err)
 	}
 }
 
-// tryUpload uploads a PNG as m and returns its id, or the error answered
-// (a 429 must carry Retry-After).
-func tryUpload(env *socialtest.Env, m socialtest.Member, app string, body []byte) (string, error) {
-	resp, err := env.HTTP(m, http.MethodPost, "/apps/"+app+"/photos", "image/png", body)
+// tryUpload uploads body (of content type ct) as m and returns the upload,
+// or the error answered (a 429 must carry Retry-After). Unlike upload, it
+// may run outside the test's goroutine.
+func tryUpload(env *socialtest.Env, m socialtest.Member, app, ct string, body []byte) (social.PhotoUpload, error) {
+	resp, err := env.HTTP(m, http.MethodPost, "/apps/"+app+"/photos", ct, body)
 	if err != nil {
-		return "", err
+		return social.PhotoUpload{}, err
 	}
 	if resp.StatusCode != http.StatusCreated {
 		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
 			env.T.Error("upload: 429 without Retry-After")
 		}
-		return "", httpErr(resp, nil)
+		return social.PhotoUpload{}, httpErr(resp, nil)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
 	var up social.PhotoUpload
-	if err := json.Unmarshal(b, &up); err != nil {
-		return "", err
-	}
-	return up.PhotoID, nil
+	err = json.NewDecoder(resp.Body).Decode(&up)
+	return up, err
 }
