@@ -24,20 +24,7 @@ func TestCSVLongLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			file := []byte("Email,Name\n" + tt.line + "\nada@example.com,Ada\n")
-			var err error
-			n := allocated(func() {
-				b, oerr := openBytes(t, file, sheet.Limits{})
-				if oerr != nil {
-					err = oerr
-					return
-				}
-				_, err = all(t, b, "Sheet1")
-			})
-			fe, ok := sheet.IsFileError(err)
-			if !ok || fe.Code != sheet.CodeTooLarge {
-				t.Fatalf("error %v, want a %s file error", err, sheet.CodeTooLarge)
-			}
+			fe, n := refusedTooLarge(t, []byte("Email,Name\n"+tt.line+"\nada@example.com,Ada\n"), "Sheet1")
 			if n > 64<<20 {
 				t.Errorf("refusing a %d MB line allocated %d MB", len(tt.line)>>20, n>>20)
 			}
@@ -97,19 +84,7 @@ func TestXLSXSharedStringsBomb(t *testing.T) {
 	for _, tag := range []string{"si", "x:si"} {
 		t.Run(tag, func(t *testing.T) {
 			file := sharedStringsBomb(t, 8_000_000, tag)
-			var err error
-			n := allocated(func() {
-				b, oerr := openBytes(t, file, sheet.Limits{})
-				if oerr != nil {
-					err = oerr
-					return
-				}
-				_, err = all(t, b, "Attendees")
-			})
-			fe, ok := sheet.IsFileError(err)
-			if !ok || fe.Code != sheet.CodeTooLarge {
-				t.Fatalf("error %v, want a %s file error", err, sheet.CodeTooLarge)
-			}
+			fe, n := refusedTooLarge(t, file, "Attendees")
 			if n > 64<<20 {
 				t.Errorf("refusing a %d KB workbook allocated %d MB", len(file)>>10, n>>20)
 			}
@@ -129,4 +104,25 @@ func TestXLSXSharedStringsBomb(t *testing.T) {
 	if fe, ok := sheet.IsFileError(err); !ok || fe.Code != sheet.CodeTooLarge {
 		t.Fatalf("error %v, want a %s file error", err, sheet.CodeTooLarge)
 	}
+}
+
+// refusedTooLarge opens file and reads every row of its sheet, which must
+// fail with a too_large file error; it returns that error and the bytes
+// allocated meanwhile.
+func refusedTooLarge(t *testing.T, file []byte, sheetName string) (*sheet.FileError, uint64) {
+	t.Helper()
+	var err error
+	n := allocated(func() {
+		b, oerr := openBytes(t, file, sheet.Limits{})
+		if oerr != nil {
+			err = oerr
+			return
+		}
+		_, err = all(t, b, sheetName)
+	})
+	fe, ok := sheet.IsFileError(err)
+	if !ok || fe.Code != sheet.CodeTooLarge {
+		t.Fatalf("error %v, want a %s file error", err, sheet.CodeTooLarge)
+	}
+	return fe, n
 }
