@@ -517,8 +517,9 @@ func translate(err error, what string, args ...any) error {
 // riak_core_bucket reports a missing type as {error, no_type}, which
 // riak_kv_pb_object prints with ~p: "no_type".
 func misconfigured(msg string) bool {
+	msg = strings.ToLower(msg)
 	for _, s := range []string{"bucket type", "datatype", "no_type", "is not a supported type", "allow_mult"} {
-		if strings.Contains(strings.ToLower(msg), s) {
+		if strings.Contains(msg, s) {
 			return true
 		}
 	}
