@@ -121,7 +121,8 @@ var (
 		Description: "Rows equal to what is stored count as unchanged and emit no event. With event_id the members are " +
 			"registered to that event in the same transaction; dry_run says what each row would do and writes nothing; " +
 			"merge keeps the stored value of the fields a row leaves empty; mode create skips the rows of stored members " +
-			"(not registered either), mode update the rows of new ones.",
+			"(not registered either), mode update the rows of new ones. A row that gives a stored member a new email (not the " +
+			"same one written otherwise) refuses that member's tokens issued before, as member.update does.",
 		Errors: []errs.Code{errs.CodeNotFound},
 	}
 	BulkSpeakers = rpc.Method[BulkSpeakersParams, BulkResult]{

@@ -723,7 +723,7 @@ func TestMemberEmailChangeRevokesTokens(t *testing.T) {
 	probe := probeServer(t, env)
 	app, owner := newApp(t, env, "emailchange")
 	octx := hubtest.As(ctx, owner)
-	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "old@x.io", Name: "M"}}))(t)
+	m := must(hub.CreateMember.Call(octx, env.Client, hub.CreateMemberParams{AppRef: rpc.AppRef{App: app.ID}, MemberInput: hub.MemberInput{Email: "old@x.io", Name: "M", ExternalID: "ext-1"}}))(t)
 	signIn := func(email string) string {
 		t.Helper()
 		must(hub.RequestCode.Call(ctx, env.Client, hub.RequestCodeParams{App: app.ID, Email: email}))(t)
@@ -768,17 +768,39 @@ func TestMemberEmailChangeRevokesTokens(t *testing.T) {
 		t.Errorf("revocation mark after an update that keeps the email: %q", v)
 	}
 
+	refused := func(step, token string) {
+		t.Helper()
+		if _, err := hub.MemberMe.Call(hubtest.As(ctx, token), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); errs.CodeOf(err) != errs.CodeTokenInvalid {
+			t.Errorf("%s, at hub: %v, want token_invalid", step, err)
+		}
+		if err := probeRead(ctx, probe, token, app.ID); errs.CodeOf(err) != errs.CodeTokenInvalid {
+			t.Errorf("%s, at the other service: %v, want token_invalid", step, err)
+		}
+	}
 	update("new@x.io")
-	if _, err := hub.MemberMe.Call(hubtest.As(ctx, old), env.Client, hub.AppParams{AppRef: rpc.AppRef{App: app.ID}}); errs.CodeOf(err) != errs.CodeTokenInvalid {
-		t.Errorf("token from before the email change, at hub: %v, want token_invalid", err)
-	}
-	if err := probeRead(ctx, probe, old, app.ID); errs.CodeOf(err) != errs.CodeTokenInvalid {
-		t.Errorf("token from before the email change, at the other service: %v, want token_invalid", err)
-	}
+	refused("token from before the email change", old)
 	seq, err := strconv.ParseInt(mark(), 10, 64)
 	if err != nil || seq <= 0 {
 		t.Errorf("revocation mark in the read model: %q (%v)", mark(), err)
 	}
 	// A sign-in through the new address works.
-	works("token of a sign-in with the new email", signIn("new@x.io"))
+	current := signIn("new@x.io")
+	works("token of a sign-in with the new email", current)
+
+	// The same through bulk.members (the importer's way), which matches
+	// the member by external id: a row that keeps the email (written
+	// otherwise) leaves the tokens alone, a row with a new one refuses them.
+	bulk := func(email string) {
+		t.Helper()
+		r := must(hub.BulkMembers.Call(ctx, env.Service, hub.BulkMembersParams{AppRef: rpc.AppRef{App: app.ID}, Merge: true,
+			Members: []hub.MemberInput{{ExternalID: "ext-1", Email: email, Name: "M " + email}}}))(t)
+		if !r.Applied || len(r.IDs) != 1 || r.IDs[0] != m.ID {
+			t.Fatalf("bulk.members with %s: applied %v, ids %v, errors %v; want member %s updated", email, r.Applied, r.IDs, r.Errors, m.ID)
+		}
+	}
+	bulk("NEW@x.io")
+	works("token after a bulk row that keeps the email", current)
+	bulk("bulk@x.io")
+	refused("token from before a bulk email change", current)
+	works("token of a sign-in with the email a bulk row set", signIn("bulk@x.io"))
 }

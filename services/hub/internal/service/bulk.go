@@ -231,7 +231,9 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 	var created, changed []Member
 	var changedRegs map[string][]string // registrations of the changed members
 	var touched []MemberState           // other members newly registered
+	var marks []Revocation              // the members whose email changed
 	err := s.store.InTx(ctx, func(q Queries) error {
+		marks = nil
 		if _, err := q.App(ctx, in.App, false); err != nil {
 			return err
 		}
@@ -240,7 +242,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 				return err
 			}
 		}
-		targets, err := matchMembers(ctx, q, in.App, rows, bad, exts, emails, &rowErrs)
+		targets, storedEmail, err := matchMembers(ctx, q, in.App, rows, bad, exts, emails, &rowErrs)
 		if err != nil {
 			return err
 		}
@@ -359,6 +361,19 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 				return err
 			}
 		}
+		// A new email refuses the tokens issued before, as member.update
+		// does: they were signed in through the old address. Under the row
+		// locks UpdateMembers took.
+		for _, m := range changed {
+			if m.Email == storedEmail[m.ID] {
+				continue
+			}
+			seq, err := q.RevokeTokens(ctx, in.App, m.ID)
+			if err != nil {
+				return err
+			}
+			marks = append(marks, Revocation{App: in.App, User: m.ID, Seq: seq})
+		}
 		if len(changed) > 0 {
 			// Their membership is rewritten whole: with their registrations,
 			// read under the row locks UpdateMembers took.
@@ -381,6 +396,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		return BulkOutcome{}, err
 	}
 	out.Applied = true
+	s.putRevocations(ctx, marks)
 	states := make([]MemberState, 0, len(created)+len(changed)+len(touched))
 	var toEvent []string // what the created members are registered to
 	if in.Event != "" {
@@ -403,24 +419,28 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 // matchMembers finds the stored member of each good row (by external id,
 // else email; "" for a new member) and reports as row errors the rows
 // that point at two members, adopt by email a member known under another
-// external id, or hit a member another row hits.
-func matchMembers(ctx context.Context, q MemberBulkStore, app string, rows []Member, bad []bool, exts, emails []string, rowErrs *[]RowError) ([]string, error) {
-	targets := make([]string, len(rows))
+// external id, or hit a member another row hits. It also returns the
+// stored email of each member found.
+func matchMembers(ctx context.Context, q MemberBulkStore, app string, rows []Member, bad []bool, exts, emails []string,
+	rowErrs *[]RowError) (targets []string, storedEmail map[string]string, _ error) {
+	targets = make([]string, len(rows))
 	keys, err := q.MemberKeys(ctx, app, exts, emails)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(keys) == 0 {
-		return targets, nil // all new
+		return targets, nil, nil // all new
 	}
 	byExt := make(map[string]*MemberKey, len(keys))
 	byEmail := make(map[string]*MemberKey, len(keys))
+	storedEmail = make(map[string]string, len(keys))
 	for i := range keys {
 		x := &keys[i]
 		if x.ExternalID != "" {
 			byExt[x.ExternalID] = x
 		}
 		byEmail[x.Email] = x
+		storedEmail[x.ID] = x.Email
 	}
 	fail := func(i int, field, msg string) {
 		*rowErrs = append(*rowErrs, RowError{Row: i, Field: field, Message: msg})
@@ -461,7 +481,7 @@ func matchMembers(ctx context.Context, q MemberBulkStore, app string, rows []Mem
 		taken[t] = true
 		targets[i] = t
 	}
-	return targets, nil
+	return targets, storedEmail, nil
 }
 
 // errRollback ends a transaction that found row errors.
