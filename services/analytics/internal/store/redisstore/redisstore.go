@@ -30,18 +30,37 @@ const Retention = 96 * time.Hour
 // presenceKeep is how long presence entries stay before they are trimmed.
 const presenceKeep = time.Hour
 
+// Bounds on what the ids that apps send can grow. A tap names its target
+// by an id the app chose, and a member can make up as many as their rate
+// limit lets them send, so the day's item counts and top lists would grow
+// without end, and the fold would carry every made-up id to Postgres.
+const (
+	// MaxItemsPerDay is how many items (kind and id) an app's day counts:
+	// once that many are counted, a new one's taps count only in the
+	// totals, while the items counted already go on counting. A big
+	// conference has a few thousand sessions, speakers and sponsors and
+	// its day's posts.
+	MaxItemsPerDay = 50_000
+	// MaxTopItems is how many items a "right now" list keeps: past that,
+	// the lowest are dropped (the dashboard shows the first ten).
+	MaxTopItems = 1_000
+)
+
 // Store is the live state of every app under one namespace.
 type Store struct {
 	rdb  redis.UniversalClient
 	keys keys
 	now  func() time.Time
+	// maxItems and maxTop are MaxItemsPerDay and MaxTopItems (smaller in
+	// tests).
+	maxItems, maxTop int
 }
 
 var _ service.Live = (*Store)(nil)
 
 // New returns the store under namespace (empty in production).
 func New(rdb redis.UniversalClient, namespace string) *Store {
-	return &Store{rdb: rdb, keys: keys{redisx.NewKeys(namespace, "analytics")}, now: time.Now}
+	return &Store{rdb: rdb, keys: keys{redisx.NewKeys(namespace, "analytics")}, now: time.Now, maxItems: MaxItemsPerDay, maxTop: MaxTopItems}
 }
 
 // applyScript applies a batch. KEYS[1..5] are the app's dirty set, its
@@ -49,12 +68,15 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 // keys are the buckets, lists and marks the ops name by index. ARGV[1] is
 // the TTL of every key from KEYS[6] on, in seconds (a mark gets it from its
 // own SET, once: a repeat does not extend it); ARGV[2] trims presence
-// older than it (ms); then, per change: "E", the index of its dedupe mark,
-// the number of ops; each op is a letter and its arguments:
+// older than it (ms); ARGV[3] is the most fields an I op's hash may have
+// (MaxItemsPerDay), ARGV[4] the most members a Z op's sorted set keeps
+// (MaxTopItems); then, per change: "E", the index of its dedupe mark, the
+// number of ops; each op is a letter and its arguments:
 //
 //	H key field n      HINCRBY
+//	I key field n      HINCRBY, unless the hash has ARGV[3] fields and not this one
 //	P key element      PFADD
-//	Z key member incr  ZINCRBY
+//	Z key member incr  ZINCRBY, then the lowest dropped past ARGV[4]
 //	G key member score ZADD GT (presence)
 //	D member           ZADD to the dirty set with this batch's mark
 //	L mark member n    points: if SET mark NX, ZINCRBY the leaderboard
@@ -71,12 +93,13 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 // (a mark decides each) still go one by one.
 var applyScript = redis.NewScript(`
 local ttl = tonumber(ARGV[1])
+local maxItems, maxTop = tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
 local mark = redis.call("INCR", KEYS[2])
-local hinc, pfs, gmax, dirty = {}, {}, {}, {}
+local hinc, items, pfs, gmax, dirty, tops = {}, {}, {}, {}, {}, {}
 local ndirty = 0
 local marks = {} -- the marks' key indexes: their SET gave them their TTL
-local i = 3
+local i = 5
 local touched = false
 while i <= #ARGV do
 	local seen = KEYS[tonumber(ARGV[i+1])]
@@ -89,9 +112,11 @@ while i <= #ARGV do
 		out[#out+1] = 1
 		for _ = 1, nops do
 			local op = ARGV[i]
-			if op == "H" then
-				local h = hinc[ARGV[i+1]]
-				if not h then h = {}; hinc[ARGV[i+1]] = h end
+			if op == "H" or op == "I" then
+				local sums = hinc
+				if op == "I" then sums = items end
+				local h = sums[ARGV[i+1]]
+				if not h then h = {}; sums[ARGV[i+1]] = h end
 				h[ARGV[i+2]] = (h[ARGV[i+2]] or 0) + tonumber(ARGV[i+3]); i = i + 4
 			elseif op == "P" then
 				local p = pfs[ARGV[i+1]]
@@ -100,7 +125,9 @@ while i <= #ARGV do
 				if not p.has[e] then p.has[e] = true; p.n = p.n + 1; p[p.n] = e end
 				i = i + 3
 			elseif op == "Z" then
-				redis.call("ZINCRBY", KEYS[tonumber(ARGV[i+1])], ARGV[i+3], ARGV[i+2]); i = i + 4
+				redis.call("ZINCRBY", KEYS[tonumber(ARGV[i+1])], ARGV[i+3], ARGV[i+2])
+				tops[ARGV[i+1]] = true
+				i = i + 4
 			elseif op == "G" then
 				local g = gmax[ARGV[i+1]]
 				if not g then g = {}; gmax[ARGV[i+1]] = g end
@@ -126,7 +153,7 @@ while i <= #ARGV do
 		for _ = 1, nops do
 			local op = ARGV[i]
 			if op == "L" then marks[tonumber(ARGV[i+1])] = true end
-			if op == "H" or op == "Z" or op == "G" or op == "L" then i = i + 4
+			if op == "H" or op == "I" or op == "Z" or op == "G" or op == "L" then i = i + 4
 			elseif op == "P" then i = i + 3
 			else i = i + 2 end
 		end
@@ -136,6 +163,22 @@ local chunk = 500
 for k, h in pairs(hinc) do
 	local key = KEYS[tonumber(k)]
 	for f, n in pairs(h) do redis.call("HINCRBY", key, f, string.format("%d", n)) end
+end
+for k, h in pairs(items) do
+	local key = KEYS[tonumber(k)]
+	local size = redis.call("HLEN", key)
+	for f, n in pairs(h) do
+		local known = redis.call("HEXISTS", key, f) == 1
+		if known or size < maxItems then
+			redis.call("HINCRBY", key, f, string.format("%d", n))
+			if not known then size = size + 1 end
+		end
+	end
+end
+for k in pairs(tops) do
+	local key = KEYS[tonumber(k)]
+	local over = redis.call("ZCARD", key) - maxTop
+	if over > 0 then redis.call("ZREMRANGEBYRANK", key, 0, over - 1) end
 end
 for k, p in pairs(pfs) do
 	local key = KEYS[tonumber(k)]
@@ -217,7 +260,7 @@ func (s *Store) Apply(ctx context.Context, app string, changes []service.Change)
 		b.key(k)
 	}
 	now := s.now()
-	b.args = append(b.args, int64(Retention/time.Second), now.Add(-presenceKeep).UnixMilli())
+	b.args = append(b.args, int64(Retention/time.Second), now.Add(-presenceKeep).UnixMilli(), s.maxItems, s.maxTop)
 	for _, c := range changes {
 		b.args = append(b.args, "E", b.key(s.keys.seen(app, c.Key)), 0)
 		nAt := len(b.args) - 1
@@ -309,7 +352,7 @@ func (s *Store) ops(b *batch, app string, c service.Change) int {
 	if len(fx.Items) > 0 {
 		k := b.key(s.keys.items(app, day))
 		for _, it := range fx.Items {
-			b.args = append(b.args, "H", k, service.ItemField(it.Kind, it.ID), it.N)
+			b.args = append(b.args, "I", k, service.ItemField(it.Kind, it.ID), it.N)
 			n++
 		}
 	}

@@ -158,3 +158,54 @@ func TestApplyKeepsMarksTTL(t *testing.T) {
 		t.Errorf("the bucket written again has a TTL of %s, want about %s", ttl, redisstore.Retention)
 	}
 }
+
+// TestApplyBoundsMadeUpIDs: the ids a tap names are the app's to choose,
+// so a day's item counts stop taking new items at their bound (the items
+// counted already go on counting) and a top list keeps only its highest.
+func TestApplyBoundsMadeUpIDs(t *testing.T) {
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	s := redisstore.New(rdb, ns).WithBounds(3, 2)
+	at := time.Now().UTC().Truncate(time.Minute)
+	n := 0
+	taps := func(ids ...string) {
+		t.Helper()
+		var cs []service.Change
+		for _, id := range ids {
+			n++
+			e := service.Event{App: "a1", Key: fmt.Sprint("k", n), Kind: analytics.TypeTap, At: at, Install: "i1", Member: "m1",
+				TargetType: analytics.TargetSession, TargetID: id}
+			cs = append(cs, service.Change{Key: e.Key, At: e.At, Scopes: e.Scopes(), Effects: service.EffectsOf(e)})
+		}
+		if _, err := s.Apply(ctx, "a1", cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taps("s1", "s1", "s2", "s2", "s3")
+	taps("s4", "s5", "s1", "s2") // s4 and s5 come after the bound
+	its, err := s.Items(ctx, "a1", []time.Time{service.Day(at)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, it := range its[0] {
+		got[it.ID] = it.N
+	}
+	if want := map[string]int64{"s1": 3, "s2": 3, "s3": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("item counts %v, want %v", got, want)
+	}
+	top, err := s.Top(ctx, "a1", analytics.TopSessions, service.Day(at), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(top) != 2 || top[0].ID == top[1].ID || top[0].ID != "s1" && top[0].ID != "s2" || top[1].ID != "s1" && top[1].ID != "s2" {
+		t.Errorf("top sessions %+v, want s1 and s2 only", top)
+	}
+	f, err := s.Figures(ctx, "a1", []service.BucketRef{{Scope: service.AllScope, Level: service.LevelHour, Start: service.Hour(at)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f[0].Counts[analytics.CountTaps] != 9 {
+		t.Errorf("taps counted %d, want all 9", f[0].Counts[analytics.CountTaps])
+	}
+}
