@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Eventwall, error) {
 	domain := service.New(opts)
 	rpcapi.Register(svc.RPC, domain)
 
-	cache := screen.NewCache(board, domain, screen.CacheOptions{Check: cfg.ScreenCheck, Log: svc.Log})
+	cache := screen.NewCache(board, domain, screen.CacheOptions{Check: cfg.ScreenCheck, Registerer: svc.Metrics, Log: svc.Log})
 	scr := screen.NewHandler(cache, feed, cfg.PhotoCacheBytes, svc.Log)
 	scr.Draining = svc.Draining()
 	svc.AllowOrigins(hub.WebOrigins(svc.Redis, cfg.Namespace)) // browsers on the apps' web origins (CORS)

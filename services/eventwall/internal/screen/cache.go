@@ -10,8 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/gate"
 	"github.com/attendify/platform/runner"
 )
 
@@ -22,6 +25,11 @@ type Cache struct {
 	log   *slog.Logger
 	check time.Duration
 	idle  time.Duration
+
+	// lookups bounds the token lookups in the truth (Postgres) at once:
+	// a token nobody knows costs one, so a flood of made-up tokens costs
+	// Postgres at most that many queries at a time, per replica.
+	lookups *gate.Gate
 
 	walls   sync.Map // wall id -> *entry
 	tokens  sync.Map // screen token -> wall id, as Postgres said
@@ -39,7 +47,13 @@ type CacheOptions struct {
 	Check time.Duration
 	// Idle is how long a wall nobody asks for stays in memory (default 10m).
 	Idle time.Duration
-	Log  *slog.Logger
+	// Lookups is how many tokens not in memory are looked up in the truth
+	// at once (default 4); 4 times as many wait, up to 250ms, and the
+	// others are refused (errs.CodeOverloaded) without a query.
+	Lookups int
+	// Registerer receives the lookups gate's metrics (gate="wall_token").
+	Registerer prometheus.Registerer
+	Log        *slog.Logger
 }
 
 // entry is one wall in memory; its goroutine refreshes it when woken.
@@ -64,8 +78,13 @@ func NewCache(src Source, truth Walls, o CacheOptions) *Cache {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Lookups <= 0 {
+		o.Lookups = 4
+	}
+	lookups := gate.New(gate.Options{Name: "wall_token", Workers: o.Lookups, Queue: 4 * o.Lookups, MaxWait: 250 * time.Millisecond,
+		RetryAfter: 2 * time.Second, Registerer: o.Registerer})
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Cache{src: src, truth: truth, log: o.Log, check: o.Check, idle: o.Idle, ctx: ctx, cancel: cancel}
+	c := &Cache{src: src, truth: truth, log: o.Log, check: o.Check, idle: o.Idle, lookups: lookups, ctx: ctx, cancel: cancel}
 	c.now.Store(time.Now().Unix())
 	return c
 }
@@ -116,6 +135,7 @@ func (c *Cache) remember(id string) {
 // Open returns the current snapshot of the wall whose screen token is
 // token: screens know a wall by its token only, never by its id. Errors:
 // errs.NotFound when no wall has that token (a rotated token included),
+// errs.CodeOverloaded when too many unknown tokens are being looked up,
 // errs.Unavailable.
 func (c *Cache) Open(ctx context.Context, token string) (*snapshot, error) {
 	if v, ok := c.tokens.Load(token); ok {
@@ -132,7 +152,11 @@ func (c *Cache) Open(ctx context.Context, token string) (*snapshot, error) {
 	if !validID(token) || c.knownMissing(token) {
 		return nil, errs.New(errs.NotFound, "no such wall")
 	}
-	id, err := c.truth.WallOfToken(ctx, token)
+	var id string
+	var err error
+	if gerr := c.lookups.Do(ctx, func() { id, err = c.truth.WallOfToken(ctx, token) }); gerr != nil {
+		return nil, gerr
+	}
 	if err != nil {
 		if errors.Is(err, errs.NotFound) {
 			c.remember(token)

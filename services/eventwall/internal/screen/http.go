@@ -131,6 +131,11 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request) *snapshot {
 		switch {
 		case errors.Is(err, errs.NotFound):
 			http.Error(w, "no such wall", http.StatusNotFound)
+		case errs.CodeOf(err) == errs.CodeOverloaded:
+			// Too many unknown tokens being looked up (Cache.Open): not
+			// logged, a flood would fill the log.
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, "too many walls being opened; retry", http.StatusServiceUnavailable)
 		default:
 			if r.Context().Err() == nil {
 				h.log.Warn("load wall", "error", err) // not the token: it opens the wall

@@ -3,11 +3,13 @@ package screen
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -353,3 +355,74 @@ type discard struct {
 func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discard) WriteHeader(c int)           { d.code = c }
+
+// slowWalls is a truth that takes a while to say that no wall has a
+// token, and counts the lookups running at once.
+type slowWalls struct {
+	fakeWalls
+	running, most, calls atomic.Int64
+}
+
+func (w *slowWalls) WallOfToken(ctx context.Context, token string) (string, error) {
+	n := w.running.Add(1)
+	defer w.running.Add(-1)
+	w.calls.Add(1)
+	for {
+		m := w.most.Load()
+		if n <= m || w.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	return w.fakeWalls.WallOfToken(ctx, token)
+}
+
+// TestUnknownTokenFlood: a flood of made-up tokens (each costs a lookup
+// in Postgres) gets at most Lookups of them running at once; the rest are
+// refused at once, as 503 with Retry-After, and the known wall still opens.
+func TestUnknownTokenFlood(t *testing.T) {
+	truth := &slowWalls{}
+	src := &fakeSource{state: map[string]State{"W1": {Epoch: "e1", Head: 1, Seqs: map[string]uint64{ConfigMember: 1}, Config: rec(t, true, "")}}}
+	cache := NewCache(src, truth, CacheOptions{Lookups: 2})
+	mux := chi.NewRouter()
+	NewHandler(cache, nil, 1<<20, nil).Routes(mux, mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	const flood = 60
+	codes := make([]int, flood)
+	var wg sync.WaitGroup
+	for i := range flood {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(fmt.Sprintf("%s/walls/made-up-%d/poll", srv.URL, i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		}()
+	}
+	wg.Wait()
+	n := map[int]int{}
+	for _, c := range codes {
+		n[c]++
+	}
+	if most := truth.most.Load(); most > 2 {
+		t.Errorf("%d lookups at once, want at most 2", most)
+	}
+	if n[http.StatusNotFound]+n[http.StatusServiceUnavailable] != flood || n[http.StatusServiceUnavailable] == 0 {
+		t.Errorf("answers %v, want 404 and 503 only, some 503", n)
+	}
+	if int(truth.calls.Load()) != n[http.StatusNotFound] {
+		t.Errorf("%d lookups for %d answers 404: a refused token cost a lookup", truth.calls.Load(), n[http.StatusNotFound])
+	}
+	if code, _, _ := get(t, srv.URL+"/walls/T1/poll"); code != http.StatusOK {
+		t.Errorf("the known wall after the flood: %d", code)
+	}
+}
