@@ -12,6 +12,11 @@ LINT_MODULES := $(MODULES) e2e
 # staticcheck load them together instead of once per module.
 LINT_PATTERNS := $(foreach m,$(LINT_MODULES),./$(m)/...)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The module and version of each package a build compiles (the workspace's
+# own modules left out). Each module alone must compile the versions the
+# workspace does: what the tests ran is what the module builds, and its vet
+# reuses the workspace's compiled packages instead of compiling them again.
+MODULE_VERSIONS := {{with .Module}}{{if and .Version (not .Replace)}}{{.Path}} {{.Version}}{{end}}{{end}}
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 # With RIAK_HOSTS set, the tests that need a Riak cluster run too (the
 # key-value contract suite against Riak).
@@ -171,7 +176,12 @@ lint: sdk
 	@go vet -tags riak,replicas,clusterkill $(LINT_PATTERNS)
 	@go run $(STATICCHECK) -tags riak,replicas,clusterkill $(LINT_PATTERNS)
 	@set -e; for m in $(LINT_MODULES); do \
-		echo "== GOWORK=off vet $$m (it builds alone, tests included)"; \
+		echo "== GOWORK=off vet $$m (it builds alone, tests included, on the workspace's versions)"; \
+		ws=$$(go list -deps -test -tags riak,replicas,clusterkill -f '$(MODULE_VERSIONS)' ./$$m/... | sort -u); \
+		alone=$$(cd $$m && GOWORK=off go list -deps -test -tags riak,replicas,clusterkill -f '$(MODULE_VERSIONS)' ./... | sort -u); \
+		if [ "$$ws" != "$$alone" ]; then \
+			echo "$$m alone builds other versions than the workspace (< workspace, > $$m alone): align its go.mod"; \
+			diff <(echo "$$ws") <(echo "$$alone"); exit 1; fi; \
 		(cd $$m && GOWORK=off go vet -tags riak,replicas,clusterkill ./...); \
 	done
 	@echo "== Kubernetes manifests: render every overlay, decode strictly, check each container (deploy)"
