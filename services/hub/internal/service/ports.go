@@ -175,6 +175,10 @@ type RegistrationStore interface {
 type MemberStore interface {
 	CreateMember(ctx context.Context, m Member) (Member, error)
 	Member(ctx context.Context, app, id string, lock bool) (Member, error)
+	// MemberByEmail reads the member of an email under a share lock: a
+	// sign-in waits for a change of that member to commit (after which an
+	// email changed away finds nobody), so that it never issues a token
+	// numbered after the change's revocation mark to the old address.
 	MemberByEmail(ctx context.Context, app, email string) (Member, error)
 	// UpdateMember reads the member under its row lock, lets update change
 	// it and writes it with a new version; an error of update is returned

@@ -294,10 +294,12 @@ func (s *Store) Member(ctx context.Context, app, id string, lock bool) (_ servic
 	return scanMember(s.db.QueryRow(ctx, q, app, id))
 }
 
-// MemberByEmail implements service.MemberStore.
+// MemberByEmail implements service.MemberStore: under a share lock, so
+// that a sign-in waits for a change of the member being committed (a new
+// email, a block) and then reads the member as changed.
 func (s *Store) MemberByEmail(ctx context.Context, app, email string) (_ service.Member, err error) {
 	defer errs.Annotate(&err, "store.MemberByEmail(%s, %s)", app, email)
-	const q = `SELECT ` + memberCols + ` FROM members WHERE app_id = $1 AND email = $2`
+	const q = `SELECT ` + memberCols + ` FROM members WHERE app_id = $1 AND email = $2 FOR SHARE`
 	return scanMember(s.db.QueryRow(ctx, q, app, email))
 }
 

@@ -150,3 +150,51 @@ func TestWebURLsMigration(t *testing.T) {
 		t.Errorf("repair queue: %+v, %v", q, err)
 	}
 }
+
+// TestMemberByEmailWaitsForAChange: a sign-in reads the member of an email
+// while an organizer changes that member's email. The sign-in's read waits
+// for the change to commit and then finds nobody under the old address:
+// it never hands out a token to the old address's owner numbered after the
+// change's revocation mark.
+func TestMemberByEmailWaitsForAChange(t *testing.T) {
+	ctx := testkit.Context(t)
+	s := postgres.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
+	seed(t, ctx, s, "a")
+
+	locked, release := make(chan struct{}), make(chan struct{})
+	changed := make(chan error, 1)
+	go func() {
+		changed <- s.InTx(ctx, func(q service.Queries) error {
+			_, err := q.UpdateMember(ctx, "a", "a-m", func(m *service.Member) error {
+				close(locked) // the row is locked now
+				<-release
+				m.Email = "new@x.io"
+				return nil
+			})
+			return err
+		})
+	}()
+	<-locked
+	read := make(chan error, 1)
+	go func() {
+		read <- s.InTx(ctx, func(q service.Queries) error {
+			_, err := q.MemberByEmail(ctx, "a", "m@x.io")
+			return err
+		})
+	}()
+	select {
+	case err := <-read:
+		t.Errorf("MemberByEmail answered (%v) while the member's row was locked by a change", err)
+		close(release)
+		<-changed
+		return
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-changed; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-read; !errors.Is(err, errs.NotFound) {
+		t.Errorf("MemberByEmail of the old address after the change: %v, want not found", err)
+	}
+}
