@@ -13,8 +13,10 @@ MODULES := platform $(wildcard services/*) cli dev bench deploy
 MODULES := $(foreach m,$(MODULES),$(if $(wildcard $(m)/go.mod),$(m)))
 # Their packages, from the workspace's root (go.work): make test runs them in
 # one go test, which keeps both CPUs busy across modules where a go test per
-# module waited for each module's slowest package.
-TEST_PATTERNS := $(foreach m,$(MODULES),./$(m)/...)
+# module waited for each module's slowest package. dev's and cli's come first:
+# their tests (whole stacks, minutes long) then run beside the many short ones
+# instead of after them.
+TEST_PATTERNS := $(foreach m,$(filter dev cli,$(MODULES)) $(filter-out dev cli,$(MODULES)),./$(m)/...)
 # The end-to-end suite (e2e/) is linted with them, but tested only by make
 # e2e: it needs a running deployment.
 LINT_MODULES := $(MODULES) e2e
