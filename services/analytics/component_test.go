@@ -188,6 +188,30 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestMemberRateLimit: install ids are the app's to make up, so a member's
+// installs share a budget of their own: a member spreading events over new
+// installs is refused once over it, another member is not.
+func TestMemberRateLimit(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{MemberRateLimit: 5})
+	app := e.CreateApp()
+	m := e.AddMember(app, "Ada", auth.RoleAttendee)
+	other := e.AddMember(app, "Bob", auth.RoleAttendee)
+	as := func(token string) context.Context {
+		return auth.WithCaller(context.Background(), auth.Caller{Kind: auth.CallerUser, Token: token})
+	}
+	now := time.Now().UTC()
+	if _, err := analytics.Track.Call(as(m.Token), e.Client, batch(app, "install-one", screen("1", now), screen("2", now), screen("3", now))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := analytics.Track.Call(as(m.Token), e.Client, batch(app, "install-two", screen("1", now), screen("2", now), screen("3", now)))
+	if codeOf(err) != errs.CodeRateLimited {
+		t.Fatalf("the member's second install over the member's limit: %v, want rate_limited", err)
+	}
+	if _, err := analytics.Track.Call(as(other.Token), e.Client, batch(app, "install-three", screen("1", now), screen("2", now))); err != nil {
+		t.Errorf("another member: %v", err)
+	}
+}
+
 // TestConsumers: hub's and social's events reach the figures through the
 // consumer group, once each; a member's deletion removes their personal
 // rows and keeps the counts.

@@ -44,7 +44,9 @@ type Env struct {
 
 // Options adjust the service.
 type Options struct {
-	RateLimit int
+	// RateLimit and MemberRateLimit are the events an install, and a
+	// member's installs together, may send a minute (default: 100,000).
+	RateLimit, MemberRateLimit int
 	// HubURL is a hub (or a test's stand-in) to resync members from when
 	// the consumer's place in the streams is lost; empty: no resync.
 	HubURL string
@@ -65,9 +67,12 @@ func Start(t testing.TB, o Options) *Env {
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
 	cfg.Namespace = ns
 	servicetest.Config(&cfg.Service, &cfg.PG)
-	cfg.RateLimit = 100_000
+	cfg.RateLimit, cfg.MemberRateLimit = 100_000, 100_000
 	if o.RateLimit > 0 {
 		cfg.RateLimit = o.RateLimit
+	}
+	if o.MemberRateLimit > 0 {
+		cfg.MemberRateLimit = o.MemberRateLimit
 	}
 	cfg.FoldInterval = time.Hour
 	if o.FoldInterval > 0 {

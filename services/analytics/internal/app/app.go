@@ -43,6 +43,9 @@ type Config struct {
 	LinkKey string `env:"ANALYTICS_LINK_KEY"`
 	// RateLimit is how many events an install may send a minute.
 	RateLimit int `env:"ANALYTICS_RATE_LIMIT" envDefault:"3000"`
+	// MemberRateLimit is how many events one member's installs may send
+	// together a minute.
+	MemberRateLimit int `env:"ANALYTICS_MEMBER_RATE_LIMIT" envDefault:"6000"`
 	// RetentionDays is how many days of raw events are kept.
 	RetentionDays int `env:"ANALYTICS_RETENTION_DAYS" envDefault:"30"`
 	// RebuildDays is how many days a rebuild after a Redis loss replays.
@@ -115,6 +118,7 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
 		Limits: service.Limits{
 			PerInstallPerMinute: cfg.RateLimit,
+			PerMemberPerMinute:  cfg.MemberRateLimit,
 			Retention:           time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 			RebuildDays:         cfg.RebuildDays,
 		},

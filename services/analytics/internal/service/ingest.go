@@ -109,7 +109,7 @@ func check(e AppEvent) string {
 }
 
 // Track records a batch: it names the member from the caller's token,
-// rate-limits the install, corrects the app's clock, refuses what is
+// rate-limits the install and the member, corrects the app's clock, refuses what is
 // invalid or too old, stores the new events and counts them.
 func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 	member, err := s.trackingMember(ctx, b.App)
@@ -122,6 +122,16 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 	}
 	if wait > 0 {
 		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this install; retry later", RetryAfter: wait}
+	}
+	if member != "" {
+		// "m:" cannot begin an install id (letters, digits, - and _).
+		wait, err := s.live.Allow(ctx, b.App, "m:"+member, len(b.Events), s.limits.PerMemberPerMinute)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if wait > 0 {
+			return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this member's installs; retry later", RetryAfter: wait}
+		}
 	}
 	known, err := s.batchEvents(ctx, b)
 	if err != nil {

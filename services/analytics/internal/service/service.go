@@ -16,6 +16,10 @@ type Limits struct {
 	// PerInstallPerMinute is how many events one install may send a
 	// minute before its batches are refused (rate_limited).
 	PerInstallPerMinute int
+	// PerMemberPerMinute is how many events the installs of one member may
+	// send together a minute: install ids are the app's to make up, so a
+	// member could otherwise spread a flood over many of them.
+	PerMemberPerMinute int
 	// Retention is how long raw events are kept (whole days).
 	Retention time.Duration
 	// RebuildDays is how many UTC days (today included) a rebuild replays.
@@ -28,7 +32,7 @@ type Limits struct {
 const MinRetention = analytics.MaxPast + 24*time.Hour
 
 // DefaultLimits are the production limits.
-var DefaultLimits = Limits{PerInstallPerMinute: 3000, Retention: 30 * 24 * time.Hour, RebuildDays: 4}
+var DefaultLimits = Limits{PerInstallPerMinute: 3000, PerMemberPerMinute: 6000, Retention: 30 * 24 * time.Hour, RebuildDays: 4}
 
 // Options wire a Service.
 type Options struct {
@@ -68,6 +72,9 @@ func New(o Options) *Service {
 	}
 	if o.Limits.PerInstallPerMinute == 0 {
 		o.Limits.PerInstallPerMinute = DefaultLimits.PerInstallPerMinute
+	}
+	if o.Limits.PerMemberPerMinute == 0 {
+		o.Limits.PerMemberPerMinute = DefaultLimits.PerMemberPerMinute
 	}
 	if o.Limits.Retention == 0 {
 		o.Limits.Retention = DefaultLimits.Retention
