@@ -111,7 +111,13 @@ func itemAt(id, text string, at time.Time) []byte {
 }
 
 func newTestServer(t testing.TB, src *fakeSource) (*httptest.Server, *Handler) {
-	cache := NewCache(src, fakeWalls{}, CacheOptions{Check: 20 * time.Millisecond})
+	return newTestServerOn(t, src, fakeWalls{}, CacheOptions{Check: 20 * time.Millisecond})
+}
+
+// newTestServerOn is newTestServer with truth as Postgres's part and o as
+// the cache's options.
+func newTestServerOn(t testing.TB, src *fakeSource, truth Walls, o CacheOptions) (*httptest.Server, *Handler) {
+	cache := NewCache(src, truth, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = cache.Run(ctx); close(done) }()
@@ -383,19 +389,13 @@ func (w *slowWalls) WallOfToken(ctx context.Context, token string) (string, erro
 func TestUnknownTokenFlood(t *testing.T) {
 	truth := &slowWalls{}
 	src := &fakeSource{state: map[string]State{"W1": {Epoch: "e1", Head: 1, Seqs: map[string]uint64{ConfigMember: 1}, Config: rec(t, true, "")}}}
-	cache := NewCache(src, truth, CacheOptions{Lookups: 2})
-	mux := chi.NewRouter()
-	NewHandler(cache, nil, 1<<20, nil).Routes(mux, mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv, _ := newTestServerOn(t, src, truth, CacheOptions{Lookups: 2})
 
 	const flood = 60
 	codes := make([]int, flood)
 	var wg sync.WaitGroup
 	for i := range flood {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			resp, err := http.Get(fmt.Sprintf("%s/walls/made-up-%d/poll", srv.URL, i))
 			if err != nil {
 				t.Error(err)
@@ -406,7 +406,7 @@ func TestUnknownTokenFlood(t *testing.T) {
 			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
 				t.Error("503 without Retry-After")
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	n := map[int]int{}
