@@ -116,22 +116,19 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	wait, err := s.live.Allow(ctx, b.App, b.Install, len(b.Events), s.limits.PerInstallPerMinute)
+	budgets := []Budget{{Subject: b.Install, Limit: s.limits.PerInstallPerMinute}}
+	if member != "" {
+		budgets = append(budgets, Budget{Subject: "m:" + member, Limit: s.limits.PerMemberPerMinute})
+	}
+	over, wait, err := s.live.Allow(ctx, b.App, len(b.Events), budgets...)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if wait > 0 {
+	switch over {
+	case 0:
 		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this install; retry later", RetryAfter: wait}
-	}
-	if member != "" {
-		// "m:" cannot begin an install id (letters, digits, - and _).
-		wait, err := s.live.Allow(ctx, b.App, "m:"+member, len(b.Events), s.limits.PerMemberPerMinute)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if wait > 0 {
-			return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this member's installs; retry later", RetryAfter: wait}
-		}
+	case 1:
+		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this member's installs; retry later", RetryAfter: wait}
 	}
 	known, err := s.batchEvents(ctx, b)
 	if err != nil {

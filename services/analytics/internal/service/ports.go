@@ -101,6 +101,15 @@ type JobState struct {
 	Done int64
 }
 
+// Budget is a per-minute budget of events that Live.Allow counts batches
+// against.
+type Budget struct {
+	// Subject is whose budget it is: an install id, or "m:" and a member
+	// id ("m:" cannot begin an install id: letters, digits, - and _).
+	Subject string
+	Limit   int
+}
+
 // Live is the real-time state in Redis: a counter that is rebuilt from
 // RawEvents when it is lost.
 type Live interface {
@@ -108,9 +117,10 @@ type Live interface {
 	// (within the dedupe window) and reports which were new. It marks the
 	// minutes touched as waiting to be folded.
 	Apply(ctx context.Context, app string, changes []Change) ([]bool, error)
-	// Allow counts n events of an install against its per-minute limit; it
-	// returns how long to wait when over.
-	Allow(ctx context.Context, app, install string, n, limit int) (wait time.Duration, err error)
+	// Allow counts a batch's n events against each of app's budgets (a
+	// fixed one-minute window each, all in one step); it returns the index
+	// of the first budget over its limit (-1: none) and how long to wait.
+	Allow(ctx context.Context, app string, n int, budgets ...Budget) (over int, wait time.Duration, err error)
 	// Figures reads buckets of app from the live counters.
 	Figures(ctx context.Context, app string, refs []BucketRef) ([]Figures, error)
 	// Items reads the item counts of app's days.

@@ -446,17 +446,23 @@ func (s *Live) Apply(_ context.Context, app string, changes []service.Change) ([
 }
 
 // Allow implements service.Live.
-func (s *Live) Allow(_ context.Context, app, install string, n, limit int) (time.Duration, error) {
+func (s *Live) Allow(_ context.Context, app string, n int, budgets ...service.Budget) (int, time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
-	k := install + "|" + strconv.FormatInt(service.Minute(now).Unix(), 10)
 	l := s.app(app)
-	l.rate[k] += n
-	if l.rate[k] > limit {
-		return service.Minute(now).Add(time.Minute).Sub(now), nil
+	over := -1
+	for i, b := range budgets {
+		k := b.Subject + "|" + strconv.FormatInt(service.Minute(now).Unix(), 10)
+		l.rate[k] += n
+		if l.rate[k] > b.Limit && over < 0 {
+			over = i
+		}
 	}
-	return 0, nil
+	if over >= 0 {
+		return over, service.Minute(now).Add(time.Minute).Sub(now), nil
+	}
+	return -1, 0, nil
 }
 
 // Figures implements service.Live.

@@ -363,11 +363,17 @@ func (s *Store) ops(b *batch, app string, c service.Change) int {
 	return n
 }
 
-// Allow implements service.Live: a fixed one-minute window per install.
-func (s *Store) Allow(ctx context.Context, app, install string, n, limit int) (_ time.Duration, err error) {
-	defer derrors.Wrap(&err, "redisstore.Allow(%q, %q)", app, install)
+// Allow implements service.Live: a fixed one-minute window per budget, all
+// in one transaction (the app's keys share its slot).
+func (s *Store) Allow(ctx context.Context, app string, n int, budgets ...service.Budget) (_ int, _ time.Duration, err error) {
+	defer derrors.Wrap(&err, "redisstore.Allow(%q, %d budgets)", app, len(budgets))
 	now := s.now()
-	return s.window(ctx, s.keys.rate(app, install, service.Minute(now)), now, n, limit)
+	keys := make([]string, len(budgets))
+	limits := make([]int, len(budgets))
+	for i, b := range budgets {
+		keys[i], limits[i] = s.keys.rate(app, b.Subject, service.Minute(now)), b.Limit
+	}
+	return s.window(ctx, now, n, keys, limits)
 }
 
 // TakeSignIn counts a dashboard sign-in from a client address against
@@ -376,25 +382,31 @@ func (s *Store) Allow(ctx context.Context, app, install string, n, limit int) (_
 func (s *Store) TakeSignIn(ctx context.Context, addr string, limit int) (_ time.Duration, err error) {
 	defer derrors.Wrap(&err, "redisstore.TakeSignIn(%q)", addr)
 	now := s.now()
-	return s.window(ctx, s.keys.signIns(addr, service.Minute(now)), now, 1, limit)
+	_, wait, err := s.window(ctx, now, 1, []string{s.keys.signIns(addr, service.Minute(now))}, []int{limit})
+	return wait, err
 }
 
-// window adds n to the counter k of now's minute: a fixed one-minute
-// window of limit; it returns how long to wait when over.
-func (s *Store) window(ctx context.Context, k string, now time.Time, n, limit int) (time.Duration, error) {
-	var incr *redis.IntCmd
+// window adds n to the counters keys (of now's minute, in one slot), each
+// a fixed one-minute window of its limit; it returns the index of the
+// first over its limit (-1: none) and how long to wait.
+func (s *Store) window(ctx context.Context, now time.Time, n int, keys []string, limits []int) (int, time.Duration, error) {
+	incrs := make([]*redis.IntCmd, len(keys))
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		incr = p.IncrBy(ctx, k, int64(n))
-		p.Expire(ctx, k, 2*time.Minute)
+		for i, k := range keys {
+			incrs[i] = p.IncrBy(ctx, k, int64(n))
+			p.Expire(ctx, k, 2*time.Minute)
+		}
 		return nil
 	})
 	if err != nil {
-		return 0, redisx.Err(err)
+		return -1, 0, redisx.Err(err)
 	}
-	if incr.Val() > int64(limit) {
-		return service.Minute(now).Add(time.Minute).Sub(now), nil
+	for i, incr := range incrs {
+		if incr.Val() > int64(limits[i]) {
+			return i, service.Minute(now).Add(time.Minute).Sub(now), nil
+		}
 	}
-	return 0, nil
+	return -1, 0, nil
 }
 
 // Figures implements service.Live.

@@ -147,17 +147,23 @@ func Live(t *testing.T, ctx context.Context, now time.Time, newStore func(t *tes
 			t.Errorf("present members after forget = %d", m)
 		}
 	})
-	t.Run("rate limit per install and minute", func(t *testing.T) {
+	t.Run("rate limit per budget and minute", func(t *testing.T) {
 		s := newStore(t)
-		if wait, err := s.Allow(ctx, "a1", "inst", 8, 10); err != nil || wait != 0 {
-			t.Fatalf("Allow 8 of 10 = %v, %v", wait, err)
+		inst, member := service.Budget{Subject: "inst", Limit: 10}, service.Budget{Subject: "m:m1", Limit: 15}
+		if over, wait, err := s.Allow(ctx, "a1", 8, inst, member); err != nil || over != -1 || wait != 0 {
+			t.Fatalf("Allow 8 of 10 and of 15 = %d, %v, %v", over, wait, err)
 		}
-		wait, err := s.Allow(ctx, "a1", "inst", 3, 10)
-		if err != nil || wait <= 0 || wait > time.Minute {
-			t.Errorf("Allow over = %v, %v; want a wait within a minute", wait, err)
+		over, wait, err := s.Allow(ctx, "a1", 3, inst, member)
+		if err != nil || over != 0 || wait <= 0 || wait > time.Minute {
+			t.Errorf("Allow over the first = %d, %v, %v; want 0 and a wait within a minute", over, wait, err)
 		}
-		if wait, _ := s.Allow(ctx, "a1", "other", 3, 10); wait != 0 {
-			t.Errorf("another install waits %v", wait)
+		if over, wait, _ := s.Allow(ctx, "a1", 3, service.Budget{Subject: "other", Limit: 10}); over != -1 || wait != 0 {
+			t.Errorf("another install: over %d, waits %v", over, wait)
+		}
+		// The member's budget counted both batches (11 of 15): 5 more
+		// through another install are over it.
+		if over, wait, _ := s.Allow(ctx, "a1", 5, service.Budget{Subject: "inst2", Limit: 10}, member); over != 1 || wait <= 0 {
+			t.Errorf("over the member's budget through another install: over %d, waits %v; want 1", over, wait)
 		}
 	})
 	t.Run("ready, lock, reset", func(t *testing.T) {
