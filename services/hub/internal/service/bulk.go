@@ -363,7 +363,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		}
 		// A new email refuses the tokens issued before, as member.update
 		// does: they were signed in through the old address. Under the row
-		// locks UpdateMembers took.
+		// locks MemberKeys took, so the stored email is the current one.
 		for _, m := range changed {
 			if m.Email == storedEmail[m.ID] {
 				continue
@@ -376,7 +376,7 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		}
 		if len(changed) > 0 {
 			// Their membership is rewritten whole: with their registrations,
-			// read under the row locks UpdateMembers took.
+			// read under the row locks MemberKeys took.
 			ids := make([]string, len(changed))
 			for i, m := range changed {
 				ids[i] = m.ID

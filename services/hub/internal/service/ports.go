@@ -193,7 +193,8 @@ type MemberStore interface {
 // MemberBulkStore writes members by the batch (bulk upserts).
 type MemberBulkStore interface {
 	// MemberKeys returns the members of app that have one of the external
-	// ids or emails.
+	// ids or emails, locked until the transaction ends (the batch compares
+	// and writes them as they are).
 	MemberKeys(ctx context.Context, app string, externalIDs, emails []string) ([]MemberKey, error)
 	// InsertMembers adds new members, with their ids and versions set.
 	InsertMembers(ctx context.Context, ms []Member) error

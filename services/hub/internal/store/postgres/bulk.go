@@ -30,13 +30,19 @@ import (
 // index lookup per row is right).
 const planEachTime = pgx.QueryExecModeCacheDescribe
 
-// MemberKeys implements service.MemberBulkStore.
+// MemberKeys implements service.MemberBulkStore. It locks the members it
+// finds until the transaction ends, in id order (two imports never wait
+// for each other in a circle): what the batch then compares and writes is
+// the member as it is, not as a change committed since this read left it,
+// so that a batch that gives a member a new email sees that it does and
+// revokes their tokens. A change in flight is waited for; a member it
+// moved off the batch's external id or email is not returned.
 func (s *Store) MemberKeys(ctx context.Context, app string, externalIDs, emails []string) (_ []service.MemberKey, err error) {
 	defer errs.Annotate(&err, "store.MemberKeys(%s, %d externalIDs, %d emails)", app, len(externalIDs), len(emails))
 	const q = `
-		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND external_id = ANY($2)
-		UNION
-		SELECT id, email, coalesce(external_id, '') FROM members WHERE app_id = $1 AND email = ANY($3)`
+		SELECT id, email, coalesce(external_id, '') FROM members
+		WHERE app_id = $1 AND (external_id = ANY($2) OR email = ANY($3))
+		ORDER BY id FOR UPDATE`
 	rows, err := s.db.Query(ctx, q, planEachTime, app, externalIDs, emails)
 	if err != nil {
 		return nil, pg.Err(err)

@@ -198,3 +198,62 @@ func TestMemberByEmailWaitsForAChange(t *testing.T) {
 		t.Errorf("MemberByEmail of the old address after the change: %v, want not found", err)
 	}
 }
+
+// TestMemberKeysWaitsForAChange: a bulk upsert matches its rows to stored
+// members while an organizer changes one of them. The match waits for the
+// change to commit and then reads the member as it is: the bulk decides
+// whether its row changes the member's email (and so revokes their tokens)
+// against the email the change left, not against the one before it.
+func TestMemberKeysWaitsForAChange(t *testing.T) {
+	ctx := testkit.Context(t)
+	s := postgres.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
+	seed(t, ctx, s, "a")
+
+	locked, release := make(chan struct{}), make(chan struct{})
+	changed := make(chan error, 1)
+	go func() {
+		changed <- s.InTx(ctx, func(q service.Queries) error {
+			_, err := q.UpdateMember(ctx, "a", "a-m", func(m *service.Member) error {
+				close(locked) // the row is locked now
+				<-release
+				m.Email, m.ExternalID = "new@x.io", "x-1"
+				return nil
+			})
+			return err
+		})
+	}()
+	<-locked
+	type answer struct {
+		keys []service.MemberKey
+		err  error
+	}
+	read := make(chan answer, 1)
+	go func() {
+		var a answer
+		a.err = s.InTx(ctx, func(q service.Queries) error {
+			a.keys, a.err = q.MemberKeys(ctx, "a", []string{"x-1"}, []string{"m@x.io"})
+			return a.err
+		})
+		read <- a
+	}()
+	select {
+	case a := <-read:
+		t.Errorf("MemberKeys answered (%v, %v) while the member's row was locked by a change", a.keys, a.err)
+		close(release)
+		<-changed
+		return
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-changed; err != nil {
+		t.Fatal(err)
+	}
+	a := <-read
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	want := []service.MemberKey{{ID: "a-m", Email: "new@x.io", ExternalID: "x-1"}}
+	if !slices.Equal(a.keys, want) {
+		t.Errorf("MemberKeys after the change = %+v, want %+v (the member as the change left it)", a.keys, want)
+	}
+}
