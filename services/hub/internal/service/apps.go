@@ -314,7 +314,8 @@ func (s *Service) SetRole(ctx context.Context, app, organizer, role string) (Col
 // collaborator's tokens of the app stay refused, even if they are invited
 // back.
 func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string) error {
-	var version, seq int64
+	var version int64
+	var marks []Revocation
 	err := s.store.InTx(ctx, func(q Queries) error {
 		actor, err := s.actor(ctx, q, app)
 		if err != nil {
@@ -337,7 +338,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string)
 		if err := s.revokeInvitationsOf(ctx, q, app, organizer, actor.ID); err != nil {
 			return err
 		}
-		if seq, err = q.RevokeTokens(ctx, app, organizer); err != nil {
+		if marks, err = q.RevokeTokens(ctx, app, organizer); err != nil {
 			return err
 		}
 		if version, err = q.NextVersion(ctx); err != nil {
@@ -349,7 +350,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, app, organizer string)
 	if err != nil {
 		return err
 	}
-	s.putRevocations(ctx, []Revocation{{App: app, User: organizer, Seq: seq}})
+	s.putRevocations(ctx, marks)
 	s.rmFailed(ctx, app, s.rm.DeleteMembership(ctx, app, organizer, version))
 	return nil
 }

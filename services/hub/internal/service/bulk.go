@@ -364,15 +364,16 @@ func (s *Service) UpsertMembers(ctx context.Context, in BulkMembers) (BulkOutcom
 		// A new email refuses the tokens issued before, as member.update
 		// does: they were signed in through the old address. Under the row
 		// locks MemberKeys took, so the stored email is the current one.
+		var renamed []string
 		for _, m := range changed {
-			if m.Email == storedEmail[m.ID] {
-				continue
+			if m.Email != storedEmail[m.ID] {
+				renamed = append(renamed, m.ID)
 			}
-			seq, err := q.RevokeTokens(ctx, in.App, m.ID)
-			if err != nil {
+		}
+		if len(renamed) > 0 {
+			if marks, err = q.RevokeTokens(ctx, in.App, renamed...); err != nil {
 				return err
 			}
-			marks = append(marks, Revocation{App: in.App, User: m.ID, Seq: seq})
 		}
 		if len(changed) > 0 {
 			// Their membership is rewritten whole: with their registrations,

@@ -135,11 +135,9 @@ func (s *Service) changeMember(ctx context.Context, app, id string, check func(a
 		if revokeIt {
 			// Under the member's row lock, as a sign-in's token is
 			// numbered: the tokens issued so far are refused.
-			seq, err := q.RevokeTokens(ctx, app, m.ID)
-			if err != nil {
+			if marks, err = q.RevokeTokens(ctx, app, m.ID); err != nil {
 				return err
 			}
-			marks = []Revocation{{App: app, User: m.ID, Seq: seq}}
 		}
 		// The read model's hash is replaced whole: with the registrations
 		// as of this version (read under the row lock).

@@ -330,8 +330,7 @@ func (s *Service) SignOut(ctx context.Context) error {
 			if err := hub.CheckTokenSeq(c.TokenSeq, revoked); err != nil {
 				return err
 			}
-			seq, err := q.RevokeTokens(ctx, a.ID, c.User)
-			marks = []Revocation{{App: a.ID, User: c.User, Seq: seq}}
+			marks, err = q.RevokeTokens(ctx, a.ID, c.User)
 			return err
 		}
 	})

@@ -266,9 +266,9 @@ type TokenStore interface {
 	// RevokeOrganizerTokens refuses every token of the organizer issued so
 	// far (in every app) and returns the mark.
 	RevokeOrganizerTokens(ctx context.Context, id string) (int64, error)
-	// RevokeTokens refuses user's tokens of app issued so far and returns
-	// the mark.
-	RevokeTokens(ctx context.Context, app, user string) (int64, error)
+	// RevokeTokens refuses the users' tokens of app issued so far and
+	// returns their marks, one per distinct user, in no order.
+	RevokeTokens(ctx context.Context, app string, users ...string) ([]Revocation, error)
 	// Revocations lists the revocation marks of app's users (of every
 	// app's when app is ""), organizers' own marks included.
 	Revocations(ctx context.Context, app string) ([]Revocation, error)

@@ -264,8 +264,10 @@ func TestRulesTokenRevoked(t *testing.T) {
 			ctx := testkit.Context(t)
 			var mark int64
 			err := w.store.InTx(ctx, func(q service.Queries) error {
-				var err error
-				mark, err = q.RevokeTokens(ctx, appID, c.User)
+				marks, err := q.RevokeTokens(ctx, appID, c.User)
+				if len(marks) == 1 {
+					mark = marks[0].Seq
+				}
 				return err
 			})
 			if err != nil {

@@ -241,17 +241,22 @@ func (s *Store) RevokeOrganizerTokens(ctx context.Context, id string) (seq int64
 }
 
 // RevokeTokens implements service.TokenStore.
-func (s *Store) RevokeTokens(ctx context.Context, app, user string) (seq int64, err error) {
+func (s *Store) RevokeTokens(ctx context.Context, app string, users ...string) (out []service.Revocation, err error) {
 	err = s.do(func(d *data) error {
 		if _, ok := d.apps[app]; !ok {
 			return errs.New(errs.Invalid, "no such app") // a foreign key violation in Postgres
 		}
-		d.tokenSeq++
-		seq = d.tokenSeq
-		d.revocations[key2{app, user}] = revocationRow{seq: seq, at: time.Now()}
+		out = nil
+		users = slices.Clone(users)
+		slices.Sort(users)
+		for _, u := range slices.Compact(users) {
+			d.tokenSeq++
+			d.revocations[key2{app, u}] = revocationRow{seq: d.tokenSeq, at: time.Now()}
+			out = append(out, service.Revocation{App: app, User: u, Seq: d.tokenSeq})
+		}
 		return nil
 	})
-	return seq, err
+	return out, err
 }
 
 // Revocations implements service.TokenStore.

@@ -19,16 +19,26 @@ func (s *Store) NextTokenSeq(ctx context.Context) (_ int64, err error) {
 	return seq, pg.Err(err)
 }
 
-// RevokeTokens implements service.TokenStore.
-func (s *Store) RevokeTokens(ctx context.Context, app, user string) (_ int64, err error) {
-	defer errs.Annotate(&err, "store.RevokeTokens(%s, %s)", app, user)
+// RevokeTokens implements service.TokenStore: one statement for all the
+// users, their marks' rows written in user order (two revocations never
+// wait for each other in a circle).
+func (s *Store) RevokeTokens(ctx context.Context, app string, users ...string) (_ []service.Revocation, err error) {
+	defer errs.Annotate(&err, "store.RevokeTokens(%s, %d users)", app, len(users))
 	const q = `
-		INSERT INTO token_revocations (app_id, user_id, seq) VALUES ($1, $2, nextval('token_seq'))
+		INSERT INTO token_revocations (app_id, user_id, seq)
+		SELECT $1, u, nextval('token_seq') FROM (SELECT DISTINCT u FROM unnest($2::text[]) AS u ORDER BY u) x
 		ON CONFLICT (app_id, user_id) DO UPDATE SET seq = excluded.seq, revoked_at = now()
-		RETURNING seq`
-	var seq int64
-	err = s.db.QueryRow(ctx, q, app, user).Scan(&seq)
-	return seq, pg.Err(err)
+		RETURNING app_id, user_id, seq`
+	rows, err := s.db.Query(ctx, q, app, users)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Revocation, error) {
+		var x service.Revocation
+		err := r.Scan(&x.App, &x.User, &x.Seq)
+		return x, err
+	})
+	return out, pg.Err(err)
 }
 
 // Revocations implements service.TokenStore: the marks of one app's users

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,17 +142,27 @@ func tokens(t *testing.T, ctx context.Context, s service.Store) {
 	if s2 <= s1 {
 		t.Errorf("NextTokenSeq: %d then %d", s1, s2)
 	}
-	m := must[int64](t)(s.RevokeTokens(ctx, "t1", "member"))
-	if m <= s2 {
-		t.Errorf("RevokeTokens mark %d not above the tokens issued (%d)", m, s2)
+	marks := must[[]service.Revocation](t)(s.RevokeTokens(ctx, "t1", "member"))
+	if len(marks) != 1 || marks[0].App != "t1" || marks[0].User != "member" || marks[0].Seq <= s2 {
+		t.Fatalf("RevokeTokens = %+v, want one mark of t1's member above the tokens issued (%d)", marks, s2)
 	}
+	m := marks[0].Seq
+	// Several users at once, one named twice: a mark each, above the last.
+	marks = must[[]service.Revocation](t)(s.RevokeTokens(ctx, "t1", "b", "a", "b"))
+	slices.SortFunc(marks, func(x, y service.Revocation) int { return strings.Compare(x.User, y.User) })
+	if len(marks) != 2 || marks[0].User != "a" || marks[1].User != "b" || marks[0].Seq <= m || marks[1].Seq <= m ||
+		marks[0].Seq == marks[1].Seq {
+		t.Errorf("RevokeTokens of a, b, b = %+v, want one mark each above %d", marks, m)
+	}
+	m = must[[]service.Revocation](t)(s.RevokeTokens(ctx, "t1", "member"))[0].Seq
 	o := must[int64](t)(s.RevokeOrganizerTokens(ctx, "t1-owner"))
 	if o <= m {
 		t.Errorf("RevokeOrganizerTokens mark %d not above %d", o, m)
 	}
 	_, err := s.RevokeOrganizerTokens(ctx, "nobody")
 	isKind(t, "RevokeOrganizerTokens of nobody", err, errs.NotFound)
-	want := []service.Revocation{{App: "t1", User: "member", Seq: m}, {App: "t1", User: "t1-owner", Seq: o}}
+	want := []service.Revocation{{App: "t1", User: "a", Seq: marks[0].Seq}, {App: "t1", User: "b", Seq: marks[1].Seq},
+		{App: "t1", User: "member", Seq: m}, {App: "t1", User: "t1-owner", Seq: o}}
 	diff(t, "Revocations", want, must[[]service.Revocation](t)(s.Revocations(ctx, "t1")), cmpSortFunc(func(a, b service.Revocation) bool { return a.User < b.User }))
 	if got := must[[]service.Revocation](t)(s.Revocations(ctx, "other")); len(got) != 0 {
 		t.Errorf("Revocations of another app = %+v", got)

@@ -168,7 +168,10 @@ func apps(t *testing.T, ctx context.Context, s service.Store) {
 	var seq int64
 	inTx(t, ctx, s, func(q service.Queries) error {
 		var err error
-		seq, err = q.RevokeTokens(ctx, "a1", "a1-owner")
+		marks, err := q.RevokeTokens(ctx, "a1", "a1-owner")
+		if len(marks) == 1 {
+			seq = marks[0].Seq
+		}
 		return err
 	})
 	if _, rev, err := s.AppFor(ctx, "a1", "a1-owner"); err != nil || rev != seq {
