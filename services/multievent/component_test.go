@@ -19,8 +19,6 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
 	"github.com/attendify/multievent/internal/app"
@@ -30,6 +28,7 @@ import (
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
+	"github.com/google/go-cmp/cmp"
 )
 
 // story is an app with four events and members in every standing,
@@ -595,10 +594,16 @@ func TestAgendaLimits(t *testing.T) {
 	if b := bookmarks(); b != multievent.MaxBookmarks {
 		t.Errorf("%d bookmarks, want %d", b, multievent.MaxBookmarks)
 	}
-	// At the limit, one removed makes room for one added, and bookmarking
-	// again what is bookmarked takes none.
-	if _, err := sync([]multievent.AgendaOp{{Op: multievent.OpUnbookmark, Session: ids[0]}, {Op: multievent.OpBookmark, Session: rest[0]},
-		{Op: multievent.OpBookmark, Session: ids[1]}}); err != nil {
+	// At the limit, one removed (by a phone that saw it: its context)
+	// makes room for one added, and bookmarking again what is bookmarked
+	// takes none.
+	seen, err := multievent.GetAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.AgendaParams{AppRef: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref,
+		Ops: []multievent.AgendaOp{{Op: multievent.OpUnbookmark, Session: ids[0]}, {Op: multievent.OpBookmark, Session: rest[0]},
+			{Op: multievent.OpBookmark, Session: ids[1]}}, BookmarksContext: seen.BookmarksContext}); err != nil {
 		t.Errorf("a swap at the limit: %v", err)
 	}
 
@@ -726,5 +731,65 @@ func TestContentFrontForgetsEarlierRevisions(t *testing.T) {
 	})
 	if _, body := get(keynote + "?open_revs=all&revs=true"); strings.Contains(body, doc.Title) {
 		t.Errorf("open_revs still serves the keynote's title: %s", body)
+	}
+}
+
+// TestSyncNoteWithNUL: a note the key-value port cannot keep (a NUL
+// character, which JSON carries as \u0000) is rejected as that one
+// operation, with a reason a person reads; the other operations of the
+// sync apply.
+func TestSyncNoteWithNUL(t *testing.T) {
+	s := newStory(t)
+	ref := rpc.AppRef{App: s.app}
+	a, err := multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: []multievent.AgendaOp{
+		{Op: multievent.OpBookmark, Session: s.keynote},
+		{Op: multievent.OpNote, Session: s.keynote, Text: "row\u00003"},
+		{Op: multievent.OpNote, Session: s.lunch, Text: "vegetarian"},
+	}})
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if len(a.Rejected) != 1 || a.Rejected[0].Index != 1 {
+		t.Errorf("rejected: %+v, want operation 1", a.Rejected)
+	}
+	if len(a.Sessions) != 1 || a.Sessions[0].ID != s.keynote {
+		t.Errorf("sessions: %+v", a.Sessions)
+	}
+	// Removals of ids the port cannot hold, with the contexts: rejected.
+	a, err = multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: []multievent.AgendaOp{
+		{Op: multievent.OpUnbookmark, Session: "x\u0000y"}, {Op: multievent.OpUnnote, Session: "x\u0000y"},
+		{Op: multievent.OpUnbookmark, Session: s.keynote},
+	}, BookmarksContext: a.BookmarksContext, NotesContext: a.NotesContext})
+	if err != nil {
+		t.Fatalf("sync of removals: %v", err)
+	}
+	if len(a.Rejected) != 2 || len(a.Sessions) != 0 {
+		t.Errorf("rejected %+v, sessions %+v: want the two NUL ids rejected and the keynote removed", a.Rejected, a.Sessions)
+	}
+}
+
+// TestOrganizerCalendar: an organizer who bookmarks sessions and
+// takes a calendar link gets a feed of them (the link calendar.link hands
+// out works), like a member's.
+func TestOrganizerCalendar(t *testing.T) {
+	s := newStory(t)
+	ref := rpc.AppRef{App: s.app}
+	ctx := metest.Ctx(s.organizer)
+	if _, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{AppRef: ref,
+		Ops: []multievent.AgendaOp{{Op: multievent.OpBookmark, Session: s.secret}}}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := multievent.IssueCalendarLink.Call(ctx, s.env.Client, multievent.AgendaParams{AppRef: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(link.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Keynote rehearsal") {
+		t.Errorf("the organizer's feed: %d %s", resp.StatusCode, body)
 	}
 }

@@ -472,6 +472,9 @@ func (b *bench) bookmarks(ctx context.Context) error {
 		n := flips[c%len(flips)].Add(1) - 1
 		return sessions[int(n/2)%len(sessions)], n%2 == 0
 	}
+	// Each member's phone sends the bookmarks context of the agenda it
+	// last saw, as phones do: a removal without one removes nothing.
+	seen := make([]atomic.Pointer[[]byte], len(b.tokens))
 	targets := []target{
 		{"agenda.sync, one bookmark operation (JSON-RPC, pgkv)", func(ctx context.Context, r *mrand.Rand, c int) error {
 			s, add := op(c)
@@ -479,10 +482,18 @@ func (b *bench) bookmarks(ctx context.Context) error {
 			if add {
 				o = multievent.OpBookmark
 			}
-			a, err := multievent.SyncAgenda.Call(as(ctx, b.tokens[c%len(b.tokens)]), b.meC, multievent.SyncParams{AppRef: rpc.AppRef{App: b.app},
-				Ops: []multievent.AgendaOp{{Op: o, Session: s}}})
+			m := c % len(b.tokens)
+			var cc []byte
+			if p := seen[m].Load(); p != nil {
+				cc = *p
+			}
+			a, err := multievent.SyncAgenda.Call(as(ctx, b.tokens[m]), b.meC, multievent.SyncParams{AppRef: rpc.AppRef{App: b.app},
+				Ops: []multievent.AgendaOp{{Op: o, Session: s}}, BookmarksContext: cc})
 			if err == nil && len(a.Rejected) > 0 {
 				err = fmt.Errorf("rejected: %v", a.Rejected)
+			}
+			if err == nil {
+				seen[m].Store(&a.BookmarksContext)
 			}
 			return err
 		}},

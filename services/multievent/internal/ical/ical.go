@@ -70,11 +70,18 @@ func Write(c Calendar) ([]byte, error) {
 		w.prop("UID", escape(e.UID))
 		w.prop("DTSTAMP", utc(e.Stamp))
 		w.prop("LAST-MODIFIED", utc(e.Stamp))
-		if z := zoneName(e.Zone); z == "" {
+		z := zoneName(e.Zone)
+		var loc *time.Location
+		if z != "" {
+			loc, _ = time.LoadLocation(z)
+		}
+		// A wall-clock time the clocks go back over happens twice, and a
+		// DTSTART;TZID of it is read as the first (RFC 5545, 3.3.5): an
+		// event in the second is written in UTC, which says its instants.
+		if z == "" || !firstOccurrence(e.Start, loc) || !firstOccurrence(e.End, loc) {
 			w.prop("DTSTART", utc(e.Start))
 			w.prop("DTEND", utc(e.End))
 		} else {
-			loc, _ := time.LoadLocation(z)
 			w.prop("DTSTART;TZID="+z, local(e.Start.In(loc)))
 			w.prop("DTEND;TZID="+z, local(e.End.In(loc)))
 		}
@@ -222,6 +229,29 @@ func writeZone(w *writer, z zone) {
 	w.line("END:VTIMEZONE")
 }
 
+// firstOccurrence reports whether t is the first instant whose wall clock
+// in loc reads as t's does: not in the hour (or half hour) repeated after
+// clocks went back. An earlier instant with the same wall clock has a
+// larger offset c, and is t less the difference; the offsets of the day
+// before t are the candidates (a repeated interval lasts hours at most).
+func firstOccurrence(t time.Time, loc *time.Location) bool {
+	_, o := t.In(loc).Zone()
+	seen := map[int]bool{o: true}
+	for h := 1; h <= 26; h++ {
+		_, c := t.Add(-time.Duration(h) * time.Hour).In(loc).Zone()
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		if c > o {
+			if _, oc := t.Add(-time.Duration(c-o) * time.Second).In(loc).Zone(); oc == c {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func utc(t time.Time) string   { return t.UTC().Format("20060102T150405Z") }
 func local(t time.Time) string { return t.Format("20060102T150405") }
 
@@ -251,8 +281,11 @@ func duration(d time.Duration) string {
 	return fmt.Sprintf("PT%dM", m)
 }
 
-// escape escapes a TEXT value: backslash, semicolon, comma and newlines.
+// escape escapes a TEXT value: backslash, semicolon, comma and newlines
+// (CRLF, LF and a lone CR are each one line break).
 func escape(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
@@ -264,7 +297,6 @@ func escape(s string) string {
 			b.WriteString(`\,`)
 		case '\n':
 			b.WriteString(`\n`)
-		case '\r':
 		default:
 			if r < 0x20 && r != '\t' || r == 0x7f {
 				continue // control characters are not allowed in TEXT

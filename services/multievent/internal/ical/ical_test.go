@@ -8,9 +8,8 @@ import (
 	"unicode/utf8"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/attendify/multievent/internal/ical"
+	"github.com/google/go-cmp/cmp"
 )
 
 func mustLoad(t *testing.T, name string) *time.Location {
@@ -185,5 +184,80 @@ func TestUnknownZone(t *testing.T) {
 	_, err := ical.Write(ical.Calendar{ProdID: "x", Events: []ical.Event{{UID: "u", Zone: "Mars/Olympus"}}})
 	if err == nil {
 		t.Error("no error for an unknown zone")
+	}
+}
+
+// TestSecondOccurrenceOfAFallBackHour: when clocks go back, a wall
+// clock time happens twice, and RFC 5545 (3.3.5) reads a DTSTART;TZID of
+// such a time as the first occurrence. A session in the second one (an
+// hour-long session starting as the clocks went back, or ending within the
+// repeated hour) must still resolve to its instants, with the feed's own
+// VTIMEZONEs, and keep its end after its start.
+func TestSecondOccurrenceOfAFallBackHour(t *testing.T) {
+	stamp := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	evs := []ical.Event{
+		// Paris goes back from 03:00 CEST to 02:00 CET at 01:00Z on 25 October 2026.
+		{UID: "second@app", Stamp: stamp, Zone: "Europe/Paris", Summary: "In the second 02:30",
+			Start: time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC), End: time.Date(2026, 10, 25, 2, 30, 0, 0, time.UTC)},
+		{UID: "across@app", Stamp: stamp, Zone: "Europe/Paris", Summary: "From the first 02:30 to the second",
+			Start: time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC), End: time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)},
+		// Lord Howe goes back half an hour, from 02:00 to 01:30, at 15:00Z on 4 April 2026.
+		{UID: "lh@app", Stamp: stamp, Zone: "Australia/Lord_Howe", Summary: "In the second 01:40",
+			Start: time.Date(2026, 4, 4, 15, 10, 0, 0, time.UTC), End: time.Date(2026, 4, 4, 16, 0, 0, 0, time.UTC)},
+	}
+	out, err := ical.Write(ical.Calendar{ProdID: "-//Attendify//test//EN", Events: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("feed:\n%s", out)
+		}
+	})
+	cal, err := ics.ParseCalendar(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("golang-ical: %v", err)
+	}
+	at := func(e *ics.VEvent, p ics.ComponentProperty) time.Time {
+		prop := e.GetProperty(p)
+		if tzid, ok := prop.ICalParameters["TZID"]; ok {
+			return resolve(t, cal, tzid[0], prop.Value)
+		}
+		v, err := time.Parse("20060102T150405Z", prop.Value)
+		if err != nil {
+			t.Fatalf("%s %q: %v", p, prop.Value, err)
+		}
+		return v
+	}
+	for i, e := range cal.Events() {
+		start, end := at(e, ics.ComponentPropertyDtStart), at(e, ics.ComponentPropertyDtEnd)
+		if !start.Equal(evs[i].Start) || !end.Equal(evs[i].End) {
+			t.Errorf("%s: %v to %v by the feed, want %v to %v", evs[i].Summary, start, end, evs[i].Start, evs[i].End)
+		}
+		if !end.After(start) {
+			t.Errorf("%s: DTEND is not after DTSTART", evs[i].Summary)
+		}
+	}
+}
+
+// TestLineBreaksInText: a text's line breaks, whichever convention
+// wrote them (CRLF, LF, or a lone CR as old Mac editors and some
+// spreadsheets do), come back as line breaks; a lone CR is not dropped,
+// which would glue two lines' words together.
+func TestLineBreaksInText(t *testing.T) {
+	stamp := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	desc := "Room A\rBring a laptop\r\nNo food\nEnd"
+	out, err := ical.Write(ical.Calendar{ProdID: "x", Events: []ical.Event{{UID: "u@app", Stamp: stamp, Summary: "s", Description: desc,
+		Start: stamp, End: stamp.Add(time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Room A\nBring a laptop\nNo food\nEnd"
+	if got := cal.Events()[0].GetProperty(ics.ComponentPropertyDescription).Value; got != want {
+		t.Errorf("description %q, want %q", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -66,6 +67,12 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	if len(ops) > multievent.MaxOps {
 		return Agenda{}, errs.InvalidFields("too many operations", errs.FieldError{Field: "/ops", Message: "at most 500"})
 	}
+	// Contexts this service did not hand out for this agenda are refused
+	// before any operation applies: a sync is refused whole, never half
+	// applied (removals done, then a foreign notes context found).
+	if err := s.agendas.CheckContexts(ctx, AgendaRef{app, member}, bookmarksCC, notesCC); err != nil {
+		return Agenda{}, err
+	}
 	// The last operation on each session and kind wins.
 	type target struct {
 		bookmark bool
@@ -75,6 +82,12 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	var rejected []Rejected
 	var wanted []string // sessions that bookmark or note ops need open
 	for i, op := range ops {
+		// What the key-value port cannot keep is this operation's
+		// rejection, not the whole sync's failure.
+		if reason := unkeepable(op); reason != "" {
+			rejected = append(rejected, Rejected{i, reason})
+			continue
+		}
 		switch op.Op {
 		case multievent.OpBookmark, multievent.OpUnbookmark:
 			last[target{true, op.Session}] = i
@@ -98,6 +111,13 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	}
 	var add, remove, unnote []string
 	notes := map[string]string{}
+	// A removal takes away only what its context saw. A phone sends no
+	// context when it saw no agenda ("empty when it saw none"): its
+	// removals saw nothing, and remove nothing (the store would read a
+	// missing context as "remove what is there now", another device's
+	// adds included). Its own adds of this sync are already undone by
+	// "the last operation wins".
+	noBookmarksCC, noNotesCC := len(bookmarksCC) == 0, len(notesCC) == 0
 	for i, op := range ops {
 		bookmark := op.Op == multievent.OpBookmark || op.Op == multievent.OpUnbookmark
 		if j, ok := last[target{bookmark, op.Session}]; !ok || j != i {
@@ -111,11 +131,15 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 		case multievent.OpBookmark:
 			add = append(add, op.Session)
 		case multievent.OpUnbookmark:
-			remove = append(remove, op.Session)
+			if !noBookmarksCC {
+				remove = append(remove, op.Session)
+			}
 		case multievent.OpNote:
 			notes[op.Session] = op.Text
 		case multievent.OpUnnote:
-			unnote = append(unnote, op.Session)
+			if !noNotesCC {
+				unnote = append(unnote, op.Session)
+			}
 		}
 	}
 	if len(add) > 0 {
@@ -165,6 +189,21 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	slices.SortFunc(rejected, func(x, y Rejected) int { return x.Index - y.Index })
 	a.Rejected = rejected
 	return a, nil
+}
+
+// unkeepable says why the key-value port cannot keep op's session id or
+// text (it refuses NUL characters, which JSON carries as \u0000, and
+// invalid UTF-8), or "".
+func unkeepable(op Op) string {
+	switch {
+	case op.Session == "" || strings.IndexByte(op.Session, 0) >= 0 || !utf8.ValidString(op.Session):
+		return "no such session open to you"
+	case strings.IndexByte(op.Text, 0) >= 0:
+		return "the note contains a NUL character"
+	case !utf8.ValidString(op.Text):
+		return "the note is not valid UTF-8"
+	}
+	return ""
 }
 
 // countAfter is the number of sessions in have once remove are taken

@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
 	"github.com/attendify/multievent/internal/service"
 	"github.com/attendify/multievent/internal/store/memory"
 	"github.com/attendify/platform/errs"
+	"github.com/google/go-cmp/cmp"
 )
 
 func itemIDs(a service.Agenda) []string {
@@ -227,5 +226,124 @@ func TestDeleteApp(t *testing.T) {
 	evs, _ := w.store.Events(t.Context(), app)
 	if len(evs) != 0 {
 		t.Errorf("events after app.deleted: %d", len(evs))
+	}
+}
+
+// TestSpeakerBeforeEventStaysOutOfAll: hub's topics arrive in any
+// order, so a session (and its speaker) may be projected before its event.
+// A speaker who speaks only at a "listed" event must never reach the "all"
+// database every member replicates, not even until the event arrives.
+func TestSpeakerBeforeEventStaysOutOfAll(t *testing.T) {
+	w := newWorld(t)
+	w.speaker("P-SECRET", "Secret Speaker")
+	w.session("S-SECRET", evListed, "Secret talk", now, "P-SECRET") // before its event
+	if got := placement(w); slices.Contains(got[service.GroupAll], "speaker:P-SECRET") {
+		t.Errorf("a speaker of a session whose event is not projected yet is in the \"all\" database: %v", got)
+	}
+	w.event(evListed, hub.VisibilityPublic, hub.EventAccessListed, now)
+	want := map[string][]string{
+		service.GroupAll:             {"event:" + evListed},
+		service.EventGroup(evListed): {"session:S-SECRET", "speaker:P-SECRET"},
+	}
+	if diff := cmp.Diff(want, placement(w)); diff != "" {
+		t.Errorf("placement once the event arrived (-want +got):\n%s", diff)
+	}
+	// A speaker with no session at all is still everyone's.
+	w.speaker("P-NONE", "Lone")
+	if got := placement(w); !slices.Contains(got[service.GroupAll], "speaker:P-NONE") {
+		t.Errorf("a speaker of no session: %v", got)
+	}
+}
+
+// TestRemovalWithoutContext: a phone that never saw the agenda sends
+// no contexts ("empty when it saw none"); its removals saw nothing, so an
+// add another device made stays (observed-remove semantics), both for
+// bookmarks and for notes.
+func TestRemovalWithoutContext(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	s := "S-" + evOpen
+	// Phone A bookmarks the session and writes a note.
+	if _, err := w.svc.Sync(as("plain"), app, "", []service.Op{{Op: multievent.OpBookmark, Session: s},
+		{Op: multievent.OpNote, Session: s, Text: "from A"}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Phone B, new and offline, bookmarked the same session, changed its
+	// mind, and wrote and removed a note: its last operations are removals
+	// of what it added itself, sent with the contexts it saw (none).
+	for _, cc := range [][]byte{nil, {}} {
+		b, err := w.svc.Sync(as("plain"), app, "", []service.Op{
+			{Op: multievent.OpBookmark, Session: s}, {Op: multievent.OpUnbookmark, Session: s},
+			{Op: multievent.OpNote, Session: s, Text: "from B"}, {Op: multievent.OpUnnote, Session: s}}, cc, cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{s}, itemIDs(b)); diff != "" {
+			t.Errorf("context %v: A's bookmark, which B never saw (-want +got):\n%s", cc, diff)
+		}
+		if len(b.Items) == 1 && b.Items[0].Note != "from A" {
+			t.Errorf("context %v: A's note, which B never saw: %q", cc, b.Items[0].Note)
+		}
+	}
+	// With the context of an agenda that held them, the removals apply.
+	a, err := w.svc.GetAgenda(as("plain"), app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err = w.svc.Sync(as("plain"), app, "", []service.Op{{Op: multievent.OpUnbookmark, Session: s}, {Op: multievent.OpUnnote, Session: s}},
+		a.BookmarksContext, a.NotesContext)
+	if err != nil || len(a.Items) != 0 {
+		t.Errorf("removals with a context: %v, %v", itemIDs(a), err)
+	}
+	notes, _, _ := w.agendas.Notes(t.Context(), service.AgendaRef{App: app, Member: "plain"})
+	if len(notes) != 0 {
+		t.Errorf("notes after unnote with a context: %v", notes)
+	}
+}
+
+// TestSyncRefusesForeignContextsWhole: a sync whose contexts are not
+// ones handed out for this member's agenda is invalid, and applies none of
+// its operations: not the bookmark removals before a forged notes
+// context, nor adds sent beside a forged context.
+func TestSyncRefusesForeignContextsWhole(t *testing.T) {
+	w := newWorld(t)
+	w.standard()
+	w.access.SetMember(app, "other", memory.Member{})
+	s, s2 := "S-"+evOpen, "S-"+evPast
+	a, err := w.svc.Sync(as("plain"), app, "", append(bookmark(s), service.Op{Op: multievent.OpNote, Session: s, Text: "x"}), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := w.svc.GetAgenda(as("other"), app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		ops      []service.Op
+		bcc, ncc []byte
+	}{
+		{"a made-up notes context", []service.Op{{Op: multievent.OpUnbookmark, Session: s}, {Op: multievent.OpUnnote, Session: s}},
+			a.BookmarksContext, []byte("forged")},
+		{"another member's notes context", []service.Op{{Op: multievent.OpUnbookmark, Session: s}, {Op: multievent.OpUnnote, Session: s}},
+			a.BookmarksContext, theirs.NotesContext},
+		{"a made-up context with adds only", bookmark(s2), []byte("forged"), nil},
+		{"a notes context as the bookmarks context", bookmark(s2), a.NotesContext, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := w.svc.Sync(as("plain"), app, "", tt.ops, tt.bcc, tt.ncc); !errors.Is(err, errs.Invalid) {
+				t.Errorf("Sync = %v, want invalid", err)
+			}
+			got, err := w.svc.GetAgenda(as("plain"), app, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{s}, itemIDs(got)); diff != "" {
+				t.Fatalf("the refused sync changed the bookmarks (-want +got):\n%s", diff)
+			}
+			if got.Items[0].Note != "x" {
+				t.Errorf("the refused sync changed the note: %q", got.Items[0].Note)
+			}
+		})
 	}
 }

@@ -320,6 +320,10 @@ func desired(st ContentState, id string) map[string][]byte {
 		if sp, ok := st.Speakers[oid]; ok {
 			body := mustJSON(multievent.SpeakerDoc{Type: multievent.DocSpeaker, ID: sp.ID, Name: sp.Name, Company: sp.Company,
 				Title: sp.Title, Bio: sp.Bio, PhotoURL: sp.PhotoURL})
+			// A speaker of no session is everyone's. One whose sessions are
+			// only at events not projected yet goes nowhere until they
+			// arrive (their arrival marks the speaker again): their group
+			// is not known, and may be a restricted one.
 			evs := st.SpeakerEvents[oid]
 			if len(evs) == 0 {
 				out[GroupAll] = body

@@ -144,6 +144,11 @@ type Agendas interface {
 	UpdateNotes(ctx context.Context, a AgendaRef, cc []byte, set map[string]string, remove []string) error
 	// Erase removes the member's bookmarks and notes.
 	Erase(ctx context.Context, a AgendaRef) error
+	// CheckContexts returns errs.Invalid unless each non-empty context is
+	// one handed out for the member's bookmarks (bookmarksCC) or notes
+	// (notesCC); it writes nothing. A sync checks them before it applies
+	// any of its operations.
+	CheckContexts(ctx context.Context, a AgendaRef, bookmarksCC, notesCC []byte) error
 }
 
 // AgendaRef names a member's personal agenda in an app (a struct, so that

@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
@@ -30,9 +33,17 @@ type cursor struct {
 	ID    string  `json:"i"`
 }
 
-// Words splits a search into its words: runs of letters and digits.
+// Words splits a search into its words: runs of letters and digits, in
+// Unicode's composed form (NFC). A combining mark (an accent typed or
+// pasted decomposed: "e" then U+0301) belongs to its word, as Postgres'
+// parser and unaccent read it, instead of cutting it in two.
 func Words(q string) []string {
-	return strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	words := strings.FieldsFunc(norm.NFC.String(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.IsMark(r)
+	})
+	return slices.DeleteFunc(words, func(w string) bool {
+		return !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) })
+	})
 }
 
 // Searching is a search of an app's content: the text searched for, and

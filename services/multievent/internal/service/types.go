@@ -91,7 +91,9 @@ type ContentState struct {
 	Speakers map[string]Speaker
 	Rooms    map[string]Room
 	Tracks   map[string]Track
-	// SpeakerEvents lists, per speaker among the doc ids, the live events
-	// of their live sessions (with the events' settings in Events).
+	// SpeakerEvents lists, per speaker among the doc ids, the events of
+	// their live sessions that are not deleted: the live ones (with their
+	// settings in Events) and those the projection does not hold yet (a
+	// session may come before its event), which are absent from Events.
 	SpeakerEvents map[string][]string
 }

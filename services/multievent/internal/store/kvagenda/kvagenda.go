@@ -91,6 +91,22 @@ func (s *Store) UpdateNotes(ctx context.Context, a service.AgendaRef, cc []byte,
 	return s.maps.MapUpdate(ctx, NotesBucket, key(a), cc, ops)
 }
 
+// CheckContexts implements service.Agendas: a removal of nothing and an
+// update without operations open the context (kv.Sealed refuses any it did
+// not seal for this bucket and key) and write nothing.
+func (s *Store) CheckContexts(ctx context.Context, a service.AgendaRef, bookmarksCC, notesCC []byte) (err error) {
+	defer derr.Wrap(&err, "CheckContexts(%q, %q)", a.App, a.Member)
+	if len(bookmarksCC) > 0 {
+		if err := s.sets.SetRemove(ctx, BookmarksBucket, key(a), bookmarksCC); err != nil {
+			return err
+		}
+	}
+	if len(notesCC) > 0 {
+		return s.maps.MapUpdate(ctx, NotesBucket, key(a), notesCC, kv.MapOps{})
+	}
+	return nil
+}
+
 // Erase implements service.Agendas: every bookmark and note goes,
 // whatever was seen (nil contexts).
 func (s *Store) Erase(ctx context.Context, a service.AgendaRef) (err error) {

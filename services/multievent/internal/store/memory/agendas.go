@@ -59,6 +59,18 @@ func (a *Agendas) open(kind, agenda string, cc []byte) (int64, bool, error) {
 	return n, true, nil
 }
 
+// CheckContexts implements service.Agendas.
+func (a *Agendas) CheckContexts(_ context.Context, ref service.AgendaRef, bookmarksCC, notesCC []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := agendaKey(ref)
+	if _, _, err := a.open("b", k, bookmarksCC); err != nil {
+		return err
+	}
+	_, _, err := a.open("n", k, notesCC)
+	return err
+}
+
 // Bookmarks implements service.Agendas.
 func (a *Agendas) Bookmarks(_ context.Context, ref service.AgendaRef) ([]string, []byte, error) {
 	a.mu.Lock()

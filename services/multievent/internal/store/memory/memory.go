@@ -386,7 +386,8 @@ func (s *Store) Content(_ context.Context, app string, docIDs []string) (service
 				if k.app != app || k.kind != service.KindSession || !sr.live() || !slices.Contains(sr.c.Session.SpeakerIDs, id) {
 					continue
 				}
-				if _, ok := s.liveEvent(app, sr.c.Session.EventID); ok {
+				// Live events, and those not projected yet; not deleted ones.
+				if er := s.get(service.KindEvent, app, sr.c.Session.EventID); er == nil || er.live() {
 					evs = append(evs, sr.c.Session.EventID)
 					addEvent(sr.c.Session.EventID)
 				}

@@ -458,12 +458,14 @@ func (s *Store) Content(ctx context.Context, app string, docIDs []string) (_ ser
 		if err != nil {
 			return st, pg.Err(err)
 		}
-		// The live events each speaker speaks at.
+		// The events each speaker speaks at that are not deleted: live,
+		// or not projected yet (a session may come before its event).
 		const qe = `
 			SELECT DISTINCT p, s.event_id
-			FROM sessions s JOIN events e ON e.app_id = s.app_id AND e.id = s.event_id AND NOT e.deleted,
+			FROM sessions s LEFT JOIN events e ON e.app_id = s.app_id AND e.id = s.event_id,
 				unnest(s.speaker_ids) p
 			WHERE s.app_id = $1 AND NOT s.deleted AND s.speaker_ids && $2 AND p = ANY($2)
+				AND (e.id IS NULL OR NOT e.deleted)
 			ORDER BY 1, 2`
 		rows, err = s.pool.Query(ctx, qe, app, sp)
 		if err != nil {

@@ -151,6 +151,36 @@ func Agendas(t *testing.T, newAgendas func(t *testing.T) service.Agendas) {
 			t.Errorf("bookmarks after refused removals: %v", a.bookmarks)
 		}
 	})
+	t.Run("CheckContexts takes the member's own contexts and refuses others, writing nothing", func(t *testing.T) {
+		a, _ := twoDevices(t)
+		other := &device{t: t, s: a.s, app: a.app, user: newID("m")}
+		a.add("s1")
+		a.notesOp(map[string]string{"s1": "x"})
+		a.sync()
+		other.sync()
+		ctx, ref := testkit.Context(t), service.AgendaRef{App: a.app, Member: a.user}
+		if err := a.s.CheckContexts(ctx, ref, a.bcc, a.ncc); err != nil {
+			t.Errorf("the member's own contexts: %v", err)
+		}
+		if err := a.s.CheckContexts(ctx, ref, nil, nil); err != nil {
+			t.Errorf("no contexts: %v", err)
+		}
+		for name, ccs := range map[string][2][]byte{
+			"made up":                    {[]byte("not a context at all, really"), nil},
+			"another member's bookmarks": {other.bcc, a.ncc},
+			"another member's notes":     {a.bcc, other.ncc},
+			"notes as bookmarks":         {a.ncc, nil},
+			"bookmarks as notes":         {nil, a.bcc},
+		} {
+			if err := a.s.CheckContexts(ctx, ref, ccs[0], ccs[1]); !errors.Is(err, errs.Invalid) {
+				t.Errorf("%s: %v, want invalid", name, err)
+			}
+		}
+		a.sync()
+		if !slices.Equal(a.bookmarks, []string{"s1"}) || a.notes["s1"] != "x" {
+			t.Errorf("after the checks: %v %v", a.bookmarks, a.notes)
+		}
+	})
 	t.Run("erase removes everything", func(t *testing.T) {
 		a, _ := twoDevices(t)
 		a.add("s1", "s2")
