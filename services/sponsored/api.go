@@ -429,10 +429,11 @@ var (
 		Name: "sponsored.view", Auth: auth.Member, Idempotent: true, Errors: memberErrors,
 		Summary: "Confirm that a sponsored item was on screen (counted once per impression).",
 	}
-	// SubmitLead stores a lead form with the member's consent.
+	// SubmitLead stores a lead form with the consent of a member the
+	// campaign was shown to.
 	SubmitLead = rpc.Method[SubmitLeadParams, Lead]{
 		Name: "lead.submit", Auth: auth.Member, Idempotent: true, Errors: append(memberErrors, errs.CodeConflict),
-		Summary: "Submit a campaign's lead form with the member's consent (once per impression).",
+		Summary: "Submit a campaign's lead form with the member's consent: only a member it was shown to; once per member and campaign.",
 	}
 )
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/sponsoredtest"
+	"github.com/attendify/sponsored/internal/store/redisstore"
 	"github.com/attendify/sponsored/placement"
 )
 
@@ -63,6 +65,27 @@ func (f *fixture) live(t *testing.T, in sponsored.CampaignInput) sponsored.Campa
 		t.Fatalf("campaign.schedule: %s %v", c.State, err)
 	}
 	return c
+}
+
+// serve publishes the campaigns and serves campaign to an attendee m,
+// as social would in a page of the app's feed: a lead needs a member the
+// campaign was served to.
+func (f *fixture) serve(t *testing.T, m sponsoredtest.Member, campaign string) sponsored.Card {
+	t.Helper()
+	return f.serveAs(t, placement.Viewer{Member: m.ID, MemberRole: hub.MemberAttendee}, campaign)
+}
+
+// serveAs serves campaign to v (one page with a slot for every campaign).
+func (f *fixture) serveAs(t *testing.T, v placement.Viewer, campaign string) sponsored.Card {
+	t.Helper()
+	f.env.Publish()
+	for _, s := range f.env.Placer().Fill(f.ctx, f.app, "", v, 100*sponsored.DefaultEvery) {
+		if s.Card.CampaignID == campaign {
+			return s.Card
+		}
+	}
+	t.Fatalf("campaign %s not served to %s", campaign, v.Member)
+	return sponsored.Card{}
 }
 
 func TestCampaignMethodsSucceed(t *testing.T) {
@@ -186,7 +209,8 @@ func TestCampaignMethodsRefused(t *testing.T) {
 			lead := f.live(t, input("lead", func(in *sponsored.CampaignInput) {
 				in.Creative.CTA = sponsored.CTA{Kind: sponsored.CTALead, Label: "Join", Consent: "ok", Fields: []sponsored.LeadField{{Name: "email", Label: "E-mail", Kind: "email", Required: true}}}
 			}))
-			_, err := sponsored.SubmitLead.Call(f.ada.Ctx(f.ctx), f.env.Client, sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: lead.ID, ImpressionID: "i1", Fields: map[string]string{"email": "a@b.co"}})
+			card := f.serve(t, f.ada, lead.ID)
+			_, err := sponsored.SubmitLead.Call(f.ada.Ctx(f.ctx), f.env.Client, sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: lead.ID, ImpressionID: card.ImpressionID, Fields: map[string]string{"email": "a@b.co"}})
 			return err
 		}, errs.CodeInvalid},
 	} {
@@ -294,7 +318,8 @@ func TestLeadsExport(t *testing.T) {
 		in.Creative.CTA = sponsored.CTA{Kind: sponsored.CTALead, Label: "Join", Consent: "Acme may call me.", Fields: []sponsored.LeadField{
 			{Name: "email", Label: "E-mail", Kind: "email", Required: true}, {Name: "company", Label: "Company", Kind: "text"}}}
 	}))
-	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: "imp1", Consent: true,
+	card := f.serve(t, f.ada, c.ID)
+	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: card.ImpressionID, Consent: true,
 		Fields: map[string]string{"email": "ada@example.com", "company": "=HYPERLINK(\"http://evil\")"}}
 	first, err := sponsored.SubmitLead.Call(f.ada.Ctx(f.ctx), f.env.Client, p)
 	if err != nil {
@@ -325,6 +350,80 @@ func TestLeadsExport(t *testing.T) {
 	}
 	if rows[1][3] != "ada@example.com" || rows[1][4] != "'=HYPERLINK(\"http://evil\")" || rows[1][5] != "Acme may call me." {
 		t.Errorf("lead row %q", rows[1])
+	}
+}
+
+// TestLeadsExportKeepsAnswersToRemovedFields: an organizer may change
+// a live campaign's form; the leads sent with the old form keep their
+// answers in the export, in columns of their own.
+func TestLeadsExportKeepsAnswersToRemovedFields(t *testing.T) {
+	f := newFixture(t)
+	c := f.live(t, leadInput("form"))
+	card := f.serve(t, f.ada, c.ID)
+	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: card.ImpressionID, Consent: true,
+		Fields: map[string]string{"email": "ada@example.com", "company": "=Acme"}}
+	if _, err := sponsored.SubmitLead.Call(f.ada.Ctx(f.ctx), f.env.Client, p); err != nil {
+		t.Fatal(err)
+	}
+	in := c.CampaignInput
+	in.Creative.CTA.Fields = []sponsored.LeadField{{Name: "email", Label: "E-mail", Kind: "email", Required: true}, {Name: "role", Label: "Role", Kind: "text"}}
+	if _, err := sponsored.UpdateCampaign.Call(f.owner.Ctx(f.ctx), f.env.Client, sponsored.UpdateCampaignParams{AppRef: f.ref, CampaignID: c.ID, Version: c.Version, CampaignInput: in}); err != nil {
+		t.Fatal(err)
+	}
+	rows := f.leadsCSV(t, f.owner, c.ID)
+	if len(rows) != 2 {
+		t.Fatalf("rows %q", rows)
+	}
+	col := slices.Index(rows[0], "company")
+	if col < 0 || rows[1][col] != "'=Acme" {
+		t.Errorf("the answer to a field the form no longer has is lost from the export: %q", rows)
+	}
+	if i := slices.Index(rows[0], "Role"); i < 0 || rows[1][i] != "" {
+		t.Errorf("the form's new field: %q", rows)
+	}
+}
+
+// TestCounterCrashKeepsClicksAndViews: a counter that read a batch of
+// impressions and died leaves them pending until SPONSORED_CLAIM_IDLE; the
+// clicks and views of those impressions that arrive meanwhile are read
+// first and find no impression in the ledger: they stay pending too, and
+// are counted once the impressions are taken over. (A batch whose count
+// failed once waits the claim time the same way.)
+func TestCounterCrashKeepsClicksAndViews(t *testing.T) {
+	f := newFixture(t)
+	c := f.live(t, input("crash", nil))
+	f.env.Publish()
+	f.env.Count() // the counter's group exists
+	slots := f.env.Placer().Fill(f.ctx, f.app, "", placement.Viewer{Member: f.ada.ID, MemberRole: hub.MemberAttendee}, 5)
+	if len(slots) != 1 {
+		t.Fatalf("%d slots", len(slots))
+	}
+	dead := redisstore.New(f.env.Redis, f.env.Namespace, redisstore.Options{Consumer: "dead", ClaimIdle: time.Hour})
+	if recs, err := dead.Read(f.ctx, f.app, 100); err != nil || len(recs) != 1 {
+		t.Fatalf("the dead counter read %d records: %v", len(recs), err)
+	}
+	ref := sponsored.ImpressionParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: slots[0].Card.ImpressionID}
+	if _, err := sponsored.View.Call(f.ada.Ctx(f.ctx), f.env.Client, ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sponsored.Click.Call(f.ada.Ctx(f.ctx), f.env.Client, ref); err != nil {
+		t.Fatal(err)
+	}
+	f.env.Count()
+	if n, _ := f.env.Redis.XLen(f.ctx, f.env.Keys.Records(f.app)).Result(); n != 3 {
+		t.Errorf("%d records in the stream after a count, want 3: the impression, its view and click waiting", n)
+	}
+	time.Sleep(f.env.Config.ClaimIdle + 100*time.Millisecond)
+	f.env.Count() // takes over the dead counter's impressions
+	rep, err := sponsored.GetReport.Call(f.owner.Ctx(f.ctx), f.env.Client, cref(f, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total.Impressions != 1 || rep.Total.Clicks != 1 || rep.Total.Views != 1 {
+		t.Errorf("after a counter's crash: %d impressions, %d clicks, %d views; want 1, 1, 1", rep.Total.Impressions, rep.Total.Clicks, rep.Total.Views)
+	}
+	if n, _ := f.env.Redis.XLen(f.ctx, f.env.Keys.Records(f.app)).Result(); n != 0 {
+		t.Errorf("%d records left in the stream", n)
 	}
 }
 

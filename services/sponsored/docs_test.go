@@ -58,7 +58,8 @@ func TestMethodsDoc(t *testing.T) {
 		in.Creative.CTA = sponsored.CTA{Kind: sponsored.CTALead, Label: "Join", Consent: "Acme may call me.", Fields: []sponsored.LeadField{
 			{Name: "email", Label: "E-mail", Kind: "email", Required: true}, {Name: "company", Label: "Company", Kind: "text"}}}
 	}))
-	call(sponsored.SubmitLead.Call(actx, c, sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: lead.ID, ImpressionID: imp.ImpressionID, Consent: true,
+	card := f.serve(t, f.ada, lead.ID)
+	call(sponsored.SubmitLead.Call(actx, c, sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: lead.ID, ImpressionID: card.ImpressionID, Consent: true,
 		Fields: map[string]string{"email": "ada@example.com", "company": "Analytical Engines"}}))
 	call(sponsored.ListLeads.Call(octx, c, sponsored.ListLeadsParams{AppRef: f.ref, CampaignID: lead.ID, Limit: 10}))
 

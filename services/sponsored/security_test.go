@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attendify/hub"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
+	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/sponsoredtest"
 	"github.com/attendify/sponsored/placement"
@@ -52,7 +54,8 @@ func TestLeadValuesAreStoredAsChecked(t *testing.T) {
 	f := newFixture(t)
 	c := f.live(t, leadInput("lead"))
 	formula := `=HYPERLINK("http://evil.test","open")`
-	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: "imp1", Consent: true,
+	card := f.serve(t, f.ada, c.ID)
+	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: card.ImpressionID, Consent: true,
 		Fields: map[string]string{"email": "ada@example.com", "company": strings.Repeat(" ", 200_000) + formula}}
 	l, err := sponsored.SubmitLead.Call(f.ada.Ctx(f.ctx), f.env.Client, p)
 	if err != nil {
@@ -107,7 +110,26 @@ func TestReportPageNotFramed(t *testing.T) {
 	}
 }
 
-// TestClickRevealsOnlyServedLinks: sponsored.click answers only for a
+// TestReportPageEscapesSponsorText: the sponsor's page shows text an
+// organizer typed (names) as text.
+func TestReportPageEscapesSponsorText(t *testing.T) {
+	f := newFixture(t)
+	c := f.live(t, input("xss", func(in *sponsored.CampaignInput) {
+		in.Name, in.Sponsor.Name = `<img src=x onerror=alert(1)>`, `</title><script>alert(1)</script>`
+	}))
+	share, err := sponsored.ShareReport.Call(f.owner.Ctx(f.ctx), f.env.Client, cref(f, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := httpGet(t, share.URL, 200)
+	for _, bad := range []string{"<script>", "<img"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the report page carries %q from the sponsor's text", bad)
+		}
+	}
+}
+
+// TestClickRevealsOnlyServedLinks: sponsored.click (and .view, .hide) answers only for a
 // campaign that may have served (live, paused, finished): a member learns
 // nothing of a draft's or a scheduled campaign's link by its id.
 func TestClickRevealsOnlyServedLinks(t *testing.T) {
@@ -125,6 +147,11 @@ func TestClickRevealsOnlyServedLinks(t *testing.T) {
 	wantCode(t, err, errs.CodeNotFound, "")
 	_, err = sponsored.View.Call(f.ada.Ctx(f.ctx), f.env.Client, sponsored.ImpressionParams{AppRef: f.ref, CampaignID: draft.ID, ImpressionID: "i1"})
 	wantCode(t, err, errs.CodeNotFound, "")
+	// Hiding one tells no more than clicking it.
+	for _, c := range []sponsored.Campaign{draft, future} {
+		_, err = sponsored.Hide.Call(f.ada.Ctx(f.ctx), f.env.Client, sponsored.HideParams{AppRef: f.ref, CampaignID: c.ID, Reason: sponsored.HideHidden})
+		wantCode(t, err, errs.CodeNotFound, "")
+	}
 }
 
 // TestRecordsAreAlwaysCounted: every click or view record sponsored
@@ -195,7 +222,8 @@ func TestTimeZoneLocalIsNoZone(t *testing.T) {
 func TestLeadsExportHoldsUnderSemicolons(t *testing.T) {
 	f := newFixture(t)
 	c := f.live(t, leadInput("lead"))
-	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: "imp1", Consent: true,
+	card := f.serve(t, f.ada, c.ID)
+	p := sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID, ImpressionID: card.ImpressionID, Consent: true,
 		Fields: map[string]string{"email": "ada@example.com", "company": "Acme;=cmd|' /C calc'!A0"}}
 	if _, err := sponsored.SubmitLead.Call(f.ada.Ctx(f.ctx), f.env.Client, p); err != nil {
 		t.Fatal(err)
@@ -327,5 +355,48 @@ func TestOtherAppsCampaigns(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("B's owner exports A's leads under B: HTTP %d", resp.StatusCode)
+	}
+}
+
+// TestLeadNeedsTheCampaignServed: a lead is taken only from a member the
+// campaign was served to (their caps count it, or after a Redis loss the
+// ledger's impressions), not from any member who names a live campaign's
+// id, even one its targeting leaves out: to them it is not found.
+func TestLeadNeedsTheCampaignServed(t *testing.T) {
+	f := newFixture(t)
+	c := f.live(t, input("speakers only", func(in *sponsored.CampaignInput) {
+		in.Targeting.MemberRoles = []string{hub.MemberSpeaker}
+		in.Creative.CTA = leadInput("x").Creative.CTA
+	}))
+	submit := func(m sponsoredtest.Member, impression string) error {
+		_, err := sponsored.SubmitLead.Call(m.Ctx(f.ctx), f.env.Client, sponsored.SubmitLeadParams{AppRef: f.ref, CampaignID: c.ID,
+			ImpressionID: impression, Consent: true, Fields: map[string]string{"email": m.ID + "@example.com"}})
+		return err
+	}
+	eve := f.env.AddMember(f.app, "Eve", auth.RoleAttendee)
+	f.env.SetMemberRole(eve, hub.MemberAttendee)
+	wantCode(t, submit(eve, "never-shown"), errs.CodeNotFound, "")
+	// Two speakers it was served to: one sends at once (their caps count
+	// the showing), one after Redis lost sponsored's keys (the ledger's
+	// impression).
+	sam, ken := f.env.AddMember(f.app, "Sam", auth.RoleAttendee), f.env.AddMember(f.app, "Ken", auth.RoleAttendee)
+	f.env.SetMemberRole(sam, hub.MemberSpeaker)
+	f.env.SetMemberRole(ken, hub.MemberSpeaker)
+	samCard := f.serveAs(t, placement.Viewer{Member: sam.ID, MemberRole: hub.MemberSpeaker}, c.ID)
+	kenCard := f.serveAs(t, placement.Viewer{Member: ken.ID, MemberRole: hub.MemberSpeaker}, c.ID)
+	if err := submit(sam, samCard.ImpressionID); err != nil {
+		t.Errorf("a lead of a member it was served to: %v", err)
+	}
+	f.env.Count()
+	if err := testkit.DeleteKeys(f.ctx, f.env.Redis, f.env.Namespace+":sponsored:"); err != nil {
+		t.Fatal(err)
+	}
+	if err := submit(ken, kenCard.ImpressionID); err != nil {
+		t.Errorf("a lead of a member it was served to, after a Redis loss: %v", err)
+	}
+	wantCode(t, submit(eve, samCard.ImpressionID), errs.CodeNotFound, "")
+	rep, err := sponsored.GetReport.Call(f.owner.Ctx(f.ctx), f.env.Client, cref(f, c))
+	if err != nil || rep.Total.Leads != 2 {
+		t.Errorf("report: %d leads %v, want Sam's and Ken's", rep.Total.Leads, err)
 	}
 }

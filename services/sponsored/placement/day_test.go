@@ -25,3 +25,25 @@ func TestDayFollowsTheClock(t *testing.T) {
 		}
 	}
 }
+
+// TestDayWhereMidnightIsSkipped: in a zone whose daylight saving time
+// starts at midnight (Chile: 2026-09-06 starts at 01:00 -03), the cached
+// day spans the day's real instants, so that an instant of the evening
+// before, asked after one of the new day, is still the evening's day.
+func TestDayWhereMidnightIsSkipped(t *testing.T) {
+	for _, zone := range []string{"America/Santiago", "Asia/Beirut", "America/Havana", "Africa/Cairo"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &Placer{}
+		// Every 10 minutes of 2026, each asked after the instant an hour later.
+		for now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); now.Year() == 2026; now = now.Add(10 * time.Minute) {
+			for _, at := range []time.Time{now.Add(time.Hour), now} {
+				if got, want := p.day(zone, at), at.In(loc).Format(time.DateOnly); got != want {
+					t.Fatalf("%s at %s: day %s, want %s", zone, at.In(loc), got, want)
+				}
+			}
+		}
+	}
+}

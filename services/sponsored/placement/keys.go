@@ -18,6 +18,9 @@ import (
 //	sponsored:{app:<id>}:rec         stream: impression, click and view records, appended by
 //	                                 the script (impressions) and by sponsored (clicks, views),
 //	                                 read and deleted by sponsored's counter
+//	sponsored:pubgen                 integer: the last publication generation given (Redis'
+//	                                 clock in µs, or the last plus one); in the live hash,
+//	                                 field "gen": that of the app's publication
 type Keys struct{ k redisx.Keys }
 
 // NewKeys returns the key names under namespace (empty in production).
@@ -37,6 +40,14 @@ func (k Keys) Member(app, member string) string { return k.k.Tagged(tag(app), "m
 // MemberPrefix starts the key of every member's caps in an app (for
 // rebuilds and tests).
 func (k Keys) MemberPrefix(app string) string { return k.k.Tagged(tag(app), "m") + ":" }
+
+// Generations is the key of the publication generation counter, one for
+// every app (untagged: a script of its own touches it, alone).
+func (k Keys) Generations() string { return k.k.Key("pubgen") }
+
+// GenerationField is the field of the live hash that holds the generation
+// of the app's publication.
+const GenerationField = "gen"
 
 // Records is the key of an app's record stream.
 func (k Keys) Records(app string) string { return k.k.Tagged(tag(app), "rec") }

@@ -46,7 +46,9 @@ type Config struct {
 	// CountInterval is how often the record streams are read.
 	CountInterval time.Duration `env:"SPONSORED_COUNT_INTERVAL" envDefault:"200ms"`
 	// ClaimIdle is how long a record read but not counted waits before
-	// another counter takes it.
+	// another counter takes it; at most a quarter of service.WaitGrace, so
+	// that a click waiting for its impression is read again a few times
+	// before it is dropped.
 	ClaimIdle time.Duration `env:"SPONSORED_CLAIM_IDLE" envDefault:"30s"`
 }
 
@@ -77,6 +79,9 @@ type Options struct {
 // New wires sponsored: it migrates and opens the stores, registers the
 // methods, routes and background workers. Run it with Run.
 func New(ctx context.Context, cfg Config, o Options) (*Sponsored, error) {
+	if cfg.ClaimIdle > service.WaitGrace/4 {
+		return nil, fmt.Errorf("SPONSORED_CLAIM_IDLE %s is above %s, a quarter of the time clicks wait for their impression", cfg.ClaimIdle, service.WaitGrace/4)
+	}
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}

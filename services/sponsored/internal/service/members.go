@@ -12,7 +12,8 @@ import (
 )
 
 // Hide records that the calling member hid campaign (or is not interested
-// in it): in Postgres, the truth, then in the member's Redis caps, where
+// in it), one that may have been shown (as clicks: a draft's id is not
+// found): in Postgres, the truth, then in the member's Redis caps, where
 // the cap script sees it. A Redis failure is returned (retry: both writes
 // are idempotent); after a Redis loss the rebuild restores the mark.
 func (s *Service) Hide(ctx context.Context, app, campaign, reason string) error {
@@ -20,7 +21,7 @@ func (s *Service) Hide(ctx context.Context, app, campaign, reason string) error 
 	if err != nil {
 		return err
 	}
-	if _, err := s.o.Campaigns.Get(ctx, app, campaign); err != nil {
+	if _, err := s.shown(ctx, app, campaign); err != nil {
 		return err
 	}
 	h := Hidden{App: app, Member: who.member, Campaign: campaign, Reason: reason, At: s.now()}
@@ -69,6 +70,32 @@ func (s *Service) shown(ctx context.Context, app, id string) (Campaign, error) {
 	return Campaign{}, errs.New(errs.NotFound, "campaign not found")
 }
 
+// servedTo checks that c was served to member: a lead needs no impression
+// id the ledger knows (the form may be sent before the impression is
+// counted), but it needs a member the campaign was shown to, not one who
+// names the id of a campaign its targeting leaves them out of. The cap
+// script counted the showing in the member's caps; after a Redis loss the
+// ledger's impressions tell (the rebuild restores the caps from them). A
+// member it was not served to learns nothing of it: not found, as for a
+// draft.
+func (s *Service) servedTo(ctx context.Context, c Campaign, member string) error {
+	ok, rerr := s.o.Board.Served(ctx, c.App, c.ID, member)
+	if ok {
+		return nil
+	}
+	ok, err := s.o.Ledger.Served(ctx, c.App, c.ID, member)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		return nil
+	case rerr != nil:
+		// Redis may hold the showing, the ledger does not yet: retry.
+		return rerr
+	}
+	return errs.New(errs.NotFound, "campaign not found")
+}
+
 // ClickLink records the click a signed click token names and returns the
 // campaign's link: the redirect route, for apps that make no call.
 func (s *Service) ClickLink(ctx context.Context, token string) (string, error) {
@@ -104,8 +131,9 @@ func (s *Service) View(ctx context.Context, ref ImpressionRef) error {
 // which then reads the app's stream for a day (whatever its campaigns'
 // states), so that no record waits there uncounted; when Redis fails it
 // counts it in Postgres at once, so that the person's click still goes
-// through and is still counted once. Both failing, the click is lost
-// (logged): a click never fails the redirect.
+// through and is still counted once (if its impression is counted: with
+// Redis down there is no stream to wait in). Both failing, the click is
+// lost (logged): a click never fails the redirect.
 func (s *Service) record(ctx context.Context, ref ImpressionRef, kind, member string) {
 	app, campaign := ref.App, ref.Campaign
 	r := Record{Kind: kind, Member: member, At: s.now(), Items: []Item{{Campaign: campaign, Impression: ref.Impression}}}
@@ -131,6 +159,9 @@ func (s *Service) SubmitLead(ctx context.Context, ref ImpressionRef, fields map[
 	}
 	c, err := s.shown(ctx, app, campaign)
 	if err != nil {
+		return Lead{}, err
+	}
+	if err := s.servedTo(ctx, c, who.member); err != nil {
 		return Lead{}, err
 	}
 	if c.Creative.CTA.Kind != sponsored.CTALead {

@@ -26,6 +26,9 @@ type Campaigns interface {
 	// Active lists the campaigns of every app that are scheduled, live or
 	// paused, or that changed since since: what the publisher looks at.
 	Active(ctx context.Context, since time.Time) ([]Campaign, error)
+	// ActiveOf lists the same campaigns of one app, every one of them
+	// (no page limit: a campaign left out would stop serving).
+	ActiveOf(ctx context.Context, app string, since time.Time) ([]Campaign, error)
 	// Hide records that member hid campaign (idempotent).
 	Hide(ctx context.Context, h Hidden) error
 	// Every is app's organic posts per sponsored slot, 0 when unset.
@@ -42,8 +45,12 @@ type Ledger interface {
 	// impression, click and view is counted once whatever the number of
 	// deliveries; an impression beyond its campaign's budget is stored
 	// but not billable, and the campaign finishes when its budget is
-	// reached. It returns the campaigns that finished.
-	Count(ctx context.Context, app string, recs []Record) (finished []string, err error)
+	// reached. It returns the campaigns that finished, and the records of
+	// clicks and views whose impression it does not hold (see Counted).
+	Count(ctx context.Context, app string, recs []Record) (Counted, error)
+	// Served reports whether the ledger holds an impression of campaign
+	// shown to member in app.
+	Served(ctx context.Context, app, campaign, member string) (bool, error)
 	// CapWindows returns the members' cap counts of c at now (hour bucket
 	// and day of now in the flight's zone), with their hides.
 	CapWindows(ctx context.Context, c Campaign, now time.Time) ([]CapWindow, error)
@@ -56,17 +63,40 @@ type Ledger interface {
 	Leads(ctx context.Context, q LeadQuery) ([]Lead, error)
 }
 
+// Counted is what Ledger.Count made of a batch.
+type Counted struct {
+	// Finished are the campaigns whose budget the batch reached.
+	Finished []string
+	// Waiting are the ids of the batch's click and view records, of
+	// campaigns of the app, that name an impression the ledger does not
+	// hold: their impression may still wait in the stream (read by a
+	// counter that died, or in a batch whose count failed), so they are
+	// not counted now and may be counted again later.
+	Waiting []string
+}
+
 // Board is sponsored's Redis: the eligibility and live counters the
 // placement package reads, the members' hides, and the records of clicks
 // and views.
 type Board interface {
 	// Published reports whether app's eligibility is in Redis.
 	Published(ctx context.Context, app string) (bool, error)
+	// Generation returns a number greater than every one it returned
+	// before, in any process: a publication takes one before it reads the
+	// campaigns it publishes.
+	Generation(ctx context.Context) (int64, error)
 	// Publish writes app's eligibility and live counters: for each
 	// serving campaign its budget and pacing target, and its served count
 	// when Redis has none; stopped lists campaigns to take out. With no
-	// campaigns the eligibility is deleted.
-	Publish(ctx context.Context, app string, elig placement.Eligibility, live []Live, stopped []string) error
+	// campaigns the eligibility is deleted. It writes nothing when app's
+	// last publication has a generation of gen or above: a publication
+	// that read the campaigns earlier never overwrites one that read them
+	// later (a pause published at once, then a publisher round's older
+	// read of the campaign still live).
+	Publish(ctx context.Context, app string, gen int64, elig placement.Eligibility, live []Live, stopped []string) error
+	// Served reports whether member's caps in app hold a flight count of
+	// campaign: the cap script served it to them.
+	Served(ctx context.Context, app, campaign, member string) (bool, error)
 	// RestoreCaps writes members' cap windows that Redis lacks (never
 	// lowering a count Redis holds) and their hides.
 	RestoreCaps(ctx context.Context, app string, ws []CapWindow) error

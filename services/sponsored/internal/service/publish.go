@@ -45,8 +45,19 @@ func (r *recentApps) list(now time.Time) []string {
 // Redis loss (the eligibility is missing) it first restores the members'
 // caps and hides from Postgres, then publishes, so that no page is served
 // from empty caps.
+//
+// A change (a pause, an update, a budget counted) republishes its app at
+// once, maybe while a round that read the campaigns before the change is
+// about to publish them: each publication takes a generation before it
+// reads, and Redis keeps the newest, so the round's older read is not
+// written over the change's (a paused campaign served again until the
+// next round).
 func (s *Service) Publish(ctx context.Context) error {
 	now := s.now()
+	gen, err := s.o.Board.Generation(ctx)
+	if err != nil {
+		return err
+	}
 	cs, err := s.o.Campaigns.Active(ctx, now.Add(-24*time.Hour))
 	if err != nil {
 		return err
@@ -57,22 +68,27 @@ func (s *Service) Publish(ctx context.Context) error {
 	}
 	var first error
 	for _, app := range slices.Sorted(maps.Keys(byApp)) {
-		if err := s.publishApp(ctx, app, byApp[app], now); err != nil && first == nil {
+		if err := s.publishApp(ctx, app, gen, byApp[app], now); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
 }
 
-// PublishApps publishes the eligibility of apps now.
+// PublishApps publishes the eligibility of apps now: the campaigns a round
+// would read (every one that may serve, and those that stopped lately).
 func (s *Service) PublishApps(ctx context.Context, appIDs ...string) error {
 	now := s.now()
 	for _, app := range appIDs {
-		cs, err := s.o.Campaigns.List(ctx, app, "")
+		gen, err := s.o.Board.Generation(ctx)
 		if err != nil {
 			return err
 		}
-		if err := s.publishApp(ctx, app, cs, now); err != nil {
+		cs, err := s.o.Campaigns.ActiveOf(ctx, app, now.Add(-24*time.Hour))
+		if err != nil {
+			return err
+		}
+		if err := s.publishApp(ctx, app, gen, cs, now); err != nil {
 			return err
 		}
 	}
@@ -82,7 +98,8 @@ func (s *Service) PublishApps(ctx context.Context, appIDs ...string) error {
 // Apps lists the apps the counter reads.
 func (s *Service) Apps() []string { return s.apps.list(s.now()) }
 
-func (s *Service) publishApp(ctx context.Context, app string, cs []Campaign, now time.Time) error {
+// publishApp publishes app's campaigns cs, read after gen was taken.
+func (s *Service) publishApp(ctx context.Context, app string, gen int64, cs []Campaign, now time.Time) error {
 	s.apps.add(app, now)
 	var serving []Campaign
 	var stopped []string
@@ -133,7 +150,7 @@ func (s *Service) publishApp(ctx context.Context, app string, cs []Campaign, now
 		elig.Campaigns = append(elig.Campaigns, entryOf(c))
 		live = append(live, Live{Campaign: c.ID, Budget: c.Budget, Pace: PaceTarget(c, now, s.o.PacingInterval), Counted: c.Counted})
 	}
-	return s.o.Board.Publish(ctx, app, elig, live, stopped)
+	return s.o.Board.Publish(ctx, app, gen, elig, live, stopped)
 }
 
 // timedState is the state time moves c to at now.
@@ -182,24 +199,53 @@ func entryOf(c Campaign) placement.Entry {
 // and in sponsored (BenchmarkCount in internal/store/pgstore).
 const CountBatch = 1024
 
+// WaitGrace is how long the counter leaves unacknowledged a click or view
+// whose impression the ledger does not hold. That impression is most
+// likely still in the stream, in a batch a counter read and did not count
+// (it died, or its count failed), while newer records were counted: such
+// a batch is handed on by XAUTOCLAIM after SPONSORED_CLAIM_IDLE (30 s),
+// and the click left pending with it is claimed again with it or after
+// it, and counted then. Past ten claim times the impression is not coming
+// (the stream was lost with Redis, or the id was made up): the record is
+// dropped, so that such records do not pile up in the stream.
+// SPONSORED_CLAIM_IDLE must stay well below it.
+const WaitGrace = 5 * time.Minute
+
 // CountApp counts one batch of app's records; it returns how many it read.
+// Every record is acknowledged but the clicks and views whose impression
+// is not counted yet, younger than WaitGrace: those stay pending, and come
+// back after the claim time.
 func (s *Service) CountApp(ctx context.Context, app string) (int, error) {
 	recs, err := s.o.Inbox.Read(ctx, app, CountBatch)
 	if err != nil || len(recs) == 0 {
 		return 0, err
 	}
-	finished, err := s.o.Ledger.Count(ctx, app, recs)
+	counted, err := s.o.Ledger.Count(ctx, app, recs)
 	if err != nil {
 		return 0, err
 	}
-	ids := make([]string, len(recs))
-	for i, r := range recs {
-		ids[i] = r.ID
+	waiting := make(map[string]bool, len(counted.Waiting))
+	for _, id := range counted.Waiting {
+		waiting[id] = true
+	}
+	now, dropped := s.now(), 0
+	ids := make([]string, 0, len(recs))
+	for _, r := range recs {
+		if waiting[r.ID] {
+			if now.Sub(r.At) < WaitGrace {
+				continue
+			}
+			dropped++
+		}
+		ids = append(ids, r.ID)
+	}
+	if dropped > 0 {
+		s.o.Log.Warn("clicks or views of impressions never counted dropped", "app", app, "records", dropped, "after", WaitGrace)
 	}
 	if err := s.o.Inbox.Ack(ctx, app, ids); err != nil {
 		return 0, err
 	}
-	if len(finished) > 0 {
+	if len(counted.Finished) > 0 {
 		s.republish(ctx, app)
 	}
 	return len(recs), nil

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/sponsored"
 	"github.com/attendify/sponsored/internal/service"
 	"github.com/attendify/sponsored/internal/store/memstore"
@@ -104,5 +107,130 @@ func TestCountAppBacklog(t *testing.T) {
 	}
 	if got, _ := campaigns.Get(context.Background(), "app1", "C1"); n != 1000 || got.Counted != 1000 {
 		t.Errorf("one batch read %d records and counted %d impressions, want 1000 and 1000", n, got.Counted)
+	}
+}
+
+// TestCountAppWaitsForImpressions: a click or view whose impression is not
+// counted yet (its record pending elsewhere) stays in the stream and is
+// counted with it; one whose impression never comes is dropped after
+// WaitGrace; and neither makes the counter read in a loop.
+func TestCountAppWaitsForImpressions(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	campaigns, board := memstore.NewCampaigns(), memstore.NewBoard(200*time.Millisecond)
+	ledger := memstore.NewLedger(campaigns)
+	svc := service.New(service.Options{Campaigns: campaigns, Board: board, Inbox: board, Ledger: ledger,
+		PacingInterval: time.Hour, Now: func() time.Time { return now }})
+	c := storetest.Campaign("app1", "C1", now.Add(-24*time.Hour))
+	c.State, c.Start, c.End = sponsored.StateLive, now.Add(-time.Hour), now.Add(time.Hour)
+	if err := campaigns.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rec := func(kind, imp string) service.Record {
+		return service.Record{Kind: kind, Member: "m1", At: now, Items: []service.Item{{Campaign: "C1", Impression: imp}}}
+	}
+	for _, r := range []service.Record{rec(placement.RecordImpression, "i1"), rec(placement.RecordClick, "i1"), rec(placement.RecordView, "i1"), rec(placement.RecordClick, "made-up")} {
+		if err := board.Append(ctx, "app1", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A counter read the impression and died.
+	if got, _ := board.Read(ctx, "app1", 1); len(got) != 1 {
+		t.Fatalf("the dead counter read %d records", len(got))
+	}
+	count := func() int {
+		t.Helper()
+		total := 0
+		for {
+			n, err := svc.CountApp(ctx, "app1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total += n; n == 0 || total > 100 {
+				return total
+			}
+		}
+	}
+	if n := count(); n != 3 {
+		t.Errorf("read %d records, want the click, the view and the made-up click once", n)
+	}
+	figures := func() service.DayFigures {
+		t.Helper()
+		f, err := ledger.Figures(ctx, c)
+		if err != nil || len(f.Days) > 1 {
+			t.Fatalf("figures %+v %v", f, err)
+		}
+		if len(f.Days) == 0 {
+			return service.DayFigures{}
+		}
+		return f.Days[0]
+	}
+	if f := figures(); f.Impressions != 0 || f.Clicks != 0 {
+		t.Fatalf("counted before the impression: %+v", f)
+	}
+	time.Sleep(250 * time.Millisecond) // the claim time
+	count()
+	if f := figures(); f.Impressions != 1 || f.Clicks != 1 || f.Views != 1 {
+		t.Errorf("after the impression was taken over: %+v, want 1 impression, click and view", f)
+	}
+	// The made-up click is still there, until WaitGrace.
+	time.Sleep(250 * time.Millisecond)
+	if n := count(); n != 1 {
+		t.Errorf("read %d records, want the made-up click again", n)
+	}
+	now = now.Add(service.WaitGrace)
+	time.Sleep(250 * time.Millisecond)
+	count()
+	time.Sleep(250 * time.Millisecond)
+	if n := count(); n != 0 {
+		t.Errorf("read %d records after the grace, want the made-up click dropped", n)
+	}
+}
+
+// racyCampaigns lets a test act between the publisher's read of the
+// active campaigns and its publication.
+type racyCampaigns struct {
+	*memstore.Campaigns
+	once  sync.Once
+	after func()
+}
+
+func (r *racyCampaigns) Active(ctx context.Context, since time.Time) ([]service.Campaign, error) {
+	cs, err := r.Campaigns.Active(ctx, since)
+	r.once.Do(r.after)
+	return cs, err
+}
+
+// TestPublisherRoundKeepsPause: a publisher round reads a campaign live,
+// an organizer pauses it (published at once), then the round publishes
+// its older read: the campaign stays paused in Redis (no eligibility, no
+// budget in the live counters), not served again until the next round.
+func TestPublisherRoundKeepsPause(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	campaigns, board := &racyCampaigns{Campaigns: memstore.NewCampaigns()}, memstore.NewBoard(time.Minute)
+	svc := service.New(service.Options{Campaigns: campaigns, Board: board, Inbox: board, Ledger: ledger{},
+		Access: access{"owner": {App: "app1", User: "owner", Role: auth.RoleOwner}, "ada": {App: "app1", User: "ada", MemberRole: hub.MemberAttendee}},
+		Now:    func() time.Time { return now }})
+	c := storetest.Campaign("app1", "C1", now.Add(-time.Hour))
+	c.State, c.Start, c.End = sponsored.StateLive, now.Add(-time.Hour), now.Add(time.Hour)
+	if err := campaigns.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	campaigns.after = func() {
+		if _, err := svc.Act(as("owner"), "app1", "C1", service.ActPause); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := svc.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := campaigns.Get(context.Background(), "app1", "C1"); got.State != sponsored.StatePaused {
+		t.Fatalf("state %s", got.State)
+	}
+	if elig, ok := board.Eligibility("app1"); ok && len(elig.Campaigns) > 0 {
+		t.Errorf("a paused campaign is published as serving: %v", elig.Campaigns[0].ID)
+	}
+	if _, ok := board.Live("app1", "C1:b"); ok {
+		t.Error("a paused campaign has a budget in the live counters: the cap script serves it")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/sponsored/placement"
 )
 
 // Report builds a campaign's report for an organizer.
@@ -100,10 +101,17 @@ func (s *Service) report(ctx context.Context, c Campaign) (Report, error) {
 		byDay[d.Day] = d
 	}
 	last := earliest(now, c.End)
-	startDay := dayStart(c.Start.In(loc))
-	for d := startDay; d.Before(last) || d.Equal(startDay); d = d.AddDate(0, 0, 1) {
-		key := d.Format(time.DateOnly)
-		from, to := latest(d, c.Start), earliest(d.AddDate(0, 0, 1), c.End)
+	// Day by day of the calendar, each from its first instant: midnight,
+	// or the hour a zone that skips midnight starts it at (stepping
+	// instants a day at a time would count such a day twice).
+	y, m, dd := c.Start.In(loc).Date()
+	for i := 0; ; i++ {
+		d, next := placement.DayStart(y, m, dd+i, loc), placement.DayStart(y, m, dd+i+1, loc)
+		if i > 0 && !d.Before(last) {
+			break
+		}
+		key := d.In(loc).Format(time.DateOnly)
+		from, to := latest(d, c.Start), earliest(next, c.End)
 		day := ReportDay{DayFigures: byDay[key], Planned: Planned(c, to) - Planned(c, from)}
 		day.Day = key
 		delete(byDay, key)
@@ -125,11 +133,6 @@ func (s *Service) report(ctx context.Context, c Campaign) (Report, error) {
 	t.Reach = f.Reach
 	r.Total = withCTR(t)
 	return r, nil
-}
-
-func dayStart(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
 func withCTR(d ReportDay) ReportDay {

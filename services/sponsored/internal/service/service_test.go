@@ -30,16 +30,20 @@ func (a access) Authorize(_ context.Context, c auth.Caller, app string) (hub.Mem
 	return m, nil
 }
 
-// board records what the domain publishes.
+// board records what the domain publishes; no campaign is served to
+// anyone in its caps.
 type board struct {
 	published map[string]placement.Eligibility
+	gen       int64
 }
 
 func (b *board) Published(context.Context, string) (bool, error) { return true, nil }
-func (b *board) Publish(_ context.Context, app string, e placement.Eligibility, _ []service.Live, _ []string) error {
+func (b *board) Generation(context.Context) (int64, error)       { b.gen++; return b.gen, nil }
+func (b *board) Publish(_ context.Context, app string, _ int64, e placement.Eligibility, _ []service.Live, _ []string) error {
 	b.published[app] = e
 	return nil
 }
+func (b *board) Served(context.Context, string, string, string) (bool, error)   { return false, nil }
 func (b *board) RestoreCaps(context.Context, string, []service.CapWindow) error { return nil }
 func (b *board) Hide(context.Context, service.Hidden) error                     { return nil }
 func (b *board) Append(context.Context, string, service.Record) error           { return nil }
@@ -179,12 +183,20 @@ func TestReportLinks(t *testing.T) {
 	}
 }
 
-// TestSubmitLead: a lead needs consent, and a member's second lead of a
-// campaign returns the first.
+// TestSubmitLead: a lead needs the campaign served to the member and
+// consent, and a member's second lead of a campaign returns the first.
 func TestSubmitLead(t *testing.T) {
 	f := newFixture(t)
 	f.seed(t, "C1", sponsored.StateLive)
 	ref := service.ImpressionRef{App: "app1", Campaign: "C1", Impression: "i1"}
+	if _, err := f.svc.SubmitLead(as("ada"), ref, map[string]string{"email": "ada@example.com"}, true); !errors.Is(err, errs.NotFound) {
+		t.Errorf("a campaign never served to the member: %v, want not found", err)
+	}
+	// Served (the fixture's board holds no caps: the ledger tells).
+	if _, err := f.ledger.Count(context.Background(), "app1", []service.Record{{Kind: placement.RecordImpression, Member: "ada", At: f.now,
+		Items: []service.Item{{Campaign: "C1", Impression: "i1"}}}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.svc.SubmitLead(as("ada"), ref, map[string]string{"email": "ada@example.com"}, false); !errors.Is(err, errs.Invalid) {
 		t.Errorf("without consent: %v, want invalid", err)
 	}
@@ -199,5 +211,83 @@ func TestSubmitLead(t *testing.T) {
 	leads, err := f.svc.Leads(as("owner"), service.LeadQuery{App: "app1", Campaign: "C1"})
 	if err != nil || len(leads) != 1 {
 		t.Errorf("leads: %+v %v, want one", leads, err)
+	}
+}
+
+// linkSettings are complete settings of a link campaign in zone.
+func linkSettings(start, end, zone string) service.Settings {
+	return service.Settings{
+		Name: "Link", Sponsor: service.Sponsor{Name: "Acme"},
+		Creative: service.Creative{Text: "Hello", CTA: service.CTA{Kind: sponsored.CTALink, Label: "Go", URL: "https://acme.test"}},
+		Flight:   service.Flight{Start: start, End: end, TimeZone: zone},
+		Weight:   1, Budget: 1000, Pacing: sponsored.PacingEven,
+	}
+}
+
+// TestReportDaysWhereMidnightIsSkipped: in a zone whose daylight
+// saving time starts at midnight (Chile, Egypt, Lebanon, Cuba...), the day
+// after the switch has no 00:00. The report lists each day of the flight
+// once, in order, and plans the budget once: no day twice, none missing.
+func TestReportDaysWhereMidnightIsSkipped(t *testing.T) {
+	for _, tc := range []struct {
+		zone, start, end string
+		days             []string
+	}{
+		// Chile: 2026-09-06 starts at 01:00 (-03).
+		{"America/Santiago", "2026-09-04T12:00", "2026-09-08T12:00", []string{"2026-09-04", "2026-09-05", "2026-09-06", "2026-09-07", "2026-09-08"}},
+		// Lebanon: 2026-03-29 starts at 01:00 (+03).
+		{"Asia/Beirut", "2026-03-28T12:00", "2026-03-30T12:00", []string{"2026-03-28", "2026-03-29", "2026-03-30"}},
+	} {
+		t.Run(tc.zone, func(t *testing.T) {
+			f := newFixture(t)
+			f.now = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) // the flight is over: all of the budget planned
+			c, err := f.svc.CreateCampaign(as("owner"), "app1", linkSettings(tc.start, tc.end, tc.zone))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := f.svc.Report(as("owner"), "app1", c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var days []string
+			for _, d := range r.Days {
+				days = append(days, d.Day)
+			}
+			if len(days) != len(tc.days) {
+				t.Fatalf("days %v, want %v", days, tc.days)
+			}
+			for i := range days {
+				if days[i] != tc.days[i] {
+					t.Fatalf("days %v, want %v", days, tc.days)
+				}
+			}
+			if r.Total.Planned != c.Budget || r.PlannedToDate != c.Budget {
+				t.Errorf("planned %d in total (%d to date), want the budget %d", r.Total.Planned, r.PlannedToDate, c.Budget)
+			}
+		})
+	}
+}
+
+// TestFlightTimeInDaylightSavingGap: a flight's local time that the
+// zone skips (02:30 on the night clocks go forward) names no instant; it
+// is refused with a field error rather than silently moved by an hour.
+func TestFlightTimeInDaylightSavingGap(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		zone, start, end, field string
+	}{
+		{"Europe/Berlin", "2026-03-29T02:30", "2026-03-30T12:00", "/flight/start"},
+		{"Europe/Berlin", "2026-03-28T12:00", "2026-03-29T02:15:00", "/flight/end"},
+		{"America/Santiago", "2026-09-06T00:30", "2026-09-07T12:00", "/flight/start"},
+	} {
+		_, err := f.svc.CreateCampaign(as("owner"), "app1", linkSettings(tc.start, tc.end, tc.zone))
+		e, ok := errs.As(err)
+		if !ok || e.Code != errs.CodeInvalid || len(e.Fields) == 0 || e.Fields[0].Field != tc.field {
+			t.Errorf("%s %s - %s: %v, want invalid %s", tc.zone, tc.start, tc.end, err, tc.field)
+		}
+	}
+	// The hour clocks go back happens twice: taken, it is a time of the day.
+	if _, err := f.svc.CreateCampaign(as("owner"), "app1", linkSettings("2026-10-25T02:30", "2026-10-26T12:00", "Europe/Berlin")); err != nil {
+		t.Errorf("a time of the hour that repeats: %v", err)
 	}
 }

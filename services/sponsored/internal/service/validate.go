@@ -26,6 +26,19 @@ func ParseLocal(s string, loc *time.Location) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// skipped reports whether the local date-time s, read as t, is one that
+// the zone skips (the hour clocks go forward): Go moves it by the change
+// of offset, so that it reads another time of the day than s. (An hour
+// that repeats, when clocks go back, is a time of the day: it is kept.)
+func skipped(s string, t time.Time) bool {
+	for _, l := range localLayouts {
+		if _, err := time.Parse(l, s); err == nil {
+			return t.Format(l) != s
+		}
+	}
+	return false
+}
+
 var (
 	idRE        = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	fieldNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -113,9 +126,15 @@ func checkSettings(s Settings) (start, end time.Time, err error) {
 		end, ok2 = ParseLocal(s.Flight.End, loc)
 		if !ok1 {
 			bad("/flight/start", "must be a local date-time such as 2026-06-01T09:00")
+		} else if skipped(s.Flight.Start, start) {
+			ok1 = false
+			bad("/flight/start", "does not exist in "+s.Flight.TimeZone+": clocks go forward then")
 		}
 		if !ok2 {
 			bad("/flight/end", "must be a local date-time such as 2026-06-01T18:00")
+		} else if skipped(s.Flight.End, end) {
+			ok2 = false
+			bad("/flight/end", "does not exist in "+s.Flight.TimeZone+": clocks go forward then")
 		}
 		if ok1 && ok2 && !end.After(start) {
 			bad("/flight/end", "must be after the start")

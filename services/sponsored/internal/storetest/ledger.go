@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -41,11 +42,11 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStores) {
 	}
 	count := func(t *testing.T, s LedgerStores, app string, recs ...service.Record) []string {
 		t.Helper()
-		finished, err := s.Count(ctx, app, recs)
+		got, err := s.Count(ctx, app, recs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return finished
+		return got.Finished
 	}
 	figures := func(t *testing.T, s LedgerStores, c service.Campaign) service.Figures {
 		t.Helper()
@@ -210,6 +211,60 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStores) {
 		}
 		if f := figures(t, s, other); len(f.Days) != 0 {
 			t.Errorf("C2 figures %+v, want none", f)
+		}
+	})
+
+	t.Run("clicks and views of impressions it does not hold wait", func(t *testing.T) {
+		s := newStore(t)
+		c := live(t, s, "C1", 10, 0)
+		live(t, s, "C2", 10, 0)
+		i1, i2, i3 := impression("m1", at, "C1", "i1"), impression("m2", at, "C1", "i2"), impression("m1", at, "C1", "i3")
+		count(t, s, "app1", i1)
+		recs := []service.Record{
+			i3,                          // counted in this batch: its click and view below count
+			withID(click(i1, at), "r1"), // held
+			withID(click(i2, at), "r2"), // pending elsewhere: waits
+			withID(view(i2, at), "r3"),  // waits
+			withID(view(i3, at), "r4"),  // in the batch
+			withID(click(impression("m2", at, "C2", "i1"), at), "r5"),   // held, of another campaign: dropped, not waiting
+			withID(click(impression("m1", at, "nope", "x9"), at), "r6"), // no such campaign: ignored
+		}
+		got, err := s.Count(ctx, "app1", recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := slices.Sorted(slices.Values(got.Waiting)); !cmp.Equal(w, []string{"r2", "r3"}) {
+			t.Errorf("waiting %v, want [r2 r3]", w)
+		}
+		// The impression's batch, counted late; then the waiting records again.
+		count(t, s, "app1", i2)
+		got, err = s.Count(ctx, "app1", []service.Record{withID(click(i2, at), "r2"), withID(view(i2, at), "r3")})
+		if err != nil || len(got.Waiting) != 0 {
+			t.Errorf("waiting %v %v, want none once the impression is counted", got.Waiting, err)
+		}
+		want := service.Figures{Days: []service.DayFigures{{Day: "2026-06-01", Impressions: 3, Reach: 2, Clicks: 2, Views: 2}}, Reach: 2}
+		if diff := cmp.Diff(want, figures(t, s, c)); diff != "" {
+			t.Errorf("figures (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("served: an impression of the campaign for the member", func(t *testing.T) {
+		s := newStore(t)
+		live(t, s, "C1", 10, 0)
+		live(t, s, "C2", 10, 0)
+		count(t, s, "app1", impression("m1", at, "C1", "i1"))
+		for _, tc := range []struct {
+			app, campaign, member string
+			want                  bool
+		}{
+			{"app1", "C1", "m1", true},
+			{"app1", "C1", "m2", false},
+			{"app1", "C2", "m1", false},
+			{"app2", "C1", "m1", false},
+		} {
+			if got, err := s.Served(ctx, tc.app, tc.campaign, tc.member); got != tc.want || err != nil {
+				t.Errorf("served %s %s %s: %v %v, want %v", tc.app, tc.campaign, tc.member, got, err, tc.want)
+			}
 		}
 	})
 
@@ -382,6 +437,12 @@ func lead(id, campaign, member string, at time.Time) service.Lead {
 
 func impression(member string, at time.Time, campaign, id string) service.Record {
 	return service.Record{Kind: placement.RecordImpression, Member: member, At: at, Items: []service.Item{{Campaign: campaign, Impression: id}}}
+}
+
+// withID is r with the stream's id.
+func withID(r service.Record, id string) service.Record {
+	r.ID = id
+	return r
 }
 
 // click is a click on the impression record imp at at.

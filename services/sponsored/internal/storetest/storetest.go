@@ -7,6 +7,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -128,6 +129,42 @@ func RunCampaigns(t *testing.T, newStore func(t *testing.T) service.Campaigns) {
 		if got, want := ids(active), []string{"A", "F", "L", "P", "S"}; !cmp.Equal(got, want) {
 			t.Errorf("active: %v, want %v", got, want)
 		}
+		other := Campaign("app2", "L2", t0)
+		other.State = sponsored.StateLive
+		if err := s.Create(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		of, err := s.ActiveOf(ctx, "app1", t0.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ids(of), []string{"A", "F", "L", "P", "S"}; !cmp.Equal(got, want) {
+			t.Errorf("active of app1: %v, want %v", got, want)
+		}
+	})
+
+	t.Run("active of an app: all of them", func(t *testing.T) {
+		s := newStore(t)
+		for i := range 1100 {
+			c := Campaign("app1", fmt.Sprintf("C%04d", i), t0.Add(time.Duration(i)*time.Second))
+			c.State = sponsored.StateLive
+			if i%2 == 0 {
+				c.State = sponsored.StateDraft
+			}
+			if i == 0 {
+				c.State = sponsored.StatePaused // the oldest
+			}
+			if err := s.Create(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		of, err := s.ActiveOf(ctx, "app1", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(of) != 551 || of[0].ID != "C0000" {
+			t.Errorf("active of an app with 1,100 campaigns: %d, first %v; want 551 from C0000", len(of), ids(of[:min(1, len(of))]))
+		}
 	})
 
 	t.Run("every", func(t *testing.T) {
@@ -190,8 +227,20 @@ func RunBoard(t *testing.T, claim time.Duration, newStore func(t *testing.T) Boa
 		if ok, err := s.Published(ctx, "app1"); ok || err != nil {
 			t.Fatalf("published before anything: %v %v", ok, err)
 		}
+		gen := func() int64 {
+			t.Helper()
+			g, err := s.Generation(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		older, g := gen(), gen()
+		if g <= older {
+			t.Fatalf("generations %d then %d", older, g)
+		}
 		elig := placement.Eligibility{Version: 1, Every: 5, Campaigns: []placement.Entry{{ID: "c1", Weight: 1}}}
-		if err := s.Publish(ctx, "app1", elig, []service.Live{{Campaign: "c1", Budget: 10, Pace: 5, Counted: 2}}, nil); err != nil {
+		if err := s.Publish(ctx, "app1", g, elig, []service.Live{{Campaign: "c1", Budget: 10, Pace: 5, Counted: 2}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if ok, _ := s.Published(ctx, "app1"); !ok {
@@ -200,7 +249,23 @@ func RunBoard(t *testing.T, claim time.Duration, newStore func(t *testing.T) Boa
 		if ok, _ := s.Published(ctx, "app2"); ok {
 			t.Error("another app published")
 		}
-		if err := s.Publish(ctx, "app1", placement.Eligibility{Version: 2}, nil, []string{"c1"}); err != nil {
+		// A publication that read the campaigns before (an older
+		// generation), or the same one again, writes nothing.
+		for _, stale := range []int64{older, g} {
+			if err := s.Publish(ctx, "app1", stale, placement.Eligibility{Version: 2}, nil, []string{"c1"}); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := s.Published(ctx, "app1"); !ok {
+				t.Errorf("generation %d took out the publication of %d", stale, g)
+			}
+		}
+		if err := s.Publish(ctx, "app2", older, elig, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.Published(ctx, "app2"); !ok {
+			t.Error("another app's generation held off this one's")
+		}
+		if err := s.Publish(ctx, "app1", gen(), placement.Eligibility{Version: 2}, nil, []string{"c1"}); err != nil {
 			t.Fatal(err)
 		}
 		if ok, _ := s.Published(ctx, "app1"); ok {
@@ -209,8 +274,16 @@ func RunBoard(t *testing.T, claim time.Duration, newStore func(t *testing.T) Boa
 		if err := s.RestoreCaps(ctx, "app1", []service.CapWindow{{Member: "m1", Campaign: "c1", FlightCount: 1, Hidden: true}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Hide(ctx, service.Hidden{App: "app1", Member: "m1", Campaign: "c1"}); err != nil {
+		if err := s.Hide(ctx, service.Hidden{App: "app1", Member: "m1", Campaign: "c2"}); err != nil {
 			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			campaign, member string
+			want             bool
+		}{{"c1", "m1", true}, {"c1", "m2", false}, {"c2", "m1", false}} {
+			if got, err := s.Served(ctx, "app1", tc.campaign, tc.member); got != tc.want || err != nil {
+				t.Errorf("served %s to %s: %v %v, want %v", tc.campaign, tc.member, got, err, tc.want)
+			}
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -102,19 +103,36 @@ func ReportXLSX(r service.Report) ([]byte, error) {
 }
 
 // WriteLeadsCSV writes leads as CSV: one column per form field, in the
-// form's order, then the consent text and the time; values neutralised.
+// form's order, then one per field that leads answered and the form no
+// longer has (an organizer changed it: named by the field's name, in
+// name order), then the consent text and the time; values neutralised.
 func WriteLeadsCSV(w io.Writer, fields []service.LeadField, leads []service.Lead) error {
 	cw := csvx.NewWriter(w)
 	head := []string{"Lead", "Member", "Impression"}
+	names := make([]string, 0, len(fields))
 	for _, f := range fields {
 		head = append(head, csvx.Text(f.Label))
+		names = append(names, f.Name)
 	}
+	var gone []string
+	for _, l := range leads {
+		for name := range l.Fields {
+			if !slices.Contains(names, name) && !slices.Contains(gone, name) {
+				gone = append(gone, name)
+			}
+		}
+	}
+	slices.Sort(gone)
+	for _, name := range gone {
+		head = append(head, csvx.Text(name))
+	}
+	names = append(names, gone...)
 	head = append(head, "Consent", "Submitted (UTC)", "Internal")
 	_ = cw.Write(head)
 	for _, l := range leads {
 		row := []string{l.ID, csvx.Text(l.Member), csvx.Text(l.Impression)}
-		for _, f := range fields {
-			row = append(row, csvx.Text(l.Fields[f.Name]))
+		for _, name := range names {
+			row = append(row, csvx.Text(l.Fields[name]))
 		}
 		row = append(row, csvx.Text(l.Consent), l.CreatedAt.UTC().Format(time.RFC3339), fmt.Sprint(l.Internal))
 		_ = cw.Write(row)

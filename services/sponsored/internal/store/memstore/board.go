@@ -23,6 +23,8 @@ type Board struct {
 	caps  map[string]map[string]string // app/member -> field -> value
 	recs  map[string][]*pendingRecord  // app -> records not acknowledged
 	seq   int
+	gen   int64            // the last generation given
+	pub   map[string]int64 // app -> the generation of its publication
 }
 
 type pendingRecord struct {
@@ -35,7 +37,7 @@ type pendingRecord struct {
 // they were read without an ack.
 func NewBoard(claim time.Duration) *Board {
 	return &Board{claim: claim, now: time.Now, elig: map[string]placement.Eligibility{}, live: map[string]map[string]int64{},
-		caps: map[string]map[string]string{}, recs: map[string][]*pendingRecord{}}
+		caps: map[string]map[string]string{}, recs: map[string][]*pendingRecord{}, pub: map[string]int64{}}
 }
 
 var (
@@ -51,10 +53,23 @@ func (b *Board) Published(_ context.Context, app string) (bool, error) {
 	return ok, nil
 }
 
-// Publish writes app's eligibility and live counters.
-func (b *Board) Publish(_ context.Context, app string, elig placement.Eligibility, live []service.Live, stopped []string) error {
+// Generation returns the next generation.
+func (b *Board) Generation(context.Context) (int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.gen++
+	return b.gen, nil
+}
+
+// Publish writes app's eligibility and live counters, unless its last
+// publication has a generation of gen or above.
+func (b *Board) Publish(_ context.Context, app string, gen int64, elig placement.Eligibility, live []service.Live, stopped []string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if gen <= b.pub[app] {
+		return nil
+	}
+	b.pub[app] = gen
 	l := b.live[app]
 	if l == nil {
 		l = map[string]int64{}
@@ -103,6 +118,14 @@ func (b *Board) member(app, member string) map[string]string {
 		b.caps[app+"/"+member] = m
 	}
 	return m
+}
+
+// Served reports whether member's caps hold a flight count of campaign.
+func (b *Board) Served(_ context.Context, app, campaign, member string) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.caps[app+"/"+member][placement.FlightCountField(campaign)]
+	return ok, nil
 }
 
 // Hide marks h.Campaign hidden for h.Member.

@@ -55,8 +55,9 @@ var _ service.Ledger = (*Ledger)(nil)
 // impressions it holds for the same campaign and member (once per
 // impression id, the earliest of the batch), then the campaigns' counts,
 // finishing the live ones whose budget is reached. Records of campaigns of
-// other apps are ignored.
-func (l *Ledger) Count(_ context.Context, app string, recs []service.Record) ([]string, error) {
+// other apps are ignored. The clicks and views of impressions it does not
+// hold come back as Waiting.
+func (l *Ledger) Count(_ context.Context, app string, recs []service.Record) (service.Counted, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m := l.campaigns
@@ -82,10 +83,9 @@ func (l *Ledger) Count(_ context.Context, app string, recs []service.Record) ([]
 				day: dayOf(r.At, c.Flight.TimeZone), internal: r.Internal, billable: bill}
 		}
 	}
-	l.act(app, placement.RecordClick, recs, l.clicks)
-	l.act(app, placement.RecordView, recs, l.views)
+	var out service.Counted
+	out.Waiting = append(l.act(app, placement.RecordClick, recs, l.clicks), l.act(app, placement.RecordView, recs, l.views)...)
 	slices.Sort(moved)
-	var finished []string
 	for _, id := range slices.Compact(moved) {
 		c := m.byID[id]
 		if c.Counted < c.Budget || c.State != sponsored.StateLive {
@@ -94,15 +94,17 @@ func (l *Ledger) Count(_ context.Context, app string, recs []service.Record) ([]
 		m.States = append(m.States, c.ID+":"+c.State+"->"+sponsored.StateFinished)
 		c.State, c.Version, c.UpdatedAt = sponsored.StateFinished, c.Version+1, time.Now().UTC()
 		m.byID[id] = c
-		finished = append(finished, id)
+		out.Finished = append(out.Finished, id)
 	}
-	return finished, nil
+	return out, nil
 }
 
 // act records the batch's clicks or views (kind) into table: the earliest
 // of each impression the ledger holds for the same app, campaign and
-// member, unless table has it. Both locks are held.
-func (l *Ledger) act(app, kind string, recs []service.Record, table map[string]served) {
+// member, unless table has it. It returns the ids of the records of the
+// app's campaigns that name an impression it does not hold. Both locks
+// are held.
+func (l *Ledger) act(app, kind string, recs []service.Record, table map[string]served) (waiting []string) {
 	batch := map[string]served{}
 	for _, r := range recs {
 		if r.Kind != kind {
@@ -110,6 +112,12 @@ func (l *Ledger) act(app, kind string, recs []service.Record, table map[string]s
 		}
 		for _, it := range r.Items {
 			imp, ok := l.impressions[it.Impression]
+			if c, mine := l.campaigns.byID[it.Campaign]; !ok && mine && c.App == app {
+				if len(waiting) == 0 || waiting[len(waiting)-1] != r.ID {
+					waiting = append(waiting, r.ID)
+				}
+				continue
+			}
 			if !ok || imp.app != app || imp.campaign != it.Campaign || imp.member != r.Member {
 				continue
 			}
@@ -126,6 +134,20 @@ func (l *Ledger) act(app, kind string, recs []service.Record, table map[string]s
 			table[id] = a
 		}
 	}
+	return waiting
+}
+
+// Served reports whether the ledger holds an impression of campaign shown
+// to member in app.
+func (l *Ledger) Served(_ context.Context, app, campaign, member string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, imp := range l.impressions {
+		if imp.app == app && imp.campaign == campaign && imp.member == member {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // CapWindows returns each member's counted impressions of c: in the

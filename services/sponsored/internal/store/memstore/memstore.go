@@ -117,6 +117,12 @@ func (m *Campaigns) Active(_ context.Context, since time.Time) ([]service.Campai
 	return out, nil
 }
 
+// ActiveOf lists app's campaigns that Active lists, by id.
+func (m *Campaigns) ActiveOf(ctx context.Context, app string, since time.Time) ([]service.Campaign, error) {
+	all, err := m.Active(ctx, since)
+	return slices.DeleteFunc(all, func(c service.Campaign) bool { return c.App != app }), err
+}
+
 // Hide records a hide; the first reason stays.
 func (m *Campaigns) Hide(_ context.Context, h service.Hidden) error {
 	m.mu.Lock()

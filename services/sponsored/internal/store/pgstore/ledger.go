@@ -33,8 +33,10 @@ type counting struct {
 // below its budget, organizers' and staff's never), then clicks and views
 // of impressions it knows (once per impression id), then the campaigns'
 // counts, finishing those whose budget is reached, and the events in the
-// outbox (an impressions event per campaign, a click or view event each). Records of campaigns of other apps are ignored.
-func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (finished []string, err error) {
+// outbox (an impressions event per campaign, a click or view event each).
+// Records of campaigns of other apps are ignored. The clicks and views of
+// impressions it does not hold come back as Waiting.
+func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (_ service.Counted, err error) {
 	defer derr.Wrap(&err, "pgstore.Count(%q, %d records)", app, len(recs))
 	var ids []string
 	for _, r := range recs {
@@ -50,17 +52,17 @@ func (s *Store) Count(ctx context.Context, app string, recs []service.Record) (f
 	// the lookups it needs.
 	replay := false
 	for {
-		finished, err = s.count(ctx, app, recs, ids, replay)
+		out, err := s.count(ctx, app, recs, ids, replay)
 		if replay || !errors.Is(err, errCountedBefore) {
-			return finished, err
+			return out, err
 		}
 		replay = true
 	}
 }
 
-func (s *Store) count(ctx context.Context, app string, recs []service.Record, ids []string, replay bool) (finished []string, err error) {
+func (s *Store) count(ctx context.Context, app string, recs []service.Record, ids []string, replay bool) (out service.Counted, err error) {
 	err = pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		finished = finished[:0]
+		out = service.Counted{}
 		camps, err := lockCampaigns(ctx, tx, app, ids)
 		if err != nil {
 			return err
@@ -70,11 +72,12 @@ func (s *Store) count(ctx context.Context, app string, recs []service.Record, id
 			return err
 		}
 		for _, kind := range []string{placement.RecordClick, placement.RecordView} {
-			got, err := insertActions(ctx, tx, app, kind, recs, camps)
+			got, waiting, err := insertActions(ctx, tx, app, kind, recs, camps)
 			if err != nil {
 				return err
 			}
 			evs = append(evs, got...)
+			out.Waiting = append(out.Waiting, waiting...)
 		}
 		for _, id := range ids {
 			c := camps[id]
@@ -91,13 +94,13 @@ func (s *Store) count(ctx context.Context, app string, recs []service.Record, id
 				return pg.Err(err)
 			}
 			if state != c.state {
-				finished = append(finished, id)
+				out.Finished = append(out.Finished, id)
 				evs = append(evs, event(sponsored.EventCampaignState, app, id, sponsored.CampaignStatePayload{CampaignID: id, From: c.state, To: state, At: time.Now().UTC()}))
 			}
 		}
 		return events.AddToOutbox(ctx, tx, evs...)
 	})
-	return finished, err
+	return out, err
 }
 
 func lockCampaigns(ctx context.Context, tx pgx.Tx, app string, ids []string) (map[string]*counting, error) {
@@ -250,11 +253,13 @@ func impressionEvents(app string, byCampaign map[string][]sponsored.ImpressionPa
 
 // insertActions inserts the batch's clicks or views of impressions the
 // ledger holds for the same campaign and member, once per impression, and
-// returns their events.
-func insertActions(ctx context.Context, tx pgx.Tx, app, kind string, recs []service.Record, camps map[string]*counting) ([]events.Event, error) {
+// returns their events; and the ids of the records that name an
+// impression it does not hold (of any campaign), in the same statement.
+func insertActions(ctx context.Context, tx pgx.Tx, app, kind string, recs []service.Record, camps map[string]*counting) (_ []events.Event, waiting []string, _ error) {
 	var imp, camp, member, day []string
 	var at []time.Time
-	for _, r := range recs {
+	var rec []int32 // the record of each item, by its index in recs
+	for n, r := range recs {
 		if r.Kind != kind {
 			continue
 		}
@@ -265,37 +270,61 @@ func insertActions(ctx context.Context, tx pgx.Tx, app, kind string, recs []serv
 			}
 			imp, camp, member = append(imp, it.Impression), append(camp, it.Campaign), append(member, r.Member)
 			at, day = append(at, r.At), append(day, r.At.In(c.loc).Format(time.DateOnly))
+			rec = append(rec, int32(n))
 		}
 	}
 	if len(imp) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	table, typ := "clicks", sponsored.EventClick
 	if kind == placement.RecordView {
 		table, typ = "views", sponsored.EventView
 	}
-	q := `INSERT INTO ` + table + ` (impression_id, app_id, campaign_id, member_id, at, day, internal)
-		SELECT DISTINCT ON (i.id) i.id, i.app_id, i.campaign_id, i.member_id, r.t, r.d::date, i.internal
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS r(i, c, m, t, d)
-		JOIN impressions i ON i.id = r.i AND i.campaign_id = r.c AND i.member_id = r.m AND i.app_id = $1
-		ORDER BY i.id, r.t
-		ON CONFLICT (impression_id) DO NOTHING
-		RETURNING impression_id, campaign_id, member_id, at, internal`
-	rows, err := tx.Query(ctx, q, app, imp, camp, member, at, day)
+	// The insert's rows (n is null), then the records of unknown
+	// impressions: the statement's snapshot holds this transaction's
+	// impressions, inserted by an earlier statement.
+	q := `WITH r AS (
+			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[]) AS r(i, c, m, t, d, n)),
+		ins AS (
+			INSERT INTO ` + table + ` (impression_id, app_id, campaign_id, member_id, at, day, internal)
+			SELECT DISTINCT ON (i.id) i.id, i.app_id, i.campaign_id, i.member_id, r.t, r.d::date, i.internal
+			FROM r JOIN impressions i ON i.id = r.i AND i.campaign_id = r.c AND i.member_id = r.m AND i.app_id = $1
+			ORDER BY i.id, r.t
+			ON CONFLICT (impression_id) DO NOTHING
+			RETURNING impression_id, campaign_id, member_id, at, internal)
+		SELECT impression_id, campaign_id, member_id, at, internal, NULL::int FROM ins
+		UNION ALL
+		SELECT DISTINCT '', '', '', now(), false, r.n FROM r WHERE NOT EXISTS (SELECT FROM impressions i WHERE i.id = r.i)`
+	rows, err := tx.Query(ctx, q, app, imp, camp, member, at, day, rec)
 	if err != nil {
-		return nil, pg.Err(err)
+		return nil, nil, pg.Err(err)
 	}
 	defer rows.Close()
 	var evs []events.Event
 	for rows.Next() {
 		var p sponsored.ImpressionPayload
-		if err := rows.Scan(&p.ImpressionID, &p.CampaignID, &p.MemberID, &p.At, &p.Internal); err != nil {
-			return nil, pg.Err(err)
+		var n *int32
+		if err := rows.Scan(&p.ImpressionID, &p.CampaignID, &p.MemberID, &p.At, &p.Internal, &n); err != nil {
+			return nil, nil, pg.Err(err)
+		}
+		if n != nil {
+			waiting = append(waiting, recs[*n].ID)
+			continue
 		}
 		p.At = p.At.UTC()
 		evs = append(evs, event(typ, app, p.CampaignID, p))
 	}
-	return evs, pg.Err(rows.Err())
+	return evs, waiting, pg.Err(rows.Err())
+}
+
+// Served reports whether the ledger holds an impression of campaign shown
+// to member (one index lookup).
+func (s *Store) Served(ctx context.Context, app, campaign, member string) (_ bool, err error) {
+	defer derr.Wrap(&err, "pgstore.Served(%q, %q, %q)", app, campaign, member)
+	const q = `SELECT EXISTS (SELECT FROM impressions WHERE campaign_id = $1 AND member_id = $2 AND app_id = $3)`
+	var ok bool
+	err = s.pool.QueryRow(ctx, q, campaign, member, app).Scan(&ok)
+	return ok, pg.Err(err)
 }
 
 // CapWindows returns each member's counted impressions of c: in the flight,

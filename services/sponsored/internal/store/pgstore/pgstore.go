@@ -167,6 +167,17 @@ func (s *Store) Active(ctx context.Context, since time.Time) (_ []service.Campai
 	return s.campaigns(ctx, q, since)
 }
 
+// ActiveOf lists app's scheduled, live and paused campaigns, and those
+// that changed since since: all of them, as the publisher needs.
+func (s *Store) ActiveOf(ctx context.Context, app string, since time.Time) (_ []service.Campaign, err error) {
+	defer derr.Wrap(&err, "pgstore.ActiveOf(%q, %s)", app, since.Format(time.RFC3339))
+	const q = `SELECT ` + campaignCols + ` FROM campaigns
+		WHERE app_id = $1 AND (state IN ('scheduled', 'live', 'paused')
+		   OR (state IN ('finished', 'archived') AND updated_at >= $2))
+		ORDER BY id`
+	return s.campaigns(ctx, q, app, since)
+}
+
 func (s *Store) campaigns(ctx context.Context, q string, args ...any) ([]service.Campaign, error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {

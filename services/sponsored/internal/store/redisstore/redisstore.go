@@ -64,30 +64,80 @@ func (s *Store) Published(ctx context.Context, app string) (_ bool, err error) {
 	return n == 1, redisx.Err(err)
 }
 
-// Publish writes app's eligibility and live counters in one MULTI.
-func (s *Store) Publish(ctx context.Context, app string, elig placement.Eligibility, live []service.Live, stopped []string) (err error) {
+// generationScript gives the next publication generation: Redis' clock
+// in microseconds, or the last one given plus one when that is later. Not
+// a plain INCR: were the counter lost alone (a shard of a cluster, while
+// the apps' live hashes on other shards keep their generations), INCR
+// would start again at 1 and every publication would be refused; the
+// clock starts it again past the generations given before.
+// KEYS: the generation counter.
+var generationScript = redis.NewScript(`
+local t = redis.call('TIME')
+local g = math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), tonumber(redis.call('GET', KEYS[1]) or '0') + 1)
+redis.call('SET', KEYS[1], string.format('%.0f', g))
+return g
+`)
+
+// Generation returns the next publication generation.
+func (s *Store) Generation(ctx context.Context) (_ int64, err error) {
+	defer derr.Wrap(&err, "redisstore.Generation")
+	n, err := generationScript.Run(ctx, s.rdb, []string{s.keys.Generations()}).Int64()
+	return n, redisx.Err(err)
+}
+
+// publishScript writes an app's publication unless the one in Redis has a
+// generation of ARGV[1] or above (kept in the live hash, placement.GenerationField).
+// KEYS: live hash, eligibility. ARGV: generation, generation field, the
+// eligibility document ("" deletes it), the number of serving campaigns;
+// per serving campaign its served field and count (set when missing),
+// budget field and budget, pacing field and target; then the fields to
+// delete (the stopped campaigns' budgets and targets).
+var publishScript = redis.NewScript(`
+local live, elig = KEYS[1], KEYS[2]
+local gen = tonumber(ARGV[1])
+if gen <= tonumber(redis.call('HGET', live, ARGV[2]) or '0') then return 0 end
+redis.call('HSET', live, ARGV[2], ARGV[1])
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
+  redis.call('HSETNX', live, ARGV[i], ARGV[i + 1])
+  redis.call('HSET', live, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+  i = i + 6
+end
+for j = i, #ARGV do redis.call('HDEL', live, ARGV[j]) end
+if ARGV[3] == '' then redis.call('DEL', elig) else redis.call('SET', elig, ARGV[3]) end
+return 1
+`)
+
+// Publish writes app's eligibility and live counters in one script, which
+// writes nothing when the app's publication in Redis is of generation gen
+// or later.
+func (s *Store) Publish(ctx context.Context, app string, gen int64, elig placement.Eligibility, live []service.Live, stopped []string) (err error) {
 	defer derr.Wrap(&err, "redisstore.Publish(%q, %d live)", app, len(live))
-	doc, err := json.Marshal(elig)
-	if err != nil {
-		return err
+	doc := ""
+	if len(elig.Campaigns) > 0 {
+		b, err := json.Marshal(elig)
+		if err != nil {
+			return err
+		}
+		doc = string(b)
 	}
-	lk := s.keys.Live(app)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, l := range live {
-			p.HSetNX(ctx, lk, placement.ServedField(l.Campaign), l.Counted)
-			p.HSet(ctx, lk, placement.BudgetField(l.Campaign), l.Budget, placement.PaceField(l.Campaign), l.Pace)
-		}
-		for _, c := range stopped {
-			p.HDel(ctx, lk, placement.BudgetField(c), placement.PaceField(c))
-		}
-		if len(elig.Campaigns) == 0 {
-			p.Del(ctx, s.keys.Eligibility(app))
-		} else {
-			p.Set(ctx, s.keys.Eligibility(app), doc, 0)
-		}
-		return nil
-	})
+	args := make([]any, 0, 4+6*len(live)+2*len(stopped))
+	args = append(args, gen, placement.GenerationField, doc, len(live))
+	for _, l := range live {
+		args = append(args, placement.ServedField(l.Campaign), l.Counted, placement.BudgetField(l.Campaign), l.Budget, placement.PaceField(l.Campaign), l.Pace)
+	}
+	for _, c := range stopped {
+		args = append(args, placement.BudgetField(c), placement.PaceField(c))
+	}
+	err = publishScript.Run(ctx, s.rdb, []string{s.keys.Live(app), s.keys.Eligibility(app)}, args...).Err()
 	return redisx.Err(err)
+}
+
+// Served reports whether member's caps hold a flight count of campaign.
+func (s *Store) Served(ctx context.Context, app, campaign, member string) (_ bool, err error) {
+	defer derr.Wrap(&err, "redisstore.Served(%q, %q, %q)", app, campaign, member)
+	ok, err := s.rdb.HExists(ctx, s.keys.Member(app, member), placement.FlightCountField(campaign)).Result()
+	return ok, redisx.Err(err)
 }
 
 // restoreScript writes one member's window of one campaign unless Redis
