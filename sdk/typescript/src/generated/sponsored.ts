@@ -1249,7 +1249,7 @@ export interface LeadListResult {
   next_cursor?: string;
 }
 
-/** Params of `lead.submit`: Submit a campaign's lead form with the member's consent (once per impression). */
+/** Params of `lead.submit`: Submit a campaign's lead form with the member's consent: only a member it was shown to; once per member and campaign. */
 export interface LeadSubmitParams {
   /**
    * @minLength 1
@@ -1505,7 +1505,7 @@ export function methods(t: Transport) {
        */
       list: method<LeadListParams, LeadListResult>(t, "sponsored", "lead.list", { idempotent: true }),
       /**
-       * Submit a campaign's lead form with the member's consent (once per impression).
+       * Submit a campaign's lead form with the member's consent: only a member it was shown to; once per member and campaign.
        *
        * Auth: member · idempotent: yes · timeout: 10000 ms
        *
