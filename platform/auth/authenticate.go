@@ -94,8 +94,9 @@ func AddrKey(addr string) string {
 // unless the peer is one of trusted; then the rightmost address of
 // X-Forwarded-For that is not itself trusted (each proxy appends the
 // address it got the request from, so entries left of the last untrusted
-// one may be forged). IPv4-mapped IPv6 addresses come out as IPv4; ""
-// when the peer address cannot be read.
+// one may be forged). An entry may carry a port (forwardedAddr).
+// IPv4-mapped IPv6 addresses come out as IPv4; "" when the peer address
+// cannot be read.
 func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
@@ -116,8 +117,8 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 		hops = append(hops, strings.Split(h, ",")...)
 	}
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		hop, ok := forwardedAddr(strings.TrimSpace(hops[i]))
+		if !ok {
 			break // garbage from a trusted hop's client: the hop is the client
 		}
 		addr = hop.Unmap()
@@ -126,6 +127,26 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 		}
 	}
 	return addr.String()
+}
+
+// forwardedAddr is the IP address of an X-Forwarded-For entry: an address
+// alone, or with a port as some load balancers write it ("ip:port",
+// "[ipv6]:port", "[ipv6]"). Without the port forms, such an entry would
+// read as garbage and every client would be the proxy's address, all
+// sharing its limits.
+func forwardedAddr(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), true
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil && a.Is6() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 func within(a netip.Addr, prefixes []netip.Prefix) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
@@ -132,6 +133,12 @@ func TestClientAddr(t *testing.T) {
 		{"IPv4 in IPv6", "[::ffff:203.0.113.5]:4000", nil, "203.0.113.5"},
 		{"IPv6 proxy", "[2001:db8::1]:4000", []string{"2001:db9::5"}, "2001:db9::5"},
 		{"unreadable peer", "@unix", nil, ""},
+		{"an entry with a port", "10.1.2.3:4000", []string{"198.51.100.1:51234"}, "198.51.100.1"},
+		{"IPv6 entry with a port", "10.1.2.3:4000", []string{"[2001:db9::5]:51234"}, "2001:db9::5"},
+		{"IPv6 entry in brackets", "10.1.2.3:4000", []string{"[2001:db9::5]"}, "2001:db9::5"},
+		{"trusted hops with ports", "10.1.2.3:4000", []string{"1.1.1.1:1, 198.51.100.1:2, 10.9.9.9:3"}, "198.51.100.1"},
+		{"IPv4 in brackets is garbage", "10.1.2.3:4000", []string{"[198.51.100.1]"}, "10.1.2.3"},
+		{"a port without an address", "10.1.2.3:4000", []string{":51234"}, "10.1.2.3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,6 +193,34 @@ func TestAddrKey(t *testing.T) {
 	} {
 		if got := AddrKey(in); got != want {
 			t.Errorf("AddrKey(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+// TestForwardedForNeedsATrustedPeer: X-Forwarded-For (or X-Real-Ip)
+// names the client only when the connection comes from a trusted proxy;
+// otherwise a client could pick the address its rate limits count.
+func TestForwardedForNeedsATrustedPeer(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		peer    string
+		xff     []string
+		trusted []netip.Prefix
+		want    string
+	}{
+		{"198.51.100.7:5000", []string{"203.0.113.9"}, nil, "198.51.100.7"},
+		{"198.51.100.7:5000", []string{"203.0.113.9"}, trusted, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"203.0.113.9, 198.51.100.7"}, trusted, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"203.0.113.9", "198.51.100.7, 10.0.0.3"}, trusted, "198.51.100.7"},
+		{"[::ffff:198.51.100.7]:5000", []string{"203.0.113.9"}, trusted, "198.51.100.7"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+		r.RemoteAddr = tc.peer
+		r.Header["X-Forwarded-For"] = tc.xff
+		r.Header.Set("X-Real-Ip", "192.0.2.66")
+		r.Header.Set("True-Client-Ip", "192.0.2.66")
+		if got := ClientAddr(r, tc.trusted); got != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q, trusted %v: %q, want %q", tc.peer, tc.xff, tc.trusted, got, tc.want)
 		}
 	}
 }

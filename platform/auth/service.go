@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/attendify/platform/errs"
 )
@@ -39,9 +40,16 @@ const DefaultWindow = 5 * time.Minute
 //	nonce             the X-Service-Nonce value
 //	service           the X-Service value
 //	key id            the X-Service-Key-Id value
+//	acting user       lowercase hex SHA-256 of the Authorization value
+//	                  (the token of the user the call acts for), of ""
+//	                  without one
 //	body hash         lowercase hex SHA-256 of the body
 //
-// so that changing any header, the path or the body breaks the signature.
+// so that changing the path, the body, the time, the nonce, the service
+// headers or the acting user (dropping the token, which makes the call
+// the bare service's, or putting another user's in its place) breaks the
+// signature. Other headers (Content-Type, X-Request-Id, X-Budget-Ms,
+// trace context) are not covered. Set Authorization before signing.
 type Signer struct {
 	KeyID   string
 	Secret  []byte
@@ -49,8 +57,9 @@ type Signer struct {
 }
 
 // Sign sets the service headers on r for the given body (the exact bytes
-// that will be sent). Call it for every attempt of a call: a retry needs a
-// fresh nonce.
+// that will be sent) and r's Authorization, which must be set first (the
+// token of the user the call acts for, if any). Call it for every attempt
+// of a call: a retry needs a fresh nonce.
 func (s Signer) Sign(r *http.Request, body []byte) {
 	s.sign(r, body, time.Now(), randomID())
 }
@@ -62,13 +71,17 @@ func (s Signer) sign(r *http.Request, body []byte, now time.Time, nonce string) 
 	h.Set(HeaderKeyID, s.KeyID)
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderNonce, nonce)
-	h.Set(HeaderSignature, signature(s.Secret, r.Method, r.URL.RequestURI(), ts, nonce, s.Service, s.KeyID, body))
+	h.Set(HeaderSignature, signature(s.Secret, r.Method, r.URL.RequestURI(), ts, nonce, s.Service, s.KeyID, header(h, headerAuthorization), body))
 }
 
-func signature(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) string {
-	t := signatureText(secret, method, uri, ts, nonce, service, kid, body)
+func signature(secret []byte, method, uri, ts, nonce, service, kid, authz string, body []byte) string {
+	t := signatureText(secret, method, uri, ts, nonce, service, kid, authz, body)
 	return string(t[:])
 }
+
+// headerAuthorization is the Authorization header's name, canonical: the
+// acting user's credential, which a service call's signature covers.
+const headerAuthorization = "Authorization"
 
 // sigText is a signature as sent: base64url, unpadded, of 32 bytes.
 type sigText [43]byte
@@ -77,24 +90,25 @@ type sigText [43]byte
 // string is put together on the stack and the HMAC computed over it with
 // sha256.Sum256 (through crypto/hmac's hash.Hash every piece written would
 // escape to the heap: seven allocations per call).
-func signatureText(secret []byte, method, uri, ts, nonce, service, kid string, body []byte) sigText {
+func signatureText(secret []byte, method, uri, ts, nonce, service, kid, authz string, body []byte) sigText {
 	var buf [384]byte
-	return encodeSig(hmacSHA256(secret, appendCanonical(buf[:0], method, uri, ts, nonce, "", service, kid, body)))
+	return encodeSig(hmacSHA256(secret, appendCanonical(buf[:0], method, uri, ts, nonce, "", service, kid, authz, body)))
 }
 
 // sessionSignatureText is signatureText of a session call, whose nonce is
 // "<id>:<seq>", with the session's key (its MAC), without putting the
 // nonce together first.
-func sessionSignatureText(m *sessionMAC, method, uri, ts, id, seq, service, kid string, body []byte) sigText {
+func sessionSignatureText(m *sessionMAC, method, uri, ts, id, seq, service, kid, authz string, body []byte) sigText {
 	var buf [384]byte
-	return encodeSig(m.sum(appendCanonical(buf[:0], method, uri, ts, id, seq, service, kid, body)))
+	return encodeSig(m.sum(appendCanonical(buf[:0], method, uri, ts, id, seq, service, kid, authz, body)))
 }
 
 // appendCanonical appends the canonical string a signature covers to b:
 // method, request URI, timestamp, nonce (with ":<seq>" after it when seq
-// is not empty: a session call's), service, key id, each on a line, then
-// the lowercase hex SHA-256 of body.
-func appendCanonical(b []byte, method, uri, ts, nonce, seq, service, kid string, body []byte) []byte {
+// is not empty: a session call's), service, key id, the lowercase hex
+// SHA-256 of authz (the Authorization value: the acting user), each on a
+// line, then the lowercase hex SHA-256 of body.
+func appendCanonical(b []byte, method, uri, ts, nonce, seq, service, kid, authz string, body []byte) []byte {
 	for _, part := range [...]string{method, uri, ts} {
 		b = append(b, part...)
 		b = append(b, '\n')
@@ -109,9 +123,22 @@ func appendCanonical(b []byte, method, uri, ts, nonce, seq, service, kid string,
 		b = append(b, part...)
 		b = append(b, '\n')
 	}
+	if authz == "" {
+		// Most service calls act for no user: the hash of "" is known.
+		b = append(b, emptySHA256...)
+	} else {
+		// Hash the string's bytes in place: Sum256 neither keeps nor
+		// changes them, and a copy of a token would cost an allocation.
+		ah := sha256.Sum256(unsafe.Slice(unsafe.StringData(authz), len(authz)))
+		b = hex.AppendEncode(b, ah[:])
+	}
+	b = append(b, '\n')
 	bh := sha256.Sum256(body)
 	return hex.AppendEncode(b, bh[:])
 }
+
+// emptySHA256 is the lowercase hex SHA-256 of "" (TestEmptySHA256).
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // encodeSig is a MAC as sent.
 func encodeSig(mac [sha256.Size]byte) (t sigText) {
@@ -205,7 +232,9 @@ type ServiceVerifier struct {
 }
 
 // Verify checks the service headers of r against body and returns the
-// calling service. The checks, in order: a known key id and a matching
+// calling service. The checks, in order: at most one Authorization header
+// (the signature covers it: the user the call acts for) else
+// CodeSignatureInvalid; a known key id and a matching
 // signature (compared in constant time) else CodeSignatureInvalid; a
 // timestamp within ±Window else CodeSignatureExpired; a timestamp the nonce
 // store can vouch for (not before its epoch) else CodeSignatureStale, which
@@ -220,6 +249,11 @@ type ServiceVerifier struct {
 // Sessions is set (Caller.OpenedSession).
 func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []byte) (Caller, error) {
 	h := r.Header
+	if len(h[headerAuthorization]) > 1 {
+		// The signature covers the first, which BearerToken reads; a
+		// second would be the acting user to whatever reads the last.
+		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "a service call with more than one Authorization header")
+	}
 	sessionHeader := header(h, HeaderSession)
 	if sessionHeader != "" && sessionHeader != SessionOpen {
 		return v.verifySession(r, body, sessionHeader)
@@ -233,7 +267,7 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if !ok {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "unknown service key id")
 	}
-	want := signatureText(secret, r.Method, r.URL.RequestURI(), ts, nonce, service, kid, body)
+	want := signatureText(secret, r.Method, r.URL.RequestURI(), ts, nonce, service, kid, header(h, headerAuthorization), body)
 	if !hmac.Equal(want[:], []byte(sig)) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "the service signature does not verify")
 	}

@@ -123,6 +123,7 @@ func TestServiceVerifyRejects(t *testing.T) {
 			return testBody
 		}, errs.CodeSignatureInvalid, false},
 		{"signature missing", t0, s, func(r *http.Request) []byte { r.Header.Del(HeaderSignature); return testBody }, errs.CodeSignatureInvalid, false},
+		{"acting user added", t0, s, func(r *http.Request) []byte { SetBearerToken(r, "someone's token"); return testBody }, errs.CodeSignatureInvalid, false},
 		{"nonce too short", t0, s, func(r *http.Request) []byte { r.Header.Set(HeaderNonce, "abc"); return testBody }, errs.CodeSignatureInvalid, false},
 		{"signed with another secret", t0, Signer{KeyID: "s1", Secret: otherSecret, Service: "social"}, nil, errs.CodeSignatureInvalid, false},
 		{"old timestamp", t0.Add(-DefaultWindow - time.Second), s, nil, errs.CodeSignatureExpired, false},
@@ -399,6 +400,71 @@ func TestServiceHeadersCanonical(t *testing.T) {
 	for _, name := range []string{HeaderService, HeaderKeyID, HeaderTimestamp, HeaderNonce, HeaderSignature, HeaderSession} {
 		if c := http.CanonicalHeaderKey(name); c != name {
 			t.Errorf("%s is not canonical (%s)", name, c)
+		}
+	}
+}
+
+func TestEmptySHA256(t *testing.T) {
+	if sum := sha256.Sum256(nil); emptySHA256 != fmt.Sprintf("%x", sum) {
+		t.Errorf("emptySHA256 = %s, want %x", emptySHA256, sum)
+	}
+}
+
+// TestActingUserIsSigned: a service call acting for a user carries the
+// user's token in Authorization, and the signature covers it, for a fully
+// signed call and a session call alike. Whoever is on the path of such a
+// call (the threat the nonces and sessions are built against) can neither
+// drop the token, which would make the call the bare service's (allowed
+// everywhere: Caller.Allows), nor put another user's in its place, nor
+// add one to a call made for no user, nor add a second Authorization
+// header after the signed one.
+func TestActingUserIsSigned(t *testing.T) {
+	c := &clock{time.Now()}
+	is := newTestIssuer("k1", c)
+	member := mustIssue(t, is, Claims{User: "u1", App: "a1", Role: RoleAttendee}, time.Hour)
+	other := mustIssue(t, is, Claims{User: "u2", App: "a1", Role: RoleOwner}, time.Hour)
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
+	a := &Authenticator{Tokens: newTestVerifier(c, "k1"), Services: v}
+	signer := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	ss, _ := openSession(t, v, signer)
+
+	for _, call := range []struct {
+		name string
+		sign func(r *http.Request, body []byte)
+	}{{"a signed call", signer.Sign}, {"a session call", ss.Sign}} {
+		for _, tc := range []struct {
+			name   string
+			token  string // the user the call is signed for; "" for none
+			change func(r *http.Request)
+		}{
+			{"the member's token dropped", member, func(r *http.Request) { r.Header.Del("Authorization") }},
+			{"another user's token", member, func(r *http.Request) { SetBearerToken(r, other) }},
+			{"a token added", "", func(r *http.Request) { SetBearerToken(r, other) }},
+			{"a second token after it", member, func(r *http.Request) { r.Header.Add("Authorization", "Bearer "+other) }},
+			{"a second token before it", member, func(r *http.Request) {
+				r.Header["Authorization"] = append([]string{"Bearer " + other}, r.Header["Authorization"]...)
+			}},
+			{"the token's scheme spelled otherwise", member, func(r *http.Request) { r.Header.Set("Authorization", "bearer "+member) }},
+		} {
+			// The call as social signs it, for the member.
+			r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+			if tc.token != "" {
+				SetBearerToken(r, tc.token)
+			}
+			call.sign(r, testBody)
+			tc.change(r) // on its way
+			got, err := a.Authenticate(t.Context(), r, testBody)
+			if errs.CodeOf(err) != errs.CodeSignatureInvalid {
+				t.Errorf("%s for user %q with %s: %+v, %v; want signature_invalid", call.name, tc.token, tc.name, got, err)
+			}
+		}
+		// As signed, it acts for the member.
+		r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+		SetBearerToken(r, member)
+		call.sign(r, testBody)
+		got, err := a.Authenticate(t.Context(), r, testBody)
+		if err != nil || got.Kind != CallerService || got.Service != "social" || got.User != "u1" || got.Role != RoleAttendee {
+			t.Errorf("%s for the member, as signed: %+v, %v", call.name, got, err)
 		}
 	}
 }

@@ -31,8 +31,9 @@ import (
 //
 // (single spaces): the session id, the call's sequence number (decimal, 1,
 // 2, 3...), unix seconds, and the signature of the canonical string of a
-// signed call (Signer) made with the session key, its nonce line being
-// "<id>:<seq>" and its service and key id lines the session's. The service
+// signed call (Signer, the acting user's Authorization included) made
+// with the session key, its nonce line being "<id>:<seq>" and its service
+// and key id lines the session's. The service
 // name and key id do not travel: the replica has them in the session's
 // record, and the signature covers them. The replica checks the signature
 // with the session key, the time window, and that the sequence number was
@@ -281,7 +282,7 @@ func (v *ServiceVerifier) verifySession(r *http.Request, body []byte, value stri
 		return Caller{}, errs.WithCode(errs.CodeSignatureStale,
 			"unknown service session (opened by another replica, or before this one restarted); sign the call again without it")
 	}
-	want := sessionSignatureText(&s.mac, r.Method, r.URL.RequestURI(), c.ts, c.id, c.seqs, s.service, s.kid, body)
+	want := sessionSignatureText(&s.mac, r.Method, r.URL.RequestURI(), c.ts, c.id, c.seqs, s.service, s.kid, header(r.Header, headerAuthorization), body)
 	if !hmac.Equal(want[:], []byte(c.sig)) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "the service session signature does not verify")
 	}
@@ -317,8 +318,9 @@ type SessionSigner struct {
 	seq     atomic.Uint64
 }
 
-// Sign sets the session call's headers on r for body. Call it for every
-// attempt: a retry needs a new sequence number.
+// Sign sets the session call's headers on r for body and r's
+// Authorization, which must be set first (as Signer.Sign). Call it for
+// every attempt: a retry needs a new sequence number.
 func (s *SessionSigner) Sign(r *http.Request, body []byte) {
 	s.sign(r, body, time.Now())
 }
@@ -332,7 +334,7 @@ func (s *SessionSigner) sign(r *http.Request, body []byte, now time.Time) {
 	v = append(v, ' ')
 	v = strconv.AppendInt(v, now.Unix(), 10)
 	seq, ts := v[len(s.ID)+1:seqEnd], v[seqEnd+1:]
-	sig := sessionSignatureText(&s.mac, r.Method, r.URL.RequestURI(), string(ts), s.ID, string(seq), s.Service, s.KeyID, body)
+	sig := sessionSignatureText(&s.mac, r.Method, r.URL.RequestURI(), string(ts), s.ID, string(seq), s.Service, s.KeyID, header(r.Header, headerAuthorization), body)
 	v = append(v, ' ')
 	v = append(v, sig[:]...)
 	h := r.Header

@@ -155,7 +155,7 @@ func TestSessionCallFormat(t *testing.T) {
 		t.Errorf("a session call's headers: %v, want X-Service-Session only", r.Header)
 	}
 	ts := strconv.FormatInt(at.Unix(), 10)
-	sig := sessionSignatureText(&ss.mac, http.MethodPost, "/rpc", ts, ss.ID, "1", "social", "s1", testBody)
+	sig := sessionSignatureText(&ss.mac, http.MethodPost, "/rpc", ts, ss.ID, "1", "social", "s1", "", testBody)
 	if got, want := r.Header.Get(HeaderSession), ss.ID+" 1 "+ts+" "+string(sig[:]); got != want {
 		t.Errorf("X-Service-Session = %q, want %q", got, want)
 	}
@@ -186,7 +186,7 @@ func TestSessionCallFormat(t *testing.T) {
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSession, ss.ID)
 	h.Set("X-Service-Seq", "7")
-	h.Set(HeaderSignature, signature(ss.mac.key, http.MethodPost, "/rpc", ts, ss.ID+":7", "social", "s1", testBody))
+	h.Set(HeaderSignature, signature(ss.mac.key, http.MethodPost, "/rpc", ts, ss.ID+":7", "social", "s1", "", testBody))
 	if _, err := v.Verify(context.Background(), old, testBody); errs.CodeOf(err) != errs.CodeSignatureStale {
 		t.Errorf("a session call of the previous format: %v, want signature_stale", err)
 	}
@@ -389,24 +389,64 @@ func TestSessionMAC(t *testing.T) {
 
 // TestSessionVerifyAllocs: checking a session call allocates nothing (the
 // fields are substrings of the header, the hash sessionMAC resumes stays
-// on the stack, the caller's names are the session's).
+// on the stack, the caller's names are the session's, the acting user's
+// Authorization is hashed in place), with or without a user to act for.
 func TestSessionVerifyAllocs(t *testing.T) {
 	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
 	ss := sessionSigner.Session(v.Sessions.open("social", "s1", testSecret, time.Now()))
-	const runs = 100
-	reqs := make([]*http.Request, runs+1) // AllocsPerRun runs once more to warm up
-	for i := range reqs {
-		reqs[i] = httptest.NewRequest(http.MethodPost, "/rpc", nil)
-		ss.Sign(reqs[i], testBody)
-	}
-	ctx := context.Background()
-	allocs := testing.AllocsPerRun(runs, func() {
-		if _, err := v.Verify(ctx, reqs[0], testBody); err != nil {
-			t.Fatal(err)
+	for _, authz := range []string{"", "Bearer " + strings.Repeat("t", 400)} {
+		const runs = 100
+		reqs := make([]*http.Request, runs+1) // AllocsPerRun runs once more to warm up
+		for i := range reqs {
+			reqs[i] = httptest.NewRequest(http.MethodPost, "/rpc", nil)
+			if authz != "" {
+				reqs[i].Header.Set("Authorization", authz)
+			}
+			ss.Sign(reqs[i], testBody)
 		}
-		reqs = reqs[1:]
-	})
-	if allocs != 0 {
-		t.Errorf("Verify of a session call: %v allocations, want 0", allocs)
+		ctx := context.Background()
+		allocs := testing.AllocsPerRun(runs, func() {
+			if _, err := v.Verify(ctx, reqs[0], testBody); err != nil {
+				t.Fatal(err)
+			}
+			reqs = reqs[1:]
+		})
+		if allocs != 0 {
+			t.Errorf("Verify of a session call (Authorization %.10q): %v allocations, want 0", authz, allocs)
+		}
+	}
+}
+
+// TestServiceHeadersAreReadOnce: a request with several
+// X-Service-Session or X-Service-Signature headers is judged by the first
+// of each, the same way by IsServiceCall, Reach and Verify: a second
+// value can neither smuggle a session call past a full call's checks nor
+// turn a refused call into an accepted one.
+func TestServiceHeadersAreReadOnce(t *testing.T) {
+	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions()}
+	a := &Authenticator{Services: v}
+	signer := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
+	ss, _ := openSession(t, v, signer)
+	good := sessionCall(ss)
+
+	// A forged full call with the good session call's header second.
+	r := httptest.NewRequest(http.MethodPost, "/rpc", bytes.NewReader(testBody))
+	signer.Sign(r, []byte("another body"))
+	r.Header[HeaderSession] = []string{SessionOpen, good.header.Get(HeaderSession)}
+	if _, err := a.Authenticate(t.Context(), r, testBody); errs.CodeOf(err) != errs.CodeSignatureInvalid {
+		t.Errorf("a forged full call, a session call's header second: %v, want signature_invalid", err)
+	}
+	// A garbage session value first, the good one second.
+	r = good.request()
+	r.Header[HeaderSession] = []string{"garbage value here x", good.header.Get(HeaderSession)}
+	if _, err := a.Authenticate(t.Context(), r, testBody); err == nil {
+		t.Error("a bad session value first, a good one second: accepted")
+	}
+	if got := a.Reach(r); got != Public {
+		t.Errorf("Reach of a bad session value first: %v, want public", got)
+	}
+	// The good one alone still verifies once (the refusals above recorded nothing).
+	if _, err := a.Authenticate(t.Context(), good.request(), testBody); err != nil {
+		t.Errorf("the good session call: %v", err)
 	}
 }

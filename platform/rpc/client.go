@@ -45,7 +45,7 @@ type ClientConfig struct {
 type ClientOptions struct {
 	Endpoints  []string     // base URLs of the replicas (".../rpc" is appended)
 	Signer     *auth.Signer // signs every call as a service call when set
-	HTTPClient *http.Client // default: a tuned keep-alive client
+	HTTPClient *http.Client // default: a tuned keep-alive client (that follows no redirect when Signer is set)
 	// HTTP2 makes the default client speak HTTP/2 only: cleartext with
 	// prior knowledge (h2c) to http:// endpoints (services inside the
 	// cluster; the service runner's server accepts it), over TLS to
@@ -142,6 +142,13 @@ func NewClient(opts ClientOptions) (*Client, error) {
 			t.Protocols.SetUnencryptedHTTP2(true)
 		}
 		c.hc = &http.Client{Transport: t}
+		if opts.Signer != nil {
+			// A redirect would send the signed call, nonce and all, on to
+			// wherever Location points (net/http keeps X-Service-* headers
+			// across hosts): a call no service has seen, usable once
+			// against any of them. The 3xx is the answer instead.
+			c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		}
 	}
 	for _, u := range opts.Endpoints {
 		u = strings.TrimRight(strings.TrimSpace(u), "/")

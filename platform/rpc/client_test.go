@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -468,5 +469,41 @@ func TestClientSessions(t *testing.T) {
 	call()
 	if got, want := kinds(), []string{"session 3", "full", "full"}; !slices.Equal(got, want) {
 		t.Errorf("after the replica restarted: calls %q, want %q (refused, sent again in full, no session for SessionPause)", got, want)
+	}
+}
+
+// TestClientDoesNotFollowRedirectsWithSignedCalls: the client's
+// default HTTP client follows redirects, and a 307 or 308 sends the call
+// again, body and X-Service-* headers included, to wherever Location
+// points (net/http drops only Authorization and cookies on the way to
+// another host). A signed call whose nonce no service has seen is then in
+// the hands of that host, which may send it once to any service of the
+// deployment within the 5 minutes of its window.
+//
+// A client that signs now takes the 3xx as the answer: an error, and
+// nothing sent elsewhere.
+func TestClientDoesNotFollowRedirectsWithSignedCalls(t *testing.T) {
+	var leaked http.Header
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked = r.Header.Clone()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","result":{"text":"x"},"id":1}`)
+	}))
+	defer elsewhere.Close()
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/rpc", http.StatusTemporaryRedirect)
+	}))
+	defer endpoint.Close()
+	signer := auth.Signer{KeyID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef"), Service: "importer"}
+	c, err := NewClient(ClientOptions{Endpoints: []string{endpoint.URL}, Signer: &signer, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}).Call(t.Context(), c, echoParams{Text: "x"})
+	if leaked != nil && leaked.Get(auth.HeaderSignature) != "" {
+		t.Errorf("a signed call was sent on to the redirect's target, signature and nonce included: %v", leaked)
+	}
+	if err == nil || !strings.Contains(err.Error(), "307") {
+		t.Errorf("a signed call answered with a redirect: %v, want an error naming the 307", err)
 	}
 }

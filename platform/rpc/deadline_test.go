@@ -2,10 +2,13 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/attendify/platform/auth"
 )
 
 type ctxKey struct{}
@@ -96,4 +99,34 @@ func TestCallContext(t *testing.T) {
 			s()
 		}
 	})
+}
+
+// TestHugeBudgetIsNotAnInstantDeadline: a caller that sends a budget
+// far longer than any timeout (a careless client's "no limit": the
+// largest int64, or ten trillion milliseconds) gets the method's own
+// timeout, not an insufficient_budget refusal: the milliseconds must not
+// overflow time.Duration into a deadline in the past.
+func TestHugeBudgetIsNotAnInstantDeadline(t *testing.T) {
+	s := NewServer(Options{})
+	Handle(s, Method[waitParams, int64]{Name: "remaining", Auth: auth.Public, Timeout: time.Minute},
+		func(ctx context.Context, _ waitParams) (int64, error) {
+			dl, ok := ctx.Deadline()
+			if !ok {
+				return -1, nil
+			}
+			return time.Until(dl).Milliseconds(), nil
+		})
+	for _, budget := range []string{"9223372036854775807", "10000000000000", "9223372036855"} {
+		got := post(t, s, `{"jsonrpc":"2.0","method":"remaining","id":1}`, HeaderBudget, budget)
+		var r struct {
+			Result *int64
+			Error  *wireError
+		}
+		if err := json.Unmarshal([]byte(got.body), &r); err != nil {
+			t.Fatalf("budget %s: %v: %s", budget, err, got.body)
+		}
+		if r.Result == nil || *r.Result < 50_000 || *r.Result > 60_000 {
+			t.Errorf("X-Budget-Ms: %s: %d %s; want the method's own timeout of a minute", budget, got.status, got.body)
+		}
+	}
 }

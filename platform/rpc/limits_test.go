@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -12,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/testkit"
 )
 
 type textParams struct {
@@ -325,5 +330,168 @@ func TestClientSeesLimitsAsInvalid(t *testing.T) {
 	}
 	if errs.KindOf(calls[0].Err) != errs.Invalid || calls[1].Err != nil || n2 != 2 {
 		t.Errorf("batch: %v, %v (%d)", calls[0].Err, calls[1].Err, n2)
+	}
+}
+
+// TestSlowForgedBodyLosesItsLargeBodySlot: headers that only look like a
+// service call's (a known key id, which is no secret, a well-formed
+// nonce, the current time, any signature) reach the large-body gate: the
+// signature covers the body, so it is checked only once the body is in.
+// Such a call that sends its first MiB and a half and then nothing keeps
+// its slot only for the time its body is allowed (Options.LargeBodyTime,
+// plus its remaining bytes at LargeBodyRate): it is then answered 408 and
+// its slot goes to a genuine bulk call that was waiting for it. Before,
+// it kept the slot until the server's read timeout (60 s in the runner),
+// and LargeBodies of them refused every genuine bulk call as overloaded.
+// Over HTTP/1.1 and HTTP/2 (h2c, as the runner serves).
+func TestSlowForgedBodyLosesItsLargeBodySlot(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "HTTP/1.1", true: "h2c"}[h2], func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			signer := auth.Signer{KeyID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef"), Service: "importer"}
+			authn := &auth.Authenticator{Services: &auth.ServiceVerifier{Keys: map[string][]byte{"k1": signer.Secret}, Nonces: auth.NewMemoryNonces()}}
+			const allowance = 500 * time.Millisecond
+			s := NewServer(Options{Auth: authn, Registerer: reg, LargeBodies: 1, LargeBodyWait: 5 * time.Second,
+				LargeBodyTime: allowance, LargeBodyRate: 1 << 30})
+			Handle(s, Method[textParams, int]{Name: "bulk", Auth: auth.Service, MaxBody: 6 << 20},
+				func(_ context.Context, p textParams) (int, error) { return len(p.Text), nil })
+			ts := httptest.NewUnstartedServer(s)
+			ts.Config.Protocols = new(http.Protocols)
+			ts.Config.Protocols.SetHTTP1(true)
+			ts.Config.Protocols.SetUnencryptedHTTP2(true)
+			ts.Start()
+			defer ts.Close()
+			hc := &http.Client{Transport: &http.Transport{}}
+			if h2 {
+				tr := &http.Transport{Protocols: new(http.Protocols)}
+				tr.Protocols.SetUnencryptedHTTP2(true)
+				hc.Transport = tr
+			}
+			defer hc.CloseIdleConnections()
+
+			// The attacker: a forged signature, a MiB and a half at once,
+			// then nothing more (a byte now and then would do).
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			req, err := http.NewRequest(http.MethodPost, ts.URL, pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := signed(signer, "whatever", true)
+			for i := 0; i+1 < len(h); i += 2 {
+				req.Header.Set(h[i], h[i+1])
+			}
+			answered := make(chan exchange, 1)
+			go func() {
+				resp, err := hc.Do(req)
+				if err != nil {
+					answered <- exchange{body: err.Error()}
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				answered <- exchange{status: resp.StatusCode, body: string(b)}
+			}()
+			go func() { _, _ = io.Copy(pw, io.LimitReader(bigCall("bulk", 6<<20), 3<<19)) }()
+			busy := func() bool {
+				n, _ := gaugeValue(reg, "gate_busy")
+				return n == 1
+			}
+			testkit.Eventually(t, "the forged call holding the large-body slot", busy)
+
+			// A genuine signed bulk call waits for the slot, and gets it
+			// once the forged call's time is up.
+			start := time.Now()
+			body := sized("bulk", 2<<20)
+			if got := post(t, s, body, signed(signer, body, false)...); got.status != 200 || !strings.Contains(got.body, `"result":`) {
+				t.Errorf("a genuine signed bulk call while a forged one trickles its body: %d %.200s", got.status, got.body)
+			}
+			if waited := time.Since(start); waited > allowance+2*time.Second {
+				t.Errorf("the genuine call waited %v for the slot; the forged body had %v", waited, allowance)
+			}
+			select {
+			case got := <-answered:
+				if got.status != http.StatusRequestTimeout || !strings.Contains(got.body, `"code":-32600`) {
+					t.Errorf("the forged, slow call: %d %.300s; want 408 with a JSON-RPC error", got.status, got.body)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("the forged, slow call was not answered")
+			}
+			if n, _ := gaugeValue(reg, "gate_busy"); n != 0 {
+				t.Errorf("gate_busy %v after both calls", n)
+			}
+		})
+	}
+}
+
+// TestLargeBodyTime: the time a body admitted to the large-body gate has
+// for the rest of it goes by what it declares, never past what its caller
+// may send.
+func TestLargeBodyTime(t *testing.T) {
+	s := NewServer(Options{})
+	for _, tc := range []struct {
+		declared, most int64
+		want           time.Duration
+	}{
+		{2 << 20, 15 << 20, 12 * time.Second},
+		{-1, 15 << 20, 25 * time.Second},
+		{100 << 20, 15 << 20, 25 * time.Second},
+		{0, 15 << 20, 10 * time.Second},
+		{1 << 19, 15 << 20, 10*time.Second + 500*time.Millisecond},
+		{-1, 1 << 62, 10*time.Second + 24*time.Hour},
+	} {
+		if got := s.largeBodyTime(tc.declared, tc.most); got != tc.want {
+			t.Errorf("largeBodyTime(%d, %d) = %v, want %v", tc.declared, tc.most, got, tc.want)
+		}
+	}
+}
+
+// gaugeValue is the value of the gauge name in reg (the first series).
+func gaugeValue(reg *prometheus.Registry, name string) (float64, bool) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, false
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// TestSignedBodyIsReadAsSigned: the signature covers the bytes the
+// server parses: a gzip-encoded body is not inflated behind the
+// signature's back (it is a parse error, the method does not run), and
+// a body that is changed after signing is refused.
+func TestSignedBodyIsReadAsSigned(t *testing.T) {
+	runs := 0
+	s, signer := serviceServer(t, func(_ context.Context, p textParams) (int, error) { runs++; return len(p.Text), nil })
+	plain := `{"jsonrpc":"2.0","method":"bulk","id":1,"params":{"text":"abc"}}`
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write([]byte(plain))
+	_ = zw.Close()
+	gz := z.String()
+	got := post(t, s, gz, append(signed(signer, gz, false), "Content-Encoding", "gzip")...)
+	if !strings.Contains(got.body, `"code":-32700`) || runs != 0 {
+		t.Errorf("a gzip body: %s (ran %d times)", got.body, runs)
+	}
+	got = post(t, s, plain, append(signed(signer, gz, false), "Content-Encoding", "gzip")...)
+	if !strings.Contains(got.body, `"reason":"signature_invalid"`) || runs != 0 {
+		t.Errorf("the gzip body's signature on the plain body: %s (ran %d times)", got.body, runs)
+	}
+	h := signed(signer, plain, false)
+	got = post(t, s, plain+" ", h...)
+	if !strings.Contains(got.body, `"reason":"signature_invalid"`) || runs != 0 {
+		t.Errorf("a body with a byte added after signing: %s", got.body)
+	}
+	got = post(t, s, plain, h...)
+	if !strings.Contains(got.body, `"result":3`) || runs != 1 {
+		t.Errorf("the call as signed: %s", got.body)
+	}
+	got = post(t, s, plain, h...)
+	if !strings.Contains(got.body, `"reason":"nonce_replayed"`) || runs != 1 {
+		t.Errorf("the call sent again: %s", got.body)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -96,6 +98,18 @@ type Options struct {
 	// overloaded. Default 4.
 	LargeBodies   int
 	LargeBodyWait time.Duration // default 5 s
+	// LargeBodyTime and LargeBodyRate bound how long the rest of a body
+	// may take to arrive once it holds a slot of the large-body gate:
+	// LargeBodyTime plus the bytes still to come (its Content-Length, or
+	// the most its caller may send) at LargeBodyRate bytes a second. A
+	// body that misses it is refused (408) and its slot freed: a caller
+	// whose headers only look like a service call's cannot hold a slot
+	// by trickling its body. Defaults 10 s and 1 MiB/s. The deadline
+	// replaces the connection's own (http.Server.ReadTimeout) for the
+	// rest of that body: keep it shorter (25 s for 16 MiB by default,
+	// against the runner's 60 s).
+	LargeBodyTime time.Duration
+	LargeBodyRate int64
 
 	// RefuseWrites, when set, makes the server run only the methods
 	// declared ReadOnly: every other call is refused with a forbidden
@@ -153,6 +167,12 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.LargeBodyWait <= 0 {
 		opts.LargeBodyWait = 5 * time.Second
+	}
+	if opts.LargeBodyTime <= 0 {
+		opts.LargeBodyTime = 10 * time.Second
+	}
+	if opts.LargeBodyRate <= 0 {
+		opts.LargeBodyRate = 1 << 20
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 100
@@ -232,6 +252,10 @@ func (s *Server) RequestID(r *http.Request) string {
 // traceparent is the W3C trace context header's name as net/http keys it.
 const traceparent = "Traceparent"
 
+// maxBudgetMS is the largest X-Budget-Ms taken as it is: longer budgets
+// are cut to it (about 292 years), the longest time.Duration.
+const maxBudgetMS = int64(math.MaxInt64 / int64(time.Millisecond))
+
 // call is what every request of one HTTP exchange shares.
 type call struct {
 	requestID string
@@ -289,12 +313,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				msg: HeaderBudget + " must be a non-negative integer of milliseconds"}, c.requestID)
 			return
 		}
-		c.deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
+		// A budget past what time.Duration holds (a careless client's "no
+		// limit") would overflow into a deadline in the past: it is as
+		// good as no limit, and the method's own timeout applies.
+		c.deadline = time.Now().Add(time.Duration(min(ms, maxBudgetMS)) * time.Millisecond)
 	}
 
 	bp := bufPool.Get().(*[]byte)
 	defer putBuf(bp)
-	body, leave, err := s.read(ctx, r, (*bp)[:0])
+	body, leave, err := s.read(ctx, w, r, (*bp)[:0])
 	*bp = body
 	if leave != nil {
 		defer leave()
@@ -302,10 +329,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		success = false
 		var tl *tooLarge
+		var sb *slowBody
 		switch {
 		case errors.As(err, &tl):
 			s.writeWholeError(w, http.StatusRequestEntityTooLarge, &protocolError{code: CodeInvalidRequest,
 				msg: fmt.Sprintf("request body exceeds %d bytes%s", tl.limit, tl.hint)}, c.requestID)
+		case errors.As(err, &sb):
+			s.writeWholeError(w, http.StatusRequestTimeout, &protocolError{code: CodeInvalidRequest,
+				msg: fmt.Sprintf("the request body did not arrive within %v of its admission (%v plus %d bytes a second)",
+					sb.allowed.Round(time.Millisecond), s.opts.LargeBodyTime, s.opts.LargeBodyRate)}, c.requestID)
 		case errs.CodeOf(err) == errs.CodeOverloaded:
 			s.writeWholeError(w, http.StatusServiceUnavailable, err, c.requestID)
 		}
@@ -341,6 +373,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = w.Write(*out.buf)
 	}
+}
+
+// Refuse answers an exchange that a layer in front of the server refuses
+// before the server sees it (the service runner's check of browser
+// origins) as the server answers those it refuses itself: err as the
+// JSON-RPC error of the whole exchange (a null id), the HTTP status of
+// err's kind (403 for forbidden), the request id.
+func (s *Server) Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	id := s.RequestID(r)
+	h := w.Header()
+	h[HeaderRequestID] = []string{id}
+	h["Content-Type"] = jsonContentType
+	s.writeWholeError(w, httpStatusOfKind(errs.KindOf(err)), err, id)
 }
 
 // exchangeResult is the encoded answer of one HTTP exchange.
@@ -708,11 +753,25 @@ type tooLarge struct {
 
 func (e *tooLarge) Error() string { return fmt.Sprintf("request body exceeds %d bytes", e.limit) }
 
+// slowBody is a body that held a slot of the large-body gate and did not
+// arrive in the time allowed.
+type slowBody struct {
+	allowed time.Duration
+	err     error
+}
+
+func (e *slowBody) Error() string {
+	return fmt.Sprintf("the request body did not arrive within %v: %v", e.allowed, e.err)
+}
+
+func (e *slowBody) Unwrap() error { return e.err }
+
 // read reads r's body into buf, no further than its caller may send: up to
 // the public ceiling first (most bodies end there); past it only as far as
 // the credentials verified without the body reach; past MaxBodyBytes only
-// with a slot of the large-body gate, which leave gives back.
-func (s *Server) read(ctx context.Context, r *http.Request, buf []byte) (body []byte, leave func(), err error) {
+// with a slot of the large-body gate, which leave gives back, and within
+// a read deadline (largeBodyTime).
+func (s *Server) read(ctx context.Context, w http.ResponseWriter, r *http.Request, buf []byte) (body []byte, leave func(), err error) {
 	limit := s.ceiling[auth.Public].Load()
 	body, err = readBody(r.Body, buf, limit)
 	if err != errTooLarge {
@@ -739,11 +798,49 @@ func (s *Server) read(ctx context.Context, r *http.Request, buf []byte) (body []
 		if leave, err = s.large.Enter(ctx); err != nil {
 			return body, nil, err
 		}
+		// The slot was granted on headers alone (a service call's
+		// signature covers the body and is checked once it is in): a
+		// forged call that trickled its body would hold the slot until
+		// the server's read timeout, and LargeBodies of them would keep
+		// every genuine bulk call out. So the rest must come at a rate.
+		allowed := s.largeBodyTime(r.ContentLength-int64(len(body)), ceiling-int64(len(body)))
+		rc := http.NewResponseController(w)
+		// Not every ResponseWriter can (a test's recorder): then the
+		// server's own read timeout is the bound, as before.
+		if rc.SetReadDeadline(time.Now().Add(allowed)) == nil {
+			body, err = readBody(r.Body, body, ceiling)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				leave() // at once: the answer may wait on the client
+				return body, nil, &slowBody{allowed: allowed, err: err}
+			}
+			// Read in full (net/http's background read of the
+			// connection already runs without a deadline, HTTP/2's
+			// stream needs it dropped) or failed: the deadline is done.
+			_ = rc.SetReadDeadline(time.Time{})
+			if err == errTooLarge {
+				err = &tooLarge{limit: ceiling}
+			}
+			return body, leave, err
+		}
 	}
 	if body, err = readBody(r.Body, body, ceiling); err == errTooLarge {
 		err = &tooLarge{limit: ceiling}
 	}
 	return body, leave, err
+}
+
+// largeBodyTime is how long a body admitted to the large-body gate has
+// for the rest of it: LargeBodyTime, plus its remaining bytes at
+// LargeBodyRate. The remaining bytes are those its Content-Length
+// declares (declared, negative when it has none) but never more than
+// most, what its caller may still send.
+func (s *Server) largeBodyTime(declared, most int64) time.Duration {
+	n := most
+	if declared >= 0 && declared < most {
+		n = declared
+	}
+	secs := min(float64(max(n, 0))/float64(s.opts.LargeBodyRate), 24*3600) // a day: no overflow
+	return s.opts.LargeBodyTime + time.Duration(secs*float64(time.Second))
 }
 
 // readBody reads at most limit bytes into buf.

@@ -368,3 +368,60 @@ func TestLargeAnswerCarriesItsLength(t *testing.T) {
 		t.Errorf("Content-Length %d, Transfer-Encoding %v: want %d and none", resp.ContentLength, resp.TransferEncoding, len(body))
 	}
 }
+
+// scopedParams are an app-scoped method's params.
+type scopedParams struct {
+	AppRef
+	Text string `json:"text,omitempty"`
+}
+
+// TestAppScopeReadsWhatTheHandlerReads: the app an app-scoped call is
+// authorized for is the app its handler gets, whatever the spelling of the
+// params: a second app_id (the last one wins, for both), a case-folded
+// member name (refused), an escaped member name, positional params.
+func TestAppScopeReadsWhatTheHandlerReads(t *testing.T) {
+	cfg, err := auth.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := cfg.Issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := issuer.Issue(auth.Claims{User: "u1", App: "A", Role: auth.RoleAttendee}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(Options{Auth: &auth.Authenticator{Tokens: cfg.Verifier()}})
+	var handled []string
+	Handle(s, Method[scopedParams, string]{Name: "read", Auth: auth.Member},
+		func(_ context.Context, p scopedParams) (string, error) {
+			handled = append(handled, p.App)
+			return p.App, nil
+		})
+	bearer := []string{"Authorization", "Bearer " + token}
+	for _, tc := range []struct{ params, want string }{
+		{`{"app_id":"A"}`, `"result":"A"`},
+		{`{"app_id":"B"}`, `"reason":"token_wrong_app"`},
+		{`{"app_id":"A","app_id":"B"}`, `"reason":"token_wrong_app"`},
+		{`{"app_id":"B","app_id":"A"}`, `"result":"A"`},
+		{`{"app_id":"A","APP_ID":"B"}`, `"code":-32602`},
+		{`{"APP_ID":"B","app_id":"A"}`, `"code":-32602`},
+		{`{"app_id":"A","App_id":"B","text":"x"}`, `"code":-32602`},
+		{`{"app\u005fid":"B"}`, `"reason":"token_wrong_app"`},
+		{`["B"]`, `"reason":"token_wrong_app"`},
+		{`["A"]`, `"result":"A"`},
+		{`{"app_id":"A\u0000"}`, `"reason":"token_wrong_app"`},
+	} {
+		handled = handled[:0]
+		got := post(t, s, `{"jsonrpc":"2.0","method":"read","params":`+tc.params+`,"id":1}`, bearer...)
+		if !strings.Contains(got.body, tc.want) {
+			t.Errorf("params %s: %s; want %s", tc.params, got.body, tc.want)
+		}
+		for _, app := range handled {
+			if app != "A" {
+				t.Errorf("params %s: the handler ran for app %q with a token of app A", tc.params, app)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
 )
 
 type subtractParams struct {
@@ -402,5 +404,44 @@ func TestPanicBecomesInternalError(t *testing.T) {
 		if !strings.Contains(got.body, got.header.Get(HeaderRequestID)) {
 			t.Errorf("%s: request id not in error data: %s", m, got.body)
 		}
+	}
+}
+
+// TestBatchCompliance: notifications in a batch get no answer, even
+// when they fail; a batch of only notifications gets none at all; invalid
+// members are answered with a null id; a batch member that panics is an
+// internal error of its own.
+func TestBatchCompliance(t *testing.T) {
+	s := specServer(t, Options{})
+	Handle(s, Method[none, none]{Name: "boom", Auth: auth.Public}, func(context.Context, none) (none, error) { panic("boom") })
+	Handle(s, Method[none, none]{Name: "who", Auth: auth.Service}, func(context.Context, none) (none, error) { return none{}, nil })
+	tests := []struct{ name, body, want string }{
+		{"failing notifications", `[{"jsonrpc":"2.0","method":"nope"},{"jsonrpc":"2.0","method":"subtract","params":["x"]},{"jsonrpc":"2.0","method":"boom"},{"jsonrpc":"2.0","method":"who"}]`, ``},
+		{"a panic among calls", `[{"jsonrpc":"2.0","method":"boom","id":1},{"jsonrpc":"2.0","method":"subtract","params":[3,1],"id":2}]`,
+			`[{"jsonrpc":"2.0","error":{"code":-32603},"id":1},{"jsonrpc":"2.0","result":2,"id":2}]`},
+		{"objects and arrays as members", `[{},[],"x",null]`,
+			`[{"jsonrpc":"2.0","error":{"code":-32600},"id":null},{"jsonrpc":"2.0","error":{"code":-32600},"id":null},{"jsonrpc":"2.0","error":{"code":-32600},"id":null},{"jsonrpc":"2.0","error":{"code":-32600},"id":null}]`},
+		{"nested batch", `[[{"jsonrpc":"2.0","method":"subtract","params":[3,1],"id":2}]]`,
+			`[{"jsonrpc":"2.0","error":{"code":-32600},"id":null}]`},
+		{"id as array", `{"jsonrpc":"2.0","method":"subtract","params":[3,1],"id":[1]}`,
+			`{"jsonrpc":"2.0","error":{"code":-32600},"id":null}`},
+		{"float id", `{"jsonrpc":"2.0","method":"subtract","params":[3,1],"id":1.5}`,
+			`{"jsonrpc":"2.0","result":2,"id":1.5}`},
+		{"params as number", `{"jsonrpc":"2.0","method":"subtract","params":3,"id":1}`,
+			`{"jsonrpc":"2.0","error":{"code":-32600},"id":1}`},
+		{"service method without a signature", `{"jsonrpc":"2.0","method":"who","id":1}`,
+			fmt.Sprintf(`{"jsonrpc":"2.0","error":{"code":%d},"id":1}`, errs.CodeUnauthenticated)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := post(t, s, tt.body)
+			if tt.want == "" {
+				if got.status != 204 || got.body != "" {
+					t.Errorf("got %d %q, want 204 and no body", got.status, got.body)
+				}
+				return
+			}
+			jsonEqual(t, tt.want, got.body)
+		})
 	}
 }

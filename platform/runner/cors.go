@@ -2,12 +2,15 @@ package runner
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-chi/cors"
+
+	"github.com/attendify/platform/errs"
 )
 
 // CORS configures which browser origins (web apps, the SDK on other sites)
@@ -64,16 +67,35 @@ func (s *Service) cors(cfg CORS) func(http.Handler) http.Handler {
 // copy, never to it.
 var hdrVaryOrigin = []string{"Origin"}[:1:1]
 
-// corsHandler is go-chi/cors configured by cfg and the service's
-// OriginCheck, for requests with an Origin header.
-func (s *Service) corsHandler(cfg CORS) func(http.Handler) http.Handler {
-	wildcard := slices.Contains(cfg.Origins, "*")
+// originAllowed returns the test of a browser origin that cfg and the
+// service's OriginCheck make: in the configured list, or allowed by the
+// check. It is nil when cfg allows every origin ("*").
+func (s *Service) originAllowed(cfg CORS) func(r *http.Request, origin string) bool {
+	if slices.Contains(cfg.Origins, "*") {
+		return nil
+	}
 	exact := map[string]bool{}
 	for _, o := range cfg.Origins {
-		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" && o != "*" {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
 			exact[strings.ToLower(o)] = true
 		}
 	}
+	return func(r *http.Request, origin string) bool {
+		if exact[strings.ToLower(origin)] {
+			return true
+		}
+		s.mu.Lock()
+		check := s.originCheck
+		s.mu.Unlock()
+		return check != nil && check(r.Context(), origin)
+	}
+}
+
+// corsHandler is go-chi/cors configured by cfg and the service's
+// OriginCheck, for requests with an Origin header.
+func (s *Service) corsHandler(cfg CORS) func(http.Handler) http.Handler {
+	allowed := s.originAllowed(cfg)
+	wildcard := allowed == nil
 	opts := cors.Options{
 		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id", "X-Budget-Ms", "Traceparent", "Tracestate"},
@@ -84,15 +106,73 @@ func (s *Service) corsHandler(cfg CORS) func(http.Handler) http.Handler {
 	if wildcard {
 		opts.AllowedOrigins = []string{"*"}
 	} else {
-		opts.AllowOriginFunc = func(r *http.Request, origin string) bool {
-			if exact[strings.ToLower(origin)] {
-				return true
-			}
-			s.mu.Lock()
-			check := s.originCheck
-			s.mu.Unlock()
-			return check != nil && check(r.Context(), origin)
-		}
+		opts.AllowOriginFunc = allowed
 	}
 	return cors.Handler(opts)
+}
+
+// refuseCrossSite guards the JSON-RPC endpoint against calls from pages
+// on other sites. CORS alone does not: a POST with Content-Type
+// text/plain and no Authorization is a "simple" request, which a browser
+// sends without a preflight from any page; CORS then hides the answer
+// from the page, but the call has run, from each visitor's browser and
+// address, past the limits counted per address (hub's auth.requestCode
+// and auth.signUp mail someone). So a POST whose Origin is neither one
+// CORS allows (cfg, the service's OriginCheck) nor the service's own
+// (ownOrigin: pages it serves itself) is refused with 403 before it is
+// read. A request without Origin (services, apps, curl: no browser page
+// behind it) never comes here (rpcFirst), and is served as before.
+func (s *Service) refuseCrossSite(cfg CORS, next http.Handler) http.Handler {
+	allowed := s.originAllowed(cfg)
+	if allowed == nil {
+		return next // "*": every site may call
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" && !allowed(r, origin) && !ownOrigin(r, origin) {
+			s.RPC.Refuse(w, r, errs.WithCode(errs.CodeForbidden,
+				"a call from a page on another site, whose origin this service does not allow (CORS)"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ownOrigin reports whether origin is the one r was sent to: the same
+// scheme, host and port. The scheme is the one X-Forwarded-Proto names
+// when it is there (a proxy in front ended TLS), else r's own. Browsers
+// do not let a page set X-Forwarded-Proto or Host on a request sent
+// without a preflight, so a page on another site cannot make its call
+// look like the service's own.
+func ownOrigin(r *http.Request, origin string) bool {
+	scheme, host, ok := strings.Cut(origin, "://")
+	if !ok || host == "" || strings.ContainsAny(host, "/?#@") {
+		return false
+	}
+	want := "http"
+	if r.TLS != nil {
+		want = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		p, _, _ = strings.Cut(p, ",")
+		want = strings.TrimSpace(p)
+	}
+	if !strings.EqualFold(scheme, want) {
+		return false
+	}
+	scheme = strings.ToLower(scheme)
+	return hostPort(host, scheme) == hostPort(r.Host, scheme)
+}
+
+// hostPort is host ("name", "name:port", "[ipv6]:port") with the scheme's
+// default port when it has none, lower-cased: as an origin and a Host
+// header compare.
+func hostPort(host, scheme string) string {
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		return strings.ToLower(net.JoinHostPort(h, p))
+	}
+	port := "80"
+	if scheme == "https" {
+		port = "443"
+	}
+	return strings.ToLower(net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), port))
 }

@@ -55,7 +55,9 @@ func (s *Service) serveIndex(w http.ResponseWriter, r *http.Request) {
 	if ix.Status != "ok" {
 		code = http.StatusServiceUnavailable
 	}
-	w.Header().Set("Vary", "Accept")
+	// Added, not set: the CORS middleware's Vary: Origin stays (this
+	// answer differs by origin too, for shared caches).
+	w.Header().Add("Vary", "Accept")
 	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)

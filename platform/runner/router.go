@@ -47,15 +47,16 @@ func newRouteMetrics(reg prometheus.Registerer) *routeMetrics {
 // routes builds the server's router: POST /rpc, the discovery document,
 // health and readiness, the index page, and the groups the service fills
 // (Routes, Streams). It is one chi router; the JSON-RPC endpoint goes
-// through no middleware of the router's own (the rpc server does its
-// request ids, recovery, metrics and traces per call, by method), the
-// plain routes through request ids, recovery, per-pattern metrics and
-// traces, and, except streams, compression and a timeout.
+// through no middleware of the router's own but CORS and the refusal of
+// calls from other sites' pages (refuseCrossSite): the rpc server does its
+// request ids, recovery, metrics and traces per call, by method. The plain
+// routes go through request ids, recovery, per-pattern metrics and traces,
+// and, except streams, compression and a timeout.
 func (s *Service) routes(cfg Config, tracer trace.Tracer) {
 	root := chi.NewRouter()
 	root.Use(s.cors(cfg.CORS))   // browsers on other origins (web apps, the SDK)
 	root.Use(middleware.GetHead) // HEAD where GET is routed, as http.ServeMux does
-	root.Method(http.MethodPost, "/rpc", s.RPC)
+	root.Method(http.MethodPost, "/rpc", s.refuseCrossSite(cfg.CORS, s.RPC))
 	root.Get("/openrpc.json", s.RPC.ServeOpenRPC)
 	root.Get("/healthz", s.serveHealth)
 	root.Get("/readyz", s.serveReady)
@@ -81,7 +82,8 @@ func (s *Service) routes(cfg Config, tracer trace.Tracer) {
 // middleware that leaves it alone (CORS acts only on requests with an
 // Origin, GetHead only on HEAD), at the price of chi's route context (a
 // copy of the request and a context value) and its routing on every call.
-// Everything else, browser calls to /rpc included, goes through the router.
+// Everything else, browser calls to /rpc included, goes through the router
+// (and so past refuseCrossSite).
 type rpcFirst struct {
 	rpc    http.Handler
 	router http.Handler

@@ -194,7 +194,9 @@ func TestServesH2CBesideHTTP1(t *testing.T) {
 
 // TestRPCStraightAndFromBrowsers: JSON-RPC calls without an Origin go
 // straight to the rpc server (rpcFirst), those from browsers through the
-// router and its CORS middleware; both are answered the same.
+// router and its CORS middleware; both are answered the same, but for a
+// page on an origin that is not allowed, whose call is refused
+// (refuseCrossSite) with a JSON-RPC error as the server's own refusals.
 func TestRPCStraightAndFromBrowsers(t *testing.T) {
 	svc := corsService(t, "https://web.example.com", nil)
 	post := func(origin string) (*http.Response, string) {
@@ -217,7 +219,11 @@ func TestRPCStraightAndFromBrowsers(t *testing.T) {
 	}
 	for _, origin := range []string{"", "https://web.example.com", "https://evil.example.net"} {
 		resp, body := post(origin)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"result"`) || resp.Header.Get(rpc.HeaderRequestID) == "" {
+		status, want := http.StatusOK, `"result"`
+		if origin == "https://evil.example.net" {
+			status, want = http.StatusForbidden, `"reason":"forbidden"`
+		}
+		if resp.StatusCode != status || !strings.Contains(body, want) || resp.Header.Get(rpc.HeaderRequestID) == "" {
 			t.Errorf("origin %q: %d %s %v", origin, resp.StatusCode, body, resp.Header)
 		}
 		allowed := resp.Header.Get("Access-Control-Allow-Origin")

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,5 +452,27 @@ func TestSpansReachTheCollector(t *testing.T) {
 	id, _ := hex.DecodeString(traceID)
 	if !bytes.Contains(exported, []byte("sleep")) || !bytes.Contains(exported, id) {
 		t.Errorf("the collector did not receive the call's span (trace %s); got %d bytes", traceID, len(exported))
+	}
+}
+
+// TestIndexVariesByOriginAndAccept: the index page (GET /) answers
+// HTML or JSON by Accept, and carries CORS headers for an allowed origin:
+// a shared cache must key it on both, or it serves one origin's answer
+// (Access-Control-Allow-Origin included) to another, and a page to a
+// script. Vary: Origin must survive the index's own Vary: Accept.
+func TestIndexVariesByOriginAndAccept(t *testing.T) {
+	svc := corsService(t, "https://web.example.com", nil)
+	for _, tc := range []struct {
+		name   string
+		header []string
+	}{
+		{"without Origin", []string{"Accept", "text/html"}},
+		{"from an allowed origin", []string{"Origin", "https://web.example.com", "Accept", "application/json"}},
+		{"from another origin", []string{"Origin", "https://evil.example.net"}},
+	} {
+		resp, _ := do(t, http.MethodGet, svc.URL()+"/", tc.header...)
+		if vary := varyOf(resp.Header); !slices.Contains(vary, "Origin") || !slices.Contains(vary, "Accept") {
+			t.Errorf("GET / %s: Vary %q, want Origin and Accept", tc.name, resp.Header.Values("Vary"))
+		}
 	}
 }
