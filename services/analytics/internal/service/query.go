@@ -38,22 +38,29 @@ func (r Range) normalize() (Range, error) {
 	if r.From.IsZero() || r.To.IsZero() || !r.To.After(r.From) {
 		return r, errs.InvalidFields("the range is empty", errs.FieldError{Field: "/to", Message: "must be after from"})
 	}
-	if r.Level == "" {
-		switch d := r.To.Sub(r.From); {
-		case d <= 3*time.Hour:
-			r.Level = LevelMinute
-		case d <= 7*24*time.Hour:
-			r.Level = LevelHour
-		default:
-			r.Level = LevelDay
-		}
-	}
+	r.Level = r.Resolution()
 	r.From, r.To = r.From.UTC(), r.To.UTC()
 	if n := r.To.Sub(r.Level.Trunc(r.From)) / step(r.Level); n > MaxBuckets {
 		return r, errs.InvalidFields(fmt.Sprintf("at most %d buckets: pick a coarser step", MaxBuckets),
 			errs.FieldError{Field: "/step", Message: "too fine for the range"})
 	}
 	return r, nil
+}
+
+// Resolution is the level of r's buckets: r.Level, or when it is empty
+// the one the range's length picks (minute up to 3 hours, hour up to 7
+// days, day beyond).
+func (r Range) Resolution() Level {
+	if r.Level != "" {
+		return r.Level
+	}
+	switch d := r.To.Sub(r.From); {
+	case d <= 3*time.Hour:
+		return LevelMinute
+	case d <= 7*24*time.Hour:
+		return LevelHour
+	}
+	return LevelDay
 }
 
 func step(l Level) time.Duration {

@@ -4,7 +4,6 @@ package wire
 
 import (
 	"net/url"
-	"time"
 
 	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/service"
@@ -62,24 +61,9 @@ func hasZero(m map[string]int64) bool {
 
 // SeriesOf is a series on the wire.
 func SeriesOf(r service.Range, bs []service.Bucket) analytics.Series {
-	s := analytics.Series{From: r.From, To: r.To, Buckets: make([]analytics.Bucket, len(bs)), Totals: service.Totals(bs)}
+	s := analytics.Series{From: r.From, To: r.To, Step: string(r.Resolution()), Buckets: make([]analytics.Bucket, len(bs)), Totals: service.Totals(bs)}
 	for i, b := range bs {
 		s.Buckets[i] = BucketOf(b)
-	}
-	if len(bs) > 1 {
-		switch bs[1].Start.Sub(bs[0].Start) {
-		case time.Minute:
-			s.Step = analytics.StepMinute
-		case time.Hour:
-			s.Step = analytics.StepHour
-		default:
-			s.Step = analytics.StepDay
-		}
-	} else {
-		s.Step = string(r.Level)
-	}
-	if s.Step == "" {
-		s.Step = analytics.StepDay
 	}
 	return s
 }

@@ -165,6 +165,9 @@ type fakeHub struct {
 	brand   hub.Branding
 	members map[string]service.Profile
 	asked   []string // the members whose profile was asked
+	// anonDown makes AnonymousAccess fail as while hub rebuilds its
+	// read model.
+	anonDown bool
 }
 
 func (h *fakeHub) setRole(user, role string) {
@@ -186,8 +189,14 @@ func (h *fakeHub) Authorize(_ context.Context, c auth.Caller, a string) (hub.Mem
 	return hub.Membership{App: a, User: c.User, Role: role}, nil
 }
 
-// AnonymousAccess: the fake app is not published.
+// AnonymousAccess: the fake app is not published (unavailable while
+// anonDown).
 func (h *fakeHub) AnonymousAccess(context.Context, string) (hub.EventAccess, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.anonDown {
+		return hub.EventAccess{}, errs.New(errs.Unavailable, "hub's read model is being rebuilt")
+	}
 	return hub.EventAccess{}, errs.New(errs.NotFound, "no such published app")
 }
 

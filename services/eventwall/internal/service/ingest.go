@@ -158,9 +158,18 @@ func (in *Ingester) tick(ctx context.Context) {
 				in.log.Warn("read hub's access rules; using the last ones", "app", app, "error", err)
 			default:
 				// Never read: a new follower waits rather than decide
-				// without hub's rule.
+				// without hub's rule. One that follows the app already
+				// (its walls were all private until now) goes on with
+				// the private walls only: left with the walls it had, it
+				// would decide a wall just made public by the organizers'
+				// view for as long as hub does not answer. The public
+				// ones are decided again once hub answers, as their
+				// rules' fingerprint (now with hub's rule) changed.
 				if ctx.Err() == nil {
 					in.log.Warn("read hub's access rules", "app", app, "error", err)
+				}
+				if w != nil {
+					w.setWalls(slices.DeleteFunc(slices.Clone(walls), func(w Wall) bool { return w.Public }))
 				}
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/service"
@@ -179,6 +180,44 @@ func TestPrivateWallMadePublic(t *testing.T) {
 	}
 	if q := e.queue(t, w.ID); len(q) != 0 {
 		t.Errorf("queue %v", q)
+	}
+}
+
+// TestPrivateWallMadePublicWhileHubIsDown: a wall made public while hub
+// cannot say what anonymous readers may see shows nothing new until it
+// can: the app's follower, which has followed the wall since it was
+// private, does not go on deciding its posts by the organizers' view.
+func TestPrivateWallMadePublicWhileHubIsDown(t *testing.T) {
+	e := newEnv(t)
+	w := e.newWall(t, func(s *service.WallSettings) { s.Public = false; s.Mode = eventwall.ModerationOff })
+	e.feed.put(post("p1", "before"))
+	e.ingest(t)
+	eventually(t, "the private wall filled", func() bool {
+		_, items := e.screen(t, w.ID)
+		return len(items) == 1
+	})
+	e.hub.mu.Lock()
+	e.hub.anonDown = true
+	e.hub.mu.Unlock()
+	w, err := e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Public = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // ticks of the ingester (10ms)
+	e.feed.put(post("p2", "after"))
+	time.Sleep(200 * time.Millisecond)
+	if _, items := e.screen(t, w.ID); len(items) != 0 {
+		t.Errorf("the public wall shows %v while hub cannot say what anonymous readers may see", slices.Collect(maps.Keys(items)))
+	}
+	// Hub answers again (the app is not published): still nothing, and
+	// the wall is decided by the public rule.
+	e.hub.mu.Lock()
+	e.hub.anonDown = false
+	e.hub.mu.Unlock()
+	w.Rules.Audience = &service.Audience{}
+	e.filledWith(t, w)
+	if _, items := e.screen(t, w.ID); len(items) != 0 {
+		t.Errorf("the public wall shows %v", slices.Collect(maps.Keys(items)))
 	}
 }
 
