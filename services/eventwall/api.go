@@ -109,6 +109,24 @@ type Moderation struct {
 	AllowList []string `json:"allow_list,omitempty" jsonschema:"maxItems=500"`
 }
 
+// FiltersUpdate changes a wall's filters (wall.update), with Filters'
+// fields: a field left out keeps its value; a field sent replaces it, an
+// empty list or false included.
+type FiltersUpdate struct {
+	Scope      string    `json:"scope,omitempty" jsonschema:"enum=event,enum=app"`
+	Hashtags   *[]string `json:"hashtags,omitempty" jsonschema:"maxItems=20"`
+	PhotosOnly *bool     `json:"photos_only,omitempty"`
+}
+
+// ModerationUpdate changes a wall's moderation policy (wall.update), with
+// Moderation's fields: a field left out keeps its value; a field sent
+// replaces it, an empty list included.
+type ModerationUpdate struct {
+	Mode      string    `json:"mode,omitempty" jsonschema:"enum=auto,enum=manual,enum=off"`
+	Blocklist *[]string `json:"blocklist,omitempty" jsonschema:"maxItems=200"`
+	AllowList *[]string `json:"allow_list,omitempty" jsonschema:"maxItems=500"`
+}
+
 // Wall is a wall as organizers see it.
 type Wall struct {
 	ID             string     `json:"id"`
@@ -156,6 +174,11 @@ type QueueItem struct {
 	AuthorID string `json:"author_id,omitempty"`
 	// Reason says why it waits: "manual" or "blocklist: <phrase>".
 	Reason string `json:"reason"`
+	// Revision is the revision of the post Item shows (it grows with every
+	// change of the post, an author's edit included). Send it back with
+	// wall.approve (ApproveParams.Revisions), so that a post edited since
+	// the moderator read it is not approved unseen.
+	Revision int64 `json:"revision"`
 }
 
 // Queue is a page of a wall's moderation queue, oldest first.
@@ -168,6 +191,18 @@ type Queue struct {
 type BulkResult struct {
 	Done     []string `json:"done"`
 	NotFound []string `json:"not_found"`
+}
+
+// ApproveResult says what wall.approve did with each post.
+type ApproveResult struct {
+	BulkResult
+	// Changed lists the posts not approved because they changed since the
+	// revision given in ApproveParams.Revisions (their author edited them):
+	// they wait in the queue with their new text and revision, which
+	// wall.queue shows (unless the change took them off the queue: shown
+	// by the wall's rules, or out of the wall). Read them again, then
+	// approve or reject them.
+	Changed []string `json:"changed"`
 }
 
 // ---------------------------------------------------------------------------
@@ -196,18 +231,20 @@ type CreateWallParams struct {
 }
 
 // UpdateWallParams change a wall's settings: absent fields stay as they
-// are. With Version set, the update is refused (conflict) when the wall
-// changed since that version.
+// are, also within filters and moderation (sending only
+// {"moderation":{"mode":"auto"}} keeps the blocklist and the allow list).
+// With Version set, the update is refused (conflict) when the wall changed
+// since that version.
 type UpdateWallParams struct {
 	WallRef
-	Version        int64       `json:"version,omitempty" jsonschema:"minimum=0"`
-	Title          *string     `json:"title,omitempty" jsonschema:"minLength=1,maxLength=120"`
-	Layout         *string     `json:"layout,omitempty" jsonschema:"enum=grid,enum=masonry,enum=spotlight"`
-	Theme          *Theme      `json:"theme,omitempty"`
-	Filters        *Filters    `json:"filters,omitempty"`
-	Moderation     *Moderation `json:"moderation,omitempty"`
-	DisplaySeconds *int        `json:"display_seconds,omitempty" jsonschema:"minimum=3,maximum=120"`
-	Public         *bool       `json:"public,omitempty"`
+	Version        int64             `json:"version,omitempty" jsonschema:"minimum=0"`
+	Title          *string           `json:"title,omitempty" jsonschema:"minLength=1,maxLength=120"`
+	Layout         *string           `json:"layout,omitempty" jsonschema:"enum=grid,enum=masonry,enum=spotlight"`
+	Theme          *Theme            `json:"theme,omitempty"`
+	Filters        *FiltersUpdate    `json:"filters,omitempty"`
+	Moderation     *ModerationUpdate `json:"moderation,omitempty"`
+	DisplaySeconds *int              `json:"display_seconds,omitempty" jsonschema:"minimum=3,maximum=120"`
+	Public         *bool             `json:"public,omitempty"`
 }
 
 // ListWallsParams list an app's walls, or one event's.
@@ -227,6 +264,25 @@ type QueueParams struct {
 type PostsParams struct {
 	WallRef
 	PostIDs []string `json:"post_ids" jsonschema:"minItems=1,maxItems=100"`
+}
+
+// ApproveParams name posts to show on a wall, and, for some or all of
+// them, the revision the moderator saw.
+type ApproveParams struct {
+	PostsParams
+	// Revisions are the revisions of posts of PostIDs the moderator
+	// approved (QueueItem.Revision): a post at another revision now is not
+	// approved but listed in ApproveResult.Changed. A post without a
+	// revision here is approved as it is now, whatever its text (callers
+	// from before revisions). A post that is not in PostIDs, or twice, is
+	// refused.
+	Revisions []PostRevision `json:"revisions,omitempty" jsonschema:"maxItems=100"`
+}
+
+// PostRevision names a revision of a post.
+type PostRevision struct {
+	PostID   string `json:"post_id" jsonschema:"minLength=1,maxLength=64"`
+	Revision int64  `json:"revision" jsonschema:"minimum=1"`
 }
 
 // MarkParams pin or highlight a post shown on a wall; Mark "none" clears
@@ -298,10 +354,12 @@ var (
 		Name: "wall.queue", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
 		Summary: "Posts waiting for a moderator, oldest first.",
 	}
-	Approve = rpc.Method[PostsParams, BulkResult]{
+	Approve = rpc.Method[ApproveParams, ApproveResult]{
 		Name: "wall.approve", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
-		Summary:     "Show waiting posts on the wall.",
-		Description: "An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode.",
+		Summary: "Show waiting posts on the wall.",
+		Description: "An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode. " +
+			"Send in revisions the revision of each post the moderator saw (its queue item's revision): a post edited since is not " +
+			"approved but listed in changed, and waits in the queue with its new text and revision.",
 	}
 	Reject = rpc.Method[PostsParams, BulkResult]{
 		Name: "wall.reject", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,

@@ -256,7 +256,7 @@ func TestWallOverHTTP(t *testing.T) {
 	if q.Items[0].Item.ID != postID(p3) || q.Items[0].Reason != "blocklist: spoiler alert" || q.Items[0].AuthorID != bob.ID {
 		t.Errorf("queue = %+v", q)
 	}
-	res, err := eventwall.Approve.Call(mod.Ctx(ctx), c, eventwall.PostsParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, PostIDs: []string{postID(p3), "nope"}})
+	res, err := eventwall.Approve.Call(mod.Ctx(ctx), c, eventwall.ApproveParams{PostsParams: eventwall.PostsParams{WallRef: eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}, PostIDs: []string{postID(p3), "nope"}}})
 	if err != nil || !slices.Equal(res.Done, []string{postID(p3)}) || !slices.Equal(res.NotFound, []string{"nope"}) {
 		t.Errorf("approve: %v %+v", err, res)
 	}
@@ -481,7 +481,7 @@ func TestManualModeAndFilters(t *testing.T) {
 	if q.Items[0].Reason != "manual" {
 		t.Errorf("queue = %+v", q)
 	}
-	if _, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(a1)}}); err != nil {
+	if _, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.ApproveParams{PostsParams: eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(a1)}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eventwall.Reject.Call(owner.Ctx(ctx), env.Client, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(a2)}}); err != nil {
@@ -499,18 +499,53 @@ func TestManualModeAndFilters(t *testing.T) {
 		return err == nil && q.Total == 1 && q.Items[0].Item.ID == postID(a1)
 	})
 
+	// The author edits again while the moderator reads the queue: approving
+	// the revision read shows nothing unseen; the post waits with its new
+	// text and revision, which the moderator then approves.
+	read := q.Items[0]
+	env.ChangePost(app, a1, func(d *social.PostDoc) { d.Text = "Nice talk (and now a third text)" })
+	testkit.Eventually(t, "the new text waiting", func() bool {
+		q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
+		return err == nil && q.Total == 1 && q.Items[0].Revision > read.Revision
+	})
+	approve := func(rev int64) eventwall.ApproveResult {
+		t.Helper()
+		res, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.ApproveParams{
+			PostsParams: eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(a1)}},
+			Revisions:   []eventwall.PostRevision{{PostID: postID(a1), Revision: rev}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := approve(read.Revision); len(res.Done) != 0 || !slices.Equal(res.Changed, []string{postID(a1)}) {
+		t.Errorf("approve the revision read before the edit: %+v, want it changed", res)
+	}
+	q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
+	if err != nil || q.Total != 1 || q.Items[0].Item.Text != "Nice talk (and now a third text)" {
+		t.Errorf("queue after approving a changed post: %+v %v", q, err)
+	}
+	if res := approve(q.Items[0].Revision); !slices.Equal(res.Done, []string{postID(a1)}) || len(res.Changed) != 0 {
+		t.Errorf("approve the new revision: %+v", res)
+	}
+	scr.until("the post approved at its new revision", func() bool {
+		return scr.items[postID(a1)].Text == "Nice talk (and now a third text)"
+	})
+
 	// Filters: switch moderation off and keep #talk only; every post is
 	// decided again.
 	_, err = eventwall.UpdateWall.Call(owner.Ctx(ctx), env.Client, eventwall.UpdateWallParams{
-		WallRef: ref, Filters: &eventwall.Filters{Scope: eventwall.ScopeEvent, Hashtags: []string{"#Talk"}},
-		Moderation: &eventwall.Moderation{Mode: eventwall.ModerationOff},
+		WallRef: ref, Filters: &eventwall.FiltersUpdate{Scope: eventwall.ScopeEvent, Hashtags: &[]string{"#Talk"}},
+		Moderation: &eventwall.ModerationUpdate{Mode: eventwall.ModerationOff},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	scr.until("only #talk posts", func() bool { return slices.Equal(scr.ids(), []string{postID(a1)}) })
+	yes := true
 	_, err = eventwall.UpdateWall.Call(owner.Ctx(ctx), env.Client, eventwall.UpdateWallParams{
-		WallRef: ref, Filters: &eventwall.Filters{Scope: eventwall.ScopeEvent, PhotosOnly: true},
+		WallRef: ref, Filters: &eventwall.FiltersUpdate{PhotosOnly: &yes},
 	})
 	if err != nil {
 		t.Fatal(err)

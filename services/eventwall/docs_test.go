@@ -54,8 +54,18 @@ func TestMethodsDoc(t *testing.T) {
 		q, err := eventwall.GetQueue.Call(octx, env.Client, eventwall.QueueParams{WallRef: ref})
 		return err == nil && q.Total == 2
 	})
-	call(eventwall.GetQueue.Call(octx, c, eventwall.QueueParams{WallRef: ref, Limit: 10}))
-	call(eventwall.Approve.Call(octx, c, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(p1)}}))
+	q, err := eventwall.GetQueue.Call(octx, c, eventwall.QueueParams{WallRef: ref, Limit: 10})
+	call(q, err)
+	var seen []eventwall.PostRevision // the revision of p1 the moderator read
+	for _, it := range q.Items {
+		if it.Item.ID == postID(p1) {
+			seen = append(seen, eventwall.PostRevision{PostID: it.Item.ID, Revision: it.Revision})
+		}
+	}
+	call(eventwall.Approve.Call(octx, c, eventwall.ApproveParams{
+		PostsParams: eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(p1)}},
+		Revisions:   seen,
+	}))
 	call(eventwall.Reject.Call(octx, c, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(p2)}}))
 	testkit.Eventually(t, "the approved post on the wall", func() bool {
 		_, err := eventwall.MarkPost.Call(octx, env.Client, eventwall.MarkParams{WallRef: ref, PostID: postID(p1), Mark: eventwall.MarkPin})

@@ -67,7 +67,7 @@ func TestRedisLoss(t *testing.T) {
 		q, err := eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
 		return err == nil && q.Total == 2
 	})
-	if _, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(approved)}}); err != nil {
+	if _, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.ApproveParams{PostsParams: eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(approved)}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eventwall.BlockAuthor.Call(owner.Ctx(ctx), env.Client, eventwall.AuthorParams{WallRef: ref, MemberID: cy.ID}); err != nil {

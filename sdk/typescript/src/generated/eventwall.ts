@@ -26,12 +26,23 @@ export interface WallApproveParams {
    * @maxItems 100
    */
   post_ids: string[];
+  /** @maxItems 100 */
+  revisions?: {
+    /**
+     * @minLength 1
+     * @maxLength 64
+     */
+    post_id: string;
+    /** @minimum 1 */
+    revision: number;
+  }[];
 }
 
 /** Result of `wall.approve`. */
 export interface WallApproveResult {
   done: string[];
   not_found: string[];
+  changed: string[];
 }
 
 /** Params of `wall.blockAuthor`: Take an author's posts off the wall, past and future. */
@@ -453,6 +464,7 @@ export interface WallQueueResult {
     };
     author_id?: string;
     reason: string;
+    revision: number;
   }[];
   total: number;
 }
@@ -824,7 +836,7 @@ export function methods(t: Transport) {
   return {
     wall: {
       /**
-       * Show waiting posts on the wall. An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode.
+       * Show waiting posts on the wall. An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode. Send in revisions the revision of each post the moderator saw (its queue item's revision): a post edited since is not approved but listed in changed, and waits in the queue with its new text and revision.
        *
        * Auth: admin · idempotent: yes · timeout: 10000 ms
        *

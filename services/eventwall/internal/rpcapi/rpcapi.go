@@ -69,10 +69,10 @@ func (h handlers) updateWall(ctx context.Context, p eventwall.UpdateWallParams) 
 			set.Theme = themeFromWire(*p.Theme)
 		}
 		if p.Filters != nil {
-			setFilters(set, *p.Filters)
+			updateFilters(set, *p.Filters)
 		}
 		if p.Moderation != nil {
-			setModeration(set, *p.Moderation)
+			updateModeration(set, *p.Moderation)
 		}
 		if p.DisplaySeconds != nil {
 			set.DisplaySeconds = *p.DisplaySeconds
@@ -154,14 +154,18 @@ func (h handlers) queue(ctx context.Context, p eventwall.QueueParams) (eventwall
 		if err := json.Unmarshal(e.Item, &it); err != nil {
 			continue
 		}
-		out.Items = append(out.Items, eventwall.QueueItem{Item: it, AuthorID: e.Author, Reason: e.Reason})
+		out.Items = append(out.Items, eventwall.QueueItem{Item: it, AuthorID: e.Author, Reason: e.Reason, Revision: e.Rev})
 	}
 	return out, nil
 }
 
-func (h handlers) approve(ctx context.Context, p eventwall.PostsParams) (eventwall.BulkResult, error) {
-	done, missing, err := h.svc.Approve(ctx, p.App, p.WallID, p.PostIDs)
-	return eventwall.BulkResult{Done: done, NotFound: missing}, err
+func (h handlers) approve(ctx context.Context, p eventwall.ApproveParams) (eventwall.ApproveResult, error) {
+	seen := make([]service.Revision, len(p.Revisions))
+	for i, r := range p.Revisions {
+		seen[i] = service.Revision{Post: r.PostID, Rev: r.Revision}
+	}
+	done, missing, changed, err := h.svc.Approve(ctx, p.App, p.WallID, p.PostIDs, seen)
+	return eventwall.ApproveResult{BulkResult: eventwall.BulkResult{Done: done, NotFound: missing}, Changed: changed}, err
 }
 
 func (h handlers) reject(ctx context.Context, p eventwall.PostsParams) (eventwall.BulkResult, error) {
@@ -203,6 +207,36 @@ func setFilters(set *service.WallSettings, f eventwall.Filters) {
 
 func setModeration(set *service.WallSettings, m eventwall.Moderation) {
 	set.Mode, set.Blocklist, set.AllowList = m.Mode, m.Blocklist, m.AllowList
+}
+
+// updateFilters changes the filters sent and keeps the others: a caller
+// changing one filter must not reset the rest. The schema refuses "" and
+// null, so a field is sent exactly when it is set here.
+func updateFilters(set *service.WallSettings, f eventwall.FiltersUpdate) {
+	if f.Scope != "" {
+		set.Scope = f.Scope
+	}
+	if f.Hashtags != nil {
+		set.Hashtags = *f.Hashtags
+	}
+	if f.PhotosOnly != nil {
+		set.PhotosOnly = *f.PhotosOnly
+	}
+}
+
+// updateModeration changes the moderation settings sent and keeps the
+// others: switching the mode must not drop the blocklist or the allow list
+// (posts they held would be shown).
+func updateModeration(set *service.WallSettings, m eventwall.ModerationUpdate) {
+	if m.Mode != "" {
+		set.Mode = m.Mode
+	}
+	if m.Blocklist != nil {
+		set.Blocklist = *m.Blocklist
+	}
+	if m.AllowList != nil {
+		set.AllowList = *m.AllowList
+	}
 }
 
 // WallToWire converts a wall for organizers.

@@ -71,9 +71,9 @@ func (e *env) shown(t *testing.T, wall string) []string {
 func TestApprove(t *testing.T) {
 	e, w := moderated(t, eventwall.ModerationManual, post("p1", "one"), post("p2", "two"))
 	ctx := e.as(t, auth.RoleModerator)
-	done, notFound, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "nope", "p1"})
-	if err != nil || !slices.Equal(done, []string{"p1"}) || !slices.Equal(notFound, []string{"nope"}) {
-		t.Fatalf("approve: done %v, not found %v, %v", done, notFound, err)
+	done, notFound, changed, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "nope", "p1"}, nil)
+	if err != nil || !slices.Equal(done, []string{"p1"}) || !slices.Equal(notFound, []string{"nope"}) || len(changed) != 0 {
+		t.Fatalf("approve: done %v, not found %v, changed %v, %v", done, notFound, changed, err)
 	}
 	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p1"}) {
 		t.Errorf("shown %v, want [p1]", got)
@@ -95,6 +95,64 @@ func TestApprove(t *testing.T) {
 	}
 	if got := e.queue(t, w.ID); !slices.Equal(got, []string{"p1", "p2"}) {
 		t.Errorf("queue %v after the edit, want [p1 p2]", got)
+	}
+}
+
+// TestApproveRevisionSeen: a moderator approves the revision of a post
+// they read in the queue; a post its author edited since is not approved
+// (its new text would reach the screens unseen) but reported changed, and
+// waits in the queue with its new text until approved at its new revision.
+func TestApproveRevisionSeen(t *testing.T) {
+	e, w := moderated(t, eventwall.ModerationManual, post("p1", "one"), post("p2", "two"), post("p3", "three"))
+	ctx := e.as(t, auth.RoleModerator)
+	queued, _, err := e.svc.Queue(ctx, app, w.ID, 0, 10)
+	if err != nil || len(queued) != 3 || queued[0].Rev != 1 {
+		t.Fatalf("queue: %+v %v", queued, err)
+	}
+
+	// p1 is edited after the moderator read the queue.
+	edited := post("p1", "one, now with a slur")
+	edited.Rev = "2-b"
+	e.feed.put(edited)
+	e.waitFor(t, w.ID, edited)
+
+	// p1 and p2 at the revision read, p3 without one (as callers from before
+	// revisions do): p1 changed, the others are approved.
+	done, notFound, changed, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "p2", "p3", "nope"}, []service.Revision{{Post: "p1", Rev: 1}, {Post: "p2", Rev: 1}, {Post: "nope", Rev: 1}})
+	if err != nil || !slices.Equal(done, []string{"p2", "p3"}) || !slices.Equal(notFound, []string{"nope"}) || !slices.Equal(changed, []string{"p1"}) {
+		t.Fatalf("approve: done %v, not found %v, changed %v, %v", done, notFound, changed, err)
+	}
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p2", "p3"}) {
+		t.Errorf("shown %v, want [p2 p3]", got)
+	}
+	queued, _, err = e.svc.Queue(ctx, app, w.ID, 0, 10)
+	if err != nil || len(queued) != 1 || queued[0].Post != "p1" || queued[0].Rev != 2 || queued[0].Hash != service.TextHash("one, now with a slur") {
+		t.Fatalf("queue after the approval: %+v %v, want p1 at revision 2", queued, err)
+	}
+	m, err := e.walls.Moderations(ctx, w.ID)
+	if err != nil || slices.ContainsFunc(m.Posts, func(m service.Moderation) bool { return m.Post == "p1" }) {
+		t.Errorf("a verdict stored for the changed post: %+v %v", m, err)
+	}
+
+	// A revision of a post not approved, or two of one, is the caller's
+	// mistake.
+	_, _, _, err = e.svc.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 2}, {Post: "p9", Rev: 2}, {Post: "p1", Rev: 1}})
+	var fe *errs.Error
+	if !errors.Is(err, errs.Invalid) || !errors.As(err, &fe) ||
+		!cmp.Equal(fe.Fields, []errs.FieldError{{Field: "/revisions/1/post_id", Message: "not among post_ids"}, {Field: "/revisions/2/post_id", Message: "a post given twice"}}) {
+		t.Errorf("revisions of another post and twice of one: %v, want invalid /revisions/1 and /2", err)
+	}
+	if got := e.queue(t, w.ID); !slices.Equal(got, []string{"p1"}) {
+		t.Errorf("queue %v after a refused approval, want [p1]", got)
+	}
+
+	// Read again, p1 is approved at its new revision.
+	done, _, changed, err = e.svc.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 2}})
+	if err != nil || !slices.Equal(done, []string{"p1"}) || len(changed) != 0 {
+		t.Fatalf("approve at the new revision: done %v, changed %v, %v", done, changed, err)
+	}
+	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p1", "p2", "p3"}) {
+		t.Errorf("shown %v, want [p1 p2 p3]", got)
 	}
 }
 

@@ -584,9 +584,44 @@ func (s *Service) Queue(ctx context.Context, app, wall string, offset, limit int
 	return s.board.Queue(ctx, wall, offset, limit)
 }
 
-// Approve shows waiting posts (the approval holds for their current text).
-func (s *Service) Approve(ctx context.Context, app, wall string, posts []string) (done, notFound []string, err error) {
-	return s.judge(ctx, app, wall, posts, func(e Entry) (string, string) { return "a:" + e.Hash, Hold })
+// Revision names a revision of a post.
+type Revision struct {
+	Post string
+	Rev  int64
+}
+
+// Approve shows waiting posts; each approval holds for the post's text as
+// the wall keeps it now. A post given in seen is approved only at the
+// revision the moderator saw: one at another revision now (its author
+// edited it between the moderator's reading and approving) is left as it
+// is, in changed, so that no text reaches the screens unseen.
+func (s *Service) Approve(ctx context.Context, app, wall string, posts []string, seen []Revision) (done, notFound, changed []string, err error) {
+	revs := make(map[string]int64, len(seen))
+	var bad []errs.FieldError
+	for i, r := range seen {
+		field := fmt.Sprintf("/revisions/%d/post_id", i)
+		if _, twice := revs[r.Post]; twice {
+			bad = append(bad, errs.FieldError{Field: field, Message: "a post given twice"})
+		} else if !slices.Contains(posts, r.Post) {
+			bad = append(bad, errs.FieldError{Field: field, Message: "not among post_ids"})
+		}
+		revs[r.Post] = r.Rev
+	}
+	if len(bad) > 0 {
+		return nil, nil, nil, errs.InvalidFields("revisions of posts not approved", bad...)
+	}
+	changed = []string{}
+	done, notFound, err = s.judge(ctx, app, wall, posts, func(e Entry) (string, string) {
+		if rev, ok := revs[e.Post]; ok && rev != e.Rev {
+			changed = append(changed, e.Post)
+			return "", ""
+		}
+		return "a:" + e.Hash, Hold
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return done, notFound, changed, nil
 }
 
 // Reject keeps posts off the wall, also after their authors edit them.
@@ -594,7 +629,8 @@ func (s *Service) Reject(ctx context.Context, app, wall string, posts []string) 
 	return s.judge(ctx, app, wall, posts, func(Entry) (string, string) { return "r", Drop })
 }
 
-// judge records a verdict for each post kept by the wall and applies it.
+// judge records a verdict for each post kept by the wall and applies it;
+// a post whose verdict is "" is left as it is.
 func (s *Service) judge(ctx context.Context, app, wall string, posts []string, verdict func(Entry) (v, outcome string)) (done, notFound []string, err error) {
 	if err := s.authorize(ctx, app, moderate); err != nil {
 		return nil, nil, err
@@ -614,6 +650,9 @@ func (s *Service) judge(ctx context.Context, app, wall string, posts []string, v
 			continue
 		}
 		v, outcome := verdict(e)
+		if v == "" {
+			continue
+		}
 		if err := s.moderate(ctx, PostRef{App: app, Wall: wall, Post: p}, func(m *Moderation) { m.Verdict = v }); err != nil {
 			return nil, nil, err
 		}
