@@ -34,11 +34,15 @@ const (
 	// refused (reported in TrackResult.Refused), since the rollups of their
 	// day are final by then.
 	MaxPast = 72 * time.Hour
-	// MaxSkew is the largest app clock error corrected: a batch whose
-	// sent_at is further from the server's clock is taken as the app
-	// sending with a broken clock, and its events are stamped with the
-	// time of arrival.
-	MaxSkew = 7 * 24 * time.Hour
+	// MaxSkew is the largest app clock error corrected: the events of a
+	// batch whose sent_at is further from the server's clock are refused
+	// (reported in TrackResult.Refused). The correction makes a batch sent
+	// again unchanged (its old sent_at) look new, so the same batch can
+	// be taken at most 2*MaxSkew apart: well within the 96 hours the live
+	// state remembers an event's key (redisstore.Retention), so an event
+	// is counted once however late it is sent again. A larger MaxSkew
+	// needs the keys remembered as much longer.
+	MaxSkew = 36 * time.Hour
 )
 
 // Types of the events an app sends.
@@ -127,8 +131,10 @@ type TrackParams struct {
 	// Install identifies the app installation (a random id the app makes
 	// once); it counts anonymous use and keys the deduplication.
 	Install string `json:"install_id" jsonschema:"minLength=8,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
-	// SentAt is the app's clock when it sent the batch: the difference to
-	// the server's clock corrects every event's At.
+	// SentAt is the app's clock when it sent the batch (set again at each
+	// sending, retries included): the difference to the server's clock
+	// corrects every event's At. A batch further than 36 hours off
+	// (MaxSkew) has its events refused.
 	SentAt time.Time    `json:"sent_at"`
 	Events []TrackEvent `json:"events" jsonschema:"minItems=1,maxItems=500"`
 }
@@ -308,7 +314,10 @@ type Sponsored struct {
 	SponsorTaps []Item `json:"sponsor_taps"`
 }
 
-// DashboardLink is a signed link to an app's dashboard.
+// DashboardLink is a signed link to an app's dashboard. It names the
+// organizer who asked for it and works, until it expires, while they may
+// see the app's analytics: removing them, changing their role to one
+// without analytics, or revoking their tokens (a sign-out) ends it.
 type DashboardLink struct {
 	URL     string    `json:"url"`
 	Token   string    `json:"token"`
@@ -421,7 +430,7 @@ var (
 	// NewDashboardLink signs a link to the app's live dashboard.
 	NewDashboardLink = rpc.Method[DashboardLinkParams, DashboardLink]{
 		Name: "dashboard.link", Auth: auth.Admin,
-		Summary: "A signed link that opens the app's live dashboard without signing in.",
+		Summary: "A signed link that opens the app's live dashboard without signing in, for as long as the organizer who asks for it may see the app's analytics.",
 		Errors:  []errs.Code{errs.CodeForbidden},
 	}
 	// Rebuild rebuilds the real-time state from the raw events.

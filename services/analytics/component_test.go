@@ -370,6 +370,9 @@ func TestExports(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("csv Cache-Control = %q, want private, no-store (an organizer's private figures)", cc)
+	}
 	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -385,6 +388,9 @@ func TestExports(t *testing.T) {
 	resp, body = get("xlsx", "", url.Values{"t": {link.Token}})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("xlsx: %d %s", resp.StatusCode, body)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("xlsx Cache-Control = %q, want private, no-store", cc)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(body))
 	if err != nil {

@@ -164,3 +164,97 @@ func TestDashboardNotFramed(t *testing.T) {
 		t.Errorf("the dashboard page: %d, policy %q lets other sites frame it", resp.StatusCode, csp)
 	}
 }
+
+// TestDashboardLinkRevoked: a dashboard link acts for the organizer who
+// made it, checked in hub's read model on every use: it stops working as
+// soon as they are removed from the app, lose their organizer role or
+// have their tokens revoked (a sign-out), while another organizer's link
+// goes on working. A service cannot make one (no removal would revoke it).
+func TestDashboardLinkRevoked(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{})
+	app := e.CreateApp()
+	owner := e.AddMember(app, "Olga", auth.RoleOwner)
+	settled(t, e, owner, app, 1)
+	keys := hub.NewReadModelKeys(e.Namespace)
+	ctx := context.Background()
+	use := func(token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/dashboard/"+app+"/live", nil)
+		req.Header.Set("X-Dashboard-Token", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	export := func(token string) int {
+		t.Helper()
+		v := url.Values{"app_id": {app}, "from": {time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, "to": {time.Now().UTC().Format(time.RFC3339)}, "t": {token}}
+		resp, err := e.Get("/export?"+v.Encode(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	linkOf := func(m analyticstest.Member) string {
+		t.Helper()
+		l, err := analytics.NewDashboardLink.Call(m.Ctx(ctx), e.Client, analytics.DashboardLinkParams{AppRef: rpc.AppRef{App: app}, TTLHours: 720})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Token
+	}
+	ownersLink := linkOf(owner)
+	tests := []struct {
+		name   string
+		change func(m analyticstest.Member)
+	}{
+		// What hub's collaborator.remove does to the read model: the
+		// membership's tombstone and a revocation mark above their tokens.
+		{"removed from the app", func(m analyticstest.Member) {
+			if err := e.Redis.HSet(ctx, keys.Membership(app, m.ID), hub.FieldGone, "1", hub.FieldVersion, time.Now().UnixNano()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			e.Revoke(m)
+		}},
+		{"the membership gone alone", func(m analyticstest.Member) {
+			if err := e.Redis.HSet(ctx, keys.Membership(app, m.ID), hub.FieldGone, "1", hub.FieldVersion, time.Now().UnixNano()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"no longer an organizer", func(m analyticstest.Member) {
+			m.Role = auth.RoleAttendee
+			e.SetMembership(m, false)
+		}},
+		{"blocked", func(m analyticstest.Member) { e.SetMembership(m, true) }},
+		{"signed out (tokens revoked)", func(m analyticstest.Member) { e.Revoke(m) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := e.AddMember(app, "Adam", auth.RoleAdmin)
+			link := linkOf(m)
+			if code, body := use(link); code != http.StatusOK {
+				t.Fatalf("the link before: %d %s", code, body)
+			}
+			if code := export(link); code != http.StatusOK {
+				t.Fatalf("the export before: %d", code)
+			}
+			tt.change(m)
+			if code, body := use(link); code != http.StatusUnauthorized || !strings.Contains(body, "revoked") {
+				t.Errorf("the link after: %d %s, want 401 revoked", code, body)
+			}
+			if code := export(link); code != http.StatusUnauthorized {
+				t.Errorf("the export after: %d, want 401", code)
+			}
+			if code, body := use(ownersLink); code != http.StatusOK {
+				t.Errorf("another organizer's link: %d %s", code, body)
+			}
+		})
+	}
+	if _, err := analytics.NewDashboardLink.Call(ctx, e.Service, analytics.DashboardLinkParams{AppRef: rpc.AppRef{App: app}}); err == nil {
+		t.Error("a service made a dashboard link that names nobody")
+	}
+}

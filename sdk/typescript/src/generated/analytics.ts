@@ -9,7 +9,7 @@
 
 import { method, type Transport } from "../runtime.js";
 
-/** Params of `dashboard.link`: A signed link that opens the app's live dashboard without signing in. */
+/** Params of `dashboard.link`: A signed link that opens the app's live dashboard without signing in, for as long as the organizer who asks for it may see the app's analytics. */
 export interface DashboardLinkParams {
   /**
    * @minLength 1
@@ -291,7 +291,7 @@ export function methods(t: Transport) {
   return {
     dashboard: {
       /**
-       * A signed link that opens the app's live dashboard without signing in.
+       * A signed link that opens the app's live dashboard without signing in, for as long as the organizer who asks for it may see the app's analytics.
        *
        * Auth: admin · idempotent: no · timeout: 10000 ms
        *

@@ -73,15 +73,20 @@ const SignInsPerMinute = 10
 var linkCaller = auth.Caller{Kind: auth.CallerService, Service: "analytics-dashboard-link"}
 
 // Authorize returns r's context carrying its caller, once the caller may
-// read app's analytics: a dashboard link (X-Dashboard-Token or ?t=) or an
-// organizer's bearer token of app (checked in hub's read model).
+// read app's analytics: a dashboard link (X-Dashboard-Token or ?t=) whose
+// creator still may, or an organizer's bearer token of app (both checked
+// in hub's read model).
 func (g *Gate) Authorize(r *http.Request, app string) (context.Context, error) {
 	link := r.Header.Get("X-Dashboard-Token")
 	if link == "" {
 		link = r.URL.Query().Get("t")
 	}
 	if link != "" {
-		if err := g.Links.Check(link, app); err != nil {
+		l, err := g.Links.Check(link, app)
+		if err != nil {
+			return nil, err
+		}
+		if err := g.creatorMay(r.Context(), l); err != nil {
 			return nil, err
 		}
 		return auth.WithCaller(r.Context(), linkCaller), nil
@@ -100,6 +105,28 @@ func (g *Gate) Authorize(r *http.Request, app string) (context.Context, error) {
 		return nil, err
 	}
 	return ctx, nil
+}
+
+// creatorMay checks that l's creator may still read its app's analytics
+// with the token that asked for l, by the same rule as their own calls
+// (Service.Authorized): a link lasts up to 30 days, and a collaborator
+// removed, given a role without analytics, blocked or signed out (hub's
+// revocation of their tokens) must not keep reading through the links
+// they made. The check asks for the creator's membership and revocation
+// mark, not a token: hub's read model needs the user, the app and the
+// token's sequence number.
+func (g *Gate) creatorMay(ctx context.Context, l Link) error {
+	creator := auth.Caller{Kind: auth.CallerUser, User: l.Creator, App: l.App, TokenSeq: l.Seq}
+	err := g.Svc.Authorized(auth.WithCaller(ctx, creator), l.App)
+	if err == nil {
+		return nil
+	}
+	switch errs.CodeOf(err) {
+	case errs.CodeForbidden, errs.CodeTokenInvalid, errs.CodeTokenWrongApp, errs.CodeNotFound:
+		return &errs.Error{Code: errs.CodeTokenInvalid, Err: err,
+			Msg: "the dashboard link was revoked: the organizer who made it may no longer see this app's analytics; ask an organizer for a new link"}
+	}
+	return err // hub's read model unavailable: retryable, not a verdict
 }
 
 // SignIn exchanges an organizer's hub credentials for their token of an app.

@@ -125,6 +125,7 @@ func (rt *routes) export(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, rt.log, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "private, no-store") // an organizer's private figures
 	p := analytics.RangeParams{AppRef: rpc.AppRef{App: app}, Event: q.Get("event_id"), Step: q.Get("step")}
 	var fields []errs.FieldError
 	for _, name := range []string{"from", "to"} {

@@ -11,12 +11,15 @@ import (
 	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/service"
 	"github.com/attendify/analytics/internal/wire"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
 )
 
-// Links signs dashboard links.
+// Links signs dashboard links, each naming the organizer who made it and
+// the sequence number of their token.
 type Links interface {
-	New(app string, ttl time.Duration) (token string, expires time.Time, err error)
+	New(app, creator string, seq int64, ttl time.Duration) (token string, expires time.Time, err error)
 }
 
 // Handlers implement analytics' methods.
@@ -113,11 +116,18 @@ func (h *Handlers) dashboardLink(ctx context.Context, p analytics.DashboardLinkP
 	if err := h.Svc.Authorized(ctx, p.App); err != nil {
 		return analytics.DashboardLink{}, err
 	}
+	// The link names its creator, and every use checks that they may
+	// still see the app's analytics: so only an organizer's own token
+	// makes one, not a service (which no removal would ever revoke).
+	c := auth.CallerFrom(ctx)
+	if c.User == "" {
+		return analytics.DashboardLink{}, errs.WithCode(errs.CodeForbidden, "a dashboard link acts for the organizer who asks for it: call with an organizer's app token")
+	}
 	ttl := time.Duration(p.TTLHours) * time.Hour
 	if ttl == 0 {
 		ttl = 24 * time.Hour
 	}
-	tok, exp, err := h.Links.New(p.App, ttl)
+	tok, exp, err := h.Links.New(p.App, c.User, c.TokenSeq, ttl)
 	if err != nil {
 		return analytics.DashboardLink{}, err
 	}

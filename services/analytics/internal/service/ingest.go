@@ -49,6 +49,10 @@ type Refusal struct {
 	Reason string
 }
 
+// skewRefusal is why the events of a batch whose sent_at is further off
+// than analytics.MaxSkew are refused.
+var skewRefusal = fmt.Sprintf("sent_at more than %d h from the server's clock: a broken clock, or a batch sent before (send it with the time of sending)", int(analytics.MaxSkew/time.Hour))
+
 var (
 	namePattern = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,39}$`)
 	propPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -56,7 +60,7 @@ var (
 
 // Skew is the correction of an app's clock: the server's clock minus the
 // app's at sending, or zero when the app sent no clock or one further off
-// than analytics.MaxSkew (then the events are stamped at arrival).
+// than analytics.MaxSkew (broken: then the batch's events are refused).
 func Skew(now, sentAt time.Time) (skew time.Duration, broken bool) {
 	if sentAt.IsZero() {
 		return 0, false
@@ -148,8 +152,15 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 			out.Refused = append(out.Refused, Refusal{Index: i, Reason: why})
 			continue
 		}
+		if broken {
+			// Not stamped at arrival: a batch sent again days later,
+			// unchanged, has the same sent_at as the first time and would
+			// be counted again once its keys are forgotten (MaxSkew).
+			out.Refused = append(out.Refused, Refusal{Index: i, Reason: skewRefusal})
+			continue
+		}
 		at := ae.At.Add(skew).UTC()
-		if broken || ae.At.IsZero() {
+		if ae.At.IsZero() {
 			at = now
 		}
 		switch {

@@ -334,8 +334,12 @@ func TestTrackClock(t *testing.T) {
 			func(n time.Time) time.Time { return n.Add(-10 * time.Minute) }, time.Hour, 0},
 		{"an app two minutes ahead", func(n time.Time) time.Time { return n.Add(2 * time.Minute) }, func(n time.Time) time.Time { return n.Add(time.Minute) },
 			func(n time.Time) time.Time { return n.Add(-time.Minute) }, -2 * time.Minute, 0},
-		{"a broken clock (a year off): stamped on arrival", func(n time.Time) time.Time { return n.AddDate(-1, 0, 0) }, func(n time.Time) time.Time { return n.AddDate(-1, 0, 0) },
-			func(n time.Time) time.Time { return n }, 0, 0},
+		{"a broken clock (a year off): refused", func(n time.Time) time.Time { return n.AddDate(-1, 0, 0) }, func(n time.Time) time.Time { return n.AddDate(-1, 0, 0) },
+			nil, 0, 0},
+		{"a batch sent 37 hours ago: refused (it may have been counted)", func(n time.Time) time.Time { return n.Add(-37 * time.Hour) }, func(n time.Time) time.Time { return n.Add(-37 * time.Hour) },
+			nil, 0, 0},
+		{"an app 36 hours ahead", func(n time.Time) time.Time { return n.Add(36 * time.Hour) }, func(n time.Time) time.Time { return n.Add(35 * time.Hour) },
+			func(n time.Time) time.Time { return n.Add(-time.Hour) }, -36 * time.Hour, 0},
 		{"the future is clamped to now", func(n time.Time) time.Time { return n }, func(n time.Time) time.Time { return n.Add(time.Hour) },
 			func(n time.Time) time.Time { return n }, 0, 1},
 		{"no clock sent: taken as right", func(time.Time) time.Time { return time.Time{} }, func(n time.Time) time.Time { return n.Add(-3 * time.Minute) },
@@ -353,13 +357,19 @@ func TestTrackClock(t *testing.T) {
 				t.Errorf("skew %v clamped %d, want %v, %d", out.Skew, out.Clamped, tt.skew, tt.clamped)
 			}
 			var got []time.Time
-			_ = f.store.Scan(context.Background(), app, now.Add(-48*time.Hour), now.Add(time.Hour), func(evs []service.Event) error {
+			_ = f.store.Scan(context.Background(), app, now.AddDate(-2, 0, 0), now.Add(time.Hour), func(evs []service.Event) error {
 				for _, e := range evs {
 					got = append(got, e.At)
 				}
 				return nil
 			})
-			if diff := cmp.Diff([]time.Time{tt.wantAt(now)}, got); diff != "" {
+			var want []time.Time
+			if tt.wantAt != nil {
+				want = []time.Time{tt.wantAt(now)}
+			} else if len(out.Refused) != 1 || !strings.Contains(out.Refused[0].Reason, "sent_at more than 36 h") {
+				t.Errorf("refused = %+v, want the event refused for its sent_at", out.Refused)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("stored time (-want +got):\n%s", diff)
 			}
 		})

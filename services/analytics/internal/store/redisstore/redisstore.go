@@ -24,7 +24,8 @@ import (
 
 // Retention is how long the buckets, day lists, item counts and dedupe
 // marks live: longer than analytics.MaxPast, so that a late event always
-// finds its bucket whole.
+// finds its bucket whole, and than 2*analytics.MaxSkew, the longest a
+// batch sent again unchanged is taken after its first sending.
 const Retention = 96 * time.Hour
 
 // presenceKeep is how long presence entries stay before they are trimmed.
@@ -54,13 +55,15 @@ type Store struct {
 	// maxItems and maxTop are MaxItemsPerDay and MaxTopItems (smaller in
 	// tests).
 	maxItems, maxTop int
+	// retention is Retention (shorter in tests that outlive the marks).
+	retention time.Duration
 }
 
 var _ service.Live = (*Store)(nil)
 
 // New returns the store under namespace (empty in production).
 func New(rdb redis.UniversalClient, namespace string) *Store {
-	return &Store{rdb: rdb, keys: keys{redisx.NewKeys(namespace, "analytics")}, now: time.Now, maxItems: MaxItemsPerDay, maxTop: MaxTopItems}
+	return &Store{rdb: rdb, keys: keys{redisx.NewKeys(namespace, "analytics")}, now: time.Now, maxItems: MaxItemsPerDay, maxTop: MaxTopItems, retention: Retention}
 }
 
 // applyScript applies a batch. KEYS[1..5] are the app's dirty set, its
@@ -260,7 +263,7 @@ func (s *Store) Apply(ctx context.Context, app string, changes []service.Change)
 		b.key(k)
 	}
 	now := s.now()
-	b.args = append(b.args, int64(Retention/time.Second), now.Add(-presenceKeep).UnixMilli(), s.maxItems, s.maxTop)
+	b.args = append(b.args, int64(s.retention/time.Second), now.Add(-presenceKeep).UnixMilli(), s.maxItems, s.maxTop)
 	for _, c := range changes {
 		b.args = append(b.args, "E", b.key(s.keys.seen(app, c.Key)), 0)
 		nAt := len(b.args) - 1

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,8 +14,12 @@ import (
 
 	"github.com/attendify/analytics"
 	"github.com/attendify/analytics/internal/service"
+	"github.com/attendify/analytics/internal/store/memory"
 	"github.com/attendify/analytics/internal/store/redisstore"
 	"github.com/attendify/analytics/internal/store/storetest"
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -207,5 +213,75 @@ func TestApplyBoundsMadeUpIDs(t *testing.T) {
 	}
 	if f[0].Counts[analytics.CountTaps] != 9 {
 		t.Errorf("taps counted %d, want all 9", f[0].Counts[analytics.CountTaps])
+	}
+}
+
+// appOnly is hub's read model with one app and nobody in it: enough for
+// anonymous tracking.
+type appOnly struct{}
+
+func (appOnly) Authorize(context.Context, auth.Caller, string) (hub.Membership, error) {
+	return hub.Membership{}, errs.WithCode(errs.CodeForbidden, "not a member of this app")
+}
+func (appOnly) App(_ context.Context, app string) (hub.AppConfig, error) {
+	return hub.AppConfig{ID: app, Status: hub.StatusPublished}, nil
+}
+func (appOnly) Events(context.Context, string) ([]hub.EventInfo, error) { return nil, nil }
+
+// TestResendAfterMarksExpire: a batch sent again unchanged (its old
+// sent_at), once the live state has forgotten its keys, is not counted
+// again: the clock correction would make its events look new, so a batch
+// further off than analytics.MaxSkew is refused, and 2*MaxSkew is within
+// the marks' lifetime (shortened here to a second, then the clock moved).
+func TestResendAfterMarksExpire(t *testing.T) {
+	ctx := testkit.Context(t)
+	rdb, ns := testkit.Redis(t)
+	if 2*analytics.MaxSkew >= redisstore.Retention {
+		t.Fatalf("a batch can be taken %s apart, longer than the marks live (%s)", 2*analytics.MaxSkew, redisstore.Retention)
+	}
+	raw := memory.New()
+	var mu sync.Mutex
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc := service.New(service.Options{
+		Raw: raw, Members: raw, Rollups: raw, Jobs: raw, Live: redisstore.New(rdb, ns).WithRetention(time.Second),
+		Access: appOnly{}, Now: clock,
+	})
+	sent := clock()
+	b := service.Batch{App: "a1", Install: "install-1", SentAt: sent, Events: []service.AppEvent{
+		{ID: "1", Type: analytics.TypeScreenView, At: sent.Add(-time.Minute), Screen: "agenda"},
+		{ID: "2", Type: analytics.TypeAppOpen, At: sent},
+	}}
+	out, err := svc.Track(ctx, b)
+	if err != nil || out.Accepted != 2 {
+		t.Fatalf("first sending: %+v, %v", out, err)
+	}
+	marks := func() int {
+		ks, err := testkit.Keys(ctx, rdb, ns+":analytics:*:seen:*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ks)
+	}
+	testkit.Eventually(t, "the dedupe marks expired", func() bool { return marks() == 0 })
+	stored := func() int {
+		n := 0
+		_ = raw.Scan(ctx, "a1", sent.AddDate(0, 0, -30), sent.AddDate(0, 0, 30), func(evs []service.Event) error { n += len(evs); return nil })
+		return n
+	}
+	for _, later := range []time.Duration{analytics.MaxSkew + time.Second, redisstore.Retention + time.Minute} {
+		mu.Lock()
+		now = sent.Add(later)
+		mu.Unlock()
+		out, err := svc.Track(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Accepted != 0 || len(out.Refused) != 2 || !strings.Contains(out.Refused[0].Reason, "sent_at") {
+			t.Errorf("sent again %s later: %+v, want both events refused for their sent_at", later, out)
+		}
+		if n, m := stored(), marks(); n != 2 || m != 0 {
+			t.Errorf("sent again %s later: %d raw events, %d new marks; want 2 and 0 (nothing counted again)", later, n, m)
+		}
 	}
 }
