@@ -212,6 +212,32 @@ func TestMemberRateLimit(t *testing.T) {
 	}
 }
 
+// TestAnonymousRateLimit: anyone may send anonymous batches under install
+// ids they make up, so an app's anonymous installs share a budget: a flood
+// spread over new installs is refused once over it, while a member of the
+// app still tracks, and another app's anonymous installs are not held.
+func TestAnonymousRateLimit(t *testing.T) {
+	e := analyticstest.Start(t, analyticstest.Options{AnonRateLimit: 5})
+	app, other := e.CreateApp(), e.CreateApp()
+	m := e.AddMember(app, "Ada", auth.RoleAttendee)
+	anon := context.Background()
+	now := time.Now().UTC()
+	if _, err := analytics.Track.Call(anon, e.Client, batch(app, "made-up-1", screen("1", now), screen("2", now), screen("3", now))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := analytics.Track.Call(anon, e.Client, batch(app, "made-up-2", screen("1", now), screen("2", now), screen("3", now)))
+	if codeOf(err) != errs.CodeRateLimited {
+		t.Fatalf("a second made-up install over the app's anonymous budget: %v, want rate_limited", err)
+	}
+	member := auth.WithCaller(context.Background(), auth.Caller{Kind: auth.CallerUser, Token: m.Token})
+	if _, err := analytics.Track.Call(member, e.Client, batch(app, "made-up-3", screen("1", now), screen("2", now), screen("3", now))); err != nil {
+		t.Errorf("a member of the app: %v", err)
+	}
+	if _, err := analytics.Track.Call(anon, e.Client, batch(other, "made-up-4", screen("1", now), screen("2", now))); err != nil {
+		t.Errorf("another app's anonymous install: %v", err)
+	}
+}
+
 // TestConsumers: hub's and social's events reach the figures through the
 // consumer group, once each; a member's deletion removes their personal
 // rows and keeps the counts.

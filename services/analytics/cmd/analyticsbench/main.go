@@ -138,7 +138,7 @@ func run(ctx context.Context, p params) error {
 	}
 	proc := exec.CommandContext(ctx, p.bin)
 	proc.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_NAMESPACE="+ns, "ADDR="+addr,
-		"RPC_ACCESS_LOG=false", "SHED_DISABLED=true", "LOG_LEVEL=WARN", "ANALYTICS_RATE_LIMIT=1000000000", "ANALYTICS_MEMBER_RATE_LIMIT=1000000000",
+		"RPC_ACCESS_LOG=false", "SHED_DISABLED=true", "LOG_LEVEL=WARN", "ANALYTICS_RATE_LIMIT=1000000000", "ANALYTICS_MEMBER_RATE_LIMIT=1000000000", "ANALYTICS_ANON_RATE_LIMIT=1000000000",
 		"ANALYTICS_FOLD_INTERVAL=5s", "SHUTDOWN_DELAY=0")
 	if p.profile != "" {
 		if err := os.MkdirAll(p.profile, 0o755); err != nil {

@@ -44,9 +44,10 @@ type Env struct {
 
 // Options adjust the service.
 type Options struct {
-	// RateLimit and MemberRateLimit are the events an install, and a
-	// member's installs together, may send a minute (default: 100,000).
-	RateLimit, MemberRateLimit int
+	// RateLimit, MemberRateLimit and AnonRateLimit are the events an
+	// install, a member's installs together, and an app's anonymous
+	// installs together may send a minute (default: 100,000).
+	RateLimit, MemberRateLimit, AnonRateLimit int
 	// HubURL is a hub (or a test's stand-in) to resync members from when
 	// the consumer's place in the streams is lost; empty: no resync.
 	HubURL string
@@ -67,12 +68,15 @@ func Start(t testing.TB, o Options) *Env {
 	cfg.PG = pg.Config{URL: testkit.PostgresURL(t, migrations.Schema, migrations.All...)}
 	cfg.Namespace = ns
 	servicetest.Config(&cfg.Service, &cfg.PG)
-	cfg.RateLimit, cfg.MemberRateLimit = 100_000, 100_000
+	cfg.RateLimit, cfg.MemberRateLimit, cfg.AnonRateLimit = 100_000, 100_000, 100_000
 	if o.RateLimit > 0 {
 		cfg.RateLimit = o.RateLimit
 	}
 	if o.MemberRateLimit > 0 {
 		cfg.MemberRateLimit = o.MemberRateLimit
+	}
+	if o.AnonRateLimit > 0 {
+		cfg.AnonRateLimit = o.AnonRateLimit
 	}
 	cfg.FoldInterval = time.Hour
 	if o.FoldInterval > 0 {

@@ -46,6 +46,9 @@ type Config struct {
 	// MemberRateLimit is how many events one member's installs may send
 	// together a minute.
 	MemberRateLimit int `env:"ANALYTICS_MEMBER_RATE_LIMIT" envDefault:"6000"`
+	// AnonRateLimit is how many events the anonymous installs of one app
+	// may send together a minute.
+	AnonRateLimit int `env:"ANALYTICS_ANON_RATE_LIMIT" envDefault:"60000"`
 	// RetentionDays is how many days of raw events are kept.
 	RetentionDays int `env:"ANALYTICS_RETENTION_DAYS" envDefault:"30"`
 	// RebuildDays is how many days a rebuild after a Redis loss replays.
@@ -117,10 +120,11 @@ func New(ctx context.Context, cfg Config) (*Analytics, error) {
 		Raw: store, Members: store, Rollups: store, Jobs: store, Live: live,
 		Access: hub.NewReadModel(svc.Redis, cfg.Namespace),
 		Limits: service.Limits{
-			PerInstallPerMinute: cfg.RateLimit,
-			PerMemberPerMinute:  cfg.MemberRateLimit,
-			Retention:           time.Duration(cfg.RetentionDays) * 24 * time.Hour,
-			RebuildDays:         cfg.RebuildDays,
+			PerInstallPerMinute:      cfg.RateLimit,
+			PerMemberPerMinute:       cfg.MemberRateLimit,
+			AnonymousPerAppPerMinute: cfg.AnonRateLimit,
+			Retention:                time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+			RebuildDays:              cfg.RebuildDays,
 		},
 		Log: svc.Log,
 	})

@@ -112,6 +112,9 @@ func check(e AppEvent) string {
 	return ""
 }
 
+// anonymousSubject is the budget the anonymous installs of an app share.
+const anonymousSubject = "anon"
+
 // Track records a batch: it names the member from the caller's token,
 // rate-limits the install and the member, corrects the app's clock, refuses what is
 // invalid or too old, stores the new events and counts them.
@@ -123,6 +126,9 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 	budgets := []Budget{{Subject: b.Install, Limit: s.limits.PerInstallPerMinute}}
 	if member != "" {
 		budgets = append(budgets, Budget{Subject: "m:" + member, Limit: s.limits.PerMemberPerMinute})
+	} else {
+		// Not an install id (those have 8 characters or more, no ':').
+		budgets = append(budgets, Budget{Subject: anonymousSubject, Limit: s.limits.AnonymousPerAppPerMinute})
 	}
 	over, wait, err := s.live.Allow(ctx, b.App, len(b.Events), budgets...)
 	if err != nil {
@@ -132,7 +138,11 @@ func (s *Service) Track(ctx context.Context, b Batch) (Outcome, error) {
 	case 0:
 		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this install; retry later", RetryAfter: wait}
 	case 1:
-		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: "too many events from this member's installs; retry later", RetryAfter: wait}
+		msg := "too many events from this member's installs; retry later"
+		if member == "" {
+			msg = "too many events from this app's anonymous installs; sign in, or retry later"
+		}
+		return Outcome{}, &errs.Error{Code: errs.CodeRateLimited, Msg: msg, RetryAfter: wait}
 	}
 	known, err := s.batchEvents(ctx, b)
 	if err != nil {

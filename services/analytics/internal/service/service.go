@@ -20,6 +20,14 @@ type Limits struct {
 	// send together a minute: install ids are the app's to make up, so a
 	// member could otherwise spread a flood over many of them.
 	PerMemberPerMinute int
+	// AnonymousPerAppPerMinute is how many events the anonymous installs
+	// of one app (batches sent without a member's token) may send
+	// together a minute: anyone may send them, under install ids they
+	// make up, so without a shared budget a script could inflate the
+	// app's figures and grow the stores without end. Past it, anonymous
+	// batches are refused (rate_limited) until the minute ends; members'
+	// batches are not.
+	AnonymousPerAppPerMinute int
 	// Retention is how long raw events are kept (whole days).
 	Retention time.Duration
 	// RebuildDays is how many UTC days (today included) a rebuild replays.
@@ -32,7 +40,8 @@ type Limits struct {
 const MinRetention = analytics.MaxPast + 24*time.Hour
 
 // DefaultLimits are the production limits.
-var DefaultLimits = Limits{PerInstallPerMinute: 3000, PerMemberPerMinute: 6000, Retention: 30 * 24 * time.Hour, RebuildDays: 4}
+var DefaultLimits = Limits{PerInstallPerMinute: 3000, PerMemberPerMinute: 6000, AnonymousPerAppPerMinute: 60_000,
+	Retention: 30 * 24 * time.Hour, RebuildDays: 4}
 
 // Options wire a Service.
 type Options struct {
@@ -75,6 +84,9 @@ func New(o Options) *Service {
 	}
 	if o.Limits.PerMemberPerMinute == 0 {
 		o.Limits.PerMemberPerMinute = DefaultLimits.PerMemberPerMinute
+	}
+	if o.Limits.AnonymousPerAppPerMinute == 0 {
+		o.Limits.AnonymousPerAppPerMinute = DefaultLimits.AnonymousPerAppPerMinute
 	}
 	if o.Limits.Retention == 0 {
 		o.Limits.Retention = DefaultLimits.Retention
