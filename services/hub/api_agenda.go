@@ -135,7 +135,7 @@ var (
 	}
 	ListSpeakers = rpc.Method[AppParams, SpeakerList]{
 		Name: "speaker.list", ReadOnly: true, Auth: auth.Member, Idempotent: true,
-		Summary: "An app's speakers by name.",
+		Summary: "An app's speakers by name; a member is not shown those who speak only at events whose agenda they may not read.",
 	}
 	SaveSession = rpc.Method[SessionParams, Session]{
 		Name: "session.save", Auth: auth.Admin,

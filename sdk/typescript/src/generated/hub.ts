@@ -1767,7 +1767,7 @@ export interface SpeakerDeleteParams {
 /** Result of `speaker.delete`. */
 export type SpeakerDeleteResult = Record<string, never>;
 
-/** Params of `speaker.list`: An app's speakers by name. */
+/** Params of `speaker.list`: An app's speakers by name; a member is not shown those who speak only at events whose agenda they may not read. */
 export interface SpeakerListParams {
   /**
    * @minLength 1
@@ -2319,7 +2319,7 @@ export function methods(t: Transport) {
        */
       delete: method<SpeakerDeleteParams, SpeakerDeleteResult>(t, "hub", "speaker.delete", { idempotent: false }),
       /**
-       * An app's speakers by name.
+       * An app's speakers by name; a member is not shown those who speak only at events whose agenda they may not read.
        *
        * Auth: member · idempotent: yes · timeout: 10000 ms
        *

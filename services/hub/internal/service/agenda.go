@@ -158,13 +158,43 @@ func (s *Service) DeleteSpeaker(ctx context.Context, app, id string) error {
 }
 
 // ListSpeakers lists an app's speakers by name (emails for organizers).
+// A member is not shown the speakers whose every session is in an event
+// whose agenda they may not read (agendaAccess: hidden from them, or for
+// its registered attendees): the agenda.get of those events tells them
+// nothing, and neither does this list. Speakers without sessions are
+// listed.
 func (s *Service) ListSpeakers(ctx context.Context, app string) ([]Speaker, bool, error) {
 	a, err := s.actor(ctx, s.store, app)
 	if err != nil {
 		return nil, false, err
 	}
 	sps, err := s.store.Speakers(ctx, app, nil)
-	return sps, a.Organizer(), err
+	if err != nil || a.Kind != ActorMember {
+		return sps, a.Organizer(), err
+	}
+	evs, err := s.store.Events(ctx, app)
+	if err != nil {
+		return nil, false, err
+	}
+	reg, err := s.store.RegisteredEvents(ctx, app, a.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	open := make(map[string]bool, len(evs))
+	for _, e := range evs {
+		open[e.ID] = hub.DecideEvent(e.Visibility, e.Access, false, reg[e.ID]) == hub.GateOpen
+	}
+	speaks, err := s.store.SpeakerEvents(ctx, app)
+	if err != nil {
+		return nil, false, err
+	}
+	out := sps[:0]
+	for _, sp := range sps {
+		if ev := speaks[sp.ID]; len(ev) == 0 || slices.ContainsFunc(ev, func(id string) bool { return open[id] }) {
+			out = append(out, sp)
+		}
+	}
+	return out, false, nil
 }
 
 // SessionInput is a session as organizers write it (wall-clock times in

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"strings"
@@ -52,6 +53,9 @@ func (s *Service) applyEvent(e *Event, in EventInput) error {
 	set(&e.Visibility, in.Visibility)
 	set(&e.Access, in.Access)
 	set(&e.Code, in.Code)
+	// Members type the code with spaces around it at times, and Register
+	// compares it without them: stored with them, no one could register.
+	e.Code = strings.TrimSpace(e.Code)
 	oldLoc, err := time.LoadLocation(e.TimeZone)
 	if err != nil {
 		oldLoc = time.UTC
@@ -294,8 +298,7 @@ func (s *Service) Register(ctx context.Context, app, id, code string) (EventView
 		if err != nil {
 			return err
 		}
-		codeOK := e.Access == hub.EventAccessCode &&
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(e.Code)) == 1
+		codeOK := e.Access == hub.EventAccessCode && sameCode(code, e.Code)
 		switch {
 		case e.Visibility == hub.VisibilityHidden && !registered && !codeOK:
 			guessed = true
@@ -328,6 +331,15 @@ func (s *Service) Register(ctx context.Context, app, id, code string) (EventView
 	}
 	s.putMembers(ctx, app, states)
 	return v, nil
+}
+
+// sameCode reports whether the code a member typed is the event's code,
+// without the spaces around either (codes stored before they were trimmed
+// keep working), in a time that tells nothing of the code, its length
+// included (ConstantTimeCompare returns at once on lengths that differ).
+func sameCode(typed, code string) bool {
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(typed))), sha256.Sum256([]byte(strings.TrimSpace(code)))
+	return code != "" && subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 func announceRegistrations(ctx context.Context, q Outbox, typ, app, eventID string, members []string) error {

@@ -59,8 +59,19 @@ func (s *Service) issue(c auth.Claims, ttl time.Duration) (Token, error) {
 	return Token{Token: t, ExpiresAt: s.now().Add(ttl).Truncate(time.Second)}, nil
 }
 
-// NormalizeEmail is the stored form of an email address.
-func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+// NormalizeEmail is the stored form of an email address: without the
+// spaces around it, in lower case, and without the trailing dots of its
+// domain ("ann@example.com." is the root-anchored name of the same
+// domain, and mail to it reaches ann@example.com: kept apart, one mailbox
+// could hold two members of an app, a blocked member come back as a new
+// one, or two organizer accounts).
+func NormalizeEmail(e string) string {
+	e = strings.ToLower(strings.TrimSpace(e))
+	if at := strings.LastIndexByte(e, '@'); at >= 0 {
+		e = e[:at+1] + strings.TrimRight(e[at+1:], ".")
+	}
+	return e
+}
 
 // LogIn checks an organizer's password and returns an account token. After
 // MaxFailedLogins wrong passwords in a row the account is locked for

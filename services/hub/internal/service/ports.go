@@ -243,6 +243,9 @@ type SpeakerStore interface {
 	Speaker(ctx context.Context, app, id string) (Speaker, error)
 	DeleteSpeaker(ctx context.Context, app, id string) error
 	Speakers(ctx context.Context, app string, ids []string) ([]Speaker, error)
+	// SpeakerEvents maps each speaker of app who has sessions to the
+	// events of those sessions.
+	SpeakerEvents(ctx context.Context, app string) (map[string][]string, error)
 	UpsertSpeakers(ctx context.Context, app string, rows []Speaker) (BulkCounts, []RowError, error)
 }
 

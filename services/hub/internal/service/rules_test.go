@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -618,4 +619,127 @@ func TestInvitationRulesConflict(t *testing.T) {
 			t.Errorf("got %v, want %v", got, errs.CodeConflict)
 		}
 	})
+}
+
+// ---------------------------------------------------------------------------
+// Event codes, addresses and speakers.
+
+// TestEventCodeIgnoresSurroundingSpaces: the event code is compared
+// without the spaces around it on both sides (an organizer pasting
+// " SECRET " does not lock every attendee out), and a code of spaces only
+// is no code.
+func TestEventCodeIgnoresSurroundingSpaces(t *testing.T) {
+	w := newWorld(t)
+	ctx := testkit.Context(t)
+	octx := auth.WithCaller(ctx, asOwner)
+	in := service.EventInput{Name: ptr("Coded"), TimeZone: ptr("UTC"), Start: ptr("2026-07-01T09:00"), End: ptr("2026-07-01T18:00"),
+		Access: ptr(hub.EventAccessCode), Code: ptr("  SECRET \t")}
+	ev, err := w.svc.CreateEvent(octx, appID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Code != "SECRET" {
+		t.Errorf("stored code %q, want %q", ev.Code, "SECRET")
+	}
+	for _, typed := range []string{"SECRET", " SECRET "} {
+		if _, err := w.svc.Register(auth.WithCaller(ctx, asAnn), appID, ev.ID, typed); err != nil {
+			t.Errorf("register with %q: %v", typed, err)
+		}
+	}
+	in.Code = ptr("    ")
+	if _, err := w.svc.CreateEvent(octx, appID, in); refusal(err) != errs.CodeInvalid {
+		t.Errorf("a code of spaces only: %v, want %v", err, errs.CodeInvalid)
+	}
+	if _, err := w.svc.UpdateEvent(octx, appID, ev.ID, service.EventInput{Code: ptr("     ")}); refusal(err) != errs.CodeInvalid {
+		t.Errorf("changing the code to spaces only: %v, want %v", err, errs.CodeInvalid)
+	}
+}
+
+// TestCodeRulesOneMemberPerMailbox: an address written with the root's
+// trailing dot ("bob@x.io.", which mail delivers to bob@x.io) is the
+// same address: a blocked member gets no code through it, and a member
+// who signs in with it is the member of that address, not a second one.
+func TestCodeRulesOneMemberPerMailbox(t *testing.T) {
+	w := newWorld(t)
+	ctx := testkit.Context(t)
+	if _, err := w.svc.RequestCode(ctx, appID, "bob@x.io.", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range w.store.Outbox() {
+		var p hub.MailPayload
+		if ev.Type == hub.EventMailRequested && json.Unmarshal(ev.Data, &p) == nil && p.Template == "sign_in_code" {
+			t.Errorf("a blocked member got a code through %q", p.To)
+		}
+	}
+	w.clock.Add(time.Minute)
+	if _, err := w.svc.RequestCode(ctx, appID, "Ann@X.io.", ""); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := w.svc.VerifyCode(ctx, appID, "ann@x.io.", w.mailedCode(t, "ann@x.io"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != "ann" {
+		t.Errorf("signed in as member %s (%s), want ann", m.ID, m.Email)
+	}
+}
+
+// TestSpeakersOfHiddenEvents: a member's speaker list leaves out the
+// speakers whose every session is in an event whose agenda the member may
+// not read (hidden from them, or for its registered attendees); a speaker
+// with no session, or with one in an event they may read, is listed, and
+// organizers see every speaker.
+func TestSpeakersOfHiddenEvents(t *testing.T) {
+	w := newWorld(t)
+	ctx := testkit.Context(t)
+	octx := auth.WithCaller(ctx, asOwner)
+	hidden, err := w.svc.CreateEvent(octx, appID, service.EventInput{Name: ptr("Board"), TimeZone: ptr("UTC"),
+		Start: ptr("2026-07-01T09:00"), End: ptr("2026-07-01T18:00"), Visibility: ptr(hub.VisibilityHidden)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	speaker := func(name string) string {
+		t.Helper()
+		sp, err := w.svc.SaveSpeaker(octx, service.Speaker{AppID: appID, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp.ID
+	}
+	secret, both, public := speaker("Secret guest"), speaker("Both"), speaker("Public")
+	speaker("Idle")
+	session := func(event, start string, speakers ...string) {
+		t.Helper()
+		if _, err := w.svc.SaveSession(octx, service.SessionInput{AppID: appID, EventID: event, Title: "Talk", Start: start,
+			End: start[:11] + "23:00", SpeakerIDs: speakers}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session(hidden.ID, "2026-07-01T10:00", secret, both)
+	evStart := time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC).Format(hub.LocalTimeLayout) // "ev" starts a day after the world's clock
+	session("ev", evStart, both, public)
+	names := func(caller auth.Caller) []string {
+		t.Helper()
+		sps, _, err := w.svc.ListSpeakers(auth.WithCaller(ctx, caller), appID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, sp := range sps {
+			out = append(out, sp.Name)
+		}
+		return out
+	}
+	if got, want := names(asAnn), []string{"Both", "Idle", "Public"}; !slices.Equal(got, want) {
+		t.Errorf("a member sees %v, want %v", got, want)
+	}
+	if got, want := names(asMod), []string{"Both", "Idle", "Public", "Secret guest"}; !slices.Equal(got, want) {
+		t.Errorf("a moderator sees %v, want %v", got, want)
+	}
+	if _, err := w.svc.AddAttendees(octx, appID, hidden.ID, []string{"ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(asAnn), []string{"Both", "Idle", "Public", "Secret guest"}; !slices.Equal(got, want) {
+		t.Errorf("a member registered to the hidden event sees %v, want %v", got, want)
+	}
 }

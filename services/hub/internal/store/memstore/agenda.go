@@ -261,6 +261,28 @@ func (s *Store) Speakers(ctx context.Context, app string, ids []string) (out []s
 	return out, err
 }
 
+// SpeakerEvents implements service.SpeakerStore.
+func (s *Store) SpeakerEvents(ctx context.Context, app string) (out map[string][]string, err error) {
+	err = s.do(func(d *data) error {
+		out = map[string][]string{}
+		for k, x := range d.sessions {
+			if k.a != app {
+				continue
+			}
+			for _, sp := range x.SpeakerIDs {
+				if !slices.Contains(out[sp], x.EventID) {
+					out[sp] = append(out[sp], x.EventID)
+				}
+			}
+		}
+		for _, evs := range out {
+			slices.Sort(evs)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // UpsertSpeakers implements service.SpeakerStore as the Postgres adapter's
 // statements do, row by row: a row matches the stored speaker of its
 // external id, else of its email, and updates it (empty keys keep the

@@ -183,6 +183,26 @@ func (s *Store) Speakers(ctx context.Context, app string, ids []string) (_ []ser
 	return out, pg.Err(err)
 }
 
+// SpeakerEvents implements service.SpeakerStore.
+func (s *Store) SpeakerEvents(ctx context.Context, app string) (_ map[string][]string, err error) {
+	defer errs.Annotate(&err, "store.SpeakerEvents(%s)", app)
+	const q = `
+		SELECT DISTINCT ss.speaker_id, x.event_id
+		FROM sessions x JOIN session_speakers ss ON ss.session_id = x.id
+		WHERE x.app_id = $1 ORDER BY 1, 2`
+	rows, err := s.db.Query(ctx, q, app)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	out := map[string][]string{}
+	var speaker, event string
+	_, err = pgx.ForEachRow(rows, []any{&speaker, &event}, func() error {
+		out[speaker] = append(out[speaker], event)
+		return nil
+	})
+	return out, pg.Err(err)
+}
+
 func sessionConflict(err error) error {
 	switch constraint(err) {
 	case "sessions_room_overlap":

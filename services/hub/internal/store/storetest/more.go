@@ -115,6 +115,10 @@ func sessions(t *testing.T, ctx context.Context, s service.Store) {
 	})
 	diff(t, "Session (speakers in order)", a, must[service.Session](t)(s.Session(ctx, "x1", "a")))
 	diff(t, "Sessions by start", []service.Session{b, a}, must[[]service.Session](t)(s.Sessions(ctx, "x1", "xe", "", time.Time{}, time.Time{})))
+	diff(t, "SpeakerEvents", map[string][]string{"sp1": {"xe"}, "sp2": {"xe"}}, must[map[string][]string](t)(s.SpeakerEvents(ctx, "x1")))
+	if got := must[map[string][]string](t)(s.SpeakerEvents(ctx, "other")); len(got) != 0 {
+		t.Errorf("SpeakerEvents of another app = %v", got)
+	}
 	diff(t, "Sessions of a track", []service.Session{a}, must[[]service.Session](t)(s.Sessions(ctx, "x1", "xe", "tr", time.Time{}, time.Time{})))
 	diff(t, "Sessions in a window", []service.Session{a}, must[[]service.Session](t)(s.Sessions(ctx, "x1", "xe", "", at(2), at(3))))
 	err := s.InTx(ctx, func(q service.Queries) error {
