@@ -35,7 +35,9 @@ const (
 	MaxPhotoPixels = 24_000_000
 	// MaxPhotoDecodedBytes bounds the memory a photo takes once decoded:
 	// its pixels times the bytes per pixel of its colour model (4 for 8-bit
-	// RGBA, 8 for 16-bit, 3 at most for JPEG's YCbCr), 96 MiB.
+	// RGBA, 8 for 16-bit, 3 at most for JPEG's YCbCr), and for a
+	// progressive JPEG the coefficients kept until its last scan (4 bytes
+	// a pixel a component more), 96 MiB.
 	MaxPhotoDecodedBytes = 96 << 20
 	// ThumbSize is the longest side of a thumbnail, in pixels.
 	ThumbSize = 320

@@ -3,8 +3,10 @@ package service
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
@@ -243,6 +245,9 @@ func checkFeed(f Feed) (Feed, error) {
 		}
 	case social.FeedHashtag:
 		f.ID = NormalizeTag(f.ID)
+		if utf8.RuneCountInString(f.ID) > maxHashtagRunes {
+			return bad(fmt.Sprintf("is longer than a hashtag (at most %d characters)", maxHashtagRunes))
+		}
 		if tags := Hashtags("#" + f.ID); len(tags) != 1 || tags[0] != f.ID {
 			return bad("must be a hashtag")
 		}

@@ -1,10 +1,13 @@
 package service_test
 
 import (
+	"bytes"
+	"image/color"
 	"testing"
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social/internal/service"
+	"github.com/attendify/social/internal/testimage"
 )
 
 // TestHiddenStaysHidden: a post a moderator hid, and the comments of a
@@ -38,6 +41,21 @@ func TestHiddenStaysHidden(t *testing.T) {
 				t.Errorf("cy has %d unread notifications about a hidden post", n)
 			}
 		}},
+		{name: "the author opens a photo of a hidden post", do: func(f fixture) error {
+			post := f.w.postPhoto(ada, "look")
+			if _, _, err := f.w.svc.Hide(as(mona), app, []string{post}, "spam"); err != nil {
+				return err
+			}
+			if _, err := f.w.svc.GetPost(as(ada), app, post); !isKind(err, errs.NotFound) {
+				f.w.t.Errorf("the hidden post to its author: %v, want not found", err)
+			}
+			return openPhoto(f.w, ada, post, "0t")
+		}},
+		{name: "a blocked member opens a photo of their hidden post", do: func(f fixture) error {
+			post := f.w.postPhoto(ada, "look")
+			blockAda(f)
+			return openPhoto(f.w, ada, post, "0")
+		}},
 		{name: "a comment's author edits it on a deleted post", do: func(f fixture) error {
 			c := f.w.comment(bob, f.adaPost, "first")
 			if err := f.w.svc.DeletePost(as(ada), app, f.adaPost); err != nil {
@@ -62,4 +80,65 @@ func TestBlockedMemberReports(t *testing.T) {
 			}
 		}},
 	}, errs.Forbidden)
+}
+
+// postPhoto creates a post of author with one photo and returns its id.
+func (w *world) postPhoto(author, text string) string {
+	w.t.Helper()
+	up, _, err := w.svc.UploadPhoto(as(author), app, bytes.NewReader(testimage.WebP(40, 30, color.NRGBA{R: 200, A: 255})))
+	if err != nil {
+		w.t.Fatalf("%s uploads: %v", author, err)
+	}
+	it, err := w.svc.CreatePost(as(author), service.CreatePostInput{App: app, Text: text, PhotoIDs: []string{up.ID}})
+	if err != nil {
+		w.t.Fatalf("%s posts a photo: %v", author, err)
+	}
+	return it.Doc.ID
+}
+
+// openPhoto opens the photo name of post as member, and closes it.
+func openPhoto(w *world, member, post, name string) error {
+	_, body, err := w.svc.Photo(as(member), app, post, name)
+	if err == nil {
+		body.Close()
+	}
+	return err
+}
+
+// TestNotificationsOfHiddenPosts: a notification about a post that is
+// hidden (by a moderator or by a block of its author) or deleted is left
+// out of notification.list, as a notification about a post of an event
+// the member may not read is: nobody is shown a post they cannot open,
+// nor the name of a blocked member mentioning them.
+func TestNotificationsOfHiddenPosts(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(f fixture, post string)
+	}{
+		{"hidden by a moderator", func(f fixture, post string) {
+			_, _, err := f.w.svc.Hide(as(mona), app, []string{post}, "harassment")
+			mustOK(f.w, err)
+		}},
+		{"its author blocked", func(f fixture, post string) {
+			_, err := f.w.svc.Block(as(mona), app, bob, "harassment")
+			mustOK(f.w, err)
+		}},
+		{"deleted by a moderator", func(f fixture, post string) {
+			mustOK(f.w, f.w.svc.DeletePost(as(mona), app, post))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			post := f.w.post(bob, "hey @[Cy](cy)")
+			if ns, _, _, err := f.w.svc.Notifications(as(cy), app, false, "", 10); err != nil || len(ns) != 1 {
+				t.Fatalf("cy's notifications before = %+v, %v; want the mention", ns, err)
+			}
+			tc.do(f, post)
+			ns, _, _, err := f.w.svc.Notifications(as(cy), app, false, "", 10)
+			if err != nil || len(ns) != 0 {
+				t.Errorf("cy's notifications after = %+v, %v; want none", ns, err)
+			}
+		})
+	}
 }

@@ -136,9 +136,12 @@ func (s *Service) notifiable(ctx context.Context, app, event string, ns []Notifi
 	return slices.DeleteFunc(ns, func(n Notification) bool { return !ok[n.Member] }), nil
 }
 
-// readable keeps the notifications whose post the actor may read, by the
-// post's event: the cached posts in one Redis round trip, CouchDB for the
-// posts not cached. A post that is gone keeps its notifications.
+// readable keeps the notifications whose post the actor may read: by the
+// post's event, and visible (not hidden by a moderator or by a block of
+// its author, not deleted: nobody is shown what they cannot open, nor a
+// blocked member's name beside it). The cached posts are read in one Redis
+// round trip, CouchDB for the posts not cached. A post that is gone keeps
+// its notifications.
 func (s *Service) readable(ctx context.Context, a Actor, ns []Notification) ([]Notification, error) {
 	ids := make([]string, 0, len(ns))
 	for _, n := range ns {
@@ -153,13 +156,14 @@ func (s *Service) readable(ctx context.Context, a Actor, ns []Notification) ([]N
 		return nil, err
 	}
 	event := make(map[string]string, len(ids))
+	invisible := make(map[string]bool)
 	var missing []string
 	for i, c := range cached {
 		if c == nil {
 			missing = append(missing, ids[i])
 			continue
 		}
-		event[ids[i]] = c.Doc.Event
+		event[ids[i]], invisible[ids[i]] = c.Doc.Event, !c.Doc.Visible()
 	}
 	if len(missing) > 0 {
 		docs, err := s.st.Posts.Posts(ctx, a.App, missing)
@@ -167,8 +171,8 @@ func (s *Service) readable(ctx context.Context, a Actor, ns []Notification) ([]N
 			return nil, err
 		}
 		for id, doc := range docs {
-			event[id] = doc.Event
+			event[id], invisible[id] = doc.Event, !doc.Visible()
 		}
 	}
-	return slices.DeleteFunc(ns, func(n Notification) bool { return a.mayRead(event[n.Post]) != nil }), nil
+	return slices.DeleteFunc(ns, func(n Notification) bool { return invisible[n.Post] || a.mayRead(event[n.Post]) != nil }), nil
 }

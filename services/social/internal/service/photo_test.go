@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	_ "golang.org/x/image/webp" // image.DecodeConfig of the thumbnails
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/social"
 	"github.com/attendify/social/internal/testimage"
 )
 
@@ -122,5 +124,61 @@ func TestProcessPhotoDecodesThroughTheGate(t *testing.T) {
 	}
 	if _, err := ProcessPhoto(t.Context(), bytes.NewReader(testimage.PNGBomb(6320, 6320)), g); errs.KindOf(err) != errs.Invalid || g.asked != 1 {
 		t.Errorf("too many pixels: %v (asked %d), want invalid without asking the gate", err, g.asked)
+	}
+}
+
+// TestProgressiveJPEGDecodeIsBounded: a progressive JPEG keeps 256 bytes of
+// coefficients per 8×8 block of every component until its last scan,
+// beside the image: 4 bytes a pixel a component more than its pixels take.
+// A photo whose decode would take more than social.MaxPhotoDecodedBytes
+// is refused from its header, progressive or not, and what is decoded
+// stays within it.
+func TestProgressiveJPEGDecodeIsBounded(t *testing.T) {
+	tests := []struct {
+		name                 string
+		data                 []byte
+		refused              bool
+		w, h, thumbW, thumbH int
+	}{
+		// 24 Mpixels of 3 components 4:4:4: 69 MiB of pixels, 275 MiB
+		// of coefficients.
+		{"24 Mpixels, 4:4:4", testimage.ProgressiveJPEG(6000, 4000, 3, 1, 1), true, 0, 0, 0, 0},
+		// Grey, 24 Mpixels: 23 MiB of pixels, 92 MiB of coefficients.
+		{"24 Mpixels, grey", testimage.ProgressiveJPEG(6000, 4000, 1, 1, 1), true, 0, 0, 0, 0},
+		// A phone's 12 Mpixels, 4:2:0: 17 MiB of pixels, 70 MiB of
+		// coefficients: 87 MiB in all.
+		{"12 Mpixels, 4:2:0", testimage.ProgressiveJPEG(4032, 3024, 3, 2, 2), false, 4032, 3024, 320, 240},
+		{"small, 4:4:4", testimage.ProgressiveJPEG(640, 480, 3, 1, 1), false, 640, 480, 320, 240},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			p, err := ProcessPhoto(t.Context(), bytes.NewReader(tt.data), NewDecodingGate(nil))
+			runtime.ReadMemStats(&after)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			if tt.refused {
+				if errs.KindOf(err) != errs.Invalid || !strings.Contains(err.Error(), "once decoded") {
+					t.Errorf("got %v (%d MiB allocated), want invalid: would take too much once decoded", err, allocated>>20)
+				}
+				if allocated > 16<<20 {
+					t.Errorf("refused after allocating %d MiB", allocated>>20)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Width != tt.w || p.Height != tt.h || p.ThumbWidth != tt.thumbW || p.ThumbHeight != tt.thumbH {
+				t.Errorf("photo %dx%d, thumbnail %dx%d; want %dx%d, %dx%d", p.Width, p.Height, p.ThumbWidth, p.ThumbHeight, tt.w, tt.h, tt.thumbW, tt.thumbH)
+			}
+			// The decode, the thumbnail (the scaler's rows of at most 320
+			// px by the photo's height, 32 bytes a pixel, its copy and
+			// encoding) and the file read twice.
+			if limit := uint64(social.MaxPhotoDecodedBytes + 32*social.ThumbSize*tt.h + 3*len(tt.data) + 4<<20); allocated > limit {
+				t.Errorf("allocated %d MiB, want at most %d MiB", allocated>>20, limit>>20)
+			}
+		})
 	}
 }

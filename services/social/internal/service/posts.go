@@ -87,6 +87,12 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 	if in.Session != "" && in.Event == "" {
 		return Item{}, errs.InvalidFields("a session thread needs its event", errs.FieldError{Field: "/event_id", Message: "is required with session_id"})
 	}
+	// A session is named by its id, as feed.get reads its thread: a post
+	// in a thread of any other name could never be read there (nor is it
+	// in the app's or the event's feed).
+	if in.Session != "" && !feedIDRE.MatchString(in.Session) {
+		return Item{}, errs.InvalidFields("bad session", errs.FieldError{Field: "/session_id", Message: "must be a session id (letters, digits, '_' and '-')"})
+	}
 	if err := a.mayRead(in.Event); err != nil {
 		if isNotFound(err) {
 			return Item{}, errs.InvalidFields("unknown event", errs.FieldError{Field: "/event_id", Message: "is not an event of this app"})
@@ -434,7 +440,8 @@ func (s *Service) Photo(ctx context.Context, app, post, name string) (string, io
 	if err != nil {
 		return "", nil, err
 	}
-	if !doc.Visible() && !a.Moderator && doc.Author != a.Member {
+	// A hidden post is not found to its author either (as by post.get).
+	if !doc.Visible() && !a.Moderator {
 		return "", nil, notFound("photo")
 	}
 	if err := a.mayReadPost(doc); err != nil {

@@ -277,6 +277,15 @@ func TestInvalid(t *testing.T) {
 		{name: "a post too long", do: post(service.CreatePostInput{Text: strings.Repeat("é", social.MaxTextRunes+1)})},
 		{name: "control characters", do: post(service.CreatePostInput{Text: "bell\a"})},
 		{name: "a session without its event", do: post(service.CreatePostInput{Text: "hi", Session: "s1"})},
+		{name: "a session id that is no id", do: func(f fixture) error {
+			// Its thread could never be read (feed.get takes ids alone), nor
+			// would the post show in the app's or the event's feed.
+			_, err := f.w.svc.CreatePost(as(cy), service.CreatePostInput{App: app, Text: "hi", Event: "e1", Session: "keynote room 1"})
+			if e, ok := errs.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "/session_id" {
+				f.w.t.Errorf("error %v, want invalid on /session_id", err)
+			}
+			return err
+		}},
 		{name: "too many photos", do: post(service.CreatePostInput{Text: "hi", PhotoIDs: []string{"1", "2", "3", "4", "5"}})},
 		{name: "a photo never uploaded", do: post(service.CreatePostInput{Text: "hi", PhotoIDs: []string{"nope"}})},
 		{name: "an empty comment", do: func(f fixture) error {

@@ -1,11 +1,14 @@
 package service
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/social"
@@ -36,10 +39,8 @@ func ParseText(raw string, empty bool) (Text, error) {
 	if n := utf8.RuneCountInString(body); n > social.MaxTextRunes {
 		return Text{}, errs.InvalidFields("text too long", errs.FieldError{Field: "/text", Message: "is longer than 2000 characters"})
 	}
-	for _, r := range body {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-			return Text{}, errs.InvalidFields("bad text", errs.FieldError{Field: "/text", Message: "contains control characters"})
-		}
+	if msg := badChars(body); msg != "" {
+		return Text{}, errs.InvalidFields("bad text", errs.FieldError{Field: "/text", Message: msg})
 	}
 	t := Text{Body: body, Hashtags: []string{}, Mentions: []Mention{}}
 	for _, m := range social.MentionMarkup.FindAllStringSubmatch(body, -1) {
@@ -64,12 +65,29 @@ func ParseNote(raw string) (string, error) {
 	if !utf8.ValidString(note) {
 		return "", errs.InvalidFields("bad note", errs.FieldError{Field: "/note", Message: "is not valid UTF-8"})
 	}
-	for _, r := range note {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-			return "", errs.InvalidFields("bad note", errs.FieldError{Field: "/note", Message: "contains control characters"})
-		}
+	if msg := badChars(note); msg != "" {
+		return "", errs.InvalidFields("bad note", errs.FieldError{Field: "/note", Message: msg})
 	}
 	return note, nil
+}
+
+// badChars says what is wrong with the characters of s, "" when nothing:
+// control characters but newlines and tabs, and the bidirectional
+// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+// which make a text show other than it reads: "@[\u202enimda](x)" shows
+// "@admin", and an override left open reorders whatever a client shows
+// after it. The marks that reorder nothing (LRM, RLM, ALM) and the
+// joiners (emoji sequences, Persian's ZWNJ) are kept.
+func badChars(s string) string {
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r':
+			return "contains control characters"
+		case (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			return fmt.Sprintf("contains the bidirectional control character U+%04X", r)
+		}
+	}
+	return ""
 }
 
 // hasMention reports whether ms mentions member.
@@ -78,21 +96,21 @@ func hasMention(ms []Mention, member string) bool {
 }
 
 // Hashtags returns the hashtags of s: '#' at the start or after a character
-// that is not part of a word, then letters, digits and '_' (at least one
-// letter), lower-cased, deduplicated, at most social.MaxHashtags.
+// that is not part of a word, then a word: a letter, digit or '_', then
+// letters, digits, '_' and combining marks (Devanagari's vowel signs, a
+// decomposed accent), with at least one letter. A tag is lower-cased and
+// composed (NFC: "café" typed decomposed is the tag "café"), deduplicated,
+// at most social.MaxHashtags of them; a word longer than maxHashtagRunes
+// so is no hashtag (cut, it would be a tag the text does not show).
 func Hashtags(s string) []string {
 	tags := []string{}
 	prev := ' '
 	for i, r := range s {
 		if r == '#' && !isWord(prev) {
-			tag, n := scanTag(s[i+1:])
-			if n > 0 {
-				t := strings.ToLower(tag)
-				if !slices.Contains(tags, t) {
-					tags = append(tags, t)
-					if len(tags) == social.MaxHashtags {
-						break
-					}
+			if t := scanTag(s[i+1:]); t != "" && !slices.Contains(tags, t) {
+				tags = append(tags, t)
+				if len(tags) == social.MaxHashtags {
+					break
 				}
 			}
 		}
@@ -101,32 +119,37 @@ func Hashtags(s string) []string {
 	return tags
 }
 
-func scanTag(s string) (string, int) {
-	end, runes, letter := 0, 0, false
+// scanTag returns the hashtag at the start of s (after its '#'), "" when
+// there is none.
+func scanTag(s string) string {
+	end, letter := 0, false
 	for i, r := range s {
-		if !isWord(r) {
+		if !isWord(r) || (i == 0 && unicode.IsMark(r)) {
 			break
 		}
 		if unicode.IsLetter(r) {
 			letter = true
 		}
-		runes++
 		end = i + utf8.RuneLen(r)
-		if runes == maxHashtagRunes {
-			break
-		}
 	}
 	if !letter {
-		return "", 0
+		return ""
 	}
-	return s[:end], runes
+	t := norm.NFC.String(strings.ToLower(s[:end]))
+	if utf8.RuneCountInString(t) > maxHashtagRunes {
+		return ""
+	}
+	return t
 }
 
-func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isWord(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
 
-// NormalizeTag is how a hashtag is looked up: lower-case, without '#'.
+// NormalizeTag is how a hashtag is looked up: lower-case, composed (NFC),
+// without '#'.
 func NormalizeTag(s string) string {
-	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+	return norm.NFC.String(strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#")))
 }
 
 // WebURL returns s when it is an absolute http or https address with a

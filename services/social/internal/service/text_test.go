@@ -100,3 +100,92 @@ func TestWebURL(t *testing.T) {
 		}
 	}
 }
+
+// TestHashtagsOfEveryScript: a hashtag is the whole word after '#' in
+// every script, its combining marks included (Devanagari's vowel signs,
+// a decomposed accent), and a word typed
+// decomposed is the same tag as the word typed composed.
+func TestHashtagsOfEveryScript(t *testing.T) {
+	for in, want := range map[string][]string{
+		"#नमस्ते दोस्तों":   {"नमस्ते"},
+		"#cafe\u0301 #café": {"café"},
+		"#İstanbul":         {"istanbul"},
+		"#Straße":           {"straße"},
+		"#\u0301x":          {}, // a mark does not start a word
+	} {
+		if got := Hashtags(in); !cmp.Equal(got, want) {
+			t.Errorf("Hashtags(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEveryParsedHashtagHasAFeed: every hashtag a text yields can be read
+// back as a hashtag feed, as written in the post or as parsed: a tag that
+// checkFeed refused would index posts in a feed nobody can open.
+func TestEveryParsedHashtagHasAFeed(t *testing.T) {
+	for _, text := range []string{
+		"#İstanbul", "#नमस्ते", "#cafe\u0301", "#" + strings.Repeat("İ", maxHashtagRunes/2),
+		"#" + strings.Repeat("a", maxHashtagRunes), "#Ǆemal",
+	} {
+		tags := Hashtags(text)
+		if len(tags) != 1 {
+			t.Errorf("Hashtags(%q) = %q, want one tag", text, tags)
+			continue
+		}
+		for _, id := range []string{tags[0], strings.TrimPrefix(text, "#")} {
+			f, err := checkFeed(Feed{Kind: social.FeedHashtag, ID: id})
+			if err != nil || f.ID != tags[0] {
+				t.Errorf("the feed of %q (from %q) = %+v, %v; want the feed of %q", id, text, f, err, tags[0])
+			}
+		}
+	}
+}
+
+// TestLongWordIsNoHashtag: a word after '#' longer than a hashtag may be
+// is not a hashtag, rather than a tag cut to the first 50 characters that
+// the text does not show (and whose feed the client cannot name).
+func TestLongWordIsNoHashtag(t *testing.T) {
+	long := strings.Repeat("a", maxHashtagRunes+10)
+	if got := Hashtags("#" + long + " #ok"); !cmp.Equal(got, []string{"ok"}) {
+		t.Errorf("Hashtags(#%d letters #ok) = %q, want [ok]", len(long), got)
+	}
+	_, err := checkFeed(Feed{Kind: social.FeedHashtag, ID: strings.Repeat("a", maxHashtagRunes+1)})
+	if fe := fieldErrors(err); errs.KindOf(err) != errs.Invalid || len(fe) != 1 || !strings.Contains(fe[0].Message, "50") {
+		t.Errorf("a hashtag feed of %d letters: %v (%+v), want invalid saying at most 50", maxHashtagRunes+1, err, fe)
+	}
+}
+
+// TestTextRefusesBidiOverrides: bidirectional embeddings, overrides and
+// isolates (U+202A-U+202E, U+2066-U+2069) make a text, a mention's name or
+// a hashtag show other than it reads ("@[\u202enimda](x)" shows
+// "admin"): refused, as control characters are. Marks that change no
+// order (LRM, RLM, ALM), joiners (emoji sequences, Persian's ZWNJ) and
+// right-to-left scripts are kept.
+func TestTextRefusesBidiOverrides(t *testing.T) {
+	for _, bad := range []string{
+		"hi @[\u202enimda](x)", "pay \u202dattention", "a\u202ab", "a\u202bb", "a\u202cb",
+		"\u2066isolated\u2069", "a\u2067b", "a\u2068b",
+	} {
+		_, err := ParseText(bad, false)
+		if fe := fieldErrors(err); errs.KindOf(err) != errs.Invalid || len(fe) != 1 || fe[0].Field != "/text" {
+			t.Errorf("ParseText(%q) = %v, want invalid on /text", bad, err)
+		}
+		if _, err := ParseNote(bad); errs.KindOf(err) != errs.Invalid {
+			t.Errorf("ParseNote(%q) = %v, want invalid", bad, err)
+		}
+	}
+	for _, good := range []string{
+		"שלום עולם", "مرحبا \u200f#سلام", "a\u200eb", "می\u200cخواهم", "👨\u200d👩\u200d👧", "\u061c",
+	} {
+		if _, err := ParseText(good, false); err != nil {
+			t.Errorf("ParseText(%q) = %v, want it kept", good, err)
+		}
+	}
+}
+
+func fieldErrors(err error) []errs.FieldError {
+	if e, ok := errs.As(err); ok {
+		return e.Fields
+	}
+	return nil
+}

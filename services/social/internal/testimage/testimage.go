@@ -174,3 +174,56 @@ func WebPWithEXIF(w []byte, width, height int) []byte {
 	le.PutUint32(out[4:], uint32(len(out)-8))
 	return out
 }
+
+// ProgressiveJPEG returns a valid progressive JPEG (SOF2) of w×h pixels
+// (at most 65535 each), grey, of comps components (1 or 3), each sampled
+// h×v (JPEG's sampling factors, the first component's; the others 1×1):
+// one DC scan of every component whose differences are all zero, coded
+// with a one-bit Huffman code, and no AC scan. image/jpeg has no
+// progressive encoder; a progressive decode keeps every block's 64
+// coefficients (256 bytes) until its last scan, so this file of w×h/64
+// bits at most decodes into far more than its pixels.
+func ProgressiveJPEG(w, h, comps, hs, vs int) []byte {
+	seg := func(out []byte, marker byte, payload []byte) []byte {
+		out = append(out, 0xff, marker)
+		out = binary.BigEndian.AppendUint16(out, uint16(len(payload)+2))
+		return append(out, payload...)
+	}
+	out := []byte{0xff, 0xd8}
+	dqt := []byte{0x00} // 8-bit table 0
+	for range 64 {
+		dqt = append(dqt, 1)
+	}
+	out = seg(out, 0xdb, dqt)
+	sof := []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), byte(comps)}
+	for i := range comps {
+		f := byte(0x11)
+		if i == 0 {
+			f = byte(hs<<4 | vs)
+		}
+		sof = append(sof, byte(i+1), f, 0)
+	}
+	out = seg(out, 0xc2, sof)
+	// DC table 0: one code of one bit, for category 0 (a zero difference).
+	dht := []byte{0x00, 1}
+	dht = append(dht, make([]byte, 15)...)
+	dht = append(dht, 0)
+	out = seg(out, 0xc4, dht)
+	sos := []byte{byte(comps)}
+	for i := range comps {
+		sos = append(sos, byte(i+1), 0x00)
+	}
+	sos = append(sos, 0, 0, 0) // Ss, Se, Ah/Al: the DC scan
+	out = seg(out, 0xda, sos)
+	mcuW, mcuH := 8*hs, 8*vs
+	if comps == 1 {
+		mcuW, mcuH = 8, 8 // a lone component is not interleaved: one block an MCU
+	}
+	mcus := ((w + mcuW - 1) / mcuW) * ((h + mcuH - 1) / mcuH)
+	bits := mcus * (hs*vs + comps - 1)
+	if comps == 1 {
+		bits = mcus
+	}
+	out = append(out, make([]byte, (bits+7)/8+1)...) // zero bits: zero differences
+	return append(out, 0xff, 0xd9)
+}
