@@ -69,6 +69,29 @@ ssconvert -T Gnumeric_Excel:xlsx2 "$work/event.ods" org/event-gnumeric.xlsx >/de
 soffice --headless "$profile" --convert-to html --outdir "$work" "$work/tickets.fods" >/dev/null
 cp "$work/tickets.html" org/html-renamed.xls
 
+# The attendee and agenda workbook of src/make_writers.py as other
+# programs write it (internal/sheet's TestWriters*): LibreOffice .xlsx,
+# .xls and CSV (filter options: separator, quote, character set 76 UTF-8
+# or 1 Windows-1252, first line, cell format, language, quoted as text,
+# detect numbers, save as shown, formulas, trim spaces, sheet number),
+# SheetJS (npm xlsx 0.18.5: inline strings; a BIFF8 .xls) and excelize's
+# StreamWriter (inline strings). LibreOffice 7.4 headless writes the
+# hidden sheet as visible; SheetJS and excelize keep it hidden.
+mkdir -p writers "$work/u8" "$work/1252"
+python3 src/make_writers.py "$work"
+soffice --headless "$profile" --convert-to xlsx:"Calc MS Excel 2007 XML" --outdir "$work" "$work/writers.fods" >/dev/null
+soffice --headless "$profile" --convert-to xls:"MS Excel 97" --outdir "$work" "$work/writers.fods" >/dev/null
+cp "$work/writers.xlsx" "$work/writers.xls" writers/
+soffice --headless "$profile" --convert-to 'csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,2' --outdir "$work/u8" "$work/writers.fods" >/dev/null
+soffice --headless "$profile" --convert-to 'csv:Text - txt - csv (StarCalc):59,34,1,1,,0,false,true,true,false,false,2' --outdir "$work/1252" "$work/writers.fods" >/dev/null
+soffice --headless "$profile" --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,3' --outdir "$work/u8" "$work/writers.fods" >/dev/null
+cp "$work/u8/writers-Attendees.csv" writers/attendees-utf8-semicolon.csv
+cp "$work/1252/writers-Attendees.csv" writers/attendees-1252-semicolon.csv
+cp "$work/u8/writers-Agenda.csv" writers/agenda-utf8.csv
+(mkdir -p "$work/sheetjs" && cd "$work/sheetjs" && npm install --silent xlsx@0.18.5 >/dev/null &&
+	NODE_PATH="$work/sheetjs/node_modules" node "$OLDPWD/src/sheetjs.js" "$OLDPWD/writers")
+(cd .. && go run ./testdata/src/excelize testdata/writers)
+
 # Hostile files.
 head -c 3000 problems.xlsx > hostile/truncated.xlsx
 head -c 2000 problems.xls > hostile/truncated.xls

@@ -178,6 +178,9 @@ func (a *analysis) unrecognised() string {
 	if len(found) > 0 {
 		msg += ": " + strings.Join(found, "; ")
 	}
+	if len(a.hidden) > 0 {
+		msg += fmt.Sprintf(" (hidden sheets are not read: %q)", a.hidden)
+	}
 	return msg + ". Expected: " + expected(mapping.Attendees) + "; " + expected(mapping.Speakers) + "; " + expected(mapping.Sessions) + "."
 }
 
@@ -224,6 +227,19 @@ type analysis struct {
 	headers []sheetHeaders
 	refused []string
 	skipped map[string]bool
+	// hidden are the sheets the workbook hides, not imported.
+	hidden []string
+}
+
+// unhidden reports whether the organizer's overrides give hidden sheet
+// name a kind: they want it imported.
+func (a *analysis) unhidden(name string) bool {
+	for _, o := range a.imp.Options.Overrides {
+		if o.Sheet == name && o.Kind != "" && o.Kind != "skip" {
+			return true
+		}
+	}
+	return false
 }
 
 // pending is a row read and validated, waiting for the stager: Row is
@@ -240,6 +256,15 @@ func (a *analysis) problem(sheetName string, warn bool, format string, args ...a
 }
 
 func (a *analysis) sheet(ctx context.Context, name string) error {
+	if a.book.Hidden(name) && !a.unhidden(name) {
+		// The organizer does not see the sheet (a list behind drop-downs,
+		// last year's registrations): its rows are no rows of the import,
+		// as hidden rows are not.
+		a.imp.Mapping = append(a.imp.Mapping, mapping.Sheet{Name: name})
+		a.hidden = append(a.hidden, name)
+		a.problem(name, true, "sheet %q is not imported: it is hidden in the workbook (unhide it, or give it a kind with the overrides, to import it)", name)
+		return nil
+	}
 	rows, err := a.book.Rows(name)
 	if err != nil {
 		return err

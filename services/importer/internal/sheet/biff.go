@@ -56,11 +56,15 @@ type xlsBook struct {
 	// xfs are the type of the cells of each cell format (XF record): a
 	// date, time or date-time format, or Text for any other.
 	xfs []CellType
+	// pads are the zero-padded number formats (padFormat) of cell
+	// formats, by XF index.
+	pads map[int]string
 }
 
 type xlsSheet struct {
 	name   string
 	offset uint32
+	hidden bool // hidden or very hidden
 }
 
 func openOLE(f *os.File, size int64, lim Limits) (Book, error) {
@@ -156,6 +160,7 @@ func (b *xlsBook) readGlobals() error {
 	}
 	off := r.next
 	formats := map[int]CellType{} // FORMAT records come before the XFs
+	pads := map[int]string{}
 	for off < len(s) {
 		r, err := readRecord(s, off)
 		if err != nil {
@@ -169,6 +174,9 @@ func (b *xlsBook) readGlobals() error {
 			if len(r.data) >= 4 {
 				if code, _, err := readXLUnicode16(r.data[2:]); err == nil {
 					formats[int(binary.LittleEndian.Uint16(r.data))] = FormatType(code)
+					if padFormat(code) {
+						pads[int(binary.LittleEndian.Uint16(r.data))] = code
+					}
 				}
 			}
 		case recXF:
@@ -177,6 +185,12 @@ func (b *xlsBook) readGlobals() error {
 				t, ok := formats[id]
 				if !ok {
 					t = builtinFormatType(id)
+				}
+				if code, ok := pads[id]; ok {
+					if b.pads == nil {
+						b.pads = map[int]string{}
+					}
+					b.pads[len(b.xfs)] = code
 				}
 				b.xfs = append(b.xfs, t)
 			}
@@ -192,7 +206,7 @@ func (b *xlsBook) readGlobals() error {
 				return err
 			}
 			if kind == 0 { // a worksheet (not a chart, macro or module sheet)
-				b.sheets = append(b.sheets, xlsSheet{name: name, offset: binary.LittleEndian.Uint32(r.data)})
+				b.sheets = append(b.sheets, xlsSheet{name: name, offset: binary.LittleEndian.Uint32(r.data), hidden: r.data[4]&0x03 != 0})
 			}
 		case recSST:
 			var segs [][]byte
@@ -421,6 +435,15 @@ func (b *xlsBook) Format() Format { return XLS }
 func (b *xlsBook) Date1904() bool { return b.date1904 }
 func (b *xlsBook) Close() error   { return nil }
 
+func (b *xlsBook) Hidden(name string) bool {
+	for _, s := range b.sheets {
+		if s.name == name {
+			return s.hidden
+		}
+	}
+	return false
+}
+
 func (b *xlsBook) Sheets() []string {
 	names := make([]string, len(b.sheets))
 	for i, s := range b.sheets {
@@ -501,6 +524,11 @@ func (b *xlsBook) readSheet(sh xlsSheet) (cells []xlsCell, hidden map[int]bool, 
 	}
 	// number is the text and type of a number in a cell of format xf.
 	number := func(f float64, xf int) (string, CellType) {
+		if code, ok := b.pads[xf]; ok {
+			if text, ok := padText(code, f); ok {
+				return text, Text
+			}
+		}
 		if xf < len(b.xfs) && b.xfs[xf].IsDate() {
 			if text, ok := SerialText(f, b.date1904, b.xfs[xf]); ok {
 				return text, b.xfs[xf]

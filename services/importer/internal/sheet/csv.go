@@ -167,6 +167,7 @@ func openCSV(f *os.File, _ int64, lim Limits) (Book, error) {
 func (b *csvBook) Format() Format      { return CSV }
 func (b *csvBook) Sheets() []string    { return []string{"Sheet1"} }
 func (b *csvBook) Date1904() bool      { return false }
+func (b *csvBook) Hidden(string) bool  { return false }
 func (b *csvBook) Close() error        { return nil }
 func (b *csvBook) Dialect() CSVDialect { return b.dialect }
 

@@ -192,6 +192,10 @@ type Book interface {
 	Sheets() []string
 	// Rows iterates the rows of a sheet; each call starts from the top.
 	Rows(sheet string) (Rows, error)
+	// Hidden reports whether the workbook hides the sheet (hidden or
+	// "very hidden": the organizer does not see it; lists behind
+	// drop-downs, last year's data). A CSV file hides nothing.
+	Hidden(sheet string) bool
 	// Date1904 reports whether serial dates count from 1904.
 	Date1904() bool
 	Close() error

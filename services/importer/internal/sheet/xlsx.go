@@ -17,6 +17,8 @@ type xlsxBook struct {
 	f        *excelize.File
 	lim      Limits
 	sheets   []string
+	hidden   map[string]bool
+	pads     []string // the zero-padded formats markDates marked
 	date1904 bool
 }
 
@@ -77,14 +79,22 @@ func openXLSX(f *os.File, size int64, lim Limits) (Book, error) {
 		return nil, fileErr(CodeCorrupt, err, "the workbook cannot be read (%v)", err)
 	}
 	b := &xlsxBook{f: x, lim: lim}
-	if err := markDates(x); err != nil {
+	pads, err := markDates(x)
+	if err != nil {
 		_ = x.Close()
 		return nil, fileErr(CodeCorrupt, err, "the workbook's styles cannot be read (%v)", err)
 	}
+	b.pads = pads
 	for _, name := range x.GetSheetList() {
 		// Chart sheets and dialog sheets have no rows.
 		if _, err := x.GetSheetIndex(name); err == nil {
 			b.sheets = append(b.sheets, name)
+			if visible, err := x.GetSheetVisible(name); err == nil && !visible {
+				if b.hidden == nil {
+					b.hidden = map[string]bool{}
+				}
+				b.hidden[name] = true
+			}
 		}
 	}
 	if len(b.sheets) > lim.MaxSheets {
@@ -169,10 +179,11 @@ func countElements(r io.Reader, name string, most uint64) (uint64, error) {
 	return n, nil
 }
 
-func (b *xlsxBook) Format() Format   { return XLSX }
-func (b *xlsxBook) Sheets() []string { return b.sheets }
-func (b *xlsxBook) Date1904() bool   { return b.date1904 }
-func (b *xlsxBook) Close() error     { return b.f.Close() }
+func (b *xlsxBook) Format() Format           { return XLSX }
+func (b *xlsxBook) Sheets() []string         { return b.sheets }
+func (b *xlsxBook) Date1904() bool           { return b.date1904 }
+func (b *xlsxBook) Hidden(sheet string) bool { return b.hidden[sheet] }
+func (b *xlsxBook) Close() error             { return b.f.Close() }
 
 func (b *xlsxBook) Rows(sheet string) (Rows, error) {
 	rows, err := b.f.Rows(sheet)
@@ -182,7 +193,7 @@ func (b *xlsxBook) Rows(sheet string) (Rows, error) {
 		}
 		return nil, fileErr(CodeCorrupt, err, "sheet %q cannot be read (%v)", sheet, err)
 	}
-	return &xlsxRows{rows: rows, lim: b.lim, sheet: sheet, date1904: b.date1904}, nil
+	return &xlsxRows{rows: rows, lim: b.lim, sheet: sheet, date1904: b.date1904, pads: b.pads}, nil
 }
 
 type xlsxRows struct {
@@ -190,6 +201,7 @@ type xlsxRows struct {
 	lim      Limits
 	sheet    string
 	date1904 bool
+	pads     []string
 	row      Row
 	types    []CellType
 	n        int
@@ -251,6 +263,21 @@ func (r *xlsxRows) dateText(c string) (string, CellType) {
 	if rest == "" {
 		return c, Text
 	}
+	if rest[0] == padMark {
+		// A zero-padded format's index and the number.
+		i, num, ok := strings.Cut(rest[1:], "|")
+		n, err1 := strconv.Atoi(i)
+		f, err2 := strconv.ParseFloat(num, 64)
+		if ok && err1 == nil && err2 == nil && n < len(r.pads) {
+			if text, ok := padText(r.pads[n], f); ok {
+				return text, Text
+			}
+		}
+		if err2 == nil {
+			return num, Number
+		}
+		return c, Text
+	}
 	t := CellType(rest[0] - '0')
 	serial, err := strconv.ParseFloat(rest[1:], 64)
 	if !t.IsDate() || err != nil {
@@ -279,6 +306,11 @@ func looksNumber(c string) bool {
 // the cell type's digit, and the serial number.
 const dateMarker = "\uE000"
 
+// padMark follows dateMarker in the text of a cell of a zero-padded
+// format (padFormat): the format's index in the book's pads, "|", and the
+// number.
+const padMark = 'p'
+
 // noFormat is a number format id no workbook defines: excelize leaves
 // the cells of a style with it as stored.
 const noFormat = 1 << 20
@@ -288,12 +320,12 @@ const noFormat = 1 << 20
 // not: a date cell reads as dateMarker, its type and its serial number;
 // any other cell as stored. Dates are told from the number format, as a
 // spreadsheet does, not from the column.
-func markDates(x *excelize.File) error {
+func markDates(x *excelize.File) (pads []string, err error) {
 	if _, err := x.GetStyle(0); err != nil && x.Styles == nil {
-		return err
+		return nil, err
 	}
 	if x.Styles == nil || x.Styles.CellXfs == nil {
-		return nil
+		return nil, nil
 	}
 	n := len(x.Styles.CellXfs.Xf)
 	custom := map[int]string{}
@@ -306,12 +338,27 @@ func markDates(x *excelize.File) error {
 			custom[f.NumFmtID] = code
 		}
 	}
+	padMarks := map[int]int{} // custom format id: the marker's format id
+	for id, code := range custom {
+		if !padFormat(code) {
+			continue
+		}
+		mark := `"` + dateMarker + string(padMark) + strconv.Itoa(len(pads)) + `|"0.##########`
+		sid, err := x.NewStyle(&excelize.Style{CustomNumFmt: &mark})
+		if err != nil {
+			return nil, err
+		}
+		pads = append(pads, code)
+		if p := x.Styles.CellXfs.Xf[sid].NumFmtID; p != nil {
+			padMarks[id] = *p
+		}
+	}
 	marks := map[CellType]int{}
 	for _, t := range []CellType{Date, Time, DateTime} {
 		code := `"` + dateMarker + string(rune('0'+t)) + `"0.##########`
 		id, err := x.NewStyle(&excelize.Style{CustomNumFmt: &code})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if p := x.Styles.CellXfs.Xf[id].NumFmtID; p != nil {
 			marks[t] = *p
@@ -330,10 +377,12 @@ func markDates(x *excelize.File) error {
 		v := noFormat
 		if m, ok := marks[t]; ok {
 			v = m
+		} else if m, ok := padMarks[id]; ok {
+			v = m
 		}
 		xf.NumFmtID = &v
 	}
-	return nil
+	return pads, nil
 }
 
 func (r *xlsxRows) translate(err error) error {

@@ -1,0 +1,7 @@
+package sheet
+
+// Exported for the tests.
+var (
+	PadFormat = padFormat
+	PadText   = padText
+)
