@@ -570,7 +570,7 @@ func (v *Validator) session(c *rowCtx) *Session {
 	}
 	c.required(mapping.Title, s.Title)
 	if raw := c.vals[mapping.Capacity]; raw != "" {
-		n, err := strconv.Atoi(strings.TrimSuffix(raw, ".0"))
+		n, err := strconv.Atoi(strings.TrimSuffix(ungroup(raw), ".0"))
 		if err != nil || n < 0 || n > maxCapacity {
 			c.problem(mapping.Capacity, false, "%q is not a number of seats", raw)
 		}
@@ -599,6 +599,42 @@ func SessionKey(event, title, start string) string {
 	return sessionKeyPrefix + hex.EncodeToString(h[:10])
 }
 
+// maxPastMidnight is the longest session an end time earlier than its
+// start is read as running past midnight for.
+const maxPastMidnight = 12 * time.Hour
+
+// ungroup removes the digit grouping of a whole number written as text
+// (a CSV's "1,200", "1.200", "1 200" or "1'200" seats): separators between
+// groups of exactly three digits, one kind only. Anything else is returned
+// as it is (and "1,5" stays no whole number).
+func ungroup(s string) string {
+	s = strings.TrimSpace(s)
+	sep := rune(0)
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			if sep != 0 && r != sep {
+				return s
+			}
+			sep = r
+		}
+	}
+	switch sep {
+	case ',', '.', ' ', '\'', '\u00a0', '\u202f':
+	default:
+		return s
+	}
+	parts := strings.Split(s, string(sep))
+	if len(parts) < 2 || len(parts[0]) < 1 || len(parts[0]) > 3 {
+		return s
+	}
+	for _, p := range parts[1:] {
+		if len(p) != 3 {
+			return s
+		}
+	}
+	return strings.Join(parts, "")
+}
+
 // sessionKeyPrefix starts the keys SessionKey derives.
 const sessionKeyPrefix = "auto-"
 
@@ -619,6 +655,7 @@ func (v *Validator) times(c *rowCtx) (start, end time.Time, ok bool) {
 		}
 		day, hasDay = t, true
 	}
+	clockOnly := false // the end was a time of day on the start's date
 	read := func(f mapping.Field, base time.Time, hasBase bool) (time.Time, bool) {
 		raw := c.vals[f]
 		if raw == "" {
@@ -634,6 +671,7 @@ func (v *Validator) times(c *rowCtx) (start, end time.Time, ok bool) {
 			}
 			return t, true
 		}
+		clockOnly = f == mapping.End
 		m, err := d.Clock(raw)
 		if err != nil {
 			c.problem(f, false, "%q is %v", raw, err)
@@ -652,6 +690,14 @@ func (v *Validator) times(c *rowCtx) (start, end time.Time, ok bool) {
 	end, ok2 := read(mapping.End, day, hasDay)
 	if !ok1 || !ok2 {
 		return start, end, false
+	}
+	if next := end.Add(24 * time.Hour); clockOnly && end.Before(start) && next.Sub(start) <= maxPastMidnight {
+		// A time of day before the start's, with no date of its own, a
+		// few hours after it: the session runs past midnight (a party
+		// from 22:30 to 00:30), as the person who wrote it meant; said,
+		// in case it was a slip. Further (16:00 to 15:00) it is a slip.
+		end = next
+		c.problem(mapping.End, true, "ends at %s, before its start %s: read as %s the next day", end.Format("15:04"), start.Format("15:04"), end.Format("15:04"))
 	}
 	if !end.After(start) {
 		c.problem(mapping.End, false, "ends at %s, not after its start %s", end.Format("15:04"), start.Format("15:04"))

@@ -215,3 +215,43 @@ func TestSessionsWithoutID(t *testing.T) {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// An end time earlier than its start, with no date of its own, is a
+// session past midnight when that makes it at most 12 hours long (a
+// warning says so); longer, it is a slip and the row is refused. A
+// capacity written with digit grouping is a whole number.
+func TestSessionPastMidnightAndGroupedCapacity(t *testing.T) {
+	v, err := validate.New(validate.Options{Event: validate.Event{TimeZone: "Europe/Paris"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mapping.Detect("Agenda", "", [][]string{{"Title", "Date", "Start", "End", "Capacity"}}, []int{1})
+	rows := [][]string{
+		{"Night", "2026-06-12", "22:30", "00:30", "1,200"},
+		{"Slip", "2026-06-12", "16:00", "15:00", "1.200"},
+		{"Dated", "2026-06-12", "2026-06-12 23:00", "2026-06-12 01:00", "1 200"},
+		{"Seats", "2026-06-12", "09:00", "10:00", "1,5"},
+	}
+	for i, r := range rows {
+		v.Row(&s, sheet.Row{Num: i + 2, Cells: r})
+	}
+	out := v.Finish()
+	if len(out) != len(rows) {
+		t.Fatalf("%d rows out of %d", len(out), len(rows))
+	}
+	night := out[0]
+	if night.Rejected() || night.Session == nil || night.Session.Capacity != 1200 ||
+		night.Session.Start != "2026-06-12T22:30" || night.Session.End != "2026-06-13T00:30" ||
+		len(night.Problems) != 1 || !night.Problems[0].Warning {
+		t.Errorf("22:30 to 00:30: %+v, session %+v", night.Problems, night.Session)
+	}
+	if slip := out[1]; !slip.Rejected() || !strings.Contains(slip.Problems[0].Message, "not after its start") {
+		t.Errorf("16:00 to 15:00: %+v", slip.Problems)
+	}
+	if dated := out[2]; !dated.Rejected() {
+		t.Errorf("an end with its own date before the start: %+v", dated.Problems)
+	}
+	if seats := out[3]; !seats.Rejected() || !strings.Contains(seats.Problems[0].Message, "not a number of seats") {
+		t.Errorf("1,5 seats: %+v", seats.Problems)
+	}
+}
