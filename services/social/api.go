@@ -124,7 +124,12 @@ type Photo struct {
 // MentionMarkup is how a mention is written in a text, @[Display
 // Name](member id): submatch 1 is the name (no ']' or newline), 2 the member
 // id. Social parses mentions with it; whoever shows a text to people
-// (eventwall's screens) renders each as @Name with it.
+// (eventwall's screens) renders each as @Name with it. The name stored is
+// not the one typed: when a text is written social makes each mention show
+// the name it knows for the member (the name typed only while it knows
+// none, and never another mentioned member's or the author's), and turns
+// markup naming no mentionable member into plain text; the stored text has
+// no other markup than its Mentions (README, "Text and mentions").
 var MentionMarkup = regexp.MustCompile(`@\[([^\]\n]{1,80})\]\(([A-Za-z0-9_-]{1,64})\)`)
 
 // Mention is a member named in a text with the markup @[Name](member_id).

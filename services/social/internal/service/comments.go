@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"strings"
 
@@ -65,10 +66,10 @@ func (s *Service) CreateComment(ctx context.Context, in CreateCommentInput) (Com
 	if err != nil {
 		return CommentItem{}, err
 	}
-	mentions, err := s.validMentions(ctx, app, text.Mentions)
-	if err != nil {
+	if text, err = s.mentions(ctx, app, a.Member, text, false); err != nil {
 		return CommentItem{}, err
 	}
+	mentions := text.Mentions
 	now := s.clock()
 	id := s.newID()
 	var notes []Notification
@@ -96,6 +97,14 @@ func (s *Service) CreateComment(ctx context.Context, in CreateCommentInput) (Com
 		return CommentItem{}, err
 	}
 	s.countComments(ctx, app, post, 1)
+	// A block that came after writer's check hides the comment now (its
+	// scan may have missed it), and takes it out of the count.
+	ref := CommentRef{App: app, Post: post, ID: id}
+	if blocked, err := s.blockedMeanwhile(ctx, app, a.Member, func(blocked bool) error {
+		return s.setCommentAuthorBlocked(ctx, ref, blocked, "")
+	}); err != nil || blocked {
+		return CommentItem{}, cmp.Or(err, errBlocked())
+	}
 	ps, _ := s.profiles(ctx, app, []string{a.Member})
 	return CommentItem{Doc: doc, Author: ps[a.Member]}, nil
 }
@@ -116,10 +125,10 @@ func (s *Service) UpdateComment(ctx context.Context, ref CommentRef, raw string)
 	if _, err := s.visiblePost(ctx, a, post); err != nil {
 		return CommentItem{}, err
 	}
-	mentions, err := s.validMentions(ctx, app, text.Mentions)
-	if err != nil {
+	if text, err = s.mentions(ctx, app, a.Member, text, false); err != nil {
 		return CommentItem{}, err
 	}
+	mentions := text.Mentions
 	var notes []Notification
 	doc, updated, err := s.updateComment(ctx, ref, func(doc *Comment) (events.Event, map[string]int64, error) {
 		if !doc.Visible() {

@@ -2,10 +2,15 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"image/color"
+	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/testimage"
 )
@@ -140,5 +145,123 @@ func TestNotificationsOfHiddenPosts(t *testing.T) {
 				t.Errorf("cy's notifications after = %+v, %v; want none", ns, err)
 			}
 		})
+	}
+}
+
+// TestWriteRacingABlock: a post or comment written while a moderator
+// blocks its author (the block comes after writer's check of it, and its
+// scan of the author's documents before the write) ends hidden as the
+// author's others, out of the feeds and the comment counts, and the call
+// is refused as writer would have refused it. A block and an unblock both
+// slipped in leave it shown, as the author's others.
+func TestWriteRacingABlock(t *testing.T) {
+	writes := []struct {
+		name  string
+		write func(f fixture) error
+		// shown checks the written document, found by its text, against
+		// want: its visibility, the feed or comment list, the count.
+		shown func(t *testing.T, f fixture, want bool)
+	}{
+		{"post.create", func(f fixture) error {
+			_, err := f.w.svc.CreatePost(as(ada), service.CreatePostInput{App: app, Text: "racing"})
+			return err
+		}, func(t *testing.T, f fixture, want bool) {
+			p := f.w.doc("racing")
+			if p == nil || p.Visible() != want || p.AuthorBlocked == want {
+				t.Fatalf("the post written = %+v, want visible %v", p, want)
+			}
+			if got := slices.Contains(feed(t, f.w, cy, service.Feed{Kind: social.FeedApp}), p.ID); got != want {
+				t.Errorf("the post in cy's feed: %v, want %v", got, want)
+			}
+		}},
+		{"comment.create", func(f fixture) error {
+			_, err := f.w.svc.CreateComment(as(ada), service.CreateCommentInput{App: app, Post: f.bobPost, Text: "racing"})
+			return err
+		}, func(t *testing.T, f fixture, want bool) {
+			cs, _, err := f.w.svc.Comments(as(cy), app, f.bobPost, "", 10)
+			mustOK(f.w, err)
+			listed := slices.ContainsFunc(cs, func(c service.CommentItem) bool { return c.Doc.Text == "racing" })
+			// ada's earlier comment on bob's post is hidden and shown with her.
+			count := map[bool]int64{false: 0, true: 2}[want]
+			if got := f.w.get(f.bobPost).Counts.Comments; listed != want || got != count {
+				t.Errorf("the comment listed %v, comments counted %d; want %v, %d", listed, got, want, count)
+			}
+		}},
+	}
+	for _, wr := range writes {
+		t.Run(wr.name+", blocked meanwhile", func(t *testing.T) {
+			f := newFixture(t)
+			f.w.blocks.meanwhile = func() { blockAda(f) }
+			if err := wr.write(f); !isKind(err, errs.Forbidden) {
+				t.Errorf("the write: %v, want forbidden", err)
+			}
+			wr.shown(t, f, false)
+		})
+		t.Run(wr.name+", blocked and unblocked meanwhile", func(t *testing.T) {
+			f := newFixture(t)
+			f.w.blocks.meanwhile = func() {
+				blockAda(f)
+				// Once the write has read the block again.
+				f.w.blocks.meanwhile = func() { mustOK(f.w, f.w.svc.Unblock(as(mona), app, ada)) }
+			}
+			mustOK(f.w, wr.write(f))
+			wr.shown(t, f, true)
+		})
+	}
+}
+
+// doc returns the post whose text is text, as stored (nil when none).
+func (w *world) doc(text string) *service.Post {
+	w.t.Helper()
+	var found *service.Post
+	err := w.docs.EachDoc(context.Background(), app, func(p *service.Post) error {
+		if p.Text == text {
+			found = p
+		}
+		return nil
+	}, func(*service.Comment) error { return nil })
+	mustOK(w, err)
+	return found
+}
+
+// TestNotificationsOfBlockedActors: once a member is blocked, what they
+// did that reached another member (a like and a comment on her visible
+// post, a mention in a comment on a third member's post) is left out of
+// that member's notifications, found for the whole page in one lookup of
+// blocks; unblocked, it is listed again.
+func TestNotificationsOfBlockedActors(t *testing.T) {
+	f := newFixture(t) // bob commented on ada's post
+	w := f.w
+	w.react(bob, f.adaPost, social.ReactionLike)
+	w.react(cy, f.adaPost, social.ReactionLike)
+	w.comment(bob, w.post(cy, "lunch?"), "ask @[Ada](ada)")
+	list := func() []string {
+		t.Helper()
+		w.blocks.among = 0
+		ns, _, _, err := w.svc.Notifications(as(ada), app, false, "", 10)
+		mustOK(w, err)
+		if w.blocks.among != 1 {
+			t.Errorf("%d lookups of blocks for a page, want 1", w.blocks.among)
+		}
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.Kind+" by "+n.Notification.Actor)
+		}
+		slices.Sort(out)
+		return out
+	}
+	all := []string{"commented by bob", "liked by bob", "liked by cy", "mentioned by bob"}
+	if diff := cmp.Diff(all, list()); diff != "" {
+		t.Fatalf("ada's notifications (-want +got):\n%s", diff)
+	}
+	if _, err := w.svc.Block(as(mona), app, bob, "harassment"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"liked by cy"}, list()); diff != "" {
+		t.Errorf("ada's notifications with bob blocked (-want +got):\n%s", diff)
+	}
+	mustOK(w, w.svc.Unblock(as(mona), app, bob))
+	if diff := cmp.Diff(all, list()); diff != "" {
+		t.Errorf("ada's notifications with bob unblocked (-want +got):\n%s", diff)
 	}
 }

@@ -66,6 +66,7 @@ type world struct {
 	svc    *service.Service
 	docs   *racingDocs
 	ledger *memstore.Ledger
+	blocks *racingBlocks
 	index  *memstore.Index
 }
 
@@ -103,6 +104,33 @@ func (d *racingDocs) UpdateComment(ctx context.Context, ref service.CommentRef, 
 	})
 }
 
+// racingBlocks are the in-memory blocks, where a block (or unblock) can be
+// slipped between a check of a member's block and what it guards:
+// meanwhile, when set, runs once (and is cleared) right after the next
+// Blocked has read the block, before its caller goes on. among counts the
+// calls of BlockedAmong.
+type racingBlocks struct {
+	*memstore.Ledger
+	meanwhile func()
+	among     int
+}
+
+// BlockedAmong implements service.BlockStore.
+func (b *racingBlocks) BlockedAmong(ctx context.Context, app string, members []string) (map[string]bool, error) {
+	b.among++
+	return b.Ledger.BlockedAmong(ctx, app, members)
+}
+
+// Blocked implements service.BlockStore.
+func (b *racingBlocks) Blocked(ctx context.Context, app, member string) (bool, error) {
+	blocked, err := b.Ledger.Blocked(ctx, app, member)
+	if f := b.meanwhile; f != nil {
+		b.meanwhile = nil
+		f()
+	}
+	return blocked, err
+}
+
 func newWorld(t *testing.T, limits service.Limits) *world {
 	t.Helper()
 	members := map[string]hub.Membership{}
@@ -113,11 +141,12 @@ func newWorld(t *testing.T, limits service.Limits) *world {
 		members[user] = hub.Membership{App: app, User: user, Role: role}
 	}
 	w := &world{t: t, docs: &racingDocs{Docs: memstore.NewDocs()}, ledger: memstore.NewLedger(), index: memstore.NewIndex()}
+	w.blocks = &racingBlocks{Ledger: w.ledger}
 	w.svc = service.New(service.Options{
 		Access: &access{members: members},
 		Stores: service.Stores{
 			Posts: w.docs, Comments: w.docs, Uploads: w.docs, AppDocs: w.docs,
-			Reactions: w.ledger, Changes: w.ledger, Notifications: w.ledger, Reports: w.ledger, Blocks: w.ledger, Profiles: w.ledger,
+			Reactions: w.ledger, Changes: w.ledger, Notifications: w.ledger, Reports: w.ledger, Blocks: w.blocks, Profiles: w.ledger,
 			Feeds: w.index, Cache: w.index, ProfileCache: w.index, Limiter: w.index, Pending: w.index,
 		},
 		Limits: limits,

@@ -217,25 +217,9 @@ func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, bloc
 	if err != nil {
 		return 0, err
 	}
-	a := Actor{App: app, Member: by, Moderator: true}
 	n := 0
 	for _, id := range posts {
-		changed := false
-		_, err := s.changePost(ctx, a, id, func(doc *Post) (string, error) {
-			if doc.AuthorBlocked == blocked {
-				return "", nil
-			}
-			was := doc.Visible()
-			doc.AuthorBlocked = blocked
-			changed = true
-			switch {
-			case was && !doc.Visible():
-				return social.EventPostHidden, nil
-			case !was && doc.Visible():
-				return social.EventPostShown, nil
-			}
-			return social.EventPostUpdated, nil
-		})
+		changed, err := s.setPostAuthorBlocked(ctx, app, id, blocked, by)
 		if err != nil {
 			return n, err
 		}
@@ -249,4 +233,65 @@ func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, bloc
 		}
 	}
 	return n, nil
+}
+
+// setPostAuthorBlocked sets AuthorBlocked on a post, hiding or showing it
+// (post.hidden, post.shown) and moving it out of or into its feeds; changed
+// is false when it was already so.
+func (s *Service) setPostAuthorBlocked(ctx context.Context, app, id string, blocked bool, by string) (changed bool, err error) {
+	a := Actor{App: app, Member: by, Moderator: true}
+	_, err = s.changePost(ctx, a, id, func(doc *Post) (string, error) {
+		if doc.AuthorBlocked == blocked {
+			return "", nil
+		}
+		was := doc.Visible()
+		doc.AuthorBlocked = blocked
+		changed = true
+		switch {
+		case was && !doc.Visible():
+			return social.EventPostHidden, nil
+		case !was && doc.Visible():
+			return social.EventPostShown, nil
+		}
+		return social.EventPostUpdated, nil
+	})
+	return changed, err
+}
+
+// blockedMeanwhile closes the window between writer's check of the
+// author's block and the creation of a post or comment, which Block's
+// scan of the author's documents cannot see if it ran in between: called
+// after the document is written, it reads the block again and, if the
+// author was blocked meanwhile, hides the document as Block does (set,
+// setPostAuthorBlocked or setCommentAuthorBlocked); it reports whether the
+// author is blocked.
+//
+// Why this closes it: a block (Block, or hub's member.blocked) commits its
+// row (BlockStore.SetBlock) before its scan (AppDocs.EachDoc) starts, and
+// the creation wrote its document before this read. If the scan missed the
+// document, the document was written after the scan started, so after the
+// block committed, and this read, later still, sees the block: one of the
+// two hides it (both may; hiding a hidden document changes nothing). An
+// unblock is the same the other way round, so the document is set to the
+// block read and the block read again, until a read finds what was last
+// written: a block or unblock committed after that read scans after it,
+// and finds the document as it must.
+func (s *Service) blockedMeanwhile(ctx context.Context, app, member string, set func(blocked bool) error) (bool, error) {
+	written := false // a new document is written unblocked
+	for range UpdateAttempts {
+		blocked, err := s.st.Blocks.Blocked(ctx, app, member)
+		if err != nil || blocked == written {
+			return blocked, err
+		}
+		if err := set(blocked); err != nil {
+			return false, err
+		}
+		written = blocked
+	}
+	return written, errs.New(errs.Conflict, "the author's block keeps changing; retry")
+}
+
+// errBlocked refuses a write of a member a moderator blocked.
+func errBlocked() error {
+	return errs.WithCode(errs.CodeForbidden, "you are blocked from posting in this app")
 }

@@ -49,6 +49,9 @@ func (s *Service) Notifications(ctx context.Context, app string, unreadOnly bool
 	if ns, err = s.readable(ctx, a, ns); err != nil {
 		return nil, 0, "", err
 	}
+	if ns, err = s.fromUnblocked(ctx, app, ns); err != nil {
+		return nil, 0, "", err
+	}
 	actors := make([]string, 0, len(ns))
 	for _, n := range ns {
 		actors = append(actors, n.Actor)
@@ -134,6 +137,26 @@ func (s *Service) notifiable(ctx context.Context, app, event string, ns []Notifi
 		return nil, err
 	}
 	return slices.DeleteFunc(ns, func(n Notification) bool { return !ok[n.Member] }), nil
+}
+
+// fromUnblocked leaves out the notifications whose actor is blocked (by
+// a moderator or in hub): their likes and comments on a visible post, and
+// their mentions, are what a block is meant to stop reaching the member.
+// One query for the page's actors (BlockStore.BlockedAmong). They stay in
+// the unread count until marked read, as those readable leaves out.
+func (s *Service) fromUnblocked(ctx context.Context, app string, ns []Notification) ([]Notification, error) {
+	actors := make([]string, 0, len(ns))
+	for _, n := range ns {
+		actors = append(actors, n.Actor)
+	}
+	if actors = dedupe(actors); len(actors) == 0 {
+		return ns, nil
+	}
+	blocked, err := s.st.Blocks.BlockedAmong(ctx, app, actors)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ns, func(n Notification) bool { return blocked[n.Actor] }), nil
 }
 
 // readable keeps the notifications whose post the actor may read: by the

@@ -181,6 +181,9 @@ type BlockStore interface {
 	// remains.
 	SetBlock(ctx context.Context, b BlockRecord, on bool) (blocked bool, err error)
 	Blocked(ctx context.Context, app, member string) (bool, error)
+	// BlockedAmong returns which of members are blocked (by any source),
+	// in one query: the members absent are not blocked.
+	BlockedAmong(ctx context.Context, app string, members []string) (map[string]bool, error)
 }
 
 // ProfileStore holds the authors' profiles from hub's member events, and

@@ -1,12 +1,14 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
@@ -114,10 +116,10 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 		}
 		photos = append(photos, p)
 	}
-	mentions, err := s.validMentions(ctx, in.App, text.Mentions)
-	if err != nil {
+	if text, err = s.mentions(ctx, in.App, a.Member, text, len(in.PhotoIDs) > 0); err != nil {
 		return Item{}, err
 	}
+	mentions := text.Mentions
 	now := s.clock()
 	id := s.newID()
 	notes, err := s.notifiable(ctx, in.App, in.Event, newMentions(in.App, a.Member, id, "", nil, mentions, now))
@@ -167,6 +169,14 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Item, err
 		// The post is stored; the index catches up when rebuilt.
 		s.log.Warn("index new post", "app", in.App, "post", id, "error", err)
 	}
+	// A block that came after writer's check hides the post now (its scan
+	// may have missed it).
+	if blocked, err := s.blockedMeanwhile(ctx, in.App, a.Member, func(blocked bool) error {
+		_, err := s.setPostAuthorBlocked(ctx, in.App, id, blocked, "")
+		return err
+	}); err != nil || blocked {
+		return Item{}, cmp.Or(err, errBlocked())
+	}
 	profiles, _ := s.profiles(ctx, in.App, []string{a.Member})
 	item.Author = profiles[a.Member]
 	return item, nil
@@ -185,19 +195,73 @@ func newMentions(app, actor, post, comment string, before, after []Mention, now 
 	return ns
 }
 
-// validMentions keeps the mentions of members of the app.
-func (s *Service) validMentions(ctx context.Context, app string, ms []Mention) ([]Mention, error) {
-	out := make([]Mention, 0, len(ms))
-	for _, m := range ms {
+// mentions settles the mentions of a text author writes (post.create,
+// post.edit, comment.create, comment.edit): the markup is what a reader
+// sees (eventwall renders it as @Name), so it must not say what the
+// author likes about whom. A mention is kept for a mentionable member (a
+// member of the app not blocked in hub; the first social.MaxMentions
+// members the text names), and shows the name social knows for them, the
+// one the feeds show beside their posts (Service.profiles), whatever was
+// typed: "@[Organizers](bob)" becomes "@[Bob](bob)", in the text and in
+// Mentions. When no name is known yet (hub's member event not yet
+// consumed, or an empty name) the name typed is kept, unless it is the
+// name social knows for the author or another member the text mentions
+// (nobody is shown under the name of someone else who is right there):
+// then, as for markup naming someone who is no mentionable member, the
+// mention becomes plain text, '@' and the name typed, with no markup
+// (RewriteMentions). empty is whether the text may be empty (ParseText).
+func (s *Service) mentions(ctx context.Context, app, author string, t Text, empty bool) (Text, error) {
+	members := make([]string, 0, len(t.Mentions))
+	for _, m := range t.Mentions {
 		_, ok, err := s.membershipOK(ctx, app, m.Member)
 		if err != nil {
-			return nil, err
+			return Text{}, err
 		}
 		if ok {
-			out = append(out, m)
+			members = append(members, m.Member)
 		}
 	}
-	return out, nil
+	profiles, err := s.profiles(ctx, app, dedupe(append(slices.Clone(members), author)))
+	if err != nil {
+		return Text{}, err
+	}
+	known := make(map[string]string, len(profiles))
+	for id, p := range profiles {
+		if n := MentionName(p.Name); n != "" && !p.Deleted {
+			known[id] = n
+		}
+	}
+	names := make(map[string]string, len(members))
+	for _, m := range t.Mentions {
+		if !slices.Contains(members, m.Member) {
+			continue
+		}
+		if n, ok := known[m.Member]; ok {
+			names[m.Member] = n
+			continue
+		}
+		if typed := MentionName(m.Name); typed != "" && !namesAnyOf(typed, known) {
+			names[m.Member] = typed
+		}
+	}
+	body := RewriteMentions(t.Body, func(member, _ string) (string, bool) {
+		n, ok := names[member]
+		return n, ok
+	})
+	if utf8.RuneCountInString(body) > social.MaxTextRunes {
+		return Text{}, errs.InvalidFields("text too long", errs.FieldError{Field: "/text", Message: "is longer than 2000 characters with the names of the members it mentions"})
+	}
+	return ParseText(body, empty)
+}
+
+// namesAnyOf reports whether name reads as one of the names of known.
+func namesAnyOf(name string, known map[string]string) bool {
+	for _, n := range known {
+		if sameName(n, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // GetPost returns one visible post (any post for moderators).
@@ -252,10 +316,10 @@ func (s *Service) UpdatePost(ctx context.Context, app, id, raw string) (Item, er
 		if err != nil {
 			return events.Event{}, err
 		}
-		mentions, err := s.validMentions(ctx, app, text.Mentions)
-		if err != nil {
+		if text, err = s.mentions(ctx, app, a.Member, text, len(doc.Photos) > 0); err != nil {
 			return events.Event{}, err
 		}
+		mentions := text.Mentions
 		old = entryOf(doc)
 		now := s.clock()
 		if notes, err = s.notifiable(ctx, app, doc.Event, newMentions(app, a.Member, id, "", doc.Mentions, mentions, now)); err != nil {

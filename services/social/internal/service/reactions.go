@@ -23,7 +23,9 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if kind != "" && !slices.Contains(social.Reactions, kind) {
 		return ReactionState{}, errs.InvalidFields("unknown reaction", errs.FieldError{Field: "/reaction", Message: "is not a reaction"})
 	}
-	a, err := s.writer(ctx, app, "reaction", s.limits.React)
+	// A member a moderator blocked reacts no more, but may take back a
+	// reaction, as they may delete their posts and comments.
+	a, err := s.member(ctx, app, "reaction", s.limits.React, kind != "")
 	if err != nil {
 		return ReactionState{}, err
 	}

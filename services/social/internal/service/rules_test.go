@@ -2,12 +2,17 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
 )
@@ -133,6 +138,19 @@ func TestAllowed(t *testing.T) {
 				t.Errorf("bob's post counts %d comments, want 0 (ada's is hidden)", c)
 			}
 		}},
+		{name: "a blocked member takes back a reaction", do: func(f fixture) error {
+			f.w.react(ada, f.bobPost, social.ReactionLike)
+			blockAda(f)
+			st, err := f.w.svc.React(as(ada), app, f.bobPost, "")
+			if err == nil && (st.MyReaction != "" || st.Counts.Total() != 0) {
+				f.w.t.Errorf("after taking it back: %+v, want no reaction", st)
+			}
+			return err
+		}, then: func(t *testing.T, f fixture) {
+			if n := f.w.get(f.bobPost).Counts.Total(); n != 0 {
+				t.Errorf("bob's post counts %d reactions, want 0", n)
+			}
+		}},
 		{name: "a service deletes posts in bulk", do: func(f fixture) error {
 			_, _, err := f.w.svc.DeletePosts(asService(), app, []string{f.adaPost, f.bobPost})
 			return err
@@ -165,6 +183,109 @@ func commentDeleted(t *testing.T, f fixture) {
 	cs, _, err := f.w.svc.Comments(as(cy), app, f.adaPost, "", 10)
 	if err != nil || len(cs) != 0 {
 		t.Errorf("comments listed = %+v, %v", cs, err)
+	}
+}
+
+// TestMentionsShowMembersNames: a mention shows the name social knows for
+// the member, whatever was typed, in the stored text's markup and in
+// Mentions, on each of the four writes; markup naming someone who is no
+// member becomes plain text; a member whose name is not known yet keeps
+// the name typed, but not one that is the author's or another mentioned
+// member's name (plain text then, and nobody notified).
+func TestMentionsShowMembersNames(t *testing.T) {
+	const typed = "thanks @[Organizers](bob), @[Staff](stranger), @[Cyrus](cy), @[Bob](mona) and @[ada  LOVELACE](olga)"
+	const want = "thanks @[Bob](bob), @Staff, @[Cyrus](cy), @Bob and @ada  LOVELACE"
+	wantMentions := []service.Mention{{Member: bob, Name: "Bob"}, {Member: cy, Name: "Cyrus"}}
+	comment := func(t *testing.T, f fixture, id string) *service.Comment {
+		t.Helper()
+		cs, _, err := f.w.svc.Comments(as(cy), app, f.bobPost, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.Doc.ID == id {
+				return c.Doc
+			}
+		}
+		t.Fatalf("comment %s not listed", id)
+		return nil
+	}
+	tests := []struct {
+		name  string
+		write func(f fixture) (text string, mentions []service.Mention, stored func(t *testing.T) (string, []service.Mention))
+	}{
+		{"post.create", func(f fixture) (string, []service.Mention, func(*testing.T) (string, []service.Mention)) {
+			it, err := f.w.svc.CreatePost(as(ada), service.CreatePostInput{App: app, Text: typed})
+			mustOK(f.w, err)
+			return it.Doc.Text, it.Doc.Mentions, func(*testing.T) (string, []service.Mention) {
+				d := f.w.get(it.Doc.ID).Doc
+				return d.Text, d.Mentions
+			}
+		}},
+		{"post.edit", func(f fixture) (string, []service.Mention, func(*testing.T) (string, []service.Mention)) {
+			it, err := f.w.svc.UpdatePost(as(ada), app, f.adaPost, typed)
+			mustOK(f.w, err)
+			return it.Doc.Text, it.Doc.Mentions, func(*testing.T) (string, []service.Mention) {
+				d := f.w.get(f.adaPost).Doc
+				return d.Text, d.Mentions
+			}
+		}},
+		{"comment.create", func(f fixture) (string, []service.Mention, func(*testing.T) (string, []service.Mention)) {
+			c, err := f.w.svc.CreateComment(as(ada), service.CreateCommentInput{App: app, Post: f.bobPost, Text: typed})
+			mustOK(f.w, err)
+			return c.Doc.Text, c.Doc.Mentions, func(t *testing.T) (string, []service.Mention) {
+				d := comment(t, f, c.Doc.ID)
+				return d.Text, d.Mentions
+			}
+		}},
+		{"comment.edit", func(f fixture) (string, []service.Mention, func(*testing.T) (string, []service.Mention)) {
+			c, err := f.w.svc.UpdateComment(as(ada), service.CommentRef{App: app, Post: f.bobPost, ID: f.adaOnBob}, typed)
+			mustOK(f.w, err)
+			return c.Doc.Text, c.Doc.Mentions, func(t *testing.T) (string, []service.Mention) {
+				d := comment(t, f, f.adaOnBob)
+				return d.Text, d.Mentions
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.w.profile(ada, "Ada Lovelace")
+			f.w.profile(bob, "Bob")
+			// cy, mona and olga have no name yet.
+			text, mentions, stored := tc.write(f)
+			if text != want {
+				t.Errorf("text answered = %q, want %q", text, want)
+			}
+			if diff := cmp.Diff(wantMentions, mentions); diff != "" {
+				t.Errorf("mentions answered (-want +got):\n%s", diff)
+			}
+			text, mentions = stored(t)
+			if text != want {
+				t.Errorf("text stored = %q, want %q", text, want)
+			}
+			if diff := cmp.Diff(wantMentions, mentions); diff != "" {
+				t.Errorf("mentions stored (-want +got):\n%s", diff)
+			}
+			for _, m := range []string{mona, olga} {
+				if n := f.w.unread(m); n != 0 {
+					t.Errorf("%s, mentioned as someone else, has %d unread notifications", m, n)
+				}
+			}
+		})
+	}
+}
+
+// profile has hub tell social member's name (a member.updated event).
+func (w *world) profile(member, name string) {
+	w.t.Helper()
+	data, err := json.Marshal(hub.MemberPayload{ID: member, AppID: app, Name: name, Role: auth.RoleAttendee})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ev := events.Event{ID: events.NewID(), Type: hub.EventMemberUpdated, App: app, Subject: member, Time: time.Now(), Data: data}
+	if err := w.svc.HandleMemberEvent(context.Background(), ev); err != nil {
+		w.t.Fatal(err)
 	}
 }
 

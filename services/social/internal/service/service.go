@@ -351,6 +351,13 @@ func (s *Service) moderator(ctx context.Context, app string) (Actor, error) {
 // writer authorizes a member who may write: not blocked in social, within
 // the rate limit of action.
 func (s *Service) writer(ctx context.Context, app, action string, l Limit) (Actor, error) {
+	return s.member(ctx, app, action, l, true)
+}
+
+// member authorizes a member within the rate limit of action, and not
+// blocked in social when checkBlock (writer); a blocked member may still
+// take back what they wrote.
+func (s *Service) member(ctx context.Context, app, action string, l Limit, checkBlock bool) (Actor, error) {
 	a, err := s.actor(ctx, app)
 	if err != nil {
 		return Actor{}, err
@@ -358,12 +365,14 @@ func (s *Service) writer(ctx context.Context, app, action string, l Limit) (Acto
 	if a.Member == "" {
 		return Actor{}, errs.WithCode(errs.CodeForbidden, "only members write")
 	}
-	blocked, err := s.st.Blocks.Blocked(ctx, app, a.Member)
-	if err != nil {
-		return Actor{}, err
-	}
-	if blocked {
-		return Actor{}, errs.WithCode(errs.CodeForbidden, "you are blocked from posting in this app")
+	if checkBlock {
+		blocked, err := s.st.Blocks.Blocked(ctx, app, a.Member)
+		if err != nil {
+			return Actor{}, err
+		}
+		if blocked {
+			return Actor{}, errBlocked()
+		}
 	}
 	if err := s.allow(ctx, a, action, l); err != nil {
 		return Actor{}, err

@@ -57,6 +57,82 @@ func ParseText(raw string, empty bool) (Text, error) {
 	return t, nil
 }
 
+// wordJoiner (U+2060, which shows nothing) is what RewriteMentions puts
+// between an '@' and a '[' that stand side by side outside a mention's
+// markup.
+const wordJoiner = "\u2060"
+
+// RewriteMentions rewrites the mention markup of body: shown says, for a
+// member id and the name typed for it (trimmed), the name to show and
+// whether the mention is kept; a mention not kept (or shown with no name)
+// becomes plain text, '@' and the name as typed. Outside the markup it
+// writes, no '@' is left just before a '[' (a word joiner goes between
+// them), so that the text parsed again has exactly the mentions written:
+// without it, "@[@[Organizers](nobody)](bob)", nobody being no member,
+// would become "@@[Organizers](bob)", a mention of Bob named
+// "Organizers"; and a name shorter than the one typed could let a "@["
+// written earlier in the text reach the markup.
+func RewriteMentions(body string, shown func(member, typed string) (name string, keep bool)) string {
+	var out, plain strings.Builder
+	flush := func() {
+		out.WriteString(strings.ReplaceAll(plain.String(), "@[", "@"+wordJoiner+"["))
+		plain.Reset()
+	}
+	last := 0
+	for _, m := range social.MentionMarkup.FindAllStringSubmatchIndex(body, -1) {
+		plain.WriteString(body[last:m[0]])
+		typed, member := body[m[2]:m[3]], body[m[4]:m[5]]
+		if name, keep := shown(member, strings.TrimSpace(typed)); keep && name != "" {
+			flush()
+			out.WriteString("@[" + name + "](" + member + ")")
+		} else {
+			plain.WriteString("@" + typed)
+		}
+		last = m[1]
+	}
+	plain.WriteString(body[last:])
+	flush()
+	return out.String()
+}
+
+// MentionName is name as a mention's markup may show it: brackets made
+// parentheses (a ']' would end the markup), line breaks, tabs and control
+// characters made spaces, bidirectional controls dropped (see badChars),
+// spaces collapsed and trimmed, at most 80 characters (the markup's
+// bound). "" when nothing is left.
+func MentionName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case r == '[':
+			return '('
+		case r == ']':
+			return ')'
+		case unicode.IsControl(r):
+			return ' '
+		case (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.Join(strings.Fields(name), " ")
+	if r := []rune(name); len(r) > maxMentionNameRunes {
+		name = strings.TrimSpace(string(r[:maxMentionNameRunes]))
+	}
+	return name
+}
+
+// maxMentionNameRunes is the longest name social.MentionMarkup takes.
+const maxMentionNameRunes = 80
+
+// sameName reports whether two names read the same: compared case-folded,
+// in compatibility form (NFKC: a fullwidth "Ｂｏｂ" is "Bob"), spaces
+// collapsed. Lookalike letters of other scripts (a Cyrillic "о") are not
+// caught.
+func sameName(a, b string) bool {
+	fold := func(s string) string { return strings.Join(strings.Fields(norm.NFKC.String(s)), " ") }
+	return strings.EqualFold(fold(a), fold(b))
+}
+
 // ParseNote validates a report's note as ParseText validates a text
 // (trimmed, valid UTF-8, no control characters but newlines and tabs), with
 // no hashtags or mentions; it may be empty.

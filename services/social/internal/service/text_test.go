@@ -189,3 +189,56 @@ func fieldErrors(err error) []errs.FieldError {
 	}
 	return nil
 }
+
+// TestRewriteMentionsWritesExactlyItsMentions: the markup RewriteMentions
+// writes is exactly what the text parses to again, even when a mention
+// made plain text, or a name shorter than the one typed, would otherwise
+// join what surrounds it into a mention nobody settled.
+func TestRewriteMentionsWritesExactlyItsMentions(t *testing.T) {
+	names := map[string]string{"bob": "Bob", "ada": "Ada"} // kept members and their names
+	shown := func(member, _ string) (string, bool) {
+		n, ok := names[member]
+		return n, ok
+	}
+	long := strings.Repeat("x", 60)
+	tests := []struct {
+		name, in, want string
+		mentions       []Mention
+	}{
+		{"names replaced", "hi @[Organizers](bob) and @[ Ada L ](ada)", "hi @[Bob](bob) and @[Ada](ada)", []Mention{{"bob", "Bob"}, {"ada", "Ada"}}},
+		{"no member is plain text", "ask @[Organizers](nobody) now", "ask @Organizers now", []Mention{}},
+		{"plain text joining markup", "@[@[Organizers](nobody)](bob)", "@@\u2060[Organizers](bob)", []Mention{}},
+		{"a shorter name reaching an earlier @[", "@[" + long + " @[" + long + "](bob)", "@\u2060[" + long + " @[Bob](bob)", []Mention{{"bob", "Bob"}}},
+		{"an @ before a bracket across pieces", "@[x@](nobody)[y](bob) z", "@x@\u2060[y](bob) z", []Mention{}},
+		{"stray @[ kept visible", "mail @[at] us", "mail @\u2060[at] us", []Mention{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := RewriteMentions(tt.in, shown)
+			if got != tt.want {
+				t.Errorf("RewriteMentions(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			parsed, err := ParseText(got, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.mentions, parsed.Mentions); diff != "" {
+				t.Errorf("mentions of the rewritten text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMentionName(t *testing.T) {
+	for in, want := range map[string]string{
+		"Bob":                          "Bob",
+		"  Bob \n [staff]\t":           "Bob (staff)",
+		"\u202eBob":                    "Bob",
+		"":                             "",
+		strings.Repeat("é", 79) + " x": strings.Repeat("é", 79),
+	} {
+		if got := MentionName(in); got != want {
+			t.Errorf("MentionName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

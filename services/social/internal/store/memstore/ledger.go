@@ -355,6 +355,19 @@ func (l *Ledger) Blocked(_ context.Context, app, member string) (bool, error) {
 	return l.blocked(app, member), nil
 }
 
+// BlockedAmong implements service.BlockStore.
+func (l *Ledger) BlockedAmong(_ context.Context, app string, members []string) (map[string]bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]bool{}
+	for _, m := range members {
+		if l.blocked(app, m) {
+			out[m] = true
+		}
+	}
+	return out, nil
+}
+
 // Profiles implements service.ProfileStore.
 func (l *Ledger) Profiles(_ context.Context, app string, members []string) (map[string]service.Profile, error) {
 	l.mu.Lock()

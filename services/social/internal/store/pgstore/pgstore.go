@@ -608,6 +608,28 @@ func (s *Store) Blocked(ctx context.Context, app, member string) (bool, error) {
 	return b, pg.Err(err)
 }
 
+// BlockedAmong implements service.BlockStore.
+func (s *Store) BlockedAmong(ctx context.Context, app string, members []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(members) == 0 {
+		return out, nil
+	}
+	const q = `SELECT DISTINCT member FROM blocks WHERE app = $1 AND member = ANY($2)`
+	rows, err := s.pool.Query(ctx, q, app, members)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, pg.Err(err)
+		}
+		out[m] = true
+	}
+	return out, pg.Err(rows.Err())
+}
+
 // Profiles implements service.ProfileStore.
 func (s *Store) Profiles(ctx context.Context, app string, members []string) (map[string]service.Profile, error) {
 	const q = `

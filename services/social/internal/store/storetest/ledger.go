@@ -308,6 +308,30 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 		}
 	})
 
+	t.Run("blocked among members", func(t *testing.T) {
+		s := newLedger(t)
+		ctx := testkit.Context(t)
+		for _, b := range []service.BlockRecord{
+			{App: App, Member: "m1", Source: "social"}, {App: App, Member: "m1", Source: "hub"},
+			{App: App, Member: "m2", Source: "hub"}, {App: "other", Member: "m3", Source: "social"},
+		} {
+			b.At = time.Now()
+			if _, err := s.SetBlock(ctx, b, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.BlockedAmong(ctx, App, []string{"m1", "m2", "m3", "m4", "m1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]bool{"m1": true, "m2": true}, got); diff != "" {
+			t.Errorf("blocked among m1-m4 (-want +got):\n%s", diff)
+		}
+		if got, err := s.BlockedAmong(ctx, App, nil); err != nil || len(got) != 0 {
+			t.Errorf("blocked among nobody = %v, %v", got, err)
+		}
+	})
+
 	t.Run("profiles", func(t *testing.T) {
 		s := newLedger(t)
 		ctx := testkit.Context(t)
