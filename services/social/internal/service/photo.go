@@ -114,7 +114,7 @@ func jpegDecodedBytes(data []byte, cfg image.Config) int64 {
 	pixels := int64(cfg.Width) * int64(cfg.Height)
 	worst := pixels * (4 + 4 + 4*4 + 4) // YCbCr, black, coefficients, CMYK
 	marker, sof := jpegFrame(data)
-	if sof == nil || len(sof) < 6 {
+	if len(sof) < 6 {
 		return worst
 	}
 	n := int(sof[5])
