@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) kv.Store) {
 	t.Run("Sets", func(t *testing.T) { testSets(t, newStore) })
 	t.Run("Maps", func(t *testing.T) { testMaps(t, newStore) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, newStore) })
+	t.Run("Devices", func(t *testing.T) { testDevices(t, newStore) })
 }
 
 // env is what one subtest works with: a store, a context and a fresh

@@ -11,13 +11,18 @@
 //     removal deletes a member only if its dot is visible in that snapshot:
 //     only the adds the reader observed (observed-remove). Adds lock nothing
 //     but their own rows, so a hot set takes adds as fast as plain inserts.
-//   - Maps keep a per-key clock, a version bumped by every update under the
-//     map's row lock (so it follows commit order and updates of one map never
-//     deadlock). Each register, counter and set member records the version
-//     of its latest update; a context is the version a read saw, and a
-//     removal deletes only what that version covers. A counter is one row,
-//     its total: removed whole, or kept whole when incremented after the
-//     context, as Riak does with a single actor (see the kv package).
+//   - Maps keep a per-key clock, a version set by every update under the
+//     map's row lock from a sequence (so it follows commit order, is never
+//     handed out twice, not even by a transaction that rolled back, and
+//     updates of one map never deadlock). Each register, counter and set
+//     member records the version of its latest update; a context is the
+//     version a read saw, and a removal deletes only what that version
+//     covers. A counter is one row, its total: removed whole, or kept whole
+//     when incremented after the context, as Riak does with a single actor
+//     (see the kv package). A context read inside a caller's transaction
+//     (New on a pgx.Tx) covers, for a set, the adds that transaction makes
+//     after the read once it has written anything: hand such contexts to no
+//     client.
 //
 // The contexts above are what the adapter works with; Store hands them out
 // sealed (kv.Sealed) and refuses any it did not seal for the same data.
@@ -409,10 +414,16 @@ func (s *adapter) MapUpdate(ctx context.Context, bucket, key string, cc []byte, 
 	}
 
 	b := &pgx.Batch{}
-	// First, lock the map and take the version that dots this update.
+	// First, lock the map and take the version that dots this update. The
+	// version comes from a sequence, taken once the row is locked (the SET
+	// of DO UPDATE runs after the lock), so it grows with commit order
+	// within the map and, sequences not being rolled back, no version is
+	// ever used twice: a context read inside a caller's transaction that
+	// then rolled back covers no later update. GREATEST keeps the versions
+	// of a map growing whatever set them before.
 	const head = `
-		INSERT INTO kv_maps AS m (bucket, key, version) VALUES ($1, $2, 1)
-		ON CONFLICT (bucket, key) DO UPDATE SET version = m.version + 1`
+		INSERT INTO kv_maps AS m (bucket, key, version) VALUES ($1, $2, nextval('kv_map_versions'))
+		ON CONFLICT (bucket, key) DO UPDATE SET version = GREATEST(nextval('kv_map_versions'), m.version + 1)`
 	b.Queue(head, bucket, key)
 
 	if len(ops.SetRegisters) > 0 {
@@ -440,14 +451,15 @@ func (s *adapter) MapUpdate(ctx context.Context, bucket, key string, cc []byte, 
 			INSERT INTO kv_map_set_members (bucket, key, field, member, dot)
 			SELECT $1, $2, u.f, u.m, (SELECT version FROM kv_maps WHERE bucket = $1 AND key = $2)
 			FROM unnest($3::text[], $4::text[]) AS u(f, m)
-			ON CONFLICT (bucket, key, field, member) DO UPDATE SET dot = EXCLUDED.dot`
+			ON CONFLICT (bucket, key, field, kv_member_key(member)) DO UPDATE SET dot = EXCLUDED.dot`
 		b.Queue(q, bucket, key, fields, members)
 	}
 	if fields, members := flattenSets(ops.RemoveFromSets); len(fields) > 0 {
 		const q = `
 			DELETE FROM kv_map_set_members m
 			USING unnest($3::text[], $4::text[]) AS u(f, m)
-			WHERE m.bucket = $1 AND m.key = $2 AND m.field = u.f AND m.member = u.m AND m.dot <= $5`
+			WHERE m.bucket = $1 AND m.key = $2 AND m.field = u.f
+			  AND kv_member_key(m.member) = kv_member_key(u.m) AND m.member = u.m AND m.dot <= $5`
 		b.Queue(q, bucket, key, fields, members, seen)
 	}
 	if len(ops.RemoveFields) > 0 {

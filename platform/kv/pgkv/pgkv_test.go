@@ -191,3 +191,43 @@ func getMap(t *testing.T, s *pgkv.Store, key string) (kv.Map, []byte) {
 	}
 	return m, cc
 }
+
+// A map context read inside a transaction that updated the map and then
+// rolled back must not cover the next update of the map: Riak never
+// issues a context for an update that did not happen, and a removal with
+// it must keep what was written after it (an update wins over a removal
+// that did not see it, riak_dt_map:ctx_rem_field/4).
+func TestMapContextOfARolledBackTransaction(t *testing.T) {
+	pool := testkit.Postgres(t, schema, pgkv.Migrations)
+	ctx := testkit.Context(t)
+	s := pgkv.New(pool)
+	if err := s.MapUpdate(ctx, "b", "m", nil, kv.MapOps{SetRegisters: map[string]string{"a": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTx := pgkv.New(tx)
+	if err := inTx.MapUpdate(ctx, "b", "m", nil, kv.MapOps{SetRegisters: map[string]string{"b": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, leaked, err := inTx.MapGet(ctx, "b", "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Written after the rollback: the leaked context never saw c.
+	if err := s.MapUpdate(ctx, "b", "m", nil, kv.MapOps{SetRegisters: map[string]string{"c": "3"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MapUpdate(ctx, "b", "m", leaked, kv.MapOps{RemoveFields: []string{"a", "b", "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := getMap(t, s, "m")
+	if diff := cmp.Diff(map[string]string{"c": "3"}, m.Registers); diff != "" {
+		t.Errorf("registers after a removal with the rolled-back transaction's context (-want +got):\n%s", diff)
+	}
+}
