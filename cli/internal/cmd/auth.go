@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -224,15 +225,31 @@ func (c *CLI) profileCmd() *cobra.Command {
 				p = &config.Profile{URLs: map[string]string{}}
 				f.Profiles[args[0]] = p
 			}
+			before := map[string]string{}
+			for svc, u := range p.URLs {
+				before[svc] = config.Origin(u)
+			}
 			if basePort > 0 {
 				p.URLs = config.LocalURLs(basePort)
 			}
 			for _, u := range urls {
 				svc, url, ok := strings.Cut(u, "=")
-				if !ok || !strings.HasPrefix(url, "http") {
-					return usagef("--url %q is not service=http(s)://...", u)
+				if !ok || !validBaseURL(url) {
+					return usagef("--url %q is not service=http(s)://host[:port]", u)
 				}
 				p.URLs[svc] = url
+			}
+			// The tokens were given for the addresses the profile had: they
+			// are not sent to another one, which might not be the service.
+			moved := false
+			for svc, u := range p.URLs {
+				if was, ok := before[svc]; ok && was != config.Origin(u) {
+					moved = true
+				}
+			}
+			signedOut := moved && p.SignedIn()
+			if signedOut {
+				p.SignOut()
 			}
 			if cmd.Flags().Changed("production") {
 				p.Production = production
@@ -244,6 +261,9 @@ func (c *CLI) profileCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.Stdout, "Profile %s saved.\n", args[0])
+			if signedOut {
+				fmt.Fprintf(c.Stderr, "Its services' addresses changed, so its tokens were forgotten: attendify --profile %s login\n", args[0])
+			}
 			return nil
 		},
 	}
@@ -257,3 +277,9 @@ func (c *CLI) profileCmd() *cobra.Command {
 
 // itoa is strconv.Itoa, for table cells.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// validBaseURL reports whether u is an http(s) URL with a host.
+func validBaseURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
+}

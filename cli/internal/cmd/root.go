@@ -123,7 +123,9 @@ func (c *CLI) Root() *cobra.Command {
 
 func (c *CLI) printError(err error) {
 	if e, ok := errs.As(err); ok && e.Code != 0 {
-		fmt.Fprintf(c.Stderr, "error: %s (%d): %s\n", e.Code.Name(), int(e.Code), e.Msg)
+		// The whole message: what was being done, and the cause (a refused
+		// connection, a name that does not resolve, a certificate).
+		fmt.Fprintf(c.Stderr, "error: %s (%d): %s\n", e.Code.Name(), int(e.Code), err.Error())
 		for _, f := range e.Fields {
 			fmt.Fprintf(c.Stderr, "  %s: %s\n", f.Field, f.Message)
 		}

@@ -122,6 +122,11 @@ func (c *CLI) tail(ctx context.Context, app, wallID string, last, count int) err
 	}
 }
 
+// streamIdle is how long a wall's stream may bring nothing, not even the
+// keep-alive comment eventwall sends every 15 s, before the connection is
+// taken as dead (dropped by a network without a word) and replaced.
+var streamIdle = 45 * time.Second
+
 // follow reads one connection of the wall's SSE stream, resuming from
 // *cursor, and hands each "changes" event to on until on returns true
 // (done) or the stream ends.
@@ -130,6 +135,10 @@ func (c *CLI) follow(ctx context.Context, stream, query string, cursor *string, 
 	if query != "" {
 		u += "?" + query
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	idle := time.AfterFunc(streamIdle, cancel)
+	defer idle.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, err
@@ -154,6 +163,7 @@ func (c *CLI) follow(ctx context.Context, stream, query string, cursor *string, 
 	var event, id string
 	var data strings.Builder
 	for sc.Scan() {
+		idle.Reset(streamIdle)
 		line := sc.Text()
 		switch {
 		case line == "":

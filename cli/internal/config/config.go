@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -57,6 +59,29 @@ func (p *Profile) URL(service string) (string, error) {
 		return u, nil
 	}
 	return "", fmt.Errorf("the profile has no URL for %s (attendify profile set NAME --url %s=URL)", service, service)
+}
+
+// Origin is the scheme, host and port of a base URL ("" when it is not one).
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// SignedIn reports whether the profile holds any token.
+func (p *Profile) SignedIn() bool {
+	return p.Account.Token != "" || p.Member.Token != "" || len(p.AppTokens) > 0
 }
 
 // SignOut forgets every token of the profile.
@@ -106,6 +131,13 @@ func Load() (*File, error) {
 	case err != nil:
 		return nil, err
 	default:
+		// It holds tokens: a file others can read (written by hand, by an
+		// older version, copied) is made private again.
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, fmt.Errorf("%s is readable by others and could not be made private: %w", path, err)
+			}
+		}
 		if err := json.Unmarshal(b, f); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -126,6 +158,9 @@ func Load() (*File, error) {
 // replacing the file atomically.
 func (f *File) Save() error {
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(filepath.Dir(f.path), 0o700); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(f, "", "  ")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -33,5 +34,41 @@ func TestSaveIsPrivateAndLocalIsTheDefault(t *testing.T) {
 	}
 	if _, _, err := again.Profile("qa"); err == nil {
 		t.Error("an unknown profile was found")
+	}
+}
+
+// A file that holds tokens but that others can read (written by hand, by
+// an older version, copied with cp) is made private when it is read, and
+// so is its directory when the file is written.
+func TestLooseFileIsMadePrivate(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	path, _ := Path()
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"current":"local","profiles":{"local":{"urls":{"hub":"http://127.0.0.1:8081"},"account":{"token":"secret","expires_at":"2999-01-01T00:00:00Z"}}}}`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after Load, config file mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("after Save, config directory mode %v (%v), want 0700", fi.Mode().Perm(), err)
 	}
 }

@@ -19,6 +19,7 @@ export * from "./generated/index.js";
 export type {
   FileBody,
   ImportUpload,
+  StreamOptions,
   UploadedPhoto,
   WallAddress,
   WallChanges,

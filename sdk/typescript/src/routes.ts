@@ -9,7 +9,7 @@
 
 import { AttendifyError, clientCodes } from "./errors.js";
 import type { ImportGetResult } from "./generated/importer.js";
-import type { CallOptions, Transport } from "./runtime.js";
+import { backoff, jsonOf, sleep, type CallOptions, type Transport } from "./runtime.js";
 
 /** A file's bytes, as a browser or Node holds them. */
 export type FileBody = Blob | ArrayBuffer | Uint8Array;
@@ -35,6 +35,7 @@ export function socialRoutes(t: Transport) {
         {
           method: "POST",
           path: `/apps/${encodeURIComponent(app)}/photos`,
+          name: "POST /apps/{app}/photos",
           headers: { "Content-Type": contentType(photo) },
           body: photo as BodyInit,
           idempotent: false,
@@ -42,7 +43,7 @@ export function socialRoutes(t: Transport) {
         },
         options,
       );
-      return (await res.json()) as UploadedPhoto;
+      return jsonOf<UploadedPhoto>(res, "POST /apps/{app}/photos");
     },
   };
 }
@@ -92,7 +93,7 @@ export function importerRoutes(t: Transport) {
         },
         options,
       );
-      return (await res.json()) as ImportGetResult;
+      return jsonOf<ImportGetResult>(res, "POST /imports");
     },
 
     /**
@@ -105,6 +106,7 @@ export function importerRoutes(t: Transport) {
         {
           method: "GET",
           path: `/imports/${encodeURIComponent(importId)}/report.xlsx?app_id=${encodeURIComponent(app)}`,
+          name: "GET /imports/{id}/report.xlsx",
           idempotent: true,
         },
         options,
@@ -162,6 +164,16 @@ export interface WallChanges {
   removed: string[];
 }
 
+/** Options of a wall's stream. */
+export interface StreamOptions extends CallOptions {
+  /**
+   * A connection that brings nothing for this long (ms), not even the
+   * service's keep-alive comment (every 15 s), is taken as dead (a network
+   * that dropped it without a word) and replaced; default 45 000.
+   */
+  idleMs?: number;
+}
+
 /** Where a screen reads a wall from. */
 export interface WallAddress {
   /** The wall's screen token (the last part of its path, /walls/{token}). */
@@ -187,48 +199,66 @@ export function eventwallRoutes(t: Transport) {
       const timeoutMs = (options?.timeoutMs ?? t.timeout({})) + (wall.waitMs ?? 0);
       const res = await t.route(
         "eventwall",
-        { method: "GET", path: `/walls/${encodeURIComponent(wall.token)}/poll?${q}`, headers: keyHeader(wall), idempotent: true, ok: [200, 304] },
+        {
+          method: "GET",
+          path: `/walls/${encodeURIComponent(wall.token)}/poll?${q}`,
+          name: "GET /walls/{token}/poll",
+          headers: keyHeader(wall),
+          idempotent: true,
+          ok: [200, 304],
+        },
         { ...options, timeoutMs },
       );
       if (res.status === 304) {
-        await res.body?.cancel();
         return null;
       }
-      return (await res.json()) as WallChanges;
+      return jsonOf<WallChanges>(res, "GET /walls/{token}/poll");
     },
 
     /**
      * The wall's Server-Sent Events stream: a full state first (or the
      * changes since wall.cursor), then every change as it happens. It
      * reconnects by itself from the last cursor when the connection ends
-     * (after the pause the service asks for), until options.signal aborts
-     * or the loop breaks.
+     * or the service cannot be reached for a while (after the pause the
+     * service asks for, longer while it keeps failing), until
+     * options.signal aborts or the loop breaks; an error the service
+     * answers that another try cannot mend (not_found: the wall was
+     * deleted or its token rotated; forbidden) ends it.
      *
      *     for await (const changes of client.eventwall.stream({ token })) { ... }
      */
-    async *stream(wall: WallAddress, options: CallOptions = {}): AsyncGenerator<WallChanges, void, undefined> {
+    async *stream(wall: WallAddress, options: StreamOptions = {}): AsyncGenerator<WallChanges, void, undefined> {
       let cursor = wall.cursor;
       let pause = 2000;
+      let failures = 0;
       for (;;) {
         const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
-        let res: Response;
+        let res: Response | undefined;
         try {
           res = await t.route(
             "eventwall",
             {
               method: "GET",
               path: `/walls/${encodeURIComponent(wall.token)}/stream${q}`,
+              name: "GET /walls/{token}/stream",
               headers: { Accept: "text/event-stream", ...keyHeader(wall) },
               idempotent: true,
+              stream: true,
             },
             options,
           );
         } catch (e) {
-          if (e instanceof AttendifyError && e.code === clientCodes.canceled) return;
-          throw e;
+          if (options.signal?.aborted || (e instanceof AttendifyError && e.code === clientCodes.canceled)) return;
+          if (!(e instanceof AttendifyError && transient(e))) throw e;
+          // The service is away (a restart, a deploy): wait and try again.
+          failures++;
+          const wait = Math.min(30_000, Math.max(pause, backoff(failures, e)) * 2 ** Math.min(failures - 1, 5));
+          if (!(await sleep(wait, options.signal))) return;
+          continue;
         }
+        failures = 0;
         try {
-          for await (const ev of events(res.body!, options.signal)) {
+          for await (const ev of events(res.body!, options.signal, options.idleMs ?? 45_000)) {
             if (ev.retry !== undefined) pause = ev.retry;
             if (ev.event === "changes" && ev.data) {
               const changes = JSON.parse(ev.data) as WallChanges;
@@ -242,10 +272,15 @@ export function eventwallRoutes(t: Transport) {
           void e;
         }
         if (options.signal?.aborted) return;
-        await new Promise((r) => setTimeout(r, pause));
+        if (!(await sleep(pause, options.signal))) return;
       }
     },
   };
+}
+
+/** Whether connecting to a stream failed in a way that waiting may mend. */
+function transient(e: AttendifyError): boolean {
+  return e.retryable || e.code === clientCodes.unavailable || e.code === clientCodes.deadlineExceeded;
 }
 
 function keyHeader(wall: WallAddress): Record<string, string> {
@@ -265,16 +300,25 @@ interface SSEvent {
 }
 
 /** Reads Server-Sent Events from a response body (the WHATWG rules). */
-async function* events(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<SSEvent> {
+async function* events(body: ReadableStream<Uint8Array>, signal?: AbortSignal, idleMs = 0): AsyncGenerator<SSEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const onAbort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
+  // A silent connection ends as if the service had closed it.
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  const watch = () => {
+    if (idleMs > 0) {
+      clearTimeout(idle);
+      idle = setTimeout(onAbort, idleMs);
+    }
+  };
   let buf = "";
   let ev: SSEvent = { event: "message", data: "" };
   let hasData = false;
   try {
     for (;;) {
+      watch();
       const { value, done } = await reader.read();
       if (done) return;
       buf += decoder.decode(value, { stream: true });
@@ -314,6 +358,7 @@ async function* events(body: ReadableStream<Uint8Array>, signal?: AbortSignal): 
     }
   } finally {
     // Also when the consumer stops early: close the connection.
+    clearTimeout(idle);
     signal?.removeEventListener("abort", onAbort);
     await reader.cancel().catch(() => {});
   }

@@ -89,6 +89,19 @@ export interface RouteRequest {
   idempotent: boolean;
   /** The HTTP statuses that are an answer, not an error. */
   ok?: number[];
+  /**
+   * How errors name the route (`GET /walls/{token}/poll`); default the
+   * method and path. Give it when the path holds a secret (a wall's token),
+   * which must not reach error messages and logs.
+   */
+  name?: string;
+  /**
+   * The answer is a stream read for as long as it lasts (SSE): the time
+   * limit bounds its headers only, and the caller's signal stops its body
+   * only if the caller watches it. Otherwise the body is read whole within
+   * the time limit.
+   */
+  stream?: boolean;
 }
 
 /** The shared machinery of a client's calls; one per client. */
@@ -121,7 +134,7 @@ export class Transport {
     const id = this.#nextId++;
     const body = JSON.stringify({ jsonrpc: "2.0", method: name, params, id });
     const res = await this.#exchange(service, "POST", "/rpc", body, meta.idempotent, name, options, [200], true);
-    return (await readAnswer(res, name, res.headers.get("X-Request-Id") ?? "")) as R;
+    return (await readAnswer(res, name, res.headers.get("X-Request-Id") ?? options.requestId ?? "")) as R;
   }
 
   /**
@@ -175,8 +188,8 @@ export class Transport {
    * route's JSON error as an AttendifyError.
    */
   async route(service: ServiceName, req: RouteRequest, options: CallOptions = {}): Promise<Response> {
-    const what = `${req.method} ${req.path.split("?")[0]}`;
-    return this.#exchange(service, req.method, req.path, req.body, req.idempotent, what, options, req.ok ?? [200], false, req.headers);
+    const what = req.name ?? `${req.method} ${req.path.split("?")[0]}`;
+    return this.#exchange(service, req.method, req.path, req.body, req.idempotent, what, options, req.ok ?? [200], false, req.headers, req.stream ?? false);
   }
 
   /** The user token for the next request. */
@@ -202,7 +215,10 @@ export class Transport {
 
   // #exchange sends a request, retrying what is safe, until a response whose
   // status is in ok (or, for JSON-RPC, a lone answer that is not an error
-  // worth another try) or the deadline.
+  // worth another try) or the deadline. The deadline bounds the whole
+  // answer, its body included, except for a stream's body. Redirects are
+  // not followed: a service never answers one, and following it would send
+  // the call's body and headers (a wall's key) to wherever it points.
   async #exchange(
     service: ServiceName,
     httpMethod: string,
@@ -214,11 +230,14 @@ export class Transport {
     ok: number[],
     rpc: boolean,
     headers: Record<string, string> = {},
+    stream = false,
   ): Promise<Response> {
     const url = this.url(service) + path;
     const requestId = options.requestId ?? this.newRequestId();
     const deadline = Date.now() + this.timeout(options);
     const attempts = Math.max(1, this.#opts.maxAttempts ?? 3);
+    const canceled = (cause?: unknown) =>
+      new AttendifyError({ code: clientCodes.canceled, message: `${what}: canceled`, data: { reason: "canceled" } }, { method: what, requestId, cause });
     let last: AttendifyError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0 && last) {
@@ -226,7 +245,12 @@ export class Transport {
         if (Date.now() + wait >= deadline) {
           throw last;
         }
-        await sleep(wait, options.signal);
+        if (!(await sleep(wait, options.signal))) {
+          throw canceled(options.signal?.reason);
+        }
+      }
+      if (options.signal?.aborted) {
+        throw canceled(options.signal.reason);
       }
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -240,40 +264,85 @@ export class Transport {
       if (token) {
         h["Authorization"] = `Bearer ${token}`;
       }
+      // One controller per attempt, aborted by the deadline or the caller's
+      // signal; the listener on the caller's signal goes with the attempt.
       const timer = new AbortController();
-      const timeout = setTimeout(() => timer.abort(), left);
-      const signal = options.signal ? anySignal([options.signal, timer.signal]) : timer.signal;
+      let timedOut = false;
+      const timeout = setTimeout(() => {
+        timedOut = true;
+        timer.abort();
+      }, left);
+      const unlink = link(options.signal, timer);
+      const failed = (e: unknown): AttendifyError | undefined => {
+        if (options.signal?.aborted) return canceled(e);
+        if (timedOut) return deadlineError(what, requestId, e);
+        return undefined;
+      };
       let res: Response;
+      let text = "";
+      let buffered: ArrayBuffer | undefined;
       try {
-        res = await this.#fetch(url, { method: httpMethod, headers: h, body, signal });
-      } catch (e) {
+        try {
+          res = await this.#fetch(url, { method: httpMethod, headers: h, body, signal: timer.signal, redirect: "manual" });
+        } catch (e) {
+          const f = failed(e);
+          if (f) throw f;
+          // No answer. A request that never reached the service (refused
+          // connection) is safe to send again whatever the method; any
+          // other may have run, so it is retryable only if idempotent.
+          const again = idempotent || refused(e);
+          last = new AttendifyError(
+            { code: clientCodes.unavailable, message: `${what}: ${e instanceof Error ? e.message : String(e)}`, data: { retryable: again } },
+            { method: what, requestId, cause: e },
+          );
+          if (again) {
+            continue;
+          }
+          throw last;
+        }
+        if (ok.includes(res.status) && stream) {
+          return res; // its body is the caller's to read
+        }
+        try {
+          if (ok.includes(res.status) && !rpc) {
+            buffered = await res.arrayBuffer();
+          } else if (!isRedirect(res)) {
+            text = await res.text();
+          }
+        } catch (e) {
+          const f = failed(e);
+          if (f) throw f;
+          // The answer broke off: whether the call ran is unknown.
+          last = new AttendifyError(
+            { code: clientCodes.unavailable, message: `${what}: the answer broke off`, data: { retryable: idempotent } },
+            { method: what, requestId, status: res.status, cause: e },
+          );
+          if (idempotent) {
+            continue;
+          }
+          throw last;
+        }
+      } finally {
         clearTimeout(timeout);
-        if (options.signal?.aborted) {
-          throw new AttendifyError({ code: clientCodes.canceled, message: `${what}: canceled` }, { method: what, requestId, cause: e });
-        }
-        if (timer.signal.aborted) {
-          throw deadlineError(what, requestId, e);
-        }
-        // No answer. A request that never reached the service (refused
-        // connection) is safe to send again whatever the method.
-        last = new AttendifyError(
-          { code: clientCodes.unavailable, message: `${what}: ${e instanceof Error ? e.message : String(e)}`, data: { retryable: true } },
-          { method: what, requestId, cause: e },
-        );
-        if (idempotent || refused(e)) {
-          continue;
-        }
-        throw last;
+        unlink();
       }
-      clearTimeout(timeout);
+      if (isRedirect(res)) {
+        await res.body?.cancel().catch(() => {});
+        throw new AttendifyError(
+          { code: clientCodes.unavailable, message: `${what}: the service answered a redirect (HTTP ${res.status}), not followed` },
+          { method: what, requestId, status: res.status },
+        );
+      }
       if (ok.includes(res.status)) {
         if (!rpc) {
-          return res;
+          return new Response(res.status === 204 || res.status === 304 ? null : buffered, { status: res.status, headers: res.headers });
         }
         // A lone JSON-RPC answer: an error worth another try is retried.
-        const text = await res.text();
         const answer = parseJSON(text) as RPCResponse | RPCResponse[] | undefined;
-        if (answer && !Array.isArray(answer) && answer.error) {
+        if (answer === null || typeof answer !== "object") {
+          throw notAnAnswer(what, res.headers.get("X-Request-Id") ?? requestId, res.status);
+        }
+        if (!Array.isArray(answer) && answer.error) {
           const err = errorOf(answer.error, what, res.headers.get("X-Request-Id") ?? requestId, res.status, retryAfter(res));
           if (resendable(err, idempotent)) {
             last = err;
@@ -283,7 +352,6 @@ export class Transport {
         return new Response(text, { status: res.status, headers: res.headers });
       }
       // An HTTP error: the service's JSON error, or a proxy's bare status.
-      const text = await res.text().catch(() => "");
       const parsed = parseJSON(text) as { error?: WireError } | undefined;
       if (parsed?.error && typeof parsed.error.code === "number") {
         last = errorOf(parsed.error, what, res.headers.get("X-Request-Id") ?? requestId, res.status, retryAfter(res));
@@ -293,7 +361,8 @@ export class Transport {
         throw last;
       }
       last = new AttendifyError(
-        { code: clientCodes.unavailable, message: `${what}: HTTP ${res.status}`, data: { retryable: res.status >= 500 } },
+        // A proxy's 502 or 504 may come after the service ran the call.
+        { code: clientCodes.unavailable, message: `${what}: HTTP ${res.status}`, data: { retryable: res.status >= 500 && (idempotent || res.status === 503) } },
         { method: what, requestId, status: res.status, retryAfterMs: retryAfter(res) },
       );
       if (res.status >= 500 && idempotent) {
@@ -303,6 +372,27 @@ export class Transport {
     }
     throw last ?? deadlineError(what, requestId);
   }
+}
+
+/** Whether res is a redirect (fetch's redirect: "manual"; opaque in browsers). */
+function isRedirect(res: Response): boolean {
+  return res.type === "opaqueredirect" || (res.status >= 300 && res.status < 400 && res.status !== 304);
+}
+
+/**
+ * Makes signal, when given, abort c too, and answers the function that
+ * undoes it (so a long-lived signal shared by many calls keeps no
+ * listener of finished ones).
+ */
+function link(signal: AbortSignal | undefined, c: AbortController): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    c.abort(signal.reason);
+    return () => {};
+  }
+  const onAbort = () => c.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
 
 interface RPCResponse {
@@ -324,6 +414,25 @@ function errorOf(w: WireError, method: string, requestId: string, status: number
   return new AttendifyError(w, { method, requestId, status, retryAfterMs });
 }
 
+function notAnAnswer(what: string, requestId: string, status: number): AttendifyError {
+  return new AttendifyError(
+    { code: clientCodes.unavailable, message: `${what}: the answer is not JSON (is the service's URL right?)` },
+    { method: what, requestId, status },
+  );
+}
+
+/**
+ * The JSON body of a route's answer; an AttendifyError (unavailable) when
+ * it is not JSON.
+ */
+export async function jsonOf<T>(res: Response, what: string): Promise<T> {
+  const v = parseJSON(await res.text());
+  if (v === undefined) {
+    throw notAnAnswer(what, res.headers.get("X-Request-Id") ?? "", res.status);
+  }
+  return v as T;
+}
+
 function deadlineError(what: string, requestId: string, cause?: unknown): AttendifyError {
   return new AttendifyError(
     { code: clientCodes.deadlineExceeded, message: `${what}: the call ran out of time`, data: { reason: "deadline_exceeded" } },
@@ -339,37 +448,45 @@ function parseJSON(text: string): unknown {
   }
 }
 
-/** The Retry-After header in ms (0: none). */
+/** The Retry-After header in ms (0: none): seconds, or an HTTP date. */
 function retryAfter(res: Response): number {
-  const s = Number(res.headers.get("Retry-After"));
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 0;
+  const v = res.headers.get("Retry-After")?.trim();
+  if (!v) return 0;
+  if (/^\d+$/.test(v)) {
+    return Number(v) * 1000;
+  }
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : 0;
 }
 
 /**
  * The wait before retry number attempt: the service's retry_after_ms when
- * it gave one, else jittered exponential backoff from 100 ms.
+ * it gave one, plus up to a fifth more at random (every client it shed at
+ * once hears the same value: they must not all come back together), else
+ * jittered exponential backoff from 100 ms.
  */
 export function backoff(attempt: number, last: AttendifyError): number {
   if (last.retryAfterMs > 0) {
-    return last.retryAfterMs;
+    return last.retryAfterMs + Math.random() * (last.retryAfterMs / 5);
   }
   const d = 100 * 2 ** (attempt - 1);
   return d / 2 + Math.random() * (d / 2);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** Waits ms; answers false, at once, when signal aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
     if (signal?.aborted) {
-      reject(new AttendifyError({ code: clientCodes.canceled, message: "canceled" }));
+      resolve(false);
       return;
     }
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve();
+      resolve(true);
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(new AttendifyError({ code: clientCodes.canceled, message: "canceled" }));
+      resolve(false);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
