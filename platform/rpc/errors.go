@@ -45,13 +45,31 @@ type errorData struct {
 	RequestID    string            `json:"request_id,omitempty"`
 }
 
+// invalidParamsData is the data of an invalid params error (-32602): the
+// kind and reason of errs.CodeInvalid, and the bad fields.
+func invalidParamsData(fields []errs.FieldError, requestID string) errorData {
+	return errorData{
+		Kind:      errs.CodeInvalid.Kind().String(),
+		Reason:    errs.CodeInvalid.Name(),
+		Retryable: errs.CodeInvalid.Retryable(),
+		Fields:    fields,
+		RequestID: requestID,
+	}
+}
+
 // toWire maps any error to what the client sees. Internal errors become
 // -32603 with only the request id: their text goes to the log, never to the
 // client.
 func toWire(err error, requestID string) (wireError, time.Duration) {
 	if pe, ok := err.(*protocolError); ok {
 		w := wireError{Code: pe.code, Message: pe.msg}
-		if len(pe.fields) > 0 {
+		switch {
+		case pe.code == CodeInvalidParams:
+			// The caller's input, as an errs.CodeInvalid error is: the
+			// same kind and reason, so that a client telling form errors
+			// by reason ("invalid") finds these too.
+			w.Data, _ = json.Marshal(invalidParamsData(pe.fields, requestID))
+		case len(pe.fields) > 0:
 			w.Data, _ = json.Marshal(errorData{Fields: pe.fields, RequestID: requestID})
 		}
 		return w, 0

@@ -61,7 +61,8 @@ type openrpcError struct {
 
 // openrpcErrorData describes an application error as its error.data will:
 // the stable reason and whether a call failing so may be retried. Protocol
-// errors (-32xxx) have none.
+// errors (-32xxx) have none, but for invalid params (-32602), which carry
+// errs.CodeInvalid's ("invalid").
 type openrpcErrorData struct {
 	Reason    string `json:"reason"`
 	Retryable bool   `json:"retryable"`
@@ -74,7 +75,8 @@ func appError(c errs.Code) openrpcError {
 
 // Errors every method may return, listed in each method's document.
 var commonErrors = []openrpcError{
-	{Code: CodeInvalidParams, Message: "invalid params: data.fields lists every bad field"},
+	{Code: CodeInvalidParams, Message: "invalid params: data.fields lists every bad field",
+		Data: &openrpcErrorData{Reason: errs.CodeInvalid.Name(), Retryable: errs.CodeInvalid.Retryable()}},
 	{Code: CodeInternalError, Message: "internal error: data.request_id identifies the log lines"},
 	{Code: int(errs.CodeDeadlineExceeded), Message: errs.CodeDeadlineExceeded.Doc(), Data: appError(errs.CodeDeadlineExceeded).Data},
 	{Code: int(errs.CodeInsufficientBudget), Message: errs.CodeInsufficientBudget.Doc(), Data: appError(errs.CodeInsufficientBudget).Data},

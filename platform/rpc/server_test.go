@@ -301,8 +301,13 @@ func TestDiscoveryValidatesAgainstOpenRPCMetaSchema(t *testing.T) {
 	if d := errData[int(errs.CodeOverloaded)]; d == nil || d.Reason != "overloaded" || !d.Retryable {
 		t.Errorf("app.member's overloaded error described as %+v", d)
 	}
-	if d, ok := errData[CodeInvalidParams]; !ok || d != nil {
-		t.Errorf("invalid params described with data %+v (present: %v); a protocol error has no reason", d, ok)
+	// Invalid params carry the reason of errs.CodeInvalid; the other
+	// protocol errors none.
+	if d, ok := errData[CodeInvalidParams]; !ok || d == nil || d.Reason != errs.CodeInvalid.Name() || d.Retryable {
+		t.Errorf("invalid params described with data %+v (present: %v); want the reason %q", d, ok, errs.CodeInvalid.Name())
+	}
+	if d, ok := errData[CodeInternalError]; !ok || d != nil {
+		t.Errorf("internal error described with data %+v (present: %v); a protocol error has no reason", d, ok)
 	}
 	if v := byName["validated"]; len(v.Params) != 8 || !strings.Contains(string(v.Params[0].Schema), `"format":"email"`) {
 		t.Errorf("validated described as %+v", v)

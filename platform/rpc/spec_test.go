@@ -238,9 +238,9 @@ func TestInvalidRequests(t *testing.T) {
 		{"too many positional params", `{"jsonrpc": "2.0", "method": "subtract", "params": [1, 2, 3], "id": 1}`,
 			`{"jsonrpc": "2.0", "error": {"code": -32602}, "id": 1}`},
 		{"missing param", `{"jsonrpc": "2.0", "method": "subtract", "params": [1], "id": 1}`,
-			`{"jsonrpc": "2.0", "error": {"code": -32602, "message": "invalid params", "data": {"fields": [{"field": "/subtrahend", "message": "required"}]}}, "id": 1}`},
+			`{"jsonrpc": "2.0", "error": {"code": -32602, "message": "invalid params", "data": {"kind": "invalid", "reason": "invalid", "fields": [{"field": "/subtrahend", "message": "required"}]}}, "id": 1}`},
 		{"unknown param", `{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 1, "subtrahend": 1, "Minuend": 3}, "id": 1}`,
-			`{"jsonrpc": "2.0", "error": {"code": -32602, "message": "invalid params", "data": {"fields": [{"field": "/Minuend", "message": "unknown field"}]}}, "id": 1}`},
+			`{"jsonrpc": "2.0", "error": {"code": -32602, "message": "invalid params", "data": {"kind": "invalid", "reason": "invalid", "fields": [{"field": "/Minuend", "message": "unknown field"}]}}, "id": 1}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,7 +116,7 @@ func Render(d Doc) ([]byte, error) {
 	b.WriteString("Every call is `POST /rpc` with a JSON-RPC 2.0 body; user tokens go in `Authorization: Bearer <token>`, " +
 		"service calls are HMAC-signed (platform/auth). In the examples, ids, tokens, secrets and the times of the run " +
 		"are replaced by placeholders (`<id-1>`, `<token-1>`, `<secret-1>`, `<time>`); the same value is the same placeholder within an example.\n\n")
-	b.WriteString("Every method may also answer invalid params (-32602, `data.fields` lists every bad field), internal error (-32603), " +
+	b.WriteString("Every method may also answer invalid params (-32602: `data.reason` is `invalid`, as for 1001, and `data.fields` lists every bad field), internal error (-32603), " +
 		"`deadline_exceeded` (1504), `insufficient_budget` (1505) and `overloaded` (1529); " +
 		"every method above `public` also the authentication errors 1401–1408 (see the error table in the repository's README).\n\n")
 	b.WriteString("| method | auth | idempotent | summary |\n|---|---|---|---|\n")

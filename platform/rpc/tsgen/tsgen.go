@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/rpc"
 )
 
 // Document is one service's OpenRPC document and where it was read, for
@@ -49,7 +50,7 @@ type method struct {
 	auth       string
 	idempotent bool
 	noBatch    bool
-	timeoutMS  json.Number
+	timeoutMS  int64 // the method's time limit (x-timeout-ms); 0: not given
 	params     []param
 	result     any
 	errors     []errorInfo
@@ -126,7 +127,13 @@ func parse(d Document) (service, error) {
 		m := method{name: mo.str("name"), summary: mo.str("summary"), desc: mo.str("description"), auth: mo.str("x-auth")}
 		m.idempotent, _ = get[bool](mo, "x-idempotent")
 		m.noBatch, _ = get[bool](mo, "x-no-batch")
-		m.timeoutMS, _ = get[json.Number](mo, "x-timeout-ms")
+		if n, ok := get[json.Number](mo, "x-timeout-ms"); ok {
+			ms, err := n.Int64()
+			if err != nil || ms < 0 {
+				return service{}, fmt.Errorf("%s: x-timeout-ms %q is not a whole number of milliseconds", m.name, n)
+			}
+			m.timeoutMS = ms
+		}
 		for _, pv := range mo.list("params") {
 			po, _ := pv.(*object)
 			req, _ := get[bool](po, "required")
@@ -205,6 +212,10 @@ func serviceFile(s service) []byte {
 		if m.noBatch {
 			opts += ", noBatch: true"
 		}
+		if m.timeoutMS > 0 {
+			// The transport's time limit of a call that sets none.
+			opts += fmt.Sprintf(", timeoutMs: %d", m.timeoutMS)
+		}
 		fmt.Fprintf(&b, "\t\t\t%s: method<%sParams, %sResult>(t, %q, %q, { %s }),\n", leaf, base, base, s.name, m.name, opts)
 	}
 	if group != "" {
@@ -227,7 +238,10 @@ func methodDoc(m method) string {
 	if m.desc != "" {
 		b.WriteString(" " + m.desc)
 	}
-	fmt.Fprintf(&b, "\n\nAuth: %s · idempotent: %s · timeout: %s ms", m.auth, yesNo(m.idempotent), m.timeoutMS)
+	fmt.Fprintf(&b, "\n\nAuth: %s · idempotent: %s", m.auth, yesNo(m.idempotent))
+	if m.timeoutMS > 0 {
+		fmt.Fprintf(&b, " · timeout: %d ms", m.timeoutMS)
+	}
 	if m.noBatch {
 		b.WriteString(" · not in a batch")
 	}
@@ -244,12 +258,13 @@ func methodDoc(m method) string {
 }
 
 // The errors every method (or every method above public) may answer, left
-// out of each method's list, as in the method references (rpcdoc).
+// out of each method's list, as in the method references (rpcdoc). Invalid
+// params (-32602) carries the reason of errs.CodeInvalid.
 var common = map[errs.Code]bool{
 	errs.CodeDeadlineExceeded: true, errs.CodeInsufficientBudget: true, errs.CodeOverloaded: true,
 	errs.CodeUnauthenticated: true, errs.CodeTokenExpired: true, errs.CodeTokenInvalid: true,
 	errs.CodeSignatureInvalid: true, errs.CodeSignatureExpired: true, errs.CodeNonceReplayed: true,
-	errs.CodeSignatureStale: true,
+	errs.CodeSignatureStale: true, errs.Code(rpc.CodeInvalidParams): true,
 }
 
 func yesNo(v bool) string {

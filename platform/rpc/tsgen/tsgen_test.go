@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -62,8 +63,8 @@ func TestGenerate(t *testing.T) {
 		"export interface TalkCreateResult {\n  id: string;\n  counts: Record<string, number>;\n  labels?: Record<string, string>;\n}\n",
 		"export type TalkKindsResult = string[];\n",
 		"export interface TalkKindsParams {}\n",
-		`      create: method<TalkCreateParams, TalkCreateResult>(t, "talks", "talk.create", { idempotent: false }),`,
-		`      kinds: method<TalkKindsParams, TalkKindsResult>(t, "talks", "talk.kinds", { idempotent: true, noBatch: true }),`,
+		`      create: method<TalkCreateParams, TalkCreateResult>(t, "talks", "talk.create", { idempotent: false, timeoutMs: 10000 }),`,
+		`      kinds: method<TalkKindsParams, TalkKindsResult>(t, "talks", "talk.kinds", { idempotent: true, noBatch: true, timeoutMs: 10000 }),`,
 		"Errors: `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer\n",
 	} {
 		if !strings.Contains(talks, want) {
@@ -82,6 +83,51 @@ func TestGenerate(t *testing.T) {
 		if !strings.Contains(codes, want) {
 			t.Errorf("errors.ts lacks %q:\n%s", want, codes)
 		}
+	}
+}
+
+// TestGenerateTimeout: a method's time limit (its Timeout, else the
+// server's default), as the OpenRPC document records it in x-timeout-ms,
+// is in the method's metadata, so that the SDK's transport gives its
+// calls that long when the caller sets no time limit.
+func TestGenerateTimeout(t *testing.T) {
+	s := rpc.NewServer(rpc.Options{Name: "reports", DefaultTimeout: 4 * time.Second})
+	rpc.Handle(s, rpc.Method[none, []string]{Name: "report.build", Summary: "Build a report.", Auth: auth.Public, Idempotent: true,
+		Timeout: 45 * time.Second}, func(context.Context, none) ([]string, error) { return nil, nil })
+	rpc.Handle(s, rpc.Method[none, []string]{Name: "report.list", Summary: "The reports.", Auth: auth.Public, Idempotent: true},
+		func(context.Context, none) ([]string, error) { return nil, nil })
+	files, err := tsgen.Generate([]tsgen.Document{{Path: "services/reports/docs/openrpc.json", JSON: s.Discover()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := string(files["reports.ts"])
+	for _, want := range []string{
+		`      build: method<ReportBuildParams, ReportBuildResult>(t, "reports", "report.build", { idempotent: true, timeoutMs: 45000 }),`,
+		`      list: method<ReportListParams, ReportListResult>(t, "reports", "report.list", { idempotent: true, timeoutMs: 4000 }),`,
+		"Auth: public · idempotent: yes · timeout: 45000 ms\n",
+	} {
+		if !strings.Contains(reports, want) {
+			t.Errorf("reports.ts lacks %q:\n%s", want, reports)
+		}
+	}
+
+	// A document without x-timeout-ms (an older one) leaves the limit to
+	// the transport; one that is not a whole number of ms is refused.
+	doc := string(s.Discover())
+	without := strings.ReplaceAll(strings.ReplaceAll(doc, `"x-timeout-ms":45000,`, ""), `"x-timeout-ms":4000,`, "")
+	if without == doc {
+		t.Fatalf("the document has no x-timeout-ms: %s", doc)
+	}
+	files, err = tsgen.Generate([]tsgen.Document{{Path: "a", JSON: []byte(without)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(files["reports.ts"]); strings.Contains(got, "timeoutMs") || strings.Contains(got, "timeout:") {
+		t.Errorf("reports.ts has a time limit the document does not give:\n%s", got)
+	}
+	bad := strings.Replace(doc, `"x-timeout-ms":45000`, `"x-timeout-ms":1.5`, 1)
+	if _, err := tsgen.Generate([]tsgen.Document{{Path: "a", JSON: []byte(bad)}}); err == nil {
+		t.Error("an x-timeout-ms of 1.5 was accepted")
 	}
 }
 

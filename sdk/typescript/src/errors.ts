@@ -50,7 +50,11 @@ export class AttendifyError extends Error {
   override readonly name = "AttendifyError";
   /** The JSON-RPC or application code (1004, -32602...). */
   readonly code: number;
-  /** The stable name of an application error (`not_found`); empty for protocol errors. */
+  /**
+   * The stable name of an application error (`not_found`); for invalid
+   * params (-32602) `invalid`, as for 1001; empty for the other protocol
+   * errors.
+   */
   readonly reason: ErrorReason | "";
   /** The error's kind (`not_found`, `invalid`...), when the service said. */
   readonly kind: string;
@@ -77,8 +81,11 @@ export class AttendifyError extends Error {
     const d = wire.data ?? {};
     const known = (errorCodes as Record<number, { reason: ErrorReason; retryable: boolean } | undefined>)[wire.code];
     this.code = wire.code;
-    this.reason = (d.reason as ErrorReason | undefined) ?? known?.reason ?? "";
-    this.kind = d.kind ?? "";
+    // Invalid params are the caller's input, as 1001 (invalid) is: the
+    // services say so in data (older ones did not, hence the default).
+    const invalidParams = wire.code === protocolCodes.invalidParams;
+    this.reason = (d.reason as ErrorReason | undefined) ?? known?.reason ?? (invalidParams ? "invalid" : "");
+    this.kind = d.kind ?? (invalidParams ? "invalid" : "");
     this.retryable = d.retryable ?? known?.retryable ?? false;
     this.retryAfterMs = d.retry_after_ms ?? opts.retryAfterMs ?? 0;
     this.fields = d.fields ?? [];

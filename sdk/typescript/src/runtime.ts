@@ -21,7 +21,11 @@ export interface ClientOptions {
    * every call (a token that refreshes).
    */
   token?: string | (() => string | undefined | Promise<string | undefined>);
-  /** Each call's time limit, retries included (ms); default 10 000. */
+  /**
+   * Each call's time limit, retries included (ms), for every method. When
+   * unset, a call gets its method's own time limit (MethodMeta.timeoutMs,
+   * the one the service declares: 30 s for a long report), else 10 000.
+   */
   timeoutMs?: number;
   /** Attempts per call, the first included, where a retry is safe; default 3. */
   maxAttempts?: number;
@@ -33,7 +37,7 @@ export interface ClientOptions {
 
 /** Per-call options. */
 export interface CallOptions {
-  /** This call's time limit (ms), instead of the client's. */
+  /** This call's time limit (ms), instead of the client's or the method's. */
   timeoutMs?: number;
   /** Cancels the call. */
   signal?: AbortSignal;
@@ -45,6 +49,11 @@ export interface CallOptions {
 export interface MethodMeta {
   idempotent: boolean;
   noBatch?: boolean;
+  /**
+   * The method's time limit on the service (ms, its OpenRPC x-timeout-ms):
+   * a call's time limit when neither the call nor the client sets one.
+   */
+  timeoutMs?: number;
 }
 
 /** One call, ready to go in a batch (`method.request(params)`). */
@@ -69,13 +78,15 @@ export interface MethodFn<P, R> {
   readonly methodName: string;
   /** Whether the method may be retried after any failure. */
   readonly idempotent: boolean;
+  /** The method's time limit on the service (ms; MethodMeta.timeoutMs). */
+  readonly timeoutMs?: number;
 }
 
 /** Builds a generated method (the generated modules call it). */
 export function method<P, R>(t: Transport, service: ServiceName, name: string, meta: MethodMeta): MethodFn<P, R> {
   const call = (params?: P, options?: CallOptions) => t.call<R>(service, name, params ?? {}, meta, options);
   const request = (params?: P): Call<R> => ({ service, method: name, params: params ?? {}, meta });
-  return Object.assign(call, { request, methodName: name, idempotent: meta.idempotent }) as unknown as MethodFn<P, R>;
+  return Object.assign(call, { request, methodName: name, idempotent: meta.idempotent, timeoutMs: meta.timeoutMs }) as unknown as MethodFn<P, R>;
 }
 
 /** An HTTP request of a plain route (uploads, downloads, streams). */
@@ -133,6 +144,7 @@ export class Transport {
   async call<R>(service: ServiceName, name: string, params: unknown, meta: MethodMeta, options: CallOptions = {}): Promise<R> {
     const id = this.#nextId++;
     const body = JSON.stringify({ jsonrpc: "2.0", method: name, params, id });
+    options = { ...options, timeoutMs: this.timeout(options, meta.timeoutMs) };
     const res = await this.#exchange(service, "POST", "/rpc", body, meta.idempotent, name, options, [200], true);
     return (await readAnswer(res, name, res.headers.get("X-Request-Id") ?? options.requestId ?? "")) as R;
   }
@@ -162,6 +174,10 @@ export class Transport {
     this.#nextId += calls.length;
     const body = JSON.stringify(calls.map((c, i) => ({ jsonrpc: "2.0", method: c.method, params: c.params, id: first + i })));
     const idempotent = calls.every((c) => c.meta.idempotent);
+    // The service runs a batch's calls side by side: the longest of their
+    // time limits is the batch's, when neither it nor the client sets one.
+    const longest = calls.reduce<number | undefined>((l, c) => (c.meta.timeoutMs === undefined ? l : Math.max(l ?? 0, c.meta.timeoutMs)), undefined);
+    options = { ...options, timeoutMs: this.timeout(options, longest) };
     const res = await this.#exchange(service, "POST", "/rpc", body, idempotent, "batch", options, [200], true);
     const requestId = res.headers.get("X-Request-Id") ?? "";
     const answers = (await res.json()) as RPCResponse[] | RPCResponse;
@@ -198,9 +214,12 @@ export class Transport {
     return typeof t === "function" ? await t() : t;
   }
 
-  /** The call's time limit (ms). */
-  timeout(options: CallOptions): number {
-    return options.timeoutMs ?? this.#opts.timeoutMs ?? 10_000;
+  /**
+   * The call's time limit (ms): the call's option, else the client's, else
+   * methodMs (the method's own, MethodMeta.timeoutMs), else 10 000.
+   */
+  timeout(options: CallOptions, methodMs?: number): number {
+    return options.timeoutMs ?? this.#opts.timeoutMs ?? (methodMs !== undefined && methodMs > 0 ? methodMs : 10_000);
   }
 
   /** A new request id. */

@@ -86,6 +86,7 @@ test("post with a photo, like it, read it in the feed", async () => {
   await assert.rejects(member.social.post.create({ app_id: app, event_id: event, text: "x".repeat(8001) }), (e) => {
     assert.ok(isAttendifyError(e));
     assert.equal(e.code, -32602);
+    assert.equal(e.reason, "invalid");
     assert.ok(e.fields.some((f) => f.field === "/text"), JSON.stringify(e.fields));
     return true;
   });

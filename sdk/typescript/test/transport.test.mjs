@@ -98,7 +98,11 @@ test("a method that is not idempotent is not sent twice after unavailable, but i
 test("errors carry their code, reason, fields and request id; insufficient_budget is not retried", async () => {
   reset();
   answers.push((_req, body) => ({
-    body: { jsonrpc: "2.0", error: { code: -32602, message: "invalid params", data: { fields: [{ field: "/text", message: "required" }], request_id: "r9" } }, id: body.id },
+    body: {
+      jsonrpc: "2.0",
+      error: { code: -32602, message: "invalid params", data: { kind: "invalid", reason: "invalid", fields: [{ field: "/text", message: "required" }], request_id: "r9" } },
+      id: body.id,
+    },
   }));
   answers.push(fail(1505, "insufficient_budget", true));
   const client = createClient({ urls: { social: url } });
@@ -106,7 +110,9 @@ test("errors carry their code, reason, fields and request id; insufficient_budge
     assert.ok(e instanceof AttendifyError);
     assert.equal(e.name, "AttendifyError");
     assert.equal(e.code, -32602);
-    assert.equal(e.reason, "");
+    assert.equal(e.reason, "invalid");
+    assert.equal(e.kind, "invalid");
+    assert.ok(isAttendifyError(e, "invalid"));
     assert.deepEqual(e.fields, [{ field: "/text", message: "required" }]);
     assert.equal(e.requestId, "r9");
     return true;

@@ -297,7 +297,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      link: method<DashboardLinkParams, DashboardLinkResult>(t, "analytics", "dashboard.link", { idempotent: false }),
+      link: method<DashboardLinkParams, DashboardLinkResult>(t, "analytics", "dashboard.link", { idempotent: false, timeoutMs: 10000 }),
     },
     stats: {
       /**
@@ -307,7 +307,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      adoption: method<StatsAdoptionParams, StatsAdoptionResult>(t, "analytics", "stats.adoption", { idempotent: true }),
+      adoption: method<StatsAdoptionParams, StatsAdoptionResult>(t, "analytics", "stats.adoption", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Members ranked by engagement points.
        *
@@ -315,7 +315,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      leaderboard: method<StatsLeaderboardParams, StatsLeaderboardResult>(t, "analytics", "stats.leaderboard", { idempotent: true }),
+      leaderboard: method<StatsLeaderboardParams, StatsLeaderboardResult>(t, "analytics", "stats.leaderboard", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Live members, today's figures, the last minutes, what is popular now, the leaderboard.
        *
@@ -323,7 +323,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      live: method<StatsLiveParams, StatsLiveResult>(t, "analytics", "stats.live", { idempotent: true }),
+      live: method<StatsLiveParams, StatsLiveResult>(t, "analytics", "stats.live", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Engagement over time: counters and unique members and installs by minute, hour or day.
        *
@@ -331,7 +331,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      series: method<StatsSeriesParams, StatsSeriesResult>(t, "analytics", "stats.series", { idempotent: true }),
+      series: method<StatsSeriesParams, StatsSeriesResult>(t, "analytics", "stats.series", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Impressions, clicks and click-through of sponsored campaigns; taps on sponsors.
        *
@@ -339,7 +339,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      sponsored: method<StatsSponsoredParams, StatsSponsoredResult>(t, "analytics", "stats.sponsored", { idempotent: true }),
+      sponsored: method<StatsSponsoredParams, StatsSponsoredResult>(t, "analytics", "stats.sponsored", { idempotent: true, timeoutMs: 10000 }),
       /**
        * The posts, sessions, speakers or sponsors with the most interactions over whole days.
        *
@@ -347,7 +347,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      top: method<StatsTopParams, StatsTopResult>(t, "analytics", "stats.top", { idempotent: true }),
+      top: method<StatsTopParams, StatsTopResult>(t, "analytics", "stats.top", { idempotent: true, timeoutMs: 10000 }),
     },
     track: {
       /**
@@ -357,7 +357,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      batch: method<TrackBatchParams, TrackBatchResult>(t, "analytics", "track.batch", { idempotent: true }),
+      batch: method<TrackBatchParams, TrackBatchResult>(t, "analytics", "track.batch", { idempotent: true, timeoutMs: 10000 }),
     },
   };
 }

@@ -842,7 +842,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      approve: method<WallApproveParams, WallApproveResult>(t, "eventwall", "wall.approve", { idempotent: true }),
+      approve: method<WallApproveParams, WallApproveResult>(t, "eventwall", "wall.approve", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Take an author's posts off the wall, past and future.
        *
@@ -850,7 +850,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      blockAuthor: method<WallBlockAuthorParams, WallBlockAuthorResult>(t, "eventwall", "wall.blockAuthor", { idempotent: true }),
+      blockAuthor: method<WallBlockAuthorParams, WallBlockAuthorResult>(t, "eventwall", "wall.blockAuthor", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Create a wall for an event (owner, admin).
        *
@@ -858,7 +858,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      create: method<WallCreateParams, WallCreateResult>(t, "eventwall", "wall.create", { idempotent: false }),
+      create: method<WallCreateParams, WallCreateResult>(t, "eventwall", "wall.create", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Delete a wall (owner, admin); its screens show that it is gone.
        *
@@ -866,7 +866,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      delete: method<WallDeleteParams, WallDeleteResult>(t, "eventwall", "wall.delete", { idempotent: true }),
+      delete: method<WallDeleteParams, WallDeleteResult>(t, "eventwall", "wall.delete", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Read a wall's settings (moderators and up).
        *
@@ -874,7 +874,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      get: method<WallGetParams, WallGetResult>(t, "eventwall", "wall.get", { idempotent: true }),
+      get: method<WallGetParams, WallGetResult>(t, "eventwall", "wall.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * List an app's walls, or one event's (moderators and up).
        *
@@ -882,7 +882,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      list: method<WallListParams, WallListResult>(t, "eventwall", "wall.list", { idempotent: true }),
+      list: method<WallListParams, WallListResult>(t, "eventwall", "wall.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Pin or highlight a post shown on the wall, or clear its mark.
        *
@@ -890,7 +890,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      mark: method<WallMarkParams, WallMarkResult>(t, "eventwall", "wall.mark", { idempotent: true }),
+      mark: method<WallMarkParams, WallMarkResult>(t, "eventwall", "wall.mark", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Freeze the screens: no new post, no cycling, until resumed (moderators and up).
        *
@@ -898,7 +898,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      pause: method<WallPauseParams, WallPauseResult>(t, "eventwall", "wall.pause", { idempotent: true }),
+      pause: method<WallPauseParams, WallPauseResult>(t, "eventwall", "wall.pause", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Posts waiting for a moderator, oldest first.
        *
@@ -906,7 +906,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      queue: method<WallQueueParams, WallQueueResult>(t, "eventwall", "wall.queue", { idempotent: true }),
+      queue: method<WallQueueParams, WallQueueResult>(t, "eventwall", "wall.queue", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Keep posts off the wall (waiting or shown), also after edits.
        *
@@ -914,7 +914,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      reject: method<WallRejectParams, WallRejectResult>(t, "eventwall", "wall.reject", { idempotent: true }),
+      reject: method<WallRejectParams, WallRejectResult>(t, "eventwall", "wall.reject", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Let the screens move again (moderators and up).
        *
@@ -922,7 +922,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      resume: method<WallResumeParams, WallResumeResult>(t, "eventwall", "wall.resume", { idempotent: true }),
+      resume: method<WallResumeParams, WallResumeResult>(t, "eventwall", "wall.resume", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Give a private wall a new screen key; screens with the old one stop (owner, admin).
        *
@@ -930,7 +930,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      rotateKey: method<WallRotateKeyParams, WallRotateKeyResult>(t, "eventwall", "wall.rotateKey", { idempotent: false }),
+      rotateKey: method<WallRotateKeyParams, WallRotateKeyResult>(t, "eventwall", "wall.rotateKey", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Give a wall a new screen URL (path); screens on the old one stop (owner, admin). For a public wall whose URL went further than intended: the old URL answers 404 from then on.
        *
@@ -938,7 +938,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      rotateToken: method<WallRotateTokenParams, WallRotateTokenResult>(t, "eventwall", "wall.rotateToken", { idempotent: false }),
+      rotateToken: method<WallRotateTokenParams, WallRotateTokenResult>(t, "eventwall", "wall.rotateToken", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Let an author's posts on the wall again (subject to moderation).
        *
@@ -946,7 +946,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      unblockAuthor: method<WallUnblockAuthorParams, WallUnblockAuthorResult>(t, "eventwall", "wall.unblockAuthor", { idempotent: true }),
+      unblockAuthor: method<WallUnblockAuthorParams, WallUnblockAuthorResult>(t, "eventwall", "wall.unblockAuthor", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Change a wall's settings (owner, admin); screens follow within a second. Changing filters or moderation re-applies them to every post of the app.
        *
@@ -954,7 +954,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      update: method<WallUpdateParams, WallUpdateResult>(t, "eventwall", "wall.update", { idempotent: false }),
+      update: method<WallUpdateParams, WallUpdateResult>(t, "eventwall", "wall.update", { idempotent: false, timeoutMs: 10000 }),
     },
   };
 }

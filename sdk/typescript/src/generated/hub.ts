@@ -1891,7 +1891,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<AgendaGetParams, AgendaGetResult>(t, "hub", "agenda.get", { idempotent: true }),
+      get: method<AgendaGetParams, AgendaGetResult>(t, "hub", "agenda.get", { idempotent: true, timeoutMs: 10000 }),
     },
     app: {
       /**
@@ -1901,7 +1901,7 @@ export function methods(t: Transport) {
        *
        * Errors: `conflict` (1009), `forbidden` (1410), and those every method may answer
        */
-      create: method<AppCreateParams, AppCreateResult>(t, "hub", "app.create", { idempotent: false }),
+      create: method<AppCreateParams, AppCreateResult>(t, "hub", "app.create", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Delete an app and everything in it (owner only).
        *
@@ -1909,7 +1909,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<AppDeleteParams, AppDeleteResult>(t, "hub", "app.delete", { idempotent: false }),
+      delete: method<AppDeleteParams, AppDeleteResult>(t, "hub", "app.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Expire an app: it stays readable to installed apps, but takes no new members. Existing members may still sign in; content is read-only for members.
        *
@@ -1917,7 +1917,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      expire: method<AppExpireParams, AppExpireResult>(t, "hub", "app.expire", { idempotent: true }),
+      expire: method<AppExpireParams, AppExpireResult>(t, "hub", "app.expire", { idempotent: true, timeoutMs: 10000 }),
       /**
        * An app's configuration.
        *
@@ -1925,7 +1925,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<AppGetParams, AppGetResult>(t, "hub", "app.get", { idempotent: true }),
+      get: method<AppGetParams, AppGetResult>(t, "hub", "app.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * A published or expired app's name, branding and access mode, for the sign-in screen.
        *
@@ -1933,7 +1933,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), and those every method may answer
        */
-      info: method<AppInfoParams, AppInfoResult>(t, "hub", "app.info", { idempotent: true }),
+      info: method<AppInfoParams, AppInfoResult>(t, "hub", "app.info", { idempotent: true, timeoutMs: 10000 }),
       /**
        * The apps the signed-in organizer collaborates on, with their role.
        *
@@ -1941,7 +1941,7 @@ export function methods(t: Transport) {
        *
        * Errors: `forbidden` (1410), and those every method may answer
        */
-      list: method<AppListParams, AppListResult>(t, "hub", "app.list", { idempotent: true }),
+      list: method<AppListParams, AppListResult>(t, "hub", "app.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Publish an app: members can sign in.
        *
@@ -1949,7 +1949,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      publish: method<AppPublishParams, AppPublishResult>(t, "hub", "app.publish", { idempotent: true }),
+      publish: method<AppPublishParams, AppPublishResult>(t, "hub", "app.publish", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Set an app's access mode (open, passcode, invite); passcode mode needs a passcode.
        *
@@ -1957,7 +1957,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      setAccess: method<AppSetAccessParams, AppSetAccessResult>(t, "hub", "app.setAccess", { idempotent: false, noBatch: true }),
+      setAccess: method<AppSetAccessParams, AppSetAccessResult>(t, "hub", "app.setAccess", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * Make another collaborator the owner (owner only); the old owner becomes an admin.
        *
@@ -1965,7 +1965,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      transferOwnership: method<AppTransferOwnershipParams, AppTransferOwnershipResult>(t, "hub", "app.transferOwnership", { idempotent: false }),
+      transferOwnership: method<AppTransferOwnershipParams, AppTransferOwnershipResult>(t, "hub", "app.transferOwnership", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Unpublish an app: members can no longer sign in or read it.
        *
@@ -1973,7 +1973,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      unpublish: method<AppUnpublishParams, AppUnpublishResult>(t, "hub", "app.unpublish", { idempotent: true }),
+      unpublish: method<AppUnpublishParams, AppUnpublishResult>(t, "hub", "app.unpublish", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Rename, re-slug or re-brand an app, or set its web origins. icon_url is an http or https URL (or empty): anything else is invalid. web_origins are the origins (scheme://host[:port], https except for localhost, at most 20) of the app's web apps: browsers on them may call every service.
        *
@@ -1981,7 +1981,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      update: method<AppUpdateParams, AppUpdateResult>(t, "hub", "app.update", { idempotent: false }),
+      update: method<AppUpdateParams, AppUpdateResult>(t, "hub", "app.update", { idempotent: false, timeoutMs: 10000 }),
     },
     auth: {
       /**
@@ -1991,7 +1991,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      appToken: method<AuthAppTokenParams, AuthAppTokenResult>(t, "hub", "auth.appToken", { idempotent: false }),
+      appToken: method<AuthAppTokenParams, AuthAppTokenResult>(t, "hub", "auth.appToken", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Create an organizer account with the token auth.signUp mailed, and sign in. A token works once. The password and name are chosen here, by whoever holds the token. Wrong tokens count as guesses per client address (see event.register); an address that has an account by then is a conflict.
        *
@@ -1999,7 +1999,7 @@ export function methods(t: Transport) {
        *
        * Errors: `conflict` (1009), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      confirmSignUp: method<AuthConfirmSignUpParams, AuthConfirmSignUpResult>(t, "hub", "auth.confirmSignUp", { idempotent: false, noBatch: true }),
+      confirmSignUp: method<AuthConfirmSignUpParams, AuthConfirmSignUpResult>(t, "hub", "auth.confirmSignUp", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * Sign an organizer in with email and password. After 5 failures in a row the account is locked for 15 minutes (rate_limited with retry_after_ms). An email without an account answers alike: wrong email or password, then the same lock after 5. Wrong passwords also count per client address: past 20, each makes the next attempt from it wait (1 s, doubling, at most 1 min).
        *
@@ -2007,7 +2007,7 @@ export function methods(t: Transport) {
        *
        * Errors: `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      logIn: method<AuthLogInParams, AuthLogInResult>(t, "hub", "auth.logIn", { idempotent: false, noBatch: true }),
+      logIn: method<AuthLogInParams, AuthLogInResult>(t, "hub", "auth.logIn", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * Email a one-time sign-in code to a member of a published (or expired) app. Codes last 10 minutes; at most 1 a minute and 5 an hour per email, 30 a minute and 300 an hour per client address, 1000 a minute in all (configurable). Passcode apps need the passcode (wrong ones count as guesses, see event.register); invite-only apps mail listed members only, expired apps existing members only, and nobody mails a blocked member: the answer is the same for every email.
        *
@@ -2015,7 +2015,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      requestCode: method<AuthRequestCodeParams, AuthRequestCodeResult>(t, "hub", "auth.requestCode", { idempotent: false, noBatch: true }),
+      requestCode: method<AuthRequestCodeParams, AuthRequestCodeResult>(t, "hub", "auth.requestCode", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * Sign the caller out everywhere: every token issued to them before stops working. An organizer (with any of their tokens) loses their account token and their app tokens of every app; a member their tokens of the app. Refused tokens answer token_invalid.
        *
@@ -2023,7 +2023,7 @@ export function methods(t: Transport) {
        *
        * Errors: `forbidden` (1410), and those every method may answer
        */
-      signOut: method<AuthSignOutParams, AuthSignOutResult>(t, "hub", "auth.signOut", { idempotent: false }),
+      signOut: method<AuthSignOutParams, AuthSignOutResult>(t, "hub", "auth.signOut", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Start an organizer's sign-up: mail the address a token that confirms it (auth.confirmSignUp). The answer is the same whether or not the address has an account: a new address gets the token (template sign_up_confirmation, valid 24 hours), an address with an account a notice (sign_up_existing). With invitation (a collaborator invitation's token) the role is taken when the sign-up is confirmed. At most 5 an hour per email, 20 an hour per client address, 200 a minute in all (configurable).
        *
@@ -2031,7 +2031,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      signUp: method<AuthSignUpParams, AuthSignUpResult>(t, "hub", "auth.signUp", { idempotent: false, noBatch: true }),
+      signUp: method<AuthSignUpParams, AuthSignUpResult>(t, "hub", "auth.signUp", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * Exchange a one-time code for a member token (creating the member in open and passcode apps). A code works once; 5 wrong tries burn it. Wrong codes count as guesses per email and per client address (see event.register).
        *
@@ -2039,7 +2039,7 @@ export function methods(t: Transport) {
        *
        * Errors: `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      verifyCode: method<AuthVerifyCodeParams, AuthVerifyCodeResult>(t, "hub", "auth.verifyCode", { idempotent: false, noBatch: true }),
+      verifyCode: method<AuthVerifyCodeParams, AuthVerifyCodeResult>(t, "hub", "auth.verifyCode", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
     },
     collaborator: {
       /**
@@ -2049,7 +2049,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `conflict` (1009), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      accept: method<CollaboratorAcceptParams, CollaboratorAcceptResult>(t, "hub", "collaborator.accept", { idempotent: false, noBatch: true }),
+      accept: method<CollaboratorAcceptParams, CollaboratorAcceptResult>(t, "hub", "collaborator.accept", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * An app's invitations, pending and recently closed (who accepted, who revoked), without their tokens.
        *
@@ -2057,7 +2057,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      invitations: method<CollaboratorInvitationsParams, CollaboratorInvitationsResult>(t, "hub", "collaborator.invitations", { idempotent: true }),
+      invitations: method<CollaboratorInvitationsParams, CollaboratorInvitationsResult>(t, "hub", "collaborator.invitations", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Invite someone by email to collaborate on an app with a role: mail them a token to accept (collaborator.accept). The role is taken only by whoever accepts the mailed token (template collaborator_invitation, valid 7 days, once), signed in with any account or signing up with it; an address that has an account is not added without accepting, and the answer does not say whether it has one. Inviting an address again replaces its pending invitation (the older token stops working). At most 25 collaborators and pending invitations; 50 invitations an hour per app, 5 per app and address, 100 per inviter. An invitation stands while its inviter may invite: removing them, or changing their role to one that may not, revokes their pending invitations.
        *
@@ -2065,7 +2065,7 @@ export function methods(t: Transport) {
        *
        * Errors: `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      invite: method<CollaboratorInviteParams, CollaboratorInviteResult>(t, "hub", "collaborator.invite", { idempotent: false, noBatch: true }),
+      invite: method<CollaboratorInviteParams, CollaboratorInviteResult>(t, "hub", "collaborator.invite", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * An app's collaborators (collaborator.invitations lists the invitations).
        *
@@ -2073,7 +2073,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      list: method<CollaboratorListParams, CollaboratorListResult>(t, "hub", "collaborator.list", { idempotent: true }),
+      list: method<CollaboratorListParams, CollaboratorListResult>(t, "hub", "collaborator.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Remove a collaborator; anyone but the owner may leave.
        *
@@ -2081,7 +2081,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      remove: method<CollaboratorRemoveParams, CollaboratorRemoveResult>(t, "hub", "collaborator.remove", { idempotent: false }),
+      remove: method<CollaboratorRemoveParams, CollaboratorRemoveResult>(t, "hub", "collaborator.remove", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Revoke a pending invitation: its token stops working.
        *
@@ -2089,7 +2089,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      revokeInvitation: method<CollaboratorRevokeInvitationParams, CollaboratorRevokeInvitationResult>(t, "hub", "collaborator.revokeInvitation", { idempotent: false }),
+      revokeInvitation: method<CollaboratorRevokeInvitationParams, CollaboratorRevokeInvitationResult>(t, "hub", "collaborator.revokeInvitation", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Change a collaborator's role.
        *
@@ -2097,7 +2097,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      setRole: method<CollaboratorSetRoleParams, CollaboratorSetRoleResult>(t, "hub", "collaborator.setRole", { idempotent: false }),
+      setRole: method<CollaboratorSetRoleParams, CollaboratorSetRoleResult>(t, "hub", "collaborator.setRole", { idempotent: false, timeoutMs: 10000 }),
     },
     event: {
       /**
@@ -2107,7 +2107,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      addAttendees: method<EventAddAttendeesParams, EventAddAttendeesResult>(t, "hub", "event.addAttendees", { idempotent: true }),
+      addAttendees: method<EventAddAttendeesParams, EventAddAttendeesResult>(t, "hub", "event.addAttendees", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Create an event in an app.
        *
@@ -2115,7 +2115,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      create: method<EventCreateParams, EventCreateResult>(t, "hub", "event.create", { idempotent: false }),
+      create: method<EventCreateParams, EventCreateResult>(t, "hub", "event.create", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Delete an event and its agenda (owner and admin only).
        *
@@ -2123,7 +2123,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<EventDeleteParams, EventDeleteResult>(t, "hub", "event.delete", { idempotent: false }),
+      delete: method<EventDeleteParams, EventDeleteResult>(t, "hub", "event.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * One event. A hidden event the member is not registered to is not_found, as an event that does not exist.
        *
@@ -2131,7 +2131,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<EventGetParams, EventGetResult>(t, "hub", "event.get", { idempotent: true }),
+      get: method<EventGetParams, EventGetResult>(t, "hub", "event.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * An app's events by start; members see public events and those they are registered to.
        *
@@ -2139,7 +2139,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      list: method<EventListParams, EventListResult>(t, "hub", "event.list", { idempotent: true }),
+      list: method<EventListParams, EventListResult>(t, "hub", "event.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Register the calling member to an event (with its code when its access is code). A hidden event is joined only with its code (code access) or by the organizers; otherwise it is not_found, as an event that does not exist. Wrong codes and unknown event ids count as guesses per member (3 free), per event and per client address; past the free ones each makes the next attempt wait (rate_limited with retry_after_ms, doubling).
        *
@@ -2147,7 +2147,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      register: method<EventRegisterParams, EventRegisterResult>(t, "hub", "event.register", { idempotent: true }),
+      register: method<EventRegisterParams, EventRegisterResult>(t, "hub", "event.register", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Unregister members from an event.
        *
@@ -2155,7 +2155,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      removeAttendees: method<EventRemoveAttendeesParams, EventRemoveAttendeesResult>(t, "hub", "event.removeAttendees", { idempotent: true }),
+      removeAttendees: method<EventRemoveAttendeesParams, EventRemoveAttendeesResult>(t, "hub", "event.removeAttendees", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Change an event.
        *
@@ -2163,7 +2163,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      update: method<EventUpdateParams, EventUpdateResult>(t, "hub", "event.update", { idempotent: false }),
+      update: method<EventUpdateParams, EventUpdateResult>(t, "hub", "event.update", { idempotent: false, timeoutMs: 10000 }),
     },
     member: {
       /**
@@ -2173,7 +2173,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      block: method<MemberBlockParams, MemberBlockResult>(t, "hub", "member.block", { idempotent: true }),
+      block: method<MemberBlockParams, MemberBlockResult>(t, "hub", "member.block", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Add a member to an app. photo_url and the links' url are http or https URLs (or empty): anything else is invalid.
        *
@@ -2181,7 +2181,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      create: method<MemberCreateParams, MemberCreateResult>(t, "hub", "member.create", { idempotent: false }),
+      create: method<MemberCreateParams, MemberCreateResult>(t, "hub", "member.create", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Delete a member and erase their personal data. member.deleted (ids only) tells the other services to erase or anonymise what they hold.
        *
@@ -2189,7 +2189,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<MemberDeleteParams, MemberDeleteResult>(t, "hub", "member.delete", { idempotent: false }),
+      delete: method<MemberDeleteParams, MemberDeleteResult>(t, "hub", "member.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Delete the calling member's account and erase their personal data.
        *
@@ -2197,7 +2197,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      deleteMe: method<MemberDeleteMeParams, MemberDeleteMeResult>(t, "hub", "member.deleteMe", { idempotent: false }),
+      deleteMe: method<MemberDeleteMeParams, MemberDeleteMeResult>(t, "hub", "member.deleteMe", { idempotent: false, timeoutMs: 10000 }),
       /**
        * One member's profile (email for organizers only).
        *
@@ -2205,7 +2205,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<MemberGetParams, MemberGetResult>(t, "hub", "member.get", { idempotent: true }),
+      get: method<MemberGetParams, MemberGetResult>(t, "hub", "member.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * The calling member's own profile.
        *
@@ -2213,7 +2213,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      me: method<MemberMeParams, MemberMeResult>(t, "hub", "member.me", { idempotent: true }),
+      me: method<MemberMeParams, MemberMeResult>(t, "hub", "member.me", { idempotent: true, timeoutMs: 10000 }),
       /**
        * The member directory: name/company word-prefix search, by name, paginated with a cursor. Organizers may also filter by ticket type (ticket_type); a member who does is forbidden.
        *
@@ -2221,7 +2221,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      search: method<MemberSearchParams, MemberSearchResult>(t, "hub", "member.search", { idempotent: true }),
+      search: method<MemberSearchParams, MemberSearchResult>(t, "hub", "member.search", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Unblock a member.
        *
@@ -2229,7 +2229,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      unblock: method<MemberUnblockParams, MemberUnblockResult>(t, "hub", "member.unblock", { idempotent: true }),
+      unblock: method<MemberUnblockParams, MemberUnblockResult>(t, "hub", "member.unblock", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Change a member's profile, email or role. photo_url and the links' url are http or https URLs (or empty): anything else is invalid. A new email (not the same one written otherwise) refuses the member's tokens issued before (token_invalid), in hub at once and in the other services at their next read of hub's read model.
        *
@@ -2237,7 +2237,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      update: method<MemberUpdateParams, MemberUpdateResult>(t, "hub", "member.update", { idempotent: false }),
+      update: method<MemberUpdateParams, MemberUpdateResult>(t, "hub", "member.update", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Change the calling member's own profile. photo_url and the links' url are http or https URLs (or empty): anything else is invalid.
        *
@@ -2245,7 +2245,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      updateMe: method<MemberUpdateMeParams, MemberUpdateMeResult>(t, "hub", "member.updateMe", { idempotent: false }),
+      updateMe: method<MemberUpdateMeParams, MemberUpdateMeResult>(t, "hub", "member.updateMe", { idempotent: false, timeoutMs: 10000 }),
     },
     organizer: {
       /**
@@ -2255,7 +2255,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      changePassword: method<OrganizerChangePasswordParams, OrganizerChangePasswordResult>(t, "hub", "organizer.changePassword", { idempotent: false, noBatch: true }),
+      changePassword: method<OrganizerChangePasswordParams, OrganizerChangePasswordResult>(t, "hub", "organizer.changePassword", { idempotent: false, noBatch: true, timeoutMs: 10000 }),
       /**
        * The signed-in organizer's account.
        *
@@ -2263,7 +2263,7 @@ export function methods(t: Transport) {
        *
        * Errors: `forbidden` (1410), and those every method may answer
        */
-      me: method<OrganizerMeParams, OrganizerMeResult>(t, "hub", "organizer.me", { idempotent: true }),
+      me: method<OrganizerMeParams, OrganizerMeResult>(t, "hub", "organizer.me", { idempotent: true, timeoutMs: 10000 }),
     },
     room: {
       /**
@@ -2273,7 +2273,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<RoomDeleteParams, RoomDeleteResult>(t, "hub", "room.delete", { idempotent: false }),
+      delete: method<RoomDeleteParams, RoomDeleteResult>(t, "hub", "room.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Create a room of an event, or rename it.
        *
@@ -2281,7 +2281,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      save: method<RoomSaveParams, RoomSaveResult>(t, "hub", "room.save", { idempotent: false }),
+      save: method<RoomSaveParams, RoomSaveResult>(t, "hub", "room.save", { idempotent: false, timeoutMs: 10000 }),
     },
     session: {
       /**
@@ -2291,7 +2291,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<SessionDeleteParams, SessionDeleteResult>(t, "hub", "session.delete", { idempotent: false }),
+      delete: method<SessionDeleteParams, SessionDeleteResult>(t, "hub", "session.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * One session with its room, track and speakers. A session of a hidden event the member is not registered to is not_found, as a session that does not exist.
        *
@@ -2299,7 +2299,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<SessionGetParams, SessionGetResult>(t, "hub", "session.get", { idempotent: true }),
+      get: method<SessionGetParams, SessionGetResult>(t, "hub", "session.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Create or replace a session; sessions of one room may not overlap.
        *
@@ -2307,7 +2307,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      save: method<SessionSaveParams, SessionSaveResult>(t, "hub", "session.save", { idempotent: false }),
+      save: method<SessionSaveParams, SessionSaveResult>(t, "hub", "session.save", { idempotent: false, timeoutMs: 10000 }),
     },
     speaker: {
       /**
@@ -2317,7 +2317,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<SpeakerDeleteParams, SpeakerDeleteResult>(t, "hub", "speaker.delete", { idempotent: false }),
+      delete: method<SpeakerDeleteParams, SpeakerDeleteResult>(t, "hub", "speaker.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * An app's speakers by name; a member is not shown those who speak only at events whose agenda they may not read.
        *
@@ -2325,7 +2325,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      list: method<SpeakerListParams, SpeakerListResult>(t, "hub", "speaker.list", { idempotent: true }),
+      list: method<SpeakerListParams, SpeakerListResult>(t, "hub", "speaker.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Create or replace a speaker; an email links them to the member with that email. photo_url is an http or https URL (or empty): anything else is invalid.
        *
@@ -2333,7 +2333,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      save: method<SpeakerSaveParams, SpeakerSaveResult>(t, "hub", "speaker.save", { idempotent: false }),
+      save: method<SpeakerSaveParams, SpeakerSaveResult>(t, "hub", "speaker.save", { idempotent: false, timeoutMs: 10000 }),
     },
     track: {
       /**
@@ -2343,7 +2343,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      delete: method<TrackDeleteParams, TrackDeleteResult>(t, "hub", "track.delete", { idempotent: false }),
+      delete: method<TrackDeleteParams, TrackDeleteResult>(t, "hub", "track.delete", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Create a track of an event, or change it.
        *
@@ -2351,7 +2351,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      save: method<TrackSaveParams, TrackSaveResult>(t, "hub", "track.save", { idempotent: false }),
+      save: method<TrackSaveParams, TrackSaveResult>(t, "hub", "track.save", { idempotent: false, timeoutMs: 10000 }),
     },
   };
 }

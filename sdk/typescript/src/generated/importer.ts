@@ -665,7 +665,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      cancel: method<ImportCancelParams, ImportCancelResult>(t, "importer", "import.cancel", { idempotent: true }),
+      cancel: method<ImportCancelParams, ImportCancelResult>(t, "importer", "import.cancel", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Write an analyzed import to hub, batch by batch; poll import.get for the progress. Committing twice is committing once. Re-importing the same file changes nothing.
        *
@@ -673,7 +673,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      commit: method<ImportCommitParams, ImportCommitResult>(t, "importer", "import.commit", { idempotent: true }),
+      commit: method<ImportCommitParams, ImportCommitResult>(t, "importer", "import.commit", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Change an import's mode, mapping overrides, date order or event, and analyze it again. Only before the commit (status ready, failed or analyzing).
        *
@@ -681,7 +681,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      configure: method<ImportConfigureParams, ImportConfigureResult>(t, "importer", "import.configure", { idempotent: false }),
+      configure: method<ImportConfigureParams, ImportConfigureResult>(t, "importer", "import.configure", { idempotent: false, timeoutMs: 10000 }),
       /**
        * An import: its status, mapping, problems, counts, and the commit's progress.
        *
@@ -689,7 +689,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<ImportGetParams, ImportGetResult>(t, "importer", "import.get", { idempotent: true }),
+      get: method<ImportGetParams, ImportGetResult>(t, "importer", "import.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * An app's import history, newest first.
        *
@@ -697,7 +697,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      list: method<ImportListParams, ImportListResult>(t, "importer", "import.list", { idempotent: true }),
+      list: method<ImportListParams, ImportListResult>(t, "importer", "import.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Counts of rows to create, update, skip and reject, with the first rows of each; nothing is written. not_found too when the import expired (Import.expired_at): its rows were deleted.
        *
@@ -705,7 +705,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      preview: method<ImportPreviewParams, ImportPreviewResult>(t, "importer", "import.preview", { idempotent: true }),
+      preview: method<ImportPreviewParams, ImportPreviewResult>(t, "importer", "import.preview", { idempotent: true, timeoutMs: 10000 }),
     },
   };
 }

@@ -292,7 +292,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      get: method<AgendaGetParams, AgendaGetResult>(t, "multievent", "agenda.get", { idempotent: true }),
+      get: method<AgendaGetParams, AgendaGetResult>(t, "multievent", "agenda.get", { idempotent: true, timeoutMs: 5000 }),
       /**
        * Apply a phone's bookmark and note operations (recorded offline or not) and return the merged agenda. Send the contexts of the agenda the phone last saw: removals take away only what they saw, so two devices' edits merge (an add on one and a remove on the other of the same session keep the session). Operations on sessions the caller may not open are rejected one by one (rejected), never the whole call; removals always apply. A context that is not one this service handed out for this member is invalid.
        *
@@ -300,7 +300,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      sync: method<AgendaSyncParams, AgendaSyncResult>(t, "multievent", "agenda.sync", { idempotent: true }),
+      sync: method<AgendaSyncParams, AgendaSyncResult>(t, "multievent", "agenda.sync", { idempotent: true, timeoutMs: 10000 }),
     },
     calendar: {
       /**
@@ -310,7 +310,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      link: method<CalendarLinkParams, CalendarLinkResult>(t, "multievent", "calendar.link", { idempotent: false }),
+      link: method<CalendarLinkParams, CalendarLinkResult>(t, "multievent", "calendar.link", { idempotent: false, timeoutMs: 5000 }),
       /**
        * Stop the caller's iCalendar feed address.
        *
@@ -318,7 +318,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      revoke: method<CalendarRevokeParams, CalendarRevokeResult>(t, "multievent", "calendar.revoke", { idempotent: true }),
+      revoke: method<CalendarRevokeParams, CalendarRevokeResult>(t, "multievent", "calendar.revoke", { idempotent: true, timeoutMs: 5000 }),
     },
     content: {
       /**
@@ -328,7 +328,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      databases: method<ContentDatabasesParams, ContentDatabasesResult>(t, "multievent", "content.databases", { idempotent: true }),
+      databases: method<ContentDatabasesParams, ContentDatabasesResult>(t, "multievent", "content.databases", { idempotent: true, timeoutMs: 5000 }),
     },
     directory: {
       /**
@@ -338,7 +338,7 @@ export function methods(t: Transport) {
        *
        * Errors: `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      event: method<DirectoryEventParams, DirectoryEventResult>(t, "multievent", "directory.event", { idempotent: true }),
+      event: method<DirectoryEventParams, DirectoryEventResult>(t, "multievent", "directory.event", { idempotent: true, timeoutMs: 5000 }),
       /**
        * The app's events the caller may see, now, upcoming and past, with what the caller may do with each. Unlock a "code" event with hub's event.register and its code; a "listed" event only through the organizers. The directory follows hub's access rule (hub.DecideEvent) with the caller's standing read from hub's read model.
        *
@@ -346,7 +346,7 @@ export function methods(t: Transport) {
        *
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      list: method<DirectoryListParams, DirectoryListResult>(t, "multievent", "directory.list", { idempotent: true }),
+      list: method<DirectoryListParams, DirectoryListResult>(t, "multievent", "directory.list", { idempotent: true, timeoutMs: 5000 }),
     },
     search: {
       /**
@@ -356,7 +356,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
-      query: method<SearchQueryParams, SearchQueryResult>(t, "multievent", "search.query", { idempotent: true }),
+      query: method<SearchQueryParams, SearchQueryResult>(t, "multievent", "search.query", { idempotent: true, timeoutMs: 5000 }),
     },
   };
 }

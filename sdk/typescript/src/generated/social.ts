@@ -885,7 +885,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      create: method<CommentCreateParams, CommentCreateResult>(t, "social", "comment.create", { idempotent: false }),
+      create: method<CommentCreateParams, CommentCreateResult>(t, "social", "comment.create", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Delete a comment: its author, the post's author or a moderator.
        *
@@ -893,7 +893,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      delete: method<CommentDeleteParams, CommentDeleteResult>(t, "social", "comment.delete", { idempotent: true }),
+      delete: method<CommentDeleteParams, CommentDeleteResult>(t, "social", "comment.delete", { idempotent: true, timeoutMs: 10000 }),
       /**
        * A page of a post's comments, oldest first.
        *
@@ -901,7 +901,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      list: method<CommentListParams, CommentListResult>(t, "social", "comment.list", { idempotent: true }),
+      list: method<CommentListParams, CommentListResult>(t, "social", "comment.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Replace a comment's text; the author only.
        *
@@ -909,7 +909,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      update: method<CommentUpdateParams, CommentUpdateResult>(t, "social", "comment.update", { idempotent: false }),
+      update: method<CommentUpdateParams, CommentUpdateResult>(t, "social", "comment.update", { idempotent: false, timeoutMs: 10000 }),
     },
     feed: {
       /**
@@ -919,7 +919,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      get: method<FeedGetParams, FeedGetResult>(t, "social", "feed.get", { idempotent: true }),
+      get: method<FeedGetParams, FeedGetResult>(t, "social", "feed.get", { idempotent: true, timeoutMs: 10000 }),
     },
     moderation: {
       /**
@@ -929,7 +929,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      block: method<ModerationBlockParams, ModerationBlockResult>(t, "social", "moderation.block", { idempotent: true }),
+      block: method<ModerationBlockParams, ModerationBlockResult>(t, "social", "moderation.block", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Delete posts in bulk (moderators).
        *
@@ -937,7 +937,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      delete: method<ModerationDeleteParams, ModerationDeleteResult>(t, "social", "moderation.delete", { idempotent: true }),
+      delete: method<ModerationDeleteParams, ModerationDeleteResult>(t, "social", "moderation.delete", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Hide posts from every feed at once (moderators); resolves their reports.
        *
@@ -945,7 +945,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      hide: method<ModerationHideParams, ModerationHideResult>(t, "social", "moderation.hide", { idempotent: true }),
+      hide: method<ModerationHideParams, ModerationHideResult>(t, "social", "moderation.hide", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Open reports, oldest first (moderators).
        *
@@ -953,7 +953,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      queue: method<ModerationQueueParams, ModerationQueueResult>(t, "social", "moderation.queue", { idempotent: true }),
+      queue: method<ModerationQueueParams, ModerationQueueResult>(t, "social", "moderation.queue", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Lift a block; the member's posts show again unless hidden one by one (moderators).
        *
@@ -961,7 +961,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      unblock: method<ModerationUnblockParams, ModerationUnblockResult>(t, "social", "moderation.unblock", { idempotent: true }),
+      unblock: method<ModerationUnblockParams, ModerationUnblockResult>(t, "social", "moderation.unblock", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Show hidden posts again (moderators).
        *
@@ -969,7 +969,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      unhide: method<ModerationUnhideParams, ModerationUnhideResult>(t, "social", "moderation.unhide", { idempotent: true }),
+      unhide: method<ModerationUnhideParams, ModerationUnhideResult>(t, "social", "moderation.unhide", { idempotent: true, timeoutMs: 10000 }),
     },
     notification: {
       /**
@@ -979,7 +979,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      list: method<NotificationListParams, NotificationListResult>(t, "social", "notification.list", { idempotent: true }),
+      list: method<NotificationListParams, NotificationListResult>(t, "social", "notification.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Mark notifications read (the ids given, or all); returns the unread count.
        *
@@ -987,7 +987,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      markRead: method<NotificationMarkReadParams, NotificationMarkReadResult>(t, "social", "notification.markRead", { idempotent: true }),
+      markRead: method<NotificationMarkReadParams, NotificationMarkReadResult>(t, "social", "notification.markRead", { idempotent: true, timeoutMs: 10000 }),
       /**
        * The caller's number of unread notifications.
        *
@@ -995,7 +995,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      unread: method<NotificationUnreadParams, NotificationUnreadResult>(t, "social", "notification.unread", { idempotent: true }),
+      unread: method<NotificationUnreadParams, NotificationUnreadResult>(t, "social", "notification.unread", { idempotent: true, timeoutMs: 10000 }),
     },
     post: {
       /**
@@ -1005,7 +1005,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      create: method<PostCreateParams, PostCreateResult>(t, "social", "post.create", { idempotent: false }),
+      create: method<PostCreateParams, PostCreateResult>(t, "social", "post.create", { idempotent: false, timeoutMs: 15000 }),
       /**
        * Delete a post: its author or a moderator.
        *
@@ -1013,7 +1013,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      delete: method<PostDeleteParams, PostDeleteResult>(t, "social", "post.delete", { idempotent: true }),
+      delete: method<PostDeleteParams, PostDeleteResult>(t, "social", "post.delete", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Read one post (hidden or deleted posts are not found, except by moderators).
        *
@@ -1021,7 +1021,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      get: method<PostGetParams, PostGetResult>(t, "social", "post.get", { idempotent: true }),
+      get: method<PostGetParams, PostGetResult>(t, "social", "post.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Report a post to the moderators, with a reason (once per member and post).
        *
@@ -1029,7 +1029,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      report: method<PostReportParams, PostReportResult>(t, "social", "post.report", { idempotent: true }),
+      report: method<PostReportParams, PostReportResult>(t, "social", "post.report", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Replace a post's text; the author only. The old text stays as a CouchDB revision.
        *
@@ -1037,7 +1037,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      update: method<PostUpdateParams, PostUpdateResult>(t, "social", "post.update", { idempotent: false }),
+      update: method<PostUpdateParams, PostUpdateResult>(t, "social", "post.update", { idempotent: false, timeoutMs: 10000 }),
     },
     reaction: {
       /**
@@ -1047,7 +1047,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      remove: method<ReactionRemoveParams, ReactionRemoveResult>(t, "social", "reaction.remove", { idempotent: true }),
+      remove: method<ReactionRemoveParams, ReactionRemoveResult>(t, "social", "reaction.remove", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Set the caller's reaction on a post (idempotent; replaces another reaction). Rate limited per member.
        *
@@ -1055,7 +1055,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `rate_limited` (1429), `unavailable` (1503), and those every method may answer
        */
-      set: method<ReactionSetParams, ReactionSetResult>(t, "social", "reaction.set", { idempotent: true }),
+      set: method<ReactionSetParams, ReactionSetResult>(t, "social", "reaction.set", { idempotent: true, timeoutMs: 10000 }),
     },
   };
 }

@@ -1405,7 +1405,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      archive: method<CampaignArchiveParams, CampaignArchiveResult>(t, "sponsored", "campaign.archive", { idempotent: false }),
+      archive: method<CampaignArchiveParams, CampaignArchiveResult>(t, "sponsored", "campaign.archive", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Create a draft campaign: sponsor, creative, flight, targeting, weight, budget, pacing, caps.
        *
@@ -1413,7 +1413,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      create: method<CampaignCreateParams, CampaignCreateResult>(t, "sponsored", "campaign.create", { idempotent: false }),
+      create: method<CampaignCreateParams, CampaignCreateResult>(t, "sponsored", "campaign.create", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Finish a scheduled, live or paused campaign now.
        *
@@ -1421,7 +1421,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      finish: method<CampaignFinishParams, CampaignFinishResult>(t, "sponsored", "campaign.finish", { idempotent: false }),
+      finish: method<CampaignFinishParams, CampaignFinishResult>(t, "sponsored", "campaign.finish", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Read a campaign.
        *
@@ -1429,7 +1429,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      get: method<CampaignGetParams, CampaignGetResult>(t, "sponsored", "campaign.get", { idempotent: true }),
+      get: method<CampaignGetParams, CampaignGetResult>(t, "sponsored", "campaign.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * List an app's campaigns, newest first (archived ones only with state=archived).
        *
@@ -1437,7 +1437,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      list: method<CampaignListParams, CampaignListResult>(t, "sponsored", "campaign.list", { idempotent: true }),
+      list: method<CampaignListParams, CampaignListResult>(t, "sponsored", "campaign.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Pause a scheduled or live campaign: it stops serving within the eligibility refresh.
        *
@@ -1445,7 +1445,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      pause: method<CampaignPauseParams, CampaignPauseResult>(t, "sponsored", "campaign.pause", { idempotent: false }),
+      pause: method<CampaignPauseParams, CampaignPauseResult>(t, "sponsored", "campaign.pause", { idempotent: false, timeoutMs: 10000 }),
       /**
        * A campaign's figures per day and in total: impressions, reach, clicks, CTR, leads, served vs planned.
        *
@@ -1453,7 +1453,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      report: method<CampaignReportParams, CampaignReportResult>(t, "sponsored", "campaign.report", { idempotent: true }),
+      report: method<CampaignReportParams, CampaignReportResult>(t, "sponsored", "campaign.report", { idempotent: true, timeoutMs: 30000 }),
       /**
        * Resume a paused campaign (scheduled before its flight, live within it).
        *
@@ -1461,7 +1461,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      resume: method<CampaignResumeParams, CampaignResumeResult>(t, "sponsored", "campaign.resume", { idempotent: false }),
+      resume: method<CampaignResumeParams, CampaignResumeResult>(t, "sponsored", "campaign.resume", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Revoke the sponsor's report links and return a new one.
        *
@@ -1469,7 +1469,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      revokeReport: method<CampaignRevokeReportParams, CampaignRevokeReportResult>(t, "sponsored", "campaign.revokeReport", { idempotent: false }),
+      revokeReport: method<CampaignRevokeReportParams, CampaignRevokeReportResult>(t, "sponsored", "campaign.revokeReport", { idempotent: false, timeoutMs: 10000 }),
       /**
        * Schedule a draft: it goes live when its flight starts. Every field must be complete.
        *
@@ -1477,7 +1477,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      schedule: method<CampaignScheduleParams, CampaignScheduleResult>(t, "sponsored", "campaign.schedule", { idempotent: false }),
+      schedule: method<CampaignScheduleParams, CampaignScheduleResult>(t, "sponsored", "campaign.schedule", { idempotent: false, timeoutMs: 10000 }),
       /**
        * The signed link of the sponsor's read-only report page (HTML, CSV, XLSX).
        *
@@ -1485,7 +1485,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      shareReport: method<CampaignShareReportParams, CampaignShareReportResult>(t, "sponsored", "campaign.shareReport", { idempotent: true }),
+      shareReport: method<CampaignShareReportParams, CampaignShareReportResult>(t, "sponsored", "campaign.shareReport", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Replace a campaign's settings; a live or paused campaign keeps its flight start and may not lower its budget below what it served.
        *
@@ -1493,7 +1493,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      update: method<CampaignUpdateParams, CampaignUpdateResult>(t, "sponsored", "campaign.update", { idempotent: false }),
+      update: method<CampaignUpdateParams, CampaignUpdateResult>(t, "sponsored", "campaign.update", { idempotent: false, timeoutMs: 10000 }),
     },
     lead: {
       /**
@@ -1503,7 +1503,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      list: method<LeadListParams, LeadListResult>(t, "sponsored", "lead.list", { idempotent: true }),
+      list: method<LeadListParams, LeadListResult>(t, "sponsored", "lead.list", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Submit a campaign's lead form with the member's consent: only a member it was shown to; once per member and campaign.
        *
@@ -1511,7 +1511,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `conflict` (1009), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      submit: method<LeadSubmitParams, LeadSubmitResult>(t, "sponsored", "lead.submit", { idempotent: true }),
+      submit: method<LeadSubmitParams, LeadSubmitResult>(t, "sponsored", "lead.submit", { idempotent: true, timeoutMs: 10000 }),
     },
     settings: {
       /**
@@ -1521,7 +1521,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      get: method<SettingsGetParams, SettingsGetResult>(t, "sponsored", "settings.get", { idempotent: true }),
+      get: method<SettingsGetParams, SettingsGetResult>(t, "sponsored", "settings.get", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Change an app's placement settings (every: 1 to 100 organic posts per sponsored slot).
        *
@@ -1529,7 +1529,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      set: method<SettingsSetParams, SettingsSetResult>(t, "sponsored", "settings.set", { idempotent: true }),
+      set: method<SettingsSetParams, SettingsSetResult>(t, "sponsored", "settings.set", { idempotent: true, timeoutMs: 10000 }),
     },
     sponsored: {
       /**
@@ -1539,7 +1539,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      click: method<SponsoredClickParams, SponsoredClickResult>(t, "sponsored", "sponsored.click", { idempotent: true }),
+      click: method<SponsoredClickParams, SponsoredClickResult>(t, "sponsored", "sponsored.click", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Hide a sponsored post, or say "not interested": the campaign is not shown to the caller again.
        *
@@ -1547,7 +1547,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      hide: method<SponsoredHideParams, SponsoredHideResult>(t, "sponsored", "sponsored.hide", { idempotent: true }),
+      hide: method<SponsoredHideParams, SponsoredHideResult>(t, "sponsored", "sponsored.hide", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Confirm that a sponsored item was on screen (counted once per impression).
        *
@@ -1555,7 +1555,7 @@ export function methods(t: Transport) {
        *
        * Errors: `invalid` (1001), `not_found` (1004), `token_wrong_app` (1404), `forbidden` (1410), `unavailable` (1503), and those every method may answer
        */
-      view: method<SponsoredViewParams, SponsoredViewResult>(t, "sponsored", "sponsored.view", { idempotent: true }),
+      view: method<SponsoredViewParams, SponsoredViewResult>(t, "sponsored", "sponsored.view", { idempotent: true, timeoutMs: 10000 }),
     },
   };
 }
