@@ -6,35 +6,12 @@
 
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { createServer } from "node:http";
 import { test } from "node:test";
 
 import { AttendifyError, createClient, isAttendifyError } from "@attendify/client";
 
 import { backoff } from "../dist/runtime.js";
-
-/**
- * Starts a server with handler and answers its URL and a stop function.
- * @param {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse, body: string) => void} handler
- */
-async function serve(handler) {
-  const server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (c) => (raw += c));
-    req.on("end", () => handler(req, res, raw));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
-  const addr = server.address();
-  const port = typeof addr === "object" && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    stop() {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
+import { serve } from "./serve.mjs";
 
 /** Rejects if p has not settled within ms. @template T @param {Promise<T>} p @param {number} ms @returns {Promise<T>} */
 function within(p, ms) {

@@ -4,34 +4,12 @@
 // call nor the client sets one; against local HTTP servers.
 
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { test } from "node:test";
 
 import { createClient, isAttendifyError, Transport } from "@attendify/client";
 
 import { method } from "../dist/runtime.js";
-
-/**
- * Starts a server with handler and answers its URL and a stop function.
- * @param {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse, body: string) => void} handler
- */
-async function serve(handler) {
-  const server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (c) => (raw += c));
-    req.on("end", () => handler(req, res, raw));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
-  const addr = server.address();
-  const port = typeof addr === "object" && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop() {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
+import { serve } from "./serve.mjs";
 
 /** A server that answers every call at once and keeps each one's X-Budget-Ms. */
 async function budgets() {
