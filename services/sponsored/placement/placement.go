@@ -300,23 +300,9 @@ func (z *zoneDay) day(now time.Time) string {
 	}
 	t := now.In(z.loc)
 	y, m, dd := t.Date()
-	d := &dayspan{day: t.Format(time.DateOnly), from: DayStart(y, m, dd, z.loc), until: DayStart(y, m, dd+1, z.loc)}
+	d := &dayspan{day: t.Format(time.DateOnly), from: hub.DayStart(y, m, dd, z.loc), until: hub.DayStart(y, m, dd+1, z.loc)}
 	z.cur.Store(d)
 	return d.day
-}
-
-// DayStart is the first instant of the calendar day y-m-d (d may run past
-// the month's end) in loc: its midnight or, where the zone skips midnight
-// (daylight saving time starting at 00:00, as in Chile), the instant the
-// day starts at, which time.Date puts on the evening before.
-func DayStart(y int, m time.Month, d int, loc *time.Location) time.Time {
-	y, m, d = time.Date(y, m, d, 12, 0, 0, 0, time.UTC).Date()
-	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
-		_, end := t.ZoneBounds() // the evening's zone ends where the day starts
-		t = end
-	}
-	return t
 }
 
 // eligibility returns the app's eligibility, from the process cache while

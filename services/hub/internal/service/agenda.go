@@ -438,11 +438,15 @@ func (s *Service) GetAgenda(ctx context.Context, app, eventID, day, track string
 	}
 	var from, to time.Time
 	if day != "" {
-		d, err := time.ParseInLocation("2006-01-02", day, loc)
+		d, err := time.Parse(time.DateOnly, day)
 		if err != nil {
 			return Agenda{}, errs.InvalidFields("bad day", errs.FieldError{Field: "/day", Message: "want a date like 2025-06-12"})
 		}
-		from, to = d, d.AddDate(0, 0, 1)
+		// The day's own instants in the event's zone: where clocks skip
+		// midnight, time.Date would start it an hour into the evening
+		// before.
+		y, m, dd := d.Date()
+		from, to = hub.DayStart(y, m, dd, loc), hub.DayStart(y, m, dd+1, loc)
 	}
 	xs, err := s.store.Sessions(ctx, app, eventID, track, from, to)
 	if err != nil {

@@ -743,3 +743,39 @@ func TestSpeakersOfHiddenEvents(t *testing.T) {
 		t.Errorf("a member registered to the hidden event sees %v, want %v", got, want)
 	}
 }
+
+// TestAgendaDayWhereMidnightIsSkipped: in Santiago, 2026-09-06 starts at
+// 01:00 (clocks go from 00:00 to 01:00); the agenda of that day holds its
+// sessions and not the last one of the evening before, which time.Date's
+// midnight (23:00 on the 5th) took in.
+func TestAgendaDayWhereMidnightIsSkipped(t *testing.T) {
+	w := newWorld(t)
+	ctx := testkit.Context(t)
+	octx := auth.WithCaller(ctx, asOwner)
+	ev, err := w.svc.CreateEvent(octx, appID, service.EventInput{Name: ptr("Santiago"), TimeZone: ptr("America/Santiago"),
+		Start: ptr("2026-09-05T09:00"), End: ptr("2026-09-06T18:00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []struct{ title, start, end string }{
+		{"Late", "2026-09-05T23:10", "2026-09-05T23:50"},
+		{"Morning", "2026-09-06T09:00", "2026-09-06T10:00"},
+	} {
+		if _, err := w.svc.SaveSession(octx, service.SessionInput{AppID: appID, EventID: ev.ID, Title: x.title, Start: x.start, End: x.end}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ag, err := w.svc.GetAgenda(octx, appID, ev.ID, "2026-09-06", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range ag.Days {
+		for _, x := range d.Sessions {
+			got = append(got, x.Title)
+		}
+	}
+	if !slices.Equal(got, []string{"Morning"}) {
+		t.Errorf("the agenda of 2026-09-06 in Santiago holds %v, want [Morning]", got)
+	}
+}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/attendify/hub"
 	"github.com/attendify/platform/errs"
-	"github.com/attendify/sponsored/placement"
 )
 
 // Report builds a campaign's report for an organizer.
@@ -106,7 +106,7 @@ func (s *Service) report(ctx context.Context, c Campaign) (Report, error) {
 	// instants a day at a time would count such a day twice).
 	y, m, dd := c.Start.In(loc).Date()
 	for i := 0; ; i++ {
-		d, next := placement.DayStart(y, m, dd+i, loc), placement.DayStart(y, m, dd+i+1, loc)
+		d, next := hub.DayStart(y, m, dd+i, loc), hub.DayStart(y, m, dd+i+1, loc)
 		if i > 0 && !d.Before(last) {
 			break
 		}
