@@ -167,9 +167,11 @@ type Campaign struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// CampaignList is an app's campaigns, newest first.
+// CampaignList is a page of an app's campaigns, newest first (by creation,
+// then id). NextCursor, empty on the last page, asks for the next one.
 type CampaignList struct {
-	Campaigns []Campaign `json:"campaigns"`
+	Campaigns  []Campaign `json:"campaigns"`
+	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
 // Card is a sponsored item as social places it in a feed page: the
@@ -286,10 +288,15 @@ type CampaignRef struct {
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1,maxLength=64,pattern=^[A-Za-z0-9_-]+$"`
 }
 
-// ListCampaignsParams list an app's campaigns, archived ones only when asked.
+// ListCampaignsParams page through an app's campaigns, archived ones only
+// when asked. Cursor is the previous page's next_cursor (none for the
+// first page), sent with the same state; Limit is the page's size (100
+// when 0, at most 500).
 type ListCampaignsParams struct {
 	rpc.AppRef
-	State string `json:"state,omitempty" jsonschema:"enum=,enum=draft,enum=scheduled,enum=live,enum=paused,enum=finished,enum=archived"`
+	State  string `json:"state,omitempty" jsonschema:"enum=,enum=draft,enum=scheduled,enum=live,enum=paused,enum=finished,enum=archived"`
+	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=200"`
+	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=500"`
 }
 
 // ListLeadsParams page through a campaign's leads.
@@ -351,10 +358,10 @@ var (
 		Name: "campaign.get", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
 		Summary: "Read a campaign.",
 	}
-	// ListCampaigns lists an app's campaigns.
+	// ListCampaigns pages through an app's campaigns.
 	ListCampaigns = rpc.Method[ListCampaignsParams, CampaignList]{
 		Name: "campaign.list", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: adminErrors,
-		Summary: "List an app's campaigns, newest first (archived ones only with state=archived).",
+		Summary: "List an app's campaigns, newest first (archived ones only with state=archived), a page at a time: send next_cursor back as cursor, with the same state.",
 	}
 	// ScheduleCampaign moves a complete draft to scheduled (live once its
 	// flight starts).

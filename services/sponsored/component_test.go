@@ -22,6 +22,7 @@ import (
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/sponsored"
+	"github.com/attendify/sponsored/internal/service"
 	"github.com/attendify/sponsored/internal/sponsoredtest"
 	"github.com/attendify/sponsored/internal/store/redisstore"
 	"github.com/attendify/sponsored/placement"
@@ -133,6 +134,77 @@ func TestCampaignMethodsSucceed(t *testing.T) {
 	if err != nil || len(list.Campaigns) != 1 {
 		t.Errorf("list archived: %d %v", len(list.Campaigns), err)
 	}
+}
+
+// TestListCampaignsInPages pages campaign.list over HTTP: on the test's
+// clock every campaign is created at the same instant, so the order is
+// the id's (the tie-break) all along.
+func TestListCampaignsInPages(t *testing.T) {
+	f := newFixture(t)
+	octx := f.owner.Ctx(f.ctx)
+	var listed, archived []string // newest first
+	for i := range 7 {
+		c := f.create(t, input(fmt.Sprintf("c%d", i), nil))
+		if i%3 == 1 {
+			if _, err := sponsored.ArchiveCampaign.Call(octx, f.env.Client, cref(f, c)); err != nil {
+				t.Fatal(err)
+			}
+			archived = append([]string{c.ID}, archived...)
+			continue
+		}
+		listed = append([]string{c.ID}, listed...)
+	}
+	pages := func(p sponsored.ListCampaignsParams) (got []string, sizes []int) {
+		t.Helper()
+		for {
+			page, err := sponsored.ListCampaigns.Call(octx, f.env.Client, p)
+			if err != nil {
+				t.Fatalf("page %d: %v", len(sizes)+1, err)
+			}
+			for _, c := range page.Campaigns {
+				got = append(got, c.ID)
+			}
+			sizes = append(sizes, len(page.Campaigns))
+			if page.NextCursor == "" || len(sizes) > 10 {
+				return got, sizes
+			}
+			p.Cursor = page.NextCursor
+		}
+	}
+	for _, tc := range []struct {
+		p     sponsored.ListCampaignsParams
+		want  []string
+		sizes []int
+	}{
+		{sponsored.ListCampaignsParams{AppRef: f.ref}, listed, []int{5}}, // no cursor, no limit: the first page, as before
+		{sponsored.ListCampaignsParams{AppRef: f.ref, Limit: 2}, listed, []int{2, 2, 1}},
+		{sponsored.ListCampaignsParams{AppRef: f.ref, Limit: 5}, listed, []int{5}},
+		{sponsored.ListCampaignsParams{AppRef: f.ref, State: sponsored.StateArchived, Limit: 1}, archived, []int{1, 1}},
+	} {
+		got, sizes := pages(tc.p)
+		if !slices.Equal(got, tc.want) || !slices.Equal(sizes, tc.sizes) {
+			t.Errorf("state %q limit %d: %v in pages of %v, want %v in %v", tc.p.State, tc.p.Limit, got, sizes, tc.want, tc.sizes)
+		}
+	}
+
+	first, err := sponsored.ListCampaigns.Call(octx, f.env.Client, sponsored.ListCampaignsParams{AppRef: f.ref, Limit: 2})
+	if err != nil || first.NextCursor == "" {
+		t.Fatalf("first page: next %q %v", first.NextCursor, err)
+	}
+	forged := service.CampaignCursor(service.CampaignQuery{App: f.app}, "made-up")
+	for name, p := range map[string]sponsored.ListCampaignsParams{
+		"malformed":         {AppRef: f.ref, Cursor: "not-a-cursor"},
+		"forged":            {AppRef: f.ref, Cursor: forged},
+		"for another state": {AppRef: f.ref, Cursor: first.NextCursor, State: sponsored.StateArchived},
+		"too long":          {AppRef: f.ref, Cursor: strings.Repeat("A", 201)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := sponsored.ListCampaigns.Call(octx, f.env.Client, p)
+			wantCode(t, err, errs.CodeInvalid, "/cursor")
+		})
+	}
+	_, err = sponsored.ListCampaigns.Call(octx, f.env.Client, sponsored.ListCampaignsParams{AppRef: f.ref, Limit: 501})
+	wantCode(t, err, errs.CodeInvalid, "/limit")
 }
 
 func cref(f *fixture, c sponsored.Campaign) sponsored.CampaignRef {

@@ -37,7 +37,7 @@ func TestMethodsDoc(t *testing.T) {
 	in.Name = "Spring offer"
 	call(sponsored.UpdateCampaign.Call(octx, c, sponsored.UpdateCampaignParams{AppRef: f.ref, CampaignID: camp.ID, Version: camp.Version, CampaignInput: in}))
 	call(sponsored.GetCampaign.Call(octx, c, ref))
-	call(sponsored.ListCampaigns.Call(octx, c, sponsored.ListCampaignsParams{AppRef: f.ref}))
+	call(sponsored.ListCampaigns.Call(octx, c, sponsored.ListCampaignsParams{AppRef: f.ref, Limit: 20}))
 	call(sponsored.ScheduleCampaign.Call(octx, c, ref))
 	call(sponsored.GetAppSettings.Call(octx, c, f.ref))
 	call(sponsored.SetAppSettings.Call(octx, c, sponsored.SetAppSettingsParams{AppRef: f.ref, AppSettings: sponsored.AppSettings{Every: 3}}))

@@ -131,12 +131,19 @@ func Seed(ctx context.Context, baseURL, app, token string, now time.Time) (Summa
 	ref := rpc.AppRef{App: app}
 	have := map[string]sponsored.Campaign{}
 	for _, state := range []string{"", sponsored.StateArchived} {
-		list, err := sponsored.ListCampaigns.Call(ctx, client, sponsored.ListCampaignsParams{AppRef: ref, State: state})
-		if err != nil {
-			return Summary{}, fmt.Errorf("list campaigns: %w", err)
-		}
-		for _, c := range list.Campaigns {
-			have[c.Name] = c
+		p := sponsored.ListCampaignsParams{AppRef: ref, State: state, Limit: 500}
+		for {
+			list, err := sponsored.ListCampaigns.Call(ctx, client, p)
+			if err != nil {
+				return Summary{}, fmt.Errorf("list campaigns: %w", err)
+			}
+			for _, c := range list.Campaigns {
+				have[c.Name] = c
+			}
+			if list.NextCursor == "" {
+				break
+			}
+			p.Cursor = list.NextCursor
 		}
 	}
 	sum := Summary{AppID: app}

@@ -511,7 +511,7 @@ export interface CampaignGetResult {
   updated_at: string;
 }
 
-/** Params of `campaign.list`: List an app's campaigns, newest first (archived ones only with state=archived). */
+/** Params of `campaign.list`: List an app's campaigns, newest first (archived ones only with state=archived), a page at a time: send next_cursor back as cursor, with the same state. */
 export interface CampaignListParams {
   /**
    * @minLength 1
@@ -519,6 +519,13 @@ export interface CampaignListParams {
    */
   app_id: string;
   state?: "" | "draft" | "scheduled" | "live" | "paused" | "finished" | "archived";
+  /** @maxLength 200 */
+  cursor?: string;
+  /**
+   * @minimum 0
+   * @maximum 500
+   */
+  limit?: number;
 }
 
 /** Result of `campaign.list`. */
@@ -614,6 +621,7 @@ export interface CampaignListResult {
     /** @format date-time */
     updated_at: string;
   }[];
+  next_cursor?: string;
 }
 
 /** Params of `campaign.pause`: Pause a scheduled or live campaign: it stops serving within the eligibility refresh. */
@@ -1431,7 +1439,7 @@ export function methods(t: Transport) {
        */
       get: method<CampaignGetParams, CampaignGetResult>(t, "sponsored", "campaign.get", { idempotent: true, timeoutMs: 10000 }),
       /**
-       * List an app's campaigns, newest first (archived ones only with state=archived).
+       * List an app's campaigns, newest first (archived ones only with state=archived), a page at a time: send next_cursor back as cursor, with the same state.
        *
        * Auth: admin · idempotent: yes · timeout: 10000 ms
        *

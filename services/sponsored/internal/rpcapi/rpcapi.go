@@ -66,12 +66,15 @@ func (h handlers) get(ctx context.Context, p sponsored.CampaignRef) (sponsored.C
 }
 
 func (h handlers) list(ctx context.Context, p sponsored.ListCampaignsParams) (sponsored.CampaignList, error) {
-	cs, err := h.svc.ListCampaigns(ctx, p.App, p.State)
-	out := sponsored.CampaignList{Campaigns: make([]sponsored.Campaign, 0, len(cs))}
-	for _, c := range cs {
+	page, err := h.svc.ListCampaigns(ctx, service.CampaignQuery{App: p.App, State: p.State, Cursor: p.Cursor, Limit: p.Limit})
+	if err != nil {
+		return sponsored.CampaignList{}, err
+	}
+	out := sponsored.CampaignList{Campaigns: make([]sponsored.Campaign, 0, len(page.Campaigns)), NextCursor: page.Next}
+	for _, c := range page.Campaigns {
 		out.Campaigns = append(out.Campaigns, CampaignToWire(c))
 	}
-	return out, err
+	return out, nil
 }
 
 func (h handlers) report(ctx context.Context, p sponsored.CampaignRef) (sponsored.Report, error) {

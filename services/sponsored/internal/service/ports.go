@@ -15,9 +15,13 @@ type Campaigns interface {
 	Create(ctx context.Context, c Campaign) error
 	// Get reads a campaign of app; errs.NotFound when there is none.
 	Get(ctx context.Context, app, id string) (Campaign, error)
-	// List lists app's campaigns newest first: those in state, or every
-	// one but the archived when state is empty.
-	List(ctx context.Context, app, state string) ([]Campaign, error)
+	// List returns a page of q.App's campaigns, newest first (created_at,
+	// then id, descending): those in q.State, or every one but the
+	// archived when it is empty; at most q.Limit (above 0) of them, after
+	// the campaign q.Cursor ends at, and Next when more follow. A cursor
+	// that is not one of the listing (CampaignAfter), or names a campaign
+	// the app does not have, is BadCampaignCursor.
+	List(ctx context.Context, q CampaignQuery) (CampaignPage, error)
 	// Update reads the campaign under a lock, lets change modify it, and
 	// stores the result with a new version and UpdatedAt = now; a state
 	// change is announced (EventCampaignState) in the same transaction.

@@ -161,12 +161,20 @@ func (s *Service) GetCampaign(ctx context.Context, app, id string) (Campaign, er
 	return s.o.Campaigns.Get(ctx, app, id)
 }
 
-// ListCampaigns lists an app's campaigns.
-func (s *Service) ListCampaigns(ctx context.Context, app, state string) ([]Campaign, error) {
-	if err := s.organizer(ctx, app); err != nil {
-		return nil, err
+// ListCampaigns returns a page of an app's campaigns to an organizer: up
+// to q.Limit (100 when it is 0 or less, at most 500), and the cursor of
+// the next page.
+func (s *Service) ListCampaigns(ctx context.Context, q CampaignQuery) (CampaignPage, error) {
+	if err := s.organizer(ctx, q.App); err != nil {
+		return CampaignPage{}, err
 	}
-	return s.o.Campaigns.List(ctx, app, state)
+	switch {
+	case q.Limit <= 0:
+		q.Limit = 100
+	case q.Limit > 500:
+		q.Limit = 500
+	}
+	return s.o.Campaigns.List(ctx, q)
 }
 
 // Actions on a campaign's state.

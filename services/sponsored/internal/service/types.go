@@ -147,6 +147,23 @@ type LeadQuery struct {
 	Limit int
 }
 
+// CampaignQuery selects a page of an app's campaigns, newest first.
+type CampaignQuery struct {
+	App string
+	// State is the state listed; "" lists every one but the archived.
+	State string
+	// Cursor is the previous page's Next ("" for the first page).
+	Cursor string
+	Limit  int
+}
+
+// CampaignPage is a page of campaigns and the cursor of the next page
+// ("" on the last).
+type CampaignPage struct {
+	Campaigns []Campaign
+	Next      string
+}
+
 // DayFigures are one day's counts of a campaign (organizers and staff
 // left out).
 type DayFigures struct {

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,9 +63,9 @@ func RunCampaigns(t *testing.T, newStore func(t *testing.T) service.Campaigns) {
 		if _, err := s.Get(ctx, "app1", "C3"); !errors.Is(err, errs.NotFound) {
 			t.Errorf("another app's campaign: %v, want not found", err)
 		}
-		list, err := s.List(ctx, "app1", "")
-		if err != nil || len(list) != 2 || list[0].ID != "C2" || list[1].ID != "C1" {
-			t.Errorf("list: %v %v, want C2, C1", ids(list), err)
+		page, err := s.List(ctx, service.CampaignQuery{App: "app1", Limit: 10})
+		if list := page.Campaigns; err != nil || len(list) != 2 || list[0].ID != "C2" || list[1].ID != "C1" || page.Next != "" {
+			t.Errorf("list: %v next %q %v, want C2, C1 and no next page", ids(list), page.Next, err)
 		}
 	})
 
@@ -114,13 +116,13 @@ func RunCampaigns(t *testing.T, newStore func(t *testing.T) service.Campaigns) {
 				t.Fatal(err)
 			}
 		}
-		all, _ := s.List(ctx, "app1", "")
-		if len(all) != 6 {
-			t.Errorf("list without state: %v (archived left out)", ids(all))
+		all, _ := s.List(ctx, service.CampaignQuery{App: "app1", Limit: 10})
+		if len(all.Campaigns) != 6 {
+			t.Errorf("list without state: %v (archived left out)", ids(all.Campaigns))
 		}
-		arch, _ := s.List(ctx, "app1", sponsored.StateArchived)
-		if len(arch) != 1 || arch[0].ID != "A" {
-			t.Errorf("archived: %v", ids(arch))
+		arch, _ := s.List(ctx, service.CampaignQuery{App: "app1", State: sponsored.StateArchived, Limit: 10})
+		if len(arch.Campaigns) != 1 || arch.Campaigns[0].ID != "A" {
+			t.Errorf("archived: %v", ids(arch.Campaigns))
 		}
 		active, err := s.Active(ctx, t0.Add(-time.Hour))
 		if err != nil {
@@ -164,6 +166,138 @@ func RunCampaigns(t *testing.T, newStore func(t *testing.T) service.Campaigns) {
 		}
 		if len(of) != 551 || of[0].ID != "C0000" {
 			t.Errorf("active of an app with 1,100 campaigns: %d, first %v; want 551 from C0000", len(of), ids(of[:min(1, len(of))]))
+		}
+	})
+
+	t.Run("list in pages", func(t *testing.T) {
+		s := newStore(t)
+		// 40 campaigns, three at a time created in the same second (the
+		// id breaks the tie), in every state; another app's in between.
+		all := []service.Campaign{}
+		for i := range 40 {
+			c := Campaign("app1", fmt.Sprintf("P%02d", (i*7)%40), t0.Add(time.Duration(i/3)*time.Second))
+			c.State = []string{sponsored.StateDraft, sponsored.StateLive, sponsored.StateArchived, sponsored.StatePaused, sponsored.StateLive}[i%5]
+			all = append(all, c)
+			other := Campaign("app2", fmt.Sprintf("Q%02d", i), c.CreatedAt)
+			other.State = c.State
+			for _, c := range []service.Campaign{c, other} {
+				if err := s.Create(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		want := func(state string) []string {
+			var cs []service.Campaign
+			for _, c := range all {
+				if c.State == state || (state == "" && c.State != sponsored.StateArchived) {
+					cs = append(cs, c)
+				}
+			}
+			slices.SortFunc(cs, func(a, b service.Campaign) int {
+				if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+					return c
+				}
+				return strings.Compare(b.ID, a.ID)
+			})
+			return ids(cs)
+		}
+		for _, tc := range []struct {
+			state string
+			limit int
+			pages int
+		}{
+			{"", 5, 7},                      // 32 campaigns: 6 full pages and 2
+			{"", 8, 4},                      // a last page that is full has no next
+			{"", 32, 1},                     // one page
+			{"", 31, 2},                     // and one more
+			{sponsored.StateLive, 3, 6},     // 16 live
+			{sponsored.StateArchived, 4, 2}, // 8 archived
+		} {
+			t.Run(fmt.Sprintf("state %q limit %d", tc.state, tc.limit), func(t *testing.T) {
+				q := service.CampaignQuery{App: "app1", State: tc.state, Limit: tc.limit}
+				var got []string
+				pages := 0
+				for {
+					page, err := s.List(ctx, q)
+					if err != nil {
+						t.Fatalf("page %d: %v", pages+1, err)
+					}
+					pages++
+					for _, c := range page.Campaigns {
+						if c.App != "app1" || (c.State != tc.state && (tc.state != "" || c.State == sponsored.StateArchived)) {
+							t.Errorf("page %d has %s (%s, %s)", pages, c.ID, c.App, c.State)
+						}
+					}
+					got = append(got, ids(page.Campaigns)...)
+					if page.Next == "" {
+						break
+					}
+					if len(page.Campaigns) != tc.limit {
+						t.Errorf("page %d: %d campaigns and a next page, want %d", pages, len(page.Campaigns), tc.limit)
+					}
+					if pages > 100 {
+						t.Fatal("no last page")
+					}
+					q.Cursor = page.Next
+				}
+				if w := want(tc.state); !cmp.Equal(got, w) {
+					t.Errorf("pages: %v\nwant %v (each once, newest first)", got, w)
+				}
+				if pages != tc.pages {
+					t.Errorf("%d pages, want %d", pages, tc.pages)
+				}
+			})
+		}
+
+		// A cursor keeps its place when its campaign changes state (or
+		// leaves the listing) between pages.
+		q := service.CampaignQuery{App: "app1", Limit: 5}
+		first, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := first.Campaigns[len(first.Campaigns)-1].ID
+		if _, err := s.Update(ctx, "app1", last, t0.Add(time.Hour), func(c *service.Campaign) error {
+			c.State = sponsored.StateArchived
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		q.Cursor = first.Next
+		second, err := s.List(ctx, q)
+		if w := want("")[5:10]; err != nil || !cmp.Equal(ids(second.Campaigns), w) {
+			t.Errorf("after the last campaign of the first page was archived: %v %v, want %v", ids(second.Campaigns), err, w)
+		}
+
+		// The cursor of the oldest campaign: an empty last page.
+		oldest := want("")[len(want(""))-1]
+		q.Cursor = service.CampaignCursor(q, oldest)
+		if end, err := s.List(ctx, q); err != nil || len(end.Campaigns) != 0 || end.Next != "" {
+			t.Errorf("after the oldest: %v next %q %v, want an empty last page", ids(end.Campaigns), end.Next, err)
+		}
+
+		// Cursors that are not one of the listing are refused.
+		live := service.CampaignQuery{App: "app1", State: sponsored.StateLive, Limit: 5}
+		ofLive, err := s.List(ctx, live)
+		if err != nil || ofLive.Next == "" {
+			t.Fatalf("live: next %q %v", ofLive.Next, err)
+		}
+		for name, q := range map[string]service.CampaignQuery{
+			"not base64":             {App: "app1", Cursor: "!!!", Limit: 5},
+			"not JSON":               {App: "app1", Cursor: "bm90IGEgY3Vyc29y", Limit: 5},
+			"no id":                  {App: "app1", Cursor: service.CampaignCursor(service.CampaignQuery{App: "app1"}, ""), Limit: 5},
+			"another spelling":       {App: "app1", Cursor: ofLive.Next[:20] + "\n" + ofLive.Next[20:], State: sponsored.StateLive, Limit: 5},
+			"another state's":        {App: "app1", Cursor: ofLive.Next, Limit: 5},
+			"another app's":          {App: "app2", Cursor: ofLive.Next, State: sponsored.StateLive, Limit: 5},
+			"forged: no campaign":    {App: "app1", Cursor: service.CampaignCursor(service.CampaignQuery{App: "app1"}, "NOPE"), Limit: 5},
+			"forged: another app's":  {App: "app1", Cursor: service.CampaignCursor(service.CampaignQuery{App: "app1"}, "Q05"), Limit: 5},
+			"forged: another state":  {App: "app1", Cursor: service.CampaignCursor(service.CampaignQuery{App: "app1", State: "x"}, "P05"), Limit: 5},
+			"forged: app2's for app": {App: "app2", Cursor: service.CampaignCursor(service.CampaignQuery{App: "app2"}, "P05"), Limit: 5},
+		} {
+			page, err := s.List(ctx, q)
+			if e, ok := errs.As(err); !ok || !errors.Is(err, errs.Invalid) || len(e.Fields) != 1 || e.Fields[0].Field != "/cursor" {
+				t.Errorf("%s cursor: %v %v, want invalid on /cursor", name, ids(page.Campaigns), err)
+			}
 		}
 	})
 

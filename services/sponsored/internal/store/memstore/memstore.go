@@ -52,18 +52,40 @@ func (m *Campaigns) Get(_ context.Context, app, id string) (service.Campaign, er
 	return clone(c), nil
 }
 
-// List lists app's campaigns newest first.
-func (m *Campaigns) List(_ context.Context, app, state string) ([]service.Campaign, error) {
+// List returns a page of app's campaigns newest first, after the campaign
+// the cursor ends at.
+func (m *Campaigns) List(_ context.Context, q service.CampaignQuery) (service.CampaignPage, error) {
+	after, err := service.CampaignAfter(q)
+	if err != nil {
+		return service.CampaignPage{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var from service.Campaign
+	if after != "" {
+		c, ok := m.byID[after]
+		if !ok || c.App != q.App {
+			return service.CampaignPage{}, service.BadCampaignCursor()
+		}
+		from = c
+	}
 	var out []service.Campaign
 	for _, c := range m.byID {
-		if c.App == app && (c.State == state || (state == "" && c.State != sponsored.StateArchived)) {
-			out = append(out, clone(c))
+		if c.App == q.App && (c.State == q.State || (q.State == "" && c.State != sponsored.StateArchived)) &&
+			(after == "" || newestFirst(from, c) < 0) {
+			out = append(out, c)
 		}
 	}
 	slices.SortFunc(out, newestFirst)
-	return out, nil
+	page := service.CampaignPage{}
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		page.Next = service.CampaignCursor(q, out[q.Limit-1].ID)
+	}
+	for _, c := range out {
+		page.Campaigns = append(page.Campaigns, clone(c))
+	}
+	return page, nil
 }
 
 func newestFirst(a, b service.Campaign) int {

@@ -147,13 +147,40 @@ func (s *Store) Get(ctx context.Context, app, id string) (_ service.Campaign, er
 	return c, pg.Err(err)
 }
 
-// List lists app's campaigns newest first.
-func (s *Store) List(ctx context.Context, app, state string) (_ []service.Campaign, err error) {
-	defer derr.Wrap(&err, "pgstore.List(%q, %q)", app, state)
-	const q = `SELECT ` + campaignCols + ` FROM campaigns
+// List returns a page of app's campaigns newest first, after the campaign
+// the cursor ends at: its (created_at, id) as stored, whatever its state
+// now.
+func (s *Store) List(ctx context.Context, q service.CampaignQuery) (_ service.CampaignPage, err error) {
+	defer derr.Wrap(&err, "pgstore.List(%q, %q, %q)", q.App, q.State, q.Cursor)
+	after, err := service.CampaignAfter(q)
+	if err != nil {
+		return service.CampaignPage{}, err
+	}
+	// A cursor naming no campaign of the app compares as NULL: no rows.
+	const sel = `SELECT ` + campaignCols + ` FROM campaigns
 		WHERE app_id = $1 AND (state = $2 OR ($2 = '' AND state <> 'archived'))
-		ORDER BY created_at DESC, id DESC LIMIT 1000`
-	return s.campaigns(ctx, q, app, state)
+		  AND ($3 = '' OR (created_at, id) < (SELECT a.created_at, a.id FROM campaigns a WHERE a.app_id = $1 AND a.id = $3))
+		ORDER BY created_at DESC, id DESC LIMIT $4`
+	cs, err := s.campaigns(ctx, sel, q.App, q.State, after, q.Limit+1)
+	if err != nil {
+		return service.CampaignPage{}, err
+	}
+	if len(cs) == 0 && after != "" {
+		const known = `SELECT EXISTS (SELECT 1 FROM campaigns WHERE app_id = $1 AND id = $2)`
+		var ok bool
+		if err := s.pool.QueryRow(ctx, known, q.App, after).Scan(&ok); err != nil {
+			return service.CampaignPage{}, pg.Err(err)
+		}
+		if !ok {
+			return service.CampaignPage{}, service.BadCampaignCursor()
+		}
+	}
+	page := service.CampaignPage{Campaigns: cs}
+	if len(cs) > q.Limit {
+		page.Campaigns = cs[:q.Limit]
+		page.Next = service.CampaignCursor(q, page.Campaigns[q.Limit-1].ID)
+	}
+	return page, nil
 }
 
 // Active lists the scheduled, live and paused campaigns, and those that
