@@ -344,3 +344,40 @@ func httpErr(resp *http.Response, err error) error {
 	return &errs.Error{Code: body.Error.Code, Msg: body.Error.Message,
 		RetryAfter: time.Duration(body.Error.Data.RetryAfterMS) * time.Millisecond}
 }
+
+// TestDeleteInAHiddenEvent: a member not registered to a hidden event who
+// names one of its posts or comments to delete is answered as post.get
+// answers them, not found, never forbidden (which would say that it
+// exists).
+func TestDeleteInAHiddenEvent(t *testing.T) {
+	env := socialtest.Start(t, socialtest.Options{})
+	ctx := testkit.Context(t)
+	c := env.Client
+	board := env.NewEvent("Board meeting")
+	board.Visibility = hub.VisibilityHidden
+	app := env.CreateApp(env.NewEvent("Main conference"), board)
+	ref := rpc.AppRef{App: app}
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee) // registered to the board meeting
+	bob := env.AddMember(app, "Bob", auth.RoleAttendee) // not registered
+	env.Register(ada, board.ID)
+	post, err := social.CreatePost.Call(ada.Ctx(ctx), c, social.CreatePostParams{AppRef: ref, EventID: board.ID, Text: "Minutes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment, err := social.CreateComment.Call(ada.Ctx(ctx), c, social.CreateCommentParams{AppRef: ref, PostID: post.ID, Text: "Approved"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := social.GetPost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: post.ID}); errs.CodeOf(err) != errs.CodeNotFound {
+		t.Fatalf("post.get of a hidden event's post: %v, want not found", err)
+	}
+	if _, err := social.DeletePost.Call(bob.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: post.ID}); errs.CodeOf(err) != errs.CodeNotFound {
+		t.Errorf("post.delete of a hidden event's post: %v, want not found", err)
+	}
+	if _, err := social.DeleteComment.Call(bob.Ctx(ctx), c, social.CommentParams{AppRef: ref, PostID: post.ID, CommentID: comment.ID}); errs.CodeOf(err) != errs.CodeNotFound {
+		t.Errorf("comment.delete in a hidden event's post: %v, want not found", err)
+	}
+	if p, err := social.GetPost.Call(ada.Ctx(ctx), c, social.PostParams{AppRef: ref, PostID: post.ID}); err != nil || p.Text != "Minutes" || p.CommentCount != 1 {
+		t.Errorf("the post after the refused deletes: %+v, %v", p, err)
+	}
+}

@@ -178,6 +178,11 @@ func (s *Service) DeleteComment(ctx context.Context, ref CommentRef) error {
 			if err != nil {
 				return events.Event{}, nil, err
 			}
+			// As the post's comments would answer: not found in an event
+			// hidden from the caller.
+			if err := a.mayReadPost(p); err != nil {
+				return events.Event{}, nil, err
+			}
 			if p.Author != a.Member {
 				return events.Event{}, nil, errs.WithCode(errs.CodeForbidden, "only the author, the post's author or a moderator deletes a comment")
 			}

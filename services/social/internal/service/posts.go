@@ -378,6 +378,12 @@ func (s *Service) deletePost(ctx context.Context, a Actor, id string) (found boo
 			if !doc.Visible() {
 				return "", notFound("post")
 			}
+			// What post.get would answer first: a post of an event hidden
+			// from the caller is not found, not refused (which would say
+			// that it exists).
+			if err := a.mayReadPost(doc); err != nil {
+				return "", err
+			}
 			return "", errs.WithCode(errs.CodeForbidden, "only the author or a moderator deletes a post")
 		}
 		now := s.clock()
