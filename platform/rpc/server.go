@@ -791,6 +791,8 @@ func (s *Server) read(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return body, nil, &tooLarge{limit: limit, hint: hint}
 	}
+	var rc *http.ResponseController // set while the rest has a read deadline
+	var allowed time.Duration
 	if ceiling > s.opts.MaxBodyBytes {
 		if body, err = readBody(r.Body, body, s.opts.MaxBodyBytes); err != errTooLarge {
 			return body, nil, err
@@ -803,27 +805,26 @@ func (s *Server) read(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		// forged call that trickled its body would hold the slot until
 		// the server's read timeout, and LargeBodies of them would keep
 		// every genuine bulk call out. So the rest must come at a rate.
-		allowed := s.largeBodyTime(r.ContentLength-int64(len(body)), ceiling-int64(len(body)))
-		rc := http.NewResponseController(w)
+		allowed = s.largeBodyTime(r.ContentLength-int64(len(body)), ceiling-int64(len(body)))
+		rc = http.NewResponseController(w)
 		// Not every ResponseWriter can (a test's recorder): then the
 		// server's own read timeout is the bound, as before.
-		if rc.SetReadDeadline(time.Now().Add(allowed)) == nil {
-			body, err = readBody(r.Body, body, ceiling)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				leave() // at once: the answer may wait on the client
-				return body, nil, &slowBody{allowed: allowed, err: err}
-			}
-			// Read in full (net/http's background read of the
-			// connection already runs without a deadline, HTTP/2's
-			// stream needs it dropped) or failed: the deadline is done.
-			_ = rc.SetReadDeadline(time.Time{})
-			if err == errTooLarge {
-				err = &tooLarge{limit: ceiling}
-			}
-			return body, leave, err
+		if rc.SetReadDeadline(time.Now().Add(allowed)) != nil {
+			rc = nil
 		}
 	}
-	if body, err = readBody(r.Body, body, ceiling); err == errTooLarge {
+	body, err = readBody(r.Body, body, ceiling)
+	if rc != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			leave() // at once: the answer may wait on the client
+			return body, nil, &slowBody{allowed: allowed, err: err}
+		}
+		// Read in full (net/http's background read of the connection
+		// already runs without a deadline, HTTP/2's stream needs it
+		// dropped) or failed: the deadline is done.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	if err == errTooLarge {
 		err = &tooLarge{limit: ceiling}
 	}
 	return body, leave, err
