@@ -127,14 +127,19 @@ func appendCanonical(b []byte, method, uri, ts, nonce, seq, service, kid, authz 
 		// Most service calls act for no user: the hash of "" is known.
 		b = append(b, emptySHA256...)
 	} else {
-		// Hash the string's bytes in place: Sum256 neither keeps nor
-		// changes them, and a copy of a token would cost an allocation.
-		ah := sha256.Sum256(unsafe.Slice(unsafe.StringData(authz), len(authz)))
+		ah := sha256String(authz)
 		b = hex.AppendEncode(b, ah[:])
 	}
 	b = append(b, '\n')
 	bh := sha256.Sum256(body)
 	return hex.AppendEncode(b, bh[:])
+}
+
+// sha256String is the SHA-256 of s's bytes, hashed in place: Sum256
+// neither keeps nor changes them, and a copy of a token would cost an
+// allocation per request.
+func sha256String(s string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // emptySHA256 is the lowercase hex SHA-256 of "" (TestEmptySHA256).

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/attendify/platform/errs"
 	"github.com/golang-jwt/jwt/v5"
@@ -166,9 +165,7 @@ func newVerifier(keys map[string]ed25519.PublicKey, size int, ttl time.Duration,
 func (v *Verifier) Verify(token string) (Claims, error) {
 	var sum [sha256.Size]byte
 	if v.cache != nil {
-		// Hash the string's bytes in place: Sum256 neither keeps nor
-		// changes them, and a copy would cost an allocation per request.
-		sum = sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+		sum = sha256String(token)
 		if c, ok := v.cache.get(sum, v.mono()); ok {
 			return c, nil
 		}
