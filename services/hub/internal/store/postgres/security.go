@@ -33,12 +33,15 @@ func (s *Store) RevokeTokens(ctx context.Context, app string, users ...string) (
 	if err != nil {
 		return nil, pg.Err(err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Revocation, error) {
-		var x service.Revocation
-		err := r.Scan(&x.App, &x.User, &x.Seq)
-		return x, err
-	})
+	out, err := pgx.CollectRows(rows, scanRevocation)
 	return out, pg.Err(err)
+}
+
+// scanRevocation reads a row of app, user and mark.
+func scanRevocation(r pgx.CollectableRow) (service.Revocation, error) {
+	var x service.Revocation
+	err := r.Scan(&x.App, &x.User, &x.Seq)
+	return x, err
 }
 
 // Revocations implements service.TokenStore: the marks of one app's users
@@ -56,11 +59,7 @@ func (s *Store) Revocations(ctx context.Context, app string) (_ []service.Revoca
 	if err != nil {
 		return nil, pg.Err(err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Revocation, error) {
-		var x service.Revocation
-		err := r.Scan(&x.App, &x.User, &x.Seq)
-		return x, err
-	})
+	out, err := pgx.CollectRows(rows, scanRevocation)
 	return out, pg.Err(err)
 }
 
