@@ -109,7 +109,7 @@ func MentionName(name string) string {
 			return ')'
 		case unicode.IsControl(r):
 			return ' '
-		case (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+		case isBidiControl(r):
 			return -1
 		}
 		return r
@@ -159,11 +159,17 @@ func badChars(s string) string {
 		switch {
 		case unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r':
 			return "contains control characters"
-		case (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+		case isBidiControl(r):
 			return fmt.Sprintf("contains the bidirectional control character U+%04X", r)
 		}
 	}
 	return ""
+}
+
+// isBidiControl reports whether r is a bidirectional embedding, override
+// or isolate (U+202A-U+202E, U+2066-U+2069).
+func isBidiControl(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // hasMention reports whether ms mentions member.
@@ -211,7 +217,7 @@ func scanTag(s string) string {
 	if !letter {
 		return ""
 	}
-	t := norm.NFC.String(strings.ToLower(s[:end]))
+	t := NormalizeTag(s[:end])
 	if utf8.RuneCountInString(t) > maxHashtagRunes {
 		return ""
 	}
