@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/attendify/platform/auth"
 )
 
 type ctxKey struct{}
@@ -108,14 +106,7 @@ func TestCallContext(t *testing.T) {
 // overflow time.Duration into a deadline in the past.
 func TestHugeBudgetIsNotAnInstantDeadline(t *testing.T) {
 	s := NewServer(Options{})
-	Handle(s, Method[waitParams, int64]{Name: "remaining", Auth: auth.Public, Timeout: time.Minute},
-		func(ctx context.Context, _ waitParams) (int64, error) {
-			dl, ok := ctx.Deadline()
-			if !ok {
-				return -1, nil
-			}
-			return time.Until(dl).Milliseconds(), nil
-		})
+	handleRemaining(s)
 	for _, budget := range []string{"9223372036854775807", "10000000000000", "9223372036855"} {
 		got := post(t, s, `{"jsonrpc":"2.0","method":"remaining","id":1}`, HeaderBudget, budget)
 		var r struct {

@@ -101,9 +101,10 @@ func TestFloodOfLargeBodiesStaysSmall(t *testing.T) {
 	}
 }
 
-// limitServer has methods of each kind of body limit, and an authenticator
-// that knows user tokens.
-func limitServer(t *testing.T) (*Server, string) {
+// issueToken issues a token of c for an hour with the environment's keys
+// (the development keys when AUTH_* is unset), and returns it with the
+// verifier of those keys.
+func issueToken(t *testing.T, c auth.Claims) (string, *auth.Verifier) {
 	t.Helper()
 	cfg, err := auth.LoadConfig()
 	if err != nil {
@@ -113,11 +114,19 @@ func limitServer(t *testing.T) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := issuer.Issue(auth.Claims{User: "u1", Role: auth.RoleOrganizer}, time.Hour)
+	token, err := issuer.Issue(c, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Options{Auth: &auth.Authenticator{Tokens: cfg.Verifier()}})
+	return token, cfg.Verifier()
+}
+
+// limitServer has methods of each kind of body limit, and an authenticator
+// that knows user tokens.
+func limitServer(t *testing.T) (*Server, string) {
+	t.Helper()
+	token, tokens := issueToken(t, auth.Claims{User: "u1", Role: auth.RoleOrganizer})
+	s := NewServer(Options{Auth: &auth.Authenticator{Tokens: tokens}})
 	length := func(_ context.Context, p textParams) (int, error) { return len(p.Text), nil }
 	Handle(s, Method[textParams, int]{Name: "public", Auth: auth.Public}, length)
 	Handle(s, Method[textParams, int]{Name: "tiny", Auth: auth.Public, MaxBody: 4 << 10}, length)

@@ -65,8 +65,9 @@ type waitParams struct {
 	MS int `json:"ms,omitempty"`
 }
 
-func TestDeadlines(t *testing.T) {
-	s := NewServer(Options{})
+// handleRemaining declares "remaining" on s (a minute's timeout): the
+// milliseconds left before the call's deadline, -1 without one.
+func handleRemaining(s *Server) {
 	Handle(s, Method[waitParams, int64]{Name: "remaining", Auth: auth.Public, Timeout: time.Minute},
 		func(ctx context.Context, _ waitParams) (int64, error) {
 			dl, ok := ctx.Deadline()
@@ -75,6 +76,11 @@ func TestDeadlines(t *testing.T) {
 			}
 			return time.Until(dl).Milliseconds(), nil
 		})
+}
+
+func TestDeadlines(t *testing.T) {
+	s := NewServer(Options{})
+	handleRemaining(s)
 	Handle(s, Method[waitParams, none]{Name: "slow", Auth: auth.Public, Timeout: 30 * time.Millisecond},
 		func(ctx context.Context, _ waitParams) (none, error) {
 			<-ctx.Done()
@@ -385,19 +391,8 @@ type scopedParams struct {
 // params: a second app_id (the last one wins, for both), a case-folded
 // member name (refused), an escaped member name, positional params.
 func TestAppScopeReadsWhatTheHandlerReads(t *testing.T) {
-	cfg, err := auth.LoadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := cfg.Issuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := issuer.Issue(auth.Claims{User: "u1", App: "A", Role: auth.RoleAttendee}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewServer(Options{Auth: &auth.Authenticator{Tokens: cfg.Verifier()}})
+	token, tokens := issueToken(t, auth.Claims{User: "u1", App: "A", Role: auth.RoleAttendee})
+	s := NewServer(Options{Auth: &auth.Authenticator{Tokens: tokens}})
 	var handled []string
 	Handle(s, Method[scopedParams, string]{Name: "read", Auth: auth.Member},
 		func(_ context.Context, p scopedParams) (string, error) {

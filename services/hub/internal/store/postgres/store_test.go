@@ -151,6 +151,43 @@ func TestWebURLsMigration(t *testing.T) {
 	}
 }
 
+// readDuringChange runs read (in a transaction of its own, named what)
+// while a transaction that changes member a-m of app "a" by change holds
+// the member's row lock. read must wait for that change to commit: it
+// fails the test if read answers while the lock is held. It returns
+// read's error once the change committed.
+func readDuringChange(t *testing.T, ctx context.Context, s *postgres.Store, what string, change func(*service.Member), read func(q service.Queries) error) error {
+	t.Helper()
+	locked, release := make(chan struct{}), make(chan struct{})
+	changed := make(chan error, 1)
+	go func() {
+		changed <- s.InTx(ctx, func(q service.Queries) error {
+			_, err := q.UpdateMember(ctx, "a", "a-m", func(m *service.Member) error {
+				close(locked) // the row is locked now
+				<-release
+				change(m)
+				return nil
+			})
+			return err
+		})
+	}()
+	<-locked
+	done := make(chan error, 1)
+	go func() { done <- s.InTx(ctx, read) }()
+	select {
+	case err := <-done:
+		close(release)
+		<-changed
+		t.Fatalf("%s answered (%v) while the member's row was locked by a change", what, err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-changed; err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
 // TestMemberByEmailWaitsForAChange: a sign-in reads the member of an email
 // while an organizer changes that member's email. The sign-in's read waits
 // for the change to commit and then finds nobody under the old address:
@@ -161,40 +198,11 @@ func TestMemberByEmailWaitsForAChange(t *testing.T) {
 	s := postgres.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
 	seed(t, ctx, s, "a")
 
-	locked, release := make(chan struct{}), make(chan struct{})
-	changed := make(chan error, 1)
-	go func() {
-		changed <- s.InTx(ctx, func(q service.Queries) error {
-			_, err := q.UpdateMember(ctx, "a", "a-m", func(m *service.Member) error {
-				close(locked) // the row is locked now
-				<-release
-				m.Email = "new@x.io"
-				return nil
-			})
-			return err
-		})
-	}()
-	<-locked
-	read := make(chan error, 1)
-	go func() {
-		read <- s.InTx(ctx, func(q service.Queries) error {
-			_, err := q.MemberByEmail(ctx, "a", "m@x.io")
-			return err
-		})
-	}()
-	select {
-	case err := <-read:
-		t.Errorf("MemberByEmail answered (%v) while the member's row was locked by a change", err)
-		close(release)
-		<-changed
-		return
-	case <-time.After(300 * time.Millisecond):
-	}
-	close(release)
-	if err := <-changed; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-read; !errors.Is(err, errs.NotFound) {
+	err := readDuringChange(t, ctx, s, "MemberByEmail", func(m *service.Member) { m.Email = "new@x.io" }, func(q service.Queries) error {
+		_, err := q.MemberByEmail(ctx, "a", "m@x.io")
+		return err
+	})
+	if !errors.Is(err, errs.NotFound) {
 		t.Errorf("MemberByEmail of the old address after the change: %v, want not found", err)
 	}
 }
@@ -209,51 +217,17 @@ func TestMemberKeysWaitsForAChange(t *testing.T) {
 	s := postgres.New(testkit.Postgres(t, migrations.Schema, migrations.All...))
 	seed(t, ctx, s, "a")
 
-	locked, release := make(chan struct{}), make(chan struct{})
-	changed := make(chan error, 1)
-	go func() {
-		changed <- s.InTx(ctx, func(q service.Queries) error {
-			_, err := q.UpdateMember(ctx, "a", "a-m", func(m *service.Member) error {
-				close(locked) // the row is locked now
-				<-release
-				m.Email, m.ExternalID = "new@x.io", "x-1"
-				return nil
-			})
+	var keys []service.MemberKey
+	err := readDuringChange(t, ctx, s, "MemberKeys", func(m *service.Member) { m.Email, m.ExternalID = "new@x.io", "x-1" },
+		func(q service.Queries) (err error) {
+			keys, err = q.MemberKeys(ctx, "a", []string{"x-1"}, []string{"m@x.io"})
 			return err
 		})
-	}()
-	<-locked
-	type answer struct {
-		keys []service.MemberKey
-		err  error
-	}
-	read := make(chan answer, 1)
-	go func() {
-		var a answer
-		a.err = s.InTx(ctx, func(q service.Queries) error {
-			a.keys, a.err = q.MemberKeys(ctx, "a", []string{"x-1"}, []string{"m@x.io"})
-			return a.err
-		})
-		read <- a
-	}()
-	select {
-	case a := <-read:
-		t.Errorf("MemberKeys answered (%v, %v) while the member's row was locked by a change", a.keys, a.err)
-		close(release)
-		<-changed
-		return
-	case <-time.After(300 * time.Millisecond):
-	}
-	close(release)
-	if err := <-changed; err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
-	a := <-read
-	if a.err != nil {
-		t.Fatal(a.err)
-	}
 	want := []service.MemberKey{{ID: "a-m", Email: "new@x.io", ExternalID: "x-1"}}
-	if !slices.Equal(a.keys, want) {
-		t.Errorf("MemberKeys after the change = %+v, want %+v (the member as the change left it)", a.keys, want)
+	if !slices.Equal(keys, want) {
+		t.Errorf("MemberKeys after the change = %+v, want %+v (the member as the change left it)", keys, want)
 	}
 }
