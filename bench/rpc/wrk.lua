@@ -31,8 +31,11 @@ end
 -- state); done() sums them.
 rpc_errors = 0
 first_error = ""
+first_status = ""
 function response(status, headers, body)
-  if status < 400 and body and body:find('"error"%s*:') then
+  if status >= 400 then
+    if first_status == "" then first_status = status .. " " .. (body or ""):sub(1, 200) end
+  elseif body and body:find('"error"%s*:') then
     rpc_errors = rpc_errors + 1
     if first_error == "" then first_error = body:sub(1, 200) end
   end
@@ -65,10 +68,11 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
-  local rpc, first = 0, ""
+  local rpc, first, status = 0, "", ""
   for _, t in ipairs(threads) do
     rpc = rpc + t:get("rpc_errors")
     if first == "" then first = t:get("first_error") end
+    if status == "" then status = t:get("first_status") end
   end
   io.write(string.format(
     "RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d" ..
@@ -78,5 +82,8 @@ function done(summary, latency, requests)
     e.connect, e.read, e.write, e.timeout, e.status, rpc))
   if first ~= "" then
     io.write("FIRST_RPC_ERROR " .. first:gsub("\n", " ") .. "\n")
+  end
+  if status ~= "" then
+    io.write("FIRST_STATUS_ERROR " .. status:gsub("\n", " ") .. "\n")
   end
 end
