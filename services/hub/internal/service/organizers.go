@@ -64,7 +64,9 @@ func (s *Service) issue(c auth.Claims, ttl time.Duration) (Token, error) {
 // domain ("ann@example.com." is the root-anchored name of the same
 // domain, and mail to it reaches ann@example.com: kept apart, one mailbox
 // could hold two members of an app, a blocked member come back as a new
-// one, or two organizer accounts).
+// one, or two organizer accounts). Migration 13 gave the emails stored
+// before that rule their normal form, in SQL that must drop exactly the
+// dots this drops (TestTrailingDotsMigration).
 func NormalizeEmail(e string) string {
 	e = strings.ToLower(strings.TrimSpace(e))
 	if at := strings.LastIndexByte(e, '@'); at >= 0 {

@@ -179,6 +179,9 @@ type MemberStore interface {
 	// sign-in waits for a change of that member to commit (after which an
 	// email changed away finds nobody), so that it never issues a token
 	// numbered after the change's revocation mark to the old address.
+	// email is in normal form (NormalizeEmail) and compared exactly: a
+	// member left with a dotted spelling by migration 13, beside the one
+	// that has the address, is never found by it.
 	MemberByEmail(ctx context.Context, app, email string) (Member, error)
 	// UpdateMember reads the member under its row lock, lets update change
 	// it and writes it with a new version; an error of update is returned
