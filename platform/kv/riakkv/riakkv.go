@@ -4,13 +4,33 @@
 // # Riak setup
 //
 // The adapter needs four bucket types, created and activated once per
-// cluster (names configurable, see Config):
+// cluster, on any one node (names configurable, see Config). On Riak KV 3.x
+// (riak-admin instead of riak admin on 2.x):
 //
 //	riak admin bucket-type create objects  '{"props":{"allow_mult":true}}'
 //	riak admin bucket-type create counters '{"props":{"datatype":"counter"}}'
 //	riak admin bucket-type create sets     '{"props":{"datatype":"set"}}'
 //	riak admin bucket-type create maps     '{"props":{"datatype":"map"}}'
-//	riak admin bucket-type activate objects   # and counters, sets, maps
+//	riak admin bucket-type activate objects
+//	riak admin bucket-type activate counters
+//	riak admin bucket-type activate sets
+//	riak admin bucket-type activate maps
+//
+// On a cluster, activate answers "not ready" until the creation has
+// reached every node: repeat it. riak admin bucket-type status NAME shows
+// a type's properties. Every other property keeps Riak's default for
+// bucket types (n_val 3, allow_mult true, last_write_wins false,
+// dotted version vectors); the adapter needs nothing else of them.
+//
+// Until it has succeeded once, Ping reads the four types' properties
+// (RpbGetBucketTypeReq) and fails with errs.Internal naming every type that
+// is missing or not active (Riak cannot tell the two apart: it hides
+// inactive types), holds another datatype (or one where plain objects are
+// expected), is strongly consistent, or has allow_mult false or
+// last_write_wins true (a write would silently overwrite a concurrent
+// one), with the riak admin command that fixes it. A command on such a
+// type fails the same way. The client v1.7.0 does not decode write_once,
+// so a write_once objects type is not detected: do not use one.
 //
 // # Objects, contexts and siblings
 //
@@ -83,7 +103,7 @@
 //
 // Riak's errors are translated into errs kinds: conflicts as above,
 // overload, timeouts and unreachable nodes as errs.Unavailable, a missing
-// or wrong bucket type as errs.Internal naming it.
+// or wrong bucket type as errs.Internal naming it and its setup command.
 //
 // # Dropped connections
 //
@@ -226,9 +246,14 @@ var _ kv.Store = (*Store)(nil)
 // adapter is the store with Riak's own contexts; Store seals them.
 type adapter struct {
 	cfg     Config
+	types   bucketTypes
 	run     runner
 	stop    func() error
 	resolve kv.Resolver
+
+	// typesChecked records that the bucket types were found as the store
+	// needs them (see Ping).
+	typesChecked atomic.Bool
 
 	// probe, when set, runs before commands until one has been executed
 	// (see the package comment); primed records that one was.
@@ -303,7 +328,7 @@ func dialAny(cfg Config) func(ctx context.Context) error {
 }
 
 func newStore(cfg Config, run runner, stop func() error, opts ...Option) *adapter {
-	s := &adapter{cfg: cfg, run: run, stop: stop}
+	s := &adapter{cfg: cfg, types: cfg.bucketTypes(), run: run, stop: stop}
 	for _, o := range opts {
 		o(s)
 	}
@@ -333,10 +358,20 @@ func clusterRunner(c *riak.Cluster) runner {
 // Close stops the connections to the cluster.
 func (s *Store) Close() error { return s.a.stop() }
 
-// Ping checks that a node answers, for readiness probes.
+// Ping checks that a node answers, for readiness probes. Until it has
+// succeeded once, it also checks the store's bucket types, and fails with
+// errs.Internal naming each one that is missing, inactive or misconfigured
+// and the riak admin command that fixes it.
 func (s *Store) Ping(ctx context.Context) error { return s.a.ping(ctx) }
 
 func (s *adapter) ping(ctx context.Context) error {
+	if !s.typesChecked.Load() {
+		if err := s.checkBucketTypes(ctx); err != nil {
+			return err
+		}
+		s.typesChecked.Store(true)
+		return nil
+	}
 	_, err := s.exec(ctx, repeatable, func(time.Duration) (riak.Command, error) {
 		return (&riak.PingCommandBuilder{}).Build()
 	})
@@ -537,7 +572,7 @@ func (s *adapter) Get(ctx context.Context, bucket, key string) (kv.Object, error
 			WithTimeout(timeout).Build()
 	})
 	if err != nil {
-		return kv.Object{}, translate(err, "get %s/%s", bucket, key)
+		return kv.Object{}, s.types.objects.translate(err, "get %s/%s", bucket, key)
 	}
 	return s.object(bucket, key, cmd.(*riak.FetchValueCommand).Response)
 }
@@ -609,7 +644,7 @@ func (s *adapter) Put(ctx context.Context, bucket, key string, value, cc []byte)
 		case "modified", "notfound":
 			return nil, errs.Wrap(errs.Conflict, err, "kv: object %s/%s changed since its context was read", bucket, key)
 		}
-		return nil, translate(err, "put %s/%s", bucket, key)
+		return nil, s.types.objects.translate(err, "put %s/%s", bucket, key)
 	}
 	resp := cmd.(*riak.StoreValueCommand).Response
 	if resp == nil || len(resp.VClock) == 0 {
@@ -631,7 +666,7 @@ func (s *adapter) Delete(ctx context.Context, bucket, key string, cc []byte) err
 				WithHeadOnly(true).WithTimeout(timeout).Build()
 		})
 		if err != nil {
-			return translate(err, "delete %s/%s", bucket, key)
+			return s.types.objects.translate(err, "delete %s/%s", bucket, key)
 		}
 		resp := cmd.(*riak.FetchValueCommand).Response
 		if len(liveValues(resp)) == 0 {
@@ -649,7 +684,7 @@ func (s *adapter) Delete(ctx context.Context, bucket, key string, cc []byte) err
 		}
 		return b.Build()
 	})
-	return translate(err, "delete %s/%s", bucket, key)
+	return s.types.objects.translate(err, "delete %s/%s", bucket, key)
 }
 
 // rwDefault is the protocol's symbolic "bucket default" quorum. The counter
@@ -670,7 +705,7 @@ func (s *adapter) Incr(ctx context.Context, bucket, key string, delta int64) (in
 			WithTimeout(timeout).Build()
 	})
 	if err != nil {
-		return 0, translate(err, "increment counter %s/%s", bucket, key)
+		return 0, s.types.counters.translate(err, "increment counter %s/%s", bucket, key)
 	}
 	resp := cmd.(*riak.UpdateCounterCommand).Response
 	if resp == nil {
@@ -690,7 +725,7 @@ func (s *adapter) Counter(ctx context.Context, bucket, key string) (int64, error
 			WithTimeout(timeout).Build()
 	})
 	if err != nil {
-		return 0, translate(err, "fetch counter %s/%s", bucket, key)
+		return 0, s.types.counters.translate(err, "fetch counter %s/%s", bucket, key)
 	}
 	resp := cmd.(*riak.FetchCounterCommand).Response
 	if resp == nil || resp.IsNotFound {
@@ -739,7 +774,7 @@ func (s *adapter) SetAdd(ctx context.Context, bucket, key string, members ...str
 			WithBucketType(s.cfg.SetsType).WithBucket(bucket).WithKey(key).
 			WithAdditions(toBytes(members)...).WithTimeout(timeout).Build()
 	})
-	return translate(err, "add to set %s/%s", bucket, key)
+	return s.types.sets.translate(err, "add to set %s/%s", bucket, key)
 }
 
 // SetRemove implements kv.Sets.
@@ -770,7 +805,7 @@ func (s *adapter) SetRemove(ctx context.Context, bucket, key string, cc []byte, 
 			WithBucketType(s.cfg.SetsType).WithBucket(bucket).WithKey(key).
 			WithContext(cc).WithRemovals(toBytes(members)...).WithTimeout(timeout).Build()
 	})
-	return translate(err, "remove from set %s/%s", bucket, key)
+	return s.types.sets.translate(err, "remove from set %s/%s", bucket, key)
 }
 
 // SetMembers implements kv.Sets.
@@ -800,7 +835,7 @@ func (s *adapter) fetchSet(ctx context.Context, bucket, key string) (*riak.Fetch
 			WithTimeout(timeout).Build()
 	})
 	if err != nil {
-		return nil, translate(err, "fetch set %s/%s", bucket, key)
+		return nil, s.types.sets.translate(err, "fetch set %s/%s", bucket, key)
 	}
 	return cmd.(*riak.FetchSetCommand).Response, nil
 }
@@ -905,7 +940,7 @@ func (s *adapter) MapUpdate(ctx context.Context, bucket, key string, cc []byte, 
 		}
 		return b.Build()
 	})
-	return translate(err, "update map %s/%s", bucket, key)
+	return s.types.maps.translate(err, "update map %s/%s", bucket, key)
 }
 
 // MapGet implements kv.Maps.
@@ -919,7 +954,7 @@ func (s *adapter) MapGet(ctx context.Context, bucket, key string) (kv.Map, []byt
 			WithTimeout(timeout).Build()
 	})
 	if err != nil {
-		return kv.Map{}, nil, translate(err, "fetch map %s/%s", bucket, key)
+		return kv.Map{}, nil, s.types.maps.translate(err, "fetch map %s/%s", bucket, key)
 	}
 	resp := cmd.(*riak.FetchMapCommand).Response
 	// As for sets, an absent map comes without a context. A map whose

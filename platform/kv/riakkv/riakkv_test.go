@@ -837,6 +837,7 @@ func TestProbeBeforeTheFirstCommand(t *testing.T) {
 	reachable := false
 	ping := func(riak.Command) error { return nil }
 	s, _ := newScripted(t, nil, ping, ping)
+	s.typesChecked.Store(true) // Ping sends a ping only
 	s.probe = func(context.Context) error {
 		probes++
 		if !reachable {
