@@ -35,6 +35,9 @@ const (
 	MaxConflicts = 2000
 	// MaxNoteLen bounds a note, in characters.
 	MaxNoteLen = 2000
+	// MaxSessionIDLen bounds the session id of an agenda.sync operation,
+	// in characters.
+	MaxSessionIDLen = 64
 )
 
 // Status of an event in the directory, by the clock: from its start to its
@@ -180,11 +183,27 @@ type AgendaParams struct {
 	MemberID string `json:"member_id,omitempty" jsonschema:"maxLength=64"`
 }
 
-// AgendaOp is one operation a phone recorded, offline or not.
+// AgendaOp is one operation a phone recorded, offline or not: Op is one
+// of the Op constants, Session the session's id (1 to MaxSessionIDLen
+// characters), Text a note's text (up to MaxNoteLen characters). Each is
+// sent as it is (EncodeOps) and checked on its own: an operation that
+// breaks these rules is listed in Agenda.Rejected and the others apply.
+//
+// Its tags document the shape (rpc.Unchecked's x-shape, which typed
+// clients follow); the service, not the schema, applies the rules.
 type AgendaOp struct {
 	Op      string `json:"op" jsonschema:"enum=bookmark,enum=unbookmark,enum=note,enum=unnote"`
 	Session string `json:"session_id" jsonschema:"minLength=1,maxLength=64"`
 	Text    string `json:"text,omitempty" jsonschema:"maxLength=2000"`
+}
+
+// EncodeOps encodes ops for SyncParams.Ops.
+func EncodeOps(ops ...AgendaOp) []rpc.Unchecked[AgendaOp] {
+	out := make([]rpc.Unchecked[AgendaOp], len(ops))
+	for i, op := range ops {
+		out[i], _ = rpc.Of(op) // three strings: it cannot fail
+	}
+	return out
 }
 
 // SyncParams send a phone's operations with the causal contexts of the
@@ -192,12 +211,18 @@ type AgendaOp struct {
 // order; removals remove only what the contexts saw: a bookmark or a note
 // another device added since stays (an add wins over a concurrent remove,
 // as in Riak's observed-remove set and map).
+//
+// The schema checks the envelope only, and takes any JSON value as an
+// operation (rpc.Unchecked): a phone resends the queue it recorded offline until a sync
+// succeeds, so one operation it should not have recorded (a note too
+// long, an op this version does not know) must not refuse the others with
+// it, on every sync. The service reads each operation as an AgendaOp.
 type SyncParams struct {
 	rpc.AppRef
-	MemberID         string     `json:"member_id,omitempty" jsonschema:"maxLength=64"`
-	Ops              []AgendaOp `json:"ops" jsonschema:"maxItems=500"`
-	BookmarksContext []byte     `json:"bookmarks_context,omitempty"`
-	NotesContext     []byte     `json:"notes_context,omitempty"`
+	MemberID         string                    `json:"member_id,omitempty" jsonschema:"maxLength=64"`
+	Ops              []rpc.Unchecked[AgendaOp] `json:"ops" jsonschema:"maxItems=500" jsonschema_description:"The operations, each an object {op, session_id, text} checked on its own (see the method)."`
+	BookmarksContext []byte                    `json:"bookmarks_context,omitempty"`
+	NotesContext     []byte                    `json:"notes_context,omitempty"`
 }
 
 // AgendaSession is a bookmarked session with its event, in the event's
@@ -223,11 +248,28 @@ type Conflict struct {
 	B string `json:"b"`
 }
 
-// Rejected is an operation of agenda.sync that was not applied.
+// Rejected is an operation of agenda.sync that was not applied: its
+// index in ops, why (a Reject reason), the field at fault (op,
+// session_id, text; empty when it is the operation as a whole) and a
+// message for people.
 type Rejected struct {
-	Index  int    `json:"index"`
-	Reason string `json:"reason"`
+	Index   int    `json:"index"`
+	Reason  string `json:"reason" jsonschema:"enum=wrong_type,enum=unknown_field,enum=missing,enum=unknown_op,enum=too_long,enum=bad_character,enum=not_open,enum=limit"`
+	Field   string `json:"field,omitempty" jsonschema:"enum=op,enum=session_id,enum=text"`
+	Message string `json:"message"`
 }
+
+// Reasons an operation of agenda.sync is rejected (Rejected.Reason).
+const (
+	RejectWrongType    = "wrong_type"    // the operation is not an object, or the field is not a string
+	RejectUnknownField = "unknown_field" // the operation has a field operations do not have
+	RejectMissing      = "missing"       // the field (op, session_id) is absent or empty
+	RejectUnknownOp    = "unknown_op"    // op is not one of the Op constants
+	RejectTooLong      = "too_long"      // a session id over MaxSessionIDLen characters, a note over MaxNoteLen
+	RejectBadCharacter = "bad_character" // a NUL character (or invalid UTF-8), which the key-value port cannot keep
+	RejectNotOpen      = "not_open"      // no session the caller may open has this id (bookmark, note)
+	RejectLimit        = "limit"         // the agenda holds MaxBookmarks bookmarks (MaxNotes notes) with the operations before it
+)
 
 // Agenda is the caller's agenda across the app's events: the bookmarked
 // sessions the caller may still open, by start, with their notes; the
@@ -261,9 +303,14 @@ var (
 		Name: "agenda.sync", Auth: auth.Member, Idempotent: true, Timeout: 10 * time.Second,
 		Summary: "Apply a phone's bookmark and note operations (recorded offline or not) and return the merged agenda.",
 		Description: "Send the contexts of the agenda the phone last saw: removals take away only what they saw, so two devices' " +
-			"edits merge (an add on one and a remove on the other of the same session keep the session). Operations on sessions " +
-			"the caller may not open are rejected one by one (rejected), never the whole call; removals always apply. " +
-			"A context that is not one this service handed out for this member is invalid.",
+			"edits merge (an add on one and a remove on the other of the same session keep the session). " +
+			"Each operation is an object {op, session_id, text}: op is bookmark, unbookmark, note or unnote; session_id is " +
+			"1 to 64 characters; text, a note's, up to 2000 characters; no NUL characters. Each is checked on its own: one that " +
+			"breaks these rules, bookmarks or notes a session the caller may not open, or would take the agenda past 2000 " +
+			"bookmarks or 2000 notes (the first operations in the queue kept), is listed in rejected (its index, a " +
+			"reason, the field at fault), never the whole call, and the others apply; removals always apply. " +
+			"The call is refused whole (invalid) only for its envelope: more than 500 operations, or a context that is not one " +
+			"this service handed out for this member.",
 		Errors: []errs.Code{errs.CodeInvalid},
 	}
 	IssueCalendarLink = rpc.Method[AgendaParams, CalendarLink]{

@@ -240,7 +240,7 @@ func TestCalendarFeedInICALJS(t *testing.T) {
 	ops := []multievent.AgendaOp{{Op: multievent.OpBookmark, Session: s.keynote}, {Op: multievent.OpBookmark, Session: s.lab},
 		{Op: multievent.OpBookmark, Session: pastSession}}
 	testkit.Eventually(t, "three bookmarks", func() bool {
-		a, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: ops})
+		a, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: multievent.EncodeOps(ops...)})
 		return err == nil && len(a.Sessions) == 3
 	})
 	link, err := multievent.IssueCalendarLink.Call(ctx, s.env.Client, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})

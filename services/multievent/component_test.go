@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -327,7 +328,7 @@ func TestAgendaComponent(t *testing.T) {
 	ctx := metest.Ctx(s.registered)
 	sync := func(base multievent.Agenda, ops ...multievent.AgendaOp) multievent.Agenda {
 		t.Helper()
-		a, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: ops,
+		a, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: multievent.EncodeOps(ops...),
 			BookmarksContext: base.BookmarksContext, NotesContext: base.NotesContext})
 		if err != nil {
 			t.Fatal(err)
@@ -365,7 +366,7 @@ func TestAgendaComponent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: []multievent.AgendaOp{unbm(s.lunch)},
+	if _, err := multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: multievent.EncodeOps(unbm(s.lunch)),
 		BookmarksContext: other.BookmarksContext}); errs.CodeOf(err) != errs.CodeInvalid {
 		t.Errorf("another member's context: %v, want invalid", err)
 	}
@@ -531,7 +532,9 @@ func TestContentFrontDotSegments(t *testing.T) {
 
 // TestAgendaLimits: a member's bookmarks and notes stay within
 // multievent.MaxBookmarks and multievent.MaxNotes, whatever a sync's
-// operations: removals of sessions that are not bookmarked free no room.
+// operations: removals of sessions that are not bookmarked free no room,
+// and the adds past a limit are rejected one by one, the sync's other
+// operations applied.
 func TestAgendaLimits(t *testing.T) {
 	s := newStory(t)
 	ctx := testkit.Context(t)
@@ -548,7 +551,7 @@ func TestAgendaLimits(t *testing.T) {
 	}
 	ref := rpc.AppRef{App: s.app}
 	sync := func(ops []multievent.AgendaOp) (multievent.Agenda, error) {
-		return multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: ops})
+		return multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: multievent.EncodeOps(ops...)})
 	}
 	fill := func(op string, ids []string) {
 		t.Helper()
@@ -586,11 +589,30 @@ func TestAgendaLimits(t *testing.T) {
 		return len(a.Sessions)
 	}
 
-	fill(multievent.OpBookmark, ids[:multievent.MaxBookmarks])
-	rest := ids[multievent.MaxBookmarks : multievent.MaxBookmarks+multievent.MaxOps/2]
-	if _, err := sync(padded(multievent.OpBookmark, multievent.OpUnbookmark, rest)); errs.CodeOf(err) != errs.CodeInvalid {
-		t.Errorf("bookmarks past the limit, with removals of nothing: %v, want invalid", err)
+	// past checks the rejections of a sync of padded(op, ...) of n adds
+	// at a limit with room for the first `room` of them: every later add
+	// (the odd indices) is rejected for the limit, and nothing else.
+	past := func(what string, a multievent.Agenda, err error, room, n int) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s past the limit, with removals of nothing: %v, want the adds past it rejected", what, err)
+		}
+		var want []multievent.Rejected
+		for i := room; i < n; i++ {
+			want = append(want, multievent.Rejected{Index: 2*i + 1, Reason: multievent.RejectLimit, Field: "session_id",
+				Message: fmt.Sprintf("at most 2000 %s", what)})
+		}
+		if diff := cmp.Diff(want, a.Rejected); diff != "" {
+			t.Errorf("%s past the limit: rejected (-want +got):\n%s", what, diff)
+		}
 	}
+
+	// One room left: the first add of the queue takes it, the later ones
+	// are rejected for the limit, and the sync applies.
+	fill(multievent.OpBookmark, ids[:multievent.MaxBookmarks-1])
+	rest := ids[multievent.MaxBookmarks-1 : multievent.MaxBookmarks-1+multievent.MaxOps/2]
+	a, err := sync(padded(multievent.OpBookmark, multievent.OpUnbookmark, rest))
+	past("bookmarks", a, err, 1, len(rest))
 	if b := bookmarks(); b != multievent.MaxBookmarks {
 		t.Errorf("%d bookmarks, want %d", b, multievent.MaxBookmarks)
 	}
@@ -601,16 +623,18 @@ func TestAgendaLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref,
-		Ops: []multievent.AgendaOp{{Op: multievent.OpUnbookmark, Session: ids[0]}, {Op: multievent.OpBookmark, Session: rest[0]},
-			{Op: multievent.OpBookmark, Session: ids[1]}}, BookmarksContext: seen.BookmarksContext}); err != nil {
-		t.Errorf("a swap at the limit: %v", err)
+	if a, err := multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref,
+		Ops: multievent.EncodeOps(multievent.AgendaOp{Op: multievent.OpUnbookmark, Session: ids[0]}, multievent.AgendaOp{Op: multievent.OpBookmark, Session: rest[1]},
+			multievent.AgendaOp{Op: multievent.OpBookmark, Session: ids[1]}), BookmarksContext: seen.BookmarksContext}); err != nil || len(a.Rejected) > 0 {
+		t.Errorf("a swap at the limit: %v, rejected %v", err, a.Rejected)
 	}
 
 	fill(multievent.OpNote, ids[:multievent.MaxNotes])
 	rest = ids[multievent.MaxNotes : multievent.MaxNotes+multievent.MaxOps/2]
-	if _, err := sync(padded(multievent.OpNote, multievent.OpUnnote, rest)); errs.CodeOf(err) != errs.CodeInvalid {
-		t.Errorf("notes past the limit, with removals of nothing: %v, want invalid", err)
+	a, err = sync(padded(multievent.OpNote, multievent.OpUnnote, rest))
+	past("notes", a, err, 0, len(rest))
+	if n := len(a.Sessions); n != multievent.MaxBookmarks {
+		t.Errorf("%d bookmarks after the notes, want %d", n, multievent.MaxBookmarks)
 	}
 }
 
@@ -741,11 +765,11 @@ func TestContentFrontForgetsEarlierRevisions(t *testing.T) {
 func TestSyncNoteWithNUL(t *testing.T) {
 	s := newStory(t)
 	ref := rpc.AppRef{App: s.app}
-	a, err := multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: []multievent.AgendaOp{
-		{Op: multievent.OpBookmark, Session: s.keynote},
-		{Op: multievent.OpNote, Session: s.keynote, Text: "row\u00003"},
-		{Op: multievent.OpNote, Session: s.lunch, Text: "vegetarian"},
-	}})
+	a, err := multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: multievent.EncodeOps(
+		multievent.AgendaOp{Op: multievent.OpBookmark, Session: s.keynote},
+		multievent.AgendaOp{Op: multievent.OpNote, Session: s.keynote, Text: "row\u00003"},
+		multievent.AgendaOp{Op: multievent.OpNote, Session: s.lunch, Text: "vegetarian"},
+	)})
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
@@ -756,15 +780,137 @@ func TestSyncNoteWithNUL(t *testing.T) {
 		t.Errorf("sessions: %+v", a.Sessions)
 	}
 	// Removals of ids the port cannot hold, with the contexts: rejected.
-	a, err = multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: []multievent.AgendaOp{
-		{Op: multievent.OpUnbookmark, Session: "x\u0000y"}, {Op: multievent.OpUnnote, Session: "x\u0000y"},
-		{Op: multievent.OpUnbookmark, Session: s.keynote},
-	}, BookmarksContext: a.BookmarksContext, NotesContext: a.NotesContext})
+	a, err = multievent.SyncAgenda.Call(metest.Ctx(s.plain), s.env.Client, multievent.SyncParams{AppRef: ref, Ops: multievent.EncodeOps(
+		multievent.AgendaOp{Op: multievent.OpUnbookmark, Session: "x\u0000y"}, multievent.AgendaOp{Op: multievent.OpUnnote, Session: "x\u0000y"},
+		multievent.AgendaOp{Op: multievent.OpUnbookmark, Session: s.keynote},
+	), BookmarksContext: a.BookmarksContext, NotesContext: a.NotesContext})
 	if err != nil {
 		t.Fatalf("sync of removals: %v", err)
 	}
 	if len(a.Rejected) != 2 || len(a.Sessions) != 0 {
 		t.Errorf("rejected %+v, sessions %+v: want the two NUL ids rejected and the keynote removed", a.Rejected, a.Sessions)
+	}
+}
+
+// TestSyncChecksEachOperation: a phone sends again the queue it recorded
+// offline on every sync, so an operation that breaks the rules (a note
+// too long, an op it does not know, a field missing or of another type)
+// is rejected alone, with its index and a reason and field a program
+// reads, and the others apply; sending the queue again changes nothing.
+func TestSyncChecksEachOperation(t *testing.T) {
+	s := newStory(t)
+	ctx := metest.Ctx(s.plain)
+	queue := []struct {
+		op     string
+		reject string // "<reason> <field>" of its rejection; empty when it applies
+	}{
+		{fmt.Sprintf(`{"op":"bookmark","session_id":%q}`, s.keynote), ""},
+		{fmt.Sprintf(`{"op":"note","session_id":%q,"text":%q}`, s.keynote, strings.Repeat("é", multievent.MaxNoteLen+1)), "too_long text"},
+		{fmt.Sprintf(`{"op":"star","session_id":%q}`, s.lunch), "unknown_op op"},
+		{fmt.Sprintf(`{"session_id":%q}`, s.lunch), "missing op"},
+		{`{"op":"bookmark"}`, "missing session_id"},
+		{`{"op":"bookmark","session_id":42}`, "wrong_type session_id"},
+		{fmt.Sprintf(`{"op":"note","session_id":%q,"text":null}`, s.lunch), "wrong_type text"},
+		{`"bookmark"`, "wrong_type "},
+		{`null`, "wrong_type "},
+		{fmt.Sprintf(`{"op":"bookmark","session_id":%q,"starred":true}`, s.lunch), "unknown_field starred"},
+		{fmt.Sprintf(`{"op":"bookmark","session_id":%q}`, strings.Repeat("x", multievent.MaxSessionIDLen+1)), "too_long session_id"},
+		{fmt.Sprintf(`{"op":"note","session_id":%q,"text":"row\u00003"}`, s.lunch), "bad_character text"},
+		{fmt.Sprintf(`{"op":"bookmark","session_id":%q}`, s.lab), "not_open session_id"}, // a "code" event's
+		{fmt.Sprintf(`{"op":"bookmark","session_id":%q}`, s.lunch), ""},
+		{fmt.Sprintf(`{"op":"note","session_id":%q,"text":"Vegetarian"}`, s.lunch), ""},
+	}
+	var ops []rpc.Unchecked[multievent.AgendaOp]
+	var want []string
+	for i, q := range queue {
+		ops = append(ops, rpc.Unchecked[multievent.AgendaOp](q.op))
+		if q.reject != "" {
+			want = append(want, fmt.Sprintf("%d %s", i, q.reject))
+		}
+	}
+	sync := func() multievent.Agenda {
+		t.Helper()
+		a, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: ops})
+		if err != nil {
+			t.Fatalf("a queue with invalid operations: %v, want the valid ones applied", err)
+		}
+		return a
+	}
+	first := sync()
+	var got []string
+	for _, r := range first.Rejected {
+		got = append(got, fmt.Sprintf("%d %s %s", r.Index, r.Reason, r.Field))
+		if r.Message == "" {
+			t.Errorf("rejection %+v without a message", r)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejected (-want +got):\n%s", diff)
+	}
+	notes := func(a multievent.Agenda) map[string]string {
+		out := map[string]string{}
+		for _, x := range a.Sessions {
+			out[x.ID] = x.Note
+		}
+		return out
+	}
+	if diff := cmp.Diff(map[string]string{s.keynote: "", s.lunch: "Vegetarian"}, notes(first)); diff != "" {
+		t.Errorf("the valid operations (-want +got):\n%s", diff)
+	}
+	again := sync()
+	if diff := cmp.Diff(first.Rejected, again.Rejected); diff != "" {
+		t.Errorf("rejected when the queue is sent again (-first +again):\n%s", diff)
+	}
+	if diff := cmp.Diff(first.Sessions, again.Sessions); diff != "" {
+		t.Errorf("the agenda when the queue is sent again (-first +again):\n%s", diff)
+	}
+}
+
+// TestSyncRefusesEnvelopesWhole: what is about the call rather than one
+// operation (too many operations, ops that is not an array or is missing,
+// a context of another member's agenda, a body that is not JSON) refuses
+// the whole sync, and none of its operations applies.
+func TestSyncRefusesEnvelopesWhole(t *testing.T) {
+	s := newStory(t)
+	ctx := metest.Ctx(s.plain)
+	other, err := multievent.GetAgenda.Call(metest.Ctx(s.registered), s.env.Client, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bookmark := multievent.EncodeOps(multievent.AgendaOp{Op: multievent.OpBookmark, Session: s.keynote})
+	tooMany := slices.Repeat(bookmark, multievent.MaxOps+1)
+	tests := []struct {
+		name   string
+		params map[string]any
+		code   int
+	}{
+		{"more operations than MaxOps", map[string]any{"app_id": s.app, "ops": tooMany}, rpc.CodeInvalidParams},
+		{"ops not an array", map[string]any{"app_id": s.app, "ops": bookmark[0]}, rpc.CodeInvalidParams},
+		{"ops missing", map[string]any{"app_id": s.app}, rpc.CodeInvalidParams},
+		{"another member's context", map[string]any{"app_id": s.app, "ops": bookmark, "bookmarks_context": other.BookmarksContext},
+			int(errs.CodeInvalid)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a multievent.Agenda
+			err := s.env.Client.Call(ctx, multievent.SyncAgenda.Name, true, tt.params, &a)
+			if re := (*rpc.RemoteError)(nil); !errors.As(err, &re) || re.Code != tt.code {
+				t.Errorf("sync: %v, want error %d", err, tt.code)
+			}
+		})
+	}
+	t.Run("a body that is not JSON", func(t *testing.T) {
+		body := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"agenda.sync","params":{"app_id":%q,"ops":[%s`, s.app, bookmark[0])
+		if _, answer := front(t, s.plain, http.MethodPost, s.env.URL+"/rpc", strings.NewReader(body)); !strings.Contains(answer, `"code":-32700`) {
+			t.Errorf("answer: %s, want a parse error", answer)
+		}
+	})
+	a, err := multievent.GetAgenda.Call(ctx, s.env.Client, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Sessions) != 0 {
+		t.Errorf("sessions %+v after syncs refused whole, want none", a.Sessions)
 	}
 }
 
@@ -776,7 +922,7 @@ func TestOrganizerCalendar(t *testing.T) {
 	ref := rpc.AppRef{App: s.app}
 	ctx := metest.Ctx(s.organizer)
 	if _, err := multievent.SyncAgenda.Call(ctx, s.env.Client, multievent.SyncParams{AppRef: ref,
-		Ops: []multievent.AgendaOp{{Op: multievent.OpBookmark, Session: s.secret}}}); err != nil {
+		Ops: multievent.EncodeOps(multievent.AgendaOp{Op: multievent.OpBookmark, Session: s.secret})}); err != nil {
 		t.Fatal(err)
 	}
 	link, err := multievent.IssueCalendarLink.Call(ctx, s.env.Client, multievent.AgendaParams{AppRef: ref})

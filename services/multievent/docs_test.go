@@ -37,8 +37,8 @@ func TestMethodsDoc(t *testing.T) {
 	call(multievent.ListDirectory.Call(ctx, c, multievent.AppParams{AppRef: rpc.AppRef{App: s.app}}))
 	call(multievent.GetDirectoryEvent.Call(ctx, c, multievent.EventParams{AppRef: rpc.AppRef{App: s.app}, Event: s.conf.ID}))
 	call(multievent.Search.Call(ctx, c, multievent.SearchParams{AppRef: rpc.AppRef{App: s.app}, Query: "keynote"}))
-	call(multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: []multievent.AgendaOp{
-		{Op: multievent.OpBookmark, Session: s.keynote}, {Op: multievent.OpNote, Session: s.lunch, Text: "Vegetarian"}}}))
+	call(multievent.SyncAgenda.Call(ctx, c, multievent.SyncParams{AppRef: rpc.AppRef{App: s.app}, Ops: multievent.EncodeOps(
+		multievent.AgendaOp{Op: multievent.OpBookmark, Session: s.keynote}, multievent.AgendaOp{Op: multievent.OpNote, Session: s.lunch, Text: "Vegetarian"})}))
 	call(multievent.GetAgenda.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}}))
 	call(multievent.IssueCalendarLink.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}}))
 	call(multievent.RevokeCalendarLink.Call(ctx, c, multievent.AgendaParams{AppRef: rpc.AppRef{App: s.app}}))

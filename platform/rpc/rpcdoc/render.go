@@ -299,6 +299,9 @@ func yesNo(b bool) string {
 }
 
 func typeOf(s map[string]any) string {
+	if shape, ok := s["x-shape"].(map[string]any); ok { // rpc.Unchecked: any value, checked by the method
+		return typeOf(shape) + " (unchecked)"
+	}
 	t, _ := s["type"].(string)
 	if t == "array" {
 		if items, ok := s["items"].(map[string]any); ok {

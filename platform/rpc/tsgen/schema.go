@@ -15,6 +15,9 @@ func tsType(s any, indent string) string {
 	if !ok {
 		return "unknown" // true, or no schema
 	}
+	if shape, ok := o.get("x-shape"); ok {
+		return tsType(shape, indent) // rpc.Unchecked: the method checks it, clients send its documented shape
+	}
 	if c, ok := o.get("const"); ok {
 		return literal(c)
 	}

@@ -21,6 +21,12 @@ type createParams struct {
 	Email string   `json:"email,omitempty" jsonschema:"format=email"`
 	Tags  []string `json:"tags,omitempty" jsonschema:"maxItems=3"`
 	Note  *string  `json:"note,omitempty"`
+	// Slots are checked by the method (rpc.Unchecked), typed by their shape.
+	Slots []rpc.Unchecked[slot] `json:"slots,omitempty"`
+}
+
+type slot struct {
+	Room string `json:"room"`
 }
 
 func (p createParams) AppID() string { return p.App }
@@ -60,6 +66,7 @@ func TestGenerate(t *testing.T) {
 		"  /** @format email */\n  email?: string;\n",
 		"  /** @maxItems 3 */\n  tags?: string[];\n",
 		"  note?: string;\n",
+		"  slots?: {\n    room: string;\n  }[];\n",
 		"export interface TalkCreateResult {\n  id: string;\n  counts: Record<string, number>;\n  labels?: Record<string, string>;\n}\n",
 		"export type TalkKindsResult = string[];\n",
 		"export interface TalkKindsParams {}\n",

@@ -146,7 +146,7 @@ func Seed(ctx context.Context, hubClient, me *rpc.Client, info HubInfo) (Summary
 	var ag multievent.Agenda
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ag, err = multievent.SyncAgenda.Call(ctx, me, multievent.SyncParams{AppRef: rpc.AppRef{App: info.AppID}, MemberID: s.MemberID, Ops: ops})
+		ag, err = multievent.SyncAgenda.Call(ctx, me, multievent.SyncParams{AppRef: rpc.AppRef{App: info.AppID}, MemberID: s.MemberID, Ops: multievent.EncodeOps(ops...)})
 		if err != nil {
 			return s, fmt.Errorf("bookmark the demo sessions: %w", err)
 		}

@@ -43,7 +43,9 @@ export interface AgendaGetResult {
   }[];
   rejected?: {
     index: number;
-    reason: string;
+    reason: "wrong_type" | "unknown_field" | "missing" | "unknown_op" | "too_long" | "bad_character" | "not_open" | "limit";
+    field?: "op" | "session_id" | "text";
+    message: string;
   }[];
   bookmarks_context: string;
   notes_context: string;
@@ -58,7 +60,11 @@ export interface AgendaSyncParams {
   app_id: string;
   /** @maxLength 64 */
   member_id?: string;
-  /** @maxItems 500 */
+  /**
+   * The operations, each an object {op, session_id, text} checked on its own (see the method).
+   *
+   * @maxItems 500
+   */
   ops: {
     op: "bookmark" | "unbookmark" | "note" | "unnote";
     /**
@@ -96,7 +102,9 @@ export interface AgendaSyncResult {
   }[];
   rejected?: {
     index: number;
-    reason: string;
+    reason: "wrong_type" | "unknown_field" | "missing" | "unknown_op" | "too_long" | "bad_character" | "not_open" | "limit";
+    field?: "op" | "session_id" | "text";
+    message: string;
   }[];
   bookmarks_context: string;
   notes_context: string;
@@ -294,7 +302,7 @@ export function methods(t: Transport) {
        */
       get: method<AgendaGetParams, AgendaGetResult>(t, "multievent", "agenda.get", { idempotent: true, timeoutMs: 5000 }),
       /**
-       * Apply a phone's bookmark and note operations (recorded offline or not) and return the merged agenda. Send the contexts of the agenda the phone last saw: removals take away only what they saw, so two devices' edits merge (an add on one and a remove on the other of the same session keep the session). Operations on sessions the caller may not open are rejected one by one (rejected), never the whole call; removals always apply. A context that is not one this service handed out for this member is invalid.
+       * Apply a phone's bookmark and note operations (recorded offline or not) and return the merged agenda. Send the contexts of the agenda the phone last saw: removals take away only what they saw, so two devices' edits merge (an add on one and a remove on the other of the same session keep the session). Each operation is an object {op, session_id, text}: op is bookmark, unbookmark, note or unnote; session_id is 1 to 64 characters; text, a note's, up to 2000 characters; no NUL characters. Each is checked on its own: one that breaks these rules, bookmarks or notes a session the caller may not open, or would take the agenda past 2000 bookmarks or 2000 notes (the first operations in the queue kept), is listed in rejected (its index, a reason, the field at fault), never the whole call, and the others apply; removals always apply. The call is refused whole (invalid) only for its envelope: more than 500 operations, or a context that is not one this service handed out for this member.
        *
        * Auth: member · idempotent: yes · timeout: 10000 ms
        *

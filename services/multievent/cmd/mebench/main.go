@@ -488,7 +488,7 @@ func (b *bench) bookmarks(ctx context.Context) error {
 				cc = *p
 			}
 			a, err := multievent.SyncAgenda.Call(as(ctx, b.tokens[m]), b.meC, multievent.SyncParams{AppRef: rpc.AppRef{App: b.app},
-				Ops: []multievent.AgendaOp{{Op: o, Session: s}}, BookmarksContext: cc})
+				Ops: multievent.EncodeOps(multievent.AgendaOp{Op: o, Session: s}), BookmarksContext: cc})
 			if err == nil && len(a.Rejected) > 0 {
 				err = fmt.Errorf("rejected: %v", a.Rejected)
 			}

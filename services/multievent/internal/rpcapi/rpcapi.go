@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -145,14 +147,48 @@ func (h handlers) agenda(ctx context.Context, p multievent.AgendaParams) (multie
 
 func (h handlers) sync(ctx context.Context, p multievent.SyncParams) (multievent.Agenda, error) {
 	ops := make([]service.Op, len(p.Ops))
-	for i, op := range p.Ops {
-		ops[i] = service.Op{Op: op.Op, Session: op.Session, Text: op.Text}
+	for i, raw := range p.Ops {
+		ops[i] = decodeOp(json.RawMessage(raw))
 	}
 	a, err := h.svc.Sync(ctx, p.App, p.MemberID, ops, p.BookmarksContext, p.NotesContext)
 	if err != nil {
 		return multievent.Agenda{}, err
 	}
 	return agenda(a), nil
+}
+
+// decodeOp reads one operation of agenda.sync as sent. The params' schema
+// takes any JSON value as an operation (multievent.SyncParams), so that
+// one the phone should not have recorded is rejected alone: here is what
+// the wire requires of it, an object whose fields are those of
+// multievent.AgendaOp, each a string; what their values may be is the
+// domain's rule (service.Sync).
+func decodeOp(raw json.RawMessage) service.Op {
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil { // nil: JSON's null
+		return service.Op{Malformed: &service.Fault{Reason: multievent.RejectWrongType, Message: "an operation is an object"}}
+	}
+	var op service.Op
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		var s *string
+		switch name {
+		case "op":
+			s = &op.Op
+		case "session_id":
+			s = &op.Session
+		case "text":
+			s = &op.Text
+		default:
+			return service.Op{Malformed: &service.Fault{Reason: multievent.RejectUnknownField, Field: name,
+				Message: "operations have op, session_id and text"}}
+		}
+		v, ok := fields[name].(string)
+		if !ok {
+			return service.Op{Malformed: &service.Fault{Reason: multievent.RejectWrongType, Field: name, Message: "a string"}}
+		}
+		*s = v
+	}
+	return op
 }
 
 func agenda(a service.Agenda) multievent.Agenda {
@@ -168,7 +204,7 @@ func agenda(a service.Agenda) multievent.Agenda {
 		out.Conflicts[i] = multievent.Conflict{A: c.A, B: c.B}
 	}
 	for _, r := range a.Rejected {
-		out.Rejected = append(out.Rejected, multievent.Rejected{Index: r.Index, Reason: r.Reason})
+		out.Rejected = append(out.Rejected, multievent.Rejected{Index: r.Index, Reason: r.Reason, Field: r.Field, Message: r.Message})
 	}
 	return out
 }

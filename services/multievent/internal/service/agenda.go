@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -14,9 +15,20 @@ import (
 	"github.com/attendify/platform/errs"
 )
 
-// Op is one operation of a sync.
+// Op is one operation of a sync. Malformed, when set, says why the
+// operation as sent could not be read as one (the wire's decoding: not an
+// object, a field that is not a string or that operations do not have);
+// the sync rejects it as it rejects an operation its rules refuse.
 type Op struct {
 	Op, Session, Text string
+	Malformed         *Fault
+}
+
+// Fault is why an operation is rejected: a multievent.Reject reason, the
+// wire name of the field at fault (empty for the operation as a whole)
+// and a message for people.
+type Fault struct {
+	Reason, Field, Message string
 }
 
 // AgendaItem is a bookmarked session the member may open, with its event
@@ -30,10 +42,11 @@ type AgendaItem struct {
 // Conflict is two bookmarked sessions that overlap.
 type Conflict struct{ A, B string }
 
-// Rejected is an operation a sync did not apply.
+// Rejected is an operation a sync did not apply: its index among the
+// sync's operations, and why.
 type Rejected struct {
-	Index  int
-	Reason string
+	Index int
+	Fault
 }
 
 // Agenda is a member's personal agenda as they may see it now.
@@ -57,8 +70,9 @@ func (s *Service) GetAgenda(ctx context.Context, app, memberID string) (Agenda, 
 // Sync applies a phone's operations with the contexts of the agenda it
 // last saw and returns the merged agenda. Removals honour the contexts
 // (what another device added since stays); additions and note writes
-// need the session to exist and be open to the member, else they are
-// rejected one by one; the last operation on a session in a sync wins.
+// need the session to exist and be open to the member. An operation that
+// does not, or breaks the rules of checkOp, is rejected on its own and
+// the others apply; the last operation on a session in a sync wins.
 func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, bookmarksCC, notesCC []byte) (Agenda, error) {
 	member, st, err := s.member(ctx, app, memberID)
 	if err != nil {
@@ -82,25 +96,15 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	var rejected []Rejected
 	var wanted []string // sessions that bookmark or note ops need open
 	for i, op := range ops {
-		// What the key-value port cannot keep is this operation's
-		// rejection, not the whole sync's failure.
-		if reason := unkeepable(op); reason != "" {
-			rejected = append(rejected, Rejected{i, reason})
+		// An operation that breaks the rules is this operation's
+		// rejection, not the whole sync's failure: the phone sends its
+		// queue again on every sync.
+		if f := checkOp(op); f != nil {
+			rejected = append(rejected, Rejected{i, *f})
 			continue
 		}
-		switch op.Op {
-		case multievent.OpBookmark, multievent.OpUnbookmark:
-			last[target{true, op.Session}] = i
-		case multievent.OpNote, multievent.OpUnnote:
-			if utf8.RuneCountInString(op.Text) > multievent.MaxNoteLen {
-				rejected = append(rejected, Rejected{i, "the note is longer than 2000 characters"})
-				continue
-			}
-			last[target{false, op.Session}] = i
-		default:
-			rejected = append(rejected, Rejected{i, "unknown operation"})
-			continue
-		}
+		bookmark := op.Op == multievent.OpBookmark || op.Op == multievent.OpUnbookmark
+		last[target{bookmark, op.Session}] = i
 		if op.Op == multievent.OpBookmark || op.Op == multievent.OpNote {
 			wanted = append(wanted, op.Session)
 		}
@@ -110,6 +114,7 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 		return Agenda{}, err
 	}
 	var add, remove, unnote []string
+	var addAt, noteAt []int // the operations' indices of add and of the notes written, in order
 	notes := map[string]string{}
 	// A removal takes away only what its context saw. A phone sends no
 	// context when it saw no agenda ("empty when it saw none"): its
@@ -124,31 +129,39 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 			continue // not the last on this session, or rejected above
 		}
 		if (op.Op == multievent.OpBookmark || op.Op == multievent.OpNote) && !open[op.Session] {
-			rejected = append(rejected, Rejected{i, "no such session open to you"})
+			rejected = append(rejected, Rejected{i, Fault{multievent.RejectNotOpen, "session_id", "no such session open to you"}})
 			continue
 		}
 		switch op.Op {
 		case multievent.OpBookmark:
-			add = append(add, op.Session)
+			add, addAt = append(add, op.Session), append(addAt, i)
 		case multievent.OpUnbookmark:
 			if !noBookmarksCC {
 				remove = append(remove, op.Session)
 			}
 		case multievent.OpNote:
 			notes[op.Session] = op.Text
+			noteAt = append(noteAt, i)
 		case multievent.OpUnnote:
 			if !noNotesCC {
 				unnote = append(unnote, op.Session)
 			}
 		}
 	}
+	// The limits are the operations' too, not the sync's: the adds that
+	// would take the agenda past one are rejected, the first ones in the
+	// queue kept, so that a full agenda cannot refuse a phone's other
+	// operations on every sync.
 	if len(add) > 0 {
 		have, _, err := s.agendas.Bookmarks(ctx, AgendaRef{app, member})
 		if err != nil {
 			return Agenda{}, err
 		}
-		if countAfter(have, remove, add) > multievent.MaxBookmarks {
-			return Agenda{}, errs.InvalidFields("too many bookmarks", errs.FieldError{Field: "/ops", Message: "at most 2000 bookmarks"})
+		over := overLimit(have, remove, add, multievent.MaxBookmarks)
+		for _, k := range slices.Backward(over) {
+			rejected = append(rejected, Rejected{addAt[k], Fault{multievent.RejectLimit, "session_id",
+				fmt.Sprintf("at most %d bookmarks", multievent.MaxBookmarks)}})
+			add = slices.Delete(add, k, k+1)
 		}
 	}
 	if len(notes) > 0 {
@@ -156,8 +169,14 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 		if err != nil {
 			return Agenda{}, err
 		}
-		if countAfter(slices.Collect(maps.Keys(have)), unnote, slices.Collect(maps.Keys(notes))) > multievent.MaxNotes {
-			return Agenda{}, errs.InvalidFields("too many notes", errs.FieldError{Field: "/ops", Message: "at most 2000 notes"})
+		written := make([]string, len(noteAt))
+		for k, i := range noteAt {
+			written[k] = ops[i].Session
+		}
+		for _, k := range overLimit(slices.Collect(maps.Keys(have)), unnote, written, multievent.MaxNotes) {
+			rejected = append(rejected, Rejected{noteAt[k], Fault{multievent.RejectLimit, "session_id",
+				fmt.Sprintf("at most %d notes", multievent.MaxNotes)}})
+			delete(notes, written[k])
 		}
 	}
 	if len(add)+len(notes) > 0 {
@@ -191,25 +210,46 @@ func (s *Service) Sync(ctx context.Context, app, memberID string, ops []Op, book
 	return a, nil
 }
 
-// unkeepable says why the key-value port cannot keep op's session id or
-// text (it refuses NUL characters, which JSON carries as \u0000, and
-// invalid UTF-8), or "".
-func unkeepable(op Op) string {
-	switch {
-	case op.Session == "" || strings.IndexByte(op.Session, 0) >= 0 || !utf8.ValidString(op.Session):
-		return "no such session open to you"
-	case strings.IndexByte(op.Text, 0) >= 0:
-		return "the note contains a NUL character"
-	case !utf8.ValidString(op.Text):
-		return "the note is not valid UTF-8"
+// checkOp says why op breaks the rules of an operation, or returns nil.
+// It states them all, but for what the wire decides (an object of string
+// fields) and whether the session is open to the member (asked of the
+// projection for all operations at once).
+func checkOp(op Op) *Fault {
+	if op.Malformed != nil {
+		return op.Malformed
 	}
-	return ""
+	switch op.Op {
+	case multievent.OpBookmark, multievent.OpUnbookmark, multievent.OpNote, multievent.OpUnnote:
+	case "":
+		return &Fault{multievent.RejectMissing, "op", "required"}
+	default:
+		return &Fault{multievent.RejectUnknownOp, "op", "one of bookmark, unbookmark, note, unnote"}
+	}
+	switch {
+	case op.Session == "":
+		return &Fault{multievent.RejectMissing, "session_id", "required"}
+	case utf8.RuneCountInString(op.Session) > multievent.MaxSessionIDLen:
+		return &Fault{multievent.RejectTooLong, "session_id", fmt.Sprintf("at most %d characters", multievent.MaxSessionIDLen)}
+	case !keepable(op.Session):
+		return &Fault{multievent.RejectBadCharacter, "session_id", "a NUL character or invalid UTF-8"}
+	case utf8.RuneCountInString(op.Text) > multievent.MaxNoteLen:
+		return &Fault{multievent.RejectTooLong, "text", fmt.Sprintf("at most %d characters", multievent.MaxNoteLen)}
+	case !keepable(op.Text):
+		return &Fault{multievent.RejectBadCharacter, "text", "a NUL character or invalid UTF-8"}
+	}
+	return nil
 }
 
-// countAfter is the number of sessions in have once remove are taken
-// out and add put in: removals count only for what is there, additions
-// only for what is not.
-func countAfter(have, remove, add []string) int {
+// keepable reports whether the key-value port can keep s: it refuses NUL
+// characters, which JSON carries as \u0000, and invalid UTF-8.
+func keepable(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
+}
+
+// overLimit returns the positions in add of the ids that do not fit in
+// limit, taken in order, beside have less remove: an id already there
+// takes no room, and a removal of what is not there frees none.
+func overLimit(have, remove, add []string, limit int) []int {
 	set := make(map[string]bool, len(have)+len(add))
 	for _, id := range have {
 		set[id] = true
@@ -217,10 +257,17 @@ func countAfter(have, remove, add []string) int {
 	for _, id := range remove {
 		delete(set, id)
 	}
-	for _, id := range add {
-		set[id] = true
+	var over []int
+	for k, id := range add {
+		switch {
+		case set[id]:
+		case len(set) < limit:
+			set[id] = true
+		default:
+			over = append(over, k)
+		}
 	}
-	return len(set)
+	return over
 }
 
 // openSessions reports which of ids are sessions the member may open.

@@ -61,13 +61,31 @@ func TestSyncOutcomes(t *testing.T) {
 	rejected := []struct {
 		name string
 		op   service.Op
+		want service.Fault // but its message
 	}{
-		{"a session of an event that needs a code", service.Op{Op: multievent.OpBookmark, Session: "S-" + evCode}},
-		{"a session of a hidden event", service.Op{Op: multievent.OpBookmark, Session: "S-" + evHidden}},
-		{"a session that does not exist", service.Op{Op: multievent.OpBookmark, Session: "nope"}},
-		{"a note on a session of a listed event", service.Op{Op: multievent.OpNote, Session: "S-" + evListed, Text: "x"}},
-		{"a note longer than 2000 characters", service.Op{Op: multievent.OpNote, Session: "S-" + evOpen, Text: strings.Repeat("é", 2001)}},
-		{"an unknown operation", service.Op{Op: "star", Session: "S-" + evOpen}},
+		{"a session of an event that needs a code", service.Op{Op: multievent.OpBookmark, Session: "S-" + evCode},
+			service.Fault{Reason: multievent.RejectNotOpen, Field: "session_id"}},
+		{"a session of a hidden event", service.Op{Op: multievent.OpBookmark, Session: "S-" + evHidden},
+			service.Fault{Reason: multievent.RejectNotOpen, Field: "session_id"}},
+		{"a session that does not exist", service.Op{Op: multievent.OpBookmark, Session: "nope"},
+			service.Fault{Reason: multievent.RejectNotOpen, Field: "session_id"}},
+		{"a note on a session of a listed event", service.Op{Op: multievent.OpNote, Session: "S-" + evListed, Text: "x"},
+			service.Fault{Reason: multievent.RejectNotOpen, Field: "session_id"}},
+		{"a note longer than 2000 characters", service.Op{Op: multievent.OpNote, Session: "S-" + evOpen, Text: strings.Repeat("é", 2001)},
+			service.Fault{Reason: multievent.RejectTooLong, Field: "text"}},
+		{"a session id longer than 64 characters", service.Op{Op: multievent.OpUnbookmark, Session: strings.Repeat("é", 65)},
+			service.Fault{Reason: multievent.RejectTooLong, Field: "session_id"}},
+		{"an unknown operation", service.Op{Op: "star", Session: "S-" + evOpen},
+			service.Fault{Reason: multievent.RejectUnknownOp, Field: "op"}},
+		{"no operation", service.Op{Session: "S-" + evOpen},
+			service.Fault{Reason: multievent.RejectMissing, Field: "op"}},
+		{"no session", service.Op{Op: multievent.OpUnnote},
+			service.Fault{Reason: multievent.RejectMissing, Field: "session_id"}},
+		{"a NUL in a note", service.Op{Op: multievent.OpNote, Session: "S-" + evOpen, Text: "a\x00b"},
+			service.Fault{Reason: multievent.RejectBadCharacter, Field: "text"}},
+		{"an operation the wire could not read", service.Op{Op: multievent.OpBookmark, Session: "S-" + evOpen,
+			Malformed: &service.Fault{Reason: multievent.RejectWrongType, Message: "an operation is an object"}},
+			service.Fault{Reason: multievent.RejectWrongType}},
 	}
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,8 +96,13 @@ func TestSyncOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(a.Rejected) != 1 || a.Rejected[0].Index != 1 {
-				t.Errorf("rejected: %+v, want operation 1", a.Rejected)
+			if len(a.Rejected) != 1 || a.Rejected[0].Index != 1 || a.Rejected[0].Message == "" {
+				t.Fatalf("rejected: %+v, want operation 1 with a message", a.Rejected)
+			}
+			got := a.Rejected[0].Fault
+			got.Message = ""
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("why (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff([]string{"S-" + evOpen}, itemIDs(a)); diff != "" {
 				t.Errorf("the other operation (-want +got):\n%s", diff)
