@@ -315,7 +315,7 @@ var (
 	UpdateWall = rpc.Method[UpdateWallParams, Wall]{
 		Name: "wall.update", Auth: auth.Admin, Errors: writeErrors,
 		Summary:     "Change a wall's settings (owner, admin); screens follow within a second.",
-		Description: "Changing filters or moderation re-applies them to every post of the app.",
+		Description: "Changing filters or moderation re-applies them to every post of the app. Once it has answered, no post reaches the wall by the previous rules, whichever replica ingests it; when they could not be put in force it answers unavailable (the change is saved: send it again).",
 	}
 	GetWall = rpc.Method[WallRef, Wall]{
 		Name: "wall.get", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: wallErrors,

@@ -948,7 +948,7 @@ export function methods(t: Transport) {
        */
       unblockAuthor: method<WallUnblockAuthorParams, WallUnblockAuthorResult>(t, "eventwall", "wall.unblockAuthor", { idempotent: true, timeoutMs: 10000 }),
       /**
-       * Change a wall's settings (owner, admin); screens follow within a second. Changing filters or moderation re-applies them to every post of the app.
+       * Change a wall's settings (owner, admin); screens follow within a second. Changing filters or moderation re-applies them to every post of the app. Once it has answered, no post reaches the wall by the previous rules, whichever replica ingests it; when they could not be put in force it answers unavailable (the change is saved: send it again).
        *
        * Auth: admin · idempotent: no · timeout: 10000 ms
        *

@@ -200,10 +200,11 @@ func Render(doc *social.PostDoc, author Profile) eventwall.Item {
 }
 
 // NewDecision decides about one revision of a post on a wall and renders
-// what the board keeps.
+// what the board keeps. The decision carries the version of the wall's
+// settings it was made with, which the board checks.
 func NewDecision(w Wall, doc *social.PostDoc, author Profile) (Decision, error) {
 	outcome, reason := Decide(w.Rules, doc)
-	d := Decision{Post: PostID(doc.ID), Rev: RevNumber(doc.Rev), Outcome: outcome}
+	d := Decision{Post: PostID(doc.ID), Rev: RevNumber(doc.Rev), Outcome: outcome, Rules: w.Version}
 	d.Entry = Entry{Post: d.Post, Author: doc.Author, Rev: d.Rev, Created: doc.CreatedAt.UnixMilli(), Reason: reason}
 	if outcome == Drop {
 		return d, nil

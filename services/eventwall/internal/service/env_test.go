@@ -257,6 +257,14 @@ func (f *fakeFeed) put(doc *social.PostDoc) {
 	f.changes <- doc
 }
 
+// had writes a post document that was there before the follower's
+// checkpoint: a refill decides about it, the follower does not.
+func (f *fakeFeed) had(doc *social.PostDoc) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.docs[doc.ID] = doc
+}
+
 func (f *fakeFeed) Follow(ctx context.Context, _ string, handle func(context.Context, *social.PostDoc) error) error {
 	for {
 		select {

@@ -225,9 +225,12 @@ type appWorker struct {
 	done   chan struct{}
 	update chan []Wall
 
-	mu      sync.Mutex
-	walls   map[string]Wall
-	started bool
+	mu    sync.Mutex
+	walls map[string]Wall
+	// audience is hub's rule for anonymous readers that came with the
+	// public walls last handed over (nil when there were none).
+	audience *Audience
+	started  bool
 }
 
 func (in *Ingester) start(ctx context.Context, app string) *appWorker {
@@ -286,8 +289,12 @@ func (w *appWorker) sync(ctx context.Context, walls []Wall) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	next := make(map[string]Wall, len(walls))
+	w.audience = nil
 	for _, wall := range walls {
 		next[wall.ID] = wall
+		if wall.Public {
+			w.audience = wall.Rules.Audience
+		}
 	}
 	w.walls = next
 	board := w.in.svc.board
@@ -315,7 +322,7 @@ func (w *appWorker) sync(ctx context.Context, walls []Wall) {
 		start := time.Now()
 		n, err := w.refill(ctx, wall)
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, errWallLeft) {
 				w.in.log.Warn("refill wall", "wall", wall.ID, "error", err)
 			}
 			continue
@@ -332,12 +339,23 @@ func (w *appWorker) sync(ctx context.Context, walls []Wall) {
 func (w *appWorker) refill(ctx context.Context, wall Wall) (int, error) {
 	n := 0
 	authors := map[string]Profile{} // read once per author
+	walls := []Wall{wall}           // decide reads it again when its rules change meanwhile
 	err := w.in.feed.EachPost(ctx, w.app, func(doc *social.PostDoc) error {
 		n++
-		return w.decide(ctx, []Wall{wall}, doc, authors)
+		if err := w.decide(ctx, walls, doc, authors); err != nil {
+			return err
+		}
+		if _, ok := w.walls[wall.ID]; !ok {
+			return errWallLeft
+		}
+		return nil
 	})
 	return n, err
 }
+
+// errWallLeft stops a refill of a wall the worker no longer decides about
+// (see reread).
+var errWallLeft = errors.New("the wall left the worker")
 
 // handle is the follower's handler: one change of the app's database.
 func (w *appWorker) handle(ctx context.Context, doc *social.PostDoc) error {
@@ -354,7 +372,13 @@ func (w *appWorker) handle(ctx context.Context, doc *social.PostDoc) error {
 }
 
 // decide decides about one post document on walls; authors, when not nil,
-// keeps the profiles read for the next documents.
+// keeps the profiles read for the next documents. w.mu is held.
+//
+// The board refuses a decision made with rules older than the wall's in
+// force (ErrStaleRules: a wall.update, on any replica, since the walls
+// were read): decide then reads the wall again, in walls and w.walls too,
+// and decides by its new rules. So no post reaches a wall by rules an
+// update replaced, whichever round or replica ingests it.
 func (w *appWorker) decide(ctx context.Context, walls []Wall, doc *social.PostDoc, authors map[string]Profile) error {
 	if len(walls) == 0 || doc.Type != social.DocPost || PostID(doc.ID) == "" {
 		return nil
@@ -372,16 +396,62 @@ func (w *appWorker) decide(ctx context.Context, walls []Wall, doc *social.PostDo
 			}
 		}
 	}
-	for _, wall := range walls {
-		d, err := NewDecision(wall, doc, author)
-		if err != nil {
-			return fmt.Errorf("decide about %s on wall %s: %w", doc.ID, wall.ID, err)
-		}
-		if _, err := w.in.svc.apply(ctx, wall.ID, d); err != nil {
-			return fmt.Errorf("apply decision about %s on wall %s: %w", doc.ID, wall.ID, err)
+	for i := range walls {
+		for reads := 0; ; reads++ {
+			wall := walls[i]
+			d, err := NewDecision(wall, doc, author)
+			if err != nil {
+				return fmt.Errorf("decide about %s on wall %s: %w", doc.ID, wall.ID, err)
+			}
+			_, err = w.in.svc.apply(ctx, wall.ID, d)
+			if !errors.Is(err, ErrStaleRules) || reads == maxRulesReads {
+				if err != nil {
+					return fmt.Errorf("apply decision about %s on wall %s: %w", doc.ID, wall.ID, err)
+				}
+				break
+			}
+			fresh, ok, err := w.reread(ctx, wall.ID)
+			if err != nil {
+				return fmt.Errorf("read wall %s again: %w", wall.ID, err)
+			}
+			if !ok {
+				break
+			}
+			walls[i] = fresh
 		}
 	}
 	return nil
+}
+
+// maxRulesReads bounds how often decide reads a wall again for one post
+// while its rules keep changing; past it the post fails, and the follower
+// delivers it again a little later.
+const maxRulesReads = 3
+
+// reread reads a wall's current settings into w.walls after the board
+// refused a decision made with the ones the worker had. ok is false when
+// the post is not to be decided on the wall now: the wall is gone, or it
+// became public and the worker has no rule of hub's for anonymous readers
+// (the ingester hands the wall over again with hub's rule, and the
+// changed fingerprint has every post decided again). w.mu is held.
+func (w *appWorker) reread(ctx context.Context, id string) (Wall, bool, error) {
+	wall, err := w.in.svc.walls.WallByID(ctx, id)
+	switch {
+	case errors.Is(err, errs.NotFound):
+		delete(w.walls, id)
+		return Wall{}, false, nil
+	case err != nil:
+		return Wall{}, false, err
+	}
+	if wall.Public {
+		if w.audience == nil {
+			delete(w.walls, id)
+			return Wall{}, false, nil
+		}
+		wall.Rules.Audience = w.audience
+	}
+	w.walls[id] = wall
+	return wall, true, nil
 }
 
 // rerender refreshes the author's posts on the app's walls after their

@@ -48,6 +48,12 @@ type ModerationStore interface {
 // Board.Restore, then apply the decision again.
 var ErrUnloaded = errs.New(errs.Unavailable, "the wall's moderation is not loaded in Redis")
 
+// ErrStaleRules is the board's answer to a decision made with rules older
+// than the wall's rules in force (Board.SetRules): a wall.update came
+// between the ingester's reading of the rules and its write. Read the wall
+// again, decide again.
+var ErrStaleRules = errs.New(errs.Conflict, "the wall's rules changed since the decision")
+
 // Board is the walls' live state (Redis): the posts shown, the queue, a
 // copy of the moderators' decisions, the screens' change log and settings,
 // and the notifications that keep every replica in step. Everything in it
@@ -64,7 +70,9 @@ type Board interface {
 type BoardPosts interface {
 	// Apply applies a decision atomically (see Decision). It fails with
 	// ErrUnloaded, and changes nothing, while the board lacks the wall's
-	// moderators' decisions.
+	// moderators' decisions, and with ErrStaleRules, changing nothing
+	// either, when the decision's rules are older than the wall's rules in
+	// force (SetRules).
 	Apply(ctx context.Context, wall string, d Decision) (Applied, error)
 	// Entries returns the entries kept for posts (shown or waiting).
 	Entries(ctx context.Context, wall string, posts []string) (map[string]Entry, error)
@@ -84,11 +92,13 @@ type BoardModeration interface {
 	SetModeration(ctx context.Context, wall string, m Moderation) error
 	// Restore loads a wall's moderators' decisions (older ones than the
 	// board's are skipped) and its blocked authors (unless the board has
-	// a newer version of them); then Apply works on the wall.
+	// a newer version of them, as SetRules); then Apply works on the wall.
 	Restore(ctx context.Context, wall string, m Moderations, version int64, blocked []string) error
-	// SetBlocked replaces the authors blocked on the wall, unless the board
-	// has them from a newer version of the wall's settings.
-	SetBlocked(ctx context.Context, wall string, version int64, authors []string) error
+	// SetRules puts in force the rules of version of the wall's settings,
+	// with the authors blocked on the wall, unless the board has a newer
+	// version: from then on Apply drops the blocked authors' posts and
+	// refuses a decision made with an older version's rules.
+	SetRules(ctx context.Context, wall string, version int64, blocked []string) error
 }
 
 // BoardWalls is the board's record of each wall: the screens' settings and

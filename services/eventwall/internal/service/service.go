@@ -154,8 +154,17 @@ func (w Wall) Settings() WallSettings {
 // UpdateWall replaces a wall's settings with what change makes of them.
 // With version > 0 it fails (errs.Conflict) when the wall is at another
 // version.
+//
+// The new rules are in force when it returns: from then on the board
+// refuses every decision made with the previous ones (an ingester that
+// read the wall before, on any replica, reads it again and decides by the
+// new rules), and the ingesters decide every post again by them. When the
+// board cannot take them, the update is saved but the caller gets the
+// error rather than a success the screens would not keep (the ingester
+// puts the rules in force within its interval; sending the update again
+// does it at once).
 func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64, change func(*WallSettings)) (Wall, error) {
-	return s.change(ctx, app, id, manage, func(w *Wall) error {
+	w, err := s.save(ctx, app, id, manage, func(w *Wall) error {
 		if version > 0 && w.Version != version {
 			return errs.New(errs.Conflict, "the wall changed since version %d (now %d): read it again", version, w.Version)
 		}
@@ -173,6 +182,14 @@ func (s *Service) UpdateWall(ctx context.Context, app, id string, version int64,
 		}
 		return nil
 	})
+	if err != nil {
+		return Wall{}, err
+	}
+	if err := s.Publish(ctx, w); err != nil {
+		return Wall{}, fmt.Errorf("put the rules of wall %s in force: %w", id, err)
+	}
+	s.notify(ctx, app, "")
+	return w, nil
 }
 
 // dropAll takes every post off a wall's screens and queue.
@@ -265,15 +282,20 @@ func (s *Service) RotateToken(ctx context.Context, app, id string) (Wall, error)
 // change changes a wall with fn, for a caller with permission p, and
 // publishes its new settings.
 func (s *Service) change(ctx context.Context, app, id string, p permission, fn func(*Wall) error) (Wall, error) {
-	if err := s.authorize(ctx, app, p); err != nil {
-		return Wall{}, err
-	}
-	w, err := s.walls.UpdateWall(ctx, app, id, fn)
+	w, err := s.save(ctx, app, id, p, fn)
 	if err != nil {
 		return Wall{}, err
 	}
 	s.publish(ctx, w)
 	return w, nil
+}
+
+// save changes a wall in the store with fn, for a caller with permission p.
+func (s *Service) save(ctx context.Context, app, id string, p permission, fn func(*Wall) error) (Wall, error) {
+	if err := s.authorize(ctx, app, p); err != nil {
+		return Wall{}, err
+	}
+	return s.walls.UpdateWall(ctx, app, id, fn)
 }
 
 // publish tells the screens and the ingesters about a wall's new settings,
@@ -286,7 +308,10 @@ func (s *Service) publish(ctx context.Context, w Wall) {
 	s.notify(ctx, w.App, "")
 }
 
-// Publish stores a wall's screen settings and blocked authors in the board.
+// Publish puts a wall's rules (blocked authors included) in force on the
+// board, then stores its screen settings there. The rules come first: from
+// then on the board refuses a decision made with older ones, so that no
+// post reaches the wall by them afterwards, not even one taken off below.
 //
 // A private wall shows what its organizers see (hidden and restricted
 // events too). When it becomes public, every post comes off its screens
@@ -301,6 +326,9 @@ func (s *Service) Publish(ctx context.Context, w Wall) error {
 	if err != nil {
 		return err
 	}
+	if err := s.board.SetRules(ctx, w.ID, w.Version, w.Rules.BlockedAuthors); err != nil {
+		return err
+	}
 	if w.Public {
 		st, err := s.board.State(ctx, w.ID)
 		if err != nil {
@@ -311,9 +339,6 @@ func (s *Service) Publish(ctx context.Context, w Wall) error {
 				return err
 			}
 		}
-	}
-	if err := s.board.SetBlocked(ctx, w.ID, w.Version, w.Rules.BlockedAuthors); err != nil {
-		return err
 	}
 	return s.board.PublishConfig(ctx, rec)
 }

@@ -102,15 +102,21 @@ const (
 )
 
 // Decision is what to do with one revision of a post on one wall. The
-// board applies it atomically, after two checks of its own: a revision
-// older than one applied already is ignored, and a moderator's decision
-// overrides Show and Hold (an approval of the same text shows a held post,
-// a rejection drops it; an author blocked on the wall is dropped).
+// board applies it atomically, after checks of its own: a decision made
+// with rules older than the wall's rules in force is refused
+// (ErrStaleRules), a revision older than one applied already is ignored,
+// and a moderator's decision overrides Show and Hold (an approval of the
+// same text shows a held post, a rejection drops it; an author blocked on
+// the wall is dropped).
 type Decision struct {
 	Post    string
 	Rev     int64 // the CouchDB revision number ("3-..." is 3)
 	Outcome string
 	Entry   Entry
+	// Rules is the version of the wall's settings whose rules made the
+	// decision; 0 for a moderator's action on the entry the board keeps,
+	// which no change of the rules makes stale.
+	Rules int64
 }
 
 // EncodeEntry checks that the board can apply d (a post shown or queued

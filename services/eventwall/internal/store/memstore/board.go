@@ -49,7 +49,7 @@ type wallState struct {
 	floor    uint64
 	epoch    string
 	blocked  map[string]bool
-	blockver int64
+	rulesver int64 // the version of the settings whose rules are in force
 	loaded   int64 // -1: not loaded
 	filled   string
 	config   []byte
@@ -123,6 +123,9 @@ func (b *Board) Apply(_ context.Context, wall string, d service.Decision) (servi
 	w := b.wall(wall)
 	if w.loaded < 0 {
 		return service.Applied{}, service.ErrUnloaded
+	}
+	if d.Rules > 0 && d.Rules < w.rulesver {
+		return service.Applied{}, service.ErrStaleRules
 	}
 	post, outcome := d.Post, d.Outcome
 	if cur, ok := w.revs[post]; ok && d.Rev < cur {
@@ -295,7 +298,7 @@ func (b *Board) Restore(_ context.Context, wall string, m service.Moderations, v
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := b.wall(wall)
-	setBlocked(w, version, blocked)
+	setRules(w, version, blocked)
 	for _, p := range m.Posts {
 		merge(w, p)
 	}
@@ -303,24 +306,24 @@ func (b *Board) Restore(_ context.Context, wall string, m service.Moderations, v
 	return nil
 }
 
-// setBlocked replaces a wall's blocked authors unless the board has them
-// from a newer version; b.mu is held.
-func setBlocked(w *wallState, version int64, authors []string) {
-	if version <= w.blockver {
+// setRules puts a version of a wall's rules in force, with its blocked
+// authors, unless the board has a newer one; b.mu is held.
+func setRules(w *wallState, version int64, blocked []string) {
+	if version <= w.rulesver {
 		return
 	}
 	w.blocked = map[string]bool{}
-	for _, a := range authors {
+	for _, a := range blocked {
 		w.blocked[a] = true
 	}
-	w.blockver = version
+	w.rulesver = version
 }
 
-// SetBlocked implements service.Board.
-func (b *Board) SetBlocked(_ context.Context, wall string, version int64, authors []string) error {
+// SetRules implements service.Board.
+func (b *Board) SetRules(_ context.Context, wall string, version int64, blocked []string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	setBlocked(b.wall(wall), version, authors)
+	setRules(b.wall(wall), version, blocked)
 	return nil
 }
 

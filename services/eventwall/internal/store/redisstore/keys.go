@@ -24,7 +24,10 @@ import "github.com/attendify/platform/redisx"
 //	                               absent: not loaded, and no decision is applied
 //	eventwall:{w:<wall>}:revs      hash: post id -> the last revision number decided
 //	eventwall:{w:<wall>}:blocked   set: member ids of the authors blocked on the wall
-//	eventwall:{w:<wall>}:blockver  string: the settings version the blocked set is from
+//	eventwall:{w:<wall>}:blockver  string: the settings version whose rules are in force (the
+//	                               blocked set is from it); a decision made with older rules is refused.
+//	                               Named for its first use, the blocked set's version: replicas of
+//	                               the version before, during a rollout, keep it current
 //	eventwall:{w:<wall>}:filled    string: fingerprint of the rules the posts were decided with
 //	eventwall:lease:<name>         string: the holder of a lease (TTL)
 //

@@ -77,17 +77,26 @@ local function bump(kseq, kchanges, kfloor, member, max, channel, wall)
 end
 `
 
-// unloaded is applyScript's answer when the wall's moderation is not loaded.
-const unloaded = "~unloaded"
+// applyScript's answers when it changes nothing for the wall's sake: the
+// wall's moderation is not loaded, or the decision's rules are older than
+// those in force.
+const (
+	unloaded = "~unloaded"
+	stale    = "~stale"
+)
 
 // applyScript applies a decision (service.Decision), unless the wall's
-// moderators' decisions are not loaded (KEYS[loaded] is absent): then
-// nothing happens and it answers unloaded.
+// moderators' decisions are not loaded (KEYS[loaded] is absent) or the
+// decision was made with rules (ARGV[rules], 0: a moderator's action)
+// older than those in force (KEYS[blockver]): then nothing happens and it
+// answers unloaded or stale.
 //
-// KEYS: revs verdicts marks items entries queue changes seq blocked floor epoch loaded
-// ARGV: post rev outcome item entry hash score author channel wall max epoch
+// KEYS: revs verdicts marks items entries queue changes seq blocked floor epoch loaded blockver
+// ARGV: post rev outcome item entry hash score author channel wall max epoch rules
 var applyScript = redis.NewScript(bumpLua + `
 if redis.call('EXISTS', KEYS[12]) == 0 then return {'` + unloaded + `', 0} end
+local rules = tonumber(ARGV[13])
+if rules > 0 and rules < tonumber(redis.call('GET', KEYS[13]) or '0') then return {'` + stale + `', 0} end
 local post, rev, outcome = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local cur = tonumber(redis.call('HGET', KEYS[1], post) or '-1')
 if rev < cur then return {'', 0} end
@@ -139,7 +148,7 @@ end
 return {outcome, changed}
 `)
 
-var applyKeys = []string{"revs", "verdicts", "marks", "items", "entries", "queue", "changes", "seq", "blocked", "floor", "epoch", "loaded"}
+var applyKeys = []string{"revs", "verdicts", "marks", "items", "entries", "queue", "changes", "seq", "blocked", "floor", "epoch", "loaded", "blockver"}
 
 // Apply implements service.Board.
 func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (service.Applied, error) {
@@ -150,13 +159,16 @@ func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (ser
 	item := string(d.Entry.Item)
 	res, err := applyScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, applyKeys...),
 		d.Post, d.Rev, d.Outcome, item, entry, d.Entry.Hash, d.Entry.Created, d.Entry.Author,
-		s.keys.ChangedChannel(), wall, s.maxChanges, randomID()).Slice()
+		s.keys.ChangedChannel(), wall, s.maxChanges, randomID(), d.Rules).Slice()
 	if err != nil {
 		return service.Applied{}, redisx.Err(err)
 	}
 	out, _ := res[0].(string)
-	if out == unloaded {
+	switch out {
+	case unloaded:
 		return service.Applied{}, service.ErrUnloaded
+	case stale:
+		return service.Applied{}, service.ErrStaleRules
 	}
 	seq, _ := res[1].(int64)
 	return service.Applied{Outcome: out, Changed: seq > 0}, nil
@@ -282,10 +294,11 @@ return 1
 // restoreBatch bounds the decisions one script call loads.
 const restoreBatch = 500
 
-// Restore implements service.Board: the blocked authors first, then the
-// decisions in batches, the last of which marks the wall loaded.
+// Restore implements service.Board: the rules' version and the blocked
+// authors first, then the decisions in batches, the last of which marks
+// the wall loaded.
 func (s *Store) Restore(ctx context.Context, wall string, m service.Moderations, version int64, blocked []string) error {
-	if err := s.SetBlocked(ctx, wall, version, blocked); err != nil {
+	if err := s.SetRules(ctx, wall, version, blocked); err != nil {
 		return err
 	}
 	keys := s.keys.wallKeys(wall, "verdicts", "marks", "modver", "loaded")
@@ -311,11 +324,12 @@ func (s *Store) Restore(ctx context.Context, wall string, m service.Moderations,
 	}
 }
 
-// blockScript replaces the blocked authors (ARGV from 2) unless the board
-// has them from a newer version of the settings (ARGV[1]).
+// rulesScript puts a version of the settings' rules in force (ARGV[1]),
+// replacing the blocked authors (ARGV from 2), unless the board has a
+// newer one.
 //
 // KEYS: blocked blockver
-var blockScript = redis.NewScript(`
+var rulesScript = redis.NewScript(`
 if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[2]) or '0') then return 0 end
 redis.call('DEL', KEYS[1])
 if #ARGV > 1 then redis.call('SADD', KEYS[1], unpack(ARGV, 2)) end
@@ -323,14 +337,14 @@ redis.call('SET', KEYS[2], ARGV[1])
 return 1
 `)
 
-// SetBlocked implements service.Board.
-func (s *Store) SetBlocked(ctx context.Context, wall string, version int64, authors []string) error {
-	args := make([]any, 0, 1+len(authors))
+// SetRules implements service.Board.
+func (s *Store) SetRules(ctx context.Context, wall string, version int64, blocked []string) error {
+	args := make([]any, 0, 1+len(blocked))
 	args = append(args, version)
-	for _, a := range authors {
+	for _, a := range blocked {
 		args = append(args, a)
 	}
-	return redisx.Err(blockScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, "blocked", "blockver"), args...).Err())
+	return redisx.Err(rulesScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, "blocked", "blockver"), args...).Err())
 }
 
 // publishScript stores a wall's screen settings unless a newer version is

@@ -35,6 +35,7 @@ func RunBoard(t *testing.T, newBoard func(t *testing.T) Board) {
 		{"change log", changeLog},
 		{"notifications", notifications},
 		{"moderation copy", moderationCopy},
+		{"rules in force", rulesInForce},
 	})
 }
 
@@ -130,7 +131,7 @@ func applyRules(t *testing.T, ctx context.Context, s Board) {
 	}
 
 	// A blocked author is dropped by the board itself.
-	if err := s.SetBlocked(ctx, w, 2, []string{"m-p3"}); err != nil {
+	if err := s.SetRules(ctx, w, 2, []string{"m-p3"}); err != nil {
 		t.Fatal(err)
 	}
 	if a := apply(t, s, w, decision("p3", 1, service.Show, "x")); a.Outcome != service.Drop {
@@ -343,7 +344,7 @@ func moderationCopy(t *testing.T, ctx context.Context, s Board) {
 	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p1", Mark: "pin", Version: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetBlocked(ctx, w, 4, nil); err != nil {
+	if err := s.SetRules(ctx, w, 4, nil); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, s, w, decision("p1", 2, service.Show, "x"))
@@ -365,6 +366,58 @@ func moderationCopy(t *testing.T, ctx context.Context, s Board) {
 	}
 	if a := apply(t, s, "W5", decision("q1199", 1, service.Show, "x")); a.Outcome != service.Drop {
 		t.Errorf("the last of 1200 rejections: %+v", a)
+	}
+}
+
+// rulesInForce: a decision made with rules older than the wall's rules in
+// force is refused and changes nothing (the revision included: the same
+// revision decided again by the rules in force applies); one made with
+// them or newer ones applies, and so does a moderator's action, which
+// names no rules. Older rules never replace newer ones.
+func rulesInForce(t *testing.T, ctx context.Context, s Board) {
+	const w = "W6"
+	load(t, s, w)
+	if err := s.SetRules(ctx, w, 3, nil); err != nil {
+		t.Fatal(err)
+	}
+	byRules := func(rules int64, post string, rev int64, outcome string) service.Decision {
+		d := decision(post, rev, outcome, "x")
+		d.Rules = rules
+		return d
+	}
+	if _, err := s.Apply(ctx, w, byRules(2, "p1", 1, service.Show)); !errors.Is(err, service.ErrStaleRules) {
+		t.Fatalf("a decision by older rules: %v, want ErrStaleRules", err)
+	}
+	if got := shown(t, s, w); len(got) != 0 {
+		t.Fatalf("a refused decision shows %v", got)
+	}
+	if a := apply(t, s, w, byRules(3, "p1", 1, service.Hold)); a.Outcome != service.Hold {
+		t.Errorf("by the rules in force: %+v", a)
+	}
+	if a := apply(t, s, w, byRules(4, "p1", 1, service.Show)); a.Outcome != service.Show {
+		t.Errorf("by newer rules than those in force: %+v", a)
+	}
+	if a := apply(t, s, w, byRules(0, "p1", 1, service.Refresh)); a.Outcome != service.Show {
+		t.Errorf("a moderator's refresh: %+v", a)
+	}
+	if err := s.SetRules(ctx, w, 2, []string{"m-p1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, w, byRules(2, "p1", 2, service.Show)); !errors.Is(err, service.ErrStaleRules) {
+		t.Errorf("after older rules came late: %v, want ErrStaleRules", err)
+	}
+	if a := apply(t, s, w, byRules(3, "p1", 2, service.Show)); a.Outcome != service.Show {
+		t.Errorf("older rules' blocked authors replaced those in force: %+v", a)
+	}
+	// Rules in force come with Restore too (from Postgres).
+	if err := s.Restore(ctx, w, service.Moderations{}, 5, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, w, byRules(4, "p1", 3, service.Drop)); !errors.Is(err, service.ErrStaleRules) {
+		t.Errorf("after a restore of version 5, a drop by version 4: %v, want ErrStaleRules", err)
+	}
+	if got := shown(t, s, w); len(got) != 1 {
+		t.Errorf("shown %v, want p1", got)
 	}
 }
 
