@@ -56,25 +56,43 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	return u, nil
 }
 
-// Reach returns the highest auth level r's credentials reach, as far as can
-// be told before its body is read: Service for a service call whose key id
-// is known and whose timestamp is within the window (its signature covers
-// the body: Authenticate checks it), Admin for a user token that verifies
-// (user, member and admin methods), Public otherwise. The rpc server reads
-// a body only as far as the methods of that level allow.
-func (a *Authenticator) Reach(r *http.Request) Level {
+// Reach returns the highest auth level r's credentials reach, as far as
+// can be told before its body is read: Service for a service call whose
+// key id is known, whose timestamp is within the window and, for a
+// session call, whose session is here and sequence number unused (its
+// signature covers the body: Authenticate checks it); Admin for a user
+// token that verifies (user, member and admin methods); Public without
+// credentials. Credentials that already fail on the headers (a forged or
+// expired token, alone or as the user a service call acts for; an unknown
+// key id, a timestamp out of the window...) return Public and the error
+// Authenticate would return for them, or one of the same code. The rpc
+// server reads a body only as far as the methods of that level allow, and
+// refuses one whose credentials fail once it goes past what a call
+// without credentials may send.
+func (a *Authenticator) Reach(r *http.Request) (Level, error) {
+	level := Admin
 	if IsServiceCall(r) {
-		if a.Services != nil && a.Services.plausible(r) {
-			return Service
+		if a.Services == nil {
+			return Public, errs.WithCode(errs.CodeSignatureInvalid, "service calls are not accepted here")
 		}
-		return Public
-	}
-	if token, ok := BearerToken(r); ok && a.Tokens != nil {
-		if _, err := a.Tokens.Verify(token); err == nil {
-			return Admin
+		if err := a.Services.precheck(r); err != nil {
+			return Public, err
 		}
+		level = Service
 	}
-	return Public
+	token, hasToken := BearerToken(r)
+	switch {
+	case !hasToken && level == Service:
+		return Service, nil
+	case !hasToken:
+		return Public, nil
+	case a.Tokens == nil:
+		return Public, errs.WithCode(errs.CodeTokenInvalid, "user tokens are not accepted here")
+	}
+	if _, err := a.Tokens.Verify(token); err != nil {
+		return Public, err
+	}
+	return level, nil
 }
 
 // AddrKey is the part of a client address (ClientAddr, Caller.Addr) that

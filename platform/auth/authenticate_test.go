@@ -60,52 +60,88 @@ func TestAuthenticate(t *testing.T) {
 }
 
 // TestReach: what a request's credentials reach before its body is read
-// (how far the rpc server reads the body).
+// (how far the rpc server reads the body), and why when they already fail
+// (the rpc server then refuses the body past what an anonymous call may
+// send, before any more of it is read).
 func TestReach(t *testing.T) {
 	c := &clock{time.Now()}
 	tok := mustIssue(t, newTestIssuer("k1", c), Claims{User: "u1", App: "a1", Role: RoleAttendee}, time.Hour)
+	expired := mustIssue(t, newTestIssuer("k1", &clock{c.Now().Add(-3 * time.Hour)}), Claims{User: "u1", App: "a1", Role: RoleAttendee}, time.Hour)
 	v := &ServiceVerifier{Keys: map[string][]byte{"s1": testSecret}, Nonces: NewMemoryNonces(), Sessions: NewSessions(), Now: c.Now}
 	a := &Authenticator{Tokens: newTestVerifier(c, "k1"), Services: v}
 	signer := Signer{KeyID: "s1", Secret: testSecret, Service: "social"}
 	ss := signer.Session(v.Sessions.open("social", "s1", testSecret, c.Now()))
+	// accepted makes r a session call of ss that v has accepted.
+	accepted := func(r *http.Request) {
+		ss.sign(r, testBody, c.Now())
+		if _, err := v.Verify(t.Context(), r, testBody); err != nil {
+			t.Fatalf("a session call: %v", err)
+		}
+	}
 	tests := []struct {
 		name    string
 		prepare func(r *http.Request)
 		want    Level
+		code    errs.Code // of the error; 0 for none
 	}{
-		{"nothing", func(*http.Request) {}, Public},
-		{"a user token", func(r *http.Request) { SetBearerToken(r, tok) }, Admin},
-		{"a bad token", func(r *http.Request) { SetBearerToken(r, tok+"x") }, Public},
-		{"a service call", func(r *http.Request) { signer.Sign(r, testBody) }, Service},
-		{"a service call, signature not yet checked", func(r *http.Request) { signer.Sign(r, []byte("other")) }, Service},
+		{"nothing", func(*http.Request) {}, Public, 0},
+		{"a user token", func(r *http.Request) { SetBearerToken(r, tok) }, Admin, 0},
+		{"a bad token", func(r *http.Request) { SetBearerToken(r, tok+"x") }, Public, errs.CodeTokenInvalid},
+		{"an expired token", func(r *http.Request) { SetBearerToken(r, expired) }, Public, errs.CodeTokenExpired},
+		{"a service call", func(r *http.Request) { signer.Sign(r, testBody) }, Service, 0},
+		{"a service call, signature not yet checked", func(r *http.Request) { signer.Sign(r, []byte("other")) }, Service, 0},
+		{"a service call acting for a user", func(r *http.Request) { SetBearerToken(r, tok); signer.Sign(r, testBody) }, Service, 0},
+		{"a service call acting for a bad token", func(r *http.Request) { SetBearerToken(r, tok+"x"); signer.Sign(r, testBody) },
+			Public, errs.CodeTokenInvalid},
+		{"a service call acting for an expired token", func(r *http.Request) { SetBearerToken(r, expired); signer.Sign(r, testBody) },
+			Public, errs.CodeTokenExpired},
 		{"an unknown service key", func(r *http.Request) {
 			Signer{KeyID: "s9", Secret: testSecret, Service: "x"}.Sign(r, testBody)
-		}, Public},
+		}, Public, errs.CodeSignatureInvalid},
 		{"an old service timestamp", func(r *http.Request) {
 			signer.Sign(r, testBody)
 			r.Header.Set(HeaderTimestamp, strconv.FormatInt(c.Now().Add(-time.Hour).Unix(), 10))
-		}, Public},
-		{"a bad nonce", func(r *http.Request) { signer.Sign(r, testBody); r.Header.Set(HeaderNonce, "x") }, Public},
-		{"a session call", func(r *http.Request) { ss.sign(r, testBody, c.Now()) }, Service},
-		{"a session call, signature not yet checked", func(r *http.Request) { ss.sign(r, []byte("other"), c.Now()) }, Service},
-		{"a session call of an unknown session", func(r *http.Request) { signer.Session(randomID()).sign(r, testBody, c.Now()) }, Public},
-		{"an old session call", func(r *http.Request) { ss.sign(r, testBody, c.Now().Add(-time.Hour)) }, Public},
+		}, Public, errs.CodeSignatureExpired},
+		{"a bad nonce", func(r *http.Request) { signer.Sign(r, testBody); r.Header.Set(HeaderNonce, "x") }, Public, errs.CodeSignatureInvalid},
+		{"a session call", func(r *http.Request) { ss.sign(r, testBody, c.Now()) }, Service, 0},
+		{"a session call, signature not yet checked", func(r *http.Request) { ss.sign(r, []byte("other"), c.Now()) }, Service, 0},
+		{"a session call already accepted", accepted, Public, errs.CodeNonceReplayed},
+		{"a session call too far behind the newest", func(r *http.Request) {
+			ss.sign(r, testBody, c.Now())
+			ss.seq.Add(sessionWindow)
+			accepted(httptest.NewRequest(http.MethodPost, "/rpc", nil))
+		}, Public, errs.CodeSignatureStale},
+		{"a session call of an unknown session", func(r *http.Request) { signer.Session(randomID()).sign(r, testBody, c.Now()) },
+			Public, errs.CodeSignatureStale},
+		{"an old session call", func(r *http.Request) { ss.sign(r, testBody, c.Now().Add(-time.Hour)) }, Public, errs.CodeSignatureExpired},
 		{"a malformed session call", func(r *http.Request) {
 			ss.sign(r, testBody, c.Now())
 			r.Header.Set(HeaderSession, r.Header.Get(HeaderSession)+" x")
-		}, Public},
+		}, Public, errs.CodeSignatureInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
 			tt.prepare(r)
-			if got := a.Reach(r); got != tt.want {
-				t.Errorf("Reach = %s, want %s", got, tt.want)
+			got, err := a.Reach(r)
+			if got != tt.want || (tt.code == 0) != (err == nil) || (err != nil && errs.CodeOf(err) != tt.code) {
+				t.Errorf("Reach = %s, %v; want %s, %s", got, err, tt.want, tt.code.Name())
 			}
 		})
 	}
-	if got := (&Authenticator{}).Reach(httptest.NewRequest(http.MethodPost, "/rpc", nil)); got != Public {
-		t.Errorf("no verifiers: %s", got)
+	none := &Authenticator{}
+	r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+	if got, err := none.Reach(r); got != Public || err != nil {
+		t.Errorf("no verifiers, no credentials: %s, %v", got, err)
+	}
+	SetBearerToken(r, tok)
+	if got, err := none.Reach(r); got != Public || errs.CodeOf(err) != errs.CodeTokenInvalid {
+		t.Errorf("no verifiers, a token: %s, %v; want token_invalid", got, err)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/rpc", nil)
+	signer.Sign(r, testBody)
+	if got, err := none.Reach(r); got != Public || errs.CodeOf(err) != errs.CodeSignatureInvalid {
+		t.Errorf("no verifiers, a service call: %s, %v; want signature_invalid", got, err)
 	}
 }
 

@@ -325,31 +325,51 @@ func (v *ServiceVerifier) now() time.Time {
 	return time.Now()
 }
 
-// plausible reports whether r's service headers name a known key, a
-// well-formed nonce (or a session of this replica) and a timestamp within
-// the window: what can be checked
-// before the body the signature covers is read.
-func (v *ServiceVerifier) plausible(r *http.Request) bool {
+// precheck checks what can be checked of r's service headers before the
+// body the signature covers is read: a known key id, well-formed headers
+// and a timestamp within the window; for a session call, a session of
+// this replica and a sequence number it has not accepted. Its errors have
+// the codes Verify would give the call.
+func (v *ServiceVerifier) precheck(r *http.Request) error {
 	h := r.Header
-	sec := int64(0)
+	if len(h[headerAuthorization]) > 1 {
+		return errs.WithCode(errs.CodeSignatureInvalid, "a service call with more than one Authorization header")
+	}
+	var sec int64
 	if value := header(h, HeaderSession); value != "" && value != SessionOpen {
-		// A session call: its session's key id is one of Keys (keys are
-		// set at start), so the session being here is enough.
 		c, ok := parseSessionFields(value)
-		if !ok || v.Sessions.get(c.id) == nil {
-			return false
+		if !ok {
+			return errs.WithCode(errs.CodeSignatureInvalid, "malformed X-Service-Session value")
+		}
+		// The session's key id is one of Keys (keys are set at start), so
+		// the session being here is enough.
+		s := v.Sessions.get(c.id)
+		if s == nil {
+			return errs.WithCode(errs.CodeSignatureStale, "unknown service session; sign the call again without it")
+		}
+		switch s.check(c.seq) {
+		case 1:
+			return errs.WithCode(errs.CodeNonceReplayed, "the service session call's sequence number was already used")
+		case -1:
+			return errs.WithCode(errs.CodeSignatureStale, "the service session call's sequence number is too old; sign the call again")
 		}
 		sec = c.sec
 	} else {
-		if _, ok := v.Keys[header(h, HeaderKeyID)]; !ok || !validNonce(header(h, HeaderNonce)) {
-			return false
+		if header(h, HeaderService) == "" || header(h, HeaderSignature) == "" || !validNonce(header(h, HeaderNonce)) {
+			return errs.WithCode(errs.CodeSignatureInvalid, "missing or malformed service headers")
+		}
+		if _, ok := v.Keys[header(h, HeaderKeyID)]; !ok {
+			return errs.WithCode(errs.CodeSignatureInvalid, "unknown service key id")
 		}
 		var err error
 		if sec, err = strconv.ParseInt(header(h, HeaderTimestamp), 10, 64); err != nil {
-			return false
+			return errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
 		}
 	}
-	return v.inWindow(sec, v.now())
+	if !v.inWindow(sec, v.now()) {
+		return errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", v.window())
+	}
+	return nil
 }
 
 // validNonce accepts 16 to 64 characters of the base64url alphabet, so

@@ -201,8 +201,10 @@ func (t *Sessions) get(id string) *session {
 func (s *session) accept(seq uint64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case seq > s.top:
+	if v := s.verdict(seq); v != 0 {
+		return v
+	}
+	if seq > s.top {
 		if seq-s.top >= sessionWindow {
 			clear(s.seen[:])
 		} else {
@@ -211,12 +213,29 @@ func (s *session) accept(seq uint64) int {
 			}
 		}
 		s.top = seq
+	}
+	s.seen[(seq%sessionWindow)/64] |= 1 << (seq % 64)
+	return 0
+}
+
+// check is what accept would say of seq, recording nothing: a call whose
+// sequence number is spent is refused before its body is read.
+func (s *session) check(seq uint64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.verdict(seq)
+}
+
+// verdict is accept's answer for seq, s.mu held.
+func (s *session) verdict(seq uint64) int {
+	switch {
+	case seq > s.top:
+		return 0
 	case s.top-seq >= sessionWindow:
 		return -1
 	case s.seen[(seq%sessionWindow)/64]&(1<<(seq%64)) != 0:
 		return 1
 	}
-	s.seen[(seq%sessionWindow)/64] |= 1 << (seq % 64)
 	return 0
 }
 

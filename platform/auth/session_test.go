@@ -442,8 +442,8 @@ func TestServiceHeadersAreReadOnce(t *testing.T) {
 	if _, err := a.Authenticate(t.Context(), r, testBody); err == nil {
 		t.Error("a bad session value first, a good one second: accepted")
 	}
-	if got := a.Reach(r); got != Public {
-		t.Errorf("Reach of a bad session value first: %v, want public", got)
+	if got, err := a.Reach(r); got != Public || err == nil {
+		t.Errorf("Reach of a bad session value first: %v, %v; want public and an error", got, err)
 	}
 	// The good one alone still verifies once (the refusals above recorded nothing).
 	if _, err := a.Authenticate(t.Context(), good.request(), testBody); err != nil {

@@ -408,13 +408,15 @@ func TestRateLimitedAnswersKeepTheCircuitClosed(t *testing.T) {
 // endpoint asks for a service session and the next ones are signed in it
 // (no nonce); when the replica no longer has the session (it restarted),
 // the refused call is sent again signed in full and the endpoint goes
-// without a session for SessionPause.
+// without a session for SessionPause. So is a call whose body is past
+// what a call without credentials may send (64 KiB): it is refused as
+// signature_stale from its headers, not as too large.
 func TestClientSessions(t *testing.T) {
 	signer := auth.Signer{KeyID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef"), Service: "importer"}
 	newReplica := func() *Server {
 		v := &auth.ServiceVerifier{Keys: map[string][]byte{"k1": signer.Secret}, Nonces: auth.NewMemoryNonces(), Sessions: auth.NewSessions()}
 		s := NewServer(Options{Auth: &auth.Authenticator{Services: v}})
-		Handle(s, Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}, func(_ context.Context, p echoParams) (echoParams, error) { return p, nil })
+		Handle(s, Method[textParams, int]{Name: "record", Auth: auth.Service}, func(_ context.Context, p textParams) (int, error) { return len(p.Text), nil })
 		return s
 	}
 	var mu sync.Mutex
@@ -432,9 +434,9 @@ func TestClientSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := func() {
+	call := func(text string) {
 		t.Helper()
-		if _, err := (Method[echoParams, echoParams]{Name: "record", Auth: auth.Service}).Call(context.Background(), c, echoParams{Text: "x"}); err != nil {
+		if _, err := (Method[textParams, int]{Name: "record", Auth: auth.Service}).Call(context.Background(), c, textParams{Text: text}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -457,7 +459,7 @@ func TestClientSessions(t *testing.T) {
 		return k
 	}
 	for range 3 {
-		call()
+		call("x")
 	}
 	if got, want := kinds(), []string{"open", "session 1", "session 2"}; !slices.Equal(got, want) {
 		t.Errorf("calls %q, want %q", got, want)
@@ -465,8 +467,8 @@ func TestClientSessions(t *testing.T) {
 	mu.Lock()
 	replica = newReplica() // restarted: its sessions are gone
 	mu.Unlock()
-	call()
-	call()
+	call(strings.Repeat("x", 100<<10))
+	call("x")
 	if got, want := kinds(), []string{"session 3", "full", "full"}; !slices.Equal(got, want) {
 		t.Errorf("after the replica restarted: calls %q, want %q (refused, sent again in full, no session for SessionPause)", got, want)
 	}

@@ -4,19 +4,23 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/attendify/platform/auth"
+	"github.com/attendify/platform/auth/authtest"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
 )
@@ -142,11 +146,12 @@ func sized(method string, size int) string {
 
 // TestBodyLimitsByMethodAndCaller: public methods take 64 KiB, others the
 // server's 1 MiB, a method may declare its own; a body is read only as far
-// as the caller's verified credentials allow.
+// as the caller's verified credentials allow, and past 64 KiB credentials
+// that do not verify are refused.
 func TestBodyLimitsByMethodAndCaller(t *testing.T) {
 	s, token := limitServer(t)
 	bearer := []string{"Authorization", "Bearer " + token}
-	forged := []string{"Authorization", "Bearer " + token[:len(token)-4] + "AAAA"}
+	forged := []string{"Authorization", "Bearer " + authtest.Forge(token)}
 	tests := []struct {
 		name   string
 		body   string
@@ -161,7 +166,7 @@ func TestBodyLimitsByMethodAndCaller(t *testing.T) {
 		{"under a method's own limit", sized("tiny", 3<<10), nil, 200, `"result":`},
 		{"user method, 900 KiB with a token", sized("user", 900<<10), bearer, 200, `"result":`},
 		{"user method, 900 KiB without a token", sized("user", 900<<10), nil, 413, "65536 bytes"},
-		{"user method, 900 KiB with a forged token", sized("user", 900<<10), forged, 413, "65536 bytes"},
+		{"user method, 900 KiB with a forged token", sized("user", 900<<10), forged, 200, `"reason":"token_invalid"`},
 		{"user method over 1 MiB", sized("user", 1100<<10), bearer, 413, "user's limit of 1048576 bytes"},
 		{"a method's own larger limit", sized("upload", 2<<20), bearer, 200, `"result":`},
 		{"past every limit", sized("upload", 4<<20), bearer, 413, "3145728 bytes"},
@@ -270,8 +275,9 @@ func signed(signer auth.Signer, body string, forge bool) []string {
 
 // TestServiceCallsReadLargeBodiesOneGateAtATime: a signed call may send a
 // body as large as a service method takes; headers naming an unknown key
-// get the public limit; a forged signature with a known key is read but
-// refused; large bodies past the gate's slots are refused as overloaded.
+// are refused once the body passes the public limit; a forged signature
+// with a known key is read but refused; large bodies past the gate's
+// slots are refused as overloaded.
 func TestServiceCallsReadLargeBodiesOneGateAtATime(t *testing.T) {
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	s, signer := serviceServer(t, func(_ context.Context, p textParams) (int, error) {
@@ -289,7 +295,7 @@ func TestServiceCallsReadLargeBodiesOneGateAtATime(t *testing.T) {
 		t.Errorf("a forged signature: %d %.300s", got.status, got.body)
 	}
 	unknown := signed(auth.Signer{KeyID: "k9", Secret: signer.Secret, Service: "x"}, body, false)
-	if got := post(t, s, body, unknown...); got.status != 413 || !strings.Contains(got.body, "65536 bytes") {
+	if got := post(t, s, body, unknown...); !strings.Contains(got.body, `"reason":"signature_invalid"`) {
 		t.Errorf("an unknown key: %d %.300s", got.status, got.body)
 	}
 
@@ -431,6 +437,170 @@ func TestSlowForgedBodyLosesItsLargeBodySlot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// headersOf is r's values of names, as post takes them.
+func headersOf(r *http.Request, names ...string) []string {
+	var h []string
+	for _, k := range names {
+		if v := r.Header.Get(k); v != "" {
+			h = append(h, k, v)
+		}
+	}
+	return h
+}
+
+// TestFailedCredentialsTakeNoLargeBodySlot: a call whose credentials
+// already fail on its headers (a forged or expired user token, alone or
+// as the user a service call acts for; a service call naming an unknown
+// key, signed outside the time window, or a session call repeating a
+// sequence number) never enters the large-body gate: once its body goes
+// past what a call without credentials may send without a slot (64 KiB,
+// or MaxBodyBytes where a public method takes more), it is refused with
+// its credentials' error. Genuine calls enter the gate, and so do calls
+// without credentials when a public method takes large bodies. The
+// gate's admissions are counted by its wait histogram.
+func TestFailedCredentialsTakeNoLargeBodySlot(t *testing.T) {
+	for _, level := range []auth.Level{auth.User, auth.Public} {
+		t.Run("large bodies for "+level.String()+" methods", func(t *testing.T) {
+			testFailedCredentials(t, level)
+		})
+	}
+}
+
+// testFailedCredentials is TestFailedCredentialsTakeNoLargeBodySlot on a
+// server whose method "upload", of level, takes large bodies.
+func testFailedCredentials(t *testing.T, level auth.Level) {
+	reg := prometheus.NewRegistry()
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, err := auth.NewIssuer("t1", priv).Issue(auth.Claims{User: "u1", Role: auth.RoleOrganizer}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	old := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": auth.TokenIssuer, "sub": "u1",
+		"role": auth.RoleOrganizer, "iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()})
+	old.Header["kid"] = "t1"
+	expired, err := old.SignedString(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := auth.Signer{KeyID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef"), Service: "importer"}
+	authn := &auth.Authenticator{Tokens: auth.NewVerifier(map[string]ed25519.PublicKey{"t1": pub}),
+		Services: &auth.ServiceVerifier{Keys: map[string][]byte{"k1": signer.Secret}, Nonces: auth.NewMemoryNonces(), Sessions: auth.NewSessions()}}
+	s := NewServer(Options{Auth: authn, Registerer: reg})
+	length := func(_ context.Context, p textParams) (int, error) { return len(p.Text), nil }
+	Handle(s, Method[textParams, int]{Name: "upload", Auth: level, MaxBody: 6 << 20}, length)
+	Handle(s, Method[textParams, int]{Name: "bulk", Auth: auth.Service, MaxBody: 6 << 20}, length)
+
+	upload, bulk := sized("upload", 2<<20), sized("bulk", 2<<20)
+	serviceHeaders := []string{auth.HeaderService, auth.HeaderKeyID, auth.HeaderTimestamp, auth.HeaderNonce,
+		auth.HeaderSignature, auth.HeaderSession, "Authorization"}
+	// sign returns the headers of a call of body signed by sg, acting for
+	// token when it is not empty, changed by change.
+	sign := func(sg auth.Signer, body, token string, change func(http.Header)) []string {
+		r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+		if token != "" {
+			auth.SetBearerToken(r, token)
+		}
+		sg.Sign(r, []byte(body))
+		if change != nil {
+			change(r.Header)
+		}
+		return headersOf(r, serviceHeaders...)
+	}
+	// A session, and a call of it already accepted.
+	small := `{"jsonrpc":"2.0","method":"bulk","id":1,"params":{"text":"small"}}`
+	opened := post(t, s, small, sign(signer, small, "", func(h http.Header) { h.Set(auth.HeaderSession, auth.SessionOpen) })...)
+	session := signer.Session(opened.header.Get(auth.HeaderSession))
+	sessionCall := func(body string) []string {
+		r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+		session.Sign(r, []byte(body))
+		return headersOf(r, serviceHeaders...)
+	}
+	used := sessionCall(small)
+	if got := post(t, s, small, used...); got.status != 200 {
+		t.Fatalf("a session call: %d %.300s", got.status, got.body)
+	}
+
+	// answer is an exchange's status and parts of its body.
+	type answer struct {
+		status     int
+		part, more string
+	}
+	admitted := answer{200, `"result":`, `"id":1`}
+	// refused is the answer to a call refused from its headers, before
+	// its request was read (so its id is not known).
+	refused := func(reason string) answer { return answer{200, `"reason":"` + reason + `"`, `"id":null`} }
+	anonymous := answer{413, "exceeds 65536 bytes", `"id":null`}
+	if level == auth.Public {
+		anonymous = admitted
+	}
+	tests := []struct {
+		name   string
+		body   string
+		header []string
+		want   answer
+	}{
+		{"no credentials", upload, nil, anonymous},
+		{"a user token", upload, []string{"Authorization", "Bearer " + valid}, admitted},
+		{"a forged user token", upload, []string{"Authorization", "Bearer " + authtest.Forge(valid)}, refused("token_invalid")},
+		{"an expired user token", upload, []string{"Authorization", "Bearer " + expired}, refused("token_expired")},
+		{"a signed call", bulk, sign(signer, bulk, "", nil), admitted},
+		{"a signed call acting for a user", bulk, sign(signer, bulk, valid, nil), admitted},
+		{"a signed call with an unknown key id", bulk, sign(auth.Signer{KeyID: "k9", Secret: signer.Secret, Service: "importer"}, bulk, "", nil),
+			refused("signature_invalid")},
+		{"a signed call out of the time window", bulk, sign(signer, bulk, "", func(h http.Header) {
+			h.Set(auth.HeaderTimestamp, strconv.FormatInt(now.Add(-time.Hour).Unix(), 10))
+		}), refused("signature_expired")},
+		{"a signed call acting for a forged user token", bulk, sign(signer, bulk, authtest.Forge(valid), nil), refused("token_invalid")},
+		{"a signed call acting for an expired user token", bulk, sign(signer, bulk, expired, nil), refused("token_expired")},
+		{"a session call", bulk, sessionCall(bulk), admitted},
+		{"a session call with a used sequence number", bulk, used, refused("nonce_replayed")},
+		{"a session call of a session this replica does not have", bulk, func() []string {
+			r := httptest.NewRequest(http.MethodPost, "/rpc", nil)
+			signer.Session("0123456789abcdef").Sign(r, []byte(bulk))
+			return headersOf(r, serviceHeaders...)
+		}(), refused("signature_stale")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := admissions(reg)
+			got := post(t, s, tt.body, tt.header...)
+			n, want := admissions(reg)-before, uint64(0)
+			if tt.want == admitted {
+				want = 1
+			}
+			if got.status != tt.want.status || !strings.Contains(got.body, tt.want.part) || !strings.Contains(got.body, tt.want.more) || n != want {
+				t.Errorf("got %d %.300s, %d admissions to the large-body gate; want %d with %s and %s, %d admissions",
+					got.status, got.body, n, tt.want.status, tt.want.part, tt.want.more, want)
+			}
+		})
+	}
+}
+
+// admissions is how many exchanges the large-body gate of reg admitted.
+func admissions(reg *prometheus.Registry) uint64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "gate_wait_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "gate" && l.GetValue() == "large_body" {
+					return m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // TestLargeBodyTime: the time a body admitted to the large-body gate has

@@ -51,14 +51,18 @@ type Authenticator interface {
 
 // Reacher is implemented by an Authenticator that can tell, before a
 // request's body is read, the highest auth level the request's credentials
-// reach: Public without credentials or with credentials that do not verify,
-// a user level when a user token verifies, Service for a service call whose
-// headers are plausible (its signature covers the body, so it is checked
-// once the body is read). The server reads a body only as far as the
-// largest MaxBody of the methods that level reaches; without a Reacher, as
-// far as the largest MaxBody of all. platform/auth implements it.
+// reach: Public without credentials, a user level when a user token
+// verifies, Service for a service call whose headers are plausible (its
+// signature covers the body, so it is checked once the body is read); and
+// when credentials are presented but already fail on the headers, Public
+// and the error Authenticate would give. The server reads a body only as
+// far as the largest MaxBody of the methods that level reaches (without a
+// Reacher, as far as the largest MaxBody of all), and refuses with that
+// error a body whose credentials fail once it goes past what a call
+// without credentials may send without a slot of the large-body gate.
+// platform/auth implements it.
 type Reacher interface {
-	Reach(r *http.Request) auth.Level
+	Reach(r *http.Request) (auth.Level, error)
 }
 
 // Shedder admits or refuses work under load. platform/shed implements it.
@@ -129,11 +133,12 @@ type Options struct {
 // Body limits: each method has one (Method.MaxBody, else 64 KiB for public
 // methods and 1 MiB for the others), checked against each call. A body is
 // read no further than its caller can use: the largest limit of the public
-// methods first; past it, only when the credentials, checked before the
-// body is read (Reacher), reach methods that take more; past MaxBodyBytes,
-// only LargeBodies exchanges at once. So a flood of large bodies without
-// credentials costs 64 KiB each, and buffers grown for large bodies are
-// not kept in the pool.
+// methods first (no further than MaxBodyBytes); past it, only when the
+// credentials, checked before the body is read (Reacher), reach methods
+// that take more, and credentials that already fail are refused there;
+// past MaxBodyBytes, only LargeBodies exchanges at once. So a flood of
+// large bodies without credentials, or with bad ones, costs 64 KiB each,
+// and buffers grown for large bodies are not kept in the pool.
 type Server struct {
 	opts     Options
 	log      *slog.Logger
@@ -330,6 +335,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		success = false
 		var tl *tooLarge
 		var sb *slowBody
+		var bc *badCredentials
 		switch {
 		case errors.As(err, &tl):
 			s.writeWholeError(w, http.StatusRequestEntityTooLarge, &protocolError{code: CodeInvalidRequest,
@@ -340,6 +346,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					sb.allowed.Round(time.Millisecond), s.opts.LargeBodyTime, s.opts.LargeBodyRate)}, c.requestID)
 		case errs.CodeOf(err) == errs.CodeOverloaded:
 			s.writeWholeError(w, http.StatusServiceUnavailable, err, c.requestID)
+		case errors.As(err, &bc):
+			// As the call would be answered once read (200 and the error):
+			// a client signs a call refused as signature_stale again.
+			s.writeWholeError(w, http.StatusOK, bc.err, c.requestID)
 		}
 		return // the client went away mid-body: nobody to answer
 	}
@@ -766,13 +776,26 @@ func (e *slowBody) Error() string {
 
 func (e *slowBody) Unwrap() error { return e.err }
 
+// badCredentials is a body refused before it was read in full because
+// its credentials already failed on the headers (Reacher).
+type badCredentials struct{ err error }
+
+func (e *badCredentials) Error() string {
+	return "the request's credentials do not verify: " + e.err.Error()
+}
+
+func (e *badCredentials) Unwrap() error { return e.err }
+
 // read reads r's body into buf, no further than its caller may send: up to
-// the public ceiling first (most bodies end there); past it only as far as
-// the credentials verified without the body reach; past MaxBodyBytes only
-// with a slot of the large-body gate, which leave gives back, and within
-// a read deadline (largeBodyTime).
+// the public ceiling first, and no further than MaxBodyBytes (most bodies
+// end there); past it only as far as the credentials verified without the
+// body reach, and not at all when they already fail; past MaxBodyBytes
+// only with a slot of the large-body gate, which leave gives back, and
+// within a read deadline (largeBodyTime).
 func (s *Server) read(ctx context.Context, w http.ResponseWriter, r *http.Request, buf []byte) (body []byte, leave func(), err error) {
-	limit := s.ceiling[auth.Public].Load()
+	// A public method may take more than MaxBodyBytes, but no caller,
+	// with credentials or without, is read past it without a slot.
+	limit := min(s.ceiling[auth.Public].Load(), s.opts.MaxBodyBytes)
 	body, err = readBody(r.Body, buf, limit)
 	if err != errTooLarge {
 		return body, nil, err
@@ -781,7 +804,15 @@ func (s *Server) read(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if s.opts.Auth == nil {
 		reach = auth.Public
 	} else if ra, ok := s.opts.Auth.(Reacher); ok {
-		reach = ra.Reach(r)
+		var failed error
+		if reach, failed = ra.Reach(r); failed != nil {
+			// Whatever method it names, the call would be refused once
+			// read (a public one included: its caller's credentials are
+			// refused rather than ignored past this point), so neither
+			// the rest of its body nor a slot of the large-body gate is
+			// spent on it.
+			return body, nil, &badCredentials{err: failed}
+		}
 	}
 	ceiling := s.ceiling[reach].Load()
 	if ceiling <= limit {

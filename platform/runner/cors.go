@@ -138,11 +138,17 @@ func (s *Service) refuseCrossSite(cfg CORS, next http.Handler) http.Handler {
 }
 
 // ownOrigin reports whether origin is the one r was sent to: the same
-// scheme, host and port. The scheme is the one X-Forwarded-Proto names
-// when it is there (a proxy in front ended TLS), else r's own. Browsers
-// do not let a page set X-Forwarded-Proto or Host on a request sent
-// without a preflight, so a page on another site cannot make its call
-// look like the service's own.
+// scheme, host and port. Behind a proxy that is the proxy's: the scheme
+// X-Forwarded-Proto names (a proxy that ended TLS) and the host
+// X-Forwarded-Host names (a proxy that sends its upstream's name in Host,
+// as many ingress controllers do), each read by forwardedValue, else r's
+// own scheme and Host. (The standard Forwarded header, RFC 7239, is read
+// nowhere in the runner, and not here either.) A page on another site
+// cannot make its call look like the service's own: a browser does not
+// let a page set Host, and a header of its choosing (X-Forwarded-Proto,
+// X-Forwarded-Host) makes the request non-simple, so the browser first
+// sends a preflight, which CORS refuses to an origin it does not allow
+// (and grants no X-Forwarded-* header to any origin).
 func ownOrigin(r *http.Request, origin string) bool {
 	scheme, host, ok := strings.Cut(origin, "://")
 	if !ok || host == "" || strings.ContainsAny(host, "/?#@") {
@@ -152,15 +158,26 @@ func ownOrigin(r *http.Request, origin string) bool {
 	if r.TLS != nil {
 		want = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		p, _, _ = strings.Cut(p, ",")
-		want = strings.TrimSpace(p)
+	if p := forwardedValue(r.Header, "X-Forwarded-Proto"); p != "" {
+		want = p
 	}
 	if !strings.EqualFold(scheme, want) {
 		return false
 	}
+	sentTo := r.Host
+	if h := forwardedValue(r.Header, "X-Forwarded-Host"); h != "" {
+		sentTo = h
+	}
 	scheme = strings.ToLower(scheme)
-	return hostPort(host, scheme) == hostPort(r.Host, scheme)
+	return hostPort(host, scheme) == hostPort(sentTo, scheme)
+}
+
+// forwardedValue is the first value of h's X-Forwarded-* header name,
+// trimmed: proxies in a chain append theirs, and the first is the one the
+// client's request was sent to.
+func forwardedValue(h http.Header, name string) string {
+	v, _, _ := strings.Cut(h.Get(name), ",")
+	return strings.TrimSpace(v)
 }
 
 // hostPort is host ("name", "name:port", "[ipv6]:port") with the scheme's

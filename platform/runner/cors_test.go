@@ -188,7 +188,7 @@ func varyOf(h http.Header) []string {
 // port, scheme, a suffix, a prefix, null, a trailing slash or dot, user
 // info); every answer to a request with Origin varies by Origin; a
 // preflight asking for a method or header not allowed (the service-call
-// headers among them) is not granted.
+// headers and the X-Forwarded-* ones among them) is not granted.
 func TestCORSOrigins(t *testing.T) {
 	svc := corsService(t, "https://web.example.com", func(_ context.Context, origin string) bool {
 		return origin == "https://conf.example.org"
@@ -228,6 +228,9 @@ func TestCORSOrigins(t *testing.T) {
 		{"POST", "x-service-signature"},
 		{"POST", "content-type, x-service-session"},
 		{"POST", "cookie"},
+		// What ownOrigin reads: a page cannot send them without a preflight.
+		{"POST", "x-forwarded-host"},
+		{"POST", "content-type, x-forwarded-proto"},
 	} {
 		req, err := http.NewRequest(http.MethodOptions, svc.URL()+"/rpc", nil)
 		if err != nil {
@@ -257,7 +260,9 @@ func TestCORSOrigins(t *testing.T) {
 // own address, past per-address limits. A POST to /rpc whose Origin is
 // neither allowed (the configured list, the service's OriginCheck) nor
 // the service's own is refused (403, a JSON-RPC error) without running;
-// the others run as before, calls without Origin among them.
+// the others run as before, calls without Origin among them. Behind a
+// proxy, the service's own origin is the one the proxy was sent to
+// (X-Forwarded-Proto, X-Forwarded-Host).
 func TestCrossSiteSimplePostIsRefused(t *testing.T) {
 	var runs atomic.Int32
 	mail := func(s *Service) {
@@ -302,6 +307,20 @@ func TestCrossSiteSimplePostIsRefused(t *testing.T) {
 		{"from an app's origin (OriginCheck)", []string{"Origin", "https://conf.example.org"}, true},
 		{"from the service's own origin", []string{"Origin", own}, true},
 		{"from the service's own origin behind a TLS proxy", []string{"Origin", "https://" + host, "X-Forwarded-Proto", "https"}, true},
+		{"from the service's public origin behind a proxy that rewrites Host",
+			[]string{"Origin", "https://events.example.org", "X-Forwarded-Host", "events.example.org", "X-Forwarded-Proto", "https"}, true},
+		{"from the public origin, the first of a chain of proxies' hosts",
+			[]string{"Origin", "https://events.example.org", "X-Forwarded-Host", " events.example.org , lb.internal:8080", "X-Forwarded-Proto", "https, http"}, true},
+		{"from the public origin on its own port",
+			[]string{"Origin", "https://events.example.org:8443", "X-Forwarded-Host", "events.example.org:8443", "X-Forwarded-Proto", "https"}, true},
+		{"from the public origin, its default port named",
+			[]string{"Origin", "https://events.example.org", "X-Forwarded-Host", "events.example.org:443", "X-Forwarded-Proto", "https"}, true},
+		{"from another site behind a proxy that rewrites Host",
+			[]string{"Origin", "https://evil.example.net", "X-Forwarded-Host", "events.example.org", "X-Forwarded-Proto", "https"}, false},
+		{"from the public origin on another port",
+			[]string{"Origin", "https://events.example.org:8443", "X-Forwarded-Host", "events.example.org", "X-Forwarded-Proto", "https"}, false},
+		{"from the upstream's name, which the proxy was not sent to",
+			[]string{"Origin", own, "X-Forwarded-Host", "events.example.org"}, false},
 		{"without Origin (a server, an app, curl)", nil, true},
 	} {
 		before := runs.Load()

@@ -4,6 +4,7 @@
 package authtest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/attendify/platform/auth"
@@ -23,4 +24,20 @@ func Signer(t testing.TB, service string) auth.Signer {
 		t.Fatalf("authtest: a signer for %s: %v", service, err)
 	}
 	return signer
+}
+
+// Forge returns token with the first character of its signature changed:
+// a token that looks like one and cannot verify. Changing its last
+// characters is not enough: an Ed25519 signature's last byte is at most
+// 0x10 (its scalar is below the group order, about 2^252), so its last
+// four base64url characters carry 16 random bits: one token in about
+// 65,536 ends in "AAAA", and writing "AAAA" over its end leaves it as it
+// was.
+func Forge(token string) string {
+	i := strings.LastIndexByte(token, '.') + 1
+	c := byte('A')
+	if i < len(token) && token[i] == 'A' {
+		c = 'B'
+	}
+	return token[:i] + string(c) + token[min(i+1, len(token)):]
 }
