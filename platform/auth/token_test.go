@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -122,6 +123,15 @@ func TestVerifyRejects(t *testing.T) {
 	sig[0] ^= 1
 	tamperedSig := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
 
+	// The same signature spelled otherwise: an Ed25519 signature's 64
+	// bytes leave the low 4 bits of its last base64 character unused.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, good[len(good)-1])
+	respelled := good[:len(good)-1] + string(alphabet[last^1])
+	if b, _ := base64.RawURLEncoding.DecodeString(respelled[strings.LastIndexByte(respelled, '.')+1:]); !bytes.Equal(b, signatureOf(t, good)) {
+		t.Fatalf("%s does not spell the same signature", respelled)
+	}
+
 	claims := jwtClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: TokenIssuer, Subject: "u1",
@@ -172,6 +182,7 @@ func TestVerifyRejects(t *testing.T) {
 	}{
 		{"tampered payload", tamperedPayload, t0, errs.CodeTokenInvalid},
 		{"tampered signature", tamperedSig, t0, errs.CodeTokenInvalid},
+		{"another spelling of the signature", respelled, t0, errs.CodeTokenInvalid},
 		{"expired", good, t0.Add(time.Hour + Leeway + time.Second), errs.CodeTokenExpired},
 		{"not yet valid (issued in the future)", good, t0.Add(-Leeway - time.Minute), errs.CodeTokenInvalid},
 		{"not yet valid (nbf)", signedWith("k1", func(c *jwtClaims, _ *jwt.Token) {
@@ -342,4 +353,14 @@ func BenchmarkHMACBaseline(b *testing.B) {
 			b.Fatal("mismatch")
 		}
 	}
+}
+
+// signatureOf is the signature of token, decoded.
+func signatureOf(t *testing.T, token string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(token[strings.LastIndexByte(token, '.')+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
