@@ -472,7 +472,7 @@ var (
 var (
 	ReportPost = rpc.Method[ReportParams, Empty]{
 		Name: "post.report", Auth: auth.Member, Idempotent: true, Errors: writeErrors,
-		Summary: "Report a post to the moderators, with a reason (once per member and post).",
+		Summary: "Report a post to the moderators, with a reason (once per member and post while the report is open; reported again after a moderator resolved it, the report opens again with the new reason and note).",
 	}
 	ReportQueueGet = rpc.Method[QueueParams, ReportQueue]{
 		Name: "moderation.queue", ReadOnly: true, Auth: auth.Admin, Idempotent: true, Errors: memberErrors,

@@ -247,6 +247,16 @@ func TestSmallEvent(t *testing.T) {
 	if got := feed(bob, social.FeedApp, ""); len(got) != 1 {
 		t.Errorf("after unhide, app feed = %v", got)
 	}
+	// Cy reports the post again, its first report resolved by the hide:
+	// the report opens again with the new reason; a repeat stays one.
+	for range 2 {
+		if _, err := social.ReportPost.Call(cy.Ctx(ctx), c, social.ReportParams{AppRef: rpc.AppRef{App: app}, PostID: post.ID, Reason: social.ReasonHarassment, Note: "worse now"}); err != nil {
+			t.Fatalf("post.report again: %v", err)
+		}
+	}
+	if q, err := social.ReportQueueGet.Call(mod.Ctx(ctx), c, social.QueueParams{AppRef: rpc.AppRef{App: app}}); err != nil || len(q.Items) != 1 || q.Items[0].Reason != social.ReasonHarassment || q.Items[0].Note != "worse now" {
+		t.Errorf("queue after reporting a resolved report again: %+v %v", q.Items, err)
+	}
 
 	// Blocking Ada hides her posts and refuses new ones; unblocking brings
 	// them back.

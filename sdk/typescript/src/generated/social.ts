@@ -722,7 +722,7 @@ export interface PostGetResult {
   };
 }
 
-/** Params of `post.report`: Report a post to the moderators, with a reason (once per member and post). */
+/** Params of `post.report`: Report a post to the moderators, with a reason (once per member and post while the report is open; reported again after a moderator resolved it, the report opens again with the new reason and note). */
 export interface PostReportParams {
   /**
    * @minLength 1
@@ -1023,7 +1023,7 @@ export function methods(t: Transport) {
        */
       get: method<PostGetParams, PostGetResult>(t, "social", "post.get", { idempotent: true, timeoutMs: 10000 }),
       /**
-       * Report a post to the moderators, with a reason (once per member and post).
+       * Report a post to the moderators, with a reason (once per member and post while the report is open; reported again after a moderator resolved it, the report opens again with the new reason and note).
        *
        * Auth: member · idempotent: yes · timeout: 10000 ms
        *

@@ -1,10 +1,15 @@
 package service_test
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/attendify/hub"
+	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
 )
@@ -159,4 +164,99 @@ func mustOK(w *world, err error) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+}
+
+// TestReactionCountsFollowBlocks: a blocked member's reactions leave the
+// posts' counters and come back when the last block is lifted, once,
+// whatever repeats (a moderator's retry, hub's event redelivered), and a
+// reaction they take back while blocked is not put back.
+func TestReactionCountsFollowBlocks(t *testing.T) {
+	both := map[string]int64{"like": 1, "love": 1}
+	cysOnly := map[string]int64{"love": 1}
+	tests := []struct {
+		name string
+		do   func(w *world, post string)
+		want map[string]int64
+	}{
+		{"nobody blocked", func(*world, string) {}, both},
+		{"the reactor blocked", func(w *world, _ string) { w.block(bob) }, cysOnly},
+		{"blocked twice", func(w *world, _ string) { w.block(bob); w.block(bob) }, cysOnly},
+		{"blocked, then unblocked", func(w *world, _ string) {
+			w.block(bob)
+			mustOK(w, w.svc.Unblock(as(mona), app, bob))
+			mustOK(w, w.svc.Unblock(as(mona), app, bob))
+		}, both},
+		{"hub's block delivered twice", func(w *world, _ string) {
+			ev := w.hubEvent(hub.EventMemberBlocked, bob, true)
+			mustOK(w, w.svc.HandleMemberEvent(as(mona), ev))
+			mustOK(w, w.svc.HandleMemberEvent(as(mona), ev))
+		}, cysOnly},
+		{"hub's block and unblock, each delivered twice", func(w *world, _ string) {
+			blocked, unblocked := w.hubEvent(hub.EventMemberBlocked, bob, true), w.hubEvent(hub.EventMemberUnblocked, bob, false)
+			for _, ev := range []events.Event{blocked, blocked, unblocked, unblocked} {
+				mustOK(w, w.svc.HandleMemberEvent(as(mona), ev))
+			}
+		}, both},
+		{"blocked by a moderator and by hub, hub's lifted", func(w *world, _ string) {
+			w.block(bob)
+			mustOK(w, w.svc.HandleMemberEvent(as(mona), w.hubEvent(hub.EventMemberBlocked, bob, true)))
+			mustOK(w, w.svc.HandleMemberEvent(as(mona), w.hubEvent(hub.EventMemberUnblocked, bob, false)))
+		}, cysOnly},
+		{"taken back while blocked, then unblocked", func(w *world, post string) {
+			w.block(bob)
+			got := w.react(bob, post, "")
+			want := service.ReactionState{Post: post, Counts: service.Counts{Reactions: cysOnly}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				w.t.Errorf("bob takes his like back while blocked (-want +got):\n%s", diff)
+			}
+			mustOK(w, w.svc.Unblock(as(mona), app, bob))
+		}, cysOnly},
+		{"taken back while blocked, the post cached since the block", func(w *world, post string) {
+			w.block(bob)
+			w.index.Flush() // the block's tombstones gone with the rest
+			w.get(post)
+			w.react(bob, post, "")
+		}, cysOnly},
+		{"unblocked, reacting again", func(w *world, post string) {
+			w.block(bob)
+			w.react(bob, post, "")
+			mustOK(w, w.svc.Unblock(as(mona), app, bob))
+			w.react(bob, post, social.ReactionClap)
+		}, map[string]int64{"clap": 1, "love": 1}},
+		{"blocked, after the cache is lost", func(w *world, _ string) {
+			w.block(bob)
+			w.index.Flush()
+		}, cysOnly},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, service.NoLimits)
+			post := w.post(ada, "react to me")
+			w.react(bob, post, social.ReactionLike)
+			w.react(cy, post, social.ReactionLove)
+			w.get(post) // cached, as a reader would leave it
+			tc.do(w, post)
+			if got := w.get(post).Counts.Reactions; !cmp.Equal(got, tc.want, cmpopts.EquateEmpty()) {
+				t.Errorf("post.get counts %v, want %v", got, tc.want)
+			}
+			items, _, err := w.svc.Feed(as(cy), app, service.Feed{Kind: social.FeedApp}, "", 10)
+			if err != nil || len(items) != 1 || !cmp.Equal(items[0].Counts.Reactions, tc.want, cmpopts.EquateEmpty()) {
+				t.Errorf("the feed's counts: %+v, %v; want %v", items, err, tc.want)
+			}
+		})
+	}
+}
+
+// block blocks member (a moderator's block).
+func (w *world) block(member string) {
+	w.t.Helper()
+	_, err := w.svc.Block(as(mona), app, member, "spam")
+	mustOK(w, err)
+}
+
+// hubEvent is hub's member event about member.
+func (w *world) hubEvent(typ, member string, blocked bool) events.Event {
+	data, err := json.Marshal(hub.MemberPayload{ID: member, AppID: app, Name: member, Blocked: blocked})
+	mustOK(w, err)
+	return events.Event{ID: events.NewID(), Type: typ, App: app, Subject: member, Time: time.Now(), Data: data}
 }

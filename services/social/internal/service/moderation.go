@@ -21,7 +21,9 @@ type ReportInput struct {
 	Note   string
 }
 
-// Report records a member's report of a post (once per member and post).
+// Report records a member's report of a post: once per member and post
+// while it is open; reported again after a moderator resolved it, it opens
+// again with the new reason and note (ReportStore.AddReport).
 func (s *Service) Report(ctx context.Context, in ReportInput) error {
 	app, post, reason, note := in.App, in.Post, in.Reason, in.Note
 	// A report is a write: refused to members a moderator blocked.
@@ -199,8 +201,12 @@ func (s *Service) Unblock(ctx context.Context, app, member string) error {
 }
 
 // setAuthorBlocked sets AuthorBlocked on every post and comment of member
-// and updates the feeds; it returns how many posts changed.
+// and updates the feeds, and settles the counting of the member's
+// reactions to their blocks; it returns how many posts changed.
 func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, blocked bool, by string) (int, error) {
+	if err := s.settleReactions(ctx, app, member); err != nil {
+		return 0, err
+	}
 	var posts []string
 	var comments []CommentRef
 	err := s.st.AppDocs.EachDoc(ctx, app, func(d *Post) error {
@@ -233,6 +239,24 @@ func (s *Service) setAuthorBlocked(ctx context.Context, app, member string, bloc
 		}
 	}
 	return n, nil
+}
+
+// settleReactions takes a blocked member's reactions out of the posts'
+// counters, or puts them back once no block remains
+// (ReactionStore.SettleBlocked: exactly once, so a retried block or a
+// redelivered event of hub moves nothing more), and drops the cached
+// counters it corrected.
+func (s *Service) settleReactions(ctx context.Context, app, member string) error {
+	moved, err := s.st.Reactions.SettleBlocked(ctx, app, member)
+	if err != nil {
+		return err
+	}
+	for _, post := range moved {
+		if err := s.st.Cache.DropPost(ctx, app, post, ""); err != nil {
+			s.log.Warn("drop uncounted post", "app", app, "post", post, "error", err)
+		}
+	}
+	return nil
 }
 
 // setPostAuthorBlocked sets AuthorBlocked on a post, hiding or showing it

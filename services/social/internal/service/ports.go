@@ -120,8 +120,19 @@ type ReactionStore interface {
 	// transaction where the store has one): only when the reaction changes
 	// are the counters and the member's index updated and the effects of
 	// then(prev) recorded, atomically with the change where the store
-	// allows (Postgres).
+	// allows (Postgres). While the member's reactions are uncounted (see
+	// SettleBlocked) a change moves what their block took out instead of
+	// the counters (Reacted.Uncounted).
 	React(ctx context.Context, r Reaction, then func(prev string) Effects) (Reacted, error)
+	// SettleBlocked brings the counting of member's reactions to their
+	// blocks as they stand (BlockStore): a blocked member's reactions are
+	// taken out of the posts' counters, with a record of what was taken;
+	// once no block remains, what the record holds is put back. Exactly
+	// once: repeated, or run again after a block or unblock already
+	// settled, it moves nothing. It returns the posts whose counters
+	// moved. A store that cannot do it atomically (Riak) does nothing:
+	// the reactions stay counted.
+	SettleBlocked(ctx context.Context, app, member string) (moved []string, err error)
 	// Counts returns a post's counters.
 	Counts(ctx context.Context, app, post string) (Counts, error)
 	// MemberReactions returns member's reactions by post.
@@ -165,7 +176,10 @@ type NotificationStore interface {
 
 // ReportStore holds the members' reports of posts.
 type ReportStore interface {
-	// AddReport records a report (once per reporter and post).
+	// AddReport records a report, once per reporter and post while it is
+	// open: a report of a post the reporter reported and a moderator
+	// resolved since opens again, with r's id, reason, note and time (so
+	// it comes last in the queue); one still open is left unchanged.
 	AddReport(ctx context.Context, r Report) error
 	// OpenReports returns up to limit open reports after the report id
 	// after, oldest first.
@@ -359,6 +373,9 @@ type Reacted struct {
 	// after its register was written): cached copies of the counters, and
 	// of the member's reaction, are stale.
 	Recounted bool
+	// Uncounted says the member's reactions are uncounted (blocked): the
+	// change moved the block's record, not the counters.
+	Uncounted bool
 }
 
 // Effects are what a change records for others, atomically where possible.

@@ -74,6 +74,15 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if err != nil {
 		return ReactionState{}, err
 	}
+	if r.Uncounted {
+		// Blocked (they may take a reaction back): the counters stay as
+		// they are, only my reaction changes (from kind to kind, the cached
+		// counters do not move).
+		if err := s.st.Cache.ApplyReaction(ctx, mine, kind); err != nil {
+			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
+		}
+		return ReactionState{Post: post, MyReaction: kind, Counts: items[0].Counts}, nil
+	}
 	if r.Changed {
 		if err := s.st.Cache.ApplyReaction(ctx, mine, r.Prev); err != nil {
 			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)

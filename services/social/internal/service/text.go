@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/attendify/platform/errs"
@@ -23,6 +24,10 @@ type Text struct {
 
 // maxHashtagRunes bounds one hashtag.
 const maxHashtagRunes = 50
+
+// maxRawHashtagRunes bounds a hashtag's word as typed, invisible
+// characters and decomposed letters included (see scanTag).
+const maxRawHashtagRunes = 4 * maxHashtagRunes
 
 // ParseText validates a text (trimmed, at most social.MaxTextRunes
 // characters, no control characters but newlines and tabs) and extracts its
@@ -180,10 +185,12 @@ func hasMention(ms []Mention, member string) bool {
 // Hashtags returns the hashtags of s: '#' at the start or after a character
 // that is not part of a word, then a word: a letter, digit or '_', then
 // letters, digits, '_' and combining marks (Devanagari's vowel signs, a
-// decomposed accent), with at least one letter. A tag is lower-cased and
-// composed (NFC: "café" typed decomposed is the tag "café"), deduplicated,
-// at most social.MaxHashtags of them; a word longer than maxHashtagRunes
-// so is no hashtag (cut, it would be a tag the text does not show).
+// decomposed accent), with at least one letter. Invisible characters
+// (Default_Ignorable_Code_Point) neither end a word nor start one: the
+// word is what the text shows, and NormalizeTag takes them out of the tag.
+// A tag is NormalizeTag's form of its word, deduplicated, at most
+// social.MaxHashtags of them; a word longer than maxHashtagRunes so is no
+// hashtag (cut, it would be a tag the text does not show).
 func Hashtags(s string) []string {
 	tags := []string{}
 	prev := ' '
@@ -196,7 +203,9 @@ func Hashtags(s string) []string {
 				}
 			}
 		}
-		prev = r
+		if !defaultIgnorable(r) { // "a\u200b#b" shows as "a#b": no hashtag
+			prev = r
+		}
 	}
 	return tags
 }
@@ -204,21 +213,23 @@ func Hashtags(s string) []string {
 // scanTag returns the hashtag at the start of s (after its '#'), "" when
 // there is none.
 func scanTag(s string) string {
-	end, letter := 0, false
+	end, n := len(s), 0
 	for i, r := range s {
-		if !isWord(r) || (i == 0 && unicode.IsMark(r)) {
+		if !isWord(r) && !defaultIgnorable(r) {
+			end = i
 			break
 		}
-		if unicode.IsLetter(r) {
-			letter = true
+		// A word is no tag past maxHashtagRunes once normalized; this
+		// bound on it as typed (a character composes from at most 4)
+		// spares NormalizeTag a word padded with hundreds of invisible
+		// characters.
+		if n++; n > maxRawHashtagRunes {
+			return ""
 		}
-		end = i + utf8.RuneLen(r)
-	}
-	if !letter {
-		return ""
 	}
 	t := NormalizeTag(s[:end])
-	if utf8.RuneCountInString(t) > maxHashtagRunes {
+	first, _ := utf8.DecodeRuneInString(t)
+	if !strings.ContainsFunc(t, unicode.IsLetter) || unicode.IsMark(first) || utf8.RuneCountInString(t) > maxHashtagRunes {
 		return ""
 	}
 	return t
@@ -228,10 +239,87 @@ func isWord(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
-// NormalizeTag is how a hashtag is looked up: lower-case, composed (NFC),
-// without '#'.
+// NormalizeTag is how a hashtag is looked up: without '#', lower-case,
+// without the invisible characters that mean nothing in it, composed
+// (NFC). So "#Spon\u200bsor" (a zero width space), "#spon\u00adsor" (a
+// soft hyphen) and "#spon\u3164sor" (a Hangul filler, a letter that shows
+// nothing) are the tag "sponsor", and cannot stand beside it as another
+// tag that reads the same in trends and search.
+//
+// Which characters: Unicode's Default_Ignorable_Code_Point, the
+// characters a renderer shows nothing for, which UAX #31 (its hashtag
+// identifiers are compared in NFKC_Casefold, which removes them all) and
+// UTS #55 leave out of identifiers. The two joiners, ZWNJ and ZWJ, are the
+// exception UAX #31 makes (section 2.3): they change how a word of
+// Persian or of an Indic script is written ("می‌خواهم", a Persian word with
+// a ZWNJ, shows unlike the same letters joined; "ශ්‍රී", Sinhala with a
+// ZWJ), so they are kept where they can: a ZWNJ after a virama or between
+// letters that would join (Arabic script), a ZWJ after a virama, the
+// contexts of RFC 5892's CONTEXTJ rules, which x/text's PRECIS profiles
+// check. Elsewhere ("spon\u200dsor") they show nothing and are removed.
+// Emoji, where a ZWJ joins pictographs, are no part of a tag.
 func NormalizeTag(s string) string {
-	return norm.NFC.String(strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#")))
+	s = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+	if !strings.ContainsFunc(s, defaultIgnorable) {
+		return norm.NFC.String(s)
+	}
+	s = strings.Map(func(r rune) rune {
+		if defaultIgnorable(r) && r != zwnj && r != zwj {
+			return -1
+		}
+		return r
+	}, s)
+	// Each joiner is checked in the tag as kept so far, followed by the
+	// rest without joiners: a joiner beside another one joins nothing.
+	var kept strings.Builder
+	for i, r := range s {
+		if r != zwnj && r != zwj {
+			kept.WriteRune(r)
+			continue
+		}
+		rest := strings.Map(func(r rune) rune {
+			if r == zwnj || r == zwj {
+				return -1
+			}
+			return r
+		}, s[i+utf8.RuneLen(r):])
+		// Any refusal drops the joiner: the tag then reads as the same
+		// letters unjoined, never as a second tag beside them.
+		if _, err := joinerContext.String(kept.String() + string(r) + rest); err == nil {
+			kept.WriteRune(r)
+		}
+	}
+	return norm.NFC.String(kept.String())
+}
+
+// The joiners, U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER.
+const (
+	zwnj = '\u200c'
+	zwj  = '\u200d'
+)
+
+// joinerContext checks that the joiners of a string stand where RFC 5892's
+// CONTEXTJ rules allow them (the PRECIS freeform class refuses one
+// elsewhere).
+var joinerContext = precis.NewFreeform()
+
+// defaultIgnorable reports whether r is a Default_Ignorable_Code_Point.
+// Neither Go's unicode package nor x/text exports that property (x/text
+// keeps it inside its PRECIS tables), so it is derived here as the UCD
+// derives it (DerivedCoreProperties.txt), from properties Go has:
+// Other_Default_Ignorable_Code_Point, the format characters (Cf) and the
+// variation selectors, less white space, the prepended concatenation marks
+// (visible: U+0600, U+06DD...), the interlinear annotation characters
+// (U+FFF9-U+FFFB) and the Egyptian hieroglyph format controls.
+func defaultIgnorable(r rune) bool {
+	switch {
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		return true
+	case !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.Variation_Selector, r):
+		return false
+	}
+	return !unicode.Is(unicode.White_Space, r) && !unicode.Is(unicode.Prepended_Concatenation_Mark, r) &&
+		!(r >= 0xfff9 && r <= 0xfffb) && !unicode.Is(unicode.Egyptian_Hieroglyphs, r)
 }
 
 // WebURL returns s when it is an absolute http or https address with a

@@ -1,8 +1,10 @@
 package service
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -138,6 +140,90 @@ func TestEveryParsedHashtagHasAFeed(t *testing.T) {
 				t.Errorf("the feed of %q (from %q) = %+v, %v; want the feed of %q", id, text, f, err, tags[0])
 			}
 		}
+	}
+}
+
+// TestInvisibleCharactersInHashtags: a character that shows nothing
+// (Default_Ignorable_Code_Point) neither cuts a hashtag nor makes it
+// another tag, so "#spon\u200bsor" cannot sit beside "#sponsor" in trends
+// or search, nor index the post under "spon"; but the joiners are kept
+// where they change how a Persian or Indic word is written.
+func TestInvisibleCharactersInHashtags(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"zero width space", "#spon\u200bsor #sponsor", []string{"sponsor"}},
+		{"word joiner", "#spon\u2060sor", []string{"sponsor"}},
+		{"byte order mark", "#\ufeffSponsor", []string{"sponsor"}},
+		{"soft hyphen", "#spon\u00adsor", []string{"sponsor"}},
+		{"joiners between Latin letters", "#spon\u200dsor #spon\u200csor", []string{"sponsor"}},
+		{"a trailing mark", "#sponsor\u200e\u200b!", []string{"sponsor"}},
+		{"combining grapheme joiner", "#spon\u034fsor", []string{"sponsor"}},
+		{"variation selector", "#spon\ufe0fsor", []string{"sponsor"}},
+		{"Hangul filler, a letter that shows nothing", "#spon\u3164sor", []string{"sponsor"}},
+		{"nothing visible is no tag", "#\u3164 #\u200b #\u200d\u200c", []string{}},
+		{"no tag in the middle of a word", "foo\u200b#bar", []string{}},
+		// ZWNJ between letters that join: "I want" and "books" in
+		// Persian, each unlike the same letters joined.
+		{"Persian ZWNJ", "#می\u200cخواهم #میخواهم", []string{"می\u200cخواهم", "میخواهم"}},
+		{"Persian plural", "#کتاب\u200cها", []string{"کتاب\u200cها"}},
+		{"Persian ZWNJ doubled", "#می\u200c\u200cخواهم", []string{"می\u200cخواهم"}},
+		// Alef never joins the next letter: a ZWNJ after it shows nothing.
+		{"ZWNJ after alef", "#دا\u200cنش #دانش", []string{"دانش"}},
+		// ZWJ and ZWNJ after a virama: Sinhala's "Sri", Malayalam's
+		// "he" in the older chillu spelling, a Devanagari explicit halant.
+		{"Sinhala ZWJ", "#ශ්\u200dරී", []string{"ශ්\u200dරී"}},
+		{"Malayalam ZWJ", "#അവന്\u200d", []string{"അവന്\u200d"}},
+		{"Devanagari ZWNJ", "#क्\u200cष", []string{"क्\u200cष"}},
+		{"a ZWJ before an emoji joins no letter", "#party\u200d🎉", []string{"party"}},
+		{"padded past what a tag may be as typed", "#spon" + strings.Repeat("\u200b", 4*maxHashtagRunes) + "sor #ok", []string{"ok"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Hashtags(tt.text); !cmp.Equal(got, tt.want) {
+				t.Errorf("Hashtags(%+q) = %+q, want %+q", tt.text, got, tt.want)
+			}
+			// The feed of a tag as typed, invisible characters and all,
+			// is the feed the post is in.
+			for _, tag := range tt.want {
+				f, err := checkFeed(Feed{Kind: social.FeedHashtag, ID: tag})
+				if err != nil || f.ID != tag {
+					t.Errorf("the feed of %+q = %+v, %v", tag, f, err)
+				}
+			}
+		})
+	}
+	if f, err := checkFeed(Feed{Kind: social.FeedHashtag, ID: "#Spon\u200bsor"}); err != nil || f.ID != "sponsor" {
+		t.Errorf("the feed of #Spon\\u200bsor = %+v, %v; want sponsor's", f, err)
+	}
+}
+
+// TestDefaultIgnorable: defaultIgnorable is Unicode's
+// Default_Ignorable_Code_Point, as listed in the UCD's
+// DerivedCoreProperties.txt for the Unicode version of Go's unicode
+// tables (15.0), code point by code point. The property has not changed
+// since; should a later Go's tables make this fail, check the new list.
+func TestDefaultIgnorable(t *testing.T) {
+	ranges := [][2]rune{
+		{0x00ad, 0x00ad}, {0x034f, 0x034f}, {0x061c, 0x061c}, {0x115f, 0x1160}, {0x17b4, 0x17b5},
+		{0x180b, 0x180f}, {0x200b, 0x200f}, {0x202a, 0x202e}, {0x2060, 0x206f}, {0x3164, 0x3164},
+		{0xfe00, 0xfe0f}, {0xfeff, 0xfeff}, {0xffa0, 0xffa0}, {0xfff0, 0xfff8}, {0x1bca0, 0x1bca3},
+		{0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+	}
+	want := func(r rune) bool {
+		return slices.ContainsFunc(ranges, func(rg [2]rune) bool { return rg[0] <= r && r <= rg[1] })
+	}
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if got := defaultIgnorable(r); got != want(r) {
+			t.Errorf("defaultIgnorable(U+%04X) = %v", r, got)
+		}
+		if want(r) {
+			n++
+		}
+	}
+	if n != 4174 { // DerivedCoreProperties.txt's total
+		t.Errorf("%d code points listed, want 4174", n)
 	}
 }
 

@@ -31,6 +31,7 @@ type Ledger struct {
 	notes     []service.Notification
 	reports   []reportRow
 	blocks    map[string]service.BlockRecord // app/member/source
+	uncounted map[string]map[string]string   // app/member -> post -> kind a block took out
 	profiles  map[string]profileRow          // app/member
 }
 
@@ -65,6 +66,7 @@ func NewLedger() *Ledger {
 		ids: flake.New(0), now: time.Now,
 		reactions: map[string]string{}, counts: map[string]map[string]int64{}, mine: map[string]map[string]string{},
 		pending: map[string]pendingRow{}, blocks: map[string]service.BlockRecord{}, profiles: map[string]profileRow{},
+		uncounted: map[string]map[string]string{},
 	}
 }
 
@@ -92,14 +94,22 @@ func (l *Ledger) React(_ context.Context, r service.Reaction, then func(prev str
 		l.reactions[key] = r.Kind
 	}
 	l.record(then(prev))
-	c := l.counter(r.App, r.Post)
-	if prev != "" {
-		c[prev]--
-	}
-	if r.Kind != "" {
-		c[r.Kind]++
-	}
 	mk := r.App + "/" + r.Member
+	rec, uncounted := l.uncounted[mk]
+	switch {
+	case uncounted && r.Kind == "":
+		delete(rec, r.Post)
+	case uncounted:
+		rec[r.Post] = r.Kind
+	default:
+		c := l.counter(r.App, r.Post)
+		if prev != "" {
+			c[prev]--
+		}
+		if r.Kind != "" {
+			c[r.Kind]++
+		}
+	}
 	if l.mine[mk] == nil {
 		l.mine[mk] = map[string]string{}
 	}
@@ -108,7 +118,35 @@ func (l *Ledger) React(_ context.Context, r service.Reaction, then func(prev str
 	} else {
 		l.mine[mk][r.Post] = r.Kind
 	}
-	return service.Reacted{Prev: prev, Changed: true}, nil
+	return service.Reacted{Prev: prev, Changed: true, Uncounted: uncounted}, nil
+}
+
+// SettleBlocked implements service.ReactionStore.
+func (l *Ledger) SettleBlocked(_ context.Context, app, member string) ([]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mk := app + "/" + member
+	rec, uncounted := l.uncounted[mk]
+	var sign int64
+	switch blocked := l.blocked(app, member); {
+	case blocked && !uncounted:
+		rec, sign = maps.Clone(l.mine[mk]), -1
+		if rec == nil {
+			rec = map[string]string{}
+		}
+		l.uncounted[mk] = rec
+	case !blocked && uncounted:
+		sign = 1
+		delete(l.uncounted, mk)
+	default:
+		return nil, nil
+	}
+	var moved []string
+	for _, post := range slices.Sorted(maps.Keys(rec)) {
+		l.counter(app, post)[rec[post]] += sign
+		moved = append(moved, post)
+	}
+	return moved, nil
 }
 
 func (l *Ledger) counter(app, post string) map[string]int64 {
@@ -286,8 +324,11 @@ func (l *Ledger) MarkRead(_ context.Context, app, member string, ids []string, a
 func (l *Ledger) AddReport(_ context.Context, r service.Report) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, x := range l.reports {
+	for i, x := range l.reports {
 		if x.r.App == r.App && x.r.Post == r.Post && x.r.Reporter == r.Reporter {
+			if x.resolved { // reported again after a moderator resolved it: open again
+				l.reports[i] = reportRow{r: r}
+			}
 			return nil
 		}
 	}

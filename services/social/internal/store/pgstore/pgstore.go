@@ -38,12 +38,20 @@
 // and siblings that Riak makes anyway (writes on both sides of a
 // partition) are resolved without miscounting; the effects commit after
 // the kv writes, so a crash between them loses the event of that change.
+//
+// # Blocks
+//
+// With pgkv a blocked member's reactions are out of the counters:
+// SettleBlocked moves them out (or back) in the transaction that writes
+// (or deletes) the member's row of uncounted_reactions, which React then
+// moves instead of the counters. With Riak it does nothing yet.
 package pgstore
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -123,6 +131,7 @@ func (s *Store) React(ctx context.Context, re service.Reaction, then func(prev s
 	}
 	var r service.Reacted
 	err := s.inTx(ctx, func(tx pgx.Tx, counts commentCounts) error {
+		r = service.Reacted{} // afresh at each attempt
 		k := pgkv.New(tx)
 		var err error
 		r.Prev, r.Changed, err = swap(ctx, k, app, post, member, kind)
@@ -132,10 +141,120 @@ func (s *Store) React(ctx context.Context, re service.Reaction, then func(prev s
 		if err := s.record(ctx, tx, then(r.Prev), counts); err != nil {
 			return err
 		}
+		if r.Uncounted, err = keepUncounted(ctx, tx, app, post, member, kind); err != nil {
+			return err
+		}
+		if r.Uncounted {
+			return k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, reactionOf(post, kind))
+		}
 		// Last: the post's counters are the hot row.
 		return countReaction(ctx, k, app, post, member, r.Prev, kind)
 	})
 	return r, err
+}
+
+// lockMemberCounts takes, until its transaction ends, the lock that
+// orders one member's block settling (SettleBlocked) and the counting of
+// their reactions (React): neither reads uncounted_reactions and the
+// member's reactions between the other's read and write. $1 is
+// memberCountsKey.
+const lockMemberCounts = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
+
+func memberCountsKey(app, member string) string { return "social.uncounted/" + memberKey(app, member) }
+
+// keepUncounted, when the member's reactions are uncounted (a block),
+// records their change of post to kind in uncounted_reactions instead of
+// the counters, and reports whether it did. It reads under the member's
+// lock (lockMemberCounts): a block settled before sees this change in the
+// member's reactions, one settled after sees the change in its record.
+func keepUncounted(ctx context.Context, tx pgx.Tx, app, post, member, kind string) (bool, error) {
+	const q = `
+		UPDATE uncounted_reactions SET posts = CASE
+			WHEN $4::text = '' THEN posts - $3::text
+			ELSE jsonb_set(posts, ARRAY[$3::text], to_jsonb($4::text)) END
+		WHERE app = $1 AND member = $2`
+	// One round trip, two statements: the update reads after the lock.
+	b := &pgx.Batch{}
+	b.Queue(lockMemberCounts, memberCountsKey(app, member))
+	b.Queue(q, app, member, post, kind)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return false, pg.Err(err)
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return false, pg.Err(err)
+	}
+	return tag.RowsAffected() == 1, pg.Err(br.Close())
+}
+
+// SettleBlocked implements service.ReactionStore. In one transaction,
+// under the member's lock: a blocked member without a row in
+// uncounted_reactions has their reactions (their kv map, post -> kind)
+// taken out of the counters and recorded there; an unblocked member with
+// a row has those put back and the row deleted; otherwise nothing moves.
+// So a repeated block or unblock moves nothing, and a block and an unblock
+// at once end as the blocks stand when the last of them settles.
+//
+// With Riak it does nothing: the counters there cannot move in the
+// transaction that writes the record (README, Open points).
+func (s *Store) SettleBlocked(ctx context.Context, app, member string) (moved []string, err error) {
+	if s.remote != nil {
+		return nil, nil
+	}
+	err = pg.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		moved = nil
+		if _, err := tx.Exec(ctx, lockMemberCounts, memberCountsKey(app, member)); err != nil {
+			return pg.Err(err)
+		}
+		const q = `
+			SELECT EXISTS (SELECT 1 FROM blocks WHERE app = $1 AND member = $2),
+				(SELECT posts FROM uncounted_reactions WHERE app = $1 AND member = $2)`
+		var (
+			blocked bool
+			posts   map[string]string // nil: no row
+		)
+		if err := tx.QueryRow(ctx, q, app, member).Scan(&blocked, &posts); err != nil {
+			return pg.Err(err)
+		}
+		k := pgkv.New(tx)
+		var sign int64
+		switch {
+		case blocked && posts == nil:
+			mine, _, err := k.MapGet(ctx, bucketMembers, memberKey(app, member))
+			if err != nil {
+				return err
+			}
+			posts, sign = mine.Registers, -1
+			if posts == nil {
+				posts = map[string]string{} // a row, even with nothing to uncount
+			}
+			const q = `INSERT INTO uncounted_reactions (app, member, posts) VALUES ($1, $2, $3)`
+			if _, err := tx.Exec(ctx, q, app, member, posts); err != nil {
+				return pg.Err(err)
+			}
+		case !blocked && posts != nil:
+			sign = 1
+			const q = `DELETE FROM uncounted_reactions WHERE app = $1 AND member = $2`
+			if _, err := tx.Exec(ctx, q, app, member); err != nil {
+				return pg.Err(err)
+			}
+		default:
+			return nil
+		}
+		// In the order of the posts: two members' settlings lock the
+		// counter rows they share in the same order.
+		for _, post := range slices.Sorted(maps.Keys(posts)) {
+			ops := kv.MapOps{IncrCounters: map[string]int64{posts[post]: sign}}
+			if err := k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, ops); err != nil {
+				return err
+			}
+			moved = append(moved, post)
+		}
+		return nil
+	})
+	return moved, err
 }
 
 // reactRemote is React on a remote kv store (Riak): under the member's
@@ -532,12 +651,22 @@ func (s *Store) MarkRead(ctx context.Context, app, member string, ids []string, 
 	return pg.Err(err)
 }
 
-// AddReport implements service.ReportStore.
+// AddReport implements service.ReportStore. One statement decides between
+// the three cases under the row's lock (ON CONFLICT DO UPDATE locks the
+// conflicting row and evaluates its WHERE on the latest version), so two
+// reports at once, or a report racing a moderator's resolution, never
+// lose the open report: a new report is inserted; a resolved one takes the
+// new id, reason, note and time and opens again (the new id puts it at the
+// end of the queue, whose pages are keyed by id); an open one is left as
+// it is.
 func (s *Store) AddReport(ctx context.Context, r service.Report) error {
 	const q = `
 		INSERT INTO reports (id, app, post, reporter, reason, note, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (app, post, reporter) DO NOTHING`
+		ON CONFLICT (app, post, reporter) DO UPDATE SET
+			id = excluded.id, reason = excluded.reason, note = excluded.note,
+			created_at = excluded.created_at, resolved_at = NULL, resolved_by = NULL
+		WHERE reports.resolved_at IS NOT NULL`
 	_, err := s.pool.Exec(ctx, q, r.ID, r.App, r.Post, r.Reporter, r.Reason, r.Note, r.CreatedAt)
 	return pg.Err(err)
 }

@@ -217,3 +217,72 @@ func TestPendingCommentCounts(t *testing.T) {
 		t.Errorf("pending after all: %v %v", ps, err)
 	}
 }
+
+// TestBlockSettlesWhileMemberReacts: a member's reactions to 8 posts,
+// each changed over and over, while their block is set and lifted, each
+// time settled (SettleBlocked), as a moderator's calls and hub's events
+// would, at once: whatever the interleaving, each post then counts the
+// member's reaction exactly once while they are unblocked and not at all
+// while blocked, beside another member's like.
+func TestBlockSettlesWhileMemberReacts(t *testing.T) {
+	s := newStore(t)
+	ctx := testkit.Context(t)
+	const posts = 8
+	post := func(i int) string { return fmt.Sprintf("p%d", i) }
+	for i := range posts {
+		if _, err := s.React(ctx, service.Reaction{App: "app1", Post: post(i), Member: "m2", Kind: "like"}, noEffects); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block := func(on bool) {
+		t.Helper()
+		if _, err := s.SetBlock(ctx, service.BlockRecord{App: "app1", Member: "m1", Source: "social"}, on); err != nil {
+			t.Error(err)
+		}
+		if _, err := s.SettleBlocked(ctx, "app1", "m1"); err != nil {
+			t.Error(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range posts {
+		wg.Go(func() {
+			for _, k := range []string{"like", "love", "", "like", "", "love", "like", "love", "", "like"}[i%3:] {
+				if _, err := s.React(ctx, service.Reaction{App: "app1", Post: post(i), Member: "m1", Kind: k}, noEffects); err != nil {
+					t.Errorf("m1 reacts %q to %s: %v", k, post(i), err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 12 {
+			block(true)
+			block(false)
+		}
+	})
+	wg.Wait()
+	check := func(state string, blocked bool) {
+		t.Helper()
+		mine, err := s.MemberReactions(ctx, "app1", "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range posts {
+			want := map[string]int64{"like": 1}
+			if k := mine[post(i)]; k != "" && !blocked {
+				want[k]++
+			}
+			c, err := s.Counts(ctx, "app1", post(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, c.Reactions); diff != "" {
+				t.Errorf("%s: %s's counts, m1's reaction %q (-want +got):\n%s", state, post(i), mine[post(i)], diff)
+			}
+		}
+	}
+	check("unblocked at last", false)
+	block(true)
+	check("blocked", true)
+	block(false)
+	check("unblocked", false)
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/attendify/platform/events"
 	"github.com/attendify/platform/flake"
@@ -90,6 +91,93 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 		if c, _ := s.Counts(ctx, "app2", "p1"); len(c.Reactions) != 0 {
 			t.Errorf("another app's post of the same id counts %v", c)
 		}
+	})
+
+	t.Run("blocked members' reactions", func(t *testing.T) {
+		s := newLedger(t)
+		ctx := testkit.Context(t)
+		react := func(member, post, kind string, wantUncounted bool) {
+			t.Helper()
+			r, err := s.React(ctx, service.Reaction{App: App, Post: post, Member: member, Kind: kind}, func(string) service.Effects { return service.Effects{App: App} })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Changed || r.Uncounted != wantUncounted {
+				t.Errorf("%s reacts %q to %s: %+v, want changed, uncounted %v", member, kind, post, r, wantUncounted)
+			}
+		}
+		block := func(source string, on bool) {
+			t.Helper()
+			if _, err := s.SetBlock(ctx, service.BlockRecord{App: App, Member: "m1", Source: source, By: "mod", At: time.Now()}, on); err != nil {
+				t.Fatal(err)
+			}
+		}
+		settle := func(want ...string) {
+			t.Helper()
+			moved, err := s.SettleBlocked(ctx, App, "m1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, moved, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("posts moved (-want +got):\n%s", diff)
+			}
+		}
+		counts := func(step string, want map[string]map[string]int64) {
+			t.Helper()
+			for _, post := range []string{"p1", "p2", "p3"} {
+				c, err := s.Counts(ctx, App, post)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want[post], c.Reactions, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s: %s's counts (-want +got):\n%s", step, post, diff)
+				}
+			}
+		}
+		react("m1", "p1", social.ReactionLike, false)
+		react("m1", "p2", social.ReactionLove, false)
+		react("m2", "p1", social.ReactionLike, false)
+		settle() // not blocked: nothing to move
+		counts("before the block", map[string]map[string]int64{"p1": {"like": 2}, "p2": {"love": 1}})
+
+		block("social", true)
+		settle("p1", "p2")
+		counts("blocked", map[string]map[string]int64{"p1": {"like": 1}})
+		settle() // the block retried
+		block("hub", true)
+		settle() // hub's block too, and its event redelivered
+		settle()
+		counts("blocked again", map[string]map[string]int64{"p1": {"like": 1}})
+
+		// While blocked, m1 takes a reaction back, and a like of theirs
+		// that passed its check before the block lands: neither counts.
+		react("m1", "p2", "", true)
+		react("m1", "p3", social.ReactionLike, true)
+		counts("changed while blocked", map[string]map[string]int64{"p1": {"like": 1}})
+		if mine, err := s.MemberReactions(ctx, App, "m1"); err != nil || !cmp.Equal(mine, map[string]string{"p1": "like", "p3": "like"}) {
+			t.Errorf("m1's reactions while blocked = %v, %v", mine, err)
+		}
+
+		block("social", false)
+		settle() // hub's block remains
+		counts("one block lifted", map[string]map[string]int64{"p1": {"like": 1}})
+		block("hub", false)
+		settle("p1", "p3")
+		settle() // the unblock repeated
+		counts("unblocked", map[string]map[string]int64{"p1": {"like": 2}, "p3": {"like": 1}})
+
+		// Counted again: a change moves the counters.
+		react("m1", "p1", "", false)
+		counts("after the unblock", map[string]map[string]int64{"p1": {"like": 1}, "p3": {"like": 1}})
+		// Blocked with no reaction: nothing to take out, nor to put back.
+		if _, err := s.SetBlock(ctx, service.BlockRecord{App: App, Member: "m3", Source: "social", At: time.Now()}, true); err != nil {
+			t.Fatal(err)
+		}
+		if moved, err := s.SettleBlocked(ctx, App, "m3"); err != nil || len(moved) != 0 {
+			t.Errorf("settling m3, blocked without reactions: %v, %v", moved, err)
+		}
+		react("m3", "p2", social.ReactionWow, true)
+		counts("m3's reaction while blocked", map[string]map[string]int64{"p1": {"like": 1}, "p3": {"like": 1}})
 	})
 
 	t.Run("changes count once", func(t *testing.T) {
@@ -279,6 +367,32 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 		}
 		if diff := cmp.Diff([]string{r3}, open("", 10)); diff != "" {
 			t.Errorf("open after resolving p1 (-want +got):\n%s", diff)
+		}
+		// m1 reports p1 again after its report was resolved (the post
+		// edited since, say): the report opens again, with the new reason,
+		// note and time, last in the queue. Reported once more while open,
+		// it stays as it is.
+		at := time.Now().UTC().Truncate(time.Millisecond).Add(time.Hour)
+		r4 := ids.Next().String()
+		if err := s.AddReport(ctx, service.Report{ID: r4, App: App, Post: "p1", Reporter: "m1", Reason: "harassment", Note: "edited", CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddReport(ctx, service.Report{ID: ids.Next().String(), App: App, Post: "p1", Reporter: "m1", Reason: "other", CreatedAt: at.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := s.OpenReports(ctx, App, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []service.Report{
+			{ID: r3, App: App, Post: "p2", Reporter: "m1", Reason: "spam"},
+			{ID: r4, App: App, Post: "p1", Reporter: "m1", Reason: "harassment", Note: "edited"},
+		}
+		if diff := cmp.Diff(want, rs, cmpopts.IgnoreFields(service.Report{}, "CreatedAt")); diff != "" {
+			t.Errorf("open after m1 reported p1 again (-want +got):\n%s", diff)
+		}
+		if len(rs) == 2 && !rs[1].CreatedAt.Equal(at) {
+			t.Errorf("the report opened again is dated %v, want %v (the new report's time)", rs[1].CreatedAt, at)
 		}
 	})
 
