@@ -114,7 +114,9 @@ type Objects interface {
 	Get(ctx context.Context, bucket, key string) (Object, error)
 	// Put creates (nil cc) or replaces (cc from Get or Put) the value and
 	// returns the new causal context. A stale cc, or a nil cc for an object
-	// that exists, is errs.Conflict.
+	// that exists, is errs.Conflict. The context is nil when a concurrent
+	// write survived beside this one (Riak only): the value is stored, and
+	// the next write must Get first, which answers the siblings.
 	Put(ctx context.Context, bucket, key string, value, cc []byte) ([]byte, error)
 	// Delete removes the object. With a cc it fails with errs.Conflict if the
 	// object changed since, and errs.NotFound if it is gone; with a nil cc it

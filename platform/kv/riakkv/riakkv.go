@@ -650,6 +650,13 @@ func (s *adapter) Put(ctx context.Context, bucket, key string, value, cc []byte)
 	if resp == nil || len(resp.VClock) == 0 {
 		return nil, errs.New(errs.Internal, "riakkv: put %s/%s: Riak returned no vector clock", bucket, key)
 	}
+	if len(resp.Values) > 1 {
+		// A concurrent write (or delete) survived beside this one: the
+		// returned clock covers both siblings, and a Put with it would
+		// overwrite the other write unseen. No context, so that the
+		// next write reads first, and Get answers the siblings.
+		return nil, nil
+	}
 	return resp.VClock, nil
 }
 

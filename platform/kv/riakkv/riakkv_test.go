@@ -352,6 +352,22 @@ func TestPutConditions(t *testing.T) {
 	}
 }
 
+// TestPutBesideASiblingReturnsNoContext: when a concurrent write
+// survived beside the Put (Riak answers two sibling heads, and a clock
+// that covers both), Put returns no context, so that its caller cannot
+// write over the other write without reading it.
+func TestPutBesideASiblingReturnsNoContext(t *testing.T) {
+	s, _ := newScripted(t, nil, func(cmd riak.Command) error {
+		cmd.(*riak.StoreValueCommand).Response = &riak.StoreValueResponse{VClock: []byte("\x83both"),
+			Values: []*riak.Object{{VTag: "mine"}, {VTag: "theirs"}}}
+		return nil
+	})
+	got, err := s.Put(t.Context(), "b", "k", []byte("v"), []byte("\x83old"))
+	if err != nil || got != nil {
+		t.Errorf("Put beside a sibling = %q, %v; want no context, no error", got, err)
+	}
+}
+
 func TestDeleteComparesTheClock(t *testing.T) {
 	current := []byte("\x83current")
 	head := func(resp *riak.FetchValueResponse) func(riak.Command) error {
