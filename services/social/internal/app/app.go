@@ -170,6 +170,9 @@ func New(ctx context.Context, cfg Config) (*Social, error) {
 		}
 		return err
 	}})
+	// Members blocked before reactions followed blocks, and a block whose
+	// settling a crash cut short: at start, then every ten minutes.
+	svc.Periodic(runner.Periodic{Name: "settle-blocks", Interval: 10 * time.Minute, AtStart: true, Run: domain.SettleBlocks})
 	svc.Periodic(runner.Periodic{Name: "upload-sweeper", Interval: cfg.UploadSweepInterval, Run: func(ctx context.Context) error {
 		return sweepUploads(ctx, cc, docs, cfg.CouchPrefix, svc.Log)
 	}})

@@ -223,6 +223,13 @@ func TestReactionCountsFollowBlocks(t *testing.T) {
 			mustOK(w, w.svc.Unblock(as(mona), app, bob))
 			w.react(bob, post, social.ReactionClap)
 		}, map[string]int64{"clap": 1, "love": 1}},
+		{"blocked before reactions followed blocks, then the settling round", func(w *world, _ string) {
+			// The block's row, as a version that did not settle left it.
+			_, err := w.ledger.SetBlock(asService(), service.BlockRecord{App: app, Member: bob, Source: "social", By: mona, At: time.Now()}, true)
+			mustOK(w, err)
+			mustOK(w, w.svc.SettleBlocks(asService()))
+			mustOK(w, w.svc.SettleBlocks(asService())) // the next round, or another replica's
+		}, cysOnly},
 		{"blocked, after the cache is lost", func(w *world, _ string) {
 			w.block(bob)
 			w.index.Flush()

@@ -259,6 +259,32 @@ func (s *Service) settleReactions(ctx context.Context, app, member string) error
 	return nil
 }
 
+// SettleBlocks settles the reactions of the members whose counting does
+// not follow their blocks (ReactionStore.Unsettled): those blocked before
+// reactions followed blocks, and a block or unblock whose settling a
+// crash cut short. The app runs it at start and then periodically; each
+// settling moves the counters at most once, whichever replica runs it.
+func (s *Service) SettleBlocks(ctx context.Context) error {
+	const batch = 500
+	for {
+		refs, err := s.st.Reactions.Unsettled(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			if err := s.settleReactions(ctx, r.App, r.Member); err != nil {
+				return err
+			}
+		}
+		if len(refs) > 0 {
+			s.log.Info("settled the reactions of blocked and unblocked members", "members", len(refs))
+		}
+		if len(refs) < batch {
+			return nil
+		}
+	}
+}
+
 // setPostAuthorBlocked sets AuthorBlocked on a post, hiding or showing it
 // (post.hidden, post.shown) and moving it out of or into its feeds; changed
 // is false when it was already so.

@@ -133,6 +133,12 @@ type ReactionStore interface {
 	// moved. A store that cannot do it atomically (Riak) does nothing:
 	// the reactions stay counted.
 	SettleBlocked(ctx context.Context, app, member string) (moved []string, err error)
+	// Unsettled returns up to limit members whose reactions' counting does
+	// not follow their blocks: blocked with no record of what the block
+	// took out, or with a record and no block left (members blocked
+	// before reactions followed blocks; a block whose settling a crash cut
+	// short). A store that does not settle (Riak) returns none.
+	Unsettled(ctx context.Context, limit int) ([]MemberRef, error)
 	// Counts returns a post's counters.
 	Counts(ctx context.Context, app, post string) (Counts, error)
 	// MemberReactions returns member's reactions by post.
@@ -335,6 +341,9 @@ type Reservation struct {
 	// quota by itself).
 	Wait time.Duration
 }
+
+// MemberRef names a member of an app.
+type MemberRef struct{ App, Member string }
 
 // Reaction is a member's reaction (Kind, "" for none) on a post.
 type Reaction struct {

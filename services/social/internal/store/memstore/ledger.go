@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -147,6 +148,28 @@ func (l *Ledger) SettleBlocked(_ context.Context, app, member string) ([]string,
 		moved = append(moved, post)
 	}
 	return moved, nil
+}
+
+// Unsettled implements service.ReactionStore.
+func (l *Ledger) Unsettled(_ context.Context, limit int) ([]service.MemberRef, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := map[service.MemberRef]bool{}
+	for _, b := range l.blocks {
+		if _, ok := l.uncounted[b.App+"/"+b.Member]; !ok {
+			seen[service.MemberRef{App: b.App, Member: b.Member}] = true
+		}
+	}
+	for mk := range l.uncounted {
+		app, member, _ := strings.Cut(mk, "/")
+		if !l.blocked(app, member) {
+			seen[service.MemberRef{App: app, Member: member}] = true
+		}
+	}
+	refs := slices.SortedFunc(maps.Keys(seen), func(a, b service.MemberRef) int {
+		return cmp.Or(strings.Compare(a.App, b.App), strings.Compare(a.Member, b.Member))
+	})
+	return refs[:min(len(refs), limit)], nil
 }
 
 func (l *Ledger) counter(app, post string) map[string]int64 {

@@ -651,6 +651,26 @@ func (s *Store) MarkRead(ctx context.Context, app, member string, ids []string, 
 	return pg.Err(err)
 }
 
+// Unsettled implements service.ReactionStore.
+func (s *Store) Unsettled(ctx context.Context, limit int) ([]service.MemberRef, error) {
+	if s.remote != nil {
+		return nil, nil
+	}
+	const q = `
+		(SELECT DISTINCT b.app, b.member FROM blocks b
+		 WHERE NOT EXISTS (SELECT 1 FROM uncounted_reactions u WHERE u.app = b.app AND u.member = b.member))
+		UNION
+		(SELECT u.app, u.member FROM uncounted_reactions u
+		 WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE b.app = u.app AND b.member = u.member))
+		LIMIT $1`
+	rows, err := s.pool.Query(ctx, q, limit)
+	if err != nil {
+		return nil, pg.Err(err)
+	}
+	refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[service.MemberRef])
+	return refs, pg.Err(err)
+}
+
 // AddReport implements service.ReportStore. One statement decides between
 // the three cases under the row's lock (ON CONFLICT DO UPDATE locks the
 // conflicting row and evaluates its WHERE on the latest version), so two

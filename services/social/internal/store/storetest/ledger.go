@@ -122,6 +122,23 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 				t.Errorf("posts moved (-want +got):\n%s", diff)
 			}
 		}
+		// unsettled checks the members of App that Unsettled names.
+		unsettled := func(step string, want ...string) {
+			t.Helper()
+			refs, err := s.Unsettled(ctx, 100000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range refs {
+				if r.App == App {
+					got = append(got, r.Member)
+				}
+			}
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s: unsettled members (-want +got):\n%s", step, diff)
+			}
+		}
 		counts := func(step string, want map[string]map[string]int64) {
 			t.Helper()
 			for _, post := range []string{"p1", "p2", "p3"} {
@@ -139,9 +156,12 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 		react("m2", "p1", social.ReactionLike, false)
 		settle() // not blocked: nothing to move
 		counts("before the block", map[string]map[string]int64{"p1": {"like": 2}, "p2": {"love": 1}})
+		unsettled("before the block")
 
 		block("social", true)
+		unsettled("blocked, not settled yet", "m1")
 		settle("p1", "p2")
+		unsettled("blocked and settled")
 		counts("blocked", map[string]map[string]int64{"p1": {"like": 1}})
 		settle() // the block retried
 		block("hub", true)
@@ -162,7 +182,9 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 		settle() // hub's block remains
 		counts("one block lifted", map[string]map[string]int64{"p1": {"like": 1}})
 		block("hub", false)
+		unsettled("unblocked, not settled yet", "m1")
 		settle("p1", "p3")
+		unsettled("unblocked and settled")
 		settle() // the unblock repeated
 		counts("unblocked", map[string]map[string]int64{"p1": {"like": 2}, "p3": {"like": 1}})
 
