@@ -77,12 +77,16 @@ RUNNER_PKG := github.com/attendify/platform/runner
 LDFLAGS := -s -w -X $(RUNNER_PKG).buildVersion=$(VERSION) -X $(RUNNER_PKG).buildCommit=$(COMMIT) -X $(RUNNER_PKG).buildDate=$(BUILD_DATE)
 PLATFORMS := linux/amd64 linux/arm64
 # DIST may name any directory for release and binaries; images read dist/
-# (their Dockerfiles copy from it).
+# (deploy/Dockerfile copies from it).
 DIST := dist
 CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
-# Images: one per service, FROM scratch (services/<name>/Dockerfile), built
+# Images: one per service, FROM scratch, all from deploy/Dockerfile, built
 # and run by Debian's podman (dev/services.sh podman installs it).
 IMAGE_PREFIX ?= attendify
+# The port each service's image listens on (on every interface): the
+# service's own default one, as docker-compose.yml's build args say too. A
+# service missing here stops make images.
+IMAGE_PORTS := hub=8081 importer=8082 social=8083 sponsored=8084 analytics=8085 eventwall=8086 multievent=8087
 
 .PHONY: help services test-services run test test-sharded test-redis-cluster test-replicas test-cluster-kill lint sdk bench fmt tidy release binaries images e2e e2e-stack e2e-images
 
@@ -239,8 +243,9 @@ binaries:
 		done; \
 	done
 
-# images builds one image per service with podman from its Dockerfile (FROM
-# scratch: the release binary, CA certificates, nothing pulled), tagged
+# images builds one image per service with podman from deploy/Dockerfile
+# (FROM scratch: the release binary, CA certificates, nothing pulled), the
+# service and its port (IMAGE_PORTS) passed as build args, tagged
 # $(IMAGE_PREFIX)/<service>:$(VERSION) and :latest. When dist/ lacks the
 # linux/amd64 binaries it builds those alone (make binaries), not the whole
 # release: the images are amd64, and CI's time is better spent elsewhere.
@@ -249,8 +254,11 @@ images:
 	@test -x $(DIST)/linux_amd64/hub || $(MAKE) --no-print-directory binaries PLATFORMS=linux/amd64
 	@mkdir -p $(DIST)/image/tmp && cp /etc/ssl/certs/ca-certificates.crt $(DIST)/image/
 	@set -e; for s in $(SERVICES); do \
-		echo "== image $(IMAGE_PREFIX)/$$s:$(VERSION)"; \
-		podman build -q --format docker -f services/$$s/Dockerfile \
+		port=$$(echo " $(IMAGE_PORTS) " | sed -n "s/.* $$s=\([0-9]*\) .*/\1/p"); \
+		if [ -z "$$port" ]; then echo "services/$$s has no port in the Makefile's IMAGE_PORTS"; exit 1; fi; \
+		echo "== image $(IMAGE_PREFIX)/$$s:$(VERSION) (port $$port)"; \
+		podman build -q --format docker -f deploy/Dockerfile \
+			--build-arg SERVICE=$$s --build-arg PORT=$$port \
 			--build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg CREATED=$(BUILD_DATE) \
 			-t $(IMAGE_PREFIX)/$$s:$(VERSION) -t $(IMAGE_PREFIX)/$$s:latest . ; \
 	done

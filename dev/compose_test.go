@@ -128,7 +128,8 @@ var appServices = map[string][]string{
 // secretName matches the variables that hold secrets.
 var secretName = regexp.MustCompile(`PASSWORD|SECRET|TOKEN|_KEYS?$|WEBHOOK`)
 
-// TestComposeServices: every service is built from its Dockerfile, has a
+// TestComposeServices: every service is built from the one Dockerfile with
+// its name and port (the Makefile's IMAGE_PORTS, its ADDR here), has a
 // health check run by its own binary, waits for the stores it uses to be
 // healthy and for its one-shot migrate step to have succeeded, and takes
 // its configuration from the environment with no secret in the file.
@@ -146,6 +147,7 @@ func TestComposeServices(t *testing.T) {
 			t.Errorf("services/%s is not in appServices (nor, then, checked in docker-compose.yml)", e.Name())
 		}
 	}
+	ports := imagePorts(t)
 	for name, stores := range appServices {
 		t.Run(name, func(t *testing.T) {
 			svc, ok := project.Services[name]
@@ -156,8 +158,12 @@ func TestComposeServices(t *testing.T) {
 			if !ok {
 				t.Fatalf("no one-shot %s-migrate step", name)
 			}
+			port, ok := ports[name]
+			if !ok {
+				t.Errorf("%s has no port in the Makefile's IMAGE_PORTS (make images stops)", name)
+			}
 			for _, s := range []types.ServiceConfig{svc, migrate} {
-				checkBuilt(t, s, name)
+				checkBuilt(t, s, name, port)
 				checkNoSecrets(t, s)
 				for _, store := range stores {
 					if d, ok := s.DependsOn[store]; !ok || d.Condition != types.ServiceConditionHealthy {
@@ -175,26 +181,61 @@ func TestComposeServices(t *testing.T) {
 				t.Errorf("depends_on %s-migrate: %+v; want service_completed_successfully", name, d)
 			}
 			hc := svc.HealthCheck
-			if hc == nil || len(hc.Test) < 3 || hc.Test[0] != "CMD" || hc.Test[1] != "/"+name || hc.Test[2] != "healthcheck" {
-				t.Errorf("health check %+v; want [CMD /%s healthcheck ...] (the image has no shell)", hc, name)
+			if hc == nil || len(hc.Test) < 3 || hc.Test[0] != "CMD" || hc.Test[1] != imageBinary || hc.Test[2] != "healthcheck" {
+				t.Errorf("health check %+v; want [CMD %s healthcheck ...] (the image has no shell)", hc, imageBinary)
 			}
-			if addr := svc.Environment["ADDR"]; addr == nil || !strings.HasPrefix(*addr, "0.0.0.0:") {
-				t.Errorf("ADDR %v; want 0.0.0.0:<port> (reachable from the other containers)", addr)
+			if addr := svc.Environment["ADDR"]; addr == nil || *addr != "0.0.0.0:"+port {
+				t.Errorf("ADDR %v; want 0.0.0.0:%s (its port, reachable from the other containers)", addr, port)
 			}
 		})
 	}
 }
 
-func checkBuilt(t *testing.T, s types.ServiceConfig, name string) {
+// The Dockerfile every service's image is built from (make images,
+// docker-compose.yml), and where it puts the service's binary.
+const (
+	dockerfile  = "deploy/Dockerfile"
+	imageBinary = "/service"
+)
+
+// checkBuilt: s is built from the one Dockerfile, which exists, with the
+// service's name and port as build args.
+func checkBuilt(t *testing.T, s types.ServiceConfig, name, port string) {
 	t.Helper()
-	want := "services/" + name + "/Dockerfile"
-	if s.Build == nil || s.Build.Dockerfile != want {
-		t.Errorf("%s: build %+v; want dockerfile %s", s.Name, s.Build, want)
+	if s.Build == nil || s.Build.Dockerfile != dockerfile {
+		t.Errorf("%s: build %+v; want dockerfile %s", s.Name, s.Build, dockerfile)
 		return
 	}
 	if _, err := os.Stat(filepath.Join(s.Build.Context, s.Build.Dockerfile)); err != nil {
 		t.Errorf("%s: %v", s.Name, err)
 	}
+	for arg, want := range map[string]string{"SERVICE": name, "PORT": port} {
+		if got := s.Build.Args[arg]; got == nil {
+			t.Errorf("%s: no build arg %s; want %q", s.Name, arg, want)
+		} else if *got != want {
+			t.Errorf("%s: build arg %s = %q; want %q", s.Name, arg, *got, want)
+		}
+	}
+}
+
+// imagePorts reads the Makefile's IMAGE_PORTS (service=port ...), the ports
+// make images builds the images with.
+func imagePorts(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^IMAGE_PORTS :?= (.*)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no IMAGE_PORTS in the Makefile")
+	}
+	ports := map[string]string{}
+	for _, kv := range strings.Fields(string(m[1])) {
+		name, port, _ := strings.Cut(kv, "=")
+		ports[name] = port
+	}
+	return ports
 }
 
 // checkNoSecrets: a secret variable has no value in the file (compose takes
@@ -216,34 +257,38 @@ func checkNoSecrets(t *testing.T, s types.ServiceConfig) {
 	}
 }
 
-// TestDockerfiles: each service's image is FROM scratch (nothing pulled),
+// TestDockerfile: every service's image is FROM scratch (nothing pulled),
 // runs as a numeric non-root user, carries the OCI labels, and checks its
-// health with its own binary.
-func TestDockerfiles(t *testing.T) {
-	for name := range appServices {
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile("../services/" + name + "/Dockerfile")
-			if err != nil {
-				t.Fatal(err)
-			}
-			df := string(b)
-			for _, want := range []*regexp.Regexp{
-				regexp.MustCompile(`(?m)^FROM scratch$`),
-				regexp.MustCompile(`(?m)^USER [1-9][0-9]*:[1-9][0-9]*$`),
-				regexp.MustCompile(`(?m)^HEALTHCHECK .*CMD \["/` + name + `", "healthcheck"\]$`),
-				regexp.MustCompile(`(?m)^ENTRYPOINT \["/` + name + `"\]$`),
-				regexp.MustCompile(`(?m)^COPY .*ca-certificates\.crt /etc/ssl/certs/ca-certificates\.crt$`),
-				regexp.MustCompile(`org\.opencontainers\.image\.version=`),
-				regexp.MustCompile(`org\.opencontainers\.image\.revision=`),
-				regexp.MustCompile(`org\.opencontainers\.image\.source=`),
-			} {
-				if !want.MatchString(df) {
-					t.Errorf("no line matching %s", want)
-				}
-			}
-			if n := len(regexp.MustCompile(`(?m)^FROM `).FindAllString(df, -1)); n != 1 {
-				t.Errorf("%d FROM lines; want one stage, FROM scratch", n)
-			}
-		})
+// health with its own binary, copied to the one path the exec forms of
+// ENTRYPOINT and HEALTHCHECK name (they expand no build arg).
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("../" + dockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(b)
+	bin := regexp.QuoteMeta(imageBinary)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^FROM scratch$`),
+		regexp.MustCompile(`(?m)^ARG SERVICE$`),
+		regexp.MustCompile(`(?m)^ARG PORT$`),
+		regexp.MustCompile(`(?m)^USER [1-9][0-9]*:[1-9][0-9]*$`),
+		regexp.MustCompile(`(?m)^COPY dist/linux_\$\{TARGETARCH\}/\$\{SERVICE[^}]*\} ` + bin + `$`),
+		regexp.MustCompile(`(?m)^HEALTHCHECK .*CMD \["` + bin + `", "healthcheck"\]$`),
+		regexp.MustCompile(`(?m)^ENTRYPOINT \["` + bin + `"\]$`),
+		regexp.MustCompile(`(?m)^ENV ADDR=0\.0\.0\.0:\$\{PORT\}$`),
+		regexp.MustCompile(`(?m)^EXPOSE \$\{PORT\}$`),
+		regexp.MustCompile(`(?m)^COPY .*ca-certificates\.crt /etc/ssl/certs/ca-certificates\.crt$`),
+		regexp.MustCompile(`org\.opencontainers\.image\.title="attendify-\$\{SERVICE\}"`),
+		regexp.MustCompile(`org\.opencontainers\.image\.version=`),
+		regexp.MustCompile(`org\.opencontainers\.image\.revision=`),
+		regexp.MustCompile(`org\.opencontainers\.image\.source=`),
+	} {
+		if !want.MatchString(df) {
+			t.Errorf("no line matching %s", want)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^FROM `).FindAllString(df, -1)); n != 1 {
+		t.Errorf("%d FROM lines; want one stage, FROM scratch", n)
 	}
 }

@@ -157,8 +157,15 @@ func healthcheck(ctx context.Context, args []string, addr string) error {
 	return nil
 }
 
+// programName is the command's name: the last element of its main
+// package's path (github.com/attendify/hub/cmd/hub is hub), whatever the
+// file is called (the images start every service as /service), else the
+// file's name.
 func programName() string {
 	name := os.Args[0]
+	if info, ok := debug.ReadBuildInfo(); ok && info.Path != "" && info.Path != "command-line-arguments" {
+		name = info.Path
+	}
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}

@@ -34,6 +34,13 @@ func TestStampedBinary(t *testing.T) {
 			}
 		}
 	}
+	// The images start every service's binary as /service (deploy/Dockerfile):
+	// it still names itself after its command, not after the file.
+	cmd := exec.Command(bin, "version")
+	cmd.Args[0] = "/service"
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "stamped v9.8.7 ") {
+		t.Errorf("version as /service printed %q (%v); want it to start with %q", out, err, "stamped v9.8.7 ")
+	}
 
 	var readyCode = http.StatusServiceUnavailable
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,15 +2,17 @@
 // the contract (api.go), cmd/<name> on runner.Main, internal/app wiring,
 // the domain (internal/service) on one narrow port with its in-memory fake
 // and Postgres adapter, both held to one contract suite, migrations, the
-// method reference's test, a README and a Dockerfile. docs/new-service.md
-// is its manual.
+// method reference's test and a README. docs/new-service.md is its manual.
+// It writes no Dockerfile: every service's image comes from
+// deploy/Dockerfile, given the service's name and port.
 //
 //	go run ./dev/cmd/newservice -name notes -port 8090
 //
 // It writes services/<name> (refusing an existing folder); then add the
 // module to go.work, run `go mod tidy` and
 // `go test -run TestMethodsDoc -update` in it, and add the service to the
-// deployments (docker-compose.yml, deploy/kubernetes).
+// deployments (its port in the Makefile's IMAGE_PORTS, docker-compose.yml,
+// deploy/kubernetes).
 package main
 
 import (
@@ -29,7 +31,7 @@ import (
 
 // The skeleton's files end in .tmpl (so that the go command does not take
 // them for this module's), NAME in a path is the service's name, and the
-// placeholders {{.Name}}, {{.Addr}} and {{.Port}} in a file are replaced.
+// placeholders {{.Name}} and {{.Addr}} in a file are replaced.
 //
 //go:embed all:template
 var skeleton embed.FS
@@ -71,7 +73,7 @@ func generate(dst, name string, port int) error {
 		if err != nil {
 			return err
 		}
-		out := strings.NewReplacer("{{.Name}}", name, "{{.Addr}}", "127.0.0.1:"+strconv.Itoa(port), "{{.Port}}", strconv.Itoa(port)).Replace(string(src))
+		out := strings.NewReplacer("{{.Name}}", name, "{{.Addr}}", "127.0.0.1:"+strconv.Itoa(port)).Replace(string(src))
 		if i := strings.Index(out, "{{"); i >= 0 && strings.Contains(out[i:], "}}") && strings.HasPrefix(out[i:], "{{.") {
 			return fmt.Errorf("%s: unknown placeholder at %q", path, out[i:min(len(out), i+20)])
 		}

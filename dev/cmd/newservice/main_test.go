@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,31 @@ func TestGeneratedServiceBuildsAndPasses(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(dst, f)); err != nil || !strings.Contains(string(b), "probe.add") {
 			t.Errorf("%s does not document probe.add (%v)", f, err)
 		}
+	}
+}
+
+// A generated service brings no Dockerfile of its own: its image comes from
+// the one deploy/Dockerfile, which copies the binary that make binaries
+// builds from the service's cmd/<name>.
+func TestGeneratedServiceUsesSharedDockerfile(t *testing.T) {
+	if _, err := os.Stat("../../../deploy/Dockerfile"); err != nil {
+		t.Fatalf("the services' Dockerfile: %v", err)
+	}
+	dst := filepath.Join(t.TempDir(), "notes")
+	if err := generate(dst, "notes", 8099); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "cmd", "notes", "main.go")); err != nil {
+		t.Errorf("no command for make binaries to build: %v", err)
+	}
+	err := filepath.WalkDir(dst, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), "Dockerfile") {
+			t.Errorf("generated %s; the image comes from deploy/Dockerfile", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
