@@ -21,7 +21,6 @@ import (
 
 	"github.com/attendify/platform/testkit"
 	kivik "github.com/go-kivik/kivik/v4"
-	"github.com/google/go-cmp/cmp"
 )
 
 // rawClient is a plain kivik client for the test server, with no /_up check.
@@ -270,9 +269,9 @@ func TestCompatAdminOnly(t *testing.T) {
 	if err := admin.DestroyDB(ctx, name+"_missing"); kivik.HTTPStatus(err) != http.StatusNotFound {
 		t.Errorf("DestroyDB of a missing database: %v (status %d); want 404", err, kivik.HTTPStatus(err))
 	}
-	if diff := cmp.Diff(true, contains(all, "_users")); diff != "" {
-		t.Errorf("_users database (-want +got):\n%s", diff)
-	}
+	// Nothing here may expect the system databases (_users, _replicator):
+	// CouchDB 3 creates them only with [couchdb] single_node = true or when
+	// a cluster's setup finishes, and a node with default settings has none.
 }
 
 func contains(list []string, s string) bool {

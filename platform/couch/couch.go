@@ -24,6 +24,7 @@ package couch
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/attendify/platform/errs"
@@ -116,8 +117,20 @@ func Ready(client *kivik.Client) func(context.Context) error {
 // call concurrently and on every start.
 func EnsureDB(ctx context.Context, client *kivik.Client, name string) error {
 	err := client.CreateDB(ctx, name)
-	if err == nil || kivik.HTTPStatus(err) == 412 { // file_exists
+	if err == nil {
 		return nil
 	}
-	return Err(err)
+	if kivik.HTTPStatus(err) != http.StatusPreconditionFailed {
+		return Err(err)
+	}
+	// 412 is CouchDB's "file_exists", and also a cluster's "nodedown" (see
+	// Err): the database is there only if the server says so.
+	exists, xerr := client.DBExists(ctx, name)
+	switch {
+	case xerr != nil:
+		return Err(xerr)
+	case !exists:
+		return errs.Wrap(errs.Unavailable, err, "couch: database %s was not created", name)
+	}
+	return nil
 }

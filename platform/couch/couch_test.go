@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -150,5 +152,102 @@ func TestErr(t *testing.T) {
 	cancel()
 	if err := couch.Err(db.Get(canceled, "doc").Err()); !errors.Is(err, errs.Canceled) && errs.KindOf(err) != errs.Canceled {
 		t.Errorf("Err(canceled Get) = %v (kind %v); want canceled", err, errs.KindOf(err))
+	}
+}
+
+// standIn returns a client of a stand-in for CouchDB that serves handler.
+func standIn(t *testing.T, handler http.HandlerFunc) *kivik.Client {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	client, err := kivik.New("couch", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+// answer writes a CouchDB error answer: status and {"error", "reason"}.
+func answer(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body + "\n"))
+}
+
+// CouchDB's answers to PUT /{db}: chttpd:error_info(file_exists), and
+// error_info({error, {nodedown, <<"progress not possible">>}}), fabric's
+// error when nodes are down and a shard range has no copy left.
+const (
+	fileExists = `{"error":"file_exists","reason":"The database could not be created, the file already exists."}`
+	nodeDown   = `{"error":"nodedown","reason":"progress not possible"}`
+)
+
+// TestErrClusterAnswers: Err on answers a CouchDB 3 cluster gives and the
+// dev server never does, fed by a stand-in that answers as chttpd.erl's
+// error_info/1 does (status, {"error", "reason"} body).
+func TestErrClusterAnswers(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		kind   errs.Kind
+	}{
+		// error_info(timeout): the coordinator gave up on its shards
+		// ([fabric] request_timeout); another try may well succeed.
+		{"timeout", 500, `{"error":"timeout","reason":"The request could not be processed in a reasonable amount of time."}`, errs.Unavailable},
+		{"nodes down", 412, nodeDown, errs.Unavailable},
+		// error_info(all_workers_died): nodes overloaded or in maintenance.
+		{"all workers died", 503, `{"error":"service unavailable","reason":"Nodes are unable to service this request due to overloading or maintenance mode."}`, errs.Unavailable},
+		{"file exists", 412, fileExists, errs.Conflict},
+		// error_info({request_entity_too_large, DocID}): over [couchdb]
+		// max_document_size (8000000 bytes of body, attachments apart).
+		{"document too large", 413, `{"error":"document_too_large","reason":"post:1"}`, errs.Invalid},
+		{"any other 500", 500, `{"error":"unknown_error","reason":"function_clause"}`, errs.Internal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := standIn(t, func(w http.ResponseWriter, r *http.Request) { answer(w, tt.status, tt.body) })
+			got := couch.Err(client.DB("db").Get(testkit.Context(t), "doc").Err())
+			if errs.KindOf(got) != tt.kind {
+				t.Errorf("Err() = %v (kind %v); want kind %v", got, errs.KindOf(got), tt.kind)
+			}
+		})
+	}
+}
+
+// TestEnsureDBClusterAnswers: a 412 to PUT /{db} means the database exists
+// only when it does; a cluster with nodes down answers 412 too.
+func TestEnsureDBClusterAnswers(t *testing.T) {
+	tests := []struct {
+		name   string
+		put    string // the body of the 412
+		exists bool   // what HEAD /{db} says then
+		kind   errs.Kind
+		ok     bool
+	}{
+		{"file exists", fileExists, true, 0, true},
+		{"nodes down", nodeDown, false, errs.Unavailable, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := standIn(t, func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.Method == http.MethodPut:
+					answer(w, http.StatusPreconditionFailed, tt.put)
+				case r.Method == http.MethodHead && tt.exists:
+					w.WriteHeader(http.StatusOK)
+				default:
+					answer(w, http.StatusNotFound, `{"error":"not_found","reason":"Database does not exist."}`)
+				}
+			})
+			err := couch.EnsureDB(testkit.Context(t), client, "db")
+			switch {
+			case tt.ok && err != nil:
+				t.Errorf("EnsureDB: %v; want nil", err)
+			case !tt.ok && errs.KindOf(err) != tt.kind:
+				t.Errorf("EnsureDB = %v (kind %v); want kind %v", err, errs.KindOf(err), tt.kind)
+			}
+		})
 	}
 }

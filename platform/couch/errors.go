@@ -9,6 +9,22 @@ import (
 
 	"github.com/attendify/platform/errs"
 	kivik "github.com/go-kivik/kivik/v4"
+	"github.com/go-kivik/kivik/v4/couchdb/chttp"
+)
+
+// Reasons of CouchDB errors that Err tells apart by their reason: kivik
+// keeps the reason of CouchDB's {"error", "reason"} body, not the error's
+// name.
+const (
+	// timeoutReason is CouchDB's 500 "timeout": a cluster that could not
+	// gather its shards' answers within [fabric] request_timeout
+	// (chttpd:error_info(timeout)). Busy or partitioned, worth retrying.
+	timeoutReason = "The request could not be processed in a reasonable amount of time."
+	// nodeDownReason is CouchDB's 412 "nodedown": nodes are down and some
+	// shard range has no copy left to answer (fabric's
+	// {nodedown, <<"progress not possible">>}, which
+	// chttpd:error_info({error, {nodedown, Reason}}) answers with 412).
+	nodeDownReason = "progress not possible"
 )
 
 // Err translates a kivik error into an errs kind, keeping it as the cause:
@@ -18,7 +34,9 @@ import (
 //   - 401: errs.Unauthenticated; 403: errs.Forbidden
 //   - 400, 413, 415 (bad request, document too large): errs.Invalid
 //   - 429: errs.RateLimited
-//   - network errors and 502, 503, 504: errs.Unavailable
+//   - network errors, 502, 503, 504, and a cluster's 500 "timeout" and 412
+//     "nodedown" (too busy to answer in time, or shards unreachable):
+//     errs.Unavailable
 //
 // Context errors, errors that already have a kind and anything else
 // (including a server's 500) are returned unchanged; errs.KindOf classifies
@@ -39,6 +57,9 @@ func Err(err error) error {
 	case http.StatusConflict:
 		return errs.Wrap(errs.Conflict, err, "document update conflict")
 	case http.StatusPreconditionFailed:
+		if reason(err) == nodeDownReason {
+			return errs.Wrap(errs.Unavailable, err, "couchdb: shards unreachable")
+		}
 		return errs.Wrap(errs.Conflict, err, "already exists")
 	case http.StatusUnauthorized:
 		return errs.Wrap(errs.Unauthenticated, err, "couchdb: not authenticated")
@@ -50,6 +71,10 @@ func Err(err error) error {
 		return errs.Wrap(errs.RateLimited, err, "couchdb: too many requests")
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return errs.Wrap(errs.Unavailable, err, "couchdb unavailable")
+	case http.StatusInternalServerError:
+		if reason(err) == timeoutReason {
+			return errs.Wrap(errs.Unavailable, err, "couchdb timed out")
+		}
 	}
 	var ne net.Error
 	var ue *url.Error
@@ -57,4 +82,13 @@ func Err(err error) error {
 		return errs.Wrap(errs.Unavailable, err, "couchdb unavailable")
 	}
 	return err
+}
+
+// reason is the reason of CouchDB's error answer, or "".
+func reason(err error) string {
+	var he *chttp.HTTPError
+	if errors.As(err, &he) {
+		return he.Reason
+	}
+	return ""
 }

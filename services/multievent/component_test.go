@@ -530,6 +530,45 @@ func TestContentFrontDotSegments(t *testing.T) {
 	}
 }
 
+// TestContentFrontPlusSign: a "+" of a document id reaches CouchDB as
+// "%2B". Apache CouchDB 3 decodes a "+" of a path as a space
+// (chttpd:unquote/1, [chttpd] decode_plus_to_space, true by default in
+// 3.x); the dev server does not, so a hop that decodes paths as CouchDB 3
+// does stands between the service and it here.
+func TestContentFrontPlusSign(t *testing.T) {
+	couchURL, err := url.Parse(os.Getenv("COUCHDB_URL"))
+	if err != nil || couchURL.Host == "" {
+		couchURL, _ = url.Parse("http://admin:admin@127.0.0.1:5984")
+	}
+	couch := *couchURL
+	couch.User = nil
+	hop := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(&couch)
+		asCouchDB := strings.ReplaceAll(pr.In.URL.EscapedPath(), "+", "%20")
+		pr.Out.URL.Path, _ = url.PathUnescape(asCouchDB)
+		pr.Out.URL.RawPath = asCouchDB
+		pr.Out.Host = couch.Host
+	}})
+	t.Cleanup(hop.Close)
+	viaHop := *couchURL
+	viaHop.Host = strings.TrimPrefix(hop.URL, "http://")
+	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.Couch.URL = viaHop.String() }})
+
+	all := s.contentDB(t, s.plain, "")
+	db := s.env.Couch.DB(all.Name) // straight to CouchDB, not through the hop
+	for _, id := range []string{"note+1", "_local/cp+1"} {
+		testkit.Eventually(t, "a document "+id+" in the all database", func() bool {
+			_, err := db.Put(t.Context(), id, map[string]any{"n": 1})
+			return err == nil
+		})
+		u := all.URL + "/" + strings.ReplaceAll(id, "+", "%2B")
+		code, body := front(t, s.plain, http.MethodGet, u, nil)
+		if code != http.StatusOK || !strings.Contains(body, `"_id":"`+id+`"`) {
+			t.Errorf("GET %s: %d %s, want the document %q", u, code, body, id)
+		}
+	}
+}
+
 // TestAgendaLimits: a member's bookmarks and notes stay within
 // multievent.MaxBookmarks and multievent.MaxNotes, whatever a sync's
 // operations: removals of sessions that are not bookmarked free no room,

@@ -257,7 +257,7 @@ func (rt *routes) rewrite(pr *httputil.ProxyRequest) {
 	base := *rt.couch
 	base.User = nil
 	path := strings.TrimRight(base.Path, "/") + "/" + db + "/" + rest
-	rawPath := strings.TrimRight(base.EscapedPath(), "/") + "/" + url.PathEscape(db) + "/" + escapeRest(rest)
+	rawPath := strings.TrimRight(base.EscapedPath(), "/") + "/" + escapeSegment(db) + "/" + escapeRest(rest)
 	pr.Out.URL = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: path, RawPath: rawPath, RawQuery: pr.In.URL.RawQuery}
 	pr.Out.Host = base.Host
 	pr.Out.Header.Del("Authorization")
@@ -273,7 +273,16 @@ func (rt *routes) rewrite(pr *httputil.ProxyRequest) {
 func escapeRest(rest string) string {
 	parts := strings.Split(rest, "/")
 	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
+		parts[i] = escapeSegment(p)
 	}
 	return strings.Join(parts, "/")
+}
+
+// escapeSegment escapes one path segment for CouchDB. url.PathEscape
+// leaves "+" as it is, as a path may, but CouchDB 3 decodes a "+" of the
+// path as a space (chttpd:unquote/1 with [chttpd] decode_plus_to_space,
+// which 3.x keeps true by default: apache/couchdb#3638): a document id
+// "a+b" must go as "a%2Bb", or CouchDB reads "a b".
+func escapeSegment(s string) string {
+	return strings.ReplaceAll(url.PathEscape(s), "+", "%2B")
 }
