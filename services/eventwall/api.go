@@ -196,14 +196,45 @@ type BulkResult struct {
 // ApproveResult says what wall.approve did with each post.
 type ApproveResult struct {
 	BulkResult
-	// Changed lists the posts not approved because they changed since the
-	// revision given in ApproveParams.Revisions (their author edited them):
-	// they wait in the queue with their new text and revision, which
-	// wall.queue shows (unless the change took them off the queue: shown
-	// by the wall's rules, or out of the wall). Read them again, then
-	// approve or reject them.
+	// Refused lists the posts not approved, each with why. Nothing changed
+	// for them: no approval is recorded and the screens do not show them.
+	Refused []Refusal `json:"refused"`
+	// Changed lists the posts of Refused whose reason is RefusedChanged
+	// (for clients from before Refused).
 	Changed []string `json:"changed"`
 }
+
+// Refusal says why wall.approve did not approve a post.
+type Refusal struct {
+	PostID string `json:"post_id"`
+	// Reason is one of the Refused* reasons, for code.
+	Reason string `json:"reason" jsonschema:"enum=changed,enum=removed,enum=rules_changed,enum=author_blocked"`
+	// Message says it to the moderator.
+	Message string `json:"message"`
+}
+
+// Why wall.approve refuses a post (Refusal.Reason). An approval shows a
+// post only if, when it is applied, the post is still the revision the
+// moderator approved, still on the wall (visible in social and let on by
+// the wall's rules) and judged by the wall's rules in force.
+const (
+	// RefusedChanged: the post changed since the revision the moderator
+	// saw (its author edited it): it waits in the queue with its new text
+	// and revision, which wall.queue shows (unless the change took it off
+	// the queue: shown by the wall's rules, or off the wall). Read it
+	// again, then approve or reject it.
+	RefusedChanged = "changed"
+	// RefusedRemoved: the post left the wall: hidden or deleted in
+	// social, its author blocked there, rejected, or kept off by the
+	// wall's rules.
+	RefusedRemoved = "removed"
+	// RefusedRulesChanged: the wall's rules changed since the post was
+	// judged; it is being judged again by the new ones. Read the queue
+	// again.
+	RefusedRulesChanged = "rules_changed"
+	// RefusedAuthorBlocked: the post's author is blocked on the wall.
+	RefusedAuthorBlocked = "author_blocked"
+)
 
 // ---------------------------------------------------------------------------
 // Params.
@@ -272,10 +303,10 @@ type ApproveParams struct {
 	PostsParams
 	// Revisions are the revisions of posts of PostIDs the moderator
 	// approved (QueueItem.Revision): a post at another revision now is not
-	// approved but listed in ApproveResult.Changed. A post without a
-	// revision here is approved as it is now, whatever its text (callers
-	// from before revisions). A post that is not in PostIDs, or twice, is
-	// refused.
+	// approved but refused as changed (ApproveResult.Refused). A post
+	// without a revision here is approved at the revision the wall keeps
+	// when the call arrives, whatever its text (callers from before
+	// revisions). A post that is not in PostIDs, or twice, is refused.
 	Revisions []PostRevision `json:"revisions,omitempty" jsonschema:"maxItems=100"`
 }
 
@@ -358,8 +389,11 @@ var (
 		Name: "wall.approve", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,
 		Summary: "Show waiting posts on the wall.",
 		Description: "An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode. " +
-			"Send in revisions the revision of each post the moderator saw (its queue item's revision): a post edited since is not " +
-			"approved but listed in changed, and waits in the queue with its new text and revision.",
+			"Send in revisions the revision of each post the moderator saw (its queue item's revision). A post is shown only if, " +
+			"when the approval is applied, it is still that revision, still on the wall (not hidden, deleted or its author blocked " +
+			"in social, not kept off by the wall's rules, its author not blocked on the wall) and judged by the wall's rules in force; " +
+			"otherwise it is listed in refused with the reason (changed, removed, rules_changed, author_blocked) and nothing changes " +
+			"for it. A post edited since waits in the queue with its new text and revision.",
 	}
 	Reject = rpc.Method[PostsParams, BulkResult]{
 		Name: "wall.reject", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,

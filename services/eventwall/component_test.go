@@ -519,8 +519,9 @@ func TestManualModeAndFilters(t *testing.T) {
 		}
 		return res
 	}
-	if res := approve(read.Revision); len(res.Done) != 0 || !slices.Equal(res.Changed, []string{postID(a1)}) {
-		t.Errorf("approve the revision read before the edit: %+v, want it changed", res)
+	if res := approve(read.Revision); len(res.Done) != 0 || !slices.Equal(res.Changed, []string{postID(a1)}) ||
+		len(res.Refused) != 1 || res.Refused[0].PostID != postID(a1) || res.Refused[0].Reason != eventwall.RefusedChanged || res.Refused[0].Message == "" {
+		t.Errorf("approve the revision read before the edit: %+v, want it refused as changed", res)
 	}
 	q, err = eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
 	if err != nil || q.Total != 1 || q.Items[0].Item.Text != "Nice talk (and now a third text)" {

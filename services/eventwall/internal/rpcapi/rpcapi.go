@@ -164,8 +164,19 @@ func (h handlers) approve(ctx context.Context, p eventwall.ApproveParams) (event
 	for i, r := range p.Revisions {
 		seen[i] = service.Revision{Post: r.PostID, Rev: r.Revision}
 	}
-	done, missing, changed, err := h.svc.Approve(ctx, p.App, p.WallID, p.PostIDs, seen)
-	return eventwall.ApproveResult{BulkResult: eventwall.BulkResult{Done: done, NotFound: missing}, Changed: changed}, err
+	res, err := h.svc.Approve(ctx, p.App, p.WallID, p.PostIDs, seen)
+	if err != nil {
+		return eventwall.ApproveResult{}, err
+	}
+	out := eventwall.ApproveResult{BulkResult: eventwall.BulkResult{Done: res.Done, NotFound: res.NotFound},
+		Refused: make([]eventwall.Refusal, 0, len(res.Refused)), Changed: []string{}}
+	for _, r := range res.Refused {
+		out.Refused = append(out.Refused, eventwall.Refusal{PostID: r.Post, Reason: r.Reason, Message: r.Message})
+		if r.Reason == eventwall.RefusedChanged {
+			out.Changed = append(out.Changed, r.Post)
+		}
+	}
+	return out, nil
 }
 
 func (h handlers) reject(ctx context.Context, p eventwall.PostsParams) (eventwall.BulkResult, error) {

@@ -57,7 +57,7 @@ var moderateCalls = []call{
 		return err
 	}},
 	{"approve", func(ctx context.Context, e *env, w service.Wall) error {
-		_, _, _, err := e.svc.Approve(ctx, app, w.ID, []string{"p1"}, nil)
+		_, err := e.svc.Approve(ctx, app, w.ID, []string{"p1"}, nil)
 		return err
 	}},
 	{"reject", func(ctx context.Context, e *env, w service.Wall) error {

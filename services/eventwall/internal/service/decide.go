@@ -164,9 +164,11 @@ func PhotoPath(post string, i int, thumb bool) string {
 }
 
 // renderVersion is part of every wall's rules fingerprint: changing what
-// Render makes (2: mentions read @Name; 3: photo paths relative to the
-// wall's URL) re-decides, so re-renders, the posts of every wall once.
-const renderVersion = 3
+// Render makes, or what the board keeps of a post (2: mentions read @Name;
+// 3: photo paths relative to the wall's URL; 4: entries name the rules
+// that judged them, which approvals check), re-decides, so re-renders, the
+// posts of every wall once.
+const renderVersion = 4
 
 // Render makes the screen item of a post on a wall (without its mark,
 // which the board adds).
@@ -205,7 +207,7 @@ func Render(doc *social.PostDoc, author Profile) eventwall.Item {
 func NewDecision(w Wall, doc *social.PostDoc, author Profile) (Decision, error) {
 	outcome, reason := Decide(w.Rules, doc)
 	d := Decision{Post: PostID(doc.ID), Rev: RevNumber(doc.Rev), Outcome: outcome, Rules: w.Version}
-	d.Entry = Entry{Post: d.Post, Author: doc.Author, Rev: d.Rev, Created: doc.CreatedAt.UnixMilli(), Reason: reason}
+	d.Entry = Entry{Post: d.Post, Author: doc.Author, Rev: d.Rev, Created: doc.CreatedAt.UnixMilli(), Reason: reason, RulesID: w.RulesID()}
 	if outcome == Drop {
 		return d, nil
 	}

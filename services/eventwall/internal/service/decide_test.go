@@ -149,6 +149,33 @@ func TestFingerprintIgnoresOrder(t *testing.T) {
 	}
 }
 
+// TestRulesID: the rules an entry names change with what the wall's
+// settings decide, not with the order of lists, the blocked authors (the
+// board checks them itself) or hub's rule for a public wall's readers.
+func TestRulesID(t *testing.T) {
+	a := Wall{Public: true, Rules: Rules{Event: "e", Scope: "event", Mode: "manual", Hashtags: []string{"a", "b"}}}
+	b := a
+	b.Rules.Hashtags = []string{"b", "a"}
+	b.Rules.BlockedAuthors = []string{"m1"}
+	b.Rules.Audience = &Audience{App: true, Events: []string{"e"}}
+	if a.RulesID() != b.RulesID() {
+		t.Error("the same rules have another id")
+	}
+	for name, change := range map[string]func(*Wall){
+		"a filter":   func(w *Wall) { w.Rules.PhotosOnly = true },
+		"blocklist":  func(w *Wall) { w.Rules.Blocklist = []string{"x"} },
+		"mode":       func(w *Wall) { w.Rules.Mode = "auto" },
+		"allow list": func(w *Wall) { w.Rules.AllowList = []string{"m1"} },
+		"private":    func(w *Wall) { w.Public = false },
+	} {
+		c := a
+		change(&c)
+		if c.RulesID() == a.RulesID() {
+			t.Errorf("%s changed, the same id", name)
+		}
+	}
+}
+
 func TestNewDecisionRendersTheItem(t *testing.T) {
 	created := time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
 	doc := &social.PostDoc{ID: "post:p1", Rev: "4-x", Type: social.DocPost, Event: "ev", Author: "m1", Text: "Hi @[Éloïse Dupont](01M8KEQ3Z2)", Hashtags: []string{"go"},
@@ -158,7 +185,7 @@ func TestNewDecisionRendersTheItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Post != "p1" || d.Rev != 4 || d.Outcome != Show || d.Entry.Hash != TextHash(doc.Text) || d.Entry.Author != "m1" {
+	if d.Post != "p1" || d.Rev != 4 || d.Outcome != Show || d.Entry.Hash != TextHash(doc.Text) || d.Entry.Author != "m1" || d.Entry.RulesID != w.RulesID() {
 		t.Errorf("decision = %+v", d)
 	}
 	var it eventwall.Item

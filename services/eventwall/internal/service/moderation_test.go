@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/eventwall"
+	"github.com/attendify/eventwall/internal/screen"
 	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
@@ -71,9 +73,9 @@ func (e *env) shown(t *testing.T, wall string) []string {
 func TestApprove(t *testing.T) {
 	e, w := moderated(t, eventwall.ModerationManual, post("p1", "one"), post("p2", "two"))
 	ctx := e.as(t, auth.RoleModerator)
-	done, notFound, changed, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "nope", "p1"}, nil)
-	if err != nil || !slices.Equal(done, []string{"p1"}) || !slices.Equal(notFound, []string{"nope"}) || len(changed) != 0 {
-		t.Fatalf("approve: done %v, not found %v, changed %v, %v", done, notFound, changed, err)
+	res, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "nope", "p1"}, nil)
+	if err != nil || !slices.Equal(res.Done, []string{"p1"}) || !slices.Equal(res.NotFound, []string{"nope"}) || len(res.Refused) != 0 {
+		t.Fatalf("approve: %+v, %v", res, err)
 	}
 	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p1"}) {
 		t.Errorf("shown %v, want [p1]", got)
@@ -118,9 +120,9 @@ func TestApproveRevisionSeen(t *testing.T) {
 
 	// p1 and p2 at the revision read, p3 without one (as callers from before
 	// revisions do): p1 changed, the others are approved.
-	done, notFound, changed, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "p2", "p3", "nope"}, []service.Revision{{Post: "p1", Rev: 1}, {Post: "p2", Rev: 1}, {Post: "nope", Rev: 1}})
-	if err != nil || !slices.Equal(done, []string{"p2", "p3"}) || !slices.Equal(notFound, []string{"nope"}) || !slices.Equal(changed, []string{"p1"}) {
-		t.Fatalf("approve: done %v, not found %v, changed %v, %v", done, notFound, changed, err)
+	res, err := e.svc.Approve(ctx, app, w.ID, []string{"p1", "p2", "p3", "nope"}, []service.Revision{{Post: "p1", Rev: 1}, {Post: "p2", Rev: 1}, {Post: "nope", Rev: 1}})
+	if err != nil || !slices.Equal(res.Done, []string{"p2", "p3"}) || !slices.Equal(res.NotFound, []string{"nope"}) || !slices.Equal(refused(res), []string{"p1 changed"}) {
+		t.Fatalf("approve: %+v, %v", res, err)
 	}
 	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p2", "p3"}) {
 		t.Errorf("shown %v, want [p2 p3]", got)
@@ -136,7 +138,7 @@ func TestApproveRevisionSeen(t *testing.T) {
 
 	// A revision of a post not approved, or two of one, is the caller's
 	// mistake.
-	_, _, _, err = e.svc.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 2}, {Post: "p9", Rev: 2}, {Post: "p1", Rev: 1}})
+	_, err = e.svc.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 2}, {Post: "p9", Rev: 2}, {Post: "p1", Rev: 1}})
 	var fe *errs.Error
 	if !errors.Is(err, errs.Invalid) || !errors.As(err, &fe) ||
 		!cmp.Equal(fe.Fields, []errs.FieldError{{Field: "/revisions/1/post_id", Message: "not among post_ids"}, {Field: "/revisions/2/post_id", Message: "a post given twice"}}) {
@@ -147,13 +149,238 @@ func TestApproveRevisionSeen(t *testing.T) {
 	}
 
 	// Read again, p1 is approved at its new revision.
-	done, _, changed, err = e.svc.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 2}})
-	if err != nil || !slices.Equal(done, []string{"p1"}) || len(changed) != 0 {
-		t.Fatalf("approve at the new revision: done %v, changed %v, %v", done, changed, err)
+	res, err = e.svc.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 2}})
+	if err != nil || !slices.Equal(res.Done, []string{"p1"}) || len(res.Refused) != 0 {
+		t.Fatalf("approve at the new revision: %+v, %v", res, err)
 	}
 	if got := e.shown(t, w.ID); !slices.Equal(got, []string{"p1", "p2", "p3"}) {
 		t.Errorf("shown %v, want [p1 p2 p3]", got)
 	}
+}
+
+// refused lists the posts an approval refused, as "<post> <reason>".
+func refused(res service.ApproveResult) []string {
+	out := []string{}
+	for _, r := range res.Refused {
+		out = append(out, r.Post+" "+r.Reason)
+	}
+	return out
+}
+
+// approvalRace is a board on which something happens when the next
+// approval is applied: before, between the approver's reading (of the
+// wall, and of the moderator's queue) and the board's step; after, between
+// the board's step and the approval's record in Postgres.
+type approvalRace struct {
+	service.Board
+	before, after func()
+}
+
+func (b *approvalRace) Approve(ctx context.Context, wall string, a service.Approval) (service.ApprovalOutcome, error) {
+	if before := b.before; before != nil {
+		b.before = nil
+		before()
+	}
+	out, err := b.Board.Approve(ctx, wall, a)
+	if after := b.after; after != nil {
+		b.after = nil
+		after()
+	}
+	return out, err
+}
+
+// TestApproveWhileThePostChanges: a moderator approves the revision of a
+// post they read in the queue while social, the ingester or another
+// organizer changes it. The post reaches the screens only if, when the
+// approval is applied, it is still that revision, still on the wall and
+// judged by the wall's rules in force; otherwise the answer says why, no
+// approval is recorded, and the post never reaches the screens.
+func TestApproveWhileThePostChanges(t *testing.T) {
+	revision := func(rev string, change func(*social.PostDoc)) *social.PostDoc {
+		d := post("p1", "one")
+		d.Rev = rev
+		change(d)
+		return d
+	}
+	tests := []struct {
+		name string
+		// before happens between the approver's reading and the board's
+		// step; after, between the board's step and the record.
+		before, after func(t *testing.T, e *env, w service.Wall, stopIngest func())
+		// unseen approves without the revision the moderator saw (callers
+		// from before revisions).
+		unseen bool
+		want   string // the reason of the refusal, "" for approved
+	}{
+		{name: "nothing happens"},
+		{name: "hidden in social", want: eventwall.RefusedRemoved,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				e.feed.put(revision("2-b", func(d *social.PostDoc) { d.Hidden = true }))
+				e.waitGone(t, w.ID, "p1")
+			}},
+		{name: "deleted in social", want: eventwall.RefusedRemoved,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				e.feed.put(revision("2-b", func(d *social.PostDoc) { d.Deleted = true }))
+				e.waitGone(t, w.ID, "p1")
+			}},
+		{name: "author blocked in social", want: eventwall.RefusedRemoved,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				e.feed.put(revision("2-b", func(d *social.PostDoc) { d.AuthorBlocked = true }))
+				e.waitGone(t, w.ID, "p1")
+			}},
+		{name: "edited", want: eventwall.RefusedChanged,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				edited := revision("2-b", func(d *social.PostDoc) { d.Text = "one, now with a slur" })
+				e.feed.put(edited)
+				e.waitFor(t, w.ID, edited)
+			}},
+		{name: "edited, approved without the revision seen", unseen: true, want: eventwall.RefusedChanged,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				edited := revision("2-b", func(d *social.PostDoc) { d.Text = "one, now with a slur" })
+				e.feed.put(edited)
+				e.waitFor(t, w.ID, edited)
+			}},
+		{name: "a filter the post misses, refilled", want: eventwall.RefusedRemoved,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				u, err := e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Hashtags = []string{"keynote"} })
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.filledWith(t, u)
+			}},
+		{name: "a filter the post misses, not refilled yet", want: eventwall.RefusedRulesChanged,
+			before: func(t *testing.T, e *env, w service.Wall, stopIngest func()) {
+				stopIngest()
+				if _, err := e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Hashtags = []string{"keynote"} }); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "author blocked on the wall", want: eventwall.RefusedRemoved,
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				if _, err := e.svc.BlockAuthor(e.as(t, auth.RoleModerator), service.AuthorRef{App: app, Wall: w.ID, Member: "m1"}, true); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "the wall renamed (the same rules)",
+			before: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				if _, err := e.svc.UpdateWall(e.as(t, auth.RoleOwner), app, w.ID, 0, func(s *service.WallSettings) { s.Title = "Renamed" }); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "rejected by another moderator meanwhile", want: eventwall.RefusedRemoved,
+			after: func(t *testing.T, e *env, w service.Wall, _ func()) {
+				// Recorded in Postgres; its copy has not reached the board.
+				ref := service.PostRef{App: app, Wall: w.ID, Post: "p1"}
+				if _, err := e.walls.Moderate(e.as(t, "service"), ref, func(m *service.Moderation) { m.Verdict = "r" }); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			w := e.newWall(t, func(s *service.WallSettings) { s.Mode = eventwall.ModerationManual })
+			e.feed.put(post("p1", "one"))
+			stop := e.ingest(t)
+			e.waitFor(t, w.ID, post("p1", "one"))
+			ctx := e.as(t, auth.RoleModerator)
+			queued, _, err := e.svc.Queue(ctx, app, w.ID, 0, 10)
+			if err != nil || len(queued) != 1 {
+				t.Fatalf("queue: %+v %v", queued, err)
+			}
+
+			board := &approvalRace{Board: e.board}
+			hook := func(f func(*testing.T, *env, service.Wall, func())) func() {
+				if f == nil {
+					return nil
+				}
+				return func() { f(t, e, w, stop) }
+			}
+			board.before, board.after = hook(tt.before), hook(tt.after)
+			approver := service.New(service.Options{Walls: e.walls, Moderation: e.walls, Board: board, Profiles: e.walls, Members: e.hub, Access: e.hub})
+			var seen []service.Revision
+			if !tt.unseen {
+				seen = []service.Revision{{Post: "p1", Rev: queued[0].Rev}}
+			}
+			res, err := approver.Approve(ctx, app, w.ID, []string{"p1"}, seen)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			m, err := e.walls.Moderations(ctx, w.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var verdict string
+			for _, pm := range m.Posts {
+				if pm.Post == "p1" {
+					verdict = pm.Verdict
+				}
+			}
+			shown := slices.Contains(e.shown(t, w.ID), "p1")
+			if tt.want == "" {
+				if !slices.Equal(res.Done, []string{"p1"}) || len(res.Refused) != 0 || !shown || verdict != "a:"+service.TextHash("one") {
+					t.Fatalf("approve: %+v; shown %v, verdict %q: want p1 approved and shown", res, shown, verdict)
+				}
+				return
+			}
+			if len(res.Done) != 0 || !slices.Equal(refused(res), []string{"p1 " + tt.want}) || res.Refused[0].Message == "" {
+				t.Errorf("approve: %+v, want p1 refused: %s", res, tt.want)
+			}
+			if shown {
+				t.Error("p1 shown")
+			}
+			if tt.after == nil {
+				if verdict != "" {
+					t.Errorf("verdict %q recorded for a refused approval", verdict)
+				}
+				d, err := e.board.Since(ctx, w.ID, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slices.ContainsFunc(d.Changes, func(c screen.Change) bool { return c.Post == "p1" }) {
+					t.Error("p1 reached the screens")
+				}
+			} else if verdict != "r" {
+				t.Errorf("verdict %q, want the rejection to stand", verdict)
+			}
+		})
+	}
+
+	// Unhidden, the post waits for a moderator again: the refused
+	// approval left nothing behind.
+	e := newEnv(t)
+	w := e.newWall(t, func(s *service.WallSettings) { s.Mode = eventwall.ModerationManual })
+	e.feed.put(post("p1", "one"))
+	e.ingest(t)
+	e.waitFor(t, w.ID, post("p1", "one"))
+	board := &approvalRace{Board: e.board, before: func() {
+		e.feed.put(revision("2-b", func(d *social.PostDoc) { d.Hidden = true }))
+		e.waitGone(t, w.ID, "p1")
+	}}
+	approver := service.New(service.Options{Walls: e.walls, Moderation: e.walls, Board: board, Profiles: e.walls, Members: e.hub, Access: e.hub})
+	ctx := e.as(t, auth.RoleModerator)
+	if _, err := approver.Approve(ctx, app, w.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	unhidden := revision("3-c", func(*social.PostDoc) {})
+	e.feed.put(unhidden)
+	e.waitFor(t, w.ID, unhidden)
+	if got, queue := e.shown(t, w.ID), e.queue(t, w.ID); len(got) != 0 || !slices.Equal(queue, []string{"p1"}) {
+		t.Errorf("unhidden after a refused approval: shown %v, queue %v; want p1 waiting", got, queue)
+	}
+}
+
+// waitGone waits until the board keeps no entry of post.
+func (e *env) waitGone(t *testing.T, wall, post string) {
+	t.Helper()
+	eventually(t, post+" off the wall", func() bool {
+		entries, err := e.board.Entries(e.as(t, "service"), wall, []string{post})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries) == 0
+	})
 }
 
 // TestReject: a rejected post leaves the wall, also after its author's

@@ -74,6 +74,17 @@ type BoardPosts interface {
 	// either, when the decision's rules are older than the wall's rules in
 	// force (SetRules).
 	Apply(ctx context.Context, wall string, d Decision) (Applied, error)
+	// Approve applies a moderator's approval atomically: only if the post
+	// is still kept by the wall (shown or waiting), at a.Rev (when not 0),
+	// judged by the rules a.RulesID names, its author not blocked on the
+	// wall and not rejected, does it copy the approval of the post's text
+	// ("a:<hash>", whose version SetModeration brings once Postgres has
+	// it) and show a waiting post. Otherwise it changes nothing and
+	// answers why in ApprovalOutcome.Refused. It fails with errs.NotFound when
+	// the wall never decided about the post, and, changing nothing either,
+	// with ErrUnloaded and ErrStaleRules as Apply does (a.Rules is older
+	// than the rules in force).
+	Approve(ctx context.Context, wall string, a Approval) (ApprovalOutcome, error)
 	// Entries returns the entries kept for posts (shown or waiting).
 	Entries(ctx context.Context, wall string, posts []string) (map[string]Entry, error)
 	// AllEntries returns every entry of a wall.

@@ -615,13 +615,44 @@ type Revision struct {
 	Rev  int64
 }
 
-// Approve shows waiting posts; each approval holds for the post's text as
-// the wall keeps it now. A post given in seen is approved only at the
-// revision the moderator saw: one at another revision now (its author
-// edited it between the moderator's reading and approving) is left as it
-// is, in changed, so that no text reaches the screens unseen.
-func (s *Service) Approve(ctx context.Context, app, wall string, posts []string, seen []Revision) (done, notFound, changed []string, err error) {
-	revs := make(map[string]int64, len(seen))
+// ApproveResult says what Approve did with each post.
+type ApproveResult struct {
+	Done     []string
+	NotFound []string // never kept by the wall
+	// Refused are the posts not approved, and why; nothing changed for
+	// them.
+	Refused []Refusal
+}
+
+// Refusal says why a post was not approved.
+type Refusal struct {
+	Post    string
+	Reason  string // eventwall.Refused*
+	Message string // for the moderator
+}
+
+var refusalMessages = map[string]string{
+	eventwall.RefusedChanged:       "The post changed since you read it: read it again.",
+	eventwall.RefusedRemoved:       "The post is no longer on the wall: hidden, deleted or its author blocked in social, rejected, or kept off by the wall's rules.",
+	eventwall.RefusedRulesChanged:  "The wall's rules changed since the post was judged: it is being judged again by them. Read the queue again.",
+	eventwall.RefusedAuthorBlocked: "The post's author is blocked on this wall.",
+}
+
+func refusal(post, reason string) Refusal {
+	return Refusal{Post: post, Reason: reason, Message: refusalMessages[reason]}
+}
+
+// Approve shows waiting posts; each approval holds for the post's text.
+// A post is approved at the revision the moderator saw (given in seen), or
+// else at the one the wall keeps when the call arrives, and only if, when
+// the approval is applied, the post is still that revision, still on the
+// wall, judged by the wall's rules in force and its author not blocked on
+// the wall: the board checks it in the same step as it shows the post
+// (Board.Approve). Otherwise nothing changes for the post, and the answer
+// says why (a post edited, hidden in social, or dropped by new rules while
+// the moderator read never reaches the screens).
+func (s *Service) Approve(ctx context.Context, app, wall string, posts []string, seen []Revision) (ApproveResult, error) {
+	revs := make(map[string]int64, len(posts))
 	var bad []errs.FieldError
 	for i, r := range seen {
 		field := fmt.Sprintf("/revisions/%d/post_id", i)
@@ -633,30 +664,97 @@ func (s *Service) Approve(ctx context.Context, app, wall string, posts []string,
 		revs[r.Post] = r.Rev
 	}
 	if len(bad) > 0 {
-		return nil, nil, nil, errs.InvalidFields("revisions of posts not approved", bad...)
+		return ApproveResult{}, errs.InvalidFields("revisions of posts not approved", bad...)
 	}
-	changed = []string{}
-	done, notFound, err = s.judge(ctx, app, wall, posts, func(e Entry) (string, string) {
-		if rev, ok := revs[e.Post]; ok && rev != e.Rev {
-			changed = append(changed, e.Post)
-			return "", ""
-		}
-		return "a:" + e.Hash, Hold
-	})
+	if err := s.authorize(ctx, app, moderate); err != nil {
+		return ApproveResult{}, err
+	}
+	w, err := s.walls.Wall(ctx, app, wall)
 	if err != nil {
-		return nil, nil, nil, err
+		return ApproveResult{}, err
 	}
-	return done, notFound, changed, nil
+	posts = dedupe(posts)
+	var unseen []string
+	for _, p := range posts {
+		if _, ok := revs[p]; !ok {
+			unseen = append(unseen, p)
+		}
+	}
+	kept, err := s.board.Entries(ctx, wall, unseen)
+	if err != nil {
+		return ApproveResult{}, err
+	}
+	for p, e := range kept {
+		revs[p] = e.Rev
+	}
+	out := ApproveResult{Done: []string{}, NotFound: []string{}, Refused: []Refusal{}}
+	for _, p := range posts {
+		a, err := s.approve(ctx, &w, Approval{Post: p, Rev: revs[p]})
+		switch {
+		case errors.Is(err, errs.NotFound):
+			out.NotFound = append(out.NotFound, p)
+			continue
+		case err != nil:
+			return ApproveResult{}, err
+		case a.Refused != "":
+			out.Refused = append(out.Refused, refusal(p, a.Refused))
+			continue
+		}
+		// The board shows the post and holds the approval; Postgres, the
+		// truth, records it, and its version reaches the board.
+		m, err := s.moderate(ctx, PostRef{App: app, Wall: wall, Post: p}, func(m *Moderation) {
+			// A rejection recorded since the board's check (another
+			// moderator's, whose copy had not reached the board) stands.
+			if m.Verdict != "r" {
+				m.Verdict = "a:" + a.Hash
+			}
+		})
+		if err != nil {
+			return ApproveResult{}, err
+		}
+		if m.Verdict == "r" {
+			if _, err := s.apply(ctx, wall, Decision{Post: p, Rev: a.Rev, Outcome: Drop, Entry: Entry{Post: p, Rev: a.Rev}}); err != nil {
+				return ApproveResult{}, err
+			}
+			out.Refused = append(out.Refused, refusal(p, eventwall.RefusedRemoved))
+			continue
+		}
+		out.Done = append(out.Done, p)
+	}
+	return out, nil
+}
+
+// approve applies an approval on the board by the rules of *w, the wall as
+// the approver read it. It loads the wall's moderation first when the
+// board lacks it, and reads the wall again into *w when its rules changed
+// since (the board refuses an approval by older rules): past maxRulesReads
+// the post is refused. errs.NotFound when the wall is gone.
+func (s *Service) approve(ctx context.Context, w *Wall, a Approval) (ApprovalOutcome, error) {
+	for reads := 0; ; reads++ {
+		a.Rules, a.RulesID = w.Version, w.RulesID()
+		out, err := s.board.Approve(ctx, w.ID, a)
+		if errors.Is(err, ErrUnloaded) {
+			if err := s.Restore(ctx, w.ID); err != nil {
+				return ApprovalOutcome{}, fmt.Errorf("load the moderation of wall %s: %w", w.ID, err)
+			}
+			out, err = s.board.Approve(ctx, w.ID, a)
+		}
+		if !errors.Is(err, ErrStaleRules) {
+			return out, err
+		}
+		if reads == maxRulesReads {
+			return ApprovalOutcome{Refused: eventwall.RefusedRulesChanged}, nil
+		}
+		fresh, err := s.walls.Wall(ctx, w.App, w.ID)
+		if err != nil {
+			return ApprovalOutcome{}, err
+		}
+		*w = fresh
+	}
 }
 
 // Reject keeps posts off the wall, also after their authors edit them.
 func (s *Service) Reject(ctx context.Context, app, wall string, posts []string) (done, notFound []string, err error) {
-	return s.judge(ctx, app, wall, posts, func(Entry) (string, string) { return "r", Drop })
-}
-
-// judge records a verdict for each post kept by the wall and applies it;
-// a post whose verdict is "" is left as it is.
-func (s *Service) judge(ctx context.Context, app, wall string, posts []string, verdict func(Entry) (v, outcome string)) (done, notFound []string, err error) {
 	if err := s.authorize(ctx, app, moderate); err != nil {
 		return nil, nil, err
 	}
@@ -674,17 +772,12 @@ func (s *Service) judge(ctx context.Context, app, wall string, posts []string, v
 			notFound = append(notFound, p)
 			continue
 		}
-		v, outcome := verdict(e)
-		if v == "" {
-			continue
-		}
-		if err := s.moderate(ctx, PostRef{App: app, Wall: wall, Post: p}, func(m *Moderation) { m.Verdict = v }); err != nil {
+		if _, err := s.moderate(ctx, PostRef{App: app, Wall: wall, Post: p}, func(m *Moderation) { m.Verdict = "r" }); err != nil {
 			return nil, nil, err
 		}
-		// Hold is turned into Show by the approval just recorded, Drop
-		// takes it off; a newer revision meanwhile wins (and meets the
-		// verdict in turn).
-		if _, err := s.apply(ctx, wall, Decision{Post: p, Rev: e.Rev, Outcome: outcome, Entry: e}); err != nil {
+		// The rejection just copied drops whatever revision comes, this
+		// one too.
+		if _, err := s.apply(ctx, wall, Decision{Post: p, Rev: e.Rev, Outcome: Drop, Entry: e}); err != nil {
 			return nil, nil, err
 		}
 		done = append(done, p)
@@ -693,15 +786,15 @@ func (s *Service) judge(ctx context.Context, app, wall string, posts []string, v
 }
 
 // moderate records a moderator's decision in Postgres (the truth), then in
-// the board, which the follower's decisions meet. When the board's copy
-// fails, the ingester loads it again from Postgres within its interval
-// (the board's moderation version is behind the wall's).
-func (s *Service) moderate(ctx context.Context, ref PostRef, change func(*Moderation)) error {
+// the board, which the follower's decisions meet, and returns it. When the
+// board's copy fails, the ingester loads it again from Postgres within its
+// interval (the board's moderation version is behind the wall's).
+func (s *Service) moderate(ctx context.Context, ref PostRef, change func(*Moderation)) (Moderation, error) {
 	m, err := s.moderation.Moderate(ctx, ref, change)
 	if err != nil {
-		return err
+		return Moderation{}, err
 	}
-	return s.board.SetModeration(ctx, ref.Wall, m)
+	return m, s.board.SetModeration(ctx, ref.Wall, m)
 }
 
 // Mark pins or highlights a post shown on a wall ("" clears it).
@@ -727,7 +820,7 @@ func (s *Service) Mark(ctx context.Context, ref PostRef, mark string) error {
 	if !shown {
 		return errs.New(errs.NotFound, "the post is not on the wall")
 	}
-	if err := s.moderate(ctx, ref, func(m *Moderation) { m.Mark = mark }); err != nil {
+	if _, err := s.moderate(ctx, ref, func(m *Moderation) { m.Mark = mark }); err != nil {
 		return err
 	}
 	_, err = s.apply(ctx, wall, Decision{Post: post, Rev: e.Rev, Outcome: Refresh, Entry: e})

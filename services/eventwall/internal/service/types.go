@@ -78,14 +78,34 @@ func (a *Audience) MaySee(event string) bool {
 // (renderVersion): the ingester re-applies a wall's rules to every post
 // when it changes.
 func (r Rules) Fingerprint() string {
-	norm := func(ss []string) []string {
-		out := slices.Clone(ss)
-		slices.Sort(out)
-		return out
-	}
-	b, _ := json.Marshal([]any{renderVersion, r.Event, r.Scope, norm(r.Hashtags), r.PhotosOnly, r.Mode, norm(r.Blocklist), norm(r.AllowList), norm(r.BlockedAuthors), r.Audience})
+	return fingerprint(renderVersion, r.Event, r.Scope, sorted(r.Hashtags), r.PhotosOnly, r.Mode, sorted(r.Blocklist), sorted(r.AllowList), sorted(r.BlockedAuthors), r.Audience)
+}
+
+// RulesID identifies the rules of the wall's own settings that judge its
+// posts: its filters, its moderation settings and whether it is public.
+// Each entry keeps the RulesID of the rules that judged it, and an
+// approval shows a post only while the wall's rules are still those
+// (Board.Approve). Left out: the authors blocked on the wall, which the
+// board checks itself, and hub's rule for a public wall's readers, which
+// the ingester reads from hub and the wall's settings do not hold.
+func (w Wall) RulesID() string {
+	r := w.Rules
+	return fingerprint(r.Event, r.Scope, sorted(r.Hashtags), r.PhotosOnly, r.Mode, sorted(r.Blocklist), sorted(r.AllowList), w.Public)
+}
+
+// fingerprint is a short hash of parts, in JSON.
+func fingerprint(parts ...any) string {
+	b, _ := json.Marshal(parts)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// sorted returns a sorted copy of ss, empty rather than nil, so that a
+// list's order and absence make no difference to a fingerprint.
+func sorted(ss []string) []string {
+	out := append([]string{}, ss...)
+	slices.Sort(out)
+	return out
 }
 
 // Outcomes of a decision about a post on a wall.
@@ -134,19 +154,46 @@ func (d Decision) EncodeEntry() ([]byte, error) {
 // Entry is a post as a wall keeps it (shown or waiting): what a moderator's
 // later decision needs without reading CouchDB again.
 type Entry struct {
-	Post    string          `json:"post"`
-	Author  string          `json:"author,omitempty"` // member id
-	Rev     int64           `json:"rev"`
-	Hash    string          `json:"hash"` // of the text: an approval holds for this text
-	Created int64           `json:"created"`
-	Reason  string          `json:"reason,omitempty"` // why it waits
-	Item    json.RawMessage `json:"item"`             // the screen item (eventwall.Item) without its mark
+	Post    string `json:"post"`
+	Author  string `json:"author,omitempty"` // member id
+	Rev     int64  `json:"rev"`
+	Hash    string `json:"hash"` // of the text: an approval holds for this text
+	Created int64  `json:"created"`
+	Reason  string `json:"reason,omitempty"` // why it waits
+	// RulesID names the wall's rules that judged the post (Wall.RulesID).
+	RulesID string `json:"rules_id,omitempty"`
+	// Item is the screen item (eventwall.Item) without its mark. It stays
+	// the last field: the Redis board's approval script takes it from the
+	// end of the entry's JSON, byte for byte as applied.
+	Item json.RawMessage `json:"item"`
 }
 
 // Applied is the result of a decision.
 type Applied struct {
 	Outcome string // what was done, after the board's checks ("" when the revision was stale)
 	Changed bool   // the screens' state changed (a new cursor)
+}
+
+// Approval is a moderator's approval of a post a wall keeps, which the
+// board applies only if the post is still as approved (Board.Approve).
+type Approval struct {
+	Post string
+	// Rev is the revision approved (the one the moderator saw); 0 for
+	// whichever the wall keeps.
+	Rev int64
+	// Rules is the version of the wall's settings the approver read, and
+	// RulesID the identity of their rules (Wall.RulesID).
+	Rules   int64
+	RulesID string
+}
+
+// ApprovalOutcome is the board's answer to an approval: the revision and
+// text (hash) it approved, or why it refused to (Refused, one of
+// eventwall's Refused* reasons), changing nothing.
+type ApprovalOutcome struct {
+	Rev     int64
+	Hash    string
+	Refused string
 }
 
 // PostRef names a post on one of an app's walls.

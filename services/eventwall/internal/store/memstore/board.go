@@ -9,8 +9,10 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/screen"
 	"github.com/attendify/eventwall/internal/service"
+	"github.com/attendify/platform/errs"
 )
 
 // DefaultMaxChanges is how many entries a wall's change log keeps, as in
@@ -186,6 +188,54 @@ func (b *Board) Apply(_ context.Context, wall string, d service.Decision) (servi
 		}
 	}
 	return service.Applied{Outcome: outcome, Changed: changed}, nil
+}
+
+// Approve implements service.Board.
+func (b *Board) Approve(_ context.Context, wall string, a service.Approval) (service.ApprovalOutcome, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.wall(wall)
+	if w.loaded < 0 {
+		return service.ApprovalOutcome{}, service.ErrUnloaded
+	}
+	if a.Rules < w.rulesver {
+		return service.ApprovalOutcome{}, service.ErrStaleRules
+	}
+	refuse := func(reason string) (service.ApprovalOutcome, error) {
+		return service.ApprovalOutcome{Refused: reason}, nil
+	}
+	raw, ok := w.entries[a.Post]
+	if !ok {
+		if _, decided := w.revs[a.Post]; decided {
+			return refuse(eventwall.RefusedRemoved)
+		}
+		return service.ApprovalOutcome{}, errs.New(errs.NotFound, "the wall keeps no post %s", a.Post)
+	}
+	e, err := decodeEntry(wall, a.Post, raw)
+	if err != nil {
+		return service.ApprovalOutcome{}, err
+	}
+	switch {
+	case a.Rev != 0 && e.Rev != a.Rev:
+		return refuse(eventwall.RefusedChanged)
+	case w.verdicts[a.Post] == "r":
+		return refuse(eventwall.RefusedRemoved)
+	case e.Author != "" && w.blocked[e.Author]:
+		return refuse(eventwall.RefusedAuthorBlocked)
+	case e.RulesID != a.RulesID:
+		return refuse(eventwall.RefusedRulesChanged)
+	}
+	w.verdicts[a.Post] = "a:" + e.Hash
+	if _, waiting := w.queue[a.Post]; waiting {
+		item := string(e.Item)
+		if mark, ok := w.marks[a.Post]; ok {
+			item = item[:len(item)-1] + `,"mark":"` + mark + `"}`
+		}
+		delete(w.queue, a.Post)
+		w.items[a.Post] = item
+		b.bump(wall, w, a.Post)
+	}
+	return service.ApprovalOutcome{Rev: e.Rev, Hash: e.Hash}, nil
 }
 
 // decodeEntry reads back an entry as the board keeps it.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/attendify/eventwall"
 	"github.com/attendify/eventwall/internal/screen"
 	"github.com/attendify/eventwall/internal/service"
 	"github.com/attendify/platform/errs"
@@ -172,6 +173,78 @@ func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (ser
 	}
 	seq, _ := res[1].(int64)
 	return service.Applied{Outcome: out, Changed: seq > 0}, nil
+}
+
+// approveScript applies a moderator's approval (service.Approval) in one
+// step with its checks: the wall's moderation is loaded, the approver's
+// rules (ARGV[rules]) are not older than those in force (KEYS[blockver]),
+// and the post is kept (shown or waiting) at the revision approved
+// (ARGV[rev], 0: any), not rejected, its author not blocked on the wall,
+// judged by the rules the approver read (ARGV[rulesid]). Then it copies
+// the approval of the entry's text and shows the post if it waits, and
+// answers {'approved', hash, rev}; otherwise it changes nothing and
+// answers unloaded, stale, notKept or {'refused', reason}.
+//
+// The item shown is the entry's last field, "item", taken byte for byte
+// from the entry's JSON (",\"item\":" cannot occur earlier: inside a JSON
+// string the quote would be escaped), so that it is the very item the
+// decision applied.
+//
+// KEYS: loaded blockver entries revs verdicts blocked queue items marks seq changes floor
+// ARGV: post rev rules rulesid channel wall max
+var approveScript = redis.NewScript(bumpLua + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'` + unloaded + `'} end
+if tonumber(ARGV[3]) < tonumber(redis.call('GET', KEYS[2]) or '0') then return {'` + stale + `'} end
+local post, rev = ARGV[1], tonumber(ARGV[2])
+local raw = redis.call('HGET', KEYS[3], post)
+if not raw then
+  if redis.call('HEXISTS', KEYS[4], post) == 1 then return {'refused', '` + eventwall.RefusedRemoved + `'} end
+  return {'` + notKept + `'}
+end
+local e = cjson.decode(raw)
+if rev ~= 0 and e.rev ~= rev then return {'refused', '` + eventwall.RefusedChanged + `'} end
+if redis.call('HGET', KEYS[5], post) == 'r' then return {'refused', '` + eventwall.RefusedRemoved + `'} end
+if type(e.author) == 'string' and redis.call('SISMEMBER', KEYS[6], e.author) == 1 then
+  return {'refused', '` + eventwall.RefusedAuthorBlocked + `'}
+end
+if e.rules_id ~= ARGV[4] then return {'refused', '` + eventwall.RefusedRulesChanged + `'} end
+redis.call('HSET', KEYS[5], post, 'a:' .. e.hash)
+if redis.call('ZSCORE', KEYS[7], post) then
+  local item = string.sub(raw, string.find(raw, ',"item":', 1, true) + 8, -2)
+  local mark = redis.call('HGET', KEYS[9], post)
+  if mark then item = string.sub(item, 1, -2) .. ',"mark":"' .. mark .. '"}' end
+  redis.call('ZREM', KEYS[7], post)
+  redis.call('HSET', KEYS[8], post, item)
+  bump(KEYS[10], KEYS[11], KEYS[12], post, tonumber(ARGV[7]), ARGV[5], ARGV[6])
+end
+return {'approved', e.hash, e.rev}
+`)
+
+// notKept is approveScript's answer about a post the wall never decided
+// about.
+const notKept = "~notkept"
+
+var approveKeys = []string{"loaded", "blockver", "entries", "revs", "verdicts", "blocked", "queue", "items", "marks", "seq", "changes", "floor"}
+
+// Approve implements service.Board.
+func (s *Store) Approve(ctx context.Context, wall string, a service.Approval) (service.ApprovalOutcome, error) {
+	res, err := approveScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, approveKeys...),
+		a.Post, a.Rev, a.Rules, a.RulesID, s.keys.ChangedChannel(), wall, s.maxChanges).Slice()
+	if err != nil {
+		return service.ApprovalOutcome{}, redisx.Err(err)
+	}
+	switch str(res[0]) {
+	case unloaded:
+		return service.ApprovalOutcome{}, service.ErrUnloaded
+	case stale:
+		return service.ApprovalOutcome{}, service.ErrStaleRules
+	case notKept:
+		return service.ApprovalOutcome{}, errs.New(errs.NotFound, "the wall keeps no post %s", a.Post)
+	case "refused":
+		return service.ApprovalOutcome{Refused: str(res[1])}, nil
+	}
+	rev, _ := res[2].(int64)
+	return service.ApprovalOutcome{Rev: rev, Hash: str(res[1])}, nil
 }
 
 // Entries implements service.Board.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/attendify/eventwall/internal/screen"
 	"github.com/attendify/eventwall/internal/service"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/testkit"
 )
 
@@ -36,6 +38,7 @@ func RunBoard(t *testing.T, newBoard func(t *testing.T) Board) {
 		{"notifications", notifications},
 		{"moderation copy", moderationCopy},
 		{"rules in force", rulesInForce},
+		{"approvals", approvals},
 	})
 }
 
@@ -418,6 +421,133 @@ func rulesInForce(t *testing.T, ctx context.Context, s Board) {
 	}
 	if got := shown(t, s, w); len(got) != 1 {
 		t.Errorf("shown %v, want p1", got)
+	}
+}
+
+// approvals: an approval shows a waiting post, in one step with its
+// checks, only while the post is kept at the revision approved, not
+// rejected, its author not blocked and judged by the rules the approver
+// read, in force; otherwise it changes nothing and says why. The approval
+// of the post's text is copied, so that a later decision about that text
+// shows it.
+func approvals(t *testing.T, ctx context.Context, s Board) {
+	const w = "W7"
+	approval := func(post string, rev int64) service.Approval {
+		return service.Approval{Post: post, Rev: rev, Rules: 2, RulesID: "R"}
+	}
+	if _, err := s.Approve(ctx, w, approval("p1", 1)); !errors.Is(err, service.ErrUnloaded) {
+		t.Fatalf("an approval before the moderation is loaded: %v, want ErrUnloaded", err)
+	}
+	load(t, s, w)
+	if err := s.SetRules(ctx, w, 2, []string{"m-blocked"}); err != nil {
+		t.Fatal(err)
+	}
+	// held is a decision to hold post, judged by the rules R; its text and
+	// reason have what a JSON string escapes, and the entry's field names.
+	held := func(post string, rev int64) service.Decision {
+		d := decision(post, rev, service.Hold, `<b>"item":</b> & "rules_id": x`)
+		d.Entry.RulesID, d.Entry.Reason = "R", `blocklist: ,"item":{"id":"x"}`
+		return d
+	}
+	for _, d := range []service.Decision{held("p1", 1), held("p2", 1), held("p3", 2), held("p4", 1), held("p5", 1), held("p6", 1)} {
+		apply(t, s, w, d)
+	}
+	byOtherRules := held("p7", 1)
+	byOtherRules.Entry.RulesID = "R-before"
+	apply(t, s, w, byOtherRules)
+	blocked := held("p8", 1)
+	blocked.Entry.Author = "m-blocked"
+	if a := apply(t, s, w, blocked); a.Outcome != service.Drop {
+		t.Fatalf("a blocked author's post: %+v", a)
+	}
+	apply(t, s, w, decision("p9", 1, service.Drop, ""))
+	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p4", Verdict: "r", Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetModeration(ctx, w, service.Moderation{Post: "p5", Mark: "pin", Version: 3}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Since(ctx, w, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name string
+		a    service.Approval
+		want string
+	}{
+		{"another revision", approval("p3", 1), "changed"},
+		{"rejected", approval("p4", 1), "removed"},
+		{"judged by other rules", approval("p7", 1), "rules_changed"},
+		{"dropped", approval("p9", 1), "removed"},
+	} {
+		got, err := s.Approve(ctx, w, c.a)
+		if err != nil || got != (service.ApprovalOutcome{Refused: c.want}) {
+			t.Errorf("%s: %+v %v, want refused: %s", c.name, got, err, c.want)
+		}
+	}
+	if _, err := s.Approve(ctx, w, approval("p0", 1)); !errors.Is(err, errs.NotFound) {
+		t.Errorf("a post never decided: %v, want not found", err)
+	}
+	stale := approval("p1", 1)
+	stale.Rules = 1
+	if _, err := s.Approve(ctx, w, stale); !errors.Is(err, service.ErrStaleRules) {
+		t.Errorf("an approval by older rules: %v, want ErrStaleRules", err)
+	}
+	// A blocked author's post the board still keeps: the board dropped p8,
+	// so block p6's author now, after its hold.
+	if err := s.SetRules(ctx, w, 3, []string{"m-p6"}); err != nil {
+		t.Fatal(err)
+	}
+	blockedNow := approval("p6", 1)
+	blockedNow.Rules = 3
+	if got, err := s.Approve(ctx, w, blockedNow); err != nil || got.Refused != "author_blocked" {
+		t.Errorf("a blocked author's post: %+v %v, want refused: author_blocked", got, err)
+	}
+	after, err := s.Since(ctx, w, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shown(t, s, w)) != 0 || after.Head != before.Head {
+		t.Fatalf("refused approvals changed the screens: shown %v, head %d, was %d", shown(t, s, w), after.Head, before.Head)
+	}
+	if _, total, _ := s.Queue(ctx, w, 0, 10); total != 7 {
+		t.Errorf("queue after refused approvals: %d posts, want 7", total)
+	}
+
+	// Approved: shown with the item as applied (and its mark), at the
+	// revision given or the one kept.
+	byRules := func(a service.Approval) service.Approval {
+		a.Rules = 3
+		return a
+	}
+	hash := held("p1", 1).Entry.Hash
+	for _, a := range []service.Approval{byRules(approval("p1", 1)), byRules(approval("p2", 0)), byRules(approval("p5", 1))} {
+		got, err := s.Approve(ctx, w, a)
+		if err != nil || got != (service.ApprovalOutcome{Rev: 1, Hash: hash}) {
+			t.Errorf("approve %s: %+v %v", a.Post, got, err)
+		}
+	}
+	item := string(held("p1", 1).Entry.Item)
+	want := map[string]string{"p1": item, "p2": strings.Replace(item, `"p1"`, `"p2"`, 1), "p5": strings.Replace(item, `"p1"`, `"p5"`, 1)[:len(item)-1] + `,"mark":"pin"}`}
+	if diff := cmp.Diff(want, shown(t, s, w)); diff != "" {
+		t.Errorf("shown after the approvals (-want +got):\n%s", diff)
+	}
+	d, err := s.Since(ctx, w, before.Head)
+	if err != nil || len(d.Changes) != 3 {
+		t.Errorf("the log after three approvals: %+v %v", d.Changes, err)
+	}
+	if got, err := s.Approve(ctx, w, byRules(approval("p1", 1))); err != nil || got.Refused != "" {
+		t.Errorf("approve a shown post again: %+v %v", got, err)
+	}
+	if d, _ := s.Since(ctx, w, before.Head); len(d.Changes) != 3 {
+		t.Errorf("approving a shown post moved the log: %+v", d.Changes)
+	}
+	// The approval of the text is copied: the same text decided again
+	// (a refill, a revision that leaves the text) shows.
+	if a := apply(t, s, w, held("p1", 2)); a.Outcome != service.Show {
+		t.Errorf("the approved text decided again: %+v, want show", a)
 	}
 }
 
