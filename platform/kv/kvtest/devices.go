@@ -26,7 +26,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/kv"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -49,13 +48,7 @@ func testDevices(t *testing.T, newStore func(t *testing.T) kv.Store) {
 				must(t, "B removes y", e.SetRemove(e.ctx, e.bucket, "s", ccB, "y"))
 				must(t, "B re-adds z", e.SetAdd(e.ctx, e.bucket, "s", "z"))
 			}
-			if order == "A then B" {
-				a()
-				b()
-			} else {
-				b()
-				a()
-			}
+			inOrder(order, a, b)
 			// z: B's re-add is a dot A's context never saw (add wins).
 			wantMembers(t, e, "s", "keep", "x", "z")
 
@@ -88,13 +81,7 @@ func testDevices(t *testing.T, newStore func(t *testing.T) kv.Store) {
 					RemoveFromSets: map[string][]string{"tags": {"t1", "t3"}},
 				}))
 			}
-			if order == "A then B" {
-				a()
-				b()
-			} else {
-				b()
-				a()
-			}
+			inOrder(order, a, b)
 			want := kv.Map{
 				Registers: map[string]string{"s1": "new", "s3": "three"},
 				Sets:      map[string][]string{"tags": {"t2", "t3"}},
@@ -139,25 +126,6 @@ func testDevices(t *testing.T, newStore func(t *testing.T) kv.Store) {
 		must(t, "MapUpdate remove a, early context", e.MapUpdate(e.ctx, e.bucket, "m", earlyMap, kv.MapOps{RemoveFields: []string{"a"}}))
 		wantMembers(t, e, "s")
 		wantMap(t, e, "m", kv.Map{})
-	})
-
-	t.Run("object: contexts of a deleted incarnation are stale for the next", func(t *testing.T) {
-		// Riak: if_not_modified finds a tombstone or the new object's
-		// clock, never the old one ("notfound", "modified").
-		e := setup(t, newStore)
-		old, err := e.Put(e.ctx, e.bucket, "k", []byte("v1"), nil)
-		must(t, "Put", err)
-		must(t, "Delete", e.Delete(e.ctx, e.bucket, "k", old))
-		_, err = e.Put(e.ctx, e.bucket, "k", []byte("stale"), old)
-		wantKind(t, "Put with the deleted incarnation's context, nothing there", err, errs.Conflict)
-		_, err = e.Put(e.ctx, e.bucket, "k", []byte("v2"), nil)
-		must(t, "re-create", err)
-		wantKind(t, "Delete with the deleted incarnation's context", e.Delete(e.ctx, e.bucket, "k", old), errs.Conflict)
-		got, err := e.Get(e.ctx, e.bucket, "k")
-		must(t, "Get", err)
-		if string(got.Value) != "v2" {
-			t.Errorf("value = %q, want %q", got.Value, "v2")
-		}
 	})
 
 	t.Run("names and values at the limits", func(t *testing.T) {
@@ -273,4 +241,16 @@ func randomText(n int) string {
 		b[i] = letters[int(b[i])%len(letters)]
 	}
 	return string(b)
+}
+
+// inOrder runs the two devices' writes in the order named: "A then B", or
+// B then A.
+func inOrder(order string, a, b func()) {
+	if order == "A then B" {
+		a()
+		b()
+		return
+	}
+	b()
+	a()
 }

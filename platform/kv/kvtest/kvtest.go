@@ -213,14 +213,24 @@ func testObjects(t *testing.T, newStore func(t *testing.T) kv.Store) {
 	})
 
 	t.Run("a context does not survive delete and re-create", func(t *testing.T) {
+		// Riak: if_not_modified finds a tombstone or the new object's
+		// clock, never the old one ("notfound", "modified").
 		e := setup(t, newStore)
 		old, err := e.Put(e.ctx, e.bucket, "k", []byte("v1"), nil)
 		must(t, "Put", err)
 		must(t, "Delete", e.Delete(e.ctx, e.bucket, "k", old))
+		_, err = e.Put(e.ctx, e.bucket, "k", []byte("stale"), old)
+		wantKind(t, "Put with the deleted incarnation's context, nothing there", err, errs.Conflict)
 		_, err = e.Put(e.ctx, e.bucket, "k", []byte("v2"), nil)
 		must(t, "re-create", err)
 		_, err = e.Put(e.ctx, e.bucket, "k", []byte("stale"), old)
 		wantKind(t, "Put with the context of the deleted incarnation", err, errs.Conflict)
+		wantKind(t, "Delete with the deleted incarnation's context", e.Delete(e.ctx, e.bucket, "k", old), errs.Conflict)
+		got, err := e.Get(e.ctx, e.bucket, "k")
+		must(t, "Get", err)
+		if string(got.Value) != "v2" {
+			t.Errorf("value = %q, want %q", got.Value, "v2")
+		}
 	})
 
 	t.Run("values round-trip byte for byte", func(t *testing.T) {
