@@ -220,7 +220,7 @@ func (ops MapOps) Validate() error {
 		if err := checkName(f, MaxKeyLen); err != "" {
 			bad("SetRegisters/"+f, "field name %s", err)
 		}
-		if err := checkText(v, MaxValueLen); err != "" {
+		if err := CheckText(v, MaxValueLen); err != "" {
 			bad("SetRegisters/"+f, "value %s", err)
 		}
 	}
@@ -305,11 +305,14 @@ func checkName(s string, maxLen int) string {
 	if s == "" {
 		return "is empty"
 	}
-	return checkText(s, maxLen)
+	return CheckText(s, maxLen)
 }
 
-// checkText returns what is wrong with a text value, or "".
-func checkText(s string, maxLen int) string {
+// CheckText returns what is wrong with a text the port keeps (a set
+// member, a map field or register value: at most maxLen bytes, no NUL
+// byte, valid UTF-8), or "". Callers that check their values ahead of
+// the port, one by one, ask it rather than restate its rules.
+func CheckText(s string, maxLen int) string {
 	switch {
 	case len(s) > maxLen:
 		return fmt.Sprintf("is longer than %d bytes", maxLen)

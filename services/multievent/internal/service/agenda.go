@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/attendify/hub"
 	"github.com/attendify/multievent"
 	"github.com/attendify/platform/errs"
+	"github.com/attendify/platform/kv"
 )
 
 // Op is one operation of a sync. Malformed, when set, says why the
@@ -240,10 +240,11 @@ func checkOp(op Op) *Fault {
 	return nil
 }
 
-// keepable reports whether the key-value port can keep s: it refuses NUL
-// characters, which JSON carries as \u0000, and invalid UTF-8.
+// keepable reports whether the key-value port can keep s, a session id or
+// a note within their lengths: by its own rule (kv.CheckText), which
+// refuses NUL characters (JSON carries them as \u0000) and invalid UTF-8.
 func keepable(s string) bool {
-	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
+	return kv.CheckText(s, kv.MaxValueLen) == ""
 }
 
 // overLimit returns the positions in add of the ids that do not fit in
