@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,12 @@ func TestReach(t *testing.T) {
 			ss.sign(r, testBody, c.Now())
 			r.Header.Set(HeaderSession, r.Header.Get(HeaderSession)+" x")
 		}, Public, errs.CodeSignatureInvalid},
+		// As Verify answers it: the client signs it again in full.
+		{"a session call in the format before one header", func(r *http.Request) {
+			ss.sign(r, testBody, c.Now())
+			id, _, _ := strings.Cut(r.Header.Get(HeaderSession), " ")
+			r.Header.Set(HeaderSession, id)
+		}, Public, errs.CodeSignatureStale},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

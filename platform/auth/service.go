@@ -263,28 +263,23 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if sessionHeader != "" && sessionHeader != SessionOpen {
 		return v.verifySession(r, body, sessionHeader)
 	}
-	service, kid := header(h, HeaderService), header(h, HeaderKeyID)
-	ts, nonce, sig := header(h, HeaderTimestamp), header(h, HeaderNonce), header(h, HeaderSignature)
-	if service == "" || kid == "" || ts == "" || sig == "" || !validNonce(nonce) {
-		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "missing or malformed service headers")
+	f, secret, err := v.signedHeaders(h)
+	if err != nil {
+		return Caller{}, err
 	}
-	secret, ok := v.Keys[kid]
-	if !ok {
-		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "unknown service key id")
-	}
-	want := signatureText(secret, r.Method, r.URL.RequestURI(), ts, nonce, service, kid, header(h, headerAuthorization), body)
-	if !hmac.Equal(want[:], []byte(sig)) {
+	want := signatureText(secret, r.Method, r.URL.RequestURI(), f.ts, f.nonce, f.service, f.kid, header(h, headerAuthorization), body)
+	if !hmac.Equal(want[:], []byte(f.sig)) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "the service signature does not verify")
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	sec, err := parseTimestamp(f.ts)
 	if err != nil {
-		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
+		return Caller{}, err
 	}
 	window, now := v.window(), v.now()
 	if !v.inWindow(sec, now) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", window)
 	}
-	fresh, err := v.Nonces.Remember(ctx, nonce, time.Unix(sec, 0), 2*window)
+	fresh, err := v.Nonces.Remember(ctx, f.nonce, time.Unix(sec, 0), 2*window)
 	if stale := (*StaleError)(nil); errors.As(err, &stale) {
 		return Caller{}, &errs.Error{Code: errs.CodeSignatureStale, RetryAfter: max(stale.Epoch.Sub(v.now()), 0),
 			Msg: "the service call was signed before the receiver's replay protection started; sign it again"}
@@ -298,9 +293,9 @@ func (v *ServiceVerifier) Verify(ctx context.Context, r *http.Request, body []by
 	if !fresh {
 		return Caller{}, errs.WithCode(errs.CodeNonceReplayed, "the service call's nonce was already used")
 	}
-	c := Caller{Kind: CallerService, Service: service, KeyID: kid}
+	c := Caller{Kind: CallerService, Service: f.service, KeyID: f.kid}
 	if sessionHeader == SessionOpen && v.Sessions != nil {
-		c.OpenedSession = v.Sessions.open(service, kid, secret, now)
+		c.OpenedSession = v.Sessions.open(f.service, f.kid, secret, now)
 	}
 	return c, nil
 }
@@ -337,39 +332,55 @@ func (v *ServiceVerifier) precheck(r *http.Request) error {
 	}
 	var sec int64
 	if value := header(h, HeaderSession); value != "" && value != SessionOpen {
-		c, ok := parseSessionFields(value)
-		if !ok {
-			return errs.WithCode(errs.CodeSignatureInvalid, "malformed X-Service-Session value")
+		c, s, err := v.sessionOf(value)
+		if err != nil {
+			return err
 		}
-		// The session's key id is one of Keys (keys are set at start), so
-		// the session being here is enough.
-		s := v.Sessions.get(c.id)
-		if s == nil {
-			return errs.WithCode(errs.CodeSignatureStale, "unknown service session; sign the call again without it")
-		}
-		switch s.check(c.seq) {
-		case 1:
-			return errs.WithCode(errs.CodeNonceReplayed, "the service session call's sequence number was already used")
-		case -1:
-			return errs.WithCode(errs.CodeSignatureStale, "the service session call's sequence number is too old; sign the call again")
+		if err := seqError(s.check(c.seq)); err != nil {
+			return err
 		}
 		sec = c.sec
 	} else {
-		if header(h, HeaderService) == "" || header(h, HeaderSignature) == "" || !validNonce(header(h, HeaderNonce)) {
-			return errs.WithCode(errs.CodeSignatureInvalid, "missing or malformed service headers")
+		f, _, err := v.signedHeaders(h)
+		if err != nil {
+			return err
 		}
-		if _, ok := v.Keys[header(h, HeaderKeyID)]; !ok {
-			return errs.WithCode(errs.CodeSignatureInvalid, "unknown service key id")
-		}
-		var err error
-		if sec, err = strconv.ParseInt(header(h, HeaderTimestamp), 10, 64); err != nil {
-			return errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
+		if sec, err = parseTimestamp(f.ts); err != nil {
+			return err
 		}
 	}
 	if !v.inWindow(sec, v.now()) {
 		return errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", v.window())
 	}
 	return nil
+}
+
+// signedFields are the headers of a service call signed in full.
+type signedFields struct{ service, kid, ts, nonce, sig string }
+
+// signedHeaders takes apart the headers of a service call signed in full
+// and finds the secret of its key id: what Verify checks before the
+// signature, and precheck before the body.
+func (v *ServiceVerifier) signedHeaders(h http.Header) (signedFields, []byte, error) {
+	f := signedFields{service: header(h, HeaderService), kid: header(h, HeaderKeyID),
+		ts: header(h, HeaderTimestamp), nonce: header(h, HeaderNonce), sig: header(h, HeaderSignature)}
+	if f.service == "" || f.kid == "" || f.ts == "" || f.sig == "" || !validNonce(f.nonce) {
+		return f, nil, errs.WithCode(errs.CodeSignatureInvalid, "missing or malformed service headers")
+	}
+	secret, ok := v.Keys[f.kid]
+	if !ok {
+		return f, nil, errs.WithCode(errs.CodeSignatureInvalid, "unknown service key id")
+	}
+	return f, secret, nil
+}
+
+// parseTimestamp reads a service call's timestamp, in unix seconds.
+func parseTimestamp(ts string) (int64, error) {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return 0, errs.WithCode(errs.CodeSignatureInvalid, "malformed service timestamp")
+	}
+	return sec, nil
 }
 
 // validNonce accepts 16 to 64 characters of the base64url alphabet, so

@@ -286,20 +286,9 @@ func decimal(s string) (n uint64, ok bool) {
 // verifySession checks a session call, whose X-Service-Session value
 // (neither empty nor "open") is value.
 func (v *ServiceVerifier) verifySession(r *http.Request, body []byte, value string) (Caller, error) {
-	c, ok := parseSessionFields(value)
-	if !ok {
-		if !strings.Contains(value, " ") {
-			// An id alone: a session call as made before the session
-			// headers became one. This replica knows no such session.
-			return Caller{}, errs.WithCode(errs.CodeSignatureStale,
-				"a service session call in a format this replica does not take; sign the call again without the session")
-		}
-		return Caller{}, errs.WithCode(errs.CodeSignatureInvalid, "malformed X-Service-Session value")
-	}
-	s := v.Sessions.get(c.id)
-	if s == nil {
-		return Caller{}, errs.WithCode(errs.CodeSignatureStale,
-			"unknown service session (opened by another replica, or before this one restarted); sign the call again without it")
+	c, s, err := v.sessionOf(value)
+	if err != nil {
+		return Caller{}, err
 	}
 	want := sessionSignatureText(&s.mac, r.Method, r.URL.RequestURI(), c.ts, c.id, c.seqs, s.service, s.kid, header(r.Header, headerAuthorization), body)
 	if !hmac.Equal(want[:], []byte(c.sig)) {
@@ -309,15 +298,46 @@ func (v *ServiceVerifier) verifySession(r *http.Request, body []byte, value stri
 	if !v.inWindow(c.sec, now) {
 		return Caller{}, errs.WithCode(errs.CodeSignatureExpired, "the service call's timestamp is outside the ±%s window", v.window())
 	}
-	switch s.accept(c.seq) {
-	case 1:
-		return Caller{}, errs.WithCode(errs.CodeNonceReplayed, "the service session call's sequence number was already used")
-	case -1:
-		return Caller{}, errs.WithCode(errs.CodeSignatureStale,
-			"the service session call's sequence number is more than %d behind the newest; sign the call again", sessionWindow)
+	if err := seqError(s.accept(c.seq)); err != nil {
+		return Caller{}, err
 	}
 	s.used.Store(now.UnixNano())
 	return Caller{Kind: CallerService, Service: s.service, KeyID: s.kid}, nil
+}
+
+// sessionOf takes apart a session call's X-Service-Session value and finds
+// its session on this replica: what verifySession checks before the
+// signature, and precheck before the body.
+func (v *ServiceVerifier) sessionOf(value string) (sessionFields, *session, error) {
+	c, ok := parseSessionFields(value)
+	if !ok {
+		if !strings.Contains(value, " ") {
+			// An id alone: a session call as made before the session
+			// headers became one. This replica knows no such session.
+			return c, nil, errs.WithCode(errs.CodeSignatureStale,
+				"a service session call in a format this replica does not take; sign the call again without the session")
+		}
+		return c, nil, errs.WithCode(errs.CodeSignatureInvalid, "malformed X-Service-Session value")
+	}
+	s := v.Sessions.get(c.id)
+	if s == nil {
+		return c, nil, errs.WithCode(errs.CodeSignatureStale,
+			"unknown service session (opened by another replica, or before this one restarted); sign the call again without it")
+	}
+	return c, s, nil
+}
+
+// seqError is the refusal of a session call whose sequence number got
+// verdict (session.accept's or session.check's), or nil.
+func seqError(verdict int) error {
+	switch verdict {
+	case 1:
+		return errs.WithCode(errs.CodeNonceReplayed, "the service session call's sequence number was already used")
+	case -1:
+		return errs.WithCode(errs.CodeSignatureStale,
+			"the service session call's sequence number is more than %d behind the newest; sign the call again", sessionWindow)
+	}
+	return nil
 }
 
 // Session returns the signer of the session id, which a call signed by s
