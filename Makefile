@@ -242,25 +242,29 @@ binaries:
 				-o $(abspath $(DIST))/$${os}_$${arch}/$$s ./cmd/$$s); \
 		done; \
 	done
+	@printf 'VERSION=%s\nCOMMIT=%s\nBUILD_DATE=%s\n' '$(VERSION)' '$(COMMIT)' '$(BUILD_DATE)' > $(DIST)/build.env
 
 # images builds one image per service with podman from deploy/Dockerfile
 # (FROM scratch: the release binary, CA certificates, nothing pulled), the
 # service and its port (IMAGE_PORTS) passed as build args, tagged
-# $(IMAGE_PREFIX)/<service>:$(VERSION) and :latest. When dist/ lacks the
-# linux/amd64 binaries it builds those alone (make binaries), not the whole
-# release: the images are amd64, and CI's time is better spent elsewhere.
+# $(IMAGE_PREFIX)/<service>:<version> and :latest, labelled with the
+# version, commit and date stamped into the binaries it copies (dist/build.env,
+# written by make binaries), not with what git says when it runs. When dist/
+# lacks the linux/amd64 binaries or their stamp it builds those alone (make
+# binaries), not the whole release: the images are amd64, and CI's time is
+# better spent elsewhere.
 images:
 	@bash dev/services.sh podman
-	@test -x $(DIST)/linux_amd64/hub || $(MAKE) --no-print-directory binaries PLATFORMS=linux/amd64
+	@test -x $(DIST)/linux_amd64/hub -a -f $(DIST)/build.env || $(MAKE) --no-print-directory binaries PLATFORMS=linux/amd64
 	@mkdir -p $(DIST)/image/tmp && cp /etc/ssl/certs/ca-certificates.crt $(DIST)/image/
-	@set -e; for s in $(SERVICES); do \
+	@set -e; . $(abspath $(DIST))/build.env; for s in $(SERVICES); do \
 		port=$$(echo " $(IMAGE_PORTS) " | sed -n "s/.* $$s=\([0-9]*\) .*/\1/p"); \
 		if [ -z "$$port" ]; then echo "services/$$s has no port in the Makefile's IMAGE_PORTS"; exit 1; fi; \
-		echo "== image $(IMAGE_PREFIX)/$$s:$(VERSION) (port $$port)"; \
+		echo "== image $(IMAGE_PREFIX)/$$s:$$VERSION (port $$port)"; \
 		podman build -q --format docker -f deploy/Dockerfile \
 			--build-arg SERVICE=$$s --build-arg PORT=$$port \
-			--build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg CREATED=$(BUILD_DATE) \
-			-t $(IMAGE_PREFIX)/$$s:$(VERSION) -t $(IMAGE_PREFIX)/$$s:latest . ; \
+			--build-arg VERSION=$$VERSION --build-arg REVISION=$$COMMIT --build-arg CREATED=$$BUILD_DATE \
+			-t $(IMAGE_PREFIX)/$$s:$$VERSION -t $(IMAGE_PREFIX)/$$s:latest . ; \
 	done
 
 # e2e runs the end-to-end suite (e2e/, its own module; not in make test: it
