@@ -208,7 +208,7 @@ type ApproveResult struct {
 type Refusal struct {
 	PostID string `json:"post_id"`
 	// Reason is one of the Refused* reasons, for code.
-	Reason string `json:"reason" jsonschema:"enum=changed,enum=removed,enum=rules_changed,enum=author_blocked"`
+	Reason string `json:"reason" jsonschema:"enum=changed,enum=removed,enum=rules_changed,enum=author_blocked,enum=not_public"`
 	// Message says it to the moderator.
 	Message string `json:"message"`
 }
@@ -216,7 +216,10 @@ type Refusal struct {
 // Why wall.approve refuses a post (Refusal.Reason). An approval shows a
 // post only if, when it is applied, the post is still the revision the
 // moderator approved, still on the wall (visible in social and let on by
-// the wall's rules) and judged by the wall's rules in force.
+// the wall's rules), judged by the wall's rules in force and, on a public
+// wall, one a reader who is not signed in may see by hub's rule, read when
+// the approval is made (when hub cannot answer, wall.approve approves
+// nothing on a public wall and answers unavailable: try again).
 const (
 	// RefusedChanged: the post changed since the revision the moderator
 	// saw (its author edited it): it waits in the queue with its new text
@@ -234,6 +237,11 @@ const (
 	RefusedRulesChanged = "rules_changed"
 	// RefusedAuthorBlocked: the post's author is blocked on the wall.
 	RefusedAuthorBlocked = "author_blocked"
+	// RefusedNotPublic: the wall is public and, by hub's rule, a reader
+	// who is not signed in may not see the post: its event is hidden or
+	// restricted to registered members, or the app is not published. It
+	// stays off the public wall (the ingester takes it off the queue).
+	RefusedNotPublic = "not_public"
 )
 
 // ---------------------------------------------------------------------------
@@ -391,9 +399,11 @@ var (
 		Description: "An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode. " +
 			"Send in revisions the revision of each post the moderator saw (its queue item's revision). A post is shown only if, " +
 			"when the approval is applied, it is still that revision, still on the wall (not hidden, deleted or its author blocked " +
-			"in social, not kept off by the wall's rules, its author not blocked on the wall) and judged by the wall's rules in force; " +
-			"otherwise it is listed in refused with the reason (changed, removed, rules_changed, author_blocked) and nothing changes " +
-			"for it. A post edited since waits in the queue with its new text and revision.",
+			"in social, not kept off by the wall's rules, its author not blocked on the wall), judged by the wall's rules in force " +
+			"and, on a public wall, of an event a reader who is not signed in may see by hub's rule (not hidden, not for registered " +
+			"members only, the app published); otherwise it is listed in refused with the reason (changed, removed, rules_changed, " +
+			"author_blocked, not_public) and nothing changes for it. A post edited since waits in the queue with its new text and " +
+			"revision. On a public wall, when hub's rule cannot be read, nothing is approved and the call answers unavailable: send it again.",
 	}
 	Reject = rpc.Method[PostsParams, BulkResult]{
 		Name: "wall.reject", Auth: auth.Admin, Idempotent: true, Errors: wallErrors,

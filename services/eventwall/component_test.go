@@ -715,6 +715,90 @@ func TestPublicWallAudience(t *testing.T) {
 	}
 }
 
+// TestApprovePublicWallHubRule: an approval on a public wall applies hub's
+// rule for anonymous readers, as the ingester does: a post of an event
+// hidden since it was queued is refused (not_public) and never reaches the
+// screen, while the same post is approved on a private wall and a post of
+// an open event on the public one. The ingester's interval is an hour
+// here, so that the approvals come before any refill after hub's change.
+func TestApprovePublicWallHubRule(t *testing.T) {
+	slow := func(c *app.Config) { c.IngestInterval = time.Hour }
+	env := walltest.Start(t, walltest.Options{Configure: slow})
+	ctx := testkit.Context(t)
+	open, secret := env.NewEvent("Open"), env.NewEvent("Secret")
+	app := env.CreateApp(open, secret)
+	owner := env.AddMember(app, "Olive", auth.RoleOwner)
+	ada := env.AddMember(app, "Ada", auth.RoleAttendee)
+	private := false
+	create := func(title string, public *bool) (eventwall.Wall, eventwall.WallRef) {
+		t.Helper()
+		w, err := eventwall.CreateWall.Call(owner.Ctx(ctx), env.Client, eventwall.CreateWallParams{
+			AppRef: rpc.AppRef{App: app}, EventID: open.ID, Title: title, Public: public,
+			Filters:    &eventwall.Filters{Scope: eventwall.ScopeApp},
+			Moderation: &eventwall.Moderation{Mode: eventwall.ModerationManual},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w, eventwall.WallRef{AppRef: rpc.AppRef{App: app}, WallID: w.ID}
+	}
+	pub, pubRef := create("Everyone", nil)
+	priv, privRef := create("Staff", &private)
+	inOpen := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: open.ID, Author: ada.ID, Text: "open talk"}})
+	inSecret := env.PutPost(app, walltest.Post{PostDoc: social.PostDoc{Event: secret.ID, Author: ada.ID, Text: "secret talk"}})
+	queued := func(ref eventwall.WallRef) map[string]int64 {
+		t.Helper()
+		q, err := eventwall.GetQueue.Call(owner.Ctx(ctx), env.Client, eventwall.QueueParams{WallRef: ref})
+		if err != nil {
+			t.Fatal(err)
+		}
+		revs := map[string]int64{}
+		for _, it := range q.Items {
+			revs[it.Item.ID] = it.Revision
+		}
+		return revs
+	}
+	testkit.Eventually(t, "both posts waiting on both walls", func() bool {
+		return len(queued(pubRef)) == 2 && len(queued(privRef)) == 2
+	})
+
+	// Hub hides the secret event while its post waits.
+	secret.Visibility = hub.VisibilityHidden
+	env.SetEvents(app, open, secret)
+	approve := func(ref eventwall.WallRef) eventwall.ApproveResult {
+		t.Helper()
+		revs := queued(ref)
+		res, err := eventwall.Approve.Call(owner.Ctx(ctx), env.Client, eventwall.ApproveParams{
+			PostsParams: eventwall.PostsParams{WallRef: ref, PostIDs: []string{postID(inOpen), postID(inSecret)}},
+			Revisions: []eventwall.PostRevision{
+				{PostID: postID(inOpen), Revision: revs[postID(inOpen)]},
+				{PostID: postID(inSecret), Revision: revs[postID(inSecret)]},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := approve(pubRef)
+	if !slices.Equal(res.Done, []string{postID(inOpen)}) || len(res.Refused) != 1 ||
+		res.Refused[0].PostID != postID(inSecret) || res.Refused[0].Reason != eventwall.RefusedNotPublic || res.Refused[0].Message == "" {
+		t.Errorf("approve on the public wall: %+v, want the hidden event's post refused as %s", res, eventwall.RefusedNotPublic)
+	}
+	onPub := newScreen(t, env, pub)
+	onPub.until("the open event's post on the public wall", func() bool { _, ok := onPub.items[postID(inOpen)]; return ok })
+	if diff := cmp.Diff([]string{postID(inOpen)}, onPub.ids()); diff != "" {
+		t.Errorf("the public wall after the approvals (-want +got):\n%s", diff)
+	}
+
+	// The private wall shows what the organizers see: both are approved.
+	if res := approve(privRef); len(res.Done) != 2 || len(res.Refused) != 0 {
+		t.Errorf("approve on the private wall: %+v, want both approved", res)
+	}
+	onPriv := newScreen(t, env, priv)
+	onPriv.until("both posts on the private wall", func() bool { return len(onPriv.items) == 2 })
+}
+
 func sortedIDs(s *screen) []string {
 	out := s.ids()
 	slices.Sort(out)

@@ -44,7 +44,7 @@ export interface WallApproveResult {
   not_found: string[];
   refused: {
     post_id: string;
-    reason: "changed" | "removed" | "rules_changed" | "author_blocked";
+    reason: "changed" | "removed" | "rules_changed" | "author_blocked" | "not_public";
     message: string;
   }[];
   changed: string[];
@@ -841,7 +841,7 @@ export function methods(t: Transport) {
   return {
     wall: {
       /**
-       * Show waiting posts on the wall. An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode. Send in revisions the revision of each post the moderator saw (its queue item's revision). A post is shown only if, when the approval is applied, it is still that revision, still on the wall (not hidden, deleted or its author blocked in social, not kept off by the wall's rules, its author not blocked on the wall) and judged by the wall's rules in force; otherwise it is listed in refused with the reason (changed, removed, rules_changed, author_blocked) and nothing changes for it. A post edited since waits in the queue with its new text and revision.
+       * Show waiting posts on the wall. An approval holds for the text approved: an author's later edit sends the post back to the queue in manual mode. Send in revisions the revision of each post the moderator saw (its queue item's revision). A post is shown only if, when the approval is applied, it is still that revision, still on the wall (not hidden, deleted or its author blocked in social, not kept off by the wall's rules, its author not blocked on the wall), judged by the wall's rules in force and, on a public wall, of an event a reader who is not signed in may see by hub's rule (not hidden, not for registered members only, the app published); otherwise it is listed in refused with the reason (changed, removed, rules_changed, author_blocked, not_public) and nothing changes for it. A post edited since waits in the queue with its new text and revision. On a public wall, when hub's rule cannot be read, nothing is approved and the call answers unavailable: send it again.
        *
        * Auth: admin · idempotent: yes · timeout: 10000 ms
        *

@@ -166,9 +166,10 @@ func PhotoPath(post string, i int, thumb bool) string {
 // renderVersion is part of every wall's rules fingerprint: changing what
 // Render makes, or what the board keeps of a post (2: mentions read @Name;
 // 3: photo paths relative to the wall's URL; 4: entries name the rules
-// that judged them, which approvals check), re-decides, so re-renders, the
-// posts of every wall once.
-const renderVersion = 4
+// that judged them, which approvals check; 5: entries name the post's
+// event, which approvals on a public wall check), re-decides, so
+// re-renders, the posts of every wall once.
+const renderVersion = 5
 
 // Render makes the screen item of a post on a wall (without its mark,
 // which the board adds).
@@ -207,7 +208,7 @@ func Render(doc *social.PostDoc, author Profile) eventwall.Item {
 func NewDecision(w Wall, doc *social.PostDoc, author Profile) (Decision, error) {
 	outcome, reason := Decide(w.Rules, doc)
 	d := Decision{Post: PostID(doc.ID), Rev: RevNumber(doc.Rev), Outcome: outcome, Rules: w.Version}
-	d.Entry = Entry{Post: d.Post, Author: doc.Author, Rev: d.Rev, Created: doc.CreatedAt.UnixMilli(), Reason: reason, RulesID: w.RulesID()}
+	d.Entry = Entry{Post: d.Post, Author: doc.Author, Rev: d.Rev, Created: doc.CreatedAt.UnixMilli(), Reason: reason, Event: doc.Event, RulesID: w.RulesID()}
 	if outcome == Drop {
 		return d, nil
 	}

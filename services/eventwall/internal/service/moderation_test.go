@@ -158,6 +158,66 @@ func TestApproveRevisionSeen(t *testing.T) {
 	}
 }
 
+// TestApprovePublicWallHubRule: on a public wall an approval applies hub's
+// rule for anonymous readers, read when it is made: a post queued while
+// the rule let them see it (here: before the app was unpublished, the
+// fake hub's state) is refused as not_public and stays off the screens,
+// with no verdict stored; while hub's rule cannot be read nothing is
+// approved there (unavailable). The same post is approved on a private
+// wall, which shows what organizers see.
+func TestApprovePublicWallHubRule(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.as(t, auth.RoleModerator)
+	manual := func(public bool) service.Wall {
+		return e.newWall(t, func(s *service.WallSettings) { s.Mode, s.Public = eventwall.ModerationManual, public })
+	}
+	pub, priv := manual(true), manual(false)
+	// p1 waits on both walls, judged while hub let anonymous readers see ev1.
+	for _, w := range []service.Wall{pub, priv} {
+		if w.Public {
+			w.Rules.Audience = &service.Audience{App: true, Events: []string{"ev1"}}
+		}
+		d, err := service.NewDecision(w, post("p1", "hello"), service.Profile{Name: "Ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Restore(ctx, w.ID); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := e.board.Apply(ctx, w.ID, d); err != nil || a.Outcome != service.Hold {
+			t.Fatalf("hold p1 on %s: %+v %v", w.ID, a, err)
+		}
+	}
+
+	e.hub.mu.Lock()
+	e.hub.anonDown = true
+	e.hub.mu.Unlock()
+	if res, err := e.svc.Approve(ctx, app, pub.ID, []string{"p1"}, nil); !errors.Is(err, errs.Unavailable) {
+		t.Errorf("approve on the public wall while hub's rule is unknown: %+v %v, want unavailable", res, err)
+	}
+	e.hub.mu.Lock()
+	e.hub.anonDown = false
+	e.hub.mu.Unlock()
+	res, err := e.svc.Approve(ctx, app, pub.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 1}})
+	if err != nil || len(res.Done) != 0 || !slices.Equal(refused(res), []string{"p1 " + eventwall.RefusedNotPublic}) || res.Refused[0].Message == "" {
+		t.Fatalf("approve on the public wall: %+v %v, want p1 refused as not_public", res, err)
+	}
+	if got := e.shown(t, pub.ID); len(got) != 0 {
+		t.Errorf("the public wall shows %v", got)
+	}
+	if m, err := e.walls.Moderations(ctx, pub.ID); err != nil || len(m.Posts) != 0 {
+		t.Errorf("verdicts stored on the public wall: %+v %v", m, err)
+	}
+
+	res, err = e.svc.Approve(ctx, app, priv.ID, []string{"p1"}, []service.Revision{{Post: "p1", Rev: 1}})
+	if err != nil || !slices.Equal(res.Done, []string{"p1"}) || len(res.Refused) != 0 {
+		t.Fatalf("approve on the private wall: %+v %v", res, err)
+	}
+	if got := e.shown(t, priv.ID); !slices.Equal(got, []string{"p1"}) {
+		t.Errorf("the private wall shows %v, want [p1]", got)
+	}
+}
+
 // refused lists the posts an approval refused, as "<post> <reason>".
 func refused(res service.ApproveResult) []string {
 	out := []string{}

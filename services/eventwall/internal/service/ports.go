@@ -77,7 +77,10 @@ type BoardPosts interface {
 	// Approve applies a moderator's approval atomically: only if the post
 	// is still kept by the wall (shown or waiting), at a.Rev (when not 0),
 	// judged by the rules a.RulesID names, its author not blocked on the
-	// wall and not rejected, does it copy the approval of the post's text
+	// wall, not rejected and, when a.Audience is set (a public wall), of
+	// an event it lets anonymous readers see (else RefusedNotPublic; an
+	// entry that names no event, from before entries did, is refused as
+	// RefusedRulesChanged), does it copy the approval of the post's text
 	// ("a:<hash>", whose version SetModeration brings once Postgres has
 	// it) and show a waiting post. Otherwise it changes nothing and
 	// answers why in ApprovalOutcome.Refused. It fails with errs.NotFound when

@@ -636,6 +636,7 @@ var refusalMessages = map[string]string{
 	eventwall.RefusedRemoved:       "The post is no longer on the wall: hidden, deleted or its author blocked in social, rejected, or kept off by the wall's rules.",
 	eventwall.RefusedRulesChanged:  "The wall's rules changed since the post was judged: it is being judged again by them. Read the queue again.",
 	eventwall.RefusedAuthorBlocked: "The post's author is blocked on this wall.",
+	eventwall.RefusedNotPublic:     "The wall is public and a reader who is not signed in may not see this post: its event is hidden or for registered members only, or the app is not published.",
 }
 
 func refusal(post, reason string) Refusal {
@@ -646,11 +647,14 @@ func refusal(post, reason string) Refusal {
 // A post is approved at the revision the moderator saw (given in seen), or
 // else at the one the wall keeps when the call arrives, and only if, when
 // the approval is applied, the post is still that revision, still on the
-// wall, judged by the wall's rules in force and its author not blocked on
-// the wall: the board checks it in the same step as it shows the post
-// (Board.Approve). Otherwise nothing changes for the post, and the answer
-// says why (a post edited, hidden in social, or dropped by new rules while
-// the moderator read never reaches the screens).
+// wall, judged by the wall's rules in force, its author not blocked on the
+// wall and, on a public wall, of an event hub lets a reader who is not
+// signed in see (hub's rule, read by the call): the board checks it in the
+// same step as it shows the post (Board.Approve). Otherwise nothing changes
+// for the post, and the answer says why (a post edited, hidden in social,
+// dropped by new rules while the moderator read, or of an event hidden in
+// hub since it was queued never reaches the screens). When hub's rule
+// cannot be read, nothing is approved on a public wall: errs.Unavailable.
 func (s *Service) Approve(ctx context.Context, app, wall string, posts []string, seen []Revision) (ApproveResult, error) {
 	revs := make(map[string]int64, len(posts))
 	var bad []errs.FieldError
@@ -725,13 +729,25 @@ func (s *Service) Approve(ctx context.Context, app, wall string, posts []string,
 }
 
 // approve applies an approval on the board by the rules of *w, the wall as
-// the approver read it. It loads the wall's moderation first when the
-// board lacks it, and reads the wall again into *w when its rules changed
-// since (the board refuses an approval by older rules): past maxRulesReads
-// the post is refused. errs.NotFound when the wall is gone.
+// the approver read it, with hub's rule for anonymous readers when it is
+// public (read once into w.Rules.Audience; errs.Unavailable, approving
+// nothing, when hub cannot answer). It loads the wall's moderation first
+// when the board lacks it, and reads the wall again into *w when its rules
+// changed since (the board refuses an approval by older rules): past
+// maxRulesReads the post is refused. errs.NotFound when the wall is gone.
 func (s *Service) approve(ctx context.Context, w *Wall, a Approval) (ApprovalOutcome, error) {
 	for reads := 0; ; reads++ {
-		a.Rules, a.RulesID = w.Version, w.RulesID()
+		a.Rules, a.RulesID, a.Audience = w.Version, w.RulesID(), nil
+		if w.Public {
+			if w.Rules.Audience == nil {
+				aud, err := s.audience(ctx, w.App)
+				if err != nil {
+					return ApprovalOutcome{}, errs.Wrap(errs.Unavailable, err, "hub's rule for the readers of a public wall cannot be read now: nothing was approved; try again")
+				}
+				w.Rules.Audience = aud
+			}
+			a.Audience = w.Rules.Audience
+		}
 		out, err := s.board.Approve(ctx, w.ID, a)
 		if errors.Is(err, ErrUnloaded) {
 			if err := s.Restore(ctx, w.ID); err != nil {

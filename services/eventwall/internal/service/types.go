@@ -87,7 +87,8 @@ func (r Rules) Fingerprint() string {
 // approval shows a post only while the wall's rules are still those
 // (Board.Approve). Left out: the authors blocked on the wall, which the
 // board checks itself, and hub's rule for a public wall's readers, which
-// the ingester reads from hub and the wall's settings do not hold.
+// the wall's settings do not hold: the approval reads it from hub and the
+// board checks the post's event against it (Approval.Audience).
 func (w Wall) RulesID() string {
 	r := w.Rules
 	return fingerprint(r.Event, r.Scope, sorted(r.Hashtags), r.PhotosOnly, r.Mode, sorted(r.Blocklist), sorted(r.AllowList), w.Public)
@@ -160,6 +161,10 @@ type Entry struct {
 	Hash    string `json:"hash"` // of the text: an approval holds for this text
 	Created int64  `json:"created"`
 	Reason  string `json:"reason,omitempty"` // why it waits
+	// Event is the post's event ("" for an app-wide post), which an
+	// approval on a public wall checks against hub's rule. Always
+	// written: an entry without it is from before it was kept.
+	Event string `json:"event"`
 	// RulesID names the wall's rules that judged the post (Wall.RulesID).
 	RulesID string `json:"rules_id,omitempty"`
 	// Item is the screen item (eventwall.Item) without its mark. It stays
@@ -185,6 +190,11 @@ type Approval struct {
 	// RulesID the identity of their rules (Wall.RulesID).
 	Rules   int64
 	RulesID string
+	// Audience is hub's rule for anonymous readers, read when the approval
+	// is made, on a public wall; nil on a private one. The board refuses
+	// (eventwall.RefusedNotPublic) a post of an event it does not let
+	// them see.
+	Audience *Audience
 }
 
 // ApprovalOutcome is the board's answer to an approval: the revision and

@@ -224,6 +224,8 @@ func (b *Board) Approve(_ context.Context, wall string, a service.Approval) (ser
 		return refuse(eventwall.RefusedAuthorBlocked)
 	case e.RulesID != a.RulesID:
 		return refuse(eventwall.RefusedRulesChanged)
+	case a.Audience != nil && !a.Audience.MaySee(e.Event):
+		return refuse(eventwall.RefusedNotPublic)
 	}
 	w.verdicts[a.Post] = "a:" + e.Hash
 	if _, waiting := w.queue[a.Post]; waiting {

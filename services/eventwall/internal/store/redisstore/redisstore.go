@@ -180,10 +180,15 @@ func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (ser
 // rules (ARGV[rules]) are not older than those in force (KEYS[blockver]),
 // and the post is kept (shown or waiting) at the revision approved
 // (ARGV[rev], 0: any), not rejected, its author not blocked on the wall,
-// judged by the rules the approver read (ARGV[rulesid]). Then it copies
-// the approval of the entry's text and shows the post if it waits, and
-// answers {'approved', hash, rev}; otherwise it changes nothing and
-// answers unloaded, stale, notKept or {'refused', reason}.
+// judged by the rules the approver read (ARGV[rulesid]) and, on a public
+// wall (ARGV[audience] not empty), of an event hub lets anonymous readers
+// see: ARGV[audience] is '1' when the app is readable ('0' when nothing
+// is), the following ARGV the events readable. An entry from before
+// entries named their event is refused there as rules_changed (the refill
+// after the upgrade judges it again). Then it copies the approval of the
+// entry's text and shows the post if it waits, and answers {'approved',
+// hash, rev}; otherwise it changes nothing and answers unloaded, stale,
+// notKept or {'refused', reason}.
 //
 // The item shown is the entry's last field, "item", taken byte for byte
 // from the entry's JSON (",\"item\":" cannot occur earlier: inside a JSON
@@ -191,7 +196,7 @@ func (s *Store) Apply(ctx context.Context, wall string, d service.Decision) (ser
 // decision applied.
 //
 // KEYS: loaded blockver entries revs verdicts blocked queue items marks seq changes floor
-// ARGV: post rev rules rulesid channel wall max
+// ARGV: post rev rules rulesid channel wall max audience events...
 var approveScript = redis.NewScript(bumpLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'` + unloaded + `'} end
 if tonumber(ARGV[3]) < tonumber(redis.call('GET', KEYS[2]) or '0') then return {'` + stale + `'} end
@@ -208,6 +213,15 @@ if type(e.author) == 'string' and redis.call('SISMEMBER', KEYS[6], e.author) == 
   return {'refused', '` + eventwall.RefusedAuthorBlocked + `'}
 end
 if e.rules_id ~= ARGV[4] then return {'refused', '` + eventwall.RefusedRulesChanged + `'} end
+if ARGV[8] ~= '' then
+  if type(e.event) ~= 'string' then return {'refused', '` + eventwall.RefusedRulesChanged + `'} end
+  local may = false
+  if ARGV[8] == '1' then
+    may = e.event == ''
+    for i = 9, #ARGV do if ARGV[i] == e.event then may = true end end
+  end
+  if not may then return {'refused', '` + eventwall.RefusedNotPublic + `'} end
+end
 redis.call('HSET', KEYS[5], post, 'a:' .. e.hash)
 if redis.call('ZSCORE', KEYS[7], post) then
   local item = string.sub(raw, string.find(raw, ',"item":', 1, true) + 8, -2)
@@ -228,8 +242,17 @@ var approveKeys = []string{"loaded", "blockver", "entries", "revs", "verdicts", 
 
 // Approve implements service.Board.
 func (s *Store) Approve(ctx context.Context, wall string, a service.Approval) (service.ApprovalOutcome, error) {
-	res, err := approveScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, approveKeys...),
-		a.Post, a.Rev, a.Rules, a.RulesID, s.keys.ChangedChannel(), wall, s.maxChanges).Slice()
+	args := []any{a.Post, a.Rev, a.Rules, a.RulesID, s.keys.ChangedChannel(), wall, s.maxChanges, ""}
+	if aud := a.Audience; aud != nil {
+		args[7] = "0"
+		if aud.App {
+			args[7] = "1"
+			for _, ev := range aud.Events {
+				args = append(args, ev)
+			}
+		}
+	}
+	res, err := approveScript.Run(ctx, s.rdb, s.keys.wallKeys(wall, approveKeys...), args...).Slice()
 	if err != nil {
 		return service.ApprovalOutcome{}, redisx.Err(err)
 	}

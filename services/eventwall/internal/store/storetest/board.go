@@ -39,6 +39,7 @@ func RunBoard(t *testing.T, newBoard func(t *testing.T) Board) {
 		{"moderation copy", moderationCopy},
 		{"rules in force", rulesInForce},
 		{"approvals", approvals},
+		{"approvals on a public wall", publicApprovals},
 	})
 }
 
@@ -548,6 +549,56 @@ func approvals(t *testing.T, ctx context.Context, s Board) {
 	// (a refill, a revision that leaves the text) shows.
 	if a := apply(t, s, w, held("p1", 2)); a.Outcome != service.Show {
 		t.Errorf("the approved text decided again: %+v, want show", a)
+	}
+}
+
+// publicApprovals: an approval on a public wall carries hub's rule for
+// anonymous readers, and the board refuses (not_public) a post of an event
+// the rule does not let them see, or any post of an app they may not read,
+// changing nothing; a post of an event they may see, or an app-wide post
+// of a readable app, is approved. Without the rule (a private wall) the
+// post's event is not checked.
+func publicApprovals(t *testing.T, ctx context.Context, s Board) {
+	const w = "W8"
+	load(t, s, w)
+	held := func(post, event string) service.Decision {
+		d := decision(post, 1, service.Hold, "hello")
+		d.Entry.RulesID, d.Entry.Event = "R", event
+		return d
+	}
+	for _, d := range []service.Decision{held("p1", "ev-open"), held("p2", "ev-hidden"), held("p3", ""), held("p4", "ev-hidden")} {
+		apply(t, s, w, d)
+	}
+	readable := &service.Audience{App: true, Events: []string{"ev-a", "ev-open", "ev-z"}}
+	approval := func(post string, aud *service.Audience) service.Approval {
+		return service.Approval{Post: post, Rev: 1, Rules: 1, RulesID: "R", Audience: aud}
+	}
+	for _, c := range []struct {
+		name string
+		a    service.Approval
+	}{
+		{"a hidden event's post", approval("p2", readable)},
+		{"an open event's post of an app not published", approval("p1", &service.Audience{})},
+		{"an app-wide post of an app not published", approval("p3", &service.Audience{})},
+	} {
+		got, err := s.Approve(ctx, w, c.a)
+		if err != nil || got != (service.ApprovalOutcome{Refused: "not_public"}) {
+			t.Errorf("%s: %+v %v, want refused: not_public", c.name, got, err)
+		}
+	}
+	if got := shown(t, s, w); len(got) != 0 {
+		t.Fatalf("refused approvals showed %v", got)
+	}
+	if v, _ := s.Entries(ctx, w, []string{"p1", "p2", "p3"}); len(v) != 3 {
+		t.Errorf("refused approvals took posts off the queue: %v", v)
+	}
+	for _, a := range []service.Approval{approval("p1", readable), approval("p3", readable), approval("p4", nil)} {
+		if got, err := s.Approve(ctx, w, a); err != nil || got.Refused != "" {
+			t.Errorf("approve %s with audience %+v: %+v %v", a.Post, a.Audience, got, err)
+		}
+	}
+	if got := shown(t, s, w); len(got) != 3 || got["p2"] != "" {
+		t.Errorf("shown after the approvals: %v, want p1, p3 and p4", got)
 	}
 }
 
