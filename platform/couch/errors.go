@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/attendify/platform/errs"
 	kivik "github.com/go-kivik/kivik/v4"
@@ -25,6 +26,13 @@ const (
 	// {nodedown, <<"progress not possible">>}, which
 	// chttpd:error_info({error, {nodedown, Reason}}) answers with 412).
 	nodeDownReason = "progress not possible"
+	// malformedSinceReason is CouchDB's 400 "bad_request" to a _changes
+	// request whose since it cannot decode: Apache CouchDB 3 answers it
+	// (fabric_view_changes:validate_start_seq/2, whose {bad_request, Reason}
+	// chttpd sends as 400) to any since but 0, "now" and its own opaque
+	// "<n>-<base64>" sequences, numbers included; the dev server in sharded
+	// mode answers the same. The plain dev server (PouchDB) takes any since.
+	malformedSinceReason = "Malformed sequence supplied in 'since' parameter."
 )
 
 // Err translates a kivik error into an errs kind, keeping it as the cause:
@@ -91,4 +99,13 @@ func reason(err error) string {
 		return he.Reason
 	}
 	return ""
+}
+
+// malformedSince reports whether err is the server refusing a _changes
+// request's since as malformed: a 400 with malformedSinceReason (compared
+// without case or the final period, which kivik's own test servers drop).
+func malformedSince(err error) bool {
+	want := strings.TrimSuffix(malformedSinceReason, ".")
+	r := reason(err)
+	return kivik.HTTPStatus(err) == http.StatusBadRequest && len(r) >= len(want) && strings.EqualFold(r[:len(want)], want)
 }

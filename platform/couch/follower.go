@@ -48,6 +48,14 @@ type Change struct {
 // checkpoint is read again whenever the feed is reopened, so a database
 // deleted and created anew is followed from its beginning.
 //
+// A checkpoint the follower cannot use, because the server refuses its
+// sequence as malformed (a corrupted document, or a sequence of another
+// server: Apache CouchDB 3 refuses CouchDB 1's and PouchDB's numbers) or
+// because the document does not decode (not a JSON object, a seq neither a
+// string nor a number), is logged as an error and the database is followed
+// from its beginning; the next save overwrites it. Any other refusal of the
+// feed, such as a 400 for a bad filter, ends Run as before.
+//
 // When Handle fails, the changes handled before it are checkpointed and the
 // failed change is delivered again after a backoff, for as long as it keeps
 // failing: return nil for a change that must be skipped. Lost connections
@@ -94,6 +102,25 @@ type checkpoint struct {
 	Updated time.Time `json:"updated"`
 }
 
+// badCheckpointError is a checkpoint document that does not decode.
+type badCheckpointError struct {
+	doc string // the document's body, as far as it was read
+	err error
+}
+
+func (e *badCheckpointError) Error() string { return "checkpoint " + e.doc + ": " + e.err.Error() }
+func (e *badCheckpointError) Unwrap() error { return e.err }
+
+// refusedSeqError is the server refusing the checkpoint's sequence as
+// malformed (see malformedSinceReason).
+type refusedSeqError struct {
+	seq string
+	err error
+}
+
+func (e *refusedSeqError) Error() string { return "sequence " + e.seq + " refused: " + e.err.Error() }
+func (e *refusedSeqError) Unwrap() error { return e.err }
+
 // handlerError marks a failure of Handle, as opposed to one of the feed.
 type handlerError struct {
 	id  string
@@ -113,12 +140,22 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 	log := f.logger()
 	attempt := 0
+	refused := "" // a checkpoint sequence the server refused as malformed
 	for {
 		start := time.Now()
 		progressed := false
 		// The checkpoint is read again on every (re)connection: it may have
 		// been reset, or the database deleted and created anew.
 		cp, err := f.load(ctx)
+		var bad *badCheckpointError
+		if errors.As(err, &bad) {
+			log.Error("couch: checkpoint unusable; following from the beginning", "follower", f.ID, "db", f.DB.Name(),
+				"checkpoint", bad.doc, "error", bad.err)
+			cp.Seq, err = "0", nil
+		}
+		if err == nil && refused != "" && cp.Seq == refused {
+			cp.Seq = "0"
+		}
 		if err == nil {
 			progressed, err = f.follow(ctx, &cp)
 		}
@@ -126,7 +163,10 @@ func (f *Follower) Run(ctx context.Context) error {
 			return nil
 		}
 		var he *handlerError
-		if !errors.As(err, &he) && errs.KindOf(err) == errs.Invalid {
+		var rs *refusedSeqError
+		if errors.As(err, &rs) {
+			refused = rs.seq
+		} else if !errors.As(err, &he) && errs.KindOf(err) == errs.Invalid {
 			return err
 		}
 		if progressed || time.Since(start) > f.maxBackoff() {
@@ -135,6 +175,9 @@ func (f *Follower) Run(ctx context.Context) error {
 		delay := f.backoff(attempt)
 		attempt++
 		switch {
+		case rs != nil:
+			log.Error("couch: the server refuses the checkpoint's sequence as malformed; following from the beginning",
+				"follower", f.ID, "db", f.DB.Name(), "seq", rs.seq, "error", rs.err, "retry_in", delay)
 		case he != nil:
 			log.Error("couch: change handler failed; redelivering", "follower", f.ID, "db", f.DB.Name(),
 				"doc", he.id, "error", he.err, "retry_in", delay)
@@ -153,12 +196,17 @@ func (f *Follower) Run(ctx context.Context) error {
 }
 
 // Checkpoint returns the sequence saved for this follower, or "" when it has
-// not saved one yet.
+// not saved one yet. A checkpoint document that does not decode is an
+// errs.Invalid error.
 func (f *Follower) Checkpoint(ctx context.Context) (string, error) {
 	if err := f.validate(); err != nil {
 		return "", err
 	}
 	cp, err := f.load(ctx)
+	var bad *badCheckpointError
+	if errors.As(err, &bad) {
+		return "", errs.Wrap(errs.Invalid, err, "couch: checkpoint %s", f.docID())
+	}
 	return cp.Seq, err
 }
 
@@ -183,14 +231,39 @@ func (f *Follower) validate() error {
 
 func (f *Follower) docID() string { return "_local/" + f.ID }
 
+// load reads the checkpoint: the zero checkpoint when there is none. A
+// document that does not decode is a *badCheckpointError, with the
+// checkpoint's revision when it could be read, for save to overwrite it.
+// A seq that is a JSON number (CouchDB 1's and PouchDB's sequences, or an
+// operator's 0) is taken as its text.
 func (f *Follower) load(ctx context.Context) (checkpoint, error) {
-	var cp checkpoint
-	err := f.DB.Get(ctx, f.docID()).ScanDoc(&cp)
-	if kivik.HTTPStatus(err) == http.StatusNotFound {
+	var raw json.RawMessage
+	err := f.DB.Get(ctx, f.docID()).ScanDoc(&raw)
+	var syntax *json.SyntaxError
+	switch {
+	case kivik.HTTPStatus(err) == http.StatusNotFound:
 		return checkpoint{}, nil
-	}
-	if err != nil {
+	case errors.As(err, &syntax): // not JSON (a cut connection is io.ErrUnexpectedEOF)
+		return checkpoint{}, &badCheckpointError{doc: string(raw), err: err}
+	case err != nil:
 		return checkpoint{}, Err(err)
+	}
+	var doc struct {
+		Rev string          `json:"_rev"`
+		Seq json.RawMessage `json:"seq"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return checkpoint{}, &badCheckpointError{doc: string(raw), err: err}
+	}
+	cp := checkpoint{Rev: doc.Rev}
+	var n json.Number
+	switch {
+	case len(doc.Seq) == 0 || string(doc.Seq) == "null":
+	case json.Unmarshal(doc.Seq, &cp.Seq) == nil:
+	case json.Unmarshal(doc.Seq, &n) == nil:
+		cp.Seq = n.String()
+	default:
+		return cp, &badCheckpointError{doc: string(raw), err: errors.New("seq is neither a string nor a number")}
 	}
 	return cp, nil
 }
@@ -205,8 +278,9 @@ func (f *Follower) save(ctx context.Context, cp *checkpoint, seq string) error {
 	if kivik.HTTPStatus(err) == http.StatusConflict {
 		// Written by someone else since we read it (another run with this ID,
 		// or an operator resetting it): ours is the position we reached.
-		var cur checkpoint
-		if gerr := f.DB.Get(ctx, f.docID()).ScanDoc(&cur); gerr == nil {
+		cur, gerr := f.load(ctx)
+		var bad *badCheckpointError
+		if gerr == nil || errors.As(gerr, &bad) {
 			next.Rev = cur.Rev
 			rev, err = f.DB.Put(ctx, f.docID(), next)
 		}
@@ -291,8 +365,11 @@ func (f *Follower) follow(ctx context.Context, cp *checkpoint) (progressed bool,
 // Not feed=continuous: kivik v4.5.2 dereferences a nil pointer when a
 // continuous feed ends cleanly (the server closes it when the database is
 // deleted), a panic in this goroutine that would end the process.
+//
+// The server refusing since, the checkpoint's sequence, as malformed is a
+// *refusedSeqError.
 func (f *Follower) read(ctx context.Context, since string, out chan<- Change) error {
-	for {
+	for first := true; ; first = false {
 		params := map[string]any{
 			"feed":      "longpoll",
 			"heartbeat": f.heartbeat().Milliseconds(),
@@ -336,6 +413,9 @@ func (f *Follower) read(ctx context.Context, since string, out chan<- Change) er
 		_ = changes.Close()
 		if ctx.Err() != nil {
 			return nil
+		}
+		if err != nil && first && malformedSince(err) {
+			return &refusedSeqError{seq: since, err: Err(err)}
 		}
 		if err != nil {
 			return Err(err)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strconv"
@@ -494,4 +497,195 @@ func changedSince(t *testing.T, db *kivik.DB, since string) []string {
 		t.Fatalf("changes since %s: %v", since, err)
 	}
 	return ids
+}
+
+// malformedSince is what Apache CouchDB 3 answers to a _changes request
+// whose since it cannot decode (fabric_view_changes:validate_start_seq/2's
+// {bad_request, Reason}, sent by chttpd as 400), and the dev server in
+// sharded mode too.
+const malformedSince = `{"error":"bad_request","reason":"Malformed sequence supplied in 'since' parameter."}`
+
+// front returns db as seen through a stand-in in front of the test server:
+// intercept answers the requests it wants to (returning true), the server
+// all others.
+func front(t *testing.T, db *kivik.DB, intercept func(w http.ResponseWriter, r *http.Request) bool) *kivik.DB {
+	t.Helper()
+	cfg := testConfig(t)
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	proxy.FlushInterval = -1 // pass the feed's heartbeats on at once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	u.Host = strings.TrimPrefix(srv.URL, "http://")
+	cfg.URL = u.String()
+	client, err := couch.Open(testkit.Context(t), cfg)
+	if err != nil {
+		t.Fatalf("open the front of %s: %v", cfg.Redacted(), err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return client.DB(db.Name())
+}
+
+// refusing returns db, through a front that answers a feed from since as
+// CouchDB 3 answers a malformed sequence when the server does not (the
+// plain dev server takes any since: PouchDB answers no changes and waits).
+func refusing(t *testing.T, db *kivik.DB, since string) *kivik.DB {
+	t.Helper()
+	changes := db.Changes(testkit.Context(t), kivik.Param("since", since))
+	for changes.Next() {
+	}
+	err := changes.Err()
+	_ = changes.Close()
+	if kivik.HTTPStatus(err) == http.StatusBadRequest {
+		t.Logf("the server itself refuses since=%s: %v", since, err)
+		return db
+	}
+	t.Logf("the server takes since=%s (%v): a front refuses it as CouchDB 3 does", since, err)
+	return front(t, db, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/_changes") && r.URL.Query().Get("since") == since {
+			answer(w, http.StatusBadRequest, malformedSince)
+			return true
+		}
+		return false
+	})
+}
+
+// syncLog is a log destination safe for the follower's goroutines.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// TestFollowerBadCheckpoint: a follower whose checkpoint is unusable (a
+// sequence the server refuses as malformed, or a document that does not
+// decode) logs an error and follows the database from its beginning,
+// overwriting the checkpoint with its own once it has handled changes.
+func TestFollowerBadCheckpoint(t *testing.T) {
+	// notJSON serves the checkpoint as a body that is not JSON (no CouchDB
+	// does; a proxy in the way might).
+	notJSON := func(t *testing.T, db *kivik.DB) *kivik.DB {
+		return front(t, db, func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/_local/bad") {
+				answer(w, http.StatusOK, `{"seq": garbage`)
+				return true
+			}
+			return false
+		})
+	}
+	tests := []struct {
+		name string
+		seq  any    // the seq of the checkpoint written by hand (nil: none)
+		log  string // what the error logged says of it
+		// feed, when set, is the database the follower reads.
+		feed func(t *testing.T, db *kivik.DB) *kivik.DB
+	}{
+		{"seq refused as malformed", "garbage", `seq=garbage`, func(t *testing.T, db *kivik.DB) *kivik.DB {
+			return refusing(t, db, "garbage")
+		}},
+		{"seq an object", map[string]any{"shard": 1}, `checkpoint=`, nil},
+		{"seq a list", []any{12, "g1AAAA"}, `checkpoint=`, nil},
+		{"seq true", true, `checkpoint=`, nil},
+		{"not JSON", nil, `checkpoint=`, notJSON},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testkit.Context(t)
+			db := newDB(t, testkit.CouchDB(t))
+			if tt.seq != nil {
+				if _, err := db.Put(ctx, "_local/bad", map[string]any{"seq": tt.seq}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			putDocs(t, db, "d1", "d2", "d3")
+			feed := db
+			if tt.feed != nil {
+				feed = tt.feed(t, db)
+			}
+			r := &recorder{}
+			var logs syncLog
+			f := follower(feed, "bad", r)
+			f.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			start(t, f)
+			testkit.Eventually(t, "d1, d2 and d3", func() bool { return r.has("d1", "d2", "d3") })
+			putDocs(t, db, "d4")
+			testkit.Eventually(t, "d4", func() bool { return r.has("d4") })
+			wantDelivered(t, "deliveries", r, "d1", "d2", "d3", "d4")
+			saved := &couch.Follower{DB: db, ID: "bad", Handle: r.handle}
+			testkit.Eventually(t, "the checkpoint overwritten", func() bool {
+				seq, err := saved.Checkpoint(ctx)
+				return err == nil && seq != "" && seq != "garbage"
+			})
+			var logged bool
+			for _, line := range strings.Split(logs.String(), "\n") {
+				logged = logged || strings.Contains(line, "level=ERROR") && strings.Contains(line, "follower=bad") && strings.Contains(line, tt.log)
+			}
+			if !logged {
+				t.Errorf("no error logged naming the follower and %s; log:\n%s", tt.log, logs.String())
+			}
+		})
+	}
+}
+
+// TestFollowerCheckpointNumber: a checkpoint whose seq is a JSON number (as
+// PouchDB and CouchDB 1 sequences are, or an operator's reset to 0) is
+// followed from.
+func TestFollowerCheckpointNumber(t *testing.T) {
+	ctx := testkit.Context(t)
+	db := newDB(t, testkit.CouchDB(t))
+	if _, err := db.Put(ctx, "_local/number", map[string]any{"seq": 0}); err != nil {
+		t.Fatal(err)
+	}
+	putDocs(t, db, "d1", "d2")
+	r := &recorder{}
+	start(t, follower(db, "number", r))
+	testkit.Eventually(t, "d1 and d2", func() bool { return r.has("d1", "d2") })
+}
+
+// TestFollowerOtherBadRequest: the server refusing the feed for another
+// reason than a malformed since is a configuration that cannot work: Run
+// returns it (errs.Invalid) and leaves the checkpoint alone.
+func TestFollowerOtherBadRequest(t *testing.T) {
+	ctx := testkit.Context(t)
+	db := newDB(t, testkit.CouchDB(t))
+	if _, err := db.Put(ctx, "_local/other", map[string]any{"seq": "garbage"}); err != nil {
+		t.Fatal(err)
+	}
+	putDocs(t, db, "d1")
+	feed := front(t, db, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/_changes") {
+			answer(w, http.StatusBadRequest, `{"error":"bad_request","reason":"invalid_json"}`)
+			return true
+		}
+		return false
+	})
+	r := &recorder{}
+	f := follower(feed, "other", r)
+	if err := f.Run(ctx); !errors.Is(err, errs.Invalid) {
+		t.Errorf("Run() = %v; want an errs.Invalid error", err)
+	}
+	if seq, err := f.Checkpoint(ctx); err != nil || seq != "garbage" {
+		t.Errorf("Checkpoint() = %q, %v; want the one written, garbage", seq, err)
+	}
+	if got := r.got(); len(got) != 0 {
+		t.Errorf("delivered %v; want nothing", got)
+	}
 }
