@@ -353,7 +353,11 @@ func run(ctx context.Context, f flags) error {
 		}
 		if r.Changed {
 			state2[m] = !state2[m]
-			return index.ApplyReaction(ctx, re, r.Prev)
+			counts, err := ledger.Counts(ctx, appID, hot2) // as committed, for the cache
+			if err != nil {
+				return err
+			}
+			return index.ApplyReaction(ctx, re, &counts)
 		}
 		return nil
 	}))

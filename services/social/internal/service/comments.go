@@ -210,13 +210,22 @@ func (s *Service) DeleteComment(ctx context.Context, ref CommentRef) error {
 	return nil
 }
 
-// countComments moves a post's cached comment count (the ledger's moved
-// with the change).
+// countComments gives the cache a post's counters after a change of its
+// comment count committed (delta, the change's): read from the ledger,
+// they replace only older ones (PostCache.SetCounts), whatever readers
+// cached meanwhile. When they cannot be read, the cached ones are
+// dropped.
 func (s *Service) countComments(ctx context.Context, app, post string, delta int64) {
 	if delta == 0 {
 		return
 	}
-	if err := s.st.Cache.ApplyComments(ctx, app, post, delta); err != nil {
+	counts, err := s.st.Reactions.Counts(ctx, app, post)
+	if err != nil {
+		s.log.Warn("count comments", "app", app, "post", post, "delta", delta, "error", err)
+		s.dropCached(ctx, app, post)
+		return
+	}
+	if err := s.st.Cache.SetCounts(ctx, app, post, counts); err != nil {
 		s.log.Warn("count comments", "app", app, "post", post, "delta", delta, "error", err)
 	}
 }

@@ -67,6 +67,7 @@ type world struct {
 	docs   *racingDocs
 	ledger *memstore.Ledger
 	blocks *racingBlocks
+	racing *racingLedger
 	index  *memstore.Index
 }
 
@@ -131,6 +132,49 @@ func (b *racingBlocks) Blocked(ctx context.Context, app, member string) (bool, e
 	return blocked, err
 }
 
+// racingLedger is the in-memory ledger's reactions, counters and changes,
+// where another request can be slipped in between a write and the cache
+// step that follows it, or between a reader's load of a post's counters
+// and its caching of them. Each hook, when set, runs once (and is
+// cleared): beforeReact just before the next React changes anything,
+// afterReact just after it committed (before its caller moves the cache),
+// afterRecord just after the next Record committed, afterCounts just after
+// the next Counts read the counters (before its caller caches them).
+type racingLedger struct {
+	*memstore.Ledger
+	beforeReact, afterReact, afterRecord, afterCounts func()
+}
+
+// once runs the hook *f, if set, and clears it first.
+func once(f *func()) {
+	if g := *f; g != nil {
+		*f = nil
+		g()
+	}
+}
+
+// React implements service.ReactionStore.
+func (l *racingLedger) React(ctx context.Context, r service.Reaction, then func(prev string) service.Effects) (service.Reacted, error) {
+	once(&l.beforeReact)
+	out, err := l.Ledger.React(ctx, r, then)
+	once(&l.afterReact)
+	return out, err
+}
+
+// Record implements service.ChangeLog.
+func (l *racingLedger) Record(ctx context.Context, eff service.Effects) error {
+	err := l.Ledger.Record(ctx, eff)
+	once(&l.afterRecord)
+	return err
+}
+
+// Counts implements service.ReactionStore.
+func (l *racingLedger) Counts(ctx context.Context, app, post string) (service.Counts, error) {
+	c, err := l.Ledger.Counts(ctx, app, post)
+	once(&l.afterCounts)
+	return c, err
+}
+
 func newWorld(t *testing.T, limits service.Limits) *world {
 	t.Helper()
 	members := map[string]hub.Membership{}
@@ -142,11 +186,12 @@ func newWorld(t *testing.T, limits service.Limits) *world {
 	}
 	w := &world{t: t, docs: &racingDocs{Docs: memstore.NewDocs()}, ledger: memstore.NewLedger(), index: memstore.NewIndex()}
 	w.blocks = &racingBlocks{Ledger: w.ledger}
+	w.racing = &racingLedger{Ledger: w.ledger}
 	w.svc = service.New(service.Options{
 		Access: &access{members: members},
 		Stores: service.Stores{
 			Posts: w.docs, Comments: w.docs, Uploads: w.docs, AppDocs: w.docs,
-			Reactions: w.ledger, Changes: w.ledger, Notifications: w.ledger, Reports: w.ledger, Blocks: w.blocks, Profiles: w.ledger,
+			Reactions: w.racing, Changes: w.racing, Notifications: w.ledger, Reports: w.ledger, Blocks: w.blocks, Profiles: w.ledger,
 			Feeds: w.index, Cache: w.index, ProfileCache: w.index, Limiter: w.index, Pending: w.index,
 		},
 		Limits: limits,

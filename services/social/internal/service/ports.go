@@ -243,32 +243,46 @@ type FeedIndex interface {
 }
 
 // PostCache is the cache of posts with their counters and of members'
-// reactions. Readers fill entries only if absent, writers change them
-// only while present.
+// reactions. Readers fill documents and members' reactions only if absent,
+// writers change members' reactions only while present. Counters are
+// taken by version, from readers and writers alike: an entry's counters
+// are replaced only by counters of a later Counts.Version, so whichever
+// order readers (who read before or after a change) and writers land in,
+// the entry ends with the newest counters committed.
 type PostCache interface {
 	// Items reads the cached posts (nil when missing) and the member's
 	// reactions among ids (loaded false when the member's reactions are not
 	// cached).
 	Items(ctx context.Context, app, member string, ids []string) (posts []*CachedPost, mine map[string]string, loaded bool, err error)
-	// CachePost stores a post's cache entry unless one exists, a
-	// tombstone holds its place, or a floor above its revision (DropPost).
+	// CachePost stores a post's cache entry, read from the stores: its
+	// document unless one is cached, a tombstone holds its place, or a
+	// floor above its revision (DropPost); its counters unless the entry
+	// holds the same or a later version (a tombstone refuses them too).
+	// Unversioned counters (Counts.Unversioned) are taken only where the
+	// entry has none, and the entry then expires after a short while.
 	CachePost(ctx context.Context, app string, p *CachedPost) error
 	// DropPost drops a post's cache entry, to be reloaded. With rev, the
 	// revision a change stored, it leaves a floor: for a while a refill
 	// of an older revision (read before the change) is refused and one of
 	// rev or later is cached at once, so that an edited post costs one
 	// store read, not one on every page for a while; an entry that
-	// already holds rev or later stays. Without rev (counters corrected
-	// behind the cache) it leaves a tombstone that refuses every refill
-	// for that while.
+	// already holds rev or later stays, and the entry's counters stay
+	// with the floor. Without rev (counters corrected behind the cache) it
+	// leaves a tombstone that refuses every refill for that while.
 	DropPost(ctx context.Context, app, post, rev string) error
 	// CacheMemberReactions stores a member's reactions unless cached.
 	CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error
-	// ApplyReaction updates the cached counters and the member's cached
-	// reaction after a change from prev to r.Kind (only what is cached).
-	ApplyReaction(ctx context.Context, r Reaction, prev string) error
-	// ApplyComments adds delta to a cached post's comment count.
-	ApplyComments(ctx context.Context, app, post string, delta int64) error
+	// ApplyReaction sets the member's cached reaction to r.Kind (only
+	// when their reactions are cached) and, unless counts is nil, the
+	// post's counters as SetCounts does, in one step.
+	ApplyReaction(ctx context.Context, r Reaction, counts *Counts) error
+	// SetCounts stores a post's counters read from the ledger after a
+	// change committed, unless the entry holds the same or a later
+	// version; with no entry it keeps them for a while, for the reader
+	// that fills the document (a reader that read older counters then
+	// keeps these). Unversioned counters (Riak) cannot be ordered: the
+	// entry's counters are dropped instead, to be reloaded.
+	SetCounts(ctx context.Context, app, post string, counts Counts) error
 }
 
 // ProfileCache is the cache of the authors' profiles. A cached profile
@@ -411,6 +425,14 @@ type PendingEvent struct {
 type Counts struct {
 	Reactions map[string]int64
 	Comments  int64
+	// Version orders the committed states of the post's counters: every
+	// change of them increments it in the same transaction (0 before the
+	// first), so two reads with the same version read the same counters,
+	// and a later version is a later state. The cache compares it.
+	Version int64
+	// Unversioned says the store keeps no such version (Riak): Version
+	// means nothing, and the cache keeps such counters a short while.
+	Unversioned bool
 }
 
 // Total is the sum of the reactions of every kind.

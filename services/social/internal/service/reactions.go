@@ -74,52 +74,30 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if err != nil {
 		return ReactionState{}, err
 	}
+	if !r.Changed && !r.Recounted && !r.Uncounted {
+		return ReactionState{Post: post, MyReaction: kind, Counts: items[0].Counts}, nil
+	}
 	if r.Uncounted {
 		// Blocked (they may take a reaction back): the counters stay as
-		// they are, only my reaction changes (from kind to kind, the cached
-		// counters do not move).
-		if err := s.st.Cache.ApplyReaction(ctx, mine, kind); err != nil {
+		// they are, only my reaction changes.
+		if err := s.st.Cache.ApplyReaction(ctx, mine, nil); err != nil {
 			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
 		}
 		return ReactionState{Post: post, MyReaction: kind, Counts: items[0].Counts}, nil
 	}
-	if r.Changed {
-		if err := s.st.Cache.ApplyReaction(ctx, mine, r.Prev); err != nil {
-			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
-		}
+	// The counters as committed, this change's and any before it: the
+	// cache takes them only over older ones (Counts.Version), so a reader
+	// that cached counters read before or after this change, in either
+	// order, leaves the newest (Riak's carry no version: the cache drops
+	// its copy, after a recount too). Read after the commit, not in the
+	// transaction: the hot post's counter row stays locked no longer.
+	counts, err := s.st.Reactions.Counts(ctx, app, post)
+	if err != nil {
+		s.dropCached(ctx, app, post) // the cache cannot be told
+		return ReactionState{}, err
 	}
-	if r.Recounted {
-		// The cache missed the correction (and "my reaction" maybe a change
-		// whose counting failed): set my reaction (the counters do not move
-		// from kind to kind) and drop the counters, to be reloaded.
-		if err := s.st.Cache.ApplyReaction(ctx, mine, kind); err != nil {
-			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
-		}
-		if err := s.st.Cache.DropPost(ctx, app, post, ""); err != nil {
-			s.log.Warn("drop recounted post", "app", app, "post", post, "error", err)
-		}
-		counts, err := s.st.Reactions.Counts(ctx, app, post)
-		if err != nil {
-			return ReactionState{}, err
-		}
-		return ReactionState{Post: post, MyReaction: kind, Counts: counts}, nil
-	}
-	counts := Counts{Reactions: map[string]int64{}, Comments: items[0].Counts.Comments}
-	for k, v := range items[0].Counts.Reactions {
-		counts.Reactions[k] = v
-	}
-	if r.Changed {
-		if r.Prev != "" && items[0].MyReaction == r.Prev {
-			counts.Reactions[r.Prev]--
-		}
-		if kind != "" {
-			counts.Reactions[kind]++
-		}
-		for k, v := range counts.Reactions {
-			if v <= 0 {
-				delete(counts.Reactions, k)
-			}
-		}
+	if err := s.st.Cache.ApplyReaction(ctx, mine, &counts); err != nil {
+		s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
 	}
 	return ReactionState{Post: post, MyReaction: kind, Counts: counts}, nil
 }

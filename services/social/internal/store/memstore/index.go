@@ -13,10 +13,12 @@ import (
 // Index is the in-memory stand-in of social's Redis index: it implements
 // service.FeedIndex, PostCache, ProfileCache, RateLimiter and
 // PendingUploads, with the
-// Redis store's rules: readers cache only what is absent, writers change
-// only what is cached, a dropped post leaves a floor at the changed
-// revision (or a tombstone) for TombstoneTTL,
-// and a dropped profile leaves its change's time as a floor for as long.
+// Redis store's rules: readers cache documents only where absent,
+// counters are taken by version from readers and writers alike (a
+// writer's counters without a document wait TombstoneTTL for it), a
+// dropped post leaves a floor at the changed revision (or a tombstone)
+// for TombstoneTTL, and a dropped profile leaves its change's time as a
+// floor for as long.
 type Index struct {
 	mu       sync.Mutex
 	now      func() time.Time
@@ -29,10 +31,14 @@ type Index struct {
 	pending  map[string]map[string]service.PendingUpload // app/member -> upload id -> upload
 }
 
+// cacheEntry is a post's entry: it reads as cached when it holds both a
+// document and counters.
 type cacheEntry struct {
-	cp    *service.CachedPost // nil: a tombstone, or a floor
-	floor int64               // a floor's revision generation (0: a tombstone)
-	dead  time.Time           // when a tombstone or floor expires
+	doc    *service.Post   // nil: dropped (a floor or a tombstone), or not yet filled
+	counts *service.Counts // nil: none
+	floor  int64           // a floor's revision generation
+	tomb   bool            // a tombstone: refuses every refill
+	dead   time.Time       // when the entry expires (zero: never)
 }
 
 type profileEntry struct {
@@ -44,6 +50,10 @@ type profileEntry struct {
 // TombstoneTTL is how long an invalidated entry refuses to be re-cached
 // (the Redis store's).
 const TombstoneTTL = 30 * time.Second
+
+// UnversionedTTL is how long an entry filled with unversioned counters
+// lives (the Redis store's).
+const UnversionedTTL = 10 * time.Second
 
 var (
 	_ service.FeedIndex      = (*Index)(nil)
@@ -107,7 +117,7 @@ func (x *Index) Add(_ context.Context, e service.IndexEntry, cached *service.Cac
 	defer x.mu.Unlock()
 	x.add(e)
 	if cached != nil {
-		x.posts[e.App+"/"+e.ID] = cacheEntry{cp: copyCached(cached)}
+		x.cachePost(e.App, cached, true)
 	}
 	return nil
 }
@@ -137,19 +147,18 @@ func (x *Index) Page(_ context.Context, app string, f service.Feed, after string
 	return out, x.built[app], nil
 }
 
-// entry returns the cache entry of a post, nil when missing; exists says
-// whether a tombstone or floor holds its place, floor the floor's
-// generation.
-func (x *Index) entry(app, post string) (cp *service.CachedPost, exists bool, floor int64) {
+// entry returns the cache entry of a post, nil when there is none (or
+// it expired).
+func (x *Index) entry(app, post string) *cacheEntry {
 	e, ok := x.posts[app+"/"+post]
 	if !ok {
-		return nil, false, 0
+		return nil
 	}
-	if e.cp == nil && !x.now().Before(e.dead) {
+	if !e.dead.IsZero() && !x.now().Before(e.dead) {
 		delete(x.posts, app+"/"+post)
-		return nil, false, 0
+		return nil
 	}
-	return e.cp, true, e.floor
+	return &e
 }
 
 // Items implements service.PostCache.
@@ -158,8 +167,8 @@ func (x *Index) Items(_ context.Context, app, member string, ids []string) ([]*s
 	defer x.mu.Unlock()
 	out := make([]*service.CachedPost, len(ids))
 	for i, id := range ids {
-		if cp, _, _ := x.entry(app, id); cp != nil {
-			out[i] = copyCached(cp)
+		if e := x.entry(app, id); e != nil && e.doc != nil && e.counts != nil {
+			out[i] = copyCached(&service.CachedPost{Doc: e.doc, Counts: *e.counts})
 		}
 	}
 	mine := map[string]string{}
@@ -179,25 +188,53 @@ func (x *Index) Items(_ context.Context, app, member string, ids []string) ([]*s
 // post, and counters without zeros.
 func copyCached(cp *service.CachedPost) *service.CachedPost {
 	doc := *cp.Doc
-	c := service.Counts{Reactions: map[string]int64{}, Comments: cp.Counts.Comments}
-	for k, v := range cp.Counts.Reactions {
+	c := copyCounts(cp.Counts)
+	return &service.CachedPost{Doc: &doc, Counts: *c}
+}
+
+func copyCounts(in service.Counts) *service.Counts {
+	c := service.Counts{Reactions: map[string]int64{}, Comments: in.Comments, Version: in.Version}
+	for k, v := range in.Reactions {
 		if v != 0 {
 			c.Reactions[k] = v
 		}
 	}
-	return &service.CachedPost{Doc: &doc, Counts: c}
+	return &c
 }
 
 // CachePost implements service.PostCache.
 func (x *Index) CachePost(_ context.Context, app string, cp *service.CachedPost) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	id := cp.Doc.ID
-	held, exists, floor := x.entry(app, id)
-	if !exists || (held == nil && floor > 0 && service.RevGeneration(cp.Doc.Rev) >= floor) {
-		x.posts[app+"/"+id] = cacheEntry{cp: copyCached(cp)}
-	}
+	x.cachePost(app, cp, false)
 	return nil
+}
+
+// cachePost fills a post's entry (x.mu held): its document where none is
+// (or, added, over whatever is there), its counters by version.
+func (x *Index) cachePost(app string, cp *service.CachedPost, added bool) {
+	e := x.entry(app, cp.Doc.ID)
+	if e == nil {
+		e = &cacheEntry{}
+	}
+	if e.tomb && !added {
+		return
+	}
+	unversioned := cp.Counts.Unversioned
+	if added || (e.doc == nil && (e.floor == 0 || service.RevGeneration(cp.Doc.Rev) >= e.floor)) {
+		doc := *cp.Doc
+		e.doc, e.floor, e.tomb = &doc, 0, false
+		if !unversioned {
+			e.dead = time.Time{}
+		}
+	}
+	if e.counts == nil || (!unversioned && e.counts.Version < cp.Counts.Version) {
+		e.counts = copyCounts(cp.Counts)
+	}
+	if unversioned && e.dead.IsZero() {
+		e.dead = x.now().Add(UnversionedTTL)
+	}
+	x.posts[app+"/"+cp.Doc.ID] = *e
 }
 
 // DropPost implements service.PostCache.
@@ -205,10 +242,15 @@ func (x *Index) DropPost(_ context.Context, app, post, rev string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	g := service.RevGeneration(rev)
-	if held, _, _ := x.entry(app, post); g > 0 && held != nil && service.RevGeneration(held.Doc.Rev) >= g {
+	e := x.entry(app, post)
+	if g > 0 && e != nil && e.doc != nil && service.RevGeneration(e.doc.Rev) >= g {
 		return nil
 	}
-	x.posts[app+"/"+post] = cacheEntry{floor: g, dead: x.now().Add(TombstoneTTL)}
+	dropped := cacheEntry{floor: g, tomb: g == 0, dead: x.now().Add(TombstoneTTL)}
+	if g > 0 && e != nil {
+		dropped.counts = e.counts // the counters stay with the floor
+	}
+	x.posts[app+"/"+post] = dropped
 	return nil
 }
 
@@ -226,17 +268,9 @@ func (x *Index) CacheMemberReactions(_ context.Context, app, member string, r ma
 }
 
 // ApplyReaction implements service.PostCache.
-func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, prev string) error {
+func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, counts *service.Counts) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if cp, _, _ := x.entry(r.App, r.Post); cp != nil {
-		if prev != "" {
-			cp.Counts.Reactions[prev]--
-		}
-		if r.Kind != "" {
-			cp.Counts.Reactions[r.Kind]++
-		}
-	}
 	if m, ok := x.mine[r.App+"/"+r.Member]; ok {
 		if r.Kind == "" {
 			delete(m, r.Post)
@@ -244,17 +278,37 @@ func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, prev string
 			m[r.Post] = r.Kind
 		}
 	}
+	if counts != nil {
+		x.setCounts(r.App, r.Post, *counts)
+	}
 	return nil
 }
 
-// ApplyComments implements service.PostCache.
-func (x *Index) ApplyComments(_ context.Context, app, post string, delta int64) error {
+// SetCounts implements service.PostCache.
+func (x *Index) SetCounts(_ context.Context, app, post string, counts service.Counts) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if cp, _, _ := x.entry(app, post); cp != nil {
-		cp.Counts.Comments += delta
-	}
+	x.setCounts(app, post, counts)
 	return nil
+}
+
+// setCounts is SetCounts with x.mu held.
+func (x *Index) setCounts(app, post string, counts service.Counts) {
+	e := x.entry(app, post)
+	if counts.Unversioned {
+		if e != nil {
+			e.counts = nil
+			x.posts[app+"/"+post] = *e
+		}
+		return
+	}
+	if e == nil {
+		e = &cacheEntry{dead: x.now().Add(TombstoneTTL)} // waits for its document
+	}
+	if e.counts == nil || e.counts.Version < counts.Version {
+		e.counts = copyCounts(counts)
+	}
+	x.posts[app+"/"+post] = *e
 }
 
 // Profiles implements service.ProfileCache.

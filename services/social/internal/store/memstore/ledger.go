@@ -25,7 +25,7 @@ type Ledger struct {
 	ids       *flake.Generator
 	now       func() time.Time
 	reactions map[string]string           // app/post/member -> kind
-	counts    map[string]map[string]int64 // app/post -> counter -> n ("comments" too)
+	counts    map[string]map[string]int64 // app/post -> counter -> n ("comments" and "version" too)
 	mine      map[string]map[string]string
 	pending   map[string]pendingRow // by event id
 	outbox    []events.Event
@@ -71,7 +71,10 @@ func NewLedger() *Ledger {
 	}
 }
 
-const commentsCounter = "comments"
+const (
+	commentsCounter = "comments"
+	versionCounter  = "version" // Counts.Version: one more at every change of the counters
+)
 
 // Outbox returns the events recorded so far, in order.
 func (l *Ledger) Outbox() []events.Event {
@@ -172,12 +175,15 @@ func (l *Ledger) Unsettled(_ context.Context, limit int) ([]service.MemberRef, e
 	return refs[:min(len(refs), limit)], nil
 }
 
+// counter returns the counters of post for a change, whose version it
+// moves.
 func (l *Ledger) counter(app, post string) map[string]int64 {
 	c := l.counts[app+"/"+post]
 	if c == nil {
 		c = map[string]int64{}
 		l.counts[app+"/"+post] = c
 	}
+	c[versionCounter]++
 	return c
 }
 
@@ -187,9 +193,12 @@ func (l *Ledger) Counts(_ context.Context, app, post string) (service.Counts, er
 	defer l.mu.Unlock()
 	c := service.Counts{Reactions: map[string]int64{}}
 	for f, n := range l.counts[app+"/"+post] {
-		if f == commentsCounter {
+		switch {
+		case f == commentsCounter:
 			c.Comments = n
-		} else if n != 0 {
+		case f == versionCounter:
+			c.Version = n
+		case n != 0:
 			c.Reactions[f] = n
 		}
 	}
@@ -235,7 +244,9 @@ func sameNotification(o, n service.Notification) bool {
 
 func (l *Ledger) addComments(app string, deltas map[string]int64) {
 	for post, d := range deltas {
-		l.counter(app, post)[commentsCounter] += d
+		if d != 0 {
+			l.counter(app, post)[commentsCounter] += d
+		}
 	}
 }
 

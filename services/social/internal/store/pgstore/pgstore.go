@@ -17,6 +17,13 @@
 // per-(post, member) register is what keeps it exact. The Redis copy of the
 // counters is a cache, rebuilt from these maps.
 //
+// With pgkv every update of a post's counters also adds one to its
+// "version" counter, in the same map update: updates of one map queue on
+// its row lock, so the version follows commit order, and one read of the
+// map gets the counters with their version (service.Counts.Version), which
+// the cache compares. Riak's maps give no such order (a read may merge
+// some concurrent updates and not others): its counters are Unversioned.
+//
 // With the Postgres adapter (the default) the kv statements run in the same
 // transaction as the outbox and the notifications: a reaction, its counters,
 // its event and its notification commit together or not at all. The hot
@@ -77,6 +84,12 @@ const (
 	// counters.
 	bucketCounted = "social.counted"
 	fieldComments = "comments"
+	// fieldVersion counts the changes of a post's counters: every update
+	// of the map adds one with its change, under the map's row lock, so
+	// with pgkv it follows commit order and a read of the map (one
+	// statement) gets counters and version together (Counts.Version).
+	// Riak's reads give no such order: there Counts ignores it.
+	fieldVersion = "version"
 )
 
 // KV is the part of the key-value port the ledger uses.
@@ -246,7 +259,7 @@ func (s *Store) SettleBlocked(ctx context.Context, app, member string) (moved []
 		// In the order of the posts: two members' settlings lock the
 		// counter rows they share in the same order.
 		for _, post := range slices.Sorted(maps.Keys(posts)) {
-			ops := kv.MapOps{IncrCounters: map[string]int64{posts[post]: sign}}
+			ops := kv.MapOps{IncrCounters: map[string]int64{posts[post]: sign, fieldVersion: 1}}
 			if err := k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, ops); err != nil {
 				return err
 			}
@@ -390,7 +403,7 @@ func countReaction(ctx context.Context, k KV, app, post, member, prev, kind stri
 	if err := k.MapUpdate(ctx, bucketMembers, memberKey(app, member), nil, reactionOf(post, kind)); err != nil {
 		return err
 	}
-	incr := map[string]int64{}
+	incr := map[string]int64{fieldVersion: 1}
 	if prev != "" {
 		incr[prev]--
 	}
@@ -406,11 +419,16 @@ func (s *Store) Counts(ctx context.Context, app, post string) (service.Counts, e
 	if err != nil {
 		return service.Counts{}, err
 	}
-	c := service.Counts{Reactions: map[string]int64{}}
+	c := service.Counts{Reactions: map[string]int64{}, Unversioned: s.remote != nil}
 	for f, n := range m.Counters {
-		if f == fieldComments {
+		switch {
+		case f == fieldComments:
 			c.Comments = n
-		} else if n != 0 {
+		case f == fieldVersion:
+			if s.remote == nil {
+				c.Version = n
+			}
+		case n != 0:
 			c.Reactions[f] = n
 		}
 	}
@@ -469,7 +487,8 @@ func applyCounts(ctx context.Context, k KV, counts commentCounts) error {
 			if d == 0 {
 				continue
 			}
-			if err := k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, kv.MapOps{IncrCounters: map[string]int64{fieldComments: d}}); err != nil {
+			ops := kv.MapOps{IncrCounters: map[string]int64{fieldComments: d, fieldVersion: 1}}
+			if err := k.MapUpdate(ctx, bucketPosts, postKey(app, post), nil, ops); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,10 @@
 // entry leaves a short-lived floor at the version it wrote (or a tombstone
 // when it has none), so that a reader who loaded the old version before the
 // write cannot put it back, and one who loaded the new one can at once.
+// A post's counters carry their version (service.Counts.Version), and
+// every write of them, a reader's or a writer's, is a compare-and-set in
+// one script: taken only over an older version, so the entry converges to
+// the newest counters committed whatever order the writes land in.
 package redisstore
 
 import (
@@ -57,20 +61,28 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 // Keys returns the store's keys.
 func (s *Store) Keys() Keys { return s.keys }
 
-// tombstoneTTL is how long an invalidated entry refuses to be re-cached.
+// tombstoneTTL is how long an invalidated entry refuses to be re-cached,
+// and how long a writer's counters wait for a reader to fill the document.
 const tombstoneTTL = 30 * time.Second
 
-// Post cache entry fields: the document as JSON, its revision, a counter
-// per reaction, the comment count. A hash without fieldDoc is a tombstone
-// ("x") or a floor (fieldFloor, a revision generation) and reads as
-// missing.
+// unversionedTTL is how long an entry filled with unversioned counters
+// (Riak's) lives: they cannot be ordered, so a stale copy lasts that long.
+const unversionedTTL = 10 * time.Second
+
+// Post cache entry fields: the document as JSON, its revision, the
+// counters' version, a counter per reaction, the comment count. A hash
+// without fieldDoc, or without fieldCountsVersion, reads as missing: a
+// tombstone ("x"), a floor (fieldFloor, a revision generation), counters
+// waiting for their document, or a document whose counters were dropped
+// (or cached by an older version of social, without their version).
 const (
-	fieldDoc      = "d"
-	fieldRev      = "r"
-	fieldFloor    = "fl"
-	fieldComments = "cm"
-	counterPrefix = "c:"
-	mineLoaded    = "_"
+	fieldDoc           = "d"
+	fieldRev           = "r"
+	fieldFloor         = "fl"
+	fieldCountsVersion = "cv"
+	fieldComments      = "cm"
+	counterPrefix      = "c:"
+	mineLoaded         = "_"
 )
 
 func redisErr(err error) error {
@@ -152,10 +164,10 @@ func (s *Store) waitBuilt(ctx context.Context, app string) error {
 
 // Add implements service.FeedIndex.
 func (s *Store) Add(ctx context.Context, e service.IndexEntry, cached *service.CachedPost) error {
-	var fields []any
+	var args []any
 	if cached != nil {
 		var err error
-		if fields, err = postFields(cached); err != nil {
+		if args, err = cachePostArgs("add", cached); err != nil {
 			return err
 		}
 	}
@@ -164,9 +176,7 @@ func (s *Store) Add(ctx context.Context, e service.IndexEntry, cached *service.C
 			p.ZAdd(ctx, s.keys.Feed(e.App, f), redis.Z{Member: e.ID})
 		}
 		if cached != nil {
-			key := s.keys.Post(e.App, e.ID)
-			p.Del(ctx, key)
-			p.HSet(ctx, key, fields...)
+			cachePost.Eval(ctx, p, []string{s.keys.Post(e.App, e.ID)}, args...)
 		}
 		return nil
 	})
@@ -185,17 +195,20 @@ func (s *Store) Remove(ctx context.Context, e service.IndexEntry) error {
 }
 
 // dropPost drops a post's cache entry (KEYS[1]) and leaves, for ARGV[2]
-// seconds, a floor at the revision generation ARGV[1] (field fieldFloor),
-// or a tombstone (field "x") when ARGV[1] is 0; an entry that holds that
-// generation or a later one stays.
+// seconds, a floor at the revision generation ARGV[1] (field fieldFloor)
+// with the entry's counters, or a tombstone (field "x") alone when ARGV[1]
+// is 0; an entry that holds that generation or a later one stays.
 var dropPost = redis.NewScript(`
 local g = tonumber(ARGV[1])
 if g > 0 then
   local held = redis.call('HGET', KEYS[1], '` + fieldRev + `')
   if held and (tonumber(string.match(held, '^(%d+)%-')) or 0) >= g then return 0 end
+  redis.call('HDEL', KEYS[1], '` + fieldDoc + `', '` + fieldRev + `', 'x')
+  redis.call('HSET', KEYS[1], '` + fieldFloor + `', g)
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'x', '1')
 end
-redis.call('DEL', KEYS[1])
-if g > 0 then redis.call('HSET', KEYS[1], '` + fieldFloor + `', g) else redis.call('HSET', KEYS[1], 'x', '1') end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`)
 
@@ -254,13 +267,14 @@ func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]
 	for i, c := range posts {
 		vals := c.Val()
 		rev, ok := vals[0].(string)
-		if !ok {
-			continue // missing, or a tombstone
+		if !ok || vals[1] == nil {
+			continue // missing, a tombstone or a floor, or without counters
 		}
 		cp := &service.CachedPost{Counts: service.Counts{Reactions: map[string]int64{}}}
-		cp.Counts.Comments = atoi(vals[1])
+		cp.Counts.Version = atoi(vals[1])
+		cp.Counts.Comments = atoi(vals[2])
 		for k, kind := range social.Reactions {
-			if n := atoi(vals[2+k]); n != 0 {
+			if n := atoi(vals[3+k]); n != 0 {
 				cp.Counts.Reactions[kind] = n
 			}
 		}
@@ -311,9 +325,10 @@ func (s *Store) Items(ctx context.Context, app, member string, ids []string) ([]
 }
 
 // countFields are what Items reads of a cache entry: the revision, the
-// comment count and a counter per reaction, in social.Reactions order.
+// counters' version, the comment count and a counter per reaction, in
+// social.Reactions order.
 var countFields = func() []string {
-	f := []string{fieldRev, fieldComments}
+	f := []string{fieldRev, fieldCountsVersion, fieldComments}
 	for _, k := range social.Reactions {
 		f = append(f, counterPrefix+k)
 	}
@@ -365,19 +380,34 @@ func (c *docCache) put(app, post, rev string, doc *service.Post) {
 	c.m[app+"/"+post] = revDoc{rev: rev, doc: doc}
 }
 
-func postFields(cp *service.CachedPost) ([]any, error) {
-	doc := docform.PostDoc(cp.Doc) // the cache keeps the document's form
+// docFields are the fields of a post's document in its cache entry.
+func docFields(p *service.Post) ([]any, error) {
+	doc := docform.PostDoc(p) // the cache keeps the document's form
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode cached post")
 	}
-	fields := []any{fieldDoc, b, fieldRev, doc.Rev, fieldComments, cp.Counts.Comments}
-	for k, v := range cp.Counts.Reactions {
-		if v != 0 {
-			fields = append(fields, counterPrefix+k, v)
-		}
+	return []any{fieldDoc, b, fieldRev, doc.Rev}, nil
+}
+
+// countsFields are the fields of a post's counters in its cache entry,
+// the version first and every kind of reaction, zeros included (they
+// replace the counters held as a whole).
+func countsFields(c service.Counts) []any {
+	f := []any{fieldCountsVersion, c.Version, fieldComments, c.Comments}
+	for _, k := range social.Reactions {
+		f = append(f, counterPrefix+k, c.Reactions[k])
 	}
-	return fields, nil
+	return f
+}
+
+// countsVersion is a version as the scripts take it: "" for unversioned
+// counters.
+func countsVersion(c service.Counts) string {
+	if c.Unversioned {
+		return ""
+	}
+	return strconv.FormatInt(c.Version, 10)
 }
 
 // cacheIfAbsent writes a hash only when the key does not exist.
@@ -386,24 +416,50 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`)
 
-// cachePost writes a post's entry (KEYS[1]; ARGV[1] the revision's
-// generation, then the fields) unless an entry or a tombstone holds its
-// place, or a floor above that generation does.
+// cachePost fills a post's entry (KEYS[1]) with what a reader read, or
+// with a new post (FeedIndex.Add). ARGV[1] is "add" (the document
+// replaces whatever the entry holds, tombstone and floor included) or
+// "fill" (the document is written only where none is, no tombstone holds
+// the place and no floor is above its generation, ARGV[2]); ARGV[3] is the
+// counters' version ("" unversioned), ARGV[4] the lifetime of an entry
+// with unversioned counters, ARGV[5] the number n of the document's
+// fields and values that follow, then the counters' (cv first). The
+// counters replace the entry's unless it holds the same or a later
+// version (unversioned ones: unless it holds any); a tombstone refuses a
+// fill's counters too. An entry filled with versioned counters and its
+// document lives on (a writer's counters waiting for it expired).
 var cachePost = redis.NewScript(`
-local cur = redis.call('HMGET', KEYS[1], '` + fieldDoc + `', 'x', '` + fieldFloor + `')
-if cur[1] or cur[2] then return 0 end
-if cur[3] and tonumber(ARGV[1]) < tonumber(cur[3]) then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+local cur = redis.call('HMGET', KEYS[1], '` + fieldDoc + `', 'x', '` + fieldFloor + `', '` + fieldCountsVersion + `')
+local add, v, n = ARGV[1] == 'add', ARGV[3], tonumber(ARGV[5])
+if cur[2] and not add then return 0 end
+if add or (not cur[1] and not (cur[3] and tonumber(ARGV[2]) < tonumber(cur[3]))) then
+  redis.call('HDEL', KEYS[1], 'x', '` + fieldFloor + `')
+  redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + n))
+  if v ~= '' then redis.call('PERSIST', KEYS[1]) end
+end
+if not cur[4] or (v ~= '' and tonumber(cur[4]) < tonumber(v)) then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 6 + n))
+end
+if v == '' and redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1`)
+
+// cachePostArgs are cachePost's arguments for cp in mode ("add" or "fill").
+func cachePostArgs(mode string, cp *service.CachedPost) ([]any, error) {
+	doc, err := docFields(cp.Doc)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{mode, service.RevGeneration(cp.Doc.Rev), countsVersion(cp.Counts), int(unversionedTTL / time.Second), len(doc)}
+	args = append(args, doc...)
+	return append(args, countsFields(cp.Counts)...), nil
+}
 
 // CachePost implements service.PostCache.
 func (s *Store) CachePost(ctx context.Context, app string, cp *service.CachedPost) error {
-	fields, err := postFields(cp)
+	args, err := cachePostArgs("fill", cp)
 	if err != nil {
 		return err
 	}
-	args := append([]any{service.RevGeneration(cp.Doc.Rev)}, fields...)
 	return redisErr(cachePost.Run(ctx, s.rdb, []string{s.keys.Post(app, cp.Doc.ID)}, args...).Err())
 }
 
@@ -417,31 +473,59 @@ func (s *Store) CacheMemberReactions(ctx context.Context, app, member string, r 
 	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Mine(app, member)}, args...).Err())
 }
 
-// applyReaction moves the cached counters of a post (only if its entry is
-// complete) and the member's cached reaction (only if loaded).
-var applyReaction = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], 'd') == 1 then
-  if ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[1], -1) end
-  if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[2], 1) end
+// putCounts is the Lua of PostCache.SetCounts: putCounts(key, from) sets
+// the counters of a post's entry (key) from a writer, ARGV[from] their
+// version ("" unversioned), ARGV[from+1] the lifetime of an entry it
+// creates, then their fields and values (cv first). They replace the
+// entry's unless it holds the same or a later version; with no entry they
+// make one that waits that long for a reader to fill the document.
+// Unversioned counters drop the entry's instead (their version: the entry
+// then reads as missing, and is filled again).
+const putCounts = `
+local function putCounts(key, from)
+  local v = ARGV[from]
+  if v == '' then redis.call('HDEL', key, '` + fieldCountsVersion + `') return end
+  local held = redis.call('HGET', key, '` + fieldCountsVersion + `')
+  if held and tonumber(held) >= tonumber(v) then return end
+  local existed = redis.call('EXISTS', key) == 1
+  redis.call('HSET', key, unpack(ARGV, from + 2))
+  if not existed then redis.call('EXPIRE', key, ARGV[from + 1]) end
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[3]) else redis.call('HSET', KEYS[2], ARGV[3], ARGV[2]) end
-end
+`
+
+// setCounts sets a post's counters (KEYS[1]; ARGV as putCounts from 1).
+var setCounts = redis.NewScript(putCounts + `
+putCounts(KEYS[1], 1)
 return 1`)
 
-// ApplyReaction implements service.PostCache.
-func (s *Store) ApplyReaction(ctx context.Context, r service.Reaction, prev string) error {
-	keys := []string{s.keys.Post(r.App, r.Post), s.keys.Mine(r.App, r.Member)}
-	return redisErr(applyReaction.Run(ctx, s.rdb, keys, prev, r.Kind, r.Post).Err())
+// applyReaction sets the member's cached reaction (KEYS[2], only if
+// loaded; ARGV[1] the post, ARGV[2] the kind, "" for none) and, when
+// ARGV[3] follows, the post's counters (KEYS[1]; as putCounts from 3).
+var applyReaction = redis.NewScript(putCounts + `
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+end
+if #ARGV >= 3 then putCounts(KEYS[1], 3) end
+return 1`)
+
+// countsArgs are putCounts' arguments for c.
+func countsArgs(c service.Counts) []any {
+	return append([]any{countsVersion(c), int(tombstoneTTL / time.Second)}, countsFields(c)...)
 }
 
-var incrIfComplete = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], 'd') == 1 then return redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2]) end
-return 0`)
+// ApplyReaction implements service.PostCache.
+func (s *Store) ApplyReaction(ctx context.Context, r service.Reaction, counts *service.Counts) error {
+	keys := []string{s.keys.Post(r.App, r.Post), s.keys.Mine(r.App, r.Member)}
+	args := []any{r.Post, r.Kind}
+	if counts != nil {
+		args = append(args, countsArgs(*counts)...)
+	}
+	return redisErr(applyReaction.Run(ctx, s.rdb, keys, args...).Err())
+}
 
-// ApplyComments implements service.PostCache.
-func (s *Store) ApplyComments(ctx context.Context, app, post string, delta int64) error {
-	return redisErr(incrIfComplete.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, fieldComments, delta).Err())
+// SetCounts implements service.PostCache.
+func (s *Store) SetCounts(ctx context.Context, app, post string, counts service.Counts) error {
+	return redisErr(setCounts.Run(ctx, s.rdb, []string{s.keys.Post(app, post)}, countsArgs(counts)...).Err())
 }
 
 // Profile hash fields. A hash with profVersion and no profName is a

@@ -122,18 +122,21 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		s := newIndex(t)
 		ctx := testkit.Context(t)
 		doc := &service.Post{ID: "p1", Rev: "1-a", App: App, Author: "m1", Text: "v1", CreatedAt: time.Now().UTC()}
-		cp := &service.CachedPost{Doc: doc, Counts: service.Counts{Reactions: map[string]int64{"like": 2}, Comments: 1}}
+		cp := &service.CachedPost{Doc: doc, Counts: service.Counts{Reactions: map[string]int64{"like": 2}, Comments: 1, Version: 3}}
 		if err := s.CachePost(ctx, App, cp); err != nil {
 			t.Fatal(err)
 		}
-		// A second fill does not overwrite; a reaction moves the counters.
+		// A second fill does not overwrite the document, nor the counters
+		// with older ones; a reaction's and a comment's counters replace
+		// them.
 		doc2 := *doc
 		doc2.Text, doc2.Rev = "stale", "2-b"
-		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2})
-		if err := s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "love"}, "like"); err != nil {
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2, Counts: service.Counts{Version: 2}})
+		reacted := service.Counts{Reactions: map[string]int64{"like": 1, "love": 1}, Comments: 1, Version: 4}
+		if err := s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "love"}, &reacted); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ApplyComments(ctx, App, "p1", 2); err != nil {
+		if err := s.SetCounts(ctx, App, "p1", service.Counts{Reactions: map[string]int64{"like": 1, "love": 1}, Comments: 3, Version: 5}); err != nil {
 			t.Fatal(err)
 		}
 		items, _, loaded, err := s.Items(ctx, App, "m2", []string{"p1", "p2"})
@@ -143,7 +146,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		if loaded || items[1] != nil || items[0].Doc.Text != "v1" {
 			t.Fatalf("items = %+v %+v, loaded %v", items[0], items[1], loaded)
 		}
-		if diff := cmp.Diff(service.Counts{Reactions: map[string]int64{"like": 1, "love": 1}, Comments: 3}, items[0].Counts); diff != "" {
+		if diff := cmp.Diff(service.Counts{Reactions: map[string]int64{"like": 1, "love": 1}, Comments: 3, Version: 5}, items[0].Counts); diff != "" {
 			t.Errorf("counts (-want +got):\n%s", diff)
 		}
 		// A copy handed out is the caller's.
@@ -156,8 +159,8 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		if err := s.DropPost(ctx, App, "p1", ""); err != nil {
 			t.Fatal(err)
 		}
-		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2})
-		_ = s.ApplyComments(ctx, App, "p1", 1)
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: &doc2, Counts: service.Counts{Version: 9}})
+		_ = s.SetCounts(ctx, App, "p1", service.Counts{Comments: 4, Version: 6})
 		items, _, _, _ = s.Items(ctx, App, "m2", []string{"p1"})
 		if items[0] != nil {
 			t.Errorf("a stale copy was cached over the tombstone: %+v", items[0].Doc)
@@ -167,17 +170,17 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 			t.Fatal(err)
 		}
 		_ = s.CacheMemberReactions(ctx, App, "m2", map[string]string{"p9": "haha"}) // cached already
-		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "clap"}, "")
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "clap"}, nil)
 		_, mine, loaded, _ := s.Items(ctx, App, "m2", []string{"p1", "p9"})
 		if diff := cmp.Diff(map[string]string{"p1": "clap", "p9": "wow"}, mine); diff != "" || !loaded {
 			t.Errorf("mine (-want +got):\n%s (loaded %v)", diff, loaded)
 		}
-		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p9", Member: "m2", Kind: ""}, "wow")
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p9", Member: "m2", Kind: ""}, nil)
 		if _, mine, _, _ := s.Items(ctx, App, "m2", []string{"p1", "p9"}); !cmp.Equal(map[string]string{"p1": "clap"}, mine) {
 			t.Errorf("mine after a removal: %v", mine)
 		}
 		// Nothing of a member is cached until loaded.
-		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m3", Kind: "like"}, "")
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m3", Kind: "like"}, nil)
 		if _, mine, loaded, _ := s.Items(ctx, App, "m3", []string{"p1"}); loaded || len(mine) != 0 {
 			t.Errorf("m3's reactions: %v, loaded %v", mine, loaded)
 		}
@@ -225,7 +228,7 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		}
 		_ = s.DropPost(ctx, App, "p1", "10-c") // generations compare as numbers
 		_ = s.CachePost(ctx, App, at("9-z", "v9"))
-		_ = s.ApplyComments(ctx, App, "p1", 1)
+		_ = s.SetCounts(ctx, App, "p1", service.Counts{Comments: 1, Version: 1})
 		if got := text(); got != "<missing>" {
 			t.Errorf("a copy of generation 9 was cached over a floor at 10: %q", got)
 		}
@@ -240,6 +243,60 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		if got := text(); got != "v10" {
 			t.Errorf("Remove dropped the cache entry: %q", got)
 		}
+	})
+
+	t.Run("counters are taken by version, whatever the order", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		doc := func(rev string) *service.Post {
+			return &service.Post{ID: "p1", Rev: rev, App: App, Author: "m1", Text: "v" + rev, CreatedAt: time.Now().UTC()}
+		}
+		at := func(version, likes int64) service.Counts {
+			return service.Counts{Reactions: map[string]int64{"like": likes}, Version: version}
+		}
+		likes := func(when string, want int64) {
+			t.Helper()
+			items, _, _, err := s.Items(ctx, App, "", []string{"p1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case items[0] == nil && want >= 0:
+				t.Errorf("%s: missing, want %d likes", when, want)
+			case items[0] != nil && want < 0:
+				t.Errorf("%s: cached with %v, want missing", when, items[0].Counts)
+			case items[0] != nil && items[0].Counts.Reactions["like"] != want:
+				t.Errorf("%s: %d likes, want %d", when, items[0].Counts.Reactions["like"], want)
+			}
+		}
+		// A like's counters find no entry; a reader that read before the
+		// like fills the document after: the like's counters stay.
+		_ = s.SetCounts(ctx, App, "p1", at(6, 42))
+		likes("a writer's counters alone", -1)
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc("1-a"), Counts: at(5, 41)})
+		likes("a reader's older counters after a writer's", 42)
+		// A reader that read after a like caches before the like's cache
+		// step: the like is not counted twice, nor an older state put back.
+		_ = s.DropPost(ctx, App, "p1", "2-b")
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc("2-b"), Counts: at(7, 43)})
+		likes("an edited post's reader", 43)
+		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "like"}, &service.Counts{Reactions: map[string]int64{"like": 43}, Version: 7})
+		_ = s.SetCounts(ctx, App, "p1", at(6, 42))
+		likes("the like's own cache step after the reader's", 43)
+		// An edit's floor keeps the counters: a reader of the edited
+		// revision with older counters leaves the newer ones.
+		_ = s.DropPost(ctx, App, "p1", "3-c")
+		_ = s.SetCounts(ctx, App, "p1", at(8, 44))
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc("3-c"), Counts: at(7, 43)})
+		likes("after an edit's floor", 44)
+		// Unversioned counters (Riak): a writer drops the cached ones, a
+		// reader fills them where there are none, and only there.
+		_ = s.SetCounts(ctx, App, "p1", service.Counts{Unversioned: true})
+		likes("unversioned counters dropped", -1)
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc("3-c"), Counts: service.Counts{Reactions: map[string]int64{"like": 45}, Unversioned: true}})
+		likes("unversioned counters filled", 45)
+		_ = s.CachePost(ctx, App, &service.CachedPost{Doc: doc("3-c"), Counts: service.Counts{Reactions: map[string]int64{"like": 46}, Unversioned: true}})
+		likes("unversioned counters filled again", 45)
 	})
 
 	t.Run("add replaces the cache entry", func(t *testing.T) {

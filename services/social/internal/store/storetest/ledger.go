@@ -73,7 +73,8 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(service.Counts{Reactions: map[string]int64{social.ReactionLove: 1}}, c); diff != "" {
+		// Four changes moved the counters, each moving their version.
+		if diff := cmp.Diff(service.Counts{Reactions: map[string]int64{social.ReactionLove: 1}, Version: 4}, c); diff != "" {
 			t.Errorf("counts (-want +got):\n%s", diff)
 		}
 		mine, err := s.MemberReactions(ctx, App, "m1")
@@ -139,6 +140,9 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 				t.Errorf("%s: unsettled members (-want +got):\n%s", step, diff)
 			}
 		}
+		// counts checks the posts' counters, and that their version moved
+		// when they did (the cache orders them by it).
+		versions := map[string]service.Counts{}
 		counts := func(step string, want map[string]map[string]int64) {
 			t.Helper()
 			for _, post := range []string{"p1", "p2", "p3"} {
@@ -149,6 +153,10 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 				if diff := cmp.Diff(want[post], c.Reactions, cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("%s: %s's counts (-want +got):\n%s", step, post, diff)
 				}
+				if was, ok := versions[post]; ok && !cmp.Equal(was.Reactions, c.Reactions, cmpopts.EquateEmpty()) && c.Version <= was.Version {
+					t.Errorf("%s: %s's counters moved from %v to %v, their version from %d to %d", step, post, was.Reactions, c.Reactions, was.Version, c.Version)
+				}
+				versions[post] = c
 			}
 		}
 		react("m1", "p1", social.ReactionLike, false)
@@ -205,12 +213,19 @@ func RunLedger(t *testing.T, newLedger func(t *testing.T) Ledger) {
 	t.Run("changes count once", func(t *testing.T) {
 		s := newLedger(t)
 		ctx := testkit.Context(t)
+		// comments is p1's comment count, whose version moves when it
+		// does, and only then.
+		var last service.Counts
 		comments := func() int64 {
 			t.Helper()
 			c, err := s.Counts(ctx, App, "p1")
 			if err != nil {
 				t.Fatal(err)
 			}
+			if moved := c.Comments != last.Comments; moved != (c.Version > last.Version) || c.Version < last.Version {
+				t.Errorf("comments went from %d to %d, their version from %d to %d", last.Comments, c.Comments, last.Version, c.Version)
+			}
+			last = c
 			return c.Comments
 		}
 		pending := func(ev events.Event) service.PendingEvent {
