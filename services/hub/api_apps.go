@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"time"
+
 	"github.com/attendify/platform/auth"
 	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/rpc"
@@ -52,6 +54,65 @@ type TransferOwnershipParams struct {
 	OrganizerID string `json:"organizer_id" jsonschema:"minLength=1,maxLength=64"`
 }
 
+// EmailCollisionsParams page through the email collisions of an app: the
+// rows that migration 13 left with a dotted spelling of an address another
+// row of theirs has (see README.md, "email_collisions").
+type EmailCollisionsParams struct {
+	rpc.AppRef
+	// Table keeps the collisions of one table.
+	Table string `json:"table,omitempty" jsonschema:"enum=members,enum=speakers,enum=organizers,enum=invitations"`
+	// IncludeResolved lists the resolved collisions too (Open false).
+	IncludeResolved bool   `json:"include_resolved,omitempty"`
+	Limit           int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200"`
+	Cursor          string `json:"cursor,omitempty" jsonschema:"maxLength=400"`
+}
+
+// The resolutions of an email collision.
+const (
+	CollisionDeleted      = "deleted"       // the other entry is gone
+	CollisionClosed       = "closed"        // the other invitation was accepted or revoked
+	CollisionBlocked      = "blocked"       // the other member is blocked
+	CollisionEmailChanged = "email_changed" // the other entry has another email
+)
+
+// EmailCollision is one address two entries of a table had, one spelled
+// with trailing dots: the kept entry has it now (every lookup by email
+// finds it), the other keeps its dotted spelling, which no lookup finds,
+// until an organizer gives it another email, blocks or deletes it.
+type EmailCollision struct {
+	Table string `json:"table"` // members, speakers, organizers, invitations
+	Email string `json:"email"` // the address they share
+	// KeptID is the entry that has the address; KeptName its name (a
+	// member's, speaker's or organizer's; none for invitations, for an
+	// entry gone, or for an organizer who is no collaborator of the app).
+	KeptID   string `json:"kept_id"`
+	KeptName string `json:"kept_name,omitempty"`
+	// OtherID is the entry that kept its dots, OtherName its name (as
+	// KeptName), DottedEmail the spelling the migration left it and
+	// OtherEmail its email now (none when it is gone).
+	OtherID     string `json:"other_id"`
+	OtherName   string `json:"other_name,omitempty"`
+	DottedEmail string `json:"dotted_email"`
+	OtherEmail  string `json:"other_email,omitempty"`
+	// TokensRevoked: the other member's tokens were revoked (the kept
+	// member is blocked: the other was their way back in).
+	TokensRevoked bool      `json:"tokens_revoked"`
+	FoundAt       time.Time `json:"found_at"`
+	// Open: the other entry is still there with its dotted spelling (and,
+	// a member, not blocked; an invitation, neither accepted nor revoked).
+	Open bool `json:"open"`
+	// Resolution says how a collision that is not open was resolved:
+	// deleted, closed, blocked, email_changed.
+	Resolution string `json:"resolution,omitempty"`
+}
+
+// EmailCollisionPage is one page of an app's email collisions, by table,
+// address and other entry; NextCursor is empty on the last.
+type EmailCollisionPage struct {
+	Collisions []EmailCollision `json:"collisions"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+}
+
 // Methods of apps.
 var (
 	CreateApp = rpc.Method[CreateAppParams, App]{
@@ -101,6 +162,15 @@ var (
 	DeleteApp = rpc.Method[AppParams, Empty]{
 		Name: "app.delete", Auth: auth.Admin,
 		Summary: "Delete an app and everything in it (owner only).",
+	}
+	ListEmailCollisions = rpc.Method[EmailCollisionsParams, EmailCollisionPage]{
+		Name: "app.emailCollisions", ReadOnly: true, Auth: auth.Admin, Idempotent: true,
+		Summary: "The app's email collisions left by migration 13: entries that kept a dotted spelling of an address another entry has, " +
+			"for the organizers to give another email, block or delete (every organizer role).",
+		Description: "Members, speakers and invitations of the app, and organizers' accounts where one of the two collaborates on the app " +
+			"(an account that does not is shown by id only). Open ones only unless include_resolved; by table, address and other entry, " +
+			"paginated with a cursor.",
+		Errors: []errs.Code{errs.CodeInvalid},
 	}
 	TransferOwnership = rpc.Method[TransferOwnershipParams, App]{
 		Name: "app.transferOwnership", Auth: auth.Admin,

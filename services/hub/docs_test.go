@@ -10,6 +10,7 @@ import (
 
 	"github.com/attendify/hub"
 	"github.com/attendify/hub/internal/hubtest"
+	"github.com/attendify/platform/flake"
 	"github.com/attendify/platform/rpc"
 	"github.com/attendify/platform/rpc/rpcdoc"
 	"github.com/attendify/platform/testkit"
@@ -96,6 +97,18 @@ func TestMethodsDoc(t *testing.T) {
 	must(hub.UnblockMember.Call(actx, c, hub.MemberParams{AppRef: rpc.AppRef{App: app.ID}, Member: member.ID}))(t)
 	must(hub.AddAttendees.Call(actx, c, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: workshop.ID, Members: []string{member.ID}}))(t)
 	must(hub.RemoveAttendees.Call(actx, c, hub.AttendeesParams{AppRef: rpc.AppRef{App: app.ID}, Event: workshop.ID, Members: []string{member.ID}}))(t)
+
+	// What migration 13 recorded of a mailbox registered twice, once with
+	// a trailing dot.
+	twin := flake.New(1).Next().String()
+	if _, err := env.Pool.Exec(ctx, `INSERT INTO members (id, app_id, email, name) VALUES ($1, $2, 'eloise@example.com.', 'E. Dupont')`, twin, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Pool.Exec(ctx, `INSERT INTO email_collisions (tab, app_id, email, kept_id, other_id, other_email)
+		VALUES ('members', $1, 'eloise@example.com', $2, $3, 'eloise@example.com.')`, app.ID, member.ID, twin); err != nil {
+		t.Fatal(err)
+	}
+	must(hub.ListEmailCollisions.Call(actx, c, hub.EmailCollisionsParams{AppRef: rpc.AppRef{App: app.ID}, Limit: 20}))(t)
 
 	// A member signs in with an emailed code and reads.
 	must(hub.RequestCode.Call(ctx, c, hub.RequestCodeParams{App: app.ID, Email: "eloise@example.com"}))(t)

@@ -287,6 +287,9 @@ func matrixCases() []matrixCase {
 		{"app.transferOwnership", auth.Admin, func(f *fixture) any {
 			return hub.TransferOwnershipParams{AppRef: rpc.AppRef{App: f.app.ID}, OrganizerID: f.w.admin.ID}
 		}, []string{owner}},
+		{"app.emailCollisions", auth.Admin, func(f *fixture) any {
+			return hub.EmailCollisionsParams{AppRef: rpc.AppRef{App: f.app.ID}, IncludeResolved: true}
+		}, organizers},
 		{"collaborator.list", auth.Admin, func(f *fixture) any { return ids(f) }, organizers},
 		{"collaborator.invite", auth.Admin, func(f *fixture) any {
 			return hub.InviteParams{AppRef: rpc.AppRef{App: f.app.ID}, Email: f.email(), Role: hub.RoleMember}

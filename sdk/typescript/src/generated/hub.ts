@@ -147,6 +147,44 @@ export interface AppDeleteParams {
 /** Result of `app.delete`. */
 export type AppDeleteResult = Record<string, never>;
 
+/** Params of `app.emailCollisions`: The app's email collisions left by migration 13: entries that kept a dotted spelling of an address another entry has, for the organizers to give another email, block or delete (every organizer role). */
+export interface AppEmailCollisionsParams {
+  /**
+   * @minLength 1
+   * @maxLength 64
+   */
+  app_id: string;
+  table?: "members" | "speakers" | "organizers" | "invitations";
+  include_resolved?: boolean;
+  /**
+   * @minimum 1
+   * @maximum 200
+   */
+  limit?: number;
+  /** @maxLength 400 */
+  cursor?: string;
+}
+
+/** Result of `app.emailCollisions`. */
+export interface AppEmailCollisionsResult {
+  collisions: {
+    table: string;
+    email: string;
+    kept_id: string;
+    kept_name?: string;
+    other_id: string;
+    other_name?: string;
+    dotted_email: string;
+    other_email?: string;
+    tokens_revoked: boolean;
+    /** @format date-time */
+    found_at: string;
+    open: boolean;
+    resolution?: string;
+  }[];
+  next_cursor?: string;
+}
+
 /** Params of `app.expire`: Expire an app: it stays readable to installed apps, but takes no new members. */
 export interface AppExpireParams {
   /**
@@ -1910,6 +1948,14 @@ export function methods(t: Transport) {
        * Errors: `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
        */
       delete: method<AppDeleteParams, AppDeleteResult>(t, "hub", "app.delete", { idempotent: false, timeoutMs: 10000 }),
+      /**
+       * The app's email collisions left by migration 13: entries that kept a dotted spelling of an address another entry has, for the organizers to give another email, block or delete (every organizer role). Members, speakers and invitations of the app, and organizers' accounts where one of the two collaborates on the app (an account that does not is shown by id only). Open ones only unless include_resolved; by table, address and other entry, paginated with a cursor.
+       *
+       * Auth: admin · idempotent: yes · timeout: 10000 ms
+       *
+       * Errors: `invalid` (1001), `token_wrong_app` (1404), `forbidden` (1410), and those every method may answer
+       */
+      emailCollisions: method<AppEmailCollisionsParams, AppEmailCollisionsResult>(t, "hub", "app.emailCollisions", { idempotent: true, timeoutMs: 10000 }),
       /**
        * Expire an app: it stays readable to installed apps, but takes no new members. Existing members may still sign in; content is read-only for members.
        *

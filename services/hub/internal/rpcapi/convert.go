@@ -41,6 +41,12 @@ func toInvitation(v service.InvitationView) hub.Invitation {
 	return out
 }
 
+func toEmailCollision(c service.EmailCollision) hub.EmailCollision {
+	return hub.EmailCollision{Table: c.Table, Email: c.Email, KeptID: c.KeptID, KeptName: c.KeptName, OtherID: c.OtherID,
+		OtherName: c.OtherName, DottedEmail: c.DottedEmail, OtherEmail: c.OtherEmail, TokensRevoked: c.TokensRevoked,
+		FoundAt: c.FoundAt, Open: c.Open(), Resolution: c.Resolution()}
+}
+
 func toJoined(j service.Joined) hub.Joined {
 	return hub.Joined{AppID: j.AppID, AppName: j.AppName, Role: j.Role}
 }

@@ -33,6 +33,7 @@ func Register(srv *rpc.Server, svc *service.Service) {
 	rpc.Handle(srv, hub.ExpireApp, h.status(hub.StatusExpired))
 	rpc.Handle(srv, hub.DeleteApp, h.deleteApp)
 	rpc.Handle(srv, hub.TransferOwnership, h.transferOwnership)
+	rpc.Handle(srv, hub.ListEmailCollisions, h.emailCollisions)
 
 	rpc.Handle(srv, hub.ListCollaborators, h.listCollaborators)
 	rpc.Handle(srv, hub.Invite, h.invite)
@@ -219,6 +220,16 @@ func (h handlers) listCollaborators(ctx context.Context, p hub.AppParams) (hub.C
 func (h handlers) invite(ctx context.Context, p hub.InviteParams) (hub.Invitation, error) {
 	inv, err := h.svc.Invite(ctx, p.App, p.Email, p.Role)
 	return toInvitation(inv), err
+}
+
+func (h handlers) emailCollisions(ctx context.Context, p hub.EmailCollisionsParams) (hub.EmailCollisionPage, error) {
+	cs, next, err := h.svc.EmailCollisions(ctx, p.App, service.Collisions{Table: p.Table, IncludeResolved: p.IncludeResolved,
+		Cursor: p.Cursor, Limit: p.Limit})
+	out := hub.EmailCollisionPage{Collisions: make([]hub.EmailCollision, len(cs)), NextCursor: next}
+	for i, c := range cs {
+		out.Collisions[i] = toEmailCollision(c)
+	}
+	return out, err
 }
 
 func (h handlers) listInvitations(ctx context.Context, p hub.AppParams) (hub.InvitationList, error) {

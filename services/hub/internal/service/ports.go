@@ -42,6 +42,7 @@ type Queries interface {
 	SessionStore
 	TokenStore
 	ReadModelSource
+	EmailCollisionStore
 	Upkeep
 }
 
@@ -296,6 +297,18 @@ type ReadModelSource interface {
 	RepairQueue(ctx context.Context, limit int) ([]Repair, error)
 	// ClearRepair dequeues app unless it was queued again after markedAt.
 	ClearRepair(ctx context.Context, app string, markedAt time.Time) error
+}
+
+// EmailCollisionStore reads the email collisions migration 13 recorded
+// (email_collisions), with their entries as they are now.
+type EmailCollisionStore interface {
+	// EmailCollisions returns up to f.Limit+1 collisions of f.App after
+	// f.After, by (Table, Email, OtherID): the app's members, speakers and
+	// invitations, and the organizers' (recorded under no app) of which
+	// the kept or the other account is a collaborator of f.App now; an
+	// organizer's name only where they are one. Entries are matched in
+	// f.App only (an id of another app's entry is an entry gone).
+	EmailCollisions(ctx context.Context, f CollisionFilter) ([]EmailCollision, error)
 }
 
 // Upkeep is the store's housekeeping.

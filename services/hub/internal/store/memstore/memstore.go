@@ -77,6 +77,7 @@ type data struct {
 	revocations   map[key2]revocationRow // app, user
 	guesses       []service.Guess
 	repairs       map[string]time.Time
+	collisions    map[key2]service.EmailCollision // table, other id: what migration 13 recorded
 }
 
 func newData() *data {
@@ -86,6 +87,7 @@ func newData() *data {
 		registrations: map[key2]bool{}, members: map[key2]service.Member{}, codes: map[string]service.SignInCode{},
 		rooms: map[key2]service.Room{}, tracks: map[key2]service.Track{}, speakers: map[key2]service.Speaker{},
 		sessions: map[key2]service.Session{}, revocations: map[key2]revocationRow{}, repairs: map[string]time.Time{},
+		collisions: map[key2]service.EmailCollision{},
 	}
 }
 
@@ -109,6 +111,7 @@ func (d *data) clone() *data {
 	c.sessions = maps.Clone(d.sessions)
 	c.revocations = maps.Clone(d.revocations)
 	c.repairs = maps.Clone(d.repairs)
+	c.collisions = maps.Clone(d.collisions)
 	return &c
 }
 

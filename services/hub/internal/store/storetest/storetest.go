@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) service.Store) {
 		{"SessionStore/bulk", sessionBulk},
 		{"TokenStore", tokens},
 		{"ReadModelSource", readModelSource},
+		{"EmailCollisionStore", emailCollisions},
 		{"Upkeep", upkeep},
 		{"InTx", transactions},
 	}
