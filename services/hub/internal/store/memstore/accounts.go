@@ -253,6 +253,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) (users []string, err e
 			users = append(users, c.OrganizerID)
 		}
 		delete(d.apps, id)
+		maps.DeleteFunc(d.collisions, func(_ key2, c service.EmailCollision) bool { return c.App == id && c.Table != "organizers" })
 		maps.DeleteFunc(d.collaborators, func(k key2, _ collabRow) bool { return k.a == id })
 		maps.DeleteFunc(d.invitations, func(_ string, i service.Invitation) bool { return i.AppID == id })
 		for k := range d.events {

@@ -235,6 +235,7 @@ func (s *Store) DeleteSpeaker(ctx context.Context, app, id string) error {
 			return notFound("speaker")
 		}
 		delete(d.speakers, k)
+		d.eraseCollisions("speakers", func(x string) bool { return x == id })
 		for sk, x := range d.sessions {
 			if sk.a == app && slices.Contains(x.SpeakerIDs, id) {
 				x.SpeakerIDs = slices.DeleteFunc(slices.Clone(x.SpeakerIDs), func(s string) bool { return s == id })

@@ -3,6 +3,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -31,6 +32,13 @@ func (s *Store) AddEmailCollisions(cs ...service.EmailCollision) error {
 		}
 		return nil
 	})
+}
+
+// eraseCollisions deletes the collisions whose other entry, of table, is
+// one of the entries erased: as the Postgres store's triggers do
+// (migration 14).
+func (d *data) eraseCollisions(table string, erased func(id string) bool) {
+	maps.DeleteFunc(d.collisions, func(k key2, _ service.EmailCollision) bool { return k.a == table && erased(k.b) })
 }
 
 // EmailCollisions implements service.EmailCollisionStore.

@@ -402,6 +402,7 @@ func (s *Store) DeleteMember(ctx context.Context, app, id string) error {
 			return notFound("member")
 		}
 		delete(d.members, k)
+		d.eraseCollisions("members", func(x string) bool { return x == id })
 		maps.DeleteFunc(d.registrations, func(r key2, _ bool) bool { return r.b == id })
 		maps.DeleteFunc(d.codes, func(_ string, x service.SignInCode) bool { return x.AppID == app && x.Email == m.Email })
 		for sk, sp := range d.speakers {

@@ -324,7 +324,11 @@ func (s *Store) PruneInvitations(ctx context.Context, signUpsBefore, invitations
 	return s.do(func(d *data) error {
 		maps.DeleteFunc(d.signUps, func(_ string, su service.SignUp) bool { return su.ExpiresAt.Before(signUpsBefore) })
 		maps.DeleteFunc(d.invitations, func(_ string, i service.Invitation) bool {
-			return closedAt(i).Before(invitationsBefore)
+			if !closedAt(i).Before(invitationsBefore) {
+				return false
+			}
+			d.eraseCollisions("invitations", func(x string) bool { return x == i.ID })
+			return true
 		})
 		return nil
 	})

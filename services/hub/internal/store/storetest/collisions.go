@@ -154,4 +154,34 @@ func emailCollisions(t *testing.T, ctx context.Context, s service.Store) {
 	if got := must[[]service.EmailCollision](t)(s.EmailCollisions(ctx, service.CollisionFilter{App: "c3", Limit: 50})); len(got) != 0 {
 		t.Errorf("EmailCollisions of an app without any: %+v", got)
 	}
+
+	// Erasing the entry that kept its dots erases its collision, with the
+	// spelling it holds (migration 14): a member, a speaker, an invitation
+	// pruned, every entry of a deleted app. The kept entry's deletion
+	// leaves the collision: the other is still there, unreachable.
+	if err := s.DeleteMember(ctx, "c1", "mo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMember(ctx, "c1", "mk"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSpeaker(ctx, "c1", "so"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PruneInvitations(ctx, base, base.Add(24*3600e9)); err != nil { // ic was revoked at base
+		t.Fatal(err)
+	}
+	left := []service.EmailCollision{
+		open[0], all[2], all[3],
+		{Table: "members", App: "c1", Email: "g@x.io", KeptID: "mk", OtherID: "gone", DottedEmail: "g@x.io."},
+		{Table: "members", App: "c1", Email: "n@x.io", KeptID: "mk", OtherID: "x3", DottedEmail: "n@x.io."},
+		open[2], open[3],
+	}
+	diff(t, "EmailCollisions after erasures", left, page(service.CollisionFilter{}), found)
+	if _, err := s.DeleteApp(ctx, "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[[]service.EmailCollision](t)(s.EmailCollisions(ctx, service.CollisionFilter{App: "c2", Limit: 50})); len(got) != 0 {
+		t.Errorf("EmailCollisions of a deleted app: %+v", got)
+	}
 }
