@@ -2,12 +2,9 @@ package service
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"time"
 
 	"github.com/attendify/hub"
-	"github.com/attendify/platform/errs"
 )
 
 // EmailCollision is a row of email_collisions (migration 13: an entry
@@ -91,10 +88,9 @@ func (s *Service) EmailCollisions(ctx context.Context, app string, in Collisions
 		f.Limit = 50
 	}
 	if in.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(in.Cursor)
-		var c collisionCursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.ID == "" {
-			return nil, "", errs.InvalidFields("bad cursor", errs.FieldError{Field: "/cursor", Message: "not a cursor of this listing"})
+		c, err := decodeCursor(in.Cursor, func(c collisionCursor) bool { return c.ID != "" })
+		if err != nil {
+			return nil, "", err
 		}
 		f.After = EmailCollision{Table: c.Table, Email: c.Email, OtherID: c.ID}
 	}
@@ -106,8 +102,7 @@ func (s *Service) EmailCollisions(ctx context.Context, app string, in Collisions
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
 		last := out[len(out)-1]
-		b, _ := json.Marshal(collisionCursor{Table: last.Table, Email: last.Email, ID: last.OtherID})
-		next = base64.RawURLEncoding.EncodeToString(b)
+		next = encodeCursor(collisionCursor{Table: last.Table, Email: last.Email, ID: last.OtherID})
 	}
 	return out, next, nil
 }

@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"unicode"
 
@@ -340,10 +338,9 @@ func (s *Service) SearchMembers(ctx context.Context, app string, in Search) ([]M
 		f.Limit = 50
 	}
 	if in.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(in.Cursor)
-		var c cursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.ID == "" {
-			return nil, "", errs.InvalidFields("bad cursor", errs.FieldError{Field: "/cursor", Message: "not a cursor of this listing"})
+		c, err := decodeCursor(in.Cursor, func(c cursor) bool { return c.ID != "" })
+		if err != nil {
+			return nil, "", err
 		}
 		f.AfterName, f.AfterID = c.Name, c.ID
 	}
@@ -355,8 +352,7 @@ func (s *Service) SearchMembers(ctx context.Context, app string, in Search) ([]M
 	if len(hits) > f.Limit {
 		hits = hits[:f.Limit]
 		last := hits[len(hits)-1]
-		b, _ := json.Marshal(cursor{Name: last.SortName, ID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(b)
+		next = encodeCursor(cursor{Name: last.SortName, ID: last.ID})
 	}
 	out := make([]MemberView, len(hits))
 	for i, h := range hits {
