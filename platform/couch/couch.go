@@ -1,8 +1,9 @@
 // Package couch connects a service to CouchDB through kivik v4 and its plain
 // couchdb driver: a client from COUCHDB_URL, one database per tenant with
 // names that follow CouchDB's rules, the translation of CouchDB errors into
-// errs kinds, and a _changes follower that resumes from a checkpoint kept in
-// a _local document.
+// errs kinds, a _changes follower that resumes from a checkpoint kept in
+// a _local document, and DropConflicts, which deletes documents'
+// conflicting revisions before a write that must leave no other.
 //
 // A typical service:
 //

@@ -2,7 +2,8 @@
 // database per content group of an app, named couch.DBName(prefix,
 // "<app>-<group>") ("multievent$<app>-all", "multievent$<app>-e<event>").
 // Documents are written with _bulk_docs, naming the revision they replace,
-// after deleting the losing revisions of those in conflict (dropLosers);
+// after deleting the losing revisions of those in conflict
+// (couch.DropConflicts);
 // reading back what a database holds uses _all_docs. Nothing here relies on
 // an order of _changes: phones replicate with CouchDB's own protocol.
 package couchstore
@@ -88,7 +89,14 @@ func (s *Store) Write(ctx context.Context, g service.GroupDB, docs []service.Con
 		}
 		body[i] = m
 	}
-	err = dropLosers(ctx, db, docs)
+	// The losing revisions of documents in conflict go first: the
+	// writer's content is the one to keep, and a deletion must not bring a
+	// loser back (couch.DropConflicts).
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	err = couch.DropConflicts(ctx, db, ids)
 	var res []kivik.BulkResult
 	if err == nil {
 		res, err = db.BulkDocs(ctx, body)
@@ -129,52 +137,6 @@ func (s *Store) Write(ctx context.Context, g service.GroupDB, docs []service.Con
 		}
 	}
 	return out, nil
-}
-
-// dropLosers deletes, in one _bulk_docs, the losing revisions of the
-// documents of docs that have conflicting ones. An Apache CouchDB cluster
-// keeps both revisions of a document written concurrently through two
-// nodes, or on both sides of a partition (a writer that retries a 409 with
-// the revision it then reads can make one); it shows one, the same on
-// every node and phone, and replicates all of them to phones. A loser
-// stays until deleted, and becomes the document when the winner is
-// deleted: a document deleted from a database whose readers may no
-// longer see it would come back. The writer's content is the one to
-// keep, so the losers go before it writes.
-func dropLosers(ctx context.Context, db *kivik.DB, docs []service.ContentDoc) error {
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
-	}
-	rows := db.AllDocs(ctx, kivik.Params(map[string]any{"keys": ids, "include_docs": true, "conflicts": true}))
-	var losers []any
-	for rows.Next() {
-		var doc struct {
-			ID        string   `json:"_id"`
-			Conflicts []string `json:"_conflicts"`
-		}
-		if rows.ScanDoc(&doc) != nil {
-			continue // missing or deleted (every leaf then is): nothing to drop
-		}
-		for _, rev := range doc.Conflicts {
-			losers = append(losers, map[string]any{"_id": doc.ID, "_rev": rev, "_deleted": true})
-		}
-	}
-	err := rows.Err()
-	_ = rows.Close()
-	if err != nil || len(losers) == 0 {
-		return err
-	}
-	res, err := db.BulkDocs(ctx, losers)
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Error != nil {
-			return fmt.Errorf("delete a losing revision of %s: %w", r.ID, r.Error)
-		}
-	}
-	return nil
 }
 
 // Rev implements service.Content.

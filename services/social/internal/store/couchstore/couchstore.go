@@ -7,7 +7,10 @@
 // use kivik's AttachmentsIterator (v4.5.2 crashes on a double close): an
 // attachment is read with GetAttachment, one at a time. Listings use the
 // _all_docs index over id ranges (ids sort by creation time); no views,
-// Mango bookmarks or _purge, which the dev server lacks.
+// Mango bookmarks or _purge, which the dev server lacks. A write that
+// deletes a document (an upload; a post or comment deleted or anonymised,
+// which stays as a document marked so) first deletes its conflicting
+// revisions (couch.DropConflicts), so that none outlives it.
 package couchstore
 
 import (
@@ -187,6 +190,9 @@ func (s *Store) UpdatePost(ctx context.Context, ref service.PostRef, update func
 		p.ID, p.App, p.Rev = ref.ID, read.App, read.Rev
 		doc := docform.PostDoc(p)
 		doc.Attachments = photoStubs(read.Attachments, p.Photos)
+		if err := dropConflicts(ctx, db, id, read.Moderation, doc.Moderation); err != nil {
+			return service.Post{}, err
+		}
 		rev, err := db.Put(ctx, id, doc)
 		if kivik.HTTPStatus(err) == http.StatusConflict && attempt < service.UpdateAttempts {
 			continue
@@ -197,6 +203,23 @@ func (s *Store) UpdatePost(ctx context.Context, ref service.PostRef, update func
 		p.Rev = rev
 		return *p, nil
 	}
+}
+
+// dropConflicts deletes the losing revisions of the document id
+// (couch.DropConflicts) when its update from before to after deletes it
+// (its author or a moderator) or anonymises it (hub deleted its author):
+// a loser, a revision of the document as it was, would otherwise stay
+// beside the deletion, replicated with it, and become the document again
+// should the winner ever be deleted. One more request, on those writes
+// only; a write racing on another node can still leave one (README).
+func dropConflicts(ctx context.Context, db *kivik.DB, id string, before, after social.Moderation) error {
+	if (!after.Deleted || before.Deleted) && (!after.AuthorDeleted || before.AuthorDeleted) {
+		return nil
+	}
+	if err := couch.DropConflicts(ctx, db, []string{id}); err != nil {
+		return fmt.Errorf("drop the conflicting revisions of %s: %w", id, err)
+	}
+	return nil
 }
 
 // photoStubs returns the attachment stubs among stubs of photos.
@@ -333,7 +356,11 @@ func (s *Store) UpdateComment(ctx context.Context, ref service.CommentRef, updat
 			return service.Comment{}, err
 		}
 		c.ID, c.App, c.Post, c.Rev = ref.ID, read.App, ref.Post, read.Rev
-		rev, err := db.Put(ctx, id, docform.CommentDoc(c))
+		doc := docform.CommentDoc(c)
+		if err := dropConflicts(ctx, db, id, read.Moderation, doc.Moderation); err != nil {
+			return service.Comment{}, err
+		}
+		rev, err := db.Put(ctx, id, doc)
 		if kivik.HTTPStatus(err) == http.StatusConflict && attempt < service.UpdateAttempts {
 			continue
 		}
@@ -486,6 +513,11 @@ func (s *Store) DeleteUpload(ctx context.Context, app, id string) error {
 	db, err := s.db(ctx, app)
 	if err != nil {
 		return err
+	}
+	// Deleting the winner of an upload in conflict would make a loser
+	// the upload again, usable in a post once more.
+	if err := couch.DropConflicts(ctx, db, []string{uploadID(id)}); err != nil {
+		return fmt.Errorf("drop the conflicting revisions of %s: %w", uploadID(id), err)
 	}
 	rev, err := db.GetRev(ctx, uploadID(id))
 	if kivik.HTTPStatus(err) == 404 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	kivik "github.com/go-kivik/kivik/v4"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/attendify/platform/flake"
@@ -84,5 +85,129 @@ func TestScanAndComments(t *testing.T) {
 	docs, err := s.Posts(ctx, app, []string{want[3], "missing"})
 	if err != nil || len(docs) != 1 || docs[want[3]].Text != "p3" {
 		t.Errorf("Posts = %v, %v", docs, err)
+	}
+}
+
+// TestDeletionsDropConflicts: a post, a comment or an upload with
+// conflicting revisions (a CouchDB cluster makes them of concurrent or
+// partitioned writes; here new_edits=false makes them, as a replication
+// would) keeps none beside its deletion: a post or comment deleted (a
+// soft deletion, `deleted` in the document) leaves no revision that is
+// not, which would become the document again were the winner deleted, and
+// a deleted upload does not come back as its loser.
+func TestDeletionsDropConflicts(t *testing.T) {
+	s, app := newStore(t)
+	ctx := testkit.Context(t)
+	db, err := s.db(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// loser gives the document id a losing leaf, written as another node
+	// would: the document as it was, not deleted.
+	loser := func(id string, doc map[string]any) {
+		t.Helper()
+		doc["_id"], doc["_rev"] = id, "1-00000000000000000000000000000000"
+		if _, err := db.BulkDocs(ctx, []any{doc}, kivik.Param("new_edits", false)); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Conflicts []string `json:"_conflicts"`
+		}
+		if err := db.Get(ctx, id, kivik.Param("conflicts", true)).ScanDoc(&got); err != nil || len(got.Conflicts) == 0 {
+			t.Fatalf("no conflict made on %s: %v", id, err)
+		}
+	}
+	// deleteWinner deletes the document's winning revision, as a hard
+	// deletion would, and returns what then reads as the document.
+	deleteWinner := func(id string) (map[string]any, error) {
+		t.Helper()
+		rev, err := db.GetRev(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Delete(ctx, id, rev); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		err = db.Get(ctx, id).ScanDoc(&doc)
+		return doc, err
+	}
+	ids := flake.New(0)
+	now := time.Now()
+
+	post := &service.Post{ID: ids.Next().String(), App: app, Author: "m1", Text: "to delete", CreatedAt: now}
+	if err := s.CreatePost(ctx, post, nil); err != nil {
+		t.Fatal(err)
+	}
+	loser(service.PostDocID(post.ID), map[string]any{"type": "post", "app": app, "author": "m1", "text": "to delete", "deleted": false})
+	if _, err := s.UpdatePost(ctx, service.PostRef{App: app, ID: post.ID}, func(p *service.Post) error {
+		p.Deleted, p.DeletedBy = true, "m1"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := deleteWinner(service.PostDocID(post.ID)); kivik.HTTPStatus(err) != 404 {
+		t.Errorf("deleted post: a revision came back: %v, %v", doc, err)
+	}
+
+	c := &service.Comment{ID: ids.Next().String(), App: app, Post: post.ID, Author: "m2", Text: "to delete", CreatedAt: now}
+	if err := s.CreateComment(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	cid := service.CommentDocID(post.ID, c.ID)
+	loser(cid, map[string]any{"type": "comment", "app": app, "post": post.ID, "author": "m2", "text": "to delete", "deleted": false})
+	if _, err := s.UpdateComment(ctx, service.CommentRef{App: app, Post: post.ID, ID: c.ID}, func(c *service.Comment) error {
+		c.Deleted, c.DeletedBy = true, "m2"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := deleteWinner(cid); kivik.HTTPStatus(err) != 404 {
+		t.Errorf("deleted comment: a revision came back: %v, %v", doc, err)
+	}
+
+	up := service.Upload{ID: ids.Next().String(), Author: "m1", CreatedAt: now}
+	p := service.Photo{ContentType: "image/jpeg", Data: []byte("jpeg"), ThumbType: "image/jpeg", Thumb: []byte("t")}
+	if err := s.PutUpload(ctx, app, up, p); err != nil {
+		t.Fatal(err)
+	}
+	loser(uploadID(up.ID), map[string]any{"type": "upload", "app": app, "author": "m1"})
+	if err := s.DeleteUpload(ctx, app, up.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rev, err := db.GetRev(ctx, uploadID(up.ID)); kivik.HTTPStatus(err) != 404 {
+		t.Errorf("deleted upload: revision %q came back (%v)", rev, err)
+	}
+
+	// Anonymised (hub deleted its author): no revision keeps the author.
+	anon := &service.Post{ID: ids.Next().String(), App: app, Author: "m3", Text: "mine", CreatedAt: now}
+	if err := s.CreatePost(ctx, anon, nil); err != nil {
+		t.Fatal(err)
+	}
+	loser(service.PostDocID(anon.ID), map[string]any{"type": "post", "app": app, "author": "m3", "text": "mine"})
+	if _, err := s.UpdatePost(ctx, service.PostRef{App: app, ID: anon.ID}, func(p *service.Post) error {
+		p.Author, p.AuthorDeleted = "", true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := deleteWinner(service.PostDocID(anon.ID)); kivik.HTTPStatus(err) != 404 {
+		t.Errorf("anonymised post: a revision came back: %v, %v", doc, err)
+	}
+
+	// A post updated, not deleted, keeps its conflicts (no cost).
+	kept := &service.Post{ID: ids.Next().String(), App: app, Author: "m1", Text: "v1", CreatedAt: now}
+	if err := s.CreatePost(ctx, kept, nil); err != nil {
+		t.Fatal(err)
+	}
+	loser(service.PostDocID(kept.ID), map[string]any{"type": "post", "app": app, "author": "m1", "text": "v0"})
+	if _, err := s.UpdatePost(ctx, service.PostRef{App: app, ID: kept.ID}, func(p *service.Post) error {
+		p.Text = "v2"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := deleteWinner(service.PostDocID(kept.ID)); err != nil || doc["text"] != "v0" {
+		t.Errorf("an edited post's loser: %v, %v; want it to be the document once the winner is deleted", doc, err)
 	}
 }
