@@ -168,7 +168,10 @@ type Post struct {
 	// Sponsored is set on a sponsored post placed in the app's or an
 	// event's feed (sponsored's card: its "Sponsored" label, campaign,
 	// impression and call to action). Such an item has no reactions or
-	// comments; its ID is the impression id and Author the sponsor.
+	// comments; its ID is the impression id and Author the sponsor; AppID
+	// is the feed's app, and EventID the feed's event in an event's feed
+	// (as every organic item of that feed), absent in the app's feed
+	// (whose sponsored posts are the app's, for every event).
 	Sponsored *sponsored.Card `json:"sponsored,omitempty"`
 }
 

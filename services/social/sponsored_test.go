@@ -87,6 +87,11 @@ func TestSponsoredPlacement(t *testing.T) {
 				!strings.Contains(p.Sponsored.CTA.ClickURL, sponsored.ClickPath) {
 				t.Errorf("%s feed: sponsored item %+v", f.kind, p)
 			}
+			// It names the feed's app, and the feed's event in an event's
+			// feed, as the organic items of that feed do.
+			if p.AppID != app || p.EventID != f.id {
+				t.Errorf("%s feed: sponsored item of app %q, event %q; want %q, %q", f.kind, p.AppID, p.EventID, app, f.id)
+			}
 		}
 		if !slices.Equal(at, []int{5, 11}) {
 			t.Errorf("%s feed: sponsored at %v of %d items, want [5 11]", f.kind, at, len(page.Items))

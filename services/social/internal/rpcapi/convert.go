@@ -21,7 +21,7 @@ func AuthorOf(id string, p service.Profile, deleted bool) social.Author {
 // PostOf is the wire form of a feed item.
 func PostOf(it service.Item) social.Post {
 	if it.Sponsored != nil {
-		return sponsoredPostOf(*it.Sponsored)
+		return sponsoredPostOf(*it.Sponsored, it.PlacedApp, it.PlacedEvent)
 	}
 	d := it.Doc
 	id := d.ID
@@ -103,12 +103,14 @@ func nonNil(ss []string) []string {
 }
 
 // sponsoredPostOf is a sponsored card in a post's shape, for apps that show
-// every item alike: the sponsor as author, the creative's photos.
-func sponsoredPostOf(c sponsored.Card) social.Post {
+// every item alike: the sponsor as author, the creative's photos, the app
+// and event of the feed it was placed in (event "" in the app's feed).
+func sponsoredPostOf(c sponsored.Card, app, event string) social.Post {
 	p := social.Post{
-		ID: c.ImpressionID, Author: social.Author{Name: c.Sponsor.Name, PhotoURL: service.WebURL(c.Sponsor.LogoURL)},
-		Text: c.Text, Hashtags: []string{}, Mentions: []social.Mention{}, Photos: []social.Photo{},
-		Reactions: map[string]int64{}, CreatedAt: c.ServedAt, Sponsored: &c,
+		ID: c.ImpressionID, AppID: app, EventID: event, Sponsored: &c,
+		Author: social.Author{Name: c.Sponsor.Name, PhotoURL: service.WebURL(c.Sponsor.LogoURL)}, Text: c.Text,
+		Hashtags: []string{}, Mentions: []social.Mention{}, Photos: []social.Photo{},
+		Reactions: map[string]int64{}, CreatedAt: c.ServedAt,
 	}
 	for _, u := range c.Photos {
 		p.Photos = append(p.Photos, social.Photo{URL: u, ThumbURL: u})

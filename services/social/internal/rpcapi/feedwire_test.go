@@ -79,7 +79,8 @@ func TestPageWriterMatchesEncodingJSON(t *testing.T) {
 		{Doc: plain, Author: ada, Counts: service.Counts{Reactions: map[string]int64{}}},
 		{Doc: full, Author: bob, MyReaction: social.ReactionClap,
 			Counts: service.Counts{Reactions: map[string]int64{"like": 3, "clap": 2, "love": 0, "weird <kind>": 1, "odd\u2028\xff": 4}, Comments: 7}},
-		{Sponsored: &card},
+		{Sponsored: &card, PlacedApp: "app1", PlacedEvent: "ev1"},
+		{Sponsored: &card, PlacedApp: "app1"},
 		{Doc: hidden, Author: gone, Counts: service.Counts{Comments: 1}},
 		{Doc: anonymous, Author: service.Profile{}},
 		{Doc: noRev, Author: ada, MyReaction: "like", Counts: service.Counts{Reactions: map[string]int64{"like": 1}}},
@@ -183,4 +184,27 @@ func TestPageWriterConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSponsoredItemNamesItsFeed: a sponsored item carries the app of the
+// feed it was placed in, and its event in an event's feed, as organic
+// items do (it carried "app_id": "" before).
+func TestSponsoredItemNamesItsFeed(t *testing.T) {
+	card := sponsored.Card{Label: sponsored.Label, CampaignID: "c1", ImpressionID: "i1", Sponsor: sponsored.Sponsor{Name: "Acme"}}
+	raw, err := newPageWriter().Page([]service.Item{
+		{Sponsored: &card, PlacedApp: "app1"},
+		{Sponsored: &card, PlacedApp: "app1", PlacedEvent: "ev1"},
+	}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page social.FeedPage
+	if err := json.Unmarshal(raw, &page); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"", "ev1"} {
+		if p := page.Items[i]; p.AppID != "app1" || p.EventID != want {
+			t.Errorf("item %d: app %q, event %q; want app1, %q", i, p.AppID, p.EventID, want)
+		}
+	}
 }

@@ -348,3 +348,75 @@ func TestCachedCountersRaceReaders(t *testing.T) {
 		})
 	}
 }
+
+// TestCachedMyReactionRacesReader: a member's reactions loaded into the
+// cache (Redis lost them) while the member's own reaction commits. The
+// reader read before the reaction committed and cached after the
+// reaction's cache step found no reactions to change: the reaction was
+// missing from "my reaction" (a removal showed the old one) until Redis
+// lost the key again. Whatever the order, the member then reads their
+// reaction as the ledger holds it.
+func TestCachedMyReactionRacesReader(t *testing.T) {
+	tests := []struct {
+		name        string
+		before, now string // bob's reaction before the race, and the one racing
+		race        func(w *world, post, kind string)
+	}{
+		{"read before the reaction, cached after its cache step", "", social.ReactionLike, readBeforeCachedAfter},
+		{"read before the removal, cached after its cache step", social.ReactionLove, "", readBeforeCachedAfter},
+		{"read before the change, cached after its cache step", social.ReactionLove, social.ReactionHaha, readBeforeCachedAfter},
+		{"read after the reaction, cached before its cache step", "", social.ReactionLike, func(w *world, post, kind string) {
+			w.racing.afterReact = func() {
+				w.index.Flush()
+				if _, err := w.svc.GetPost(as(bob), app, post); err != nil {
+					w.t.Error(err)
+				}
+			}
+			w.react(bob, post, kind)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, service.NoLimits)
+			post := w.post(ada, "react to me")
+			other := w.post(ada, "and to me")
+			w.react(bob, other, social.ReactionClap)
+			if tc.before != "" {
+				w.react(bob, post, tc.before)
+			}
+			tc.race(w, post, tc.now)
+			for p, want := range map[string]string{post: tc.now, other: social.ReactionClap} {
+				it, err := w.svc.GetPost(as(bob), app, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if it.MyReaction != want {
+					t.Errorf("bob's reaction to %s = %q, want %q", p, it.MyReaction, want)
+				}
+			}
+		})
+	}
+}
+
+// readBeforeCachedAfter reacts as bob while a reader of bob's (Redis
+// having lost everything) loads bob's reactions before the reaction
+// commits and caches them after the reaction's cache step.
+func readBeforeCachedAfter(w *world, post, kind string) {
+	read, done := make(chan struct{}), make(chan struct{})
+	var cached sync.WaitGroup
+	w.racing.beforeReact = func() {
+		w.index.Flush()
+		w.racing.afterMine = func() { close(read); <-done }
+		cached.Add(1)
+		go func() {
+			defer cached.Done()
+			if _, err := w.svc.GetPost(as(bob), app, post); err != nil {
+				w.t.Error(err)
+			}
+		}()
+		<-read // the reader has bob's reactions before this one
+	}
+	w.react(bob, post, kind)
+	close(done)
+	cached.Wait()
+}

@@ -90,7 +90,9 @@ func (s *Service) sponsor(ctx context.Context, a Actor, f Feed, organic []Item) 
 		event = f.ID
 	}
 	slots := s.placer.Fill(ctx, a.App, event, placement.ViewerOf(a.events.Membership), len(organic))
-	return placement.Insert(organic, slots, func(c sponsored.Card) Item { return Item{Sponsored: &c} })
+	return placement.Insert(organic, slots, func(c sponsored.Card) Item {
+		return Item{Sponsored: &c, PlacedApp: a.App, PlacedEvent: event}
+	})
 }
 
 // Rebuild rebuilds the app's feed index from the post documents.
@@ -150,12 +152,20 @@ func (s *Service) items(ctx context.Context, a Actor, ids []string, includeHidde
 		}
 	}
 	if !loaded && a.Member != "" {
+		// The fill starts before the read: a reaction of the member that
+		// commits after the read cancels it (PostCache).
+		fill, ferr := s.st.Cache.StartMemberReactions(ctx, a.App, a.Member)
+		if ferr != nil {
+			s.log.Warn("start caching reactions", "app", a.App, "member", a.Member, "error", ferr)
+		}
 		r, err := s.st.Reactions.MemberReactions(ctx, a.App, a.Member)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := s.st.Cache.CacheMemberReactions(ctx, a.App, a.Member, r); err != nil {
-			s.log.Warn("cache reactions", "app", a.App, "member", a.Member, "error", err)
+		if ferr == nil {
+			if err := s.st.Cache.CacheMemberReactions(ctx, a.App, a.Member, fill, r); err != nil {
+				s.log.Warn("cache reactions", "app", a.App, "member", a.Member, "error", err)
+			}
 		}
 		mine = r
 	}

@@ -139,10 +139,12 @@ func (b *racingBlocks) Blocked(ctx context.Context, app, member string) (bool, e
 // cleared): beforeReact just before the next React changes anything,
 // afterReact just after it committed (before its caller moves the cache),
 // afterRecord just after the next Record committed, afterCounts just after
-// the next Counts read the counters (before its caller caches them).
+// the next Counts read the counters (before its caller caches them),
+// afterMine just after the next MemberReactions read a member's reactions
+// (before its caller caches them).
 type racingLedger struct {
 	*memstore.Ledger
-	beforeReact, afterReact, afterRecord, afterCounts func()
+	beforeReact, afterReact, afterRecord, afterCounts, afterMine func()
 }
 
 // once runs the hook *f, if set, and clears it first.
@@ -173,6 +175,13 @@ func (l *racingLedger) Counts(ctx context.Context, app, post string) (service.Co
 	c, err := l.Ledger.Counts(ctx, app, post)
 	once(&l.afterCounts)
 	return c, err
+}
+
+// MemberReactions implements service.ReactionStore.
+func (l *racingLedger) MemberReactions(ctx context.Context, app, member string) (map[string]string, error) {
+	r, err := l.Ledger.MemberReactions(ctx, app, member)
+	once(&l.afterMine)
+	return r, err
 }
 
 func newWorld(t *testing.T, limits service.Limits) *world {

@@ -243,8 +243,11 @@ type FeedIndex interface {
 }
 
 // PostCache is the cache of posts with their counters and of members'
-// reactions. Readers fill documents and members' reactions only if absent,
-// writers change members' reactions only while present. Counters are
+// reactions. Readers fill documents only if absent. A member's reactions
+// are filled only by a fill started (StartMemberReactions) before the
+// reader read them, and only if no reaction of the member reached the
+// cache meanwhile (ApplyReaction cancels the fills in flight); writers
+// change them only once filled. Counters are
 // taken by version, from readers and writers alike: an entry's counters
 // are replaced only by counters of a later Counts.Version, so whichever
 // order readers (who read before or after a change) and writers land in,
@@ -270,11 +273,22 @@ type PostCache interface {
 	// with the floor. Without rev (counters corrected behind the cache) it
 	// leaves a tombstone that refuses every refill for that while.
 	DropPost(ctx context.Context, app, post, rev string) error
-	// CacheMemberReactions stores a member's reactions unless cached.
-	CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error
+	// StartMemberReactions starts a fill of member's reactions, not
+	// cached, before they are read from the ledger: it returns the fill's
+	// token for CacheMemberReactions. The fill is cancelled by a reaction
+	// of the member applied (ApplyReaction) before it lands, by another
+	// fill started, and after a while.
+	StartMemberReactions(ctx context.Context, app, member string) (fill string, err error)
+	// CacheMemberReactions stores a member's reactions r, read from the
+	// ledger after StartMemberReactions answered fill, unless they are
+	// cached or the fill was cancelled: so a reaction that committed after
+	// r was read, and whose cache step found nothing to change, is never
+	// left out of the cache.
+	CacheMemberReactions(ctx context.Context, app, member, fill string, r map[string]string) error
 	// ApplyReaction sets the member's cached reaction to r.Kind (only
-	// when their reactions are cached) and, unless counts is nil, the
-	// post's counters as SetCounts does, in one step.
+	// when their reactions are cached; otherwise it cancels their fills in
+	// flight) and, unless counts is nil, the post's counters as SetCounts
+	// does, in one step. It runs after the reaction committed.
 	ApplyReaction(ctx context.Context, r Reaction, counts *Counts) error
 	// SetCounts stores a post's counters read from the ledger after a
 	// change committed, unless the entry holds the same or a later

@@ -24,8 +24,11 @@ type Item struct {
 	MyReaction string
 	Author     Profile
 	// Sponsored, when set, makes the item a sponsored post placed in a
-	// feed page (Doc is nil): sponsored's card, shown as it is.
-	Sponsored *sponsored.Card
+	// feed page (Doc is nil): sponsored's card, shown as it is, in the
+	// feed of PlacedApp, or of its event PlacedEvent (empty in the app's
+	// feed).
+	Sponsored              *sponsored.Card
+	PlacedApp, PlacedEvent string
 }
 
 // UploadPhoto validates a photo and keeps it for the caller's next post.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 // Index is the in-memory stand-in of social's Redis index: it implements
 // service.FeedIndex, PostCache, ProfileCache, RateLimiter and
 // PendingUploads, with the
-// Redis store's rules: readers cache documents only where absent,
+// Redis store's rules: readers cache documents only where absent, and
+// members' reactions only by a fill no reaction cancelled,
 // counters are taken by version from readers and writers alike (a
 // writer's counters without a document wait TombstoneTTL for it), a
 // dropped post leaves a floor at the changed revision (or a tombstone)
@@ -26,6 +28,8 @@ type Index struct {
 	feeds    map[string]map[string]bool // app + feed -> post ids
 	posts    map[string]cacheEntry      // app/post
 	mine     map[string]map[string]string
+	fills    map[string]fill // app/member -> the fill of their reactions in flight
+	fillSeq  int
 	profiles map[string]profileEntry                     // app/member
 	rates    map[string]time.Time                        // app/action/member -> theoretical arrival time
 	pending  map[string]map[string]service.PendingUpload // app/member -> upload id -> upload
@@ -39,6 +43,12 @@ type cacheEntry struct {
 	floor  int64           // a floor's revision generation
 	tomb   bool            // a tombstone: refuses every refill
 	dead   time.Time       // when the entry expires (zero: never)
+}
+
+// fill is a fill of a member's reactions in flight (StartMemberReactions).
+type fill struct {
+	token string
+	dead  time.Time
 }
 
 type profileEntry struct {
@@ -67,7 +77,7 @@ var (
 func NewIndex() *Index {
 	return &Index{
 		now: time.Now, built: map[string]bool{}, feeds: map[string]map[string]bool{},
-		posts: map[string]cacheEntry{}, mine: map[string]map[string]string{},
+		posts: map[string]cacheEntry{}, mine: map[string]map[string]string{}, fills: map[string]fill{},
 		profiles: map[string]profileEntry{}, rates: map[string]time.Time{},
 		pending: map[string]map[string]service.PendingUpload{},
 	}
@@ -79,6 +89,7 @@ func (x *Index) Flush() {
 	defer x.mu.Unlock()
 	x.built, x.feeds, x.posts = map[string]bool{}, map[string]map[string]bool{}, map[string]cacheEntry{}
 	x.mine, x.profiles, x.rates = map[string]map[string]string{}, map[string]profileEntry{}, map[string]time.Time{}
+	x.fills = map[string]fill{}
 }
 
 func feedKey(app string, f service.Feed) string { return app + "\x00" + f.Kind + "\x00" + f.ID }
@@ -254,15 +265,32 @@ func (x *Index) DropPost(_ context.Context, app, post, rev string) error {
 	return nil
 }
 
-// CacheMemberReactions implements service.PostCache.
-func (x *Index) CacheMemberReactions(_ context.Context, app, member string, r map[string]string) error {
+// StartMemberReactions implements service.PostCache: a fill lives for
+// TombstoneTTL, the Redis store's.
+func (x *Index) StartMemberReactions(_ context.Context, app, member string) (string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.fillSeq++
+	token := strconv.Itoa(x.fillSeq)
 	if _, ok := x.mine[app+"/"+member]; !ok {
-		x.mine[app+"/"+member] = maps.Clone(r)
-		if x.mine[app+"/"+member] == nil {
-			x.mine[app+"/"+member] = map[string]string{}
-		}
+		x.fills[app+"/"+member] = fill{token: token, dead: x.now().Add(TombstoneTTL)}
+	}
+	return token, nil
+}
+
+// CacheMemberReactions implements service.PostCache.
+func (x *Index) CacheMemberReactions(_ context.Context, app, member, token string, r map[string]string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	k := app + "/" + member
+	f, ok := x.fills[k]
+	if _, cached := x.mine[k]; cached || !ok || f.token != token || !x.now().Before(f.dead) {
+		return nil
+	}
+	delete(x.fills, k)
+	x.mine[k] = maps.Clone(r)
+	if x.mine[k] == nil {
+		x.mine[k] = map[string]string{}
 	}
 	return nil
 }
@@ -277,6 +305,8 @@ func (x *Index) ApplyReaction(_ context.Context, r service.Reaction, counts *ser
 		} else {
 			m[r.Post] = r.Kind
 		}
+	} else {
+		delete(x.fills, r.App+"/"+r.Member) // a fill in flight may have read before it
 	}
 	if counts != nil {
 		x.setCounts(r.App, r.Post, *counts)

@@ -18,7 +18,7 @@ import (
 //	social:{<app>}:built                     string: the feeds are complete
 //	social:{<app>}:rebuilding                string: a rebuild's lock
 //	social:{<app>}:p:<post>                  hash: a post's cache entry
-//	social:{<app>}:mr:<member>               hash: a member's reactions by post
+//	social:{<app>}:mr:<member>               hash: a member's reactions by post (until loaded, a fill's token)
 //	social:{<app>}:prof:<member>             hash: an author's profile
 //	social:{<app>}:rl:<action>:<member>      string: a rate limiter's state
 //	social:{<app>}:pend:<member>             hash: a member's pending uploads, id -> "<expiry ms> <bytes>"

@@ -9,6 +9,9 @@
 // entry leaves a short-lived floor at the version it wrote (or a tombstone
 // when it has none), so that a reader who loaded the old version before the
 // write cannot put it back, and one who loaded the new one can at once.
+// A member's reactions are filled only by a fill that started before its
+// reader read them and that no reaction of theirs cancelled since (a
+// token in the hash: StartMemberReactions).
 // A post's counters carry their version (service.Counts.Version), and
 // every write of them, a reader's or a writer's, is a compare-and-set in
 // one script: taken only over an older version, so the entry converges to
@@ -17,6 +20,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -82,7 +86,14 @@ const (
 	fieldCountsVersion = "cv"
 	fieldComments      = "cm"
 	counterPrefix      = "c:"
-	mineLoaded         = "_"
+)
+
+// A member's reactions (a hash of post -> kind) are loaded when they hold
+// mineLoaded; before, the hash holds at most mineFill, the token of the
+// fill in flight (StartMemberReactions), for tombstoneTTL.
+const (
+	mineLoaded = "_"
+	mineFill   = "~"
 )
 
 func redisErr(err error) error {
@@ -410,12 +421,6 @@ func countsVersion(c service.Counts) string {
 	return strconv.FormatInt(c.Version, 10)
 }
 
-// cacheIfAbsent writes a hash only when the key does not exist.
-var cacheIfAbsent = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1`)
-
 // cachePost fills a post's entry (KEYS[1]) with what a reader read, or
 // with a new post (FeedIndex.Add). ARGV[1] is "add" (the document
 // replaces whatever the entry holds, tombstone and floor included) or
@@ -463,14 +468,40 @@ func (s *Store) CachePost(ctx context.Context, app string, cp *service.CachedPos
 	return redisErr(cachePost.Run(ctx, s.rdb, []string{s.keys.Post(app, cp.Doc.ID)}, args...).Err())
 }
 
+// startMine starts a fill of a member's reactions (KEYS[1]) unless they
+// are loaded: the token ARGV[1] replaces any other fill's, for ARGV[2]
+// seconds.
+var startMine = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], '` + mineLoaded + `') == 1 then return 0 end
+redis.call('HSET', KEYS[1], '` + mineFill + `', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
+// fillMine loads a member's reactions (KEYS[1]) if the fill of token
+// ARGV[1] is still the one in flight (not cancelled by a reaction, another
+// fill or time, nor loaded); the fields and values follow, mineLoaded's
+// first.
+var fillMine = redis.NewScript(`
+if redis.call('HGET', KEYS[1], '` + mineFill + `') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1`)
+
+// StartMemberReactions implements service.PostCache.
+func (s *Store) StartMemberReactions(ctx context.Context, app, member string) (string, error) {
+	token := rand.Text()
+	err := startMine.Run(ctx, s.rdb, []string{s.keys.Mine(app, member)}, token, int(tombstoneTTL/time.Second)).Err()
+	return token, redisErr(err)
+}
+
 // CacheMemberReactions implements service.PostCache.
-func (s *Store) CacheMemberReactions(ctx context.Context, app, member string, r map[string]string) error {
-	args := make([]any, 0, 2+2*len(r))
-	args = append(args, mineLoaded, "1")
+func (s *Store) CacheMemberReactions(ctx context.Context, app, member, fill string, r map[string]string) error {
+	args := make([]any, 0, 3+2*len(r))
+	args = append(args, fill, mineLoaded, "1")
 	for post, kind := range r {
 		args = append(args, post, kind)
 	}
-	return redisErr(cacheIfAbsent.Run(ctx, s.rdb, []string{s.keys.Mine(app, member)}, args...).Err())
+	return redisErr(fillMine.Run(ctx, s.rdb, []string{s.keys.Mine(app, member)}, args...).Err())
 }
 
 // putCounts is the Lua of PostCache.SetCounts: putCounts(key, from) sets
@@ -499,11 +530,15 @@ putCounts(KEYS[1], 1)
 return 1`)
 
 // applyReaction sets the member's cached reaction (KEYS[2], only if
-// loaded; ARGV[1] the post, ARGV[2] the kind, "" for none) and, when
-// ARGV[3] follows, the post's counters (KEYS[1]; as putCounts from 3).
+// loaded; ARGV[1] the post, ARGV[2] the kind, "" for none), or cancels
+// the fill of their reactions in flight, which may have read them before
+// this reaction, and, when ARGV[3] follows, the post's counters (KEYS[1];
+// as putCounts from 3).
 var applyReaction = redis.NewScript(putCounts + `
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if redis.call('HEXISTS', KEYS[2], '` + mineLoaded + `') == 1 then
   if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+else
+  redis.call('DEL', KEYS[2])
 end
 if #ARGV >= 3 then putCounts(KEYS[1], 3) end
 return 1`)

@@ -166,10 +166,16 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 			t.Errorf("a stale copy was cached over the tombstone: %+v", items[0].Doc)
 		}
 		// A member's reactions are cached once loaded, and follow changes.
-		if err := s.CacheMemberReactions(ctx, App, "m2", map[string]string{"p9": "wow"}); err != nil {
+		fill, err := s.StartMemberReactions(ctx, App, "m2")
+		if err != nil {
 			t.Fatal(err)
 		}
-		_ = s.CacheMemberReactions(ctx, App, "m2", map[string]string{"p9": "haha"}) // cached already
+		if err := s.CacheMemberReactions(ctx, App, "m2", fill, map[string]string{"p9": "wow"}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.CacheMemberReactions(ctx, App, "m2", fill, map[string]string{"p9": "haha"}) // cached already
+		again, _ := s.StartMemberReactions(ctx, App, "m2")
+		_ = s.CacheMemberReactions(ctx, App, "m2", again, map[string]string{"p9": "haha"}) // cached already
 		_ = s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m2", Kind: "clap"}, nil)
 		_, mine, loaded, _ := s.Items(ctx, App, "m2", []string{"p1", "p9"})
 		if diff := cmp.Diff(map[string]string{"p1": "clap", "p9": "wow"}, mine); diff != "" || !loaded {
@@ -186,6 +192,56 @@ func RunIndex(t *testing.T, newIndex func(t *testing.T) Index) {
 		}
 		if _, _, loaded, _ := s.Items(ctx, App, "", []string{"p1"}); !loaded {
 			t.Error("no member: not loaded")
+		}
+	})
+
+	t.Run("a member's reactions are filled only by a fill no reaction cancelled", func(t *testing.T) {
+		s := newIndex(t)
+		ctx := testkit.Context(t)
+		mine := func(member string) (map[string]string, bool) {
+			t.Helper()
+			_, mine, loaded, err := s.Items(ctx, App, member, []string{"p1", "p2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return mine, loaded
+		}
+		// A reaction applied between a fill's start (its reader's read) and
+		// its caching: the fill read before it, and is refused.
+		fill, err := s.StartMemberReactions(ctx, App, "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ApplyReaction(ctx, service.Reaction{App: App, Post: "p1", Member: "m1", Kind: "like"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.CacheMemberReactions(ctx, App, "m1", fill, map[string]string{"p2": "wow"})
+		if got, loaded := mine("m1"); loaded {
+			t.Errorf("a fill read before a reaction was cached: %v", got)
+		}
+		// The next fill, started after it, is cached.
+		fill, _ = s.StartMemberReactions(ctx, App, "m1")
+		_ = s.CacheMemberReactions(ctx, App, "m1", fill, map[string]string{"p1": "like", "p2": "wow"})
+		if got, loaded := mine("m1"); !loaded || !cmp.Equal(map[string]string{"p1": "like", "p2": "wow"}, got) {
+			t.Errorf("m1's reactions = %v (loaded %v)", got, loaded)
+		}
+		// Two fills: the later one started cancels the earlier.
+		first, _ := s.StartMemberReactions(ctx, App, "m2")
+		second, _ := s.StartMemberReactions(ctx, App, "m2")
+		_ = s.CacheMemberReactions(ctx, App, "m2", first, map[string]string{"p1": "haha"})
+		if got, loaded := mine("m2"); loaded {
+			t.Errorf("an earlier fill was cached: %v", got)
+		}
+		_ = s.CacheMemberReactions(ctx, App, "m2", second, map[string]string{"p1": "clap"})
+		if got, _ := mine("m2"); !cmp.Equal(map[string]string{"p1": "clap"}, got) {
+			t.Errorf("m2's reactions = %v", got)
+		}
+		// A fill never started, or of another member, is refused.
+		_ = s.CacheMemberReactions(ctx, App, "m3", "not-a-fill", map[string]string{"p1": "like"})
+		other, _ := s.StartMemberReactions(ctx, App, "m4")
+		_ = s.CacheMemberReactions(ctx, App, "m3", other, map[string]string{"p1": "like"})
+		if got, loaded := mine("m3"); loaded {
+			t.Errorf("m3's reactions cached without their fill: %v", got)
 		}
 	})
 
