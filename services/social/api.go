@@ -50,6 +50,9 @@ const (
 	MaxMentions = 20
 	// MaxBulk bounds the posts of one bulk moderation call.
 	MaxBulk = 100
+	// MaxUnread bounds an unread count: a member with more unread
+	// notifications is told MaxUnread (a badge shows "99+").
+	MaxUnread = 100
 )
 
 // Reactions: the fixed set a member may put on a post, one at a time. "like"
@@ -225,14 +228,17 @@ type Notification struct {
 }
 
 // NotificationPage is one page of notifications, newest first, with the
-// member's unread count.
+// member's unread count (as UnreadCount).
 type NotificationPage struct {
 	Items      []Notification `json:"items"`
 	Unread     int64          `json:"unread"`
 	NextCursor string         `json:"next_cursor,omitempty"`
 }
 
-// UnreadCount is a member's number of unread notifications.
+// UnreadCount is a member's number of unread notifications, those
+// notification.list shows unread (a notification it leaves out, as its
+// post is hidden, deleted or of an event the member may no longer read, or
+// its actor is blocked, is not counted), up to MaxUnread.
 type UnreadCount struct {
 	Unread int64 `json:"unread"`
 }
@@ -463,7 +469,7 @@ var (
 	}
 	UnreadNotifications = rpc.Method[rpc.AppRef, UnreadCount]{
 		Name: "notification.unread", ReadOnly: true, Auth: auth.Member, Idempotent: true, Errors: memberErrors,
-		Summary: "The caller's number of unread notifications.",
+		Summary: "The caller's number of unread notifications (those notification.list shows unread), up to 100.",
 	}
 	MarkNotificationsRead = rpc.Method[MarkReadParams, UnreadCount]{
 		Name: "notification.markRead", Auth: auth.Member, Idempotent: true, Errors: memberErrors,

@@ -522,7 +522,7 @@ export interface NotificationMarkReadResult {
   unread: number;
 }
 
-/** Params of `notification.unread`: The caller's number of unread notifications. */
+/** Params of `notification.unread`: The caller's number of unread notifications (those notification.list shows unread), up to 100. */
 export interface NotificationUnreadParams {
   /**
    * @minLength 1
@@ -989,7 +989,7 @@ export function methods(t: Transport) {
        */
       markRead: method<NotificationMarkReadParams, NotificationMarkReadResult>(t, "social", "notification.markRead", { idempotent: true, timeoutMs: 10000 }),
       /**
-       * The caller's number of unread notifications.
+       * The caller's number of unread notifications (those notification.list shows unread), up to 100.
        *
        * Auth: member · idempotent: yes · timeout: 10000 ms
        *

@@ -228,7 +228,7 @@ func (w *world) doc(text string) *service.Post {
 // did that reached another member (a like and a comment on her visible
 // post, a mention in a comment on a third member's post) is left out of
 // that member's notifications, found for the whole page in one lookup of
-// blocks; unblocked, it is listed again.
+// blocks (and one for the unread count); unblocked, it is listed again.
 func TestNotificationsOfBlockedActors(t *testing.T) {
 	f := newFixture(t) // bob commented on ada's post
 	w := f.w
@@ -240,8 +240,8 @@ func TestNotificationsOfBlockedActors(t *testing.T) {
 		w.blocks.among = 0
 		ns, _, _, err := w.svc.Notifications(as(ada), app, false, "", 10)
 		mustOK(w, err)
-		if w.blocks.among != 1 {
-			t.Errorf("%d lookups of blocks for a page, want 1", w.blocks.among)
+		if w.blocks.among != 2 {
+			t.Errorf("%d lookups of blocks for a page and the unread count, want 2", w.blocks.among)
 		}
 		var out []string
 		for _, n := range ns {
@@ -263,5 +263,115 @@ func TestNotificationsOfBlockedActors(t *testing.T) {
 	mustOK(w, w.svc.Unblock(as(mona), app, bob))
 	if diff := cmp.Diff(all, list()); diff != "" {
 		t.Errorf("ada's notifications with bob unblocked (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnreadCountsWhatIsListed: the unread count (notification.unread,
+// the list's and mark-read's answers) counts the unread notifications the
+// list shows, no more: one whose post was hidden (by a moderator or by a
+// block of its author) or deleted, or whose actor was blocked, leaves the
+// count with the list (it is marked read: shown again, it shows read).
+func TestUnreadCountsWhatIsListed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// set makes a notification of ada's, takes it out of her list
+		// and returns what puts it back (nil when nothing can).
+		set func(w *world) (undo func())
+	}{
+		{"post hidden by a moderator", func(w *world) func() {
+			post := w.post(ada, "lunch?")
+			w.comment(bob, post, "yes")
+			if _, _, err := w.svc.Hide(as(mona), app, []string{post}, "spam"); err != nil {
+				w.t.Fatal(err)
+			}
+			return func() {
+				if _, _, err := w.svc.Unhide(as(mona), app, []string{post}); err != nil {
+					w.t.Fatal(err)
+				}
+			}
+		}},
+		{"post hidden by a block of its author", func(w *world) func() {
+			w.comment(bob, w.post(cy, "lunch?"), "with @[Ada](ada)")
+			if _, err := w.svc.Block(as(mona), app, cy, "spam"); err != nil {
+				w.t.Fatal(err)
+			}
+			return func() { mustOK(w, w.svc.Unblock(as(mona), app, cy)) }
+		}},
+		{"post deleted", func(w *world) func() {
+			post := w.post(bob, "lunch, @[Ada](ada)?")
+			mustOK(w, w.svc.DeletePost(as(bob), app, post))
+			return nil
+		}},
+		{"actor blocked", func(w *world) func() {
+			w.react(bob, w.post(ada, "lunch?"), social.ReactionLike)
+			if _, err := w.svc.Block(as(mona), app, bob, "harassment"); err != nil {
+				w.t.Fatal(err)
+			}
+			return func() { mustOK(w, w.svc.Unblock(as(mona), app, bob)) }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, service.NoLimits)
+			w.react(carla, w.post(ada, "hello"), social.ReactionLike) // stays listed
+			undo := tc.set(w)
+			agreeUnread(w, ada, 1)
+			if undo != nil {
+				undo()
+				agreeUnread(w, ada, 1)
+			}
+		})
+	}
+}
+
+// agreeUnread checks that member's unread count, as notification.unread,
+// notification.list and notification.markRead answer it, is want, the
+// number of unread notifications their list shows.
+func agreeUnread(w *world, member string, want int64) {
+	w.t.Helper()
+	ns, listed, _, err := w.svc.Notifications(as(member), app, false, "", social.MaxPageSize)
+	mustOK(w, err)
+	var shown int64
+	for _, n := range ns {
+		if n.ReadAt == nil {
+			shown++
+		}
+	}
+	marked, err := w.svc.MarkRead(as(member), app, []string{"none"}, false)
+	mustOK(w, err)
+	if n := w.unread(member); shown != want || listed != want || n != want || marked != want {
+		w.t.Errorf("%s's unread notifications: %d listed, counted %d by the list, %d by notification.unread, %d by markRead; want %d",
+			member, shown, listed, n, marked, want)
+	}
+}
+
+// TestUnreadCountIsBounded: an unread count stops at social.MaxUnread, and
+// unread notifications the list leaves out are passed over (and marked
+// read) however many come before those it counts.
+func TestUnreadCountIsBounded(t *testing.T) {
+	w := newWorld(t, service.NoLimits)
+	for range social.MaxUnread + 1 {
+		w.post(bob, "hi @[Ada](ada)")
+	}
+	for range social.MaxUnread {
+		w.post(cy, "hi @[Ada](ada)")
+	}
+	if n := w.unread(ada); n != social.MaxUnread {
+		t.Errorf("unread %d of %d, want %d", n, 2*social.MaxUnread+1, social.MaxUnread)
+	}
+	if _, err := w.svc.Block(as(mona), app, cy, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	ns, _, _, err := w.svc.Notifications(as(ada), app, true, "", 2)
+	mustOK(w, err)
+	if len(ns) != 0 {
+		t.Errorf("the first page of unread notifications has %d of blocked cy's", len(ns))
+	}
+	if n := w.unread(ada); n != social.MaxUnread {
+		t.Errorf("unread %d with cy blocked, want %d", n, social.MaxUnread)
+	}
+	ns, _, _, err = w.svc.Notifications(as(ada), app, true, "", 2)
+	mustOK(w, err)
+	if n, err := w.svc.MarkRead(as(ada), app, []string{ns[0].ID, ns[1].ID}, false); err != nil || n != social.MaxUnread-1 {
+		t.Errorf("unread %d (%v) after marking 2 of %d read, want %d", n, err, social.MaxUnread+1, social.MaxUnread-1)
 	}
 }

@@ -16,7 +16,7 @@ type NotificationItem struct {
 }
 
 // Notifications returns a page of the caller's notifications, newest first,
-// with the unread count.
+// with the unread count (unread).
 func (s *Service) Notifications(ctx context.Context, app string, unreadOnly bool, cursor string, limit int) ([]NotificationItem, int64, string, error) {
 	a, err := s.actor(ctx, app)
 	if err != nil {
@@ -36,20 +36,15 @@ func (s *Service) Notifications(ctx context.Context, app string, unreadOnly bool
 	if err != nil {
 		return nil, 0, "", err
 	}
-	unread, err := s.st.Notifications.Unread(ctx, app, a.Member)
-	if err != nil {
-		return nil, 0, "", err
-	}
 	next := ""
 	if len(ns) == limit {
 		next = encodeCursor(ns[len(ns)-1].ID)
 	}
-	// Access changes after a notification is made: leave out those whose
-	// post the caller may no longer read.
-	if ns, err = s.readable(ctx, a, ns); err != nil {
+	if ns, err = s.shown(ctx, a, ns); err != nil {
 		return nil, 0, "", err
 	}
-	if ns, err = s.fromUnblocked(ctx, app, ns); err != nil {
+	unread, err := s.unread(ctx, a)
+	if err != nil {
 		return nil, 0, "", err
 	}
 	actors := make([]string, 0, len(ns))
@@ -76,7 +71,7 @@ func (s *Service) Unread(ctx context.Context, app string) (int64, error) {
 	if a.Member == "" {
 		return 0, errs.WithCode(errs.CodeForbidden, "members only")
 	}
-	return s.st.Notifications.Unread(ctx, app, a.Member)
+	return s.unread(ctx, a)
 }
 
 // MarkRead marks the caller's notifications read and returns the unread
@@ -95,7 +90,71 @@ func (s *Service) MarkRead(ctx context.Context, app string, ids []string, all bo
 	if err := s.st.Notifications.MarkRead(ctx, app, a.Member, ids, all); err != nil {
 		return 0, err
 	}
-	return s.st.Notifications.Unread(ctx, app, a.Member)
+	return s.unread(ctx, a)
+}
+
+// unread counts the actor's unread notifications that the list shows
+// (shown), newest first, up to social.MaxUnread: the unread ones shown
+// leaves out are marked read on the way, so each is looked at once and
+// the count never includes what the list does not show. A member with
+// nothing unread costs one query; otherwise shown's lookups, a page of
+// social.MaxUnread at a time.
+func (s *Service) unread(ctx context.Context, a Actor) (int64, error) {
+	var n int64
+	q := NotificationQuery{App: a.App, Member: a.Member, UnreadOnly: true, Limit: social.MaxUnread}
+	for n < social.MaxUnread {
+		ns, err := s.st.Notifications.Notifications(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		if len(ns) == 0 {
+			break
+		}
+		full := len(ns) == q.Limit
+		q.Before = ns[len(ns)-1].ID
+		if ns, err = s.shown(ctx, a, ns); err != nil {
+			return 0, err
+		}
+		n += int64(len(ns))
+		if !full {
+			break
+		}
+	}
+	return min(n, social.MaxUnread), nil
+}
+
+// shown keeps the notifications of ns that the actor is shown: those
+// whose post they may read (readable) and whose actor is not blocked
+// (fromUnblocked). The unread ones left out are marked read: the member
+// could neither open nor mark them, and the unread count (unread) would
+// keep them. One shown again later (the block lifted, the post shown, the
+// event readable again) shows read.
+func (s *Service) shown(ctx context.Context, a Actor, ns []Notification) ([]Notification, error) {
+	var unread []string
+	for _, n := range ns {
+		if n.ReadAt == nil {
+			unread = append(unread, n.ID)
+		}
+	}
+	ns, err := s.readable(ctx, a, ns)
+	if err != nil {
+		return nil, err
+	}
+	if ns, err = s.fromUnblocked(ctx, a.App, ns); err != nil {
+		return nil, err
+	}
+	left := slices.DeleteFunc(unread, func(id string) bool {
+		return slices.ContainsFunc(ns, func(n Notification) bool { return n.ID == id })
+	})
+	if len(left) > 0 {
+		// Best effort: what is shown is right either way; a failure (a
+		// read-only run-as, a database that is failing) leaves them to be
+		// looked at again by the next call.
+		if err := s.st.Notifications.MarkRead(ctx, a.App, a.Member, left, false); err != nil {
+			s.log.Warn("mark notifications not shown read", "app", a.App, "member", a.Member, "error", err)
+		}
+	}
+	return ns, nil
 }
 
 // readers returns which of members may read event, by hub's rule as if
@@ -142,8 +201,7 @@ func (s *Service) notifiable(ctx context.Context, app, event string, ns []Notifi
 // fromUnblocked leaves out the notifications whose actor is blocked (by
 // a moderator or in hub): their likes and comments on a visible post, and
 // their mentions, are what a block is meant to stop reaching the member.
-// One query for the page's actors (BlockStore.BlockedAmong). They stay in
-// the unread count until marked read, as those readable leaves out.
+// One query for the page's actors (BlockStore.BlockedAmong).
 func (s *Service) fromUnblocked(ctx context.Context, app string, ns []Notification) ([]Notification, error) {
 	actors := make([]string, 0, len(ns))
 	for _, n := range ns {

@@ -174,7 +174,6 @@ type NotificationStore interface {
 	// Notifications returns up to limit of member's notifications older
 	// than the notification id before ("" for the newest), newest first.
 	Notifications(ctx context.Context, q NotificationQuery) ([]Notification, error)
-	Unread(ctx context.Context, app, member string) (int64, error)
 	// MarkRead marks member's notifications among ids read (all of them
 	// when all).
 	MarkRead(ctx context.Context, app, member string, ids []string, all bool) error

@@ -328,19 +328,6 @@ func (l *Ledger) Notifications(_ context.Context, q service.NotificationQuery) (
 	return out, nil
 }
 
-// Unread implements service.NotificationStore.
-func (l *Ledger) Unread(_ context.Context, app, member string) (int64, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var n int64
-	for _, x := range l.notes {
-		if x.App == app && x.Member == member && x.ReadAt == nil {
-			n++
-		}
-	}
-	return n, nil
-}
-
 // MarkRead implements service.NotificationStore.
 func (l *Ledger) MarkRead(_ context.Context, app, member string, ids []string, all bool) error {
 	l.mu.Lock()

@@ -650,14 +650,6 @@ func (s *Store) Notifications(ctx context.Context, nq service.NotificationQuery)
 	return out, pg.Err(rows.Err())
 }
 
-// Unread implements service.NotificationStore.
-func (s *Store) Unread(ctx context.Context, app, member string) (int64, error) {
-	const q = `SELECT count(*) FROM notifications WHERE app = $1 AND member = $2 AND read_at IS NULL`
-	var n int64
-	err := s.pool.QueryRow(ctx, q, app, member).Scan(&n)
-	return n, pg.Err(err)
-}
-
 // MarkRead implements service.NotificationStore.
 func (s *Store) MarkRead(ctx context.Context, app, member string, ids []string, all bool) error {
 	const q = `

@@ -12,6 +12,7 @@ import (
 	"github.com/attendify/platform/testkit"
 	"github.com/attendify/social/internal/service"
 	"github.com/attendify/social/internal/store/pgstore"
+	"github.com/attendify/social/internal/store/storetest"
 	"github.com/attendify/social/migrations"
 )
 
@@ -117,7 +118,7 @@ func TestNotificationsAndBlocks(t *testing.T) {
 	if err := s.Record(ctx, service.Effects{App: "a", Notifications: []service.Notification{n}, Comments: map[string]int64{"p1": 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := s.Unread(ctx, "a", "ada"); u != 2 {
+	if u, _ := storetest.Unread(ctx, s, "a", "ada"); u != 2 {
 		t.Errorf("unread = %d, want 2", u)
 	}
 	if c, _ := s.Counts(ctx, "a", "p1"); c.Comments != 1 {
@@ -126,7 +127,7 @@ func TestNotificationsAndBlocks(t *testing.T) {
 	if err := s.MarkRead(ctx, "a", "ada", nil, true); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := s.Unread(ctx, "a", "ada"); u != 0 {
+	if u, _ := storetest.Unread(ctx, s, "a", "ada"); u != 0 {
 		t.Errorf("unread after mark read = %d", u)
 	}
 	b := service.BlockRecord{App: "a", Member: "bob", Source: "social"}
