@@ -180,6 +180,15 @@ func TestEmailCollisions(t *testing.T) {
 			t.Errorf("%v: %v, want invalid on %s", p, err, field)
 		}
 	}
+
+	// An organizer account that does not collaborate on A and has another
+	// address now: A's organizers see that it changed, not the address.
+	exec(`UPDATE organizers SET email = 'stranger@elsewhere.example' WHERE id = 'org-dotted'`)
+	got = must(list(ownerA, env.Client, map[string]any{"app_id": a, "include_resolved": true, "table": "organizers"}))(t)
+	moved := collisionRow{"organizers", w.admin.Email, w.admin.ID, "Organizer", "org-dotted", "", w.admin.Email + ".", "", false, false, "email_changed"}
+	if diff := cmp.Diff(collisionPage{Collisions: []collisionRow{open[2], moved}}, got); diff != "" {
+		t.Errorf("A's organizers' collisions once a stranger's address changed (-want +got):\n%s", diff)
+	}
 }
 
 // TestEmailCollisionsStayInTheirApp: an organizer of app A never reads

@@ -117,6 +117,9 @@ func (d *data) collisionEntry(app string, c service.EmailCollision, id string) (
 			return "", "", false
 		}
 		if !d.collaborates(app, id) {
+			if id == c.OtherID && o.Email != c.DottedEmail {
+				return "", "", true // another address now: not this app's to see
+			}
 			return "", o.Email, true
 		}
 		return o.Name, o.Email, true

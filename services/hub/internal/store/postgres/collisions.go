@@ -13,7 +13,9 @@ import (
 // EmailCollisions implements service.EmailCollisionStore: the app's rows
 // of email_collisions (organizers' rows where one of the two accounts
 // collaborates on it) with their entries as they are now, each looked up
-// in the collision's table and app only. Ordered byte-wise (COLLATE "C")
+// in the collision's table and app only: an organizer account that does
+// not collaborate on the app shows neither its name nor an email other
+// than the spelling the collision holds. Ordered byte-wise (COLLATE "C")
 // as the keyset compares.
 func (s *Store) EmailCollisions(ctx context.Context, f service.CollisionFilter) (_ []service.EmailCollision, err error) {
 	defer errs.Annotate(&err, "store.EmailCollisions(%s)", f.App)
@@ -40,8 +42,9 @@ func (s *Store) EmailCollisions(ctx context.Context, f service.CollisionFilter) 
 			SELECT id, '', email, false, accepted_at IS NOT NULL OR revoked_at IS NOT NULL FROM invitations
 			WHERE c.tab = 'invitations' AND app_id = c.app_id AND id = c.other_id
 			UNION ALL
-			SELECT id, CASE WHEN EXISTS (SELECT 1 FROM collaborators WHERE app_id = $1 AND organizer_id = c.other_id) THEN name ELSE '' END,
-				email, false, false FROM organizers
+			SELECT id, CASE WHEN collab THEN name ELSE '' END,
+				CASE WHEN collab OR email = c.other_email THEN email ELSE '' END, false, false
+			FROM organizers, LATERAL (SELECT EXISTS (SELECT 1 FROM collaborators WHERE app_id = $1 AND organizer_id = c.other_id) AS collab) x
 			WHERE c.tab = 'organizers' AND id = c.other_id
 		) o ON true
 		WHERE ((c.app_id = $1 AND c.tab <> 'organizers')
