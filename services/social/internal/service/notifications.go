@@ -102,7 +102,11 @@ func (s *Service) MarkRead(ctx context.Context, app string, ids []string, all bo
 func (s *Service) unread(ctx context.Context, a Actor) (int64, error) {
 	var n int64
 	q := NotificationQuery{App: a.App, Member: a.Member, UnreadOnly: true, Limit: social.MaxUnread}
-	for n < social.MaxUnread {
+	// At most unreadPages pages a call: the ones shown leaves out are
+	// marked read as it goes, so a later call starts past them; should
+	// marking fail, a member with thousands of them does not make every
+	// poll read them all.
+	for pages := 0; n < social.MaxUnread && pages < unreadPages; pages++ {
 		ns, err := s.st.Notifications.Notifications(ctx, q)
 		if err != nil {
 			return 0, err
@@ -122,6 +126,9 @@ func (s *Service) unread(ctx context.Context, a Actor) (int64, error) {
 	}
 	return min(n, social.MaxUnread), nil
 }
+
+// unreadPages bounds the pages of unread notifications one count reads.
+const unreadPages = 10
 
 // shown keeps the notifications of ns that the actor is shown: those
 // whose post they may read (readable) and whose actor is not blocked
