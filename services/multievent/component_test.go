@@ -479,14 +479,12 @@ func TestContentFront(t *testing.T) {
 	}
 }
 
-// TestContentFrontDotSegments: the front never sends CouchDB a path with
-// "." or ".." segments. CouchDB itself reads them as names, but a hop that
-// normalizes paths on the way (nginx, an ingress, a balancer) resolves
-// them: "<db>/_local/../../<other db>/<doc>" would read any database with
-// the front's credentials. Here such a hop stands between the service and
-// CouchDB, and a member who may read only the "all" database asks through
-// it for a document of an event they are not registered to.
-func TestContentFrontDotSegments(t *testing.T) {
+// newStoryBehindHop is newStory with a proxy between the service and
+// CouchDB that passes each request on with its escaped path rewritten by
+// rewrite, as a hop on the way (nginx, an ingress) or CouchDB itself
+// reads it.
+func newStoryBehindHop(t *testing.T, rewrite func(escapedPath string) string) *story {
+	t.Helper()
 	couchURL, err := url.Parse(os.Getenv("COUCHDB_URL"))
 	if err != nil || couchURL.Host == "" {
 		couchURL, _ = url.Parse("http://admin:admin@127.0.0.1:5984")
@@ -495,15 +493,26 @@ func TestContentFrontDotSegments(t *testing.T) {
 	couch.User = nil
 	hop := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(&couch)
-		clean := path.Clean(pr.In.URL.EscapedPath()) // as nginx does with a proxy_pass URI
-		pr.Out.URL.Path, _ = url.PathUnescape(clean)
-		pr.Out.URL.RawPath = clean
+		p := rewrite(pr.In.URL.EscapedPath())
+		pr.Out.URL.Path, _ = url.PathUnescape(p)
+		pr.Out.URL.RawPath = p
 		pr.Out.Host = couch.Host
 	}})
 	t.Cleanup(hop.Close)
 	viaHop := *couchURL
 	viaHop.Host = strings.TrimPrefix(hop.URL, "http://")
-	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.Couch.URL = viaHop.String() }})
+	return newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.Couch.URL = viaHop.String() }})
+}
+
+// TestContentFrontDotSegments: the front never sends CouchDB a path with
+// "." or ".." segments. CouchDB itself reads them as names, but a hop that
+// normalizes paths on the way (nginx, an ingress, a balancer) resolves
+// them: "<db>/_local/../../<other db>/<doc>" would read any database with
+// the front's credentials. Here such a hop stands between the service and
+// CouchDB, and a member who may read only the "all" database asks through
+// it for a document of an event they are not registered to.
+func TestContentFrontDotSegments(t *testing.T) {
+	s := newStoryBehindHop(t, path.Clean) // as nginx does with a proxy_pass URI
 
 	all, workshop := s.contentDB(t, s.registered, ""), s.contentDB(t, s.registered, s.workshop.ID)
 	get := func(m metest.Member, u string) (int, string) { return front(t, m, http.MethodGet, u, nil) }
@@ -536,23 +545,7 @@ func TestContentFrontDotSegments(t *testing.T) {
 // 3.x); the dev server does not, so a hop that decodes paths as CouchDB 3
 // does stands between the service and it here.
 func TestContentFrontPlusSign(t *testing.T) {
-	couchURL, err := url.Parse(os.Getenv("COUCHDB_URL"))
-	if err != nil || couchURL.Host == "" {
-		couchURL, _ = url.Parse("http://admin:admin@127.0.0.1:5984")
-	}
-	couch := *couchURL
-	couch.User = nil
-	hop := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.SetURL(&couch)
-		asCouchDB := strings.ReplaceAll(pr.In.URL.EscapedPath(), "+", "%20")
-		pr.Out.URL.Path, _ = url.PathUnescape(asCouchDB)
-		pr.Out.URL.RawPath = asCouchDB
-		pr.Out.Host = couch.Host
-	}})
-	t.Cleanup(hop.Close)
-	viaHop := *couchURL
-	viaHop.Host = strings.TrimPrefix(hop.URL, "http://")
-	s := newStoryWith(t, metest.Options{Configure: func(c *app.Config) { c.Couch.URL = viaHop.String() }})
+	s := newStoryBehindHop(t, func(p string) string { return strings.ReplaceAll(p, "+", "%20") })
 
 	all := s.contentDB(t, s.plain, "")
 	db := s.env.Couch.DB(all.Name) // straight to CouchDB, not through the hop
