@@ -14,6 +14,14 @@
 # BENCH_AB_DURATION, 10s), then how far a campaign whose budget ran out under
 # the load went past it.
 #
+# The feed phase compares feed.get with the same reads made straight against
+# Redis in BENCH_FEED_ROUNDS (5) interleaved rounds of BENCH_AB_DURATION: the
+# API read by a light client (it checks each answer's envelope and decodes
+# one page in 32, as a load generator that does not compete with the server
+# for the machine's CPUs should), the baseline, and the API read by a client
+# that decodes every page into Go types. BENCH_AB_DECODE=true makes the
+# placement rounds decode every page too.
+#
 # Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64),
 # BENCH_MEMBERS (1000), BENCH_POSTS (10000), BENCH_LIKES (100000),
 # BENCH_PORT (18083), BENCH_ACCESS_LOG (true: the default service stack),
@@ -106,8 +114,7 @@ if [ "${BENCH_PLACEMENT:-true}" = true ]; then
 	on_pid=$!
 	extra_pids+=($on_pid)
 	ready "$on_addr" "$tmp/server-placement.log"
-	placement=(-placement-url "http://$on_addr" -sponsored-url "http://$sp_addr" -ab-rounds "${BENCH_AB_ROUNDS:-5}" -ab-duration "${BENCH_AB_DURATION:-10s}"
-		-off-pid "$server_pid" -on-pid "$on_pid")
+	placement=(-placement-url "http://$on_addr" -sponsored-url "http://$sp_addr" -ab-rounds "${BENCH_AB_ROUNDS:-5}" -on-pid "$on_pid")
 	[ -n "${BENCH_PROFILE:-}" ] && placement+=(-on-admin-url "http://$on_admin")
 else
 	env "${first_env[@]}" "$tmp/social" serve >"$tmp/server.log" 2>&1 &
@@ -119,7 +126,8 @@ say "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 say "server: social serve on $ADDR (access log $RPC_ACCESS_LOG, rate limits off); load: socialbench, separate process"
 "$tmp/socialbench" -url "http://$ADDR" -c "${BENCH_CONNS:-64}" -duration "${BENCH_DURATION:-15s}" \
 	-members "${BENCH_MEMBERS:-1000}" -posts "${BENCH_POSTS:-10000}" -likes "${BENCH_LIKES:-100000}" -skip "${BENCH_SKIP:-}" \
-	-wrk-script "$tmp/feed.lua" "${profile[@]}" "${placement[@]}"
+	-feed-rounds "${BENCH_FEED_ROUNDS:-5}" -ab-duration "${BENCH_AB_DURATION:-10s}" -ab-decode="${BENCH_AB_DECODE:-false}" \
+	-wrk-script "$tmp/feed.lua" "${profile[@]}" "${placement[@]}" -off-pid "$server_pid"
 say "server CPU time (user+system): $(ps -o times= -p "$server_pid" | tr -d ' ') s"
 
 # The feed again with wrk, the lightest load generator at hand (socialbench

@@ -375,6 +375,14 @@ func (r *response) into(result any) error {
 		if result == nil || len(r.Result) == 0 {
 			return nil
 		}
+		if raw, ok := result.(*json.RawMessage); ok {
+			// The scanner validated the answer: a copy of the result's
+			// bytes is what encoding/json would make, without its second
+			// pass over them (a proxy, or a caller that reads a few
+			// members of a large result).
+			*raw = append((*raw)[:0], r.Result...)
+			return nil
+		}
 		if err := json.Unmarshal(r.Result, result); err != nil {
 			return errs.Wrap(errs.Internal, err, "decode result")
 		}

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -132,6 +133,15 @@ func TestClientReadsAnyWellFormedAnswer(t *testing.T) {
 		}
 		if err != nil || got.Text != tc.want {
 			t.Errorf("%s: got %q, %v; want %q", tc.name, got.Text, err, tc.want)
+		}
+		// A raw result is the result's bytes, as encoding/json gives them.
+		var whole struct{ Result json.RawMessage }
+		if err := json.Unmarshal([]byte(tc.body), &whole); err != nil {
+			t.Fatal(err)
+		}
+		raw := json.RawMessage("stale")
+		if err := c.Call(t.Context(), echoMethod.Name, false, echoParams{Text: "x"}, &raw); err != nil || string(raw) != string(whole.Result) {
+			t.Errorf("%s: raw result %q, %v; want %q", tc.name, raw, err, whole.Result)
 		}
 	}
 }

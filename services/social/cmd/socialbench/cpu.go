@@ -11,14 +11,14 @@ import (
 // cpuSample is the machine's busy CPU time and that of the processes
 // beside the server that a feed page makes work: Redis, the Postgres
 // backends, sponsored (its counter reads the impression records) and
-// this load generator.
+// the load generators (this one, wrk).
 type cpuSample struct {
 	machine time.Duration
 	byComm  map[string]time.Duration
 }
 
 // watched are the command names cpuSample adds up.
-var watched = []string{"redis-server", "postgres", "sponsored", "socialbench"}
+var watched = []string{"redis-server", "postgres", "sponsored", "socialbench", "wrk"}
 
 func sampleCPU() cpuSample {
 	return cpuSample{machine: benchkit.MachineBusy(), byComm: benchkit.CommandCPU(watched...)}

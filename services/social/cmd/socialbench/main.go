@@ -6,8 +6,10 @@
 // It seeds one app in hub's read model (1 event, -members members with
 // tokens, profiles through hub's member events), creates -posts posts and
 // -likes likes through the API (measuring post creations/s and likes/s),
-// then, at -c concurrent clients for -duration each: feed pages (-page
-// items), likes on one hot post, and the baselines.
+// then, at -c concurrent clients: feed pages (-page items) beside the same
+// reads made straight against Redis, in -feed-rounds interleaved rounds of
+// -ab-duration (feed.go), and for -duration each, likes on one hot post and
+// the baselines of likes and posts.
 //
 // Configuration of the stores comes from the same environment as social's
 // (DATABASE_URL, REDIS_URL, COUCHDB_URL, REDIS_NAMESPACE, SOCIAL_COUCH_PREFIX).
@@ -18,7 +20,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -63,6 +64,9 @@ type flags struct {
 	sponsoredURL string
 	abRounds     int
 	abDuration   time.Duration
+	abDecode     bool
+	// Rounds of the feed phase (feedRounds).
+	feedRounds int
 	// The servers' process ids, to read their CPU time per round.
 	offPID, onPID int
 	// The -placement-url server's admin listener, for -profile.
@@ -85,7 +89,9 @@ func main() {
 	flag.StringVar(&f.placementURL, "placement-url", "", "a second social server, with sponsored placement on: measure the feed on vs off (-url has it off)")
 	flag.StringVar(&f.sponsoredURL, "sponsored-url", "http://127.0.0.1:18084", "the sponsored service (with -placement-url)")
 	flag.IntVar(&f.abRounds, "ab-rounds", 5, "rounds of the placement on/off comparison, interleaved")
-	flag.DurationVar(&f.abDuration, "ab-duration", 10*time.Second, "duration of each on/off round")
+	flag.DurationVar(&f.abDuration, "ab-duration", 10*time.Second, "duration of each on/off round, and of each round of the feed phase")
+	flag.BoolVar(&f.abDecode, "ab-decode", false, "in the on/off rounds, decode every page into Go types (else the light client of the feed phase)")
+	flag.IntVar(&f.feedRounds, "feed-rounds", 5, "interleaved rounds of the feed phase: the API with a light client, the Redis-only baseline, the API with a decoding client")
 	flag.IntVar(&f.offPID, "off-pid", 0, "the process id of the -url server (its CPU time per request)")
 	flag.IntVar(&f.onPID, "on-pid", 0, "the process id of the -placement-url server")
 	flag.StringVar(&f.onAdminURL, "on-admin-url", "", "the -placement-url server's admin listener, for -profile: both servers' CPU profiles of the second on/off round go to <profile>.on and .off")
@@ -236,28 +242,15 @@ func run(ctx context.Context, f flags) error {
 		fmt.Fprintf(os.Stderr, "waiting for the outbox to drain (%d events)\n", n)
 		time.Sleep(2 * time.Second)
 	}
-	// Feed pages: the first page, and the next two by cursor.
+	// Feed pages against the same reads straight against Redis (issue 20's
+	// yardstick), in interleaved rounds.
 	if !skip("feed") {
-		fmt.Fprintln(os.Stderr, "warm-up:")
-		load(ctx, "feed.get warm-up", f.clients, 0, 3*time.Second, feedOp(client, appID, f.page, as))
-		stop := func() error { return nil }
-		if f.profile != "" {
-			go saveProfile(f.adminURL, f.duration, f.profile)
-			var err error
-			if stop, err = benchkit.StartCPUProfile(f.profile + ".client"); err != nil {
-				return err
-			}
-		}
-		cpu0 := benchkit.ProcessCPU(f.offPID)
-		r := load(ctx, fmt.Sprintf("feed.get %d items (API)", f.page), f.clients, 0, f.duration, feedOp(client, appID, f.page, as))
-		if err := stop(); err != nil {
+		base := baselineFeedOp(hub.NewReadModel(rdb, ns), redisstore.New(rdb, ns), appID, members, f.page)
+		rs, err := feedRounds(ctx, f, client, appID, as, base)
+		if err != nil {
 			return err
 		}
-		if cpu1 := benchkit.ProcessCPU(f.offPID); cpu1 > 0 && r.Requests > 0 {
-			r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests)
-			fmt.Fprintf(os.Stderr, "  server CPU %.0f µs a request\n", r.CPUus)
-		}
-		results = append(results, r)
+		results = append(results, rs...)
 	}
 	if f.placementURL != "" {
 		ab, err := placementAB(ctx, f, rdb, issuer, appID, as)
@@ -292,50 +285,11 @@ func run(ctx context.Context, f flags) error {
 	if skip("baselines") {
 		return json.NewEncoder(os.Stdout).Encode(map[string]any{"app": appID, "results": results})
 	}
-	// Baselines: the same work as direct store calls from this process.
+	// Baselines: the same work as direct store calls from this process
+	// (the feed's runs in the feed phase).
 	docs := couchstore.New(cc, cfg.CouchPrefix)
 	index := redisstore.New(rdb, ns)
 	ledger := pgstore.New(pool, nil)
-	rm := hub.NewReadModel(rdb, ns)
-	self := benchkit.ProcessCPU(os.Getpid())
-	// The pages feedOp reads: each client goes two pages deep, then back to
-	// the top.
-	after := make([]string, 1024)
-	results = append(results, load(ctx, fmt.Sprintf("baseline feed %d items (Redis)", f.page), f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
-		m := rand.IntN(len(members))
-		if _, err := rm.Authorize(ctx, auth.Caller{Kind: auth.CallerUser, User: members[m], App: appID, Role: auth.RoleAttendee}, appID); err != nil {
-			return err
-		}
-		ids, _, err := index.Page(ctx, appID, service.Feed{Kind: social.FeedApp}, after[w], f.page)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return fmt.Errorf("empty feed page")
-		}
-		after[w] = ids[len(ids)-1]
-		if i%3 == 2 {
-			after[w] = ""
-		}
-		cached, _, _, err := index.Items(ctx, appID, members[m], ids)
-		if err != nil {
-			return err
-		}
-		var authors []string
-		for _, c := range cached {
-			if c != nil && !slices.Contains(authors, c.Doc.Author) {
-				authors = append(authors, c.Doc.Author)
-			}
-		}
-		_, err = index.Profiles(ctx, appID, authors)
-		return err
-	}))
-	// The baseline's own CPU a page (this process made the reads): beside the
-	// server's CPU a request, a ratio the machine's load moves less.
-	if b := &results[len(results)-1]; b.Requests > 0 {
-		b.CPUus = float64((benchkit.ProcessCPU(os.Getpid()) - self).Microseconds()) / float64(b.Requests)
-		fmt.Fprintf(os.Stderr, "  baseline CPU (this process) %.0f µs a page\n", b.CPUus)
-	}
 	hot2 := posts[len(posts)-2]
 	state2 := make([]bool, f.members)
 	results = append(results, load(ctx, "baseline hot post like (Postgres tx + Redis)", f.clients, 0, f.duration, func(ctx context.Context, w, i int) error {
@@ -403,25 +357,6 @@ func saveProfile(url string, d time.Duration, path string) {
 	}
 }
 
-func feedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context) func(ctx context.Context, w, i int) error {
-	cursors := make([]string, 1024)
-	return func(ctx context.Context, w, i int) error {
-		p := social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page, Cursor: cursors[w]}
-		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, p)
-		if err != nil {
-			return err
-		}
-		cursors[w] = r.NextCursor
-		if i%3 == 2 {
-			cursors[w] = "" // back to the top every third page
-		}
-		if len(r.Items) == 0 {
-			return fmt.Errorf("empty feed page")
-		}
-		return nil
-	}
-}
-
 func anys(ss []string, more ...string) []any {
 	out := make([]any, 0, len(ss)+len(more))
 	for _, s := range ss {
@@ -433,47 +368,72 @@ func anys(ss []string, more ...string) []any {
 	return out
 }
 
-// writeWrkScript writes a wrk script that sends the first feed page call,
-// in turn as each seeded member (wrk itself is the lightest load generator
-// at hand: the Go client decoding every page costs as much CPU as the
-// server on these 2 cores). WRK_DELAY_MS, when set, paces each connection.
+// writeWrkScript writes a wrk script of feed.get calls, in turn as each
+// seeded member (wrk is the lightest load generator at hand). With
+// WRK_PAGES=n (1 by default) it pages as feedOp does: a call's JSON-RPC id
+// is the page's depth, and an answer of depth below n queues its
+// next_cursor for a next call, which takes it before a new first page: as
+// many calls of each depth. WRK_DELAY_MS, when set, paces each connection.
 func writeWrkScript(path, appID string, page int, tokens []string) error {
-	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": social.GetFeed.Name,
-		"params": map[string]any{"app_id": appID, "kind": "app", "limit": page}})
-	if err != nil {
-		return err
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
+	fmt.Fprintf(&b, "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nlocal method, app, limit = %q, %q, %d\n", social.GetFeed.Name, appID, page)
 	b.WriteString("local tokens = {\n")
 	for _, t := range tokens {
 		fmt.Fprintf(&b, "  %q,\n", t)
 	}
 	b.WriteString(`}
-local reqs, i = {}, 0
+local pages = tonumber(os.getenv("WRK_PAGES") or "1")
+local function call(depth, cursor)
+  local c = ""
+  if cursor then c = string.format(',"cursor":"%s"', cursor) end
+  return string.format('{"jsonrpc":"2.0","id":%d,"method":"%s","params":{"app_id":"%s","kind":"app","limit":%d%s}}', depth, method, app, limit, c)
+end
+local heads, first, i = {}, {}, 0
+local queue, qhead, qtail = {}, 1, 0
 function init(args)
   for _, t in ipairs(tokens) do
     local h = {}
     for k, v in pairs(wrk.headers) do h[k] = v end
     h["Authorization"] = "Bearer " .. t
-    reqs[#reqs + 1] = wrk.format(nil, nil, h, nil)
+    heads[#heads + 1] = h
+    first[#first + 1] = wrk.format(nil, nil, h, call(1, nil))
   end
 end
 function request()
-  i = i % #reqs + 1
-  return reqs[i]
+  i = i % #heads + 1
+  if qhead <= qtail then
+    local e = queue[qhead]
+    queue[qhead] = nil
+    qhead = qhead + 1
+    return wrk.format(nil, nil, heads[i], call(e[1], e[2]))
+  end
+  return first[i]
 end
 local pace = tonumber(os.getenv("WRK_DELAY_MS") or "")
 if pace then
   function delay() return pace end
 end
 -- A JSON-RPC error answers HTTP 200: every body is read, and one with an
--- "error" member counts as a failure (RPC_ERRORS, printed by done).
+-- "error" member counts as a failure (RPC_ERRORS, printed by done). The
+-- answer ends with ,"next_cursor":"..."},"id":<depth>}.
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 rpc_errors = 0
 function response(status, headers, body)
-  if status < 400 and body and body:find('"error"%s*:') then rpc_errors = rpc_errors + 1 end
+  if status >= 400 or not body then return end
+  if body:find('"error"%s*:') then
+    rpc_errors = rpc_errors + 1
+    return
+  end
+  if pages > 1 then
+    local tail = body:sub(-400)
+    local depth = tonumber(tail:match(',"id":(%d+)}$'))
+    local c = tail:match('"next_cursor":"([%w_-]+)"')
+    if depth and depth < pages and c then
+      qtail = qtail + 1
+      queue[qtail] = {depth + 1, c}
+    end
+  end
 end
 function done(summary, latency, requests)
   local n = 0

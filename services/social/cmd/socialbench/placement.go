@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -75,18 +76,12 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 			return nil, err
 		}
 	}
-	var sponsoredItems, pages atomic.Int64
-	count := func(p social.FeedPage) {
-		pages.Add(1)
-		for _, it := range p.Items {
-			if it.Sponsored != nil {
-				sponsoredItems.Add(1)
-			}
-		}
-	}
+	// The sponsored items the "on" rounds' pages carried, and the pages.
+	var sponsoredItems atomic.Int64
+	var pages int
 	fmt.Fprintln(os.Stderr, "placement on vs off: warm-up")
-	load(ctx, "feed.get placement off warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["off"], appID, f.page, as, nil))
-	load(ctx, "feed.get placement on warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["on"], appID, f.page, as, nil))
+	load(ctx, "feed.get placement off warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["off"], appID, f.page, as, f.abDecode, nil))
+	load(ctx, "feed.get placement on warm-up", f.clients, 0, 3*time.Second, abFeedOp(clients["on"], appID, f.page, as, f.abDecode, nil))
 	var out []result
 	byMode := map[string][]result{}
 	cpuPerReq := map[string][]float64{}
@@ -94,9 +89,9 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 	pids := map[string]int{"off": f.offPID, "on": f.onPID}
 	for r := 0; r < f.abRounds; r++ {
 		for _, mode := range []string{"off", "on"} {
-			var c func(social.FeedPage)
+			var seen *atomic.Int64
 			if mode == "on" {
-				c = count
+				seen = &sponsoredItems
 			}
 			if f.profile != "" && r == 1 {
 				// The second round's CPU profile of each server.
@@ -106,7 +101,10 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 				}
 			}
 			cpu0, m0 := benchkit.ProcessCPU(pids[mode]), sampleCPU()
-			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, c))
+			res := load(ctx, fmt.Sprintf("feed.get placement %s round %d", mode, r+1), f.clients, 0, f.abDuration, abFeedOp(clients[mode], appID, f.page, as, f.abDecode, seen))
+			if mode == "on" {
+				pages += res.Requests
+			}
 			if cpu1 := benchkit.ProcessCPU(pids[mode]); cpu1 > 0 && res.Requests > 0 {
 				us := float64((cpu1 - cpu0).Microseconds()) / float64(res.Requests)
 				cpuPerReq[mode] = append(cpuPerReq[mode], us)
@@ -141,7 +139,7 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 		}
 		fmt.Fprintln(os.Stderr)
 	}
-	fmt.Fprintf(os.Stderr, "placement on: %d pages, %d sponsored items (%.2f a page)\n", pages.Load(), sponsoredItems.Load(), float64(sponsoredItems.Load())/float64(max(pages.Load(), 1)))
+	fmt.Fprintf(os.Stderr, "placement on: %d pages, %d sponsored items (%.2f a page)\n", pages, sponsoredItems.Load(), float64(sponsoredItems.Load())/float64(max(pages, 1)))
 
 	// The budget probe: Redis' served count and Postgres' count against the
 	// budget, once sponsored has counted every record.
@@ -160,22 +158,22 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 	return out, nil
 }
 
-// abFeedOp reads the app feed's first page as a random member; a JSON-RPC
-// error or an empty page is a failure.
-func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context, seen func(social.FeedPage)) func(ctx context.Context, w, i int) error {
+// abFeedOp reads the app feed's first page as a random member, with the
+// feed phase's light client unless decode; a JSON-RPC error, an empty page
+// or a sponsored item first is a failure (the light client sees the last
+// on the pages it decodes).
+func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context, decode bool, seen *atomic.Int64) func(ctx context.Context, w, i int) error {
 	return func(ctx context.Context, w, i int) error {
-		r, err := social.GetFeed.Call(as(ctx, rand.IntN(1<<20)), client, social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page})
+		var raw json.RawMessage
+		if err := client.Call(as(ctx, rand.IntN(1<<20)), social.GetFeed.Name, social.GetFeed.Idempotent, social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page}, &raw); err != nil {
+			return err
+		}
+		_, n, err := pageEnvelope(raw, decode || i%fullEvery == 0)
 		if err != nil {
 			return err
 		}
-		if len(r.Items) == 0 {
-			return fmt.Errorf("empty feed page")
-		}
-		if r.Items[0].Sponsored != nil {
-			return fmt.Errorf("a sponsored item first")
-		}
 		if seen != nil {
-			seen(r)
+			seen.Add(int64(n))
 		}
 		return nil
 	}
