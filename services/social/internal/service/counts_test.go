@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/attendify/hub"
+	"github.com/attendify/platform/errs"
 	"github.com/attendify/platform/events"
 	"github.com/attendify/social"
 	"github.com/attendify/social/internal/service"
@@ -392,6 +393,52 @@ func TestCachedMyReactionRacesReader(t *testing.T) {
 				}
 				if it.MyReaction != want {
 					t.Errorf("bob's reaction to %s = %q, want %q", p, it.MyReaction, want)
+				}
+			}
+		})
+	}
+}
+
+// TestReactionCommittedCountsUnread: the reaction commits, then reading
+// the post's counters for the cache fails (the database went away). The
+// call fails, retryable, and the cache must not keep what the reaction
+// changed from before it: bob's own reaction (his cached reactions stayed
+// as they were, for good: they have no expiry) and the counters.
+func TestReactionCommittedCountsUnread(t *testing.T) {
+	for _, tc := range []struct{ before, now string }{
+		{"", social.ReactionLike},
+		{social.ReactionLove, ""},
+		{social.ReactionLove, social.ReactionHaha},
+	} {
+		t.Run(tc.before+"->"+tc.now, func(t *testing.T) {
+			w := newWorld(t, service.NoLimits)
+			post := w.post(ada, "react to me")
+			if tc.before != "" {
+				w.react(bob, post, tc.before)
+			}
+			for _, reader := range []string{ada, bob} { // both cached
+				if _, err := w.svc.GetPost(as(reader), app, post); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.racing.countsErr = errs.New(errs.Unavailable, "the database went away")
+			if _, err := w.svc.React(as(bob), app, post, tc.now); errs.KindOf(err) != errs.Unavailable {
+				t.Fatalf("react: %v, want the database's error", err)
+			}
+			want, err := w.ledger.Counts(context.Background(), app, post)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, reader := range []string{ada, bob} {
+				it, err := w.svc.GetPost(as(reader), app, post)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, it.Counts, ignoreVersion); diff != "" {
+					t.Errorf("%s reads counters (-ledger +cached):\n%s", reader, diff)
+				}
+				if reader == bob && it.MyReaction != tc.now {
+					t.Errorf("bob's reaction = %q, want %q", it.MyReaction, tc.now)
 				}
 			}
 		})

@@ -145,6 +145,9 @@ func (b *racingBlocks) Blocked(ctx context.Context, app, member string) (bool, e
 type racingLedger struct {
 	*memstore.Ledger
 	beforeReact, afterReact, afterRecord, afterCounts, afterMine func()
+	// countsErr, when set, is the error of the next Counts (and is
+	// cleared): the database failing between a commit and what follows.
+	countsErr error
 }
 
 // once runs the hook *f, if set, and clears it first.
@@ -172,6 +175,10 @@ func (l *racingLedger) Record(ctx context.Context, eff service.Effects) error {
 
 // Counts implements service.ReactionStore.
 func (l *racingLedger) Counts(ctx context.Context, app, post string) (service.Counts, error) {
+	if err := l.countsErr; err != nil {
+		l.countsErr = nil
+		return service.Counts{}, err
+	}
 	c, err := l.Ledger.Counts(ctx, app, post)
 	once(&l.afterCounts)
 	return c, err

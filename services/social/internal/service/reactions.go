@@ -93,7 +93,14 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	// transaction: the hot post's counter row stays locked no longer.
 	counts, err := s.st.Reactions.Counts(ctx, app, post)
 	if err != nil {
-		s.dropCached(ctx, app, post) // the cache cannot be told
+		// The reaction is committed: the member's own reaction moves in
+		// the cache all the same, and the counters, which the cache
+		// cannot be told, are dropped for the next reader to load. The
+		// call fails; a retry finds the reaction made and answers.
+		if err := s.st.Cache.ApplyReaction(ctx, mine, nil); err != nil {
+			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
+		}
+		s.dropCached(ctx, app, post)
 		return ReactionState{}, err
 	}
 	if err := s.st.Cache.ApplyReaction(ctx, mine, &counts); err != nil {
