@@ -50,8 +50,8 @@ type Logger struct {
 // to every line and the request id (and trace id) taken from the context.
 func NewLogger(w io.Writer, service string, cfg LogConfig) *Logger {
 	bw := NewBufferedWriter(w, 64<<10, cfg.FlushInterval)
-	h := slog.NewJSONHandler(bw, &slog.HandlerOptions{Level: cfg.Level})
-	l := slog.New(ContextHandler{h}).With(slog.String("service", service))
+	h := slog.NewJSONHandler(bw, &slog.HandlerOptions{Level: cfg.Level}).WithAttrs([]slog.Attr{slog.String("service", service)})
+	l := slog.New(newAccessHandler(ContextHandler{h}, bw, service))
 	return &Logger{Logger: l, w: bw}
 }
 

@@ -591,10 +591,13 @@ func (s *Server) run(ctx context.Context, c *call, e *entry, params []byte, star
 
 // observe logs and counts one request, which began at start.
 //
-// The access log line goes to the logger's handler as a record made here,
-// not through Logger.LogAttrs, which would read the clock once more and
-// walk the stack for the caller's program counter (a source location no
-// handler of ours prints, and which would name this function anyway).
+// The access log line (obs.Access) is written by the logger's handler
+// itself when it can (obs.AccessWriter: the service's logger, byte for byte
+// as slog would, for a fifth of the cost), else handed to it as a record
+// made here, not through Logger.LogAttrs, which would read the clock once
+// more and walk the stack for the caller's program counter (a source
+// location no handler of ours prints, and which would name this function
+// anyway).
 func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, err error, start time.Time) {
 	d := time.Since(start) // the monotonic clock only: one clock read, not two
 	end := start.Add(d)
@@ -621,25 +624,18 @@ func (s *Server) observe(ctx context.Context, c *call, e *entry, req *request, e
 	if (level < slog.LevelError && s.opts.NoAccessLog) || !h.Enabled(ctx, level) {
 		return
 	}
-	rec := slog.NewRecord(end, level, "rpc", 0)
-	rec.AddAttrs(
-		slog.String("method", name),
-		slog.String("caller", s.callerName(c.caller)),
-		slog.Int64("duration_us", d.Microseconds()),
-		slog.Int("code", code),
-	)
-	if req.notification() {
-		rec.AddAttrs(slog.Bool("notification", true))
+	a := obs.Access{Time: end, Level: level, Method: name, Caller: s.callerName(c.caller), DurationUS: d.Microseconds(),
+		Code: code, Notification: req.notification(), Outcome: "ok"}
+	if err != nil {
+		a.Outcome = outcome(err)
+		if level == slog.LevelError {
+			a.Error = err.Error()
+		}
 	}
-	switch {
-	case err == nil:
-		rec.AddAttrs(slog.String("outcome", "ok"))
-	case level == slog.LevelError:
-		rec.AddAttrs(slog.String("outcome", outcome(err)), slog.String("error", err.Error()))
-	default:
-		rec.AddAttrs(slog.String("outcome", outcome(err)))
+	if aw, ok := h.(obs.AccessWriter); ok && aw.WriteAccess(ctx, a) {
+		return
 	}
-	_ = h.Handle(ctx, rec)
+	_ = h.Handle(ctx, a.Record())
 }
 
 // callerName is the caller for the access log: "anonymous", "user:<id>",
