@@ -26,6 +26,10 @@
 # request when it has echo.typed, else with the echo request (the typed echo
 # of revisions before echo.typed): before and after in the same rounds.
 # kit-session-before: the kit-session row's calls to that same build.
+# bare-session: the bare server loaded with the kit-session row's stream of
+# requests (each its own X-Service-Session header, signed for a session no
+# server opened; bare ignores it): a yardstick beside bare that costs wrk
+# and the wire what the session calls cost them.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,8 +73,9 @@ for t in $targets; do
 	case $t in
 	kit | kit-typed | kit-hmac | kit-session) if compgen -G "$here/kit/*.go" >/dev/null; then have_kit=true; fi ;;
 	bare | connect | jrpc2) pkgs+=("./rpc/$t") ;;
+	bare-session) pkgs+=(./rpc/bare) ;;
 	kit-before | kit-session-before) [ -n "$before" ] || die "$t needs BENCH_BEFORE (a git revision)" ;;
-	*) die "unknown target $t (known: bare kit kit-typed kit-hmac kit-session connect jrpc2 kit-before kit-session-before)" ;;
+	*) die "unknown target $t (known: bare kit kit-typed kit-hmac kit-session connect jrpc2 kit-before kit-session-before bare-session)" ;;
 	esac
 done
 if $have_kit; then pkgs+=(./rpc/kit); fi
@@ -99,12 +104,21 @@ fi
 # server, then signs each request with the session's key and its own
 # sequence number, which the server checks in its memory (no Redis).
 hmac_body=$here/testdata/jsonrpc-request-signed.json
-# signed_file N OUT [URL]: N fresh signed header sets in OUT (session calls
-# of a session opened at URL when given).
+# signed_file N OUT [URL | id:ID]: N fresh signed header sets in OUT (session
+# calls of a session opened at URL, or of session ID opened nowhere, when
+# given).
 # The signer is $tmp/signreqs, or that of the BENCH_BEFORE build for its
 # targets (signer, set by run_target).
 signer=
-signed_file() { "$signer" -n "$1" -body "$hmac_body" ${3:+-session "$3"} >"$2"; }
+signed_file() {
+	local session=()
+	case ${3:-} in
+	"") ;;
+	id:*) session=(-session-id "${3#id:}") ;;
+	*) session=(-session "$3") ;;
+	esac
+	"$signer" -n "$1" -body "$hmac_body" "${session[@]}" >"$2"
+}
 # seconds D: the whole seconds of a wrk duration such as 10s or 1m.
 seconds() { case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac; }
 kit_hmac_setup() {
@@ -130,7 +144,7 @@ run_target() {
 	signer=$tmp/signreqs
 	[[ $name == *-before && -x $tmp/signreqs-before ]] && signer=$tmp/signreqs-before
 	# a signed readiness check needs a nonce of its own in every round
-	[[ $name == kit-hmac || $name == kit-session* ]] && "$signer" -n 1 -body "$hmac_body" | tr '\t' '\n' >"$headers"
+	[[ $name == kit-hmac || $name == kit-session* || $name == bare-session ]] && "$signer" -n 1 -body "$hmac_body" | tr '\t' '\n' >"$headers"
 	env "${server_env[@]}" "${server_cpu[@]}" "$tmp/$bin" -addr "$addr" >"$tmp/$name.stdout" 2>"$log" &
 	server_pid=$!
 	local code= i
@@ -147,9 +161,10 @@ run_target() {
 	procs=$(grep -o 'gomaxprocs=[0-9]*' "$log" | head -1 | cut -d= -f2)
 
 	local wrk_env=(BODY_FILE="$body" HEADERS_FILE="$headers") warm_env=() run_env=()
-	if [[ $name == kit-hmac || $name == kit-session* ]]; then
+	if [[ $name == kit-hmac || $name == kit-session* || $name == bare-session ]]; then
 		local session_url=
 		[[ $name == kit-session* ]] && session_url=$url
+		[[ $name == bare-session ]] && session_url=id:bare-session-yardstick
 		# 60k requests a second is more than any target here reaches.
 		signed_file $((60000 * $(seconds "$warmup"))) "$tmp/signed-warm" "$session_url"
 		warm_env=(SIGNED_FILE="$tmp/signed-warm") run_env=(SIGNED_FILE="$tmp/signed-run")
@@ -185,7 +200,7 @@ run_target() {
 }
 
 run_kit_hmac=false
-if [[ " $targets " == *" kit-hmac "* || " $targets " == *" kit-session"* ]] && kit_hmac_setup "$tmp/hmac-headers"; then
+if [[ " $targets " == *" kit-hmac "* || " $targets " == *" kit-session"* || " $targets " == *" bare-session "* ]] && kit_hmac_setup "$tmp/hmac-headers"; then
 	run_kit_hmac=true
 fi
 
@@ -195,6 +210,7 @@ for round in $(seq "$rounds"); do
 	for t in $targets; do
 		case $t in
 		bare) run_target bare bare /rpc "$here/testdata/jsonrpc-request.json" ;;
+		bare-session) run_target bare-session bare /rpc "$here/testdata/jsonrpc-request.json" "$tmp/hmac-headers" ;;
 		connect) run_target connect connect /bench.Echo/Echo "$here/testdata/connect-request.json" ;;
 		jrpc2) run_target jrpc2 jrpc2 /rpc "$here/testdata/jsonrpc-request.json" ;;
 		kit)

@@ -15,7 +15,10 @@
 // service session (X-Service-Session: open) and then signs the n requests as
 // calls of that session (one header, X-Service-Session, with the session
 // id, a sequence number, the timestamp and the signature; checked in the
-// replica's memory, no Redis): the kit-session row.
+// replica's memory, no Redis): the kit-session row. With -session-id ID
+// instead, the calls are signed as calls of a session ID that no server
+// opened: the same bytes on the wire, for the bare-session row (the bare
+// server loaded with the session calls' stream, which it ignores).
 package main
 
 import (
@@ -43,6 +46,7 @@ func run() error {
 	bodyFile := flag.String("body", "", "the exact request body `file`")
 	path := flag.String("path", "/rpc", "request path")
 	sessionURL := flag.String("session", "", "open a service session at this `URL` and sign session calls")
+	sessionID := flag.String("session-id", "", "sign session calls of this session `id`, opened nowhere (a yardstick's load)")
 	flag.Parse()
 	body, err := os.ReadFile(*bodyFile)
 	if err != nil {
@@ -66,7 +70,10 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		sign = signer.Session(id).Sign
+		*sessionID = id
+	}
+	if *sessionID != "" {
+		sign = signer.Session(*sessionID).Sign
 		names = []string{auth.HeaderSession} // "<id> <seq> <timestamp> <signature>"
 	}
 	for range *n {
