@@ -16,10 +16,10 @@
 #
 # The feed phase compares feed.get with the same reads made straight against
 # Redis in BENCH_FEED_ROUNDS (5) interleaved rounds of BENCH_AB_DURATION: the
-# API read by a light client (it checks each answer's envelope and decodes
-# one page in 32, as a load generator that does not compete with the server
-# for the machine's CPUs should), the baseline, and the API read by a client
-# that decodes every page into Go types. BENCH_AB_DECODE=true makes the
+# API loaded by wrk (paging three deep), by a light client (it checks each
+# answer's envelope and decodes one page in 32, so as to compete less with
+# the server for the machine's CPUs), the baseline, and the API read by a
+# client that decodes every page into Go types. BENCH_AB_DECODE=true makes the
 # placement rounds decode every page too.
 #
 # Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64),

@@ -91,7 +91,7 @@ func main() {
 	flag.IntVar(&f.abRounds, "ab-rounds", 5, "rounds of the placement on/off comparison, interleaved")
 	flag.DurationVar(&f.abDuration, "ab-duration", 10*time.Second, "duration of each on/off round, and of each round of the feed phase")
 	flag.BoolVar(&f.abDecode, "ab-decode", false, "in the on/off rounds, decode every page into Go types (else the light client of the feed phase)")
-	flag.IntVar(&f.feedRounds, "feed-rounds", 5, "interleaved rounds of the feed phase: the API with a light client, the Redis-only baseline, the API with a decoding client")
+	flag.IntVar(&f.feedRounds, "feed-rounds", 5, "interleaved rounds of the feed phase: the API loaded by wrk (with -wrk-script) and by a light client, the Redis-only baseline, the API loaded by a decoding client")
 	flag.IntVar(&f.offPID, "off-pid", 0, "the process id of the -url server (its CPU time per request)")
 	flag.IntVar(&f.onPID, "on-pid", 0, "the process id of the -placement-url server")
 	flag.StringVar(&f.onAdminURL, "on-admin-url", "", "the -placement-url server's admin listener, for -profile: both servers' CPU profiles of the second on/off round go to <profile>.on and .off")
