@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,14 +12,14 @@ import (
 // cpuSample is the machine's busy CPU time and that of the processes
 // beside the server that a feed page makes work: Redis, the Postgres
 // backends, sponsored (its counter reads the impression records) and
-// the load generators (this one, wrk).
+// this load generator.
 type cpuSample struct {
 	machine time.Duration
 	byComm  map[string]time.Duration
 }
 
 // watched are the command names cpuSample adds up.
-var watched = []string{"redis-server", "postgres", "sponsored", "socialbench", "wrk"}
+var watched = []string{"redis-server", "postgres", "sponsored", "socialbench"}
 
 func sampleCPU() cpuSample {
 	return cpuSample{machine: benchkit.MachineBusy(), byComm: benchkit.CommandCPU(watched...)}
@@ -37,4 +38,12 @@ func perRequest(a, b cpuSample, requests int64) (machineUS float64, line string)
 		parts = append(parts, fmt.Sprintf("%s %.0f", w, us(b.byComm[w]-a.byComm[w])))
 	}
 	return machineUS, strings.Join(parts, ", ")
+}
+
+// spread formats xs (in any order; not changed) as "median M (min A, max
+// B)", each number with verb and the median followed by unit: the figures
+// of interleaved rounds. The median of an even count is the upper middle.
+func spread(xs []float64, verb, unit string) string {
+	s := slices.Sorted(slices.Values(xs))
+	return fmt.Sprintf("median "+verb+unit+" (min "+verb+", max "+verb+")", s[len(s)/2], s[0], s[len(s)-1])
 }

@@ -42,32 +42,15 @@ const fullEvery = 32
 
 var errEmptyPage = errors.New("empty feed page")
 
-// feedOp reads feed pages as random members: with decode, into
+// feedOp reads feed pages as random members: with decode, each into
 // social.FeedPage; else as the light client above.
 func feedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context, decode bool) func(ctx context.Context, w, i int) error {
 	cursors := make([]string, 1024)
 	return func(ctx context.Context, w, i int) error {
 		p := social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page, Cursor: cursors[w]}
-		ctx = as(ctx, rand.IntN(1<<20))
-		var next string
-		if decode {
-			r, err := social.GetFeed.Call(ctx, client, p)
-			if err != nil {
-				return err
-			}
-			if len(r.Items) == 0 {
-				return errEmptyPage
-			}
-			next = r.NextCursor
-		} else {
-			var raw json.RawMessage
-			if err := client.Call(ctx, social.GetFeed.Name, social.GetFeed.Idempotent, p, &raw); err != nil {
-				return err
-			}
-			var err error
-			if next, _, err = pageEnvelope(raw, i%fullEvery == 0); err != nil {
-				return err
-			}
+		next, _, err := readPage(as(ctx, rand.IntN(1<<20)), client, p, decode || i%fullEvery == 0)
+		if err != nil {
+			return err
 		}
 		cursors[w] = next
 		if i%3 == 2 {
@@ -75,6 +58,16 @@ func feedOp(client *rpc.Client, appID string, page int, as func(context.Context,
 		}
 		return nil
 	}
+}
+
+// readPage calls feed.get with p and checks its answer (pageEnvelope),
+// decoding it into Go types when full.
+func readPage(ctx context.Context, client *rpc.Client, p social.FeedParams, full bool) (next string, sponsoredItems int, err error) {
+	var raw json.RawMessage
+	if err := client.Call(ctx, social.GetFeed.Name, social.GetFeed.Idempotent, p, &raw); err != nil {
+		return "", 0, err
+	}
+	return pageEnvelope(raw, full)
 }
 
 // pageEnvelope checks a feed page's result, valid JSON, without decoding
@@ -167,22 +160,24 @@ func baselineFeedOp(rm *hub.ReadModel, index *redisstore.Store, appID string, me
 }
 
 // feedRounds runs the feed phase: f.feedRounds rounds of f.abDuration, each
-// the light client, the baseline and the decoding client in turn, and
-// prints each round's ratios to the baseline and their medians.
+// wrk (with f.wrkScript), the light client, the baseline and the decoding
+// client in turn, and prints each round's ratios to the baseline and their
+// medians.
 func feedRounds(ctx context.Context, f flags, client *rpc.Client, appID string, as func(context.Context, int) context.Context, baseline func(ctx context.Context, w, i int) error) ([]result, error) {
 	fmt.Fprintln(os.Stderr, "feed against the Redis-only baseline: warm-up")
 	load(ctx, "feed.get warm-up", f.clients, 0, 3*time.Second, feedOp(client, appID, f.page, as, false))
 	light, full := feedOp(client, appID, f.page, as, false), feedOp(client, appID, f.page, as, true)
 	type target struct {
-		name string
-		op   func(ctx context.Context, w, i int) error
-		pid  int // whose CPU a request to read: the server's, or this process's
+		name    string
+		op      func(ctx context.Context, w, i int) error // nil: wrk
+		pid     int                                       // whose CPU a request to read: the server's, or this process's
+		profile bool                                      // the round profiled with -profile (the second)
 	}
 	targets := []target{
-		{fmt.Sprintf("feed.get %d items (API, wrk)", f.page), nil, f.offPID},
-		{fmt.Sprintf("feed.get %d items (API, light client)", f.page), light, f.offPID},
-		{fmt.Sprintf("baseline feed %d items (Redis)", f.page), baseline, os.Getpid()},
-		{fmt.Sprintf("feed.get %d items (API, decoding client)", f.page), full, f.offPID},
+		{fmt.Sprintf("feed.get %d items (API, wrk)", f.page), nil, f.offPID, false},
+		{fmt.Sprintf("feed.get %d items (API, light client)", f.page), light, f.offPID, true},
+		{fmt.Sprintf("baseline feed %d items (Redis)", f.page), baseline, os.Getpid(), false},
+		{fmt.Sprintf("feed.get %d items (API, decoding client)", f.page), full, f.offPID, false},
 	}
 	var out []result
 	rates := map[string][]float64{}
@@ -191,9 +186,9 @@ func feedRounds(ctx context.Context, f flags, client *rpc.Client, appID string, 
 		targets = targets[1:]
 	}
 	for r := 0; r < f.feedRounds; r++ {
-		for ti, t := range targets {
+		for _, t := range targets {
 			stop := func() error { return nil }
-			if f.profile != "" && r == 1 && t.op != nil && ti == len(targets)-3 {
+			if f.profile != "" && r == 1 && t.profile {
 				go saveProfile(f.adminURL, f.abDuration, f.profile)
 				var err error
 				if stop, err = benchkit.StartCPUProfile(f.profile + ".client"); err != nil {
@@ -225,11 +220,9 @@ func feedRounds(ctx context.Context, f flags, client *rpc.Client, appID string, 
 	}
 	base := targets[len(targets)-2].name
 	for _, t := range targets {
-		rs := slices.Clone(rates[t.name])
-		slices.Sort(rs)
-		line := fmt.Sprintf("%-42s req/s median %.0f (min %.0f, max %.0f)", t.name, rs[len(rs)/2], rs[0], rs[len(rs)-1])
-		if cs := slices.Sorted(slices.Values(cpus[t.name])); len(cs) > 0 {
-			line += fmt.Sprintf("; CPU a page median %.0f µs (min %.0f, max %.0f)", cs[len(cs)/2], cs[0], cs[len(cs)-1])
+		line := fmt.Sprintf("%-42s req/s %s", t.name, spread(rates[t.name], "%.0f", ""))
+		if cs := cpus[t.name]; len(cs) > 0 {
+			line += "; CPU a page " + spread(cs, "%.0f", " µs")
 		}
 		if t.name != base {
 			// Each round's ratio to the baseline's round beside it.
@@ -237,9 +230,7 @@ func feedRounds(ctx context.Context, f flags, client *rpc.Client, appID string, 
 			for i := range ratios {
 				ratios[i] = rates[t.name][i] / rates[base][i]
 			}
-			each := fmt.Sprintf("%.2f", ratios)
-			slices.Sort(ratios)
-			line += fmt.Sprintf("; to the baseline: median %.2f (min %.2f, max %.2f), each round %s", ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], each)
+			line += fmt.Sprintf("; to the baseline: %s, each round %.2f", spread(ratios, "%.2f", ""), ratios)
 		}
 		fmt.Fprintln(os.Stderr, line)
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -125,17 +123,12 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 		for i, r := range rs {
 			ps[i], p99[i] = r.PerSec, r.P99ms
 		}
-		slices.Sort(ps)
-		slices.Sort(p99)
-		fmt.Fprintf(os.Stderr, "placement %-3s: req/s median %.0f (min %.0f, max %.0f); p99 median %.2f ms (min %.2f, max %.2f)",
-			mode, ps[len(ps)/2], ps[0], ps[len(ps)-1], p99[len(p99)/2], p99[0], p99[len(p99)-1])
+		fmt.Fprintf(os.Stderr, "placement %-3s: req/s %s; p99 %s", mode, spread(ps, "%.0f", ""), spread(p99, "%.2f", " ms"))
 		if cs := cpuPerReq[mode]; len(cs) > 0 {
-			slices.Sort(cs)
-			fmt.Fprintf(os.Stderr, "; server CPU a request median %.0f µs (min %.0f, max %.0f)", cs[len(cs)/2], cs[0], cs[len(cs)-1])
+			fmt.Fprintf(os.Stderr, "; server CPU a request %s", spread(cs, "%.0f", " µs"))
 		}
 		if ms := machinePerReq[mode]; len(ms) > 0 {
-			slices.Sort(ms)
-			fmt.Fprintf(os.Stderr, "; machine CPU a request median %.0f µs (min %.0f, max %.0f)", ms[len(ms)/2], ms[0], ms[len(ms)-1])
+			fmt.Fprintf(os.Stderr, "; machine CPU a request %s", spread(ms, "%.0f", " µs"))
 		}
 		fmt.Fprintln(os.Stderr)
 	}
@@ -164,11 +157,8 @@ func placementAB(ctx context.Context, f flags, rdb redis.UniversalClient, issuer
 // on the pages it decodes).
 func abFeedOp(client *rpc.Client, appID string, page int, as func(context.Context, int) context.Context, decode bool, seen *atomic.Int64) func(ctx context.Context, w, i int) error {
 	return func(ctx context.Context, w, i int) error {
-		var raw json.RawMessage
-		if err := client.Call(as(ctx, rand.IntN(1<<20)), social.GetFeed.Name, social.GetFeed.Idempotent, social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page}, &raw); err != nil {
-			return err
-		}
-		_, n, err := pageEnvelope(raw, decode || i%fullEvery == 0)
+		p := social.FeedParams{AppRef: rpc.AppRef{App: appID}, Kind: social.FeedApp, Limit: page}
+		_, n, err := readPage(as(ctx, rand.IntN(1<<20)), client, p, decode || i%fullEvery == 0)
 		if err != nil {
 			return err
 		}
