@@ -77,12 +77,18 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 	if !r.Changed && !r.Recounted && !r.Uncounted {
 		return ReactionState{Post: post, MyReaction: kind, Counts: items[0].Counts}, nil
 	}
+	// cache moves my reaction in the cache, and the counters unless nil;
+	// the reaction is committed, so a cache that does not answer is only
+	// logged.
+	cache := func(counts *Counts) {
+		if err := s.st.Cache.ApplyReaction(ctx, mine, counts); err != nil {
+			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
+		}
+	}
 	if r.Uncounted {
 		// Blocked (they may take a reaction back): the counters stay as
 		// they are, only my reaction changes.
-		if err := s.st.Cache.ApplyReaction(ctx, mine, nil); err != nil {
-			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
-		}
+		cache(nil)
 		return ReactionState{Post: post, MyReaction: kind, Counts: items[0].Counts}, nil
 	}
 	// The counters as committed, this change's and any before it: the
@@ -97,14 +103,10 @@ func (s *Service) React(ctx context.Context, app, post, kind string) (ReactionSt
 		// the cache all the same, and the counters, which the cache
 		// cannot be told, are dropped for the next reader to load. The
 		// call fails; a retry finds the reaction made and answers.
-		if err := s.st.Cache.ApplyReaction(ctx, mine, nil); err != nil {
-			s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
-		}
+		cache(nil)
 		s.dropCached(ctx, app, post)
 		return ReactionState{}, err
 	}
-	if err := s.st.Cache.ApplyReaction(ctx, mine, &counts); err != nil {
-		s.log.Warn("apply reaction to cache", "app", app, "post", post, "error", err)
-	}
+	cache(&counts)
 	return ReactionState{Post: post, MyReaction: kind, Counts: counts}, nil
 }
