@@ -119,6 +119,8 @@ signed_file() {
 	esac
 	"$signer" -n "$1" -body "$hmac_body" "${session[@]}" >"$2"
 }
+# signed NAME: whether target NAME is loaded with a stream of signed calls.
+signed() { [[ $1 == kit-hmac || $1 == kit-session* || $1 == bare-session ]]; }
 # seconds D: the whole seconds of a wrk duration such as 10s or 1m.
 seconds() { case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac; }
 kit_hmac_setup() {
@@ -144,7 +146,7 @@ run_target() {
 	signer=$tmp/signreqs
 	[[ $name == *-before && -x $tmp/signreqs-before ]] && signer=$tmp/signreqs-before
 	# a signed readiness check needs a nonce of its own in every round
-	[[ $name == kit-hmac || $name == kit-session* || $name == bare-session ]] && "$signer" -n 1 -body "$hmac_body" | tr '\t' '\n' >"$headers"
+	signed "$name" && "$signer" -n 1 -body "$hmac_body" | tr '\t' '\n' >"$headers"
 	env "${server_env[@]}" "${server_cpu[@]}" "$tmp/$bin" -addr "$addr" >"$tmp/$name.stdout" 2>"$log" &
 	server_pid=$!
 	local code= i
@@ -161,7 +163,7 @@ run_target() {
 	procs=$(grep -o 'gomaxprocs=[0-9]*' "$log" | head -1 | cut -d= -f2)
 
 	local wrk_env=(BODY_FILE="$body" HEADERS_FILE="$headers") warm_env=() run_env=()
-	if [[ $name == kit-hmac || $name == kit-session* || $name == bare-session ]]; then
+	if signed "$name"; then
 		local session_url=
 		[[ $name == kit-session* ]] && session_url=$url
 		[[ $name == bare-session ]] && session_url=id:bare-session-yardstick
